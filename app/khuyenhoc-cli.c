@@ -1,0 +1,723 @@
+/* khuyenhoc-cli.c: a scriptable front door to the local store
+ *
+ * Used by tests and by officers' IT staff. Errors go to stderr, in the same words the window
+ * shows, with a non-zero exit; --json prints machine-readable output.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kh-demo.h"
+#include "kh-entity.h"
+#include "kh-error.h"
+#include "kh-format.h"
+#include "kh-store.h"
+#include "kh-validate.h"
+
+typedef struct
+{
+  const char *db_path;
+  const char *actor;
+  gboolean    json;
+  int         argc;
+  char      **argv;
+} Cli;
+
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "%s",
+           _("Usage: khuyenhoc-cli [--db FILE] [--json] [--actor NAME] COMMAND …\n"
+             "\n"
+             "Commands:\n"
+             "  init                          create or upgrade the database\n"
+             "  add ENTITY FIELD=VALUE…        create a record, print its id\n"
+             "  set ENTITY ID FIELD=VALUE…     change fields (FIELD= clears one)\n"
+             "  delete ENTITY ID               delete a record (a tombstone, can be restored)\n"
+             "  restore ENTITY ID              undo a delete\n"
+             "  get ENTITY ID                  show a record\n"
+             "  list ENTITY [--where FIELD=VALUE]… [--limit N] [--offset N] [--order FIELD]\n"
+             "  count ENTITY [--where FIELD=VALUE]…\n"
+             "  search TEXT [--entity ENTITY] [--limit N]\n"
+             "  history ENTITY ID              who changed what, and when\n"
+             "  outbox                         changes waiting to be sent\n"
+             "  entities                       the kinds of record and their fields\n"
+             "  demo --records N [--seed S]    fill the database with realistic demo data\n"
+             "\n"
+             "The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder.\n"));
+}
+
+static void
+print_error (GError *error)
+{
+  g_printerr ("%s\n", error->message);
+}
+
+static void
+print_json (json_object *obj)
+{
+  g_print ("%s\n", json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PRETTY
+                                                          | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static const KhEntity *
+entity_or_fail (const char *name)
+{
+  const KhEntity *entity = kh_entity_lookup (name);
+
+  if (entity == NULL)
+    g_printerr (_("There is no kind of record called “%s”. Run “khuyenhoc-cli entities” to see them.\n"),
+                name);
+  return entity;
+}
+
+/* FIELD=VALUE arguments into a JSON object of typed values; "FIELD=" is a JSON null. */
+static json_object *
+parse_assignments (const KhEntity  *entity,
+                   int              argc,
+                   char           **argv,
+                   GError         **error)
+{
+  json_object *values = json_object_new_object ();
+
+  for (int i = 0; i < argc; i++)
+    {
+      const char *eq = strchr (argv[i], '=');
+      g_autofree char *name = NULL;
+      const KhField *field;
+      json_object *value = NULL;
+
+      if (eq == NULL || eq == argv[i])
+        {
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                       _("“%s” is not FIELD=VALUE."), argv[i]);
+          json_object_put (values);
+          return NULL;
+        }
+      name = g_strndup (argv[i], eq - argv[i]);
+      field = kh_entity_get_field (entity, name);
+      if (field == NULL)
+        {
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                       _("“%s” is not a field of %s."), name, _(entity->label));
+          json_object_put (values);
+          return NULL;
+        }
+      if (!kh_field_parse (field, eq + 1, &value, error))
+        {
+          json_object_put (values);
+          return NULL;
+        }
+      json_object_object_add (values, name, value);
+    }
+  return values;
+}
+
+static char *
+display_value (const KhField *field,
+               json_object   *value)
+{
+  if (value == NULL)
+    return g_strdup ("");
+  switch (field->type)
+    {
+    case KH_FIELD_MONEY:
+      return kh_format_money (json_object_get_int64 (value));
+    case KH_FIELD_DATE:
+      return kh_format_date (json_object_get_string (value));
+    case KH_FIELD_ENUM:
+      return g_strdup (kh_field_enum_label (field, json_object_get_string (value)));
+    case KH_FIELD_BOOL:
+      return g_strdup (json_object_get_boolean (value) ? _("yes") : _("no"));
+    case KH_FIELD_TEXT:
+    case KH_FIELD_REF:
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_JSON:
+    default:
+      return g_strdup (json_object_is_type (value, json_type_string)
+                       ? json_object_get_string (value)
+                       : json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
+    }
+}
+
+static void
+print_record (const KhEntity *entity,
+              json_object    *record)
+{
+  json_object *v;
+
+  g_print ("%s: %s\n", _("Id"), json_object_get_string (json_object_object_get (record, "id")));
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (json_object_object_get_ex (record, entity->fields[i].name, &v) && v != NULL)
+      {
+        g_autofree char *text = display_value (&entity->fields[i], v);
+
+        g_print ("%s: %s\n", _(entity->fields[i].label), text);
+      }
+  if (json_object_get_boolean (json_object_object_get (record, "deleted")))
+    g_print ("%s\n", _("(deleted)"));
+}
+
+static KhStore *
+open_store (Cli *cli)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fallback = NULL;
+  const char *path = cli->db_path;
+  KhStore *store;
+
+  if (path == NULL)
+    path = g_getenv ("KHUYENHOC_DB");
+  if (path == NULL)
+    {
+      g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "khuyenhoc", NULL);
+
+      g_mkdir_with_parents (dir, 0700);
+      fallback = g_build_filename (dir, "khuyenhoc.db", NULL);
+      path = fallback;
+    }
+  store = kh_store_open (path, &error);
+  if (store == NULL)
+    {
+      print_error (error);
+      return NULL;
+    }
+  if (cli->actor != NULL)
+    kh_store_set_actor (store, cli->actor);
+  return store;
+}
+
+static int
+cmd_init (Cli *cli, KhStore *store)
+{
+  if (cli->json)
+    {
+      json_object *o = json_object_new_object ();
+
+      json_object_object_add (o, "path", json_object_new_string (kh_store_get_path (store)));
+      json_object_object_add (o, "replica_id", json_object_new_string (kh_store_get_replica_id (store)));
+      print_json (o);
+      json_object_put (o);
+    }
+  else
+    g_print (_("The database %s is ready.\n"), kh_store_get_path (store));
+  return EXIT_OK;
+}
+
+static int
+cmd_add (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  const KhEntity *entity;
+  json_object *values;
+
+  if (cli->argc < 1)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if ((entity = entity_or_fail (cli->argv[0])) == NULL)
+    return EXIT_USAGE;
+  values = parse_assignments (entity, cli->argc - 1, cli->argv + 1, &error);
+  if (values != NULL)
+    id = kh_store_create (store, entity->name, values, &error);
+  json_object_put (values);
+  if (id == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    {
+      json_object *record = kh_store_get (store, entity->name, id, NULL);
+      print_json (record);
+      json_object_put (record);
+    }
+  else
+    g_print ("%s\n", id);
+  return EXIT_OK;
+}
+
+static int
+cmd_set (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  const KhEntity *entity;
+  json_object *values;
+  gboolean ok = FALSE;
+
+  if (cli->argc < 3)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if ((entity = entity_or_fail (cli->argv[0])) == NULL)
+    return EXIT_USAGE;
+  values = parse_assignments (entity, cli->argc - 2, cli->argv + 2, &error);
+  if (values != NULL)
+    ok = kh_store_update (store, entity->name, cli->argv[1], values, &error);
+  json_object_put (values);
+  if (!ok)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    {
+      json_object *record = kh_store_get (store, entity->name, cli->argv[1], NULL);
+      print_json (record);
+      json_object_put (record);
+    }
+  return EXIT_OK;
+}
+
+static int
+cmd_delete (Cli *cli, KhStore *store, gboolean restore)
+{
+  g_autoptr(GError) error = NULL;
+  const KhEntity *entity;
+  gboolean ok;
+
+  if (cli->argc != 2)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if ((entity = entity_or_fail (cli->argv[0])) == NULL)
+    return EXIT_USAGE;
+  ok = restore ? kh_store_restore (store, entity->name, cli->argv[1], &error)
+               : kh_store_delete (store, entity->name, cli->argv[1], &error);
+  if (!ok)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  return EXIT_OK;
+}
+
+static int
+cmd_get (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  const KhEntity *entity;
+  json_object *record;
+
+  if (cli->argc != 2)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if ((entity = entity_or_fail (cli->argv[0])) == NULL)
+    return EXIT_USAGE;
+  record = kh_store_get (store, entity->name, cli->argv[1], &error);
+  if (record == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    print_json (record);
+  else
+    print_record (entity, record);
+  json_object_put (record);
+  return EXIT_OK;
+}
+
+/* --where, --limit, --offset, --order, --desc, --deleted after the entity name. */
+static gboolean
+parse_query (Cli             *cli,
+             const KhEntity  *entity,
+             KhQuery         *query,
+             GError         **error)
+{
+  for (int i = 1; i < cli->argc; i++)
+    {
+      const char *arg = cli->argv[i];
+      const char *next = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+
+      if (strcmp (arg, "--deleted") == 0)
+        query->include_deleted = TRUE;
+      else if (strcmp (arg, "--desc") == 0)
+        query->descending = TRUE;
+      else if (next != NULL && strcmp (arg, "--where") == 0)
+        {
+          json_object *pair;
+          char *argv1[] = { (char *) next };
+
+          pair = parse_assignments (entity, 1, argv1, error);
+          if (pair == NULL)
+            return FALSE;
+          if (query->where == NULL)
+            query->where = json_object_new_object ();
+          json_object_object_foreach (pair, key, val)
+            json_object_object_add (query->where, key, val ? json_object_get (val) : NULL);
+          json_object_put (pair);
+          i++;
+        }
+      else if (next != NULL && strcmp (arg, "--limit") == 0)
+        {
+          query->limit = g_ascii_strtoll (next, NULL, 10);
+          i++;
+        }
+      else if (next != NULL && strcmp (arg, "--offset") == 0)
+        {
+          query->offset = g_ascii_strtoll (next, NULL, 10);
+          i++;
+        }
+      else if (next != NULL && strcmp (arg, "--order") == 0)
+        {
+          query->order_by = next;
+          i++;
+        }
+      else
+        {
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                       _("Unknown option “%s”."), arg);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static int
+cmd_list (Cli *cli, KhStore *store, gboolean count_only)
+{
+  g_autoptr(GError) error = NULL;
+  const KhEntity *entity;
+  KhQuery query = { 0 };
+  json_object *rows = NULL;
+  int status = EXIT_OK;
+
+  if (cli->argc < 1)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if ((entity = entity_or_fail (cli->argv[0])) == NULL)
+    return EXIT_USAGE;
+  if (!parse_query (cli, entity, &query, &error))
+    {
+      print_error (error);
+      json_object_put (query.where);
+      return EXIT_USAGE;
+    }
+
+  if (count_only)
+    {
+      gint64 n = kh_store_count (store, entity->name, &query, &error);
+
+      if (n < 0)
+        status = EXIT_FAILED;
+      else if (cli->json)
+        g_print ("{ \"count\": %" G_GINT64_FORMAT " }\n", n);
+      else
+        g_print ("%" G_GINT64_FORMAT "\n", n);
+    }
+  else if ((rows = kh_store_list (store, entity->name, &query, &error)) == NULL)
+    status = EXIT_FAILED;
+  else if (cli->json)
+    print_json (rows);
+  else
+    for (size_t r = 0; r < json_object_array_length (rows); r++)
+      {
+        json_object *row = json_object_array_get_idx (rows, r);
+        GString *line = g_string_new (json_object_get_string (json_object_object_get (row, "id")));
+
+        for (guint i = 0; i < entity->n_fields; i++)
+          if (entity->fields[i].flags & KH_FIELD_FLAG_SUMMARY)
+            {
+              g_autofree char *text = display_value (&entity->fields[i],
+                                                     json_object_object_get (row, entity->fields[i].name));
+              g_string_append_printf (line, "\t%s", text);
+            }
+        g_print ("%s\n", line->str);
+        g_string_free (line, TRUE);
+      }
+
+  if (status != EXIT_OK)
+    print_error (error);
+  json_object_put (rows);
+  json_object_put (query.where);
+  return status;
+}
+
+static int
+cmd_search (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  const char *entity = NULL;
+  int limit = 50;
+  json_object *hits;
+
+  if (cli->argc < 1)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  for (int i = 1; i + 1 < cli->argc; i += 2)
+    {
+      if (strcmp (cli->argv[i], "--entity") == 0)
+        entity = cli->argv[i + 1];
+      else if (strcmp (cli->argv[i], "--limit") == 0)
+        limit = (int) g_ascii_strtoll (cli->argv[i + 1], NULL, 10);
+      else
+        {
+          g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
+          return EXIT_USAGE;
+        }
+    }
+  hits = kh_store_search (store, cli->argv[0], entity, limit, &error);
+  if (hits == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    print_json (hits);
+  else
+    for (size_t i = 0; i < json_object_array_length (hits); i++)
+      {
+        json_object *hit = json_object_array_get_idx (hits, i);
+
+        g_print ("%s\t%s\t%s\n",
+                 json_object_get_string (json_object_object_get (hit, "entity")),
+                 json_object_get_string (json_object_object_get (hit, "id")),
+                 json_object_get_string (json_object_object_get (hit, "title")));
+      }
+  json_object_put (hits);
+  return EXIT_OK;
+}
+
+static int
+cmd_history (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  const KhEntity *entity;
+  json_object *rows;
+
+  if (cli->argc != 2)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if ((entity = entity_or_fail (cli->argv[0])) == NULL)
+    return EXIT_USAGE;
+  rows = kh_store_history (store, entity->name, cli->argv[1], &error);
+  if (rows == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    print_json (rows);
+  else
+    for (size_t i = 0; i < json_object_array_length (rows); i++)
+      {
+        json_object *row = json_object_array_get_idx (rows, i);
+        json_object *field = json_object_object_get (row, "field");
+        json_object *old_value = json_object_object_get (row, "old_value");
+        json_object *new_value = json_object_object_get (row, "new_value");
+
+        g_print ("%s\t%s\t%s", json_object_get_string (json_object_object_get (row, "at")),
+                 json_object_get_string (json_object_object_get (row, "actor")),
+                 json_object_get_string (json_object_object_get (row, "action")));
+        if (field != NULL)
+          g_print ("\t%s: %s → %s", json_object_get_string (field),
+                   old_value ? json_object_get_string (old_value) : "∅",
+                   new_value ? json_object_get_string (new_value) : "∅");
+        g_print ("\n");
+      }
+  json_object_put (rows);
+  return EXIT_OK;
+}
+
+static int
+cmd_outbox (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *rows = kh_store_list_outbox (store, &error);
+
+  if (rows == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    print_json (rows);
+  else
+    for (size_t i = 0; i < json_object_array_length (rows); i++)
+      {
+        json_object *row = json_object_array_get_idx (rows, i);
+
+        g_print ("%s\t%s\t%s\t%s\t%s\n",
+                 json_object_get_string (json_object_object_get (row, "op")),
+                 json_object_get_string (json_object_object_get (row, "entity")),
+                 json_object_get_string (json_object_object_get (row, "record_id")),
+                 json_object_to_json_string_ext (json_object_object_get (row, "fields"), JSON_C_TO_STRING_PLAIN),
+                 json_object_get_string (json_object_object_get (row, "state")));
+      }
+  json_object_put (rows);
+  return EXIT_OK;
+}
+
+static int
+cmd_entities (Cli *cli)
+{
+  const KhEntity * const *entities;
+  guint n;
+
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      g_print ("%s — %s\n", entities[e]->name, _(entities[e]->label_plural));
+      for (guint i = 0; i < entities[e]->n_fields; i++)
+        {
+          const KhField *f = &entities[e]->fields[i];
+
+          g_print ("  %s%s — %s", f->name, (f->flags & KH_FIELD_FLAG_REQUIRED) ? "*" : "", _(f->label));
+          if (f->enum_values != NULL)
+            {
+              g_autofree char *joined = g_strjoinv ("|", (char **) f->enum_values);
+              g_print (" [%s]", joined);
+            }
+          g_print ("\n");
+        }
+    }
+  return EXIT_OK;
+}
+
+static int
+cmd_demo (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 records = 5000;
+  guint32 seed = 2025;
+  KhDemoStats stats = { 0 };
+
+  for (int i = 0; i + 1 < cli->argc; i += 2)
+    {
+      if (strcmp (cli->argv[i], "--records") == 0)
+        records = g_ascii_strtoll (cli->argv[i + 1], NULL, 10);
+      else if (strcmp (cli->argv[i], "--seed") == 0)
+        seed = (guint32) g_ascii_strtoull (cli->argv[i + 1], NULL, 10);
+      else
+        {
+          g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
+          return EXIT_USAGE;
+        }
+    }
+  if (records < 1 || records > 100000000)
+    {
+      g_printerr ("%s\n", _("--records must be between 1 and 100000000."));
+      return EXIT_USAGE;
+    }
+  if (!kh_demo_generate (store, records, seed, &stats, &error))
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    g_print ("{ \"records\": %" G_GINT64_FORMAT ", \"seconds\": %.3f }\n", stats.records, stats.seconds);
+  else
+    g_print (_("Made %" G_GINT64_FORMAT " demo records in %.1f s.\n"), stats.records, stats.seconds);
+  return EXIT_OK;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(KhStore) store = NULL;
+  Cli cli = { 0 };
+  const char *command = NULL;
+  g_autoptr(GPtrArray) rest = g_ptr_array_new ();
+  int i;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  for (i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--json") == 0)
+        cli.json = TRUE;
+      else if (strcmp (argv[i], "--db") == 0 && i + 1 < argc)
+        cli.db_path = argv[++i];
+      else if (strcmp (argv[i], "--actor") == 0 && i + 1 < argc)
+        cli.actor = argv[++i];
+      else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        {
+          usage (stdout);
+          return EXIT_OK;
+        }
+      else if (command == NULL)
+        command = argv[i];
+      else
+        g_ptr_array_add (rest, argv[i]);
+    }
+  if (command == NULL)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  g_ptr_array_add (rest, NULL);
+  cli.argc = (int) rest->len - 1;
+  cli.argv = (char **) rest->pdata;
+
+  if (strcmp (command, "entities") == 0)
+    return cmd_entities (&cli);
+
+  if (strcmp (command, "init") != 0 && strcmp (command, "add") != 0 && strcmp (command, "set") != 0
+      && strcmp (command, "delete") != 0 && strcmp (command, "restore") != 0
+      && strcmp (command, "get") != 0 && strcmp (command, "list") != 0
+      && strcmp (command, "count") != 0 && strcmp (command, "search") != 0
+      && strcmp (command, "history") != 0 && strcmp (command, "outbox") != 0
+      && strcmp (command, "demo") != 0)
+    {
+      g_printerr (_("Unknown command “%s”.\n"), command);
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+
+  store = open_store (&cli);
+  if (store == NULL)
+    return EXIT_FAILED;
+
+  if (strcmp (command, "init") == 0)
+    return cmd_init (&cli, store);
+  if (strcmp (command, "add") == 0)
+    return cmd_add (&cli, store);
+  if (strcmp (command, "set") == 0)
+    return cmd_set (&cli, store);
+  if (strcmp (command, "delete") == 0)
+    return cmd_delete (&cli, store, FALSE);
+  if (strcmp (command, "restore") == 0)
+    return cmd_delete (&cli, store, TRUE);
+  if (strcmp (command, "get") == 0)
+    return cmd_get (&cli, store);
+  if (strcmp (command, "list") == 0)
+    return cmd_list (&cli, store, FALSE);
+  if (strcmp (command, "count") == 0)
+    return cmd_list (&cli, store, TRUE);
+  if (strcmp (command, "search") == 0)
+    return cmd_search (&cli, store);
+  if (strcmp (command, "history") == 0)
+    return cmd_history (&cli, store);
+  if (strcmp (command, "outbox") == 0)
+    return cmd_outbox (&cli, store);
+  return cmd_demo (&cli, store);
+}

@@ -1,0 +1,686 @@
+/* kh-entity.c: the entities of Khuyến Học
+ *
+ * The domain is described in ../shared/DOMAIN.md: org units with validity and succession,
+ * subjects (people, households, clans), criteria sets as data, the five learning models'
+ * registrations, evaluations and recognitions, scholarship programmes, award lists and entries,
+ * funds, donors, donations and disbursements, and consent for minors' personal data.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-entity.h"
+#include "kh-error.h"
+
+#define MONEY_MAX G_GINT64_CONSTANT (1000000000000) /* one trillion đồng: beyond any real sum */
+
+#define TEXT(n, fl, lb, len)  { .name = n, .type = KH_FIELD_TEXT, .flags = fl, .label = lb, .max_len = len }
+#define INT(n, fl, lb, lo, hi) { .name = n, .type = KH_FIELD_INT, .flags = fl, .label = lb, .min = lo, .max = hi }
+#define MONEY(n, fl, lb)      { .name = n, .type = KH_FIELD_MONEY, .flags = fl, .label = lb, .min = 0, .max = MONEY_MAX }
+#define DATE(n, fl, lb)       { .name = n, .type = KH_FIELD_DATE, .flags = fl, .label = lb }
+#define YEAR(n, fl, lb)       { .name = n, .type = KH_FIELD_YEAR, .flags = fl, .label = lb, .min = 1945, .max = 2100 }
+#define BOOL(n, fl, lb)       { .name = n, .type = KH_FIELD_BOOL, .flags = fl, .label = lb, .min = 0, .max = 1 }
+#define ENUM(n, fl, lb, v, l) { .name = n, .type = KH_FIELD_ENUM, .flags = fl, .label = lb, .enum_values = v, .enum_labels = l }
+#define REF(n, fl, lb, e)     { .name = n, .type = KH_FIELD_REF, .flags = fl, .label = lb, .ref_entity = e }
+#define JSONF(n, fl, lb)      { .name = n, .type = KH_FIELD_JSON, .flags = fl, .label = lb, .max_len = 20000 }
+
+#define REQ  KH_FIELD_FLAG_REQUIRED
+#define SRCH KH_FIELD_FLAG_SEARCH
+#define SUM  KH_FIELD_FLAG_SUMMARY
+#define SENS KH_FIELD_FLAG_SENSITIVE
+#define LONG KH_FIELD_FLAG_MULTILINE
+#define NONE KH_FIELD_FLAG_NONE
+
+#define ENTITY(n, lb, lbp, f, scope, title, chk, idx) \
+  { .name = n, .label = lb, .label_plural = lbp, .fields = f, .n_fields = G_N_ELEMENTS (f), \
+    .scope_field = scope, .title_field = title, .check = chk, .indexes = idx, .since = 1 }
+
+/* Shared enumerations ------------------------------------------------------------------------ */
+
+static const char * const models[] = { "citizen", "family", "clan", "community", "unit", NULL };
+static const char * const model_labels[] = {
+  N_("Learning citizen"), N_("Learning family"), N_("Learning clan"),
+  N_("Learning community"), N_("Learning unit"), NULL
+};
+
+static const char * const genders[] = { "female", "male", "other", NULL };
+static const char * const gender_labels[] = { N_("Female"), N_("Male"), N_("Other"), NULL };
+
+/* Helpers for checks across fields ------------------------------------------------------------ */
+
+static const char *
+get_string (json_object *record,
+            const char  *name)
+{
+  json_object *v;
+
+  if (!json_object_object_get_ex (record, name, &v) || v == NULL)
+    return NULL;
+  if (!json_object_is_type (v, json_type_string))
+    return NULL;
+  return json_object_get_string (v);
+}
+
+static gboolean
+check_date_order (json_object *record,
+                  const char  *from_name,
+                  const char  *to_name,
+                  const char  *message,
+                  GError     **error)
+{
+  const char *from = get_string (record, from_name);
+  const char *to = get_string (record, to_name);
+
+  /* ISO dates compare as strings. */
+  if (from != NULL && to != NULL && strcmp (from, to) > 0)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Org units ----------------------------------------------------------------------------------- */
+
+static const char * const unit_kinds[] = {
+  "province", "district", "commune", "ward", "special_zone", "village", "school", "agency",
+  "enterprise", NULL
+};
+static const char * const unit_kind_labels[] = {
+  N_("Province"), N_("District"), N_("Commune"), N_("Ward"), N_("Special zone"),
+  N_("Village or residential group"), N_("School"), N_("Agency"), N_("Enterprise"), NULL
+};
+
+static const KhField org_unit_fields[] = {
+  TEXT ("code", REQ | SRCH | SUM, N_("Official code"), 20),
+  TEXT ("name", REQ | SRCH | SUM, N_("Name"), 200),
+  ENUM ("kind", REQ | SUM, N_("Kind"), unit_kinds, unit_kind_labels),
+  REF ("parent_id", NONE, N_("Parent unit"), "org_unit"),
+  DATE ("valid_from", NONE, N_("Valid from")),
+  DATE ("valid_to", NONE, N_("Valid until")),
+  INT ("population", NONE, N_("Population"), 0, 200000000),
+  TEXT ("address", NONE, N_("Address"), 300),
+};
+
+static gboolean
+check_org_unit (const KhEntity *entity,
+                json_object    *record,
+                GError        **error)
+{
+  return check_date_order (record, "valid_from", "valid_to",
+                           _("“Valid until” must not be before “Valid from”."), error);
+}
+
+static const char * const succession_kinds[] = {
+  "merge", "split", "rename", "reclassify", "abolish", NULL
+};
+static const char * const succession_kind_labels[] = {
+  N_("Merge"), N_("Split"), N_("Rename"), N_("Reclassify"), N_("Abolish"), NULL
+};
+
+static const KhField unit_succession_fields[] = {
+  REF ("predecessor_id", REQ | SUM, N_("Former unit"), "org_unit"),
+  REF ("successor_id", SUM, N_("Succeeding unit"), "org_unit"),
+  ENUM ("kind", REQ | SUM, N_("Change"), succession_kinds, succession_kind_labels),
+  DATE ("effective_date", REQ | SUM, N_("Effective date")),
+  TEXT ("legal_basis", SRCH | SUM, N_("Legal basis"), 300),
+  INT ("share_percent", NONE, N_("Share taken over (%)"), 0, 100),
+};
+
+static gboolean
+check_unit_succession (const KhEntity *entity,
+                       json_object    *record,
+                       GError        **error)
+{
+  const char *kind = get_string (record, "kind");
+  const char *pred = get_string (record, "predecessor_id");
+  const char *succ = get_string (record, "successor_id");
+
+  if (kind != NULL && strcmp (kind, "abolish") != 0 && succ == NULL)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("A merge, split, rename or reclassification needs the succeeding unit."));
+      return FALSE;
+    }
+  if (pred != NULL && succ != NULL && strcmp (pred, succ) == 0)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("A unit cannot succeed itself."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Subjects ------------------------------------------------------------------------------------ */
+
+static const KhField person_fields[] = {
+  TEXT ("full_name", REQ | SRCH | SUM, N_("Full name"), 150),
+  DATE ("birth_date", SUM, N_("Date of birth")),
+  YEAR ("birth_year", NONE, N_("Year of birth")),
+  ENUM ("gender", SUM, N_("Gender"), genders, gender_labels),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("household_id", NONE, N_("Household"), "household"),
+  TEXT ("address", NONE, N_("Address"), 300),
+  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS, .label = N_("Phone"), .max_len = 15 },
+  { .name = "national_id", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS | SENS, .label = N_("National ID number (optional)"), .max_len = 12 },
+  TEXT ("guardian_name", NONE, N_("Parent or guardian"), 150),
+  TEXT ("ethnicity", SENS, N_("Ethnicity"), 50),
+  { .name = "occupation", .type = KH_FIELD_TEXT, .label = N_("Occupation"), .max_len = 100, .since = 2 },
+  TEXT ("notes", SENS | LONG, N_("Notes"), 2000),
+};
+
+static gboolean
+check_person (const KhEntity *entity,
+              json_object    *record,
+              GError        **error)
+{
+  const char *birth = get_string (record, "birth_date");
+  json_object *year;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+  if (birth != NULL && strcmp (birth, today) > 0)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("Date of birth: it is in the future."));
+      return FALSE;
+    }
+  if (birth != NULL && json_object_object_get_ex (record, "birth_year", &year) && year != NULL
+      && json_object_get_int64 (year) != g_ascii_strtoll (birth, NULL, 10))
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("Year of birth does not match the date of birth."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const KhField household_fields[] = {
+  TEXT ("head_name", REQ | SRCH | SUM, N_("Head of household"), 150),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("head_id", NONE, N_("Head (person record)"), "person"),
+  TEXT ("address", SRCH | SUM, N_("Address"), 300),
+  INT ("members", SUM, N_("Members"), 1, 100),
+  BOOL ("poor", SENS, N_("Poor or near-poor household")),
+};
+
+static const KhField clan_fields[] = {
+  TEXT ("name", REQ | SRCH | SUM, N_("Clan"), 150),
+  TEXT ("branch", SRCH | SUM, N_("Branch"), 150),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  TEXT ("head_name", SRCH, N_("Head of the clan"), 150),
+  INT ("households", SUM, N_("Households"), 1, 100000),
+  BOOL ("has_board", NONE, N_("Has a study-promotion board")),
+};
+
+/* Criteria sets: versioned data, not code ----------------------------------------------------- */
+
+static const char * const methods[] = { "points", "levels", "checklist", NULL };
+static const char * const method_labels[] = { N_("Points"), N_("Levels"), N_("Checklist"), NULL };
+
+static const KhField criteria_set_fields[] = {
+  TEXT ("name", REQ | SRCH | SUM, N_("Name"), 200),
+  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels),
+  TEXT ("legal_basis", SRCH | SUM, N_("Legal basis"), 300),
+  DATE ("valid_from", SUM, N_("Valid from")),
+  DATE ("valid_to", SUM, N_("Valid until")),
+  ENUM ("method", REQ, N_("Method"), methods, method_labels),
+  INT ("max_total", NONE, N_("Maximum total"), 0, 1000),
+  INT ("pass_min_total", NONE, N_("Minimum total to pass"), 0, 1000),
+  INT ("pass_min_item", NONE, N_("Minimum for every criterion"), 0, 1000),
+  INT ("level1_min", NONE, N_("Minimum for level 1"), 0, 1000),
+  INT ("level2_min", NONE, N_("Minimum for level 2"), 0, 1000),
+  INT ("level3_min", NONE, N_("Minimum for level 3"), 0, 1000),
+  REF ("org_unit_id", NONE, N_("Applies in unit (empty: everywhere)"), "org_unit"),
+};
+
+static gboolean
+check_criteria_set (const KhEntity *entity,
+                    json_object    *record,
+                    GError        **error)
+{
+  return check_date_order (record, "valid_from", "valid_to",
+                           _("“Valid until” must not be before “Valid from”."), error);
+}
+
+static const KhField criterion_fields[] = {
+  REF ("criteria_set_id", REQ, N_("Criteria set"), "criteria_set"),
+  TEXT ("code", REQ | SUM, N_("Code"), 20),
+  TEXT ("title", REQ | SRCH | SUM, N_("Criterion"), 500),
+  INT ("max_points", SUM, N_("Maximum points"), 0, 1000),
+  INT ("min_points", NONE, N_("Minimum points"), 0, 1000),
+  INT ("position", NONE, N_("Position"), 0, 1000),
+};
+
+/* Learning models ----------------------------------------------------------------------------- */
+
+static const char * const subject_kinds[] = { "person", "household", "clan", "org_unit", NULL };
+static const char * const subject_kind_labels[] = {
+  N_("Person"), N_("Household"), N_("Clan"), N_("Unit, school or community"), NULL
+};
+static const char * const registration_statuses[] = {
+  "registered", "withdrawn", "evaluated", NULL
+};
+static const char * const registration_status_labels[] = {
+  N_("Registered"), N_("Withdrawn"), N_("Evaluated"), NULL
+};
+
+static const KhField registration_fields[] = {
+  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels),
+  YEAR ("year", REQ | SUM, N_("Year")),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  ENUM ("subject_kind", REQ, N_("Subject kind"), subject_kinds, subject_kind_labels),
+  { .name = "subject_id", .type = KH_FIELD_REF, .flags = REQ, .label = N_("Subject") },
+  TEXT ("subject_name", REQ | SRCH | SUM, N_("Registered subject"), 200),
+  ENUM ("status", REQ | SUM, N_("Status"), registration_statuses, registration_status_labels),
+  DATE ("registered_on", NONE, N_("Registered on")),
+  TEXT ("subject_group", NONE, N_("Subject group"), 100),
+};
+
+static gboolean
+check_registration (const KhEntity *entity,
+                    json_object    *record,
+                    GError        **error)
+{
+  const char *model = get_string (record, "model");
+  const char *kind = get_string (record, "subject_kind");
+  const char *expected = NULL;
+
+  if (model == NULL || kind == NULL)
+    return TRUE;
+  if (strcmp (model, "citizen") == 0)
+    expected = "person";
+  else if (strcmp (model, "family") == 0)
+    expected = "household";
+  else if (strcmp (model, "clan") == 0)
+    expected = "clan";
+  else
+    expected = "org_unit";
+  if (strcmp (kind, expected) != 0)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("Subject kind does not fit the learning model: a learning citizen "
+                             "is a person, a family a household, a clan a clan, a community or "
+                             "unit an org unit."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const char * const results[] = {
+  "pass", "fail", "level1", "level2", "level3", "good", "fair", "average", "not_achieved", NULL
+};
+static const char * const result_labels[] = {
+  N_("Achieved"), N_("Not achieved"), N_("Level 1"), N_("Level 2"), N_("Level 3"),
+  N_("Good"), N_("Fair"), N_("Average"), N_("Not achieved (below average)"), NULL
+};
+
+static const KhField evaluation_fields[] = {
+  REF ("registration_id", REQ, N_("Registration"), "registration"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("criteria_set_id", NONE, N_("Criteria set"), "criteria_set"),
+  JSONF ("scores", NONE, N_("Scores per criterion")),
+  INT ("total", SUM, N_("Total"), 0, 1000),
+  ENUM ("result", REQ | SUM, N_("Result"), results, result_labels),
+  TEXT ("evaluator", SRCH | SUM, N_("Evaluated by"), 150),
+  DATE ("evaluated_on", SUM, N_("Evaluated on")),
+  TEXT ("notes", LONG, N_("Notes"), 2000),
+};
+
+static const char * const issuing_levels[] = { "commune", "district", "province", "unit", NULL };
+static const char * const issuing_level_labels[] = {
+  N_("Commune level"), N_("District level"), N_("Provincial level"), N_("The unit itself"), NULL
+};
+
+static const KhField recognition_fields[] = {
+  REF ("registration_id", REQ, N_("Registration"), "registration"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  TEXT ("decision_number", REQ | SRCH | SUM, N_("Decision number"), 50),
+  DATE ("decision_date", REQ | SUM, N_("Decision date")),
+  ENUM ("issuing_level", REQ | SUM, N_("Recognized at"), issuing_levels, issuing_level_labels),
+  TEXT ("title", SRCH | SUM, N_("Title"), 300),
+};
+
+static const KhField population_fields[] = {
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  YEAR ("year", REQ | SUM, N_("Year")),
+  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels),
+  INT ("eligible", REQ | SUM, N_("Eligible (citizens, households, clans, communities or units)"), 0, 200000000),
+  TEXT ("source", NONE, N_("Source of the figure"), 300),
+};
+
+/* Scholarships ------------------------------------------------------------------------------- */
+
+static const char * const streams[] = { "need", "merit", "mixed", "adult", NULL };
+static const char * const stream_labels[] = {
+  N_("Need-based (khuyến học)"), N_("Merit (khuyến tài)"), N_("Need and merit"),
+  N_("Adult learners"), NULL
+};
+
+static const KhField scholarship_programme_fields[] = {
+  TEXT ("name", REQ | SRCH | SUM, N_("Programme"), 200),
+  ENUM ("stream", SUM, N_("Stream"), streams, stream_labels),
+  TEXT ("sponsor", SRCH | SUM, N_("Sponsor"), 200),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  BOOL ("multi_year", NONE, N_("Multi-year (re-checked every year)")),
+  TEXT ("description", LONG, N_("Description"), 2000),
+};
+
+static const char * const occasions[] = { "tet", "new_school_year", "holiday", "year_end", "other", NULL };
+static const char * const occasion_labels[] = {
+  N_("Lunar New Year (Tết)"), N_("New school year"), N_("National holiday"),
+  N_("End of school year"), N_("Other"), NULL
+};
+static const char * const list_statuses[] = { "draft", "submitted", "approved", "paid", "closed", NULL };
+static const char * const list_status_labels[] = {
+  N_("Draft"), N_("Submitted"), N_("Approved"), N_("Paid"), N_("Closed"), NULL
+};
+
+static const KhField award_list_fields[] = {
+  TEXT ("title", REQ | SRCH | SUM, N_("Title"), 300),
+  REF ("programme_id", NONE, N_("Programme"), "scholarship_programme"),
+  ENUM ("occasion", REQ | SUM, N_("Occasion"), occasions, occasion_labels),
+  { .name = "school_year", .type = KH_FIELD_TEXT, .flags = REQ | SUM | KH_FIELD_FLAG_SCHOOL_YEAR, .label = N_("School year"), .max_len = 9 },
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("fund_id", NONE, N_("Fund"), "fund"),
+  ENUM ("status", REQ | SUM, N_("Status"), list_statuses, list_status_labels),
+  TEXT ("prepared_by", NONE, N_("Prepared by"), 150),
+  TEXT ("accountant", NONE, N_("Accountant"), 150),
+  TEXT ("approved_by", NONE, N_("Approved by"), 150),
+  TEXT ("decision_number", SRCH, N_("Decision number"), 50),
+  DATE ("decision_date", NONE, N_("Decision date")),
+};
+
+static const char * const award_categories[] = { "hardship", "merit", "special", "adult_learner", NULL };
+static const char * const award_category_labels[] = {
+  N_("Hardship scholarship"), N_("Merit award"), N_("Special award"),
+  N_("Grant for an adult learner"), NULL
+};
+static const char * const entry_statuses[] = { "proposed", "approved", "paid", "cancelled", NULL };
+static const char * const entry_status_labels[] = {
+  N_("Proposed"), N_("Approved"), N_("Paid"), N_("Cancelled"), NULL
+};
+
+static const KhField award_entry_fields[] = {
+  REF ("list_id", REQ, N_("Award list"), "award_list"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  REF ("person_id", NONE, N_("Person record"), "person"),
+  TEXT ("recipient_name", REQ | SRCH | SUM, N_("Recipient"), 150),
+  DATE ("birth_date", SUM, N_("Date of birth")),
+  ENUM ("gender", NONE, N_("Gender"), genders, gender_labels),
+  TEXT ("school", SRCH | SUM, N_("School"), 200),
+  TEXT ("grade", SUM, N_("Class or grade"), 20),
+  ENUM ("category", REQ | SUM, N_("Category"), award_categories, award_category_labels),
+  TEXT ("reason", NONE, N_("Reason"), 500),
+  MONEY ("amount", REQ | SUM, N_("Amount (đồng)")),
+  TEXT ("in_kind", NONE, N_("In-kind gift"), 200),
+  TEXT ("funding_source", NONE, N_("Funding source or sponsor"), 200),
+  ENUM ("status", REQ | SUM, N_("Status"), entry_statuses, entry_status_labels),
+  DATE ("received_on", NONE, N_("Received on")),
+  TEXT ("received_by", NONE, N_("Received by (guardian signs for a minor)"), 150),
+  TEXT ("voucher_number", NONE, N_("Voucher number"), 50),
+};
+
+static gboolean
+check_award_entry (const KhEntity *entity,
+                   json_object    *record,
+                   GError        **error)
+{
+  const char *status = get_string (record, "status");
+  const char *received = get_string (record, "received_on");
+
+  if (status != NULL && strcmp (status, "paid") == 0 && received == NULL)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("Received on: a paid entry needs the date it was received."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Funds --------------------------------------------------------------------------------------- */
+
+static const char * const fund_levels[] = { "province", "commune", "village", "clan", "school", "other", NULL };
+static const char * const fund_level_labels[] = {
+  N_("Provincial fund"), N_("Commune fund"), N_("Village branch fund"), N_("Clan fund"),
+  N_("School fund"), N_("Other fund"), NULL
+};
+
+static const KhField fund_fields[] = {
+  TEXT ("name", REQ | SRCH | SUM, N_("Fund"), 200),
+  ENUM ("level", REQ | SUM, N_("Level"), fund_levels, fund_level_labels),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("clan_id", NONE, N_("Clan"), "clan"),
+  TEXT ("account", NONE, N_("Bank account"), 50),
+};
+
+static const char * const donor_kinds[] = { "person", "enterprise", "organisation", "clan", "anonymous", NULL };
+static const char * const donor_kind_labels[] = {
+  N_("Person"), N_("Enterprise"), N_("Organisation"), N_("Clan"), N_("Anonymous"), NULL
+};
+
+static const KhField donor_fields[] = {
+  TEXT ("name", REQ | SRCH | SUM, N_("Donor"), 200),
+  ENUM ("kind", REQ | SUM, N_("Kind"), donor_kinds, donor_kind_labels),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  TEXT ("address", NONE, N_("Address"), 300),
+  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS, .label = N_("Phone"), .max_len = 15 },
+};
+
+static const char * const donation_forms[] = { "cash", "transfer", "in_kind", NULL };
+static const char * const donation_form_labels[] = {
+  N_("Cash"), N_("Bank transfer"), N_("In kind"), NULL
+};
+
+static const KhField donation_fields[] = {
+  REF ("fund_id", REQ, N_("Fund"), "fund"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  REF ("donor_id", NONE, N_("Donor record"), "donor"),
+  TEXT ("donor_name", REQ | SRCH | SUM, N_("Donor"), 200),
+  DATE ("donated_on", REQ | SUM, N_("Date")),
+  ENUM ("form", REQ | SUM, N_("Form"), donation_forms, donation_form_labels),
+  MONEY ("amount", SUM, N_("Amount (đồng)")),
+  TEXT ("in_kind", NONE, N_("In-kind gift"), 200),
+  MONEY ("in_kind_value", NONE, N_("Value of the gift (đồng)")),
+  TEXT ("purpose", NONE, N_("Purpose set by the donor"), 300),
+  TEXT ("receipt_number", SRCH | SUM, N_("Receipt number"), 50),
+  TEXT ("received_by", NONE, N_("Received by"), 150),
+};
+
+static gboolean
+check_donation (const KhEntity *entity,
+                json_object    *record,
+                GError        **error)
+{
+  json_object *amount = NULL;
+  json_object *value = NULL;
+  const char *form = get_string (record, "form");
+
+  json_object_object_get_ex (record, "amount", &amount);
+  json_object_object_get_ex (record, "in_kind_value", &value);
+  if (form != NULL && strcmp (form, "in_kind") == 0)
+    {
+      if (get_string (record, "in_kind") == NULL)
+        {
+          g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                               _("In-kind gift: say what was given."));
+          return FALSE;
+        }
+    }
+  else if (amount == NULL || json_object_get_int64 (amount) <= 0)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("Amount (đồng): a donation in cash or by transfer needs an amount above zero."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const KhField disbursement_fields[] = {
+  REF ("fund_id", REQ, N_("Fund"), "fund"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  REF ("list_id", NONE, N_("Award list paid"), "award_list"),
+  MONEY ("amount", REQ | SUM, N_("Amount (đồng)")),
+  DATE ("paid_on", REQ | SUM, N_("Date")),
+  TEXT ("purpose", SRCH | SUM, N_("Purpose"), 300),
+  TEXT ("voucher_number", SRCH | SUM, N_("Voucher number"), 50),
+};
+
+/* Consent for personal data ------------------------------------------------------------------ */
+
+static const char * const consent_by[] = { "subject", "guardian", "both", NULL };
+static const char * const consent_by_labels[] = {
+  N_("The person"), N_("Parent or guardian"), N_("The child and a guardian"), NULL
+};
+
+static const KhField consent_fields[] = {
+  REF ("person_id", REQ, N_("Person"), "person"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  TEXT ("person_name", REQ | SRCH | SUM, N_("Person"), 150),
+  ENUM ("given_by", REQ | SUM, N_("Consent given by"), consent_by, consent_by_labels),
+  TEXT ("guardian_name", SUM, N_("Parent or guardian"), 150),
+  TEXT ("purpose", REQ | SUM, N_("Purpose"), 300),
+  DATE ("given_on", REQ | SUM, N_("Given on")),
+  DATE ("withdrawn_on", SUM, N_("Withdrawn on")),
+};
+
+static gboolean
+check_consent (const KhEntity *entity,
+               json_object    *record,
+               GError        **error)
+{
+  const char *by = get_string (record, "given_by");
+
+  if (by != NULL && strcmp (by, "subject") != 0 && get_string (record, "guardian_name") == NULL)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("Parent or guardian: name the guardian who consented."));
+      return FALSE;
+    }
+  return check_date_order (record, "given_on", "withdrawn_on",
+                           _("Withdrawn on: it is before the consent was given."), error);
+}
+
+/* The registry -------------------------------------------------------------------------------- */
+
+/* Indexes beyond the id: the scope field for the change feed and the columns reports and
+ * lists filter on. Each string is a column list. */
+static const char * const org_unit_indexes[] = { "parent_id", "code", NULL };
+static const char * const unit_succession_indexes[] = { "predecessor_id", "successor_id", NULL };
+static const char * const person_indexes[] = { "org_unit_id", "household_id", NULL };
+static const char * const household_indexes[] = { "org_unit_id", NULL };
+static const char * const clan_indexes[] = { "org_unit_id", NULL };
+static const char * const criteria_set_indexes[] = { "model", NULL };
+static const char * const criterion_indexes[] = { "criteria_set_id", NULL };
+static const char * const registration_indexes[] = { "org_unit_id, year, model", "subject_id", NULL };
+static const char * const evaluation_indexes[] = { "registration_id", "org_unit_id", NULL };
+static const char * const recognition_indexes[] = { "registration_id", "org_unit_id", NULL };
+static const char * const population_indexes[] = { "org_unit_id, year", NULL };
+static const char * const scholarship_programme_indexes[] = { "org_unit_id", NULL };
+static const char * const award_list_indexes[] = { "org_unit_id, school_year", NULL };
+static const char * const award_entry_indexes[] = { "list_id", "org_unit_id", NULL };
+static const char * const fund_indexes[] = { "org_unit_id", NULL };
+static const char * const donor_indexes[] = { "org_unit_id", NULL };
+static const char * const donation_indexes[] = { "fund_id", "org_unit_id, donated_on", NULL };
+static const char * const disbursement_indexes[] = { "fund_id", "org_unit_id, paid_on", NULL };
+static const char * const consent_indexes[] = { "person_id", NULL };
+
+
+static const KhEntity entities[] = {
+  ENTITY ("org_unit", N_("Unit"), N_("Units"), org_unit_fields, "id", "name", check_org_unit, org_unit_indexes),
+  ENTITY ("unit_succession", N_("Unit change"), N_("Unit changes"), unit_succession_fields, NULL, "legal_basis", check_unit_succession, unit_succession_indexes),
+  ENTITY ("person", N_("Person"), N_("People"), person_fields, "org_unit_id", "full_name", check_person, person_indexes),
+  ENTITY ("household", N_("Household"), N_("Households"), household_fields, "org_unit_id", "head_name", NULL, household_indexes),
+  ENTITY ("clan", N_("Clan"), N_("Clans"), clan_fields, "org_unit_id", "name", NULL, clan_indexes),
+  ENTITY ("criteria_set", N_("Criteria set"), N_("Criteria sets"), criteria_set_fields, NULL, "name", check_criteria_set, criteria_set_indexes),
+  ENTITY ("criterion", N_("Criterion"), N_("Criteria"), criterion_fields, NULL, "title", NULL, criterion_indexes),
+  ENTITY ("registration", N_("Registration"), N_("Registrations"), registration_fields, "org_unit_id", "subject_name", check_registration, registration_indexes),
+  ENTITY ("evaluation", N_("Evaluation"), N_("Evaluations"), evaluation_fields, "org_unit_id", "result", NULL, evaluation_indexes),
+  ENTITY ("recognition", N_("Recognition"), N_("Recognitions"), recognition_fields, "org_unit_id", "decision_number", NULL, recognition_indexes),
+  ENTITY ("population", N_("Eligible population"), N_("Eligible populations"), population_fields, "org_unit_id", "model", NULL, population_indexes),
+  ENTITY ("scholarship_programme", N_("Scholarship programme"), N_("Scholarship programmes"), scholarship_programme_fields, "org_unit_id", "name", NULL, scholarship_programme_indexes),
+  ENTITY ("award_list", N_("Award list"), N_("Award lists"), award_list_fields, "org_unit_id", "title", NULL, award_list_indexes),
+  ENTITY ("award_entry", N_("Award entry"), N_("Award entries"), award_entry_fields, "org_unit_id", "recipient_name", check_award_entry, award_entry_indexes),
+  ENTITY ("fund", N_("Fund"), N_("Funds"), fund_fields, "org_unit_id", "name", NULL, fund_indexes),
+  ENTITY ("donor", N_("Donor"), N_("Donors"), donor_fields, "org_unit_id", "name", NULL, donor_indexes),
+  ENTITY ("donation", N_("Donation"), N_("Donations"), donation_fields, "org_unit_id", "donor_name", check_donation, donation_indexes),
+  ENTITY ("disbursement", N_("Disbursement"), N_("Disbursements"), disbursement_fields, "org_unit_id", "purpose", NULL, disbursement_indexes),
+  ENTITY ("consent", N_("Consent record"), N_("Consent records"), consent_fields, "org_unit_id", "person_name", check_consent, consent_indexes),
+};
+
+static const KhEntity *entity_table[G_N_ELEMENTS (entities)];
+
+const KhEntity * const *
+kh_entities (guint *n_entities)
+{
+  /* The table of pointers is filled once; the entities themselves are constant. */
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (entities); i++)
+        entity_table[i] = &entities[i];
+      g_once_init_leave (&initialized, 1);
+    }
+  if (n_entities != NULL)
+    *n_entities = G_N_ELEMENTS (entities);
+  return entity_table;
+}
+
+const KhEntity *
+kh_entity_lookup (const char *name)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (entities); i++)
+    if (strcmp (entities[i].name, name) == 0)
+      return &entities[i];
+  return NULL;
+}
+
+int
+kh_entity_field_index (const KhEntity *entity,
+                       const char     *name)
+{
+  g_return_val_if_fail (entity != NULL, -1);
+  g_return_val_if_fail (name != NULL, -1);
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (strcmp (entity->fields[i].name, name) == 0)
+      return (int) i;
+  return -1;
+}
+
+const KhField *
+kh_entity_get_field (const KhEntity *entity,
+                     const char     *name)
+{
+  int i = kh_entity_field_index (entity, name);
+
+  return i < 0 ? NULL : &entity->fields[i];
+}
+
+gboolean
+kh_entity_has_search (const KhEntity *entity)
+{
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (entity->fields[i].flags & KH_FIELD_FLAG_SEARCH)
+      return TRUE;
+  return FALSE;
+}
+
+const char *
+kh_field_enum_label (const KhField *field,
+                     const char    *value)
+{
+  g_return_val_if_fail (field != NULL, NULL);
+
+  if (field->enum_values == NULL || value == NULL)
+    return value;
+  for (guint i = 0; field->enum_values[i] != NULL; i++)
+    if (strcmp (field->enum_values[i], value) == 0)
+      return _(field->enum_labels[i]);
+  return value;
+}

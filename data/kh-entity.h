@@ -1,0 +1,94 @@
+/* kh-entity.h: the entity registry
+ *
+ * Every synced entity is described once, here. The SQLite DDL and its checks, validation, the
+ * JSON form of a record, CSV/XLSX column mapping and the editor forms are all driven from these
+ * tables, so adding a field is one edit.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "kh-types.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  KH_FIELD_TEXT,   /* UTF-8 text, max_len characters */
+  KH_FIELD_INT,    /* integer within [min, max] */
+  KH_FIELD_MONEY,  /* an integer number of đồng within [min, max] */
+  KH_FIELD_DATE,   /* ISO 8601 calendar date "YYYY-MM-DD" in storage */
+  KH_FIELD_YEAR,   /* a calendar year */
+  KH_FIELD_BOOL,   /* true or false */
+  KH_FIELD_ENUM,   /* one of enum_values */
+  KH_FIELD_REF,    /* the id (UUID) of a record of ref_entity */
+  KH_FIELD_JSON,   /* a JSON object, e.g. per-criterion scores */
+} KhFieldType;
+
+typedef enum
+{
+  KH_FIELD_FLAG_NONE      = 0,
+  KH_FIELD_FLAG_REQUIRED  = 1 << 0, /* must have a value */
+  KH_FIELD_FLAG_SEARCH    = 1 << 1, /* folded into the full-text index */
+  KH_FIELD_FLAG_SENSITIVE = 1 << 2, /* personal data that needs care (health, ethnicity, ...) */
+  KH_FIELD_FLAG_SUMMARY   = 1 << 3, /* shown as a column in lists */
+  KH_FIELD_FLAG_MULTILINE = 1 << 4, /* a longer text, edited in a text view */
+  KH_FIELD_FLAG_SCHOOL_YEAR = 1 << 5, /* text of the form "2024-2025" */
+  KH_FIELD_FLAG_DIGITS    = 1 << 6, /* text made of digits only (national id, phone) */
+} KhFieldFlags;
+
+struct _KhField
+{
+  const char          *name;         /* column and JSON key */
+  KhFieldType          type;
+  KhFieldFlags         flags;
+  const char          *label;        /* N_() marked; translate with _() when shown */
+  gint64               min;          /* bounds for INT, MONEY, YEAR */
+  gint64               max;
+  int                  max_len;      /* characters, for TEXT; 0 means the default 500 */
+  const char * const  *enum_values;  /* NULL-terminated, for ENUM */
+  const char * const  *enum_labels;  /* N_() marked, parallel to enum_values */
+  const char          *ref_entity;   /* for REF */
+  int                  since;        /* schema version that added the field (1 = first) */
+};
+
+typedef gboolean (*KhEntityCheckFunc) (const KhEntity *entity,
+                                       json_object    *record,
+                                       GError        **error);
+
+struct _KhEntity
+{
+  const char        *name;        /* "award_entry": the table name and the wire name */
+  const char        *label;       /* N_() singular, e.g. "Award entry" */
+  const char        *label_plural;/* N_() plural, e.g. "Award entries" */
+  const KhField     *fields;
+  guint              n_fields;
+  const char        *scope_field; /* org-unit REF deciding whose records these are; "id" for
+                                   * org units themselves; NULL for shared reference data */
+  const char        *title_field; /* the field that names a record in lists and history */
+  KhEntityCheckFunc  check;       /* checks across fields, after the per-field ones */
+  const char * const *indexes;    /* NULL-terminated column lists to index */
+  int                since;       /* schema version that added the entity */
+};
+
+const KhEntity * const *kh_entities            (guint          *n_entities);
+const KhEntity         *kh_entity_lookup       (const char     *name);
+const KhField          *kh_entity_get_field    (const KhEntity *entity,
+                                                const char     *name);
+int                     kh_entity_field_index  (const KhEntity *entity,
+                                                const char     *name);
+gboolean                kh_entity_has_search   (const KhEntity *entity);
+const char             *kh_field_enum_label    (const KhField  *field,
+                                                const char     *value);
+
+/* Common columns every entity table has, besides its fields. */
+#define KH_COLUMN_ID         "id"
+#define KH_COLUMN_VERSION    "version"
+#define KH_COLUMN_DELETED    "deleted"
+
+/* Default maximum length of a text field, in characters. */
+#define KH_TEXT_DEFAULT_MAX 500
+
+G_END_DECLS

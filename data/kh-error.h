@@ -1,0 +1,27 @@
+/* kh-error.h: the data library's error domain
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define KH_DATA_ERROR (kh_data_error_quark ())
+
+typedef enum
+{
+  KH_DATA_ERROR_INVALID,       /* a value a person typed is not acceptable */
+  KH_DATA_ERROR_UNKNOWN_FIELD, /* a field the entity does not have */
+  KH_DATA_ERROR_NOT_FOUND,     /* no such record, entity or id */
+  KH_DATA_ERROR_DELETED,       /* the record was deleted */
+  KH_DATA_ERROR_DATABASE,      /* SQLite failed */
+  KH_DATA_ERROR_SCHEMA,        /* the database was made by a newer version */
+  KH_DATA_ERROR_IO,            /* a file could not be read or written */
+  KH_DATA_ERROR_CONFLICT,      /* the record changed under us */
+} KhDataError;
+
+GQuark kh_data_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,382 @@
+/* kh-schema.c: the local store's schema, generated from the entity registry, and migrations
+ *
+ * A migration step is applied in one transaction together with the new user_version, so a
+ * database is always at exactly one version. Each step creates the entities and adds the fields
+ * whose `since` is that version, then runs the step's own SQL for the internal tables. DDL
+ * cannot bind parameters; the only names and literals put into it come from the registry's
+ * constants, never from input.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-error.h"
+#include "kh-fold.h"
+#include "kh-schema.h"
+
+void
+kh_sqlite_set_error (GError     **error,
+                     sqlite3     *db,
+                     const char  *what)
+{
+  g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE,
+               _("The local database failed (%s): %s"), what, sqlite3_errmsg (db));
+}
+
+gboolean
+kh_sqlite_exec (sqlite3     *db,
+                const char  *sql,
+                GError     **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE,
+                   _("The local database failed: %s"), msg ? msg : sqlite3_errmsg (db));
+      g_debug ("failed SQL: %s", sql);
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+fold_func (sqlite3_context  *ctx,
+           int               argc,
+           sqlite3_value   **argv)
+{
+  const unsigned char *text = sqlite3_value_text (argv[0]);
+  char *folded;
+
+  if (text == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  folded = kh_fold ((const char *) text);
+  sqlite3_result_text (ctx, folded, -1, g_free);
+}
+
+gboolean
+kh_schema_register_functions (sqlite3  *db,
+                              GError  **error)
+{
+  if (sqlite3_create_function_v2 (db, "kh_fold", 1,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, fold_func, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, db, "kh_fold");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+kh_schema_get_version (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+  int version = -1;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK
+      && sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+static int
+since (int v)
+{
+  return v > 0 ? v : 1;
+}
+
+static void
+append_column (GString       *sql,
+               const KhField *f,
+               gboolean       with_not_null)
+{
+  const char *n = f->name;
+
+  g_string_append_printf (sql, "%s ", n);
+  switch (f->type)
+    {
+    case KH_FIELD_TEXT:
+      g_string_append_printf (sql, "TEXT CHECK (length(%s) <= %d)", n,
+                              f->max_len > 0 ? f->max_len : KH_TEXT_DEFAULT_MAX);
+      break;
+    case KH_FIELD_ENUM:
+      g_string_append_printf (sql, "TEXT CHECK (%s IN (", n);
+      for (guint i = 0; f->enum_values[i] != NULL; i++)
+        g_string_append_printf (sql, "%s'%s'", i ? ", " : "", f->enum_values[i]);
+      g_string_append (sql, "))");
+      break;
+    case KH_FIELD_REF:
+      g_string_append_printf (sql, "TEXT CHECK (length(%s) = 36)", n);
+      break;
+    case KH_FIELD_DATE:
+      g_string_append_printf (sql, "TEXT CHECK (%s GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]')", n);
+      break;
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_MONEY:
+      g_string_append_printf (sql, "INTEGER CHECK (%s BETWEEN %" G_GINT64_FORMAT " AND %" G_GINT64_FORMAT ")",
+                              n, f->min, f->max);
+      break;
+    case KH_FIELD_BOOL:
+      g_string_append_printf (sql, "INTEGER CHECK (%s IN (0, 1))", n);
+      break;
+    case KH_FIELD_JSON:
+      g_string_append_printf (sql, "TEXT CHECK (json_valid(%s))", n);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (with_not_null && (f->flags & KH_FIELD_FLAG_REQUIRED))
+    g_string_append (sql, " NOT NULL");
+}
+
+/* The folded text of a record's search fields, as SQL over the row called @prefix. */
+char *
+kh_entity_search_sql (const KhEntity *entity,
+                      const char     *prefix)
+{
+  GString *sql = g_string_new ("kh_fold(");
+  gboolean first = TRUE;
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (entity->fields[i].flags & KH_FIELD_FLAG_SEARCH)
+      {
+        g_string_append_printf (sql, "%scoalesce(%s.%s, '')", first ? "" : " || ' ' || ",
+                                prefix, entity->fields[i].name);
+        first = FALSE;
+      }
+  g_string_append (sql, ")");
+  return g_string_free (sql, FALSE);
+}
+
+static void
+append_search_triggers (GString        *sql,
+                        const KhEntity *entity)
+{
+  const char *t = entity->name;
+  g_autofree char *new_text = kh_entity_search_sql (entity, "new");
+
+  g_string_append_printf (sql,
+    "DROP TRIGGER IF EXISTS %s_fts_ai;"
+    "DROP TRIGGER IF EXISTS %s_fts_au;"
+    "DROP TRIGGER IF EXISTS %s_fts_ad;"
+    "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 BEGIN "
+    "  INSERT INTO %s_fts (rowid, text) VALUES (new.rid, %s); END;"
+    "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s BEGIN "
+    "  DELETE FROM %s_fts WHERE rowid = old.rid;"
+    "  INSERT INTO %s_fts (rowid, text) SELECT new.rid, %s WHERE new.deleted = 0; END;"
+    "CREATE TRIGGER %s_fts_ad AFTER DELETE ON %s BEGIN "
+    "  DELETE FROM %s_fts WHERE rowid = old.rid; END;",
+    t, t, t,
+    t, t, t, new_text,
+    t, t, t, t, new_text,
+    t, t, t);
+}
+
+static void
+append_create_entity (GString        *sql,
+                      const KhEntity *entity,
+                      int             version)
+{
+  const char *t = entity->name;
+
+  g_string_append_printf (sql,
+    "CREATE TABLE %s ("
+    "rid INTEGER PRIMARY KEY, "
+    "id TEXT NOT NULL UNIQUE CHECK (length(id) = 36), "
+    "version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0), "
+    "deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)), "
+    "created_at TEXT NOT NULL, "
+    "updated_at TEXT NOT NULL, "
+    "updated_by TEXT", t);
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (since (entity->fields[i].since) <= version)
+      {
+        g_string_append (sql, ", ");
+        append_column (sql, &entity->fields[i], TRUE);
+      }
+  g_string_append (sql, ") STRICT;\n");
+
+  for (guint i = 0; entity->indexes != NULL && entity->indexes[i] != NULL; i++)
+    {
+      g_autofree char *suffix = g_strdup (entity->indexes[i]);
+
+      g_strdelimit (suffix, ", ", '_');
+      g_string_append_printf (sql, "CREATE INDEX %s_by_%s ON %s (%s);\n",
+                              t, suffix, t, entity->indexes[i]);
+    }
+
+  if (kh_entity_has_search (entity))
+    {
+      g_string_append_printf (sql,
+        "CREATE VIRTUAL TABLE %s_fts USING fts5 (text, tokenize = 'unicode61', prefix = '2 3');\n", t);
+      append_search_triggers (sql, entity);
+    }
+}
+
+/* What a version adds, beyond the entities and fields whose `since` it is. */
+static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
+  [1] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) STRICT;"
+    "CREATE TABLE outbox ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  mutation_id TEXT NOT NULL UNIQUE,"
+    "  entity TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL,"
+    "  op TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete', 'restore')),"
+    "  fields TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(fields)),"
+    "  base_version INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  reason TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX outbox_by_record ON outbox (entity, record_id);"
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  entity TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT,"
+    "  action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete', 'restore', 'remote', 'resolve')),"
+    "  field TEXT,"
+    "  old_value TEXT,"
+    "  new_value TEXT"
+    ") STRICT;"
+    "CREATE INDEX audit_by_record ON audit (entity, record_id);",
+  [2] =
+    /* The last server state the replica acknowledged, kept for records with local changes:
+     * the base of the three-way merge. */
+    "CREATE TABLE base ("
+    "  entity TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  data TEXT NOT NULL CHECK (json_valid(data)),"
+    "  PRIMARY KEY (entity, record_id)"
+    ") STRICT, WITHOUT ROWID;"
+    /* A field changed on both sides to different values: both kept until a person chooses. */
+    "CREATE TABLE conflict ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  entity TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL,"
+    "  field TEXT NOT NULL,"
+    "  base_value TEXT,"
+    "  local_value TEXT,"
+    "  remote_value TEXT,"
+    "  remote_version INTEGER NOT NULL DEFAULT 0,"
+    "  remote_by TEXT,"
+    "  remote_at TEXT,"
+    "  local_at TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  resolved_at TEXT,"
+    "  UNIQUE (entity, record_id, field)"
+    ") STRICT;"
+    "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT) STRICT;",
+};
+
+static gboolean
+apply_step (sqlite3  *db,
+            int       version,
+            GError  **error)
+{
+  g_autoptr(GString) sql = g_string_new (NULL);
+  const KhEntity * const *entities;
+  guint n;
+
+  if (step_sql[version] != NULL)
+    g_string_append (sql, step_sql[version]);
+
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      const KhEntity *entity = entities[e];
+      gboolean search_changed = FALSE;
+
+      if (since (entity->since) == version)
+        {
+          append_create_entity (sql, entity, version);
+          continue;
+        }
+      if (since (entity->since) > version)
+        continue;
+
+      for (guint i = 0; i < entity->n_fields; i++)
+        if (since (entity->fields[i].since) == version)
+          {
+            /* SQLite cannot add a NOT NULL column without a default; the store's validation
+             * requires the field for new writes instead. */
+            g_string_append_printf (sql, "ALTER TABLE %s ADD COLUMN ", entity->name);
+            append_column (sql, &entity->fields[i], FALSE);
+            g_string_append (sql, ";\n");
+            if (entity->fields[i].flags & KH_FIELD_FLAG_SEARCH)
+              search_changed = TRUE;
+          }
+      if (search_changed)
+        {
+          g_autofree char *text = kh_entity_search_sql (entity, entity->name);
+
+          append_search_triggers (sql, entity);
+          g_string_append_printf (sql,
+            "DELETE FROM %s_fts; INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s WHERE deleted = 0;\n",
+            entity->name, entity->name, text, entity->name);
+        }
+    }
+
+  g_string_append_printf (sql, "PRAGMA user_version = %d;", version);
+  return kh_sqlite_exec (db, sql->str, error);
+}
+
+/* Brings @db from its version up to @target; a database newer than this build is refused
+ * rather than touched. */
+gboolean
+kh_schema_migrate (sqlite3  *db,
+                   int       target,
+                   GError  **error)
+{
+  int current = kh_schema_get_version (db);
+
+  g_return_val_if_fail (target >= 1 && target <= KH_SCHEMA_VERSION, FALSE);
+
+  if (current < 0)
+    {
+      kh_sqlite_set_error (error, db, "user_version");
+      return FALSE;
+    }
+  if (current > KH_SCHEMA_VERSION)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_SCHEMA,
+                   _("This database was made by a newer version of Khuyến Học (schema %d, this "
+                     "version knows %d). Update the application to open it."),
+                   current, KH_SCHEMA_VERSION);
+      return FALSE;
+    }
+
+  for (int v = current + 1; v <= target; v++)
+    {
+      if (!kh_sqlite_exec (db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!apply_step (db, v, error))
+        {
+          kh_sqlite_exec (db, "ROLLBACK", NULL);
+          g_prefix_error (error, _("Could not upgrade the database to schema %d: "), v);
+          return FALSE;
+        }
+      if (!kh_sqlite_exec (db, "COMMIT", error))
+        {
+          kh_sqlite_exec (db, "ROLLBACK", NULL);
+          return FALSE;
+        }
+      g_debug ("migrated the local database to schema %d", v);
+    }
+  return TRUE;
+}

@@ -1,0 +1,32 @@
+/* kh-schema.h: the local store's schema and its migrations
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "kh-entity.h"
+
+G_BEGIN_DECLS
+
+/* The schema version this build writes. Version 1: the entity tables, outbox, audit and meta;
+ * version 2: the sync engine's tables (base state, conflicts) and the fields added since. */
+#define KH_SCHEMA_VERSION 2
+
+gboolean kh_schema_register_functions (sqlite3  *db,
+                                       GError  **error);
+int      kh_schema_get_version        (sqlite3  *db);
+gboolean kh_schema_migrate            (sqlite3  *db,
+                                       int       target,
+                                       GError  **error);
+gboolean kh_sqlite_exec               (sqlite3     *db,
+                                       const char  *sql,
+                                       GError     **error);
+void     kh_sqlite_set_error          (GError     **error,
+                                       sqlite3     *db,
+                                       const char  *what);
+char    *kh_entity_search_sql         (const KhEntity *entity,
+                                       const char     *prefix);
+
+G_END_DECLS

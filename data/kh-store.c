@@ -1,0 +1,1445 @@
+/* kh-store.c: the local SQLite replica
+ *
+ * Every local write is one SQLite transaction holding the record change, its outbox entry and
+ * its audit rows, so nothing a person typed exists only in memory and a failed write leaves
+ * nothing behind. Deletes are tombstones, so the deletion can be synced and undone.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-entity.h"
+#include "kh-error.h"
+#include "kh-fold.h"
+#include "kh-schema.h"
+#include "kh-store-private.h"
+#include "kh-uuid.h"
+#include "kh-validate.h"
+
+struct _KhStore
+{
+  GObject     parent_instance;
+
+  sqlite3    *db;
+  char       *path;
+  char       *actor;
+  char       *replica_id;
+  GHashTable *statements;   /* SQL text → sqlite3_stmt, prepared once */
+  int         depth;        /* nesting of kh_store_begin() and internal writes */
+  gboolean    failed;       /* a nested write failed inside an explicit transaction */
+};
+
+G_DEFINE_FINAL_TYPE (KhStore, kh_store, G_TYPE_OBJECT)
+
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+kh_store_finalize (GObject *object)
+{
+  KhStore *self = (KhStore *) object;
+
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  if (self->db != NULL)
+    sqlite3_close_v2 (self->db);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->actor, g_free);
+  g_clear_pointer (&self->replica_id, g_free);
+
+  G_OBJECT_CLASS (kh_store_parent_class)->finalize (object);
+}
+
+static void
+kh_store_class_init (KhStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = kh_store_finalize;
+
+  /**
+   * KhStore::changed:
+   * @entity: the entity name
+   * @id: the record id
+   *
+   * Emitted after a write through this store object has committed.
+   */
+  signals[CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+static void
+finalize_stmt (gpointer data)
+{
+  sqlite3_finalize (data);
+}
+
+static void
+kh_store_init (KhStore *self)
+{
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  self->actor = g_strdup (g_get_user_name ());
+}
+
+/* Helpers ------------------------------------------------------------------------------------- */
+
+sqlite3 *
+kh_store_get_db (KhStore *self)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+  return self->db;
+}
+
+char *
+kh_store_now (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+}
+
+sqlite3_stmt *
+kh_store_prepare (KhStore     *self,
+                  const char  *sql,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, self->db, "prepare");
+      g_debug ("could not prepare: %s", sql);
+      return NULL;
+    }
+  g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+  return stmt;
+}
+
+void
+kh_store_emit_changed (KhStore    *self,
+                       const char *entity,
+                       const char *id)
+{
+  g_signal_emit (self, signals[CHANGED], 0, entity, id);
+}
+
+static const KhEntity *
+lookup_entity (const char  *name,
+               GError     **error)
+{
+  const KhEntity *entity = name ? kh_entity_lookup (name) : NULL;
+
+  if (entity == NULL)
+    g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                 _("There is no kind of record called “%s”."), name ? name : "");
+  return entity;
+}
+
+/* A JSON value as audit text: strings as they are, numbers in decimal, JSON as JSON. */
+char *
+kh_store_value_to_text (json_object *value)
+{
+  if (value == NULL)
+    return NULL;
+  if (json_object_is_type (value, json_type_string))
+    return g_strdup (json_object_get_string (value));
+  return g_strdup (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
+}
+
+static gboolean
+values_equal (json_object *a,
+              json_object *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  if (json_object_get_type (a) != json_object_get_type (b))
+    return FALSE;
+  return strcmp (json_object_to_json_string_ext (a, JSON_C_TO_STRING_PLAIN),
+                 json_object_to_json_string_ext (b, JSON_C_TO_STRING_PLAIN)) == 0;
+}
+
+void
+kh_store_bind_value (sqlite3_stmt  *stmt,
+                     int            index,
+                     const KhField *field,
+                     json_object   *value)
+{
+  if (value == NULL)
+    {
+      sqlite3_bind_null (stmt, index);
+      return;
+    }
+  switch (field->type)
+    {
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_MONEY:
+      sqlite3_bind_int64 (stmt, index, json_object_get_int64 (value));
+      break;
+    case KH_FIELD_BOOL:
+      sqlite3_bind_int (stmt, index, json_object_get_boolean (value) ? 1 : 0);
+      break;
+    case KH_FIELD_JSON:
+      sqlite3_bind_text (stmt, index,
+                         json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN),
+                         -1, SQLITE_TRANSIENT);
+      break;
+    case KH_FIELD_TEXT:
+    case KH_FIELD_ENUM:
+    case KH_FIELD_REF:
+    case KH_FIELD_DATE:
+    default:
+      sqlite3_bind_text (stmt, index, json_object_get_string (value),
+                         json_object_get_string_len (value), SQLITE_TRANSIENT);
+      break;
+    }
+}
+
+static json_object *
+column_to_json (const KhField *field,
+                sqlite3_stmt  *stmt,
+                int            col)
+{
+  if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
+    return NULL;
+  switch (field->type)
+    {
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_MONEY:
+      return json_object_new_int64 (sqlite3_column_int64 (stmt, col));
+    case KH_FIELD_BOOL:
+      return json_object_new_boolean (sqlite3_column_int (stmt, col) != 0);
+    case KH_FIELD_JSON:
+      return json_tokener_parse ((const char *) sqlite3_column_text (stmt, col));
+    case KH_FIELD_TEXT:
+    case KH_FIELD_ENUM:
+    case KH_FIELD_REF:
+    case KH_FIELD_DATE:
+    default:
+      return json_object_new_string_len ((const char *) sqlite3_column_text (stmt, col),
+                                         sqlite3_column_bytes (stmt, col));
+    }
+}
+
+/* "id, version, deleted, created_at, updated_at, updated_by, f1, f2, …" */
+char *
+kh_store_select_columns (const KhEntity *entity)
+{
+  GString *s = g_string_new ("id, version, deleted, created_at, updated_at, updated_by");
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_string_append_printf (s, ", %s", entity->fields[i].name);
+  return g_string_free (s, FALSE);
+}
+
+#define N_COMMON_COLUMNS 6
+
+/* The JSON form of a record: its id, version, deleted flag and timestamps, then each field that
+ * has a value. Fields without a value are left out. */
+json_object *
+kh_store_row_to_json (const KhEntity *entity,
+                      sqlite3_stmt   *stmt,
+                      int             first)
+{
+  json_object *obj = json_object_new_object ();
+
+  json_object_object_add (obj, "id", json_object_new_string ((const char *) sqlite3_column_text (stmt, first)));
+  json_object_object_add (obj, "version", json_object_new_int64 (sqlite3_column_int64 (stmt, first + 1)));
+  json_object_object_add (obj, "deleted", json_object_new_boolean (sqlite3_column_int (stmt, first + 2)));
+  json_object_object_add (obj, "created_at", json_object_new_string ((const char *) sqlite3_column_text (stmt, first + 3)));
+  json_object_object_add (obj, "updated_at", json_object_new_string ((const char *) sqlite3_column_text (stmt, first + 4)));
+  if (sqlite3_column_type (stmt, first + 5) != SQLITE_NULL)
+    json_object_object_add (obj, "updated_by", json_object_new_string ((const char *) sqlite3_column_text (stmt, first + 5)));
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      json_object *v = column_to_json (&entity->fields[i], stmt, first + N_COMMON_COLUMNS + (int) i);
+
+      if (v != NULL)
+        json_object_object_add (obj, entity->fields[i].name, v);
+    }
+  return obj;
+}
+
+/* Only the fields of a record's JSON form, without id, version and timestamps. */
+static json_object *
+record_fields (const KhEntity *entity,
+               json_object    *record)
+{
+  json_object *obj = json_object_new_object ();
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      json_object *v;
+
+      if (json_object_object_get_ex (record, entity->fields[i].name, &v) && v != NULL)
+        json_object_object_add (obj, entity->fields[i].name, json_object_get (v));
+    }
+  return obj;
+}
+
+/* Transactions -------------------------------------------------------------------------------- */
+
+/* Writes nest: the outermost is a BEGIN IMMEDIATE (a writer takes the lock up front, so it never
+ * fails half way on a busy database), the inner ones are savepoints, so a write that fails
+ * inside a batch undoes itself and nothing else. */
+static gboolean
+write_begin (KhStore  *self,
+             GError  **error)
+{
+  if (self->depth == 0)
+    {
+      if (!kh_sqlite_exec (self->db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      self->failed = FALSE;
+    }
+  else if (!kh_sqlite_exec (self->db, "SAVEPOINT kh_write", error))
+    return FALSE;
+  self->depth++;
+  return TRUE;
+}
+
+static gboolean
+write_end (KhStore  *self,
+           gboolean  ok,
+           GError  **error)
+{
+  g_assert (self->depth > 0);
+  self->depth--;
+  if (self->depth == 0)
+    {
+      if (ok && kh_sqlite_exec (self->db, "COMMIT", error))
+        return TRUE;
+      kh_sqlite_exec (self->db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  if (ok)
+    return kh_sqlite_exec (self->db, "RELEASE kh_write", error);
+  kh_sqlite_exec (self->db, "ROLLBACK TO kh_write; RELEASE kh_write", NULL);
+  return FALSE;
+}
+
+gboolean
+kh_store_begin (KhStore  *self,
+                GError  **error)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+  return write_begin (self, error);
+}
+
+gboolean
+kh_store_commit (KhStore  *self,
+                 GError  **error)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+  g_return_val_if_fail (self->depth > 0, FALSE);
+  return write_end (self, TRUE, error);
+}
+
+void
+kh_store_rollback (KhStore *self)
+{
+  g_return_if_fail (KH_IS_STORE (self));
+  g_return_if_fail (self->depth > 0);
+  write_end (self, FALSE, NULL);
+}
+
+/* Opening ------------------------------------------------------------------------------------- */
+
+KhStore *
+kh_store_open (const char  *path,
+               GError     **error)
+{
+  g_autoptr(KhStore) self = NULL;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (KH_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+
+  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
+                   _("Could not open the database “%s”: %s"), path,
+                   self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, 10000);
+
+  /* WAL lets the sync engine's connection read while the window writes; FULL makes every
+   * commit durable across a power cut, which matters more than speed for what people type. */
+  if (!kh_sqlite_exec (self->db,
+                       "PRAGMA journal_mode = WAL;"
+                       "PRAGMA synchronous = FULL;"
+                       "PRAGMA foreign_keys = ON;"
+                       "PRAGMA temp_store = MEMORY;"
+                       "PRAGMA cache_size = -32000;", error))
+    {
+      g_prefix_error (error, _("Could not open the database “%s”: "), path);
+      return NULL;
+    }
+  if (!kh_schema_register_functions (self->db, error)
+      || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error))
+    return NULL;
+
+  self->replica_id = kh_store_get_meta (self, "replica_id");
+  if (self->replica_id == NULL)
+    {
+      self->replica_id = kh_uuid_v7_new ();
+      if (!kh_store_set_meta (self, "replica_id", self->replica_id, error))
+        return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+kh_store_get_path (KhStore *self)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+  return self->path;
+}
+
+void
+kh_store_set_actor (KhStore    *self,
+                    const char *actor)
+{
+  g_return_if_fail (KH_IS_STORE (self));
+  g_free (self->actor);
+  self->actor = g_strdup (actor);
+}
+
+const char *
+kh_store_get_actor (KhStore *self)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+  return self->actor;
+}
+
+const char *
+kh_store_get_replica_id (KhStore *self)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+  return self->replica_id;
+}
+
+char *
+kh_store_get_meta (KhStore    *self,
+                   const char *key)
+{
+  sqlite3_stmt *stmt;
+  char *value = NULL;
+
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+
+  stmt = kh_store_prepare (self, "SELECT value FROM meta WHERE key = ?", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return value;
+}
+
+gboolean
+kh_store_set_meta (KhStore     *self,
+                   const char  *key,
+                   const char  *value,
+                   GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+
+  stmt = kh_store_prepare (self, "INSERT INTO meta (key, value) VALUES (?, ?) "
+                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    kh_sqlite_set_error (error, self->db, "meta");
+  sqlite3_reset (stmt);
+  return ok;
+}
+
+/* Reading ------------------------------------------------------------------------------------- */
+
+static json_object *
+load_record (KhStore         *self,
+             const KhEntity  *entity,
+             const char      *id,
+             GError         **error)
+{
+  g_autofree char *columns = kh_store_select_columns (entity);
+  g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?", columns, entity->name);
+  sqlite3_stmt *stmt = kh_store_prepare (self, sql, error);
+  json_object *record = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    record = kh_store_row_to_json (entity, stmt, 0);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                 _("There is no %s with the id “%s”."), _(entity->label), id);
+  else
+    kh_sqlite_set_error (error, self->db, "read");
+  sqlite3_reset (stmt);
+  return record;
+}
+
+json_object *
+kh_store_get (KhStore     *self,
+              const char  *entity_name,
+              const char  *id,
+              GError     **error)
+{
+  const KhEntity *entity;
+
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  if ((entity = lookup_entity (entity_name, error)) == NULL)
+    return NULL;
+  return load_record (self, entity, id, error);
+}
+
+/* Builds "WHERE …" from a query, binding nothing yet: the values are bound in the same order
+ * by bind_where(). Field names are checked against the registry, so only registry names reach
+ * the SQL text. */
+static gboolean
+build_where (const KhEntity  *entity,
+             const KhQuery   *query,
+             GString         *sql,
+             GError         **error)
+{
+  gboolean include_deleted = query != NULL && query->include_deleted;
+
+  g_string_append (sql, include_deleted ? " WHERE 1" : " WHERE deleted = 0");
+  if (query == NULL || query->where == NULL)
+    return TRUE;
+
+  json_object_object_foreach (query->where, key, val)
+    {
+      const KhField *field = kh_entity_get_field (entity, key);
+
+      if (field == NULL && strcmp (key, "id") != 0)
+        {
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                       _("“%s” is not a field of %s."), key, _(entity->label));
+          return FALSE;
+        }
+      if (val == NULL)
+        g_string_append_printf (sql, " AND %s IS NULL", key);
+      else
+        g_string_append_printf (sql, " AND %s = ?", key);
+    }
+  return TRUE;
+}
+
+static void
+bind_where (const KhEntity *entity,
+            const KhQuery  *query,
+            sqlite3_stmt   *stmt,
+            int            *index)
+{
+  if (query == NULL || query->where == NULL)
+    return;
+  json_object_object_foreach (query->where, key, val)
+    {
+      const KhField *field = kh_entity_get_field (entity, key);
+      static const KhField id_field = { .name = "id", .type = KH_FIELD_TEXT };
+
+      if (val != NULL)
+        kh_store_bind_value (stmt, (*index)++, field ? field : &id_field, val);
+    }
+}
+
+json_object *
+kh_store_list (KhStore        *self,
+               const char     *entity_name,
+               const KhQuery  *query,
+               GError        **error)
+{
+  const KhEntity *entity;
+  g_autofree char *columns = NULL;
+  g_autoptr(GString) sql = NULL;
+  sqlite3_stmt *stmt;
+  json_object *array;
+  int index = 1;
+  int rc;
+
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+
+  if ((entity = lookup_entity (entity_name, error)) == NULL)
+    return NULL;
+
+  columns = kh_store_select_columns (entity);
+  sql = g_string_new (NULL);
+  g_string_printf (sql, "SELECT %s FROM %s", columns, entity->name);
+  if (!build_where (entity, query, sql, error))
+    return NULL;
+
+  if (query != NULL && query->order_by != NULL)
+    {
+      if (kh_entity_get_field (entity, query->order_by) == NULL)
+        {
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                       _("“%s” is not a field of %s."), query->order_by, _(entity->label));
+          return NULL;
+        }
+      g_string_append_printf (sql, " ORDER BY %s %s, rid", query->order_by,
+                              query->descending ? "DESC" : "ASC");
+    }
+  else
+    g_string_append_printf (sql, " ORDER BY rid %s", query && query->descending ? "DESC" : "ASC");
+  g_string_append (sql, " LIMIT ? OFFSET ?");
+
+  stmt = kh_store_prepare (self, sql->str, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_where (entity, query, stmt, &index);
+  sqlite3_bind_int64 (stmt, index++, query && query->limit > 0 ? query->limit : -1);
+  sqlite3_bind_int64 (stmt, index++, query ? MAX (query->offset, 0) : 0);
+
+  array = json_object_new_array ();
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    json_object_array_add (array, kh_store_row_to_json (entity, stmt, 0));
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, self->db, "list");
+      json_object_put (array);
+      array = NULL;
+    }
+  sqlite3_reset (stmt);
+  return array;
+}
+
+gint64
+kh_store_count (KhStore        *self,
+                const char     *entity_name,
+                const KhQuery  *query,
+                GError        **error)
+{
+  const KhEntity *entity;
+  g_autoptr(GString) sql = NULL;
+  sqlite3_stmt *stmt;
+  gint64 count = -1;
+  int index = 1;
+
+  g_return_val_if_fail (KH_IS_STORE (self), -1);
+
+  if ((entity = lookup_entity (entity_name, error)) == NULL)
+    return -1;
+  sql = g_string_new (NULL);
+  g_string_printf (sql, "SELECT count(*) FROM %s", entity->name);
+  if (!build_where (entity, query, sql, error))
+    return -1;
+  stmt = kh_store_prepare (self, sql->str, error);
+  if (stmt == NULL)
+    return -1;
+  bind_where (entity, query, stmt, &index);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    count = sqlite3_column_int64 (stmt, 0);
+  else
+    kh_sqlite_set_error (error, self->db, "count");
+  sqlite3_reset (stmt);
+  return count;
+}
+
+/* Full-text search with Vietnamese folding, prefix matching on every word. Returns an array of
+ * { "entity", "id", "title" }, at most @limit of them. */
+json_object *
+kh_store_search (KhStore     *self,
+                 const char  *text,
+                 const char  *entity_name,
+                 int          limit,
+                 GError     **error)
+{
+  g_autofree char *match = NULL;
+  const KhEntity * const *entities;
+  json_object *results;
+  guint n;
+
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (entity_name != NULL && lookup_entity (entity_name, error) == NULL)
+    return NULL;
+  if (limit <= 0)
+    limit = 50;
+
+  results = json_object_new_array ();
+  match = kh_fold_to_fts_query (text);
+  if (match == NULL)
+    return results;
+
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n && (int) json_object_array_length (results) < limit; e++)
+    {
+      const KhEntity *entity = entities[e];
+      g_autofree char *sql = NULL;
+      sqlite3_stmt *stmt;
+      int rc;
+
+      if (!kh_entity_has_search (entity)
+          || (entity_name != NULL && strcmp (entity->name, entity_name) != 0))
+        continue;
+
+      sql = g_strdup_printf ("SELECT t.id, t.%s FROM %s_fts f JOIN %s t ON t.rid = f.rowid "
+                             "WHERE f.text MATCH ? LIMIT ?",
+                             entity->title_field, entity->name, entity->name);
+      stmt = kh_store_prepare (self, sql, error);
+      if (stmt == NULL)
+        {
+          json_object_put (results);
+          return NULL;
+        }
+      sqlite3_bind_text (stmt, 1, match, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 2, limit - (int) json_object_array_length (results));
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          json_object *hit = json_object_new_object ();
+
+          json_object_object_add (hit, "entity", json_object_new_string (entity->name));
+          json_object_object_add (hit, "id", json_object_new_string ((const char *) sqlite3_column_text (stmt, 0)));
+          json_object_object_add (hit, "title",
+                                  json_object_new_string (sqlite3_column_text (stmt, 1)
+                                                          ? (const char *) sqlite3_column_text (stmt, 1) : ""));
+          json_object_array_add (results, hit);
+        }
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          kh_sqlite_set_error (error, self->db, "search");
+          json_object_put (results);
+          return NULL;
+        }
+    }
+  return results;
+}
+
+json_object *
+kh_store_history (KhStore     *self,
+                  const char  *entity_name,
+                  const char  *id,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt;
+  json_object *array;
+  int rc;
+
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+
+  if (lookup_entity (entity_name, error) == NULL)
+    return NULL;
+  stmt = kh_store_prepare (self,
+                           "SELECT at, actor, action, field, old_value, new_value FROM audit "
+                           "WHERE entity = ? AND record_id = ? ORDER BY seq", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, entity_name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  array = json_object_new_array ();
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      json_object *row = json_object_new_object ();
+      static const char *names[] = { "at", "actor", "action", "field", "old_value", "new_value" };
+
+      for (int i = 0; i < 6; i++)
+        if (sqlite3_column_type (stmt, i) != SQLITE_NULL)
+          json_object_object_add (row, names[i],
+                                  json_object_new_string ((const char *) sqlite3_column_text (stmt, i)));
+      json_object_array_add (array, row);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, self->db, "history");
+      json_object_put (array);
+      return NULL;
+    }
+  if (json_object_array_length (array) == 0)
+    {
+      json_object_put (array);
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                   _("There is no history for the id “%s”."), id);
+      return NULL;
+    }
+  return array;
+}
+
+gint64
+kh_store_count_pending (KhStore *self)
+{
+  sqlite3_stmt *stmt;
+  gint64 n = 0;
+
+  g_return_val_if_fail (KH_IS_STORE (self), 0);
+
+  stmt = kh_store_prepare (self, "SELECT count(*) FROM outbox WHERE state = 'pending'", NULL);
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  return n;
+}
+
+json_object *
+kh_store_list_outbox (KhStore  *self,
+                      GError  **error)
+{
+  sqlite3_stmt *stmt;
+  json_object *array;
+  int rc;
+
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+
+  stmt = kh_store_prepare (self,
+                           "SELECT mutation_id, entity, record_id, op, fields, base_version, state, "
+                           "attempts, reason FROM outbox ORDER BY seq", error);
+  if (stmt == NULL)
+    return NULL;
+  array = json_object_new_array ();
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      json_object *row = json_object_new_object ();
+
+      json_object_object_add (row, "mutation_id", json_object_new_string ((const char *) sqlite3_column_text (stmt, 0)));
+      json_object_object_add (row, "entity", json_object_new_string ((const char *) sqlite3_column_text (stmt, 1)));
+      json_object_object_add (row, "record_id", json_object_new_string ((const char *) sqlite3_column_text (stmt, 2)));
+      json_object_object_add (row, "op", json_object_new_string ((const char *) sqlite3_column_text (stmt, 3)));
+      json_object_object_add (row, "fields", json_tokener_parse ((const char *) sqlite3_column_text (stmt, 4)));
+      json_object_object_add (row, "base_version", json_object_new_int64 (sqlite3_column_int64 (stmt, 5)));
+      json_object_object_add (row, "state", json_object_new_string ((const char *) sqlite3_column_text (stmt, 6)));
+      json_object_object_add (row, "attempts", json_object_new_int (sqlite3_column_int (stmt, 7)));
+      if (sqlite3_column_type (stmt, 8) != SQLITE_NULL)
+        json_object_object_add (row, "reason", json_object_new_string ((const char *) sqlite3_column_text (stmt, 8)));
+      json_object_array_add (array, row);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, self->db, "outbox");
+      json_object_put (array);
+      return NULL;
+    }
+  return array;
+}
+
+/* Writing ------------------------------------------------------------------------------------- */
+
+static gboolean
+step_done (KhStore       *self,
+           sqlite3_stmt  *stmt,
+           const char    *what,
+           GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, self->db, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+record_exists (KhStore     *self,
+               const char  *entity_name,
+               const char  *id)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ? AND deleted = 0", entity_name);
+  sqlite3_stmt *stmt = kh_store_prepare (self, sql, NULL);
+  gboolean found;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return found;
+}
+
+/* A REF without a fixed entity ("subject_id") takes it from the sibling "…_kind" field. */
+static const char *
+ref_target (const KhField *field,
+            json_object   *record)
+{
+  g_autofree char *kind_name = NULL;
+  json_object *kind;
+  const char *underscore;
+
+  if (field->ref_entity != NULL)
+    return field->ref_entity;
+  underscore = strrchr (field->name, '_');
+  if (underscore == NULL)
+    return NULL;
+  kind_name = g_strdup_printf ("%.*s_kind", (int) (underscore - field->name), field->name);
+  if (json_object_object_get_ex (record, kind_name, &kind) && kind != NULL)
+    return json_object_get_string (kind);
+  return NULL;
+}
+
+/* References a person makes must point at records that exist here and are not deleted, and an
+ * org unit must not become its own ancestor. */
+static gboolean
+check_references (KhStore         *self,
+                  const KhEntity  *entity,
+                  const char      *id,
+                  json_object     *record,
+                  json_object     *changed,
+                  GError         **error)
+{
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const KhField *field = &entity->fields[i];
+      const char *target;
+      const char *value;
+      json_object *v;
+
+      if (field->type != KH_FIELD_REF)
+        continue;
+      if (changed != NULL && !json_object_object_get_ex (changed, field->name, NULL))
+        continue;
+      if (!json_object_object_get_ex (record, field->name, &v) || v == NULL)
+        continue;
+      value = json_object_get_string (v);
+      target = ref_target (field, record);
+      if (target == NULL || kh_entity_lookup (target) == NULL)
+        continue;
+      if (!record_exists (self, target, value))
+        {
+          const KhEntity *te = kh_entity_lookup (target);
+
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                       _("%s: there is no %s with the id “%s” here."),
+                       _(field->label), _(te->label), value);
+          return FALSE;
+        }
+    }
+
+  if (strcmp (entity->name, "org_unit") == 0 && id != NULL)
+    {
+      json_object *parent;
+      g_autofree char *cursor = NULL;
+      int guard = 0;
+
+      if (json_object_object_get_ex (record, "parent_id", &parent) && parent != NULL)
+        cursor = g_strdup (json_object_get_string (parent));
+      while (cursor != NULL && guard++ < 64)
+        {
+          sqlite3_stmt *stmt;
+
+          if (strcmp (cursor, id) == 0)
+            {
+              g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                                   _("Parent unit: a unit cannot be placed under itself or one of its own units."));
+              return FALSE;
+            }
+          stmt = kh_store_prepare (self, "SELECT parent_id FROM org_unit WHERE id = ?", NULL);
+          if (stmt == NULL)
+            break;
+          sqlite3_bind_text (stmt, 1, cursor, -1, SQLITE_TRANSIENT);
+          g_clear_pointer (&cursor, g_free);
+          if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+            cursor = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+          sqlite3_reset (stmt);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+add_audit (KhStore      *self,
+           const char   *entity,
+           const char   *id,
+           const char   *now,
+           const char   *action,
+           const char   *field,
+           const char   *old_value,
+           const char   *new_value,
+           GError      **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (self,
+    "INSERT INTO audit (entity, record_id, at, actor, action, field, old_value, new_value) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, self->actor, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, action, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, old_value, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, new_value, -1, SQLITE_STATIC);
+  return step_done (self, stmt, "audit", error);
+}
+
+/* The outbox holds at most one unsent entry per record: a later local change is folded into
+ * it (the union of changed fields; a delete replaces an edit; a delete of a record the server
+ * never saw removes the entry). An entry that was already sent is left exactly as it was, so a
+ * retry reuses its mutation id with the same content; the new change gets an entry of its own. */
+static gboolean
+add_outbox (KhStore      *self,
+            const char   *entity,
+            const char   *id,
+            const char   *op,
+            json_object  *fields,
+            gint64        base_version,
+            const char   *now,
+            GError      **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *pending_op = NULL;
+  g_autofree char *pending_fields = NULL;
+  gint64 pending_seq = -1;
+
+  stmt = kh_store_prepare (self,
+                           "SELECT seq, op, fields FROM outbox WHERE entity = ? AND record_id = ? "
+                           "AND state = 'pending' AND attempts = 0 ORDER BY seq DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      pending_seq = sqlite3_column_int64 (stmt, 0);
+      pending_op = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      pending_fields = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+
+  if (pending_seq >= 0)
+    {
+      const char *new_op = pending_op;
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      json_object *old = json_tokener_parse (pending_fields);
+      json_object *merged = json_object_new_array ();
+      gboolean ok;
+
+      for (size_t i = 0; old != NULL && i < json_object_array_length (old); i++)
+        g_ptr_array_add (names, g_strdup (json_object_get_string (json_object_array_get_idx (old, i))));
+      for (size_t i = 0; fields != NULL && i < json_object_array_length (fields); i++)
+        {
+          const char *name = json_object_get_string (json_object_array_get_idx (fields, i));
+          gboolean seen = FALSE;
+
+          for (guint k = 0; k < names->len; k++)
+            if (strcmp (names->pdata[k], name) == 0)
+              seen = TRUE;
+          if (!seen)
+            g_ptr_array_add (names, g_strdup (name));
+        }
+      for (guint k = 0; k < names->len; k++)
+        json_object_array_add (merged, json_object_new_string (names->pdata[k]));
+      json_object_put (old);
+
+      if (strcmp (op, "delete") == 0)
+        {
+          if (strcmp (pending_op, "create") == 0)
+            {
+              /* The server never saw the record: nothing to send. */
+              json_object_put (merged);
+              stmt = kh_store_prepare (self, "DELETE FROM outbox WHERE seq = ?", error);
+              if (stmt == NULL)
+                return FALSE;
+              sqlite3_bind_int64 (stmt, 1, pending_seq);
+              return step_done (self, stmt, "outbox", error);
+            }
+          new_op = "delete";
+        }
+      else if (strcmp (op, "restore") == 0 && strcmp (pending_op, "delete") == 0)
+        new_op = json_object_array_length (merged) > 0 ? "update" : NULL;
+      else if (strcmp (op, "restore") == 0 || strcmp (op, "create") == 0)
+        new_op = op;
+
+      if (new_op == NULL)
+        {
+          /* Undoing an unsent delete that carried no edits: nothing left to send. */
+          json_object_put (merged);
+          stmt = kh_store_prepare (self, "DELETE FROM outbox WHERE seq = ?", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, pending_seq);
+          return step_done (self, stmt, "outbox", error);
+        }
+
+      stmt = kh_store_prepare (self, "UPDATE outbox SET op = ?, fields = ?, updated_at = ? WHERE seq = ?", error);
+      if (stmt == NULL)
+        {
+          json_object_put (merged);
+          return FALSE;
+        }
+      sqlite3_bind_text (stmt, 1, new_op, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, json_object_to_json_string_ext (merged, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 4, pending_seq);
+      ok = step_done (self, stmt, "outbox", error);
+      json_object_put (merged);
+      return ok;
+    }
+
+  {
+    g_autofree char *mutation_id = kh_uuid_v7_new ();
+
+    stmt = kh_store_prepare (self,
+                             "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_text (stmt, 1, mutation_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, op, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, fields ? json_object_to_json_string_ext (fields, JSON_C_TO_STRING_PLAIN) : "[]",
+                       -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (stmt, 6, base_version);
+    sqlite3_bind_text (stmt, 7, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 8, now, -1, SQLITE_STATIC);
+    return step_done (self, stmt, "outbox", error);
+  }
+}
+
+static char *
+insert_sql (const KhEntity *entity)
+{
+  GString *sql = g_string_new (NULL);
+
+  g_string_printf (sql, "INSERT INTO %s (id, version, deleted, created_at, updated_at, updated_by", entity->name);
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_string_append_printf (sql, ", %s", entity->fields[i].name);
+  g_string_append (sql, ") VALUES (?, 0, 0, ?, ?, ?");
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_string_append (sql, ", ?");
+  g_string_append (sql, ")");
+  return g_string_free (sql, FALSE);
+}
+
+char *
+kh_store_create (KhStore      *self,
+                 const char   *entity_name,
+                 json_object  *values,
+                 GError      **error)
+{
+  const KhEntity *entity;
+  g_autofree char *id = NULL;
+  g_autofree char *now = NULL;
+  g_autofree char *sql = NULL;
+  json_object *names;
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (KH_IS_STORE (self), NULL);
+
+  if ((entity = lookup_entity (entity_name, error)) == NULL)
+    return NULL;
+  if (!kh_entity_validate (entity, values, TRUE, error))
+    return NULL;
+
+  id = kh_uuid_v7_new ();
+  now = kh_store_now ();
+
+  if (!write_begin (self, error))
+    return NULL;
+
+  ok = check_references (self, entity, id, values, NULL, error);
+
+  if (ok)
+    {
+      sql = insert_sql (entity);
+      stmt = kh_store_prepare (self, sql, error);
+      ok = stmt != NULL;
+    }
+  if (ok)
+    {
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, self->actor, -1, SQLITE_STATIC);
+      for (guint i = 0; i < entity->n_fields; i++)
+        {
+          json_object *v = NULL;
+
+          json_object_object_get_ex (values, entity->fields[i].name, &v);
+          kh_store_bind_value (stmt, 5 + (int) i, &entity->fields[i], v);
+        }
+      ok = step_done (self, stmt, "create", error);
+    }
+
+  names = json_object_new_array ();
+  json_object_object_foreach (values, key, val)
+    if (val != NULL)
+      json_object_array_add (names, json_object_new_string (key));
+
+  ok = ok && add_outbox (self, entity->name, id, "create", names, 0, now, error);
+  ok = ok && add_audit (self, entity->name, id, now, "create", NULL, NULL,
+                        json_object_to_json_string_ext (values, JSON_C_TO_STRING_PLAIN), error);
+  json_object_put (names);
+
+  if (!write_end (self, ok, error))
+    return NULL;
+
+  kh_store_emit_changed (self, entity->name, id);
+  return g_steal_pointer (&id);
+}
+
+static json_object *
+load_live_record (KhStore         *self,
+                  const KhEntity  *entity,
+                  const char      *id,
+                  GError         **error)
+{
+  json_object *record = load_record (self, entity, id, error);
+  json_object *deleted;
+
+  if (record == NULL)
+    return NULL;
+  if (json_object_object_get_ex (record, "deleted", &deleted) && json_object_get_boolean (deleted))
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DELETED,
+                   _("This %s was deleted; restore it before editing."), _(entity->label));
+      json_object_put (record);
+      return NULL;
+    }
+  return record;
+}
+
+gboolean
+kh_store_update (KhStore      *self,
+                 const char   *entity_name,
+                 const char   *id,
+                 json_object  *changes,
+                 GError      **error)
+{
+  const KhEntity *entity;
+  g_autoptr(GString) sql = NULL;
+  g_autofree char *now = NULL;
+  json_object *current = NULL;
+  json_object *merged = NULL;
+  json_object *changed = NULL;
+  json_object *names = NULL;
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+  int index;
+
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  if ((entity = lookup_entity (entity_name, error)) == NULL)
+    return FALSE;
+  if (!kh_entity_validate (entity, changes, FALSE, error))
+    return FALSE;
+
+  if (!write_begin (self, error))
+    return FALSE;
+
+  current = load_live_record (self, entity, id, error);
+  if (current == NULL)
+    goto out;
+
+  /* Only the fields whose value really changes are written, sent and audited. */
+  changed = json_object_new_object ();
+  names = json_object_new_array ();
+  json_object_object_foreach (changes, key, val)
+    {
+      json_object *old = NULL;
+
+      json_object_object_get_ex (current, key, &old);
+      if (!values_equal (old, val))
+        {
+          json_object_object_add (changed, key, val ? json_object_get (val) : NULL);
+          json_object_array_add (names, json_object_new_string (key));
+        }
+    }
+  if (json_object_object_length (changed) == 0)
+    {
+      ok = TRUE;
+      goto out;
+    }
+
+  merged = record_fields (entity, current);
+  json_object_object_foreach (changed, ckey, cval)
+    {
+      if (cval == NULL)
+        json_object_object_del (merged, ckey);
+      else
+        json_object_object_add (merged, ckey, json_object_get (cval));
+    }
+  if (!kh_entity_validate (entity, merged, TRUE, error)
+      || !check_references (self, entity, id, merged, changed, error))
+    goto out;
+
+  now = kh_store_now ();
+  sql = g_string_new (NULL);
+  g_string_printf (sql, "UPDATE %s SET updated_at = ?, updated_by = ?", entity->name);
+  json_object_object_foreach (changed, skey, sval)
+    {
+      g_string_append_printf (sql, ", %s = ?", skey);
+      (void) sval;
+    }
+  g_string_append (sql, " WHERE id = ?");
+  stmt = kh_store_prepare (self, sql->str, error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, self->actor, -1, SQLITE_STATIC);
+  index = 3;
+  json_object_object_foreach (changed, bkey, bval)
+    kh_store_bind_value (stmt, index++, kh_entity_get_field (entity, bkey), bval);
+  sqlite3_bind_text (stmt, index, id, -1, SQLITE_STATIC);
+  if (!step_done (self, stmt, "update", error))
+    goto out;
+
+  if (!add_outbox (self, entity->name, id, "update", names,
+                   json_object_get_int64 (json_object_object_get (current, "version")), now, error))
+    goto out;
+
+  ok = TRUE;
+  json_object_object_foreach (changed, akey, aval)
+    {
+      g_autofree char *old_text = kh_store_value_to_text (json_object_object_get (current, akey));
+      g_autofree char *new_text = kh_store_value_to_text (aval);
+
+      if (!add_audit (self, entity->name, id, now, "update", akey, old_text, new_text, error))
+        {
+          ok = FALSE;
+          break;
+        }
+    }
+
+out:
+  ok = write_end (self, ok, ok ? error : NULL) && ok;
+  if (ok && changed != NULL && json_object_object_length (changed) > 0)
+    kh_store_emit_changed (self, entity->name, id);
+  json_object_put (current);
+  json_object_put (merged);
+  json_object_put (changed);
+  json_object_put (names);
+  return ok;
+}
+
+static gboolean
+set_deleted (KhStore      *self,
+             const char   *entity_name,
+             const char   *id,
+             gboolean      deleted,
+             GError      **error)
+{
+  const KhEntity *entity;
+  g_autofree char *sql = NULL;
+  g_autofree char *now = NULL;
+  json_object *current = NULL;
+  json_object *flag;
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  if ((entity = lookup_entity (entity_name, error)) == NULL)
+    return FALSE;
+  if (!write_begin (self, error))
+    return FALSE;
+
+  current = load_record (self, entity, id, error);
+  if (current == NULL)
+    goto out;
+  flag = json_object_object_get (current, "deleted");
+  if (json_object_get_boolean (flag) == deleted)
+    {
+      if (deleted)
+        g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DELETED,
+                     _("This %s was already deleted."), _(entity->label));
+      else
+        g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                     _("This %s is not deleted."), _(entity->label));
+      goto out;
+    }
+
+  now = kh_store_now ();
+  sql = g_strdup_printf ("UPDATE %s SET deleted = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+                         entity->name);
+  stmt = kh_store_prepare (self, sql, error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int (stmt, 1, deleted ? 1 : 0);
+  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, self->actor, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, id, -1, SQLITE_STATIC);
+  if (!step_done (self, stmt, "delete", error))
+    goto out;
+
+  if (deleted)
+    ok = add_outbox (self, entity->name, id, "delete", NULL,
+                     json_object_get_int64 (json_object_object_get (current, "version")), now, error);
+  else if (json_object_get_int64 (json_object_object_get (current, "version")) == 0)
+    {
+      /* The server has never seen this record: restoring it means creating it again, unless
+       * an unsent create is still waiting. */
+      json_object *names = json_object_new_array ();
+
+      for (guint i = 0; i < entity->n_fields; i++)
+        if (json_object_object_get_ex (current, entity->fields[i].name, NULL))
+          json_object_array_add (names, json_object_new_string (entity->fields[i].name));
+      ok = add_outbox (self, entity->name, id, "create", names, 0, now, error);
+      json_object_put (names);
+    }
+  else
+    ok = add_outbox (self, entity->name, id, "restore", NULL,
+                     json_object_get_int64 (json_object_object_get (current, "version")), now, error);
+
+  ok = ok && add_audit (self, entity->name, id, now, deleted ? "delete" : "restore",
+                        NULL, NULL, NULL, error);
+
+out:
+  ok = write_end (self, ok, ok ? error : NULL) && ok;
+  if (ok)
+    kh_store_emit_changed (self, entity->name, id);
+  json_object_put (current);
+  return ok;
+}
+
+gboolean
+kh_store_delete (KhStore      *self,
+                 const char   *entity,
+                 const char   *id,
+                 GError      **error)
+{
+  return set_deleted (self, entity, id, TRUE, error);
+}
+
+gboolean
+kh_store_restore (KhStore      *self,
+                  const char   *entity,
+                  const char   *id,
+                  GError      **error)
+{
+  return set_deleted (self, entity, id, FALSE, error);
+}

@@ -1,0 +1,463 @@
+/* kh-validate.c: values and records checked against the entity registry
+ *
+ * Every message names the field by its label and says what to do, in words a person can act
+ * on; the same words reach the GUI, the CLI and the server's answers.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kh-error.h"
+#include "kh-uuid.h"
+#include "kh-validate.h"
+
+static void
+field_error (GError        **error,
+             const KhField  *field,
+             const char     *reason)
+{
+  g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, "%s: %s", _(field->label), reason);
+}
+
+/* Accepts "2024-03-05", "05/03/2024", "5/3/2024" and "05-03-2024"; gives the ISO form. */
+gboolean
+kh_date_parse (const char  *text,
+               char       **iso)
+{
+  unsigned int d, m, y;
+  char sep1, sep2;
+  int n = 0;
+
+  if (text == NULL)
+    return FALSE;
+  if (sscanf (text, "%4u-%2u-%2u%n", &y, &m, &d, &n) == 3 && n == 10 && text[n] == '\0')
+    ;
+  else if (sscanf (text, "%2u%c%2u%c%4u%n", &d, &sep1, &m, &sep2, &y, &n) == 5
+           && text[n] == '\0' && sep1 == sep2 && (sep1 == '/' || sep1 == '-' || sep1 == '.')
+           && y >= 1000)
+    ;
+  else
+    return FALSE;
+
+  if (y < 1 || y > 9999 || !g_date_valid_dmy (d, m, y))
+    return FALSE;
+  if (iso != NULL)
+    *iso = g_strdup_printf ("%04u-%02u-%02u", y, m, d);
+  return TRUE;
+}
+
+/* Money is typed as "1.250.000", "1 250 000", "1250000 ₫" or "1.250.000đ": grouping dots,
+ * spaces and the currency sign are dropped; a decimal part is refused, đồng have none. */
+static gboolean
+parse_money (const char *text,
+             gint64     *out)
+{
+  GString *digits = g_string_new (NULL);
+  const char *p = text;
+  gboolean ok = TRUE;
+
+  while (*p != '\0')
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c >= '0' && c <= '9')
+        g_string_append_c (digits, (char) c);
+      else if (c == '.' || c == ' ' || c == 0x00A0 || c == 0x202F || c == ',')
+        {
+          /* A comma would be a decimal mark in Vietnamese: only allow it as grouping
+           * followed by exactly three digits. */
+          if (c == ',')
+            {
+              const char *q = p + 1;
+              int k = 0;
+              while (q[k] >= '0' && q[k] <= '9')
+                k++;
+              if (k != 3)
+                {
+                  ok = FALSE;
+                  break;
+                }
+            }
+        }
+      else if (c == 0x20AB /* ₫ */ || c == 0x0111 /* đ */ || c == 'd' || c == 'D')
+        ;
+      else
+        {
+          ok = FALSE;
+          break;
+        }
+      p = g_utf8_next_char (p);
+    }
+
+  if (ok && digits->len > 0 && digits->len <= 18)
+    *out = g_ascii_strtoll (digits->str, NULL, 10);
+  else
+    ok = FALSE;
+  g_string_free (digits, TRUE);
+  return ok;
+}
+
+static gboolean
+parse_int (const char *text,
+           gint64     *out)
+{
+  char *end = NULL;
+  gint64 v;
+
+  errno = 0;
+  v = g_ascii_strtoll (text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0')
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+kh_field_parse (const KhField  *field,
+                const char     *text,
+                json_object   **value,
+                GError        **error)
+{
+  g_autofree char *stripped = NULL;
+  gint64 n;
+
+  g_return_val_if_fail (field != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  *value = NULL;
+  if (text == NULL)
+    return TRUE;
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      field_error (error, field, _("the text is not valid UTF-8; save the file as UTF-8."));
+      return FALSE;
+    }
+  stripped = g_strstrip (g_strdup (text));
+  if (*stripped == '\0')
+    return TRUE;
+
+  switch (field->type)
+    {
+    case KH_FIELD_TEXT:
+    case KH_FIELD_REF:
+    case KH_FIELD_ENUM:
+      *value = json_object_new_string (stripped);
+      break;
+
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+      if (!parse_int (stripped, &n))
+        {
+          field_error (error, field, _("enter a whole number."));
+          return FALSE;
+        }
+      *value = json_object_new_int64 (n);
+      break;
+
+    case KH_FIELD_MONEY:
+      if (!parse_money (stripped, &n))
+        {
+          field_error (error, field,
+                       _("enter a whole number of đồng, for example 1.250.000."));
+          return FALSE;
+        }
+      *value = json_object_new_int64 (n);
+      break;
+
+    case KH_FIELD_DATE:
+      {
+        char *iso = NULL;
+
+        if (!kh_date_parse (stripped, &iso))
+          {
+            field_error (error, field, _("enter a real date as dd/mm/yyyy, for example 03/06/2022."));
+            return FALSE;
+          }
+        *value = json_object_new_string (iso);
+        g_free (iso);
+      }
+      break;
+
+    case KH_FIELD_BOOL:
+      if (g_ascii_strcasecmp (stripped, "true") == 0 || strcmp (stripped, "1") == 0
+          || g_ascii_strcasecmp (stripped, "yes") == 0 || g_ascii_strcasecmp (stripped, "x") == 0
+          || g_utf8_collate (stripped, "có") == 0 || g_utf8_collate (stripped, "Có") == 0)
+        *value = json_object_new_boolean (TRUE);
+      else if (g_ascii_strcasecmp (stripped, "false") == 0 || strcmp (stripped, "0") == 0
+               || g_ascii_strcasecmp (stripped, "no") == 0
+               || g_utf8_collate (stripped, "không") == 0 || g_utf8_collate (stripped, "Không") == 0)
+        *value = json_object_new_boolean (FALSE);
+      else
+        {
+          field_error (error, field, _("enter yes or no."));
+          return FALSE;
+        }
+      break;
+
+    case KH_FIELD_JSON:
+      {
+        json_tokener *tok = json_tokener_new_ex (16);
+        json_object *obj = json_tokener_parse_ex (tok, stripped, (int) strlen (stripped));
+        gboolean complete = json_tokener_get_error (tok) == json_tokener_success
+                            && json_tokener_get_parse_end (tok) == strlen (stripped);
+
+        json_tokener_free (tok);
+        if (obj == NULL || !complete)
+          {
+            json_object_put (obj);
+            field_error (error, field, _("this is not valid JSON."));
+            return FALSE;
+          }
+        *value = obj;
+      }
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  return TRUE;
+}
+
+static gboolean
+is_school_year (const char *s)
+{
+  unsigned int a, b;
+  int n = 0;
+
+  return sscanf (s, "%4u-%4u%n", &a, &b, &n) == 2 && n == 9 && s[n] == '\0' && b == a + 1;
+}
+
+gboolean
+kh_field_validate (const KhField  *field,
+                   json_object    *value,
+                   GError        **error)
+{
+  g_return_val_if_fail (field != NULL, FALSE);
+
+  if (value == NULL)
+    {
+      if (field->flags & KH_FIELD_FLAG_REQUIRED)
+        {
+          field_error (error, field, _("this is required."));
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  switch (field->type)
+    {
+    case KH_FIELD_TEXT:
+    case KH_FIELD_ENUM:
+    case KH_FIELD_REF:
+    case KH_FIELD_DATE:
+      {
+        const char *s;
+        gsize len;
+        int max_len;
+
+        if (!json_object_is_type (value, json_type_string))
+          {
+            field_error (error, field, _("expected text."));
+            return FALSE;
+          }
+        s = json_object_get_string (value);
+        len = json_object_get_string_len (value);
+        if (memchr (s, '\0', len) != NULL || !g_utf8_validate (s, len, NULL))
+          {
+            field_error (error, field, _("the text is not valid UTF-8."));
+            return FALSE;
+          }
+        if (*s == '\0')
+          {
+            if (field->flags & KH_FIELD_FLAG_REQUIRED)
+              {
+                field_error (error, field, _("this is required."));
+                return FALSE;
+              }
+            field_error (error, field, _("leave it out rather than empty."));
+            return FALSE;
+          }
+        for (const char *p = s; *p; p++)
+          if ((guchar) *p < 0x20 && *p != '\n' && *p != '\t'
+              && !(field->flags & KH_FIELD_FLAG_MULTILINE && *p == '\r'))
+            {
+              field_error (error, field, _("the text contains control characters."));
+              return FALSE;
+            }
+
+        if (field->type == KH_FIELD_TEXT)
+          {
+            max_len = field->max_len > 0 ? field->max_len : KH_TEXT_DEFAULT_MAX;
+            if (g_utf8_strlen (s, len) > max_len)
+              {
+                g_autofree char *reason =
+                  g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                "at most %d character, please shorten it.",
+                                                "at most %d characters, please shorten it.",
+                                                max_len), max_len);
+                field_error (error, field, reason);
+                return FALSE;
+              }
+            if ((field->flags & KH_FIELD_FLAG_SCHOOL_YEAR) && !is_school_year (s))
+              {
+                field_error (error, field, _("write the school year as 2024-2025."));
+                return FALSE;
+              }
+            if (field->flags & KH_FIELD_FLAG_DIGITS)
+              for (const char *p = s; *p; p++)
+                if (!g_ascii_isdigit (*p) && !(p == s && *p == '+'))
+                  {
+                    field_error (error, field, _("use digits only."));
+                    return FALSE;
+                  }
+          }
+        else if (field->type == KH_FIELD_ENUM)
+          {
+            gboolean found = FALSE;
+
+            for (guint i = 0; field->enum_values[i] != NULL; i++)
+              if (strcmp (field->enum_values[i], s) == 0)
+                found = TRUE;
+            if (!found)
+              {
+                g_autoptr(GString) allowed = g_string_new (NULL);
+                g_autofree char *reason = NULL;
+
+                for (guint i = 0; field->enum_values[i] != NULL; i++)
+                  g_string_append_printf (allowed, "%s%s (%s)", i > 0 ? ", " : "",
+                                          field->enum_values[i], _(field->enum_labels[i]));
+                reason = g_strdup_printf (_("“%s” is not one of: %s."), s, allowed->str);
+                field_error (error, field, reason);
+                return FALSE;
+              }
+          }
+        else if (field->type == KH_FIELD_REF)
+          {
+            if (!kh_uuid_is_valid (s))
+              {
+                field_error (error, field, _("this is not a record id."));
+                return FALSE;
+              }
+          }
+        else if (field->type == KH_FIELD_DATE)
+          {
+            if (strlen (s) != 10 || !kh_date_parse (s, NULL) || s[4] != '-')
+              {
+                field_error (error, field, _("enter a real date as dd/mm/yyyy, for example 03/06/2022."));
+                return FALSE;
+              }
+          }
+      }
+      break;
+
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_MONEY:
+      {
+        gint64 v;
+
+        if (!json_object_is_type (value, json_type_int))
+          {
+            field_error (error, field, field->type == KH_FIELD_MONEY
+                         ? _("enter a whole number of đồng, for example 1.250.000.")
+                         : _("enter a whole number."));
+            return FALSE;
+          }
+        v = json_object_get_int64 (value);
+        if (v < field->min || v > field->max)
+          {
+            g_autofree char *reason =
+              g_strdup_printf (_("must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT "."),
+                               field->min, field->max);
+            field_error (error, field, reason);
+            return FALSE;
+          }
+      }
+      break;
+
+    case KH_FIELD_BOOL:
+      if (!json_object_is_type (value, json_type_boolean))
+        {
+          field_error (error, field, _("enter yes or no."));
+          return FALSE;
+        }
+      break;
+
+    case KH_FIELD_JSON:
+      if (!json_object_is_type (value, json_type_object))
+        {
+          field_error (error, field, _("expected a JSON object."));
+          return FALSE;
+        }
+      if (strlen (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN))
+          > (gsize) field->max_len)
+        {
+          field_error (error, field, _("too much data."));
+          return FALSE;
+        }
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  return TRUE;
+}
+
+/* Checks @values against @entity: every key must be a field, every value valid. When @complete
+ * the object is a whole record (required fields must be there) and the checks across fields
+ * run too. Keys that are not fields are refused, so a typo never silently drops data. */
+gboolean
+kh_entity_validate (const KhEntity  *entity,
+                    json_object     *values,
+                    gboolean         complete,
+                    GError         **error)
+{
+  g_return_val_if_fail (entity != NULL, FALSE);
+
+  if (values == NULL || !json_object_is_type (values, json_type_object))
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("The record must be a set of field values."));
+      return FALSE;
+    }
+
+  json_object_object_foreach (values, key, val)
+    {
+      if (!g_utf8_validate (key, -1, NULL))
+        {
+          g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                               _("A field name is not valid UTF-8."));
+          return FALSE;
+        }
+      if (kh_entity_get_field (entity, key) == NULL)
+        {
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                       _("“%s” is not a field of %s."), key, _(entity->label));
+          return FALSE;
+        }
+      (void) val;
+    }
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const KhField *field = &entity->fields[i];
+      json_object *v = NULL;
+      gboolean present = json_object_object_get_ex (values, field->name, &v);
+
+      if (!present && !complete)
+        continue;
+      if (!kh_field_validate (field, v, error))
+        return FALSE;
+    }
+
+  if (complete && entity->check != NULL && !entity->check (entity, values, error))
+    return FALSE;
+
+  return TRUE;
+}
