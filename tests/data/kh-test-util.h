@@ -1,0 +1,32 @@
+/* kh-test-util.h: shared helpers for the data library's tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "kh-entity.h"
+#include "kh-store.h"
+
+G_BEGIN_DECLS
+
+char        *kh_test_tmpdir          (void);
+void         kh_test_rmdir           (const char     *dir);
+KhStore     *kh_test_open_store      (const char     *dir,
+                                      const char     *name);
+json_object *kh_test_valid_record    (const KhEntity *entity,
+                                      KhStore        *store,
+                                      gboolean        all_fields);
+json_object *kh_test_field_value     (const KhField  *field);
+gint64       kh_test_count           (KhStore        *store,
+                                      const char     *table);
+gint64       kh_test_query_int       (KhStore        *store,
+                                      const char     *sql);
+void         kh_test_assert_counts   (KhStore        *store,
+                                      const char     *entity,
+                                      gint64          records,
+                                      gint64          outbox,
+                                      gint64          audit);
+
+G_END_DECLS
