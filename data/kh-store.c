@@ -924,8 +924,19 @@ check_references (KhStore         *self,
 
       if (field->type != KH_FIELD_REF)
         continue;
+      /* On an edit only the references that change are checked again; a reference whose
+       * kind of record comes from a sibling "…_kind" field changes with that field too. */
       if (changed != NULL && !json_object_object_get_ex (changed, field->name, NULL))
-        continue;
+        {
+          const char *underscore = strrchr (field->name, '_');
+          g_autofree char *kind_name = NULL;
+
+          if (field->ref_entity != NULL || underscore == NULL)
+            continue;
+          kind_name = g_strdup_printf ("%.*s_kind", (int) (underscore - field->name), field->name);
+          if (!json_object_object_get_ex (changed, kind_name, NULL))
+            continue;
+        }
       if (!json_object_object_get_ex (record, field->name, &v) || v == NULL)
         continue;
       value = json_object_get_string (v);

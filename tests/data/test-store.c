@@ -1,0 +1,706 @@
+/* test-store.c: the local store's write rules
+ *
+ * A write is one transaction with its outbox entry and audit rows: when any part fails
+ * (validation, a reference, SQLite itself) nothing of it remains, also inside a batch. The
+ * outbox is coalesced per record while unsent and never touched once sent. Deletes are
+ * tombstones. References must point at live records; unit trees have no cycles. Search folds
+ * Vietnamese and follows edits and deletes.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-entity.h"
+#include "kh-error.h"
+#include "kh-store-private.h"
+#include "kh-schema.h"
+#include "kh-test-util.h"
+
+typedef struct
+{
+  char    *dir;
+  KhStore *store;
+  char    *unit;     /* a province */
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *v = json_tokener_parse ("{\"code\": \"56\", \"name\": \"Tỉnh Khánh Hòa\", \"kind\": \"province\"}");
+
+  f->dir = kh_test_tmpdir ();
+  f->store = kh_test_open_store (f->dir, "s.db");
+  f->unit = kh_store_create (f->store, "org_unit", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_object (&f->store);
+  kh_test_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->unit);
+}
+
+static char *
+add_person (Fixture    *f,
+            const char *name,
+            GError    **error)
+{
+  json_object *v = json_object_new_object ();
+  char *id;
+
+  json_object_object_add (v, "full_name", json_object_new_string (name));
+  json_object_object_add (v, "org_unit_id", json_object_new_string (f->unit));
+  id = kh_store_create (f->store, "person", v, error);
+  json_object_put (v);
+  return id;
+}
+
+static gboolean
+set_field (Fixture     *f,
+           const char  *entity,
+           const char  *id,
+           const char  *json,
+           GError     **error)
+{
+  json_object *v = json_tokener_parse (json);
+  gboolean ok;
+
+  g_assert_nonnull (v);
+  ok = kh_store_update (f->store, entity, id, v, error);
+  json_object_put (v);
+  return ok;
+}
+
+static void
+exec_sql (Fixture    *f,
+          const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kh_sqlite_exec (kh_store_get_db (f->store), sql, &error));
+  g_assert_no_error (error);
+}
+
+static json_object *
+outbox_for (Fixture    *f,
+            const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *all = kh_store_list_outbox (f->store, &error);
+  json_object *mine = json_object_new_array ();
+
+  g_assert_no_error (error);
+  for (size_t i = 0; i < json_object_array_length (all); i++)
+    {
+      json_object *row = json_object_array_get_idx (all, i);
+
+      if (strcmp (json_object_get_string (json_object_object_get (row, "record_id")), id) == 0)
+        json_object_array_add (mine, json_object_get (row));
+    }
+  json_object_put (all);
+  return mine;
+}
+
+static char *
+fields_of (json_object *outbox_row)
+{
+  return g_strdup (json_object_to_json_string_ext (json_object_object_get (outbox_row, "fields"),
+                                                   JSON_C_TO_STRING_PLAIN));
+}
+
+/* What the sync engine does when the server accepted a record's pending entries. */
+static void
+acknowledge (Fixture    *f,
+             const char *entity,
+             const char *id,
+             int         version)
+{
+  g_autofree char *sql = g_strdup_printf ("DELETE FROM outbox WHERE record_id = '%s';"
+                                          "UPDATE %s SET version = %d WHERE id = '%s';",
+                                          id, entity, version, id);
+  exec_sql (f, sql);
+}
+
+/* Transactions ------------------------------------------------------------------------------ */
+
+static void
+test_store_failed_write_leaves_nothing (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ok_id = NULL;
+  g_autofree char *bad = NULL;
+  json_object *before;
+  json_object *after;
+  gint64 outbox, audit;
+
+  ok_id = add_person (f, "Trần Thị Lan", &error);
+  g_assert_no_error (error);
+  outbox = kh_test_count (f->store, "outbox");
+  audit = kh_test_count (f->store, "audit");
+
+  /* SQLite refuses the audit row (the last statement of the write): the record and its
+   * outbox entry, already inserted, must go too. */
+  exec_sql (f, "CREATE TEMP TRIGGER fail_audit BEFORE INSERT ON main.audit "
+               "WHEN new.new_value LIKE '%FAIL%' OR new.field = 'phone' "
+               "BEGIN SELECT RAISE(ABORT, 'forced failure'); END;");
+  bad = add_person (f, "FAIL Nguyễn", &error);
+  g_assert_null (bad);
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE);
+  g_assert_nonnull (strstr (error->message, "forced failure"));
+  g_clear_error (&error);
+  kh_test_assert_counts (f->store, "person", 1, 1, 1);
+  g_assert_cmpint (kh_test_count (f->store, "outbox"), ==, outbox);
+  g_assert_cmpint (kh_test_count (f->store, "audit"), ==, audit);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 1);
+
+  /* A failing edit leaves the record, its outbox entry and its history as they were. */
+  before = kh_store_get (f->store, "person", ok_id, NULL);
+  g_assert_false (set_field (f, "person", ok_id, "{\"phone\": \"0905123456\", \"address\": \"Thôn 1\"}", &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE);
+  g_clear_error (&error);
+  after = kh_store_get (f->store, "person", ok_id, NULL);
+  g_assert_cmpstr (json_object_to_json_string (before), ==, json_object_to_json_string (after));
+  json_object_put (after);
+  kh_test_assert_counts (f->store, "person", 1, 1, 1);
+  {
+    json_object *ob = outbox_for (f, ok_id);
+    g_autofree char *fields = fields_of (json_object_array_get_idx (ob, 0));
+
+    g_assert_cmpstr (fields, ==, "[\"full_name\",\"org_unit_id\"]");
+    json_object_put (ob);
+  }
+  exec_sql (f, "DROP TRIGGER temp.fail_audit;");
+
+  /* The same when the outbox refuses: a delete stays undone. */
+  exec_sql (f, "CREATE TEMP TRIGGER fail_outbox BEFORE DELETE ON main.outbox "
+               "BEGIN SELECT RAISE(ABORT, 'forced failure'); END;");
+  g_assert_false (kh_store_delete (f->store, "person", ok_id, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE);
+  g_clear_error (&error);
+  after = kh_store_get (f->store, "person", ok_id, NULL);
+  g_assert_cmpstr (json_object_to_json_string (before), ==, json_object_to_json_string (after));
+  json_object_put (after);
+  json_object_put (before);
+  kh_test_assert_counts (f->store, "person", 1, 1, 1);
+  exec_sql (f, "DROP TRIGGER temp.fail_outbox;");
+
+  /* A bad reference leaves nothing either. */
+  {
+    json_object *v = json_tokener_parse ("{\"full_name\": \"Lê Văn Tám\", "
+                                         "\"org_unit_id\": \"01900000-0000-7000-8000-000000000000\"}");
+    g_autofree char *id = kh_store_create (f->store, "person", v, &error);
+
+    g_assert_null (id);
+    g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+    g_assert_true (g_str_has_prefix (error->message, "Unit: "));
+    g_clear_error (&error);
+    json_object_put (v);
+    kh_test_assert_counts (f->store, "person", 1, 1, 1);
+  }
+
+  /* And the store works normally afterwards. */
+  g_assert_true (set_field (f, "person", ok_id, "{\"phone\": \"0905123456\"}", &error));
+  g_assert_no_error (error);
+  kh_test_assert_counts (f->store, "person", 1, 1, 2);
+}
+
+static void
+test_store_batch (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *c = NULL;
+  g_autofree char *d = NULL;
+
+  exec_sql (f, "CREATE TEMP TRIGGER fail_audit BEFORE INSERT ON main.audit "
+               "WHEN new.new_value LIKE '%FAIL%' BEGIN SELECT RAISE(ABORT, 'forced failure'); END;");
+
+  /* Inside a batch a failed write undoes itself and nothing else. */
+  g_assert_true (kh_store_begin (f->store, &error));
+  a = add_person (f, "Phạm Văn A", &error);
+  g_assert_no_error (error);
+  b = add_person (f, "FAIL B", &error);
+  g_assert_null (b);
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE);
+  g_clear_error (&error);
+  {
+    json_object *v = json_tokener_parse ("{\"full_name\": \"Bad\", \"birth_date\": \"2021-02-31\"}");
+    g_autofree char *x = NULL;
+
+    json_object_object_add (v, "org_unit_id", json_object_new_string (f->unit));
+    x = kh_store_create (f->store, "person", v, &error);
+    g_assert_null (x);
+    g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+    g_clear_error (&error);
+    json_object_put (v);
+  }
+  c = add_person (f, "Phạm Văn C", &error);
+  g_assert_no_error (error);
+  g_assert_true (kh_store_commit (f->store, &error));
+  g_assert_no_error (error);
+  kh_test_assert_counts (f->store, "person", 2, 2, 2);
+
+  /* A batch rolled back leaves nothing of its writes. */
+  g_assert_true (kh_store_begin (f->store, &error));
+  d = add_person (f, "Phạm Văn D", &error);
+  g_assert_no_error (error);
+  g_assert_true (set_field (f, "person", a, "{\"phone\": \"0912000000\"}", &error));
+  g_assert_true (kh_store_delete (f->store, "person", c, &error));
+  kh_store_rollback (f->store);
+  kh_test_assert_counts (f->store, "person", 2, 2, 2);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM person WHERE phone IS NOT NULL OR deleted = 1"), ==, 0);
+  {
+    json_object *r = kh_store_get (f->store, "person", d, &error);
+
+    g_assert_null (r);
+    g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
+  }
+}
+
+/* The outbox --------------------------------------------------------------------------------- */
+
+static void
+test_store_outbox_coalesce (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *p = add_person (f, "Võ Thị Sáu", &error);
+  g_autofree char *q = NULL;
+  json_object *ob;
+  g_autofree char *fields = NULL;
+  g_autofree char *mutation = NULL;
+
+  g_assert_no_error (error);
+
+  /* create + edit: one create carrying the union of the fields. */
+  g_assert_true (set_field (f, "person", p, "{\"phone\": \"0905000001\", \"full_name\": \"Võ Thị Sáu\"}", &error));
+  g_assert_true (set_field (f, "person", p, "{\"address\": \"Thôn 2\"}", &error));
+  g_assert_no_error (error);
+  ob = outbox_for (f, p);
+  g_assert_cmpuint (json_object_array_length (ob), ==, 1);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (ob, 0), "op")), ==, "create");
+  fields = fields_of (json_object_array_get_idx (ob, 0));
+  g_assert_cmpstr (fields, ==, "[\"full_name\",\"org_unit_id\",\"phone\",\"address\"]");
+  json_object_put (ob);
+  g_clear_pointer (&fields, g_free);
+
+  /* edit + edit after the create was accepted: one update, base version of the first. */
+  acknowledge (f, "person", p, 7);
+  g_assert_true (set_field (f, "person", p, "{\"phone\": \"0905000002\"}", &error));
+  g_assert_true (set_field (f, "person", p, "{\"gender\": \"female\", \"phone\": \"0905000003\"}", &error));
+  g_assert_no_error (error);
+  ob = outbox_for (f, p);
+  g_assert_cmpuint (json_object_array_length (ob), ==, 1);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (ob, 0), "op")), ==, "update");
+  g_assert_cmpint (json_object_get_int64 (json_object_object_get (json_object_array_get_idx (ob, 0), "base_version")), ==, 7);
+  fields = fields_of (json_object_array_get_idx (ob, 0));
+  g_assert_cmpstr (fields, ==, "[\"phone\",\"gender\"]");
+  mutation = g_strdup (json_object_get_string (json_object_object_get (json_object_array_get_idx (ob, 0), "mutation_id")));
+  json_object_put (ob);
+  g_clear_pointer (&fields, g_free);
+
+  /* Once an entry was sent (attempts > 0) it is never modified: a retry must send exactly
+   * what the server may already have applied. The next edit gets its own entry. */
+  exec_sql (f, "UPDATE outbox SET attempts = 1");
+  {
+    g_autofree char *snapshot_sql = g_strdup_printf ("SELECT count(*) FROM outbox WHERE mutation_id = '%s' "
+                                                     "AND op = 'update' AND fields = '[\"phone\",\"gender\"]' "
+                                                     "AND attempts = 1", mutation);
+
+    g_assert_true (set_field (f, "person", p, "{\"address\": \"Thôn 3\"}", &error));
+    g_assert_true (kh_store_delete (f->store, "person", p, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (kh_test_query_int (f->store, snapshot_sql), ==, 1);
+  }
+  ob = outbox_for (f, p);
+  g_assert_cmpuint (json_object_array_length (ob), ==, 2);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (ob, 1), "op")), ==, "delete");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (ob, 1), "mutation_id")), !=, mutation);
+  json_object_put (ob);
+
+  /* create + delete before sending: the server never needs to hear of it. */
+  q = add_person (f, "Bùi Văn Tạm", &error);
+  g_assert_no_error (error);
+  g_assert_true (set_field (f, "person", q, "{\"phone\": \"0905000009\"}", &error));
+  g_assert_true (kh_store_delete (f->store, "person", q, &error));
+  g_assert_no_error (error);
+  ob = outbox_for (f, q);
+  g_assert_cmpuint (json_object_array_length (ob), ==, 0);
+  json_object_put (ob);
+  /* …and restoring it makes it a create again, with all its fields. */
+  g_assert_true (kh_store_restore (f->store, "person", q, &error));
+  g_assert_no_error (error);
+  ob = outbox_for (f, q);
+  g_assert_cmpuint (json_object_array_length (ob), ==, 1);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (ob, 0), "op")), ==, "create");
+  fields = fields_of (json_object_array_get_idx (ob, 0));
+  g_assert_cmpstr (fields, ==, "[\"full_name\",\"org_unit_id\",\"phone\"]");
+  json_object_put (ob);
+
+  /* An edit that changes nothing is no change: no outbox entry, no audit row. */
+  {
+    gint64 o = kh_test_count (f->store, "outbox");
+    gint64 a = kh_test_count (f->store, "audit");
+
+    g_assert_true (set_field (f, "person", q, "{\"phone\": \"0905000009\"}", &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (kh_test_count (f->store, "outbox"), ==, o);
+    g_assert_cmpint (kh_test_count (f->store, "audit"), ==, a);
+  }
+  g_assert_cmpint (kh_store_count_pending (f->store), ==, kh_test_count (f->store, "outbox"));
+}
+
+/* Audit -------------------------------------------------------------------------------------- */
+
+static void
+test_store_audit (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *p = add_person (f, "Đặng Thùy Trâm", &error);
+  json_object *h;
+  json_object *row;
+  g_autofree char *now = kh_store_now ();
+
+  g_assert_no_error (error);
+  kh_store_set_actor (f->store, "can-bo-xa");
+  g_assert_true (set_field (f, "person", p, "{\"phone\": \"0905111222\", \"full_name\": \"Đặng Thuỳ Trâm\"}", &error));
+  g_assert_true (set_field (f, "person", p, "{\"phone\": null}", &error));
+  g_assert_true (kh_store_delete (f->store, "person", p, &error));
+  g_assert_true (kh_store_restore (f->store, "person", p, &error));
+  g_assert_no_error (error);
+
+  h = kh_store_history (f->store, "person", p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (h), ==, 6);
+
+  row = json_object_array_get_idx (h, 0);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "action")), ==, "create");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "actor")), ==, "tester");
+  g_assert_nonnull (strstr (json_object_get_string (json_object_object_get (row, "new_value")), "Đặng Thùy Trâm"));
+  /* When: an ISO timestamp in UTC, not after now. */
+  g_assert_true (g_str_has_suffix (json_object_get_string (json_object_object_get (row, "at")), "Z"));
+  g_assert_cmpint (strcmp (json_object_get_string (json_object_object_get (row, "at")), now), <=, 0);
+
+  row = json_object_array_get_idx (h, 1);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "actor")), ==, "can-bo-xa");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "action")), ==, "update");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "field")), ==, "phone");
+  g_assert_null (json_object_object_get (row, "old_value"));
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "new_value")), ==, "0905111222");
+
+  row = json_object_array_get_idx (h, 2);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "field")), ==, "full_name");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "old_value")), ==, "Đặng Thùy Trâm");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "new_value")), ==, "Đặng Thuỳ Trâm");
+
+  row = json_object_array_get_idx (h, 3);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "field")), ==, "phone");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (row, "old_value")), ==, "0905111222");
+  g_assert_null (json_object_object_get (row, "new_value"));
+
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (h, 4), "action")), ==, "delete");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (h, 5), "action")), ==, "restore");
+  json_object_put (h);
+
+  /* The record shows who changed it last. */
+  h = kh_store_get (f->store, "person", p, &error);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (h, "updated_by")), ==, "can-bo-xa");
+  g_assert_null (json_object_object_get (h, "phone"));
+  json_object_put (h);
+
+  h = kh_store_history (f->store, "person", "01900000-0000-7000-8000-000000000000", &error);
+  g_assert_null (h);
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
+}
+
+/* Tombstones --------------------------------------------------------------------------------- */
+
+static gboolean
+search_finds (Fixture    *f,
+              const char *text,
+              const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *hits = kh_store_search (f->store, text, NULL, 50, &error);
+  gboolean found = FALSE;
+
+  g_assert_no_error (error);
+  for (size_t i = 0; i < json_object_array_length (hits); i++)
+    if (strcmp (json_object_get_string (json_object_object_get (json_object_array_get_idx (hits, i), "id")), id) == 0)
+      found = TRUE;
+  json_object_put (hits);
+  return found;
+}
+
+static gint64
+list_length (Fixture  *f,
+             KhQuery  *query)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *rows = kh_store_list (f->store, "person", query, &error);
+  gint64 n;
+
+  g_assert_no_error (error);
+  n = (gint64) json_object_array_length (rows);
+  json_object_put (rows);
+  g_assert_cmpint (kh_store_count (f->store, "person", query, NULL), ==, n);
+  return n;
+}
+
+static void
+test_store_tombstone (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *p = add_person (f, "Hồ Xuân Hương", &error);
+  g_autofree char *other = add_person (f, "Hồ Văn Khác", &error);
+  KhQuery all = { .include_deleted = TRUE };
+  json_object *r;
+
+  g_assert_no_error (error);
+  g_assert_true (search_finds (f, "ho xuan", p));
+  g_assert_cmpint (list_length (f, NULL), ==, 2);
+
+  g_assert_true (kh_store_delete (f->store, "person", p, &error));
+  g_assert_no_error (error);
+  /* The row stays, marked deleted, hidden from lists and search. */
+  g_assert_cmpint (kh_test_count (f->store, "person"), ==, 2);
+  r = kh_store_get (f->store, "person", p, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_object_get_boolean (json_object_object_get (r, "deleted")));
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (r, "full_name")), ==, "Hồ Xuân Hương");
+  json_object_put (r);
+  g_assert_cmpint (list_length (f, NULL), ==, 1);
+  g_assert_cmpint (list_length (f, &all), ==, 2);
+  g_assert_false (search_finds (f, "ho xuan", p));
+  g_assert_true (search_finds (f, "ho", other));
+
+  /* A deleted record cannot be edited or deleted again. */
+  g_assert_false (set_field (f, "person", p, "{\"phone\": \"0905000000\"}", &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DELETED);
+  g_clear_error (&error);
+  g_assert_false (kh_store_delete (f->store, "person", p, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DELETED);
+  g_clear_error (&error);
+
+  g_assert_true (kh_store_restore (f->store, "person", p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (list_length (f, NULL), ==, 2);
+  g_assert_true (search_finds (f, "ho xuan", p));
+  g_assert_false (kh_store_restore (f->store, "person", p, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* Unknown ids and kinds are errors, not crashes. */
+  g_assert_false (kh_store_delete (f->store, "person", "01900000-0000-7000-8000-000000000000", &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (kh_store_delete (f->store, "no_such_thing", p, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
+}
+
+/* References ------------------------------------------------------------------------------- */
+
+static char *
+add_unit (Fixture    *f,
+          const char *code,
+          const char *parent)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *v = json_object_new_object ();
+  char *id;
+
+  json_object_object_add (v, "code", json_object_new_string (code));
+  json_object_object_add (v, "name", json_object_new_string (code));
+  json_object_object_add (v, "kind", json_object_new_string ("commune"));
+  if (parent != NULL)
+    json_object_object_add (v, "parent_id", json_object_new_string (parent));
+  id = kh_store_create (f->store, "org_unit", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+  return id;
+}
+
+static void
+test_store_references (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = add_unit (f, "A", f->unit);
+  g_autofree char *b = add_unit (f, "B", a);
+  g_autofree char *c = add_unit (f, "C", b);
+  g_autofree char *gone = add_unit (f, "GONE", NULL);
+  g_autofree char *p = add_person (f, "Lý Thường Kiệt", &error);
+  g_autofree char *sql = NULL;
+  json_object *v;
+  char *id;
+
+  g_assert_no_error (error);
+  kh_test_assert_counts (f->store, "org_unit", 5, 5, 5);
+
+  /* Cycles in the unit tree are refused, however long. */
+  sql = g_strdup_printf ("{\"parent_id\": \"%s\"}", c);
+  g_assert_false (set_field (f, "org_unit", a, sql, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "Parent unit: "));
+  g_clear_error (&error);
+  g_free (sql);
+  sql = g_strdup_printf ("{\"parent_id\": \"%s\"}", a);
+  g_assert_false (set_field (f, "org_unit", a, sql, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+  /* Moving a unit elsewhere in the tree is fine. */
+  g_free (sql);
+  sql = g_strdup_printf ("{\"parent_id\": \"%s\"}", f->unit);
+  g_assert_true (set_field (f, "org_unit", c, sql, &error));
+  g_assert_no_error (error);
+  kh_test_assert_counts (f->store, "org_unit", 5, 5, 6);
+
+  /* A deleted target is refused, on create and on edit. */
+  g_assert_true (kh_store_delete (f->store, "org_unit", gone, &error));
+  v = json_object_new_object ();
+  json_object_object_add (v, "full_name", json_object_new_string ("Ngô Quyền"));
+  json_object_object_add (v, "org_unit_id", json_object_new_string (gone));
+  id = kh_store_create (f->store, "person", v, &error);
+  g_assert_null (id);
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "Unit: "));
+  g_clear_error (&error);
+  json_object_put (v);
+  g_free (sql);
+  sql = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", gone);
+  g_assert_false (set_field (f, "person", p, sql, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* A reference to the wrong kind of record is refused: an id of a person is no unit. */
+  g_free (sql);
+  sql = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", p);
+  g_assert_false (set_field (f, "person", p, sql, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* A registration's subject is checked against its kind, also when only the kind changes. */
+  v = json_object_new_object ();
+  json_object_object_add (v, "model", json_object_new_string ("citizen"));
+  json_object_object_add (v, "year", json_object_new_int (2024));
+  json_object_object_add (v, "org_unit_id", json_object_new_string (f->unit));
+  json_object_object_add (v, "subject_kind", json_object_new_string ("person"));
+  json_object_object_add (v, "subject_id", json_object_new_string (a));
+  json_object_object_add (v, "subject_name", json_object_new_string ("Lý Thường Kiệt"));
+  json_object_object_add (v, "status", json_object_new_string ("registered"));
+  id = kh_store_create (f->store, "registration", v, &error);
+  g_assert_null (id);
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "Subject: "));
+  g_clear_error (&error);
+  json_object_object_add (v, "subject_id", json_object_new_string (p));
+  id = kh_store_create (f->store, "registration", v, &error);
+  g_assert_no_error (error);
+  g_assert_true (set_field (f, "registration", id, "{\"model\": \"community\", \"subject_kind\": \"org_unit\"}", &error) == FALSE);
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "Subject: "));
+  g_clear_error (&error);
+  json_object_put (v);
+  g_free (id);
+}
+
+/* Search ------------------------------------------------------------------------------------- */
+
+static void
+test_store_search (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *duc = add_person (f, "Nguyễn Văn Đức", &error);
+  g_autofree char *dung = add_person (f, "Nguyễn Thị Dung", &error);
+  g_autofree char *tran = add_person (f, "Trần Đức Thắng", &error);
+  static const char *finds_duc[] = {
+    "nguyen van duc", "Nguyen Van Duc", "nguyễn văn đức", "NGUYỄN VĂN ĐỨC", "Nguyễn Văn Đức",
+    "ng", "nguy", "nguyen v", "nguyen van d", "ng va du", "duc nguyen", "  nguyễn,  văn  ",
+    "Nguye\xcc\x82\xcc\x83n", /* decomposed input */
+  };
+  json_object *hits;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (finds_duc); i++)
+    if (!search_finds (f, finds_duc[i], duc))
+      g_error ("“%s” did not find Nguyễn Văn Đức", finds_duc[i]);
+
+  /* Every word must match: "nguyen van duc" is not Nguyễn Thị Dung. */
+  g_assert_false (search_finds (f, "nguyen van duc", dung));
+  g_assert_true (search_finds (f, "nguyen d", dung));
+  g_assert_true (search_finds (f, "duc", tran));
+  g_assert_false (search_finds (f, "duc", dung));
+  g_assert_false (search_finds (f, "van duc tran", duc));
+
+  /* FTS5 syntax typed by a person is only text. */
+  hits = kh_store_search (f->store, "\"nguyen OR* NEAR(", NULL, 10, &error);
+  g_assert_no_error (error);
+  json_object_put (hits);
+  hits = kh_store_search (f->store, "*** ", NULL, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 0);
+  json_object_put (hits);
+
+  /* The hit says what it is. */
+  hits = kh_store_search (f->store, "nguyen van duc", "person", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 1);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (hits, 0), "title")), ==, "Nguyễn Văn Đức");
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (hits, 0), "entity")), ==, "person");
+  json_object_put (hits);
+  hits = kh_store_search (f->store, "nguyen", "org_unit", 10, &error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 0);
+  json_object_put (hits);
+
+  /* Edits are re-indexed: the old name no longer finds it, the new one does. */
+  g_assert_true (set_field (f, "person", duc, "{\"full_name\": \"Lê Minh Khôi\"}", &error));
+  g_assert_no_error (error);
+  g_assert_false (search_finds (f, "nguyen van duc", duc));
+  g_assert_true (search_finds (f, "le minh khoi", duc));
+  g_assert_true (search_finds (f, "Lê Mi", duc));
+  /* An edit of a field outside the index keeps the record findable. */
+  g_assert_true (set_field (f, "person", duc, "{\"phone\": \"0905123123\"}", &error));
+  g_assert_true (search_finds (f, "khoi", duc));
+
+  /* Deleted records are not found; restored ones are. */
+  g_assert_true (kh_store_delete (f->store, "person", duc, &error));
+  g_assert_false (search_finds (f, "le minh khoi", duc));
+  g_assert_true (kh_store_restore (f->store, "person", duc, &error));
+  g_assert_true (search_finds (f, "le minh khoi", duc));
+
+  /* Other entities' search fields: units by name and code, award lists by title. */
+  g_assert_true (search_finds (f, "khanh hoa", f->unit));
+  g_assert_true (search_finds (f, "tinh kh", f->unit));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/data/store/transaction/failed-write", test_store_failed_write_leaves_nothing);
+  ADD ("/data/store/transaction/batch", test_store_batch);
+  ADD ("/data/store/outbox/coalesce", test_store_outbox_coalesce);
+  ADD ("/data/store/audit", test_store_audit);
+  ADD ("/data/store/tombstone", test_store_tombstone);
+  ADD ("/data/store/references", test_store_references);
+  ADD ("/data/store/search", test_store_search);
+#undef ADD
+  return g_test_run ();
+}
