@@ -71,6 +71,28 @@ print_json (json_object *obj)
                                                           | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* A whole number given to an option such as --limit; anything else is refused by name. */
+static gboolean
+parse_number (const char  *option,
+              const char  *text,
+              gint64       min,
+              gint64       max,
+              gint64      *out,
+              GError     **error)
+{
+  gint64 v;
+
+  if (text == NULL || !g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                   _("%s needs a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                     ", not “%s”."), option, min, max, text ? text : "");
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
 static const KhEntity *
 entity_or_fail (const char *name)
 {
@@ -367,14 +389,16 @@ parse_query (Cli             *cli,
           json_object_put (pair);
           i++;
         }
-      else if (next != NULL && strcmp (arg, "--limit") == 0)
+      else if (strcmp (arg, "--limit") == 0)
         {
-          query->limit = g_ascii_strtoll (next, NULL, 10);
+          if (!parse_number ("--limit", next, 0, G_MAXINT64, &query->limit, error))
+            return FALSE;
           i++;
         }
-      else if (next != NULL && strcmp (arg, "--offset") == 0)
+      else if (strcmp (arg, "--offset") == 0)
         {
-          query->offset = g_ascii_strtoll (next, NULL, 10);
+          if (!parse_number ("--offset", next, 0, G_MAXINT64, &query->offset, error))
+            return FALSE;
           i++;
         }
       else if (next != NULL && strcmp (arg, "--order") == 0)
@@ -467,12 +491,22 @@ cmd_search (Cli *cli, KhStore *store)
       usage (stderr);
       return EXIT_USAGE;
     }
-  for (int i = 1; i + 1 < cli->argc; i += 2)
+  for (int i = 1; i < cli->argc; i += 2)
     {
-      if (strcmp (cli->argv[i], "--entity") == 0)
-        entity = cli->argv[i + 1];
+      const char *next = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+      gint64 n;
+
+      if (next != NULL && strcmp (cli->argv[i], "--entity") == 0)
+        entity = next;
       else if (strcmp (cli->argv[i], "--limit") == 0)
-        limit = (int) g_ascii_strtoll (cli->argv[i + 1], NULL, 10);
+        {
+          if (!parse_number ("--limit", next, 1, 10000, &n, &error))
+            {
+              print_error (error);
+              return EXIT_USAGE;
+            }
+          limit = (int) n;
+        }
       else
         {
           g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
@@ -607,22 +641,33 @@ cmd_demo (Cli *cli, KhStore *store)
   guint32 seed = 2025;
   KhDemoStats stats = { 0 };
 
-  for (int i = 0; i + 1 < cli->argc; i += 2)
+  for (int i = 0; i < cli->argc; i += 2)
     {
+      const char *next = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+      gint64 n;
+
       if (strcmp (cli->argv[i], "--records") == 0)
-        records = g_ascii_strtoll (cli->argv[i + 1], NULL, 10);
+        {
+          if (!parse_number ("--records", next, 1, 100000000, &records, &error))
+            {
+              print_error (error);
+              return EXIT_USAGE;
+            }
+        }
       else if (strcmp (cli->argv[i], "--seed") == 0)
-        seed = (guint32) g_ascii_strtoull (cli->argv[i + 1], NULL, 10);
+        {
+          if (!parse_number ("--seed", next, 0, G_MAXUINT32, &n, &error))
+            {
+              print_error (error);
+              return EXIT_USAGE;
+            }
+          seed = (guint32) n;
+        }
       else
         {
           g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
           return EXIT_USAGE;
         }
-    }
-  if (records < 1 || records > 100000000)
-    {
-      g_printerr ("%s\n", _("--records must be between 1 and 100000000."));
-      return EXIT_USAGE;
     }
   if (!kh_demo_generate (store, records, seed, &stats, &error))
     {

@@ -30,6 +30,7 @@ typedef struct
   GPtrArray  *school_names;
   GPtrArray  *school_commune;
   GPtrArray  *funds;           /* one per 2025 commune, parallel to communes_2025 */
+  GHashTable *lists;           /* award list title → id, so an entry finds its list at once */
   char       *province_2025;
   char       *criteria[5];
   KhDemoProgressFunc progress;
@@ -126,11 +127,18 @@ flush (Demo *d, GError **error)
   return TRUE;
 }
 
-/* Creates one record; takes ownership of @values. */
+/* Creates one record; takes ownership of @values. Once the target number of records is made
+ * it makes nothing and returns NULL without an error, which ends the generation. */
 static char *
 make (Demo *d, const char *entity, json_object *values, GError **error)
 {
   char *id;
+
+  if (d->made >= d->target)
+    {
+      json_object_put (values);
+      return NULL;
+    }
 
   if (d->in_batch == 0 && !kh_store_begin (d->store, error))
     {
@@ -391,26 +399,26 @@ make_household_block (Demo *d, int block, GError **error)
     return FALSE;
   head_id = make (d, "person", obj ("full_name", S (head), "birth_date", S (birth), "gender", S ("male"),
                                     "org_unit_id", S (village), "household_id", S (household), NULL), error);
-  if (head_id == NULL || d->made >= d->target)
-    return head_id != NULL;
+  if (head_id == NULL)
+    return FALSE;
   child_id = make (d, "person", obj ("full_name", S (child), "birth_date", S (child_birth),
                                      "gender", S (g_rand_boolean (d->rand) ? "female" : "male"),
                                      "org_unit_id", S (village), "household_id", S (household),
                                      "guardian_name", S (spouse), NULL), error);
-  if (child_id == NULL || d->made >= d->target)
-    return child_id != NULL;
+  if (child_id == NULL)
+    return FALSE;
 
   reg = make (d, "registration", obj ("model", S ("family"), "year", I (year), "org_unit_id", S (village),
                                       "subject_kind", S ("household"), "subject_id", S (household),
                                       "subject_name", S (head), "status", S ("evaluated"), NULL), error);
-  if (reg == NULL || !evaluate (d, reg, village, 1, year, error) || d->made >= d->target)
-    return reg != NULL && d->made >= d->target ? TRUE : reg != NULL && error && *error == NULL;
+  if (reg == NULL || !evaluate (d, reg, village, 1, year, error))
+    return FALSE;
   g_clear_pointer (&reg, g_free);
   reg = make (d, "registration", obj ("model", S ("citizen"), "year", I (year), "org_unit_id", S (village),
                                       "subject_kind", S ("person"), "subject_id", S (head_id),
                                       "subject_name", S (head), "status", S ("evaluated"), NULL), error);
-  if (reg == NULL || !evaluate (d, reg, village, 0, year, error) || d->made >= d->target)
-    return reg != NULL && (error == NULL || *error == NULL);
+  if (reg == NULL || !evaluate (d, reg, village, 0, year, error))
+    return FALSE;
 
   /* About one child in three gets a scholarship or an award. */
   if (g_rand_int_range (d->rand, 0, 3) == 0)
@@ -424,25 +432,13 @@ make_household_block (Demo *d, int block, GError **error)
       g_autofree char *entry = NULL;
       g_autofree char *title = NULL;
       guint c;
-      json_object *q;
-      json_object *found;
-      KhQuery query = { 0 };
 
       for (c = 0; c < d->communes_2025->len; c++)
         if (d->communes_2025->pdata[c] == commune)
           break;
       /* One Tết list per commune and school year, found or made. */
       title = g_strdup_printf ("Học bổng Tết %d – %s", year + 1, new_communes[c % G_N_ELEMENTS (new_communes)]);
-      q = obj ("title", S (title), NULL);
-      query.where = q;
-      query.limit = 1;
-      found = kh_store_list (d->store, "award_list", &query, error);
-      json_object_put (q);
-      if (found == NULL)
-        return FALSE;
-      if (json_object_array_length (found) > 0)
-        list = g_strdup (json_object_get_string (json_object_object_get (json_object_array_get_idx (found, 0), "id")));
-      json_object_put (found);
+      list = g_strdup (g_hash_table_lookup (d->lists, title));
       if (list == NULL)
         {
           g_autofree char *sy = g_strdup_printf ("%d-%d", year, year + 1);
@@ -454,6 +450,7 @@ make_household_block (Demo *d, int block, GError **error)
                                              "decision_number", S ("12/QĐ-KH"), NULL), error);
           if (list == NULL)
             return FALSE;
+          g_hash_table_insert (d->lists, g_strdup (title), g_strdup (list));
         }
       entry = make (d, "award_entry", obj ("list_id", S (list), "org_unit_id", S (commune), "person_id", S (child_id),
                                            "recipient_name", S (child), "birth_date", S (child_birth),
@@ -468,7 +465,7 @@ make_household_block (Demo *d, int block, GError **error)
     }
 
   /* Now and then a donation to the commune's fund. */
-  if (g_rand_int_range (d->rand, 0, 8) == 0 && d->made < d->target)
+  if (g_rand_int_range (d->rand, 0, 8) == 0)
     {
       guint c;
       g_autofree char *date = random_date (d, year, year);
@@ -540,6 +537,7 @@ kh_demo_generate_full (KhStore             *store,
                        GError             **error)
 {
   Demo d = { 0 };
+  g_autoptr(GError) local_error = NULL;
   gboolean ok;
   gint64 start = g_get_monotonic_time ();
 
@@ -559,14 +557,22 @@ kh_demo_generate_full (KhStore             *store,
   d.school_names = g_ptr_array_new_with_free_func (g_free);
   d.school_commune = g_ptr_array_new ();
   d.funds = g_ptr_array_new_with_free_func (g_free);
+  d.lists = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  ok = make_units (&d, error) && make_criteria (&d, error) && make_units_and_clans (&d, error);
-  for (int block = 0; ok && d.made < d.target; block++)
-    ok = make_household_block (&d, block, error);
+  /* Each step stops early (returns FALSE) either on an error or when the target is reached;
+   * only the error is a failure. */
+  if (make_units (&d, &local_error) && make_criteria (&d, &local_error)
+      && make_units_and_clans (&d, &local_error))
+    for (int block = 0; d.made < d.target; block++)
+      if (!make_household_block (&d, block, &local_error))
+        break;
+  ok = local_error == NULL;
   if (ok)
-    ok = flush (&d, error);
+    ok = flush (&d, &local_error);
   else if (d.in_batch > 0)
     kh_store_rollback (store);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
 
   if (stats != NULL)
     {
@@ -583,6 +589,7 @@ kh_demo_generate_full (KhStore             *store,
   g_ptr_array_unref (d.school_names);
   g_ptr_array_unref (d.school_commune);
   g_ptr_array_unref (d.funds);
+  g_hash_table_unref (d.lists);
   g_free (d.province_2025);
   for (int i = 0; i < 5; i++)
     g_free (d.criteria[i]);
