@@ -27,6 +27,7 @@ struct _KhStore
   char       *actor;
   char       *replica_id;
   GHashTable *statements;   /* SQL text → sqlite3_stmt, prepared once */
+  GHashTable *entity_sql;   /* "insert:" / "load:" / "exists:" + entity name → SQL text, built once */
   int         depth;        /* nesting of kh_store_begin() and internal writes */
   gboolean    failed;       /* a nested write failed inside an explicit transaction */
 };
@@ -46,6 +47,7 @@ kh_store_finalize (GObject *object)
   KhStore *self = (KhStore *) object;
 
   g_clear_pointer (&self->statements, g_hash_table_unref);
+  g_clear_pointer (&self->entity_sql, g_hash_table_unref);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   g_clear_pointer (&self->path, g_free);
@@ -84,7 +86,52 @@ static void
 kh_store_init (KhStore *self)
 {
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  self->entity_sql = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->actor = g_strdup (g_get_user_name ());
+}
+
+/* SQL built from the registry for one entity, built once per store: the write path runs it
+ * for every record, so it should not be rebuilt (nor its text hashed again) each time. The
+ * key is the entity's address plus a small kind number, which stays within the entity. */
+typedef enum
+{
+  ENTITY_SQL_INSERT,
+  ENTITY_SQL_LOAD,
+  ENTITY_SQL_EXISTS,
+} EntitySqlKind;
+
+static char *insert_sql (const KhEntity *entity);
+
+static const char *
+entity_sql (KhStore        *self,
+            const KhEntity *entity,
+            EntitySqlKind   kind)
+{
+  gpointer key = (gpointer) ((const char *) entity + kind);
+  char *sql = g_hash_table_lookup (self->entity_sql, key);
+
+  if (sql != NULL)
+    return sql;
+  switch (kind)
+    {
+    case ENTITY_SQL_INSERT:
+      sql = insert_sql (entity);
+      break;
+    case ENTITY_SQL_LOAD:
+      {
+        g_autofree char *columns = kh_store_select_columns (entity);
+
+        sql = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?", columns, entity->name);
+      }
+      break;
+    case ENTITY_SQL_EXISTS:
+      sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ? AND deleted = 0", entity->name);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  g_hash_table_insert (self->entity_sql, key, sql);
+  return sql;
 }
 
 /* Helpers ------------------------------------------------------------------------------------- */
@@ -292,6 +339,23 @@ record_fields (const KhEntity *entity,
 
 /* Transactions -------------------------------------------------------------------------------- */
 
+static gboolean step_done (KhStore      *self,
+                           sqlite3_stmt *stmt,
+                           const char   *what,
+                           GError      **error);
+
+/* Transaction control through cached statements: a batch of thousands of writes would
+ * otherwise parse "SAVEPOINT" and "RELEASE" again for each. */
+static gboolean
+run_simple (KhStore     *self,
+            const char  *sql,
+            GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (self, sql, error);
+
+  return stmt != NULL && step_done (self, stmt, sql, error);
+}
+
 /* Writes nest: the outermost is a BEGIN IMMEDIATE (a writer takes the lock up front, so it never
  * fails half way on a busy database), the inner ones are savepoints, so a write that fails
  * inside a batch undoes itself and nothing else. */
@@ -301,11 +365,11 @@ write_begin (KhStore  *self,
 {
   if (self->depth == 0)
     {
-      if (!kh_sqlite_exec (self->db, "BEGIN IMMEDIATE", error))
+      if (!run_simple (self, "BEGIN IMMEDIATE", error))
         return FALSE;
       self->failed = FALSE;
     }
-  else if (!kh_sqlite_exec (self->db, "SAVEPOINT kh_write", error))
+  else if (!run_simple (self, "SAVEPOINT kh_write", error))
     return FALSE;
   self->depth++;
   return TRUE;
@@ -320,14 +384,17 @@ write_end (KhStore  *self,
   self->depth--;
   if (self->depth == 0)
     {
-      if (ok && kh_sqlite_exec (self->db, "COMMIT", error))
+      if (ok && run_simple (self, "COMMIT", error))
         return TRUE;
-      kh_sqlite_exec (self->db, "ROLLBACK", NULL);
+      /* A failed COMMIT may already have ended the transaction. */
+      if (!sqlite3_get_autocommit (self->db))
+        run_simple (self, "ROLLBACK", NULL);
       return FALSE;
     }
   if (ok)
-    return kh_sqlite_exec (self->db, "RELEASE kh_write", error);
-  kh_sqlite_exec (self->db, "ROLLBACK TO kh_write; RELEASE kh_write", NULL);
+    return run_simple (self, "RELEASE kh_write", error);
+  run_simple (self, "ROLLBACK TO kh_write", NULL);
+  run_simple (self, "RELEASE kh_write", NULL);
   return FALSE;
 }
 
@@ -489,9 +556,7 @@ load_record (KhStore         *self,
              const char      *id,
              GError         **error)
 {
-  g_autofree char *columns = kh_store_select_columns (entity);
-  g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?", columns, entity->name);
-  sqlite3_stmt *stmt = kh_store_prepare (self, sql, error);
+  sqlite3_stmt *stmt = kh_store_prepare (self, entity_sql (self, entity, ENTITY_SQL_LOAD), error);
   json_object *record = NULL;
   int rc;
 
@@ -873,8 +938,8 @@ record_exists (KhStore     *self,
                const char  *entity_name,
                const char  *id)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ? AND deleted = 0", entity_name);
-  sqlite3_stmt *stmt = kh_store_prepare (self, sql, NULL);
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  sqlite3_stmt *stmt = kh_store_prepare (self, entity_sql (self, entity, ENTITY_SQL_EXISTS), NULL);
   gboolean found;
 
   if (stmt == NULL)
@@ -1032,6 +1097,13 @@ add_outbox (KhStore      *self,
   g_autofree char *pending_fields = NULL;
   gint64 pending_seq = -1;
 
+  /* A record created just now under a new id has no entry to fold into. */
+  if (base_version < 0)
+    {
+      base_version = 0;
+      goto insert;
+    }
+
   stmt = kh_store_prepare (self,
                            "SELECT seq, op, fields FROM outbox WHERE entity = ? AND record_id = ? "
                            "AND state = 'pending' AND attempts = 0 ORDER BY seq DESC LIMIT 1", error);
@@ -1117,6 +1189,7 @@ add_outbox (KhStore      *self,
       return ok;
     }
 
+insert:
   {
     g_autofree char *mutation_id = kh_uuid_v7_new ();
 
@@ -1162,9 +1235,8 @@ kh_store_create (KhStore      *self,
   const KhEntity *entity;
   g_autofree char *id = NULL;
   g_autofree char *now = NULL;
-  g_autofree char *sql = NULL;
   json_object *names;
-  sqlite3_stmt *stmt;
+  sqlite3_stmt *stmt = NULL;
   gboolean ok;
 
   g_return_val_if_fail (KH_IS_STORE (self), NULL);
@@ -1184,8 +1256,7 @@ kh_store_create (KhStore      *self,
 
   if (ok)
     {
-      sql = insert_sql (entity);
-      stmt = kh_store_prepare (self, sql, error);
+      stmt = kh_store_prepare (self, entity_sql (self, entity, ENTITY_SQL_INSERT), error);
       ok = stmt != NULL;
     }
   if (ok)
@@ -1209,7 +1280,8 @@ kh_store_create (KhStore      *self,
     if (val != NULL)
       json_object_array_add (names, json_object_new_string (key));
 
-  ok = ok && add_outbox (self, entity->name, id, "create", names, 0, now, error);
+  /* A base version of -1 tells add_outbox() the id is new, so it need not look for an entry. */
+  ok = ok && add_outbox (self, entity->name, id, "create", names, -1, now, error);
   ok = ok && add_audit (self, entity->name, id, now, "create", NULL, NULL,
                         json_object_to_json_string_ext (values, JSON_C_TO_STRING_PLAIN), error);
   json_object_put (names);
