@@ -84,9 +84,13 @@ parse_number (const char  *option,
 
   if (text == NULL || !g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
     {
+      /* gettext cannot see through G_GINT64_FORMAT, so the numbers go in as text. */
+      g_autofree char *lo = g_strdup_printf ("%" G_GINT64_FORMAT, min);
+      g_autofree char *hi = g_strdup_printf ("%" G_GINT64_FORMAT, max);
+
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                   _("%s needs a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                     ", not “%s”."), option, min, max, text ? text : "");
+                   _("%s needs a whole number from %s to %s, not “%s”."),
+                   option, lo, hi, text ? text : "");
       return FALSE;
     }
   *out = v;
@@ -677,7 +681,11 @@ cmd_demo (Cli *cli, KhStore *store)
   if (cli->json)
     g_print ("{ \"records\": %" G_GINT64_FORMAT ", \"seconds\": %.3f }\n", stats.records, stats.seconds);
   else
-    g_print (_("Made %" G_GINT64_FORMAT " demo records in %.1f s.\n"), stats.records, stats.seconds);
+    {
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, stats.records);
+
+      g_print (_("Made %s demo records in %.1f s.\n"), count, stats.seconds);
+    }
   return EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kh-error.h"
+#include "kh-format.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
 
@@ -371,9 +372,15 @@ kh_field_validate (const KhField  *field,
         v = json_object_get_int64 (value);
         if (v < field->min || v > field->max)
           {
-            g_autofree char *reason =
-              g_strdup_printf (_("must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT "."),
-                               field->min, field->max);
+            /* Amounts as people write them (1.000.000 ₫); the numbers go into the message as
+             * text, since gettext cannot see through G_GINT64_FORMAT. */
+            g_autofree char *lo = field->type == KH_FIELD_MONEY
+                                  ? kh_format_money (field->min)
+                                  : g_strdup_printf ("%" G_GINT64_FORMAT, field->min);
+            g_autofree char *hi = field->type == KH_FIELD_MONEY
+                                  ? kh_format_money (field->max)
+                                  : g_strdup_printf ("%" G_GINT64_FORMAT, field->max);
+            g_autofree char *reason = g_strdup_printf (_("must be between %s and %s."), lo, hi);
             field_error (error, field, reason);
             return FALSE;
           }
