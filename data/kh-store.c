@@ -30,6 +30,7 @@ struct _KhStore
   GHashTable *entity_sql;   /* "insert:" / "load:" / "exists:" + entity name → SQL text, built once */
   int         depth;        /* nesting of kh_store_begin() and internal writes */
   gboolean    failed;       /* a nested write failed inside an explicit transaction */
+  GPtrArray  *pending;      /* entity, id, entity, id…: "changed" held back until COMMIT */
 };
 
 G_DEFINE_FINAL_TYPE (KhStore, kh_store, G_TYPE_OBJECT)
@@ -48,6 +49,7 @@ kh_store_finalize (GObject *object)
 
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->entity_sql, g_hash_table_unref);
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   g_clear_pointer (&self->path, g_free);
@@ -87,6 +89,7 @@ kh_store_init (KhStore *self)
 {
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
   self->entity_sql = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  self->pending = g_ptr_array_new_with_free_func (g_free);
   self->actor = g_strdup (g_get_user_name ());
 }
 
@@ -174,12 +177,31 @@ kh_store_prepare (KhStore     *self,
   return stmt;
 }
 
+/* Inside a batch the change is not yet committed and may still be rolled back: it is told
+ * once the outermost transaction commits, and forgotten if it rolls back. */
 void
 kh_store_emit_changed (KhStore    *self,
                        const char *entity,
                        const char *id)
 {
+  if (self->depth > 0)
+    {
+      g_ptr_array_add (self->pending, g_strdup (entity));
+      g_ptr_array_add (self->pending, g_strdup (id));
+      return;
+    }
   g_signal_emit (self, signals[CHANGED], 0, entity, id);
+}
+
+static void
+flush_changed (KhStore  *self,
+               gboolean  committed)
+{
+  g_autoptr(GPtrArray) pending = g_steal_pointer (&self->pending);
+
+  self->pending = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; committed && i + 1 < pending->len; i += 2)
+    g_signal_emit (self, signals[CHANGED], 0, pending->pdata[i], pending->pdata[i + 1]);
 }
 
 static const KhEntity *
@@ -385,10 +407,14 @@ write_end (KhStore  *self,
   if (self->depth == 0)
     {
       if (ok && run_simple (self, "COMMIT", error))
-        return TRUE;
+        {
+          flush_changed (self, TRUE);
+          return TRUE;
+        }
       /* A failed COMMIT may already have ended the transaction. */
       if (!sqlite3_get_autocommit (self->db))
         run_simple (self, "ROLLBACK", NULL);
+      flush_changed (self, FALSE);
       return FALSE;
     }
   if (ok)

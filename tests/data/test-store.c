@@ -215,10 +215,20 @@ test_store_failed_write_leaves_nothing (Fixture       *f,
 }
 
 static void
+count_changed_cb (KhStore    *store,
+                  const char *entity,
+                  const char *id,
+                  int        *count)
+{
+  (*count)++;
+}
+
+static void
 test_store_batch (Fixture       *f,
                   gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
+  int changed = 0;
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
   g_autofree char *c = NULL;
@@ -226,6 +236,8 @@ test_store_batch (Fixture       *f,
 
   exec_sql (f, "CREATE TEMP TRIGGER fail_audit BEFORE INSERT ON main.audit "
                "WHEN new.new_value LIKE '%FAIL%' BEGIN SELECT RAISE(ABORT, 'forced failure'); END;");
+
+  g_signal_connect (f->store, "changed", G_CALLBACK (count_changed_cb), &changed);
 
   /* Inside a batch a failed write undoes itself and nothing else. */
   g_assert_true (kh_store_begin (f->store, &error));
@@ -248,8 +260,11 @@ test_store_batch (Fixture       *f,
   }
   c = add_person (f, "Phạm Văn C", &error);
   g_assert_no_error (error);
+  /* Nobody is told of a change before it is committed. */
+  g_assert_cmpint (changed, ==, 0);
   g_assert_true (kh_store_commit (f->store, &error));
   g_assert_no_error (error);
+  g_assert_cmpint (changed, ==, 2);
   kh_test_assert_counts (f->store, "person", 2, 2, 2);
 
   /* A batch rolled back leaves nothing of its writes. */
@@ -259,6 +274,8 @@ test_store_batch (Fixture       *f,
   g_assert_true (set_field (f, "person", a, "{\"phone\": \"0912000000\"}", &error));
   g_assert_true (kh_store_delete (f->store, "person", c, &error));
   kh_store_rollback (f->store);
+  /* …nor of changes that were rolled back. */
+  g_assert_cmpint (changed, ==, 2);
   kh_test_assert_counts (f->store, "person", 2, 2, 2);
   g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM person WHERE phone IS NOT NULL OR deleted = 1"), ==, 0);
   {
