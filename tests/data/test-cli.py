@@ -134,6 +134,17 @@ subprocess.run(['sqlite3', newer, 'PRAGMA user_version = 999;'], check=True)
 rc, out, err = run('list', 'person', db_path=newer)
 check('a newer database is refused', rc != 0 and out == '' and 'newer version' in err, err)
 
+# A file that is not a database is refused, and left as it was.
+junk = os.path.join(tmp.name, 'notes.txt')
+with open(junk, 'w') as f:
+    f.write('Danh sách học bổng Tết\n' * 100)
+rc, out, err = run('list', 'person', db_path=junk)
+check('a file that is not a database is refused', rc != 0 and out == '' and 'Could not open the database' in err, err)
+with open(junk) as f:
+    check('…and left untouched', f.read() == 'Danh sách học bổng Tết\n' * 100)
+rc, out, err = run('init', db_path=os.path.join(tmp.name, 'no', 'such', 'dir', 'x.db'))
+check('a database in a missing folder is refused', rc != 0 and out == '' and 'Could not open the database' in err, err)
+
 # demo makes realistic, searchable data.
 demo_db = os.path.join(tmp.name, 'demo.db')
 rc, out, err = run('--json', 'demo', '--records', '3000', '--seed', '7', db_path=demo_db)
