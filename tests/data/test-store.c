@@ -258,6 +258,16 @@ test_store_batch (Fixture       *f,
     g_clear_error (&error);
     json_object_put (v);
   }
+  {
+    json_object *v = json_tokener_parse ("{\"full_name\": \"Bad ref\", "
+                                         "\"org_unit_id\": \"01900000-0000-7000-8000-000000000000\"}");
+    g_autofree char *x = kh_store_create (f->store, "person", v, &error);
+
+    g_assert_null (x);
+    g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+    g_clear_error (&error);
+    json_object_put (v);
+  }
   c = add_person (f, "Phạm Văn C", &error);
   g_assert_no_error (error);
   /* Nobody is told of a change before it is committed. */
