@@ -749,7 +749,10 @@ cmd_serve (int argc, char **argv)
   if (max_conn != NULL)
     limits.max_connections = (guint) CLAMP (g_ascii_strtoll (max_conn, NULL, 10), 1, 100000);
   if (max_body != NULL)
-    limits.max_body = (gsize) CLAMP (g_ascii_strtoll (max_body, NULL, 10), 1024, G_MAXINT);
+    {
+      limits.max_body = (gsize) CLAMP (g_ascii_strtoll (max_body, NULL, 10), 1024, G_MAXINT / 4);
+      limits.max_inflated = 4 * limits.max_body;
+    }
 
   server = open_server (limits.threads + 1, TRUE, &error);
   if (server == NULL)

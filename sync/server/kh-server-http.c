@@ -51,7 +51,7 @@ kh_http_limits_init (KhHttpLimits *limits)
   limits->threads = 4;
   limits->max_connections = 1000;
   limits->max_body = 8 * 1024 * 1024;
-  limits->max_inflated = 32 * 1024 * 1024;
+  limits->max_inflated = 4 * limits->max_body;
   limits->max_depth = KH_CODEC_MAX_DEPTH;
   limits->request_seconds = 30;
 }
