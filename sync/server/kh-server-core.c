@@ -234,6 +234,7 @@ typedef struct
   char   *server_id;
   gint64  epoch;
   gint64  purged_through;
+  gint64  version;          /* the counter: the newest version committed */
 } Meta;
 
 static gboolean
@@ -249,6 +250,8 @@ meta_row_cb (const char * const *v,
     m->epoch = g_ascii_strtoll (v[1], NULL, 10);
   else if (g_strcmp0 (v[0], "purged_through") == 0)
     m->purged_through = g_ascii_strtoll (v[1], NULL, 10);
+  else if (g_strcmp0 (v[0], "") == 0)
+    m->version = g_ascii_strtoll (v[1], NULL, 10);
   return TRUE;
 }
 
@@ -260,7 +263,10 @@ load_meta (KhServerBackend  *b,
   GError *local = NULL;
 
   memset (m, 0, sizeof *m);
-  if (!kh_server_backend_exec (b, "SELECT key, value FROM meta", NULL, 0, meta_row_cb, m, NULL, &local))
+  /* One round trip for the meta values and the counter (under the key ""). */
+  if (!kh_server_backend_exec (b, "SELECT key, value FROM meta UNION ALL "
+                               "SELECT '', CAST(version AS TEXT) FROM counter WHERE id = 1",
+                               NULL, 0, meta_row_cb, m, NULL, &local))
     {
       kh_server_backend_rollback (b);
       g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_NOT_INITIALIZED,
@@ -870,7 +876,175 @@ typedef struct
   const char         *actor;
   char               *now;
   gint64              version;   /* the counter, advanced in memory, written before commit */
+  GHashTable         *seen;      /* mutation id → first version: those applied before */
+  GHashTable         *in_scope;  /* org unit id → 1 (in the user's scope) or 2 (not) */
+  GHashTable         *records;   /* "entity/id" → Stored (version -1: not on the server) */
 } Push;
+
+static Stored *
+stored_copy (const Stored *s)
+{
+  Stored *c = g_new0 (Stored, 1);
+
+  /* The JSON is shared: a Stored's objects are never changed once made. */
+  c->version = s->version;
+  c->deleted = s->deleted;
+  c->scope_unit = g_strdup (s->scope_unit);
+  c->data = json_object_get (s->data);
+  c->fv = json_object_get (s->fv);
+  c->updated_by = g_strdup (s->updated_by);
+  c->updated_at = g_strdup (s->updated_at);
+  c->created_at = g_strdup (s->created_at);
+  return c;
+}
+
+static gboolean
+preload_row_cb (const char * const *v,
+                int                 n,
+                gpointer            data)
+{
+  Stored *s = NULL;
+
+  stored_row_cb (v + 2, n - 2, &s);
+  g_hash_table_insert (data, g_strdup_printf ("%s/%s", v[0], v[1]), s);
+  return TRUE;
+}
+
+/* Loads every record the request names, 50 ids a query, so the write lock is held for fewer
+ * round trips. */
+static gboolean
+preload_records (Push                *push,
+                 const KhPushRequest *request,
+                 GError             **error)
+{
+  static char *sql = NULL;
+  static gsize once = 0;
+  KhSqlParam p[50];
+
+  if (g_once_init_enter (&once))
+    {
+      GString *q = g_string_new ("SELECT entity, id, version, deleted, scope_unit, data, field_versions, "
+                                 "updated_by, updated_at, created_at FROM records WHERE id IN (?");
+
+      for (int i = 1; i < 50; i++)
+        g_string_append (q, ", ?");
+      g_string_append (q, ")");
+      sql = g_string_free (q, FALSE);
+      g_once_init_leave (&once, 1);
+    }
+  for (guint i = 0; i < request->mutations->len; i++)
+    {
+      KhMutation *m = request->mutations->pdata[i];
+      Stored *missing = g_new0 (Stored, 1);
+
+      missing->version = -1;
+      g_hash_table_insert (push->records, g_strdup_printf ("%s/%s", m->entity, m->id), missing);
+    }
+  for (guint i = 0; i < request->mutations->len; i += 50)
+    {
+      for (guint k = 0; k < 50; k++)
+        {
+          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
+
+          p[k] = KH_SQL_P_TEXT (m != NULL ? m->id : NULL);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, 50, preload_row_cb, push->records, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+push_load (Push        *push,
+           const char  *entity,
+           const char  *id,
+           Stored     **out,
+           GError     **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", entity, id);
+  Stored *s = g_hash_table_lookup (push->records, key);
+
+  *out = NULL;
+  if (s == NULL)
+    return load_stored (push->b, entity, id, out, error);
+  if (s->version >= 0)
+    *out = stored_copy (s);
+  return TRUE;
+}
+
+/* user_in_scope, remembered for the batch (forgotten whenever the org tree changes). */
+static gboolean
+push_in_scope (Push        *push,
+               const char  *unit,
+               gboolean    *result,
+               GError     **error)
+{
+  gpointer known;
+
+  if (unit == NULL)
+    {
+      *result = FALSE;
+      return TRUE;
+    }
+  known = g_hash_table_lookup (push->in_scope, unit);
+  if (known != NULL)
+    {
+      *result = GPOINTER_TO_INT (known) == 1;
+      return TRUE;
+    }
+  if (!user_in_scope (push->b, push->user, unit, result, error))
+    return FALSE;
+  g_hash_table_insert (push->in_scope, g_strdup (unit), GINT_TO_POINTER (*result ? 1 : 2));
+  return TRUE;
+}
+
+static gboolean
+seen_row_cb (const char * const *v,
+             int                 n,
+             gpointer            data)
+{
+  gint64 *version = g_new (gint64, 1);
+
+  *version = g_ascii_strtoll (v[1], NULL, 10);
+  g_hash_table_insert (data, g_strdup (v[0]), version);
+  return TRUE;
+}
+
+#define SEEN_CHUNK 50
+
+/* Which of the request's mutation ids were applied before: one query per 50 ids. */
+static gboolean
+load_seen (Push                *push,
+           const KhPushRequest *request,
+           GError             **error)
+{
+  static char *sql = NULL;
+  static gsize once = 0;
+  KhSqlParam p[SEEN_CHUNK];
+
+  if (g_once_init_enter (&once))
+    {
+      GString *s = g_string_new ("SELECT mutation_id, version FROM mutations WHERE mutation_id IN (?");
+
+      for (int i = 1; i < SEEN_CHUNK; i++)
+        g_string_append (s, ", ?");
+      g_string_append (s, ")");
+      sql = g_string_free (s, FALSE);
+      g_once_init_leave (&once, 1);
+    }
+  for (guint i = 0; i < request->mutations->len; i += SEEN_CHUNK)
+    {
+      for (guint k = 0; k < SEEN_CHUNK; k++)
+        {
+          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
+
+          p[k] = KH_SQL_P_TEXT (m != NULL ? m->mutation_id : NULL);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, SEEN_CHUNK, seen_row_cb, push->seen, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
 
 static KhMutationResult *
 result_new (const KhMutation *m,
@@ -955,6 +1129,10 @@ log_mutation (Push              *push,
     KH_SQL_P_TEXT (m->entity), KH_SQL_P_TEXT (m->id), KH_SQL_P_INT (version), KH_SQL_P_TEXT (push->now),
   };
 
+  gint64 *first = g_new (gint64, 1);
+
+  *first = version;
+  g_hash_table_insert (push->seen, g_strdup (m->mutation_id), first);
   return kh_server_backend_exec (push->b, "INSERT INTO mutations (mutation_id, user_id, entity, record_id, version, applied_at) "
                                  "VALUES (?, ?, ?, ?, ?, ?)", p, 6, NULL, NULL, NULL, error);
 }
@@ -984,6 +1162,9 @@ update_org_tree (Push           *push,
 {
   KhServerBackend *b = push->b;
   const char *old_parent = old != NULL ? string_member (old->data, "parent_id") : NULL;
+
+  /* The tree changes: what was (not) in scope may not be any more. */
+  g_hash_table_remove_all (push->in_scope);
   const char *new_parent = string_member (now->data, "parent_id");
   KhSqlParam u[4] = {
     KH_SQL_P_TEXT (id), KH_SQL_P_TEXT (string_member (now->data, "code") ? string_member (now->data, "code") : ""),
@@ -1068,7 +1249,7 @@ check_new_place (Push              *push,
                                   _("A unit cannot be placed under itself or one of its own units."));
               return TRUE;
             }
-          if (!user_in_scope (push->b, push->user, parent, &ok, error))
+          if (!push_in_scope (push, parent, &ok, error))
             return FALSE;
         }
       else if (push->user->scope_unit_id != NULL)
@@ -1084,7 +1265,7 @@ check_new_place (Push              *push,
     {
       const char *place = place_of (entity, m->id, data);
 
-      if (place != NULL && !user_in_scope (push->b, push->user, place, &ok, error))
+      if (place != NULL && !push_in_scope (push, place, &ok, error))
         return FALSE;
     }
   if (!ok)
@@ -1143,6 +1324,7 @@ write_record (Push              *push,
 
   if (!save_stored (push->b, m->entity, m->id, s, error))
     return NULL;
+  g_hash_table_insert (push->records, g_strdup_printf ("%s/%s", m->entity, m->id), stored_copy (s));
   if (strcmp (entity->name, "org_unit") == 0 && !update_org_tree (push, m->id, old, s, error))
     return NULL;
   if (old != NULL && old->scope_unit != NULL && g_strcmp0 (old->scope_unit, s->scope_unit) != 0
@@ -1287,17 +1469,12 @@ apply_one (Push              *push,
   const KhEntity *entity = kh_entity_lookup (m->entity);
   g_autoptr(Stored) old = NULL;
   KhMutationResult *result = NULL;
-  KhSqlParam p[1] = { KH_SQL_P_TEXT (m->mutation_id) };
-  gint64 first_version;
-  gboolean seen;
+  gint64 *first_version = g_hash_table_lookup (push->seen, m->mutation_id);
 
-  if (!kh_server_backend_query_int (push->b, "SELECT version FROM mutations WHERE mutation_id = ?",
-                                    p, 1, &first_version, &seen, error))
-    return NULL;
-  if (seen)
+  if (first_version != NULL)
     {
       result = result_new (m, KH_RESULT_DUPLICATE);
-      result->version = first_version;
+      result->version = *first_version;
       return result;
     }
 
@@ -1315,13 +1492,13 @@ apply_one (Push              *push,
   if (!check_fields_known (entity, m, &result))
     return result;
 
-  if (!load_stored (push->b, m->entity, m->id, &old, error))
+  if (!push_load (push, m->entity, m->id, &old, error))
     return NULL;
   if (old != NULL && old->scope_unit != NULL)
     {
       gboolean ok;
 
-      if (!user_in_scope (push->b, push->user, old->scope_unit, &ok, error))
+      if (!push_in_scope (push, old->scope_unit, &ok, error))
         return NULL;
       if (!ok)
         return rejected (m, KH_SYNC_ERROR_OUT_OF_SCOPE,
@@ -1386,9 +1563,12 @@ push_run (KhServer            *self,
   g_autoptr(Lease) l = lease_new (self);
   g_autoptr(KhPushResponse) response = kh_push_response_new ();
   g_autofree char *now = now_iso ();
-  Push push = { l->b, user, actor, now, 0 };
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) in_scope = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                         (GDestroyNotify) stored_free);
+  Push push = { l->b, user, actor, now, 0, seen, in_scope, records };
   Meta meta;
-  gboolean found;
 
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error))
     return NULL;
@@ -1403,8 +1583,8 @@ push_run (KhServer            *self,
                      "pull everything again before pushing."), meta.epoch, request->epoch);
       return NULL;
     }
-  if (!kh_server_backend_query_int (l->b, "SELECT version FROM counter WHERE id = 1", NULL, 0,
-                                    &push.version, &found, error))
+  push.version = meta.version;
+  if (!load_seen (&push, request, error) || !preload_records (&push, request, error))
     return NULL;
 
   for (guint i = 0; i < request->mutations->len; i++)
@@ -1533,7 +1713,6 @@ kh_server_changes (KhServer            *self,
   gint64 c_epoch = 0, c_gen = 0, c_version = 0, max_version = 0;
   gint64 start;
   gboolean given = cursor != NULL && *cursor != '\0';
-  gboolean found;
   Meta meta;
   Feed feed = { page->records, 0 };
 
@@ -1550,9 +1729,7 @@ kh_server_changes (KhServer            *self,
     return NULL;
   page->server_id = meta.server_id;
   page->epoch = meta.epoch;
-  if (!kh_server_backend_query_int (l->b, "SELECT version FROM counter WHERE id = 1", NULL, 0,
-                                    &max_version, &found, error))
-    return NULL;
+  max_version = meta.version;
 
   start = c_version;
   if (given && (c_epoch != meta.epoch || strncmp (sid, meta.server_id, 8) != 0
