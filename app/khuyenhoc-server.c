@@ -694,12 +694,12 @@ cmd_demo (int argc, char **argv)
     {
       if (!g_file_set_contents_full (credentials, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
         return fail (error);
-      g_print (_("Imported %" G_GINT64_FORMAT " demo records (%d refused). Accounts are in %s.\n"),
-               imported - rejected, rejected, credentials);
+      g_print (_("Imported %lld demo records (%d refused). Accounts are in %s.\n"),
+               (long long) (imported - rejected), rejected, credentials);
     }
   else
-    g_print (_("Imported %" G_GINT64_FORMAT " demo records (%d refused). Accounts (created now, "
-               "or kept from an earlier run):\n%s"), imported - rejected, rejected, text);
+    g_print (_("Imported %lld demo records (%d refused). Accounts (created now, "
+               "or kept from an earlier run):\n%s"), (long long) (imported - rejected), rejected, text);
   return 0;
 }
 
@@ -816,7 +816,7 @@ main (int argc, char **argv)
       if (server == NULL || !kh_server_init_schema (server, &error)
           || !kh_server_get_identity (server, &id, &epoch, &error))
         return fail (error);
-      g_print (_("Server %s ready (epoch %" G_GINT64_FORMAT ").\n"), id, epoch);
+      g_print (_("Server %s ready (epoch %lld).\n"), id, (long long) epoch);
       return 0;
     }
   if (strcmp (argv[0], "user") == 0)
@@ -828,7 +828,7 @@ main (int argc, char **argv)
 
       if (server == NULL || !kh_server_token_revoke (server, argv[2], &n, &error))
         return fail (error);
-      g_print (_("Revoked %" G_GINT64_FORMAT " tokens of %s.\n"), n, argv[2]);
+      g_print (_("Revoked %lld tokens of %s.\n"), (long long) n, argv[2]);
       return 0;
     }
   if (strcmp (argv[0], "org") == 0 && argc == 3 && strcmp (argv[1], "import") == 0)
@@ -840,7 +840,7 @@ main (int argc, char **argv)
 
       if (server == NULL || !kh_server_epoch_bump (server, &epoch, &error))
         return fail (error);
-      g_print (_("The epoch is now %" G_GINT64_FORMAT "; every client will re-pull.\n"), epoch);
+      g_print (_("The epoch is now %lld; every client will re-pull.\n"), (long long) epoch);
       return 0;
     }
   if (strcmp (argv[0], "demo") == 0)

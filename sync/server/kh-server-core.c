@@ -1579,8 +1579,8 @@ push_run (KhServer            *self,
   if (request->has_epoch && request->epoch != meta.epoch)
     {
       g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_EPOCH_CHANGED,
-                   _("The server was restored from a backup (epoch %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT "): "
-                     "pull everything again before pushing."), meta.epoch, request->epoch);
+                   _("The server was restored from a backup (epoch %lld, not %lld): "
+                     "pull everything again before pushing."), (long long) meta.epoch, (long long) request->epoch);
       return NULL;
     }
   push.version = meta.version;

@@ -207,7 +207,7 @@ inflate_body (const guint8  *data,
         {
           inflateEnd (&z);
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
-                       _("The body is larger than %" G_GSIZE_FORMAT " bytes once decompressed."), max);
+                       _("The body is larger than %zu bytes once decompressed."), (size_t) max);
           return NULL;
         }
     }
