@@ -156,7 +156,8 @@ void
 kh_server_set_tombstone_days (KhServer *self,
                               int       days)
 {
-  self->tombstone_days = MAX (days, 1);
+  /* 0 purges every tombstone at the next purge (on start, then hourly). */
+  self->tombstone_days = MAX (days, 0);
 }
 
 KhServerBackend *
@@ -1924,7 +1925,7 @@ kh_server_purge_tombstones (KhServer  *self,
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error) || !load_meta (l->b, &meta, error))
     return FALSE;
   g_free (meta.server_id);
-  if (!kh_server_backend_query_int (l->b, "SELECT MAX(version) FROM records WHERE deleted = 1 AND updated_at < ?",
+  if (!kh_server_backend_query_int (l->b, "SELECT MAX(version) FROM records WHERE deleted = 1 AND updated_at <= ?",
                                     c, 1, &max, &found, error))
     return FALSE;
   if (!found)
@@ -1935,7 +1936,7 @@ kh_server_purge_tombstones (KhServer  *self,
     g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (max, meta.purged_through));
     KhSqlParam t[1] = { KH_SQL_P_TEXT (text) };
 
-    return kh_server_backend_exec (l->b, "DELETE FROM records WHERE deleted = 1 AND version <= ? AND updated_at < ?",
+    return kh_server_backend_exec (l->b, "DELETE FROM records WHERE deleted = 1 AND version <= ? AND updated_at <= ?",
                                    d, 2, NULL, NULL, purged, error)
            && kh_server_backend_exec (l->b, "DELETE FROM moves WHERE version <= ?", m, 1, NULL, NULL, NULL, error)
            && kh_server_backend_exec (l->b, "UPDATE meta SET value = ? WHERE key = 'purged_through'",

@@ -1000,6 +1000,168 @@ test_epoch_bump (void)
   g_assert_nonnull (strstr (r->body, "\"epoch_changed\""));
 }
 
+static void
+test_moved_away (void)
+{
+  gint64 v;
+  g_autofree char *id = make_person (officer_b, "Đinh Văn Minh", unit_b, &v);
+  g_autoptr(GHashTable) copy_b = records_table ();
+  g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *cursor = kh_test_pull_all (server, officer_b, NULL, 5000, copy_b, NULL, NULL);
+  g_autofree char *cursor2 = NULL;
+  json_object *f = json_object_new_object ();
+  g_autoptr(KhPushResponse) r = NULL;
+  gboolean reset = TRUE;
+
+  g_assert_true (g_hash_table_contains (copy_b, id));
+  /* The admin (whose scope holds both communes) moves the person from B to A. */
+  json_object_object_add (f, "org_unit_id", json_object_new_string (unit_a));
+  r = kh_test_push (server, admin, one (kh_test_mutation ("update", "person", id, v, f)));
+  g_assert_cmpint (result (r, 0)->status, ==, KH_RESULT_APPLIED);
+
+  /* B's next pull says the record left its scope; A sees it. */
+  cursor2 = kh_test_pull_all (server, officer_b, cursor, 5000, copy_b, &reset, removed);
+  g_assert_false (reset);
+  g_assert_cmpuint (removed->len, ==, 1);
+  g_assert_cmpstr (removed->pdata[0], ==, id);
+  g_assert_false (g_hash_table_contains (copy_b, id));
+  {
+    g_autoptr(KhRecord) in_a = fetch (officer_a, id);
+
+    g_assert_nonnull (in_a);
+    g_assert_cmpstr (field_string (in_a, "org_unit_id"), ==, unit_a);
+  }
+}
+
+static void
+test_org_move (void)
+{
+  g_autoptr(GHashTable) copy_a = records_table ();
+  g_autoptr(GHashTable) copy_b = records_table ();
+  g_autofree char *ca = kh_test_pull_all (server, officer_a, NULL, 5000, copy_a, NULL, NULL);
+  g_autofree char *cb = kh_test_pull_all (server, officer_b, NULL, 5000, copy_b, NULL, NULL);
+  g_autofree char *ca2 = NULL;
+  g_autofree char *cb2 = NULL;
+  g_autofree char *village = NULL;
+  g_autofree char *person = NULL;
+  gint64 version = 0;
+  gboolean reset_a = FALSE, reset_b = FALSE;
+  GHashTableIter iter;
+  KhRecord *r;
+  json_object *f;
+  g_autoptr(KhPushResponse) moved = NULL;
+  g_autoptr(KhPushResponse) cycle = NULL;
+
+  g_hash_table_iter_init (&iter, copy_a);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &r))
+    if (strcmp (r->entity, "org_unit") == 0 && g_strcmp0 (field_string (r, "code"), "A1") == 0)
+      {
+        village = g_strdup (r->id);
+        version = r->version;
+      }
+  g_assert_nonnull (village);
+  person = make_person (officer_a, "Cao Thị Ngân", village, NULL);
+
+  /* The village moves from commune A to commune B. */
+  f = json_object_new_object ();
+  json_object_object_add (f, "parent_id", json_object_new_string (unit_b));
+  moved = kh_test_push (server, admin, one (kh_test_mutation ("update", "org_unit", village, version, f)));
+  g_assert_cmpint (result (moved, 0)->status, ==, KH_RESULT_APPLIED);
+
+  /* Both communes' officers re-pull: A loses the village and its people, B gains them. */
+  ca2 = kh_test_pull_all (server, officer_a, ca, 5000, copy_a, &reset_a, NULL);
+  cb2 = kh_test_pull_all (server, officer_b, cb, 5000, copy_b, &reset_b, NULL);
+  g_assert_true (reset_a);
+  g_assert_true (reset_b);
+  g_assert_false (g_hash_table_contains (copy_a, village));
+  g_assert_false (g_hash_table_contains (copy_a, person));
+  g_assert_true (g_hash_table_contains (copy_b, village));
+  g_assert_true (g_hash_table_contains (copy_b, person));
+
+  /* A unit can never go under its own descendant. */
+  f = json_object_new_object ();
+  json_object_object_add (f, "parent_id", json_object_new_string (village));
+  {
+    g_autoptr(KhRecord) ub = fetch (admin, unit_b);
+
+    cycle = kh_test_push (server, admin, one (kh_test_mutation ("update", "org_unit", unit_b, ub->version, f)));
+  }
+  g_assert_cmpint (result (cycle, 0)->status, ==, KH_RESULT_REJECTED);
+  g_assert_cmpstr (result (cycle, 0)->code, ==, "invalid");
+}
+
+static void
+test_integrity_ids (void)
+{
+  g_autoptr(KhIntegrity) sums = integrity (officer_a);
+  const KhIntegrityEntry *people = kh_integrity_lookup (sums, "person");
+  g_autofree char *after = g_strdup ("");
+  gint64 count = 0;
+  guint64 checksum = 0;
+  gboolean more = TRUE;
+
+  g_assert_nonnull (people);
+  while (more)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/integrity/ids?entity=person&after=%s&limit=3", after);
+      g_autoptr(KhReply) r = kh_http_json (server, "GET", path, officer_a, NULL);
+      g_autoptr(KhIntegrityIds) ids = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpint (r->status, ==, 200);
+      ids = kh_integrity_ids_from_json (r->json, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (ids->ids->len, <=, 3);
+      for (guint i = 0; i < ids->ids->len; i++)
+        {
+          KhIdVersion *iv = &g_array_index (ids->ids, KhIdVersion, i);
+
+          g_assert_cmpstr (iv->id, >, after);
+          count++;
+          checksum ^= kh_codec_record_hash (iv->id, iv->version);
+          g_free (after);
+          after = g_strdup (iv->id);
+        }
+      more = ids->has_more;
+    }
+  g_assert_cmpint (count, ==, people->count);
+  g_assert_cmphex (checksum, ==, people->checksum);
+}
+
+static void
+test_tombstone_window (void)
+{
+  gint64 v;
+  g_autofree char *id = make_person (officer_b, "Lý Thị Oanh", unit_b, &v);
+  g_autofree char *old = kh_test_pull_all (server, officer_b, NULL, 5000, NULL, NULL, NULL);
+  g_autofree char *fresh = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(KhPushResponse) del = kh_test_push (server, officer_b,
+                                                one (kh_test_mutation ("delete", "person", id, v, NULL)));
+  const char *purge_now[] = { "--max-body", "1048576", "--tombstone-days", "0", NULL };
+  const char *normal[] = { "--max-body", "1048576", NULL };
+  gboolean reset = FALSE;
+  g_autoptr(GHashTable) copy = records_table ();
+
+  g_assert_cmpint (result (del, 0)->status, ==, KH_RESULT_APPLIED);
+  fresh = kh_test_pull_all (server, officer_b, old, 5000, NULL, &reset, NULL);
+  g_assert_false (reset);
+
+  /* A restart with a window of 0 days purges the tombstone. A cursor from before the delete
+   * can no longer be served without missing it: the client is told to reconcile. A cursor
+   * from after it goes on as before. */
+  kh_test_server_kill (server, SIGTERM);
+  kh_test_server_start (server, purge_now);
+  after = kh_test_pull_all (server, officer_b, old, 5000, copy, &reset, NULL);
+  g_assert_true (reset);
+  g_assert_false (g_hash_table_contains (copy, id));
+  g_clear_pointer (&after, g_free);
+  after = kh_test_pull_all (server, officer_b, fresh, 5000, NULL, &reset, NULL);
+  g_assert_false (reset);
+  kh_test_server_kill (server, SIGTERM);
+  kh_test_server_start (server, normal);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1043,6 +1205,10 @@ main (int argc, char **argv)
   g_test_add_func ("/server/changes/concurrent-writers", test_pagination_concurrent);
   g_test_add_func ("/server/restart/kill-mid-batch", test_restart_mid_batch);
   g_test_add_func ("/server/scope/change", test_scope_change);
+  g_test_add_func ("/server/scope/org-move", test_org_move);
+  g_test_add_func ("/server/changes/moved-away", test_moved_away);
+  g_test_add_func ("/server/integrity/ids-paging", test_integrity_ids);
+  g_test_add_func ("/server/tombstones/window", test_tombstone_window);
   g_test_add_func ("/server/epoch/bump", test_epoch_bump);
 
   status = g_test_run ();
