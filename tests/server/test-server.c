@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1162,6 +1163,82 @@ test_tombstone_window (void)
   kh_test_server_start (server, normal);
 }
 
+static size_t
+discard_cb (char *data, size_t size, size_t n, void *user_data)
+{
+  g_string_append_len (user_data, data, (gssize) (size * n));
+  return size * n;
+}
+
+static void
+test_connection_limit (void)
+{
+  const char *one_connection[] = { "--max-body", "1048576", "--max-connections", "1", NULL };
+  const char *normal[] = { "--max-body", "1048576", NULL };
+  g_autofree char *url = NULL;
+  CURL *first = curl_easy_init ();
+  CURL *second = curl_easy_init ();
+  g_autoptr(GString) a = g_string_new (NULL);
+  g_autoptr(GString) b = g_string_new (NULL);
+  long status_a = 0, status_b = 0;
+
+  kh_test_server_kill (server, SIGTERM);
+  kh_test_server_start (server, one_connection);
+  url = g_strdup_printf ("%s/v1/health", server->base);
+
+  /* The first client keeps its connection open; the second one is one too many. */
+  curl_easy_setopt (first, CURLOPT_URL, url);
+  curl_easy_setopt (first, CURLOPT_WRITEFUNCTION, discard_cb);
+  curl_easy_setopt (first, CURLOPT_WRITEDATA, a);
+  curl_easy_setopt (second, CURLOPT_URL, url);
+  curl_easy_setopt (second, CURLOPT_WRITEFUNCTION, discard_cb);
+  curl_easy_setopt (second, CURLOPT_WRITEDATA, b);
+  g_assert_cmpint (curl_easy_perform (first), ==, CURLE_OK);
+  curl_easy_getinfo (first, CURLINFO_RESPONSE_CODE, &status_a);
+  g_assert_cmpint (curl_easy_perform (second), ==, CURLE_OK);
+  curl_easy_getinfo (second, CURLINFO_RESPONSE_CODE, &status_b);
+  g_assert_cmpint (status_a, ==, 200);
+  g_assert_cmpint (status_b, ==, 503);
+  g_assert_nonnull (strstr (b->str, "\"busy\""));
+  curl_easy_cleanup (first);
+  curl_easy_cleanup (second);
+
+  kh_test_server_kill (server, SIGTERM);
+  kh_test_server_start (server, normal);
+}
+
+static void
+test_revoke_and_disable (void)
+{
+  g_autoptr(KhReply) before = kh_http_json (server, "GET", "/v1/integrity", officer_b, NULL);
+  g_autoptr(KhReply) after = NULL;
+  g_autoptr(KhReply) again = NULL;
+  g_autoptr(KhReply) refused = NULL;
+  g_autofree char *token = NULL;
+  json_object *body;
+
+  g_assert_cmpint (before->status, ==, 200);
+  kh_test_server_cli (server, NULL, "token", "revoke", "officer_b", NULL);
+  after = kh_http_json (server, "GET", "/v1/integrity", officer_b, NULL);
+  g_assert_cmpint (after->status, ==, 401);
+
+  token = kh_test_login (server, "officer_b", NULL);
+  again = kh_http_json (server, "GET", "/v1/integrity", token, NULL);
+  g_assert_cmpint (again->status, ==, 200);
+
+  /* A disabled account loses its tokens and cannot log in. */
+  kh_test_server_cli (server, NULL, "user", "disable", "officer_b", NULL);
+  g_clear_pointer (&again, kh_reply_free);
+  again = kh_http_json (server, "GET", "/v1/integrity", token, NULL);
+  g_assert_cmpint (again->status, ==, 401);
+  body = json_object_new_object ();
+  json_object_object_add (body, "username", json_object_new_string ("officer_b"));
+  json_object_object_add (body, "password", json_object_new_string ("password-officer_b"));
+  refused = kh_http_json (server, "POST", "/v1/login", NULL, body);
+  json_object_put (body);
+  g_assert_cmpint (refused->status, ==, 401);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1210,6 +1287,8 @@ main (int argc, char **argv)
   g_test_add_func ("/server/integrity/ids-paging", test_integrity_ids);
   g_test_add_func ("/server/tombstones/window", test_tombstone_window);
   g_test_add_func ("/server/epoch/bump", test_epoch_bump);
+  g_test_add_func ("/server/limits/connections", test_connection_limit);
+  g_test_add_func ("/server/accounts/revoke-and-disable", test_revoke_and_disable);
 
   status = g_test_run ();
   kh_test_server_free (server);
