@@ -869,6 +869,7 @@ restart_pusher (gpointer data)
       json_object_object_add (body, "client_id", json_object_new_string (client));
       json_object_object_add (body, "mutations", json_object_get (list));
       g_mutex_lock (&st->lock);
+      json_object_put (st->in_flight);
       st->in_flight = json_object_get (list);
       g_mutex_unlock (&st->lock);
       r = kh_http_json (server, "POST", "/v1/push", officer_a, body);
