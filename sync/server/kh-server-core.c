@@ -1618,6 +1618,8 @@ apply_one (Push              *push,
         return rejected (m, KH_SYNC_ERROR_NOT_FOUND, _("There is no such record on the server."));
       if (old->deleted)
         return applied (push, m, old->version, error);
+      if (m->base_version > old->version)
+        return conflict (m, old, NULL);
       if (old->version > m->base_version)
         {
           g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
@@ -1642,7 +1644,7 @@ apply_one (Push              *push,
         return rejected (m, KH_SYNC_ERROR_NOT_FOUND, _("There is no such record on the server."));
       if (!old->deleted)
         return apply_update (push, entity, m, old, FALSE, error);
-      if (old->version > m->base_version)
+      if (old->version != m->base_version)
         return conflict (m, old, NULL);
       return apply_update (push, entity, m, old, TRUE, error);
 
