@@ -1736,27 +1736,64 @@ kh_server_apply_as_system (KhServer            *self,
 
 typedef struct
 {
-  GPtrArray *records;
-  gint64     last;
+  GString *text;   /* the records, as JSON array elements */
+  guint    count;
+  gint64   last;
 } Feed;
 
+/* @s as a JSON string. */
+static void
+append_json_string (GString    *out,
+                    const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = s; *p; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
+        }
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* A RECORD written straight from the row: the stored data is already compact JSON made by the
+ * server, so it goes out as it is, without being parsed and written again. */
 static gboolean
 feed_row_cb (const char * const *v,
              int                 n,
              gpointer            data)
 {
   Feed *f = data;
-  KhRecord *r = kh_record_new ();
 
-  r->entity = g_strdup (v[0]);
-  r->id = g_strdup (v[1]);
-  r->version = g_ascii_strtoll (v[2], NULL, 10);
-  r->deleted = g_ascii_strtoll (v[3], NULL, 10) != 0;
-  r->fields = parse_object (v[4]);
-  r->updated_by = g_strdup (v[5]);
-  r->updated_at = g_strdup (v[6]);
-  f->last = r->version;
-  g_ptr_array_add (f->records, r);
+  if (f->count++ > 0)
+    g_string_append_c (f->text, ',');
+  g_string_append (f->text, "{\"entity\":");
+  append_json_string (f->text, v[0]);
+  g_string_append (f->text, ",\"id\":");
+  append_json_string (f->text, v[1]);
+  g_string_append_printf (f->text, ",\"version\":%s,\"deleted\":%s,\"fields\":%s",
+                          v[2], g_ascii_strtoll (v[3], NULL, 10) != 0 ? "true" : "false",
+                          v[4] != NULL ? v[4] : "{}");
+  if (v[5] != NULL)
+    {
+      g_string_append (f->text, ",\"updated_by\":");
+      append_json_string (f->text, v[5]);
+    }
+  if (v[6] != NULL)
+    {
+      g_string_append (f->text, ",\"updated_at\":");
+      append_json_string (f->text, v[6]);
+    }
+  g_string_append_c (f->text, '}');
+  f->last = g_ascii_strtoll (v[2], NULL, 10);
   return TRUE;
 }
 
@@ -1804,7 +1841,7 @@ bad:
   return FALSE;
 }
 
-KhChangesPage *
+GString *
 kh_server_changes (KhServer            *self,
                    const KhServerUser  *user,
                    const char          *cursor,
@@ -1818,7 +1855,8 @@ kh_server_changes (KhServer            *self,
   gint64 start;
   gboolean given = cursor != NULL && *cursor != '\0';
   Meta meta;
-  Feed feed = { page->records, 0 };
+  g_autoptr(GString) records = g_string_sized_new (4096);
+  Feed feed = { records, 0, 0 };
 
   g_return_val_if_fail (user->scope_unit_id != NULL, NULL);
 
@@ -1871,7 +1909,7 @@ kh_server_changes (KhServer            *self,
                                  "ORDER BY version LIMIT ?", p, 3, feed_row_cb, &feed, NULL, error))
       return NULL;
   }
-  page->has_more = page->records->len >= (guint) limit;
+  page->has_more = feed.count >= (guint) limit;
   {
     gint64 next = page->has_more ? feed.last : max_version;
     KhSqlParam p[4] = { KH_SQL_P_INT (start), KH_SQL_P_INT (next), KH_SQL_P_TEXT (user->scope_unit_id),
@@ -1889,7 +1927,30 @@ kh_server_changes (KhServer            *self,
                                     meta.epoch, user->scope_gen, next, meta.server_id);
   }
   kh_server_backend_commit (l->b, NULL);
-  return g_steal_pointer (&page);
+
+  {
+    GString *out = g_string_sized_new (records->len + 256);
+
+    g_string_append (out, "{\"server_id\":");
+    append_json_string (out, page->server_id);
+    g_string_append_printf (out, ",\"epoch\":%" G_GINT64_FORMAT ",\"cursor\":", page->epoch);
+    append_json_string (out, page->cursor);
+    g_string_append_printf (out, ",\"has_more\":%s,\"records\":[", page->has_more ? "true" : "false");
+    g_string_append_len (out, records->str, (gssize) records->len);
+    g_string_append (out, "],\"removed\":[");
+    for (guint i = 0; i < page->removed->len; i++)
+      {
+        KhRemoved *r = page->removed->pdata[i];
+
+        g_string_append (out, i > 0 ? ",{\"entity\":" : "{\"entity\":");
+        append_json_string (out, r->entity);
+        g_string_append (out, ",\"id\":");
+        append_json_string (out, r->id);
+        g_string_append_c (out, '}');
+      }
+    g_string_append_printf (out, "],\"reset\":%s}", page->reset ? "true" : "false");
+    return out;
+  }
 }
 
 /* Integrity ------------------------------------------------------------------------------------ */
