@@ -1904,8 +1904,11 @@ kh_server_changes (KhServer            *self,
   {
     KhSqlParam p[3] = { KH_SQL_P_INT (start), KH_SQL_P_TEXT (user->scope_unit_id), KH_SQL_P_INT (limit) };
 
+    /* "scope_unit || ''" keeps SQLite from answering the OR with two index lookups and a sort
+     * of every match (for each page!): it walks the version index from the cursor instead,
+     * and stops after @limit rows in scope. PostgreSQL plans it the same way. */
     if (!kh_server_backend_exec (l->b, "SELECT entity, id, version, deleted, data, updated_by, updated_at "
-                                 "FROM records WHERE version > ? AND (scope_unit IS NULL OR scope_unit IN " SUBTREE ") "
+                                 "FROM records WHERE version > ? AND (scope_unit IS NULL OR (scope_unit || '') IN " SUBTREE ") "
                                  "ORDER BY version LIMIT ?", p, 3, feed_row_cb, &feed, NULL, error))
       return NULL;
   }
@@ -2057,7 +2060,7 @@ kh_server_integrity_ids (KhServer            *self,
                         KH_SQL_P_TEXT (user->scope_unit_id), KH_SQL_P_INT (limit + 1) };
 
     if (!kh_server_backend_exec (l->b, "SELECT id, version FROM records WHERE entity = ? AND id > ? "
-                                 "AND (scope_unit IS NULL OR scope_unit IN " SUBTREE ") ORDER BY id LIMIT ?",
+                                 "AND (scope_unit IS NULL OR (scope_unit || '') IN " SUBTREE ") ORDER BY id LIMIT ?",
                                  p, 4, id_row_cb, ids, NULL, error))
       return NULL;
   }
