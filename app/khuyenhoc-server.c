@@ -76,6 +76,8 @@ default_db_url (void)
   return g_strdup_printf ("sqlite:%s/server.db", dir);
 }
 
+/* Every command sets the database up when it is new (init is idempotent), so a fresh
+ * sqlite: path or an empty PostgreSQL database needs no separate step. */
 static KhServer *
 open_server (guint     pool,
              gboolean  need_ready,
@@ -83,7 +85,7 @@ open_server (guint     pool,
 {
   g_autoptr(KhServer) server = kh_server_new (db_url, pool, error);
 
-  if (server == NULL)
+  if (server == NULL || !kh_server_init_schema (server, error))
     return NULL;
   if (need_ready && !kh_server_check_ready (server, error))
     return NULL;
