@@ -227,6 +227,8 @@ bench_load (KhTestServer *s,
   CURLM *multi = curl_multi_init ();
   Client *clients = g_new0 (Client, n_clients);
   g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) pull_lat = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) push_lat = g_array_new (FALSE, FALSE, sizeof (double));
   int errors = 0, running = 0;
   double start = now_s ();
   double end = start + seconds;
@@ -287,6 +289,7 @@ bench_load (KhTestServer *s,
           running--;
           lat = now_s () - c->started;
           g_array_append_val (latencies, lat);
+          g_array_append_val (c->pushing ? push_lat : pull_lat, lat);
           if (msg->data.result != CURLE_OK || !client_finish (c, status))
             {
               errors++;
@@ -324,6 +327,15 @@ bench_load (KhTestServer *s,
     g_print ("%s: load, %d clients for %.0f s: %u requests (%" G_GINT64_FORMAT " pulls, %" G_GINT64_FORMAT
              " pushes), %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %d errors\n",
              s->backend, n_clients, seconds, n, pulls, pushes, n / elapsed, p50 * 1000, p99 * 1000, errors);
+    g_array_sort (pull_lat, compare_double);
+    g_array_sort (push_lat, compare_double);
+    if (pull_lat->len > 0 && push_lat->len > 0)
+      g_print ("%s: load, pulls p50 %.1f ms p99 %.1f ms; pushes (4 creates + 1 edit) p50 %.1f ms p99 %.1f ms\n",
+               s->backend,
+               g_array_index (pull_lat, double, pull_lat->len / 2) * 1000,
+               g_array_index (pull_lat, double, MIN (pull_lat->len - 1, (guint) (pull_lat->len * 0.99))) * 1000,
+               g_array_index (push_lat, double, push_lat->len / 2) * 1000,
+               g_array_index (push_lat, double, MIN (push_lat->len - 1, (guint) (push_lat->len * 0.99))) * 1000);
   }
 
   for (int i = 0; i < n_clients; i++)
@@ -353,7 +365,7 @@ main (int argc, char **argv)
   g_autofree char *officer_b = NULL;
   g_autofree char *unit_a = NULL;
   g_autofree char *unit_b = NULL;
-  const char *threads[] = { "--threads", "8", NULL };
+  const char *threads[] = { "--threads", "4", NULL };
 
   for (int i = 1; i < argc; i++)
     if (g_str_has_prefix (argv[i], "--backend="))
