@@ -1004,6 +1004,23 @@ test_epoch_bump (void)
 }
 
 static void
+test_id_of_another_kind (void)
+{
+  g_autofree char *id = make_person (officer_a, "Tạ Văn Phúc", unit_a, NULL);
+  json_object *f = json_object_new_object ();
+  g_autoptr(KhPushResponse) r = NULL;
+  g_autoptr(KhRecord) still = NULL;
+
+  json_object_object_add (f, "head_name", json_object_new_string ("Tạ Văn Phúc"));
+  json_object_object_add (f, "org_unit_id", json_object_new_string (unit_a));
+  r = kh_test_push (server, officer_a, one (kh_test_mutation ("create", "household", id, 0, f)));
+  g_assert_cmpint (result (r, 0)->status, ==, KH_RESULT_REJECTED);
+  g_assert_cmpstr (result (r, 0)->code, ==, "invalid");
+  still = fetch (admin, id);
+  g_assert_cmpstr (still->entity, ==, "person");
+}
+
+static void
 test_moved_away (void)
 {
   gint64 v;
@@ -1278,6 +1295,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/push/disjoint-fields", test_disjoint_fields);
   g_test_add_func ("/server/push/same-field-conflict", test_same_field_conflict);
   g_test_add_func ("/server/push/delete-conflicts", test_delete_conflicts);
+  g_test_add_func ("/server/push/id-of-another-kind", test_id_of_another_kind);
   g_test_add_func ("/server/limits/malformed", test_malformed);
   g_test_add_func ("/server/changes/empty-poll", test_empty_poll);
   g_test_add_func ("/server/changes/compressed", test_compressed_answers);
