@@ -1226,6 +1226,63 @@ test_connection_limit (void)
   kh_test_server_start (server, normal);
 }
 
+typedef struct
+{
+  int    chunks;
+  gint64 pause;
+} Slow;
+
+static size_t
+slow_read_cb (char   *buffer,
+              size_t  size,
+              size_t  n,
+              void   *user_data)
+{
+  Slow *slow = user_data;
+
+  if (slow->chunks == 0)
+    return 0;
+  g_usleep (slow->pause);
+  slow->chunks--;
+  buffer[0] = slow->chunks == 0 ? '}' : ' ';
+  return 1;
+}
+
+static void
+test_request_timeout (void)
+{
+  const char *one_second[] = { "--max-body", "1048576", "--request-timeout", "1", NULL };
+  const char *normal[] = { "--max-body", "1048576", NULL };
+  g_autofree char *url = NULL;
+  CURL *curl = curl_easy_init ();
+  g_autoptr(GString) body = g_string_new (NULL);
+  struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+  Slow slow = { 6, 300000 };
+  long status = 0;
+
+  kh_test_server_kill (server, SIGTERM);
+  kh_test_server_start (server, one_second);
+  url = g_strdup_printf ("%s/v1/login", server->base);
+
+  /* A body that trickles in over 1.8 s, never idle for long: answered 408 when it is done. */
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_POST, 1L);
+  curl_easy_setopt (curl, CURLOPT_READFUNCTION, slow_read_cb);
+  curl_easy_setopt (curl, CURLOPT_READDATA, &slow);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_cb);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, body);
+  g_assert_cmpint (curl_easy_perform (curl), ==, CURLE_OK);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  g_assert_cmpint (status, ==, 408);
+  g_assert_nonnull (strstr (body->str, "\"timeout\""));
+  curl_slist_free_all (headers);
+  curl_easy_cleanup (curl);
+
+  kh_test_server_kill (server, SIGTERM);
+  kh_test_server_start (server, normal);
+}
+
 static void
 test_revoke_and_disable (void)
 {
@@ -1308,6 +1365,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/tombstones/window", test_tombstone_window);
   g_test_add_func ("/server/epoch/bump", test_epoch_bump);
   g_test_add_func ("/server/limits/connections", test_connection_limit);
+  g_test_add_func ("/server/limits/request-time", test_request_timeout);
   g_test_add_func ("/server/accounts/revoke-and-disable", test_revoke_and_disable);
 
   status = g_test_run ();
