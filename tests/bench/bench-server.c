@@ -5,8 +5,9 @@
  * 1. mutations applied per second: N creates pushed over HTTP in batches of 500;
  * 2. change-feed records served per second: a full pull of them, pages of 5000, gzip;
  * 3. a load generator (libcurl multi) with C simulated clients for S seconds on loopback, each
- *    cycling pull (from its own cursor) → push (a batch of 5 creates and edits in its unit) →
- *    a pause of 0.5–1.5 s: requests/s, p50/p99 latency, errors.
+ *    cycling pull (from its own cursor) → push (a batch of 4 creates and an edit in its unit) →
+ *    a pause of 0.5–1.5 s (--pause-ms=1000; 0 for none, to find the capacity): requests/s,
+ *    p50/p99 latency, errors.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -222,7 +223,8 @@ bench_load (KhTestServer *s,
             const char  **units,
             const char  **cursors,
             int           n_clients,
-            double        seconds)
+            double        seconds,
+            double        pause)
 {
   CURLM *multi = curl_multi_init ();
   Client *clients = g_new0 (Client, n_clients);
@@ -310,7 +312,7 @@ bench_load (KhTestServer *s,
           else
             {
               c->pushing = FALSE;
-              c->wake = now_s () + g_random_double_range (0.5, 1.5);
+              c->wake = now_s () + (pause > 0 ? g_random_double_range (pause * 0.5, pause * 1.5) : 0);
             }
         }
       curl_multi_poll (multi, NULL, 0, 5, NULL);
@@ -324,9 +326,9 @@ bench_load (KhTestServer *s,
     g_array_sort (latencies, compare_double);
     p50 = n ? g_array_index (latencies, double, n / 2) : 0;
     p99 = n ? g_array_index (latencies, double, MIN (n - 1, (guint) (n * 0.99))) : 0;
-    g_print ("%s: load, %d clients for %.0f s: %u requests (%" G_GINT64_FORMAT " pulls, %" G_GINT64_FORMAT
+    g_print ("%s: load, %d clients (pause %.0f ms) for %.0f s: %u requests (%" G_GINT64_FORMAT " pulls, %" G_GINT64_FORMAT
              " pushes), %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %d errors\n",
-             s->backend, n_clients, seconds, n, pulls, pushes, n / elapsed, p50 * 1000, p99 * 1000, errors);
+             s->backend, n_clients, pause * 1000, seconds, n, pulls, pushes, n / elapsed, p50 * 1000, p99 * 1000, errors);
     g_array_sort (pull_lat, compare_double);
     g_array_sort (push_lat, compare_double);
     if (pull_lat->len > 0 && push_lat->len > 0)
@@ -360,6 +362,7 @@ main (int argc, char **argv)
   int records = 20000;
   int n_clients = 200;
   double seconds = 30;
+  double pause = 1.0;
   KhTestServer *s;
   g_autofree char *officer_a = NULL;
   g_autofree char *officer_b = NULL;
@@ -376,6 +379,8 @@ main (int argc, char **argv)
       n_clients = atoi (argv[i] + 10);
     else if (g_str_has_prefix (argv[i], "--seconds="))
       seconds = g_ascii_strtod (argv[i] + 10, NULL);
+    else if (g_str_has_prefix (argv[i], "--pause-ms="))
+      pause = g_ascii_strtod (argv[i] + 11, NULL) / 1000;
 
   curl_global_init (CURL_GLOBAL_DEFAULT);
   s = kh_test_server_new (backend);
@@ -397,7 +402,7 @@ main (int argc, char **argv)
     g_autofree char *cursor_b = kh_test_pull_all (s, officer_b, NULL, 5000, NULL, NULL, NULL);
     const char *cursors[] = { cursor_a, cursor_b };
 
-    bench_load (s, tokens, units, cursors, n_clients, seconds);
+    bench_load (s, tokens, units, cursors, n_clients, seconds, pause);
   }
   kh_test_server_free (s);
   curl_global_cleanup ();
