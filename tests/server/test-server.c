@@ -1315,6 +1315,61 @@ test_revoke_and_disable (void)
   g_assert_cmpint (refused->status, ==, 401);
 }
 
+static void
+test_import_again_and_password_file (void)
+{
+  g_autoptr(KhIntegrity) before = NULL;
+  g_autoptr(KhIntegrity) after = NULL;
+  g_autofree char *csv = g_build_filename (server->dir, "units.csv", NULL);
+  g_autofree char *pw = g_build_filename (server->dir, "pw.txt", NULL);
+  g_autofree char *token = NULL;
+
+  /* Importing the official list puts back what it says (the village moved by an earlier
+   * test goes back under A); importing it once more changes nothing. */
+  kh_test_server_cli (server, NULL, "org", "import", csv, NULL);
+  before = integrity (admin);
+  kh_test_server_cli (server, NULL, "org", "import", csv, NULL);
+  after = integrity (admin);
+  assert_same_integrity (before, after);
+
+  /* A password from a file (first line, without its newline). */
+  g_assert_true (g_file_set_contents (pw, "password-clerk_a\nignored\n", -1, NULL));
+  kh_test_server_cli (server, NULL, "user", "add", "clerk_a", "--role", "officer", "--scope", "A1",
+                      "--password-file", pw, NULL);
+  token = kh_test_login (server, "clerk_a", NULL);
+  g_assert_nonnull (token);
+}
+
+static void
+test_login_slowed_per_address (void)
+{
+  g_autoptr(KhReply) last = NULL;
+  json_object *body;
+
+  /* 20 failures from one address, each for another name: the address waits, whoever it is. */
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("guess%d", i);
+      g_autoptr(KhReply) r = NULL;
+
+      body = json_object_new_object ();
+      json_object_object_add (body, "username", json_object_new_string (name));
+      json_object_object_add (body, "password", json_object_new_string ("password"));
+      r = kh_http_json (server, "POST", "/v1/login", NULL, body);
+      json_object_put (body);
+      if (r->status == 429)
+        break;
+      g_assert_cmpint (r->status, ==, 401);
+    }
+  body = json_object_new_object ();
+  json_object_object_add (body, "username", json_object_new_string ("admin"));
+  json_object_object_add (body, "password", json_object_new_string ("password-admin"));
+  last = kh_http_json (server, "POST", "/v1/login", NULL, body);
+  json_object_put (body);
+  g_assert_cmpint (last->status, ==, 429);
+  g_assert_nonnull (strstr (last->body, "\"rate_limited\""));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1367,6 +1422,9 @@ main (int argc, char **argv)
   g_test_add_func ("/server/limits/connections", test_connection_limit);
   g_test_add_func ("/server/limits/request-time", test_request_timeout);
   g_test_add_func ("/server/accounts/revoke-and-disable", test_revoke_and_disable);
+  g_test_add_func ("/server/accounts/import-again-and-password-file", test_import_again_and_password_file);
+  /* Last: it makes this address wait. */
+  g_test_add_func ("/server/accounts/slowed-per-address", test_login_slowed_per_address);
 
   status = g_test_run ();
   kh_test_server_free (server);
