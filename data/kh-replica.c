@@ -2009,3 +2009,36 @@ kh_replica_ids (KhStore     *store,
   sqlite3_reset (stmt);
   return out;
 }
+
+/* Drops the records of @ids the server does not have (found by the integrity check), except
+ * those with local changes, in one transaction. Returns how many went; 0 with @error set on
+ * failure. */
+guint
+kh_replica_forget (KhStore     *store,
+                   const char  *entity_name,
+                   GPtrArray   *ids,
+                   GError     **error)
+{
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  guint n = 0;
+
+  g_return_val_if_fail (KH_IS_STORE (store), 0);
+  if (entity == NULL || ids->len == 0)
+    return 0;
+  if (!kh_store_begin (store, error))
+    return 0;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      if (count_entries (store, entity->name, ids->pdata[i]) > 0)
+        continue;
+      if (!drop_record (store, entity, ids->pdata[i], error))
+        {
+          kh_store_rollback (store);
+          return 0;
+        }
+      n++;
+    }
+  if (!kh_store_commit (store, error))
+    return 0;
+  return n;
+}

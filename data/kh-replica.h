@@ -99,6 +99,10 @@ json_object *kh_replica_integrity         (KhStore         *store,
 json_object *kh_replica_ids               (KhStore         *store,
                                            const char      *entity,
                                            GError         **error);
+guint        kh_replica_forget            (KhStore         *store,
+                                           const char      *entity,
+                                           GPtrArray       *ids,
+                                           GError         **error);
 gboolean     kh_replica_has_local_changes (KhStore         *store,
                                            const char      *entity,
                                            const char      *id);
