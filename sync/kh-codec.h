@@ -301,6 +301,14 @@ char        *kh_codec_checksum_to_string  (guint64         checksum);
 gboolean     kh_codec_checksum_from_string (const char    *text,
                                             guint64       *checksum);
 
+/* json-c has no GLib cleanup function of its own. */
+static inline void
+kh_json_object_unref (json_object *obj)
+{
+  json_object_put (obj);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_object, kh_json_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhRecord, kh_record_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhMutation, kh_mutation_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhPushRequest, kh_push_request_free)
