@@ -377,8 +377,10 @@ perform (KhHttp        *self,
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON,
                        _("The server's answer could not be read (%s); nothing was changed."),
-                       parse_error->message);
-          return OUTCOME_FAIL;
+                       len == 0 ? _("it is empty") : parse_error->message);
+          /* Often a connection cut inside the answer: try again; a server that keeps sending
+           * nonsense fails after the last try with these words. */
+          return OUTCOME_RETRY;
         }
       return OUTCOME_OK;
     }

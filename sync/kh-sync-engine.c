@@ -51,6 +51,7 @@ struct _KhSyncEngine
   int              max_attempts;
   double           backoff_base;
   double           backoff_max;
+  guint64          max_body;
   guint            interval;
   guint            edit_delay;
   gboolean         automatic;
@@ -87,6 +88,7 @@ enum {
   PROP_LOW_SPEED_TIME,
   PROP_MAX_ATTEMPTS,
   PROP_BACKOFF_BASE,
+  PROP_MAX_BODY,
   N_PROPS
 };
 
@@ -599,7 +601,7 @@ config_new (KhSyncEngine *self)
   c->http.max_attempts = self->max_attempts;
   c->http.backoff_base = self->backoff_base;
   c->http.backoff_max = self->backoff_max;
-  c->http.max_body = 256 * 1024 * 1024;
+  c->http.max_body = self->max_body;
   c->http.ca_file = c->ca_file;
   return c;
 }
@@ -1143,6 +1145,9 @@ kh_sync_engine_get_property (GObject    *object,
     case PROP_BACKOFF_BASE:
       g_value_set_double (value, self->backoff_base);
       break;
+    case PROP_MAX_BODY:
+      g_value_set_uint64 (value, self->max_body);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1201,6 +1206,9 @@ kh_sync_engine_set_property (GObject      *object,
     case PROP_BACKOFF_BASE:
       self->backoff_base = g_value_get_double (value);
       break;
+    case PROP_MAX_BODY:
+      self->max_body = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1246,6 +1254,10 @@ kh_sync_engine_class_init (KhSyncEngineClass *klass)
     g_param_spec_int ("max-attempts", NULL, NULL, 1, 100, 6, rw | G_PARAM_CONSTRUCT);
   properties[PROP_BACKOFF_BASE] =
     g_param_spec_double ("backoff-base", NULL, NULL, 0.0, 600.0, 1.0, rw | G_PARAM_CONSTRUCT);
+  /* The largest answer accepted, decompressed: a page of 5000 records is a few megabytes. */
+  properties[PROP_MAX_BODY] =
+    g_param_spec_uint64 ("max-body", NULL, NULL, 1024, G_MAXUINT64, 256 * 1024 * 1024,
+                         rw | G_PARAM_CONSTRUCT);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
