@@ -345,6 +345,7 @@ typedef struct
   gint64  base_version;
   int     attempts;
   char   *state;
+  json_object *sent;
 } Entry;
 
 static void
@@ -356,6 +357,7 @@ entry_free (gpointer data)
   g_free (e->op);
   g_strfreev (e->fields);
   g_free (e->state);
+  json_object_put (e->sent);
   g_free (e);
 }
 
@@ -395,7 +397,7 @@ load_entries (KhStore     *store,
               GError     **error)
 {
   sqlite3_stmt *stmt = kh_store_prepare (store,
-    "SELECT seq, mutation_id, op, fields, base_version, attempts, state FROM outbox "
+    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, sent FROM outbox "
     "WHERE entity = ? AND record_id = ? ORDER BY seq", error);
   GPtrArray *entries;
   int rc;
@@ -416,6 +418,8 @@ load_entries (KhStore     *store,
       e->base_version = sqlite3_column_int64 (stmt, 4);
       e->attempts = sqlite3_column_int (stmt, 5);
       e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+      if (sqlite3_column_type (stmt, 7) != SQLITE_NULL)
+        e->sent = json_tokener_parse ((const char *) sqlite3_column_text (stmt, 7));
       g_ptr_array_add (entries, e);
     }
   sqlite3_reset (stmt);
@@ -797,6 +801,26 @@ apply_plain (KhStore      *store,
   return drop_base (store, entity->name, r->id, error);
 }
 
+/* Whether @value is what one of the record's entries carried for @name when it was last sent
+ * (and not refused): then the server's state holds the replica's own change. */
+static gboolean
+is_own_echo (GPtrArray   *entries,
+             const char  *name,
+             json_object *value)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      json_object *v = NULL;
+
+      if (e->sent == NULL || e->attempts == 0 || strcmp (e->state, "pending") != 0)
+        continue;
+      if (json_object_object_get_ex (e->sent, name, &v) && json_equal (v, value))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The three-way merge of a record with unsent local changes. Returns the number of conflicts
  * raised in @n_conflicts. */
 static gboolean
@@ -911,7 +935,7 @@ merge (KhStore      *store,
               && !close_conflict (store, entity->name, r->id, name, error))
             goto out;
         }
-      else if (base_usable && json_equal (rv, bv))
+      else if ((base_usable && json_equal (rv, bv)) || is_own_echo (entries, name, rv))
         v = lv;
       else if (base.known && json_equal (lv, bv))
         v = rv;
@@ -1413,13 +1437,19 @@ kh_replica_take_batch (KhStore     *store,
       json_object_put (local);
     }
 
-  stmt = kh_store_prepare (store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE seq = ?", error);
+  stmt = kh_store_prepare (store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ?, sent = ? "
+                                  "WHERE seq = ?", error);
   if (stmt == NULL)
     goto fail;
   for (guint i = 0; ok && i < rows->len; i++)
     {
+      json_object *fields = NULL;
+
+      json_object_object_get_ex (json_object_array_get_idx (mutations, i), "fields", &fields);
       sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, g_array_index (rows, gint64, i));
+      sqlite3_bind_text (stmt, 2, fields ? json_object_to_json_string_ext (fields, JSON_C_TO_STRING_PLAIN) : NULL,
+                         -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 3, g_array_index (rows, gint64, i));
       ok = step_done (store, stmt, "outbox", error);
     }
   if (!ok)

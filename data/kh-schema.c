@@ -291,7 +291,11 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  record_id TEXT NOT NULL,"
     "  PRIMARY KEY (entity, record_id)"
     ") STRICT, WITHOUT ROWID;"
-    "CREATE INDEX conflict_open ON conflict (entity, record_id) WHERE resolved_at IS NULL;",
+    "CREATE INDEX conflict_open ON conflict (entity, record_id) WHERE resolved_at IS NULL;"
+    /* The field values an entry carried the last time it was sent: when the server's state
+     * comes back with one of them, it is the replica's own change echoing, not someone
+     * else's, even if the answer to the push was lost. */
+    "ALTER TABLE outbox ADD COLUMN sent TEXT CHECK (sent IS NULL OR json_valid(sent));",
 };
 
 static gboolean

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,13 @@ kh_tserver_cli (KhTServer  *s,
     g_error ("khuyenhoc-server %s failed: %s%s", (char *) argv->pdata[3], out, err);
 }
 
+/* A test that aborts must not leave its server running. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 void
 kh_tserver_start (KhTServer *s)
 {
@@ -106,7 +114,7 @@ kh_tserver_start (KhTServer *s)
   g_unlink (port_file);
   log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
   g_assert_cmpint (log_fd, >=, 0);
-  g_spawn_async_with_fds (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+  g_spawn_async_with_fds (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
                           &s->pid, -1, log_fd, log_fd, &error);
   g_assert_no_error (error);
   close (log_fd);

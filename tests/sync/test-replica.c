@@ -685,6 +685,49 @@ test_integrity (Fixture       *f,
   json_object_put (sums);
 }
 
+
+/* The answer to a push was lost, the officer edited the same field again, and the pull brings
+ * the first edit back from the server: that is the officer's own change, not a conflict, and
+ * the newer value stays and is sent. */
+static void
+test_own_echo (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *batch;
+  json_object *rec;
+  json_object *m;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  set_field (f, ID1, "name", "Xã Một");
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  json_object_put (batch); /* sent; the answer never came */
+  set_field (f, ID1, "name", "Xã Hai");
+  apply (f, remote_unit (ID1, 6, FALSE, "Xã Một", NULL, 100, "officer.a"), "c2", &stats);
+
+  g_assert_cmpuint (stats.conflicts, ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Hai");
+  json_object_put (rec);
+
+  /* Someone else's value is still a conflict. */
+  apply (f, remote_unit (ID1, 7, FALSE, "Xã Ba", NULL, 100, "other"), "c3", &stats);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
+
+  /* The contested name waits for a person; chosen, it goes on the server's version. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 0);
+  json_object_put (batch);
+  g_assert_true (kh_replica_resolve (f->store, ID1, "name", KH_RESOLVE_MINE, NULL, &error));
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpint (num (m, "base_version"), ==, 7);
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "name"), ==, "Xã Hai");
+  json_object_put (batch);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -702,6 +745,7 @@ main (int   argc,
   ADD ("/sync/replica/bad-page", test_bad_page);
   ADD ("/sync/replica/reset", test_reset);
   ADD ("/sync/replica/integrity", test_integrity);
+  ADD ("/sync/replica/own-echo", test_own_echo);
 #undef ADD
 
   return g_test_run ();
