@@ -1878,7 +1878,7 @@ kh_replica_resolve (KhStore          *store,
   if (f == NULL)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
-                   _("“%s” is not a field of %s."), field, _(entity->label));
+                   _("“%s” is not a field of %s, so it has no conflict to resolve."), field, _(entity->label));
       goto out;
     }
   local = load_local (store, entity, id, error);
@@ -2025,7 +2025,7 @@ kh_replica_ids (KhStore     *store,
   if (entity == NULL)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
-                   _("There is no kind of record called “%s”."), entity_name);
+                   _("This version does not know records of the kind “%s”."), entity_name);
       return NULL;
     }
   sql = g_strdup_printf ("SELECT id, version FROM %s WHERE version > 0 ORDER BY id", entity->name);
