@@ -30,7 +30,6 @@
 #include "kh-store.h"
 #include "kh-sync-engine.h"
 
-#define PAGE_LIMIT      1000
 #define MAX_SENDS       3     /* times one outbox entry is sent in one sync */
 
 typedef struct
@@ -38,6 +37,7 @@ typedef struct
   char          *database;
   KhHttpOptions  http;
   char          *ca_file;
+  int            page_size;
 } Config;
 
 struct _KhSyncEngine
@@ -52,6 +52,7 @@ struct _KhSyncEngine
   double           backoff_base;
   double           backoff_max;
   guint64          max_body;
+  int              page_size;
   guint            interval;
   guint            edit_delay;
   gboolean         automatic;
@@ -89,6 +90,7 @@ enum {
   PROP_MAX_ATTEMPTS,
   PROP_BACKOFF_BASE,
   PROP_MAX_BODY,
+  PROP_PAGE_SIZE,
   N_PROPS
 };
 
@@ -129,6 +131,7 @@ typedef struct
   ProgressFunc    progress;
   gpointer        progress_data;
   GCancellable   *cancellable;
+  int             page_size;
 } Run;
 
 static void
@@ -192,9 +195,12 @@ pull_all (Run     *run,
       json_object *records = NULL;
       json_object *removed = NULL;
       gboolean ok;
+      int limit;
 
       escaped = kh_http_escape (run->http, cursor ? cursor : "");
-      path = g_strdup_printf ("/v1/changes?limit=%d&cursor=%s", PAGE_LIMIT, escaped);
+      /* The first pull of a replica takes the largest pages: fewer round trips. */
+      limit = cursor == NULL || cursor[0] == '\0' ? KH_PAGE_MAX : run->page_size;
+      path = g_strdup_printf ("/v1/changes?limit=%d&cursor=%s", limit, escaped);
       answer = kh_http_request (run->http, "GET", path, NULL, run->cancellable, error);
       if (answer == NULL)
         return FALSE;
@@ -207,7 +213,7 @@ pull_all (Run     *run,
           json_object_put (answer);
           return FALSE;
         }
-      if (page->records->len > PAGE_LIMIT * 5)
+      if (page->records->len > (guint) limit)
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
                        _("The server sent more records than were asked for; nothing was changed."));
@@ -555,9 +561,11 @@ run_sync (const Config  *config,
   run.progress = progress;
   run.progress_data = progress_data;
   run.cancellable = cancellable;
+  run.page_size = config->page_size;
 
   ok = pull_all (&run, error) && push_all (&run, error);
-  if (ok && ((flags & KH_SYNC_FLAGS_VERIFY) || run.stats.pushed > 0 || run.stats.pulled > 0))
+  if (ok && ((flags & KH_SYNC_FLAGS_VERIFY)
+             || (!(flags & KH_SYNC_FLAGS_NO_VERIFY) && (run.stats.pushed > 0 || run.stats.pulled > 0))))
     ok = verify (&run, report, error);
   if (ok)
     {
@@ -602,6 +610,7 @@ config_new (KhSyncEngine *self)
   c->http.backoff_base = self->backoff_base;
   c->http.backoff_max = self->backoff_max;
   c->http.max_body = self->max_body;
+  c->page_size = self->page_size;
   c->http.ca_file = c->ca_file;
   return c;
 }
@@ -1148,6 +1157,9 @@ kh_sync_engine_get_property (GObject    *object,
     case PROP_MAX_BODY:
       g_value_set_uint64 (value, self->max_body);
       break;
+    case PROP_PAGE_SIZE:
+      g_value_set_int (value, self->page_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1209,6 +1221,9 @@ kh_sync_engine_set_property (GObject      *object,
     case PROP_MAX_BODY:
       self->max_body = g_value_get_uint64 (value);
       break;
+    case PROP_PAGE_SIZE:
+      self->page_size = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1258,6 +1273,9 @@ kh_sync_engine_class_init (KhSyncEngineClass *klass)
   properties[PROP_MAX_BODY] =
     g_param_spec_uint64 ("max-body", NULL, NULL, 1024, G_MAXUINT64, 256 * 1024 * 1024,
                          rw | G_PARAM_CONSTRUCT);
+  /* Records per page of the change feed after the first pull (which takes the largest). */
+  properties[PROP_PAGE_SIZE] =
+    g_param_spec_int ("page-size", NULL, NULL, 1, KH_PAGE_MAX, KH_PAGE_DEFAULT, rw | G_PARAM_CONSTRUCT);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

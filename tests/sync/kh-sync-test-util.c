@@ -150,6 +150,13 @@ kh_tserver_stop (KhTServer *s)
 KhTServer *
 kh_tserver_new (const char *backend)
 {
+  return kh_tserver_new_full (backend, TRUE);
+}
+
+KhTServer *
+kh_tserver_new_full (const char *backend,
+                     gboolean    populate)
+{
   KhTServer *s;
   g_autoptr(GError) error = NULL;
   g_autofree char *csv = NULL;
@@ -182,6 +189,8 @@ kh_tserver_new (const char *backend)
       s->url = pg_url_with_db (s->pg_admin, s->pg_db);
     }
   kh_tserver_cli (s, NULL, "init", NULL);
+  if (!populate)
+    return s;
 
   csv = g_build_filename (s->dir, "units.csv", NULL);
   g_assert_true (g_file_set_contents (csv,
@@ -255,9 +264,20 @@ kh_treplica_new (KhTServer  *s,
                  const char *url,
                  const char *user)
 {
+  g_autofree char *password = g_strdup_printf ("password-%s", user);
+
+  return kh_treplica_new_full (dir, name, url, user, password);
+}
+
+KhTReplica *
+kh_treplica_new_full (const char *dir,
+                      const char *name,
+                      const char *url,
+                      const char *user,
+                      const char *password)
+{
   KhTReplica *r = g_new0 (KhTReplica, 1);
   g_autoptr(GError) error = NULL;
-  g_autofree char *password = g_strdup_printf ("password-%s", user);
 
   r->path = g_strdup_printf ("%s/%s.db", dir, name);
   r->store = kh_store_open (r->path, &error);
