@@ -563,6 +563,43 @@ raise_conflict (KhStore      *store,
   return step_done (store, stmt, "conflict", error);
 }
 
+/* SQL per entity, built once: a pull runs the same statements for every record, and building
+ * the text each time cost more than running it. */
+typedef struct
+{
+  char *select;   /* the record by id, columns as kh_store_row_to_json() reads them */
+  char *insert;
+  char *update;
+} EntitySql;
+
+static char *write_sql (const KhEntity *entity,
+                        gboolean        insert);
+
+static const EntitySql *
+entity_sql (const KhEntity *entity)
+{
+  static GHashTable *table;
+  static GMutex lock;
+  EntitySql *sql;
+
+  g_mutex_lock (&lock);
+  if (table == NULL)
+    table = g_hash_table_new (NULL, NULL);
+  sql = g_hash_table_lookup (table, entity);
+  if (sql == NULL)
+    {
+      g_autofree char *columns = kh_store_select_columns (entity);
+
+      sql = g_new0 (EntitySql, 1);
+      sql->select = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?", columns, entity->name);
+      sql->insert = write_sql (entity, TRUE);
+      sql->update = write_sql (entity, FALSE);
+      g_hash_table_insert (table, (gpointer) entity, sql);
+    }
+  g_mutex_unlock (&lock);
+  return sql;
+}
+
 /* Writing a record's state -------------------------------------------------------------------- */
 
 static char *
@@ -606,8 +643,8 @@ write_state (KhStore         *store,
              const char      *updated_by,
              GError         **error)
 {
-  g_autofree char *sql = write_sql (entity, insert);
-  sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
+  const EntitySql *sql = entity_sql (entity);
+  sqlite3_stmt *stmt = kh_store_prepare (store, insert ? sql->insert : sql->update, error);
   int col = 6;
 
   if (stmt == NULL)
@@ -631,17 +668,26 @@ write_state (KhStore         *store,
   return TRUE;
 }
 
+/* The local record, or NULL without an error when there is none. */
 static json_object *
 load_local (KhStore         *store,
             const KhEntity  *entity,
             const char      *id,
             GError         **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  json_object *record = kh_store_get (store, entity->name, id, &local_error);
+  sqlite3_stmt *stmt = kh_store_prepare (store, entity_sql (entity)->select, error);
+  json_object *record = NULL;
+  int rc;
 
-  if (record == NULL && !g_error_matches (local_error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND))
-    g_propagate_error (error, g_steal_pointer (&local_error));
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    record = kh_store_row_to_json (entity, stmt, 0);
+  else if (rc != SQLITE_DONE)
+    kh_sqlite_set_error (error, kh_store_get_db (store), "read");
+  sqlite3_reset (stmt);
   return record;
 }
 

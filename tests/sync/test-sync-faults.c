@@ -191,12 +191,13 @@ test_random (Fixture       *f,
   KhTReplica *r[3];
   KhTReplica *fresh;
   g_autoptr(GPtrArray) model = g_ptr_array_new_with_free_func (model_record_free);
-  GRand *rand = g_rand_new_with_seed (seed);
+  GRand *rand;
   const char *unit;
   int serial = 0;
   guint failures = 0;
 
   SKIP_WITHOUT_SERVER (f);
+  rand = g_rand_new_with_seed (seed);
   g_test_message ("seed %u (replay with KH_SEED=%u)", seed, seed);
   r[0] = kh_treplica_new (f->server, f->dir, "m0", f->proxy_url, "officer_a");
   r[1] = kh_treplica_new (f->server, f->dir, "m1", f->proxy_url, "officer_a");
