@@ -924,7 +924,11 @@ merge (KhStore      *store,
       json_object *b = base.known ? get_member (base.data, name) : NULL;
 
       if (base_usable ? !json_equal (get_member (r->fields, name), b) : r->version > local_version)
-        remote_changed_fields = TRUE;
+        {
+          /* The replica's own edit coming back is not someone else's. */
+          if (!is_own_echo (entries, name, get_member (r->fields, name)))
+            remote_changed_fields = TRUE;
+        }
     }
 
   /* The deleted flag. */
@@ -1428,6 +1432,35 @@ kh_replica_take_batch (KhStore     *store,
       open = open_conflict_fields (store, entity_name, id);
       if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
         continue;
+
+      /* An edit folded into a delete: the protocol's delete carries no fields, so the edit
+       * goes first as an update, and the delete follows in an entry of its own. */
+      if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0)
+        {
+          g_autofree char *delete_id = kh_uuid_v7_new ();
+
+          stmt = kh_store_prepare (store, "UPDATE outbox SET op = 'update' WHERE seq = ?", error);
+          if (stmt == NULL)
+            goto fail;
+          sqlite3_bind_int64 (stmt, 1, e->seq);
+          if (!step_done (store, stmt, "outbox", error))
+            goto fail;
+          stmt = kh_store_prepare (store,
+            "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'delete', '[]', ?, ?, ?)", error);
+          if (stmt == NULL)
+            goto fail;
+          sqlite3_bind_text (stmt, 1, delete_id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 2, entity_name, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (stmt, 4, e->base_version);
+          sqlite3_bind_text (stmt, 5, now, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
+          if (!step_done (store, stmt, "outbox", error))
+            goto fail;
+          g_free (e->op);
+          e->op = g_strdup ("update");
+        }
       local = load_local (store, entity, id, error);
       if (local == NULL)
         {

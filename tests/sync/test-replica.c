@@ -728,6 +728,45 @@ test_own_echo (Fixture       *f,
   json_object_put (batch);
 }
 
+
+/* An edit and then a delete before any sync: the edit is not lost with the delete (the
+ * protocol's delete carries no fields), it goes first as an update. */
+static void
+test_edit_then_delete (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *batch;
+  json_object *m;
+  json_object *results;
+  json_object *res;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  set_field (f, ID1, "address", "Thôn 8");
+  g_assert_true (kh_store_delete (f->store, "org_unit", ID1, &error));
+
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (m, "op"), ==, "update");
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "address"), ==, "Thôn 8");
+  results = json_object_new_array ();
+  res = json_object_new_object ();
+  json_object_object_add (res, "mutation_id", json_object_new_string (str (m, "mutation_id")));
+  json_object_object_add (res, "status", json_object_new_string ("applied"));
+  json_object_object_add (res, "version", json_object_new_int64 (6));
+  json_object_array_add (results, res);
+  g_assert_true (kh_replica_apply_results (f->store, batch, results, NULL, &error));
+  json_object_put (results);
+  json_object_put (batch);
+
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (m, "op"), ==, "delete");
+  json_object_put (batch);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -746,6 +785,7 @@ main (int   argc,
   ADD ("/sync/replica/reset", test_reset);
   ADD ("/sync/replica/integrity", test_integrity);
   ADD ("/sync/replica/own-echo", test_own_echo);
+  ADD ("/sync/replica/edit-then-delete", test_edit_then_delete);
 #undef ADD
 
   return g_test_run ();
