@@ -23,7 +23,7 @@ enum {
 };
 
 static const char * const commands[] = {
-  "login", "sync", "status", "conflicts", "resolve", "verify", "logout", NULL
+  "login", "sync", "status", "conflicts", "resolve", "discard", "verify", "logout", NULL
 };
 
 void
@@ -38,6 +38,7 @@ kh_cli_sync_usage (FILE *out)
              "  status                         server, last sync, what is waiting\n"
              "  conflicts                      changes made on both sides, side by side\n"
              "  resolve ID FIELD mine|theirs|VALUE   choose for one conflict\n"
+             "  discard ID                     give up a change the server refused\n"
              "  verify                         compare with the server and repair differences\n"
              "  logout                         forget the sign-in (unsent changes are kept)\n"
              "Sync options: --low-speed-time S, --connect-timeout S, --attempts N, --backoff S\n"));
@@ -365,6 +366,27 @@ cmd_resolve (KhStore  *store,
 }
 
 static int
+cmd_discard (KhStore  *store,
+             int       argc,
+             char    **argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (argc != 1)
+    {
+      g_printerr ("%s\n", _("Usage: khuyenhoc-cli discard ID"));
+      return EXIT_USAGE;
+    }
+  if (!kh_replica_discard_rejected (store, argv[0], &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILED;
+    }
+  g_print ("%s\n", _("The refused change was given up; the record is as the server has it."));
+  return EXIT_OK;
+}
+
+static int
 cmd_logout (KhStore *store)
 {
   g_autoptr(GError) error = NULL;
@@ -398,5 +420,7 @@ kh_cli_sync (KhStore     *store,
     return cmd_conflicts (store, json);
   if (strcmp (command, "resolve") == 0)
     return cmd_resolve (store, argc, argv);
+  if (strcmp (command, "discard") == 0)
+    return cmd_discard (store, argc, argv);
   return cmd_logout (store);
 }

@@ -2019,6 +2019,111 @@ out:
   return TRUE;
 }
 
+
+/* Gives up the changes of record @id the server refused: the fields they changed go back to the
+ * server's state (a refused new record goes away), other unsent changes stay. */
+gboolean
+kh_replica_discard_rejected (KhStore     *store,
+                             const char  *id,
+                             GError     **error)
+{
+  const KhEntity * const *entities;
+  const KhEntity *entity = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GHashTable) pending = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) refused = g_hash_table_new (g_str_hash, g_str_equal);
+  json_object *local = NULL;
+  json_object *fields = NULL;
+  Base base = { 0 };
+  gboolean created = FALSE;
+  gboolean ok = FALSE;
+  guint n;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (!kh_store_begin (store, error))
+    return FALSE;
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n && entity == NULL; e++)
+    {
+      g_autoptr(GPtrArray) found = load_entries (store, entities[e]->name, id, error);
+
+      if (found == NULL)
+        goto out;
+      for (guint i = 0; i < found->len; i++)
+        if (strcmp (((Entry *) found->pdata[i])->state, "rejected") == 0)
+          {
+            entity = entities[e];
+            entries = g_steal_pointer (&found);
+            break;
+          }
+    }
+  if (entity == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                   _("The record “%s” has no change the server refused."), id);
+      goto out;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      GHashTable *set = strcmp (e->state, "rejected") == 0 ? refused : pending;
+
+      for (guint k = 0; e->fields[k] != NULL; k++)
+        g_hash_table_add (set, e->fields[k]);
+      if (strcmp (e->state, "rejected") == 0 && strcmp (e->op, "create") == 0)
+        created = TRUE;
+      if (strcmp (e->state, "rejected") == 0 && !delete_entry (store, e->seq, error))
+        goto out;
+    }
+
+  local = load_local (store, entity, id, error);
+  if (local == NULL || !load_base (store, entity->name, id, &base, error))
+    goto out;
+  if (created && json_object_get_int64 (get_member (local, "version")) == 0)
+    {
+      ok = delete_entries (store, entity->name, id, error) && drop_record (store, entity, id, error);
+      goto out;
+    }
+  if (!base.known)
+    {
+      ok = TRUE; /* nothing known to go back to: the local values stay */
+      goto out;
+    }
+  fields = fields_of (entity, local);
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const char *name = entity->fields[i].name;
+      json_object *bv = get_member (base.data, name);
+
+      if (!g_hash_table_contains (refused, name) || g_hash_table_contains (pending, name))
+        continue;
+      if (bv != NULL)
+        json_object_object_add (fields, name, json_object_get (bv));
+      else
+        json_object_object_del (fields, name);
+    }
+  ok = write_state (store, entity, id, FALSE, json_object_get_int64 (get_member (local, "version")),
+                    g_hash_table_size (pending) > 0 ? json_object_get_boolean (get_member (local, "deleted")) : base.deleted,
+                    fields, get_str (local, "updated_at"), get_str (local, "updated_by"), error)
+       && (g_hash_table_size (pending) > 0 || drop_base (store, entity->name, id, error));
+
+out:
+  json_object_put (local);
+  json_object_put (fields);
+  base_clear (&base);
+  if (!ok)
+    {
+      kh_store_rollback (store);
+      return FALSE;
+    }
+  if (!kh_store_commit (store, error))
+    return FALSE;
+  kh_store_emit_changed (store, entity->name, id);
+  return TRUE;
+}
+
 /* Integrity ----------------------------------------------------------------------------------- */
 
 guint64

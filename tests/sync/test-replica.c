@@ -509,6 +509,19 @@ test_push_results (Fixture       *f,
   g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
   g_assert_cmpstr (str (json_object_array_get_idx (kh_replica_batch_mutations (batch), 0), "id"), ==, ID1);
   json_object_put (batch);
+
+  /* The officer gives up the refused change: the address goes back to the server's. */
+  rec = get (f, ID2);
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 2");
+  json_object_put (rec);
+  g_assert_true (kh_replica_discard_rejected (f->store, ID2, &error));
+  g_assert_no_error (error);
+  rec = get (f, ID2);
+  g_assert_null (str (rec, "address"));
+  json_object_put (rec);
+  g_assert_cmpint (kh_replica_count_rejected (f->store), ==, 0);
+  g_assert_false (kh_replica_discard_rejected (f->store, ID2, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
 }
 
 /* A conflict answer feeds the same merge. */
