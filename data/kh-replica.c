@@ -665,6 +665,79 @@ write_state (KhStore         *store,
       g_prefix_error (error, _("Could not store %s “%s” from the server: "), _(entity->label), id);
       return FALSE;
     }
+  {
+    /* While a page is applied, its records are indexed for search together at its end. */
+    GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
+
+    if (touched != NULL && kh_entity_has_search (entity))
+      {
+        json_object *ids = g_hash_table_lookup (touched, entity);
+
+        if (ids == NULL)
+          {
+            ids = json_object_new_array ();
+            g_hash_table_insert (touched, (gpointer) entity, ids);
+          }
+        json_object_array_add (ids, json_object_new_string (id));
+      }
+  }
+  return TRUE;
+}
+
+static gboolean
+fts_pause (KhStore  *store,
+           gboolean  paused,
+           GError  **error)
+{
+  if (paused)
+    g_object_set_data_full (G_OBJECT (store), "kh-fts-touched",
+                            g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) json_object_put),
+                            (GDestroyNotify) g_hash_table_unref);
+  else
+    g_object_set_data (G_OBJECT (store), "kh-fts-touched", NULL);
+  return kh_sqlite_exec (kh_store_get_db (store), paused ? "SELECT kh_fts_pause (1)" : "SELECT kh_fts_pause (0)",
+                         error);
+}
+
+/* Indexes the records the page wrote, one statement per entity. */
+static gboolean
+fts_flush (KhStore  *store,
+           GError  **error)
+{
+  GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
+  GHashTableIter iter;
+  gpointer key;
+  gpointer value;
+
+  if (touched == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, touched);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const KhEntity *entity = key;
+      const char *ids = json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN);
+      g_autofree char *text = kh_entity_search_sql (entity, entity->name);
+      g_autofree char *del = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN "
+                                              "(SELECT rid FROM %s WHERE id IN (SELECT value FROM json_each (?)))",
+                                              entity->name, entity->name);
+      g_autofree char *ins = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s "
+                                              "WHERE deleted = 0 AND id IN (SELECT value FROM json_each (?))",
+                                              entity->name, text, entity->name);
+      sqlite3_stmt *stmt = kh_store_prepare (store, del, error);
+
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, ids, -1, SQLITE_TRANSIENT);
+      if (!step_done (store, stmt, "search", error))
+        return FALSE;
+      stmt = kh_store_prepare (store, ins, error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, ids, -1, SQLITE_TRANSIENT);
+      if (!step_done (store, stmt, "search", error))
+        return FALSE;
+    }
+  g_hash_table_remove_all (touched);
   return TRUE;
 }
 
@@ -1279,9 +1352,10 @@ kh_replica_apply_page (KhStore         *store,
   if (!kh_store_begin (store, error))
     return FALSE;
 
+  ok = fts_pause (store, TRUE, error);
   resetting_text = kh_replica_get_state (store, KH_SYNC_RESETTING);
   resetting = reset || g_strcmp0 (resetting_text, "1") == 0;
-  if (reset)
+  if (ok && reset)
     ok = kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
          && kh_replica_set_state (store, KH_SYNC_RESETTING, "1", error);
 
@@ -1322,12 +1396,17 @@ kh_replica_apply_page (KhStore         *store,
         page.removed++;
     }
 
+  ok = ok && fts_flush (store, error);
   ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
+  /* The reset's last step writes through the store's own paths: search triggers on again. */
+  if (!fts_pause (store, FALSE, ok ? error : NULL))
+    ok = FALSE;
   if (ok && resetting && !has_more)
     ok = finish_reset (store, &page, error);
 
   if (!ok)
     {
+      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }
