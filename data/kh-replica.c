@@ -570,6 +570,7 @@ typedef struct
   char *select;   /* the record by id, columns as kh_store_row_to_json() reads them */
   char *insert;
   char *update;
+  char *version;  /* raises the version after an acknowledgement */
 } EntitySql;
 
 static char *write_sql (const KhEntity *entity,
@@ -594,6 +595,7 @@ entity_sql (const KhEntity *entity)
       sql->select = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?", columns, entity->name);
       sql->insert = write_sql (entity, TRUE);
       sql->update = write_sql (entity, FALSE);
+      sql->version = g_strdup_printf ("UPDATE %s SET version = ? WHERE id = ? AND version < ?", entity->name);
       g_hash_table_insert (table, (gpointer) entity, sql);
     }
   g_mutex_unlock (&lock);
@@ -1642,15 +1644,13 @@ ack (KhStore      *store,
   const char *id = get_str (m, "id");
   const char *op = get_str (m, "op");
   json_object *fields = get_member (m, "fields");
-  g_autofree char *sql = NULL;
   sqlite3_stmt *stmt;
   Base base = { 0 };
   gboolean ok;
 
   if (!delete_entry (store, seq, error))
     return FALSE;
-  sql = g_strdup_printf ("UPDATE %s SET version = ? WHERE id = ? AND version < ?", entity->name);
-  stmt = kh_store_prepare (store, sql, error);
+  stmt = kh_store_prepare (store, entity_sql (entity)->version, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, version);
@@ -1746,6 +1746,9 @@ kh_replica_apply_results (KhStore         *store,
 
   if (!kh_store_begin (store, error))
     return FALSE;
+  /* An acknowledgement changes a record's version, not its text: the search triggers need not
+   * run; records a conflict merges are indexed at the end. */
+  ok = fts_pause (store, TRUE, error);
 
   for (size_t i = 0; ok && i < n; i++)
     {
@@ -1815,8 +1818,12 @@ kh_replica_apply_results (KhStore         *store,
         }
     }
 
+  ok = ok && fts_flush (store, error);
+  if (!fts_pause (store, FALSE, ok ? error : NULL))
+    ok = FALSE;
   if (!ok)
     {
+      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }
