@@ -20,6 +20,7 @@
 #include "kh-credentials.h"
 #include "kh-fault-proxy.h"
 #include "kh-replica.h"
+#include "kh-store-private.h"
 #include "kh-sync-test-util.h"
 
 typedef struct
@@ -264,6 +265,59 @@ test_epoch (Fixture       *f,
   kh_treplica_free (b);
 }
 
+
+/* A replica damaged behind the engine's back (a record lost, one with the wrong version, one
+ * the server never had) is found by the integrity check and repaired. */
+static void
+test_repair (Fixture       *f,
+             gconstpointer  data)
+{
+  KhTReplica *a = kh_treplica_new (f->server, f->dir, "a", f->server->base, "officer_a");
+  KhTReplica *fresh;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *p1 = NULL;
+  g_autofree char *p2 = NULL;
+  g_autofree char *da = NULL;
+  g_autofree char *df = NULL;
+  sqlite3 *db;
+  KhSyncReport rep;
+
+  kh_treplica_sync (a);
+  json = g_strdup_printf ("{\"full_name\": \"Một\", \"org_unit_id\": \"%s\"}", kh_treplica_unit (a, "A"));
+  p1 = kh_treplica_add (a, "person", json);
+  p2 = kh_treplica_add (a, "person", json);
+  kh_treplica_sync (a);
+  rep = kh_treplica_sync (a);
+  g_assert_cmpuint (rep.repaired, ==, 0);
+
+  db = kh_store_get_db (a->store);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE person SET version = version + 1000, phone = '0999999999' "
+                                     "WHERE rowid = (SELECT min(rowid) FROM person)", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM household", NULL, NULL, NULL), ==, SQLITE_OK);
+  {
+    g_autofree char *sql = g_strdup_printf ("INSERT INTO person (id, version, created_at, updated_at, full_name, org_unit_id) "
+                                            "VALUES ('0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d99', 77, 'x', 'x', 'Ma', '%s')",
+                                            kh_treplica_unit (a, "A"));
+    g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  }
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM org_unit WHERE code = 'A1'", NULL, NULL, NULL), ==, SQLITE_OK);
+
+  g_assert_true (kh_sync_engine_run (a->engine, KH_SYNC_FLAGS_VERIFY, &rep, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rep.repaired, >=, 3);
+
+  fresh = kh_treplica_new (f->server, f->dir, "fresh", f->server->base, "officer_a");
+  kh_treplica_sync (fresh);
+  da = kh_treplica_dump (a);
+  df = kh_treplica_dump (fresh);
+  g_assert_cmpstr (da, ==, df);
+  rep = kh_treplica_sync (a);
+  g_assert_cmpuint (rep.repaired, ==, 0);
+  kh_treplica_free (fresh);
+  kh_treplica_free (a);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -274,5 +328,6 @@ main (int   argc,
   g_test_add ("/sync/engine/cancel", Fixture, NULL, set_up, test_cancel, tear_down);
   g_test_add ("/sync/engine/identity", Fixture, NULL, set_up, test_identity, tear_down);
   g_test_add ("/sync/engine/epoch", Fixture, NULL, set_up, test_epoch, tear_down);
+  g_test_add ("/sync/engine/repair", Fixture, NULL, set_up, test_repair, tear_down);
   return g_test_run ();
 }
