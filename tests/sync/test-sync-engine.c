@@ -144,6 +144,48 @@ test_async (Fixture       *f,
   kh_treplica_free (r);
 }
 
+
+/* With "automatic" on, the engine syncs at start and a few seconds after a local edit. */
+static void
+test_automatic (Fixture       *f,
+                gconstpointer  data)
+{
+  KhTReplica *r;
+  Watch w = { .loop = g_main_loop_new (NULL, FALSE), .main_thread = TRUE };
+  g_autofree char *json = NULL;
+  g_autofree char *id = NULL;
+  gint64 start;
+  GNetworkMonitor *monitor = g_network_monitor_get_default ();
+
+  if (!g_network_monitor_get_network_available (monitor) || g_network_monitor_get_network_metered (monitor))
+    {
+      g_test_skip ("this machine's network monitor says there is no (unmetered) network");
+      g_main_loop_unref (w.loop);
+      return;
+    }
+  r = kh_treplica_new (f->server, f->dir, "r", f->server->base, "officer_a");
+  g_signal_connect (r->engine, "finished", G_CALLBACK (finished_cb), &w);
+  g_object_set (r->engine, "edit-delay", 1, "interval", 3600, NULL);
+  kh_sync_engine_set_automatic (r->engine, TRUE);
+  g_main_loop_run (w.loop);
+  g_assert_cmpint (w.finished, ==, 1);
+  g_assert_true (w.ok);
+
+  json = g_strdup_printf ("{\"full_name\": \"Tự động\", \"org_unit_id\": \"%s\"}", kh_treplica_unit (r, "A"));
+  id = kh_treplica_add (r, "person", json);
+  g_assert_cmpint (kh_store_count_pending (r->store), ==, 1);
+  start = g_get_monotonic_time ();
+  kh_sync_engine_local_changed (r->engine);
+  g_main_loop_run (w.loop);
+  g_assert_cmpint (w.finished, ==, 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC / 2);
+  g_assert_cmpint (kh_store_count_pending (r->store), ==, 0);
+
+  kh_sync_engine_set_automatic (r->engine, FALSE);
+  g_main_loop_unref (w.loop);
+  kh_treplica_free (r);
+}
+
 static void
 cancel_done_cb (GObject      *source,
                 GAsyncResult *result,
@@ -380,6 +422,7 @@ main (int   argc,
   g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
   g_test_add ("/sync/engine/async", Fixture, NULL, set_up, test_async, tear_down);
   g_test_add ("/sync/engine/cancel", Fixture, NULL, set_up, test_cancel, tear_down);
+  g_test_add ("/sync/engine/automatic", Fixture, NULL, set_up, test_automatic, tear_down);
   g_test_add ("/sync/engine/identity", Fixture, NULL, set_up, test_identity, tear_down);
   g_test_add ("/sync/engine/epoch", Fixture, NULL, set_up, test_epoch, tear_down);
   g_test_add ("/sync/engine/repair", Fixture, NULL, set_up, test_repair, tear_down);
