@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kh-cli-sync.h"
 #include "kh-demo.h"
 #include "kh-entity.h"
 #include "kh-error.h"
@@ -56,6 +57,7 @@ usage (FILE *out)
              "  demo --records N [--seed S]    fill the database with realistic demo data\n"
              "\n"
              "The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder.\n"));
+  kh_cli_sync_usage (out);
 }
 
 static void
@@ -733,6 +735,14 @@ main (int   argc,
 
   if (strcmp (command, "entities") == 0)
     return cmd_entities (&cli);
+
+  if (kh_cli_is_sync_command (command))
+    {
+      store = open_store (&cli);
+      if (store == NULL)
+        return EXIT_FAILED;
+      return kh_cli_sync (store, command, cli.json, cli.argc, cli.argv);
+    }
 
   if (strcmp (command, "init") != 0 && strcmp (command, "add") != 0 && strcmp (command, "set") != 0
       && strcmp (command, "delete") != 0 && strcmp (command, "restore") != 0
