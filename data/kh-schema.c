@@ -166,7 +166,8 @@ append_column (GString       *sql,
       g_string_append_printf (sql, "INTEGER CHECK (%s IN (0, 1))", n);
       break;
     case KH_FIELD_JSON:
-      g_string_append_printf (sql, "TEXT CHECK (json_valid(%s))", n);
+      /* json_valid(NULL) is 0 in SQLite 3.40, so an empty field must be let through. */
+      g_string_append_printf (sql, "TEXT CHECK (%s IS NULL OR json_valid(%s))", n, n);
       break;
     default:
       g_assert_not_reached ();

@@ -715,6 +715,46 @@ test_store_search (Fixture       *f,
   g_assert_true (search_finds (f, "tinh kh", f->unit));
 }
 
+/* An optional JSON field (an evaluation's scores) can be left out and cleared: SQLite 3.40's
+ * json_valid(NULL) is 0, which a plain CHECK would turn into a refused write. */
+static void
+test_store_optional_json (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reg = NULL;
+  g_autofree char *eval = NULL;
+  g_autofree char *json = g_strdup_printf ("{\"model\": \"community\", \"year\": 2024, "
+                                           "\"org_unit_id\": \"%s\", \"subject_kind\": \"org_unit\", "
+                                           "\"subject_id\": \"%s\", \"subject_name\": \"Thôn 1\", "
+                                           "\"status\": \"registered\"}", f->unit, f->unit);
+  json_object *v = json_tokener_parse (json);
+  json_object *record;
+
+  reg = kh_store_create (f->store, "registration", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+
+  v = json_object_new_object ();
+  json_object_object_add (v, "registration_id", json_object_new_string (reg));
+  json_object_object_add (v, "org_unit_id", json_object_new_string (f->unit));
+  json_object_object_add (v, "result", json_object_new_string ("pass"));
+  eval = kh_store_create (f->store, "evaluation", v, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (eval);
+  json_object_put (v);
+
+  g_assert_true (set_field (f, "evaluation", eval, "{\"scores\": {\"1\": 40}}", &error));
+  g_assert_no_error (error);
+  g_assert_true (set_field (f, "evaluation", eval, "{\"scores\": null}", &error));
+  g_assert_no_error (error);
+  record = kh_store_get (f->store, "evaluation", eval, &error);
+  g_assert_no_error (error);
+  g_assert_false (json_object_object_get_ex (record, "scores", NULL));
+  json_object_put (record);
+}
+
+
 int
 main (int   argc,
       char *argv[])
@@ -728,6 +768,7 @@ main (int   argc,
   ADD ("/data/store/tombstone", test_store_tombstone);
   ADD ("/data/store/references", test_store_references);
   ADD ("/data/store/search", test_store_search);
+  ADD ("/data/store/optional-json", test_store_optional_json);
 #undef ADD
   return g_test_run ();
 }
