@@ -410,6 +410,9 @@ field_supplied (Import *im,
 
   if (json_object_object_get_ex (im->defaults, name, NULL))
     return TRUE;
+  /* A registration's subject kind follows from its model (see implied_values()). */
+  if (strcmp (im->entity->name, "registration") == 0 && strcmp (name, "subject_kind") == 0)
+    return field_supplied (im, kh_entity_field_index (im->entity, "model"));
   for (guint i = 0; i < im->report->mapping->len; i++)
     if (g_array_index (im->report->mapping, int, i) == field)
       return TRUE;
@@ -567,6 +570,9 @@ cell_text (Import         *im,
            const KhCell   *cell,
            char          **reason)
 {
+  g_autofree char *number = NULL;
+  const char *text = cell->text;
+
   if (cell->type == KH_CELL_ERROR)
     {
       *reason = g_strdup (_("the cell holds an error or a formula without a value; type the value itself."));
@@ -577,25 +583,23 @@ cell_text (Import         *im,
       char *end = NULL;
       double v = g_ascii_strtod (cell->text, &end);
 
-      if (end == cell->text || *end != '\0' || !isfinite (v))
-        return g_strdup (cell->text);
-      if (field->type == KH_FIELD_DATE)
+      if (end != cell->text && *end == '\0' && isfinite (v))
         {
-          char *iso = NULL;
-
-          if (!kh_xlsx_serial_to_date (v, im->date1904, &iso))
+          if (field->type == KH_FIELD_DATE)
             {
-              *reason = g_strdup (_("this number is not a date; format the cell as a date (dd/mm/yyyy)."));
-              return NULL;
+              char *iso = NULL;
+
+              if (!kh_xlsx_serial_to_date (v, im->date1904, &iso))
+                {
+                  *reason = g_strdup (_("this number is not a date; format the cell as a date (dd/mm/yyyy)."));
+                  return NULL;
+                }
+              return iso;
             }
-          return iso;
-        }
-      if (field->type == KH_FIELD_MONEY || field->type == KH_FIELD_INT || field->type == KH_FIELD_YEAR
-          || field->type == KH_FIELD_TEXT || field->type == KH_FIELD_ENUM)
-        {
           if (fabs (v) < 1e15 && v == floor (v))
-            return g_strdup_printf ("%.0f", v);
-          if (field->type != KH_FIELD_TEXT && field->type != KH_FIELD_ENUM)
+            text = number = g_strdup_printf ("%.0f", v);
+          else if (field->type == KH_FIELD_MONEY || field->type == KH_FIELD_INT
+                   || field->type == KH_FIELD_YEAR)
             {
               *reason = g_strdup (field->type == KH_FIELD_MONEY
                                   ? _("enter a whole number of đồng, for example 1.250.000.")
@@ -603,24 +607,23 @@ cell_text (Import         *im,
               return NULL;
             }
         }
-      return g_strdup (cell->text);
     }
   if (cell->type == KH_CELL_BOOL && field->type != KH_FIELD_BOOL)
     return g_strdup (strcmp (cell->text, "1") == 0 ? "TRUE" : "FALSE");
   if (field->type == KH_FIELD_ENUM)
     {
-      const char *value = match_enum (field, cell->text);
+      const char *value = match_enum (field, text);
 
-      return g_strdup (value != NULL ? value : cell->text);
+      return g_strdup (value != NULL ? value : text);
     }
   if (field->type == KH_FIELD_REF && field->ref_entity != NULL
       && strcmp (field->ref_entity, "org_unit") == 0)
     {
-      g_autofree char *stripped = g_strstrip (g_strdup (cell->text));
+      g_autofree char *stripped = g_strstrip (g_strdup (text));
 
       return g_strdup (resolve_unit (im, stripped));
     }
-  return g_strdup (cell->text);
+  return g_strdup (text);
 }
 
 static const char *
@@ -870,8 +873,10 @@ data_row (Import        *im,
           row_ok = FALSE;
           continue;
         }
-      if (!kh_field_parse (field, text, &value, &local))
+      if (!kh_field_parse (field, text, &value, &local)
+          || (value != NULL && !kh_field_validate (field, value, &local)))
         {
+          json_object_put (value);
           add_problem (im, FALSE, row, (int) i, field->name, local->message);
           g_clear_error (&local);
           row_ok = FALSE;
