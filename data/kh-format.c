@@ -307,10 +307,36 @@ kh_name_sort_key (const char  *full_name,
 
   if (full_name == NULL)
     return g_string_free (key, FALSE);
-  words = g_strsplit_set (full_name, " \t\u00a0", -1);
+  /* Words are split on any Unicode space (a no-break space too), character by character:
+   * splitting on bytes would cut "à" (C3 A0) at the A0 of a no-break space. */
+  {
+    GStrvBuilder *builder = g_strv_builder_new ();
+    const char *start = NULL;
+
+    for (const char *p = full_name; ; p = g_utf8_next_char (p))
+      {
+        gunichar c = g_utf8_get_char (p);
+
+        if (c == 0 || g_unichar_isspace (c))
+          {
+            if (start != NULL)
+              {
+                g_autofree char *w = g_strndup (start, p - start);
+
+                g_strv_builder_add (builder, w);
+              }
+            start = NULL;
+            if (c == 0)
+              break;
+          }
+        else if (start == NULL)
+          start = p;
+      }
+    words = g_strv_builder_end (builder);
+    g_strv_builder_unref (builder);
+  }
   for (guint i = 0; words[i] != NULL; i++)
-    if (*words[i] != '\0')
-      g_ptr_array_add (parts, words[i]);
+    g_ptr_array_add (parts, words[i]);
   n = parts->len;
   if (n == 0)
     return g_string_free (key, FALSE);
