@@ -608,6 +608,9 @@ cell_text (Import         *im,
             }
         }
     }
+  /* The apostrophe the export puts before a text Excel would run as a formula goes again. */
+  if (cell->type == KH_CELL_TEXT && text[0] == '\'' && text[1] != '\0' && strchr ("=+-@", text[1]) != NULL)
+    text++;
   if (cell->type == KH_CELL_BOOL && field->type != KH_FIELD_BOOL)
     return g_strdup (strcmp (cell->text, "1") == 0 ? "TRUE" : "FALSE");
   if (field->type == KH_FIELD_ENUM)
