@@ -840,6 +840,33 @@ implied_values (Import      *im,
     }
 }
 
+/* A totals row under the list ("Tổng cộng", "Total: 18 rows", as the export writes): it has
+ * no name in the name column and says it is a total. */
+static gboolean
+is_totals_row (Import        *im,
+               const KhCell  *cells,
+               guint          n_cells)
+{
+  KhImportReport *r = im->report;
+  int title = kh_entity_field_index (im->entity, im->entity->title_field);
+  gboolean total = FALSE;
+
+  for (guint i = 0; i < n_cells && i < r->mapping->len; i++)
+    {
+      g_autofree char *key = NULL;
+
+      if (cells[i].type != KH_CELL_TEXT)
+        continue;
+      if (g_array_index (r->mapping, int, i) == title)
+        return FALSE;
+      key = match_key (cells[i].text);
+      if (g_str_has_prefix (key, "total") || g_str_has_prefix (key, "tong cong")
+          || g_str_has_prefix (key, "tong so") || strcmp (key, "tong") == 0 || strcmp (key, "cong") == 0)
+        total = TRUE;
+    }
+  return total;
+}
+
 static gboolean
 data_row (Import        *im,
           guint          row,
@@ -852,6 +879,8 @@ data_row (Import        *im,
   gboolean row_ok = TRUE;
   g_autoptr(GError) local = NULL;
 
+  if (is_totals_row (im, cells, n_cells))
+    return TRUE;
   r->rows_read++;
   json_object_object_foreach (im->defaults, dkey, dval)
     json_object_object_add (values, dkey, json_object_get (dval));

@@ -23,10 +23,10 @@
 #include "kh-print.h"
 
 #define MARGIN        42.0
-#define ROW_HEIGHT    26.0
+#define ROW_HEIGHT    22.0
 #define HEAD_HEIGHT   30.0
-#define TITLE_HEIGHT  168.0   /* the header block on the first page */
-#define CLOSING_HEIGHT 190.0  /* total, words, date line and signatures */
+#define TITLE_HEIGHT  140.0   /* the header block on the first page */
+#define CLOSING_HEIGHT 165.0  /* total, words, date line and signatures */
 #define FOOTER_HEIGHT 18.0
 #define FONT_FAMILY   "Noto Serif, DejaVu Serif, serif"
 
@@ -242,6 +242,14 @@ kh_award_list_doc_paginate (KhAwardListDoc *doc,
   room = height - 2 * MARGIN - FOOTER_HEIGHT - HEAD_HEIGHT - last_rows * ROW_HEIGHT
          - (doc->page_start->len == 1 ? TITLE_HEIGHT : 0);
   doc->closing_alone = room < CLOSING_HEIGHT;
+  if (doc->closing_alone && last_rows >= 3)
+    {
+      /* The signatures never stand alone on a page: the last two rows go over with them. */
+      guint moved = n - 2;
+
+      g_array_append_val (doc->page_start, moved);
+      doc->closing_alone = FALSE;
+    }
   return (int) doc->page_start->len + (doc->closing_alone ? 1 : 0);
 }
 
@@ -260,9 +268,16 @@ text (cairo_t    *cr,
       Align       align,
       gboolean    wrap)
 {
-  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoContext *context = pango_cairo_create_context (cr);
+  PangoLayout *layout;
   PangoFontDescription *font = pango_font_description_from_string (FONT_FAMILY);
   int pw, ph;
+
+  /* One unit of the cairo context is a point (a PDF page, or a GtkPrintContext in points), so
+   * fonts are measured at 72 units per inch, not at a screen's 96. */
+  pango_cairo_context_set_resolution (context, 72);
+  layout = pango_layout_new (context);
+  g_object_unref (context);
 
   pango_font_description_set_size (font, (int) (size * PANGO_SCALE));
   if (bold)
@@ -318,7 +333,7 @@ draw_row (cairo_t            *cr,
 
       cell_line (cr, cx, y, w, h);
       if (cells[c] != NULL)
-        text (cr, cells[c], cx + 3, y + (header ? 3 : 7), w - 6, header ? 8 : 9, header, FALSE,
+        text (cr, cells[c], cx + 3, y + (header ? 3 : 5), w - 6, header ? 8 : 9, header, FALSE,
               align, header);
       cx += w;
     }
@@ -389,7 +404,7 @@ draw_closing (KhAwardListDoc *doc,
       text (cr, roles[i], x + i * third, y, third, 10.5, TRUE, FALSE, CENTER, TRUE);
       text (cr, _("(signature, full name)"), x + i * third, y + 15, third, 9, FALSE, TRUE, CENTER, TRUE);
       if (names[i] != NULL)
-        text (cr, names[i], x + i * third, y + 95, third, 10.5, TRUE, FALSE, CENTER, TRUE);
+        text (cr, names[i], x + i * third, y + 85, third, 10.5, TRUE, FALSE, CENTER, TRUE);
     }
 }
 

@@ -526,6 +526,15 @@ sum4 (const gint64 *v)
   return v[0] + v[1] + v[2] + v[3];
 }
 
+static const char *
+gets_or_empty (json_object *o,
+               const char  *key)
+{
+  const char *s = json_object_get_string (json_object_object_get (o, key));
+
+  return s ? s : "";
+}
+
 static int
 compare_by_name (const void *a,
                  const void *b)
@@ -536,6 +545,18 @@ compare_by_name (const void *a,
   const char *ny = json_object_get_string (json_object_object_get (y, "name"));
 
   return g_utf8_collate (nx ? nx : "", ny ? ny : "");
+}
+
+/* Funds by their unit, then by name: most are all called "Quỹ khuyến học". */
+static int
+compare_funds (const void *a,
+               const void *b)
+{
+  json_object *x = *(json_object * const *) a;
+  json_object *y = *(json_object * const *) b;
+  int c = g_utf8_collate (gets_or_empty (x, "unit_name"), gets_or_empty (y, "unit_name"));
+
+  return c != 0 ? c : compare_by_name (a, b);
 }
 
 static void
@@ -672,7 +693,7 @@ kh_report_compute (KhStore     *store,
       json_object_object_add (o, "disbursed", json_object_new_int64 (ff->disbursed));
       json_object_array_add (funds, o);
     }
-  json_object_array_sort (funds, compare_by_name);
+  json_object_array_sort (funds, compare_funds);
   json_object_object_add (out, "funds", funds);
   totals = json_object_new_object ();
   json_object_object_add (totals, "donations", json_object_new_int64 (total.donations));

@@ -110,6 +110,21 @@ test_export_xlsx (Fixture       *f,
   g_assert_cmpstr (total[amount], ==, "4250000");
   g_ptr_array_unref (r.rows);
 
+  /* The workbook imports back, its title and totals rows passed over. */
+  {
+    g_autofree char *copy = test_make (f->t.store, "award_list", "title", "Bản sao", "occasion", "tet",
+                                       "school_year", "2024-2025", "org_unit_id", f->commune,
+                                       "status", "draft", NULL);
+    KhImportOptions io = { .entity = "award_entry", .list_id = copy };
+    g_autoptr(KhImportReport) report = kh_import_file (f->t.store, path, &io, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (report->n_errors, ==, 0);
+    g_assert_true (report->committed);
+    g_assert_cmpuint (report->rows_read, ==, 2);
+    g_assert_cmpint (test_count (f->t.store, "award_entry"), ==, 4);
+  }
+
   g_assert_false (kh_export_file (f->t.store, "award_entry", "/nonexistent/dir/x.xlsx", &o, NULL, &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO);
   g_clear_error (&error);
