@@ -875,12 +875,13 @@ data_row (Import        *im,
           GError       **error)
 {
   KhImportReport *r = im->report;
-  json_object *values = json_object_new_object ();
+  json_object *values;
   gboolean row_ok = TRUE;
   g_autoptr(GError) local = NULL;
 
   if (is_totals_row (im, cells, n_cells))
     return TRUE;
+  values = json_object_new_object ();
   r->rows_read++;
   json_object_object_foreach (im->defaults, dkey, dval)
     json_object_object_add (values, dkey, json_object_get (dval));
