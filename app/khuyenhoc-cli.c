@@ -845,8 +845,8 @@ cmd_export (Cli *cli, KhStore *store)
   if (cli->json)
     g_print ("{ \"rows\": %" G_GINT64_FORMAT " }\n", n);
   else
-    g_print (g_dngettext (GETTEXT_PACKAGE, "Wrote %" G_GINT64_FORMAT " row to %s.\n",
-                          "Wrote %" G_GINT64_FORMAT " rows to %s.\n", (gulong) n), n, positional[1]);
+    g_print (g_dngettext (GETTEXT_PACKAGE, "Wrote %lu row to %s.\n",
+                          "Wrote %lu rows to %s.\n", (gulong) n), (gulong) n, positional[1]);
   return EXIT_OK;
 }
 

@@ -200,8 +200,8 @@ parse (const char           *data,
           if (cell->len > limits->max_cell)
             {
               g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
-                           _("Line %u: a field is longer than %" G_GSIZE_FORMAT " bytes."),
-                           line_of (data, record_start), limits->max_cell);
+                           _("Line %u: a field is longer than %lu bytes."),
+                           line_of (data, record_start), (gulong) limits->max_cell);
               ok = FALSE;
               break;
             }
@@ -253,8 +253,8 @@ kh_csv_read_data (const char           *data,
   if (length > limits->max_bytes)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
-                   _("The file is larger than %" G_GSIZE_FORMAT " MB; split it into smaller files."),
-                   limits->max_bytes >> 20);
+                   _("The file is larger than %lu MB; split it into smaller files."),
+                   (gulong) (limits->max_bytes >> 20));
       return FALSE;
     }
 

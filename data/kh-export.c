@@ -412,8 +412,8 @@ write_xlsx (Export      *ex,
 
   if (ok)
     {
-      g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Total: %" G_GINT64_FORMAT " row",
-                                                             "Total: %" G_GINT64_FORMAT " rows", (gulong) n), n);
+      g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Total: %lu row",
+                                                             "Total: %lu rows", (gulong) n), (gulong) n);
 
       worksheet_write_string (ws, row, 0, count, total_fmt);
       for (guint c = 0; c < ex->columns->len; c++)

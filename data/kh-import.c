@@ -328,6 +328,7 @@ typedef struct
   GHashTable            *unit_codes;   /* code → id (or "" when unknown) */
   GHashTable            *seen;         /* duplicate key → first row (0: already stored) */
   GHashTable            *loaded;       /* scopes whose stored keys are in `seen` */
+  GHashTable            *enum_cache;   /* "field\x1ftext" → enum value (or "" when none) */
 } Import;
 
 static void
@@ -615,9 +616,17 @@ cell_text (Import         *im,
     return g_strdup (strcmp (cell->text, "1") == 0 ? "TRUE" : "FALSE");
   if (field->type == KH_FIELD_ENUM)
     {
-      const char *value = match_enum (field, text);
+      /* A column holds a handful of distinct texts; each is matched (and folded) once. */
+      g_autofree char *key = g_strconcat (field->name, "\x1f", text, NULL);
+      const char *value = g_hash_table_lookup (im->enum_cache, key);
 
-      return g_strdup (value != NULL ? value : text);
+      if (value == NULL)
+        {
+          value = match_enum (field, text);
+          value = value != NULL ? value : "";
+          g_hash_table_insert (im->enum_cache, g_steal_pointer (&key), (gpointer) value);
+        }
+      return g_strdup (*value != '\0' ? value : text);
     }
   if (field->type == KH_FIELD_REF && field->ref_entity != NULL
       && strcmp (field->ref_entity, "org_unit") == 0)
@@ -1028,6 +1037,7 @@ prepare (Import                 *im,
   im->unit_codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   im->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   im->loaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  im->enum_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   im->defaults = json_object_new_object ();
   im->report = report_new (im->entity->name);
 
@@ -1100,6 +1110,7 @@ finish (Import *im)
   g_hash_table_unref (im->unit_codes);
   g_hash_table_unref (im->seen);
   g_hash_table_unref (im->loaded);
+  g_hash_table_unref (im->enum_cache);
   json_object_put (im->defaults);
 }
 

@@ -132,8 +132,8 @@ part_open (Part        *p,
       && st.size > cap)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
-                   _("The workbook is too large to import (%s holds more than %" G_GSIZE_FORMAT " MB); split it into smaller files."),
-                   name, cap >> 20);
+                   _("The workbook is too large to import (%s holds more than %lu MB); split it into smaller files."),
+                   name, (gulong) (cap >> 20));
       return FALSE;
     }
   p->input.file = zip_fopen_index (zip, (zip_uint64_t) index, 0);
@@ -172,8 +172,8 @@ part_next (Part    *p,
     {
       if (p->input.over)
         g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
-                     _("The workbook is too large to import (%s unpacks to more than %" G_GSIZE_FORMAT " MB); split it into smaller files."),
-                     p->part, p->input.cap >> 20);
+                     _("The workbook is too large to import (%s unpacks to more than %lu MB); split it into smaller files."),
+                     p->part, (gulong) (p->input.cap >> 20));
       else if (p->input.failed)
         broken (error, p->part, zip_file_strerror (p->input.file));
       else
@@ -510,8 +510,8 @@ read_sheet (zip_t                *zip,
           if (value->len > limits->max_cell)
             {
               g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
-                           _("Row %u: a cell is longer than %" G_GSIZE_FORMAT " bytes."),
-                           row_number, limits->max_cell);
+                           _("Row %u: a cell is longer than %lu bytes."),
+                           row_number, (gulong) limits->max_cell);
               ok = FALSE;
             }
         }
