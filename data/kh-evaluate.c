@@ -210,3 +210,58 @@ kh_evaluate_save (KhStore      *store,
   json_object_put (registration);
   return g_steal_pointer (&id);
 }
+
+/* The registration of @subject_id for @model and @year, made now if there is none yet: the
+ * first step of a self-assessment. Returns its id. */
+char *
+kh_registration_ensure (KhStore     *store,
+                        const char  *model,
+                        int          year,
+                        const char  *subject_kind,
+                        const char  *subject_id,
+                        const char  *subject_name,
+                        const char  *org_unit_id,
+                        GError     **error)
+{
+  KhQuery query = { 0 };
+  json_object *found;
+  json_object *values;
+  char *id = NULL;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (model != NULL && subject_id != NULL && org_unit_id != NULL, NULL);
+
+  query.where = json_object_new_object ();
+  json_object_object_add (query.where, "model", json_object_new_string (model));
+  json_object_object_add (query.where, "year", json_object_new_int (year));
+  json_object_object_add (query.where, "subject_id", json_object_new_string (subject_id));
+  query.limit = 1;
+  found = kh_store_list (store, "registration", &query, error);
+  json_object_put (query.where);
+  if (found == NULL)
+    return NULL;
+  if (json_object_array_length (found) > 0)
+    id = g_strdup (json_object_get_string (json_object_object_get (json_object_array_get_idx (found, 0), "id")));
+  json_object_put (found);
+  if (id != NULL)
+    return id;
+
+  values = json_object_new_object ();
+  json_object_object_add (values, "model", json_object_new_string (model));
+  json_object_object_add (values, "year", json_object_new_int (year));
+  json_object_object_add (values, "org_unit_id", json_object_new_string (org_unit_id));
+  json_object_object_add (values, "subject_kind", json_object_new_string (subject_kind));
+  json_object_object_add (values, "subject_id", json_object_new_string (subject_id));
+  json_object_object_add (values, "subject_name",
+                          json_object_new_string (subject_name ? subject_name : subject_id));
+  json_object_object_add (values, "status", json_object_new_string ("registered"));
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+    json_object_object_add (values, "registered_on", json_object_new_string (today));
+  }
+  id = kh_store_create (store, "registration", values, error);
+  json_object_put (values);
+  return id;
+}

@@ -31,4 +31,13 @@ char        *kh_evaluate_save         (KhStore      *store,
                                        const char   *evaluated_on,
                                        GError      **error);
 
+char        *kh_registration_ensure   (KhStore      *store,
+                                       const char   *model,
+                                       int           year,
+                                       const char   *subject_kind,
+                                       const char   *subject_id,
+                                       const char   *subject_name,
+                                       const char   *org_unit_id,
+                                       GError      **error);
+
 G_END_DECLS
