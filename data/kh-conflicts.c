@@ -148,6 +148,8 @@ kh_conflicts_add (KhStore      *store,
   else
     kh_sqlite_set_error (error, kh_store_get_db (store), "conflict");
   sqlite3_reset (stmt);
+  if (seq >= 0)
+    kh_store_emit_changed (store, "conflict", get_string (conflict, "record_id"));
   return seq;
 }
 
