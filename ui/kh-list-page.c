@@ -201,6 +201,34 @@ is_fixed (KhListPage    *self,
          && json_object_is_type (self->fixed_value, json_type_string);
 }
 
+/* Widths that fit what the column holds, so the name column keeps the room a name needs. */
+static int
+column_width (KhListPage    *self,
+              const KhField *field)
+{
+  if (g_strcmp0 (field->name, self->entity->title_field) == 0)
+    return 180;
+  switch (field->type)
+    {
+    case KH_FIELD_DATE:
+      return 100;
+    case KH_FIELD_MONEY:
+      return 130;
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_BOOL:
+      return 90;
+    case KH_FIELD_ENUM:
+      return 140;
+    case KH_FIELD_REF:
+      return 200;
+    case KH_FIELD_TEXT:
+    case KH_FIELD_JSON:
+    default:
+      return field->max_len > 0 && field->max_len <= 20 ? 80 : 150;
+    }
+}
+
 static void
 build_columns (KhListPage *self)
 {
@@ -225,10 +253,9 @@ build_columns (KhListPage *self)
       gtk_column_view_column_set_sorter (column, sorter);
       g_object_unref (sorter);
       gtk_column_view_column_set_resizable (column, TRUE);
+      gtk_column_view_column_set_fixed_width (column, column_width (self, field));
       if (g_strcmp0 (field->name, self->entity->title_field) == 0)
         gtk_column_view_column_set_expand (column, TRUE);
-      else
-        gtk_column_view_column_set_fixed_width (column, field->type == KH_FIELD_REF ? 220 : 150);
       gtk_column_view_append_column (self->column_view, column);
       g_object_unref (column);
     }

@@ -25,7 +25,7 @@ timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs the main loop until @widget's window has painted @frames more frames (or two seconds
+/* Runs the main loop until @widget's window has painted @frames more frames (or five seconds
  * passed), so a page just switched to is laid out and drawn. */
 void
 kh_widget_wait_for_paint (GtkWidget *widget,
@@ -39,11 +39,19 @@ kh_widget_wait_for_paint (GtkWidget *widget,
 
   g_return_if_fail (GTK_IS_WIDGET (widget));
 
+  /* A window just presented may take a while to map on a busy machine. */
+  timeout = g_timeout_add (10000, timeout_cb, &expired);
+  while ((!gtk_widget_get_mapped (widget) || gtk_widget_get_width (widget) <= 0) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (timeout);
+  expired = FALSE;
+
   clock = gtk_widget_get_frame_clock (widget);
   if (clock == NULL)
     return;
   id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &count);
-  timeout = g_timeout_add (2000, timeout_cb, &expired);
+  timeout = g_timeout_add (5000, timeout_cb, &expired);
   while (count < frames && !expired)
     {
       gtk_widget_queue_draw (widget);
