@@ -225,7 +225,7 @@ column_width (KhListPage    *self,
     case KH_FIELD_TEXT:
     case KH_FIELD_JSON:
     default:
-      return field->max_len > 0 && field->max_len <= 20 ? 80 : 150;
+      return field->max_len > 0 && field->max_len <= 20 ? 100 : 150;
     }
 }
 
@@ -233,13 +233,18 @@ static void
 build_columns (KhListPage *self)
 {
   clear_columns (self);
-  for (guint i = 0; i < self->entity->n_fields; i++)
+  /* The column that names a record comes first, then the others in the registry's order. */
+  for (int k = -1; k < (int) self->entity->n_fields; k++)
     {
-      const KhField *field = &self->entity->fields[i];
+      int title = kh_entity_field_index (self->entity, self->entity->title_field);
+      const KhField *field;
       GtkListItemFactory *factory;
       GtkColumnViewColumn *column;
       GtkSorter *sorter;
 
+      if (k == title || (k < 0 && title < 0))
+        continue;
+      field = &self->entity->fields[k < 0 ? title : k];
       if (!(field->flags & KH_FIELD_FLAG_SUMMARY) || is_fixed (self, field))
         continue;
       factory = gtk_signal_list_item_factory_new ();

@@ -167,6 +167,14 @@ test_scholarship_flow (Fixture       *f,
   g_assert_nonnull (kh_record_editor_get_error (editor));
   g_assert_true (g_str_has_prefix (kh_record_editor_get_error (editor), _("Date of birth")));
   g_assert_false (kh_record_editor_save (editor));
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "editor-error.png", NULL);
+
+      kh_widget_wait_for_paint (GTK_WIDGET (editor), 2);
+      kh_widget_save_png (GTK_WIDGET (editor), path, &error);
+      g_assert_no_error (error);
+    }
   set_text (editor, "birth_date", "03/06/2012");
   g_assert_false (gtk_widget_has_css_class (kh_record_editor_get_row (editor, "birth_date"), "error"));
   g_object_ref (editor);
