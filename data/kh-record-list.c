@@ -51,7 +51,7 @@ struct _KhRecordList
   char           *fts_query;
 
   guint           n_items;
-  GHashTable     *pages;      /* page number → GPtrArray of KhRecord */
+  GHashTable     *pages;      /* page number → GPtrArray of KhRecordItem */
   GQueue          lru;        /* page numbers, most recent first */
   GHashTable     *bookmarks;  /* page number → Bookmark */
   GHashTable     *titles;     /* "entity/id" → title of a referenced record */
@@ -342,7 +342,7 @@ fetch_page (KhRecordList *self,
       {
         json_object *data = kh_store_row_to_json (self->entity, stmt, 0);
 
-        g_ptr_array_add (rows, kh_record_new (self->entity, data));
+        g_ptr_array_add (rows, kh_record_item_new (self->entity, data));
         if (n == 0)
           {
             /* The first row read: the page's first row, or its last when reading backwards. */
@@ -433,7 +433,7 @@ get_page (KhRecordList *self,
 static GType
 kh_record_list_get_item_type (GListModel *model)
 {
-  return KH_TYPE_RECORD;
+  return KH_TYPE_RECORD_ITEM;
 }
 
 static guint
@@ -775,7 +775,7 @@ kh_record_list_find (KhRecordList *self,
 /* A field of @record as a person reads it; a reference shows the title of what it points at. */
 char *
 kh_record_list_format (KhRecordList *self,
-                       KhRecord     *record,
+                       KhRecordItem     *record,
                        const char   *field_name)
 {
   const KhField *field;
@@ -784,12 +784,12 @@ kh_record_list_format (KhRecordList *self,
   char *title;
 
   g_return_val_if_fail (KH_IS_RECORD_LIST (self), NULL);
-  g_return_val_if_fail (KH_IS_RECORD (record), NULL);
+  g_return_val_if_fail (KH_IS_RECORD_ITEM (record), NULL);
 
-  field = kh_entity_get_field (kh_record_get_entity (record), field_name);
+  field = kh_entity_get_field (kh_record_item_get_entity (record), field_name);
   if (field == NULL)
     return g_strdup ("");
-  json_object_object_get_ex (kh_record_get_data (record), field_name, &value);
+  json_object_object_get_ex (kh_record_item_get_data (record), field_name, &value);
   if (field->type != KH_FIELD_REF || field->ref_entity == NULL || value == NULL)
     return kh_value_format (field, value);
 

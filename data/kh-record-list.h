@@ -7,7 +7,7 @@
 #include <gio/gio.h>
 #include <json-c/json.h>
 
-#include "kh-record.h"
+#include "kh-record-item.h"
 #include "kh-store.h"
 
 G_BEGIN_DECLS
@@ -41,7 +41,7 @@ void            kh_record_list_refresh         (KhRecordList  *self);
 guint           kh_record_list_find            (KhRecordList  *self,
                                                 const char    *id);
 char           *kh_record_list_format          (KhRecordList  *self,
-                                                KhRecord      *record,
+                                                KhRecordItem      *record,
                                                 const char    *field);
 const GError   *kh_record_list_get_error       (KhRecordList  *self);
 guint           kh_record_list_get_n_cached    (KhRecordList  *self);

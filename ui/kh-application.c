@@ -9,6 +9,8 @@
 #include "kh-i18n.h"
 
 #include "kh-application.h"
+#include "kh-engine-client.h"
+#include "kh-settings.h"
 #include "kh-window.h"
 
 struct _KhApplication
@@ -136,7 +138,15 @@ kh_application_activate (GApplication *app)
                              ? g_get_real_name () : g_get_user_name ());
 
   window = GTK_WINDOW (kh_window_new (GTK_APPLICATION (app), store));
-  /* The sync engine is wired here, once there is one: kh_window_set_sync_client(). */
+  /* The one place the sync engine meets the window: everything else goes through KhSyncClient.
+   * Screenshots are taken offline, with no engine, so they never touch the network. */
+  if (self->screenshots == NULL)
+    {
+      g_autoptr(GSettings) settings = kh_settings_new ();
+      g_autoptr(KhEngineClient) client = kh_engine_client_new (store, settings);
+
+      kh_window_set_sync_client (KH_WINDOW (window), KH_SYNC_CLIENT (client));
+    }
   gtk_window_present (window);
   if (self->screenshots != NULL)
     g_idle_add_full (G_PRIORITY_LOW, screenshots_idle_cb, self, NULL);

@@ -141,7 +141,7 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
               KhListPage               *self)
 {
   const KhField *field = g_object_get_data (G_OBJECT (factory), "field");
-  KhRecord *record = gtk_list_item_get_item (item);
+  KhRecordItem *record = gtk_list_item_get_item (item);
   g_autofree char *text = NULL;
 
   if (record != NULL)
@@ -594,10 +594,10 @@ static void
 column_view_activate_cb (KhListPage *self,
                          guint       position)
 {
-  g_autoptr(KhRecord) record = g_list_model_get_item (G_LIST_MODEL (self->list), position);
+  g_autoptr(KhRecordItem) record = g_list_model_get_item (G_LIST_MODEL (self->list), position);
 
   if (record != NULL)
-    kh_list_page_open_record (self, kh_record_get_id (record));
+    kh_list_page_open_record (self, kh_record_item_get_id (record));
 }
 
 static void
@@ -643,10 +643,10 @@ kh_list_page_self_assess (KhListPage *self,
 static void
 assess_clicked_cb (KhListPage *self)
 {
-  KhRecord *unit = gtk_single_selection_get_selected_item (self->selection);
+  KhRecordItem *unit = gtk_single_selection_get_selected_item (self->selection);
 
   if (unit != NULL)
-    kh_list_page_self_assess (self, kh_record_get_id (unit), assessment_year ());
+    kh_list_page_self_assess (self, kh_record_item_get_id (unit), assessment_year ());
 }
 
 void

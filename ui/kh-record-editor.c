@@ -201,10 +201,10 @@ row_value (KhRecordEditor  *self,
       return TRUE;
     case KH_FIELD_REF:
       {
-        KhRecord *record = adw_combo_row_get_selected_item (ADW_COMBO_ROW (row->row));
+        KhRecordItem *record = adw_combo_row_get_selected_item (ADW_COMBO_ROW (row->row));
 
         if (record != NULL)
-          *value = json_object_new_string (kh_record_get_id (record));
+          *value = json_object_new_string (kh_record_item_get_id (record));
         return TRUE;
       }
     case KH_FIELD_TEXT:
@@ -249,9 +249,9 @@ entry_changed_cb (GtkEditable    *editable,
 /* References --------------------------------------------------------------------------------- */
 
 static char *
-record_title_cb (KhRecord *record)
+record_title_cb (KhRecordItem *record)
 {
-  return record ? kh_record_dup_title (record) : g_strdup ("");
+  return record ? kh_record_item_dup_title (record) : g_strdup ("");
 }
 
 static void
@@ -320,9 +320,9 @@ combo_selected_cb (AdwComboRow    *combo,
   /* Choosing a list, a fund or a person fills in the unit it belongs to, if still empty. */
   if (row->field->type == KH_FIELD_REF)
     {
-      KhRecord *record = adw_combo_row_get_selected_item (combo);
+      KhRecordItem *record = adw_combo_row_get_selected_item (combo);
       Row *unit = find_row (self, "org_unit_id");
-      const char *unit_id = record ? kh_record_get_string (record, "org_unit_id") : NULL;
+      const char *unit_id = record ? kh_record_item_get_string (record, "org_unit_id") : NULL;
 
       if (unit != NULL && unit != row && unit_id != NULL
           && adw_combo_row_get_selected_item (ADW_COMBO_ROW (unit->row)) == NULL)

@@ -10,13 +10,13 @@
 
 #include "kh-sync-client.h"
 
-G_DEFINE_ENUM_TYPE (KhSyncState, kh_sync_state,
-  G_DEFINE_ENUM_VALUE (KH_SYNC_STATE_UNAVAILABLE, "unavailable"),
-  G_DEFINE_ENUM_VALUE (KH_SYNC_STATE_SIGNED_OUT, "signed-out"),
-  G_DEFINE_ENUM_VALUE (KH_SYNC_STATE_IDLE, "idle"),
-  G_DEFINE_ENUM_VALUE (KH_SYNC_STATE_SYNCING, "syncing"),
-  G_DEFINE_ENUM_VALUE (KH_SYNC_STATE_OFFLINE, "offline"),
-  G_DEFINE_ENUM_VALUE (KH_SYNC_STATE_ERROR, "error"))
+G_DEFINE_ENUM_TYPE (KhSyncClientState, kh_sync_client_state,
+  G_DEFINE_ENUM_VALUE (KH_SYNC_CLIENT_STATE_UNAVAILABLE, "unavailable"),
+  G_DEFINE_ENUM_VALUE (KH_SYNC_CLIENT_STATE_SIGNED_OUT, "signed-out"),
+  G_DEFINE_ENUM_VALUE (KH_SYNC_CLIENT_STATE_IDLE, "idle"),
+  G_DEFINE_ENUM_VALUE (KH_SYNC_CLIENT_STATE_SYNCING, "syncing"),
+  G_DEFINE_ENUM_VALUE (KH_SYNC_CLIENT_STATE_OFFLINE, "offline"),
+  G_DEFINE_ENUM_VALUE (KH_SYNC_CLIENT_STATE_ERROR, "error"))
 
 G_DEFINE_INTERFACE (KhSyncClient, kh_sync_client, G_TYPE_OBJECT)
 
@@ -24,7 +24,7 @@ static void
 kh_sync_client_default_init (KhSyncClientInterface *iface)
 {
   g_object_interface_install_property (iface,
-    g_param_spec_enum ("state", NULL, NULL, KH_TYPE_SYNC_STATE, KH_SYNC_STATE_SIGNED_OUT,
+    g_param_spec_enum ("state", NULL, NULL, KH_TYPE_SYNC_CLIENT_STATE, KH_SYNC_CLIENT_STATE_SIGNED_OUT,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_interface_install_property (iface,
     g_param_spec_double ("progress", NULL, NULL, 0, 1, 0,

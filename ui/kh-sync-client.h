@@ -10,23 +10,23 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  KH_SYNC_STATE_UNAVAILABLE,   /* no sync engine in this build, or none wired to the window */
-  KH_SYNC_STATE_SIGNED_OUT,    /* an engine, but no account yet */
-  KH_SYNC_STATE_IDLE,          /* signed in, the last sync succeeded */
-  KH_SYNC_STATE_SYNCING,
-  KH_SYNC_STATE_OFFLINE,       /* the server cannot be reached */
-  KH_SYNC_STATE_ERROR,         /* the last sync failed for another reason; see "message" */
-} KhSyncState;
+  KH_SYNC_CLIENT_STATE_UNAVAILABLE,   /* no sync engine in this build, or none wired to the window */
+  KH_SYNC_CLIENT_STATE_SIGNED_OUT,    /* an engine, but no account yet */
+  KH_SYNC_CLIENT_STATE_IDLE,          /* signed in, the last sync succeeded */
+  KH_SYNC_CLIENT_STATE_SYNCING,
+  KH_SYNC_CLIENT_STATE_OFFLINE,       /* the server cannot be reached */
+  KH_SYNC_CLIENT_STATE_ERROR,         /* the last sync failed for another reason; see "message" */
+} KhSyncClientState;
 
-#define KH_TYPE_SYNC_STATE (kh_sync_state_get_type ())
-GType kh_sync_state_get_type (void);
+#define KH_TYPE_SYNC_CLIENT_STATE (kh_sync_client_state_get_type ())
+GType kh_sync_client_state_get_type (void);
 
 #define KH_TYPE_SYNC_CLIENT (kh_sync_client_get_type ())
 
 G_DECLARE_INTERFACE (KhSyncClient, kh_sync_client, KH, SYNC_CLIENT, GObject)
 
 /* What the window needs from a sync engine. An implementation has the properties "state"
- * (KhSyncState), "progress" (double, 0–1 while syncing), "last-sync" (GDateTime of the last
+ * (KhSyncClientState), "progress" (double, 0–1 while syncing), "last-sync" (GDateTime of the last
  * successful sync, or NULL) and "message" (the last problem, in words a person can act on), and
  * notifies them on change, from the main thread. */
 struct _KhSyncClientInterface

@@ -13,7 +13,7 @@ struct _KhSyncIndicator
 {
   GtkButton    parent_instance;
 
-  KhSyncState  state;
+  KhSyncClientState  state;
   gint64       pending;
   gint64       conflicts;
   GDateTime   *last_sync;
@@ -65,17 +65,17 @@ update (KhSyncIndicator *self)
   else
     switch (self->state)
       {
-      case KH_SYNC_STATE_SYNCING:
+      case KH_SYNC_CLIENT_STATE_SYNCING:
         text = g_strdup (_("Syncing…"));
         icon = "emblem-synchronizing-symbolic";
         break;
-      case KH_SYNC_STATE_ERROR:
+      case KH_SYNC_CLIENT_STATE_ERROR:
         text = g_strdup (_("Sync failed"));
         icon = "dialog-error-symbolic";
         tooltip = _("Open the Sync page to see what went wrong");
         gtk_widget_add_css_class (GTK_WIDGET (self), "error");
         break;
-      case KH_SYNC_STATE_IDLE:
+      case KH_SYNC_CLIENT_STATE_IDLE:
         if (self->pending > 0)
           text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d change to send",
                                                "%d changes to send", (gulong) self->pending),
@@ -91,17 +91,17 @@ update (KhSyncIndicator *self)
         else
           text = g_strdup (_("Synced"));
         break;
-      case KH_SYNC_STATE_SIGNED_OUT:
+      case KH_SYNC_CLIENT_STATE_SIGNED_OUT:
         icon = "system-users-symbolic";
         text = self->pending > 0 ? waiting_text (self->pending) : g_strdup (_("Not signed in"));
         tooltip = _("Sign in to send and receive changes");
         break;
-      case KH_SYNC_STATE_OFFLINE:
-      case KH_SYNC_STATE_UNAVAILABLE:
+      case KH_SYNC_CLIENT_STATE_OFFLINE:
+      case KH_SYNC_CLIENT_STATE_UNAVAILABLE:
       default:
         icon = "network-offline-symbolic";
         text = self->pending > 0 ? waiting_text (self->pending) : g_strdup (_("Offline"));
-        tooltip = self->state == KH_SYNC_STATE_UNAVAILABLE
+        tooltip = self->state == KH_SYNC_CLIENT_STATE_UNAVAILABLE
                   ? _("This version cannot sync with a server yet; your changes are kept on this computer")
                   : _("Changes will be sent when the connection is back");
         break;
@@ -174,7 +174,7 @@ kh_sync_indicator_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      if (self->state == (KhSyncState) g_value_get_enum (value))
+      if (self->state == (KhSyncClientState) g_value_get_enum (value))
         return;
       self->state = g_value_get_enum (value);
       break;
@@ -212,7 +212,7 @@ kh_sync_indicator_class_init (KhSyncIndicatorClass *klass)
   object_class->set_property = kh_sync_indicator_set_property;
 
   properties[PROP_STATE] =
-    g_param_spec_enum ("state", NULL, NULL, KH_TYPE_SYNC_STATE, KH_SYNC_STATE_UNAVAILABLE,
+    g_param_spec_enum ("state", NULL, NULL, KH_TYPE_SYNC_CLIENT_STATE, KH_SYNC_CLIENT_STATE_UNAVAILABLE,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_PENDING] =
     g_param_spec_int64 ("pending", NULL, NULL, 0, G_MAXINT64, 0,
@@ -233,7 +233,7 @@ kh_sync_indicator_class_init (KhSyncIndicatorClass *klass)
 static void
 kh_sync_indicator_init (KhSyncIndicator *self)
 {
-  self->state = KH_SYNC_STATE_UNAVAILABLE;
+  self->state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
   gtk_widget_init_template (GTK_WIDGET (self));
   update (self);
 }

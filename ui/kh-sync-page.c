@@ -10,7 +10,7 @@
 #include "kh-i18n.h"
 
 #include "kh-conflicts.h"
-#include "kh-record.h"
+#include "kh-record-item.h"
 #include "kh-sync-page.h"
 #include "kh-validate.h"
 #include "kh-window-private.h"
@@ -41,7 +41,7 @@ update_status (KhSyncPage *self)
   g_autofree char *when = NULL;
   const char *title;
   const char *subtitle = NULL;
-  KhSyncState state;
+  KhSyncClientState state;
   gint64 n;
 
   if (self->window == NULL)
@@ -50,11 +50,11 @@ update_status (KhSyncPage *self)
   n = kh_window_get_pending (self->window);
   switch (state)
     {
-    case KH_SYNC_STATE_SIGNED_OUT:
+    case KH_SYNC_CLIENT_STATE_SIGNED_OUT:
       title = _("Not signed in");
       subtitle = _("Sign in with the account your association gave you.");
       break;
-    case KH_SYNC_STATE_IDLE:
+    case KH_SYNC_CLIENT_STATE_IDLE:
       title = _("Signed in");
       if (kh_window_get_last_sync (self->window) != NULL)
         {
@@ -65,17 +65,17 @@ update_status (KhSyncPage *self)
           subtitle = when;
         }
       break;
-    case KH_SYNC_STATE_SYNCING:
+    case KH_SYNC_CLIENT_STATE_SYNCING:
       title = _("Syncing…");
       break;
-    case KH_SYNC_STATE_OFFLINE:
+    case KH_SYNC_CLIENT_STATE_OFFLINE:
       title = _("Offline");
       subtitle = _("The server cannot be reached. Changes will be sent when the connection is back.");
       break;
-    case KH_SYNC_STATE_ERROR:
+    case KH_SYNC_CLIENT_STATE_ERROR:
       title = _("The last sync failed");
       break;
-    case KH_SYNC_STATE_UNAVAILABLE:
+    case KH_SYNC_CLIENT_STATE_UNAVAILABLE:
     default:
       title = _("Syncing is not available in this version");
       subtitle = _("Everything you enter is kept on this computer. It will be sent once this "

@@ -222,7 +222,7 @@ kh_window_get_store (KhWindow *self)
 
 static void
 set_sync_state (KhWindow    *self,
-                KhSyncState  state)
+                KhSyncClientState  state)
 {
   if (self->sync_state == state)
     return;
@@ -247,7 +247,7 @@ client_notify_cb (KhWindow     *self,
                   GParamSpec   *pspec,
                   KhSyncClient *client)
 {
-  KhSyncState state = KH_SYNC_STATE_SIGNED_OUT;
+  KhSyncClientState state = KH_SYNC_CLIENT_STATE_SIGNED_OUT;
   g_autoptr(GDateTime) when = NULL;
 
   g_object_get (client, "state", &state, "last-sync", &when, NULL);
@@ -278,7 +278,7 @@ kh_window_set_sync_client (KhWindow     *self,
     }
   else
     {
-      set_sync_state (self, KH_SYNC_STATE_UNAVAILABLE);
+      set_sync_state (self, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
       set_last_sync (self, NULL);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_CLIENT]);
@@ -292,10 +292,10 @@ kh_window_get_sync_client (KhWindow *self)
   return self->sync_client;
 }
 
-KhSyncState
+KhSyncClientState
 kh_window_get_sync_state (KhWindow *self)
 {
-  g_return_val_if_fail (KH_IS_WINDOW (self), KH_SYNC_STATE_UNAVAILABLE);
+  g_return_val_if_fail (KH_IS_WINDOW (self), KH_SYNC_CLIENT_STATE_UNAVAILABLE);
   return self->sync_state;
 }
 
@@ -529,7 +529,7 @@ kh_window_class_init (KhWindowClass *klass)
     g_param_spec_object ("sync-client", NULL, NULL, KH_TYPE_SYNC_CLIENT,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SYNC_STATE] =
-    g_param_spec_enum ("sync-state", NULL, NULL, KH_TYPE_SYNC_STATE, KH_SYNC_STATE_UNAVAILABLE,
+    g_param_spec_enum ("sync-state", NULL, NULL, KH_TYPE_SYNC_CLIENT_STATE, KH_SYNC_CLIENT_STATE_UNAVAILABLE,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_PENDING] =
     g_param_spec_int64 ("pending", NULL, NULL, 0, G_MAXINT64, 0,
@@ -561,7 +561,7 @@ static void
 kh_window_init (KhWindow *self)
 {
   self->cancellable = g_cancellable_new ();
-  self->sync_state = KH_SYNC_STATE_UNAVAILABLE;
+  self->sync_state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 

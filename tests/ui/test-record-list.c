@@ -102,20 +102,20 @@ test_paging_matches_store (Fixture       *f,
       g_assert_no_error (error);
       for (guint i = 0; i < G_N_ELEMENTS (order); i++)
         {
-          g_autoptr(KhRecord) r = g_list_model_get_item (G_LIST_MODEL (list), order[i]);
+          g_autoptr(KhRecordItem) r = g_list_model_get_item (G_LIST_MODEL (list), order[i]);
           const char *expected = json_object_get_string (json_object_object_get (json_object_array_get_idx (all, order[i]), "id"));
 
           g_assert_nonnull (r);
           if (pass == 0)
-            g_assert_cmpstr (kh_record_get_id (r), ==, expected);
+            g_assert_cmpstr (kh_record_item_get_id (r), ==, expected);
         }
       /* Walking the whole list in order matches too. */
       for (guint i = 0; i < 2550; i++)
         {
-          g_autoptr(KhRecord) r = g_list_model_get_item (G_LIST_MODEL (list), i);
+          g_autoptr(KhRecordItem) r = g_list_model_get_item (G_LIST_MODEL (list), i);
 
           if (pass == 0)
-            g_assert_cmpstr (kh_record_get_id (r), ==,
+            g_assert_cmpstr (kh_record_item_get_id (r), ==,
                              json_object_get_string (json_object_object_get (json_object_array_get_idx (all, i), "id")));
           g_assert_cmpuint (kh_record_list_get_n_cached (list), <=, KH_RECORD_LIST_PAGE_SIZE * KH_RECORD_LIST_MAX_PAGES);
         }
@@ -130,17 +130,17 @@ test_sort_folded (Fixture       *f,
                   gconstpointer  data)
 {
   g_autoptr(KhRecordList) list = NULL;
-  g_autoptr(KhRecord) first = NULL;
-  g_autoptr(KhRecord) last = NULL;
+  g_autoptr(KhRecordItem) first = NULL;
+  g_autoptr(KhRecordItem) last = NULL;
 
   add_people (f, 10);
   list = kh_record_list_new (f->store, "person");
   kh_record_list_set_sort (list, "full_name", FALSE);
   first = g_list_model_get_item (G_LIST_MODEL (list), 0);
   last = g_list_model_get_item (G_LIST_MODEL (list), 9);
-  g_assert_true (g_str_has_prefix (kh_record_get_string (first, "full_name"), "Đặng"));
-  g_assert_true (g_str_has_prefix (kh_record_get_string (last, "full_name"), "Trần"));
-  g_assert_cmpuint (kh_record_list_find (list, kh_record_get_id (last)), ==, 9);
+  g_assert_true (g_str_has_prefix (kh_record_item_get_string (first, "full_name"), "Đặng"));
+  g_assert_true (g_str_has_prefix (kh_record_item_get_string (last, "full_name"), "Trần"));
+  g_assert_cmpuint (kh_record_list_find (list, kh_record_item_get_id (last)), ==, 9);
 }
 
 /* Search with and without accents, filters, and the list follows the store's writes. */
@@ -150,7 +150,7 @@ test_search_filter_refresh (Fixture       *f,
 {
   g_autoptr(KhRecordList) list = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhRecord) r = NULL;
+  g_autoptr(KhRecordItem) r = NULL;
   json_object *male = json_object_new_string ("male");
   guint n;
 
@@ -169,9 +169,9 @@ test_search_filter_refresh (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
 
   r = g_list_model_get_item (G_LIST_MODEL (list), 0);
-  g_assert_true (kh_store_delete (f->store, "person", kh_record_get_id (r), &error));
+  g_assert_true (kh_store_delete (f->store, "person", kh_record_item_get_id (r), &error));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 9);
-  g_assert_true (kh_store_restore (f->store, "person", kh_record_get_id (r), &error));
+  g_assert_true (kh_store_restore (f->store, "person", kh_record_item_get_id (r), &error));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
   g_assert_false (kh_record_list_set_filter (list, "no_such_field", NULL, &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD);

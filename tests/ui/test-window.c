@@ -281,7 +281,7 @@ test_conflict_page (Fixture       *f,
   json_object_put (people);
   /* With no engine, Sync now says so honestly rather than pretending. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
-  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_STATE_UNAVAILABLE);
+  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
 
 /* The school clerk's path: select the school, Self-assessment, score, Save. */

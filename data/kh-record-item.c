@@ -1,6 +1,6 @@
-/* kh-record.c: one record of an entity, as an item of a list model
+/* kh-record-item.c: one record of an entity, as an item of a list model
  *
- * A KhRecord holds the JSON form of a row as the store gives it (kh_store_row_to_json), so
+ * A KhRecordItem holds the JSON form of a row as the store gives it (kh_store_row_to_json), so
  * list rows and forms read the same values the store validated.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "kh-format.h"
-#include "kh-record.h"
+#include "kh-record-item.h"
 #include "kh-store-private.h"
 
-struct _KhRecord
+struct _KhRecordItem
 {
   GObject         parent_instance;
 
@@ -21,73 +21,73 @@ struct _KhRecord
   json_object    *data;
 };
 
-G_DEFINE_FINAL_TYPE (KhRecord, kh_record, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (KhRecordItem, kh_record_item, G_TYPE_OBJECT)
 
 static void
-kh_record_finalize (GObject *object)
+kh_record_item_finalize (GObject *object)
 {
-  KhRecord *self = (KhRecord *) object;
+  KhRecordItem *self = (KhRecordItem *) object;
 
   g_clear_pointer (&self->data, json_object_put);
 
-  G_OBJECT_CLASS (kh_record_parent_class)->finalize (object);
+  G_OBJECT_CLASS (kh_record_item_parent_class)->finalize (object);
 }
 
 static void
-kh_record_class_init (KhRecordClass *klass)
+kh_record_item_class_init (KhRecordItemClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = kh_record_finalize;
+  G_OBJECT_CLASS (klass)->finalize = kh_record_item_finalize;
 }
 
 static void
-kh_record_init (KhRecord *self)
+kh_record_item_init (KhRecordItem *self)
 {
 }
 
 /* Takes ownership of @data. */
-KhRecord *
-kh_record_new (const KhEntity *entity,
+KhRecordItem *
+kh_record_item_new (const KhEntity *entity,
                json_object    *data)
 {
-  KhRecord *self;
+  KhRecordItem *self;
 
   g_return_val_if_fail (entity != NULL, NULL);
   g_return_val_if_fail (data != NULL, NULL);
 
-  self = g_object_new (KH_TYPE_RECORD, NULL);
+  self = g_object_new (KH_TYPE_RECORD_ITEM, NULL);
   self->entity = entity;
   self->data = data;
   return self;
 }
 
 const KhEntity *
-kh_record_get_entity (KhRecord *self)
+kh_record_item_get_entity (KhRecordItem *self)
 {
-  g_return_val_if_fail (KH_IS_RECORD (self), NULL);
+  g_return_val_if_fail (KH_IS_RECORD_ITEM (self), NULL);
   return self->entity;
 }
 
 const char *
-kh_record_get_id (KhRecord *self)
+kh_record_item_get_id (KhRecordItem *self)
 {
-  g_return_val_if_fail (KH_IS_RECORD (self), NULL);
-  return kh_record_get_string (self, "id");
+  g_return_val_if_fail (KH_IS_RECORD_ITEM (self), NULL);
+  return kh_record_item_get_string (self, "id");
 }
 
 json_object *
-kh_record_get_data (KhRecord *self)
+kh_record_item_get_data (KhRecordItem *self)
 {
-  g_return_val_if_fail (KH_IS_RECORD (self), NULL);
+  g_return_val_if_fail (KH_IS_RECORD_ITEM (self), NULL);
   return self->data;
 }
 
 const char *
-kh_record_get_string (KhRecord   *self,
+kh_record_item_get_string (KhRecordItem   *self,
                       const char *field)
 {
   json_object *v;
 
-  g_return_val_if_fail (KH_IS_RECORD (self), NULL);
+  g_return_val_if_fail (KH_IS_RECORD_ITEM (self), NULL);
 
   if (!json_object_object_get_ex (self->data, field, &v) || v == NULL)
     return NULL;
@@ -95,12 +95,12 @@ kh_record_get_string (KhRecord   *self,
 }
 
 char *
-kh_record_dup_title (KhRecord *self)
+kh_record_item_dup_title (KhRecordItem *self)
 {
   const KhField *field;
   json_object *v = NULL;
 
-  g_return_val_if_fail (KH_IS_RECORD (self), NULL);
+  g_return_val_if_fail (KH_IS_RECORD_ITEM (self), NULL);
 
   field = kh_entity_get_field (self->entity, self->entity->title_field);
   json_object_object_get_ex (self->data, self->entity->title_field, &v);
