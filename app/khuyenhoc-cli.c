@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kh-cli-sync.h"
 #include "kh-demo.h"
 #include "kh-entity.h"
 #include "kh-error.h"
@@ -60,6 +61,16 @@ usage (FILE *out)
              "  outbox                         changes waiting to be sent\n"
              "  entities                       the kinds of record and their fields\n"
              "  demo --records N [--seed S]    fill the database with realistic demo data\n"
+             "\n"
+             "Sync with a server:\n"
+             "  login --server URL --user NAME [--password-file FILE] [--ca-file FILE]\n"
+             "                                sign in (the password is read from standard input)\n"
+             "  sync [--verify]                pull, push, and report what moved\n"
+             "  status                         server, last sync, what is waiting\n"
+             "  conflicts                      changes made on both sides, side by side\n"
+             "  resolve ID FIELD mine|theirs|VALUE   choose for one conflict\n"
+             "  verify                         compare with the server and repair differences\n"
+             "  logout                         forget the sign-in (unsent changes are kept)\n"
              "\n"
              "The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder.\n"));
   usage_lists (out);
@@ -999,6 +1010,14 @@ main (int   argc,
     return cmd_entities (&cli);
   if (is_lists_command (command))
     return run_lists_command (&cli, command);
+
+  if (kh_cli_is_sync_command (command))
+    {
+      store = open_store (&cli);
+      if (store == NULL)
+        return EXIT_FAILED;
+      return kh_cli_sync (store, command, cli.json, cli.argc, cli.argv);
+    }
 
   if (strcmp (command, "init") != 0 && strcmp (command, "add") != 0 && strcmp (command, "set") != 0
       && strcmp (command, "delete") != 0 && strcmp (command, "restore") != 0

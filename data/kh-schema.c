@@ -282,6 +282,16 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  UNIQUE (entity, record_id, field)"
     ") STRICT;"
     "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT) STRICT;",
+  [3] =
+    /* The records a reset re-pull has brought so far: at its end, records it did not bring
+     * (and that have no unsent change) are dropped. Kept in the database so a re-pull cut by a
+     * crash resumes with what it had seen. */
+    "CREATE TABLE pull_seen ("
+    "  entity TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL,"
+    "  PRIMARY KEY (entity, record_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX conflict_open ON conflict (entity, record_id) WHERE resolved_at IS NULL;",
 };
 
 static gboolean

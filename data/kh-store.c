@@ -14,6 +14,7 @@
 #include "kh-error.h"
 #include "kh-fold.h"
 #include "kh-schema.h"
+#include "kh-replica.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
@@ -1261,7 +1262,7 @@ kh_store_update (KhStore      *self,
     return FALSE;
 
   current = load_live_record (self, entity, id, error);
-  if (current == NULL)
+  if (current == NULL || !kh_replica_keep_base (self, entity, current, error))
     goto out;
 
   /* Only the fields whose value really changes are written, sent and audited. */
@@ -1369,7 +1370,7 @@ set_deleted (KhStore      *self,
     return FALSE;
 
   current = load_record (self, entity, id, error);
-  if (current == NULL)
+  if (current == NULL || !kh_replica_keep_base (self, entity, current, error))
     goto out;
   flag = json_object_object_get (current, "deleted");
   if (json_object_get_boolean (flag) == deleted)
@@ -1442,4 +1443,41 @@ kh_store_restore (KhStore      *self,
                   GError      **error)
 {
   return set_deleted (self, entity, id, FALSE, error);
+}
+
+/* For the sync engine (kh-replica.c): the same outbox and audit writes local edits make. */
+gboolean
+kh_store_add_outbox (KhStore      *self,
+                     const char   *entity,
+                     const char   *id,
+                     const char   *op,
+                     json_object  *fields,
+                     gint64        base_version,
+                     GError      **error)
+{
+  g_autofree char *now = kh_store_now ();
+
+  return add_outbox (self, entity, id, op, fields, base_version, now, error);
+}
+
+gboolean
+kh_store_add_audit (KhStore      *self,
+                    const char   *entity,
+                    const char   *id,
+                    const char   *at,
+                    const char   *actor,
+                    const char   *action,
+                    const char   *field,
+                    const char   *old_value,
+                    const char   *new_value,
+                    GError      **error)
+{
+  g_autofree char *saved = g_steal_pointer (&self->actor);
+  gboolean ok;
+
+  self->actor = g_strdup (actor);
+  ok = add_audit (self, entity, id, at, action, field, old_value, new_value, error);
+  g_free (self->actor);
+  self->actor = g_steal_pointer (&saved);
+  return ok;
 }

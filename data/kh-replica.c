@@ -1,0 +1,2044 @@
+/* kh-replica.c: the replica side of sync
+ *
+ * The rules this file keeps (DESIGN.md §4, sync/PROTOCOL.md):
+ *
+ * - A page of the change feed is applied in one transaction together with its cursor, so a pull
+ *   cut anywhere resumes without loss or double application.
+ * - A record without unsent local changes takes the server's state. A record with local changes
+ *   (outbox entries, pending or rejected) is merged three ways: the base is the last server state
+ *   the replica acknowledged (table `base`, captured just before the first local change), the
+ *   local state is what the officer sees, the remote state is the incoming record. A field
+ *   changed on one side only takes that side; a field changed on both sides to different values
+ *   keeps the local value on screen and becomes a row in `conflict` holding base, local and
+ *   remote values with who changed it and when. A delete against an edit, either way round, is
+ *   a conflict on the pseudo-field "deleted". The officer never sees their own change reverted.
+ * - The outbox is sent in batches of at most one entry per record (a later entry for the same
+ *   record waits until the first is answered). Sending marks the entry as attempted first, so
+ *   a local edit made while the request is in flight gets an entry of its own instead of being
+ *   folded into one the server may already have applied. A retry reuses the mutation id.
+ * - Fields with an open conflict are held back from push until a person resolves them.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-error.h"
+#include "kh-replica.h"
+#include "kh-schema.h"
+#include "kh-store-private.h"
+#include "kh-uuid.h"
+#include "kh-validate.h"
+
+/* Small helpers ------------------------------------------------------------------------------- */
+
+static gboolean
+json_equal (json_object *a,
+            json_object *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  if (json_object_get_type (a) != json_object_get_type (b))
+    {
+      /* Integers may arrive as doubles from a loose encoder; compare them by value. */
+      if ((json_object_is_type (a, json_type_int) || json_object_is_type (a, json_type_double))
+          && (json_object_is_type (b, json_type_int) || json_object_is_type (b, json_type_double)))
+        return json_object_get_double (a) == json_object_get_double (b);
+      return FALSE;
+    }
+  if (json_object_is_type (a, json_type_string))
+    return strcmp (json_object_get_string (a), json_object_get_string (b)) == 0;
+  if (json_object_is_type (a, json_type_int))
+    return json_object_get_int64 (a) == json_object_get_int64 (b);
+  if (json_object_is_type (a, json_type_boolean))
+    return json_object_get_boolean (a) == json_object_get_boolean (b);
+  return json_object_equal (a, b) != 0;
+}
+
+static json_object *
+get_member (json_object *obj,
+            const char  *name)
+{
+  json_object *v = NULL;
+
+  if (obj == NULL || !json_object_object_get_ex (obj, name, &v))
+    return NULL;
+  return v;
+}
+
+static const char *
+get_str (json_object *obj,
+         const char  *name)
+{
+  json_object *v = get_member (obj, name);
+
+  return v != NULL && json_object_is_type (v, json_type_string) ? json_object_get_string (v) : NULL;
+}
+
+static char *
+value_text (json_object *v)
+{
+  if (v == NULL)
+    return NULL;
+  return g_strdup (json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static json_object *
+parse_value_text (const char *text)
+{
+  if (text == NULL)
+    return NULL;
+  return json_tokener_parse (text);
+}
+
+static gboolean
+step_done (KhStore       *store,
+           sqlite3_stmt  *stmt,
+           const char    *what,
+           GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+bad_answer (GError     **error,
+            const char  *what)
+{
+  g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+               _("The server sent an answer that is not valid (%s); nothing was changed."), what);
+  return FALSE;
+}
+
+static char *
+record_key (const char *entity,
+            const char *id)
+{
+  return g_strconcat (entity, ":", id, NULL);
+}
+
+/* Only the registry fields of a local record's JSON form. */
+static json_object *
+fields_of (const KhEntity *entity,
+           json_object    *record)
+{
+  json_object *obj = json_object_new_object ();
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      json_object *v = get_member (record, entity->fields[i].name);
+
+      if (v != NULL)
+        json_object_object_add (obj, entity->fields[i].name, json_object_get (v));
+    }
+  return obj;
+}
+
+/* sync_state ---------------------------------------------------------------------------------- */
+
+char *
+kh_replica_get_state (KhStore    *store,
+                      const char *key)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT value FROM sync_state WHERE key = ?", NULL);
+  char *value = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return value;
+}
+
+gboolean
+kh_replica_set_state (KhStore     *store,
+                      const char  *key,
+                      const char  *value,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (value == NULL)
+    stmt = kh_store_prepare (store, "DELETE FROM sync_state WHERE key = ?", error);
+  else
+    stmt = kh_store_prepare (store, "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (value != NULL)
+    sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+  return step_done (store, stmt, "sync_state", error);
+}
+
+/* The base ------------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  gboolean     known;
+  gint64       version;
+  gboolean     deleted;
+  json_object *data;    /* field → value */
+} Base;
+
+static void
+base_clear (Base *base)
+{
+  g_clear_pointer (&base->data, json_object_put);
+  base->known = FALSE;
+}
+
+static gboolean
+load_base (KhStore     *store,
+           const char  *entity,
+           const char  *id,
+           Base        *base,
+           GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT version, deleted, data FROM base "
+                                                "WHERE entity = ? AND record_id = ?", error);
+  int rc;
+
+  memset (base, 0, sizeof *base);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      base->known = TRUE;
+      base->version = sqlite3_column_int64 (stmt, 0);
+      base->deleted = sqlite3_column_int (stmt, 1) != 0;
+      base->data = json_tokener_parse ((const char *) sqlite3_column_text (stmt, 2));
+      if (base->data == NULL)
+        base->data = json_object_new_object ();
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "base");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+save_base (KhStore      *store,
+           const char   *entity,
+           const char   *id,
+           gint64        version,
+           gboolean      deleted,
+           json_object  *data,
+           GError      **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "INSERT INTO base (entity, record_id, version, deleted, data) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (entity, record_id) DO UPDATE SET version = excluded.version, "
+    "deleted = excluded.deleted, data = excluded.data", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, version);
+  sqlite3_bind_int (stmt, 4, deleted ? 1 : 0);
+  sqlite3_bind_text (stmt, 5, json_object_to_json_string_ext (data, JSON_C_TO_STRING_PLAIN),
+                     -1, SQLITE_TRANSIENT);
+  return step_done (store, stmt, "base", error);
+}
+
+static gboolean
+drop_base (KhStore     *store,
+           const char  *entity,
+           const char  *id,
+           GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "DELETE FROM base WHERE entity = ? AND record_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  return step_done (store, stmt, "base", error);
+}
+
+static gint64
+count_entries (KhStore    *store,
+               const char *entity,
+               const char *id)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT count(*) FROM outbox WHERE entity = ? AND record_id = ?", NULL);
+  gint64 n = 0;
+
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return n;
+}
+
+gboolean
+kh_replica_has_local_changes (KhStore    *store,
+                              const char *entity,
+                              const char *id)
+{
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+  return count_entries (store, entity, id) > 0;
+}
+
+/* Called by the store inside a local write, before it changes @current: the first local change
+ * of a record the server has seen keeps the server state it was made on, the base of a later
+ * three-way merge. */
+gboolean
+kh_replica_keep_base (KhStore         *store,
+                      const KhEntity  *entity,
+                      json_object     *current,
+                      GError         **error)
+{
+  const char *id = get_str (current, "id");
+  gint64 version = json_object_get_int64 (get_member (current, "version"));
+  sqlite3_stmt *stmt;
+  gboolean exists;
+  json_object *data;
+  gboolean ok;
+
+  if (version <= 0 || id == NULL || count_entries (store, entity->name, id) > 0)
+    return TRUE;
+  stmt = kh_store_prepare (store, "SELECT 1 FROM base WHERE entity = ? AND record_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  exists = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (exists)
+    return TRUE;
+  data = fields_of (entity, current);
+  ok = save_base (store, entity->name, id, version,
+                  json_object_get_boolean (get_member (current, "deleted")), data, error);
+  json_object_put (data);
+  return ok;
+}
+
+/* Outbox entries of one record ---------------------------------------------------------------- */
+
+typedef struct
+{
+  gint64  seq;
+  char   *mutation_id;
+  char   *op;
+  char  **fields;
+  gint64  base_version;
+  int     attempts;
+  char   *state;
+} Entry;
+
+static void
+entry_free (gpointer data)
+{
+  Entry *e = data;
+
+  g_free (e->mutation_id);
+  g_free (e->op);
+  g_strfreev (e->fields);
+  g_free (e->state);
+  g_free (e);
+}
+
+static char **
+names_from_json (const char *text)
+{
+  json_object *arr = json_tokener_parse (text ? text : "[]");
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (size_t i = 0; arr != NULL && json_object_is_type (arr, json_type_array)
+                     && i < json_object_array_length (arr); i++)
+    {
+      json_object *n = json_object_array_get_idx (arr, i);
+
+      if (json_object_is_type (n, json_type_string))
+        g_ptr_array_add (names, g_strdup (json_object_get_string (n)));
+    }
+  json_object_put (arr);
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+static json_object *
+names_to_json (GPtrArray *names)
+{
+  json_object *arr = json_object_new_array ();
+
+  for (guint i = 0; i < names->len; i++)
+    json_object_array_add (arr, json_object_new_string (names->pdata[i]));
+  return arr;
+}
+
+static GPtrArray *
+load_entries (KhStore     *store,
+              const char  *entity,
+              const char  *id,
+              GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "SELECT seq, mutation_id, op, fields, base_version, attempts, state FROM outbox "
+    "WHERE entity = ? AND record_id = ? ORDER BY seq", error);
+  GPtrArray *entries;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  entries = g_ptr_array_new_with_free_func (entry_free);
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Entry *e = g_new0 (Entry, 1);
+
+      e->seq = sqlite3_column_int64 (stmt, 0);
+      e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
+      e->base_version = sqlite3_column_int64 (stmt, 4);
+      e->attempts = sqlite3_column_int (stmt, 5);
+      e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+      g_ptr_array_add (entries, e);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "outbox");
+      g_ptr_array_unref (entries);
+      return NULL;
+    }
+  return entries;
+}
+
+static gboolean
+delete_entry (KhStore  *store,
+              gint64    seq,
+              GError  **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "DELETE FROM outbox WHERE seq = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, seq);
+  return step_done (store, stmt, "outbox", error);
+}
+
+static gboolean
+delete_entries (KhStore     *store,
+                const char  *entity,
+                const char  *id,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "DELETE FROM outbox WHERE entity = ? AND record_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  return step_done (store, stmt, "outbox", error);
+}
+
+static gboolean
+rebase_entries (KhStore     *store,
+                const char  *entity,
+                const char  *id,
+                gint64       version,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "UPDATE outbox SET base_version = ? WHERE entity = ? AND record_id = ? AND op <> 'create'", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, version);
+  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+  return step_done (store, stmt, "outbox", error);
+}
+
+/* Conflicts ----------------------------------------------------------------------------------- */
+
+static GHashTable *
+open_conflict_fields (KhStore    *store,
+                      const char *entity,
+                      const char *id)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "SELECT field FROM conflict WHERE entity = ? AND record_id = ? AND resolved_at IS NULL", NULL);
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (stmt == NULL)
+    return set;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_hash_table_add (set, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_reset (stmt);
+  return set;
+}
+
+static gboolean
+close_conflict (KhStore     *store,
+                const char  *entity,
+                const char  *id,
+                const char  *field,
+                GError     **error)
+{
+  g_autofree char *now = kh_store_now ();
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "UPDATE conflict SET resolved_at = ? WHERE entity = ? AND record_id = ? "
+    "AND (? IS NULL OR field = ?) AND resolved_at IS NULL", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, field, -1, SQLITE_STATIC);
+  return step_done (store, stmt, "conflict", error);
+}
+
+static gboolean
+raise_conflict (KhStore      *store,
+                const char   *entity,
+                const char   *id,
+                const char   *field,
+                const char   *base_value,
+                const char   *local_value,
+                const char   *remote_value,
+                gint64        remote_version,
+                const char   *remote_by,
+                const char   *remote_at,
+                const char   *local_at,
+                GError      **error)
+{
+  g_autofree char *now = kh_store_now ();
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "INSERT INTO conflict (entity, record_id, field, base_value, local_value, remote_value, "
+    "remote_version, remote_by, remote_at, local_at, created_at, resolved_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+    "ON CONFLICT (entity, record_id, field) DO UPDATE SET base_value = excluded.base_value, "
+    "local_value = excluded.local_value, remote_value = excluded.remote_value, "
+    "remote_version = excluded.remote_version, remote_by = excluded.remote_by, "
+    "remote_at = excluded.remote_at, local_at = excluded.local_at, "
+    "created_at = CASE WHEN resolved_at IS NULL THEN created_at ELSE excluded.created_at END, "
+    "resolved_at = NULL", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, base_value, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, local_value, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, remote_value, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 7, remote_version);
+  sqlite3_bind_text (stmt, 8, remote_by, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 9, remote_at, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 10, local_at, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 11, now, -1, SQLITE_STATIC);
+  return step_done (store, stmt, "conflict", error);
+}
+
+/* Writing a record's state -------------------------------------------------------------------- */
+
+static char *
+write_sql (const KhEntity *entity,
+           gboolean        insert)
+{
+  GString *sql = g_string_new (NULL);
+
+  if (insert)
+    {
+      g_string_printf (sql, "INSERT INTO %s (version, deleted, updated_at, updated_by, created_at", entity->name);
+      for (guint i = 0; i < entity->n_fields; i++)
+        g_string_append_printf (sql, ", %s", entity->fields[i].name);
+      g_string_append (sql, ", id) VALUES (?, ?, ?, ?, ?");
+      for (guint i = 0; i <= entity->n_fields; i++)
+        g_string_append (sql, ", ?");
+      g_string_append (sql, ")");
+    }
+  else
+    {
+      g_string_printf (sql, "UPDATE %s SET version = ?, deleted = ?, updated_at = ?, updated_by = ?, "
+                            "created_at = coalesce(?, created_at)", entity->name);
+      for (guint i = 0; i < entity->n_fields; i++)
+        g_string_append_printf (sql, ", %s = ?", entity->fields[i].name);
+      g_string_append (sql, " WHERE id = ?");
+    }
+  return g_string_free (sql, FALSE);
+}
+
+/* Writes the whole state of a record: every field (absent ones become NULL), its version and
+ * its deleted flag. */
+static gboolean
+write_state (KhStore         *store,
+             const KhEntity  *entity,
+             const char      *id,
+             gboolean         insert,
+             gint64           version,
+             gboolean         deleted,
+             json_object     *fields,
+             const char      *updated_at,
+             const char      *updated_by,
+             GError         **error)
+{
+  g_autofree char *sql = write_sql (entity, insert);
+  sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
+  int col = 6;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, version);
+  sqlite3_bind_int (stmt, 2, deleted ? 1 : 0);
+  sqlite3_bind_text (stmt, 3, updated_at, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, updated_by, -1, SQLITE_STATIC);
+  if (insert)
+    sqlite3_bind_text (stmt, 5, updated_at, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 5);
+  for (guint i = 0; i < entity->n_fields; i++)
+    kh_store_bind_value (stmt, col++, &entity->fields[i], get_member (fields, entity->fields[i].name));
+  sqlite3_bind_text (stmt, col, id, -1, SQLITE_STATIC);
+  if (!step_done (store, stmt, insert ? "insert" : "update", error))
+    {
+      g_prefix_error (error, _("Could not store %s “%s” from the server: "), _(entity->label), id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static json_object *
+load_local (KhStore         *store,
+            const KhEntity  *entity,
+            const char      *id,
+            GError         **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  json_object *record = kh_store_get (store, entity->name, id, &local_error);
+
+  if (record == NULL && !g_error_matches (local_error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND))
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return record;
+}
+
+static gboolean
+drop_record (KhStore         *store,
+             const KhEntity  *entity,
+             const char      *id,
+             GError         **error)
+{
+  g_autofree char *sql = g_strdup_printf ("DELETE FROM %s WHERE id = ?", entity->name);
+  sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  if (!step_done (store, stmt, "remove", error))
+    return FALSE;
+  if (!drop_base (store, entity->name, id, error))
+    return FALSE;
+  stmt = kh_store_prepare (store, "DELETE FROM conflict WHERE entity = ? AND record_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  return step_done (store, stmt, "conflict", error);
+}
+
+/* Remote records ------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  const KhEntity *entity;
+  const char     *id;
+  gint64          version;
+  gboolean        deleted;
+  json_object    *fields;
+  const char     *updated_by;
+  const char     *updated_at;
+} Remote;
+
+/* Checks the form of a RECORD from the server: known entity, a UUID, a positive version, a
+ * boolean deleted flag, fields of the registry with values of the right types. */
+gboolean
+kh_replica_check_record (json_object  *record,
+                         GError      **error)
+{
+  const char *entity_name = get_str (record, "entity");
+  const char *id = get_str (record, "id");
+  json_object *version = get_member (record, "version");
+  json_object *deleted = get_member (record, "deleted");
+  json_object *fields = get_member (record, "fields");
+  json_object *by = get_member (record, "updated_by");
+  json_object *at = get_member (record, "updated_at");
+  const KhEntity *entity;
+  g_autoptr(GError) local_error = NULL;
+
+  if (record == NULL || !json_object_is_type (record, json_type_object))
+    return bad_answer (error, _("a record is not an object"));
+  if (entity_name == NULL || (entity = kh_entity_lookup (entity_name)) == NULL)
+    return bad_answer (error, _("a record of an unknown kind"));
+  if (id == NULL || !kh_uuid_is_valid (id))
+    return bad_answer (error, _("a record id is not a UUID"));
+  if (version == NULL || !json_object_is_type (version, json_type_int) || json_object_get_int64 (version) <= 0)
+    return bad_answer (error, _("a record version is not a positive integer"));
+  if (deleted == NULL || !json_object_is_type (deleted, json_type_boolean))
+    return bad_answer (error, _("a record's deleted flag is not true or false"));
+  if (fields == NULL || !json_object_is_type (fields, json_type_object))
+    return bad_answer (error, _("a record's fields are not an object"));
+  if (by != NULL && !json_object_is_type (by, json_type_string))
+    return bad_answer (error, _("a record's author is not text"));
+  if (at != NULL && !json_object_is_type (at, json_type_string))
+    return bad_answer (error, _("a record's time is not text"));
+  if (!kh_entity_validate (entity, fields, FALSE, &local_error))
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                   _("The server sent a record that is not valid (%s “%s”: %s); nothing was changed."),
+                   _(entity->label), id, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+remote_from_json (Remote      *r,
+                  json_object *record)
+{
+  r->entity = kh_entity_lookup (get_str (record, "entity"));
+  r->id = get_str (record, "id");
+  r->version = json_object_get_int64 (get_member (record, "version"));
+  r->deleted = json_object_get_boolean (get_member (record, "deleted"));
+  r->fields = get_member (record, "fields");
+  r->updated_by = get_str (record, "updated_by");
+  r->updated_at = get_str (record, "updated_at");
+  if (r->updated_at == NULL)
+    r->updated_at = "1970-01-01T00:00:00Z";
+}
+
+/* Overwrites a record that has no local changes with the server's state, with audit rows for
+ * what changed. */
+static gboolean
+apply_plain (KhStore      *store,
+             Remote       *r,
+             json_object  *local,
+             gboolean      force,
+             GError      **error)
+{
+  const KhEntity *entity = r->entity;
+  gboolean local_deleted;
+  gboolean same = TRUE;
+
+  if (local == NULL)
+    {
+      if (!write_state (store, entity, r->id, TRUE, r->version, r->deleted, r->fields,
+                        r->updated_at, r->updated_by, error))
+        return FALSE;
+      return kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+                                 "remote", NULL, NULL, r->deleted ? "deleted" : NULL, error);
+    }
+
+  if (!force && json_object_get_int64 (get_member (local, "version")) > r->version)
+    return TRUE; /* older than what we have */
+
+  local_deleted = json_object_get_boolean (get_member (local, "deleted"));
+  if (local_deleted != r->deleted || json_object_get_int64 (get_member (local, "version")) != r->version)
+    same = FALSE;
+  for (guint i = 0; same && i < entity->n_fields; i++)
+    if (!json_equal (get_member (local, entity->fields[i].name), get_member (r->fields, entity->fields[i].name)))
+      same = FALSE;
+  if (same)
+    return TRUE;
+
+  if (!write_state (store, entity, r->id, FALSE, r->version, r->deleted, r->fields,
+                    r->updated_at, r->updated_by, error))
+    return FALSE;
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const char *name = entity->fields[i].name;
+      json_object *old = get_member (local, name);
+      json_object *new = get_member (r->fields, name);
+
+      if (!json_equal (old, new))
+        {
+          g_autofree char *old_text = kh_store_value_to_text (old);
+          g_autofree char *new_text = kh_store_value_to_text (new);
+
+          if (!kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+                                   "remote", name, old_text, new_text, error))
+            return FALSE;
+        }
+    }
+  if (local_deleted != r->deleted
+      && !kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by, "remote",
+                              KH_COLUMN_DELETED, local_deleted ? "true" : "false",
+                              r->deleted ? "true" : "false", error))
+    return FALSE;
+  return drop_base (store, entity->name, r->id, error);
+}
+
+/* The three-way merge of a record with unsent local changes. Returns the number of conflicts
+ * raised in @n_conflicts. */
+static gboolean
+merge (KhStore      *store,
+       Remote       *r,
+       json_object  *local,
+       gboolean      force,
+       guint        *n_conflicts,
+       GError      **error)
+{
+  const KhEntity *entity = r->entity;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GHashTable) pending = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) open = NULL;
+  json_object *new_fields = NULL;
+  Base base = { 0 };
+  gint64 local_version = json_object_get_int64 (get_member (local, "version"));
+  gboolean local_deleted = json_object_get_boolean (get_member (local, "deleted"));
+  gboolean local_created = local_version == 0;
+  gboolean base_usable;
+  gboolean local_changed_deleted = FALSE;
+  gboolean remote_changed_fields = FALSE;
+  gboolean new_deleted;
+  const char *local_at = get_str (local, "updated_at");
+  gboolean ok = FALSE;
+
+  *n_conflicts = 0;
+  if (!force && local_version > r->version)
+    return TRUE;
+
+  entries = load_entries (store, entity->name, r->id, error);
+  if (entries == NULL || !load_base (store, entity->name, r->id, &base, error))
+    goto out;
+  open = open_conflict_fields (store, entity->name, r->id);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+
+      for (guint k = 0; e->fields[k] != NULL; k++)
+        g_hash_table_add (pending, e->fields[k]);
+      if (strcmp (e->op, "delete") == 0 || strcmp (e->op, "restore") == 0)
+        local_changed_deleted = TRUE;
+    }
+
+  /* A local create has an empty base: the record did not exist. Without a kept base for an
+   * older record, every locally changed field that differs is treated as a conflict. */
+  base_usable = base.known || local_created;
+  if (base.known)
+    local_changed_deleted = local_deleted != base.deleted;
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const char *name = entity->fields[i].name;
+      json_object *b = base.known ? get_member (base.data, name) : NULL;
+
+      if (base_usable ? !json_equal (get_member (r->fields, name), b) : r->version > local_version)
+        remote_changed_fields = TRUE;
+    }
+
+  /* The deleted flag. */
+  if (local_deleted == r->deleted)
+    new_deleted = local_deleted;
+  else if (!local_changed_deleted)
+    {
+      if (r->deleted && g_hash_table_size (pending) > 0)
+        {
+          /* Edited here, deleted there: keep the edit on screen, ask a person. */
+          new_deleted = local_deleted;
+          if (!raise_conflict (store, entity->name, r->id, KH_CONFLICT_DELETED, "false", "false", "true",
+                               r->version, r->updated_by, r->updated_at, local_at, error))
+            goto out;
+          if (!g_hash_table_contains (open, KH_CONFLICT_DELETED))
+            (*n_conflicts)++;
+        }
+      else
+        new_deleted = r->deleted;
+    }
+  else
+    {
+      new_deleted = local_deleted;
+      if (local_deleted && remote_changed_fields)
+        {
+          /* Deleted here, edited there. */
+          if (!raise_conflict (store, entity->name, r->id, KH_CONFLICT_DELETED, "false", "true", "false",
+                               r->version, r->updated_by, r->updated_at, local_at, error))
+            goto out;
+          if (!g_hash_table_contains (open, KH_CONFLICT_DELETED))
+            (*n_conflicts)++;
+        }
+    }
+  if (local_deleted == r->deleted && g_hash_table_contains (open, KH_CONFLICT_DELETED)
+      && !close_conflict (store, entity->name, r->id, KH_CONFLICT_DELETED, error))
+    goto out;
+
+  /* The fields. */
+  new_fields = json_object_new_object ();
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const char *name = entity->fields[i].name;
+      json_object *rv = get_member (r->fields, name);
+      json_object *lv = get_member (local, name);
+      json_object *bv = base.known ? get_member (base.data, name) : NULL;
+      json_object *v;
+
+      if (!g_hash_table_contains (pending, name))
+        v = rv;
+      else if (json_equal (rv, lv))
+        {
+          v = lv;
+          if (g_hash_table_contains (open, name)
+              && !close_conflict (store, entity->name, r->id, name, error))
+            goto out;
+        }
+      else if (base_usable && json_equal (rv, bv))
+        v = lv;
+      else if (base.known && json_equal (lv, bv))
+        v = rv;
+      else
+        {
+          g_autofree char *bt = value_text (bv);
+          g_autofree char *lt = value_text (lv);
+          g_autofree char *rt = value_text (rv);
+
+          v = lv;
+          if (!raise_conflict (store, entity->name, r->id, name, bt, lt, rt, r->version,
+                               r->updated_by, r->updated_at, local_at, error))
+            goto out;
+          if (!g_hash_table_contains (open, name))
+            (*n_conflicts)++;
+        }
+      if (v != NULL)
+        json_object_object_add (new_fields, name, json_object_get (v));
+
+      if (!g_hash_table_contains (pending, name) && !json_equal (lv, rv))
+        {
+          g_autofree char *old_text = kh_store_value_to_text (lv);
+          g_autofree char *new_text = kh_store_value_to_text (rv);
+
+          if (!kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+                                   "remote", name, old_text, new_text, error))
+            goto out;
+        }
+    }
+
+  if (!write_state (store, entity, r->id, FALSE, r->version, new_deleted, new_fields,
+                    local_at, get_str (local, "updated_by"), error))
+    goto out;
+  if (!save_base (store, entity->name, r->id, r->version, r->deleted, r->fields, error))
+    goto out;
+
+  /* The local changes are now made on the server's state at r->version. A create the server
+   * already has becomes an update of what still differs. */
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      g_autoptr(GPtrArray) names = NULL;
+      g_autofree char *mutation_id = NULL;
+      sqlite3_stmt *stmt;
+      json_object *arr;
+
+      if (strcmp (e->op, "create") != 0)
+        continue;
+      names = g_ptr_array_new ();
+      for (guint k = 0; k < entity->n_fields; k++)
+        {
+          const char *name = entity->fields[k].name;
+
+          if (!json_equal (get_member (new_fields, name), get_member (r->fields, name)))
+            g_ptr_array_add (names, (gpointer) name);
+        }
+      if (names->len == 0 && local_deleted == r->deleted)
+        {
+          if (!delete_entry (store, e->seq, error))
+            goto out;
+          continue;
+        }
+      mutation_id = kh_uuid_v7_new ();
+      stmt = kh_store_prepare (store, "UPDATE outbox SET op = ?, mutation_id = ?, fields = ?, attempts = 0 "
+                                      "WHERE seq = ?", error);
+      if (stmt == NULL)
+        goto out;
+      arr = names_to_json (names);
+      sqlite3_bind_text (stmt, 1, local_deleted && !r->deleted ? "delete"
+                                  : (!local_deleted && r->deleted ? "restore" : "update"), -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, mutation_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 4, e->seq);
+      json_object_put (arr);
+      if (!step_done (store, stmt, "outbox", error))
+        goto out;
+    }
+  if (!rebase_entries (store, entity->name, r->id, r->version, error))
+    goto out;
+  ok = TRUE;
+
+out:
+  json_object_put (new_fields);
+  base_clear (&base);
+  return ok;
+}
+
+static gboolean
+apply_remote (KhStore         *store,
+              json_object     *record,
+              GHashTable      *with_entries,
+              gboolean         force,
+              KhReplicaStats  *stats,
+              GError         **error)
+{
+  Remote r;
+  g_autofree char *key = NULL;
+  json_object *local;
+  gboolean ok;
+
+  remote_from_json (&r, record);
+  local = load_local (store, r.entity, r.id, error);
+  if (local == NULL && error != NULL && *error != NULL)
+    return FALSE;
+
+  key = record_key (r.entity->name, r.id);
+  if (local != NULL && g_hash_table_contains (with_entries, key))
+    {
+      guint n = 0;
+
+      ok = merge (store, &r, local, force, &n, error);
+      if (ok)
+        {
+          stats->merged++;
+          stats->conflicts += n;
+        }
+    }
+  else
+    {
+      ok = apply_plain (store, &r, local, force, error);
+      if (ok)
+        stats->applied++;
+    }
+  json_object_put (local);
+  return ok;
+}
+
+static GHashTable *
+records_with_entries (KhStore  *store,
+                      GError  **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT DISTINCT entity, record_id FROM outbox", error);
+  GHashTable *set;
+
+  if (stmt == NULL)
+    return NULL;
+  set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_hash_table_add (set, record_key ((const char *) sqlite3_column_text (stmt, 0),
+                                       (const char *) sqlite3_column_text (stmt, 1)));
+  sqlite3_reset (stmt);
+  return set;
+}
+
+/* At the end of a reset re-pull: what the server did not send is not in our scope any more
+ * (or the server lost it in a restore). Records without local changes go; records with local
+ * changes are kept and sent again as new records, so nothing typed is dropped. */
+static gboolean
+finish_reset (KhStore         *store,
+              KhReplicaStats  *stats,
+              GError         **error)
+{
+  const KhEntity * const *entities;
+  guint n;
+
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      const KhEntity *entity = entities[e];
+      g_autofree char *sql = g_strdup_printf (
+        "SELECT id, deleted FROM %s t WHERE version > 0 AND NOT EXISTS "
+        "(SELECT 1 FROM pull_seen p WHERE p.entity = ? AND p.record_id = t.id)", entity->name);
+      g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GArray) deleted = g_array_new (FALSE, FALSE, sizeof (gboolean));
+      sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
+
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          gboolean d = sqlite3_column_int (stmt, 1) != 0;
+
+          g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+          g_array_append_val (deleted, d);
+        }
+      sqlite3_reset (stmt);
+
+      for (guint i = 0; i < ids->len; i++)
+        {
+          const char *id = ids->pdata[i];
+
+          if (count_entries (store, entity->name, id) == 0 || g_array_index (deleted, gboolean, i))
+            {
+              if (!delete_entries (store, entity->name, id, error)
+                  || !drop_record (store, entity, id, error))
+                return FALSE;
+              stats->removed++;
+            }
+          else
+            {
+              g_autofree char *upd = g_strdup_printf ("UPDATE %s SET version = 0 WHERE id = ?", entity->name);
+              json_object *local = load_local (store, entity, id, error);
+              g_autoptr(GPtrArray) names = g_ptr_array_new ();
+              json_object *arr;
+              gboolean ok;
+
+              if (local == NULL)
+                return FALSE;
+              for (guint k = 0; k < entity->n_fields; k++)
+                if (get_member (local, entity->fields[k].name) != NULL)
+                  g_ptr_array_add (names, (gpointer) entity->fields[k].name);
+              stmt = kh_store_prepare (store, upd, error);
+              ok = stmt != NULL;
+              if (ok)
+                {
+                  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+                  ok = step_done (store, stmt, "reset", error);
+                }
+              arr = names_to_json (names);
+              ok = ok && delete_entries (store, entity->name, id, error)
+                   && drop_base (store, entity->name, id, error)
+                   && close_conflict (store, entity->name, id, NULL, error)
+                   && kh_store_add_outbox (store, entity->name, id, "create", arr, 0, error);
+              json_object_put (arr);
+              json_object_put (local);
+              if (!ok)
+                return FALSE;
+            }
+        }
+    }
+  return kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
+         && kh_replica_set_state (store, KH_SYNC_RESETTING, NULL, error);
+}
+
+gboolean
+kh_replica_start_repull (KhStore  *store,
+                         GError  **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (!kh_store_begin (store, error))
+    return FALSE;
+  ok = kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
+       && kh_replica_set_state (store, KH_SYNC_RESETTING, "1", error)
+       && kh_replica_set_state (store, KH_SYNC_CURSOR, NULL, error);
+  if (!ok)
+    {
+      kh_store_rollback (store);
+      return FALSE;
+    }
+  return kh_store_commit (store, error);
+}
+
+/* Applies one page of the change feed and stores its cursor, in one transaction. When @reset
+ * is set, the page starts a re-pull from the beginning; when a re-pull ends (@has_more false),
+ * the records it did not bring are reconciled. On any error nothing is changed. */
+gboolean
+kh_replica_apply_page (KhStore         *store,
+                       json_object     *records,
+                       json_object     *removed,
+                       const char      *cursor,
+                       gboolean         reset,
+                       gboolean         has_more,
+                       KhReplicaStats  *stats,
+                       GError         **error)
+{
+  g_autoptr(GHashTable) with_entries = NULL;
+  g_autofree char *resetting_text = NULL;
+  KhReplicaStats page = { 0 };
+  gboolean resetting;
+  size_t n_records;
+  size_t n_removed;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (records == NULL || !json_object_is_type (records, json_type_array))
+    return bad_answer (error, _("the records are not a list"));
+  if (removed != NULL && !json_object_is_type (removed, json_type_array))
+    return bad_answer (error, _("the removed records are not a list"));
+  if (cursor == NULL)
+    return bad_answer (error, _("there is no cursor"));
+  n_records = json_object_array_length (records);
+  n_removed = removed ? json_object_array_length (removed) : 0;
+  for (size_t i = 0; i < n_records; i++)
+    if (!kh_replica_check_record (json_object_array_get_idx (records, i), error))
+      return FALSE;
+  for (size_t i = 0; i < n_removed; i++)
+    {
+      json_object *item = json_object_array_get_idx (removed, i);
+      const char *entity = get_str (item, "entity");
+      const char *id = get_str (item, "id");
+
+      if (entity == NULL || kh_entity_lookup (entity) == NULL || id == NULL || !kh_uuid_is_valid (id))
+        return bad_answer (error, _("a removed record is not an entity and an id"));
+    }
+
+  if (!kh_store_begin (store, error))
+    return FALSE;
+
+  resetting_text = kh_replica_get_state (store, KH_SYNC_RESETTING);
+  resetting = reset || g_strcmp0 (resetting_text, "1") == 0;
+  if (reset)
+    ok = kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
+         && kh_replica_set_state (store, KH_SYNC_RESETTING, "1", error);
+
+  with_entries = ok ? records_with_entries (store, error) : NULL;
+  ok = ok && with_entries != NULL;
+
+  for (size_t i = 0; ok && i < n_records; i++)
+    {
+      json_object *rec = json_object_array_get_idx (records, i);
+
+      ok = apply_remote (store, rec, with_entries, resetting, &page, error);
+      if (ok && resetting)
+        {
+          sqlite3_stmt *stmt = kh_store_prepare (store, "INSERT OR IGNORE INTO pull_seen (entity, record_id) VALUES (?, ?)", error);
+
+          ok = stmt != NULL;
+          if (ok)
+            {
+              sqlite3_bind_text (stmt, 1, get_str (rec, "entity"), -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 2, get_str (rec, "id"), -1, SQLITE_STATIC);
+              ok = step_done (store, stmt, "pull_seen", error);
+            }
+        }
+    }
+  page.pulled = n_records;
+
+  for (size_t i = 0; ok && i < n_removed; i++)
+    {
+      json_object *item = json_object_array_get_idx (removed, i);
+      const KhEntity *entity = kh_entity_lookup (get_str (item, "entity"));
+      const char *id = get_str (item, "id");
+      g_autofree char *key = record_key (entity->name, id);
+
+      if (g_hash_table_contains (with_entries, key))
+        continue; /* kept and pushed; the server will say why it refuses */
+      ok = drop_record (store, entity, id, error);
+      if (ok)
+        page.removed++;
+    }
+
+  ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
+  if (ok && resetting && !has_more)
+    ok = finish_reset (store, &page, error);
+
+  if (!ok)
+    {
+      kh_store_rollback (store);
+      return FALSE;
+    }
+  if (!kh_store_commit (store, error))
+    return FALSE;
+
+  if (stats != NULL)
+    {
+      stats->pulled += page.pulled;
+      stats->applied += page.applied;
+      stats->merged += page.merged;
+      stats->conflicts += page.conflicts;
+      stats->removed += page.removed;
+    }
+  return TRUE;
+}
+
+/* Push ---------------------------------------------------------------------------------------- */
+
+/* Takes the next batch of at most @max mutations to send, and marks them as attempted in the
+ * same transaction. Returns {"mutations": [...wire form...], "seqs": [...]}; an empty batch has
+ * empty arrays. Entries whose seq is in @skip_seqs are left for another sync. */
+json_object *
+kh_replica_take_batch (KhStore     *store,
+                       guint        max,
+                       GHashTable  *skip_seqs,
+                       GError     **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  json_object *mutations = json_object_new_array ();
+  json_object *seqs = json_object_new_array ();
+  json_object *batch;
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
+  g_autoptr(GPtrArray) entity_names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) record_ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *now = kh_store_now ();
+  sqlite3_stmt *stmt;
+  gboolean ok = TRUE;
+  int rc;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (max > 0, NULL);
+
+  batch = json_object_new_object ();
+  json_object_object_add (batch, "mutations", mutations);
+  json_object_object_add (batch, "seqs", seqs);
+
+  if (!kh_store_begin (store, error))
+    {
+      json_object_put (batch);
+      return NULL;
+    }
+
+  stmt = kh_store_prepare (store,
+    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id "
+    "FROM outbox WHERE state = 'pending' ORDER BY seq", error);
+  if (stmt == NULL)
+    goto fail;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Entry *e = g_new0 (Entry, 1);
+
+      e->seq = sqlite3_column_int64 (stmt, 0);
+      e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
+      e->base_version = sqlite3_column_int64 (stmt, 4);
+      e->attempts = sqlite3_column_int (stmt, 5);
+      e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+      g_ptr_array_add (entries, e);
+      g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
+      g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "outbox");
+      goto fail;
+    }
+
+  for (guint i = 0; i < entries->len && json_object_array_length (mutations) < max; i++)
+    {
+      Entry *e = entries->pdata[i];
+      const char *entity_name = entity_names->pdata[i];
+      const char *id = record_ids->pdata[i];
+      const KhEntity *entity = kh_entity_lookup (entity_name);
+      g_autofree char *key = record_key (entity_name, id);
+      g_autoptr(GHashTable) open = NULL;
+      json_object *local;
+      json_object *m;
+      json_object *fields;
+
+      /* One entry per record per batch: a later one waits for the answer to the first. */
+      if (g_hash_table_contains (seen, key))
+        continue;
+      g_hash_table_add (seen, g_steal_pointer (&key));
+      if (entity == NULL)
+        continue;
+      if (skip_seqs != NULL && g_hash_table_contains (skip_seqs, &e->seq))
+        continue;
+      open = open_conflict_fields (store, entity_name, id);
+      if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
+        continue;
+      local = load_local (store, entity, id, error);
+      if (local == NULL)
+        {
+          if (error != NULL && *error != NULL)
+            goto fail;
+          continue;
+        }
+
+      fields = json_object_new_object ();
+      if (strcmp (e->op, "create") == 0)
+        {
+          for (guint k = 0; k < entity->n_fields; k++)
+            {
+              json_object *v = get_member (local, entity->fields[k].name);
+
+              if (v != NULL)
+                json_object_object_add (fields, entity->fields[k].name, json_object_get (v));
+            }
+        }
+      else if (strcmp (e->op, "delete") != 0)
+        {
+          for (guint k = 0; e->fields[k] != NULL; k++)
+            {
+              const char *name = e->fields[k];
+              json_object *v = get_member (local, name);
+
+              if (kh_entity_get_field (entity, name) == NULL || g_hash_table_contains (open, name))
+                continue;
+              json_object_object_add (fields, name, v ? json_object_get (v) : NULL);
+            }
+          if (strcmp (e->op, "update") == 0 && json_object_object_length (fields) == 0)
+            {
+              /* Everything it changes waits for a person to resolve a conflict. */
+              json_object_put (fields);
+              json_object_put (local);
+              continue;
+            }
+        }
+
+      m = json_object_new_object ();
+      json_object_object_add (m, "mutation_id", json_object_new_string (e->mutation_id));
+      json_object_object_add (m, "entity", json_object_new_string (entity_name));
+      json_object_object_add (m, "id", json_object_new_string (id));
+      json_object_object_add (m, "op", json_object_new_string (e->op));
+      json_object_object_add (m, "base_version", json_object_new_int64 (strcmp (e->op, "create") == 0 ? 0 : e->base_version));
+      if (strcmp (e->op, "delete") != 0)
+        json_object_object_add (m, "fields", fields);
+      else
+        json_object_put (fields);
+      json_object_array_add (mutations, m);
+      json_object_array_add (seqs, json_object_new_int64 (e->seq));
+      g_array_append_val (rows, e->seq);
+      json_object_put (local);
+    }
+
+  stmt = kh_store_prepare (store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE seq = ?", error);
+  if (stmt == NULL)
+    goto fail;
+  for (guint i = 0; ok && i < rows->len; i++)
+    {
+      sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, g_array_index (rows, gint64, i));
+      ok = step_done (store, stmt, "outbox", error);
+    }
+  if (!ok)
+    goto fail;
+  if (!kh_store_commit (store, error))
+    {
+      json_object_put (batch);
+      return NULL;
+    }
+  return batch;
+
+fail:
+  kh_store_rollback (store);
+  json_object_put (batch);
+  return NULL;
+}
+
+json_object *
+kh_replica_batch_mutations (json_object *batch)
+{
+  return get_member (batch, "mutations");
+}
+
+static gboolean
+ack (KhStore      *store,
+     gint64        seq,
+     json_object  *m,
+     gint64        version,
+     GError      **error)
+{
+  const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
+  const char *id = get_str (m, "id");
+  const char *op = get_str (m, "op");
+  json_object *fields = get_member (m, "fields");
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  Base base = { 0 };
+  gboolean ok;
+
+  if (!delete_entry (store, seq, error))
+    return FALSE;
+  sql = g_strdup_printf ("UPDATE %s SET version = ? WHERE id = ? AND version < ?", entity->name);
+  stmt = kh_store_prepare (store, sql, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, version);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, version);
+  if (!step_done (store, stmt, "version", error))
+    return FALSE;
+
+  if (count_entries (store, entity->name, id) == 0)
+    return drop_base (store, entity->name, id, error);
+
+  /* Later local changes are still waiting: the base now holds what this mutation set. */
+  if (!load_base (store, entity->name, id, &base, error))
+    return FALSE;
+  if (!base.known && strcmp (op, "create") != 0)
+    return TRUE;
+  if (base.known && version < base.version)
+    {
+      base_clear (&base);
+      return TRUE;
+    }
+  if (!base.known)
+    base.data = json_object_new_object ();
+  if (fields != NULL)
+    {
+      json_object_object_foreach (fields, key, val)
+        {
+          if (val == NULL)
+            json_object_object_del (base.data, key);
+          else
+            json_object_object_add (base.data, key, json_object_get (val));
+        }
+    }
+  if (strcmp (op, "delete") == 0)
+    base.deleted = TRUE;
+  else if (strcmp (op, "restore") == 0 || strcmp (op, "create") == 0)
+    base.deleted = FALSE;
+  ok = save_base (store, entity->name, id, version, base.deleted, base.data, error);
+  base_clear (&base);
+  return ok;
+}
+
+/* Applies the server's answers to a batch from kh_replica_take_batch(), in one transaction. The
+ * answers are checked first: on a malformed answer nothing is changed. */
+gboolean
+kh_replica_apply_results (KhStore         *store,
+                          json_object     *batch,
+                          json_object     *results,
+                          KhReplicaStats  *stats,
+                          GError         **error)
+{
+  json_object *mutations = get_member (batch, "mutations");
+  json_object *seqs = get_member (batch, "seqs");
+  g_autoptr(GHashTable) with_entries = NULL;
+  KhReplicaStats page = { 0 };
+  size_t n;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (results == NULL || !json_object_is_type (results, json_type_array))
+    return bad_answer (error, _("the push results are not a list"));
+  n = json_object_array_length (mutations);
+  if (json_object_array_length (results) != n)
+    return bad_answer (error, _("the push results do not match the mutations sent"));
+  for (size_t i = 0; i < n; i++)
+    {
+      json_object *res = json_object_array_get_idx (results, i);
+      json_object *m = json_object_array_get_idx (mutations, i);
+      const char *status = get_str (res, "status");
+      json_object *version = get_member (res, "version");
+
+      if (g_strcmp0 (get_str (res, "mutation_id"), get_str (m, "mutation_id")) != 0 || status == NULL)
+        return bad_answer (error, _("a push result does not name its mutation"));
+      if (strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0)
+        {
+          if (version == NULL || !json_object_is_type (version, json_type_int) || json_object_get_int64 (version) < 0)
+            return bad_answer (error, _("a push result has no version"));
+        }
+      else if (strcmp (status, "conflict") == 0)
+        {
+          json_object *record = get_member (res, "record");
+
+          if (!kh_replica_check_record (record, error))
+            return FALSE;
+          if (g_strcmp0 (get_str (record, "id"), get_str (m, "id")) != 0
+              || g_strcmp0 (get_str (record, "entity"), get_str (m, "entity")) != 0)
+            return bad_answer (error, _("a conflict names another record"));
+        }
+      else if (strcmp (status, "rejected") != 0)
+        return bad_answer (error, _("a push result has an unknown status"));
+    }
+
+  if (!kh_store_begin (store, error))
+    return FALSE;
+
+  for (size_t i = 0; ok && i < n; i++)
+    {
+      json_object *res = json_object_array_get_idx (results, i);
+      json_object *m = json_object_array_get_idx (mutations, i);
+      gint64 seq = json_object_get_int64 (json_object_array_get_idx (seqs, i));
+      const char *status = get_str (res, "status");
+      sqlite3_stmt *stmt;
+      gboolean present;
+
+      /* The entry may have been replaced meanwhile (a conflict resolved): then this answer is
+       * about a mutation the replica no longer holds. */
+      stmt = kh_store_prepare (store, "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ?", error);
+      if (stmt == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      sqlite3_bind_int64 (stmt, 1, seq);
+      sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
+      present = sqlite3_step (stmt) == SQLITE_ROW;
+      sqlite3_reset (stmt);
+      if (!present)
+        continue;
+
+      if (strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0)
+        {
+          ok = ack (store, seq, m, json_object_get_int64 (get_member (res, "version")), error);
+          page.pushed++;
+        }
+      else if (strcmp (status, "rejected") == 0)
+        {
+          const char *message = get_str (res, "message");
+          const char *code = get_str (res, "code");
+          g_autofree char *now = kh_store_now ();
+
+          stmt = kh_store_prepare (store, "UPDATE outbox SET state = 'rejected', reason = ?, updated_at = ? WHERE seq = ?", error);
+          ok = stmt != NULL;
+          if (ok)
+            {
+              sqlite3_bind_text (stmt, 1, message ? message : (code ? code : _("The server refused this change.")),
+                                 -1, SQLITE_TRANSIENT);
+              sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+              sqlite3_bind_int64 (stmt, 3, seq);
+              ok = step_done (store, stmt, "outbox", error);
+            }
+          page.rejected++;
+        }
+      else
+        {
+          json_object *record = get_member (res, "record");
+          Remote r;
+          json_object *local;
+          guint nc = 0;
+
+          remote_from_json (&r, record);
+          local = load_local (store, r.entity, r.id, error);
+          if (local == NULL)
+            ok = error == NULL || *error == NULL;
+          else
+            {
+              ok = merge (store, &r, local, TRUE, &nc, error);
+              page.merged++;
+              page.conflicts += nc;
+              json_object_put (local);
+            }
+        }
+    }
+
+  if (!ok)
+    {
+      kh_store_rollback (store);
+      return FALSE;
+    }
+  if (!kh_store_commit (store, error))
+    return FALSE;
+  if (stats != NULL)
+    {
+      stats->pushed += page.pushed;
+      stats->rejected += page.rejected;
+      stats->merged += page.merged;
+      stats->conflicts += page.conflicts;
+    }
+  return TRUE;
+}
+
+/* Conflicts for people ------------------------------------------------------------------------ */
+
+json_object *
+kh_replica_list_conflicts (KhStore  *store,
+                           GError  **error)
+{
+  sqlite3_stmt *stmt;
+  json_object *array;
+  int rc;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+
+  stmt = kh_store_prepare (store,
+    "SELECT entity, record_id, field, base_value, local_value, remote_value, remote_version, "
+    "remote_by, remote_at, local_at, created_at FROM conflict WHERE resolved_at IS NULL ORDER BY seq", error);
+  if (stmt == NULL)
+    return NULL;
+  array = json_object_new_array ();
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      json_object *row = json_object_new_object ();
+      static const char *names[] = { "entity", "id", "field", "base", "local", "remote" };
+      static const char *more[] = { "remote_by", "remote_at", "local_at", "created_at" };
+
+      for (int i = 0; i < 3; i++)
+        json_object_object_add (row, names[i], json_object_new_string ((const char *) sqlite3_column_text (stmt, i)));
+      for (int i = 3; i < 6; i++)
+        json_object_object_add (row, names[i], parse_value_text ((const char *) sqlite3_column_text (stmt, i)));
+      json_object_object_add (row, "remote_version", json_object_new_int64 (sqlite3_column_int64 (stmt, 6)));
+      for (int i = 0; i < 4; i++)
+        if (sqlite3_column_type (stmt, 7 + i) != SQLITE_NULL)
+          json_object_object_add (row, more[i], json_object_new_string ((const char *) sqlite3_column_text (stmt, 7 + i)));
+      json_object_array_add (array, row);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "conflict");
+      json_object_put (array);
+      return NULL;
+    }
+  return array;
+}
+
+static gint64
+count_query (KhStore    *store,
+             const char *sql)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, sql, NULL);
+  gint64 n = 0;
+
+  if (stmt == NULL)
+    return 0;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return n;
+}
+
+gint64
+kh_replica_count_conflicts (KhStore *store)
+{
+  g_return_val_if_fail (KH_IS_STORE (store), 0);
+  return count_query (store, "SELECT count(*) FROM conflict WHERE resolved_at IS NULL");
+}
+
+gint64
+kh_replica_count_rejected (KhStore *store)
+{
+  g_return_val_if_fail (KH_IS_STORE (store), 0);
+  return count_query (store, "SELECT count(*) FROM outbox WHERE state = 'rejected'");
+}
+
+static gboolean
+resolve_deleted (KhStore         *store,
+                 const KhEntity  *entity,
+                 const char      *id,
+                 KhResolveChoice  choice,
+                 gboolean         local_deleted,
+                 gint64           remote_version,
+                 GError         **error)
+{
+  g_autoptr(GPtrArray) entries = load_entries (store, entity->name, id, error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  Base base = { 0 };
+  json_object *arr;
+  gboolean ok;
+
+  if (entries == NULL)
+    return FALSE;
+  if (choice == KH_RESOLVE_VALUE)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("A delete against an edit is resolved with “mine” or “theirs”."));
+      return FALSE;
+    }
+
+  if (choice == KH_RESOLVE_THEIRS)
+    {
+      g_autofree char *now = kh_store_now ();
+
+      if (!load_base (store, entity->name, id, &base, error))
+        return FALSE;
+      if (!base.known)
+        {
+          g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_CONFLICT,
+                               _("The server's state of this record is not known here; sync first."));
+          return FALSE;
+        }
+      ok = write_state (store, entity, id, FALSE, base.version, base.deleted, base.data, now,
+                        kh_store_get_actor (store), error)
+           && delete_entries (store, entity->name, id, error)
+           && drop_base (store, entity->name, id, error)
+           && close_conflict (store, entity->name, id, NULL, error);
+      base_clear (&base);
+      return ok;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+
+      for (guint k = 0; e->fields[k] != NULL; k++)
+        if (!g_ptr_array_find_with_equal_func (names, e->fields[k], g_str_equal, NULL))
+          g_ptr_array_add (names, e->fields[k]);
+    }
+  arr = names_to_json (names);
+  ok = delete_entries (store, entity->name, id, error)
+       && kh_store_add_outbox (store, entity->name, id, local_deleted ? "delete" : "restore",
+                               local_deleted ? NULL : arr, remote_version, error)
+       && close_conflict (store, entity->name, id, KH_CONFLICT_DELETED, error);
+  json_object_put (arr);
+  return ok;
+}
+
+/* Resolves the open conflict on @field of record @id: keeps the local value (mine), takes the
+ * server's (theirs) or sets @value (typed as in the CLI: dates as dd/mm/yyyy, money with dots).
+ * The choice is written to the record and to the outbox, based on the server's version, so the
+ * next push carries it. */
+gboolean
+kh_replica_resolve (KhStore          *store,
+                    const char       *id,
+                    const char       *field,
+                    KhResolveChoice   choice,
+                    const char       *value,
+                    GError          **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *entity_name = NULL;
+  g_autofree char *local_text = NULL;
+  g_autofree char *remote_text = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *now = NULL;
+  g_autofree char *old_text = NULL;
+  g_autofree char *new_text = NULL;
+  const KhEntity *entity;
+  const KhField *f;
+  gint64 remote_version = 0;
+  json_object *local = NULL;
+  json_object *v = NULL;
+  json_object *names = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+  g_return_val_if_fail (id != NULL && field != NULL, FALSE);
+
+  if (!kh_store_begin (store, error))
+    return FALSE;
+
+  stmt = kh_store_prepare (store, "SELECT entity, local_value, remote_value, remote_version FROM conflict "
+                                  "WHERE record_id = ? AND field = ? AND resolved_at IS NULL", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, field, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      entity_name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      local_text = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      remote_text = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      remote_version = sqlite3_column_int64 (stmt, 3);
+    }
+  sqlite3_reset (stmt);
+  if (entity_name == NULL || (entity = kh_entity_lookup (entity_name)) == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                   _("There is no open conflict on “%s” of the record “%s”."), field, id);
+      goto out;
+    }
+  now = kh_store_now ();
+
+  if (strcmp (field, KH_CONFLICT_DELETED) == 0)
+    {
+      ok = resolve_deleted (store, entity, id, choice, g_strcmp0 (local_text, "true") == 0,
+                            remote_version, error)
+           && kh_store_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "resolve",
+                                  field, local_text, choice == KH_RESOLVE_MINE ? local_text : remote_text, error);
+      goto out;
+    }
+
+  f = kh_entity_get_field (entity, field);
+  if (f == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                   _("“%s” is not a field of %s."), field, _(entity->label));
+      goto out;
+    }
+  local = load_local (store, entity, id, error);
+  if (local == NULL)
+    goto out;
+
+  switch (choice)
+    {
+    case KH_RESOLVE_MINE:
+      v = get_member (local, field) ? json_object_get (get_member (local, field)) : NULL;
+      break;
+    case KH_RESOLVE_THEIRS:
+      v = parse_value_text (remote_text);
+      break;
+    case KH_RESOLVE_VALUE:
+    default:
+      if (!kh_field_parse (f, value ? value : "", &v, error))
+        goto out;
+      break;
+    }
+  if (!kh_field_validate (f, v, error))
+    goto out;
+
+  old_text = kh_store_value_to_text (get_member (local, field));
+  new_text = kh_store_value_to_text (v);
+  sql = g_strdup_printf ("UPDATE %s SET %s = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+                         entity->name, f->name);
+  stmt = kh_store_prepare (store, sql, error);
+  if (stmt == NULL)
+    goto out;
+  kh_store_bind_value (stmt, 1, f, v);
+  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, kh_store_get_actor (store), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, id, -1, SQLITE_STATIC);
+  if (!step_done (store, stmt, "resolve", error))
+    goto out;
+
+  names = json_object_new_array ();
+  json_object_array_add (names, json_object_new_string (f->name));
+  ok = close_conflict (store, entity->name, id, field, error)
+       && kh_store_add_outbox (store, entity->name, id, "update", names,
+                               json_object_get_int64 (get_member (local, "version")), error)
+       && rebase_entries (store, entity->name, id, json_object_get_int64 (get_member (local, "version")), error)
+       && kh_store_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "resolve",
+                              field, old_text, new_text, error);
+
+out:
+  json_object_put (local);
+  json_object_put (v);
+  json_object_put (names);
+  if (!ok)
+    {
+      kh_store_rollback (store);
+      return FALSE;
+    }
+  if (!kh_store_commit (store, error))
+    return FALSE;
+  kh_store_emit_changed (store, entity_name, id);
+  return TRUE;
+}
+
+/* Integrity ----------------------------------------------------------------------------------- */
+
+guint64
+kh_fnv1a64 (const char *text)
+{
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+
+  for (const unsigned char *p = (const unsigned char *) text; *p != '\0'; p++)
+    {
+      h ^= *p;
+      h *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  return h;
+}
+
+/* Per entity, the count and checksum of the records the server has acknowledged (version > 0),
+ * tombstones included: {"person": {"count": N, "checksum": "16 hex"}, …}. */
+json_object *
+kh_replica_integrity (KhStore  *store,
+                      GError  **error)
+{
+  const KhEntity * const *entities;
+  json_object *out;
+  guint n;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+
+  out = json_object_new_object ();
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT id, version FROM %s WHERE version > 0", entities[e]->name);
+      sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
+      guint64 sum = 0;
+      gint64 count = 0;
+      char buf[128];
+      int rc;
+
+      if (stmt == NULL)
+        {
+          json_object_put (out);
+          return NULL;
+        }
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          g_snprintf (buf, sizeof buf, "%s:%" G_GINT64_FORMAT,
+                      (const char *) sqlite3_column_text (stmt, 0), (gint64) sqlite3_column_int64 (stmt, 1));
+          sum ^= kh_fnv1a64 (buf);
+          count++;
+        }
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          kh_sqlite_set_error (error, kh_store_get_db (store), "integrity");
+          json_object_put (out);
+          return NULL;
+        }
+      if (count > 0)
+        {
+          json_object *item = json_object_new_object ();
+
+          g_snprintf (buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", sum);
+          json_object_object_add (item, "count", json_object_new_int64 (count));
+          json_object_object_add (item, "checksum", json_object_new_string (buf));
+          json_object_object_add (out, entities[e]->name, item);
+        }
+    }
+  return out;
+}
+
+/* The acknowledged ids of @entity with their versions, ordered by id: {"id": version, …}. */
+json_object *
+kh_replica_ids (KhStore     *store,
+                const char  *entity_name,
+                GError     **error)
+{
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  json_object *out;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  if (entity == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                   _("There is no kind of record called “%s”."), entity_name);
+      return NULL;
+    }
+  sql = g_strdup_printf ("SELECT id, version FROM %s WHERE version > 0 ORDER BY id", entity->name);
+  stmt = kh_store_prepare (store, sql, error);
+  if (stmt == NULL)
+    return NULL;
+  out = json_object_new_object ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    json_object_object_add (out, (const char *) sqlite3_column_text (stmt, 0),
+                            json_object_new_int64 (sqlite3_column_int64 (stmt, 1)));
+  sqlite3_reset (stmt);
+  return out;
+}
+
+/* Drops the records of @ids the server does not have (found by the integrity check), except
+ * those with local changes, in one transaction. Returns how many went; 0 with @error set on
+ * failure. */
+guint
+kh_replica_forget (KhStore     *store,
+                   const char  *entity_name,
+                   GPtrArray   *ids,
+                   GError     **error)
+{
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  guint n = 0;
+
+  g_return_val_if_fail (KH_IS_STORE (store), 0);
+  if (entity == NULL || ids->len == 0)
+    return 0;
+  if (!kh_store_begin (store, error))
+    return 0;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      if (count_entries (store, entity->name, ids->pdata[i]) > 0)
+        continue;
+      if (!drop_record (store, entity, ids->pdata[i], error))
+        {
+          kh_store_rollback (store);
+          return 0;
+        }
+      n++;
+    }
+  if (!kh_store_commit (store, error))
+    return 0;
+  return n;
+}

@@ -1,0 +1,110 @@
+/* kh-replica.h: the replica side of sync: applying the server's changes, three-way merges,
+ * conflicts, the outbox as batches for push, and the local half of the integrity check
+ *
+ * Everything here works on the local store only; the network lives in sync/. Each function that
+ * writes does so in one transaction, so a crash leaves the replica as it was before the call or
+ * as it is after it, never half way.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "kh-entity.h"
+#include "kh-store.h"
+
+G_BEGIN_DECLS
+
+/* The pseudo-field a conflict row uses for "deleted on one side, edited on the other". */
+#define KH_CONFLICT_DELETED "deleted"
+
+typedef struct
+{
+  guint64 pulled;    /* records received from the server */
+  guint64 applied;   /* written as the server has them */
+  guint64 merged;    /* merged three ways with unsent local changes */
+  guint64 conflicts; /* conflicts raised (a field changed on both sides to different values) */
+  guint64 removed;   /* dropped: left the scope, or gone from the server after a reset */
+  guint64 pushed;    /* mutations the server has applied */
+  guint64 rejected;  /* mutations the server refused, kept with its reason */
+} KhReplicaStats;
+
+typedef enum
+{
+  KH_RESOLVE_MINE,   /* keep the local value */
+  KH_RESOLVE_THEIRS, /* take the server's value */
+  KH_RESOLVE_VALUE,  /* a new value typed by the person */
+} KhResolveChoice;
+
+/* Keys of the sync_state table. */
+#define KH_SYNC_SERVER_URL "server_url"
+#define KH_SYNC_SERVER_ID  "server_id"
+#define KH_SYNC_EPOCH      "epoch"
+#define KH_SYNC_CURSOR     "cursor"
+#define KH_SYNC_USERNAME   "username"
+#define KH_SYNC_RESETTING  "resetting"
+#define KH_SYNC_LAST_SYNC  "last_sync"
+
+gboolean     kh_replica_keep_base         (KhStore         *store,
+                                           const KhEntity  *entity,
+                                           json_object     *current,
+                                           GError         **error);
+
+char        *kh_replica_get_state         (KhStore         *store,
+                                           const char      *key);
+gboolean     kh_replica_set_state         (KhStore         *store,
+                                           const char      *key,
+                                           const char      *value,
+                                           GError         **error);
+
+gboolean     kh_replica_check_record      (json_object     *record,
+                                           GError         **error);
+gboolean     kh_replica_apply_page        (KhStore         *store,
+                                           json_object     *records,
+                                           json_object     *removed,
+                                           const char      *cursor,
+                                           gboolean         reset,
+                                           gboolean         has_more,
+                                           KhReplicaStats  *stats,
+                                           GError         **error);
+gboolean     kh_replica_start_repull      (KhStore         *store,
+                                           GError         **error);
+
+json_object *kh_replica_take_batch        (KhStore         *store,
+                                           guint            max,
+                                           GHashTable      *skip_seqs,
+                                           GError         **error);
+json_object *kh_replica_batch_mutations   (json_object     *batch);
+gboolean     kh_replica_apply_results     (KhStore         *store,
+                                           json_object     *batch,
+                                           json_object     *results,
+                                           KhReplicaStats  *stats,
+                                           GError         **error);
+
+json_object *kh_replica_list_conflicts    (KhStore         *store,
+                                           GError         **error);
+gint64       kh_replica_count_conflicts   (KhStore         *store);
+gint64       kh_replica_count_rejected    (KhStore         *store);
+gboolean     kh_replica_resolve           (KhStore         *store,
+                                           const char      *id,
+                                           const char      *field,
+                                           KhResolveChoice  choice,
+                                           const char      *value,
+                                           GError         **error);
+
+guint64      kh_fnv1a64                   (const char      *text);
+json_object *kh_replica_integrity         (KhStore         *store,
+                                           GError         **error);
+json_object *kh_replica_ids               (KhStore         *store,
+                                           const char      *entity,
+                                           GError         **error);
+guint        kh_replica_forget            (KhStore         *store,
+                                           const char      *entity,
+                                           GPtrArray       *ids,
+                                           GError         **error);
+gboolean     kh_replica_has_local_changes (KhStore         *store,
+                                           const char      *entity,
+                                           const char      *id);
+
+G_END_DECLS

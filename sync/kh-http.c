@@ -1,0 +1,477 @@
+/* kh-http.c: the sync engine's HTTP client
+ *
+ * One CURL handle per engine run, so the connection is kept alive between requests. Bodies are
+ * gzip-compressed here (not by libcurl) in both directions, so the byte counters are what went
+ * over the wire and an answer that inflates beyond the limit is stopped while it is read. TLS
+ * peer and host verification stay on; a private server's CA can be given as a file. Proxies
+ * come from the environment (http_proxy, https_proxy, no_proxy), as libcurl does by default.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <curl/curl.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "kh-codec.h"
+#include "kh-http-private.h"
+
+struct _KhHttp
+{
+  CURL           *curl;
+  char           *base_url;
+  char           *token;
+  KhHttpOptions   options;
+  char           *ca_file;
+  KhHttpCounters  counters;
+
+  /* Per request. */
+  GByteArray     *body;
+  gboolean        too_large;
+  gboolean        gzip;
+  double          retry_after;
+  GCancellable   *cancellable;
+  char            errbuf[CURL_ERROR_SIZE];
+};
+
+static gpointer
+global_init (gpointer data)
+{
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  return NULL;
+}
+
+KhHttp *
+kh_http_new (const char          *base_url,
+             const KhHttpOptions *options)
+{
+  static GOnce once = G_ONCE_INIT;
+  KhHttp *self;
+
+  g_once (&once, global_init, NULL);
+
+  self = g_new0 (KhHttp, 1);
+  self->curl = curl_easy_init ();
+  self->base_url = g_strdup (base_url);
+  /* A trailing slash would double in "/v1/…". */
+  while (self->base_url[0] != '\0' && g_str_has_suffix (self->base_url, "/"))
+    self->base_url[strlen (self->base_url) - 1] = '\0';
+  self->options = *options;
+  self->ca_file = g_strdup (options->ca_file);
+  self->options.ca_file = self->ca_file;
+  return self;
+}
+
+void
+kh_http_free (KhHttp *self)
+{
+  if (self == NULL)
+    return;
+  if (self->curl != NULL)
+    curl_easy_cleanup (self->curl);
+  g_free (self->base_url);
+  if (self->token != NULL)
+    memset (self->token, 0, strlen (self->token));
+  g_free (self->token);
+  g_free (self->ca_file);
+  g_clear_pointer (&self->body, g_byte_array_unref);
+  g_free (self);
+}
+
+void
+kh_http_set_token (KhHttp     *self,
+                   const char *token)
+{
+  g_free (self->token);
+  self->token = g_strdup (token);
+}
+
+const KhHttpCounters *
+kh_http_get_counters (KhHttp *self)
+{
+  return &self->counters;
+}
+
+char *
+kh_http_escape (KhHttp     *self,
+                const char *text)
+{
+  char *e = curl_easy_escape (self->curl, text, 0);
+  char *copy = g_strdup (e);
+
+  curl_free (e);
+  return copy;
+}
+
+static size_t
+write_cb (char   *data,
+          size_t  size,
+          size_t  n,
+          void   *user)
+{
+  KhHttp *self = user;
+  size_t len = size * n;
+
+  self->counters.bytes_received += len;
+  if (self->body->len + len > self->options.max_body)
+    {
+      self->too_large = TRUE;
+      return 0; /* stops the transfer */
+    }
+  g_byte_array_append (self->body, (const guint8 *) data, len);
+  return len;
+}
+
+static size_t
+header_cb (char   *data,
+           size_t  size,
+           size_t  n,
+           void   *user)
+{
+  KhHttp *self = user;
+  size_t len = size * n;
+  g_autofree char *line = g_strndup (data, len);
+
+  g_strstrip (line);
+  if (g_ascii_strncasecmp (line, "content-encoding:", 17) == 0)
+    {
+      const char *v = line + 17;
+
+      while (*v == ' ')
+        v++;
+      self->gzip = g_ascii_strcasecmp (v, "gzip") == 0;
+    }
+  else if (g_ascii_strncasecmp (line, "retry-after:", 12) == 0)
+    self->retry_after = g_ascii_strtod (line + 12, NULL);
+  else if (g_str_has_prefix (line, "HTTP/"))
+    {
+      /* A new response (after a redirect or 100-continue): forget what the last one said. */
+      self->gzip = FALSE;
+      self->retry_after = 0;
+    }
+  return len;
+}
+
+static int
+progress_cb (void       *user,
+             curl_off_t  dltotal,
+             curl_off_t  dlnow,
+             curl_off_t  ultotal,
+             curl_off_t  ulnow)
+{
+  KhHttp *self = user;
+
+  return g_cancellable_is_cancelled (self->cancellable) ? 1 : 0;
+}
+
+static GBytes *
+gzip_compress (const char *data,
+               gsize       len)
+{
+  z_stream z = { 0 };
+  gsize cap = compressBound (len) + 64;
+  guint8 *out = g_malloc (cap);
+
+  deflateInit2 (&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = (Bytef *) data;
+  z.avail_in = len;
+  z.next_out = out;
+  z.avail_out = cap;
+  deflate (&z, Z_FINISH);
+  cap = z.total_out;
+  deflateEnd (&z);
+  return g_bytes_new_take (out, cap);
+}
+
+static GByteArray *
+gzip_inflate (const guint8  *data,
+              gsize          len,
+              gsize          max,
+              GError       **error)
+{
+  z_stream z = { 0 };
+  GByteArray *out = g_byte_array_new ();
+  guint8 buf[65536];
+  int rc;
+
+  inflateInit2 (&z, 15 + 32);
+  z.next_in = (Bytef *) data;
+  z.avail_in = len;
+  do
+    {
+      z.next_out = buf;
+      z.avail_out = sizeof buf;
+      rc = inflate (&z, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END)
+        break;
+      g_byte_array_append (out, buf, sizeof buf - z.avail_out);
+      if (out->len > max)
+        {
+          inflateEnd (&z);
+          g_byte_array_unref (out);
+          g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
+                               _("The server's answer is too large; nothing was changed."));
+          return NULL;
+        }
+    }
+  while (rc != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
+  inflateEnd (&z);
+  if (rc != Z_STREAM_END)
+    {
+      g_byte_array_unref (out);
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON,
+                           _("The server's answer is cut short or badly compressed; nothing was changed."));
+      return NULL;
+    }
+  return out;
+}
+
+static gboolean
+sleep_cancellable (double         seconds,
+                   GCancellable  *cancellable)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (g_get_monotonic_time () < end)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        return FALSE;
+      g_usleep (MIN (50000, MAX (0, end - g_get_monotonic_time ())));
+    }
+  return !g_cancellable_is_cancelled (cancellable);
+}
+
+typedef enum
+{
+  OUTCOME_OK,
+  OUTCOME_RETRY,
+  OUTCOME_FAIL,
+} Outcome;
+
+static Outcome
+perform (KhHttp        *self,
+         const char    *method,
+         const char    *path,
+         GBytes        *payload,
+         gboolean       compressed,
+         json_object  **answer,
+         GError       **error)
+{
+  g_autofree char *url = g_strconcat (self->base_url, path, NULL);
+  g_autofree char *auth = NULL;
+  struct curl_slist *headers = NULL;
+  long status = 0;
+  long header_size = 0;
+  long request_size = 0;
+  CURLcode rc;
+  g_autoptr(GByteArray) plain = NULL;
+  const guint8 *data;
+  gsize len;
+  Outcome outcome = OUTCOME_FAIL;
+
+  g_clear_pointer (&self->body, g_byte_array_unref);
+  self->body = g_byte_array_new ();
+  self->too_large = FALSE;
+  self->gzip = FALSE;
+  self->retry_after = 0;
+  self->errbuf[0] = '\0';
+
+  curl_easy_reset (self->curl);
+  curl_easy_setopt (self->curl, CURLOPT_URL, url);
+  curl_easy_setopt (self->curl, CURLOPT_ERRORBUFFER, self->errbuf);
+  curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (self->ca_file != NULL)
+    curl_easy_setopt (self->curl, CURLOPT_CAINFO, self->ca_file);
+  curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT, (long) self->options.connect_timeout);
+  curl_easy_setopt (self->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_LOW_SPEED_TIME, (long) self->options.low_speed_time);
+  curl_easy_setopt (self->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_USERAGENT, "khuyenhoc/" PACKAGE_VERSION);
+  curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, write_cb);
+  curl_easy_setopt (self->curl, CURLOPT_WRITEDATA, self);
+  curl_easy_setopt (self->curl, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt (self->curl, CURLOPT_HEADERDATA, self);
+  curl_easy_setopt (self->curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (self->curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+  curl_easy_setopt (self->curl, CURLOPT_XFERINFODATA, self);
+
+  headers = curl_slist_append (headers, "Accept: application/json");
+  headers = curl_slist_append (headers, "Accept-Encoding: gzip");
+  headers = curl_slist_append (headers, "Expect:");
+  if (self->token != NULL)
+    {
+      auth = g_strconcat ("Authorization: Bearer ", self->token, NULL);
+      headers = curl_slist_append (headers, auth);
+    }
+  if (payload != NULL)
+    {
+      gsize plen;
+      const void *pdata = g_bytes_get_data (payload, &plen);
+
+      headers = curl_slist_append (headers, "Content-Type: application/json");
+      if (compressed)
+        headers = curl_slist_append (headers, "Content-Encoding: gzip");
+      curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, pdata);
+      curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) plen);
+    }
+  else if (strcmp (method, "GET") != 0)
+    curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
+
+  rc = curl_easy_perform (self->curl);
+  curl_slist_free_all (headers);
+  if (auth != NULL)
+    memset (auth, 0, strlen (auth));
+  self->counters.requests++;
+
+  curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo (self->curl, CURLINFO_HEADER_SIZE, &header_size);
+  curl_easy_getinfo (self->curl, CURLINFO_REQUEST_SIZE, &request_size);
+  self->counters.bytes_received += header_size;
+  self->counters.bytes_sent += request_size;
+
+  if (rc == CURLE_ABORTED_BY_CALLBACK || g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The sync was cancelled."));
+      return OUTCOME_FAIL;
+    }
+  if (self->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+    {
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
+                           _("The server's answer is too large; nothing was changed."));
+      return OUTCOME_FAIL;
+    }
+  if (rc != CURLE_OK)
+    {
+      gboolean fatal = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT
+                       || rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
+                       || rc == CURLE_SSL_CERTPROBLEM;
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
+                   _("Could not reach the server at %s: %s"), self->base_url,
+                   self->errbuf[0] ? self->errbuf : curl_easy_strerror (rc));
+      return fatal ? OUTCOME_FAIL : OUTCOME_RETRY;
+    }
+
+  data = self->body->data;
+  len = self->body->len;
+  if (self->gzip)
+    {
+      plain = gzip_inflate (data, len, self->options.max_body, error);
+      if (plain == NULL)
+        return OUTCOME_FAIL;
+      data = plain->data;
+      len = plain->len;
+    }
+
+  if (status >= 200 && status < 300)
+    {
+      g_autoptr(GError) parse_error = NULL;
+
+      *answer = kh_codec_parse ((const char *) data, len, KH_CODEC_MAX_DEPTH, &parse_error);
+      if (*answer == NULL)
+        {
+          g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON,
+                       _("The server's answer could not be read (%s); nothing was changed."),
+                       len == 0 ? _("it is empty") : parse_error->message);
+          /* Often a connection cut inside the answer: try again; a server that keeps sending
+           * nonsense fails after the last try with these words. */
+          return OUTCOME_RETRY;
+        }
+      return OUTCOME_OK;
+    }
+
+  /* An error answer: the server's words when it sent them. */
+  {
+    g_autoptr(GError) parse_error = NULL;
+    json_object *obj = len > 0 ? kh_codec_parse ((const char *) data, len, KH_CODEC_MAX_DEPTH, &parse_error) : NULL;
+    g_autofree char *code_text = NULL;
+    g_autofree char *message = NULL;
+    KhSyncError code = KH_SYNC_ERROR_INTERNAL;
+
+    if (obj == NULL || !kh_codec_error_from_json (obj, &code, &code_text, &message))
+      {
+        code = status == 401 ? KH_SYNC_ERROR_UNAUTHORIZED
+               : status == 403 ? KH_SYNC_ERROR_FORBIDDEN
+               : status == 404 ? KH_SYNC_ERROR_NOT_FOUND
+               : status == 408 ? KH_SYNC_ERROR_TIMEOUT
+               : status == 413 ? KH_SYNC_ERROR_TOO_LARGE
+               : status == 429 ? KH_SYNC_ERROR_RATE_LIMITED
+               : status == 503 ? KH_SYNC_ERROR_BUSY
+               : status >= 500 ? KH_SYNC_ERROR_INTERNAL : KH_SYNC_ERROR_INVALID;
+        g_free (message);
+        message = g_strdup_printf (_("The server answered with HTTP status %ld."), status);
+      }
+    json_object_put (obj);
+    g_set_error (error, KH_SYNC_ERROR, code, "%s", message);
+    outcome = (status >= 500 || status == 408 || status == 429) ? OUTCOME_RETRY : OUTCOME_FAIL;
+  }
+  return outcome;
+}
+
+json_object *
+kh_http_request (KhHttp        *self,
+                 const char    *method,
+                 const char    *path,
+                 json_object   *body,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autoptr(GBytes) payload = NULL;
+  gboolean compressed = FALSE;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (body != NULL)
+    {
+      gsize len;
+      const char *text = kh_codec_to_string (body, &len);
+
+      if (len > 256)
+        {
+          payload = gzip_compress (text, len);
+          compressed = TRUE;
+        }
+      else
+        payload = g_bytes_new (text, len);
+    }
+
+  self->cancellable = cancellable;
+  for (int attempt = 0; ; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      json_object *answer = NULL;
+      Outcome outcome = perform (self, method, path, payload, compressed, &answer, &local_error);
+      double wait;
+
+      if (outcome == OUTCOME_OK)
+        {
+          self->cancellable = NULL;
+          return answer;
+        }
+      if (outcome == OUTCOME_FAIL || attempt + 1 >= self->options.max_attempts)
+        {
+          self->cancellable = NULL;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+
+      /* Exponential backoff with full jitter; the server's Retry-After when it asks for more. */
+      wait = MIN (self->options.backoff_max, self->options.backoff_base * (1 << MIN (attempt, 16)));
+      wait = wait / 2 + g_random_double_range (0, wait / 2);
+      if (self->retry_after > wait)
+        wait = MIN (self->retry_after, MAX (self->options.backoff_max, 1.0) * 10);
+      g_debug ("%s %s failed (%s); retrying in %.2f s", method, path, local_error->message, wait);
+      self->counters.retries++;
+      if (!sleep_cancellable (wait, cancellable))
+        {
+          self->cancellable = NULL;
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The sync was cancelled."));
+          return NULL;
+        }
+    }
+}

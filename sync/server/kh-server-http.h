@@ -1,0 +1,33 @@
+/* kh-server-http.h: the HTTP front of the server (libmicrohttpd, thread pool)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "kh-server-core.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint  threads;            /* libmicrohttpd's thread pool; one database connection each */
+  guint  max_connections;    /* more are answered 503 busy */
+  gsize  max_body;           /* bytes as sent */
+  gsize  max_inflated;       /* bytes after gzip */
+  int    max_depth;          /* JSON nesting */
+  int    request_seconds;    /* time for a request to arrive */
+} KhHttpLimits;
+
+void kh_http_limits_init (KhHttpLimits *limits);
+
+typedef struct _KhHttpServer KhHttpServer;
+
+/* @listen is "HOST:PORT" (IPv4); port 0 picks a free one, returned in @port. */
+KhHttpServer *kh_http_server_start (KhServer            *server,
+                                    const char          *listen,
+                                    const KhHttpLimits  *limits,
+                                    guint16             *port,
+                                    GError             **error);
+void          kh_http_server_stop  (KhHttpServer        *http);
+
+G_END_DECLS

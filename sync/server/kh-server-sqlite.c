@@ -1,0 +1,215 @@
+/* kh-server-sqlite.c: the server's storage on SQLite
+ *
+ * WAL mode, so readers never wait for the writer; synchronous=FULL, so an acknowledged push
+ * survives a crash of the process or the machine. Writers take the lock up front
+ * (BEGIN IMMEDIATE): there is one writer at a time, and versions follow commit order.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "kh-server-sqlite.h"
+
+struct _KhServerSqlite
+{
+  GObject     parent_instance;
+  sqlite3    *db;
+  GHashTable *statements;  /* SQL text → sqlite3_stmt */
+};
+
+static void kh_server_sqlite_backend_init (KhServerBackendInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (KhServerSqlite, kh_server_sqlite, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (KH_TYPE_SERVER_BACKEND,
+                                                      kh_server_sqlite_backend_init))
+
+static void
+set_error (GError     **error,
+           sqlite3     *db,
+           int          rc,
+           const char  *what)
+{
+  int code = (rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED
+             ? KH_SERVER_ERROR_BUSY : KH_SERVER_ERROR_DATABASE;
+
+  g_set_error (error, KH_SERVER_ERROR, code, _("Database error (%s): %s"), what,
+               db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+}
+
+static void
+kh_server_sqlite_finalize (GObject *object)
+{
+  KhServerSqlite *self = KH_SERVER_SQLITE (object);
+
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  if (self->db != NULL)
+    sqlite3_close_v2 (self->db);
+  G_OBJECT_CLASS (kh_server_sqlite_parent_class)->finalize (object);
+}
+
+static void
+kh_server_sqlite_class_init (KhServerSqliteClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = kh_server_sqlite_finalize;
+}
+
+static void
+kh_server_sqlite_init (KhServerSqlite *self)
+{
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) sqlite3_finalize);
+}
+
+static gboolean
+sqlite_exec_script (KhServerBackend  *backend,
+                    const char       *sql,
+                    GError          **error)
+{
+  KhServerSqlite *self = KH_SERVER_SQLITE (backend);
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_error (error, self->db, rc, "script");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+sqlite_exec (KhServerBackend   *backend,
+             const char        *sql,
+             const KhSqlParam  *params,
+             guint              n_params,
+             KhSqlRowFunc       row_func,
+             gpointer           user_data,
+             gint64            *changes,
+             GError           **error)
+{
+  KhServerSqlite *self = KH_SERVER_SQLITE (backend);
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+  int rc;
+  int n_cols;
+  const char **values = NULL;
+
+  if (stmt == NULL)
+    {
+      rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+      if (rc != SQLITE_OK)
+        {
+          set_error (error, self->db, rc, "prepare");
+          return FALSE;
+        }
+      g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+    }
+
+  for (guint i = 0; i < n_params; i++)
+    switch (params[i].type)
+      {
+      case KH_SQL_TEXT:
+        sqlite3_bind_text (stmt, (int) i + 1, params[i].text, -1, SQLITE_STATIC);
+        break;
+      case KH_SQL_INT:
+        sqlite3_bind_int64 (stmt, (int) i + 1, params[i].value);
+        break;
+      case KH_SQL_NULL:
+      default:
+        sqlite3_bind_null (stmt, (int) i + 1);
+        break;
+      }
+
+  n_cols = sqlite3_column_count (stmt);
+  if (n_cols > 0)
+    values = g_newa (const char *, n_cols);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (row_func == NULL)
+        continue;
+      for (int c = 0; c < n_cols; c++)
+        values[c] = (const char *) sqlite3_column_text (stmt, c);
+      if (!row_func (values, n_cols, user_data))
+        {
+          rc = SQLITE_DONE;
+          break;
+        }
+    }
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_error (error, self->db, rc, "step");
+      return FALSE;
+    }
+  if (changes != NULL)
+    *changes = sqlite3_changes64 (self->db);
+  return TRUE;
+}
+
+static gboolean
+sqlite_begin (KhServerBackend  *backend,
+              KhTxKind          kind,
+              GError          **error)
+{
+  return sqlite_exec (backend, kind == KH_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN",
+                      NULL, 0, NULL, NULL, NULL, error);
+}
+
+static gboolean
+sqlite_commit (KhServerBackend  *backend,
+               GError          **error)
+{
+  return sqlite_exec (backend, "COMMIT", NULL, 0, NULL, NULL, NULL, error);
+}
+
+static void
+sqlite_rollback (KhServerBackend *backend)
+{
+  KhServerSqlite *self = KH_SERVER_SQLITE (backend);
+
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const char *
+sqlite_get_name (KhServerBackend *backend)
+{
+  return "sqlite";
+}
+
+static void
+kh_server_sqlite_backend_init (KhServerBackendInterface *iface)
+{
+  iface->exec = sqlite_exec;
+  iface->exec_script = sqlite_exec_script;
+  iface->begin = sqlite_begin;
+  iface->commit = sqlite_commit;
+  iface->rollback = sqlite_rollback;
+  iface->get_name = sqlite_get_name;
+}
+
+KhServerSqlite *
+kh_server_sqlite_open (const char  *path,
+                       GError     **error)
+{
+  g_autoptr(KhServerSqlite) self = g_object_new (KH_TYPE_SERVER_SQLITE, NULL);
+  int rc;
+
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_error (error, self->db, rc, path);
+      return NULL;
+    }
+  sqlite3_busy_timeout (self->db, 30000);
+  if (!sqlite_exec_script (KH_SERVER_BACKEND (self),
+                           "PRAGMA journal_mode = WAL;"
+                           "PRAGMA synchronous = FULL;"
+                           "PRAGMA foreign_keys = ON;"
+                           "PRAGMA cache_size = -32000;", error))
+    return NULL;
+  return g_steal_pointer (&self);
+}

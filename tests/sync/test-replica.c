@@ -1,0 +1,708 @@
+/* test-replica.c: the replica side of sync, without a network
+ *
+ * The server's answers are written here by hand in the protocol's form; what is checked is what
+ * an officer relies on: what they typed is never reverted or lost, true conflicts keep both
+ * values, everything else merges by itself, and a bad answer changes nothing.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "kh-error.h"
+#include "kh-replica.h"
+#include "kh-store-private.h"
+
+typedef struct
+{
+  char    *dir;
+  KhStore *store;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  f->dir = g_dir_make_tmp ("kh-replica-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (f->dir, "replica.db", NULL);
+  f->store = kh_store_open (path, &error);
+  g_assert_no_error (error);
+  kh_store_set_actor (f->store, "officer.a");
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *path = g_strdup (kh_store_get_path (f->store));
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+  g_clear_object (&f->store);
+  g_unlink (path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+static const char *ID1 = "0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d01";
+static const char *ID2 = "0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d02";
+
+/* A RECORD as the server sends it: an org unit with a name, an address and a population. */
+static json_object *
+remote_unit (const char *id,
+             gint64      version,
+             gboolean    deleted,
+             const char *name,
+             const char *address,
+             gint64      population,
+             const char *by)
+{
+  json_object *rec = json_object_new_object ();
+  json_object *fields = json_object_new_object ();
+
+  json_object_object_add (fields, "code", json_object_new_string ("22435"));
+  json_object_object_add (fields, "name", json_object_new_string (name));
+  json_object_object_add (fields, "kind", json_object_new_string ("commune"));
+  if (address != NULL)
+    json_object_object_add (fields, "address", json_object_new_string (address));
+  if (population > 0)
+    json_object_object_add (fields, "population", json_object_new_int64 (population));
+  json_object_object_add (rec, "entity", json_object_new_string ("org_unit"));
+  json_object_object_add (rec, "id", json_object_new_string (id));
+  json_object_object_add (rec, "version", json_object_new_int64 (version));
+  json_object_object_add (rec, "deleted", json_object_new_boolean (deleted));
+  json_object_object_add (rec, "fields", fields);
+  json_object_object_add (rec, "updated_by", json_object_new_string (by));
+  json_object_object_add (rec, "updated_at", json_object_new_string ("2025-07-01T08:30:00Z"));
+  return rec;
+}
+
+static void
+apply (Fixture     *f,
+       json_object *rec,
+       const char  *cursor,
+       KhReplicaStats *stats)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *records = json_object_new_array ();
+  gboolean ok;
+
+  json_object_array_add (records, rec);
+  ok = kh_replica_apply_page (f->store, records, NULL, cursor, FALSE, FALSE, stats, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  json_object_put (records);
+}
+
+static json_object *
+get (Fixture    *f,
+     const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *rec = kh_store_get (f->store, "org_unit", id, &error);
+
+  g_assert_no_error (error);
+  return rec;
+}
+
+static const char *
+str (json_object *obj,
+     const char  *name)
+{
+  json_object *v = NULL;
+
+  if (!json_object_object_get_ex (obj, name, &v) || v == NULL)
+    return NULL;
+  return json_object_get_string (v);
+}
+
+static gint64
+num (json_object *obj,
+     const char  *name)
+{
+  json_object *v = NULL;
+
+  json_object_object_get_ex (obj, name, &v);
+  return json_object_get_int64 (v);
+}
+
+static void
+set_field (Fixture    *f,
+           const char *id,
+           const char *name,
+           const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *changes = json_object_new_object ();
+
+  json_object_object_add (changes, name, value ? json_object_new_string (value) : NULL);
+  g_assert_true (kh_store_update (f->store, "org_unit", id, changes, &error));
+  g_assert_no_error (error);
+  json_object_put (changes);
+}
+
+static gint64
+count_sql (Fixture    *f,
+           const char *sql)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (f->store, sql, NULL);
+  gint64 n;
+
+  g_assert_nonnull (stmt);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return n;
+}
+
+/* A pulled record with no local change takes the server's state; search and history follow. */
+static void
+test_pull_plain (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *rec;
+  json_object *hits;
+  json_object *history;
+  g_autofree char *cursor = NULL;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã Vĩnh Lương", "Thôn 1", 0, "province"), "c1", &stats);
+  g_assert_cmpuint (stats.pulled, ==, 1);
+  g_assert_cmpuint (stats.applied, ==, 1);
+  cursor = kh_replica_get_state (f->store, KH_SYNC_CURSOR);
+  g_assert_cmpstr (cursor, ==, "c1");
+
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Vĩnh Lương");
+  g_assert_cmpint (num (rec, "version"), ==, 5);
+  json_object_put (rec);
+  hits = kh_store_search (f->store, "vinh luong", NULL, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 1);
+  json_object_put (hits);
+
+  /* A later version overwrites; the old name is no longer found; history says who. */
+  apply (f, remote_unit (ID1, 9, FALSE, "Phường Bắc Nha Trang", "Thôn 1", 0, "province"), "c2", &stats);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Phường Bắc Nha Trang");
+  json_object_put (rec);
+  hits = kh_store_search (f->store, "vinh luong", NULL, 10, &error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 0);
+  json_object_put (hits);
+  history = kh_store_history (f->store, "org_unit", ID1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (history), ==, 2);
+  g_assert_cmpstr (str (json_object_array_get_idx (history, 1), "action"), ==, "remote");
+  g_assert_cmpstr (str (json_object_array_get_idx (history, 1), "field"), ==, "name");
+  g_assert_cmpstr (str (json_object_array_get_idx (history, 1), "actor"), ==, "province");
+  json_object_put (history);
+
+  /* An older version arriving late changes nothing. */
+  apply (f, remote_unit (ID1, 7, FALSE, "Cũ", NULL, 0, "x"), "c3", &stats);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Phường Bắc Nha Trang");
+  json_object_put (rec);
+
+  /* A remote delete hides it from search. */
+  apply (f, remote_unit (ID1, 10, TRUE, "Phường Bắc Nha Trang", "Thôn 1", 0, "province"), "c4", &stats);
+  hits = kh_store_search (f->store, "bac nha trang", NULL, 10, &error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 0);
+  json_object_put (hits);
+  g_assert_cmpint (kh_store_count_pending (f->store), ==, 0);
+}
+
+/* Local edit of the address, remote edit of the name: both survive, no conflict, and the
+ * officer's address is still there and still to be sent, now on the newer version. */
+static void
+test_merge_disjoint (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *rec;
+  json_object *outbox;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", "Thôn 1", 100, "p"), "c1", NULL);
+  set_field (f, ID1, "address", "Thôn 2");
+  apply (f, remote_unit (ID1, 8, FALSE, "Xã B", "Thôn 1", 100, "p"), "c2", &stats);
+
+  g_assert_cmpuint (stats.merged, ==, 1);
+  g_assert_cmpuint (stats.conflicts, ==, 0);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã B");
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 2");
+  g_assert_cmpint (num (rec, "version"), ==, 8);
+  json_object_put (rec);
+  outbox = kh_store_list_outbox (f->store, &error);
+  g_assert_cmpuint (json_object_array_length (outbox), ==, 1);
+  g_assert_cmpint (num (json_object_array_get_idx (outbox, 0), "base_version"), ==, 8);
+  json_object_put (outbox);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
+}
+
+/* Both sides change the name to different values: a conflict keeps both, with who and when;
+ * the officer still sees their own value; the name is held back from push. */
+static void
+test_merge_conflict (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *rec;
+  json_object *conflicts;
+  json_object *c;
+  json_object *batch;
+  json_object *m;
+  json_object *fields;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", "Thôn 1", 100, "p"), "c1", NULL);
+  set_field (f, ID1, "name", "Xã Mới");
+  set_field (f, ID1, "address", "Thôn 9");
+  apply (f, remote_unit (ID1, 8, FALSE, "Xã Khác", "Thôn 1", 100, "province.officer"), "c2", &stats);
+
+  g_assert_cmpuint (stats.conflicts, ==, 1);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Mới");
+  json_object_put (rec);
+
+  conflicts = kh_replica_list_conflicts (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (conflicts), ==, 1);
+  c = json_object_array_get_idx (conflicts, 0);
+  g_assert_cmpstr (str (c, "field"), ==, "name");
+  g_assert_cmpstr (str (c, "base"), ==, "Xã A");
+  g_assert_cmpstr (str (c, "local"), ==, "Xã Mới");
+  g_assert_cmpstr (str (c, "remote"), ==, "Xã Khác");
+  g_assert_cmpstr (str (c, "remote_by"), ==, "province.officer");
+  g_assert_nonnull (str (c, "remote_at"));
+  g_assert_nonnull (str (c, "local_at"));
+  json_object_put (conflicts);
+
+  /* The push carries the address, not the contested name. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpint (num (m, "base_version"), ==, 8);
+  json_object_object_get_ex (m, "fields", &fields);
+  g_assert_true (json_object_object_get_ex (fields, "address", NULL));
+  g_assert_false (json_object_object_get_ex (fields, "name", NULL));
+  json_object_put (batch);
+
+  /* The same change arriving on both sides is no conflict. */
+  set_field (f, ID1, "address", "Thôn 5");
+  apply (f, remote_unit (ID1, 9, FALSE, "Xã Khác", "Thôn 5", 100, "p"), "c3", &stats);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
+}
+
+static void
+test_resolve (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *rec;
+  json_object *batch;
+  json_object *m;
+  json_object *fields;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  apply (f, remote_unit (ID2, 6, FALSE, "Xã C", NULL, 100, "p"), "c2", NULL);
+  set_field (f, ID1, "name", "Xã Mới");
+  set_field (f, ID2, "name", "Xã Của Tôi");
+  apply (f, remote_unit (ID1, 8, FALSE, "Xã Khác", NULL, 100, "p"), "c3", NULL);
+  apply (f, remote_unit (ID2, 9, FALSE, "Xã Của Họ", NULL, 100, "p"), "c4", NULL);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 2);
+
+  /* Nothing to send while both are open. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 0);
+  json_object_put (batch);
+
+  /* Theirs on one, a new value on the other. */
+  g_assert_true (kh_replica_resolve (f->store, ID1, "name", KH_RESOLVE_THEIRS, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_replica_resolve (f->store, ID2, "name", KH_RESOLVE_VALUE, "Xã Hợp Nhất", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
+  g_assert_false (kh_replica_resolve (f->store, ID2, "name", KH_RESOLVE_MINE, NULL, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Khác");
+  json_object_put (rec);
+  rec = get (f, ID2);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Hợp Nhất");
+  json_object_put (rec);
+
+  /* Each resolution is an update on the server's version. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 2);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 1);
+  g_assert_cmpstr (str (m, "id"), ==, ID2);
+  g_assert_cmpstr (str (m, "op"), ==, "update");
+  g_assert_cmpint (num (m, "base_version"), ==, 9);
+  json_object_object_get_ex (m, "fields", &fields);
+  g_assert_cmpstr (str (fields, "name"), ==, "Xã Hợp Nhất");
+  json_object_put (batch);
+}
+
+/* An edit here against a delete there, and a delete here against an edit there. */
+static void
+test_delete_conflicts (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *rec;
+  json_object *conflicts;
+  json_object *batch;
+  json_object *m;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  apply (f, remote_unit (ID2, 6, FALSE, "Xã B", NULL, 100, "p"), "c2", NULL);
+  set_field (f, ID1, "address", "Thôn 3");
+  g_assert_true (kh_store_delete (f->store, "org_unit", ID2, &error));
+  apply (f, remote_unit (ID1, 8, TRUE, "Xã A", NULL, 100, "p"), "c3", NULL);
+  apply (f, remote_unit (ID2, 9, FALSE, "Xã B2", NULL, 100, "p"), "c4", NULL);
+
+  conflicts = kh_replica_list_conflicts (f->store, &error);
+  g_assert_cmpuint (json_object_array_length (conflicts), ==, 2);
+  g_assert_cmpstr (str (json_object_array_get_idx (conflicts, 0), "field"), ==, KH_CONFLICT_DELETED);
+  g_assert_cmpstr (str (json_object_array_get_idx (conflicts, 1), "field"), ==, KH_CONFLICT_DELETED);
+  json_object_put (conflicts);
+
+  /* The officer's edit is still shown and not deleted; their delete still holds. */
+  rec = get (f, ID1);
+  g_assert_false (json_object_get_boolean (json_object_object_get (rec, "deleted")));
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 3");
+  json_object_put (rec);
+  rec = get (f, ID2);
+  g_assert_true (json_object_get_boolean (json_object_object_get (rec, "deleted")));
+  json_object_put (rec);
+
+  /* Mine on the edit: it comes back as a restore carrying the edit, on the delete's version. */
+  g_assert_true (kh_replica_resolve (f->store, ID1, KH_CONFLICT_DELETED, KH_RESOLVE_MINE, NULL, &error));
+  g_assert_no_error (error);
+  /* Theirs on the delete: the record comes back as the server has it, nothing to send. */
+  g_assert_true (kh_replica_resolve (f->store, ID2, KH_CONFLICT_DELETED, KH_RESOLVE_THEIRS, NULL, &error));
+  g_assert_no_error (error);
+  rec = get (f, ID2);
+  g_assert_false (json_object_get_boolean (json_object_object_get (rec, "deleted")));
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã B2");
+  g_assert_cmpint (num (rec, "version"), ==, 9);
+  json_object_put (rec);
+
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (m, "op"), ==, "restore");
+  g_assert_cmpint (num (m, "base_version"), ==, 8);
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "address"), ==, "Thôn 3");
+  json_object_put (batch);
+}
+
+static json_object *
+result (json_object *m,
+        const char  *status,
+        gint64       version)
+{
+  json_object *r = json_object_new_object ();
+
+  json_object_object_add (r, "mutation_id", json_object_new_string (str (m, "mutation_id")));
+  json_object_object_add (r, "status", json_object_new_string (status));
+  if (version > 0)
+    json_object_object_add (r, "version", json_object_new_int64 (version));
+  if (strcmp (status, "rejected") == 0)
+    {
+      json_object_object_add (r, "code", json_object_new_string ("invalid"));
+      json_object_object_add (r, "message", json_object_new_string ("Mã không hợp lệ."));
+    }
+  return r;
+}
+
+/* Sending marks entries as attempted; a retry reuses the mutation id; a local edit during the
+ * flight gets an entry of its own; answers remove, reject (with the reason, not blocking the
+ * others) or merge. */
+static void
+test_push_results (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *values;
+  json_object *batch;
+  json_object *batch2;
+  json_object *results;
+  json_object *outbox;
+  json_object *rec;
+  g_autofree char *id3 = NULL;
+  g_autofree char *first_id = NULL;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  apply (f, remote_unit (ID2, 6, FALSE, "Xã B", NULL, 100, "p"), "c2", NULL);
+  set_field (f, ID1, "address", "Thôn 1");
+  set_field (f, ID2, "address", "Thôn 2");
+  values = json_tokener_parse ("{\"code\": \"99\", \"name\": \"Trường Tiểu học Mới\", \"kind\": \"school\"}");
+  id3 = kh_store_create (f->store, "org_unit", values, &error);
+  g_assert_no_error (error);
+  json_object_put (values);
+
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 3);
+  first_id = g_strdup (str (json_object_array_get_idx (kh_replica_batch_mutations (batch), 0), "mutation_id"));
+
+  /* The answer was lost: the retry has the same ids. */
+  batch2 = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpstr (str (json_object_array_get_idx (kh_replica_batch_mutations (batch2), 0), "mutation_id"), ==, first_id);
+  json_object_put (batch2);
+
+  /* An edit while the push is in flight is not folded into the sent entry. */
+  set_field (f, ID1, "address", "Thôn 11");
+  g_assert_cmpint (kh_store_count_pending (f->store), ==, 4);
+
+  results = json_object_new_array ();
+  json_object_array_add (results, result (json_object_array_get_idx (kh_replica_batch_mutations (batch), 0), "applied", 20));
+  json_object_array_add (results, result (json_object_array_get_idx (kh_replica_batch_mutations (batch), 1), "rejected", 0));
+  json_object_array_add (results, result (json_object_array_get_idx (kh_replica_batch_mutations (batch), 2), "duplicate", 21));
+  g_assert_true (kh_replica_apply_results (f->store, batch, results, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.pushed, ==, 2);
+  g_assert_cmpuint (stats.rejected, ==, 1);
+  json_object_put (results);
+  json_object_put (batch);
+
+  rec = get (f, ID1);
+  g_assert_cmpint (num (rec, "version"), ==, 20);
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 11");
+  json_object_put (rec);
+  rec = get (f, id3);
+  g_assert_cmpint (num (rec, "version"), ==, 21);
+  json_object_put (rec);
+
+  outbox = kh_store_list_outbox (f->store, &error);
+  g_assert_cmpuint (json_object_array_length (outbox), ==, 2);
+  g_assert_cmpstr (str (json_object_array_get_idx (outbox, 0), "state"), ==, "rejected");
+  g_assert_cmpstr (str (json_object_array_get_idx (outbox, 0), "reason"), ==, "Mã không hợp lệ.");
+  g_assert_cmpstr (str (json_object_array_get_idx (outbox, 1), "record_id"), ==, ID1);
+  json_object_put (outbox);
+  g_assert_cmpint (kh_replica_count_rejected (f->store), ==, 1);
+
+  /* The base now holds what the acknowledged mutation set: a remote change of another field
+   * merges without conflict, the officer's newer address stays. */
+  apply (f, remote_unit (ID1, 22, FALSE, "Xã A mới", "Thôn 1", 100, "p"), "c3", &stats);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 11");
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã A mới");
+  json_object_put (rec);
+
+  /* The rejected entry is not sent again and does not block the record's next change. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  g_assert_cmpstr (str (json_object_array_get_idx (kh_replica_batch_mutations (batch), 0), "id"), ==, ID1);
+  json_object_put (batch);
+}
+
+/* A conflict answer feeds the same merge. */
+static void
+test_push_conflict (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *batch;
+  json_object *results;
+  json_object *res;
+  json_object *m;
+  json_object *rec;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  set_field (f, ID1, "name", "Xã Của Tôi");
+  set_field (f, ID1, "address", "Thôn 4");
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  res = result (m, "conflict", 7);
+  json_object_object_add (res, "record", remote_unit (ID1, 7, FALSE, "Xã Của Họ", NULL, 100, "other"));
+  json_object_object_add (res, "conflicting_fields", json_tokener_parse ("[\"name\"]"));
+  results = json_object_new_array ();
+  json_object_array_add (results, res);
+  g_assert_true (kh_replica_apply_results (f->store, batch, results, &stats, &error));
+  g_assert_no_error (error);
+  json_object_put (results);
+  json_object_put (batch);
+
+  g_assert_cmpuint (stats.conflicts, ==, 1);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Của Tôi");
+  json_object_put (rec);
+
+  /* The address goes again, on the server's version, without the name. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpint (num (m, "base_version"), ==, 7);
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "address"), ==, "Thôn 4");
+  g_assert_false (json_object_object_get_ex (json_object_object_get (m, "fields"), "name", NULL));
+  json_object_put (batch);
+}
+
+/* A bad page changes nothing: not the records before the bad one, not the cursor. */
+static void
+test_bad_page (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *records = json_object_new_array ();
+  json_object *bad;
+  g_autofree char *cursor = NULL;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+
+  json_object_array_add (records, remote_unit (ID2, 6, FALSE, "Xã B", NULL, 100, "p"));
+  bad = remote_unit (ID1, 7, FALSE, "Xã A", NULL, 100, "p");
+  json_object_object_add (json_object_object_get (bad, "fields"), "population", json_object_new_string ("many"));
+  json_object_array_add (records, bad);
+  g_assert_false (kh_replica_apply_page (f->store, records, NULL, "c2", FALSE, FALSE, NULL, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+  json_object_put (records);
+
+  /* A version that is not a number. */
+  records = json_object_new_array ();
+  bad = remote_unit (ID2, 6, FALSE, "Xã B", NULL, 100, "p");
+  json_object_object_add (bad, "version", json_object_new_string ("6"));
+  json_object_array_add (records, bad);
+  g_assert_false (kh_replica_apply_page (f->store, records, NULL, "c2", FALSE, FALSE, NULL, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+  json_object_put (records);
+
+  /* A value the local schema refuses (a required field missing) fails at the database and is
+   * rolled back with the rest of the page. */
+  records = json_object_new_array ();
+  json_object_array_add (records, remote_unit (ID2, 6, FALSE, "Xã B", NULL, 100, "p"));
+  bad = remote_unit ("0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d03", 7, FALSE, "Xã C", NULL, 100, "p");
+  json_object_object_del (json_object_object_get (bad, "fields"), "name");
+  json_object_array_add (records, bad);
+  g_assert_false (kh_replica_apply_page (f->store, records, NULL, "c2", FALSE, FALSE, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  json_object_put (records);
+
+  cursor = kh_replica_get_state (f->store, KH_SYNC_CURSOR);
+  g_assert_cmpstr (cursor, ==, "c1");
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, 1);
+  g_assert_cmpint (count_sql (f, "SELECT version FROM org_unit"), ==, 5);
+}
+
+/* A reset re-pull drops what the server no longer sends, but keeps what the officer changed
+ * and sends it again as a new record. */
+static void
+test_reset (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *records;
+  json_object *outbox;
+  json_object *rec;
+  const char *id3 = "0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d03";
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  apply (f, remote_unit (ID2, 6, FALSE, "Xã B", NULL, 100, "p"), "c2", NULL);
+  apply (f, remote_unit (id3, 7, FALSE, "Xã C", NULL, 100, "p"), "c3", NULL);
+  set_field (f, ID2, "address", "Thôn 7");
+
+  records = json_object_new_array ();
+  json_object_array_add (records, remote_unit (ID1, 2, FALSE, "Xã A", NULL, 100, "p"));
+  g_assert_true (kh_replica_apply_page (f->store, records, NULL, "r1", TRUE, TRUE, &stats, &error));
+  g_assert_no_error (error);
+  json_object_put (records);
+  /* Cut here: nothing is dropped until the re-pull ends. */
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, 3);
+  records = json_object_new_array ();
+  g_assert_true (kh_replica_apply_page (f->store, records, NULL, "r2", FALSE, FALSE, &stats, &error));
+  g_assert_no_error (error);
+  json_object_put (records);
+
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, 2);
+  g_assert_cmpuint (stats.removed, ==, 1);
+  /* The server restored from a backup has version 2: the replica follows it down. */
+  rec = get (f, ID1);
+  g_assert_cmpint (num (rec, "version"), ==, 2);
+  json_object_put (rec);
+  rec = get (f, ID2);
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 7");
+  g_assert_cmpint (num (rec, "version"), ==, 0);
+  json_object_put (rec);
+  outbox = kh_store_list_outbox (f->store, &error);
+  g_assert_cmpuint (json_object_array_length (outbox), ==, 1);
+  g_assert_cmpstr (str (json_object_array_get_idx (outbox, 0), "op"), ==, "create");
+  json_object_put (outbox);
+}
+
+static void
+test_integrity (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *sums;
+  json_object *unit;
+  char expect[17];
+  json_object *values;
+  g_autofree char *id = NULL;
+
+  /* FNV-1a 64 of "a", from the reference. */
+  g_assert_cmpuint (kh_fnv1a64 ("a"), ==, G_GUINT64_CONSTANT (0xaf63dc4c8601ec8c));
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  apply (f, remote_unit (ID2, 6, TRUE, "Xã B", NULL, 100, "p"), "c2", NULL);
+  /* A local record the server has not acknowledged is not counted. */
+  values = json_tokener_parse ("{\"code\": \"99\", \"name\": \"Mới\", \"kind\": \"school\"}");
+  id = kh_store_create (f->store, "org_unit", values, &error);
+  json_object_put (values);
+
+  sums = kh_replica_integrity (f->store, &error);
+  g_assert_no_error (error);
+  unit = json_object_object_get (sums, "org_unit");
+  g_assert_nonnull (unit);
+  g_assert_cmpint (num (unit, "count"), ==, 2);
+  {
+    g_autofree char *a = g_strdup_printf ("%s:5", ID1);
+    g_autofree char *b = g_strdup_printf ("%s:6", ID2);
+
+    g_snprintf (expect, sizeof expect, "%016" G_GINT64_MODIFIER "x", kh_fnv1a64 (a) ^ kh_fnv1a64 (b));
+  }
+  g_assert_cmpstr (str (unit, "checksum"), ==, expect);
+  g_assert_null (json_object_object_get (sums, "person"));
+  json_object_put (sums);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/sync/replica/pull-plain", test_pull_plain);
+  ADD ("/sync/replica/merge-disjoint", test_merge_disjoint);
+  ADD ("/sync/replica/merge-conflict", test_merge_conflict);
+  ADD ("/sync/replica/resolve", test_resolve);
+  ADD ("/sync/replica/delete-conflicts", test_delete_conflicts);
+  ADD ("/sync/replica/push-results", test_push_results);
+  ADD ("/sync/replica/push-conflict", test_push_conflict);
+  ADD ("/sync/replica/bad-page", test_bad_page);
+  ADD ("/sync/replica/reset", test_reset);
+  ADD ("/sync/replica/integrity", test_integrity);
+#undef ADD
+
+  return g_test_run ();
+}
