@@ -1025,3 +1025,47 @@ kh_report_export_xlsx (json_object  *report,
     }
   return TRUE;
 }
+
+/* The unit a replica's figures are about by default: its top unit that is valid today (the
+ * province after the reform, rather than the one before it), or NULL in an empty replica. */
+char *
+kh_report_default_unit (KhStore *store)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  sqlite3_stmt *stmt;
+  char *id = NULL;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+
+  stmt = kh_store_prepare (store,
+                           "SELECT id FROM org_unit WHERE deleted = 0 AND (parent_id IS NULL"
+                           "   OR parent_id NOT IN (SELECT id FROM org_unit WHERE deleted = 0))"
+                           " ORDER BY coalesce(valid_to, '9999') >= ?1 DESC, kind = 'province' DESC, rid"
+                           " LIMIT 1", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, today, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return id;
+}
+
+/* The latest year anything was registered for, or the current year in an empty replica. */
+int
+kh_report_latest_year (KhStore *store)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  sqlite3_stmt *stmt;
+  int year = g_date_time_get_year (now);
+
+  g_return_val_if_fail (KH_IS_STORE (store), year);
+
+  stmt = kh_store_prepare (store, "SELECT max(year) FROM registration WHERE deleted = 0", NULL);
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    year = sqlite3_column_int (stmt, 0);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  return year;
+}

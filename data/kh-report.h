@@ -21,5 +21,7 @@ char        *kh_report_to_text      (json_object   *report,
 gboolean     kh_report_export_xlsx  (json_object   *report,
                                      const char    *path,
                                      GError       **error);
+char        *kh_report_default_unit (KhStore       *store);
+int          kh_report_latest_year  (KhStore       *store);
 
 G_END_DECLS

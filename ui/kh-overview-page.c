@@ -10,6 +10,7 @@
 #include "kh-entity.h"
 
 #include "kh-conflicts.h"
+#include "kh-figures-view.h"
 #include "kh-overview-page.h"
 
 struct _KhOverviewPage
@@ -21,6 +22,7 @@ struct _KhOverviewPage
   gboolean             stale;
   gulong               changed_id;
 
+  KhFiguresView       *figures_view;
   AdwPreferencesGroup *models_group;
   AdwPreferencesGroup *awards_group;
   AdwPreferencesGroup *people_group;
@@ -124,6 +126,7 @@ kh_overview_page_refresh (KhOverviewPage *self)
     add_row (self, self->local_group, _("Changes waiting to be sent"), pending);
     add_row (self, self->local_group, _("Conflicts to resolve"), conflicts);
   }
+  kh_figures_view_refresh (self->figures_view);
   self->stale = FALSE;
 }
 
@@ -186,7 +189,9 @@ kh_overview_page_class_init (KhOverviewPageClass *klass)
   object_class->dispose = kh_overview_page_dispose;
   widget_class->map = kh_overview_page_map;
 
+  g_type_ensure (KH_TYPE_FIGURES_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-overview-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, figures_view);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, models_group);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, awards_group);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, people_group);
@@ -210,6 +215,7 @@ kh_overview_page_new (KhStore *store)
 
   self = g_object_new (KH_TYPE_OVERVIEW_PAGE, NULL);
   self->store = g_object_ref (store);
+  kh_figures_view_set_store (self->figures_view, store);
   self->changed_id = g_signal_connect_object (store, "changed", G_CALLBACK (store_changed_cb),
                                               self, G_CONNECT_SWAPPED);
   return GTK_WIDGET (self);

@@ -5,6 +5,7 @@
 #include "kh-i18n.h"
 
 
+#include "kh-import-dialog.h"
 #include "kh-list-page.h"
 #include "kh-preferences-window.h"
 #include "kh-sign-in-dialog.h"
@@ -16,6 +17,17 @@ show_page_action (GtkWidget  *widget,
                   GVariant   *param)
 {
   kh_window_show_page (KH_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+import_list_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  KhImportDialog *dialog = kh_import_dialog_new (GTK_WINDOW (self), self->store, "award_entry", NULL);
+
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -171,6 +183,7 @@ kh_window_class_actions_init (KhWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.new-record", NULL, new_record_action);
+  gtk_widget_class_install_action (widget_class, "win.import-list", NULL, import_list_action);
   gtk_widget_class_install_action (widget_class, "win.sync", NULL, sync_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
@@ -178,6 +191,7 @@ kh_window_class_actions_init (KhWindowClass *klass)
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-record", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import-list", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.sync", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.sync", NULL);
