@@ -145,9 +145,23 @@ static gboolean
 ensure_indexes (KhStore  *store,
                 GError  **error)
 {
+  sqlite3_stmt *stmt;
+  int present = 0;
+
   if (g_object_get_data (G_OBJECT (store), "kh-report-indexes") != NULL)
     return TRUE;
-  if (!kh_sqlite_exec (kh_store_get_db (store),
+  /* Looking first takes no lock; CREATE INDEX IF NOT EXISTS would take the write lock even
+   * when there is nothing to do, and make the window's own writes wait. */
+  stmt = kh_store_prepare (store,
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                           " ('kh_report_registration', 'kh_report_evaluation', 'kh_report_award_entry')",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    present = sqlite3_column_int (stmt, 0);
+  sqlite3_reset (stmt);
+  if (present < 3 && !kh_sqlite_exec (kh_store_get_db (store),
                        "CREATE INDEX IF NOT EXISTS kh_report_registration"
                        "  ON registration (org_unit_id, year, deleted, status, model, id);"
                        "CREATE INDEX IF NOT EXISTS kh_report_evaluation"
