@@ -771,6 +771,20 @@ gets (json_object *o,
   return s ? s : "";
 }
 
+/* Appends @text padded with spaces to @width characters (not bytes: Vietnamese labels have
+ * many two- and three-byte letters). */
+static void
+append_padded (GString    *s,
+               const char *text,
+               int         width)
+{
+  glong n = g_utf8_strlen (text, -1);
+
+  g_string_append (s, text);
+  for (glong i = n; i < width; i++)
+    g_string_append_c (s, ' ');
+}
+
 char *
 kh_report_to_text (json_object   *report,
                    KhFormatStyle  style)
@@ -796,7 +810,8 @@ kh_report_to_text (json_object   *report,
       g_autofree char *ev = kh_format_number_style (geti (m, "evaluated"), style);
       g_autofree char *ach = kh_format_number_style (geti (m, "achieved"), style);
 
-      g_string_append_printf (s, "  %-28s ", gets (m, "label"));
+      g_string_append (s, "  ");
+      append_padded (s, gets (m, "label"), 29);
       g_string_append_printf (s, _("registered %s, evaluated %s, achieved %s"), reg, ev, ach);
       if (json_object_object_get (m, "eligible") != NULL)
         {
@@ -826,13 +841,17 @@ kh_report_to_text (json_object   *report,
       json_object *a = json_object_array_get_idx (list, i);
       g_autofree char *money = kh_format_money_style (geti (a, "amount"), style);
 
-      g_string_append_printf (s, "  %-28s %6d  %s\n", gets (a, "label"), (int) geti (a, "count"), money);
+      g_string_append (s, "  ");
+      append_padded (s, gets (a, "label"), 29);
+      g_string_append_printf (s, "%6d  %s\n", (int) geti (a, "count"), money);
     }
   {
     json_object *t = json_object_object_get (report, "awards_total");
     g_autofree char *money = kh_format_money_style (geti (t, "amount"), style);
 
-    g_string_append_printf (s, "  %-28s %6d  %s\n", _("Total"), (int) geti (t, "count"), money);
+    g_string_append (s, "  ");
+    append_padded (s, _("Total"), 29);
+    g_string_append_printf (s, "%6d  %s\n", (int) geti (t, "count"), money);
   }
 
   g_string_append_printf (s, "\n%s\n", _("Funds"));

@@ -34,6 +34,8 @@ struct _KhImportDialog
   GPtrArray             *mapping_rows;
   GPtrArray             *problem_rows;
   gboolean              updating;     /* filling the mapping rows: no new preview */
+  GTask                *task;         /* the run in progress */
+  guint                 progress_source;
   GtkFileChooserNative *chooser;
 
   GtkButton            *import_button;
@@ -60,6 +62,7 @@ typedef struct
   GStrv               map;
   KhImportDuplicates  duplicates;
   gboolean            dry_run;
+  int                 rows_done;   /* set by the worker, read by the window (atomically) */
 } Job;
 
 static void
@@ -73,6 +76,15 @@ job_free (gpointer data)
   g_free (job->list_id);
   g_strfreev (job->map);
   g_free (job);
+}
+
+static void
+progress_cb (guint    rows_done,
+             gpointer user_data)
+{
+  Job *job = user_data;
+
+  g_atomic_int_set (&job->rows_done, (int) rows_done);
 }
 
 static void
@@ -98,6 +110,8 @@ import_thread (GTask        *task,
   options.duplicates = job->duplicates;
   options.dry_run = job->dry_run;
   options.cancellable = cancellable;
+  options.progress = progress_cb;
+  options.progress_data = job;
   report = kh_import_file (store, job->path, &options, &error);
   if (report == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -147,6 +161,44 @@ current_map (KhImportDialog *self)
 }
 
 static void run (KhImportDialog *self, gboolean dry_run);
+
+/* A big file takes seconds: say how far the worker got, a few times a second. */
+static gboolean
+progress_tick_cb (gpointer data)
+{
+  KhImportDialog *self = data;
+  Job *job;
+  int rows;
+
+  if (self->task == NULL)
+    {
+      self->progress_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  job = g_task_get_task_data (self->task);
+  rows = g_atomic_int_get (&job->rows_done);
+  if (rows > 0)
+    {
+      g_autofree char *text = NULL;
+
+      if (job->dry_run)
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Checking the file… %d row",
+                                             "Checking the file… %d rows", (gulong) rows), rows);
+      else
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Importing… %d row",
+                                             "Importing… %d rows", (gulong) rows), rows);
+
+      gtk_label_set_text (self->status_label, text);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_progress (KhImportDialog *self)
+{
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_object (&self->task);
+}
 
 /* Showing the preview ------------------------------------------------------------------------- */
 
@@ -258,6 +310,8 @@ run_done_cb (GObject      *object,
     }
   self = KH_IMPORT_DIALOG (user_data);
   dry_run = ((Job *) g_task_get_task_data (G_TASK (result)))->dry_run;
+  if (self->task == G_TASK (result))
+    stop_progress (self);
   self->busy = FALSE;
   gtk_widget_set_sensitive (GTK_WIDGET (self->entity_row), TRUE);
   if (report == NULL)
@@ -321,6 +375,9 @@ run (KhImportDialog *self,
   g_task_set_source_tag (task, run);
   g_task_set_task_data (task, job, job_free);
   g_task_set_return_on_cancel (task, dry_run);
+  stop_progress (self);
+  self->task = g_object_ref (task);
+  self->progress_source = g_timeout_add (250, progress_tick_cb, self);
   g_task_run_in_thread (task, import_thread);
 }
 
@@ -458,6 +515,7 @@ kh_import_dialog_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  stop_progress (self);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
