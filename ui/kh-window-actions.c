@@ -6,6 +6,7 @@
 
 
 #include "kh-import-dialog.h"
+#include "kh-print-list.h"
 #include "kh-list-page.h"
 #include "kh-preferences-window.h"
 #include "kh-sign-in-dialog.h"
@@ -28,6 +29,24 @@ import_list_action (GtkWidget  *widget,
   KhImportDialog *dialog = kh_import_dialog_new (GTK_WINDOW (self), self->store, "award_entry", NULL);
 
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+print_list_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  g_autofree char *list_id = kh_print_selected_list_id (kh_window_get_visible_list_page (self));
+  g_autoptr(GError) error = NULL;
+
+  if (list_id == NULL)
+    {
+      kh_window_add_toast (self, adw_toast_new (_("Select an award list, or one of its entries, to print it.")));
+      return;
+    }
+  if (!kh_print_award_list (GTK_WINDOW (self), self->store, list_id, NULL, NULL, &error))
+    kh_window_add_toast (self, adw_toast_new (error->message));
 }
 
 static void
@@ -184,6 +203,7 @@ kh_window_class_actions_init (KhWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.new-record", NULL, new_record_action);
   gtk_widget_class_install_action (widget_class, "win.import-list", NULL, import_list_action);
+  gtk_widget_class_install_action (widget_class, "win.print-list", NULL, print_list_action);
   gtk_widget_class_install_action (widget_class, "win.sync", NULL, sync_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
@@ -192,6 +212,7 @@ kh_window_class_actions_init (KhWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-record", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import-list", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "win.print-list", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.sync", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.sync", NULL);

@@ -9,8 +9,10 @@
 #include <locale.h>
 
 #include "kh-demo.h"
+#include "kh-print.h"
 #include "kh-figures-view.h"
 #include "kh-import-dialog.h"
+#include "kh-print-list.h"
 #include "kh-report.h"
 #include "kh-screenshot.h"
 #include "kh-window.h"
@@ -200,6 +202,32 @@ test_import_preview (Fixture       *f,
   g_assert_cmpint (kh_store_count (f->store, "award_entry", NULL, NULL), ==, before + 2);
 }
 
+static void
+test_print_operation (Fixture       *f,
+                      gconstpointer  data)
+{
+  KhQuery query = { .limit = 1 };
+  json_object *lists = kh_store_list (f->store, "award_list", &query, NULL);
+  const char *list_id;
+  g_autofree char *pdf = g_build_filename (f->dir, "printed.pdf", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhAwardListDoc) doc = NULL;
+  int pages = 0;
+
+  g_assert_cmpuint (json_object_array_length (lists), ==, 1);
+  list_id = json_object_get_string (json_object_object_get (json_object_array_get_idx (lists, 0), "id"));
+
+  /* GtkPrintOperation draws the same pages as the PDF export, on A4 in points. */
+  g_assert_true (kh_print_award_list (GTK_WINDOW (f->window), f->store, list_id, pdf, &pages, &error));
+  g_assert_no_error (error);
+  doc = kh_award_list_doc_new (f->store, list_id, &error);
+  g_assert_cmpint (pages, ==, kh_award_list_doc_paginate (doc, KH_PAGE_A4_WIDTH, KH_PAGE_A4_HEIGHT));
+  g_assert_true (g_file_get_contents (pdf, &contents, NULL, NULL));
+  g_assert_true (g_str_has_prefix (contents, "%PDF-"));
+  json_object_put (lists);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -214,5 +242,6 @@ main (int   argc,
   adw_init ();
   g_test_add ("/lists/ui/overview-figures", Fixture, NULL, fixture_set_up, test_overview_figures, fixture_tear_down);
   g_test_add ("/lists/ui/import-preview", Fixture, NULL, fixture_set_up, test_import_preview, fixture_tear_down);
+  g_test_add ("/lists/ui/print-operation", Fixture, NULL, fixture_set_up, test_print_operation, fixture_tear_down);
   return g_test_run ();
 }
