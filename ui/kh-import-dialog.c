@@ -522,6 +522,7 @@ kh_import_dialog_dispose (GObject *object)
   g_clear_pointer (&self->mapping_rows, g_ptr_array_unref);
   g_clear_pointer (&self->problem_rows, g_ptr_array_unref);
   g_clear_object (&self->store);
+  gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_IMPORT_DIALOG);
 
   G_OBJECT_CLASS (kh_import_dialog_parent_class)->dispose (object);
 }
@@ -546,113 +547,36 @@ kh_import_dialog_class_init (KhImportDialogClass *klass)
 
   object_class->dispose = kh_import_dialog_dispose;
   object_class->finalize = kh_import_dialog_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-import-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, import_button);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, file_row);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, entity_row);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, list_row);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, duplicates_row);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, status_label);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, mapping_group);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, problems_group);
+  gtk_widget_class_bind_template_child (widget_class, KhImportDialog, save_report_button);
+  gtk_widget_class_bind_template_callback (widget_class, import_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, choose_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, save_report_clicked_cb);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
-}
-
-static GtkWidget *
-group_new (const char *title,
-           const char *description)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
-  if (description != NULL)
-    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
-  return group;
 }
 
 static void
 kh_import_dialog_init (KhImportDialog *self)
 {
-  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *header = adw_header_bar_new ();
-  GtkWidget *cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
-  GtkWidget *source = group_new (_("Source"), NULL);
-  GtkWidget *choose = gtk_button_new_with_mnemonic (_("_Choose…"));
   g_autoptr(GtkStringList) kinds = gtk_string_list_new (NULL);
-  g_autoptr(GtkStringList) dups = gtk_string_list_new (NULL);
 
   self->mapping_rows = g_ptr_array_new ();
   self->problem_rows = g_ptr_array_new ();
   self->list_ids = g_ptr_array_new_with_free_func (g_free);
-
-  gtk_window_set_title (GTK_WINDOW (self), _("Import a List"));
-  gtk_window_set_modal (GTK_WINDOW (self), TRUE);
-  gtk_window_set_default_size (GTK_WINDOW (self), 680, 720);
-
-  self->import_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Import")));
-  gtk_widget_add_css_class (GTK_WIDGET (self->import_button), "suggested-action");
-  gtk_widget_set_sensitive (GTK_WIDGET (self->import_button), FALSE);
-  adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
-  adw_header_bar_set_show_start_title_buttons (ADW_HEADER_BAR (header), FALSE);
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), cancel);
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), GTK_WIDGET (self->import_button));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (cancel), "window.close");
-  gtk_box_append (GTK_BOX (content), header);
-
-  gtk_widget_set_margin_top (box, 18);
-  gtk_widget_set_margin_bottom (box, 18);
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_vexpand (scrolled, TRUE);
-  gtk_box_append (GTK_BOX (content), scrolled);
-  adw_window_set_content (ADW_WINDOW (self), content);
-
-  self->file_row = ADW_ACTION_ROW (adw_action_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->file_row), _("File"));
-  adw_action_row_set_subtitle (self->file_row, _("An Excel workbook (.xlsx) or a CSV file"));
-  gtk_widget_set_valign (choose, GTK_ALIGN_CENTER);
-  adw_action_row_add_suffix (self->file_row, choose);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (source), GTK_WIDGET (self->file_row));
+  gtk_widget_init_template (GTK_WIDGET (self));
 
   for (guint i = 0; i < G_N_ELEMENTS (entities); i++)
     gtk_string_list_append (kinds, _(kh_entity_lookup (entities[i])->label_plural));
-  self->entity_row = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->entity_row), _("The file holds"));
   adw_combo_row_set_model (self->entity_row, G_LIST_MODEL (kinds));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (source), GTK_WIDGET (self->entity_row));
-
-  self->list_row = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->list_row), _("Into the award list"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (source), GTK_WIDGET (self->list_row));
-
-  gtk_string_list_append (dups, _("Ask before importing"));
-  gtk_string_list_append (dups, _("Leave them out"));
-  gtk_string_list_append (dups, _("Import them anyway"));
-  self->duplicates_row = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->duplicates_row), _("Possible duplicates"));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->duplicates_row),
-                               _("Same name and date of birth, or the same receipt or voucher number"));
-  adw_combo_row_set_model (self->duplicates_row, G_LIST_MODEL (dups));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (source), GTK_WIDGET (self->duplicates_row));
-  gtk_box_append (GTK_BOX (box), source);
-
-  self->status_label = GTK_LABEL (gtk_label_new (_("Choose the file a school or commune sent.")));
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "heading");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
-
-  self->mapping_group = ADW_PREFERENCES_GROUP (group_new (_("Columns"), _("Which field each column of the file fills")));
-  gtk_widget_set_visible (GTK_WIDGET (self->mapping_group), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->mapping_group));
-
-  self->problems_group = ADW_PREFERENCES_GROUP (group_new (_("Problems"), _("Nothing is imported until every row is right")));
-  self->save_report_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Save the Report…")));
-  gtk_widget_set_valign (GTK_WIDGET (self->save_report_button), GTK_ALIGN_CENTER);
-  adw_preferences_group_set_header_suffix (self->problems_group, GTK_WIDGET (self->save_report_button));
-  gtk_widget_set_visible (GTK_WIDGET (self->problems_group), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->problems_group));
-
-  g_signal_connect_swapped (choose, "clicked", G_CALLBACK (choose_clicked_cb), self);
-  g_signal_connect_swapped (self->save_report_button, "clicked", G_CALLBACK (save_report_clicked_cb), self);
-  g_signal_connect_swapped (self->import_button, "clicked", G_CALLBACK (import_clicked_cb), self);
 }
 
 KhImportDialog *
