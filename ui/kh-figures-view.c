@@ -446,15 +446,6 @@ options_changed_cb (KhFiguresView *self)
     kh_figures_view_refresh (self);
 }
 
-static GtkWidget *
-group_new (const char *title)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
-  return group;
-}
-
 static void
 kh_figures_view_dispose (GObject *object)
 {
@@ -468,6 +459,7 @@ kh_figures_view_dispose (GObject *object)
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->report, json_object_put);
   g_clear_object (&self->store);
+  gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_FIGURES_VIEW);
 
   G_OBJECT_CLASS (kh_figures_view_parent_class)->dispose (object);
 }
@@ -476,62 +468,29 @@ static void
 kh_figures_view_class_init (KhFiguresViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = kh_figures_view_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-figures-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, year_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, successor_check);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, export_button);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, chart);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, awards_group);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, funds_group);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, children_group);
+  gtk_widget_class_bind_template_callback (widget_class, options_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, export_clicked_cb);
 }
 
 static void
 kh_figures_view_init (KhFiguresView *self)
 {
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *title = gtk_label_new (_("The year’s figures"));
-  g_autoptr(GtkStringList) none = gtk_string_list_new (NULL);
-
   self->rows = g_ptr_array_new ();
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing (GTK_BOX (self), 18);
-
-  gtk_widget_add_css_class (title, "title-4");
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_widget_set_hexpand (title, TRUE);
-  gtk_box_append (GTK_BOX (bar), title);
-  self->year_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_object_ref (none)), NULL));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->year_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Year"), -1);
-  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->year_dropdown));
-  self->successor_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Include former units")));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->successor_check),
-                               _("Count the records of communes and districts abolished in the reform under the units that succeeded them"));
-  gtk_check_button_set_active (self->successor_check, TRUE);
-  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->successor_check));
-  self->export_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("E_xport…")));
-  gtk_widget_set_sensitive (GTK_WIDGET (self->export_button), FALSE);
-  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->export_button));
-  gtk_box_append (GTK_BOX (self), bar);
-
-  self->status_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->status_label));
-
-  self->chart = GTK_DRAWING_AREA (gtk_drawing_area_new ());
-  gtk_drawing_area_set_content_height (self->chart, 230);
+  gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drawing_area_set_draw_func (self->chart, draw_chart, self, NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->chart), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Registered and achieved, for each learning model"), -1);
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->chart));
-
-  self->awards_group = ADW_PREFERENCES_GROUP (group_new (_("Scholarships, awards and grants")));
-  self->funds_group = ADW_PREFERENCES_GROUP (group_new (_("Funds")));
-  self->children_group = ADW_PREFERENCES_GROUP (group_new (_("By unit")));
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->awards_group));
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->funds_group));
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->children_group));
-
-  g_signal_connect_swapped (self->year_dropdown, "notify::selected", G_CALLBACK (options_changed_cb), self);
-  g_signal_connect_swapped (self->successor_check, "toggled", G_CALLBACK (options_changed_cb), self);
-  g_signal_connect_swapped (self->export_button, "clicked", G_CALLBACK (export_clicked_cb), self);
 }
 
 GtkWidget *
