@@ -16,7 +16,11 @@
 #include "kh-demo.h"
 #include "kh-entity.h"
 #include "kh-error.h"
+#include "kh-export.h"
 #include "kh-format.h"
+#include "kh-import.h"
+#include "kh-print.h"
+#include "kh-report.h"
 #include "kh-store.h"
 #include "kh-validate.h"
 
@@ -34,6 +38,8 @@ enum {
   EXIT_FAILED = 1,
   EXIT_USAGE = 2,
 };
+
+static void usage_lists (FILE *out);
 
 static void
 usage (FILE *out)
@@ -58,6 +64,7 @@ usage (FILE *out)
              "\n"
              "The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder.\n"));
   kh_cli_sync_usage (out);
+  usage_lists (out);
 }
 
 static void
@@ -691,6 +698,316 @@ cmd_demo (Cli *cli, KhStore *store)
   return EXIT_OK;
 }
 
+/* Lists in and out, figures, printing -------------------------------------------------------- */
+
+static void
+usage_lists (FILE *out)
+{
+  fprintf (out, "%s",
+           _("\n"
+             "Lists and figures:\n"
+             "  import ENTITY FILE [--list ID] [--unit CODE] [--map COLUMN=field]… [--dry-run]\n"
+             "         [--duplicates ask|skip|import] [--report FILE]\n"
+             "                                read a CSV or Excel file, all rows or none\n"
+             "  export ENTITY FILE.xlsx|FILE.csv [--list ID]\n"
+             "  report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]\n"
+             "  print-list LIST_ID FILE.pdf    the award list for signatures\n"));
+}
+
+static json_object *
+problems_json (GPtrArray *list)
+{
+  json_object *array = json_object_new_array ();
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      KhImportProblem *p = list->pdata[i];
+      json_object *o = json_object_new_object ();
+
+      json_object_object_add (o, "row", json_object_new_int ((int) p->row));
+      if (p->column != NULL)
+        json_object_object_add (o, "column", json_object_new_string (p->column));
+      if (p->field != NULL)
+        json_object_object_add (o, "field", json_object_new_string (p->field));
+      json_object_object_add (o, "reason", json_object_new_string (p->reason));
+      json_object_array_add (array, o);
+    }
+  return array;
+}
+
+static void
+print_problems (GPtrArray  *list,
+                guint       total,
+                const char *kind)
+{
+  for (guint i = 0; i < list->len && i < 50; i++)
+    {
+      KhImportProblem *p = list->pdata[i];
+
+      if (p->column != NULL)
+        g_printerr (_("%s: row %u, column “%s”: %s\n"), kind, p->row, p->column, p->reason);
+      else
+        g_printerr (_("%s: row %u: %s\n"), kind, p->row, p->reason);
+    }
+  if (total > 50)
+    g_printerr (_("… and %u more.\n"), total - 50);
+}
+
+static int
+cmd_import (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhImportReport) report = NULL;
+  g_autoptr(GPtrArray) map = g_ptr_array_new ();
+  KhImportOptions options = { 0 };
+  const char *report_path = NULL;
+  const char *positional[2] = { NULL, NULL };
+  int n_positional = 0;
+
+  for (int i = 0; i < cli->argc; i++)
+    {
+      const char *a = cli->argv[i];
+      const char *next = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+
+      if (strcmp (a, "--dry-run") == 0)
+        options.dry_run = TRUE;
+      else if (next != NULL && strcmp (a, "--list") == 0)
+        options.list_id = cli->argv[++i];
+      else if (next != NULL && strcmp (a, "--unit") == 0)
+        options.org_unit_id = cli->argv[++i];
+      else if (next != NULL && strcmp (a, "--map") == 0)
+        g_ptr_array_add (map, cli->argv[++i]);
+      else if (next != NULL && strcmp (a, "--report") == 0)
+        report_path = cli->argv[++i];
+      else if (next != NULL && strcmp (a, "--duplicates") == 0)
+        {
+          i++;
+          if (strcmp (next, "skip") == 0)
+            options.duplicates = KH_IMPORT_DUPLICATES_SKIP;
+          else if (strcmp (next, "import") == 0)
+            options.duplicates = KH_IMPORT_DUPLICATES_IMPORT;
+          else if (strcmp (next, "ask") == 0)
+            options.duplicates = KH_IMPORT_DUPLICATES_ASK;
+          else
+            {
+              g_printerr ("%s\n", _("--duplicates takes ask, skip or import."));
+              return EXIT_USAGE;
+            }
+        }
+      else if (a[0] != '-' && n_positional < 2)
+        positional[n_positional++] = a;
+      else
+        {
+          g_printerr (_("Unknown option “%s”.\n"), a);
+          return EXIT_USAGE;
+        }
+    }
+  if (n_positional != 2)
+    {
+      g_printerr ("%s\n", _("Usage: khuyenhoc-cli import ENTITY FILE [--list ID] [--map COLUMN=field]… [--dry-run]"));
+      return EXIT_USAGE;
+    }
+  if (entity_or_fail (positional[0]) == NULL)
+    return EXIT_USAGE;
+  g_ptr_array_add (map, NULL);
+  options.entity = positional[0];
+  options.map = map->len > 1 ? (const char * const *) map->pdata : NULL;
+
+  report = kh_import_file (store, positional[1], &options, &error);
+  if (report == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (report_path != NULL && !kh_import_report_save_csv (report, report_path, &error))
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+
+  if (cli->json)
+    {
+      json_object *o = json_object_new_object ();
+      json_object *mapping = json_object_new_object ();
+
+      for (guint i = 0; i < report->headers->len; i++)
+        {
+          int f = g_array_index (report->mapping, int, i);
+
+          if (f >= 0 && *(char *) report->headers->pdata[i] != '\0')
+            json_object_object_add (mapping, report->headers->pdata[i],
+                                    json_object_new_string (kh_entity_lookup (report->entity)->fields[f].name));
+        }
+      json_object_object_add (o, "committed", json_object_new_boolean (report->committed));
+      json_object_object_add (o, "needs_decision", json_object_new_boolean (report->needs_decision));
+      json_object_object_add (o, "header_row", json_object_new_int ((int) report->header_row));
+      json_object_object_add (o, "mapping", mapping);
+      json_object_object_add (o, "rows_read", json_object_new_int ((int) report->rows_read));
+      json_object_object_add (o, "rows_valid", json_object_new_int ((int) report->rows_valid));
+      json_object_object_add (o, "rows_written", json_object_new_int ((int) report->rows_written));
+      json_object_object_add (o, "rows_skipped", json_object_new_int ((int) report->rows_skipped));
+      json_object_object_add (o, "errors", problems_json (report->errors));
+      json_object_object_add (o, "duplicates", problems_json (report->duplicates));
+      print_json (o);
+      json_object_put (o);
+    }
+  else
+    {
+      g_autofree char *summary = kh_import_report_summary (report);
+
+      print_problems (report->errors, report->n_errors, _("Error"));
+      print_problems (report->duplicates, report->n_duplicates, _("Possible duplicate"));
+      if (report->needs_decision)
+        g_printerr ("%s\n", _("Run again with --duplicates skip or --duplicates import."));
+      g_print ("%s\n", summary);
+    }
+  return report->n_errors == 0 && !report->needs_decision ? EXIT_OK : EXIT_FAILED;
+}
+
+static int
+cmd_export (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  KhExportOptions options = { .style = KH_FORMAT_AUTO };
+  const char *positional[2] = { NULL, NULL };
+  int n_positional = 0;
+  gint64 n = 0;
+
+  for (int i = 0; i < cli->argc; i++)
+    {
+      if (strcmp (cli->argv[i], "--list") == 0 && i + 1 < cli->argc)
+        options.list_id = cli->argv[++i];
+      else if (cli->argv[i][0] != '-' && n_positional < 2)
+        positional[n_positional++] = cli->argv[i];
+      else
+        {
+          g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
+          return EXIT_USAGE;
+        }
+    }
+  if (n_positional != 2)
+    {
+      g_printerr ("%s\n", _("Usage: khuyenhoc-cli export ENTITY FILE.xlsx|FILE.csv [--list ID]"));
+      return EXIT_USAGE;
+    }
+  if (entity_or_fail (positional[0]) == NULL)
+    return EXIT_USAGE;
+  if (!kh_export_file (store, positional[0], positional[1], &options, &n, &error))
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    g_print ("{ \"rows\": %" G_GINT64_FORMAT " }\n", n);
+  else
+    g_print (g_dngettext (GETTEXT_PACKAGE, "Wrote %lu row to %s.\n",
+                          "Wrote %lu rows to %s.\n", (gulong) n), (gulong) n, positional[1]);
+  return EXIT_OK;
+}
+
+static int
+cmd_report (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  const char *unit = NULL;
+  const char *xlsx = NULL;
+  gboolean by_successor = FALSE;
+  int year = 0;
+  json_object *report;
+
+  for (int i = 0; i < cli->argc; i++)
+    {
+      const char *a = cli->argv[i];
+
+      if (strcmp (a, "--unit") == 0 && i + 1 < cli->argc)
+        unit = cli->argv[++i];
+      else if (strcmp (a, "--year") == 0 && i + 1 < cli->argc)
+        year = (int) g_ascii_strtoll (cli->argv[++i], NULL, 10);
+      else if (strcmp (a, "--xlsx") == 0 && i + 1 < cli->argc)
+        xlsx = cli->argv[++i];
+      else if (strcmp (a, "--by-successor") == 0)
+        by_successor = TRUE;
+      else
+        {
+          g_printerr (_("Unknown option “%s”.\n"), a);
+          return EXIT_USAGE;
+        }
+    }
+  if (unit == NULL || year == 0)
+    {
+      g_printerr ("%s\n", _("Usage: khuyenhoc-cli report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"));
+      return EXIT_USAGE;
+    }
+  report = kh_report_compute (store, unit, year, by_successor, &error);
+  if (report == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (xlsx != NULL && !kh_report_export_xlsx (report, xlsx, &error))
+    {
+      print_error (error);
+      json_object_put (report);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    print_json (report);
+  else
+    {
+      g_autofree char *text = kh_report_to_text (report, KH_FORMAT_AUTO);
+
+      g_print ("%s", text);
+    }
+  json_object_put (report);
+  return EXIT_OK;
+}
+
+static int
+cmd_print_list (Cli *cli, KhStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhAwardListDoc) doc = NULL;
+
+  if (cli->argc != 2)
+    {
+      g_printerr ("%s\n", _("Usage: khuyenhoc-cli print-list LIST_ID FILE.pdf"));
+      return EXIT_USAGE;
+    }
+  doc = kh_award_list_doc_new (store, cli->argv[0], &error);
+  if (doc == NULL || !kh_award_list_doc_write_pdf (doc, cli->argv[1], &error))
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (!cli->json)
+    g_print (_("Wrote the award list to %s.\n"), cli->argv[1]);
+  return EXIT_OK;
+}
+
+static gboolean
+is_lists_command (const char *command)
+{
+  return strcmp (command, "import") == 0 || strcmp (command, "export") == 0
+         || strcmp (command, "report") == 0 || strcmp (command, "print-list") == 0;
+}
+
+static int
+run_lists_command (Cli        *cli,
+                   const char *command)
+{
+  g_autoptr(KhStore) store = open_store (cli);
+
+  if (store == NULL)
+    return EXIT_FAILED;
+  if (strcmp (command, "import") == 0)
+    return cmd_import (cli, store);
+  if (strcmp (command, "export") == 0)
+    return cmd_export (cli, store);
+  if (strcmp (command, "report") == 0)
+    return cmd_report (cli, store);
+  return cmd_print_list (cli, store);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -735,6 +1052,8 @@ main (int   argc,
 
   if (strcmp (command, "entities") == 0)
     return cmd_entities (&cli);
+  if (is_lists_command (command))
+    return run_lists_command (&cli, command);
 
   if (kh_cli_is_sync_command (command))
     {

@@ -10,25 +10,28 @@
 #include <stdio.h>
 #include <string.h>
 
-char *
-kh_format_money (gint64 dong)
+static void
+group_digits (GString *out,
+              guint64  magnitude,
+              char     separator)
 {
   char digits[32];
-  GString *out = g_string_new (NULL);
-  guint64 magnitude = dong < 0 ? (guint64) (-(dong + 1)) + 1 : (guint64) dong;
-  int len;
+  int len = g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, magnitude);
 
-  len = g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, magnitude);
-  if (dong < 0)
-    g_string_append_c (out, '-');
   for (int i = 0; i < len; i++)
     {
       if (i > 0 && (len - i) % 3 == 0)
-        g_string_append_c (out, '.');
+        g_string_append_c (out, separator);
       g_string_append_c (out, digits[i]);
     }
-  g_string_append (out, "\u00a0₫");
-  return g_string_free (out, FALSE);
+}
+
+/* The Vietnamese form, "1.250.000 ₫", as documents print it whatever the interface language;
+ * kh_format_money_style() follows the locale. */
+char *
+kh_format_money (gint64 dong)
+{
+  return kh_format_money_style (dong, KH_FORMAT_VIETNAMESE);
 }
 
 char *
@@ -115,4 +118,250 @@ kh_format_money_words (gint64 dong)
   g_string_prepend (out, first_upper);
   g_free (first_upper);
   return g_string_free (out, FALSE);
+}
+
+/* Locale-aware forms ---------------------------------------------------------------------------- */
+
+KhFormatStyle
+kh_format_style_for_locale (void)
+{
+  const char * const *languages = g_get_language_names ();
+
+  /* The first entry is the most specific one the person asked for (LANGUAGE, LC_ALL, …). */
+  if (languages != NULL && languages[0] != NULL && g_str_has_prefix (languages[0], "vi"))
+    return KH_FORMAT_VIETNAMESE;
+  return KH_FORMAT_ENGLISH;
+}
+
+static KhFormatStyle
+resolve (KhFormatStyle style)
+{
+  return style == KH_FORMAT_AUTO ? kh_format_style_for_locale () : style;
+}
+
+char *
+kh_format_number_style (gint64        n,
+                        KhFormatStyle style)
+{
+  GString *out = g_string_new (NULL);
+  guint64 magnitude = n < 0 ? (guint64) (-(n + 1)) + 1 : (guint64) n;
+
+  if (n < 0)
+    g_string_append_c (out, '-');
+  group_digits (out, magnitude, resolve (style) == KH_FORMAT_VIETNAMESE ? '.' : ',');
+  return g_string_free (out, FALSE);
+}
+
+/* "1.250.000 ₫" in Vietnamese, "1,250,000 ₫" in English; a no-break space keeps the sign with
+ * the number. */
+char *
+kh_format_money_style (gint64        dong,
+                       KhFormatStyle style)
+{
+  g_autofree char *number = kh_format_number_style (dong, style);
+
+  return g_strconcat (number, "\u00a0₫", NULL);
+}
+
+/* "99,1 %" in Vietnamese, "99.1%" in English, one decimal. */
+char *
+kh_format_percent_style (double        percent,
+                         KhFormatStyle style)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (buf, sizeof buf, "%.1f", percent);
+  if (resolve (style) == KH_FORMAT_VIETNAMESE)
+    {
+      g_strdelimit (buf, ".", ',');
+      return g_strconcat (buf, "\u00a0%", NULL);
+    }
+  return g_strconcat (buf, "%", NULL);
+}
+
+/* dd/mm/yyyy in both languages: that is how dates are written in Vietnam, whatever the
+ * interface language, and an English reader of these lists expects it too. */
+char *
+kh_format_date_style (const char    *iso,
+                      KhFormatStyle  style)
+{
+  (void) style;
+  return kh_format_date (iso);
+}
+
+/* The form used in documents: "ngày 03 tháng 6 năm 2022". */
+char *
+kh_format_date_long (const char *iso)
+{
+  unsigned int y, m, d;
+
+  if (iso == NULL || sscanf (iso, "%4u-%2u-%2u", &y, &m, &d) != 3)
+    return g_strdup (iso ? iso : "");
+  return g_strdup_printf ("ngày %02u tháng %u năm %04u", d, m, y);
+}
+
+/* Vietnamese name order --------------------------------------------------------------------- */
+
+/* The Vietnamese alphabet: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y, with
+ * f, j, w, z (foreign names) placed where a Vietnamese dictionary puts them. A letter's rank
+ * comes from its base letter and its vowel mark (breve, circumflex, horn); tone marks are a
+ * second level, in the dictionary's order: none, huyền, hỏi, ngã, sắc, nặng. */
+static int
+letter_rank (gunichar base,
+             gunichar mark)
+{
+  int index;
+
+  switch (base)
+    {
+    case 'a': index = mark == 0x0306 ? 1 : mark == 0x0302 ? 2 : 0; break;
+    case 'd': index = 0; break;
+    case 'e': index = mark == 0x0302 ? 1 : 0; break;
+    case 'o': index = mark == 0x0302 ? 1 : mark == 0x031B ? 2 : 0; break;
+    case 'u': index = mark == 0x031B ? 1 : 0; break;
+    default: index = 0; break;
+    }
+  /* Four places per base letter leave room for its marked forms (ă â, đ, ê, ô ơ, ư). */
+  if (base >= 'a' && base <= 'z')
+    return 0x20 + (int) (base - 'a') * 4 + index;
+  return -1;
+}
+
+static int
+tone_rank (gunichar mark)
+{
+  switch (mark)
+    {
+    case 0x0300: return 1; /* huyền */
+    case 0x0309: return 2; /* hỏi */
+    case 0x0303: return 3; /* ngã */
+    case 0x0301: return 4; /* sắc */
+    case 0x0323: return 5; /* nặng */
+    default: return 0;
+    }
+}
+
+/* One word's key: its letters' ranks, a 0x01, then its tones as digits. */
+static void
+append_word_key (GString    *key,
+                 const char *word,
+                 gssize      len)
+{
+  g_autofree char *lower = g_utf8_strdown (word, len);
+  g_autofree char *nfd = g_utf8_normalize (lower, -1, G_NORMALIZE_NFD);
+  GString *tones = g_string_new (NULL);
+  gunichar base = 0;
+  gunichar vowel_mark = 0;
+
+  for (const char *p = nfd ? nfd : ""; ; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      gboolean mark = c == 0x0306 || c == 0x0302 || c == 0x031B;
+      int tone = tone_rank (c);
+
+      if (c != 0 && mark)
+        {
+          vowel_mark = c;
+          continue;
+        }
+      if (c != 0 && tone > 0)
+        {
+          g_string_append_c (tones, (char) ('0' + tone));
+          continue;
+        }
+      if (base != 0)
+        {
+          int rank = letter_rank (base, vowel_mark);
+
+          if (base == 0x0111)   /* đ comes right after d */
+            g_string_append_c (key, (char) (0x20 + ('d' - 'a') * 4 + 1));
+          else if (rank >= 0)
+            g_string_append_c (key, (char) rank);
+          else if (g_unichar_isdigit (base))
+            g_string_append_c (key, (char) (0x10 + g_unichar_digit_value (base)));
+          else if (g_unichar_isalpha (base))
+            g_string_append_unichar (key, base);   /* other scripts after the Latin letters */
+        }
+      if (c == 0)
+        break;
+      base = c;
+      vowel_mark = 0;
+    }
+  g_string_append_c (key, 0x01);
+  g_string_append (key, tones->str);
+  g_string_append_c (key, 0x02);
+  g_string_free (tones, TRUE);
+}
+
+/* A key that sorts names as Vietnamese officers expect with a plain byte comparison (strcmp,
+ * or SQLite's BINARY collation): by given name, then family name, then middle names; or
+ * word by word as written. */
+char *
+kh_name_sort_key (const char  *full_name,
+                  KhNameOrder  order)
+{
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+  GString *key = g_string_new (NULL);
+  guint n;
+
+  if (full_name == NULL)
+    return g_string_free (key, FALSE);
+  /* Words are split on any Unicode space (a no-break space too), character by character:
+   * splitting on bytes would cut "à" (C3 A0) at the A0 of a no-break space. */
+  {
+    GStrvBuilder *builder = g_strv_builder_new ();
+    const char *start = NULL;
+
+    for (const char *p = full_name; ; p = g_utf8_next_char (p))
+      {
+        gunichar c = g_utf8_get_char (p);
+
+        if (c == 0 || g_unichar_isspace (c))
+          {
+            if (start != NULL)
+              {
+                g_autofree char *w = g_strndup (start, p - start);
+
+                g_strv_builder_add (builder, w);
+              }
+            start = NULL;
+            if (c == 0)
+              break;
+          }
+        else if (start == NULL)
+          start = p;
+      }
+    words = g_strv_builder_end (builder);
+    g_strv_builder_unref (builder);
+  }
+  for (guint i = 0; words[i] != NULL; i++)
+    g_ptr_array_add (parts, words[i]);
+  n = parts->len;
+  if (n == 0)
+    return g_string_free (key, FALSE);
+
+  if (order == KH_NAME_ORDER_GIVEN_FIRST && n > 1)
+    {
+      append_word_key (key, parts->pdata[n - 1], -1);
+      append_word_key (key, parts->pdata[0], -1);
+      for (guint i = 1; i + 1 < n; i++)
+        append_word_key (key, parts->pdata[i], -1);
+    }
+  else
+    for (guint i = 0; i < n; i++)
+      append_word_key (key, parts->pdata[i], -1);
+  return g_string_free (key, FALSE);
+}
+
+int
+kh_name_compare (const char  *a,
+                 const char  *b,
+                 KhNameOrder  order)
+{
+  g_autofree char *ka = kh_name_sort_key (a, order);
+  g_autofree char *kb = kh_name_sort_key (b, order);
+  int c = strcmp (ka, kb);
+
+  return c != 0 ? c : g_strcmp0 (a, b);
 }

@@ -69,9 +69,10 @@ parse_money (const char *text,
         g_string_append_c (digits, (char) c);
       else if (c == '.' || c == ' ' || c == 0x00A0 || c == 0x202F || c == ',')
         {
-          /* A comma would be a decimal mark in Vietnamese: only allow it as grouping
-           * followed by exactly three digits. */
-          if (c == ',')
+          /* A comma would be a decimal mark in Vietnamese, a dot one in English: only allow
+           * either as grouping followed by exactly three digits, so "1.5" is refused rather
+           * than read as 15 đồng. */
+          if (c == ',' || c == '.')
             {
               const char *q = p + 1;
               int k = 0;

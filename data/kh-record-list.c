@@ -1,0 +1,836 @@
+/* kh-record-list.c: a GListModel of an entity's records, paged from SQLite on demand
+ *
+ * A list of a million rows must open at once and scroll smoothly, so the model never loads all
+ * rows: it counts them, then fetches pages of KH_RECORD_LIST_PAGE_SIZE rows when a view asks for
+ * an item, and keeps at most KH_RECORD_LIST_MAX_PAGES pages (least recently used go first).
+ *
+ * Pages are fetched by keyset where it can: every fetched page leaves a bookmark (the sort key
+ * and rowid of its first and last rows), and the next page is "rows after this key", which an
+ * index walks straight to. A jump far from any bookmark (dragging the scroll bar to the end)
+ * counts from whichever is nearest: the start, a bookmark, or the end (read backwards), so the
+ * last row costs as little as the first.
+ *
+ * Only names from the entity registry ever reach the SQL text; values are bound.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-error.h"
+#include "kh-fold.h"
+#include "kh-record-list.h"
+#include "kh-schema.h"
+#include "kh-store-private.h"
+
+typedef struct
+{
+  char        *field;
+  json_object *value;
+} Filter;
+
+typedef struct
+{
+  sqlite3_value *first_key;
+  gint64         first_rid;
+  sqlite3_value *last_key;
+  gint64         last_rid;
+} Bookmark;
+
+struct _KhRecordList
+{
+  GObject         parent_instance;
+
+  KhStore        *store;
+  const KhEntity *entity;
+  char           *sort_field;
+  gboolean        descending;
+  GPtrArray      *filters;
+  char           *search;
+  char           *fts_query;
+
+  guint           n_items;
+  GHashTable     *pages;      /* page number → GPtrArray of KhRecordItem */
+  GQueue          lru;        /* page numbers, most recent first */
+  GHashTable     *bookmarks;  /* page number → Bookmark */
+  GHashTable     *titles;     /* "entity/id" → title of a referenced record */
+  GError         *error;
+  guint           n_queries;
+  gulong          changed_id;
+};
+
+enum {
+  PROP_0,
+  PROP_N_ITEMS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (KhRecordList, kh_record_list, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+static void
+filter_free (gpointer data)
+{
+  Filter *f = data;
+
+  g_free (f->field);
+  json_object_put (f->value);
+  g_free (f);
+}
+
+static void
+bookmark_free (gpointer data)
+{
+  Bookmark *b = data;
+
+  sqlite3_value_free (b->first_key);
+  sqlite3_value_free (b->last_key);
+  g_free (b);
+}
+
+static void
+clear_cache (KhRecordList *self)
+{
+  g_hash_table_remove_all (self->pages);
+  g_hash_table_remove_all (self->bookmarks);
+  g_queue_clear (&self->lru);
+}
+
+/* SQL ----------------------------------------------------------------------------------------- */
+
+/* The expression lists are sorted by, or NULL for creation order (the rowid). Text sorts folded,
+ * so "Đặng" sits with the D's and case does not matter; missing values sort first. */
+static char *
+key_expr (KhRecordList *self)
+{
+  const KhField *field;
+
+  if (self->sort_field == NULL)
+    return NULL;
+  field = kh_entity_get_field (self->entity, self->sort_field);
+  switch (field->type)
+    {
+    case KH_FIELD_TEXT:
+      return g_strdup_printf ("kh_fold(coalesce(%s, ''))", field->name);
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_MONEY:
+    case KH_FIELD_BOOL:
+      return g_strdup_printf ("coalesce(%s, -9223372036854775807)", field->name);
+    case KH_FIELD_ENUM:
+    case KH_FIELD_DATE:
+    case KH_FIELD_REF:
+    case KH_FIELD_JSON:
+    default:
+      return g_strdup_printf ("coalesce(%s, '')", field->name);
+    }
+}
+
+static void
+append_where (KhRecordList *self,
+              GString      *sql)
+{
+  g_string_append (sql, " WHERE deleted = 0");
+  for (guint i = 0; i < self->filters->len; i++)
+    {
+      Filter *f = self->filters->pdata[i];
+      const KhField *field = kh_entity_get_field (self->entity, f->field);
+
+      if (json_object_is_type (f->value, json_type_array))
+        {
+          g_string_append_printf (sql, " AND %s IN (", f->field);
+          for (size_t k = 0; k < json_object_array_length (f->value); k++)
+            g_string_append (sql, k ? ", ?" : "?");
+          g_string_append (sql, ")");
+        }
+      else if (field->type == KH_FIELD_DATE && json_object_is_type (f->value, json_type_int))
+        g_string_append_printf (sql, " AND %s BETWEEN ? AND ?", f->field);
+      else if ((field->flags & KH_FIELD_FLAG_SCHOOL_YEAR)
+               && json_object_is_type (f->value, json_type_int))
+        g_string_append_printf (sql, " AND %s IN (?, ?)", f->field);
+      else
+        g_string_append_printf (sql, " AND %s = ?", f->field);
+    }
+  if (self->fts_query != NULL)
+    g_string_append_printf (sql, " AND rid IN (SELECT rowid FROM %s_fts WHERE text MATCH ?)",
+                            self->entity->name);
+}
+
+static void
+bind_where (KhRecordList *self,
+            sqlite3_stmt *stmt,
+            int          *index)
+{
+  for (guint i = 0; i < self->filters->len; i++)
+    {
+      Filter *f = self->filters->pdata[i];
+      const KhField *field = kh_entity_get_field (self->entity, f->field);
+
+      if (json_object_is_type (f->value, json_type_array))
+        {
+          for (size_t k = 0; k < json_object_array_length (f->value); k++)
+            kh_store_bind_value (stmt, (*index)++, field, json_object_array_get_idx (f->value, k));
+        }
+      else if (field->type == KH_FIELD_DATE && json_object_is_type (f->value, json_type_int))
+        {
+          /* A year given for a date: the whole calendar year, which the index still serves. */
+          int year = json_object_get_int (f->value);
+          g_autofree char *from = g_strdup_printf ("%04d-01-01", year);
+          g_autofree char *to = g_strdup_printf ("%04d-12-31", year);
+
+          sqlite3_bind_text (stmt, (*index)++, from, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, (*index)++, to, -1, SQLITE_TRANSIENT);
+        }
+      else if ((field->flags & KH_FIELD_FLAG_SCHOOL_YEAR)
+               && json_object_is_type (f->value, json_type_int))
+        {
+          /* A calendar year touches two school years: the one it ends and the one it starts. */
+          int year = json_object_get_int (f->value);
+          g_autofree char *ending = g_strdup_printf ("%04d-%04d", year - 1, year);
+          g_autofree char *starting = g_strdup_printf ("%04d-%04d", year, year + 1);
+
+          sqlite3_bind_text (stmt, (*index)++, ending, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, (*index)++, starting, -1, SQLITE_TRANSIENT);
+        }
+      else
+        kh_store_bind_value (stmt, (*index)++, field, f->value);
+    }
+  if (self->fts_query != NULL)
+    sqlite3_bind_text (stmt, (*index)++, self->fts_query, -1, SQLITE_TRANSIENT);
+}
+
+static void
+set_error (KhRecordList *self,
+           const char   *what)
+{
+  g_clear_error (&self->error);
+  kh_sqlite_set_error (&self->error, kh_store_get_db (self->store), what);
+  g_debug ("%s", self->error->message);
+}
+
+static guint
+count_rows (KhRecordList *self)
+{
+  g_autoptr(GString) sql = g_string_new (NULL);
+  sqlite3_stmt *stmt;
+  gint64 n = 0;
+  int index = 1;
+
+  g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
+  append_where (self, sql);
+  stmt = kh_store_prepare (self->store, sql->str, &self->error);
+  if (stmt == NULL)
+    return 0;
+  bind_where (self, stmt, &index);
+  self->n_queries++;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  else
+    set_error (self, "count");
+  sqlite3_reset (stmt);
+  return (guint) MIN (n, (gint64) G_MAXUINT - 1);
+}
+
+/* Paging -------------------------------------------------------------------------------------- */
+
+typedef enum
+{
+  FROM_START,
+  FROM_END,
+  AFTER_BOOKMARK,
+  BEFORE_BOOKMARK,
+} Origin;
+
+static GPtrArray *
+fetch_page (KhRecordList *self,
+            guint         page)
+{
+  g_autofree char *columns = kh_store_select_columns (self->entity);
+  g_autofree char *key = key_expr (self);
+  g_autoptr(GString) sql = g_string_new (NULL);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  guint start = page * KH_RECORD_LIST_PAGE_SIZE;
+  guint count = MIN (KH_RECORD_LIST_PAGE_SIZE, self->n_items - start);
+  guint best_cost = start;
+  Origin origin = FROM_START;
+  Bookmark *mark = NULL;
+  gboolean reverse;
+  gboolean desc;
+  GHashTableIter iter;
+  gpointer k, v;
+  sqlite3_stmt *stmt;
+  int key_col = 6 + (int) self->entity->n_fields; /* after the common columns and the fields */
+  int rid_col = key != NULL ? key_col + 1 : key_col;
+  int index = 1;
+  int rc;
+
+  /* Count from the nearest known place: the start, the end, or a bookmark on either side. */
+  if (self->n_items - (start + count) < best_cost)
+    {
+      best_cost = self->n_items - (start + count);
+      origin = FROM_END;
+    }
+  g_hash_table_iter_init (&iter, self->bookmarks);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    {
+      guint b = GPOINTER_TO_UINT (k);
+      guint cost;
+
+      if (b < page)
+        cost = start - (b + 1) * KH_RECORD_LIST_PAGE_SIZE;
+      else if (b > page)
+        cost = b * KH_RECORD_LIST_PAGE_SIZE - (start + count);
+      else
+        continue;
+      if (cost < best_cost)
+        {
+          best_cost = cost;
+          origin = b < page ? AFTER_BOOKMARK : BEFORE_BOOKMARK;
+          mark = v;
+        }
+    }
+
+  reverse = origin == FROM_END || origin == BEFORE_BOOKMARK;
+  desc = reverse ? !self->descending : self->descending;
+
+  g_string_printf (sql, "SELECT %s, %s%srid FROM %s", columns, key ? key : "", key ? ", " : "",
+                   self->entity->name);
+  append_where (self, sql);
+  if (mark != NULL)
+    {
+      const char *op = desc ? "<" : ">";
+
+      if (key != NULL)
+        g_string_append_printf (sql, " AND (%s, rid) %s (?, ?)", key, op);
+      else
+        g_string_append_printf (sql, " AND rid %s ?", op);
+    }
+  if (key != NULL)
+    g_string_append_printf (sql, " ORDER BY %s %s, rid %s", key, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+  else
+    g_string_append_printf (sql, " ORDER BY rid %s", desc ? "DESC" : "ASC");
+  g_string_append (sql, " LIMIT ? OFFSET ?");
+
+  stmt = kh_store_prepare (self->store, sql->str, &self->error);
+  if (stmt == NULL)
+    return NULL;
+  bind_where (self, stmt, &index);
+  if (mark != NULL)
+    {
+      gboolean after = origin == AFTER_BOOKMARK;
+
+      if (key != NULL)
+        sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
+      sqlite3_bind_int64 (stmt, index++, after ? mark->last_rid : mark->first_rid);
+    }
+  sqlite3_bind_int64 (stmt, index++, count);
+  sqlite3_bind_int64 (stmt, index++, best_cost);
+  self->n_queries++;
+
+  {
+    Bookmark *b = g_new0 (Bookmark, 1);
+    sqlite3_value *edge_key = NULL;
+    gint64 edge_rid = 0;
+    guint n = 0;
+
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      {
+        json_object *data = kh_store_row_to_json (self->entity, stmt, 0);
+
+        g_ptr_array_add (rows, kh_record_item_new (self->entity, data));
+        if (n == 0)
+          {
+            /* The first row read: the page's first row, or its last when reading backwards. */
+            if (reverse)
+              {
+                b->last_key = key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
+                b->last_rid = sqlite3_column_int64 (stmt, rid_col);
+              }
+            else
+              {
+                b->first_key = key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
+                b->first_rid = sqlite3_column_int64 (stmt, rid_col);
+              }
+          }
+        sqlite3_value_free (edge_key);
+        edge_key = key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
+        edge_rid = sqlite3_column_int64 (stmt, rid_col);
+        n++;
+      }
+    if (reverse)
+      {
+        b->first_key = edge_key;
+        b->first_rid = edge_rid;
+      }
+    else
+      {
+        b->last_key = edge_key;
+        b->last_rid = edge_rid;
+      }
+    sqlite3_reset (stmt);
+
+    if (rc != SQLITE_DONE || n != count)
+      {
+        /* The table changed under the count; the store's "changed" signal brings a refresh. */
+        if (rc != SQLITE_DONE)
+          set_error (self, "list");
+        bookmark_free (b);
+        if (rc != SQLITE_DONE)
+          return NULL;
+      }
+    else
+      g_hash_table_insert (self->bookmarks, GUINT_TO_POINTER (page), b);
+  }
+
+  if (reverse)
+    {
+      for (guint i = 0; i < rows->len / 2; i++)
+        {
+          gpointer tmp = rows->pdata[i];
+
+          rows->pdata[i] = rows->pdata[rows->len - 1 - i];
+          rows->pdata[rows->len - 1 - i] = tmp;
+        }
+    }
+  return g_steal_pointer (&rows);
+}
+
+static GPtrArray *
+get_page (KhRecordList *self,
+          guint         page)
+{
+  GPtrArray *rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
+
+  if (rows != NULL)
+    {
+      GList *link = g_queue_find (&self->lru, GUINT_TO_POINTER (page));
+
+      if (link != NULL && link != self->lru.head)
+        {
+          g_queue_unlink (&self->lru, link);
+          g_queue_push_head_link (&self->lru, link);
+        }
+      return rows;
+    }
+
+  rows = fetch_page (self, page);
+  if (rows == NULL)
+    return NULL;
+  g_hash_table_insert (self->pages, GUINT_TO_POINTER (page), rows);
+  g_queue_push_head (&self->lru, GUINT_TO_POINTER (page));
+  while (self->lru.length > KH_RECORD_LIST_MAX_PAGES)
+    g_hash_table_remove (self->pages, g_queue_pop_tail (&self->lru));
+  return rows;
+}
+
+/* GListModel ---------------------------------------------------------------------------------- */
+
+static GType
+kh_record_list_get_item_type (GListModel *model)
+{
+  return KH_TYPE_RECORD_ITEM;
+}
+
+static guint
+kh_record_list_get_n_items (GListModel *model)
+{
+  return KH_RECORD_LIST (model)->n_items;
+}
+
+static gpointer
+kh_record_list_get_item (GListModel *model,
+                         guint       position)
+{
+  KhRecordList *self = KH_RECORD_LIST (model);
+  guint page = position / KH_RECORD_LIST_PAGE_SIZE;
+  GPtrArray *rows;
+
+  if (position >= self->n_items)
+    return NULL;
+  rows = get_page (self, page);
+  if (rows == NULL || position - page * KH_RECORD_LIST_PAGE_SIZE >= rows->len)
+    return NULL;
+  return g_object_ref (rows->pdata[position - page * KH_RECORD_LIST_PAGE_SIZE]);
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = kh_record_list_get_item_type;
+  iface->get_n_items = kh_record_list_get_n_items;
+  iface->get_item = kh_record_list_get_item;
+}
+
+/* Object -------------------------------------------------------------------------------------- */
+
+static void
+store_changed_cb (KhRecordList *self,
+                  const char   *entity,
+                  const char   *id,
+                  KhStore      *store)
+{
+  /* A renamed unit or list changes the titles shown for references to it. */
+  g_hash_table_remove_all (self->titles);
+  if (g_strcmp0 (entity, self->entity->name) == 0)
+    kh_record_list_refresh (self);
+}
+
+static void
+kh_record_list_dispose (GObject *object)
+{
+  KhRecordList *self = (KhRecordList *) object;
+
+  if (self->store != NULL)
+    g_clear_signal_handler (&self->changed_id, self->store);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (kh_record_list_parent_class)->dispose (object);
+}
+
+static void
+kh_record_list_finalize (GObject *object)
+{
+  KhRecordList *self = (KhRecordList *) object;
+
+  clear_cache (self);
+  g_clear_pointer (&self->pages, g_hash_table_unref);
+  g_clear_pointer (&self->bookmarks, g_hash_table_unref);
+  g_clear_pointer (&self->titles, g_hash_table_unref);
+  g_clear_pointer (&self->filters, g_ptr_array_unref);
+  g_clear_pointer (&self->sort_field, g_free);
+  g_clear_pointer (&self->search, g_free);
+  g_clear_pointer (&self->fts_query, g_free);
+  g_clear_error (&self->error);
+
+  G_OBJECT_CLASS (kh_record_list_parent_class)->finalize (object);
+}
+
+static void
+kh_record_list_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  KhRecordList *self = KH_RECORD_LIST (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_ITEMS:
+      g_value_set_uint (value, self->n_items);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kh_record_list_class_init (KhRecordListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = kh_record_list_dispose;
+  object_class->finalize = kh_record_list_finalize;
+  object_class->get_property = kh_record_list_get_property;
+
+  properties[PROP_N_ITEMS] =
+    g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+kh_record_list_init (KhRecordList *self)
+{
+  self->pages = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  self->bookmarks = g_hash_table_new_full (NULL, NULL, NULL, bookmark_free);
+  self->titles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->filters = g_ptr_array_new_with_free_func (filter_free);
+  g_queue_init (&self->lru);
+}
+
+KhRecordList *
+kh_record_list_new (KhStore    *store,
+                    const char *entity)
+{
+  KhRecordList *self;
+  const KhEntity *e;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (entity != NULL, NULL);
+
+  e = kh_entity_lookup (entity);
+  g_return_val_if_fail (e != NULL, NULL);
+
+  self = g_object_new (KH_TYPE_RECORD_LIST, NULL);
+  self->store = g_object_ref (store);
+  self->entity = e;
+  self->changed_id = g_signal_connect_object (store, "changed", G_CALLBACK (store_changed_cb),
+                                              self, G_CONNECT_SWAPPED);
+  self->n_items = count_rows (self);
+  return self;
+}
+
+KhStore *
+kh_record_list_get_store (KhRecordList *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), NULL);
+  return self->store;
+}
+
+const KhEntity *
+kh_record_list_get_entity (KhRecordList *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), NULL);
+  return self->entity;
+}
+
+/* Counts again and tells views that everything may have changed. */
+void
+kh_record_list_refresh (KhRecordList *self)
+{
+  guint old;
+
+  g_return_if_fail (KH_IS_RECORD_LIST (self));
+
+  old = self->n_items;
+  clear_cache (self);
+  g_clear_error (&self->error);
+  self->n_items = count_rows (self);
+  if (old > 0 || self->n_items > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
+  if (old != self->n_items)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+}
+
+void
+kh_record_list_set_sort (KhRecordList *self,
+                         const char   *field,
+                         gboolean      descending)
+{
+  g_return_if_fail (KH_IS_RECORD_LIST (self));
+  g_return_if_fail (field == NULL || kh_entity_get_field (self->entity, field) != NULL);
+
+  if (g_strcmp0 (field, self->sort_field) == 0 && descending == self->descending)
+    return;
+  g_free (self->sort_field);
+  self->sort_field = g_strdup (field);
+  self->descending = descending;
+  kh_record_list_refresh (self);
+}
+
+const char *
+kh_record_list_get_sort_field (KhRecordList *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), NULL);
+  return self->sort_field;
+}
+
+gboolean
+kh_record_list_get_descending (KhRecordList *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), FALSE);
+  return self->descending;
+}
+
+/* Keeps only records whose @field equals @value; an array of values means any of them; a year
+ * (an integer) given for a date or school-year field means that year. NULL removes the filter
+ * on @field. */
+gboolean
+kh_record_list_set_filter (KhRecordList  *self,
+                           const char    *field,
+                           json_object   *value,
+                           GError       **error)
+{
+  const KhField *f;
+
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), FALSE);
+  g_return_val_if_fail (field != NULL, FALSE);
+
+  f = kh_entity_get_field (self->entity, field);
+  if (f == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                   _("“%s” is not a field of %s."), field, _(self->entity->label));
+      return FALSE;
+    }
+  for (guint i = 0; i < self->filters->len; i++)
+    if (strcmp (((Filter *) self->filters->pdata[i])->field, field) == 0)
+      {
+        g_ptr_array_remove_index (self->filters, i);
+        break;
+      }
+  if (value != NULL && !(json_object_is_type (value, json_type_array)
+                         && json_object_array_length (value) == 0))
+    {
+      Filter *filter = g_new0 (Filter, 1);
+
+      filter->field = g_strdup (field);
+      filter->value = json_object_get (value);
+      g_ptr_array_add (self->filters, filter);
+    }
+  kh_record_list_refresh (self);
+  return TRUE;
+}
+
+void
+kh_record_list_clear_filters (KhRecordList *self)
+{
+  g_return_if_fail (KH_IS_RECORD_LIST (self));
+
+  if (self->filters->len == 0)
+    return;
+  g_ptr_array_set_size (self->filters, 0);
+  kh_record_list_refresh (self);
+}
+
+/* Search as you type, folded for Vietnamese: "nguyen van d" finds "Nguyễn Văn Đức". */
+void
+kh_record_list_set_search (KhRecordList *self,
+                           const char   *text)
+{
+  g_autofree char *query = NULL;
+
+  g_return_if_fail (KH_IS_RECORD_LIST (self));
+
+  if (text != NULL && kh_entity_has_search (self->entity))
+    query = kh_fold_to_fts_query (text);
+  g_free (self->search);
+  self->search = g_strdup (text);
+  if (g_strcmp0 (query, self->fts_query) == 0)
+    return;
+  g_free (self->fts_query);
+  self->fts_query = g_steal_pointer (&query);
+  kh_record_list_refresh (self);
+}
+
+const char *
+kh_record_list_get_search (KhRecordList *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), NULL);
+  return self->search;
+}
+
+/* The position of the record @id in the list as sorted and filtered, or G_MAXUINT. */
+guint
+kh_record_list_find (KhRecordList *self,
+                     const char   *id)
+{
+  g_autofree char *key = NULL;
+  g_autoptr(GString) sql = NULL;
+  sqlite3_value *key_value = NULL;
+  sqlite3_stmt *stmt;
+  gint64 rid = -1;
+  guint position = G_MAXUINT;
+  int index = 1;
+
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), G_MAXUINT);
+  g_return_val_if_fail (id != NULL, G_MAXUINT);
+
+  key = key_expr (self);
+  sql = g_string_new (NULL);
+  g_string_printf (sql, "SELECT %s, rid FROM %s", key ? key : "NULL", self->entity->name);
+  append_where (self, sql);
+  g_string_append (sql, " AND id = ?");
+  stmt = kh_store_prepare (self->store, sql->str, NULL);
+  if (stmt == NULL)
+    return G_MAXUINT;
+  bind_where (self, stmt, &index);
+  sqlite3_bind_text (stmt, index, id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      key_value = sqlite3_value_dup (sqlite3_column_value (stmt, 0));
+      rid = sqlite3_column_int64 (stmt, 1);
+    }
+  sqlite3_reset (stmt);
+  if (rid < 0)
+    return G_MAXUINT;
+
+  g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
+  append_where (self, sql);
+  if (key != NULL)
+    g_string_append_printf (sql, " AND (%s, rid) %s (?, ?)", key, self->descending ? ">" : "<");
+  else
+    g_string_append_printf (sql, " AND rid %s ?", self->descending ? ">" : "<");
+  stmt = kh_store_prepare (self->store, sql->str, NULL);
+  if (stmt != NULL)
+    {
+      index = 1;
+      bind_where (self, stmt, &index);
+      if (key != NULL)
+        sqlite3_bind_value (stmt, index++, key_value);
+      sqlite3_bind_int64 (stmt, index++, rid);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        position = (guint) sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  sqlite3_value_free (key_value);
+  return position;
+}
+
+/* A field of @record as a person reads it; a reference shows the title of what it points at. */
+char *
+kh_record_list_format (KhRecordList *self,
+                       KhRecordItem     *record,
+                       const char   *field_name)
+{
+  const KhField *field;
+  json_object *value = NULL;
+  g_autofree char *cache_key = NULL;
+  char *title;
+
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), NULL);
+  g_return_val_if_fail (KH_IS_RECORD_ITEM (record), NULL);
+
+  field = kh_entity_get_field (kh_record_item_get_entity (record), field_name);
+  if (field == NULL)
+    return g_strdup ("");
+  json_object_object_get_ex (kh_record_item_get_data (record), field_name, &value);
+  if (field->type != KH_FIELD_REF || field->ref_entity == NULL || value == NULL)
+    return kh_value_format (field, value);
+
+  cache_key = g_strdup_printf ("%s/%s", field->ref_entity, json_object_get_string (value));
+  title = g_hash_table_lookup (self->titles, cache_key);
+  if (title == NULL)
+    {
+      title = kh_store_dup_title (self->store, field->ref_entity, json_object_get_string (value));
+      if (title == NULL)
+        title = g_strdup (json_object_get_string (value));
+      g_hash_table_insert (self->titles, g_steal_pointer (&cache_key), title);
+    }
+  return g_strdup (title);
+}
+
+const GError *
+kh_record_list_get_error (KhRecordList *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), NULL);
+  return self->error;
+}
+
+/* Rows held in memory now: a test's proof that the list never loads everything. */
+guint
+kh_record_list_get_n_cached (KhRecordList *self)
+{
+  GHashTableIter iter;
+  gpointer v;
+  guint n = 0;
+
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), 0);
+
+  g_hash_table_iter_init (&iter, self->pages);
+  while (g_hash_table_iter_next (&iter, NULL, &v))
+    n += ((GPtrArray *) v)->len;
+  return n;
+}
+
+guint
+kh_record_list_get_n_queries (KhRecordList *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_LIST (self), 0);
+  return self->n_queries;
+}

@@ -1,0 +1,1104 @@
+/* kh-report.c: the figures of a unit for a year
+ *
+ * What provinces report upwards each December, for any unit and year: registrations,
+ * evaluations and achievements for each of the five learning models (with the share of the
+ * eligible population where one was entered), learning units at each level, the number and
+ * total of scholarships, awards and grants for adult learners, and the money each fund
+ * mobilized and disbursed; the same figures for each unit directly below.
+ *
+ * Units are rolled up through the tree, and, when asked, through succession links: since the
+ * 2025 reform a record keeps the unit it had when it happened, so a 2024 record of an abolished
+ * commune counts under today's commune that succeeded it when reporting by today's units, and
+ * under its old district when reporting by that year's tree.
+ *
+ * The units in scope are put once into a temporary table, each tagged with the child of the
+ * reported unit it rolls up to (its "bucket"); every figure is then one indexed, grouped query
+ * joined to that table, which gives the totals and the breakdown in the same pass.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <errno.h>
+#include <string.h>
+#include <xlsxwriter.h>
+
+#include "kh-entity.h"
+#include "kh-error.h"
+#include "kh-json-private.h"
+#include "kh-report.h"
+#include "kh-schema.h"
+#include "kh-store-private.h"
+#include "kh-uuid.h"
+
+#define N_MODELS 5
+#define N_CATEGORIES 4
+#define N_RESULTS 9
+
+static const char * const models[N_MODELS] = { "citizen", "family", "clan", "community", "unit" };
+static const char * const categories[N_CATEGORIES] = { "hardship", "merit", "special", "adult_learner" };
+static const char * const results[N_RESULTS] = {
+  "pass", "fail", "level1", "level2", "level3", "good", "fair", "average", "not_achieved"
+};
+
+typedef struct
+{
+  gint64 registered[N_MODELS];
+  gint64 evaluated[N_MODELS];
+  gint64 achieved[N_MODELS];
+  gint64 result[N_MODELS][N_RESULTS];
+  gint64 award_count[N_CATEGORIES];
+  gint64 award_amount[N_CATEGORIES];
+  gint64 donations;
+  gint64 mobilized;
+  gint64 in_kind;
+  gint64 disbursed;
+} Figures;
+
+typedef struct
+{
+  char   *fund_id;
+  gint64  donations;
+  gint64  mobilized;
+  gint64  in_kind;
+  gint64  disbursements;
+  gint64  disbursed;
+} FundFigures;
+
+typedef struct
+{
+  KhStore    *store;
+  char       *root;
+  int         year;
+  GHashTable *parent;     /* unit id → parent id in the rollup tree */
+  GHashTable *children;   /* unit id → GPtrArray of child ids */
+  GHashTable *buckets;    /* bucket id → Figures */
+  GPtrArray  *bucket_ids; /* in order of appearance */
+  GHashTable *funds;      /* fund id → FundFigures */
+  GHashTable *eligible;   /* "unit|model" → gint64 * */
+} Report;
+
+static int
+index_of (const char * const *values,
+          int                 n,
+          const char         *value)
+{
+  for (int i = 0; value != NULL && i < n; i++)
+    if (strcmp (values[i], value) == 0)
+      return i;
+  return -1;
+}
+
+static Figures *
+bucket (Report     *r,
+        const char *id)
+{
+  Figures *f = g_hash_table_lookup (r->buckets, id);
+
+  if (f == NULL)
+    {
+      char *key = g_strdup (id);
+
+      f = g_new0 (Figures, 1);
+      g_hash_table_insert (r->buckets, key, f);
+      g_ptr_array_add (r->bucket_ids, key);
+    }
+  return f;
+}
+
+static char *
+resolve_unit (KhStore     *store,
+              const char  *unit,
+              int          year,
+              GError     **error)
+{
+  sqlite3_stmt *stmt;
+  char *id = NULL;
+  g_autofree char *start = g_strdup_printf ("%04d-01-01", year);
+  g_autofree char *end = g_strdup_printf ("%04d-12-31", year);
+
+  /* A code may have been reused across the reform: prefer the unit valid in that year. */
+  stmt = kh_store_prepare (store,
+                           "SELECT id FROM org_unit WHERE (id = ?1 OR code = ?1) AND deleted = 0 "
+                           "ORDER BY (coalesce(valid_from, '0000') <= ?3 AND coalesce(valid_to, '9999') >= ?2) DESC, "
+                           "valid_to IS NOT NULL, valid_to DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, unit, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, start, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, end, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  if (id == NULL)
+    g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                 _("There is no unit with the code or id “%s”."), unit);
+  return id;
+}
+
+/* Indexes that cover what the figures read, so a province of a million records is counted
+ * from index pages alone, without fetching each row: registrations by unit and year with their
+ * status and model, evaluations by registration in date order with their result, award entries
+ * by unit with what the sums need. They are local (the server has its own) and cost about a
+ * second once on a million records, so they are made on the first report, not at every start. */
+static gboolean
+ensure_indexes (KhStore  *store,
+                GError  **error)
+{
+  sqlite3_stmt *stmt;
+  int present = 0;
+
+  if (g_object_get_data (G_OBJECT (store), "kh-report-indexes") != NULL)
+    return TRUE;
+  /* Looking first takes no lock; CREATE INDEX IF NOT EXISTS would take the write lock even
+   * when there is nothing to do, and make the window's own writes wait. */
+  stmt = kh_store_prepare (store,
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                           " ('kh_report_registration', 'kh_report_evaluation', 'kh_report_award_entry')",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    present = sqlite3_column_int (stmt, 0);
+  sqlite3_reset (stmt);
+  if (present < 3 && !kh_sqlite_exec (kh_store_get_db (store),
+                       "CREATE INDEX IF NOT EXISTS kh_report_registration"
+                       "  ON registration (org_unit_id, year, deleted, status, model, id);"
+                       "CREATE INDEX IF NOT EXISTS kh_report_evaluation"
+                       "  ON evaluation (registration_id, deleted, evaluated_on, rid, result);"
+                       "CREATE INDEX IF NOT EXISTS kh_report_award_entry"
+                       "  ON award_entry (org_unit_id, deleted, status, list_id, category, amount, received_on);",
+                       error))
+    return FALSE;
+  g_object_set_data (G_OBJECT (store), "kh-report-indexes", GINT_TO_POINTER (1));
+  return TRUE;
+}
+
+static gboolean
+collect_units (Report    *r,
+               gboolean   by_successor,
+               GError   **error)
+{
+  sqlite3 *db = kh_store_get_db (r->store);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!kh_sqlite_exec (db,
+                       "CREATE TEMP TABLE IF NOT EXISTS kh_report_unit ("
+                       "  id TEXT PRIMARY KEY, bucket TEXT NOT NULL, parent TEXT) WITHOUT ROWID;"
+                       "DELETE FROM temp.kh_report_unit;", error))
+    return FALSE;
+
+  /* The shallowest path to a unit wins, so a unit reached twice (a split) counts once. */
+  stmt = kh_store_prepare (r->store,
+    "INSERT OR IGNORE INTO temp.kh_report_unit (id, bucket, parent) "
+    "WITH RECURSIVE tree (id, bucket, parent, depth) AS ("
+    "  VALUES (?1, ?1, NULL, 0)"
+    "  UNION"
+    "  SELECT o.id, CASE WHEN t.depth = 0 THEN o.id ELSE t.bucket END, t.id, t.depth + 1"
+    "    FROM tree t JOIN org_unit o ON o.parent_id = t.id AND o.deleted = 0 WHERE t.depth < 32"
+    "  UNION"
+    "  SELECT s.predecessor_id, CASE WHEN t.depth = 0 THEN s.predecessor_id ELSE t.bucket END, t.id, t.depth + 1"
+    "    FROM tree t JOIN unit_succession s ON s.successor_id = t.id AND s.deleted = 0"
+    "    WHERE ?2 AND t.depth < 32"
+    ") SELECT id, bucket, parent FROM tree ORDER BY depth", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, r->root, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 2, by_successor ? 1 : 0);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, db, "report units");
+      return FALSE;
+    }
+
+  stmt = kh_store_prepare (r->store, "SELECT id, parent, bucket FROM temp.kh_report_unit", error);
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *id = (const char *) sqlite3_column_text (stmt, 0);
+      const char *parent = (const char *) sqlite3_column_text (stmt, 1);
+      GPtrArray *kids;
+
+      if (parent == NULL)
+        continue;
+      g_hash_table_insert (r->parent, g_strdup (id), g_strdup (parent));
+      kids = g_hash_table_lookup (r->children, parent);
+      if (kids == NULL)
+        {
+          kids = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (r->children, g_strdup (parent), kids);
+        }
+      g_ptr_array_add (kids, g_strdup (id));
+    }
+  sqlite3_reset (stmt);
+  return rc == SQLITE_DONE;
+}
+
+static gboolean
+step_error (Report      *r,
+            int          rc,
+            const char  *what,
+            GError     **error)
+{
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  kh_sqlite_set_error (error, kh_store_get_db (r->store), what);
+  return FALSE;
+}
+
+static gboolean
+count_models (Report  *r,
+              GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  /* An evaluation redone (after an appeal) replaces the earlier one: the latest counts. The
+   * units drive every query (CROSS JOIN keeps SQLite from scanning the big table instead: the
+   * temporary table has no statistics), and the registrations are read once (MATERIALIZED). */
+  stmt = kh_store_prepare (r->store,
+    "WITH g AS MATERIALIZED ("
+    "  SELECT u.bucket AS bucket, r.model AS model,"
+    "    (SELECT e.result FROM evaluation e WHERE e.registration_id = r.id AND e.deleted = 0"
+    "      ORDER BY e.evaluated_on DESC, e.rid DESC LIMIT 1) AS result"
+    "  FROM temp.kh_report_unit u CROSS JOIN registration r ON r.org_unit_id = u.id AND r.year = ?1"
+    "  WHERE r.deleted = 0 AND r.status <> 'withdrawn'"
+    ") SELECT bucket, model, result, count(*) FROM g GROUP BY bucket, model, result", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, r->year);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 0));
+      int m = index_of (models, N_MODELS, (const char *) sqlite3_column_text (stmt, 1));
+      int res = index_of (results, N_RESULTS, (const char *) sqlite3_column_text (stmt, 2));
+      gint64 n = sqlite3_column_int64 (stmt, 3);
+
+      if (m < 0)
+        continue;
+      f->registered[m] += n;
+      if (res >= 0)
+        {
+          f->evaluated[m] += n;
+          f->result[m][res] += n;
+          if (strcmp (results[res], "fail") != 0 && strcmp (results[res], "not_achieved") != 0)
+            f->achieved[m] += n;
+        }
+    }
+  sqlite3_reset (stmt);
+  return step_error (r, rc, "report registrations", error);
+}
+
+static gboolean
+count_awards (Report  *r,
+              GError **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *year = g_strdup_printf ("%04d", r->year);
+  int rc;
+
+  /* An award belongs to the year of its list's decision, else of its receipt, else of the
+   * school year's half the occasion falls in (Tết and the year's end in the second calendar
+   * year, the new school year in the first). Proposed and cancelled entries are not awards. */
+  stmt = kh_store_prepare (r->store,
+    "SELECT u.bucket, e.category, count(*), sum(e.amount)"
+    "  FROM temp.kh_report_unit u CROSS JOIN award_entry e ON e.org_unit_id = u.id"
+    "  JOIN award_list l ON l.id = e.list_id"
+    " WHERE e.deleted = 0 AND e.status IN ('approved', 'paid') AND l.deleted = 0"
+    "   AND coalesce(substr(l.decision_date, 1, 4), substr(e.received_on, 1, 4),"
+    "                CASE WHEN l.occasion IN ('tet', 'year_end') THEN substr(l.school_year, 6, 4)"
+    "                     ELSE substr(l.school_year, 1, 4) END) = ?1"
+    " GROUP BY u.bucket, e.category", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, year, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 0));
+      int c = index_of (categories, N_CATEGORIES, (const char *) sqlite3_column_text (stmt, 1));
+
+      if (c < 0)
+        continue;
+      f->award_count[c] += sqlite3_column_int64 (stmt, 2);
+      f->award_amount[c] += sqlite3_column_int64 (stmt, 3);
+    }
+  sqlite3_reset (stmt);
+  return step_error (r, rc, "report awards", error);
+}
+
+static FundFigures *
+fund (Report     *r,
+      const char *id)
+{
+  FundFigures *f = g_hash_table_lookup (r->funds, id);
+
+  if (f == NULL)
+    {
+      f = g_new0 (FundFigures, 1);
+      f->fund_id = g_strdup (id);
+      g_hash_table_insert (r->funds, f->fund_id, f);
+    }
+  return f;
+}
+
+static gboolean
+count_money (Report  *r,
+             GError **error)
+{
+  g_autofree char *start = g_strdup_printf ("%04d-01-01", r->year);
+  g_autofree char *end = g_strdup_printf ("%04d-12-31", r->year);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = kh_store_prepare (r->store,
+    "SELECT u.bucket, d.fund_id, count(*), sum(coalesce(d.amount, 0)), sum(coalesce(d.in_kind_value, 0))"
+    "  FROM temp.kh_report_unit u CROSS JOIN donation d ON d.org_unit_id = u.id"
+    "   AND d.donated_on BETWEEN ?1 AND ?2"
+    " WHERE d.deleted = 0 GROUP BY u.bucket, d.fund_id", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, start, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, end, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 0));
+      FundFigures *ff = fund (r, (const char *) sqlite3_column_text (stmt, 1));
+
+      f->donations += sqlite3_column_int64 (stmt, 2);
+      f->mobilized += sqlite3_column_int64 (stmt, 3);
+      f->in_kind += sqlite3_column_int64 (stmt, 4);
+      ff->donations += sqlite3_column_int64 (stmt, 2);
+      ff->mobilized += sqlite3_column_int64 (stmt, 3);
+      ff->in_kind += sqlite3_column_int64 (stmt, 4);
+    }
+  sqlite3_reset (stmt);
+  if (!step_error (r, rc, "report donations", error))
+    return FALSE;
+
+  stmt = kh_store_prepare (r->store,
+    "SELECT u.bucket, d.fund_id, count(*), sum(d.amount)"
+    "  FROM temp.kh_report_unit u CROSS JOIN disbursement d ON d.org_unit_id = u.id"
+    "   AND d.paid_on BETWEEN ?1 AND ?2"
+    " WHERE d.deleted = 0 GROUP BY u.bucket, d.fund_id", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, start, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, end, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 0));
+      FundFigures *ff = fund (r, (const char *) sqlite3_column_text (stmt, 1));
+
+      f->disbursed += sqlite3_column_int64 (stmt, 3);
+      ff->disbursements += sqlite3_column_int64 (stmt, 2);
+      ff->disbursed += sqlite3_column_int64 (stmt, 3);
+    }
+  sqlite3_reset (stmt);
+  return step_error (r, rc, "report disbursements", error);
+}
+
+static gboolean
+load_population (Report  *r,
+                 GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = kh_store_prepare (r->store,
+    "SELECT p.org_unit_id, p.model, p.eligible FROM temp.kh_report_unit u"
+    "  CROSS JOIN population p ON p.org_unit_id = u.id AND p.year = ?1 WHERE p.deleted = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, r->year);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      char *key = g_strdup_printf ("%s|%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1));
+      gint64 *value = g_hash_table_lookup (r->eligible, key);
+
+      /* Two figures for one unit and model: the later entry holds. */
+      if (value == NULL)
+        {
+          value = g_new (gint64, 1);
+          g_hash_table_insert (r->eligible, key, value);
+        }
+      else
+        g_free (key);
+      *value = sqlite3_column_int64 (stmt, 2);
+    }
+  sqlite3_reset (stmt);
+  return step_error (r, rc, "report population", error);
+}
+
+/* The eligible population of a unit: the figure entered for the unit itself, or else the sum
+ * of its units' figures (so a figure entered at two levels is never counted twice); -1 when
+ * no figure was entered anywhere below. */
+static gint64
+eligible (Report     *r,
+          const char *unit,
+          const char *model,
+          int         depth)
+{
+  g_autofree char *key = g_strdup_printf ("%s|%s", unit, model);
+  gint64 *own = g_hash_table_lookup (r->eligible, key);
+  GPtrArray *kids;
+  gint64 sum = -1;
+
+  if (own != NULL)
+    return *own;
+  if (depth > 32 || (kids = g_hash_table_lookup (r->children, unit)) == NULL)
+    return -1;
+  for (guint i = 0; i < kids->len; i++)
+    {
+      gint64 v = eligible (r, kids->pdata[i], model, depth + 1);
+
+      if (v >= 0)
+        sum = MAX (sum, 0) + v;
+    }
+  return sum;
+}
+
+static void
+add_figures (Figures       *to,
+             const Figures *from)
+{
+  for (int m = 0; m < N_MODELS; m++)
+    {
+      to->registered[m] += from->registered[m];
+      to->evaluated[m] += from->evaluated[m];
+      to->achieved[m] += from->achieved[m];
+      for (int k = 0; k < N_RESULTS; k++)
+        to->result[m][k] += from->result[m][k];
+    }
+  for (int c = 0; c < N_CATEGORIES; c++)
+    {
+      to->award_count[c] += from->award_count[c];
+      to->award_amount[c] += from->award_amount[c];
+    }
+  to->donations += from->donations;
+  to->mobilized += from->mobilized;
+  to->in_kind += from->in_kind;
+  to->disbursed += from->disbursed;
+}
+
+static json_object *
+unit_json (KhStore    *store,
+           const char *id)
+{
+  json_object *o = json_object_new_object ();
+  json_object *KH_AUTO_JSON unit = kh_store_get (store, "org_unit", id, NULL);
+
+  json_object_object_add (o, "id", json_object_new_string (id));
+  if (unit != NULL)
+    {
+      json_object_object_add (o, "code", json_object_get (json_object_object_get (unit, "code")));
+      json_object_object_add (o, "name", json_object_get (json_object_object_get (unit, "name")));
+      json_object_object_add (o, "kind", json_object_get (json_object_object_get (unit, "kind")));
+    }
+  return o;
+}
+
+static json_object *
+share (gint64 part,
+       gint64 whole)
+{
+  if (whole <= 0)
+    return NULL;
+  return json_object_new_double ((double) part * 100.0 / (double) whole);
+}
+
+static json_object *
+models_json (Report        *r,
+             const Figures *f,
+             const char    *unit)
+{
+  const KhField *model_field = kh_entity_get_field (kh_entity_lookup ("registration"), "model");
+  json_object *array = json_object_new_array ();
+
+  for (int m = 0; m < N_MODELS; m++)
+    {
+      json_object *o = json_object_new_object ();
+      json_object *levels = json_object_new_object ();
+      gint64 elig = eligible (r, unit, models[m], 0);
+
+      json_object_object_add (o, "model", json_object_new_string (models[m]));
+      json_object_object_add (o, "label", json_object_new_string (kh_field_enum_label (model_field, models[m])));
+      json_object_object_add (o, "registered", json_object_new_int64 (f->registered[m]));
+      json_object_object_add (o, "evaluated", json_object_new_int64 (f->evaluated[m]));
+      json_object_object_add (o, "achieved", json_object_new_int64 (f->achieved[m]));
+      for (int k = 0; k < N_RESULTS; k++)
+        if (f->result[m][k] > 0)
+          json_object_object_add (levels, results[k], json_object_new_int64 (f->result[m][k]));
+      json_object_object_add (o, "results", levels);
+      json_object_object_add (o, "eligible", elig >= 0 ? json_object_new_int64 (elig) : NULL);
+      json_object_object_add (o, "registered_share", elig >= 0 ? share (f->registered[m], elig) : NULL);
+      json_object_object_add (o, "achieved_share", elig >= 0 ? share (f->achieved[m], elig) : NULL);
+      json_object_array_add (array, o);
+    }
+  return array;
+}
+
+static json_object *
+awards_json (const Figures *f)
+{
+  const KhField *category = kh_entity_get_field (kh_entity_lookup ("award_entry"), "category");
+  json_object *array = json_object_new_array ();
+
+  for (int c = 0; c < N_CATEGORIES; c++)
+    {
+      json_object *o = json_object_new_object ();
+
+      json_object_object_add (o, "category", json_object_new_string (categories[c]));
+      json_object_object_add (o, "label", json_object_new_string (kh_field_enum_label (category, categories[c])));
+      json_object_object_add (o, "count", json_object_new_int64 (f->award_count[c]));
+      json_object_object_add (o, "amount", json_object_new_int64 (f->award_amount[c]));
+      json_object_array_add (array, o);
+    }
+  return array;
+}
+
+static gint64
+sum4 (const gint64 *v)
+{
+  return v[0] + v[1] + v[2] + v[3];
+}
+
+static const char *
+gets_or_empty (json_object *o,
+               const char  *key)
+{
+  const char *s = json_object_get_string (json_object_object_get (o, key));
+
+  return s ? s : "";
+}
+
+static int
+compare_by_name (const void *a,
+                 const void *b)
+{
+  json_object *x = *(json_object * const *) a;
+  json_object *y = *(json_object * const *) b;
+  const char *nx = json_object_get_string (json_object_object_get (x, "name"));
+  const char *ny = json_object_get_string (json_object_object_get (y, "name"));
+
+  return g_utf8_collate (nx ? nx : "", ny ? ny : "");
+}
+
+/* Funds by their unit, then by name: most are all called "Quỹ khuyến học". */
+static int
+compare_funds (const void *a,
+               const void *b)
+{
+  json_object *x = *(json_object * const *) a;
+  json_object *y = *(json_object * const *) b;
+  int c = g_utf8_collate (gets_or_empty (x, "unit_name"), gets_or_empty (y, "unit_name"));
+
+  return c != 0 ? c : compare_by_name (a, b);
+}
+
+static void
+report_clear (Report *r)
+{
+  g_free (r->root);
+  g_clear_pointer (&r->parent, g_hash_table_unref);
+  g_clear_pointer (&r->children, g_hash_table_unref);
+  g_clear_pointer (&r->buckets, g_hash_table_unref);
+  g_clear_pointer (&r->bucket_ids, g_ptr_array_unref);
+  g_clear_pointer (&r->funds, g_hash_table_unref);
+  g_clear_pointer (&r->eligible, g_hash_table_unref);
+}
+
+static void
+fund_free (gpointer data)
+{
+  FundFigures *f = data;
+
+  g_free (f->fund_id);
+  g_free (f);
+}
+
+json_object *
+kh_report_compute (KhStore     *store,
+                   const char  *unit,
+                   int          year,
+                   gboolean     by_successor,
+                   GError     **error)
+{
+  Report r = { 0 };
+  Figures total = { 0 };
+  json_object *out = NULL;
+  json_object *children, *funds, *learning, *totals;
+  gboolean ok;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (unit != NULL, NULL);
+
+  if (year < 1945 || year > 2100)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                   _("Year: must be between %d and %d."), 1945, 2100);
+      return NULL;
+    }
+  r.store = store;
+  r.year = year;
+  r.root = resolve_unit (store, unit, year, error);
+  if (r.root == NULL)
+    return NULL;
+  r.parent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  r.children = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  r.buckets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  r.bucket_ids = g_ptr_array_new_with_free_func (g_free);
+  r.funds = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, fund_free);
+  r.eligible = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (!ensure_indexes (store, error))
+    {
+      report_clear (&r);
+      return NULL;
+    }
+
+  /* One read transaction: every figure comes from the same snapshot. */
+  ok = kh_sqlite_exec (kh_store_get_db (store), "SAVEPOINT kh_report", error);
+  ok = ok && collect_units (&r, by_successor, error)
+       && count_models (&r, error) && count_awards (&r, error) && count_money (&r, error)
+       && load_population (&r, error);
+  kh_sqlite_exec (kh_store_get_db (store), "RELEASE kh_report", NULL);
+  if (!ok)
+    {
+      report_clear (&r);
+      return NULL;
+    }
+
+  children = json_object_new_array ();
+  for (guint i = 0; i < r.bucket_ids->len; i++)
+    {
+      const char *id = r.bucket_ids->pdata[i];
+      Figures *f = g_hash_table_lookup (r.buckets, id);
+      json_object *child;
+
+      add_figures (&total, f);
+      if (strcmp (id, r.root) == 0)
+        continue;
+      child = unit_json (store, id);
+      json_object_object_add (child, "models", models_json (&r, f, id));
+      json_object_object_add (child, "awards_count", json_object_new_int64 (sum4 (f->award_count)));
+      json_object_object_add (child, "awards_amount", json_object_new_int64 (sum4 (f->award_amount)));
+      json_object_object_add (child, "mobilized", json_object_new_int64 (f->mobilized));
+      json_object_object_add (child, "disbursed", json_object_new_int64 (f->disbursed));
+      json_object_array_add (children, child);
+    }
+  json_object_array_sort (children, compare_by_name);
+
+  out = json_object_new_object ();
+  json_object_object_add (out, "unit", unit_json (store, r.root));
+  json_object_object_add (out, "year", json_object_new_int (year));
+  json_object_object_add (out, "by_successor", json_object_new_boolean (by_successor));
+  json_object_object_add (out, "units", json_object_new_int64 (g_hash_table_size (r.parent) + 1));
+  json_object_object_add (out, "models", models_json (&r, &total, r.root));
+
+  learning = json_object_new_object ();
+  for (int k = 2; k < N_RESULTS; k++)
+    json_object_object_add (learning, results[k], json_object_new_int64 (total.result[4][k]));
+  json_object_object_add (out, "learning_units", learning);
+
+  json_object_object_add (out, "awards", awards_json (&total));
+  totals = json_object_new_object ();
+  json_object_object_add (totals, "count", json_object_new_int64 (sum4 (total.award_count)));
+  json_object_object_add (totals, "amount", json_object_new_int64 (sum4 (total.award_amount)));
+  json_object_object_add (out, "awards_total", totals);
+
+  funds = json_object_new_array ();
+  g_hash_table_iter_init (&iter, r.funds);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      FundFigures *ff = value;
+      json_object *o = json_object_new_object ();
+      json_object *KH_AUTO_JSON rec = kh_store_get (store, "fund", ff->fund_id, NULL);
+
+      json_object_object_add (o, "fund_id", json_object_new_string (ff->fund_id));
+      if (rec != NULL)
+        {
+          json_object *KH_AUTO_JSON owner = NULL;
+          json_object *owner_id = json_object_object_get (rec, "org_unit_id");
+
+          json_object_object_add (o, "name", json_object_get (json_object_object_get (rec, "name")));
+          json_object_object_add (o, "level", json_object_get (json_object_object_get (rec, "level")));
+          owner = owner_id ? kh_store_get (store, "org_unit", json_object_get_string (owner_id), NULL) : NULL;
+          if (owner != NULL)
+            json_object_object_add (o, "unit_name", json_object_get (json_object_object_get (owner, "name")));
+        }
+      json_object_object_add (o, "donations", json_object_new_int64 (ff->donations));
+      json_object_object_add (o, "mobilized", json_object_new_int64 (ff->mobilized));
+      json_object_object_add (o, "in_kind", json_object_new_int64 (ff->in_kind));
+      json_object_object_add (o, "disbursements", json_object_new_int64 (ff->disbursements));
+      json_object_object_add (o, "disbursed", json_object_new_int64 (ff->disbursed));
+      json_object_array_add (funds, o);
+    }
+  json_object_array_sort (funds, compare_funds);
+  json_object_object_add (out, "funds", funds);
+  totals = json_object_new_object ();
+  json_object_object_add (totals, "donations", json_object_new_int64 (total.donations));
+  json_object_object_add (totals, "mobilized", json_object_new_int64 (total.mobilized));
+  json_object_object_add (totals, "in_kind", json_object_new_int64 (total.in_kind));
+  json_object_object_add (totals, "disbursed", json_object_new_int64 (total.disbursed));
+  json_object_object_add (out, "funds_total", totals);
+  json_object_object_add (out, "children", children);
+
+  report_clear (&r);
+  return out;
+}
+
+/* Reading a report ---------------------------------------------------------------------------- */
+
+static gint64
+geti (json_object *o,
+      const char  *key)
+{
+  return json_object_get_int64 (json_object_object_get (o, key));
+}
+
+static const char *
+gets (json_object *o,
+      const char  *key)
+{
+  const char *s = json_object_get_string (json_object_object_get (o, key));
+
+  return s ? s : "";
+}
+
+/* Appends @text padded with spaces to @width characters (not bytes: Vietnamese labels have
+ * many two- and three-byte letters). */
+static void
+append_padded (GString    *s,
+               const char *text,
+               int         width)
+{
+  glong n = g_utf8_strlen (text, -1);
+
+  g_string_append (s, text);
+  for (glong i = n; i < width; i++)
+    g_string_append_c (s, ' ');
+}
+
+char *
+kh_report_to_text (json_object   *report,
+                   KhFormatStyle  style)
+{
+  GString *s = g_string_new (NULL);
+  json_object *unit = json_object_object_get (report, "unit");
+  json_object *list;
+
+  g_return_val_if_fail (report != NULL, NULL);
+
+  g_string_append_printf (s, _("Figures for %s (%s), %d"), gets (unit, "name"), gets (unit, "code"),
+                          (int) geti (report, "year"));
+  if (json_object_get_boolean (json_object_object_get (report, "by_successor")))
+    g_string_append_printf (s, " — %s", _("including the records of former units it succeeded"));
+  g_string_append (s, "\n\n");
+
+  g_string_append_printf (s, "%s\n", _("Learning models"));
+  list = json_object_object_get (report, "models");
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *m = json_object_array_get_idx (list, i);
+      g_autofree char *reg = kh_format_number_style (geti (m, "registered"), style);
+      g_autofree char *ev = kh_format_number_style (geti (m, "evaluated"), style);
+      g_autofree char *ach = kh_format_number_style (geti (m, "achieved"), style);
+
+      g_string_append (s, "  ");
+      append_padded (s, gets (m, "label"), 29);
+      g_string_append_printf (s, _("registered %s, evaluated %s, achieved %s"), reg, ev, ach);
+      if (json_object_object_get (m, "eligible") != NULL)
+        {
+          g_autofree char *elig = kh_format_number_style (geti (m, "eligible"), style);
+          json_object *sh = json_object_object_get (m, "achieved_share");
+          g_autofree char *pct = sh ? kh_format_percent_style (json_object_get_double (sh), style)
+                                    : g_strdup ("—");
+
+          g_string_append_printf (s, _(" of %s eligible (%s achieved)"), elig, pct);
+        }
+      g_string_append_c (s, '\n');
+    }
+
+  {
+    json_object *lu = json_object_object_get (report, "learning_units");
+
+    g_string_append_printf (s, "\n%s\n", _("Learning units by level"));
+    g_string_append_printf (s, _("  level 1: %d, level 2: %d, level 3: %d; good: %d, fair: %d, average: %d\n"),
+                            (int) geti (lu, "level1"), (int) geti (lu, "level2"), (int) geti (lu, "level3"),
+                            (int) geti (lu, "good"), (int) geti (lu, "fair"), (int) geti (lu, "average"));
+  }
+
+  g_string_append_printf (s, "\n%s\n", _("Scholarships, awards and grants"));
+  list = json_object_object_get (report, "awards");
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *a = json_object_array_get_idx (list, i);
+      g_autofree char *money = kh_format_money_style (geti (a, "amount"), style);
+
+      g_string_append (s, "  ");
+      append_padded (s, gets (a, "label"), 29);
+      g_string_append_printf (s, "%6d  %s\n", (int) geti (a, "count"), money);
+    }
+  {
+    json_object *t = json_object_object_get (report, "awards_total");
+    g_autofree char *money = kh_format_money_style (geti (t, "amount"), style);
+
+    g_string_append (s, "  ");
+    append_padded (s, _("Total"), 29);
+    g_string_append_printf (s, "%6d  %s\n", (int) geti (t, "count"), money);
+  }
+
+  g_string_append_printf (s, "\n%s\n", _("Funds"));
+  list = json_object_object_get (report, "funds");
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *f = json_object_array_get_idx (list, i);
+      g_autofree char *in = kh_format_money_style (geti (f, "mobilized"), style);
+      g_autofree char *outm = kh_format_money_style (geti (f, "disbursed"), style);
+
+      g_string_append_printf (s, "  %s (%s): ", gets (f, "name"), gets (f, "unit_name"));
+      g_string_append_printf (s, _("mobilized %s, disbursed %s"), in, outm);
+      g_string_append_c (s, '\n');
+    }
+  {
+    json_object *t = json_object_object_get (report, "funds_total");
+    g_autofree char *in = kh_format_money_style (geti (t, "mobilized"), style);
+    g_autofree char *outm = kh_format_money_style (geti (t, "disbursed"), style);
+
+    g_string_append_printf (s, "  %s: ", _("Total"));
+    g_string_append_printf (s, _("mobilized %s, disbursed %s"), in, outm);
+    g_string_append_c (s, '\n');
+  }
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+kh_report_export_xlsx (json_object  *report,
+                       const char   *path,
+                       GError      **error)
+{
+  lxw_workbook *wb;
+  lxw_worksheet *ws, *wc;
+  lxw_format *bold, *title, *money, *pct, *header;
+  json_object *unit = json_object_object_get (report, "unit");
+  json_object *list;
+  g_autofree char *heading = NULL;
+  lxw_row_t row = 0;
+  lxw_error err;
+
+  g_return_val_if_fail (report != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  wb = workbook_new (path);
+  if (wb == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  ws = workbook_add_worksheet (wb, NULL);
+  wc = workbook_add_worksheet (wb, NULL);
+  bold = workbook_add_format (wb);
+  format_set_bold (bold);
+  title = workbook_add_format (wb);
+  format_set_bold (title);
+  format_set_font_size (title, 14);
+  header = workbook_add_format (wb);
+  format_set_bold (header);
+  format_set_bg_color (header, 0xE7EEF7);
+  format_set_text_wrap (header);
+  money = workbook_add_format (wb);
+  format_set_num_format (money, "#,##0");
+  pct = workbook_add_format (wb);
+  format_set_num_format (pct, "0.0");
+
+  worksheet_set_column (ws, 0, 0, 34, NULL);
+  worksheet_set_column (ws, 1, 6, 16, NULL);
+  heading = g_strdup_printf (_("Figures for %s (%s), %d"), gets (unit, "name"), gets (unit, "code"),
+                             (int) geti (report, "year"));
+  worksheet_write_string (ws, row++, 0, heading, title);
+  row++;
+
+  worksheet_write_string (ws, row, 0, _("Learning model"), header);
+  worksheet_write_string (ws, row, 1, _("Registered"), header);
+  worksheet_write_string (ws, row, 2, _("Evaluated"), header);
+  worksheet_write_string (ws, row, 3, _("Achieved"), header);
+  worksheet_write_string (ws, row, 4, _("Eligible"), header);
+  worksheet_write_string (ws, row, 5, _("Registered (%)"), header);
+  worksheet_write_string (ws, row++, 6, _("Achieved (%)"), header);
+  list = json_object_object_get (report, "models");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *m = json_object_array_get_idx (list, i);
+      json_object *v;
+
+      worksheet_write_string (ws, row, 0, gets (m, "label"), NULL);
+      worksheet_write_number (ws, row, 1, (double) geti (m, "registered"), money);
+      worksheet_write_number (ws, row, 2, (double) geti (m, "evaluated"), money);
+      worksheet_write_number (ws, row, 3, (double) geti (m, "achieved"), money);
+      if ((v = json_object_object_get (m, "eligible")) != NULL)
+        worksheet_write_number (ws, row, 4, (double) json_object_get_int64 (v), money);
+      if ((v = json_object_object_get (m, "registered_share")) != NULL)
+        worksheet_write_number (ws, row, 5, json_object_get_double (v), pct);
+      if ((v = json_object_object_get (m, "achieved_share")) != NULL)
+        worksheet_write_number (ws, row, 6, json_object_get_double (v), pct);
+    }
+  row++;
+
+  {
+    json_object *lu = json_object_object_get (report, "learning_units");
+    static const char *keys[] = { "level1", "level2", "level3", "good", "fair", "average" };
+    const char *labels[] = { _("Level 1"), _("Level 2"), _("Level 3"), _("Good"), _("Fair"), _("Average") };
+
+    worksheet_write_string (ws, row++, 0, _("Learning units by level"), header);
+    for (guint i = 0; i < G_N_ELEMENTS (keys); i++, row++)
+      {
+        worksheet_write_string (ws, row, 0, labels[i], NULL);
+        worksheet_write_number (ws, row, 1, (double) geti (lu, keys[i]), money);
+      }
+    row++;
+  }
+
+  worksheet_write_string (ws, row, 0, _("Scholarships, awards and grants"), header);
+  worksheet_write_string (ws, row, 1, _("Number"), header);
+  worksheet_write_string (ws, row++, 2, _("Amount (đồng)"), header);
+  list = json_object_object_get (report, "awards");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *a = json_object_array_get_idx (list, i);
+
+      worksheet_write_string (ws, row, 0, gets (a, "label"), NULL);
+      worksheet_write_number (ws, row, 1, (double) geti (a, "count"), money);
+      worksheet_write_number (ws, row, 2, (double) geti (a, "amount"), money);
+    }
+  {
+    json_object *t = json_object_object_get (report, "awards_total");
+
+    worksheet_write_string (ws, row, 0, _("Total"), bold);
+    worksheet_write_number (ws, row, 1, (double) geti (t, "count"), money);
+    worksheet_write_number (ws, row++, 2, (double) geti (t, "amount"), money);
+  }
+  row++;
+
+  worksheet_write_string (ws, row, 0, _("Fund"), header);
+  worksheet_write_string (ws, row, 1, _("Donations"), header);
+  worksheet_write_string (ws, row, 2, _("Mobilized (đồng)"), header);
+  worksheet_write_string (ws, row, 3, _("In kind (đồng)"), header);
+  worksheet_write_string (ws, row++, 4, _("Disbursed (đồng)"), header);
+  list = json_object_object_get (report, "funds");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *f = json_object_array_get_idx (list, i);
+      g_autofree char *name = g_strdup_printf ("%s (%s)", gets (f, "name"), gets (f, "unit_name"));
+
+      worksheet_write_string (ws, row, 0, name, NULL);
+      worksheet_write_number (ws, row, 1, (double) geti (f, "donations"), money);
+      worksheet_write_number (ws, row, 2, (double) geti (f, "mobilized"), money);
+      worksheet_write_number (ws, row, 3, (double) geti (f, "in_kind"), money);
+      worksheet_write_number (ws, row, 4, (double) geti (f, "disbursed"), money);
+    }
+
+  /* The breakdown by the units directly below. */
+  row = 0;
+  worksheet_set_column (wc, 0, 0, 34, NULL);
+  worksheet_set_column (wc, 1, 16, 14, NULL);
+  worksheet_write_string (wc, row++, 0, heading, title);
+  row++;
+  worksheet_write_string (wc, row, 0, _("Unit"), header);
+  worksheet_write_string (wc, row, 1, _("Code"), header);
+  {
+    json_object *m0 = json_object_object_get (report, "models");
+
+    for (size_t i = 0; i < json_object_array_length (m0); i++)
+      {
+        g_autofree char *reg = g_strdup_printf (_("%s: registered"), gets (json_object_array_get_idx (m0, i), "label"));
+        g_autofree char *ach = g_strdup_printf (_("%s: achieved"), gets (json_object_array_get_idx (m0, i), "label"));
+
+        worksheet_write_string (wc, row, (lxw_col_t) (2 + i * 2), reg, header);
+        worksheet_write_string (wc, row, (lxw_col_t) (3 + i * 2), ach, header);
+      }
+    worksheet_write_string (wc, row, 12, _("Awards"), header);
+    worksheet_write_string (wc, row, 13, _("Awards (đồng)"), header);
+    worksheet_write_string (wc, row, 14, _("Mobilized (đồng)"), header);
+    worksheet_write_string (wc, row++, 15, _("Disbursed (đồng)"), header);
+  }
+  list = json_object_object_get (report, "children");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *c = json_object_array_get_idx (list, i);
+      json_object *ms = json_object_object_get (c, "models");
+
+      worksheet_write_string (wc, row, 0, gets (c, "name"), NULL);
+      worksheet_write_string (wc, row, 1, gets (c, "code"), NULL);
+      for (size_t k = 0; k < json_object_array_length (ms); k++)
+        {
+          json_object *m = json_object_array_get_idx (ms, k);
+
+          worksheet_write_number (wc, row, (lxw_col_t) (2 + k * 2), (double) geti (m, "registered"), money);
+          worksheet_write_number (wc, row, (lxw_col_t) (3 + k * 2), (double) geti (m, "achieved"), money);
+        }
+      worksheet_write_number (wc, row, 12, (double) geti (c, "awards_count"), money);
+      worksheet_write_number (wc, row, 13, (double) geti (c, "awards_amount"), money);
+      worksheet_write_number (wc, row, 14, (double) geti (c, "mobilized"), money);
+      worksheet_write_number (wc, row, 15, (double) geti (c, "disbursed"), money);
+    }
+
+  err = workbook_close (wb);
+  if (err != LXW_NO_ERROR)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,
+                   lxw_strerror (err));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The unit a replica's figures are about by default: its top unit that is valid today (the
+ * province after the reform, rather than the one before it), or NULL in an empty replica. */
+char *
+kh_report_default_unit (KhStore *store)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  sqlite3_stmt *stmt;
+  char *id = NULL;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+
+  stmt = kh_store_prepare (store,
+                           "SELECT id FROM org_unit WHERE deleted = 0 AND (parent_id IS NULL"
+                           "   OR parent_id NOT IN (SELECT id FROM org_unit WHERE deleted = 0))"
+                           " ORDER BY coalesce(valid_to, '9999') >= ?1 DESC, kind = 'province' DESC, rid"
+                           " LIMIT 1", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, today, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return id;
+}
+
+/* The latest year anything was registered for, or the current year in an empty replica. */
+int
+kh_report_latest_year (KhStore *store)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  sqlite3_stmt *stmt;
+  int year = g_date_time_get_year (now);
+
+  g_return_val_if_fail (KH_IS_STORE (store), year);
+
+  stmt = kh_store_prepare (store, "SELECT max(year) FROM registration WHERE deleted = 0", NULL);
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    year = sqlite3_column_int (stmt, 0);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  return year;
+}

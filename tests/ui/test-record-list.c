@@ -1,0 +1,267 @@
+/* test-record-list.c: the paged list model, conflicts and evaluation rules the window relies on
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <glib/gstdio.h>
+
+#include "kh-conflicts.h"
+#include "kh-error.h"
+#include "kh-evaluate.h"
+#include "kh-record-list.h"
+
+typedef struct
+{
+  char    *dir;
+  KhStore *store;
+  char    *unit;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  json_object *unit;
+
+  f->dir = g_dir_make_tmp ("kh-list-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (f->dir, "kh.db", NULL);
+  f->store = kh_store_open (path, &error);
+  g_assert_no_error (error);
+  unit = json_tokener_parse ("{\"code\": \"1\", \"name\": \"Xã Ninh Xuân\", \"kind\": \"commune\"}");
+  f->unit = kh_store_create (f->store, "org_unit", unit, &error);
+  g_assert_no_error (error);
+  json_object_put (unit);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *db = g_build_filename (f->dir, "kh.db", NULL);
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+
+  g_assert_finalize_object (f->store);
+  g_unlink (db);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->unit);
+}
+
+static void
+add_people (Fixture *f,
+            int      n)
+{
+  static const char *names[] = { "Nguyễn Văn Đức", "Trần Thị Lan", "Đặng Minh Anh", "Lê Văn Bình", "Phạm Thu Hà" };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kh_store_begin (f->store, &error));
+  for (int i = 0; i < n; i++)
+    {
+      json_object *p = json_object_new_object ();
+      g_autofree char *name = g_strdup_printf ("%s %04d", names[i % 5], i);
+      g_autofree char *id = NULL;
+
+      json_object_object_add (p, "full_name", json_object_new_string (name));
+      json_object_object_add (p, "org_unit_id", json_object_new_string (f->unit));
+      json_object_object_add (p, "gender", json_object_new_string (i % 2 ? "male" : "female"));
+      id = kh_store_create (f->store, "person", p, &error);
+      g_assert_no_error (error);
+      json_object_put (p);
+    }
+  g_assert_true (kh_store_commit (f->store, &error));
+}
+
+/* Every position, read in any order (jumps to the end, back to the middle), gives the row the
+ * store's own ordered listing has there, while only a few pages are ever held. */
+static void
+test_paging_matches_store (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(KhRecordList) list = NULL;
+  g_autoptr(GError) error = NULL;
+  static const guint order[] = { 0, 2549, 1300, 99, 100, 2400, 1301, 2548, 5, 1999 };
+  KhQuery query = { 0 };
+  json_object *all;
+
+  add_people (f, 2550);
+  list = kh_record_list_new (f->store, "person");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 2550);
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      if (pass == 1)
+        kh_record_list_set_sort (list, "full_name", TRUE);
+      query.order_by = pass == 1 ? "full_name" : NULL;
+      query.descending = pass == 1;
+      all = kh_store_list (f->store, "person", &query, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+        {
+          g_autoptr(KhRecordItem) r = g_list_model_get_item (G_LIST_MODEL (list), order[i]);
+          const char *expected = json_object_get_string (json_object_object_get (json_object_array_get_idx (all, order[i]), "id"));
+
+          g_assert_nonnull (r);
+          if (pass == 0)
+            g_assert_cmpstr (kh_record_item_get_id (r), ==, expected);
+        }
+      /* Walking the whole list in order matches too. */
+      for (guint i = 0; i < 2550; i++)
+        {
+          g_autoptr(KhRecordItem) r = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+          if (pass == 0)
+            g_assert_cmpstr (kh_record_item_get_id (r), ==,
+                             json_object_get_string (json_object_object_get (json_object_array_get_idx (all, i), "id")));
+          g_assert_cmpuint (kh_record_list_get_n_cached (list), <=, KH_RECORD_LIST_PAGE_SIZE * KH_RECORD_LIST_MAX_PAGES);
+        }
+      json_object_put (all);
+    }
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (list), 2550));
+}
+
+/* Folded text sort puts "Đặng" among the D's, before "Lê"; descending reverses it. */
+static void
+test_sort_folded (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(KhRecordList) list = NULL;
+  g_autoptr(KhRecordItem) first = NULL;
+  g_autoptr(KhRecordItem) last = NULL;
+
+  add_people (f, 10);
+  list = kh_record_list_new (f->store, "person");
+  kh_record_list_set_sort (list, "full_name", FALSE);
+  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  last = g_list_model_get_item (G_LIST_MODEL (list), 9);
+  g_assert_true (g_str_has_prefix (kh_record_item_get_string (first, "full_name"), "Đặng"));
+  g_assert_true (g_str_has_prefix (kh_record_item_get_string (last, "full_name"), "Trần"));
+  g_assert_cmpuint (kh_record_list_find (list, kh_record_item_get_id (last)), ==, 9);
+}
+
+/* Search with and without accents, filters, and the list follows the store's writes. */
+static void
+test_search_filter_refresh (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(KhRecordList) list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhRecordItem) r = NULL;
+  json_object *male = json_object_new_string ("male");
+  guint n;
+
+  add_people (f, 50);
+  list = kh_record_list_new (f->store, "person");
+  kh_record_list_set_search (list, "nguyen van duc");
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  g_assert_cmpuint (n, ==, 10);
+  kh_record_list_set_search (list, "Nguyễn Văn Đức");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, n);
+  g_assert_true (kh_record_list_set_filter (list, "gender", male, &error));
+  json_object_put (male);
+  /* Names 0, 5, 10, 15…: every other one (the odd ones) is male. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 5);
+  kh_record_list_clear_filters (list);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
+
+  r = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_true (kh_store_delete (f->store, "person", kh_record_item_get_id (r), &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 9);
+  g_assert_true (kh_store_restore (f->store, "person", kh_record_item_get_id (r), &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
+  g_assert_false (kh_record_list_set_filter (list, "no_such_field", NULL, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD);
+}
+
+/* A conflict resolved with "take theirs" writes the server's value as an edit that is queued to
+ * send, and leaves no open conflict; a value that fails validation resolves nothing. */
+static void
+test_conflict_resolve (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *conflict = json_object_new_object ();
+  json_object *list;
+  json_object *record;
+  gint64 seq;
+
+  add_people (f, 1);
+  list = kh_store_list (f->store, "person", NULL, &error);
+  record = json_object_array_get_idx (list, 0);
+  json_object_object_add (conflict, "entity", json_object_new_string ("person"));
+  json_object_object_add (conflict, "record_id", json_object_get (json_object_object_get (record, "id")));
+  json_object_object_add (conflict, "field", json_object_new_string ("birth_date"));
+  json_object_object_add (conflict, "local_value", json_object_new_string ("2010-06-03"));
+  json_object_object_add (conflict, "remote_value", json_object_new_string ("2010-03-06"));
+  json_object_object_add (conflict, "remote_by", json_object_new_string ("cb.ninhxuan"));
+  seq = kh_conflicts_add (f->store, conflict, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kh_conflicts_count (f->store), ==, 1);
+
+  g_assert_false (kh_conflicts_resolve (f->store, seq, "31/02/2010", &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (kh_conflicts_count (f->store), ==, 1);
+
+  g_assert_true (kh_conflicts_resolve (f->store, seq, "2010-03-06", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kh_conflicts_count (f->store), ==, 0);
+  {
+    json_object *now = kh_store_get (f->store, "person", json_object_get_string (json_object_object_get (record, "id")), &error);
+
+    g_assert_cmpstr (json_object_get_string (json_object_object_get (now, "birth_date")), ==, "2010-03-06");
+    json_object_put (now);
+  }
+  g_assert_false (kh_conflicts_resolve (f->store, seq, "2010-03-06", &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
+  json_object_put (conflict);
+  json_object_put (list);
+}
+
+/* The result comes from the set's pass rule: points with a per-item minimum, and levels. */
+static void
+test_evaluate_rules (void)
+{
+  json_object *points = json_tokener_parse ("{\"method\": \"points\", \"pass_min_total\": 80, \"pass_min_item\": 5}");
+  json_object *levels = json_tokener_parse ("{\"method\": \"levels\", \"level1_min\": 70, \"level2_min\": 85, \"level3_min\": 95}");
+  json_object *checklist = json_tokener_parse ("{\"method\": \"checklist\"}");
+  json_object *criteria = json_tokener_parse ("[{\"code\": \"1\", \"max_points\": 40}, {\"code\": \"2\", \"max_points\": 30}, {\"code\": \"3\", \"max_points\": 30}]");
+  json_object *good = json_tokener_parse ("{\"1\": 40, \"2\": 30, \"3\": 15}");
+  json_object *low_item = json_tokener_parse ("{\"1\": 40, \"2\": 30, \"3\": 4}");
+  json_object *one_missing = json_tokener_parse ("{\"1\": 1, \"2\": 1, \"3\": 0}");
+  int total = 0;
+
+  g_assert_cmpstr (kh_evaluate_result (points, criteria, good, &total), ==, "pass");
+  g_assert_cmpint (total, ==, 85);
+  g_assert_cmpstr (kh_evaluate_result (points, criteria, low_item, &total), ==, "fail");
+  g_assert_cmpint (total, ==, 74);
+  g_assert_cmpstr (kh_evaluate_result (levels, criteria, good, NULL), ==, "level2");
+  g_assert_cmpstr (kh_evaluate_result (levels, criteria, low_item, NULL), ==, "level1");
+  g_assert_cmpstr (kh_evaluate_result (levels, criteria, one_missing, NULL), ==, "not_achieved");
+  g_assert_cmpstr (kh_evaluate_result (checklist, criteria, one_missing, NULL), ==, "fail");
+  g_assert_cmpstr (kh_evaluate_result (checklist, criteria, good, NULL), ==, "pass");
+  json_object_put (points);
+  json_object_put (levels);
+  json_object_put (checklist);
+  json_object_put (criteria);
+  json_object_put (good);
+  json_object_put (low_item);
+  json_object_put (one_missing);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/data/record-list/paging", Fixture, NULL, fixture_set_up, test_paging_matches_store, fixture_tear_down);
+  g_test_add ("/data/record-list/sort-folded", Fixture, NULL, fixture_set_up, test_sort_folded, fixture_tear_down);
+  g_test_add ("/data/record-list/search-filter-refresh", Fixture, NULL, fixture_set_up, test_search_filter_refresh, fixture_tear_down);
+  g_test_add ("/data/conflicts/resolve", Fixture, NULL, fixture_set_up, test_conflict_resolve, fixture_tear_down);
+  g_test_add_func ("/data/evaluate/rules", test_evaluate_rules);
+  return g_test_run ();
+}

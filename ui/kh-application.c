@@ -1,0 +1,206 @@
+/* kh-application.c: the Khuyến Học application
+ *
+ * Opens the local database (--db FILE, or khuyenhoc.db in the user data folder) and its window.
+ * With --screenshots DIR it renders every page to DIR/<page>.png and quits, for reviewing the
+ * pages on a machine without a display.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include "kh-application.h"
+#include "kh-engine-client.h"
+#include "kh-settings.h"
+#include "kh-window.h"
+
+struct _KhApplication
+{
+  AdwApplication  parent_instance;
+
+  char           *db_path;
+  char           *screenshots;
+  int             status;
+};
+
+G_DEFINE_FINAL_TYPE (KhApplication, kh_application, ADW_TYPE_APPLICATION)
+
+char *
+kh_application_default_db_path (void)
+{
+  const char *env = g_getenv ("KHUYENHOC_DB");
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return g_build_filename (g_get_user_data_dir (), "khuyenhoc", "khuyenhoc.db", NULL);
+}
+
+static gint
+kh_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  KhApplication *self = KH_APPLICATION (app);
+
+  g_variant_dict_lookup (options, "db", "^ay", &self->db_path);
+  g_variant_dict_lookup (options, "screenshots", "^ay", &self->screenshots);
+  return -1;
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *param,
+              gpointer       user_data)
+{
+  GtkApplication *app = user_data;
+  static const char *developers[] = { "Khuyến Học contributors", NULL };
+
+  adw_show_about_window (gtk_application_get_active_window (app),
+                         "application-name", _("Khuyến Học"),
+                         "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Learning models, scholarships and study promotion funds, offline first"),
+                         "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *param,
+             gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+kh_application_startup (GApplication *app)
+{
+  static const GActionEntry entries[] = {
+    { .name = "about", .activate = about_action },
+    { .name = "quit", .activate = quit_action },
+  };
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+  G_APPLICATION_CLASS (kh_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+
+  gtk_css_provider_load_from_resource (css, "/vn/khuyenhoc/KhuyenHoc/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static gboolean
+screenshots_idle_cb (gpointer data)
+{
+  KhApplication *self = data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  g_autoptr(GError) error = NULL;
+
+  if (window == NULL || !kh_window_save_screenshots (KH_WINDOW (window), self->screenshots, NULL, &error))
+    {
+      g_printerr ("%s\n", error ? error->message : _("The window did not open."));
+      self->status = 1;
+    }
+  g_application_quit (G_APPLICATION (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kh_application_activate (GApplication *app)
+{
+  KhApplication *self = KH_APPLICATION (app);
+  g_autoptr(KhStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (window != NULL)
+    {
+      gtk_window_present (window);
+      return;
+    }
+
+  path = self->db_path ? g_strdup (self->db_path) : kh_application_default_db_path ();
+  dir = g_path_get_dirname (path);
+  g_mkdir_with_parents (dir, 0700);
+  store = kh_store_open (path, &error);
+  if (store == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      self->status = 1;
+      return;
+    }
+  kh_store_set_actor (store, g_get_real_name () && g_strcmp0 (g_get_real_name (), "Unknown") != 0
+                             ? g_get_real_name () : g_get_user_name ());
+
+  window = GTK_WINDOW (kh_window_new (GTK_APPLICATION (app), store));
+  /* The one place the sync engine meets the window: everything else goes through KhSyncClient.
+   * Screenshots are taken offline, with no engine, so they never touch the network. */
+  if (self->screenshots == NULL)
+    {
+      g_autoptr(GSettings) settings = kh_settings_new ();
+      g_autoptr(KhEngineClient) client = kh_engine_client_new (store, settings);
+
+      kh_window_set_sync_client (KH_WINDOW (window), KH_SYNC_CLIENT (client));
+    }
+  gtk_window_present (window);
+  if (self->screenshots != NULL)
+    g_idle_add_full (G_PRIORITY_LOW, screenshots_idle_cb, self, NULL);
+}
+
+static void
+kh_application_finalize (GObject *object)
+{
+  KhApplication *self = (KhApplication *) object;
+
+  g_clear_pointer (&self->db_path, g_free);
+  g_clear_pointer (&self->screenshots, g_free);
+
+  G_OBJECT_CLASS (kh_application_parent_class)->finalize (object);
+}
+
+static void
+kh_application_class_init (KhApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = kh_application_finalize;
+  app_class->handle_local_options = kh_application_handle_local_options;
+  app_class->startup = kh_application_startup;
+  app_class->activate = kh_application_activate;
+}
+
+static void
+kh_application_init (KhApplication *self)
+{
+  static const GOptionEntry options[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("The local database to open"), N_("FILE") },
+    { "screenshots", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      N_("Save a picture of every page in DIR, then quit"), N_("DIR") },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+}
+
+KhApplication *
+kh_application_new (void)
+{
+  return g_object_new (KH_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/vn/khuyenhoc/KhuyenHoc",
+                       NULL);
+}
+
+int
+kh_application_get_status (KhApplication *self)
+{
+  g_return_val_if_fail (KH_IS_APPLICATION (self), 1);
+  return self->status;
+}

@@ -1,0 +1,515 @@
+/* kh-figures-view.c: the year's figures with a chart, on the Overview page
+ *
+ * The figures of the replica's top unit for a year (kh_report_compute()): a bar chart of the
+ * five learning models (registered, achieved, and the eligible population where one was
+ * entered), the scholarships and awards, the funds, and the units directly below. They are
+ * counted in a worker thread on a connection of its own, so the window never waits, and can be
+ * exported to Excel.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include "kh-figures-view.h"
+#include "kh-format.h"
+#include "kh-report.h"
+
+#define N_YEARS 6
+
+struct _KhFiguresView
+{
+  GtkBox               parent_instance;
+
+  KhStore             *store;
+  GCancellable        *cancellable;
+  json_object         *report;
+  int                  years[N_YEARS];
+  gboolean             years_set;
+
+  GtkDropDown         *year_dropdown;
+  GtkCheckButton      *successor_check;
+  GtkButton           *export_button;
+  GtkLabel            *status_label;
+  GtkDrawingArea      *chart;
+  AdwPreferencesGroup *awards_group;
+  AdwPreferencesGroup *funds_group;
+  AdwPreferencesGroup *children_group;
+  GPtrArray           *rows;
+  GtkFileChooserNative *chooser;
+};
+
+G_DEFINE_FINAL_TYPE (KhFiguresView, kh_figures_view, GTK_TYPE_BOX)
+
+/* Counting, in a worker -------------------------------------------------------------------- */
+
+typedef struct
+{
+  char     *path;
+  int       year;
+  gboolean  by_successor;
+} Job;
+
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+compute_thread (GTask        *task,
+                gpointer      source,
+                gpointer      data,
+                GCancellable *cancellable)
+{
+  Job *job = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhStore) store = kh_store_open (job->path, &error);
+  g_autofree char *unit = NULL;
+  json_object *report;
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  unit = kh_report_default_unit (store);
+  if (unit == NULL)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  if (job->year == 0)
+    job->year = kh_report_latest_year (store);
+  report = kh_report_compute (store, unit, job->year, job->by_successor, &error);
+  if (report == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, report, (GDestroyNotify) json_object_put);
+}
+
+/* Showing ---------------------------------------------------------------------------------- */
+
+static gint64
+geti (json_object *o,
+      const char  *key)
+{
+  return json_object_get_int64 (json_object_object_get (o, key));
+}
+
+static const char *
+gets (json_object *o,
+      const char  *key)
+{
+  const char *s = json_object_get_string (json_object_object_get (o, key));
+
+  return s != NULL ? s : "";
+}
+
+static void
+clear_rows (KhFiguresView *self)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      GtkWidget *row = self->rows->pdata[i];
+      GtkWidget *group = gtk_widget_get_ancestor (row, ADW_TYPE_PREFERENCES_GROUP);
+
+      if (group != NULL)
+        adw_preferences_group_remove (ADW_PREFERENCES_GROUP (group), row);
+    }
+  g_ptr_array_set_size (self->rows, 0);
+}
+
+static void
+add_row (KhFiguresView       *self,
+         AdwPreferencesGroup *group,
+         const char          *title,
+         const char          *subtitle,
+         const char          *value)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *label = gtk_label_new (value);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  if (subtitle != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_add_css_class (label, "numeric");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+  adw_preferences_group_add (group, row);
+  g_ptr_array_add (self->rows, row);
+}
+
+static void
+show_report (KhFiguresView *self)
+{
+  json_object *r = self->report;
+  json_object *list;
+
+  clear_rows (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self->chart));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->export_button), r != NULL);
+  if (r == NULL)
+    {
+      gtk_label_set_text (self->status_label, _("There are no units yet."));
+      return;
+    }
+  {
+    json_object *unit = json_object_object_get (r, "unit");
+    g_autofree char *text = g_strdup_printf (_("Figures for %s (%s), %d"), gets (unit, "name"),
+                                             gets (unit, "code"), (int) geti (r, "year"));
+
+    gtk_label_set_text (self->status_label, text);
+  }
+
+  list = json_object_object_get (r, "awards");
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *a = json_object_array_get_idx (list, i);
+      g_autofree char *money = kh_format_money_style (geti (a, "amount"), KH_FORMAT_AUTO);
+      g_autofree char *count = kh_format_number_style (geti (a, "count"), KH_FORMAT_AUTO);
+
+      add_row (self, self->awards_group, gets (a, "label"), money, count);
+    }
+  {
+    json_object *t = json_object_object_get (r, "awards_total");
+    g_autofree char *money = kh_format_money_style (geti (t, "amount"), KH_FORMAT_AUTO);
+    g_autofree char *count = kh_format_number_style (geti (t, "count"), KH_FORMAT_AUTO);
+
+    add_row (self, self->awards_group, _("Total"), money, count);
+  }
+
+  list = json_object_object_get (r, "funds");
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *f = json_object_array_get_idx (list, i);
+      g_autofree char *title = g_strdup_printf ("%s — %s", gets (f, "name"), gets (f, "unit_name"));
+      g_autofree char *in = kh_format_money_style (geti (f, "mobilized"), KH_FORMAT_AUTO);
+      g_autofree char *out = kh_format_money_style (geti (f, "disbursed"), KH_FORMAT_AUTO);
+      g_autofree char *subtitle = g_strdup_printf (_("mobilized %s, disbursed %s"), in, out);
+
+      add_row (self, self->funds_group, title, subtitle, in);
+      if (i >= 49)
+        break;
+    }
+  {
+    json_object *t = json_object_object_get (r, "funds_total");
+    g_autofree char *in = kh_format_money_style (geti (t, "mobilized"), KH_FORMAT_AUTO);
+    g_autofree char *out = kh_format_money_style (geti (t, "disbursed"), KH_FORMAT_AUTO);
+    g_autofree char *subtitle = g_strdup_printf (_("mobilized %s, disbursed %s"), in, out);
+
+    add_row (self, self->funds_group, _("Total"), subtitle, in);
+  }
+
+  list = json_object_object_get (r, "children");
+  for (size_t i = 0; i < json_object_array_length (list) && i < 200; i++)
+    {
+      json_object *c = json_object_array_get_idx (list, i);
+      json_object *models = json_object_object_get (c, "models");
+      gint64 registered = 0, achieved = 0;
+      g_autofree char *reg = NULL, *ach = NULL, *awards = NULL, *subtitle = NULL, *value = NULL;
+
+      for (size_t k = 0; k < json_object_array_length (models); k++)
+        {
+          registered += geti (json_object_array_get_idx (models, k), "registered");
+          achieved += geti (json_object_array_get_idx (models, k), "achieved");
+        }
+      reg = kh_format_number_style (registered, KH_FORMAT_AUTO);
+      ach = kh_format_number_style (achieved, KH_FORMAT_AUTO);
+      awards = kh_format_money_style (geti (c, "awards_amount"), KH_FORMAT_AUTO);
+      subtitle = g_strdup_printf (_("registered %s, achieved %s; awards %s"), reg, ach, awards);
+      value = kh_format_number_style (geti (c, "awards_count"), KH_FORMAT_AUTO);
+      add_row (self, self->children_group, gets (c, "name"), subtitle, value);
+    }
+}
+
+static void
+compute_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *report = g_task_propagate_pointer (G_TASK (result), &error);
+  KhFiguresView *self;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_pointer (&report, json_object_put);
+      return;
+    }
+  self = KH_FIGURES_VIEW (user_data);
+  g_clear_pointer (&self->report, json_object_put);
+  self->report = report;
+  if (error != NULL)
+    {
+      gtk_label_set_text (self->status_label, error->message);
+      return;
+    }
+  if (!self->years_set && report != NULL)
+    {
+      /* The years offered end with the latest one that has records. */
+      int latest = (int) geti (report, "year");
+      g_autoptr(GtkStringList) years = gtk_string_list_new (NULL);
+
+      for (int i = 0; i < N_YEARS; i++)
+        {
+          char text[8];
+
+          self->years[i] = latest - i;
+          g_snprintf (text, sizeof text, "%d", self->years[i]);
+          gtk_string_list_append (years, text);
+        }
+      self->years_set = TRUE;
+      gtk_drop_down_set_model (self->year_dropdown, G_LIST_MODEL (years));
+      gtk_drop_down_set_selected (self->year_dropdown, 0);
+    }
+  show_report (self);
+}
+
+void
+kh_figures_view_refresh (KhFiguresView *self)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+  guint selected;
+
+  g_return_if_fail (KH_IS_FIGURES_VIEW (self));
+
+  if (self->store == NULL)
+    return;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  job = g_new0 (Job, 1);
+  job->path = g_strdup (kh_store_get_path (self->store));
+  selected = gtk_drop_down_get_selected (self->year_dropdown);
+  job->year = self->years_set && selected < N_YEARS ? self->years[selected] : 0;
+  job->by_successor = gtk_check_button_get_active (self->successor_check);
+  gtk_label_set_text (self->status_label, _("Counting…"));
+
+  /* The task does not hold the view: the view cancels it when disposed, and the callback
+   * returns on cancellation before it touches the view. */
+  task = g_task_new (NULL, self->cancellable, compute_done_cb, self);
+  g_task_set_source_tag (task, kh_figures_view_refresh);
+  g_task_set_task_data (task, job, job_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, compute_thread);
+}
+
+/* The chart ---------------------------------------------------------------------------------- */
+
+static void
+draw_chart (GtkDrawingArea *area,
+            cairo_t        *cr,
+            int             width,
+            int             height,
+            gpointer        user_data)
+{
+  KhFiguresView *self = KH_FIGURES_VIEW (user_data);
+  json_object *models = self->report ? json_object_object_get (self->report, "models") : NULL;
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (area));
+  GdkRGBA fg;
+  double label_w = MIN (200.0, width * 0.32);
+  double value_w = 150.0;
+  double bar_x = label_w + 8, bar_w = MAX (width - label_w - value_w - 16, 20);
+  double row_h;
+  gint64 scale = 1;
+  size_t n;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (style, &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  if (models == NULL || (n = json_object_array_length (models)) == 0)
+    return;
+  row_h = (height - 24.0) / n;
+  for (size_t i = 0; i < n; i++)
+    {
+      json_object *m = json_object_array_get_idx (models, i);
+      json_object *e = json_object_object_get (m, "eligible");
+
+      scale = MAX (scale, geti (m, "registered"));
+      if (e != NULL)
+        scale = MAX (scale, json_object_get_int64 (e));
+    }
+
+  for (size_t i = 0; i < n; i++)
+    {
+      json_object *m = json_object_array_get_idx (models, i);
+      json_object *e = json_object_object_get (m, "eligible");
+      double y = i * row_h + 4;
+      double h = MIN (row_h - 10, 28);
+      double reg = bar_w * geti (m, "registered") / (double) scale;
+      double ach = bar_w * geti (m, "achieved") / (double) scale;
+      g_autofree char *reg_text = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
+      g_autofree char *ach_text = kh_format_number_style (geti (m, "achieved"), KH_FORMAT_AUTO);
+      g_autofree char *value = g_strdup_printf ("%s / %s", ach_text, reg_text);
+      PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), gets (m, "label"));
+      int lw, lh;
+
+      gdk_cairo_set_source_rgba (cr, &fg);
+      pango_layout_set_width (layout, (int) (label_w * PANGO_SCALE));
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+      pango_layout_get_pixel_size (layout, &lw, &lh);
+      cairo_move_to (cr, 0, y + (h - lh) / 2);
+      pango_cairo_show_layout (cr, layout);
+
+      /* Registered, light; achieved, strong; the eligible population as an outline. */
+      cairo_set_source_rgb (cr, 0.60, 0.76, 0.95);
+      cairo_rectangle (cr, bar_x, y, reg, h);
+      cairo_fill (cr);
+      cairo_set_source_rgb (cr, 0.11, 0.44, 0.85);
+      cairo_rectangle (cr, bar_x, y + h * 0.25, ach, h * 0.5);
+      cairo_fill (cr);
+      if (e != NULL)
+        {
+          cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+          cairo_set_line_width (cr, 1);
+          cairo_rectangle (cr, bar_x + 0.5, y + 0.5, bar_w * json_object_get_int64 (e) / (double) scale, h - 1);
+          cairo_stroke (cr);
+        }
+
+      pango_layout_set_text (layout, value, -1);
+      pango_layout_set_width (layout, -1);
+      gdk_cairo_set_source_rgba (cr, &fg);
+      cairo_move_to (cr, bar_x + bar_w + 8, y + (h - lh) / 2);
+      pango_cairo_show_layout (cr, layout);
+      g_object_unref (layout);
+    }
+
+  {
+    PangoLayout *legend = gtk_widget_create_pango_layout (GTK_WIDGET (area),
+                                                          _("Light: registered · Dark: achieved · Outline: eligible"));
+
+    gdk_cairo_set_source_rgba (cr, &fg);
+    cairo_move_to (cr, bar_x, height - 20);
+    pango_cairo_show_layout (cr, legend);
+    g_object_unref (legend);
+  }
+}
+
+/* Export -------------------------------------------------------------------------------------- */
+
+static void
+export_response_cb (GtkNativeDialog *dialog,
+                    int              response,
+                    KhFiguresView   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT && self->report != NULL)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+      if (path != NULL && !g_str_has_suffix (path, ".xlsx"))
+        {
+          char *with = g_strconcat (path, ".xlsx", NULL);
+
+          g_free (path);
+          path = with;
+        }
+      if (path == NULL || !kh_report_export_xlsx (self->report, path, &error))
+        gtk_label_set_text (self->status_label, error ? error->message : _("Choose a file on this computer."));
+      else
+        gtk_label_set_text (self->status_label, _("The figures were saved."));
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+export_clicked_cb (KhFiguresView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autofree char *name = NULL;
+
+  if (self->report == NULL)
+    return;
+  name = g_strdup_printf ("%s-%d.xlsx", _("figures"), (int) geti (self->report, "year"));
+  self->chooser = gtk_file_chooser_native_new (_("Export the figures"), GTK_WINDOW (root),
+                                               GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), NULL);
+  gtk_file_filter_set_name (filter, _("Excel workbooks"));
+  gtk_file_filter_add_suffix (filter, "xlsx");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), name);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+/* Object -------------------------------------------------------------------------------------- */
+
+static void
+options_changed_cb (KhFiguresView *self)
+{
+  if (self->years_set)
+    kh_figures_view_refresh (self);
+}
+
+static void
+kh_figures_view_dispose (GObject *object)
+{
+  KhFiguresView *self = (KhFiguresView *) object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_pointer (&self->report, json_object_put);
+  g_clear_object (&self->store);
+  gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_FIGURES_VIEW);
+
+  G_OBJECT_CLASS (kh_figures_view_parent_class)->dispose (object);
+}
+
+static void
+kh_figures_view_class_init (KhFiguresViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kh_figures_view_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-figures-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, year_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, successor_check);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, export_button);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, chart);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, awards_group);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, funds_group);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, children_group);
+  gtk_widget_class_bind_template_callback (widget_class, options_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, export_clicked_cb);
+}
+
+static void
+kh_figures_view_init (KhFiguresView *self)
+{
+  self->rows = g_ptr_array_new ();
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_drawing_area_set_draw_func (self->chart, draw_chart, self, NULL);
+}
+
+GtkWidget *
+kh_figures_view_new (void)
+{
+  return g_object_new (KH_TYPE_FIGURES_VIEW, NULL);
+}
+
+void
+kh_figures_view_set_store (KhFiguresView *self,
+                           KhStore       *store)
+{
+  g_return_if_fail (KH_IS_FIGURES_VIEW (self));
+  g_set_object (&self->store, store);
+}
+
+json_object *
+kh_figures_view_get_report (KhFiguresView *self)
+{
+  g_return_val_if_fail (KH_IS_FIGURES_VIEW (self), NULL);
+  return self->report;
+}

@@ -1,0 +1,29 @@
+/* kh-import-dialog.h: a list from a CSV or Excel file, previewed before anything is written
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "kh-import.h"
+#include "kh-store.h"
+
+G_BEGIN_DECLS
+
+#define KH_TYPE_IMPORT_DIALOG (kh_import_dialog_get_type ())
+
+G_DECLARE_FINAL_TYPE (KhImportDialog, kh_import_dialog, KH, IMPORT_DIALOG, AdwWindow)
+
+KhImportDialog *kh_import_dialog_new       (GtkWindow      *parent,
+                                            KhStore        *store,
+                                            const char     *entity,
+                                            const char     *list_id);
+void            kh_import_dialog_set_file  (KhImportDialog *self,
+                                            const char     *path);
+gboolean        kh_import_dialog_is_busy   (KhImportDialog *self);
+gboolean        kh_import_dialog_can_import (KhImportDialog *self);
+void            kh_import_dialog_import    (KhImportDialog *self);
+const KhImportReport *kh_import_dialog_get_report (KhImportDialog *self);
+
+G_END_DECLS

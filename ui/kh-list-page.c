@@ -1,0 +1,798 @@
+/* kh-list-page.c: a list of records with search, filters and sortable columns
+ *
+ * The columns are the registry's SUMMARY fields, the filters its enums, years and units, the
+ * rows a KhRecordList (paged from SQLite), so the same page serves every kind of record and
+ * stays smooth with a million rows.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-evaluate.h"
+#include "kh-evaluation-dialog.h"
+#include "kh-list-page.h"
+#include "kh-record-editor.h"
+#include "kh-window.h"
+
+struct _KhListPage
+{
+  GtkBox              parent_instance;
+
+  KhStore            *store;
+  GStrv               entities;
+  char               *fixed_field;
+  json_object        *fixed_value;
+  gboolean            self_assessment;
+
+  const KhEntity     *entity;
+  KhRecordList       *list;
+  GtkSingleSelection *selection;
+  GtkColumnViewColumn *probed;      /* see sorter_changed_cb() */
+  gulong              n_items_id;
+  gulong              sorter_id;
+  gulong              selected_id;
+
+  GtkDropDown        *entity_dropdown;
+  GtkSearchEntry     *search_entry;
+  GtkButton          *assess_button;
+  GtkButton          *new_button;
+  GtkBox             *filter_box;
+  GtkStack           *view_stack;
+  GtkColumnView      *column_view;
+  AdwStatusPage      *empty_page;
+  GtkLabel           *count_label;
+};
+
+G_DEFINE_FINAL_TYPE (KhListPage, kh_list_page, GTK_TYPE_BOX)
+
+static int
+assessment_year (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  /* The self-assessment covers 01/01–31/12 and is filed by 15 January: in the first half of a
+   * year it is last year's that is due. */
+  return g_date_time_get_month (now) <= 6 ? g_date_time_get_year (now) - 1 : g_date_time_get_year (now);
+}
+
+/* Empty state and count -------------------------------------------------------------------------- */
+
+static gboolean
+filters_active (KhListPage *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  if (text != NULL && *text != '\0')
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (gtk_drop_down_get_selected (GTK_DROP_DOWN (child)) > 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+update_state (KhListPage *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->list));
+  g_autofree char *count = NULL;
+
+  if (n == 0)
+    {
+      if (filters_active (self))
+        {
+          adw_status_page_set_icon_name (self->empty_page, "system-search-symbolic");
+          adw_status_page_set_title (self->empty_page, _("Nothing matches"));
+          adw_status_page_set_description (self->empty_page,
+                                           _("Try other words, or clear the filters. Accents are optional: “nguyen van duc” finds “Nguyễn Văn Đức”."));
+        }
+      else
+        {
+          g_autofree char *plural = g_utf8_strdown (_(self->entity->label_plural), -1);
+          /* TRANSLATORS: %s is a kind of record in the plural, e.g. "award entries" */
+          g_autofree char *title = g_strdup_printf (_("No %s yet"), plural);
+
+          adw_status_page_set_icon_name (self->empty_page, "document-new-symbolic");
+          adw_status_page_set_title (self->empty_page, title);
+          adw_status_page_set_description (self->empty_page,
+                                           _("Create the first one with New (Ctrl+N). Records are saved on this computer at once."));
+        }
+      gtk_stack_set_visible_child_name (self->view_stack, "empty");
+    }
+  else
+    gtk_stack_set_visible_child_name (self->view_stack, "list");
+
+  count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%'u record", "%'u records", n), n);
+  gtk_label_set_text (self->count_label, count);
+}
+
+static void
+n_items_cb (KhListPage *self)
+{
+  update_state (self);
+}
+
+/* Columns ------------------------------------------------------------------------------------ */
+
+static void
+cell_setup_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *item,
+               KhListPage               *self)
+{
+  const KhField *field = g_object_get_data (G_OBJECT (factory), "field");
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  if (field->type == KH_FIELD_MONEY || field->type == KH_FIELD_INT)
+    {
+      gtk_label_set_xalign (GTK_LABEL (label), 1);
+      gtk_widget_add_css_class (label, "numeric");
+    }
+  else
+    gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+cell_bind_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              KhListPage               *self)
+{
+  const KhField *field = g_object_get_data (G_OBJECT (factory), "field");
+  KhRecordItem *record = gtk_list_item_get_item (item);
+  g_autofree char *text = NULL;
+
+  if (record != NULL)
+    text = kh_record_list_format (self->list, record, field->name);
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
+}
+
+/* GTK 4.8 has no public way to ask a column view which column it sorts by (that came in 4.10).
+ * Each column's sorter therefore answers "smaller" and remembers itself when asked: comparing
+ * two rows through the view's sorter reveals the primary column, and the sign its direction.
+ * The rows themselves are sorted by SQLite, never by GTK. */
+static int
+probe_compare_cb (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  GtkColumnViewColumn *column = user_data;
+  KhListPage *self = g_object_get_data (G_OBJECT (column), "page");
+
+  self->probed = column;
+  return GTK_ORDERING_SMALLER;
+}
+
+static void
+sorter_changed_cb (KhListPage *self)
+{
+  GtkSorter *sorter = gtk_column_view_get_sorter (self->column_view);
+  g_autoptr(GObject) probe = g_object_new (G_TYPE_OBJECT, NULL);
+  GtkOrdering order;
+  const KhField *field = NULL;
+
+  self->probed = NULL;
+  order = gtk_sorter_compare (sorter, probe, probe);
+  if (self->probed != NULL)
+    field = g_object_get_data (G_OBJECT (self->probed), "field");
+  kh_record_list_set_sort (self->list, field ? field->name : NULL, order == GTK_ORDERING_LARGER);
+}
+
+static void
+clear_columns (KhListPage *self)
+{
+  GListModel *columns = gtk_column_view_get_columns (self->column_view);
+
+  while (g_list_model_get_n_items (columns) > 0)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, 0);
+
+      gtk_column_view_remove_column (self->column_view, column);
+    }
+}
+
+static gboolean
+is_fixed (KhListPage    *self,
+          const KhField *field)
+{
+  return self->fixed_field != NULL && strcmp (field->name, self->fixed_field) == 0
+         && json_object_is_type (self->fixed_value, json_type_string);
+}
+
+/* Widths that fit what the column holds, so the name column keeps the room a name needs. */
+static int
+column_width (KhListPage    *self,
+              const KhField *field)
+{
+  if (g_strcmp0 (field->name, self->entity->title_field) == 0)
+    return 180;
+  switch (field->type)
+    {
+    case KH_FIELD_DATE:
+      return 100;
+    case KH_FIELD_MONEY:
+      return 130;
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_BOOL:
+      return 90;
+    case KH_FIELD_ENUM:
+      return 140;
+    case KH_FIELD_REF:
+      return 200;
+    case KH_FIELD_TEXT:
+    case KH_FIELD_JSON:
+    default:
+      return field->max_len > 0 && field->max_len <= 20 ? 100 : 150;
+    }
+}
+
+static void
+build_columns (KhListPage *self)
+{
+  clear_columns (self);
+  /* The column that names a record comes first, then the others in the registry's order. */
+  for (int k = -1; k < (int) self->entity->n_fields; k++)
+    {
+      int title = kh_entity_field_index (self->entity, self->entity->title_field);
+      const KhField *field;
+      GtkListItemFactory *factory;
+      GtkColumnViewColumn *column;
+      GtkSorter *sorter;
+
+      if (k == title || (k < 0 && title < 0))
+        continue;
+      field = &self->entity->fields[k < 0 ? title : k];
+      if (!(field->flags & KH_FIELD_FLAG_SUMMARY) || is_fixed (self, field))
+        continue;
+      factory = gtk_signal_list_item_factory_new ();
+      g_object_set_data (G_OBJECT (factory), "field", (gpointer) field);
+      g_signal_connect (factory, "setup", G_CALLBACK (cell_setup_cb), self);
+      g_signal_connect (factory, "bind", G_CALLBACK (cell_bind_cb), self);
+      column = gtk_column_view_column_new (_(field->label), factory);
+      g_object_set_data (G_OBJECT (column), "field", (gpointer) field);
+      g_object_set_data (G_OBJECT (column), "page", self);
+      sorter = GTK_SORTER (gtk_custom_sorter_new (probe_compare_cb, column, NULL));
+      gtk_column_view_column_set_sorter (column, sorter);
+      g_object_unref (sorter);
+      gtk_column_view_column_set_resizable (column, TRUE);
+      gtk_column_view_column_set_fixed_width (column, column_width (self, field));
+      if (g_strcmp0 (field->name, self->entity->title_field) == 0)
+        gtk_column_view_column_set_expand (column, TRUE);
+      gtk_column_view_append_column (self->column_view, column);
+      g_object_unref (column);
+    }
+}
+
+/* Filters ------------------------------------------------------------------------------------ */
+
+static void
+filter_changed_cb (GtkDropDown *dropdown,
+                   GParamSpec  *pspec,
+                   KhListPage  *self)
+{
+  const char *field = g_object_get_data (G_OBJECT (dropdown), "field");
+  GPtrArray *values = g_object_get_data (G_OBJECT (dropdown), "values");
+  guint selected = gtk_drop_down_get_selected (dropdown);
+  json_object *value = selected > 0 && selected < values->len ? values->pdata[selected] : NULL;
+
+  kh_record_list_set_filter (self->list, field, value, NULL);
+  update_state (self);
+}
+
+static void
+add_filter (KhListPage  *self,
+            const char  *field,
+            const char  *all_label,
+            GPtrArray   *labels,
+            GPtrArray   *values)
+{
+  GtkStringList *strings = gtk_string_list_new (NULL);
+  GtkWidget *dropdown;
+  GtkExpression *expression;
+
+  gtk_string_list_append (strings, all_label);
+  for (guint i = 0; i < labels->len; i++)
+    gtk_string_list_append (strings, labels->pdata[i]);
+  g_ptr_array_insert (values, 0, NULL);
+
+  expression = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
+  dropdown = gtk_drop_down_new (G_LIST_MODEL (strings), expression);
+  gtk_drop_down_set_enable_search (GTK_DROP_DOWN (dropdown), labels->len > 12);
+  g_object_set_data_full (G_OBJECT (dropdown), "field", g_strdup (field), g_free);
+  g_object_set_data_full (G_OBJECT (dropdown), "values", g_ptr_array_ref (values),
+                          (GDestroyNotify) g_ptr_array_unref);
+  gtk_widget_set_tooltip_text (dropdown, all_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL, all_label, -1);
+  g_signal_connect (dropdown, "notify::selected", G_CALLBACK (filter_changed_cb), self);
+  gtk_box_append (self->filter_box, dropdown);
+}
+
+static GPtrArray *
+new_values (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_put);
+}
+
+static void
+add_year_filter (KhListPage    *self,
+                 const KhField *field)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = new_values ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  int this_year = g_date_time_get_year (now);
+
+  for (int y = this_year + 1; y >= this_year - 8; y--)
+    {
+      g_ptr_array_add (labels, g_strdup_printf ("%d", y));
+      g_ptr_array_add (values, json_object_new_int (y));
+    }
+  add_filter (self, field->name, _("All years"), labels, values);
+}
+
+static void
+add_unit_filter (KhListPage    *self,
+                 const KhField *field)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = new_values ();
+  KhQuery query = { 0 };
+  json_object *units;
+
+  query.order_by = "name";
+  query.limit = 2000;
+  units = kh_store_list (self->store, "org_unit", &query, NULL);
+  for (size_t i = 0; units != NULL && i < json_object_array_length (units); i++)
+    {
+      json_object *unit = json_object_array_get_idx (units, i);
+
+      g_ptr_array_add (labels, g_strdup (json_object_get_string (json_object_object_get (unit, "name"))));
+      g_ptr_array_add (values, json_object_get (json_object_object_get (unit, "id")));
+    }
+  json_object_put (units);
+  add_filter (self, field->name, _("All units"), labels, values);
+}
+
+static void
+add_enum_filter (KhListPage    *self,
+                 const KhField *field)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = new_values ();
+  g_autofree char *all = NULL;
+
+  for (guint i = 0; field->enum_values[i] != NULL; i++)
+    {
+      if (self->fixed_field != NULL && strcmp (field->name, self->fixed_field) == 0
+          && json_object_is_type (self->fixed_value, json_type_array))
+        {
+          gboolean allowed = FALSE;
+
+          for (size_t k = 0; k < json_object_array_length (self->fixed_value); k++)
+            if (g_strcmp0 (json_object_get_string (json_object_array_get_idx (self->fixed_value, k)),
+                           field->enum_values[i]) == 0)
+              allowed = TRUE;
+          if (!allowed)
+            continue;
+        }
+      g_ptr_array_add (labels, g_strdup (_(field->enum_labels[i])));
+      g_ptr_array_add (values, json_object_new_string (field->enum_values[i]));
+    }
+  /* TRANSLATORS: the first choice of a filter, e.g. "Status: all" */
+  all = g_strdup_printf (_("%s: all"), _(field->label));
+  add_filter (self, field->name, all, labels, values);
+}
+
+static void
+build_filters (KhListPage *self)
+{
+  GtkWidget *child;
+  gboolean year_done = FALSE;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box))) != NULL)
+    gtk_box_remove (self->filter_box, child);
+
+  for (guint i = 0; i < self->entity->n_fields; i++)
+    {
+      const KhField *field = &self->entity->fields[i];
+
+      if (is_fixed (self, field))
+        continue;
+      if (field->type == KH_FIELD_YEAR && !year_done)
+        {
+          add_year_filter (self, field);
+          year_done = TRUE;
+        }
+      else if (!year_done && field->type == KH_FIELD_DATE
+               && (field->flags & KH_FIELD_FLAG_REQUIRED) && (field->flags & KH_FIELD_FLAG_SUMMARY))
+        {
+          add_year_filter (self, field);
+          year_done = TRUE;
+        }
+      else if (!year_done && (field->flags & KH_FIELD_FLAG_SCHOOL_YEAR))
+        {
+          add_year_filter (self, field);
+          year_done = TRUE;
+        }
+      else if (field->type == KH_FIELD_ENUM && (field->flags & KH_FIELD_FLAG_SUMMARY))
+        add_enum_filter (self, field);
+      else if (field->type == KH_FIELD_REF && g_strcmp0 (field->ref_entity, "org_unit") == 0
+               && strcmp (field->name, "org_unit_id") == 0)
+        add_unit_filter (self, field);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->filter_box),
+                          gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)) != NULL);
+}
+
+/* Entity ------------------------------------------------------------------------------------- */
+
+static void
+selection_changed_cb (KhListPage *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->assess_button),
+                            gtk_single_selection_get_selected_item (self->selection) != NULL);
+}
+
+gboolean
+kh_list_page_set_entity (KhListPage *self,
+                         const char *name)
+{
+  const KhEntity *entity;
+  g_autoptr(GtkSingleSelection) old_selection = NULL;
+  g_autoptr(KhRecordList) old_list = NULL;
+
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), FALSE);
+
+  entity = kh_entity_lookup (name);
+  if (entity == NULL || !g_strv_contains ((const char * const *) self->entities, name))
+    return FALSE;
+  if (entity == self->entity)
+    return TRUE;
+
+  if (self->list != NULL)
+    {
+      g_clear_signal_handler (&self->n_items_id, self->list);
+      g_clear_signal_handler (&self->selected_id, self->selection);
+    }
+  old_list = g_steal_pointer (&self->list);
+  old_selection = g_steal_pointer (&self->selection);
+
+  self->entity = entity;
+  self->list = kh_record_list_new (self->store, name);
+  if (self->fixed_field != NULL && kh_entity_get_field (entity, self->fixed_field) != NULL)
+    kh_record_list_set_filter (self->list, self->fixed_field, self->fixed_value, NULL);
+  kh_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->list)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  self->n_items_id = g_signal_connect_swapped (self->list, "items-changed", G_CALLBACK (n_items_cb), self);
+  self->selected_id = g_signal_connect_swapped (self->selection, "notify::selected",
+                                                G_CALLBACK (selection_changed_cb), self);
+
+  g_signal_handler_block (gtk_column_view_get_sorter (self->column_view), self->sorter_id);
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  build_columns (self);
+  g_signal_handler_unblock (gtk_column_view_get_sorter (self->column_view), self->sorter_id);
+  build_filters (self);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->assess_button),
+                          self->self_assessment && strcmp (name, "org_unit") == 0);
+  selection_changed_cb (self);
+  update_state (self);
+  return TRUE;
+}
+
+static void
+entity_selected_cb (KhListPage *self)
+{
+  guint i = gtk_drop_down_get_selected (self->entity_dropdown);
+
+  if (i < g_strv_length (self->entities))
+    kh_list_page_set_entity (self, self->entities[i]);
+}
+
+/* Actions ------------------------------------------------------------------------------------ */
+
+static void
+search_changed_cb (KhListPage *self)
+{
+  kh_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  update_state (self);
+}
+
+static void
+editor_deleted_cb (KhListPage *self,
+                   const char *entity,
+                   const char *id,
+                   const char *title)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autofree char *message = g_strdup_printf (_("“%s” was deleted"), title);
+  g_autofree char *target = g_strdup_printf ("%s/%s", entity, id);
+  AdwToast *toast;
+
+  if (!KH_IS_WINDOW (root))
+    return;
+  toast = adw_toast_new (message);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_action_name (toast, "win.undo-delete");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (target));
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  kh_window_add_toast (KH_WINDOW (root), toast);
+}
+
+static void
+editor_saved_cb (KhListPage *self,
+                 const char *id)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (KH_IS_WINDOW (root))
+    kh_window_add_toast (KH_WINDOW (root), adw_toast_new (_("Saved")));
+}
+
+static GtkWidget *
+present_editor (KhListPage  *self,
+                const char  *id,
+                json_object *defaults)
+{
+  GtkWidget *editor = kh_record_editor_new (self->store, self->entity->name, id, defaults);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  g_signal_connect_object (editor, "deleted", G_CALLBACK (editor_deleted_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (editor, "saved", G_CALLBACK (editor_saved_cb), self, G_CONNECT_SWAPPED);
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (root));
+  gtk_window_present (GTK_WINDOW (editor));
+  return editor;
+}
+
+GtkWidget *
+kh_list_page_new_record (KhListPage *self)
+{
+  json_object *defaults = json_object_new_object ();
+  GtkWidget *editor;
+
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+
+  if (self->fixed_field != NULL && json_object_is_type (self->fixed_value, json_type_string)
+      && kh_entity_get_field (self->entity, self->fixed_field) != NULL)
+    {
+      const char *value = json_object_get_string (self->fixed_value);
+
+      json_object_object_add (defaults, self->fixed_field, json_object_get (self->fixed_value));
+      /* A registration's subject kind follows from its model. */
+      if (strcmp (self->entity->name, "registration") == 0 && strcmp (self->fixed_field, "model") == 0)
+        json_object_object_add (defaults, "subject_kind", json_object_new_string (
+          strcmp (value, "citizen") == 0 ? "person" : strcmp (value, "family") == 0 ? "household"
+          : strcmp (value, "clan") == 0 ? "clan" : "org_unit"));
+    }
+  editor = present_editor (self, NULL, defaults);
+  json_object_put (defaults);
+  return editor;
+}
+
+GtkWidget *
+kh_list_page_open_record (KhListPage *self,
+                          const char *id)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+  return present_editor (self, id, NULL);
+}
+
+static void
+new_clicked_cb (KhListPage *self)
+{
+  kh_list_page_new_record (self);
+}
+
+static void
+column_view_activate_cb (KhListPage *self,
+                         guint       position)
+{
+  g_autoptr(KhRecordItem) record = g_list_model_get_item (G_LIST_MODEL (self->list), position);
+
+  if (record != NULL)
+    kh_list_page_open_record (self, kh_record_item_get_id (record));
+}
+
+static void
+evaluation_saved_cb (KhListPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (KH_IS_WINDOW (root))
+    kh_window_add_toast (KH_WINDOW (root), adw_toast_new (_("Self-assessment saved")));
+}
+
+/* The school clerk's path: their unit's learning-unit self-assessment for the year, registered
+ * on the way if it was not yet. */
+GtkWidget *
+kh_list_page_self_assess (KhListPage *self,
+                          const char *unit_id,
+                          int         year)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *registration = NULL;
+  g_autofree char *name = NULL;
+  GtkWidget *dialog;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+
+  name = kh_store_dup_title (self->store, "org_unit", unit_id);
+  registration = kh_registration_ensure (self->store, "unit", year, "org_unit", unit_id, name, unit_id, &error);
+  if (registration == NULL)
+    {
+      if (KH_IS_WINDOW (root))
+        kh_window_add_toast (KH_WINDOW (root), adw_toast_new (error->message));
+      return NULL;
+    }
+  dialog = kh_evaluation_dialog_new (self->store, registration);
+  g_signal_connect_object (dialog, "saved", G_CALLBACK (evaluation_saved_cb), self, G_CONNECT_SWAPPED);
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+static void
+assess_clicked_cb (KhListPage *self)
+{
+  KhRecordItem *unit = gtk_single_selection_get_selected_item (self->selection);
+
+  if (unit != NULL)
+    kh_list_page_self_assess (self, kh_record_item_get_id (unit), assessment_year ());
+}
+
+void
+kh_list_page_focus_search (KhListPage *self)
+{
+  g_return_if_fail (KH_IS_LIST_PAGE (self));
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+void
+kh_list_page_set_self_assessment (KhListPage *self,
+                                  gboolean    enabled)
+{
+  g_return_if_fail (KH_IS_LIST_PAGE (self));
+  self->self_assessment = enabled;
+  gtk_widget_set_visible (GTK_WIDGET (self->assess_button),
+                          enabled && strcmp (self->entity->name, "org_unit") == 0);
+}
+
+KhRecordList *
+kh_list_page_get_list (KhListPage *self)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  return self->list;
+}
+
+GtkWidget *
+kh_list_page_get_search_entry (KhListPage *self)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  return GTK_WIDGET (self->search_entry);
+}
+
+GtkWidget *
+kh_list_page_get_column_view (KhListPage *self)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  return GTK_WIDGET (self->column_view);
+}
+
+gboolean
+kh_list_page_is_empty_shown (KhListPage *self)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), FALSE);
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "empty") == 0;
+}
+
+/* Object ------------------------------------------------------------------------------------- */
+
+static void
+kh_list_page_dispose (GObject *object)
+{
+  KhListPage *self = (KhListPage *) object;
+
+  if (self->list != NULL)
+    g_clear_signal_handler (&self->n_items_id, self->list);
+  if (self->selection != NULL)
+    g_clear_signal_handler (&self->selected_id, self->selection);
+  gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_LIST_PAGE);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->list);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (kh_list_page_parent_class)->dispose (object);
+}
+
+static void
+kh_list_page_finalize (GObject *object)
+{
+  KhListPage *self = (KhListPage *) object;
+
+  g_clear_pointer (&self->entities, g_strfreev);
+  g_clear_pointer (&self->fixed_field, g_free);
+  g_clear_pointer (&self->fixed_value, json_object_put);
+
+  G_OBJECT_CLASS (kh_list_page_parent_class)->finalize (object);
+}
+
+static void
+kh_list_page_class_init (KhListPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kh_list_page_dispose;
+  object_class->finalize = kh_list_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-list-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, entity_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, assess_button);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, new_button);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, filter_box);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, KhListPage, count_label);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, new_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, assess_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, column_view_activate_cb);
+}
+
+static void
+kh_list_page_init (KhListPage *self)
+{
+  g_autofree char *label = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->sorter_id = g_signal_connect_swapped (gtk_column_view_get_sorter (self->column_view), "changed",
+                                              G_CALLBACK (sorter_changed_cb), self);
+  label = g_strdup_printf (_("Self-assessment for %d"), assessment_year ());
+  gtk_button_set_label (self->assess_button, label);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->assess_button),
+                               _("Score the selected school or agency as a learning unit"));
+}
+
+GtkWidget *
+kh_list_page_new (KhStore            *store,
+                  const char * const *entities,
+                  const char         *fixed_field,
+                  json_object        *fixed_value)
+{
+  KhListPage *self;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (entities != NULL && entities[0] != NULL, NULL);
+
+  self = g_object_new (KH_TYPE_LIST_PAGE, NULL);
+  self->store = g_object_ref (store);
+  self->entities = g_strdupv ((char **) entities);
+  self->fixed_field = g_strdup (fixed_field);
+  self->fixed_value = fixed_value ? json_object_get (fixed_value) : NULL;
+
+  if (g_strv_length (self->entities) > 1)
+    {
+      GtkStringList *names = gtk_string_list_new (NULL);
+
+      for (guint i = 0; entities[i] != NULL; i++)
+        gtk_string_list_append (names, _(kh_entity_lookup (entities[i])->label_plural));
+      gtk_drop_down_set_model (self->entity_dropdown, G_LIST_MODEL (names));
+      g_object_unref (names);
+      gtk_widget_set_visible (GTK_WIDGET (self->entity_dropdown), TRUE);
+      g_signal_connect_swapped (self->entity_dropdown, "notify::selected",
+                                G_CALLBACK (entity_selected_cb), self);
+    }
+  kh_list_page_set_entity (self, entities[0]);
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,909 @@
+/* kh-record-editor.c: a form for one record, built from the entity registry
+ *
+ * One row per field: entry rows for text, numbers, money (shown 1.250.000 ₫) and dates (typed
+ * and shown dd/mm/yyyy), combo rows for enums and for references (units, lists, people: the
+ * combo's model is a paged KhRecordList, so a reference to one of a million people is as quick
+ * as to one of ten units), switches for yes/no. Each row is checked as it is typed with the
+ * store's own validation, and saving shows the store's own message if it refuses.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-evaluation-dialog.h"
+#include "kh-format.h"
+#include "kh-record-editor.h"
+#include "kh-record-list.h"
+#include "kh-validate.h"
+
+typedef struct
+{
+  const KhField *field;
+  GtkWidget     *row;
+  GtkWidget     *toggle;     /* the switch of a yes/no row */
+  KhRecordList  *refs;       /* the choices of a reference row */
+  const char    *ref_entity; /* what refs lists */
+} Row;
+
+struct _KhRecordEditor
+{
+  AdwWindow            parent_instance;
+
+  KhStore             *store;
+  const KhEntity      *entity;
+  char                *id;
+  json_object         *original;   /* the record as loaded, or the defaults of a new one */
+  GPtrArray           *rows;
+  char                *error_text;
+  gboolean             loading;
+
+  AdwWindowTitle      *title_widget;
+  GtkLabel            *error_label;
+  AdwPreferencesGroup *fields_group;
+  GtkWidget           *actions_box;
+  GtkWidget           *history_button;
+  GtkWidget           *evaluate_button;
+  GtkWidget           *recognize_button;
+  GtkWidget           *delete_button;
+  AdwPreferencesGroup *history_group;
+};
+
+G_DEFINE_FINAL_TYPE (KhRecordEditor, kh_record_editor, ADW_TYPE_WINDOW)
+
+enum {
+  SAVED,
+  DELETED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+row_free (gpointer data)
+{
+  Row *row = data;
+
+  g_clear_object (&row->refs);
+  g_free (row);
+}
+
+static Row *
+find_row (KhRecordEditor *self,
+          const char     *name)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = self->rows->pdata[i];
+
+      if (strcmp (row->field->name, name) == 0)
+        return row;
+    }
+  return NULL;
+}
+
+static json_object *
+original_value (KhRecordEditor *self,
+                const char     *name)
+{
+  json_object *v = NULL;
+
+  if (self->original != NULL)
+    json_object_object_get_ex (self->original, name, &v);
+  return v;
+}
+
+/* Errors ------------------------------------------------------------------------------------- */
+
+static void
+show_error (KhRecordEditor *self,
+            const char     *message)
+{
+  g_free (self->error_text);
+  self->error_text = g_strdup (message);
+  gtk_label_set_text (self->error_label, message ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+}
+
+static void
+mark_row (Row        *row,
+          const char *message)
+{
+  if (message != NULL)
+    {
+      gtk_widget_add_css_class (row->row, "error");
+      gtk_widget_set_tooltip_text (row->row, message);
+    }
+  else
+    {
+      gtk_widget_remove_css_class (row->row, "error");
+      gtk_widget_set_tooltip_text (row->row, NULL);
+    }
+}
+
+/* The store's messages start with the field's label ("Date of birth: …"): find that row. */
+static Row *
+row_for_message (KhRecordEditor *self,
+                 const char     *message)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = self->rows->pdata[i];
+      const char *label = _(row->field->label);
+      gsize len = strlen (label);
+
+      if (strncmp (message, label, len) == 0 && message[len] == ':')
+        return row;
+    }
+  return NULL;
+}
+
+/* Reading the rows --------------------------------------------------------------------------- */
+
+static const char *
+current_kind (KhRecordEditor *self,
+              const KhField  *field)
+{
+  g_autofree char *kind_name = NULL;
+  const char *underscore = strrchr (field->name, '_');
+  Row *kind_row;
+  guint selected;
+
+  if (field->ref_entity != NULL)
+    return field->ref_entity;
+  if (underscore == NULL)
+    return NULL;
+  kind_name = g_strdup_printf ("%.*s_kind", (int) (underscore - field->name), field->name);
+  kind_row = find_row (self, kind_name);
+  if (kind_row == NULL)
+    return NULL;
+  selected = adw_combo_row_get_selected (ADW_COMBO_ROW (kind_row->row));
+  if (!(kind_row->field->flags & KH_FIELD_FLAG_REQUIRED))
+    {
+      if (selected == 0 || selected == GTK_INVALID_LIST_POSITION)
+        return NULL;
+      selected--;
+    }
+  if (selected == GTK_INVALID_LIST_POSITION || selected >= g_strv_length ((char **) kind_row->field->enum_values))
+    return NULL;
+  return kind_row->field->enum_values[selected];
+}
+
+/* The value a row holds now: a new JSON reference, or NULL when it is empty. */
+static gboolean
+row_value (KhRecordEditor  *self,
+           Row             *row,
+           json_object    **value,
+           GError         **error)
+{
+  const KhField *field = row->field;
+
+  *value = NULL;
+  switch (field->type)
+    {
+    case KH_FIELD_ENUM:
+      {
+        guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (row->row));
+
+        if (!(field->flags & KH_FIELD_FLAG_REQUIRED))
+          {
+            if (selected == 0 || selected == GTK_INVALID_LIST_POSITION)
+              return TRUE;
+            selected--;
+          }
+        if (selected != GTK_INVALID_LIST_POSITION && selected < g_strv_length ((char **) field->enum_values))
+          *value = json_object_new_string (field->enum_values[selected]);
+        return TRUE;
+      }
+    case KH_FIELD_BOOL:
+      *value = json_object_new_boolean (gtk_switch_get_active (GTK_SWITCH (row->toggle)));
+      return TRUE;
+    case KH_FIELD_REF:
+      {
+        KhRecordItem *record = adw_combo_row_get_selected_item (ADW_COMBO_ROW (row->row));
+
+        if (record != NULL)
+          *value = json_object_new_string (kh_record_item_get_id (record));
+        return TRUE;
+      }
+    case KH_FIELD_TEXT:
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_MONEY:
+    case KH_FIELD_DATE:
+    case KH_FIELD_JSON:
+    default:
+      return kh_field_parse (field, gtk_editable_get_text (GTK_EDITABLE (row->row)), value, error);
+    }
+}
+
+static gboolean
+check_row (KhRecordEditor *self,
+           Row            *row)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *value = NULL;
+  gboolean ok;
+
+  ok = row_value (self, row, &value, &error) && kh_field_validate (row->field, value, &error);
+  json_object_put (value);
+  mark_row (row, ok ? NULL : error->message);
+  if (!ok)
+    show_error (self, error->message);
+  else if (self->error_text != NULL && row_for_message (self, self->error_text) == row)
+    show_error (self, NULL);
+  return ok;
+}
+
+static void
+entry_changed_cb (GtkEditable    *editable,
+                  KhRecordEditor *self)
+{
+  Row *row = g_object_get_data (G_OBJECT (editable), "row");
+
+  if (!self->loading)
+    check_row (self, row);
+}
+
+/* References --------------------------------------------------------------------------------- */
+
+static char *
+record_title_cb (KhRecordItem *record)
+{
+  return record ? kh_record_item_dup_title (record) : g_strdup ("");
+}
+
+static void
+set_ref_model (KhRecordEditor *self,
+               Row            *row,
+               const char     *entity)
+{
+  if (g_strcmp0 (row->ref_entity, entity) == 0 && row->refs != NULL)
+    return;
+  g_clear_object (&row->refs);
+  row->ref_entity = entity;
+  if (entity != NULL && kh_entity_lookup (entity) != NULL)
+    {
+      const KhEntity *target = kh_entity_lookup (entity);
+
+      row->refs = kh_record_list_new (self->store, entity);
+      /* Units, lists and funds are few and read by name; people are many, and a sort over a
+       * million names would cost a second, so they stay in the order they were made. */
+      if (strcmp (entity, "org_unit") == 0 || strcmp (entity, "award_list") == 0
+          || strcmp (entity, "fund") == 0 || strcmp (entity, "criteria_set") == 0
+          || strcmp (entity, "scholarship_programme") == 0)
+        kh_record_list_set_sort (row->refs, target->title_field, FALSE);
+    }
+  adw_combo_row_set_model (ADW_COMBO_ROW (row->row), row->refs ? G_LIST_MODEL (row->refs) : NULL);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (row->row), GTK_INVALID_LIST_POSITION);
+}
+
+gboolean
+kh_record_editor_set_ref (KhRecordEditor *self,
+                          const char     *field,
+                          const char     *id)
+{
+  Row *row;
+  guint position;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), FALSE);
+
+  row = find_row (self, field);
+  if (row == NULL || row->refs == NULL)
+    return FALSE;
+  position = id ? kh_record_list_find (row->refs, id) : GTK_INVALID_LIST_POSITION;
+  adw_combo_row_set_selected (ADW_COMBO_ROW (row->row), position);
+  return id == NULL || position != G_MAXUINT;
+}
+
+static void
+combo_selected_cb (AdwComboRow    *combo,
+                   GParamSpec     *pspec,
+                   KhRecordEditor *self)
+{
+  Row *row = g_object_get_data (G_OBJECT (combo), "row");
+
+  if (self->loading)
+    return;
+
+  /* A subject's kind decides where its subject is looked up. */
+  if (row->field->type == KH_FIELD_ENUM && g_str_has_suffix (row->field->name, "_kind"))
+    for (guint i = 0; i < self->rows->len; i++)
+      {
+        Row *other = self->rows->pdata[i];
+
+        if (other->field->type == KH_FIELD_REF && other->field->ref_entity == NULL)
+          set_ref_model (self, other, current_kind (self, other->field));
+      }
+
+  /* Choosing a list, a fund or a person fills in the unit it belongs to, if still empty. */
+  if (row->field->type == KH_FIELD_REF)
+    {
+      KhRecordItem *record = adw_combo_row_get_selected_item (combo);
+      Row *unit = find_row (self, "org_unit_id");
+      const char *unit_id = record ? kh_record_item_get_string (record, "org_unit_id") : NULL;
+
+      if (unit != NULL && unit != row && unit_id != NULL
+          && adw_combo_row_get_selected_item (ADW_COMBO_ROW (unit->row)) == NULL)
+        kh_record_editor_set_ref (self, "org_unit_id", unit_id);
+    }
+  check_row (self, row);
+}
+
+/* Building the form -------------------------------------------------------------------------- */
+
+static void
+add_row (KhRecordEditor *self,
+         const KhField  *field)
+{
+  Row *row = g_new0 (Row, 1);
+  const char *title = _(field->label);
+  json_object *value = original_value (self, field->name);
+
+  row->field = field;
+  switch (field->type)
+    {
+    case KH_FIELD_ENUM:
+      {
+        GtkStringList *labels = gtk_string_list_new (NULL);
+        guint selected = GTK_INVALID_LIST_POSITION;
+        guint offset = 0;
+
+        row->row = adw_combo_row_new ();
+        if (!(field->flags & KH_FIELD_FLAG_REQUIRED))
+          {
+            gtk_string_list_append (labels, _("(none)"));
+            offset = 1;
+            selected = 0;
+          }
+        for (guint i = 0; field->enum_values[i] != NULL; i++)
+          {
+            gtk_string_list_append (labels, _(field->enum_labels[i]));
+            if (value != NULL && g_strcmp0 (json_object_get_string (value), field->enum_values[i]) == 0)
+              selected = i + offset;
+          }
+        adw_combo_row_set_model (ADW_COMBO_ROW (row->row), G_LIST_MODEL (labels));
+        adw_combo_row_set_selected (ADW_COMBO_ROW (row->row), selected);
+        g_object_unref (labels);
+        g_signal_connect (row->row, "notify::selected", G_CALLBACK (combo_selected_cb), self);
+      }
+      break;
+
+    case KH_FIELD_REF:
+      {
+        GtkExpression *expression =
+          gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
+                                       G_CALLBACK (record_title_cb), NULL, NULL);
+
+        row->row = adw_combo_row_new ();
+        adw_combo_row_set_expression (ADW_COMBO_ROW (row->row), expression);
+        gtk_expression_unref (expression);
+        g_signal_connect (row->row, "notify::selected", G_CALLBACK (combo_selected_cb), self);
+      }
+      break;
+
+    case KH_FIELD_BOOL:
+      row->row = adw_action_row_new ();
+      row->toggle = gtk_switch_new ();
+      gtk_widget_set_valign (row->toggle, GTK_ALIGN_CENTER);
+      gtk_switch_set_active (GTK_SWITCH (row->toggle), value != NULL && json_object_get_boolean (value));
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row->row), row->toggle);
+      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row->row), row->toggle);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row->toggle), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+      break;
+
+    case KH_FIELD_TEXT:
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+    case KH_FIELD_MONEY:
+    case KH_FIELD_DATE:
+    case KH_FIELD_JSON:
+    default:
+      {
+        g_autofree char *text = NULL;
+
+        row->row = adw_entry_row_new ();
+        if (value != NULL)
+          text = kh_value_format (field, value);
+        gtk_editable_set_text (GTK_EDITABLE (row->row), text ? text : "");
+        if (field->type == KH_FIELD_DATE)
+          {
+            GtkWidget *hint = gtk_label_new (_("dd/mm/yyyy"));
+
+            gtk_widget_add_css_class (hint, "dim-label");
+            adw_entry_row_add_suffix (ADW_ENTRY_ROW (row->row), hint);
+          }
+        else if (field->type == KH_FIELD_MONEY)
+          {
+            GtkWidget *hint = gtk_label_new ("₫");
+
+            gtk_widget_add_css_class (hint, "dim-label");
+            adw_entry_row_add_suffix (ADW_ENTRY_ROW (row->row), hint);
+          }
+        if (field->type == KH_FIELD_INT || field->type == KH_FIELD_YEAR || field->type == KH_FIELD_MONEY)
+          gtk_editable_set_alignment (GTK_EDITABLE (row->row), 0);
+        g_signal_connect (row->row, "changed", G_CALLBACK (entry_changed_cb), self);
+      }
+      break;
+    }
+
+  if (field->flags & KH_FIELD_FLAG_REQUIRED)
+    {
+      /* TRANSLATORS: a form row's title for a required field, e.g. "Recipient *" */
+      g_autofree char *required = g_strdup_printf (_("%s *"), title);
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->row), required);
+    }
+  else
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->row), title);
+  gtk_widget_set_name (row->row, field->name);
+  g_object_set_data (G_OBJECT (row->row), "row", row);
+  adw_preferences_group_add (self->fields_group, row->row);
+  g_ptr_array_add (self->rows, row);
+}
+
+static void
+fill_refs (KhRecordEditor *self)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = self->rows->pdata[i];
+      json_object *value;
+
+      if (row->field->type != KH_FIELD_REF)
+        continue;
+      set_ref_model (self, row, current_kind (self, row->field));
+      value = original_value (self, row->field->name);
+      if (value != NULL && row->refs != NULL)
+        kh_record_editor_set_ref (self, row->field->name, json_object_get_string (value));
+    }
+}
+
+static void
+build_form (KhRecordEditor *self)
+{
+  self->loading = TRUE;
+  for (guint i = 0; i < self->entity->n_fields; i++)
+    {
+      const KhField *field = &self->entity->fields[i];
+
+      /* Scores are entered in the evaluation dialog, which computes the total from them. */
+      if (field->type == KH_FIELD_JSON)
+        continue;
+      add_row (self, field);
+    }
+  fill_refs (self);
+  self->loading = FALSE;
+}
+
+/* Saving ------------------------------------------------------------------------------------- */
+
+static char *
+record_title (KhRecordEditor *self)
+{
+  json_object *v = original_value (self, self->entity->title_field);
+  const KhField *field = kh_entity_get_field (self->entity, self->entity->title_field);
+
+  if (v == NULL || field == NULL)
+    return g_strdup (_(self->entity->label));
+  return kh_value_format (field, v);
+}
+
+gboolean
+kh_record_editor_save (KhRecordEditor *self)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *values = json_object_new_object ();
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), FALSE);
+
+  for (guint i = 0; i < self->rows->len && ok; i++)
+    {
+      Row *row = self->rows->pdata[i];
+      json_object *value = NULL;
+
+      mark_row (row, NULL);
+      if (!row_value (self, row, &value, &error))
+        {
+          mark_row (row, error->message);
+          ok = FALSE;
+          break;
+        }
+      if (self->id == NULL)
+        {
+          if (value != NULL)
+            json_object_object_add (values, row->field->name, value);
+        }
+      else
+        {
+          json_object *old = original_value (self, row->field->name);
+          const char *a = old ? json_object_to_json_string_ext (old, JSON_C_TO_STRING_PLAIN) : NULL;
+          const char *b = value ? json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN) : NULL;
+
+          /* Only what changed is written, so the outbox carries only those fields. */
+          if (g_strcmp0 (a, b) != 0)
+            json_object_object_add (values, row->field->name, value);
+          else
+            json_object_put (value);
+        }
+    }
+
+  if (ok)
+    {
+      if (self->id == NULL)
+        {
+          self->id = kh_store_create (self->store, self->entity->name, values, &error);
+          ok = self->id != NULL;
+        }
+      else
+        ok = kh_store_update (self->store, self->entity->name, self->id, values, &error);
+    }
+  json_object_put (values);
+
+  if (!ok)
+    {
+      Row *row = row_for_message (self, error->message);
+
+      show_error (self, error->message);
+      if (row != NULL)
+        {
+          mark_row (row, error->message);
+          gtk_widget_grab_focus (row->row);
+        }
+      return FALSE;
+    }
+
+  show_error (self, NULL);
+  g_signal_emit (self, signals[SAVED], 0, self->id);
+  gtk_window_close (GTK_WINDOW (self));
+  return TRUE;
+}
+
+gboolean
+kh_record_editor_delete (KhRecordEditor *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), FALSE);
+
+  if (self->id == NULL)
+    return FALSE;
+  if (!kh_store_delete (self->store, self->entity->name, self->id, &error))
+    {
+      show_error (self, error->message);
+      return FALSE;
+    }
+  title = record_title (self);
+  g_signal_emit (self, signals[DELETED], 0, self->entity->name, self->id, title);
+  gtk_window_close (GTK_WINDOW (self));
+  return TRUE;
+}
+
+/* History ------------------------------------------------------------------------------------ */
+
+static char *
+format_when (const char *iso)
+{
+  g_autoptr(GDateTime) utc = iso ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
+  g_autoptr(GDateTime) local = utc ? g_date_time_to_local (utc) : NULL;
+
+  return local ? g_date_time_format (local, "%d/%m/%Y %H:%M") : g_strdup (iso ? iso : "");
+}
+
+static char *
+describe_change (KhRecordEditor *self,
+                 json_object    *entry)
+{
+  const char *action = json_object_get_string (json_object_object_get (entry, "action"));
+  const char *field_name = json_object_get_string (json_object_object_get (entry, "field"));
+  const KhField *field = field_name ? kh_entity_get_field (self->entity, field_name) : NULL;
+
+  if (g_strcmp0 (action, "create") == 0)
+    return g_strdup (_("Created"));
+  if (g_strcmp0 (action, "delete") == 0)
+    return g_strdup (_("Deleted"));
+  if (g_strcmp0 (action, "restore") == 0)
+    return g_strdup (_("Restored"));
+  if (field != NULL)
+    {
+      const char *old_text = json_object_get_string (json_object_object_get (entry, "old_value"));
+      const char *new_text = json_object_get_string (json_object_object_get (entry, "new_value"));
+      json_object *old_value = NULL;
+      json_object *new_value = NULL;
+      g_autofree char *a = NULL;
+      g_autofree char *b = NULL;
+      char *text;
+
+      kh_field_parse (field, old_text, &old_value, NULL);
+      kh_field_parse (field, new_text, &new_value, NULL);
+      a = old_value ? kh_value_format (field, old_value) : g_strdup (_("(empty)"));
+      b = new_value ? kh_value_format (field, new_value) : g_strdup (_("(empty)"));
+      json_object_put (old_value);
+      json_object_put (new_value);
+      /* TRANSLATORS: a change in a record's history: "Amount (đồng): 1.000.000 ₫ → 1.500.000 ₫" */
+      text = g_strdup_printf (_("%s: %s → %s"), _(field->label), a, b);
+      if (g_strcmp0 (action, "remote") == 0)
+        {
+          char *remote = g_strdup_printf (_("On the server: %s"), text);
+
+          g_free (text);
+          return remote;
+        }
+      return text;
+    }
+  return g_strdup (action ? action : "");
+}
+
+guint
+kh_record_editor_show_history (KhRecordEditor *self)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *history;
+  GtkWidget *child;
+  guint n = 0;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), 0);
+
+  if (self->id == NULL)
+    return 0;
+  /* Rebuilt each time: remove what an earlier click added. */
+  while ((child = g_object_get_data (G_OBJECT (self->history_group), "first")) != NULL)
+    {
+      GtkWidget *next = g_object_get_data (G_OBJECT (child), "next");
+
+      adw_preferences_group_remove (self->history_group, child);
+      g_object_set_data (G_OBJECT (self->history_group), "first", next);
+    }
+
+  history = kh_store_history (self->store, self->entity->name, self->id, &error);
+  if (history == NULL)
+    {
+      show_error (self, error->message);
+      return 0;
+    }
+  {
+    GtkWidget *previous = NULL;
+
+    /* Newest first: what a person looks for is the last change. */
+    for (size_t i = json_object_array_length (history); i-- > 0;)
+      {
+        json_object *entry = json_object_array_get_idx (history, i);
+        g_autofree char *when = format_when (json_object_get_string (json_object_object_get (entry, "at")));
+        g_autofree char *what = describe_change (self, entry);
+        const char *who = json_object_get_string (json_object_object_get (entry, "actor"));
+        g_autofree char *subtitle = g_strdup_printf ("%s · %s", when, who ? who : _("unknown"));
+        GtkWidget *row = adw_action_row_new ();
+
+        adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), what);
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+        adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+        adw_preferences_group_add (self->history_group, row);
+        if (previous == NULL)
+          g_object_set_data (G_OBJECT (self->history_group), "first", row);
+        else
+          g_object_set_data (G_OBJECT (previous), "next", row);
+        previous = row;
+        n++;
+      }
+  }
+  json_object_put (history);
+  gtk_widget_set_visible (GTK_WIDGET (self->history_group), TRUE);
+  return n;
+}
+
+/* Actions ------------------------------------------------------------------------------------ */
+
+static void
+save_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  kh_record_editor_save (KH_RECORD_EDITOR (widget));
+}
+
+static void
+delete_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  kh_record_editor_delete (KH_RECORD_EDITOR (widget));
+}
+
+static void
+history_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  kh_record_editor_show_history (KH_RECORD_EDITOR (widget));
+}
+
+static void
+evaluate_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  KhRecordEditor *self = KH_RECORD_EDITOR (widget);
+  GtkWidget *dialog = kh_evaluation_dialog_new (self->store, self->id);
+
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), gtk_window_get_transient_for (GTK_WINDOW (self)));
+  gtk_window_close (GTK_WINDOW (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+recognize_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  KhRecordEditor *self = KH_RECORD_EDITOR (widget);
+  json_object *defaults = json_object_new_object ();
+  GtkWidget *editor;
+
+  json_object_object_add (defaults, "registration_id", json_object_new_string (self->id));
+  json_object_object_add (defaults, "org_unit_id", json_object_get (original_value (self, "org_unit_id")));
+  json_object_object_add (defaults, "issuing_level", json_object_new_string ("commune"));
+  editor = kh_record_editor_new (self->store, "recognition", NULL, defaults);
+  json_object_put (defaults);
+  gtk_window_set_transient_for (GTK_WINDOW (editor), gtk_window_get_transient_for (GTK_WINDOW (self)));
+  gtk_window_close (GTK_WINDOW (self));
+  gtk_window_present (GTK_WINDOW (editor));
+}
+
+/* Object ------------------------------------------------------------------------------------- */
+
+const char *
+kh_record_editor_get_id (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->id;
+}
+
+GtkWidget *
+kh_record_editor_get_row (KhRecordEditor *self,
+                          const char     *field)
+{
+  Row *row;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  row = find_row (self, field);
+  return row ? (row->toggle ? row->toggle : row->row) : NULL;
+}
+
+const char *
+kh_record_editor_get_error (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->error_text;
+}
+
+static void
+kh_record_editor_dispose (GObject *object)
+{
+  KhRecordEditor *self = (KhRecordEditor *) object;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_RECORD_EDITOR);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (kh_record_editor_parent_class)->dispose (object);
+}
+
+static void
+kh_record_editor_finalize (GObject *object)
+{
+  KhRecordEditor *self = (KhRecordEditor *) object;
+
+  g_clear_pointer (&self->id, g_free);
+  g_clear_pointer (&self->error_text, g_free);
+  g_clear_pointer (&self->original, json_object_put);
+
+  G_OBJECT_CLASS (kh_record_editor_parent_class)->finalize (object);
+}
+
+static void
+kh_record_editor_class_init (KhRecordEditorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kh_record_editor_dispose;
+  object_class->finalize = kh_record_editor_finalize;
+
+  /**
+   * KhRecordEditor::saved:
+   * @id: the record's id
+   */
+  signals[SAVED] = g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                 NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * KhRecordEditor::deleted:
+   * @entity: the entity name
+   * @id: the record's id
+   * @title: what the record is called, for the undo toast
+   */
+  signals[DELETED] = g_signal_new ("deleted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                   NULL, NULL, NULL, G_TYPE_NONE, 3,
+                                   G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-record-editor.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, title_widget);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, error_label);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, fields_group);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, actions_box);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, history_button);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, evaluate_button);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, recognize_button);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, delete_button);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, history_group);
+
+  gtk_widget_class_install_action (widget_class, "editor.save", NULL, save_action);
+  gtk_widget_class_install_action (widget_class, "editor.delete", NULL, delete_action);
+  gtk_widget_class_install_action (widget_class, "editor.history", NULL, history_action);
+  gtk_widget_class_install_action (widget_class, "editor.evaluate", NULL, evaluate_action);
+  gtk_widget_class_install_action (widget_class, "editor.recognize", NULL, recognize_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "editor.save", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+}
+
+static void
+kh_record_editor_init (KhRecordEditor *self)
+{
+  self->rows = g_ptr_array_new_with_free_func (row_free);
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+/* An editor for the record @id of @entity, or for a new one with @defaults when @id is NULL. */
+GtkWidget *
+kh_record_editor_new (KhStore     *store,
+                      const char  *entity,
+                      const char  *id,
+                      json_object *defaults)
+{
+  KhRecordEditor *self;
+  g_autoptr(GError) error = NULL;
+  gboolean is_registration;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (kh_entity_lookup (entity) != NULL, NULL);
+
+  self = g_object_new (KH_TYPE_RECORD_EDITOR, NULL);
+  self->store = g_object_ref (store);
+  self->entity = kh_entity_lookup (entity);
+  self->id = g_strdup (id);
+  if (id != NULL)
+    {
+      self->original = kh_store_get (store, entity, id, &error);
+      if (self->original == NULL)
+        show_error (self, error->message);
+    }
+  else if (defaults != NULL)
+    self->original = json_object_get (defaults);
+  build_form (self);
+
+  is_registration = strcmp (entity, "registration") == 0;
+  gtk_widget_set_visible (self->actions_box, id != NULL);
+  gtk_widget_set_visible (self->evaluate_button, is_registration);
+  gtk_widget_set_visible (self->recognize_button, is_registration);
+  if (id != NULL)
+    {
+      g_autofree char *title = record_title (self);
+
+      adw_window_title_set_title (self->title_widget, title);
+      adw_window_title_set_subtitle (self->title_widget, _(self->entity->label));
+      gtk_window_set_title (GTK_WINDOW (self), title);
+    }
+  else
+    {
+      g_autofree char *lower = g_utf8_strdown (_(self->entity->label), -1);
+      /* TRANSLATORS: an editor's title for a new record, e.g. "New award entry" */
+      g_autofree char *title = g_strdup_printf (_("New %s"), lower);
+
+      adw_window_title_set_title (self->title_widget, title);
+      gtk_window_set_title (GTK_WINDOW (self), title);
+    }
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,239 @@
+/* kh-sync-indicator.c: the header bar's sync state at a glance
+ *
+ * Synced (and when), syncing, offline with N changes waiting, failed, or N conflicts: the one
+ * line an officer looks at before closing the laptop. Clicking it opens the Sync page.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include "kh-sync-indicator.h"
+
+struct _KhSyncIndicator
+{
+  GtkButton    parent_instance;
+
+  KhSyncClientState  state;
+  gint64       pending;
+  gint64       conflicts;
+  GDateTime   *last_sync;
+
+  GtkImage    *icon;
+  GtkLabel    *label;
+};
+
+G_DEFINE_FINAL_TYPE (KhSyncIndicator, kh_sync_indicator, GTK_TYPE_BUTTON)
+
+enum {
+  PROP_0,
+  PROP_STATE,
+  PROP_PENDING,
+  PROP_CONFLICTS,
+  PROP_LAST_SYNC,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static char *
+waiting_text (gint64 pending)
+{
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %d change waiting",
+                                       "Offline with %d changes waiting", (gulong) pending),
+                          (int) pending);
+}
+
+static void
+update (KhSyncIndicator *self)
+{
+  g_autofree char *text = NULL;
+  const char *tooltip = NULL;
+  const char *icon = "emblem-ok-symbolic";
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "warning");
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "error");
+
+  if (self->conflicts > 0)
+    {
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d conflict to resolve",
+                                           "%d conflicts to resolve", (gulong) self->conflicts),
+                              (int) self->conflicts);
+      icon = "dialog-warning-symbolic";
+      tooltip = _("Someone else changed the same fields: choose which values to keep");
+      gtk_widget_add_css_class (GTK_WIDGET (self), "warning");
+    }
+  else
+    switch (self->state)
+      {
+      case KH_SYNC_CLIENT_STATE_SYNCING:
+        text = g_strdup (_("Syncing…"));
+        icon = "emblem-synchronizing-symbolic";
+        break;
+      case KH_SYNC_CLIENT_STATE_ERROR:
+        text = g_strdup (_("Sync failed"));
+        icon = "dialog-error-symbolic";
+        tooltip = _("Open the Sync page to see what went wrong");
+        gtk_widget_add_css_class (GTK_WIDGET (self), "error");
+        break;
+      case KH_SYNC_CLIENT_STATE_IDLE:
+        if (self->pending > 0)
+          text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d change to send",
+                                               "%d changes to send", (gulong) self->pending),
+                                  (int) self->pending);
+        else if (self->last_sync != NULL)
+          {
+            g_autoptr(GDateTime) local = g_date_time_to_local (self->last_sync);
+            g_autofree char *time = g_date_time_format (local, "%H:%M");
+
+            /* TRANSLATORS: %s is a time of day, e.g. 10:32 */
+            text = g_strdup_printf (_("Synced at %s"), time);
+          }
+        else
+          text = g_strdup (_("Synced"));
+        break;
+      case KH_SYNC_CLIENT_STATE_SIGNED_OUT:
+        icon = "system-users-symbolic";
+        text = self->pending > 0 ? waiting_text (self->pending) : g_strdup (_("Not signed in"));
+        tooltip = _("Sign in to send and receive changes");
+        break;
+      case KH_SYNC_CLIENT_STATE_OFFLINE:
+      case KH_SYNC_CLIENT_STATE_UNAVAILABLE:
+      default:
+        icon = "network-offline-symbolic";
+        text = self->pending > 0 ? waiting_text (self->pending) : g_strdup (_("Offline"));
+        tooltip = self->state == KH_SYNC_CLIENT_STATE_UNAVAILABLE
+                  ? _("This version cannot sync with a server yet; your changes are kept on this computer")
+                  : _("Changes will be sent when the connection is back");
+        break;
+      }
+
+  gtk_image_set_from_icon_name (self->icon, icon);
+  gtk_label_set_text (self->label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), tooltip ? tooltip : text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+}
+
+const char *
+kh_sync_indicator_get_text (KhSyncIndicator *self)
+{
+  g_return_val_if_fail (KH_IS_SYNC_INDICATOR (self), NULL);
+  return gtk_label_get_text (self->label);
+}
+
+static void
+kh_sync_indicator_dispose (GObject *object)
+{
+  gtk_widget_dispose_template (GTK_WIDGET (object), KH_TYPE_SYNC_INDICATOR);
+  G_OBJECT_CLASS (kh_sync_indicator_parent_class)->dispose (object);
+}
+
+static void
+kh_sync_indicator_finalize (GObject *object)
+{
+  KhSyncIndicator *self = (KhSyncIndicator *) object;
+
+  g_clear_pointer (&self->last_sync, g_date_time_unref);
+  G_OBJECT_CLASS (kh_sync_indicator_parent_class)->finalize (object);
+}
+
+static void
+kh_sync_indicator_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  KhSyncIndicator *self = KH_SYNC_INDICATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_PENDING:
+      g_value_set_int64 (value, self->pending);
+      break;
+    case PROP_CONFLICTS:
+      g_value_set_int64 (value, self->conflicts);
+      break;
+    case PROP_LAST_SYNC:
+      g_value_set_boxed (value, self->last_sync);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kh_sync_indicator_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  KhSyncIndicator *self = KH_SYNC_INDICATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      if (self->state == (KhSyncClientState) g_value_get_enum (value))
+        return;
+      self->state = g_value_get_enum (value);
+      break;
+    case PROP_PENDING:
+      if (self->pending == g_value_get_int64 (value))
+        return;
+      self->pending = g_value_get_int64 (value);
+      break;
+    case PROP_CONFLICTS:
+      if (self->conflicts == g_value_get_int64 (value))
+        return;
+      self->conflicts = g_value_get_int64 (value);
+      break;
+    case PROP_LAST_SYNC:
+      g_clear_pointer (&self->last_sync, g_date_time_unref);
+      self->last_sync = g_value_dup_boxed (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      return;
+    }
+  update (self);
+  g_object_notify_by_pspec (object, pspec);
+}
+
+static void
+kh_sync_indicator_class_init (KhSyncIndicatorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kh_sync_indicator_dispose;
+  object_class->finalize = kh_sync_indicator_finalize;
+  object_class->get_property = kh_sync_indicator_get_property;
+  object_class->set_property = kh_sync_indicator_set_property;
+
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, KH_TYPE_SYNC_CLIENT_STATE, KH_SYNC_CLIENT_STATE_UNAVAILABLE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PENDING] =
+    g_param_spec_int64 ("pending", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CONFLICTS] =
+    g_param_spec_int64 ("conflicts", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LAST_SYNC] =
+    g_param_spec_boxed ("last-sync", NULL, NULL, G_TYPE_DATE_TIME,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-sync-indicator.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhSyncIndicator, icon);
+  gtk_widget_class_bind_template_child (widget_class, KhSyncIndicator, label);
+}
+
+static void
+kh_sync_indicator_init (KhSyncIndicator *self)
+{
+  self->state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
+  gtk_widget_init_template (GTK_WIDGET (self));
+  update (self);
+}

@@ -1,0 +1,469 @@
+/* kh-sync-page.c: sync state, and the conflicts a person must resolve
+ *
+ * Each conflict is shown side by side: this computer's value and the server's, with who changed
+ * it and when, and "Keep mine", "Take theirs" or a value typed by hand. Resolving writes the
+ * chosen value as an ordinary edit (validated, audited, queued to send) and, when a sync engine
+ * is wired in, syncs.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include "kh-conflicts.h"
+#include "kh-record-item.h"
+#include "kh-sync-page.h"
+#include "kh-validate.h"
+#include "kh-window-private.h"
+
+struct _KhSyncPage
+{
+  GtkBox         parent_instance;
+
+  KhStore       *store;
+  KhWindow      *window;       /* weak */
+  gulong         changed_id;
+  guint          n_shown;
+
+  AdwActionRow  *status_row;
+  AdwActionRow  *pending_row;
+  AdwStatusPage *no_conflicts;
+  GtkBox        *conflicts_box;
+};
+
+G_DEFINE_FINAL_TYPE (KhSyncPage, kh_sync_page, GTK_TYPE_BOX)
+
+/* Status ------------------------------------------------------------------------------------- */
+
+static void
+update_status (KhSyncPage *self)
+{
+  g_autofree char *pending = NULL;
+  g_autofree char *when = NULL;
+  const char *title;
+  const char *subtitle = NULL;
+  KhSyncClientState state;
+  gint64 n;
+
+  if (self->window == NULL)
+    return;
+  state = kh_window_get_sync_state (self->window);
+  n = kh_window_get_pending (self->window);
+  switch (state)
+    {
+    case KH_SYNC_CLIENT_STATE_SIGNED_OUT:
+      title = _("Not signed in");
+      subtitle = _("Sign in with the account your association gave you.");
+      break;
+    case KH_SYNC_CLIENT_STATE_IDLE:
+      title = _("Signed in");
+      if (kh_window_get_last_sync (self->window) != NULL)
+        {
+          g_autoptr(GDateTime) local = g_date_time_to_local (kh_window_get_last_sync (self->window));
+          g_autofree char *text = g_date_time_format (local, "%d/%m/%Y %H:%M");
+
+          when = g_strdup_printf (_("Last synced %s."), text);
+          subtitle = when;
+        }
+      break;
+    case KH_SYNC_CLIENT_STATE_SYNCING:
+      title = _("Syncing…");
+      break;
+    case KH_SYNC_CLIENT_STATE_OFFLINE:
+      title = _("Offline");
+      subtitle = _("The server cannot be reached. Changes will be sent when the connection is back.");
+      break;
+    case KH_SYNC_CLIENT_STATE_ERROR:
+      title = _("The last sync failed");
+      break;
+    case KH_SYNC_CLIENT_STATE_UNAVAILABLE:
+    default:
+      title = _("Syncing is not available in this version");
+      subtitle = _("Everything you enter is kept on this computer. It will be sent once this "
+                   "computer is connected to your association’s server.");
+      break;
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->status_row), title);
+  adw_action_row_set_subtitle (self->status_row, subtitle ? subtitle : "");
+
+  pending = n > 0
+            ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "%d change is kept on this computer until it is sent.",
+                                            "%d changes are kept on this computer until they are sent.",
+                                            (gulong) n), (int) n)
+            : g_strdup (_("Nothing waits to be sent."));
+  adw_action_row_set_subtitle (self->pending_row, pending);
+}
+
+/* Conflicts ---------------------------------------------------------------------------------- */
+
+static char *
+display_value (KhSyncPage    *self,
+               const KhField *field,
+               const char    *text)
+{
+  json_object *value = NULL;
+  char *shown;
+
+  if (text == NULL || *text == '\0')
+    return g_strdup (_("(empty)"));
+  if (field == NULL || !kh_field_parse (field, text, &value, NULL) || value == NULL)
+    return g_strdup (text);
+  if (field->type == KH_FIELD_REF && field->ref_entity != NULL)
+    {
+      shown = kh_store_dup_title (self->store, field->ref_entity, text);
+      json_object_put (value);
+      return shown ? shown : g_strdup (text);
+    }
+  shown = kh_value_format (field, value);
+  json_object_put (value);
+  return shown;
+}
+
+static char *
+format_when (const char *iso)
+{
+  g_autoptr(GDateTime) utc = iso ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
+  g_autoptr(GDateTime) local = utc ? g_date_time_to_local (utc) : NULL;
+
+  return local ? g_date_time_format (local, "%d/%m/%Y %H:%M") : NULL;
+}
+
+static void
+resolve (KhSyncPage *self,
+         GtkWidget  *card,
+         const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 seq = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (card), "seq"));
+  GtkLabel *error_label = g_object_get_data (G_OBJECT (card), "error-label");
+
+  if (!kh_conflicts_resolve (self->store, seq, value, &error))
+    {
+      gtk_label_set_text (error_label, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (error_label), TRUE);
+      return;
+    }
+  kh_sync_page_reload (self);
+  if (self->window != NULL)
+    {
+      kh_window_update_counts (self->window);
+      kh_window_add_toast (self->window, adw_toast_new (_("Conflict resolved")));
+      /* After resolving, the choice goes out at once when a server is there. */
+      if (kh_window_get_sync_client (self->window) != NULL)
+        kh_window_sync_now (self->window);
+    }
+}
+
+static void
+keep_mine_cb (GtkButton  *button,
+              KhSyncPage *self)
+{
+  GtkWidget *card = g_object_get_data (G_OBJECT (button), "card");
+
+  resolve (self, card, g_object_get_data (G_OBJECT (card), "local"));
+}
+
+static void
+take_theirs_cb (GtkButton  *button,
+                KhSyncPage *self)
+{
+  GtkWidget *card = g_object_get_data (G_OBJECT (button), "card");
+
+  resolve (self, card, g_object_get_data (G_OBJECT (card), "remote"));
+}
+
+static void
+use_typed_cb (GtkWidget  *widget,
+              KhSyncPage *self)
+{
+  GtkWidget *card = g_object_get_data (G_OBJECT (widget), "card");
+  GtkEditable *entry = g_object_get_data (G_OBJECT (card), "entry");
+
+  resolve (self, card, gtk_editable_get_text (entry));
+}
+
+static GtkWidget *
+side (const char *heading,
+      const char *value,
+      const char *meta,
+      GtkWidget  *button)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *h = gtk_label_new (heading);
+  GtkWidget *v = gtk_label_new (value);
+  GtkWidget *m = gtk_label_new (meta);
+
+  gtk_widget_set_hexpand (box, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (h), 0);
+  gtk_widget_add_css_class (h, "heading");
+  gtk_label_set_xalign (GTK_LABEL (v), 0);
+  gtk_label_set_wrap (GTK_LABEL (v), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (v), TRUE);
+  gtk_widget_add_css_class (v, "title-3");
+  gtk_label_set_xalign (GTK_LABEL (m), 0);
+  gtk_label_set_wrap (GTK_LABEL (m), TRUE);
+  gtk_widget_add_css_class (m, "dim-label");
+  gtk_widget_add_css_class (m, "caption");
+  gtk_widget_set_halign (button, GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (box), h);
+  gtk_box_append (GTK_BOX (box), v);
+  gtk_box_append (GTK_BOX (box), m);
+  gtk_box_append (GTK_BOX (box), button);
+  return box;
+}
+
+static GtkWidget *
+make_card (KhSyncPage  *self,
+           json_object *conflict)
+{
+  const char *entity_name = json_object_get_string (json_object_object_get (conflict, "entity"));
+  const char *record_id = json_object_get_string (json_object_object_get (conflict, "record_id"));
+  const char *field_name = json_object_get_string (json_object_object_get (conflict, "field"));
+  const char *local = json_object_get_string (json_object_object_get (conflict, "local_value"));
+  const char *remote = json_object_get_string (json_object_object_get (conflict, "remote_value"));
+  const char *remote_by = json_object_get_string (json_object_object_get (conflict, "remote_by"));
+  gint64 seq = json_object_get_int64 (json_object_object_get (conflict, "seq"));
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  const KhField *field = entity ? kh_entity_get_field (entity, field_name) : NULL;
+  g_autofree char *title = kh_store_dup_title (self->store, entity_name, record_id);
+  g_autofree char *heading = NULL;
+  g_autofree char *mine = display_value (self, field, local);
+  g_autofree char *theirs = display_value (self, field, remote);
+  g_autofree char *local_when = format_when (json_object_get_string (json_object_object_get (conflict, "local_at")));
+  g_autofree char *remote_when = format_when (json_object_get_string (json_object_object_get (conflict, "remote_at")));
+  g_autofree char *local_meta = NULL;
+  g_autofree char *remote_meta = NULL;
+  g_autofree char *name = NULL;
+  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *label;
+  GtkWidget *sides = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 24);
+  GtkWidget *keep = gtk_button_new_with_mnemonic (_("_Keep Mine"));
+  GtkWidget *take = gtk_button_new_with_mnemonic (_("_Take Theirs"));
+  GtkWidget *edit_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *entry = gtk_entry_new ();
+  GtkWidget *use = gtk_button_new_with_mnemonic (_("_Use This Value"));
+  GtkWidget *error_label = gtk_label_new (NULL);
+
+  gtk_widget_add_css_class (card, "card");
+  gtk_widget_set_margin_bottom (card, 6);
+  g_object_set_data (G_OBJECT (card), "seq", GSIZE_TO_POINTER ((gsize) seq));
+  g_object_set_data_full (G_OBJECT (card), "local", g_strdup (local), g_free);
+  g_object_set_data_full (G_OBJECT (card), "remote", g_strdup (remote), g_free);
+  g_object_set_data (G_OBJECT (card), "entry", entry);
+  g_object_set_data (G_OBJECT (card), "error-label", error_label);
+
+  /* TRANSLATORS: a conflict's heading: kind of record, its name, the field, e.g.
+   * "Award entry “Nguyễn Văn An” · Amount (đồng)" */
+  heading = g_strdup_printf (_("%s “%s” · %s"), entity ? _(entity->label) : entity_name,
+                             title ? title : record_id, field ? _(field->label) : field_name);
+  label = gtk_label_new (heading);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "title-4");
+  gtk_widget_set_margin_start (label, 18);
+  gtk_widget_set_margin_end (label, 18);
+  gtk_widget_set_margin_top (label, 18);
+  gtk_box_append (GTK_BOX (card), label);
+
+  local_meta = local_when ? g_strdup_printf (_("Changed on this computer, %s"), local_when)
+                          : g_strdup (_("Changed on this computer"));
+  if (remote_by != NULL && remote_when != NULL)
+    remote_meta = g_strdup_printf (_("Changed by %s, %s"), remote_by, remote_when);
+  else if (remote_by != NULL)
+    remote_meta = g_strdup_printf (_("Changed by %s"), remote_by);
+  else
+    remote_meta = g_strdup (_("Changed on the server"));
+
+  name = g_strdup_printf ("keep-mine-%" G_GINT64_FORMAT, seq);
+  gtk_widget_set_name (keep, name);
+  g_free (name);
+  name = g_strdup_printf ("take-theirs-%" G_GINT64_FORMAT, seq);
+  gtk_widget_set_name (take, name);
+  g_free (name);
+  name = g_strdup_printf ("entry-%" G_GINT64_FORMAT, seq);
+  gtk_widget_set_name (entry, name);
+  g_free (name);
+  name = g_strdup_printf ("use-%" G_GINT64_FORMAT, seq);
+  gtk_widget_set_name (use, name);
+
+  g_object_set_data (G_OBJECT (keep), "card", card);
+  g_object_set_data (G_OBJECT (take), "card", card);
+  g_object_set_data (G_OBJECT (use), "card", card);
+  g_object_set_data (G_OBJECT (entry), "card", card);
+  g_signal_connect (keep, "clicked", G_CALLBACK (keep_mine_cb), self);
+  g_signal_connect (take, "clicked", G_CALLBACK (take_theirs_cb), self);
+  g_signal_connect (use, "clicked", G_CALLBACK (use_typed_cb), self);
+  g_signal_connect (entry, "activate", G_CALLBACK (use_typed_cb), self);
+
+  gtk_box_set_homogeneous (GTK_BOX (sides), TRUE);
+  gtk_widget_set_margin_start (sides, 18);
+  gtk_widget_set_margin_end (sides, 18);
+  gtk_box_append (GTK_BOX (sides), side (_("Yours"), mine, local_meta, keep));
+  gtk_box_append (GTK_BOX (sides), side (_("Theirs"), theirs, remote_meta, take));
+  gtk_box_append (GTK_BOX (card), sides);
+
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Or type the right value"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Or type the right value"), -1);
+  gtk_widget_set_hexpand (entry, TRUE);
+  gtk_widget_set_margin_start (edit_box, 18);
+  gtk_widget_set_margin_end (edit_box, 18);
+  gtk_box_append (GTK_BOX (edit_box), entry);
+  gtk_box_append (GTK_BOX (edit_box), use);
+  gtk_box_append (GTK_BOX (card), edit_box);
+
+  gtk_label_set_xalign (GTK_LABEL (error_label), 0);
+  gtk_label_set_wrap (GTK_LABEL (error_label), TRUE);
+  gtk_widget_add_css_class (error_label, "error");
+  gtk_widget_set_visible (error_label, FALSE);
+  gtk_widget_set_margin_start (error_label, 18);
+  gtk_widget_set_margin_end (error_label, 18);
+  gtk_box_append (GTK_BOX (card), error_label);
+  gtk_widget_set_margin_bottom (edit_box, error_label ? 0 : 18);
+  gtk_widget_set_margin_bottom (error_label, 18);
+  return card;
+}
+
+void
+kh_sync_page_reload (KhSyncPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWidget *child;
+  json_object *conflicts;
+
+  g_return_if_fail (KH_IS_SYNC_PAGE (self));
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conflicts_box))) != NULL)
+    gtk_box_remove (self->conflicts_box, child);
+  self->n_shown = 0;
+  conflicts = kh_conflicts_list (self->store, &error);
+  for (size_t i = 0; conflicts != NULL && i < json_object_array_length (conflicts); i++)
+    {
+      gtk_box_append (self->conflicts_box, make_card (self, json_object_array_get_idx (conflicts, i)));
+      self->n_shown++;
+    }
+  json_object_put (conflicts);
+  gtk_widget_set_visible (GTK_WIDGET (self->no_conflicts), self->n_shown == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->conflicts_box), self->n_shown > 0);
+  update_status (self);
+}
+
+guint
+kh_sync_page_get_n_shown (KhSyncPage *self)
+{
+  g_return_val_if_fail (KH_IS_SYNC_PAGE (self), 0);
+  return self->n_shown;
+}
+
+static GtkWidget *
+find_named (GtkWidget  *widget,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWidget *
+kh_sync_page_find_widget (KhSyncPage *self,
+                          const char *name)
+{
+  g_return_val_if_fail (KH_IS_SYNC_PAGE (self), NULL);
+  return find_named (GTK_WIDGET (self->conflicts_box), name);
+}
+
+static void
+window_notify_cb (KhSyncPage *self)
+{
+  update_status (self);
+}
+
+static void
+store_changed_cb (KhSyncPage *self,
+                  const char *entity)
+{
+  if (g_strcmp0 (entity, "conflict") == 0)
+    kh_sync_page_reload (self);
+  else
+    update_status (self);
+}
+
+static void
+kh_sync_page_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (kh_sync_page_parent_class)->map (widget);
+  /* The engine writes conflicts from its own connection: look again whenever the page shows. */
+  kh_sync_page_reload (KH_SYNC_PAGE (widget));
+}
+
+void
+kh_sync_page_set_window (KhSyncPage *self,
+                         KhWindow   *window)
+{
+  g_return_if_fail (KH_IS_SYNC_PAGE (self));
+
+  g_set_weak_pointer (&self->window, window);
+  g_signal_connect_object (window, "notify::sync-state", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (window, "notify::pending", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (window, "notify::last-sync", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
+  update_status (self);
+}
+
+static void
+kh_sync_page_dispose (GObject *object)
+{
+  KhSyncPage *self = (KhSyncPage *) object;
+
+  if (self->store != NULL)
+    g_clear_signal_handler (&self->changed_id, self->store);
+  g_clear_weak_pointer (&self->window);
+  gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_SYNC_PAGE);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (kh_sync_page_parent_class)->dispose (object);
+}
+
+static void
+kh_sync_page_class_init (KhSyncPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kh_sync_page_dispose;
+  widget_class->map = kh_sync_page_map;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-sync-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, KhSyncPage, status_row);
+  gtk_widget_class_bind_template_child (widget_class, KhSyncPage, pending_row);
+  gtk_widget_class_bind_template_child (widget_class, KhSyncPage, no_conflicts);
+  gtk_widget_class_bind_template_child (widget_class, KhSyncPage, conflicts_box);
+}
+
+static void
+kh_sync_page_init (KhSyncPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+kh_sync_page_new (KhStore *store)
+{
+  KhSyncPage *self;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+
+  self = g_object_new (KH_TYPE_SYNC_PAGE, NULL);
+  self->store = g_object_ref (store);
+  self->changed_id = g_signal_connect_object (store, "changed", G_CALLBACK (store_changed_cb),
+                                              self, G_CONNECT_SWAPPED);
+  kh_sync_page_reload (self);
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,26 @@
+/* kh-sync-page.h: sync state, and the conflicts a person must resolve
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "kh-store.h"
+#include "kh-window.h"
+
+G_BEGIN_DECLS
+
+#define KH_TYPE_SYNC_PAGE (kh_sync_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (KhSyncPage, kh_sync_page, KH, SYNC_PAGE, GtkBox)
+
+GtkWidget *kh_sync_page_new          (KhStore    *store);
+void       kh_sync_page_set_window   (KhSyncPage *self,
+                                      KhWindow   *window);
+void       kh_sync_page_reload       (KhSyncPage *self);
+guint      kh_sync_page_get_n_shown  (KhSyncPage *self);
+GtkWidget *kh_sync_page_find_widget  (KhSyncPage *self,
+                                      const char *name);
+
+G_END_DECLS

@@ -1,0 +1,220 @@
+/* kh-window-actions.c: the main window's actions and their shortcuts
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+
+#include "kh-import-dialog.h"
+#include "kh-print-list.h"
+#include "kh-list-page.h"
+#include "kh-preferences-window.h"
+#include "kh-sign-in-dialog.h"
+#include "kh-window-private.h"
+
+static void
+show_page_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  kh_window_show_page (KH_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+import_list_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  KhImportDialog *dialog = kh_import_dialog_new (GTK_WINDOW (self), self->store, "award_entry", NULL);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+print_list_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  g_autofree char *list_id = kh_print_selected_list_id (kh_window_get_visible_list_page (self));
+  g_autoptr(GError) error = NULL;
+
+  if (list_id == NULL)
+    {
+      kh_window_add_toast (self, adw_toast_new (_("Select an award list, or one of its entries, to print it.")));
+      return;
+    }
+  if (!kh_print_award_list (GTK_WINDOW (self), self->store, list_id, NULL, NULL, &error))
+    kh_window_add_toast (self, adw_toast_new (error->message));
+}
+
+static void
+show_sidebar_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  GtkWidget *page = kh_window_get_visible_list_page (KH_WINDOW (widget));
+
+  if (page != NULL)
+    kh_list_page_focus_search (KH_LIST_PAGE (page));
+}
+
+static void
+new_record_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  GtkWidget *page = kh_window_get_visible_list_page (KH_WINDOW (widget));
+
+  if (page != NULL)
+    kh_list_page_new_record (KH_LIST_PAGE (page));
+}
+
+static void
+sync_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(KhWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kh_sync_client_sync_finish (KH_SYNC_CLIENT (object), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      kh_window_add_toast (self, adw_toast_new (error->message));
+    }
+  kh_window_update_counts (self);
+}
+
+/* With no engine wired in, say so instead of pretending: what was typed stays on this computer. */
+static char *
+no_engine_message (KhWindow *self)
+{
+  if (self->pending > 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "This version cannot sync with a server yet. %d change "
+                                         "is kept safely on this computer.",
+                                         "This version cannot sync with a server yet. %d changes "
+                                         "are kept safely on this computer.",
+                                         (gulong) self->pending), (int) self->pending);
+  return g_strdup (_("This version cannot sync with a server yet. Everything you enter is kept "
+                     "on this computer."));
+}
+
+void
+kh_window_sync_now (KhWindow *self)
+{
+  g_return_if_fail (KH_IS_WINDOW (self));
+
+  if (self->sync_client == NULL)
+    {
+      g_autofree char *message = no_engine_message (self);
+      AdwToast *toast = adw_toast_new (message);
+
+      adw_toast_set_timeout (toast, 8);
+      kh_window_add_toast (self, toast);
+      return;
+    }
+  kh_sync_client_sync_async (self->sync_client, self->cancellable, sync_done_cb, g_object_ref (self));
+}
+
+static void
+sync_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  kh_window_sync_now (KH_WINDOW (widget));
+}
+
+void
+kh_window_show_sign_in (KhWindow *self)
+{
+  GtkWidget *dialog;
+
+  g_return_if_fail (KH_IS_WINDOW (self));
+
+  dialog = kh_sign_in_dialog_new (self->sync_client);
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+sign_in_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  kh_window_show_sign_in (KH_WINDOW (widget));
+}
+
+static void
+preferences_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  GtkWidget *prefs = kh_preferences_window_new ();
+
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), GTK_WINDOW (widget));
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+static void
+undo_delete_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) parts = g_strsplit (g_variant_get_string (param, NULL), "/", 2);
+
+  if (g_strv_length (parts) != 2)
+    return;
+  if (!kh_store_restore (self->store, parts[0], parts[1], &error))
+    kh_window_add_toast (self, adw_toast_new (error->message));
+}
+
+void
+kh_window_actions_update (KhWindow *self)
+{
+  gboolean list = kh_window_get_visible_list_page (self) != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", list);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-record", list);
+}
+
+void
+kh_window_class_actions_init (KhWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.new-record", NULL, new_record_action);
+  gtk_widget_class_install_action (widget_class, "win.import-list", NULL, import_list_action);
+  gtk_widget_class_install_action (widget_class, "win.print-list", NULL, print_list_action);
+  gtk_widget_class_install_action (widget_class, "win.sync", NULL, sync_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-delete", "s", undo_delete_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-record", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import-list", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "win.print-list", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.sync", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.sync", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK, "win.preferences", NULL);
+}

@@ -1,0 +1,44 @@
+/* kh-window-private.h: what the window's actions file and the tests reach inside the window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "kh-window.h"
+
+G_BEGIN_DECLS
+
+struct _KhWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  KhStore              *store;
+  KhSyncClient         *sync_client;
+  GCancellable         *cancellable;
+  GSettings            *settings;
+  gulong                store_changed_id;
+  gulong                client_notify_id;
+  guint                 count_source;
+
+  KhSyncClientState           sync_state;
+  gint64                pending;
+  gint64                conflicts;
+  GDateTime            *last_sync;
+
+  /* Template widgets */
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkListBox           *sidebar;
+  GtkWidget            *content_box;
+  AdwWindowTitle       *content_title;
+  GtkWidget            *sync_indicator;
+  GtkStack             *stack;
+};
+
+void kh_window_class_actions_init (KhWindowClass *klass);
+void kh_window_actions_update     (KhWindow      *self);
+void kh_window_sync_now           (KhWindow      *self);
+void kh_window_show_sign_in       (KhWindow      *self);
+GtkWidget *kh_window_get_visible_list_page (KhWindow *self);
+
+G_END_DECLS
