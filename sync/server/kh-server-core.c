@@ -173,9 +173,11 @@ void
 kh_server_release (KhServer        *self,
                    KhServerBackend *backend)
 {
-  /* Never hand on a connection in the middle of a transaction. */
+  /* Never hand on a connection in the middle of a transaction. The pool is a stack: the
+   * connection used last is handed out first, so its page cache (SQLite keeps it when no
+   * other connection wrote since) and its prepared statements are warm. */
   kh_server_backend_rollback (backend);
-  g_async_queue_push (self->pool, backend);
+  g_async_queue_push_front (self->pool, backend);
 }
 
 /* A backend for the length of a scope: g_autoptr(Lease) lease = lease_new (self). */
