@@ -885,8 +885,8 @@ log_row_free (LogRow *row)
   g_free (row);
 }
 
-#define RECORDS_CHUNK 20
-#define LOG_CHUNK 50
+#define RECORDS_CHUNK 100
+#define LOG_CHUNK 250
 
 /* "INSERT INTO table (cols) VALUES (?, …), (?, …) …" for @rows rows of @cols values. */
 static char *
