@@ -908,6 +908,123 @@ multi_insert_sql (const char *head,
   return g_string_free (q, FALSE);
 }
 
+/* @s (@len bytes) as a JSON string, escaped as json-c escapes it with
+ * JSON_C_TO_STRING_NOSLASHESCAPE; runs of plain bytes are copied at once. */
+static void
+write_json_string (GString    *out,
+                   const char *s,
+                   gsize       len)
+{
+  static const char hex[] = "0123456789abcdef";
+  gsize run = 0;
+
+  g_string_append_c (out, '"');
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = (guchar) s[i];
+      const char *esc = NULL;
+
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue;
+      g_string_append_len (out, s + run, (gssize) (i - run));
+      run = i + 1;
+      switch (c)
+        {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default: break;
+        }
+      if (esc != NULL)
+        g_string_append (out, esc);
+      else
+        {
+          char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf], '\0' };
+
+          g_string_append (out, u);
+        }
+    }
+  g_string_append_len (out, s + run, (gssize) (len - run));
+  g_string_append_c (out, '"');
+}
+
+/* @o as compact JSON text, the same text kh_codec_to_string gives (numbers other than
+ * integers are left to json-c), without json-c's printbuf and a printf per integer: a push
+ * writes two objects per record, and this was a seventh of its time. */
+static void
+write_json (GString     *out,
+            json_object *o)
+{
+  switch (json_object_get_type (o))
+    {
+    case json_type_null:
+      g_string_append (out, "null");
+      break;
+    case json_type_boolean:
+      g_string_append (out, json_object_get_boolean (o) ? "true" : "false");
+      break;
+    case json_type_int:
+      {
+        gint64 v = json_object_get_int64 (o);
+        char buf[24];
+        char *p = buf + sizeof buf;
+        guint64 u = v < 0 ? (guint64) -(v + 1) + 1 : (guint64) v;
+
+        /* INT64_MAX may stand for a larger unsigned value: json-c knows which. */
+        if (v == G_MAXINT64)
+          {
+            g_string_append (out, kh_codec_to_string (o, NULL));
+            break;
+          }
+        do
+          *--p = (char) ('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (v < 0)
+          *--p = '-';
+        g_string_append_len (out, p, buf + sizeof buf - p);
+      }
+      break;
+    case json_type_string:
+      write_json_string (out, json_object_get_string (o), (gsize) json_object_get_string_len (o));
+      break;
+    case json_type_array:
+      g_string_append_c (out, '[');
+      for (size_t i = 0, n = json_object_array_length (o); i < n; i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          write_json (out, json_object_array_get_idx (o, i));
+        }
+      g_string_append_c (out, ']');
+      break;
+    case json_type_object:
+      {
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        json_object_object_foreach (o, key, val)
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            write_json_string (out, key, strlen (key));
+            g_string_append_c (out, ':');
+            write_json (out, val);
+          }
+        g_string_append_c (out, '}');
+      }
+      break;
+    case json_type_double:
+    default:
+      g_string_append (out, kh_codec_to_string (o, NULL));
+      break;
+    }
+}
+
 /* Writes the batch's records and its mutation log with multi-row statements: the write lock
  * is held for a few round trips instead of two per mutation. Every read in the batch goes
  * through push->records and push->seen, so deferring the writes to here changes nothing. */
@@ -926,6 +1043,8 @@ flush_writes (Push    *push,
         "updated_by = excluded.updated_by, updated_at = excluded.updated_at");
       g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 10);
       g_auto(GStrv) parts = g_new0 (char *, n * 2 + 1);
+      g_autoptr(GString) text = g_string_sized_new (512 * (gsize) n);
+      g_autofree gsize *offsets = g_new (gsize, n * 2);
 
       for (int r = 0; r < n; r++)
         {
@@ -941,11 +1060,22 @@ flush_writes (Push    *push,
           q[2] = KH_SQL_P_INT (st->version);
           q[3] = KH_SQL_P_INT (st->deleted ? 1 : 0);
           q[4] = KH_SQL_P_TEXT (st->scope_unit);
-          q[5] = KH_SQL_P_TEXT (kh_codec_to_string (st->data, NULL));
-          q[6] = KH_SQL_P_TEXT (kh_codec_to_string (st->fv, NULL));
+          /* The texts go into one buffer, NUL-separated, that may move while it grows:
+           * their places are kept as offsets and made pointers once it is complete. */
+          offsets[r * 2] = text->len;
+          write_json (text, st->data);
+          g_string_append_c (text, '\0');
+          offsets[r * 2 + 1] = text->len;
+          write_json (text, st->fv);
+          g_string_append_c (text, '\0');
           q[7] = KH_SQL_P_TEXT (st->updated_by);
           q[8] = KH_SQL_P_TEXT (st->updated_at);
           q[9] = KH_SQL_P_TEXT (st->created_at);
+        }
+      for (int r = 0; r < n; r++)
+        {
+          p[r * 10 + 5] = KH_SQL_P_TEXT (text->str + offsets[r * 2]);
+          p[r * 10 + 6] = KH_SQL_P_TEXT (text->str + offsets[r * 2 + 1]);
         }
       if (!kh_server_backend_exec (push->b, sql, p, (guint) n * 10, NULL, NULL, NULL, error))
         return FALSE;
@@ -1001,53 +1131,103 @@ preload_row_cb (const char * const *v,
   Stored *s = NULL;
 
   stored_row_cb (v + 2, n - 2, &s);
-  g_hash_table_insert (push->records, g_strdup_printf ("%s/%s", v[0], v[1]), s);
+  g_hash_table_insert (push->records, g_strconcat (v[0], "/", v[1], NULL), s);
   g_hash_table_insert (push->owners, g_strdup (v[1]), g_strdup (v[0]));
   return TRUE;
 }
 
-/* Loads every record the request names, 50 ids a query, so the write lock is held for fewer
- * round trips. */
+/* "HEAD (?, ?, …)" with @n placeholders, for the batch lookups by key below. The few sizes in
+ * IN_SIZES keep the number of prepared statements small: a push of 5 mutations binds 16 values,
+ * one of 500 binds 500 in one round trip (the write lock is held for fewer of them). */
+static const guint in_sizes[] = { 16, 128, 512 };
+
+typedef enum
+{
+  IN_RECORDS,
+  IN_SEEN,
+  IN_N_HEADS,
+} InHead;
+
+static const char *
+in_list_sql (InHead  head,
+             guint   remaining,
+             guint  *size)
+{
+  static const char *heads[IN_N_HEADS] = {
+    "SELECT entity, id, version, deleted, scope_unit, data, field_versions, "
+    "updated_by, updated_at, created_at FROM records WHERE id IN (?",
+    "SELECT mutation_id, version FROM mutations WHERE mutation_id IN (?",
+  };
+  static char *sql[IN_N_HEADS][G_N_ELEMENTS (in_sizes)];
+  static gsize once = 0;
+  guint k = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      for (guint h = 0; h < IN_N_HEADS; h++)
+        for (guint z = 0; z < G_N_ELEMENTS (in_sizes); z++)
+          {
+            GString *q = g_string_new (heads[h]);
+
+            for (guint i = 1; i < in_sizes[z]; i++)
+              g_string_append (q, ", ?");
+            g_string_append_c (q, ')');
+            sql[h][z] = g_string_free (q, FALSE);
+          }
+      g_once_init_leave (&once, 1);
+    }
+  while (k + 1 < G_N_ELEMENTS (in_sizes) && in_sizes[k] < remaining)
+    k++;
+  *size = in_sizes[k];
+  return sql[head][k];
+}
+
+/* Runs the lookup @head for one key of each mutation (the record id, or the mutation id), a
+ * few hundred keys a query; the keys left over are bound as NULL, which matches nothing. */
+static gboolean
+lookup_by_keys (Push                *push,
+                const KhPushRequest *request,
+                InHead               head,
+                KhSqlRowFunc         row_func,
+                gpointer             user_data,
+                GError             **error)
+{
+  guint len = request->mutations->len;
+
+  for (guint i = 0; i < len;)
+    {
+      guint size;
+      const char *sql = in_list_sql (head, len - i, &size);
+      g_autofree KhSqlParam *p = g_new (KhSqlParam, size);
+
+      for (guint k = 0; k < size; k++)
+        {
+          KhMutation *m = i + k < len ? request->mutations->pdata[i + k] : NULL;
+
+          p[k] = KH_SQL_P_TEXT (m == NULL ? NULL : head == IN_SEEN ? m->mutation_id : m->id);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, size, row_func, user_data, NULL, error))
+        return FALSE;
+      i += size;
+    }
+  return TRUE;
+}
+
+/* Loads every record the request names, so the write lock is held for few round trips. */
 static gboolean
 preload_records (Push                *push,
                  const KhPushRequest *request,
                  GError             **error)
 {
-  static char *sql = NULL;
-  static gsize once = 0;
-  KhSqlParam p[50];
-
-  if (g_once_init_enter (&once))
-    {
-      GString *q = g_string_new ("SELECT entity, id, version, deleted, scope_unit, data, field_versions, "
-                                 "updated_by, updated_at, created_at FROM records WHERE id IN (?");
-
-      for (int i = 1; i < 50; i++)
-        g_string_append (q, ", ?");
-      g_string_append (q, ")");
-      sql = g_string_free (q, FALSE);
-      g_once_init_leave (&once, 1);
-    }
   for (guint i = 0; i < request->mutations->len; i++)
     {
       KhMutation *m = request->mutations->pdata[i];
       Stored *missing = g_new0 (Stored, 1);
 
       missing->version = -1;
-      g_hash_table_insert (push->records, g_strdup_printf ("%s/%s", m->entity, m->id), missing);
+      g_hash_table_insert (push->records, g_strconcat (m->entity, "/", m->id, NULL), missing);
     }
-  for (guint i = 0; i < request->mutations->len; i += 50)
-    {
-      for (guint k = 0; k < 50; k++)
-        {
-          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
-
-          p[k] = KH_SQL_P_TEXT (m != NULL ? m->id : NULL);
-        }
-      if (!kh_server_backend_exec (push->b, sql, p, 50, preload_row_cb, push, NULL, error))
-        return FALSE;
-    }
-  return TRUE;
+  return lookup_by_keys (push, request, IN_RECORDS, preload_row_cb, push, error);
 }
 
 static gboolean
@@ -1057,7 +1237,7 @@ push_load (Push        *push,
            Stored     **out,
            GError     **error)
 {
-  g_autofree char *key = g_strdup_printf ("%s/%s", entity, id);
+  g_autofree char *key = g_strconcat (entity, "/", id, NULL);
   Stored *s = g_hash_table_lookup (push->records, key);
 
   *out = NULL;
@@ -1106,40 +1286,13 @@ seen_row_cb (const char * const *v,
   return TRUE;
 }
 
-#define SEEN_CHUNK 50
-
-/* Which of the request's mutation ids were applied before: one query per 50 ids. */
+/* Which of the request's mutation ids were applied before. */
 static gboolean
 load_seen (Push                *push,
            const KhPushRequest *request,
            GError             **error)
 {
-  static char *sql = NULL;
-  static gsize once = 0;
-  KhSqlParam p[SEEN_CHUNK];
-
-  if (g_once_init_enter (&once))
-    {
-      GString *s = g_string_new ("SELECT mutation_id, version FROM mutations WHERE mutation_id IN (?");
-
-      for (int i = 1; i < SEEN_CHUNK; i++)
-        g_string_append (s, ", ?");
-      g_string_append (s, ")");
-      sql = g_string_free (s, FALSE);
-      g_once_init_leave (&once, 1);
-    }
-  for (guint i = 0; i < request->mutations->len; i += SEEN_CHUNK)
-    {
-      for (guint k = 0; k < SEEN_CHUNK; k++)
-        {
-          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
-
-          p[k] = KH_SQL_P_TEXT (m != NULL ? m->mutation_id : NULL);
-        }
-      if (!kh_server_backend_exec (push->b, sql, p, SEEN_CHUNK, seen_row_cb, push->seen, NULL, error))
-        return FALSE;
-    }
-  return TRUE;
+  return lookup_by_keys (push, request, IN_SEEN, seen_row_cb, push->seen, error);
 }
 
 static KhMutationResult *
@@ -1419,7 +1572,7 @@ write_record (Push              *push,
     s->created_at = g_strdup (push->now);
 
   {
-    g_autofree char *key = g_strdup_printf ("%s/%s", m->entity, m->id);
+    g_autofree char *key = g_strconcat (m->entity, "/", m->id, NULL);
 
     g_hash_table_replace (push->records, g_strdup (key), stored_copy (s));
     g_hash_table_replace (push->owners, g_strdup (m->id), g_strdup (m->entity));
