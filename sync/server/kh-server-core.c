@@ -977,8 +977,22 @@ log_row_free (LogRow *row)
   g_free (row);
 }
 
-#define RECORDS_CHUNK 100
-#define LOG_CHUNK 250
+/* Rows a multi-row statement writes. A batch is cut into the largest of these that fit, so a
+ * connection prepares at most four statements per table, whatever the sizes of the batches
+ * (each size is a statement of its own, kept prepared for the life of the connection). */
+static const guint records_chunks[] = { 100, 25, 5, 1 };
+static const guint log_chunks[] = { 250, 50, 10, 1 };
+
+static guint
+chunk_rows (const guint *sizes,
+            guint        remaining)
+{
+  guint k = 0;
+
+  while (sizes[k] > remaining)
+    k++;
+  return sizes[k];
+}
 
 /* "INSERT INTO table (cols) VALUES (?, …), (?, …) …" for @rows rows of @cols values. */
 static char *
@@ -1124,9 +1138,9 @@ static gboolean
 flush_writes (Push    *push,
               GError **error)
 {
-  for (guint i = 0; i < push->dirty->len; i += RECORDS_CHUNK)
+  for (guint i = 0, step; i < push->dirty->len; i += step)
     {
-      int n = (int) MIN (RECORDS_CHUNK, push->dirty->len - i);
+      int n = (int) (step = chunk_rows (records_chunks, push->dirty->len - i));
       g_autofree char *sql = multi_insert_sql (
         "INSERT INTO records (entity, id, version, deleted, scope_unit, data, field_versions, "
         "updated_by, updated_at, created_at)", n, 10,
@@ -1172,9 +1186,9 @@ flush_writes (Push    *push,
       if (!kh_server_backend_exec (push->b, sql, p, (guint) n * 10, NULL, NULL, NULL, error))
         return FALSE;
     }
-  for (guint i = 0; i < push->log->len; i += LOG_CHUNK)
+  for (guint i = 0, step; i < push->log->len; i += step)
     {
-      int n = (int) MIN (LOG_CHUNK, push->log->len - i);
+      int n = (int) (step = chunk_rows (log_chunks, push->log->len - i));
       g_autofree char *sql = multi_insert_sql ("INSERT INTO mutations (mutation_id, user_id, entity, "
                                                "record_id, version, applied_at)", n, 6, "");
       g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 6);
