@@ -978,10 +978,11 @@ log_row_free (LogRow *row)
 }
 
 /* Rows a multi-row statement writes. A batch is cut into the largest of these that fit, so a
- * connection prepares at most four statements per table, whatever the sizes of the batches
- * (each size is a statement of its own, kept prepared for the life of the connection). */
-static const guint records_chunks[] = { 100, 25, 5, 1 };
-static const guint log_chunks[] = { 250, 50, 10, 1 };
+ * connection prepares a few statements per table whatever the sizes of the batches (each size
+ * is a statement of its own, kept prepared for the life of the connection), and a batch of n
+ * rows takes at most log2(n) + 1 of them: 5 rows are two statements, 500 edits seven. */
+static const guint records_chunks[] = { 128, 64, 32, 16, 8, 4, 2, 1 };
+static const guint log_chunks[] = { 256, 128, 64, 32, 16, 8, 4, 2, 1 };
 
 static guint
 chunk_rows (const guint *sizes,
