@@ -173,9 +173,11 @@ void
 kh_server_release (KhServer        *self,
                    KhServerBackend *backend)
 {
-  /* Never hand on a connection in the middle of a transaction. */
+  /* Never hand on a connection in the middle of a transaction. The pool is a stack: the
+   * connection used last is handed out first, so its page cache (SQLite keeps it when no
+   * other connection wrote since) and its prepared statements are warm. */
   kh_server_backend_rollback (backend);
-  g_async_queue_push (self->pool, backend);
+  g_async_queue_push_front (self->pool, backend);
 }
 
 /* A backend for the length of a scope: g_autoptr(Lease) lease = lease_new (self). */
@@ -762,10 +764,102 @@ stored_free (Stored *s)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stored, stored_free)
 
+/* Reads a string at *@p that holds no escape; FALSE (and nothing read) otherwise. */
+static gboolean
+read_plain_string (const char **p,
+                   const char **start,
+                   gsize       *len)
+{
+  const char *q = *p + 1;
+
+  if (**p != '"')
+    return FALSE;
+  *start = q;
+  while (*q != '"')
+    {
+      if (*q == '\\' || *q == '\0')
+        return FALSE;
+      q++;
+    }
+  *len = (gsize) (q - *start);
+  *p = q + 1;
+  return TRUE;
+}
+
+/* The JSON the server stores is written by write_json: a flat object of plain strings,
+ * integers, booleans and nulls, with no spaces, nearly always. This reads that form quickly
+ * (json-c's tokener was a sixth of a push of edits) and returns NULL for anything else —
+ * an escape, a nested value, a fraction, a long number, a space — which json-c then reads. */
+static json_object *
+parse_flat_object (const char *text)
+{
+  g_autoptr(json_object) o = json_object_new_object ();
+  const char *p = text;
+
+  if (*p++ != '{')
+    return NULL;
+  if (*p == '}')
+    return p[1] == '\0' ? g_steal_pointer (&o) : NULL;
+  while (TRUE)
+    {
+      const char *key, *str;
+      gsize key_len, str_len;
+      g_autofree char *name = NULL;
+      json_object *value;
+
+      if (!read_plain_string (&p, &key, &key_len) || *p++ != ':')
+        return NULL;
+      if (*p == '"')
+        {
+          if (!read_plain_string (&p, &str, &str_len))
+            return NULL;
+          value = json_object_new_string_len (str, (int) str_len);
+        }
+      else if (*p == '-' || g_ascii_isdigit (*p))
+        {
+          const char *digits = *p == '-' ? p + 1 : p;
+          const char *end = digits;
+          gint64 v = 0;
+
+          while (g_ascii_isdigit (*end))
+            v = v * 10 + (*end++ - '0');
+          /* At most 18 digits cannot overflow; a leading zero is not JSON unless alone. */
+          if (end == digits || end - digits > 18 || (*digits == '0' && end - digits > 1))
+            return NULL;
+          value = json_object_new_int64 (*p == '-' ? -v : v);
+          p = end;
+        }
+      else if (strncmp (p, "true", 4) == 0 || strncmp (p, "false", 5) == 0)
+        {
+          value = json_object_new_boolean (*p == 't');
+          p += *p == 't' ? 4 : 5;
+        }
+      else if (strncmp (p, "null", 4) == 0)
+        {
+          value = NULL;
+          p += 4;
+        }
+      else
+        return NULL;
+      name = g_strndup (key, key_len);
+      json_object_object_add (o, name, value);
+      if (*p == ',')
+        p++;
+      else if (*p == '}' && p[1] == '\0')
+        return g_steal_pointer (&o);
+      else
+        return NULL;
+    }
+}
+
 static json_object *
 parse_object (const char *text)
 {
-  json_object *o = text != NULL ? json_tokener_parse (text) : NULL;
+  json_object *o = text != NULL ? parse_flat_object (text) : NULL;
+
+  if (o != NULL)
+    return o;
+  o = text != NULL ? json_tokener_parse (text) : NULL;
 
   if (o == NULL || !json_object_is_type (o, json_type_object))
     {
@@ -883,8 +977,24 @@ log_row_free (LogRow *row)
   g_free (row);
 }
 
-#define RECORDS_CHUNK 20
-#define LOG_CHUNK 50
+/* Rows a multi-row statement writes. A batch is cut into the largest of these that fit, so a
+ * connection prepares nine statements per table at most, whatever the sizes of the batches
+ * (each size is a statement of its own, kept prepared for the life of the connection), and a
+ * batch takes few round trips under the write lock: a full batch of 500 is one statement, 5 is
+ * one, and no batch under 1,000 takes more than nine. At 10 values a row the largest binds
+ * 5,000 values, within SQLite's 32,766 and PostgreSQL's 65,535. */
+static const guint chunk_sizes[] = { 500, 200, 100, 50, 20, 10, 5, 2, 1 };
+
+static guint
+chunk_rows (const guint *sizes,
+            guint        remaining)
+{
+  guint k = 0;
+
+  while (sizes[k] > remaining)
+    k++;
+  return sizes[k];
+}
 
 /* "INSERT INTO table (cols) VALUES (?, …), (?, …) …" for @rows rows of @cols values. */
 static char *
@@ -906,6 +1016,123 @@ multi_insert_sql (const char *head,
   return g_string_free (q, FALSE);
 }
 
+/* @s (@len bytes) as a JSON string, escaped as json-c escapes it with
+ * JSON_C_TO_STRING_NOSLASHESCAPE; runs of plain bytes are copied at once. */
+static void
+write_json_string (GString    *out,
+                   const char *s,
+                   gsize       len)
+{
+  static const char hex[] = "0123456789abcdef";
+  gsize run = 0;
+
+  g_string_append_c (out, '"');
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = (guchar) s[i];
+      const char *esc = NULL;
+
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue;
+      g_string_append_len (out, s + run, (gssize) (i - run));
+      run = i + 1;
+      switch (c)
+        {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default: break;
+        }
+      if (esc != NULL)
+        g_string_append (out, esc);
+      else
+        {
+          char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf], '\0' };
+
+          g_string_append (out, u);
+        }
+    }
+  g_string_append_len (out, s + run, (gssize) (len - run));
+  g_string_append_c (out, '"');
+}
+
+/* @o as compact JSON text, the same text kh_codec_to_string gives (numbers other than
+ * integers are left to json-c), without json-c's printbuf and a printf per integer: a push
+ * writes two objects per record, and this was a seventh of its time. */
+static void
+write_json (GString     *out,
+            json_object *o)
+{
+  switch (json_object_get_type (o))
+    {
+    case json_type_null:
+      g_string_append (out, "null");
+      break;
+    case json_type_boolean:
+      g_string_append (out, json_object_get_boolean (o) ? "true" : "false");
+      break;
+    case json_type_int:
+      {
+        gint64 v = json_object_get_int64 (o);
+        char buf[24];
+        char *p = buf + sizeof buf;
+        guint64 u = v < 0 ? (guint64) -(v + 1) + 1 : (guint64) v;
+
+        /* INT64_MAX may stand for a larger unsigned value: json-c knows which. */
+        if (v == G_MAXINT64)
+          {
+            g_string_append (out, kh_codec_to_string (o, NULL));
+            break;
+          }
+        do
+          *--p = (char) ('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (v < 0)
+          *--p = '-';
+        g_string_append_len (out, p, buf + sizeof buf - p);
+      }
+      break;
+    case json_type_string:
+      write_json_string (out, json_object_get_string (o), (gsize) json_object_get_string_len (o));
+      break;
+    case json_type_array:
+      g_string_append_c (out, '[');
+      for (size_t i = 0, n = json_object_array_length (o); i < n; i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          write_json (out, json_object_array_get_idx (o, i));
+        }
+      g_string_append_c (out, ']');
+      break;
+    case json_type_object:
+      {
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        json_object_object_foreach (o, key, val)
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            write_json_string (out, key, strlen (key));
+            g_string_append_c (out, ':');
+            write_json (out, val);
+          }
+        g_string_append_c (out, '}');
+      }
+      break;
+    case json_type_double:
+    default:
+      g_string_append (out, kh_codec_to_string (o, NULL));
+      break;
+    }
+}
+
 /* Writes the batch's records and its mutation log with multi-row statements: the write lock
  * is held for a few round trips instead of two per mutation. Every read in the batch goes
  * through push->records and push->seen, so deferring the writes to here changes nothing. */
@@ -913,9 +1140,9 @@ static gboolean
 flush_writes (Push    *push,
               GError **error)
 {
-  for (guint i = 0; i < push->dirty->len; i += RECORDS_CHUNK)
+  for (guint i = 0, step; i < push->dirty->len; i += step)
     {
-      int n = (int) MIN (RECORDS_CHUNK, push->dirty->len - i);
+      int n = (int) (step = chunk_rows (chunk_sizes, push->dirty->len - i));
       g_autofree char *sql = multi_insert_sql (
         "INSERT INTO records (entity, id, version, deleted, scope_unit, data, field_versions, "
         "updated_by, updated_at, created_at)", n, 10,
@@ -924,6 +1151,8 @@ flush_writes (Push    *push,
         "updated_by = excluded.updated_by, updated_at = excluded.updated_at");
       g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 10);
       g_auto(GStrv) parts = g_new0 (char *, n * 2 + 1);
+      g_autoptr(GString) text = g_string_sized_new (512 * (gsize) n);
+      g_autofree gsize *offsets = g_new (gsize, n * 2);
 
       for (int r = 0; r < n; r++)
         {
@@ -939,18 +1168,29 @@ flush_writes (Push    *push,
           q[2] = KH_SQL_P_INT (st->version);
           q[3] = KH_SQL_P_INT (st->deleted ? 1 : 0);
           q[4] = KH_SQL_P_TEXT (st->scope_unit);
-          q[5] = KH_SQL_P_TEXT (kh_codec_to_string (st->data, NULL));
-          q[6] = KH_SQL_P_TEXT (kh_codec_to_string (st->fv, NULL));
+          /* The texts go into one buffer, NUL-separated, that may move while it grows:
+           * their places are kept as offsets and made pointers once it is complete. */
+          offsets[r * 2] = text->len;
+          write_json (text, st->data);
+          g_string_append_c (text, '\0');
+          offsets[r * 2 + 1] = text->len;
+          write_json (text, st->fv);
+          g_string_append_c (text, '\0');
           q[7] = KH_SQL_P_TEXT (st->updated_by);
           q[8] = KH_SQL_P_TEXT (st->updated_at);
           q[9] = KH_SQL_P_TEXT (st->created_at);
         }
+      for (int r = 0; r < n; r++)
+        {
+          p[r * 10 + 5] = KH_SQL_P_TEXT (text->str + offsets[r * 2]);
+          p[r * 10 + 6] = KH_SQL_P_TEXT (text->str + offsets[r * 2 + 1]);
+        }
       if (!kh_server_backend_exec (push->b, sql, p, (guint) n * 10, NULL, NULL, NULL, error))
         return FALSE;
     }
-  for (guint i = 0; i < push->log->len; i += LOG_CHUNK)
+  for (guint i = 0, step; i < push->log->len; i += step)
     {
-      int n = (int) MIN (LOG_CHUNK, push->log->len - i);
+      int n = (int) (step = chunk_rows (chunk_sizes, push->log->len - i));
       g_autofree char *sql = multi_insert_sql ("INSERT INTO mutations (mutation_id, user_id, entity, "
                                                "record_id, version, applied_at)", n, 6, "");
       g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 6);
@@ -999,53 +1239,103 @@ preload_row_cb (const char * const *v,
   Stored *s = NULL;
 
   stored_row_cb (v + 2, n - 2, &s);
-  g_hash_table_insert (push->records, g_strdup_printf ("%s/%s", v[0], v[1]), s);
+  g_hash_table_insert (push->records, g_strconcat (v[0], "/", v[1], NULL), s);
   g_hash_table_insert (push->owners, g_strdup (v[1]), g_strdup (v[0]));
   return TRUE;
 }
 
-/* Loads every record the request names, 50 ids a query, so the write lock is held for fewer
- * round trips. */
+/* "HEAD (?, ?, …)" with @n placeholders, for the batch lookups by key below. The few sizes in
+ * IN_SIZES keep the number of prepared statements small: a push of 5 mutations binds 16 values,
+ * one of 500 binds 500 in one round trip (the write lock is held for fewer of them). */
+static const guint in_sizes[] = { 16, 128, 512 };
+
+typedef enum
+{
+  IN_RECORDS,
+  IN_SEEN,
+  IN_N_HEADS,
+} InHead;
+
+static const char *
+in_list_sql (InHead  head,
+             guint   remaining,
+             guint  *size)
+{
+  static const char *heads[IN_N_HEADS] = {
+    "SELECT entity, id, version, deleted, scope_unit, data, field_versions, "
+    "updated_by, updated_at, created_at FROM records WHERE id IN (?",
+    "SELECT mutation_id, version FROM mutations WHERE mutation_id IN (?",
+  };
+  static char *sql[IN_N_HEADS][G_N_ELEMENTS (in_sizes)];
+  static gsize once = 0;
+  guint k = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      for (guint h = 0; h < IN_N_HEADS; h++)
+        for (guint z = 0; z < G_N_ELEMENTS (in_sizes); z++)
+          {
+            GString *q = g_string_new (heads[h]);
+
+            for (guint i = 1; i < in_sizes[z]; i++)
+              g_string_append (q, ", ?");
+            g_string_append_c (q, ')');
+            sql[h][z] = g_string_free (q, FALSE);
+          }
+      g_once_init_leave (&once, 1);
+    }
+  while (k + 1 < G_N_ELEMENTS (in_sizes) && in_sizes[k] < remaining)
+    k++;
+  *size = in_sizes[k];
+  return sql[head][k];
+}
+
+/* Runs the lookup @head for one key of each mutation (the record id, or the mutation id), a
+ * few hundred keys a query; the keys left over are bound as NULL, which matches nothing. */
+static gboolean
+lookup_by_keys (Push                *push,
+                const KhPushRequest *request,
+                InHead               head,
+                KhSqlRowFunc         row_func,
+                gpointer             user_data,
+                GError             **error)
+{
+  guint len = request->mutations->len;
+
+  for (guint i = 0; i < len;)
+    {
+      guint size;
+      const char *sql = in_list_sql (head, len - i, &size);
+      g_autofree KhSqlParam *p = g_new (KhSqlParam, size);
+
+      for (guint k = 0; k < size; k++)
+        {
+          KhMutation *m = i + k < len ? request->mutations->pdata[i + k] : NULL;
+
+          p[k] = KH_SQL_P_TEXT (m == NULL ? NULL : head == IN_SEEN ? m->mutation_id : m->id);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, size, row_func, user_data, NULL, error))
+        return FALSE;
+      i += size;
+    }
+  return TRUE;
+}
+
+/* Loads every record the request names, so the write lock is held for few round trips. */
 static gboolean
 preload_records (Push                *push,
                  const KhPushRequest *request,
                  GError             **error)
 {
-  static char *sql = NULL;
-  static gsize once = 0;
-  KhSqlParam p[50];
-
-  if (g_once_init_enter (&once))
-    {
-      GString *q = g_string_new ("SELECT entity, id, version, deleted, scope_unit, data, field_versions, "
-                                 "updated_by, updated_at, created_at FROM records WHERE id IN (?");
-
-      for (int i = 1; i < 50; i++)
-        g_string_append (q, ", ?");
-      g_string_append (q, ")");
-      sql = g_string_free (q, FALSE);
-      g_once_init_leave (&once, 1);
-    }
   for (guint i = 0; i < request->mutations->len; i++)
     {
       KhMutation *m = request->mutations->pdata[i];
       Stored *missing = g_new0 (Stored, 1);
 
       missing->version = -1;
-      g_hash_table_insert (push->records, g_strdup_printf ("%s/%s", m->entity, m->id), missing);
+      g_hash_table_insert (push->records, g_strconcat (m->entity, "/", m->id, NULL), missing);
     }
-  for (guint i = 0; i < request->mutations->len; i += 50)
-    {
-      for (guint k = 0; k < 50; k++)
-        {
-          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
-
-          p[k] = KH_SQL_P_TEXT (m != NULL ? m->id : NULL);
-        }
-      if (!kh_server_backend_exec (push->b, sql, p, 50, preload_row_cb, push, NULL, error))
-        return FALSE;
-    }
-  return TRUE;
+  return lookup_by_keys (push, request, IN_RECORDS, preload_row_cb, push, error);
 }
 
 static gboolean
@@ -1055,7 +1345,7 @@ push_load (Push        *push,
            Stored     **out,
            GError     **error)
 {
-  g_autofree char *key = g_strdup_printf ("%s/%s", entity, id);
+  g_autofree char *key = g_strconcat (entity, "/", id, NULL);
   Stored *s = g_hash_table_lookup (push->records, key);
 
   *out = NULL;
@@ -1104,40 +1394,13 @@ seen_row_cb (const char * const *v,
   return TRUE;
 }
 
-#define SEEN_CHUNK 50
-
-/* Which of the request's mutation ids were applied before: one query per 50 ids. */
+/* Which of the request's mutation ids were applied before. */
 static gboolean
 load_seen (Push                *push,
            const KhPushRequest *request,
            GError             **error)
 {
-  static char *sql = NULL;
-  static gsize once = 0;
-  KhSqlParam p[SEEN_CHUNK];
-
-  if (g_once_init_enter (&once))
-    {
-      GString *s = g_string_new ("SELECT mutation_id, version FROM mutations WHERE mutation_id IN (?");
-
-      for (int i = 1; i < SEEN_CHUNK; i++)
-        g_string_append (s, ", ?");
-      g_string_append (s, ")");
-      sql = g_string_free (s, FALSE);
-      g_once_init_leave (&once, 1);
-    }
-  for (guint i = 0; i < request->mutations->len; i += SEEN_CHUNK)
-    {
-      for (guint k = 0; k < SEEN_CHUNK; k++)
-        {
-          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
-
-          p[k] = KH_SQL_P_TEXT (m != NULL ? m->mutation_id : NULL);
-        }
-      if (!kh_server_backend_exec (push->b, sql, p, SEEN_CHUNK, seen_row_cb, push->seen, NULL, error))
-        return FALSE;
-    }
-  return TRUE;
+  return lookup_by_keys (push, request, IN_SEEN, seen_row_cb, push->seen, error);
 }
 
 static KhMutationResult *
@@ -1417,7 +1680,7 @@ write_record (Push              *push,
     s->created_at = g_strdup (push->now);
 
   {
-    g_autofree char *key = g_strdup_printf ("%s/%s", m->entity, m->id);
+    g_autofree char *key = g_strconcat (m->entity, "/", m->id, NULL);
 
     g_hash_table_replace (push->records, g_strdup (key), stored_copy (s));
     g_hash_table_replace (push->owners, g_strdup (m->id), g_strdup (m->entity));

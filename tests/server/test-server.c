@@ -403,6 +403,85 @@ test_disjoint_fields (void)
   g_assert_cmpint (rec->version, ==, result (r2, 0)->version);
 }
 
+/* The server writes the JSON of what it stores itself: text with quotes, backslashes, line
+ * breaks, tabs and Vietnamese, and integers, come back exactly as they were sent, after a
+ * create and after an edit. */
+static void
+test_awkward_text (void)
+{
+  const char *name = "Lê \"Tí\" \\ Văn Đức";
+  const char *notes = "Dòng 1\nDòng 2\t\"trích\" C:\\x / y \u00e9\u1ec7";
+  const char *notes2 = "\r\nA \"b\" \\\\ c\r\n\tcuối";
+  json_object *f = kh_test_person (name, unit_a);
+  json_object *f2 = json_object_new_object ();
+  g_autofree char *id = kh_uuid_v7_new ();
+  g_autoptr(KhPushResponse) r1 = NULL;
+  g_autoptr(KhPushResponse) r2 = NULL;
+  g_autoptr(KhRecord) created = NULL;
+  g_autoptr(KhRecord) edited = NULL;
+  json_object *year;
+
+  json_object_object_add (f, "notes", json_object_new_string (notes));
+  json_object_object_add (f, "birth_year", json_object_new_int64 (1998));
+  r1 = kh_test_push (server, officer_a, one (kh_test_mutation ("create", "person", id, 0, f)));
+  g_assert_cmpint (result (r1, 0)->status, ==, KH_RESULT_APPLIED);
+  created = fetch (officer_a, id);
+  g_assert_nonnull (created);
+  g_assert_cmpstr (field_string (created, "full_name"), ==, name);
+  g_assert_cmpstr (field_string (created, "notes"), ==, notes);
+  g_assert_true (json_object_object_get_ex (created->fields, "birth_year", &year));
+  g_assert_cmpint (json_object_get_int64 (year), ==, 1998);
+
+  json_object_object_add (f2, "notes", json_object_new_string (notes2));
+  r2 = kh_test_push (server, officer_a, one (kh_test_mutation ("update", "person", id,
+                                                                result (r1, 0)->version, f2)));
+  g_assert_cmpint (result (r2, 0)->status, ==, KH_RESULT_APPLIED);
+  edited = fetch (officer_a, id);
+  g_assert_nonnull (edited);
+  g_assert_cmpstr (field_string (edited, "full_name"), ==, name);
+  g_assert_cmpstr (field_string (edited, "notes"), ==, notes2);
+  g_assert_true (json_object_object_get_ex (edited->fields, "birth_year", &year));
+  g_assert_cmpint (json_object_get_int64 (year), ==, 1998);
+  g_assert_cmpint (edited->version, ==, result (r2, 0)->version);
+}
+
+/* A field that holds a JSON object (an evaluation's scores, with a fraction and a list) is
+ * stored and read back whole, after a create and after an edit of another field. */
+static void
+test_nested_json_field (void)
+{
+  g_autofree char *id = kh_uuid_v7_new ();
+  g_autofree char *registration = kh_uuid_v7_new ();
+  json_object *f = json_object_new_object ();
+  json_object *f2 = json_object_new_object ();
+  g_autoptr(json_object) scores = json_tokener_parse ("{\"doc\":7.5,\"viet\":[1,2,{\"x\":null}],"
+                                                      "\"ghi_chu\":\"t\\u1ed1t \\\"A\\\"\",\"ok\":true}");
+  g_autoptr(KhPushResponse) r1 = NULL;
+  g_autoptr(KhPushResponse) r2 = NULL;
+  g_autoptr(KhRecord) rec = NULL;
+  json_object *got;
+
+  g_assert_nonnull (scores);
+  json_object_object_add (f, "registration_id", json_object_new_string (registration));
+  json_object_object_add (f, "org_unit_id", json_object_new_string (unit_a));
+  json_object_object_add (f, "result", json_object_new_string ("pass"));
+  json_object_object_add (f, "total", json_object_new_int64 (42));
+  json_object_object_add (f, "scores", json_object_get (scores));
+  r1 = kh_test_push (server, officer_a, one (kh_test_mutation ("create", "evaluation", id, 0, f)));
+  g_assert_cmpint (result (r1, 0)->status, ==, KH_RESULT_APPLIED);
+  json_object_object_add (f2, "total", json_object_new_int64 (43));
+  r2 = kh_test_push (server, officer_a, one (kh_test_mutation ("update", "evaluation", id,
+                                                                result (r1, 0)->version, f2)));
+  g_assert_cmpint (result (r2, 0)->status, ==, KH_RESULT_APPLIED);
+
+  rec = fetch (officer_a, id);
+  g_assert_nonnull (rec);
+  g_assert_true (json_object_object_get_ex (rec->fields, "scores", &got));
+  g_assert_true (json_object_equal (got, scores));
+  g_assert_true (json_object_object_get_ex (rec->fields, "total", &got));
+  g_assert_cmpint (json_object_get_int64 (got), ==, 43);
+}
+
 static void
 test_same_field_conflict (void)
 {
@@ -1405,6 +1484,8 @@ main (int argc, char **argv)
   g_test_add_func ("/server/scope/writes", test_scope_writes);
   g_test_add_func ("/server/push/idempotent-replay", test_idempotent_replay);
   g_test_add_func ("/server/push/disjoint-fields", test_disjoint_fields);
+  g_test_add_func ("/server/push/awkward-text", test_awkward_text);
+  g_test_add_func ("/server/push/nested-json-field", test_nested_json_field);
   g_test_add_func ("/server/push/same-field-conflict", test_same_field_conflict);
   g_test_add_func ("/server/push/delete-conflicts", test_delete_conflicts);
   g_test_add_func ("/server/push/id-of-another-kind", test_id_of_another_kind);
