@@ -488,41 +488,47 @@ make_household_block (Demo *d, int block, GError **error)
 static gboolean
 make_units_and_clans (Demo *d, GError **error)
 {
-  /* Schools register as learning units, villages as learning communities, clans as clans. */
-  for (guint s = 0; s < d->schools->len && d->made < d->target; s++)
-    {
-      g_autofree char *reg = make (d, "registration",
-                                   obj ("model", S ("unit"), "year", I (2024), "org_unit_id", S (d->schools->pdata[s]),
-                                        "subject_kind", S ("org_unit"), "subject_id", S (d->schools->pdata[s]),
-                                        "subject_name", S (d->school_names->pdata[s]), "status", S ("evaluated"), NULL), error);
-      if (reg == NULL || !evaluate (d, reg, d->schools->pdata[s], 4, 2024, error))
-        return FALSE;
-    }
+  /* Schools register as learning units, villages as learning communities, clans as clans,
+   * in the year before the reform and the year of it, so both years have figures. */
+  for (int year = 2024; year <= 2025; year++)
+    for (guint s = 0; s < d->schools->len && d->made < d->target; s++)
+      {
+        g_autofree char *reg = make (d, "registration",
+                                     obj ("model", S ("unit"), "year", I (year), "org_unit_id", S (d->schools->pdata[s]),
+                                          "subject_kind", S ("org_unit"), "subject_id", S (d->schools->pdata[s]),
+                                          "subject_name", S (d->school_names->pdata[s]), "status", S ("evaluated"), NULL), error);
+        if (reg == NULL || !evaluate (d, reg, d->schools->pdata[s], 4, year, error))
+          return FALSE;
+      }
   for (guint v = 0; v < d->villages->len && d->made < d->target; v++)
     {
       g_autofree char *name = g_strdup_printf ("Thôn %u", v % 6 + 1);
-      g_autofree char *reg = make (d, "registration",
-                                   obj ("model", S ("community"), "year", I (2024), "org_unit_id", S (d->villages->pdata[v]),
-                                        "subject_kind", S ("org_unit"), "subject_id", S (d->villages->pdata[v]),
-                                        "subject_name", S (name), "status", S ("evaluated"), NULL), error);
       g_autofree char *clan = NULL;
-      g_autofree char *clan_reg = NULL;
       g_autofree char *clan_name = NULL;
       g_autofree char *head = random_name (d, FALSE);
 
-      if (reg == NULL || !evaluate (d, reg, d->villages->pdata[v], 3, 2024, error))
-        return FALSE;
       clan_name = g_strdup_printf ("Họ %.*s", (int) (strchr (head, ' ') - head), head);
       clan = make (d, "clan", obj ("name", S (clan_name), "branch", S ("Chi 2"), "org_unit_id", S (d->villages->pdata[v]),
                                    "head_name", S (head), "households", I (g_rand_int_range (d->rand, 10, 120)), NULL), error);
       if (clan == NULL)
         return FALSE;
-      clan_reg = make (d, "registration",
-                       obj ("model", S ("clan"), "year", I (2024), "org_unit_id", S (d->villages->pdata[v]),
-                            "subject_kind", S ("clan"), "subject_id", S (clan), "subject_name", S (clan_name),
-                            "status", S ("evaluated"), NULL), error);
-      if (clan_reg == NULL || !evaluate (d, clan_reg, d->villages->pdata[v], 2, 2024, error))
-        return FALSE;
+      for (int year = 2024; year <= 2025; year++)
+        {
+          g_autofree char *reg = make (d, "registration",
+                                       obj ("model", S ("community"), "year", I (year), "org_unit_id", S (d->villages->pdata[v]),
+                                            "subject_kind", S ("org_unit"), "subject_id", S (d->villages->pdata[v]),
+                                            "subject_name", S (name), "status", S ("evaluated"), NULL), error);
+          g_autofree char *clan_reg = NULL;
+
+          if (reg == NULL || !evaluate (d, reg, d->villages->pdata[v], 3, year, error))
+            return FALSE;
+          clan_reg = make (d, "registration",
+                           obj ("model", S ("clan"), "year", I (year), "org_unit_id", S (d->villages->pdata[v]),
+                                "subject_kind", S ("clan"), "subject_id", S (clan), "subject_name", S (clan_name),
+                                "status", S ("evaluated"), NULL), error);
+          if (clan_reg == NULL || !evaluate (d, clan_reg, d->villages->pdata[v], 2, year, error))
+            return FALSE;
+        }
     }
   return TRUE;
 }
