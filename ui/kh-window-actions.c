@@ -96,6 +96,12 @@ kh_window_sync_now (KhWindow *self)
       kh_window_add_toast (self, toast);
       return;
     }
+  /* Without an account there is nothing to sync with: ask for one instead of failing. */
+  if (self->sync_state == KH_SYNC_CLIENT_STATE_SIGNED_OUT)
+    {
+      kh_window_show_sign_in (self);
+      return;
+    }
   kh_sync_client_sync_async (self->sync_client, self->cancellable, sync_done_cb, g_object_ref (self));
 }
 

@@ -414,6 +414,7 @@ kh_window_constructed (GObject *object)
   self->store_changed_id = g_signal_connect_object (self->store, "changed",
                                                     G_CALLBACK (store_changed_cb), self,
                                                     G_CONNECT_SWAPPED);
+  g_object_set_data (G_OBJECT (self), "sync-indicator", self->sync_indicator);
   g_object_bind_property (self, "sync-state", self->sync_indicator, "state", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "pending", self->sync_indicator, "pending", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "conflicts", self->sync_indicator, "conflicts", G_BINDING_SYNC_CREATE);
@@ -422,8 +423,25 @@ kh_window_constructed (GObject *object)
     if (KH_IS_SYNC_PAGE (kh_window_get_page (self, pages[i].name)))
       kh_sync_page_set_window (KH_SYNC_PAGE (kh_window_get_page (self, pages[i].name)), self);
 
-  kh_window_update_counts (self);
   kh_window_show_page (self, "overview");
+}
+
+/* The pending count reads the whole outbox: it waits for the first frame. */
+static void
+first_paint_cb (GdkFrameClock *clock,
+                KhWindow      *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, first_paint_cb, self);
+  if (self->count_source == 0)
+    self->count_source = g_idle_add (update_counts_idle_cb, self);
+}
+
+static void
+kh_window_realize (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (kh_window_parent_class)->realize (widget);
+  g_signal_connect_object (gtk_widget_get_frame_clock (widget), "after-paint",
+                           G_CALLBACK (first_paint_cb), widget, 0);
 }
 
 static void
@@ -521,6 +539,7 @@ kh_window_class_init (KhWindowClass *klass)
   object_class->finalize = kh_window_finalize;
   object_class->get_property = kh_window_get_property;
   object_class->set_property = kh_window_set_property;
+  widget_class->realize = kh_window_realize;
 
   properties[PROP_STORE] =
     g_param_spec_object ("store", NULL, NULL, KH_TYPE_STORE,

@@ -10,10 +10,13 @@
 
 #include "kh-conflicts.h"
 #include "kh-demo.h"
+#include "kh-engine-client.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-record-editor.h"
 #include "kh-screenshot.h"
+#include "kh-sign-in-dialog.h"
+#include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-window.h"
 
@@ -328,6 +331,52 @@ test_self_assessment (Fixture       *f,
   json_object_put (where);
 }
 
+/* With the real sync engine behind the seam and no account yet, the header says the changes
+ * wait here, and Sync now neither hangs nor pretends: the state stays "signed out". */
+static void
+test_engine_signed_out (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(KhEngineClient) client = kh_engine_client_new (f->store, NULL);
+  GtkWidget *indicator;
+  g_autofree char *expected = NULL;
+  gint64 start;
+
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_SIGNED_OUT);
+  kh_window_update_counts (f->window);
+  g_assert_cmpint (kh_window_get_pending (f->window), >, 0);
+  indicator = GTK_WIDGET (g_object_get_data (G_OBJECT (f->window), "sync-indicator"));
+  g_assert_nonnull (indicator);
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %d change waiting",
+                                           "Offline with %d changes waiting",
+                                           (gulong) kh_window_get_pending (f->window)),
+                              (int) kh_window_get_pending (f->window));
+  g_assert_cmpstr (kh_sync_indicator_get_text (KH_SYNC_INDICATOR (indicator)), ==, expected);
+
+  /* Sync now without an account asks for one. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < G_USEC_PER_SEC / 4)
+    g_main_context_iteration (NULL, FALSE);
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+        found = found || KH_IS_SIGN_IN_DIALOG (w);
+      }
+    g_assert_true (found);
+  }
+  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_SIGNED_OUT);
+  close_all_but (GTK_WINDOW (f->window));
+  kh_window_set_sync_client (f->window, NULL);
+  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -344,5 +393,6 @@ main (int   argc,
   g_test_add ("/ui/window/scholarship-flow", Fixture, NULL, fixture_set_up, test_scholarship_flow, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
+  g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }
