@@ -134,6 +134,22 @@ sign_in_action (GtkWidget  *widget,
 }
 
 static void
+sign_out_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+
+  if (self->sync_client == NULL)
+    return;
+  if (!kh_sync_client_sign_out (self->sync_client, &error))
+    kh_window_add_toast (self, adw_toast_new (error->message));
+  else
+    kh_window_add_toast (self, adw_toast_new (_("Signed out. Your records stay on this computer.")));
+}
+
+static void
 preferences_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *param)
@@ -166,6 +182,10 @@ kh_window_actions_update (KhWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", list);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-record", list);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out",
+                                 self->sync_client != NULL
+                                 && self->sync_state != KH_SYNC_CLIENT_STATE_SIGNED_OUT
+                                 && self->sync_state != KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
 
 void
@@ -179,6 +199,7 @@ kh_window_class_actions_init (KhWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-record", NULL, new_record_action);
   gtk_widget_class_install_action (widget_class, "win.sync", NULL, sync_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
   gtk_widget_class_install_action (widget_class, "win.undo-delete", "s", undo_delete_action);
 

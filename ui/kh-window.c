@@ -221,12 +221,13 @@ kh_window_get_store (KhWindow *self)
 /* Sync state ------------------------------------------------------------------------------------ */
 
 static void
-set_sync_state (KhWindow    *self,
+set_sync_state (KhWindow          *self,
                 KhSyncClientState  state)
 {
   if (self->sync_state == state)
     return;
   self->sync_state = state;
+  kh_window_actions_update (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_STATE]);
 }
 
@@ -250,7 +251,10 @@ client_notify_cb (KhWindow     *self,
   KhSyncClientState state = KH_SYNC_CLIENT_STATE_SIGNED_OUT;
   g_autoptr(GDateTime) when = NULL;
 
-  g_object_get (client, "state", &state, "last-sync", &when, NULL);
+  double progress = 0;
+
+  g_object_get (client, "state", &state, "last-sync", &when, "progress", &progress, NULL);
+  g_object_set (self->sync_indicator, "progress", progress, NULL);
   set_sync_state (self, state);
   set_last_sync (self, when);
   kh_window_update_counts (self);
