@@ -23,8 +23,26 @@ enum {
 };
 
 static const char * const commands[] = {
-  "login", "sync", "status", "conflicts", "resolve", "verify", "logout", NULL
+  "login", "sync", "status", "conflicts", "resolve", "discard", "verify", "logout", NULL
 };
+
+void
+kh_cli_sync_usage (FILE *out)
+{
+  fprintf (out, "%s",
+           _("\n"
+             "Sync with a server:\n"
+             "  login --server URL --user NAME [--password-file FILE] [--ca-file FILE]\n"
+             "                                sign in (the password is read from standard input)\n"
+             "  sync [--verify]                pull, push, and report what moved\n"
+             "  status                         server, last sync, what is waiting\n"
+             "  conflicts                      changes made on both sides, side by side\n"
+             "  resolve ID FIELD mine|theirs|VALUE   choose for one conflict\n"
+             "  discard ID                     give up a change the server refused\n"
+             "  verify                         compare with the server and repair differences\n"
+             "  logout                         forget the sign-in (unsent changes are kept)\n"
+             "Sync options: --low-speed-time S, --connect-timeout S, --attempts N, --backoff S\n"));
+}
 
 gboolean
 kh_cli_is_sync_command (const char *command)
@@ -200,17 +218,19 @@ cmd_sync (KhStore   *store,
     }
   else if (ok)
     {
-      g_print (_("Pulled %" G_GUINT64_FORMAT ", pushed %" G_GUINT64_FORMAT ", merged %" G_GUINT64_FORMAT
-                 ", conflicts %" G_GUINT64_FORMAT ", rejected %" G_GUINT64_FORMAT ".\n"),
-               r.pulled, r.pushed, r.merged, r.conflicts, r.rejected);
-      g_print (_("Sent %" G_GUINT64_FORMAT " bytes, received %" G_GUINT64_FORMAT " bytes in %"
-                 G_GUINT64_FORMAT " requests, %.2f s.\n"),
-               r.bytes_sent, r.bytes_received, r.requests, r.seconds);
+      /* Counts are printed as unsigned long long: a translatable text must be one literal. */
+      g_print (_("Pulled %llu, pushed %llu, merged %llu, conflicts %llu, rejected %llu.\n"),
+               (unsigned long long) r.pulled, (unsigned long long) r.pushed,
+               (unsigned long long) r.merged, (unsigned long long) r.conflicts,
+               (unsigned long long) r.rejected);
+      g_print (_("Sent %llu bytes, received %llu bytes in %llu requests, %.2f s.\n"),
+               (unsigned long long) r.bytes_sent, (unsigned long long) r.bytes_received,
+               (unsigned long long) r.requests, r.seconds);
       if (verify)
         g_print ("%s\n", r.repaired > 0 ? _("The replica differed from the server and was repaired.")
                                         : _("The replica matches the server."));
       if (r.open_conflicts > 0)
-        g_print (_("%" G_GINT64_FORMAT " conflicts wait for you: khuyenhoc-cli conflicts\n"), r.open_conflicts);
+        g_print (_("%lld conflicts wait for you: khuyenhoc-cli conflicts\n"), (long long) r.open_conflicts);
     }
   if (!ok)
     {
@@ -258,9 +278,9 @@ cmd_status (KhStore  *store,
   else
     g_print (_("Server: %s (as %s)\n"), url, user ? user : "?");
   g_print (_("Last sync: %s\n"), last ? last : _("never"));
-  g_print (_("Changes waiting to be sent: %" G_GINT64_FORMAT "\n"), pending);
-  g_print (_("Conflicts waiting for you: %" G_GINT64_FORMAT "\n"), conflicts);
-  g_print (_("Changes the server refused: %" G_GINT64_FORMAT "\n"), rejected);
+  g_print (_("Changes waiting to be sent: %lld\n"), (long long) pending);
+  g_print (_("Conflicts waiting for you: %lld\n"), (long long) conflicts);
+  g_print (_("Changes the server refused: %lld\n"), (long long) rejected);
   for (size_t i = 0; outbox != NULL && i < json_object_array_length (outbox); i++)
     {
       json_object *row = json_object_array_get_idx (outbox, i);
@@ -346,6 +366,27 @@ cmd_resolve (KhStore  *store,
 }
 
 static int
+cmd_discard (KhStore  *store,
+             int       argc,
+             char    **argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (argc != 1)
+    {
+      g_printerr ("%s\n", _("Usage: khuyenhoc-cli discard ID"));
+      return EXIT_USAGE;
+    }
+  if (!kh_replica_discard_rejected (store, argv[0], &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILED;
+    }
+  g_print ("%s\n", _("The refused change was given up; the record is as the server has it."));
+  return EXIT_OK;
+}
+
+static int
 cmd_logout (KhStore *store)
 {
   g_autoptr(GError) error = NULL;
@@ -379,5 +420,7 @@ kh_cli_sync (KhStore     *store,
     return cmd_conflicts (store, json);
   if (strcmp (command, "resolve") == 0)
     return cmd_resolve (store, argc, argv);
+  if (strcmp (command, "discard") == 0)
+    return cmd_discard (store, argc, argv);
   return cmd_logout (store);
 }

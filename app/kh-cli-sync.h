@@ -8,7 +8,10 @@
 
 G_BEGIN_DECLS
 
+#include <stdio.h>
+
 gboolean kh_cli_is_sync_command (const char  *command);
+void     kh_cli_sync_usage      (FILE        *out);
 int      kh_cli_sync            (KhStore     *store,
                                  const char  *command,
                                  gboolean     json,

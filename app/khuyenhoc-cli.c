@@ -56,17 +56,8 @@ usage (FILE *out)
              "  entities                       the kinds of record and their fields\n"
              "  demo --records N [--seed S]    fill the database with realistic demo data\n"
              "\n"
-             "Sync with a server:\n"
-             "  login --server URL --user NAME [--password-file FILE] [--ca-file FILE]\n"
-             "                                sign in (the password is read from standard input)\n"
-             "  sync [--verify]                pull, push, and report what moved\n"
-             "  status                         server, last sync, what is waiting\n"
-             "  conflicts                      changes made on both sides, side by side\n"
-             "  resolve ID FIELD mine|theirs|VALUE   choose for one conflict\n"
-             "  verify                         compare with the server and repair differences\n"
-             "  logout                         forget the sign-in (unsent changes are kept)\n"
-             "\n"
              "The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder.\n"));
+  kh_cli_sync_usage (out);
 }
 
 static void

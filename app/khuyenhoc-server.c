@@ -694,12 +694,12 @@ cmd_demo (int argc, char **argv)
     {
       if (!g_file_set_contents_full (credentials, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
         return fail (error);
-      g_print (_("Imported %" G_GINT64_FORMAT " demo records (%d refused). Accounts are in %s.\n"),
-               imported - rejected, rejected, credentials);
+      g_print (_("Imported %lld demo records (%d refused). Accounts are in %s.\n"),
+               (long long) (imported - rejected), rejected, credentials);
     }
   else
-    g_print (_("Imported %" G_GINT64_FORMAT " demo records (%d refused). Accounts (created now, "
-               "or kept from an earlier run):\n%s"), imported - rejected, rejected, text);
+    g_print (_("Imported %lld demo records (%d refused). Accounts (created now, "
+               "or kept from an earlier run):\n%s"), (long long) (imported - rejected), rejected, text);
   return 0;
 }
 
@@ -749,7 +749,10 @@ cmd_serve (int argc, char **argv)
   if (max_conn != NULL)
     limits.max_connections = (guint) CLAMP (g_ascii_strtoll (max_conn, NULL, 10), 1, 100000);
   if (max_body != NULL)
-    limits.max_body = (gsize) CLAMP (g_ascii_strtoll (max_body, NULL, 10), 1024, G_MAXINT);
+    {
+      limits.max_body = (gsize) CLAMP (g_ascii_strtoll (max_body, NULL, 10), 1024, G_MAXINT / 4);
+      limits.max_inflated = 4 * limits.max_body;
+    }
 
   server = open_server (limits.threads + 1, TRUE, &error);
   if (server == NULL)
@@ -813,7 +816,7 @@ main (int argc, char **argv)
       if (server == NULL || !kh_server_init_schema (server, &error)
           || !kh_server_get_identity (server, &id, &epoch, &error))
         return fail (error);
-      g_print (_("Server %s ready (epoch %" G_GINT64_FORMAT ").\n"), id, epoch);
+      g_print (_("Server %s ready (epoch %lld).\n"), id, (long long) epoch);
       return 0;
     }
   if (strcmp (argv[0], "user") == 0)
@@ -825,7 +828,7 @@ main (int argc, char **argv)
 
       if (server == NULL || !kh_server_token_revoke (server, argv[2], &n, &error))
         return fail (error);
-      g_print (_("Revoked %" G_GINT64_FORMAT " tokens of %s.\n"), n, argv[2]);
+      g_print (_("Revoked %lld tokens of %s.\n"), (long long) n, argv[2]);
       return 0;
     }
   if (strcmp (argv[0], "org") == 0 && argc == 3 && strcmp (argv[1], "import") == 0)
@@ -837,7 +840,7 @@ main (int argc, char **argv)
 
       if (server == NULL || !kh_server_epoch_bump (server, &epoch, &error))
         return fail (error);
-      g_print (_("The epoch is now %" G_GINT64_FORMAT "; every client will re-pull.\n"), epoch);
+      g_print (_("The epoch is now %lld; every client will re-pull.\n"), (long long) epoch);
       return 0;
     }
   if (strcmp (argv[0], "demo") == 0)

@@ -345,6 +345,7 @@ typedef struct
   gint64  base_version;
   int     attempts;
   char   *state;
+  json_object *sent;
 } Entry;
 
 static void
@@ -356,6 +357,7 @@ entry_free (gpointer data)
   g_free (e->op);
   g_strfreev (e->fields);
   g_free (e->state);
+  json_object_put (e->sent);
   g_free (e);
 }
 
@@ -395,7 +397,7 @@ load_entries (KhStore     *store,
               GError     **error)
 {
   sqlite3_stmt *stmt = kh_store_prepare (store,
-    "SELECT seq, mutation_id, op, fields, base_version, attempts, state FROM outbox "
+    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, sent FROM outbox "
     "WHERE entity = ? AND record_id = ? ORDER BY seq", error);
   GPtrArray *entries;
   int rc;
@@ -416,6 +418,8 @@ load_entries (KhStore     *store,
       e->base_version = sqlite3_column_int64 (stmt, 4);
       e->attempts = sqlite3_column_int (stmt, 5);
       e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+      if (sqlite3_column_type (stmt, 7) != SQLITE_NULL)
+        e->sent = json_tokener_parse ((const char *) sqlite3_column_text (stmt, 7));
       g_ptr_array_add (entries, e);
     }
   sqlite3_reset (stmt);
@@ -559,6 +563,45 @@ raise_conflict (KhStore      *store,
   return step_done (store, stmt, "conflict", error);
 }
 
+/* SQL per entity, built once: a pull runs the same statements for every record, and building
+ * the text each time cost more than running it. */
+typedef struct
+{
+  char *select;   /* the record by id, columns as kh_store_row_to_json() reads them */
+  char *insert;
+  char *update;
+  char *version;  /* raises the version after an acknowledgement */
+} EntitySql;
+
+static char *write_sql (const KhEntity *entity,
+                        gboolean        insert);
+
+static const EntitySql *
+entity_sql (const KhEntity *entity)
+{
+  static GHashTable *table;
+  static GMutex lock;
+  EntitySql *sql;
+
+  g_mutex_lock (&lock);
+  if (table == NULL)
+    table = g_hash_table_new (NULL, NULL);
+  sql = g_hash_table_lookup (table, entity);
+  if (sql == NULL)
+    {
+      g_autofree char *columns = kh_store_select_columns (entity);
+
+      sql = g_new0 (EntitySql, 1);
+      sql->select = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?", columns, entity->name);
+      sql->insert = write_sql (entity, TRUE);
+      sql->update = write_sql (entity, FALSE);
+      sql->version = g_strdup_printf ("UPDATE %s SET version = ? WHERE id = ? AND version < ?", entity->name);
+      g_hash_table_insert (table, (gpointer) entity, sql);
+    }
+  g_mutex_unlock (&lock);
+  return sql;
+}
+
 /* Writing a record's state -------------------------------------------------------------------- */
 
 static char *
@@ -602,8 +645,8 @@ write_state (KhStore         *store,
              const char      *updated_by,
              GError         **error)
 {
-  g_autofree char *sql = write_sql (entity, insert);
-  sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
+  const EntitySql *sql = entity_sql (entity);
+  sqlite3_stmt *stmt = kh_store_prepare (store, insert ? sql->insert : sql->update, error);
   int col = 6;
 
   if (stmt == NULL)
@@ -624,20 +667,102 @@ write_state (KhStore         *store,
       g_prefix_error (error, _("Could not store %s “%s” from the server: "), _(entity->label), id);
       return FALSE;
     }
+  {
+    /* While a page is applied, its records are indexed for search together at its end. */
+    GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
+
+    if (touched != NULL && kh_entity_has_search (entity))
+      {
+        json_object *ids = g_hash_table_lookup (touched, entity);
+
+        if (ids == NULL)
+          {
+            ids = json_object_new_array ();
+            g_hash_table_insert (touched, (gpointer) entity, ids);
+          }
+        json_object_array_add (ids, json_object_new_string (id));
+      }
+  }
   return TRUE;
 }
 
+static gboolean
+fts_pause (KhStore  *store,
+           gboolean  paused,
+           GError  **error)
+{
+  if (paused)
+    g_object_set_data_full (G_OBJECT (store), "kh-fts-touched",
+                            g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) json_object_put),
+                            (GDestroyNotify) g_hash_table_unref);
+  else
+    g_object_set_data (G_OBJECT (store), "kh-fts-touched", NULL);
+  return kh_sqlite_exec (kh_store_get_db (store), paused ? "SELECT kh_fts_pause (1)" : "SELECT kh_fts_pause (0)",
+                         error);
+}
+
+/* Indexes the records the page wrote, one statement per entity. */
+static gboolean
+fts_flush (KhStore  *store,
+           GError  **error)
+{
+  GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
+  GHashTableIter iter;
+  gpointer key;
+  gpointer value;
+
+  if (touched == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, touched);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const KhEntity *entity = key;
+      const char *ids = json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN);
+      g_autofree char *text = kh_entity_search_sql (entity, entity->name);
+      g_autofree char *del = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN "
+                                              "(SELECT rid FROM %s WHERE id IN (SELECT value FROM json_each (?)))",
+                                              entity->name, entity->name);
+      g_autofree char *ins = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s "
+                                              "WHERE deleted = 0 AND id IN (SELECT value FROM json_each (?))",
+                                              entity->name, text, entity->name);
+      sqlite3_stmt *stmt = kh_store_prepare (store, del, error);
+
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, ids, -1, SQLITE_TRANSIENT);
+      if (!step_done (store, stmt, "search", error))
+        return FALSE;
+      stmt = kh_store_prepare (store, ins, error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, ids, -1, SQLITE_TRANSIENT);
+      if (!step_done (store, stmt, "search", error))
+        return FALSE;
+    }
+  g_hash_table_remove_all (touched);
+  return TRUE;
+}
+
+/* The local record, or NULL without an error when there is none. */
 static json_object *
 load_local (KhStore         *store,
             const KhEntity  *entity,
             const char      *id,
             GError         **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  json_object *record = kh_store_get (store, entity->name, id, &local_error);
+  sqlite3_stmt *stmt = kh_store_prepare (store, entity_sql (entity)->select, error);
+  json_object *record = NULL;
+  int rc;
 
-  if (record == NULL && !g_error_matches (local_error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND))
-    g_propagate_error (error, g_steal_pointer (&local_error));
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    record = kh_store_row_to_json (entity, stmt, 0);
+  else if (rc != SQLITE_DONE)
+    kh_sqlite_set_error (error, kh_store_get_db (store), "read");
+  sqlite3_reset (stmt);
   return record;
 }
 
@@ -797,6 +922,26 @@ apply_plain (KhStore      *store,
   return drop_base (store, entity->name, r->id, error);
 }
 
+/* Whether @value is what one of the record's entries carried for @name when it was last sent
+ * (and not refused): then the server's state holds the replica's own change. */
+static gboolean
+is_own_echo (GPtrArray   *entries,
+             const char  *name,
+             json_object *value)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      json_object *v = NULL;
+
+      if (e->sent == NULL || e->attempts == 0 || strcmp (e->state, "pending") != 0)
+        continue;
+      if (json_object_object_get_ex (e->sent, name, &v) && json_equal (v, value))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The three-way merge of a record with unsent local changes. Returns the number of conflicts
  * raised in @n_conflicts. */
 static gboolean
@@ -854,7 +999,11 @@ merge (KhStore      *store,
       json_object *b = base.known ? get_member (base.data, name) : NULL;
 
       if (base_usable ? !json_equal (get_member (r->fields, name), b) : r->version > local_version)
-        remote_changed_fields = TRUE;
+        {
+          /* The replica's own edit coming back is not someone else's. */
+          if (!is_own_echo (entries, name, get_member (r->fields, name)))
+            remote_changed_fields = TRUE;
+        }
     }
 
   /* The deleted flag. */
@@ -911,7 +1060,7 @@ merge (KhStore      *store,
               && !close_conflict (store, entity->name, r->id, name, error))
             goto out;
         }
-      else if (base_usable && json_equal (rv, bv))
+      else if ((base_usable && json_equal (rv, bv)) || is_own_echo (entries, name, rv))
         v = lv;
       else if (base.known && json_equal (lv, bv))
         v = rv;
@@ -1205,9 +1354,10 @@ kh_replica_apply_page (KhStore         *store,
   if (!kh_store_begin (store, error))
     return FALSE;
 
+  ok = fts_pause (store, TRUE, error);
   resetting_text = kh_replica_get_state (store, KH_SYNC_RESETTING);
   resetting = reset || g_strcmp0 (resetting_text, "1") == 0;
-  if (reset)
+  if (ok && reset)
     ok = kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
          && kh_replica_set_state (store, KH_SYNC_RESETTING, "1", error);
 
@@ -1248,12 +1398,17 @@ kh_replica_apply_page (KhStore         *store,
         page.removed++;
     }
 
+  ok = ok && fts_flush (store, error);
   ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
+  /* The reset's last step writes through the store's own paths: search triggers on again. */
+  if (!fts_pause (store, FALSE, ok ? error : NULL))
+    ok = FALSE;
   if (ok && resetting && !has_more)
     ok = finish_reset (store, &page, error);
 
   if (!ok)
     {
+      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }
@@ -1358,6 +1513,35 @@ kh_replica_take_batch (KhStore     *store,
       open = open_conflict_fields (store, entity_name, id);
       if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
         continue;
+
+      /* An edit folded into a delete: the protocol's delete carries no fields, so the edit
+       * goes first as an update, and the delete follows in an entry of its own. */
+      if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0)
+        {
+          g_autofree char *delete_id = kh_uuid_v7_new ();
+
+          stmt = kh_store_prepare (store, "UPDATE outbox SET op = 'update' WHERE seq = ?", error);
+          if (stmt == NULL)
+            goto fail;
+          sqlite3_bind_int64 (stmt, 1, e->seq);
+          if (!step_done (store, stmt, "outbox", error))
+            goto fail;
+          stmt = kh_store_prepare (store,
+            "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'delete', '[]', ?, ?, ?)", error);
+          if (stmt == NULL)
+            goto fail;
+          sqlite3_bind_text (stmt, 1, delete_id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 2, entity_name, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (stmt, 4, e->base_version);
+          sqlite3_bind_text (stmt, 5, now, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
+          if (!step_done (store, stmt, "outbox", error))
+            goto fail;
+          g_free (e->op);
+          e->op = g_strdup ("update");
+        }
       local = load_local (store, entity, id, error);
       if (local == NULL)
         {
@@ -1413,13 +1597,19 @@ kh_replica_take_batch (KhStore     *store,
       json_object_put (local);
     }
 
-  stmt = kh_store_prepare (store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE seq = ?", error);
+  stmt = kh_store_prepare (store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ?, sent = ? "
+                                  "WHERE seq = ?", error);
   if (stmt == NULL)
     goto fail;
   for (guint i = 0; ok && i < rows->len; i++)
     {
+      json_object *fields = NULL;
+
+      json_object_object_get_ex (json_object_array_get_idx (mutations, i), "fields", &fields);
       sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, g_array_index (rows, gint64, i));
+      sqlite3_bind_text (stmt, 2, fields ? json_object_to_json_string_ext (fields, JSON_C_TO_STRING_PLAIN) : NULL,
+                         -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 3, g_array_index (rows, gint64, i));
       ok = step_done (store, stmt, "outbox", error);
     }
   if (!ok)
@@ -1454,15 +1644,13 @@ ack (KhStore      *store,
   const char *id = get_str (m, "id");
   const char *op = get_str (m, "op");
   json_object *fields = get_member (m, "fields");
-  g_autofree char *sql = NULL;
   sqlite3_stmt *stmt;
   Base base = { 0 };
   gboolean ok;
 
   if (!delete_entry (store, seq, error))
     return FALSE;
-  sql = g_strdup_printf ("UPDATE %s SET version = ? WHERE id = ? AND version < ?", entity->name);
-  stmt = kh_store_prepare (store, sql, error);
+  stmt = kh_store_prepare (store, entity_sql (entity)->version, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, version);
@@ -1558,6 +1746,9 @@ kh_replica_apply_results (KhStore         *store,
 
   if (!kh_store_begin (store, error))
     return FALSE;
+  /* An acknowledgement changes a record's version, not its text: the search triggers need not
+   * run; records a conflict merges are indexed at the end. */
+  ok = fts_pause (store, TRUE, error);
 
   for (size_t i = 0; ok && i < n; i++)
     {
@@ -1627,8 +1818,12 @@ kh_replica_apply_results (KhStore         *store,
         }
     }
 
+  ok = ok && fts_flush (store, error);
+  if (!fts_pause (store, FALSE, ok ? error : NULL))
+    ok = FALSE;
   if (!ok)
     {
+      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }
@@ -1848,7 +2043,7 @@ kh_replica_resolve (KhStore          *store,
   if (f == NULL)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
-                   _("“%s” is not a field of %s."), field, _(entity->label));
+                   _("“%s” is not a field of %s, so it has no conflict to resolve."), field, _(entity->label));
       goto out;
     }
   local = load_local (store, entity, id, error);
@@ -1907,6 +2102,111 @@ out:
   if (!kh_store_commit (store, error))
     return FALSE;
   kh_store_emit_changed (store, entity_name, id);
+  return TRUE;
+}
+
+
+/* Gives up the changes of record @id the server refused: the fields they changed go back to the
+ * server's state (a refused new record goes away), other unsent changes stay. */
+gboolean
+kh_replica_discard_rejected (KhStore     *store,
+                             const char  *id,
+                             GError     **error)
+{
+  const KhEntity * const *entities;
+  const KhEntity *entity = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GHashTable) pending = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) refused = g_hash_table_new (g_str_hash, g_str_equal);
+  json_object *local = NULL;
+  json_object *fields = NULL;
+  Base base = { 0 };
+  gboolean created = FALSE;
+  gboolean ok = FALSE;
+  guint n;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (!kh_store_begin (store, error))
+    return FALSE;
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n && entity == NULL; e++)
+    {
+      g_autoptr(GPtrArray) found = load_entries (store, entities[e]->name, id, error);
+
+      if (found == NULL)
+        goto out;
+      for (guint i = 0; i < found->len; i++)
+        if (strcmp (((Entry *) found->pdata[i])->state, "rejected") == 0)
+          {
+            entity = entities[e];
+            entries = g_steal_pointer (&found);
+            break;
+          }
+    }
+  if (entity == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                   _("The record “%s” has no change the server refused."), id);
+      goto out;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      GHashTable *set = strcmp (e->state, "rejected") == 0 ? refused : pending;
+
+      for (guint k = 0; e->fields[k] != NULL; k++)
+        g_hash_table_add (set, e->fields[k]);
+      if (strcmp (e->state, "rejected") == 0 && strcmp (e->op, "create") == 0)
+        created = TRUE;
+      if (strcmp (e->state, "rejected") == 0 && !delete_entry (store, e->seq, error))
+        goto out;
+    }
+
+  local = load_local (store, entity, id, error);
+  if (local == NULL || !load_base (store, entity->name, id, &base, error))
+    goto out;
+  if (created && json_object_get_int64 (get_member (local, "version")) == 0)
+    {
+      ok = delete_entries (store, entity->name, id, error) && drop_record (store, entity, id, error);
+      goto out;
+    }
+  if (!base.known)
+    {
+      ok = TRUE; /* nothing known to go back to: the local values stay */
+      goto out;
+    }
+  fields = fields_of (entity, local);
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const char *name = entity->fields[i].name;
+      json_object *bv = get_member (base.data, name);
+
+      if (!g_hash_table_contains (refused, name) || g_hash_table_contains (pending, name))
+        continue;
+      if (bv != NULL)
+        json_object_object_add (fields, name, json_object_get (bv));
+      else
+        json_object_object_del (fields, name);
+    }
+  ok = write_state (store, entity, id, FALSE, json_object_get_int64 (get_member (local, "version")),
+                    g_hash_table_size (pending) > 0 ? json_object_get_boolean (get_member (local, "deleted")) : base.deleted,
+                    fields, get_str (local, "updated_at"), get_str (local, "updated_by"), error)
+       && (g_hash_table_size (pending) > 0 || drop_base (store, entity->name, id, error));
+
+out:
+  json_object_put (local);
+  json_object_put (fields);
+  base_clear (&base);
+  if (!ok)
+    {
+      kh_store_rollback (store);
+      return FALSE;
+    }
+  if (!kh_store_commit (store, error))
+    return FALSE;
+  kh_store_emit_changed (store, entity->name, id);
   return TRUE;
 }
 
@@ -1995,7 +2295,7 @@ kh_replica_ids (KhStore     *store,
   if (entity == NULL)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
-                   _("There is no kind of record called “%s”."), entity_name);
+                   _("This version does not know records of the kind “%s”."), entity_name);
       return NULL;
     }
   sql = g_strdup_printf ("SELECT id, version FROM %s WHERE version > 0 ORDER BY id", entity->name);

@@ -93,6 +93,10 @@ gboolean     kh_replica_resolve           (KhStore         *store,
                                            const char      *value,
                                            GError         **error);
 
+gboolean     kh_replica_discard_rejected  (KhStore         *store,
+                                           const char      *id,
+                                           GError         **error);
+
 guint64      kh_fnv1a64                   (const char      *text);
 json_object *kh_replica_integrity         (KhStore         *store,
                                            GError         **error);

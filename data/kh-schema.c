@@ -60,15 +60,52 @@ fold_func (sqlite3_context  *ctx,
   sqlite3_result_text (ctx, folded, -1, g_free);
 }
 
+/* kh_fts_paused() is true while the sync engine applies a page on this connection: the search
+ * triggers then stand aside and the page indexes its records in one statement at its end. Row
+ * by row, FTS5 writes its pending index to disk at every statement's savepoint, which made a
+ * pull several times slower. kh_fts_pause(1|0) sets it. */
+static void
+fts_paused_func (sqlite3_context  *ctx,
+                 int               argc,
+                 sqlite3_value   **argv)
+{
+  int *paused = sqlite3_user_data (ctx);
+
+  sqlite3_result_int (ctx, *paused);
+}
+
+static void
+fts_pause_func (sqlite3_context  *ctx,
+                int               argc,
+                sqlite3_value   **argv)
+{
+  int *paused = sqlite3_user_data (ctx);
+
+  *paused = sqlite3_value_int (argv[0]) != 0;
+  sqlite3_result_int (ctx, *paused);
+}
+
 gboolean
 kh_schema_register_functions (sqlite3  *db,
                               GError  **error)
 {
+  int *paused = g_new0 (int, 1);
+
   if (sqlite3_create_function_v2 (db, "kh_fold", 1,
                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                   NULL, fold_func, NULL, NULL, NULL) != SQLITE_OK)
     {
+      g_free (paused);
       kh_sqlite_set_error (error, db, "kh_fold");
+      return FALSE;
+    }
+  /* The flag belongs to the connection; the first function frees it with the connection. */
+  if (sqlite3_create_function_v2 (db, "kh_fts_paused", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                  paused, fts_paused_func, NULL, NULL, g_free) != SQLITE_OK
+      || sqlite3_create_function_v2 (db, "kh_fts_pause", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                     paused, fts_pause_func, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, db, "kh_fts_paused");
       return FALSE;
     }
   return TRUE;
@@ -168,9 +205,9 @@ append_search_triggers (GString        *sql,
     "DROP TRIGGER IF EXISTS %s_fts_ai;"
     "DROP TRIGGER IF EXISTS %s_fts_au;"
     "DROP TRIGGER IF EXISTS %s_fts_ad;"
-    "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 BEGIN "
+    "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 AND NOT kh_fts_paused () BEGIN "
     "  INSERT INTO %s_fts (rowid, text) VALUES (new.rid, %s); END;"
-    "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s BEGIN "
+    "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s WHEN NOT kh_fts_paused () BEGIN "
     "  DELETE FROM %s_fts WHERE rowid = old.rid;"
     "  INSERT INTO %s_fts (rowid, text) SELECT new.rid, %s WHERE new.deleted = 0; END;"
     "CREATE TRIGGER %s_fts_ad AFTER DELETE ON %s BEGIN "
@@ -291,7 +328,11 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  record_id TEXT NOT NULL,"
     "  PRIMARY KEY (entity, record_id)"
     ") STRICT, WITHOUT ROWID;"
-    "CREATE INDEX conflict_open ON conflict (entity, record_id) WHERE resolved_at IS NULL;",
+    "CREATE INDEX conflict_open ON conflict (entity, record_id) WHERE resolved_at IS NULL;"
+    /* The field values an entry carried the last time it was sent: when the server's state
+     * comes back with one of them, it is the replica's own change echoing, not someone
+     * else's, even if the answer to the push was lost. */
+    "ALTER TABLE outbox ADD COLUMN sent TEXT CHECK (sent IS NULL OR json_valid(sent));",
 };
 
 static gboolean
@@ -341,6 +382,12 @@ apply_step (sqlite3  *db,
             entity->name, entity->name, text, entity->name);
         }
     }
+
+  /* Version 3 lets the search triggers stand aside while a pulled page is indexed at once. */
+  if (version == 3)
+    for (guint e = 0; e < n; e++)
+      if (since (entities[e]->since) < version && kh_entity_has_search (entities[e]))
+        append_search_triggers (sql, entities[e]);
 
   g_string_append_printf (sql, "PRAGMA user_version = %d;", version);
   return kh_sqlite_exec (db, sql->str, error);

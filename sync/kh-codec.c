@@ -332,8 +332,8 @@ kh_codec_parse (const char  *data,
     {
       json_object_put (obj);
       g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON,
-                   _("The body is not valid JSON (%s at byte %" G_GSIZE_FORMAT ")."),
-                   json_tokener_error_desc (jerr), end);
+                   _("The body is not valid JSON (%s at byte %zu)."),
+                   json_tokener_error_desc (jerr), (size_t) end);
       return NULL;
     }
   /* Only white space may follow the object. */
@@ -342,7 +342,7 @@ kh_codec_parse (const char  *data,
       {
         json_object_put (obj);
         g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON,
-                     _("The body has text after the JSON object, at byte %" G_GSIZE_FORMAT "."), i);
+                     _("The body has text after the JSON object, at byte %zu."), (size_t) i);
         return NULL;
       }
   if (!json_object_is_type (obj, json_type_object))

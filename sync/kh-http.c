@@ -281,7 +281,11 @@ perform (KhHttp        *self,
   curl_easy_setopt (self->curl, CURLOPT_URL, url);
   curl_easy_setopt (self->curl, CURLOPT_ERRORBUFFER, self->errbuf);
   curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt (self->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt (self->curl, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (self->ca_file != NULL)

@@ -30,7 +30,6 @@
 #include "kh-store.h"
 #include "kh-sync-engine.h"
 
-#define PAGE_LIMIT      1000
 #define MAX_SENDS       3     /* times one outbox entry is sent in one sync */
 
 typedef struct
@@ -38,6 +37,7 @@ typedef struct
   char          *database;
   KhHttpOptions  http;
   char          *ca_file;
+  int            page_size;
 } Config;
 
 struct _KhSyncEngine
@@ -52,6 +52,7 @@ struct _KhSyncEngine
   double           backoff_base;
   double           backoff_max;
   guint64          max_body;
+  int              page_size;
   guint            interval;
   guint            edit_delay;
   gboolean         automatic;
@@ -89,6 +90,7 @@ enum {
   PROP_MAX_ATTEMPTS,
   PROP_BACKOFF_BASE,
   PROP_MAX_BODY,
+  PROP_PAGE_SIZE,
   N_PROPS
 };
 
@@ -123,12 +125,14 @@ typedef struct
 {
   KhStore        *store;
   KhHttp         *http;
+  KhHttp         *prefetch_http; /* a second connection: the next page arrives while one is applied */
   KhReplicaStats  stats;
   char           *bound_id;
   gint64          epoch;
   ProgressFunc    progress;
   gpointer        progress_data;
   GCancellable   *cancellable;
+  int             page_size;
 } Run;
 
 static void
@@ -175,16 +179,81 @@ set_epoch (Run     *run,
   return kh_replica_set_state (run->store, KH_SYNC_EPOCH, text, error);
 }
 
+/* The next page is asked for on a second connection while the current one is applied, so
+ * the server's work and the replica's overlap. Its answer is used only if the page before it
+ * was applied; otherwise it is dropped and asked for again. */
+typedef struct
+{
+  KhHttp       *http;
+  char         *path;
+  GCancellable *cancellable;
+  json_object  *answer;
+  GError       *error;
+  GThread      *thread;
+} Prefetch;
+
+static gpointer
+prefetch_thread (gpointer data)
+{
+  Prefetch *p = data;
+
+  p->answer = kh_http_request (p->http, "GET", p->path, NULL, p->cancellable, &p->error);
+  return NULL;
+}
+
+static Prefetch *
+prefetch_start (Run        *run,
+                const char *path)
+{
+  Prefetch *p = g_new0 (Prefetch, 1);
+
+  p->http = run->prefetch_http;
+  p->path = g_strdup (path);
+  p->cancellable = run->cancellable;
+  p->thread = g_thread_new ("kh-sync-prefetch", prefetch_thread, p);
+  return p;
+}
+
+/* Waits for it; returns its answer if it is for @path and succeeded. */
+static json_object *
+prefetch_finish (Prefetch   *p,
+                 const char *path)
+{
+  json_object *answer;
+
+  if (p == NULL)
+    return NULL;
+  g_thread_join (p->thread);
+  answer = p->answer;
+  if (answer != NULL && g_strcmp0 (p->path, path) != 0)
+    g_clear_pointer (&answer, json_object_put);
+  g_clear_error (&p->error);
+  g_free (p->path);
+  g_free (p);
+  return answer;
+}
+
+static char *
+changes_path (Run        *run,
+              const char *cursor)
+{
+  g_autofree char *escaped = kh_http_escape (run->http, cursor ? cursor : "");
+  /* The first pull of a replica takes the largest pages: fewer round trips. */
+  int limit = cursor == NULL || cursor[0] == '\0' ? KH_PAGE_MAX : run->page_size;
+
+  return g_strdup_printf ("/v1/changes?limit=%d&cursor=%s", limit, escaped);
+}
+
 static gboolean
 pull_all (Run     *run,
           GError **error)
 {
   guint pages = 0;
+  Prefetch *prefetch = NULL;
 
   for (;;)
     {
       g_autofree char *cursor = kh_replica_get_state (run->store, KH_SYNC_CURSOR);
-      g_autofree char *escaped = NULL;
       g_autofree char *path = NULL;
       g_autoptr(KhChangesPage) page = NULL;
       g_autoptr(GError) local_error = NULL;
@@ -192,10 +261,12 @@ pull_all (Run     *run,
       json_object *records = NULL;
       json_object *removed = NULL;
       gboolean ok;
+      int limit = cursor == NULL || cursor[0] == '\0' ? KH_PAGE_MAX : run->page_size;
 
-      escaped = kh_http_escape (run->http, cursor ? cursor : "");
-      path = g_strdup_printf ("/v1/changes?limit=%d&cursor=%s", PAGE_LIMIT, escaped);
-      answer = kh_http_request (run->http, "GET", path, NULL, run->cancellable, error);
+      path = changes_path (run, cursor);
+      answer = prefetch_finish (g_steal_pointer (&prefetch), path);
+      if (answer == NULL)
+        answer = kh_http_request (run->http, "GET", path, NULL, run->cancellable, error);
       if (answer == NULL)
         return FALSE;
       page = kh_changes_page_from_json (answer, &local_error);
@@ -207,7 +278,7 @@ pull_all (Run     *run,
           json_object_put (answer);
           return FALSE;
         }
-      if (page->records->len > PAGE_LIMIT * 5)
+      if (page->records->len > (guint) limit)
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
                        _("The server sent more records than were asked for; nothing was changed."));
@@ -229,12 +300,21 @@ pull_all (Run     *run,
         }
       json_object_object_get_ex (answer, "records", &records);
       json_object_object_get_ex (answer, "removed", &removed);
+      if (page->has_more)
+        {
+          g_autofree char *next = changes_path (run, page->cursor);
+
+          prefetch = prefetch_start (run, next);
+        }
       ok = kh_replica_apply_page (run->store, records, removed, page->cursor, page->reset,
                                   page->has_more, &run->stats, error)
            && set_epoch (run, page->epoch, error);
       json_object_put (answer);
       if (!ok)
-        return FALSE;
+        {
+          json_object_put (prefetch_finish (g_steal_pointer (&prefetch), NULL));
+          return FALSE;
+        }
       pages++;
       report_progress (run, page->has_more ? 0.5 * (1.0 - 1.0 / (pages + 1)) : 0.5);
       if (!page->has_more)
@@ -548,6 +628,8 @@ run_sync (const Config  *config,
   run.store = store;
   run.http = kh_http_new (url, &config->http);
   kh_http_set_token (run.http, token);
+  run.prefetch_http = kh_http_new (url, &config->http);
+  kh_http_set_token (run.prefetch_http, token);
   memset (token, 0, strlen (token));
   run.bound_id = kh_replica_get_state (store, KH_SYNC_SERVER_ID);
   epoch = kh_replica_get_state (store, KH_SYNC_EPOCH);
@@ -555,9 +637,11 @@ run_sync (const Config  *config,
   run.progress = progress;
   run.progress_data = progress_data;
   run.cancellable = cancellable;
+  run.page_size = config->page_size;
 
   ok = pull_all (&run, error) && push_all (&run, error);
-  if (ok && ((flags & KH_SYNC_FLAGS_VERIFY) || run.stats.pushed > 0 || run.stats.pulled > 0))
+  if (ok && ((flags & KH_SYNC_FLAGS_VERIFY)
+             || (!(flags & KH_SYNC_FLAGS_NO_VERIFY) && (run.stats.pushed > 0 || run.stats.pulled > 0))))
     ok = verify (&run, report, error);
   if (ok)
     {
@@ -574,15 +658,17 @@ run_sync (const Config  *config,
   report->removed = run.stats.removed;
   report->pushed = run.stats.pushed;
   report->rejected = run.stats.rejected;
-  report->requests = kh_http_get_counters (run.http)->requests;
-  report->retries = kh_http_get_counters (run.http)->retries;
-  report->bytes_sent = kh_http_get_counters (run.http)->bytes_sent;
-  report->bytes_received = kh_http_get_counters (run.http)->bytes_received;
+  report->requests = kh_http_get_counters (run.http)->requests + kh_http_get_counters (run.prefetch_http)->requests;
+  report->retries = kh_http_get_counters (run.http)->retries + kh_http_get_counters (run.prefetch_http)->retries;
+  report->bytes_sent = kh_http_get_counters (run.http)->bytes_sent + kh_http_get_counters (run.prefetch_http)->bytes_sent;
+  report->bytes_received = kh_http_get_counters (run.http)->bytes_received
+                           + kh_http_get_counters (run.prefetch_http)->bytes_received;
   report->pending = kh_store_count_pending (store);
   report->open_conflicts = kh_replica_count_conflicts (store);
   report->seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
 
   kh_http_free (run.http);
+  kh_http_free (run.prefetch_http);
   g_free (run.bound_id);
   return ok;
 }
@@ -602,6 +688,7 @@ config_new (KhSyncEngine *self)
   c->http.backoff_base = self->backoff_base;
   c->http.backoff_max = self->backoff_max;
   c->http.max_body = self->max_body;
+  c->page_size = self->page_size;
   c->http.ca_file = c->ca_file;
   return c;
 }
@@ -1148,6 +1235,9 @@ kh_sync_engine_get_property (GObject    *object,
     case PROP_MAX_BODY:
       g_value_set_uint64 (value, self->max_body);
       break;
+    case PROP_PAGE_SIZE:
+      g_value_set_int (value, self->page_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1209,6 +1299,9 @@ kh_sync_engine_set_property (GObject      *object,
     case PROP_MAX_BODY:
       self->max_body = g_value_get_uint64 (value);
       break;
+    case PROP_PAGE_SIZE:
+      self->page_size = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1258,6 +1351,9 @@ kh_sync_engine_class_init (KhSyncEngineClass *klass)
   properties[PROP_MAX_BODY] =
     g_param_spec_uint64 ("max-body", NULL, NULL, 1024, G_MAXUINT64, 256 * 1024 * 1024,
                          rw | G_PARAM_CONSTRUCT);
+  /* Records per page of the change feed after the first pull (which takes the largest). */
+  properties[PROP_PAGE_SIZE] =
+    g_param_spec_int ("page-size", NULL, NULL, 1, KH_PAGE_MAX, KH_PAGE_DEFAULT, rw | G_PARAM_CONSTRUCT);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

@@ -25,6 +25,7 @@ typedef enum
 {
   KH_SYNC_FLAGS_NONE   = 0,
   KH_SYNC_FLAGS_VERIFY = 1 << 0, /* compare counts and checksums with the server, and repair */
+  KH_SYNC_FLAGS_NO_VERIFY = 1 << 1, /* skip the check that follows a sync that moved records */
 } KhSyncFlags;
 
 typedef struct

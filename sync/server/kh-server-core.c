@@ -45,6 +45,7 @@ static const char schema_sql[] =
   "  created_at TEXT NOT NULL,"
   "  PRIMARY KEY (entity, id));"
   "CREATE UNIQUE INDEX IF NOT EXISTS records_by_version ON records (version);"
+  "CREATE INDEX IF NOT EXISTS records_by_id ON records (id);"
   "CREATE INDEX IF NOT EXISTS records_by_scope ON records (scope_unit, version);"
   "CREATE TABLE IF NOT EXISTS org_units ("
   "  id TEXT PRIMARY KEY, code TEXT NOT NULL, parent_id TEXT, valid_to TEXT);"
@@ -156,7 +157,8 @@ void
 kh_server_set_tombstone_days (KhServer *self,
                               int       days)
 {
-  self->tombstone_days = MAX (days, 1);
+  /* 0 purges every tombstone at the next purge (on start, then hourly). */
+  self->tombstone_days = MAX (days, 0);
 }
 
 KhServerBackend *
@@ -234,6 +236,7 @@ typedef struct
   char   *server_id;
   gint64  epoch;
   gint64  purged_through;
+  gint64  version;          /* the counter: the newest version committed */
 } Meta;
 
 static gboolean
@@ -249,6 +252,8 @@ meta_row_cb (const char * const *v,
     m->epoch = g_ascii_strtoll (v[1], NULL, 10);
   else if (g_strcmp0 (v[0], "purged_through") == 0)
     m->purged_through = g_ascii_strtoll (v[1], NULL, 10);
+  else if (g_strcmp0 (v[0], "") == 0)
+    m->version = g_ascii_strtoll (v[1], NULL, 10);
   return TRUE;
 }
 
@@ -260,7 +265,10 @@ load_meta (KhServerBackend  *b,
   GError *local = NULL;
 
   memset (m, 0, sizeof *m);
-  if (!kh_server_backend_exec (b, "SELECT key, value FROM meta", NULL, 0, meta_row_cb, m, NULL, &local))
+  /* One round trip for the meta values and the counter (under the key ""). */
+  if (!kh_server_backend_exec (b, "SELECT key, value FROM meta UNION ALL "
+                               "SELECT '', CAST(version AS TEXT) FROM counter WHERE id = 1",
+                               NULL, 0, meta_row_cb, m, NULL, &local))
     {
       kh_server_backend_rollback (b);
       g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_NOT_INITIALIZED,
@@ -800,29 +808,6 @@ load_stored (KhServerBackend  *b,
                                  p, 2, stored_row_cb, out, NULL, error);
 }
 
-static gboolean
-save_stored (KhServerBackend  *b,
-             const char       *entity,
-             const char       *id,
-             const Stored     *s,
-             GError          **error)
-{
-  KhSqlParam p[10] = {
-    KH_SQL_P_TEXT (entity), KH_SQL_P_TEXT (id), KH_SQL_P_INT (s->version),
-    KH_SQL_P_INT (s->deleted ? 1 : 0), KH_SQL_P_TEXT (s->scope_unit),
-    KH_SQL_P_TEXT (kh_codec_to_string (s->data, NULL)), KH_SQL_P_TEXT (kh_codec_to_string (s->fv, NULL)),
-    KH_SQL_P_TEXT (s->updated_by), KH_SQL_P_TEXT (s->updated_at), KH_SQL_P_TEXT (s->created_at),
-  };
-
-  return kh_server_backend_exec (b,
-    "INSERT INTO records (entity, id, version, deleted, scope_unit, data, field_versions, updated_by, updated_at, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, "
-    "scope_unit = excluded.scope_unit, data = excluded.data, field_versions = excluded.field_versions, "
-    "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-    p, 10, NULL, NULL, NULL, error);
-}
-
 static KhRecord *
 stored_to_record (const char   *entity,
                   const char   *id,
@@ -870,7 +855,285 @@ typedef struct
   const char         *actor;
   char               *now;
   gint64              version;   /* the counter, advanced in memory, written before commit */
+  GHashTable         *seen;      /* mutation id → first version: those applied before */
+  GHashTable         *in_scope;  /* org unit id → 1 (in the user's scope) or 2 (not) */
+  GHashTable         *records;   /* "entity/id" → Stored (version -1: not on the server) */
+  GPtrArray          *dirty;     /* "entity/id" written in this batch, once each, in order */
+  GHashTable         *dirty_set;
+  GPtrArray          *log;       /* LogRow: applied mutations to record */
 } Push;
+
+typedef struct
+{
+  char   *mutation_id;
+  char   *entity;
+  char   *id;
+  gint64  version;
+} LogRow;
+
+static void
+log_row_free (LogRow *row)
+{
+  g_free (row->mutation_id);
+  g_free (row->entity);
+  g_free (row->id);
+  g_free (row);
+}
+
+#define RECORDS_CHUNK 20
+#define LOG_CHUNK 50
+
+/* "INSERT INTO table (cols) VALUES (?, …), (?, …) …" for @rows rows of @cols values. */
+static char *
+multi_insert_sql (const char *head,
+                  int         rows,
+                  int         cols,
+                  const char *tail)
+{
+  GString *q = g_string_new (head);
+
+  for (int r = 0; r < rows; r++)
+    {
+      g_string_append (q, r ? ", (?" : " VALUES (?");
+      for (int c = 1; c < cols; c++)
+        g_string_append (q, ", ?");
+      g_string_append_c (q, ')');
+    }
+  g_string_append (q, tail);
+  return g_string_free (q, FALSE);
+}
+
+/* Writes the batch's records and its mutation log with multi-row statements: the write lock
+ * is held for a few round trips instead of two per mutation. Every read in the batch goes
+ * through push->records and push->seen, so deferring the writes to here changes nothing. */
+static gboolean
+flush_writes (Push    *push,
+              GError **error)
+{
+  for (guint i = 0; i < push->dirty->len; i += RECORDS_CHUNK)
+    {
+      int n = (int) MIN (RECORDS_CHUNK, push->dirty->len - i);
+      g_autofree char *sql = multi_insert_sql (
+        "INSERT INTO records (entity, id, version, deleted, scope_unit, data, field_versions, "
+        "updated_by, updated_at, created_at)", n, 10,
+        " ON CONFLICT (entity, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, "
+        "scope_unit = excluded.scope_unit, data = excluded.data, field_versions = excluded.field_versions, "
+        "updated_by = excluded.updated_by, updated_at = excluded.updated_at");
+      g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 10);
+      g_auto(GStrv) parts = g_new0 (char *, n * 2 + 1);
+
+      for (int r = 0; r < n; r++)
+        {
+          const char *key = push->dirty->pdata[i + r];
+          const Stored *st = g_hash_table_lookup (push->records, key);
+          const char *slash = strchr (key, '/');
+          KhSqlParam *q = &p[r * 10];
+
+          parts[r * 2] = g_strndup (key, (gsize) (slash - key));
+          parts[r * 2 + 1] = g_strdup (slash + 1);
+          q[0] = KH_SQL_P_TEXT (parts[r * 2]);
+          q[1] = KH_SQL_P_TEXT (parts[r * 2 + 1]);
+          q[2] = KH_SQL_P_INT (st->version);
+          q[3] = KH_SQL_P_INT (st->deleted ? 1 : 0);
+          q[4] = KH_SQL_P_TEXT (st->scope_unit);
+          q[5] = KH_SQL_P_TEXT (kh_codec_to_string (st->data, NULL));
+          q[6] = KH_SQL_P_TEXT (kh_codec_to_string (st->fv, NULL));
+          q[7] = KH_SQL_P_TEXT (st->updated_by);
+          q[8] = KH_SQL_P_TEXT (st->updated_at);
+          q[9] = KH_SQL_P_TEXT (st->created_at);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, (guint) n * 10, NULL, NULL, NULL, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < push->log->len; i += LOG_CHUNK)
+    {
+      int n = (int) MIN (LOG_CHUNK, push->log->len - i);
+      g_autofree char *sql = multi_insert_sql ("INSERT INTO mutations (mutation_id, user_id, entity, "
+                                               "record_id, version, applied_at)", n, 6, "");
+      g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 6);
+
+      for (int r = 0; r < n; r++)
+        {
+          LogRow *row = push->log->pdata[i + r];
+          KhSqlParam *q = &p[r * 6];
+
+          q[0] = KH_SQL_P_TEXT (row->mutation_id);
+          q[1] = KH_SQL_P_TEXT (push->user->id ? push->user->id : push->actor);
+          q[2] = KH_SQL_P_TEXT (row->entity);
+          q[3] = KH_SQL_P_TEXT (row->id);
+          q[4] = KH_SQL_P_INT (row->version);
+          q[5] = KH_SQL_P_TEXT (push->now);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, (guint) n * 6, NULL, NULL, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static Stored *
+stored_copy (const Stored *s)
+{
+  Stored *c = g_new0 (Stored, 1);
+
+  /* The JSON is shared: a Stored's objects are never changed once made. */
+  c->version = s->version;
+  c->deleted = s->deleted;
+  c->scope_unit = g_strdup (s->scope_unit);
+  c->data = json_object_get (s->data);
+  c->fv = json_object_get (s->fv);
+  c->updated_by = g_strdup (s->updated_by);
+  c->updated_at = g_strdup (s->updated_at);
+  c->created_at = g_strdup (s->created_at);
+  return c;
+}
+
+static gboolean
+preload_row_cb (const char * const *v,
+                int                 n,
+                gpointer            data)
+{
+  Stored *s = NULL;
+
+  stored_row_cb (v + 2, n - 2, &s);
+  g_hash_table_insert (data, g_strdup_printf ("%s/%s", v[0], v[1]), s);
+  return TRUE;
+}
+
+/* Loads every record the request names, 50 ids a query, so the write lock is held for fewer
+ * round trips. */
+static gboolean
+preload_records (Push                *push,
+                 const KhPushRequest *request,
+                 GError             **error)
+{
+  static char *sql = NULL;
+  static gsize once = 0;
+  KhSqlParam p[50];
+
+  if (g_once_init_enter (&once))
+    {
+      GString *q = g_string_new ("SELECT entity, id, version, deleted, scope_unit, data, field_versions, "
+                                 "updated_by, updated_at, created_at FROM records WHERE id IN (?");
+
+      for (int i = 1; i < 50; i++)
+        g_string_append (q, ", ?");
+      g_string_append (q, ")");
+      sql = g_string_free (q, FALSE);
+      g_once_init_leave (&once, 1);
+    }
+  for (guint i = 0; i < request->mutations->len; i++)
+    {
+      KhMutation *m = request->mutations->pdata[i];
+      Stored *missing = g_new0 (Stored, 1);
+
+      missing->version = -1;
+      g_hash_table_insert (push->records, g_strdup_printf ("%s/%s", m->entity, m->id), missing);
+    }
+  for (guint i = 0; i < request->mutations->len; i += 50)
+    {
+      for (guint k = 0; k < 50; k++)
+        {
+          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
+
+          p[k] = KH_SQL_P_TEXT (m != NULL ? m->id : NULL);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, 50, preload_row_cb, push->records, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+push_load (Push        *push,
+           const char  *entity,
+           const char  *id,
+           Stored     **out,
+           GError     **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", entity, id);
+  Stored *s = g_hash_table_lookup (push->records, key);
+
+  *out = NULL;
+  if (s == NULL)
+    return load_stored (push->b, entity, id, out, error);
+  if (s->version >= 0)
+    *out = stored_copy (s);
+  return TRUE;
+}
+
+/* user_in_scope, remembered for the batch (forgotten whenever the org tree changes). */
+static gboolean
+push_in_scope (Push        *push,
+               const char  *unit,
+               gboolean    *result,
+               GError     **error)
+{
+  gpointer known;
+
+  if (unit == NULL)
+    {
+      *result = FALSE;
+      return TRUE;
+    }
+  known = g_hash_table_lookup (push->in_scope, unit);
+  if (known != NULL)
+    {
+      *result = GPOINTER_TO_INT (known) == 1;
+      return TRUE;
+    }
+  if (!user_in_scope (push->b, push->user, unit, result, error))
+    return FALSE;
+  g_hash_table_insert (push->in_scope, g_strdup (unit), GINT_TO_POINTER (*result ? 1 : 2));
+  return TRUE;
+}
+
+static gboolean
+seen_row_cb (const char * const *v,
+             int                 n,
+             gpointer            data)
+{
+  gint64 *version = g_new (gint64, 1);
+
+  *version = g_ascii_strtoll (v[1], NULL, 10);
+  g_hash_table_insert (data, g_strdup (v[0]), version);
+  return TRUE;
+}
+
+#define SEEN_CHUNK 50
+
+/* Which of the request's mutation ids were applied before: one query per 50 ids. */
+static gboolean
+load_seen (Push                *push,
+           const KhPushRequest *request,
+           GError             **error)
+{
+  static char *sql = NULL;
+  static gsize once = 0;
+  KhSqlParam p[SEEN_CHUNK];
+
+  if (g_once_init_enter (&once))
+    {
+      GString *s = g_string_new ("SELECT mutation_id, version FROM mutations WHERE mutation_id IN (?");
+
+      for (int i = 1; i < SEEN_CHUNK; i++)
+        g_string_append (s, ", ?");
+      g_string_append (s, ")");
+      sql = g_string_free (s, FALSE);
+      g_once_init_leave (&once, 1);
+    }
+  for (guint i = 0; i < request->mutations->len; i += SEEN_CHUNK)
+    {
+      for (guint k = 0; k < SEEN_CHUNK; k++)
+        {
+          KhMutation *m = i + k < request->mutations->len ? request->mutations->pdata[i + k] : NULL;
+
+          p[k] = KH_SQL_P_TEXT (m != NULL ? m->mutation_id : NULL);
+        }
+      if (!kh_server_backend_exec (push->b, sql, p, SEEN_CHUNK, seen_row_cb, push->seen, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
 
 static KhMutationResult *
 result_new (const KhMutation *m,
@@ -950,13 +1213,17 @@ log_mutation (Push              *push,
               gint64             version,
               GError           **error)
 {
-  KhSqlParam p[6] = {
-    KH_SQL_P_TEXT (m->mutation_id), KH_SQL_P_TEXT (push->user->id ? push->user->id : push->actor),
-    KH_SQL_P_TEXT (m->entity), KH_SQL_P_TEXT (m->id), KH_SQL_P_INT (version), KH_SQL_P_TEXT (push->now),
-  };
+  gint64 *first = g_new (gint64, 1);
+  LogRow *row = g_new0 (LogRow, 1);
 
-  return kh_server_backend_exec (push->b, "INSERT INTO mutations (mutation_id, user_id, entity, record_id, version, applied_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", p, 6, NULL, NULL, NULL, error);
+  *first = version;
+  g_hash_table_insert (push->seen, g_strdup (m->mutation_id), first);
+  row->mutation_id = g_strdup (m->mutation_id);
+  row->entity = g_strdup (m->entity);
+  row->id = g_strdup (m->id);
+  row->version = version;
+  g_ptr_array_add (push->log, row);
+  return TRUE;
 }
 
 static KhMutationResult *
@@ -984,6 +1251,9 @@ update_org_tree (Push           *push,
 {
   KhServerBackend *b = push->b;
   const char *old_parent = old != NULL ? string_member (old->data, "parent_id") : NULL;
+
+  /* The tree changes: what was (not) in scope may not be any more. */
+  g_hash_table_remove_all (push->in_scope);
   const char *new_parent = string_member (now->data, "parent_id");
   KhSqlParam u[4] = {
     KH_SQL_P_TEXT (id), KH_SQL_P_TEXT (string_member (now->data, "code") ? string_member (now->data, "code") : ""),
@@ -1068,7 +1338,7 @@ check_new_place (Push              *push,
                                   _("A unit cannot be placed under itself or one of its own units."));
               return TRUE;
             }
-          if (!user_in_scope (push->b, push->user, parent, &ok, error))
+          if (!push_in_scope (push, parent, &ok, error))
             return FALSE;
         }
       else if (push->user->scope_unit_id != NULL)
@@ -1084,7 +1354,7 @@ check_new_place (Push              *push,
     {
       const char *place = place_of (entity, m->id, data);
 
-      if (place != NULL && !user_in_scope (push->b, push->user, place, &ok, error))
+      if (place != NULL && !push_in_scope (push, place, &ok, error))
         return FALSE;
     }
   if (!ok)
@@ -1141,8 +1411,18 @@ write_record (Push              *push,
   if (s->created_at == NULL)
     s->created_at = g_strdup (push->now);
 
-  if (!save_stored (push->b, m->entity, m->id, s, error))
-    return NULL;
+  {
+    g_autofree char *key = g_strdup_printf ("%s/%s", m->entity, m->id);
+
+    g_hash_table_replace (push->records, g_strdup (key), stored_copy (s));
+    if (!g_hash_table_contains (push->dirty_set, key))
+      {
+        char *copy = g_strdup (key);
+
+        g_hash_table_add (push->dirty_set, copy);
+        g_ptr_array_add (push->dirty, copy);
+      }
+  }
   if (strcmp (entity->name, "org_unit") == 0 && !update_org_tree (push, m->id, old, s, error))
     return NULL;
   if (old != NULL && old->scope_unit != NULL && g_strcmp0 (old->scope_unit, s->scope_unit) != 0
@@ -1287,17 +1567,12 @@ apply_one (Push              *push,
   const KhEntity *entity = kh_entity_lookup (m->entity);
   g_autoptr(Stored) old = NULL;
   KhMutationResult *result = NULL;
-  KhSqlParam p[1] = { KH_SQL_P_TEXT (m->mutation_id) };
-  gint64 first_version;
-  gboolean seen;
+  gint64 *first_version = g_hash_table_lookup (push->seen, m->mutation_id);
 
-  if (!kh_server_backend_query_int (push->b, "SELECT version FROM mutations WHERE mutation_id = ?",
-                                    p, 1, &first_version, &seen, error))
-    return NULL;
-  if (seen)
+  if (first_version != NULL)
     {
       result = result_new (m, KH_RESULT_DUPLICATE);
-      result->version = first_version;
+      result->version = *first_version;
       return result;
     }
 
@@ -1315,13 +1590,13 @@ apply_one (Push              *push,
   if (!check_fields_known (entity, m, &result))
     return result;
 
-  if (!load_stored (push->b, m->entity, m->id, &old, error))
+  if (!push_load (push, m->entity, m->id, &old, error))
     return NULL;
   if (old != NULL && old->scope_unit != NULL)
     {
       gboolean ok;
 
-      if (!user_in_scope (push->b, push->user, old->scope_unit, &ok, error))
+      if (!push_in_scope (push, old->scope_unit, &ok, error))
         return NULL;
       if (!ok)
         return rejected (m, KH_SYNC_ERROR_OUT_OF_SCOPE,
@@ -1343,6 +1618,8 @@ apply_one (Push              *push,
         return rejected (m, KH_SYNC_ERROR_NOT_FOUND, _("There is no such record on the server."));
       if (old->deleted)
         return applied (push, m, old->version, error);
+      if (m->base_version > old->version)
+        return conflict (m, old, NULL);
       if (old->version > m->base_version)
         {
           g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
@@ -1367,7 +1644,7 @@ apply_one (Push              *push,
         return rejected (m, KH_SYNC_ERROR_NOT_FOUND, _("There is no such record on the server."));
       if (!old->deleted)
         return apply_update (push, entity, m, old, FALSE, error);
-      if (old->version > m->base_version)
+      if (old->version != m->base_version)
         return conflict (m, old, NULL);
       return apply_update (push, entity, m, old, TRUE, error);
 
@@ -1386,9 +1663,15 @@ push_run (KhServer            *self,
   g_autoptr(Lease) l = lease_new (self);
   g_autoptr(KhPushResponse) response = kh_push_response_new ();
   g_autofree char *now = now_iso ();
-  Push push = { l->b, user, actor, now, 0 };
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) in_scope = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                         (GDestroyNotify) stored_free);
+  g_autoptr(GPtrArray) dirty = g_ptr_array_new ();
+  g_autoptr(GHashTable) dirty_set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func ((GDestroyNotify) log_row_free);
+  Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log };
   Meta meta;
-  gboolean found;
 
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error))
     return NULL;
@@ -1399,12 +1682,12 @@ push_run (KhServer            *self,
   if (request->has_epoch && request->epoch != meta.epoch)
     {
       g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_EPOCH_CHANGED,
-                   _("The server was restored from a backup (epoch %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT "): "
-                     "pull everything again before pushing."), meta.epoch, request->epoch);
+                   _("The server was restored from a backup (epoch %lld, not %lld): "
+                     "pull everything again before pushing."), (long long) meta.epoch, (long long) request->epoch);
       return NULL;
     }
-  if (!kh_server_backend_query_int (l->b, "SELECT version FROM counter WHERE id = 1", NULL, 0,
-                                    &push.version, &found, error))
+  push.version = meta.version;
+  if (!load_seen (&push, request, error) || !preload_records (&push, request, error))
     return NULL;
 
   for (guint i = 0; i < request->mutations->len; i++)
@@ -1419,7 +1702,8 @@ push_run (KhServer            *self,
   {
     KhSqlParam p[1] = { KH_SQL_P_INT (push.version) };
 
-    if (!kh_server_backend_exec (l->b, "UPDATE counter SET version = ? WHERE id = 1", p, 1,
+    if (!flush_writes (&push, error)
+        || !kh_server_backend_exec (l->b, "UPDATE counter SET version = ? WHERE id = 1", p, 1,
                                  NULL, NULL, NULL, error)
         || !kh_server_backend_commit (l->b, error))
       return NULL;
@@ -1452,27 +1736,64 @@ kh_server_apply_as_system (KhServer            *self,
 
 typedef struct
 {
-  GPtrArray *records;
-  gint64     last;
+  GString *text;   /* the records, as JSON array elements */
+  guint    count;
+  gint64   last;
 } Feed;
 
+/* @s as a JSON string. */
+static void
+append_json_string (GString    *out,
+                    const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = s; *p; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
+        }
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* A RECORD written straight from the row: the stored data is already compact JSON made by the
+ * server, so it goes out as it is, without being parsed and written again. */
 static gboolean
 feed_row_cb (const char * const *v,
              int                 n,
              gpointer            data)
 {
   Feed *f = data;
-  KhRecord *r = kh_record_new ();
 
-  r->entity = g_strdup (v[0]);
-  r->id = g_strdup (v[1]);
-  r->version = g_ascii_strtoll (v[2], NULL, 10);
-  r->deleted = g_ascii_strtoll (v[3], NULL, 10) != 0;
-  r->fields = parse_object (v[4]);
-  r->updated_by = g_strdup (v[5]);
-  r->updated_at = g_strdup (v[6]);
-  f->last = r->version;
-  g_ptr_array_add (f->records, r);
+  if (f->count++ > 0)
+    g_string_append_c (f->text, ',');
+  g_string_append (f->text, "{\"entity\":");
+  append_json_string (f->text, v[0]);
+  g_string_append (f->text, ",\"id\":");
+  append_json_string (f->text, v[1]);
+  g_string_append_printf (f->text, ",\"version\":%s,\"deleted\":%s,\"fields\":%s",
+                          v[2], g_ascii_strtoll (v[3], NULL, 10) != 0 ? "true" : "false",
+                          v[4] != NULL ? v[4] : "{}");
+  if (v[5] != NULL)
+    {
+      g_string_append (f->text, ",\"updated_by\":");
+      append_json_string (f->text, v[5]);
+    }
+  if (v[6] != NULL)
+    {
+      g_string_append (f->text, ",\"updated_at\":");
+      append_json_string (f->text, v[6]);
+    }
+  g_string_append_c (f->text, '}');
+  f->last = g_ascii_strtoll (v[2], NULL, 10);
   return TRUE;
 }
 
@@ -1520,7 +1841,7 @@ bad:
   return FALSE;
 }
 
-KhChangesPage *
+GString *
 kh_server_changes (KhServer            *self,
                    const KhServerUser  *user,
                    const char          *cursor,
@@ -1533,9 +1854,9 @@ kh_server_changes (KhServer            *self,
   gint64 c_epoch = 0, c_gen = 0, c_version = 0, max_version = 0;
   gint64 start;
   gboolean given = cursor != NULL && *cursor != '\0';
-  gboolean found;
   Meta meta;
-  Feed feed = { page->records, 0 };
+  g_autoptr(GString) records = g_string_sized_new (4096);
+  Feed feed = { records, 0, 0 };
 
   g_return_val_if_fail (user->scope_unit_id != NULL, NULL);
 
@@ -1550,9 +1871,7 @@ kh_server_changes (KhServer            *self,
     return NULL;
   page->server_id = meta.server_id;
   page->epoch = meta.epoch;
-  if (!kh_server_backend_query_int (l->b, "SELECT version FROM counter WHERE id = 1", NULL, 0,
-                                    &max_version, &found, error))
-    return NULL;
+  max_version = meta.version;
 
   start = c_version;
   if (given && (c_epoch != meta.epoch || strncmp (sid, meta.server_id, 8) != 0
@@ -1590,7 +1909,7 @@ kh_server_changes (KhServer            *self,
                                  "ORDER BY version LIMIT ?", p, 3, feed_row_cb, &feed, NULL, error))
       return NULL;
   }
-  page->has_more = page->records->len >= (guint) limit;
+  page->has_more = feed.count >= (guint) limit;
   {
     gint64 next = page->has_more ? feed.last : max_version;
     KhSqlParam p[4] = { KH_SQL_P_INT (start), KH_SQL_P_INT (next), KH_SQL_P_TEXT (user->scope_unit_id),
@@ -1608,7 +1927,30 @@ kh_server_changes (KhServer            *self,
                                     meta.epoch, user->scope_gen, next, meta.server_id);
   }
   kh_server_backend_commit (l->b, NULL);
-  return g_steal_pointer (&page);
+
+  {
+    GString *out = g_string_sized_new (records->len + 256);
+
+    g_string_append (out, "{\"server_id\":");
+    append_json_string (out, page->server_id);
+    g_string_append_printf (out, ",\"epoch\":%" G_GINT64_FORMAT ",\"cursor\":", page->epoch);
+    append_json_string (out, page->cursor);
+    g_string_append_printf (out, ",\"has_more\":%s,\"records\":[", page->has_more ? "true" : "false");
+    g_string_append_len (out, records->str, (gssize) records->len);
+    g_string_append (out, "],\"removed\":[");
+    for (guint i = 0; i < page->removed->len; i++)
+      {
+        KhRemoved *r = page->removed->pdata[i];
+
+        g_string_append (out, i > 0 ? ",{\"entity\":" : "{\"entity\":");
+        append_json_string (out, r->entity);
+        g_string_append (out, ",\"id\":");
+        append_json_string (out, r->id);
+        g_string_append_c (out, '}');
+      }
+    g_string_append_printf (out, "],\"reset\":%s}", page->reset ? "true" : "false");
+    return out;
+  }
 }
 
 /* Integrity ------------------------------------------------------------------------------------ */
@@ -1747,7 +2089,7 @@ kh_server_purge_tombstones (KhServer  *self,
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error) || !load_meta (l->b, &meta, error))
     return FALSE;
   g_free (meta.server_id);
-  if (!kh_server_backend_query_int (l->b, "SELECT MAX(version) FROM records WHERE deleted = 1 AND updated_at < ?",
+  if (!kh_server_backend_query_int (l->b, "SELECT MAX(version) FROM records WHERE deleted = 1 AND updated_at <= ?",
                                     c, 1, &max, &found, error))
     return FALSE;
   if (!found)
@@ -1758,7 +2100,7 @@ kh_server_purge_tombstones (KhServer  *self,
     g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (max, meta.purged_through));
     KhSqlParam t[1] = { KH_SQL_P_TEXT (text) };
 
-    return kh_server_backend_exec (l->b, "DELETE FROM records WHERE deleted = 1 AND version <= ? AND updated_at < ?",
+    return kh_server_backend_exec (l->b, "DELETE FROM records WHERE deleted = 1 AND version <= ? AND updated_at <= ?",
                                    d, 2, NULL, NULL, purged, error)
            && kh_server_backend_exec (l->b, "DELETE FROM moves WHERE version <= ?", m, 1, NULL, NULL, NULL, error)
            && kh_server_backend_exec (l->b, "UPDATE meta SET value = ? WHERE key = 'purged_through'",

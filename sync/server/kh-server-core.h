@@ -87,7 +87,8 @@ KhPushResponse *kh_server_push            (KhServer            *self,
                                            const KhServerUser  *user,
                                            const KhPushRequest *request,
                                            GError             **error);
-KhChangesPage  *kh_server_changes         (KhServer            *self,
+/* The change-feed page as JSON text (a KhChangesPage when decoded). */
+GString        *kh_server_changes         (KhServer            *self,
                                            const KhServerUser  *user,
                                            const char          *cursor,
                                            gint64               limit,

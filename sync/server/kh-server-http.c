@@ -51,7 +51,7 @@ kh_http_limits_init (KhHttpLimits *limits)
   limits->threads = 4;
   limits->max_connections = 1000;
   limits->max_body = 8 * 1024 * 1024;
-  limits->max_inflated = 32 * 1024 * 1024;
+  limits->max_inflated = 4 * limits->max_body;
   limits->max_depth = KH_CODEC_MAX_DEPTH;
   limits->request_seconds = 30;
 }
@@ -97,13 +97,12 @@ gzip_buffer (const char *data,
 }
 
 static enum MHD_Result
-send_json (struct MHD_Connection *c,
+send_text (struct MHD_Connection *c,
            unsigned int           status,
-           json_object           *body,
+           const char            *text,
+           gsize                  len,
            int                    retry_after)
 {
-  gsize len;
-  const char *text = kh_codec_to_string (body, &len);
   char *buf = NULL;
   gsize buf_len = 0;
   const char *encoding = NULL;
@@ -147,6 +146,19 @@ send_json (struct MHD_Connection *c,
     }
   ret = MHD_queue_response (c, status, response);
   MHD_destroy_response (response);
+  return ret;
+}
+
+static enum MHD_Result
+send_json (struct MHD_Connection *c,
+           unsigned int           status,
+           json_object           *body,
+           int                    retry_after)
+{
+  gsize len;
+  const char *text = kh_codec_to_string (body, &len);
+  enum MHD_Result ret = send_text (c, status, text, len, retry_after);
+
   json_object_put (body);
   return ret;
 }
@@ -207,7 +219,7 @@ inflate_body (const guint8  *data,
         {
           inflateEnd (&z);
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
-                       _("The body is larger than %" G_GSIZE_FORMAT " bytes once decompressed."), max);
+                       _("The body is larger than %zu bytes once decompressed."), (size_t) max);
           return NULL;
         }
     }
@@ -441,7 +453,7 @@ handle_changes (KhHttpServer          *self,
                 const KhServerUser    *user)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhChangesPage) page = NULL;
+  g_autoptr(GString) page = NULL;
   const char *cursor = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "cursor");
   gint64 limit;
 
@@ -452,7 +464,7 @@ handle_changes (KhHttpServer          *self,
   page = kh_server_changes (self->server, user, cursor, limit, &error);
   if (page == NULL)
     return send_gerror (c, error);
-  return send_json (c, MHD_HTTP_OK, kh_changes_page_to_json (page), 0);
+  return send_text (c, MHD_HTTP_OK, page->str, page->len, 0);
 }
 
 static enum MHD_Result

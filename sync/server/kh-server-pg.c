@@ -24,6 +24,7 @@ struct _KhServerPg
   PGconn     *conn;
   GHashTable *statements;  /* SQL text → prepared statement name */
   guint       next_statement;
+  gboolean    in_transaction;
 };
 
 static void kh_server_pg_backend_init (KhServerBackendInterface *iface);
@@ -115,8 +116,8 @@ number_placeholders (const char *sql)
 }
 
 static gboolean
-pg_exec (KhServerBackend   *backend,
-         const char        *sql,
+pg_exec_once (KhServerBackend   *backend,
+              const char        *sql,
          const KhSqlParam  *params,
          guint              n_params,
          KhSqlRowFunc       row_func,
@@ -130,6 +131,26 @@ pg_exec (KhServerBackend   *backend,
   char *ints = g_alloca (24 * (n_params + 1));
   PGresult *res;
   ExecStatusType st;
+
+  /* A connection lost (PostgreSQL restarted, a network cut) is made again, outside of a
+   * transaction only: inside one, the failure must reach the caller, who retries it all. */
+  if (PQstatus (self->conn) != CONNECTION_OK)
+    {
+      if (self->in_transaction)
+        {
+          set_result_error (error, self, NULL, "connection lost");
+          return FALSE;
+        }
+      PQreset (self->conn);
+      g_hash_table_remove_all (self->statements);
+      if (PQstatus (self->conn) != CONNECTION_OK)
+        {
+          set_result_error (error, self, NULL, "connect");
+          return FALSE;
+        }
+      pg_exec_script (backend, "SET statement_timeout = '30s'; SET client_min_messages = warning;", NULL);
+      name = NULL;
+    }
 
   if (name == NULL)
     {
@@ -198,38 +219,79 @@ pg_exec (KhServerBackend   *backend,
 }
 
 static gboolean
-pg_begin (KhServerBackend  *backend,
-          KhTxKind          kind,
-          GError          **error)
+pg_exec (KhServerBackend   *backend,
+         const char        *sql,
+         const KhSqlParam  *params,
+         guint              n_params,
+         KhSqlRowFunc       row_func,
+         gpointer           user_data,
+         gint64            *changes,
+         GError           **error)
 {
-  if (kind == KH_TX_READ)
-    return pg_exec (backend, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                    NULL, 0, NULL, NULL, NULL, error);
-  if (!pg_exec (backend, "BEGIN", NULL, 0, NULL, NULL, NULL, error))
-    return FALSE;
-  if (!pg_exec (backend, "SELECT pg_advisory_xact_lock(" KH_PG_WRITE_LOCK ")",
-                NULL, 0, NULL, NULL, NULL, error))
+  KhServerPg *self = KH_SERVER_PG (backend);
+  GError *local = NULL;
+
+  if (pg_exec_once (backend, sql, params, n_params, row_func, user_data, changes, &local))
+    return TRUE;
+  /* The connection broke outside of a transaction: make it again and try once more. */
+  if (PQstatus (self->conn) != CONNECTION_OK && !self->in_transaction)
     {
-      pg_exec_script (backend, "ROLLBACK", NULL);
-      return FALSE;
+      g_clear_error (&local);
+      return pg_exec_once (backend, sql, params, n_params, row_func, user_data, changes, error);
     }
-  return TRUE;
+  g_propagate_error (error, local);
+  return FALSE;
 }
 
-static gboolean
-pg_commit (KhServerBackend  *backend,
-           GError          **error)
-{
-  return pg_exec (backend, "COMMIT", NULL, 0, NULL, NULL, NULL, error);
-}
 
 static void
 pg_rollback (KhServerBackend *backend)
 {
   KhServerPg *self = KH_SERVER_PG (backend);
 
-  if (PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+  if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
     pg_exec_script (backend, "ROLLBACK", NULL);
+  self->in_transaction = FALSE;
+}
+
+static gboolean
+pg_commit (KhServerBackend  *backend,
+           GError          **error)
+{
+  KhServerPg *self = KH_SERVER_PG (backend);
+  gboolean ok = pg_exec (backend, "COMMIT", NULL, 0, NULL, NULL, NULL, error);
+
+  if (!ok)
+    pg_rollback (backend);
+  self->in_transaction = FALSE;
+  return ok;
+}
+
+static gboolean
+pg_begin (KhServerBackend  *backend,
+          KhTxKind          kind,
+          GError          **error)
+{
+  KhServerPg *self = KH_SERVER_PG (backend);
+
+  if (kind == KH_TX_READ)
+    {
+      if (!pg_exec (backend, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                    NULL, 0, NULL, NULL, NULL, error))
+        return FALSE;
+      self->in_transaction = TRUE;
+      return TRUE;
+    }
+  if (!pg_exec (backend, "BEGIN", NULL, 0, NULL, NULL, NULL, error))
+    return FALSE;
+  self->in_transaction = TRUE;
+  if (!pg_exec (backend, "SELECT pg_advisory_xact_lock(" KH_PG_WRITE_LOCK ")",
+                NULL, 0, NULL, NULL, NULL, error))
+    {
+      pg_rollback (backend);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static const char *

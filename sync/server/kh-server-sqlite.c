@@ -18,7 +18,13 @@ struct _KhServerSqlite
   GObject     parent_instance;
   sqlite3    *db;
   GHashTable *statements;  /* SQL text → sqlite3_stmt */
+  gboolean    writing;     /* holds write_lock */
 };
+
+/* Writers of this process queue here before BEGIN IMMEDIATE: SQLite's own busy handler sleeps
+ * in growing steps (up to 100 ms) while it waits for the lock, which shows as latency spikes
+ * under load; a mutex hands the lock on at once. Other processes still meet the busy timeout. */
+static GMutex write_lock;
 
 static void kh_server_sqlite_backend_init (KhServerBackendInterface *iface);
 
@@ -148,20 +154,46 @@ sqlite_exec (KhServerBackend   *backend,
   return TRUE;
 }
 
+static void
+release_write_lock (KhServerSqlite *self)
+{
+  if (self->writing)
+    {
+      self->writing = FALSE;
+      g_mutex_unlock (&write_lock);
+    }
+}
+
 static gboolean
 sqlite_begin (KhServerBackend  *backend,
               KhTxKind          kind,
               GError          **error)
 {
-  return sqlite_exec (backend, kind == KH_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN",
-                      NULL, 0, NULL, NULL, NULL, error);
+  KhServerSqlite *self = KH_SERVER_SQLITE (backend);
+
+  if (kind == KH_TX_READ)
+    return sqlite_exec (backend, "BEGIN", NULL, 0, NULL, NULL, NULL, error);
+  g_mutex_lock (&write_lock);
+  self->writing = TRUE;
+  if (!sqlite_exec (backend, "BEGIN IMMEDIATE", NULL, 0, NULL, NULL, NULL, error))
+    {
+      release_write_lock (self);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
 sqlite_commit (KhServerBackend  *backend,
                GError          **error)
 {
-  return sqlite_exec (backend, "COMMIT", NULL, 0, NULL, NULL, NULL, error);
+  KhServerSqlite *self = KH_SERVER_SQLITE (backend);
+  gboolean ok = sqlite_exec (backend, "COMMIT", NULL, 0, NULL, NULL, NULL, error);
+
+  /* A failed COMMIT leaves the transaction open: the rollback releases the lock. */
+  if (ok || sqlite3_get_autocommit (self->db))
+    release_write_lock (self);
+  return ok;
 }
 
 static void
@@ -171,6 +203,7 @@ sqlite_rollback (KhServerBackend *backend)
 
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  release_write_lock (self);
 }
 
 static const char *

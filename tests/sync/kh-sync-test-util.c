@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,13 @@ kh_tserver_cli (KhTServer  *s,
     g_error ("khuyenhoc-server %s failed: %s%s", (char *) argv->pdata[3], out, err);
 }
 
+/* A test that aborts must not leave its server running. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 void
 kh_tserver_start (KhTServer *s)
 {
@@ -106,7 +114,7 @@ kh_tserver_start (KhTServer *s)
   g_unlink (port_file);
   log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
   g_assert_cmpint (log_fd, >=, 0);
-  g_spawn_async_with_fds (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+  g_spawn_async_with_fds (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
                           &s->pid, -1, log_fd, log_fd, &error);
   g_assert_no_error (error);
   close (log_fd);
@@ -142,6 +150,13 @@ kh_tserver_stop (KhTServer *s)
 KhTServer *
 kh_tserver_new (const char *backend)
 {
+  return kh_tserver_new_full (backend, TRUE);
+}
+
+KhTServer *
+kh_tserver_new_full (const char *backend,
+                     gboolean    populate)
+{
   KhTServer *s;
   g_autoptr(GError) error = NULL;
   g_autofree char *csv = NULL;
@@ -174,6 +189,8 @@ kh_tserver_new (const char *backend)
       s->url = pg_url_with_db (s->pg_admin, s->pg_db);
     }
   kh_tserver_cli (s, NULL, "init", NULL);
+  if (!populate)
+    return s;
 
   csv = g_build_filename (s->dir, "units.csv", NULL);
   g_assert_true (g_file_set_contents (csv,
@@ -247,9 +264,20 @@ kh_treplica_new (KhTServer  *s,
                  const char *url,
                  const char *user)
 {
+  g_autofree char *password = g_strdup_printf ("password-%s", user);
+
+  return kh_treplica_new_full (dir, name, url, user, password);
+}
+
+KhTReplica *
+kh_treplica_new_full (const char *dir,
+                      const char *name,
+                      const char *url,
+                      const char *user,
+                      const char *password)
+{
   KhTReplica *r = g_new0 (KhTReplica, 1);
   g_autoptr(GError) error = NULL;
-  g_autofree char *password = g_strdup_printf ("password-%s", user);
 
   r->path = g_strdup_printf ("%s/%s.db", dir, name);
   r->store = kh_store_open (r->path, &error);

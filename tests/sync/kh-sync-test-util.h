@@ -28,6 +28,9 @@ typedef struct
  * populated (units P ⊃ A, B; A ⊃ A1; accounts admin (P), officer_a (A), officer_b (B), all with
  * password "password-NAME") and serving. */
 KhTServer *kh_tserver_new      (const char  *backend);
+/* Without @populate: initialized only, not serving. */
+KhTServer *kh_tserver_new_full (const char  *backend,
+                                gboolean     populate);
 void       kh_tserver_free     (KhTServer   *s);
 void       kh_tserver_stop     (KhTServer   *s);
 void       kh_tserver_start    (KhTServer   *s);
@@ -48,6 +51,11 @@ KhTReplica *kh_treplica_new    (KhTServer   *s,
                                 const char  *name,
                                 const char  *url,
                                 const char  *user);
+KhTReplica *kh_treplica_new_full (const char *dir,
+                                  const char *name,
+                                  const char *url,
+                                  const char *user,
+                                  const char *password);
 void        kh_treplica_free   (KhTReplica  *r);
 /* Syncs and asserts success; returns the report. */
 KhSyncReport kh_treplica_sync  (KhTReplica  *r);

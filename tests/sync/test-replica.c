@@ -509,6 +509,19 @@ test_push_results (Fixture       *f,
   g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
   g_assert_cmpstr (str (json_object_array_get_idx (kh_replica_batch_mutations (batch), 0), "id"), ==, ID1);
   json_object_put (batch);
+
+  /* The officer gives up the refused change: the address goes back to the server's. */
+  rec = get (f, ID2);
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 2");
+  json_object_put (rec);
+  g_assert_true (kh_replica_discard_rejected (f->store, ID2, &error));
+  g_assert_no_error (error);
+  rec = get (f, ID2);
+  g_assert_null (str (rec, "address"));
+  json_object_put (rec);
+  g_assert_cmpint (kh_replica_count_rejected (f->store), ==, 0);
+  g_assert_false (kh_replica_discard_rejected (f->store, ID2, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
 }
 
 /* A conflict answer feeds the same merge. */
@@ -685,6 +698,88 @@ test_integrity (Fixture       *f,
   json_object_put (sums);
 }
 
+
+/* The answer to a push was lost, the officer edited the same field again, and the pull brings
+ * the first edit back from the server: that is the officer's own change, not a conflict, and
+ * the newer value stays and is sent. */
+static void
+test_own_echo (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *batch;
+  json_object *rec;
+  json_object *m;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  set_field (f, ID1, "name", "Xã Một");
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  json_object_put (batch); /* sent; the answer never came */
+  set_field (f, ID1, "name", "Xã Hai");
+  apply (f, remote_unit (ID1, 6, FALSE, "Xã Một", NULL, 100, "officer.a"), "c2", &stats);
+
+  g_assert_cmpuint (stats.conflicts, ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Hai");
+  json_object_put (rec);
+
+  /* Someone else's value is still a conflict. */
+  apply (f, remote_unit (ID1, 7, FALSE, "Xã Ba", NULL, 100, "other"), "c3", &stats);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
+
+  /* The contested name waits for a person; chosen, it goes on the server's version. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 0);
+  json_object_put (batch);
+  g_assert_true (kh_replica_resolve (f->store, ID1, "name", KH_RESOLVE_MINE, NULL, &error));
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpint (num (m, "base_version"), ==, 7);
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "name"), ==, "Xã Hai");
+  json_object_put (batch);
+}
+
+
+/* An edit and then a delete before any sync: the edit is not lost with the delete (the
+ * protocol's delete carries no fields), it goes first as an update. */
+static void
+test_edit_then_delete (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *batch;
+  json_object *m;
+  json_object *results;
+  json_object *res;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  set_field (f, ID1, "address", "Thôn 8");
+  g_assert_true (kh_store_delete (f->store, "org_unit", ID1, &error));
+
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (m, "op"), ==, "update");
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "address"), ==, "Thôn 8");
+  results = json_object_new_array ();
+  res = json_object_new_object ();
+  json_object_object_add (res, "mutation_id", json_object_new_string (str (m, "mutation_id")));
+  json_object_object_add (res, "status", json_object_new_string ("applied"));
+  json_object_object_add (res, "version", json_object_new_int64 (6));
+  json_object_array_add (results, res);
+  g_assert_true (kh_replica_apply_results (f->store, batch, results, NULL, &error));
+  json_object_put (results);
+  json_object_put (batch);
+
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (m, "op"), ==, "delete");
+  json_object_put (batch);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -702,6 +797,8 @@ main (int   argc,
   ADD ("/sync/replica/bad-page", test_bad_page);
   ADD ("/sync/replica/reset", test_reset);
   ADD ("/sync/replica/integrity", test_integrity);
+  ADD ("/sync/replica/own-echo", test_own_echo);
+  ADD ("/sync/replica/edit-then-delete", test_edit_then_delete);
 #undef ADD
 
   return g_test_run ();

@@ -316,17 +316,60 @@ test_delete_edit (Fixture       *f,
   assert_converged (f);
 }
 
+
+/* A change the server refuses (an officer may not write shared reference data) is kept with
+ * the server's reason and does not hold back the changes after it. */
+static void
+test_rejected (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set = NULL;
+  g_autofree char *p = NULL;
+  json_object *outbox;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  set = kh_treplica_add (f->r[0], "criteria_set",
+                         "{\"name\": \"Bộ tiêu chí riêng\", \"model\": \"family\", \"method\": \"points\"}");
+  p = add_person (f, 0, "Mai Văn Tiến");
+  rep = kh_treplica_sync (f->r[0]);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+  g_assert_cmpuint (rep.pushed, ==, 1);
+  g_assert_cmpint (kh_replica_count_rejected (f->r[0]->store), ==, 1);
+  outbox = kh_store_list_outbox (f->r[0]->store, &error);
+  g_assert_cmpuint (json_object_array_length (outbox), ==, 1);
+  g_assert_cmpstr (kh_tstr (json_object_array_get_idx (outbox, 0), "state"), ==, "rejected");
+  g_assert_cmpstr (kh_tstr (json_object_array_get_idx (outbox, 0), "record_id"), ==, set);
+  g_assert_cmpuint (strlen (kh_tstr (json_object_array_get_idx (outbox, 0), "reason")), >, 5);
+  json_object_put (outbox);
+
+  /* The refused record stays on the officer's laptop; the person reached everyone. */
+  kh_treplica_sync (f->r[1]);
+  {
+    json_object *rec = kh_treplica_get (f->r[1], "person", p);
+
+    g_assert_cmpstr (kh_tstr (rec, "full_name"), ==, "Mai Văn Tiến");
+    json_object_put (rec);
+  }
+  /* Sent again it is not: later syncs leave it alone. */
+  rep = kh_treplica_sync (f->r[0]);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+}
+
 /* Three replicas, many interleaved offline edits of a handful of records. */
 static void
 test_three_way (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *ids[6] = { NULL };
-  GRand *rand = g_rand_new_with_seed (42);
+  char *ids[6] = { NULL };
+  GRand *rand;
   const char *fields[] = { "phone", "address", "guardian_name", "ethnicity" };
 
   SKIP_WITHOUT_SERVER (f);
+  rand = g_rand_new_with_seed (42);
   for (int k = 0; k < 6; k++)
     {
       g_autofree char *name = g_strdup_printf ("Người %d", k);
@@ -375,6 +418,8 @@ test_three_way (Fixture       *f,
   for (int pass = 0; pass < 4; pass++)
     sync_all (f);
   g_rand_free (rand);
+  for (int k = 0; k < 6; k++)
+    g_free (ids[k]);
   assert_converged (f);
 }
 
@@ -399,6 +444,7 @@ main (int   argc,
       ADD ("create-both", test_create_both);
       ADD ("delete-edit", test_delete_edit);
       ADD ("three-way", test_three_way);
+      ADD ("rejected", test_rejected);
 #undef ADD
     }
   return g_test_run ();

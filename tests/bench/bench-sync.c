@@ -1,0 +1,258 @@
+/* bench-sync.c: the sync engine's figures, server and client on this machine
+ *
+ * 1. Initial pull of KH_BENCH_RECORDS (default 1,000,000) records into an empty replica,
+ *    end to end over HTTP, beside the rate of inserting the same rows with plain SQLite (one
+ *    table per entity, no index, no search, one transaction per 5000 rows) in the same run.
+ * 2. Push of 10,000 pending mutations.
+ * 3. A sync with nothing to do: requests, bytes, time.
+ * 4. Bytes on the wire per 1,000 changed records, up (push) and down (pull).
+ *
+ * Prints TAP with the figures as comments.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kh-entity.h"
+#include "kh-replica.h"
+#include "kh-store-private.h"
+#include "kh-sync-test-util.h"
+
+static double
+now_s (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+/* Inserts every row of @store's entity tables into a fresh plain SQLite database. */
+static double
+raw_insert_rate (KhStore    *store,
+                 const char *path,
+                 gint64     *rows_out)
+{
+  const KhEntity * const *entities;
+  sqlite3 *raw = NULL;
+  guint n;
+  gint64 rows = 0;
+  double spent = 0;
+
+  g_unlink (path);
+  g_assert_cmpint (sqlite3_open (path, &raw), ==, SQLITE_OK);
+  sqlite3_exec (raw, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL, NULL);
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      const KhEntity *entity = entities[e];
+      g_autofree char *cols = kh_store_select_columns (entity);
+      g_autofree char *select = g_strdup_printf ("SELECT %s FROM %s", cols, entity->name);
+      g_autoptr(GString) create = g_string_new (NULL);
+      g_autoptr(GString) insert = g_string_new (NULL);
+      sqlite3_stmt *src = kh_store_prepare (store, select, NULL);
+      sqlite3_stmt *dst = NULL;
+      int ncols = sqlite3_column_count (src);
+      GPtrArray *batch = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+      double t0;
+
+      g_string_printf (create, "CREATE TABLE %s (%s)", entity->name, cols);
+      g_string_printf (insert, "INSERT INTO %s VALUES (", entity->name);
+      for (int c = 0; c < ncols; c++)
+        g_string_append (insert, c ? ", ?" : "?");
+      g_string_append (insert, ")");
+      g_assert_cmpint (sqlite3_exec (raw, create->str, NULL, NULL, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_prepare_v2 (raw, insert->str, -1, &dst, NULL), ==, SQLITE_OK);
+
+      /* Read everything first, so only the inserts are timed. */
+      while (sqlite3_step (src) == SQLITE_ROW)
+        {
+          GPtrArray *row = g_ptr_array_new_with_free_func ((GDestroyNotify) sqlite3_value_free);
+
+          for (int c = 0; c < ncols; c++)
+            g_ptr_array_add (row, sqlite3_value_dup (sqlite3_column_value (src, c)));
+          g_ptr_array_add (batch, row);
+        }
+      sqlite3_reset (src);
+
+      t0 = now_s ();
+      for (guint i = 0; i < batch->len; i++)
+        {
+          GPtrArray *row = batch->pdata[i];
+
+          if (i % 5000 == 0)
+            sqlite3_exec (raw, i ? "COMMIT; BEGIN" : "BEGIN", NULL, NULL, NULL);
+          for (int c = 0; c < ncols; c++)
+            sqlite3_bind_value (dst, c + 1, row->pdata[c]);
+          g_assert_cmpint (sqlite3_step (dst), ==, SQLITE_DONE);
+          sqlite3_reset (dst);
+        }
+      if (batch->len > 0)
+        sqlite3_exec (raw, "COMMIT", NULL, NULL, NULL);
+      spent += now_s () - t0;
+      rows += batch->len;
+      sqlite3_finalize (dst);
+      g_ptr_array_unref (batch);
+    }
+  sqlite3_close (raw);
+  *rows_out = rows;
+  return rows / spent;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gint64 records = g_getenv ("KH_BENCH_RECORDS") ? g_ascii_strtoll (g_getenv ("KH_BENCH_RECORDS"), NULL, 10) : 1000000;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *raw_path = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *credentials = NULL;
+  g_autofree char *password = NULL;
+  KhTServer *server;
+  KhTReplica *r;
+  KhSyncReport rep;
+  json_object *rows;
+  KhQuery q = { 0 };
+  double t0;
+  double pull_rate;
+  double raw_rate;
+  gint64 raw_rows;
+
+  g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
+  g_print ("1..4\n");
+  dir = g_dir_make_tmp ("kh-bench-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  server = kh_tserver_new_full ("sqlite", FALSE);
+  count = g_strdup_printf ("%" G_GINT64_FORMAT, records);
+  credentials = g_build_filename (dir, "credentials.txt", NULL);
+  t0 = now_s ();
+  kh_tserver_cli (server, NULL, "demo", "--records", count, "--credentials", credentials, NULL);
+  kh_tserver_start (server);
+  {
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    g_assert_true (g_file_get_contents (credentials, &text, NULL, NULL));
+    lines = g_strsplit (text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      {
+        g_auto(GStrv) cols = g_strsplit (lines[i], "\t", -1);
+
+        if (g_strv_length (cols) >= 2 && strcmp (cols[0], "admin") == 0)
+          password = g_strdup (cols[1]);
+      }
+    g_assert_nonnull (password);
+  }
+  g_print ("# server filled with %" G_GINT64_FORMAT " demo records in %.1f s (not measured)\n",
+           records, now_s () - t0);
+
+  /* 1. Initial pull. */
+  r = kh_treplica_new_full (dir, "bench", server->base, "admin", password);
+  g_object_set (r->engine, "page-size", 5000, NULL);
+  t0 = now_s ();
+  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+  g_assert_no_error (error);
+  pull_rate = rep.pulled / (now_s () - t0);
+  raw_path = g_build_filename (dir, "raw.db", NULL);
+  raw_rate = raw_insert_rate (r->store, raw_path, &raw_rows);
+  g_print ("ok 1 initial pull\n");
+  g_print ("# initial pull: %" G_GUINT64_FORMAT " records in %.2f s = %.0f records/s end to end "
+           "(%" G_GUINT64_FORMAT " requests, %.1f MB received)\n",
+           rep.pulled, rep.seconds, pull_rate, rep.requests, rep.bytes_received / 1e6);
+  g_print ("# plain SQLite insert of the same %" G_GINT64_FORMAT " rows: %.0f rows/s; pull/raw = %.2f "
+           "(target: >= 50000 records/s and >= 0.33)\n", raw_rows, raw_rate, pull_rate / raw_rate);
+  t0 = now_s ();
+  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_VERIFY, &rep, NULL, &error));
+  g_print ("# integrity check over the whole replica: %.2f s, %s\n", now_s () - t0,
+           rep.repaired == 0 ? "equal" : "repaired");
+
+  /* 2. Push of 10,000 mutations. */
+  q.limit = 10000;
+  rows = kh_store_list (r->store, "person", &q, &error);
+  g_assert_no_error (error);
+  g_assert_true (kh_store_begin (r->store, NULL));
+  for (size_t i = 0; i < json_object_array_length (rows); i++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"phone\": \"09%08zu\"}", i);
+      json_object *changes = json_tokener_parse (json);
+
+      g_assert_true (kh_store_update (r->store, "person", kh_tstr (json_object_array_get_idx (rows, i), "id"),
+                                      changes, &error));
+      json_object_put (changes);
+    }
+  g_assert_true (kh_store_commit (r->store, NULL));
+  t0 = now_s ();
+  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+  g_assert_no_error (error);
+  g_print ("ok 2 push\n");
+  g_print ("# push: %" G_GUINT64_FORMAT " mutations in %.2f s = %.0f mutations/s "
+           "(%" G_GUINT64_FORMAT " requests, %.0f KB sent) (target: >= 10000/s)\n",
+           rep.pushed, now_s () - t0, rep.pushed / (now_s () - t0), rep.requests, rep.bytes_sent / 1e3);
+  g_assert_cmpuint (rep.pushed, ==, json_object_array_length (rows));
+  json_object_put (rows);
+  /* The replica's own changes come back once; then the replica is quiet. */
+  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+
+  /* 3. Nothing to do. */
+  {
+    double best = 1e9;
+    KhSyncReport quiet = { 0 };
+
+    for (int i = 0; i < 20; i++)
+      {
+        t0 = now_s ();
+        g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &quiet, NULL, &error));
+        best = MIN (best, now_s () - t0);
+      }
+    g_print ("ok 3 no-op sync\n");
+    g_print ("# sync with nothing to do: %" G_GUINT64_FORMAT " request(s), %" G_GUINT64_FORMAT
+             " bytes sent + %" G_GUINT64_FORMAT " received = %" G_GUINT64_FORMAT " bytes, %.2f ms "
+             "(best of 20, including opening the database) (target: 1 request, < 1 KB, < 5 ms)\n",
+             quiet.requests, quiet.bytes_sent, quiet.bytes_received,
+             quiet.bytes_sent + quiet.bytes_received, best * 1000);
+  }
+
+  /* 4. Bytes per 1,000 changed records. */
+  q.limit = 1000;
+  q.offset = 0;
+  rows = kh_store_list (r->store, "person", &q, &error);
+  g_assert_true (kh_store_begin (r->store, NULL));
+  for (size_t i = 0; i < json_object_array_length (rows); i++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"address\": \"Thôn %zu, xã Vĩnh Lương\"}", i);
+      json_object *changes = json_tokener_parse (json);
+
+      g_assert_true (kh_store_update (r->store, "person", kh_tstr (json_object_array_get_idx (rows, i), "id"),
+                                      changes, &error));
+      json_object_put (changes);
+    }
+  g_assert_true (kh_store_commit (r->store, NULL));
+  json_object_put (rows);
+  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+  g_print ("ok 4 bytes per 1000 changed records\n");
+  g_print ("# up: %" G_GUINT64_FORMAT " changed records pushed with %" G_GUINT64_FORMAT " bytes sent "
+           "(%" G_GUINT64_FORMAT " received)\n", rep.pushed, rep.bytes_sent, rep.bytes_received);
+  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+  g_print ("# down: %" G_GUINT64_FORMAT " changed records pulled with %" G_GUINT64_FORMAT " bytes received "
+           "(%" G_GUINT64_FORMAT " sent)\n", rep.pulled, rep.bytes_received, rep.bytes_sent);
+
+  kh_treplica_free (r);
+  kh_tserver_free (server);
+  {
+    GDir *d = g_dir_open (dir, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name (d)) != NULL)
+      {
+        g_autofree char *p = g_build_filename (dir, name, NULL);
+        g_unlink (p);
+      }
+    g_dir_close (d);
+    g_rmdir (dir);
+  }
+  return 0;
+}
