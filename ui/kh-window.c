@@ -391,8 +391,17 @@ kh_window_save_screenshots (KhWindow    *self,
       g_autofree char *file = g_strdup_printf ("%s%s%s.png", names[i], suffix ? "-" : "", suffix ? suffix : "");
       g_autofree char *path = g_build_filename (directory, file, NULL);
 
+      GtkWidget *page;
+      gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
       kh_window_show_page (self, names[i]);
       kh_widget_wait_for_paint (GTK_WIDGET (self), 3);
+      /* The overview's figures are counted on a thread: the picture waits for them. */
+      page = kh_window_get_page (self, names[i]);
+      while (KH_IS_OVERVIEW_PAGE (page) && kh_overview_page_is_busy (KH_OVERVIEW_PAGE (page))
+             && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      kh_widget_wait_for_paint (GTK_WIDGET (self), 2);
       if (!kh_widget_save_png (GTK_WIDGET (self), path, error))
         return FALSE;
     }
