@@ -182,12 +182,14 @@ static void
 sorter_changed_cb (KhListPage *self)
 {
   GtkSorter *sorter = gtk_column_view_get_sorter (self->column_view);
-  g_autoptr(GObject) probe = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GObject) a = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GObject) b = g_object_new (G_TYPE_OBJECT, NULL);
   GtkOrdering order;
   const KhField *field = NULL;
 
+  /* Two distinct items: a sorter calls no column for an item compared with itself. */
   self->probed = NULL;
-  order = gtk_sorter_compare (sorter, probe, probe);
+  order = gtk_sorter_compare (sorter, a, b);
   if (self->probed != NULL)
     field = g_object_get_data (G_OBJECT (self->probed), "field");
   kh_record_list_set_sort (self->list, field ? field->name : NULL, order == GTK_ORDERING_LARGER);

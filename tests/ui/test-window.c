@@ -104,6 +104,26 @@ test_pages (Fixture       *f,
             g_assert_false (kh_list_page_is_empty_shown (page));
         }
     }
+  /* A click on a column header sorts the rows in SQLite by that field, both ways. */
+  {
+    KhListPage *people = KH_LIST_PAGE (kh_window_get_page (f->window, "people"));
+    GtkColumnView *view = GTK_COLUMN_VIEW (kh_list_page_get_column_view (people));
+    KhRecordList *list = kh_list_page_get_list (people);
+    g_autoptr(GtkColumnViewColumn) first = g_list_model_get_item (gtk_column_view_get_columns (view), 0);
+    g_autoptr(KhRecordItem) top = NULL;
+    g_autoptr(KhRecordItem) bottom = NULL;
+
+    gtk_column_view_sort_by_column (view, first, GTK_SORT_DESCENDING);
+    g_assert_cmpstr (kh_record_list_get_sort_field (list), ==, "full_name");
+    g_assert_true (kh_record_list_get_descending (list));
+    top = g_list_model_get_item (G_LIST_MODEL (list), 0);
+    gtk_column_view_sort_by_column (view, first, GTK_SORT_ASCENDING);
+    g_assert_false (kh_record_list_get_descending (list));
+    bottom = g_list_model_get_item (G_LIST_MODEL (list), g_list_model_get_n_items (G_LIST_MODEL (list)) - 1);
+    g_assert_cmpstr (kh_record_item_get_id (top), ==, kh_record_item_get_id (bottom));
+    gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
+    g_assert_null (kh_record_list_get_sort_field (list));
+  }
   if (dir != NULL)
     {
       g_assert_true (kh_window_save_screenshots (f->window, dir, NULL, &error));
