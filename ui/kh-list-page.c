@@ -445,6 +445,12 @@ build_filters (KhListPage *self)
 /* Entity ------------------------------------------------------------------------------------- */
 
 static void
+list_before_change_cb (KhListPage *self)
+{
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+}
+
+static void
 selection_changed_cb (KhListPage *self)
 {
   gtk_widget_set_sensitive (GTK_WIDGET (self->assess_button),
@@ -480,6 +486,8 @@ kh_list_page_set_entity (KhListPage *self,
   if (self->fixed_field != NULL && kh_entity_get_field (entity, self->fixed_field) != NULL)
     kh_record_list_set_filter (self->list, self->fixed_field, self->fixed_value, NULL);
   kh_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  g_signal_connect_object (self->list, "before-change", G_CALLBACK (list_before_change_cb),
+                           self, G_CONNECT_SWAPPED);
   self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->list)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
@@ -505,6 +513,8 @@ entity_selected_cb (KhListPage *self)
 {
   guint i = gtk_drop_down_get_selected (self->entity_dropdown);
 
+  if (self->column_view == NULL)
+    return;
   if (i < g_strv_length (self->entities))
     kh_list_page_set_entity (self, self->entities[i]);
 }
@@ -733,6 +743,11 @@ kh_list_page_dispose (GObject *object)
 {
   KhListPage *self = (KhListPage *) object;
 
+  /* The dropdown changes its selection as it goes away: that must not rebuild the page. */
+  if (self->entity_dropdown != NULL)
+    g_signal_handlers_disconnect_by_data (self->entity_dropdown, self);
+  if (self->column_view != NULL)
+    g_clear_signal_handler (&self->sorter_id, gtk_column_view_get_sorter (self->column_view));
   if (self->list != NULL)
     g_clear_signal_handler (&self->n_items_id, self->list);
   if (self->selection != NULL)
