@@ -481,10 +481,41 @@ store_changed_cb (KhRecordList *self,
                   const char   *id,
                   KhStore      *store)
 {
+  g_autoptr(GArray) cached = NULL;
+  GHashTableIter iter;
+  gpointer k;
+  guint n;
+
   /* A renamed unit or list changes the titles shown for references to it. */
   g_hash_table_remove_all (self->titles);
-  if (g_strcmp0 (entity, self->entity->name) == 0)
-    kh_record_list_refresh (self);
+  if (g_strcmp0 (entity, self->entity->name) != 0)
+    return;
+
+  /* An edit that leaves the count alone re-reads only the pages views hold, so the list keeps
+   * its place instead of starting again from the top. */
+  n = count_rows (self);
+  if (n != self->n_items)
+    {
+      kh_record_list_refresh (self);
+      return;
+    }
+  cached = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_hash_table_iter_init (&iter, self->pages);
+  while (g_hash_table_iter_next (&iter, &k, NULL))
+    {
+      guint page = GPOINTER_TO_UINT (k);
+
+      g_array_append_val (cached, page);
+    }
+  clear_cache (self);
+  for (guint i = 0; i < cached->len; i++)
+    {
+      guint start = g_array_index (cached, guint, i) * KH_RECORD_LIST_PAGE_SIZE;
+
+      if (start < n)
+        g_list_model_items_changed (G_LIST_MODEL (self), start, MIN (KH_RECORD_LIST_PAGE_SIZE, n - start),
+                                    MIN (KH_RECORD_LIST_PAGE_SIZE, n - start));
+    }
 }
 
 static void

@@ -200,6 +200,19 @@ test_search_filter_refresh (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 9);
   g_assert_true (kh_store_restore (f->store, "person", kh_record_item_get_id (r), &error));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
+  /* An edit that keeps the count shows the new value in place. */
+  {
+    g_autoptr(KhRecordItem) first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+    g_autoptr(KhRecordItem) again = NULL;
+    json_object *change = json_tokener_parse ("{\"phone\": \"0905123456\"}");
+
+    g_assert_true (kh_store_update (f->store, "person", kh_record_item_get_id (first), change, &error));
+    json_object_put (change);
+    again = g_list_model_get_item (G_LIST_MODEL (list), 0);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
+    g_assert_cmpstr (kh_record_item_get_id (again), ==, kh_record_item_get_id (first));
+    g_assert_cmpstr (kh_record_item_get_string (again, "phone"), ==, "0905123456");
+  }
   g_assert_false (kh_record_list_set_filter (list, "no_such_field", NULL, &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD);
 }
