@@ -11,16 +11,16 @@
 
 struct _KhSyncIndicator
 {
-  GtkButton    parent_instance;
+  GtkButton          parent_instance;
 
   KhSyncClientState  state;
-  gint64       pending;
-  gint64       conflicts;
-  GDateTime   *last_sync;
-  double       progress;
+  gint64             pending;
+  gint64             conflicts;
+  GDateTime         *last_sync;
+  double             progress;
 
-  GtkImage    *icon;
-  GtkLabel    *label;
+  GtkImage          *icon;
+  GtkLabel          *label;
 };
 
 G_DEFINE_FINAL_TYPE (KhSyncIndicator, kh_sync_indicator, GTK_TYPE_BUTTON)
