@@ -335,6 +335,14 @@ test_self_assessment (Fixture       *f,
   /* 88 points under the levels rule (70 / 85 / 95): level 2. */
   g_assert_cmpstr (kh_evaluation_dialog_get_result (dialog, &total), ==, "level2");
   g_assert_cmpint (total, ==, 88);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "evaluation.png", NULL);
+
+      kh_widget_wait_for_paint (GTK_WIDGET (dialog), 2);
+      kh_widget_save_png (GTK_WIDGET (dialog), path, &error);
+      g_assert_no_error (error);
+    }
   g_assert_true (kh_evaluation_dialog_save (dialog));
   {
     json_object *w = json_object_new_object ();
