@@ -56,7 +56,7 @@ usage (void)
                 "  epoch bump                        after restoring a backup\n"
                 "  demo --records N [--credentials F] fill with demo data and two accounts\n"
                 "  serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N]\n"
-                "        [--max-body BYTES] [--tombstone-days N]\n"
+                "        [--max-body BYTES] [--request-timeout S] [--tombstone-days N]\n"
                 "URL is sqlite:/path/server.db (default) or postgresql://…\n"));
   return 2;
 }
@@ -76,6 +76,8 @@ default_db_url (void)
   return g_strdup_printf ("sqlite:%s/server.db", dir);
 }
 
+/* Every command sets the database up when it is new (init is idempotent), so a fresh
+ * sqlite: path or an empty PostgreSQL database needs no separate step. */
 static KhServer *
 open_server (guint     pool,
              gboolean  need_ready,
@@ -83,7 +85,7 @@ open_server (guint     pool,
 {
   g_autoptr(KhServer) server = kh_server_new (db_url, pool, error);
 
-  if (server == NULL)
+  if (server == NULL || !kh_server_init_schema (server, error))
     return NULL;
   if (need_ready && !kh_server_check_ready (server, error))
     return NULL;
@@ -735,6 +737,7 @@ cmd_serve (int argc, char **argv)
   const char *max_conn = take_option (&argc, argv, "--max-connections");
   const char *max_body = take_option (&argc, argv, "--max-body");
   const char *tomb = take_option (&argc, argv, "--tombstone-days");
+  const char *request_timeout = take_option (&argc, argv, "--request-timeout");
   g_autoptr(KhServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   KhHttpServer *http;
@@ -748,6 +751,8 @@ cmd_serve (int argc, char **argv)
     limits.threads = (guint) CLAMP (g_ascii_strtoll (threads, NULL, 10), 1, 256);
   if (max_conn != NULL)
     limits.max_connections = (guint) CLAMP (g_ascii_strtoll (max_conn, NULL, 10), 1, 100000);
+  if (request_timeout != NULL)
+    limits.request_seconds = (int) CLAMP (g_ascii_strtoll (request_timeout, NULL, 10), 1, 3600);
   if (max_body != NULL)
     {
       limits.max_body = (gsize) CLAMP (g_ascii_strtoll (max_body, NULL, 10), 1024, G_MAXINT / 4);

@@ -673,14 +673,17 @@ write_state (KhStore         *store,
 
     if (touched != NULL && kh_entity_has_search (entity))
       {
-        json_object *ids = g_hash_table_lookup (touched, entity);
+        json_object *lists = g_hash_table_lookup (touched, entity);
 
-        if (ids == NULL)
+        /* [new ids, changed ids]: a new record has nothing in the index to remove first. */
+        if (lists == NULL)
           {
-            ids = json_object_new_array ();
-            g_hash_table_insert (touched, (gpointer) entity, ids);
+            lists = json_object_new_array ();
+            json_object_array_add (lists, json_object_new_array ());
+            json_object_array_add (lists, json_object_new_array ());
+            g_hash_table_insert (touched, (gpointer) entity, lists);
           }
-        json_object_array_add (ids, json_object_new_string (id));
+        json_object_array_add (json_object_array_get_idx (lists, insert ? 0 : 1), json_object_new_string (id));
       }
   }
   return TRUE;
@@ -717,7 +720,8 @@ fts_flush (KhStore  *store,
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       const KhEntity *entity = key;
-      const char *ids = json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN);
+      json_object *changed = json_object_array_get_idx (value, 1);
+      g_autofree char *ids = NULL;
       g_autofree char *text = kh_entity_search_sql (entity, entity->name);
       g_autofree char *del = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN "
                                               "(SELECT rid FROM %s WHERE id IN (SELECT value FROM json_each (?)))",
@@ -725,13 +729,23 @@ fts_flush (KhStore  *store,
       g_autofree char *ins = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s "
                                               "WHERE deleted = 0 AND id IN (SELECT value FROM json_each (?))",
                                               entity->name, text, entity->name);
-      sqlite3_stmt *stmt = kh_store_prepare (store, del, error);
+      sqlite3_stmt *stmt;
 
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, ids, -1, SQLITE_TRANSIENT);
-      if (!step_done (store, stmt, "search", error))
-        return FALSE;
+      if (json_object_array_length (changed) > 0)
+        {
+          stmt = kh_store_prepare (store, del, error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_text (stmt, 1, json_object_to_json_string_ext (changed, JSON_C_TO_STRING_PLAIN),
+                             -1, SQLITE_TRANSIENT);
+          if (!step_done (store, stmt, "search", error))
+            return FALSE;
+        }
+      /* Both lists, new and changed, are indexed now. */
+      for (size_t i = 0; i < json_object_array_length (changed); i++)
+        json_object_array_add (json_object_array_get_idx (value, 0),
+                               json_object_get (json_object_array_get_idx (changed, i)));
+      ids = g_strdup (json_object_to_json_string_ext (json_object_array_get_idx (value, 0), JSON_C_TO_STRING_PLAIN));
       stmt = kh_store_prepare (store, ins, error);
       if (stmt == NULL)
         return FALSE;

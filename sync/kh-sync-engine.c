@@ -233,13 +233,22 @@ prefetch_finish (Prefetch   *p,
   return answer;
 }
 
+/* A first pull, and every page after one that said more is waiting, takes the largest pages:
+ * fewer round trips and fewer commits. A routine poll asks for page-size. */
+static int
+page_limit (Run        *run,
+            const char *cursor,
+            gboolean    more)
+{
+  return more || cursor == NULL || cursor[0] == '\0' ? KH_PAGE_MAX : run->page_size;
+}
+
 static char *
 changes_path (Run        *run,
-              const char *cursor)
+              const char *cursor,
+              int         limit)
 {
   g_autofree char *escaped = kh_http_escape (run->http, cursor ? cursor : "");
-  /* The first pull of a replica takes the largest pages: fewer round trips. */
-  int limit = cursor == NULL || cursor[0] == '\0' ? KH_PAGE_MAX : run->page_size;
 
   return g_strdup_printf ("/v1/changes?limit=%d&cursor=%s", limit, escaped);
 }
@@ -250,6 +259,7 @@ pull_all (Run     *run,
 {
   guint pages = 0;
   Prefetch *prefetch = NULL;
+  gboolean more = FALSE;
 
   for (;;)
     {
@@ -261,14 +271,18 @@ pull_all (Run     *run,
       json_object *records = NULL;
       json_object *removed = NULL;
       gboolean ok;
-      int limit = cursor == NULL || cursor[0] == '\0' ? KH_PAGE_MAX : run->page_size;
+      int limit = page_limit (run, cursor, more);
 
-      path = changes_path (run, cursor);
+      gint64 t0 = g_get_monotonic_time ();
+      gint64 t1;
+
+      path = changes_path (run, cursor, limit);
       answer = prefetch_finish (g_steal_pointer (&prefetch), path);
       if (answer == NULL)
         answer = kh_http_request (run->http, "GET", path, NULL, run->cancellable, error);
       if (answer == NULL)
         return FALSE;
+      t1 = g_get_monotonic_time ();
       page = kh_changes_page_from_json (answer, &local_error);
       if (page == NULL)
         {
@@ -302,7 +316,7 @@ pull_all (Run     *run,
       json_object_object_get_ex (answer, "removed", &removed);
       if (page->has_more)
         {
-          g_autofree char *next = changes_path (run, page->cursor);
+          g_autofree char *next = changes_path (run, page->cursor, page_limit (run, page->cursor, TRUE));
 
           prefetch = prefetch_start (run, next);
         }
@@ -315,7 +329,10 @@ pull_all (Run     *run,
           json_object_put (prefetch_finish (g_steal_pointer (&prefetch), NULL));
           return FALSE;
         }
+      g_debug ("page of %u records: waited %.1f ms for it, applied in %.1f ms", page->records->len,
+               (t1 - t0) / 1000.0, (g_get_monotonic_time () - t1) / 1000.0);
       pages++;
+      more = page->has_more;
       report_progress (run, page->has_more ? 0.5 * (1.0 - 1.0 / (pages + 1)) : 0.5);
       if (!page->has_more)
         return TRUE;

@@ -1,5 +1,10 @@
 /* kh-sync-engine.h: the client sync engine
  *
+ * The window makes one engine for its database, binds "interval" (seconds), "edit-delay" and
+ * "sync-on-metered" to GSettings, sets "automatic", and connects KhStore::changed to
+ * kh_sync_engine_local_changed(). "state", "progress" and "error-message" are notified on the
+ * main context; "finished" is emitted when a sync the engine started ends.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once

@@ -15,6 +15,12 @@
 
 #include "kh-server-pg.h"
 
+/* Custom plans: the server's tables start empty and grow, and a generic plan made while they
+ * were small (a table scan) would otherwise be kept for the life of the connection. */
+#define PG_SESSION_SETTINGS \
+  "SET statement_timeout = '30s'; SET client_min_messages = warning; " \
+  "SET synchronous_commit = on; SET plan_cache_mode = force_custom_plan;"
+
 /* The advisory lock every writer takes first ("KH" in the high bytes). */
 #define KH_PG_WRITE_LOCK "7236001"
 
@@ -148,7 +154,7 @@ pg_exec_once (KhServerBackend   *backend,
           set_result_error (error, self, NULL, "connect");
           return FALSE;
         }
-      pg_exec_script (backend, "SET statement_timeout = '30s'; SET client_min_messages = warning;", NULL);
+      pg_exec_script (backend, PG_SESSION_SETTINGS, NULL);
       name = NULL;
     }
 
@@ -329,8 +335,7 @@ kh_server_pg_open (const char  *url,
     }
   PQsetNoticeProcessor (self->conn, quiet_notice, NULL);
   if (!pg_exec_script (KH_SERVER_BACKEND (self),
-                       "SET statement_timeout = '30s'; SET client_min_messages = warning;"
-                       "SET synchronous_commit = on;", error))
+                       PG_SESSION_SETTINGS, error))
     return NULL;
   return g_steal_pointer (&self);
 }

@@ -5,8 +5,9 @@
  * 1. mutations applied per second: N creates pushed over HTTP in batches of 500;
  * 2. change-feed records served per second: a full pull of them, pages of 5000, gzip;
  * 3. a load generator (libcurl multi) with C simulated clients for S seconds on loopback, each
- *    cycling pull (from its own cursor) → push (a batch of 5 creates and edits in its unit) →
- *    a pause of 0.5–1.5 s: requests/s, p50/p99 latency, errors.
+ *    cycling pull (from its own cursor) → push (a batch of 4 creates and an edit in its unit) →
+ *    a pause of 0.5–1.5 s (--pause-ms=1000; 0 for none, to find the capacity): requests/s,
+ *    p50/p99 latency, errors.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -69,6 +70,46 @@ bench_push_and_pull (KhTestServer *s,
   t1 = now_s ();
   g_print ("%s: change feed, %u records in pages of 5000 (gzip): %.2f s, %.0f records/s\n",
            s->backend, g_hash_table_size (all), t1 - t0, g_hash_table_size (all) / (t1 - t0));
+
+  /* Edits of one field of every person, on their current versions. */
+  {
+    GHashTableIter iter;
+    KhRecord *r;
+    json_object *list = json_object_new_array ();
+    int n = 0, edits = 0;
+
+    t0 = now_s ();
+    g_hash_table_iter_init (&iter, all);
+    while (TRUE)
+      {
+        gboolean more = g_hash_table_iter_next (&iter, NULL, (gpointer *) &r);
+
+        if (more && strcmp (r->entity, "person") == 0)
+          {
+            json_object *f = json_object_new_object ();
+
+            json_object_object_add (f, "phone", json_object_new_string ("0987654321"));
+            json_object_array_add (list, kh_test_mutation ("update", "person", r->id, r->version, f));
+            n++;
+          }
+        if (n == 500 || (!more && n > 0))
+          {
+            g_autoptr(KhPushResponse) pr = kh_test_push (s, token, list);
+
+            for (guint i = 0; i < pr->results->len; i++)
+              g_assert_cmpint (((KhMutationResult *) pr->results->pdata[i])->status, ==, KH_RESULT_APPLIED);
+            edits += n;
+            n = 0;
+            list = json_object_new_array ();
+          }
+        if (!more)
+          break;
+      }
+    json_object_put (list);
+    t1 = now_s ();
+    g_print ("%s: push %d edits in batches of 500: %.2f s, %.0f mutations/s\n",
+             s->backend, edits, t1 - t0, edits / (t1 - t0));
+  }
 }
 
 /* 3: the load generator ------------------------------------------------------------------------ */
@@ -222,11 +263,14 @@ bench_load (KhTestServer *s,
             const char  **units,
             const char  **cursors,
             int           n_clients,
-            double        seconds)
+            double        seconds,
+            double        pause)
 {
   CURLM *multi = curl_multi_init ();
   Client *clients = g_new0 (Client, n_clients);
   g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) pull_lat = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) push_lat = g_array_new (FALSE, FALSE, sizeof (double));
   int errors = 0, running = 0;
   double start = now_s ();
   double end = start + seconds;
@@ -287,6 +331,7 @@ bench_load (KhTestServer *s,
           running--;
           lat = now_s () - c->started;
           g_array_append_val (latencies, lat);
+          g_array_append_val (c->pushing ? push_lat : pull_lat, lat);
           if (msg->data.result != CURLE_OK || !client_finish (c, status))
             {
               errors++;
@@ -307,7 +352,7 @@ bench_load (KhTestServer *s,
           else
             {
               c->pushing = FALSE;
-              c->wake = now_s () + g_random_double_range (0.5, 1.5);
+              c->wake = now_s () + (pause > 0 ? g_random_double_range (pause * 0.5, pause * 1.5) : 0);
             }
         }
       curl_multi_poll (multi, NULL, 0, 5, NULL);
@@ -321,9 +366,18 @@ bench_load (KhTestServer *s,
     g_array_sort (latencies, compare_double);
     p50 = n ? g_array_index (latencies, double, n / 2) : 0;
     p99 = n ? g_array_index (latencies, double, MIN (n - 1, (guint) (n * 0.99))) : 0;
-    g_print ("%s: load, %d clients for %.0f s: %u requests (%" G_GINT64_FORMAT " pulls, %" G_GINT64_FORMAT
+    g_print ("%s: load, %d clients (pause %.0f ms) for %.0f s: %u requests (%" G_GINT64_FORMAT " pulls, %" G_GINT64_FORMAT
              " pushes), %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %d errors\n",
-             s->backend, n_clients, seconds, n, pulls, pushes, n / elapsed, p50 * 1000, p99 * 1000, errors);
+             s->backend, n_clients, pause * 1000, seconds, n, pulls, pushes, n / elapsed, p50 * 1000, p99 * 1000, errors);
+    g_array_sort (pull_lat, compare_double);
+    g_array_sort (push_lat, compare_double);
+    if (pull_lat->len > 0 && push_lat->len > 0)
+      g_print ("%s: load, pulls p50 %.1f ms p99 %.1f ms; pushes (4 creates + 1 edit) p50 %.1f ms p99 %.1f ms\n",
+               s->backend,
+               g_array_index (pull_lat, double, pull_lat->len / 2) * 1000,
+               g_array_index (pull_lat, double, MIN (pull_lat->len - 1, (guint) (pull_lat->len * 0.99))) * 1000,
+               g_array_index (push_lat, double, push_lat->len / 2) * 1000,
+               g_array_index (push_lat, double, MIN (push_lat->len - 1, (guint) (push_lat->len * 0.99))) * 1000);
   }
 
   for (int i = 0; i < n_clients; i++)
@@ -348,12 +402,13 @@ main (int argc, char **argv)
   int records = 20000;
   int n_clients = 200;
   double seconds = 30;
+  double pause = 1.0;
   KhTestServer *s;
   g_autofree char *officer_a = NULL;
   g_autofree char *officer_b = NULL;
   g_autofree char *unit_a = NULL;
   g_autofree char *unit_b = NULL;
-  const char *threads[] = { "--threads", "8", NULL };
+  const char *threads[] = { "--threads", "4", NULL };
 
   for (int i = 1; i < argc; i++)
     if (g_str_has_prefix (argv[i], "--backend="))
@@ -364,6 +419,8 @@ main (int argc, char **argv)
       n_clients = atoi (argv[i] + 10);
     else if (g_str_has_prefix (argv[i], "--seconds="))
       seconds = g_ascii_strtod (argv[i] + 10, NULL);
+    else if (g_str_has_prefix (argv[i], "--pause-ms="))
+      pause = g_ascii_strtod (argv[i] + 11, NULL) / 1000;
 
   curl_global_init (CURL_GLOBAL_DEFAULT);
   s = kh_test_server_new (backend);
@@ -385,7 +442,7 @@ main (int argc, char **argv)
     g_autofree char *cursor_b = kh_test_pull_all (s, officer_b, NULL, 5000, NULL, NULL, NULL);
     const char *cursors[] = { cursor_a, cursor_b };
 
-    bench_load (s, tokens, units, cursors, n_clients, seconds);
+    bench_load (s, tokens, units, cursors, n_clients, seconds, pause);
   }
   kh_test_server_free (s);
   curl_global_cleanup ();

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,6 +177,13 @@ kh_test_server_cli (KhTestServer *s,
     g_error ("khuyenhoc-server %s failed: %s%s", (char *) argv->pdata[3], out, err);
 }
 
+/* The server dies with the test, even when an assertion aborts it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 void
 kh_test_server_start (KhTestServer       *s,
                       const char * const *args)
@@ -207,7 +215,7 @@ kh_test_server_start (KhTestServer       *s,
   log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
   g_assert_cmpint (log_fd, >=, 0);
   g_spawn_async_with_fds (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                          NULL, NULL, &s->pid, -1, log_fd, log_fd, &error);
+                          die_with_parent, NULL, &s->pid, -1, log_fd, log_fd, &error);
   g_assert_no_error (error);
   close (log_fd);
 

@@ -144,6 +144,48 @@ test_async (Fixture       *f,
   kh_treplica_free (r);
 }
 
+
+/* With "automatic" on, the engine syncs at start and a few seconds after a local edit. */
+static void
+test_automatic (Fixture       *f,
+                gconstpointer  data)
+{
+  KhTReplica *r;
+  Watch w = { .loop = g_main_loop_new (NULL, FALSE), .main_thread = TRUE };
+  g_autofree char *json = NULL;
+  g_autofree char *id = NULL;
+  gint64 start;
+  GNetworkMonitor *monitor = g_network_monitor_get_default ();
+
+  if (!g_network_monitor_get_network_available (monitor) || g_network_monitor_get_network_metered (monitor))
+    {
+      g_test_skip ("this machine's network monitor says there is no (unmetered) network");
+      g_main_loop_unref (w.loop);
+      return;
+    }
+  r = kh_treplica_new (f->server, f->dir, "r", f->server->base, "officer_a");
+  g_signal_connect (r->engine, "finished", G_CALLBACK (finished_cb), &w);
+  g_object_set (r->engine, "edit-delay", 1, "interval", 3600, NULL);
+  kh_sync_engine_set_automatic (r->engine, TRUE);
+  g_main_loop_run (w.loop);
+  g_assert_cmpint (w.finished, ==, 1);
+  g_assert_true (w.ok);
+
+  json = g_strdup_printf ("{\"full_name\": \"Tự động\", \"org_unit_id\": \"%s\"}", kh_treplica_unit (r, "A"));
+  id = kh_treplica_add (r, "person", json);
+  g_assert_cmpint (kh_store_count_pending (r->store), ==, 1);
+  start = g_get_monotonic_time ();
+  kh_sync_engine_local_changed (r->engine);
+  g_main_loop_run (w.loop);
+  g_assert_cmpint (w.finished, ==, 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC / 2);
+  g_assert_cmpint (kh_store_count_pending (r->store), ==, 0);
+
+  kh_sync_engine_set_automatic (r->engine, FALSE);
+  g_main_loop_unref (w.loop);
+  kh_treplica_free (r);
+}
+
 static void
 cancel_done_cb (GObject      *source,
                 GAsyncResult *result,
@@ -318,6 +360,60 @@ test_repair (Fixture       *f,
   kh_treplica_free (a);
 }
 
+
+/* The officer's area changes on the server: the next sync re-pulls, records of the old area
+ * leave the replica, those of the new one arrive, and an unsent change in the old area is kept
+ * (the server refuses it, with its reason) rather than dropped. */
+static void
+test_scope_change (Fixture       *f,
+                   gconstpointer  data)
+{
+  KhTReplica *a = kh_treplica_new (f->server, f->dir, "a", f->server->base, "officer_a");
+  KhTReplica *b = kh_treplica_new (f->server, f->dir, "b", f->server->base, "officer_b");
+  g_autofree char *in_a = NULL;
+  g_autofree char *kept = NULL;
+  g_autofree char *in_b = NULL;
+  g_autofree char *json = NULL;
+  KhSyncReport rep;
+  KhQuery q = { 0 };
+
+  kh_treplica_sync (a);
+  kh_treplica_sync (b);
+  json = g_strdup_printf ("{\"full_name\": \"Ở A\", \"org_unit_id\": \"%s\"}", kh_treplica_unit (a, "A"));
+  in_a = kh_treplica_add (a, "person", json);
+  g_free (json);
+  json = g_strdup_printf ("{\"full_name\": \"Còn giữ\", \"org_unit_id\": \"%s\"}", kh_treplica_unit (a, "A"));
+  kept = kh_treplica_add (a, "person", json);
+  g_free (json);
+  json = g_strdup_printf ("{\"full_name\": \"Ở B\", \"org_unit_id\": \"%s\"}", kh_treplica_unit (b, "B"));
+  in_b = kh_treplica_add (b, "person", json);
+  kh_treplica_sync (a);
+  kh_treplica_sync (b);
+
+  /* An edit waits on the laptop while the officer is moved to commune B. */
+  kh_treplica_set (a, "person", kept, "{\"phone\": \"0977000111\"}");
+  kh_tserver_cli (f->server, NULL, "user", "scope", "officer_a", "B", NULL);
+  rep = kh_treplica_sync (a);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+
+  q.where = json_object_new_object ();
+  json_object_object_add (q.where, "id", json_object_new_string (in_a));
+  g_assert_cmpint (kh_store_count (a->store, "person", &q, NULL), ==, 0);
+  json_object_put (q.where);
+  {
+    json_object *rec = kh_treplica_get (a, "person", in_b);
+    json_object *mine = kh_treplica_get (a, "person", kept);
+
+    g_assert_cmpstr (kh_tstr (rec, "full_name"), ==, "Ở B");
+    g_assert_cmpstr (kh_tstr (mine, "phone"), ==, "0977000111");
+    json_object_put (rec);
+    json_object_put (mine);
+  }
+  g_assert_cmpint (kh_replica_count_rejected (a->store), ==, 1);
+  kh_treplica_free (a);
+  kh_treplica_free (b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -326,8 +422,10 @@ main (int   argc,
   g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
   g_test_add ("/sync/engine/async", Fixture, NULL, set_up, test_async, tear_down);
   g_test_add ("/sync/engine/cancel", Fixture, NULL, set_up, test_cancel, tear_down);
+  g_test_add ("/sync/engine/automatic", Fixture, NULL, set_up, test_automatic, tear_down);
   g_test_add ("/sync/engine/identity", Fixture, NULL, set_up, test_identity, tear_down);
   g_test_add ("/sync/engine/epoch", Fixture, NULL, set_up, test_epoch, tear_down);
   g_test_add ("/sync/engine/repair", Fixture, NULL, set_up, test_repair, tear_down);
+  g_test_add ("/sync/engine/scope-change", Fixture, NULL, set_up, test_scope_change, tear_down);
   return g_test_run ();
 }

@@ -376,6 +376,159 @@ test_random (Fixture       *f,
   g_rand_free (rand);
 }
 
+
+/* The same under faults, but every replica edits every field of the shared records, so true
+ * conflicts arise; people resolve them (mine or theirs at random) until none is left. At the end
+ * every replica equals the server, nothing exists twice, and every value on the server is one
+ * that somebody typed. */
+static void
+test_random_conflicts (Fixture       *f,
+                       gconstpointer  data)
+{
+  KhTReplica *r[3];
+  KhTReplica *fresh;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) typed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GRand *rand;
+  const char *unit;
+  const char *fields[] = { "address", "guardian_name", "ethnicity" };
+  int serial = 0;
+  guint resolved = 0;
+
+  SKIP_WITHOUT_SERVER (f);
+  rand = g_rand_new_with_seed (seed ^ 0x5eed);
+  r[0] = kh_treplica_new (f->server, f->dir, "c0", f->proxy_url, "officer_a");
+  r[1] = kh_treplica_new (f->server, f->dir, "c1", f->proxy_url, "officer_a");
+  r[2] = kh_treplica_new (f->server, f->dir, "c2", f->proxy_url, "admin");
+  kh_treplica_sync (r[2]);
+  unit = kh_treplica_unit (r[2], "A");
+  for (int k = 0; k < 4; k++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"full_name\": \"Chung %d\", \"org_unit_id\": \"%s\"}", k, unit);
+      g_ptr_array_add (ids, kh_treplica_add (r[2], "person", json));
+    }
+  for (int i = 0; i < 3; i++)
+    kh_treplica_sync (r[(i + 2) % 3]);
+
+  kh_fault_proxy_set_random (f->proxy, 0.3);
+  for (int round = 0; round < 6; round++)
+    {
+      for (int i = 0; i < 3; i++)
+        for (int o = 0; o < 3; o++)
+          {
+            const char *id = ids->pdata[g_rand_int_range (rand, 0, (gint32) ids->len)];
+            const char *field = fields[g_rand_int_range (rand, 0, G_N_ELEMENTS (fields))];
+            g_autofree char *value = g_strdup_printf ("r%d-%d", i, ++serial);
+            g_autofree char *json = g_strdup_printf ("{\"%s\": \"%s\"}", field, value);
+
+            kh_treplica_set (r[i], "person", id, json);
+            g_hash_table_add (typed, g_steal_pointer (&value));
+          }
+      for (int s = 0; s < 3; s++)
+        {
+          KhSyncReport rep;
+          g_autoptr(GError) error = NULL;
+
+          kh_treplica_try_sync (r[g_rand_int_range (rand, 0, 3)], &rep, &error);
+        }
+    }
+  kh_fault_proxy_set_random (f->proxy, 0);
+
+  /* People resolve what is open, and everyone syncs, until nothing is open anywhere. */
+  for (int pass = 0; pass < 8; pass++)
+    {
+      gint64 open = 0;
+
+      for (int i = 0; i < 3; i++)
+        {
+          g_autoptr(GError) error = NULL;
+          json_object *conflicts;
+
+          kh_treplica_sync (r[i]);
+          conflicts = kh_replica_list_conflicts (r[i]->store, &error);
+          for (size_t c = 0; c < json_object_array_length (conflicts); c++)
+            {
+              json_object *row = json_object_array_get_idx (conflicts, c);
+
+              /* Both values are there for the person to see. */
+              g_assert_true (json_object_object_get_ex (row, "local", NULL));
+              g_assert_true (json_object_object_get_ex (row, "remote", NULL));
+              g_assert_true (kh_replica_resolve (r[i]->store, kh_tstr (row, "id"), kh_tstr (row, "field"),
+                                                 g_rand_boolean (rand) ? KH_RESOLVE_MINE : KH_RESOLVE_THEIRS,
+                                                 NULL, &error));
+              g_assert_no_error (error);
+              resolved++;
+            }
+          json_object_put (conflicts);
+        }
+      for (int i = 0; i < 3; i++)
+        {
+          kh_treplica_sync (r[i]);
+          open += kh_replica_count_conflicts (r[i]->store) + kh_store_count_pending (r[i]->store);
+        }
+      if (open == 0)
+        break;
+    }
+  g_test_message ("%u conflicts resolved by hand", resolved);
+  /* What the last ones sent, the first ones have not pulled yet. */
+  for (int i = 0; i < 3; i++)
+    {
+      KhSyncReport rep = kh_treplica_sync (r[i]);
+
+      g_assert_cmpuint (rep.pushed, ==, 0);
+      g_assert_cmpint (rep.open_conflicts, ==, 0);
+    }
+
+  fresh = kh_treplica_new (f->server, f->dir, "cfresh", f->server->base, "officer_a");
+  kh_treplica_sync (fresh);
+  {
+    g_autofree char *df = kh_treplica_dump (fresh);
+    KhQuery q = { .include_deleted = TRUE };
+
+    g_assert_cmpint (kh_store_count (fresh->store, "person", &q, NULL), ==, ids->len);
+    for (int i = 0; i < 2; i++)
+      {
+        g_autofree char *d = kh_treplica_dump (r[i]);
+
+        if (strcmp (d, df) != 0)
+          for (guint k = 0; k < ids->len; k++)
+            {
+              json_object *mine = kh_treplica_get (r[i], "person", ids->pdata[k]);
+              json_object *theirs = kh_treplica_get (fresh, "person", ids->pdata[k]);
+
+              if (json_object_get_int64 (json_object_object_get (mine, "version"))
+                  != json_object_get_int64 (json_object_object_get (theirs, "version")))
+                {
+                  json_object *hist = kh_store_history (r[i]->store, "person", ids->pdata[k], NULL);
+
+                  g_test_message ("replica %d stale: %s", i, json_object_to_json_string (mine));
+                  g_test_message ("history: %s", json_object_to_json_string_ext (hist, JSON_C_TO_STRING_PRETTY));
+                  json_object_put (hist);
+                }
+              json_object_put (mine);
+              json_object_put (theirs);
+            }
+        g_assert_cmpstr (d, ==, df);
+      }
+  }
+  for (guint k = 0; k < ids->len; k++)
+    {
+      json_object *rec = kh_treplica_get (fresh, "person", ids->pdata[k]);
+
+      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+        {
+          const char *v = kh_tstr (rec, fields[i]);
+
+          g_assert_true (v == NULL || g_hash_table_contains (typed, v));
+        }
+      json_object_put (rec);
+    }
+  kh_treplica_free (fresh);
+  for (int i = 0; i < 3; i++)
+    kh_treplica_free (r[i]);
+  g_rand_free (rand);
+}
+
 /* Bad answers --------------------------------------------------------------------------------- */
 
 static GBytes *
@@ -549,6 +702,7 @@ main (int   argc,
       }
       ADD ("each-fault", test_each_fault);
       ADD ("random-model", test_random);
+      ADD ("random-conflicts", test_random_conflicts);
       ADD ("bad-answers", test_bad_answers);
 #undef ADD
     }
