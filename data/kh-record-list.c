@@ -68,6 +68,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  BEFORE_CHANGE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void list_model_iface_init (GListModelInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (KhRecordList, kh_record_list, G_TYPE_OBJECT,
@@ -474,10 +481,41 @@ store_changed_cb (KhRecordList *self,
                   const char   *id,
                   KhStore      *store)
 {
+  g_autoptr(GArray) cached = NULL;
+  GHashTableIter iter;
+  gpointer k;
+  guint n;
+
   /* A renamed unit or list changes the titles shown for references to it. */
   g_hash_table_remove_all (self->titles);
-  if (g_strcmp0 (entity, self->entity->name) == 0)
-    kh_record_list_refresh (self);
+  if (g_strcmp0 (entity, self->entity->name) != 0)
+    return;
+
+  /* An edit that leaves the count alone re-reads only the pages views hold, so the list keeps
+   * its place instead of starting again from the top. */
+  n = count_rows (self);
+  if (n != self->n_items)
+    {
+      kh_record_list_refresh (self);
+      return;
+    }
+  cached = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_hash_table_iter_init (&iter, self->pages);
+  while (g_hash_table_iter_next (&iter, &k, NULL))
+    {
+      guint page = GPOINTER_TO_UINT (k);
+
+      g_array_append_val (cached, page);
+    }
+  clear_cache (self);
+  for (guint i = 0; i < cached->len; i++)
+    {
+      guint start = g_array_index (cached, guint, i) * KH_RECORD_LIST_PAGE_SIZE;
+
+      if (start < n)
+        g_list_model_items_changed (G_LIST_MODEL (self), start, MIN (KH_RECORD_LIST_PAGE_SIZE, n - start),
+                                    MIN (KH_RECORD_LIST_PAGE_SIZE, n - start));
+    }
 }
 
 static void
@@ -541,6 +579,15 @@ kh_record_list_class_init (KhRecordListClass *klass)
     g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * KhRecordList::before-change:
+   *
+   * Emitted just before the list tells its views that every row may have changed (a new sort,
+   * filter or search, or a write to the store).
+   */
+  signals[BEFORE_CHANGE] = g_signal_new ("before-change", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -597,12 +644,21 @@ kh_record_list_refresh (KhRecordList *self)
 
   g_return_if_fail (KH_IS_RECORD_LIST (self));
 
+  /* A selection model looks for its selected item among all the "added" items when the list
+   * changes under it, which would read every row of a million: let it drop the selection first. */
+  g_signal_emit (self, signals[BEFORE_CHANGE], 0);
   old = self->n_items;
   clear_cache (self);
   g_clear_error (&self->error);
+  /* Removed, then added, in two signals: given both at once, GTK 4.8's list widgets look for
+   * the rows they track (focus, anchor) among all the added items, reading every row. Each
+   * signal sees the count it implies. */
+  self->n_items = 0;
+  if (old > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, 0);
   self->n_items = count_rows (self);
-  if (old > 0 || self->n_items > 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
+  if (self->n_items > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, self->n_items);
   if (old != self->n_items)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }

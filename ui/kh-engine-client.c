@@ -13,7 +13,9 @@
 
 #include <string.h>
 
+#include "kh-credentials.h"
 #include "kh-engine-client.h"
+#include "kh-replica.h"
 #include "kh-sync-engine.h"
 
 #define LAST_SYNC_KEY "desktop_last_sync"
@@ -27,6 +29,7 @@ struct _KhEngineClient
   GSettings    *settings;
   GDateTime    *last_sync;
   KhSyncState   engine_state;
+  gboolean      signed_in;
   gulong        changed_id;
 };
 
@@ -44,13 +47,27 @@ enum {
   N_PROPS
 };
 
+/* The engine is idle before its first sync whether or not it has an account: a replica with no
+ * server or no token is "signed out" to a person. */
+static void
+update_signed_in (KhEngineClient *self)
+{
+  g_autofree char *url = kh_replica_get_state (self->store, KH_SYNC_SERVER_URL);
+  g_autofree char *user = kh_replica_get_state (self->store, KH_SYNC_USERNAME);
+  g_autofree char *token = url ? kh_credentials_lookup (kh_store_get_path (self->store), url, user) : NULL;
+
+  self->signed_in = token != NULL;
+  if (token != NULL)
+    memset (token, 0, strlen (token));
+}
+
 static KhSyncClientState
 client_state (KhEngineClient *self)
 {
   switch (kh_sync_engine_get_state (self->engine))
     {
     case KH_SYNC_STATE_IDLE:
-      return KH_SYNC_CLIENT_STATE_IDLE;
+      return self->signed_in ? KH_SYNC_CLIENT_STATE_IDLE : KH_SYNC_CLIENT_STATE_SIGNED_OUT;
     case KH_SYNC_STATE_SYNCING:
       return KH_SYNC_CLIENT_STATE_SYNCING;
     case KH_SYNC_STATE_OFFLINE:
@@ -73,6 +90,9 @@ engine_notify_cb (KhEngineClient *self,
   if (g_str_equal (name, "state"))
     {
       KhSyncState state = kh_sync_engine_get_state (engine);
+
+      if (state == KH_SYNC_STATE_SIGNED_OUT || state == KH_SYNC_STATE_IDLE)
+        update_signed_in (self);
 
       /* A sync that ends well, asked for or automatic, is the last sync. */
       if (self->engine_state == KH_SYNC_STATE_SYNCING && state == KH_SYNC_STATE_IDLE)
@@ -218,6 +238,8 @@ kh_engine_client_sign_in_finish (KhSyncClient  *client,
   gboolean ok = g_task_propagate_boolean (G_TASK (result), error);
 
   /* Signed in: bring the replica up to date at once. */
+  update_signed_in (self);
+  g_object_notify (G_OBJECT (self), "state");
   if (ok)
     kh_sync_engine_request_sync (self->engine);
   return ok;
@@ -227,7 +249,12 @@ static gboolean
 kh_engine_client_sign_out (KhSyncClient  *client,
                            GError       **error)
 {
-  return kh_sync_engine_logout (KH_ENGINE_CLIENT (client)->engine, error);
+  KhEngineClient *self = KH_ENGINE_CLIENT (client);
+  gboolean ok = kh_sync_engine_logout (self->engine, error);
+
+  update_signed_in (self);
+  g_object_notify (G_OBJECT (self), "state");
+  return ok;
 }
 
 static void
@@ -329,6 +356,7 @@ kh_engine_client_new (KhStore   *store,
   self->settings = settings ? g_object_ref (settings) : NULL;
   self->engine = kh_sync_engine_new (kh_store_get_path (store));
   self->engine_state = kh_sync_engine_get_state (self->engine);
+  update_signed_in (self);
   last = kh_store_get_meta (store, LAST_SYNC_KEY);
   if (last != NULL)
     self->last_sync = g_date_time_new_from_iso8601 (last, NULL);

@@ -33,6 +33,8 @@ struct _KhEvaluationDialog
   AdwPreferencesGroup *criteria_group;
   AdwActionRow        *total_row;
   AdwActionRow        *result_row;
+  GtkLabel            *total_label;
+  GtkLabel            *result_label;
   AdwEntryRow         *evaluator_row;
   AdwStatusPage       *missing_page;
   GtkWidget           *save_button;
@@ -104,8 +106,8 @@ update_result (KhEvaluationDialog *self)
     total_text = g_strdup_printf (_("%d / %d"), total, json_object_get_int (max));
   else
     total_text = g_strdup_printf ("%d", total);
-  adw_action_row_set_subtitle (self->total_row, total_text);
-  adw_action_row_set_subtitle (self->result_row, kh_field_enum_label (field, result));
+  gtk_label_set_text (self->total_label, total_text);
+  gtk_label_set_text (self->result_label, kh_field_enum_label (field, result));
 }
 
 gboolean
@@ -326,6 +328,8 @@ kh_evaluation_dialog_class_init (KhEvaluationDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, criteria_group);
   gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, total_row);
   gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, result_row);
+  gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, total_label);
+  gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, result_label);
   gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, evaluator_row);
   gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, missing_page);
   gtk_widget_class_bind_template_child (widget_class, KhEvaluationDialog, save_button);

@@ -25,6 +25,7 @@ struct _KhListPage
   char               *fixed_field;
   json_object        *fixed_value;
   gboolean            self_assessment;
+  gboolean            loaded;
 
   const KhEntity     *entity;
   KhRecordList       *list;
@@ -46,6 +47,18 @@ struct _KhListPage
 };
 
 G_DEFINE_FINAL_TYPE (KhListPage, kh_list_page, GTK_TYPE_BOX)
+
+/* A page counts its rows and builds its columns and filters only when first shown (or first
+ * asked for its list), so the window's first frame never waits for a dozen counts over a
+ * million rows. */
+static void
+ensure_loaded (KhListPage *self)
+{
+  if (self->loaded)
+    return;
+  self->loaded = TRUE;
+  kh_list_page_set_entity (self, self->entities[0]);
+}
 
 static int
 assessment_year (void)
@@ -169,12 +182,14 @@ static void
 sorter_changed_cb (KhListPage *self)
 {
   GtkSorter *sorter = gtk_column_view_get_sorter (self->column_view);
-  g_autoptr(GObject) probe = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GObject) a = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GObject) b = g_object_new (G_TYPE_OBJECT, NULL);
   GtkOrdering order;
   const KhField *field = NULL;
 
+  /* Two distinct items: a sorter calls no column for an item compared with itself. */
   self->probed = NULL;
-  order = gtk_sorter_compare (sorter, probe, probe);
+  order = gtk_sorter_compare (sorter, a, b);
   if (self->probed != NULL)
     field = g_object_get_data (G_OBJECT (self->probed), "field");
   kh_record_list_set_sort (self->list, field ? field->name : NULL, order == GTK_ORDERING_LARGER);
@@ -430,6 +445,12 @@ build_filters (KhListPage *self)
 /* Entity ------------------------------------------------------------------------------------- */
 
 static void
+list_before_change_cb (KhListPage *self)
+{
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+}
+
+static void
 selection_changed_cb (KhListPage *self)
 {
   gtk_widget_set_sensitive (GTK_WIDGET (self->assess_button),
@@ -465,6 +486,8 @@ kh_list_page_set_entity (KhListPage *self,
   if (self->fixed_field != NULL && kh_entity_get_field (entity, self->fixed_field) != NULL)
     kh_record_list_set_filter (self->list, self->fixed_field, self->fixed_value, NULL);
   kh_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  g_signal_connect_object (self->list, "before-change", G_CALLBACK (list_before_change_cb),
+                           self, G_CONNECT_SWAPPED);
   self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->list)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
@@ -490,6 +513,8 @@ entity_selected_cb (KhListPage *self)
 {
   guint i = gtk_drop_down_get_selected (self->entity_dropdown);
 
+  if (self->column_view == NULL)
+    return;
   if (i < g_strv_length (self->entities))
     kh_list_page_set_entity (self, self->entities[i]);
 }
@@ -499,6 +524,8 @@ entity_selected_cb (KhListPage *self)
 static void
 search_changed_cb (KhListPage *self)
 {
+  if (self->list == NULL)
+    return;
   kh_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
   update_state (self);
 }
@@ -553,10 +580,13 @@ present_editor (KhListPage  *self,
 GtkWidget *
 kh_list_page_new_record (KhListPage *self)
 {
-  json_object *defaults = json_object_new_object ();
+  json_object *defaults;
   GtkWidget *editor;
 
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+
+  ensure_loaded (self);
+  defaults = json_object_new_object ();
 
   if (self->fixed_field != NULL && json_object_is_type (self->fixed_value, json_type_string)
       && kh_entity_get_field (self->entity, self->fixed_field) != NULL)
@@ -581,6 +611,7 @@ kh_list_page_open_record (KhListPage *self,
 {
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
   g_return_val_if_fail (id != NULL, NULL);
+  ensure_loaded (self);
   return present_editor (self, id, NULL);
 }
 
@@ -624,6 +655,7 @@ kh_list_page_self_assess (KhListPage *self,
 
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
 
+  ensure_loaded (self);
   name = kh_store_dup_title (self->store, "org_unit", unit_id);
   registration = kh_registration_ensure (self->store, "unit", year, "org_unit", unit_id, name, unit_id, &error);
   if (registration == NULL)
@@ -663,13 +695,14 @@ kh_list_page_set_self_assessment (KhListPage *self,
   g_return_if_fail (KH_IS_LIST_PAGE (self));
   self->self_assessment = enabled;
   gtk_widget_set_visible (GTK_WIDGET (self->assess_button),
-                          enabled && strcmp (self->entity->name, "org_unit") == 0);
+                          enabled && g_strv_contains ((const char * const *) self->entities, "org_unit"));
 }
 
 KhRecordList *
 kh_list_page_get_list (KhListPage *self)
 {
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  ensure_loaded (self);
   return self->list;
 }
 
@@ -684,6 +717,7 @@ GtkWidget *
 kh_list_page_get_column_view (KhListPage *self)
 {
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  ensure_loaded (self);
   return GTK_WIDGET (self->column_view);
 }
 
@@ -691,16 +725,29 @@ gboolean
 kh_list_page_is_empty_shown (KhListPage *self)
 {
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), FALSE);
+  ensure_loaded (self);
   return g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "empty") == 0;
 }
 
 /* Object ------------------------------------------------------------------------------------- */
 
 static void
+kh_list_page_map (GtkWidget *widget)
+{
+  ensure_loaded (KH_LIST_PAGE (widget));
+  GTK_WIDGET_CLASS (kh_list_page_parent_class)->map (widget);
+}
+
+static void
 kh_list_page_dispose (GObject *object)
 {
   KhListPage *self = (KhListPage *) object;
 
+  /* The dropdown changes its selection as it goes away: that must not rebuild the page. */
+  if (self->entity_dropdown != NULL)
+    g_signal_handlers_disconnect_by_data (self->entity_dropdown, self);
+  if (self->column_view != NULL)
+    g_clear_signal_handler (&self->sorter_id, gtk_column_view_get_sorter (self->column_view));
   if (self->list != NULL)
     g_clear_signal_handler (&self->n_items_id, self->list);
   if (self->selection != NULL)
@@ -733,6 +780,7 @@ kh_list_page_class_init (KhListPageClass *klass)
 
   object_class->dispose = kh_list_page_dispose;
   object_class->finalize = kh_list_page_finalize;
+  widget_class->map = kh_list_page_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-list-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KhListPage, entity_dropdown);
@@ -793,6 +841,5 @@ kh_list_page_new (KhStore            *store,
       g_signal_connect_swapped (self->entity_dropdown, "notify::selected",
                                 G_CALLBACK (entity_selected_cb), self);
     }
-  kh_list_page_set_entity (self, entities[0]);
   return GTK_WIDGET (self);
 }

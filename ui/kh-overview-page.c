@@ -1,7 +1,8 @@
 /* kh-overview-page.c: the year's figures at a glance
  *
- * Counts come from the store once the page is shown, in an idle callback, so the window's first
- * frame never waits for them.
+ * Counts come from the store once the page is shown, on a worker thread with its own connection
+ * (SQLite's WAL lets it read while the window writes): on a million records they take about a
+ * second, which must neither delay the window's first frame nor freeze it afterwards.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,6 +19,8 @@ struct _KhOverviewPage
   GtkBox               parent_instance;
 
   KhStore             *store;
+  GCancellable        *cancellable;
+  gboolean             busy;
   guint                refresh_source;
   gboolean             stale;
   gulong               changed_id;
@@ -34,11 +37,29 @@ G_DEFINE_FINAL_TYPE (KhOverviewPage, kh_overview_page, GTK_TYPE_BOX)
 
 static const char * const models[] = { "citizen", "family", "clan", "community", "unit" };
 
+typedef struct
+{
+  char   *path;
+  gint64  models[5];
+  gint64  entries, lists, donations, funds;
+  gint64  people, households, clans, units;
+  gint64  pending, conflicts;
+} Figures;
+
+static void
+figures_free (gpointer data)
+{
+  Figures *f = data;
+
+  g_free (f->path);
+  g_free (f);
+}
+
 static gint64
-count (KhOverviewPage *self,
-       const char     *entity,
-       const char     *field,
-       json_object    *value)
+count (KhStore     *store,
+       const char  *entity,
+       const char  *field,
+       json_object *value)
 {
   KhQuery query = { 0 };
   gint64 n;
@@ -48,9 +69,39 @@ count (KhOverviewPage *self,
       query.where = json_object_new_object ();
       json_object_object_add (query.where, field, value);
     }
-  n = kh_store_count (self->store, entity, &query, NULL);
+  n = kh_store_count (store, entity, &query, NULL);
   json_object_put (query.where);
   return MAX (n, 0);
+}
+
+static void
+count_thread (GTask        *task,
+              gpointer      source,
+              gpointer      data,
+              GCancellable *cancellable)
+{
+  Figures *f = data;
+  GError *error = NULL;
+  g_autoptr(KhStore) store = kh_store_open (f->path, &error);
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+    f->models[i] = count (store, "registration", "model", json_object_new_string (models[i]));
+  f->entries = count (store, "award_entry", NULL, NULL);
+  f->lists = count (store, "award_list", NULL, NULL);
+  f->donations = count (store, "donation", NULL, NULL);
+  f->funds = count (store, "fund", NULL, NULL);
+  f->people = count (store, "person", NULL, NULL);
+  f->households = count (store, "household", NULL, NULL);
+  f->clans = count (store, "clan", NULL, NULL);
+  f->units = count (store, "org_unit", NULL, NULL);
+  f->pending = kh_store_count_pending (store);
+  f->conflicts = kh_conflicts_count (store);
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -76,12 +127,23 @@ number (gint64 n)
   return g_strdup_printf ("%'" G_GINT64_FORMAT, n);
 }
 
-void
-kh_overview_page_refresh (KhOverviewPage *self)
+static void
+show_figures (KhOverviewPage *self,
+              Figures        *f)
 {
   const KhField *model_field = kh_entity_get_field (kh_entity_lookup ("registration"), "model");
-
-  g_return_if_fail (KH_IS_OVERVIEW_PAGE (self));
+  struct { AdwPreferencesGroup *group; const char *title; gint64 value; } rows[] = {
+    { self->awards_group, _("Scholarships, awards and grants"), f->entries },
+    { self->awards_group, _("Award lists"), f->lists },
+    { self->awards_group, _("Donations"), f->donations },
+    { self->awards_group, _("Study promotion funds"), f->funds },
+    { self->people_group, _("People"), f->people },
+    { self->people_group, _("Households"), f->households },
+    { self->people_group, _("Clans"), f->clans },
+    { self->people_group, _("Units, schools and villages"), f->units },
+    { self->local_group, _("Changes waiting to be sent"), f->pending },
+    { self->local_group, _("Conflicts to resolve"), f->conflicts },
+  };
 
   for (guint i = 0; i < self->rows->len; i++)
     {
@@ -93,41 +155,81 @@ kh_overview_page_refresh (KhOverviewPage *self)
 
   for (guint i = 0; i < G_N_ELEMENTS (models); i++)
     {
-      g_autofree char *text = number (count (self, "registration", "model", json_object_new_string (models[i])));
+      g_autofree char *text = number (f->models[i]);
 
       add_row (self, self->models_group, kh_field_enum_label (model_field, models[i]), text);
     }
-  {
-    g_autofree char *entries = number (count (self, "award_entry", NULL, NULL));
-    g_autofree char *lists = number (count (self, "award_list", NULL, NULL));
-    g_autofree char *donations = number (count (self, "donation", NULL, NULL));
-    g_autofree char *funds = number (count (self, "fund", NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autofree char *text = number (rows[i].value);
 
-    add_row (self, self->awards_group, _("Scholarships, awards and grants"), entries);
-    add_row (self, self->awards_group, _("Award lists"), lists);
-    add_row (self, self->awards_group, _("Donations"), donations);
-    add_row (self, self->awards_group, _("Study promotion funds"), funds);
-  }
-  {
-    g_autofree char *people = number (count (self, "person", NULL, NULL));
-    g_autofree char *households = number (count (self, "household", NULL, NULL));
-    g_autofree char *clans = number (count (self, "clan", NULL, NULL));
-    g_autofree char *units = number (count (self, "org_unit", NULL, NULL));
-
-    add_row (self, self->people_group, _("People"), people);
-    add_row (self, self->people_group, _("Households"), households);
-    add_row (self, self->people_group, _("Clans"), clans);
-    add_row (self, self->people_group, _("Units, schools and villages"), units);
-  }
-  {
-    g_autofree char *pending = number (kh_store_count_pending (self->store));
-    g_autofree char *conflicts = number (kh_conflicts_count (self->store));
-
-    add_row (self, self->local_group, _("Changes waiting to be sent"), pending);
-    add_row (self, self->local_group, _("Conflicts to resolve"), conflicts);
-  }
+      add_row (self, rows[i].group, rows[i].title, text);
+    }
   kh_figures_view_refresh (self->figures_view);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* The task holds the page only weakly, so a window closed while counting finalizes at once
+ * (with its store) instead of waiting for the thread. */
+static void
+count_done_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GWeakRef *ref = user_data;
+  g_autoptr(KhOverviewPage) self = g_weak_ref_get (ref);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  weak_ref_free (ref);
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (!ok)
+    g_warning ("%s", error->message);
+  else
+    show_figures (self, g_task_get_task_data (G_TASK (result)));
+  self->busy = FALSE;
+  /* Something changed while counting: count again. */
+  if (self->stale && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    kh_overview_page_refresh (self);
+}
+
+void
+kh_overview_page_refresh (KhOverviewPage *self)
+{
+  g_autoptr(GTask) task = NULL;
+  Figures *f;
+
+  g_return_if_fail (KH_IS_OVERVIEW_PAGE (self));
+
+  if (self->busy)
+    return;
+  self->busy = TRUE;
   self->stale = FALSE;
+  f = g_new0 (Figures, 1);
+  f->path = g_strdup (kh_store_get_path (self->store));
+  {
+    GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+    g_weak_ref_init (ref, self);
+    task = g_task_new (NULL, self->cancellable, count_done_cb, ref);
+  }
+  g_task_set_source_tag (task, kh_overview_page_refresh);
+  g_task_set_task_data (task, f, figures_free);
+  g_task_run_in_thread (task, count_thread);
+}
+
+gboolean
+kh_overview_page_is_busy (KhOverviewPage *self)
+{
+  g_return_val_if_fail (KH_IS_OVERVIEW_PAGE (self), FALSE);
+  return self->busy || self->refresh_source != 0;
 }
 
 static gboolean
@@ -170,12 +272,14 @@ kh_overview_page_dispose (GObject *object)
 {
   KhOverviewPage *self = (KhOverviewPage *) object;
 
+  g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   if (self->store != NULL)
     g_clear_signal_handler (&self->changed_id, self->store);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_OVERVIEW_PAGE);
   g_clear_object (&self->store);
+  g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (kh_overview_page_parent_class)->dispose (object);
 }
@@ -202,6 +306,7 @@ static void
 kh_overview_page_init (KhOverviewPage *self)
 {
   self->rows = g_ptr_array_new ();
+  self->cancellable = g_cancellable_new ();
   self->stale = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
 }

@@ -16,5 +16,6 @@ G_DECLARE_FINAL_TYPE (KhOverviewPage, kh_overview_page, KH, OVERVIEW_PAGE, GtkBo
 
 GtkWidget *kh_overview_page_new     (KhStore        *store);
 void       kh_overview_page_refresh (KhOverviewPage *self);
+gboolean   kh_overview_page_is_busy (KhOverviewPage *self);
 
 G_END_DECLS

@@ -52,10 +52,15 @@ kh_widget_wait_for_paint (GtkWidget *widget,
     return;
   id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &count);
   timeout = g_timeout_add (5000, timeout_cb, &expired);
+  /* One redraw is asked for, so a frame comes even when nothing changed. */
+  gtk_widget_queue_draw (widget);
   while (count < frames && !expired)
     {
-      gtk_widget_queue_draw (widget);
+      guint seen = count;
+
       g_main_context_iteration (NULL, TRUE);
+      if (count > seen && count < frames)
+        gtk_widget_queue_draw (widget);
     }
   /* Idle work queued by the page (figures, lists) runs before the picture is taken. */
   while (g_main_context_iteration (NULL, FALSE))
@@ -92,9 +97,15 @@ kh_widget_save_png (GtkWidget   *widget,
     }
 
   paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  /* A widget in the middle of a relayout gives no node yet: let it draw and ask again. */
+  for (int attempt = 0; node == NULL && attempt < 10; attempt++)
+    {
+      snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+      if (node == NULL)
+        kh_widget_wait_for_paint (widget, 1);
+    }
   if (node == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Nothing was drawn for “%s”."), path);

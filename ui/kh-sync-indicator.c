@@ -11,15 +11,16 @@
 
 struct _KhSyncIndicator
 {
-  GtkButton    parent_instance;
+  GtkButton          parent_instance;
 
   KhSyncClientState  state;
-  gint64       pending;
-  gint64       conflicts;
-  GDateTime   *last_sync;
+  gint64             pending;
+  gint64             conflicts;
+  GDateTime         *last_sync;
+  double             progress;
 
-  GtkImage    *icon;
-  GtkLabel    *label;
+  GtkImage          *icon;
+  GtkLabel          *label;
 };
 
 G_DEFINE_FINAL_TYPE (KhSyncIndicator, kh_sync_indicator, GTK_TYPE_BUTTON)
@@ -30,6 +31,7 @@ enum {
   PROP_PENDING,
   PROP_CONFLICTS,
   PROP_LAST_SYNC,
+  PROP_PROGRESS,
   N_PROPS
 };
 
@@ -66,7 +68,11 @@ update (KhSyncIndicator *self)
     switch (self->state)
       {
       case KH_SYNC_CLIENT_STATE_SYNCING:
-        text = g_strdup (_("Syncing…"));
+        if (self->progress > 0)
+          /* TRANSLATORS: the header while syncing, e.g. "Syncing… 45 %" */
+          text = g_strdup_printf (_("Syncing… %d %%"), (int) (self->progress * 100));
+        else
+          text = g_strdup (_("Syncing…"));
         icon = "emblem-synchronizing-symbolic";
         break;
       case KH_SYNC_CLIENT_STATE_ERROR:
@@ -158,6 +164,9 @@ kh_sync_indicator_get_property (GObject    *object,
     case PROP_LAST_SYNC:
       g_value_set_boxed (value, self->last_sync);
       break;
+    case PROP_PROGRESS:
+      g_value_set_double (value, self->progress);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -192,6 +201,11 @@ kh_sync_indicator_set_property (GObject      *object,
       g_clear_pointer (&self->last_sync, g_date_time_unref);
       self->last_sync = g_value_dup_boxed (value);
       break;
+    case PROP_PROGRESS:
+      if (self->progress == g_value_get_double (value))
+        return;
+      self->progress = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
@@ -223,6 +237,9 @@ kh_sync_indicator_class_init (KhSyncIndicatorClass *klass)
   properties[PROP_LAST_SYNC] =
     g_param_spec_boxed ("last-sync", NULL, NULL, G_TYPE_DATE_TIME,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROGRESS] =
+    g_param_spec_double ("progress", NULL, NULL, 0, 1, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-sync-indicator.ui");

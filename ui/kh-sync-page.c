@@ -319,7 +319,7 @@ make_card (KhSyncPage  *self,
   gtk_widget_set_margin_start (error_label, 18);
   gtk_widget_set_margin_end (error_label, 18);
   gtk_box_append (GTK_BOX (card), error_label);
-  gtk_widget_set_margin_bottom (edit_box, error_label ? 0 : 18);
+  gtk_widget_set_margin_bottom (edit_box, 18);
   gtk_widget_set_margin_bottom (error_label, 18);
   return card;
 }

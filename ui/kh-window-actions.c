@@ -127,6 +127,12 @@ kh_window_sync_now (KhWindow *self)
       kh_window_add_toast (self, toast);
       return;
     }
+  /* Without an account there is nothing to sync with: ask for one instead of failing. */
+  if (self->sync_state == KH_SYNC_CLIENT_STATE_SIGNED_OUT)
+    {
+      kh_window_show_sign_in (self);
+      return;
+    }
   kh_sync_client_sync_async (self->sync_client, self->cancellable, sync_done_cb, g_object_ref (self));
 }
 
@@ -156,6 +162,22 @@ sign_in_action (GtkWidget  *widget,
                 GVariant   *param)
 {
   kh_window_show_sign_in (KH_WINDOW (widget));
+}
+
+static void
+sign_out_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+
+  if (self->sync_client == NULL)
+    return;
+  if (!kh_sync_client_sign_out (self->sync_client, &error))
+    kh_window_add_toast (self, adw_toast_new (error->message));
+  else
+    kh_window_add_toast (self, adw_toast_new (_("Signed out. Your records stay on this computer.")));
 }
 
 static void
@@ -191,6 +213,10 @@ kh_window_actions_update (KhWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", list);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-record", list);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out",
+                                 self->sync_client != NULL
+                                 && self->sync_state != KH_SYNC_CLIENT_STATE_SIGNED_OUT
+                                 && self->sync_state != KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
 
 void
@@ -206,6 +232,7 @@ kh_window_class_actions_init (KhWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.print-list", NULL, print_list_action);
   gtk_widget_class_install_action (widget_class, "win.sync", NULL, sync_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
   gtk_widget_class_install_action (widget_class, "win.undo-delete", "s", undo_delete_action);
 

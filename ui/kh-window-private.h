@@ -20,7 +20,7 @@ struct _KhWindow
   gulong                client_notify_id;
   guint                 count_source;
 
-  KhSyncClientState           sync_state;
+  KhSyncClientState     sync_state;
   gint64                pending;
   gint64                conflicts;
   GDateTime            *last_sync;

@@ -221,12 +221,13 @@ kh_window_get_store (KhWindow *self)
 /* Sync state ------------------------------------------------------------------------------------ */
 
 static void
-set_sync_state (KhWindow    *self,
+set_sync_state (KhWindow          *self,
                 KhSyncClientState  state)
 {
   if (self->sync_state == state)
     return;
   self->sync_state = state;
+  kh_window_actions_update (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_STATE]);
 }
 
@@ -250,7 +251,10 @@ client_notify_cb (KhWindow     *self,
   KhSyncClientState state = KH_SYNC_CLIENT_STATE_SIGNED_OUT;
   g_autoptr(GDateTime) when = NULL;
 
-  g_object_get (client, "state", &state, "last-sync", &when, NULL);
+  double progress = 0;
+
+  g_object_get (client, "state", &state, "last-sync", &when, "progress", &progress, NULL);
+  g_object_set (self->sync_indicator, "progress", progress, NULL);
   set_sync_state (self, state);
   set_last_sync (self, when);
   kh_window_update_counts (self);
@@ -387,8 +391,17 @@ kh_window_save_screenshots (KhWindow    *self,
       g_autofree char *file = g_strdup_printf ("%s%s%s.png", names[i], suffix ? "-" : "", suffix ? suffix : "");
       g_autofree char *path = g_build_filename (directory, file, NULL);
 
+      GtkWidget *page;
+      gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
       kh_window_show_page (self, names[i]);
       kh_widget_wait_for_paint (GTK_WIDGET (self), 3);
+      /* The overview's figures are counted on a thread: the picture waits for them. */
+      page = kh_window_get_page (self, names[i]);
+      while (KH_IS_OVERVIEW_PAGE (page) && kh_overview_page_is_busy (KH_OVERVIEW_PAGE (page))
+             && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      kh_widget_wait_for_paint (GTK_WIDGET (self), 2);
       if (!kh_widget_save_png (GTK_WIDGET (self), path, error))
         return FALSE;
     }
@@ -414,6 +427,7 @@ kh_window_constructed (GObject *object)
   self->store_changed_id = g_signal_connect_object (self->store, "changed",
                                                     G_CALLBACK (store_changed_cb), self,
                                                     G_CONNECT_SWAPPED);
+  g_object_set_data (G_OBJECT (self), "sync-indicator", self->sync_indicator);
   g_object_bind_property (self, "sync-state", self->sync_indicator, "state", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "pending", self->sync_indicator, "pending", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "conflicts", self->sync_indicator, "conflicts", G_BINDING_SYNC_CREATE);
@@ -422,8 +436,25 @@ kh_window_constructed (GObject *object)
     if (KH_IS_SYNC_PAGE (kh_window_get_page (self, pages[i].name)))
       kh_sync_page_set_window (KH_SYNC_PAGE (kh_window_get_page (self, pages[i].name)), self);
 
-  kh_window_update_counts (self);
   kh_window_show_page (self, "overview");
+}
+
+/* The pending count reads the whole outbox: it waits for the first frame. */
+static void
+first_paint_cb (GdkFrameClock *clock,
+                KhWindow      *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, first_paint_cb, self);
+  if (self->count_source == 0)
+    self->count_source = g_idle_add (update_counts_idle_cb, self);
+}
+
+static void
+kh_window_realize (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (kh_window_parent_class)->realize (widget);
+  g_signal_connect_object (gtk_widget_get_frame_clock (widget), "after-paint",
+                           G_CALLBACK (first_paint_cb), widget, 0);
 }
 
 static void
@@ -521,6 +552,7 @@ kh_window_class_init (KhWindowClass *klass)
   object_class->finalize = kh_window_finalize;
   object_class->get_property = kh_window_get_property;
   object_class->set_property = kh_window_set_property;
+  widget_class->realize = kh_window_realize;
 
   properties[PROP_STORE] =
     g_param_spec_object ("store", NULL, NULL, KH_TYPE_STORE,

@@ -29,7 +29,7 @@ void           kh_window_add_toast          (KhWindow       *self,
 void           kh_window_set_sync_client    (KhWindow       *self,
                                              KhSyncClient   *client);
 KhSyncClient  *kh_window_get_sync_client    (KhWindow       *self);
-KhSyncClientState    kh_window_get_sync_state     (KhWindow       *self);
+KhSyncClientState kh_window_get_sync_state  (KhWindow       *self);
 gint64         kh_window_get_pending        (KhWindow       *self);
 gint64         kh_window_get_conflicts      (KhWindow       *self);
 GDateTime     *kh_window_get_last_sync      (KhWindow       *self);

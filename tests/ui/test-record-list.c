@@ -143,6 +143,28 @@ test_sort_folded (Fixture       *f,
   g_assert_cmpuint (kh_record_list_find (list, kh_record_item_get_id (last)), ==, 9);
 }
 
+typedef struct
+{
+  guint signals;
+  gboolean consistent;
+} Emissions;
+
+/* Every change is announced so that, inside the signal, the count is what the signal implies
+ * (GTK checks it), and never as "removed and added at once" (GTK 4.8 then reads every row). */
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  Emissions  *e)
+{
+  e->signals++;
+  if (removed > 0 && added > 0)
+    e->consistent = FALSE;
+  if (added == 0 && g_list_model_get_n_items (model) != position)
+    e->consistent = FALSE;
+}
+
 /* Search with and without accents, filters, and the list follows the store's writes. */
 static void
 test_search_filter_refresh (Fixture       *f,
@@ -154,9 +176,14 @@ test_search_filter_refresh (Fixture       *f,
   json_object *male = json_object_new_string ("male");
   guint n;
 
+  Emissions e = { 0, TRUE };
+
   add_people (f, 50);
   list = kh_record_list_new (f->store, "person");
+  g_signal_connect (list, "items-changed", G_CALLBACK (items_changed_cb), &e);
   kh_record_list_set_search (list, "nguyen van duc");
+  g_assert_cmpuint (e.signals, ==, 2);
+  g_assert_true (e.consistent);
   n = g_list_model_get_n_items (G_LIST_MODEL (list));
   g_assert_cmpuint (n, ==, 10);
   kh_record_list_set_search (list, "Nguyễn Văn Đức");
@@ -173,6 +200,19 @@ test_search_filter_refresh (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 9);
   g_assert_true (kh_store_restore (f->store, "person", kh_record_item_get_id (r), &error));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
+  /* An edit that keeps the count shows the new value in place. */
+  {
+    g_autoptr(KhRecordItem) first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+    g_autoptr(KhRecordItem) again = NULL;
+    json_object *change = json_tokener_parse ("{\"phone\": \"0905123456\"}");
+
+    g_assert_true (kh_store_update (f->store, "person", kh_record_item_get_id (first), change, &error));
+    json_object_put (change);
+    again = g_list_model_get_item (G_LIST_MODEL (list), 0);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 10);
+    g_assert_cmpstr (kh_record_item_get_id (again), ==, kh_record_item_get_id (first));
+    g_assert_cmpstr (kh_record_item_get_string (again, "phone"), ==, "0905123456");
+  }
   g_assert_false (kh_record_list_set_filter (list, "no_such_field", NULL, &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD);
 }

@@ -10,10 +10,13 @@
 
 #include "kh-conflicts.h"
 #include "kh-demo.h"
+#include "kh-engine-client.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-record-editor.h"
 #include "kh-screenshot.h"
+#include "kh-sign-in-dialog.h"
+#include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-window.h"
 
@@ -101,6 +104,26 @@ test_pages (Fixture       *f,
             g_assert_false (kh_list_page_is_empty_shown (page));
         }
     }
+  /* A click on a column header sorts the rows in SQLite by that field, both ways. */
+  {
+    KhListPage *people = KH_LIST_PAGE (kh_window_get_page (f->window, "people"));
+    GtkColumnView *view = GTK_COLUMN_VIEW (kh_list_page_get_column_view (people));
+    KhRecordList *list = kh_list_page_get_list (people);
+    g_autoptr(GtkColumnViewColumn) first = g_list_model_get_item (gtk_column_view_get_columns (view), 0);
+    g_autoptr(KhRecordItem) top = NULL;
+    g_autoptr(KhRecordItem) bottom = NULL;
+
+    gtk_column_view_sort_by_column (view, first, GTK_SORT_DESCENDING);
+    g_assert_cmpstr (kh_record_list_get_sort_field (list), ==, "full_name");
+    g_assert_true (kh_record_list_get_descending (list));
+    top = g_list_model_get_item (G_LIST_MODEL (list), 0);
+    gtk_column_view_sort_by_column (view, first, GTK_SORT_ASCENDING);
+    g_assert_false (kh_record_list_get_descending (list));
+    bottom = g_list_model_get_item (G_LIST_MODEL (list), g_list_model_get_n_items (G_LIST_MODEL (list)) - 1);
+    g_assert_cmpstr (kh_record_item_get_id (top), ==, kh_record_item_get_id (bottom));
+    gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
+    g_assert_null (kh_record_list_get_sort_field (list));
+  }
   if (dir != NULL)
     {
       g_assert_true (kh_window_save_screenshots (f->window, dir, NULL, &error));
@@ -312,6 +335,14 @@ test_self_assessment (Fixture       *f,
   /* 88 points under the levels rule (70 / 85 / 95): level 2. */
   g_assert_cmpstr (kh_evaluation_dialog_get_result (dialog, &total), ==, "level2");
   g_assert_cmpint (total, ==, 88);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "evaluation.png", NULL);
+
+      kh_widget_wait_for_paint (GTK_WIDGET (dialog), 2);
+      kh_widget_save_png (GTK_WIDGET (dialog), path, &error);
+      g_assert_no_error (error);
+    }
   g_assert_true (kh_evaluation_dialog_save (dialog));
   {
     json_object *w = json_object_new_object ();
@@ -326,6 +357,52 @@ test_self_assessment (Fixture       *f,
   }
   json_object_put (schools);
   json_object_put (where);
+}
+
+/* With the real sync engine behind the seam and no account yet, the header says the changes
+ * wait here, and Sync now neither hangs nor pretends: the state stays "signed out". */
+static void
+test_engine_signed_out (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(KhEngineClient) client = kh_engine_client_new (f->store, NULL);
+  GtkWidget *indicator;
+  g_autofree char *expected = NULL;
+  gint64 start;
+
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_SIGNED_OUT);
+  kh_window_update_counts (f->window);
+  g_assert_cmpint (kh_window_get_pending (f->window), >, 0);
+  indicator = GTK_WIDGET (g_object_get_data (G_OBJECT (f->window), "sync-indicator"));
+  g_assert_nonnull (indicator);
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %d change waiting",
+                                           "Offline with %d changes waiting",
+                                           (gulong) kh_window_get_pending (f->window)),
+                              (int) kh_window_get_pending (f->window));
+  g_assert_cmpstr (kh_sync_indicator_get_text (KH_SYNC_INDICATOR (indicator)), ==, expected);
+
+  /* Sync now without an account asks for one. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < G_USEC_PER_SEC / 4)
+    g_main_context_iteration (NULL, FALSE);
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+        found = found || KH_IS_SIGN_IN_DIALOG (w);
+      }
+    g_assert_true (found);
+  }
+  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_SIGNED_OUT);
+  close_all_but (GTK_WINDOW (f->window));
+  kh_window_set_sync_client (f->window, NULL);
+  g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
 
 int
@@ -344,5 +421,6 @@ main (int   argc,
   g_test_add ("/ui/window/scholarship-flow", Fixture, NULL, fixture_set_up, test_scholarship_flow, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
+  g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }
