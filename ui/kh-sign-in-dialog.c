@@ -152,7 +152,8 @@ kh_sign_in_dialog_new (KhSyncClient *client)
 
   g_set_object (&self->client, client);
   if (client == NULL)
-    show_message (self, _("Syncing is not available in this version: signing in will not "
-                          "connect yet. Your records are kept on this computer."), FALSE);
+    show_message (self, _("Syncing is off in this window (it was opened for screenshots or "
+                          "tests): signing in will not connect. Your records are kept on this "
+                          "computer."), FALSE);
   return GTK_WIDGET (self);
 }

@@ -108,7 +108,7 @@ update (KhSyncIndicator *self)
         icon = "network-offline-symbolic";
         text = self->pending > 0 ? waiting_text (self->pending) : g_strdup (_("Offline"));
         tooltip = self->state == KH_SYNC_CLIENT_STATE_UNAVAILABLE
-                  ? _("This version cannot sync with a server yet; your changes are kept on this computer")
+                  ? _("Syncing is off in this window; your changes are kept on this computer")
                   : _("Changes will be sent when the connection is back");
         break;
       }

@@ -77,7 +77,7 @@ update_status (KhSyncPage *self)
       break;
     case KH_SYNC_CLIENT_STATE_UNAVAILABLE:
     default:
-      title = _("Syncing is not available in this version");
+      title = _("Syncing is off in this window");
       subtitle = _("Everything you enter is kept on this computer. It will be sent once this "
                    "computer is connected to your association’s server.");
       break;

@@ -104,13 +104,13 @@ no_engine_message (KhWindow *self)
 {
   if (self->pending > 0)
     return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "This version cannot sync with a server yet. %d change "
-                                         "is kept safely on this computer.",
-                                         "This version cannot sync with a server yet. %d changes "
-                                         "are kept safely on this computer.",
+                                         "Syncing is off in this window. %d change is kept "
+                                         "safely on this computer.",
+                                         "Syncing is off in this window. %d changes are kept "
+                                         "safely on this computer.",
                                          (gulong) self->pending), (int) self->pending);
-  return g_strdup (_("This version cannot sync with a server yet. Everything you enter is kept "
-                     "on this computer."));
+  return g_strdup (_("Syncing is off in this window. Everything you enter is kept on this "
+                     "computer."));
 }
 
 void
