@@ -3,9 +3,9 @@
  * The sync engine records a conflict when a field changed on both sides to different values
  * (DESIGN.md §4.6): the `conflict` table keeps the base, local and remote values as text (the
  * audit form of a value), who made the remote change and when. Nothing is decided here: a person
- * picks one of the two values, or types a third, and resolving writes it through
- * kh_store_update() (so it is validated, audited and queued for sending like any edit) and
- * marks the conflict resolved, in one transaction.
+ * picks one of the two values, or types a third, and resolving goes through the engine's own
+ * kh_replica_resolve(): validated, audited, queued for sending on the server's latest version
+ * and marked resolved, in one transaction.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -153,88 +153,43 @@ kh_conflicts_add (KhStore      *store,
   return seq;
 }
 
-/* Resolves the conflict @seq with @value, the text of the chosen value (the local one, the
- * remote one, or one a person typed; NULL or "" clears the field). The value is parsed and
- * validated as the field's type, written with kh_store_update(), and the conflict marked
- * resolved in the same transaction. */
+/* Resolves conflict @seq the way the sync engine does (kh_replica_resolve()): the chosen value
+ * is written and queued for the server on the server's latest version, even when it is the
+ * value already here ("keep mine"), so the choice reaches everyone. @value is the typed text
+ * for KH_RESOLVE_VALUE. */
 gboolean
-kh_conflicts_resolve (KhStore     *store,
-                      gint64       seq,
-                      const char  *value,
-                      GError     **error)
+kh_conflicts_resolve (KhStore          *store,
+                      gint64            seq,
+                      KhResolveChoice   choice,
+                      const char       *value,
+                      GError          **error)
 {
-  g_autofree char *entity_name = NULL;
   g_autofree char *record_id = NULL;
   g_autofree char *field_name = NULL;
-  g_autofree char *now = NULL;
-  const KhEntity *entity;
-  const KhField *field;
-  json_object *parsed = NULL;
-  json_object *changes;
   sqlite3_stmt *stmt;
-  gboolean ok;
 
   g_return_val_if_fail (KH_IS_STORE (store), FALSE);
 
   stmt = kh_store_prepare (store,
-                           "SELECT entity, record_id, field FROM conflict "
+                           "SELECT record_id, field FROM conflict "
                            "WHERE seq = ? AND resolved_at IS NULL", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, seq);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      entity_name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-      record_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      field_name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      record_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      field_name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
     }
   sqlite3_reset (stmt);
-  if (entity_name == NULL)
+  if (record_id == NULL)
     {
       g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
                            _("This conflict was already resolved."));
       return FALSE;
     }
-  entity = kh_entity_lookup (entity_name);
-  field = entity ? kh_entity_get_field (entity, field_name) : NULL;
-  if (field == NULL)
-    {
-      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
-                   _("“%s” is not a field of %s."), field_name, entity_name);
-      return FALSE;
-    }
-  if (!kh_field_parse (field, value, &parsed, error))
+  if (!kh_replica_resolve (store, record_id, field_name, choice, value, error))
     return FALSE;
-
-  changes = json_object_new_object ();
-  json_object_object_add (changes, field->name, parsed);
-  now = kh_store_now ();
-
-  ok = kh_store_begin (store, error);
-  if (ok)
-    {
-      ok = kh_store_update (store, entity_name, record_id, changes, error);
-      if (ok)
-        {
-          stmt = kh_store_prepare (store, "UPDATE conflict SET resolved_at = ? WHERE seq = ?", error);
-          ok = stmt != NULL;
-          if (ok)
-            {
-              sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
-              sqlite3_bind_int64 (stmt, 2, seq);
-              ok = sqlite3_step (stmt) == SQLITE_DONE;
-              if (!ok)
-                kh_sqlite_set_error (error, kh_store_get_db (store), "conflict");
-              sqlite3_reset (stmt);
-            }
-        }
-      if (ok)
-        ok = kh_store_commit (store, error);
-      else
-        kh_store_rollback (store);
-    }
-  json_object_put (changes);
-  if (ok)
-    kh_store_emit_changed (store, "conflict", record_id);
-  return ok;
+  kh_store_emit_changed (store, "conflict", record_id);
+  return TRUE;
 }

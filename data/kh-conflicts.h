@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "kh-replica.h"
 #include "kh-store.h"
 
 G_BEGIN_DECLS
@@ -16,9 +17,10 @@ gint64       kh_conflicts_count     (KhStore      *store);
 gint64       kh_conflicts_add       (KhStore      *store,
                                      json_object  *conflict,
                                      GError      **error);
-gboolean     kh_conflicts_resolve   (KhStore      *store,
-                                     gint64        seq,
-                                     const char   *value,
-                                     GError      **error);
+gboolean     kh_conflicts_resolve   (KhStore         *store,
+                                     gint64           seq,
+                                     KhResolveChoice  choice,
+                                     const char      *value,
+                                     GError         **error);
 
 G_END_DECLS

@@ -9,7 +9,10 @@
  */
 #include "kh-i18n.h"
 
+#include <string.h>
+
 #include "kh-conflicts.h"
+#include "kh-replica.h"
 #include "kh-record-item.h"
 #include "kh-sync-page.h"
 #include "kh-validate.h"
@@ -96,25 +99,34 @@ update_status (KhSyncPage *self)
 
 /* Conflicts ---------------------------------------------------------------------------------- */
 
+/* The conflict table keeps each side in its JSON form, as the sync engine wrote it
+ * (kh-replica.c): "\"0905111222\"", "1500000", "null". */
 static char *
 display_value (KhSyncPage    *self,
+               const char    *field_name,
                const KhField *field,
                const char    *text)
 {
-  json_object *value = NULL;
-  char *shown;
+  json_object *value;
+  char *shown = NULL;
 
-  if (text == NULL || *text == '\0')
+  if (text == NULL || *text == '\0' || strcmp (text, "null") == 0)
     return g_strdup (_("(empty)"));
-  if (field == NULL || !kh_field_parse (field, text, &value, NULL) || value == NULL)
-    return g_strdup (text);
-  if (field->type == KH_FIELD_REF && field->ref_entity != NULL)
+  if (g_strcmp0 (field_name, KH_CONFLICT_DELETED) == 0)
+    return g_strdup (strcmp (text, "true") == 0 ? _("Deleted") : _("Kept, not deleted"));
+  /* The conflict table keeps each side in its JSON form, as the sync engine wrote it
+   * (kh-replica.c): "\"0905111222\"", "1500000". */
+  value = json_tokener_parse (text);
+  if (field == NULL || value == NULL)
     {
-      shown = kh_store_dup_title (self->store, field->ref_entity, text);
       json_object_put (value);
-      return shown ? shown : g_strdup (text);
+      return g_strdup (text);
     }
-  shown = kh_value_format (field, value);
+  if (field->type == KH_FIELD_REF && field->ref_entity != NULL
+      && json_object_is_type (value, json_type_string))
+    shown = kh_store_dup_title (self->store, field->ref_entity, json_object_get_string (value));
+  if (shown == NULL)
+    shown = kh_value_format (field, value);
   json_object_put (value);
   return shown;
 }
@@ -129,15 +141,16 @@ format_when (const char *iso)
 }
 
 static void
-resolve (KhSyncPage *self,
-         GtkWidget  *card,
-         const char *value)
+resolve (KhSyncPage      *self,
+         GtkWidget       *card,
+         KhResolveChoice  choice,
+         const char      *value)
 {
   g_autoptr(GError) error = NULL;
   gint64 seq = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (card), "seq"));
   GtkLabel *error_label = g_object_get_data (G_OBJECT (card), "error-label");
 
-  if (!kh_conflicts_resolve (self->store, seq, value, &error))
+  if (!kh_conflicts_resolve (self->store, seq, choice, value, &error))
     {
       gtk_label_set_text (error_label, error->message);
       gtk_widget_set_visible (GTK_WIDGET (error_label), TRUE);
@@ -160,7 +173,7 @@ keep_mine_cb (GtkButton  *button,
 {
   GtkWidget *card = g_object_get_data (G_OBJECT (button), "card");
 
-  resolve (self, card, g_object_get_data (G_OBJECT (card), "local"));
+  resolve (self, card, KH_RESOLVE_MINE, NULL);
 }
 
 static void
@@ -169,7 +182,7 @@ take_theirs_cb (GtkButton  *button,
 {
   GtkWidget *card = g_object_get_data (G_OBJECT (button), "card");
 
-  resolve (self, card, g_object_get_data (G_OBJECT (card), "remote"));
+  resolve (self, card, KH_RESOLVE_THEIRS, NULL);
 }
 
 static void
@@ -179,7 +192,7 @@ use_typed_cb (GtkWidget  *widget,
   GtkWidget *card = g_object_get_data (G_OBJECT (widget), "card");
   GtkEditable *entry = g_object_get_data (G_OBJECT (card), "entry");
 
-  resolve (self, card, gtk_editable_get_text (entry));
+  resolve (self, card, KH_RESOLVE_VALUE, gtk_editable_get_text (entry));
 }
 
 static GtkWidget *
@@ -227,8 +240,8 @@ make_card (KhSyncPage  *self,
   const KhField *field = entity ? kh_entity_get_field (entity, field_name) : NULL;
   g_autofree char *title = kh_store_dup_title (self->store, entity_name, record_id);
   g_autofree char *heading = NULL;
-  g_autofree char *mine = display_value (self, field, local);
-  g_autofree char *theirs = display_value (self, field, remote);
+  g_autofree char *mine = display_value (self, field_name, field, local);
+  g_autofree char *theirs = display_value (self, field_name, field, remote);
   g_autofree char *local_when = format_when (json_object_get_string (json_object_object_get (conflict, "local_at")));
   g_autofree char *remote_when = format_when (json_object_get_string (json_object_object_get (conflict, "remote_at")));
   g_autofree char *local_meta = NULL;

@@ -235,19 +235,19 @@ test_conflict_resolve (Fixture       *f,
   json_object_object_add (conflict, "entity", json_object_new_string ("person"));
   json_object_object_add (conflict, "record_id", json_object_get (json_object_object_get (record, "id")));
   json_object_object_add (conflict, "field", json_object_new_string ("birth_date"));
-  json_object_object_add (conflict, "local_value", json_object_new_string ("2010-06-03"));
-  json_object_object_add (conflict, "remote_value", json_object_new_string ("2010-03-06"));
+  json_object_object_add (conflict, "local_value", json_object_new_string ("\"2010-06-03\""));
+  json_object_object_add (conflict, "remote_value", json_object_new_string ("\"2010-03-06\""));
   json_object_object_add (conflict, "remote_by", json_object_new_string ("cb.ninhxuan"));
   seq = kh_conflicts_add (f->store, conflict, &error);
   g_assert_no_error (error);
   g_assert_cmpint (kh_conflicts_count (f->store), ==, 1);
 
-  g_assert_false (kh_conflicts_resolve (f->store, seq, "31/02/2010", &error));
+  g_assert_false (kh_conflicts_resolve (f->store, seq, KH_RESOLVE_VALUE, "31/02/2010", &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
   g_clear_error (&error);
   g_assert_cmpint (kh_conflicts_count (f->store), ==, 1);
 
-  g_assert_true (kh_conflicts_resolve (f->store, seq, "2010-03-06", &error));
+  g_assert_true (kh_conflicts_resolve (f->store, seq, KH_RESOLVE_VALUE, "2010-03-06", &error));
   g_assert_no_error (error);
   g_assert_cmpint (kh_conflicts_count (f->store), ==, 0);
   {
@@ -256,7 +256,7 @@ test_conflict_resolve (Fixture       *f,
     g_assert_cmpstr (json_object_get_string (json_object_object_get (now, "birth_date")), ==, "2010-03-06");
     json_object_put (now);
   }
-  g_assert_false (kh_conflicts_resolve (f->store, seq, "2010-03-06", &error));
+  g_assert_false (kh_conflicts_resolve (f->store, seq, KH_RESOLVE_VALUE, "2010-03-06", &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
   json_object_put (conflict);
   json_object_put (list);

@@ -2,6 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <string.h>
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -271,8 +272,8 @@ test_conflict_page (Fixture       *f,
   json_object_object_add (conflict, "entity", json_object_new_string ("person"));
   json_object_object_add (conflict, "record_id", json_object_new_string (id));
   json_object_object_add (conflict, "field", json_object_new_string ("phone"));
-  json_object_object_add (conflict, "local_value", json_object_new_string ("0905111222"));
-  json_object_object_add (conflict, "remote_value", json_object_new_string ("0905333444"));
+  json_object_object_add (conflict, "local_value", json_object_new_string ("\"0905111222\""));
+  json_object_object_add (conflict, "remote_value", json_object_new_string ("\"0905333444\""));
   json_object_object_add (conflict, "remote_by", json_object_new_string ("canbo.xuandong"));
   json_object_object_add (conflict, "remote_at", json_object_new_string ("2026-11-27T08:30:00Z"));
   seq = kh_conflicts_add (f->store, conflict, &error);
@@ -301,6 +302,23 @@ test_conflict_page (Fixture       *f,
   record = kh_store_get (f->store, "person", id, &error);
   g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "phone")), ==, "0905333444");
   json_object_put (record);
+  /* The choice is queued for the server like any edit, so everyone ends with it. */
+  {
+    json_object *outbox = kh_store_list_outbox (f->store, &error);
+    gboolean queued = FALSE;
+
+    g_assert_no_error (error);
+    for (size_t i = 0; i < json_object_array_length (outbox); i++)
+      {
+        json_object *row = json_object_array_get_idx (outbox, i);
+
+        if (g_strcmp0 (json_object_get_string (json_object_object_get (row, "record_id")), id) == 0
+            && strstr (json_object_to_json_string (json_object_object_get (row, "fields")), "phone"))
+          queued = TRUE;
+      }
+    g_assert_true (queued);
+    json_object_put (outbox);
+  }
   json_object_put (people);
   /* With no engine, Sync now says so honestly rather than pretending. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
