@@ -322,7 +322,7 @@ static const KhField evaluation_fields[] = {
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
   REF ("criteria_set_id", NONE, N_("Criteria set"), "criteria_set"),
   JSONF ("scores", NONE, N_("Scores per criterion")),
-  INT ("total", SUM, N_("Total"), 0, 1000),
+  INT ("total", SUM, N_("Total points"), 0, 1000),
   ENUM ("result", REQ | SUM, N_("Result"), results, result_labels),
   TEXT ("evaluator", SRCH | SUM, N_("Evaluated by"), 150),
   DATE ("evaluated_on", SUM, N_("Evaluated on")),
