@@ -380,9 +380,13 @@ make_household_block (Demo *d, int block, GError **error)
   guint v = g_rand_int_range (d->rand, 0, (gint32) d->villages->len);
   const char *village = d->villages->pdata[v];
   const char *commune = d->village_commune->pdata[v];
-  g_autofree char *head = random_name (d, g_rand_boolean (d->rand));
-  g_autofree char *spouse = random_name (d, TRUE);
-  g_autofree char *child = random_name (d, g_rand_boolean (d->rand));
+  /* A name's middle and given names say whether it is a man's or a woman's, so the gender
+   * recorded goes with the name. */
+  gboolean head_female = g_rand_int_range (d->rand, 0, 4) == 0;
+  gboolean child_female = g_rand_boolean (d->rand);
+  g_autofree char *head = random_name (d, head_female);
+  g_autofree char *spouse = random_name (d, !head_female);
+  g_autofree char *child = random_name (d, child_female);
   g_autofree char *address = g_strdup_printf ("Thôn %u", v % 6 + 1);
   g_autofree char *household = NULL;
   g_autofree char *head_id = NULL;
@@ -397,12 +401,12 @@ make_household_block (Demo *d, int block, GError **error)
                                          "members", I (g_rand_int_range (d->rand, 2, 7)), NULL), error);
   if (household == NULL)
     return FALSE;
-  head_id = make (d, "person", obj ("full_name", S (head), "birth_date", S (birth), "gender", S ("male"),
+  head_id = make (d, "person", obj ("full_name", S (head), "birth_date", S (birth), "gender", S (head_female ? "female" : "male"),
                                     "org_unit_id", S (village), "household_id", S (household), NULL), error);
   if (head_id == NULL)
     return FALSE;
   child_id = make (d, "person", obj ("full_name", S (child), "birth_date", S (child_birth),
-                                     "gender", S (g_rand_boolean (d->rand) ? "female" : "male"),
+                                     "gender", S (child_female ? "female" : "male"),
                                      "org_unit_id", S (village), "household_id", S (household),
                                      "guardian_name", S (spouse), NULL), error);
   if (child_id == NULL)
