@@ -808,7 +808,9 @@ main (int argc, char **argv)
   const char *db;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* KHUYENHOC_LOCALEDIR points at build/po when run from the build tree, as the app does. */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("KHUYENHOC_LOCALEDIR") && *g_getenv ("KHUYENHOC_LOCALEDIR")
+                                   ? g_getenv ("KHUYENHOC_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   if (sodium_init () < 0)
