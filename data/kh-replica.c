@@ -571,10 +571,21 @@ typedef struct
   char *insert;
   char *update;
   char *version;  /* raises the version after an acknowledgement */
+  char *insert_many; /* the insert for insert_rows records in one statement */
+  guint insert_rows;
 } EntitySql;
+
+/* Rows per multi-row INSERT: one statement for many rows saves each row a statement's fixed
+ * cost (for one, the lists of a CHECK (x IN (...)) are built again at every statement). Kept
+ * under SQLite's oldest limit of 999 bound values. */
+#define KH_INSERT_ROWS_MAX 64
+#define KH_VARIABLES_MAX 999
+#define KH_AUDIT_COLUMNS 8
 
 static char *write_sql (const KhEntity *entity,
                         gboolean        insert);
+static char *insert_many_sql (const KhEntity *entity,
+                              guint           rows);
 
 static const EntitySql *
 entity_sql (const KhEntity *entity)
@@ -596,6 +607,8 @@ entity_sql (const KhEntity *entity)
       sql->insert = write_sql (entity, TRUE);
       sql->update = write_sql (entity, FALSE);
       sql->version = g_strdup_printf ("UPDATE %s SET version = ? WHERE id = ? AND version < ?", entity->name);
+      sql->insert_rows = MAX (1, MIN (KH_INSERT_ROWS_MAX, KH_VARIABLES_MAX / (entity->n_fields + 6)));
+      sql->insert_many = insert_many_sql (entity, sql->insert_rows);
       g_hash_table_insert (table, (gpointer) entity, sql);
     }
   g_mutex_unlock (&lock);
@@ -629,6 +642,52 @@ write_sql (const KhEntity *entity,
       g_string_append (sql, " WHERE id = ?");
     }
   return g_string_free (sql, FALSE);
+}
+
+/* The insert of write_sql() for @rows records at once. */
+static char *
+insert_many_sql (const KhEntity *entity,
+                 guint           rows)
+{
+  GString *sql = g_string_new (NULL);
+
+  g_string_printf (sql, "INSERT INTO %s (version, deleted, updated_at, updated_by, created_at", entity->name);
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_string_append_printf (sql, ", %s", entity->fields[i].name);
+  g_string_append (sql, ", id) VALUES ");
+  for (guint r = 0; r < rows; r++)
+    {
+      g_string_append (sql, r ? ", (?, ?, ?, ?, ?" : "(?, ?, ?, ?, ?");
+      for (guint i = 0; i <= entity->n_fields; i++)
+        g_string_append (sql, ", ?");
+      g_string_append (sql, ")");
+    }
+  return g_string_free (sql, FALSE);
+}
+
+/* While a page is applied, its records are indexed for search together at its end. */
+static void
+fts_touch (KhStore        *store,
+           const KhEntity *entity,
+           const char     *id,
+           gboolean        insert)
+{
+  GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
+
+  if (touched != NULL && kh_entity_has_search (entity))
+    {
+      json_object *lists = g_hash_table_lookup (touched, entity);
+
+      /* [new ids, changed ids]: a new record has nothing in the index to remove first. */
+      if (lists == NULL)
+        {
+          lists = json_object_new_array ();
+          json_object_array_add (lists, json_object_new_array ());
+          json_object_array_add (lists, json_object_new_array ());
+          g_hash_table_insert (touched, (gpointer) entity, lists);
+        }
+      json_object_array_add (json_object_array_get_idx (lists, insert ? 0 : 1), json_object_new_string (id));
+    }
 }
 
 /* Writes the whole state of a record: every field (absent ones become NULL), its version and
@@ -667,25 +726,7 @@ write_state (KhStore         *store,
       g_prefix_error (error, _("Could not store %s “%s” from the server: "), _(entity->label), id);
       return FALSE;
     }
-  {
-    /* While a page is applied, its records are indexed for search together at its end. */
-    GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
-
-    if (touched != NULL && kh_entity_has_search (entity))
-      {
-        json_object *lists = g_hash_table_lookup (touched, entity);
-
-        /* [new ids, changed ids]: a new record has nothing in the index to remove first. */
-        if (lists == NULL)
-          {
-            lists = json_object_new_array ();
-            json_object_array_add (lists, json_object_new_array ());
-            json_object_array_add (lists, json_object_new_array ());
-            g_hash_table_insert (touched, (gpointer) entity, lists);
-          }
-        json_object_array_add (json_object_array_get_idx (lists, insert ? 0 : 1), json_object_new_string (id));
-      }
-  }
+  fts_touch (store, entity, id, insert);
   return TRUE;
 }
 
@@ -872,6 +913,161 @@ remote_from_json (Remote      *r,
   r->updated_at = get_str (record, "updated_at");
   if (r->updated_at == NULL)
     r->updated_at = "1970-01-01T00:00:00Z";
+}
+
+/* New records -------------------------------------------------------------------------------- */
+
+/* Records of one entity that are not in the replica yet, the common case of a first pull:
+ * they are written together, a multi-row INSERT for the records and one for their audit rows,
+ * in the page's order. A page's records are written in order: the batch is written before any
+ * record that is not new, before a second record with an id already in it, and at the end. */
+typedef struct
+{
+  const KhEntity *entity;
+  GArray         *items;  /* of Remote, pointing into the page */
+  GHashTable     *ids;
+} NewRecords;
+
+static void
+new_records_init (NewRecords *b)
+{
+  b->entity = NULL;
+  b->items = g_array_new (FALSE, FALSE, sizeof (Remote));
+  b->ids = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+static void
+new_records_clear (NewRecords *b)
+{
+  g_clear_pointer (&b->items, g_array_unref);
+  g_clear_pointer (&b->ids, g_hash_table_unref);
+}
+
+static void
+bind_audit (sqlite3_stmt *stmt,
+            int           col,
+            const Remote *r)
+{
+  sqlite3_bind_text (stmt, col, r->entity->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, col + 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, col + 2, r->updated_at, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, col + 3, r->updated_by, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, col + 4, "remote", -1, SQLITE_STATIC);
+  sqlite3_bind_null (stmt, col + 5);
+  sqlite3_bind_null (stmt, col + 6);
+  if (r->deleted)
+    sqlite3_bind_text (stmt, col + 7, "deleted", -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, col + 7);
+}
+
+static const char *
+audit_many_sql (void)
+{
+  static char *sql;
+
+  if (g_once_init_enter (&sql))
+    {
+      GString *s = g_string_new ("INSERT INTO audit (entity, record_id, at, actor, action, field, "
+                                 "old_value, new_value) VALUES ");
+
+      for (guint r = 0; r < KH_INSERT_ROWS_MAX; r++)
+        g_string_append (s, r ? ", (?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?)");
+      g_once_init_leave (&sql, g_string_free (s, FALSE));
+    }
+  return sql;
+}
+
+/* Writes the batch: the same rows and audit rows as apply_plain() writes for a new record. */
+static gboolean
+new_records_write (KhStore     *store,
+                   NewRecords  *b,
+                   GError     **error)
+{
+  const KhEntity *entity = b->entity;
+  const EntitySql *sql;
+  guint n = b->items->len;
+  guint done = 0;
+
+  if (n == 0)
+    return TRUE;
+  sql = entity_sql (entity);
+  while (n - done >= sql->insert_rows)
+    {
+      sqlite3_stmt *stmt = kh_store_prepare (store, sql->insert_many, error);
+      int col = 1;
+
+      if (stmt == NULL)
+        return FALSE;
+      for (guint k = 0; k < sql->insert_rows; k++)
+        {
+          const Remote *r = &g_array_index (b->items, Remote, done + k);
+
+          sqlite3_bind_int64 (stmt, col++, r->version);
+          sqlite3_bind_int (stmt, col++, r->deleted ? 1 : 0);
+          sqlite3_bind_text (stmt, col++, r->updated_at, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, col++, r->updated_by, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, col++, r->updated_at, -1, SQLITE_STATIC);
+          for (guint i = 0; i < entity->n_fields; i++)
+            kh_store_bind_value (stmt, col++, &entity->fields[i], get_member (r->fields, entity->fields[i].name));
+          sqlite3_bind_text (stmt, col++, r->id, -1, SQLITE_STATIC);
+        }
+      if (!step_done (store, stmt, "insert", error))
+        {
+          g_prefix_error (error, _("Could not store %s from the server: "), _(entity->label));
+          return FALSE;
+        }
+      for (guint k = 0; k < sql->insert_rows; k++)
+        fts_touch (store, entity, g_array_index (b->items, Remote, done + k).id, TRUE);
+      done += sql->insert_rows;
+    }
+  for (guint k = done; k < n; k++)
+    {
+      const Remote *r = &g_array_index (b->items, Remote, k);
+
+      if (!write_state (store, entity, r->id, TRUE, r->version, r->deleted, r->fields,
+                        r->updated_at, r->updated_by, error))
+        return FALSE;
+    }
+
+  done = 0;
+  while (n - done >= KH_INSERT_ROWS_MAX)
+    {
+      sqlite3_stmt *stmt = kh_store_prepare (store, audit_many_sql (), error);
+
+      if (stmt == NULL)
+        return FALSE;
+      for (guint k = 0; k < KH_INSERT_ROWS_MAX; k++)
+        bind_audit (stmt, 1 + k * KH_AUDIT_COLUMNS, &g_array_index (b->items, Remote, done + k));
+      if (!step_done (store, stmt, "audit", error))
+        return FALSE;
+      done += KH_INSERT_ROWS_MAX;
+    }
+  for (guint k = done; k < n; k++)
+    {
+      const Remote *r = &g_array_index (b->items, Remote, k);
+
+      if (!kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+                               "remote", NULL, NULL, r->deleted ? "deleted" : NULL, error))
+        return FALSE;
+    }
+  g_array_set_size (b->items, 0);
+  g_hash_table_remove_all (b->ids);
+  return TRUE;
+}
+
+static gboolean
+new_records_add (KhStore     *store,
+                 NewRecords  *b,
+                 Remote      *r,
+                 GError     **error)
+{
+  if (b->entity != r->entity && !new_records_write (store, b, error))
+    return FALSE;
+  b->entity = r->entity;
+  g_array_append_val (b->items, *r);
+  g_hash_table_add (b->ids, (gpointer) r->id);
+  return TRUE;
 }
 
 /* Overwrites a record that has no local changes with the server's state, with audit rows for
@@ -1167,6 +1363,7 @@ apply_remote (KhStore         *store,
               json_object     *record,
               GHashTable      *with_entries,
               gboolean         force,
+              NewRecords      *fresh,
               KhReplicaStats  *stats,
               GError         **error)
 {
@@ -1176,12 +1373,29 @@ apply_remote (KhStore         *store,
   gboolean ok;
 
   remote_from_json (&r, record);
+  /* The same record twice in a page: the first one is written before the second is read. */
+  if (fresh->entity == r.entity && g_hash_table_contains (fresh->ids, r.id)
+      && !new_records_write (store, fresh, error))
+    return FALSE;
   local = load_local (store, r.entity, r.id, error);
   if (local == NULL && error != NULL && *error != NULL)
     return FALSE;
+  if (local == NULL)
+    {
+      /* Not in the replica: nothing local to merge with, whatever the outbox holds. */
+      if (!new_records_add (store, fresh, &r, error))
+        return FALSE;
+      stats->applied++;
+      return TRUE;
+    }
+  if (!new_records_write (store, fresh, error))
+    {
+      json_object_put (local);
+      return FALSE;
+    }
 
   key = record_key (r.entity->name, r.id);
-  if (local != NULL && g_hash_table_contains (with_entries, key))
+  if (g_hash_table_contains (with_entries, key))
     {
       guint n = 0;
 
@@ -1337,6 +1551,7 @@ kh_replica_apply_page (KhStore         *store,
   g_autoptr(GHashTable) with_entries = NULL;
   g_autofree char *resetting_text = NULL;
   KhReplicaStats page = { 0 };
+  NewRecords fresh;
   gboolean resetting;
   size_t n_records;
   size_t n_removed;
@@ -1378,11 +1593,12 @@ kh_replica_apply_page (KhStore         *store,
   with_entries = ok ? records_with_entries (store, error) : NULL;
   ok = ok && with_entries != NULL;
 
+  new_records_init (&fresh);
   for (size_t i = 0; ok && i < n_records; i++)
     {
       json_object *rec = json_object_array_get_idx (records, i);
 
-      ok = apply_remote (store, rec, with_entries, resetting, &page, error);
+      ok = apply_remote (store, rec, with_entries, resetting, &fresh, &page, error);
       if (ok && resetting)
         {
           sqlite3_stmt *stmt = kh_store_prepare (store, "INSERT OR IGNORE INTO pull_seen (entity, record_id) VALUES (?, ?)", error);
@@ -1396,6 +1612,8 @@ kh_replica_apply_page (KhStore         *store,
             }
         }
     }
+  ok = ok && new_records_write (store, &fresh, error);
+  new_records_clear (&fresh);
   page.pulled = n_records;
 
   for (size_t i = 0; ok && i < n_removed; i++)

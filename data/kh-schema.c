@@ -145,10 +145,13 @@ append_column (GString       *sql,
                               f->max_len > 0 ? f->max_len : KH_TEXT_DEFAULT_MAX);
       break;
     case KH_FIELD_ENUM:
-      g_string_append_printf (sql, "TEXT CHECK (%s IN (", n);
+      /* Comparisons, not IN (...): SQLite 3.40 builds a temporary table for an IN list of more
+       * than two values in a CHECK at every row written, which made a first pull much slower.
+       * The same rule: a NULL passes both ways. */
+      g_string_append (sql, "TEXT CHECK (");
       for (guint i = 0; f->enum_values[i] != NULL; i++)
-        g_string_append_printf (sql, "%s'%s'", i ? ", " : "", f->enum_values[i]);
-      g_string_append (sql, "))");
+        g_string_append_printf (sql, "%s%s = '%s'", i ? " OR " : "", n, f->enum_values[i]);
+      g_string_append (sql, ")");
       break;
     case KH_FIELD_REF:
       g_string_append_printf (sql, "TEXT CHECK (length(%s) = 36)", n);
@@ -285,7 +288,8 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  record_id TEXT NOT NULL,"
     "  at TEXT NOT NULL,"
     "  actor TEXT,"
-    "  action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete', 'restore', 'remote', 'resolve')),"
+    "  action TEXT NOT NULL CHECK (action = 'create' OR action = 'update' OR action = 'delete'"
+    "    OR action = 'restore' OR action = 'remote' OR action = 'resolve')," /* not IN: see append_column() */
     "  field TEXT,"
     "  old_value TEXT,"
     "  new_value TEXT"

@@ -218,6 +218,85 @@ test_pull_plain (Fixture       *f,
   g_assert_cmpint (kh_store_count_pending (f->store), ==, 0);
 }
 
+/* A large page of new records, the shape of a first pull: every record, its history row and
+ * its search entry are there, a record the page carries twice ends on its later state, and a
+ * record with local changes in the middle of the page is merged, not overwritten. */
+static void
+test_pull_many (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *records = json_object_new_array ();
+  json_object *rec;
+  json_object *hits;
+  char id[37];
+  const guint n = 150;
+  gboolean ok;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", "Thôn 1", 100, "p"), "c1", NULL);
+  set_field (f, ID1, "address", "Thôn 2");
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("Xã Số %u", i);
+
+      g_snprintf (id, sizeof id, "0190c9a2-7b1e-7c3a-9d7e-%012x", 0x1000 + i);
+      json_object_array_add (records, remote_unit (id, 3, i == 97, name, NULL, 0, "province"));
+      if (i == 70)
+        json_object_array_add (records, remote_unit (ID1, 8, FALSE, "Xã B", "Thôn 1", 100, "p"));
+    }
+  /* The page's record 100 again, changed. */
+  g_snprintf (id, sizeof id, "0190c9a2-7b1e-7c3a-9d7e-%012x", 0x1000 + 100);
+  json_object_array_add (records, remote_unit (id, 4, FALSE, "Phường Mới", NULL, 0, "district"));
+  ok = kh_replica_apply_page (f->store, records, NULL, "c2", FALSE, FALSE, &stats, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  json_object_put (records);
+
+  g_assert_cmpuint (stats.pulled, ==, n + 2);
+  g_assert_cmpuint (stats.merged, ==, 1);
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, n + 1);
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM audit WHERE action = 'remote' AND field IS NULL "
+                                 "AND actor = 'province'"), ==, n);
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM audit WHERE action = 'remote' AND field IS NULL "
+                                 "AND new_value = 'deleted'"), ==, 1);
+
+  rec = get (f, ID1);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã B");
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 2");
+  json_object_put (rec);
+  rec = get (f, id);
+  g_assert_cmpstr (str (rec, "name"), ==, "Phường Mới");
+  g_assert_cmpint (num (rec, "version"), ==, 4);
+  json_object_put (rec);
+  g_snprintf (id, sizeof id, "0190c9a2-7b1e-7c3a-9d7e-%012x", 0x1000 + n - 1);
+  rec = get (f, id);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Số 149");
+  g_assert_cmpint (num (rec, "version"), ==, 3);
+  json_object_put (rec);
+
+  /* Search finds records written early and late in the page, not the deleted one, and the
+   * twice-sent record only under its later name. */
+  hits = kh_store_search (f->store, "so 55", NULL, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 1);
+  json_object_put (hits);
+  hits = kh_store_search (f->store, "so 149", NULL, 10, &error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 1);
+  json_object_put (hits);
+  hits = kh_store_search (f->store, "so 97", NULL, 10, &error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 0);
+  json_object_put (hits);
+  hits = kh_store_search (f->store, "so 100", NULL, 10, &error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 0);
+  json_object_put (hits);
+  hits = kh_store_search (f->store, "phuong moi", NULL, 10, &error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 1);
+  json_object_put (hits);
+  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit_fts"), ==, n);
+}
+
 /* Local edit of the address, remote edit of the name: both survive, no conflict, and the
  * officer's address is still there and still to be sent, now on the newer version. */
 static void
@@ -788,6 +867,7 @@ main (int   argc,
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/sync/replica/pull-plain", test_pull_plain);
+  ADD ("/sync/replica/pull-many", test_pull_many);
   ADD ("/sync/replica/merge-disjoint", test_merge_disjoint);
   ADD ("/sync/replica/merge-conflict", test_merge_conflict);
   ADD ("/sync/replica/resolve", test_resolve);
