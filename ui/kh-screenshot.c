@@ -70,13 +70,39 @@ kh_widget_wait_for_paint (GtkWidget *widget,
     g_source_remove (timeout);
 }
 
+typedef struct
+{
+  GdkPaintable  *paintable;
+  int            width;
+  int            height;
+  GskRenderNode *node;
+} Capture;
+
+static GskRenderNode *
+snapshot_node (GdkPaintable *paintable,
+               int           width,
+               int           height)
+{
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
+static void
+capture_cb (GdkFrameClock *clock,
+            Capture       *capture)
+{
+  if (capture->node == NULL)
+    capture->node = snapshot_node (capture->paintable, capture->width, capture->height);
+}
+
 gboolean
 kh_widget_save_png (GtkWidget   *widget,
                     const char  *path,
                     GError     **error)
 {
   g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   GtkNative *native;
@@ -97,14 +123,28 @@ kh_widget_save_png (GtkWidget   *widget,
     }
 
   paintable = gtk_widget_paintable_new (widget);
-  /* A widget in the middle of a relayout gives no node yet: let it draw and ask again. */
-  for (int attempt = 0; node == NULL && attempt < 10; attempt++)
+  node = snapshot_node (paintable, width, height);
+  if (node == NULL)
     {
-      snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-      if (node == NULL)
-        kh_widget_wait_for_paint (widget, 1);
+      /* A widget whose layout is pending gives no node. Right after the window painted a
+       * frame its layout is fresh, so take the picture then; a busy machine may need several
+       * frames before one comes without a new relayout queued. */
+      Capture capture = { paintable, width, height, NULL };
+      GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+      gboolean expired = FALSE;
+      guint timeout = g_timeout_add (20000, timeout_cb, &expired);
+      gulong id = clock ? g_signal_connect (clock, "after-paint", G_CALLBACK (capture_cb), &capture) : 0;
+
+      while (clock != NULL && capture.node == NULL && !expired)
+        {
+          gtk_widget_queue_draw (widget);
+          g_main_context_iteration (NULL, TRUE);
+        }
+      if (id != 0)
+        g_signal_handler_disconnect (clock, id);
+      if (!expired)
+        g_source_remove (timeout);
+      node = g_steal_pointer (&capture.node);
     }
   if (node == NULL)
     {
