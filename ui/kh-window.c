@@ -18,6 +18,7 @@
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-units-page.h"
 #include "kh-window-private.h"
 
 G_DEFINE_FINAL_TYPE (KhWindow, kh_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -52,6 +53,7 @@ static const PageInfo pages[] = {
   { "model-community", N_("Learning communities"), NULL, TRUE },
   { "model-unit", N_("Learning units"), NULL, TRUE },
   { "units", N_("Schools and agencies"), "x-office-address-book-symbolic", FALSE },
+  { "unit-tree", N_("Unit tree"), "find-location-symbolic", FALSE },
   { "scholarships", N_("Scholarships and awards"), "emblem-favorite-symbolic", FALSE },
   { "funds", N_("Funds and donations"), "x-office-spreadsheet-symbolic", FALSE },
   { "people", N_("People and households"), "system-users-symbolic", FALSE },
@@ -114,6 +116,8 @@ make_page (KhWindow       *self,
     return kh_overview_page_new (self->store);
   if (g_str_equal (info->name, "sync"))
     return kh_sync_page_new (self->store);
+  if (g_str_equal (info->name, "unit-tree"))
+    return kh_units_page_new (self->store);
   if (g_str_equal (info->name, "models"))
     return kh_list_page_new (self->store, registrations, NULL, NULL);
   if (g_str_has_prefix (info->name, "model-"))

@@ -12,6 +12,7 @@
 #include "kh-conflicts.h"
 #include "kh-demo.h"
 #include "kh-engine-client.h"
+#include "kh-entity.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-record-editor.h"
@@ -19,6 +20,7 @@
 #include "kh-sign-in-dialog.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-units-page.h"
 #include "kh-window.h"
 
 typedef struct
@@ -377,6 +379,180 @@ test_self_assessment (Fixture       *f,
   json_object_put (where);
 }
 
+static void
+run_idle (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* A province officer keeps the unit tree: today's province opens on its communes, a commune
+ * shows the former communes it took over, a new school is added under it with the registry's
+ * form and appears in the tree, and a former unit is recorded as merged into it. */
+static void
+test_unit_tree (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhUnitsPage *page;
+  json_object *links;
+  json_object *where = json_object_new_object ();
+  json_object *record;
+  const char *commune;
+  const char *former;
+  g_autofree char *new_id = NULL;
+  KhRecordEditor *editor;
+  guint shown;
+  guint n_former;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "unit-tree");
+  page = KH_UNITS_PAGE (kh_window_get_page (f->window, "unit-tree"));
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+  g_assert_false (kh_units_page_is_empty_shown (page));
+  /* The first look: the two provinces (before and after 01/07/2025), today's selected and
+   * opened on its communes, wards and special zone. */
+  record = kh_store_get (f->store, "org_unit", kh_units_page_get_selected_id (page), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "code")), ==, "56N");
+  {
+    json_object *w = json_object_new_object ();
+    gint64 n_communes;
+
+    json_object_object_add (w, "parent_id", json_object_get (json_object_object_get (record, "id")));
+    n_communes = kh_store_count (f->store, "org_unit", &(KhQuery) { .where = w }, &error);
+    g_assert_cmpint (n_communes, >, 10);
+    g_assert_cmpuint (kh_units_page_get_n_shown (page), ==, 2 + n_communes);
+    json_object_put (w);
+  }
+  json_object_put (record);
+
+  /* A commune made on 01/07/2025 took over former communes. */
+  links = kh_store_list (f->store, "unit_succession", &(KhQuery) { .limit = 1 }, &error);
+  g_assert_no_error (error);
+  commune = json_object_get_string (json_object_object_get (json_object_array_get_idx (links, 0), "successor_id"));
+  former = json_object_get_string (json_object_object_get (json_object_array_get_idx (links, 0), "predecessor_id"));
+  g_assert_true (kh_units_page_select_unit (page, commune));
+  g_assert_cmpstr (kh_units_page_get_selected_id (page), ==, commune);
+  n_former = kh_units_page_get_n_former (page);
+  g_assert_cmpuint (n_former, >=, 1);
+  g_assert_cmpuint (kh_units_page_get_n_successors (page), ==, 0);
+  /* The former commune, under its old district, says what succeeded it. */
+  g_assert_true (kh_units_page_select_unit (page, former));
+  g_assert_cmpuint (kh_units_page_get_n_successors (page), ==, 1);
+  g_assert_true (kh_units_page_select_unit (page, commune));
+
+  /* Ctrl+N on this page: a new unit under the selected commune, through the registry's form. */
+  shown = kh_units_page_get_n_shown (page);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-record", NULL);
+  close_all_but (GTK_WINDOW (f->window));
+  editor = KH_RECORD_EDITOR (kh_units_page_new_unit (page));
+  set_text (editor, "code", "N001S9");
+  set_text (editor, "name", "Trường Tiểu học Lê Văn Tám");
+  /* A unit that ends before it begins is refused in the store's own words. */
+  set_text (editor, "valid_from", "01/09/2026");
+  set_text (editor, "valid_to", "01/09/2025");
+  g_assert_false (kh_record_editor_save (editor));
+  g_assert_nonnull (kh_record_editor_get_error (editor));
+  set_text (editor, "valid_to", "");
+  {
+    const KhField *kind = kh_entity_get_field (kh_entity_lookup ("org_unit"), "kind");
+    guint school = 0;
+
+    while (g_strcmp0 (kind->enum_values[school], "school") != 0)
+      school++;
+    adw_combo_row_set_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, "kind")), school);
+  }
+  g_object_ref (editor);
+  if (!kh_record_editor_save (editor))
+    g_error ("saving the unit failed: %s", kh_record_editor_get_error (editor));
+  new_id = g_strdup (kh_record_editor_get_id (editor));
+  g_object_unref (editor);
+  run_idle ();
+  record = kh_store_get (f->store, "org_unit", new_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "parent_id")), ==, commune);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "kind")), ==, "school");
+  json_object_put (record);
+  /* It is shown, opened under its commune, and selected. */
+  g_assert_cmpstr (kh_units_page_get_selected_id (page), ==, new_id);
+  g_assert_cmpuint (kh_units_page_get_n_shown (page), >, shown);
+
+  /* Record a former unit taken over by the commune: a merge, dated the day it began. */
+  g_assert_true (kh_units_page_select_unit (page, commune));
+  json_object_object_add (where, "kind", json_object_new_string ("commune"));
+  json_object_object_add (where, "valid_to", json_object_new_string ("2025-06-30"));
+  {
+    json_object *old = kh_store_list (f->store, "org_unit", &(KhQuery) { .where = where, .order_by = "code", .descending = TRUE, .limit = 1 }, &error);
+    const char *old_id = json_object_get_string (json_object_object_get (json_object_array_get_idx (old, 0), "id"));
+
+    editor = KH_RECORD_EDITOR (kh_units_page_add_former_unit (page));
+    g_assert_true (kh_record_editor_set_ref (editor, "predecessor_id", old_id));
+    set_text (editor, "legal_basis", "Nghị quyết 1667/NQ-UBTVQH15");
+    g_assert_true (kh_record_editor_save (editor));
+    json_object_put (old);
+  }
+  run_idle ();
+  g_assert_cmpuint (kh_units_page_get_n_former (page), ==, n_former + 1);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "unit-tree-succession.png", NULL);
+
+      kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+      kh_widget_save_png (GTK_WIDGET (f->window), path, &error);
+      g_assert_no_error (error);
+    }
+  json_object_put (where);
+  json_object_put (links);
+  close_all_but (GTK_WINDOW (f->window));
+}
+
+/* On a new computer with no units yet, the page says what to do first, and the first unit
+ * added takes its place in the tree. */
+static void
+test_unit_tree_empty (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("kh-ui-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "kh.db", NULL);
+  KhStore *store = kh_store_open (path, &error);
+  GtkWidget *window = gtk_window_new ();
+  KhUnitsPage *page = KH_UNITS_PAGE (kh_units_page_new (store));
+  json_object *unit = json_object_new_object ();
+  g_autofree char *id = NULL;
+
+  g_assert_no_error (error);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (page));
+  gtk_window_present (GTK_WINDOW (window));
+  kh_widget_wait_for_paint (window, 2);
+  g_assert_true (kh_units_page_is_empty_shown (page));
+  g_assert_null (kh_units_page_get_selected_id (page));
+
+  json_object_object_add (unit, "code", json_object_new_string ("56"));
+  json_object_object_add (unit, "name", json_object_new_string ("Tỉnh Khánh Hòa"));
+  json_object_object_add (unit, "kind", json_object_new_string ("province"));
+  id = kh_store_create (store, "org_unit", unit, &error);
+  g_assert_no_error (error);
+  json_object_put (unit);
+  run_idle ();
+  g_assert_false (kh_units_page_is_empty_shown (page));
+  g_assert_cmpuint (kh_units_page_get_n_shown (page), ==, 1);
+  g_assert_cmpstr (kh_units_page_get_selected_id (page), ==, id);
+
+  g_object_ref (page);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (page);
+  g_assert_finalize_object (store);
+  {
+    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+    g_unlink (path);
+    g_unlink (wal);
+    g_unlink (shm);
+    g_rmdir (dir);
+  }
+}
+
 /* With the real sync engine behind the seam and no account yet, the header says the changes
  * wait here, and Sync now neither hangs nor pretends: the state stays "signed out". */
 static void
@@ -439,6 +615,8 @@ main (int   argc,
   g_test_add ("/ui/window/scholarship-flow", Fixture, NULL, fixture_set_up, test_scholarship_flow, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
+  g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
+  g_test_add_func ("/ui/units/empty", test_unit_tree_empty);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }

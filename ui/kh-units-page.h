@@ -1,0 +1,29 @@
+/* kh-units-page.h: the tree of units (province, communes and wards, schools) and their succession
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "kh-store.h"
+
+G_BEGIN_DECLS
+
+#define KH_TYPE_UNITS_PAGE (kh_units_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (KhUnitsPage, kh_units_page, KH, UNITS_PAGE, GtkBox)
+
+GtkWidget  *kh_units_page_new                (KhStore     *store);
+gboolean    kh_units_page_is_empty_shown     (KhUnitsPage *self);
+gboolean    kh_units_page_select_unit        (KhUnitsPage *self,
+                                              const char  *id);
+const char *kh_units_page_get_selected_id    (KhUnitsPage *self);
+guint       kh_units_page_get_n_shown        (KhUnitsPage *self);
+guint       kh_units_page_get_n_former       (KhUnitsPage *self);
+guint       kh_units_page_get_n_successors   (KhUnitsPage *self);
+GtkWidget  *kh_units_page_new_unit           (KhUnitsPage *self);
+GtkWidget  *kh_units_page_edit_unit          (KhUnitsPage *self);
+GtkWidget  *kh_units_page_add_former_unit    (KhUnitsPage *self);
+
+G_END_DECLS
