@@ -80,9 +80,9 @@ submit_action (GtkWidget  *widget,
     g_settings_set_string (self->settings, "server-url", server);
   if (self->client == NULL)
     {
-      show_message (self, _("This version of Khuyến Học cannot connect to a server yet: the sync "
-                            "engine is not part of it. The server address is saved, and "
-                            "everything you enter stays on this computer."), TRUE);
+      show_message (self, _("Syncing is off in this window, so it cannot sign in. The server "
+                            "address is saved: open Khuyến Học again to sign in. Everything you "
+                            "enter stays on this computer."), TRUE);
       return;
     }
   if (*server == '\0' || *gtk_editable_get_text (GTK_EDITABLE (self->user_row)) == '\0')

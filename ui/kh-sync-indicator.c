@@ -115,7 +115,12 @@ update (KhSyncIndicator *self)
 
   gtk_image_set_from_icon_name (self->icon, icon);
   gtk_label_set_text (self->label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), tooltip ? tooltip : text);
+  /* The tooltip repeats the state in full: on a narrow window the label is cut short. */
+  {
+    g_autofree char *full = tooltip ? g_strdup_printf ("%s\n%s", text, tooltip) : NULL;
+
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self), full ? full : text);
+  }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
 }
 

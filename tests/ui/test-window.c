@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <locale.h>
 
+#include "kh-application.h"
 #include "kh-conflicts.h"
 #include "kh-demo.h"
 #include "kh-engine-client.h"
@@ -553,6 +554,153 @@ test_unit_tree_empty (void)
   }
 }
 
+/* The action a key combination is bound to on @widget, or NULL. */
+static char *
+bound_action (GtkWidget  *widget,
+              const char *accel)
+{
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accel);
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  g_assert_nonnull (wanted);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+
+          if (gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), wanted)
+              && GTK_IS_NAMED_ACTION (action))
+            return g_strdup (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)));
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+overlay_lists (GPtrArray  *listed,
+               const char *accel)
+{
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accel);
+
+  for (guint i = 0; i < listed->len; i++)
+    if (gtk_shortcut_trigger_equal (listed->pdata[i], wanted))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+has_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The keys the issue promises (Ctrl+F search, Ctrl+N new, Ctrl+W close, F5 or Ctrl+R sync,
+ * Ctrl+? shortcuts) are bound to the actions that do the work, those actions do it, and the
+ * shortcuts window lists every key the window binds. */
+static void
+test_shortcuts (Fixture       *f,
+                gconstpointer  data)
+{
+  static const struct { const char *accel; const char *action; } promised[] = {
+    { "<Control>f", "win.search" },
+    { "<Control>n", "win.new-record" },
+    { "<Control>w", "window.close" },
+    { "F5", "win.sync" },
+    { "<Control>r", "win.sync" },
+    { "<Control>comma", "win.preferences" },
+    { "<Control>i", "win.import-list" },
+    { "<Control>p", "win.print-list" },
+  };
+  g_autoptr(GtkBuilder) builder = NULL;
+  g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  KhListPage *page;
+  GtkWidget *focus;
+  GSList *objects;
+
+  for (guint i = 0; i < G_N_ELEMENTS (promised); i++)
+    {
+      g_autofree char *action = bound_action (GTK_WIDGET (f->window), promised[i].accel);
+
+      g_assert_cmpstr (action, ==, promised[i].action);
+    }
+
+  /* Ctrl+F puts the cursor in the list's search. */
+  page = scholarships_page (f);
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL));
+  focus = gtk_root_get_focus (GTK_ROOT (f->window));
+  g_assert_nonnull (focus);
+  g_assert_true (focus == kh_list_page_get_search_entry (page)
+                 || gtk_widget_is_ancestor (focus, kh_list_page_get_search_entry (page)));
+  /* Ctrl+N opens a new form, on a list and on the unit tree. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-record", NULL));
+  g_assert_true (has_toplevel (KH_TYPE_RECORD_EDITOR));
+  close_all_but (GTK_WINDOW (f->window));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "unit-tree");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-record", NULL));
+  g_assert_true (has_toplevel (KH_TYPE_RECORD_EDITOR));
+  close_all_but (GTK_WINDOW (f->window));
+
+  /* The shortcuts window lists each of them, and the application's own. */
+  builder = gtk_builder_new_from_resource ("/vn/khuyenhoc/KhuyenHoc/gtk/help-overlay.ui");
+  objects = gtk_builder_get_objects (builder);
+  for (GSList *l = objects; l != NULL; l = l->next)
+    if (GTK_IS_SHORTCUTS_SHORTCUT (l->data))
+      {
+        g_autofree char *accels = NULL;
+        g_auto(GStrv) parts = NULL;
+
+        g_object_get (l->data, "accelerator", &accels, NULL);
+        parts = g_strsplit (accels ? accels : "", " ", -1);
+        for (guint i = 0; parts[i] != NULL; i++)
+          if (*parts[i] != '\0')
+            {
+              GtkShortcutTrigger *trigger = gtk_shortcut_trigger_parse_string (parts[i]);
+
+              g_assert_nonnull (trigger);
+              g_ptr_array_add (listed, trigger);
+            }
+      }
+  g_slist_free (objects);
+  for (guint i = 0; i < G_N_ELEMENTS (promised); i++)
+    if (!overlay_lists (listed, promised[i].accel))
+      g_error ("the shortcuts window does not list %s", promised[i].accel);
+  g_assert_true (overlay_lists (listed, "<Control>question"));
+  g_assert_true (overlay_lists (listed, "<Control>q"));
+  g_assert_true (overlay_lists (listed, "<Control>s"));
+  gtk_window_destroy (GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay")));
+
+  /* Ctrl+? and Ctrl+Q belong to the application, which sets them when it starts. */
+  {
+    g_autoptr(KhApplication) app = kh_application_new ();
+    g_auto(GStrv) help = NULL;
+    g_auto(GStrv) quit = NULL;
+
+    g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+    g_assert_no_error (error);
+    help = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay");
+    quit = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.quit");
+    g_assert_true (g_strv_contains ((const char * const *) help, "<Control>question"));
+    g_assert_true (g_strv_contains ((const char * const *) quit, "<Control>q"));
+  }
+}
+
 /* With the real sync engine behind the seam and no account yet, the header says the changes
  * wait here, and Sync now neither hangs nor pretends: the state stays "signed out". */
 static void
@@ -617,6 +765,7 @@ main (int   argc,
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
   g_test_add_func ("/ui/units/empty", test_unit_tree_empty);
+  g_test_add ("/ui/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }
