@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kh-conflicts.h"
+#include "kh-record-editor.h"
 #include "kh-replica.h"
 #include "kh-record-item.h"
 #include "kh-sync-page.h"
@@ -29,11 +30,17 @@ struct _KhSyncPage
 
   AdwActionRow  *status_row;
   AdwActionRow  *pending_row;
+  AdwPreferencesGroup *refused_group;
+  GPtrArray     *refused_rows;
+  guint          n_refused;
   AdwStatusPage *no_conflicts;
   GtkBox        *conflicts_box;
 };
 
 G_DEFINE_FINAL_TYPE (KhSyncPage, kh_sync_page, GTK_TYPE_BOX)
+
+static GtkWidget *find_named (GtkWidget  *widget,
+                              const char *name);
 
 /* Status ------------------------------------------------------------------------------------- */
 
@@ -42,6 +49,7 @@ update_status (KhSyncPage *self)
 {
   g_autofree char *pending = NULL;
   g_autofree char *when = NULL;
+  g_autofree char *message = NULL;
   const char *title;
   const char *subtitle = NULL;
   KhSyncClientState state;
@@ -77,6 +85,10 @@ update_status (KhSyncPage *self)
       break;
     case KH_SYNC_CLIENT_STATE_ERROR:
       title = _("The last sync failed");
+      /* The engine's own words say what went wrong; without them, say what to do. */
+      if (kh_window_get_sync_client (self->window) != NULL)
+        g_object_get (kh_window_get_sync_client (self->window), "message", &message, NULL);
+      subtitle = message && *message ? message : _("Press Sync Now to try again.");
       break;
     case KH_SYNC_CLIENT_STATE_UNAVAILABLE:
     default:
@@ -95,6 +107,129 @@ update_status (KhSyncPage *self)
                                             (gulong) n), (int) n)
             : g_strdup (_("Nothing waits to be sent."));
   adw_action_row_set_subtitle (self->pending_row, pending);
+}
+
+/* Refused changes ----------------------------------------------------------------------------- */
+
+static void
+give_up_cb (GtkButton  *button,
+            KhSyncPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  const char *record_id = g_object_get_data (G_OBJECT (button), "record-id");
+
+  if (!kh_replica_discard_rejected (self->store, record_id, &error))
+    {
+      if (self->window != NULL)
+        kh_window_add_toast (self->window, adw_toast_new (error->message));
+      return;
+    }
+  kh_sync_page_update_refused (self);
+  if (self->window != NULL)
+    {
+      kh_window_update_counts (self->window);
+      kh_window_add_toast (self->window, adw_toast_new (_("The change was given up; the server’s version is back")));
+    }
+}
+
+static void
+refused_row_activated_cb (AdwActionRow *row,
+                          KhSyncPage   *self)
+{
+  const char *entity = g_object_get_data (G_OBJECT (row), "entity");
+  const char *record_id = g_object_get_data (G_OBJECT (row), "record-id");
+  GtkWidget *editor;
+
+  if (kh_entity_lookup (entity) == NULL)
+    return;
+  editor = kh_record_editor_new (self->store, entity, record_id, NULL);
+  if (self->window != NULL)
+    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (self->window));
+  gtk_window_present (GTK_WINDOW (editor));
+}
+
+/* The outbox entries the server refused, one row per record with the server's reason. */
+void
+kh_sync_page_update_refused (KhSyncPage *self)
+{
+  g_autoptr(GHashTable) seen = NULL;
+  json_object *outbox = NULL;
+
+  g_return_if_fail (KH_IS_SYNC_PAGE (self));
+
+  for (guint i = 0; i < self->refused_rows->len; i++)
+    adw_preferences_group_remove (self->refused_group, self->refused_rows->pdata[i]);
+  g_ptr_array_set_size (self->refused_rows, 0);
+  self->n_refused = 0;
+  /* The count is one query; the outbox is read only when something was refused. */
+  if (kh_replica_count_rejected (self->store) > 0)
+    outbox = kh_store_list_outbox (self->store, NULL);
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (size_t i = 0; outbox != NULL && i < json_object_array_length (outbox); i++)
+    {
+      json_object *entry = json_object_array_get_idx (outbox, i);
+      const char *entity_name = json_object_get_string (json_object_object_get (entry, "entity"));
+      const char *record_id = json_object_get_string (json_object_object_get (entry, "record_id"));
+      const char *reason = json_object_get_string (json_object_object_get (entry, "reason"));
+      const KhEntity *entity = entity_name ? kh_entity_lookup (entity_name) : NULL;
+      g_autofree char *title = NULL;
+      g_autofree char *heading = NULL;
+      g_autofree char *button_name = NULL;
+      GtkWidget *row;
+      GtkWidget *button;
+
+      if (g_strcmp0 (json_object_get_string (json_object_object_get (entry, "state")), "rejected") != 0
+          || record_id == NULL || g_hash_table_contains (seen, record_id))
+        continue;
+      g_hash_table_add (seen, g_strdup (record_id));
+      title = kh_store_dup_title (self->store, entity_name, record_id);
+      /* TRANSLATORS: a refused change: "Person “Võ Văn Tâm”" */
+      heading = g_strdup_printf (_("%s “%s”"), entity ? _(entity->label) : entity_name,
+                                 title ? title : record_id);
+      row = adw_action_row_new ();
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), heading);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), reason && *reason ? reason : _("The server gave no reason."));
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_widget_set_tooltip_text (row, _("Open the record to correct it"));
+      g_object_set_data_full (G_OBJECT (row), "entity", g_strdup (entity_name), g_free);
+      g_object_set_data_full (G_OBJECT (row), "record-id", g_strdup (record_id), g_free);
+      g_signal_connect_object (row, "activated", G_CALLBACK (refused_row_activated_cb), self, 0);
+      button = gtk_button_new_with_mnemonic (_("_Give Up"));
+      button_name = g_strdup_printf ("give-up-%s", record_id);
+      gtk_widget_set_name (button, button_name);
+      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+      gtk_widget_set_tooltip_text (button, _("Undo this change here and take the server’s version"));
+      g_object_set_data_full (G_OBJECT (button), "record-id", g_strdup (record_id), g_free);
+      g_signal_connect_object (button, "clicked", G_CALLBACK (give_up_cb), self, 0);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+      adw_preferences_group_add (self->refused_group, row);
+      g_ptr_array_add (self->refused_rows, row);
+      self->n_refused++;
+    }
+  json_object_put (outbox);
+  gtk_widget_set_visible (GTK_WIDGET (self->refused_group), self->n_refused > 0);
+}
+
+guint
+kh_sync_page_get_n_refused (KhSyncPage *self)
+{
+  g_return_val_if_fail (KH_IS_SYNC_PAGE (self), 0);
+  return self->n_refused;
+}
+
+GtkWidget *
+kh_sync_page_find_refused_widget (KhSyncPage *self,
+                                  const char *name)
+{
+  for (guint i = 0; i < self->refused_rows->len; i++)
+    {
+      GtkWidget *found = find_named (self->refused_rows->pdata[i], name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
 }
 
 /* Conflicts ---------------------------------------------------------------------------------- */
@@ -358,6 +493,9 @@ kh_sync_page_reload (KhSyncPage *self)
   json_object_put (conflicts);
   gtk_widget_set_visible (GTK_WIDGET (self->no_conflicts), self->n_shown == 0);
   gtk_widget_set_visible (GTK_WIDGET (self->conflicts_box), self->n_shown > 0);
+  /* Counting refusals reads the outbox: not while the window opens, only once the page shows. */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    kh_sync_page_update_refused (self);
   update_status (self);
 }
 
@@ -399,6 +537,15 @@ window_notify_cb (KhSyncPage *self)
   update_status (self);
 }
 
+/* After a sync the engine may have marked changes refused, from its own connection. */
+static void
+window_state_cb (KhSyncPage *self)
+{
+  update_status (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    kh_sync_page_update_refused (self);
+}
+
 static void
 store_changed_cb (KhSyncPage *self,
                   const char *entity)
@@ -424,7 +571,7 @@ kh_sync_page_set_window (KhSyncPage *self,
   g_return_if_fail (KH_IS_SYNC_PAGE (self));
 
   g_set_weak_pointer (&self->window, window);
-  g_signal_connect_object (window, "notify::sync-state", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (window, "notify::sync-state", G_CALLBACK (window_state_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (window, "notify::pending", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (window, "notify::last-sync", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
   update_status (self);
@@ -438,10 +585,19 @@ kh_sync_page_dispose (GObject *object)
   if (self->store != NULL)
     g_clear_signal_handler (&self->changed_id, self->store);
   g_clear_weak_pointer (&self->window);
+  if (self->refused_rows != NULL)
+    g_ptr_array_set_size (self->refused_rows, 0);
   gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_SYNC_PAGE);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (kh_sync_page_parent_class)->dispose (object);
+}
+
+static void
+kh_sync_page_finalize (GObject *object)
+{
+  g_clear_pointer (&KH_SYNC_PAGE (object)->refused_rows, g_ptr_array_unref);
+  G_OBJECT_CLASS (kh_sync_page_parent_class)->finalize (object);
 }
 
 static void
@@ -451,11 +607,13 @@ kh_sync_page_class_init (KhSyncPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = kh_sync_page_dispose;
+  object_class->finalize = kh_sync_page_finalize;
   widget_class->map = kh_sync_page_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-sync-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, status_row);
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, pending_row);
+  gtk_widget_class_bind_template_child (widget_class, KhSyncPage, refused_group);
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, no_conflicts);
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, conflicts_box);
 }
@@ -464,6 +622,7 @@ static void
 kh_sync_page_init (KhSyncPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->refused_rows = g_ptr_array_new ();
 }
 
 GtkWidget *

@@ -22,5 +22,9 @@ void       kh_sync_page_reload       (KhSyncPage *self);
 guint      kh_sync_page_get_n_shown  (KhSyncPage *self);
 GtkWidget *kh_sync_page_find_widget  (KhSyncPage *self,
                                       const char *name);
+void       kh_sync_page_update_refused      (KhSyncPage *self);
+guint      kh_sync_page_get_n_refused       (KhSyncPage *self);
+GtkWidget *kh_sync_page_find_refused_widget (KhSyncPage *self,
+                                             const char *name);
 
 G_END_DECLS

@@ -4,11 +4,12 @@
  */
 #include "kh-i18n.h"
 
-
+#include "kh-codec.h"
 #include "kh-import-dialog.h"
 #include "kh-print-list.h"
 #include "kh-list-page.h"
 #include "kh-preferences-window.h"
+#include "kh-replica.h"
 #include "kh-sign-in-dialog.h"
 #include "kh-units-page.h"
 #include "kh-window-private.h"
@@ -86,6 +87,68 @@ new_record_action (GtkWidget  *widget,
     kh_units_page_new_unit (KH_UNITS_PAGE (visible));
 }
 
+/* A failed sync in words a person can act on: what happened to their changes, and what to do. */
+char *
+kh_window_describe_sync_error (KhWindow     *self,
+                               const GError *error)
+{
+  g_return_val_if_fail (KH_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (error->domain == G_IO_ERROR && error->code != G_IO_ERROR_CANCELLED)
+    {
+      if (self->pending > 0)
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "You are offline or the server cannot be reached; "
+                                             "%d change will be sent when connected.",
+                                             "You are offline or the server cannot be reached; "
+                                             "%d changes will be sent when connected.",
+                                             (gulong) self->pending), (int) self->pending);
+      return g_strdup (_("You are offline or the server cannot be reached; nothing is waiting to "
+                         "be sent."));
+    }
+  if (g_error_matches (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED))
+    return g_strdup (_("The server no longer accepts your sign-in. Sign in again; your changes "
+                       "are kept until then."));
+  return g_strdup (error->message);
+}
+
+/* After a sync: changes the server refused stay on this computer until someone corrects or
+ * gives them up on the Sync page, so say so with the first reason. */
+static void
+report_refused (KhWindow *self)
+{
+  gint64 n = kh_replica_count_rejected (self->store);
+  json_object *outbox;
+  const char *reason = NULL;
+  g_autofree char *message = NULL;
+  AdwToast *toast;
+
+  if (n <= 0)
+    return;
+  outbox = kh_store_list_outbox (self->store, NULL);
+  for (size_t i = 0; outbox != NULL && i < json_object_array_length (outbox) && reason == NULL; i++)
+    {
+      json_object *entry = json_object_array_get_idx (outbox, i);
+
+      if (g_strcmp0 (json_object_get_string (json_object_object_get (entry, "state")), "rejected") == 0)
+        reason = json_object_get_string (json_object_object_get (entry, "reason"));
+    }
+  if (reason == NULL || *reason == '\0')
+    reason = _("no reason given");
+  /* TRANSLATORS: after a sync, e.g. "The server refused 3 changes: Date of birth: …" */
+  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The server refused %d change: %s",
+                                          "The server refused %d changes: %s", (gulong) n),
+                             (int) n, reason);
+  json_object_put (outbox);
+  toast = adw_toast_new (message);
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_set_button_label (toast, _("_Show"));
+  adw_toast_set_action_name (toast, "win.show-page");
+  adw_toast_set_action_target_value (toast, g_variant_new_string ("sync"));
+  kh_window_add_toast (self, toast);
+}
+
 static void
 sync_done_cb (GObject      *object,
               GAsyncResult *result,
@@ -96,11 +159,24 @@ sync_done_cb (GObject      *object,
 
   if (!kh_sync_client_sync_finish (KH_SYNC_CLIENT (object), result, &error))
     {
+      g_autofree char *message = NULL;
+      AdwToast *toast;
+
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
-      kh_window_add_toast (self, adw_toast_new (error->message));
+      kh_window_update_counts (self);
+      message = kh_window_describe_sync_error (self, error);
+      toast = adw_toast_new (message);
+      adw_toast_set_timeout (toast, 10);
+      if (g_error_matches (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED))
+        {
+          adw_toast_set_button_label (toast, _("Sign _In…"));
+          adw_toast_set_action_name (toast, "win.sign-in");
+        }
+      kh_window_add_toast (self, toast);
     }
   kh_window_update_counts (self);
+  report_refused (self);
 }
 
 /* With no engine wired in, say so instead of pretending: what was typed stays on this computer. */

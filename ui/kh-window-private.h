@@ -33,6 +33,8 @@ struct _KhWindow
   AdwWindowTitle       *content_title;
   GtkWidget            *sync_indicator;
   GtkStack             *stack;
+
+  char                 *last_toast;  /* what the last toast said, for the tests */
 };
 
 void kh_window_class_actions_init (KhWindowClass *klass);
@@ -40,5 +42,8 @@ void kh_window_actions_update     (KhWindow      *self);
 void kh_window_sync_now           (KhWindow      *self);
 void kh_window_show_sign_in       (KhWindow      *self);
 GtkWidget *kh_window_get_visible_list_page (KhWindow *self);
+char      *kh_window_describe_sync_error   (KhWindow     *self,
+                                            const GError *error);
+const char *kh_window_get_last_toast       (KhWindow *self);
 
 G_END_DECLS

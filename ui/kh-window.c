@@ -212,7 +212,16 @@ kh_window_add_toast (KhWindow *self,
                      AdwToast *toast)
 {
   g_return_if_fail (KH_IS_WINDOW (self));
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (adw_toast_get_title (toast));
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+const char *
+kh_window_get_last_toast (KhWindow *self)
+{
+  g_return_val_if_fail (KH_IS_WINDOW (self), NULL);
+  return self->last_toast;
 }
 
 KhStore *
@@ -487,6 +496,7 @@ kh_window_finalize (GObject *object)
   KhWindow *self = (KhWindow *) object;
 
   g_clear_pointer (&self->last_sync, g_date_time_unref);
+  g_clear_pointer (&self->last_toast, g_free);
 
   G_OBJECT_CLASS (kh_window_parent_class)->finalize (object);
 }

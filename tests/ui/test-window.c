@@ -10,6 +10,7 @@
 #include <locale.h>
 
 #include "kh-application.h"
+#include "kh-codec.h"
 #include "kh-conflicts.h"
 #include "kh-demo.h"
 #include "kh-engine-client.h"
@@ -17,12 +18,14 @@
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-record-editor.h"
+#include "kh-replica.h"
+#include "kh-store-private.h"
 #include "kh-screenshot.h"
 #include "kh-sign-in-dialog.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-units-page.h"
-#include "kh-window.h"
+#include "kh-window-private.h"
 
 typedef struct
 {
@@ -554,6 +557,205 @@ test_unit_tree_empty (void)
   }
 }
 
+/* A sync engine behind the seam, signed in, whose next sync fails with @fail or has the server
+ * refuse the last change of @refuse_id (as the engine marks it in the outbox). */
+#define KH_TYPE_FAKE_CLIENT (kh_fake_client_get_type ())
+G_DECLARE_FINAL_TYPE (KhFakeClient, kh_fake_client, KH, FAKE_CLIENT, GObject)
+
+struct _KhFakeClient
+{
+  GObject   parent_instance;
+  KhStore  *store;
+  GError   *fail;
+  char     *refuse_id;
+  char     *refuse_reason;
+  gboolean  done;
+};
+
+static void kh_fake_client_iface_init (KhSyncClientInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (KhFakeClient, kh_fake_client, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (KH_TYPE_SYNC_CLIENT, kh_fake_client_iface_init))
+
+enum { FAKE_PROP_0, FAKE_PROP_STATE, FAKE_PROP_PROGRESS, FAKE_PROP_LAST_SYNC, FAKE_PROP_MESSAGE };
+
+static void
+fake_sync_async (KhSyncClient        *client,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  KhFakeClient *self = KH_FAKE_CLIENT (client);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  self->done = FALSE;
+  if (self->refuse_id != NULL)
+    {
+      sqlite3_stmt *stmt = kh_store_prepare (self->store,
+                                             "UPDATE outbox SET state = 'rejected', reason = ?1 WHERE seq = "
+                                             "(SELECT max(seq) FROM outbox WHERE record_id = ?2)", NULL);
+
+      g_assert_nonnull (stmt);
+      sqlite3_bind_text (stmt, 1, self->refuse_reason, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, self->refuse_id, -1, SQLITE_TRANSIENT);
+      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+      sqlite3_reset (stmt);  /* the store keeps its statements */
+    }
+  if (self->fail != NULL)
+    g_task_return_error (task, g_error_copy (self->fail));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+fake_sync_finish (KhSyncClient  *client,
+                  GAsyncResult  *result,
+                  GError       **error)
+{
+  KH_FAKE_CLIENT (client)->done = TRUE;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+kh_fake_client_iface_init (KhSyncClientInterface *iface)
+{
+  iface->sync_async = fake_sync_async;
+  iface->sync_finish = fake_sync_finish;
+}
+
+static void
+kh_fake_client_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case FAKE_PROP_STATE:
+      g_value_set_enum (value, KH_SYNC_CLIENT_STATE_IDLE);
+      break;
+    case FAKE_PROP_PROGRESS:
+      g_value_set_double (value, 0);
+      break;
+    case FAKE_PROP_LAST_SYNC:
+      g_value_set_boxed (value, NULL);
+      break;
+    case FAKE_PROP_MESSAGE:
+      g_value_set_string (value, NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kh_fake_client_finalize (GObject *object)
+{
+  KhFakeClient *self = KH_FAKE_CLIENT (object);
+
+  g_clear_error (&self->fail);
+  g_free (self->refuse_id);
+  g_free (self->refuse_reason);
+  G_OBJECT_CLASS (kh_fake_client_parent_class)->finalize (object);
+}
+
+static void
+kh_fake_client_class_init (KhFakeClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = kh_fake_client_get_property;
+  object_class->finalize = kh_fake_client_finalize;
+  g_object_class_override_property (object_class, FAKE_PROP_STATE, "state");
+  g_object_class_override_property (object_class, FAKE_PROP_PROGRESS, "progress");
+  g_object_class_override_property (object_class, FAKE_PROP_LAST_SYNC, "last-sync");
+  g_object_class_override_property (object_class, FAKE_PROP_MESSAGE, "message");
+}
+
+static void
+kh_fake_client_init (KhFakeClient *self)
+{
+}
+
+static void
+sync_with (Fixture      *f,
+           KhFakeClient *client)
+{
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
+  while (!client->done)
+    g_main_context_iteration (NULL, TRUE);
+  run_idle ();
+}
+
+/* A failed sync is said in words a person can act on: offline, with how many changes wait; an
+ * expired sign-in, with what to do; changes the server refused, with its reason, listed on the
+ * Sync page where each can be given up. */
+static void
+test_sync_errors (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(KhFakeClient) client = g_object_new (KH_TYPE_FAKE_CLIENT, NULL);
+  g_autoptr(GError) error = NULL;
+  json_object *people = kh_store_list (f->store, "person", &(KhQuery) { .limit = 1 }, &error);
+  const char *person = json_object_get_string (json_object_object_get (json_object_array_get_idx (people, 0), "id"));
+  g_autofree char *expected = NULL;
+  g_autofree char *button_name = NULL;
+  KhSyncPage *page;
+  gint64 pending;
+
+  client->store = f->store;
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  kh_window_update_counts (f->window);
+  pending = kh_window_get_pending (f->window);
+  g_assert_cmpint (pending, >, 1);
+
+  client->fail = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
+                                      "Could not reach the server at https://hoi.test: Couldn't connect to server");
+  sync_with (f, client);
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "You are offline or the server cannot be reached; "
+                                           "%d change will be sent when connected.",
+                                           "You are offline or the server cannot be reached; "
+                                           "%d changes will be sent when connected.",
+                                           (gulong) pending), (int) pending);
+  g_assert_cmpstr (kh_window_get_last_toast (f->window), ==, expected);
+
+  g_clear_error (&client->fail);
+  client->fail = g_error_new_literal (KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED, "token expired");
+  sync_with (f, client);
+  g_assert_cmpstr (kh_window_get_last_toast (f->window), ==,
+                   _("The server no longer accepts your sign-in. Sign in again; your changes "
+                     "are kept until then."));
+
+  g_clear_error (&client->fail);
+  client->refuse_id = g_strdup (person);
+  client->refuse_reason = g_strdup ("Số điện thoại: số này không hợp lệ.");
+  sync_with (f, client);
+  g_free (expected);
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The server refused %d change: %s",
+                                           "The server refused %d changes: %s", 1), 1, client->refuse_reason);
+  g_assert_cmpstr (kh_window_get_last_toast (f->window), ==, expected);
+  g_clear_pointer (&client->refuse_id, g_free);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "sync");
+  page = KH_SYNC_PAGE (kh_window_get_page (f->window, "sync"));
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+  g_assert_cmpuint (kh_sync_page_get_n_refused (page), ==, 1);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "sync-refused.png", NULL);
+
+      kh_widget_save_png (GTK_WIDGET (f->window), path, &error);
+      g_assert_no_error (error);
+    }
+  button_name = g_strdup_printf ("give-up-%s", person);
+  g_signal_emit_by_name (kh_sync_page_find_refused_widget (page, button_name), "clicked");
+  g_assert_cmpuint (kh_sync_page_get_n_refused (page), ==, 0);
+  g_assert_cmpint (kh_replica_count_rejected (f->store), ==, 0);
+  json_object_put (people);
+  kh_window_set_sync_client (f->window, NULL);
+}
+
 /* The action a key combination is bound to on @widget, or NULL. */
 static char *
 bound_action (GtkWidget  *widget,
@@ -766,6 +968,7 @@ main (int   argc,
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
   g_test_add_func ("/ui/units/empty", test_unit_tree_empty);
   g_test_add ("/ui/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts, fixture_tear_down);
+  g_test_add ("/ui/window/sync-errors", Fixture, NULL, fixture_set_up, test_sync_errors, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }
