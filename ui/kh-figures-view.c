@@ -383,8 +383,14 @@ draw_chart (GtkDrawingArea *area,
     PangoLayout *legend = gtk_widget_create_pango_layout (GTK_WIDGET (area),
                                                           _("Light: registered · Dark: achieved · Outline: eligible"));
 
+    int lw, lh;
+
+    /* Under the bars when it fits; on a narrow window from the left edge, cut short at worst. */
+    pango_layout_set_width (legend, width * PANGO_SCALE);
+    pango_layout_set_ellipsize (legend, PANGO_ELLIPSIZE_END);
+    pango_layout_get_pixel_size (legend, &lw, &lh);
     gdk_cairo_set_source_rgba (cr, &fg);
-    cairo_move_to (cr, bar_x, height - 20);
+    cairo_move_to (cr, bar_x + lw <= width ? bar_x : MAX (0, width - lw), height - 20);
     pango_cairo_show_layout (cr, legend);
     g_object_unref (legend);
   }

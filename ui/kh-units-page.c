@@ -432,6 +432,14 @@ list_view_activate_cb (KhUnitsPage *self,
     gtk_tree_list_row_set_expanded (row, !gtk_tree_list_row_get_expanded (row));
 }
 
+/* Folded, a click on a unit opens its page of details, as a sidebar does; unfolded, a click
+ * selects it and the details show beside the tree. */
+static void
+leaflet_folded_cb (KhUnitsPage *self)
+{
+  gtk_list_view_set_single_click_activate (self->list_view, adw_leaflet_get_folded (self->leaflet));
+}
+
 /* Loading --------------------------------------------------------------------------------------- */
 
 static void
@@ -893,6 +901,8 @@ kh_units_page_init (KhUnitsPage *self)
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->list_view, factory);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect_object (self->leaflet, "notify::folded", G_CALLBACK (leaflet_folded_cb), self,
+                           G_CONNECT_SWAPPED);
   update_actions (self);
 }
 

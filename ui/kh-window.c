@@ -173,6 +173,9 @@ kh_window_show_page (KhWindow   *self,
   g_return_if_fail (info != NULL);
 
   gtk_stack_set_visible_child_name (self->stack, name);
+  /* Folded, the page is shown too: a toast's Show button or a shortcut must not leave a person
+   * looking at the sidebar. */
+  adw_leaflet_set_visible_child (self->leaflet, self->content_box);
   adw_window_title_set_title (self->content_title, _(info->title));
   for (row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar)); row != NULL;
        row = gtk_widget_get_next_sibling (row))
@@ -389,6 +392,9 @@ kh_window_save_screenshots (KhWindow    *self,
                             GError     **error)
 {
   const char * const *names = kh_window_list_pages ();
+  GtkSettings *settings = gtk_widget_get_settings (GTK_WIDGET (self));
+  gboolean animations = TRUE;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (KH_IS_WINDOW (self), FALSE);
   g_return_val_if_fail (directory != NULL, FALSE);
@@ -399,7 +405,10 @@ kh_window_save_screenshots (KhWindow    *self,
                    _("Could not make the folder “%s”: %s"), directory, g_strerror (errno));
       return FALSE;
     }
-  for (guint i = 0; names[i] != NULL; i++)
+  /* A picture shows where a page comes to rest, not a leaflet halfway through folding. */
+  g_object_get (settings, "gtk-enable-animations", &animations, NULL);
+  g_object_set (settings, "gtk-enable-animations", FALSE, NULL);
+  for (guint i = 0; ok && names[i] != NULL; i++)
     {
       g_autofree char *file = g_strdup_printf ("%s%s%s.png", names[i], suffix ? "-" : "", suffix ? suffix : "");
       g_autofree char *path = g_build_filename (directory, file, NULL);
@@ -415,10 +424,10 @@ kh_window_save_screenshots (KhWindow    *self,
              && g_get_monotonic_time () < deadline)
         g_main_context_iteration (NULL, TRUE);
       kh_widget_wait_for_paint (GTK_WIDGET (self), 2);
-      if (!kh_widget_save_png (GTK_WIDGET (self), path, error))
-        return FALSE;
+      ok = kh_widget_save_png (GTK_WIDGET (self), path, error);
     }
-  return TRUE;
+  g_object_set (settings, "gtk-enable-animations", animations, NULL);
+  return ok;
 }
 
 /* Object --------------------------------------------------------------------------------------- */

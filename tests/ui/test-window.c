@@ -141,6 +141,11 @@ test_pages (Fixture       *f,
 
           g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
         }
+      /* On a small screen the sidebar folds away and each page has the whole width. */
+      gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
+      kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
+      g_assert_true (kh_window_save_screenshots (f->window, dir, "narrow", &error));
+      g_assert_no_error (error);
     }
 }
 
