@@ -201,9 +201,15 @@ build (KhEvaluationDialog *self)
                                  json_object_get_string (json_object_object_get (self->criteria_set, "legal_basis"))
                                  ? json_object_get_string (json_object_object_get (self->criteria_set, "legal_basis")) : "",
                                  rule);
-  adw_preferences_group_set_title (self->criteria_group,
-                                   json_object_get_string (json_object_object_get (self->criteria_set, "name")));
-  adw_preferences_group_set_description (self->criteria_group, description);
+  /* A group's title and description are markup: the set's own words are escaped. */
+  {
+    const char *name = json_object_get_string (json_object_object_get (self->criteria_set, "name"));
+    g_autofree char *title = g_markup_escape_text (name ? name : "", -1);
+    g_autofree char *text = g_markup_escape_text (description, -1);
+
+    adw_preferences_group_set_title (self->criteria_group, title);
+    adw_preferences_group_set_description (self->criteria_group, text);
+  }
 
   for (size_t i = 0; i < json_object_array_length (self->criteria); i++)
     {

@@ -244,6 +244,8 @@ show_mapping (KhImportDialog *self)
       if (*header == '\0')
         continue;
       row = adw_combo_row_new ();
+      /* A spreadsheet's header ("Họ & tên") is plain text, not markup. */
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), header);
       adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (choices));
       adw_combo_row_set_selected (ADW_COMBO_ROW (row), field >= 0 ? (guint) field + 1 : 0);
@@ -269,6 +271,7 @@ add_problem_rows (KhImportDialog *self,
         ? g_strdup_printf (_("%s — row %u, column “%s”"), kind, p->row, p->column)
         : g_strdup_printf (_("%s — row %u"), kind, p->row);
 
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), p->reason);
       adw_preferences_group_add (self->problems_group, row);

@@ -368,9 +368,15 @@ update_details (KhUnitsPage *self)
       return;
     }
 
+  /* A group's title and description are markup: a name like "Trường A & B" is escaped. */
   description = describe_unit (record);
-  adw_preferences_group_set_title (self->unit_group, record_string (record, "name"));
-  adw_preferences_group_set_description (self->unit_group, description);
+  {
+    g_autofree char *name = g_markup_escape_text (record_string (record, "name") ? record_string (record, "name") : "", -1);
+    g_autofree char *text = g_markup_escape_text (description, -1);
+
+    adw_preferences_group_set_title (self->unit_group, name);
+    adw_preferences_group_set_description (self->unit_group, text);
+  }
 
   parent = unit_name (self, record_string (record, "parent_id"));
   adw_action_row_set_subtitle (self->parent_row, parent ? parent : _("Nothing: this is a top-level unit"));

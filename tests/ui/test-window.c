@@ -17,6 +17,7 @@
 #include "kh-entity.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
+#include "kh-overview-page.h"
 #include "kh-record-editor.h"
 #include "kh-replica.h"
 #include "kh-store-private.h"
@@ -456,7 +457,8 @@ test_unit_tree (Fixture       *f,
   close_all_but (GTK_WINDOW (f->window));
   editor = KH_RECORD_EDITOR (kh_units_page_new_unit (page));
   set_text (editor, "code", "N001S9");
-  set_text (editor, "name", "Trường Tiểu học Lê Văn Tám");
+  /* An ampersand, as in real names, is shown as it is (the details are markup underneath). */
+  set_text (editor, "name", "Trường Tiểu học Lê Văn Tám & Kim Đồng");
   /* A unit that ends before it begins is refused in the store's own words. */
   set_text (editor, "valid_from", "01/09/2026");
   set_text (editor, "valid_to", "01/09/2025");
@@ -510,6 +512,26 @@ test_unit_tree (Fixture       *f,
       kh_widget_save_png (GTK_WIDGET (f->window), path, &error);
       g_assert_no_error (error);
     }
+
+  /* Edit: the commune is renamed with an ampersand; the tree, its details and the overview's
+   * "by unit" rows show it as plain text (markup would fail, fatally in this test). */
+  g_assert_true (kh_units_page_select_unit (page, commune));
+  editor = KH_RECORD_EDITOR (kh_units_page_edit_unit (page));
+  set_text (editor, "name", "Phường Nha Trang & <Vĩnh Hải>");
+  g_assert_true (kh_record_editor_save (editor));
+  run_idle ();
+  g_assert_cmpstr (kh_units_page_get_selected_id (page), ==, commune);
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "overview");
+  {
+    GtkWidget *overview = kh_window_get_page (f->window, "overview");
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+    while (kh_overview_page_is_busy (KH_OVERVIEW_PAGE (overview)) && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, TRUE);
+    kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+  }
   json_object_put (where);
   json_object_put (links);
   close_all_but (GTK_WINDOW (f->window));
