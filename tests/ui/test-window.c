@@ -88,6 +88,28 @@ fixture_tear_down (Fixture       *f,
   g_free (f->dir);
 }
 
+/* Icon-only buttons say what they do: a tooltip for the mouse (and the accessible label set
+ * beside it in the templates). */
+static guint
+check_icon_buttons (GtkWidget *widget)
+{
+  const char *icon = GTK_IS_BUTTON (widget) ? gtk_button_get_icon_name (GTK_BUTTON (widget))
+                     : GTK_IS_MENU_BUTTON (widget) ? gtk_menu_button_get_icon_name (GTK_MENU_BUTTON (widget))
+                     : NULL;
+  guint n = 0;
+
+  if (icon != NULL)
+    {
+      if (gtk_widget_get_tooltip_text (widget) == NULL)
+        g_error ("a button showing only the icon %s has no tooltip", icon);
+      n++;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += check_icon_buttons (child);
+  return n;
+}
+
 /* Every page opens by its action, and a picture of it is saved for a person to look at. */
 static void
 test_pages (Fixture       *f,
@@ -112,6 +134,8 @@ test_pages (Fixture       *f,
             g_assert_false (kh_list_page_is_empty_shown (page));
         }
     }
+  /* The main menu, Back to Sections and the unit tree's New Unit at least. */
+  g_assert_cmpuint (check_icon_buttons (GTK_WIDGET (f->window)), >=, 3);
   /* A click on a column header sorts the rows in SQLite by that field, both ways. */
   {
     KhListPage *people = KH_LIST_PAGE (kh_window_get_page (f->window, "people"));
