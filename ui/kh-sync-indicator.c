@@ -7,6 +7,8 @@
  */
 #include "kh-i18n.h"
 
+#include "kh-format.h"
+
 #include "kh-sync-indicator.h"
 
 struct _KhSyncIndicator
@@ -40,9 +42,12 @@ static GParamSpec *properties[N_PROPS];
 static char *
 waiting_text (gint64 pending)
 {
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %d change waiting",
-                                       "Offline with %d changes waiting", (gulong) pending),
-                          (int) pending);
+  g_autofree char *count = kh_format_number_style (pending, KH_FORMAT_AUTO);
+
+  /* TRANSLATORS: %s is a count, grouped as the language writes it: "3.000" */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %s change waiting",
+                                       "Offline with %s changes waiting", (gulong) pending),
+                          count);
 }
 
 static void
@@ -57,9 +62,11 @@ update (KhSyncIndicator *self)
 
   if (self->conflicts > 0)
     {
-      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d conflict to resolve",
-                                           "%d conflicts to resolve", (gulong) self->conflicts),
-                              (int) self->conflicts);
+      g_autofree char *count = kh_format_number_style (self->conflicts, KH_FORMAT_AUTO);
+
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s conflict to resolve",
+                                           "%s conflicts to resolve", (gulong) self->conflicts),
+                              count);
       icon = "dialog-warning-symbolic";
       tooltip = _("Someone else changed the same fields: choose which values to keep");
       gtk_widget_add_css_class (GTK_WIDGET (self), "warning");
@@ -83,9 +90,13 @@ update (KhSyncIndicator *self)
         break;
       case KH_SYNC_CLIENT_STATE_IDLE:
         if (self->pending > 0)
-          text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d change to send",
-                                               "%d changes to send", (gulong) self->pending),
-                                  (int) self->pending);
+          {
+            g_autofree char *count = kh_format_number_style (self->pending, KH_FORMAT_AUTO);
+
+            text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s change to send",
+                                                 "%s changes to send", (gulong) self->pending),
+                                    count);
+          }
         else if (self->last_sync != NULL)
           {
             g_autoptr(GDateTime) local = g_date_time_to_local (self->last_sync);

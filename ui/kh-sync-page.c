@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kh-conflicts.h"
+#include "kh-format.h"
 #include "kh-record-editor.h"
 #include "kh-replica.h"
 #include "kh-record-item.h"
@@ -50,6 +51,7 @@ update_status (KhSyncPage *self)
   g_autofree char *pending = NULL;
   g_autofree char *when = NULL;
   g_autofree char *message = NULL;
+  g_autofree char *count = NULL;
   const char *title;
   const char *subtitle = NULL;
   KhSyncClientState state;
@@ -100,11 +102,12 @@ update_status (KhSyncPage *self)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->status_row), title);
   adw_action_row_set_subtitle (self->status_row, subtitle ? subtitle : "");
 
+  count = kh_format_number_style (n, KH_FORMAT_AUTO);
   pending = n > 0
             ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                            "%d change is kept on this computer until it is sent.",
-                                            "%d changes are kept on this computer until they are sent.",
-                                            (gulong) n), (int) n)
+                                            "%s change is kept on this computer until it is sent.",
+                                            "%s changes are kept on this computer until they are sent.",
+                                            (gulong) n), count)
             : g_strdup (_("Nothing waits to be sent."));
   adw_action_row_set_subtitle (self->pending_row, pending);
 }

@@ -452,8 +452,9 @@ static void
 update_count (KhUnitsPage *self)
 {
   gint64 n = kh_store_count (self->store, "org_unit", NULL, NULL);
-  g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d unit in all", "%d units in all",
-                                                        (gulong) MAX (n, 0)), (int) MAX (n, 0));
+  g_autofree char *count = kh_format_number_style (MAX (n, 0), KH_FORMAT_AUTO);
+  g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s unit in all", "%s units in all",
+                                                        (gulong) MAX (n, 0)), count);
 
   gtk_label_set_text (self->count_label, text);
   gtk_stack_set_visible_child_name (self->view_stack, n > 0 ? "tree" : "empty");

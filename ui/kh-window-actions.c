@@ -5,6 +5,7 @@
 #include "kh-i18n.h"
 
 #include "kh-codec.h"
+#include "kh-format.h"
 #include "kh-import-dialog.h"
 #include "kh-print-list.h"
 #include "kh-list-page.h"
@@ -98,12 +99,16 @@ kh_window_describe_sync_error (KhWindow     *self,
   if (error->domain == G_IO_ERROR && error->code != G_IO_ERROR_CANCELLED)
     {
       if (self->pending > 0)
-        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                             "You are offline or the server cannot be reached; "
-                                             "%d change will be sent when connected.",
-                                             "You are offline or the server cannot be reached; "
-                                             "%d changes will be sent when connected.",
-                                             (gulong) self->pending), (int) self->pending);
+        {
+          g_autofree char *count = kh_format_number_style (self->pending, KH_FORMAT_AUTO);
+
+          return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                               "You are offline or the server cannot be reached; "
+                                               "%s change will be sent when connected.",
+                                               "You are offline or the server cannot be reached; "
+                                               "%s changes will be sent when connected.",
+                                               (gulong) self->pending), count);
+        }
       return g_strdup (_("You are offline or the server cannot be reached; nothing is waiting to "
                          "be sent."));
     }
@@ -184,12 +189,16 @@ static char *
 no_engine_message (KhWindow *self)
 {
   if (self->pending > 0)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "Syncing is off in this window. %d change is kept "
-                                         "safely on this computer.",
-                                         "Syncing is off in this window. %d changes are kept "
-                                         "safely on this computer.",
-                                         (gulong) self->pending), (int) self->pending);
+    {
+      g_autofree char *count = kh_format_number_style (self->pending, KH_FORMAT_AUTO);
+
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Syncing is off in this window. %s change is kept "
+                                           "safely on this computer.",
+                                           "Syncing is off in this window. %s changes are kept "
+                                           "safely on this computer.",
+                                           (gulong) self->pending), count);
+    }
   return g_strdup (_("Syncing is off in this window. Everything you enter is kept on this "
                      "computer."));
 }

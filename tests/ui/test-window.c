@@ -16,6 +16,7 @@
 #include "kh-engine-client.h"
 #include "kh-entity.h"
 #include "kh-evaluation-dialog.h"
+#include "kh-format.h"
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
@@ -763,12 +764,16 @@ test_sync_errors (Fixture       *f,
   client->fail = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
                                       "Could not reach the server at https://hoi.test: Couldn't connect to server");
   sync_with (f, client);
-  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "You are offline or the server cannot be reached; "
-                                           "%d change will be sent when connected.",
-                                           "You are offline or the server cannot be reached; "
-                                           "%d changes will be sent when connected.",
-                                           (gulong) pending), (int) pending);
+  {
+    g_autofree char *count = kh_format_number_style (pending, KH_FORMAT_AUTO);
+
+    expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "You are offline or the server cannot be reached; "
+                                             "%s change will be sent when connected.",
+                                             "You are offline or the server cannot be reached; "
+                                             "%s changes will be sent when connected.",
+                                             (gulong) pending), count);
+  }
   g_assert_cmpstr (kh_window_get_last_toast (f->window), ==, expected);
 
   g_clear_error (&client->fail);
@@ -971,10 +976,18 @@ test_engine_signed_out (Fixture       *f,
   g_assert_cmpint (kh_window_get_pending (f->window), >, 0);
   indicator = GTK_WIDGET (g_object_get_data (G_OBJECT (f->window), "sync-indicator"));
   g_assert_nonnull (indicator);
-  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %d change waiting",
-                                           "Offline with %d changes waiting",
-                                           (gulong) kh_window_get_pending (f->window)),
-                              (int) kh_window_get_pending (f->window));
+  {
+    g_autofree char *count = kh_format_number_style (kh_window_get_pending (f->window), KH_FORMAT_AUTO);
+
+    expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %s change waiting",
+                                             "Offline with %s changes waiting",
+                                             (gulong) kh_window_get_pending (f->window)),
+                                count);
+    /* Thousands are grouped as the language writes them: 3.000 in Vietnamese, 3,000 in English. */
+    if (kh_window_get_pending (f->window) >= 1000)
+      g_assert_nonnull (strstr (expected, g_str_has_prefix (g_getenv ("LANGUAGE") ? g_getenv ("LANGUAGE") : "", "vi")
+                                          ? "." : ","));
+  }
   g_assert_cmpstr (kh_sync_indicator_get_text (KH_SYNC_INDICATOR (indicator)), ==, expected);
 
   /* Sync now without an account asks for one. */
