@@ -92,9 +92,15 @@ struct _KhUnitsPage
   GtkStack            *view_stack;
   AdwLeaflet          *leaflet;
   GtkLabel            *count_label;
+  GtkSearchEntry      *search_entry;
+  GtkStack            *tree_stack;
+  GtkListBox          *results_box;
+  GPtrArray           *result_rows;
+  guint                n_found;
   GtkListView         *list_view;
   GtkStack            *details_stack;
-  AdwPreferencesGroup *unit_group;
+  GtkLabel            *name_label;
+  GtkLabel            *kind_label;
   AdwActionRow        *parent_row;
   AdwActionRow        *valid_row;
   AdwActionRow        *children_row;
@@ -368,15 +374,10 @@ update_details (KhUnitsPage *self)
       return;
     }
 
-  /* A group's title and description are markup: a name like "Trường A & B" is escaped. */
+  /* Plain labels, wrapped: a long school name is read whole, and "Trường A & B" as it is. */
   description = describe_unit (record);
-  {
-    g_autofree char *name = g_markup_escape_text (record_string (record, "name") ? record_string (record, "name") : "", -1);
-    g_autofree char *text = g_markup_escape_text (description, -1);
-
-    adw_preferences_group_set_title (self->unit_group, name);
-    adw_preferences_group_set_description (self->unit_group, text);
-  }
+  gtk_label_set_text (self->name_label, record_string (record, "name") ? record_string (record, "name") : "");
+  gtk_label_set_text (self->kind_label, description);
 
   parent = unit_name (self, record_string (record, "parent_id"));
   adw_action_row_set_subtitle (self->parent_row, parent ? parent : _("Nothing: this is a top-level unit"));
@@ -444,6 +445,115 @@ static void
 leaflet_folded_cb (KhUnitsPage *self)
 {
   gtk_list_view_set_single_click_activate (self->list_view, adw_leaflet_get_folded (self->leaflet));
+}
+
+/* Finding a unit --------------------------------------------------------------------------------- */
+
+static void
+clear_results (KhUnitsPage *self)
+{
+  for (guint i = 0; i < self->result_rows->len; i++)
+    gtk_list_box_remove (self->results_box, self->result_rows->pdata[i]);
+  g_ptr_array_set_size (self->result_rows, 0);
+  self->n_found = 0;
+}
+
+/* Search as you type, folded (with or without accents), over names and codes: the matches as a
+ * flat list, each saying where it is; choosing one shows it in the tree. */
+static void
+search_changed_cb (KhUnitsPage *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *stripped = g_strstrip (g_strdup (text ? text : ""));
+  g_autoptr(GError) error = NULL;
+  json_object *found;
+
+  clear_results (self);
+  if (*stripped == '\0')
+    {
+      gtk_stack_set_visible_child_name (self->tree_stack, "tree");
+      return;
+    }
+  found = kh_store_search (self->store, text, "org_unit", 50, &error);
+  for (size_t i = 0; found != NULL && i < json_object_array_length (found); i++)
+    {
+      const char *id = json_object_get_string (json_object_object_get (json_object_array_get_idx (found, i), "id"));
+      json_object *record = id ? kh_store_get (self->store, "org_unit", id, NULL) : NULL;
+      g_autofree char *detail = NULL;
+      g_autofree char *parent = NULL;
+      g_autofree char *subtitle = NULL;
+      GtkWidget *row;
+      GtkWidget *box;
+      GtkWidget *name;
+      GtkWidget *where;
+
+      if (record == NULL)
+        continue;
+      detail = describe_unit (record);
+      parent = unit_name (self, record_string (record, "parent_id"));
+      /* TRANSLATORS: a unit found by search: "Commune · N007 · in Tỉnh Khánh Hòa" */
+      subtitle = parent ? g_strdup_printf (_("%s · in %s"), detail, parent) : g_strdup (detail);
+      row = gtk_list_box_row_new ();
+      box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+      name = gtk_label_new (record_string (record, "name"));
+      where = gtk_label_new (subtitle);
+      gtk_label_set_xalign (GTK_LABEL (name), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+      gtk_label_set_xalign (GTK_LABEL (where), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (where), PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (where, "dim-label");
+      gtk_widget_add_css_class (where, "caption");
+      gtk_box_append (GTK_BOX (box), name);
+      gtk_box_append (GTK_BOX (box), where);
+      gtk_widget_set_margin_top (box, 3);
+      gtk_widget_set_margin_bottom (box, 3);
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+      gtk_widget_set_name (row, id);
+      gtk_list_box_append (self->results_box, row);
+      g_ptr_array_add (self->result_rows, row);
+      self->n_found++;
+      json_object_put (record);
+    }
+  if (found == NULL)
+    g_debug ("searching units: %s", error->message);
+  json_object_put (found);
+  gtk_stack_set_visible_child_name (self->tree_stack, self->n_found > 0 ? "results" : "no-results");
+}
+
+static void
+show_found (KhUnitsPage *self,
+            const char  *id)
+{
+  g_autofree char *keep = g_strdup (id);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  search_changed_cb (self);
+  kh_units_page_select_unit (self, keep);
+  gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
+  if (adw_leaflet_get_folded (self->leaflet))
+    adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+}
+
+static void
+result_activated_cb (KhUnitsPage   *self,
+                     GtkListBoxRow *row)
+{
+  show_found (self, gtk_widget_get_name (GTK_WIDGET (row)));
+}
+
+/* Enter in the search shows the first match. */
+static void
+search_activate_cb (KhUnitsPage *self)
+{
+  if (self->result_rows->len > 0)
+    show_found (self, gtk_widget_get_name (self->result_rows->pdata[0]));
+}
+
+static void
+search_stop_cb (KhUnitsPage *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  search_changed_cb (self);
 }
 
 /* Loading --------------------------------------------------------------------------------------- */
@@ -786,6 +896,27 @@ kh_units_page_select_unit (KhUnitsPage *self,
   return TRUE;
 }
 
+void
+kh_units_page_focus_search (KhUnitsPage *self)
+{
+  g_return_if_fail (KH_IS_UNITS_PAGE (self));
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+GtkWidget *
+kh_units_page_get_search_entry (KhUnitsPage *self)
+{
+  g_return_val_if_fail (KH_IS_UNITS_PAGE (self), NULL);
+  return GTK_WIDGET (self->search_entry);
+}
+
+guint
+kh_units_page_get_n_found (KhUnitsPage *self)
+{
+  g_return_val_if_fail (KH_IS_UNITS_PAGE (self), 0);
+  return self->n_found;
+}
+
 const char *
 kh_units_page_get_selected_id (KhUnitsPage *self)
 {
@@ -837,6 +968,8 @@ kh_units_page_dispose (GObject *object)
     gtk_list_view_set_model (self->list_view, NULL);
   if (self->detail_rows != NULL)
     g_ptr_array_set_size (self->detail_rows, 0);
+  if (self->result_rows != NULL)
+    g_ptr_array_set_size (self->result_rows, 0);
   gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_UNITS_PAGE);
   g_clear_object (&self->selection);
   g_clear_object (&self->tree);
@@ -852,6 +985,7 @@ kh_units_page_finalize (GObject *object)
   KhUnitsPage *self = (KhUnitsPage *) object;
 
   g_clear_pointer (&self->detail_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->result_rows, g_ptr_array_unref);
   g_clear_pointer (&self->selected_id, g_free);
   g_clear_pointer (&self->select_after_reload, g_free);
 
@@ -872,15 +1006,23 @@ kh_units_page_class_init (KhUnitsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, view_stack);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, leaflet);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, count_label);
+  gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, tree_stack);
+  gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, results_box);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, list_view);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, details_stack);
-  gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, unit_group);
+  gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, name_label);
+  gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, kind_label);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, parent_row);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, valid_row);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, children_row);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, former_group);
   gtk_widget_class_bind_template_child (widget_class, KhUnitsPage, successor_group);
   gtk_widget_class_bind_template_callback (widget_class, list_view_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_stop_cb);
+  gtk_widget_class_bind_template_callback (widget_class, result_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "units.new", NULL, new_action);
   gtk_widget_class_install_action (widget_class, "units.edit", NULL, edit_action);
@@ -895,6 +1037,7 @@ kh_units_page_init (KhUnitsPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->detail_rows = g_ptr_array_new ();
+  self->result_rows = g_ptr_array_new ();
   self->roots = g_list_store_new (KH_TYPE_UNIT_NODE);
   self->tree = gtk_tree_list_model_new (G_LIST_MODEL (g_object_ref (self->roots)), FALSE, FALSE,
                                         create_children_cb, self, NULL);

@@ -19,6 +19,9 @@ gboolean    kh_units_page_is_empty_shown     (KhUnitsPage *self);
 gboolean    kh_units_page_select_unit        (KhUnitsPage *self,
                                               const char  *id);
 const char *kh_units_page_get_selected_id    (KhUnitsPage *self);
+void        kh_units_page_focus_search       (KhUnitsPage *self);
+GtkWidget  *kh_units_page_get_search_entry   (KhUnitsPage *self);
+guint       kh_units_page_get_n_found        (KhUnitsPage *self);
 guint       kh_units_page_get_n_shown        (KhUnitsPage *self);
 guint       kh_units_page_get_n_former       (KhUnitsPage *self);
 guint       kh_units_page_get_n_successors   (KhUnitsPage *self);

@@ -67,10 +67,14 @@ search_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
-  GtkWidget *page = kh_window_get_visible_list_page (KH_WINDOW (widget));
+  KhWindow *self = KH_WINDOW (widget);
+  GtkWidget *page = kh_window_get_visible_list_page (self);
+  GtkWidget *visible = gtk_stack_get_visible_child (self->stack);
 
   if (page != NULL)
     kh_list_page_focus_search (KH_LIST_PAGE (page));
+  else if (KH_IS_UNITS_PAGE (visible))
+    kh_units_page_focus_search (KH_UNITS_PAGE (visible));
 }
 
 static void
@@ -301,9 +305,10 @@ kh_window_actions_update (KhWindow *self)
 {
   gboolean list = kh_window_get_visible_list_page (self) != NULL;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", list);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-record",
-                                 list || KH_IS_UNITS_PAGE (gtk_stack_get_visible_child (self->stack)));
+  gboolean units = KH_IS_UNITS_PAGE (gtk_stack_get_visible_child (self->stack));
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", list || units);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-record", list || units);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out",
                                  self->sync_client != NULL
                                  && self->sync_state != KH_SYNC_CLIENT_STATE_SIGNED_OUT

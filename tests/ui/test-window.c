@@ -513,6 +513,35 @@ test_unit_tree (Fixture       *f,
   g_assert_cmpstr (kh_units_page_get_selected_id (page), ==, new_id);
   g_assert_cmpuint (kh_units_page_get_n_shown (page), >, shown);
 
+  /* Find a unit by name, without accents: Enter shows the first match in the tree. */
+  g_assert_true (kh_units_page_select_unit (page, commune));
+  {
+    GtkWidget *search = kh_units_page_get_search_entry (page);
+
+    gtk_editable_set_text (GTK_EDITABLE (search), "le van tam kim dong");
+    g_signal_emit_by_name (search, "search-changed");
+    g_assert_cmpuint (kh_units_page_get_n_found (page), ==, 1);
+    g_signal_emit_by_name (search, "activate");
+    g_assert_cmpstr (kh_units_page_get_selected_id (page), ==, new_id);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
+    gtk_editable_set_text (GTK_EDITABLE (search), "nha trang");
+    g_signal_emit_by_name (search, "search-changed");
+    g_assert_cmpuint (kh_units_page_get_n_found (page), >=, 4);
+    if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+      {
+        g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "unit-tree-search.png", NULL);
+
+        kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+        kh_widget_save_png (GTK_WIDGET (f->window), path, &error);
+        g_assert_no_error (error);
+      }
+    gtk_editable_set_text (GTK_EDITABLE (search), "zzzz khong co");
+    g_signal_emit_by_name (search, "search-changed");
+    g_assert_cmpuint (kh_units_page_get_n_found (page), ==, 0);
+    gtk_editable_set_text (GTK_EDITABLE (search), "");
+    g_signal_emit_by_name (search, "search-changed");
+  }
+
   /* Record a former unit taken over by the commune: a merge, dated the day it began. */
   g_assert_true (kh_units_page_select_unit (page, commune));
   json_object_object_add (where, "kind", json_object_new_string ("commune"));
@@ -911,6 +940,13 @@ test_shortcuts (Fixture       *f,
   g_assert_true (has_toplevel (KH_TYPE_RECORD_EDITOR));
   close_all_but (GTK_WINDOW (f->window));
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "unit-tree");
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 1);
+  /* Ctrl+F on the unit tree puts the cursor in its "find a unit". */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL));
+  focus = gtk_root_get_focus (GTK_ROOT (f->window));
+  g_assert_nonnull (focus);
+  g_assert_true (gtk_widget_is_ancestor (focus, kh_units_page_get_search_entry (KH_UNITS_PAGE (
+    kh_window_get_page (f->window, "unit-tree")))));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-record", NULL));
   g_assert_true (has_toplevel (KH_TYPE_RECORD_EDITOR));
   close_all_but (GTK_WINDOW (f->window));
