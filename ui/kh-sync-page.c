@@ -131,7 +131,8 @@ give_up_cb (GtkButton  *button,
   if (self->window != NULL)
     {
       kh_window_update_counts (self->window);
-      kh_window_add_toast (self->window, adw_toast_new (_("The change was given up; the server’s version is back")));
+      kh_window_add_toast (self->window,
+                           adw_toast_new (_("The change was given up; the server’s version is back")));
     }
 }
 
@@ -192,7 +193,8 @@ kh_sync_page_update_refused (KhSyncPage *self)
       row = adw_action_row_new ();
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), heading);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), reason && *reason ? reason : _("The server gave no reason."));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                                   reason && *reason ? reason : _("The server gave no reason."));
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
       gtk_widget_set_tooltip_text (row, _("Open the record to correct it"));
       g_object_set_data_full (G_OBJECT (row), "entity", g_strdup (entity_name), g_free);

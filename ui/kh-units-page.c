@@ -477,7 +477,8 @@ search_changed_cb (KhUnitsPage *self)
   found = kh_store_search (self->store, text, "org_unit", 50, &error);
   for (size_t i = 0; found != NULL && i < json_object_array_length (found); i++)
     {
-      const char *id = json_object_get_string (json_object_object_get (json_object_array_get_idx (found, i), "id"));
+      json_object *hit = json_object_array_get_idx (found, i);
+      const char *id = json_object_get_string (json_object_object_get (hit, "id"));
       json_object *record = id ? kh_store_get (self->store, "org_unit", id, NULL) : NULL;
       g_autofree char *detail = NULL;
       g_autofree char *parent = NULL;
@@ -591,7 +592,8 @@ static void
 reload (KhUnitsPage *self)
 {
   g_autoptr(GListStore) roots = load_children (self, NULL);
-  g_autofree char *keep = g_strdup (self->select_after_reload ? self->select_after_reload : self->selected_id);
+  g_autofree char *keep = g_strdup (self->select_after_reload ? self->select_after_reload
+                                                              : self->selected_id);
   g_autoptr(GPtrArray) expanded = g_ptr_array_new_with_free_func (g_free);
   gboolean first = !self->loaded;
 
@@ -643,7 +645,9 @@ reload (KhUnitsPage *self)
     {
       g_autoptr(KhUnitNode) node = g_list_model_get_item (G_LIST_MODEL (self->roots), i);
 
-      if (node_get (node, "valid_to") == NULL || i + 1 == g_list_model_get_n_items (G_LIST_MODEL (self->roots)))
+      gboolean last = i + 1 == g_list_model_get_n_items (G_LIST_MODEL (self->roots));
+
+      if (node_get (node, "valid_to") == NULL || last)
         {
           guint position = find_position (self, node_get (node, "id"));
           g_autoptr(GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->tree), position);
@@ -811,7 +815,8 @@ kh_units_page_add_former_unit (KhUnitsPage *self)
   json_object_object_add (defaults, "successor_id", json_object_new_string (self->selected_id));
   json_object_object_add (defaults, "kind", json_object_new_string ("merge"));
   if (record_string (unit, "valid_from") != NULL)
-    json_object_object_add (defaults, "effective_date", json_object_new_string (record_string (unit, "valid_from")));
+    json_object_object_add (defaults, "effective_date",
+                            json_object_new_string (record_string (unit, "valid_from")));
   editor = open_editor (self, "unit_succession", NULL, defaults);
   json_object_put (defaults);
   json_object_put (unit);

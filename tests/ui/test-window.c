@@ -547,8 +547,10 @@ test_unit_tree (Fixture       *f,
   json_object_object_add (where, "kind", json_object_new_string ("commune"));
   json_object_object_add (where, "valid_to", json_object_new_string ("2025-06-30"));
   {
-    json_object *old = kh_store_list (f->store, "org_unit", &(KhQuery) { .where = where, .order_by = "code", .descending = TRUE, .limit = 1 }, &error);
-    const char *old_id = json_object_get_string (json_object_object_get (json_object_array_get_idx (old, 0), "id"));
+    KhQuery query = { .where = where, .order_by = "code", .descending = TRUE, .limit = 1 };
+    json_object *old = kh_store_list (f->store, "org_unit", &query, &error);
+    const char *old_id = json_object_get_string (json_object_object_get (json_object_array_get_idx (old, 0),
+                                                                         "id"));
 
     editor = KH_RECORD_EDITOR (kh_units_page_add_former_unit (page));
     g_assert_true (kh_record_editor_set_ref (editor, "predecessor_id", old_id));
