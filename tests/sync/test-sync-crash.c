@@ -100,8 +100,7 @@ done:
 static void
 test_crash (gconstpointer data)
 {
-  KhTServer *server = kh_tserver_new (data);
-  g_autoptr(GError) error = NULL;
+  KhTestServer *server = kh_test_server_new_serving (data);
   g_autofree char *dir = NULL;
   g_autoptr(GHashTable) phones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GPtrArray) mine = g_ptr_array_new_with_free_func (g_free);
@@ -123,8 +122,7 @@ test_crash (gconstpointer data)
     }
   rand = g_rand_new_with_seed (seed);
   g_test_message ("seed %u (replay with KH_SEED=%u)", seed, seed);
-  dir = g_dir_make_tmp ("kh-crash-XXXXXX", &error);
-  g_assert_no_error (error);
+  dir = kh_test_tmpdir ();
   victim = kh_treplica_new (server, dir, "victim", server->base, "officer_a");
   other = kh_treplica_new (server, dir, "other", server->base, "officer_a");
   kh_treplica_sync (victim);
@@ -225,20 +223,9 @@ test_crash (gconstpointer data)
   kh_treplica_free (fresh);
   kh_treplica_free (victim);
   kh_treplica_free (other);
-  kh_tserver_free (server);
+  kh_test_server_free (server);
   g_rand_free (rand);
-  {
-    GDir *d = g_dir_open (dir, 0, NULL);
-    const char *name;
-
-    while ((name = g_dir_read_name (d)) != NULL)
-      {
-        g_autofree char *p = g_build_filename (dir, name, NULL);
-        g_unlink (p);
-      }
-    g_dir_close (d);
-    g_rmdir (dir);
-  }
+  kh_test_rmdir (dir);
 }
 
 int

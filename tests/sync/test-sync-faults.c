@@ -29,7 +29,7 @@
 
 typedef struct
 {
-  KhTServer    *server;
+  KhTestServer *server;
   KhFaultProxy *proxy;
   char         *dir;
   char         *proxy_url;
@@ -41,13 +41,10 @@ static void
 set_up (Fixture       *f,
         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->server = kh_tserver_new (data);
+  f->server = kh_test_server_new_serving (data);
   if (f->server == NULL)
     return;
-  f->dir = g_dir_make_tmp ("kh-faults-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   f->proxy = kh_fault_proxy_new (f->server->port, seed);
   f->proxy_url = g_strdup_printf ("http://127.0.0.1:%d", kh_fault_proxy_get_port (f->proxy));
 }
@@ -56,21 +53,9 @@ static void
 tear_down (Fixture       *f,
            gconstpointer  data)
 {
-  GDir *d;
-  const char *name;
-
   kh_fault_proxy_free (f->proxy);
-  kh_tserver_free (f->server);
-  if (f->dir != NULL && (d = g_dir_open (f->dir, 0, NULL)) != NULL)
-    {
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *p = g_build_filename (f->dir, name, NULL);
-          g_unlink (p);
-        }
-      g_dir_close (d);
-      g_rmdir (f->dir);
-    }
+  kh_test_server_free (f->server);
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->proxy_url);
 }
