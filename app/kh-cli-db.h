@@ -1,0 +1,17 @@
+/* kh-cli-db.h: why a database file could not be opened, for khuyenhoc-cli and khuyenhoc-server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* After opening the SQLite database at @path failed: what is wrong with the path (a folder, a
+ * missing folder, a file that is not SQLite, a folder that cannot be written) and what to do,
+ * as a translated sentence naming @option; NULL when none of these is the cause. */
+char *kh_cli_explain_db_path (const char *path,
+                              const char *option);
+
+G_END_DECLS
