@@ -65,3 +65,16 @@ kh_cli_explain_db_path (const char *path,
                               "choose a folder you can write to with %s."), dir, option);
   return NULL;
 }
+
+char *
+kh_cli_explain_output_path (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return g_strdup_printf (_("Could not write “%s”: the folder “%s” does not exist."), path, dir);
+  if (!folder_is_writable (dir))
+    return g_strdup_printf (_("Could not write “%s”: the folder “%s” cannot be written to (it is "
+                              "read-only or not yours); choose another folder."), path, dir);
+  return NULL;
+}

@@ -14,4 +14,8 @@ G_BEGIN_DECLS
 char *kh_cli_explain_db_path (const char *path,
                               const char *option);
 
+/* Before writing a new file at @path: what is wrong with its folder (missing, cannot be written
+ * to), as a translated sentence; NULL when the file can be made there. */
+char *kh_cli_explain_output_path (const char *path);
+
 G_END_DECLS

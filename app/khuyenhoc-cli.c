@@ -705,6 +705,18 @@ cmd_demo (Cli *cli, KhStore *store)
 
 /* Lists in and out, figures, printing -------------------------------------------------------- */
 
+/* A file the command is about to write, checked first so the person reads one clear line
+ * instead of a library's complaint. */
+static gboolean
+output_ok (const char *path)
+{
+  g_autofree char *why = path != NULL ? kh_cli_explain_output_path (path) : NULL;
+
+  if (why != NULL)
+    g_printerr ("%s\n", why);
+  return why == NULL;
+}
+
 static json_object *
 problems_json (GPtrArray *list)
 {
@@ -805,6 +817,13 @@ cmd_import (Cli *cli, KhStore *store)
     }
   if (entity_or_fail (positional[0]) == NULL)
     return EXIT_USAGE;
+  if (!g_file_test (positional[1], G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr (_("There is no file “%s” to import.\n"), positional[1]);
+      return EXIT_FAILED;
+    }
+  if (!output_ok (report_path))
+    return EXIT_FAILED;
   g_ptr_array_add (map, NULL);
   options.entity = positional[0];
   options.map = map->len > 1 ? (const char * const *) map->pdata : NULL;
@@ -896,6 +915,8 @@ cmd_export (Cli *cli, KhStore *store)
     }
   if (entity_or_fail (positional[0]) == NULL)
     return EXIT_USAGE;
+  if (!output_ok (positional[1]))
+    return EXIT_FAILED;
   if (!kh_export_file (store, positional[0], positional[1], &options, &n, &error))
     {
       print_error (error);
@@ -952,6 +973,8 @@ cmd_report (Cli *cli, KhStore *store)
 
       return kh_cli_usage_error (current, message);
     }
+  if (!output_ok (xlsx))
+    return EXIT_FAILED;
   report = kh_report_compute (store, unit, year, by_successor, &error);
   if (report == NULL)
     {
@@ -982,6 +1005,8 @@ cmd_print_list (Cli *cli, KhStore *store)
   g_autoptr(GError) error = NULL;
   g_autoptr(KhAwardListDoc) doc = NULL;
 
+  if (!output_ok (cli->argv[1]))
+    return EXIT_FAILED;
   doc = kh_award_list_doc_new (store, cli->argv[0], &error);
   if (doc == NULL || !kh_award_list_doc_write_pdf (doc, cli->argv[1], &error))
     {

@@ -163,6 +163,14 @@ else:
 rc, out, err = run('init', db_path=os.path.join(ro_dir, 'kh.db'))
 check('a read-only folder is refused with what to do', rc == 1 and out == ''
       and 'cannot be written to' in err and 'choose a folder' in err and err.count('\n') == 1, err)
+rc, out, err = run('export', 'person', os.path.join(ro_dir, 'ds.xlsx'))
+check('export into a read-only folder: one line, no library noise', rc == 1 and out == ''
+      and 'cannot be written to' in err and err.count('\n') == 1, err)
+rc, out, err = run('export', 'person', os.path.join(tmp.name, 'no', 'ds.csv'))
+check('export into a missing folder', rc == 1 and 'does not exist' in err and err.count('\n') == 1, err)
+rc, out, err = run('import', 'person', os.path.join(tmp.name, 'none.csv'))
+check('import of a file that is not there', rc == 1 and out == ''
+      and err == f'There is no file “{os.path.join(tmp.name, "none.csv")}” to import.\n', err)
 
 # Usage errors: one line on stderr that names what is wrong and gives the command's usage,
 # exit status 2, nothing on stdout.
