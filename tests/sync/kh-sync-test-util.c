@@ -193,6 +193,20 @@ kh_treplica_unit (KhTReplica *r,
   return id;
 }
 
+gint64
+kh_treplica_count_named (KhTReplica *r,
+                         const char *full_name)
+{
+  KhQuery q = { .include_deleted = TRUE };
+  gint64 n;
+
+  q.where = json_object_new_object ();
+  json_object_object_add (q.where, "full_name", json_object_new_string (full_name));
+  n = kh_store_count (r->store, "person", &q, NULL);
+  json_object_put (q.where);
+  return n;
+}
+
 const char *
 kh_tstr (json_object *obj,
          const char  *name)

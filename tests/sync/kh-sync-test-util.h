@@ -54,6 +54,9 @@ json_object *kh_treplica_get   (KhTReplica  *r,
                                 const char  *id);
 const char *kh_treplica_unit   (KhTReplica  *r,
                                 const char  *code);
+/* People called @full_name, tombstones included: each record a test made exists once. */
+gint64      kh_treplica_count_named (KhTReplica *r,
+                                     const char *full_name);
 
 const char *kh_tstr            (json_object *obj,
                                 const char  *name);

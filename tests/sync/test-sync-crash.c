@@ -28,20 +28,6 @@
 static guint32 seed;
 
 static gint64
-count_named (KhTReplica *r,
-             const char *name)
-{
-  KhQuery q = { .include_deleted = TRUE };
-  gint64 n;
-
-  q.where = json_object_new_object ();
-  json_object_object_add (q.where, "full_name", json_object_new_string (name));
-  n = kh_store_count (r->store, "person", &q, NULL);
-  json_object_put (q.where);
-  return n;
-}
-
-static gint64
 sent_pending (KhTReplica *r)
 {
   sqlite3_stmt *stmt = kh_store_prepare (r->store, "SELECT count(*) FROM outbox WHERE attempts > 0", NULL);
@@ -206,12 +192,12 @@ test_crash (gconstpointer data)
       json_object *rec = kh_treplica_get (fresh, "person", mine->pdata[i]);
       const char *phone = g_hash_table_lookup (phones, mine->pdata[i]);
 
-      g_assert_cmpint (count_named (fresh, kh_tstr (rec, "full_name")), ==, 1);
+      g_assert_cmpint (kh_treplica_count_named (fresh, kh_tstr (rec, "full_name")), ==, 1);
       g_assert_cmpstr (kh_tstr (rec, "phone"), ==, phone);
       json_object_put (rec);
     }
   for (guint i = 0; i < theirs->len; i++)
-    g_assert_cmpint (count_named (victim, theirs->pdata[i]), ==, 1);
+    g_assert_cmpint (kh_treplica_count_named (victim, theirs->pdata[i]), ==, 1);
   {
     g_autofree char *dv = kh_treplica_dump (victim);
     g_autofree char *df = kh_treplica_dump (fresh);

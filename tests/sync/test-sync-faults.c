@@ -63,20 +63,6 @@ tear_down (Fixture       *f,
 #define SKIP_WITHOUT_SERVER(f) \
   if ((f)->server == NULL) { g_test_skip ("KH_TEST_PG_URL is not set"); return; }
 
-static gint64
-count_named (KhTReplica *r,
-             const char *name)
-{
-  KhQuery q = { .include_deleted = TRUE };
-  gint64 n;
-
-  q.where = json_object_new_object ();
-  json_object_object_add (q.where, "full_name", json_object_new_string (name));
-  n = kh_store_count (r->store, "person", &q, NULL);
-  json_object_put (q.where);
-  return n;
-}
-
 static void
 test_each_fault (Fixture       *f,
                  gconstpointer  data)
@@ -120,8 +106,8 @@ test_each_fault (Fixture       *f,
         kh_treplica_sync (a);
         g_assert_cmpuint (kh_fault_proxy_get_count (f->proxy, fault), >=, 1);
         kh_treplica_sync (b);
-        g_assert_cmpint (count_named (b, name), ==, 1);
-        g_assert_cmpint (count_named (a, name), ==, 1);
+        g_assert_cmpint (kh_treplica_count_named (b, name), ==, 1);
+        g_assert_cmpint (kh_treplica_count_named (a, name), ==, 1);
         rec = kh_treplica_get (b, "person", shared);
         {
           g_autofree char *expect = g_strdup_printf ("09%02d%02d0000", w, fault);
@@ -305,7 +291,7 @@ test_random (Fixture       *f,
 
         /* Created and deleted before it was ever sent: it never existed on the server, and
          * the replica keeps only its local tombstone. */
-        if (m->deleted && count_named (fresh, m->name) == 0)
+        if (m->deleted && kh_treplica_count_named (fresh, m->name) == 0)
           {
             rec = kh_treplica_get (r[m->owner], "person", m->id);
             g_assert_cmpint (json_object_get_int64 (json_object_object_get (rec, "version")), ==, 0);
@@ -314,7 +300,7 @@ test_random (Fixture       *f,
           }
         expected++;
         rec = kh_treplica_get (fresh, "person", m->id);
-        g_assert_cmpint (count_named (fresh, m->name), ==, 1);
+        g_assert_cmpint (kh_treplica_count_named (fresh, m->name), ==, 1);
         g_assert_cmpint (json_object_get_boolean (json_object_object_get (rec, "deleted")), ==, m->deleted);
         if (m->owner == -1)
           for (int i = 0; i < 3; i++)
@@ -661,7 +647,7 @@ test_bad_answers (Fixture       *f,
     g_autofree char *db = kh_treplica_dump (b);
 
     g_assert_cmpstr (da, ==, db);
-    g_assert_cmpint (count_named (b, "Một"), ==, 1);
+    g_assert_cmpint (kh_treplica_count_named (b, "Một"), ==, 1);
   }
   kh_treplica_free (a);
   kh_treplica_free (b);
