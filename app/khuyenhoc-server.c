@@ -962,7 +962,9 @@ cmd_serve (int argc, char **argv)
       if (!g_file_set_contents (port_file, text, -1, &error))
         {
           kh_http_server_stop (http);
-          return fail (error);
+          g_printerr (_("khuyenhoc-server: Could not write the port file “%s”: %s\n"), port_file,
+                      error->message);
+          return 1;
         }
     }
   g_print (_("Serving on port %u (database %s).\n"), port, db_url);

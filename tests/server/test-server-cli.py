@@ -159,6 +159,13 @@ try:
     base = 'http://127.0.0.1:%d' % int(open(port_file).read())
     login = ['login', '--server', base, '--user', 'officer', '--attempts', '2', '--backoff', '0']
 
+    rc, out, err = server('serve', '--listen', base[len('http://'):])
+    check('serve on a port in use says so', rc == 1 and one_line(err)
+          and 'another program already uses that port' in err, (rc, out, err))
+    rc, out, err = server('serve', '--listen', '192.0.2.1:8080')
+    check('serve on an address of another machine says so', rc == 1 and one_line(err)
+          and 'is not one of this machine' in err, (rc, out, err))
+
     rc, out, err = client(*login[:5], '--password-file', pw)
     check('a wrong password is refused in one line', rc == 1 and out == ''
           and err == 'Wrong user name or password.\n', (rc, out, err))
