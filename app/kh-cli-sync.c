@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kh-cli-common.h"
 #include "kh-cli-sync.h"
 #include "kh-codec.h"
 #include "kh-replica.h"
@@ -289,49 +290,6 @@ print_sync_error (const GError *error)
     g_printerr ("%s\n", error->message);
 }
 
-static char *
-read_password (const char  *file,
-               GError     **error)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
-  char line[4096];
-
-  if (file != NULL)
-    {
-      if (!g_file_test (file, G_FILE_TEST_EXISTS))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                       _("The password file “%s” does not exist."), file);
-          return NULL;
-        }
-      if (!g_file_get_contents (file, &contents, NULL, &local_error))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                       _("Could not read the password file “%s”: %s"), file, local_error->message);
-          return NULL;
-        }
-      g_strchomp (contents);
-      if (*contents == '\0')
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("The password file “%s” is empty: put the password on its first line."), file);
-          return NULL;
-        }
-      return g_steal_pointer (&contents);
-    }
-  if (fgets (line, sizeof line, stdin) == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           _("No password was given on standard input."));
-      return NULL;
-    }
-  g_strchomp (line);
-  contents = g_strdup (line);
-  memset (line, 0, sizeof line);
-  return g_steal_pointer (&contents);
-}
-
 /* The engine would let libcurl guess a scheme for "host:port"; a person meant https:// or, for
  * a test server on their machine, http://. */
 static gboolean
@@ -380,7 +338,7 @@ cmd_login (KhStore            *store,
       g_printerr ("%s\n", error->message);
       return EXIT_USAGE;
     }
-  password = read_password (o.password_file, &error);
+  password = kh_cli_read_password (o.password_file, &error);
   if (password == NULL)
     {
       g_printerr ("%s\n", error->message);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kh-cli-db.h"
+#include "kh-cli-common.h"
 #include "kh-cli-sync.h"
 #include "kh-demo.h"
 #include "kh-entity.h"

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kh-cli-db.h"
+#include "kh-cli-common.h"
 #include "kh-codec.h"
 #include "kh-demo.h"
 #include "kh-entity.h"
@@ -242,51 +242,6 @@ take_option (int         *argc,
   return NULL;
 }
 
-static char *
-read_password (const char  *file,
-               GError     **error)
-{
-  g_autofree char *text = NULL;
-  char *nl;
-
-  if (file != NULL)
-    {
-      g_autoptr(GError) local_error = NULL;
-
-      if (!g_file_test (file, G_FILE_TEST_EXISTS))
-        {
-          g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                       _("The password file “%s” does not exist."), file);
-          return NULL;
-        }
-      if (!g_file_get_contents (file, &text, NULL, &local_error))
-        {
-          g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                       _("Could not read the password file “%s”: %s"), file, local_error->message);
-          return NULL;
-        }
-    }
-  else
-    {
-      char buf[1100];
-
-      if (isatty (STDIN_FILENO))
-        g_printerr ("%s", _("Password: "));
-      if (fgets (buf, sizeof buf, stdin) == NULL)
-        {
-          g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                               _("No password on standard input."));
-          return NULL;
-        }
-      text = g_strdup (buf);
-      sodium_memzero (buf, sizeof buf);
-    }
-  nl = strpbrk (text, "\r\n");
-  if (nl != NULL)
-    *nl = '\0';
-  return g_steal_pointer (&text);
-}
-
 /* user ... ------------------------------------------------------------------------------------- */
 
 static int
@@ -328,7 +283,7 @@ cmd_user (int argc, char **argv)
     {
       g_autofree char *password = NULL;
 
-      password = read_password (file, &error);
+      password = kh_cli_read_password (file, &error);
       if (password == NULL)
         return fail (error);
       if (!kh_server_user_add (server, argv[1], role, scope, password, &error))

@@ -66,6 +66,9 @@ rc, out, err = server('user', 'add', 'hoa', '--role', 'officer', '--scope', 'N00
 check('user add --password-file', rc == 0 and 'Added hoa (officer, scope N001)' in out, (rc, out, err))
 rc, out, err = server('user', 'add', 'lan', '--role', 'viewer', '--scope', 'N002', stdin='mat-khau-cua-lan\n')
 check('user add, the password on stdin', rc == 0, (rc, out, err))
+spaced = path('spaced.txt', 'mat khau co dau cach  \r\n')
+rc, out, err = server('user', 'add', 'tuan', '--role', 'viewer', '--scope', 'N001', '--password-file', spaced)
+check('user add, a password that ends in spaces', rc == 0, (rc, out, err))
 rc, out, err = server('user', 'list')
 check('user list', rc == 0 and 'hoa\tofficer\tN001\tactive' in out, out)
 rc, out, err = server('user', 'scope', 'hoa', 'N002')
@@ -166,6 +169,10 @@ try:
     check('serve on an address of another machine says so', rc == 1 and one_line(err)
           and 'is not one of this machine' in err, (rc, out, err))
 
+    p = subprocess.run([cli, '--db', path('tuan.db'), 'login', '--server', base, '--user', 'tuan',
+                        '--password-file', spaced], capture_output=True, text=True, env=env, timeout=60)
+    check('the same password file signs in: both programs read its first line alike',
+          p.returncode == 0, (p.returncode, p.stdout, p.stderr))
     rc, out, err = client(*login[:5], '--password-file', pw)
     check('a wrong password is refused in one line', rc == 1 and out == ''
           and err == 'Wrong user name or password.\n', (rc, out, err))

@@ -1,4 +1,5 @@
-/* kh-cli-db.h: why a database file could not be opened, for khuyenhoc-cli and khuyenhoc-server
+/* kh-cli-common.h: what khuyenhoc-cli and khuyenhoc-server share: why a file could not be
+ * opened or written, and reading a password
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,5 +18,11 @@ char *kh_cli_explain_db_path (const char *path,
 /* Before writing a new file at @path: what is wrong with its folder (missing, cannot be written
  * to), as a translated sentence; NULL when the file can be made there. */
 char *kh_cli_explain_output_path (const char *path);
+
+/* The first line of @file, or of standard input when @file is NULL (with a prompt on a
+ * terminal); a password file that is missing, unreadable or empty is an error that names it.
+ * The caller wipes the result. */
+char *kh_cli_read_password (const char  *file,
+                            GError     **error);
 
 G_END_DECLS

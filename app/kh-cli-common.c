@@ -1,4 +1,4 @@
-/* kh-cli-db.c: why a database file could not be opened, for khuyenhoc-cli and khuyenhoc-server
+/* kh-cli-common.c: what khuyenhoc-cli and khuyenhoc-server share
  *
  * SQLite says "unable to open database file" or "file is not a database"; a person needs to
  * know which folder or file is wrong and what to give instead. This is only asked after an open
@@ -8,8 +8,9 @@
  */
 #include "config.h"
 
-#include "kh-cli-db.h"
+#include "kh-cli-common.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -77,4 +78,61 @@ kh_cli_explain_output_path (const char *path)
     return g_strdup_printf (_("Could not write “%s”: the folder “%s” cannot be written to (it is "
                               "read-only or not yours); choose another folder."), path, dir);
   return NULL;
+}
+
+/* Only the first line: a password may end in spaces, and an editor's final newline (or a
+ * Windows one) is not part of it. */
+static void
+cut_at_line_end (char *text)
+{
+  char *nl = strpbrk (text, "\r\n");
+
+  if (nl != NULL)
+    *nl = '\0';
+}
+
+char *
+kh_cli_read_password (const char  *file,
+                      GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char *text = NULL;
+  char line[4096];
+
+  if (file == NULL)
+    {
+      if (isatty (STDIN_FILENO))
+        g_printerr ("%s", _("Password: "));
+      if (fgets (line, sizeof line, stdin) == NULL)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               _("No password was given on standard input."));
+          return NULL;
+        }
+      cut_at_line_end (line);
+      text = g_strdup (line);
+      explicit_bzero (line, sizeof line);
+      return text;
+    }
+  if (!g_file_test (file, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("The password file “%s” does not exist."), file);
+      return NULL;
+    }
+  if (!g_file_get_contents (file, &text, NULL, &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Could not read the password file “%s”: %s"), file, local_error->message);
+      return NULL;
+    }
+  cut_at_line_end (text);
+  if (*text == '\0')
+    {
+      g_free (text);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The password file “%s” is empty: put the password on its first line."), file);
+      return NULL;
+    }
+  return text;
 }
