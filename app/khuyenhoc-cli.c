@@ -245,7 +245,7 @@ open_store (Cli *cli)
 
   if (path == NULL)
     path = g_getenv ("KHUYENHOC_DB");
-  if (path == NULL)
+  if (path == NULL || *path == '\0')
     {
       g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "khuyenhoc", NULL);
 
@@ -1042,7 +1042,9 @@ main (int   argc,
         cli.json = TRUE;
       else if (strcmp (argv[i], "--db") == 0 || strcmp (argv[i], "--actor") == 0)
         {
-          if (i + 1 >= argc)
+          /* An empty --db would open SQLite's private temporary database and lose every
+           * write. */
+          if (i + 1 >= argc || *argv[i + 1] == '\0')
             {
               g_printerr (_("The option %s needs a value. Run “khuyenhoc-cli --help” to see the options.\n"),
                           argv[i]);

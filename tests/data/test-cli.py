@@ -217,6 +217,9 @@ check('an unknown command is one line that says what to run', rc == 2
 p = subprocess.run([cli, 'list', 'person', '--db'], capture_output=True, text=True, env=env, timeout=60)
 check('--db without a file', p.returncode == 2 and p.stderr.startswith('The option --db needs a value')
       and p.stderr.count('\n') == 1, p.stderr)
+p = subprocess.run([cli, '--db', '', 'init'], capture_output=True, text=True, env=env, timeout=60)
+check('an empty --db is refused, not a throwaway database', p.returncode == 2 and p.stdout == ''
+      and p.stderr.startswith('The option --db needs a value'), (p.stdout, p.stderr))
 
 # Signing in: the address needs its scheme, the password file must exist and hold a password,
 # and a server that does not answer is named with what to check.
