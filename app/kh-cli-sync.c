@@ -11,43 +11,122 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kh-cli-common.h"
 #include "kh-cli-sync.h"
 #include "kh-codec.h"
 #include "kh-replica.h"
 #include "kh-sync-engine.h"
 
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
+#define EXIT_OK KH_CLI_EXIT_OK
+#define EXIT_FAILED KH_CLI_EXIT_FAILED
+#define EXIT_USAGE KH_CLI_EXIT_USAGE
+
+const KhCliCommand kh_cli_sync_commands[] = {
+  { "login", N_("login --server URL --user NAME [--password-file FILE] [--ca-file FILE] [SYNC OPTIONS]"),
+    N_("sign in (the password is read from standard input)"), 0, -1 },
+  { "sync", N_("sync [--verify] [SYNC OPTIONS]"), N_("pull, push, and report what moved"), 0, -1 },
+  { "status", "status", N_("server, last sync, what is waiting"), 0, 0 },
+  { "conflicts", "conflicts", N_("changes made on both sides, side by side"), 0, 0 },
+  { "resolve", N_("resolve ID FIELD mine|theirs|VALUE"), N_("choose for one conflict"), 3, 3 },
+  { "discard", N_("discard ID"), N_("give up a change the server refused"), 1, 1 },
+  { "verify", N_("verify [SYNC OPTIONS]"), N_("compare with the server and repair differences"), 0, -1 },
+  { "logout", "logout", N_("forget the sign-in (unsent changes are kept)"), 0, 0 },
+  { NULL, NULL, NULL, 0, 0 }
 };
 
-static const char * const commands[] = {
-  "login", "sync", "status", "conflicts", "resolve", "discard", "verify", "logout", NULL
-};
+static const char sync_options_help[] =
+  N_("Sync options: --low-speed-time S, --connect-timeout S, --attempts N, --backoff S");
+
+/* The command table ------------------------------------------------------------------------- */
+
+const KhCliCommand *
+kh_cli_command_find (const KhCliCommand *table,
+                     const char         *name)
+{
+  for (const KhCliCommand *c = table; c->name != NULL; c++)
+    if (strcmp (c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+/* Summaries start in column 33, counted in characters, not bytes (the synopses are
+ * translated and may hold letters with diacritics). */
+void
+kh_cli_print_commands (FILE               *out,
+                       const char         *heading,
+                       const KhCliCommand *table)
+{
+  fprintf (out, "%s\n", heading);
+  for (const KhCliCommand *c = table; c->name != NULL; c++)
+    {
+      const char *synopsis = _(c->synopsis);
+      glong width = g_utf8_strlen (synopsis, -1);
+
+      if (width > 29)
+        fprintf (out, "  %s\n%32s%s\n", synopsis, "", _(c->summary));
+      else
+        fprintf (out, "  %s%*s%s\n", synopsis, (int) (30 - width), "", _(c->summary));
+    }
+}
+
+void
+kh_cli_print_help (const KhCliCommand *command)
+{
+  g_print (_("Usage: khuyenhoc-cli %s\n"), _(command->synopsis));
+  g_print ("%s\n", _(command->summary));
+  if (strstr (command->synopsis, "[SYNC OPTIONS]") != NULL)
+    g_print ("%s\n", _(sync_options_help));
+}
+
+int
+kh_cli_usage_error (const KhCliCommand *command,
+                    const char         *message)
+{
+  /* TRANSLATORS: the first %s is what is wrong, the second the command's synopsis. */
+  g_printerr (_("%s Usage: khuyenhoc-cli %s\n"), message, _(command->synopsis));
+  return EXIT_USAGE;
+}
+
+gboolean
+kh_cli_check_args (const KhCliCommand *command,
+                   int                 argc)
+{
+  g_autofree char *message = NULL;
+
+  if (argc < command->min_args)
+    message = g_strdup_printf (_("Something is missing after “%s”."), command->name);
+  else if (command->max_args >= 0 && argc > command->max_args)
+    message = g_strdup_printf (_("Too many arguments after “%s”."), command->name);
+  else
+    return TRUE;
+  kh_cli_usage_error (command, message);
+  return FALSE;
+}
+
+int
+kh_cli_unknown_option (const KhCliCommand *command,
+                       const char         *option)
+{
+  g_autofree char *message = g_strdup_printf (_("Unknown option “%s”."), option);
+
+  return kh_cli_usage_error (command, message);
+}
+
+int
+kh_cli_missing_value (const KhCliCommand *command,
+                      const char         *option)
+{
+  g_autofree char *message = g_strdup_printf (_("The option %s needs a value."), option);
+
+  return kh_cli_usage_error (command, message);
+}
 
 void
 kh_cli_sync_usage (FILE *out)
 {
-  fprintf (out, "%s",
-           _("\n"
-             "Sync with a server:\n"
-             "  login --server URL --user NAME [--password-file FILE] [--ca-file FILE]\n"
-             "                                sign in (the password is read from standard input)\n"
-             "  sync [--verify]                pull, push, and report what moved\n"
-             "  status                         server, last sync, what is waiting\n"
-             "  conflicts                      changes made on both sides, side by side\n"
-             "  resolve ID FIELD mine|theirs|VALUE   choose for one conflict\n"
-             "  discard ID                     give up a change the server refused\n"
-             "  verify                         compare with the server and repair differences\n"
-             "  logout                         forget the sign-in (unsent changes are kept)\n"
-             "Sync options: --low-speed-time S, --connect-timeout S, --attempts N, --backoff S\n"));
-}
-
-gboolean
-kh_cli_is_sync_command (const char *command)
-{
-  return g_strv_contains (commands, command);
+  fprintf (out, "\n");
+  kh_cli_print_commands (out, _("Sync with a server:"), kh_cli_sync_commands);
+  fprintf (out, "%s\n", _(sync_options_help));
 }
 
 static void
@@ -57,114 +136,228 @@ print_json (json_object *obj)
                                                           | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static const char *
-option (int          argc,
-        char       **argv,
-        const char  *name)
+/* The options of login, sync and verify --------------------------------------------------------- */
+
+typedef struct
 {
-  for (int i = 0; i + 1 < argc; i++)
-    if (strcmp (argv[i], name) == 0)
-      return argv[i + 1];
-  return NULL;
-}
+  const char *server;
+  const char *user;
+  const char *password_file;
+  const char *ca_file;
+  gboolean    verify;
+  int         low_speed_time;
+  int         connect_timeout;
+  int         attempts;
+  double      backoff;
+} SyncOptions;
 
 static gboolean
-flag (int          argc,
-      char       **argv,
-      const char  *name)
+whole_number (const KhCliCommand *command,
+              const char         *option,
+              const char         *text,
+              int                 min,
+              int                 max,
+              int                *out)
 {
+  gint64 v;
+
+  if (!g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+    {
+      g_autofree char *lo = g_strdup_printf ("%d", min);
+      g_autofree char *hi = g_strdup_printf ("%d", max);
+      g_autofree char *message = g_strdup_printf (_("%s needs a whole number from %s to %s, not “%s”."),
+                                                  option, lo, hi, text);
+
+      kh_cli_usage_error (command, message);
+      return FALSE;
+    }
+  *out = (int) v;
+  return TRUE;
+}
+
+/* Fills @o from @argv; every option must be known to @command (login takes --server, --user,
+ * --password-file and --ca-file; sync takes --verify) or be one of the network options. */
+static gboolean
+parse_sync_options (const KhCliCommand *command,
+                    int                 argc,
+                    char              **argv,
+                    SyncOptions        *o)
+{
+  gboolean is_login = strcmp (command->name, "login") == 0;
+
+  *o = (SyncOptions) { .low_speed_time = -1, .connect_timeout = -1, .attempts = -1, .backoff = -1 };
   for (int i = 0; i < argc; i++)
-    if (strcmp (argv[i], name) == 0)
-      return TRUE;
-  return FALSE;
+    {
+      const char *a = argv[i];
+      const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+      const char **text = NULL;
+      int *number = NULL;
+      int max = 3600;
+
+      if (strcmp (command->name, "sync") == 0 && strcmp (a, "--verify") == 0)
+        {
+          o->verify = TRUE;
+          continue;
+        }
+      if (is_login && strcmp (a, "--server") == 0)
+        text = &o->server;
+      else if (is_login && strcmp (a, "--user") == 0)
+        text = &o->user;
+      else if (is_login && strcmp (a, "--password-file") == 0)
+        text = &o->password_file;
+      else if (is_login && strcmp (a, "--ca-file") == 0)
+        text = &o->ca_file;
+      else if (strcmp (a, "--low-speed-time") == 0)
+        number = &o->low_speed_time;
+      else if (strcmp (a, "--connect-timeout") == 0)
+        number = &o->connect_timeout;
+      else if (strcmp (a, "--attempts") == 0)
+        {
+          number = &o->attempts;
+          max = 100;
+        }
+      else if (strcmp (a, "--backoff") != 0)
+        {
+          kh_cli_unknown_option (command, a);
+          return FALSE;
+        }
+      if (next == NULL)
+        {
+          kh_cli_missing_value (command, a);
+          return FALSE;
+        }
+      i++;
+      if (text != NULL)
+        *text = next;
+      else if (number != NULL)
+        {
+          if (!whole_number (command, a, next, 1, max, number))
+            return FALSE;
+        }
+      else
+        {
+          char *end = NULL;
+
+          o->backoff = g_ascii_strtod (next, &end);
+          if (end == next || *end != '\0' || !(o->backoff >= 0.0 && o->backoff <= 60.0))
+            {
+              g_autofree char *message = g_strdup_printf (_("--backoff needs a number of seconds from 0 to 60, not “%s”."),
+                                                          next);
+
+              kh_cli_usage_error (command, message);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
 }
 
 static KhSyncEngine *
-make_engine (KhStore  *store,
-             int       argc,
-             char    **argv)
+make_engine (KhStore           *store,
+             const SyncOptions *o)
 {
   KhSyncEngine *engine = kh_sync_engine_new (kh_store_get_path (store));
   g_autofree char *ca_file = kh_replica_get_state (store, "ca_file");
-  const char *v;
 
   if (ca_file != NULL)
     g_object_set (engine, "ca-file", ca_file, NULL);
   /* For slow links and for tests: how long to wait and how often to try. */
-  if ((v = option (argc, argv, "--low-speed-time")) != NULL)
-    g_object_set (engine, "low-speed-time", (int) g_ascii_strtoll (v, NULL, 10), NULL);
-  if ((v = option (argc, argv, "--connect-timeout")) != NULL)
-    g_object_set (engine, "connect-timeout", (int) g_ascii_strtoll (v, NULL, 10), NULL);
-  if ((v = option (argc, argv, "--attempts")) != NULL)
-    g_object_set (engine, "max-attempts", (int) g_ascii_strtoll (v, NULL, 10), NULL);
-  if ((v = option (argc, argv, "--backoff")) != NULL)
-    g_object_set (engine, "backoff-base", g_ascii_strtod (v, NULL), NULL);
+  if (o->low_speed_time > 0)
+    g_object_set (engine, "low-speed-time", o->low_speed_time, NULL);
+  if (o->connect_timeout > 0)
+    g_object_set (engine, "connect-timeout", o->connect_timeout, NULL);
+  if (o->attempts > 0)
+    g_object_set (engine, "max-attempts", o->attempts, NULL);
+  if (o->backoff >= 0)
+    g_object_set (engine, "backoff-base", o->backoff, NULL);
   return engine;
 }
 
-static char *
-read_password (const char  *file,
-               GError     **error)
+/* The engine's message, and for a server that could not be reached, what to do about it.
+ *
+ * A KH_SYNC_ERROR carries the server's own words, in the server's language (a service runs
+ * in the C locale: English). They are our catalogue's msgids, so the officer reads them in
+ * their language; words with values in them, or from another server, are shown as sent. */
+static void
+print_sync_error (const GError *error)
 {
-  g_autofree char *contents = NULL;
-  char line[4096];
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+    g_printerr ("%s%s %s\n", error->message, g_str_has_suffix (error->message, ".") ? "" : ".",
+                _("Check the server address and the network connection, then try again."));
+  else if (error->domain == KH_SYNC_ERROR)
+    g_printerr ("%s\n", g_dgettext (GETTEXT_PACKAGE, error->message));
+  else
+    g_printerr ("%s\n", error->message);
+}
 
-  if (file != NULL)
+/* The engine would let libcurl guess a scheme for "host:port"; a person meant https:// or, for
+ * a test server on their machine, http://. */
+static gboolean
+check_server_url (const char  *url,
+                  GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *scheme;
+
+  if (g_str_has_prefix (url, "http://") || g_str_has_prefix (url, "https://"))
+    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0'
+      || (g_strcmp0 (scheme, "https") != 0 && g_strcmp0 (scheme, "http") != 0))
     {
-      if (!g_file_get_contents (file, &contents, NULL, error))
-        return NULL;
-      g_strchomp (contents);
-      return g_steal_pointer (&contents);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a server address: write it with https:// (or http:// for a "
+                     "test server), as in https://khuyenhoc.example.vn."), url);
+      return FALSE;
     }
-  if (fgets (line, sizeof line, stdin) == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           _("No password was given on standard input."));
-      return NULL;
-    }
-  g_strchomp (line);
-  contents = g_strdup (line);
-  memset (line, 0, sizeof line);
-  return g_steal_pointer (&contents);
+  return TRUE;
 }
 
 static int
-cmd_login (KhStore  *store,
-           int       argc,
-           char    **argv)
+cmd_login (KhStore            *store,
+           const KhCliCommand *command,
+           int                 argc,
+           char              **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(KhSyncEngine) engine = NULL;
   g_autofree char *password = NULL;
-  const char *server = option (argc, argv, "--server");
-  const char *user = option (argc, argv, "--user");
-  const char *ca_file = option (argc, argv, "--ca-file");
+  SyncOptions o;
 
-  if (server == NULL || user == NULL)
+  if (!parse_sync_options (command, argc, argv, &o))
+    return EXIT_USAGE;
+  if (o.server == NULL || o.user == NULL)
     {
-      g_printerr ("%s\n", _("Usage: khuyenhoc-cli login --server URL --user NAME [--password-file FILE] [--ca-file FILE]"));
+      g_autofree char *message = g_strdup_printf (_("login needs %s."),
+                                                  o.server == NULL ? "--server URL" : "--user NAME");
+
+      return kh_cli_usage_error (command, message);
+    }
+  if (!check_server_url (o.server, &error))
+    {
+      g_printerr ("%s\n", error->message);
       return EXIT_USAGE;
     }
-  password = read_password (option (argc, argv, "--password-file"), &error);
+  password = kh_cli_read_password (o.password_file, &error);
   if (password == NULL)
     {
       g_printerr ("%s\n", error->message);
       return EXIT_FAILED;
     }
-  if (ca_file != NULL && !kh_replica_set_state (store, "ca_file", ca_file, &error))
+  if (o.ca_file != NULL && !kh_replica_set_state (store, "ca_file", o.ca_file, &error))
     {
       g_printerr ("%s\n", error->message);
       return EXIT_FAILED;
     }
-  engine = make_engine (store, argc, argv);
-  if (!kh_sync_engine_login (engine, server, user, password, NULL, &error))
+  engine = make_engine (store, &o);
+  if (!kh_sync_engine_login (engine, o.server, o.user, password, NULL, &error))
     {
       memset (password, 0, strlen (password));
-      g_printerr ("%s\n", error->message);
+      print_sync_error (error);
       return EXIT_FAILED;
     }
   memset (password, 0, strlen (password));
-  g_print (_("Signed in as %s at %s.\n"), user, server);
+  g_print (_("Signed in as %s at %s.\n"), o.user, o.server);
   return EXIT_OK;
 }
 
@@ -193,28 +386,33 @@ report_to_json (const KhSyncReport *r)
 }
 
 static int
-cmd_sync (KhStore   *store,
-          gboolean   json,
-          gboolean   verify,
-          int        argc,
-          char     **argv)
+cmd_sync (KhStore            *store,
+          const KhCliCommand *command,
+          gboolean            json,
+          gboolean            verify,
+          int                 argc,
+          char              **argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhSyncEngine) engine = make_engine (store, argc, argv);
+  g_autoptr(KhSyncEngine) engine = NULL;
   KhSyncReport r;
+  SyncOptions o;
   gboolean ok;
 
-  ok = kh_sync_engine_run (engine, verify || flag (argc, argv, "--verify") ? KH_SYNC_FLAGS_VERIFY : 0,
-                           &r, NULL, &error);
+  if (!parse_sync_options (command, argc, argv, &o))
+    return EXIT_USAGE;
+  verify = verify || o.verify;
+  engine = make_engine (store, &o);
+  ok = kh_sync_engine_run (engine, verify ? KH_SYNC_FLAGS_VERIFY : 0, &r, NULL, &error);
   if (json)
     {
-      json_object *o = report_to_json (&r);
+      json_object *answer = report_to_json (&r);
 
-      json_object_object_add (o, "ok", json_object_new_boolean (ok));
+      json_object_object_add (answer, "ok", json_object_new_boolean (ok));
       if (!ok)
-        json_object_object_add (o, "error", json_object_new_string (error->message));
-      print_json (o);
-      json_object_put (o);
+        json_object_object_add (answer, "error", json_object_new_string (error->message));
+      print_json (answer);
+      json_object_put (answer);
     }
   else if (ok)
     {
@@ -235,7 +433,7 @@ cmd_sync (KhStore   *store,
   if (!ok)
     {
       if (!json)
-        g_printerr ("%s\n", error->message);
+        print_sync_error (error);
       return EXIT_FAILED;
     }
   return EXIT_OK;
@@ -347,11 +545,6 @@ cmd_resolve (KhStore  *store,
   g_autoptr(GError) error = NULL;
   KhResolveChoice choice = KH_RESOLVE_VALUE;
 
-  if (argc != 3)
-    {
-      g_printerr ("%s\n", _("Usage: khuyenhoc-cli resolve ID FIELD mine|theirs|VALUE"));
-      return EXIT_USAGE;
-    }
   if (strcmp (argv[2], "mine") == 0)
     choice = KH_RESOLVE_MINE;
   else if (strcmp (argv[2], "theirs") == 0)
@@ -372,11 +565,6 @@ cmd_discard (KhStore  *store,
 {
   g_autoptr(GError) error = NULL;
 
-  if (argc != 1)
-    {
-      g_printerr ("%s\n", _("Usage: khuyenhoc-cli discard ID"));
-      return EXIT_USAGE;
-    }
   if (!kh_replica_discard_rejected (store, argv[0], &error))
     {
       g_printerr ("%s\n", error->message);
@@ -403,24 +591,29 @@ cmd_logout (KhStore *store)
 
 int
 kh_cli_sync (KhStore     *store,
-             const char  *command,
+             const char  *name,
              gboolean     json,
              int          argc,
              char       **argv)
 {
-  if (strcmp (command, "login") == 0)
-    return cmd_login (store, argc, argv);
-  if (strcmp (command, "sync") == 0)
-    return cmd_sync (store, json, FALSE, argc, argv);
-  if (strcmp (command, "verify") == 0)
-    return cmd_sync (store, json, TRUE, argc, argv);
-  if (strcmp (command, "status") == 0)
+  const KhCliCommand *command = kh_cli_command_find (kh_cli_sync_commands, name);
+
+  g_return_val_if_fail (command != NULL, EXIT_USAGE);
+  if (!kh_cli_check_args (command, argc))
+    return EXIT_USAGE;
+  if (strcmp (name, "login") == 0)
+    return cmd_login (store, command, argc, argv);
+  if (strcmp (name, "sync") == 0)
+    return cmd_sync (store, command, json, FALSE, argc, argv);
+  if (strcmp (name, "verify") == 0)
+    return cmd_sync (store, command, json, TRUE, argc, argv);
+  if (strcmp (name, "status") == 0)
     return cmd_status (store, json);
-  if (strcmp (command, "conflicts") == 0)
+  if (strcmp (name, "conflicts") == 0)
     return cmd_conflicts (store, json);
-  if (strcmp (command, "resolve") == 0)
+  if (strcmp (name, "resolve") == 0)
     return cmd_resolve (store, argc, argv);
-  if (strcmp (command, "discard") == 0)
+  if (strcmp (name, "discard") == 0)
     return cmd_discard (store, argc, argv);
   return cmd_logout (store);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kh-cli-common.h"
 #include "kh-cli-sync.h"
 #include "kh-demo.h"
 #include "kh-entity.h"
@@ -33,38 +34,67 @@ typedef struct
   char      **argv;
 } Cli;
 
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
+#define EXIT_OK KH_CLI_EXIT_OK
+#define EXIT_FAILED KH_CLI_EXIT_FAILED
+#define EXIT_USAGE KH_CLI_EXIT_USAGE
+
+static const KhCliCommand record_commands[] = {
+  { "init", "init", N_("create or upgrade the database"), 0, 0 },
+  { "add", N_("add ENTITY FIELD=VALUE…"), N_("create a record, print its id"), 1, -1 },
+  { "set", N_("set ENTITY ID FIELD=VALUE…"), N_("change fields (FIELD= clears one)"), 3, -1 },
+  { "delete", N_("delete ENTITY ID"), N_("delete a record (a tombstone, can be restored)"), 2, 2 },
+  { "restore", N_("restore ENTITY ID"), N_("undo a delete"), 2, 2 },
+  { "get", N_("get ENTITY ID"), N_("show a record"), 2, 2 },
+  { "list", N_("list ENTITY [--where FIELD=VALUE]… [--limit N] [--offset N] [--order FIELD] [--desc] [--deleted]"),
+    N_("list records, one a line (id and main fields)"), 1, -1 },
+  { "count", N_("count ENTITY [--where FIELD=VALUE]… [--deleted]"), N_("count records"), 1, -1 },
+  { "search", N_("search TEXT [--entity ENTITY] [--limit N]"),
+    N_("find records by name or title, with or without diacritics"), 1, -1 },
+  { "history", N_("history ENTITY ID"), N_("who changed what, and when"), 2, 2 },
+  { "outbox", "outbox", N_("changes waiting to be sent"), 0, 0 },
+  { "entities", "entities", N_("the kinds of record and their fields"), 0, 0 },
+  { "demo", N_("demo [--records N] [--seed S]"), N_("fill the database with realistic demo data"), 0, -1 },
+  { NULL, NULL, NULL, 0, 0 }
 };
 
-static void usage_lists (FILE *out);
+static const KhCliCommand list_commands[] = {
+  { "import", N_("import ENTITY FILE [--list ID] [--unit CODE] [--map COLUMN=field]… [--dry-run] "
+                 "[--duplicates ask|skip|import] [--report FILE]"),
+    N_("read a CSV or Excel file, all rows or none"), 0, -1 },
+  { "export", N_("export ENTITY FILE.xlsx|FILE.csv [--list ID]"),
+    N_("write records to an Excel or CSV file"), 0, -1 },
+  { "report", N_("report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"),
+    N_("the year's figures of a unit and the units below it"), 0, -1 },
+  { "print-list", N_("print-list LIST_ID FILE.pdf"), N_("the award list for signatures, as a PDF"), 2, 2 },
+  { NULL, NULL, NULL, 0, 0 }
+};
+
+/* The command being run, for its usage errors. */
+static const KhCliCommand *current;
+
+static const KhCliCommand *
+find_command (const char *name)
+{
+  const KhCliCommand *c = kh_cli_command_find (record_commands, name);
+
+  if (c == NULL)
+    c = kh_cli_command_find (list_commands, name);
+  if (c == NULL)
+    c = kh_cli_command_find (kh_cli_sync_commands, name);
+  return c;
+}
 
 static void
 usage (FILE *out)
 {
-  fprintf (out, "%s",
-           _("Usage: khuyenhoc-cli [--db FILE] [--json] [--actor NAME] COMMAND …\n"
-             "\n"
-             "Commands:\n"
-             "  init                          create or upgrade the database\n"
-             "  add ENTITY FIELD=VALUE…        create a record, print its id\n"
-             "  set ENTITY ID FIELD=VALUE…     change fields (FIELD= clears one)\n"
-             "  delete ENTITY ID               delete a record (a tombstone, can be restored)\n"
-             "  restore ENTITY ID              undo a delete\n"
-             "  get ENTITY ID                  show a record\n"
-             "  list ENTITY [--where FIELD=VALUE]… [--limit N] [--offset N] [--order FIELD]\n"
-             "  count ENTITY [--where FIELD=VALUE]…\n"
-             "  search TEXT [--entity ENTITY] [--limit N]\n"
-             "  history ENTITY ID              who changed what, and when\n"
-             "  outbox                         changes waiting to be sent\n"
-             "  entities                       the kinds of record and their fields\n"
-             "  demo --records N [--seed S]    fill the database with realistic demo data\n"
-             "\n"
-             "The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder.\n"));
+  fprintf (out, "%s\n\n", _("Usage: khuyenhoc-cli [--db FILE] [--json] [--actor NAME] COMMAND …"));
+  kh_cli_print_commands (out, _("Commands:"), record_commands);
+  fprintf (out, "\n%s\n",
+           _("The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder."));
   kh_cli_sync_usage (out);
-  usage_lists (out);
+  fprintf (out, "\n");
+  kh_cli_print_commands (out, _("Lists and figures:"), list_commands);
+  fprintf (out, "\n%s\n", _("“khuyenhoc-cli COMMAND --help” shows one command's usage."));
 }
 
 static void
@@ -215,7 +245,7 @@ open_store (Cli *cli)
 
   if (path == NULL)
     path = g_getenv ("KHUYENHOC_DB");
-  if (path == NULL)
+  if (path == NULL || *path == '\0')
     {
       g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "khuyenhoc", NULL);
 
@@ -226,7 +256,13 @@ open_store (Cli *cli)
   store = kh_store_open (path, &error);
   if (store == NULL)
     {
-      print_error (error);
+      g_autofree char *why = kh_cli_explain_db_path (path, "--db");
+
+      if (why != NULL)
+        g_printerr (_("Could not open the database “%s”: %s"), path, why);
+      else
+        g_printerr ("%s", error->message);
+      g_printerr ("\n");
       return NULL;
     }
   if (cli->actor != NULL)
@@ -259,11 +295,6 @@ cmd_add (Cli *cli, KhStore *store)
   const KhEntity *entity;
   json_object *values;
 
-  if (cli->argc < 1)
-    {
-      usage (stderr);
-      return EXIT_USAGE;
-    }
   if ((entity = entity_or_fail (cli->argv[0])) == NULL)
     return EXIT_USAGE;
   values = parse_assignments (entity, cli->argc - 1, cli->argv + 1, &error);
@@ -294,11 +325,6 @@ cmd_set (Cli *cli, KhStore *store)
   json_object *values;
   gboolean ok = FALSE;
 
-  if (cli->argc < 3)
-    {
-      usage (stderr);
-      return EXIT_USAGE;
-    }
   if ((entity = entity_or_fail (cli->argv[0])) == NULL)
     return EXIT_USAGE;
   values = parse_assignments (entity, cli->argc - 2, cli->argv + 2, &error);
@@ -326,11 +352,6 @@ cmd_delete (Cli *cli, KhStore *store, gboolean restore)
   const KhEntity *entity;
   gboolean ok;
 
-  if (cli->argc != 2)
-    {
-      usage (stderr);
-      return EXIT_USAGE;
-    }
   if ((entity = entity_or_fail (cli->argv[0])) == NULL)
     return EXIT_USAGE;
   ok = restore ? kh_store_restore (store, entity->name, cli->argv[1], &error)
@@ -350,11 +371,6 @@ cmd_get (Cli *cli, KhStore *store)
   const KhEntity *entity;
   json_object *record;
 
-  if (cli->argc != 2)
-    {
-      usage (stderr);
-      return EXIT_USAGE;
-    }
   if ((entity = entity_or_fail (cli->argv[0])) == NULL)
     return EXIT_USAGE;
   record = kh_store_get (store, entity->name, cli->argv[1], &error);
@@ -387,7 +403,14 @@ parse_query (Cli             *cli,
         query->include_deleted = TRUE;
       else if (strcmp (arg, "--desc") == 0)
         query->descending = TRUE;
-      else if (next != NULL && strcmp (arg, "--where") == 0)
+      else if (next == NULL && (strcmp (arg, "--where") == 0 || strcmp (arg, "--order") == 0
+                                || strcmp (arg, "--limit") == 0 || strcmp (arg, "--offset") == 0))
+        {
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                       _("The option %s needs a value."), arg);
+          return FALSE;
+        }
+      else if (strcmp (arg, "--where") == 0)
         {
           json_object *pair;
           char *argv1[] = { (char *) next };
@@ -414,8 +437,14 @@ parse_query (Cli             *cli,
             return FALSE;
           i++;
         }
-      else if (next != NULL && strcmp (arg, "--order") == 0)
+      else if (strcmp (arg, "--order") == 0)
         {
+          if (kh_entity_get_field (entity, next) == NULL)
+            {
+              g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                           _("“%s” is not a field of %s."), next, _(entity->label));
+              return FALSE;
+            }
           query->order_by = next;
           i++;
         }
@@ -438,16 +467,11 @@ cmd_list (Cli *cli, KhStore *store, gboolean count_only)
   json_object *rows = NULL;
   int status = EXIT_OK;
 
-  if (cli->argc < 1)
-    {
-      usage (stderr);
-      return EXIT_USAGE;
-    }
   if ((entity = entity_or_fail (cli->argv[0])) == NULL)
     return EXIT_USAGE;
   if (!parse_query (cli, entity, &query, &error))
     {
-      print_error (error);
+      kh_cli_usage_error (current, error->message);
       json_object_put (query.where);
       return EXIT_USAGE;
     }
@@ -499,31 +523,26 @@ cmd_search (Cli *cli, KhStore *store)
   int limit = 50;
   json_object *hits;
 
-  if (cli->argc < 1)
-    {
-      usage (stderr);
-      return EXIT_USAGE;
-    }
   for (int i = 1; i < cli->argc; i += 2)
     {
       const char *next = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
       gint64 n;
 
-      if (next != NULL && strcmp (cli->argv[i], "--entity") == 0)
-        entity = next;
-      else if (strcmp (cli->argv[i], "--limit") == 0)
+      if (strcmp (cli->argv[i], "--entity") != 0 && strcmp (cli->argv[i], "--limit") != 0)
+        return kh_cli_unknown_option (current, cli->argv[i]);
+      if (next == NULL)
+        return kh_cli_missing_value (current, cli->argv[i]);
+      if (strcmp (cli->argv[i], "--entity") == 0)
         {
-          if (!parse_number ("--limit", next, 1, 10000, &n, &error))
-            {
-              print_error (error);
-              return EXIT_USAGE;
-            }
-          limit = (int) n;
+          if (entity_or_fail (next) == NULL)
+            return EXIT_USAGE;
+          entity = next;
         }
       else
         {
-          g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
-          return EXIT_USAGE;
+          if (!parse_number ("--limit", next, 1, 10000, &n, &error))
+            return kh_cli_usage_error (current, error->message);
+          limit = (int) n;
         }
     }
   hits = kh_store_search (store, cli->argv[0], entity, limit, &error);
@@ -555,11 +574,6 @@ cmd_history (Cli *cli, KhStore *store)
   const KhEntity *entity;
   json_object *rows;
 
-  if (cli->argc != 2)
-    {
-      usage (stderr);
-      return EXIT_USAGE;
-    }
   if ((entity = entity_or_fail (cli->argv[0])) == NULL)
     return EXIT_USAGE;
   rows = kh_store_history (store, entity->name, cli->argv[1], &error);
@@ -662,25 +676,16 @@ cmd_demo (Cli *cli, KhStore *store)
       if (strcmp (cli->argv[i], "--records") == 0)
         {
           if (!parse_number ("--records", next, 1, 100000000, &records, &error))
-            {
-              print_error (error);
-              return EXIT_USAGE;
-            }
+            return kh_cli_usage_error (current, error->message);
         }
       else if (strcmp (cli->argv[i], "--seed") == 0)
         {
           if (!parse_number ("--seed", next, 0, G_MAXUINT32, &n, &error))
-            {
-              print_error (error);
-              return EXIT_USAGE;
-            }
+            return kh_cli_usage_error (current, error->message);
           seed = (guint32) n;
         }
       else
-        {
-          g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
-          return EXIT_USAGE;
-        }
+        return kh_cli_unknown_option (current, cli->argv[i]);
     }
   if (!kh_demo_generate (store, records, seed, &stats, &error))
     {
@@ -700,18 +705,16 @@ cmd_demo (Cli *cli, KhStore *store)
 
 /* Lists in and out, figures, printing -------------------------------------------------------- */
 
-static void
-usage_lists (FILE *out)
+/* A file the command is about to write, checked first so the person reads one clear line
+ * instead of a library's complaint. */
+static gboolean
+output_ok (const char *path)
 {
-  fprintf (out, "%s",
-           _("\n"
-             "Lists and figures:\n"
-             "  import ENTITY FILE [--list ID] [--unit CODE] [--map COLUMN=field]… [--dry-run]\n"
-             "         [--duplicates ask|skip|import] [--report FILE]\n"
-             "                                read a CSV or Excel file, all rows or none\n"
-             "  export ENTITY FILE.xlsx|FILE.csv [--list ID]\n"
-             "  report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]\n"
-             "  print-list LIST_ID FILE.pdf    the award list for signatures\n"));
+  g_autofree char *why = path != NULL ? kh_cli_explain_output_path (path) : NULL;
+
+  if (why != NULL)
+    g_printerr ("%s\n", why);
+  return why == NULL;
 }
 
 static json_object *
@@ -771,6 +774,10 @@ cmd_import (Cli *cli, KhStore *store)
 
       if (strcmp (a, "--dry-run") == 0)
         options.dry_run = TRUE;
+      else if (next == NULL && a[0] == '-'
+               && g_strv_contains ((const char * const[]) { "--list", "--unit", "--map", "--report",
+                                                             "--duplicates", NULL }, a))
+        return kh_cli_missing_value (current, a);
       else if (next != NULL && strcmp (a, "--list") == 0)
         options.list_id = cli->argv[++i];
       else if (next != NULL && strcmp (a, "--unit") == 0)
@@ -789,26 +796,34 @@ cmd_import (Cli *cli, KhStore *store)
           else if (strcmp (next, "ask") == 0)
             options.duplicates = KH_IMPORT_DUPLICATES_ASK;
           else
-            {
-              g_printerr ("%s\n", _("--duplicates takes ask, skip or import."));
-              return EXIT_USAGE;
-            }
+            return kh_cli_usage_error (current, _("--duplicates takes ask, skip or import."));
         }
-      else if (a[0] != '-' && n_positional < 2)
+      else if (a[0] == '-')
+        return kh_cli_unknown_option (current, a);
+      else if (n_positional < 2)
         positional[n_positional++] = a;
       else
         {
-          g_printerr (_("Unknown option “%s”.\n"), a);
-          return EXIT_USAGE;
+          g_autofree char *message = g_strdup_printf (_("Too many arguments after “%s”."), "import");
+
+          return kh_cli_usage_error (current, message);
         }
     }
   if (n_positional != 2)
     {
-      g_printerr ("%s\n", _("Usage: khuyenhoc-cli import ENTITY FILE [--list ID] [--map COLUMN=field]… [--dry-run]"));
-      return EXIT_USAGE;
+      g_autofree char *message = g_strdup_printf (_("Something is missing after “%s”."), "import");
+
+      return kh_cli_usage_error (current, message);
     }
   if (entity_or_fail (positional[0]) == NULL)
     return EXIT_USAGE;
+  if (!g_file_test (positional[1], G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr (_("There is no file “%s” to import.\n"), positional[1]);
+      return EXIT_FAILED;
+    }
+  if (!output_ok (report_path))
+    return EXIT_FAILED;
   g_ptr_array_add (map, NULL);
   options.entity = positional[0];
   options.map = map->len > 1 ? (const char * const *) map->pdata : NULL;
@@ -875,23 +890,33 @@ cmd_export (Cli *cli, KhStore *store)
 
   for (int i = 0; i < cli->argc; i++)
     {
-      if (strcmp (cli->argv[i], "--list") == 0 && i + 1 < cli->argc)
-        options.list_id = cli->argv[++i];
-      else if (cli->argv[i][0] != '-' && n_positional < 2)
+      if (strcmp (cli->argv[i], "--list") == 0)
+        {
+          if (i + 1 >= cli->argc)
+            return kh_cli_missing_value (current, "--list");
+          options.list_id = cli->argv[++i];
+        }
+      else if (cli->argv[i][0] == '-')
+        return kh_cli_unknown_option (current, cli->argv[i]);
+      else if (n_positional < 2)
         positional[n_positional++] = cli->argv[i];
       else
         {
-          g_printerr (_("Unknown option “%s”.\n"), cli->argv[i]);
-          return EXIT_USAGE;
+          g_autofree char *message = g_strdup_printf (_("Too many arguments after “%s”."), "export");
+
+          return kh_cli_usage_error (current, message);
         }
     }
   if (n_positional != 2)
     {
-      g_printerr ("%s\n", _("Usage: khuyenhoc-cli export ENTITY FILE.xlsx|FILE.csv [--list ID]"));
-      return EXIT_USAGE;
+      g_autofree char *message = g_strdup_printf (_("Something is missing after “%s”."), "export");
+
+      return kh_cli_usage_error (current, message);
     }
   if (entity_or_fail (positional[0]) == NULL)
     return EXIT_USAGE;
+  if (!output_ok (positional[1]))
+    return EXIT_FAILED;
   if (!kh_export_file (store, positional[0], positional[1], &options, &n, &error))
     {
       print_error (error);
@@ -919,25 +944,37 @@ cmd_report (Cli *cli, KhStore *store)
     {
       const char *a = cli->argv[i];
 
-      if (strcmp (a, "--unit") == 0 && i + 1 < cli->argc)
+      if (strcmp (a, "--by-successor") == 0)
+        {
+          by_successor = TRUE;
+          continue;
+        }
+      if (strcmp (a, "--unit") != 0 && strcmp (a, "--year") != 0 && strcmp (a, "--xlsx") != 0)
+        return kh_cli_unknown_option (current, a);
+      if (i + 1 >= cli->argc)
+        return kh_cli_missing_value (current, a);
+      if (strcmp (a, "--unit") == 0)
         unit = cli->argv[++i];
-      else if (strcmp (a, "--year") == 0 && i + 1 < cli->argc)
-        year = (int) g_ascii_strtoll (cli->argv[++i], NULL, 10);
-      else if (strcmp (a, "--xlsx") == 0 && i + 1 < cli->argc)
+      else if (strcmp (a, "--xlsx") == 0)
         xlsx = cli->argv[++i];
-      else if (strcmp (a, "--by-successor") == 0)
-        by_successor = TRUE;
       else
         {
-          g_printerr (_("Unknown option “%s”.\n"), a);
-          return EXIT_USAGE;
+          gint64 y;
+
+          if (!parse_number ("--year", cli->argv[++i], 1900, 2200, &y, &error))
+            return kh_cli_usage_error (current, error->message);
+          year = (int) y;
         }
     }
   if (unit == NULL || year == 0)
     {
-      g_printerr ("%s\n", _("Usage: khuyenhoc-cli report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"));
-      return EXIT_USAGE;
+      g_autofree char *message = g_strdup_printf (_("report needs %s."),
+                                                  unit == NULL ? "--unit CODE" : "--year YEAR");
+
+      return kh_cli_usage_error (current, message);
     }
+  if (!output_ok (xlsx))
+    return EXIT_FAILED;
   report = kh_report_compute (store, unit, year, by_successor, &error);
   if (report == NULL)
     {
@@ -968,11 +1005,8 @@ cmd_print_list (Cli *cli, KhStore *store)
   g_autoptr(GError) error = NULL;
   g_autoptr(KhAwardListDoc) doc = NULL;
 
-  if (cli->argc != 2)
-    {
-      g_printerr ("%s\n", _("Usage: khuyenhoc-cli print-list LIST_ID FILE.pdf"));
-      return EXIT_USAGE;
-    }
+  if (!output_ok (cli->argv[1]))
+    return EXIT_FAILED;
   doc = kh_award_list_doc_new (store, cli->argv[0], &error);
   if (doc == NULL || !kh_award_list_doc_write_pdf (doc, cli->argv[1], &error))
     {
@@ -984,30 +1018,6 @@ cmd_print_list (Cli *cli, KhStore *store)
   return EXIT_OK;
 }
 
-static gboolean
-is_lists_command (const char *command)
-{
-  return strcmp (command, "import") == 0 || strcmp (command, "export") == 0
-         || strcmp (command, "report") == 0 || strcmp (command, "print-list") == 0;
-}
-
-static int
-run_lists_command (Cli        *cli,
-                   const char *command)
-{
-  g_autoptr(KhStore) store = open_store (cli);
-
-  if (store == NULL)
-    return EXIT_FAILED;
-  if (strcmp (command, "import") == 0)
-    return cmd_import (cli, store);
-  if (strcmp (command, "export") == 0)
-    return cmd_export (cli, store);
-  if (strcmp (command, "report") == 0)
-    return cmd_report (cli, store);
-  return cmd_print_list (cli, store);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -1016,6 +1026,7 @@ main (int   argc,
   Cli cli = { 0 };
   const char *command = NULL;
   g_autoptr(GPtrArray) rest = g_ptr_array_new ();
+  gboolean help = FALSE;
   int i;
 
   setlocale (LC_ALL, "");
@@ -1029,58 +1040,70 @@ main (int   argc,
     {
       if (strcmp (argv[i], "--json") == 0)
         cli.json = TRUE;
-      else if (strcmp (argv[i], "--db") == 0 && i + 1 < argc)
-        cli.db_path = argv[++i];
-      else if (strcmp (argv[i], "--actor") == 0 && i + 1 < argc)
-        cli.actor = argv[++i];
-      else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+      else if (strcmp (argv[i], "--db") == 0 || strcmp (argv[i], "--actor") == 0)
         {
-          usage (stdout);
-          return EXIT_OK;
+          /* An empty --db would open SQLite's private temporary database and lose every
+           * write. */
+          if (i + 1 >= argc || *argv[i + 1] == '\0')
+            {
+              g_printerr (_("The option %s needs a value. Run “khuyenhoc-cli --help” to see the options.\n"),
+                          argv[i]);
+              return EXIT_USAGE;
+            }
+          if (strcmp (argv[i], "--db") == 0)
+            cli.db_path = argv[++i];
+          else
+            cli.actor = argv[++i];
         }
+      else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        help = TRUE;
       else if (command == NULL)
         command = argv[i];
       else
         g_ptr_array_add (rest, argv[i]);
     }
+  if (command == NULL && help)
+    {
+      usage (stdout);
+      return EXIT_OK;
+    }
   if (command == NULL)
     {
-      usage (stderr);
+      g_printerr ("%s\n", _("No command was given. Run “khuyenhoc-cli --help” to see the commands."));
       return EXIT_USAGE;
+    }
+  if ((current = find_command (command)) == NULL)
+    {
+      g_printerr (_("Unknown command “%s”. Run “khuyenhoc-cli --help” to see the commands.\n"), command);
+      return EXIT_USAGE;
+    }
+  if (help)
+    {
+      kh_cli_print_help (current);
+      return EXIT_OK;
     }
   g_ptr_array_add (rest, NULL);
   cli.argc = (int) rest->len - 1;
   cli.argv = (char **) rest->pdata;
+  if (!kh_cli_check_args (current, cli.argc))
+    return EXIT_USAGE;
 
   if (strcmp (command, "entities") == 0)
     return cmd_entities (&cli);
-  if (is_lists_command (command))
-    return run_lists_command (&cli, command);
-
-  if (kh_cli_is_sync_command (command))
-    {
-      store = open_store (&cli);
-      if (store == NULL)
-        return EXIT_FAILED;
-      return kh_cli_sync (store, command, cli.json, cli.argc, cli.argv);
-    }
-
-  if (strcmp (command, "init") != 0 && strcmp (command, "add") != 0 && strcmp (command, "set") != 0
-      && strcmp (command, "delete") != 0 && strcmp (command, "restore") != 0
-      && strcmp (command, "get") != 0 && strcmp (command, "list") != 0
-      && strcmp (command, "count") != 0 && strcmp (command, "search") != 0
-      && strcmp (command, "history") != 0 && strcmp (command, "outbox") != 0
-      && strcmp (command, "demo") != 0)
-    {
-      g_printerr (_("Unknown command “%s”.\n"), command);
-      usage (stderr);
-      return EXIT_USAGE;
-    }
 
   store = open_store (&cli);
   if (store == NULL)
     return EXIT_FAILED;
-
+  if (kh_cli_command_find (kh_cli_sync_commands, command) != NULL)
+    return kh_cli_sync (store, command, cli.json, cli.argc, cli.argv);
+  if (strcmp (command, "import") == 0)
+    return cmd_import (&cli, store);
+  if (strcmp (command, "export") == 0)
+    return cmd_export (&cli, store);
+  if (strcmp (command, "report") == 0)
+    return cmd_report (&cli, store);
+  if (strcmp (command, "print-list") == 0)
+    return cmd_print_list (&cli, store);
   if (strcmp (command, "init") == 0)
     return cmd_init (&cli, store);
   if (strcmp (command, "add") == 0)

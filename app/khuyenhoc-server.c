@@ -6,7 +6,7 @@
  *   khuyenhoc-server [--db URL] token revoke NAME
  *   khuyenhoc-server [--db URL] org import FILE.csv
  *   khuyenhoc-server [--db URL] epoch bump
- *   khuyenhoc-server [--db URL] demo --records N [--credentials FILE]
+ *   khuyenhoc-server [--db URL] demo [--records N] [--credentials FILE]
  *   khuyenhoc-server [--db URL] serve [--listen 127.0.0.1:8080] [--port-file F] …
  *
  * Passwords are read from --password-file or from standard input, never from the command line
@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kh-cli-common.h"
 #include "kh-codec.h"
 #include "kh-demo.h"
 #include "kh-entity.h"
@@ -42,23 +43,132 @@ fail (const GError *error)
   return 1;
 }
 
-static int
-usage (void)
+typedef struct
 {
-  g_printerr ("%s",
-              _("Usage: khuyenhoc-server [--db URL] COMMAND\n"
-                "  init                              create the tables, the server id and epoch 1\n"
-                "  user add NAME --role ROLE --scope CODE [--password-file F]\n"
-                "                                    add an account (password from F or stdin)\n"
-                "  user list | user disable NAME | user scope NAME CODE\n"
-                "  token revoke NAME                 log a user out everywhere\n"
-                "  org import FILE.csv               import the official unit list\n"
-                "  epoch bump                        after restoring a backup\n"
-                "  demo --records N [--credentials F] fill with demo data and two accounts\n"
-                "  serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N]\n"
-                "        [--max-body BYTES] [--request-timeout S] [--tombstone-days N]\n"
-                "URL is sqlite:/path/server.db (default) or postgresql://…\n"));
+  const char *name;      /* one or two words */
+  const char *synopsis;  /* N_(), after "khuyenhoc-server " */
+  const char *summary;   /* N_() */
+} Command;
+
+static const Command commands[] = {
+  { "init", "init", N_("create the tables, the server id and epoch 1") },
+  { "user add", N_("user add NAME --role admin|officer|viewer --scope CODE [--password-file F]"),
+    N_("add an account (the password from F, or from standard input)") },
+  { "user list", "user list", N_("the accounts, their role, scope and state") },
+  { "user disable", N_("user disable NAME"), N_("stop an account; its tokens stop working") },
+  { "user scope", N_("user scope NAME CODE"), N_("move an account to another unit") },
+  { "token revoke", N_("token revoke NAME"), N_("log a user out everywhere") },
+  { "org import", N_("org import FILE.csv"), N_("import the official unit list") },
+  { "epoch bump", "epoch bump", N_("after restoring a backup: every client re-pulls") },
+  { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts") },
+  { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
+                "[--max-body BYTES] [--request-timeout S] [--tombstone-days N]"),
+    N_("answer the clients (127.0.0.1:8080 unless --listen)") },
+  { NULL, NULL, NULL }
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "%s\n\n%s\n", _("Usage: khuyenhoc-server [--db URL] COMMAND"), _("Commands:"));
+  for (const Command *c = commands; c->name != NULL; c++)
+    {
+      const char *synopsis = _(c->synopsis);
+      glong width = g_utf8_strlen (synopsis, -1);
+
+      if (width > 33)
+        fprintf (out, "  %s\n%36s%s\n", synopsis, "", _(c->summary));
+      else
+        fprintf (out, "  %s%*s%s\n", synopsis, (int) (34 - width), "", _(c->summary));
+    }
+  fprintf (out, "\n%s\n%s\n",
+           _("URL is sqlite:/path/server.db or postgresql://…; the default is $KHUYENHOC_SERVER_DB, "
+             "else /var/lib/khuyenhoc/server.db for root, else ~/.local/share/khuyenhoc/server.db."),
+           _("“khuyenhoc-server COMMAND --help” shows one command's usage."));
+}
+
+/* @argv's first one or two words as a command of the table. */
+static const Command *
+find_command (int    argc,
+              char **argv)
+{
+  for (const Command *c = commands; c->name != NULL; c++)
+    {
+      g_autofree char *two = argc >= 2 ? g_strdup_printf ("%s %s", argv[0], argv[1]) : NULL;
+
+      if (strcmp (c->name, argv[0]) == 0 || g_strcmp0 (c->name, two) == 0)
+        return c;
+    }
+  return NULL;
+}
+
+static const Command *current_command;
+
+/* "@message Usage: khuyenhoc-server SYNOPSIS" on one line, exit status 2. */
+static int
+usage_error (const char *message)
+{
+  /* TRANSLATORS: the first %s is what is wrong, the second the command's synopsis. */
+  g_printerr (_("khuyenhoc-server: %s Usage: khuyenhoc-server %s\n"), message, _(current_command->synopsis));
   return 2;
+}
+
+static int
+wrong_count (int argc,
+             int expected)
+{
+  g_autofree char *message = g_strdup_printf (argc < expected ? _("Something is missing after “%s”.")
+                                                              : _("Too many arguments after “%s”."),
+                                              current_command->name);
+
+  return usage_error (message);
+}
+
+/* What take_option() left: an option without its value, an unknown option, or too many or too
+ * few words; NULL when @argc is @expected and nothing is left over. */
+static int
+check_rest (int                 argc,
+            char              **argv,
+            int                 expected,
+            const char * const *options)
+{
+  for (int i = 0; i < argc; i++)
+    if (argv[i][0] == '-' && argv[i][1] == '-')
+      {
+        g_autofree char *message = NULL;
+
+        if (options != NULL && g_strv_contains (options, argv[i]))
+          message = g_strdup_printf (_("The option %s needs a value."), argv[i]);
+        else
+          message = g_strdup_printf (_("Unknown option “%s”."), argv[i]);
+        return usage_error (message);
+      }
+  if (argc != expected)
+    return wrong_count (argc, expected);
+  return 0;
+}
+
+/* A whole number given to @option, or a usage error. */
+static gboolean
+number_option (const char *option,
+               const char *text,
+               gint64      min,
+               gint64      max,
+               gint64     *out)
+{
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_signed (text, 10, min, max, out, NULL))
+    {
+      g_autofree char *lo = g_strdup_printf ("%" G_GINT64_FORMAT, min);
+      g_autofree char *hi = g_strdup_printf ("%" G_GINT64_FORMAT, max);
+      g_autofree char *message = g_strdup_printf (_("%s needs a whole number from %s to %s, not “%s”."),
+                                                  option, lo, hi, text);
+
+      usage_error (message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static char *
@@ -86,7 +196,19 @@ open_server (guint     pool,
   g_autoptr(KhServer) server = kh_server_new (db_url, pool, error);
 
   if (server == NULL || !kh_server_init_schema (server, error))
-    return NULL;
+    {
+      const char *path = g_str_has_prefix (db_url, "sqlite:") ? db_url + strlen ("sqlite:") : NULL;
+      g_autofree char *why = path != NULL && error != NULL && *error != NULL
+                             ? kh_cli_explain_db_path (path, "--db sqlite:PATH") : NULL;
+
+      if (why != NULL)
+        {
+          g_clear_error (error);
+          g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_DATABASE,
+                       _("Could not open the database “%s”: %s"), path, why);
+        }
+      return NULL;
+    }
   if (need_ready && !kh_server_check_ready (server, error))
     return NULL;
   return g_steal_pointer (&server);
@@ -120,63 +242,48 @@ take_option (int         *argc,
   return NULL;
 }
 
-static char *
-read_password (const char  *file,
-               GError     **error)
-{
-  g_autofree char *text = NULL;
-  char *nl;
-
-  if (file != NULL)
-    {
-      if (!g_file_get_contents (file, &text, NULL, error))
-        return NULL;
-    }
-  else
-    {
-      char buf[1100];
-
-      if (isatty (STDIN_FILENO))
-        g_printerr ("%s", _("Password: "));
-      if (fgets (buf, sizeof buf, stdin) == NULL)
-        {
-          g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                               _("No password on standard input."));
-          return NULL;
-        }
-      text = g_strdup (buf);
-      sodium_memzero (buf, sizeof buf);
-    }
-  nl = strpbrk (text, "\r\n");
-  if (nl != NULL)
-    *nl = '\0';
-  return g_steal_pointer (&text);
-}
-
 /* user ... ------------------------------------------------------------------------------------- */
 
 static int
 cmd_user (int argc, char **argv)
 {
+  static const char * const add_options[] = { "--role", "--scope", "--password-file", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(KhServer) server = NULL;
+  const char *role = NULL;
+  const char *scope = NULL;
+  const char *file = NULL;
+  int rc;
 
-  if (argc < 1)
-    return usage ();
+  /* argv[0] is the second word: add, list, disable or scope. */
+  if (strcmp (argv[0], "add") == 0)
+    {
+      role = take_option (&argc, argv, "--role");
+      scope = take_option (&argc, argv, "--scope");
+      file = take_option (&argc, argv, "--password-file");
+      if ((rc = check_rest (argc - 1, argv + 1, 1, add_options)) != 0)
+        return rc;
+      if (role == NULL || scope == NULL)
+        {
+          g_autofree char *message = g_strdup_printf (_("“user add” needs %s."),
+                                                      role == NULL ? "--role ROLE" : "--scope CODE");
+
+          return usage_error (message);
+        }
+    }
+  else if ((rc = check_rest (argc - 1, argv + 1, strcmp (argv[0], "list") == 0 ? 0
+                                                 : strcmp (argv[0], "disable") == 0 ? 1 : 2, NULL)) != 0)
+    return rc;
+
   server = open_server (1, TRUE, &error);
   if (server == NULL)
     return fail (error);
 
   if (strcmp (argv[0], "add") == 0)
     {
-      const char *role = take_option (&argc, argv, "--role");
-      const char *scope = take_option (&argc, argv, "--scope");
-      const char *file = take_option (&argc, argv, "--password-file");
       g_autofree char *password = NULL;
 
-      if (argc != 2 || role == NULL || scope == NULL)
-        return usage ();
-      password = read_password (file, &error);
+      password = kh_cli_read_password (file, &error);
       if (password == NULL)
         return fail (error);
       if (!kh_server_user_add (server, argv[1], role, scope, password, &error))
@@ -203,21 +310,17 @@ cmd_user (int argc, char **argv)
         }
       return 0;
     }
-  if (strcmp (argv[0], "disable") == 0 && argc == 2)
+  if (strcmp (argv[0], "disable") == 0)
     {
       if (!kh_server_user_disable (server, argv[1], &error))
         return fail (error);
       g_print (_("Disabled %s; their tokens no longer work.\n"), argv[1]);
       return 0;
     }
-  if (strcmp (argv[0], "scope") == 0 && argc == 3)
-    {
-      if (!kh_server_user_set_scope (server, argv[1], argv[2], &error))
-        return fail (error);
-      g_print (_("%s now works in %s; their next sync re-pulls.\n"), argv[1], argv[2]);
-      return 0;
-    }
-  return usage ();
+  if (!kh_server_user_set_scope (server, argv[1], argv[2], &error))
+    return fail (error);
+  g_print (_("%s now works in %s; their next sync re-pulls.\n"), argv[1], argv[2]);
+  return 0;
 }
 
 /* org import ------------------------------------------------------------------------------------ */
@@ -419,6 +522,12 @@ cmd_org_import (const char *path)
   int rejected = 0;
   const KhEntity *org = kh_entity_lookup ("org_unit");
 
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr (_("khuyenhoc-server: There is no file “%s”: give org import the path of the unit list (CSV).\n"),
+                  path);
+      return 1;
+    }
   if (server == NULL)
     return fail (error);
   if (!g_file_get_contents (path, &text, NULL, &error))
@@ -430,8 +539,11 @@ cmd_org_import (const char *path)
     }
   request->client_id = kh_uuid_v7_new ();
   lines = g_strsplit (g_str_has_prefix (text, "\xEF\xBB\xBF") ? text + 3 : text, "\n", -1);
-  if (lines[0] == NULL)
-    return usage ();
+  if (lines[0] == NULL || *g_strstrip (lines[0]) == '\0')
+    {
+      g_printerr ("%s", _("khuyenhoc-server: the CSV needs at least the columns code, name and kind.\n"));
+      return 1;
+    }
   header = csv_split (lines[0]);
   for (guint c = 0; org_columns[c] != NULL; c++)
     {
@@ -598,9 +710,10 @@ static int
 cmd_demo (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
+  static const char * const options[] = { "--records", "--credentials", NULL };
   const char *records_text = take_option (&argc, argv, "--records");
   const char *credentials = take_option (&argc, argv, "--credentials");
-  gint64 records = records_text ? g_ascii_strtoll (records_text, NULL, 10) : 5000;
+  gint64 records = 5000;
   g_autoptr(KhServer) server = NULL;
   g_autofree char *tmpdir = NULL;
   g_autofree char *store_path = NULL;
@@ -614,8 +727,12 @@ cmd_demo (int argc, char **argv)
   g_autofree char *officer_pw = random_password ();
   g_autofree char *text = NULL;
 
-  if (records < 1)
-    return usage ();
+  int rc;
+
+  if ((rc = check_rest (argc, argv, 0, options)) != 0)
+    return rc;
+  if (!number_option ("--records", records_text, 1, 100000000, &records))
+    return 2;
   server = open_server (1, FALSE, &error);
   if (server == NULL || !kh_server_init_schema (server, &error))
     return fail (error);
@@ -754,26 +871,40 @@ cmd_serve (int argc, char **argv)
   KhHttpLimits limits;
   guint16 port = 0;
 
-  if (argc != 0)
-    return usage ();
+  static const char * const options[] = {
+    "--listen", "--port-file", "--threads", "--max-connections", "--max-body", "--tombstone-days",
+    "--request-timeout", NULL
+  };
+  gint64 n_threads, n_conn, n_seconds, n_body, n_days = -1;
+  int rc;
+
+  if ((rc = check_rest (argc, argv, 0, options)) != 0)
+    return rc;
   kh_http_limits_init (&limits);
-  if (threads != NULL)
-    limits.threads = (guint) CLAMP (g_ascii_strtoll (threads, NULL, 10), 1, 256);
-  if (max_conn != NULL)
-    limits.max_connections = (guint) CLAMP (g_ascii_strtoll (max_conn, NULL, 10), 1, 100000);
-  if (request_timeout != NULL)
-    limits.request_seconds = (int) CLAMP (g_ascii_strtoll (request_timeout, NULL, 10), 1, 3600);
+  n_threads = limits.threads;
+  n_conn = limits.max_connections;
+  n_seconds = limits.request_seconds;
+  n_body = (gint64) limits.max_body;
+  if (!number_option ("--threads", threads, 1, 256, &n_threads)
+      || !number_option ("--max-connections", max_conn, 1, 100000, &n_conn)
+      || !number_option ("--request-timeout", request_timeout, 1, 3600, &n_seconds)
+      || !number_option ("--max-body", max_body, 1024, G_MAXINT / 4, &n_body)
+      || !number_option ("--tombstone-days", tomb, 0, 36500, &n_days))
+    return 2;
+  limits.threads = (guint) n_threads;
+  limits.max_connections = (guint) n_conn;
+  limits.request_seconds = (int) n_seconds;
   if (max_body != NULL)
     {
-      limits.max_body = (gsize) CLAMP (g_ascii_strtoll (max_body, NULL, 10), 1024, G_MAXINT / 4);
+      limits.max_body = (gsize) n_body;
       limits.max_inflated = 4 * limits.max_body;
     }
 
   server = open_server (limits.threads + 1, TRUE, &error);
   if (server == NULL)
     return fail (error);
-  if (tomb != NULL)
-    kh_server_set_tombstone_days (server, (int) g_ascii_strtoll (tomb, NULL, 10));
+  if (n_days >= 0)
+    kh_server_set_tombstone_days (server, (int) n_days);
   purge_cb (server);
 
   http = kh_http_server_start (server, listen ? listen : "127.0.0.1:8080", &limits, &port, &error);
@@ -786,7 +917,9 @@ cmd_serve (int argc, char **argv)
       if (!g_file_set_contents (port_file, text, -1, &error))
         {
           kh_http_server_stop (http);
-          return fail (error);
+          g_printerr (_("khuyenhoc-server: Could not write the port file “%s”: %s\n"), port_file,
+                      error->message);
+          return 1;
         }
     }
   g_print (_("Serving on port %u (database %s).\n"), port, db_url);
@@ -805,6 +938,7 @@ main (int argc, char **argv)
 {
   g_autofree char *url = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean help = FALSE;
   const char *db;
 
   setlocale (LC_ALL, "");
@@ -818,18 +952,60 @@ main (int argc, char **argv)
 
   argc--;
   argv++;
+  for (int i = 0; i < argc; i++)
+    if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+      {
+        memmove (&argv[i], &argv[i + 1], sizeof (char *) * (size_t) (argc - i - 1));
+        argc--;
+        help = TRUE;
+        break;
+      }
+  if (argc > 0 && strcmp (argv[argc - 1], "--db") == 0)
+    {
+      g_printerr ("%s\n", _("khuyenhoc-server: The option --db needs a value, as in --db sqlite:/var/lib/khuyenhoc/server.db."));
+      return 2;
+    }
   db = take_option (&argc, argv, "--db");
+  if (argc < 1)
+    {
+      if (help)
+        {
+          usage (stdout);
+          return 0;
+        }
+      g_printerr ("%s\n", _("khuyenhoc-server: No command was given. Run “khuyenhoc-server --help” to see the commands."));
+      return 2;
+    }
+  current_command = find_command (argc, argv);
+  if (current_command == NULL)
+    {
+      g_autofree char *words = argc >= 2 && (strcmp (argv[0], "user") == 0 || strcmp (argv[0], "token") == 0
+                                             || strcmp (argv[0], "org") == 0 || strcmp (argv[0], "epoch") == 0)
+                               ? g_strdup_printf ("%s %s", argv[0], argv[1]) : g_strdup (argv[0]);
+
+      g_printerr (_("khuyenhoc-server: Unknown command “%s”. Run “khuyenhoc-server --help” to see the commands.\n"),
+                  words);
+      return 2;
+    }
+  if (help)
+    {
+      g_print (_("Usage: khuyenhoc-server [--db URL] %s\n"), _(current_command->synopsis));
+      g_print ("%s\n", _(current_command->summary));
+      return 0;
+    }
   url = db != NULL ? g_strdup (db) : default_db_url ();
   db_url = url;
-  if (argc < 1)
-    return usage ();
 
-  if (strcmp (argv[0], "init") == 0 && argc == 1)
+  if (strcmp (current_command->name, "init") == 0)
     {
-      g_autoptr(KhServer) server = open_server (1, FALSE, &error);
+      g_autoptr(KhServer) server = NULL;
       g_autofree char *id = NULL;
       gint64 epoch;
+      int rc;
 
+      if ((rc = check_rest (argc - 1, argv + 1, 0, NULL)) != 0)
+        return rc;
+      server = open_server (1, FALSE, &error);
       if (server == NULL || !kh_server_init_schema (server, &error)
           || !kh_server_get_identity (server, &id, &epoch, &error))
         return fail (error);
@@ -838,31 +1014,42 @@ main (int argc, char **argv)
     }
   if (strcmp (argv[0], "user") == 0)
     return cmd_user (argc - 1, argv + 1);
-  if (strcmp (argv[0], "token") == 0 && argc == 3 && strcmp (argv[1], "revoke") == 0)
+  if (strcmp (current_command->name, "token revoke") == 0)
     {
-      g_autoptr(KhServer) server = open_server (1, TRUE, &error);
+      g_autoptr(KhServer) server = NULL;
       gint64 n = 0;
+      int rc;
 
+      if ((rc = check_rest (argc - 2, argv + 2, 1, NULL)) != 0)
+        return rc;
+      server = open_server (1, TRUE, &error);
       if (server == NULL || !kh_server_token_revoke (server, argv[2], &n, &error))
         return fail (error);
-      g_print (_("Revoked %lld tokens of %s.\n"), (long long) n, argv[2]);
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Revoked %lld token of %s.\n", "Revoked %lld tokens of %s.\n",
+                            (gulong) n), (long long) n, argv[2]);
       return 0;
     }
-  if (strcmp (argv[0], "org") == 0 && argc == 3 && strcmp (argv[1], "import") == 0)
-    return cmd_org_import (argv[2]);
-  if (strcmp (argv[0], "epoch") == 0 && argc == 2 && strcmp (argv[1], "bump") == 0)
+  if (strcmp (current_command->name, "org import") == 0)
     {
-      g_autoptr(KhServer) server = open_server (1, TRUE, &error);
-      gint64 epoch = 0;
+      int rc = check_rest (argc - 2, argv + 2, 1, NULL);
 
+      return rc != 0 ? rc : cmd_org_import (argv[2]);
+    }
+  if (strcmp (current_command->name, "epoch bump") == 0)
+    {
+      g_autoptr(KhServer) server = NULL;
+      gint64 epoch = 0;
+      int rc;
+
+      if ((rc = check_rest (argc - 2, argv + 2, 0, NULL)) != 0)
+        return rc;
+      server = open_server (1, TRUE, &error);
       if (server == NULL || !kh_server_epoch_bump (server, &epoch, &error))
         return fail (error);
       g_print (_("The epoch is now %lld; every client will re-pull.\n"), (long long) epoch);
       return 0;
     }
-  if (strcmp (argv[0], "demo") == 0)
+  if (strcmp (current_command->name, "demo") == 0)
     return cmd_demo (argc - 1, argv + 1);
-  if (strcmp (argv[0], "serve") == 0)
-    return cmd_serve (argc - 1, argv + 1);
-  return usage ();
+  return cmd_serve (argc - 1, argv + 1);
 }

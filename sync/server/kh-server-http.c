@@ -9,9 +9,12 @@
 #include "kh-i18n.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -624,6 +627,38 @@ connection_cb (void                              *cls,
     g_atomic_int_add (&self->connections, -1);
 }
 
+/* libmicrohttpd does not say why it could not listen; binding a socket of our own does, so the
+ * person learns which of the usual three it was. */
+static const char *
+bind_problem (const struct sockaddr_in *addr)
+{
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  int saved;
+
+  if (fd < 0)
+    return NULL;
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind (fd, (const struct sockaddr *) addr, sizeof *addr) == 0)
+    {
+      close (fd);
+      return NULL;
+    }
+  saved = errno;
+  close (fd);
+  switch (saved)
+    {
+    case EADDRINUSE:
+      return _("another program already uses that port; stop it or choose another port");
+    case EADDRNOTAVAIL:
+      return _("that address is not one of this machine's; use 127.0.0.1, 0.0.0.0 or one of its own");
+    case EACCES:
+      return _("ports below 1024 need root; choose a port from 1024 up and put a reverse proxy in front");
+    default:
+      return NULL;
+    }
+}
+
 KhHttpServer *
 kh_http_server_start (KhServer            *server,
                       const char          *listen,
@@ -668,8 +703,14 @@ kh_http_server_start (KhServer            *server,
                                    MHD_OPTION_END);
   if (self->daemon == NULL)
     {
-      g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                   _("Cannot listen on %s (is the port in use?)."), listen);
+      const char *why = bind_problem (&addr);
+
+      if (why != NULL)
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s: %s."), listen, why);
+      else
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s (is the port in use?)."), listen);
       kh_http_server_stop (self);
       return NULL;
     }

@@ -326,11 +326,15 @@ kh_server_pg_open (const char  *url,
   self->conn = PQconnectdb (url);
   if (PQstatus (self->conn) != CONNECTION_OK)
     {
-      g_autofree char *message = g_strdup (PQerrorMessage (self->conn));
+      g_auto(GStrv) lines = g_strsplit_set (PQerrorMessage (self->conn), "\n\t", -1);
+      g_autoptr(GString) message = g_string_new (NULL);
 
-      g_strstrip (message);
+      /* libpq's message runs over several lines with a hint; an error is one line. */
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (*g_strstrip (lines[i]) != '\0')
+          g_string_append_printf (message, "%s%s", message->len > 0 ? " " : "", lines[i]);
       g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_DATABASE,
-                   _("Cannot connect to PostgreSQL: %s"), message);
+                   _("Cannot connect to PostgreSQL: %s"), message->str);
       return NULL;
     }
   PQsetNoticeProcessor (self->conn, quiet_notice, NULL);

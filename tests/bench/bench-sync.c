@@ -111,7 +111,7 @@ main (int   argc,
   g_autofree char *count = NULL;
   g_autofree char *credentials = NULL;
   g_autofree char *password = NULL;
-  KhTServer *server;
+  KhTestServer *server;
   KhTReplica *r;
   KhSyncReport rep;
   json_object *rows;
@@ -123,15 +123,14 @@ main (int   argc,
 
   g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
   g_print ("1..4\n");
-  dir = g_dir_make_tmp ("kh-bench-XXXXXX", &error);
-  g_assert_no_error (error);
+  dir = kh_test_tmpdir ();
 
-  server = kh_tserver_new_full ("sqlite", FALSE);
+  server = kh_test_server_new ("sqlite");
   count = g_strdup_printf ("%" G_GINT64_FORMAT, records);
   credentials = g_build_filename (dir, "credentials.txt", NULL);
   t0 = now_s ();
-  kh_tserver_cli (server, NULL, "demo", "--records", count, "--credentials", credentials, NULL);
-  kh_tserver_start (server);
+  kh_test_server_cli (server, NULL, "demo", "--records", count, "--credentials", credentials, NULL);
+  kh_test_server_start (server, (const char * const[]) { "--threads", "4", NULL });
   {
     g_autofree char *text = NULL;
     g_auto(GStrv) lines = NULL;
@@ -241,18 +240,7 @@ main (int   argc,
            "(%" G_GUINT64_FORMAT " sent)\n", rep.pulled, rep.bytes_received, rep.bytes_sent);
 
   kh_treplica_free (r);
-  kh_tserver_free (server);
-  {
-    GDir *d = g_dir_open (dir, 0, NULL);
-    const char *name;
-
-    while ((name = g_dir_read_name (d)) != NULL)
-      {
-        g_autofree char *p = g_build_filename (dir, name, NULL);
-        g_unlink (p);
-      }
-    g_dir_close (d);
-    g_rmdir (dir);
-  }
+  kh_test_server_free (server);
+  kh_test_rmdir (dir);
   return 0;
 }

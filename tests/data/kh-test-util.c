@@ -13,33 +13,6 @@
 #include "kh-store-private.h"
 #include "kh-uuid.h"
 
-char *
-kh_test_tmpdir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("khuyenhoc-test-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-void
-kh_test_rmdir (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
 KhStore *
 kh_test_open_store (const char *dir,
                     const char *name)

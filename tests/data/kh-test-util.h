@@ -8,11 +8,10 @@
 
 #include "kh-entity.h"
 #include "kh-store.h"
+#include "kh-test-dir.h"
 
 G_BEGIN_DECLS
 
-char        *kh_test_tmpdir          (void);
-void         kh_test_rmdir           (const char     *dir);
 KhStore     *kh_test_open_store      (const char     *dir,
                                       const char     *name);
 json_object *kh_test_valid_record    (const KhEntity *entity,

@@ -122,7 +122,8 @@ refused('unknown entity', ['add', 'spaceship', 'name=X'], 'There is no kind of r
 refused('unknown command', ['frobnicate'], 'Unknown command')
 refused('get an unknown id', ['get', 'person', '01900000-0000-7000-8000-000000000000'], 'There is no Person')
 refused('unknown list option', ['list', 'person', '--bogus'], 'Unknown option')
-refused('unknown search option', ['search', 'x', '--entity'], 'Unknown option')
+refused('unknown search option', ['search', 'x', '--bogus'], 'Unknown option “--bogus”')
+refused('search option without its value', ['search', 'x', '--entity'], 'The option --entity needs a value')
 refused('bad --limit', ['list', 'person', '--limit', 'ten'], '--limit')
 refused('bad demo size', ['demo', '--records', '0'], '--records')
 after = json.loads(run('--json', 'count', 'person')[1])
@@ -144,6 +145,138 @@ with open(junk) as f:
     check('…and left untouched', f.read() == 'Danh sách học bổng Tết\n' * 100)
 rc, out, err = run('init', db_path=os.path.join(tmp.name, 'no', 'such', 'dir', 'x.db'))
 check('a database in a missing folder is refused', rc != 0 and out == '' and 'Could not open the database' in err, err)
+
+rc, out, err = run('init', db_path=tmp.name)
+check('a folder given as the database is named as a folder', rc != 0 and out == '' and 'is a folder' in err, err)
+rc, out, err = run('list', 'person', db_path=junk)
+check('…the message says it is not SQLite and what to give instead',
+      'not an SQLite file' in err and 'give --db' in err and err.count('\n') == 1, err)
+rc, out, err = run('init', db_path=os.path.join(tmp.name, 'no', 'such', 'dir', 'x.db'))
+check('a missing folder is named, with what to do', 'does not exist: create it' in err, err)
+# A folder nobody may write to: /sys refuses new files even to root, for whom a 0555 folder
+# would be writable.
+if os.geteuid() == 0:
+    ro_dir = '/sys'
+else:
+    ro_dir = os.path.join(tmp.name, 'read-only')
+    os.mkdir(ro_dir, 0o555)
+rc, out, err = run('init', db_path=os.path.join(ro_dir, 'kh.db'))
+check('a read-only folder is refused with what to do', rc == 1 and out == ''
+      and 'cannot be written to' in err and 'choose a folder' in err and err.count('\n') == 1, err)
+rc, out, err = run('export', 'person', os.path.join(ro_dir, 'ds.xlsx'))
+check('export into a read-only folder: one line, no library noise', rc == 1 and out == ''
+      and 'cannot be written to' in err and err.count('\n') == 1, err)
+rc, out, err = run('export', 'person', os.path.join(tmp.name, 'no', 'ds.csv'))
+check('export into a missing folder', rc == 1 and 'does not exist' in err and err.count('\n') == 1, err)
+rc, out, err = run('import', 'person', os.path.join(tmp.name, 'none.csv'))
+check('import of a file that is not there', rc == 1 and out == ''
+      and err == f'There is no file “{os.path.join(tmp.name, "none.csv")}” to import.\n', err)
+
+# Usage errors: one line on stderr that names what is wrong and gives the command's usage,
+# exit status 2, nothing on stdout.
+def usage_error(name, args, words, usage):
+    rc, out, err = run(*args)
+    check(name, rc == 2 and out == '' and err.count('\n') == 1 and words in err
+          and ('Usage: khuyenhoc-cli ' + usage) in err and 'CRITICAL' not in err, f'rc={rc} {err!r}')
+
+
+usage_error('add without an entity', ['add'], 'Something is missing after “add”', 'add ENTITY FIELD=VALUE…')
+usage_error('set without fields', ['set', 'person', pid], 'Something is missing after “set”',
+            'set ENTITY ID FIELD=VALUE…')
+usage_error('get with too much', ['get', 'person', pid, 'extra'], 'Too many arguments after “get”',
+            'get ENTITY ID')
+usage_error('delete without an id', ['delete', 'person'], 'Something is missing after “delete”',
+            'delete ENTITY ID')
+usage_error('outbox takes nothing', ['outbox', 'x'], 'Too many arguments after “outbox”', 'outbox')
+usage_error('--where without its value', ['list', 'person', '--where'], 'The option --where needs a value',
+            'list ENTITY')
+usage_error('--order of an unknown field', ['list', 'person', '--order', 'nickname'],
+            '“nickname” is not a field of Person', 'list ENTITY')
+usage_error('demo --records not a number', ['demo', '--records', 'many'],
+            '--records needs a whole number', 'demo [--records N] [--seed S]')
+usage_error('report --year not a number', ['report', '--unit', '56', '--year', 'năm nay'],
+            '--year needs a whole number', 'report --unit CODE --year YEAR')
+usage_error('report without --unit', ['report', '--year', '2024'], 'report needs --unit CODE', 'report')
+usage_error('export without a file', ['export', 'person'], 'Something is missing after “export”',
+            'export ENTITY FILE.xlsx|FILE.csv')
+usage_error('import option without its value', ['import', 'person', 'x.csv', '--map'],
+            'The option --map needs a value', 'import ENTITY FILE')
+usage_error('resolve without a choice', ['resolve', pid, 'phone'], 'Something is missing after “resolve”',
+            'resolve ID FIELD mine|theirs|VALUE')
+usage_error('sync with an unknown option', ['sync', '--fast'], 'Unknown option “--fast”', 'sync [--verify]')
+usage_error('sync --attempts not a number', ['sync', '--attempts', 'x'],
+            '--attempts needs a whole number from 1 to 100, not “x”', 'sync')
+usage_error('login without --user', ['login', '--server', 'https://khuyenhoc.example.vn'],
+            'login needs --user NAME', 'login --server URL')
+p = subprocess.run([cli], capture_output=True, text=True, env=env, timeout=60)
+check('no command: one line and status 2', p.returncode == 2 and p.stdout == ''
+      and p.stderr == 'No command was given. Run “khuyenhoc-cli --help” to see the commands.\n', p.stderr)
+rc, out, err = run('frobnicate')
+check('an unknown command is one line that says what to run', rc == 2
+      and err == 'Unknown command “frobnicate”. Run “khuyenhoc-cli --help” to see the commands.\n', err)
+p = subprocess.run([cli, 'list', 'person', '--db'], capture_output=True, text=True, env=env, timeout=60)
+check('--db without a file', p.returncode == 2 and p.stderr.startswith('The option --db needs a value')
+      and p.stderr.count('\n') == 1, p.stderr)
+p = subprocess.run([cli, '--db', '', 'init'], capture_output=True, text=True, env=env, timeout=60)
+check('an empty --db is refused, not a throwaway database', p.returncode == 2 and p.stdout == ''
+      and p.stderr.startswith('The option --db needs a value'), (p.stdout, p.stderr))
+
+# Signing in: the address needs its scheme, the password file must exist and hold a password,
+# and a server that does not answer is named with what to check.
+server_args = ['login', '--server', 'http://127.0.0.1:1', '--user', 'hoa', '--attempts', '1']
+rc, out, err = run('login', '--server', '127.0.0.1:8080', '--user', 'hoa')
+check('a server address without http(s):// is refused', rc == 2 and out == ''
+      and '“127.0.0.1:8080” is not a server address: write it with https://' in err, err)
+empty = os.path.join(tmp.name, 'empty.txt')
+open(empty, 'w').close()
+rc, out, err = run(*server_args, '--password-file', empty)
+check('an empty password file is refused', rc == 1 and f'The password file “{empty}” is empty' in err, err)
+rc, out, err = run(*server_args, '--password-file', os.path.join(tmp.name, 'nope.txt'))
+check('a missing password file is refused', rc == 1 and 'nope.txt” does not exist' in err, err)
+pw = os.path.join(tmp.name, 'pw.txt')
+with open(pw, 'w') as f:
+    f.write('mat-khau\n')
+rc, out, err = run(*server_args, '--password-file', pw)
+check('an unreachable server: one line, the address, what to check', rc == 1 and out == ''
+      and 'Could not reach the server at http://127.0.0.1:1' in err
+      and 'Check the server address and the network connection' in err and err.count('\n') == 1, err)
+rc, out, err = run('sync')
+check('sync before login says to sign in', rc == 1 and 'Sign in to a server first' in err, err)
+
+# --help: the whole list on stdout with status 0, and one command's usage for COMMAND --help.
+p = subprocess.run([cli, '--help'], capture_output=True, text=True, env=env, timeout=60)
+commands = ['init', 'add', 'set', 'delete', 'restore', 'get', 'list', 'count', 'search', 'history',
+            'outbox', 'entities', 'demo', 'login', 'sync', 'status', 'conflicts', 'resolve', 'discard',
+            'verify', 'logout', 'import', 'export', 'report', 'print-list']
+listed = {line.split()[0] for line in p.stdout.splitlines() if line.startswith('  ') and line.strip()}
+check('--help lists every command, on stdout', p.returncode == 0 and p.stderr == ''
+      and set(commands) <= listed, (p.returncode, sorted(listed)))
+for c in commands:
+    p = subprocess.run([cli, c, '--help'], capture_output=True, text=True, env=env, timeout=60)
+    check(f'{c} --help', p.returncode == 0 and p.stdout.startswith(f'Usage: khuyenhoc-cli {c}'), p.stdout)
+
+# In Vietnamese every one of these messages and the help are translated.
+vi_env = dict(env, LANGUAGE='vi', LC_ALL='vi_VN.UTF-8')
+if os.environ.get('KHUYENHOC_LOCALEDIR'):
+    cases = [['frobnicate'], ['add'], ['list', 'person', '--where'], ['add', 'spaceship'],
+             ['add', 'person', 'full_name=X', 'birth_date=31/02/2024', f'org_unit_id={unit}'],
+             ['add', 'donation', 'donor_name=X', 'amount=1,5'], ['add', 'person', 'nickname=Y'],
+             ['login', '--server', '127.0.0.1:8080', '--user', 'hoa'], ['sync'], ['sync', '--fast'],
+             ['report', '--year', '2024']]
+    for args in cases:
+        en = subprocess.run([cli, '--db', db, *args], capture_output=True, text=True, env=env, timeout=60)
+        vi = subprocess.run([cli, '--db', db, *args], capture_output=True, text=True, env=vi_env, timeout=60)
+        check(f'Vietnamese: {" ".join(args)}', vi.returncode == en.returncode != 0 and vi.stderr != en.stderr
+              and vi.stderr.count('\n') == 1 and 'Usage' not in vi.stderr, (en.stderr, vi.stderr))
+    rc_junk = subprocess.run([cli, '--db', junk, 'list', 'person'], capture_output=True, text=True,
+                             env=vi_env, timeout=60)
+    check('Vietnamese: not a database', 'không phải tệp SQLite' in rc_junk.stderr, rc_junk.stderr)
+    en = subprocess.run([cli, '--help'], capture_output=True, text=True, env=env, timeout=60).stdout
+    vi = subprocess.run([cli, '--help'], capture_output=True, text=True, env=vi_env, timeout=60).stdout
+    same = (set(en.splitlines()) & set(vi.splitlines())) - {''}
+    check('Vietnamese: --help has no English line left', not same, same)
+else:
+    check('KHUYENHOC_LOCALEDIR is set for the Vietnamese checks', False)
 
 # demo makes realistic, searchable data.
 demo_db = os.path.join(tmp.name, 'demo.db')

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kh-store.h"
+#include "kh-test-dir.h"
 
 typedef struct
 {
@@ -16,26 +17,34 @@ typedef struct
   KhStore *store;
 } TestStore;
 
+/* FIELD, VALUE pairs into an object; a value starting with '#' is a number. */
 static inline json_object *
-test_obj (const char *first_key,
-          ...)
+test_obj_valist (const char *first_key,
+                 va_list     ap)
 {
   json_object *o = json_object_new_object ();
-  const char *key = first_key;
-  va_list ap;
 
-  va_start (ap, first_key);
-  while (key != NULL)
+  for (const char *key = first_key; key != NULL; key = va_arg (ap, const char *))
     {
       const char *value = va_arg (ap, const char *);
 
-      /* A value starting with '#' is a number. */
       if (value[0] == '#')
         json_object_object_add (o, key, json_object_new_int64 (g_ascii_strtoll (value + 1, NULL, 10)));
       else
         json_object_object_add (o, key, json_object_new_string (value));
-      key = va_arg (ap, const char *);
     }
+  return o;
+}
+
+static inline json_object *
+test_obj (const char *first_key,
+          ...)
+{
+  json_object *o;
+  va_list ap;
+
+  va_start (ap, first_key);
+  o = test_obj_valist (first_key, ap);
   va_end (ap);
   return o;
 }
@@ -47,23 +56,13 @@ test_make (KhStore    *store,
            const char *first_key,
            ...)
 {
-  json_object *o = json_object_new_object ();
-  const char *key = first_key;
   g_autoptr(GError) error = NULL;
+  json_object *o;
   char *id;
   va_list ap;
 
   va_start (ap, first_key);
-  while (key != NULL)
-    {
-      const char *value = va_arg (ap, const char *);
-
-      if (value[0] == '#')
-        json_object_object_add (o, key, json_object_new_int64 (g_ascii_strtoll (value + 1, NULL, 10)));
-      else
-        json_object_object_add (o, key, json_object_new_string (value));
-      key = va_arg (ap, const char *);
-    }
+  o = test_obj_valist (first_key, ap);
   va_end (ap);
   id = kh_store_create (store, entity, o, &error);
   g_assert_no_error (error);
@@ -77,35 +76,17 @@ test_store_init (TestStore *t)
 {
   g_autoptr(GError) error = NULL;
 
-  t->dir = g_dir_make_tmp ("kh-lists-XXXXXX", &error);
-  g_assert_no_error (error);
+  t->dir = kh_test_tmpdir ();
   t->path = g_build_filename (t->dir, "kh.db", NULL);
   t->store = kh_store_open (t->path, &error);
   g_assert_no_error (error);
 }
 
 static inline void
-test_remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-
-      g_unlink (p);
-    }
-  if (d != NULL)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static inline void
 test_store_clear (TestStore *t)
 {
   g_clear_object (&t->store);
-  test_remove_tree (t->dir);
+  kh_test_rmdir (t->dir);
   g_free (t->dir);
   g_free (t->path);
 }

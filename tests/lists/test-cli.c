@@ -6,6 +6,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "kh-test-dir.h"
+
 typedef struct
 {
   char *dir;
@@ -64,8 +66,7 @@ test_cli_lists (void)
   g_autofree char *bad = NULL, *good = NULL, *report = NULL, *xlsx = NULL, *csv = NULL, *pdf = NULL;
   json_object *j, *v;
 
-  f->dir = g_dir_make_tmp ("kh-lists-cli-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   f->db = g_build_filename (f->dir, "kh.db", NULL);
 
   g_assert_cmpint (cli (f, &unit, NULL, "add", "org_unit", "code=N001", "name=Xã Một", "kind=commune", NULL), ==, 0);
@@ -139,19 +140,7 @@ test_cli_lists (void)
   g_assert_cmpint (cli (f, NULL, NULL, "report", "--unit", "NOPE", "--year", "2025", NULL), ==, 1);
   g_assert_cmpint (cli (f, NULL, NULL, "report", "--year", "2025", NULL), ==, 2);
 
-  {
-    GDir *d = g_dir_open (f->dir, 0, NULL);
-    const char *name;
-
-    while ((name = g_dir_read_name (d)) != NULL)
-      {
-        g_autofree char *p = g_build_filename (f->dir, name, NULL);
-
-        g_unlink (p);
-      }
-    g_dir_close (d);
-    g_rmdir (f->dir);
-  }
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->db);
 }

@@ -14,6 +14,7 @@
 #include "kh-import-dialog.h"
 #include "kh-print-list.h"
 #include "kh-report.h"
+#include "kh-test-dir.h"
 #include "kh-screenshot.h"
 #include "kh-window.h"
 
@@ -31,8 +32,7 @@ fixture_set_up (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  f->dir = g_dir_make_tmp ("kh-lists-ui-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   f->path = g_build_filename (f->dir, "kh.db", NULL);
   f->store = kh_store_open (f->path, &error);
   g_assert_no_error (error);
@@ -46,23 +46,11 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  GDir *d;
-  const char *name;
-
   g_object_ref (f->window);
   gtk_window_destroy (GTK_WINDOW (f->window));
   g_assert_finalize_object (f->window);
   g_assert_finalize_object (f->store);
-  d = g_dir_open (f->dir, 0, NULL);
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (f->dir, name, NULL);
-
-      g_unlink (p);
-    }
-  if (d != NULL)
-    g_dir_close (d);
-  g_rmdir (f->dir);
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->path);
 }

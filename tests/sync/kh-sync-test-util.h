@@ -1,4 +1,6 @@
-/* kh-sync-test-util.h: the real khuyenhoc-server and replicas, for the sync engine's tests
+/* kh-sync-test-util.h: replicas signed in to the real khuyenhoc-server, for the sync engine's tests
+ *
+ * The server itself is tests/common's KhTestServer (kh_test_server_new_serving()).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,34 +11,10 @@
 
 #include "kh-store.h"
 #include "kh-sync-engine.h"
+#include "kh-test-dir.h"
+#include "kh-test-server.h"
 
 G_BEGIN_DECLS
-
-typedef struct
-{
-  char    *backend;   /* "sqlite" or "postgresql" */
-  char    *dir;
-  char    *url;       /* --db URL */
-  char    *pg_admin;
-  char    *pg_db;
-  GPid     pid;
-  int      port;
-  char    *base;      /* http://127.0.0.1:PORT */
-} KhTServer;
-
-/* NULL when @backend is postgresql and KH_TEST_PG_URL is not set. The server is initialized,
- * populated (units P ⊃ A, B; A ⊃ A1; accounts admin (P), officer_a (A), officer_b (B), all with
- * password "password-NAME") and serving. */
-KhTServer *kh_tserver_new      (const char  *backend);
-/* Without @populate: initialized only, not serving. */
-KhTServer *kh_tserver_new_full (const char  *backend,
-                                gboolean     populate);
-void       kh_tserver_free     (KhTServer   *s);
-void       kh_tserver_stop     (KhTServer   *s);
-void       kh_tserver_start    (KhTServer   *s);
-void       kh_tserver_cli      (KhTServer   *s,
-                                const char  *input,
-                                ...) G_GNUC_NULL_TERMINATED;
 
 typedef struct
 {
@@ -46,11 +24,11 @@ typedef struct
 } KhTReplica;
 
 /* A fresh replica signed in as @user at @url (the server's base, or a proxy's). */
-KhTReplica *kh_treplica_new    (KhTServer   *s,
-                                const char  *dir,
-                                const char  *name,
-                                const char  *url,
-                                const char  *user);
+KhTReplica *kh_treplica_new    (KhTestServer *s,
+                                const char   *dir,
+                                const char   *name,
+                                const char   *url,
+                                const char   *user);
 KhTReplica *kh_treplica_new_full (const char *dir,
                                   const char *name,
                                   const char *url,
@@ -76,6 +54,9 @@ json_object *kh_treplica_get   (KhTReplica  *r,
                                 const char  *id);
 const char *kh_treplica_unit   (KhTReplica  *r,
                                 const char  *code);
+/* People called @full_name, tombstones included: each record a test made exists once. */
+gint64      kh_treplica_count_named (KhTReplica *r,
+                                     const char *full_name);
 
 const char *kh_tstr            (json_object *obj,
                                 const char  *name);

@@ -12,6 +12,7 @@
 #include "kh-error.h"
 #include "kh-replica.h"
 #include "kh-store-private.h"
+#include "kh-test-dir.h"
 
 typedef struct
 {
@@ -26,8 +27,7 @@ fixture_set_up (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 
-  f->dir = g_dir_make_tmp ("kh-replica-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   path = g_build_filename (f->dir, "replica.db", NULL);
   f->store = kh_store_open (path, &error);
   g_assert_no_error (error);
@@ -38,15 +38,8 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autofree char *path = g_strdup (kh_store_get_path (f->store));
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
-
   g_clear_object (&f->store);
-  g_unlink (path);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_rmdir (f->dir);
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
 }
 

@@ -28,20 +28,6 @@
 static guint32 seed;
 
 static gint64
-count_named (KhTReplica *r,
-             const char *name)
-{
-  KhQuery q = { .include_deleted = TRUE };
-  gint64 n;
-
-  q.where = json_object_new_object ();
-  json_object_object_add (q.where, "full_name", json_object_new_string (name));
-  n = kh_store_count (r->store, "person", &q, NULL);
-  json_object_put (q.where);
-  return n;
-}
-
-static gint64
 sent_pending (KhTReplica *r)
 {
   sqlite3_stmt *stmt = kh_store_prepare (r->store, "SELECT count(*) FROM outbox WHERE attempts > 0", NULL);
@@ -100,8 +86,7 @@ done:
 static void
 test_crash (gconstpointer data)
 {
-  KhTServer *server = kh_tserver_new (data);
-  g_autoptr(GError) error = NULL;
+  KhTestServer *server = kh_test_server_new_serving (data);
   g_autofree char *dir = NULL;
   g_autoptr(GHashTable) phones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GPtrArray) mine = g_ptr_array_new_with_free_func (g_free);
@@ -123,8 +108,7 @@ test_crash (gconstpointer data)
     }
   rand = g_rand_new_with_seed (seed);
   g_test_message ("seed %u (replay with KH_SEED=%u)", seed, seed);
-  dir = g_dir_make_tmp ("kh-crash-XXXXXX", &error);
-  g_assert_no_error (error);
+  dir = kh_test_tmpdir ();
   victim = kh_treplica_new (server, dir, "victim", server->base, "officer_a");
   other = kh_treplica_new (server, dir, "other", server->base, "officer_a");
   kh_treplica_sync (victim);
@@ -208,12 +192,12 @@ test_crash (gconstpointer data)
       json_object *rec = kh_treplica_get (fresh, "person", mine->pdata[i]);
       const char *phone = g_hash_table_lookup (phones, mine->pdata[i]);
 
-      g_assert_cmpint (count_named (fresh, kh_tstr (rec, "full_name")), ==, 1);
+      g_assert_cmpint (kh_treplica_count_named (fresh, kh_tstr (rec, "full_name")), ==, 1);
       g_assert_cmpstr (kh_tstr (rec, "phone"), ==, phone);
       json_object_put (rec);
     }
   for (guint i = 0; i < theirs->len; i++)
-    g_assert_cmpint (count_named (victim, theirs->pdata[i]), ==, 1);
+    g_assert_cmpint (kh_treplica_count_named (victim, theirs->pdata[i]), ==, 1);
   {
     g_autofree char *dv = kh_treplica_dump (victim);
     g_autofree char *df = kh_treplica_dump (fresh);
@@ -225,20 +209,9 @@ test_crash (gconstpointer data)
   kh_treplica_free (fresh);
   kh_treplica_free (victim);
   kh_treplica_free (other);
-  kh_tserver_free (server);
+  kh_test_server_free (server);
   g_rand_free (rand);
-  {
-    GDir *d = g_dir_open (dir, 0, NULL);
-    const char *name;
-
-    while ((name = g_dir_read_name (d)) != NULL)
-      {
-        g_autofree char *p = g_build_filename (dir, name, NULL);
-        g_unlink (p);
-      }
-    g_dir_close (d);
-    g_rmdir (dir);
-  }
+  kh_test_rmdir (dir);
 }
 
 int

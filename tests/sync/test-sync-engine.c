@@ -25,7 +25,7 @@
 
 typedef struct
 {
-  KhTServer *server;
+  KhTestServer *server;
   char      *dir;
 } Fixture;
 
@@ -33,28 +33,16 @@ static void
 set_up (Fixture       *f,
         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->server = kh_tserver_new ("sqlite");
-  f->dir = g_dir_make_tmp ("kh-engine-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->server = kh_test_server_new_serving ("sqlite");
+  f->dir = kh_test_tmpdir ();
 }
 
 static void
 tear_down (Fixture       *f,
            gconstpointer  data)
 {
-  GDir *d = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-
-  kh_tserver_free (f->server);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (f->dir, name, NULL);
-      g_unlink (p);
-    }
-  g_dir_close (d);
-  g_rmdir (f->dir);
+  kh_test_server_free (f->server);
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
 }
 
@@ -226,7 +214,7 @@ static void
 test_identity (Fixture       *f,
                gconstpointer  data)
 {
-  KhTServer *other = kh_tserver_new ("sqlite");
+  KhTestServer *other = kh_test_server_new_serving ("sqlite");
   KhTReplica *r = kh_treplica_new (f->server, f->dir, "r", f->server->base, "officer_a");
   g_autoptr(GError) error = NULL;
   g_autofree char *token_file = kh_credentials_file (r->path);
@@ -262,7 +250,7 @@ test_identity (Fixture       *f,
   g_assert_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED);
 
   kh_treplica_free (r);
-  kh_tserver_free (other);
+  kh_test_server_free (other);
 }
 
 static void
@@ -283,9 +271,9 @@ test_epoch (Fixture       *f,
 
   /* The server is restored from a backup while a has an unsent change. */
   kh_treplica_set (a, "person", id, "{\"phone\": \"0912345678\"}");
-  kh_tserver_stop (f->server);
-  kh_tserver_cli (f->server, NULL, "epoch", "bump", NULL);
-  kh_tserver_start (f->server);
+  kh_test_server_stop (f->server);
+  kh_test_server_cli (f->server, NULL, "epoch", "bump", NULL);
+  kh_test_server_start (f->server, NULL);
   g_assert_true (kh_replica_set_state (a->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
   g_assert_true (kh_replica_set_state (b->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
 
@@ -392,7 +380,7 @@ test_scope_change (Fixture       *f,
 
   /* An edit waits on the laptop while the officer is moved to commune B. */
   kh_treplica_set (a, "person", kept, "{\"phone\": \"0977000111\"}");
-  kh_tserver_cli (f->server, NULL, "user", "scope", "officer_a", "B", NULL);
+  kh_test_server_cli (f->server, NULL, "user", "scope", "officer_a", "B", NULL);
   rep = kh_treplica_sync (a);
   g_assert_cmpuint (rep.rejected, ==, 1);
 

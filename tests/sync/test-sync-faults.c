@@ -29,7 +29,7 @@
 
 typedef struct
 {
-  KhTServer    *server;
+  KhTestServer *server;
   KhFaultProxy *proxy;
   char         *dir;
   char         *proxy_url;
@@ -41,13 +41,10 @@ static void
 set_up (Fixture       *f,
         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->server = kh_tserver_new (data);
+  f->server = kh_test_server_new_serving (data);
   if (f->server == NULL)
     return;
-  f->dir = g_dir_make_tmp ("kh-faults-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   f->proxy = kh_fault_proxy_new (f->server->port, seed);
   f->proxy_url = g_strdup_printf ("http://127.0.0.1:%d", kh_fault_proxy_get_port (f->proxy));
 }
@@ -56,41 +53,15 @@ static void
 tear_down (Fixture       *f,
            gconstpointer  data)
 {
-  GDir *d;
-  const char *name;
-
   kh_fault_proxy_free (f->proxy);
-  kh_tserver_free (f->server);
-  if (f->dir != NULL && (d = g_dir_open (f->dir, 0, NULL)) != NULL)
-    {
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *p = g_build_filename (f->dir, name, NULL);
-          g_unlink (p);
-        }
-      g_dir_close (d);
-      g_rmdir (f->dir);
-    }
+  kh_test_server_free (f->server);
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->proxy_url);
 }
 
 #define SKIP_WITHOUT_SERVER(f) \
   if ((f)->server == NULL) { g_test_skip ("KH_TEST_PG_URL is not set"); return; }
-
-static gint64
-count_named (KhTReplica *r,
-             const char *name)
-{
-  KhQuery q = { .include_deleted = TRUE };
-  gint64 n;
-
-  q.where = json_object_new_object ();
-  json_object_object_add (q.where, "full_name", json_object_new_string (name));
-  n = kh_store_count (r->store, "person", &q, NULL);
-  json_object_put (q.where);
-  return n;
-}
 
 static void
 test_each_fault (Fixture       *f,
@@ -135,8 +106,8 @@ test_each_fault (Fixture       *f,
         kh_treplica_sync (a);
         g_assert_cmpuint (kh_fault_proxy_get_count (f->proxy, fault), >=, 1);
         kh_treplica_sync (b);
-        g_assert_cmpint (count_named (b, name), ==, 1);
-        g_assert_cmpint (count_named (a, name), ==, 1);
+        g_assert_cmpint (kh_treplica_count_named (b, name), ==, 1);
+        g_assert_cmpint (kh_treplica_count_named (a, name), ==, 1);
         rec = kh_treplica_get (b, "person", shared);
         {
           g_autofree char *expect = g_strdup_printf ("09%02d%02d0000", w, fault);
@@ -320,7 +291,7 @@ test_random (Fixture       *f,
 
         /* Created and deleted before it was ever sent: it never existed on the server, and
          * the replica keeps only its local tombstone. */
-        if (m->deleted && count_named (fresh, m->name) == 0)
+        if (m->deleted && kh_treplica_count_named (fresh, m->name) == 0)
           {
             rec = kh_treplica_get (r[m->owner], "person", m->id);
             g_assert_cmpint (json_object_get_int64 (json_object_object_get (rec, "version")), ==, 0);
@@ -329,7 +300,7 @@ test_random (Fixture       *f,
           }
         expected++;
         rec = kh_treplica_get (fresh, "person", m->id);
-        g_assert_cmpint (count_named (fresh, m->name), ==, 1);
+        g_assert_cmpint (kh_treplica_count_named (fresh, m->name), ==, 1);
         g_assert_cmpint (json_object_get_boolean (json_object_object_get (rec, "deleted")), ==, m->deleted);
         if (m->owner == -1)
           for (int i = 0; i < 3; i++)
@@ -676,7 +647,7 @@ test_bad_answers (Fixture       *f,
     g_autofree char *db = kh_treplica_dump (b);
 
     g_assert_cmpstr (da, ==, db);
-    g_assert_cmpint (count_named (b, "Một"), ==, 1);
+    g_assert_cmpint (kh_treplica_count_named (b, "Một"), ==, 1);
   }
   kh_treplica_free (a);
   kh_treplica_free (b);

@@ -19,7 +19,7 @@
 
 typedef struct
 {
-  KhTServer  *server;
+  KhTestServer *server;
   char       *dir;
   KhTReplica *r[3];
   char       *unit_a;
@@ -29,13 +29,10 @@ static void
 set_up (Fixture       *f,
         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->server = kh_tserver_new (data);
+  f->server = kh_test_server_new_serving (data);
   if (f->server == NULL)
     return;
-  f->dir = g_dir_make_tmp ("kh-replicas-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   f->r[0] = kh_treplica_new (f->server, f->dir, "r0", f->server->base, "officer_a");
   f->r[1] = kh_treplica_new (f->server, f->dir, "r1", f->server->base, "officer_a");
   f->r[2] = kh_treplica_new (f->server, f->dir, "r2", f->server->base, "admin");
@@ -45,30 +42,14 @@ set_up (Fixture       *f,
 }
 
 static void
-rm_dir (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      g_unlink (p);
-    }
-  if (d != NULL)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static void
 tear_down (Fixture       *f,
            gconstpointer  data)
 {
   for (int i = 0; i < 3; i++)
     kh_treplica_free (f->r[i]);
-  kh_tserver_free (f->server);
+  kh_test_server_free (f->server);
   if (f->dir != NULL)
-    rm_dir (f->dir);
+    kh_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->unit_a);
 }

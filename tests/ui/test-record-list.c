@@ -8,6 +8,7 @@
 #include "kh-error.h"
 #include "kh-evaluate.h"
 #include "kh-record-list.h"
+#include "kh-test-dir.h"
 
 typedef struct
 {
@@ -24,8 +25,7 @@ fixture_set_up (Fixture       *f,
   g_autofree char *path = NULL;
   json_object *unit;
 
-  f->dir = g_dir_make_tmp ("kh-list-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   path = g_build_filename (f->dir, "kh.db", NULL);
   f->store = kh_store_open (path, &error);
   g_assert_no_error (error);
@@ -39,15 +39,8 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autofree char *db = g_build_filename (f->dir, "kh.db", NULL);
-  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
-
   g_assert_finalize_object (f->store);
-  g_unlink (db);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_rmdir (f->dir);
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->unit);
 }

@@ -56,8 +56,8 @@ static void
 test_sign_in_and_sync (void)
 {
   g_autoptr(GError) error = NULL;
-  KhTServer *server = kh_tserver_new ("sqlite");
-  g_autofree char *dir = g_dir_make_tmp ("kh-ui-sync-XXXXXX", &error);
+  KhTestServer *server = kh_test_server_new_serving ("sqlite");
+  g_autofree char *dir = kh_test_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "kh.db", NULL);
   KhStore *store;
   KhEngineClient *client;
@@ -119,20 +119,8 @@ test_sign_in_and_sync (void)
   g_assert_nonnull (store);
   g_object_unref (store);
   g_assert_null (store);
-  kh_tserver_free (server);
-  {
-    GDir *d = g_dir_open (dir, 0, NULL);
-    const char *name;
-
-    while ((name = g_dir_read_name (d)) != NULL)
-      {
-        g_autofree char *p = g_build_filename (dir, name, NULL);
-
-        g_unlink (p);
-      }
-    g_dir_close (d);
-    g_rmdir (dir);
-  }
+  kh_test_server_free (server);
+  kh_test_rmdir (dir);
 }
 
 int

@@ -28,6 +28,7 @@
 #include "kh-sync-page.h"
 #include "kh-units-page.h"
 #include "kh-window-private.h"
+#include "kh-test-dir.h"
 
 typedef struct
 {
@@ -43,8 +44,7 @@ fixture_set_up (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 
-  f->dir = g_dir_make_tmp ("kh-ui-XXXXXX", &error);
-  g_assert_no_error (error);
+  f->dir = kh_test_tmpdir ();
   path = g_build_filename (f->dir, "kh.db", NULL);
   f->store = kh_store_open (path, &error);
   g_assert_no_error (error);
@@ -72,20 +72,13 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autofree char *db = g_build_filename (f->dir, "kh.db", NULL);
-  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
-
   close_all_but (GTK_WINDOW (f->window));
   g_object_ref (f->window);
   gtk_window_destroy (GTK_WINDOW (f->window));
   /* Windows and pages let go of everything: no leak keeps them alive. */
   g_assert_finalize_object (f->window);
   g_assert_finalize_object (f->store);
-  g_unlink (db);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_rmdir (f->dir);
+  kh_test_rmdir (f->dir);
   g_free (f->dir);
 }
 

@@ -1,5 +1,10 @@
 /* kh-test-server.h: the real khuyenhoc-server started for a test, and HTTP with libcurl
  *
+ * One helper for the server's, the sync engine's and the window's tests and the benchmarks: a
+ * fresh database (SQLite in a temporary folder, or a new PostgreSQL database in KH_TEST_PG_URL's
+ * cluster), the server's command line, `serve` on a free port read from --port-file, and a clean
+ * stop that asserts the server exited with status 0.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
@@ -37,9 +42,13 @@ void          kh_test_server_start    (KhTestServer  *s,
                                        const char * const *args);
 void          kh_test_server_kill     (KhTestServer  *s,
                                        int            signal);
+/* SIGTERM, and asserts the server shut down cleanly (exit status 0). */
+void          kh_test_server_stop     (KhTestServer  *s);
 /* The standard tree: P (province) ⊃ A, B (communes), A ⊃ A1 (village); accounts admin (P),
  * officer_a (A), officer_b (B), viewer_a (A, viewer), all with password "password-" NAME. */
 void          kh_test_server_populate (KhTestServer  *s);
+/* kh_test_server_new(), populated, and serving with four threads; NULL as kh_test_server_new(). */
+KhTestServer *kh_test_server_new_serving (const char *backend);
 
 typedef struct
 {

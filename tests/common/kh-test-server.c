@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kh-test-dir.h"
 #include "kh-test-server.h"
 #include "kh-uuid.h"
 
@@ -69,14 +70,12 @@ KhTestServer *
 kh_test_server_new (const char *backend)
 {
   KhTestServer *s;
-  g_autoptr(GError) error = NULL;
 
   if (strcmp (backend, "postgresql") == 0 && g_getenv ("KH_TEST_PG_URL") == NULL)
     return NULL;
   s = g_new0 (KhTestServer, 1);
   s->backend = g_strdup (backend);
-  s->dir = g_dir_make_tmp ("kh-server-test-XXXXXX", &error);
-  g_assert_no_error (error);
+  s->dir = kh_test_tmpdir ();
   s->pid = -1;
   if (strcmp (backend, "sqlite") == 0)
     s->url = g_strdup_printf ("sqlite:%s/server.db", s->dir);
@@ -99,33 +98,12 @@ kh_test_server_new (const char *backend)
   return s;
 }
 
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        rm_rf (child);
-      else
-        g_unlink (child);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (path);
-}
-
 void
 kh_test_server_free (KhTestServer *s)
 {
   if (s == NULL)
     return;
-  if (s->pid > 0)
-    kh_test_server_kill (s, SIGTERM);
+  kh_test_server_stop (s);
   if (s->pg_db != NULL)
     {
       g_autofree char *sql = g_strdup_printf ("DROP DATABASE IF EXISTS %s WITH (FORCE)", s->pg_db);
@@ -134,7 +112,7 @@ kh_test_server_free (KhTestServer *s)
       if (err != NULL)
         g_printerr ("# could not drop %s: %s", s->pg_db, err);
     }
-  rm_rf (s->dir);
+  kh_test_rmdir (s->dir);
   g_free (s->backend);
   g_free (s->dir);
   g_free (s->url);
@@ -256,6 +234,25 @@ kh_test_server_kill (KhTestServer *s,
   s->pid = -1;
   if (sig == SIGTERM)
     g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+void
+kh_test_server_stop (KhTestServer *s)
+{
+  kh_test_server_kill (s, SIGTERM);
+}
+
+KhTestServer *
+kh_test_server_new_serving (const char *backend)
+{
+  const char * const threads[] = { "--threads", "4", NULL };
+  KhTestServer *s = kh_test_server_new (backend);
+
+  if (s == NULL)
+    return NULL;
+  kh_test_server_populate (s);
+  kh_test_server_start (s, threads);
+  return s;
 }
 
 void
