@@ -312,8 +312,10 @@ fetch_page (KhRecordList *self,
     {
       const char *op = desc ? "<" : ">";
 
+      /* Not the row value (key, rid) > (?, ?): SQLite 3.40 walks an index from its start for
+       * that, while "key >= ?" seeks straight to the bookmark. */
       if (key != NULL)
-        g_string_append_printf (sql, " AND (%s, rid) %s (?, ?)", key, op);
+        g_string_append_printf (sql, " AND %s %s= ? AND (%s %s ? OR rid %s ?)", key, op, key, op, op);
       else
         g_string_append_printf (sql, " AND rid %s ?", op);
     }
@@ -332,7 +334,10 @@ fetch_page (KhRecordList *self,
       gboolean after = origin == AFTER_BOOKMARK;
 
       if (key != NULL)
-        sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
+        {
+          sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
+          sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
+        }
       sqlite3_bind_int64 (stmt, index++, after ? mark->last_rid : mark->first_rid);
     }
   sqlite3_bind_int64 (stmt, index++, count);
@@ -809,7 +814,11 @@ kh_record_list_find (KhRecordList *self,
   g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
   append_where (self, sql);
   if (key != NULL)
-    g_string_append_printf (sql, " AND (%s, rid) %s (?, ?)", key, self->descending ? ">" : "<");
+    {
+      const char *op = self->descending ? ">" : "<";
+
+      g_string_append_printf (sql, " AND %s %s= ? AND (%s %s ? OR rid %s ?)", key, op, key, op, op);
+    }
   else
     g_string_append_printf (sql, " AND rid %s ?", self->descending ? ">" : "<");
   stmt = kh_store_prepare (self->store, sql->str, NULL);
@@ -818,7 +827,10 @@ kh_record_list_find (KhRecordList *self,
       index = 1;
       bind_where (self, stmt, &index);
       if (key != NULL)
-        sqlite3_bind_value (stmt, index++, key_value);
+        {
+          sqlite3_bind_value (stmt, index++, key_value);
+          sqlite3_bind_value (stmt, index++, key_value);
+        }
       sqlite3_bind_int64 (stmt, index++, rid);
       if (sqlite3_step (stmt) == SQLITE_ROW)
         position = (guint) sqlite3_column_int64 (stmt, 0);

@@ -129,23 +129,27 @@ n_items_cb (KhListPage *self)
 
 /* Columns ------------------------------------------------------------------------------------ */
 
+/* Cells are GtkInscriptions, not labels: an inscription's size does not depend on its text, so
+ * a row bound to a new record is not measured again, where a label lays its text out three times
+ * (natural width, ellipsized width, height). That measuring was most of a scrolled frame. */
 static void
 cell_setup_cb (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
                KhListPage               *self)
 {
   const KhField *field = g_object_get_data (G_OBJECT (factory), "field");
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *cell = gtk_inscription_new (NULL);
 
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), 0);
   if (field->type == KH_FIELD_MONEY || field->type == KH_FIELD_INT)
     {
-      gtk_label_set_xalign (GTK_LABEL (label), 1);
-      gtk_widget_add_css_class (label, "numeric");
+      gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), 1);
+      gtk_widget_add_css_class (cell, "numeric");
     }
   else
-    gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_list_item_set_child (item, label);
+    gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), 0);
+  gtk_list_item_set_child (item, cell);
 }
 
 static void
@@ -155,11 +159,14 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
 {
   const KhField *field = g_object_get_data (G_OBJECT (factory), "field");
   KhRecordItem *record = gtk_list_item_get_item (item);
+  GtkWidget *cell = gtk_list_item_get_child (item);
   g_autofree char *text = NULL;
 
   if (record != NULL)
     text = kh_record_list_format (self->list, record, field->name);
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
+  gtk_inscription_set_text (GTK_INSCRIPTION (cell), text ? text : "");
+  /* What a label would tell a screen reader. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, text ? text : "", -1);
 }
 
 /* GTK 4.8 has no public way to ask a column view which column it sorts by (that came in 4.10).
