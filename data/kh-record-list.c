@@ -138,9 +138,27 @@ key_expr (KhRecordList *self)
     }
 }
 
+/* Whether the list is sorted by a folded name schema step 4 indexes (its list of tables and
+ * this one go together). */
+static gboolean
+sorted_by_folded_index (KhRecordList *self)
+{
+  static const char * const indexed[] = { "org_unit", "person", "household", "clan", "registration",
+                                          "award_entry", "donor", "donation", "consent", NULL };
+
+  return self->sort_field != NULL && g_strcmp0 (self->sort_field, self->entity->title_field) == 0
+         && kh_entity_get_field (self->entity, self->sort_field)->type == KH_FIELD_TEXT
+         && g_strv_contains (indexed, self->entity->name);
+}
+
+/* @walk_index: the rows are read in the order of the folded name's index, the search's
+ * matches only checked against it ("+rid", which SQLite will not look rows up by). Otherwise
+ * SQLite looks every match up and sorts them all, folding each name: a second for the 111,000
+ * people a common family name matches, where the index gives the first page at once. */
 static void
 append_where (KhRecordList *self,
-              GString      *sql)
+              GString      *sql,
+              gboolean      walk_index)
 {
   g_string_append (sql, " WHERE deleted = 0");
   for (guint i = 0; i < self->filters->len; i++)
@@ -164,8 +182,8 @@ append_where (KhRecordList *self,
         g_string_append_printf (sql, " AND %s = ?", f->field);
     }
   if (self->fts_query != NULL)
-    g_string_append_printf (sql, " AND rid IN (SELECT rowid FROM %s_fts WHERE text MATCH ?)",
-                            self->entity->name);
+    g_string_append_printf (sql, " AND %srid IN (SELECT rowid FROM %s_fts WHERE text MATCH ?)",
+                            walk_index ? "+" : "", self->entity->name);
 }
 
 static void
@@ -228,8 +246,16 @@ count_rows (KhRecordList *self)
   gint64 n = 0;
   int index = 1;
 
-  g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
-  append_where (self, sql);
+  /* The search index holds the records not deleted, and only them (the triggers and the pull's
+   * own indexing see to it): a search alone is counted there, without reading a row of the
+   * table for each match, several times faster for a common name. */
+  if (self->fts_query != NULL && self->filters->len == 0)
+    g_string_printf (sql, "SELECT count(*) FROM %s_fts WHERE text MATCH ?", self->entity->name);
+  else
+    {
+      g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
+      append_where (self, sql, FALSE);
+    }
   stmt = kh_store_prepare (self->store, sql->str, &self->error);
   if (stmt == NULL)
     return 0;
@@ -307,7 +333,7 @@ fetch_page (KhRecordList *self,
 
   g_string_printf (sql, "SELECT %s, %s%srid FROM %s", columns, key ? key : "", key ? ", " : "",
                    self->entity->name);
-  append_where (self, sql);
+  append_where (self, sql, key != NULL && sorted_by_folded_index (self));
   if (mark != NULL)
     {
       const char *op = desc ? "<" : ">";
@@ -795,7 +821,7 @@ kh_record_list_find (KhRecordList *self,
   key = key_expr (self);
   sql = g_string_new (NULL);
   g_string_printf (sql, "SELECT %s, rid FROM %s", key ? key : "NULL", self->entity->name);
-  append_where (self, sql);
+  append_where (self, sql, FALSE);
   g_string_append (sql, " AND id = ?");
   stmt = kh_store_prepare (self->store, sql->str, NULL);
   if (stmt == NULL)
@@ -812,7 +838,7 @@ kh_record_list_find (KhRecordList *self,
     return G_MAXUINT;
 
   g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
-  append_where (self, sql);
+  append_where (self, sql, FALSE);
   if (key != NULL)
     {
       const char *op = self->descending ? ">" : "<";

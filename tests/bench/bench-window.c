@@ -243,6 +243,27 @@ main (int   argc,
     printf ("# sorted by %s\n", kh_record_list_get_sort_field (kh_list_page_get_list (page)));
     printf ("sort-by-name-frame-ms: %.1f\n", (g_get_monotonic_time () - start) / 1000.0);
     drag (window, page, "sorted-drag", steps);
+
+    {
+      GtkSelectionModel *selection = gtk_column_view_get_model (view);
+      KhRecordList *list = kh_list_page_get_list (page);
+      g_autoptr(KhRecordItem) chosen = g_list_model_get_item (G_LIST_MODEL (list), rows / 3);
+      g_autofree char *id = g_strdup (kh_record_item_get_id (chosen));
+      guint position;
+
+      /* A record selected a third of the way down, the order reversed: it stays selected and
+       * in view (found again by one lookup), where the list used to go back to the top. */
+      gtk_selection_model_select_item (selection, rows / 3, TRUE);
+      timed_frame (GTK_WIDGET (window));
+      start = g_get_monotonic_time ();
+      gtk_column_view_sort_by_column (view, first, GTK_SORT_DESCENDING);
+      timed_frame (GTK_WIDGET (window));
+      position = kh_record_list_find (list, id);
+      printf ("resort-keeping-selection-frame-ms: %.1f (selected row %u → %u, %s)\n",
+              (g_get_monotonic_time () - start) / 1000.0, rows / 3, position,
+              position < rows && gtk_selection_model_is_selected (selection, position) ? "kept" : "lost");
+      gtk_selection_model_unselect_all (selection);
+    }
   }
 
   {
