@@ -36,6 +36,7 @@ struct _KhListPage
   gulong              selected_id;
   char               *keep_id;      /* see list_before_change_cb() */
   gboolean            keep_selected;
+  gboolean            searching;
   guint               keep_rows;
   guint               keep_source;
 
@@ -473,14 +474,18 @@ restore_place_cb (gpointer data)
   GtkWidget *child;
 
   self->keep_source = 0;
+  /* GTK 4.8's list view keeps its scroll offset over a list replaced in full: the new rows
+   * would show from wherever the old ones were. They start from the top instead. */
+  if (list_vadjustment (self) != NULL)
+    gtk_adjustment_set_value (list_vadjustment (self), 0);
   position = id ? kh_record_list_find (self->list, id) : G_MAXUINT;
   if (position >= n)
     return G_SOURCE_REMOVE;
   if (self->keep_selected)
     gtk_single_selection_set_selected (self->selection, position);
   /* GTK 4.8's column view has no scroll_to(): its list view's action scrolls as little as
-   * it must, which from the top puts the row at the bottom; aiming a page further down puts it
-   * back at the top, where it was. */
+   * it must, which from the top puts the row at the bottom; aiming a page further down puts the
+   * row at the top, where it was. */
   for (child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view)); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     if (GTK_IS_LIST_VIEW (child))
@@ -497,7 +502,8 @@ restore_place_cb (gpointer data)
  * selection: given one, GTK 4.8's selection model looks for it among every added row, reading
  * all of a million. The page remembers the selected record instead, or the one at the top of
  * the view when it was scrolled, and once the list has changed puts that record back in view
- * (selected again) if it still matches, by one lookup in SQLite. */
+ * (selected again) if it still matches, by one lookup in SQLite. A search as you type shows its
+ * matches from the first instead. */
 static void
 list_before_change_cb (KhListPage *self)
 {
@@ -507,9 +513,11 @@ list_before_change_cb (KhListPage *self)
   double row = adj && n > 0 ? gtk_adjustment_get_upper (adj) / n : 0;
 
   g_clear_pointer (&self->keep_id, g_free);
-  self->keep_selected = selected != NULL;
+  self->keep_selected = selected != NULL && !self->searching;
   self->keep_rows = row > 0 ? (guint) (gtk_adjustment_get_page_size (adj) / row) : 0;
-  if (selected != NULL)
+  if (self->searching)
+    ; /* the matches show from the first */
+  else if (selected != NULL)
     self->keep_id = g_strdup (kh_record_item_get_id (selected));
   else if (row > 0 && gtk_adjustment_get_value (adj) > 0)
     {
@@ -520,7 +528,7 @@ list_before_change_cb (KhListPage *self)
         self->keep_id = g_strdup (kh_record_item_get_id (item));
     }
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
-  if (self->keep_id != NULL && self->keep_source == 0)
+  if (self->keep_source == 0)
     self->keep_source = g_idle_add (restore_place_cb, self);
 }
 
@@ -602,7 +610,9 @@ search_changed_cb (KhListPage *self)
 {
   if (self->list == NULL)
     return;
+  self->searching = TRUE;
   kh_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  self->searching = FALSE;
   update_state (self);
 }
 
