@@ -515,11 +515,9 @@ list_before_change_cb (KhListPage *self)
   g_clear_pointer (&self->keep_id, g_free);
   self->keep_selected = selected != NULL && !self->searching;
   self->keep_rows = row > 0 ? (guint) (gtk_adjustment_get_page_size (adj) / row) : 0;
-  if (self->searching)
-    ; /* the matches show from the first */
-  else if (selected != NULL)
+  if (selected != NULL && !self->searching)
     self->keep_id = g_strdup (kh_record_item_get_id (selected));
-  else if (row > 0 && gtk_adjustment_get_value (adj) > 0)
+  else if (row > 0 && gtk_adjustment_get_value (adj) > 0 && !self->searching)
     {
       guint top = MIN ((guint) (gtk_adjustment_get_value (adj) / row + 0.5), n - 1);
       g_autoptr(KhRecordItem) item = g_list_model_get_item (G_LIST_MODEL (self->list), top);
