@@ -49,6 +49,9 @@ struct _KhRecordList
   GPtrArray      *filters;
   char           *search;
   char           *fts_query;
+  int             match_slot; /* temp.kh_match_N holds the search's matches, or -1 */
+  gboolean        matches_ready;
+  gint64          n_matches;
 
   guint           n_items;
   GHashTable     *pages;      /* page number → GPtrArray of KhRecordItem */
@@ -138,9 +141,35 @@ key_expr (KhRecordList *self)
     }
 }
 
+/* Whether the list is sorted by a folded name schema step 4 indexes (its list of tables and
+ * this one go together). */
+static gboolean
+sorted_by_folded_index (KhRecordList *self)
+{
+  static const char * const indexed[] = { "org_unit", "person", "household", "clan", "registration",
+                                          "award_entry", "donor", "donation", "consent", NULL };
+
+  return self->sort_field != NULL && g_strcmp0 (self->sort_field, self->entity->title_field) == 0
+         && kh_entity_get_field (self->entity, self->sort_field)->type == KH_FIELD_TEXT
+         && g_strv_contains (indexed, self->entity->name);
+}
+
+/* @walk_index: the rows are read in the order of the folded name's index, the search's
+ * matches only checked against it ("+rid", which SQLite will not look rows up by). Otherwise
+ * SQLite looks every match up and sorts them all, folding each name: a second for the 111,000
+ * people a common family name matches, where the index gives the first page at once. For a few
+ * thousand matches, sorting them is the cheaper: see walks_index(). */
+static gboolean
+walks_index (KhRecordList *self)
+{
+  return sorted_by_folded_index (self) && (self->fts_query == NULL || !self->matches_ready
+                                           || self->n_matches >= 10000);
+}
+
 static void
 append_where (KhRecordList *self,
-              GString      *sql)
+              GString      *sql,
+              gboolean      walk_index)
 {
   g_string_append (sql, " WHERE deleted = 0");
   for (guint i = 0; i < self->filters->len; i++)
@@ -163,9 +192,12 @@ append_where (KhRecordList *self,
       else
         g_string_append_printf (sql, " AND %s = ?", f->field);
     }
-  if (self->fts_query != NULL)
-    g_string_append_printf (sql, " AND rid IN (SELECT rowid FROM %s_fts WHERE text MATCH ?)",
-                            self->entity->name);
+  if (self->fts_query != NULL && self->matches_ready)
+    g_string_append_printf (sql, " AND %srid IN (SELECT rid FROM temp.kh_match_%d)",
+                            walk_index ? "+" : "", self->match_slot);
+  else if (self->fts_query != NULL)
+    g_string_append_printf (sql, " AND %srid IN (SELECT rowid FROM %s_fts WHERE text MATCH ?)",
+                            walk_index ? "+" : "", self->entity->name);
 }
 
 static void
@@ -207,7 +239,7 @@ bind_where (KhRecordList *self,
       else
         kh_store_bind_value (stmt, (*index)++, field, f->value);
     }
-  if (self->fts_query != NULL)
+  if (self->fts_query != NULL && !self->matches_ready)
     sqlite3_bind_text (stmt, (*index)++, self->fts_query, -1, SQLITE_TRANSIENT);
 }
 
@@ -220,6 +252,86 @@ set_error (KhRecordList *self,
   g_debug ("%s", self->error->message);
 }
 
+/* A search's matches are looked up in the FTS index once, into a temporary table of rowids
+ * (in memory), which every page, count and lookup then reads: matching "nguyen" again for each
+ * page cost more than the page. A table name is a slot number, taken back when the list goes, so
+ * the store's cache of prepared statements does not grow with every list made. */
+G_LOCK_DEFINE_STATIC (match_slots);
+static guint64 match_slots;
+
+static void
+release_matches (KhRecordList *self)
+{
+  if (self->match_slot < 0)
+    return;
+  if (self->store != NULL)
+    {
+      g_autofree char *sql = g_strdup_printf ("DROP TABLE IF EXISTS temp.kh_match_%d", self->match_slot);
+
+      kh_sqlite_exec (kh_store_get_db (self->store), sql, NULL);
+    }
+  G_LOCK (match_slots);
+  match_slots &= ~(G_GUINT64_CONSTANT (1) << self->match_slot);
+  G_UNLOCK (match_slots);
+  self->match_slot = -1;
+  self->matches_ready = FALSE;
+}
+
+/* Fills the table with the matches of the search; the number of them, or -1 when the table
+ * could not be used (the queries then match in the FTS index each time). */
+static gint64
+fill_matches (KhRecordList *self)
+{
+  sqlite3 *db = kh_store_get_db (self->store);
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  gint64 n = -1;
+
+  self->matches_ready = FALSE;
+  if (self->match_slot < 0)
+    {
+      G_LOCK (match_slots);
+      for (int i = 0; i < 64 && self->match_slot < 0; i++)
+        if (!(match_slots & (G_GUINT64_CONSTANT (1) << i)))
+          {
+            match_slots |= G_GUINT64_CONSTANT (1) << i;
+            self->match_slot = i;
+          }
+      G_UNLOCK (match_slots);
+      if (self->match_slot < 0)
+        return -1;
+      sql = g_strdup_printf ("CREATE TEMP TABLE IF NOT EXISTS kh_match_%d (rid INTEGER PRIMARY KEY)",
+                             self->match_slot);
+      if (!kh_sqlite_exec (db, sql, NULL))
+        {
+          release_matches (self);
+          return -1;
+        }
+      g_clear_pointer (&sql, g_free);
+    }
+  sql = g_strdup_printf ("DELETE FROM temp.kh_match_%d", self->match_slot);
+  if (!kh_sqlite_exec (db, sql, NULL))
+    return -1;
+  if (self->fts_query == NULL)
+    return 0;
+  g_free (sql);
+  sql = g_strdup_printf ("INSERT INTO temp.kh_match_%d SELECT rowid FROM %s_fts WHERE text MATCH ?",
+                         self->match_slot, self->entity->name);
+  stmt = kh_store_prepare (self->store, sql, NULL);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, self->fts_query, -1, SQLITE_TRANSIENT);
+  self->n_queries++;
+  if (sqlite3_step (stmt) == SQLITE_DONE)
+    {
+      n = sqlite3_changes64 (db);
+      self->n_matches = n;
+      self->matches_ready = TRUE;
+    }
+  sqlite3_reset (stmt);
+  return n;
+}
+
 static guint
 count_rows (KhRecordList *self)
 {
@@ -228,8 +340,17 @@ count_rows (KhRecordList *self)
   gint64 n = 0;
   int index = 1;
 
+  if (self->fts_query != NULL || self->match_slot >= 0)
+    {
+      n = fill_matches (self);
+      /* The search index holds the records not deleted, and only them (the triggers and the
+       * pull's own indexing see to it): a search alone counts what it matched. */
+      if (self->fts_query != NULL && n >= 0 && self->filters->len == 0)
+        return (guint) MIN (n, (gint64) G_MAXUINT - 1);
+      n = 0;
+    }
   g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
-  append_where (self, sql);
+  append_where (self, sql, FALSE);
   stmt = kh_store_prepare (self->store, sql->str, &self->error);
   if (stmt == NULL)
     return 0;
@@ -307,13 +428,15 @@ fetch_page (KhRecordList *self,
 
   g_string_printf (sql, "SELECT %s, %s%srid FROM %s", columns, key ? key : "", key ? ", " : "",
                    self->entity->name);
-  append_where (self, sql);
+  append_where (self, sql, key != NULL && walks_index (self));
   if (mark != NULL)
     {
       const char *op = desc ? "<" : ">";
 
+      /* Not the row value (key, rid) > (?, ?): SQLite 3.40 walks an index from its start for
+       * that, while "key >= ?" seeks straight to the bookmark. */
       if (key != NULL)
-        g_string_append_printf (sql, " AND (%s, rid) %s (?, ?)", key, op);
+        g_string_append_printf (sql, " AND %s %s= ? AND (%s %s ? OR rid %s ?)", key, op, key, op, op);
       else
         g_string_append_printf (sql, " AND rid %s ?", op);
     }
@@ -332,12 +455,17 @@ fetch_page (KhRecordList *self,
       gboolean after = origin == AFTER_BOOKMARK;
 
       if (key != NULL)
-        sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
+        {
+          sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
+          sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
+        }
       sqlite3_bind_int64 (stmt, index++, after ? mark->last_rid : mark->first_rid);
     }
   sqlite3_bind_int64 (stmt, index++, count);
   sqlite3_bind_int64 (stmt, index++, best_cost);
   self->n_queries++;
+  g_debug ("%s: page %u, %u rows from %s", self->entity->name, page, best_cost,
+           origin == FROM_START ? "the start" : origin == FROM_END ? "the end" : "a bookmark");
 
   {
     Bookmark *b = g_new0 (Bookmark, 1);
@@ -525,6 +653,7 @@ kh_record_list_dispose (GObject *object)
 
   if (self->store != NULL)
     g_clear_signal_handler (&self->changed_id, self->store);
+  release_matches (self);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (kh_record_list_parent_class)->dispose (object);
@@ -597,6 +726,7 @@ kh_record_list_init (KhRecordList *self)
   self->bookmarks = g_hash_table_new_full (NULL, NULL, NULL, bookmark_free);
   self->titles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->filters = g_ptr_array_new_with_free_func (filter_free);
+  self->match_slot = -1;
   g_queue_init (&self->lru);
 }
 
@@ -790,7 +920,7 @@ kh_record_list_find (KhRecordList *self,
   key = key_expr (self);
   sql = g_string_new (NULL);
   g_string_printf (sql, "SELECT %s, rid FROM %s", key ? key : "NULL", self->entity->name);
-  append_where (self, sql);
+  append_where (self, sql, FALSE);
   g_string_append (sql, " AND id = ?");
   stmt = kh_store_prepare (self->store, sql->str, NULL);
   if (stmt == NULL)
@@ -807,9 +937,13 @@ kh_record_list_find (KhRecordList *self,
     return G_MAXUINT;
 
   g_string_printf (sql, "SELECT count(*) FROM %s", self->entity->name);
-  append_where (self, sql);
+  append_where (self, sql, FALSE);
   if (key != NULL)
-    g_string_append_printf (sql, " AND (%s, rid) %s (?, ?)", key, self->descending ? ">" : "<");
+    {
+      const char *op = self->descending ? ">" : "<";
+
+      g_string_append_printf (sql, " AND %s %s= ? AND (%s %s ? OR rid %s ?)", key, op, key, op, op);
+    }
   else
     g_string_append_printf (sql, " AND rid %s ?", self->descending ? ">" : "<");
   stmt = kh_store_prepare (self->store, sql->str, NULL);
@@ -818,7 +952,10 @@ kh_record_list_find (KhRecordList *self,
       index = 1;
       bind_where (self, stmt, &index);
       if (key != NULL)
-        sqlite3_bind_value (stmt, index++, key_value);
+        {
+          sqlite3_bind_value (stmt, index++, key_value);
+          sqlite3_bind_value (stmt, index++, key_value);
+        }
       sqlite3_bind_int64 (stmt, index++, rid);
       if (sqlite3_step (stmt) == SQLITE_ROW)
         position = (guint) sqlite3_column_int64 (stmt, 0);

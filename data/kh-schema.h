@@ -12,8 +12,9 @@ G_BEGIN_DECLS
 
 /* The schema version this build writes. Version 1: the entity tables, outbox, audit and meta;
  * version 2: the sync engine's tables (base state, conflicts) and the fields added since;
- * version 3: what a reset re-pull has seen, and an index of open conflicts. */
-#define KH_SCHEMA_VERSION 3
+ * version 3: what a reset re-pull has seen, and an index of open conflicts; version 4: indexes
+ * of the folded names lists sort by. */
+#define KH_SCHEMA_VERSION 4
 
 gboolean kh_schema_register_functions (sqlite3  *db,
                                        GError  **error);

@@ -34,6 +34,11 @@ struct _KhListPage
   gulong              n_items_id;
   gulong              sorter_id;
   gulong              selected_id;
+  char               *keep_id;      /* see list_before_change_cb() */
+  gboolean            keep_selected;
+  gboolean            searching;
+  guint               keep_rows;
+  guint               keep_source;
 
   GtkDropDown        *entity_dropdown;
   GtkSearchEntry     *search_entry;
@@ -129,23 +134,27 @@ n_items_cb (KhListPage *self)
 
 /* Columns ------------------------------------------------------------------------------------ */
 
+/* Cells are GtkInscriptions, not labels: an inscription's size does not depend on its text, so
+ * a row bound to a new record is not measured again, where a label lays its text out three times
+ * (natural width, ellipsized width, height). That measuring was most of a scrolled frame. */
 static void
 cell_setup_cb (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
                KhListPage               *self)
 {
   const KhField *field = g_object_get_data (G_OBJECT (factory), "field");
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *cell = gtk_inscription_new (NULL);
 
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), 0);
   if (field->type == KH_FIELD_MONEY || field->type == KH_FIELD_INT)
     {
-      gtk_label_set_xalign (GTK_LABEL (label), 1);
-      gtk_widget_add_css_class (label, "numeric");
+      gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), 1);
+      gtk_widget_add_css_class (cell, "numeric");
     }
   else
-    gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_list_item_set_child (item, label);
+    gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), 0);
+  gtk_list_item_set_child (item, cell);
 }
 
 static void
@@ -155,11 +164,14 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
 {
   const KhField *field = g_object_get_data (G_OBJECT (factory), "field");
   KhRecordItem *record = gtk_list_item_get_item (item);
+  GtkWidget *cell = gtk_list_item_get_child (item);
   g_autofree char *text = NULL;
 
   if (record != NULL)
     text = kh_record_list_format (self->list, record, field->name);
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
+  gtk_inscription_set_text (GTK_INSCRIPTION (cell), text ? text : "");
+  /* What a label would tell a screen reader. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, text ? text : "", -1);
 }
 
 /* GTK 4.8 has no public way to ask a column view which column it sorts by (that came in 4.10).
@@ -444,10 +456,78 @@ build_filters (KhListPage *self)
 
 /* Entity ------------------------------------------------------------------------------------- */
 
+static GtkAdjustment *
+list_vadjustment (KhListPage *self)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self->column_view), GTK_TYPE_SCROLLED_WINDOW);
+
+  return scrolled ? gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled)) : NULL;
+}
+
+static gboolean
+restore_place_cb (gpointer data)
+{
+  KhListPage *self = data;
+  g_autofree char *id = g_steal_pointer (&self->keep_id);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->list));
+  guint position;
+  GtkWidget *child;
+
+  self->keep_source = 0;
+  /* GTK 4.8's list view keeps its scroll offset over a list replaced in full: the new rows
+   * would show from wherever the old ones were. They start from the top instead. */
+  if (list_vadjustment (self) != NULL)
+    gtk_adjustment_set_value (list_vadjustment (self), 0);
+  position = id ? kh_record_list_find (self->list, id) : G_MAXUINT;
+  if (position >= n)
+    return G_SOURCE_REMOVE;
+  if (self->keep_selected)
+    gtk_single_selection_set_selected (self->selection, position);
+  /* GTK 4.8's column view has no scroll_to(): its list view's action scrolls as little as
+   * it must, which from the top puts the row at the bottom; aiming a page further down puts the
+   * row at the top, where it was. */
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_LIST_VIEW (child))
+      {
+        guint target = MIN ((guint64) position + (self->keep_rows > 1 ? self->keep_rows - 1 : 0), n - 1);
+
+        gtk_widget_activate_action (child, "list.scroll-to-item", "u", target);
+        break;
+      }
+  return G_SOURCE_REMOVE;
+}
+
+/* Before a new sort, filter or search (or a write that changes the count), the list drops its
+ * selection: given one, GTK 4.8's selection model looks for it among every added row, reading
+ * all of a million. The page remembers the selected record instead, or the one at the top of
+ * the view when it was scrolled, and once the list has changed puts that record back in view
+ * (selected again) if it still matches, by one lookup in SQLite. A search as you type shows its
+ * matches from the first instead. */
 static void
 list_before_change_cb (KhListPage *self)
 {
+  KhRecordItem *selected = gtk_single_selection_get_selected_item (self->selection);
+  GtkAdjustment *adj = list_vadjustment (self);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->list));
+  double row = adj && n > 0 ? gtk_adjustment_get_upper (adj) / n : 0;
+
+  g_clear_pointer (&self->keep_id, g_free);
+  self->keep_selected = selected != NULL && !self->searching;
+  self->keep_rows = row > 0 ? (guint) (gtk_adjustment_get_page_size (adj) / row) : 0;
+  if (selected != NULL && !self->searching)
+    self->keep_id = g_strdup (kh_record_item_get_id (selected));
+  else if (row > 0 && gtk_adjustment_get_value (adj) > 0 && !self->searching)
+    {
+      guint top = MIN ((guint) (gtk_adjustment_get_value (adj) / row + 0.5), n - 1);
+      g_autoptr(KhRecordItem) item = g_list_model_get_item (G_LIST_MODEL (self->list), top);
+
+      if (item != NULL)
+        self->keep_id = g_strdup (kh_record_item_get_id (item));
+    }
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  if (self->keep_source == 0)
+    self->keep_source = g_idle_add (restore_place_cb, self);
 }
 
 static void
@@ -478,6 +558,8 @@ kh_list_page_set_entity (KhListPage *self,
       g_clear_signal_handler (&self->n_items_id, self->list);
       g_clear_signal_handler (&self->selected_id, self->selection);
     }
+  g_clear_handle_id (&self->keep_source, g_source_remove);
+  g_clear_pointer (&self->keep_id, g_free);
   old_list = g_steal_pointer (&self->list);
   old_selection = g_steal_pointer (&self->selection);
 
@@ -526,7 +608,9 @@ search_changed_cb (KhListPage *self)
 {
   if (self->list == NULL)
     return;
+  self->searching = TRUE;
   kh_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  self->searching = FALSE;
   update_state (self);
 }
 
@@ -752,6 +836,8 @@ kh_list_page_dispose (GObject *object)
     g_clear_signal_handler (&self->n_items_id, self->list);
   if (self->selection != NULL)
     g_clear_signal_handler (&self->selected_id, self->selection);
+  g_clear_handle_id (&self->keep_source, g_source_remove);
+  g_clear_pointer (&self->keep_id, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_LIST_PAGE);
   g_clear_object (&self->selection);
   g_clear_object (&self->list);

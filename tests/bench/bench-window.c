@@ -3,11 +3,12 @@
  * Measures, under the display ./dev bench gives (Xvfb):
  *  - the time from opening the database to the window's first frame drawn (target: under 1 s);
  *  - then the time until the overview's figures are in (they are counted after the first frame);
- *  - scrolling the largest list (people) from its first row to its last: the slowest frame
- *    and the mean frame while the scroll bar is dragged down in 100 steps, and a jump straight
- *    to the end;
- *  - sorting that list by name (a column header): SQLite sorts the folded names, unindexed;
- *  - the process's resident memory afterwards.
+ *  - on the largest list (people): the first jump from the top straight to the last row; the
+ *    scroll bar dragged from the first row to the last in 100 steps, a frame each (median, 95th
+ *    percentile, worst and mean frame); sorting it by name (a column header), then the same drag
+ *    in that order; a row selected, then the order reversed (it must stay selected); search
+ *    as you type, a keystroke at a time;
+ *  - the process's resident memory afterwards, and its peak.
  *
  * The database is made once with the demo generator into the build folder and reused.
  *
@@ -46,6 +47,37 @@ rss_kb (void)
   return line ? strtol (line + 6, NULL, 10) : -1;
 }
 
+static long
+peak_rss_kb (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  line = strstr (status, "VmHWM:");
+  return line ? strtol (line + 6, NULL, 10) : -1;
+}
+
+/* With KH_BENCH_PERF_CTL set to the control FIFO of `perf record --control fifo:…` (started
+ * with -D -1, events off), the phase named by KH_BENCH_PERF_PHASE is the only one profiled. */
+static void
+perf_control (const char *phase,
+              gboolean    enable)
+{
+  const char *fifo = g_getenv ("KH_BENCH_PERF_CTL");
+  FILE *f;
+
+  if (fifo == NULL || g_strcmp0 (g_getenv ("KH_BENCH_PERF_PHASE"), phase) != 0)
+    return;
+  f = fopen (fifo, "w");
+  if (f == NULL)
+    return;
+  fputs (enable ? "enable\n" : "disable\n", f);
+  fclose (f);
+  g_usleep (100000);
+}
+
 static GtkAdjustment *
 list_adjustment (KhListPage *page)
 {
@@ -64,6 +96,63 @@ timed_frame (GtkWidget *window)
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
+/* Moves the scroll bar and waits for the frame that shows it. Timed from before the move: the
+ * list view reads the rows it anchors to inside gtk_adjustment_set_value() itself. */
+static double
+timed_scroll (GtkWidget     *window,
+              GtkAdjustment *adj,
+              double         value)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  gtk_adjustment_set_value (adj, value);
+  kh_widget_wait_for_paint (window, 1);
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Drags the scroll bar from the first row to the last in @steps steps, a frame each, and prints
+ * the median, 95th percentile, worst and mean frame as NAME-…-ms. */
+static void
+drag (KhWindow   *window,
+      KhListPage *page,
+      const char *name,
+      int         steps)
+{
+  GtkAdjustment *adj = list_adjustment (page);
+  g_autofree double *ms = g_new0 (double, steps);
+  double sum = 0;
+
+  gtk_adjustment_set_value (adj, 0);
+  timed_frame (GTK_WIDGET (window));
+  perf_control (name, TRUE);
+  for (int i = 1; i <= steps; i++)
+    {
+      double upper = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+      guint queries = kh_record_list_get_n_queries (kh_list_page_get_list (page));
+
+      ms[i - 1] = timed_scroll (GTK_WIDGET (window), adj, upper * i / steps);
+      if (ms[i - 1] > 100)
+        printf ("# %s: step %d of %d took %.1f ms (%u queries)\n", name, i, steps, ms[i - 1],
+                kh_record_list_get_n_queries (kh_list_page_get_list (page)) - queries);
+      sum += ms[i - 1];
+    }
+  perf_control (name, FALSE);
+  qsort (ms, steps, sizeof (double), compare_double);
+  printf ("%s-frame-median-ms: %.1f\n", name, ms[steps / 2]);
+  printf ("%s-frame-p95-ms: %.1f\n", name, ms[(steps * 95) / 100 - 1]);
+  printf ("%s-frame-worst-ms: %.1f\n", name, ms[steps - 1]);
+  printf ("%s-frame-mean-ms: %.1f\n", name, sum / steps);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -76,7 +165,7 @@ main (int   argc,
   KhListPage *page;
   GtkAdjustment *adj;
   gint64 t0, first_paint = 0, figures;
-  double worst = 0, sum = 0, jump;
+  double jump;
   guint rows;
   int steps = 100;
 
@@ -130,43 +219,87 @@ main (int   argc,
     /* A redraw of the whole window with nothing changed: what a frame costs here at all. */
     printf ("redraw-frame-mean-ms: %.1f\n", idle / 10);
   }
-  for (int i = 1; i <= steps; i++)
-    {
-      double upper = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
-      double ms;
 
-      guint queries = kh_record_list_get_n_queries (kh_list_page_get_list (page));
-
-      gtk_adjustment_set_value (adj, upper * i / steps);
-      ms = timed_frame (GTK_WIDGET (window));
-      if (ms > 100)
-        printf ("# step %d of %d took %.1f ms (%u queries)\n", i, steps, ms,
-                kh_record_list_get_n_queries (kh_list_page_get_list (page)) - queries);
-      worst = MAX (worst, ms);
-      sum += ms;
-    }
-  printf ("scroll-drag-frame-mean-ms: %.1f\n", sum / steps);
-  printf ("scroll-drag-frame-worst-ms: %.1f\n", worst);
-
-  gtk_adjustment_set_value (adj, 0);
-  timed_frame (GTK_WIDGET (window));
-  kh_record_list_refresh (kh_list_page_get_list (page));
-  timed_frame (GTK_WIDGET (window));
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
-  jump = timed_frame (GTK_WIDGET (window));
+  /* The first jump: straight from the top to the last row, nothing cached near it. */
+  perf_control ("jump", TRUE);
+  jump = timed_scroll (GTK_WIDGET (window), adj, gtk_adjustment_get_upper (adj));
+  perf_control ("jump", FALSE);
   printf ("jump-first-to-last-frame-ms: %.1f\n", jump);
+
+  drag (window, page, "scroll-drag", steps);
+
   {
     GtkColumnView *view = GTK_COLUMN_VIEW (kh_list_page_get_column_view (page));
     g_autoptr(GtkColumnViewColumn) first = g_list_model_get_item (gtk_column_view_get_columns (view), 0);
-    gint64 start = g_get_monotonic_time ();
+    gint64 start;
 
-    /* Sorting by name: SQLite sorts the whole table by the folded name (no index on it). */
+    gtk_adjustment_set_value (adj, 0);
+    timed_frame (GTK_WIDGET (window));
+    start = g_get_monotonic_time ();
+    /* Sorting by name: SQLite walks the index of the folded names (schema 4). */
+    perf_control ("sort", TRUE);
     gtk_column_view_sort_by_column (view, first, GTK_SORT_ASCENDING);
     timed_frame (GTK_WIDGET (window));
+    perf_control ("sort", FALSE);
+    printf ("# sorted by %s\n", kh_record_list_get_sort_field (kh_list_page_get_list (page)));
     printf ("sort-by-name-frame-ms: %.1f\n", (g_get_monotonic_time () - start) / 1000.0);
+    drag (window, page, "sorted-drag", steps);
+
+    {
+      GtkSelectionModel *selection = gtk_column_view_get_model (view);
+      KhRecordList *list = kh_list_page_get_list (page);
+      g_autoptr(KhRecordItem) chosen = g_list_model_get_item (G_LIST_MODEL (list), rows / 3);
+      g_autofree char *id = g_strdup (kh_record_item_get_id (chosen));
+      guint position;
+
+      /* A record selected a third of the way down, the order reversed: it stays selected and
+       * in view (found again by one lookup), where the list used to go back to the top. */
+      gtk_selection_model_select_item (selection, rows / 3, TRUE);
+      timed_frame (GTK_WIDGET (window));
+      start = g_get_monotonic_time ();
+      gtk_column_view_sort_by_column (view, first, GTK_SORT_DESCENDING);
+      timed_frame (GTK_WIDGET (window));
+      position = kh_record_list_find (list, id);
+      printf ("resort-keeping-selection-frame-ms: %.1f (selected row %u → %u, %s)\n",
+              (g_get_monotonic_time () - start) / 1000.0, rows / 3, position,
+              position < rows && gtk_selection_model_is_selected (selection, position) ? "kept" : "lost");
+      gtk_selection_model_unselect_all (selection);
+    }
+  }
+
+  {
+    GtkEditable *entry = GTK_EDITABLE (kh_list_page_get_search_entry (page));
+    const char *typed = "nguyen van";
+    double worst = 0;
+
+    perf_control ("search", TRUE);
+    /* Search as you type, a keystroke at a time (a letter added at the end, as typing does:
+     * setting the whole text would clear it first, and an empty search shows every row), each
+     * until the list has painted. */
+    for (int i = 1; typed[i - 1] != '\0'; i++)
+      {
+        g_autofree char *prefix = g_strndup (typed, i);
+        gint64 start = g_get_monotonic_time ();
+        guint queries = kh_record_list_get_n_queries (kh_list_page_get_list (page));
+        int end = i - 1;
+
+        gtk_editable_insert_text (entry, typed + i - 1, 1, &end);
+        /* The search entry waits a moment before it says the text changed. */
+        g_signal_emit_by_name (entry, "search-changed");
+        timed_frame (GTK_WIDGET (window));
+        worst = MAX (worst, (g_get_monotonic_time () - start) / 1000.0);
+        printf ("# search \"%s\": %.1f ms, %u rows, %u queries\n", prefix,
+                (g_get_monotonic_time () - start) / 1000.0,
+                g_list_model_get_n_items (G_LIST_MODEL (kh_list_page_get_list (page))),
+                kh_record_list_get_n_queries (kh_list_page_get_list (page)) - queries);
+      }
+    perf_control ("search", FALSE);
+    printf ("search-keystroke-worst-ms: %.1f (%u rows match \"%s\")\n", worst,
+            g_list_model_get_n_items (G_LIST_MODEL (kh_list_page_get_list (page))), typed);
   }
   printf ("rows-cached: %u\n", kh_record_list_get_n_cached (kh_list_page_get_list (page)));
   printf ("rss-mb: %.1f\n", rss_kb () / 1024.0);
+  printf ("peak-rss-mb: %.1f\n", peak_rss_kb () / 1024.0);
 
   gtk_window_destroy (GTK_WINDOW (window));
   return 0;

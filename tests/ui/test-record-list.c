@@ -3,11 +3,13 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "kh-conflicts.h"
 #include "kh-error.h"
 #include "kh-evaluate.h"
 #include "kh-record-list.h"
+#include "kh-store-private.h"
 #include "kh-test-dir.h"
 
 typedef struct
@@ -210,6 +212,72 @@ test_search_filter_refresh (Fixture       *f,
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD);
 }
 
+static int
+temp_tables (Fixture *f)
+{
+  sqlite3_stmt *stmt = NULL;
+  int n = -1;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (kh_store_get_db (f->store),
+                                       "SELECT count(*) FROM sqlite_temp_master WHERE type = 'table'",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+/* Two lists searching at once each keep their own matches; sorted by name, a search's rows come
+ * in folded order and are found where they show; a list gone takes its matches with it. */
+static void
+test_search_matches (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(KhRecordList) a = NULL;
+  g_autoptr(KhRecordList) b = NULL;
+  g_autofree char *previous = NULL;
+  gboolean seen_nguyen = FALSE;
+  guint n;
+
+  add_people (f, 50);
+  a = kh_record_list_new (f->store, "person");
+  b = kh_record_list_new (f->store, "person");
+  kh_record_list_set_search (a, "nguyen");
+  kh_record_list_set_search (b, "tran thi");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (a)), ==, 10);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (b)), ==, 10);
+  g_assert_cmpint (temp_tables (f), ==, 2);
+
+  kh_record_list_set_search (a, "van");  /* Nguyễn Văn Đức and Lê Văn Bình */
+  kh_record_list_set_sort (a, "full_name", FALSE);
+  n = g_list_model_get_n_items (G_LIST_MODEL (a));
+  g_assert_cmpuint (n, ==, 20);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KhRecordItem) r = g_list_model_get_item (G_LIST_MODEL (a), i);
+      const char *name = kh_record_item_get_string (r, "full_name");
+
+      gboolean le = g_str_has_prefix (name, "Lê Văn Bình ");
+
+      /* Names are "Lê Văn Bình 0003"…: Lê folds before Nguyen, then the numbers ascend. */
+      g_assert_true (le || g_str_has_prefix (name, "Nguyễn Văn Đức "));
+      g_assert_true (!le || !seen_nguyen);
+      seen_nguyen |= !le;
+      if (previous != NULL && g_str_has_prefix (previous, "Lê") == le)
+        g_assert_cmpint (strcmp (previous, name), <, 0);
+      g_assert_cmpuint (kh_record_list_find (a, kh_record_item_get_id (r)), ==, i);
+      g_free (previous);
+      previous = g_strdup (name);
+    }
+  g_assert_true (seen_nguyen);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (b)), ==, 10);
+  kh_record_list_set_search (a, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (a)), ==, 50);
+  g_clear_object (&a);
+  g_clear_object (&b);
+  g_assert_cmpint (temp_tables (f), ==, 0);
+}
+
 /* A conflict resolved with "take theirs" writes the server's value as an edit that is queued to
  * send, and leaves no open conflict; a value that fails validation resolves nothing. */
 static void
@@ -294,6 +362,7 @@ main (int   argc,
   g_test_add ("/data/record-list/paging", Fixture, NULL, fixture_set_up, test_paging_matches_store, fixture_tear_down);
   g_test_add ("/data/record-list/sort-folded", Fixture, NULL, fixture_set_up, test_sort_folded, fixture_tear_down);
   g_test_add ("/data/record-list/search-filter-refresh", Fixture, NULL, fixture_set_up, test_search_filter_refresh, fixture_tear_down);
+  g_test_add ("/data/record-list/search-matches", Fixture, NULL, fixture_set_up, test_search_matches, fixture_tear_down);
   g_test_add ("/data/conflicts/resolve", Fixture, NULL, fixture_set_up, test_conflict_resolve, fixture_tear_down);
   g_test_add_func ("/data/evaluate/rules", test_evaluate_rules);
   return g_test_run ();

@@ -150,6 +150,36 @@ test_pages (Fixture       *f,
     gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
     g_assert_null (kh_record_list_get_sort_field (list));
   }
+  /* A selected record stays selected and in view when the list is sorted again or filtered,
+   * wherever the new order puts it. */
+  {
+    KhListPage *people = KH_LIST_PAGE (kh_window_get_page (f->window, "people"));
+    GtkColumnView *view = GTK_COLUMN_VIEW (kh_list_page_get_column_view (people));
+    KhRecordList *list = kh_list_page_get_list (people);
+    GtkSelectionModel *selection = gtk_column_view_get_model (view);
+    GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+    g_autoptr(GtkColumnViewColumn) first = g_list_model_get_item (gtk_column_view_get_columns (view), 0);
+    guint n = g_list_model_get_n_items (G_LIST_MODEL (list));
+    g_autoptr(KhRecordItem) chosen = g_list_model_get_item (G_LIST_MODEL (list), n / 2);
+    g_autofree char *id = g_strdup (kh_record_item_get_id (chosen));
+    double row;
+    guint position;
+
+    gtk_selection_model_select_item (selection, n / 2, TRUE);
+    gtk_column_view_sort_by_column (view, first, GTK_SORT_DESCENDING);
+    kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+    position = kh_record_list_find (list, id);
+    g_assert_cmpuint (position, <, n);
+    g_assert_true (gtk_selection_model_is_selected (selection, position));
+    row = gtk_adjustment_get_upper (adj) / n;
+    g_assert_cmpfloat (gtk_adjustment_get_value (adj), <=, position * row + 1);
+    g_assert_cmpfloat ((position + 1) * row, <=, gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj) + 1);
+    gtk_column_view_sort_by_column (view, NULL, GTK_SORT_ASCENDING);
+    kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+    g_assert_true (gtk_selection_model_is_selected (selection, kh_record_list_find (list, id)));
+    gtk_selection_model_unselect_all (selection);
+  }
   if (dir != NULL)
     {
       g_assert_true (kh_window_save_screenshots (f->window, dir, NULL, &error));
