@@ -665,31 +665,6 @@ insert_many_sql (const KhEntity *entity,
   return g_string_free (sql, FALSE);
 }
 
-/* While a page is applied, its records are indexed for search together at its end. */
-static void
-fts_touch (KhStore        *store,
-           const KhEntity *entity,
-           const char     *id,
-           gboolean        insert)
-{
-  GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
-
-  if (touched != NULL && kh_entity_has_search (entity))
-    {
-      json_object *lists = g_hash_table_lookup (touched, entity);
-
-      /* [new ids, changed ids]: a new record has nothing in the index to remove first. */
-      if (lists == NULL)
-        {
-          lists = json_object_new_array ();
-          json_object_array_add (lists, json_object_new_array ());
-          json_object_array_add (lists, json_object_new_array ());
-          g_hash_table_insert (touched, (gpointer) entity, lists);
-        }
-      json_object_array_add (json_object_array_get_idx (lists, insert ? 0 : 1), json_object_new_string (id));
-    }
-}
-
 /* Writes the whole state of a record: every field (absent ones become NULL), its version and
  * its deleted flag. */
 static gboolean
@@ -726,75 +701,6 @@ write_state (KhStore         *store,
       g_prefix_error (error, _("Could not store %s “%s” from the server: "), _(entity->label), id);
       return FALSE;
     }
-  fts_touch (store, entity, id, insert);
-  return TRUE;
-}
-
-static gboolean
-fts_pause (KhStore  *store,
-           gboolean  paused,
-           GError  **error)
-{
-  if (paused)
-    g_object_set_data_full (G_OBJECT (store), "kh-fts-touched",
-                            g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) json_object_put),
-                            (GDestroyNotify) g_hash_table_unref);
-  else
-    g_object_set_data (G_OBJECT (store), "kh-fts-touched", NULL);
-  return kh_sqlite_exec (kh_store_get_db (store), paused ? "SELECT kh_fts_pause (1)" : "SELECT kh_fts_pause (0)",
-                         error);
-}
-
-/* Indexes the records the page wrote, one statement per entity. */
-static gboolean
-fts_flush (KhStore  *store,
-           GError  **error)
-{
-  GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
-  GHashTableIter iter;
-  gpointer key;
-  gpointer value;
-
-  if (touched == NULL)
-    return TRUE;
-  g_hash_table_iter_init (&iter, touched);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      const KhEntity *entity = key;
-      json_object *changed = json_object_array_get_idx (value, 1);
-      g_autofree char *ids = NULL;
-      g_autofree char *text = kh_entity_search_sql (entity, entity->name);
-      g_autofree char *del = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN "
-                                              "(SELECT rid FROM %s WHERE id IN (SELECT value FROM json_each (?)))",
-                                              entity->name, entity->name);
-      g_autofree char *ins = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s "
-                                              "WHERE deleted = 0 AND id IN (SELECT value FROM json_each (?))",
-                                              entity->name, text, entity->name);
-      sqlite3_stmt *stmt;
-
-      if (json_object_array_length (changed) > 0)
-        {
-          stmt = kh_store_prepare (store, del, error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_text (stmt, 1, json_object_to_json_string_ext (changed, JSON_C_TO_STRING_PLAIN),
-                             -1, SQLITE_TRANSIENT);
-          if (!step_done (store, stmt, "search", error))
-            return FALSE;
-        }
-      /* Both lists, new and changed, are indexed now. */
-      for (size_t i = 0; i < json_object_array_length (changed); i++)
-        json_object_array_add (json_object_array_get_idx (value, 0),
-                               json_object_get (json_object_array_get_idx (changed, i)));
-      ids = g_strdup (json_object_to_json_string_ext (json_object_array_get_idx (value, 0), JSON_C_TO_STRING_PLAIN));
-      stmt = kh_store_prepare (store, ins, error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, ids, -1, SQLITE_TRANSIENT);
-      if (!step_done (store, stmt, "search", error))
-        return FALSE;
-    }
-  g_hash_table_remove_all (touched);
   return TRUE;
 }
 
@@ -1017,8 +923,6 @@ new_records_write (KhStore     *store,
           g_prefix_error (error, _("Could not store %s from the server: "), _(entity->label));
           return FALSE;
         }
-      for (guint k = 0; k < sql->insert_rows; k++)
-        fts_touch (store, entity, g_array_index (b->items, Remote, done + k).id, TRUE);
       done += sql->insert_rows;
     }
   for (guint k = done; k < n; k++)
@@ -1583,7 +1487,6 @@ kh_replica_apply_page (KhStore         *store,
   if (!kh_store_begin (store, error))
     return FALSE;
 
-  ok = fts_pause (store, TRUE, error);
   resetting_text = kh_replica_get_state (store, KH_SYNC_RESETTING);
   resetting = reset || g_strcmp0 (resetting_text, "1") == 0;
   if (ok && reset)
@@ -1630,17 +1533,13 @@ kh_replica_apply_page (KhStore         *store,
         page.removed++;
     }
 
-  ok = ok && fts_flush (store, error);
   ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
-  /* The reset's last step writes through the store's own paths: search triggers on again. */
-  if (!fts_pause (store, FALSE, ok ? error : NULL))
-    ok = FALSE;
   if (ok && resetting && !has_more)
     ok = finish_reset (store, &page, error);
 
+  /* The page's records are indexed for search at COMMIT, together (kh-schema.c). */
   if (!ok)
     {
-      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }
@@ -1978,9 +1877,7 @@ kh_replica_apply_results (KhStore         *store,
 
   if (!kh_store_begin (store, error))
     return FALSE;
-  /* An acknowledgement changes a record's version, not its text: the search triggers need not
-   * run; records a conflict merges are indexed at the end. */
-  ok = fts_pause (store, TRUE, error);
+  ok = TRUE;
 
   for (size_t i = 0; ok && i < n; i++)
     {
@@ -2050,12 +1947,8 @@ kh_replica_apply_results (KhStore         *store,
         }
     }
 
-  ok = ok && fts_flush (store, error);
-  if (!fts_pause (store, FALSE, ok ? error : NULL))
-    ok = FALSE;
   if (!ok)
     {
-      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }
