@@ -1262,9 +1262,88 @@ out:
   return ok;
 }
 
+/* The records of a page (the json objects) that are not in the replica, found with one query
+ * per entity instead of one read per record: a first pull brings only such records. A record
+ * sent twice in the page is in the set by its first occurrence only; the second finds the
+ * first one written. */
+static GHashTable *
+records_absent (KhStore      *store,
+                json_object  *records,
+                GError      **error)
+{
+  g_autoptr(GHashTable) by_entity = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
+  g_autoptr(GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *absent = g_hash_table_new (NULL, NULL);
+  size_t n = json_object_array_length (records);
+  GHashTableIter iter;
+  gpointer key;
+  gpointer value;
+
+  /* entity → (id → its first record) */
+  for (size_t i = 0; i < n; i++)
+    {
+      json_object *rec = json_object_array_get_idx (records, i);
+      const KhEntity *entity = kh_entity_lookup (get_str (rec, "entity"));
+      GHashTable *ids = g_hash_table_lookup (by_entity, entity);
+
+      if (ids == NULL)
+        {
+          ids = g_hash_table_new (g_str_hash, g_str_equal);
+          g_hash_table_insert (by_entity, (gpointer) entity, ids);
+        }
+      if (!g_hash_table_contains (ids, get_str (rec, "id")))
+        g_hash_table_insert (ids, (gpointer) get_str (rec, "id"), rec);
+    }
+
+  g_hash_table_iter_init (&iter, by_entity);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const KhEntity *entity = key;
+      g_autofree char *sql = g_strdup_printf ("SELECT id FROM %s WHERE id IN (SELECT value FROM json_each (?))",
+                                              entity->name);
+      g_autoptr(GString) list = g_string_new ("[");
+      GHashTableIter ids;
+      gpointer id;
+      gpointer rec;
+      sqlite3_stmt *stmt;
+      int rc;
+
+      g_hash_table_iter_init (&ids, value);
+      while (g_hash_table_iter_next (&ids, &id, NULL))
+        {
+          /* Checked to be UUIDs: nothing to escape. */
+          g_string_append_printf (list, "%s\"%s\"", list->len > 1 ? "," : "", (const char *) id);
+        }
+      g_string_append_c (list, ']');
+      stmt = kh_store_prepare (store, sql, error);
+      if (stmt == NULL)
+        {
+          g_hash_table_unref (absent);
+          return NULL;
+        }
+      sqlite3_bind_text (stmt, 1, list->str, (int) list->len, SQLITE_STATIC);
+      g_hash_table_remove_all (present);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_hash_table_add (present, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          kh_sqlite_set_error (error, kh_store_get_db (store), "read");
+          g_hash_table_unref (absent);
+          return NULL;
+        }
+      g_hash_table_iter_init (&ids, value);
+      while (g_hash_table_iter_next (&ids, &id, &rec))
+        if (!g_hash_table_contains (present, id))
+          g_hash_table_add (absent, rec);
+    }
+  return absent;
+}
+
 static gboolean
 apply_remote (KhStore         *store,
               json_object     *record,
+              GHashTable      *absent,
               GHashTable      *with_entries,
               gboolean         force,
               NewRecords      *fresh,
@@ -1277,6 +1356,14 @@ apply_remote (KhStore         *store,
   gboolean ok;
 
   remote_from_json (&r, record);
+  if (g_hash_table_contains (absent, record))
+    {
+      /* Not in the replica: nothing local to merge with, whatever the outbox holds. */
+      if (!new_records_add (store, fresh, &r, error))
+        return FALSE;
+      stats->applied++;
+      return TRUE;
+    }
   /* The same record twice in a page: the first one is written before the second is read. */
   if (fresh->entity == r.entity && g_hash_table_contains (fresh->ids, r.id)
       && !new_records_write (store, fresh, error))
@@ -1442,33 +1529,20 @@ kh_replica_start_repull (KhStore  *store,
 /* Applies one page of the change feed and stores its cursor, in one transaction. When @reset
  * is set, the page starts a re-pull from the beginning; when a re-pull ends (@has_more false),
  * the records it did not bring are reconciled. On any error nothing is changed. */
+/* Checks a page's lists and every record in them, without a database: the sync engine runs it
+ * on the thread that fetched the page, while the page before is being applied. */
 gboolean
-kh_replica_apply_page (KhStore         *store,
-                       json_object     *records,
-                       json_object     *removed,
-                       const char      *cursor,
-                       gboolean         reset,
-                       gboolean         has_more,
-                       KhReplicaStats  *stats,
-                       GError         **error)
+kh_replica_check_page (json_object  *records,
+                       json_object  *removed,
+                       GError      **error)
 {
-  g_autoptr(GHashTable) with_entries = NULL;
-  g_autofree char *resetting_text = NULL;
-  KhReplicaStats page = { 0 };
-  NewRecords fresh;
-  gboolean resetting;
   size_t n_records;
   size_t n_removed;
-  gboolean ok = TRUE;
-
-  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
 
   if (records == NULL || !json_object_is_type (records, json_type_array))
     return bad_answer (error, _("the records are not a list"));
   if (removed != NULL && !json_object_is_type (removed, json_type_array))
     return bad_answer (error, _("the removed records are not a list"));
-  if (cursor == NULL)
-    return bad_answer (error, _("there is no cursor"));
   n_records = json_object_array_length (records);
   n_removed = removed ? json_object_array_length (removed) : 0;
   for (size_t i = 0; i < n_records; i++)
@@ -1483,6 +1557,54 @@ kh_replica_apply_page (KhStore         *store,
       if (entity == NULL || kh_entity_lookup (entity) == NULL || id == NULL || !kh_uuid_is_valid (id))
         return bad_answer (error, _("a removed record is not an entity and an id"));
     }
+  return TRUE;
+}
+
+gboolean
+kh_replica_apply_page (KhStore         *store,
+                       json_object     *records,
+                       json_object     *removed,
+                       const char      *cursor,
+                       gboolean         reset,
+                       gboolean         has_more,
+                       KhReplicaStats  *stats,
+                       GError         **error)
+{
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (!kh_replica_check_page (records, removed, error))
+    return FALSE;
+  return kh_replica_apply_checked_page (store, records, removed, cursor, reset, has_more, stats, error);
+}
+
+/* kh_replica_apply_page() for a page that kh_replica_check_page() accepted. */
+gboolean
+kh_replica_apply_checked_page (KhStore         *store,
+                               json_object     *records,
+                               json_object     *removed,
+                               const char      *cursor,
+                               gboolean         reset,
+                               gboolean         has_more,
+                               KhReplicaStats  *stats,
+                               GError         **error)
+{
+  g_autoptr(GHashTable) with_entries = NULL;
+  g_autoptr(GHashTable) absent = NULL;
+  g_autofree char *resetting_text = NULL;
+  KhReplicaStats page = { 0 };
+  NewRecords fresh;
+  gboolean resetting;
+  size_t n_records;
+  size_t n_removed;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+  g_return_val_if_fail (records != NULL, FALSE);
+
+  if (cursor == NULL)
+    return bad_answer (error, _("there is no cursor"));
+  n_records = json_object_array_length (records);
+  n_removed = removed ? json_object_array_length (removed) : 0;
 
   if (!kh_store_begin (store, error))
     return FALSE;
@@ -1495,13 +1617,15 @@ kh_replica_apply_page (KhStore         *store,
 
   with_entries = ok ? records_with_entries (store, error) : NULL;
   ok = ok && with_entries != NULL;
+  absent = ok ? records_absent (store, records, error) : NULL;
+  ok = ok && absent != NULL;
 
   new_records_init (&fresh);
   for (size_t i = 0; ok && i < n_records; i++)
     {
       json_object *rec = json_object_array_get_idx (records, i);
 
-      ok = apply_remote (store, rec, with_entries, resetting, &fresh, &page, error);
+      ok = apply_remote (store, rec, absent, with_entries, resetting, &fresh, &page, error);
       if (ok && resetting)
         {
           sqlite3_stmt *stmt = kh_store_prepare (store, "INSERT OR IGNORE INTO pull_seen (entity, record_id) VALUES (?, ?)", error);

@@ -60,7 +60,18 @@ gboolean     kh_replica_set_state         (KhStore         *store,
 
 gboolean     kh_replica_check_record      (json_object     *record,
                                            GError         **error);
+gboolean     kh_replica_check_page        (json_object     *records,
+                                           json_object     *removed,
+                                           GError         **error);
 gboolean     kh_replica_apply_page        (KhStore         *store,
+                                           json_object     *records,
+                                           json_object     *removed,
+                                           const char      *cursor,
+                                           gboolean         reset,
+                                           gboolean         has_more,
+                                           KhReplicaStats  *stats,
+                                           GError         **error);
+gboolean     kh_replica_apply_checked_page (KhStore        *store,
                                            json_object     *records,
                                            json_object     *removed,
                                            const char      *cursor,

@@ -180,8 +180,9 @@ set_epoch (Run     *run,
 }
 
 /* The next page is asked for on a second connection while the current one is applied, so
- * the server's work and the replica's overlap. Its answer is used only if the page before it
- * was applied; otherwise it is dropped and asked for again. */
+ * the server's work and the replica's overlap; its records are checked against the registry
+ * there too (kh_replica_check_page()), off the thread that writes. Its answer is used only if
+ * the page before it was applied; otherwise it is dropped and asked for again. */
 typedef struct
 {
   KhHttp       *http;
@@ -189,6 +190,8 @@ typedef struct
   GCancellable *cancellable;
   json_object  *answer;
   GError       *error;
+  gboolean      checked;      /* the answer's records passed kh_replica_check_page() */
+  GError       *check_error;  /* or why they did not */
   GThread      *thread;
 } Prefetch;
 
@@ -196,8 +199,16 @@ static gpointer
 prefetch_thread (gpointer data)
 {
   Prefetch *p = data;
+  json_object *records = NULL;
+  json_object *removed = NULL;
 
   p->answer = kh_http_request (p->http, "GET", p->path, NULL, p->cancellable, &p->error);
+  if (p->answer != NULL && json_object_is_type (p->answer, json_type_object))
+    {
+      json_object_object_get_ex (p->answer, "records", &records);
+      json_object_object_get_ex (p->answer, "removed", &removed);
+      p->checked = kh_replica_check_page (records, removed, &p->check_error);
+    }
   return NULL;
 }
 
@@ -214,10 +225,13 @@ prefetch_start (Run        *run,
   return p;
 }
 
-/* Waits for it; returns its answer if it is for @path and succeeded. */
+/* Waits for it; returns its answer if it is for @path and succeeded, with whether its records
+ * were checked in @checked, or why they are not valid in @check_error. */
 static json_object *
-prefetch_finish (Prefetch   *p,
-                 const char *path)
+prefetch_finish (Prefetch    *p,
+                 const char  *path,
+                 gboolean    *checked,
+                 GError     **check_error)
 {
   json_object *answer;
 
@@ -227,6 +241,13 @@ prefetch_finish (Prefetch   *p,
   answer = p->answer;
   if (answer != NULL && g_strcmp0 (p->path, path) != 0)
     g_clear_pointer (&answer, json_object_put);
+  if (answer != NULL && checked != NULL)
+    {
+      *checked = p->checked;
+      if (p->check_error != NULL && check_error != NULL)
+        *check_error = g_steal_pointer (&p->check_error);
+    }
+  g_clear_error (&p->check_error);
   g_clear_error (&p->error);
   g_free (p->path);
   g_free (p);
@@ -267,9 +288,11 @@ pull_all (Run     *run,
       g_autofree char *path = NULL;
       g_autoptr(KhChangesPage) page = NULL;
       g_autoptr(GError) local_error = NULL;
+      g_autoptr(GError) check_error = NULL;
       json_object *answer;
       json_object *records = NULL;
       json_object *removed = NULL;
+      gboolean checked = FALSE;
       gboolean ok;
       int limit = page_limit (run, cursor, more);
 
@@ -277,7 +300,7 @@ pull_all (Run     *run,
       gint64 t1;
 
       path = changes_path (run, cursor, limit);
-      answer = prefetch_finish (g_steal_pointer (&prefetch), path);
+      answer = prefetch_finish (g_steal_pointer (&prefetch), path, &checked, &check_error);
       if (answer == NULL)
         answer = kh_http_request (run->http, "GET", path, NULL, run->cancellable, error);
       if (answer == NULL)
@@ -320,13 +343,22 @@ pull_all (Run     *run,
 
           prefetch = prefetch_start (run, next);
         }
-      ok = kh_replica_apply_page (run->store, records, removed, page->cursor, page->reset,
-                                  page->has_more, &run->stats, error)
-           && set_epoch (run, page->epoch, error);
+      if (check_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&check_error));
+          ok = FALSE;
+        }
+      else if (checked)
+        ok = kh_replica_apply_checked_page (run->store, records, removed, page->cursor, page->reset,
+                                            page->has_more, &run->stats, error);
+      else
+        ok = kh_replica_apply_page (run->store, records, removed, page->cursor, page->reset,
+                                    page->has_more, &run->stats, error);
+      ok = ok && set_epoch (run, page->epoch, error);
       json_object_put (answer);
       if (!ok)
         {
-          json_object_put (prefetch_finish (g_steal_pointer (&prefetch), NULL));
+          json_object_put (prefetch_finish (g_steal_pointer (&prefetch), NULL, NULL, NULL));
           return FALSE;
         }
       g_debug ("page of %u records: waited %.1f ms for it, applied in %.1f ms", page->records->len,
