@@ -680,7 +680,7 @@ write_state (KhStore         *store,
              GError         **error)
 {
   const EntitySql *sql = entity_sql (entity);
-  sqlite3_stmt *stmt = kh_store_prepare (store, insert ? sql->insert : sql->update, error);
+  sqlite3_stmt *stmt = kh_store_prepare_static (store, insert ? sql->insert : sql->update, error);
   int col = 6;
 
   if (stmt == NULL)
@@ -711,7 +711,7 @@ load_local (KhStore         *store,
             const char      *id,
             GError         **error)
 {
-  sqlite3_stmt *stmt = kh_store_prepare (store, entity_sql (entity)->select, error);
+  sqlite3_stmt *stmt = kh_store_prepare_static (store, entity_sql (entity)->select, error);
   json_object *record = NULL;
   int rc;
 
@@ -900,7 +900,7 @@ new_records_write (KhStore     *store,
   sql = entity_sql (entity);
   while (n - done >= sql->insert_rows)
     {
-      sqlite3_stmt *stmt = kh_store_prepare (store, sql->insert_many, error);
+      sqlite3_stmt *stmt = kh_store_prepare_static (store, sql->insert_many, error);
       int col = 1;
 
       if (stmt == NULL)
@@ -937,7 +937,7 @@ new_records_write (KhStore     *store,
   done = 0;
   while (n - done >= KH_INSERT_ROWS_MAX)
     {
-      sqlite3_stmt *stmt = kh_store_prepare (store, audit_many_sql (), error);
+      sqlite3_stmt *stmt = kh_store_prepare_static (store, audit_many_sql (), error);
 
       if (stmt == NULL)
         return FALSE;
@@ -1905,7 +1905,7 @@ ack (KhStore      *store,
 
   if (!delete_entry (store, seq, error))
     return FALSE;
-  stmt = kh_store_prepare (store, entity_sql (entity)->version, error);
+  stmt = kh_store_prepare_static (store, entity_sql (entity)->version, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, version);

@@ -205,7 +205,9 @@ kh_entity_search_sql (const KhEntity *entity,
  * table with a trigger opens one, so indexing row by row made each row its own FTS segment;
  * a plain table has no such cost. The text is folded when the queue is flushed, from the row
  * as it is then, so a record written twice in a transaction is indexed once. An update queues
- * the record only when its search text or its deleted flag may have changed. */
+ * the record only when its search text or its deleted flag may have changed. A record queued
+ * first by its insert is "fresh": it has nothing in the index to remove (a rowid freed by a
+ * delete and taken again in the same transaction stays queued as not fresh). */
 static void
 append_search_triggers (GString        *sql,
                         const KhEntity *entity,
@@ -237,7 +239,7 @@ append_search_triggers (GString        *sql,
 
   g_string_append_printf (sql,
     "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 BEGIN "
-    "  INSERT OR IGNORE INTO %s_fts_queue (rid) VALUES (new.rid); END;"
+    "  INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) VALUES (new.rid, 1); END;"
     "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s WHEN old.deleted IS NOT new.deleted",
     t, t, t, t, t);
   for (guint i = 0; i < entity->n_fields; i++)
@@ -259,7 +261,7 @@ kh_entity_search_flush_sql (const KhEntity *entity)
   g_autofree char *text = kh_entity_search_sql (entity, "t");
   char **sql = g_new0 (char *, 4);
 
-  sql[0] = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN (SELECT rid FROM %s_fts_queue)", t, t);
+  sql[0] = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN (SELECT rid FROM %s_fts_queue WHERE fresh = 0)", t, t);
   sql[1] = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT t.rid, %s FROM %s_fts_queue q "
                             "JOIN %s t ON t.rid = q.rid WHERE t.deleted = 0", t, text, t, t);
   sql[2] = g_strdup_printf ("DELETE FROM %s_fts_queue", t);
@@ -368,7 +370,7 @@ append_create_entity (GString        *sql,
       g_string_append_printf (sql,
         "CREATE VIRTUAL TABLE %s_fts USING fts5 (text, tokenize = 'unicode61', prefix = '2 3');\n", t);
       if (version >= 4)
-        g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY) STRICT;\n", t);
+        g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY, fresh INTEGER NOT NULL DEFAULT 0) STRICT;\n", t);
       append_search_triggers (sql, entity, version);
     }
 }
@@ -518,7 +520,7 @@ apply_step (sqlite3  *db,
     for (guint e = 0; e < n; e++)
       if (since (entities[e]->since) < version && kh_entity_has_search (entities[e]))
         {
-          g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY) STRICT;\n",
+          g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY, fresh INTEGER NOT NULL DEFAULT 0) STRICT;\n",
                                   entities[e]->name);
           append_search_triggers (sql, entities[e], version);
         }

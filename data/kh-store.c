@@ -28,6 +28,7 @@ struct _KhStore
   char       *actor;
   char       *replica_id;
   GHashTable *statements;   /* SQL text → sqlite3_stmt, prepared once */
+  GHashTable *by_address;   /* address of a lasting SQL text → sqlite3_stmt */
   GHashTable *entity_sql;   /* "insert:" / "load:" / "exists:" + entity name → SQL text, built once */
   int         depth;        /* nesting of kh_store_begin() and internal writes */
   gboolean    failed;       /* a nested write failed inside an explicit transaction */
@@ -51,6 +52,7 @@ kh_store_finalize (GObject *object)
 {
   KhStore *self = (KhStore *) object;
 
+  g_clear_pointer (&self->by_address, g_hash_table_unref);
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->entity_sql, g_hash_table_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
@@ -95,6 +97,7 @@ static void
 kh_store_init (KhStore *self)
 {
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  self->by_address = g_hash_table_new_full (NULL, NULL, NULL, finalize_stmt);
   self->entity_sql = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->pending = g_ptr_array_new_with_free_func (g_free);
   self->actor = g_strdup (g_get_user_name ());
@@ -181,6 +184,29 @@ kh_store_prepare (KhStore     *self,
       return NULL;
     }
   g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+  return stmt;
+}
+
+sqlite3_stmt *
+kh_store_prepare_static (KhStore     *self,
+                         const char  *sql,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->by_address, sql);
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, self->db, "prepare");
+      g_debug ("could not prepare: %s", sql);
+      return NULL;
+    }
+  g_hash_table_insert (self->by_address, (gpointer) sql, stmt);
   return stmt;
 }
 

@@ -16,6 +16,7 @@
 #include "kh-error.h"
 #include "kh-store-private.h"
 #include "kh-schema.h"
+#include "kh-uuid.h"
 #include "kh-test-util.h"
 
 typedef struct
@@ -728,6 +729,8 @@ test_store_search_queue (Fixture       *f,
   g_autofree char *path = g_build_filename (f->dir, "s.db", NULL);
   g_autofree char *lan = NULL;
   g_autofree char *minh = NULL;
+  g_autofree char *huong = NULL;
+  g_autofree char *kiet = kh_uuid_v7_new ();
   g_autofree char *sql = NULL;
   sqlite3 *plain = NULL;
 
@@ -766,11 +769,19 @@ test_store_search_queue (Fixture       *f,
   g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 2);
   g_assert_false (search_finds (f, "dang van hung", NULL));
 
-  /* Plain SQL (another program, no flush) commits a rename and a delete with only the queue. */
+  /* Plain SQL (another program, no flush) commits a rename, a delete, and a record removed
+   * whose rowid another one takes, with only the queue. */
+  huong = add_person (f, "Hồ Xuân Hương", &error);
+  g_assert_no_error (error);
   g_clear_object (&f->store);
   g_assert_cmpint (sqlite3_open (path, &plain), ==, SQLITE_OK);
   sql = g_strdup_printf ("UPDATE person SET full_name = 'Phạm Quốc Việt' WHERE id = '%s';"
-                         "UPDATE person SET deleted = 1 WHERE id = '%s';", lan, minh);
+                         "UPDATE person SET deleted = 1 WHERE id = '%s';"
+                         "BEGIN; CREATE TEMP TABLE t AS SELECT * FROM person WHERE id = '%s';"
+                         "DELETE FROM person WHERE id = '%s';"
+                         "UPDATE t SET id = '%s', full_name = 'Lý Thường Kiệt';"
+                         "INSERT INTO person SELECT * FROM t; COMMIT;",
+                         lan, minh, huong, huong, kiet);
   g_assert_cmpint (sqlite3_exec (plain, sql, NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (plain);
   f->store = kh_test_open_store (f->dir, "s.db");
@@ -778,7 +789,9 @@ test_store_search_queue (Fixture       *f,
   g_assert_true (search_finds (f, "pham quoc viet", lan));
   g_assert_false (search_finds (f, "tran thi lan", lan));
   g_assert_false (search_finds (f, "vo van manh", minh));
-  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 1);
+  g_assert_true (search_finds (f, "ly thuong kiet", kiet));
+  g_assert_false (search_finds (f, "ho xuan huong", NULL));
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 2);
 }
 
 /* An optional JSON field (an evaluation's scores) can be left out and cleared: SQLite 3.40's
