@@ -1703,11 +1703,14 @@ kh_replica_take_batch (KhStore     *store,
   g_autofree char *now = kh_store_now ();
   sqlite3_stmt *stmt;
   gboolean ok = TRUE;
+  gint64 after = G_MININT64;
+  guint chunk;
   int rc;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
   g_return_val_if_fail (max > 0, NULL);
 
+  chunk = MAX (64, 2 * max);
   batch = json_object_new_object ();
   json_object_object_add (batch, "mutations", mutations);
   json_object_object_add (batch, "seqs", seqs);
@@ -1718,138 +1721,155 @@ kh_replica_take_batch (KhStore     *store,
       return NULL;
     }
 
-  stmt = kh_store_prepare (store,
-    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id "
-    "FROM outbox WHERE state = 'pending' ORDER BY seq", error);
-  if (stmt == NULL)
-    goto fail;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  /* Entries are read in chunks, from the oldest, until the batch is full: reading every
+   * pending entry for each batch made pushing a long outbox quadratic. */
+  for (;;)
     {
-      Entry *e = g_new0 (Entry, 1);
+      guint read = 0;
 
-      e->seq = sqlite3_column_int64 (stmt, 0);
-      e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
-      e->base_version = sqlite3_column_int64 (stmt, 4);
-      e->attempts = sqlite3_column_int (stmt, 5);
-      e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
-      g_ptr_array_add (entries, e);
-      g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
-      g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, kh_store_get_db (store), "outbox");
-      goto fail;
-    }
-
-  for (guint i = 0; i < entries->len && json_object_array_length (mutations) < max; i++)
-    {
-      Entry *e = entries->pdata[i];
-      const char *entity_name = entity_names->pdata[i];
-      const char *id = record_ids->pdata[i];
-      const KhEntity *entity = kh_entity_lookup (entity_name);
-      g_autofree char *key = record_key (entity_name, id);
-      g_autoptr(GHashTable) open = NULL;
-      json_object *local;
-      json_object *m;
-      json_object *fields;
-
-      /* One entry per record per batch: a later one waits for the answer to the first. */
-      if (g_hash_table_contains (seen, key))
-        continue;
-      g_hash_table_add (seen, g_steal_pointer (&key));
-      if (entity == NULL)
-        continue;
-      if (skip_seqs != NULL && g_hash_table_contains (skip_seqs, &e->seq))
-        continue;
-      open = open_conflict_fields (store, entity_name, id);
-      if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
-        continue;
-
-      /* An edit folded into a delete: the protocol's delete carries no fields, so the edit
-       * goes first as an update, and the delete follows in an entry of its own. */
-      if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0)
+      g_ptr_array_set_size (entries, 0);
+      g_ptr_array_set_size (entity_names, 0);
+      g_ptr_array_set_size (record_ids, 0);
+      stmt = kh_store_prepare (store,
+        "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id "
+        "FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, after);
+      sqlite3_bind_int64 (stmt, 2, chunk);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         {
-          g_autofree char *delete_id = kh_uuid_v7_new ();
+          Entry *e = g_new0 (Entry, 1);
 
-          stmt = kh_store_prepare (store, "UPDATE outbox SET op = 'update' WHERE seq = ?", error);
-          if (stmt == NULL)
-            goto fail;
-          sqlite3_bind_int64 (stmt, 1, e->seq);
-          if (!step_done (store, stmt, "outbox", error))
-            goto fail;
-          stmt = kh_store_prepare (store,
-            "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'delete', '[]', ?, ?, ?)", error);
-          if (stmt == NULL)
-            goto fail;
-          sqlite3_bind_text (stmt, 1, delete_id, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 2, entity_name, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
-          sqlite3_bind_int64 (stmt, 4, e->base_version);
-          sqlite3_bind_text (stmt, 5, now, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
-          if (!step_done (store, stmt, "outbox", error))
-            goto fail;
-          g_free (e->op);
-          e->op = g_strdup ("update");
+          e->seq = sqlite3_column_int64 (stmt, 0);
+          e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+          e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+          e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
+          e->base_version = sqlite3_column_int64 (stmt, 4);
+          e->attempts = sqlite3_column_int (stmt, 5);
+          e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+          g_ptr_array_add (entries, e);
+          g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
+          g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
+          after = e->seq;
+          read++;
         }
-      local = load_local (store, entity, id, error);
-      if (local == NULL)
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
         {
-          if (error != NULL && *error != NULL)
-            goto fail;
-          continue;
+          kh_sqlite_set_error (error, kh_store_get_db (store), "outbox");
+          goto fail;
         }
 
-      fields = json_object_new_object ();
-      if (strcmp (e->op, "create") == 0)
+      for (guint i = 0; i < entries->len && json_object_array_length (mutations) < max; i++)
         {
-          for (guint k = 0; k < entity->n_fields; k++)
+          Entry *e = entries->pdata[i];
+          const char *entity_name = entity_names->pdata[i];
+          const char *id = record_ids->pdata[i];
+          const KhEntity *entity = kh_entity_lookup (entity_name);
+          g_autofree char *key = record_key (entity_name, id);
+          g_autoptr(GHashTable) open = NULL;
+          json_object *local;
+          json_object *m;
+          json_object *fields;
+
+          /* One entry per record per batch: a later one waits for the answer to the first. */
+          if (g_hash_table_contains (seen, key))
+            continue;
+          g_hash_table_add (seen, g_steal_pointer (&key));
+          if (entity == NULL)
+            continue;
+          if (skip_seqs != NULL && g_hash_table_contains (skip_seqs, &e->seq))
+            continue;
+          open = open_conflict_fields (store, entity_name, id);
+          if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
+            continue;
+
+          /* An edit folded into a delete: the protocol's delete carries no fields, so the edit
+           * goes first as an update, and the delete follows in an entry of its own. */
+          if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0)
             {
-              json_object *v = get_member (local, entity->fields[k].name);
+              g_autofree char *delete_id = kh_uuid_v7_new ();
 
-              if (v != NULL)
-                json_object_object_add (fields, entity->fields[k].name, json_object_get (v));
+              stmt = kh_store_prepare (store, "UPDATE outbox SET op = 'update' WHERE seq = ?", error);
+              if (stmt == NULL)
+                goto fail;
+              sqlite3_bind_int64 (stmt, 1, e->seq);
+              if (!step_done (store, stmt, "outbox", error))
+                goto fail;
+              stmt = kh_store_prepare (store,
+                "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'delete', '[]', ?, ?, ?)", error);
+              if (stmt == NULL)
+                goto fail;
+              sqlite3_bind_text (stmt, 1, delete_id, -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 2, entity_name, -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+              sqlite3_bind_int64 (stmt, 4, e->base_version);
+              sqlite3_bind_text (stmt, 5, now, -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
+              if (!step_done (store, stmt, "outbox", error))
+                goto fail;
+              g_free (e->op);
+              e->op = g_strdup ("update");
             }
-        }
-      else if (strcmp (e->op, "delete") != 0)
-        {
-          for (guint k = 0; e->fields[k] != NULL; k++)
+          local = load_local (store, entity, id, error);
+          if (local == NULL)
             {
-              const char *name = e->fields[k];
-              json_object *v = get_member (local, name);
-
-              if (kh_entity_get_field (entity, name) == NULL || g_hash_table_contains (open, name))
-                continue;
-              json_object_object_add (fields, name, v ? json_object_get (v) : NULL);
-            }
-          if (strcmp (e->op, "update") == 0 && json_object_object_length (fields) == 0)
-            {
-              /* Everything it changes waits for a person to resolve a conflict. */
-              json_object_put (fields);
-              json_object_put (local);
+              if (error != NULL && *error != NULL)
+                goto fail;
               continue;
             }
+
+          fields = json_object_new_object ();
+          if (strcmp (e->op, "create") == 0)
+            {
+              for (guint k = 0; k < entity->n_fields; k++)
+                {
+                  json_object *v = get_member (local, entity->fields[k].name);
+
+                  if (v != NULL)
+                    json_object_object_add (fields, entity->fields[k].name, json_object_get (v));
+                }
+            }
+          else if (strcmp (e->op, "delete") != 0)
+            {
+              for (guint k = 0; e->fields[k] != NULL; k++)
+                {
+                  const char *name = e->fields[k];
+                  json_object *v = get_member (local, name);
+
+                  if (kh_entity_get_field (entity, name) == NULL || g_hash_table_contains (open, name))
+                    continue;
+                  json_object_object_add (fields, name, v ? json_object_get (v) : NULL);
+                }
+              if (strcmp (e->op, "update") == 0 && json_object_object_length (fields) == 0)
+                {
+                  /* Everything it changes waits for a person to resolve a conflict. */
+                  json_object_put (fields);
+                  json_object_put (local);
+                  continue;
+                }
+            }
+
+          m = json_object_new_object ();
+          json_object_object_add (m, "mutation_id", json_object_new_string (e->mutation_id));
+          json_object_object_add (m, "entity", json_object_new_string (entity_name));
+          json_object_object_add (m, "id", json_object_new_string (id));
+          json_object_object_add (m, "op", json_object_new_string (e->op));
+          json_object_object_add (m, "base_version", json_object_new_int64 (strcmp (e->op, "create") == 0 ? 0 : e->base_version));
+          if (strcmp (e->op, "delete") != 0)
+            json_object_object_add (m, "fields", fields);
+          else
+            json_object_put (fields);
+          json_object_array_add (mutations, m);
+          json_object_array_add (seqs, json_object_new_int64 (e->seq));
+          g_array_append_val (rows, e->seq);
+          json_object_put (local);
         }
 
-      m = json_object_new_object ();
-      json_object_object_add (m, "mutation_id", json_object_new_string (e->mutation_id));
-      json_object_object_add (m, "entity", json_object_new_string (entity_name));
-      json_object_object_add (m, "id", json_object_new_string (id));
-      json_object_object_add (m, "op", json_object_new_string (e->op));
-      json_object_object_add (m, "base_version", json_object_new_int64 (strcmp (e->op, "create") == 0 ? 0 : e->base_version));
-      if (strcmp (e->op, "delete") != 0)
-        json_object_object_add (m, "fields", fields);
-      else
-        json_object_put (fields);
-      json_object_array_add (mutations, m);
-      json_object_array_add (seqs, json_object_new_int64 (e->seq));
-      g_array_append_val (rows, e->seq);
-      json_object_put (local);
+      if (read < chunk || json_object_array_length (mutations) >= max)
+        break;
     }
 
   stmt = kh_store_prepare (store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ?, sent = ? "

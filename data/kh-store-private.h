@@ -16,7 +16,8 @@ sqlite3_stmt  *kh_store_prepare        (KhStore        *self,
                                         const char     *sql,
                                         GError        **error);
 /* kh_store_prepare() for SQL text that lives as long as the program (built once), looked up by
- * its address rather than hashed: for long multi-row statements. */
+ * its address rather than hashed: for long multi-row statements. The bindings of the last use
+ * are not cleared: the caller binds every parameter. */
 sqlite3_stmt *kh_store_prepare_static (KhStore     *self,
                                        const char  *sql,
                                        GError     **error);

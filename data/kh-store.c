@@ -194,10 +194,11 @@ kh_store_prepare_static (KhStore     *self,
 {
   sqlite3_stmt *stmt = g_hash_table_lookup (self->by_address, sql);
 
+  /* Not sqlite3_clear_bindings(): clearing a thousand parameters costs as much as binding
+   * them, and the caller binds every one. */
   if (stmt != NULL)
     {
       sqlite3_reset (stmt);
-      sqlite3_clear_bindings (stmt);
       return stmt;
     }
   if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)

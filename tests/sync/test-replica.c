@@ -859,6 +859,66 @@ test_edit_then_delete (Fixture       *f,
   json_object_put (batch);
 }
 
+/* A batch is taken from the oldest pending entries, past the ones to skip, even when those
+ * fill more than one chunk of the outbox read (200 entries, the first 100 skipped, 30 at a
+ * time: the batches are the seqs after them, in order, each entry once). */
+static void
+test_take_batch_chunks (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) skip = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  json_object *batch;
+  json_object *taken;
+
+  g_assert_true (kh_store_begin (f->store, &error));
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"code\": \"U%03d\", \"name\": \"Xã %d\", \"kind\": \"commune\"}", i, i);
+      json_object *v = json_tokener_parse (json);
+
+      g_free (kh_store_create (f->store, "org_unit", v, &error));
+      g_assert_no_error (error);
+      json_object_put (v);
+    }
+  g_assert_true (kh_store_commit (f->store, &error));
+  {
+    sqlite3_stmt *stmt = kh_store_prepare (f->store, "SELECT seq FROM outbox ORDER BY seq", &error);
+
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      {
+        gint64 seq = sqlite3_column_int64 (stmt, 0);
+
+        g_array_append_val (seqs, seq);
+      }
+    sqlite3_reset (stmt);
+  }
+  g_assert_cmpuint (seqs->len, ==, 200);
+  for (guint i = 0; i < 100; i++)
+    g_hash_table_add (skip, g_memdup2 (&g_array_index (seqs, gint64, i), sizeof (gint64)));
+
+  batch = kh_replica_take_batch (f->store, 30, skip, &error);
+  g_assert_no_error (error);
+  json_object_object_get_ex (batch, "seqs", &taken);
+  g_assert_cmpuint (json_object_array_length (taken), ==, 30);
+  for (guint i = 0; i < 30; i++)
+    g_assert_cmpint (json_object_get_int64 (json_object_array_get_idx (taken, i)), ==,
+                     g_array_index (seqs, gint64, 100 + i));
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 30);
+  json_object_put (batch);
+
+  /* Without a skip and a large batch: all 200, once each. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  json_object_object_get_ex (batch, "seqs", &taken);
+  g_assert_cmpuint (json_object_array_length (taken), ==, 200);
+  for (guint i = 0; i < 200; i++)
+    g_assert_cmpint (json_object_get_int64 (json_object_array_get_idx (taken, i)), ==,
+                     g_array_index (seqs, gint64, i));
+  json_object_put (batch);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -879,6 +939,7 @@ main (int   argc,
   ADD ("/sync/replica/integrity", test_integrity);
   ADD ("/sync/replica/own-echo", test_own_echo);
   ADD ("/sync/replica/edit-then-delete", test_edit_then_delete);
+  ADD ("/sync/replica/take-batch-chunks", test_take_batch_chunks);
 #undef ADD
 
   return g_test_run ();
