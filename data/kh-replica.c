@@ -1101,8 +1101,28 @@ merge (KhStore      *store,
         local_changed_deleted = TRUE;
     }
 
-  /* A local create has an empty base: the record did not exist. Without a kept base for an
-   * older record, every locally changed field that differs is treated as a conflict. */
+  /* A local create that was sent and whose answer was lost: the record exists on the server,
+   * so the server applied it (its id was made here), and what the create carried is the base
+   * the server's later edits started from. Without it, another person's edit made before the
+   * next pull looked like a change on both sides. */
+  if (!base.known && local_created)
+    for (guint i = 0; i < entries->len; i++)
+      {
+        Entry *e = entries->pdata[i];
+
+        if (strcmp (e->op, "create") == 0 && e->sent != NULL && e->attempts > 0
+            && strcmp (e->state, "pending") == 0)
+          {
+            base.known = TRUE;
+            base.version = 0;
+            base.deleted = FALSE;
+            base.data = json_object_get (e->sent);
+          }
+      }
+
+  /* A local create not yet seen by the server has an empty base: the record did not exist.
+   * Without a kept base for an older record, every locally changed field that differs is
+   * treated as a conflict. */
   base_usable = base.known || local_created;
   if (base.known)
     local_changed_deleted = local_deleted != base.deleted;
