@@ -291,6 +291,21 @@ kh_schema_flush_search (sqlite3  *db,
   if (kh_schema_get_version (db) < 4)
     return TRUE;
   entities = kh_entities (&n);
+  {
+    /* Usually there is nothing: one statement says so. */
+    g_autoptr(GString) any = g_string_new ("SELECT 0");
+    sqlite3_stmt *stmt = NULL;
+    gboolean queued = TRUE;
+
+    for (guint e = 0; e < n; e++)
+      if (kh_entity_has_search (entities[e]))
+        g_string_append_printf (any, " OR EXISTS (SELECT 1 FROM %s_fts_queue)", entities[e]->name);
+    if (sqlite3_prepare_v2 (db, any->str, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+      queued = sqlite3_column_int (stmt, 0) != 0;
+    sqlite3_finalize (stmt);
+    if (!queued)
+      return TRUE;
+  }
   for (guint e = 0; e < n; e++)
     {
       g_autofree char *check = NULL;
