@@ -1712,6 +1712,27 @@ kh_replica_take_batch (KhStore     *store,
                        GHashTable  *skip_seqs,
                        GError     **error)
 {
+  return kh_replica_take_batch_busy (store, max, skip_seqs, NULL, error);
+}
+
+/* "entity:id", the key of @busy_records. */
+char *
+kh_replica_record_key (const char *entity,
+                       const char *id)
+{
+  return record_key (entity, id);
+}
+
+/* kh_replica_take_batch() leaving out every entry of the records in @busy_records (keys from
+ * kh_replica_record_key()): those of a batch still on its way, whose answer decides what the
+ * record's next entry is based on. */
+json_object *
+kh_replica_take_batch_busy (KhStore     *store,
+                            guint        max,
+                            GHashTable  *skip_seqs,
+                            GHashTable  *busy_records,
+                            GError     **error)
+{
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   json_object *mutations = json_object_new_array ();
   json_object *seqs = json_object_new_array ();
@@ -1794,7 +1815,8 @@ kh_replica_take_batch (KhStore     *store,
           json_object *fields;
 
           /* One entry per record per batch: a later one waits for the answer to the first. */
-          if (g_hash_table_contains (seen, key))
+          if (g_hash_table_contains (seen, key)
+              || (busy_records != NULL && g_hash_table_contains (busy_records, key)))
             continue;
           g_hash_table_add (seen, g_steal_pointer (&key));
           if (entity == NULL)

@@ -86,6 +86,13 @@ json_object *kh_replica_take_batch        (KhStore         *store,
                                            guint            max,
                                            GHashTable      *skip_seqs,
                                            GError         **error);
+json_object *kh_replica_take_batch_busy   (KhStore         *store,
+                                           guint            max,
+                                           GHashTable      *skip_seqs,
+                                           GHashTable      *busy_records,
+                                           GError         **error);
+char        *kh_replica_record_key        (const char      *entity,
+                                           const char      *id);
 json_object *kh_replica_batch_mutations   (json_object     *batch);
 gboolean     kh_replica_apply_results     (KhStore         *store,
                                            json_object     *batch,
