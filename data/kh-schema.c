@@ -262,8 +262,10 @@ kh_entity_search_flush_sql (const KhEntity *entity)
   char **sql = g_new0 (char *, 4);
 
   sql[0] = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN (SELECT rid FROM %s_fts_queue WHERE fresh = 0)", t, t);
+  /* CROSS JOIN keeps the queue outside: planned while the queue is empty, a plain JOIN scanned
+   * the whole entity table at every flush. */
   sql[1] = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT t.rid, %s FROM %s_fts_queue q "
-                            "JOIN %s t ON t.rid = q.rid WHERE t.deleted = 0", t, text, t, t);
+                            "CROSS JOIN %s t ON t.rid = q.rid WHERE t.deleted = 0", t, text, t, t);
   sql[2] = g_strdup_printf ("DELETE FROM %s_fts_queue", t);
   return sql;
 }
