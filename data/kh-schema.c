@@ -198,6 +198,11 @@ kh_entity_search_sql (const KhEntity *entity,
   return g_string_free (sql, FALSE);
 }
 
+/* The step that queues the search index's work and makes the figures' indexes: one
+ * self-contained step (its SQL in step_sql[], its triggers here), renumbered as a whole if
+ * another step is put before it. */
+#define SEARCH_QUEUE_VERSION 4
+
 /* Up to version 3 the search triggers wrote into the FTS5 table themselves. From version 4 they
  * only queue the record's rowid in a plain table, <entity>_fts_queue, and the writer moves the
  * queue into the index once, just before COMMIT (kh_entity_search_flush_sql()). In SQLite 3.40
@@ -221,7 +226,7 @@ append_search_triggers (GString        *sql,
     "DROP TRIGGER IF EXISTS %s_fts_au;"
     "DROP TRIGGER IF EXISTS %s_fts_ad;",
     t, t, t);
-  if (version < 4)
+  if (version < SEARCH_QUEUE_VERSION)
     {
       g_string_append_printf (sql,
         "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 AND NOT kh_fts_paused () BEGIN "
@@ -290,7 +295,7 @@ kh_schema_flush_search (sqlite3  *db,
   gboolean own = sqlite3_get_autocommit (db);
   gboolean began = FALSE;
 
-  if (kh_schema_get_version (db) < 4)
+  if (kh_schema_get_version (db) < SEARCH_QUEUE_VERSION)
     return TRUE;
   entities = kh_entities (&n);
   {
@@ -386,7 +391,7 @@ append_create_entity (GString        *sql,
     {
       g_string_append_printf (sql,
         "CREATE VIRTUAL TABLE %s_fts USING fts5 (text, tokenize = 'unicode61', prefix = '2 3');\n", t);
-      if (version >= 4)
+      if (version >= SEARCH_QUEUE_VERSION)
         g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY, fresh INTEGER NOT NULL DEFAULT 0) STRICT;\n", t);
       append_search_triggers (sql, entity, version);
     }
@@ -467,7 +472,7 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
      * comes back with one of them, it is the replica's own change echoing, not someone
      * else's, even if the answer to the push was lost. */
     "ALTER TABLE outbox ADD COLUMN sent TEXT CHECK (sent IS NULL OR json_valid(sent));",
-  [4] =
+  [SEARCH_QUEUE_VERSION] =
     /* The figures' covering indexes (data/kh-report.c), made by the first report until
      * version 3; IF NOT EXISTS because such a report may have made them already. */
     "CREATE INDEX IF NOT EXISTS kh_report_registration"
@@ -533,7 +538,7 @@ apply_step (sqlite3  *db,
         append_search_triggers (sql, entities[e], version);
   /* Version 4 queues what the search index must take and indexes it at COMMIT. Nothing is
    * queued yet: the index already holds every record. */
-  if (version == 4)
+  if (version == SEARCH_QUEUE_VERSION)
     for (guint e = 0; e < n; e++)
       if (since (entities[e]->since) < version && kh_entity_has_search (entities[e]))
         {
