@@ -9,6 +9,7 @@
 G_BEGIN_DECLS
 
 char *kh_fold               (const char *text);
+char *kh_fold_nfd           (const char *text);
 char *kh_fold_to_fts_query  (const char *text);
 
 G_END_DECLS

@@ -665,31 +665,6 @@ insert_many_sql (const KhEntity *entity,
   return g_string_free (sql, FALSE);
 }
 
-/* While a page is applied, its records are indexed for search together at its end. */
-static void
-fts_touch (KhStore        *store,
-           const KhEntity *entity,
-           const char     *id,
-           gboolean        insert)
-{
-  GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
-
-  if (touched != NULL && kh_entity_has_search (entity))
-    {
-      json_object *lists = g_hash_table_lookup (touched, entity);
-
-      /* [new ids, changed ids]: a new record has nothing in the index to remove first. */
-      if (lists == NULL)
-        {
-          lists = json_object_new_array ();
-          json_object_array_add (lists, json_object_new_array ());
-          json_object_array_add (lists, json_object_new_array ());
-          g_hash_table_insert (touched, (gpointer) entity, lists);
-        }
-      json_object_array_add (json_object_array_get_idx (lists, insert ? 0 : 1), json_object_new_string (id));
-    }
-}
-
 /* Writes the whole state of a record: every field (absent ones become NULL), its version and
  * its deleted flag. */
 static gboolean
@@ -705,7 +680,7 @@ write_state (KhStore         *store,
              GError         **error)
 {
   const EntitySql *sql = entity_sql (entity);
-  sqlite3_stmt *stmt = kh_store_prepare (store, insert ? sql->insert : sql->update, error);
+  sqlite3_stmt *stmt = kh_store_prepare_static (store, insert ? sql->insert : sql->update, error);
   int col = 6;
 
   if (stmt == NULL)
@@ -726,75 +701,6 @@ write_state (KhStore         *store,
       g_prefix_error (error, _("Could not store %s “%s” from the server: "), _(entity->label), id);
       return FALSE;
     }
-  fts_touch (store, entity, id, insert);
-  return TRUE;
-}
-
-static gboolean
-fts_pause (KhStore  *store,
-           gboolean  paused,
-           GError  **error)
-{
-  if (paused)
-    g_object_set_data_full (G_OBJECT (store), "kh-fts-touched",
-                            g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) json_object_put),
-                            (GDestroyNotify) g_hash_table_unref);
-  else
-    g_object_set_data (G_OBJECT (store), "kh-fts-touched", NULL);
-  return kh_sqlite_exec (kh_store_get_db (store), paused ? "SELECT kh_fts_pause (1)" : "SELECT kh_fts_pause (0)",
-                         error);
-}
-
-/* Indexes the records the page wrote, one statement per entity. */
-static gboolean
-fts_flush (KhStore  *store,
-           GError  **error)
-{
-  GHashTable *touched = g_object_get_data (G_OBJECT (store), "kh-fts-touched");
-  GHashTableIter iter;
-  gpointer key;
-  gpointer value;
-
-  if (touched == NULL)
-    return TRUE;
-  g_hash_table_iter_init (&iter, touched);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      const KhEntity *entity = key;
-      json_object *changed = json_object_array_get_idx (value, 1);
-      g_autofree char *ids = NULL;
-      g_autofree char *text = kh_entity_search_sql (entity, entity->name);
-      g_autofree char *del = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN "
-                                              "(SELECT rid FROM %s WHERE id IN (SELECT value FROM json_each (?)))",
-                                              entity->name, entity->name);
-      g_autofree char *ins = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s "
-                                              "WHERE deleted = 0 AND id IN (SELECT value FROM json_each (?))",
-                                              entity->name, text, entity->name);
-      sqlite3_stmt *stmt;
-
-      if (json_object_array_length (changed) > 0)
-        {
-          stmt = kh_store_prepare (store, del, error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_text (stmt, 1, json_object_to_json_string_ext (changed, JSON_C_TO_STRING_PLAIN),
-                             -1, SQLITE_TRANSIENT);
-          if (!step_done (store, stmt, "search", error))
-            return FALSE;
-        }
-      /* Both lists, new and changed, are indexed now. */
-      for (size_t i = 0; i < json_object_array_length (changed); i++)
-        json_object_array_add (json_object_array_get_idx (value, 0),
-                               json_object_get (json_object_array_get_idx (changed, i)));
-      ids = g_strdup (json_object_to_json_string_ext (json_object_array_get_idx (value, 0), JSON_C_TO_STRING_PLAIN));
-      stmt = kh_store_prepare (store, ins, error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, ids, -1, SQLITE_TRANSIENT);
-      if (!step_done (store, stmt, "search", error))
-        return FALSE;
-    }
-  g_hash_table_remove_all (touched);
   return TRUE;
 }
 
@@ -805,7 +711,7 @@ load_local (KhStore         *store,
             const char      *id,
             GError         **error)
 {
-  sqlite3_stmt *stmt = kh_store_prepare (store, entity_sql (entity)->select, error);
+  sqlite3_stmt *stmt = kh_store_prepare_static (store, entity_sql (entity)->select, error);
   json_object *record = NULL;
   int rc;
 
@@ -994,7 +900,7 @@ new_records_write (KhStore     *store,
   sql = entity_sql (entity);
   while (n - done >= sql->insert_rows)
     {
-      sqlite3_stmt *stmt = kh_store_prepare (store, sql->insert_many, error);
+      sqlite3_stmt *stmt = kh_store_prepare_static (store, sql->insert_many, error);
       int col = 1;
 
       if (stmt == NULL)
@@ -1017,8 +923,6 @@ new_records_write (KhStore     *store,
           g_prefix_error (error, _("Could not store %s from the server: "), _(entity->label));
           return FALSE;
         }
-      for (guint k = 0; k < sql->insert_rows; k++)
-        fts_touch (store, entity, g_array_index (b->items, Remote, done + k).id, TRUE);
       done += sql->insert_rows;
     }
   for (guint k = done; k < n; k++)
@@ -1033,7 +937,7 @@ new_records_write (KhStore     *store,
   done = 0;
   while (n - done >= KH_INSERT_ROWS_MAX)
     {
-      sqlite3_stmt *stmt = kh_store_prepare (store, audit_many_sql (), error);
+      sqlite3_stmt *stmt = kh_store_prepare_static (store, audit_many_sql (), error);
 
       if (stmt == NULL)
         return FALSE;
@@ -1197,8 +1101,28 @@ merge (KhStore      *store,
         local_changed_deleted = TRUE;
     }
 
-  /* A local create has an empty base: the record did not exist. Without a kept base for an
-   * older record, every locally changed field that differs is treated as a conflict. */
+  /* A local create that was sent and whose answer was lost: the record exists on the server,
+   * so the server applied it (its id was made here), and what the create carried is the base
+   * the server's later edits started from. Without it, another person's edit made before the
+   * next pull looked like a change on both sides. */
+  if (!base.known && local_created)
+    for (guint i = 0; i < entries->len; i++)
+      {
+        Entry *e = entries->pdata[i];
+
+        if (strcmp (e->op, "create") == 0 && e->sent != NULL && e->attempts > 0
+            && strcmp (e->state, "pending") == 0)
+          {
+            base.known = TRUE;
+            base.version = 0;
+            base.deleted = FALSE;
+            base.data = json_object_get (e->sent);
+          }
+      }
+
+  /* A local create not yet seen by the server has an empty base: the record did not exist.
+   * Without a kept base for an older record, every locally changed field that differs is
+   * treated as a conflict. */
   base_usable = base.known || local_created;
   if (base.known)
     local_changed_deleted = local_deleted != base.deleted;
@@ -1358,9 +1282,88 @@ out:
   return ok;
 }
 
+/* The records of a page (the json objects) that are not in the replica, found with one query
+ * per entity instead of one read per record: a first pull brings only such records. A record
+ * sent twice in the page is in the set by its first occurrence only; the second finds the
+ * first one written. */
+static GHashTable *
+records_absent (KhStore      *store,
+                json_object  *records,
+                GError      **error)
+{
+  g_autoptr(GHashTable) by_entity = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
+  g_autoptr(GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *absent = g_hash_table_new (NULL, NULL);
+  size_t n = json_object_array_length (records);
+  GHashTableIter iter;
+  gpointer key;
+  gpointer value;
+
+  /* entity → (id → its first record) */
+  for (size_t i = 0; i < n; i++)
+    {
+      json_object *rec = json_object_array_get_idx (records, i);
+      const KhEntity *entity = kh_entity_lookup (get_str (rec, "entity"));
+      GHashTable *ids = g_hash_table_lookup (by_entity, entity);
+
+      if (ids == NULL)
+        {
+          ids = g_hash_table_new (g_str_hash, g_str_equal);
+          g_hash_table_insert (by_entity, (gpointer) entity, ids);
+        }
+      if (!g_hash_table_contains (ids, get_str (rec, "id")))
+        g_hash_table_insert (ids, (gpointer) get_str (rec, "id"), rec);
+    }
+
+  g_hash_table_iter_init (&iter, by_entity);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const KhEntity *entity = key;
+      g_autofree char *sql = g_strdup_printf ("SELECT id FROM %s WHERE id IN (SELECT value FROM json_each (?))",
+                                              entity->name);
+      g_autoptr(GString) list = g_string_new ("[");
+      GHashTableIter ids;
+      gpointer id;
+      gpointer rec;
+      sqlite3_stmt *stmt;
+      int rc;
+
+      g_hash_table_iter_init (&ids, value);
+      while (g_hash_table_iter_next (&ids, &id, NULL))
+        {
+          /* Checked to be UUIDs: nothing to escape. */
+          g_string_append_printf (list, "%s\"%s\"", list->len > 1 ? "," : "", (const char *) id);
+        }
+      g_string_append_c (list, ']');
+      stmt = kh_store_prepare (store, sql, error);
+      if (stmt == NULL)
+        {
+          g_hash_table_unref (absent);
+          return NULL;
+        }
+      sqlite3_bind_text (stmt, 1, list->str, (int) list->len, SQLITE_STATIC);
+      g_hash_table_remove_all (present);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_hash_table_add (present, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          kh_sqlite_set_error (error, kh_store_get_db (store), "read");
+          g_hash_table_unref (absent);
+          return NULL;
+        }
+      g_hash_table_iter_init (&ids, value);
+      while (g_hash_table_iter_next (&ids, &id, &rec))
+        if (!g_hash_table_contains (present, id))
+          g_hash_table_add (absent, rec);
+    }
+  return absent;
+}
+
 static gboolean
 apply_remote (KhStore         *store,
               json_object     *record,
+              GHashTable      *absent,
               GHashTable      *with_entries,
               gboolean         force,
               NewRecords      *fresh,
@@ -1373,6 +1376,14 @@ apply_remote (KhStore         *store,
   gboolean ok;
 
   remote_from_json (&r, record);
+  if (g_hash_table_contains (absent, record))
+    {
+      /* Not in the replica: nothing local to merge with, whatever the outbox holds. */
+      if (!new_records_add (store, fresh, &r, error))
+        return FALSE;
+      stats->applied++;
+      return TRUE;
+    }
   /* The same record twice in a page: the first one is written before the second is read. */
   if (fresh->entity == r.entity && g_hash_table_contains (fresh->ids, r.id)
       && !new_records_write (store, fresh, error))
@@ -1538,33 +1549,20 @@ kh_replica_start_repull (KhStore  *store,
 /* Applies one page of the change feed and stores its cursor, in one transaction. When @reset
  * is set, the page starts a re-pull from the beginning; when a re-pull ends (@has_more false),
  * the records it did not bring are reconciled. On any error nothing is changed. */
+/* Checks a page's lists and every record in them, without a database: the sync engine runs it
+ * on the thread that fetched the page, while the page before is being applied. */
 gboolean
-kh_replica_apply_page (KhStore         *store,
-                       json_object     *records,
-                       json_object     *removed,
-                       const char      *cursor,
-                       gboolean         reset,
-                       gboolean         has_more,
-                       KhReplicaStats  *stats,
-                       GError         **error)
+kh_replica_check_page (json_object  *records,
+                       json_object  *removed,
+                       GError      **error)
 {
-  g_autoptr(GHashTable) with_entries = NULL;
-  g_autofree char *resetting_text = NULL;
-  KhReplicaStats page = { 0 };
-  NewRecords fresh;
-  gboolean resetting;
   size_t n_records;
   size_t n_removed;
-  gboolean ok = TRUE;
-
-  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
 
   if (records == NULL || !json_object_is_type (records, json_type_array))
     return bad_answer (error, _("the records are not a list"));
   if (removed != NULL && !json_object_is_type (removed, json_type_array))
     return bad_answer (error, _("the removed records are not a list"));
-  if (cursor == NULL)
-    return bad_answer (error, _("there is no cursor"));
   n_records = json_object_array_length (records);
   n_removed = removed ? json_object_array_length (removed) : 0;
   for (size_t i = 0; i < n_records; i++)
@@ -1579,11 +1577,58 @@ kh_replica_apply_page (KhStore         *store,
       if (entity == NULL || kh_entity_lookup (entity) == NULL || id == NULL || !kh_uuid_is_valid (id))
         return bad_answer (error, _("a removed record is not an entity and an id"));
     }
+  return TRUE;
+}
+
+gboolean
+kh_replica_apply_page (KhStore         *store,
+                       json_object     *records,
+                       json_object     *removed,
+                       const char      *cursor,
+                       gboolean         reset,
+                       gboolean         has_more,
+                       KhReplicaStats  *stats,
+                       GError         **error)
+{
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (!kh_replica_check_page (records, removed, error))
+    return FALSE;
+  return kh_replica_apply_checked_page (store, records, removed, cursor, reset, has_more, stats, error);
+}
+
+/* kh_replica_apply_page() for a page that kh_replica_check_page() accepted. */
+gboolean
+kh_replica_apply_checked_page (KhStore         *store,
+                               json_object     *records,
+                               json_object     *removed,
+                               const char      *cursor,
+                               gboolean         reset,
+                               gboolean         has_more,
+                               KhReplicaStats  *stats,
+                               GError         **error)
+{
+  g_autoptr(GHashTable) with_entries = NULL;
+  g_autoptr(GHashTable) absent = NULL;
+  g_autofree char *resetting_text = NULL;
+  KhReplicaStats page = { 0 };
+  NewRecords fresh;
+  gboolean resetting;
+  size_t n_records;
+  size_t n_removed;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+  g_return_val_if_fail (records != NULL, FALSE);
+
+  if (cursor == NULL)
+    return bad_answer (error, _("there is no cursor"));
+  n_records = json_object_array_length (records);
+  n_removed = removed ? json_object_array_length (removed) : 0;
 
   if (!kh_store_begin (store, error))
     return FALSE;
 
-  ok = fts_pause (store, TRUE, error);
   resetting_text = kh_replica_get_state (store, KH_SYNC_RESETTING);
   resetting = reset || g_strcmp0 (resetting_text, "1") == 0;
   if (ok && reset)
@@ -1592,13 +1637,15 @@ kh_replica_apply_page (KhStore         *store,
 
   with_entries = ok ? records_with_entries (store, error) : NULL;
   ok = ok && with_entries != NULL;
+  absent = ok ? records_absent (store, records, error) : NULL;
+  ok = ok && absent != NULL;
 
   new_records_init (&fresh);
   for (size_t i = 0; ok && i < n_records; i++)
     {
       json_object *rec = json_object_array_get_idx (records, i);
 
-      ok = apply_remote (store, rec, with_entries, resetting, &fresh, &page, error);
+      ok = apply_remote (store, rec, absent, with_entries, resetting, &fresh, &page, error);
       if (ok && resetting)
         {
           sqlite3_stmt *stmt = kh_store_prepare (store, "INSERT OR IGNORE INTO pull_seen (entity, record_id) VALUES (?, ?)", error);
@@ -1630,17 +1677,13 @@ kh_replica_apply_page (KhStore         *store,
         page.removed++;
     }
 
-  ok = ok && fts_flush (store, error);
   ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
-  /* The reset's last step writes through the store's own paths: search triggers on again. */
-  if (!fts_pause (store, FALSE, ok ? error : NULL))
-    ok = FALSE;
   if (ok && resetting && !has_more)
     ok = finish_reset (store, &page, error);
 
+  /* The page's records are indexed for search at COMMIT, together (kh-schema.c). */
   if (!ok)
     {
-      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }
@@ -1669,6 +1712,27 @@ kh_replica_take_batch (KhStore     *store,
                        GHashTable  *skip_seqs,
                        GError     **error)
 {
+  return kh_replica_take_batch_busy (store, max, skip_seqs, NULL, error);
+}
+
+/* "entity:id", the key of @busy_records. */
+char *
+kh_replica_record_key (const char *entity,
+                       const char *id)
+{
+  return record_key (entity, id);
+}
+
+/* kh_replica_take_batch() leaving out every entry of the records in @busy_records (keys from
+ * kh_replica_record_key()): those of a batch still on its way, whose answer decides what the
+ * record's next entry is based on. */
+json_object *
+kh_replica_take_batch_busy (KhStore     *store,
+                            guint        max,
+                            GHashTable  *skip_seqs,
+                            GHashTable  *busy_records,
+                            GError     **error)
+{
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   json_object *mutations = json_object_new_array ();
   json_object *seqs = json_object_new_array ();
@@ -1680,11 +1744,14 @@ kh_replica_take_batch (KhStore     *store,
   g_autofree char *now = kh_store_now ();
   sqlite3_stmt *stmt;
   gboolean ok = TRUE;
+  gint64 after = G_MININT64;
+  guint chunk;
   int rc;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
   g_return_val_if_fail (max > 0, NULL);
 
+  chunk = MAX (64, 2 * max);
   batch = json_object_new_object ();
   json_object_object_add (batch, "mutations", mutations);
   json_object_object_add (batch, "seqs", seqs);
@@ -1695,138 +1762,156 @@ kh_replica_take_batch (KhStore     *store,
       return NULL;
     }
 
-  stmt = kh_store_prepare (store,
-    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id "
-    "FROM outbox WHERE state = 'pending' ORDER BY seq", error);
-  if (stmt == NULL)
-    goto fail;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  /* Entries are read in chunks, from the oldest, until the batch is full: reading every
+   * pending entry for each batch made pushing a long outbox quadratic. */
+  for (;;)
     {
-      Entry *e = g_new0 (Entry, 1);
+      guint read = 0;
 
-      e->seq = sqlite3_column_int64 (stmt, 0);
-      e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
-      e->base_version = sqlite3_column_int64 (stmt, 4);
-      e->attempts = sqlite3_column_int (stmt, 5);
-      e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
-      g_ptr_array_add (entries, e);
-      g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
-      g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, kh_store_get_db (store), "outbox");
-      goto fail;
-    }
-
-  for (guint i = 0; i < entries->len && json_object_array_length (mutations) < max; i++)
-    {
-      Entry *e = entries->pdata[i];
-      const char *entity_name = entity_names->pdata[i];
-      const char *id = record_ids->pdata[i];
-      const KhEntity *entity = kh_entity_lookup (entity_name);
-      g_autofree char *key = record_key (entity_name, id);
-      g_autoptr(GHashTable) open = NULL;
-      json_object *local;
-      json_object *m;
-      json_object *fields;
-
-      /* One entry per record per batch: a later one waits for the answer to the first. */
-      if (g_hash_table_contains (seen, key))
-        continue;
-      g_hash_table_add (seen, g_steal_pointer (&key));
-      if (entity == NULL)
-        continue;
-      if (skip_seqs != NULL && g_hash_table_contains (skip_seqs, &e->seq))
-        continue;
-      open = open_conflict_fields (store, entity_name, id);
-      if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
-        continue;
-
-      /* An edit folded into a delete: the protocol's delete carries no fields, so the edit
-       * goes first as an update, and the delete follows in an entry of its own. */
-      if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0)
+      g_ptr_array_set_size (entries, 0);
+      g_ptr_array_set_size (entity_names, 0);
+      g_ptr_array_set_size (record_ids, 0);
+      stmt = kh_store_prepare (store,
+        "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id "
+        "FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, after);
+      sqlite3_bind_int64 (stmt, 2, chunk);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         {
-          g_autofree char *delete_id = kh_uuid_v7_new ();
+          Entry *e = g_new0 (Entry, 1);
 
-          stmt = kh_store_prepare (store, "UPDATE outbox SET op = 'update' WHERE seq = ?", error);
-          if (stmt == NULL)
-            goto fail;
-          sqlite3_bind_int64 (stmt, 1, e->seq);
-          if (!step_done (store, stmt, "outbox", error))
-            goto fail;
-          stmt = kh_store_prepare (store,
-            "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'delete', '[]', ?, ?, ?)", error);
-          if (stmt == NULL)
-            goto fail;
-          sqlite3_bind_text (stmt, 1, delete_id, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 2, entity_name, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
-          sqlite3_bind_int64 (stmt, 4, e->base_version);
-          sqlite3_bind_text (stmt, 5, now, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
-          if (!step_done (store, stmt, "outbox", error))
-            goto fail;
-          g_free (e->op);
-          e->op = g_strdup ("update");
+          e->seq = sqlite3_column_int64 (stmt, 0);
+          e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+          e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+          e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
+          e->base_version = sqlite3_column_int64 (stmt, 4);
+          e->attempts = sqlite3_column_int (stmt, 5);
+          e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+          g_ptr_array_add (entries, e);
+          g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
+          g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
+          after = e->seq;
+          read++;
         }
-      local = load_local (store, entity, id, error);
-      if (local == NULL)
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
         {
-          if (error != NULL && *error != NULL)
-            goto fail;
-          continue;
+          kh_sqlite_set_error (error, kh_store_get_db (store), "outbox");
+          goto fail;
         }
 
-      fields = json_object_new_object ();
-      if (strcmp (e->op, "create") == 0)
+      for (guint i = 0; i < entries->len && json_object_array_length (mutations) < max; i++)
         {
-          for (guint k = 0; k < entity->n_fields; k++)
+          Entry *e = entries->pdata[i];
+          const char *entity_name = entity_names->pdata[i];
+          const char *id = record_ids->pdata[i];
+          const KhEntity *entity = kh_entity_lookup (entity_name);
+          g_autofree char *key = record_key (entity_name, id);
+          g_autoptr(GHashTable) open = NULL;
+          json_object *local;
+          json_object *m;
+          json_object *fields;
+
+          /* One entry per record per batch: a later one waits for the answer to the first. */
+          if (g_hash_table_contains (seen, key)
+              || (busy_records != NULL && g_hash_table_contains (busy_records, key)))
+            continue;
+          g_hash_table_add (seen, g_steal_pointer (&key));
+          if (entity == NULL)
+            continue;
+          if (skip_seqs != NULL && g_hash_table_contains (skip_seqs, &e->seq))
+            continue;
+          open = open_conflict_fields (store, entity_name, id);
+          if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
+            continue;
+
+          /* An edit folded into a delete: the protocol's delete carries no fields, so the edit
+           * goes first as an update, and the delete follows in an entry of its own. */
+          if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0)
             {
-              json_object *v = get_member (local, entity->fields[k].name);
+              g_autofree char *delete_id = kh_uuid_v7_new ();
 
-              if (v != NULL)
-                json_object_object_add (fields, entity->fields[k].name, json_object_get (v));
+              stmt = kh_store_prepare (store, "UPDATE outbox SET op = 'update' WHERE seq = ?", error);
+              if (stmt == NULL)
+                goto fail;
+              sqlite3_bind_int64 (stmt, 1, e->seq);
+              if (!step_done (store, stmt, "outbox", error))
+                goto fail;
+              stmt = kh_store_prepare (store,
+                "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'delete', '[]', ?, ?, ?)", error);
+              if (stmt == NULL)
+                goto fail;
+              sqlite3_bind_text (stmt, 1, delete_id, -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 2, entity_name, -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+              sqlite3_bind_int64 (stmt, 4, e->base_version);
+              sqlite3_bind_text (stmt, 5, now, -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
+              if (!step_done (store, stmt, "outbox", error))
+                goto fail;
+              g_free (e->op);
+              e->op = g_strdup ("update");
             }
-        }
-      else if (strcmp (e->op, "delete") != 0)
-        {
-          for (guint k = 0; e->fields[k] != NULL; k++)
+          local = load_local (store, entity, id, error);
+          if (local == NULL)
             {
-              const char *name = e->fields[k];
-              json_object *v = get_member (local, name);
-
-              if (kh_entity_get_field (entity, name) == NULL || g_hash_table_contains (open, name))
-                continue;
-              json_object_object_add (fields, name, v ? json_object_get (v) : NULL);
-            }
-          if (strcmp (e->op, "update") == 0 && json_object_object_length (fields) == 0)
-            {
-              /* Everything it changes waits for a person to resolve a conflict. */
-              json_object_put (fields);
-              json_object_put (local);
+              if (error != NULL && *error != NULL)
+                goto fail;
               continue;
             }
+
+          fields = json_object_new_object ();
+          if (strcmp (e->op, "create") == 0)
+            {
+              for (guint k = 0; k < entity->n_fields; k++)
+                {
+                  json_object *v = get_member (local, entity->fields[k].name);
+
+                  if (v != NULL)
+                    json_object_object_add (fields, entity->fields[k].name, json_object_get (v));
+                }
+            }
+          else if (strcmp (e->op, "delete") != 0)
+            {
+              for (guint k = 0; e->fields[k] != NULL; k++)
+                {
+                  const char *name = e->fields[k];
+                  json_object *v = get_member (local, name);
+
+                  if (kh_entity_get_field (entity, name) == NULL || g_hash_table_contains (open, name))
+                    continue;
+                  json_object_object_add (fields, name, v ? json_object_get (v) : NULL);
+                }
+              if (strcmp (e->op, "update") == 0 && json_object_object_length (fields) == 0)
+                {
+                  /* Everything it changes waits for a person to resolve a conflict. */
+                  json_object_put (fields);
+                  json_object_put (local);
+                  continue;
+                }
+            }
+
+          m = json_object_new_object ();
+          json_object_object_add (m, "mutation_id", json_object_new_string (e->mutation_id));
+          json_object_object_add (m, "entity", json_object_new_string (entity_name));
+          json_object_object_add (m, "id", json_object_new_string (id));
+          json_object_object_add (m, "op", json_object_new_string (e->op));
+          json_object_object_add (m, "base_version", json_object_new_int64 (strcmp (e->op, "create") == 0 ? 0 : e->base_version));
+          if (strcmp (e->op, "delete") != 0)
+            json_object_object_add (m, "fields", fields);
+          else
+            json_object_put (fields);
+          json_object_array_add (mutations, m);
+          json_object_array_add (seqs, json_object_new_int64 (e->seq));
+          g_array_append_val (rows, e->seq);
+          json_object_put (local);
         }
 
-      m = json_object_new_object ();
-      json_object_object_add (m, "mutation_id", json_object_new_string (e->mutation_id));
-      json_object_object_add (m, "entity", json_object_new_string (entity_name));
-      json_object_object_add (m, "id", json_object_new_string (id));
-      json_object_object_add (m, "op", json_object_new_string (e->op));
-      json_object_object_add (m, "base_version", json_object_new_int64 (strcmp (e->op, "create") == 0 ? 0 : e->base_version));
-      if (strcmp (e->op, "delete") != 0)
-        json_object_object_add (m, "fields", fields);
-      else
-        json_object_put (fields);
-      json_object_array_add (mutations, m);
-      json_object_array_add (seqs, json_object_new_int64 (e->seq));
-      g_array_append_val (rows, e->seq);
-      json_object_put (local);
+      if (read < chunk || json_object_array_length (mutations) >= max)
+        break;
     }
 
   stmt = kh_store_prepare (store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ?, sent = ? "
@@ -1882,7 +1967,7 @@ ack (KhStore      *store,
 
   if (!delete_entry (store, seq, error))
     return FALSE;
-  stmt = kh_store_prepare (store, entity_sql (entity)->version, error);
+  stmt = kh_store_prepare_static (store, entity_sql (entity)->version, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, version);
@@ -1978,9 +2063,7 @@ kh_replica_apply_results (KhStore         *store,
 
   if (!kh_store_begin (store, error))
     return FALSE;
-  /* An acknowledgement changes a record's version, not its text: the search triggers need not
-   * run; records a conflict merges are indexed at the end. */
-  ok = fts_pause (store, TRUE, error);
+  ok = TRUE;
 
   for (size_t i = 0; ok && i < n; i++)
     {
@@ -2050,12 +2133,8 @@ kh_replica_apply_results (KhStore         *store,
         }
     }
 
-  ok = ok && fts_flush (store, error);
-  if (!fts_pause (store, FALSE, ok ? error : NULL))
-    ok = FALSE;
   if (!ok)
     {
-      fts_pause (store, FALSE, NULL);
       kh_store_rollback (store);
       return FALSE;
     }

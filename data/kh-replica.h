@@ -60,7 +60,18 @@ gboolean     kh_replica_set_state         (KhStore         *store,
 
 gboolean     kh_replica_check_record      (json_object     *record,
                                            GError         **error);
+gboolean     kh_replica_check_page        (json_object     *records,
+                                           json_object     *removed,
+                                           GError         **error);
 gboolean     kh_replica_apply_page        (KhStore         *store,
+                                           json_object     *records,
+                                           json_object     *removed,
+                                           const char      *cursor,
+                                           gboolean         reset,
+                                           gboolean         has_more,
+                                           KhReplicaStats  *stats,
+                                           GError         **error);
+gboolean     kh_replica_apply_checked_page (KhStore        *store,
                                            json_object     *records,
                                            json_object     *removed,
                                            const char      *cursor,
@@ -75,6 +86,13 @@ json_object *kh_replica_take_batch        (KhStore         *store,
                                            guint            max,
                                            GHashTable      *skip_seqs,
                                            GError         **error);
+json_object *kh_replica_take_batch_busy   (KhStore         *store,
+                                           guint            max,
+                                           GHashTable      *skip_seqs,
+                                           GHashTable      *busy_records,
+                                           GError         **error);
+char        *kh_replica_record_key        (const char      *entity,
+                                           const char      *id);
 json_object *kh_replica_batch_mutations   (json_object     *batch);
 gboolean     kh_replica_apply_results     (KhStore         *store,
                                            json_object     *batch,

@@ -136,44 +136,9 @@ resolve_unit (KhStore     *store,
   return id;
 }
 
-/* Indexes that cover what the figures read, so a province of a million records is counted
- * from index pages alone, without fetching each row: registrations by unit and year with their
- * status and model, evaluations by registration in date order with their result, award entries
- * by unit with what the sums need. They are local (the server has its own) and cost about a
- * second once on a million records, so they are made on the first report, not at every start. */
-static gboolean
-ensure_indexes (KhStore  *store,
-                GError  **error)
-{
-  sqlite3_stmt *stmt;
-  int present = 0;
-
-  if (g_object_get_data (G_OBJECT (store), "kh-report-indexes") != NULL)
-    return TRUE;
-  /* Looking first takes no lock; CREATE INDEX IF NOT EXISTS would take the write lock even
-   * when there is nothing to do, and make the window's own writes wait. */
-  stmt = kh_store_prepare (store,
-                           "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
-                           " ('kh_report_registration', 'kh_report_evaluation', 'kh_report_award_entry')",
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    present = sqlite3_column_int (stmt, 0);
-  sqlite3_reset (stmt);
-  if (present < 3 && !kh_sqlite_exec (kh_store_get_db (store),
-                       "CREATE INDEX IF NOT EXISTS kh_report_registration"
-                       "  ON registration (org_unit_id, year, deleted, status, model, id);"
-                       "CREATE INDEX IF NOT EXISTS kh_report_evaluation"
-                       "  ON evaluation (registration_id, deleted, evaluated_on, rid, result);"
-                       "CREATE INDEX IF NOT EXISTS kh_report_award_entry"
-                       "  ON award_entry (org_unit_id, deleted, status, list_id, category, amount, received_on);",
-                       error))
-    return FALSE;
-  g_object_set_data (G_OBJECT (store), "kh-report-indexes", GINT_TO_POINTER (1));
-  return TRUE;
-}
-
+/* The figures are counted from covering indexes, so a province of a million records is read
+ * from index pages alone: kh_report_registration, kh_report_evaluation and
+ * kh_report_award_entry, made by the schema (data/kh-schema.c, version 5). */
 static gboolean
 collect_units (Report    *r,
                gboolean   by_successor,
@@ -655,12 +620,6 @@ kh_report_compute (KhStore     *store,
   r.bucket_ids = g_ptr_array_new_with_free_func (g_free);
   r.funds = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, fund_free);
   r.eligible = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-
-  if (!ensure_indexes (store, error))
-    {
-      report_clear (&r);
-      return NULL;
-    }
 
   /* One read transaction: every figure comes from the same snapshot. */
   ok = kh_sqlite_exec (kh_store_get_db (store), "SAVEPOINT kh_report", error);

@@ -60,10 +60,10 @@ fold_func (sqlite3_context  *ctx,
   sqlite3_result_text (ctx, folded, -1, g_free);
 }
 
-/* kh_fts_paused() is true while the sync engine applies a page on this connection: the search
- * triggers then stand aside and the page indexes its records in one statement at its end. Row
- * by row, FTS5 writes its pending index to disk at every statement's savepoint, which made a
- * pull several times slower. kh_fts_pause(1|0) sets it. */
+/* kh_fts_paused() was true while the sync engine applied a page on this connection: the search
+ * triggers of versions 3 stood aside and the page indexed its records at its end. Version 4's
+ * triggers no longer ask (see append_search_triggers()); the functions stay for the triggers
+ * of a version 3 database until it is migrated. kh_fts_pause(1|0) sets it. */
 static void
 fts_paused_func (sqlite3_context  *ctx,
                  int               argc,
@@ -198,9 +198,25 @@ kh_entity_search_sql (const KhEntity *entity,
   return g_string_free (sql, FALSE);
 }
 
+/* The step that queues the search index's work and makes the figures' indexes: one
+ * self-contained step (its SQL in step_sql[], its triggers here), renumbered as a whole if
+ * another step is put before it. */
+#define SEARCH_QUEUE_VERSION 5
+
+/* Up to version 4 the search triggers wrote into the FTS5 table themselves. From version 5 they
+ * only queue the record's rowid in a plain table, <entity>_fts_queue, and the writer moves the
+ * queue into the index once, just before COMMIT (kh_entity_search_flush_sql()). In SQLite 3.40
+ * FTS5 writes its pending terms to disk at every statement savepoint, and every write to a
+ * table with a trigger opens one, so indexing row by row made each row its own FTS segment;
+ * a plain table has no such cost. The text is folded when the queue is flushed, from the row
+ * as it is then, so a record written twice in a transaction is indexed once. An update queues
+ * the record only when its search text or its deleted flag may have changed. A record queued
+ * first by its insert is "fresh": it has nothing in the index to remove (a rowid freed by a
+ * delete and taken again in the same transaction stays queued as not fresh). */
 static void
 append_search_triggers (GString        *sql,
-                        const KhEntity *entity)
+                        const KhEntity *entity,
+                        int             version)
 {
   const char *t = entity->name;
   g_autofree char *new_text = kh_entity_search_sql (entity, "new");
@@ -208,18 +224,134 @@ append_search_triggers (GString        *sql,
   g_string_append_printf (sql,
     "DROP TRIGGER IF EXISTS %s_fts_ai;"
     "DROP TRIGGER IF EXISTS %s_fts_au;"
-    "DROP TRIGGER IF EXISTS %s_fts_ad;"
-    "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 AND NOT kh_fts_paused () BEGIN "
-    "  INSERT INTO %s_fts (rowid, text) VALUES (new.rid, %s); END;"
-    "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s WHEN NOT kh_fts_paused () BEGIN "
-    "  DELETE FROM %s_fts WHERE rowid = old.rid;"
-    "  INSERT INTO %s_fts (rowid, text) SELECT new.rid, %s WHERE new.deleted = 0; END;"
-    "CREATE TRIGGER %s_fts_ad AFTER DELETE ON %s BEGIN "
-    "  DELETE FROM %s_fts WHERE rowid = old.rid; END;",
-    t, t, t,
-    t, t, t, new_text,
-    t, t, t, t, new_text,
+    "DROP TRIGGER IF EXISTS %s_fts_ad;",
     t, t, t);
+  if (version < SEARCH_QUEUE_VERSION)
+    {
+      g_string_append_printf (sql,
+        "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 AND NOT kh_fts_paused () BEGIN "
+        "  INSERT INTO %s_fts (rowid, text) VALUES (new.rid, %s); END;"
+        "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s WHEN NOT kh_fts_paused () BEGIN "
+        "  DELETE FROM %s_fts WHERE rowid = old.rid;"
+        "  INSERT INTO %s_fts (rowid, text) SELECT new.rid, %s WHERE new.deleted = 0; END;"
+        "CREATE TRIGGER %s_fts_ad AFTER DELETE ON %s BEGIN "
+        "  DELETE FROM %s_fts WHERE rowid = old.rid; END;",
+        t, t, t, new_text,
+        t, t, t, t, new_text,
+        t, t, t);
+      return;
+    }
+
+  g_string_append_printf (sql,
+    "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s WHEN new.deleted = 0 BEGIN "
+    "  INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) VALUES (new.rid, 1); END;"
+    "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s WHEN old.deleted IS NOT new.deleted",
+    t, t, t, t, t);
+  for (guint i = 0; i < entity->n_fields; i++)
+    if ((entity->fields[i].flags & KH_FIELD_FLAG_SEARCH) && since (entity->fields[i].since) <= version)
+      g_string_append_printf (sql, " OR old.%s IS NOT new.%s", entity->fields[i].name, entity->fields[i].name);
+  g_string_append_printf (sql,
+    " BEGIN INSERT OR IGNORE INTO %s_fts_queue (rid) VALUES (new.rid); END;"
+    "CREATE TRIGGER %s_fts_ad AFTER DELETE ON %s BEGIN "
+    "  INSERT OR IGNORE INTO %s_fts_queue (rid) VALUES (old.rid); END;",
+    t, t, t, t);
+}
+
+/* The statements that move @entity's queued records into its search index, run in this order
+ * inside the write transaction (a NULL-terminated array). */
+char **
+kh_entity_search_flush_sql (const KhEntity *entity)
+{
+  const char *t = entity->name;
+  g_autofree char *text = kh_entity_search_sql (entity, "t");
+  char **sql = g_new0 (char *, 4);
+
+  sql[0] = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN (SELECT rid FROM %s_fts_queue WHERE fresh = 0)", t, t);
+  /* CROSS JOIN keeps the queue outside: planned while the queue is empty, a plain JOIN scanned
+   * the whole entity table at every flush. */
+  sql[1] = g_strdup_printf ("INSERT INTO %s_fts (rowid, text) SELECT t.rid, %s FROM %s_fts_queue q "
+                            "CROSS JOIN %s t ON t.rid = q.rid WHERE t.deleted = 0", t, text, t, t);
+  sql[2] = g_strdup_printf ("DELETE FROM %s_fts_queue", t);
+  return sql;
+}
+
+/* The SQL that tells whether @entity has queued records (one row, 0 or 1). */
+char *
+kh_entity_search_queued_sql (const KhEntity *entity)
+{
+  return g_strdup_printf ("SELECT EXISTS (SELECT 1 FROM %s_fts_queue)", entity->name);
+}
+
+/* Indexes whatever is queued, in the caller's transaction or in its own. A writer that stopped
+ * between its queueing and its flush cannot leave a queue behind (both are in one
+ * transaction), but a writer other than the store (plain SQL, an older build) may: the store
+ * runs this when it opens a database. */
+gboolean
+kh_schema_flush_search (sqlite3  *db,
+                        GError  **error)
+{
+  const KhEntity * const *entities;
+  guint n;
+  gboolean own = sqlite3_get_autocommit (db);
+  gboolean began = FALSE;
+
+  if (kh_schema_get_version (db) < SEARCH_QUEUE_VERSION)
+    return TRUE;
+  entities = kh_entities (&n);
+  {
+    /* Usually there is nothing: one statement says so. */
+    g_autoptr(GString) any = g_string_new ("SELECT 0");
+    sqlite3_stmt *stmt = NULL;
+    gboolean queued = TRUE;
+
+    for (guint e = 0; e < n; e++)
+      if (kh_entity_has_search (entities[e]))
+        g_string_append_printf (any, " OR EXISTS (SELECT 1 FROM %s_fts_queue)", entities[e]->name);
+    if (sqlite3_prepare_v2 (db, any->str, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+      queued = sqlite3_column_int (stmt, 0) != 0;
+    sqlite3_finalize (stmt);
+    if (!queued)
+      return TRUE;
+  }
+  for (guint e = 0; e < n; e++)
+    {
+      g_autofree char *check = NULL;
+      g_auto(GStrv) flush = NULL;
+      sqlite3_stmt *stmt = NULL;
+      gboolean queued = FALSE;
+
+      if (!kh_entity_has_search (entities[e]))
+        continue;
+      check = kh_entity_search_queued_sql (entities[e]);
+      if (sqlite3_prepare_v2 (db, check, -1, &stmt, NULL) != SQLITE_OK)
+        {
+          kh_sqlite_set_error (error, db, "search queue");
+          goto fail;
+        }
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        queued = sqlite3_column_int (stmt, 0) != 0;
+      sqlite3_finalize (stmt);
+      if (!queued)
+        continue;
+      if (own && !began)
+        {
+          if (!kh_sqlite_exec (db, "BEGIN IMMEDIATE", error))
+            return FALSE;
+          began = TRUE;
+        }
+      flush = kh_entity_search_flush_sql (entities[e]);
+      for (guint i = 0; flush[i] != NULL; i++)
+        if (!kh_sqlite_exec (db, flush[i], error))
+          goto fail;
+    }
+  if (began && !kh_sqlite_exec (db, "COMMIT", error))
+    goto fail;
+  return TRUE;
+
+fail:
+  if (began)
+    kh_sqlite_exec (db, "ROLLBACK", NULL);
+  return FALSE;
 }
 
 static void
@@ -259,7 +391,9 @@ append_create_entity (GString        *sql,
     {
       g_string_append_printf (sql,
         "CREATE VIRTUAL TABLE %s_fts USING fts5 (text, tokenize = 'unicode61', prefix = '2 3');\n", t);
-      append_search_triggers (sql, entity);
+      if (version >= SEARCH_QUEUE_VERSION)
+        g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY, fresh INTEGER NOT NULL DEFAULT 0) STRICT;\n", t);
+      append_search_triggers (sql, entity, version);
     }
 }
 
@@ -352,6 +486,15 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "CREATE INDEX donor_by_folded_name ON donor (kh_fold(coalesce(name, ''))) WHERE deleted = 0;"
     "CREATE INDEX donation_by_folded_donor_name ON donation (kh_fold(coalesce(donor_name, ''))) WHERE deleted = 0;"
     "CREATE INDEX consent_by_folded_person_name ON consent (kh_fold(coalesce(person_name, ''))) WHERE deleted = 0;",
+  [SEARCH_QUEUE_VERSION] =
+    /* The figures' covering indexes (data/kh-report.c), made by the first report until
+     * version 3; IF NOT EXISTS because such a report may have made them already. */
+    "CREATE INDEX IF NOT EXISTS kh_report_registration"
+    "  ON registration (org_unit_id, year, deleted, status, model, id);"
+    "CREATE INDEX IF NOT EXISTS kh_report_evaluation"
+    "  ON evaluation (registration_id, deleted, evaluated_on, rid, result);"
+    "CREATE INDEX IF NOT EXISTS kh_report_award_entry"
+    "  ON award_entry (org_unit_id, deleted, status, list_id, category, amount, received_on);",
 };
 
 static gboolean
@@ -395,7 +538,7 @@ apply_step (sqlite3  *db,
         {
           g_autofree char *text = kh_entity_search_sql (entity, entity->name);
 
-          append_search_triggers (sql, entity);
+          append_search_triggers (sql, entity, version);
           g_string_append_printf (sql,
             "DELETE FROM %s_fts; INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s WHERE deleted = 0;\n",
             entity->name, entity->name, text, entity->name);
@@ -406,7 +549,17 @@ apply_step (sqlite3  *db,
   if (version == 3)
     for (guint e = 0; e < n; e++)
       if (since (entities[e]->since) < version && kh_entity_has_search (entities[e]))
-        append_search_triggers (sql, entities[e]);
+        append_search_triggers (sql, entities[e], version);
+  /* Version 4 queues what the search index must take and indexes it at COMMIT. Nothing is
+   * queued yet: the index already holds every record. */
+  if (version == SEARCH_QUEUE_VERSION)
+    for (guint e = 0; e < n; e++)
+      if (since (entities[e]->since) < version && kh_entity_has_search (entities[e]))
+        {
+          g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY, fresh INTEGER NOT NULL DEFAULT 0) STRICT;\n",
+                                  entities[e]->name);
+          append_search_triggers (sql, entities[e], version);
+        }
 
   g_string_append_printf (sql, "PRAGMA user_version = %d;", version);
   return kh_sqlite_exec (db, sql->str, error);

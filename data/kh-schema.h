@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 /* The schema version this build writes. Version 1: the entity tables, outbox, audit and meta;
  * version 2: the sync engine's tables (base state, conflicts) and the fields added since;
  * version 3: what a reset re-pull has seen, and an index of open conflicts; version 4: indexes
- * of the folded names lists sort by. */
-#define KH_SCHEMA_VERSION 4
+ * of the folded names lists sort by; version 5: the search index fed from a queue at COMMIT,
+ * and the figures' covering indexes. */
+#define KH_SCHEMA_VERSION 5
 
 gboolean kh_schema_register_functions (sqlite3  *db,
                                        GError  **error);
@@ -30,5 +31,9 @@ void     kh_sqlite_set_error          (GError     **error,
                                        const char  *what);
 char    *kh_entity_search_sql         (const KhEntity *entity,
                                        const char     *prefix);
+char   **kh_entity_search_flush_sql   (const KhEntity *entity);
+char    *kh_entity_search_queued_sql  (const KhEntity *entity);
+gboolean kh_schema_flush_search       (sqlite3  *db,
+                                       GError  **error);
 
 G_END_DECLS

@@ -15,6 +15,12 @@ sqlite3       *kh_store_get_db         (KhStore        *self);
 sqlite3_stmt  *kh_store_prepare        (KhStore        *self,
                                         const char     *sql,
                                         GError        **error);
+/* kh_store_prepare() for SQL text that lives as long as the program (built once), looked up by
+ * its address rather than hashed: for long multi-row statements. The bindings of the last use
+ * are not cleared: the caller binds every parameter. */
+sqlite3_stmt *kh_store_prepare_static (KhStore     *self,
+                                       const char  *sql,
+                                       GError     **error);
 json_object   *kh_store_row_to_json    (const KhEntity *entity,
                                         sqlite3_stmt   *stmt,
                                         int             first_field_column);

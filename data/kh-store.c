@@ -28,10 +28,14 @@ struct _KhStore
   char       *actor;
   char       *replica_id;
   GHashTable *statements;   /* SQL text → sqlite3_stmt, prepared once */
+  GHashTable *by_address;   /* address of a lasting SQL text → sqlite3_stmt */
   GHashTable *entity_sql;   /* "insert:" / "load:" / "exists:" + entity name → SQL text, built once */
   int         depth;        /* nesting of kh_store_begin() and internal writes */
   gboolean    failed;       /* a nested write failed inside an explicit transaction */
   GPtrArray  *pending;      /* entity, id, entity, id…: "changed" held back until COMMIT */
+  GPtrArray  *searchable;   /* the entities with a search index, in the order of search_check */
+  char       *search_check; /* one row: whether each of them has records queued for indexing */
+  GPtrArray  *search_flush; /* per searchable entity, its NULL-terminated flush statements */
 };
 
 G_DEFINE_FINAL_TYPE (KhStore, kh_store, G_TYPE_OBJECT)
@@ -48,9 +52,13 @@ kh_store_finalize (GObject *object)
 {
   KhStore *self = (KhStore *) object;
 
+  g_clear_pointer (&self->by_address, g_hash_table_unref);
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->entity_sql, g_hash_table_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
+  g_clear_pointer (&self->searchable, g_ptr_array_unref);
+  g_clear_pointer (&self->search_check, g_free);
+  g_clear_pointer (&self->search_flush, g_ptr_array_unref);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   g_clear_pointer (&self->path, g_free);
@@ -89,6 +97,7 @@ static void
 kh_store_init (KhStore *self)
 {
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  self->by_address = g_hash_table_new_full (NULL, NULL, NULL, finalize_stmt);
   self->entity_sql = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->pending = g_ptr_array_new_with_free_func (g_free);
   self->actor = g_strdup (g_get_user_name ());
@@ -175,6 +184,30 @@ kh_store_prepare (KhStore     *self,
       return NULL;
     }
   g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+  return stmt;
+}
+
+sqlite3_stmt *
+kh_store_prepare_static (KhStore     *self,
+                         const char  *sql,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->by_address, sql);
+
+  /* Not sqlite3_clear_bindings(): clearing a thousand parameters costs as much as binding
+   * them, and the caller binds every one. */
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, self->db, "prepare");
+      g_debug ("could not prepare: %s", sql);
+      return NULL;
+    }
+  g_hash_table_insert (self->by_address, (gpointer) sql, stmt);
   return stmt;
 }
 
@@ -379,6 +412,69 @@ run_simple (KhStore     *self,
   return stmt != NULL && step_done (self, stmt, sql, error);
 }
 
+/* Moves the records the transaction queued into the search index (see kh-schema.c), just
+ * before COMMIT and outside any savepoint, so FTS5 writes one segment per transaction. */
+static gboolean
+search_flush (KhStore  *self,
+              GError  **error)
+{
+  sqlite3_stmt *check;
+  gboolean queued[64] = { FALSE };
+
+  if (self->search_check == NULL)
+    {
+      const KhEntity * const *entities;
+      g_autoptr(GString) sql = g_string_new ("SELECT ");
+      guint n;
+
+      self->searchable = g_ptr_array_new ();
+      self->search_flush = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+      entities = kh_entities (&n);
+      for (guint e = 0; e < n; e++)
+        if (kh_entity_has_search (entities[e]))
+          {
+            g_autofree char *one = kh_entity_search_queued_sql (entities[e]);
+
+            g_string_append_printf (sql, "%s(%s)", self->searchable->len ? ", " : "", one);
+            g_ptr_array_add (self->searchable, (gpointer) entities[e]);
+            g_ptr_array_add (self->search_flush, kh_entity_search_flush_sql (entities[e]));
+          }
+      g_assert (self->searchable->len <= G_N_ELEMENTS (queued));
+      self->search_check = g_string_free (g_steal_pointer (&sql), FALSE);
+    }
+  if (self->searchable->len == 0)
+    return TRUE;
+
+  check = kh_store_prepare (self, self->search_check, error);
+  if (check == NULL)
+    return FALSE;
+  if (sqlite3_step (check) != SQLITE_ROW)
+    {
+      kh_sqlite_set_error (error, self->db, "search queue");
+      sqlite3_reset (check);
+      return FALSE;
+    }
+  for (guint e = 0; e < self->searchable->len; e++)
+    queued[e] = sqlite3_column_int (check, (int) e) != 0;
+  sqlite3_reset (check);
+
+  for (guint e = 0; e < self->searchable->len; e++)
+    {
+      char **flush = self->search_flush->pdata[e];
+
+      if (!queued[e])
+        continue;
+      for (guint i = 0; flush[i] != NULL; i++)
+        {
+          sqlite3_stmt *stmt = kh_store_prepare (self, flush[i], error);
+
+          if (stmt == NULL || !step_done (self, stmt, "search", error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* Writes nest: the outermost is a BEGIN IMMEDIATE (a writer takes the lock up front, so it never
  * fails half way on a busy database), the inner ones are savepoints, so a write that fails
  * inside a batch undoes itself and nothing else. */
@@ -407,7 +503,7 @@ write_end (KhStore  *self,
   self->depth--;
   if (self->depth == 0)
     {
-      if (ok && run_simple (self, "COMMIT", error))
+      if (ok && search_flush (self, error) && run_simple (self, "COMMIT", error))
         {
           flush_changed (self, TRUE);
           return TRUE;
@@ -488,7 +584,8 @@ kh_store_open (const char  *path,
       return NULL;
     }
   if (!kh_schema_register_functions (self->db, error)
-      || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error))
+      || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error)
+      || !kh_schema_flush_search (self->db, error))
     return NULL;
 
   self->replica_id = kh_store_get_meta (self, "replica_id");

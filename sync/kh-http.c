@@ -1,8 +1,10 @@
 /* kh-http.c: the sync engine's HTTP client
  *
  * One CURL handle per engine run, so the connection is kept alive between requests. Bodies are
- * gzip-compressed here (not by libcurl) in both directions, so the byte counters are what went
- * over the wire and an answer that inflates beyond the limit is stopped while it is read. TLS
+ * compressed here (not by libcurl) in both directions, so the byte counters are what went
+ * over the wire and an answer that inflates beyond the limit is stopped while it is read:
+ * requests in gzip, answers in zstd when the server offers it (about ten times less work than
+ * gzip for the server, which compresses every page of a first pull), else gzip. TLS
  * peer and host verification stay on; a private server's CA can be given as a file. Proxies
  * come from the environment (http_proxy, https_proxy, no_proxy), as libcurl does by default.
  *
@@ -13,6 +15,7 @@
 #include <curl/curl.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "kh-codec.h"
 #include "kh-http-private.h"
@@ -30,6 +33,7 @@ struct _KhHttp
   GByteArray     *body;
   gboolean        too_large;
   gboolean        gzip;
+  gboolean        zstd;
   double          retry_after;
   GCancellable   *cancellable;
   char            errbuf[CURL_ERROR_SIZE];
@@ -141,6 +145,7 @@ header_cb (char   *data,
       while (*v == ' ')
         v++;
       self->gzip = g_ascii_strcasecmp (v, "gzip") == 0;
+      self->zstd = g_ascii_strcasecmp (v, "zstd") == 0;
     }
   else if (g_ascii_strncasecmp (line, "retry-after:", 12) == 0)
     self->retry_after = g_ascii_strtod (line + 12, NULL);
@@ -148,6 +153,7 @@ header_cb (char   *data,
     {
       /* A new response (after a redirect or 100-continue): forget what the last one said. */
       self->gzip = FALSE;
+      self->zstd = FALSE;
       self->retry_after = 0;
     }
   return len;
@@ -227,6 +233,54 @@ gzip_inflate (const guint8  *data,
   return out;
 }
 
+static GByteArray *
+zstd_decompress (const guint8  *data,
+                 gsize          len,
+                 gsize          max,
+                 GError       **error)
+{
+  ZSTD_DStream *z = ZSTD_createDStream ();
+  GByteArray *out = g_byte_array_new ();
+  ZSTD_inBuffer in = { data, len, 0 };
+  size_t rc = 1;
+
+  ZSTD_initDStream (z);
+  /* One frame; rc is 0 once it is whole. */
+  while (in.pos < in.size)
+    {
+      gsize at = out->len;
+      ZSTD_outBuffer o;
+
+      g_byte_array_set_size (out, at + ZSTD_DStreamOutSize ());
+      o.dst = out->data + at;
+      o.size = ZSTD_DStreamOutSize ();
+      o.pos = 0;
+      rc = ZSTD_decompressStream (z, &o, &in);
+      g_byte_array_set_size (out, at + o.pos);
+      if (ZSTD_isError (rc))
+        break;
+      if (out->len > max)
+        {
+          ZSTD_freeDStream (z);
+          g_byte_array_unref (out);
+          g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
+                               _("The server's answer is too large; nothing was changed."));
+          return NULL;
+        }
+      if (rc == 0)
+        break;
+    }
+  ZSTD_freeDStream (z);
+  if (ZSTD_isError (rc) || rc != 0 || in.pos != in.size)
+    {
+      g_byte_array_unref (out);
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON,
+                           _("The server's answer is cut short or badly compressed; nothing was changed."));
+      return NULL;
+    }
+  return out;
+}
+
 static gboolean
 sleep_cancellable (double         seconds,
                    GCancellable  *cancellable)
@@ -274,6 +328,7 @@ perform (KhHttp        *self,
   self->body = g_byte_array_new ();
   self->too_large = FALSE;
   self->gzip = FALSE;
+  self->zstd = FALSE;
   self->retry_after = 0;
   self->errbuf[0] = '\0';
 
@@ -304,7 +359,7 @@ perform (KhHttp        *self,
   curl_easy_setopt (self->curl, CURLOPT_XFERINFODATA, self);
 
   headers = curl_slist_append (headers, "Accept: application/json");
-  headers = curl_slist_append (headers, "Accept-Encoding: gzip");
+  headers = curl_slist_append (headers, "Accept-Encoding: zstd, gzip");
   headers = curl_slist_append (headers, "Expect:");
   if (self->token != NULL)
     {
@@ -363,9 +418,10 @@ perform (KhHttp        *self,
 
   data = self->body->data;
   len = self->body->len;
-  if (self->gzip)
+  if (self->gzip || self->zstd)
     {
-      plain = gzip_inflate (data, len, self->options.max_body, error);
+      plain = self->zstd ? zstd_decompress (data, len, self->options.max_body, error)
+                         : gzip_inflate (data, len, self->options.max_body, error);
       if (plain == NULL)
         return OUTCOME_FAIL;
       data = plain->data;

@@ -180,8 +180,9 @@ set_epoch (Run     *run,
 }
 
 /* The next page is asked for on a second connection while the current one is applied, so
- * the server's work and the replica's overlap. Its answer is used only if the page before it
- * was applied; otherwise it is dropped and asked for again. */
+ * the server's work and the replica's overlap; its records are checked against the registry
+ * there too (kh_replica_check_page()), off the thread that writes. Its answer is used only if
+ * the page before it was applied; otherwise it is dropped and asked for again. */
 typedef struct
 {
   KhHttp       *http;
@@ -189,6 +190,8 @@ typedef struct
   GCancellable *cancellable;
   json_object  *answer;
   GError       *error;
+  gboolean      checked;      /* the answer's records passed kh_replica_check_page() */
+  GError       *check_error;  /* or why they did not */
   GThread      *thread;
 } Prefetch;
 
@@ -196,8 +199,16 @@ static gpointer
 prefetch_thread (gpointer data)
 {
   Prefetch *p = data;
+  json_object *records = NULL;
+  json_object *removed = NULL;
 
   p->answer = kh_http_request (p->http, "GET", p->path, NULL, p->cancellable, &p->error);
+  if (p->answer != NULL && json_object_is_type (p->answer, json_type_object))
+    {
+      json_object_object_get_ex (p->answer, "records", &records);
+      json_object_object_get_ex (p->answer, "removed", &removed);
+      p->checked = kh_replica_check_page (records, removed, &p->check_error);
+    }
   return NULL;
 }
 
@@ -214,10 +225,13 @@ prefetch_start (Run        *run,
   return p;
 }
 
-/* Waits for it; returns its answer if it is for @path and succeeded. */
+/* Waits for it; returns its answer if it is for @path and succeeded, with whether its records
+ * were checked in @checked, or why they are not valid in @check_error. */
 static json_object *
-prefetch_finish (Prefetch   *p,
-                 const char *path)
+prefetch_finish (Prefetch    *p,
+                 const char  *path,
+                 gboolean    *checked,
+                 GError     **check_error)
 {
   json_object *answer;
 
@@ -227,6 +241,13 @@ prefetch_finish (Prefetch   *p,
   answer = p->answer;
   if (answer != NULL && g_strcmp0 (p->path, path) != 0)
     g_clear_pointer (&answer, json_object_put);
+  if (answer != NULL && checked != NULL)
+    {
+      *checked = p->checked;
+      if (p->check_error != NULL && check_error != NULL)
+        *check_error = g_steal_pointer (&p->check_error);
+    }
+  g_clear_error (&p->check_error);
   g_clear_error (&p->error);
   g_free (p->path);
   g_free (p);
@@ -267,9 +288,11 @@ pull_all (Run     *run,
       g_autofree char *path = NULL;
       g_autoptr(KhChangesPage) page = NULL;
       g_autoptr(GError) local_error = NULL;
+      g_autoptr(GError) check_error = NULL;
       json_object *answer;
       json_object *records = NULL;
       json_object *removed = NULL;
+      gboolean checked = FALSE;
       gboolean ok;
       int limit = page_limit (run, cursor, more);
 
@@ -277,7 +300,7 @@ pull_all (Run     *run,
       gint64 t1;
 
       path = changes_path (run, cursor, limit);
-      answer = prefetch_finish (g_steal_pointer (&prefetch), path);
+      answer = prefetch_finish (g_steal_pointer (&prefetch), path, &checked, &check_error);
       if (answer == NULL)
         answer = kh_http_request (run->http, "GET", path, NULL, run->cancellable, error);
       if (answer == NULL)
@@ -320,13 +343,22 @@ pull_all (Run     *run,
 
           prefetch = prefetch_start (run, next);
         }
-      ok = kh_replica_apply_page (run->store, records, removed, page->cursor, page->reset,
-                                  page->has_more, &run->stats, error)
-           && set_epoch (run, page->epoch, error);
+      if (check_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&check_error));
+          ok = FALSE;
+        }
+      else if (checked)
+        ok = kh_replica_apply_checked_page (run->store, records, removed, page->cursor, page->reset,
+                                            page->has_more, &run->stats, error);
+      else
+        ok = kh_replica_apply_page (run->store, records, removed, page->cursor, page->reset,
+                                    page->has_more, &run->stats, error);
+      ok = ok && set_epoch (run, page->epoch, error);
       json_object_put (answer);
       if (!ok)
         {
-          json_object_put (prefetch_finish (g_steal_pointer (&prefetch), NULL));
+          json_object_put (prefetch_finish (g_steal_pointer (&prefetch), NULL, NULL, NULL));
           return FALSE;
         }
       g_debug ("page of %u records: waited %.1f ms for it, applied in %.1f ms", page->records->len,
@@ -339,49 +371,140 @@ pull_all (Run     *run,
     }
 }
 
+/* A push batch on its way, on the second connection: while the server works on it, the
+ * replica applies the answer to the batch before and takes the next one. */
+typedef struct
+{
+  KhHttp       *http;
+  json_object  *body;
+  GCancellable *cancellable;
+  json_object  *answer;
+  GError       *error;
+  GThread      *thread;
+} Post;
+
+static gpointer
+post_thread (gpointer data)
+{
+  Post *p = data;
+
+  p->answer = kh_http_request (p->http, "POST", "/v1/push", p->body, p->cancellable, &p->error);
+  return NULL;
+}
+
+static Post *
+post_start (Run         *run,
+            json_object *batch)
+{
+  Post *p = g_new0 (Post, 1);
+
+  p->http = run->prefetch_http;
+  p->cancellable = run->cancellable;
+  p->body = json_object_new_object ();
+  json_object_object_add (p->body, "client_id", json_object_new_string (kh_store_get_replica_id (run->store)));
+  if (run->bound_id != NULL)
+    json_object_object_add (p->body, "epoch", json_object_new_int64 (run->epoch));
+  json_object_object_add (p->body, "mutations", json_object_get (kh_replica_batch_mutations (batch)));
+  p->thread = g_thread_new ("kh-sync-push", post_thread, p);
+  return p;
+}
+
+/* Waits for the answer; NULL with @error set when there is none. */
+static json_object *
+post_finish (Post    *p,
+             GError **error)
+{
+  json_object *answer;
+
+  g_thread_join (p->thread);
+  json_object_put (p->body);
+  answer = p->answer;
+  if (answer == NULL)
+    {
+      if (error != NULL)
+        *error = g_steal_pointer (&p->error);
+    }
+  g_clear_error (&p->error);
+  g_free (p);
+  return answer;
+}
+
+/* The records of @batch, as kh_replica_record_key()s. */
+static void
+batch_records (json_object *batch,
+               GHashTable  *records)
+{
+  json_object *mutations = kh_replica_batch_mutations (batch);
+
+  g_hash_table_remove_all (records);
+  for (size_t i = 0; i < json_object_array_length (mutations); i++)
+    {
+      json_object *m = json_object_array_get_idx (mutations, i);
+      json_object *entity = NULL;
+      json_object *id = NULL;
+
+      json_object_object_get_ex (m, "entity", &entity);
+      json_object_object_get_ex (m, "id", &id);
+      g_hash_table_add (records, kh_replica_record_key (json_object_get_string (entity), json_object_get_string (id)));
+    }
+}
+
+/* Sends the outbox in batches, one on its way while the answer to the one before is applied
+ * and the next is taken (without the records of the one on its way, whose answer decides
+ * what their next entries are based on). */
 static gboolean
 push_all (Run     *run,
           GError **error)
 {
   g_autoptr(GHashTable) sends = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autoptr(GHashTable) skip = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GHashTable) busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gboolean repulled = FALSE;
   gint64 total = kh_store_count_pending (run->store);
   guint64 done = 0;
+  Post *post = NULL;
+  json_object *flying = NULL;
 
   for (;;)
     {
       g_autoptr(GError) local_error = NULL;
       g_autoptr(KhPushResponse) response = NULL;
-      json_object *batch = kh_replica_take_batch (run->store, KH_PUSH_MAX_MUTATIONS, skip, error);
-      json_object *mutations;
-      json_object *body;
+      json_object *next = kh_replica_take_batch_busy (run->store, KH_PUSH_MAX_MUTATIONS, skip, busy, error);
       json_object *answer;
       json_object *results = NULL;
+      size_t n_next;
       size_t n;
       gboolean ok;
 
-      if (batch == NULL)
-        return FALSE;
-      mutations = kh_replica_batch_mutations (batch);
-      n = json_object_array_length (mutations);
-      if (n == 0)
+      if (next == NULL)
         {
-          json_object_put (batch);
-          return TRUE;
+          if (post != NULL)
+            json_object_put (post_finish (post, NULL));
+          json_object_put (flying);
+          return FALSE;
+        }
+      n_next = json_object_array_length (kh_replica_batch_mutations (next));
+      if (post == NULL)
+        {
+          if (n_next == 0)
+            {
+              json_object_put (next);
+              return TRUE;
+            }
+          post = post_start (run, next);
+          flying = next;
+          batch_records (flying, busy);
+          continue;
         }
 
-      body = json_object_new_object ();
-      json_object_object_add (body, "client_id", json_object_new_string (kh_store_get_replica_id (run->store)));
-      if (run->bound_id != NULL)
-        json_object_object_add (body, "epoch", json_object_new_int64 (run->epoch));
-      json_object_object_add (body, "mutations", json_object_get (mutations));
-      answer = kh_http_request (run->http, "POST", "/v1/push", body, run->cancellable, &local_error);
-      json_object_put (body);
-
+      /* The batch on its way: its answer. */
+      answer = post_finish (g_steal_pointer (&post), &local_error);
+      n = json_object_array_length (kh_replica_batch_mutations (flying));
       if (answer == NULL)
         {
-          json_object_put (batch);
+          json_object_put (next);
+          g_clear_pointer (&flying, json_object_put);
+          g_hash_table_remove_all (busy);
           if (g_error_matches (local_error, KH_SYNC_ERROR, KH_SYNC_ERROR_EPOCH_CHANGED) && !repulled)
             {
               /* The server was restored: re-pull and reconcile before pushing again. */
@@ -401,37 +524,60 @@ push_all (Run     *run,
                        _("The server's answer to a push is not valid (%s); the changes will be sent again."),
                        local_error->message);
           json_object_put (answer);
-          json_object_put (batch);
+          json_object_put (flying);
+          json_object_put (next);
           return FALSE;
         }
       if (!check_server (run, response->server_id, response->epoch, error))
         {
           json_object_put (answer);
-          json_object_put (batch);
+          json_object_put (flying);
+          json_object_put (next);
           return FALSE;
         }
       json_object_object_get_ex (answer, "results", &results);
-      ok = kh_replica_apply_results (run->store, batch, results, &run->stats, error);
 
-      if (ok)
-        {
-          json_object *seqs = NULL;
+      /* The next batch goes while this answer is applied. */
+      {
+        json_object *batch = flying;
 
-          json_object_object_get_ex (batch, "seqs", &seqs);
-          for (size_t i = 0; i < n; i++)
-            {
-              gint64 seq = json_object_get_int64 (json_object_array_get_idx (seqs, i));
-              guint count = GPOINTER_TO_UINT (g_hash_table_lookup (sends, &seq)) + 1;
+        flying = NULL;
+        g_hash_table_remove_all (busy);
+        if (n_next > 0)
+          {
+            post = post_start (run, next);
+            flying = next;
+            batch_records (flying, busy);
+          }
+        else
+          json_object_put (next);
 
-              g_hash_table_insert (sends, g_memdup2 (&seq, sizeof seq), GUINT_TO_POINTER (count));
-              if (count >= MAX_SENDS)
-                g_hash_table_add (skip, g_memdup2 (&seq, sizeof seq));
-            }
-        }
-      json_object_put (answer);
-      json_object_put (batch);
+        ok = kh_replica_apply_results (run->store, batch, results, &run->stats, error);
+        if (ok)
+          {
+            json_object *seqs = NULL;
+
+            json_object_object_get_ex (batch, "seqs", &seqs);
+            for (size_t i = 0; i < n; i++)
+              {
+                gint64 seq = json_object_get_int64 (json_object_array_get_idx (seqs, i));
+                guint count = GPOINTER_TO_UINT (g_hash_table_lookup (sends, &seq)) + 1;
+
+                g_hash_table_insert (sends, g_memdup2 (&seq, sizeof seq), GUINT_TO_POINTER (count));
+                if (count >= MAX_SENDS)
+                  g_hash_table_add (skip, g_memdup2 (&seq, sizeof seq));
+              }
+          }
+        json_object_put (answer);
+        json_object_put (batch);
+      }
       if (!ok)
-        return FALSE;
+        {
+          if (post != NULL)
+            json_object_put (post_finish (g_steal_pointer (&post), NULL));
+          json_object_put (flying);
+          return FALSE;
+        }
       done += n;
       report_progress (run, 0.5 + 0.4 * MIN (1.0, (double) done / MAX (total, 1)));
     }

@@ -230,6 +230,34 @@ test_migrate_every_version (void)
         g_assert_no_error (error);
         json_object_put (change);
       }
+      /* Every searchable entity's index holds its old row (nothing left queued), the figures'
+       * covering indexes exist, and a rename after the upgrade is indexed at its COMMIT. */
+      for (guint e = 0; e < n; e++)
+        if (kh_entity_has_search (entities[e]))
+          {
+            g_autofree char *fts = g_strdup_printf ("%s_fts", entities[e]->name);
+            g_autofree char *queue = g_strdup_printf ("%s_fts_queue", entities[e]->name);
+
+            g_assert_cmpint (kh_test_count (store, fts), ==, kh_test_count (store, entities[e]->name));
+            g_assert_cmpint (kh_test_count (store, queue), ==, 0);
+          }
+      g_assert_cmpint (kh_test_query_int (store, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                                                 "('kh_report_registration', 'kh_report_evaluation', 'kh_report_award_entry')"), ==, 3);
+      {
+        json_object *change = json_tokener_parse ("{\"full_name\": \"Phạm Quốc Việt\"}");
+
+        g_assert_true (kh_store_update (store, "person", g_hash_table_lookup (ids, "person"), change, &error));
+        g_assert_no_error (error);
+        json_object_put (change);
+        hits = kh_store_search (store, "pham quoc viet", "person", 10, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (json_object_array_length (hits), ==, 1);
+        json_object_put (hits);
+        hits = kh_store_search (store, "nguyen van duc", "person", 10, &error);
+        g_assert_cmpuint (json_object_array_length (hits), ==, 0);
+        json_object_put (hits);
+      }
+
       /* The untouched sent entry stays; the edit gets its own. */
       g_assert_cmpint (kh_test_count (store, "outbox"), ==, 2);
       {

@@ -16,6 +16,7 @@
 #include "kh-error.h"
 #include "kh-store-private.h"
 #include "kh-schema.h"
+#include "kh-uuid.h"
 #include "kh-test-util.h"
 
 typedef struct
@@ -455,6 +456,7 @@ test_store_audit (Fixture       *f,
 
 /* Tombstones --------------------------------------------------------------------------------- */
 
+/* Whether searching @text finds @id (any record, when @id is NULL). */
 static gboolean
 search_finds (Fixture    *f,
               const char *text,
@@ -466,7 +468,7 @@ search_finds (Fixture    *f,
 
   g_assert_no_error (error);
   for (size_t i = 0; i < json_object_array_length (hits); i++)
-    if (strcmp (json_object_get_string (json_object_object_get (json_object_array_get_idx (hits, i), "id")), id) == 0)
+    if (id == NULL || strcmp (json_object_get_string (json_object_object_get (json_object_array_get_idx (hits, i), "id")), id) == 0)
       found = TRUE;
   json_object_put (hits);
   return found;
@@ -715,6 +717,86 @@ test_store_search (Fixture       *f,
   g_assert_true (search_finds (f, "tinh kh", f->unit));
 }
 
+/* The search index is fed from a queue at COMMIT (schema 5): inside a transaction the queue
+ * holds the records, after COMMIT the index does and the queue is empty; a rolled back batch
+ * leaves neither. A queue left behind by a writer that is not the store (plain SQL) is indexed
+ * when the store next opens the database, so a committed record is always found. */
+static void
+test_store_search_queue (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "s.db", NULL);
+  g_autofree char *lan = NULL;
+  g_autofree char *minh = NULL;
+  g_autofree char *huong = NULL;
+  g_autofree char *kiet = kh_uuid_v7_new ();
+  g_autofree char *sql = NULL;
+  sqlite3 *plain = NULL;
+
+  g_assert_true (kh_store_begin (f->store, &error));
+  lan = add_person (f, "Trần Thị Lan", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts_queue"), ==, 1);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 0);
+  g_assert_true (kh_store_commit (f->store, &error));
+  g_assert_cmpint (kh_test_count (f->store, "person_fts_queue"), ==, 0);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 1);
+  g_assert_true (search_finds (f, "tran thi lan", lan));
+
+  /* A record written twice in a transaction is indexed once, as it is at COMMIT. */
+  g_assert_true (kh_store_begin (f->store, &error));
+  minh = add_person (f, "Võ Văn Minh", &error);
+  g_assert_true (set_field (f, "person", minh, "{\"full_name\": \"Võ Văn Mạnh\"}", &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_store_commit (f->store, &error));
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 2);
+  g_assert_true (search_finds (f, "vo van manh", minh));
+  g_assert_false (search_finds (f, "vo van minh", minh));
+
+  /* An edit outside the search fields queues nothing. */
+  g_assert_true (kh_store_begin (f->store, &error));
+  g_assert_true (set_field (f, "person", minh, "{\"phone\": \"0905123123\"}", &error));
+  g_assert_cmpint (kh_test_count (f->store, "person_fts_queue"), ==, 0);
+  g_assert_true (kh_store_commit (f->store, &error));
+
+  /* A batch that rolls back leaves nothing queued and nothing indexed. */
+  g_assert_true (kh_store_begin (f->store, &error));
+  g_free (add_person (f, "Đặng Văn Hùng", &error));
+  g_assert_no_error (error);
+  kh_store_rollback (f->store);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts_queue"), ==, 0);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 2);
+  g_assert_false (search_finds (f, "dang van hung", NULL));
+
+  /* Plain SQL (another program, no flush) commits a rename, a delete, and a record removed
+   * whose rowid another one takes, with only the queue. */
+  huong = add_person (f, "Hồ Xuân Hương", &error);
+  g_assert_no_error (error);
+  g_clear_object (&f->store);
+  g_assert_cmpint (sqlite3_open (path, &plain), ==, SQLITE_OK);
+  /* The schema's own functions (the folded-name indexes call kh_fold()), as any program writing
+   * these tables must register them; the store's COMMIT-time flush is what it lacks. */
+  g_assert_true (kh_schema_register_functions (plain, NULL));
+  sql = g_strdup_printf ("UPDATE person SET full_name = 'Phạm Quốc Việt' WHERE id = '%s';"
+                         "UPDATE person SET deleted = 1 WHERE id = '%s';"
+                         "BEGIN; CREATE TEMP TABLE t AS SELECT * FROM person WHERE id = '%s';"
+                         "DELETE FROM person WHERE id = '%s';"
+                         "UPDATE t SET id = '%s', full_name = 'Lý Thường Kiệt';"
+                         "INSERT INTO person SELECT * FROM t; COMMIT;",
+                         lan, minh, huong, huong, kiet);
+  g_assert_cmpint (sqlite3_exec (plain, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (plain);
+  f->store = kh_test_open_store (f->dir, "s.db");
+  g_assert_cmpint (kh_test_count (f->store, "person_fts_queue"), ==, 0);
+  g_assert_true (search_finds (f, "pham quoc viet", lan));
+  g_assert_false (search_finds (f, "tran thi lan", lan));
+  g_assert_false (search_finds (f, "vo van manh", minh));
+  g_assert_true (search_finds (f, "ly thuong kiet", kiet));
+  g_assert_false (search_finds (f, "ho xuan huong", NULL));
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 2);
+}
+
 /* An optional JSON field (an evaluation's scores) can be left out and cleared: SQLite 3.40's
  * json_valid(NULL) is 0, which a plain CHECK would turn into a refused write. */
 static void
@@ -768,6 +850,7 @@ main (int   argc,
   ADD ("/data/store/tombstone", test_store_tombstone);
   ADD ("/data/store/references", test_store_references);
   ADD ("/data/store/search", test_store_search);
+  ADD ("/data/store/search-queue", test_store_search_queue);
   ADD ("/data/store/optional-json", test_store_optional_json);
 #undef ADD
   return g_test_run ();

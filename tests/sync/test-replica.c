@@ -852,6 +852,116 @@ test_edit_then_delete (Fixture       *f,
   json_object_put (batch);
 }
 
+/* A batch is taken from the oldest pending entries, past the ones to skip, even when those
+ * fill more than one chunk of the outbox read (200 entries, the first 100 skipped, 30 at a
+ * time: the batches are the seqs after them, in order, each entry once). */
+static void
+test_take_batch_chunks (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) skip = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  json_object *batch;
+  json_object *taken;
+
+  g_assert_true (kh_store_begin (f->store, &error));
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"code\": \"U%03d\", \"name\": \"Xã %d\", \"kind\": \"commune\"}", i, i);
+      json_object *v = json_tokener_parse (json);
+
+      g_free (kh_store_create (f->store, "org_unit", v, &error));
+      g_assert_no_error (error);
+      json_object_put (v);
+    }
+  g_assert_true (kh_store_commit (f->store, &error));
+  {
+    sqlite3_stmt *stmt = kh_store_prepare (f->store, "SELECT seq FROM outbox ORDER BY seq", &error);
+
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      {
+        gint64 seq = sqlite3_column_int64 (stmt, 0);
+
+        g_array_append_val (seqs, seq);
+      }
+    sqlite3_reset (stmt);
+  }
+  g_assert_cmpuint (seqs->len, ==, 200);
+  for (guint i = 0; i < 100; i++)
+    g_hash_table_add (skip, g_memdup2 (&g_array_index (seqs, gint64, i), sizeof (gint64)));
+
+  batch = kh_replica_take_batch (f->store, 30, skip, &error);
+  g_assert_no_error (error);
+  json_object_object_get_ex (batch, "seqs", &taken);
+  g_assert_cmpuint (json_object_array_length (taken), ==, 30);
+  for (guint i = 0; i < 30; i++)
+    g_assert_cmpint (json_object_get_int64 (json_object_array_get_idx (taken, i)), ==,
+                     g_array_index (seqs, gint64, 100 + i));
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 30);
+  json_object_put (batch);
+
+  /* Without a skip and a large batch: all 200, once each. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  json_object_object_get_ex (batch, "seqs", &taken);
+  g_assert_cmpuint (json_object_array_length (taken), ==, 200);
+  for (guint i = 0; i < 200; i++)
+    g_assert_cmpint (json_object_get_int64 (json_object_array_get_idx (taken, i)), ==,
+                     g_array_index (seqs, gint64, i));
+  json_object_put (batch);
+}
+
+/* A create is sent and its answer lost; someone edits the record on the server before the
+ * next pull. The server's state grew from the create, so the other person's edit is taken as
+ * it is, an edit made here since the send is kept and sent as an update of the server's
+ * version, and nothing is a conflict. */
+static void
+test_lost_create_answer (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *v = json_tokener_parse ("{\"code\": \"22435\", \"name\": \"Xã A\", \"kind\": \"commune\", "
+                                       "\"population\": 100}");
+  json_object *batch;
+  json_object *rec;
+  json_object *m;
+
+  id = kh_store_create (f->store, "org_unit", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  json_object_put (batch); /* sent; the answer never came */
+  set_field (f, id, "address", "Thôn 2");
+
+  /* The server applied the create (version 1); another officer renamed the unit (version 2). */
+  apply (f, remote_unit (id, 2, FALSE, "Xã Bình An", NULL, 100, "other"), "c1", &stats);
+  g_assert_cmpuint (stats.conflicts, ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
+  rec = get (f, id);
+  g_assert_cmpstr (str (rec, "name"), ==, "Xã Bình An");
+  g_assert_cmpstr (str (rec, "address"), ==, "Thôn 2");
+  json_object_put (rec);
+
+  /* What goes next is the local edit on the server's version, not the old name back. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (m, "op"), ==, "update");
+  g_assert_cmpint (num (m, "base_version"), ==, 2);
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "address"), ==, "Thôn 2");
+  g_assert_false (json_object_object_get_ex (json_object_object_get (m, "fields"), "name", NULL));
+  json_object_put (batch);
+
+  /* A field both sides changed after the create is still a conflict. */
+  apply (f, remote_unit (id, 3, FALSE, "Xã Bình An", "Thôn 9", 100, "other"), "c2", &stats);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -872,6 +982,8 @@ main (int   argc,
   ADD ("/sync/replica/integrity", test_integrity);
   ADD ("/sync/replica/own-echo", test_own_echo);
   ADD ("/sync/replica/edit-then-delete", test_edit_then_delete);
+  ADD ("/sync/replica/take-batch-chunks", test_take_batch_chunks);
+  ADD ("/sync/replica/lost-create-answer", test_lost_create_answer);
 #undef ADD
 
   return g_test_run ();

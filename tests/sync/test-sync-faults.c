@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "kh-codec.h"
 #include "kh-fault-proxy.h"
@@ -503,12 +504,12 @@ test_random_conflicts (Fixture       *f,
 /* Bad answers --------------------------------------------------------------------------------- */
 
 static GBytes *
-http_answer (int          status,
-             const char  *extra_headers,
-             const char  *body,
-             gsize        claimed)
+http_answer_len (int          status,
+                 const char  *extra_headers,
+                 const char  *body,
+                 gsize        len,
+                 gsize        claimed)
 {
-  gsize len = strlen (body);
   g_autofree char *head = g_strdup_printf ("HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%s"
                                            "Content-Length: %zu\r\nConnection: close\r\n\r\n",
                                            status, extra_headers ? extra_headers : "",
@@ -518,6 +519,15 @@ http_answer (int          status,
   g_byte_array_append (a, (guint8 *) head, strlen (head));
   g_byte_array_append (a, (guint8 *) body, len);
   return g_byte_array_free_to_bytes (a);
+}
+
+static GBytes *
+http_answer (int          status,
+             const char  *extra_headers,
+             const char  *body,
+             gsize        claimed)
+{
+  return http_answer_len (status, extra_headers, body, strlen (body), claimed);
 }
 
 static char *
@@ -635,6 +645,42 @@ test_bad_answers (Fixture       *f,
           g_assert_cmpint (kh_store_count_pending (a->store), ==, 1);
         }
     }
+  /* Compressed answers: zstd that unpacks past the limit (a small bomb), and zstd cut short. */
+  {
+    gsize cap = ZSTD_compressBound (strlen (huge));
+    g_autofree char *z = g_malloc (cap);
+    gsize zlen = ZSTD_compress (z, cap, huge, strlen (huge), 3);
+    g_autofree char *page = g_strdup_printf ("{\"server_id\": \"%s\", \"epoch\": 1, \"cursor\": \"x\", \"has_more\": false, "
+                                             "\"records\": [], \"removed\": [], \"reset\": false}", server_id);
+    gsize pcap = ZSTD_compressBound (strlen (page));
+    g_autofree char *pz = g_malloc (pcap);
+    gsize pzlen = ZSTD_compress (pz, pcap, page, strlen (page), 3);
+    struct { const char *what; const char *body; gsize len; GQuark domain; int code; } zcases[] = {
+      { "a zstd bomb", z, zlen, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE },
+      { "zstd cut short", pz, pzlen - 4, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON },
+    };
+
+    g_assert_false (ZSTD_isError (zlen));
+    g_assert_false (ZSTD_isError (pzlen));
+    g_assert_cmpuint (zlen, <, 64 * 1024);
+    for (guint c = 0; c < G_N_ELEMENTS (zcases); c++)
+      {
+        g_autoptr(GBytes) raw = http_answer_len (200, "Content-Encoding: zstd\r\n", zcases[c].body, zcases[c].len, 0);
+        g_autofree char *before = state_of (a);
+        g_autofree char *after = NULL;
+        g_autoptr(GError) error = NULL;
+        KhSyncReport rep;
+
+        kh_fault_proxy_set_answer (f->proxy, "GET /v1/changes", raw);
+        g_assert_false (kh_treplica_try_sync (a, &rep, &error));
+        g_test_message ("%s: %s", zcases[c].what, error->message);
+        g_assert_error (error, zcases[c].domain, zcases[c].code);
+        kh_fault_proxy_set_answer (f->proxy, NULL, NULL);
+        after = state_of (a);
+        g_assert_cmpstr (after, ==, before);
+      }
+  }
+
   for (guint c = 2; c < 5; c++)
     g_free ((char *) cases[c].body);
   g_free ((char *) cases[7].body);
