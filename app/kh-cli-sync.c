@@ -273,19 +273,14 @@ make_engine (KhStore           *store,
   return engine;
 }
 
-/* The engine's message, and for a server that could not be reached, what to do about it.
- *
- * A KH_SYNC_ERROR carries the server's own words, in the server's language (a service runs
- * in the C locale: English). They are our catalogue's msgids, so the officer reads them in
- * their language; words with values in them, or from another server, are shown as sent. */
+/* The engine's message (the server's own words come already translated, sync/kh-http.c), and
+ * for a server that could not be reached, what to do about it. */
 static void
 print_sync_error (const GError *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
     g_printerr ("%s%s %s\n", error->message, g_str_has_suffix (error->message, ".") ? "" : ".",
                 _("Check the server address and the network connection, then try again."));
-  else if (error->domain == KH_SYNC_ERROR)
-    g_printerr ("%s\n", g_dgettext (GETTEXT_PACKAGE, error->message));
   else
     g_printerr ("%s\n", error->message);
 }

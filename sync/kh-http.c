@@ -467,7 +467,9 @@ perform (KhHttp        *self,
         message = g_strdup_printf (_("The server answered with HTTP status %ld."), status);
       }
     json_object_put (obj);
-    g_set_error (error, KH_SYNC_ERROR, code, "%s", message);
+    /* The server runs in the C locale and its fixed words are this catalogue's msgids, so the
+     * officer reads them in their own language; words with values in them are shown as sent. */
+    g_set_error_literal (error, KH_SYNC_ERROR, code, g_dgettext (GETTEXT_PACKAGE, message));
     outcome = (status >= 500 || status == 408 || status == 429) ? OUTCOME_RETRY : OUTCOME_FAIL;
   }
   return outcome;
