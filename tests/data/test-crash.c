@@ -12,6 +12,7 @@
  */
 #include "kh-i18n.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -150,6 +151,14 @@ test_crash_sigkill (void)
       g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
                                                NULL, NULL, &pid, NULL, &out_fd, NULL, &error));
       g_assert_no_error (error);
+      /* Wait for the writer's first report, however slow its start-up (a sanitizer build on a
+       * loaded machine takes tens of milliseconds), so the kill lands while it is writing. */
+      {
+        struct pollfd pfd = { .fd = out_fd, .events = POLLIN };
+
+        if (poll (&pfd, 1, 30000) > 0 && (n = read (out_fd, buf, sizeof buf)) > 0)
+          g_string_append_len (output, buf, n);
+      }
       g_usleep (delay_ms * 1000);
       g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
       g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
