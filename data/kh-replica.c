@@ -380,6 +380,23 @@ names_from_json (const char *text)
   return (char **) g_ptr_array_free (names, FALSE);
 }
 
+/* An outbox entry from a row whose first columns are seq, mutation_id, op, fields,
+ * base_version, attempts, state. */
+static Entry *
+entry_from_row (sqlite3_stmt *stmt)
+{
+  Entry *e = g_new0 (Entry, 1);
+
+  e->seq = sqlite3_column_int64 (stmt, 0);
+  e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+  e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
+  e->base_version = sqlite3_column_int64 (stmt, 4);
+  e->attempts = sqlite3_column_int (stmt, 5);
+  e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+  return e;
+}
+
 static json_object *
 names_to_json (GPtrArray *names)
 {
@@ -409,15 +426,8 @@ load_entries (KhStore     *store,
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      Entry *e = g_new0 (Entry, 1);
+      Entry *e = entry_from_row (stmt);
 
-      e->seq = sqlite3_column_int64 (stmt, 0);
-      e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
-      e->base_version = sqlite3_column_int64 (stmt, 4);
-      e->attempts = sqlite3_column_int (stmt, 5);
-      e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
       if (sqlite3_column_type (stmt, 7) != SQLITE_NULL)
         e->sent = json_tokener_parse ((const char *) sqlite3_column_text (stmt, 7));
       g_ptr_array_add (entries, e);
@@ -1780,15 +1790,8 @@ kh_replica_take_batch_busy (KhStore     *store,
       sqlite3_bind_int64 (stmt, 2, chunk);
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         {
-          Entry *e = g_new0 (Entry, 1);
+          Entry *e = entry_from_row (stmt);
 
-          e->seq = sqlite3_column_int64 (stmt, 0);
-          e->mutation_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-          e->op = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-          e->fields = names_from_json ((const char *) sqlite3_column_text (stmt, 3));
-          e->base_version = sqlite3_column_int64 (stmt, 4);
-          e->attempts = sqlite3_column_int (stmt, 5);
-          e->state = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
           g_ptr_array_add (entries, e);
           g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
           g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
