@@ -174,15 +174,14 @@ describe_unit (json_object *record)
   return g_strdup_printf (_("%s · %s"), kind_label, code ? code : "");
 }
 
-static void
-setup_row_cb (GtkSignalListItemFactory *factory,
-              GtkListItem              *item,
-              gpointer                  user_data)
+/* A unit's name over a dimmed line of detail, as the tree and the search results show it. */
+static GtkWidget *
+name_and_detail_new (const char *name_text,
+                     const char *detail_text)
 {
-  GtkWidget *expander = gtk_tree_expander_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *name = gtk_label_new (NULL);
-  GtkWidget *detail = gtk_label_new (NULL);
+  GtkWidget *name = gtk_label_new (name_text);
+  GtkWidget *detail = gtk_label_new (detail_text);
 
   gtk_label_set_xalign (GTK_LABEL (name), 0);
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
@@ -194,6 +193,17 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   gtk_box_append (GTK_BOX (box), detail);
   gtk_widget_set_margin_top (box, 3);
   gtk_widget_set_margin_bottom (box, 3);
+  return box;
+}
+
+static void
+setup_row_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              gpointer                  user_data)
+{
+  GtkWidget *expander = gtk_tree_expander_new ();
+  GtkWidget *box = name_and_detail_new (NULL, NULL);
+
   gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
   gtk_list_item_set_child (item, expander);
 }
@@ -485,8 +495,6 @@ search_changed_cb (KhUnitsPage *self)
       g_autofree char *subtitle = NULL;
       GtkWidget *row;
       GtkWidget *box;
-      GtkWidget *name;
-      GtkWidget *where;
 
       if (record == NULL)
         continue;
@@ -495,19 +503,7 @@ search_changed_cb (KhUnitsPage *self)
       /* TRANSLATORS: a unit found by search: "Commune · N007 · in Tỉnh Khánh Hòa" */
       subtitle = parent ? g_strdup_printf (_("%s · in %s"), detail, parent) : g_strdup (detail);
       row = gtk_list_box_row_new ();
-      box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-      name = gtk_label_new (record_string (record, "name"));
-      where = gtk_label_new (subtitle);
-      gtk_label_set_xalign (GTK_LABEL (name), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
-      gtk_label_set_xalign (GTK_LABEL (where), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (where), PANGO_ELLIPSIZE_END);
-      gtk_widget_add_css_class (where, "dim-label");
-      gtk_widget_add_css_class (where, "caption");
-      gtk_box_append (GTK_BOX (box), name);
-      gtk_box_append (GTK_BOX (box), where);
-      gtk_widget_set_margin_top (box, 3);
-      gtk_widget_set_margin_bottom (box, 3);
+      box = name_and_detail_new (record_string (record, "name"), subtitle);
       gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
       gtk_widget_set_name (row, id);
       gtk_list_box_append (self->results_box, row);
