@@ -45,6 +45,7 @@ typedef enum
 #define KH_SYNC_USERNAME   "username"
 #define KH_SYNC_RESETTING  "resetting"
 #define KH_SYNC_LAST_SYNC  "last_sync"
+#define KH_SYNC_FIRST_PULL "first_pull"  /* "1" until a first pull (or re-pull) has ended */
 
 gboolean     kh_replica_keep_base         (KhStore         *store,
                                            const KhEntity  *entity,

@@ -354,6 +354,194 @@ fail:
   return FALSE;
 }
 
+/* Deferred upkeep -----------------------------------------------------------------------------
+ *
+ * A first pull writes a whole area into empty tables. Keeping every secondary index and the
+ * search queue up to date row by row costs most of that write; building them once at the end
+ * (CREATE INDEX sorts, the search index takes one big batch) is several times cheaper. So a
+ * bulk load first sets aside the entity tables' secondary indexes and search triggers, keeping
+ * their DDL in `meta` under "upkeep:", in the same transaction that drops them. The unique
+ * ids, keys and checks stay, so nothing invalid can be written meanwhile; reads stay right,
+ * only slower, and search does not see records written since. Restoring makes them again from
+ * the kept DDL and queues every record for the search index (the writer indexes the queue
+ * before its COMMIT), in one transaction: a database is either wholly set aside or whole. A
+ * crash in between leaves the DDL in `meta`, and the store restores it when it opens. */
+
+#define UPKEEP_KEY_FIRST "upkeep:"
+#define UPKEEP_KEY_END   "upkeep;"  /* ':' + 1: the keys that start with "upkeep:" sort before */
+
+static gboolean
+in_own_transaction (sqlite3   *db,
+                    gboolean  *began,
+                    GError   **error)
+{
+  *began = FALSE;
+  if (!sqlite3_get_autocommit (db))
+    return TRUE;
+  if (!kh_sqlite_exec (db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  *began = TRUE;
+  return TRUE;
+}
+
+static gboolean
+end_own_transaction (sqlite3   *db,
+                     gboolean   began,
+                     gboolean   ok,
+                     GError   **error)
+{
+  if (!began)
+    return ok;
+  if (ok && kh_sqlite_exec (db, "COMMIT", error))
+    return TRUE;
+  if (!sqlite3_get_autocommit (db))
+    kh_sqlite_exec (db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+gboolean
+kh_schema_upkeep_deferred (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean deferred = FALSE;
+
+  if (sqlite3_prepare_v2 (db, "SELECT EXISTS (SELECT 1 FROM meta WHERE key >= ? AND key < ?)",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, UPKEEP_KEY_END, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    deferred = sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_finalize (stmt);
+  return deferred;
+}
+
+gboolean
+kh_schema_defer_upkeep (sqlite3  *db,
+                        GError  **error)
+{
+  const KhEntity * const *entities;
+  g_autoptr(GPtrArray) drops = g_ptr_array_new_with_free_func (sqlite3_free);
+  g_autoptr(GString) names = g_string_new ("[");
+  sqlite3_stmt *stmt = NULL;
+  sqlite3_stmt *keep = NULL;
+  gboolean began;
+  gboolean ok = TRUE;
+  guint n;
+
+  if (kh_schema_get_version (db) < SEARCH_QUEUE_VERSION)
+    return TRUE;
+  if (!in_own_transaction (db, &began, error))
+    return FALSE;
+  if (kh_schema_upkeep_deferred (db))
+    return end_own_transaction (db, began, TRUE, error);
+
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n; e++)
+    g_string_append_printf (names, "%s\"%s\"", e ? "," : "", entities[e]->name);
+  g_string_append (names, "]");
+
+  /* The secondary indexes (a UNIQUE constraint's index has no SQL and stays) and the search
+   * triggers of the entity tables; other triggers, if any, are rules and stay too. */
+  if (sqlite3_prepare_v2 (db,
+        "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL "
+        "AND tbl_name IN (SELECT value FROM json_each (?)) "
+        "AND (type = 'index' OR (type = 'trigger' AND (name GLOB '*_fts_ai' OR name GLOB '*_fts_au' "
+        "OR name GLOB '*_fts_ad')))", -1, &stmt, NULL) != SQLITE_OK
+      || sqlite3_prepare_v2 (db, "INSERT INTO meta (key, value) VALUES (? || ?, ?)", -1, &keep, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, db, "upkeep");
+      ok = FALSE;
+    }
+  if (ok)
+    sqlite3_bind_text (stmt, 1, names->str, -1, SQLITE_STATIC);
+  while (ok && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *type = (const char *) sqlite3_column_text (stmt, 0);
+      const char *name = (const char *) sqlite3_column_text (stmt, 1);
+
+      sqlite3_bind_text (keep, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
+      sqlite3_bind_text (keep, 2, name, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (keep, 3, (const char *) sqlite3_column_text (stmt, 2), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (keep) != SQLITE_DONE)
+        {
+          kh_sqlite_set_error (error, db, "upkeep");
+          ok = FALSE;
+        }
+      sqlite3_reset (keep);
+      /* DDL takes no parameters; %w quotes the name as an identifier. */
+      g_ptr_array_add (drops, sqlite3_mprintf ("DROP %s \"%w\"", strcmp (type, "index") == 0 ? "INDEX" : "TRIGGER", name));
+    }
+  sqlite3_finalize (stmt);
+  sqlite3_finalize (keep);
+  /* Dropped after the reading, which a DROP would cut short. */
+  for (guint i = 0; ok && i < drops->len; i++)
+    ok = kh_sqlite_exec (db, drops->pdata[i], error);
+  return end_own_transaction (db, began, ok, error);
+}
+
+gboolean
+kh_schema_restore_upkeep (sqlite3  *db,
+                          GError  **error)
+{
+  const KhEntity * const *entities;
+  g_autoptr(GPtrArray) ddl = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = NULL;
+  gboolean began;
+  gboolean ok = TRUE;
+  guint n;
+
+  if (kh_schema_get_version (db) < SEARCH_QUEUE_VERSION)
+    return TRUE;
+  if (!in_own_transaction (db, &began, error))
+    return FALSE;
+  if (!kh_schema_upkeep_deferred (db))
+    return end_own_transaction (db, began, TRUE, error);
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key >= ? AND key < ?", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, db, "upkeep");
+      return end_own_transaction (db, began, FALSE, error);
+    }
+  sqlite3_bind_text (stmt, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, UPKEEP_KEY_END, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (ddl, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+
+  /* The kept DDL is what this schema wrote (read back from sqlite_schema), never input. */
+  for (guint i = 0; ok && i < ddl->len; i++)
+    ok = kh_sqlite_exec (db, ddl->pdata[i], error);
+
+  /* Everything the search index held is taken out again and every live record put in: the
+   * queue's two kinds, "was indexed" (fresh = 0: removed first) and "fresh" (only added). */
+  entities = kh_entities (&n);
+  for (guint e = 0; ok && e < n; e++)
+    if (kh_entity_has_search (entities[e]))
+      {
+        const char *t = entities[e]->name;
+        g_autofree char *requeue = g_strdup_printf (
+          "INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) SELECT rowid, 0 FROM %s_fts;"
+          "INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) SELECT rid, 1 FROM %s WHERE deleted = 0;",
+          t, t, t, t);
+
+        ok = kh_sqlite_exec (db, requeue, error);
+      }
+  if (ok && sqlite3_prepare_v2 (db, "DELETE FROM meta WHERE key >= ? AND key < ?", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, UPKEEP_KEY_END, -1, SQLITE_STATIC);
+      ok = sqlite3_step (stmt) == SQLITE_DONE;
+      if (!ok)
+        kh_sqlite_set_error (error, db, "upkeep");
+      sqlite3_finalize (stmt);
+    }
+  /* In the caller's transaction its COMMIT indexes the queue; in ours, we do. */
+  if (ok && began)
+    ok = kh_schema_flush_search (db, error);
+  return end_own_transaction (db, began, ok, error);
+}
+
 static void
 append_create_entity (GString        *sql,
                       const KhEntity *entity,

@@ -35,5 +35,10 @@ char   **kh_entity_search_flush_sql   (const KhEntity *entity);
 char    *kh_entity_search_queued_sql  (const KhEntity *entity);
 gboolean kh_schema_flush_search       (sqlite3  *db,
                                        GError  **error);
+gboolean kh_schema_defer_upkeep       (sqlite3  *db,
+                                       GError  **error);
+gboolean kh_schema_upkeep_deferred    (sqlite3  *db);
+gboolean kh_schema_restore_upkeep     (sqlite3  *db,
+                                       GError  **error);
 
 G_END_DECLS

@@ -546,6 +546,34 @@ kh_store_rollback (KhStore *self)
   write_end (self, FALSE, NULL);
 }
 
+/* Sets the entity tables' secondary indexes and search index aside for a bulk load into this
+ * database, until kh_store_restore_upkeep() (see kh-schema.c). */
+gboolean
+kh_store_defer_upkeep (KhStore  *self,
+                       GError  **error)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+
+  if (!write_begin (self, error))
+    return FALSE;
+  return write_end (self, kh_schema_defer_upkeep (self->db, error), error);
+}
+
+/* Makes what kh_store_defer_upkeep() set aside again and indexes every record for search, in
+ * one transaction; nothing to do if nothing was set aside. */
+gboolean
+kh_store_restore_upkeep (KhStore  *self,
+                         GError  **error)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+
+  if (!kh_schema_upkeep_deferred (self->db))
+    return TRUE;
+  if (!write_begin (self, error))
+    return FALSE;
+  return write_end (self, kh_schema_restore_upkeep (self->db, error), error);
+}
+
 /* Opening ------------------------------------------------------------------------------------- */
 
 KhStore *
@@ -583,7 +611,10 @@ kh_store_open (const char  *path,
       g_prefix_error (error, _("Could not open the database “%s”: "), path);
       return NULL;
     }
+  /* Upkeep a bulk load set aside and did not restore (it was killed) comes back first: the
+   * migrations may touch those indexes. */
   if (!kh_schema_register_functions (self->db, error)
+      || !kh_schema_restore_upkeep (self->db, error)
       || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error)
       || !kh_schema_flush_search (self->db, error))
     return NULL;

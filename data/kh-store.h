@@ -39,6 +39,10 @@ gboolean     kh_store_begin           (KhStore        *self,
 gboolean     kh_store_commit          (KhStore        *self,
                                        GError        **error);
 void         kh_store_rollback        (KhStore        *self);
+gboolean     kh_store_defer_upkeep    (KhStore        *self,
+                                       GError        **error);
+gboolean     kh_store_restore_upkeep  (KhStore        *self,
+                                       GError        **error);
 
 char        *kh_store_create          (KhStore        *self,
                                        const char     *entity,

@@ -275,8 +275,8 @@ changes_path (Run        *run,
 }
 
 static gboolean
-pull_all (Run     *run,
-          GError **error)
+pull_pages (Run     *run,
+            GError **error)
 {
   guint pages = 0;
   Prefetch *prefetch = NULL;
@@ -369,6 +369,64 @@ pull_all (Run     *run,
       if (!page->has_more)
         return TRUE;
     }
+}
+
+/* A first pull (or a re-pull from the start) writes the whole area: the replica sets its
+ * secondary indexes and search index aside until the pull ends, and builds them once then
+ * (kh_store_defer_upkeep()). A first pull cut short goes on the same way the next time; the
+ * replica is whole again at the end of every pull, finished or not, so what is between two
+ * syncs is always indexed. */
+static gboolean
+pull_all (Run     *run,
+          GError **error)
+{
+  g_autofree char *cursor = kh_replica_get_state (run->store, KH_SYNC_CURSOR);
+  g_autofree char *first = kh_replica_get_state (run->store, KH_SYNC_FIRST_PULL);
+  g_autoptr(GError) restore_error = NULL;
+  gboolean bulk = cursor == NULL || cursor[0] == '\0' || g_strcmp0 (first, "1") == 0;
+  gboolean ok;
+  gint64 t0;
+
+  if (bulk)
+    {
+      if (!kh_store_begin (run->store, error))
+        return FALSE;
+      if (!kh_replica_set_state (run->store, KH_SYNC_FIRST_PULL, "1", error)
+          || !kh_store_defer_upkeep (run->store, error))
+        {
+          kh_store_rollback (run->store);
+          return FALSE;
+        }
+      if (!kh_store_commit (run->store, error))
+        return FALSE;
+    }
+  ok = pull_pages (run, error);
+  if (!bulk)
+    return ok;
+
+  /* Not cancellable: a few seconds of local work, and the replica must not stay without. */
+  t0 = g_get_monotonic_time ();
+  if (kh_store_begin (run->store, &restore_error))
+    {
+      if ((ok && !kh_replica_set_state (run->store, KH_SYNC_FIRST_PULL, NULL, &restore_error))
+          || !kh_store_restore_upkeep (run->store, &restore_error))
+        kh_store_rollback (run->store);
+      else
+        kh_store_commit (run->store, &restore_error);
+    }
+  g_debug ("indexes and search index made again in %.1f ms", (g_get_monotonic_time () - t0) / 1000.0);
+  if (restore_error != NULL)
+    {
+      if (!ok)
+        {
+          g_warning ("Could not index the records pulled so far: %s", restore_error->message);
+          return FALSE;
+        }
+      g_propagate_prefixed_error (error, g_steal_pointer (&restore_error),
+                                  _("Could not index the records pulled: "));
+      return FALSE;
+    }
+  return ok;
 }
 
 /* A push batch on its way, on the second connection: while the server works on it, the
