@@ -806,6 +806,10 @@ kh_replica_check_record (json_object  *record,
     return bad_answer (error, _("a record's author is not text"));
   if (at != NULL && !json_object_is_type (at, json_type_string))
     return bad_answer (error, _("a record's time is not text"));
+  /* The wire's limits (sync/kh-codec.h): a time is short, any other text under 64 KiB. */
+  if ((at != NULL && json_object_get_string_len (at) > 64)
+      || (by != NULL && json_object_get_string_len (by) > 65536))
+    return bad_answer (error, _("a record's time or author is too long"));
   if (!kh_entity_validate (entity, fields, FALSE, &local_error))
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,

@@ -896,9 +896,30 @@ kh_changes_page_to_json (const KhChangesPage *page)
   return obj;
 }
 
+static KhChangesPage *changes_page_from_json (json_object  *obj,
+                                             gboolean      with_records,
+                                             GError      **error);
+
 KhChangesPage *
 kh_changes_page_from_json (json_object  *obj,
                            GError      **error)
+{
+  return changes_page_from_json (obj, TRUE, error);
+}
+
+/* kh_changes_page_from_json() without reading the records into the page (its records array
+ * stays empty): for a reader that applies them from @obj itself after checking them. */
+KhChangesPage *
+kh_changes_page_header_from_json (json_object  *obj,
+                                  GError      **error)
+{
+  return changes_page_from_json (obj, FALSE, error);
+}
+
+static KhChangesPage *
+changes_page_from_json (json_object  *obj,
+                        gboolean      with_records,
+                        GError      **error)
 {
   g_autoptr(KhChangesPage) p = kh_changes_page_new ();
   gboolean present;
@@ -914,7 +935,7 @@ kh_changes_page_from_json (json_object  *obj,
   records = member (obj, NULL, "records", json_type_array, TRUE, &present, error);
   if (records == NULL)
     return NULL;
-  for (size_t i = 0; i < json_object_array_length (records); i++)
+  for (size_t i = 0; with_records && i < json_object_array_length (records); i++)
     {
       KhRecord *r = kh_record_from_json (json_object_array_get_idx (records, i), error);
 

@@ -198,6 +198,8 @@ void           kh_changes_page_free       (KhChangesPage  *page);
 json_object   *kh_changes_page_to_json    (const KhChangesPage *page);
 KhChangesPage *kh_changes_page_from_json  (json_object    *obj,
                                            GError        **error);
+KhChangesPage *kh_changes_page_header_from_json (json_object *obj,
+                                                 GError     **error);
 void           kh_changes_page_add_removed (KhChangesPage *page,
                                             const char    *entity,
                                             const char    *id);

@@ -179,19 +179,86 @@ set_epoch (Run     *run,
   return kh_replica_set_state (run->store, KH_SYNC_EPOCH, text, error);
 }
 
+/* A page of the change feed as it arrived: the answer, its header read and its records
+ * checked against the registry (kh_replica_check_page()). Reading and checking happen where the
+ * page is fetched, off the thread that writes, and a page is freed on a thread of its own
+ * (page_dispose()): a page of thousands of records is a tree of hundreds of thousands of
+ * small objects, and taking it apart costs as much as parsing it. */
+typedef struct
+{
+  json_object   *answer;
+  json_object   *records;       /* in answer */
+  json_object   *removed;       /* in answer, or NULL */
+  KhChangesPage *page;          /* the header, without the records; NULL when the answer is not a page */
+  GError        *page_error;    /* why it is not */
+  GError        *check_error;   /* why its records are not valid, or NULL */
+} Page;
+
+static void
+page_free (gpointer data)
+{
+  Page *p = data;
+
+  if (p == NULL)
+    return;
+  json_object_put (p->answer);
+  g_clear_pointer (&p->page, kh_changes_page_free);
+  g_clear_error (&p->page_error);
+  g_clear_error (&p->check_error);
+  g_free (p);
+}
+
+static Page *
+read_page (KhHttp        *http,
+           const char    *path,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  json_object *answer = kh_http_request (http, "GET", path, NULL, cancellable, error);
+  Page *p;
+
+  if (answer == NULL)
+    return NULL;
+  p = g_new0 (Page, 1);
+  p->answer = answer;
+  p->page = kh_changes_page_header_from_json (answer, &p->page_error);
+  if (p->page != NULL)
+    {
+      json_object_object_get_ex (answer, "records", &p->records);
+      json_object_object_get_ex (answer, "removed", &p->removed);
+      kh_replica_check_page (p->records, p->removed, &p->check_error);
+    }
+  return p;
+}
+
+static void
+page_free_func (gpointer data,
+                gpointer user_data)
+{
+  page_free (data);
+}
+
+/* Frees @p on the pull's disposal thread, or here when there is none. */
+static void
+page_dispose (GThreadPool *disposal,
+              Page        *p)
+{
+  if (p == NULL)
+    return;
+  if (disposal == NULL || !g_thread_pool_push (disposal, p, NULL))
+    page_free (p);
+}
+
 /* The next page is asked for on a second connection while the current one is applied, so
- * the server's work and the replica's overlap; its records are checked against the registry
- * there too (kh_replica_check_page()), off the thread that writes. Its answer is used only if
- * the page before it was applied; otherwise it is dropped and asked for again. */
+ * the server's work and the replica's overlap. Its answer is used only if the page before it
+ * was applied; otherwise it is dropped and asked for again. */
 typedef struct
 {
   KhHttp       *http;
   char         *path;
   GCancellable *cancellable;
-  json_object  *answer;
+  Page         *page;
   GError       *error;
-  gboolean      checked;      /* the answer's records passed kh_replica_check_page() */
-  GError       *check_error;  /* or why they did not */
   GThread      *thread;
 } Prefetch;
 
@@ -199,16 +266,8 @@ static gpointer
 prefetch_thread (gpointer data)
 {
   Prefetch *p = data;
-  json_object *records = NULL;
-  json_object *removed = NULL;
 
-  p->answer = kh_http_request (p->http, "GET", p->path, NULL, p->cancellable, &p->error);
-  if (p->answer != NULL && json_object_is_type (p->answer, json_type_object))
-    {
-      json_object_object_get_ex (p->answer, "records", &records);
-      json_object_object_get_ex (p->answer, "removed", &removed);
-      p->checked = kh_replica_check_page (records, removed, &p->check_error);
-    }
+  p->page = read_page (p->http, p->path, p->cancellable, &p->error);
   return NULL;
 }
 
@@ -225,33 +284,25 @@ prefetch_start (Run        *run,
   return p;
 }
 
-/* Waits for it; returns its answer if it is for @path and succeeded, with whether its records
- * were checked in @checked, or why they are not valid in @check_error. */
-static json_object *
+/* Waits for it; returns its page if it is for @path and arrived, or NULL (the page is then
+ * disposed of on @disposal). */
+static Page *
 prefetch_finish (Prefetch    *p,
                  const char  *path,
-                 gboolean    *checked,
-                 GError     **check_error)
+                 GThreadPool *disposal)
 {
-  json_object *answer;
+  Page *page;
 
   if (p == NULL)
     return NULL;
   g_thread_join (p->thread);
-  answer = p->answer;
-  if (answer != NULL && g_strcmp0 (p->path, path) != 0)
-    g_clear_pointer (&answer, json_object_put);
-  if (answer != NULL && checked != NULL)
-    {
-      *checked = p->checked;
-      if (p->check_error != NULL && check_error != NULL)
-        *check_error = g_steal_pointer (&p->check_error);
-    }
-  g_clear_error (&p->check_error);
+  page = g_steal_pointer (&p->page);
+  if (page != NULL && g_strcmp0 (p->path, path) != 0)
+    page_dispose (disposal, g_steal_pointer (&page));
   g_clear_error (&p->error);
   g_free (p->path);
   g_free (p);
-  return answer;
+  return page;
 }
 
 /* A first pull, and every page after one that said more is waiting, takes the largest pages:
@@ -281,94 +332,86 @@ pull_pages (Run     *run,
   guint pages = 0;
   Prefetch *prefetch = NULL;
   gboolean more = FALSE;
+  GThreadPool *disposal = g_thread_pool_new (page_free_func, NULL, 1, TRUE, NULL);
+  gboolean ok = FALSE;
 
   for (;;)
     {
       g_autofree char *cursor = kh_replica_get_state (run->store, KH_SYNC_CURSOR);
       g_autofree char *path = NULL;
-      g_autoptr(KhChangesPage) page = NULL;
-      g_autoptr(GError) local_error = NULL;
-      g_autoptr(GError) check_error = NULL;
-      json_object *answer;
-      json_object *records = NULL;
-      json_object *removed = NULL;
-      gboolean checked = FALSE;
-      gboolean ok;
+      KhChangesPage *header;
+      Page *page;
       int limit = page_limit (run, cursor, more);
-
       gint64 t0 = g_get_monotonic_time ();
       gint64 t1;
+      guint n_records;
 
       path = changes_path (run, cursor, limit);
-      answer = prefetch_finish (g_steal_pointer (&prefetch), path, &checked, &check_error);
-      if (answer == NULL)
-        answer = kh_http_request (run->http, "GET", path, NULL, run->cancellable, error);
-      if (answer == NULL)
-        return FALSE;
-      t1 = g_get_monotonic_time ();
-      page = kh_changes_page_from_json (answer, &local_error);
+      page = prefetch_finish (g_steal_pointer (&prefetch), path, disposal);
       if (page == NULL)
+        page = read_page (run->http, path, run->cancellable, error);
+      if (page == NULL)
+        break;
+      t1 = g_get_monotonic_time ();
+      header = page->page;
+      if (header == NULL)
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_WRONG_TYPE,
                        _("The server sent a page of changes that is not valid (%s); nothing was changed."),
-                       local_error->message);
-          json_object_put (answer);
-          return FALSE;
+                       page->page_error->message);
+          page_dispose (disposal, page);
+          break;
         }
-      if (page->records->len > (guint) limit)
+      n_records = json_object_array_length (page->records);
+      if (n_records > (guint) limit)
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
                        _("The server sent more records than were asked for; nothing was changed."));
-          json_object_put (answer);
-          return FALSE;
+          page_dispose (disposal, page);
+          break;
         }
-      if (page->has_more && page->records->len == 0 && page->removed->len == 0
-          && g_strcmp0 (page->cursor, cursor) == 0 && !page->reset)
+      if (header->has_more && n_records == 0 && header->removed->len == 0
+          && g_strcmp0 (header->cursor, cursor) == 0 && !header->reset)
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
                        _("The server says more changes are waiting but sends none; nothing was changed."));
-          json_object_put (answer);
-          return FALSE;
+          page_dispose (disposal, page);
+          break;
         }
-      if (!check_server (run, page->server_id, page->epoch, error))
+      if (!check_server (run, header->server_id, header->epoch, error))
         {
-          json_object_put (answer);
-          return FALSE;
+          page_dispose (disposal, page);
+          break;
         }
-      json_object_object_get_ex (answer, "records", &records);
-      json_object_object_get_ex (answer, "removed", &removed);
-      if (page->has_more)
+      if (header->has_more)
         {
-          g_autofree char *next = changes_path (run, page->cursor, page_limit (run, page->cursor, TRUE));
+          g_autofree char *next = changes_path (run, header->cursor, page_limit (run, header->cursor, TRUE));
 
           prefetch = prefetch_start (run, next);
         }
-      if (check_error != NULL)
+      if (page->check_error != NULL)
         {
-          g_propagate_error (error, g_steal_pointer (&check_error));
+          g_propagate_error (error, g_steal_pointer (&page->check_error));
           ok = FALSE;
         }
-      else if (checked)
-        ok = kh_replica_apply_checked_page (run->store, records, removed, page->cursor, page->reset,
-                                            page->has_more, &run->stats, error);
       else
-        ok = kh_replica_apply_page (run->store, records, removed, page->cursor, page->reset,
-                                    page->has_more, &run->stats, error);
-      ok = ok && set_epoch (run, page->epoch, error);
-      json_object_put (answer);
+        ok = kh_replica_apply_checked_page (run->store, page->records, page->removed, header->cursor,
+                                            header->reset, header->has_more, &run->stats, error);
+      ok = ok && set_epoch (run, header->epoch, error);
+      more = header->has_more;
+      page_dispose (disposal, page);
       if (!ok)
-        {
-          json_object_put (prefetch_finish (g_steal_pointer (&prefetch), NULL, NULL, NULL));
-          return FALSE;
-        }
-      g_debug ("page of %u records: waited %.1f ms for it, applied in %.1f ms", page->records->len,
+        break;
+      g_debug ("page of %u records: waited %.1f ms for it, applied in %.1f ms", n_records,
                (t1 - t0) / 1000.0, (g_get_monotonic_time () - t1) / 1000.0);
       pages++;
-      more = page->has_more;
-      report_progress (run, page->has_more ? 0.5 * (1.0 - 1.0 / (pages + 1)) : 0.5);
-      if (!page->has_more)
-        return TRUE;
+      report_progress (run, more ? 0.5 * (1.0 - 1.0 / (pages + 1)) : 0.5);
+      if (!more)
+        break;
     }
+  page_dispose (NULL, prefetch_finish (g_steal_pointer (&prefetch), NULL, NULL));
+  g_thread_pool_free (disposal, FALSE, TRUE);
+  return ok;
 }
 
 /* A first pull (or a re-pull from the start) writes the whole area: the replica sets its
@@ -841,6 +884,9 @@ run_sync (const Config  *config,
   token = url ? kh_credentials_lookup (config->database, url, username) : NULL;
   if (url == NULL || token == NULL)
     {
+      /* A first pull that was cut short and never goes on: the replica is made whole. */
+      if (!kh_store_restore_upkeep (store, error))
+        return FALSE;
       g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED,
                            _("Sign in to a server first (khuyenhoc-cli login --server URL --user NAME)."));
       return FALSE;
