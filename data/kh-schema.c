@@ -399,17 +399,33 @@ end_own_transaction (sqlite3   *db,
   return FALSE;
 }
 
+/* Prepares @sql, whose two parameters are bound to the range of the kept upkeep keys in meta. */
+static sqlite3_stmt *
+prepare_upkeep_keys (sqlite3     *db,
+                     const char  *sql,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, db, "upkeep");
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, UPKEEP_KEY_END, -1, SQLITE_STATIC);
+  return stmt;
+}
+
 gboolean
 kh_schema_upkeep_deferred (sqlite3 *db)
 {
-  sqlite3_stmt *stmt = NULL;
+  sqlite3_stmt *stmt;
   gboolean deferred = FALSE;
 
-  if (sqlite3_prepare_v2 (db, "SELECT EXISTS (SELECT 1 FROM meta WHERE key >= ? AND key < ?)",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  stmt = prepare_upkeep_keys (db, "SELECT EXISTS (SELECT 1 FROM meta WHERE key >= ? AND key < ?)", NULL);
+  if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, UPKEEP_KEY_END, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     deferred = sqlite3_column_int (stmt, 0) != 0;
   sqlite3_finalize (stmt);
@@ -498,13 +514,9 @@ kh_schema_restore_upkeep (sqlite3  *db,
   if (!kh_schema_upkeep_deferred (db))
     return end_own_transaction (db, began, TRUE, error);
 
-  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key >= ? AND key < ?", -1, &stmt, NULL) != SQLITE_OK)
-    {
-      kh_sqlite_set_error (error, db, "upkeep");
-      return end_own_transaction (db, began, FALSE, error);
-    }
-  sqlite3_bind_text (stmt, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, UPKEEP_KEY_END, -1, SQLITE_STATIC);
+  stmt = prepare_upkeep_keys (db, "SELECT value FROM meta WHERE key >= ? AND key < ?", error);
+  if (stmt == NULL)
+    return end_own_transaction (db, began, FALSE, error);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (ddl, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
   sqlite3_finalize (stmt);
@@ -514,23 +526,39 @@ kh_schema_restore_upkeep (sqlite3  *db,
     ok = kh_sqlite_exec (db, ddl->pdata[i], error);
 
   /* Everything the search index held is taken out again and every live record put in: the
-   * queue's two kinds, "was indexed" (fresh = 0: removed first) and "fresh" (only added). */
+   * queue's two kinds, "was indexed" (fresh = 0: removed first) and "fresh" (only added). An
+   * empty search index with nothing queued, as after a first pull, is filled straight from the
+   * table instead, in one pass. */
   entities = kh_entities (&n);
   for (guint e = 0; ok && e < n; e++)
     if (kh_entity_has_search (entities[e]))
       {
         const char *t = entities[e]->name;
+        g_autofree char *empty = g_strdup_printf (
+          "SELECT NOT EXISTS (SELECT 1 FROM %s_fts) AND NOT EXISTS (SELECT 1 FROM %s_fts_queue)", t, t);
+        g_autofree char *text = kh_entity_search_sql (entities[e], t);
+        g_autofree char *fill = g_strdup_printf (
+          "INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s WHERE deleted = 0", t, text, t);
         g_autofree char *requeue = g_strdup_printf (
           "INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) SELECT rowid, 0 FROM %s_fts;"
           "INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) SELECT rid, 1 FROM %s WHERE deleted = 0;",
           t, t, t, t);
+        gboolean is_empty = FALSE;
 
-        ok = kh_sqlite_exec (db, requeue, error);
+        if (sqlite3_prepare_v2 (db, empty, -1, &stmt, NULL) != SQLITE_OK || sqlite3_step (stmt) != SQLITE_ROW)
+          {
+            kh_sqlite_set_error (error, db, "upkeep");
+            ok = FALSE;
+          }
+        else
+          is_empty = sqlite3_column_int (stmt, 0) != 0;
+        g_clear_pointer (&stmt, sqlite3_finalize);
+        ok = ok && kh_sqlite_exec (db, is_empty ? fill : requeue, error);
       }
-  if (ok && sqlite3_prepare_v2 (db, "DELETE FROM meta WHERE key >= ? AND key < ?", -1, &stmt, NULL) == SQLITE_OK)
+  if (ok && (stmt = prepare_upkeep_keys (db, "DELETE FROM meta WHERE key >= ? AND key < ?", error)) == NULL)
+    ok = FALSE;
+  if (ok)
     {
-      sqlite3_bind_text (stmt, 1, UPKEEP_KEY_FIRST, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, UPKEEP_KEY_END, -1, SQLITE_STATIC);
       ok = sqlite3_step (stmt) == SQLITE_DONE;
       if (!ok)
         kh_sqlite_set_error (error, db, "upkeep");

@@ -611,10 +611,13 @@ kh_store_open (const char  *path,
       g_prefix_error (error, _("Could not open the database “%s”: "), path);
       return NULL;
     }
-  /* Upkeep a bulk load set aside and did not restore (it was killed) comes back first: the
-   * migrations may touch those indexes. */
+  /* Upkeep that a bulk load set aside and did not restore (it was killed) is left to the sync
+   * engine, which goes on with the load and restores it at its end, on its own thread: making
+   * the indexes of a million records again takes seconds, too long for a window to wait on at
+   * start. Meanwhile everything reads right, only slower. Before a migration it comes back
+   * first, here: the migrations may touch those indexes. */
   if (!kh_schema_register_functions (self->db, error)
-      || !kh_schema_restore_upkeep (self->db, error)
+      || (kh_schema_get_version (self->db) < KH_SCHEMA_VERSION && !kh_schema_restore_upkeep (self->db, error))
       || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error)
       || !kh_schema_flush_search (self->db, error))
     return NULL;

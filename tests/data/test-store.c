@@ -4,7 +4,7 @@
  * (validation, a reference, SQLite itself) nothing of it remains, also inside a batch. The
  * outbox is coalesced per record while unsent and never touched once sent. Deletes are
  * tombstones. References must point at live records; unit trees have no cycles. Search folds
- * Vietnamese and follows edits and deletes.
+ * Vietnamese and follows edits and deletes, also across a bulk load's deferred upkeep.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -797,6 +797,109 @@ test_store_search_queue (Fixture       *f,
   g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 2);
 }
 
+static int
+schema_objects (Fixture    *f,
+                const char *type,
+                const char *table)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (f->store, "SELECT count(*) FROM sqlite_schema "
+                                         "WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL", NULL);
+  int n;
+
+  g_assert_nonnull (stmt);
+  sqlite3_bind_text (stmt, 1, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, table, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int (stmt, 0);
+  sqlite3_reset (stmt);
+  return n;
+}
+
+/* A bulk load (a first pull) sets the secondary indexes and search triggers aside and makes
+ * them again at its end. Killed in between, the database opens as it was left (everything
+ * reads, only slower) and comes back whole when the upkeep is restored: the same indexes and
+ * triggers, and a search index that holds what was written before and during the load, both
+ * through the store and by plain SQL, and nothing deleted or renamed away. */
+static void
+test_store_bulk_upkeep (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *during = NULL;
+  g_autofree char *renamed = NULL;
+  g_autofree char *gone = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *sql = NULL;
+  int indexes = schema_objects (f, "index", "person");
+  int triggers = schema_objects (f, "trigger", "person");
+  json_object *hits;
+
+  g_assert_cmpint (indexes, >, 0);
+  g_assert_cmpint (triggers, >=, 3);
+  before = add_person (f, "Trần Thị Lan", &error);
+  renamed = add_person (f, "Võ Văn Minh", &error);
+  gone = add_person (f, "Hồ Xuân Hương", &error);
+  g_assert_no_error (error);
+
+  g_assert_true (kh_store_defer_upkeep (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_schema_upkeep_deferred (kh_store_get_db (f->store)));
+  g_assert_cmpint (schema_objects (f, "index", "person"), ==, 0);
+  g_assert_cmpint (schema_objects (f, "trigger", "person"), ==, triggers - 3);
+  /* Twice is once. */
+  g_assert_true (kh_store_defer_upkeep (f->store, &error));
+  g_assert_no_error (error);
+
+  during = add_person (f, "Lý Thường Kiệt", &error);
+  g_assert_true (set_field (f, "person", renamed, "{\"full_name\": \"Võ Văn Mạnh\"}", &error));
+  g_assert_true (kh_store_delete (f->store, "person", gone, &error));
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("INSERT INTO person (id, created_at, updated_at, full_name, org_unit_id) "
+                         "VALUES ('%s', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', 'Phạm Quốc Việt', '%s')",
+                         (after = kh_uuid_v7_new ()), f->unit);
+  exec_sql (f, sql);
+
+  /* Killed here: it opens deferred, and reads. */
+  g_clear_object (&f->store);
+  f->store = kh_test_open_store (f->dir, "s.db");
+  g_assert_true (kh_schema_upkeep_deferred (kh_store_get_db (f->store)));
+  g_assert_cmpint (schema_objects (f, "index", "person"), ==, 0);
+  hits = kh_store_get (f->store, "person", during, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hits);
+  json_object_put (hits);
+
+  g_assert_true (kh_store_restore_upkeep (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_false (kh_schema_upkeep_deferred (kh_store_get_db (f->store)));
+  g_assert_cmpint (schema_objects (f, "index", "person"), ==, indexes);
+  g_assert_cmpint (schema_objects (f, "trigger", "person"), ==, triggers);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts_queue"), ==, 0);
+  g_assert_true (search_finds (f, "tran thi lan", before));
+  g_assert_true (search_finds (f, "ly thuong kiet", during));
+  g_assert_true (search_finds (f, "pham quoc viet", after));
+  g_assert_true (search_finds (f, "vo van manh", renamed));
+  g_assert_false (search_finds (f, "vo van minh", renamed));
+  g_assert_false (search_finds (f, "ho xuan huong", NULL));
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 4);
+  /* Restoring twice is once; what is written next is indexed by the triggers again. */
+  g_assert_true (kh_store_restore_upkeep (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (set_field (f, "person", before, "{\"full_name\": \"Trần Thị Lanh\"}", &error));
+  g_assert_no_error (error);
+  g_assert_true (search_finds (f, "tran thi lanh", before));
+
+  /* A first load into an empty search index fills it straight from the table. */
+  exec_sql (f, "DELETE FROM person_fts");
+  g_assert_true (kh_store_defer_upkeep (f->store, &error));
+  g_assert_true (kh_store_restore_upkeep (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 4);
+  g_assert_true (search_finds (f, "tran thi lanh", before));
+  g_assert_true (search_finds (f, "ly thuong kiet", during));
+}
+
 /* An optional JSON field (an evaluation's scores) can be left out and cleared: SQLite 3.40's
  * json_valid(NULL) is 0, which a plain CHECK would turn into a refused write. */
 static void
@@ -851,6 +954,7 @@ main (int   argc,
   ADD ("/data/store/references", test_store_references);
   ADD ("/data/store/search", test_store_search);
   ADD ("/data/store/search-queue", test_store_search_queue);
+  ADD ("/data/store/bulk-upkeep", test_store_bulk_upkeep);
   ADD ("/data/store/optional-json", test_store_optional_json);
 #undef ADD
   return g_test_run ();
