@@ -526,34 +526,20 @@ kh_schema_restore_upkeep (sqlite3  *db,
     ok = kh_sqlite_exec (db, ddl->pdata[i], error);
 
   /* Everything the search index held is taken out again and every live record put in: the
-   * queue's two kinds, "was indexed" (fresh = 0: removed first) and "fresh" (only added). An
-   * empty search index with nothing queued, as after a first pull, is filled straight from the
-   * table instead, in one pass. */
+   * queue's two kinds, "was indexed" (fresh = 0: removed first) and "fresh" (only added). The
+   * queue also keeps the index's inserts in rowid order, several times faster for FTS5 than the
+   * order of an index the planner might pick for a plain SELECT. */
   entities = kh_entities (&n);
   for (guint e = 0; ok && e < n; e++)
     if (kh_entity_has_search (entities[e]))
       {
         const char *t = entities[e]->name;
-        g_autofree char *empty = g_strdup_printf (
-          "SELECT NOT EXISTS (SELECT 1 FROM %s_fts) AND NOT EXISTS (SELECT 1 FROM %s_fts_queue)", t, t);
-        g_autofree char *text = kh_entity_search_sql (entities[e], t);
-        g_autofree char *fill = g_strdup_printf (
-          "INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s WHERE deleted = 0", t, text, t);
         g_autofree char *requeue = g_strdup_printf (
           "INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) SELECT rowid, 0 FROM %s_fts;"
           "INSERT OR IGNORE INTO %s_fts_queue (rid, fresh) SELECT rid, 1 FROM %s WHERE deleted = 0;",
           t, t, t, t);
-        gboolean is_empty = FALSE;
 
-        if (sqlite3_prepare_v2 (db, empty, -1, &stmt, NULL) != SQLITE_OK || sqlite3_step (stmt) != SQLITE_ROW)
-          {
-            kh_sqlite_set_error (error, db, "upkeep");
-            ok = FALSE;
-          }
-        else
-          is_empty = sqlite3_column_int (stmt, 0) != 0;
-        g_clear_pointer (&stmt, sqlite3_finalize);
-        ok = ok && kh_sqlite_exec (db, is_empty ? fill : requeue, error);
+        ok = kh_sqlite_exec (db, requeue, error);
       }
   if (ok && (stmt = prepare_upkeep_keys (db, "DELETE FROM meta WHERE key >= ? AND key < ?", error)) == NULL)
     ok = FALSE;

@@ -889,15 +889,6 @@ test_store_bulk_upkeep (Fixture       *f,
   g_assert_true (set_field (f, "person", before, "{\"full_name\": \"Trần Thị Lanh\"}", &error));
   g_assert_no_error (error);
   g_assert_true (search_finds (f, "tran thi lanh", before));
-
-  /* A first load into an empty search index fills it straight from the table. */
-  exec_sql (f, "DELETE FROM person_fts");
-  g_assert_true (kh_store_defer_upkeep (f->store, &error));
-  g_assert_true (kh_store_restore_upkeep (f->store, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (kh_test_count (f->store, "person_fts"), ==, 4);
-  g_assert_true (search_finds (f, "tran thi lanh", before));
-  g_assert_true (search_finds (f, "ly thuong kiet", during));
 }
 
 /* An optional JSON field (an evaluation's scores) can be left out and cleared: SQLite 3.40's
