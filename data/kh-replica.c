@@ -772,6 +772,9 @@ typedef struct
   json_object    *fields;
   const char     *updated_by;
   const char     *updated_at;
+  int             id_len;         /* the lengths of id, updated_by and updated_at, for binding */
+  int             by_len;
+  int             at_len;
 } Remote;
 
 /* Checks the form of a RECORD from the server: known entity, a UUID, a positive version, a
@@ -820,19 +823,39 @@ kh_replica_check_record (json_object  *record,
   return TRUE;
 }
 
+/* The string member @name of @obj and its length in @len, or NULL (and -1). */
+static const char *
+get_str_len (json_object *obj,
+             const char  *name,
+             int         *len)
+{
+  json_object *v = get_member (obj, name);
+
+  if (v == NULL || !json_object_is_type (v, json_type_string))
+    {
+      *len = -1;
+      return NULL;
+    }
+  *len = json_object_get_string_len (v);
+  return json_object_get_string (v);
+}
+
 static void
 remote_from_json (Remote      *r,
                   json_object *record)
 {
   r->entity = kh_entity_lookup (get_str (record, "entity"));
-  r->id = get_str (record, "id");
+  r->id = get_str_len (record, "id", &r->id_len);
   r->version = json_object_get_int64 (get_member (record, "version"));
   r->deleted = json_object_get_boolean (get_member (record, "deleted"));
   r->fields = get_member (record, "fields");
-  r->updated_by = get_str (record, "updated_by");
-  r->updated_at = get_str (record, "updated_at");
+  r->updated_by = get_str_len (record, "updated_by", &r->by_len);
+  r->updated_at = get_str_len (record, "updated_at", &r->at_len);
   if (r->updated_at == NULL)
-    r->updated_at = "1970-01-01T00:00:00Z";
+    {
+      r->updated_at = "1970-01-01T00:00:00Z";
+      r->at_len = -1;
+    }
 }
 
 /* New records -------------------------------------------------------------------------------- */
@@ -869,9 +892,9 @@ bind_audit (sqlite3_stmt *stmt,
             const Remote *r)
 {
   sqlite3_bind_text (stmt, col, r->entity->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, col + 1, r->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, col + 2, r->updated_at, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, col + 3, r->updated_by, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, col + 1, r->id, r->id_len, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, col + 2, r->updated_at, r->at_len, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, col + 3, r->updated_by, r->by_len, SQLITE_STATIC);
   sqlite3_bind_text (stmt, col + 4, "remote", -1, SQLITE_STATIC);
   sqlite3_bind_null (stmt, col + 5);
   sqlite3_bind_null (stmt, col + 6);
@@ -925,12 +948,12 @@ new_records_write (KhStore     *store,
 
           sqlite3_bind_int64 (stmt, col++, r->version);
           sqlite3_bind_int (stmt, col++, r->deleted ? 1 : 0);
-          sqlite3_bind_text (stmt, col++, r->updated_at, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, col++, r->updated_by, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, col++, r->updated_at, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, col++, r->updated_at, r->at_len, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, col++, r->updated_by, r->by_len, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, col++, r->updated_at, r->at_len, SQLITE_STATIC);
           for (guint i = 0; i < entity->n_fields; i++)
             kh_store_bind_value (stmt, col++, &entity->fields[i], get_member (r->fields, entity->fields[i].name));
-          sqlite3_bind_text (stmt, col++, r->id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, col++, r->id, r->id_len, SQLITE_STATIC);
         }
       if (!step_done (store, stmt, "insert", error))
         {
