@@ -593,13 +593,40 @@ format_when (const char *iso)
   return local ? g_date_time_format (local, "%d/%m/%Y %H:%M") : g_strdup (iso ? iso : "");
 }
 
+/* A history row without a field of the registry: a record arriving from the server, or a
+ * record deleted or restored there or by resolving a conflict. */
+static const char *
+describe_record_change (const char *action,
+                        const char *field_name,
+                        const char *new_text)
+{
+  gboolean remote = g_strcmp0 (action, "remote") == 0;
+  gboolean now_deleted = g_strcmp0 (new_text, "true") == 0;
+
+  if (remote && field_name == NULL)
+    return g_strcmp0 (new_text, "deleted") == 0 ? _("Received from the server, deleted")
+                                                : _("Received from the server");
+  if (remote && g_strcmp0 (field_name, KH_COLUMN_DELETED) == 0)
+    return now_deleted ? _("Deleted on the server") : _("Restored on the server");
+  if (g_strcmp0 (action, "resolve") == 0 && g_strcmp0 (field_name, KH_COLUMN_DELETED) == 0)
+    return now_deleted ? _("Conflict resolved: deleted") : _("Conflict resolved: kept");
+  return _("Changed");
+}
+
 static char *
 describe_change (KhRecordEditor *self,
                  json_object    *entry)
 {
   const char *action = json_object_get_string (json_object_object_get (entry, "action"));
   const char *field_name = json_object_get_string (json_object_object_get (entry, "field"));
+  const char *old_text = json_object_get_string (json_object_object_get (entry, "old_value"));
+  const char *new_text = json_object_get_string (json_object_object_get (entry, "new_value"));
   const KhField *field = field_name ? kh_entity_get_field (self->entity, field_name) : NULL;
+  json_object *old_value = NULL;
+  json_object *new_value = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  char *text;
 
   if (g_strcmp0 (action, "create") == 0)
     return g_strdup (_("Created"));
@@ -607,34 +634,25 @@ describe_change (KhRecordEditor *self,
     return g_strdup (_("Deleted"));
   if (g_strcmp0 (action, "restore") == 0)
     return g_strdup (_("Restored"));
-  if (field != NULL)
+  if (field == NULL)
+    return g_strdup (describe_record_change (action, field_name, new_text));
+
+  kh_field_parse (field, old_text, &old_value, NULL);
+  kh_field_parse (field, new_text, &new_value, NULL);
+  a = old_value ? kh_value_format (field, old_value) : g_strdup (_("(empty)"));
+  b = new_value ? kh_value_format (field, new_value) : g_strdup (_("(empty)"));
+  json_object_put (old_value);
+  json_object_put (new_value);
+  /* TRANSLATORS: a change in a record's history: "Amount (đồng): 1.000.000 ₫ → 1.500.000 ₫" */
+  text = g_strdup_printf (_("%s: %s → %s"), _(field->label), a, b);
+  if (g_strcmp0 (action, "remote") == 0)
     {
-      const char *old_text = json_object_get_string (json_object_object_get (entry, "old_value"));
-      const char *new_text = json_object_get_string (json_object_object_get (entry, "new_value"));
-      json_object *old_value = NULL;
-      json_object *new_value = NULL;
-      g_autofree char *a = NULL;
-      g_autofree char *b = NULL;
-      char *text;
+      char *remote = g_strdup_printf (_("On the server: %s"), text);
 
-      kh_field_parse (field, old_text, &old_value, NULL);
-      kh_field_parse (field, new_text, &new_value, NULL);
-      a = old_value ? kh_value_format (field, old_value) : g_strdup (_("(empty)"));
-      b = new_value ? kh_value_format (field, new_value) : g_strdup (_("(empty)"));
-      json_object_put (old_value);
-      json_object_put (new_value);
-      /* TRANSLATORS: a change in a record's history: "Amount (đồng): 1.000.000 ₫ → 1.500.000 ₫" */
-      text = g_strdup_printf (_("%s: %s → %s"), _(field->label), a, b);
-      if (g_strcmp0 (action, "remote") == 0)
-        {
-          char *remote = g_strdup_printf (_("On the server: %s"), text);
-
-          g_free (text);
-          return remote;
-        }
-      return text;
+      g_free (text);
+      return remote;
     }
-  return g_strdup (action ? action : "");
+  return text;
 }
 
 guint
@@ -692,6 +710,22 @@ kh_record_editor_show_history (KhRecordEditor *self)
   json_object_put (history);
   gtk_widget_set_visible (GTK_WIDGET (self->history_group), TRUE);
   return n;
+}
+
+/* The title of the @n-th row kh_record_editor_show_history() shows (0 is the newest), or
+ * NULL. */
+const char *
+kh_record_editor_get_history_title (KhRecordEditor *self,
+                                    guint           n)
+{
+  GtkWidget *row;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+
+  row = g_object_get_data (G_OBJECT (self->history_group), "first");
+  for (guint i = 0; row != NULL && i < n; i++)
+    row = g_object_get_data (G_OBJECT (row), "next");
+  return row != NULL ? adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)) : NULL;
 }
 
 /* Actions ------------------------------------------------------------------------------------ */

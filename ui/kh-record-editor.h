@@ -29,5 +29,7 @@ const char *kh_record_editor_get_error      (KhRecordEditor *self);
 gboolean    kh_record_editor_save           (KhRecordEditor *self);
 gboolean    kh_record_editor_delete         (KhRecordEditor *self);
 guint       kh_record_editor_show_history   (KhRecordEditor *self);
+const char *kh_record_editor_get_history_title (KhRecordEditor *self,
+                                                guint           n);
 
 G_END_DECLS

@@ -295,6 +295,16 @@ test_scholarship_flow (Fixture       *f,
   g_assert_true (kh_record_editor_save (editor));
   editor = KH_RECORD_EDITOR (kh_list_page_open_record (page, id));
   g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 2);
+  /* What the server did reads as words too, not as the log's codes. */
+  g_assert_true (kh_store_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:05Z", "province",
+                                     "remote", KH_COLUMN_DELETED, "false", "true", &error));
+  g_assert_true (kh_store_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:06Z", "province",
+                                     "remote", NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 4);
+  g_assert_cmpstr (kh_record_editor_get_history_title (editor, 0), ==, _("Received from the server"));
+  g_assert_cmpstr (kh_record_editor_get_history_title (editor, 1), ==, _("Deleted on the server"));
+  g_assert_null (kh_record_editor_get_history_title (editor, 4));
 
   /* Delete, then Undo from the toast's action. */
   g_assert_true (kh_record_editor_delete (editor));
