@@ -675,6 +675,34 @@ insert_many_sql (const KhEntity *entity,
   return g_string_free (sql, FALSE);
 }
 
+/* Binds every field of @entity from @fields to the parameters from @col on (absent ones to
+ * NULL). The server writes a record's fields in the registry's order, so they are walked side
+ * by side without a lookup; when they are in another order, they are looked up. */
+static void
+bind_fields (sqlite3_stmt   *stmt,
+             int             col,
+             const KhEntity *entity,
+             json_object    *fields)
+{
+  struct lh_entry *next = fields != NULL ? lh_table_head (json_object_get_object (fields)) : NULL;
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      json_object *v = NULL;
+
+      if (next != NULL && strcmp (lh_entry_k (next), entity->fields[i].name) == 0)
+        {
+          v = lh_entry_v (next);
+          next = lh_entry_next (next);
+        }
+      kh_store_bind_value (stmt, col + (int) i, &entity->fields[i], v);
+    }
+  if (next == NULL)
+    return;
+  for (guint i = 0; i < entity->n_fields; i++)
+    kh_store_bind_value (stmt, col + (int) i, &entity->fields[i], get_member (fields, entity->fields[i].name));
+}
+
 /* Writes the whole state of a record: every field (absent ones become NULL), its version and
  * its deleted flag. */
 static gboolean
@@ -703,8 +731,8 @@ write_state (KhStore         *store,
     sqlite3_bind_text (stmt, 5, updated_at, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null (stmt, 5);
-  for (guint i = 0; i < entity->n_fields; i++)
-    kh_store_bind_value (stmt, col++, &entity->fields[i], get_member (fields, entity->fields[i].name));
+  bind_fields (stmt, col, entity, fields);
+  col += entity->n_fields;
   sqlite3_bind_text (stmt, col, id, -1, SQLITE_STATIC);
   if (!step_done (store, stmt, insert ? "insert" : "update", error))
     {
@@ -823,14 +851,16 @@ kh_replica_check_record (json_object  *record,
   return TRUE;
 }
 
-/* The string member @name of @obj and its length in @len, or NULL (and -1). */
-static const char *
-get_str_len (json_object *obj,
-             const char  *name,
-             int         *len)
-{
-  json_object *v = get_member (obj, name);
+/* The members of a RECORD, in the order the server writes them. */
+enum { M_ENTITY, M_ID, M_VERSION, M_DELETED, M_FIELDS, M_UPDATED_BY, M_UPDATED_AT, N_MEMBERS };
+static const char * const record_members[N_MEMBERS] = {
+  "entity", "id", "version", "deleted", "fields", "updated_by", "updated_at"
+};
 
+static const char *
+string_len (json_object *v,
+            int         *len)
+{
   if (v == NULL || !json_object_is_type (v, json_type_string))
     {
       *len = -1;
@@ -840,17 +870,33 @@ get_str_len (json_object *obj,
   return json_object_get_string (v);
 }
 
+/* @record (checked by kh_replica_check_record()) as a Remote. In the server's order its
+ * members are taken side by side without a lookup, as bind_fields() does. */
 static void
 remote_from_json (Remote      *r,
                   json_object *record)
 {
-  r->entity = kh_entity_lookup (get_str (record, "entity"));
-  r->id = get_str_len (record, "id", &r->id_len);
-  r->version = json_object_get_int64 (get_member (record, "version"));
-  r->deleted = json_object_get_boolean (get_member (record, "deleted"));
-  r->fields = get_member (record, "fields");
-  r->updated_by = get_str_len (record, "updated_by", &r->by_len);
-  r->updated_at = get_str_len (record, "updated_at", &r->at_len);
+  struct lh_entry *next = lh_table_head (json_object_get_object (record));
+  json_object *m[N_MEMBERS] = { NULL };
+  int entity_len;
+
+  for (guint i = 0; i < N_MEMBERS; i++)
+    if (next != NULL && strcmp (lh_entry_k (next), record_members[i]) == 0)
+      {
+        m[i] = lh_entry_v (next);
+        next = lh_entry_next (next);
+      }
+  if (next != NULL)
+    for (guint i = 0; i < N_MEMBERS; i++)
+      m[i] = get_member (record, record_members[i]);
+
+  r->entity = kh_entity_lookup (string_len (m[M_ENTITY], &entity_len));
+  r->id = string_len (m[M_ID], &r->id_len);
+  r->version = json_object_get_int64 (m[M_VERSION]);
+  r->deleted = json_object_get_boolean (m[M_DELETED]);
+  r->fields = m[M_FIELDS];
+  r->updated_by = string_len (m[M_UPDATED_BY], &r->by_len);
+  r->updated_at = string_len (m[M_UPDATED_AT], &r->at_len);
   if (r->updated_at == NULL)
     {
       r->updated_at = "1970-01-01T00:00:00Z";
@@ -951,8 +997,8 @@ new_records_write (KhStore     *store,
           sqlite3_bind_text (stmt, col++, r->updated_at, r->at_len, SQLITE_STATIC);
           sqlite3_bind_text (stmt, col++, r->updated_by, r->by_len, SQLITE_STATIC);
           sqlite3_bind_text (stmt, col++, r->updated_at, r->at_len, SQLITE_STATIC);
-          for (guint i = 0; i < entity->n_fields; i++)
-            kh_store_bind_value (stmt, col++, &entity->fields[i], get_member (r->fields, entity->fields[i].name));
+          bind_fields (stmt, col, entity, r->fields);
+          col += entity->n_fields;
           sqlite3_bind_text (stmt, col++, r->id, r->id_len, SQLITE_STATIC);
         }
       if (!step_done (store, stmt, "insert", error))

@@ -211,6 +211,53 @@ test_pull_plain (Fixture       *f,
   g_assert_cmpint (kh_store_count_pending (f->store), ==, 0);
 }
 
+/* A record's members and fields are read whatever their order: the server's order (the
+ * registry's) and any other give the same record. */
+static void
+test_pull_any_order (Fixture       *f,
+                     gconstpointer  data)
+{
+  static const char *ID_REVERSED = "0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d71";
+  KhReplicaStats stats = { 0 };
+  json_object *rec = json_object_new_object ();
+  json_object *fields = json_object_new_object ();
+  json_object *got;
+
+  json_object_object_add (fields, "address", json_object_new_string ("Thôn 3"));
+  json_object_object_add (fields, "population", json_object_new_int64 (5400));
+  json_object_object_add (fields, "kind", json_object_new_string ("commune"));
+  json_object_object_add (fields, "name", json_object_new_string ("Xã Ninh Ích"));
+  json_object_object_add (fields, "code", json_object_new_string ("22471"));
+  json_object_object_add (rec, "updated_at", json_object_new_string ("2025-07-02T09:00:00Z"));
+  json_object_object_add (rec, "updated_by", json_object_new_string ("huyen"));
+  json_object_object_add (rec, "fields", fields);
+  json_object_object_add (rec, "deleted", json_object_new_boolean (FALSE));
+  json_object_object_add (rec, "version", json_object_new_int64 (7));
+  json_object_object_add (rec, "id", json_object_new_string (ID_REVERSED));
+  json_object_object_add (rec, "entity", json_object_new_string ("org_unit"));
+  apply (f, rec, "c1", &stats);
+  /* In the registry's order, with fields left out. */
+  apply (f, remote_unit (ID1, 3, FALSE, "Xã Vĩnh Lương", NULL, 0, "tinh"), "c2", &stats);
+  g_assert_cmpuint (stats.applied, ==, 2);
+
+  got = get (f, ID_REVERSED);
+  g_assert_cmpstr (str (got, "code"), ==, "22471");
+  g_assert_cmpstr (str (got, "name"), ==, "Xã Ninh Ích");
+  g_assert_cmpstr (str (got, "kind"), ==, "commune");
+  g_assert_cmpint (num (got, "population"), ==, 5400);
+  g_assert_cmpstr (str (got, "address"), ==, "Thôn 3");
+  g_assert_cmpint (num (got, "version"), ==, 7);
+  g_assert_cmpstr (str (got, "updated_by"), ==, "huyen");
+  g_assert_cmpstr (str (got, "updated_at"), ==, "2025-07-02T09:00:00Z");
+  json_object_put (got);
+  got = get (f, ID1);
+  g_assert_cmpstr (str (got, "name"), ==, "Xã Vĩnh Lương");
+  g_assert_cmpstr (str (got, "updated_by"), ==, "tinh");
+  g_assert_null (str (got, "address"));
+  g_assert_false (json_object_object_get_ex (got, "population", NULL));
+  json_object_put (got);
+}
+
 /* A large page of new records, the shape of a first pull: every record, its history row and
  * its search entry are there, a record the page carries twice ends on its later state, and a
  * record with local changes in the middle of the page is merged, not overwritten. */
@@ -971,6 +1018,7 @@ main (int   argc,
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/sync/replica/pull-plain", test_pull_plain);
   ADD ("/sync/replica/pull-many", test_pull_many);
+  ADD ("/sync/replica/pull-any-order", test_pull_any_order);
   ADD ("/sync/replica/merge-disjoint", test_merge_disjoint);
   ADD ("/sync/replica/merge-conflict", test_merge_conflict);
   ADD ("/sync/replica/resolve", test_resolve);
