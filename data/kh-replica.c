@@ -688,14 +688,23 @@ bind_fields (sqlite3_stmt   *stmt,
 
   for (guint i = 0; i < entity->n_fields; i++)
     {
+      const KhField *field = &entity->fields[i];
+      const char *key = next != NULL ? lh_entry_k (next) : NULL;
       json_object *v = NULL;
 
-      if (next != NULL && strcmp (lh_entry_k (next), entity->fields[i].name) == 0)
+      if (key != NULL && key[0] == field->name[0] && strcmp (key, field->name) == 0)
         {
           v = lh_entry_v (next);
           next = lh_entry_next (next);
         }
-      kh_store_bind_value (stmt, col + (int) i, &entity->fields[i], v);
+      /* Text is bound where it is: the page outlives the statement's step. */
+      if (v != NULL && json_object_is_type (v, json_type_string)
+          && (field->type == KH_FIELD_TEXT || field->type == KH_FIELD_ENUM
+              || field->type == KH_FIELD_REF || field->type == KH_FIELD_DATE))
+        sqlite3_bind_text (stmt, col + (int) i, json_object_get_string (v), json_object_get_string_len (v),
+                           SQLITE_STATIC);
+      else
+        kh_store_bind_value (stmt, col + (int) i, field, v);
     }
   if (next == NULL)
     return;
@@ -881,7 +890,8 @@ remote_from_json (Remote      *r,
   int entity_len;
 
   for (guint i = 0; i < N_MEMBERS; i++)
-    if (next != NULL && strcmp (lh_entry_k (next), record_members[i]) == 0)
+    if (next != NULL && *(const char *) lh_entry_k (next) == record_members[i][0]
+        && strcmp (lh_entry_k (next), record_members[i]) == 0)
       {
         m[i] = lh_entry_v (next);
         next = lh_entry_next (next);
