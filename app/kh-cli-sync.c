@@ -14,6 +14,7 @@
 #include "kh-cli-common.h"
 #include "kh-cli-sync.h"
 #include "kh-codec.h"
+#include "kh-credentials.h"
 #include "kh-replica.h"
 #include "kh-sync-engine.h"
 
@@ -416,14 +417,17 @@ cmd_sync (KhStore            *store,
                (unsigned long long) r.pulled, (unsigned long long) r.pushed,
                (unsigned long long) r.merged, (unsigned long long) r.conflicts,
                (unsigned long long) r.rejected);
-      g_print (_("Sent %llu bytes, received %llu bytes in %llu requests, %.2f s.\n"),
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Sent %llu bytes, received %llu bytes in %llu request, %.2f s.\n",
+                            "Sent %llu bytes, received %llu bytes in %llu requests, %.2f s.\n", r.requests),
                (unsigned long long) r.bytes_sent, (unsigned long long) r.bytes_received,
                (unsigned long long) r.requests, r.seconds);
       if (verify)
         g_print ("%s\n", r.repaired > 0 ? _("The replica differed from the server and was repaired.")
                                         : _("The replica matches the server."));
       if (r.open_conflicts > 0)
-        g_print (_("%lld conflicts wait for you: khuyenhoc-cli conflicts\n"), (long long) r.open_conflicts);
+        g_print (g_dngettext (GETTEXT_PACKAGE, "%lld conflict waits for you: khuyenhoc-cli conflicts\n",
+                              "%lld conflicts wait for you: khuyenhoc-cli conflicts\n", r.open_conflicts),
+                 (long long) r.open_conflicts);
     }
   if (!ok)
     {
@@ -448,13 +452,21 @@ cmd_status (KhStore  *store,
   gint64 conflicts = kh_replica_count_conflicts (store);
   g_autoptr(GError) error = NULL;
   json_object *outbox = kh_store_list_outbox (store, &error);
+  char *token = url != NULL ? kh_credentials_lookup (kh_store_get_path (store), url, user) : NULL;
+  gboolean signed_in = token != NULL;
 
+  if (token != NULL)
+    {
+      memset (token, 0, strlen (token));
+      g_free (token);
+    }
   if (json)
     {
       json_object *o = json_object_new_object ();
 
       json_object_object_add (o, "server", url ? json_object_new_string (url) : NULL);
       json_object_object_add (o, "user", user ? json_object_new_string (user) : NULL);
+      json_object_object_add (o, "signed_in", json_object_new_boolean (signed_in));
       json_object_object_add (o, "server_id", server_id ? json_object_new_string (server_id) : NULL);
       json_object_object_add (o, "epoch", epoch ? json_object_new_int64 (g_ascii_strtoll (epoch, NULL, 10)) : NULL);
       json_object_object_add (o, "last_sync", last ? json_object_new_string (last) : NULL);
@@ -468,8 +480,10 @@ cmd_status (KhStore  *store,
     }
   if (url == NULL)
     g_print ("%s\n", _("Not signed in to a server."));
-  else
+  else if (signed_in)
     g_print (_("Server: %s (as %s)\n"), url, user ? user : "?");
+  else
+    g_print (_("Server: %s (as %s; signed out: khuyenhoc-cli login to sync again)\n"), url, user ? user : "?");
   g_print (_("Last sync: %s\n"), last ? last : _("never"));
   g_print (_("Changes waiting to be sent: %lld\n"), (long long) pending);
   g_print (_("Conflicts waiting for you: %lld\n"), (long long) conflicts);

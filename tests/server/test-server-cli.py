@@ -185,6 +185,9 @@ try:
     rc, out, err = client('--json', 'sync')
     report = json.loads(out) if rc == 0 else {}
     check('sync --json', rc == 0 and report.get('ok') is True and report.get('pulled', 0) > 0, (rc, out, err))
+    rc, out, err = client('sync')
+    check('sync says what moved, one request in the singular', rc == 0
+          and 'in 1 request,' in out, (rc, out, err))
     rc, out, err = client('status')
     check('status names the server and the account', rc == 0 and f'Server: {base} (as officer)' in out, out)
     rc, out, err = client('conflicts')
@@ -210,6 +213,10 @@ try:
     check('logout', rc == 0 and 'Signed out' in out, (rc, out, err))
     rc, out, err = client('sync')
     check('sync after logout says to sign in', rc == 1 and 'Sign in to a server first' in err, err)
+    rc, out, err = client('status')
+    check('status after logout says so', rc == 0 and 'signed out' in out, out)
+    rc, out, err = client('--json', 'status')
+    check('status --json after logout', rc == 0 and json.loads(out).get('signed_in') is False, out)
 finally:
     proc.send_signal(signal.SIGTERM)
     check('serve stops cleanly on SIGTERM', proc.wait(timeout=60) == 0)
