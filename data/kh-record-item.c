@@ -141,6 +141,34 @@ kh_value_format (const KhField *field,
     }
 }
 
+/* A village's name with its commune's: every commune has its "Thôn 1". */
+static char *
+dup_unit_title (KhStore    *store,
+                const char *id)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT u.name, u.kind, p.name FROM org_unit u "
+                                         "LEFT JOIN org_unit p ON p.id = u.parent_id WHERE u.id = ?", NULL);
+  char *title = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    {
+      const char *name = (const char *) sqlite3_column_text (stmt, 0);
+      const char *kind = (const char *) sqlite3_column_text (stmt, 1);
+      const char *parent = (const char *) sqlite3_column_text (stmt, 2);
+
+      if (g_strcmp0 (kind, "village") == 0 && parent != NULL)
+        /* TRANSLATORS: a village and the commune it belongs to: "Thôn 6, Xã Vĩnh Lương" */
+        title = g_strdup_printf (C_("village, commune", "%s, %s"), name, parent);
+      else
+        title = g_strdup (name);
+    }
+  sqlite3_reset (stmt);
+  return title;
+}
+
 /* The title of the record @id of @entity (a unit's name, a list's title), or NULL. */
 char *
 kh_store_dup_title (KhStore    *store,
@@ -156,6 +184,8 @@ kh_store_dup_title (KhStore    *store,
 
   if (entity_name == NULL || id == NULL || (entity = kh_entity_lookup (entity_name)) == NULL)
     return NULL;
+  if (strcmp (entity->name, "org_unit") == 0)
+    return dup_unit_title (store, id);
   sql = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?", entity->title_field, entity->name);
   stmt = kh_store_prepare (store, sql, NULL);
   if (stmt == NULL)

@@ -212,6 +212,50 @@ test_search_filter_refresh (Fixture       *f,
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD);
 }
 
+/* A reference to a unit reads as the unit's name, and a village's with its commune's, since
+ * every commune has its "Thôn 1"; renaming the commune renames what the list shows. */
+static void
+test_unit_titles (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(KhRecordList) list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhRecordItem) item = NULL;
+  g_autofree char *village = NULL;
+  g_autofree char *person = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *title = NULL;
+  json_object *v = json_object_new_object ();
+
+  json_object_object_add (v, "code", json_object_new_string ("1-06"));
+  json_object_object_add (v, "name", json_object_new_string ("Thôn 6"));
+  json_object_object_add (v, "kind", json_object_new_string ("village"));
+  json_object_object_add (v, "parent_id", json_object_new_string (f->unit));
+  village = kh_store_create (f->store, "org_unit", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+  v = json_tokener_parse ("{\"full_name\": \"Lê Văn Tám\"}");
+  json_object_object_add (v, "org_unit_id", json_object_new_string (village));
+  person = kh_store_create (f->store, "person", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+
+  title = kh_store_dup_title (f->store, "org_unit", f->unit);
+  g_assert_cmpstr (title, ==, "Xã Ninh Xuân");
+  list = kh_record_list_new (f->store, "person");
+  item = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  text = kh_record_list_format (list, item, "org_unit_id");
+  g_assert_cmpstr (text, ==, "Thôn 6, Xã Ninh Xuân");
+  g_clear_pointer (&text, g_free);
+
+  v = json_tokener_parse ("{\"name\": \"Phường Ninh Xuân\", \"kind\": \"ward\"}");
+  g_assert_true (kh_store_update (f->store, "org_unit", f->unit, v, &error));
+  g_assert_no_error (error);
+  json_object_put (v);
+  text = kh_record_list_format (list, item, "org_unit_id");
+  g_assert_cmpstr (text, ==, "Thôn 6, Phường Ninh Xuân");
+}
+
 static int
 temp_tables (Fixture *f)
 {
@@ -363,6 +407,7 @@ main (int   argc,
   g_test_add ("/data/record-list/sort-folded", Fixture, NULL, fixture_set_up, test_sort_folded, fixture_tear_down);
   g_test_add ("/data/record-list/search-filter-refresh", Fixture, NULL, fixture_set_up, test_search_filter_refresh, fixture_tear_down);
   g_test_add ("/data/record-list/search-matches", Fixture, NULL, fixture_set_up, test_search_matches, fixture_tear_down);
+  g_test_add ("/data/record-list/unit-titles", Fixture, NULL, fixture_set_up, test_unit_titles, fixture_tear_down);
   g_test_add ("/data/conflicts/resolve", Fixture, NULL, fixture_set_up, test_conflict_resolve, fixture_tear_down);
   g_test_add_func ("/data/evaluate/rules", test_evaluate_rules);
   return g_test_run ();
