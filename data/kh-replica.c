@@ -814,21 +814,75 @@ typedef struct
   int             at_len;
 } Remote;
 
+/* The members of a RECORD, in the order the server writes them. */
+enum { M_ENTITY, M_ID, M_VERSION, M_DELETED, M_FIELDS, M_UPDATED_BY, M_UPDATED_AT, N_MEMBERS };
+static const char * const record_members[N_MEMBERS] = {
+  "entity", "id", "version", "deleted", "fields", "updated_by", "updated_at"
+};
+
+/* The members of @record in @m (NULL where absent). In the server's order they are taken side
+ * by side without a lookup, as bind_fields() does; in any other, they are looked up. */
+static void
+record_get_members (json_object *record,
+                    json_object *m[N_MEMBERS])
+{
+  struct lh_entry *next = NULL;
+
+  memset (m, 0, sizeof (json_object *) * N_MEMBERS);
+  if (record == NULL || !json_object_is_type (record, json_type_object))
+    return;
+  next = lh_table_head (json_object_get_object (record));
+  for (guint i = 0; i < N_MEMBERS; i++)
+    if (next != NULL && *(const char *) lh_entry_k (next) == record_members[i][0]
+        && strcmp (lh_entry_k (next), record_members[i]) == 0)
+      {
+        m[i] = lh_entry_v (next);
+        next = lh_entry_next (next);
+      }
+  if (next != NULL)
+    for (guint i = 0; i < N_MEMBERS; i++)
+      m[i] = get_member (record, record_members[i]);
+}
+
+static const char *
+string_len (json_object *v,
+            int         *len)
+{
+  if (v == NULL || !json_object_is_type (v, json_type_string))
+    {
+      *len = -1;
+      return NULL;
+    }
+  *len = json_object_get_string_len (v);
+  return json_object_get_string (v);
+}
+
 /* Checks the form of a RECORD from the server: known entity, a UUID, a positive version, a
  * boolean deleted flag, fields of the registry with values of the right types. */
 gboolean
 kh_replica_check_record (json_object  *record,
                          GError      **error)
 {
-  const char *entity_name = get_str (record, "entity");
-  const char *id = get_str (record, "id");
-  json_object *version = get_member (record, "version");
-  json_object *deleted = get_member (record, "deleted");
-  json_object *fields = get_member (record, "fields");
-  json_object *by = get_member (record, "updated_by");
-  json_object *at = get_member (record, "updated_at");
+  json_object *m[N_MEMBERS];
+  const char *entity_name;
+  const char *id;
+  json_object *version;
+  json_object *deleted;
+  json_object *fields;
+  json_object *by;
+  json_object *at;
   const KhEntity *entity;
   g_autoptr(GError) local_error = NULL;
+  int len;
+
+  record_get_members (record, m);
+  entity_name = string_len (m[M_ENTITY], &len);
+  id = string_len (m[M_ID], &len);
+  version = m[M_VERSION];
+  deleted = m[M_DELETED];
+  fields = m[M_FIELDS];
+  by = m[M_UPDATED_BY];
+  at = m[M_UPDATED_AT];
 
   if (record == NULL || !json_object_is_type (record, json_type_object))
     return bad_answer (error, _("a record is not an object"));
@@ -860,46 +914,15 @@ kh_replica_check_record (json_object  *record,
   return TRUE;
 }
 
-/* The members of a RECORD, in the order the server writes them. */
-enum { M_ENTITY, M_ID, M_VERSION, M_DELETED, M_FIELDS, M_UPDATED_BY, M_UPDATED_AT, N_MEMBERS };
-static const char * const record_members[N_MEMBERS] = {
-  "entity", "id", "version", "deleted", "fields", "updated_by", "updated_at"
-};
-
-static const char *
-string_len (json_object *v,
-            int         *len)
-{
-  if (v == NULL || !json_object_is_type (v, json_type_string))
-    {
-      *len = -1;
-      return NULL;
-    }
-  *len = json_object_get_string_len (v);
-  return json_object_get_string (v);
-}
-
-/* @record (checked by kh_replica_check_record()) as a Remote. In the server's order its
- * members are taken side by side without a lookup, as bind_fields() does. */
+/* @record (checked by kh_replica_check_record()) as a Remote. */
 static void
 remote_from_json (Remote      *r,
                   json_object *record)
 {
-  struct lh_entry *next = lh_table_head (json_object_get_object (record));
-  json_object *m[N_MEMBERS] = { NULL };
+  json_object *m[N_MEMBERS];
   int entity_len;
 
-  for (guint i = 0; i < N_MEMBERS; i++)
-    if (next != NULL && *(const char *) lh_entry_k (next) == record_members[i][0]
-        && strcmp (lh_entry_k (next), record_members[i]) == 0)
-      {
-        m[i] = lh_entry_v (next);
-        next = lh_entry_next (next);
-      }
-  if (next != NULL)
-    for (guint i = 0; i < N_MEMBERS; i++)
-      m[i] = get_member (record, record_members[i]);
-
+  record_get_members (record, m);
   r->entity = kh_entity_lookup (string_len (m[M_ENTITY], &entity_len));
   r->id = string_len (m[M_ID], &r->id_len);
   r->version = json_object_get_int64 (m[M_VERSION]);

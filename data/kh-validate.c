@@ -426,6 +426,9 @@ kh_entity_validate (const KhEntity  *entity,
                     gboolean         complete,
                     GError         **error)
 {
+  struct lh_entry *next;
+  gboolean in_order;
+
   g_return_val_if_fail (entity != NULL, FALSE);
 
   if (values == NULL || !json_object_is_type (values, json_type_object))
@@ -435,29 +438,61 @@ kh_entity_validate (const KhEntity  *entity,
       return FALSE;
     }
 
-  json_object_object_foreach (values, key, val)
-    {
-      if (!g_utf8_validate (key, -1, NULL))
-        {
-          g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
-                               _("A field name is not valid UTF-8."));
-          return FALSE;
-        }
-      if (kh_entity_get_field (entity, key) == NULL)
-        {
-          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
-                       _("“%s” is not a field of %s."), key, _(entity->label));
-          return FALSE;
-        }
-      (void) val;
-    }
+  /* Every name must be a field. Values usually come in the registry's order (the server and
+   * the forms write them so): each name is then the next field on, found without a search. */
+  {
+    guint cursor = 0;
 
+    in_order = TRUE;
+    json_object_object_foreach (values, key, val)
+      {
+        const KhField *field = NULL;
+
+        for (guint j = cursor; j < entity->n_fields; j++)
+          if (key[0] == entity->fields[j].name[0] && strcmp (key, entity->fields[j].name) == 0)
+            {
+              field = &entity->fields[j];
+              cursor = j + 1;
+              break;
+            }
+        if (field == NULL)
+          {
+            in_order = FALSE;
+            if (!g_utf8_validate (key, -1, NULL))
+              {
+                g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                                     _("A field name is not valid UTF-8."));
+                return FALSE;
+              }
+            if (kh_entity_get_field (entity, key) == NULL)
+              {
+                g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
+                             _("“%s” is not a field of %s."), key, _(entity->label));
+                return FALSE;
+              }
+          }
+        (void) val;
+      }
+  }
+
+  next = lh_table_head (json_object_get_object (values));
   for (guint i = 0; i < entity->n_fields; i++)
     {
       const KhField *field = &entity->fields[i];
       json_object *v = NULL;
-      gboolean present = json_object_object_get_ex (values, field->name, &v);
+      gboolean present;
 
+      if (in_order)
+        {
+          present = next != NULL && strcmp (lh_entry_k (next), field->name) == 0;
+          if (present)
+            {
+              v = lh_entry_v (next);
+              next = lh_entry_next (next);
+            }
+        }
+      else
+        present = json_object_object_get_ex (values, field->name, &v);
       if (!present && !complete)
         continue;
       if (!kh_field_validate (field, v, error))

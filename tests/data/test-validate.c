@@ -331,6 +331,38 @@ test_validate_bad_key (void)
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
 }
 
+/* The order of a record's fields changes nothing: in the registry's order, in reverse, and
+ * with a field left out, the same values pass and the same faults are found. */
+static void
+test_validate_any_order (void)
+{
+  const KhEntity *entity = kh_entity_lookup ("org_unit");
+  const char *forward = "{\"code\": \"22435\", \"name\": \"Xã Vĩnh Lương\", \"kind\": \"commune\", "
+                        "\"population\": 5400, \"address\": \"Thôn 1\"}";
+  const char *reverse = "{\"address\": \"Thôn 1\", \"population\": 5400, \"kind\": \"commune\", "
+                        "\"name\": \"Xã Vĩnh Lương\", \"code\": \"22435\"}";
+  const char *bad_reverse = "{\"address\": \"Thôn 1\", \"population\": -5, \"kind\": \"commune\", "
+                            "\"name\": \"Xã Vĩnh Lương\", \"code\": \"22435\"}";
+  const char *no_name_reverse = "{\"kind\": \"commune\", \"code\": \"22435\"}";
+  const char *unknown_last = "{\"code\": \"22435\", \"name\": \"Xã Vĩnh Lương\", \"kind\": \"commune\", "
+                             "\"colour\": \"green\"}";
+  const char *texts[] = { forward, reverse, bad_reverse, no_name_reverse, unknown_last };
+  const gboolean valid_complete[] = { TRUE, TRUE, FALSE, FALSE, FALSE };
+  const gboolean valid_partial[] = { TRUE, TRUE, FALSE, TRUE, FALSE };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      json_object *r = json_tokener_parse (texts[i]);
+      g_autoptr(GError) complete_error = NULL;
+      g_autoptr(GError) partial_error = NULL;
+
+      g_assert_nonnull (r);
+      g_assert_cmpint (kh_entity_validate (entity, r, TRUE, &complete_error), ==, valid_complete[i]);
+      g_assert_cmpint (kh_entity_validate (entity, r, FALSE, &partial_error), ==, valid_partial[i]);
+      json_object_put (r);
+    }
+}
+
 /* What people type: dd/mm/yyyy dates, money with grouping dots, yes/no. */
 static void
 test_validate_parse (void)
@@ -499,6 +531,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/data/validate/registry", test_validate_registry);
   g_test_add_func ("/data/validate/bad-key", test_validate_bad_key);
+  g_test_add_func ("/data/validate/any-order", test_validate_any_order);
   g_test_add_func ("/data/validate/parse", test_validate_parse);
   g_test_add_func ("/data/validate/cross-field", test_validate_cross_field);
   return g_test_run ();
