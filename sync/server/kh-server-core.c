@@ -2370,6 +2370,11 @@ kh_server_purge_tombstones (KhServer  *self,
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error) || !load_meta (l->b, &meta, error))
     return FALSE;
   g_free (meta.server_id);
+  /* The answers kept for pushes sent again go with the same window: a client resends within
+   * its sync, or after days offline, not after months. One away longer re-pulls anyway, and a
+   * change sent again finds its values already there, which counts as done. */
+  if (!kh_server_backend_exec (l->b, "DELETE FROM mutations WHERE applied_at <= ?", c, 1, NULL, NULL, NULL, error))
+    return FALSE;
   if (!kh_server_backend_query_int (l->b, "SELECT MAX(version) FROM records WHERE deleted = 1 AND updated_at <= ?",
                                     c, 1, &max, &found, error))
     return FALSE;

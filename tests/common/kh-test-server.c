@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -542,4 +543,37 @@ kh_test_person (const char *name,
   json_object_object_add (f, "full_name", json_object_new_string (name));
   json_object_object_add (f, "org_unit_id", json_object_new_string (unit));
   return f;
+}
+
+gint64
+kh_test_server_count (KhTestServer *s,
+                      const char   *sql)
+{
+  gint64 n = -1;
+
+  if (g_strcmp0 (s->backend, "postgresql") == 0)
+    {
+      PGconn *conn = PQconnectdb (s->url);
+      PGresult *res;
+
+      g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+      res = PQexec (conn, sql);
+      g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
+      n = g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+      PQclear (res);
+      PQfinish (conn);
+    }
+  else
+    {
+      sqlite3 *db = NULL;
+      sqlite3_stmt *stmt = NULL;
+
+      g_assert_cmpint (sqlite3_open_v2 (s->url + strlen ("sqlite:"), &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+      n = sqlite3_column_int64 (stmt, 0);
+      sqlite3_finalize (stmt);
+      sqlite3_close (db);
+    }
+  return n;
 }

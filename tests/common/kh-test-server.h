@@ -42,6 +42,10 @@ void          kh_test_server_start    (KhTestServer  *s,
                                        const char * const *args);
 void          kh_test_server_kill     (KhTestServer  *s,
                                        int            signal);
+/* The one number @sql (a SELECT count(*) …, the same in both dialects) reads from the server's
+ * database, beside the server: for what the API does not show, such as what was purged. */
+gint64        kh_test_server_count    (KhTestServer  *s,
+                                       const char    *sql);
 /* SIGTERM, and asserts the server shut down cleanly (exit status 0). */
 void          kh_test_server_stop     (KhTestServer  *s);
 /* The standard tree: P (province) ⊃ A, B (communes), A ⊃ A1 (village); accounts admin (P),

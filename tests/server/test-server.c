@@ -1246,11 +1246,13 @@ test_tombstone_window (void)
   fresh = kh_test_pull_all (server, officer_b, old, 5000, NULL, &reset, NULL);
   g_assert_false (reset);
 
-  /* A restart with a window of 0 days purges the tombstone. A cursor from before the delete
-   * can no longer be served without missing it: the client is told to reconcile. A cursor
-   * from after it goes on as before. */
+  /* A restart with a window of 0 days purges the tombstone, and the answers kept for pushes
+   * sent again. A cursor from before the delete can no longer be served without missing it:
+   * the client is told to reconcile. A cursor from after it goes on as before. */
+  g_assert_cmpint (kh_test_server_count (server, "SELECT count(*) FROM mutations"), >, 0);
   kh_test_server_kill (server, SIGTERM);
   kh_test_server_start (server, purge_now);
+  g_assert_cmpint (kh_test_server_count (server, "SELECT count(*) FROM mutations"), ==, 0);
   after = kh_test_pull_all (server, officer_b, old, 5000, copy, &reset, NULL);
   g_assert_true (reset);
   g_assert_false (g_hash_table_contains (copy, id));
