@@ -180,10 +180,12 @@ set_epoch (Run     *run,
 }
 
 /* A page of the change feed as it arrived: the answer, its header read and its records
- * checked against the registry (kh_replica_check_page()). Reading and checking happen where the
- * page is fetched, off the thread that writes, and a page is freed on a thread of its own
- * (page_dispose()): a page of thousands of records is a tree of hundreds of thousands of
- * small objects, and taking it apart costs as much as parsing it. */
+ * checked against the registry (kh_replica_check_page()). Reading, checking and freeing
+ * happen on the pull's fetching thread (Fetcher), off the thread that writes: a page of
+ * thousands of records is a tree of hundreds of thousands of small objects, and taking it
+ * apart costs as much as parsing it. Freed on the thread that made it, its memory serves the
+ * next page at once; freed on another, every piece is handed back to the first thread's
+ * arena under a lock that the parsing takes too. */
 typedef struct
 {
   json_object   *answer;
@@ -231,75 +233,134 @@ read_page (KhHttp        *http,
   return p;
 }
 
-static void
-page_free_func (gpointer data,
-                gpointer user_data)
-{
-  page_free (data);
-}
-
-/* Frees @p on the pull's disposal thread, or here when there is none. */
-static void
-page_dispose (GThreadPool *disposal,
-              Page        *p)
-{
-  if (p == NULL)
-    return;
-  if (disposal == NULL || !g_thread_pool_push (disposal, p, NULL))
-    page_free (p);
-}
-
 /* The next page is asked for on a second connection while the current one is applied, so
  * the server's work and the replica's overlap. Its answer is used only if the page before it
  * was applied; otherwise it is dropped and asked for again. */
 typedef struct
 {
-  KhHttp       *http;
-  char         *path;
-  GCancellable *cancellable;
-  Page         *page;
-  GError       *error;
-  GThread      *thread;
+  char     *path;
+  Page     *page;
+  gboolean  done;
 } Prefetch;
 
-static gpointer
-prefetch_thread (gpointer data)
+/* The pull's one fetching thread: it fetches the next page and frees the pages written, in the
+ * order they are given to it. */
+typedef struct
 {
-  Prefetch *p = data;
+  GThreadPool  *thread;
+  KhHttp       *http;
+  GCancellable *cancellable;
+  GMutex        lock;
+  GCond         cond;
+} Fetcher;
 
-  p->page = read_page (p->http, p->path, p->cancellable, &p->error);
-  return NULL;
+typedef struct
+{
+  Prefetch *fetch;  /* a page to fetch, or */
+  Page     *free;   /* one to free */
+} FetcherJob;
+
+static void
+fetcher_run (gpointer data,
+             gpointer user_data)
+{
+  FetcherJob *job = data;
+  Fetcher *f = user_data;
+
+  if (job->fetch != NULL)
+    {
+      Page *page = read_page (f->http, job->fetch->path, f->cancellable, NULL);
+
+      g_mutex_lock (&f->lock);
+      job->fetch->page = page;
+      job->fetch->done = TRUE;
+      g_cond_broadcast (&f->cond);
+      g_mutex_unlock (&f->lock);
+    }
+  page_free (job->free);
+  g_free (job);
+}
+
+static void
+fetcher_init (Fetcher      *f,
+              KhHttp       *http,
+              GCancellable *cancellable)
+{
+  f->http = http;
+  f->cancellable = cancellable;
+  g_mutex_init (&f->lock);
+  g_cond_init (&f->cond);
+  f->thread = g_thread_pool_new (fetcher_run, f, 1, TRUE, NULL);
+}
+
+static void
+fetcher_clear (Fetcher *f)
+{
+  if (f->thread != NULL)
+    g_thread_pool_free (f->thread, FALSE, TRUE);
+  f->thread = NULL;
+  g_mutex_clear (&f->lock);
+  g_cond_clear (&f->cond);
+}
+
+static void
+fetcher_push (Fetcher    *f,
+              FetcherJob *job)
+{
+  if (f == NULL || f->thread == NULL || !g_thread_pool_push (f->thread, job, NULL))
+    {
+      page_free (job->free);
+      if (job->fetch != NULL)
+        job->fetch->done = TRUE;
+      g_free (job);
+    }
+}
+
+/* Frees @p on the fetching thread, or here when there is none. */
+static void
+page_dispose (Fetcher *f,
+              Page    *p)
+{
+  FetcherJob *job;
+
+  if (p == NULL)
+    return;
+  job = g_new0 (FetcherJob, 1);
+  job->free = p;
+  fetcher_push (f, job);
 }
 
 static Prefetch *
-prefetch_start (Run        *run,
+prefetch_start (Fetcher    *f,
                 const char *path)
 {
   Prefetch *p = g_new0 (Prefetch, 1);
+  FetcherJob *job = g_new0 (FetcherJob, 1);
 
-  p->http = run->prefetch_http;
   p->path = g_strdup (path);
-  p->cancellable = run->cancellable;
-  p->thread = g_thread_new ("kh-sync-prefetch", prefetch_thread, p);
+  job->fetch = p;
+  fetcher_push (f, job);
   return p;
 }
 
 /* Waits for it; returns its page if it is for @path and arrived, or NULL (the page is then
- * disposed of on @disposal). */
+ * disposed of). */
 static Page *
-prefetch_finish (Prefetch    *p,
-                 const char  *path,
-                 GThreadPool *disposal)
+prefetch_finish (Fetcher     *f,
+                 Prefetch    *p,
+                 const char  *path)
 {
   Page *page;
 
   if (p == NULL)
     return NULL;
-  g_thread_join (p->thread);
+  g_mutex_lock (&f->lock);
+  while (!p->done)
+    g_cond_wait (&f->cond, &f->lock);
+  g_mutex_unlock (&f->lock);
   page = g_steal_pointer (&p->page);
   if (page != NULL && g_strcmp0 (p->path, path) != 0)
-    page_dispose (disposal, g_steal_pointer (&page));
-  g_clear_error (&p->error);
+    page_dispose (f, g_steal_pointer (&page));
   g_free (p->path);
   g_free (p);
   return page;
@@ -332,8 +393,10 @@ pull_pages (Run     *run,
   guint pages = 0;
   Prefetch *prefetch = NULL;
   gboolean more = FALSE;
-  GThreadPool *disposal = g_thread_pool_new (page_free_func, NULL, 1, TRUE, NULL);
+  Fetcher fetcher = { 0 };
   gboolean ok = FALSE;
+
+  fetcher_init (&fetcher, run->prefetch_http, run->cancellable);
 
   for (;;)
     {
@@ -347,7 +410,7 @@ pull_pages (Run     *run,
       guint n_records;
 
       path = changes_path (run, cursor, limit);
-      page = prefetch_finish (g_steal_pointer (&prefetch), path, disposal);
+      page = prefetch_finish (&fetcher, g_steal_pointer (&prefetch), path);
       if (page == NULL)
         page = read_page (run->http, path, run->cancellable, error);
       if (page == NULL)
@@ -359,7 +422,7 @@ pull_pages (Run     *run,
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_WRONG_TYPE,
                        _("The server sent a page of changes that is not valid (%s); nothing was changed."),
                        page->page_error->message);
-          page_dispose (disposal, page);
+          page_dispose (&fetcher, page);
           break;
         }
       n_records = json_object_array_length (page->records);
@@ -367,7 +430,7 @@ pull_pages (Run     *run,
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
                        _("The server sent more records than were asked for; nothing was changed."));
-          page_dispose (disposal, page);
+          page_dispose (&fetcher, page);
           break;
         }
       if (header->has_more && n_records == 0 && header->removed->len == 0
@@ -375,19 +438,19 @@ pull_pages (Run     *run,
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
                        _("The server says more changes are waiting but sends none; nothing was changed."));
-          page_dispose (disposal, page);
+          page_dispose (&fetcher, page);
           break;
         }
       if (!check_server (run, header->server_id, header->epoch, error))
         {
-          page_dispose (disposal, page);
+          page_dispose (&fetcher, page);
           break;
         }
       if (header->has_more)
         {
           g_autofree char *next = changes_path (run, header->cursor, page_limit (run, header->cursor, TRUE));
 
-          prefetch = prefetch_start (run, next);
+          prefetch = prefetch_start (&fetcher, next);
         }
       if (page->check_error != NULL)
         {
@@ -399,7 +462,7 @@ pull_pages (Run     *run,
                                             header->reset, header->has_more, &run->stats, error);
       ok = ok && set_epoch (run, header->epoch, error);
       more = header->has_more;
-      page_dispose (disposal, page);
+      page_dispose (&fetcher, page);
       if (!ok)
         break;
       g_debug ("page of %u records: waited %.1f ms for it, applied in %.1f ms", n_records,
@@ -409,8 +472,8 @@ pull_pages (Run     *run,
       if (!more)
         break;
     }
-  page_dispose (NULL, prefetch_finish (g_steal_pointer (&prefetch), NULL, NULL));
-  g_thread_pool_free (disposal, FALSE, TRUE);
+  page_dispose (&fetcher, prefetch_finish (&fetcher, g_steal_pointer (&prefetch), NULL));
+  fetcher_clear (&fetcher);
   return ok;
 }
 
