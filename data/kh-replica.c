@@ -937,6 +937,128 @@ remote_from_json (Remote      *r,
     }
 }
 
+/* Pages --------------------------------------------------------------------------------------- */
+
+struct _KhReplicaPage
+{
+  json_object *records;   /* references */
+  json_object *removed;   /* or NULL */
+  Remote      *remotes;   /* one per record, pointing into records */
+  guint8      *repeated;  /* per record: an earlier record of the page has its id */
+  GHashTable  *id_lists;  /* entity → the JSON list (GString) of its ids, each once */
+  guint        n_records;
+};
+
+void
+kh_replica_page_free (KhReplicaPage *page)
+{
+  if (page == NULL)
+    return;
+  json_object_put (page->records);
+  json_object_put (page->removed);
+  g_free (page->remotes);
+  g_free (page->repeated);
+  g_clear_pointer (&page->id_lists, g_hash_table_unref);
+  g_free (page);
+}
+
+guint
+kh_replica_page_get_n_records (KhReplicaPage *page)
+{
+  return page->n_records;
+}
+
+static void
+string_free (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+/* Checks a page's lists and every record in them, without a database, and reads what applying
+ * them needs: the sync engine runs it on the thread that fetched the page, while the page
+ * before is being applied. */
+KhReplicaPage *
+kh_replica_page_new (json_object  *records,
+                     json_object  *removed,
+                     GError      **error)
+{
+  g_autoptr(KhReplicaPage) page = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  size_t n_removed;
+
+  if (records == NULL || !json_object_is_type (records, json_type_array))
+    {
+      bad_answer (error, _("the records are not a list"));
+      return NULL;
+    }
+  if (removed != NULL && !json_object_is_type (removed, json_type_array))
+    {
+      bad_answer (error, _("the removed records are not a list"));
+      return NULL;
+    }
+
+  page = g_new0 (KhReplicaPage, 1);
+  page->records = json_object_get (records);
+  page->removed = json_object_get (removed);
+  page->n_records = json_object_array_length (records);
+  page->remotes = g_new0 (Remote, page->n_records + 1);
+  page->repeated = g_new0 (guint8, page->n_records + 1);
+  page->id_lists = g_hash_table_new_full (NULL, NULL, NULL, string_free);
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < page->n_records; i++)
+    {
+      json_object *rec = json_object_array_get_idx (records, i);
+      Remote *r = &page->remotes[i];
+      GString *list;
+
+      if (!kh_replica_check_record (rec, error))
+        return NULL;
+      remote_from_json (r, rec);
+      /* An id twice (in any entity: ids are UUIDs) is a record sent twice. */
+      if (!g_hash_table_add (seen, (gpointer) r->id))
+        {
+          page->repeated[i] = TRUE;
+          continue;
+        }
+      list = g_hash_table_lookup (page->id_lists, r->entity);
+      if (list == NULL)
+        {
+          list = g_string_sized_new (40 * page->n_records);
+          g_string_append_c (list, '[');
+          g_hash_table_insert (page->id_lists, (gpointer) r->entity, list);
+        }
+      else
+        g_string_append_c (list, ',');
+      /* Checked to be a UUID: nothing to escape. */
+      g_string_append_c (list, '"');
+      g_string_append_len (list, r->id, r->id_len);
+      g_string_append_c (list, '"');
+    }
+  {
+    GHashTableIter iter;
+    gpointer list;
+
+    g_hash_table_iter_init (&iter, page->id_lists);
+    while (g_hash_table_iter_next (&iter, NULL, &list))
+      g_string_append_c (list, ']');
+  }
+
+  n_removed = removed ? json_object_array_length (removed) : 0;
+  for (size_t i = 0; i < n_removed; i++)
+    {
+      json_object *item = json_object_array_get_idx (removed, i);
+      const char *entity = get_str (item, "entity");
+      const char *id = get_str (item, "id");
+
+      if (entity == NULL || kh_entity_lookup (entity) == NULL || id == NULL || !kh_uuid_is_valid (id))
+        {
+          bad_answer (error, _("a removed record is not an entity and an id"));
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&page);
+}
+
 /* New records -------------------------------------------------------------------------------- */
 
 /* Records of one entity that are not in the replica yet, the common case of a first pull:
@@ -947,7 +1069,6 @@ typedef struct
 {
   const KhEntity *entity;
   GArray         *items;  /* of Remote, pointing into the page */
-  GHashTable     *ids;
 } NewRecords;
 
 static void
@@ -955,14 +1076,12 @@ new_records_init (NewRecords *b)
 {
   b->entity = NULL;
   b->items = g_array_new (FALSE, FALSE, sizeof (Remote));
-  b->ids = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
 static void
 new_records_clear (NewRecords *b)
 {
   g_clear_pointer (&b->items, g_array_unref);
-  g_clear_pointer (&b->ids, g_hash_table_unref);
 }
 
 static void
@@ -1072,21 +1191,19 @@ new_records_write (KhStore     *store,
         return FALSE;
     }
   g_array_set_size (b->items, 0);
-  g_hash_table_remove_all (b->ids);
   return TRUE;
 }
 
 static gboolean
-new_records_add (KhStore     *store,
-                 NewRecords  *b,
-                 Remote      *r,
-                 GError     **error)
+new_records_add (KhStore       *store,
+                 NewRecords    *b,
+                 const Remote  *r,
+                 GError       **error)
 {
   if (b->entity != r->entity && !new_records_write (store, b, error))
     return FALSE;
   b->entity = r->entity;
-  g_array_append_val (b->items, *r);
-  g_hash_table_add (b->ids, (gpointer) r->id);
+  g_array_append_vals (b->items, r, 1);
   return TRUE;
 }
 
@@ -1398,101 +1515,67 @@ out:
   return ok;
 }
 
-/* The records of a page (the json objects) that are not in the replica, found with one query
+/* Which records of @page are not in the replica (one flag per record), found with one query
  * per entity instead of one read per record: a first pull brings only such records. A record
- * sent twice in the page is in the set by its first occurrence only; the second finds the
- * first one written. */
-static GHashTable *
-records_absent (KhStore      *store,
-                json_object  *records,
-                GError      **error)
+ * sent twice in the page is absent by its first occurrence only; the second finds the first
+ * one written. */
+static guint8 *
+records_absent (KhStore        *store,
+                KhReplicaPage  *page,
+                GError        **error)
 {
-  g_autoptr(GHashTable) by_entity = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
   g_autoptr(GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTable *absent = g_hash_table_new (NULL, NULL);
-  size_t n = json_object_array_length (records);
+  g_autofree guint8 *absent = g_new0 (guint8, page->n_records + 1); /* never NULL */
   GHashTableIter iter;
   gpointer key;
   gpointer value;
 
-  /* entity → (id → its first record) */
-  for (size_t i = 0; i < n; i++)
-    {
-      json_object *rec = json_object_array_get_idx (records, i);
-      const KhEntity *entity = kh_entity_lookup (get_str (rec, "entity"));
-      GHashTable *ids = g_hash_table_lookup (by_entity, entity);
-
-      if (ids == NULL)
-        {
-          ids = g_hash_table_new (g_str_hash, g_str_equal);
-          g_hash_table_insert (by_entity, (gpointer) entity, ids);
-        }
-      if (!g_hash_table_contains (ids, get_str (rec, "id")))
-        g_hash_table_insert (ids, (gpointer) get_str (rec, "id"), rec);
-    }
-
-  g_hash_table_iter_init (&iter, by_entity);
+  g_hash_table_iter_init (&iter, page->id_lists);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       const KhEntity *entity = key;
+      GString *list = value;
       g_autofree char *sql = g_strdup_printf ("SELECT id FROM %s WHERE id IN (SELECT value FROM json_each (?))",
                                               entity->name);
-      g_autoptr(GString) list = g_string_new ("[");
-      GHashTableIter ids;
-      gpointer id;
-      gpointer rec;
-      sqlite3_stmt *stmt;
+      sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
       int rc;
 
-      g_hash_table_iter_init (&ids, value);
-      while (g_hash_table_iter_next (&ids, &id, NULL))
-        {
-          /* Checked to be UUIDs: nothing to escape. */
-          g_string_append_printf (list, "%s\"%s\"", list->len > 1 ? "," : "", (const char *) id);
-        }
-      g_string_append_c (list, ']');
-      stmt = kh_store_prepare (store, sql, error);
       if (stmt == NULL)
-        {
-          g_hash_table_unref (absent);
-          return NULL;
-        }
+        return NULL;
       sqlite3_bind_text (stmt, 1, list->str, (int) list->len, SQLITE_STATIC);
-      g_hash_table_remove_all (present);
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         g_hash_table_add (present, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
       sqlite3_reset (stmt);
       if (rc != SQLITE_DONE)
         {
           kh_sqlite_set_error (error, kh_store_get_db (store), "read");
-          g_hash_table_unref (absent);
           return NULL;
         }
-      g_hash_table_iter_init (&ids, value);
-      while (g_hash_table_iter_next (&ids, &id, &rec))
-        if (!g_hash_table_contains (present, id))
-          g_hash_table_add (absent, rec);
     }
-  return absent;
+  /* Ids are UUIDs: one set serves every entity. */
+  for (guint i = 0; i < page->n_records; i++)
+    absent[i] = !page->repeated[i]
+                && (g_hash_table_size (present) == 0 || !g_hash_table_contains (present, page->remotes[i].id));
+  return g_steal_pointer (&absent);
 }
 
 static gboolean
 apply_remote (KhStore         *store,
-              json_object     *record,
-              GHashTable      *absent,
+              const Remote    *remote,
+              gboolean         absent,
+              gboolean         repeated,
               GHashTable      *with_entries,
               gboolean         force,
               NewRecords      *fresh,
               KhReplicaStats  *stats,
               GError         **error)
 {
-  Remote r;
+  Remote r = *remote;
   g_autofree char *key = NULL;
   json_object *local;
   gboolean ok;
 
-  remote_from_json (&r, record);
-  if (g_hash_table_contains (absent, record))
+  if (absent)
     {
       /* Not in the replica: nothing local to merge with, whatever the outbox holds. */
       if (!new_records_add (store, fresh, &r, error))
@@ -1501,8 +1584,7 @@ apply_remote (KhStore         *store,
       return TRUE;
     }
   /* The same record twice in a page: the first one is written before the second is read. */
-  if (fresh->entity == r.entity && g_hash_table_contains (fresh->ids, r.id)
-      && !new_records_write (store, fresh, error))
+  if (repeated && !new_records_write (store, fresh, error))
     return FALSE;
   local = load_local (store, r.entity, r.id, error);
   if (local == NULL && error != NULL && *error != NULL)
@@ -1665,37 +1747,6 @@ kh_replica_start_repull (KhStore  *store,
 /* Applies one page of the change feed and stores its cursor, in one transaction. When @reset
  * is set, the page starts a re-pull from the beginning; when a re-pull ends (@has_more false),
  * the records it did not bring are reconciled. On any error nothing is changed. */
-/* Checks a page's lists and every record in them, without a database: the sync engine runs it
- * on the thread that fetched the page, while the page before is being applied. */
-gboolean
-kh_replica_check_page (json_object  *records,
-                       json_object  *removed,
-                       GError      **error)
-{
-  size_t n_records;
-  size_t n_removed;
-
-  if (records == NULL || !json_object_is_type (records, json_type_array))
-    return bad_answer (error, _("the records are not a list"));
-  if (removed != NULL && !json_object_is_type (removed, json_type_array))
-    return bad_answer (error, _("the removed records are not a list"));
-  n_records = json_object_array_length (records);
-  n_removed = removed ? json_object_array_length (removed) : 0;
-  for (size_t i = 0; i < n_records; i++)
-    if (!kh_replica_check_record (json_object_array_get_idx (records, i), error))
-      return FALSE;
-  for (size_t i = 0; i < n_removed; i++)
-    {
-      json_object *item = json_object_array_get_idx (removed, i);
-      const char *entity = get_str (item, "entity");
-      const char *id = get_str (item, "id");
-
-      if (entity == NULL || kh_entity_lookup (entity) == NULL || id == NULL || !kh_uuid_is_valid (id))
-        return bad_answer (error, _("a removed record is not an entity and an id"));
-    }
-  return TRUE;
-}
-
 gboolean
 kh_replica_apply_page (KhStore         *store,
                        json_object     *records,
@@ -1706,18 +1757,20 @@ kh_replica_apply_page (KhStore         *store,
                        KhReplicaStats  *stats,
                        GError         **error)
 {
+  g_autoptr(KhReplicaPage) page = NULL;
+
   g_return_val_if_fail (KH_IS_STORE (store), FALSE);
 
-  if (!kh_replica_check_page (records, removed, error))
+  page = kh_replica_page_new (records, removed, error);
+  if (page == NULL)
     return FALSE;
-  return kh_replica_apply_checked_page (store, records, removed, cursor, reset, has_more, stats, error);
+  return kh_replica_apply_checked_page (store, page, cursor, reset, has_more, stats, error);
 }
 
-/* kh_replica_apply_page() for a page that kh_replica_check_page() accepted. */
+/* kh_replica_apply_page() for a page that kh_replica_page_new() read. */
 gboolean
 kh_replica_apply_checked_page (KhStore         *store,
-                               json_object     *records,
-                               json_object     *removed,
+                               KhReplicaPage   *page,
                                const char      *cursor,
                                gboolean         reset,
                                gboolean         has_more,
@@ -1725,22 +1778,20 @@ kh_replica_apply_checked_page (KhStore         *store,
                                GError         **error)
 {
   g_autoptr(GHashTable) with_entries = NULL;
-  g_autoptr(GHashTable) absent = NULL;
+  g_autofree guint8 *absent = NULL;
   g_autofree char *resetting_text = NULL;
-  KhReplicaStats page = { 0 };
+  KhReplicaStats counts = { 0 };
   NewRecords fresh;
   gboolean resetting;
-  size_t n_records;
   size_t n_removed;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (KH_IS_STORE (store), FALSE);
-  g_return_val_if_fail (records != NULL, FALSE);
+  g_return_val_if_fail (page != NULL, FALSE);
 
   if (cursor == NULL)
     return bad_answer (error, _("there is no cursor"));
-  n_records = json_object_array_length (records);
-  n_removed = removed ? json_object_array_length (removed) : 0;
+  n_removed = page->removed ? json_object_array_length (page->removed) : 0;
 
   if (!kh_store_begin (store, error))
     return FALSE;
@@ -1753,15 +1804,15 @@ kh_replica_apply_checked_page (KhStore         *store,
 
   with_entries = ok ? records_with_entries (store, error) : NULL;
   ok = ok && with_entries != NULL;
-  absent = ok ? records_absent (store, records, error) : NULL;
+  absent = ok ? records_absent (store, page, error) : NULL;
   ok = ok && absent != NULL;
 
   new_records_init (&fresh);
-  for (size_t i = 0; ok && i < n_records; i++)
+  for (guint i = 0; ok && i < page->n_records; i++)
     {
-      json_object *rec = json_object_array_get_idx (records, i);
+      const Remote *r = &page->remotes[i];
 
-      ok = apply_remote (store, rec, absent, with_entries, resetting, &fresh, &page, error);
+      ok = apply_remote (store, r, absent[i], page->repeated[i], with_entries, resetting, &fresh, &counts, error);
       if (ok && resetting)
         {
           sqlite3_stmt *stmt = kh_store_prepare (store, "INSERT OR IGNORE INTO pull_seen (entity, record_id) VALUES (?, ?)", error);
@@ -1769,19 +1820,19 @@ kh_replica_apply_checked_page (KhStore         *store,
           ok = stmt != NULL;
           if (ok)
             {
-              sqlite3_bind_text (stmt, 1, get_str (rec, "entity"), -1, SQLITE_STATIC);
-              sqlite3_bind_text (stmt, 2, get_str (rec, "id"), -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 1, r->entity->name, -1, SQLITE_STATIC);
+              sqlite3_bind_text (stmt, 2, r->id, r->id_len, SQLITE_STATIC);
               ok = step_done (store, stmt, "pull_seen", error);
             }
         }
     }
   ok = ok && new_records_write (store, &fresh, error);
   new_records_clear (&fresh);
-  page.pulled = n_records;
+  counts.pulled = page->n_records;
 
   for (size_t i = 0; ok && i < n_removed; i++)
     {
-      json_object *item = json_object_array_get_idx (removed, i);
+      json_object *item = json_object_array_get_idx (page->removed, i);
       const KhEntity *entity = kh_entity_lookup (get_str (item, "entity"));
       const char *id = get_str (item, "id");
       g_autofree char *key = record_key (entity->name, id);
@@ -1790,12 +1841,12 @@ kh_replica_apply_checked_page (KhStore         *store,
         continue; /* kept and pushed; the server will say why it refuses */
       ok = drop_record (store, entity, id, error);
       if (ok)
-        page.removed++;
+        counts.removed++;
     }
 
   ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
   if (ok && resetting && !has_more)
-    ok = finish_reset (store, &page, error);
+    ok = finish_reset (store, &counts, error);
 
   /* The page's records are indexed for search at COMMIT, together (kh-schema.c). */
   if (!ok)
@@ -1808,11 +1859,11 @@ kh_replica_apply_checked_page (KhStore         *store,
 
   if (stats != NULL)
     {
-      stats->pulled += page.pulled;
-      stats->applied += page.applied;
-      stats->merged += page.merged;
-      stats->conflicts += page.conflicts;
-      stats->removed += page.removed;
+      stats->pulled += counts.pulled;
+      stats->applied += counts.applied;
+      stats->merged += counts.merged;
+      stats->conflicts += counts.conflicts;
+      stats->removed += counts.removed;
     }
   return TRUE;
 }

@@ -61,9 +61,18 @@ gboolean     kh_replica_set_state         (KhStore         *store,
 
 gboolean     kh_replica_check_record      (json_object     *record,
                                            GError         **error);
-gboolean     kh_replica_check_page        (json_object     *records,
-                                           json_object     *removed,
-                                           GError         **error);
+
+/* A page of the change feed, checked and read: what the writer needs of each record, found
+ * once, where the page is fetched. It holds a reference to the lists. */
+typedef struct _KhReplicaPage KhReplicaPage;
+
+KhReplicaPage *kh_replica_page_new       (json_object     *records,
+                                          json_object     *removed,
+                                          GError         **error);
+void           kh_replica_page_free      (KhReplicaPage   *page);
+guint          kh_replica_page_get_n_records (KhReplicaPage *page);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhReplicaPage, kh_replica_page_free)
+
 gboolean     kh_replica_apply_page        (KhStore         *store,
                                            json_object     *records,
                                            json_object     *removed,
@@ -73,8 +82,7 @@ gboolean     kh_replica_apply_page        (KhStore         *store,
                                            KhReplicaStats  *stats,
                                            GError         **error);
 gboolean     kh_replica_apply_checked_page (KhStore        *store,
-                                           json_object     *records,
-                                           json_object     *removed,
+                                           KhReplicaPage  *page,
                                            const char      *cursor,
                                            gboolean         reset,
                                            gboolean         has_more,

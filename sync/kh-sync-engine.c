@@ -180,7 +180,7 @@ set_epoch (Run     *run,
 }
 
 /* A page of the change feed as it arrived: the answer, its header read and its records
- * checked against the registry (kh_replica_check_page()). Reading, checking and freeing
+ * checked against the registry (kh_replica_page_new()). Reading, checking and freeing
  * happen on the pull's fetching thread (Fetcher), off the thread that writes: a page of
  * thousands of records is a tree of hundreds of thousands of small objects, and taking it
  * apart costs as much as parsing it. Freed on the thread that made it, its memory serves the
@@ -191,6 +191,7 @@ typedef struct
   json_object   *answer;
   json_object   *records;       /* in answer */
   json_object   *removed;       /* in answer, or NULL */
+  KhReplicaPage *checked;       /* the records read and checked, or NULL */
   KhChangesPage *page;          /* the header, without the records; NULL when the answer is not a page */
   GError        *page_error;    /* why it is not */
   GError        *check_error;   /* why its records are not valid, or NULL */
@@ -203,6 +204,7 @@ page_free (gpointer data)
 
   if (p == NULL)
     return;
+  g_clear_pointer (&p->checked, kh_replica_page_free);
   json_object_put (p->answer);
   g_clear_pointer (&p->page, kh_changes_page_free);
   g_clear_error (&p->page_error);
@@ -228,7 +230,7 @@ read_page (KhHttp        *http,
     {
       json_object_object_get_ex (answer, "records", &p->records);
       json_object_object_get_ex (answer, "removed", &p->removed);
-      kh_replica_check_page (p->records, p->removed, &p->check_error);
+      p->checked = kh_replica_page_new (p->records, p->removed, &p->check_error);
     }
   return p;
 }
@@ -458,7 +460,7 @@ pull_pages (Run     *run,
           ok = FALSE;
         }
       else
-        ok = kh_replica_apply_checked_page (run->store, page->records, page->removed, header->cursor,
+        ok = kh_replica_apply_checked_page (run->store, page->checked, header->cursor,
                                             header->reset, header->has_more, &run->stats, error);
       ok = ok && set_epoch (run, header->epoch, error);
       more = header->has_more;
