@@ -574,13 +574,15 @@ static const char * const household_indexes[] = { "org_unit_id", NULL };
 static const char * const clan_indexes[] = { "org_unit_id", NULL };
 static const char * const criteria_set_indexes[] = { "model", NULL };
 static const char * const criterion_indexes[] = { "criteria_set_id", NULL };
-static const char * const registration_indexes[] = { "org_unit_id, year, model", "subject_id", NULL };
-static const char * const evaluation_indexes[] = { "registration_id", "org_unit_id", NULL };
+/* Registrations by unit and year, evaluations by registration and award entries by unit are
+ * found through the figures' covering indexes (data/kh-schema.c, version 5). */
+static const char * const registration_indexes[] = { "subject_id", NULL };
+static const char * const evaluation_indexes[] = { "org_unit_id", NULL };
 static const char * const recognition_indexes[] = { "registration_id", "org_unit_id", NULL };
 static const char * const population_indexes[] = { "org_unit_id, year", NULL };
 static const char * const scholarship_programme_indexes[] = { "org_unit_id", NULL };
 static const char * const award_list_indexes[] = { "org_unit_id, school_year", NULL };
-static const char * const award_entry_indexes[] = { "list_id", "org_unit_id", NULL };
+static const char * const award_entry_indexes[] = { "list_id", NULL };
 static const char * const fund_indexes[] = { "org_unit_id", NULL };
 static const char * const donor_indexes[] = { "org_unit_id", NULL };
 static const char * const donation_indexes[] = { "fund_id", "org_unit_id, donated_on", NULL };

@@ -203,6 +203,17 @@ kh_entity_search_sql (const KhEntity *entity,
  * another step is put before it. */
 #define SEARCH_QUEUE_VERSION 5
 
+/* The step that makes the search index again without the sizes of its records (FTS5's
+ * columnsize, read only by ranking, which search does not do: a quarter of the work of
+ * indexing) and drops the indexes whose columns lead a covering index of the figures. */
+#define LEAN_SEARCH_VERSION 6
+
+static const char *
+fts_options (int version)
+{
+  return version >= LEAN_SEARCH_VERSION ? ", columnsize = 0" : "";
+}
+
 /* Up to version 4 the search triggers wrote into the FTS5 table themselves. From version 5 they
  * only queue the record's rowid in a plain table, <entity>_fts_queue, and the writer moves the
  * queue into the index once, just before COMMIT (kh_entity_search_flush_sql()). In SQLite 3.40
@@ -592,7 +603,8 @@ append_create_entity (GString        *sql,
   if (kh_entity_has_search (entity))
     {
       g_string_append_printf (sql,
-        "CREATE VIRTUAL TABLE %s_fts USING fts5 (text, tokenize = 'unicode61', prefix = '2 3');\n", t);
+        "CREATE VIRTUAL TABLE %s_fts USING fts5 (text, tokenize = 'unicode61', prefix = '2 3'%s);\n",
+        t, fts_options (version));
       if (version >= SEARCH_QUEUE_VERSION)
         g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY, fresh INTEGER NOT NULL DEFAULT 0) STRICT;\n", t);
       append_search_triggers (sql, entity, version);
@@ -697,6 +709,14 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  ON evaluation (registration_id, deleted, evaluated_on, rid, result);"
     "CREATE INDEX IF NOT EXISTS kh_report_award_entry"
     "  ON award_entry (org_unit_id, deleted, status, list_id, category, amount, received_on);",
+  [LEAN_SEARCH_VERSION] =
+    /* Served by the covering indexes of version 5, which start with the same columns. */
+    "DROP INDEX IF EXISTS registration_by_org_unit_id__year__model;"
+    "DROP INDEX IF EXISTS evaluation_by_registration_id;"
+    "DROP INDEX IF EXISTS award_entry_by_org_unit_id;"
+    /* Nor made again by a bulk load set aside before this step. */
+    "DELETE FROM meta WHERE key IN ('" UPKEEP_KEY_FIRST "registration_by_org_unit_id__year__model', '"
+    UPKEEP_KEY_FIRST "evaluation_by_registration_id', '" UPKEEP_KEY_FIRST "award_entry_by_org_unit_id');",
 };
 
 static gboolean
@@ -761,6 +781,22 @@ apply_step (sqlite3  *db,
           g_string_append_printf (sql, "CREATE TABLE %s_fts_queue (rid INTEGER PRIMARY KEY, fresh INTEGER NOT NULL DEFAULT 0) STRICT;\n",
                                   entities[e]->name);
           append_search_triggers (sql, entities[e], version);
+        }
+
+  /* Version 6 makes the search index again, leaner, from the records. */
+  if (version == LEAN_SEARCH_VERSION)
+    for (guint e = 0; e < n; e++)
+      if (since (entities[e]->since) < version && kh_entity_has_search (entities[e]))
+        {
+          const char *t = entities[e]->name;
+          g_autofree char *text = kh_entity_search_sql (entities[e], t);
+
+          g_string_append_printf (sql,
+            "DROP TABLE %s_fts;"
+            "CREATE VIRTUAL TABLE %s_fts USING fts5 (text, tokenize = 'unicode61', prefix = '2 3'%s);"
+            "DELETE FROM %s_fts_queue;"
+            "INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s WHERE deleted = 0;\n",
+            t, t, fts_options (version), t, t, text, t);
         }
 
   g_string_append_printf (sql, "PRAGMA user_version = %d;", version);

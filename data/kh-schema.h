@@ -14,8 +14,9 @@ G_BEGIN_DECLS
  * version 2: the sync engine's tables (base state, conflicts) and the fields added since;
  * version 3: what a reset re-pull has seen, and an index of open conflicts; version 4: indexes
  * of the folded names lists sort by; version 5: the search index fed from a queue at COMMIT,
- * and the figures' covering indexes. */
-#define KH_SCHEMA_VERSION 5
+ * and the figures' covering indexes; version 6: a leaner search index (no per-record sizes,
+ * which only ranking reads) and no indexes the figures' covering ones already serve. */
+#define KH_SCHEMA_VERSION 6
 
 gboolean kh_schema_register_functions (sqlite3  *db,
                                        GError  **error);

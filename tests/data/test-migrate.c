@@ -243,6 +243,13 @@ test_migrate_every_version (void)
           }
       g_assert_cmpint (kh_test_query_int (store, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
                                                  "('kh_report_registration', 'kh_report_evaluation', 'kh_report_award_entry')"), ==, 3);
+      /* Schema 6: the indexes those lead are gone, and the search index keeps no sizes. */
+      g_assert_cmpint (kh_test_query_int (store, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                                 "('registration_by_org_unit_id__year__model', 'evaluation_by_registration_id', "
+                                                 "'award_entry_by_org_unit_id')"), ==, 0);
+      g_assert_cmpint (kh_test_query_int (store, "SELECT count(*) FROM sqlite_master WHERE name GLOB '*_fts_docsize'"), ==, 0);
+      g_assert_cmpint (kh_test_query_int (store, "SELECT count(*) FROM sqlite_master WHERE name GLOB '*_fts' "
+                                                 "AND sql LIKE '%columnsize = 0%'"), >, 0);
       {
         json_object *change = json_tokener_parse ("{\"full_name\": \"Phạm Quốc Việt\"}");
 
