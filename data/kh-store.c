@@ -588,7 +588,9 @@ kh_store_open (const char  *path,
   self = g_object_new (KH_TYPE_STORE, NULL);
   self->path = g_strdup (path);
 
-  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  /* A store is used by one thread at a time (its statement cache is not locked either), so
+   * SQLite's own locking around every call would guard nothing: NOMUTEX leaves it out. */
+  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
