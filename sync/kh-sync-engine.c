@@ -22,6 +22,7 @@
 #include "kh-i18n.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "kh-codec.h"
 #include "kh-credentials.h"
@@ -254,7 +255,19 @@ typedef struct
   GCancellable *cancellable;
   GMutex        lock;
   GCond         cond;
+  gint64        cpu_us;   /* the CPU time its jobs took, for the debug log */
 } Fetcher;
+
+/* The CPU time the calling thread has taken, in microseconds. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
 
 typedef struct
 {
@@ -268,6 +281,7 @@ fetcher_run (gpointer data,
 {
   FetcherJob *job = data;
   Fetcher *f = user_data;
+  gint64 cpu = thread_cpu_us ();
 
   if (job->fetch != NULL)
     {
@@ -281,6 +295,9 @@ fetcher_run (gpointer data,
     }
   page_free (job->free);
   g_free (job);
+  g_mutex_lock (&f->lock);
+  f->cpu_us += thread_cpu_us () - cpu;
+  g_mutex_unlock (&f->lock);
 }
 
 static void
@@ -397,6 +414,7 @@ pull_pages (Run     *run,
   gboolean more = FALSE;
   Fetcher fetcher = { 0 };
   gboolean ok = FALSE;
+  gint64 cpu = thread_cpu_us ();
 
   fetcher_init (&fetcher, run->prefetch_http, run->cancellable);
 
@@ -476,6 +494,9 @@ pull_pages (Run     *run,
     }
   page_dispose (&fetcher, prefetch_finish (&fetcher, g_steal_pointer (&prefetch), NULL));
   fetcher_clear (&fetcher);
+  if (pages > 0)
+    g_debug ("%u pages: %.1f s of CPU time writing, %.1f s fetching, reading and freeing", pages,
+             (thread_cpu_us () - cpu) / 1e6, fetcher.cpu_us / 1e6);
   return ok;
 }
 
