@@ -22,9 +22,11 @@
  */
 #include "kh-i18n.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "kh-error.h"
+#include "kh-json-private.h"
 #include "kh-replica.h"
 #include "kh-schema.h"
 #include "kh-store-private.h"
@@ -857,35 +859,26 @@ string_len (json_object *v,
   return json_object_get_string (v);
 }
 
-/* Checks the form of a RECORD from the server: known entity, a UUID, a positive version, a
- * boolean deleted flag, fields of the registry with values of the right types. */
-gboolean
-kh_replica_check_record (json_object  *record,
-                         GError      **error)
+/* Checks the members of a record from the server (@m, from record_get_members() or read
+ * from the page's text): known entity, a UUID, a positive version, a boolean deleted flag,
+ * fields of the registry with values of the right types. */
+static gboolean
+check_members (json_object  *m[N_MEMBERS],
+               GError      **error)
 {
-  json_object *m[N_MEMBERS];
   const char *entity_name;
   const char *id;
-  json_object *version;
-  json_object *deleted;
-  json_object *fields;
-  json_object *by;
-  json_object *at;
+  json_object *version = m[M_VERSION];
+  json_object *deleted = m[M_DELETED];
+  json_object *fields = m[M_FIELDS];
+  json_object *by = m[M_UPDATED_BY];
+  json_object *at = m[M_UPDATED_AT];
   const KhEntity *entity;
   g_autoptr(GError) local_error = NULL;
   int len;
 
-  record_get_members (record, m);
   entity_name = string_len (m[M_ENTITY], &len);
   id = string_len (m[M_ID], &len);
-  version = m[M_VERSION];
-  deleted = m[M_DELETED];
-  fields = m[M_FIELDS];
-  by = m[M_UPDATED_BY];
-  at = m[M_UPDATED_AT];
-
-  if (record == NULL || !json_object_is_type (record, json_type_object))
-    return bad_answer (error, _("a record is not an object"));
   if (entity_name == NULL || (entity = kh_entity_lookup (entity_name)) == NULL)
     return bad_answer (error, _("a record of an unknown kind"));
   if (id == NULL || !kh_uuid_is_valid (id))
@@ -914,15 +907,26 @@ kh_replica_check_record (json_object  *record,
   return TRUE;
 }
 
-/* @record (checked by kh_replica_check_record()) as a Remote. */
-static void
-remote_from_json (Remote      *r,
-                  json_object *record)
+/* Checks the form of a RECORD from the server (check_members()). */
+gboolean
+kh_replica_check_record (json_object  *record,
+                         GError      **error)
 {
   json_object *m[N_MEMBERS];
+
+  if (record == NULL || !json_object_is_type (record, json_type_object))
+    return bad_answer (error, _("a record is not an object"));
+  record_get_members (record, m);
+  return check_members (m, error);
+}
+
+/* The members of a record that check_members() accepted, as a Remote. */
+static void
+remote_from_members (Remote      *r,
+                     json_object *m[N_MEMBERS])
+{
   int entity_len;
 
-  record_get_members (record, m);
   r->entity = kh_entity_lookup (string_len (m[M_ENTITY], &entity_len));
   r->id = string_len (m[M_ID], &r->id_len);
   r->version = json_object_get_int64 (m[M_VERSION]);
@@ -941,12 +945,14 @@ remote_from_json (Remote      *r,
 
 struct _KhReplicaPage
 {
-  json_object *records;   /* references */
-  json_object *removed;   /* or NULL */
-  Remote      *remotes;   /* one per record, pointing into records */
-  guint8      *repeated;  /* per record: an earlier record of the page has its id */
-  GHashTable  *id_lists;  /* entity → the JSON list (GString) of its ids, each once */
-  guint        n_records;
+  json_object  *records;   /* a reference, for a page made from the list; or NULL */
+  json_object  *removed;   /* a reference, or NULL */
+  json_object **members;   /* N_MEMBERS per record, for a page read from its text; owned */
+  guint         n_members; /* records in members */
+  Remote       *remotes;   /* one per record, pointing into records or members */
+  guint8       *repeated;  /* per record: an earlier record of the page has its id */
+  GHashTable   *id_lists;  /* entity → the JSON list (GString) of its ids, each once */
+  guint         n_records;
 };
 
 void
@@ -956,6 +962,9 @@ kh_replica_page_free (KhReplicaPage *page)
     return;
   json_object_put (page->records);
   json_object_put (page->removed);
+  for (guint i = 0; page->members != NULL && i < page->n_members * N_MEMBERS; i++)
+    json_object_put (page->members[i]);
+  g_free (page->members);
   g_free (page->remotes);
   g_free (page->repeated);
   g_clear_pointer (&page->id_lists, g_hash_table_unref);
@@ -974,75 +983,67 @@ string_free (gpointer data)
   g_string_free (data, TRUE);
 }
 
-/* Checks a page's lists and every record in them, without a database, and reads what applying
- * them needs: the sync engine runs it on the thread that fetched the page, while the page
- * before is being applied. */
-KhReplicaPage *
-kh_replica_page_new (json_object  *records,
-                     json_object  *removed,
-                     GError      **error)
+static KhReplicaPage *
+page_alloc (guint n_records)
 {
-  g_autoptr(KhReplicaPage) page = NULL;
-  g_autoptr(GHashTable) seen = NULL;
-  size_t n_removed;
+  KhReplicaPage *page = g_new0 (KhReplicaPage, 1);
 
-  if (records == NULL || !json_object_is_type (records, json_type_array))
-    {
-      bad_answer (error, _("the records are not a list"));
-      return NULL;
-    }
-  if (removed != NULL && !json_object_is_type (removed, json_type_array))
-    {
-      bad_answer (error, _("the removed records are not a list"));
-      return NULL;
-    }
-
-  page = g_new0 (KhReplicaPage, 1);
-  page->records = json_object_get (records);
-  page->removed = json_object_get (removed);
-  page->n_records = json_object_array_length (records);
-  page->remotes = g_new0 (Remote, page->n_records + 1);
-  page->repeated = g_new0 (guint8, page->n_records + 1);
+  page->n_records = n_records;
+  page->remotes = g_new0 (Remote, n_records + 1);
+  page->repeated = g_new0 (guint8, n_records + 1);
   page->id_lists = g_hash_table_new_full (NULL, NULL, NULL, string_free);
-  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  return page;
+}
+
+/* Finds, from the page's remotes, the records sent twice and the list of ids of each entity
+ * for records_absent(). */
+static void
+page_index (KhReplicaPage *page)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer list;
+
   for (guint i = 0; i < page->n_records; i++)
     {
-      json_object *rec = json_object_array_get_idx (records, i);
-      Remote *r = &page->remotes[i];
-      GString *list;
+      const Remote *r = &page->remotes[i];
+      GString *ids;
 
-      if (!kh_replica_check_record (rec, error))
-        return NULL;
-      remote_from_json (r, rec);
       /* An id twice (in any entity: ids are UUIDs) is a record sent twice. */
       if (!g_hash_table_add (seen, (gpointer) r->id))
         {
           page->repeated[i] = TRUE;
           continue;
         }
-      list = g_hash_table_lookup (page->id_lists, r->entity);
-      if (list == NULL)
+      ids = g_hash_table_lookup (page->id_lists, r->entity);
+      if (ids == NULL)
         {
-          list = g_string_sized_new (40 * page->n_records);
-          g_string_append_c (list, '[');
-          g_hash_table_insert (page->id_lists, (gpointer) r->entity, list);
+          ids = g_string_sized_new (40 * page->n_records);
+          g_string_append_c (ids, '[');
+          g_hash_table_insert (page->id_lists, (gpointer) r->entity, ids);
         }
       else
-        g_string_append_c (list, ',');
+        g_string_append_c (ids, ',');
       /* Checked to be a UUID: nothing to escape. */
-      g_string_append_c (list, '"');
-      g_string_append_len (list, r->id, r->id_len);
-      g_string_append_c (list, '"');
+      g_string_append_c (ids, '"');
+      g_string_append_len (ids, r->id, r->id_len);
+      g_string_append_c (ids, '"');
     }
-  {
-    GHashTableIter iter;
-    gpointer list;
+  g_hash_table_iter_init (&iter, page->id_lists);
+  while (g_hash_table_iter_next (&iter, NULL, &list))
+    g_string_append_c (list, ']');
+}
 
-    g_hash_table_iter_init (&iter, page->id_lists);
-    while (g_hash_table_iter_next (&iter, NULL, &list))
-      g_string_append_c (list, ']');
-  }
+/* Checks and keeps the list of records the server took out of the replica's scope. */
+gboolean
+kh_replica_page_set_removed (KhReplicaPage  *page,
+                             json_object    *removed,
+                             GError        **error)
+{
+  size_t n_removed;
 
+  if (removed != NULL && !json_object_is_type (removed, json_type_array))
+    return bad_answer (error, _("the removed records are not a list"));
   n_removed = removed ? json_object_array_length (removed) : 0;
   for (size_t i = 0; i < n_removed; i++)
     {
@@ -1051,12 +1052,680 @@ kh_replica_page_new (json_object  *records,
       const char *id = get_str (item, "id");
 
       if (entity == NULL || kh_entity_lookup (entity) == NULL || id == NULL || !kh_uuid_is_valid (id))
+        return bad_answer (error, _("a removed record is not an entity and an id"));
+    }
+  json_object_put (page->removed);
+  page->removed = json_object_get (removed);
+  return TRUE;
+}
+
+/* Checks a page's lists and every record in them, without a database, and reads what applying
+ * them needs. */
+KhReplicaPage *
+kh_replica_page_new (json_object  *records,
+                     json_object  *removed,
+                     GError      **error)
+{
+  g_autoptr(KhReplicaPage) page = NULL;
+
+  if (records == NULL || !json_object_is_type (records, json_type_array))
+    {
+      bad_answer (error, _("the records are not a list"));
+      return NULL;
+    }
+
+  page = page_alloc (json_object_array_length (records));
+  page->records = json_object_get (records);
+  for (guint i = 0; i < page->n_records; i++)
+    {
+      json_object *rec = json_object_array_get_idx (records, i);
+      json_object *m[N_MEMBERS];
+
+      if (!kh_replica_check_record (rec, error))
+        return NULL;
+      record_get_members (rec, m);
+      remote_from_members (&page->remotes[i], m);
+    }
+  page_index (page);
+  if (!kh_replica_page_set_removed (page, removed, error))
+    return NULL;
+  return g_steal_pointer (&page);
+}
+
+/* Reading a page from its text -----------------------------------------------------------------
+ *
+ * A page of a first pull holds thousands of records. Parsed by json-c, each is an object of
+ * seven members whose fields are an object of their own: two hash tables, every name copied,
+ * every value an object, some fifty small allocations per record and as many frees; that was
+ * most of the work of receiving a page. The reader here walks the text of the page's
+ * "records" list itself and makes only what the writer reads: the members' values and the
+ * fields object, whose names are the registry's own strings (not copied). The rest of the
+ * page (its header, the removed records) is left to json-c, as any other answer. It reads
+ * JSON as json-c in strict mode does: what json-c refuses, it refuses; a control character in a
+ * string is taken as it is and half a surrogate pair becomes U+FFFD, as json-c takes them (the
+ * fields' own checks refuse control characters). */
+
+#define READ_MAX_DEPTH 32   /* as KH_CODEC_MAX_DEPTH in sync/kh-codec.h */
+
+typedef struct
+{
+  const char *text;
+  const char *p;
+  const char *end;
+  int         depth;
+  GString    *scratch;  /* a string with escapes, decoded */
+} Reader;
+
+static gboolean
+read_fail (Reader  *rd,
+           GError **error)
+{
+  if (rd->p >= rd->end)
+    g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, _("the JSON ends too early"));
+  else
+    g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, _("not valid JSON at byte %zu"),
+                 (size_t) (rd->p - rd->text));
+  return FALSE;
+}
+
+static gboolean
+read_deeper (Reader  *rd,
+             GError **error)
+{
+  if (++rd->depth <= READ_MAX_DEPTH)
+    return TRUE;
+  g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, _("nested too deep at byte %zu"),
+               (size_t) (rd->p - rd->text));
+  return FALSE;
+}
+
+static void
+read_space (Reader *rd)
+{
+  while (rd->p < rd->end && (*rd->p == ' ' || *rd->p == '\n' || *rd->p == '\r' || *rd->p == '\t'))
+    rd->p++;
+}
+
+/* Whether the next character (after white space) is @c; taken if it is. */
+static gboolean
+read_char (Reader *rd,
+           char    c)
+{
+  read_space (rd);
+  if (rd->p < rd->end && *rd->p == c)
+    {
+      rd->p++;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static int
+hex4 (const char *p)
+{
+  int v = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      int d = g_ascii_xdigit_value (p[i]);
+
+      if (d < 0)
+        return -1;
+      v = v * 16 + d;
+    }
+  return v;
+}
+
+/* Reads the string at the reader: @out is its text in place when it has no escapes, else
+ * decoded in rd->scratch (until the next string). */
+static gboolean
+read_string (Reader      *rd,
+             const char **out,
+             gsize       *len,
+             GError     **error)
+{
+  const char *start;
+
+  read_space (rd);
+  if (rd->p >= rd->end || *rd->p != '"')
+    return read_fail (rd, error);
+  start = ++rd->p;
+  while (rd->p < rd->end && *rd->p != '"' && *rd->p != '\\')
+    rd->p++;
+  if (rd->p < rd->end && *rd->p == '"')
+    {
+      *out = start;
+      *len = rd->p - start;
+      rd->p++;
+      return TRUE;
+    }
+
+  g_string_truncate (rd->scratch, 0);
+  g_string_append_len (rd->scratch, start, rd->p - start);
+  while (rd->p < rd->end)
+    {
+      guchar c = *rd->p;
+      int u;
+
+      if (c == '"')
         {
-          bad_answer (error, _("a removed record is not an entity and an id"));
-          return NULL;
+          rd->p++;
+          *out = rd->scratch->str;
+          *len = rd->scratch->len;
+          return TRUE;
+        }
+      if (c != '\\')
+        {
+          g_string_append_c (rd->scratch, (char) c);
+          rd->p++;
+          continue;
+        }
+      if (rd->end - rd->p < 2)
+        return read_fail (rd, error);
+      c = rd->p[1];
+      switch (c)
+        {
+        case '"':
+        case '\\':
+        case '/':
+          g_string_append_c (rd->scratch, (char) c);
+          break;
+        case 'b':
+          g_string_append_c (rd->scratch, '\b');
+          break;
+        case 'f':
+          g_string_append_c (rd->scratch, '\f');
+          break;
+        case 'n':
+          g_string_append_c (rd->scratch, '\n');
+          break;
+        case 'r':
+          g_string_append_c (rd->scratch, '\r');
+          break;
+        case 't':
+          g_string_append_c (rd->scratch, '\t');
+          break;
+        case 'u':
+          if (rd->end - rd->p < 6 || (u = hex4 (rd->p + 2)) < 0)
+            return read_fail (rd, error);
+          if (u >= 0xD800 && u <= 0xDBFF)
+            {
+              /* A pair: the high half, then the low one. */
+              int lo = rd->end - rd->p >= 12 && rd->p[6] == '\\' && rd->p[7] == 'u' ? hex4 (rd->p + 8) : -1;
+
+              if (lo >= 0xDC00 && lo <= 0xDFFF)
+                {
+                  u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                  rd->p += 6;
+                }
+              else
+                u = 0xFFFD;  /* half a pair: the replacement character, as json-c writes it */
+            }
+          else if (u >= 0xDC00 && u <= 0xDFFF)
+            u = 0xFFFD;
+          g_string_append_unichar (rd->scratch, (gunichar) u);
+          rd->p += 4;
+          break;
+        default:
+          return read_fail (rd, error);
+        }
+      rd->p += 2;
+    }
+  return read_fail (rd, error);
+}
+
+static gboolean
+read_digits (Reader *rd)
+{
+  const char *start = rd->p;
+
+  while (rd->p < rd->end && g_ascii_isdigit (*rd->p))
+    rd->p++;
+  return rd->p > start;
+}
+
+static gboolean
+read_number (Reader       *rd,
+             json_object **out,
+             GError      **error)
+{
+  const char *start = rd->p;
+  gboolean whole = TRUE;
+  char buf[64];
+  g_autofree char *big = NULL;
+  const char *num;
+  gsize n;
+
+  if (*rd->p == '-')
+    rd->p++;
+  if (rd->p < rd->end && *rd->p == '0')
+    rd->p++;
+  else if (!read_digits (rd))
+    return read_fail (rd, error);
+  if (rd->p < rd->end && *rd->p == '.')
+    {
+      whole = FALSE;
+      rd->p++;
+      if (!read_digits (rd))
+        return read_fail (rd, error);
+    }
+  if (rd->p < rd->end && (*rd->p == 'e' || *rd->p == 'E'))
+    {
+      whole = FALSE;
+      rd->p++;
+      if (rd->p < rd->end && (*rd->p == '+' || *rd->p == '-'))
+        rd->p++;
+      if (!read_digits (rd))
+        return read_fail (rd, error);
+    }
+  if (out == NULL)
+    return TRUE;
+
+  n = rd->p - start;
+  if (n < sizeof buf)
+    {
+      memcpy (buf, start, n);
+      buf[n] = '\0';
+      num = buf;
+    }
+  else
+    num = big = g_strndup (start, n);
+  if (whole)
+    {
+      gint64 v;
+
+      errno = 0;
+      v = g_ascii_strtoll (num, NULL, 10);
+      if (errno == 0)
+        {
+          *out = json_object_new_int64 (v);
+          return TRUE;
         }
     }
-  return g_steal_pointer (&page);
+  *out = json_object_new_double (g_ascii_strtod (num, NULL));
+  return TRUE;
+}
+
+static gboolean read_value (Reader       *rd,
+                            json_object **out,
+                            GError      **error);
+
+/* Reads an object (only checks it when @out is NULL); with @entity, its members are that
+ * entity's fields, named by the registry's own strings. */
+static gboolean
+read_object (Reader          *rd,
+             const KhEntity  *entity,
+             json_object    **out,
+             GError         **error)
+{
+  json_object *KH_AUTO_JSON obj = out != NULL ? json_object_new_object () : NULL;
+  guint cursor = 0;
+
+  if (!read_char (rd, '{'))
+    return read_fail (rd, error);
+  if (!read_deeper (rd, error))
+    return FALSE;
+  if (!read_char (rd, '}'))
+    for (;;)
+      {
+        const char *key;
+        gsize key_len;
+        const KhField *field = NULL;
+        g_autofree char *copy = NULL;
+        json_object *value = NULL;
+
+        if (!read_string (rd, &key, &key_len, error))
+          return FALSE;
+        /* In the registry's order each name is the next field on. */
+        for (guint pass = 0; obj != NULL && entity != NULL && field == NULL && pass < 2; pass++)
+          for (guint j = pass == 0 ? cursor : 0; j < entity->n_fields; j++)
+            if (entity->fields[j].name[0] == key[0] && strncmp (entity->fields[j].name, key, key_len) == 0
+                && entity->fields[j].name[key_len] == '\0')
+              {
+                field = &entity->fields[j];
+                cursor = j + 1;
+                break;
+              }
+        if (obj != NULL && field == NULL)
+          copy = g_strndup (key, key_len);  /* the value may take the scratch */
+        if (!read_char (rd, ':'))
+          return read_fail (rd, error);
+        if (!read_value (rd, obj != NULL ? &value : NULL, error))
+          return FALSE;
+        if (field != NULL)
+          json_object_object_add_ex (obj, field->name, value, JSON_C_OBJECT_ADD_CONSTANT_KEY);
+        else if (obj != NULL)
+          json_object_object_add (obj, copy, value);
+        if (read_char (rd, ','))
+          continue;
+        if (read_char (rd, '}'))
+          break;
+        return read_fail (rd, error);
+      }
+  rd->depth--;
+  if (out != NULL)
+    *out = g_steal_pointer (&obj);
+  return TRUE;
+}
+
+static gboolean
+read_array (Reader       *rd,
+            json_object **out,
+            GError      **error)
+{
+  json_object *KH_AUTO_JSON array = out != NULL ? json_object_new_array () : NULL;
+
+  if (!read_char (rd, '['))
+    return read_fail (rd, error);
+  if (!read_deeper (rd, error))
+    return FALSE;
+  if (!read_char (rd, ']'))
+    for (;;)
+      {
+        json_object *value = NULL;
+
+        if (!read_value (rd, array != NULL ? &value : NULL, error))
+          return FALSE;
+        if (array != NULL)
+          json_object_array_add (array, value);
+        if (read_char (rd, ','))
+          continue;
+        if (read_char (rd, ']'))
+          break;
+        return read_fail (rd, error);
+      }
+  rd->depth--;
+  if (out != NULL)
+    *out = g_steal_pointer (&array);
+  return TRUE;
+}
+
+static gboolean
+read_word (Reader     *rd,
+           const char *word)
+{
+  gsize n = strlen (word);
+
+  if ((gsize) (rd->end - rd->p) < n || memcmp (rd->p, word, n) != 0)
+    return FALSE;
+  rd->p += n;
+  return TRUE;
+}
+
+/* Reads any value into @out (NULL for JSON null), or only checks it when @out is NULL. */
+static gboolean
+read_value (Reader       *rd,
+            json_object **out,
+            GError      **error)
+{
+  read_space (rd);
+  if (rd->p >= rd->end)
+    return read_fail (rd, error);
+  switch (*rd->p)
+    {
+    case '"':
+      {
+        const char *text;
+        gsize len;
+
+        if (!read_string (rd, &text, &len, error))
+          return FALSE;
+        if (out != NULL)
+          *out = json_object_new_string_len (text, (int) len);
+        return TRUE;
+      }
+    case '{':
+      return read_object (rd, NULL, out, error);
+    case '[':
+      return read_array (rd, out, error);
+    case 't':
+      if (!read_word (rd, "true"))
+        return read_fail (rd, error);
+      if (out != NULL)
+        *out = json_object_new_boolean (TRUE);
+      return TRUE;
+    case 'f':
+      if (!read_word (rd, "false"))
+        return read_fail (rd, error);
+      if (out != NULL)
+        *out = json_object_new_boolean (FALSE);
+      return TRUE;
+    case 'n':
+      if (!read_word (rd, "null"))
+        return read_fail (rd, error);
+      if (out != NULL)
+        *out = NULL;
+      return TRUE;
+    default:
+      if (*rd->p == '-' || g_ascii_isdigit (*rd->p))
+        return read_number (rd, out, error);
+      return read_fail (rd, error);
+    }
+}
+
+static void
+members_clear (json_object *m[N_MEMBERS])
+{
+  for (int i = 0; i < N_MEMBERS; i++)
+    g_clear_pointer (&m[i], json_object_put);
+}
+
+/* Reads one record's members into @m (NULL: only checks the text). */
+static gboolean
+read_record (Reader       *rd,
+             json_object  *m[N_MEMBERS],
+             GError      **error)
+{
+  if (m != NULL)
+    memset (m, 0, sizeof (json_object *) * N_MEMBERS);
+  if (!read_char (rd, '{'))
+    return read_fail (rd, error);
+  if (!read_deeper (rd, error))
+    return FALSE;
+  if (!read_char (rd, '}'))
+    for (;;)
+      {
+        const char *key;
+        gsize key_len;
+        int member = -1;
+        json_object *value = NULL;
+        gboolean ok;
+
+        if (!read_string (rd, &key, &key_len, error))
+          return FALSE;
+        for (int i = 0; m != NULL && i < N_MEMBERS; i++)
+          if (record_members[i][0] == key[0] && strncmp (record_members[i], key, key_len) == 0
+              && record_members[i][key_len] == '\0')
+            {
+              member = i;
+              break;
+            }
+        if (!read_char (rd, ':'))
+          return read_fail (rd, error);
+        read_space (rd);
+        if (member == M_FIELDS && rd->p < rd->end && *rd->p == '{')
+          {
+            /* The server names the entity first; fields before it are read as any object. */
+            const char *entity = m[M_ENTITY] != NULL && json_object_is_type (m[M_ENTITY], json_type_string)
+                                 ? json_object_get_string (m[M_ENTITY]) : NULL;
+
+            ok = read_object (rd, entity != NULL ? kh_entity_lookup (entity) : NULL, &value, error);
+          }
+        else
+          ok = read_value (rd, member >= 0 ? &value : NULL, error);
+        if (!ok)
+          return FALSE;
+        if (member >= 0)
+          {
+            json_object_put (m[member]);
+            m[member] = value;
+          }
+        if (read_char (rd, ','))
+          continue;
+        if (read_char (rd, '}'))
+          break;
+        return read_fail (rd, error);
+      }
+  rd->depth--;
+  return TRUE;
+}
+
+/* Reads the records list at the reader: every record's members into @members, checked by
+ * check_members(); after the first one that is not valid (its reason in @check_error) the
+ * rest are only read through. */
+static gboolean
+read_records (Reader   *rd,
+              GArray   *members,
+              guint    *n_records,
+              GError  **check_error,
+              GError  **error)
+{
+  if (!read_char (rd, '['))
+    return read_fail (rd, error);
+  if (!read_deeper (rd, error))
+    return FALSE;
+  if (!read_char (rd, ']'))
+    for (;;)
+      {
+        gboolean keep = *check_error == NULL;
+
+        read_space (rd);
+        if (rd->p < rd->end && *rd->p == '{')
+          {
+            json_object *m[N_MEMBERS];
+
+            if (!read_record (rd, keep ? m : NULL, error))
+              {
+                if (keep)
+                  members_clear (m);
+                return FALSE;
+              }
+            if (keep && check_members (m, check_error))
+              g_array_append_vals (members, m, N_MEMBERS);
+            else if (keep)
+              members_clear (m);
+          }
+        else
+          {
+            if (keep)
+              bad_answer (check_error, _("a record is not an object"));
+            if (!read_value (rd, NULL, error))
+              return FALSE;
+          }
+        (*n_records)++;
+        if (read_char (rd, ','))
+          continue;
+        if (read_char (rd, ']'))
+          break;
+        return read_fail (rd, error);
+      }
+  rd->depth--;
+  return TRUE;
+}
+
+/* Reads the records of a page of changes from the page's TEXT (a JSON object), checked
+ * record by record: the first record that is not valid gives @check_error (the page is then
+ * not to be applied). @rest is the text with the records list left empty, for json-c (the
+ * header; kh_replica_page_set_removed()). Text that is not JSON gives NULL and @error; JSON
+ * that is not an object, or has no records list, is left whole in @rest, for its reader to
+ * refuse. */
+KhReplicaPage *
+kh_replica_page_read (const char  *text,
+                      gsize        len,
+                      char       **rest,
+                      GError     **check_error,
+                      GError     **error)
+{
+  g_autoptr(GString) scratch = g_string_new (NULL);
+  GArray *members = g_array_new (FALSE, FALSE, sizeof (json_object *));
+  Reader rd = { text, text, text + len, 0, scratch };
+  KhReplicaPage *page;
+  gsize list_start = 0;
+  gsize list_end = 0;
+  gboolean found = FALSE;
+  guint n_records = 0;
+
+  g_return_val_if_fail (text != NULL || len == 0, NULL);
+  g_return_val_if_fail (rest != NULL, NULL);
+
+  *rest = NULL;
+  read_space (&rd);
+  if (!g_utf8_validate (text, (gssize) len, NULL) || rd.p >= rd.end || *rd.p != '{')
+    {
+      g_array_unref (members);
+      *rest = g_strndup (text, len);
+      page = page_alloc (0);
+      page_index (page);
+      return page;
+    }
+  rd.p++;
+  rd.depth = 1;
+  if (!read_char (&rd, '}'))
+    for (;;)
+      {
+        const char *key;
+        gsize key_len;
+        gboolean records;
+
+        if (!read_string (&rd, &key, &key_len, error))
+          goto fail;
+        records = key_len == 7 && memcmp (key, "records", 7) == 0;
+        if (!read_char (&rd, ':'))
+          {
+            read_fail (&rd, error);
+            goto fail;
+          }
+        read_space (&rd);
+        if (records && found)
+          {
+            g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, _("the records are there twice"));
+            goto fail;
+          }
+        if (records && rd.p < rd.end && *rd.p == '[')
+          {
+            list_start = rd.p - text;
+            if (!read_records (&rd, members, &n_records, check_error, error))
+              goto fail;
+            list_end = rd.p - text;
+            found = TRUE;
+          }
+        else if (!read_value (&rd, NULL, error))
+          goto fail;
+        if (read_char (&rd, ','))
+          continue;
+        if (read_char (&rd, '}'))
+          break;
+        read_fail (&rd, error);
+        goto fail;
+      }
+  read_space (&rd);
+  if (rd.p != rd.end)
+    {
+      read_fail (&rd, error);
+      goto fail;
+    }
+
+  if (found)
+    *rest = g_strdup_printf ("%.*s[]%.*s", (int) list_start, text, (int) (len - list_end), text + list_end);
+  else
+    *rest = g_strndup (text, len);
+  page = page_alloc (n_records);
+  page->n_members = members->len / N_MEMBERS;
+  page->members = (json_object **) (void *) g_array_free (members, FALSE);
+  if (*check_error == NULL)
+    {
+      for (guint i = 0; i < n_records; i++)
+        remote_from_members (&page->remotes[i], &page->members[i * N_MEMBERS]);
+      page_index (page);
+    }
+  return page;
+
+fail:
+  for (guint i = 0; i < members->len; i++)
+    json_object_put (g_array_index (members, json_object *, i));
+  g_array_unref (members);
+  g_clear_error (check_error);
+  return NULL;
 }
 
 /* New records -------------------------------------------------------------------------------- */
@@ -2275,11 +2944,13 @@ kh_replica_apply_results (KhStore         *store,
       else
         {
           json_object *record = get_member (res, "record");
+          json_object *members[N_MEMBERS];
           Remote r;
           json_object *local;
           guint nc = 0;
 
-          remote_from_json (&r, record);
+          record_get_members (record, members);
+          remote_from_members (&r, members);
           local = load_local (store, r.entity, r.id, error);
           if (local == NULL)
             ok = error == NULL || *error == NULL;

@@ -70,6 +70,14 @@ KhReplicaPage *kh_replica_page_new       (json_object     *records,
                                           json_object     *removed,
                                           GError         **error);
 void           kh_replica_page_free      (KhReplicaPage   *page);
+KhReplicaPage *kh_replica_page_read      (const char      *text,
+                                          gsize            len,
+                                          char           **rest,
+                                          GError         **check_error,
+                                          GError         **error);
+gboolean       kh_replica_page_set_removed (KhReplicaPage *page,
+                                          json_object     *removed,
+                                          GError         **error);
 guint          kh_replica_page_get_n_records (KhReplicaPage *page);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhReplicaPage, kh_replica_page_free)
 

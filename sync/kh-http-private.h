@@ -44,6 +44,22 @@ json_object *kh_http_request   (KhHttp               *http,
                                 json_object          *body,
                                 GCancellable         *cancellable,
                                 GError              **error);
+/* Reads the text of a 2xx answer into whatever the caller needs; NULL with @error set when the
+ * text cannot be read (often an answer cut short: the request is tried again). */
+typedef gpointer (*KhHttpReadFunc) (const char  *text,
+                                    gsize        len,
+                                    gpointer     user_data,
+                                    GError     **error);
+
+/* kh_http_request() with the 2xx answer read by @read instead of parsed as a JSON object. */
+gpointer     kh_http_request_read (KhHttp            *http,
+                                   const char        *method,
+                                   const char        *path,
+                                   json_object       *body,
+                                   KhHttpReadFunc     read,
+                                   gpointer           user_data,
+                                   GCancellable      *cancellable,
+                                   GError           **error);
 const KhHttpCounters *kh_http_get_counters (KhHttp   *http);
 char        *kh_http_escape    (KhHttp               *http,
                                 const char           *text);

@@ -303,14 +303,25 @@ typedef enum
   OUTCOME_FAIL,
 } Outcome;
 
+static gpointer
+read_json (const char  *text,
+           gsize        len,
+           gpointer     user_data,
+           GError     **error)
+{
+  return kh_codec_parse (text, len, KH_CODEC_MAX_DEPTH, error);
+}
+
 static Outcome
-perform (KhHttp        *self,
-         const char    *method,
-         const char    *path,
-         GBytes        *payload,
-         gboolean       compressed,
-         json_object  **answer,
-         GError       **error)
+perform (KhHttp          *self,
+         const char      *method,
+         const char      *path,
+         GBytes          *payload,
+         gboolean         compressed,
+         KhHttpReadFunc   read,
+         gpointer         read_data,
+         gpointer        *answer,
+         GError         **error)
 {
   g_autofree char *url = g_strconcat (self->base_url, path, NULL);
   g_autofree char *auth = NULL;
@@ -432,12 +443,12 @@ perform (KhHttp        *self,
     {
       g_autoptr(GError) parse_error = NULL;
 
-      *answer = kh_codec_parse ((const char *) data, len, KH_CODEC_MAX_DEPTH, &parse_error);
+      *answer = len > 0 ? read ((const char *) data, len, read_data, &parse_error) : NULL;
       if (*answer == NULL)
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_BAD_JSON,
                        _("The server's answer could not be read (%s); nothing was changed."),
-                       len == 0 ? _("it is empty") : parse_error->message);
+                       len == 0 || parse_error == NULL ? _("it is empty") : parse_error->message);
           /* Often a connection cut inside the answer: try again; a server that keeps sending
            * nonsense fails after the last try with these words. */
           return OUTCOME_RETRY;
@@ -483,6 +494,19 @@ kh_http_request (KhHttp        *self,
                  GCancellable  *cancellable,
                  GError       **error)
 {
+  return kh_http_request_read (self, method, path, body, read_json, NULL, cancellable, error);
+}
+
+gpointer
+kh_http_request_read (KhHttp          *self,
+                      const char      *method,
+                      const char      *path,
+                      json_object     *body,
+                      KhHttpReadFunc   read,
+                      gpointer         read_data,
+                      GCancellable    *cancellable,
+                      GError         **error)
+{
   g_autoptr(GBytes) payload = NULL;
   gboolean compressed = FALSE;
 
@@ -506,8 +530,8 @@ kh_http_request (KhHttp        *self,
   for (int attempt = 0; ; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
-      json_object *answer = NULL;
-      Outcome outcome = perform (self, method, path, payload, compressed, &answer, &local_error);
+      gpointer answer = NULL;
+      Outcome outcome = perform (self, method, path, payload, compressed, read, read_data, &answer, &local_error);
       double wait;
 
       if (outcome == OUTCOME_OK)

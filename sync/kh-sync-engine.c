@@ -181,7 +181,7 @@ set_epoch (Run     *run,
 }
 
 /* A page of the change feed as it arrived: the answer, its header read and its records
- * checked against the registry (kh_replica_page_new()). Reading, checking and freeing
+ * checked against the registry (kh_replica_page_read()). Reading, checking and freeing
  * happen on the pull's fetching thread (Fetcher), off the thread that writes: a page of
  * thousands of records is a tree of hundreds of thousands of small objects, and taking it
  * apart costs as much as parsing it. Freed on the thread that made it, its memory serves the
@@ -189,8 +189,7 @@ set_epoch (Run     *run,
  * arena under a lock that the parsing takes too. */
 typedef struct
 {
-  json_object   *answer;
-  json_object   *records;       /* in answer */
+  json_object   *answer;        /* the page without its records */
   json_object   *removed;       /* in answer, or NULL */
   KhReplicaPage *checked;       /* the records read and checked, or NULL */
   KhChangesPage *page;          /* the header, without the records; NULL when the answer is not a page */
@@ -213,27 +212,46 @@ page_free (gpointer data)
   g_free (p);
 }
 
+/* Reads the text of an answer to /v1/changes: the records by kh_replica_page_read(), the rest
+ * (the header, the removed records) as any other answer. NULL when the text is not JSON. */
+static gpointer
+page_from_text (const char  *text,
+                gsize        len,
+                gpointer     user_data,
+                GError     **error)
+{
+  g_autofree char *rest = NULL;
+  Page *p = g_new0 (Page, 1);
+
+  p->checked = kh_replica_page_read (text, len, &rest, &p->check_error, error);
+  if (p->checked == NULL)
+    {
+      page_free (p);
+      return NULL;
+    }
+  p->answer = kh_codec_parse (rest, strlen (rest), KH_CODEC_MAX_DEPTH, error);
+  if (p->answer == NULL)
+    {
+      page_free (p);
+      return NULL;
+    }
+  p->page = kh_changes_page_header_from_json (p->answer, &p->page_error);
+  if (p->page != NULL)
+    {
+      json_object_object_get_ex (p->answer, "removed", &p->removed);
+      if (p->check_error == NULL)
+        kh_replica_page_set_removed (p->checked, p->removed, &p->check_error);
+    }
+  return p;
+}
+
 static Page *
 read_page (KhHttp        *http,
            const char    *path,
            GCancellable  *cancellable,
            GError       **error)
 {
-  json_object *answer = kh_http_request (http, "GET", path, NULL, cancellable, error);
-  Page *p;
-
-  if (answer == NULL)
-    return NULL;
-  p = g_new0 (Page, 1);
-  p->answer = answer;
-  p->page = kh_changes_page_header_from_json (answer, &p->page_error);
-  if (p->page != NULL)
-    {
-      json_object_object_get_ex (answer, "records", &p->records);
-      json_object_object_get_ex (answer, "removed", &p->removed);
-      p->checked = kh_replica_page_new (p->records, p->removed, &p->check_error);
-    }
-  return p;
+  return kh_http_request_read (http, "GET", path, NULL, page_from_text, NULL, cancellable, error);
 }
 
 /* The next page is asked for on a second connection while the current one is applied, so
@@ -445,7 +463,7 @@ pull_pages (Run     *run,
           page_dispose (&fetcher, page);
           break;
         }
-      n_records = json_object_array_length (page->records);
+      n_records = kh_replica_page_get_n_records (page->checked);
       if (n_records > (guint) limit)
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,

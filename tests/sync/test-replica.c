@@ -1009,6 +1009,159 @@ test_lost_create_answer (Fixture       *f,
   g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
 }
 
+/* A page read from its text (kh_replica_page_read(), what the sync engine does) writes the same
+ * records as the page parsed by json-c; text that is not strict JSON is refused, and a record
+ * that is not valid spoils the page, not the reading. */
+static const char *READ_PAGE =
+  "{\"server_id\": \"0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d99\", \"records\": [\n"
+  "  {\"entity\": \"org_unit\", \"id\": \"0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d01\", \"version\": 3,"
+  "   \"deleted\": false, \"fields\": {\"code\": \"22435\", \"name\": \"X\\u00e3 \\\"B\\u00ecnh\\\" An \\ud83d\\ude00\\\\\\/\","
+  "   \"kind\": \"commune\", \"address\": \"Th\u00f4n 1\\nx\u00f3m 2\\t(c\u0169)\", \"population\": 12034},"
+  "   \"updated_by\": \"officer.b\", \"updated_at\": \"2025-07-01T08:30:00Z\", \"later\": [1, {\"a\": null}]},\n"
+  "  {\"fields\": {\"population\": 0, \"kind\": \"ward\", \"address\": \"\\udc00 \\ud800x \\ud800\\u0041\", \"name\": \"Ph\u01b0\u1eddng 2\", \"code\": \"00001\"},"
+  "   \"updated_at\": \"2025-07-02T08:30:00Z\", \"deleted\": true, \"version\": 9007199254740993,"
+  "   \"id\": \"0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d02\", \"entity\": \"org_unit\"}\n"
+  "], \"removed\": [], \"cursor\": \"c1\", \"has_more\": false}";
+
+static void
+test_read_page (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) check_error = NULL;
+  g_autoptr(KhReplicaPage) page = NULL;
+  g_autofree char *rest = NULL;
+  g_autofree char *other_dir = kh_test_tmpdir ();
+  g_autofree char *other_path = g_build_filename (other_dir, "replica.db", NULL);
+  g_autoptr(KhStore) other = kh_store_open (other_path, &error);
+  json_object *whole = json_tokener_parse (READ_PAGE);
+  json_object *rest_obj;
+  const char *ids[] = { ID1, ID2 };
+
+  g_assert_no_error (error);
+  g_assert_nonnull (whole);
+  page = kh_replica_page_read (READ_PAGE, strlen (READ_PAGE), &rest, &check_error, &error);
+  g_assert_no_error (error);
+  g_assert_no_error (check_error);
+  g_assert_nonnull (page);
+  g_assert_cmpuint (kh_replica_page_get_n_records (page), ==, 2);
+  /* The rest is the page without its records. */
+  rest_obj = json_tokener_parse (rest);
+  g_assert_nonnull (rest_obj);
+  g_assert_cmpuint (json_object_array_length (json_object_object_get (rest_obj, "records")), ==, 0);
+  g_assert_cmpstr (str (rest_obj, "cursor"), ==, "c1");
+  g_assert_true (kh_replica_page_set_removed (page, json_object_object_get (rest_obj, "removed"), &error));
+  json_object_put (rest_obj);
+
+  g_assert_true (kh_replica_apply_checked_page (f->store, page, "c1", FALSE, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_replica_apply_page (other, json_object_object_get (whole, "records"), NULL, "c1",
+                                        FALSE, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr(GError) e = NULL;
+      json_object *read = kh_store_get (f->store, "org_unit", ids[i], &e);
+      json_object *parsed = kh_store_get (other, "org_unit", ids[i], &e);
+
+      g_assert_no_error (e);
+      g_assert_nonnull (read);
+      g_assert_true (json_object_equal (read, parsed));
+      json_object_put (read);
+      json_object_put (parsed);
+    }
+  {
+    json_object *unit = get (f, ID1);
+
+    g_assert_cmpstr (str (unit, "name"), ==, "Xã \"Bình\" An \xf0\x9f\x98\x80\\/");
+    g_assert_cmpstr (str (unit, "address"), ==, "Thôn 1\nxóm 2\t(cũ)");
+    g_assert_cmpint (num (unit, "population"), ==, 12034);
+    json_object_put (unit);
+  }
+  json_object_put (whole);
+  g_clear_object (&other);
+  kh_test_rmdir (other_dir);
+}
+
+static void
+test_read_page_refused (Fixture       *f,
+                        gconstpointer  data)
+{
+  /* Text that is not JSON, and whether json-c (strict) refuses it too: it takes "1." and "-1e"
+   * as numbers, which the reader does not. */
+  const struct { const char *text; gboolean json_c_refuses; } bad[] = {
+    { "{\"records\": [{\"entity\": \"org_unit\"", TRUE },                 /* cut short */
+    { "{\"records\": [{\"entity\": \"org_\\xunit\"}]}", TRUE },          /* an unknown escape */
+    { "{\"records\": [{\"entity\": \"\\u12\"}]}", TRUE },                /* a short \\u */
+    { "{\"records\": [{\"version\": 01}]}", TRUE },                        /* a leading zero */
+    { "{\"records\": [{\"version\": 1.}]}", FALSE },
+    { "{\"records\": [{\"version\": -}]}", TRUE },
+    { "{\"records\": [{\"version\": -1e}]}", FALSE },
+    { "{\"records\": [{\"deleted\": tru}]}", TRUE },
+    { "{\"records\": [{\"deleted\": true,}]}", TRUE },                     /* a trailing comma */
+    { "{\"records\": [{\"deleted\" true}]}", TRUE },                       /* no colon */
+    { "{\"records\": [], \"records\": []}", FALSE },                       /* the records twice */
+    { "{\"records\": []} x", TRUE },                                         /* text after the object */
+    { "{\"records\": [{\"fields\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]}", TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) check_error = NULL;
+      g_autofree char *rest = NULL;
+      const char *text = bad[i].text;
+      KhReplicaPage *page = kh_replica_page_read (text, strlen (text), &rest, &check_error, &error);
+
+      g_test_message ("%s", text);
+      g_assert_null (page);
+      g_assert_nonnull (error);
+      g_assert_null (check_error);
+      if (bad[i].json_c_refuses)
+        {
+          json_tokener *tok = json_tokener_new_ex (32);
+          json_object *obj;
+
+          json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
+          obj = json_tokener_parse_ex (tok, text, (int) strlen (text));
+          g_assert_true (obj == NULL || json_tokener_get_parse_end (tok) < strlen (text));
+          json_object_put (obj);
+          json_tokener_free (tok);
+        }
+    }
+
+  /* JSON, but a record that is not valid: read through, counted, and said. */
+  {
+    const char *text = "{\"records\": [{\"entity\": \"no_such\", \"id\": \"x\"}, 7, {\"entity\": \"org_unit\"}]}";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) check_error = NULL;
+    g_autofree char *rest = NULL;
+    g_autoptr(KhReplicaPage) page = kh_replica_page_read (text, strlen (text), &rest, &check_error, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (page);
+    g_assert_cmpuint (kh_replica_page_get_n_records (page), ==, 3);
+    g_assert_error (check_error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  }
+  /* Not an object, or no records list: all left for the header's reader to refuse. */
+  {
+    const char *texts[] = { "[1, 2]", "{\"records\": 5}", "\xff\xfe" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) check_error = NULL;
+        g_autofree char *rest = NULL;
+        g_autoptr(KhReplicaPage) page = kh_replica_page_read (texts[i], strlen (texts[i]), &rest, &check_error, &error);
+
+        g_assert_no_error (error);
+        g_assert_no_error (check_error);
+        g_assert_cmpstr (rest, ==, texts[i]);
+        g_assert_cmpuint (kh_replica_page_get_n_records (page), ==, 0);
+      }
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1032,6 +1185,8 @@ main (int   argc,
   ADD ("/sync/replica/edit-then-delete", test_edit_then_delete);
   ADD ("/sync/replica/take-batch-chunks", test_take_batch_chunks);
   ADD ("/sync/replica/lost-create-answer", test_lost_create_answer);
+  ADD ("/sync/replica/read-page", test_read_page);
+  ADD ("/sync/replica/read-page-refused", test_read_page_refused);
 #undef ADD
 
   return g_test_run ();
