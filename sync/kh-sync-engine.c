@@ -512,7 +512,7 @@ pull_pages (Run     *run,
     }
   page_dispose (&fetcher, prefetch_finish (&fetcher, g_steal_pointer (&prefetch), NULL));
   fetcher_clear (&fetcher);
-  if (pages > 0)
+  if (pages > 1)
     g_debug ("%u pages: %.1f s of CPU time writing, %.1f s fetching, reading and freeing", pages,
              (thread_cpu_us () - cpu) / 1e6, fetcher.cpu_us / 1e6);
   return ok;
