@@ -26,7 +26,6 @@
 #include <string.h>
 
 #include "kh-error.h"
-#include "kh-json-private.h"
 #include "kh-replica.h"
 #include "kh-schema.h"
 #include "kh-store-private.h"
@@ -1350,6 +1349,95 @@ static gboolean read_value (Reader       *rd,
                             json_object **out,
                             GError      **error);
 
+typedef gboolean (*ReadItem) (Reader   *rd,
+                              gpointer  data,
+                              GError  **error);
+
+/* Reads the items between @open and @close, separated by commas (an object's members, an
+ * array's values), each by @item. */
+static gboolean
+read_list (Reader    *rd,
+           char       open,
+           char       close,
+           ReadItem   item,
+           gpointer   data,
+           GError   **error)
+{
+  if (!read_char (rd, open))
+    return read_fail (rd, error);
+  if (!read_deeper (rd, error))
+    return FALSE;
+  if (!read_char (rd, close))
+    for (;;)
+      {
+        if (!item (rd, data, error))
+          return FALSE;
+        if (read_char (rd, ','))
+          continue;
+        if (read_char (rd, close))
+          break;
+        return read_fail (rd, error);
+      }
+  rd->depth--;
+  return TRUE;
+}
+
+/* The member's name and the colon after it. */
+static gboolean
+read_name (Reader      *rd,
+           const char **name,
+           gsize       *len,
+           GError     **error)
+{
+  if (!read_string (rd, name, len, error))
+    return FALSE;
+  if (!read_char (rd, ':'))
+    return read_fail (rd, error);
+  return TRUE;
+}
+
+typedef struct
+{
+  json_object    *obj;     /* NULL: only checked */
+  const KhEntity *entity;  /* the members are its fields */
+  guint           cursor;  /* the field after the last one found */
+} ObjectRead;
+
+static gboolean
+read_member (Reader   *rd,
+             gpointer  data,
+             GError  **error)
+{
+  ObjectRead *o = data;
+  const char *key;
+  gsize key_len;
+  const KhField *field = NULL;
+  g_autofree char *copy = NULL;
+  json_object *value = NULL;
+
+  if (!read_name (rd, &key, &key_len, error))
+    return FALSE;
+  /* In the registry's order each name is the next field on. */
+  for (guint pass = 0; o->obj != NULL && o->entity != NULL && field == NULL && pass < 2; pass++)
+    for (guint j = pass == 0 ? o->cursor : 0; j < o->entity->n_fields; j++)
+      if (o->entity->fields[j].name[0] == key[0] && strncmp (o->entity->fields[j].name, key, key_len) == 0
+          && o->entity->fields[j].name[key_len] == '\0')
+        {
+          field = &o->entity->fields[j];
+          o->cursor = j + 1;
+          break;
+        }
+  if (o->obj != NULL && field == NULL)
+    copy = g_strndup (key, key_len);  /* the value may take the scratch */
+  if (!read_value (rd, o->obj != NULL ? &value : NULL, error))
+    return FALSE;
+  if (field != NULL)
+    json_object_object_add_ex (o->obj, field->name, value, JSON_C_OBJECT_ADD_CONSTANT_KEY);
+  else if (o->obj != NULL)
+    json_object_object_add (o->obj, copy, value);
+  return TRUE;
+}
+
 /* Reads an object (only checks it when @out is NULL); with @entity, its members are that
  * entity's fields, named by the registry's own strings. */
 static gboolean
@@ -1358,53 +1446,30 @@ read_object (Reader          *rd,
              json_object    **out,
              GError         **error)
 {
-  json_object *KH_AUTO_JSON obj = out != NULL ? json_object_new_object () : NULL;
-  guint cursor = 0;
+  ObjectRead o = { out != NULL ? json_object_new_object () : NULL, entity, 0 };
 
-  if (!read_char (rd, '{'))
-    return read_fail (rd, error);
-  if (!read_deeper (rd, error))
-    return FALSE;
-  if (!read_char (rd, '}'))
-    for (;;)
-      {
-        const char *key;
-        gsize key_len;
-        const KhField *field = NULL;
-        g_autofree char *copy = NULL;
-        json_object *value = NULL;
-
-        if (!read_string (rd, &key, &key_len, error))
-          return FALSE;
-        /* In the registry's order each name is the next field on. */
-        for (guint pass = 0; obj != NULL && entity != NULL && field == NULL && pass < 2; pass++)
-          for (guint j = pass == 0 ? cursor : 0; j < entity->n_fields; j++)
-            if (entity->fields[j].name[0] == key[0] && strncmp (entity->fields[j].name, key, key_len) == 0
-                && entity->fields[j].name[key_len] == '\0')
-              {
-                field = &entity->fields[j];
-                cursor = j + 1;
-                break;
-              }
-        if (obj != NULL && field == NULL)
-          copy = g_strndup (key, key_len);  /* the value may take the scratch */
-        if (!read_char (rd, ':'))
-          return read_fail (rd, error);
-        if (!read_value (rd, obj != NULL ? &value : NULL, error))
-          return FALSE;
-        if (field != NULL)
-          json_object_object_add_ex (obj, field->name, value, JSON_C_OBJECT_ADD_CONSTANT_KEY);
-        else if (obj != NULL)
-          json_object_object_add (obj, copy, value);
-        if (read_char (rd, ','))
-          continue;
-        if (read_char (rd, '}'))
-          break;
-        return read_fail (rd, error);
-      }
-  rd->depth--;
+  if (!read_list (rd, '{', '}', read_member, &o, error))
+    {
+      json_object_put (o.obj);
+      return FALSE;
+    }
   if (out != NULL)
-    *out = g_steal_pointer (&obj);
+    *out = o.obj;
+  return TRUE;
+}
+
+static gboolean
+read_element (Reader   *rd,
+              gpointer  data,
+              GError  **error)
+{
+  json_object *array = data;
+  json_object *value = NULL;
+
+  if (!read_value (rd, array != NULL ? &value : NULL, error))
+    return FALSE;
+  if (array != NULL)
+    json_object_array_add (array, value);
   return TRUE;
 }
 
@@ -1413,30 +1478,15 @@ read_array (Reader       *rd,
             json_object **out,
             GError      **error)
 {
-  json_object *KH_AUTO_JSON array = out != NULL ? json_object_new_array () : NULL;
+  json_object *array = out != NULL ? json_object_new_array () : NULL;
 
-  if (!read_char (rd, '['))
-    return read_fail (rd, error);
-  if (!read_deeper (rd, error))
-    return FALSE;
-  if (!read_char (rd, ']'))
-    for (;;)
-      {
-        json_object *value = NULL;
-
-        if (!read_value (rd, array != NULL ? &value : NULL, error))
-          return FALSE;
-        if (array != NULL)
-          json_object_array_add (array, value);
-        if (read_char (rd, ','))
-          continue;
-        if (read_char (rd, ']'))
-          break;
-        return read_fail (rd, error);
-      }
-  rd->depth--;
+  if (!read_list (rd, '[', ']', read_element, array, error))
+    {
+      json_object_put (array);
+      return FALSE;
+    }
   if (out != NULL)
-    *out = g_steal_pointer (&array);
+    *out = array;
   return TRUE;
 }
 
@@ -1503,6 +1553,49 @@ read_value (Reader       *rd,
     }
 }
 
+/* One member of a record into the members (NULL: only checked). */
+static gboolean
+read_record_member (Reader   *rd,
+                    gpointer  data,
+                    GError  **error)
+{
+  json_object **m = data;
+  const char *key;
+  gsize key_len;
+  int member = -1;
+  json_object *value = NULL;
+  gboolean ok;
+
+  if (!read_name (rd, &key, &key_len, error))
+    return FALSE;
+  for (int i = 0; m != NULL && i < N_MEMBERS; i++)
+    if (record_members[i][0] == key[0] && strncmp (record_members[i], key, key_len) == 0
+        && record_members[i][key_len] == '\0')
+      {
+        member = i;
+        break;
+      }
+  read_space (rd);
+  if (member == M_FIELDS && rd->p < rd->end && *rd->p == '{')
+    {
+      /* The server names the entity first; fields before it are read as any object. */
+      const char *entity = m[M_ENTITY] != NULL && json_object_is_type (m[M_ENTITY], json_type_string)
+                           ? json_object_get_string (m[M_ENTITY]) : NULL;
+
+      ok = read_object (rd, entity != NULL ? kh_entity_lookup (entity) : NULL, &value, error);
+    }
+  else
+    ok = read_value (rd, member >= 0 ? &value : NULL, error);
+  if (!ok)
+    return FALSE;
+  if (member >= 0)
+    {
+      json_object_put (m[member]);
+      m[member] = value;
+    }
+  return TRUE;
+}
+
 static void
 members_clear (json_object *m[N_MEMBERS])
 {
@@ -1510,116 +1603,80 @@ members_clear (json_object *m[N_MEMBERS])
     g_clear_pointer (&m[i], json_object_put);
 }
 
-/* Reads one record's members into @m (NULL: only checks the text). */
-static gboolean
-read_record (Reader       *rd,
-             json_object  *m[N_MEMBERS],
-             GError      **error)
+typedef struct
 {
-  if (m != NULL)
-    memset (m, 0, sizeof (json_object *) * N_MEMBERS);
-  if (!read_char (rd, '{'))
-    return read_fail (rd, error);
-  if (!read_deeper (rd, error))
-    return FALSE;
-  if (!read_char (rd, '}'))
-    for (;;)
-      {
-        const char *key;
-        gsize key_len;
-        int member = -1;
-        json_object *value = NULL;
-        gboolean ok;
+  GArray  *members;      /* N_MEMBERS per record, checked */
+  guint    n_records;
+  GError **check_error;  /* why a record is not valid; the rest are then only read through */
+} RecordsRead;
 
-        if (!read_string (rd, &key, &key_len, error))
-          return FALSE;
-        for (int i = 0; m != NULL && i < N_MEMBERS; i++)
-          if (record_members[i][0] == key[0] && strncmp (record_members[i], key, key_len) == 0
-              && record_members[i][key_len] == '\0')
-            {
-              member = i;
-              break;
-            }
-        if (!read_char (rd, ':'))
-          return read_fail (rd, error);
-        read_space (rd);
-        if (member == M_FIELDS && rd->p < rd->end && *rd->p == '{')
-          {
-            /* The server names the entity first; fields before it are read as any object. */
-            const char *entity = m[M_ENTITY] != NULL && json_object_is_type (m[M_ENTITY], json_type_string)
-                                 ? json_object_get_string (m[M_ENTITY]) : NULL;
+/* One record of the list: its members kept when check_members() accepts them. */
+static gboolean
+read_record (Reader   *rd,
+             gpointer  data,
+             GError  **error)
+{
+  RecordsRead *r = data;
+  gboolean keep = *r->check_error == NULL;
 
-            ok = read_object (rd, entity != NULL ? kh_entity_lookup (entity) : NULL, &value, error);
-          }
-        else
-          ok = read_value (rd, member >= 0 ? &value : NULL, error);
-        if (!ok)
+  r->n_records++;
+  read_space (rd);
+  if (rd->p < rd->end && *rd->p == '{')
+    {
+      json_object *m[N_MEMBERS] = { NULL };
+
+      if (!read_list (rd, '{', '}', read_record_member, keep ? m : NULL, error))
+        {
+          members_clear (m);
           return FALSE;
-        if (member >= 0)
-          {
-            json_object_put (m[member]);
-            m[member] = value;
-          }
-        if (read_char (rd, ','))
-          continue;
-        if (read_char (rd, '}'))
-          break;
-        return read_fail (rd, error);
-      }
-  rd->depth--;
-  return TRUE;
+        }
+      if (keep && check_members (m, r->check_error))
+        g_array_append_vals (r->members, m, N_MEMBERS);
+      else
+        members_clear (m);
+      return TRUE;
+    }
+  if (keep)
+    bad_answer (r->check_error, _("a record is not an object"));
+  return read_value (rd, NULL, error);
 }
 
-/* Reads the records list at the reader: every record's members into @members, checked by
- * check_members(); after the first one that is not valid (its reason in @check_error) the
- * rest are only read through. */
-static gboolean
-read_records (Reader   *rd,
-              GArray   *members,
-              guint    *n_records,
-              GError  **check_error,
-              GError  **error)
+typedef struct
 {
-  if (!read_char (rd, '['))
-    return read_fail (rd, error);
-  if (!read_deeper (rd, error))
+  const char  *text;
+  RecordsRead  records;
+  gsize        list_start;  /* where the records list is in the text */
+  gsize        list_end;
+  gboolean     found;
+} PageRead;
+
+/* One member of the page: the records list read here, any other only checked. */
+static gboolean
+read_page_member (Reader   *rd,
+                  gpointer  data,
+                  GError  **error)
+{
+  PageRead *pr = data;
+  const char *key;
+  gsize key_len;
+  gboolean records;
+
+  if (!read_name (rd, &key, &key_len, error))
     return FALSE;
-  if (!read_char (rd, ']'))
-    for (;;)
-      {
-        gboolean keep = *check_error == NULL;
-
-        read_space (rd);
-        if (rd->p < rd->end && *rd->p == '{')
-          {
-            json_object *m[N_MEMBERS];
-
-            if (!read_record (rd, keep ? m : NULL, error))
-              {
-                if (keep)
-                  members_clear (m);
-                return FALSE;
-              }
-            if (keep && check_members (m, check_error))
-              g_array_append_vals (members, m, N_MEMBERS);
-            else if (keep)
-              members_clear (m);
-          }
-        else
-          {
-            if (keep)
-              bad_answer (check_error, _("a record is not an object"));
-            if (!read_value (rd, NULL, error))
-              return FALSE;
-          }
-        (*n_records)++;
-        if (read_char (rd, ','))
-          continue;
-        if (read_char (rd, ']'))
-          break;
-        return read_fail (rd, error);
-      }
-  rd->depth--;
+  records = key_len == 7 && memcmp (key, "records", 7) == 0;
+  read_space (rd);
+  if (records && pr->found)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, _("the records are there twice"));
+      return FALSE;
+    }
+  if (!records || rd->p >= rd->end || *rd->p != '[')
+    return read_value (rd, NULL, error);
+  pr->list_start = rd->p - pr->text;
+  if (!read_list (rd, '[', ']', read_record, &pr->records, error))
+    return FALSE;
+  pr->list_end = rd->p - pr->text;
+  pr->found = TRUE;
   return TRUE;
 }
 
@@ -1637,95 +1694,51 @@ kh_replica_page_read (const char  *text,
                       GError     **error)
 {
   g_autoptr(GString) scratch = g_string_new (NULL);
-  GArray *members = g_array_new (FALSE, FALSE, sizeof (json_object *));
   Reader rd = { text, text, text + len, 0, scratch };
+  PageRead pr = { text, { g_array_new (FALSE, FALSE, sizeof (json_object *)), 0, check_error }, 0, 0, FALSE };
   KhReplicaPage *page;
-  gsize list_start = 0;
-  gsize list_end = 0;
-  gboolean found = FALSE;
-  guint n_records = 0;
+  gboolean ok;
 
   g_return_val_if_fail (text != NULL || len == 0, NULL);
-  g_return_val_if_fail (rest != NULL, NULL);
+  g_return_val_if_fail (rest != NULL && check_error != NULL, NULL);
 
   *rest = NULL;
   read_space (&rd);
   if (!g_utf8_validate (text, (gssize) len, NULL) || rd.p >= rd.end || *rd.p != '{')
     {
-      g_array_unref (members);
+      g_array_unref (pr.records.members);
       *rest = g_strndup (text, len);
       page = page_alloc (0);
       page_index (page);
       return page;
     }
-  rd.p++;
-  rd.depth = 1;
-  if (!read_char (&rd, '}'))
-    for (;;)
-      {
-        const char *key;
-        gsize key_len;
-        gboolean records;
-
-        if (!read_string (&rd, &key, &key_len, error))
-          goto fail;
-        records = key_len == 7 && memcmp (key, "records", 7) == 0;
-        if (!read_char (&rd, ':'))
-          {
-            read_fail (&rd, error);
-            goto fail;
-          }
-        read_space (&rd);
-        if (records && found)
-          {
-            g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, _("the records are there twice"));
-            goto fail;
-          }
-        if (records && rd.p < rd.end && *rd.p == '[')
-          {
-            list_start = rd.p - text;
-            if (!read_records (&rd, members, &n_records, check_error, error))
-              goto fail;
-            list_end = rd.p - text;
-            found = TRUE;
-          }
-        else if (!read_value (&rd, NULL, error))
-          goto fail;
-        if (read_char (&rd, ','))
-          continue;
-        if (read_char (&rd, '}'))
-          break;
-        read_fail (&rd, error);
-        goto fail;
-      }
+  ok = read_list (&rd, '{', '}', read_page_member, &pr, error);
   read_space (&rd);
-  if (rd.p != rd.end)
+  if (ok && rd.p != rd.end)
+    ok = read_fail (&rd, error);  /* only white space after the object */
+  if (!ok)
     {
-      read_fail (&rd, error);
-      goto fail;
+      for (guint i = 0; i < pr.records.members->len; i++)
+        json_object_put (g_array_index (pr.records.members, json_object *, i));
+      g_array_unref (pr.records.members);
+      g_clear_error (check_error);
+      return NULL;
     }
 
-  if (found)
-    *rest = g_strdup_printf ("%.*s[]%.*s", (int) list_start, text, (int) (len - list_end), text + list_end);
+  if (pr.found)
+    *rest = g_strdup_printf ("%.*s[]%.*s", (int) pr.list_start, text, (int) (len - pr.list_end), text + pr.list_end);
   else
     *rest = g_strndup (text, len);
-  page = page_alloc (n_records);
-  page->n_members = members->len / N_MEMBERS;
-  page->members = (json_object **) (void *) g_array_free (members, FALSE);
+  page = page_alloc (pr.records.n_records);
+  page->n_members = pr.records.members->len / N_MEMBERS;
+  page->members = (json_object **) (void *) g_array_free (pr.records.members, FALSE);
   if (*check_error == NULL)
     {
-      for (guint i = 0; i < n_records; i++)
+      for (guint i = 0; i < page->n_records; i++)
         remote_from_members (&page->remotes[i], &page->members[i * N_MEMBERS]);
       page_index (page);
     }
   return page;
-
-fail:
-  for (guint i = 0; i < members->len; i++)
-    json_object_put (g_array_index (members, json_object *, i));
-  g_array_unref (members);
-  g_clear_error (check_error);
-  return NULL;
 }
 
 /* New records -------------------------------------------------------------------------------- */
