@@ -374,8 +374,11 @@ fail:
  * their DDL in `meta` under "upkeep:", in the same transaction that drops them. The unique
  * ids, keys and checks stay, so nothing invalid can be written meanwhile; reads stay right,
  * only slower, and search does not see records written since. Restoring makes them again from
- * the kept DDL and queues every record for the search index (the writer indexes the queue
- * before its COMMIT), in one transaction: a database is either wholly set aside or whole. A
+ * the kept DDL while another thread builds the whole search index beside the database, which
+ * then takes its place (kh-search-build.c; where that cannot be, every record is queued for
+ * the search index, which the writer indexes before its COMMIT), in one transaction: a
+ * database is either wholly set aside or whole. Restoring must come before any other write to
+ * the entity tables in its transaction, since the other thread sees only what is committed. A
  * crash in between leaves the DDL in `meta`, and the store restores it when it opens. */
 
 #define UPKEEP_KEY_FIRST "upkeep:"
@@ -514,6 +517,7 @@ kh_schema_restore_upkeep (sqlite3  *db,
   const KhEntity * const *entities;
   g_autoptr(GPtrArray) ddl = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *stmt = NULL;
+  KhSearchBuild *build;
   gboolean began;
   gboolean ok = TRUE;
   guint n;
@@ -531,18 +535,36 @@ kh_schema_restore_upkeep (sqlite3  *db,
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (ddl, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
   sqlite3_finalize (stmt);
+  if ((stmt = prepare_upkeep_keys (db, "DELETE FROM meta WHERE key >= ? AND key < ?", error)) == NULL)
+    return end_own_transaction (db, began, FALSE, error);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    kh_sqlite_set_error (error, db, "upkeep");
+  sqlite3_finalize (stmt);
+
+  /* The search index is built on another thread meanwhile (kh-search-build.c). */
+  build = ok ? kh_search_build_start (db) : NULL;
 
   /* The kept DDL is what this schema wrote (read back from sqlite_schema), never input. */
   for (guint i = 0; ok && i < ddl->len; i++)
     ok = kh_sqlite_exec (db, ddl->pdata[i], error);
 
-  /* Everything the search index held is taken out again and every live record put in: the
-   * queue's two kinds, "was indexed" (fresh = 0: removed first) and "fresh" (only added). The
-   * queue also keeps the index's inserts in rowid order, several times faster for FTS5 than the
-   * order of an index the planner might pick for a plain SELECT. */
+  if (build != NULL && ok)
+    {
+      g_autoptr(GError) build_error = NULL;
+
+      if (!kh_search_build_finish (build, db, &build_error))
+        g_debug ("The search index was not built beside the database, so here: %s", build_error->message);
+    }
+
+  /* The search indexes not built beside: everything one held is taken out again and every
+   * live record put in, through the queue's two kinds, "was indexed" (fresh = 0: removed
+   * first) and "fresh" (only added). The queue also keeps the index's inserts in rowid order,
+   * several times faster for FTS5 than the order of an index the planner might pick for a
+   * plain SELECT. */
   entities = kh_entities (&n);
   for (guint e = 0; ok && e < n; e++)
-    if (kh_entity_has_search (entities[e]))
+    if (kh_entity_has_search (entities[e]) && !kh_search_build_covers (build, entities[e]->name))
       {
         const char *t = entities[e]->name;
         g_autofree char *requeue = g_strdup_printf (
@@ -552,19 +574,14 @@ kh_schema_restore_upkeep (sqlite3  *db,
 
         ok = kh_sqlite_exec (db, requeue, error);
       }
-  if (ok && (stmt = prepare_upkeep_keys (db, "DELETE FROM meta WHERE key >= ? AND key < ?", error)) == NULL)
-    ok = FALSE;
-  if (ok)
-    {
-      ok = sqlite3_step (stmt) == SQLITE_DONE;
-      if (!ok)
-        kh_sqlite_set_error (error, db, "upkeep");
-      sqlite3_finalize (stmt);
-    }
+  kh_search_build_free (build);
   /* In the caller's transaction its COMMIT indexes the queue; in ours, we do. */
   if (ok && began)
     ok = kh_schema_flush_search (db, error);
-  return end_own_transaction (db, began, ok, error);
+  ok = end_own_transaction (db, began, ok, error);
+  if (began)
+    kh_search_build_end (db);
+  return ok;
 }
 
 static void

@@ -42,4 +42,16 @@ gboolean kh_schema_upkeep_deferred    (sqlite3  *db);
 gboolean kh_schema_restore_upkeep     (sqlite3  *db,
                                        GError  **error);
 
+typedef struct _KhSearchBuild KhSearchBuild;
+
+KhSearchBuild *kh_search_build_start        (sqlite3        *db);
+gboolean       kh_search_build_finish       (KhSearchBuild  *build,
+                                             sqlite3        *db,
+                                             GError        **error);
+gboolean       kh_search_build_covers       (KhSearchBuild  *build,
+                                             const char     *name);
+void           kh_search_build_free         (KhSearchBuild  *build);
+void           kh_search_build_set_min_rows (gint64          rows);
+void           kh_search_build_end          (sqlite3        *db);
+
 G_END_DECLS

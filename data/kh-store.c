@@ -505,12 +505,14 @@ write_end (KhStore  *self,
     {
       if (ok && search_flush (self, error) && run_simple (self, "COMMIT", error))
         {
+          kh_search_build_end (self->db);
           flush_changed (self, TRUE);
           return TRUE;
         }
       /* A failed COMMIT may already have ended the transaction. */
       if (!sqlite3_get_autocommit (self->db))
         run_simple (self, "ROLLBACK", NULL);
+      kh_search_build_end (self->db);
       flush_changed (self, FALSE);
       return FALSE;
     }
@@ -560,7 +562,8 @@ kh_store_defer_upkeep (KhStore  *self,
 }
 
 /* Makes what kh_store_defer_upkeep() set aside again and indexes every record for search, in
- * one transaction; nothing to do if nothing was set aside. */
+ * one transaction; nothing to do if nothing was set aside. In a caller's transaction, it comes
+ * before any other write to the records: the search index is built from the committed ones. */
 gboolean
 kh_store_restore_upkeep (KhStore  *self,
                          GError  **error)

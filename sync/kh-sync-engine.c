@@ -555,8 +555,9 @@ pull_all (Run     *run,
   t0 = g_get_monotonic_time ();
   if (kh_store_begin (run->store, &restore_error))
     {
-      if ((ok && !kh_replica_set_state (run->store, KH_SYNC_FIRST_PULL, NULL, &restore_error))
-          || !kh_store_restore_upkeep (run->store, &restore_error))
+      /* Restoring first: it must come before other writes in its transaction. */
+      if (!kh_store_restore_upkeep (run->store, &restore_error)
+          || (ok && !kh_replica_set_state (run->store, KH_SYNC_FIRST_PULL, NULL, &restore_error)))
         kh_store_rollback (run->store);
       else
         kh_store_commit (run->store, &restore_error);

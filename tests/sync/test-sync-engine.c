@@ -20,6 +20,7 @@
 #include "kh-credentials.h"
 #include "kh-fault-proxy.h"
 #include "kh-replica.h"
+#include "kh-schema.h"
 #include "kh-store-private.h"
 #include "kh-sync-test-util.h"
 
@@ -101,6 +102,9 @@ test_async (Fixture       *f,
   Watch w = { .loop = g_main_loop_new (NULL, FALSE), .main_thread = TRUE };
   g_autofree char *id = NULL;
   g_autofree char *json = NULL;
+  g_autofree char *scratch = g_strdup_printf ("%s-search", r->path);
+  g_autoptr(GError) error = NULL;
+  json_object *hits;
 
   g_signal_connect (r->engine, "notify::progress", G_CALLBACK (progress_cb), &w);
   g_signal_connect (r->engine, "notify::state", G_CALLBACK (state_cb), &w);
@@ -119,6 +123,18 @@ test_async (Fixture       *f,
   g_assert_cmpfloat (w.last_progress, ==, 1.0);
   g_assert_true (w.main_thread);
   g_assert_cmpint (kh_sync_engine_get_state (r->engine), ==, KH_SYNC_STATE_IDLE);
+
+  /* The first pull built the search index beside the replica (here for every table that has
+   * rows, however few), and that index took its place: it finds what was pulled, is sound,
+   * and its scratch file is gone. */
+  hits = kh_store_search (r->store, "thon a1", NULL, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (hits), ==, 1);
+  json_object_put (hits);
+  g_assert_true (kh_sqlite_exec (kh_store_get_db (r->store),
+                                 "INSERT INTO org_unit_fts (org_unit_fts) VALUES ('integrity-check')", &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (scratch, G_FILE_TEST_EXISTS));
 
   /* The org units arrived, through the worker's own connection. */
   json = g_strdup_printf ("{\"full_name\": \"Hà\", \"org_unit_id\": \"%s\"}", kh_treplica_unit (r, "A"));
@@ -408,6 +424,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
+  kh_search_build_set_min_rows (1);
   g_test_add ("/sync/engine/async", Fixture, NULL, set_up, test_async, tear_down);
   g_test_add ("/sync/engine/cancel", Fixture, NULL, set_up, test_cancel, tear_down);
   g_test_add ("/sync/engine/automatic", Fixture, NULL, set_up, test_automatic, tear_down);
