@@ -548,6 +548,19 @@ kh_store_rollback (KhStore *self)
   write_end (self, FALSE, NULL);
 }
 
+/* Lets go of the memory the store can do without (SQLite's page cache) while it waits to be
+ * used again: TRUE when it is quiet, no transaction open, and can be kept. */
+gboolean
+kh_store_set_aside (KhStore *self)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+
+  if (self->depth > 0 || !sqlite3_get_autocommit (self->db))
+    return FALSE;
+  sqlite3_db_release_memory (self->db);
+  return TRUE;
+}
+
 /* Sets the entity tables' secondary indexes and search index aside for a bulk load into this
  * database, until kh_store_restore_upkeep() (see kh-schema.c). */
 gboolean

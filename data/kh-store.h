@@ -39,6 +39,7 @@ gboolean     kh_store_begin           (KhStore        *self,
 gboolean     kh_store_commit          (KhStore        *self,
                                        GError        **error);
 void         kh_store_rollback        (KhStore        *self);
+gboolean     kh_store_set_aside       (KhStore        *self);
 gboolean     kh_store_defer_upkeep    (KhStore        *self,
                                        GError        **error);
 gboolean     kh_store_restore_upkeep  (KhStore        *self,

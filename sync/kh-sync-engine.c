@@ -1,7 +1,7 @@
 /* kh-sync-engine.c: the client sync engine
  *
  * A sync runs on a worker thread (g_task_run_in_thread) with its own connection to the
- * database and one CURL handle, so the window never waits and the connection is kept alive. It
+ * database (kept open between syncs) and one CURL handle, so the window never waits and the connection is kept alive. It
  * pulls the change feed page by page (each page applied with its cursor in one transaction),
  * then pushes the outbox in batches of at most 500 (each batch marked as sent before it goes, so
  * a retry reuses its mutation ids), then, when something changed or when asked, compares
@@ -33,13 +33,51 @@
 
 #define MAX_SENDS       3     /* times one outbox entry is sent in one sync */
 
+/* The worker's connection, kept between syncs: opening a replica reads its whole schema (some
+ * three hundred tables, indexes and triggers), about 3 ms, which was most of a sync with
+ * nothing to do. A sync takes it, or opens one if it is not there, and gives it back when it
+ * ends with no transaction open; its page cache is let go then. */
+typedef struct
+{
+  GMutex   lock;
+  KhStore *store;
+} StoreSlot;
+
 typedef struct
 {
   char          *database;
   KhHttpOptions  http;
   char          *ca_file;
   int            page_size;
+  StoreSlot     *slot;       /* the engine's, which outlives every sync it runs */
 } Config;
+
+static KhStore *
+slot_take (StoreSlot   *slot,
+           const char  *database,
+           GError     **error)
+{
+  KhStore *store;
+
+  g_mutex_lock (&slot->lock);
+  store = g_steal_pointer (&slot->store);
+  g_mutex_unlock (&slot->lock);
+  return store != NULL ? store : kh_store_open (database, error);
+}
+
+static void
+slot_give_back (StoreSlot *slot,
+                KhStore   *store)
+{
+  if (kh_store_set_aside (store))
+    {
+      g_mutex_lock (&slot->lock);
+      if (slot->store == NULL)
+        slot->store = g_steal_pointer (&store);
+      g_mutex_unlock (&slot->lock);
+    }
+  g_clear_object (&store);
+}
 
 struct _KhSyncEngine
 {
@@ -71,6 +109,7 @@ struct _KhSyncEngine
   guint            edit_id;
   gulong           network_id;
   gboolean         was_available;
+  StoreSlot        slot;
 };
 
 G_DEFINE_FINAL_TYPE (KhSyncEngine, kh_sync_engine, G_TYPE_OBJECT)
@@ -981,7 +1020,7 @@ run_sync (const Config  *config,
   gboolean ok;
 
   memset (report, 0, sizeof *report);
-  store = kh_store_open (config->database, error);
+  store = slot_take (config->slot, config->database, error);
   if (store == NULL)
     return FALSE;
   url = kh_replica_get_state (store, KH_SYNC_SERVER_URL);
@@ -1042,6 +1081,7 @@ run_sync (const Config  *config,
   kh_http_free (run.http);
   kh_http_free (run.prefetch_http);
   g_free (run.bound_id);
+  slot_give_back (config->slot, g_steal_pointer (&store));
   return ok;
 }
 
@@ -1062,6 +1102,7 @@ config_new (KhSyncEngine *self)
   c->http.max_body = self->max_body;
   c->page_size = self->page_size;
   c->http.ca_file = c->ca_file;
+  c->slot = &self->slot;
   return c;
 }
 
@@ -1551,6 +1592,8 @@ kh_sync_engine_finalize (GObject *object)
   g_free (self->ca_file);
   g_free (self->error_message);
   g_main_context_unref (self->context);
+  g_clear_object (&self->slot.store);
+  g_mutex_clear (&self->slot.lock);
 
   G_OBJECT_CLASS (kh_sync_engine_parent_class)->finalize (object);
 }
@@ -1745,6 +1788,7 @@ kh_sync_engine_init (KhSyncEngine *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->backoff_max = 60.0;
+  g_mutex_init (&self->slot.lock);
 }
 
 KhSyncEngine *

@@ -6,7 +6,8 @@
  *    (the replica's schema with its keys, checks, indexes and search index), and into bare
  *    tables of the same columns (no key, index or search).
  * 2. Push of 10,000 pending mutations.
- * 3. A sync with nothing to do: requests, bytes, time.
+ * 3. A sync with nothing to do: requests, bytes, time; and the first sync of a new engine,
+ *    which opens the database.
  * 4. Bytes on the wire per 1,000 changed records, up (push) and down (pull).
  *
  * Prints TAP with the figures as comments.
@@ -282,6 +283,7 @@ main (int   argc,
   /* 3. Nothing to do. */
   {
     double best = 1e9;
+    double best_first = 1e9;
     KhSyncReport quiet = { 0 };
 
     for (int i = 0; i < 20; i++)
@@ -290,12 +292,23 @@ main (int   argc,
         g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &quiet, NULL, &error));
         best = MIN (best, now_s () - t0);
       }
+    /* A new engine (the app just started, or the CLI) opens the database first. */
+    for (int i = 0; i < 5; i++)
+      {
+        g_autoptr(KhSyncEngine) fresh = kh_sync_engine_new (r->path);
+
+        t0 = now_s ();
+        g_assert_true (kh_sync_engine_run (fresh, KH_SYNC_FLAGS_NO_VERIFY, NULL, NULL, &error));
+        best_first = MIN (best_first, now_s () - t0);
+      }
     g_print ("ok 3 no-op sync\n");
     g_print ("# sync with nothing to do: %" G_GUINT64_FORMAT " request(s), %" G_GUINT64_FORMAT
              " bytes sent + %" G_GUINT64_FORMAT " received = %" G_GUINT64_FORMAT " bytes, %.2f ms "
-             "(best of 20, including opening the database) (target: 1 request, < 1 KB, < 5 ms)\n",
+             "(best of 20; the engine keeps its connection to the database between syncs); "
+             "the first sync of a new engine, which opens the database: %.2f ms (best of 5) "
+             "(target: 1 request, < 1 KB, < 5 ms)\n",
              quiet.requests, quiet.bytes_sent, quiet.bytes_received,
-             quiet.bytes_sent + quiet.bytes_received, best * 1000);
+             quiet.bytes_sent + quiet.bytes_received, best * 1000, best_first * 1000);
   }
 
   /* 4. Bytes per 1,000 changed records. */
