@@ -53,5 +53,6 @@ gboolean       kh_search_build_covers       (KhSearchBuild  *build,
 void           kh_search_build_free         (KhSearchBuild  *build);
 void           kh_search_build_set_min_rows (gint64          rows);
 void           kh_search_build_end          (sqlite3        *db);
+void           kh_search_build_remove_leftover (sqlite3     *db);
 
 G_END_DECLS

@@ -351,3 +351,19 @@ kh_search_build_end (sqlite3 *db)
   if (sqlite3_get_autocommit (db) && kh_sqlite_exec (db, "DETACH " BUILD_SCHEMA, NULL))
     g_unlink (file);
 }
+
+/* Removes the scratch file a process killed between its COMMIT and kh_search_build_end() left
+ * behind. Only while nothing is set aside: then no restoring, the only user of the file, can be
+ * under way on another connection. */
+void
+kh_search_build_remove_leftover (sqlite3 *db)
+{
+  const char *path = sqlite3_db_filename (db, "main");
+  g_autofree char *file = NULL;
+
+  if (path == NULL || path[0] == '\0' || kh_schema_upkeep_deferred (db))
+    return;
+  file = g_strdup_printf ("%s-search", path);
+  if (g_file_test (file, G_FILE_TEST_IS_REGULAR))
+    g_unlink (file);
+}

@@ -639,6 +639,7 @@ kh_store_open (const char  *path,
       || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error)
       || !kh_schema_flush_search (self->db, error))
     return NULL;
+  kh_search_build_remove_leftover (self->db);
 
   self->replica_id = kh_store_get_meta (self, "replica_id");
   if (self->replica_id == NULL)
