@@ -586,9 +586,12 @@ pull_all (Run     *run,
       if (!kh_store_commit (run->store, error))
         return FALSE;
     }
+  if (bulk)
+    kh_store_checkpoint_aside (run->store, TRUE);
   ok = pull_pages (run, error);
   if (!bulk)
     return ok;
+  kh_store_checkpoint_aside (run->store, FALSE);
 
   /* Not cancellable: a few seconds of local work, and the replica must not stay without. */
   t0 = g_get_monotonic_time ();
