@@ -2024,21 +2024,28 @@ static void
 append_json_string (GString    *out,
                     const char *s)
 {
+  const char *run = s;
+  const char *p;
+
   g_string_append_c (out, '"');
-  for (const char *p = s; *p; p++)
+  /* The characters that need no escape go in runs, most strings in one. */
+  for (p = s; *p; p++)
     {
       guchar c = (guchar) *p;
 
+      if (c != '"' && c != '\\' && c >= 0x20)
+        continue;
+      g_string_append_len (out, run, p - run);
       if (c == '"' || c == '\\')
         {
           g_string_append_c (out, '\\');
           g_string_append_c (out, (char) c);
         }
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
       else
-        g_string_append_c (out, (char) c);
+        g_string_append_printf (out, "\\u%04x", c);
+      run = p + 1;
     }
+  g_string_append_len (out, run, p - run);
   g_string_append_c (out, '"');
 }
 
@@ -2057,9 +2064,12 @@ feed_row_cb (const char * const *v,
   append_json_string (f->text, v[0]);
   g_string_append (f->text, ",\"id\":");
   append_json_string (f->text, v[1]);
-  g_string_append_printf (f->text, ",\"version\":%s,\"deleted\":%s,\"fields\":%s",
-                          v[2], g_ascii_strtoll (v[3], NULL, 10) != 0 ? "true" : "false",
-                          v[4] != NULL ? v[4] : "{}");
+  /* Appended piece by piece: a printf would copy the fields through a buffer of its own. */
+  g_string_append (f->text, ",\"version\":");
+  g_string_append (f->text, v[2]);
+  g_string_append (f->text, g_ascii_strtoll (v[3], NULL, 10) != 0 ? ",\"deleted\":true" : ",\"deleted\":false");
+  g_string_append (f->text, ",\"fields\":");
+  g_string_append (f->text, v[4] != NULL ? v[4] : "{}");
   if (v[5] != NULL)
     {
       g_string_append (f->text, ",\"updated_by\":");
