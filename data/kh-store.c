@@ -669,9 +669,9 @@ kh_store_rollback (KhStore *self)
 }
 
 /* Lets go of the memory the store can do without (SQLite's page cache) while it waits to be
- * used again: TRUE when it is quiet, no transaction open, and can be kept. */
+ * used again. Only when it is quiet: FALSE, and nothing done, while a transaction is open. */
 gboolean
-kh_store_set_aside (KhStore *self)
+kh_store_release_memory (KhStore *self)
 {
   g_return_val_if_fail (KH_IS_STORE (self), FALSE);
 

@@ -39,7 +39,7 @@ gboolean     kh_store_begin           (KhStore        *self,
 gboolean     kh_store_commit          (KhStore        *self,
                                        GError        **error);
 void         kh_store_rollback        (KhStore        *self);
-gboolean     kh_store_set_aside       (KhStore        *self);
+gboolean     kh_store_release_memory  (KhStore        *self);
 void         kh_store_checkpoint_aside (KhStore       *self,
                                         gboolean       aside);
 gboolean     kh_store_defer_upkeep    (KhStore        *self,

@@ -69,7 +69,7 @@ static void
 slot_give_back (StoreSlot *slot,
                 KhStore   *store)
 {
-  if (kh_store_set_aside (store))
+  if (kh_store_release_memory (store))
     {
       g_mutex_lock (&slot->lock);
       if (slot->store == NULL)
