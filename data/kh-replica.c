@@ -362,11 +362,70 @@ entry_free (gpointer data)
   g_free (e);
 }
 
+/* The usual list of names, ["a","b"] with no escapes, read without json-c (which makes a
+ * parser for every text, most of reading an entry); NULL for anything else. */
+static char **
+plain_names (const char *text)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  const char *p = text;
+
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p++ != '[')
+    goto other;
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p == ']')
+    p++;
+  else
+    for (;;)
+      {
+        const char *start;
+
+        if (*p++ != '"')
+          goto other;
+        for (start = p; *p != '"'; p++)
+          if (*p == '\\' || (guchar) *p < 0x20)
+            goto other;
+        g_ptr_array_add (names, g_strndup (start, p - start));
+        p++;
+        while (g_ascii_isspace (*p))
+          p++;
+        if (*p == ']')
+          {
+            p++;
+            break;
+          }
+        if (*p++ != ',')
+          goto other;
+        while (g_ascii_isspace (*p))
+          p++;
+      }
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p != '\0')
+    goto other;
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+
+other:
+  g_ptr_array_set_free_func (names, g_free);
+  g_ptr_array_unref (names);
+  return NULL;
+}
+
 static char **
 names_from_json (const char *text)
 {
-  json_object *arr = json_tokener_parse (text ? text : "[]");
-  GPtrArray *names = g_ptr_array_new ();
+  json_object *arr;
+  GPtrArray *names;
+  char **plain = plain_names (text ? text : "[]");
+
+  if (plain != NULL)
+    return plain;
+  arr = json_tokener_parse (text ? text : "[]");
+  names = g_ptr_array_new ();
 
   for (size_t i = 0; arr != NULL && json_object_is_type (arr, json_type_array)
                      && i < json_object_array_length (arr); i++)
@@ -2792,9 +2851,9 @@ kh_replica_batch_mutations (json_object *batch)
   return get_member (batch, "mutations");
 }
 
+/* The server took mutation @m (its outbox entry already deleted by the caller). */
 static gboolean
 ack (KhStore      *store,
-     gint64        seq,
      json_object  *m,
      gint64        version,
      GError      **error)
@@ -2807,8 +2866,6 @@ ack (KhStore      *store,
   Base base = { 0 };
   gboolean ok;
 
-  if (!delete_entry (store, seq, error))
-    return FALSE;
   stmt = kh_store_prepare_static (store, entity_sql (entity)->version, error);
   if (stmt == NULL)
     return FALSE;
@@ -2916,9 +2973,13 @@ kh_replica_apply_results (KhStore         *store,
       sqlite3_stmt *stmt;
       gboolean present;
 
+      gboolean taken = strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0;
+
       /* The entry may have been replaced meanwhile (a conflict resolved): then this answer is
-       * about a mutation the replica no longer holds. */
-      stmt = kh_store_prepare (store, "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ?", error);
+       * about a mutation the replica no longer holds. One the server took is done with: it
+       * goes in the same statement that finds it. */
+      stmt = kh_store_prepare (store, taken ? "DELETE FROM outbox WHERE seq = ? AND mutation_id = ?"
+                                            : "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ?", error);
       if (stmt == NULL)
         {
           ok = FALSE;
@@ -2926,14 +2987,24 @@ kh_replica_apply_results (KhStore         *store,
         }
       sqlite3_bind_int64 (stmt, 1, seq);
       sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
-      present = sqlite3_step (stmt) == SQLITE_ROW;
-      sqlite3_reset (stmt);
+      if (taken)
+        {
+          ok = step_done (store, stmt, "outbox", error);
+          present = ok && sqlite3_changes (kh_store_get_db (store)) > 0;
+        }
+      else
+        {
+          present = sqlite3_step (stmt) == SQLITE_ROW;
+          sqlite3_reset (stmt);
+        }
+      if (!ok)
+        break;
       if (!present)
         continue;
 
-      if (strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0)
+      if (taken)
         {
-          ok = ack (store, seq, m, json_object_get_int64 (get_member (res, "version")), error);
+          ok = ack (store, m, json_object_get_int64 (get_member (res, "version")), error);
           page.pushed++;
         }
       else if (strcmp (status, "rejected") == 0)
