@@ -1763,7 +1763,7 @@ kh_replica_page_read (const char  *text,
 
   *rest = NULL;
   read_space (&rd);
-  if (!g_utf8_validate (text, (gssize) len, NULL) || rd.p >= rd.end || *rd.p != '{')
+  if (!kh_utf8_validate (text, len) || rd.p >= rd.end || *rd.p != '{')
     {
       g_array_unref (pr.records.members);
       *rest = g_strndup (text, len);

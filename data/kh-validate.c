@@ -118,6 +118,48 @@ parse_int (const char *text,
   return TRUE;
 }
 
+#define ONES  G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
+/* Whether the @len bytes at @text are UTF-8 with no NUL, as g_utf8_validate_len() says, only
+ * faster on text that is mostly ASCII (every page of a pull, and every field in it): eight
+ * bytes at a time while none has its high bit set or is zero, one character at a time
+ * otherwise. */
+gboolean
+kh_utf8_validate (const char *text,
+                  gsize       len)
+{
+  const char *p = text;
+  const char *end = text + len;
+
+  while (p < end)
+    {
+      const char *next;
+
+      while (end - p >= 8)
+        {
+          guint64 w;
+
+          memcpy (&w, p, 8);
+          if (((w | ((w - ONES) & ~w)) & HIGHS) != 0)
+            break;
+          p += 8;
+        }
+      while (p < end && (guchar) *p < 0x80 && *p != '\0')
+        p++;
+      if (p == end)
+        break;
+      if (*p == '\0')
+        return FALSE;
+      /* One character (the window may cut the one after it short). */
+      g_utf8_validate_len (p, MIN (4, (gsize) (end - p)), &next);
+      if (next == p)
+        return FALSE;
+      p = next;
+    }
+  return TRUE;
+}
+
 gboolean
 kh_field_parse (const KhField  *field,
                 const char     *text,
@@ -133,7 +175,7 @@ kh_field_parse (const KhField  *field,
   *value = NULL;
   if (text == NULL)
     return TRUE;
-  if (!g_utf8_validate (text, -1, NULL))
+  if (!kh_utf8_validate (text, strlen (text)))
     {
       field_error (error, field, _("the text is not valid UTF-8; save the file as UTF-8."));
       return FALSE;
@@ -269,7 +311,7 @@ kh_field_validate (const KhField  *field,
           }
         s = json_object_get_string (value);
         len = json_object_get_string_len (value);
-        if (memchr (s, '\0', len) != NULL || !g_utf8_validate (s, len, NULL))
+        if (!kh_utf8_validate (s, len))
           {
             field_error (error, field, _("the text is not valid UTF-8."));
             return FALSE;

@@ -23,5 +23,7 @@ gboolean kh_entity_validate   (const KhEntity  *entity,
                                GError         **error);
 gboolean kh_date_parse        (const char      *text,
                                char           **iso);
+gboolean kh_utf8_validate     (const char      *text,
+                               gsize            len);
 
 G_END_DECLS

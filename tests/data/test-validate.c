@@ -524,12 +524,60 @@ test_validate_cross_field (void)
   kh_test_rmdir (dir);
 }
 
+/* kh_utf8_validate() says what g_utf8_validate_len() says: for Vietnamese text, broken and cut
+ * sequences, surrogates, overlong forms and NULs, at every offset and length (its fast path
+ * reads eight bytes at a time), and for random bytes. */
+static void
+test_validate_utf8 (void)
+{
+  const char *samples[] = {
+    "Nguyễn Văn Đức, xã Cam Lâm, tỉnh Khánh Hòa — học bổng 2.000.000 đ",
+    "plain ASCII text that is longer than eight bytes, with digits 0123456789",
+    "\xe1\xbb\x85\xe1\xbb",                         /* ễ, then a cut one */
+    "abcdefgh\xc3(abcdefgh",                         /* a lone lead byte */
+    "abcdefg\xed\xa0\x80" "xyz",                      /* a surrogate, encoded */
+    "\xc0\xaf" "abcdefghij",                          /* overlong */
+    "\xf0\x9f\x98\x80 smile \xf4\x90\x80\x80",       /* 4 bytes; then over U+10FFFF */
+    "abcdefghijklmno\x80",
+  };
+  GRand *rand = g_rand_new_with_seed (20261203);
+
+  for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
+    {
+      gsize n = strlen (samples[k]);
+
+      for (gsize from = 0; from <= n; from++)
+        for (gsize len = 0; from + len <= n; len++)
+          g_assert_cmpint (kh_utf8_validate (samples[k] + from, len), ==,
+                           g_utf8_validate_len (samples[k] + from, len, NULL));
+    }
+  /* A NUL anywhere is refused, as g_utf8_validate_len() refuses it. */
+  g_assert_false (kh_utf8_validate ("abcdefghij\0klmnopq", 18));
+  g_assert_false (kh_utf8_validate ("abc\0", 4));
+  for (guint round = 0; round < 20000; round++)
+    {
+      char buf[40];
+      gsize len = g_rand_int_range (rand, 0, sizeof buf);
+
+      for (gsize b = 0; b < len; b++)
+        {
+          /* Mostly ASCII, some bytes of every other kind. */
+          guint32 r = g_rand_int (rand);
+
+          buf[b] = (char) ((r & 0x300) ? 0x20 + (r & 0x5F) : (r & 0xFF));
+        }
+      g_assert_cmpint (kh_utf8_validate (buf, len), ==, g_utf8_validate_len (buf, len, NULL));
+    }
+  g_rand_free (rand);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/data/validate/registry", test_validate_registry);
+  g_test_add_func ("/data/validate/utf8", test_validate_utf8);
   g_test_add_func ("/data/validate/bad-key", test_validate_bad_key);
   g_test_add_func ("/data/validate/any-order", test_validate_any_order);
   g_test_add_func ("/data/validate/parse", test_validate_parse);
