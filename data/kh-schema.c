@@ -25,6 +25,29 @@ kh_sqlite_set_error (GError     **error,
                _("The local database failed (%s): %s"), what, sqlite3_errmsg (db));
 }
 
+/* Opens a connection for one thread at a time: SQLite's own lock around every call would guard
+ * nothing (a store's statement cache is not locked either), so NOMUTEX leaves it out. The
+ * first one also turns off SQLite's memory statistics, which nothing here reads: they take
+ * one lock, shared by every connection in the process, around every allocation, and the
+ * threads of a first pull (the writer, the checkpointer, the search index builder) wait on
+ * it. That setting can only be made before SQLite starts; if something else started it
+ * first, it stays as it was. */
+int
+kh_sqlite_open (const char  *path,
+                sqlite3    **db,
+                gboolean     create)
+{
+  static gsize setup;
+
+  if (g_once_init_enter (&setup))
+    {
+      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+      g_once_init_leave (&setup, 1);
+    }
+  return sqlite3_open_v2 (path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
+                                    | (create ? SQLITE_OPEN_CREATE : 0), NULL);
+}
+
 gboolean
 kh_sqlite_exec (sqlite3     *db,
                 const char  *sql,

@@ -24,6 +24,9 @@ int      kh_schema_get_version        (sqlite3  *db);
 gboolean kh_schema_migrate            (sqlite3  *db,
                                        int       target,
                                        GError  **error);
+int      kh_sqlite_open               (const char  *path,
+                                       sqlite3    **db,
+                                       gboolean     create);
 gboolean kh_sqlite_exec               (sqlite3     *db,
                                        const char  *sql,
                                        GError     **error);

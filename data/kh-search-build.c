@@ -162,8 +162,7 @@ build_thread (gpointer data)
 
   /* Read-write only to be able to create the scratch file it attaches; the replica is only
    * read, in one transaction, so every table is read from the same snapshot. */
-  if (sqlite3_open_v2 (build->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
-      != SQLITE_OK)
+  if (kh_sqlite_open (build->path, &db, TRUE) != SQLITE_OK)
     kh_sqlite_set_error (&build->error, db, "search index");
   else
     {

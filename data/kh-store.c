@@ -65,7 +65,7 @@ checkpointer_thread (gpointer data)
   guint done = 0;
 
   /* A connection knows the database is in WAL mode once it has read it. */
-  if (sqlite3_open_v2 (c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
+  if (kh_sqlite_open (c->path, &db, FALSE) != SQLITE_OK
       || sqlite3_exec (db, "PRAGMA journal_mode", NULL, NULL, NULL) != SQLITE_OK)
     {
       g_debug ("no checkpoints on another thread: %s", db ? sqlite3_errmsg (db) : "out of memory");
@@ -724,9 +724,8 @@ kh_store_open (const char  *path,
   self = g_object_new (KH_TYPE_STORE, NULL);
   self->path = g_strdup (path);
 
-  /* A store is used by one thread at a time (its statement cache is not locked either), so
-   * SQLite's own locking around every call would guard nothing: NOMUTEX leaves it out. */
-  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  /* A store is used by one thread at a time. */
+  rc = kh_sqlite_open (path, &self->db, TRUE);
   if (rc != SQLITE_OK)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,

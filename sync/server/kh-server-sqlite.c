@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "kh-schema.h"
 #include "kh-server-sqlite.h"
 
 struct _KhServerSqlite
@@ -261,8 +262,7 @@ kh_server_sqlite_open (const char  *path,
   g_autoptr(KhServerSqlite) self = g_object_new (KH_TYPE_SERVER_SQLITE, NULL);
   int rc;
 
-  rc = sqlite3_open_v2 (path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  rc = kh_sqlite_open (path, &self->db, TRUE);
   if (rc != SQLITE_OK)
     {
       set_error (error, self->db, rc, path);

@@ -52,7 +52,7 @@ raw_insert_rate (KhStore    *store,
   double spent = 0;
 
   g_unlink (path);
-  g_assert_cmpint (sqlite3_open (path, &raw), ==, SQLITE_OK);
+  g_assert_cmpint (kh_sqlite_open (path, &raw, TRUE), ==, SQLITE_OK);
   g_assert_true (kh_sqlite_exec (raw, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                                       "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;", &error));
   if (same_schema)
