@@ -772,8 +772,40 @@ bind_fields (sqlite3_stmt   *stmt,
     kh_store_bind_value (stmt, col + (int) i, &entity->fields[i], get_member (fields, entity->fields[i].name));
 }
 
+/* Binds every field of @entity from @values (read without json-c, so checked to be of the
+ * field's type; absent ones to NULL). */
+static void
+bind_values (sqlite3_stmt   *stmt,
+             int             col,
+             const KhEntity *entity,
+             const KhValue  *values)
+{
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const KhValue *v = &values[i];
+
+      switch (v->kind)
+        {
+        case KH_VALUE_TEXT:
+          /* Bound where it is: the page outlives the statement's step. */
+          sqlite3_bind_text (stmt, col + (int) i, v->text, v->len, SQLITE_STATIC);
+          break;
+        case KH_VALUE_INT:
+        case KH_VALUE_BOOL:
+          sqlite3_bind_int64 (stmt, col + (int) i, v->number);
+          break;
+        case KH_VALUE_ABSENT:
+        case KH_VALUE_NULL:
+        case KH_VALUE_OTHER:
+        default:
+          sqlite3_bind_null (stmt, col + (int) i);
+          break;
+        }
+    }
+}
+
 /* Writes the whole state of a record: every field (absent ones become NULL), its version and
- * its deleted flag. */
+ * its deleted flag; the fields from @fields, or from @values when it is not NULL. */
 static gboolean
 write_state (KhStore         *store,
              const KhEntity  *entity,
@@ -782,6 +814,7 @@ write_state (KhStore         *store,
              gint64           version,
              gboolean         deleted,
              json_object     *fields,
+             const KhValue   *values,
              const char      *updated_at,
              const char      *updated_by,
              GError         **error)
@@ -800,7 +833,10 @@ write_state (KhStore         *store,
     sqlite3_bind_text (stmt, 5, updated_at, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null (stmt, 5);
-  bind_fields (stmt, col, entity, fields);
+  if (values != NULL)
+    bind_values (stmt, col, entity, values);
+  else
+    bind_fields (stmt, col, entity, fields);
   col += entity->n_fields;
   sqlite3_bind_text (stmt, col, id, -1, SQLITE_STATIC);
   if (!step_done (store, stmt, insert ? "insert" : "update", error))
@@ -866,7 +902,8 @@ typedef struct
   const char     *id;
   gint64          version;
   gboolean        deleted;
-  json_object    *fields;
+  json_object    *fields;         /* field → value; or NULL with values */
+  const KhValue  *values;         /* one per field of the entity, when read without json-c */
   const char     *updated_by;
   const char     *updated_at;
   int             id_len;         /* the lengths of id, updated_by and updated_at, for binding */
@@ -985,6 +1022,7 @@ remote_from_members (Remote      *r,
 {
   int entity_len;
 
+  r->values = NULL;
   r->entity = kh_entity_lookup (string_len (m[M_ENTITY], &entity_len));
   r->id = string_len (m[M_ID], &r->id_len);
   r->version = json_object_get_int64 (m[M_VERSION]);
@@ -1005,9 +1043,11 @@ struct _KhReplicaPage
 {
   json_object  *records;   /* a reference, for a page made from the list; or NULL */
   json_object  *removed;   /* a reference, or NULL */
-  json_object **members;   /* N_MEMBERS per record, for a page read from its text; owned */
+  json_object **members;   /* for a page read from its text, the members of the records read
+                            * with json-c (N_MEMBERS each); owned */
   guint         n_members; /* records in members */
-  Remote       *remotes;   /* one per record, pointing into records or members */
+  GPtrArray    *blocks;    /* the memory of the records read without json-c */
+  Remote       *remotes;   /* one per record, pointing into records, members or blocks */
   guint8       *repeated;  /* per record: an earlier record of the page has its id */
   GHashTable   *id_lists;  /* entity → the JSON list (GString) of its ids, each once */
   guint         n_records;
@@ -1023,6 +1063,7 @@ kh_replica_page_free (KhReplicaPage *page)
   for (guint i = 0; page->members != NULL && i < page->n_members * N_MEMBERS; i++)
     json_object_put (page->members[i]);
   g_free (page->members);
+  g_clear_pointer (&page->blocks, g_ptr_array_unref);
   g_free (page->remotes);
   g_free (page->repeated);
   g_clear_pointer (&page->id_lists, g_hash_table_unref);
@@ -1342,18 +1383,13 @@ read_digits (Reader *rd)
   return rd->p > start;
 }
 
+/* Steps over the number at the reader; @whole says it has no fraction and no exponent. */
 static gboolean
-read_number (Reader       *rd,
-             json_object **out,
-             GError      **error)
+scan_number (Reader    *rd,
+             gboolean  *whole,
+             GError   **error)
 {
-  const char *start = rd->p;
-  gboolean whole = TRUE;
-  char buf[64];
-  g_autofree char *big = NULL;
-  const char *num;
-  gsize n;
-
+  *whole = TRUE;
   if (*rd->p == '-')
     rd->p++;
   if (rd->p < rd->end && *rd->p == '0')
@@ -1362,45 +1398,61 @@ read_number (Reader       *rd,
     return read_fail (rd, error);
   if (rd->p < rd->end && *rd->p == '.')
     {
-      whole = FALSE;
+      *whole = FALSE;
       rd->p++;
       if (!read_digits (rd))
         return read_fail (rd, error);
     }
   if (rd->p < rd->end && (*rd->p == 'e' || *rd->p == 'E'))
     {
-      whole = FALSE;
+      *whole = FALSE;
       rd->p++;
       if (rd->p < rd->end && (*rd->p == '+' || *rd->p == '-'))
         rd->p++;
       if (!read_digits (rd))
         return read_fail (rd, error);
     }
+  return TRUE;
+}
+
+/* The whole number of @n characters at @start (scan_number()), when it fits in 64 bits. */
+static gboolean
+whole_number (const char *start,
+              gsize       n,
+              gint64     *v)
+{
+  char buf[32];
+
+  if (n >= sizeof buf)
+    return FALSE;  /* more digits than 64 bits hold */
+  memcpy (buf, start, n);
+  buf[n] = '\0';
+  errno = 0;
+  *v = g_ascii_strtoll (buf, NULL, 10);
+  return errno == 0;
+}
+
+static gboolean
+read_number (Reader       *rd,
+             json_object **out,
+             GError      **error)
+{
+  const char *start = rd->p;
+  gboolean whole;
+  g_autofree char *text = NULL;
+  gint64 v;
+
+  if (!scan_number (rd, &whole, error))
+    return FALSE;
   if (out == NULL)
     return TRUE;
-
-  n = rd->p - start;
-  if (n < sizeof buf)
-    {
-      memcpy (buf, start, n);
-      buf[n] = '\0';
-      num = buf;
-    }
+  if (whole && whole_number (start, rd->p - start, &v))
+    *out = json_object_new_int64 (v);
   else
-    num = big = g_strndup (start, n);
-  if (whole)
     {
-      gint64 v;
-
-      errno = 0;
-      v = g_ascii_strtoll (num, NULL, 10);
-      if (errno == 0)
-        {
-          *out = json_object_new_int64 (v);
-          return TRUE;
-        }
+      text = g_strndup (start, rd->p - start);
+      *out = json_object_new_double (g_ascii_strtod (text, NULL));
     }
-  *out = json_object_new_double (g_ascii_strtod (num, NULL));
   return TRUE;
 }
 
@@ -1612,6 +1664,255 @@ read_value (Reader       *rd,
     }
 }
 
+/* Records read without json-c ------------------------------------------------------------------
+ *
+ * The usual record (the members the server writes, each once, fields of the registry with text,
+ * whole numbers, true, false or null, every one of them valid) is read into a Remote whose
+ * strings and values are in the page's blocks: a few large allocations for the page instead of
+ * some twenty-five small ones per record, which the fetching thread spent most of its time
+ * making and freeing. Anything else (a member twice, a field that is not known or not valid, a
+ * list or an object as a value, text that is not JSON) is read again with json-c, which then
+ * takes or refuses it as it always did. */
+
+#define BLOCK_SIZE (256 * 1024)
+
+typedef struct
+{
+  GPtrArray *blocks;
+  char      *next;
+  gsize      left;
+} Blocks;
+
+static gpointer
+blocks_alloc (Blocks *b,
+              gsize   n)
+{
+  gpointer p;
+
+  n = (n + 7) & ~(gsize) 7;
+  if (n > b->left)
+    {
+      gsize size = MAX (n, BLOCK_SIZE);
+
+      b->next = g_malloc (size);
+      b->left = size;
+      g_ptr_array_add (b->blocks, b->next);
+    }
+  p = b->next;
+  b->next += n;
+  b->left -= n;
+  return p;
+}
+
+/* The string at the reader, NUL-terminated in the blocks; FALSE for one holding a NUL. */
+static gboolean
+read_plain_string (Reader      *rd,
+                   Blocks      *b,
+                   const char **out,
+                   int         *len)
+{
+  const char *text;
+  gsize n;
+  char *copy;
+
+  if (!read_string (rd, &text, &n, NULL) || n > G_MAXINT
+      || (text == rd->scratch->str && memchr (text, '\0', n) != NULL))
+    return FALSE;
+  copy = blocks_alloc (b, n + 1);
+  memcpy (copy, text, n);
+  copy[n] = '\0';
+  *out = copy;
+  *len = (int) n;
+  return TRUE;
+}
+
+/* A scalar value at the reader: text, a whole number, true, false or null. */
+static gboolean
+read_plain_value (Reader  *rd,
+                  Blocks  *b,
+                  KhValue *v)
+{
+  const char *start;
+  gboolean whole;
+
+  read_space (rd);
+  if (rd->p >= rd->end)
+    return FALSE;
+  switch (*rd->p)
+    {
+    case '"':
+      v->kind = KH_VALUE_TEXT;
+      return read_plain_string (rd, b, &v->text, &v->len);
+    case 't':
+      v->kind = KH_VALUE_BOOL;
+      v->number = 1;
+      return read_word (rd, "true");
+    case 'f':
+      v->kind = KH_VALUE_BOOL;
+      v->number = 0;
+      return read_word (rd, "false");
+    case 'n':
+      v->kind = KH_VALUE_NULL;
+      return read_word (rd, "null");
+    default:
+      start = rd->p;
+      v->kind = KH_VALUE_INT;
+      return (*rd->p == '-' || g_ascii_isdigit (*rd->p)) && scan_number (rd, &whole, NULL) && whole
+             && whole_number (start, rd->p - start, &v->number);
+    }
+}
+
+/* The fields object of a record of @entity into @values (one per field, zeroed). */
+static gboolean
+read_plain_fields (Reader         *rd,
+                   Blocks         *b,
+                   const KhEntity *entity,
+                   KhValue        *values)
+{
+  guint cursor = 0;
+
+  if (!read_char (rd, '{'))
+    return FALSE;
+  if (read_char (rd, '}'))
+    return TRUE;
+  for (;;)
+    {
+      const char *key;
+      gsize key_len;
+      const KhField *field = NULL;
+      guint j = 0;
+
+      if (!read_name (rd, &key, &key_len, NULL))
+        return FALSE;
+      /* In the registry's order each name is the next field on. */
+      for (guint pass = 0; field == NULL && pass < 2; pass++)
+        for (j = pass == 0 ? cursor : 0; j < entity->n_fields; j++)
+          if (entity->fields[j].name[0] == key[0] && strncmp (entity->fields[j].name, key, key_len) == 0
+              && entity->fields[j].name[key_len] == '\0')
+            {
+              field = &entity->fields[j];
+              cursor = j + 1;
+              break;
+            }
+      if (field == NULL || values[j].kind != KH_VALUE_ABSENT
+          || !read_plain_value (rd, b, &values[j])
+          || !kh_field_validate_value (field, &values[j], NULL))
+        return FALSE;
+      if (read_char (rd, ','))
+        continue;
+      return read_char (rd, '}');
+    }
+}
+
+/* A usual record at the reader into @r; FALSE for anything else, read again with json-c. */
+static gboolean
+read_plain_record (Reader *rd,
+                   Blocks *b,
+                   Remote *r)
+{
+  guint seen = 0;
+  KhValue *values = NULL;
+  const char *entity_name = NULL;
+  int len;
+
+  memset (r, 0, sizeof *r);
+  r->at_len = r->by_len = -1;
+  if (!read_char (rd, '{') || !read_deeper (rd, NULL) || read_char (rd, '}'))
+    return FALSE;
+  for (;;)
+    {
+      const char *key;
+      gsize key_len;
+      int member = -1;
+      gboolean ok;
+
+      if (!read_name (rd, &key, &key_len, NULL))
+        return FALSE;
+      for (int i = 0; i < N_MEMBERS; i++)
+        if (record_members[i][0] == key[0] && strncmp (record_members[i], key, key_len) == 0
+            && record_members[i][key_len] == '\0')
+          {
+            member = i;
+            break;
+          }
+      if (member >= 0 && (seen & (1u << member)))
+        return FALSE;
+      if (member >= 0)
+        seen |= 1u << member;
+      read_space (rd);
+      switch (member)
+        {
+        case M_ENTITY:
+          ok = read_plain_string (rd, b, &entity_name, &len)
+               && (r->entity = kh_entity_lookup (entity_name)) != NULL;
+          break;
+        case M_ID:
+          ok = read_plain_string (rd, b, &r->id, &r->id_len) && kh_uuid_is_valid (r->id);
+          break;
+        case M_VERSION:
+          {
+            KhValue v = { 0 };
+
+            ok = read_plain_value (rd, b, &v) && v.kind == KH_VALUE_INT && v.number > 0;
+            r->version = v.number;
+          }
+          break;
+        case M_DELETED:
+          {
+            KhValue v = { 0 };
+
+            ok = read_plain_value (rd, b, &v) && v.kind == KH_VALUE_BOOL;
+            r->deleted = v.number != 0;
+          }
+          break;
+        case M_FIELDS:
+          /* The server names the entity first. */
+          ok = r->entity != NULL;
+          if (ok)
+            {
+              values = blocks_alloc (b, sizeof (KhValue) * MAX (r->entity->n_fields, 1));
+              memset (values, 0, sizeof (KhValue) * r->entity->n_fields);
+              ok = read_plain_fields (rd, b, r->entity, values);
+            }
+          break;
+        case M_UPDATED_BY:
+        case M_UPDATED_AT:
+          {
+            const char **text = member == M_UPDATED_BY ? &r->updated_by : &r->updated_at;
+            int *n = member == M_UPDATED_BY ? &r->by_len : &r->at_len;
+
+            if (rd->p < rd->end && *rd->p == 'n')
+              ok = read_word (rd, "null");
+            else
+              ok = read_plain_string (rd, b, text, n);
+          }
+          break;
+        default:
+          ok = read_value (rd, NULL, NULL);  /* a member the client does not know: skipped */
+          break;
+        }
+      if (!ok)
+        return FALSE;
+      if (read_char (rd, ','))
+        continue;
+      if (!read_char (rd, '}'))
+        return FALSE;
+      break;
+    }
+  rd->depth--;
+  /* The wire's limits (sync/kh-codec.h), as check_members(). */
+  if (values == NULL || !(seen & (1u << M_ID)) || !(seen & (1u << M_VERSION)) || !(seen & (1u << M_DELETED))
+      || r->at_len > 64 || r->by_len > 65536)
+    return FALSE;
+  r->values = values;
+  if (r->updated_at == NULL)
+    {
+      r->updated_at = "1970-01-01T00:00:00Z";
+      r->at_len = -1;
+    }
+  return TRUE;
+}
+
 /* One member of a record into the members (NULL: only checked). */
 static gboolean
 read_record_member (Reader   *rd,
@@ -1664,7 +1965,9 @@ members_clear (json_object *m[N_MEMBERS])
 
 typedef struct
 {
-  GArray  *members;      /* N_MEMBERS per record, checked */
+  GArray  *members;      /* N_MEMBERS per record read with json-c, checked */
+  GArray  *remotes;      /* one per record, checked */
+  Blocks   blocks;
   guint    n_records;
   GError **check_error;  /* why a record is not valid; the rest are then only read through */
 } RecordsRead;
@@ -1680,6 +1983,20 @@ read_record (Reader   *rd,
 
   r->n_records++;
   read_space (rd);
+  if (keep)
+    {
+      const char *start = rd->p;
+      int depth = rd->depth;
+      Remote remote;
+
+      if (read_plain_record (rd, &r->blocks, &remote))
+        {
+          g_array_append_val (r->remotes, remote);
+          return TRUE;
+        }
+      rd->p = start;
+      rd->depth = depth;
+    }
   if (rd->p < rd->end && *rd->p == '{')
     {
       json_object *m[N_MEMBERS] = { NULL };
@@ -1690,7 +2007,13 @@ read_record (Reader   *rd,
           return FALSE;
         }
       if (keep && check_members (m, r->check_error))
-        g_array_append_vals (r->members, m, N_MEMBERS);
+        {
+          Remote remote;
+
+          g_array_append_vals (r->members, m, N_MEMBERS);
+          remote_from_members (&remote, m);
+          g_array_append_val (r->remotes, remote);
+        }
       else
         members_clear (m);
       return TRUE;
@@ -1754,7 +2077,10 @@ kh_replica_page_read (const char  *text,
 {
   g_autoptr(GString) scratch = g_string_new (NULL);
   Reader rd = { text, text, text + len, 0, scratch };
-  PageRead pr = { text, { g_array_new (FALSE, FALSE, sizeof (json_object *)), 0, check_error }, 0, 0, FALSE };
+  PageRead pr = { text, { g_array_new (FALSE, FALSE, sizeof (json_object *)),
+                          g_array_new (FALSE, FALSE, sizeof (Remote)),
+                          { g_ptr_array_new_with_free_func (g_free), NULL, 0 }, 0, check_error },
+                  0, 0, FALSE };
   KhReplicaPage *page;
   gboolean ok;
 
@@ -1766,6 +2092,8 @@ kh_replica_page_read (const char  *text,
   if (!kh_utf8_validate (text, len) || rd.p >= rd.end || *rd.p != '{')
     {
       g_array_unref (pr.records.members);
+      g_array_unref (pr.records.remotes);
+      g_ptr_array_unref (pr.records.blocks.blocks);
       *rest = g_strndup (text, len);
       page = page_alloc (0);
       page_index (page);
@@ -1780,6 +2108,8 @@ kh_replica_page_read (const char  *text,
       for (guint i = 0; i < pr.records.members->len; i++)
         json_object_put (g_array_index (pr.records.members, json_object *, i));
       g_array_unref (pr.records.members);
+      g_array_unref (pr.records.remotes);
+      g_ptr_array_unref (pr.records.blocks.blocks);
       g_clear_error (check_error);
       return NULL;
     }
@@ -1791,12 +2121,15 @@ kh_replica_page_read (const char  *text,
   page = page_alloc (pr.records.n_records);
   page->n_members = pr.records.members->len / N_MEMBERS;
   page->members = (json_object **) (void *) g_array_free (pr.records.members, FALSE);
+  page->blocks = pr.records.blocks.blocks;
   if (*check_error == NULL)
     {
-      for (guint i = 0; i < page->n_records; i++)
-        remote_from_members (&page->remotes[i], &page->members[i * N_MEMBERS]);
+      g_assert (pr.records.remotes->len == page->n_records);
+      if (page->n_records > 0)
+        memcpy (page->remotes, pr.records.remotes->data, sizeof (Remote) * page->n_records);
       page_index (page);
     }
+  g_array_unref (pr.records.remotes);
   return page;
 }
 
@@ -1890,7 +2223,10 @@ new_records_write (KhStore     *store,
           sqlite3_bind_text (stmt, col++, r->updated_at, r->at_len, SQLITE_STATIC);
           sqlite3_bind_text (stmt, col++, r->updated_by, r->by_len, SQLITE_STATIC);
           sqlite3_bind_text (stmt, col++, r->updated_at, r->at_len, SQLITE_STATIC);
-          bind_fields (stmt, col, entity, r->fields);
+          if (r->values != NULL)
+            bind_values (stmt, col, entity, r->values);
+          else
+            bind_fields (stmt, col, entity, r->fields);
           col += entity->n_fields;
           sqlite3_bind_text (stmt, col++, r->id, r->id_len, SQLITE_STATIC);
         }
@@ -1905,7 +2241,7 @@ new_records_write (KhStore     *store,
     {
       const Remote *r = &g_array_index (b->items, Remote, k);
 
-      if (!write_state (store, entity, r->id, TRUE, r->version, r->deleted, r->fields,
+      if (!write_state (store, entity, r->id, TRUE, r->version, r->deleted, r->fields, r->values,
                         r->updated_at, r->updated_by, error))
         return FALSE;
     }
@@ -1963,7 +2299,7 @@ apply_plain (KhStore      *store,
 
   if (local == NULL)
     {
-      if (!write_state (store, entity, r->id, TRUE, r->version, r->deleted, r->fields,
+      if (!write_state (store, entity, r->id, TRUE, r->version, r->deleted, r->fields, NULL,
                         r->updated_at, r->updated_by, error))
         return FALSE;
       return kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
@@ -1982,7 +2318,7 @@ apply_plain (KhStore      *store,
   if (same)
     return TRUE;
 
-  if (!write_state (store, entity, r->id, FALSE, r->version, r->deleted, r->fields,
+  if (!write_state (store, entity, r->id, FALSE, r->version, r->deleted, r->fields, NULL,
                     r->updated_at, r->updated_by, error))
     return FALSE;
 
@@ -2199,7 +2535,7 @@ merge (KhStore      *store,
         }
     }
 
-  if (!write_state (store, entity, r->id, FALSE, r->version, new_deleted, new_fields,
+  if (!write_state (store, entity, r->id, FALSE, r->version, new_deleted, new_fields, NULL,
                     local_at, get_str (local, "updated_by"), error))
     goto out;
   if (!save_base (store, entity->name, r->id, r->version, r->deleted, r->fields, error))
@@ -2300,6 +2636,42 @@ records_absent (KhStore        *store,
   return g_steal_pointer (&absent);
 }
 
+/* The fields of a record read without json-c, as json-c holds them, for a merge. */
+static json_object *
+values_to_json (const KhEntity *entity,
+                const KhValue  *values)
+{
+  json_object *fields = json_object_new_object ();
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const KhValue *v = &values[i];
+      json_object *value;
+
+      switch (v->kind)
+        {
+        case KH_VALUE_ABSENT:
+          continue;
+        case KH_VALUE_TEXT:
+          value = json_object_new_string_len (v->text, v->len);
+          break;
+        case KH_VALUE_INT:
+          value = json_object_new_int64 (v->number);
+          break;
+        case KH_VALUE_BOOL:
+          value = json_object_new_boolean (v->number != 0);
+          break;
+        case KH_VALUE_NULL:
+        case KH_VALUE_OTHER:
+        default:
+          value = NULL;
+          break;
+        }
+      json_object_object_add_ex (fields, entity->fields[i].name, value, JSON_C_OBJECT_ADD_CONSTANT_KEY);
+    }
+  return fields;
+}
+
 static gboolean
 apply_remote (KhStore         *store,
               const Remote    *remote,
@@ -2313,6 +2685,7 @@ apply_remote (KhStore         *store,
 {
   Remote r = *remote;
   g_autofree char *key = NULL;
+  json_object *fields = NULL;  /* owned: the fields of a record read without json-c */
   json_object *local;
   gboolean ok;
 
@@ -2343,6 +2716,11 @@ apply_remote (KhStore         *store,
       json_object_put (local);
       return FALSE;
     }
+  if (r.values != NULL)
+    {
+      r.fields = fields = values_to_json (r.entity, r.values);
+      r.values = NULL;
+    }
 
   key = record_key (r.entity->name, r.id);
   if (g_hash_table_contains (with_entries, key))
@@ -2363,6 +2741,7 @@ apply_remote (KhStore         *store,
         stats->applied++;
     }
   json_object_put (local);
+  json_object_put (fields);
   return ok;
 }
 
@@ -3174,7 +3553,7 @@ resolve_deleted (KhStore         *store,
                                _("The server's state of this record is not known here; sync first."));
           return FALSE;
         }
-      ok = write_state (store, entity, id, FALSE, base.version, base.deleted, base.data, now,
+      ok = write_state (store, entity, id, FALSE, base.version, base.deleted, base.data, NULL, now,
                         kh_store_get_actor (store), error)
            && delete_entries (store, entity->name, id, error)
            && drop_base (store, entity->name, id, error)
@@ -3418,7 +3797,7 @@ kh_replica_discard_rejected (KhStore     *store,
     }
   ok = write_state (store, entity, id, FALSE, json_object_get_int64 (get_member (local, "version")),
                     g_hash_table_size (pending) > 0 ? json_object_get_boolean (get_member (local, "deleted")) : base.deleted,
-                    fields, get_str (local, "updated_at"), get_str (local, "updated_by"), error)
+                    fields, NULL, get_str (local, "updated_at"), get_str (local, "updated_by"), error)
        && (g_hash_table_size (pending) > 0 || drop_base (store, entity->name, id, error));
 
 out:

@@ -276,14 +276,16 @@ is_school_year (const char *s)
   return sscanf (s, "%4u-%4u%n", &a, &b, &n) == 2 && n == 9 && s[n] == '\0' && b == a + 1;
 }
 
+/* Checks one value of @field, however it was read. */
 gboolean
-kh_field_validate (const KhField  *field,
-                   json_object    *value,
-                   GError        **error)
+kh_field_validate_value (const KhField  *field,
+                         const KhValue  *value,
+                         GError        **error)
 {
   g_return_val_if_fail (field != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
 
-  if (value == NULL)
+  if (value->kind == KH_VALUE_ABSENT || value->kind == KH_VALUE_NULL)
     {
       if (field->flags & KH_FIELD_FLAG_REQUIRED)
         {
@@ -304,13 +306,13 @@ kh_field_validate (const KhField  *field,
         gsize len;
         int max_len;
 
-        if (!json_object_is_type (value, json_type_string))
+        if (value->kind != KH_VALUE_TEXT)
           {
             field_error (error, field, _("expected text."));
             return FALSE;
           }
-        s = json_object_get_string (value);
-        len = json_object_get_string_len (value);
+        s = value->text;
+        len = value->len;
         if (!kh_utf8_validate (s, len))
           {
             field_error (error, field, _("the text is not valid UTF-8."));
@@ -405,14 +407,14 @@ kh_field_validate (const KhField  *field,
       {
         gint64 v;
 
-        if (!json_object_is_type (value, json_type_int))
+        if (value->kind != KH_VALUE_INT)
           {
             field_error (error, field, field->type == KH_FIELD_MONEY
                          ? _("enter a whole number of đồng, for example 1.250.000.")
                          : _("enter a whole number."));
             return FALSE;
           }
-        v = json_object_get_int64 (value);
+        v = value->number;
         if (v < field->min || v > field->max)
           {
             /* Amounts as people write them (1.000.000 ₫); the numbers go into the message as
@@ -431,7 +433,7 @@ kh_field_validate (const KhField  *field,
       break;
 
     case KH_FIELD_BOOL:
-      if (!json_object_is_type (value, json_type_boolean))
+      if (value->kind != KH_VALUE_BOOL)
         {
           field_error (error, field, _("enter yes or no."));
           return FALSE;
@@ -439,12 +441,12 @@ kh_field_validate (const KhField  *field,
       break;
 
     case KH_FIELD_JSON:
-      if (!json_object_is_type (value, json_type_object))
+      if (value->json == NULL || !json_object_is_type (value->json, json_type_object))
         {
           field_error (error, field, _("expected a JSON object."));
           return FALSE;
         }
-      if (strlen (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN))
+      if (strlen (json_object_to_json_string_ext (value->json, JSON_C_TO_STRING_PLAIN))
           > (gsize) field->max_len)
         {
           field_error (error, field, _("too much data."));
@@ -457,6 +459,44 @@ kh_field_validate (const KhField  *field,
     }
 
   return TRUE;
+}
+
+/* Checks one value of @field as json-c holds it (NULL for null). */
+gboolean
+kh_field_validate (const KhField  *field,
+                   json_object    *value,
+                   GError        **error)
+{
+  KhValue v = { KH_VALUE_NULL, 0, NULL, 0, NULL };
+
+  g_return_val_if_fail (field != NULL, FALSE);
+
+  switch (json_object_get_type (value))
+    {
+    case json_type_null:
+      break;
+    case json_type_string:
+      v.kind = KH_VALUE_TEXT;
+      v.text = json_object_get_string (value);
+      v.len = json_object_get_string_len (value);
+      break;
+    case json_type_int:
+      v.kind = KH_VALUE_INT;
+      v.number = json_object_get_int64 (value);
+      break;
+    case json_type_boolean:
+      v.kind = KH_VALUE_BOOL;
+      v.number = json_object_get_boolean (value);
+      break;
+    case json_type_double:
+    case json_type_object:
+    case json_type_array:
+    default:
+      v.kind = KH_VALUE_OTHER;
+      v.json = value;
+      break;
+    }
+  return kh_field_validate_value (field, &v, error);
 }
 
 /* Checks @values against @entity: every key must be a field, every value valid. When @complete

@@ -10,6 +10,26 @@
 
 G_BEGIN_DECLS
 
+/* A field's value as a reader found it, without json-c (kh_field_validate_value()). */
+typedef enum
+{
+  KH_VALUE_ABSENT,  /* not there (zero, so a zeroed array is a record without fields) */
+  KH_VALUE_NULL,
+  KH_VALUE_TEXT,
+  KH_VALUE_INT,
+  KH_VALUE_BOOL,
+  KH_VALUE_OTHER,   /* anything else: a fraction, an object, a list */
+} KhValueKind;
+
+typedef struct
+{
+  KhValueKind  kind;
+  int          len;     /* TEXT: its length in bytes */
+  const char  *text;    /* TEXT: NUL-terminated after len bytes */
+  gint64       number;  /* INT; BOOL: 0 or 1 */
+  json_object *json;    /* OTHER: the value, when it is a json-c one (else NULL) */
+} KhValue;
+
 gboolean kh_field_parse       (const KhField   *field,
                                const char      *text,
                                json_object    **value,
@@ -17,6 +37,9 @@ gboolean kh_field_parse       (const KhField   *field,
 gboolean kh_field_validate    (const KhField   *field,
                                json_object     *value,
                                GError         **error);
+gboolean kh_field_validate_value (const KhField *field,
+                                  const KhValue *value,
+                                  GError       **error);
 gboolean kh_entity_validate   (const KhEntity  *entity,
                                json_object     *values,
                                gboolean         complete,
