@@ -794,9 +794,12 @@ bind_values (sqlite3_stmt   *stmt,
         case KH_VALUE_BOOL:
           sqlite3_bind_int64 (stmt, col + (int) i, v->number);
           break;
+        case KH_VALUE_OTHER:
+          /* A JSON field's value. */
+          kh_store_bind_value (stmt, col + (int) i, &entity->fields[i], v->json);
+          break;
         case KH_VALUE_ABSENT:
         case KH_VALUE_NULL:
-        case KH_VALUE_OTHER:
         default:
           sqlite3_bind_null (stmt, col + (int) i);
           break;
@@ -1047,6 +1050,7 @@ struct _KhReplicaPage
                             * with json-c (N_MEMBERS each); owned */
   guint         n_members; /* records in members */
   GPtrArray    *blocks;    /* the memory of the records read without json-c */
+  GPtrArray    *objects;   /* their JSON fields' values */
   Remote       *remotes;   /* one per record, pointing into records, members or blocks */
   guint8       *repeated;  /* per record: an earlier record of the page has its id */
   GHashTable   *id_lists;  /* entity → the JSON list (GString) of its ids, each once */
@@ -1064,6 +1068,7 @@ kh_replica_page_free (KhReplicaPage *page)
     json_object_put (page->members[i]);
   g_free (page->members);
   g_clear_pointer (&page->blocks, g_ptr_array_unref);
+  g_clear_pointer (&page->objects, g_ptr_array_unref);
   g_free (page->remotes);
   g_free (page->repeated);
   g_clear_pointer (&page->id_lists, g_hash_table_unref);
@@ -1667,7 +1672,8 @@ read_value (Reader       *rd,
 /* Records read without json-c ------------------------------------------------------------------
  *
  * The usual record (the members the server writes, each once, fields of the registry with text,
- * whole numbers, true, false or null, every one of them valid) is read into a Remote whose
+ * whole numbers, true, false or null, or an object for a JSON field, every one of them valid)
+ * is read into a Remote whose
  * strings and values are in the page's blocks: a few large allocations for the page instead of
  * some twenty-five small ones per record, which the fetching thread spent most of its time
  * making and freeing. Anything else (a member twice, a field that is not known or not valid, a
@@ -1679,6 +1685,7 @@ read_value (Reader       *rd,
 typedef struct
 {
   GPtrArray *blocks;
+  GPtrArray *objects;  /* the values of JSON fields, json-c's */
   char      *next;
   gsize      left;
 } Blocks;
@@ -1726,11 +1733,13 @@ read_plain_string (Reader      *rd,
   return TRUE;
 }
 
-/* A scalar value at the reader: text, a whole number, true, false or null. */
+/* A value at the reader: text, a whole number, true, false or null; an object or a list
+ * only for a JSON field (@field; NULL for none). */
 static gboolean
-read_plain_value (Reader  *rd,
-                  Blocks  *b,
-                  KhValue *v)
+read_plain_value (Reader        *rd,
+                  Blocks        *b,
+                  const KhField *field,
+                  KhValue       *v)
 {
   const char *start;
   gboolean whole;
@@ -1740,6 +1749,13 @@ read_plain_value (Reader  *rd,
     return FALSE;
   switch (*rd->p)
     {
+    case '{':
+    case '[':
+      if (field == NULL || field->type != KH_FIELD_JSON || !read_value (rd, &v->json, NULL))
+        return FALSE;
+      v->kind = KH_VALUE_OTHER;
+      g_ptr_array_add (b->objects, v->json);
+      return TRUE;
     case '"':
       v->kind = KH_VALUE_TEXT;
       return read_plain_string (rd, b, &v->text, &v->len);
@@ -1795,7 +1811,7 @@ read_plain_fields (Reader         *rd,
               break;
             }
       if (field == NULL || values[j].kind != KH_VALUE_ABSENT
-          || !read_plain_value (rd, b, &values[j])
+          || !read_plain_value (rd, b, field, &values[j])
           || !kh_field_validate_value (field, &values[j], NULL))
         return FALSE;
       if (read_char (rd, ','))
@@ -1853,7 +1869,7 @@ read_plain_record (Reader *rd,
           {
             KhValue v = { 0 };
 
-            ok = read_plain_value (rd, b, &v) && v.kind == KH_VALUE_INT && v.number > 0;
+            ok = read_plain_value (rd, b, NULL, &v) && v.kind == KH_VALUE_INT && v.number > 0;
             r->version = v.number;
           }
           break;
@@ -1861,7 +1877,7 @@ read_plain_record (Reader *rd,
           {
             KhValue v = { 0 };
 
-            ok = read_plain_value (rd, b, &v) && v.kind == KH_VALUE_BOOL;
+            ok = read_plain_value (rd, b, NULL, &v) && v.kind == KH_VALUE_BOOL;
             r->deleted = v.number != 0;
           }
           break;
@@ -2079,7 +2095,9 @@ kh_replica_page_read (const char  *text,
   Reader rd = { text, text, text + len, 0, scratch };
   PageRead pr = { text, { g_array_new (FALSE, FALSE, sizeof (json_object *)),
                           g_array_new (FALSE, FALSE, sizeof (Remote)),
-                          { g_ptr_array_new_with_free_func (g_free), NULL, 0 }, 0, check_error },
+                          { g_ptr_array_new_with_free_func (g_free),
+                            g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_put), NULL, 0 },
+                          0, check_error },
                   0, 0, FALSE };
   KhReplicaPage *page;
   gboolean ok;
@@ -2094,6 +2112,7 @@ kh_replica_page_read (const char  *text,
       g_array_unref (pr.records.members);
       g_array_unref (pr.records.remotes);
       g_ptr_array_unref (pr.records.blocks.blocks);
+      g_ptr_array_unref (pr.records.blocks.objects);
       *rest = g_strndup (text, len);
       page = page_alloc (0);
       page_index (page);
@@ -2110,6 +2129,7 @@ kh_replica_page_read (const char  *text,
       g_array_unref (pr.records.members);
       g_array_unref (pr.records.remotes);
       g_ptr_array_unref (pr.records.blocks.blocks);
+      g_ptr_array_unref (pr.records.blocks.objects);
       g_clear_error (check_error);
       return NULL;
     }
@@ -2122,6 +2142,7 @@ kh_replica_page_read (const char  *text,
   page->n_members = pr.records.members->len / N_MEMBERS;
   page->members = (json_object **) (void *) g_array_free (pr.records.members, FALSE);
   page->blocks = pr.records.blocks.blocks;
+  page->objects = pr.records.blocks.objects;
   if (*check_error == NULL)
     {
       g_assert (pr.records.remotes->len == page->n_records);
@@ -2661,8 +2682,10 @@ values_to_json (const KhEntity *entity,
         case KH_VALUE_BOOL:
           value = json_object_new_boolean (v->number != 0);
           break;
-        case KH_VALUE_NULL:
         case KH_VALUE_OTHER:
+          value = json_object_get (v->json);
+          break;
+        case KH_VALUE_NULL:
         default:
           value = NULL;
           break;

@@ -1225,6 +1225,11 @@ static const char *SAME_RECORDS[] = {
   "{\"entity\": \"evaluation\", \"id\": \"" SAME_ID "\", \"version\": 2, \"deleted\": false, \"fields\": "
   "{\"registration_id\": \"" SAME_ID "\", \"org_unit_id\": \"" SAME_ID "\", \"scores\": {\"c1\": 5}, "
   "\"total\": 5, \"result\": \"pass\"}}",
+  "{\"entity\": \"evaluation\", \"id\": \"" SAME_ID "\", \"version\": 2, \"deleted\": false, \"fields\": "
+  "{\"registration_id\": \"" SAME_ID "\", \"org_unit_id\": \"" SAME_ID "\", \"scores\": [5], \"result\": \"pass\"}}",
+  "{\"entity\": \"evaluation\", \"id\": \"" SAME_ID "\", \"version\": 2, \"deleted\": false, \"fields\": "
+  "{\"registration_id\": \"" SAME_ID "\", \"org_unit_id\": \"" SAME_ID "\", \"scores\": {\"a\": {\"b\": [1.5, null]}}, "
+  "\"total\": 1.5, \"result\": \"pass\"}}",
   "7",
   "{}",
   /* Refused by both, but json-c clamps a whole number too large for 64 bits where the reader
