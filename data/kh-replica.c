@@ -3055,6 +3055,7 @@ kh_replica_take_batch_busy (KhStore     *store,
   sqlite3_stmt *stmt;
   gboolean ok = TRUE;
   gint64 after = G_MININT64;
+  gboolean any_open;
   guint chunk;
   int rc;
 
@@ -3071,6 +3072,12 @@ kh_replica_take_batch_busy (KhStore     *store,
       json_object_put (batch);
       return NULL;
     }
+  /* Most replicas have no open conflict: then no entry's record is looked up for one. */
+  stmt = kh_store_prepare (store, "SELECT EXISTS (SELECT 1 FROM conflict WHERE resolved_at IS NULL)", error);
+  if (stmt == NULL)
+    goto fail;
+  any_open = sqlite3_step (stmt) != SQLITE_ROW || sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
 
   /* Entries are read in chunks, from the oldest, until the batch is full: reading every
    * pending entry for each batch made pushing a long outbox quadratic. */
@@ -3126,7 +3133,8 @@ kh_replica_take_batch_busy (KhStore     *store,
             continue;
           if (skip_seqs != NULL && g_hash_table_contains (skip_seqs, &e->seq))
             continue;
-          open = open_conflict_fields (store, entity_name, id);
+          open = any_open ? open_conflict_fields (store, entity_name, id)
+                          : g_hash_table_new (g_str_hash, g_str_equal);
           if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
             continue;
 

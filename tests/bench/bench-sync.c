@@ -144,6 +144,16 @@ raw_insert_rate (KhStore    *store,
   return rows / spent;
 }
 
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -253,32 +263,47 @@ main (int   argc,
   g_print ("# integrity check over the whole replica: %.2f s, %s\n", now_s () - t0,
            rep.repaired == 0 ? "equal" : "repaired");
 
-  /* 2. Push of 10,000 mutations. */
+  /* 2. Push of 10,000 mutations, three times over (the median is the figure: one run on a
+   * shared machine moves by a third from one minute to the next). */
   q.limit = 10000;
   rows = kh_store_list (r->store, "person", &q, &error);
   g_assert_no_error (error);
-  g_assert_true (kh_store_begin (r->store, NULL));
-  for (size_t i = 0; i < json_object_array_length (rows); i++)
-    {
-      g_autofree char *json = g_strdup_printf ("{\"phone\": \"09%08zu\"}", i);
-      json_object *changes = json_tokener_parse (json);
+  {
+    double rates[3];
+    guint64 requests = 0;
+    guint64 sent = 0;
 
-      g_assert_true (kh_store_update (r->store, "person", kh_tstr (json_object_array_get_idx (rows, i), "id"),
-                                      changes, &error));
-      json_object_put (changes);
-    }
-  g_assert_true (kh_store_commit (r->store, NULL));
-  t0 = now_s ();
-  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
-  g_assert_no_error (error);
-  g_print ("ok 2 push\n");
-  g_print ("# push: %" G_GUINT64_FORMAT " mutations in %.2f s = %.0f mutations/s "
-           "(%" G_GUINT64_FORMAT " requests, %.0f KB sent) (target: >= 10000/s)\n",
-           rep.pushed, now_s () - t0, rep.pushed / (now_s () - t0), rep.requests, rep.bytes_sent / 1e3);
-  g_assert_cmpuint (rep.pushed, ==, json_object_array_length (rows));
+    for (guint round = 0; round < G_N_ELEMENTS (rates); round++)
+      {
+        g_assert_true (kh_store_begin (r->store, NULL));
+        for (size_t i = 0; i < json_object_array_length (rows); i++)
+          {
+            g_autofree char *json = g_strdup_printf ("{\"phone\": \"09%u%07zu\"}", round, i);
+            json_object *changes = json_tokener_parse (json);
+
+            g_assert_true (kh_store_update (r->store, "person", kh_tstr (json_object_array_get_idx (rows, i), "id"),
+                                            changes, &error));
+            json_object_put (changes);
+          }
+        g_assert_true (kh_store_commit (r->store, NULL));
+        t0 = now_s ();
+        g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+        g_assert_no_error (error);
+        rates[round] = rep.pushed / (now_s () - t0);
+        requests = rep.requests;
+        sent = rep.bytes_sent;
+        g_assert_cmpuint (rep.pushed, ==, json_object_array_length (rows));
+        /* The replica's own changes come back once; then the replica is quiet. */
+        g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+      }
+    qsort (rates, G_N_ELEMENTS (rates), sizeof (double), compare_doubles);
+    g_print ("ok 2 push\n");
+    g_print ("# push: %u mutations at %.0f mutations/s (median of 3 pushes: %.0f, %.0f, %.0f; each %"
+             G_GUINT64_FORMAT " requests, %.0f KB sent) (target: >= 10000/s)\n",
+             (guint) json_object_array_length (rows), rates[1], rates[0], rates[1], rates[2],
+             requests, sent / 1e3);
+  }
   json_object_put (rows);
-  /* The replica's own changes come back once; then the replica is quiet. */
-  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
 
   /* 3. Nothing to do. */
   {
