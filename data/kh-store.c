@@ -108,6 +108,22 @@ checkpointer_stop (KhStore *self)
   sqlite3_wal_autocheckpoint (self->db, 1000);
 }
 
+/* Whether each COMMIT from now on waits until it is on the disk (TRUE, the default) or only
+ * until it is written (FALSE). Either way a commit is whole or absent and commits stay in
+ * order; without the wait a power cut may undo the last few. Only for writes that can be made
+ * again, such as a first pull (its cursor is undone with its records, so it starts over from
+ * the last page that stayed). Other connections keep their own setting, and the next commit
+ * that waits takes everything written before it to the disk. */
+gboolean
+kh_store_set_durable (KhStore   *self,
+                      gboolean   durable,
+                      GError   **error)
+{
+  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
+
+  return kh_sqlite_exec (self->db, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error);
+}
+
 /* Checkpoints on another thread from now on (TRUE), or on this one again (FALSE): for a long
  * run of large transactions, such as a first pull. */
 void

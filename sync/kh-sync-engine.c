@@ -586,12 +586,23 @@ pull_all (Run     *run,
       if (!kh_store_commit (run->store, error))
         return FALSE;
     }
+  /* Every page can be fetched again: its commit need not wait for the disk (the restore's
+   * commit below does, and takes them all there). */
   if (bulk)
-    kh_store_checkpoint_aside (run->store, TRUE);
+    {
+      kh_store_checkpoint_aside (run->store, TRUE);
+      kh_store_set_durable (run->store, FALSE, NULL);
+    }
   ok = pull_pages (run, error);
   if (!bulk)
     return ok;
   kh_store_checkpoint_aside (run->store, FALSE);
+  if (!kh_store_set_durable (run->store, TRUE, &restore_error))
+    {
+      /* Not worse than the pages before: all of it can be fetched again. */
+      g_warning ("Commits of this sync do not wait for the disk: %s", restore_error->message);
+      g_clear_error (&restore_error);
+    }
 
   /* Not cancellable: a few seconds of local work, and the replica must not stay without. */
   t0 = g_get_monotonic_time ();

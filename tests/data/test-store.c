@@ -962,6 +962,42 @@ test_store_checkpoint_aside (Fixture       *f,
   kh_store_checkpoint_aside (f->store, TRUE);
 }
 
+static int
+synchronous_of (KhStore *store)
+{
+  sqlite3_stmt *stmt = NULL;
+  int value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (kh_store_get_db (store), "PRAGMA synchronous", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+/* A store's commits wait for the disk (synchronous FULL) unless it is told its writes can be
+ * made again; another connection to the same file keeps waiting. */
+static void
+test_store_durable (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "s.db", NULL);
+  g_autoptr(KhStore) other = kh_store_open (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (synchronous_of (f->store), ==, 2);
+  g_assert_true (kh_store_set_durable (f->store, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (synchronous_of (f->store), ==, 1);
+  g_assert_cmpint (synchronous_of (other), ==, 2);
+  g_free (add_person (f, "Lê Thị Tạm", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kh_test_count (other, "person"), ==, 1);
+  g_assert_true (kh_store_set_durable (f->store, TRUE, &error));
+  g_assert_cmpint (synchronous_of (f->store), ==, 2);
+}
+
 /* An optional JSON field (an evaluation's scores) can be left out and cleared: SQLite 3.40's
  * json_valid(NULL) is 0, which a plain CHECK would turn into a refused write. */
 static void
@@ -1023,6 +1059,7 @@ main (int   argc,
               test_store_bulk_upkeep, fixture_teardown);
   ADD ("/data/store/optional-json", test_store_optional_json);
   ADD ("/data/store/checkpoint-aside", test_store_checkpoint_aside);
+  ADD ("/data/store/durable", test_store_durable);
 #undef ADD
   return g_test_run ();
 }
