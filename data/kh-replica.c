@@ -1512,6 +1512,25 @@ read_name (Reader      *rd,
   return TRUE;
 }
 
+/* The field of @entity named by the @key_len bytes at @key. In the registry's order each name
+ * is the next field on from @cursor, found without a search; @cursor is left after it. */
+static const KhField *
+find_field (const KhEntity *entity,
+            const char     *key,
+            gsize           key_len,
+            guint          *cursor)
+{
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint j = pass == 0 ? *cursor : 0; j < entity->n_fields; j++)
+      if (entity->fields[j].name[0] == key[0] && strncmp (entity->fields[j].name, key, key_len) == 0
+          && entity->fields[j].name[key_len] == '\0')
+        {
+          *cursor = j + 1;
+          return &entity->fields[j];
+        }
+  return NULL;
+}
+
 typedef struct
 {
   json_object    *obj;     /* NULL: only checked */
@@ -1533,16 +1552,8 @@ read_member (Reader   *rd,
 
   if (!read_name (rd, &key, &key_len, error))
     return FALSE;
-  /* In the registry's order each name is the next field on. */
-  for (guint pass = 0; o->obj != NULL && o->entity != NULL && field == NULL && pass < 2; pass++)
-    for (guint j = pass == 0 ? o->cursor : 0; j < o->entity->n_fields; j++)
-      if (o->entity->fields[j].name[0] == key[0] && strncmp (o->entity->fields[j].name, key, key_len) == 0
-          && o->entity->fields[j].name[key_len] == '\0')
-        {
-          field = &o->entity->fields[j];
-          o->cursor = j + 1;
-          break;
-        }
+  if (o->obj != NULL && o->entity != NULL)
+    field = find_field (o->entity, key, key_len, &o->cursor);
   if (o->obj != NULL && field == NULL)
     copy = g_strndup (key, key_len);  /* the value may take the scratch */
   if (!read_value (rd, o->obj != NULL ? &value : NULL, error))
@@ -1795,24 +1806,15 @@ read_plain_fields (Reader         *rd,
     {
       const char *key;
       gsize key_len;
-      const KhField *field = NULL;
-      guint j = 0;
+      const KhField *field;
+      KhValue *v;
 
-      if (!read_name (rd, &key, &key_len, NULL))
+      if (!read_name (rd, &key, &key_len, NULL)
+          || (field = find_field (entity, key, key_len, &cursor)) == NULL)
         return FALSE;
-      /* In the registry's order each name is the next field on. */
-      for (guint pass = 0; field == NULL && pass < 2; pass++)
-        for (j = pass == 0 ? cursor : 0; j < entity->n_fields; j++)
-          if (entity->fields[j].name[0] == key[0] && strncmp (entity->fields[j].name, key, key_len) == 0
-              && entity->fields[j].name[key_len] == '\0')
-            {
-              field = &entity->fields[j];
-              cursor = j + 1;
-              break;
-            }
-      if (field == NULL || values[j].kind != KH_VALUE_ABSENT
-          || !read_plain_value (rd, b, field, &values[j])
-          || !kh_field_validate_value (field, &values[j], NULL))
+      v = &values[field - entity->fields];
+      if (v->kind != KH_VALUE_ABSENT || !read_plain_value (rd, b, field, v)
+          || !kh_field_validate_value (field, v, NULL))
         return FALSE;
       if (read_char (rd, ','))
         continue;
