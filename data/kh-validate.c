@@ -267,6 +267,17 @@ kh_field_parse (const KhField  *field,
   return TRUE;
 }
 
+/* YYYY-MM-DD in ASCII digits exactly: sscanf() alone also takes "2025-+1-01" and
+ * "2025- 1-01" (a sign, a space before a number), which the column's CHECK refuses. */
+static gboolean
+is_iso_date_form (const char *s)
+{
+  for (int i = 0; i < 10; i++)
+    if (i == 4 || i == 7 ? s[i] != '-' : !g_ascii_isdigit (s[i]))
+      return FALSE;
+  return s[10] == '\0';
+}
+
 static gboolean
 is_school_year (const char *s)
 {
@@ -392,7 +403,7 @@ kh_field_validate_value (const KhField  *field,
           }
         else if (field->type == KH_FIELD_DATE)
           {
-            if (strlen (s) != 10 || !kh_date_parse (s, NULL) || s[4] != '-')
+            if (!is_iso_date_form (s) || !kh_date_parse (s, NULL))
               {
                 field_error (error, field, _("enter a real date as dd/mm/yyyy, for example 03/06/2022."));
                 return FALSE;

@@ -118,6 +118,8 @@ bad_values (const KhField *f)
       add_bad (bads, "31/02 typed", json_object_new_string ("31/02/2021"));
       add_bad (bads, "digits missing", json_object_new_string ("2021-2-3"));
       add_bad (bads, "a time after the date", json_object_new_string ("2021-02-03T10:00"));
+      add_bad (bads, "a sign in the month", json_object_new_string ("2021-+2-03"));
+      add_bad (bads, "a space in the day", json_object_new_string ("2021-02- 3"));
       break;
 
     case KH_FIELD_REF:
