@@ -45,6 +45,9 @@ void         kh_store_checkpoint_aside (KhStore       *self,
 gboolean     kh_store_set_durable     (KhStore        *self,
                                        gboolean        durable,
                                        GError        **error);
+gboolean     kh_store_set_checked     (KhStore        *self,
+                                       gboolean        checked,
+                                       GError        **error);
 gboolean     kh_store_defer_upkeep    (KhStore        *self,
                                        GError        **error);
 gboolean     kh_store_restore_upkeep  (KhStore        *self,

@@ -173,6 +173,7 @@ typedef struct
   gpointer        progress_data;
   GCancellable   *cancellable;
   int             page_size;
+  gboolean        unsettled;     /* the store's connection could not be set back: not kept */
 } Run;
 
 static void
@@ -587,21 +588,26 @@ pull_all (Run     *run,
         return FALSE;
     }
   /* Every page can be fetched again: its commit need not wait for the disk (the restore's
-   * commit below does, and takes them all there). */
+   * commit below does, and takes them all there). Every record in it is checked against the
+   * registry before it is written (kh_replica_page_read()), so the tables' CHECK constraints,
+   * which say the same again, are left out meanwhile. */
   if (bulk)
     {
       kh_store_checkpoint_aside (run->store, TRUE);
       kh_store_set_durable (run->store, FALSE, NULL);
+      kh_store_set_checked (run->store, FALSE, NULL);
     }
   ok = pull_pages (run, error);
   if (!bulk)
     return ok;
   kh_store_checkpoint_aside (run->store, FALSE);
-  if (!kh_store_set_durable (run->store, TRUE, &restore_error))
+  if (!kh_store_set_checked (run->store, TRUE, &restore_error)
+      || !kh_store_set_durable (run->store, TRUE, &restore_error))
     {
-      /* Not worse than the pages before: all of it can be fetched again. */
-      g_warning ("Commits of this sync do not wait for the disk: %s", restore_error->message);
+      /* Closed at the end of this sync instead of kept: the next one opens another. */
+      g_warning ("Could not set the replica's connection back: %s", restore_error->message);
       g_clear_error (&restore_error);
+      run->unsettled = TRUE;
     }
 
   /* Not cancellable: a few seconds of local work, and the replica must not stay without. */
@@ -1095,7 +1101,10 @@ run_sync (const Config  *config,
   kh_http_free (run.http);
   kh_http_free (run.prefetch_http);
   g_free (run.bound_id);
-  slot_give_back (config->slot, g_steal_pointer (&store));
+  if (run.unsettled)
+    g_clear_object (&store);
+  else
+    slot_give_back (config->slot, g_steal_pointer (&store));
   return ok;
 }
 

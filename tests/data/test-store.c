@@ -998,6 +998,30 @@ test_store_durable (Fixture       *f,
   g_assert_cmpint (synchronous_of (f->store), ==, 2);
 }
 
+/* The tables' CHECK constraints hold unless the store is told its writes were checked before
+ * (a first pull), and hold again once it is told otherwise. */
+static void
+test_store_checked (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *bad = "INSERT INTO audit (entity, record_id, at, action) VALUES ('person', 'x', 'now', 'no such')";
+  sqlite3 *db = kh_store_get_db (f->store);
+
+  g_assert_false (kh_sqlite_exec (db, bad, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE);
+  g_clear_error (&error);
+
+  g_assert_true (kh_store_set_checked (f->store, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_sqlite_exec (db, bad, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (kh_store_set_checked (f->store, TRUE, &error));
+  g_assert_false (kh_sqlite_exec (db, bad, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE);
+}
+
 /* An optional JSON field (an evaluation's scores) can be left out and cleared: SQLite 3.40's
  * json_valid(NULL) is 0, which a plain CHECK would turn into a refused write. */
 static void
@@ -1060,6 +1084,7 @@ main (int   argc,
   ADD ("/data/store/optional-json", test_store_optional_json);
   ADD ("/data/store/checkpoint-aside", test_store_checkpoint_aside);
   ADD ("/data/store/durable", test_store_durable);
+  ADD ("/data/store/checked", test_store_checked);
 #undef ADD
   return g_test_run ();
 }
