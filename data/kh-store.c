@@ -37,6 +37,7 @@ struct _KhStore
   char       *search_check; /* one row: whether each of them has records queued for indexing */
   GPtrArray  *search_flush; /* per searchable entity, its NULL-terminated flush statements */
   struct _Checkpointer *checkpointer; /* while a bulk write checkpoints on another thread */
+  struct _Checkpointer *retiring;     /* one told to stop, finishing its last checkpoint */
 };
 
 /* Checkpointing on another thread ------------------------------------------------------------
@@ -46,7 +47,13 @@ struct _KhStore
  * time. While kh_store_checkpoint_aside() is in force, the writer only appends to the log and a
  * second connection on its own thread copies it back after each COMMIT (a passive checkpoint
  * never blocks the writer). It keeps up easily, so the log is still taken up again from its
- * start and does not grow; a lost race only leaves it longer until the next checkpoint. */
+ * start and does not grow; a lost race only leaves it longer until the next checkpoint.
+ *
+ * Told to stop, it still copies back what was committed since its last checkpoint, without
+ * the writer waiting for that: the writer goes on, and joins the thread only when it sets
+ * checkpoints aside again or closes. The last COMMIT of a first pull, the one that makes its
+ * indexes again, leaves a log of a few hundred MB; copying it back on the writer's thread took
+ * a second. */
 typedef struct _Checkpointer
 {
   char    *path;
@@ -77,8 +84,8 @@ checkpointer_thread (gpointer data)
     {
       while (!c->stop && c->commits == done)
         g_cond_wait (&c->cond, &c->lock);
-      if (c->stop)
-        break;
+      if (c->commits == done)
+        break;  /* told to stop, with nothing left to copy back */
       done = c->commits;
       g_mutex_unlock (&c->lock);
       sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -89,6 +96,22 @@ checkpointer_thread (gpointer data)
   return NULL;
 }
 
+/* Waits for the checkpointer told to stop, if there is one. */
+static void
+checkpointer_join (KhStore *self)
+{
+  Checkpointer *c = g_steal_pointer (&self->retiring);
+
+  if (c == NULL)
+    return;
+  g_thread_join (c->thread);
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+  g_free (c->path);
+  g_free (c);
+}
+
+/* Tells the checkpointer to stop once it has copied back the last COMMIT, without waiting. */
 static void
 checkpointer_stop (KhStore *self)
 {
@@ -96,15 +119,13 @@ checkpointer_stop (KhStore *self)
 
   if (c == NULL)
     return;
+  checkpointer_join (self);
   g_mutex_lock (&c->lock);
   c->stop = TRUE;
   g_cond_signal (&c->cond);
   g_mutex_unlock (&c->lock);
-  g_thread_join (c->thread);
-  g_mutex_clear (&c->lock);
-  g_cond_clear (&c->cond);
-  g_free (c->path);
-  g_free (c);
+  self->retiring = c;
+  /* Should the writer commit meanwhile, a checkpoint of its own gives way to that one. */
   sqlite3_wal_autocheckpoint (self->db, 1000);
 }
 
@@ -141,7 +162,8 @@ kh_store_set_checked (KhStore   *self,
 }
 
 /* Checkpoints on another thread from now on (TRUE), or on this one again (FALSE): for a long
- * run of large transactions, such as a first pull. */
+ * run of large transactions, such as a first pull. Going back does not wait for the other
+ * thread's last checkpoint. */
 void
 kh_store_checkpoint_aside (KhStore  *self,
                            gboolean  aside)
@@ -158,6 +180,7 @@ kh_store_checkpoint_aside (KhStore  *self,
   if (self->checkpointer != NULL || sqlite3_db_filename (self->db, "main") == NULL
       || sqlite3_db_filename (self->db, "main")[0] == '\0')
     return;
+  checkpointer_join (self);
   c = g_new0 (Checkpointer, 1);
   c->path = g_strdup (sqlite3_db_filename (self->db, "main"));
   g_mutex_init (&c->lock);
@@ -203,6 +226,7 @@ kh_store_finalize (GObject *object)
   KhStore *self = (KhStore *) object;
 
   checkpointer_stop (self);
+  checkpointer_join (self);
   g_clear_pointer (&self->by_address, g_hash_table_unref);
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->entity_sql, g_hash_table_unref);

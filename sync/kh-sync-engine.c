@@ -570,6 +570,7 @@ pull_all (Run     *run,
   g_autofree char *cursor = kh_replica_get_state (run->store, KH_SYNC_CURSOR);
   g_autofree char *first = kh_replica_get_state (run->store, KH_SYNC_FIRST_PULL);
   g_autoptr(GError) restore_error = NULL;
+  g_autoptr(GError) settle_error = NULL;
   gboolean bulk = cursor == NULL || cursor[0] == '\0' || g_strcmp0 (first, "1") == 0;
   gboolean ok;
   gint64 t0;
@@ -587,10 +588,14 @@ pull_all (Run     *run,
       if (!kh_store_commit (run->store, error))
         return FALSE;
     }
-  /* Every page can be fetched again: its commit need not wait for the disk (the restore's
-   * commit below does, and takes them all there). Every record in it is checked against the
-   * registry before it is written (kh_replica_page_read()), so the tables' CHECK constraints,
-   * which say the same again, are left out meanwhile. */
+  /* Every page can be fetched again: its commit need not wait for the disk, nor need the
+   * restore's below. A power cut before the other thread's checkpoint takes them there only
+   * takes the replica back to an earlier page, whole (SQLite's log keeps every commit whole),
+   * and the next sync restores the upkeep and goes on from there. What a person types is
+   * written on another connection, which keeps waiting for the disk (and takes everything
+   * committed before it there). Every record is checked against the registry before it is
+   * written (kh_replica_page_read()), so the tables' CHECK constraints, which say the same
+   * again, are left out meanwhile. */
   if (bulk)
     {
       kh_store_checkpoint_aside (run->store, TRUE);
@@ -600,13 +605,11 @@ pull_all (Run     *run,
   ok = pull_pages (run, error);
   if (!bulk)
     return ok;
-  kh_store_checkpoint_aside (run->store, FALSE);
-  if (!kh_store_set_checked (run->store, TRUE, &restore_error)
-      || !kh_store_set_durable (run->store, TRUE, &restore_error))
+  if (!kh_store_set_checked (run->store, TRUE, &settle_error))
     {
       /* Closed at the end of this sync instead of kept: the next one opens another. */
-      g_warning ("Could not set the replica's connection back: %s", restore_error->message);
-      g_clear_error (&restore_error);
+      g_warning ("Could not set the replica's connection back: %s", settle_error->message);
+      g_clear_error (&settle_error);
       run->unsettled = TRUE;
     }
 
@@ -622,6 +625,13 @@ pull_all (Run     *run,
         kh_store_commit (run->store, &restore_error);
     }
   g_debug ("indexes and search index made again in %.1f ms", (g_get_monotonic_time () - t0) / 1000.0);
+  /* Only now: what the restore wrote is copied back into the database on the other thread. */
+  kh_store_checkpoint_aside (run->store, FALSE);
+  if (!kh_store_set_durable (run->store, TRUE, &settle_error))
+    {
+      g_warning ("Could not set the replica's connection back: %s", settle_error->message);
+      run->unsettled = TRUE;
+    }
   if (restore_error != NULL)
     {
       if (!ok)
