@@ -121,20 +121,57 @@ parse_int (const char *text,
 #define ONES  G_GUINT64_CONSTANT (0x0101010101010101)
 #define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
 
+/* The length of the well-formed character of two to four bytes at @p (before @end), or 0: the
+ * table of well-formed byte sequences in the Unicode standard (§3.9), which leaves out
+ * overlong forms, surrogates and anything over U+10FFFF. */
+static inline int
+utf8_sequence (const guchar *p,
+               const guchar *end)
+{
+  guchar lo = 0x80, hi = 0xBF;  /* the range of the second byte */
+  int n;
+
+  if (p[0] >= 0xC2 && p[0] <= 0xDF)
+    n = 2;
+  else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+    {
+      n = 3;
+      if (p[0] == 0xE0)
+        lo = 0xA0;
+      else if (p[0] == 0xED)
+        hi = 0x9F;
+    }
+  else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+    {
+      n = 4;
+      if (p[0] == 0xF0)
+        lo = 0x90;
+      else if (p[0] == 0xF4)
+        hi = 0x8F;
+    }
+  else
+    return 0;
+  if (end - p < n || p[1] < lo || p[1] > hi)
+    return 0;
+  for (int i = 2; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+  return n;
+}
+
 /* Whether the @len bytes at @text are UTF-8 with no NUL, as g_utf8_validate_len() says, only
- * faster on text that is mostly ASCII (every page of a pull, and every field in it): eight
- * bytes at a time while none has its high bit set or is zero, one character at a time
- * otherwise. */
+ * faster (every string of every page of a pull comes through here): eight bytes at a time
+ * while none has its high bit set or is zero, one character at a time otherwise. */
 gboolean
 kh_utf8_validate (const char *text,
                   gsize       len)
 {
-  const char *p = text;
-  const char *end = text + len;
+  const guchar *p = (const guchar *) text;
+  const guchar *end = p + len;
 
   while (p < end)
     {
-      const char *next;
+      int n;
 
       while (end - p >= 8)
         {
@@ -145,17 +182,13 @@ kh_utf8_validate (const char *text,
             break;
           p += 8;
         }
-      while (p < end && (guchar) *p < 0x80 && *p != '\0')
+      while (p < end && *p < 0x80 && *p != '\0')
         p++;
       if (p == end)
         break;
-      if (*p == '\0')
+      if (*p == '\0' || (n = utf8_sequence (p, end)) == 0)
         return FALSE;
-      /* One character (the window may cut the one after it short). */
-      g_utf8_validate_len (p, MIN (4, (gsize) (end - p)), &next);
-      if (next == p)
-        return FALSE;
-      p = next;
+      p += n;
     }
   return TRUE;
 }
@@ -267,15 +300,26 @@ kh_field_parse (const KhField  *field,
   return TRUE;
 }
 
-/* YYYY-MM-DD in ASCII digits exactly: sscanf() alone also takes "2025-+1-01" and
- * "2025- 1-01" (a sign, a space before a number), which the column's CHECK refuses. */
+/* A real date written YYYY-MM-DD in ASCII digits exactly, as the column's CHECK wants it (not
+ * "2025-+1-01" nor "2025- 1-01", which sscanf() would take). Read digit by digit: every date
+ * of every record of a pull comes through here. */
 static gboolean
-is_iso_date_form (const char *s)
+is_iso_date (const char *s)
 {
-  for (int i = 0; i < 10; i++)
-    if (i == 4 || i == 7 ? s[i] != '-' : !g_ascii_isdigit (s[i]))
+  guint v[3] = { 0, 0, 0 };
+
+  for (int i = 0, part = 0; i < 10; i++)
+    if (i == 4 || i == 7)
+      {
+        if (s[i] != '-')
+          return FALSE;
+        part++;
+      }
+    else if (g_ascii_isdigit (s[i]))
+      v[part] = v[part] * 10 + (guint) (s[i] - '0');
+    else
       return FALSE;
-  return s[10] == '\0';
+  return s[10] == '\0' && v[0] >= 1 && g_date_valid_dmy ((GDateDay) v[2], (GDateMonth) v[1], (GDateYear) v[0]);
 }
 
 static gboolean
@@ -324,7 +368,7 @@ kh_field_validate_value (const KhField  *field,
           }
         s = value->text;
         len = value->len;
-        if (!kh_utf8_validate (s, len))
+        if (!value->utf8 && !kh_utf8_validate (s, len))
           {
             field_error (error, field, _("the text is not valid UTF-8."));
             return FALSE;
@@ -350,7 +394,8 @@ kh_field_validate_value (const KhField  *field,
         if (field->type == KH_FIELD_TEXT)
           {
             max_len = field->max_len > 0 ? field->max_len : KH_TEXT_DEFAULT_MAX;
-            if (g_utf8_strlen (s, len) > max_len)
+            /* No more characters than bytes: counted only when it could matter. */
+            if (len > (gsize) max_len && g_utf8_strlen (s, len) > max_len)
               {
                 g_autofree char *reason =
                   g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
@@ -403,7 +448,7 @@ kh_field_validate_value (const KhField  *field,
           }
         else if (field->type == KH_FIELD_DATE)
           {
-            if (!is_iso_date_form (s) || !kh_date_parse (s, NULL))
+            if (!is_iso_date (s))
               {
                 field_error (error, field, _("enter a real date as dd/mm/yyyy, for example 03/06/2022."));
                 return FALSE;
@@ -478,7 +523,7 @@ kh_field_validate (const KhField  *field,
                    json_object    *value,
                    GError        **error)
 {
-  KhValue v = { KH_VALUE_NULL, 0, NULL, 0, NULL };
+  KhValue v = { KH_VALUE_NULL, 0, NULL, FALSE, 0, NULL };
 
   g_return_val_if_fail (field != NULL, FALSE);
 

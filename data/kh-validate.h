@@ -26,6 +26,7 @@ typedef struct
   KhValueKind  kind;
   int          len;     /* TEXT: its length in bytes */
   const char  *text;    /* TEXT: NUL-terminated after len bytes */
+  gboolean     utf8;    /* TEXT: known to be UTF-8 with no NUL (taken from text checked so) */
   gint64       number;  /* INT; BOOL: 0 or 1 */
   json_object *json;    /* OTHER: the value, when it is a json-c one (else NULL) */
 } KhValue;

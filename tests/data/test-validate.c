@@ -14,6 +14,7 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-store-private.h"
+#include "kh-uuid.h"
 #include "kh-validate.h"
 #include "kh-test-util.h"
 
@@ -120,6 +121,9 @@ bad_values (const KhField *f)
       add_bad (bads, "a time after the date", json_object_new_string ("2021-02-03T10:00"));
       add_bad (bads, "a sign in the month", json_object_new_string ("2021-+2-03"));
       add_bad (bads, "a space in the day", json_object_new_string ("2021-02- 3"));
+      add_bad (bads, "day 0", json_object_new_string ("2021-06-00"));
+      add_bad (bads, "month 0", json_object_new_string ("2021-00-10"));
+      add_bad (bads, "year 0", json_object_new_string ("0000-06-10"));
       break;
 
     case KH_FIELD_REF:
@@ -311,6 +315,26 @@ test_validate_registry (void)
     }
   g_test_message ("%u bad values refused", checked);
   g_assert_cmpuint (checked, >, 500);
+
+  /* Leap days: every fourth year, not every hundredth, every four hundredth. */
+  for (guint e = 0; e < n; e++)
+    for (guint i = 0; i < entities[e]->n_fields; i++)
+      if (entities[e]->fields[i].type == KH_FIELD_DATE)
+        {
+          const KhField *f = &entities[e]->fields[i];
+          static const struct { const char *date; gboolean real; } days[] = {
+            { "2024-02-29", TRUE }, { "2000-02-29", TRUE }, { "1900-02-29", FALSE },
+            { "2023-12-31", TRUE }, { "2023-04-31", FALSE }, { "9999-12-31", TRUE },
+          };
+
+          for (guint d = 0; d < G_N_ELEMENTS (days); d++)
+            {
+              json_object *value = json_object_new_string (days[d].date);
+
+              g_assert_cmpint (kh_field_validate (f, value, NULL), ==, days[d].real);
+              json_object_put (value);
+            }
+        }
   store = (g_object_unref (store), NULL);
   kh_test_rmdir (dir);
 }
@@ -541,6 +565,8 @@ test_validate_utf8 (void)
     "\xc0\xaf" "abcdefghij",                          /* overlong */
     "\xf0\x9f\x98\x80 smile \xf4\x90\x80\x80",       /* 4 bytes; then over U+10FFFF */
     "abcdefghijklmno\x80",
+    "\xef\xbf\xbe \xef\xbf\xbf \xf4\x8f\xbf\xbf \xee\x80\x80 \xed\x9f\xbf",  /* U+FFFE, FFFF, 10FFFF, E000, D7FF */
+    "\xe0\x9f\xbf \xf0\x8f\xbf\xbf \xc1\xbf \xc2\x80 \xf5\x80\x80\x80",    /* overlong, and F5 */
   };
   GRand *rand = g_rand_new_with_seed (20261203);
 
@@ -570,7 +596,62 @@ test_validate_utf8 (void)
         }
       g_assert_cmpint (kh_utf8_validate (buf, len), ==, g_utf8_validate_len (buf, len, NULL));
     }
+  /* Valid characters of every length, near the edges of each range, with a byte changed now
+   * and then. */
+  for (guint round = 0; round < 20000; round++)
+    {
+      static const gunichar edges[] = { 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFD, 0xFFFE,
+                                        0xFFFF, 0x10000, 0x10FFFF, 0x1EC5, 0x111 };
+      char buf[64];
+      gsize len = 0;
+
+      while (len < sizeof buf - 4 && g_rand_int_range (rand, 0, 8) != 0)
+        {
+          gunichar c = g_rand_boolean (rand) ? edges[g_rand_int_range (rand, 0, G_N_ELEMENTS (edges))]
+                                             : (gunichar) g_rand_int_range (rand, 1, 0x110000);
+
+          if (c >= 0xD800 && c <= 0xDFFF)
+            c = 0xFFFD;
+          len += g_unichar_to_utf8 (c, buf + len);
+        }
+      if (len > 0 && g_rand_int_range (rand, 0, 3) == 0)
+        buf[g_rand_int_range (rand, 0, len)] = (char) g_rand_int_range (rand, 0x80, 0x100);
+      g_assert_cmpint (kh_utf8_validate (buf, len), ==, g_utf8_validate_len (buf, len, NULL));
+      if (len > 0)
+        g_assert_cmpint (kh_utf8_validate (buf, len - 1), ==, g_utf8_validate_len (buf, len - 1, NULL));
+    }
   g_rand_free (rand);
+}
+
+/* A record id is a UUID as the app writes it: 8-4-4-4-12 lowercase hex digits, nothing else. */
+static void
+test_validate_uuid (void)
+{
+  static const struct { const char *text; gboolean valid; } cases[] = {
+    { "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", TRUE },
+    { "00000000-0000-0000-0000-000000000000", TRUE },
+    { "0190A1B2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", FALSE },  /* capitals */
+    { "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5", FALSE },   /* one short */
+    { "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b0", FALSE }, /* one more */
+    { "0190a1b2c-3d4-7e5f-8a9b-0c1d2e3f4a5b", FALSE },  /* a dash moved */
+    { "0190a1b2-c3d4-7e5f-8a9b_0c1d2e3f4a5b", FALSE },
+    { "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5g", FALSE },  /* not hex */
+    { "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5 ", FALSE },
+    { "{0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a}", FALSE },
+    { "------------------------------------", FALSE },
+    { "", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    if (kh_uuid_is_valid (cases[i].text) != cases[i].valid)
+      g_error ("“%s” taken as %s", cases[i].text, cases[i].valid ? "not an id" : "an id");
+  g_assert_false (kh_uuid_is_valid (NULL));
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *id = kh_uuid_v7_new ();
+
+      g_assert_true (kh_uuid_is_valid (id));
+    }
 }
 
 int
@@ -584,5 +665,6 @@ main (int   argc,
   g_test_add_func ("/data/validate/any-order", test_validate_any_order);
   g_test_add_func ("/data/validate/parse", test_validate_parse);
   g_test_add_func ("/data/validate/cross-field", test_validate_cross_field);
+  g_test_add_func ("/data/validate/uuid", test_validate_uuid);
   return g_test_run ();
 }
