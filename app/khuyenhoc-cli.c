@@ -17,6 +17,7 @@
 #include "kh-demo.h"
 #include "kh-entity.h"
 #include "kh-error.h"
+#include "kh-memory.h"
 #include "kh-export.h"
 #include "kh-format.h"
 #include "kh-import.h"
@@ -1029,6 +1030,7 @@ main (int   argc,
   gboolean help = FALSE;
   int i;
 
+  kh_memory_setup ();
   setlocale (LC_ALL, "");
   /* KHUYENHOC_LOCALEDIR points at build/po when run from the build tree, as the app does. */
   bindtextdomain (GETTEXT_PACKAGE, g_getenv ("KHUYENHOC_LOCALEDIR") && *g_getenv ("KHUYENHOC_LOCALEDIR")

@@ -19,7 +19,6 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <locale.h>
-#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "kh-codec.h"
 #include "kh-demo.h"
 #include "kh-entity.h"
+#include "kh-memory.h"
 #include "kh-server-core.h"
 #include "kh-server-http.h"
 #include "kh-store.h"
@@ -942,14 +942,8 @@ main (int argc, char **argv)
   gboolean help = FALSE;
   const char *db;
 
-  /* Each answer of a first pull is a page of megabytes, made, compressed and freed. By default
-   * glibc gives freed memory at the top of a heap back to the system from 128 KB on, and maps
-   * large blocks on their own: the next page then touches fresh memory, every 4 KB of it a page
-   * fault that the kernel fills with zeros (257,000 of them while a replica pulls 1,000,000
-   * records). Keeping up to 64 MB, and mapping only blocks of 16 MB or more: 28,000 faults,
-   * half the server's system time, a sixth of its CPU time. */
-  mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-  mallopt (M_MMAP_THRESHOLD, 16 * 1024 * 1024);
+  /* Each answer of a first pull is a page of megabytes, made, compressed and freed. */
+  kh_memory_setup ();
 
   setlocale (LC_ALL, "");
   /* KHUYENHOC_LOCALEDIR points at build/po when run from the build tree, as the app does. */

@@ -8,6 +8,7 @@
 #include <locale.h>
 
 #include "kh-application.h"
+#include "kh-memory.h"
 
 int
 main (int   argc,
@@ -17,6 +18,7 @@ main (int   argc,
   const char *localedir = g_getenv ("KHUYENHOC_LOCALEDIR");
   int status;
 
+  kh_memory_setup ();
   /* KHUYENHOC_LOCALEDIR lets the tests and ./dev run use the catalogues in the build folder. */
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);

@@ -27,11 +27,13 @@
 #include "kh-codec.h"
 #include "kh-credentials.h"
 #include "kh-http-private.h"
+#include "kh-memory.h"
 #include "kh-replica.h"
 #include "kh-store.h"
 #include "kh-sync-engine.h"
 
 #define MAX_SENDS       3     /* times one outbox entry is sent in one sync */
+#define RELEASE_AFTER   5000  /* records pulled and pushed from which a sync gives memory back */
 
 /* The worker's connection, kept between syncs: opening a replica reads its whole schema (some
  * three hundred tables, indexes and triggers), about 3 ms, which was most of a sync with
@@ -1115,6 +1117,9 @@ run_sync (const Config  *config,
     g_clear_object (&store);
   else
     slot_give_back (config->slot, g_steal_pointer (&store));
+  /* What a large sync freed is kept until now (kh-memory.c), then given back. */
+  if (report->pulled + report->pushed >= RELEASE_AFTER)
+    kh_memory_release ();
   return ok;
 }
 

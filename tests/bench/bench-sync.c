@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "kh-entity.h"
+#include "kh-memory.h"
 #include "kh-replica.h"
 #include "kh-schema.h"
 #include "kh-store-private.h"
@@ -193,6 +194,8 @@ main (int   argc,
   double settled;
   gint64 raw_rows;
 
+  /* As the app and the CLI, whose engine this measures. */
+  kh_memory_setup ();
   g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
   g_print ("1..4\n");
   dir = kh_test_tmpdir ();
