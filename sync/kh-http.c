@@ -25,6 +25,7 @@ struct _KhHttp
   CURL           *curl;
   char           *base_url;
   char           *token;
+  CURLM          *multi;   /* runs the transfers: it keeps the connections, and a cancel wakes it */
   KhHttpOptions   options;
   char           *ca_file;
   KhHttpCounters  counters;
@@ -57,6 +58,7 @@ kh_http_new (const char          *base_url,
 
   self = g_new0 (KhHttp, 1);
   self->curl = curl_easy_init ();
+  self->multi = curl_multi_init ();
   self->base_url = g_strdup (base_url);
   /* A trailing slash would double in "/v1/…". */
   while (self->base_url[0] != '\0' && g_str_has_suffix (self->base_url, "/"))
@@ -72,8 +74,11 @@ kh_http_free (KhHttp *self)
 {
   if (self == NULL)
     return;
+  /* The connections the multi handle keeps are closed with it, after the easy handle. */
   if (self->curl != NULL)
     curl_easy_cleanup (self->curl);
+  if (self->multi != NULL)
+    curl_multi_cleanup (self->multi);
   g_free (self->base_url);
   if (self->token != NULL)
     memset (self->token, 0, strlen (self->token));
@@ -281,6 +286,65 @@ zstd_decompress (const guint8  *data,
   return out;
 }
 
+static void
+wake_cb (GCancellable *cancellable,
+         gpointer      data)
+{
+  curl_multi_wakeup (data);
+}
+
+/* Runs the request set up on self->curl. libcurl's progress callback, through which
+ * curl_easy_perform() could be stopped, is called only about once a second while the link is
+ * silent: a cancel waited up to that long. Here the transfer runs in the multi handle, whose wait
+ * a cancel ends at once (curl_multi_wakeup() is safe from any thread). */
+static CURLcode
+run_transfer (KhHttp *self)
+{
+  CURLcode rc = CURLE_OK;
+  gboolean done = FALSE;
+  gulong handler = 0;
+  int running = 1;
+
+  if (self->multi == NULL || curl_multi_add_handle (self->multi, self->curl) != CURLM_OK)
+    return curl_easy_perform (self->curl);
+  if (self->cancellable != NULL)
+    handler = g_cancellable_connect (self->cancellable, G_CALLBACK (wake_cb), self->multi, NULL);
+  while (!done)
+    {
+      CURLMsg *msg;
+      int left;
+
+      if (curl_multi_perform (self->multi, &running) != CURLM_OK)
+        {
+          rc = CURLE_OUT_OF_MEMORY;
+          break;
+        }
+      while ((msg = curl_multi_info_read (self->multi, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == self->curl)
+          {
+            rc = msg->data.result;
+            done = TRUE;
+          }
+      if (done)
+        break;
+      if (g_cancellable_is_cancelled (self->cancellable))
+        {
+          rc = CURLE_ABORTED_BY_CALLBACK;
+          break;
+        }
+      /* At most a second, or less when libcurl has a timer of its own (a timeout, a retry). */
+      if (curl_multi_poll (self->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+        {
+          rc = CURLE_OUT_OF_MEMORY;
+          break;
+        }
+    }
+  if (handler != 0)
+    g_cancellable_disconnect (self->cancellable, handler);
+  curl_multi_remove_handle (self->multi, self->curl);
+  return rc;
+}
+
 static gboolean
 sleep_cancellable (double         seconds,
                    GCancellable  *cancellable)
@@ -392,7 +456,7 @@ perform (KhHttp          *self,
     curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
 
-  rc = curl_easy_perform (self->curl);
+  rc = run_transfer (self);
   curl_slist_free_all (headers);
   if (auth != NULL)
     memset (auth, 0, strlen (auth));
