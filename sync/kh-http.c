@@ -301,6 +301,7 @@ static CURLcode
 run_transfer (KhHttp *self)
 {
   CURLcode rc = CURLE_OK;
+  CURLMcode mc = CURLM_OK;
   gboolean done = FALSE;
   gulong handler = 0;
   int running = 1;
@@ -309,35 +310,31 @@ run_transfer (KhHttp *self)
     return curl_easy_perform (self->curl);
   if (self->cancellable != NULL)
     handler = g_cancellable_connect (self->cancellable, G_CALLBACK (wake_cb), self->multi, NULL);
-  while (!done)
+  while (!done && (mc = curl_multi_perform (self->multi, &running)) == CURLM_OK)
     {
       CURLMsg *msg;
       int left;
 
-      if (curl_multi_perform (self->multi, &running) != CURLM_OK)
-        {
-          rc = CURLE_OUT_OF_MEMORY;
-          break;
-        }
       while ((msg = curl_multi_info_read (self->multi, &left)) != NULL)
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == self->curl)
           {
             rc = msg->data.result;
             done = TRUE;
           }
-      if (done)
-        break;
-      if (g_cancellable_is_cancelled (self->cancellable))
+      if (!done && g_cancellable_is_cancelled (self->cancellable))
         {
           rc = CURLE_ABORTED_BY_CALLBACK;
-          break;
+          done = TRUE;
         }
       /* At most a second, or less when libcurl has a timer of its own (a timeout, a retry). */
-      if (curl_multi_poll (self->multi, NULL, 0, 1000, NULL) != CURLM_OK)
-        {
-          rc = CURLE_OUT_OF_MEMORY;
-          break;
-        }
+      if (!done && (mc = curl_multi_poll (self->multi, NULL, 0, 1000, NULL)) != CURLM_OK)
+        break;
+    }
+  if (mc != CURLM_OK)
+    {
+      /* Only out of memory, in practice; the message says what libcurl says. */
+      g_strlcpy (self->errbuf, curl_multi_strerror (mc), sizeof self->errbuf);
+      rc = CURLE_OUT_OF_MEMORY;
     }
   if (handler != 0)
     g_cancellable_disconnect (self->cancellable, handler);
