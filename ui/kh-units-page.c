@@ -759,6 +759,16 @@ kh_units_page_add_former_unit (KhUnitsPage *self)
   return editor;
 }
 
+/* "page.search" and "page.new-record" are the names the window's Ctrl+F and Ctrl+N look for
+ * on the page on show; the page's own buttons use "units.new". */
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  kh_units_page_focus_search (KH_UNITS_PAGE (widget));
+}
+
 static void
 new_action (GtkWidget  *widget,
             const char *action_name,
@@ -969,6 +979,8 @@ kh_units_page_class_init (KhUnitsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "units.edit", NULL, edit_action);
   gtk_widget_class_install_action (widget_class, "units.add-former", NULL, add_former_action);
   gtk_widget_class_install_action (widget_class, "units.back", NULL, back_action);
+  gtk_widget_class_install_action (widget_class, "page.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "page.new-record", NULL, new_action);
 }
 
 static void
