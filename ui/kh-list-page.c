@@ -14,6 +14,7 @@
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-record-editor.h"
+#include "kh-ui-test-private.h"
 #include "kh-window.h"
 
 struct _KhListPage

@@ -19,6 +19,7 @@
 #include "kh-format.h"
 #include "kh-record-editor.h"
 #include "kh-record-item.h"
+#include "kh-ui-test-private.h"
 #include "kh-unit-row.h"
 #include "kh-units-page.h"
 #include "kh-window.h"

@@ -1,4 +1,4 @@
-/* kh-window-private.h: the window's state, shared by kh-window.c and its actions file, and the tests
+/* kh-window-private.h: the window's state, shared by kh-window.c and its actions file
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -39,6 +39,5 @@ struct _KhWindow
 
 void kh_window_class_actions_init (KhWindowClass *klass);
 void kh_window_actions_update     (KhWindow      *self);
-const char *kh_window_get_last_toast (KhWindow    *self);
 
 G_END_DECLS

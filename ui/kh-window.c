@@ -18,6 +18,7 @@
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-ui-test-private.h"
 #include "kh-units-page.h"
 #include "kh-window-private.h"
 

@@ -27,7 +27,7 @@
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-units-page.h"
-#include "kh-window-private.h"
+#include "kh-ui-test-private.h"
 #include "kh-test-dir.h"
 
 typedef struct
