@@ -13,6 +13,7 @@
 #include "kh-figures-view.h"
 #include "kh-format.h"
 #include "kh-report.h"
+#include "kh-ui-test-private.h"
 
 #define N_YEARS 6
 

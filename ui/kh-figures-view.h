@@ -18,6 +18,5 @@ GtkWidget   *kh_figures_view_new        (void);
 void         kh_figures_view_set_store  (KhFiguresView *self,
                                          KhStore       *store);
 void         kh_figures_view_refresh    (KhFiguresView *self);
-json_object *kh_figures_view_get_report (KhFiguresView *self);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include "kh-entity.h"
 #include "kh-import-dialog.h"
 #include "kh-import.h"
+#include "kh-ui-test-private.h"
 #include "kh-window.h"
 
 #define MAX_SHOWN_PROBLEMS 100

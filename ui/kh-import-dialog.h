@@ -21,9 +21,6 @@ KhImportDialog *kh_import_dialog_new       (GtkWindow      *parent,
                                             const char     *list_id);
 void            kh_import_dialog_set_file  (KhImportDialog *self,
                                             const char     *path);
-gboolean        kh_import_dialog_is_busy   (KhImportDialog *self);
-gboolean        kh_import_dialog_can_import (KhImportDialog *self);
 void            kh_import_dialog_import    (KhImportDialog *self);
-const KhImportReport *kh_import_dialog_get_report (KhImportDialog *self);
 
 G_END_DECLS

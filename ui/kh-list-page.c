@@ -14,6 +14,7 @@
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-record-editor.h"
+#include "kh-ui-test-private.h"
 #include "kh-window.h"
 
 struct _KhListPage
@@ -772,6 +773,24 @@ kh_list_page_focus_search (KhListPage *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
+/* The window's Ctrl+F and Ctrl+N reach the page on show through "page.search" and
+ * "page.new-record". */
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  kh_list_page_focus_search (KH_LIST_PAGE (widget));
+}
+
+static void
+new_record_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  kh_list_page_new_record (KH_LIST_PAGE (widget));
+}
+
 void
 kh_list_page_set_self_assessment (KhListPage *self,
                                   gboolean    enabled)
@@ -882,6 +901,9 @@ kh_list_page_class_init (KhListPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, new_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, assess_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, column_view_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "page.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "page.new-record", NULL, new_record_action);
 }
 
 static void

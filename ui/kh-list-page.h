@@ -24,10 +24,7 @@ void          kh_list_page_set_self_assessment (KhListPage        *self,
                                                 gboolean           enabled);
 gboolean      kh_list_page_set_entity         (KhListPage         *self,
                                                const char         *entity);
-KhRecordList *kh_list_page_get_list           (KhListPage         *self);
-GtkWidget    *kh_list_page_get_search_entry   (KhListPage         *self);
 GtkWidget    *kh_list_page_get_column_view    (KhListPage         *self);
-gboolean      kh_list_page_is_empty_shown     (KhListPage         *self);
 void          kh_list_page_focus_search       (KhListPage         *self);
 GtkWidget    *kh_list_page_new_record         (KhListPage         *self);
 GtkWidget    *kh_list_page_open_record        (KhListPage         *self,

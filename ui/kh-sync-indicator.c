@@ -10,6 +10,7 @@
 #include "kh-format.h"
 
 #include "kh-sync-indicator.h"
+#include "kh-ui-test-private.h"
 
 struct _KhSyncIndicator
 {

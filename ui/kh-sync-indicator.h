@@ -14,6 +14,5 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (KhSyncIndicator, kh_sync_indicator, KH, SYNC_INDICATOR, GtkButton)
 
-const char *kh_sync_indicator_get_text (KhSyncIndicator *self);
 
 G_END_DECLS

@@ -18,7 +18,6 @@
 #include "kh-record-item.h"
 #include "kh-sync-page.h"
 #include "kh-validate.h"
-#include "kh-window-private.h"
 
 struct _KhSyncPage
 {

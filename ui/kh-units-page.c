@@ -2,9 +2,10 @@
  *
  * A province officer keeps the unit tree: since the 2025 reform a province has communes, wards
  * and special zones, and the old districts and communes stay in the tree with their end date, so
- * that a past year's records keep the unit they had. The tree is a GtkTreeListModel whose
- * children are read from the store only when a unit is shown; units are few (a province has a
- * few hundred), so each level is read whole, sorted by name. The pane beside it shows the
+ * that a past year's records keep the unit they had. The tree is a GtkTreeListModel of the
+ * store's records (KhRecordItem, as the lists use) whose children are read only when a unit is
+ * shown, each drawn as a KhUnitRow in a GtkTreeExpander. Units are few (a province has a few
+ * hundred), so each level is read whole, sorted by name. The pane beside it shows the
  * selected unit and its succession links: the former units it took over and what succeeded it.
  * Units and links are edited with the registry's own form (KhRecordEditor).
  *
@@ -17,39 +18,11 @@
 #include "kh-entity.h"
 #include "kh-format.h"
 #include "kh-record-editor.h"
+#include "kh-record-item.h"
+#include "kh-ui-test-private.h"
+#include "kh-unit-row.h"
 #include "kh-units-page.h"
 #include "kh-window.h"
-
-/* One unit in the tree ------------------------------------------------------------------------ */
-
-#define KH_TYPE_UNIT_NODE (kh_unit_node_get_type ())
-G_DECLARE_FINAL_TYPE (KhUnitNode, kh_unit_node, KH, UNIT_NODE, GObject)
-
-struct _KhUnitNode
-{
-  GObject      parent_instance;
-  json_object *record;
-};
-
-G_DEFINE_FINAL_TYPE (KhUnitNode, kh_unit_node, G_TYPE_OBJECT)
-
-static void
-kh_unit_node_finalize (GObject *object)
-{
-  g_clear_pointer (&KH_UNIT_NODE (object)->record, json_object_put);
-  G_OBJECT_CLASS (kh_unit_node_parent_class)->finalize (object);
-}
-
-static void
-kh_unit_node_class_init (KhUnitNodeClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = kh_unit_node_finalize;
-}
-
-static void
-kh_unit_node_init (KhUnitNode *self)
-{
-}
 
 static const char *
 record_string (json_object *record,
@@ -61,13 +34,6 @@ record_string (json_object *record,
       || !json_object_is_type (v, json_type_string))
     return NULL;
   return json_object_get_string (v);
-}
-
-static const char *
-node_get (KhUnitNode *node,
-          const char *name)
-{
-  return record_string (node->record, name);
 }
 
 /* The page ------------------------------------------------------------------------------------ */
@@ -114,6 +80,7 @@ static GListStore *
 load_children (KhUnitsPage *self,
                const char  *parent_id)
 {
+  const KhEntity *entity = kh_entity_lookup ("org_unit");
   g_autoptr(GError) error = NULL;
   json_object *where = json_object_new_object ();
   json_object *units;
@@ -128,14 +95,13 @@ load_children (KhUnitsPage *self,
       g_warning ("Could not read the units under %s: %s", parent_id ? parent_id : "the top", error->message);
       return NULL;
     }
-  store = g_list_store_new (KH_TYPE_UNIT_NODE);
+  store = g_list_store_new (KH_TYPE_RECORD_ITEM);
   for (size_t i = 0; i < json_object_array_length (units); i++)
     {
-      KhUnitNode *node = g_object_new (KH_TYPE_UNIT_NODE, NULL);
+      g_autoptr(KhRecordItem) item = kh_record_item_new (entity,
+                                                         json_object_get (json_object_array_get_idx (units, i)));
 
-      node->record = json_object_get (json_object_array_get_idx (units, i));
-      g_list_store_append (store, node);
-      g_object_unref (node);
+      g_list_store_append (store, item);
     }
   json_object_put (units);
   return store;
@@ -146,7 +112,7 @@ create_children_cb (gpointer item,
                     gpointer user_data)
 {
   KhUnitsPage *self = user_data;
-  GListStore *children = load_children (self, node_get (item, "id"));
+  GListStore *children = load_children (self, kh_record_item_get_id (item));
 
   if (children != NULL && g_list_model_get_n_items (G_LIST_MODEL (children)) == 0)
     g_clear_object (&children);
@@ -174,37 +140,14 @@ describe_unit (json_object *record)
   return g_strdup_printf (_("%s · %s"), kind_label, code ? code : "");
 }
 
-/* A unit's name over a dimmed line of detail, as the tree and the search results show it. */
-static GtkWidget *
-name_and_detail_new (const char *name_text,
-                     const char *detail_text)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *name = gtk_label_new (name_text);
-  GtkWidget *detail = gtk_label_new (detail_text);
-
-  gtk_label_set_xalign (GTK_LABEL (name), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
-  gtk_label_set_xalign (GTK_LABEL (detail), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (detail), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (detail, "dim-label");
-  gtk_widget_add_css_class (detail, "caption");
-  gtk_box_append (GTK_BOX (box), name);
-  gtk_box_append (GTK_BOX (box), detail);
-  gtk_widget_set_margin_top (box, 3);
-  gtk_widget_set_margin_bottom (box, 3);
-  return box;
-}
-
 static void
 setup_row_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
               gpointer                  user_data)
 {
   GtkWidget *expander = gtk_tree_expander_new ();
-  GtkWidget *box = name_and_detail_new (NULL, NULL);
 
-  gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
+  gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), kh_unit_row_new ());
   gtk_list_item_set_child (item, expander);
 }
 
@@ -215,18 +158,14 @@ bind_row_cb (GtkSignalListItemFactory *factory,
 {
   GtkTreeListRow *row = gtk_list_item_get_item (item);
   GtkWidget *expander = gtk_list_item_get_child (item);
-  GtkWidget *box = gtk_tree_expander_get_child (GTK_TREE_EXPANDER (expander));
-  GtkWidget *name = gtk_widget_get_first_child (box);
-  GtkWidget *detail = gtk_widget_get_next_sibling (name);
-  g_autoptr(KhUnitNode) node = gtk_tree_list_row_get_item (row);
-  g_autofree char *text = describe_unit (node->record);
-  const char *title = node_get (node, "name");
+  KhUnitRow *unit_row = KH_UNIT_ROW (gtk_tree_expander_get_child (GTK_TREE_EXPANDER (expander)));
+  g_autoptr(KhRecordItem) unit = gtk_tree_list_row_get_item (row);
+  g_autofree char *text = describe_unit (kh_record_item_get_data (unit));
 
   gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (expander), row);
-  gtk_label_set_text (GTK_LABEL (name), title ? title : "");
-  gtk_label_set_text (GTK_LABEL (detail), text);
-  /* A unit that no longer exists is there for the past years' records: shown, but quieter. */
-  gtk_widget_set_opacity (name, node_get (node, "valid_to") != NULL ? 0.7 : 1.0);
+  kh_unit_row_set_title (unit_row, kh_record_item_get_string (unit, "name"));
+  kh_unit_row_set_detail (unit_row, text);
+  kh_unit_row_set_former (unit_row, kh_record_item_get_string (unit, "valid_to") != NULL);
 }
 
 static void
@@ -428,10 +367,10 @@ static void
 selection_changed_cb (KhUnitsPage *self)
 {
   GtkTreeListRow *row = gtk_single_selection_get_selected_item (self->selection);
-  g_autoptr(KhUnitNode) node = row ? gtk_tree_list_row_get_item (row) : NULL;
+  g_autoptr(KhRecordItem) item = row ? gtk_tree_list_row_get_item (row) : NULL;
 
   g_free (self->selected_id);
-  self->selected_id = node ? g_strdup (node_get (node, "id")) : NULL;
+  self->selected_id = item ? g_strdup (kh_record_item_get_id (item)) : NULL;
   update_details (self);
 }
 
@@ -494,7 +433,7 @@ search_changed_cb (KhUnitsPage *self)
       g_autofree char *parent = NULL;
       g_autofree char *subtitle = NULL;
       GtkWidget *row;
-      GtkWidget *box;
+      GtkWidget *unit_row;
 
       if (record == NULL)
         continue;
@@ -503,8 +442,10 @@ search_changed_cb (KhUnitsPage *self)
       /* TRANSLATORS: a unit found by search: "Commune · N007 · in Tỉnh Khánh Hòa" */
       subtitle = parent ? g_strdup_printf (_("%s · in %s"), detail, parent) : g_strdup (detail);
       row = gtk_list_box_row_new ();
-      box = name_and_detail_new (record_string (record, "name"), subtitle);
-      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+      unit_row = kh_unit_row_new ();
+      kh_unit_row_set_title (KH_UNIT_ROW (unit_row), record_string (record, "name"));
+      kh_unit_row_set_detail (KH_UNIT_ROW (unit_row), subtitle);
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), unit_row);
       gtk_widget_set_name (row, id);
       gtk_list_box_append (self->results_box, row);
       g_ptr_array_add (self->result_rows, row);
@@ -576,9 +517,9 @@ find_position (KhUnitsPage *self,
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->tree), i);
-      g_autoptr(KhUnitNode) node = gtk_tree_list_row_get_item (row);
+      g_autoptr(KhRecordItem) item = gtk_tree_list_row_get_item (row);
 
-      if (g_strcmp0 (node_get (node, "id"), id) == 0)
+      if (g_strcmp0 (kh_record_item_get_id (item), id) == 0)
         return i;
     }
   return GTK_INVALID_LIST_POSITION;
@@ -601,9 +542,9 @@ reload (KhUnitsPage *self)
 
       if (gtk_tree_list_row_get_expanded (row))
         {
-          g_autoptr(KhUnitNode) node = gtk_tree_list_row_get_item (row);
+          g_autoptr(KhRecordItem) item = gtk_tree_list_row_get_item (row);
 
-          g_ptr_array_add (expanded, g_strdup (node_get (node, "id")));
+          g_ptr_array_add (expanded, g_strdup (kh_record_item_get_id (item)));
         }
     }
 
@@ -639,13 +580,13 @@ reload (KhUnitsPage *self)
   /* First look: today's top unit, opened one level. */
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->roots)); i++)
     {
-      g_autoptr(KhUnitNode) node = g_list_model_get_item (G_LIST_MODEL (self->roots), i);
+      g_autoptr(KhRecordItem) item = g_list_model_get_item (G_LIST_MODEL (self->roots), i);
 
       gboolean last = i + 1 == g_list_model_get_n_items (G_LIST_MODEL (self->roots));
 
-      if (node_get (node, "valid_to") == NULL || last)
+      if (kh_record_item_get_string (item, "valid_to") == NULL || last)
         {
-          guint position = find_position (self, node_get (node, "id"));
+          guint position = find_position (self, kh_record_item_get_id (item));
           g_autoptr(GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->tree), position);
 
           gtk_tree_list_row_set_expanded (row, TRUE);
@@ -817,6 +758,16 @@ kh_units_page_add_former_unit (KhUnitsPage *self)
   json_object_put (defaults);
   json_object_put (unit);
   return editor;
+}
+
+/* "page.search" and "page.new-record" are the names the window's Ctrl+F and Ctrl+N look for
+ * on the page on show; the page's own buttons use "units.new". */
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  kh_units_page_focus_search (KH_UNITS_PAGE (widget));
 }
 
 static void
@@ -1029,6 +980,8 @@ kh_units_page_class_init (KhUnitsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "units.edit", NULL, edit_action);
   gtk_widget_class_install_action (widget_class, "units.add-former", NULL, add_former_action);
   gtk_widget_class_install_action (widget_class, "units.back", NULL, back_action);
+  gtk_widget_class_install_action (widget_class, "page.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "page.new-record", NULL, new_action);
 }
 
 static void
@@ -1039,7 +992,7 @@ kh_units_page_init (KhUnitsPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->detail_rows = g_ptr_array_new ();
   self->result_rows = g_ptr_array_new ();
-  self->roots = g_list_store_new (KH_TYPE_UNIT_NODE);
+  self->roots = g_list_store_new (KH_TYPE_RECORD_ITEM);
   self->tree = gtk_tree_list_model_new (G_LIST_MODEL (g_object_ref (self->roots)), FALSE, FALSE,
                                         create_children_cb, self, NULL);
   self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->tree)));

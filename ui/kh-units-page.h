@@ -15,16 +15,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (KhUnitsPage, kh_units_page, KH, UNITS_PAGE, GtkBox)
 
 GtkWidget  *kh_units_page_new                (KhStore     *store);
-gboolean    kh_units_page_is_empty_shown     (KhUnitsPage *self);
 gboolean    kh_units_page_select_unit        (KhUnitsPage *self,
                                               const char  *id);
-const char *kh_units_page_get_selected_id    (KhUnitsPage *self);
 void        kh_units_page_focus_search       (KhUnitsPage *self);
-GtkWidget  *kh_units_page_get_search_entry   (KhUnitsPage *self);
-guint       kh_units_page_get_n_found        (KhUnitsPage *self);
-guint       kh_units_page_get_n_shown        (KhUnitsPage *self);
-guint       kh_units_page_get_n_former       (KhUnitsPage *self);
-guint       kh_units_page_get_n_successors   (KhUnitsPage *self);
 GtkWidget  *kh_units_page_new_unit           (KhUnitsPage *self);
 GtkWidget  *kh_units_page_edit_unit          (KhUnitsPage *self);
 GtkWidget  *kh_units_page_add_former_unit    (KhUnitsPage *self);

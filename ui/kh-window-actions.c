@@ -1,5 +1,11 @@
 /* kh-window-actions.c: the main window's actions and their shortcuts
  *
+ * The actions here are the window's own: pages, sync, sign-in, preferences, import and print.
+ * What depends on the page (searching it, making a new record there) the page does with its own
+ * actions, "page.search" and "page.new-record", installed in its class; Ctrl+F and Ctrl+N are
+ * bound on the window, so that they work wherever the focus is, and pass the key on to the page
+ * on show.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "kh-i18n.h"
@@ -8,11 +14,9 @@
 #include "kh-format.h"
 #include "kh-import-dialog.h"
 #include "kh-print-list.h"
-#include "kh-list-page.h"
 #include "kh-preferences-window.h"
 #include "kh-replica.h"
 #include "kh-sign-in-dialog.h"
-#include "kh-units-page.h"
 #include "kh-window-private.h"
 
 static void
@@ -40,7 +44,7 @@ print_list_action (GtkWidget  *widget,
                    GVariant   *param)
 {
   KhWindow *self = KH_WINDOW (widget);
-  g_autofree char *list_id = kh_print_selected_list_id (kh_window_get_visible_list_page (self));
+  g_autofree char *list_id = kh_print_selected_list_id (gtk_stack_get_visible_child (self->stack));
   g_autoptr(GError) error = NULL;
 
   if (list_id == NULL)
@@ -62,19 +66,42 @@ show_sidebar_action (GtkWidget  *widget,
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
 }
 
+/* Whether the page on show installs the action @name in its class. */
+static gboolean
+page_has_action (KhWindow   *self,
+                 const char *name)
+{
+  GtkWidget *page = gtk_stack_get_visible_child (self->stack);
+  GType owner;
+  const char *action;
+  const GVariantType *parameter_type;
+  const char *property;
+
+  if (page == NULL)
+    return FALSE;
+  for (guint i = 0;
+       gtk_widget_class_query_action (GTK_WIDGET_GET_CLASS (page), i, &owner, &action, &parameter_type,
+                                      &property);
+       i++)
+    if (g_str_equal (action, name))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+activate_page_action (KhWindow   *self,
+                      const char *name)
+{
+  if (page_has_action (self, name))
+    gtk_widget_activate_action (gtk_stack_get_visible_child (self->stack), name, NULL);
+}
+
 static void
 search_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
-  KhWindow *self = KH_WINDOW (widget);
-  GtkWidget *page = kh_window_get_visible_list_page (self);
-  GtkWidget *visible = gtk_stack_get_visible_child (self->stack);
-
-  if (page != NULL)
-    kh_list_page_focus_search (KH_LIST_PAGE (page));
-  else if (KH_IS_UNITS_PAGE (visible))
-    kh_units_page_focus_search (KH_UNITS_PAGE (visible));
+  activate_page_action (KH_WINDOW (widget), "page.search");
 }
 
 static void
@@ -82,24 +109,14 @@ new_record_action (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *param)
 {
-  KhWindow *self = KH_WINDOW (widget);
-  GtkWidget *page = kh_window_get_visible_list_page (self);
-  GtkWidget *visible = gtk_stack_get_visible_child (self->stack);
-
-  if (page != NULL)
-    kh_list_page_new_record (KH_LIST_PAGE (page));
-  else if (KH_IS_UNITS_PAGE (visible))
-    kh_units_page_new_unit (KH_UNITS_PAGE (visible));
+  activate_page_action (KH_WINDOW (widget), "page.new-record");
 }
 
 /* A failed sync in words a person can act on: what happened to their changes, and what to do. */
-char *
-kh_window_describe_sync_error (KhWindow     *self,
-                               const GError *error)
+static char *
+describe_sync_error (KhWindow     *self,
+                     const GError *error)
 {
-  g_return_val_if_fail (KH_IS_WINDOW (self), NULL);
-  g_return_val_if_fail (error != NULL, NULL);
-
   if (error->domain == G_IO_ERROR && error->code != G_IO_ERROR_CANCELLED)
     {
       if (self->pending > 0)
@@ -174,7 +191,7 @@ sync_done_cb (GObject      *object,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       kh_window_update_counts (self);
-      message = kh_window_describe_sync_error (self, error);
+      message = describe_sync_error (self, error);
       toast = adw_toast_new (message);
       adw_toast_set_timeout (toast, 10);
       if (g_error_matches (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED))
@@ -207,6 +224,16 @@ no_engine_message (KhWindow *self)
                      "computer."));
 }
 
+static void
+show_sign_in (KhWindow *self)
+{
+  GtkWidget *dialog = kh_sign_in_dialog_new (self->sync_client);
+
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* What Sync now does: the Sync page calls it too, after a conflict is resolved. */
 void
 kh_window_sync_now (KhWindow *self)
 {
@@ -224,7 +251,7 @@ kh_window_sync_now (KhWindow *self)
   /* Without an account there is nothing to sync with: ask for one instead of failing. */
   if (self->sync_state == KH_SYNC_CLIENT_STATE_SIGNED_OUT)
     {
-      kh_window_show_sign_in (self);
+      show_sign_in (self);
       return;
     }
   kh_sync_client_sync_async (self->sync_client, self->cancellable, sync_done_cb, g_object_ref (self));
@@ -238,24 +265,12 @@ sync_action (GtkWidget  *widget,
   kh_window_sync_now (KH_WINDOW (widget));
 }
 
-void
-kh_window_show_sign_in (KhWindow *self)
-{
-  GtkWidget *dialog;
-
-  g_return_if_fail (KH_IS_WINDOW (self));
-
-  dialog = kh_sign_in_dialog_new (self->sync_client);
-  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
 static void
 sign_in_action (GtkWidget  *widget,
                 const char *action_name,
                 GVariant   *param)
 {
-  kh_window_show_sign_in (KH_WINDOW (widget));
+  show_sign_in (KH_WINDOW (widget));
 }
 
 static void
@@ -303,12 +318,9 @@ undo_delete_action (GtkWidget  *widget,
 void
 kh_window_actions_update (KhWindow *self)
 {
-  gboolean list = kh_window_get_visible_list_page (self) != NULL;
-
-  gboolean units = KH_IS_UNITS_PAGE (gtk_stack_get_visible_child (self->stack));
-
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", list || units);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-record", list || units);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", page_has_action (self, "page.search"));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-record",
+                                 page_has_action (self, "page.new-record"));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out",
                                  self->sync_client != NULL
                                  && self->sync_state != KH_SYNC_CLIENT_STATE_SIGNED_OUT

@@ -1,4 +1,4 @@
-/* kh-window-private.h: what the window's actions file and the tests reach inside the window
+/* kh-window-private.h: the window's state, shared by kh-window.c and its actions file
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -39,11 +39,5 @@ struct _KhWindow
 
 void kh_window_class_actions_init (KhWindowClass *klass);
 void kh_window_actions_update     (KhWindow      *self);
-void kh_window_sync_now           (KhWindow      *self);
-void kh_window_show_sign_in       (KhWindow      *self);
-GtkWidget *kh_window_get_visible_list_page (KhWindow *self);
-char      *kh_window_describe_sync_error   (KhWindow     *self,
-                                            const GError *error);
-const char *kh_window_get_last_toast       (KhWindow *self);
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-ui-test-private.h"
 #include "kh-units-page.h"
 #include "kh-window-private.h"
 
@@ -115,7 +116,13 @@ make_page (KhWindow       *self,
   if (g_str_equal (info->name, "overview"))
     return kh_overview_page_new (self->store);
   if (g_str_equal (info->name, "sync"))
-    return kh_sync_page_new (self->store);
+    {
+      GtkWidget *widget = kh_sync_page_new (self->store);
+
+      /* The Sync page shows the window's sync state, and asks it to sync after a conflict. */
+      kh_sync_page_set_window (KH_SYNC_PAGE (widget), self);
+      return widget;
+    }
   if (g_str_equal (info->name, "unit-tree"))
     return kh_units_page_new (self->store);
   if (g_str_equal (info->name, "models"))
@@ -200,14 +207,6 @@ kh_window_get_page (KhWindow   *self,
 {
   g_return_val_if_fail (KH_IS_WINDOW (self), NULL);
   return gtk_stack_get_child_by_name (self->stack, name);
-}
-
-GtkWidget *
-kh_window_get_visible_list_page (KhWindow *self)
-{
-  GtkWidget *page = gtk_stack_get_visible_child (self->stack);
-
-  return KH_IS_LIST_PAGE (page) ? page : NULL;
 }
 
 void
@@ -454,9 +453,6 @@ kh_window_constructed (GObject *object)
   g_object_bind_property (self, "pending", self->sync_indicator, "pending", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "conflicts", self->sync_indicator, "conflicts", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "last-sync", self->sync_indicator, "last-sync", G_BINDING_SYNC_CREATE);
-  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
-    if (KH_IS_SYNC_PAGE (kh_window_get_page (self, pages[i].name)))
-      kh_sync_page_set_window (KH_SYNC_PAGE (kh_window_get_page (self, pages[i].name)), self);
 
   kh_window_show_page (self, "overview");
 }

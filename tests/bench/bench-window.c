@@ -23,6 +23,7 @@
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-screenshot.h"
+#include "kh-ui-test-private.h"
 #include "kh-window.h"
 
 #define RECORDS 1000000

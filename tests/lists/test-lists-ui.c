@@ -15,6 +15,7 @@
 #include "kh-print-list.h"
 #include "kh-report.h"
 #include "kh-test-dir.h"
+#include "kh-ui-test-private.h"
 #include "kh-screenshot.h"
 #include "kh-window.h"
 

@@ -105,7 +105,6 @@ test_sign_in_and_sync (void)
   kh_window_set_sync_client (window, NULL);
   g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  g_object_add_weak_pointer (G_OBJECT (store), (gpointer *) &store);
   g_object_unref (client);
   gtk_window_destroy (GTK_WINDOW (window));
   {
@@ -116,9 +115,7 @@ test_sign_in_and_sync (void)
   }
   g_assert_null (client);
   g_assert_null (window);
-  g_assert_nonnull (store);
-  g_object_unref (store);
-  g_assert_null (store);
+  g_assert_finalize_object (store);
   kh_test_server_free (server);
   kh_test_rmdir (dir);
 }

@@ -27,7 +27,8 @@
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-units-page.h"
-#include "kh-window-private.h"
+#include "kh-ui-test-private.h"
+#include "kh-unit-row.h"
 #include "kh-test-dir.h"
 
 typedef struct
@@ -54,6 +55,8 @@ fixture_set_up (Fixture       *f,
   kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
 }
 
+/* Closes every window but @keep, and checks that each one goes away: an editor or dialog that
+ * something still holds is a leak. */
 static void
 close_all_but (GtkWindow *keep)
 {
@@ -61,10 +64,15 @@ close_all_but (GtkWindow *keep)
 
   for (guint i = g_list_model_get_n_items (toplevels); i-- > 0;)
     {
-      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      GtkWindow *w = g_list_model_get_item (toplevels, i);
 
-      if (w != keep)
-        gtk_window_destroy (w);
+      if (w == keep)
+        {
+          g_object_unref (w);
+          continue;
+        }
+      gtk_window_destroy (w);
+      g_assert_finalize_object (w);
     }
 }
 
@@ -265,7 +273,8 @@ test_scholarship_flow (Fixture       *f,
   if (!kh_record_editor_save (editor))
     g_error ("saving failed: %s", kh_record_editor_get_error (editor));
   id = g_strdup (kh_record_editor_get_id (editor));
-  g_object_unref (editor);
+  /* Saved, the form closes and lets go of everything. */
+  g_assert_finalize_object (editor);
   json_object_put (lists);
 
   record = kh_store_get (f->store, "award_entry", id, &error);
@@ -535,7 +544,7 @@ test_unit_tree (Fixture       *f,
   if (!kh_record_editor_save (editor))
     g_error ("saving the unit failed: %s", kh_record_editor_get_error (editor));
   new_id = g_strdup (kh_record_editor_get_id (editor));
-  g_object_unref (editor);
+  g_assert_finalize_object (editor);
   run_idle ();
   record = kh_store_get (f->store, "org_unit", new_id, &error);
   g_assert_no_error (error);
@@ -624,6 +633,31 @@ test_unit_tree (Fixture       *f,
   json_object_put (where);
   json_object_put (links);
   close_all_but (GTK_WINDOW (f->window));
+}
+
+/* A row of the unit tree says the unit's name over what it is, and a former unit is quieter. */
+static void
+test_unit_row (void)
+{
+  GtkWidget *row = g_object_ref_sink (kh_unit_row_new ());
+  GtkWidget *title = gtk_widget_get_first_child (row);
+  GtkWidget *detail = gtk_widget_get_next_sibling (title);
+
+  g_assert_true (GTK_IS_LABEL (title));
+  g_assert_true (GTK_IS_LABEL (detail));
+  kh_unit_row_set_title (KH_UNIT_ROW (row), "Phường Nha Trang");
+  kh_unit_row_set_detail (KH_UNIT_ROW (row), "Phường · 22333");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (title)), ==, "Phường Nha Trang");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (detail)), ==, "Phường · 22333");
+  g_assert_true (gtk_widget_has_css_class (detail, "dim-label"));
+  g_assert_cmpfloat (gtk_widget_get_opacity (title), ==, 1.0);
+  kh_unit_row_set_former (KH_UNIT_ROW (row), TRUE);
+  g_assert_cmpfloat (gtk_widget_get_opacity (title), <, 1.0);
+  kh_unit_row_set_former (KH_UNIT_ROW (row), FALSE);
+  g_assert_cmpfloat (gtk_widget_get_opacity (title), ==, 1.0);
+  kh_unit_row_set_title (KH_UNIT_ROW (row), NULL);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (title)), ==, "");
+  g_assert_finalize_object (row);
 }
 
 /* On a new computer with no units yet, the page says what to do first, and the first unit
@@ -1102,6 +1136,7 @@ main (int   argc,
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
   g_test_add_func ("/ui/units/empty", test_unit_tree_empty);
+  g_test_add_func ("/ui/units/row", test_unit_row);
   g_test_add ("/ui/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts, fixture_tear_down);
   g_test_add ("/ui/window/sync-errors", Fixture, NULL, fixture_set_up, test_sync_errors, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
