@@ -156,9 +156,9 @@ sorted_by_folded_index (KhRecordList *self)
 
 /* @walk_index: the rows are read in the order of the folded name's index, the search's
  * matches only checked against it ("+rid", which SQLite will not look rows up by). Otherwise
- * SQLite looks every match up and sorts them all, folding each name: a second for the 111,000
- * people a common family name matches, where the index gives the first page at once. For a few
- * thousand matches, sorting them is the cheaper: see walks_index(). */
+ * SQLite looks every match up and sorts them all, folding each name: slow when a common family
+ * name matches a large share of the people, where the index gives the first page at once. For a
+ * few thousand matches, sorting them is the cheaper: see walks_index(). */
 static gboolean
 walks_index (KhRecordList *self)
 {

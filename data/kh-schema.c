@@ -227,7 +227,7 @@ kh_entity_search_sql (const KhEntity *entity,
 #define SEARCH_QUEUE_VERSION 5
 
 /* The step that makes the search index again without the sizes of its records (FTS5's
- * columnsize, read only by ranking, which search does not do: a quarter of the work of
+ * columnsize, read only by ranking, which search does not do: a good part of the work of
  * indexing) and drops the indexes whose columns lead a covering index of the figures. */
 #define LEAN_SEARCH_VERSION 6
 

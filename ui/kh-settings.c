@@ -1,8 +1,9 @@
-/* kh-settings.c: the application's GSettings, found even when run from the build folder
+/* kh-settings.c: the application's GSettings, or none when its schema is not installed
  *
- * Installed, the schema is in the system's schema folder. Run from the build folder (./dev run,
- * the tests), it is compiled into build/app; looking there first avoids the abort GSettings
- * gives for a missing schema.
+ * Installed, the schema is in the system's schema folder. Run from the build folder, `./dev run`
+ * and the tests point GSETTINGS_SCHEMA_DIR (which GLib's default source reads) at the schema
+ * compiled into build/app; the program itself never looks into a build folder. Looking the
+ * schema up first avoids the abort GSettings gives for a missing one.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -15,17 +16,9 @@ kh_settings_new (void)
 {
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = NULL;
-  g_autoptr(GSettingsSchemaSource) build_source = NULL;
-  g_autofree char *dir = g_build_filename (KH_BUILD_DIR, "app", NULL);
 
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
-  if (schema == NULL && g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      build_source = g_settings_schema_source_new_from_directory (dir, source, FALSE, NULL);
-      if (build_source != NULL)
-        schema = g_settings_schema_source_lookup (build_source, APP_ID, TRUE);
-    }
   if (schema == NULL)
     {
       g_debug ("the settings schema %s is not installed", APP_ID);

@@ -277,9 +277,8 @@ kh_server_sqlite_open (const char  *path,
                            /* The server mostly reads: a first pull of a province reads
                             * most of the database. Mapped into memory, its pages are read
                             * without a system call and a copy each (SQLite maps up to 2 GB
-                            * on Debian; beyond that it reads as before). Its system time for
-                            * a pull of 1,000,000 records and the check after it fell from
-                            * 2.0 s to 0.3 s. */
+                            * on Debian; beyond that it reads as before), which takes most
+                            * of the system time out of a first pull. */
                            "PRAGMA mmap_size = 2147418112;", error))
     return NULL;
   sqlite3_wal_hook (self->db, wal_hook_cb, self);

@@ -20,7 +20,7 @@
 
 #include "kh-schema.h"
 #include "kh-store-private.h"
-#include "kh-test-util.h"
+#include "kh-test-store.h"
 
 #define KILLS 24
 

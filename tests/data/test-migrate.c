@@ -17,7 +17,7 @@
 #include "kh-schema.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
-#include "kh-test-util.h"
+#include "kh-test-store.h"
 
 static int
 since (int v)

@@ -18,7 +18,7 @@
 #include "kh-store-private.h"
 #include "kh-schema.h"
 #include "kh-uuid.h"
-#include "kh-test-util.h"
+#include "kh-test-store.h"
 
 typedef struct
 {

@@ -16,7 +16,7 @@
 #include "kh-store-private.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
-#include "kh-test-util.h"
+#include "kh-test-store.h"
 
 typedef struct
 {

@@ -9,6 +9,7 @@
 
 #include "kh-store.h"
 #include "kh-test-dir.h"
+#include "kh-test-store.h"
 
 typedef struct
 {
@@ -74,12 +75,9 @@ test_make (KhStore    *store,
 static inline void
 test_store_init (TestStore *t)
 {
-  g_autoptr(GError) error = NULL;
-
   t->dir = kh_test_tmpdir ();
   t->path = g_build_filename (t->dir, "kh.db", NULL);
-  t->store = kh_store_open (t->path, &error);
-  g_assert_no_error (error);
+  t->store = kh_test_open_store (t->dir, "kh.db");
 }
 
 static inline void

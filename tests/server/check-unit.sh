@@ -4,6 +4,6 @@
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sed "s#/usr/bin/khuyenhoc-server#$2#" "$1" > "$tmp/khuyenhoc-server.service"
+sed "s#^ExecStart=[^ ]*#ExecStart=$2#" "$1" > "$tmp/khuyenhoc-server.service"
 out=$(systemd-analyze verify "$tmp/khuyenhoc-server.service" 2>&1) || { echo "$out"; exit 1; }
 if [ -n "$out" ]; then echo "$out"; exit 1; fi

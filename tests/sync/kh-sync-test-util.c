@@ -8,6 +8,7 @@
 
 #include "kh-entity.h"
 #include "kh-sync-test-util.h"
+#include "kh-test-store.h"
 
 /* Replicas ------------------------------------------------------------------------------------ */
 
@@ -32,10 +33,10 @@ kh_treplica_new_full (const char *dir,
 {
   KhTReplica *r = g_new0 (KhTReplica, 1);
   g_autoptr(GError) error = NULL;
+  g_autofree char *file = g_strdup_printf ("%s.db", name);
 
-  r->path = g_strdup_printf ("%s/%s.db", dir, name);
-  r->store = kh_store_open (r->path, &error);
-  g_assert_no_error (error);
+  r->path = g_build_filename (dir, file, NULL);
+  r->store = kh_test_open_store (dir, file);
   kh_store_set_actor (r->store, user);
   r->engine = kh_sync_engine_new (r->path);
   g_object_set (r->engine, "low-speed-time", 2, "connect-timeout", 2, "max-attempts", 8,

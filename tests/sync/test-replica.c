@@ -13,6 +13,7 @@
 #include "kh-replica.h"
 #include "kh-store-private.h"
 #include "kh-test-dir.h"
+#include "kh-test-store.h"
 
 typedef struct
 {
@@ -24,13 +25,8 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
   f->dir = kh_test_tmpdir ();
-  path = g_build_filename (f->dir, "replica.db", NULL);
-  f->store = kh_store_open (path, &error);
-  g_assert_no_error (error);
+  f->store = kh_test_open_store (f->dir, "replica.db");
   kh_store_set_actor (f->store, "officer.a");
 }
 
@@ -138,20 +134,6 @@ set_field (Fixture    *f,
   g_assert_true (kh_store_update (f->store, "org_unit", id, changes, &error));
   g_assert_no_error (error);
   json_object_put (changes);
-}
-
-static gint64
-count_sql (Fixture    *f,
-           const char *sql)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (f->store, sql, NULL);
-  gint64 n;
-
-  g_assert_nonnull (stmt);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return n;
 }
 
 /* A pulled record with no local change takes the server's state; search and history follow. */
@@ -296,10 +278,10 @@ test_pull_many (Fixture       *f,
 
   g_assert_cmpuint (stats.pulled, ==, n + 2);
   g_assert_cmpuint (stats.merged, ==, 1);
-  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, n + 1);
-  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM audit WHERE action = 'remote' AND field IS NULL "
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM org_unit"), ==, n + 1);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM audit WHERE action = 'remote' AND field IS NULL "
                                  "AND actor = 'province'"), ==, n);
-  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM audit WHERE action = 'remote' AND field IS NULL "
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM audit WHERE action = 'remote' AND field IS NULL "
                                  "AND new_value = 'deleted'"), ==, 1);
 
   rec = get (f, ID1);
@@ -334,7 +316,7 @@ test_pull_many (Fixture       *f,
   hits = kh_store_search (f->store, "phuong moi", NULL, 10, &error);
   g_assert_cmpuint (json_object_array_length (hits), ==, 1);
   json_object_put (hits);
-  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit_fts"), ==, n);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM org_unit_fts"), ==, n);
 }
 
 /* Local edit of the address, remote edit of the name: both survive, no conflict, and the
@@ -730,8 +712,8 @@ test_bad_page (Fixture       *f,
 
   cursor = kh_replica_get_state (f->store, KH_SYNC_CURSOR);
   g_assert_cmpstr (cursor, ==, "c1");
-  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, 1);
-  g_assert_cmpint (count_sql (f, "SELECT version FROM org_unit"), ==, 5);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM org_unit"), ==, 1);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT version FROM org_unit"), ==, 5);
 }
 
 /* A reset re-pull drops what the server no longer sends, but keeps what the officer changed
@@ -758,13 +740,13 @@ test_reset (Fixture       *f,
   g_assert_no_error (error);
   json_object_put (records);
   /* Cut here: nothing is dropped until the re-pull ends. */
-  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, 3);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM org_unit"), ==, 3);
   records = json_object_new_array ();
   g_assert_true (kh_replica_apply_page (f->store, records, NULL, "r2", FALSE, FALSE, &stats, &error));
   g_assert_no_error (error);
   json_object_put (records);
 
-  g_assert_cmpint (count_sql (f, "SELECT count(*) FROM org_unit"), ==, 2);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM org_unit"), ==, 2);
   g_assert_cmpuint (stats.removed, ==, 1);
   /* The server restored from a backup has version 2: the replica follows it down. */
   rec = get (f, ID1);

@@ -11,6 +11,7 @@
 #include "kh-record-list.h"
 #include "kh-store-private.h"
 #include "kh-test-dir.h"
+#include "kh-test-store.h"
 
 typedef struct
 {
@@ -24,13 +25,10 @@ fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
   json_object *unit;
 
   f->dir = kh_test_tmpdir ();
-  path = g_build_filename (f->dir, "kh.db", NULL);
-  f->store = kh_store_open (path, &error);
-  g_assert_no_error (error);
+  f->store = kh_test_open_store (f->dir, "kh.db");
   unit = json_tokener_parse ("{\"code\": \"1\", \"name\": \"Xã Ninh Xuân\", \"kind\": \"commune\"}");
   f->unit = kh_store_create (f->store, "org_unit", unit, &error);
   g_assert_no_error (error);

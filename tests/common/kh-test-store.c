@@ -1,11 +1,11 @@
-/* kh-test-util.c: shared helpers for the data library's tests
+/* kh-test-store.c: a throwaway store, valid records and row counts, for every suite's tests
  *
  * Valid records are built from the registry, so a new entity or field is covered by the
  * registry-driven tests without editing them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include "kh-test-util.h"
+#include "kh-test-store.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* kh-test-util.h: shared helpers for the data library's tests
+/* kh-test-store.h: a throwaway store, valid records and row counts, for every suite's tests
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +12,7 @@
 
 G_BEGIN_DECLS
 
+/* Opens (making it) @dir/@name with the actor "tester"; asserts it worked. */
 KhStore     *kh_test_open_store      (const char     *dir,
                                       const char     *name);
 json_object *kh_test_valid_record    (const KhEntity *entity,
@@ -20,6 +21,7 @@ json_object *kh_test_valid_record    (const KhEntity *entity,
 json_object *kh_test_field_value     (const KhField  *field);
 gint64       kh_test_count           (KhStore        *store,
                                       const char     *table);
+/* The one integer @sql (a constant statement such as SELECT count(*) …) reads. */
 gint64       kh_test_query_int       (KhStore        *store,
                                       const char     *sql);
 void         kh_test_assert_counts   (KhStore        *store,
