@@ -17,7 +17,6 @@
 #include "kh-i18n.h"
 
 #include <glib-unix.h>
-#include <glib/gstdio.h>
 #include <locale.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -25,15 +24,10 @@
 #include <unistd.h>
 
 #include "kh-cli-common.h"
-#include "kh-codec.h"
-#include "kh-demo.h"
-#include "kh-entity.h"
 #include "kh-memory.h"
 #include "kh-server-core.h"
 #include "kh-server-http.h"
-#include "kh-store.h"
-#include "kh-uuid.h"
-#include "kh-validate.h"
+#include "kh-server-import.h"
 
 static const char *db_url;
 
@@ -324,204 +318,22 @@ cmd_user (int argc, char **argv)
   return 0;
 }
 
-/* org import ------------------------------------------------------------------------------------ */
-
-/* One CSV line into fields (RFC 4180 quoting; a quoted field may not span lines). */
-static GPtrArray *
-csv_split (const char *line)
-{
-  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
-  GString *cur = g_string_new (NULL);
-  gboolean quoted = FALSE;
-
-  for (const char *p = line; ; p++)
-    {
-      if (quoted)
-        {
-          if (*p == '\0')
-            break;
-          if (*p == '"' && p[1] == '"')
-            {
-              g_string_append_c (cur, '"');
-              p++;
-            }
-          else if (*p == '"')
-            quoted = FALSE;
-          else
-            g_string_append_c (cur, *p);
-        }
-      else if (*p == '"')
-        quoted = TRUE;
-      else if (*p == ',' || *p == '\0' || *p == '\r' || *p == '\n')
-        {
-          g_ptr_array_add (fields, g_strstrip (g_string_free (cur, FALSE)));
-          cur = g_string_new (NULL);
-          if (*p != ',')
-            break;
-        }
-      else
-        g_string_append_c (cur, *p);
-    }
-  g_string_free (cur, TRUE);
-  return fields;
-}
-
-/* A stable id for a unit of the official list, so importing the list again updates the same
- * records instead of duplicating them. */
-static char *
-derived_id (const char *kind,
-            const char *a,
-            const char *b)
-{
-  g_autofree char *key = g_strdup_printf ("%s|%s|%s", kind, a, b ? b : "");
-  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
-
-  /* Version 8 (custom) UUID layout. */
-  return g_strdup_printf ("%.8s-%.4s-8%.3s-%c%.3s-%.12s", h, h + 8, h + 12,
-                          "89ab"[g_ascii_xdigit_value (h[15]) & 3], h + 16, h + 19);
-}
-
-typedef struct
-{
-  char *id;
-  char *code;
-  char *valid_from;
-  char *valid_to;
-} Unit;
+/* org import and demo --------------------------------------------------------------------------- */
 
 static void
-unit_free (Unit *u)
+print_refusals (const KhServerImportReport *report)
 {
-  g_free (u->id);
-  g_free (u->code);
-  g_free (u->valid_from);
-  g_free (u->valid_to);
-  g_free (u);
+  for (guint i = 0; i < report->refusals->len; i++)
+    g_printerr ("%s\n", (const char *) report->refusals->pdata[i]);
 }
-
-/* The unit with @code valid on @date (the file's units first, then the server's). */
-static char *
-resolve_code (KhServer    *server,
-              GPtrArray   *units,
-              const char  *code,
-              const char  *date)
-{
-  Unit *best = NULL;
-
-  for (guint i = 0; i < units->len; i++)
-    {
-      Unit *u = units->pdata[i];
-
-      if (strcmp (u->code, code) != 0)
-        continue;
-      if (date == NULL
-          || ((u->valid_from == NULL || strcmp (u->valid_from, date) <= 0)
-              && (u->valid_to == NULL || strcmp (u->valid_to, date) >= 0)))
-        best = u;
-      else if (best == NULL)
-        best = u;
-    }
-  if (best != NULL)
-    return g_strdup (best->id);
-  return kh_server_find_unit (server, code, NULL);
-}
-
-static gboolean
-flush_batch (KhServer       *server,
-             KhPushRequest  *request,
-             int            *rejected,
-             GError        **error)
-{
-  g_autoptr(KhPushResponse) response = NULL;
-
-  if (request->mutations->len == 0)
-    return TRUE;
-  response = kh_server_apply_as_system (server, "import", request, error);
-  if (response == NULL)
-    return FALSE;
-  for (guint i = 0; i < response->results->len; i++)
-    {
-      KhMutationResult *r = response->results->pdata[i];
-      KhMutation *m = request->mutations->pdata[i];
-
-      if (r->status == KH_RESULT_REJECTED || r->status == KH_RESULT_CONFLICT)
-        {
-          g_printerr (_("%s %s: %s\n"), m->entity, m->id,
-                      r->message ? r->message : _("changed on the server meanwhile"));
-          (*rejected)++;
-        }
-    }
-  g_ptr_array_set_size (request->mutations, 0);
-  return TRUE;
-}
-
-/* Adds a create, or an update of the fields that differ from the server's record. */
-static void
-add_put (KhServer      *server,
-         KhPushRequest *request,
-         const char    *entity,
-         const char    *id,
-         json_object   *fields)
-{
-  gint64 version = 0;
-  g_autoptr(json_object) current = kh_server_get_record (server, entity, id, &version, NULL);
-  KhMutation *m = kh_mutation_new ();
-
-  m->mutation_id = kh_uuid_v7_new ();
-  m->entity = g_strdup (entity);
-  m->id = g_strdup (id);
-  m->base_version = version;
-  if (current == NULL)
-    {
-      m->op = KH_OP_CREATE;
-      m->fields = json_object_get (fields);
-    }
-  else
-    {
-      m->op = KH_OP_UPDATE;
-      m->fields = json_object_new_object ();
-      json_object_object_foreach (fields, key, val)
-        {
-          json_object *cur = NULL;
-
-          json_object_object_get_ex (current, key, &cur);
-          if (!json_object_equal (cur, val))
-            json_object_object_add (m->fields, key, json_object_get (val));
-        }
-      json_object_object_foreach (current, ckey, cval)
-        {
-          (void) cval;
-          if (!json_object_object_get_ex (fields, ckey, NULL))
-            json_object_object_add (m->fields, ckey, NULL);
-        }
-      if (json_object_object_length (m->fields) == 0)
-        {
-          kh_mutation_free (m);
-          return;
-        }
-    }
-  g_ptr_array_add (request->mutations, m);
-}
-
-static const char * const org_columns[] = {
-  "code", "name", "kind", "parent_code", "valid_from", "valid_to", "population", "address",
-  "successor_codes", "change", "change_date", "legal_basis", NULL
-};
 
 static int
 cmd_org_import (const char *path)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(KhServer) server = open_server (1, TRUE, &error);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(GPtrArray) header = NULL;
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) unit_free);
-  g_autoptr(KhPushRequest) request = kh_push_request_new ();
-  int col[G_N_ELEMENTS (org_columns)];
-  int rejected = 0;
-  const KhEntity *org = kh_entity_lookup ("org_unit");
+  KhServerImportReport report;
+  gboolean ok;
 
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
@@ -531,180 +343,15 @@ cmd_org_import (const char *path)
     }
   if (server == NULL)
     return fail (error);
-  if (!g_file_get_contents (path, &text, NULL, &error))
+  kh_server_import_report_init (&report);
+  ok = kh_server_import_org (server, path, &report, &error);
+  print_refusals (&report);
+  if (ok)
+    g_print (_("Imported %u units from %s.\n"), report.records - report.rejected, path);
+  kh_server_import_report_clear (&report);
+  if (!ok)
     return fail (error);
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      g_printerr (_("khuyenhoc-server: %s is not UTF-8; save it as UTF-8 CSV.\n"), path);
-      return 1;
-    }
-  request->client_id = kh_uuid_v7_new ();
-  lines = g_strsplit (g_str_has_prefix (text, "\xEF\xBB\xBF") ? text + 3 : text, "\n", -1);
-  if (lines[0] == NULL || *g_strstrip (lines[0]) == '\0')
-    {
-      g_printerr ("%s", _("khuyenhoc-server: the CSV needs at least the columns code, name and kind.\n"));
-      return 1;
-    }
-  header = csv_split (lines[0]);
-  for (guint c = 0; org_columns[c] != NULL; c++)
-    {
-      col[c] = -1;
-      for (guint h = 0; h < header->len; h++)
-        if (strcmp (header->pdata[h], org_columns[c]) == 0)
-          col[c] = (int) h;
-    }
-  if (col[0] < 0 || col[1] < 0 || col[2] < 0)
-    {
-      g_printerr ("%s", _("khuyenhoc-server: the CSV needs at least the columns code, name and kind.\n"));
-      return 1;
-    }
-
-#define CELL(row, c) (col[c] >= 0 && (guint) col[c] < (row)->len && *(char *) (row)->pdata[col[c]] != '\0' \
-                      ? (const char *) (row)->pdata[col[c]] : NULL)
-
-  for (guint i = 1; lines[i] != NULL; i++)
-    {
-      GPtrArray *row;
-      Unit *u;
-
-      if (*g_strstrip (lines[i]) == '\0')
-        continue;
-      row = csv_split (lines[i]);
-      if (CELL (row, 0) == NULL)
-        {
-          g_printerr (_("khuyenhoc-server: line %u has no code.\n"), i + 1);
-          g_ptr_array_unref (row);
-          return 1;
-        }
-      u = g_new0 (Unit, 1);
-      u->code = g_strdup (CELL (row, 0));
-      u->valid_from = g_strdup (CELL (row, 4));
-      u->valid_to = g_strdup (CELL (row, 5));
-      u->id = derived_id ("org_unit", u->code, u->valid_from);
-      g_ptr_array_add (units, u);
-      g_ptr_array_add (rows, row);
-    }
-
-  for (guint i = 0; i < rows->len; i++)
-    {
-      GPtrArray *row = rows->pdata[i];
-      Unit *u = units->pdata[i];
-      g_autoptr(json_object) fields = json_object_new_object ();
-      const char *parent_code = CELL (row, 3);
-
-      json_object_object_add (fields, "code", json_object_new_string (u->code));
-      json_object_object_add (fields, "name", json_object_new_string (CELL (row, 1) ? CELL (row, 1) : ""));
-      json_object_object_add (fields, "kind", json_object_new_string (CELL (row, 2) ? CELL (row, 2) : ""));
-      if (parent_code != NULL)
-        {
-          g_autofree char *parent = resolve_code (server, units, parent_code, u->valid_from);
-
-          if (parent == NULL)
-            {
-              g_printerr (_("khuyenhoc-server: %s: the parent code %s is neither in the file nor on the server.\n"),
-                          u->code, parent_code);
-              return 1;
-            }
-          json_object_object_add (fields, "parent_id", json_object_new_string (parent));
-        }
-      for (int c = 4; c <= 7; c++)
-        {
-          const KhField *f = kh_entity_get_field (org, org_columns[c]);
-          json_object *v = NULL;
-
-          if (CELL (row, c) == NULL)
-            continue;
-          if (!kh_field_parse (f, CELL (row, c), &v, &error))
-            {
-              g_printerr ("khuyenhoc-server: %s: %s\n", u->code, error->message);
-              return 1;
-            }
-          json_object_object_add (fields, org_columns[c], v);
-        }
-      add_put (server, request, "org_unit", u->id, fields);
-      if (request->mutations->len >= KH_PUSH_MAX_MUTATIONS
-          && !flush_batch (server, request, &rejected, &error))
-        return fail (error);
-    }
-  if (!flush_batch (server, request, &rejected, &error))
-    return fail (error);
-
-  /* Succession links, once every unit exists. */
-  for (guint i = 0; i < rows->len; i++)
-    {
-      GPtrArray *row = rows->pdata[i];
-      Unit *u = units->pdata[i];
-      const char *successors = CELL (row, 8);
-      const char *change = CELL (row, 9);
-      const char *date = CELL (row, 10);
-      g_auto(GStrv) codes = NULL;
-
-      if (change == NULL)
-        continue;
-      if (date == NULL)
-        {
-          g_printerr (_("khuyenhoc-server: %s: a change needs its change_date.\n"), u->code);
-          return 1;
-        }
-      codes = g_strsplit (successors ? successors : "", ";", -1);
-      for (guint k = 0; codes[k] != NULL || k == 0; k++)
-        {
-          g_autoptr(json_object) fields = json_object_new_object ();
-          g_autofree char *succ = NULL;
-          g_autofree char *id = NULL;
-          g_autofree char *iso = NULL;
-          const char *code = codes[k] != NULL ? g_strstrip (codes[k]) : "";
-
-          if (*code != '\0')
-            {
-              succ = resolve_code (server, units, code, date);
-              if (succ == NULL)
-                {
-                  g_printerr (_("khuyenhoc-server: %s: the successor %s is not known.\n"), u->code, code);
-                  return 1;
-                }
-            }
-          json_object_object_add (fields, "predecessor_id", json_object_new_string (u->id));
-          if (succ != NULL)
-            json_object_object_add (fields, "successor_id", json_object_new_string (succ));
-          json_object_object_add (fields, "kind", json_object_new_string (change));
-          if (!kh_date_parse (date, &iso))
-            {
-              g_printerr (_("khuyenhoc-server: %s: “%s” is not a date.\n"), u->code, date);
-              return 1;
-            }
-          json_object_object_add (fields, "effective_date", json_object_new_string (iso));
-          if (CELL (row, 11) != NULL)
-            json_object_object_add (fields, "legal_basis", json_object_new_string (CELL (row, 11)));
-          id = derived_id ("unit_succession", u->id, succ);
-          add_put (server, request, "unit_succession", id, fields);
-          if (codes[k] == NULL)
-            break;
-        }
-      if (request->mutations->len >= KH_PUSH_MAX_MUTATIONS
-          && !flush_batch (server, request, &rejected, &error))
-        return fail (error);
-    }
-  if (!flush_batch (server, request, &rejected, &error))
-    return fail (error);
-#undef CELL
-
-  g_print (_("Imported %u units from %s.\n"), units->len - (guint) rejected, path);
-  return rejected > 0 ? 1 : 0;
-}
-
-/* demo ----------------------------------------------------------------------------------------- */
-
-static char *
-random_password (void)
-{
-  guchar raw[12];
-  g_autofree char *b64 = NULL;
-
-  randombytes_buf (raw, sizeof raw);
-  b64 = g_base64_encode (raw, sizeof raw);
-  g_strdelimit (b64, "+/=", 'x');
-  return g_steal_pointer (&b64);
+  return report.rejected > 0 ? 1 : 0;
 }
 
 static int
@@ -716,18 +363,13 @@ cmd_demo (int argc, char **argv)
   const char *credentials = take_option (&argc, argv, "--credentials");
   gint64 records = 5000;
   g_autoptr(KhServer) server = NULL;
-  g_autofree char *tmpdir = NULL;
-  g_autofree char *store_path = NULL;
-  g_autoptr(KhStore) store = NULL;
-  g_autoptr(KhPushRequest) request = kh_push_request_new ();
-  guint n_entities;
-  const KhEntity * const *entities = kh_entities (&n_entities);
-  gint64 imported = 0;
-  int rejected = 0;
-  g_autofree char *admin_pw = random_password ();
-  g_autofree char *officer_pw = random_password ();
+  g_autofree char *admin_pw = NULL;
+  g_autofree char *officer_pw = NULL;
   g_autofree char *text = NULL;
-
+  KhServerImportReport report;
+  gint64 imported;
+  int rejected;
+  gboolean ok;
   int rc;
 
   if ((rc = check_rest (argc, argv, 0, options)) != 0)
@@ -738,88 +380,17 @@ cmd_demo (int argc, char **argv)
   if (server == NULL || !kh_server_init_schema (server, &error))
     return fail (error);
 
-  tmpdir = g_dir_make_tmp ("khuyenhoc-demo-XXXXXX", &error);
-  if (tmpdir == NULL)
+  kh_server_import_report_init (&report);
+  ok = kh_server_import_demo (server, records, &report, &error);
+  print_refusals (&report);
+  imported = report.records;
+  rejected = (int) report.rejected;
+  kh_server_import_report_clear (&report);
+  if (!ok || !kh_server_import_demo_accounts (server, &admin_pw, &officer_pw, &error))
     return fail (error);
-  store_path = g_build_filename (tmpdir, "demo.db", NULL);
-  store = kh_store_open (store_path, &error);
-  if (store == NULL || !kh_demo_generate (store, records, 20250701, NULL, &error))
-    return fail (error);
 
-  request->client_id = kh_uuid_v7_new ();
-  for (guint e = 0; e < n_entities; e++)
-    {
-      const KhEntity *entity = entities[e];
-
-      for (gint64 offset = 0; ; offset += 5000)
-        {
-          KhQuery q = { .include_deleted = TRUE, .offset = offset, .limit = 5000 };
-          g_autoptr(json_object) list = kh_store_list (store, entity->name, &q, &error);
-          size_t n;
-
-          if (list == NULL)
-            return fail (error);
-          n = json_object_array_length (list);
-          for (size_t i = 0; i < n; i++)
-            {
-              json_object *row = json_object_array_get_idx (list, i);
-              KhMutation *m = kh_mutation_new ();
-
-              m->mutation_id = kh_uuid_v7_new ();
-              m->entity = g_strdup (entity->name);
-              m->id = g_strdup (json_object_get_string (json_object_object_get (row, "id")));
-              m->op = KH_OP_CREATE;
-              m->fields = json_object_new_object ();
-              for (guint f = 0; f < entity->n_fields; f++)
-                {
-                  json_object *v;
-
-                  if (json_object_object_get_ex (row, entity->fields[f].name, &v) && v != NULL)
-                    json_object_object_add (m->fields, entity->fields[f].name, json_object_get (v));
-                }
-              g_ptr_array_add (request->mutations, m);
-              imported++;
-              if (request->mutations->len >= KH_PUSH_MAX_MUTATIONS
-                  && !flush_batch (server, request, &rejected, &error))
-                return fail (error);
-            }
-          if (n < 5000)
-            break;
-        }
-    }
-  if (!flush_batch (server, request, &rejected, &error))
-    return fail (error);
-  g_clear_object (&store);
-  g_unlink (store_path);
-  {
-    g_autofree char *wal = g_strconcat (store_path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (store_path, "-shm", NULL);
-
-    g_unlink (wal);
-    g_unlink (shm);
-    g_rmdir (tmpdir);
-  }
-
-  /* An account kept from an earlier run keeps its password: never print one that does not
-   * work. */
-  if (!kh_server_user_add (server, "admin", "admin", "56N", admin_pw, &error))
-    {
-      if (!g_error_matches (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID))
-        return fail (error);
-      g_free (admin_pw);
-      admin_pw = g_strdup (_("(unchanged)"));
-    }
-  g_clear_error (&error);
-  if (!kh_server_user_add (server, "officer", "officer", "N001", officer_pw, &error))
-    {
-      if (!g_error_matches (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID))
-        return fail (error);
-      g_free (officer_pw);
-      officer_pw = g_strdup (_("(unchanged)"));
-    }
-  g_clear_error (&error);
-
-  text = g_strdup_printf ("admin\t%s\t(%s)\nofficer\t%s\t(%s)\n", admin_pw, "56N", officer_pw, "N001");
+  text = g_strdup_printf ("admin\t%s\t(%s)\nofficer\t%s\t(%s)\n", admin_pw ? admin_pw : _("(unchanged)"),
+                          "56N", officer_pw ? officer_pw : _("(unchanged)"), "N001");
   if (credentials != NULL)
     {
       if (!g_file_set_contents_full (credentials, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
