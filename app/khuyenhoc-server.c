@@ -38,85 +38,12 @@ fail (const GError *error)
   return 1;
 }
 
-typedef struct
-{
-  const char *name;      /* one or two words */
-  const char *synopsis;  /* N_(), after "khuyenhoc-server " */
-  const char *summary;   /* N_() */
-} Command;
+static const KhCliCommand *current_command;
 
-static const Command commands[] = {
-  { "init", "init", N_("create the tables, the server id and epoch 1") },
-  { "user add", N_("user add NAME --role admin|officer|viewer --scope CODE [--password-file F]"),
-    N_("add an account (the password from F, or from standard input)") },
-  { "user list", "user list", N_("the accounts, their role, scope and state") },
-  { "user disable", N_("user disable NAME"), N_("stop an account; its tokens stop working") },
-  { "user scope", N_("user scope NAME CODE"), N_("move an account to another unit") },
-  { "token revoke", N_("token revoke NAME"), N_("log a user out everywhere") },
-  { "org import", N_("org import FILE.csv"), N_("import the official unit list") },
-  { "epoch bump", "epoch bump", N_("after restoring a backup: every client re-pulls") },
-  { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts") },
-  { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
-                "[--max-body BYTES] [--request-timeout S] [--tombstone-days N]"),
-    N_("answer the clients (127.0.0.1:8080 unless --listen)") },
-  { NULL, NULL, NULL }
-};
-
-static void
-usage (FILE *out)
-{
-  fprintf (out, "%s\n\n%s\n", _("Usage: khuyenhoc-server [--db URL] COMMAND"), _("Commands:"));
-  for (const Command *c = commands; c->name != NULL; c++)
-    {
-      const char *synopsis = _(c->synopsis);
-      glong width = g_utf8_strlen (synopsis, -1);
-
-      if (width > 33)
-        fprintf (out, "  %s\n%36s%s\n", synopsis, "", _(c->summary));
-      else
-        fprintf (out, "  %s%*s%s\n", synopsis, (int) (34 - width), "", _(c->summary));
-    }
-  fprintf (out, "\n%s\n%s\n",
-           _("URL is sqlite:/path/server.db or postgresql://…; the default is $KHUYENHOC_SERVER_DB, "
-             "else /var/lib/khuyenhoc/server.db for root, else ~/.local/share/khuyenhoc/server.db."),
-           _("“khuyenhoc-server COMMAND --help” shows one command's usage."));
-}
-
-/* @argv's first one or two words as a command of the table. */
-static const Command *
-find_command (int    argc,
-              char **argv)
-{
-  for (const Command *c = commands; c->name != NULL; c++)
-    {
-      g_autofree char *two = argc >= 2 ? g_strdup_printf ("%s %s", argv[0], argv[1]) : NULL;
-
-      if (strcmp (c->name, argv[0]) == 0 || g_strcmp0 (c->name, two) == 0)
-        return c;
-    }
-  return NULL;
-}
-
-static const Command *current_command;
-
-/* "@message Usage: khuyenhoc-server SYNOPSIS" on one line, exit status 2. */
 static int
 usage_error (const char *message)
 {
-  /* TRANSLATORS: the first %s is what is wrong, the second the command's synopsis. */
-  g_printerr (_("khuyenhoc-server: %s Usage: khuyenhoc-server %s\n"), message, _(current_command->synopsis));
-  return 2;
-}
-
-static int
-wrong_count (int argc,
-             int expected)
-{
-  g_autofree char *message = g_strdup_printf (argc < expected ? _("Something is missing after “%s”.")
-                                                              : _("Too many arguments after “%s”."),
-                                              current_command->name);
-
-  return usage_error (message);
+  return kh_cli_usage_error (current_command, message);
 }
 
 /* What take_option() left: an option without its value, an unknown option, or too many or too
@@ -130,16 +57,12 @@ check_rest (int                 argc,
   for (int i = 0; i < argc; i++)
     if (argv[i][0] == '-' && argv[i][1] == '-')
       {
-        g_autofree char *message = NULL;
-
         if (options != NULL && g_strv_contains (options, argv[i]))
-          message = g_strdup_printf (_("The option %s needs a value."), argv[i]);
-        else
-          message = g_strdup_printf (_("Unknown option “%s”."), argv[i]);
-        return usage_error (message);
+          return kh_cli_missing_value (current_command, argv[i]);
+        return kh_cli_unknown_option (current_command, argv[i]);
       }
   if (argc != expected)
-    return wrong_count (argc, expected);
+    return kh_cli_wrong_count (current_command, argc, expected);
   return 0;
 }
 
@@ -240,7 +163,10 @@ take_option (int         *argc,
 /* user ... ------------------------------------------------------------------------------------- */
 
 static int
-cmd_user (int argc, char **argv)
+cmd_user (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
   static const char * const add_options[] = { "--role", "--scope", "--password-file", NULL };
   g_autoptr(GError) error = NULL;
@@ -318,6 +244,72 @@ cmd_user (int argc, char **argv)
   return 0;
 }
 
+/* init, token revoke, org import, epoch bump ------------------------------------------------------ */
+
+/* Each command is given the words after the first of its name. */
+static int
+cmd_init (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  g_autofree char *id = NULL;
+  gint64 epoch;
+  int rc;
+
+  if ((rc = check_rest (argc, argv, 0, NULL)) != 0)
+    return rc;
+  server = open_server (1, FALSE, &error);
+  if (server == NULL || !kh_server_init_schema (server, &error)
+      || !kh_server_get_identity (server, &id, &epoch, &error))
+    return fail (error);
+  g_print (_("Server %s ready (epoch %lld).\n"), id, (long long) epoch);
+  return 0;
+}
+
+static int
+cmd_token_revoke (const KhCliCommand  *command,
+                 int                  argc,
+                 char               **argv,
+                 gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  gint64 n = 0;
+  int rc;
+
+  if ((rc = check_rest (argc - 1, argv + 1, 1, NULL)) != 0)
+    return rc;
+  server = open_server (1, TRUE, &error);
+  if (server == NULL || !kh_server_token_revoke (server, argv[1], &n, &error))
+    return fail (error);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Revoked %lld token of %s.\n", "Revoked %lld tokens of %s.\n",
+                        (gulong) n), (long long) n, argv[1]);
+  return 0;
+}
+
+static int
+cmd_epoch_bump (const KhCliCommand  *command,
+               int                  argc,
+               char               **argv,
+               gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  gint64 epoch = 0;
+  int rc;
+
+  if ((rc = check_rest (argc - 1, argv + 1, 0, NULL)) != 0)
+    return rc;
+  server = open_server (1, TRUE, &error);
+  if (server == NULL || !kh_server_epoch_bump (server, &epoch, &error))
+    return fail (error);
+  g_print (_("The epoch is now %lld; every client will re-pull.\n"), (long long) epoch);
+  return 0;
+}
+
 /* org import and demo --------------------------------------------------------------------------- */
 
 static void
@@ -328,13 +320,22 @@ print_refusals (const KhServerImportReport *report)
 }
 
 static int
-cmd_org_import (const char *path)
+cmd_org_import (const KhCliCommand  *command,
+               int                  argc,
+               char               **argv,
+               gpointer             data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhServer) server = open_server (1, TRUE, &error);
+  g_autoptr(KhServer) server = NULL;
+  const char *path;
   KhServerImportReport report;
   gboolean ok;
+  int rc;
 
+  if ((rc = check_rest (argc - 1, argv + 1, 1, NULL)) != 0)
+    return rc;
+  path = argv[1];
+  server = open_server (1, TRUE, &error);
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
       g_printerr (_("khuyenhoc-server: There is no file “%s”: give org import the path of the unit list (CSV).\n"),
@@ -355,7 +356,10 @@ cmd_org_import (const char *path)
 }
 
 static int
-cmd_demo (int argc, char **argv)
+cmd_demo (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
   g_autoptr(GError) error = NULL;
   static const char * const options[] = { "--records", "--credentials", NULL };
@@ -427,7 +431,10 @@ purge_cb (gpointer data)
 }
 
 static int
-cmd_serve (int argc, char **argv)
+cmd_serve (const KhCliCommand  *command,
+          int                  argc,
+          char               **argv,
+          gpointer             data)
 {
   g_autoptr(GError) error = NULL;
   const char *listen = take_option (&argc, argv, "--listen");
@@ -505,9 +512,57 @@ cmd_serve (int argc, char **argv)
   return 0;
 }
 
+/* The commands ------------------------------------------------------------------------------- */
+
+static const KhCliCommand commands[] = {
+  { "init", "init", N_("create the tables, the server id and epoch 1"), 0, -1, cmd_init, NULL },
+  { "user add", N_("user add NAME --role admin|officer|viewer --scope CODE [--password-file F]"),
+    N_("add an account (the password from F, or from standard input)"), 0, -1, cmd_user, NULL },
+  { "user list", "user list", N_("the accounts, their role, scope and state"), 0, -1, cmd_user, NULL },
+  { "user disable", N_("user disable NAME"), N_("stop an account; its tokens stop working"), 0, -1, cmd_user, NULL },
+  { "user scope", N_("user scope NAME CODE"), N_("move an account to another unit"), 0, -1, cmd_user, NULL },
+  { "token revoke", N_("token revoke NAME"), N_("log a user out everywhere"), 0, -1, cmd_token_revoke, NULL },
+  { "org import", N_("org import FILE.csv"), N_("import the official unit list"), 0, -1, cmd_org_import, NULL },
+  { "epoch bump", "epoch bump", N_("after restoring a backup: every client re-pulls"), 0, -1, cmd_epoch_bump,
+    NULL },
+  { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts"), 0, -1,
+    cmd_demo, NULL },
+  { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
+                "[--max-body BYTES] [--request-timeout S] [--tombstone-days N]"),
+    N_("answer the clients (127.0.0.1:8080 unless --listen)"), 0, -1, cmd_serve, NULL },
+  { NULL, NULL, NULL, 0, 0, NULL, NULL }
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "%s\n\n", _("Usage: khuyenhoc-server [--db URL] COMMAND"));
+  kh_cli_print_commands (out, _("Commands:"), commands);
+  fprintf (out, "\n%s\n%s\n",
+           _("URL is sqlite:/path/server.db or postgresql://…; the default is $KHUYENHOC_SERVER_DB, "
+             "else /var/lib/khuyenhoc/server.db for root, else ~/.local/share/khuyenhoc/server.db."),
+           _("“khuyenhoc-server COMMAND --help” shows one command's usage."));
+}
+
+/* @argv's first one or two words as a command of the table. */
+static const KhCliCommand *
+find_command (int    argc,
+              char **argv)
+{
+  g_autofree char *two = argc >= 2 ? g_strdup_printf ("%s %s", argv[0], argv[1]) : NULL;
+  const KhCliCommand *c = kh_cli_command_find (commands, argv[0]);
+
+  if (c == NULL && two != NULL)
+    c = kh_cli_command_find (commands, two);
+  return c;
+}
+
 int
 main (int argc, char **argv)
 {
+  static const KhCliProgram program = {
+    "khuyenhoc-server", "khuyenhoc-server [--db URL]", "khuyenhoc-server: ", 36
+  };
   g_autofree char *url = NULL;
   g_autoptr(GError) error = NULL;
   gboolean help = FALSE;
@@ -524,6 +579,7 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
   if (sodium_init () < 0)
     return 1;
+  kh_cli_set_program (&program);
 
   argc--;
   argv++;
@@ -564,67 +620,11 @@ main (int argc, char **argv)
     }
   if (help)
     {
-      g_print (_("Usage: khuyenhoc-server [--db URL] %s\n"), _(current_command->synopsis));
-      g_print ("%s\n", _(current_command->summary));
+      kh_cli_print_help (current_command);
       return 0;
     }
   url = db != NULL ? g_strdup (db) : default_db_url ();
   db_url = url;
 
-  if (strcmp (current_command->name, "init") == 0)
-    {
-      g_autoptr(KhServer) server = NULL;
-      g_autofree char *id = NULL;
-      gint64 epoch;
-      int rc;
-
-      if ((rc = check_rest (argc - 1, argv + 1, 0, NULL)) != 0)
-        return rc;
-      server = open_server (1, FALSE, &error);
-      if (server == NULL || !kh_server_init_schema (server, &error)
-          || !kh_server_get_identity (server, &id, &epoch, &error))
-        return fail (error);
-      g_print (_("Server %s ready (epoch %lld).\n"), id, (long long) epoch);
-      return 0;
-    }
-  if (strcmp (argv[0], "user") == 0)
-    return cmd_user (argc - 1, argv + 1);
-  if (strcmp (current_command->name, "token revoke") == 0)
-    {
-      g_autoptr(KhServer) server = NULL;
-      gint64 n = 0;
-      int rc;
-
-      if ((rc = check_rest (argc - 2, argv + 2, 1, NULL)) != 0)
-        return rc;
-      server = open_server (1, TRUE, &error);
-      if (server == NULL || !kh_server_token_revoke (server, argv[2], &n, &error))
-        return fail (error);
-      g_print (g_dngettext (GETTEXT_PACKAGE, "Revoked %lld token of %s.\n", "Revoked %lld tokens of %s.\n",
-                            (gulong) n), (long long) n, argv[2]);
-      return 0;
-    }
-  if (strcmp (current_command->name, "org import") == 0)
-    {
-      int rc = check_rest (argc - 2, argv + 2, 1, NULL);
-
-      return rc != 0 ? rc : cmd_org_import (argv[2]);
-    }
-  if (strcmp (current_command->name, "epoch bump") == 0)
-    {
-      g_autoptr(KhServer) server = NULL;
-      gint64 epoch = 0;
-      int rc;
-
-      if ((rc = check_rest (argc - 2, argv + 2, 0, NULL)) != 0)
-        return rc;
-      server = open_server (1, TRUE, &error);
-      if (server == NULL || !kh_server_epoch_bump (server, &epoch, &error))
-        return fail (error);
-      g_print (_("The epoch is now %lld; every client will re-pull.\n"), (long long) epoch);
-      return 0;
-    }
-  if (strcmp (current_command->name, "demo") == 0)
-    return cmd_demo (argc - 1, argv + 1);
-  return cmd_serve (argc - 1, argv + 1);
+  return kh_cli_dispatch (current_command, argc - 1, argv + 1, NULL);
 }
