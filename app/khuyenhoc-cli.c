@@ -746,6 +746,34 @@ print_problems (GPtrArray  *list,
     g_printerr (_("… and %u more.\n"), total - 50);
 }
 
+/* What an import did, for --json. */
+static json_object *
+import_report_json (KhImportReport *report)
+{
+  json_object *o = json_object_new_object ();
+  json_object *mapping = json_object_new_object ();
+
+  for (guint i = 0; i < report->headers->len; i++)
+    {
+      int f = g_array_index (report->mapping, int, i);
+
+      if (f >= 0 && *(char *) report->headers->pdata[i] != '\0')
+        json_object_object_add (mapping, report->headers->pdata[i],
+                                json_object_new_string (kh_entity_lookup (report->entity)->fields[f].name));
+    }
+  json_object_object_add (o, "committed", json_object_new_boolean (report->committed));
+  json_object_object_add (o, "needs_decision", json_object_new_boolean (report->needs_decision));
+  json_object_object_add (o, "header_row", json_object_new_int ((int) report->header_row));
+  json_object_object_add (o, "mapping", mapping);
+  json_object_object_add (o, "rows_read", json_object_new_int ((int) report->rows_read));
+  json_object_object_add (o, "rows_valid", json_object_new_int ((int) report->rows_valid));
+  json_object_object_add (o, "rows_written", json_object_new_int ((int) report->rows_written));
+  json_object_object_add (o, "rows_skipped", json_object_new_int ((int) report->rows_skipped));
+  json_object_object_add (o, "errors", problems_json (report->errors));
+  json_object_object_add (o, "duplicates", problems_json (report->duplicates));
+  return o;
+}
+
 static int
 cmd_import (const KhCliCommand  *command,
            int                  argc,
@@ -837,27 +865,8 @@ cmd_import (const KhCliCommand  *command,
 
   if (cli->json)
     {
-      json_object *o = json_object_new_object ();
-      json_object *mapping = json_object_new_object ();
+      json_object *o = import_report_json (report);
 
-      for (guint i = 0; i < report->headers->len; i++)
-        {
-          int f = g_array_index (report->mapping, int, i);
-
-          if (f >= 0 && *(char *) report->headers->pdata[i] != '\0')
-            json_object_object_add (mapping, report->headers->pdata[i],
-                                    json_object_new_string (kh_entity_lookup (report->entity)->fields[f].name));
-        }
-      json_object_object_add (o, "committed", json_object_new_boolean (report->committed));
-      json_object_object_add (o, "needs_decision", json_object_new_boolean (report->needs_decision));
-      json_object_object_add (o, "header_row", json_object_new_int ((int) report->header_row));
-      json_object_object_add (o, "mapping", mapping);
-      json_object_object_add (o, "rows_read", json_object_new_int ((int) report->rows_read));
-      json_object_object_add (o, "rows_valid", json_object_new_int ((int) report->rows_valid));
-      json_object_object_add (o, "rows_written", json_object_new_int ((int) report->rows_written));
-      json_object_object_add (o, "rows_skipped", json_object_new_int ((int) report->rows_skipped));
-      json_object_object_add (o, "errors", problems_json (report->errors));
-      json_object_object_add (o, "duplicates", problems_json (report->duplicates));
       print_json (o);
       json_object_put (o);
     }
