@@ -47,7 +47,7 @@ slot_give_back (KhSyncStoreSlot *slot,
   g_clear_object (&store);
 }
 
-/* Errors ------------------------------------------------------------------------------------- */
+/* What the steps of a sync share ------------------------------------------------------------ */
 
 gboolean
 kh_sync_fail_wrong_server (GError     **error,
