@@ -1,5 +1,8 @@
 /* kh-cli-common.c: what khuyenhoc-cli and khuyenhoc-server share
  *
+ * Both list their commands in KhCliCommand tables, so the list under --help, a command's own
+ * --help and its usage errors come from the same words, and dispatch is the table's.
+ *
  * SQLite says "unable to open database file" or "file is not a database"; a person needs to
  * know which folder or file is wrong and what to give instead. This is only asked after an open
  * failed, so it costs nothing when all is well.
@@ -15,6 +18,126 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The command table ------------------------------------------------------------------------- */
+
+static const KhCliProgram *program;
+
+void
+kh_cli_set_program (const KhCliProgram *p)
+{
+  program = p;
+}
+
+const KhCliCommand *
+kh_cli_command_find (const KhCliCommand *table,
+                     const char         *name)
+{
+  for (const KhCliCommand *c = table; c->name != NULL; c++)
+    if (strcmp (c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+/* Summaries start in the program's column, counted in characters, not bytes (the synopses are
+ * translated and may hold letters with diacritics); a synopsis too long for it has its summary
+ * on the next line. */
+void
+kh_cli_print_commands (FILE               *out,
+                       const char         *heading,
+                       const KhCliCommand *table)
+{
+  int column = program->column;
+
+  fprintf (out, "%s\n", heading);
+  for (const KhCliCommand *c = table; c->name != NULL; c++)
+    {
+      const char *synopsis = _(c->synopsis);
+      glong width = g_utf8_strlen (synopsis, -1);
+
+      if (width > column - 3)
+        fprintf (out, "  %s\n%*s%s\n", synopsis, column, "", _(c->summary));
+      else
+        fprintf (out, "  %s%*s%s\n", synopsis, (int) (column - 2 - width), "", _(c->summary));
+    }
+}
+
+void
+kh_cli_print_help (const KhCliCommand *command)
+{
+  /* TRANSLATORS: the first %s is the program, the second the command's synopsis. */
+  g_print (_("Usage: %s %s\n"), program->help_name, _(command->synopsis));
+  g_print ("%s\n", _(command->summary));
+  if (command->details != NULL)
+    g_print ("%s\n", _(command->details));
+}
+
+int
+kh_cli_usage_error (const KhCliCommand *command,
+                    const char         *message)
+{
+  /* TRANSLATORS: the first %s is what is wrong, the second the program, the third the
+   * command's synopsis. */
+  g_printerr ("%s", program->error_prefix);
+  g_printerr (_("%s Usage: %s %s\n"), message, program->name, _(command->synopsis));
+  return KH_CLI_EXIT_USAGE;
+}
+
+gboolean
+kh_cli_check_args (const KhCliCommand *command,
+                   int                 argc)
+{
+  if (argc < command->min_args)
+    kh_cli_wrong_count (command, argc, command->min_args);
+  else if (command->max_args >= 0 && argc > command->max_args)
+    kh_cli_wrong_count (command, argc, command->max_args);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+int
+kh_cli_wrong_count (const KhCliCommand *command,
+                    int                 argc,
+                    int                 expected)
+{
+  g_autofree char *message = g_strdup_printf (argc < expected ? _("Something is missing after “%s”.")
+                                                              : _("Too many arguments after “%s”."),
+                                              command->name);
+
+  return kh_cli_usage_error (command, message);
+}
+
+int
+kh_cli_unknown_option (const KhCliCommand *command,
+                       const char         *option)
+{
+  g_autofree char *message = g_strdup_printf (_("Unknown option “%s”."), option);
+
+  return kh_cli_usage_error (command, message);
+}
+
+int
+kh_cli_missing_value (const KhCliCommand *command,
+                      const char         *option)
+{
+  g_autofree char *message = g_strdup_printf (_("The option %s needs a value."), option);
+
+  return kh_cli_usage_error (command, message);
+}
+
+int
+kh_cli_dispatch (const KhCliCommand  *command,
+                 int                  argc,
+                 char               **argv,
+                 gpointer             data)
+{
+  if (!kh_cli_check_args (command, argc))
+    return KH_CLI_EXIT_USAGE;
+  return command->handler (command, argc, argv, data);
+}
+
+/* Paths ---------------------------------------------------------------------------------------- */
 
 static gboolean
 is_sqlite_file (const char *path)

@@ -22,113 +22,10 @@
 #define EXIT_FAILED KH_CLI_EXIT_FAILED
 #define EXIT_USAGE KH_CLI_EXIT_USAGE
 
-const KhCliCommand kh_cli_sync_commands[] = {
-  { "login", N_("login --server URL --user NAME [--password-file FILE] [--ca-file FILE] [SYNC OPTIONS]"),
-    N_("sign in (the password is read from standard input)"), 0, -1 },
-  { "sync", N_("sync [--verify] [SYNC OPTIONS]"), N_("pull, push, and report what moved"), 0, -1 },
-  { "status", "status", N_("server, last sync, what is waiting"), 0, 0 },
-  { "conflicts", "conflicts", N_("changes made on both sides, side by side"), 0, 0 },
-  { "resolve", N_("resolve ID FIELD mine|theirs|VALUE"), N_("choose for one conflict"), 3, 3 },
-  { "discard", N_("discard ID"), N_("give up a change the server refused"), 1, 1 },
-  { "verify", N_("verify [SYNC OPTIONS]"), N_("compare with the server and repair differences"), 0, -1 },
-  { "logout", "logout", N_("forget the sign-in (unsent changes are kept)"), 0, 0 },
-  { NULL, NULL, NULL, 0, 0 }
-};
 
 static const char sync_options_help[] =
   N_("Sync options: --low-speed-time S, --connect-timeout S, --attempts N, --backoff S");
 
-/* The command table ------------------------------------------------------------------------- */
-
-const KhCliCommand *
-kh_cli_command_find (const KhCliCommand *table,
-                     const char         *name)
-{
-  for (const KhCliCommand *c = table; c->name != NULL; c++)
-    if (strcmp (c->name, name) == 0)
-      return c;
-  return NULL;
-}
-
-/* Summaries start in column 33, counted in characters, not bytes (the synopses are
- * translated and may hold letters with diacritics). */
-void
-kh_cli_print_commands (FILE               *out,
-                       const char         *heading,
-                       const KhCliCommand *table)
-{
-  fprintf (out, "%s\n", heading);
-  for (const KhCliCommand *c = table; c->name != NULL; c++)
-    {
-      const char *synopsis = _(c->synopsis);
-      glong width = g_utf8_strlen (synopsis, -1);
-
-      if (width > 29)
-        fprintf (out, "  %s\n%32s%s\n", synopsis, "", _(c->summary));
-      else
-        fprintf (out, "  %s%*s%s\n", synopsis, (int) (30 - width), "", _(c->summary));
-    }
-}
-
-void
-kh_cli_print_help (const KhCliCommand *command)
-{
-  g_print (_("Usage: khuyenhoc-cli %s\n"), _(command->synopsis));
-  g_print ("%s\n", _(command->summary));
-  if (strstr (command->synopsis, "[SYNC OPTIONS]") != NULL)
-    g_print ("%s\n", _(sync_options_help));
-}
-
-int
-kh_cli_usage_error (const KhCliCommand *command,
-                    const char         *message)
-{
-  /* TRANSLATORS: the first %s is what is wrong, the second the command's synopsis. */
-  g_printerr (_("%s Usage: khuyenhoc-cli %s\n"), message, _(command->synopsis));
-  return EXIT_USAGE;
-}
-
-gboolean
-kh_cli_check_args (const KhCliCommand *command,
-                   int                 argc)
-{
-  g_autofree char *message = NULL;
-
-  if (argc < command->min_args)
-    message = g_strdup_printf (_("Something is missing after “%s”."), command->name);
-  else if (command->max_args >= 0 && argc > command->max_args)
-    message = g_strdup_printf (_("Too many arguments after “%s”."), command->name);
-  else
-    return TRUE;
-  kh_cli_usage_error (command, message);
-  return FALSE;
-}
-
-int
-kh_cli_unknown_option (const KhCliCommand *command,
-                       const char         *option)
-{
-  g_autofree char *message = g_strdup_printf (_("Unknown option “%s”."), option);
-
-  return kh_cli_usage_error (command, message);
-}
-
-int
-kh_cli_missing_value (const KhCliCommand *command,
-                      const char         *option)
-{
-  g_autofree char *message = g_strdup_printf (_("The option %s needs a value."), option);
-
-  return kh_cli_usage_error (command, message);
-}
-
-void
-kh_cli_sync_usage (FILE *out)
-{
-  fprintf (out, "\n");
-  kh_cli_print_commands (out, _("Sync with a server:"), kh_cli_sync_commands);
-  fprintf (out, "%s\n", _(sync_options_help));
-}
 
 static void
 print_json (json_object *obj)
@@ -310,11 +207,12 @@ check_server_url (const char  *url,
 }
 
 static int
-cmd_login (KhStore            *store,
-           const KhCliCommand *command,
-           int                 argc,
-           char              **argv)
+cmd_login (const KhCliCommand  *command,
+          int                  argc,
+          char               **argv,
+          gpointer             data)
 {
+  KhStore *store = ((KhCliContext *) data)->store;
   g_autoptr(GError) error = NULL;
   g_autoptr(KhSyncEngine) engine = NULL;
   g_autofree char *password = NULL;
@@ -382,13 +280,15 @@ report_to_json (const KhSyncReport *r)
 }
 
 static int
-cmd_sync (KhStore            *store,
-          const KhCliCommand *command,
-          gboolean            json,
-          gboolean            verify,
-          int                 argc,
-          char              **argv)
+cmd_sync (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
+  KhCliContext *cli = data;
+  KhStore *store = cli->store;
+  gboolean json = cli->json;
+  gboolean verify = strcmp (command->name, "verify") == 0;
   g_autoptr(GError) error = NULL;
   g_autoptr(KhSyncEngine) engine = NULL;
   KhSyncReport r;
@@ -439,9 +339,14 @@ cmd_sync (KhStore            *store,
 }
 
 static int
-cmd_status (KhStore  *store,
-            gboolean  json)
+cmd_status (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
 {
+  KhCliContext *cli = data;
+  KhStore *store = cli->store;
+  gboolean json = cli->json;
   g_autofree char *url = kh_replica_get_state (store, KH_SYNC_SERVER_URL);
   g_autofree char *user = kh_replica_get_state (store, KH_SYNC_USERNAME);
   g_autofree char *server_id = kh_replica_get_state (store, KH_SYNC_SERVER_ID);
@@ -512,9 +417,14 @@ value_str (json_object *v)
 }
 
 static int
-cmd_conflicts (KhStore  *store,
-               gboolean  json)
+cmd_conflicts (const KhCliCommand  *command,
+              int                  argc,
+              char               **argv,
+              gpointer             data)
 {
+  KhCliContext *cli = data;
+  KhStore *store = cli->store;
+  gboolean json = cli->json;
   g_autoptr(GError) error = NULL;
   json_object *rows = kh_replica_list_conflicts (store, &error);
 
@@ -547,10 +457,12 @@ cmd_conflicts (KhStore  *store,
 }
 
 static int
-cmd_resolve (KhStore  *store,
-             int       argc,
-             char    **argv)
+cmd_resolve (const KhCliCommand  *command,
+            int                  argc,
+            char               **argv,
+            gpointer             data)
 {
+  KhStore *store = ((KhCliContext *) data)->store;
   g_autoptr(GError) error = NULL;
   KhResolveChoice choice = KH_RESOLVE_VALUE;
 
@@ -568,10 +480,12 @@ cmd_resolve (KhStore  *store,
 }
 
 static int
-cmd_discard (KhStore  *store,
-             int       argc,
-             char    **argv)
+cmd_discard (const KhCliCommand  *command,
+            int                  argc,
+            char               **argv,
+            gpointer             data)
 {
+  KhStore *store = ((KhCliContext *) data)->store;
   g_autoptr(GError) error = NULL;
 
   if (!kh_replica_discard_rejected (store, argv[0], &error))
@@ -584,8 +498,12 @@ cmd_discard (KhStore  *store,
 }
 
 static int
-cmd_logout (KhStore *store)
+cmd_logout (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
 {
+  KhStore *store = ((KhCliContext *) data)->store;
   g_autoptr(GError) error = NULL;
   g_autoptr(KhSyncEngine) engine = kh_sync_engine_new (kh_store_get_path (store));
 
@@ -598,31 +516,27 @@ cmd_logout (KhStore *store)
   return EXIT_OK;
 }
 
-int
-kh_cli_sync (KhStore     *store,
-             const char  *name,
-             gboolean     json,
-             int          argc,
-             char       **argv)
-{
-  const KhCliCommand *command = kh_cli_command_find (kh_cli_sync_commands, name);
+/* The sync options are the same for every command that talks to the server; their --help
+ * says so. */
+const KhCliCommand kh_cli_sync_commands[] = {
+  { "login", N_("login --server URL --user NAME [--password-file FILE] [--ca-file FILE] [SYNC OPTIONS]"),
+    N_("sign in (the password is read from standard input)"), 0, -1, cmd_login, sync_options_help },
+  { "sync", N_("sync [--verify] [SYNC OPTIONS]"), N_("pull, push, and report what moved"), 0, -1, cmd_sync,
+    sync_options_help },
+  { "status", "status", N_("server, last sync, what is waiting"), 0, 0, cmd_status, NULL },
+  { "conflicts", "conflicts", N_("changes made on both sides, side by side"), 0, 0, cmd_conflicts, NULL },
+  { "resolve", N_("resolve ID FIELD mine|theirs|VALUE"), N_("choose for one conflict"), 3, 3, cmd_resolve, NULL },
+  { "discard", N_("discard ID"), N_("give up a change the server refused"), 1, 1, cmd_discard, NULL },
+  { "verify", N_("verify [SYNC OPTIONS]"), N_("compare with the server and repair differences"), 0, -1,
+    cmd_sync, sync_options_help },
+  { "logout", "logout", N_("forget the sign-in (unsent changes are kept)"), 0, 0, cmd_logout, NULL },
+  { NULL, NULL, NULL, 0, 0, NULL, NULL }
+};
 
-  g_return_val_if_fail (command != NULL, EXIT_USAGE);
-  if (!kh_cli_check_args (command, argc))
-    return EXIT_USAGE;
-  if (strcmp (name, "login") == 0)
-    return cmd_login (store, command, argc, argv);
-  if (strcmp (name, "sync") == 0)
-    return cmd_sync (store, command, json, FALSE, argc, argv);
-  if (strcmp (name, "verify") == 0)
-    return cmd_sync (store, command, json, TRUE, argc, argv);
-  if (strcmp (name, "status") == 0)
-    return cmd_status (store, json);
-  if (strcmp (name, "conflicts") == 0)
-    return cmd_conflicts (store, json);
-  if (strcmp (name, "resolve") == 0)
-    return cmd_resolve (store, argc, argv);
-  if (strcmp (name, "discard") == 0)
-    return cmd_discard (store, argc, argv);
-  return cmd_logout (store);
+void
+kh_cli_sync_usage (FILE *out)
+{
+  fprintf (out, "\n");
+  kh_cli_print_commands (out, _("Sync with a server:"), kh_cli_sync_commands);
+  fprintf (out, "%s\n", _(sync_options_help));
 }

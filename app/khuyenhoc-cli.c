@@ -26,77 +26,11 @@
 #include "kh-store.h"
 #include "kh-validate.h"
 
-typedef struct
-{
-  const char *db_path;
-  const char *actor;
-  gboolean    json;
-  int         argc;
-  char      **argv;
-} Cli;
+typedef KhCliContext Cli;
 
 #define EXIT_OK KH_CLI_EXIT_OK
 #define EXIT_FAILED KH_CLI_EXIT_FAILED
 #define EXIT_USAGE KH_CLI_EXIT_USAGE
-
-static const KhCliCommand record_commands[] = {
-  { "init", "init", N_("create or upgrade the database"), 0, 0 },
-  { "add", N_("add ENTITY FIELD=VALUE…"), N_("create a record, print its id"), 1, -1 },
-  { "set", N_("set ENTITY ID FIELD=VALUE…"), N_("change fields (FIELD= clears one)"), 3, -1 },
-  { "delete", N_("delete ENTITY ID"), N_("delete a record (a tombstone, can be restored)"), 2, 2 },
-  { "restore", N_("restore ENTITY ID"), N_("undo a delete"), 2, 2 },
-  { "get", N_("get ENTITY ID"), N_("show a record"), 2, 2 },
-  { "list", N_("list ENTITY [--where FIELD=VALUE]… [--limit N] [--offset N] [--order FIELD] [--desc] [--deleted]"),
-    N_("list records, one a line (id and main fields)"), 1, -1 },
-  { "count", N_("count ENTITY [--where FIELD=VALUE]… [--deleted]"), N_("count records"), 1, -1 },
-  { "search", N_("search TEXT [--entity ENTITY] [--limit N]"),
-    N_("find records by name or title, with or without diacritics"), 1, -1 },
-  { "history", N_("history ENTITY ID"), N_("who changed what, and when"), 2, 2 },
-  { "outbox", "outbox", N_("changes waiting to be sent"), 0, 0 },
-  { "entities", "entities", N_("the kinds of record and their fields"), 0, 0 },
-  { "demo", N_("demo [--records N] [--seed S]"), N_("fill the database with realistic demo data"), 0, -1 },
-  { NULL, NULL, NULL, 0, 0 }
-};
-
-static const KhCliCommand list_commands[] = {
-  { "import", N_("import ENTITY FILE [--list ID] [--unit CODE] [--map COLUMN=field]… [--dry-run] "
-                 "[--duplicates ask|skip|import] [--report FILE]"),
-    N_("read a CSV or Excel file, all rows or none"), 0, -1 },
-  { "export", N_("export ENTITY FILE.xlsx|FILE.csv [--list ID]"),
-    N_("write records to an Excel or CSV file"), 0, -1 },
-  { "report", N_("report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"),
-    N_("the year's figures of a unit and the units below it"), 0, -1 },
-  { "print-list", N_("print-list LIST_ID FILE.pdf"), N_("the award list for signatures, as a PDF"), 2, 2 },
-  { NULL, NULL, NULL, 0, 0 }
-};
-
-/* The command being run, for its usage errors. */
-static const KhCliCommand *current;
-
-static const KhCliCommand *
-find_command (const char *name)
-{
-  const KhCliCommand *c = kh_cli_command_find (record_commands, name);
-
-  if (c == NULL)
-    c = kh_cli_command_find (list_commands, name);
-  if (c == NULL)
-    c = kh_cli_command_find (kh_cli_sync_commands, name);
-  return c;
-}
-
-static void
-usage (FILE *out)
-{
-  fprintf (out, "%s\n\n", _("Usage: khuyenhoc-cli [--db FILE] [--json] [--actor NAME] COMMAND …"));
-  kh_cli_print_commands (out, _("Commands:"), record_commands);
-  fprintf (out, "\n%s\n",
-           _("The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder."));
-  kh_cli_sync_usage (out);
-  fprintf (out, "\n");
-  kh_cli_print_commands (out, _("Lists and figures:"), list_commands);
-  fprintf (out, "\n%s\n", _("“khuyenhoc-cli COMMAND --help” shows one command's usage."));
-}
 
 static void
 print_error (GError *error)
@@ -272,8 +206,13 @@ open_store (Cli *cli)
 }
 
 static int
-cmd_init (Cli *cli, KhStore *store)
+cmd_init (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   if (cli->json)
     {
       json_object *o = json_object_new_object ();
@@ -289,8 +228,13 @@ cmd_init (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_add (Cli *cli, KhStore *store)
+cmd_add (const KhCliCommand  *command,
+        int                  argc,
+        char               **argv,
+        gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
   const KhEntity *entity;
@@ -319,8 +263,13 @@ cmd_add (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_set (Cli *cli, KhStore *store)
+cmd_set (const KhCliCommand  *command,
+        int                  argc,
+        char               **argv,
+        gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   const KhEntity *entity;
   json_object *values;
@@ -347,8 +296,14 @@ cmd_set (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_delete (Cli *cli, KhStore *store, gboolean restore)
+cmd_delete (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
+  gboolean restore = strcmp (command->name, "restore") == 0;
   g_autoptr(GError) error = NULL;
   const KhEntity *entity;
   gboolean ok;
@@ -366,8 +321,13 @@ cmd_delete (Cli *cli, KhStore *store, gboolean restore)
 }
 
 static int
-cmd_get (Cli *cli, KhStore *store)
+cmd_get (const KhCliCommand  *command,
+        int                  argc,
+        char               **argv,
+        gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   const KhEntity *entity;
   json_object *record;
@@ -460,8 +420,14 @@ parse_query (Cli             *cli,
 }
 
 static int
-cmd_list (Cli *cli, KhStore *store, gboolean count_only)
+cmd_list (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
+  gboolean count_only = strcmp (command->name, "count") == 0;
   g_autoptr(GError) error = NULL;
   const KhEntity *entity;
   KhQuery query = { 0 };
@@ -472,7 +438,7 @@ cmd_list (Cli *cli, KhStore *store, gboolean count_only)
     return EXIT_USAGE;
   if (!parse_query (cli, entity, &query, &error))
     {
-      kh_cli_usage_error (current, error->message);
+      kh_cli_usage_error (command, error->message);
       json_object_put (query.where);
       return EXIT_USAGE;
     }
@@ -517,8 +483,13 @@ cmd_list (Cli *cli, KhStore *store, gboolean count_only)
 }
 
 static int
-cmd_search (Cli *cli, KhStore *store)
+cmd_search (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   const char *entity = NULL;
   int limit = 50;
@@ -530,9 +501,9 @@ cmd_search (Cli *cli, KhStore *store)
       gint64 n;
 
       if (strcmp (cli->argv[i], "--entity") != 0 && strcmp (cli->argv[i], "--limit") != 0)
-        return kh_cli_unknown_option (current, cli->argv[i]);
+        return kh_cli_unknown_option (command, cli->argv[i]);
       if (next == NULL)
-        return kh_cli_missing_value (current, cli->argv[i]);
+        return kh_cli_missing_value (command, cli->argv[i]);
       if (strcmp (cli->argv[i], "--entity") == 0)
         {
           if (entity_or_fail (next) == NULL)
@@ -542,7 +513,7 @@ cmd_search (Cli *cli, KhStore *store)
       else
         {
           if (!parse_number ("--limit", next, 1, 10000, &n, &error))
-            return kh_cli_usage_error (current, error->message);
+            return kh_cli_usage_error (command, error->message);
           limit = (int) n;
         }
     }
@@ -569,8 +540,13 @@ cmd_search (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_history (Cli *cli, KhStore *store)
+cmd_history (const KhCliCommand  *command,
+            int                  argc,
+            char               **argv,
+            gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   const KhEntity *entity;
   json_object *rows;
@@ -607,8 +583,13 @@ cmd_history (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_outbox (Cli *cli, KhStore *store)
+cmd_outbox (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   json_object *rows = kh_store_list_outbox (store, &error);
 
@@ -636,7 +617,10 @@ cmd_outbox (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_entities (Cli *cli)
+cmd_entities (const KhCliCommand  *command,
+             int                  argc,
+             char               **argv,
+             gpointer             data)
 {
   const KhEntity * const *entities;
   guint n;
@@ -662,8 +646,13 @@ cmd_entities (Cli *cli)
 }
 
 static int
-cmd_demo (Cli *cli, KhStore *store)
+cmd_demo (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   gint64 records = 5000;
   guint32 seed = 2025;
@@ -677,16 +666,16 @@ cmd_demo (Cli *cli, KhStore *store)
       if (strcmp (cli->argv[i], "--records") == 0)
         {
           if (!parse_number ("--records", next, 1, 100000000, &records, &error))
-            return kh_cli_usage_error (current, error->message);
+            return kh_cli_usage_error (command, error->message);
         }
       else if (strcmp (cli->argv[i], "--seed") == 0)
         {
           if (!parse_number ("--seed", next, 0, G_MAXUINT32, &n, &error))
-            return kh_cli_usage_error (current, error->message);
+            return kh_cli_usage_error (command, error->message);
           seed = (guint32) n;
         }
       else
-        return kh_cli_unknown_option (current, cli->argv[i]);
+        return kh_cli_unknown_option (command, cli->argv[i]);
     }
   if (!kh_demo_generate (store, records, seed, &stats, &error))
     {
@@ -757,9 +746,42 @@ print_problems (GPtrArray  *list,
     g_printerr (_("… and %u more.\n"), total - 50);
 }
 
-static int
-cmd_import (Cli *cli, KhStore *store)
+/* What an import did, for --json. */
+static json_object *
+import_report_json (KhImportReport *report)
 {
+  json_object *o = json_object_new_object ();
+  json_object *mapping = json_object_new_object ();
+
+  for (guint i = 0; i < report->headers->len; i++)
+    {
+      int f = g_array_index (report->mapping, int, i);
+
+      if (f >= 0 && *(char *) report->headers->pdata[i] != '\0')
+        json_object_object_add (mapping, report->headers->pdata[i],
+                                json_object_new_string (kh_entity_lookup (report->entity)->fields[f].name));
+    }
+  json_object_object_add (o, "committed", json_object_new_boolean (report->committed));
+  json_object_object_add (o, "needs_decision", json_object_new_boolean (report->needs_decision));
+  json_object_object_add (o, "header_row", json_object_new_int ((int) report->header_row));
+  json_object_object_add (o, "mapping", mapping);
+  json_object_object_add (o, "rows_read", json_object_new_int ((int) report->rows_read));
+  json_object_object_add (o, "rows_valid", json_object_new_int ((int) report->rows_valid));
+  json_object_object_add (o, "rows_written", json_object_new_int ((int) report->rows_written));
+  json_object_object_add (o, "rows_skipped", json_object_new_int ((int) report->rows_skipped));
+  json_object_object_add (o, "errors", problems_json (report->errors));
+  json_object_object_add (o, "duplicates", problems_json (report->duplicates));
+  return o;
+}
+
+static int
+cmd_import (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
+{
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   g_autoptr(KhImportReport) report = NULL;
   g_autoptr(GPtrArray) map = g_ptr_array_new ();
@@ -778,7 +800,7 @@ cmd_import (Cli *cli, KhStore *store)
       else if (next == NULL && a[0] == '-'
                && g_strv_contains ((const char * const[]) { "--list", "--unit", "--map", "--report",
                                                              "--duplicates", NULL }, a))
-        return kh_cli_missing_value (current, a);
+        return kh_cli_missing_value (command, a);
       else if (next != NULL && strcmp (a, "--list") == 0)
         options.list_id = cli->argv[++i];
       else if (next != NULL && strcmp (a, "--unit") == 0)
@@ -797,24 +819,24 @@ cmd_import (Cli *cli, KhStore *store)
           else if (strcmp (next, "ask") == 0)
             options.duplicates = KH_IMPORT_DUPLICATES_ASK;
           else
-            return kh_cli_usage_error (current, _("--duplicates takes ask, skip or import."));
+            return kh_cli_usage_error (command, _("--duplicates takes ask, skip or import."));
         }
       else if (a[0] == '-')
-        return kh_cli_unknown_option (current, a);
+        return kh_cli_unknown_option (command, a);
       else if (n_positional < 2)
         positional[n_positional++] = a;
       else
         {
           g_autofree char *message = g_strdup_printf (_("Too many arguments after “%s”."), "import");
 
-          return kh_cli_usage_error (current, message);
+          return kh_cli_usage_error (command, message);
         }
     }
   if (n_positional != 2)
     {
       g_autofree char *message = g_strdup_printf (_("Something is missing after “%s”."), "import");
 
-      return kh_cli_usage_error (current, message);
+      return kh_cli_usage_error (command, message);
     }
   if (entity_or_fail (positional[0]) == NULL)
     return EXIT_USAGE;
@@ -843,27 +865,8 @@ cmd_import (Cli *cli, KhStore *store)
 
   if (cli->json)
     {
-      json_object *o = json_object_new_object ();
-      json_object *mapping = json_object_new_object ();
+      json_object *o = import_report_json (report);
 
-      for (guint i = 0; i < report->headers->len; i++)
-        {
-          int f = g_array_index (report->mapping, int, i);
-
-          if (f >= 0 && *(char *) report->headers->pdata[i] != '\0')
-            json_object_object_add (mapping, report->headers->pdata[i],
-                                    json_object_new_string (kh_entity_lookup (report->entity)->fields[f].name));
-        }
-      json_object_object_add (o, "committed", json_object_new_boolean (report->committed));
-      json_object_object_add (o, "needs_decision", json_object_new_boolean (report->needs_decision));
-      json_object_object_add (o, "header_row", json_object_new_int ((int) report->header_row));
-      json_object_object_add (o, "mapping", mapping);
-      json_object_object_add (o, "rows_read", json_object_new_int ((int) report->rows_read));
-      json_object_object_add (o, "rows_valid", json_object_new_int ((int) report->rows_valid));
-      json_object_object_add (o, "rows_written", json_object_new_int ((int) report->rows_written));
-      json_object_object_add (o, "rows_skipped", json_object_new_int ((int) report->rows_skipped));
-      json_object_object_add (o, "errors", problems_json (report->errors));
-      json_object_object_add (o, "duplicates", problems_json (report->duplicates));
       print_json (o);
       json_object_put (o);
     }
@@ -881,8 +884,13 @@ cmd_import (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_export (Cli *cli, KhStore *store)
+cmd_export (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   KhExportOptions options = { .style = KH_FORMAT_AUTO };
   const char *positional[2] = { NULL, NULL };
@@ -894,25 +902,25 @@ cmd_export (Cli *cli, KhStore *store)
       if (strcmp (cli->argv[i], "--list") == 0)
         {
           if (i + 1 >= cli->argc)
-            return kh_cli_missing_value (current, "--list");
+            return kh_cli_missing_value (command, "--list");
           options.list_id = cli->argv[++i];
         }
       else if (cli->argv[i][0] == '-')
-        return kh_cli_unknown_option (current, cli->argv[i]);
+        return kh_cli_unknown_option (command, cli->argv[i]);
       else if (n_positional < 2)
         positional[n_positional++] = cli->argv[i];
       else
         {
           g_autofree char *message = g_strdup_printf (_("Too many arguments after “%s”."), "export");
 
-          return kh_cli_usage_error (current, message);
+          return kh_cli_usage_error (command, message);
         }
     }
   if (n_positional != 2)
     {
       g_autofree char *message = g_strdup_printf (_("Something is missing after “%s”."), "export");
 
-      return kh_cli_usage_error (current, message);
+      return kh_cli_usage_error (command, message);
     }
   if (entity_or_fail (positional[0]) == NULL)
     return EXIT_USAGE;
@@ -932,8 +940,13 @@ cmd_export (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_report (Cli *cli, KhStore *store)
+cmd_report (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   const char *unit = NULL;
   const char *xlsx = NULL;
@@ -951,9 +964,9 @@ cmd_report (Cli *cli, KhStore *store)
           continue;
         }
       if (strcmp (a, "--unit") != 0 && strcmp (a, "--year") != 0 && strcmp (a, "--xlsx") != 0)
-        return kh_cli_unknown_option (current, a);
+        return kh_cli_unknown_option (command, a);
       if (i + 1 >= cli->argc)
-        return kh_cli_missing_value (current, a);
+        return kh_cli_missing_value (command, a);
       if (strcmp (a, "--unit") == 0)
         unit = cli->argv[++i];
       else if (strcmp (a, "--xlsx") == 0)
@@ -963,7 +976,7 @@ cmd_report (Cli *cli, KhStore *store)
           gint64 y;
 
           if (!parse_number ("--year", cli->argv[++i], 1900, 2200, &y, &error))
-            return kh_cli_usage_error (current, error->message);
+            return kh_cli_usage_error (command, error->message);
           year = (int) y;
         }
     }
@@ -972,7 +985,7 @@ cmd_report (Cli *cli, KhStore *store)
       g_autofree char *message = g_strdup_printf (_("report needs %s."),
                                                   unit == NULL ? "--unit CODE" : "--year YEAR");
 
-      return kh_cli_usage_error (current, message);
+      return kh_cli_usage_error (command, message);
     }
   if (!output_ok (xlsx))
     return EXIT_FAILED;
@@ -1001,8 +1014,13 @@ cmd_report (Cli *cli, KhStore *store)
 }
 
 static int
-cmd_print_list (Cli *cli, KhStore *store)
+cmd_print_list (const KhCliCommand  *command,
+               int                  argc,
+               char               **argv,
+               gpointer             data)
 {
+  Cli *cli = data;
+  KhStore *store = cli->store;
   g_autoptr(GError) error = NULL;
   g_autoptr(KhAwardListDoc) doc = NULL;
 
@@ -1019,11 +1037,71 @@ cmd_print_list (Cli *cli, KhStore *store)
   return EXIT_OK;
 }
 
+/* The commands ------------------------------------------------------------------------------- */
+
+static const KhCliCommand record_commands[] = {
+  { "init", "init", N_("create or upgrade the database"), 0, 0, cmd_init, NULL },
+  { "add", N_("add ENTITY FIELD=VALUE…"), N_("create a record, print its id"), 1, -1, cmd_add, NULL },
+  { "set", N_("set ENTITY ID FIELD=VALUE…"), N_("change fields (FIELD= clears one)"), 3, -1, cmd_set, NULL },
+  { "delete", N_("delete ENTITY ID"), N_("delete a record (a tombstone, can be restored)"), 2, 2, cmd_delete, NULL },
+  { "restore", N_("restore ENTITY ID"), N_("undo a delete"), 2, 2, cmd_delete, NULL },
+  { "get", N_("get ENTITY ID"), N_("show a record"), 2, 2, cmd_get, NULL },
+  { "list", N_("list ENTITY [--where FIELD=VALUE]… [--limit N] [--offset N] [--order FIELD] [--desc] [--deleted]"),
+    N_("list records, one a line (id and main fields)"), 1, -1, cmd_list, NULL },
+  { "count", N_("count ENTITY [--where FIELD=VALUE]… [--deleted]"), N_("count records"), 1, -1, cmd_list, NULL },
+  { "search", N_("search TEXT [--entity ENTITY] [--limit N]"),
+    N_("find records by name or title, with or without diacritics"), 1, -1, cmd_search, NULL },
+  { "history", N_("history ENTITY ID"), N_("who changed what, and when"), 2, 2, cmd_history, NULL },
+  { "outbox", "outbox", N_("changes waiting to be sent"), 0, 0, cmd_outbox, NULL },
+  { "entities", "entities", N_("the kinds of record and their fields"), 0, 0, cmd_entities, NULL },
+  { "demo", N_("demo [--records N] [--seed S]"), N_("fill the database with realistic demo data"), 0, -1, cmd_demo, NULL },
+  { NULL, NULL, NULL, 0, 0, NULL, NULL }
+};
+
+static const KhCliCommand list_commands[] = {
+  { "import", N_("import ENTITY FILE [--list ID] [--unit CODE] [--map COLUMN=field]… [--dry-run] "
+                 "[--duplicates ask|skip|import] [--report FILE]"),
+    N_("read a CSV or Excel file, all rows or none"), 0, -1, cmd_import, NULL },
+  { "export", N_("export ENTITY FILE.xlsx|FILE.csv [--list ID]"),
+    N_("write records to an Excel or CSV file"), 0, -1, cmd_export, NULL },
+  { "report", N_("report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"),
+    N_("the year's figures of a unit and the units below it"), 0, -1, cmd_report, NULL },
+  { "print-list", N_("print-list LIST_ID FILE.pdf"), N_("the award list for signatures, as a PDF"), 2, 2, cmd_print_list, NULL },
+  { NULL, NULL, NULL, 0, 0, NULL, NULL }
+};
+
+static const KhCliCommand *
+find_command (const char *name)
+{
+  const KhCliCommand *c = kh_cli_command_find (record_commands, name);
+
+  if (c == NULL)
+    c = kh_cli_command_find (list_commands, name);
+  if (c == NULL)
+    c = kh_cli_command_find (kh_cli_sync_commands, name);
+  return c;
+}
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "%s\n\n", _("Usage: khuyenhoc-cli [--db FILE] [--json] [--actor NAME] COMMAND …"));
+  kh_cli_print_commands (out, _("Commands:"), record_commands);
+  fprintf (out, "\n%s\n",
+           _("The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder."));
+  kh_cli_sync_usage (out);
+  fprintf (out, "\n");
+  kh_cli_print_commands (out, _("Lists and figures:"), list_commands);
+  fprintf (out, "\n%s\n", _("“khuyenhoc-cli COMMAND --help” shows one command's usage."));
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  static const KhCliProgram program = { "khuyenhoc-cli", "khuyenhoc-cli", "", 32 };
   g_autoptr(KhStore) store = NULL;
+  const KhCliCommand *current;
   Cli cli = { 0 };
   const char *command = NULL;
   g_autoptr(GPtrArray) rest = g_ptr_array_new ();
@@ -1037,6 +1115,7 @@ main (int   argc,
                                    ? g_getenv ("KHUYENHOC_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  kh_cli_set_program (&program);
 
   for (i = 1; i < argc; i++)
     {
@@ -1090,43 +1169,13 @@ main (int   argc,
   if (!kh_cli_check_args (current, cli.argc))
     return EXIT_USAGE;
 
-  if (strcmp (command, "entities") == 0)
-    return cmd_entities (&cli);
-
-  store = open_store (&cli);
-  if (store == NULL)
-    return EXIT_FAILED;
-  if (kh_cli_command_find (kh_cli_sync_commands, command) != NULL)
-    return kh_cli_sync (store, command, cli.json, cli.argc, cli.argv);
-  if (strcmp (command, "import") == 0)
-    return cmd_import (&cli, store);
-  if (strcmp (command, "export") == 0)
-    return cmd_export (&cli, store);
-  if (strcmp (command, "report") == 0)
-    return cmd_report (&cli, store);
-  if (strcmp (command, "print-list") == 0)
-    return cmd_print_list (&cli, store);
-  if (strcmp (command, "init") == 0)
-    return cmd_init (&cli, store);
-  if (strcmp (command, "add") == 0)
-    return cmd_add (&cli, store);
-  if (strcmp (command, "set") == 0)
-    return cmd_set (&cli, store);
-  if (strcmp (command, "delete") == 0)
-    return cmd_delete (&cli, store, FALSE);
-  if (strcmp (command, "restore") == 0)
-    return cmd_delete (&cli, store, TRUE);
-  if (strcmp (command, "get") == 0)
-    return cmd_get (&cli, store);
-  if (strcmp (command, "list") == 0)
-    return cmd_list (&cli, store, FALSE);
-  if (strcmp (command, "count") == 0)
-    return cmd_list (&cli, store, TRUE);
-  if (strcmp (command, "search") == 0)
-    return cmd_search (&cli, store);
-  if (strcmp (command, "history") == 0)
-    return cmd_history (&cli, store);
-  if (strcmp (command, "outbox") == 0)
-    return cmd_outbox (&cli, store);
-  return cmd_demo (&cli, store);
+  /* The list of entities is the registry's: it needs no database. */
+  if (current->handler != cmd_entities)
+    {
+      store = open_store (&cli);
+      if (store == NULL)
+        return EXIT_FAILED;
+    }
+  cli.store = store;
+  return current->handler (current, cli.argc, cli.argv, &cli);
 }

@@ -17,7 +17,6 @@
 #include "kh-i18n.h"
 
 #include <glib-unix.h>
-#include <glib/gstdio.h>
 #include <locale.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -25,15 +24,10 @@
 #include <unistd.h>
 
 #include "kh-cli-common.h"
-#include "kh-codec.h"
-#include "kh-demo.h"
-#include "kh-entity.h"
 #include "kh-memory.h"
 #include "kh-server-core.h"
 #include "kh-server-http.h"
-#include "kh-store.h"
-#include "kh-uuid.h"
-#include "kh-validate.h"
+#include "kh-server-import.h"
 
 static const char *db_url;
 
@@ -44,85 +38,12 @@ fail (const GError *error)
   return 1;
 }
 
-typedef struct
-{
-  const char *name;      /* one or two words */
-  const char *synopsis;  /* N_(), after "khuyenhoc-server " */
-  const char *summary;   /* N_() */
-} Command;
+static const KhCliCommand *current_command;
 
-static const Command commands[] = {
-  { "init", "init", N_("create the tables, the server id and epoch 1") },
-  { "user add", N_("user add NAME --role admin|officer|viewer --scope CODE [--password-file F]"),
-    N_("add an account (the password from F, or from standard input)") },
-  { "user list", "user list", N_("the accounts, their role, scope and state") },
-  { "user disable", N_("user disable NAME"), N_("stop an account; its tokens stop working") },
-  { "user scope", N_("user scope NAME CODE"), N_("move an account to another unit") },
-  { "token revoke", N_("token revoke NAME"), N_("log a user out everywhere") },
-  { "org import", N_("org import FILE.csv"), N_("import the official unit list") },
-  { "epoch bump", "epoch bump", N_("after restoring a backup: every client re-pulls") },
-  { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts") },
-  { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
-                "[--max-body BYTES] [--request-timeout S] [--tombstone-days N]"),
-    N_("answer the clients (127.0.0.1:8080 unless --listen)") },
-  { NULL, NULL, NULL }
-};
-
-static void
-usage (FILE *out)
-{
-  fprintf (out, "%s\n\n%s\n", _("Usage: khuyenhoc-server [--db URL] COMMAND"), _("Commands:"));
-  for (const Command *c = commands; c->name != NULL; c++)
-    {
-      const char *synopsis = _(c->synopsis);
-      glong width = g_utf8_strlen (synopsis, -1);
-
-      if (width > 33)
-        fprintf (out, "  %s\n%36s%s\n", synopsis, "", _(c->summary));
-      else
-        fprintf (out, "  %s%*s%s\n", synopsis, (int) (34 - width), "", _(c->summary));
-    }
-  fprintf (out, "\n%s\n%s\n",
-           _("URL is sqlite:/path/server.db or postgresql://…; the default is $KHUYENHOC_SERVER_DB, "
-             "else /var/lib/khuyenhoc/server.db for root, else ~/.local/share/khuyenhoc/server.db."),
-           _("“khuyenhoc-server COMMAND --help” shows one command's usage."));
-}
-
-/* @argv's first one or two words as a command of the table. */
-static const Command *
-find_command (int    argc,
-              char **argv)
-{
-  for (const Command *c = commands; c->name != NULL; c++)
-    {
-      g_autofree char *two = argc >= 2 ? g_strdup_printf ("%s %s", argv[0], argv[1]) : NULL;
-
-      if (strcmp (c->name, argv[0]) == 0 || g_strcmp0 (c->name, two) == 0)
-        return c;
-    }
-  return NULL;
-}
-
-static const Command *current_command;
-
-/* "@message Usage: khuyenhoc-server SYNOPSIS" on one line, exit status 2. */
 static int
 usage_error (const char *message)
 {
-  /* TRANSLATORS: the first %s is what is wrong, the second the command's synopsis. */
-  g_printerr (_("khuyenhoc-server: %s Usage: khuyenhoc-server %s\n"), message, _(current_command->synopsis));
-  return 2;
-}
-
-static int
-wrong_count (int argc,
-             int expected)
-{
-  g_autofree char *message = g_strdup_printf (argc < expected ? _("Something is missing after “%s”.")
-                                                              : _("Too many arguments after “%s”."),
-                                              current_command->name);
-
-  return usage_error (message);
+  return kh_cli_usage_error (current_command, message);
 }
 
 /* What take_option() left: an option without its value, an unknown option, or too many or too
@@ -136,16 +57,12 @@ check_rest (int                 argc,
   for (int i = 0; i < argc; i++)
     if (argv[i][0] == '-' && argv[i][1] == '-')
       {
-        g_autofree char *message = NULL;
-
         if (options != NULL && g_strv_contains (options, argv[i]))
-          message = g_strdup_printf (_("The option %s needs a value."), argv[i]);
-        else
-          message = g_strdup_printf (_("Unknown option “%s”."), argv[i]);
-        return usage_error (message);
+          return kh_cli_missing_value (current_command, argv[i]);
+        return kh_cli_unknown_option (current_command, argv[i]);
       }
   if (argc != expected)
-    return wrong_count (argc, expected);
+    return kh_cli_wrong_count (current_command, argc, expected);
   return 0;
 }
 
@@ -246,7 +163,10 @@ take_option (int         *argc,
 /* user ... ------------------------------------------------------------------------------------- */
 
 static int
-cmd_user (int argc, char **argv)
+cmd_user (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
   static const char * const add_options[] = { "--role", "--scope", "--password-file", NULL };
   g_autoptr(GError) error = NULL;
@@ -324,205 +244,98 @@ cmd_user (int argc, char **argv)
   return 0;
 }
 
-/* org import ------------------------------------------------------------------------------------ */
+/* init, token revoke, org import, epoch bump ------------------------------------------------------ */
 
-/* One CSV line into fields (RFC 4180 quoting; a quoted field may not span lines). */
-static GPtrArray *
-csv_split (const char *line)
-{
-  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
-  GString *cur = g_string_new (NULL);
-  gboolean quoted = FALSE;
-
-  for (const char *p = line; ; p++)
-    {
-      if (quoted)
-        {
-          if (*p == '\0')
-            break;
-          if (*p == '"' && p[1] == '"')
-            {
-              g_string_append_c (cur, '"');
-              p++;
-            }
-          else if (*p == '"')
-            quoted = FALSE;
-          else
-            g_string_append_c (cur, *p);
-        }
-      else if (*p == '"')
-        quoted = TRUE;
-      else if (*p == ',' || *p == '\0' || *p == '\r' || *p == '\n')
-        {
-          g_ptr_array_add (fields, g_strstrip (g_string_free (cur, FALSE)));
-          cur = g_string_new (NULL);
-          if (*p != ',')
-            break;
-        }
-      else
-        g_string_append_c (cur, *p);
-    }
-  g_string_free (cur, TRUE);
-  return fields;
-}
-
-/* A stable id for a unit of the official list, so importing the list again updates the same
- * records instead of duplicating them. */
-static char *
-derived_id (const char *kind,
-            const char *a,
-            const char *b)
-{
-  g_autofree char *key = g_strdup_printf ("%s|%s|%s", kind, a, b ? b : "");
-  g_autofree char *h = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
-
-  /* Version 8 (custom) UUID layout. */
-  return g_strdup_printf ("%.8s-%.4s-8%.3s-%c%.3s-%.12s", h, h + 8, h + 12,
-                          "89ab"[g_ascii_xdigit_value (h[15]) & 3], h + 16, h + 19);
-}
-
-typedef struct
-{
-  char *id;
-  char *code;
-  char *valid_from;
-  char *valid_to;
-} Unit;
-
-static void
-unit_free (Unit *u)
-{
-  g_free (u->id);
-  g_free (u->code);
-  g_free (u->valid_from);
-  g_free (u->valid_to);
-  g_free (u);
-}
-
-/* The unit with @code valid on @date (the file's units first, then the server's). */
-static char *
-resolve_code (KhServer    *server,
-              GPtrArray   *units,
-              const char  *code,
-              const char  *date)
-{
-  Unit *best = NULL;
-
-  for (guint i = 0; i < units->len; i++)
-    {
-      Unit *u = units->pdata[i];
-
-      if (strcmp (u->code, code) != 0)
-        continue;
-      if (date == NULL
-          || ((u->valid_from == NULL || strcmp (u->valid_from, date) <= 0)
-              && (u->valid_to == NULL || strcmp (u->valid_to, date) >= 0)))
-        best = u;
-      else if (best == NULL)
-        best = u;
-    }
-  if (best != NULL)
-    return g_strdup (best->id);
-  return kh_server_find_unit (server, code, NULL);
-}
-
-static gboolean
-flush_batch (KhServer       *server,
-             KhPushRequest  *request,
-             int            *rejected,
-             GError        **error)
-{
-  g_autoptr(KhPushResponse) response = NULL;
-
-  if (request->mutations->len == 0)
-    return TRUE;
-  response = kh_server_apply_as_system (server, "import", request, error);
-  if (response == NULL)
-    return FALSE;
-  for (guint i = 0; i < response->results->len; i++)
-    {
-      KhMutationResult *r = response->results->pdata[i];
-      KhMutation *m = request->mutations->pdata[i];
-
-      if (r->status == KH_RESULT_REJECTED || r->status == KH_RESULT_CONFLICT)
-        {
-          g_printerr (_("%s %s: %s\n"), m->entity, m->id,
-                      r->message ? r->message : _("changed on the server meanwhile"));
-          (*rejected)++;
-        }
-    }
-  g_ptr_array_set_size (request->mutations, 0);
-  return TRUE;
-}
-
-/* Adds a create, or an update of the fields that differ from the server's record. */
-static void
-add_put (KhServer      *server,
-         KhPushRequest *request,
-         const char    *entity,
-         const char    *id,
-         json_object   *fields)
-{
-  gint64 version = 0;
-  g_autoptr(json_object) current = kh_server_get_record (server, entity, id, &version, NULL);
-  KhMutation *m = kh_mutation_new ();
-
-  m->mutation_id = kh_uuid_v7_new ();
-  m->entity = g_strdup (entity);
-  m->id = g_strdup (id);
-  m->base_version = version;
-  if (current == NULL)
-    {
-      m->op = KH_OP_CREATE;
-      m->fields = json_object_get (fields);
-    }
-  else
-    {
-      m->op = KH_OP_UPDATE;
-      m->fields = json_object_new_object ();
-      json_object_object_foreach (fields, key, val)
-        {
-          json_object *cur = NULL;
-
-          json_object_object_get_ex (current, key, &cur);
-          if (!json_object_equal (cur, val))
-            json_object_object_add (m->fields, key, json_object_get (val));
-        }
-      json_object_object_foreach (current, ckey, cval)
-        {
-          (void) cval;
-          if (!json_object_object_get_ex (fields, ckey, NULL))
-            json_object_object_add (m->fields, ckey, NULL);
-        }
-      if (json_object_object_length (m->fields) == 0)
-        {
-          kh_mutation_free (m);
-          return;
-        }
-    }
-  g_ptr_array_add (request->mutations, m);
-}
-
-static const char * const org_columns[] = {
-  "code", "name", "kind", "parent_code", "valid_from", "valid_to", "population", "address",
-  "successor_codes", "change", "change_date", "legal_basis", NULL
-};
-
+/* Each command is given the words after the first of its name. */
 static int
-cmd_org_import (const char *path)
+cmd_init (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhServer) server = open_server (1, TRUE, &error);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(GPtrArray) header = NULL;
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) unit_free);
-  g_autoptr(KhPushRequest) request = kh_push_request_new ();
-  int col[G_N_ELEMENTS (org_columns)];
-  int rejected = 0;
-  const KhEntity *org = kh_entity_lookup ("org_unit");
+  g_autoptr(KhServer) server = NULL;
+  g_autofree char *id = NULL;
+  gint64 epoch;
+  int rc;
 
+  if ((rc = check_rest (argc, argv, 0, NULL)) != 0)
+    return rc;
+  server = open_server (1, FALSE, &error);
+  if (server == NULL || !kh_server_init_schema (server, &error)
+      || !kh_server_get_identity (server, &id, &epoch, &error))
+    return fail (error);
+  g_print (_("Server %s ready (epoch %lld).\n"), id, (long long) epoch);
+  return 0;
+}
+
+static int
+cmd_token_revoke (const KhCliCommand  *command,
+                 int                  argc,
+                 char               **argv,
+                 gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  gint64 n = 0;
+  int rc;
+
+  if ((rc = check_rest (argc - 1, argv + 1, 1, NULL)) != 0)
+    return rc;
+  server = open_server (1, TRUE, &error);
+  if (server == NULL || !kh_server_token_revoke (server, argv[1], &n, &error))
+    return fail (error);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Revoked %lld token of %s.\n", "Revoked %lld tokens of %s.\n",
+                        (gulong) n), (long long) n, argv[1]);
+  return 0;
+}
+
+static int
+cmd_epoch_bump (const KhCliCommand  *command,
+               int                  argc,
+               char               **argv,
+               gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  gint64 epoch = 0;
+  int rc;
+
+  if ((rc = check_rest (argc - 1, argv + 1, 0, NULL)) != 0)
+    return rc;
+  server = open_server (1, TRUE, &error);
+  if (server == NULL || !kh_server_epoch_bump (server, &epoch, &error))
+    return fail (error);
+  g_print (_("The epoch is now %lld; every client will re-pull.\n"), (long long) epoch);
+  return 0;
+}
+
+/* org import and demo --------------------------------------------------------------------------- */
+
+static void
+print_refusals (const KhServerImportReport *report)
+{
+  for (guint i = 0; i < report->refusals->len; i++)
+    g_printerr ("%s\n", (const char *) report->refusals->pdata[i]);
+}
+
+static int
+cmd_org_import (const KhCliCommand  *command,
+               int                  argc,
+               char               **argv,
+               gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  const char *path;
+  KhServerImportReport report;
+  gboolean ok;
+  int rc;
+
+  if ((rc = check_rest (argc - 1, argv + 1, 1, NULL)) != 0)
+    return rc;
+  path = argv[1];
+  server = open_server (1, TRUE, &error);
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
       g_printerr (_("khuyenhoc-server: There is no file “%s”: give org import the path of the unit list (CSV).\n"),
@@ -531,184 +344,22 @@ cmd_org_import (const char *path)
     }
   if (server == NULL)
     return fail (error);
-  if (!g_file_get_contents (path, &text, NULL, &error))
+  kh_server_import_report_init (&report);
+  ok = kh_server_import_org (server, path, &report, &error);
+  print_refusals (&report);
+  if (ok)
+    g_print (_("Imported %u units from %s.\n"), report.records - report.rejected, path);
+  kh_server_import_report_clear (&report);
+  if (!ok)
     return fail (error);
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      g_printerr (_("khuyenhoc-server: %s is not UTF-8; save it as UTF-8 CSV.\n"), path);
-      return 1;
-    }
-  request->client_id = kh_uuid_v7_new ();
-  lines = g_strsplit (g_str_has_prefix (text, "\xEF\xBB\xBF") ? text + 3 : text, "\n", -1);
-  if (lines[0] == NULL || *g_strstrip (lines[0]) == '\0')
-    {
-      g_printerr ("%s", _("khuyenhoc-server: the CSV needs at least the columns code, name and kind.\n"));
-      return 1;
-    }
-  header = csv_split (lines[0]);
-  for (guint c = 0; org_columns[c] != NULL; c++)
-    {
-      col[c] = -1;
-      for (guint h = 0; h < header->len; h++)
-        if (strcmp (header->pdata[h], org_columns[c]) == 0)
-          col[c] = (int) h;
-    }
-  if (col[0] < 0 || col[1] < 0 || col[2] < 0)
-    {
-      g_printerr ("%s", _("khuyenhoc-server: the CSV needs at least the columns code, name and kind.\n"));
-      return 1;
-    }
-
-#define CELL(row, c) (col[c] >= 0 && (guint) col[c] < (row)->len && *(char *) (row)->pdata[col[c]] != '\0' \
-                      ? (const char *) (row)->pdata[col[c]] : NULL)
-
-  for (guint i = 1; lines[i] != NULL; i++)
-    {
-      GPtrArray *row;
-      Unit *u;
-
-      if (*g_strstrip (lines[i]) == '\0')
-        continue;
-      row = csv_split (lines[i]);
-      if (CELL (row, 0) == NULL)
-        {
-          g_printerr (_("khuyenhoc-server: line %u has no code.\n"), i + 1);
-          g_ptr_array_unref (row);
-          return 1;
-        }
-      u = g_new0 (Unit, 1);
-      u->code = g_strdup (CELL (row, 0));
-      u->valid_from = g_strdup (CELL (row, 4));
-      u->valid_to = g_strdup (CELL (row, 5));
-      u->id = derived_id ("org_unit", u->code, u->valid_from);
-      g_ptr_array_add (units, u);
-      g_ptr_array_add (rows, row);
-    }
-
-  for (guint i = 0; i < rows->len; i++)
-    {
-      GPtrArray *row = rows->pdata[i];
-      Unit *u = units->pdata[i];
-      g_autoptr(json_object) fields = json_object_new_object ();
-      const char *parent_code = CELL (row, 3);
-
-      json_object_object_add (fields, "code", json_object_new_string (u->code));
-      json_object_object_add (fields, "name", json_object_new_string (CELL (row, 1) ? CELL (row, 1) : ""));
-      json_object_object_add (fields, "kind", json_object_new_string (CELL (row, 2) ? CELL (row, 2) : ""));
-      if (parent_code != NULL)
-        {
-          g_autofree char *parent = resolve_code (server, units, parent_code, u->valid_from);
-
-          if (parent == NULL)
-            {
-              g_printerr (_("khuyenhoc-server: %s: the parent code %s is neither in the file nor on the server.\n"),
-                          u->code, parent_code);
-              return 1;
-            }
-          json_object_object_add (fields, "parent_id", json_object_new_string (parent));
-        }
-      for (int c = 4; c <= 7; c++)
-        {
-          const KhField *f = kh_entity_get_field (org, org_columns[c]);
-          json_object *v = NULL;
-
-          if (CELL (row, c) == NULL)
-            continue;
-          if (!kh_field_parse (f, CELL (row, c), &v, &error))
-            {
-              g_printerr ("khuyenhoc-server: %s: %s\n", u->code, error->message);
-              return 1;
-            }
-          json_object_object_add (fields, org_columns[c], v);
-        }
-      add_put (server, request, "org_unit", u->id, fields);
-      if (request->mutations->len >= KH_PUSH_MAX_MUTATIONS
-          && !flush_batch (server, request, &rejected, &error))
-        return fail (error);
-    }
-  if (!flush_batch (server, request, &rejected, &error))
-    return fail (error);
-
-  /* Succession links, once every unit exists. */
-  for (guint i = 0; i < rows->len; i++)
-    {
-      GPtrArray *row = rows->pdata[i];
-      Unit *u = units->pdata[i];
-      const char *successors = CELL (row, 8);
-      const char *change = CELL (row, 9);
-      const char *date = CELL (row, 10);
-      g_auto(GStrv) codes = NULL;
-
-      if (change == NULL)
-        continue;
-      if (date == NULL)
-        {
-          g_printerr (_("khuyenhoc-server: %s: a change needs its change_date.\n"), u->code);
-          return 1;
-        }
-      codes = g_strsplit (successors ? successors : "", ";", -1);
-      for (guint k = 0; codes[k] != NULL || k == 0; k++)
-        {
-          g_autoptr(json_object) fields = json_object_new_object ();
-          g_autofree char *succ = NULL;
-          g_autofree char *id = NULL;
-          g_autofree char *iso = NULL;
-          const char *code = codes[k] != NULL ? g_strstrip (codes[k]) : "";
-
-          if (*code != '\0')
-            {
-              succ = resolve_code (server, units, code, date);
-              if (succ == NULL)
-                {
-                  g_printerr (_("khuyenhoc-server: %s: the successor %s is not known.\n"), u->code, code);
-                  return 1;
-                }
-            }
-          json_object_object_add (fields, "predecessor_id", json_object_new_string (u->id));
-          if (succ != NULL)
-            json_object_object_add (fields, "successor_id", json_object_new_string (succ));
-          json_object_object_add (fields, "kind", json_object_new_string (change));
-          if (!kh_date_parse (date, &iso))
-            {
-              g_printerr (_("khuyenhoc-server: %s: “%s” is not a date.\n"), u->code, date);
-              return 1;
-            }
-          json_object_object_add (fields, "effective_date", json_object_new_string (iso));
-          if (CELL (row, 11) != NULL)
-            json_object_object_add (fields, "legal_basis", json_object_new_string (CELL (row, 11)));
-          id = derived_id ("unit_succession", u->id, succ);
-          add_put (server, request, "unit_succession", id, fields);
-          if (codes[k] == NULL)
-            break;
-        }
-      if (request->mutations->len >= KH_PUSH_MAX_MUTATIONS
-          && !flush_batch (server, request, &rejected, &error))
-        return fail (error);
-    }
-  if (!flush_batch (server, request, &rejected, &error))
-    return fail (error);
-#undef CELL
-
-  g_print (_("Imported %u units from %s.\n"), units->len - (guint) rejected, path);
-  return rejected > 0 ? 1 : 0;
-}
-
-/* demo ----------------------------------------------------------------------------------------- */
-
-static char *
-random_password (void)
-{
-  guchar raw[12];
-  g_autofree char *b64 = NULL;
-
-  randombytes_buf (raw, sizeof raw);
-  b64 = g_base64_encode (raw, sizeof raw);
-  g_strdelimit (b64, "+/=", 'x');
-  return g_steal_pointer (&b64);
+  return report.rejected > 0 ? 1 : 0;
 }
 
 static int
-cmd_demo (int argc, char **argv)
+cmd_demo (const KhCliCommand  *command,
+         int                  argc,
+         char               **argv,
+         gpointer             data)
 {
   g_autoptr(GError) error = NULL;
   static const char * const options[] = { "--records", "--credentials", NULL };
@@ -716,18 +367,13 @@ cmd_demo (int argc, char **argv)
   const char *credentials = take_option (&argc, argv, "--credentials");
   gint64 records = 5000;
   g_autoptr(KhServer) server = NULL;
-  g_autofree char *tmpdir = NULL;
-  g_autofree char *store_path = NULL;
-  g_autoptr(KhStore) store = NULL;
-  g_autoptr(KhPushRequest) request = kh_push_request_new ();
-  guint n_entities;
-  const KhEntity * const *entities = kh_entities (&n_entities);
-  gint64 imported = 0;
-  int rejected = 0;
-  g_autofree char *admin_pw = random_password ();
-  g_autofree char *officer_pw = random_password ();
+  g_autofree char *admin_pw = NULL;
+  g_autofree char *officer_pw = NULL;
   g_autofree char *text = NULL;
-
+  KhServerImportReport report;
+  gint64 imported;
+  int rejected;
+  gboolean ok;
   int rc;
 
   if ((rc = check_rest (argc, argv, 0, options)) != 0)
@@ -738,88 +384,17 @@ cmd_demo (int argc, char **argv)
   if (server == NULL || !kh_server_init_schema (server, &error))
     return fail (error);
 
-  tmpdir = g_dir_make_tmp ("khuyenhoc-demo-XXXXXX", &error);
-  if (tmpdir == NULL)
+  kh_server_import_report_init (&report);
+  ok = kh_server_import_demo (server, records, &report, &error);
+  print_refusals (&report);
+  imported = report.records;
+  rejected = (int) report.rejected;
+  kh_server_import_report_clear (&report);
+  if (!ok || !kh_server_import_demo_accounts (server, &admin_pw, &officer_pw, &error))
     return fail (error);
-  store_path = g_build_filename (tmpdir, "demo.db", NULL);
-  store = kh_store_open (store_path, &error);
-  if (store == NULL || !kh_demo_generate (store, records, 20250701, NULL, &error))
-    return fail (error);
 
-  request->client_id = kh_uuid_v7_new ();
-  for (guint e = 0; e < n_entities; e++)
-    {
-      const KhEntity *entity = entities[e];
-
-      for (gint64 offset = 0; ; offset += 5000)
-        {
-          KhQuery q = { .include_deleted = TRUE, .offset = offset, .limit = 5000 };
-          g_autoptr(json_object) list = kh_store_list (store, entity->name, &q, &error);
-          size_t n;
-
-          if (list == NULL)
-            return fail (error);
-          n = json_object_array_length (list);
-          for (size_t i = 0; i < n; i++)
-            {
-              json_object *row = json_object_array_get_idx (list, i);
-              KhMutation *m = kh_mutation_new ();
-
-              m->mutation_id = kh_uuid_v7_new ();
-              m->entity = g_strdup (entity->name);
-              m->id = g_strdup (json_object_get_string (json_object_object_get (row, "id")));
-              m->op = KH_OP_CREATE;
-              m->fields = json_object_new_object ();
-              for (guint f = 0; f < entity->n_fields; f++)
-                {
-                  json_object *v;
-
-                  if (json_object_object_get_ex (row, entity->fields[f].name, &v) && v != NULL)
-                    json_object_object_add (m->fields, entity->fields[f].name, json_object_get (v));
-                }
-              g_ptr_array_add (request->mutations, m);
-              imported++;
-              if (request->mutations->len >= KH_PUSH_MAX_MUTATIONS
-                  && !flush_batch (server, request, &rejected, &error))
-                return fail (error);
-            }
-          if (n < 5000)
-            break;
-        }
-    }
-  if (!flush_batch (server, request, &rejected, &error))
-    return fail (error);
-  g_clear_object (&store);
-  g_unlink (store_path);
-  {
-    g_autofree char *wal = g_strconcat (store_path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (store_path, "-shm", NULL);
-
-    g_unlink (wal);
-    g_unlink (shm);
-    g_rmdir (tmpdir);
-  }
-
-  /* An account kept from an earlier run keeps its password: never print one that does not
-   * work. */
-  if (!kh_server_user_add (server, "admin", "admin", "56N", admin_pw, &error))
-    {
-      if (!g_error_matches (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID))
-        return fail (error);
-      g_free (admin_pw);
-      admin_pw = g_strdup (_("(unchanged)"));
-    }
-  g_clear_error (&error);
-  if (!kh_server_user_add (server, "officer", "officer", "N001", officer_pw, &error))
-    {
-      if (!g_error_matches (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID))
-        return fail (error);
-      g_free (officer_pw);
-      officer_pw = g_strdup (_("(unchanged)"));
-    }
-  g_clear_error (&error);
-
-  text = g_strdup_printf ("admin\t%s\t(%s)\nofficer\t%s\t(%s)\n", admin_pw, "56N", officer_pw, "N001");
+  text = g_strdup_printf ("admin\t%s\t(%s)\nofficer\t%s\t(%s)\n", admin_pw ? admin_pw : _("(unchanged)"),
+                          "56N", officer_pw ? officer_pw : _("(unchanged)"), "N001");
   if (credentials != NULL)
     {
       if (!g_file_set_contents_full (credentials, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
@@ -856,7 +431,10 @@ purge_cb (gpointer data)
 }
 
 static int
-cmd_serve (int argc, char **argv)
+cmd_serve (const KhCliCommand  *command,
+          int                  argc,
+          char               **argv,
+          gpointer             data)
 {
   g_autoptr(GError) error = NULL;
   const char *listen = take_option (&argc, argv, "--listen");
@@ -934,9 +512,57 @@ cmd_serve (int argc, char **argv)
   return 0;
 }
 
+/* The commands ------------------------------------------------------------------------------- */
+
+static const KhCliCommand commands[] = {
+  { "init", "init", N_("create the tables, the server id and epoch 1"), 0, -1, cmd_init, NULL },
+  { "user add", N_("user add NAME --role admin|officer|viewer --scope CODE [--password-file F]"),
+    N_("add an account (the password from F, or from standard input)"), 0, -1, cmd_user, NULL },
+  { "user list", "user list", N_("the accounts, their role, scope and state"), 0, -1, cmd_user, NULL },
+  { "user disable", N_("user disable NAME"), N_("stop an account; its tokens stop working"), 0, -1, cmd_user, NULL },
+  { "user scope", N_("user scope NAME CODE"), N_("move an account to another unit"), 0, -1, cmd_user, NULL },
+  { "token revoke", N_("token revoke NAME"), N_("log a user out everywhere"), 0, -1, cmd_token_revoke, NULL },
+  { "org import", N_("org import FILE.csv"), N_("import the official unit list"), 0, -1, cmd_org_import, NULL },
+  { "epoch bump", "epoch bump", N_("after restoring a backup: every client re-pulls"), 0, -1, cmd_epoch_bump,
+    NULL },
+  { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts"), 0, -1,
+    cmd_demo, NULL },
+  { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
+                "[--max-body BYTES] [--request-timeout S] [--tombstone-days N]"),
+    N_("answer the clients (127.0.0.1:8080 unless --listen)"), 0, -1, cmd_serve, NULL },
+  { NULL, NULL, NULL, 0, 0, NULL, NULL }
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "%s\n\n", _("Usage: khuyenhoc-server [--db URL] COMMAND"));
+  kh_cli_print_commands (out, _("Commands:"), commands);
+  fprintf (out, "\n%s\n%s\n",
+           _("URL is sqlite:/path/server.db or postgresql://…; the default is $KHUYENHOC_SERVER_DB, "
+             "else /var/lib/khuyenhoc/server.db for root, else ~/.local/share/khuyenhoc/server.db."),
+           _("“khuyenhoc-server COMMAND --help” shows one command's usage."));
+}
+
+/* @argv's first one or two words as a command of the table. */
+static const KhCliCommand *
+find_command (int    argc,
+              char **argv)
+{
+  g_autofree char *two = argc >= 2 ? g_strdup_printf ("%s %s", argv[0], argv[1]) : NULL;
+  const KhCliCommand *c = kh_cli_command_find (commands, argv[0]);
+
+  if (c == NULL && two != NULL)
+    c = kh_cli_command_find (commands, two);
+  return c;
+}
+
 int
 main (int argc, char **argv)
 {
+  static const KhCliProgram program = {
+    "khuyenhoc-server", "khuyenhoc-server [--db URL]", "khuyenhoc-server: ", 36
+  };
   g_autofree char *url = NULL;
   g_autoptr(GError) error = NULL;
   gboolean help = FALSE;
@@ -953,6 +579,7 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
   if (sodium_init () < 0)
     return 1;
+  kh_cli_set_program (&program);
 
   argc--;
   argv++;
@@ -993,67 +620,11 @@ main (int argc, char **argv)
     }
   if (help)
     {
-      g_print (_("Usage: khuyenhoc-server [--db URL] %s\n"), _(current_command->synopsis));
-      g_print ("%s\n", _(current_command->summary));
+      kh_cli_print_help (current_command);
       return 0;
     }
   url = db != NULL ? g_strdup (db) : default_db_url ();
   db_url = url;
 
-  if (strcmp (current_command->name, "init") == 0)
-    {
-      g_autoptr(KhServer) server = NULL;
-      g_autofree char *id = NULL;
-      gint64 epoch;
-      int rc;
-
-      if ((rc = check_rest (argc - 1, argv + 1, 0, NULL)) != 0)
-        return rc;
-      server = open_server (1, FALSE, &error);
-      if (server == NULL || !kh_server_init_schema (server, &error)
-          || !kh_server_get_identity (server, &id, &epoch, &error))
-        return fail (error);
-      g_print (_("Server %s ready (epoch %lld).\n"), id, (long long) epoch);
-      return 0;
-    }
-  if (strcmp (argv[0], "user") == 0)
-    return cmd_user (argc - 1, argv + 1);
-  if (strcmp (current_command->name, "token revoke") == 0)
-    {
-      g_autoptr(KhServer) server = NULL;
-      gint64 n = 0;
-      int rc;
-
-      if ((rc = check_rest (argc - 2, argv + 2, 1, NULL)) != 0)
-        return rc;
-      server = open_server (1, TRUE, &error);
-      if (server == NULL || !kh_server_token_revoke (server, argv[2], &n, &error))
-        return fail (error);
-      g_print (g_dngettext (GETTEXT_PACKAGE, "Revoked %lld token of %s.\n", "Revoked %lld tokens of %s.\n",
-                            (gulong) n), (long long) n, argv[2]);
-      return 0;
-    }
-  if (strcmp (current_command->name, "org import") == 0)
-    {
-      int rc = check_rest (argc - 2, argv + 2, 1, NULL);
-
-      return rc != 0 ? rc : cmd_org_import (argv[2]);
-    }
-  if (strcmp (current_command->name, "epoch bump") == 0)
-    {
-      g_autoptr(KhServer) server = NULL;
-      gint64 epoch = 0;
-      int rc;
-
-      if ((rc = check_rest (argc - 2, argv + 2, 0, NULL)) != 0)
-        return rc;
-      server = open_server (1, TRUE, &error);
-      if (server == NULL || !kh_server_epoch_bump (server, &epoch, &error))
-        return fail (error);
-      g_print (_("The epoch is now %lld; every client will re-pull.\n"), (long long) epoch);
-      return 0;
-    }
-  if (strcmp (current_command->name, "demo") == 0)
-    return cmd_demo (argc - 1, argv + 1);
-  return cmd_serve (argc - 1, argv + 1);
+  return kh_cli_dispatch (current_command, argc - 1, argv + 1, NULL);
 }

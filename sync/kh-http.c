@@ -373,28 +373,17 @@ read_json (const char  *text,
   return kh_codec_parse (text, len, KH_CODEC_MAX_DEPTH, error);
 }
 
-static Outcome
-perform (KhHttp          *self,
-         const char      *method,
-         const char      *path,
-         GBytes          *payload,
-         gboolean         compressed,
-         KhHttpReadFunc   read,
-         gpointer         read_data,
-         gpointer        *answer,
-         GError         **error)
+/* Sets up the handle for one request; returns the headers, to be freed after the transfer.
+ * @auth holds the token's header, to be wiped then. */
+static struct curl_slist *
+prepare_request (KhHttp      *self,
+                 const char  *url,
+                 const char  *method,
+                 GBytes      *payload,
+                 gboolean     compressed,
+                 char       **auth)
 {
-  g_autofree char *url = g_strconcat (self->base_url, path, NULL);
-  g_autofree char *auth = NULL;
   struct curl_slist *headers = NULL;
-  long status = 0;
-  long header_size = 0;
-  long request_size = 0;
-  CURLcode rc;
-  g_autoptr(GByteArray) plain = NULL;
-  const guint8 *data;
-  gsize len;
-  Outcome outcome = OUTCOME_FAIL;
 
   g_clear_pointer (&self->body, g_byte_array_unref);
   self->body = g_byte_array_new ();
@@ -435,8 +424,8 @@ perform (KhHttp          *self,
   headers = curl_slist_append (headers, "Expect:");
   if (self->token != NULL)
     {
-      auth = g_strconcat ("Authorization: Bearer ", self->token, NULL);
-      headers = curl_slist_append (headers, auth);
+      *auth = g_strconcat ("Authorization: Bearer ", self->token, NULL);
+      headers = curl_slist_append (headers, *auth);
     }
   if (payload != NULL)
     {
@@ -452,7 +441,101 @@ perform (KhHttp          *self,
   else if (strcmp (method, "GET") != 0)
     curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
+  return headers;
+}
 
+/* Whether the transfer itself failed (cancelled, too large, no connection); @outcome then
+ * says whether to try again. */
+static gboolean
+transfer_failed (KhHttp    *self,
+                 CURLcode   rc,
+                 Outcome   *outcome,
+                 GError   **error)
+{
+  *outcome = OUTCOME_FAIL;
+  if (rc == CURLE_ABORTED_BY_CALLBACK || g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The sync was cancelled."));
+      return TRUE;
+    }
+  if (self->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+    {
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
+                           _("The server's answer is too large; nothing was changed."));
+      return TRUE;
+    }
+  if (rc != CURLE_OK)
+    {
+      gboolean fatal = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT
+                       || rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
+                       || rc == CURLE_SSL_CERTPROBLEM;
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
+                   _("Could not reach the server at %s: %s"), self->base_url,
+                   self->errbuf[0] ? self->errbuf : curl_easy_strerror (rc));
+      *outcome = fatal ? OUTCOME_FAIL : OUTCOME_RETRY;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* An error answer: the server's words when it sent them. */
+static Outcome
+error_answer (long          status,
+              const guint8 *data,
+              gsize         len,
+              GError      **error)
+{
+  g_autoptr(GError) parse_error = NULL;
+  json_object *obj = len > 0 ? kh_codec_parse ((const char *) data, len, KH_CODEC_MAX_DEPTH, &parse_error) : NULL;
+  g_autofree char *code_text = NULL;
+  g_autofree char *message = NULL;
+  KhSyncError code = KH_SYNC_ERROR_INTERNAL;
+
+  if (obj == NULL || !kh_codec_error_from_json (obj, &code, &code_text, &message))
+    {
+      code = status == 401 ? KH_SYNC_ERROR_UNAUTHORIZED
+             : status == 403 ? KH_SYNC_ERROR_FORBIDDEN
+             : status == 404 ? KH_SYNC_ERROR_NOT_FOUND
+             : status == 408 ? KH_SYNC_ERROR_TIMEOUT
+             : status == 413 ? KH_SYNC_ERROR_TOO_LARGE
+             : status == 429 ? KH_SYNC_ERROR_RATE_LIMITED
+             : status == 503 ? KH_SYNC_ERROR_BUSY
+             : status >= 500 ? KH_SYNC_ERROR_INTERNAL : KH_SYNC_ERROR_INVALID;
+      g_free (message);
+      message = g_strdup_printf (_("The server answered with HTTP status %ld."), status);
+    }
+  json_object_put (obj);
+  /* The server runs in the C locale and its fixed words are this catalogue's msgids, so the
+   * officer reads them in their own language; words with values in them are shown as sent. */
+  g_set_error_literal (error, KH_SYNC_ERROR, code, g_dgettext (GETTEXT_PACKAGE, message));
+  return (status >= 500 || status == 408 || status == 429) ? OUTCOME_RETRY : OUTCOME_FAIL;
+}
+
+static Outcome
+perform (KhHttp          *self,
+         const char      *method,
+         const char      *path,
+         GBytes          *payload,
+         gboolean         compressed,
+         KhHttpReadFunc   read,
+         gpointer         read_data,
+         gpointer        *answer,
+         GError         **error)
+{
+  g_autofree char *url = g_strconcat (self->base_url, path, NULL);
+  g_autofree char *auth = NULL;
+  struct curl_slist *headers;
+  long status = 0;
+  long header_size = 0;
+  long request_size = 0;
+  CURLcode rc;
+  g_autoptr(GByteArray) plain = NULL;
+  const guint8 *data;
+  gsize len;
+  Outcome outcome;
+
+  headers = prepare_request (self, url, method, payload, compressed, &auth);
   rc = run_transfer (self);
   curl_slist_free_all (headers);
   if (auth != NULL)
@@ -465,28 +548,8 @@ perform (KhHttp          *self,
   self->counters.bytes_received += header_size;
   self->counters.bytes_sent += request_size;
 
-  if (rc == CURLE_ABORTED_BY_CALLBACK || g_cancellable_is_cancelled (self->cancellable))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The sync was cancelled."));
-      return OUTCOME_FAIL;
-    }
-  if (self->too_large || rc == CURLE_FILESIZE_EXCEEDED)
-    {
-      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
-                           _("The server's answer is too large; nothing was changed."));
-      return OUTCOME_FAIL;
-    }
-  if (rc != CURLE_OK)
-    {
-      gboolean fatal = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT
-                       || rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
-                       || rc == CURLE_SSL_CERTPROBLEM;
-
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
-                   _("Could not reach the server at %s: %s"), self->base_url,
-                   self->errbuf[0] ? self->errbuf : curl_easy_strerror (rc));
-      return fatal ? OUTCOME_FAIL : OUTCOME_RETRY;
-    }
+  if (transfer_failed (self, rc, &outcome, error))
+    return outcome;
 
   data = self->body->data;
   len = self->body->len;
@@ -516,35 +579,7 @@ perform (KhHttp          *self,
         }
       return OUTCOME_OK;
     }
-
-  /* An error answer: the server's words when it sent them. */
-  {
-    g_autoptr(GError) parse_error = NULL;
-    json_object *obj = len > 0 ? kh_codec_parse ((const char *) data, len, KH_CODEC_MAX_DEPTH, &parse_error) : NULL;
-    g_autofree char *code_text = NULL;
-    g_autofree char *message = NULL;
-    KhSyncError code = KH_SYNC_ERROR_INTERNAL;
-
-    if (obj == NULL || !kh_codec_error_from_json (obj, &code, &code_text, &message))
-      {
-        code = status == 401 ? KH_SYNC_ERROR_UNAUTHORIZED
-               : status == 403 ? KH_SYNC_ERROR_FORBIDDEN
-               : status == 404 ? KH_SYNC_ERROR_NOT_FOUND
-               : status == 408 ? KH_SYNC_ERROR_TIMEOUT
-               : status == 413 ? KH_SYNC_ERROR_TOO_LARGE
-               : status == 429 ? KH_SYNC_ERROR_RATE_LIMITED
-               : status == 503 ? KH_SYNC_ERROR_BUSY
-               : status >= 500 ? KH_SYNC_ERROR_INTERNAL : KH_SYNC_ERROR_INVALID;
-        g_free (message);
-        message = g_strdup_printf (_("The server answered with HTTP status %ld."), status);
-      }
-    json_object_put (obj);
-    /* The server runs in the C locale and its fixed words are this catalogue's msgids, so the
-     * officer reads them in their own language; words with values in them are shown as sent. */
-    g_set_error_literal (error, KH_SYNC_ERROR, code, g_dgettext (GETTEXT_PACKAGE, message));
-    outcome = (status >= 500 || status == 408 || status == 429) ? OUTCOME_RETRY : OUTCOME_FAIL;
-  }
-  return outcome;
+  return error_answer (status, data, len, error);
 }
 
 json_object *

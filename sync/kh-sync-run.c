@@ -1,0 +1,197 @@
+/* kh-sync-run.c: one sync, from the worker's connection to its report
+ *
+ * A sync takes the worker's connection to the database (kept between syncs), opens two
+ * connections to the server with the stored token, pulls (kh-sync-pull.c), pushes
+ * (kh-sync-push.c), verifies when asked or when something moved (kh-sync-verify.c), and fills
+ * the report. The steps share a KhSyncRun, which also binds the replica to the server that
+ * first answered it.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-codec.h"
+#include "kh-credentials.h"
+#include "kh-memory.h"
+#include "kh-replica.h"
+#include "kh-sync-engine-private.h"
+
+#define RELEASE_AFTER   5000  /* records pulled and pushed from which a sync gives memory back */
+
+static KhStore *
+slot_take (KhSyncStoreSlot  *slot,
+           const char       *database,
+           GError          **error)
+{
+  KhStore *store;
+
+  g_mutex_lock (&slot->lock);
+  store = g_steal_pointer (&slot->store);
+  g_mutex_unlock (&slot->lock);
+  return store != NULL ? store : kh_store_open (database, error);
+}
+
+static void
+slot_give_back (KhSyncStoreSlot *slot,
+                KhStore         *store)
+{
+  if (kh_store_release_memory (store))
+    {
+      g_mutex_lock (&slot->lock);
+      if (slot->store == NULL)
+        slot->store = g_steal_pointer (&store);
+      g_mutex_unlock (&slot->lock);
+    }
+  g_clear_object (&store);
+}
+
+/* What the steps of a sync share ------------------------------------------------------------ */
+
+gboolean
+kh_sync_fail_wrong_server (GError     **error,
+                           const char  *bound,
+                           const char  *seen)
+{
+  g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_FORBIDDEN,
+               _("This replica belongs to another server (%s, not %s). Use a new database to work "
+                 "with this server; nothing was mixed."), bound, seen);
+  return FALSE;
+}
+
+void
+kh_sync_run_report_progress (KhSyncRun *run,
+                             double     value)
+{
+  if (run->progress != NULL)
+    run->progress (run->progress_data, CLAMP (value, 0.0, 1.0));
+}
+
+gboolean
+kh_sync_run_check_server (KhSyncRun   *run,
+                          const char  *server_id,
+                          gint64       epoch,
+                          GError     **error)
+{
+  if (run->bound_id == NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, epoch);
+
+      if (!kh_replica_set_state (run->store, KH_SYNC_SERVER_ID, server_id, error)
+          || !kh_replica_set_state (run->store, KH_SYNC_EPOCH, text, error))
+        return FALSE;
+      run->bound_id = g_strdup (server_id);
+      run->epoch = epoch;
+      return TRUE;
+    }
+  if (g_strcmp0 (run->bound_id, server_id) != 0)
+    return kh_sync_fail_wrong_server (error, run->bound_id, server_id);
+  return TRUE;
+}
+
+gboolean
+kh_sync_run_set_epoch (KhSyncRun  *run,
+                       gint64      epoch,
+                       GError    **error)
+{
+  g_autofree char *text = NULL;
+
+  if (epoch == run->epoch)
+    return TRUE;
+  text = g_strdup_printf ("%" G_GINT64_FORMAT, epoch);
+  run->epoch = epoch;
+  return kh_replica_set_state (run->store, KH_SYNC_EPOCH, text, error);
+}
+
+gboolean
+kh_sync_run (const KhSyncConfig  *config,
+             KhSyncFlags          flags,
+             KhSyncReport        *report,
+             KhSyncProgressFunc   progress,
+             gpointer             progress_data,
+             GCancellable        *cancellable,
+             GError             **error)
+{
+  g_autoptr(KhStore) store = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *epoch = NULL;
+  g_autofree char *now = NULL;
+  g_autoptr(GDateTime) dt = NULL;
+  gint64 start = g_get_monotonic_time ();
+  KhSyncRun run = { 0 };
+  gboolean ok;
+
+  memset (report, 0, sizeof *report);
+  store = slot_take (config->slot, config->database, error);
+  if (store == NULL)
+    return FALSE;
+  url = kh_replica_get_state (store, KH_SYNC_SERVER_URL);
+  username = kh_replica_get_state (store, KH_SYNC_USERNAME);
+  token = url ? kh_credentials_lookup (config->database, url, username) : NULL;
+  if (url == NULL || token == NULL)
+    {
+      /* A first pull that was cut short and never goes on: the replica is made whole. */
+      if (!kh_store_restore_upkeep (store, error))
+        return FALSE;
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED,
+                           _("Sign in to a server first (khuyenhoc-cli login --server URL --user NAME)."));
+      return FALSE;
+    }
+
+  run.store = store;
+  run.http = kh_http_new (url, &config->http);
+  kh_http_set_token (run.http, token);
+  run.prefetch_http = kh_http_new (url, &config->http);
+  kh_http_set_token (run.prefetch_http, token);
+  memset (token, 0, strlen (token));
+  run.bound_id = kh_replica_get_state (store, KH_SYNC_SERVER_ID);
+  epoch = kh_replica_get_state (store, KH_SYNC_EPOCH);
+  run.epoch = epoch ? g_ascii_strtoll (epoch, NULL, 10) : 0;
+  run.progress = progress;
+  run.progress_data = progress_data;
+  run.cancellable = cancellable;
+  run.page_size = config->page_size;
+
+  ok = kh_sync_pull (&run, error) && kh_sync_push (&run, error);
+  if (ok && ((flags & KH_SYNC_FLAGS_VERIFY)
+             || (!(flags & KH_SYNC_FLAGS_NO_VERIFY) && (run.stats.pushed > 0 || run.stats.pulled > 0))))
+    ok = kh_sync_verify (&run, report, error);
+  if (ok)
+    {
+      dt = g_date_time_new_now_utc ();
+      now = g_date_time_format_iso8601 (dt);
+      kh_replica_set_state (store, KH_SYNC_LAST_SYNC, now, NULL);
+      kh_sync_run_report_progress (&run, 1.0);
+    }
+
+  report->pulled = run.stats.pulled;
+  report->applied = run.stats.applied;
+  report->merged = run.stats.merged;
+  report->conflicts = run.stats.conflicts;
+  report->removed = run.stats.removed;
+  report->pushed = run.stats.pushed;
+  report->rejected = run.stats.rejected;
+  report->requests = kh_http_get_counters (run.http)->requests + kh_http_get_counters (run.prefetch_http)->requests;
+  report->retries = kh_http_get_counters (run.http)->retries + kh_http_get_counters (run.prefetch_http)->retries;
+  report->bytes_sent = kh_http_get_counters (run.http)->bytes_sent + kh_http_get_counters (run.prefetch_http)->bytes_sent;
+  report->bytes_received = kh_http_get_counters (run.http)->bytes_received
+                           + kh_http_get_counters (run.prefetch_http)->bytes_received;
+  report->pending = kh_store_count_pending (store);
+  report->open_conflicts = kh_replica_count_conflicts (store);
+  report->seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+
+  kh_http_free (run.http);
+  kh_http_free (run.prefetch_http);
+  g_free (run.bound_id);
+  if (run.unsettled)
+    g_clear_object (&store);
+  else
+    slot_give_back (config->slot, g_steal_pointer (&store));
+  /* What a large sync freed is kept until now (kh-memory.c), then given back. */
+  if (report->pulled + report->pushed >= RELEASE_AFTER)
+    kh_memory_release ();
+  return ok;
+}
