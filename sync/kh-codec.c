@@ -868,34 +868,6 @@ kh_changes_page_add_removed (KhChangesPage *page,
   g_ptr_array_add (page->removed, r);
 }
 
-json_object *
-kh_changes_page_to_json (const KhChangesPage *page)
-{
-  json_object *obj = json_object_new_object ();
-  json_object *records = json_object_new_array_ext ((int) page->records->len);
-  json_object *removed = json_object_new_array ();
-
-  json_object_object_add (obj, "server_id", json_object_new_string (page->server_id));
-  json_object_object_add (obj, "epoch", json_object_new_int64 (page->epoch));
-  json_object_object_add (obj, "cursor", json_object_new_string (page->cursor));
-  json_object_object_add (obj, "has_more", json_object_new_boolean (page->has_more));
-  for (guint i = 0; i < page->records->len; i++)
-    json_object_array_add (records, kh_record_to_json (page->records->pdata[i]));
-  json_object_object_add (obj, "records", records);
-  for (guint i = 0; i < page->removed->len; i++)
-    {
-      KhRemoved *r = page->removed->pdata[i];
-      json_object *o = json_object_new_object ();
-
-      json_object_object_add (o, "entity", json_object_new_string (r->entity));
-      json_object_object_add (o, "id", json_object_new_string (r->id));
-      json_object_array_add (removed, o);
-    }
-  json_object_object_add (obj, "removed", removed);
-  json_object_object_add (obj, "reset", json_object_new_boolean (page->reset));
-  return obj;
-}
-
 static KhChangesPage *changes_page_from_json (json_object  *obj,
                                              gboolean      with_records,
                                              GError      **error);
@@ -1113,27 +1085,6 @@ kh_health_from_json (json_object  *obj,
 }
 
 /* Integrity ------------------------------------------------------------------------------------ */
-
-guint64
-kh_codec_record_hash (const char *id,
-                      gint64      version)
-{
-  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
-  char buf[64];
-  int n = g_snprintf (buf, sizeof buf, ":%" G_GINT64_FORMAT, version);
-
-  for (const char *p = id; *p; p++)
-    {
-      h ^= (guchar) *p;
-      h *= G_GUINT64_CONSTANT (0x100000001b3);
-    }
-  for (int i = 0; i < n; i++)
-    {
-      h ^= (guchar) buf[i];
-      h *= G_GUINT64_CONSTANT (0x100000001b3);
-    }
-  return h;
-}
 
 char *
 kh_codec_checksum_to_string (guint64 checksum)

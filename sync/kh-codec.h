@@ -195,7 +195,6 @@ typedef struct
 
 KhChangesPage *kh_changes_page_new        (void);
 void           kh_changes_page_free       (KhChangesPage  *page);
-json_object   *kh_changes_page_to_json    (const KhChangesPage *page);
 KhChangesPage *kh_changes_page_from_json  (json_object    *obj,
                                            GError        **error);
 KhChangesPage *kh_changes_page_header_from_json (json_object *obj,
@@ -296,9 +295,8 @@ json_object    *kh_integrity_ids_to_json  (const KhIntegrityIds *ids);
 KhIntegrityIds *kh_integrity_ids_from_json (json_object   *obj,
                                             GError       **error);
 
-/* FNV-1a-64 of "<id>:<version>": XOR these over records for the order-independent checksum. */
-guint64      kh_codec_record_hash         (const char     *id,
-                                           gint64          version);
+/* The checksum of one record is kh_wire_record_checksum() (kh-wire.h); these write and read
+ * the XOR of them as the protocol's 16 hex digits. */
 char        *kh_codec_checksum_to_string  (guint64         checksum);
 gboolean     kh_codec_checksum_from_string (const char    *text,
                                             guint64       *checksum);

@@ -2,9 +2,10 @@
  *
  * The server keeps the same tables on SQLite and on PostgreSQL and runs the same SQL on both
  * (written with `?` placeholders; the PostgreSQL backend numbers them). A backend is one
- * database connection; the core (kh-server-core.c) holds all of the protocol's logic, so the
- * two backends cannot drift apart in behaviour: they differ only in how they connect, run a
- * statement, and take the write lock that orders versions by commit.
+ * database connection; the core (kh-server-core.c and the kh-server-*.c files around it) holds
+ * all of the protocol's logic, so the two backends cannot drift apart in behaviour: they differ
+ * only in how they connect, run a statement, and take the write lock that orders versions by
+ * commit.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -15,6 +15,7 @@
 
 #include "kh-test-server.h"
 #include "kh-uuid.h"
+#include "kh-wire.h"
 
 static KhTestServer *server;
 static char *admin, *officer_a, *officer_b, *viewer_a;
@@ -898,7 +899,7 @@ test_pagination_concurrent (void)
             g_hash_table_insert (sums, r->entity, e);
           }
         e->count++;
-        e->checksum ^= kh_codec_record_hash (r->id, r->version);
+        e->checksum ^= kh_wire_record_checksum (r->id, r->version);
       }
     for (guint i = 0; i < server_sums->entities->len; i++)
       {
@@ -1217,7 +1218,7 @@ test_integrity_ids (void)
 
           g_assert_cmpstr (iv->id, >, after);
           count++;
-          checksum ^= kh_codec_record_hash (iv->id, iv->version);
+          checksum ^= kh_wire_record_checksum (iv->id, iv->version);
           g_free (after);
           after = g_strdup (iv->id);
         }

@@ -1,0 +1,127 @@
+/* kh-server-core-private.h: what the files of the server core share
+ *
+ * The core is one unit cut by concept: the object and its connection pool (kh-server-core.c),
+ * meta, scope, accounts, stored records, push, the change feed, integrity and tombstones, each
+ * in kh-server-<concept>.c. kh-server-core.h stays the API; this is for those files only.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "kh-server-core.h"
+
+G_BEGIN_DECLS
+
+struct _KhServer
+{
+  GObject      parent_instance;
+  char        *url;
+  GAsyncQueue *pool;        /* KhServerBackend, one per connection */
+  guint        pool_size;
+  int          tombstone_days;
+};
+
+/* The org units under the one bound to "?", itself included: for "… IN " SUBTREE. */
+#define SUBTREE "(SELECT descendant FROM org_closure WHERE ancestor = ?)"
+
+/* The time now, as the server stores it (UTC, to the second). */
+char            *_kh_server_now_iso           (void);
+
+/* A backend for the length of a scope: g_autoptr(KhServerLease) l = _kh_server_lease_new (self). */
+typedef struct
+{
+  KhServer        *server;
+  KhServerBackend *b;
+} KhServerLease;
+
+KhServerLease   *_kh_server_lease_new         (KhServer         *self);
+void             _kh_server_lease_free        (KhServerLease    *l);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerLease, _kh_server_lease_free)
+
+/* Meta (kh-server-meta.c) ------------------------------------------------------------------ */
+
+typedef struct
+{
+  char   *server_id;
+  gint64  epoch;
+  gint64  purged_through;
+  gint64  version;          /* the counter: the newest version committed */
+} KhServerMeta;
+
+gboolean         _kh_server_load_meta         (KhServerBackend  *b,
+                                               KhServerMeta     *m,
+                                               GError          **error);
+
+/* Org units and scope (kh-server-scope.c) -------------------------------------------------- */
+
+gboolean         _kh_server_in_subtree        (KhServerBackend     *b,
+                                               const char          *root,
+                                               const char          *unit,
+                                               gboolean            *result,
+                                               GError             **error);
+gboolean         _kh_server_user_in_scope     (KhServerBackend     *b,
+                                               const KhServerUser  *user,
+                                               const char          *unit,
+                                               gboolean            *result,
+                                               GError             **error);
+gboolean         _kh_server_unit_has_parent   (KhServerBackend     *b,
+                                               const char          *unit,
+                                               gboolean            *result,
+                                               GError             **error);
+
+/* Stored records (kh-server-records.c) ----------------------------------------------------- */
+
+typedef struct
+{
+  gint64       version;
+  gboolean     deleted;
+  char        *scope_unit;
+  json_object *data;
+  json_object *fv;
+  char        *updated_by;
+  char        *updated_at;
+  char        *created_at;
+} KhServerStored;
+
+void             _kh_server_stored_free       (KhServerStored       *s);
+KhServerStored  *_kh_server_stored_copy       (const KhServerStored *s);
+/* A row of (version, deleted, scope_unit, data, field_versions, updated_by, updated_at,
+ * created_at) into *(KhServerStored **) @data; stops at the first row. */
+gboolean         _kh_server_stored_row_cb     (const char * const   *v,
+                                               int                   n,
+                                               gpointer              data);
+gboolean         _kh_server_load_stored       (KhServerBackend      *b,
+                                               const char           *entity,
+                                               const char           *id,
+                                               KhServerStored      **out,
+                                               GError              **error);
+KhRecord        *_kh_server_stored_to_record  (const char           *entity,
+                                               const char           *id,
+                                               const KhServerStored *s);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerStored, _kh_server_stored_free)
+
+/* The string member @name of @obj, or NULL. Inline: the push asks it for every mutation. */
+static inline const char *
+_kh_server_string_member (json_object *obj,
+                          const char  *name)
+{
+  json_object *v;
+
+  if (obj != NULL && json_object_object_get_ex (obj, name, &v) && json_object_is_type (v, json_type_string))
+    return json_object_get_string (v);
+  return NULL;
+}
+
+/* Keeps the org tree (org_units and the closure table) in step with an org unit's write:
+ * @old is the unit before (NULL: new), @now after. */
+gboolean         _kh_server_update_org_tree   (KhServerBackend      *b,
+                                               const char           *id,
+                                               const KhServerStored *old,
+                                               const KhServerStored *now,
+                                               GError              **error);
+
+G_END_DECLS

@@ -1,0 +1,189 @@
+/* kh-server-feed.c: the change feed: a user's scope, page by page, from a cursor
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-server-core-private.h"
+#include "kh-wire.h"
+
+typedef struct
+{
+  GString *text;   /* the records, as JSON array elements */
+  guint    count;
+  gint64   last;
+} Feed;
+
+/* A RECORD written straight from the row: the stored data is already compact JSON made by the
+ * server, so it goes out as it is, without being parsed and written again. */
+static gboolean
+feed_row_cb (const char * const *v,
+             int                 n,
+             gpointer            data)
+{
+  Feed *f = data;
+
+  if (f->count++ > 0)
+    g_string_append_c (f->text, ',');
+  kh_wire_write_record (f->text, v[0], v[1], v[2], g_ascii_strtoll (v[3], NULL, 10) != 0, v[4], v[5], v[6]);
+  f->last = g_ascii_strtoll (v[2], NULL, 10);
+  return TRUE;
+}
+
+static gboolean
+removed_row_cb (const char * const *v,
+                int                 n,
+                gpointer            data)
+{
+  kh_changes_page_add_removed (data, v[0], v[1]);
+  return TRUE;
+}
+
+static gboolean
+parse_cursor (const char  *cursor,
+              gint64      *epoch,
+              gint64      *gen,
+              gint64      *version,
+              char       **sid,
+              GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (cursor, ".", 5);
+  char *end;
+
+  if (g_strv_length (parts) != 4)
+    goto bad;
+  for (int i = 0; i < 3; i++)
+    {
+      gint64 v;
+
+      if (*parts[i] == '\0' || !g_ascii_isdigit (*parts[i]))
+        goto bad;
+      v = g_ascii_strtoll (parts[i], &end, 10);
+      if (*end != '\0' || v < 0)
+        goto bad;
+      *(i == 0 ? epoch : i == 1 ? gen : version) = v;
+    }
+  if (strlen (parts[3]) != 8)
+    goto bad;
+  *sid = g_strdup (parts[3]);
+  return TRUE;
+
+bad:
+  g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
+                       _("The cursor is not one this server gave out; start again with an empty cursor."));
+  return FALSE;
+}
+
+/* After a change of scope, names what the old scope held and the new one does not. */
+static gboolean
+name_left_scope (KhServerBackend     *b,
+                 const KhServerUser  *user,
+                 gint64               c_gen,
+                 gint64               c_version,
+                 KhChangesPage       *page,
+                 GError             **error)
+{
+  KhSqlParam h[2] = { KH_SQL_P_TEXT (user->id), KH_SQL_P_INT (c_gen) };
+  g_autofree char *old_root = NULL;
+
+  if (!kh_server_backend_query_text (b, "SELECT scope_unit_id FROM scope_history WHERE user_id = ? AND gen = ?",
+                                     h, 2, &old_root, error))
+    return FALSE;
+  if (old_root != NULL && strcmp (old_root, user->scope_unit_id) != 0)
+    {
+      KhSqlParam p[3] = { KH_SQL_P_INT (c_version), KH_SQL_P_TEXT (old_root), KH_SQL_P_TEXT (user->scope_unit_id) };
+
+      if (!kh_server_backend_exec (b, "SELECT entity, id FROM records WHERE version <= ? "
+                                   "AND scope_unit IN " SUBTREE " AND scope_unit NOT IN " SUBTREE,
+                                   p, 3, removed_row_cb, page, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Records moved out of the scope by someone else, in the span (@start, @next] a page covers. */
+static gboolean
+name_moved_out (KhServerBackend     *b,
+                const KhServerUser  *user,
+                gint64               start,
+                gint64               next,
+                KhChangesPage       *page,
+                GError             **error)
+{
+  KhSqlParam p[4] = { KH_SQL_P_INT (start), KH_SQL_P_INT (next), KH_SQL_P_TEXT (user->scope_unit_id),
+                      KH_SQL_P_TEXT (user->scope_unit_id) };
+
+  return kh_server_backend_exec (b, "SELECT m.entity, m.id FROM moves m JOIN records r "
+                                 "ON r.entity = m.entity AND r.id = m.id "
+                                 "WHERE m.version > ? AND m.version <= ? AND m.old_unit IN " SUBTREE " "
+                                 "AND (r.scope_unit IS NULL OR r.scope_unit NOT IN " SUBTREE ")",
+                                 p, 4, removed_row_cb, page, NULL, error);
+}
+
+GString *
+kh_server_changes (KhServer            *self,
+                   const KhServerUser  *user,
+                   const char          *cursor,
+                   gint64               limit,
+                   GError             **error)
+{
+  g_autoptr(KhServerLease) l = NULL;
+  g_autoptr(KhChangesPage) page = kh_changes_page_new ();
+  g_autofree char *sid = NULL;
+  gint64 c_epoch = 0, c_gen = 0, c_version = 0, max_version = 0;
+  gint64 start, next;
+  gboolean given = cursor != NULL && *cursor != '\0';
+  KhServerMeta meta;
+  g_autoptr(GString) records = g_string_sized_new (4096);
+  Feed feed = { records, 0, 0 };
+
+  g_return_val_if_fail (user->scope_unit_id != NULL, NULL);
+
+  if (limit <= 0)
+    limit = KH_PAGE_DEFAULT;
+  limit = MIN (limit, KH_PAGE_MAX);
+  if (given && !parse_cursor (cursor, &c_epoch, &c_gen, &c_version, &sid, error))
+    return NULL;
+
+  l = _kh_server_lease_new (self);
+  if (!kh_server_backend_begin (l->b, KH_TX_READ, error) || !_kh_server_load_meta (l->b, &meta, error))
+    return NULL;
+  page->server_id = meta.server_id;
+  page->epoch = meta.epoch;
+  max_version = meta.version;
+
+  start = c_version;
+  if (given && (c_epoch != meta.epoch || strncmp (sid, meta.server_id, 8) != 0
+                || c_version < meta.purged_through || c_version > max_version
+                || c_gen != user->scope_gen))
+    {
+      page->reset = TRUE;
+      start = 0;
+      if (c_epoch == meta.epoch && strncmp (sid, meta.server_id, 8) == 0 && c_gen != user->scope_gen
+          && !name_left_scope (l->b, user, c_gen, c_version, page, error))
+        return NULL;
+    }
+
+  {
+    KhSqlParam p[3] = { KH_SQL_P_INT (start), KH_SQL_P_TEXT (user->scope_unit_id), KH_SQL_P_INT (limit) };
+
+    /* "scope_unit || ''" keeps SQLite from answering the OR with two index lookups and a sort
+     * of every match (for each page!): it walks the version index from the cursor instead,
+     * and stops after @limit rows in scope. PostgreSQL plans it the same way. */
+    if (!kh_server_backend_exec (l->b, "SELECT entity, id, version, deleted, data, updated_by, updated_at "
+                                 "FROM records WHERE version > ? AND (scope_unit IS NULL OR (scope_unit || '') IN " SUBTREE ") "
+                                 "ORDER BY version LIMIT ?", p, 3, feed_row_cb, &feed, NULL, error))
+      return NULL;
+  }
+  page->has_more = feed.count >= (guint) limit;
+  next = page->has_more ? feed.last : max_version;
+  if (start > 0 && !name_moved_out (l->b, user, start, next, page, error))
+    return NULL;
+  page->cursor = g_strdup_printf ("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%.8s",
+                                  meta.epoch, user->scope_gen, next, meta.server_id);
+  kh_server_backend_commit (l->b, NULL);
+
+  return kh_wire_write_page (page, records->str, records->len);
+}
