@@ -16,15 +16,17 @@
 
 #define MONEY_MAX G_GINT64_CONSTANT (1000000000000) /* one trillion đồng: beyond any real sum */
 
-#define TEXT(n, fl, lb, len)  { .name = n, .type = KH_FIELD_TEXT, .flags = fl, .label = lb, .max_len = len }
-#define INT(n, fl, lb, lo, hi) { .name = n, .type = KH_FIELD_INT, .flags = fl, .label = lb, .min = lo, .max = hi }
-#define MONEY(n, fl, lb)      { .name = n, .type = KH_FIELD_MONEY, .flags = fl, .label = lb, .min = 0, .max = MONEY_MAX }
-#define DATE(n, fl, lb)       { .name = n, .type = KH_FIELD_DATE, .flags = fl, .label = lb }
-#define YEAR(n, fl, lb)       { .name = n, .type = KH_FIELD_YEAR, .flags = fl, .label = lb, .min = 1945, .max = 2100 }
-#define BOOL(n, fl, lb)       { .name = n, .type = KH_FIELD_BOOL, .flags = fl, .label = lb, .min = 0, .max = 1 }
-#define ENUM(n, fl, lb, v, l) { .name = n, .type = KH_FIELD_ENUM, .flags = fl, .label = lb, .enum_values = v, .enum_labels = l }
-#define REF(n, fl, lb, e)     { .name = n, .type = KH_FIELD_REF, .flags = fl, .label = lb, .ref_entity = e }
-#define JSONF(n, fl, lb)      { .name = n, .type = KH_FIELD_JSON, .flags = fl, .label = lb, .max_len = 20000 }
+/* Each takes, after its own arguments, any further member as a designated initializer:
+ * TEXT ("school", SRCH, N_("School"), 200, .headers = school_headers). */
+#define TEXT(n, fl, lb, len, ...)  { .name = n, .type = KH_FIELD_TEXT, .flags = fl, .label = lb, .max_len = len, __VA_ARGS__ }
+#define INT(n, fl, lb, lo, hi, ...) { .name = n, .type = KH_FIELD_INT, .flags = fl, .label = lb, .min = lo, .max = hi, __VA_ARGS__ }
+#define MONEY(n, fl, lb, ...)      { .name = n, .type = KH_FIELD_MONEY, .flags = fl, .label = lb, .min = 0, .max = MONEY_MAX, __VA_ARGS__ }
+#define DATE(n, fl, lb, ...)       { .name = n, .type = KH_FIELD_DATE, .flags = fl, .label = lb, __VA_ARGS__ }
+#define YEAR(n, fl, lb, ...)       { .name = n, .type = KH_FIELD_YEAR, .flags = fl, .label = lb, .min = 1945, .max = 2100, __VA_ARGS__ }
+#define BOOL(n, fl, lb, ...)       { .name = n, .type = KH_FIELD_BOOL, .flags = fl, .label = lb, .min = 0, .max = 1, __VA_ARGS__ }
+#define ENUM(n, fl, lb, v, l, ...) { .name = n, .type = KH_FIELD_ENUM, .flags = fl, .label = lb, .enum_values = v, .enum_labels = l, __VA_ARGS__ }
+#define REF(n, fl, lb, e, ...)     { .name = n, .type = KH_FIELD_REF, .flags = fl, .label = lb, .ref_entity = e, __VA_ARGS__ }
+#define JSONF(n, fl, lb, ...)      { .name = n, .type = KH_FIELD_JSON, .flags = fl, .label = lb, .max_len = 20000, __VA_ARGS__ }
 
 #define REQ  KH_FIELD_FLAG_REQUIRED
 #define SRCH KH_FIELD_FLAG_SEARCH
@@ -39,11 +41,20 @@
 
 /* Shared enumerations ------------------------------------------------------------------------ */
 
+/* The five learning models: the one list reports, the overview and the forms read
+ * (kh_models()). Each model's registrations are of one kind of subject (subjects[]). */
 static const char * const models[] = { "citizen", "family", "clan", "community", "unit", NULL };
 static const char * const model_labels[] = {
   N_("Learning citizen"), N_("Learning family"), N_("Learning clan"),
   N_("Learning community"), N_("Learning unit"), NULL
 };
+static const char * const model_subjects[] = {
+  "person", "household", "clan", "org_unit", "org_unit", NULL
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (models) == KH_N_MODELS + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (model_labels) == KH_N_MODELS + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (model_subjects) == KH_N_MODELS + 1);
 
 static const char * const genders[] = { "female", "male", "other", NULL };
 static const char * const gender_labels[] = { N_("Female"), N_("Male"), N_("Other"), NULL };
@@ -271,8 +282,10 @@ static const KhField registration_fields[] = {
   ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels),
   YEAR ("year", REQ | SUM, N_("Year")),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
-  ENUM ("subject_kind", REQ, N_("Subject kind"), subject_kinds, subject_kind_labels),
-  { .name = "subject_id", .type = KH_FIELD_REF, .flags = REQ, .label = N_("Subject") },
+  /* The kind of subject follows from the model; the subject is a record of that kind. */
+  ENUM ("subject_kind", REQ, N_("Subject kind"), subject_kinds, subject_kind_labels,
+        .derived_from = "model", .derive = kh_model_subject_entity),
+  REF ("subject_id", REQ, N_("Subject"), NULL, .ref_kind = "subject_kind"),
   TEXT ("subject_name", REQ | SRCH | SUM, N_("Registered subject"), 200),
   ENUM ("status", REQ | SUM, N_("Status"), registration_statuses, registration_status_labels),
   DATE ("registered_on", NONE, N_("Registered on")),
@@ -286,19 +299,11 @@ check_registration (const KhEntity *entity,
 {
   const char *model = get_string (record, "model");
   const char *kind = get_string (record, "subject_kind");
-  const char *expected = NULL;
 
   if (model == NULL || kind == NULL)
     return TRUE;
-  if (strcmp (model, "citizen") == 0)
-    expected = "person";
-  else if (strcmp (model, "family") == 0)
-    expected = "household";
-  else if (strcmp (model, "clan") == 0)
-    expected = "clan";
-  else
-    expected = "org_unit";
-  if (strcmp (kind, expected) != 0)
+  /* The field checks ran first, so the model is one of the five. */
+  if (g_strcmp0 (kind, kh_model_subject_entity (model)) != 0)
     {
       g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
                            _("Subject kind does not fit the learning model: a learning citizen "
@@ -685,4 +690,53 @@ kh_field_enum_label (const KhField *field,
     if (strcmp (field->enum_values[i], value) == 0)
       return _(field->enum_labels[i]);
   return value;
+}
+
+/* The entity @field, a reference, points at in @record: its own target, or for a reference to
+ * one of several kinds, the one its kind field names there (NULL if that is not set). */
+const char *
+kh_field_ref_target (const KhField *field,
+                     json_object   *record)
+{
+  json_object *kind;
+
+  g_return_val_if_fail (field != NULL, NULL);
+
+  if (field->ref_entity != NULL || field->ref_kind == NULL)
+    return field->ref_entity;
+  if (record != NULL && json_object_object_get_ex (record, field->ref_kind, &kind) && kind != NULL)
+    return json_object_get_string (kind);
+  return NULL;
+}
+
+/* The five learning models' names, NULL-terminated, KH_N_MODELS of them. */
+const char * const *
+kh_models (void)
+{
+  return models;
+}
+
+/* The translated name of @model ("Learning family"), or @model itself if it is none of them. */
+const char *
+kh_model_label (const char *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  for (guint i = 0; models[i] != NULL; i++)
+    if (strcmp (models[i], model) == 0)
+      return _(model_labels[i]);
+  return model;
+}
+
+/* The entity a registration for @model names as its subject: a learning citizen is a person, a
+ * family a household, a clan a clan, a community or a unit an org unit. NULL for no model. */
+const char *
+kh_model_subject_entity (const char *model)
+{
+  if (model == NULL)
+    return NULL;
+  for (guint i = 0; models[i] != NULL; i++)
+    if (strcmp (models[i], model) == 0)
+      return model_subjects[i];
+  return NULL;
 }

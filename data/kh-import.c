@@ -411,9 +411,9 @@ field_supplied (Import *im,
 
   if (json_object_object_get_ex (im->defaults, name, NULL))
     return TRUE;
-  /* A registration's subject kind follows from its model (see implied_values()). */
-  if (strcmp (im->entity->name, "registration") == 0 && strcmp (name, "subject_kind") == 0)
-    return field_supplied (im, kh_entity_field_index (im->entity, "model"));
+  /* A field that follows from another is there when that one is (see implied_values()). */
+  if (im->entity->fields[field].derived_from != NULL)
+    return field_supplied (im, kh_entity_field_index (im->entity, im->entity->fields[field].derived_from));
   for (guint i = 0; i < im->report->mapping->len; i++)
     if (g_array_index (im->report->mapping, int, i) == field)
       return TRUE;
@@ -824,28 +824,22 @@ column_of_message (Import     *im,
   return -1;
 }
 
+/* Fills in what follows from other values (a registration's subject kind from its model), as
+ * the registry declares it. */
 static void
 implied_values (Import      *im,
                 json_object *values)
 {
-  /* A registration's subject kind follows from the model. */
-  if (strcmp (im->entity->name, "registration") == 0
-      && !json_object_object_get_ex (values, "subject_kind", NULL))
+  for (guint i = 0; i < im->entity->n_fields; i++)
     {
-      const char *model = get_str (values, "model");
-      const char *kind = NULL;
+      const KhField *field = &im->entity->fields[i];
+      const char *value;
 
-      if (model == NULL)
-        return;
-      if (strcmp (model, "citizen") == 0)
-        kind = "person";
-      else if (strcmp (model, "family") == 0)
-        kind = "household";
-      else if (strcmp (model, "clan") == 0)
-        kind = "clan";
-      else
-        kind = "org_unit";
-      json_object_object_add (values, "subject_kind", json_object_new_string (kind));
+      if (field->derived_from == NULL || json_object_object_get_ex (values, field->name, NULL))
+        continue;
+      value = field->derive (get_str (values, field->derived_from));
+      if (value != NULL)
+        json_object_object_add (values, field->name, json_object_new_string (value));
     }
 }
 

@@ -141,21 +141,17 @@ row_for_message (KhRecordEditor *self,
 
 /* Reading the rows --------------------------------------------------------------------------- */
 
+/* The entity a reference row lists: its field's own target, or the one its kind row names. */
 static const char *
 current_kind (KhRecordEditor *self,
               const KhField  *field)
 {
-  g_autofree char *kind_name = NULL;
-  const char *underscore = strrchr (field->name, '_');
   Row *kind_row;
   guint selected;
 
-  if (field->ref_entity != NULL)
+  if (field->ref_entity != NULL || field->ref_kind == NULL)
     return field->ref_entity;
-  if (underscore == NULL)
-    return NULL;
-  kind_name = g_strdup_printf ("%.*s_kind", (int) (underscore - field->name), field->name);
-  kind_row = find_row (self, kind_name);
+  kind_row = find_row (self, field->ref_kind);
   if (kind_row == NULL)
     return NULL;
   selected = adw_combo_row_get_selected (ADW_COMBO_ROW (kind_row->row));
@@ -308,12 +304,13 @@ combo_selected_cb (AdwComboRow    *combo,
     return;
 
   /* A subject's kind decides where its subject is looked up. */
-  if (row->field->type == KH_FIELD_ENUM && g_str_has_suffix (row->field->name, "_kind"))
+  if (row->field->type == KH_FIELD_ENUM)
     for (guint i = 0; i < self->rows->len; i++)
       {
         Row *other = self->rows->pdata[i];
 
-        if (other->field->type == KH_FIELD_REF && other->field->ref_entity == NULL)
+        if (other->field->type == KH_FIELD_REF
+            && g_strcmp0 (other->field->ref_kind, row->field->name) == 0)
           set_ref_model (self, other, current_kind (self, other->field));
       }
 
