@@ -33,6 +33,7 @@
 #define SUM  KH_FIELD_FLAG_SUMMARY
 #define SENS KH_FIELD_FLAG_SENSITIVE
 #define LONG KH_FIELD_FLAG_MULTILINE
+#define FOLD KH_FIELD_FLAG_FOLDED_INDEX
 #define NONE KH_FIELD_FLAG_NONE
 
 #define ENTITY(n, lb, lbp, f, scope, title, chk, idx) \
@@ -106,7 +107,7 @@ static const char * const unit_kind_labels[] = {
 
 static const KhField org_unit_fields[] = {
   TEXT ("code", REQ | SRCH | SUM, N_("Official code"), 20),
-  TEXT ("name", REQ | SRCH | SUM, N_("Name"), 200),
+  TEXT ("name", REQ | SRCH | SUM | FOLD, N_("Name"), 200),
   ENUM ("kind", REQ | SUM, N_("Kind"), unit_kinds, unit_kind_labels),
   REF ("parent_id", NONE, N_("Parent unit"), "org_unit"),
   DATE ("valid_from", NONE, N_("Valid from")),
@@ -167,7 +168,7 @@ check_unit_succession (const KhEntity *entity,
 /* Subjects ------------------------------------------------------------------------------------ */
 
 static const KhField person_fields[] = {
-  TEXT ("full_name", REQ | SRCH | SUM, N_("Full name"), 150),
+  TEXT ("full_name", REQ | SRCH | SUM | FOLD, N_("Full name"), 150),
   DATE ("birth_date", SUM, N_("Date of birth")),
   YEAR ("birth_year", NONE, N_("Year of birth")),
   ENUM ("gender", SUM, N_("Gender"), genders, gender_labels),
@@ -209,7 +210,7 @@ check_person (const KhEntity *entity,
 }
 
 static const KhField household_fields[] = {
-  TEXT ("head_name", REQ | SRCH | SUM, N_("Head of household"), 150),
+  TEXT ("head_name", REQ | SRCH | SUM | FOLD, N_("Head of household"), 150),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
   REF ("head_id", NONE, N_("Head (person record)"), "person"),
   TEXT ("address", SRCH | SUM, N_("Address"), 300),
@@ -218,7 +219,7 @@ static const KhField household_fields[] = {
 };
 
 static const KhField clan_fields[] = {
-  TEXT ("name", REQ | SRCH | SUM, N_("Clan"), 150),
+  TEXT ("name", REQ | SRCH | SUM | FOLD, N_("Clan"), 150),
   TEXT ("branch", SRCH | SUM, N_("Branch"), 150),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
   TEXT ("head_name", SRCH, N_("Head of the clan"), 150),
@@ -286,7 +287,7 @@ static const KhField registration_fields[] = {
   ENUM ("subject_kind", REQ, N_("Subject kind"), subject_kinds, subject_kind_labels,
         .derived_from = "model", .derive = kh_model_subject_entity),
   REF ("subject_id", REQ, N_("Subject"), NULL, .ref_kind = "subject_kind"),
-  TEXT ("subject_name", REQ | SRCH | SUM, N_("Registered subject"), 200),
+  TEXT ("subject_name", REQ | SRCH | SUM | FOLD, N_("Registered subject"), 200),
   ENUM ("status", REQ | SUM, N_("Status"), registration_statuses, registration_status_labels),
   DATE ("registered_on", NONE, N_("Registered on")),
   TEXT ("subject_group", NONE, N_("Subject group"), 100),
@@ -412,7 +413,7 @@ static const KhField award_entry_fields[] = {
   REF ("list_id", REQ, N_("Award list"), "award_list"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
   REF ("person_id", NONE, N_("Person record"), "person"),
-  TEXT ("recipient_name", REQ | SRCH | SUM, N_("Recipient"), 150),
+  TEXT ("recipient_name", REQ | SRCH | SUM | FOLD, N_("Recipient"), 150),
   DATE ("birth_date", SUM, N_("Date of birth")),
   ENUM ("gender", NONE, N_("Gender"), genders, gender_labels),
   TEXT ("school", SRCH | SUM, N_("School"), 200),
@@ -467,7 +468,7 @@ static const char * const donor_kind_labels[] = {
 };
 
 static const KhField donor_fields[] = {
-  TEXT ("name", REQ | SRCH | SUM, N_("Donor"), 200),
+  TEXT ("name", REQ | SRCH | SUM | FOLD, N_("Donor"), 200),
   ENUM ("kind", REQ | SUM, N_("Kind"), donor_kinds, donor_kind_labels),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
   TEXT ("address", NONE, N_("Address"), 300),
@@ -483,7 +484,7 @@ static const KhField donation_fields[] = {
   REF ("fund_id", REQ, N_("Fund"), "fund"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
   REF ("donor_id", NONE, N_("Donor record"), "donor"),
-  TEXT ("donor_name", REQ | SRCH | SUM, N_("Donor"), 200),
+  TEXT ("donor_name", REQ | SRCH | SUM | FOLD, N_("Donor"), 200),
   DATE ("donated_on", REQ | SUM, N_("Date")),
   ENUM ("form", REQ | SUM, N_("Form"), donation_forms, donation_form_labels),
   MONEY ("amount", SUM, N_("Amount (đồng)")),
@@ -543,7 +544,7 @@ static const char * const consent_by_labels[] = {
 static const KhField consent_fields[] = {
   REF ("person_id", REQ, N_("Person"), "person"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
-  TEXT ("person_name", REQ | SRCH | SUM, N_("Person"), 150),
+  TEXT ("person_name", REQ | SRCH | SUM | FOLD, N_("Person"), 150),
   ENUM ("given_by", REQ | SUM, N_("Consent given by"), consent_by, consent_by_labels),
   TEXT ("guardian_name", SUM, N_("Parent or guardian"), 150),
   TEXT ("purpose", REQ | SUM, N_("Purpose"), 300),

@@ -37,6 +37,8 @@ typedef enum
   KH_FIELD_FLAG_MULTILINE = 1 << 4, /* a longer text, edited in a text view */
   KH_FIELD_FLAG_SCHOOL_YEAR = 1 << 5, /* text of the form "2024-2025" */
   KH_FIELD_FLAG_DIGITS    = 1 << 6, /* text made of digits only (national id, phone) */
+  KH_FIELD_FLAG_FOLDED_INDEX = 1 << 7, /* a TEXT title lists sort by through an index on its
+                                        * folded value (made by schema version 4) */
 } KhFieldFlags;
 
 struct _KhField
