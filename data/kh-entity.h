@@ -95,6 +95,7 @@ const char             *kh_field_enum_label    (const KhField  *field,
                                                 const char     *value);
 const char             *kh_field_ref_target    (const KhField  *field,
                                                 json_object    *record);
+const char * const     *kh_title_headers       (void);
 
 /* The five learning models, in the order of DOMAIN.md (and of every report): citizen, family,
  * clan, community, unit. */
