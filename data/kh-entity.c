@@ -207,10 +207,12 @@ get_string (json_object *record,
   return json_object_get_string (v);
 }
 
+/* @field: the field the message names first, or NULL if it names none. */
 static gboolean
 check_date_order (json_object *record,
                   const char  *from_name,
                   const char  *to_name,
+                  const char  *field,
                   const char  *message,
                   GError     **error)
 {
@@ -220,7 +222,7 @@ check_date_order (json_object *record,
   /* ISO dates compare as strings. */
   if (from != NULL && to != NULL && strcmp (from, to) > 0)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, message);
+      kh_data_error_set_invalid (error, field, "%s", message);
       return FALSE;
     }
   return TRUE;
@@ -253,7 +255,7 @@ check_org_unit (const KhEntity *entity,
                 json_object    *record,
                 GError        **error)
 {
-  return check_date_order (record, "valid_from", "valid_to",
+  return check_date_order (record, "valid_from", "valid_to", NULL,
                            _("“Valid until” must not be before “Valid from”."), error);
 }
 
@@ -331,7 +333,7 @@ check_person (const KhEntity *entity,
 
   if (birth != NULL && strcmp (birth, today) > 0)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+      kh_data_error_set_invalid (error, "birth_date", "%s",
                            _("Date of birth: it is in the future."));
       return FALSE;
     }
@@ -391,7 +393,7 @@ check_criteria_set (const KhEntity *entity,
                     json_object    *record,
                     GError        **error)
 {
-  return check_date_order (record, "valid_from", "valid_to",
+  return check_date_order (record, "valid_from", "valid_to", NULL,
                            _("“Valid until” must not be before “Valid from”."), error);
 }
 
@@ -588,7 +590,7 @@ check_award_entry (const KhEntity *entity,
 
   if (status != NULL && strcmp (status, "paid") == 0 && received == NULL)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+      kh_data_error_set_invalid (error, "received_on", "%s",
                            _("Received on: a paid entry needs the date it was received."));
       return FALSE;
     }
@@ -661,15 +663,14 @@ check_donation (const KhEntity *entity,
     {
       if (get_string (record, "in_kind") == NULL)
         {
-          g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                               _("In-kind gift: say what was given."));
+          kh_data_error_set_invalid (error, "in_kind", "%s", _("In-kind gift: say what was given."));
           return FALSE;
         }
     }
   else if (amount == NULL || json_object_get_int64 (amount) <= 0)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                           _("Amount (đồng): a donation in cash or by transfer needs an amount above zero."));
+      kh_data_error_set_invalid (error, "amount", "%s",
+                                 _("Amount (đồng): a donation in cash or by transfer needs an amount above zero."));
       return FALSE;
     }
   return TRUE;
@@ -712,11 +713,11 @@ check_consent (const KhEntity *entity,
 
   if (by != NULL && strcmp (by, "subject") != 0 && get_string (record, "guardian_name") == NULL)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+      kh_data_error_set_invalid (error, "guardian_name", "%s",
                            _("Parent or guardian: name the guardian who consented."));
       return FALSE;
     }
-  return check_date_order (record, "given_on", "withdrawn_on",
+  return check_date_order (record, "given_on", "withdrawn_on", "withdrawn_on",
                            _("Withdrawn on: it is before the consent was given."), error);
 }
 

@@ -743,24 +743,18 @@ is_duplicate (Import      *im,
   return dup;
 }
 
-/* The column a validation message is about, from the label it starts with. */
+/* The column of the field @error is about, or -1. */
 static int
-column_of_message (Import     *im,
-                   const char *message)
+column_of_error (Import       *im,
+                 const GError *error)
 {
   KhImportReport *r = im->report;
+  const char *name = kh_data_error_get_field (error);
+  int field = name != NULL ? kh_entity_field_index (im->entity, name) : -1;
 
-  for (guint i = 0; i < r->mapping->len; i++)
-    {
-      int f = g_array_index (r->mapping, int, i);
-      const char *label;
-
-      if (f < 0)
-        continue;
-      label = _(im->entity->fields[f].label);
-      if (g_str_has_prefix (message, label) && message[strlen (label)] == ':')
-        return (int) i;
-    }
+  for (guint i = 0; field >= 0 && i < r->mapping->len; i++)
+    if (g_array_index (r->mapping, int, i) == field)
+      return (int) i;
   return -1;
 }
 
@@ -865,7 +859,7 @@ data_row (Import        *im,
 
   if (row_ok && !kh_entity_validate (im->entity, values, TRUE, &local))
     {
-      int column = column_of_message (im, local->message);
+      int column = column_of_error (im, local);
 
       add_problem (im, FALSE, row, column,
                    column >= 0 ? im->entity->fields[g_array_index (r->mapping, int, column)].name : NULL,
@@ -893,7 +887,7 @@ data_row (Import        *im,
 
               if (id == NULL)
                 {
-                  int column = column_of_message (im, local->message);
+                  int column = column_of_error (im, local);
 
                   r->rows_valid--;
                   add_problem (im, FALSE, row, column, NULL, local->message);

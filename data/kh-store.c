@@ -1336,9 +1336,8 @@ check_references (KhStore         *self,
         {
           const KhEntity *te = kh_entity_lookup (target);
 
-          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                       _("%s: there is no %s with the id “%s” here."),
-                       _(field->label), _(te->label), value);
+          kh_data_error_set_invalid (error, field->name, _("%s: there is no %s with the id “%s” here."),
+                                     _(field->label), _(te->label), value);
           return FALSE;
         }
     }
@@ -1357,8 +1356,8 @@ check_references (KhStore         *self,
 
           if (strcmp (cursor, id) == 0)
             {
-              g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                                   _("Parent unit: a unit cannot be placed under itself or one of its own units."));
+              kh_data_error_set_invalid (error, "parent_id", "%s",
+                                         _("Parent unit: a unit cannot be placed under itself or one of its own units."));
               return FALSE;
             }
           stmt = kh_store_prepare (self, "SELECT parent_id FROM org_unit WHERE id = ?", NULL);
