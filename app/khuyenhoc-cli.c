@@ -124,34 +124,6 @@ parse_assignments (const KhEntity  *entity,
   return values;
 }
 
-static char *
-display_value (const KhField *field,
-               json_object   *value)
-{
-  if (value == NULL)
-    return g_strdup ("");
-  switch (field->type)
-    {
-    case KH_FIELD_MONEY:
-      return kh_format_money (json_object_get_int64 (value));
-    case KH_FIELD_DATE:
-      return kh_format_date (json_object_get_string (value));
-    case KH_FIELD_ENUM:
-      return g_strdup (kh_field_enum_label (field, json_object_get_string (value)));
-    case KH_FIELD_BOOL:
-      return g_strdup (json_object_get_boolean (value) ? _("yes") : _("no"));
-    case KH_FIELD_TEXT:
-    case KH_FIELD_REF:
-    case KH_FIELD_INT:
-    case KH_FIELD_YEAR:
-    case KH_FIELD_JSON:
-    default:
-      return g_strdup (json_object_is_type (value, json_type_string)
-                       ? json_object_get_string (value)
-                       : json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
-    }
-}
-
 static void
 print_record (const KhEntity *entity,
               json_object    *record)
@@ -162,7 +134,7 @@ print_record (const KhEntity *entity,
   for (guint i = 0; i < entity->n_fields; i++)
     if (json_object_object_get_ex (record, entity->fields[i].name, &v) && v != NULL)
       {
-        g_autofree char *text = display_value (&entity->fields[i], v);
+        g_autofree char *text = kh_value_format (&entity->fields[i], v);
 
         g_print ("%s: %s\n", _(entity->fields[i].label), text);
       }
@@ -467,8 +439,8 @@ cmd_list (const KhCliCommand  *command,
         for (guint i = 0; i < entity->n_fields; i++)
           if (entity->fields[i].flags & KH_FIELD_FLAG_SUMMARY)
             {
-              g_autofree char *text = display_value (&entity->fields[i],
-                                                     json_object_object_get (row, entity->fields[i].name));
+              g_autofree char *text = kh_value_format (&entity->fields[i],
+                                                       json_object_object_get (row, entity->fields[i].name));
               g_string_append_printf (line, "\t%s", text);
             }
         g_print ("%s\n", line->str);

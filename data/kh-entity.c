@@ -16,21 +16,24 @@
 
 #define MONEY_MAX G_GINT64_CONSTANT (1000000000000) /* one trillion đồng: beyond any real sum */
 
-#define TEXT(n, fl, lb, len)  { .name = n, .type = KH_FIELD_TEXT, .flags = fl, .label = lb, .max_len = len }
-#define INT(n, fl, lb, lo, hi) { .name = n, .type = KH_FIELD_INT, .flags = fl, .label = lb, .min = lo, .max = hi }
-#define MONEY(n, fl, lb)      { .name = n, .type = KH_FIELD_MONEY, .flags = fl, .label = lb, .min = 0, .max = MONEY_MAX }
-#define DATE(n, fl, lb)       { .name = n, .type = KH_FIELD_DATE, .flags = fl, .label = lb }
-#define YEAR(n, fl, lb)       { .name = n, .type = KH_FIELD_YEAR, .flags = fl, .label = lb, .min = 1945, .max = 2100 }
-#define BOOL(n, fl, lb)       { .name = n, .type = KH_FIELD_BOOL, .flags = fl, .label = lb, .min = 0, .max = 1 }
-#define ENUM(n, fl, lb, v, l) { .name = n, .type = KH_FIELD_ENUM, .flags = fl, .label = lb, .enum_values = v, .enum_labels = l }
-#define REF(n, fl, lb, e)     { .name = n, .type = KH_FIELD_REF, .flags = fl, .label = lb, .ref_entity = e }
-#define JSONF(n, fl, lb)      { .name = n, .type = KH_FIELD_JSON, .flags = fl, .label = lb, .max_len = 20000 }
+/* Each takes, after its own arguments, any further member as a designated initializer:
+ * TEXT ("school", SRCH, N_("School"), 200, .headers = school_headers). */
+#define TEXT(n, fl, lb, len, ...)  { .name = n, .type = KH_FIELD_TEXT, .flags = fl, .label = lb, .max_len = len, __VA_ARGS__ }
+#define INT(n, fl, lb, lo, hi, ...) { .name = n, .type = KH_FIELD_INT, .flags = fl, .label = lb, .min = lo, .max = hi, __VA_ARGS__ }
+#define MONEY(n, fl, lb, ...)      { .name = n, .type = KH_FIELD_MONEY, .flags = fl, .label = lb, .min = 0, .max = MONEY_MAX, __VA_ARGS__ }
+#define DATE(n, fl, lb, ...)       { .name = n, .type = KH_FIELD_DATE, .flags = fl, .label = lb, __VA_ARGS__ }
+#define YEAR(n, fl, lb, ...)       { .name = n, .type = KH_FIELD_YEAR, .flags = fl, .label = lb, .min = 1945, .max = 2100, __VA_ARGS__ }
+#define BOOL(n, fl, lb, ...)       { .name = n, .type = KH_FIELD_BOOL, .flags = fl, .label = lb, .min = 0, .max = 1, __VA_ARGS__ }
+#define ENUM(n, fl, lb, v, l, ...) { .name = n, .type = KH_FIELD_ENUM, .flags = fl, .label = lb, .enum_values = v, .enum_labels = l, __VA_ARGS__ }
+#define REF(n, fl, lb, e, ...)     { .name = n, .type = KH_FIELD_REF, .flags = fl, .label = lb, .ref_entity = e, __VA_ARGS__ }
+#define JSONF(n, fl, lb, ...)      { .name = n, .type = KH_FIELD_JSON, .flags = fl, .label = lb, .max_len = 20000, __VA_ARGS__ }
 
 #define REQ  KH_FIELD_FLAG_REQUIRED
 #define SRCH KH_FIELD_FLAG_SEARCH
 #define SUM  KH_FIELD_FLAG_SUMMARY
 #define SENS KH_FIELD_FLAG_SENSITIVE
 #define LONG KH_FIELD_FLAG_MULTILINE
+#define FOLD KH_FIELD_FLAG_FOLDED_INDEX
 #define NONE KH_FIELD_FLAG_NONE
 
 #define ENTITY(n, lb, lbp, f, scope, title, chk, idx) \
@@ -39,14 +42,155 @@
 
 /* Shared enumerations ------------------------------------------------------------------------ */
 
+/* The five learning models: the one list reports, the overview and the forms read
+ * (kh_models()). Each model's registrations are of one kind of subject (subjects[]). */
 static const char * const models[] = { "citizen", "family", "clan", "community", "unit", NULL };
 static const char * const model_labels[] = {
   N_("Learning citizen"), N_("Learning family"), N_("Learning clan"),
   N_("Learning community"), N_("Learning unit"), NULL
 };
+static const char * const model_subjects[] = {
+  "person", "household", "clan", "org_unit", "org_unit", NULL
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (models) == KH_N_MODELS + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (model_labels) == KH_N_MODELS + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (model_subjects) == KH_N_MODELS + 1);
 
 static const char * const genders[] = { "female", "male", "other", NULL };
 static const char * const gender_labels[] = { N_("Female"), N_("Male"), N_("Other"), NULL };
+
+/* Spreadsheet headers and values ------------------------------------------------------------- */
+
+/* Headers people write for a field, matched after folding (no diacritics, lower case,
+ * punctuation as spaces) by the import. They are matching keys, not text anyone reads, so they
+ * are not translated. The first list names any entity's title field: the name of the person,
+ * recipient, subject or donor (kh_title_headers()). */
+static const char * const title_headers[] = {
+  "Họ và tên", "Họ tên", "Tên", "Họ và tên học sinh", "Tên học sinh", "Họ tên học sinh",
+  "Người nhận", "Họ và tên người nhận", "Name", "Full name", "Student name", "Recipient",
+  "Nhà hảo tâm", "Người ủng hộ", "Đơn vị cá nhân ủng hộ", "Tên đối tượng", NULL
+};
+static const char * const birth_date_headers[] = {
+  "Ngày sinh", "Ngày tháng năm sinh", "NS", "Date of birth", "DOB", "Birth date", NULL
+};
+static const char * const birth_year_headers[] = {
+  "Năm sinh", NULL
+};
+static const char * const gender_headers[] = {
+  "Giới tính", "Giới", "Nam Nữ", "Sex", NULL
+};
+static const char * const school_headers[] = {
+  "Trường", "Trường học", "Học trường", NULL
+};
+static const char * const grade_headers[] = {
+  "Lớp", "Khối", "Lớp Khối", "Class", NULL
+};
+static const char * const category_headers[] = {
+  "Loại", "Loại học bổng", "Loại giải thưởng", NULL
+};
+static const char * const reason_headers[] = {
+  "Lý do", "Thành tích", "Hoàn cảnh", "Thành tích hoàn cảnh", NULL
+};
+static const char * const amount_headers[] = {
+  "Số tiền", "Số tiền đồng", "Số tiền đ", "Số tiền VNĐ", "Thành tiền", "Mức hỗ trợ",
+  "Mức học bổng", "Giá trị", "Amount", "Amount VND", NULL
+};
+static const char * const in_kind_headers[] = {
+  "Hiện vật", "Quà", NULL
+};
+static const char * const funding_source_headers[] = {
+  "Nguồn kinh phí", "Nhà tài trợ", "Nguồn", "Sponsor", NULL
+};
+static const char * const voucher_number_headers[] = {
+  "Số phiếu chi", "Số chứng từ", "Phiếu chi", "Voucher", NULL
+};
+static const char * const received_on_headers[] = {
+  "Ngày nhận", NULL
+};
+static const char * const received_by_headers[] = {
+  "Người nhận thay", NULL
+};
+static const char * const status_headers[] = {
+  "Trạng thái", "Tình trạng", NULL
+};
+static const char * const org_unit_id_headers[] = {
+  "Mã đơn vị", "Đơn vị", "Mã xã", "Unit code", "Unit", NULL
+};
+static const char * const phone_headers[] = {
+  "Số điện thoại", "Điện thoại", "SĐT", NULL
+};
+static const char * const national_id_headers[] = {
+  "Số CCCD", "CCCD", "Số định danh", "Số định danh cá nhân", "CMND", NULL
+};
+static const char * const address_headers[] = {
+  "Địa chỉ", "Nơi ở", "Thôn xóm", NULL
+};
+static const char * const guardian_name_headers[] = {
+  "Phụ huynh", "Họ tên cha mẹ", "Người giám hộ", "Cha mẹ", "Họ tên phụ huynh", NULL
+};
+static const char * const ethnicity_headers[] = {
+  "Dân tộc", NULL
+};
+static const char * const occupation_headers[] = {
+  "Nghề nghiệp", NULL
+};
+static const char * const notes_headers[] = {
+  "Ghi chú", NULL
+};
+static const char * const model_headers[] = {
+  "Mô hình", "Danh hiệu", "Mô hình học tập", NULL
+};
+static const char * const year_headers[] = {
+  "Năm", NULL
+};
+static const char * const subject_kind_headers[] = {
+  "Loại đối tượng", NULL
+};
+static const char * const subject_id_headers[] = {
+  "Mã đối tượng", NULL
+};
+static const char * const registered_on_headers[] = {
+  "Ngày đăng ký", NULL
+};
+static const char * const subject_group_headers[] = {
+  "Nhóm đối tượng", NULL
+};
+static const char * const donated_on_headers[] = {
+  "Ngày ủng hộ", NULL
+};
+static const char * const receipt_number_headers[] = {
+  "Số phiếu thu", "Số biên lai", NULL
+};
+static const char * const form_headers[] = {
+  "Hình thức", NULL
+};
+static const char * const purpose_headers[] = {
+  "Mục đích", NULL
+};
+
+/* Enumeration values as people write them: pairs of a value and its text. */
+static const char * const gender_texts[] = {
+  "male", "Nam", "female", "Nữ", "other", "Khác", NULL
+};
+static const char * const category_texts[] = {
+  "hardship", "Vượt khó", "hardship", "Học bổng vượt khó", "hardship", "Khuyến học",
+  "hardship", "Hoàn cảnh khó khăn", "merit", "Khuyến tài", "merit", "Học sinh giỏi",
+  "merit", "Thành tích", "merit", "Khen thưởng", "special", "Đặc biệt",
+  "special", "Giải đặc biệt", "adult_learner", "Người lớn học tập",
+  "adult_learner", "Hỗ trợ người học", "adult_learner", "Người lớn tuổi", NULL
+};
+static const char * const model_texts[] = {
+  "citizen", "Công dân học tập", "family", "Gia đình học tập", "clan", "Dòng họ học tập",
+  "community", "Cộng đồng học tập", "unit", "Đơn vị học tập", NULL
+};
+static const char * const status_texts[] = {
+  "proposed", "Đề xuất", "approved", "Đã duyệt", "paid", "Đã chi", "cancelled", "Hủy",
+  "registered", "Đã đăng ký", "registered", "Đăng ký", NULL
+};
+static const char * const form_texts[] = {
+  "cash", "Tiền mặt", "transfer", "Chuyển khoản", "in_kind", "Hiện vật", NULL
+};
 
 /* Helpers for checks across fields ------------------------------------------------------------ */
 
@@ -63,10 +207,12 @@ get_string (json_object *record,
   return json_object_get_string (v);
 }
 
+/* @field: the field the message names first, or NULL if it names none. */
 static gboolean
 check_date_order (json_object *record,
                   const char  *from_name,
                   const char  *to_name,
+                  const char  *field,
                   const char  *message,
                   GError     **error)
 {
@@ -76,7 +222,7 @@ check_date_order (json_object *record,
   /* ISO dates compare as strings. */
   if (from != NULL && to != NULL && strcmp (from, to) > 0)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, message);
+      kh_data_error_set_invalid (error, field, "%s", message);
       return FALSE;
     }
   return TRUE;
@@ -95,13 +241,13 @@ static const char * const unit_kind_labels[] = {
 
 static const KhField org_unit_fields[] = {
   TEXT ("code", REQ | SRCH | SUM, N_("Official code"), 20),
-  TEXT ("name", REQ | SRCH | SUM, N_("Name"), 200),
+  TEXT ("name", REQ | SRCH | SUM | FOLD, N_("Name"), 200),
   ENUM ("kind", REQ | SUM, N_("Kind"), unit_kinds, unit_kind_labels),
   REF ("parent_id", NONE, N_("Parent unit"), "org_unit"),
   DATE ("valid_from", NONE, N_("Valid from")),
   DATE ("valid_to", NONE, N_("Valid until")),
   INT ("population", NONE, N_("Population"), 0, 200000000),
-  TEXT ("address", NONE, N_("Address"), 300),
+  TEXT ("address", NONE, N_("Address"), 300, .headers = address_headers),
 };
 
 static gboolean
@@ -109,7 +255,7 @@ check_org_unit (const KhEntity *entity,
                 json_object    *record,
                 GError        **error)
 {
-  return check_date_order (record, "valid_from", "valid_to",
+  return check_date_order (record, "valid_from", "valid_to", NULL,
                            _("“Valid until” must not be before “Valid from”."), error);
 }
 
@@ -156,19 +302,23 @@ check_unit_succession (const KhEntity *entity,
 /* Subjects ------------------------------------------------------------------------------------ */
 
 static const KhField person_fields[] = {
-  TEXT ("full_name", REQ | SRCH | SUM, N_("Full name"), 150),
-  DATE ("birth_date", SUM, N_("Date of birth")),
-  YEAR ("birth_year", NONE, N_("Year of birth")),
-  ENUM ("gender", SUM, N_("Gender"), genders, gender_labels),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  TEXT ("full_name", REQ | SRCH | SUM | FOLD, N_("Full name"), 150),
+  DATE ("birth_date", SUM, N_("Date of birth"), .headers = birth_date_headers),
+  YEAR ("birth_year", NONE, N_("Year of birth"), .headers = birth_year_headers),
+  ENUM ("gender", SUM, N_("Gender"), genders, gender_labels,
+        .headers = gender_headers, .value_texts = gender_texts),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("household_id", NONE, N_("Household"), "household"),
-  TEXT ("address", NONE, N_("Address"), 300),
-  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS, .label = N_("Phone"), .max_len = 15 },
-  { .name = "national_id", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS | SENS, .label = N_("National ID number (optional)"), .max_len = 12 },
-  TEXT ("guardian_name", NONE, N_("Parent or guardian"), 150),
-  TEXT ("ethnicity", SENS, N_("Ethnicity"), 50),
-  { .name = "occupation", .type = KH_FIELD_TEXT, .label = N_("Occupation"), .max_len = 100, .since = 2 },
-  TEXT ("notes", SENS | LONG, N_("Notes"), 2000),
+  TEXT ("address", NONE, N_("Address"), 300, .headers = address_headers),
+  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS, .label = N_("Phone"), .max_len = 15,
+    .headers = phone_headers },
+  { .name = "national_id", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS | SENS, .label = N_("National ID number (optional)"), .max_len = 12,
+    .headers = national_id_headers },
+  TEXT ("guardian_name", NONE, N_("Parent or guardian"), 150, .headers = guardian_name_headers),
+  TEXT ("ethnicity", SENS, N_("Ethnicity"), 50, .headers = ethnicity_headers),
+  { .name = "occupation", .type = KH_FIELD_TEXT, .label = N_("Occupation"), .max_len = 100, .since = 2,
+    .headers = occupation_headers },
+  TEXT ("notes", SENS | LONG, N_("Notes"), 2000, .headers = notes_headers),
 };
 
 static gboolean
@@ -183,7 +333,7 @@ check_person (const KhEntity *entity,
 
   if (birth != NULL && strcmp (birth, today) > 0)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+      kh_data_error_set_invalid (error, "birth_date", "%s",
                            _("Date of birth: it is in the future."));
       return FALSE;
     }
@@ -198,18 +348,18 @@ check_person (const KhEntity *entity,
 }
 
 static const KhField household_fields[] = {
-  TEXT ("head_name", REQ | SRCH | SUM, N_("Head of household"), 150),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  TEXT ("head_name", REQ | SRCH | SUM | FOLD, N_("Head of household"), 150),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("head_id", NONE, N_("Head (person record)"), "person"),
-  TEXT ("address", SRCH | SUM, N_("Address"), 300),
+  TEXT ("address", SRCH | SUM, N_("Address"), 300, .headers = address_headers),
   INT ("members", SUM, N_("Members"), 1, 100),
   BOOL ("poor", SENS, N_("Poor or near-poor household")),
 };
 
 static const KhField clan_fields[] = {
-  TEXT ("name", REQ | SRCH | SUM, N_("Clan"), 150),
+  TEXT ("name", REQ | SRCH | SUM | FOLD, N_("Clan"), 150),
   TEXT ("branch", SRCH | SUM, N_("Branch"), 150),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   TEXT ("head_name", SRCH, N_("Head of the clan"), 150),
   INT ("households", SUM, N_("Households"), 1, 100000),
   BOOL ("has_board", NONE, N_("Has a study-promotion board")),
@@ -222,7 +372,8 @@ static const char * const method_labels[] = { N_("Points"), N_("Levels"), N_("Ch
 
 static const KhField criteria_set_fields[] = {
   TEXT ("name", REQ | SRCH | SUM, N_("Name"), 200),
-  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels),
+  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels,
+        .headers = model_headers, .value_texts = model_texts),
   TEXT ("legal_basis", SRCH | SUM, N_("Legal basis"), 300),
   DATE ("valid_from", SUM, N_("Valid from")),
   DATE ("valid_to", SUM, N_("Valid until")),
@@ -233,7 +384,8 @@ static const KhField criteria_set_fields[] = {
   INT ("level1_min", NONE, N_("Minimum for level 1"), 0, 1000),
   INT ("level2_min", NONE, N_("Minimum for level 2"), 0, 1000),
   INT ("level3_min", NONE, N_("Minimum for level 3"), 0, 1000),
-  REF ("org_unit_id", NONE, N_("Applies in unit (empty: everywhere)"), "org_unit"),
+  REF ("org_unit_id", NONE, N_("Applies in unit (empty: everywhere)"), "org_unit",
+        .headers = org_unit_id_headers),
 };
 
 static gboolean
@@ -241,7 +393,7 @@ check_criteria_set (const KhEntity *entity,
                     json_object    *record,
                     GError        **error)
 {
-  return check_date_order (record, "valid_from", "valid_to",
+  return check_date_order (record, "valid_from", "valid_to", NULL,
                            _("“Valid until” must not be before “Valid from”."), error);
 }
 
@@ -268,15 +420,21 @@ static const char * const registration_status_labels[] = {
 };
 
 static const KhField registration_fields[] = {
-  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels),
-  YEAR ("year", REQ | SUM, N_("Year")),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
-  ENUM ("subject_kind", REQ, N_("Subject kind"), subject_kinds, subject_kind_labels),
-  { .name = "subject_id", .type = KH_FIELD_REF, .flags = REQ, .label = N_("Subject") },
-  TEXT ("subject_name", REQ | SRCH | SUM, N_("Registered subject"), 200),
-  ENUM ("status", REQ | SUM, N_("Status"), registration_statuses, registration_status_labels),
-  DATE ("registered_on", NONE, N_("Registered on")),
-  TEXT ("subject_group", NONE, N_("Subject group"), 100),
+  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels,
+        .headers = model_headers, .value_texts = model_texts),
+  YEAR ("year", REQ | SUM, N_("Year"), .headers = year_headers),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
+  /* The kind of subject follows from the model; the subject is a record of that kind. */
+  ENUM ("subject_kind", REQ, N_("Subject kind"), subject_kinds, subject_kind_labels,
+        .derived_from = "model", .derive = kh_model_subject_entity,
+        .headers = subject_kind_headers),
+  REF ("subject_id", REQ, N_("Subject"), NULL, .ref_kind = "subject_kind",
+        .headers = subject_id_headers),
+  TEXT ("subject_name", REQ | SRCH | SUM | FOLD, N_("Registered subject"), 200),
+  ENUM ("status", REQ | SUM, N_("Status"), registration_statuses, registration_status_labels,
+        .headers = status_headers, .value_texts = status_texts),
+  DATE ("registered_on", NONE, N_("Registered on"), .headers = registered_on_headers),
+  TEXT ("subject_group", NONE, N_("Subject group"), 100, .headers = subject_group_headers),
 };
 
 static gboolean
@@ -286,19 +444,11 @@ check_registration (const KhEntity *entity,
 {
   const char *model = get_string (record, "model");
   const char *kind = get_string (record, "subject_kind");
-  const char *expected = NULL;
 
   if (model == NULL || kind == NULL)
     return TRUE;
-  if (strcmp (model, "citizen") == 0)
-    expected = "person";
-  else if (strcmp (model, "family") == 0)
-    expected = "household";
-  else if (strcmp (model, "clan") == 0)
-    expected = "clan";
-  else
-    expected = "org_unit";
-  if (strcmp (kind, expected) != 0)
+  /* The field checks ran first, so the model is one of the five. */
+  if (g_strcmp0 (kind, kh_model_subject_entity (model)) != 0)
     {
       g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
                            _("Subject kind does not fit the learning model: a learning citizen "
@@ -319,14 +469,14 @@ static const char * const result_labels[] = {
 
 static const KhField evaluation_fields[] = {
   REF ("registration_id", REQ, N_("Registration"), "registration"),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("criteria_set_id", NONE, N_("Criteria set"), "criteria_set"),
   JSONF ("scores", NONE, N_("Scores per criterion")),
   INT ("total", SUM, N_("Total points"), 0, 1000),
   ENUM ("result", REQ | SUM, N_("Result"), results, result_labels),
   TEXT ("evaluator", SRCH | SUM, N_("Evaluated by"), 150),
   DATE ("evaluated_on", SUM, N_("Evaluated on")),
-  TEXT ("notes", LONG, N_("Notes"), 2000),
+  TEXT ("notes", LONG, N_("Notes"), 2000, .headers = notes_headers),
 };
 
 static const char * const issuing_levels[] = { "commune", "district", "province", "unit", NULL };
@@ -336,7 +486,7 @@ static const char * const issuing_level_labels[] = {
 
 static const KhField recognition_fields[] = {
   REF ("registration_id", REQ, N_("Registration"), "registration"),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   TEXT ("decision_number", REQ | SRCH | SUM, N_("Decision number"), 50),
   DATE ("decision_date", REQ | SUM, N_("Decision date")),
   ENUM ("issuing_level", REQ | SUM, N_("Recognized at"), issuing_levels, issuing_level_labels),
@@ -344,9 +494,10 @@ static const KhField recognition_fields[] = {
 };
 
 static const KhField population_fields[] = {
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
-  YEAR ("year", REQ | SUM, N_("Year")),
-  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
+  YEAR ("year", REQ | SUM, N_("Year"), .headers = year_headers),
+  ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels,
+        .headers = model_headers, .value_texts = model_texts),
   INT ("eligible", REQ | SUM, N_("Eligible (citizens, households, clans, communities or units)"), 0, 200000000),
   TEXT ("source", NONE, N_("Source of the figure"), 300),
 };
@@ -363,7 +514,7 @@ static const KhField scholarship_programme_fields[] = {
   TEXT ("name", REQ | SRCH | SUM, N_("Programme"), 200),
   ENUM ("stream", SUM, N_("Stream"), streams, stream_labels),
   TEXT ("sponsor", SRCH | SUM, N_("Sponsor"), 200),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   BOOL ("multi_year", NONE, N_("Multi-year (re-checked every year)")),
   TEXT ("description", LONG, N_("Description"), 2000),
 };
@@ -383,9 +534,10 @@ static const KhField award_list_fields[] = {
   REF ("programme_id", NONE, N_("Programme"), "scholarship_programme"),
   ENUM ("occasion", REQ | SUM, N_("Occasion"), occasions, occasion_labels),
   { .name = "school_year", .type = KH_FIELD_TEXT, .flags = REQ | SUM | KH_FIELD_FLAG_SCHOOL_YEAR, .label = N_("School year"), .max_len = 9 },
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("fund_id", NONE, N_("Fund"), "fund"),
-  ENUM ("status", REQ | SUM, N_("Status"), list_statuses, list_status_labels),
+  ENUM ("status", REQ | SUM, N_("Status"), list_statuses, list_status_labels,
+        .headers = status_headers, .value_texts = status_texts),
   TEXT ("prepared_by", NONE, N_("Prepared by"), 150),
   TEXT ("accountant", NONE, N_("Accountant"), 150),
   TEXT ("approved_by", NONE, N_("Approved by"), 150),
@@ -405,22 +557,27 @@ static const char * const entry_status_labels[] = {
 
 static const KhField award_entry_fields[] = {
   REF ("list_id", REQ, N_("Award list"), "award_list"),
-  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("person_id", NONE, N_("Person record"), "person"),
-  TEXT ("recipient_name", REQ | SRCH | SUM, N_("Recipient"), 150),
-  DATE ("birth_date", SUM, N_("Date of birth")),
-  ENUM ("gender", NONE, N_("Gender"), genders, gender_labels),
-  TEXT ("school", SRCH | SUM, N_("School"), 200),
-  TEXT ("grade", SUM, N_("Class or grade"), 20),
-  ENUM ("category", REQ | SUM, N_("Category"), award_categories, award_category_labels),
-  TEXT ("reason", NONE, N_("Reason"), 500),
-  MONEY ("amount", REQ | SUM, N_("Amount (đồng)")),
-  TEXT ("in_kind", NONE, N_("In-kind gift"), 200),
-  TEXT ("funding_source", NONE, N_("Funding source or sponsor"), 200),
-  ENUM ("status", REQ | SUM, N_("Status"), entry_statuses, entry_status_labels),
-  DATE ("received_on", NONE, N_("Received on")),
-  TEXT ("received_by", NONE, N_("Received by (guardian signs for a minor)"), 150),
-  TEXT ("voucher_number", NONE, N_("Voucher number"), 50),
+  TEXT ("recipient_name", REQ | SRCH | SUM | FOLD, N_("Recipient"), 150),
+  DATE ("birth_date", SUM, N_("Date of birth"), .headers = birth_date_headers),
+  ENUM ("gender", NONE, N_("Gender"), genders, gender_labels,
+        .headers = gender_headers, .value_texts = gender_texts),
+  TEXT ("school", SRCH | SUM, N_("School"), 200, .headers = school_headers),
+  TEXT ("grade", SUM, N_("Class or grade"), 20, .headers = grade_headers),
+  ENUM ("category", REQ | SUM, N_("Category"), award_categories, award_category_labels,
+        .headers = category_headers, .value_texts = category_texts),
+  TEXT ("reason", NONE, N_("Reason"), 500, .headers = reason_headers),
+  MONEY ("amount", REQ | SUM, N_("Amount (đồng)"), .headers = amount_headers),
+  TEXT ("in_kind", NONE, N_("In-kind gift"), 200, .headers = in_kind_headers),
+  TEXT ("funding_source", NONE, N_("Funding source or sponsor"), 200,
+        .headers = funding_source_headers),
+  ENUM ("status", REQ | SUM, N_("Status"), entry_statuses, entry_status_labels,
+        .headers = status_headers, .value_texts = status_texts),
+  DATE ("received_on", NONE, N_("Received on"), .headers = received_on_headers),
+  TEXT ("received_by", NONE, N_("Received by (guardian signs for a minor)"), 150,
+        .headers = received_by_headers),
+  TEXT ("voucher_number", NONE, N_("Voucher number"), 50, .headers = voucher_number_headers),
 };
 
 static gboolean
@@ -433,7 +590,7 @@ check_award_entry (const KhEntity *entity,
 
   if (status != NULL && strcmp (status, "paid") == 0 && received == NULL)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+      kh_data_error_set_invalid (error, "received_on", "%s",
                            _("Received on: a paid entry needs the date it was received."));
       return FALSE;
     }
@@ -451,7 +608,7 @@ static const char * const fund_level_labels[] = {
 static const KhField fund_fields[] = {
   TEXT ("name", REQ | SRCH | SUM, N_("Fund"), 200),
   ENUM ("level", REQ | SUM, N_("Level"), fund_levels, fund_level_labels),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("clan_id", NONE, N_("Clan"), "clan"),
   TEXT ("account", NONE, N_("Bank account"), 50),
 };
@@ -462,11 +619,12 @@ static const char * const donor_kind_labels[] = {
 };
 
 static const KhField donor_fields[] = {
-  TEXT ("name", REQ | SRCH | SUM, N_("Donor"), 200),
+  TEXT ("name", REQ | SRCH | SUM | FOLD, N_("Donor"), 200),
   ENUM ("kind", REQ | SUM, N_("Kind"), donor_kinds, donor_kind_labels),
-  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit"),
-  TEXT ("address", NONE, N_("Address"), 300),
-  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS, .label = N_("Phone"), .max_len = 15 },
+  REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
+  TEXT ("address", NONE, N_("Address"), 300, .headers = address_headers),
+  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS, .label = N_("Phone"), .max_len = 15,
+    .headers = phone_headers },
 };
 
 static const char * const donation_forms[] = { "cash", "transfer", "in_kind", NULL };
@@ -476,17 +634,18 @@ static const char * const donation_form_labels[] = {
 
 static const KhField donation_fields[] = {
   REF ("fund_id", REQ, N_("Fund"), "fund"),
-  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("donor_id", NONE, N_("Donor record"), "donor"),
-  TEXT ("donor_name", REQ | SRCH | SUM, N_("Donor"), 200),
-  DATE ("donated_on", REQ | SUM, N_("Date")),
-  ENUM ("form", REQ | SUM, N_("Form"), donation_forms, donation_form_labels),
-  MONEY ("amount", SUM, N_("Amount (đồng)")),
-  TEXT ("in_kind", NONE, N_("In-kind gift"), 200),
+  TEXT ("donor_name", REQ | SRCH | SUM | FOLD, N_("Donor"), 200),
+  DATE ("donated_on", REQ | SUM, N_("Date"), .headers = donated_on_headers),
+  ENUM ("form", REQ | SUM, N_("Form"), donation_forms, donation_form_labels,
+        .headers = form_headers, .value_texts = form_texts),
+  MONEY ("amount", SUM, N_("Amount (đồng)"), .headers = amount_headers),
+  TEXT ("in_kind", NONE, N_("In-kind gift"), 200, .headers = in_kind_headers),
   MONEY ("in_kind_value", NONE, N_("Value of the gift (đồng)")),
-  TEXT ("purpose", NONE, N_("Purpose set by the donor"), 300),
-  TEXT ("receipt_number", SRCH | SUM, N_("Receipt number"), 50),
-  TEXT ("received_by", NONE, N_("Received by"), 150),
+  TEXT ("purpose", NONE, N_("Purpose set by the donor"), 300, .headers = purpose_headers),
+  TEXT ("receipt_number", SRCH | SUM, N_("Receipt number"), 50, .headers = receipt_number_headers),
+  TEXT ("received_by", NONE, N_("Received by"), 150, .headers = received_by_headers),
 };
 
 static gboolean
@@ -504,15 +663,14 @@ check_donation (const KhEntity *entity,
     {
       if (get_string (record, "in_kind") == NULL)
         {
-          g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                               _("In-kind gift: say what was given."));
+          kh_data_error_set_invalid (error, "in_kind", "%s", _("In-kind gift: say what was given."));
           return FALSE;
         }
     }
   else if (amount == NULL || json_object_get_int64 (amount) <= 0)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                           _("Amount (đồng): a donation in cash or by transfer needs an amount above zero."));
+      kh_data_error_set_invalid (error, "amount", "%s",
+                                 _("Amount (đồng): a donation in cash or by transfer needs an amount above zero."));
       return FALSE;
     }
   return TRUE;
@@ -520,12 +678,12 @@ check_donation (const KhEntity *entity,
 
 static const KhField disbursement_fields[] = {
   REF ("fund_id", REQ, N_("Fund"), "fund"),
-  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("list_id", NONE, N_("Award list paid"), "award_list"),
-  MONEY ("amount", REQ | SUM, N_("Amount (đồng)")),
+  MONEY ("amount", REQ | SUM, N_("Amount (đồng)"), .headers = amount_headers),
   DATE ("paid_on", REQ | SUM, N_("Date")),
-  TEXT ("purpose", SRCH | SUM, N_("Purpose"), 300),
-  TEXT ("voucher_number", SRCH | SUM, N_("Voucher number"), 50),
+  TEXT ("purpose", SRCH | SUM, N_("Purpose"), 300, .headers = purpose_headers),
+  TEXT ("voucher_number", SRCH | SUM, N_("Voucher number"), 50, .headers = voucher_number_headers),
 };
 
 /* Consent for personal data ------------------------------------------------------------------ */
@@ -537,11 +695,11 @@ static const char * const consent_by_labels[] = {
 
 static const KhField consent_fields[] = {
   REF ("person_id", REQ, N_("Person"), "person"),
-  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
-  TEXT ("person_name", REQ | SRCH | SUM, N_("Person"), 150),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
+  TEXT ("person_name", REQ | SRCH | SUM | FOLD, N_("Person"), 150),
   ENUM ("given_by", REQ | SUM, N_("Consent given by"), consent_by, consent_by_labels),
-  TEXT ("guardian_name", SUM, N_("Parent or guardian"), 150),
-  TEXT ("purpose", REQ | SUM, N_("Purpose"), 300),
+  TEXT ("guardian_name", SUM, N_("Parent or guardian"), 150, .headers = guardian_name_headers),
+  TEXT ("purpose", REQ | SUM, N_("Purpose"), 300, .headers = purpose_headers),
   DATE ("given_on", REQ | SUM, N_("Given on")),
   DATE ("withdrawn_on", SUM, N_("Withdrawn on")),
 };
@@ -555,11 +713,11 @@ check_consent (const KhEntity *entity,
 
   if (by != NULL && strcmp (by, "subject") != 0 && get_string (record, "guardian_name") == NULL)
     {
-      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+      kh_data_error_set_invalid (error, "guardian_name", "%s",
                            _("Parent or guardian: name the guardian who consented."));
       return FALSE;
     }
-  return check_date_order (record, "given_on", "withdrawn_on",
+  return check_date_order (record, "given_on", "withdrawn_on", "withdrawn_on",
                            _("Withdrawn on: it is before the consent was given."), error);
 }
 
@@ -685,4 +843,61 @@ kh_field_enum_label (const KhField *field,
     if (strcmp (field->enum_values[i], value) == 0)
       return _(field->enum_labels[i]);
   return value;
+}
+
+/* The entity @field, a reference, points at in @record: its own target, or for a reference to
+ * one of several kinds, the one its kind field names there (NULL if that is not set). */
+const char *
+kh_field_ref_target (const KhField *field,
+                     json_object   *record)
+{
+  json_object *kind;
+
+  g_return_val_if_fail (field != NULL, NULL);
+
+  if (field->ref_entity != NULL || field->ref_kind == NULL)
+    return field->ref_entity;
+  if (record != NULL && json_object_object_get_ex (record, field->ref_kind, &kind) && kind != NULL)
+    return json_object_get_string (kind);
+  return NULL;
+}
+
+/* Headers that name an entity's title field in a spreadsheet, whichever entity it is ("Họ và
+ * tên", "Người nhận"), NULL-terminated. They are matched before any field's own headers. */
+const char * const *
+kh_title_headers (void)
+{
+  return title_headers;
+}
+
+/* The five learning models' names, NULL-terminated, KH_N_MODELS of them. */
+const char * const *
+kh_models (void)
+{
+  return models;
+}
+
+/* The translated name of @model ("Learning family"), or @model itself if it is none of them. */
+const char *
+kh_model_label (const char *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  for (guint i = 0; models[i] != NULL; i++)
+    if (strcmp (models[i], model) == 0)
+      return _(model_labels[i]);
+  return model;
+}
+
+/* The entity a registration for @model names as its subject: a learning citizen is a person, a
+ * family a household, a clan a clan, a community or a unit an org unit. NULL for no model. */
+const char *
+kh_model_subject_entity (const char *model)
+{
+  if (model == NULL)
+    return NULL;
+  for (guint i = 0; models[i] != NULL; i++)
+    if (strcmp (models[i], model) == 0)
+      return model_subjects[i];
+  return NULL;
 }

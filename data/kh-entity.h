@@ -37,6 +37,8 @@ typedef enum
   KH_FIELD_FLAG_MULTILINE = 1 << 4, /* a longer text, edited in a text view */
   KH_FIELD_FLAG_SCHOOL_YEAR = 1 << 5, /* text of the form "2024-2025" */
   KH_FIELD_FLAG_DIGITS    = 1 << 6, /* text made of digits only (national id, phone) */
+  KH_FIELD_FLAG_FOLDED_INDEX = 1 << 7, /* a TEXT title lists sort by through an index on its
+                                        * folded value (made by schema version 4) */
 } KhFieldFlags;
 
 struct _KhField
@@ -50,7 +52,16 @@ struct _KhField
   int                  max_len;      /* characters, for TEXT; 0 means the default 500 */
   const char * const  *enum_values;  /* NULL-terminated, for ENUM */
   const char * const  *enum_labels;  /* N_() marked, parallel to enum_values */
-  const char          *ref_entity;   /* for REF */
+  const char          *ref_entity;   /* for REF: the entity referred to; NULL when ref_kind says */
+  const char          *ref_kind;     /* for a REF to one of several entities: the ENUM field
+                                      * whose value is the entity's name (kh_field_ref_target()) */
+  const char          *derived_from; /* the field whose value decides this one's, by derive(),
+                                      * when a form or an import leaves this one out */
+  const char        *(*derive)       (const char *value);
+  const char * const  *headers;      /* NULL-terminated spreadsheet headers people write for it,
+                                      * matched folded; not translated, they are matching keys */
+  const char * const  *value_texts;  /* for ENUM: NULL-terminated pairs of a value and a way
+                                      * people write it in a spreadsheet ("male", "Nam") */
   int                  since;        /* schema version that added the field (1 = first) */
 };
 
@@ -82,6 +93,17 @@ int                     kh_entity_field_index  (const KhEntity *entity,
 gboolean                kh_entity_has_search   (const KhEntity *entity);
 const char             *kh_field_enum_label    (const KhField  *field,
                                                 const char     *value);
+const char             *kh_field_ref_target    (const KhField  *field,
+                                                json_object    *record);
+const char * const     *kh_title_headers       (void);
+
+/* The five learning models, in the order of DOMAIN.md (and of every report): citizen, family,
+ * clan, community, unit. */
+#define KH_N_MODELS 5
+
+const char * const     *kh_models              (void);
+const char             *kh_model_label         (const char     *model);
+const char             *kh_model_subject_entity (const char    *model);
 
 /* Common columns every entity table has, besides its fields. */
 #define KH_COLUMN_ID         "id"

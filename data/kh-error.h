@@ -22,6 +22,11 @@ typedef enum
   KH_DATA_ERROR_CONFLICT,      /* the record changed under us */
 } KhDataError;
 
-GQuark kh_data_error_quark (void);
+GQuark      kh_data_error_quark        (void);
+void        kh_data_error_set_invalid  (GError       **error,
+                                        const char    *field,
+                                        const char    *format,
+                                        ...) G_GNUC_PRINTF (3, 4);
+const char *kh_data_error_get_field    (const GError  *error);
 
 G_END_DECLS

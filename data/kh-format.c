@@ -5,10 +5,12 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include "kh-format.h"
+#include "kh-i18n.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "kh-format.h"
 
 static void
 group_digits (GString *out,
@@ -364,4 +366,37 @@ kh_name_compare (const char  *a,
   int c = strcmp (ka, kb);
 
   return c != 0 ? c : g_strcmp0 (a, b);
+}
+
+/* A value of @field as a person reads it, the same in the window and on the command line: enum
+ * labels, money as 1.250.000 ₫, dates as dd/mm/yyyy, "Yes" or "No". A reference is left as its
+ * id; kh_store_dup_title() names it. An absent value is the empty string. */
+char *
+kh_value_format (const KhField *field,
+                 json_object   *value)
+{
+  g_return_val_if_fail (field != NULL, NULL);
+
+  if (value == NULL)
+    return g_strdup ("");
+  switch (field->type)
+    {
+    case KH_FIELD_ENUM:
+      return g_strdup (kh_field_enum_label (field, json_object_get_string (value)));
+    case KH_FIELD_MONEY:
+      return kh_format_money (json_object_get_int64 (value));
+    case KH_FIELD_DATE:
+      return kh_format_date (json_object_get_string (value));
+    case KH_FIELD_BOOL:
+      return g_strdup (json_object_get_boolean (value) ? _("Yes") : _("No"));
+    case KH_FIELD_INT:
+    case KH_FIELD_YEAR:
+      return g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int64 (value));
+    case KH_FIELD_JSON:
+      return g_strdup (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
+    case KH_FIELD_TEXT:
+    case KH_FIELD_REF:
+    default:
+      return g_strdup (json_object_get_string (value));
+    }
 }

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <glib.h>
+#include <json-c/json.h>
+
+#include "kh-entity.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +41,9 @@ char          *kh_format_percent_style (double        percent,
 char          *kh_format_date_style   (const char    *iso,
                                        KhFormatStyle  style);
 char          *kh_format_date_long    (const char    *iso);
+
+char          *kh_value_format        (const KhField *field,
+                                       json_object   *value);
 
 char          *kh_name_sort_key       (const char    *full_name,
                                        KhNameOrder    order);

@@ -3,7 +3,8 @@
  * Schools and communes send their lists as spreadsheets with headers in Vietnamese ("Họ và
  * tên", "Ngày sinh", "Số tiền") or English. The header row is found (title rows above it are
  * passed over), each column is matched to a field of the entity registry by the field's name,
- * its label, its translation and a few common synonyms, and the caller may override the match.
+ * its label, its translation and the headers the registry lists for it, and the caller may
+ * override the match.
  * Every row is parsed and validated by the same code as a form, and the whole import is one
  * transaction: if any row is bad nothing is written, and the report names each bad row, its
  * column and the reason, in words a clerk can act on. Rows that look like a record already in
@@ -29,78 +30,11 @@
 #include "kh-validate.h"
 #include "kh-xlsx-reader.h"
 
-/* Header synonyms ----------------------------------------------------------------------------- */
-
-/* Headers people write, matched after folding (no diacritics, lower case, punctuation as
- * spaces). "title" stands for the entity's title field: the name of the person, recipient,
- * subject or donor. These are matching keys, not text anyone reads, so they are not
- * translated. */
-static const struct { const char *field; const char *header; } synonyms[] = {
-  { "title", "Họ và tên" }, { "title", "Họ tên" }, { "title", "Tên" }, { "title", "Họ và tên học sinh" },
-  { "title", "Tên học sinh" }, { "title", "Họ tên học sinh" }, { "title", "Người nhận" },
-  { "title", "Họ và tên người nhận" }, { "title", "Name" }, { "title", "Full name" },
-  { "title", "Student name" }, { "title", "Recipient" }, { "title", "Nhà hảo tâm" },
-  { "title", "Người ủng hộ" }, { "title", "Đơn vị cá nhân ủng hộ" }, { "title", "Tên đối tượng" },
-  { "birth_date", "Ngày sinh" }, { "birth_date", "Ngày tháng năm sinh" }, { "birth_date", "NS" },
-  { "birth_date", "Date of birth" }, { "birth_date", "DOB" }, { "birth_date", "Birth date" },
-  { "birth_year", "Năm sinh" },
-  { "gender", "Giới tính" }, { "gender", "Giới" }, { "gender", "Nam Nữ" }, { "gender", "Sex" },
-  { "school", "Trường" }, { "school", "Trường học" }, { "school", "Học trường" },
-  { "grade", "Lớp" }, { "grade", "Khối" }, { "grade", "Lớp Khối" }, { "grade", "Class" },
-  { "category", "Loại" }, { "category", "Loại học bổng" }, { "category", "Loại giải thưởng" },
-  { "reason", "Lý do" }, { "reason", "Thành tích" }, { "reason", "Hoàn cảnh" },
-  { "reason", "Thành tích hoàn cảnh" },
-  { "amount", "Số tiền" }, { "amount", "Số tiền đồng" }, { "amount", "Số tiền đ" },
-  { "amount", "Số tiền VNĐ" }, { "amount", "Thành tiền" }, { "amount", "Mức hỗ trợ" },
-  { "amount", "Mức học bổng" }, { "amount", "Giá trị" }, { "amount", "Amount" },
-  { "amount", "Amount VND" },
-  { "in_kind", "Hiện vật" }, { "in_kind", "Quà" },
-  { "funding_source", "Nguồn kinh phí" }, { "funding_source", "Nhà tài trợ" },
-  { "funding_source", "Nguồn" }, { "funding_source", "Sponsor" },
-  { "voucher_number", "Số phiếu chi" }, { "voucher_number", "Số chứng từ" },
-  { "voucher_number", "Phiếu chi" }, { "voucher_number", "Voucher" },
-  { "received_on", "Ngày nhận" }, { "received_by", "Người nhận thay" },
-  { "status", "Trạng thái" }, { "status", "Tình trạng" },
-  { "org_unit_id", "Mã đơn vị" }, { "org_unit_id", "Đơn vị" }, { "org_unit_id", "Mã xã" },
-  { "org_unit_id", "Unit code" }, { "org_unit_id", "Unit" },
-  { "phone", "Số điện thoại" }, { "phone", "Điện thoại" }, { "phone", "SĐT" },
-  { "national_id", "Số CCCD" }, { "national_id", "CCCD" }, { "national_id", "Số định danh" },
-  { "national_id", "Số định danh cá nhân" }, { "national_id", "CMND" },
-  { "address", "Địa chỉ" }, { "address", "Nơi ở" }, { "address", "Thôn xóm" },
-  { "guardian_name", "Phụ huynh" }, { "guardian_name", "Họ tên cha mẹ" },
-  { "guardian_name", "Người giám hộ" }, { "guardian_name", "Cha mẹ" },
-  { "guardian_name", "Họ tên phụ huynh" },
-  { "ethnicity", "Dân tộc" }, { "occupation", "Nghề nghiệp" }, { "notes", "Ghi chú" },
-  { "model", "Mô hình" }, { "model", "Danh hiệu" }, { "model", "Mô hình học tập" },
-  { "year", "Năm" }, { "subject_kind", "Loại đối tượng" }, { "subject_id", "Mã đối tượng" },
-  { "registered_on", "Ngày đăng ký" }, { "subject_group", "Nhóm đối tượng" },
-  { "donated_on", "Ngày ủng hộ" }, { "receipt_number", "Số phiếu thu" },
-  { "receipt_number", "Số biên lai" }, { "form", "Hình thức" }, { "purpose", "Mục đích" },
-};
+/* Headers ------------------------------------------------------------------------------------ */
 
 /* Columns that are never data: the running number and the signature box. */
 static const char * const ignored_headers[] = {
   "STT", "TT", "Số TT", "Số thứ tự", "No", "#", "Ký nhận", "Chữ ký", "Ký tên", "Signature", NULL
-};
-
-/* Enumeration values as people write them. */
-static const struct { const char *field; const char *value; const char *text; } enum_synonyms[] = {
-  { "gender", "male", "Nam" }, { "gender", "female", "Nữ" }, { "gender", "other", "Khác" },
-  { "category", "hardship", "Vượt khó" }, { "category", "hardship", "Học bổng vượt khó" },
-  { "category", "hardship", "Khuyến học" }, { "category", "hardship", "Hoàn cảnh khó khăn" },
-  { "category", "merit", "Khuyến tài" }, { "category", "merit", "Học sinh giỏi" },
-  { "category", "merit", "Thành tích" }, { "category", "merit", "Khen thưởng" },
-  { "category", "special", "Đặc biệt" }, { "category", "special", "Giải đặc biệt" },
-  { "category", "adult_learner", "Người lớn học tập" }, { "category", "adult_learner", "Hỗ trợ người học" },
-  { "category", "adult_learner", "Người lớn tuổi" },
-  { "model", "citizen", "Công dân học tập" }, { "model", "family", "Gia đình học tập" },
-  { "model", "clan", "Dòng họ học tập" }, { "model", "community", "Cộng đồng học tập" },
-  { "model", "unit", "Đơn vị học tập" },
-  { "status", "proposed", "Đề xuất" }, { "status", "approved", "Đã duyệt" },
-  { "status", "paid", "Đã chi" }, { "status", "cancelled", "Hủy" },
-  { "status", "registered", "Đã đăng ký" }, { "status", "registered", "Đăng ký" },
-  { "form", "cash", "Tiền mặt" }, { "form", "transfer", "Chuyển khoản" },
-  { "form", "in_kind", "Hiện vật" },
 };
 
 /* Folds a header or a value for matching: no diacritics, lower case, every run of other
@@ -153,16 +87,20 @@ match_header (const KhEntity *entity,
       if (strcmp (key, name) == 0 || key_equal (key, f->label) || key_equal (key, _(f->label)))
         return (int) i;
     }
-  for (guint i = 0; i < G_N_ELEMENTS (synonyms); i++)
-    if (key_equal (key, synonyms[i].header))
+  /* Then the headers people write, from the registry: those naming the title first. */
+  for (const char * const *h = kh_title_headers (); *h != NULL; h++)
+    if (key_equal (key, *h))
       {
-        const char *field = strcmp (synonyms[i].field, "title") == 0 ? entity->title_field
-                                                                      : synonyms[i].field;
-        int index = kh_entity_field_index (entity, field);
+        int index = kh_entity_field_index (entity, entity->title_field);
 
         if (index >= 0)
           return index;
       }
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (entity->fields[i].headers != NULL)
+      for (const char * const *h = entity->fields[i].headers; *h != NULL; h++)
+        if (key_equal (key, *h))
+          return (int) i;
   for (guint i = 0; ignored_headers[i] != NULL; i++)
     if (key_equal (key, ignored_headers[i]))
       return -2;
@@ -189,11 +127,13 @@ match_enum (const KhField *field,
     if (strcmp (text, field->enum_values[i]) == 0 || key_equal (key, field->enum_values[i])
         || key_equal (key, field->enum_labels[i]) || key_equal (key, _(field->enum_labels[i])))
       return field->enum_values[i];
-  for (guint i = 0; i < G_N_ELEMENTS (enum_synonyms); i++)
-    if (strcmp (enum_synonyms[i].field, field->name) == 0 && key_equal (key, enum_synonyms[i].text))
-      for (guint k = 0; field->enum_values[k] != NULL; k++)
-        if (strcmp (field->enum_values[k], enum_synonyms[i].value) == 0)
-          return field->enum_values[k];
+  /* Then the ways people write them, from the registry: pairs of a value and a text. */
+  if (field->value_texts != NULL)
+    for (guint i = 0; field->value_texts[i] != NULL && field->value_texts[i + 1] != NULL; i += 2)
+      if (key_equal (key, field->value_texts[i + 1]))
+        for (guint k = 0; field->enum_values[k] != NULL; k++)
+          if (strcmp (field->enum_values[k], field->value_texts[i]) == 0)
+            return field->enum_values[k];
   return NULL;
 }
 
@@ -411,9 +351,9 @@ field_supplied (Import *im,
 
   if (json_object_object_get_ex (im->defaults, name, NULL))
     return TRUE;
-  /* A registration's subject kind follows from its model (see implied_values()). */
-  if (strcmp (im->entity->name, "registration") == 0 && strcmp (name, "subject_kind") == 0)
-    return field_supplied (im, kh_entity_field_index (im->entity, "model"));
+  /* A field that follows from another is there when that one is (see implied_values()). */
+  if (im->entity->fields[field].derived_from != NULL)
+    return field_supplied (im, kh_entity_field_index (im->entity, im->entity->fields[field].derived_from));
   for (guint i = 0; i < im->report->mapping->len; i++)
     if (g_array_index (im->report->mapping, int, i) == field)
       return TRUE;
@@ -803,49 +743,37 @@ is_duplicate (Import      *im,
   return dup;
 }
 
-/* The column a validation message is about, from the label it starts with. */
+/* The column of the field @error is about, or -1. */
 static int
-column_of_message (Import     *im,
-                   const char *message)
+column_of_error (Import       *im,
+                 const GError *error)
 {
   KhImportReport *r = im->report;
+  const char *name = kh_data_error_get_field (error);
+  int field = name != NULL ? kh_entity_field_index (im->entity, name) : -1;
 
-  for (guint i = 0; i < r->mapping->len; i++)
-    {
-      int f = g_array_index (r->mapping, int, i);
-      const char *label;
-
-      if (f < 0)
-        continue;
-      label = _(im->entity->fields[f].label);
-      if (g_str_has_prefix (message, label) && message[strlen (label)] == ':')
-        return (int) i;
-    }
+  for (guint i = 0; field >= 0 && i < r->mapping->len; i++)
+    if (g_array_index (r->mapping, int, i) == field)
+      return (int) i;
   return -1;
 }
 
+/* Fills in what follows from other values (a registration's subject kind from its model), as
+ * the registry declares it. */
 static void
 implied_values (Import      *im,
                 json_object *values)
 {
-  /* A registration's subject kind follows from the model. */
-  if (strcmp (im->entity->name, "registration") == 0
-      && !json_object_object_get_ex (values, "subject_kind", NULL))
+  for (guint i = 0; i < im->entity->n_fields; i++)
     {
-      const char *model = get_str (values, "model");
-      const char *kind = NULL;
+      const KhField *field = &im->entity->fields[i];
+      const char *value;
 
-      if (model == NULL)
-        return;
-      if (strcmp (model, "citizen") == 0)
-        kind = "person";
-      else if (strcmp (model, "family") == 0)
-        kind = "household";
-      else if (strcmp (model, "clan") == 0)
-        kind = "clan";
-      else
-        kind = "org_unit";
-      json_object_object_add (values, "subject_kind", json_object_new_string (kind));
+      if (field->derived_from == NULL || json_object_object_get_ex (values, field->name, NULL))
+        continue;
+      value = field->derive (get_str (values, field->derived_from));
+      if (value != NULL)
+        json_object_object_add (values, field->name, json_object_new_string (value));
     }
 }
 
@@ -931,7 +859,7 @@ data_row (Import        *im,
 
   if (row_ok && !kh_entity_validate (im->entity, values, TRUE, &local))
     {
-      int column = column_of_message (im, local->message);
+      int column = column_of_error (im, local);
 
       add_problem (im, FALSE, row, column,
                    column >= 0 ? im->entity->fields[g_array_index (r->mapping, int, column)].name : NULL,
@@ -959,7 +887,7 @@ data_row (Import        *im,
 
               if (id == NULL)
                 {
-                  int column = column_of_message (im, local->message);
+                  int column = column_of_error (im, local);
 
                   r->rows_valid--;
                   add_problem (im, FALSE, row, column, NULL, local->message);

@@ -109,38 +109,6 @@ kh_record_item_dup_title (KhRecordItem *self)
   return kh_value_format (field, v);
 }
 
-/* A value as a person reads it: enum labels, money as 1.250.000 ₫, dates as dd/mm/yyyy. A
- * reference is left as its id; kh_store_dup_title() names it. */
-char *
-kh_value_format (const KhField *field,
-                 json_object   *value)
-{
-  g_return_val_if_fail (field != NULL, NULL);
-
-  if (value == NULL)
-    return g_strdup ("");
-  switch (field->type)
-    {
-    case KH_FIELD_ENUM:
-      return g_strdup (kh_field_enum_label (field, json_object_get_string (value)));
-    case KH_FIELD_MONEY:
-      return kh_format_money (json_object_get_int64 (value));
-    case KH_FIELD_DATE:
-      return kh_format_date (json_object_get_string (value));
-    case KH_FIELD_BOOL:
-      return g_strdup (json_object_get_boolean (value) ? _("Yes") : _("No"));
-    case KH_FIELD_INT:
-    case KH_FIELD_YEAR:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int64 (value));
-    case KH_FIELD_JSON:
-      return g_strdup (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
-    case KH_FIELD_TEXT:
-    case KH_FIELD_REF:
-    default:
-      return g_strdup (json_object_get_string (value));
-    }
-}
-
 /* A village's name with its commune's: every commune has its "Thôn 1". */
 static char *
 dup_unit_title (KhStore    *store,

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "kh-entity.h"
+#include "kh-format.h"
 #include "kh-store.h"
 
 G_BEGIN_DECLS
@@ -25,8 +26,6 @@ const char     *kh_record_item_get_string     (KhRecordItem       *self,
                                           const char     *field);
 char           *kh_record_item_dup_title      (KhRecordItem       *self);
 
-char           *kh_value_format          (const KhField  *field,
-                                          json_object    *value);
 char           *kh_store_dup_title       (KhStore        *store,
                                           const char     *entity,
                                           const char     *id);

@@ -141,17 +141,12 @@ key_expr (KhRecordList *self)
     }
 }
 
-/* Whether the list is sorted by a folded name schema step 4 indexes (its list of tables and
- * this one go together). */
+/* Whether the list is sorted by a name whose folded value the schema indexes. */
 static gboolean
 sorted_by_folded_index (KhRecordList *self)
 {
-  static const char * const indexed[] = { "org_unit", "person", "household", "clan", "registration",
-                                          "award_entry", "donor", "donation", "consent", NULL };
-
-  return self->sort_field != NULL && g_strcmp0 (self->sort_field, self->entity->title_field) == 0
-         && kh_entity_get_field (self->entity, self->sort_field)->type == KH_FIELD_TEXT
-         && g_strv_contains (indexed, self->entity->name);
+  return self->sort_field != NULL
+         && (kh_entity_get_field (self->entity, self->sort_field)->flags & KH_FIELD_FLAG_FOLDED_INDEX);
 }
 
 /* @walk_index: the rows are read in the order of the folded name's index, the search's

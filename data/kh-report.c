@@ -31,11 +31,10 @@
 #include "kh-store-private.h"
 #include "kh-uuid.h"
 
-#define N_MODELS 5
+#define N_MODELS KH_N_MODELS
 #define N_CATEGORIES 4
 #define N_RESULTS 9
 
-static const char * const models[N_MODELS] = { "citizen", "family", "clan", "community", "unit" };
 static const char * const categories[N_CATEGORIES] = { "hardship", "merit", "special", "adult_learner" };
 static const char * const results[N_RESULTS] = {
   "pass", "fail", "level1", "level2", "level3", "good", "fair", "average", "not_achieved"
@@ -239,7 +238,7 @@ count_models (Report  *r,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 0));
-      int m = index_of (models, N_MODELS, (const char *) sqlite3_column_text (stmt, 1));
+      int m = index_of (kh_models (), N_MODELS, (const char *) sqlite3_column_text (stmt, 1));
       int res = index_of (results, N_RESULTS, (const char *) sqlite3_column_text (stmt, 2));
       gint64 n = sqlite3_column_int64 (stmt, 3);
 
@@ -480,7 +479,7 @@ models_json (Report        *r,
              const Figures *f,
              const char    *unit)
 {
-  const KhField *model_field = kh_entity_get_field (kh_entity_lookup ("registration"), "model");
+  const char * const *models = kh_models ();
   json_object *array = json_object_new_array ();
 
   for (int m = 0; m < N_MODELS; m++)
@@ -490,7 +489,7 @@ models_json (Report        *r,
       gint64 elig = eligible (r, unit, models[m], 0);
 
       json_object_object_add (o, "model", json_object_new_string (models[m]));
-      json_object_object_add (o, "label", json_object_new_string (kh_field_enum_label (model_field, models[m])));
+      json_object_object_add (o, "label", json_object_new_string (kh_model_label (models[m])));
       json_object_object_add (o, "registered", json_object_new_int64 (f->registered[m]));
       json_object_object_add (o, "evaluated", json_object_new_int64 (f->evaluated[m]));
       json_object_object_add (o, "achieved", json_object_new_int64 (f->achieved[m]));

@@ -221,6 +221,9 @@ kh_entity_search_sql (const KhEntity *entity,
   return g_string_free (sql, FALSE);
 }
 
+/* The step that indexes the folded names lists sort by. */
+#define FOLDED_NAME_VERSION 4
+
 /* The step that queues the search index's work and makes the figures' indexes: one
  * self-contained step (its SQL in step_sql[], its triggers here), renumbered as a whole if
  * another step is put before it. */
@@ -726,20 +729,6 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
      * comes back with one of them, it is the replica's own change echoing, not someone
      * else's, even if the answer to the push was lost. */
     "ALTER TABLE outbox ADD COLUMN sent TEXT CHECK (sent IS NULL OR json_valid(sent));",
-  [4] =
-    /* The names lists are sorted by, folded as KhRecordList sorts them (the same expression,
-     * word for word, or SQLite will not use the index), over the records not deleted: a list of
-     * a million people sorted by name walks an index instead of folding and sorting every row.
-     * A self-contained step: it only adds indexes, to tables every earlier version has. */
-    "CREATE INDEX org_unit_by_folded_name ON org_unit (kh_fold(coalesce(name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX person_by_folded_full_name ON person (kh_fold(coalesce(full_name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX household_by_folded_head_name ON household (kh_fold(coalesce(head_name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX clan_by_folded_name ON clan (kh_fold(coalesce(name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX registration_by_folded_subject_name ON registration (kh_fold(coalesce(subject_name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX award_entry_by_folded_recipient_name ON award_entry (kh_fold(coalesce(recipient_name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX donor_by_folded_name ON donor (kh_fold(coalesce(name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX donation_by_folded_donor_name ON donation (kh_fold(coalesce(donor_name, ''))) WHERE deleted = 0;"
-    "CREATE INDEX consent_by_folded_person_name ON consent (kh_fold(coalesce(person_name, ''))) WHERE deleted = 0;",
   [SEARCH_QUEUE_VERSION] =
     /* The figures' covering indexes (data/kh-report.c), made by the first report until
      * version 3; IF NOT EXISTS because such a report may have made them already. */
@@ -822,6 +811,19 @@ apply_step (sqlite3  *db,
                                   entities[e]->name);
           append_search_triggers (sql, entities[e], version);
         }
+
+  /* Version 4 indexes the names lists are sorted by (KH_FIELD_FLAG_FOLDED_INDEX), folded as
+   * KhRecordList sorts them (the same expression, word for word, or SQLite will not use the
+   * index), over the records not deleted: a list of a million people sorted by name walks an
+   * index instead of folding and sorting every row. It only adds indexes, to tables every
+   * earlier version has; a field flagged later needs a step of its own. */
+  if (version == FOLDED_NAME_VERSION)
+    for (guint e = 0; e < n; e++)
+      for (guint i = 0; i < entities[e]->n_fields; i++)
+        if (entities[e]->fields[i].flags & KH_FIELD_FLAG_FOLDED_INDEX)
+          g_string_append_printf (sql, "CREATE INDEX %s_by_folded_%s ON %s (kh_fold(coalesce(%s, ''))) "
+                                  "WHERE deleted = 0;\n", entities[e]->name, entities[e]->fields[i].name,
+                                  entities[e]->name, entities[e]->fields[i].name);
 
   /* Version 6 makes the search index again, leaner, from the records. */
   if (version == LEAN_SEARCH_VERSION)

@@ -1302,26 +1302,6 @@ record_exists (KhStore     *self,
   return found;
 }
 
-/* A REF without a fixed entity ("subject_id") takes it from the sibling "…_kind" field. */
-static const char *
-ref_target (const KhField *field,
-            json_object   *record)
-{
-  g_autofree char *kind_name = NULL;
-  json_object *kind;
-  const char *underscore;
-
-  if (field->ref_entity != NULL)
-    return field->ref_entity;
-  underscore = strrchr (field->name, '_');
-  if (underscore == NULL)
-    return NULL;
-  kind_name = g_strdup_printf ("%.*s_kind", (int) (underscore - field->name), field->name);
-  if (json_object_object_get_ex (record, kind_name, &kind) && kind != NULL)
-    return json_object_get_string (kind);
-  return NULL;
-}
-
 /* References a person makes must point at records that exist here and are not deleted, and an
  * org unit must not become its own ancestor. */
 static gboolean
@@ -1342,31 +1322,22 @@ check_references (KhStore         *self,
       if (field->type != KH_FIELD_REF)
         continue;
       /* On an edit only the references that change are checked again; a reference whose
-       * kind of record comes from a sibling "…_kind" field changes with that field too. */
-      if (changed != NULL && !json_object_object_get_ex (changed, field->name, NULL))
-        {
-          const char *underscore = strrchr (field->name, '_');
-          g_autofree char *kind_name = NULL;
-
-          if (field->ref_entity != NULL || underscore == NULL)
-            continue;
-          kind_name = g_strdup_printf ("%.*s_kind", (int) (underscore - field->name), field->name);
-          if (!json_object_object_get_ex (changed, kind_name, NULL))
-            continue;
-        }
+       * kind of record comes from a kind field changes with that field too. */
+      if (changed != NULL && !json_object_object_get_ex (changed, field->name, NULL)
+          && (field->ref_kind == NULL || !json_object_object_get_ex (changed, field->ref_kind, NULL)))
+        continue;
       if (!json_object_object_get_ex (record, field->name, &v) || v == NULL)
         continue;
       value = json_object_get_string (v);
-      target = ref_target (field, record);
+      target = kh_field_ref_target (field, record);
       if (target == NULL || kh_entity_lookup (target) == NULL)
         continue;
       if (!record_exists (self, target, value))
         {
           const KhEntity *te = kh_entity_lookup (target);
 
-          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                       _("%s: there is no %s with the id “%s” here."),
-                       _(field->label), _(te->label), value);
+          kh_data_error_set_invalid (error, field->name, _("%s: there is no %s with the id “%s” here."),
+                                     _(field->label), _(te->label), value);
           return FALSE;
         }
     }
@@ -1385,8 +1356,8 @@ check_references (KhStore         *self,
 
           if (strcmp (cursor, id) == 0)
             {
-              g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                                   _("Parent unit: a unit cannot be placed under itself or one of its own units."));
+              kh_data_error_set_invalid (error, "parent_id", "%s",
+                                         _("Parent unit: a unit cannot be placed under itself or one of its own units."));
               return FALSE;
             }
           stmt = kh_store_prepare (self, "SELECT parent_id FROM org_unit WHERE id = ?", NULL);

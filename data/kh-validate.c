@@ -1,7 +1,8 @@
 /* kh-validate.c: values and records checked against the entity registry
  *
  * Every message names the field by its label and says what to do, in words a person can act
- * on; the same words reach the GUI, the CLI and the server's answers.
+ * on; the same words reach the GUI, the CLI and the server's answers. The error keeps the
+ * field's name too (kh_data_error_get_field()), for the form and the import to point at it.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -21,7 +22,7 @@ field_error (GError        **error,
              const KhField  *field,
              const char     *reason)
 {
-  g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID, "%s: %s", _(field->label), reason);
+  kh_data_error_set_invalid (error, field->name, "%s: %s", _(field->label), reason);
 }
 
 /* Accepts "2024-03-05", "05/03/2024", "5/3/2024" and "05-03-2024"; gives the ISO form. */

@@ -350,6 +350,18 @@ kh_evaluation_dialog_init (KhEvaluationDialog *self)
 {
   self->inputs = g_ptr_array_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* The rows are titled as the fields they fill, from the registry. */
+  {
+    const KhEntity *evaluation = kh_entity_lookup ("evaluation");
+
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->total_row),
+                                   _(kh_entity_get_field (evaluation, "total")->label));
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->result_row),
+                                   _(kh_entity_get_field (evaluation, "result")->label));
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->evaluator_row),
+                                   _(kh_entity_get_field (evaluation, "evaluator")->label));
+  }
 }
 
 GtkWidget *

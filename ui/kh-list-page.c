@@ -679,11 +679,15 @@ kh_list_page_new_record (KhListPage *self)
       const char *value = json_object_get_string (self->fixed_value);
 
       json_object_object_add (defaults, self->fixed_field, json_object_get (self->fixed_value));
-      /* A registration's subject kind follows from its model. */
-      if (strcmp (self->entity->name, "registration") == 0 && strcmp (self->fixed_field, "model") == 0)
-        json_object_object_add (defaults, "subject_kind", json_object_new_string (
-          strcmp (value, "citizen") == 0 ? "person" : strcmp (value, "family") == 0 ? "household"
-          : strcmp (value, "clan") == 0 ? "clan" : "org_unit"));
+      /* What follows from the fixed field (a registration's subject kind from its model). */
+      for (guint i = 0; i < self->entity->n_fields; i++)
+        {
+          const KhField *field = &self->entity->fields[i];
+
+          if (g_strcmp0 (field->derived_from, self->fixed_field) == 0 && field->derive (value) != NULL)
+            json_object_object_add (defaults, field->name,
+                                    json_object_new_string (field->derive (value)));
+        }
     }
   editor = present_editor (self, NULL, defaults);
   json_object_put (defaults);

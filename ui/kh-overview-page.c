@@ -35,12 +35,10 @@ struct _KhOverviewPage
 
 G_DEFINE_FINAL_TYPE (KhOverviewPage, kh_overview_page, GTK_TYPE_BOX)
 
-static const char * const models[] = { "citizen", "family", "clan", "community", "unit" };
-
 typedef struct
 {
   char   *path;
-  gint64  models[5];
+  gint64  models[KH_N_MODELS];
   gint64  entries, lists, donations, funds;
   gint64  people, households, clans, units;
   gint64  pending, conflicts;
@@ -89,8 +87,8 @@ count_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
-    f->models[i] = count (store, "registration", "model", json_object_new_string (models[i]));
+  for (guint i = 0; i < KH_N_MODELS; i++)
+    f->models[i] = count (store, "registration", "model", json_object_new_string (kh_models ()[i]));
   f->entries = count (store, "award_entry", NULL, NULL);
   f->lists = count (store, "award_list", NULL, NULL);
   f->donations = count (store, "donation", NULL, NULL);
@@ -132,7 +130,6 @@ static void
 show_figures (KhOverviewPage *self,
               Figures        *f)
 {
-  const KhField *model_field = kh_entity_get_field (kh_entity_lookup ("registration"), "model");
   struct { AdwPreferencesGroup *group; const char *title; gint64 value; } rows[] = {
     { self->awards_group, _("Scholarships, awards and grants"), f->entries },
     { self->awards_group, _("Award lists"), f->lists },
@@ -154,11 +151,11 @@ show_figures (KhOverviewPage *self,
     }
   g_ptr_array_set_size (self->rows, 0);
 
-  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+  for (guint i = 0; i < KH_N_MODELS; i++)
     {
       g_autofree char *text = number (f->models[i]);
 
-      add_row (self, self->models_group, kh_field_enum_label (model_field, models[i]), text);
+      add_row (self, self->models_group, kh_model_label (kh_models ()[i]), text);
     }
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     {

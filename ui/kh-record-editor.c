@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "kh-error.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
 #include "kh-record-editor.h"
@@ -37,6 +38,7 @@ struct _KhRecordEditor
   json_object         *original;   /* the record as loaded, or the defaults of a new one */
   GPtrArray           *rows;
   char                *error_text;
+  char                *error_field; /* the field error_text is about, or NULL */
   gboolean             loading;
 
   AdwWindowTitle      *title_widget;
@@ -96,12 +98,17 @@ original_value (KhRecordEditor *self,
 
 /* Errors ------------------------------------------------------------------------------------- */
 
+/* Shows @error under the form, or hides the message for NULL. */
 static void
 show_error (KhRecordEditor *self,
-            const char     *message)
+            const GError   *error)
 {
+  const char *message = error != NULL ? error->message : NULL;
+
   g_free (self->error_text);
   self->error_text = g_strdup (message);
+  g_free (self->error_field);
+  self->error_field = g_strdup (kh_data_error_get_field (error));
   gtk_label_set_text (self->error_label, message ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
 }
@@ -122,40 +129,29 @@ mark_row (Row        *row,
     }
 }
 
-/* The store's messages start with the field's label ("Date of birth: …"): find that row. */
+/* The row of the field @error is about, if it is about one. */
 static Row *
-row_for_message (KhRecordEditor *self,
-                 const char     *message)
+row_for_error (KhRecordEditor *self,
+               const GError   *error)
 {
-  for (guint i = 0; i < self->rows->len; i++)
-    {
-      Row *row = self->rows->pdata[i];
-      const char *label = _(row->field->label);
-      gsize len = strlen (label);
+  const char *field = kh_data_error_get_field (error);
 
-      if (strncmp (message, label, len) == 0 && message[len] == ':')
-        return row;
-    }
-  return NULL;
+  return field != NULL ? find_row (self, field) : NULL;
 }
 
 /* Reading the rows --------------------------------------------------------------------------- */
 
+/* The entity a reference row lists: its field's own target, or the one its kind row names. */
 static const char *
 current_kind (KhRecordEditor *self,
               const KhField  *field)
 {
-  g_autofree char *kind_name = NULL;
-  const char *underscore = strrchr (field->name, '_');
   Row *kind_row;
   guint selected;
 
-  if (field->ref_entity != NULL)
+  if (field->ref_entity != NULL || field->ref_kind == NULL)
     return field->ref_entity;
-  if (underscore == NULL)
-    return NULL;
-  kind_name = g_strdup_printf ("%.*s_kind", (int) (underscore - field->name), field->name);
-  kind_row = find_row (self, kind_name);
+  kind_row = find_row (self, field->ref_kind);
   if (kind_row == NULL)
     return NULL;
   selected = adw_combo_row_get_selected (ADW_COMBO_ROW (kind_row->row));
@@ -230,8 +226,8 @@ check_row (KhRecordEditor *self,
   json_object_put (value);
   mark_row (row, ok ? NULL : error->message);
   if (!ok)
-    show_error (self, error->message);
-  else if (self->error_text != NULL && row_for_message (self, self->error_text) == row)
+    show_error (self, error);
+  else if (g_strcmp0 (self->error_field, row->field->name) == 0)
     show_error (self, NULL);
   return ok;
 }
@@ -308,12 +304,13 @@ combo_selected_cb (AdwComboRow    *combo,
     return;
 
   /* A subject's kind decides where its subject is looked up. */
-  if (row->field->type == KH_FIELD_ENUM && g_str_has_suffix (row->field->name, "_kind"))
+  if (row->field->type == KH_FIELD_ENUM)
     for (guint i = 0; i < self->rows->len; i++)
       {
         Row *other = self->rows->pdata[i];
 
-        if (other->field->type == KH_FIELD_REF && other->field->ref_entity == NULL)
+        if (other->field->type == KH_FIELD_REF
+            && g_strcmp0 (other->field->ref_kind, row->field->name) == 0)
           set_ref_model (self, other, current_kind (self, other->field));
       }
 
@@ -544,9 +541,9 @@ kh_record_editor_save (KhRecordEditor *self)
 
   if (!ok)
     {
-      Row *row = row_for_message (self, error->message);
+      Row *row = row_for_error (self, error);
 
-      show_error (self, error->message);
+      show_error (self, error);
       if (row != NULL)
         {
           mark_row (row, error->message);
@@ -573,7 +570,7 @@ kh_record_editor_delete (KhRecordEditor *self)
     return FALSE;
   if (!kh_store_delete (self->store, self->entity->name, self->id, &error))
     {
-      show_error (self, error->message);
+      show_error (self, error);
       return FALSE;
     }
   title = record_title (self);
@@ -679,7 +676,7 @@ kh_record_editor_show_history (KhRecordEditor *self)
   history = kh_store_history (self->store, self->entity->name, self->id, &error);
   if (history == NULL)
     {
-      show_error (self, error->message);
+      show_error (self, error);
       return 0;
     }
   {
@@ -832,6 +829,7 @@ kh_record_editor_finalize (GObject *object)
 
   g_clear_pointer (&self->id, g_free);
   g_clear_pointer (&self->error_text, g_free);
+  g_clear_pointer (&self->error_field, g_free);
   g_clear_pointer (&self->original, json_object_put);
 
   G_OBJECT_CLASS (kh_record_editor_parent_class)->finalize (object);
@@ -912,7 +910,7 @@ kh_record_editor_new (KhStore     *store,
     {
       self->original = kh_store_get (store, entity, id, &error);
       if (self->original == NULL)
-        show_error (self, error->message);
+        show_error (self, error);
     }
   else if (defaults != NULL)
     self->original = json_object_get (defaults);

@@ -134,6 +134,40 @@ test_format_name_order (void)
   }
 }
 
+/* A value reads the same in the window and on the command line: one function, enum labels,
+ * money, dates and a capitalized "Yes" or "No" (untranslated here: no locale is set). */
+static void
+test_format_value (void)
+{
+  const KhEntity *household = kh_entity_lookup ("household");
+  const KhEntity *entry = kh_entity_lookup ("award_entry");
+  const KhField *poor = kh_entity_get_field (household, "poor");
+  json_object *yes = json_object_new_boolean (TRUE);
+  json_object *no = json_object_new_boolean (FALSE);
+  json_object *amount = json_object_new_int64 (1250000);
+  json_object *date = json_object_new_string ("2024-03-05");
+  json_object *status = json_object_new_string ("paid");
+  g_autofree char *yes_text = kh_value_format (poor, yes);
+  g_autofree char *no_text = kh_value_format (poor, no);
+  g_autofree char *none_text = kh_value_format (poor, NULL);
+  g_autofree char *amount_text = kh_value_format (kh_entity_get_field (entry, "amount"), amount);
+  g_autofree char *date_text = kh_value_format (kh_entity_get_field (entry, "received_on"), date);
+  g_autofree char *status_text = kh_value_format (kh_entity_get_field (entry, "status"), status);
+  g_autofree char *money = kh_format_money (1250000);
+
+  g_assert_cmpstr (yes_text, ==, "Yes");
+  g_assert_cmpstr (no_text, ==, "No");
+  g_assert_cmpstr (none_text, ==, "");
+  g_assert_cmpstr (amount_text, ==, money);
+  g_assert_cmpstr (date_text, ==, "05/03/2024");
+  g_assert_cmpstr (status_text, ==, "Paid");
+  json_object_put (yes);
+  json_object_put (no);
+  json_object_put (amount);
+  json_object_put (date);
+  json_object_put (status);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -143,5 +177,6 @@ main (int   argc,
   g_test_add_func ("/lists/format/styles", test_format_styles);
   g_test_add_func ("/lists/format/style-follows-locale", test_format_style_follows_locale);
   g_test_add_func ("/lists/format/name-order", test_format_name_order);
+  g_test_add_func ("/lists/format/value", test_format_value);
   return g_test_run ();
 }
