@@ -14,6 +14,8 @@
 #include "kh-error.h"
 #include "kh-fold.h"
 #include "kh-schema.h"
+#include "kh-search-build.h"
+#include "kh-sqlite.h"
 #include "kh-replica.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
@@ -809,12 +811,13 @@ kh_store_open (const char  *path,
    * the indexes of a million records again takes seconds, too long for a window to wait on at
    * start. Meanwhile everything reads right, only slower. Before a migration it comes back
    * first, here: the migrations may touch those indexes. */
-  if (!kh_schema_register_functions (self->db, error)
+  if (!kh_sqlite_register_functions (self->db, error)
       || (kh_schema_get_version (self->db) < KH_SCHEMA_VERSION && !kh_schema_restore_upkeep (self->db, error))
       || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error)
       || !kh_schema_flush_search (self->db, error))
     return NULL;
-  kh_search_build_remove_leftover (self->db);
+  if (!kh_schema_upkeep_deferred (self->db))
+    kh_search_build_remove_leftover (self->db);
 
   self->replica_id = kh_store_get_meta (self, "replica_id");
   if (self->replica_id == NULL)
