@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "kh-error.h"
+#include "kh-journal.h"
 #include "kh-replica.h"
 #include "kh-schema.h"
 #include "kh-store-private.h"
@@ -126,23 +127,6 @@ record_key (const char *entity,
   return g_strconcat (entity, ":", id, NULL);
 }
 
-/* Only the registry fields of a local record's JSON form. */
-static json_object *
-fields_of (const KhEntity *entity,
-           json_object    *record)
-{
-  json_object *obj = json_object_new_object ();
-
-  for (guint i = 0; i < entity->n_fields; i++)
-    {
-      json_object *v = get_member (record, entity->fields[i].name);
-
-      if (v != NULL)
-        json_object_object_add (obj, entity->fields[i].name, json_object_get (v));
-    }
-  return obj;
-}
-
 /* sync_state ---------------------------------------------------------------------------------- */
 
 char *
@@ -182,157 +166,13 @@ kh_replica_set_state (KhStore     *store,
   return step_done (store, stmt, "sync_state", error);
 }
 
-/* The base ------------------------------------------------------------------------------------ */
-
-typedef struct
-{
-  gboolean     known;
-  gint64       version;
-  gboolean     deleted;
-  json_object *data;    /* field → value */
-} Base;
-
-static void
-base_clear (Base *base)
-{
-  g_clear_pointer (&base->data, json_object_put);
-  base->known = FALSE;
-}
-
-static gboolean
-load_base (KhStore     *store,
-           const char  *entity,
-           const char  *id,
-           Base        *base,
-           GError     **error)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT version, deleted, data FROM base "
-                                                "WHERE entity = ? AND record_id = ?", error);
-  int rc;
-
-  memset (base, 0, sizeof *base);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    {
-      base->known = TRUE;
-      base->version = sqlite3_column_int64 (stmt, 0);
-      base->deleted = sqlite3_column_int (stmt, 1) != 0;
-      base->data = json_tokener_parse ((const char *) sqlite3_column_text (stmt, 2));
-      if (base->data == NULL)
-        base->data = json_object_new_object ();
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, kh_store_get_db (store), "base");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-save_base (KhStore      *store,
-           const char   *entity,
-           const char   *id,
-           gint64        version,
-           gboolean      deleted,
-           json_object  *data,
-           GError      **error)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (store,
-    "INSERT INTO base (entity, record_id, version, deleted, data) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (entity, record_id) DO UPDATE SET version = excluded.version, "
-    "deleted = excluded.deleted, data = excluded.data", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, version);
-  sqlite3_bind_int (stmt, 4, deleted ? 1 : 0);
-  sqlite3_bind_text (stmt, 5, json_object_to_json_string_ext (data, JSON_C_TO_STRING_PLAIN),
-                     -1, SQLITE_TRANSIENT);
-  return step_done (store, stmt, "base", error);
-}
-
-static gboolean
-drop_base (KhStore     *store,
-           const char  *entity,
-           const char  *id,
-           GError     **error)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (store, "DELETE FROM base WHERE entity = ? AND record_id = ?", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "base", error);
-}
-
-static gint64
-count_entries (KhStore    *store,
-               const char *entity,
-               const char *id)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT count(*) FROM outbox WHERE entity = ? AND record_id = ?", NULL);
-  gint64 n = 0;
-
-  if (stmt == NULL)
-    return 0;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return n;
-}
-
 gboolean
 kh_replica_has_local_changes (KhStore    *store,
                               const char *entity,
                               const char *id)
 {
   g_return_val_if_fail (KH_IS_STORE (store), FALSE);
-  return count_entries (store, entity, id) > 0;
-}
-
-/* Called by the store inside a local write, before it changes @current: the first local change
- * of a record the server has seen keeps the server state it was made on, the base of a later
- * three-way merge. */
-gboolean
-kh_replica_keep_base (KhStore         *store,
-                      const KhEntity  *entity,
-                      json_object     *current,
-                      GError         **error)
-{
-  const char *id = get_str (current, "id");
-  gint64 version = json_object_get_int64 (get_member (current, "version"));
-  sqlite3_stmt *stmt;
-  gboolean exists;
-  json_object *data;
-  gboolean ok;
-
-  if (version <= 0 || id == NULL || count_entries (store, entity->name, id) > 0)
-    return TRUE;
-  stmt = kh_store_prepare (store, "SELECT 1 FROM base WHERE entity = ? AND record_id = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  exists = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_reset (stmt);
-  if (exists)
-    return TRUE;
-  data = fields_of (entity, current);
-  ok = save_base (store, entity->name, id, version,
-                  json_object_get_boolean (get_member (current, "deleted")), data, error);
-  json_object_put (data);
-  return ok;
+  return kh_journal_count_entries (store, entity, id) > 0;
 }
 
 /* Outbox entries of one record ---------------------------------------------------------------- */
@@ -887,7 +727,7 @@ drop_record (KhStore         *store,
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
   if (!step_done (store, stmt, "remove", error))
     return FALSE;
-  if (!drop_base (store, entity->name, id, error))
+  if (!kh_journal_drop_base (store, entity->name, id, error))
     return FALSE;
   stmt = kh_store_prepare (store, "DELETE FROM conflict WHERE entity = ? AND record_id = ?", error);
   if (stmt == NULL)
@@ -2312,7 +2152,7 @@ new_records_write (KhStore     *store,
     {
       const Remote *r = &g_array_index (b->items, Remote, k);
 
-      if (!kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+      if (!kh_journal_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
                                "remote", NULL, NULL, r->deleted ? "deleted" : NULL, error))
         return FALSE;
     }
@@ -2351,7 +2191,7 @@ apply_plain (KhStore      *store,
       if (!write_state (store, entity, r->id, TRUE, r->version, r->deleted, r->fields, NULL,
                         r->updated_at, r->updated_by, error))
         return FALSE;
-      return kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+      return kh_journal_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
                                  "remote", NULL, NULL, r->deleted ? "deleted" : NULL, error);
     }
 
@@ -2382,17 +2222,17 @@ apply_plain (KhStore      *store,
           g_autofree char *old_text = kh_store_value_to_text (old);
           g_autofree char *new_text = kh_store_value_to_text (new);
 
-          if (!kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+          if (!kh_journal_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
                                    "remote", name, old_text, new_text, error))
             return FALSE;
         }
     }
   if (local_deleted != r->deleted
-      && !kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by, "remote",
+      && !kh_journal_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by, "remote",
                               KH_COLUMN_DELETED, local_deleted ? "true" : "false",
                               r->deleted ? "true" : "false", error))
     return FALSE;
-  return drop_base (store, entity->name, r->id, error);
+  return kh_journal_drop_base (store, entity->name, r->id, error);
 }
 
 /* Whether @value is what one of the record's entries carried for @name when it was last sent
@@ -2430,7 +2270,7 @@ merge (KhStore      *store,
   g_autoptr(GHashTable) pending = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) open = NULL;
   json_object *new_fields = NULL;
-  Base base = { 0 };
+  KhJournalBase base = { 0 };
   gint64 local_version = json_object_get_int64 (get_member (local, "version"));
   gboolean local_deleted = json_object_get_boolean (get_member (local, "deleted"));
   gboolean local_created = local_version == 0;
@@ -2446,7 +2286,7 @@ merge (KhStore      *store,
     return TRUE;
 
   entries = load_entries (store, entity->name, r->id, error);
-  if (entries == NULL || !load_base (store, entity->name, r->id, &base, error))
+  if (entries == NULL || !kh_journal_load_base (store, entity->name, r->id, &base, error))
     goto out;
   open = open_conflict_fields (store, entity->name, r->id);
 
@@ -2578,7 +2418,7 @@ merge (KhStore      *store,
           g_autofree char *old_text = kh_store_value_to_text (lv);
           g_autofree char *new_text = kh_store_value_to_text (rv);
 
-          if (!kh_store_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
+          if (!kh_journal_add_audit (store, entity->name, r->id, r->updated_at, r->updated_by,
                                    "remote", name, old_text, new_text, error))
             goto out;
         }
@@ -2587,7 +2427,7 @@ merge (KhStore      *store,
   if (!write_state (store, entity, r->id, FALSE, r->version, new_deleted, new_fields, NULL,
                     local_at, get_str (local, "updated_by"), error))
     goto out;
-  if (!save_base (store, entity->name, r->id, r->version, r->deleted, r->fields, error))
+  if (!kh_journal_save_base (store, entity->name, r->id, r->version, r->deleted, r->fields, error))
     goto out;
 
   /* The local changes are now made on the server's state at r->version. A create the server
@@ -2637,7 +2477,7 @@ merge (KhStore      *store,
 
 out:
   json_object_put (new_fields);
-  base_clear (&base);
+  kh_journal_base_clear (&base);
   return ok;
 }
 
@@ -2851,7 +2691,7 @@ finish_reset (KhStore         *store,
         {
           const char *id = ids->pdata[i];
 
-          if (count_entries (store, entity->name, id) == 0 || g_array_index (deleted, gboolean, i))
+          if (kh_journal_count_entries (store, entity->name, id) == 0 || g_array_index (deleted, gboolean, i))
             {
               if (!delete_entries (store, entity->name, id, error)
                   || !drop_record (store, entity, id, error))
@@ -2880,9 +2720,9 @@ finish_reset (KhStore         *store,
                 }
               arr = names_to_json (names);
               ok = ok && delete_entries (store, entity->name, id, error)
-                   && drop_base (store, entity->name, id, error)
+                   && kh_journal_drop_base (store, entity->name, id, error)
                    && close_conflict (store, entity->name, id, NULL, error)
-                   && kh_store_add_outbox (store, entity->name, id, "create", arr, 0, error);
+                   && kh_journal_add_outbox (store, entity->name, id, "create", arr, 0, NULL, error);
               json_object_put (arr);
               json_object_put (local);
               if (!ok)
@@ -3301,7 +3141,7 @@ ack (KhStore      *store,
   const char *op = get_str (m, "op");
   json_object *fields = get_member (m, "fields");
   sqlite3_stmt *stmt;
-  Base base = { 0 };
+  KhJournalBase base = { 0 };
   gboolean ok;
 
   stmt = kh_store_prepare_static (store, entity_sql (entity)->version, error);
@@ -3313,17 +3153,17 @@ ack (KhStore      *store,
   if (!step_done (store, stmt, "version", error))
     return FALSE;
 
-  if (count_entries (store, entity->name, id) == 0)
-    return drop_base (store, entity->name, id, error);
+  if (kh_journal_count_entries (store, entity->name, id) == 0)
+    return kh_journal_drop_base (store, entity->name, id, error);
 
   /* Later local changes are still waiting: the base now holds what this mutation set. */
-  if (!load_base (store, entity->name, id, &base, error))
+  if (!kh_journal_load_base (store, entity->name, id, &base, error))
     return FALSE;
   if (!base.known && strcmp (op, "create") != 0)
     return TRUE;
   if (base.known && version < base.version)
     {
-      base_clear (&base);
+      kh_journal_base_clear (&base);
       return TRUE;
     }
   if (!base.known)
@@ -3342,8 +3182,8 @@ ack (KhStore      *store,
     base.deleted = TRUE;
   else if (strcmp (op, "restore") == 0 || strcmp (op, "create") == 0)
     base.deleted = FALSE;
-  ok = save_base (store, entity->name, id, version, base.deleted, base.data, error);
-  base_clear (&base);
+  ok = kh_journal_save_base (store, entity->name, id, version, base.deleted, base.data, error);
+  kh_journal_base_clear (&base);
   return ok;
 }
 
@@ -3587,7 +3427,7 @@ resolve_deleted (KhStore         *store,
 {
   g_autoptr(GPtrArray) entries = load_entries (store, entity->name, id, error);
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
-  Base base = { 0 };
+  KhJournalBase base = { 0 };
   json_object *arr;
   gboolean ok;
 
@@ -3604,7 +3444,7 @@ resolve_deleted (KhStore         *store,
     {
       g_autofree char *now = kh_store_now ();
 
-      if (!load_base (store, entity->name, id, &base, error))
+      if (!kh_journal_load_base (store, entity->name, id, &base, error))
         return FALSE;
       if (!base.known)
         {
@@ -3615,9 +3455,9 @@ resolve_deleted (KhStore         *store,
       ok = write_state (store, entity, id, FALSE, base.version, base.deleted, base.data, NULL, now,
                         kh_store_get_actor (store), error)
            && delete_entries (store, entity->name, id, error)
-           && drop_base (store, entity->name, id, error)
+           && kh_journal_drop_base (store, entity->name, id, error)
            && close_conflict (store, entity->name, id, NULL, error);
-      base_clear (&base);
+      kh_journal_base_clear (&base);
       return ok;
     }
 
@@ -3631,8 +3471,8 @@ resolve_deleted (KhStore         *store,
     }
   arr = names_to_json (names);
   ok = delete_entries (store, entity->name, id, error)
-       && kh_store_add_outbox (store, entity->name, id, local_deleted ? "delete" : "restore",
-                               local_deleted ? NULL : arr, remote_version, error)
+       && kh_journal_add_outbox (store, entity->name, id, local_deleted ? "delete" : "restore",
+                               local_deleted ? NULL : arr, remote_version, NULL, error)
        && close_conflict (store, entity->name, id, KH_CONFLICT_DELETED, error);
   json_object_put (arr);
   return ok;
@@ -3698,7 +3538,7 @@ kh_replica_resolve (KhStore          *store,
     {
       ok = resolve_deleted (store, entity, id, choice, g_strcmp0 (local_text, "true") == 0,
                             remote_version, error)
-           && kh_store_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "resolve",
+           && kh_journal_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "resolve",
                                   field, local_text, choice == KH_RESOLVE_MINE ? local_text : remote_text, error);
       goto out;
     }
@@ -3748,10 +3588,10 @@ kh_replica_resolve (KhStore          *store,
   names = json_object_new_array ();
   json_object_array_add (names, json_object_new_string (f->name));
   ok = close_conflict (store, entity->name, id, field, error)
-       && kh_store_add_outbox (store, entity->name, id, "update", names,
-                               json_object_get_int64 (get_member (local, "version")), error)
+       && kh_journal_add_outbox (store, entity->name, id, "update", names,
+                               json_object_get_int64 (get_member (local, "version")), NULL, error)
        && rebase_entries (store, entity->name, id, json_object_get_int64 (get_member (local, "version")), error)
-       && kh_store_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "resolve",
+       && kh_journal_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "resolve",
                               field, old_text, new_text, error);
 
 out:
@@ -3784,7 +3624,7 @@ kh_replica_discard_rejected (KhStore     *store,
   g_autoptr(GHashTable) refused = g_hash_table_new (g_str_hash, g_str_equal);
   json_object *local = NULL;
   json_object *fields = NULL;
-  Base base = { 0 };
+  KhJournalBase base = { 0 };
   gboolean created = FALSE;
   gboolean ok = FALSE;
   guint n;
@@ -3829,7 +3669,7 @@ kh_replica_discard_rejected (KhStore     *store,
     }
 
   local = load_local (store, entity, id, error);
-  if (local == NULL || !load_base (store, entity->name, id, &base, error))
+  if (local == NULL || !kh_journal_load_base (store, entity->name, id, &base, error))
     goto out;
   if (created && json_object_get_int64 (get_member (local, "version")) == 0)
     {
@@ -3841,7 +3681,7 @@ kh_replica_discard_rejected (KhStore     *store,
       ok = TRUE; /* nothing known to go back to: the local values stay */
       goto out;
     }
-  fields = fields_of (entity, local);
+  fields = kh_journal_fields_of (entity, local);
   for (guint i = 0; i < entity->n_fields; i++)
     {
       const char *name = entity->fields[i].name;
@@ -3857,12 +3697,12 @@ kh_replica_discard_rejected (KhStore     *store,
   ok = write_state (store, entity, id, FALSE, json_object_get_int64 (get_member (local, "version")),
                     g_hash_table_size (pending) > 0 ? json_object_get_boolean (get_member (local, "deleted")) : base.deleted,
                     fields, NULL, get_str (local, "updated_at"), get_str (local, "updated_by"), error)
-       && (g_hash_table_size (pending) > 0 || drop_base (store, entity->name, id, error));
+       && (g_hash_table_size (pending) > 0 || kh_journal_drop_base (store, entity->name, id, error));
 
 out:
   json_object_put (local);
   json_object_put (fields);
-  base_clear (&base);
+  kh_journal_base_clear (&base);
   if (!ok)
     {
       kh_store_rollback (store);
@@ -3993,7 +3833,7 @@ kh_replica_forget (KhStore     *store,
     return 0;
   for (guint i = 0; i < ids->len; i++)
     {
-      if (count_entries (store, entity->name, ids->pdata[i]) > 0)
+      if (kh_journal_count_entries (store, entity->name, ids->pdata[i]) > 0)
         continue;
       if (!drop_record (store, entity, ids->pdata[i], error))
         {

@@ -47,11 +47,6 @@ typedef enum
 #define KH_SYNC_LAST_SYNC  "last_sync"
 #define KH_SYNC_FIRST_PULL "first_pull"  /* "1" until a first pull (or re-pull) has ended */
 
-gboolean     kh_replica_keep_base         (KhStore         *store,
-                                           const KhEntity  *entity,
-                                           json_object     *current,
-                                           GError         **error);
-
 char        *kh_replica_get_state         (KhStore         *store,
                                            const char      *key);
 gboolean     kh_replica_set_state         (KhStore         *store,

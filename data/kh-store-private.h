@@ -34,22 +34,5 @@ char          *kh_store_select_columns (const KhEntity *entity);
 void           kh_store_emit_changed   (KhStore        *self,
                                         const char     *entity,
                                         const char     *id);
-gboolean       kh_store_add_outbox     (KhStore        *self,
-                                        const char     *entity,
-                                        const char     *id,
-                                        const char     *op,
-                                        json_object    *fields,
-                                        gint64          base_version,
-                                        GError        **error);
-gboolean       kh_store_add_audit      (KhStore        *self,
-                                        const char     *entity,
-                                        const char     *id,
-                                        const char     *at,
-                                        const char     *actor,
-                                        const char     *action,
-                                        const char     *field,
-                                        const char     *old_value,
-                                        const char     *new_value,
-                                        GError        **error);
 
 G_END_DECLS

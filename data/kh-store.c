@@ -13,10 +13,10 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-fold.h"
+#include "kh-journal.h"
 #include "kh-schema.h"
 #include "kh-search-build.h"
 #include "kh-sqlite.h"
-#include "kh-replica.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
@@ -1405,167 +1405,6 @@ check_references (KhStore         *self,
   return TRUE;
 }
 
-static gboolean
-add_audit (KhStore      *self,
-           const char   *entity,
-           const char   *id,
-           const char   *now,
-           const char   *action,
-           const char   *field,
-           const char   *old_value,
-           const char   *new_value,
-           GError      **error)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (self,
-    "INSERT INTO audit (entity, record_id, at, actor, action, field, old_value, new_value) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, self->actor, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, action, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 6, field, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 7, old_value, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 8, new_value, -1, SQLITE_STATIC);
-  return step_done (self, stmt, "audit", error);
-}
-
-/* The outbox holds at most one unsent entry per record: a later local change is folded into
- * it (the union of changed fields; a delete replaces an edit; a delete of a record the server
- * never saw removes the entry). An entry that was already sent is left exactly as it was, so a
- * retry reuses its mutation id with the same content; the new change gets an entry of its own. */
-static gboolean
-add_outbox (KhStore      *self,
-            const char   *entity,
-            const char   *id,
-            const char   *op,
-            json_object  *fields,
-            gint64        base_version,
-            const char   *now,
-            GError      **error)
-{
-  sqlite3_stmt *stmt;
-  g_autofree char *pending_op = NULL;
-  g_autofree char *pending_fields = NULL;
-  gint64 pending_seq = -1;
-
-  /* A record created just now under a new id has no entry to fold into. */
-  if (base_version < 0)
-    {
-      base_version = 0;
-      goto insert;
-    }
-
-  stmt = kh_store_prepare (self,
-                           "SELECT seq, op, fields FROM outbox WHERE entity = ? AND record_id = ? "
-                           "AND state = 'pending' AND attempts = 0 ORDER BY seq DESC LIMIT 1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      pending_seq = sqlite3_column_int64 (stmt, 0);
-      pending_op = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      pending_fields = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-    }
-  sqlite3_reset (stmt);
-
-  if (pending_seq >= 0)
-    {
-      const char *new_op = pending_op;
-      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      json_object *old = json_tokener_parse (pending_fields);
-      json_object *merged = json_object_new_array ();
-      gboolean ok;
-
-      for (size_t i = 0; old != NULL && i < json_object_array_length (old); i++)
-        g_ptr_array_add (names, g_strdup (json_object_get_string (json_object_array_get_idx (old, i))));
-      for (size_t i = 0; fields != NULL && i < json_object_array_length (fields); i++)
-        {
-          const char *name = json_object_get_string (json_object_array_get_idx (fields, i));
-          gboolean seen = FALSE;
-
-          for (guint k = 0; k < names->len; k++)
-            if (strcmp (names->pdata[k], name) == 0)
-              seen = TRUE;
-          if (!seen)
-            g_ptr_array_add (names, g_strdup (name));
-        }
-      for (guint k = 0; k < names->len; k++)
-        json_object_array_add (merged, json_object_new_string (names->pdata[k]));
-      json_object_put (old);
-
-      if (strcmp (op, "delete") == 0)
-        {
-          if (strcmp (pending_op, "create") == 0)
-            {
-              /* The server never saw the record: nothing to send. */
-              json_object_put (merged);
-              stmt = kh_store_prepare (self, "DELETE FROM outbox WHERE seq = ?", error);
-              if (stmt == NULL)
-                return FALSE;
-              sqlite3_bind_int64 (stmt, 1, pending_seq);
-              return step_done (self, stmt, "outbox", error);
-            }
-          new_op = "delete";
-        }
-      else if (strcmp (op, "restore") == 0 && strcmp (pending_op, "delete") == 0)
-        new_op = json_object_array_length (merged) > 0 ? "update" : NULL;
-      else if (strcmp (op, "restore") == 0 || strcmp (op, "create") == 0)
-        new_op = op;
-
-      if (new_op == NULL)
-        {
-          /* Undoing an unsent delete that carried no edits: nothing left to send. */
-          json_object_put (merged);
-          stmt = kh_store_prepare (self, "DELETE FROM outbox WHERE seq = ?", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_int64 (stmt, 1, pending_seq);
-          return step_done (self, stmt, "outbox", error);
-        }
-
-      stmt = kh_store_prepare (self, "UPDATE outbox SET op = ?, fields = ?, updated_at = ? WHERE seq = ?", error);
-      if (stmt == NULL)
-        {
-          json_object_put (merged);
-          return FALSE;
-        }
-      sqlite3_bind_text (stmt, 1, new_op, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 2, json_object_to_json_string_ext (merged, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 4, pending_seq);
-      ok = step_done (self, stmt, "outbox", error);
-      json_object_put (merged);
-      return ok;
-    }
-
-insert:
-  {
-    g_autofree char *mutation_id = kh_uuid_v7_new ();
-
-    stmt = kh_store_prepare (self,
-                             "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
-    if (stmt == NULL)
-      return FALSE;
-    sqlite3_bind_text (stmt, 1, mutation_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, op, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 5, fields ? json_object_to_json_string_ext (fields, JSON_C_TO_STRING_PLAIN) : "[]",
-                       -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (stmt, 6, base_version);
-    sqlite3_bind_text (stmt, 7, now, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 8, now, -1, SQLITE_STATIC);
-    return step_done (self, stmt, "outbox", error);
-  }
-}
-
 static char *
 insert_sql (const KhEntity *entity)
 {
@@ -1635,10 +1474,11 @@ kh_store_create (KhStore      *self,
     if (val != NULL)
       json_object_array_add (names, json_object_new_string (key));
 
-  /* A base version of -1 tells add_outbox() the id is new, so it need not look for an entry. */
-  ok = ok && add_outbox (self, entity->name, id, "create", names, -1, now, error);
-  ok = ok && add_audit (self, entity->name, id, now, "create", NULL, NULL,
-                        json_object_to_json_string_ext (values, JSON_C_TO_STRING_PLAIN), error);
+  /* A base version of -1 tells kh_journal_add_outbox() the id is new, so it need not look for
+   * an entry. */
+  ok = ok && kh_journal_add_outbox (self, entity->name, id, "create", names, -1, now, error);
+  ok = ok && kh_journal_add_audit (self, entity->name, id, now, self->actor, "create", NULL, NULL,
+                                   json_object_to_json_string_ext (values, JSON_C_TO_STRING_PLAIN), error);
   json_object_put (names);
 
   if (!write_end (self, ok, error))
@@ -1699,7 +1539,7 @@ kh_store_update (KhStore      *self,
     return FALSE;
 
   current = load_live_record (self, entity, id, error);
-  if (current == NULL || !kh_replica_keep_base (self, entity, current, error))
+  if (current == NULL || !kh_journal_keep_base (self, entity, current, error))
     goto out;
 
   /* Only the fields whose value really changes are written, sent and audited. */
@@ -1755,9 +1595,9 @@ kh_store_update (KhStore      *self,
   if (!step_done (self, stmt, "update", error))
     goto out;
 
-  if (!add_outbox (self, entity->name, id, "update", names,
-                   json_object_get_int64 (json_object_object_get (current, "version")), now, error))
-    goto out;
+  if (!kh_journal_add_outbox (self, entity->name, id, "update", names,
+                              json_object_get_int64 (json_object_object_get (current, "version")), now, error))
+                              goto out;
 
   ok = TRUE;
   json_object_object_foreach (changed, akey, aval)
@@ -1765,9 +1605,10 @@ kh_store_update (KhStore      *self,
       g_autofree char *old_text = kh_store_value_to_text (json_object_object_get (current, akey));
       g_autofree char *new_text = kh_store_value_to_text (aval);
 
-      if (!add_audit (self, entity->name, id, now, "update", akey, old_text, new_text, error))
-        {
-          ok = FALSE;
+      if (!kh_journal_add_audit (self, entity->name, id, now, self->actor, "update", akey,
+                                 old_text, new_text, error))
+                                 {
+                                 ok = FALSE;
           break;
         }
     }
@@ -1807,7 +1648,7 @@ set_deleted (KhStore      *self,
     return FALSE;
 
   current = load_record (self, entity, id, error);
-  if (current == NULL || !kh_replica_keep_base (self, entity, current, error))
+  if (current == NULL || !kh_journal_keep_base (self, entity, current, error))
     goto out;
   flag = json_object_object_get (current, "deleted");
   if (json_object_get_boolean (flag) == deleted)
@@ -1835,8 +1676,8 @@ set_deleted (KhStore      *self,
     goto out;
 
   if (deleted)
-    ok = add_outbox (self, entity->name, id, "delete", NULL,
-                     json_object_get_int64 (json_object_object_get (current, "version")), now, error);
+    ok = kh_journal_add_outbox (self, entity->name, id, "delete", NULL,
+                                json_object_get_int64 (json_object_object_get (current, "version")), now, error);
   else if (json_object_get_int64 (json_object_object_get (current, "version")) == 0)
     {
       /* The server has never seen this record: restoring it means creating it again, unless
@@ -1846,15 +1687,15 @@ set_deleted (KhStore      *self,
       for (guint i = 0; i < entity->n_fields; i++)
         if (json_object_object_get_ex (current, entity->fields[i].name, NULL))
           json_object_array_add (names, json_object_new_string (entity->fields[i].name));
-      ok = add_outbox (self, entity->name, id, "create", names, 0, now, error);
+      ok = kh_journal_add_outbox (self, entity->name, id, "create", names, 0, now, error);
       json_object_put (names);
     }
   else
-    ok = add_outbox (self, entity->name, id, "restore", NULL,
-                     json_object_get_int64 (json_object_object_get (current, "version")), now, error);
+    ok = kh_journal_add_outbox (self, entity->name, id, "restore", NULL,
+                                json_object_get_int64 (json_object_object_get (current, "version")), now, error);
 
-  ok = ok && add_audit (self, entity->name, id, now, deleted ? "delete" : "restore",
-                        NULL, NULL, NULL, error);
+  ok = ok && kh_journal_add_audit (self, entity->name, id, now, self->actor, deleted ? "delete" : "restore",
+                                   NULL, NULL, NULL, error);
 
 out:
   ok = write_end (self, ok, ok ? error : NULL) && ok;
@@ -1880,41 +1721,4 @@ kh_store_restore (KhStore      *self,
                   GError      **error)
 {
   return set_deleted (self, entity, id, FALSE, error);
-}
-
-/* For the sync engine (kh-replica.c): the same outbox and audit writes local edits make. */
-gboolean
-kh_store_add_outbox (KhStore      *self,
-                     const char   *entity,
-                     const char   *id,
-                     const char   *op,
-                     json_object  *fields,
-                     gint64        base_version,
-                     GError      **error)
-{
-  g_autofree char *now = kh_store_now ();
-
-  return add_outbox (self, entity, id, op, fields, base_version, now, error);
-}
-
-gboolean
-kh_store_add_audit (KhStore      *self,
-                    const char   *entity,
-                    const char   *id,
-                    const char   *at,
-                    const char   *actor,
-                    const char   *action,
-                    const char   *field,
-                    const char   *old_value,
-                    const char   *new_value,
-                    GError      **error)
-{
-  g_autofree char *saved = g_steal_pointer (&self->actor);
-  gboolean ok;
-
-  self->actor = g_strdup (actor);
-  ok = add_audit (self, entity, id, at, action, field, old_value, new_value, error);
-  g_free (self->actor);
-  self->actor = g_steal_pointer (&saved);
-  return ok;
 }

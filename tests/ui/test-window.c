@@ -17,6 +17,7 @@
 #include "kh-entity.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
+#include "kh-journal.h"
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
@@ -296,9 +297,9 @@ test_scholarship_flow (Fixture       *f,
   editor = KH_RECORD_EDITOR (kh_list_page_open_record (page, id));
   g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 2);
   /* What the server did reads as words too, not as the log's codes. */
-  g_assert_true (kh_store_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:05Z", "province",
+  g_assert_true (kh_journal_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:05Z", "province",
                                      "remote", KH_COLUMN_DELETED, "false", "true", &error));
-  g_assert_true (kh_store_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:06Z", "province",
+  g_assert_true (kh_journal_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:06Z", "province",
                                      "remote", NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 4);
