@@ -210,16 +210,16 @@ kh_journal_keep_base (KhStore         *store,
 
 /* One row of a record's history: who changed what, when, from which value to which. */
 gboolean
-kh_journal_add_audit (KhStore      *self,
-                      const char   *entity,
-                      const char   *id,
-                      const char   *now,
-                      const char   *actor,
-                      const char   *action,
-                      const char   *field,
-                      const char   *old_value,
-                      const char   *new_value,
-                      GError      **error)
+kh_journal_add_audit (KhStore     *self,
+                      const char  *entity,
+                      const char  *id,
+                      const char  *now,
+                      const char  *actor,
+                      const char  *action,
+                      const char  *field,
+                      const char  *old_value,
+                      const char  *new_value,
+                      GError     **error)
 {
   sqlite3_stmt *stmt = kh_store_prepare (self,
     "INSERT INTO audit (entity, record_id, at, actor, action, field, old_value, new_value) "
