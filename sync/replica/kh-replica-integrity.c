@@ -7,7 +7,6 @@
 #include "kh-error.h"
 #include "kh-journal.h"
 #include "kh-replica-private.h"
-#include "kh-uuid.h"
 
 /* Integrity ----------------------------------------------------------------------------------- */
 

@@ -2,9 +2,6 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include "kh-i18n.h"
-
-#include "kh-error.h"
 #include "kh-journal.h"
 #include "kh-replica-private.h"
 #include "kh-uuid.h"

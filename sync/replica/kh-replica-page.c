@@ -5,13 +5,11 @@
 #include "kh-i18n.h"
 
 #include "kh-error.h"
-#include "kh-journal.h"
 #include "kh-replica-private.h"
-#include "kh-wire-read.h"
 #include "kh-uuid.h"
+#include "kh-wire-read.h"
 
 /* Remote records ------------------------------------------------------------------------------ */
-
 
 /* The members' names, in that order. */
 static const char * const record_members[N_MEMBERS] = {
@@ -301,12 +299,13 @@ kh_replica_page_new (json_object  *records,
  *
  * The usual record (the members the server writes, each once, fields of the registry with text,
  * whole numbers, true, false or null, or an object for a JSON field, every one of them valid)
- * is read into a Remote whose
- * strings and values are in the page's blocks: a few large allocations for the page instead of
- * some twenty-five small ones per record, which the fetching thread spent most of its time
- * making and freeing. Anything else (a member twice, a field that is not known or not valid, a
- * list or an object as a value, text that is not JSON) is read again with json-c, which then
- * takes or refuses it as it always did. */
+ * is read into a Remote whose strings and values are in the page's blocks: a few large
+ * allocations for the page instead of some twenty-five small ones per record, which the
+ * fetching thread spent most of its time making and freeing. Anything else (a member twice, a
+ * field that is not known or not valid, a list or an object as a value, text that is not JSON)
+ * is read again as json-c values, which then take or refuse it as they always did. The JSON
+ * tokens themselves are read by the wire's reader (sync/kh-wire-read.c); what is here builds
+ * the replica's records from them. */
 
 #define BLOCK_SIZE (256 * 1024)
 

@@ -4,7 +4,6 @@
  */
 #include "kh-i18n.h"
 
-#include "kh-error.h"
 #include "kh-journal.h"
 #include "kh-replica-private.h"
 #include "kh-uuid.h"

@@ -4,10 +4,8 @@
  */
 #include "kh-i18n.h"
 
-#include "kh-error.h"
 #include "kh-journal.h"
 #include "kh-replica-private.h"
-#include "kh-uuid.h"
 
 static char *write_sql (const KhEntity *entity,
                         gboolean        insert);
