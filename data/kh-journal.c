@@ -172,9 +172,9 @@ kh_journal_count_entries (KhStore    *store,
   return n;
 }
 
-/* Called inside a local write, before it changes @current: the first local change
- * of a record the server has seen keeps the server state it was made on, the base of a later
- * three-way merge. */
+/* Called inside a local write, before it changes @current: the first local change of a record
+ * the server has seen keeps the server state it was made on, the base of a later three-way
+ * merge. */
 gboolean
 kh_journal_keep_base (KhStore         *store,
                       const KhEntity  *entity,

@@ -9,15 +9,12 @@
  */
 #include "kh-i18n.h"
 
-#include <string.h>
-
 #include "kh-conflict-card.h"
 #include "kh-format.h"
 #include "kh-record-editor.h"
-#include "kh-replica.h"
 #include "kh-record-item.h"
+#include "kh-replica.h"
 #include "kh-sync-page.h"
-#include "kh-validate.h"
 #include "kh-window-private.h"
 
 struct _KhSyncPage
