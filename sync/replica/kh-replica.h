@@ -134,7 +134,7 @@ typedef struct
 
 GType        kh_conflict_get_type         (void) G_GNUC_CONST;
 KhConflict  *kh_conflict_copy             (const KhConflict *conflict);
-void         kh_conflict_free             (KhConflict      *conflict);
+void         kh_conflict_free             (KhConflict       *conflict);
 json_object *kh_conflict_to_json          (const KhConflict *conflict);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhConflict, kh_conflict_free)
 
@@ -168,8 +168,8 @@ guint        kh_replica_forget            (KhStore         *store,
                                            const char      *entity,
                                            GPtrArray       *ids,
                                            GError         **error);
-gboolean     kh_replica_has_local_changes (KhStore    *store,
-                                           const char *entity,
-                                           const char *id);
+gboolean     kh_replica_has_local_changes (KhStore         *store,
+                                           const char      *entity,
+                                           const char      *id);
 
 G_END_DECLS
