@@ -27,7 +27,8 @@
 #include <string.h>
 
 #include "kh-error.h"
-#include "kh-schema.h"
+#include "kh-search-build.h"
+#include "kh-sqlite.h"
 
 #define BUILD_SCHEMA "kh_search_build"
 
@@ -51,6 +52,25 @@ struct _KhSearchBuild
   gboolean   attached;    /* to the writer's connection, which removes it (kh_search_build_end()) */
   gboolean   copied;      /* into the writer's transaction */
 };
+
+/* The folded text of a record's search fields, as SQL over the row called @prefix. */
+char *
+kh_entity_search_sql (const KhEntity *entity,
+                      const char     *prefix)
+{
+  GString *sql = g_string_new ("kh_fold(");
+  gboolean first = TRUE;
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (entity->fields[i].flags & KH_FIELD_FLAG_SEARCH)
+      {
+        g_string_append_printf (sql, "%scoalesce(%s.%s, '')", first ? "" : " || ' ' || ",
+                                prefix, entity->fields[i].name);
+        first = FALSE;
+      }
+  g_string_append (sql, ")");
+  return g_string_free (sql, FALSE);
+}
 
 /* For tests: the size from which a table's search index is built beside the database. */
 void
@@ -122,7 +142,7 @@ build_all (sqlite3        *db,
            KhSearchBuild  *build,
            GError        **error)
 {
-  if (!kh_schema_register_functions (db, error)
+  if (!kh_sqlite_register_functions (db, error)
       || !bind_exec (db, "ATTACH ? AS " BUILD_SCHEMA, build->build_path, error)
       /* A scratch file: if this fails or crashes, it is made again from the records. */
       || !kh_sqlite_exec (db,
@@ -352,15 +372,16 @@ kh_search_build_end (sqlite3 *db)
 }
 
 /* Removes the scratch file a process killed between its COMMIT and kh_search_build_end() left
- * behind. Only while nothing is set aside: then no restoring, the only user of the file, can be
- * under way on another connection. */
+ * behind. The caller calls it only while nothing is set aside (kh_schema_upkeep_deferred() is
+ * false): then no restoring, the only user of the file, can be under way on another
+ * connection. */
 void
 kh_search_build_remove_leftover (sqlite3 *db)
 {
   const char *path = sqlite3_db_filename (db, "main");
   g_autofree char *file = NULL;
 
-  if (path == NULL || path[0] == '\0' || kh_schema_upkeep_deferred (db))
+  if (path == NULL || path[0] == '\0')
     return;
   file = g_strdup_printf ("%s-search", path);
   if (g_file_test (file, G_FILE_TEST_IS_REGULAR))

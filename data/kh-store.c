@@ -12,204 +12,11 @@
 
 #include "kh-entity.h"
 #include "kh-error.h"
-#include "kh-fold.h"
 #include "kh-schema.h"
-#include "kh-replica.h"
+#include "kh-search-build.h"
+#include "kh-sqlite.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
-#include "kh-validate.h"
-
-struct _KhStore
-{
-  GObject     parent_instance;
-
-  sqlite3    *db;
-  char       *path;
-  char       *actor;
-  char       *replica_id;
-  GHashTable *statements;   /* SQL text → sqlite3_stmt, prepared once */
-  GHashTable *by_address;   /* address of a lasting SQL text → sqlite3_stmt */
-  GHashTable *entity_sql;   /* "insert:" / "load:" / "exists:" + entity name → SQL text, built once */
-  int         depth;        /* nesting of kh_store_begin() and internal writes */
-  gboolean    failed;       /* a nested write failed inside an explicit transaction */
-  GPtrArray  *pending;      /* entity, id, entity, id…: "changed" held back until COMMIT */
-  GPtrArray  *searchable;   /* the entities with a search index, in the order of search_check */
-  char       *search_check; /* one row: whether each of them has records queued for indexing */
-  GPtrArray  *search_flush; /* per searchable entity, its NULL-terminated flush statements */
-  struct _Checkpointer *checkpointer; /* while a bulk write checkpoints on another thread */
-  struct _Checkpointer *retiring;     /* one told to stop, finishing its last checkpoint */
-};
-
-/* Checkpointing on another thread ------------------------------------------------------------
- *
- * In WAL mode every COMMIT that leaves the log over 1,000 pages copies it back into the
- * database first (the automatic checkpoint), on the writer's thread: a tenth of a bulk write's
- * time. While kh_store_checkpoint_aside() is in force, the writer only appends to the log and a
- * second connection on its own thread copies it back after each COMMIT (a passive checkpoint
- * never blocks the writer). It keeps up easily, so the log is still taken up again from its
- * start and does not grow; a lost race only leaves it longer until the next checkpoint.
- *
- * Told to stop, it still copies back what was committed since its last checkpoint, without
- * the writer waiting for that: the writer goes on, and joins the thread only when it sets
- * checkpoints aside again or closes. The last COMMIT of a first pull, the one that makes its
- * indexes again, leaves a log of a few hundred MB; copying it back on the writer's thread took
- * a second. */
-typedef struct _Checkpointer
-{
-  char    *path;
-  GThread *thread;
-  GMutex   lock;
-  GCond    cond;
-  guint    commits;   /* COMMITs so far */
-  gboolean stop;
-} Checkpointer;
-
-static gpointer
-checkpointer_thread (gpointer data)
-{
-  Checkpointer *c = data;
-  sqlite3 *db = NULL;
-  guint done = 0;
-
-  /* A connection knows the database is in WAL mode once it has read it. */
-  if (kh_sqlite_open (c->path, &db, FALSE) != SQLITE_OK
-      || sqlite3_exec (db, "PRAGMA journal_mode", NULL, NULL, NULL) != SQLITE_OK)
-    {
-      g_debug ("no checkpoints on another thread: %s", db ? sqlite3_errmsg (db) : "out of memory");
-      sqlite3_close (db);
-      return NULL;
-    }
-  g_mutex_lock (&c->lock);
-  for (;;)
-    {
-      while (!c->stop && c->commits == done)
-        g_cond_wait (&c->cond, &c->lock);
-      if (c->commits == done)
-        break;  /* told to stop, with nothing left to copy back */
-      done = c->commits;
-      g_mutex_unlock (&c->lock);
-      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-      g_mutex_lock (&c->lock);
-    }
-  g_mutex_unlock (&c->lock);
-  sqlite3_close (db);
-  return NULL;
-}
-
-/* Waits for the checkpointer told to stop, if there is one. */
-static void
-checkpointer_join (KhStore *self)
-{
-  Checkpointer *c = g_steal_pointer (&self->retiring);
-
-  if (c == NULL)
-    return;
-  g_thread_join (c->thread);
-  g_mutex_clear (&c->lock);
-  g_cond_clear (&c->cond);
-  g_free (c->path);
-  g_free (c);
-}
-
-/* Tells the checkpointer to stop once it has copied back the last COMMIT, without waiting. */
-static void
-checkpointer_stop (KhStore *self)
-{
-  Checkpointer *c = g_steal_pointer (&self->checkpointer);
-
-  if (c == NULL)
-    return;
-  checkpointer_join (self);
-  g_mutex_lock (&c->lock);
-  c->stop = TRUE;
-  g_cond_signal (&c->cond);
-  g_mutex_unlock (&c->lock);
-  self->retiring = c;
-  /* Should the writer commit meanwhile, a checkpoint of its own gives way to that one. */
-  sqlite3_wal_autocheckpoint (self->db, 1000);
-}
-
-/* Whether each COMMIT from now on waits until it is on the disk (TRUE, the default) or only
- * until it is written (FALSE). Either way a commit is whole or absent and commits stay in
- * order; without the wait a power cut may undo the last few. Only for writes that can be made
- * again, such as a first pull (its cursor is undone with its records, so it starts over from
- * the last page that stayed). Other connections keep their own setting, and the next commit
- * that waits takes everything written before it to the disk. */
-gboolean
-kh_store_set_durable (KhStore   *self,
-                      gboolean   durable,
-                      GError   **error)
-{
-  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
-
-  return kh_sqlite_exec (self->db, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error);
-}
-
-/* Whether SQLite evaluates the tables' CHECK constraints on this connection (TRUE, the default).
- * They say again, in SQL, what kh_field_validate_value() checks of every field (lengths, the
- * values of a choice, the forms of ids and dates, ranges): only for writes whose every value
- * has been through that already, such as a first pull, where evaluating them was a sixth to a
- * quarter of the writing thread's time. Types, NOT NULL and UNIQUE are enforced either way. */
-gboolean
-kh_store_set_checked (KhStore   *self,
-                      gboolean   checked,
-                      GError   **error)
-{
-  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
-
-  return kh_sqlite_exec (self->db, checked ? "PRAGMA ignore_check_constraints = OFF"
-                                           : "PRAGMA ignore_check_constraints = ON", error);
-}
-
-/* Checkpoints on another thread from now on (TRUE), or on this one again (FALSE): for a long
- * run of large transactions, such as a first pull. Going back does not wait for the other
- * thread's last checkpoint. */
-void
-kh_store_checkpoint_aside (KhStore  *self,
-                           gboolean  aside)
-{
-  Checkpointer *c;
-
-  g_return_if_fail (KH_IS_STORE (self));
-
-  if (!aside)
-    {
-      checkpointer_stop (self);
-      return;
-    }
-  if (self->checkpointer != NULL || sqlite3_db_filename (self->db, "main") == NULL
-      || sqlite3_db_filename (self->db, "main")[0] == '\0')
-    return;
-  checkpointer_join (self);
-  c = g_new0 (Checkpointer, 1);
-  c->path = g_strdup (sqlite3_db_filename (self->db, "main"));
-  g_mutex_init (&c->lock);
-  g_cond_init (&c->cond);
-  c->thread = g_thread_try_new ("kh-checkpoint", checkpointer_thread, c, NULL);
-  if (c->thread == NULL)
-    {
-      g_mutex_clear (&c->lock);
-      g_cond_clear (&c->cond);
-      g_free (c->path);
-      g_free (c);
-      return;
-    }
-  self->checkpointer = c;
-  sqlite3_wal_autocheckpoint (self->db, 0);
-}
-
-static void
-checkpointer_commit (KhStore *self)
-{
-  Checkpointer *c = self->checkpointer;
-
-  if (c == NULL)
-    return;
-  g_mutex_lock (&c->lock);
-  c->commits++;
-  g_cond_signal (&c->cond);
-  g_mutex_unlock (&c->lock);
-}
 
 G_DEFINE_FINAL_TYPE (KhStore, kh_store, G_TYPE_OBJECT)
 
@@ -225,8 +32,8 @@ kh_store_finalize (GObject *object)
 {
   KhStore *self = (KhStore *) object;
 
-  checkpointer_stop (self);
-  checkpointer_join (self);
+  _kh_store_checkpointer_stop (self);
+  _kh_store_checkpointer_join (self);
   g_clear_pointer (&self->by_address, g_hash_table_unref);
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->entity_sql, g_hash_table_unref);
@@ -278,22 +85,10 @@ kh_store_init (KhStore *self)
   self->actor = g_strdup (g_get_user_name ());
 }
 
-/* SQL built from the registry for one entity, built once per store: the write path runs it
- * for every record, so it should not be rebuilt (nor its text hashed again) each time. The
- * key is the entity's address plus a small kind number, which stays within the entity. */
-typedef enum
-{
-  ENTITY_SQL_INSERT,
-  ENTITY_SQL_LOAD,
-  ENTITY_SQL_EXISTS,
-} EntitySqlKind;
-
-static char *insert_sql (const KhEntity *entity);
-
-static const char *
-entity_sql (KhStore        *self,
-            const KhEntity *entity,
-            EntitySqlKind   kind)
+const char *
+_kh_store_entity_sql (KhStore        *self,
+                      const KhEntity *entity,
+                      EntitySqlKind   kind)
 {
   gpointer key = (gpointer) ((const char *) entity + kind);
   char *sql = g_hash_table_lookup (self->entity_sql, key);
@@ -303,7 +98,7 @@ entity_sql (KhStore        *self,
   switch (kind)
     {
     case ENTITY_SQL_INSERT:
-      sql = insert_sql (entity);
+      sql = _kh_store_insert_sql (entity);
       break;
     case ENTITY_SQL_LOAD:
       {
@@ -413,9 +208,9 @@ flush_changed (KhStore  *self,
     g_signal_emit (self, signals[CHANGED], 0, pending->pdata[i], pending->pdata[i + 1]);
 }
 
-static const KhEntity *
-lookup_entity (const char  *name,
-               GError     **error)
+const KhEntity *
+_kh_store_lookup_entity (const char  *name,
+                         GError     **error)
 {
   const KhEntity *entity = name ? kh_entity_lookup (name) : NULL;
 
@@ -436,9 +231,9 @@ kh_store_value_to_text (json_object *value)
   return g_strdup (json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN));
 }
 
-static gboolean
-values_equal (json_object *a,
-              json_object *b)
+gboolean
+_kh_store_values_equal (json_object *a,
+                        json_object *b)
 {
   if (a == NULL || b == NULL)
     return a == b;
@@ -552,9 +347,9 @@ kh_store_row_to_json (const KhEntity *entity,
 }
 
 /* Only the fields of a record's JSON form, without id, version and timestamps. */
-static json_object *
-record_fields (const KhEntity *entity,
-               json_object    *record)
+json_object *
+_kh_store_record_fields (const KhEntity *entity,
+                         json_object    *record)
 {
   json_object *obj = json_object_new_object ();
 
@@ -570,11 +365,6 @@ record_fields (const KhEntity *entity,
 
 /* Transactions -------------------------------------------------------------------------------- */
 
-static gboolean step_done (KhStore      *self,
-                           sqlite3_stmt *stmt,
-                           const char   *what,
-                           GError      **error);
-
 /* Transaction control through cached statements: a batch of thousands of writes would
  * otherwise parse "SAVEPOINT" and "RELEASE" again for each. */
 static gboolean
@@ -584,7 +374,7 @@ run_simple (KhStore     *self,
 {
   sqlite3_stmt *stmt = kh_store_prepare (self, sql, error);
 
-  return stmt != NULL && step_done (self, stmt, sql, error);
+  return stmt != NULL && _kh_store_step_done (self, stmt, sql, error);
 }
 
 /* Moves the records the transaction queued into the search index (see kh-schema.c), just
@@ -643,7 +433,7 @@ search_flush (KhStore  *self,
         {
           sqlite3_stmt *stmt = kh_store_prepare (self, flush[i], error);
 
-          if (stmt == NULL || !step_done (self, stmt, "search", error))
+          if (stmt == NULL || !_kh_store_step_done (self, stmt, "search", error))
             return FALSE;
         }
     }
@@ -653,9 +443,9 @@ search_flush (KhStore  *self,
 /* Writes nest: the outermost is a BEGIN IMMEDIATE (a writer takes the lock up front, so it never
  * fails half way on a busy database), the inner ones are savepoints, so a write that fails
  * inside a batch undoes itself and nothing else. */
-static gboolean
-write_begin (KhStore  *self,
-             GError  **error)
+gboolean
+_kh_store_write_begin (KhStore  *self,
+                       GError  **error)
 {
   if (self->depth == 0)
     {
@@ -669,10 +459,10 @@ write_begin (KhStore  *self,
   return TRUE;
 }
 
-static gboolean
-write_end (KhStore  *self,
-           gboolean  ok,
-           GError  **error)
+gboolean
+_kh_store_write_end (KhStore   *self,
+                     gboolean   ok,
+                     GError   **error)
 {
   g_assert (self->depth > 0);
   self->depth--;
@@ -680,7 +470,7 @@ write_end (KhStore  *self,
     {
       if (ok && search_flush (self, error) && run_simple (self, "COMMIT", error))
         {
-          checkpointer_commit (self);
+          _kh_store_checkpointer_commit (self);
           kh_search_build_end (self->db);
           flush_changed (self, TRUE);
           return TRUE;
@@ -704,7 +494,7 @@ kh_store_begin (KhStore  *self,
                 GError  **error)
 {
   g_return_val_if_fail (KH_IS_STORE (self), FALSE);
-  return write_begin (self, error);
+  return _kh_store_write_begin (self, error);
 }
 
 gboolean
@@ -713,7 +503,7 @@ kh_store_commit (KhStore  *self,
 {
   g_return_val_if_fail (KH_IS_STORE (self), FALSE);
   g_return_val_if_fail (self->depth > 0, FALSE);
-  return write_end (self, TRUE, error);
+  return _kh_store_write_end (self, TRUE, error);
 }
 
 void
@@ -721,7 +511,7 @@ kh_store_rollback (KhStore *self)
 {
   g_return_if_fail (KH_IS_STORE (self));
   g_return_if_fail (self->depth > 0);
-  write_end (self, FALSE, NULL);
+  _kh_store_write_end (self, FALSE, NULL);
 }
 
 /* Lets go of the memory the store can do without (SQLite's page cache) while it waits to be
@@ -745,9 +535,9 @@ kh_store_defer_upkeep (KhStore  *self,
 {
   g_return_val_if_fail (KH_IS_STORE (self), FALSE);
 
-  if (!write_begin (self, error))
+  if (!_kh_store_write_begin (self, error))
     return FALSE;
-  return write_end (self, kh_schema_defer_upkeep (self->db, error), error);
+  return _kh_store_write_end (self, kh_schema_defer_upkeep (self->db, error), error);
 }
 
 /* Makes what kh_store_defer_upkeep() set aside again and indexes every record for search, in
@@ -761,9 +551,9 @@ kh_store_restore_upkeep (KhStore  *self,
 
   if (!kh_schema_upkeep_deferred (self->db))
     return TRUE;
-  if (!write_begin (self, error))
+  if (!_kh_store_write_begin (self, error))
     return FALSE;
-  return write_end (self, kh_schema_restore_upkeep (self->db, error), error);
+  return _kh_store_write_end (self, kh_schema_restore_upkeep (self->db, error), error);
 }
 
 /* Opening ------------------------------------------------------------------------------------- */
@@ -809,12 +599,13 @@ kh_store_open (const char  *path,
    * the indexes of a million records again takes seconds, too long for a window to wait on at
    * start. Meanwhile everything reads right, only slower. Before a migration it comes back
    * first, here: the migrations may touch those indexes. */
-  if (!kh_schema_register_functions (self->db, error)
+  if (!kh_sqlite_register_functions (self->db, error)
       || (kh_schema_get_version (self->db) < KH_SCHEMA_VERSION && !kh_schema_restore_upkeep (self->db, error))
       || !kh_schema_migrate (self->db, KH_SCHEMA_VERSION, error)
       || !kh_schema_flush_search (self->db, error))
     return NULL;
-  kh_search_build_remove_leftover (self->db);
+  if (!kh_schema_upkeep_deferred (self->db))
+    kh_search_build_remove_leftover (self->db);
 
   self->replica_id = kh_store_get_meta (self, "replica_id");
   if (self->replica_id == NULL)
@@ -897,992 +688,5 @@ kh_store_set_meta (KhStore     *self,
   if (!ok)
     kh_sqlite_set_error (error, self->db, "meta");
   sqlite3_reset (stmt);
-  return ok;
-}
-
-/* Reading ------------------------------------------------------------------------------------- */
-
-static json_object *
-load_record (KhStore         *self,
-             const KhEntity  *entity,
-             const char      *id,
-             GError         **error)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (self, entity_sql (self, entity, ENTITY_SQL_LOAD), error);
-  json_object *record = NULL;
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    record = kh_store_row_to_json (entity, stmt, 0);
-  else if (rc == SQLITE_DONE)
-    g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
-                 _("There is no %s with the id “%s”."), _(entity->label), id);
-  else
-    kh_sqlite_set_error (error, self->db, "read");
-  sqlite3_reset (stmt);
-  return record;
-}
-
-json_object *
-kh_store_get (KhStore     *self,
-              const char  *entity_name,
-              const char  *id,
-              GError     **error)
-{
-  const KhEntity *entity;
-
-  g_return_val_if_fail (KH_IS_STORE (self), NULL);
-  g_return_val_if_fail (id != NULL, NULL);
-
-  if ((entity = lookup_entity (entity_name, error)) == NULL)
-    return NULL;
-  return load_record (self, entity, id, error);
-}
-
-/* Builds "WHERE …" from a query, binding nothing yet: the values are bound in the same order
- * by bind_where(). Field names are checked against the registry, so only registry names reach
- * the SQL text. */
-static gboolean
-build_where (const KhEntity  *entity,
-             const KhQuery   *query,
-             GString         *sql,
-             GError         **error)
-{
-  gboolean include_deleted = query != NULL && query->include_deleted;
-
-  g_string_append (sql, include_deleted ? " WHERE 1" : " WHERE deleted = 0");
-  if (query == NULL || query->where == NULL)
-    return TRUE;
-
-  json_object_object_foreach (query->where, key, val)
-    {
-      const KhField *field = kh_entity_get_field (entity, key);
-
-      if (field == NULL && strcmp (key, "id") != 0)
-        {
-          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
-                       _("“%s” is not a field of %s."), key, _(entity->label));
-          return FALSE;
-        }
-      if (val == NULL)
-        g_string_append_printf (sql, " AND %s IS NULL", key);
-      else
-        g_string_append_printf (sql, " AND %s = ?", key);
-    }
-  return TRUE;
-}
-
-static void
-bind_where (const KhEntity *entity,
-            const KhQuery  *query,
-            sqlite3_stmt   *stmt,
-            int            *index)
-{
-  if (query == NULL || query->where == NULL)
-    return;
-  json_object_object_foreach (query->where, key, val)
-    {
-      const KhField *field = kh_entity_get_field (entity, key);
-      static const KhField id_field = { .name = "id", .type = KH_FIELD_TEXT };
-
-      if (val != NULL)
-        kh_store_bind_value (stmt, (*index)++, field ? field : &id_field, val);
-    }
-}
-
-json_object *
-kh_store_list (KhStore        *self,
-               const char     *entity_name,
-               const KhQuery  *query,
-               GError        **error)
-{
-  const KhEntity *entity;
-  g_autofree char *columns = NULL;
-  g_autoptr(GString) sql = NULL;
-  sqlite3_stmt *stmt;
-  json_object *array;
-  int index = 1;
-  int rc;
-
-  g_return_val_if_fail (KH_IS_STORE (self), NULL);
-
-  if ((entity = lookup_entity (entity_name, error)) == NULL)
-    return NULL;
-
-  columns = kh_store_select_columns (entity);
-  sql = g_string_new (NULL);
-  g_string_printf (sql, "SELECT %s FROM %s", columns, entity->name);
-  if (!build_where (entity, query, sql, error))
-    return NULL;
-
-  if (query != NULL && query->order_by != NULL)
-    {
-      if (kh_entity_get_field (entity, query->order_by) == NULL)
-        {
-          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_UNKNOWN_FIELD,
-                       _("“%s” is not a field of %s."), query->order_by, _(entity->label));
-          return NULL;
-        }
-      g_string_append_printf (sql, " ORDER BY %s %s, rid", query->order_by,
-                              query->descending ? "DESC" : "ASC");
-    }
-  else
-    g_string_append_printf (sql, " ORDER BY rid %s", query && query->descending ? "DESC" : "ASC");
-  g_string_append (sql, " LIMIT ? OFFSET ?");
-
-  stmt = kh_store_prepare (self, sql->str, error);
-  if (stmt == NULL)
-    return NULL;
-  bind_where (entity, query, stmt, &index);
-  sqlite3_bind_int64 (stmt, index++, query && query->limit > 0 ? query->limit : -1);
-  sqlite3_bind_int64 (stmt, index++, query ? MAX (query->offset, 0) : 0);
-
-  array = json_object_new_array ();
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    json_object_array_add (array, kh_store_row_to_json (entity, stmt, 0));
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, self->db, "list");
-      json_object_put (array);
-      array = NULL;
-    }
-  sqlite3_reset (stmt);
-  return array;
-}
-
-gint64
-kh_store_count (KhStore        *self,
-                const char     *entity_name,
-                const KhQuery  *query,
-                GError        **error)
-{
-  const KhEntity *entity;
-  g_autoptr(GString) sql = NULL;
-  sqlite3_stmt *stmt;
-  gint64 count = -1;
-  int index = 1;
-
-  g_return_val_if_fail (KH_IS_STORE (self), -1);
-
-  if ((entity = lookup_entity (entity_name, error)) == NULL)
-    return -1;
-  sql = g_string_new (NULL);
-  g_string_printf (sql, "SELECT count(*) FROM %s", entity->name);
-  if (!build_where (entity, query, sql, error))
-    return -1;
-  stmt = kh_store_prepare (self, sql->str, error);
-  if (stmt == NULL)
-    return -1;
-  bind_where (entity, query, stmt, &index);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    count = sqlite3_column_int64 (stmt, 0);
-  else
-    kh_sqlite_set_error (error, self->db, "count");
-  sqlite3_reset (stmt);
-  return count;
-}
-
-/* Full-text search with Vietnamese folding, prefix matching on every word. Returns an array of
- * { "entity", "id", "title" }, at most @limit of them. */
-json_object *
-kh_store_search (KhStore     *self,
-                 const char  *text,
-                 const char  *entity_name,
-                 int          limit,
-                 GError     **error)
-{
-  g_autofree char *match = NULL;
-  const KhEntity * const *entities;
-  json_object *results;
-  guint n;
-
-  g_return_val_if_fail (KH_IS_STORE (self), NULL);
-  g_return_val_if_fail (text != NULL, NULL);
-
-  if (entity_name != NULL && lookup_entity (entity_name, error) == NULL)
-    return NULL;
-  if (limit <= 0)
-    limit = 50;
-
-  results = json_object_new_array ();
-  match = kh_fold_to_fts_query (text);
-  if (match == NULL)
-    return results;
-
-  entities = kh_entities (&n);
-  for (guint e = 0; e < n && (int) json_object_array_length (results) < limit; e++)
-    {
-      const KhEntity *entity = entities[e];
-      g_autofree char *sql = NULL;
-      sqlite3_stmt *stmt;
-      int rc;
-
-      if (!kh_entity_has_search (entity)
-          || (entity_name != NULL && strcmp (entity->name, entity_name) != 0))
-        continue;
-
-      sql = g_strdup_printf ("SELECT t.id, t.%s FROM %s_fts f JOIN %s t ON t.rid = f.rowid "
-                             "WHERE f.text MATCH ? LIMIT ?",
-                             entity->title_field, entity->name, entity->name);
-      stmt = kh_store_prepare (self, sql, error);
-      if (stmt == NULL)
-        {
-          json_object_put (results);
-          return NULL;
-        }
-      sqlite3_bind_text (stmt, 1, match, -1, SQLITE_STATIC);
-      sqlite3_bind_int (stmt, 2, limit - (int) json_object_array_length (results));
-      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        {
-          json_object *hit = json_object_new_object ();
-
-          json_object_object_add (hit, "entity", json_object_new_string (entity->name));
-          json_object_object_add (hit, "id", json_object_new_string ((const char *) sqlite3_column_text (stmt, 0)));
-          json_object_object_add (hit, "title",
-                                  json_object_new_string (sqlite3_column_text (stmt, 1)
-                                                          ? (const char *) sqlite3_column_text (stmt, 1) : ""));
-          json_object_array_add (results, hit);
-        }
-      sqlite3_reset (stmt);
-      if (rc != SQLITE_DONE)
-        {
-          kh_sqlite_set_error (error, self->db, "search");
-          json_object_put (results);
-          return NULL;
-        }
-    }
-  return results;
-}
-
-json_object *
-kh_store_history (KhStore     *self,
-                  const char  *entity_name,
-                  const char  *id,
-                  GError     **error)
-{
-  sqlite3_stmt *stmt;
-  json_object *array;
-  int rc;
-
-  g_return_val_if_fail (KH_IS_STORE (self), NULL);
-
-  if (lookup_entity (entity_name, error) == NULL)
-    return NULL;
-  stmt = kh_store_prepare (self,
-                           "SELECT at, actor, action, field, old_value, new_value FROM audit "
-                           "WHERE entity = ? AND record_id = ? ORDER BY seq", error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, entity_name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  array = json_object_new_array ();
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      json_object *row = json_object_new_object ();
-      static const char *names[] = { "at", "actor", "action", "field", "old_value", "new_value" };
-
-      for (int i = 0; i < 6; i++)
-        if (sqlite3_column_type (stmt, i) != SQLITE_NULL)
-          json_object_object_add (row, names[i],
-                                  json_object_new_string ((const char *) sqlite3_column_text (stmt, i)));
-      json_object_array_add (array, row);
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, self->db, "history");
-      json_object_put (array);
-      return NULL;
-    }
-  if (json_object_array_length (array) == 0)
-    {
-      json_object_put (array);
-      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
-                   _("There is no history for the id “%s”."), id);
-      return NULL;
-    }
-  return array;
-}
-
-gint64
-kh_store_count_pending (KhStore *self)
-{
-  sqlite3_stmt *stmt;
-  gint64 n = 0;
-
-  g_return_val_if_fail (KH_IS_STORE (self), 0);
-
-  stmt = kh_store_prepare (self, "SELECT count(*) FROM outbox WHERE state = 'pending'", NULL);
-  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64 (stmt, 0);
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  return n;
-}
-
-json_object *
-kh_store_list_outbox (KhStore  *self,
-                      GError  **error)
-{
-  sqlite3_stmt *stmt;
-  json_object *array;
-  int rc;
-
-  g_return_val_if_fail (KH_IS_STORE (self), NULL);
-
-  stmt = kh_store_prepare (self,
-                           "SELECT mutation_id, entity, record_id, op, fields, base_version, state, "
-                           "attempts, reason FROM outbox ORDER BY seq", error);
-  if (stmt == NULL)
-    return NULL;
-  array = json_object_new_array ();
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      json_object *row = json_object_new_object ();
-
-      json_object_object_add (row, "mutation_id", json_object_new_string ((const char *) sqlite3_column_text (stmt, 0)));
-      json_object_object_add (row, "entity", json_object_new_string ((const char *) sqlite3_column_text (stmt, 1)));
-      json_object_object_add (row, "record_id", json_object_new_string ((const char *) sqlite3_column_text (stmt, 2)));
-      json_object_object_add (row, "op", json_object_new_string ((const char *) sqlite3_column_text (stmt, 3)));
-      json_object_object_add (row, "fields", json_tokener_parse ((const char *) sqlite3_column_text (stmt, 4)));
-      json_object_object_add (row, "base_version", json_object_new_int64 (sqlite3_column_int64 (stmt, 5)));
-      json_object_object_add (row, "state", json_object_new_string ((const char *) sqlite3_column_text (stmt, 6)));
-      json_object_object_add (row, "attempts", json_object_new_int (sqlite3_column_int (stmt, 7)));
-      if (sqlite3_column_type (stmt, 8) != SQLITE_NULL)
-        json_object_object_add (row, "reason", json_object_new_string ((const char *) sqlite3_column_text (stmt, 8)));
-      json_object_array_add (array, row);
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, self->db, "outbox");
-      json_object_put (array);
-      return NULL;
-    }
-  return array;
-}
-
-/* Writing ------------------------------------------------------------------------------------- */
-
-static gboolean
-step_done (KhStore       *self,
-           sqlite3_stmt  *stmt,
-           const char    *what,
-           GError       **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, self->db, what);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-record_exists (KhStore     *self,
-               const char  *entity_name,
-               const char  *id)
-{
-  const KhEntity *entity = kh_entity_lookup (entity_name);
-  sqlite3_stmt *stmt = kh_store_prepare (self, entity_sql (self, entity, ENTITY_SQL_EXISTS), NULL);
-  gboolean found;
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_reset (stmt);
-  return found;
-}
-
-/* References a person makes must point at records that exist here and are not deleted, and an
- * org unit must not become its own ancestor. */
-static gboolean
-check_references (KhStore         *self,
-                  const KhEntity  *entity,
-                  const char      *id,
-                  json_object     *record,
-                  json_object     *changed,
-                  GError         **error)
-{
-  for (guint i = 0; i < entity->n_fields; i++)
-    {
-      const KhField *field = &entity->fields[i];
-      const char *target;
-      const char *value;
-      json_object *v;
-
-      if (field->type != KH_FIELD_REF)
-        continue;
-      /* On an edit only the references that change are checked again; a reference whose
-       * kind of record comes from a kind field changes with that field too. */
-      if (changed != NULL && !json_object_object_get_ex (changed, field->name, NULL)
-          && (field->ref_kind == NULL || !json_object_object_get_ex (changed, field->ref_kind, NULL)))
-        continue;
-      if (!json_object_object_get_ex (record, field->name, &v) || v == NULL)
-        continue;
-      value = json_object_get_string (v);
-      target = kh_field_ref_target (field, record);
-      if (target == NULL || kh_entity_lookup (target) == NULL)
-        continue;
-      if (!record_exists (self, target, value))
-        {
-          const KhEntity *te = kh_entity_lookup (target);
-
-          kh_data_error_set_invalid (error, field->name, _("%s: there is no %s with the id “%s” here."),
-                                     _(field->label), _(te->label), value);
-          return FALSE;
-        }
-    }
-
-  if (strcmp (entity->name, "org_unit") == 0 && id != NULL)
-    {
-      json_object *parent;
-      g_autofree char *cursor = NULL;
-      int guard = 0;
-
-      if (json_object_object_get_ex (record, "parent_id", &parent) && parent != NULL)
-        cursor = g_strdup (json_object_get_string (parent));
-      while (cursor != NULL && guard++ < 64)
-        {
-          sqlite3_stmt *stmt;
-
-          if (strcmp (cursor, id) == 0)
-            {
-              kh_data_error_set_invalid (error, "parent_id", "%s",
-                                         _("Parent unit: a unit cannot be placed under itself or one of its own units."));
-              return FALSE;
-            }
-          stmt = kh_store_prepare (self, "SELECT parent_id FROM org_unit WHERE id = ?", NULL);
-          if (stmt == NULL)
-            break;
-          sqlite3_bind_text (stmt, 1, cursor, -1, SQLITE_TRANSIENT);
-          g_clear_pointer (&cursor, g_free);
-          if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-            cursor = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-          sqlite3_reset (stmt);
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-add_audit (KhStore      *self,
-           const char   *entity,
-           const char   *id,
-           const char   *now,
-           const char   *action,
-           const char   *field,
-           const char   *old_value,
-           const char   *new_value,
-           GError      **error)
-{
-  sqlite3_stmt *stmt = kh_store_prepare (self,
-    "INSERT INTO audit (entity, record_id, at, actor, action, field, old_value, new_value) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, self->actor, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, action, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 6, field, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 7, old_value, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 8, new_value, -1, SQLITE_STATIC);
-  return step_done (self, stmt, "audit", error);
-}
-
-/* The outbox holds at most one unsent entry per record: a later local change is folded into
- * it (the union of changed fields; a delete replaces an edit; a delete of a record the server
- * never saw removes the entry). An entry that was already sent is left exactly as it was, so a
- * retry reuses its mutation id with the same content; the new change gets an entry of its own. */
-static gboolean
-add_outbox (KhStore      *self,
-            const char   *entity,
-            const char   *id,
-            const char   *op,
-            json_object  *fields,
-            gint64        base_version,
-            const char   *now,
-            GError      **error)
-{
-  sqlite3_stmt *stmt;
-  g_autofree char *pending_op = NULL;
-  g_autofree char *pending_fields = NULL;
-  gint64 pending_seq = -1;
-
-  /* A record created just now under a new id has no entry to fold into. */
-  if (base_version < 0)
-    {
-      base_version = 0;
-      goto insert;
-    }
-
-  stmt = kh_store_prepare (self,
-                           "SELECT seq, op, fields FROM outbox WHERE entity = ? AND record_id = ? "
-                           "AND state = 'pending' AND attempts = 0 ORDER BY seq DESC LIMIT 1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      pending_seq = sqlite3_column_int64 (stmt, 0);
-      pending_op = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      pending_fields = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-    }
-  sqlite3_reset (stmt);
-
-  if (pending_seq >= 0)
-    {
-      const char *new_op = pending_op;
-      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      json_object *old = json_tokener_parse (pending_fields);
-      json_object *merged = json_object_new_array ();
-      gboolean ok;
-
-      for (size_t i = 0; old != NULL && i < json_object_array_length (old); i++)
-        g_ptr_array_add (names, g_strdup (json_object_get_string (json_object_array_get_idx (old, i))));
-      for (size_t i = 0; fields != NULL && i < json_object_array_length (fields); i++)
-        {
-          const char *name = json_object_get_string (json_object_array_get_idx (fields, i));
-          gboolean seen = FALSE;
-
-          for (guint k = 0; k < names->len; k++)
-            if (strcmp (names->pdata[k], name) == 0)
-              seen = TRUE;
-          if (!seen)
-            g_ptr_array_add (names, g_strdup (name));
-        }
-      for (guint k = 0; k < names->len; k++)
-        json_object_array_add (merged, json_object_new_string (names->pdata[k]));
-      json_object_put (old);
-
-      if (strcmp (op, "delete") == 0)
-        {
-          if (strcmp (pending_op, "create") == 0)
-            {
-              /* The server never saw the record: nothing to send. */
-              json_object_put (merged);
-              stmt = kh_store_prepare (self, "DELETE FROM outbox WHERE seq = ?", error);
-              if (stmt == NULL)
-                return FALSE;
-              sqlite3_bind_int64 (stmt, 1, pending_seq);
-              return step_done (self, stmt, "outbox", error);
-            }
-          new_op = "delete";
-        }
-      else if (strcmp (op, "restore") == 0 && strcmp (pending_op, "delete") == 0)
-        new_op = json_object_array_length (merged) > 0 ? "update" : NULL;
-      else if (strcmp (op, "restore") == 0 || strcmp (op, "create") == 0)
-        new_op = op;
-
-      if (new_op == NULL)
-        {
-          /* Undoing an unsent delete that carried no edits: nothing left to send. */
-          json_object_put (merged);
-          stmt = kh_store_prepare (self, "DELETE FROM outbox WHERE seq = ?", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_int64 (stmt, 1, pending_seq);
-          return step_done (self, stmt, "outbox", error);
-        }
-
-      stmt = kh_store_prepare (self, "UPDATE outbox SET op = ?, fields = ?, updated_at = ? WHERE seq = ?", error);
-      if (stmt == NULL)
-        {
-          json_object_put (merged);
-          return FALSE;
-        }
-      sqlite3_bind_text (stmt, 1, new_op, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 2, json_object_to_json_string_ext (merged, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 4, pending_seq);
-      ok = step_done (self, stmt, "outbox", error);
-      json_object_put (merged);
-      return ok;
-    }
-
-insert:
-  {
-    g_autofree char *mutation_id = kh_uuid_v7_new ();
-
-    stmt = kh_store_prepare (self,
-                             "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
-    if (stmt == NULL)
-      return FALSE;
-    sqlite3_bind_text (stmt, 1, mutation_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, op, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 5, fields ? json_object_to_json_string_ext (fields, JSON_C_TO_STRING_PLAIN) : "[]",
-                       -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (stmt, 6, base_version);
-    sqlite3_bind_text (stmt, 7, now, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 8, now, -1, SQLITE_STATIC);
-    return step_done (self, stmt, "outbox", error);
-  }
-}
-
-static char *
-insert_sql (const KhEntity *entity)
-{
-  GString *sql = g_string_new (NULL);
-
-  g_string_printf (sql, "INSERT INTO %s (id, version, deleted, created_at, updated_at, updated_by", entity->name);
-  for (guint i = 0; i < entity->n_fields; i++)
-    g_string_append_printf (sql, ", %s", entity->fields[i].name);
-  g_string_append (sql, ") VALUES (?, 0, 0, ?, ?, ?");
-  for (guint i = 0; i < entity->n_fields; i++)
-    g_string_append (sql, ", ?");
-  g_string_append (sql, ")");
-  return g_string_free (sql, FALSE);
-}
-
-char *
-kh_store_create (KhStore      *self,
-                 const char   *entity_name,
-                 json_object  *values,
-                 GError      **error)
-{
-  const KhEntity *entity;
-  g_autofree char *id = NULL;
-  g_autofree char *now = NULL;
-  json_object *names;
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok;
-
-  g_return_val_if_fail (KH_IS_STORE (self), NULL);
-
-  if ((entity = lookup_entity (entity_name, error)) == NULL)
-    return NULL;
-  if (!kh_entity_validate (entity, values, TRUE, error))
-    return NULL;
-
-  id = kh_uuid_v7_new ();
-  now = kh_store_now ();
-
-  if (!write_begin (self, error))
-    return NULL;
-
-  ok = check_references (self, entity, id, values, NULL, error);
-
-  if (ok)
-    {
-      stmt = kh_store_prepare (self, entity_sql (self, entity, ENTITY_SQL_INSERT), error);
-      ok = stmt != NULL;
-    }
-  if (ok)
-    {
-      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 4, self->actor, -1, SQLITE_STATIC);
-      for (guint i = 0; i < entity->n_fields; i++)
-        {
-          json_object *v = NULL;
-
-          json_object_object_get_ex (values, entity->fields[i].name, &v);
-          kh_store_bind_value (stmt, 5 + (int) i, &entity->fields[i], v);
-        }
-      ok = step_done (self, stmt, "create", error);
-    }
-
-  names = json_object_new_array ();
-  json_object_object_foreach (values, key, val)
-    if (val != NULL)
-      json_object_array_add (names, json_object_new_string (key));
-
-  /* A base version of -1 tells add_outbox() the id is new, so it need not look for an entry. */
-  ok = ok && add_outbox (self, entity->name, id, "create", names, -1, now, error);
-  ok = ok && add_audit (self, entity->name, id, now, "create", NULL, NULL,
-                        json_object_to_json_string_ext (values, JSON_C_TO_STRING_PLAIN), error);
-  json_object_put (names);
-
-  if (!write_end (self, ok, error))
-    return NULL;
-
-  kh_store_emit_changed (self, entity->name, id);
-  return g_steal_pointer (&id);
-}
-
-static json_object *
-load_live_record (KhStore         *self,
-                  const KhEntity  *entity,
-                  const char      *id,
-                  GError         **error)
-{
-  json_object *record = load_record (self, entity, id, error);
-  json_object *deleted;
-
-  if (record == NULL)
-    return NULL;
-  if (json_object_object_get_ex (record, "deleted", &deleted) && json_object_get_boolean (deleted))
-    {
-      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DELETED,
-                   _("This %s was deleted; restore it before editing."), _(entity->label));
-      json_object_put (record);
-      return NULL;
-    }
-  return record;
-}
-
-gboolean
-kh_store_update (KhStore      *self,
-                 const char   *entity_name,
-                 const char   *id,
-                 json_object  *changes,
-                 GError      **error)
-{
-  const KhEntity *entity;
-  g_autoptr(GString) sql = NULL;
-  g_autofree char *now = NULL;
-  json_object *current = NULL;
-  json_object *merged = NULL;
-  json_object *changed = NULL;
-  json_object *names = NULL;
-  sqlite3_stmt *stmt;
-  gboolean ok = FALSE;
-  int index;
-
-  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
-  g_return_val_if_fail (id != NULL, FALSE);
-
-  if ((entity = lookup_entity (entity_name, error)) == NULL)
-    return FALSE;
-  if (!kh_entity_validate (entity, changes, FALSE, error))
-    return FALSE;
-
-  if (!write_begin (self, error))
-    return FALSE;
-
-  current = load_live_record (self, entity, id, error);
-  if (current == NULL || !kh_replica_keep_base (self, entity, current, error))
-    goto out;
-
-  /* Only the fields whose value really changes are written, sent and audited. */
-  changed = json_object_new_object ();
-  names = json_object_new_array ();
-  json_object_object_foreach (changes, key, val)
-    {
-      json_object *old = NULL;
-
-      json_object_object_get_ex (current, key, &old);
-      if (!values_equal (old, val))
-        {
-          json_object_object_add (changed, key, val ? json_object_get (val) : NULL);
-          json_object_array_add (names, json_object_new_string (key));
-        }
-    }
-  if (json_object_object_length (changed) == 0)
-    {
-      ok = TRUE;
-      goto out;
-    }
-
-  merged = record_fields (entity, current);
-  json_object_object_foreach (changed, ckey, cval)
-    {
-      if (cval == NULL)
-        json_object_object_del (merged, ckey);
-      else
-        json_object_object_add (merged, ckey, json_object_get (cval));
-    }
-  if (!kh_entity_validate (entity, merged, TRUE, error)
-      || !check_references (self, entity, id, merged, changed, error))
-    goto out;
-
-  now = kh_store_now ();
-  sql = g_string_new (NULL);
-  g_string_printf (sql, "UPDATE %s SET updated_at = ?, updated_by = ?", entity->name);
-  json_object_object_foreach (changed, skey, sval)
-    {
-      g_string_append_printf (sql, ", %s = ?", skey);
-      (void) sval;
-    }
-  g_string_append (sql, " WHERE id = ?");
-  stmt = kh_store_prepare (self, sql->str, error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, self->actor, -1, SQLITE_STATIC);
-  index = 3;
-  json_object_object_foreach (changed, bkey, bval)
-    kh_store_bind_value (stmt, index++, kh_entity_get_field (entity, bkey), bval);
-  sqlite3_bind_text (stmt, index, id, -1, SQLITE_STATIC);
-  if (!step_done (self, stmt, "update", error))
-    goto out;
-
-  if (!add_outbox (self, entity->name, id, "update", names,
-                   json_object_get_int64 (json_object_object_get (current, "version")), now, error))
-    goto out;
-
-  ok = TRUE;
-  json_object_object_foreach (changed, akey, aval)
-    {
-      g_autofree char *old_text = kh_store_value_to_text (json_object_object_get (current, akey));
-      g_autofree char *new_text = kh_store_value_to_text (aval);
-
-      if (!add_audit (self, entity->name, id, now, "update", akey, old_text, new_text, error))
-        {
-          ok = FALSE;
-          break;
-        }
-    }
-
-out:
-  ok = write_end (self, ok, ok ? error : NULL) && ok;
-  if (ok && changed != NULL && json_object_object_length (changed) > 0)
-    kh_store_emit_changed (self, entity->name, id);
-  json_object_put (current);
-  json_object_put (merged);
-  json_object_put (changed);
-  json_object_put (names);
-  return ok;
-}
-
-static gboolean
-set_deleted (KhStore      *self,
-             const char   *entity_name,
-             const char   *id,
-             gboolean      deleted,
-             GError      **error)
-{
-  const KhEntity *entity;
-  g_autofree char *sql = NULL;
-  g_autofree char *now = NULL;
-  json_object *current = NULL;
-  json_object *flag;
-  sqlite3_stmt *stmt;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (KH_IS_STORE (self), FALSE);
-  g_return_val_if_fail (id != NULL, FALSE);
-
-  if ((entity = lookup_entity (entity_name, error)) == NULL)
-    return FALSE;
-  if (!write_begin (self, error))
-    return FALSE;
-
-  current = load_record (self, entity, id, error);
-  if (current == NULL || !kh_replica_keep_base (self, entity, current, error))
-    goto out;
-  flag = json_object_object_get (current, "deleted");
-  if (json_object_get_boolean (flag) == deleted)
-    {
-      if (deleted)
-        g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DELETED,
-                     _("This %s was already deleted."), _(entity->label));
-      else
-        g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                     _("This %s is not deleted."), _(entity->label));
-      goto out;
-    }
-
-  now = kh_store_now ();
-  sql = g_strdup_printf ("UPDATE %s SET deleted = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-                         entity->name);
-  stmt = kh_store_prepare (self, sql, error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_int (stmt, 1, deleted ? 1 : 0);
-  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, self->actor, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, id, -1, SQLITE_STATIC);
-  if (!step_done (self, stmt, "delete", error))
-    goto out;
-
-  if (deleted)
-    ok = add_outbox (self, entity->name, id, "delete", NULL,
-                     json_object_get_int64 (json_object_object_get (current, "version")), now, error);
-  else if (json_object_get_int64 (json_object_object_get (current, "version")) == 0)
-    {
-      /* The server has never seen this record: restoring it means creating it again, unless
-       * an unsent create is still waiting. */
-      json_object *names = json_object_new_array ();
-
-      for (guint i = 0; i < entity->n_fields; i++)
-        if (json_object_object_get_ex (current, entity->fields[i].name, NULL))
-          json_object_array_add (names, json_object_new_string (entity->fields[i].name));
-      ok = add_outbox (self, entity->name, id, "create", names, 0, now, error);
-      json_object_put (names);
-    }
-  else
-    ok = add_outbox (self, entity->name, id, "restore", NULL,
-                     json_object_get_int64 (json_object_object_get (current, "version")), now, error);
-
-  ok = ok && add_audit (self, entity->name, id, now, deleted ? "delete" : "restore",
-                        NULL, NULL, NULL, error);
-
-out:
-  ok = write_end (self, ok, ok ? error : NULL) && ok;
-  if (ok)
-    kh_store_emit_changed (self, entity->name, id);
-  json_object_put (current);
-  return ok;
-}
-
-gboolean
-kh_store_delete (KhStore      *self,
-                 const char   *entity,
-                 const char   *id,
-                 GError      **error)
-{
-  return set_deleted (self, entity, id, TRUE, error);
-}
-
-gboolean
-kh_store_restore (KhStore      *self,
-                  const char   *entity,
-                  const char   *id,
-                  GError      **error)
-{
-  return set_deleted (self, entity, id, FALSE, error);
-}
-
-/* For the sync engine (kh-replica.c): the same outbox and audit writes local edits make. */
-gboolean
-kh_store_add_outbox (KhStore      *self,
-                     const char   *entity,
-                     const char   *id,
-                     const char   *op,
-                     json_object  *fields,
-                     gint64        base_version,
-                     GError      **error)
-{
-  g_autofree char *now = kh_store_now ();
-
-  return add_outbox (self, entity, id, op, fields, base_version, now, error);
-}
-
-gboolean
-kh_store_add_audit (KhStore      *self,
-                    const char   *entity,
-                    const char   *id,
-                    const char   *at,
-                    const char   *actor,
-                    const char   *action,
-                    const char   *field,
-                    const char   *old_value,
-                    const char   *new_value,
-                    GError      **error)
-{
-  g_autofree char *saved = g_steal_pointer (&self->actor);
-  gboolean ok;
-
-  self->actor = g_strdup (actor);
-  ok = add_audit (self, entity, id, at, action, field, old_value, new_value, error);
-  g_free (self->actor);
-  self->actor = g_steal_pointer (&saved);
   return ok;
 }

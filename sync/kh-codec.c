@@ -464,7 +464,7 @@ kh_record_from_json (json_object  *obj,
       || !get_int (obj, "record", "version", TRUE, 0, &r->version, error)
       || !get_bool (obj, "record", "deleted", TRUE, &r->deleted, error)
       || !get_string (obj, "record", "updated_by", FALSE, KH_CODEC_MAX_TEXT, &r->updated_by, error)
-      || !get_string (obj, "record", "updated_at", FALSE, 64, &r->updated_at, error))
+      || !get_string (obj, "record", "updated_at", FALSE, KH_CODEC_MAX_TIME, &r->updated_at, error))
     return NULL;
   fields = member (obj, "record", "fields", json_type_object, TRUE, &present, error);
   if (fields == NULL || !check_fields (fields, "record", FALSE, error))

@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 #define KH_PAGE_MAX             5000
 #define KH_CODEC_MAX_NAME       64      /* entity and field names, bytes */
 #define KH_CODEC_MAX_TEXT       65536   /* any other string member, bytes */
+#define KH_CODEC_MAX_TIME       64      /* a record's "updated_at", bytes */
 
 #define KH_SYNC_ERROR (kh_sync_error_quark ())
 

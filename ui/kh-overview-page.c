@@ -10,9 +10,9 @@
 
 #include "kh-entity.h"
 
-#include "kh-conflicts.h"
 #include "kh-figures-view.h"
 #include "kh-overview-page.h"
+#include "kh-replica.h"
 
 struct _KhOverviewPage
 {
@@ -98,7 +98,7 @@ count_thread (GTask        *task,
   f->clans = count (store, "clan", NULL, NULL);
   f->units = count (store, "org_unit", NULL, NULL);
   f->pending = kh_store_count_pending (store);
-  f->conflicts = kh_conflicts_count (store);
+  f->conflicts = kh_replica_count_conflicts (store);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -1,6 +1,6 @@
 /* kh-sync-page.c: sync state, and the conflicts a person must resolve
  *
- * Each conflict is shown side by side: this computer's value and the server's, with who changed
+ * Each conflict is a KhConflictCard: this computer's value beside the server's, with who changed
  * it and when, and "Keep mine", "Take theirs" or a value typed by hand. Resolving writes the
  * chosen value as an ordinary edit (validated, audited, queued to send) and, when a sync engine
  * is wired in, syncs.
@@ -9,15 +9,12 @@
  */
 #include "kh-i18n.h"
 
-#include <string.h>
-
-#include "kh-conflicts.h"
+#include "kh-conflict-card.h"
 #include "kh-format.h"
 #include "kh-record-editor.h"
-#include "kh-replica.h"
 #include "kh-record-item.h"
+#include "kh-replica.h"
 #include "kh-sync-page.h"
-#include "kh-validate.h"
 
 struct _KhSyncPage
 {
@@ -238,61 +235,18 @@ kh_sync_page_find_refused_widget (KhSyncPage *self,
 
 /* Conflicts ---------------------------------------------------------------------------------- */
 
-/* The conflict table keeps each side in its JSON form, as the sync engine wrote it
- * (kh-replica.c): "\"0905111222\"", "1500000", "null". */
-static char *
-display_value (KhSyncPage    *self,
-               const char    *field_name,
-               const KhField *field,
-               const char    *text)
-{
-  json_object *value;
-  char *shown = NULL;
-
-  if (text == NULL || *text == '\0' || strcmp (text, "null") == 0)
-    return g_strdup (_("(empty)"));
-  if (g_strcmp0 (field_name, KH_CONFLICT_DELETED) == 0)
-    return g_strdup (strcmp (text, "true") == 0 ? _("Deleted") : _("Kept, not deleted"));
-  /* The conflict table keeps each side in its JSON form, as the sync engine wrote it
-   * (kh-replica.c): "\"0905111222\"", "1500000". */
-  value = json_tokener_parse (text);
-  if (field == NULL || value == NULL)
-    {
-      json_object_put (value);
-      return g_strdup (text);
-    }
-  if (field->type == KH_FIELD_REF && field->ref_entity != NULL
-      && json_object_is_type (value, json_type_string))
-    shown = kh_store_dup_title (self->store, field->ref_entity, json_object_get_string (value));
-  if (shown == NULL)
-    shown = kh_value_format (field, value);
-  json_object_put (value);
-  return shown;
-}
-
-static char *
-format_when (const char *iso)
-{
-  g_autoptr(GDateTime) utc = iso ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
-  g_autoptr(GDateTime) local = utc ? g_date_time_to_local (utc) : NULL;
-
-  return local ? g_date_time_format (local, "%d/%m/%Y %H:%M") : NULL;
-}
-
 static void
-resolve (KhSyncPage      *self,
-         GtkWidget       *card,
-         KhResolveChoice  choice,
-         const char      *value)
+resolve_cb (KhConflictCard  *card,
+            KhResolveChoice  choice,
+            const char      *value,
+            KhSyncPage      *self)
 {
   g_autoptr(GError) error = NULL;
-  gint64 seq = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (card), "seq"));
-  GtkLabel *error_label = g_object_get_data (G_OBJECT (card), "error-label");
+  const KhConflict *conflict = kh_conflict_card_get_conflict (card);
 
-  if (!kh_conflicts_resolve (self->store, seq, choice, value, &error))
+  if (!kh_replica_resolve (self->store, conflict->record_id, conflict->field, choice, value, &error))
     {
-      gtk_label_set_text (error_label, error->message);
-      gtk_widget_set_visible (GTK_WIDGET (error_label), TRUE);
+      kh_conflict_card_show_error (card, error->message);
       return;
     }
   kh_sync_page_reload (self);
@@ -306,195 +260,27 @@ resolve (KhSyncPage      *self,
     }
 }
 
-static void
-keep_mine_cb (GtkButton  *button,
-              KhSyncPage *self)
-{
-  GtkWidget *card = g_object_get_data (G_OBJECT (button), "card");
-
-  resolve (self, card, KH_RESOLVE_MINE, NULL);
-}
-
-static void
-take_theirs_cb (GtkButton  *button,
-                KhSyncPage *self)
-{
-  GtkWidget *card = g_object_get_data (G_OBJECT (button), "card");
-
-  resolve (self, card, KH_RESOLVE_THEIRS, NULL);
-}
-
-static void
-use_typed_cb (GtkWidget  *widget,
-              KhSyncPage *self)
-{
-  GtkWidget *card = g_object_get_data (G_OBJECT (widget), "card");
-  GtkEditable *entry = g_object_get_data (G_OBJECT (card), "entry");
-
-  resolve (self, card, KH_RESOLVE_VALUE, gtk_editable_get_text (entry));
-}
-
-static GtkWidget *
-side (const char *heading,
-      const char *value,
-      const char *meta,
-      GtkWidget  *button)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *h = gtk_label_new (heading);
-  GtkWidget *v = gtk_label_new (value);
-  GtkWidget *m = gtk_label_new (meta);
-
-  gtk_widget_set_hexpand (box, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (h), 0);
-  gtk_widget_add_css_class (h, "heading");
-  gtk_label_set_xalign (GTK_LABEL (v), 0);
-  gtk_label_set_wrap (GTK_LABEL (v), TRUE);
-  gtk_label_set_selectable (GTK_LABEL (v), TRUE);
-  gtk_widget_add_css_class (v, "title-3");
-  gtk_label_set_xalign (GTK_LABEL (m), 0);
-  gtk_label_set_wrap (GTK_LABEL (m), TRUE);
-  gtk_widget_add_css_class (m, "dim-label");
-  gtk_widget_add_css_class (m, "caption");
-  gtk_widget_set_halign (button, GTK_ALIGN_START);
-  gtk_box_append (GTK_BOX (box), h);
-  gtk_box_append (GTK_BOX (box), v);
-  gtk_box_append (GTK_BOX (box), m);
-  gtk_box_append (GTK_BOX (box), button);
-  return box;
-}
-
-static GtkWidget *
-make_card (KhSyncPage  *self,
-           json_object *conflict)
-{
-  const char *entity_name = json_object_get_string (json_object_object_get (conflict, "entity"));
-  const char *record_id = json_object_get_string (json_object_object_get (conflict, "record_id"));
-  const char *field_name = json_object_get_string (json_object_object_get (conflict, "field"));
-  const char *local = json_object_get_string (json_object_object_get (conflict, "local_value"));
-  const char *remote = json_object_get_string (json_object_object_get (conflict, "remote_value"));
-  const char *remote_by = json_object_get_string (json_object_object_get (conflict, "remote_by"));
-  gint64 seq = json_object_get_int64 (json_object_object_get (conflict, "seq"));
-  const KhEntity *entity = kh_entity_lookup (entity_name);
-  const KhField *field = entity ? kh_entity_get_field (entity, field_name) : NULL;
-  g_autofree char *title = kh_store_dup_title (self->store, entity_name, record_id);
-  g_autofree char *heading = NULL;
-  g_autofree char *mine = display_value (self, field_name, field, local);
-  g_autofree char *theirs = display_value (self, field_name, field, remote);
-  g_autofree char *local_when = format_when (json_object_get_string (json_object_object_get (conflict, "local_at")));
-  g_autofree char *remote_when = format_when (json_object_get_string (json_object_object_get (conflict, "remote_at")));
-  g_autofree char *local_meta = NULL;
-  g_autofree char *remote_meta = NULL;
-  g_autofree char *name = NULL;
-  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *label;
-  GtkWidget *sides = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 24);
-  GtkWidget *keep = gtk_button_new_with_mnemonic (_("_Keep Mine"));
-  GtkWidget *take = gtk_button_new_with_mnemonic (_("_Take Theirs"));
-  GtkWidget *edit_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *entry = gtk_entry_new ();
-  GtkWidget *use = gtk_button_new_with_mnemonic (_("_Use This Value"));
-  GtkWidget *error_label = gtk_label_new (NULL);
-
-  gtk_widget_add_css_class (card, "card");
-  gtk_widget_set_margin_bottom (card, 6);
-  g_object_set_data (G_OBJECT (card), "seq", GSIZE_TO_POINTER ((gsize) seq));
-  g_object_set_data_full (G_OBJECT (card), "local", g_strdup (local), g_free);
-  g_object_set_data_full (G_OBJECT (card), "remote", g_strdup (remote), g_free);
-  g_object_set_data (G_OBJECT (card), "entry", entry);
-  g_object_set_data (G_OBJECT (card), "error-label", error_label);
-
-  /* TRANSLATORS: a conflict's heading: kind of record, its name, the field, e.g.
-   * "Award entry “Nguyễn Văn An” · Amount (đồng)" */
-  heading = g_strdup_printf (_("%s “%s” · %s"), entity ? _(entity->label) : entity_name,
-                             title ? title : record_id, field ? _(field->label) : field_name);
-  label = gtk_label_new (heading);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_widget_add_css_class (label, "title-4");
-  gtk_widget_set_margin_start (label, 18);
-  gtk_widget_set_margin_end (label, 18);
-  gtk_widget_set_margin_top (label, 18);
-  gtk_box_append (GTK_BOX (card), label);
-
-  local_meta = local_when ? g_strdup_printf (_("Changed on this computer, %s"), local_when)
-                          : g_strdup (_("Changed on this computer"));
-  if (remote_by != NULL && remote_when != NULL)
-    remote_meta = g_strdup_printf (_("Changed by %s, %s"), remote_by, remote_when);
-  else if (remote_by != NULL)
-    remote_meta = g_strdup_printf (_("Changed by %s"), remote_by);
-  else
-    remote_meta = g_strdup (_("Changed on the server"));
-
-  name = g_strdup_printf ("keep-mine-%" G_GINT64_FORMAT, seq);
-  gtk_widget_set_name (keep, name);
-  g_free (name);
-  name = g_strdup_printf ("take-theirs-%" G_GINT64_FORMAT, seq);
-  gtk_widget_set_name (take, name);
-  g_free (name);
-  name = g_strdup_printf ("entry-%" G_GINT64_FORMAT, seq);
-  gtk_widget_set_name (entry, name);
-  g_free (name);
-  name = g_strdup_printf ("use-%" G_GINT64_FORMAT, seq);
-  gtk_widget_set_name (use, name);
-
-  g_object_set_data (G_OBJECT (keep), "card", card);
-  g_object_set_data (G_OBJECT (take), "card", card);
-  g_object_set_data (G_OBJECT (use), "card", card);
-  g_object_set_data (G_OBJECT (entry), "card", card);
-  g_signal_connect (keep, "clicked", G_CALLBACK (keep_mine_cb), self);
-  g_signal_connect (take, "clicked", G_CALLBACK (take_theirs_cb), self);
-  g_signal_connect (use, "clicked", G_CALLBACK (use_typed_cb), self);
-  g_signal_connect (entry, "activate", G_CALLBACK (use_typed_cb), self);
-
-  gtk_box_set_homogeneous (GTK_BOX (sides), TRUE);
-  gtk_widget_set_margin_start (sides, 18);
-  gtk_widget_set_margin_end (sides, 18);
-  gtk_box_append (GTK_BOX (sides), side (_("Yours"), mine, local_meta, keep));
-  gtk_box_append (GTK_BOX (sides), side (_("Theirs"), theirs, remote_meta, take));
-  gtk_box_append (GTK_BOX (card), sides);
-
-  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Or type the right value"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Or type the right value"), -1);
-  gtk_widget_set_hexpand (entry, TRUE);
-  gtk_widget_set_margin_start (edit_box, 18);
-  gtk_widget_set_margin_end (edit_box, 18);
-  gtk_box_append (GTK_BOX (edit_box), entry);
-  gtk_box_append (GTK_BOX (edit_box), use);
-  gtk_box_append (GTK_BOX (card), edit_box);
-
-  gtk_label_set_xalign (GTK_LABEL (error_label), 0);
-  gtk_label_set_wrap (GTK_LABEL (error_label), TRUE);
-  gtk_widget_add_css_class (error_label, "error");
-  gtk_widget_set_visible (error_label, FALSE);
-  gtk_widget_set_margin_start (error_label, 18);
-  gtk_widget_set_margin_end (error_label, 18);
-  gtk_box_append (GTK_BOX (card), error_label);
-  gtk_widget_set_margin_bottom (edit_box, 18);
-  gtk_widget_set_margin_bottom (error_label, 18);
-  return card;
-}
-
 void
 kh_sync_page_reload (KhSyncPage *self)
 {
   g_autoptr(GError) error = NULL;
   GtkWidget *child;
-  json_object *conflicts;
+  g_autoptr(GPtrArray) conflicts = NULL;
 
   g_return_if_fail (KH_IS_SYNC_PAGE (self));
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conflicts_box))) != NULL)
     gtk_box_remove (self->conflicts_box, child);
   self->n_shown = 0;
-  conflicts = kh_conflicts_list (self->store, &error);
-  for (size_t i = 0; conflicts != NULL && i < json_object_array_length (conflicts); i++)
+  conflicts = kh_replica_get_conflicts (self->store, &error);
+  for (guint i = 0; conflicts != NULL && i < conflicts->len; i++)
     {
-      gtk_box_append (self->conflicts_box, make_card (self, json_object_array_get_idx (conflicts, i)));
+      GtkWidget *card = kh_conflict_card_new (self->store, conflicts->pdata[i]);
+
+      g_signal_connect (card, "resolve", G_CALLBACK (resolve_cb), self);
+      gtk_box_append (self->conflicts_box, card);
       self->n_shown++;
     }
-  json_object_put (conflicts);
   gtk_widget_set_visible (GTK_WIDGET (self->no_conflicts), self->n_shown == 0);
   gtk_widget_set_visible (GTK_WIDGET (self->conflicts_box), self->n_shown > 0);
   /* Counting refusals reads the outbox: not while the window opens, only once the page shows. */

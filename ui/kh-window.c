@@ -12,9 +12,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kh-conflicts.h"
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
+#include "kh-replica.h"
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
@@ -348,7 +348,7 @@ kh_window_update_counts (KhWindow *self)
   g_return_if_fail (KH_IS_WINDOW (self));
 
   pending = kh_store_count_pending (self->store);
-  conflicts = kh_conflicts_count (self->store);
+  conflicts = kh_replica_count_conflicts (self->store);
   if (pending != self->pending)
     {
       self->pending = pending;

@@ -118,7 +118,7 @@ open_raw (const char *path)
   kh_sqlite_exec (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
                       "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;", &error);
   die_on (error);
-  kh_schema_register_functions (db, &error);
+  kh_sqlite_register_functions (db, &error);
   die_on (error);
   kh_schema_migrate (db, KH_SCHEMA_VERSION, &error);
   die_on (error);

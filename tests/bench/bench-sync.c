@@ -58,7 +58,7 @@ raw_insert_rate (KhStore    *store,
                                       "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;", &error));
   if (same_schema)
     {
-      g_assert_true (kh_schema_register_functions (raw, &error));
+      g_assert_true (kh_sqlite_register_functions (raw, &error));
       g_assert_true (kh_schema_migrate (raw, KH_SCHEMA_VERSION, &error));
       g_assert_no_error (error);
     }

@@ -32,7 +32,7 @@ open_raw (const char *path)
   g_autoptr(GError) error = NULL;
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_true (kh_schema_register_functions (db, &error));
+  g_assert_true (kh_sqlite_register_functions (db, &error));
   g_assert_no_error (error);
   return db;
 }

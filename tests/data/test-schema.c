@@ -6,6 +6,7 @@
 
 #include "kh-entity.h"
 #include "kh-schema.h"
+#include "kh-sqlite.h"
 
 static sqlite3 *
 open_fresh (void)
@@ -14,7 +15,7 @@ open_fresh (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
-  g_assert_true (kh_schema_register_functions (db, &error));
+  g_assert_true (kh_sqlite_register_functions (db, &error));
   g_assert_no_error (error);
   g_assert_true (kh_schema_migrate (db, KH_SCHEMA_VERSION, &error));
   g_assert_no_error (error);

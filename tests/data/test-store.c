@@ -17,6 +17,7 @@
 #include "kh-error.h"
 #include "kh-store-private.h"
 #include "kh-schema.h"
+#include "kh-search-build.h"
 #include "kh-uuid.h"
 #include "kh-test-store.h"
 
@@ -778,7 +779,7 @@ test_store_search_queue (Fixture       *f,
   g_assert_cmpint (sqlite3_open (path, &plain), ==, SQLITE_OK);
   /* The schema's own functions (the folded-name indexes call kh_fold()), as any program writing
    * these tables must register them; the store's COMMIT-time flush is what it lacks. */
-  g_assert_true (kh_schema_register_functions (plain, NULL));
+  g_assert_true (kh_sqlite_register_functions (plain, NULL));
   sql = g_strdup_printf ("UPDATE person SET full_name = 'Phạm Quốc Việt' WHERE id = '%s';"
                          "UPDATE person SET deleted = 1 WHERE id = '%s';"
                          "BEGIN; CREATE TEMP TABLE t AS SELECT * FROM person WHERE id = '%s';"

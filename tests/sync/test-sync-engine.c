@@ -21,6 +21,7 @@
 #include "kh-fault-proxy.h"
 #include "kh-replica.h"
 #include "kh-schema.h"
+#include "kh-search-build.h"
 #include "kh-store-private.h"
 #include "kh-sync-test-util.h"
 

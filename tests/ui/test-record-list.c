@@ -5,10 +5,10 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "kh-conflicts.h"
 #include "kh-error.h"
 #include "kh-evaluate.h"
 #include "kh-record-list.h"
+#include "kh-replica.h"
 #include "kh-store-private.h"
 #include "kh-test-dir.h"
 #include "kh-test-store.h"
@@ -327,41 +327,43 @@ test_conflict_resolve (Fixture       *f,
                        gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  json_object *conflict = json_object_new_object ();
+  KhConflict conflict = { 0 };
   json_object *list;
   json_object *record;
-  gint64 seq;
+  const char *id;
 
   add_people (f, 1);
   list = kh_store_list (f->store, "person", NULL, &error);
   record = json_object_array_get_idx (list, 0);
-  json_object_object_add (conflict, "entity", json_object_new_string ("person"));
-  json_object_object_add (conflict, "record_id", json_object_get (json_object_object_get (record, "id")));
-  json_object_object_add (conflict, "field", json_object_new_string ("birth_date"));
-  json_object_object_add (conflict, "local_value", json_object_new_string ("\"2010-06-03\""));
-  json_object_object_add (conflict, "remote_value", json_object_new_string ("\"2010-03-06\""));
-  json_object_object_add (conflict, "remote_by", json_object_new_string ("cb.ninhxuan"));
-  seq = kh_conflicts_add (f->store, conflict, &error);
+  id = json_object_get_string (json_object_object_get (record, "id"));
+  conflict.entity = (char *) "person";
+  conflict.record_id = (char *) id;
+  conflict.field = (char *) "birth_date";
+  conflict.local = json_object_new_string ("2010-06-03");
+  conflict.remote = json_object_new_string ("2010-03-06");
+  conflict.remote_by = (char *) "cb.ninhxuan";
+  g_assert_cmpint (kh_replica_add_conflict (f->store, &conflict, &error), >=, 0);
   g_assert_no_error (error);
-  g_assert_cmpint (kh_conflicts_count (f->store), ==, 1);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
 
-  g_assert_false (kh_conflicts_resolve (f->store, seq, KH_RESOLVE_VALUE, "31/02/2010", &error));
+  g_assert_false (kh_replica_resolve (f->store, id, "birth_date", KH_RESOLVE_VALUE, "31/02/2010", &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
   g_clear_error (&error);
-  g_assert_cmpint (kh_conflicts_count (f->store), ==, 1);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
 
-  g_assert_true (kh_conflicts_resolve (f->store, seq, KH_RESOLVE_VALUE, "2010-03-06", &error));
+  g_assert_true (kh_replica_resolve (f->store, id, "birth_date", KH_RESOLVE_VALUE, "2010-03-06", &error));
   g_assert_no_error (error);
-  g_assert_cmpint (kh_conflicts_count (f->store), ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
   {
-    json_object *now = kh_store_get (f->store, "person", json_object_get_string (json_object_object_get (record, "id")), &error);
+    json_object *now = kh_store_get (f->store, "person", id, &error);
 
     g_assert_cmpstr (json_object_get_string (json_object_object_get (now, "birth_date")), ==, "2010-03-06");
     json_object_put (now);
   }
-  g_assert_false (kh_conflicts_resolve (f->store, seq, KH_RESOLVE_VALUE, "2010-03-06", &error));
+  g_assert_false (kh_replica_resolve (f->store, id, "birth_date", KH_RESOLVE_VALUE, "2010-03-06", &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
-  json_object_put (conflict);
+  json_object_put (conflict.local);
+  json_object_put (conflict.remote);
   json_object_put (list);
 }
 

@@ -11,12 +11,12 @@
 
 #include "kh-application.h"
 #include "kh-codec.h"
-#include "kh-conflicts.h"
 #include "kh-demo.h"
 #include "kh-engine-client.h"
 #include "kh-entity.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
+#include "kh-journal.h"
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
@@ -305,9 +305,9 @@ test_scholarship_flow (Fixture       *f,
   editor = KH_RECORD_EDITOR (kh_list_page_open_record (page, id));
   g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 2);
   /* What the server did reads as words too, not as the log's codes. */
-  g_assert_true (kh_store_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:05Z", "province",
+  g_assert_true (kh_journal_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:05Z", "province",
                                      "remote", KH_COLUMN_DELETED, "false", "true", &error));
-  g_assert_true (kh_store_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:06Z", "province",
+  g_assert_true (kh_journal_add_audit (f->store, "award_entry", id, "2026-01-02T03:04:06Z", "province",
                                      "remote", NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 4);
@@ -341,23 +341,24 @@ test_conflict_page (Fixture       *f,
   g_autoptr(GError) error = NULL;
   json_object *people = kh_store_list (f->store, "person", &(KhQuery) { .limit = 1 }, &error);
   const char *id = json_object_get_string (json_object_object_get (json_object_array_get_idx (people, 0), "id"));
-  json_object *conflict = json_object_new_object ();
+  KhConflict conflict = { 0 };
   g_autofree char *button_name = NULL;
   json_object *record;
   KhSyncPage *page;
   GtkWidget *button;
   gint64 seq;
 
-  json_object_object_add (conflict, "entity", json_object_new_string ("person"));
-  json_object_object_add (conflict, "record_id", json_object_new_string (id));
-  json_object_object_add (conflict, "field", json_object_new_string ("phone"));
-  json_object_object_add (conflict, "local_value", json_object_new_string ("\"0905111222\""));
-  json_object_object_add (conflict, "remote_value", json_object_new_string ("\"0905333444\""));
-  json_object_object_add (conflict, "remote_by", json_object_new_string ("canbo.xuandong"));
-  json_object_object_add (conflict, "remote_at", json_object_new_string ("2026-11-27T08:30:00Z"));
-  seq = kh_conflicts_add (f->store, conflict, &error);
+  conflict.entity = (char *) "person";
+  conflict.record_id = (char *) id;
+  conflict.field = (char *) "phone";
+  conflict.local = json_object_new_string ("0905111222");
+  conflict.remote = json_object_new_string ("0905333444");
+  conflict.remote_by = (char *) "canbo.xuandong";
+  conflict.remote_at = (char *) "2026-11-27T08:30:00Z";
+  seq = kh_replica_add_conflict (f->store, &conflict, &error);
   g_assert_no_error (error);
-  json_object_put (conflict);
+  json_object_put (conflict.local);
+  json_object_put (conflict.remote);
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "sync");
   page = KH_SYNC_PAGE (kh_window_get_page (f->window, "sync"));
@@ -377,7 +378,7 @@ test_conflict_page (Fixture       *f,
   g_assert_nonnull (button);
   g_signal_emit_by_name (button, "clicked");
   g_assert_cmpuint (kh_sync_page_get_n_shown (page), ==, 0);
-  g_assert_cmpint (kh_conflicts_count (f->store), ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
   record = kh_store_get (f->store, "person", id, &error);
   g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "phone")), ==, "0905333444");
   json_object_put (record);

@@ -1,7 +1,7 @@
-/* kh-replica.h: the replica side of sync: applying the server's changes, three-way merges,
+/* kh-replica.h: the replica, the client half of sync: applying the server's changes, three-way merges,
  * conflicts, the outbox as batches for push, and the local half of the integrity check
  *
- * Everything here works on the local store only; the network lives in sync/. Each function that
+ * Everything here works on the local store only; the network lives in the engine. Each function that
  * writes does so in one transaction, so a crash leaves the replica as it was before the call or
  * as it is after it, never half way.
  *
@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <glib-object.h>
 #include <json-c/json.h>
 
 #include "kh-entity.h"
@@ -47,11 +48,6 @@ typedef enum
 #define KH_SYNC_LAST_SYNC  "last_sync"
 #define KH_SYNC_FIRST_PULL "first_pull"  /* "1" until a first pull (or re-pull) has ended */
 
-gboolean     kh_replica_keep_base         (KhStore         *store,
-                                           const KhEntity  *entity,
-                                           json_object     *current,
-                                           GError         **error);
-
 char        *kh_replica_get_state         (KhStore         *store,
                                            const char      *key);
 gboolean     kh_replica_set_state         (KhStore         *store,
@@ -75,9 +71,9 @@ KhReplicaPage *kh_replica_page_read      (const char      *text,
                                           char           **rest,
                                           GError         **check_error,
                                           GError         **error);
-gboolean       kh_replica_page_set_removed (KhReplicaPage *page,
-                                          json_object     *removed,
-                                          GError         **error);
+gboolean       kh_replica_page_set_removed (KhReplicaPage  *page,
+                                            json_object    *removed,
+                                            GError        **error);
 guint          kh_replica_page_get_n_records (KhReplicaPage *page);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhReplicaPage, kh_replica_page_free)
 
@@ -89,13 +85,13 @@ gboolean     kh_replica_apply_page        (KhStore         *store,
                                            gboolean         has_more,
                                            KhReplicaStats  *stats,
                                            GError         **error);
-gboolean     kh_replica_apply_checked_page (KhStore        *store,
-                                           KhReplicaPage  *page,
-                                           const char      *cursor,
-                                           gboolean         reset,
-                                           gboolean         has_more,
-                                           KhReplicaStats  *stats,
-                                           GError         **error);
+gboolean     kh_replica_apply_checked_page (KhStore         *store,
+                                            KhReplicaPage   *page,
+                                            const char      *cursor,
+                                            gboolean         reset,
+                                            gboolean         has_more,
+                                            KhReplicaStats  *stats,
+                                            GError         **error);
 gboolean     kh_replica_start_repull      (KhStore         *store,
                                            GError         **error);
 
@@ -117,8 +113,38 @@ gboolean     kh_replica_apply_results     (KhStore         *store,
                                            KhReplicaStats  *stats,
                                            GError         **error);
 
+/* An open conflict, its values decoded (NULL for none). */
+typedef struct
+{
+  gint64       seq;
+  char        *entity;
+  char        *record_id;
+  char        *field;        /* or KH_CONFLICT_DELETED */
+  json_object *base;         /* the value both sides started from */
+  json_object *local;        /* this computer's */
+  json_object *remote;       /* the server's */
+  gint64       remote_version;
+  char        *remote_by;    /* who changed it on the server; NULL when not known */
+  char        *remote_at;
+  char        *local_at;
+  char        *created_at;
+} KhConflict;
+
+#define KH_TYPE_CONFLICT (kh_conflict_get_type ())
+
+GType        kh_conflict_get_type         (void) G_GNUC_CONST;
+KhConflict  *kh_conflict_copy             (const KhConflict *conflict);
+void         kh_conflict_free             (KhConflict       *conflict);
+json_object *kh_conflict_to_json          (const KhConflict *conflict);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhConflict, kh_conflict_free)
+
+GPtrArray   *kh_replica_get_conflicts     (KhStore         *store,
+                                           GError         **error);
 json_object *kh_replica_list_conflicts    (KhStore         *store,
                                            GError         **error);
+gint64       kh_replica_add_conflict      (KhStore          *store,
+                                           const KhConflict *conflict,
+                                           GError          **error);
 gint64       kh_replica_count_conflicts   (KhStore         *store);
 gint64       kh_replica_count_rejected    (KhStore         *store);
 gboolean     kh_replica_resolve           (KhStore         *store,

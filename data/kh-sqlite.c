@@ -1,0 +1,130 @@
+/* kh-sqlite.c: opening a connection and the small helpers every user of SQLite here shares
+ *
+ * Below the schema and the store: it knows SQLite, the error domain and the functions our SQL
+ * calls (kh_fold() and the old search triggers' pause flag), nothing of the tables.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include "kh-error.h"
+#include "kh-fold.h"
+#include "kh-sqlite.h"
+
+void
+kh_sqlite_set_error (GError     **error,
+                     sqlite3     *db,
+                     const char  *what)
+{
+  g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE,
+               _("The local database failed (%s): %s"), what, sqlite3_errmsg (db));
+}
+
+/* Opens a connection for one thread at a time: SQLite's own lock around every call would guard
+ * nothing (a store's statement cache is not locked either), so NOMUTEX leaves it out. The
+ * first one also turns off SQLite's memory statistics, which nothing here reads: they take
+ * one lock, shared by every connection in the process, around every allocation, and the
+ * threads of a first pull (the writer, the checkpointer, the search index builder) wait on
+ * it. That setting can only be made before SQLite starts; if something else started it
+ * first, it stays as it was. */
+int
+kh_sqlite_open (const char  *path,
+                sqlite3    **db,
+                gboolean     create)
+{
+  static gsize setup;
+
+  if (g_once_init_enter (&setup))
+    {
+      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+      g_once_init_leave (&setup, 1);
+    }
+  return sqlite3_open_v2 (path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
+                                    | (create ? SQLITE_OPEN_CREATE : 0), NULL);
+}
+
+gboolean
+kh_sqlite_exec (sqlite3     *db,
+                const char  *sql,
+                GError     **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE,
+                   _("The local database failed: %s"), msg ? msg : sqlite3_errmsg (db));
+      g_debug ("failed SQL: %s", sql);
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+fold_func (sqlite3_context  *ctx,
+           int               argc,
+           sqlite3_value   **argv)
+{
+  const unsigned char *text = sqlite3_value_text (argv[0]);
+  char *folded;
+
+  if (text == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  folded = kh_fold ((const char *) text);
+  sqlite3_result_text (ctx, folded, -1, g_free);
+}
+
+/* kh_fts_paused() was true while the sync engine applied a page on this connection: the search
+ * triggers of versions 3 stood aside and the page indexed its records at its end. Version 4's
+ * triggers no longer ask (see append_search_triggers()); the functions stay for the triggers
+ * of a version 3 database until it is migrated. kh_fts_pause(1|0) sets it. */
+static void
+fts_paused_func (sqlite3_context  *ctx,
+                 int               argc,
+                 sqlite3_value   **argv)
+{
+  int *paused = sqlite3_user_data (ctx);
+
+  sqlite3_result_int (ctx, *paused);
+}
+
+static void
+fts_pause_func (sqlite3_context  *ctx,
+                int               argc,
+                sqlite3_value   **argv)
+{
+  int *paused = sqlite3_user_data (ctx);
+
+  *paused = sqlite3_value_int (argv[0]) != 0;
+  sqlite3_result_int (ctx, *paused);
+}
+
+gboolean
+kh_sqlite_register_functions (sqlite3  *db,
+                              GError  **error)
+{
+  int *paused = g_new0 (int, 1);
+
+  if (sqlite3_create_function_v2 (db, "kh_fold", 1,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, fold_func, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      g_free (paused);
+      kh_sqlite_set_error (error, db, "kh_fold");
+      return FALSE;
+    }
+  /* The flag belongs to the connection; the first function frees it with the connection. */
+  if (sqlite3_create_function_v2 (db, "kh_fts_paused", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                  paused, fts_paused_func, NULL, NULL, g_free) != SQLITE_OK
+      || sqlite3_create_function_v2 (db, "kh_fts_pause", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                     paused, fts_pause_func, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      kh_sqlite_set_error (error, db, "kh_fts_paused");
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,558 @@
+/* kh-replica-push.c: pushing the outbox in batches
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include "kh-journal.h"
+#include "kh-replica-private.h"
+#include "kh-uuid.h"
+
+/* Push ---------------------------------------------------------------------------------------- */
+
+/* Takes the next batch of at most @max mutations to send, and marks them as attempted in the
+ * same transaction. Returns {"mutations": [...wire form...], "seqs": [...]}; an empty batch has
+ * empty arrays. Entries whose seq is in @skip_seqs are left for another sync. */
+json_object *
+kh_replica_take_batch (KhStore     *store,
+                       guint        max,
+                       GHashTable  *skip_seqs,
+                       GError     **error)
+{
+  return kh_replica_take_batch_busy (store, max, skip_seqs, NULL, error);
+}
+
+/* "entity:id", the key of @busy_records. */
+char *
+kh_replica_record_key (const char *entity,
+                       const char *id)
+{
+  return _kh_replica_record_key (entity, id);
+}
+
+/* What taking a batch keeps from entry to entry. */
+typedef struct
+{
+  KhStore     *store;
+  const char  *now;
+  GHashTable  *seen;          /* the records with an entry in the batch, or one passed over */
+  GHashTable  *skip_seqs;
+  GHashTable  *busy_records;
+  gboolean     any_open;      /* some conflict is open */
+  json_object *mutations;
+  json_object *seqs;
+  GArray      *rows;          /* the seqs, to mark as attempted */
+} BatchTake;
+
+/* An edit folded into a delete: the protocol's delete carries no fields, so the edit goes first
+ * as an update, and the delete follows in an entry of its own. */
+static gboolean
+split_delete (BatchTake   *t,
+              Entry       *e,
+              const char  *entity_name,
+              const char  *id,
+              GError     **error)
+{
+  g_autofree char *delete_id = kh_uuid_v7_new ();
+  sqlite3_stmt *stmt;
+
+  stmt = kh_store_prepare (t->store, "UPDATE outbox SET op = 'update' WHERE seq = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, e->seq);
+  if (!step_done (t->store, stmt, "outbox", error))
+    return FALSE;
+  stmt = kh_store_prepare (t->store,
+    "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
+    "VALUES (?, ?, ?, 'delete', '[]', ?, ?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, delete_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity_name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, e->base_version);
+  sqlite3_bind_text (stmt, 5, t->now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, t->now, -1, SQLITE_STATIC);
+  if (!step_done (t->store, stmt, "outbox", error))
+    return FALSE;
+  g_free (e->op);
+  e->op = g_strdup ("update");
+  return TRUE;
+}
+
+/* The fields entry @e sends, from the local record @local: all of a create's, none of a
+ * delete's, else those it changes that wait for no conflict; NULL when an update has none. */
+static json_object *
+entry_fields (Entry          *e,
+              const KhEntity *entity,
+              json_object    *local,
+              GHashTable     *open)
+{
+  json_object *fields = json_object_new_object ();
+
+  if (strcmp (e->op, "create") == 0)
+    {
+      for (guint k = 0; k < entity->n_fields; k++)
+        {
+          json_object *v = get_member (local, entity->fields[k].name);
+
+          if (v != NULL)
+            json_object_object_add (fields, entity->fields[k].name, json_object_get (v));
+        }
+    }
+  else if (strcmp (e->op, "delete") != 0)
+    {
+      for (guint k = 0; e->fields[k] != NULL; k++)
+        {
+          const char *name = e->fields[k];
+          json_object *v = get_member (local, name);
+
+          if (kh_entity_get_field (entity, name) == NULL || g_hash_table_contains (open, name))
+            continue;
+          json_object_object_add (fields, name, v ? json_object_get (v) : NULL);
+        }
+      if (strcmp (e->op, "update") == 0 && json_object_object_length (fields) == 0)
+        {
+          /* Everything it changes waits for a person to resolve a conflict. */
+          json_object_put (fields);
+          return NULL;
+        }
+    }
+  return fields;
+}
+
+/* Adds entry @e of record @id to the batch as a mutation, or passes over it (FALSE only on an
+ * error). */
+static gboolean
+take_entry (BatchTake   *t,
+            Entry       *e,
+            const char  *entity_name,
+            const char  *id,
+            GError     **error)
+{
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  g_autofree char *key = _kh_replica_record_key (entity_name, id);
+  g_autoptr(GHashTable) open = NULL;
+  json_object *local;
+  json_object *m;
+  json_object *fields;
+
+  /* One entry per record per batch: a later one waits for the answer to the first. */
+  if (g_hash_table_contains (t->seen, key)
+      || (t->busy_records != NULL && g_hash_table_contains (t->busy_records, key)))
+    return TRUE;
+  g_hash_table_add (t->seen, g_steal_pointer (&key));
+  if (entity == NULL)
+    return TRUE;
+  if (t->skip_seqs != NULL && g_hash_table_contains (t->skip_seqs, &e->seq))
+    return TRUE;
+  open = t->any_open ? _kh_replica_open_conflict_fields (t->store, entity_name, id)
+                     : g_hash_table_new (g_str_hash, g_str_equal);
+  if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
+    return TRUE;
+
+  if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0
+      && !split_delete (t, e, entity_name, id, error))
+    return FALSE;
+  local = _kh_replica_load_local (t->store, entity, id, error);
+  if (local == NULL)
+    return error == NULL || *error == NULL;
+  fields = entry_fields (e, entity, local, open);
+  json_object_put (local);
+  if (fields == NULL)
+    return TRUE;
+
+  m = json_object_new_object ();
+  json_object_object_add (m, "mutation_id", json_object_new_string (e->mutation_id));
+  json_object_object_add (m, "entity", json_object_new_string (entity_name));
+  json_object_object_add (m, "id", json_object_new_string (id));
+  json_object_object_add (m, "op", json_object_new_string (e->op));
+  json_object_object_add (m, "base_version", json_object_new_int64 (strcmp (e->op, "create") == 0 ? 0 : e->base_version));
+  if (strcmp (e->op, "delete") != 0)
+    json_object_object_add (m, "fields", fields);
+  else
+    json_object_put (fields);
+  json_object_array_add (t->mutations, m);
+  json_object_array_add (t->seqs, json_object_new_int64 (e->seq));
+  g_array_append_val (t->rows, e->seq);
+  return TRUE;
+}
+
+/* Reads up to @chunk pending entries after seq @after into @entries, with each one's entity
+ * and record id; @after moves to the last one read. */
+static gboolean
+read_entries (KhStore    *store,
+              gint64     *after,
+              guint       chunk,
+              GPtrArray  *entries,
+              GPtrArray  *entity_names,
+              GPtrArray  *record_ids,
+              GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_ptr_array_set_size (entries, 0);
+  g_ptr_array_set_size (entity_names, 0);
+  g_ptr_array_set_size (record_ids, 0);
+  stmt = kh_store_prepare (store,
+    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id "
+    "FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, *after);
+  sqlite3_bind_int64 (stmt, 2, chunk);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Entry *e = _kh_replica_entry_from_row (stmt);
+
+      g_ptr_array_add (entries, e);
+      g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
+      g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
+      *after = e->seq;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "outbox");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Marks the batch's entries as attempted, keeping the fields each one sent. */
+static gboolean
+mark_sent (BatchTake  *t,
+           GError    **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (t->store, "UPDATE outbox SET attempts = attempts + 1, updated_at = ?, sent = ? "
+                                                   "WHERE seq = ?", error);
+  gboolean ok = stmt != NULL;
+
+  for (guint i = 0; ok && i < t->rows->len; i++)
+    {
+      json_object *fields = NULL;
+
+      json_object_object_get_ex (json_object_array_get_idx (t->mutations, i), "fields", &fields);
+      sqlite3_bind_text (stmt, 1, t->now, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, fields ? json_object_to_json_string_ext (fields, JSON_C_TO_STRING_PLAIN) : NULL,
+                         -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 3, g_array_index (t->rows, gint64, i));
+      ok = step_done (t->store, stmt, "outbox", error);
+    }
+  return ok;
+}
+
+/* kh_replica_take_batch() leaving out every entry of the records in @busy_records (keys from
+ * kh_replica_record_key()): those of a batch still on its way, whose answer decides what the
+ * record's next entry is based on. */
+json_object *
+kh_replica_take_batch_busy (KhStore     *store,
+                            guint        max,
+                            GHashTable  *skip_seqs,
+                            GHashTable  *busy_records,
+                            GError     **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (_kh_replica_entry_free);
+  g_autoptr(GPtrArray) entity_names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) record_ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *now = kh_store_now ();
+  BatchTake t = { store, now, seen, skip_seqs, busy_records, FALSE, json_object_new_array (),
+                  json_object_new_array (), rows };
+  json_object *batch;
+  sqlite3_stmt *stmt;
+  gint64 after = G_MININT64;
+  guint chunk;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (max > 0, NULL);
+
+  chunk = MAX (64, 2 * max);
+  batch = json_object_new_object ();
+  json_object_object_add (batch, "mutations", t.mutations);
+  json_object_object_add (batch, "seqs", t.seqs);
+
+  if (!kh_store_begin (store, error))
+    {
+      json_object_put (batch);
+      return NULL;
+    }
+  /* Most replicas have no open conflict: then no entry's record is looked up for one. */
+  stmt = kh_store_prepare (store, "SELECT EXISTS (SELECT 1 FROM conflict WHERE resolved_at IS NULL)", error);
+  if (stmt == NULL)
+    goto fail;
+  t.any_open = sqlite3_step (stmt) != SQLITE_ROW || sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
+
+  /* Entries are read in chunks, from the oldest, until the batch is full: reading every
+   * pending entry for each batch made pushing a long outbox quadratic. */
+  for (;;)
+    {
+      if (!read_entries (store, &after, chunk, entries, entity_names, record_ids, error))
+        goto fail;
+      for (guint i = 0; i < entries->len && json_object_array_length (t.mutations) < max; i++)
+        if (!take_entry (&t, entries->pdata[i], entity_names->pdata[i], record_ids->pdata[i], error))
+          goto fail;
+      if (entries->len < chunk || json_object_array_length (t.mutations) >= max)
+        break;
+    }
+
+  if (!mark_sent (&t, error))
+    goto fail;
+  if (!kh_store_commit (store, error))
+    {
+      json_object_put (batch);
+      return NULL;
+    }
+  return batch;
+
+fail:
+  kh_store_rollback (store);
+  json_object_put (batch);
+  return NULL;
+}
+
+json_object *
+kh_replica_batch_mutations (json_object *batch)
+{
+  return get_member (batch, "mutations");
+}
+
+/* The server took mutation @m (its outbox entry already deleted by the caller). */
+static gboolean
+ack (KhStore      *store,
+     json_object  *m,
+     gint64        version,
+     GError      **error)
+{
+  const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
+  const char *id = get_str (m, "id");
+  const char *op = get_str (m, "op");
+  json_object *fields = get_member (m, "fields");
+  sqlite3_stmt *stmt;
+  KhJournalBase base = { 0 };
+  gboolean ok;
+
+  stmt = kh_store_prepare_static (store, _kh_replica_entity_sql (entity)->version, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, version);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, version);
+  if (!step_done (store, stmt, "version", error))
+    return FALSE;
+
+  if (kh_journal_count_entries (store, entity->name, id) == 0)
+    return kh_journal_drop_base (store, entity->name, id, error);
+
+  /* Later local changes are still waiting: the base now holds what this mutation set. */
+  if (!kh_journal_load_base (store, entity->name, id, &base, error))
+    return FALSE;
+  if (!base.known && strcmp (op, "create") != 0)
+    return TRUE;
+  if (base.known && version < base.version)
+    {
+      kh_journal_base_clear (&base);
+      return TRUE;
+    }
+  if (!base.known)
+    base.data = json_object_new_object ();
+  if (fields != NULL)
+    {
+      json_object_object_foreach (fields, key, val)
+        {
+          if (val == NULL)
+            json_object_object_del (base.data, key);
+          else
+            json_object_object_add (base.data, key, json_object_get (val));
+        }
+    }
+  if (strcmp (op, "delete") == 0)
+    base.deleted = TRUE;
+  else if (strcmp (op, "restore") == 0 || strcmp (op, "create") == 0)
+    base.deleted = FALSE;
+  ok = kh_journal_save_base (store, entity->name, id, version, base.deleted, base.data, error);
+  kh_journal_base_clear (&base);
+  return ok;
+}
+
+/* Checks the server's answers to @mutations before anything is changed. */
+static gboolean
+check_results (json_object  *mutations,
+               json_object  *results,
+               GError      **error)
+{
+  size_t n = json_object_array_length (mutations);
+
+  if (results == NULL || !json_object_is_type (results, json_type_array))
+    return _kh_replica_bad_answer (error, _("the push results are not a list"));
+  if (json_object_array_length (results) != n)
+    return _kh_replica_bad_answer (error, _("the push results do not match the mutations sent"));
+  for (size_t i = 0; i < n; i++)
+    {
+      json_object *res = json_object_array_get_idx (results, i);
+      json_object *m = json_object_array_get_idx (mutations, i);
+      const char *status = get_str (res, "status");
+      json_object *version = get_member (res, "version");
+
+      if (g_strcmp0 (get_str (res, "mutation_id"), get_str (m, "mutation_id")) != 0 || status == NULL)
+        return _kh_replica_bad_answer (error, _("a push result does not name its mutation"));
+      if (strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0)
+        {
+          if (version == NULL || !json_object_is_type (version, json_type_int) || json_object_get_int64 (version) < 0)
+            return _kh_replica_bad_answer (error, _("a push result has no version"));
+        }
+      else if (strcmp (status, "conflict") == 0)
+        {
+          json_object *record = get_member (res, "record");
+
+          if (!kh_replica_check_record (record, error))
+            return FALSE;
+          if (g_strcmp0 (get_str (record, "id"), get_str (m, "id")) != 0
+              || g_strcmp0 (get_str (record, "entity"), get_str (m, "entity")) != 0)
+            return _kh_replica_bad_answer (error, _("a conflict names another record"));
+        }
+      else if (strcmp (status, "rejected") != 0)
+        return _kh_replica_bad_answer (error, _("a push result has an unknown status"));
+    }
+  return TRUE;
+}
+
+/* Keeps a refused mutation's entry with the server's reason. */
+static gboolean
+reject (KhStore      *store,
+        json_object  *res,
+        gint64        seq,
+        GError      **error)
+{
+  const char *message = get_str (res, "message");
+  const char *code = get_str (res, "code");
+  g_autofree char *now = kh_store_now ();
+  sqlite3_stmt *stmt;
+
+  stmt = kh_store_prepare (store, "UPDATE outbox SET state = 'rejected', reason = ?, updated_at = ? WHERE seq = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, message ? message : (code ? code : _("The server refused this change.")),
+                     -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, seq);
+  return step_done (store, stmt, "outbox", error);
+}
+
+/* A conflict: the server's state of the record, merged with the local one. */
+static gboolean
+merge_answer (KhStore         *store,
+              json_object     *res,
+              KhReplicaStats  *page,
+              GError         **error)
+{
+  json_object *members[N_MEMBERS];
+  Remote r;
+  json_object *local;
+  guint nc = 0;
+  gboolean ok;
+
+  _kh_replica_record_get_members (get_member (res, "record"), members);
+  _kh_replica_remote_from_members (&r, members);
+  local = _kh_replica_load_local (store, r.entity, r.id, error);
+  if (local == NULL)
+    return error == NULL || *error == NULL;
+  ok = _kh_replica_merge (store, &r, local, TRUE, &nc, error);
+  page->merged++;
+  page->conflicts += nc;
+  json_object_put (local);
+  return ok;
+}
+
+/* Applies the server's answer @res to mutation @m, entry @seq. */
+static gboolean
+apply_result (KhStore         *store,
+              json_object     *res,
+              json_object     *m,
+              gint64           seq,
+              KhReplicaStats  *page,
+              GError         **error)
+{
+  const char *status = get_str (res, "status");
+  gboolean taken = strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0;
+  sqlite3_stmt *stmt;
+  gboolean present;
+
+  /* The entry may have been replaced meanwhile (a conflict resolved): then this answer is
+   * about a mutation the replica no longer holds. One the server took is done with: it
+   * goes in the same statement that finds it. */
+  stmt = kh_store_prepare (store, taken ? "DELETE FROM outbox WHERE seq = ? AND mutation_id = ?"
+                                        : "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, seq);
+  sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
+  if (taken)
+    {
+      if (!step_done (store, stmt, "outbox", error))
+        return FALSE;
+      present = sqlite3_changes (kh_store_get_db (store)) > 0;
+    }
+  else
+    {
+      present = sqlite3_step (stmt) == SQLITE_ROW;
+      sqlite3_reset (stmt);
+    }
+  if (!present)
+    return TRUE;
+
+  if (taken)
+    {
+      page->pushed++;
+      return ack (store, m, json_object_get_int64 (get_member (res, "version")), error);
+    }
+  if (strcmp (status, "rejected") == 0)
+    {
+      page->rejected++;
+      return reject (store, res, seq, error);
+    }
+  return merge_answer (store, res, page, error);
+}
+
+/* Applies the server's answers to a batch from kh_replica_take_batch(), in one transaction. The
+ * answers are checked first: on a malformed answer nothing is changed. */
+gboolean
+kh_replica_apply_results (KhStore         *store,
+                          json_object     *batch,
+                          json_object     *results,
+                          KhReplicaStats  *stats,
+                          GError         **error)
+{
+  json_object *mutations = get_member (batch, "mutations");
+  json_object *seqs = get_member (batch, "seqs");
+  KhReplicaStats page = { 0 };
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KH_IS_STORE (store), FALSE);
+
+  if (!check_results (mutations, results, error))
+    return FALSE;
+  if (!kh_store_begin (store, error))
+    return FALSE;
+  for (size_t i = 0; ok && i < json_object_array_length (mutations); i++)
+    ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
+                       json_object_get_int64 (json_object_array_get_idx (seqs, i)), &page, error);
+  if (!ok)
+    {
+      kh_store_rollback (store);
+      return FALSE;
+    }
+  if (!kh_store_commit (store, error))
+    return FALSE;
+  if (stats != NULL)
+    {
+      stats->pushed += page.pushed;
+      stats->rejected += page.rejected;
+      stats->merged += page.merged;
+      stats->conflicts += page.conflicts;
+    }
+  return TRUE;
+}
