@@ -7,21 +7,9 @@
 #include "kh-error.h"
 #include "kh-journal.h"
 #include "kh-replica-private.h"
+#include "kh-wire.h"
 
 /* Integrity ----------------------------------------------------------------------------------- */
-
-guint64
-kh_fnv1a64 (const char *text)
-{
-  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
-
-  for (const unsigned char *p = (const unsigned char *) text; *p != '\0'; p++)
-    {
-      h ^= *p;
-      h *= G_GUINT64_CONSTANT (0x100000001b3);
-    }
-  return h;
-}
 
 /* Per entity, the count and checksum of the records the server has acknowledged (version > 0),
  * tombstones included: {"person": {"count": N, "checksum": "16 hex"}, …}. */
@@ -53,9 +41,8 @@ kh_replica_integrity (KhStore  *store,
         }
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         {
-          g_snprintf (buf, sizeof buf, "%s:%" G_GINT64_FORMAT,
-                      (const char *) sqlite3_column_text (stmt, 0), (gint64) sqlite3_column_int64 (stmt, 1));
-          sum ^= kh_fnv1a64 (buf);
+          sum ^= kh_wire_record_checksum ((const char *) sqlite3_column_text (stmt, 0),
+                                          sqlite3_column_int64 (stmt, 1));
           count++;
         }
       sqlite3_reset (stmt);

@@ -158,7 +158,6 @@ gboolean     kh_replica_discard_rejected  (KhStore         *store,
                                            const char      *id,
                                            GError         **error);
 
-guint64      kh_fnv1a64                   (const char      *text);
 json_object *kh_replica_integrity         (KhStore         *store,
                                            GError         **error);
 json_object *kh_replica_ids               (KhStore         *store,

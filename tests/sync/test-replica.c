@@ -11,6 +11,7 @@
 
 #include "kh-error.h"
 #include "kh-replica.h"
+#include "kh-wire.h"
 #include "kh-store-private.h"
 #include "kh-test-dir.h"
 #include "kh-test-store.h"
@@ -774,7 +775,7 @@ test_integrity (Fixture       *f,
   g_autofree char *id = NULL;
 
   /* FNV-1a 64 of "a", from the reference. */
-  g_assert_cmpuint (kh_fnv1a64 ("a"), ==, G_GUINT64_CONSTANT (0xaf63dc4c8601ec8c));
+  g_assert_cmpuint (kh_wire_fnv1a64 ("a"), ==, G_GUINT64_CONSTANT (0xaf63dc4c8601ec8c));
 
   apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
   apply (f, remote_unit (ID2, 6, TRUE, "Xã B", NULL, 100, "p"), "c2", NULL);
@@ -792,7 +793,7 @@ test_integrity (Fixture       *f,
     g_autofree char *a = g_strdup_printf ("%s:5", ID1);
     g_autofree char *b = g_strdup_printf ("%s:6", ID2);
 
-    g_snprintf (expect, sizeof expect, "%016" G_GINT64_MODIFIER "x", kh_fnv1a64 (a) ^ kh_fnv1a64 (b));
+    g_snprintf (expect, sizeof expect, "%016" G_GINT64_MODIFIER "x", kh_wire_fnv1a64 (a) ^ kh_wire_fnv1a64 (b));
   }
   g_assert_cmpstr (str (unit, "checksum"), ==, expect);
   g_assert_null (json_object_object_get (sums, "person"));
