@@ -13,7 +13,7 @@
 #include "kh-error.h"
 #include "kh-evaluate.h"
 #include "kh-schema.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 
 /* The criteria set for @model in force during @year: valid at some time that year, the one made
  * for @org_unit_id (or its province) before the one for everywhere, the most recent first. */

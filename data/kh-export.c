@@ -25,7 +25,7 @@
 #include "kh-error.h"
 #include "kh-json-private.h"
 #include "kh-export.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 
 typedef struct
 {

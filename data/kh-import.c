@@ -25,7 +25,7 @@
 #include "kh-json-private.h"
 #include "kh-fold.h"
 #include "kh-import.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
 #include "kh-xlsx-reader.h"

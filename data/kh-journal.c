@@ -13,7 +13,7 @@
 
 #include "kh-journal.h"
 #include "kh-sqlite.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-uuid.h"
 
 static json_object *
@@ -34,23 +34,6 @@ journal_get_str (json_object *obj,
   json_object *v = journal_get_member (obj, name);
 
   return v != NULL && json_object_is_type (v, json_type_string) ? json_object_get_string (v) : NULL;
-}
-
-static gboolean
-step_done (KhStore       *store,
-           sqlite3_stmt  *stmt,
-           const char    *what,
-           GError       **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, kh_store_get_db (store), what);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* Only the registry fields of a local record's JSON form. */
@@ -136,7 +119,7 @@ kh_journal_save_base (KhStore      *store,
   sqlite3_bind_int (stmt, 4, deleted ? 1 : 0);
   sqlite3_bind_text (stmt, 5, json_object_to_json_string_ext (data, JSON_C_TO_STRING_PLAIN),
                      -1, SQLITE_TRANSIENT);
-  return step_done (store, stmt, "base", error);
+  return kh_sqlite_step_done (stmt, "base", error);
 }
 
 gboolean
@@ -151,7 +134,7 @@ kh_journal_drop_base (KhStore     *store,
     return FALSE;
   sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "base", error);
+  return kh_sqlite_step_done (stmt, "base", error);
 }
 
 gint64
@@ -235,7 +218,7 @@ kh_journal_add_audit (KhStore     *self,
   sqlite3_bind_text (stmt, 6, field, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 7, old_value, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 8, new_value, -1, SQLITE_STATIC);
-  return step_done (self, stmt, "audit", error);
+  return kh_sqlite_step_done (stmt, "audit", error);
 }
 
 /* The outbox ---------------------------------------------------------------------------------- */
@@ -278,7 +261,7 @@ delete_entry (KhStore  *self,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, seq);
-  return step_done (self, stmt, "outbox", error);
+  return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
 /* Folds a change (@op on @fields) into the unsent entry @pending_seq of the same record. */
@@ -329,7 +312,7 @@ fold_into_entry (KhStore      *self,
   sqlite3_bind_text (stmt, 2, json_object_to_json_string_ext (merged, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 4, pending_seq);
-  ok = step_done (self, stmt, "outbox", error);
+  ok = kh_sqlite_step_done (stmt, "outbox", error);
   json_object_put (merged);
   return ok;
 }
@@ -361,7 +344,7 @@ insert_entry (KhStore      *self,
   sqlite3_bind_int64 (stmt, 6, base_version);
   sqlite3_bind_text (stmt, 7, now, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 8, now, -1, SQLITE_STATIC);
-  return step_done (self, stmt, "outbox", error);
+  return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
 /* The outbox holds at most one unsent entry per record: a later local change is folded into

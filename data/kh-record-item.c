@@ -11,7 +11,7 @@
 
 #include "kh-format.h"
 #include "kh-record-item.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 
 struct _KhRecordItem
 {

@@ -22,7 +22,7 @@
 #include "kh-fold.h"
 #include "kh-record-list.h"
 #include "kh-schema.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 
 typedef struct
 {

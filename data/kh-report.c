@@ -28,7 +28,7 @@
 #include "kh-json-private.h"
 #include "kh-report.h"
 #include "kh-schema.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-uuid.h"
 
 #define N_MODELS KH_N_MODELS

@@ -20,6 +20,24 @@ kh_sqlite_set_error (GError     **error,
                _("The local database failed (%s): %s"), what, sqlite3_errmsg (db));
 }
 
+/* Steps a statement that returns no row and resets it for its next use; on failure @error
+ * says what failed (@what) and SQLite's reason. */
+gboolean
+kh_sqlite_step_done (sqlite3_stmt  *stmt,
+                     const char    *what,
+                     GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, sqlite3_db_handle (stmt), what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Opens a connection for one thread at a time: SQLite's own lock around every call would guard
  * nothing (a store's statement cache is not locked either), so NOMUTEX leaves it out. The
  * first one also turns off SQLite's memory statistics, which nothing here reads: they take

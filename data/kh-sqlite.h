@@ -18,6 +18,9 @@ gboolean kh_sqlite_exec               (sqlite3     *db,
 void     kh_sqlite_set_error          (GError     **error,
                                        sqlite3     *db,
                                        const char  *what);
+gboolean kh_sqlite_step_done          (sqlite3_stmt *stmt,
+                                       const char   *what,
+                                       GError      **error);
 gboolean kh_sqlite_register_functions (sqlite3     *db,
                                        GError     **error);
 

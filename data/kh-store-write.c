@@ -16,23 +16,6 @@
 
 /* Writing ------------------------------------------------------------------------------------- */
 
-gboolean
-_kh_store_step_done (KhStore       *self,
-                     sqlite3_stmt  *stmt,
-                     const char    *what,
-                     GError       **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, self->db, what);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static gboolean
 record_exists (KhStore    *self,
                const char *entity_name,
@@ -122,21 +105,6 @@ check_references (KhStore         *self,
 }
 
 char *
-_kh_store_insert_sql (const KhEntity *entity)
-{
-  GString *sql = g_string_new (NULL);
-
-  g_string_printf (sql, "INSERT INTO %s (id, version, deleted, created_at, updated_at, updated_by", entity->name);
-  for (guint i = 0; i < entity->n_fields; i++)
-    g_string_append_printf (sql, ", %s", entity->fields[i].name);
-  g_string_append (sql, ") VALUES (?, 0, 0, ?, ?, ?");
-  for (guint i = 0; i < entity->n_fields; i++)
-    g_string_append (sql, ", ?");
-  g_string_append (sql, ")");
-  return g_string_free (sql, FALSE);
-}
-
-char *
 kh_store_create (KhStore      *self,
                  const char   *entity_name,
                  json_object  *values,
@@ -182,7 +150,7 @@ kh_store_create (KhStore      *self,
           json_object_object_get_ex (values, entity->fields[i].name, &v);
           kh_store_bind_value (stmt, 5 + (int) i, &entity->fields[i], v);
         }
-      ok = _kh_store_step_done (self, stmt, "create", error);
+      ok = kh_sqlite_step_done (stmt, "create", error);
     }
 
   names = json_object_new_array ();
@@ -308,7 +276,7 @@ kh_store_update (KhStore      *self,
   json_object_object_foreach (changed, bkey, bval)
     kh_store_bind_value (stmt, index++, kh_entity_get_field (entity, bkey), bval);
   sqlite3_bind_text (stmt, index, id, -1, SQLITE_STATIC);
-  if (!_kh_store_step_done (self, stmt, "update", error))
+  if (!kh_sqlite_step_done (stmt, "update", error))
     goto out;
 
   if (!kh_journal_add_outbox (self, entity->name, id, "update", names,
@@ -388,7 +356,7 @@ set_deleted (KhStore     *self,
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, self->actor, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, id, -1, SQLITE_STATIC);
-  if (!_kh_store_step_done (self, stmt, "delete", error))
+  if (!kh_sqlite_step_done (stmt, "delete", error))
     goto out;
 
   if (deleted)

@@ -85,6 +85,21 @@ kh_store_init (KhStore *self)
   self->actor = g_strdup (g_get_user_name ());
 }
 
+static char *
+insert_sql (const KhEntity *entity)
+{
+  GString *sql = g_string_new (NULL);
+
+  g_string_printf (sql, "INSERT INTO %s (id, version, deleted, created_at, updated_at, updated_by", entity->name);
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_string_append_printf (sql, ", %s", entity->fields[i].name);
+  g_string_append (sql, ") VALUES (?, 0, 0, ?, ?, ?");
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_string_append (sql, ", ?");
+  g_string_append (sql, ")");
+  return g_string_free (sql, FALSE);
+}
+
 const char *
 _kh_store_entity_sql (KhStore        *self,
                       const KhEntity *entity,
@@ -98,7 +113,7 @@ _kh_store_entity_sql (KhStore        *self,
   switch (kind)
     {
     case ENTITY_SQL_INSERT:
-      sql = _kh_store_insert_sql (entity);
+      sql = insert_sql (entity);
       break;
     case ENTITY_SQL_LOAD:
       {
@@ -374,7 +389,7 @@ run_simple (KhStore     *self,
 {
   sqlite3_stmt *stmt = kh_store_prepare (self, sql, error);
 
-  return stmt != NULL && _kh_store_step_done (self, stmt, sql, error);
+  return stmt != NULL && kh_sqlite_step_done (stmt, sql, error);
 }
 
 /* Moves the records the transaction queued into the search index (see kh-schema.c), just
@@ -433,7 +448,7 @@ search_flush (KhStore  *self,
         {
           sqlite3_stmt *stmt = kh_store_prepare (self, flush[i], error);
 
-          if (stmt == NULL || !_kh_store_step_done (self, stmt, "search", error))
+          if (stmt == NULL || !kh_sqlite_step_done (stmt, "search", error))
             return FALSE;
         }
     }

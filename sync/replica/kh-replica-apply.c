@@ -104,7 +104,7 @@ new_records_write (KhStore     *store,
           col += entity->n_fields;
           sqlite3_bind_text (stmt, col++, r->id, r->id_len, SQLITE_STATIC);
         }
-      if (!step_done (store, stmt, "insert", error))
+      if (!kh_sqlite_step_done (stmt, "insert", error))
         {
           g_prefix_error (error, _("Could not store %s from the server: "), _(entity->label));
           return FALSE;
@@ -129,7 +129,7 @@ new_records_write (KhStore     *store,
         return FALSE;
       for (guint k = 0; k < KH_INSERT_ROWS_MAX; k++)
         bind_audit (stmt, 1 + k * KH_AUDIT_COLUMNS, &g_array_index (b->items, Remote, done + k));
-      if (!step_done (store, stmt, "audit", error))
+      if (!kh_sqlite_step_done (stmt, "audit", error))
         return FALSE;
       done += KH_INSERT_ROWS_MAX;
     }
@@ -455,7 +455,7 @@ finish_reset (KhStore         *store,
               if (ok)
                 {
                   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-                  ok = step_done (store, stmt, "reset", error);
+                  ok = kh_sqlite_step_done (stmt, "reset", error);
                 }
               arr = _kh_replica_names_to_json (names);
               ok = ok && _kh_replica_delete_entries (store, entity->name, id, error)
@@ -572,7 +572,7 @@ kh_replica_apply_checked_page (KhStore         *store,
             {
               sqlite3_bind_text (stmt, 1, r->entity->name, -1, SQLITE_STATIC);
               sqlite3_bind_text (stmt, 2, r->id, r->id_len, SQLITE_STATIC);
-              ok = step_done (store, stmt, "pull_seen", error);
+              ok = kh_sqlite_step_done (stmt, "pull_seen", error);
             }
         }
     }

@@ -48,7 +48,7 @@ _kh_replica_close_conflict (KhStore     *store,
   sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, field, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, field, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "conflict", error);
+  return kh_sqlite_step_done (stmt, "conflict", error);
 }
 
 gboolean
@@ -90,7 +90,7 @@ _kh_replica_raise_conflict (KhStore     *store,
   sqlite3_bind_text (stmt, 9, remote_at, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 10, local_at, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 11, now, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "conflict", error);
+  return kh_sqlite_step_done (stmt, "conflict", error);
 }
 
 /* Conflicts for people ------------------------------------------------------------------------ */
@@ -415,7 +415,7 @@ resolve_field (KhStore         *store,
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, kh_store_get_actor (store), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, id, -1, SQLITE_STATIC);
-  if (!step_done (store, stmt, "resolve", error))
+  if (!kh_sqlite_step_done (stmt, "resolve", error))
     return FALSE;
 
   names = json_object_new_array ();

@@ -270,7 +270,7 @@ rebase_creates (Merge        *m,
       sqlite3_bind_text (stmt, 3, json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (stmt, 4, e->seq);
       json_object_put (arr);
-      if (!step_done (m->store, stmt, "outbox", error))
+      if (!kh_sqlite_step_done (stmt, "outbox", error))
         return FALSE;
     }
   return _kh_replica_rebase_entries (m->store, m->entity->name, r->id, r->version, error);

@@ -31,7 +31,7 @@
 #include "kh-entity.h"
 #include "kh-replica.h"
 #include "kh-sqlite.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-validate.h"
 
 G_BEGIN_DECLS
@@ -143,23 +143,6 @@ get_str (json_object *obj,
   json_object *v = get_member (obj, name);
 
   return v != NULL && json_object_is_type (v, json_type_string) ? json_object_get_string (v) : NULL;
-}
-
-static inline gboolean
-step_done (KhStore       *store,
-           sqlite3_stmt  *stmt,
-           const char    *what,
-           GError       **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      kh_sqlite_set_error (error, kh_store_get_db (store), what);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* kh-replica-state.c */

@@ -60,7 +60,7 @@ split_delete (BatchTake   *t,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, e->seq);
-  if (!step_done (t->store, stmt, "outbox", error))
+  if (!kh_sqlite_step_done (stmt, "outbox", error))
     return FALSE;
   stmt = kh_store_prepare (t->store,
     "INSERT INTO outbox (mutation_id, entity, record_id, op, fields, base_version, created_at, updated_at) "
@@ -73,7 +73,7 @@ split_delete (BatchTake   *t,
   sqlite3_bind_int64 (stmt, 4, e->base_version);
   sqlite3_bind_text (stmt, 5, t->now, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 6, t->now, -1, SQLITE_STATIC);
-  if (!step_done (t->store, stmt, "outbox", error))
+  if (!kh_sqlite_step_done (stmt, "outbox", error))
     return FALSE;
   g_free (e->op);
   e->op = g_strdup ("update");
@@ -238,7 +238,7 @@ mark_sent (BatchTake  *t,
       sqlite3_bind_text (stmt, 2, fields ? json_object_to_json_string_ext (fields, JSON_C_TO_STRING_PLAIN) : NULL,
                          -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (stmt, 3, g_array_index (t->rows, gint64, i));
-      ok = step_done (t->store, stmt, "outbox", error);
+      ok = kh_sqlite_step_done (stmt, "outbox", error);
     }
   return ok;
 }
@@ -341,7 +341,7 @@ ack (KhStore      *store,
   sqlite3_bind_int64 (stmt, 1, version);
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, version);
-  if (!step_done (store, stmt, "version", error))
+  if (!kh_sqlite_step_done (stmt, "version", error))
     return FALSE;
 
   if (kh_journal_count_entries (store, entity->name, id) == 0)
@@ -439,7 +439,7 @@ reject (KhStore      *store,
                      -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, seq);
-  return step_done (store, stmt, "outbox", error);
+  return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
 /* A conflict: the server's state of the record, merged with the local one. */
@@ -492,7 +492,7 @@ apply_result (KhStore         *store,
   sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
   if (taken)
     {
-      if (!step_done (store, stmt, "outbox", error))
+      if (!kh_sqlite_step_done (stmt, "outbox", error))
         return FALSE;
       present = sqlite3_changes (kh_store_get_db (store)) > 0;
     }

@@ -82,7 +82,7 @@ kh_replica_set_state (KhStore     *store,
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
   if (value != NULL)
     sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "sync_state", error);
+  return kh_sqlite_step_done (stmt, "sync_state", error);
 }
 
 gboolean
@@ -260,7 +260,7 @@ _kh_replica_delete_entry (KhStore  *store,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, seq);
-  return step_done (store, stmt, "outbox", error);
+  return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
 gboolean
@@ -275,7 +275,7 @@ _kh_replica_delete_entries (KhStore     *store,
     return FALSE;
   sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "outbox", error);
+  return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
 gboolean
@@ -293,5 +293,5 @@ _kh_replica_rebase_entries (KhStore     *store,
   sqlite3_bind_int64 (stmt, 1, version);
   sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "outbox", error);
+  return kh_sqlite_step_done (stmt, "outbox", error);
 }

@@ -197,7 +197,7 @@ _kh_replica_write_state (KhStore         *store,
     _kh_replica_bind_fields (stmt, col, entity, fields);
   col += entity->n_fields;
   sqlite3_bind_text (stmt, col, id, -1, SQLITE_STATIC);
-  if (!step_done (store, stmt, insert ? "insert" : "update", error))
+  if (!kh_sqlite_step_done (stmt, insert ? "insert" : "update", error))
     {
       g_prefix_error (error, _("Could not store %s “%s” from the server: "), _(entity->label), id);
       return FALSE;
@@ -240,7 +240,7 @@ _kh_replica_drop_record (KhStore         *store,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  if (!step_done (store, stmt, "remove", error))
+  if (!kh_sqlite_step_done (stmt, "remove", error))
     return FALSE;
   if (!kh_journal_drop_base (store, entity->name, id, error))
     return FALSE;
@@ -249,5 +249,5 @@ _kh_replica_drop_record (KhStore         *store,
     return FALSE;
   sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
-  return step_done (store, stmt, "conflict", error);
+  return kh_sqlite_step_done (stmt, "conflict", error);
 }

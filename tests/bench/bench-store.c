@@ -26,7 +26,7 @@
 #include "kh-entity.h"
 #include "kh-fold.h"
 #include "kh-schema.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-uuid.h"
 
 #define BATCH 2000

@@ -24,7 +24,7 @@
 #include "kh-memory.h"
 #include "kh-replica.h"
 #include "kh-schema.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-sync-test-util.h"
 
 static double

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "kh-schema.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-test-store.h"
 
 #define KILLS 24

@@ -15,7 +15,7 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-schema.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-uuid.h"
 #include "kh-test-store.h"
 

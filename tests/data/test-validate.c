@@ -13,7 +13,7 @@
 
 #include "kh-entity.h"
 #include "kh-error.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
 #include "kh-test-store.h"

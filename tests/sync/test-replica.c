@@ -12,7 +12,7 @@
 #include "kh-error.h"
 #include "kh-replica.h"
 #include "kh-wire.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-test-dir.h"
 #include "kh-test-store.h"
 

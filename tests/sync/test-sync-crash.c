@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 
 #include "kh-replica.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-sync-test-util.h"
 
 #define CLI_BIN KH_BUILD_DIR "/app/khuyenhoc-cli"

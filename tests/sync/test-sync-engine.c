@@ -22,7 +22,7 @@
 #include "kh-replica.h"
 #include "kh-schema.h"
 #include "kh-search-build.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-sync-test-util.h"
 
 typedef struct

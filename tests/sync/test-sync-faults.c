@@ -25,7 +25,7 @@
 #include "kh-codec.h"
 #include "kh-fault-proxy.h"
 #include "kh-replica.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-sync-test-util.h"
 
 typedef struct

@@ -9,7 +9,7 @@
 #include "kh-evaluate.h"
 #include "kh-record-list.h"
 #include "kh-replica.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-test-dir.h"
 #include "kh-test-store.h"
 

@@ -21,7 +21,7 @@
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
 #include "kh-replica.h"
-#include "kh-store-private.h"
+#include "kh-store-sql.h"
 #include "kh-screenshot.h"
 #include "kh-sign-in-dialog.h"
 #include "kh-sync-indicator.h"
