@@ -29,7 +29,7 @@ cli (Fixture     *f,
   va_list ap;
 
   g_ptr_array_add (argv, (char *) g_getenv ("KH_CLI"));
-  g_ptr_array_add (argv, "--db");
+  g_ptr_array_add (argv, (char *) "--db");
   g_ptr_array_add (argv, f->db);
   va_start (ap, first);
   while (arg != NULL)
