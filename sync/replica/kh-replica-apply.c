@@ -607,13 +607,6 @@ kh_replica_apply_checked_page (KhStore         *store,
   if (!kh_store_commit (store, error))
     return FALSE;
 
-  if (stats != NULL)
-    {
-      stats->pulled += counts.pulled;
-      stats->applied += counts.applied;
-      stats->merged += counts.merged;
-      stats->conflicts += counts.conflicts;
-      stats->removed += counts.removed;
-    }
+  _kh_replica_stats_add (stats, &counts);
   return TRUE;
 }

@@ -146,6 +146,8 @@ get_str (json_object *obj,
 }
 
 /* kh-replica-state.c */
+void         _kh_replica_stats_add        (KhReplicaStats       *to,
+                                           const KhReplicaStats *from);
 char        *_kh_replica_value_text       (json_object *v);
 json_object *_kh_replica_parse_value_text (const char *text);
 gboolean     _kh_replica_bad_answer       (GError     **error,

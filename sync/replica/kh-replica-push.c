@@ -547,12 +547,6 @@ kh_replica_apply_results (KhStore         *store,
     }
   if (!kh_store_commit (store, error))
     return FALSE;
-  if (stats != NULL)
-    {
-      stats->pushed += page.pushed;
-      stats->rejected += page.rejected;
-      stats->merged += page.merged;
-      stats->conflicts += page.conflicts;
-    }
+  _kh_replica_stats_add (stats, &page);
   return TRUE;
 }

@@ -295,3 +295,19 @@ _kh_replica_rebase_entries (KhStore     *store,
   sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
   return kh_sqlite_step_done (stmt, "outbox", error);
 }
+
+/* Adds what one transaction counted to the caller's figures (@to may be NULL). */
+void
+_kh_replica_stats_add (KhReplicaStats       *to,
+                       const KhReplicaStats *from)
+{
+  if (to == NULL)
+    return;
+  to->pulled += from->pulled;
+  to->applied += from->applied;
+  to->merged += from->merged;
+  to->conflicts += from->conflicts;
+  to->removed += from->removed;
+  to->pushed += from->pushed;
+  to->rejected += from->rejected;
+}
