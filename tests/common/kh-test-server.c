@@ -67,6 +67,49 @@ pg_url_with_db (const char *url,
   return g_string_free (s, FALSE);
 }
 
+/* A throwaway server database: a file in @dir for "sqlite", a new database in
+ * KH_TEST_PG_URL's cluster for "postgresql" (its name in @pg_db, for kh_test_db_drop()).
+ * Returns the --db URL, or NULL when @backend is postgresql and KH_TEST_PG_URL is not set. */
+char *
+kh_test_db_create (const char  *backend,
+                   const char  *dir,
+                   char       **pg_db)
+{
+  g_autofree char *sql = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *rnd = NULL;
+  const char *admin = g_getenv ("KH_TEST_PG_URL");
+
+  *pg_db = NULL;
+  if (strcmp (backend, "sqlite") == 0)
+    return g_strdup_printf ("sqlite:%s/server.db", dir);
+  if (admin == NULL)
+    return NULL;
+  rnd = kh_uuid_v7_new ();
+  g_strdelimit (rnd, "-", '_');
+  *pg_db = g_strdup_printf ("kh_t_%s", rnd);
+  sql = g_strdup_printf ("CREATE DATABASE %s", *pg_db);
+  err = pg_exec_admin (admin, sql);
+  if (err != NULL)
+    g_error ("cannot create the test database: %s", err);
+  return pg_url_with_db (admin, *pg_db);
+}
+
+/* Drops a database kh_test_db_create() made (nothing for NULL). */
+void
+kh_test_db_drop (const char *pg_db)
+{
+  g_autofree char *sql = NULL;
+  g_autofree char *err = NULL;
+
+  if (pg_db == NULL)
+    return;
+  sql = g_strdup_printf ("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
+  err = pg_exec_admin (g_getenv ("KH_TEST_PG_URL"), sql);
+  if (err != NULL)
+    g_printerr ("# could not drop %s: %s", pg_db, err);
+}
+
 KhTestServer *
 kh_test_server_new (const char *backend)
 {
@@ -78,23 +121,7 @@ kh_test_server_new (const char *backend)
   s->backend = g_strdup (backend);
   s->dir = kh_test_tmpdir ();
   s->pid = -1;
-  if (strcmp (backend, "sqlite") == 0)
-    s->url = g_strdup_printf ("sqlite:%s/server.db", s->dir);
-  else
-    {
-      g_autofree char *sql = NULL;
-      g_autofree char *err = NULL;
-      g_autofree char *rnd = kh_uuid_v7_new ();
-
-      s->pg_admin = g_strdup (g_getenv ("KH_TEST_PG_URL"));
-      g_strdelimit (rnd, "-", '_');
-      s->pg_db = g_strdup_printf ("kh_t_%s", rnd);
-      sql = g_strdup_printf ("CREATE DATABASE %s", s->pg_db);
-      err = pg_exec_admin (s->pg_admin, sql);
-      if (err != NULL)
-        g_error ("cannot create the test database: %s", err);
-      s->url = pg_url_with_db (s->pg_admin, s->pg_db);
-    }
+  s->url = kh_test_db_create (backend, s->dir, &s->pg_db);
   kh_test_server_cli (s, NULL, "init", NULL);
   return s;
 }
@@ -105,19 +132,11 @@ kh_test_server_free (KhTestServer *s)
   if (s == NULL)
     return;
   kh_test_server_stop (s);
-  if (s->pg_db != NULL)
-    {
-      g_autofree char *sql = g_strdup_printf ("DROP DATABASE IF EXISTS %s WITH (FORCE)", s->pg_db);
-      g_autofree char *err = pg_exec_admin (s->pg_admin, sql);
-
-      if (err != NULL)
-        g_printerr ("# could not drop %s: %s", s->pg_db, err);
-    }
+  kh_test_db_drop (s->pg_db);
   kh_test_rmdir (s->dir);
   g_free (s->backend);
   g_free (s->dir);
   g_free (s->url);
-  g_free (s->pg_admin);
   g_free (s->pg_db);
   g_free (s->base);
   g_strfreev (s->serve_args);

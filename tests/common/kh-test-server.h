@@ -21,13 +21,17 @@ typedef struct
   char    *backend;   /* "sqlite" or "postgresql" */
   char    *dir;       /* a temporary folder for the database, port file and logs */
   char    *url;       /* the --db URL */
-  char    *pg_admin;  /* KH_TEST_PG_URL, to drop the database at the end */
-  char    *pg_db;
+  char    *pg_db;     /* the PostgreSQL database made for it, dropped at the end */
   GPid     pid;
   int      port;
   char    *base;      /* http://127.0.0.1:PORT */
   char   **serve_args;
 } KhTestServer;
+
+char         *kh_test_db_create       (const char    *backend,
+                                       const char    *dir,
+                                       char         **pg_db);
+void          kh_test_db_drop         (const char    *pg_db);
 
 /* Makes a fresh database (for PostgreSQL: a new database in KH_TEST_PG_URL's cluster) and runs
  * init. NULL when @backend is postgresql and KH_TEST_PG_URL is not set. */

@@ -8,11 +8,11 @@
  */
 #include "config.h"
 
-#include <libpq-fe.h>
 #include <string.h>
 
 #include "kh-server-core.h"
 #include "kh-test-dir.h"
+#include "kh-test-server.h"
 #include "kh-uuid.h"
 #include "kh-wire.h"
 
@@ -20,7 +20,6 @@ typedef struct
 {
   char     *dir;
   char     *url;
-  char     *pg_admin;
   char     *pg_db;
   KhServer *server;
   char     *province;  /* org unit ids, made by make_units */
@@ -29,67 +28,15 @@ typedef struct
 } Fixture;
 
 static void
-pg_admin_exec (const char *url,
-               const char *sql)
-{
-  PGconn *conn = PQconnectdb (url);
-  PGresult *res;
-
-  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
-  res = PQexec (conn, sql);
-  g_assert_cmpint (PQresultStatus (res), ==, PGRES_COMMAND_OK);
-  PQclear (res);
-  PQfinish (conn);
-}
-
-/* KH_TEST_PG_URL with another database name: postgresql:///DB?params. */
-static char *
-pg_url_with_db (const char *url,
-                const char *db)
-{
-  PQconninfoOption *opts = PQconninfoParse (url, NULL);
-  GString *s = g_string_new ("postgresql:///");
-  gboolean first = TRUE;
-
-  g_assert_nonnull (opts);
-  g_string_append (s, db);
-  for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
-    if (o->val != NULL && *o->val != '\0' && strcmp (o->keyword, "dbname") != 0)
-      {
-        g_autofree char *v = g_uri_escape_string (o->val, "/", FALSE);
-
-        g_string_append_printf (s, "%c%s=%s", first ? '?' : '&', o->keyword, v);
-        first = FALSE;
-      }
-  PQconninfoFree (opts);
-  return g_string_free (s, FALSE);
-}
-
-static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  backend)
 {
   g_autoptr(GError) error = NULL;
 
-  if (strcmp (backend, "postgresql") == 0)
-    {
-      g_autofree char *rnd = kh_uuid_v7_new ();
-      g_autofree char *sql = NULL;
-
-      if (g_getenv ("KH_TEST_PG_URL") == NULL)
-        return;
-      f->pg_admin = g_strdup (g_getenv ("KH_TEST_PG_URL"));
-      g_strdelimit (rnd, "-", '_');
-      f->pg_db = g_strdup_printf ("kh_c_%s", rnd);
-      sql = g_strdup_printf ("CREATE DATABASE %s", f->pg_db);
-      pg_admin_exec (f->pg_admin, sql);
-      f->url = pg_url_with_db (f->pg_admin, f->pg_db);
-    }
-  else
-    {
-      f->dir = kh_test_tmpdir ();
-      f->url = g_strdup_printf ("sqlite:%s/server.db", f->dir);
-    }
+  if (strcmp (backend, "postgresql") == 0 && g_getenv ("KH_TEST_PG_URL") == NULL)
+    return;
+  f->dir = kh_test_tmpdir ();
+  f->url = kh_test_db_create (backend, f->dir, &f->pg_db);
   f->server = kh_server_new (f->url, 2, &error);
   g_assert_no_error (error);
 }
@@ -100,17 +47,11 @@ fixture_tear_down (Fixture       *f,
 {
   if (f->server != NULL)
     g_assert_finalize_object (f->server);
-  if (f->pg_db != NULL)
-    {
-      g_autofree char *sql = g_strdup_printf ("DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_db);
-
-      pg_admin_exec (f->pg_admin, sql);
-    }
+  kh_test_db_drop (f->pg_db);
   if (f->dir != NULL)
     kh_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->url);
-  g_free (f->pg_admin);
   g_free (f->pg_db);
   g_free (f->province);
   g_free (f->commune);
