@@ -4,7 +4,7 @@
  * transaction, while a second connection fetches the next page. A new epoch (the server
  * restored from a backup) or a cursor the server can no longer honour makes the server answer
  * with a reset, and the replica re-pulls and reconciles without dropping unsent changes
- * (kh-replica.c).
+ * (sync/replica/kh-replica-apply.c).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
