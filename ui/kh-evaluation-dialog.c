@@ -15,6 +15,7 @@
 
 #include "kh-evaluate.h"
 #include "kh-evaluation-dialog.h"
+#include "kh-ui-test-private.h"
 
 struct _KhEvaluationDialog
 {

@@ -14,13 +14,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (KhEvaluationDialog, kh_evaluation_dialog, KH, EVALUATION_DIALOG, AdwWindow)
 
-GtkWidget  *kh_evaluation_dialog_new         (KhStore            *store,
-                                              const char         *registration_id);
-gboolean    kh_evaluation_dialog_set_score   (KhEvaluationDialog *self,
-                                              const char         *code,
-                                              int                 points);
-const char *kh_evaluation_dialog_get_result  (KhEvaluationDialog *self,
-                                              int                *total);
-gboolean    kh_evaluation_dialog_save        (KhEvaluationDialog *self);
+GtkWidget *kh_evaluation_dialog_new (KhStore    *store,
+                                     const char *registration_id);
 
 G_END_DECLS

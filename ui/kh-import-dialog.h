@@ -15,12 +15,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (KhImportDialog, kh_import_dialog, KH, IMPORT_DIALOG, AdwWindow)
 
-KhImportDialog *kh_import_dialog_new       (GtkWindow      *parent,
-                                            KhStore        *store,
-                                            const char     *entity,
-                                            const char     *list_id);
-void            kh_import_dialog_set_file  (KhImportDialog *self,
-                                            const char     *path);
-void            kh_import_dialog_import    (KhImportDialog *self);
+KhImportDialog *kh_import_dialog_new (GtkWindow  *parent,
+                                      KhStore    *store,
+                                      const char *entity,
+                                      const char *list_id);
 
 G_END_DECLS

@@ -26,11 +26,5 @@ gboolean      kh_list_page_set_entity         (KhListPage         *self,
                                                const char         *entity);
 GtkWidget    *kh_list_page_get_column_view    (KhListPage         *self);
 void          kh_list_page_focus_search       (KhListPage         *self);
-GtkWidget    *kh_list_page_new_record         (KhListPage         *self);
-GtkWidget    *kh_list_page_open_record        (KhListPage         *self,
-                                               const char         *id);
-GtkWidget    *kh_list_page_self_assess        (KhListPage         *self,
-                                               const char         *unit_id,
-                                               int                 year);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include "kh-format.h"
 #include "kh-record-editor.h"
 #include "kh-record-list.h"
+#include "kh-ui-test-private.h"
 #include "kh-validate.h"
 
 typedef struct

@@ -15,6 +15,7 @@
 #include "kh-record-item.h"
 #include "kh-replica.h"
 #include "kh-sync-page.h"
+#include "kh-ui-test-private.h"
 
 struct _KhSyncPage
 {

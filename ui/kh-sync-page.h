@@ -15,16 +15,10 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (KhSyncPage, kh_sync_page, KH, SYNC_PAGE, GtkBox)
 
-GtkWidget *kh_sync_page_new          (KhStore    *store);
-void       kh_sync_page_set_window   (KhSyncPage *self,
-                                      KhWindow   *window);
-void       kh_sync_page_reload       (KhSyncPage *self);
-guint      kh_sync_page_get_n_shown  (KhSyncPage *self);
-GtkWidget *kh_sync_page_find_widget  (KhSyncPage *self,
-                                      const char *name);
-void       kh_sync_page_update_refused      (KhSyncPage *self);
-guint      kh_sync_page_get_n_refused       (KhSyncPage *self);
-GtkWidget *kh_sync_page_find_refused_widget (KhSyncPage *self,
-                                             const char *name);
+GtkWidget *kh_sync_page_new            (KhStore    *store);
+void       kh_sync_page_set_window     (KhSyncPage *self,
+                                        KhWindow   *window);
+void       kh_sync_page_reload         (KhSyncPage *self);
+void       kh_sync_page_update_refused (KhSyncPage *self);
 
 G_END_DECLS

@@ -1,42 +1,101 @@
-/* kh-ui-test-private.h: what the tests read inside the windows and pages
+/* kh-ui-test-private.h: what the tests read and do inside the windows, pages and dialogs
  *
- * A person sees these things on the screen; a test asks for them here instead of walking the
- * widget tree. Only the tests (tests/ui, tests/lists, tests/bench) and the files that define
- * these functions include this header, so the application cannot come to depend on them.
+ * A person sees these things on the screen and does them with a click; a test asks for them
+ * here instead of walking the widget tree or synthesizing events. Only the tests (tests/ui,
+ * tests/lists, tests/bench) and the files that define these functions include this header, so
+ * the application cannot come to depend on them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
 
+#include "kh-evaluation-dialog.h"
 #include "kh-figures-view.h"
 #include "kh-import-dialog.h"
 #include "kh-list-page.h"
+#include "kh-record-editor.h"
 #include "kh-sync-indicator.h"
+#include "kh-sync-page.h"
 #include "kh-units-page.h"
 #include "kh-window.h"
 
 G_BEGIN_DECLS
 
-const char           *kh_window_get_last_toast        (KhWindow        *self);
+/* The window: which page shows, the pages by name, the last toast and the conflicts count. */
+const char           *kh_window_get_page_name          (KhWindow           *self);
+GtkWidget            *kh_window_get_page               (KhWindow           *self,
+                                                        const char         *name);
+const char * const   *kh_window_list_pages             (void);
+const char           *kh_window_get_last_toast         (KhWindow           *self);
+gint64                kh_window_get_conflicts          (KhWindow           *self);
 
-KhRecordList         *kh_list_page_get_list           (KhListPage      *self);
-GtkWidget            *kh_list_page_get_search_entry   (KhListPage      *self);
-gboolean              kh_list_page_is_empty_shown     (KhListPage      *self);
+/* The list page: its model and search, and the buttons that open the record editor. */
+KhRecordList         *kh_list_page_get_list            (KhListPage         *self);
+GtkWidget            *kh_list_page_get_search_entry    (KhListPage         *self);
+gboolean              kh_list_page_is_empty_shown      (KhListPage         *self);
+GtkWidget            *kh_list_page_new_record          (KhListPage         *self);
+GtkWidget            *kh_list_page_open_record         (KhListPage         *self,
+                                                        const char         *id);
+GtkWidget            *kh_list_page_self_assess         (KhListPage         *self,
+                                                        const char         *unit_id,
+                                                        int                 year);
 
-gboolean              kh_units_page_is_empty_shown    (KhUnitsPage     *self);
-const char           *kh_units_page_get_selected_id   (KhUnitsPage     *self);
-GtkWidget            *kh_units_page_get_search_entry  (KhUnitsPage     *self);
-guint                 kh_units_page_get_n_found       (KhUnitsPage     *self);
-guint                 kh_units_page_get_n_shown       (KhUnitsPage     *self);
-guint                 kh_units_page_get_n_former      (KhUnitsPage     *self);
-guint                 kh_units_page_get_n_successors  (KhUnitsPage     *self);
+/* The units page: the tree as shown, its selection and search, and the unit buttons. */
+gboolean              kh_units_page_is_empty_shown     (KhUnitsPage        *self);
+const char           *kh_units_page_get_selected_id    (KhUnitsPage        *self);
+GtkWidget            *kh_units_page_get_search_entry   (KhUnitsPage        *self);
+guint                 kh_units_page_get_n_found        (KhUnitsPage        *self);
+guint                 kh_units_page_get_n_shown        (KhUnitsPage        *self);
+guint                 kh_units_page_get_n_former       (KhUnitsPage        *self);
+guint                 kh_units_page_get_n_successors   (KhUnitsPage        *self);
+gboolean              kh_units_page_select_unit        (KhUnitsPage        *self,
+                                                        const char         *id);
+GtkWidget            *kh_units_page_new_unit           (KhUnitsPage        *self);
+GtkWidget            *kh_units_page_edit_unit          (KhUnitsPage        *self);
+GtkWidget            *kh_units_page_add_former_unit    (KhUnitsPage        *self);
 
-const char           *kh_sync_indicator_get_text      (KhSyncIndicator *self);
+/* The sync page: the conflict cards and refused changes shown, and their controls by name. */
+guint                 kh_sync_page_get_n_shown         (KhSyncPage         *self);
+GtkWidget            *kh_sync_page_find_widget         (KhSyncPage         *self,
+                                                        const char         *name);
+guint                 kh_sync_page_get_n_refused       (KhSyncPage         *self);
+GtkWidget            *kh_sync_page_find_refused_widget (KhSyncPage         *self,
+                                                        const char         *name);
 
-gboolean              kh_import_dialog_is_busy        (KhImportDialog  *self);
-gboolean              kh_import_dialog_can_import     (KhImportDialog  *self);
-const KhImportReport *kh_import_dialog_get_report     (KhImportDialog  *self);
+/* The sync indicator in the header bar: what it says. */
+const char           *kh_sync_indicator_get_text       (KhSyncIndicator    *self);
 
-json_object          *kh_figures_view_get_report      (KhFiguresView   *self);
+/* The record editor: its rows and error, and its Save, Delete and History buttons. */
+const char           *kh_record_editor_get_id          (KhRecordEditor     *self);
+GtkWidget            *kh_record_editor_get_row         (KhRecordEditor     *self,
+                                                        const char         *field);
+gboolean              kh_record_editor_set_ref         (KhRecordEditor     *self,
+                                                        const char         *field,
+                                                        const char         *id);
+const char           *kh_record_editor_get_error       (KhRecordEditor     *self);
+gboolean              kh_record_editor_save            (KhRecordEditor     *self);
+gboolean              kh_record_editor_delete          (KhRecordEditor     *self);
+guint                 kh_record_editor_show_history    (KhRecordEditor     *self);
+const char           *kh_record_editor_get_history_title (KhRecordEditor   *self,
+                                                          guint             n);
+
+/* The evaluation dialog: scoring a criterion, the result and its Save button. */
+gboolean              kh_evaluation_dialog_set_score   (KhEvaluationDialog *self,
+                                                        const char         *code,
+                                                        int                 points);
+const char           *kh_evaluation_dialog_get_result  (KhEvaluationDialog *self,
+                                                        int                *total);
+gboolean              kh_evaluation_dialog_save        (KhEvaluationDialog *self);
+
+/* The import dialog: choosing the file, importing, and what the preview and import say. */
+void                  kh_import_dialog_set_file        (KhImportDialog     *self,
+                                                        const char         *path);
+void                  kh_import_dialog_import          (KhImportDialog     *self);
+gboolean              kh_import_dialog_is_busy         (KhImportDialog     *self);
+gboolean              kh_import_dialog_can_import      (KhImportDialog     *self);
+const KhImportReport *kh_import_dialog_get_report      (KhImportDialog     *self);
+
+/* The figures view: the report it shows. */
+json_object          *kh_figures_view_get_report       (KhFiguresView      *self);
 
 G_END_DECLS

@@ -14,12 +14,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (KhUnitsPage, kh_units_page, KH, UNITS_PAGE, GtkBox)
 
-GtkWidget  *kh_units_page_new                (KhStore     *store);
-gboolean    kh_units_page_select_unit        (KhUnitsPage *self,
-                                              const char  *id);
-void        kh_units_page_focus_search       (KhUnitsPage *self);
-GtkWidget  *kh_units_page_new_unit           (KhUnitsPage *self);
-GtkWidget  *kh_units_page_edit_unit          (KhUnitsPage *self);
-GtkWidget  *kh_units_page_add_former_unit    (KhUnitsPage *self);
+GtkWidget *kh_units_page_new          (KhStore     *store);
+void       kh_units_page_focus_search (KhUnitsPage *self);
 
 G_END_DECLS

@@ -20,10 +20,6 @@ KhWindow      *kh_window_new                (GtkApplication *application,
 KhStore       *kh_window_get_store          (KhWindow       *self);
 void           kh_window_show_page          (KhWindow       *self,
                                              const char     *name);
-const char    *kh_window_get_page_name      (KhWindow       *self);
-GtkWidget     *kh_window_get_page           (KhWindow       *self,
-                                             const char     *name);
-const char * const *kh_window_list_pages    (void);
 void           kh_window_add_toast          (KhWindow       *self,
                                              AdwToast       *toast);
 void           kh_window_set_sync_client    (KhWindow       *self,
@@ -31,7 +27,6 @@ void           kh_window_set_sync_client    (KhWindow       *self,
 KhSyncClient  *kh_window_get_sync_client    (KhWindow       *self);
 KhSyncClientState kh_window_get_sync_state  (KhWindow       *self);
 gint64         kh_window_get_pending        (KhWindow       *self);
-gint64         kh_window_get_conflicts      (KhWindow       *self);
 GDateTime     *kh_window_get_last_sync      (KhWindow       *self);
 void           kh_window_update_counts      (KhWindow       *self);
 void           kh_window_sync_now           (KhWindow       *self);

@@ -11,6 +11,7 @@
 
 #include "kh-application.h"
 #include "kh-codec.h"
+#include "kh-conflict-card.h"
 #include "kh-demo.h"
 #include "kh-engine-client.h"
 #include "kh-entity.h"
@@ -661,6 +662,209 @@ test_unit_row (void)
   g_assert_finalize_object (row);
 }
 
+/* What a conflict card said with its "resolve" signal. */
+typedef struct
+{
+  guint  n;
+  int    choice;
+  char  *value;
+} Resolved;
+
+static void
+resolve_cb (KhConflictCard *card,
+            int             choice,
+            const char     *value,
+            Resolved       *resolved)
+{
+  resolved->n++;
+  resolved->choice = choice;
+  g_free (resolved->value);
+  resolved->value = g_strdup (value);
+}
+
+/* The texts of @widget's labels, in the order a person reads them. */
+static void
+collect_labels (GtkWidget *widget,
+                GPtrArray *texts)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget))
+    g_ptr_array_add (texts, (gpointer) gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_labels (child, texts);
+}
+
+/* The position of the first label that contains @text, or -1. */
+static int
+find_label (GPtrArray  *texts,
+            const char *text)
+{
+  for (guint i = 0; i < texts->len; i++)
+    if (strstr (texts->pdata[i], text) != NULL)
+      return (int) i;
+  return -1;
+}
+
+static GtkWidget *
+find_named (GtkWidget  *widget,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static char *
+create_record (KhStore    *store,
+               const char *entity,
+               const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *values = json_tokener_parse (json);
+  char *id = kh_store_create (store, entity, values, &error);
+
+  g_assert_no_error (error);
+  json_object_put (values);
+  return id;
+}
+
+/* A conflict card shows this computer's value before the server's, names the record and who
+ * changed it, shows a reference by the name of what it points to, and says with "resolve"
+ * which of Keep mine, Take theirs or a typed value a person chose. */
+static void
+test_conflict_card (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = kh_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "kh.db", NULL);
+  KhStore *store = kh_store_open (path, &error);
+  g_autofree char *my_unit = NULL;
+  g_autofree char *their_unit = NULL;
+  g_autofree char *person_json = NULL;
+  g_autofree char *person = NULL;
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  KhConflict conflict = { 0 };
+  Resolved resolved = { 0 };
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *card;
+  GtkWidget *ref_card;
+  GtkWidget *entry;
+  int mine, theirs;
+
+  g_assert_no_error (error);
+  my_unit = create_record (store, "org_unit", "{ \"code\": \"56\", \"name\": \"Tỉnh Khánh Hòa\","
+                                              "  \"kind\": \"province\" }");
+  their_unit = create_record (store, "org_unit", "{ \"code\": \"54\", \"name\": \"Tỉnh Phú Yên\","
+                                                 "  \"kind\": \"province\" }");
+  person_json = g_strdup_printf ("{ \"full_name\": \"Nguyễn Văn An\", \"org_unit_id\": \"%s\" }",
+                                 my_unit);
+  person = create_record (store, "person", person_json);
+
+  conflict.seq = 7;
+  conflict.entity = (char *) "person";
+  conflict.record_id = person;
+  conflict.field = (char *) "phone";
+  conflict.local = json_object_new_string ("0905111222");
+  conflict.remote = json_object_new_string ("0905333444");
+  conflict.remote_by = (char *) "canbo.xuandong";
+  conflict.remote_at = (char *) "2026-11-27T08:30:00Z";
+  card = g_object_ref_sink (kh_conflict_card_new (store, &conflict));
+  json_object_put (conflict.local);
+  json_object_put (conflict.remote);
+
+  conflict.seq = 8;
+  conflict.field = (char *) "org_unit_id";
+  conflict.local = json_object_new_string (my_unit);
+  conflict.remote = json_object_new_string (their_unit);
+  ref_card = g_object_ref_sink (kh_conflict_card_new (store, &conflict));
+  json_object_put (conflict.local);
+  json_object_put (conflict.remote);
+
+  /* The card keeps its own copy of the conflict: the page resolves it after the caller's
+   * values are gone. */
+  g_assert_cmpint (kh_conflict_card_get_conflict (KH_CONFLICT_CARD (card))->seq, ==, 7);
+  g_assert_cmpstr (kh_conflict_card_get_conflict (KH_CONFLICT_CARD (card))->field, ==, "phone");
+
+  gtk_box_append (GTK_BOX (box), card);
+  gtk_box_append (GTK_BOX (box), ref_card);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+  kh_widget_wait_for_paint (window, 2);
+  g_assert_true (gtk_widget_get_mapped (card));
+
+  collect_labels (card, texts);
+  g_assert_cmpint (find_label (texts, "Nguyễn Văn An"), >=, 0);
+  mine = find_label (texts, "0905111222");
+  theirs = find_label (texts, "0905333444");
+  g_assert_cmpint (mine, >=, 0);
+  g_assert_cmpint (theirs, >, mine);
+  g_assert_cmpint (find_label (texts, "canbo.xuandong"), >, mine);
+
+  /* A reference reads as the name of the unit, never as its id. */
+  g_ptr_array_set_size (texts, 0);
+  collect_labels (ref_card, texts);
+  mine = find_label (texts, "Tỉnh Khánh Hòa");
+  theirs = find_label (texts, "Tỉnh Phú Yên");
+  g_assert_cmpint (mine, >=, 0);
+  g_assert_cmpint (theirs, >, mine);
+  g_assert_cmpint (find_label (texts, my_unit), ==, -1);
+  g_assert_cmpint (find_label (texts, their_unit), ==, -1);
+
+  g_signal_connect (card, "resolve", G_CALLBACK (resolve_cb), &resolved);
+  g_signal_emit_by_name (find_named (card, "keep-mine-7"), "clicked");
+  g_assert_cmpuint (resolved.n, ==, 1);
+  g_assert_cmpint (resolved.choice, ==, KH_RESOLVE_MINE);
+  g_assert_null (resolved.value);
+
+  g_signal_emit_by_name (find_named (card, "take-theirs-7"), "clicked");
+  g_assert_cmpuint (resolved.n, ==, 2);
+  g_assert_cmpint (resolved.choice, ==, KH_RESOLVE_THEIRS);
+  g_assert_null (resolved.value);
+
+  /* A typed value goes out with Enter in the entry as with the button beside it. */
+  entry = find_named (card, "entry-7");
+  g_assert_true (GTK_IS_ENTRY (entry));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "0905999000");
+  /* Enter in the entry makes its text field say "activate", which the entry passes on. */
+  g_signal_emit_by_name (gtk_editable_get_delegate (GTK_EDITABLE (entry)), "activate");
+  g_assert_cmpuint (resolved.n, ==, 3);
+  g_assert_cmpint (resolved.choice, ==, KH_RESOLVE_VALUE);
+  g_assert_cmpstr (resolved.value, ==, "0905999000");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "0905888000");
+  g_signal_emit_by_name (find_named (card, "use-7"), "clicked");
+  g_assert_cmpuint (resolved.n, ==, 4);
+  g_assert_cmpint (resolved.choice, ==, KH_RESOLVE_VALUE);
+  g_assert_cmpstr (resolved.value, ==, "0905888000");
+  /* The other card's buttons are its own. */
+  g_assert_null (find_named (card, "keep-mine-8"));
+  g_assert_nonnull (find_named (ref_card, "keep-mine-8"));
+
+  /* When resolving fails, the card says why under it. */
+  g_ptr_array_set_size (texts, 0);
+  collect_labels (card, texts);
+  g_assert_cmpint (find_label (texts, "disk is full"), ==, -1);
+  kh_conflict_card_show_error (KH_CONFLICT_CARD (card), "The disk is full.");
+  g_ptr_array_set_size (texts, 0);
+  collect_labels (card, texts);
+  g_assert_cmpint (find_label (texts, "disk is full"), >, theirs);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_free (resolved.value);
+  g_assert_finalize_object (card);
+  g_assert_finalize_object (ref_card);
+  g_assert_finalize_object (store);
+  kh_test_rmdir (dir);
+}
+
 /* On a new computer with no units yet, the page says what to do first, and the first unit
  * added takes its place in the tree. */
 static void
@@ -1138,6 +1342,7 @@ main (int   argc,
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
   g_test_add_func ("/ui/units/empty", test_unit_tree_empty);
   g_test_add_func ("/ui/units/row", test_unit_row);
+  g_test_add_func ("/ui/conflict-card/resolve", test_conflict_card);
   g_test_add ("/ui/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts, fixture_tear_down);
   g_test_add ("/ui/window/sync-errors", Fixture, NULL, fixture_set_up, test_sync_errors, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
