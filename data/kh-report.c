@@ -584,6 +584,73 @@ fund_free (gpointer data)
   g_free (f);
 }
 
+/* One entry per unit under the root, sorted by name, adding every bucket (the root's too)
+ * into @total. */
+static json_object *
+children_json (Report  *r,
+               Figures *total)
+{
+  json_object *children = json_object_new_array ();
+
+  for (guint i = 0; i < r->bucket_ids->len; i++)
+    {
+      const char *id = r->bucket_ids->pdata[i];
+      Figures *f = g_hash_table_lookup (r->buckets, id);
+      json_object *child;
+
+      add_figures (total, f);
+      if (strcmp (id, r->root) == 0)
+        continue;
+      child = unit_json (r->store, id);
+      json_object_object_add (child, "models", models_json (r, f, id));
+      json_object_object_add (child, "awards_count", json_object_new_int64 (sum4 (f->award_count)));
+      json_object_object_add (child, "awards_amount", json_object_new_int64 (sum4 (f->award_amount)));
+      json_object_object_add (child, "mobilized", json_object_new_int64 (f->mobilized));
+      json_object_object_add (child, "disbursed", json_object_new_int64 (f->disbursed));
+      json_object_array_add (children, child);
+    }
+  json_object_array_sort (children, compare_by_name);
+  return children;
+}
+
+/* One entry per fund that moved money in the year, with its name, level and owner, sorted. */
+static json_object *
+funds_json (Report *r)
+{
+  json_object *funds = json_object_new_array ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, r->funds);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      FundFigures *ff = value;
+      json_object *o = json_object_new_object ();
+      json_object *KH_AUTO_JSON rec = kh_store_get (r->store, "fund", ff->fund_id, NULL);
+
+      json_object_object_add (o, "fund_id", json_object_new_string (ff->fund_id));
+      if (rec != NULL)
+        {
+          json_object *KH_AUTO_JSON owner = NULL;
+          json_object *owner_id = json_object_object_get (rec, "org_unit_id");
+
+          json_object_object_add (o, "name", json_object_get (json_object_object_get (rec, "name")));
+          json_object_object_add (o, "level", json_object_get (json_object_object_get (rec, "level")));
+          owner = owner_id ? kh_store_get (r->store, "org_unit", json_object_get_string (owner_id), NULL) : NULL;
+          if (owner != NULL)
+            json_object_object_add (o, "unit_name", json_object_get (json_object_object_get (owner, "name")));
+        }
+      json_object_object_add (o, "donations", json_object_new_int64 (ff->donations));
+      json_object_object_add (o, "mobilized", json_object_new_int64 (ff->mobilized));
+      json_object_object_add (o, "in_kind", json_object_new_int64 (ff->in_kind));
+      json_object_object_add (o, "disbursements", json_object_new_int64 (ff->disbursements));
+      json_object_object_add (o, "disbursed", json_object_new_int64 (ff->disbursed));
+      json_object_array_add (funds, o);
+    }
+  json_object_array_sort (funds, compare_funds);
+  return funds;
+}
+
 json_object *
 kh_report_compute (KhStore     *store,
                    const char  *unit,
@@ -594,10 +661,8 @@ kh_report_compute (KhStore     *store,
   Report r = { 0 };
   Figures total = { 0 };
   json_object *out = NULL;
-  json_object *children, *funds, *learning, *totals;
+  json_object *children, *learning, *totals;
   gboolean ok;
-  GHashTableIter iter;
-  gpointer value;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
   g_return_val_if_fail (unit != NULL, NULL);
@@ -632,25 +697,7 @@ kh_report_compute (KhStore     *store,
       return NULL;
     }
 
-  children = json_object_new_array ();
-  for (guint i = 0; i < r.bucket_ids->len; i++)
-    {
-      const char *id = r.bucket_ids->pdata[i];
-      Figures *f = g_hash_table_lookup (r.buckets, id);
-      json_object *child;
-
-      add_figures (&total, f);
-      if (strcmp (id, r.root) == 0)
-        continue;
-      child = unit_json (store, id);
-      json_object_object_add (child, "models", models_json (&r, f, id));
-      json_object_object_add (child, "awards_count", json_object_new_int64 (sum4 (f->award_count)));
-      json_object_object_add (child, "awards_amount", json_object_new_int64 (sum4 (f->award_amount)));
-      json_object_object_add (child, "mobilized", json_object_new_int64 (f->mobilized));
-      json_object_object_add (child, "disbursed", json_object_new_int64 (f->disbursed));
-      json_object_array_add (children, child);
-    }
-  json_object_array_sort (children, compare_by_name);
+  children = children_json (&r, &total);
 
   out = json_object_new_object ();
   json_object_object_add (out, "unit", unit_json (store, r.root));
@@ -670,35 +717,7 @@ kh_report_compute (KhStore     *store,
   json_object_object_add (totals, "amount", json_object_new_int64 (sum4 (total.award_amount)));
   json_object_object_add (out, "awards_total", totals);
 
-  funds = json_object_new_array ();
-  g_hash_table_iter_init (&iter, r.funds);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      FundFigures *ff = value;
-      json_object *o = json_object_new_object ();
-      json_object *KH_AUTO_JSON rec = kh_store_get (store, "fund", ff->fund_id, NULL);
-
-      json_object_object_add (o, "fund_id", json_object_new_string (ff->fund_id));
-      if (rec != NULL)
-        {
-          json_object *KH_AUTO_JSON owner = NULL;
-          json_object *owner_id = json_object_object_get (rec, "org_unit_id");
-
-          json_object_object_add (o, "name", json_object_get (json_object_object_get (rec, "name")));
-          json_object_object_add (o, "level", json_object_get (json_object_object_get (rec, "level")));
-          owner = owner_id ? kh_store_get (store, "org_unit", json_object_get_string (owner_id), NULL) : NULL;
-          if (owner != NULL)
-            json_object_object_add (o, "unit_name", json_object_get (json_object_object_get (owner, "name")));
-        }
-      json_object_object_add (o, "donations", json_object_new_int64 (ff->donations));
-      json_object_object_add (o, "mobilized", json_object_new_int64 (ff->mobilized));
-      json_object_object_add (o, "in_kind", json_object_new_int64 (ff->in_kind));
-      json_object_object_add (o, "disbursements", json_object_new_int64 (ff->disbursements));
-      json_object_object_add (o, "disbursed", json_object_new_int64 (ff->disbursed));
-      json_object_array_add (funds, o);
-    }
-  json_object_array_sort (funds, compare_funds);
-  json_object_object_add (out, "funds", funds);
+  json_object_object_add (out, "funds", funds_json (&r));
   totals = json_object_new_object ();
   json_object_object_add (totals, "donations", json_object_new_int64 (total.donations));
   json_object_object_add (totals, "mobilized", json_object_new_int64 (total.mobilized));
