@@ -37,6 +37,18 @@ typedef struct
   char                  *title;
 } Export;
 
+/* The cell formats of an exported sheet. */
+typedef struct
+{
+  lxw_format *title;
+  lxw_format *header;
+  lxw_format *text;
+  lxw_format *money;
+  lxw_format *date;
+  lxw_format *total;
+  lxw_format *total_money;
+} XlsxFormats;
+
 /* The fields worth a column: everything a person reads; references to other records only
  * when they are units (written as the unit's code) or required (written as the id). */
 static void
@@ -261,61 +273,45 @@ sheet_name (const char *title)
   return g_strndup (clean, end - clean);
 }
 
-static gboolean
-write_xlsx (Export      *ex,
-            const char  *path,
-            gint64      *n_rows,
-            GError     **error)
+static void
+add_xlsx_formats (lxw_workbook *wb,
+                  XlsxFormats  *fmt)
 {
-  g_autofree char *tmp = g_strconcat (path, ".part.xlsx", NULL);
-  g_autofree char *name = sheet_name (_(ex->entity->label_plural));
-  lxw_workbook_options wb_options = { .constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE };
-  lxw_workbook *wb;
-  lxw_worksheet *ws;
-  lxw_format *title_fmt, *header_fmt, *money_fmt, *date_fmt, *total_fmt, *total_money_fmt, *text_fmt;
-  GArray *totals;
-  sqlite3_stmt *stmt;
-  lxw_row_t row = 0;
-  const lxw_row_t first_data = 3;
-  gint64 n = 0;
-  lxw_error err;
-  int rc = SQLITE_DONE;
-  gboolean ok = TRUE;
+  fmt->title = workbook_add_format (wb);
+  format_set_bold (fmt->title);
+  format_set_font_size (fmt->title, 14);
+  fmt->header = workbook_add_format (wb);
+  format_set_bold (fmt->header);
+  format_set_text_wrap (fmt->header);
+  format_set_align (fmt->header, LXW_ALIGN_CENTER);
+  format_set_align (fmt->header, LXW_ALIGN_VERTICAL_CENTER);
+  format_set_bg_color (fmt->header, 0xE7EEF7);
+  format_set_border (fmt->header, LXW_BORDER_THIN);
+  fmt->text = workbook_add_format (wb);
+  format_set_border (fmt->text, LXW_BORDER_THIN);
+  fmt->money = workbook_add_format (wb);
+  format_set_num_format (fmt->money, "#,##0");
+  format_set_border (fmt->money, LXW_BORDER_THIN);
+  fmt->date = workbook_add_format (wb);
+  format_set_num_format (fmt->date, "dd/mm/yyyy");
+  format_set_border (fmt->date, LXW_BORDER_THIN);
+  fmt->total = workbook_add_format (wb);
+  format_set_bold (fmt->total);
+  format_set_border (fmt->total, LXW_BORDER_THIN);
+  fmt->total_money = workbook_add_format (wb);
+  format_set_bold (fmt->total_money);
+  format_set_num_format (fmt->total_money, "#,##0");
+  format_set_border (fmt->total_money, LXW_BORDER_THIN);
+}
 
-  wb = workbook_new_opt (tmp, &wb_options);
-  if (wb == NULL)
-    {
-      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"),
-                   path, g_strerror (errno));
-      return FALSE;
-    }
-  ws = workbook_add_worksheet (wb, name);
-
-  title_fmt = workbook_add_format (wb);
-  format_set_bold (title_fmt);
-  format_set_font_size (title_fmt, 14);
-  header_fmt = workbook_add_format (wb);
-  format_set_bold (header_fmt);
-  format_set_text_wrap (header_fmt);
-  format_set_align (header_fmt, LXW_ALIGN_CENTER);
-  format_set_align (header_fmt, LXW_ALIGN_VERTICAL_CENTER);
-  format_set_bg_color (header_fmt, 0xE7EEF7);
-  format_set_border (header_fmt, LXW_BORDER_THIN);
-  text_fmt = workbook_add_format (wb);
-  format_set_border (text_fmt, LXW_BORDER_THIN);
-  money_fmt = workbook_add_format (wb);
-  format_set_num_format (money_fmt, "#,##0");
-  format_set_border (money_fmt, LXW_BORDER_THIN);
-  date_fmt = workbook_add_format (wb);
-  format_set_num_format (date_fmt, "dd/mm/yyyy");
-  format_set_border (date_fmt, LXW_BORDER_THIN);
-  total_fmt = workbook_add_format (wb);
-  format_set_bold (total_fmt);
-  format_set_border (total_fmt, LXW_BORDER_THIN);
-  total_money_fmt = workbook_add_format (wb);
-  format_set_bold (total_money_fmt);
-  format_set_num_format (total_money_fmt, "#,##0");
-  format_set_border (total_money_fmt, LXW_BORDER_THIN);
+/* Sets the column widths and frozen panes, and writes the title and the header row. */
+static void
+write_xlsx_head (Export            *ex,
+                 lxw_worksheet     *ws,
+                 const XlsxFormats *fmt,
+                 lxw_row_t          first_data)
+{
+  lxw_row_t row;
 
   for (guint c = 0; c < ex->columns->len; c++)
     worksheet_set_column (ws, (lxw_col_t) c, (lxw_col_t) c,
@@ -323,20 +319,32 @@ write_xlsx (Export      *ex,
   worksheet_freeze_panes (ws, first_data, 0);
 
   /* Rows go out in order: constant-memory mode forgets a row once the next one starts. */
-  worksheet_write_string (ws, 0, 0, ex->title, title_fmt);
+  worksheet_write_string (ws, 0, 0, ex->title, fmt->title);
   row = 2;
   worksheet_set_row (ws, row, 30, NULL);
   for (guint c = 0; c < ex->columns->len; c++)
     worksheet_write_string (ws, row, (lxw_col_t) c,
-                            _(ex->entity->fields[g_array_index (ex->columns, int, c)].label), header_fmt);
-  row = first_data;
+                            _(ex->entity->fields[g_array_index (ex->columns, int, c)].label), fmt->header);
+}
 
-  totals = g_array_new (FALSE, TRUE, sizeof (gint64));
-  g_array_set_size (totals, ex->columns->len);
+/* Writes a row per record from @stmt, starting at *row, and adds money columns to @totals.
+ * On return *row is the row after the last one written and *n the number of records. Returns
+ * FALSE with @error set if the sheet is full or the database fails. */
+static gboolean
+write_xlsx_rows (Export            *ex,
+                 lxw_worksheet     *ws,
+                 sqlite3_stmt      *stmt,
+                 const XlsxFormats *fmt,
+                 GArray            *totals,
+                 lxw_row_t         *row_inout,
+                 gint64            *n_out,
+                 GError           **error)
+{
+  lxw_row_t row = *row_inout;
+  gint64 n = 0;
+  int rc = SQLITE_DONE;
+  gboolean ok = TRUE;
 
-  stmt = select_rows (ex, error);
-  if (stmt == NULL)
-    ok = FALSE;
   while (ok && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       json_object *record = kh_store_row_to_json (ex->entity, stmt, 0);
@@ -356,18 +364,18 @@ write_xlsx (Export      *ex,
 
           if (v == NULL)
             {
-              worksheet_write_blank (ws, row, (lxw_col_t) c, text_fmt);
+              worksheet_write_blank (ws, row, (lxw_col_t) c, fmt->text);
               continue;
             }
           switch (field->type)
             {
             case KH_FIELD_MONEY:
-              worksheet_write_number (ws, row, (lxw_col_t) c, (double) json_object_get_int64 (v), money_fmt);
+              worksheet_write_number (ws, row, (lxw_col_t) c, (double) json_object_get_int64 (v), fmt->money);
               g_array_index (totals, gint64, c) += json_object_get_int64 (v);
               break;
             case KH_FIELD_INT:
             case KH_FIELD_YEAR:
-              worksheet_write_number (ws, row, (lxw_col_t) c, (double) json_object_get_int64 (v), text_fmt);
+              worksheet_write_number (ws, row, (lxw_col_t) c, (double) json_object_get_int64 (v), fmt->text);
               break;
             case KH_FIELD_DATE:
               {
@@ -379,7 +387,7 @@ write_xlsx (Export      *ex,
                     dt.year = (int) y;
                     dt.month = (int) m;
                     dt.day = (int) d;
-                    worksheet_write_datetime (ws, row, (lxw_col_t) c, &dt, date_fmt);
+                    worksheet_write_datetime (ws, row, (lxw_col_t) c, &dt, fmt->date);
                   }
               }
               break;
@@ -392,7 +400,7 @@ write_xlsx (Export      *ex,
               {
                 g_autofree char *text = csv_text (ex, field, v);
 
-                worksheet_write_string (ws, row, (lxw_col_t) c, text, text_fmt);
+                worksheet_write_string (ws, row, (lxw_col_t) c, text, fmt->text);
               }
               break;
             }
@@ -407,30 +415,87 @@ write_xlsx (Export      *ex,
                    sqlite3_errmsg (kh_store_get_db (ex->store)));
       ok = FALSE;
     }
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
+  *row_inout = row;
+  *n_out = n;
+  return ok;
+}
+
+/* Writes the totals row at @row: the row count, and a SUM formula (with its value cached)
+ * under each money column. */
+static void
+write_xlsx_totals (Export            *ex,
+                   lxw_worksheet     *ws,
+                   const XlsxFormats *fmt,
+                   GArray            *totals,
+                   lxw_row_t          first_data,
+                   lxw_row_t          row,
+                   gint64             n)
+{
+  g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Total: %lu row",
+                                                         "Total: %lu rows", (gulong) n), (gulong) n);
+
+  worksheet_write_string (ws, row, 0, count, fmt->total);
+  for (guint c = 0; c < ex->columns->len; c++)
+    if (ex->entity->fields[g_array_index (ex->columns, int, c)].type == KH_FIELD_MONEY)
+      {
+        char from[16], to[16];
+        g_autofree char *formula = NULL;
+
+        lxw_rowcol_to_cell (from, first_data, (lxw_col_t) c);
+        lxw_rowcol_to_cell (to, row > first_data ? row - 1 : first_data, (lxw_col_t) c);
+        formula = g_strdup_printf ("=SUM(%s:%s)", from, to);
+        worksheet_write_formula_num (ws, row, (lxw_col_t) c, formula, fmt->total_money,
+                                     (double) g_array_index (totals, gint64, c));
+      }
+    else if (c > 0)
+      worksheet_write_blank (ws, row, (lxw_col_t) c, fmt->total);
+}
+
+static gboolean
+write_xlsx (Export      *ex,
+            const char  *path,
+            gint64      *n_rows,
+            GError     **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".part.xlsx", NULL);
+  g_autofree char *name = sheet_name (_(ex->entity->label_plural));
+  lxw_workbook_options wb_options = { .constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE };
+  lxw_workbook *wb;
+  lxw_worksheet *ws;
+  XlsxFormats fmt;
+  GArray *totals;
+  sqlite3_stmt *stmt;
+  const lxw_row_t first_data = 3;
+  lxw_row_t row = first_data;
+  gint64 n = 0;
+  lxw_error err;
+  gboolean ok = TRUE;
+
+  wb = workbook_new_opt (tmp, &wb_options);
+  if (wb == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"),
+                   path, g_strerror (errno));
+      return FALSE;
+    }
+  ws = workbook_add_worksheet (wb, name);
+  add_xlsx_formats (wb, &fmt);
+  write_xlsx_head (ex, ws, &fmt, first_data);
+
+  totals = g_array_new (FALSE, TRUE, sizeof (gint64));
+  g_array_set_size (totals, ex->columns->len);
+
+  stmt = select_rows (ex, error);
+  if (stmt == NULL)
+    ok = FALSE;
+  else
+    {
+      ok = write_xlsx_rows (ex, ws, stmt, &fmt, totals, &row, &n, error);
+      sqlite3_reset (stmt);
+    }
 
   if (ok)
-    {
-      g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Total: %lu row",
-                                                             "Total: %lu rows", (gulong) n), (gulong) n);
-
-      worksheet_write_string (ws, row, 0, count, total_fmt);
-      for (guint c = 0; c < ex->columns->len; c++)
-        if (ex->entity->fields[g_array_index (ex->columns, int, c)].type == KH_FIELD_MONEY)
-          {
-            char from[16], to[16];
-            g_autofree char *formula = NULL;
-
-            lxw_rowcol_to_cell (from, first_data, (lxw_col_t) c);
-            lxw_rowcol_to_cell (to, row > first_data ? row - 1 : first_data, (lxw_col_t) c);
-            formula = g_strdup_printf ("=SUM(%s:%s)", from, to);
-            worksheet_write_formula_num (ws, row, (lxw_col_t) c, formula, total_money_fmt,
-                                         (double) g_array_index (totals, gint64, c));
-          }
-        else if (c > 0)
-          worksheet_write_blank (ws, row, (lxw_col_t) c, total_fmt);
-    }
+    write_xlsx_totals (ex, ws, &fmt, totals, first_data, row, n);
   g_array_unref (totals);
 
   err = workbook_close (wb);

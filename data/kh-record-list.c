@@ -369,30 +369,22 @@ typedef enum
   BEFORE_BOOKMARK,
 } Origin;
 
-static GPtrArray *
-fetch_page (KhRecordList *self,
-            guint         page)
+/* Picks the nearest known place to count from: the start, the end, or a bookmark on either
+ * side. *cost is the number of rows to skip from there; *mark is the bookmark, if one. */
+static Origin
+choose_origin (KhRecordList  *self,
+               guint          page,
+               guint          start,
+               guint          count,
+               guint         *cost_out,
+               Bookmark     **mark_out)
 {
-  g_autofree char *columns = kh_store_select_columns (self->entity);
-  g_autofree char *key = key_expr (self);
-  g_autoptr(GString) sql = g_string_new (NULL);
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
-  guint start = page * KH_RECORD_LIST_PAGE_SIZE;
-  guint count = MIN (KH_RECORD_LIST_PAGE_SIZE, self->n_items - start);
   guint best_cost = start;
   Origin origin = FROM_START;
   Bookmark *mark = NULL;
-  gboolean reverse;
-  gboolean desc;
   GHashTableIter iter;
   gpointer k, v;
-  sqlite3_stmt *stmt;
-  int key_col = 6 + (int) self->entity->n_fields; /* after the common columns and the fields */
-  int rid_col = key != NULL ? key_col + 1 : key_col;
-  int index = 1;
-  int rc;
 
-  /* Count from the nearest known place: the start, the end, or a bookmark on either side. */
   if (self->n_items - (start + count) < best_cost)
     {
       best_cost = self->n_items - (start + count);
@@ -417,10 +409,21 @@ fetch_page (KhRecordList *self,
           mark = v;
         }
     }
+  *cost_out = best_cost;
+  *mark_out = mark;
+  return origin;
+}
 
-  reverse = origin == FROM_END || origin == BEFORE_BOOKMARK;
-  desc = reverse ? !self->descending : self->descending;
-
+/* Writes the page's SELECT: the columns, the sort key and rowid, the filters, the bookmark's
+ * keyset condition, the order (descending when @desc) and LIMIT/OFFSET placeholders. */
+static void
+append_page_sql (KhRecordList   *self,
+                 GString        *sql,
+                 const char     *columns,
+                 const char     *key,
+                 const Bookmark *mark,
+                 gboolean        desc)
+{
   g_string_printf (sql, "SELECT %s, %s%srid FROM %s", columns, key ? key : "", key ? ", " : "",
                    self->entity->name);
   append_where (self, sql, key != NULL && walks_index (self));
@@ -440,16 +443,26 @@ fetch_page (KhRecordList *self,
   else
     g_string_append_printf (sql, " ORDER BY rid %s", desc ? "DESC" : "ASC");
   g_string_append (sql, " LIMIT ? OFFSET ?");
+}
 
-  stmt = kh_store_prepare (self->store, sql->str, &self->error);
-  if (stmt == NULL)
-    return NULL;
+/* Binds what append_page_sql() left as placeholders, in the same order. */
+static void
+bind_page (KhRecordList   *self,
+           sqlite3_stmt   *stmt,
+           gboolean        has_key,
+           const Bookmark *mark,
+           Origin          origin,
+           guint           count,
+           guint           offset)
+{
+  int index = 1;
+
   bind_where (self, stmt, &index);
   if (mark != NULL)
     {
       gboolean after = origin == AFTER_BOOKMARK;
 
-      if (key != NULL)
+      if (has_key)
         {
           sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
           sqlite3_bind_value (stmt, index++, after ? mark->last_key : mark->first_key);
@@ -457,76 +470,132 @@ fetch_page (KhRecordList *self,
       sqlite3_bind_int64 (stmt, index++, after ? mark->last_rid : mark->first_rid);
     }
   sqlite3_bind_int64 (stmt, index++, count);
-  sqlite3_bind_int64 (stmt, index++, best_cost);
+  sqlite3_bind_int64 (stmt, index++, offset);
+}
+
+/* Steps @stmt, adding an item per row to @rows (in the order read), and fills @b with the
+ * page's first and last keys and rowids. Returns the last sqlite3_step() code; *n_read is the
+ * number of rows read. */
+static int
+read_page_rows (KhRecordList *self,
+                sqlite3_stmt *stmt,
+                GPtrArray    *rows,
+                Bookmark     *b,
+                gboolean      has_key,
+                int           key_col,
+                int           rid_col,
+                gboolean      reverse,
+                guint        *n_read)
+{
+  sqlite3_value *edge_key = NULL;
+  gint64 edge_rid = 0;
+  guint n = 0;
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      json_object *data = kh_store_row_to_json (self->entity, stmt, 0);
+
+      g_ptr_array_add (rows, kh_record_item_new (self->entity, data));
+      if (n == 0)
+        {
+          /* The first row read: the page's first row, or its last when reading backwards. */
+          if (reverse)
+            {
+              b->last_key = has_key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
+              b->last_rid = sqlite3_column_int64 (stmt, rid_col);
+            }
+          else
+            {
+              b->first_key = has_key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
+              b->first_rid = sqlite3_column_int64 (stmt, rid_col);
+            }
+        }
+      sqlite3_value_free (edge_key);
+      edge_key = has_key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
+      edge_rid = sqlite3_column_int64 (stmt, rid_col);
+      n++;
+    }
+  if (reverse)
+    {
+      b->first_key = edge_key;
+      b->first_rid = edge_rid;
+    }
+  else
+    {
+      b->last_key = edge_key;
+      b->last_rid = edge_rid;
+    }
+  *n_read = n;
+  return rc;
+}
+
+/* Puts a page read backwards (from the end or a later bookmark) back in display order. */
+static void
+reverse_rows (GPtrArray *rows)
+{
+  for (guint i = 0; i < rows->len / 2; i++)
+    {
+      gpointer tmp = rows->pdata[i];
+
+      rows->pdata[i] = rows->pdata[rows->len - 1 - i];
+      rows->pdata[rows->len - 1 - i] = tmp;
+    }
+}
+
+static GPtrArray *
+fetch_page (KhRecordList *self,
+            guint         page)
+{
+  g_autofree char *columns = kh_store_select_columns (self->entity);
+  g_autofree char *key = key_expr (self);
+  g_autoptr(GString) sql = g_string_new (NULL);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  guint start = page * KH_RECORD_LIST_PAGE_SIZE;
+  guint count = MIN (KH_RECORD_LIST_PAGE_SIZE, self->n_items - start);
+  guint best_cost;
+  Origin origin;
+  Bookmark *mark;
+  Bookmark *b;
+  gboolean reverse;
+  gboolean desc;
+  sqlite3_stmt *stmt;
+  int key_col = 6 + (int) self->entity->n_fields; /* after the common columns and the fields */
+  int rid_col = key != NULL ? key_col + 1 : key_col;
+  guint n;
+  int rc;
+
+  origin = choose_origin (self, page, start, count, &best_cost, &mark);
+  reverse = origin == FROM_END || origin == BEFORE_BOOKMARK;
+  desc = reverse ? !self->descending : self->descending;
+
+  append_page_sql (self, sql, columns, key, mark, desc);
+  stmt = kh_store_prepare (self->store, sql->str, &self->error);
+  if (stmt == NULL)
+    return NULL;
+  bind_page (self, stmt, key != NULL, mark, origin, count, best_cost);
   self->n_queries++;
   g_debug ("%s: page %u, %u rows from %s", self->entity->name, page, best_cost,
            origin == FROM_START ? "the start" : origin == FROM_END ? "the end" : "a bookmark");
 
-  {
-    Bookmark *b = g_new0 (Bookmark, 1);
-    sqlite3_value *edge_key = NULL;
-    gint64 edge_rid = 0;
-    guint n = 0;
+  b = g_new0 (Bookmark, 1);
+  rc = read_page_rows (self, stmt, rows, b, key != NULL, key_col, rid_col, reverse, &n);
+  sqlite3_reset (stmt);
 
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-      {
-        json_object *data = kh_store_row_to_json (self->entity, stmt, 0);
-
-        g_ptr_array_add (rows, kh_record_item_new (self->entity, data));
-        if (n == 0)
-          {
-            /* The first row read: the page's first row, or its last when reading backwards. */
-            if (reverse)
-              {
-                b->last_key = key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
-                b->last_rid = sqlite3_column_int64 (stmt, rid_col);
-              }
-            else
-              {
-                b->first_key = key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
-                b->first_rid = sqlite3_column_int64 (stmt, rid_col);
-              }
-          }
-        sqlite3_value_free (edge_key);
-        edge_key = key ? sqlite3_value_dup (sqlite3_column_value (stmt, key_col)) : NULL;
-        edge_rid = sqlite3_column_int64 (stmt, rid_col);
-        n++;
-      }
-    if (reverse)
-      {
-        b->first_key = edge_key;
-        b->first_rid = edge_rid;
-      }
-    else
-      {
-        b->last_key = edge_key;
-        b->last_rid = edge_rid;
-      }
-    sqlite3_reset (stmt);
-
-    if (rc != SQLITE_DONE || n != count)
-      {
-        /* The table changed under the count; the store's "changed" signal brings a refresh. */
-        if (rc != SQLITE_DONE)
-          set_error (self, "list");
-        bookmark_free (b);
-        if (rc != SQLITE_DONE)
-          return NULL;
-      }
-    else
-      g_hash_table_insert (self->bookmarks, GUINT_TO_POINTER (page), b);
-  }
+  if (rc != SQLITE_DONE || n != count)
+    {
+      /* The table changed under the count; the store's "changed" signal brings a refresh. */
+      if (rc != SQLITE_DONE)
+        set_error (self, "list");
+      bookmark_free (b);
+      if (rc != SQLITE_DONE)
+        return NULL;
+    }
+  else
+    g_hash_table_insert (self->bookmarks, GUINT_TO_POINTER (page), b);
 
   if (reverse)
-    {
-      for (guint i = 0; i < rows->len / 2; i++)
-        {
-          gpointer tmp = rows->pdata[i];
-
-          rows->pdata[i] = rows->pdata[rows->len - 1 - i];
-          rows->pdata[rows->len - 1 - i] = tmp;
-        }
-    }
+    reverse_rows (rows);
   return g_steal_pointer (&rows);
 }
 

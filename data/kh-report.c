@@ -77,6 +77,16 @@ typedef struct
   GHashTable *eligible;   /* "unit|model" → gint64 * */
 } Report;
 
+/* The cell formats of a report's workbook. */
+typedef struct
+{
+  lxw_format *bold;
+  lxw_format *title;
+  lxw_format *header;
+  lxw_format *money;
+  lxw_format *pct;
+} ReportFormats;
+
 static int
 index_of (const char * const *values,
           int                 n,
@@ -584,6 +594,73 @@ fund_free (gpointer data)
   g_free (f);
 }
 
+/* One entry per unit under the root, sorted by name, adding every bucket (the root's too)
+ * into @total. */
+static json_object *
+children_json (Report  *r,
+               Figures *total)
+{
+  json_object *children = json_object_new_array ();
+
+  for (guint i = 0; i < r->bucket_ids->len; i++)
+    {
+      const char *id = r->bucket_ids->pdata[i];
+      Figures *f = g_hash_table_lookup (r->buckets, id);
+      json_object *child;
+
+      add_figures (total, f);
+      if (strcmp (id, r->root) == 0)
+        continue;
+      child = unit_json (r->store, id);
+      json_object_object_add (child, "models", models_json (r, f, id));
+      json_object_object_add (child, "awards_count", json_object_new_int64 (sum4 (f->award_count)));
+      json_object_object_add (child, "awards_amount", json_object_new_int64 (sum4 (f->award_amount)));
+      json_object_object_add (child, "mobilized", json_object_new_int64 (f->mobilized));
+      json_object_object_add (child, "disbursed", json_object_new_int64 (f->disbursed));
+      json_object_array_add (children, child);
+    }
+  json_object_array_sort (children, compare_by_name);
+  return children;
+}
+
+/* One entry per fund that moved money in the year, with its name, level and owner, sorted. */
+static json_object *
+funds_json (Report *r)
+{
+  json_object *funds = json_object_new_array ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, r->funds);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      FundFigures *ff = value;
+      json_object *o = json_object_new_object ();
+      json_object *KH_AUTO_JSON rec = kh_store_get (r->store, "fund", ff->fund_id, NULL);
+
+      json_object_object_add (o, "fund_id", json_object_new_string (ff->fund_id));
+      if (rec != NULL)
+        {
+          json_object *KH_AUTO_JSON owner = NULL;
+          json_object *owner_id = json_object_object_get (rec, "org_unit_id");
+
+          json_object_object_add (o, "name", json_object_get (json_object_object_get (rec, "name")));
+          json_object_object_add (o, "level", json_object_get (json_object_object_get (rec, "level")));
+          owner = owner_id ? kh_store_get (r->store, "org_unit", json_object_get_string (owner_id), NULL) : NULL;
+          if (owner != NULL)
+            json_object_object_add (o, "unit_name", json_object_get (json_object_object_get (owner, "name")));
+        }
+      json_object_object_add (o, "donations", json_object_new_int64 (ff->donations));
+      json_object_object_add (o, "mobilized", json_object_new_int64 (ff->mobilized));
+      json_object_object_add (o, "in_kind", json_object_new_int64 (ff->in_kind));
+      json_object_object_add (o, "disbursements", json_object_new_int64 (ff->disbursements));
+      json_object_object_add (o, "disbursed", json_object_new_int64 (ff->disbursed));
+      json_object_array_add (funds, o);
+    }
+  json_object_array_sort (funds, compare_funds);
+  return funds;
+}
+
 json_object *
 kh_report_compute (KhStore     *store,
                    const char  *unit,
@@ -594,10 +671,8 @@ kh_report_compute (KhStore     *store,
   Report r = { 0 };
   Figures total = { 0 };
   json_object *out = NULL;
-  json_object *children, *funds, *learning, *totals;
+  json_object *children, *learning, *totals;
   gboolean ok;
-  GHashTableIter iter;
-  gpointer value;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
   g_return_val_if_fail (unit != NULL, NULL);
@@ -632,25 +707,7 @@ kh_report_compute (KhStore     *store,
       return NULL;
     }
 
-  children = json_object_new_array ();
-  for (guint i = 0; i < r.bucket_ids->len; i++)
-    {
-      const char *id = r.bucket_ids->pdata[i];
-      Figures *f = g_hash_table_lookup (r.buckets, id);
-      json_object *child;
-
-      add_figures (&total, f);
-      if (strcmp (id, r.root) == 0)
-        continue;
-      child = unit_json (store, id);
-      json_object_object_add (child, "models", models_json (&r, f, id));
-      json_object_object_add (child, "awards_count", json_object_new_int64 (sum4 (f->award_count)));
-      json_object_object_add (child, "awards_amount", json_object_new_int64 (sum4 (f->award_amount)));
-      json_object_object_add (child, "mobilized", json_object_new_int64 (f->mobilized));
-      json_object_object_add (child, "disbursed", json_object_new_int64 (f->disbursed));
-      json_object_array_add (children, child);
-    }
-  json_object_array_sort (children, compare_by_name);
+  children = children_json (&r, &total);
 
   out = json_object_new_object ();
   json_object_object_add (out, "unit", unit_json (store, r.root));
@@ -670,35 +727,7 @@ kh_report_compute (KhStore     *store,
   json_object_object_add (totals, "amount", json_object_new_int64 (sum4 (total.award_amount)));
   json_object_object_add (out, "awards_total", totals);
 
-  funds = json_object_new_array ();
-  g_hash_table_iter_init (&iter, r.funds);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      FundFigures *ff = value;
-      json_object *o = json_object_new_object ();
-      json_object *KH_AUTO_JSON rec = kh_store_get (store, "fund", ff->fund_id, NULL);
-
-      json_object_object_add (o, "fund_id", json_object_new_string (ff->fund_id));
-      if (rec != NULL)
-        {
-          json_object *KH_AUTO_JSON owner = NULL;
-          json_object *owner_id = json_object_object_get (rec, "org_unit_id");
-
-          json_object_object_add (o, "name", json_object_get (json_object_object_get (rec, "name")));
-          json_object_object_add (o, "level", json_object_get (json_object_object_get (rec, "level")));
-          owner = owner_id ? kh_store_get (store, "org_unit", json_object_get_string (owner_id), NULL) : NULL;
-          if (owner != NULL)
-            json_object_object_add (o, "unit_name", json_object_get (json_object_object_get (owner, "name")));
-        }
-      json_object_object_add (o, "donations", json_object_new_int64 (ff->donations));
-      json_object_object_add (o, "mobilized", json_object_new_int64 (ff->mobilized));
-      json_object_object_add (o, "in_kind", json_object_new_int64 (ff->in_kind));
-      json_object_object_add (o, "disbursements", json_object_new_int64 (ff->disbursements));
-      json_object_object_add (o, "disbursed", json_object_new_int64 (ff->disbursed));
-      json_object_array_add (funds, o);
-    }
-  json_object_array_sort (funds, compare_funds);
-  json_object_object_add (out, "funds", funds);
+  json_object_object_add (out, "funds", funds_json (&r));
   totals = json_object_new_object ();
   json_object_object_add (totals, "donations", json_object_new_int64 (total.donations));
   json_object_object_add (totals, "mobilized", json_object_new_int64 (total.mobilized));
@@ -836,6 +865,189 @@ kh_report_to_text (json_object   *report,
   return g_string_free (s, FALSE);
 }
 
+static void
+add_report_formats (lxw_workbook  *wb,
+                    ReportFormats *fmt)
+{
+  fmt->bold = workbook_add_format (wb);
+  format_set_bold (fmt->bold);
+  fmt->title = workbook_add_format (wb);
+  format_set_bold (fmt->title);
+  format_set_font_size (fmt->title, 14);
+  fmt->header = workbook_add_format (wb);
+  format_set_bold (fmt->header);
+  format_set_bg_color (fmt->header, 0xE7EEF7);
+  format_set_text_wrap (fmt->header);
+  fmt->money = workbook_add_format (wb);
+  format_set_num_format (fmt->money, "#,##0");
+  fmt->pct = workbook_add_format (wb);
+  format_set_num_format (fmt->pct, "0.0");
+}
+
+/* The learning models table from @row; returns the row after it and a blank one. */
+static lxw_row_t
+write_models_section (lxw_worksheet       *ws,
+                      json_object         *report,
+                      const ReportFormats *fmt,
+                      lxw_row_t            row)
+{
+  json_object *list;
+
+  worksheet_write_string (ws, row, 0, _("Learning model"), fmt->header);
+  worksheet_write_string (ws, row, 1, _("Registered"), fmt->header);
+  worksheet_write_string (ws, row, 2, _("Evaluated"), fmt->header);
+  worksheet_write_string (ws, row, 3, _("Achieved"), fmt->header);
+  worksheet_write_string (ws, row, 4, _("Eligible"), fmt->header);
+  worksheet_write_string (ws, row, 5, _("Registered (%)"), fmt->header);
+  worksheet_write_string (ws, row++, 6, _("Achieved (%)"), fmt->header);
+  list = json_object_object_get (report, "models");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *m = json_object_array_get_idx (list, i);
+      json_object *v;
+
+      worksheet_write_string (ws, row, 0, gets (m, "label"), NULL);
+      worksheet_write_number (ws, row, 1, (double) geti (m, "registered"), fmt->money);
+      worksheet_write_number (ws, row, 2, (double) geti (m, "evaluated"), fmt->money);
+      worksheet_write_number (ws, row, 3, (double) geti (m, "achieved"), fmt->money);
+      if ((v = json_object_object_get (m, "eligible")) != NULL)
+        worksheet_write_number (ws, row, 4, (double) json_object_get_int64 (v), fmt->money);
+      if ((v = json_object_object_get (m, "registered_share")) != NULL)
+        worksheet_write_number (ws, row, 5, json_object_get_double (v), fmt->pct);
+      if ((v = json_object_object_get (m, "achieved_share")) != NULL)
+        worksheet_write_number (ws, row, 6, json_object_get_double (v), fmt->pct);
+    }
+  return row + 1;
+}
+
+/* The learning units by level from @row; returns the row after it and a blank one. */
+static lxw_row_t
+write_learning_section (lxw_worksheet       *ws,
+                        json_object         *report,
+                        const ReportFormats *fmt,
+                        lxw_row_t            row)
+{
+  json_object *lu = json_object_object_get (report, "learning_units");
+  static const char *keys[] = { "level1", "level2", "level3", "good", "fair", "average" };
+  const char *labels[] = { _("Level 1"), _("Level 2"), _("Level 3"), _("Good"), _("Fair"), _("Average") };
+
+  worksheet_write_string (ws, row++, 0, _("Learning units by level"), fmt->header);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++, row++)
+    {
+      worksheet_write_string (ws, row, 0, labels[i], NULL);
+      worksheet_write_number (ws, row, 1, (double) geti (lu, keys[i]), fmt->money);
+    }
+  return row + 1;
+}
+
+/* The awards by kind and their total from @row; returns the row after it and a blank one. */
+static lxw_row_t
+write_awards_section (lxw_worksheet       *ws,
+                      json_object         *report,
+                      const ReportFormats *fmt,
+                      lxw_row_t            row)
+{
+  json_object *list;
+  json_object *t;
+
+  worksheet_write_string (ws, row, 0, _("Scholarships, awards and grants"), fmt->header);
+  worksheet_write_string (ws, row, 1, _("Number"), fmt->header);
+  worksheet_write_string (ws, row++, 2, _("Amount (đồng)"), fmt->header);
+  list = json_object_object_get (report, "awards");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *a = json_object_array_get_idx (list, i);
+
+      worksheet_write_string (ws, row, 0, gets (a, "label"), NULL);
+      worksheet_write_number (ws, row, 1, (double) geti (a, "count"), fmt->money);
+      worksheet_write_number (ws, row, 2, (double) geti (a, "amount"), fmt->money);
+    }
+  t = json_object_object_get (report, "awards_total");
+  worksheet_write_string (ws, row, 0, _("Total"), fmt->bold);
+  worksheet_write_number (ws, row, 1, (double) geti (t, "count"), fmt->money);
+  worksheet_write_number (ws, row++, 2, (double) geti (t, "amount"), fmt->money);
+  return row + 1;
+}
+
+/* The funds table from @row, the last of the first sheet. */
+static void
+write_funds_section (lxw_worksheet       *ws,
+                     json_object         *report,
+                     const ReportFormats *fmt,
+                     lxw_row_t            row)
+{
+  json_object *list;
+
+  worksheet_write_string (ws, row, 0, _("Fund"), fmt->header);
+  worksheet_write_string (ws, row, 1, _("Donations"), fmt->header);
+  worksheet_write_string (ws, row, 2, _("Mobilized (đồng)"), fmt->header);
+  worksheet_write_string (ws, row, 3, _("In kind (đồng)"), fmt->header);
+  worksheet_write_string (ws, row++, 4, _("Disbursed (đồng)"), fmt->header);
+  list = json_object_object_get (report, "funds");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *f = json_object_array_get_idx (list, i);
+      g_autofree char *name = g_strdup_printf ("%s (%s)", gets (f, "name"), gets (f, "unit_name"));
+
+      worksheet_write_string (ws, row, 0, name, NULL);
+      worksheet_write_number (ws, row, 1, (double) geti (f, "donations"), fmt->money);
+      worksheet_write_number (ws, row, 2, (double) geti (f, "mobilized"), fmt->money);
+      worksheet_write_number (ws, row, 3, (double) geti (f, "in_kind"), fmt->money);
+      worksheet_write_number (ws, row, 4, (double) geti (f, "disbursed"), fmt->money);
+    }
+}
+
+/* The second sheet: the breakdown by the units directly below. */
+static void
+write_children_sheet (lxw_worksheet       *wc,
+                      json_object         *report,
+                      const char          *heading,
+                      const ReportFormats *fmt)
+{
+  json_object *m0 = json_object_object_get (report, "models");
+  json_object *list;
+  lxw_row_t row = 0;
+
+  worksheet_set_column (wc, 0, 0, 34, NULL);
+  worksheet_set_column (wc, 1, 16, 14, NULL);
+  worksheet_write_string (wc, row++, 0, heading, fmt->title);
+  row++;
+  worksheet_write_string (wc, row, 0, _("Unit"), fmt->header);
+  worksheet_write_string (wc, row, 1, _("Code"), fmt->header);
+  for (size_t i = 0; i < json_object_array_length (m0); i++)
+    {
+      g_autofree char *reg = g_strdup_printf (_("%s: registered"), gets (json_object_array_get_idx (m0, i), "label"));
+      g_autofree char *ach = g_strdup_printf (_("%s: achieved"), gets (json_object_array_get_idx (m0, i), "label"));
+
+      worksheet_write_string (wc, row, (lxw_col_t) (2 + i * 2), reg, fmt->header);
+      worksheet_write_string (wc, row, (lxw_col_t) (3 + i * 2), ach, fmt->header);
+    }
+  worksheet_write_string (wc, row, 12, _("Awards"), fmt->header);
+  worksheet_write_string (wc, row, 13, _("Awards (đồng)"), fmt->header);
+  worksheet_write_string (wc, row, 14, _("Mobilized (đồng)"), fmt->header);
+  worksheet_write_string (wc, row++, 15, _("Disbursed (đồng)"), fmt->header);
+  list = json_object_object_get (report, "children");
+  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
+    {
+      json_object *c = json_object_array_get_idx (list, i);
+      json_object *ms = json_object_object_get (c, "models");
+
+      worksheet_write_string (wc, row, 0, gets (c, "name"), NULL);
+      worksheet_write_string (wc, row, 1, gets (c, "code"), NULL);
+      for (size_t k = 0; k < json_object_array_length (ms); k++)
+        {
+          json_object *m = json_object_array_get_idx (ms, k);
+
+          worksheet_write_number (wc, row, (lxw_col_t) (2 + k * 2), (double) geti (m, "registered"), fmt->money);
+          worksheet_write_number (wc, row, (lxw_col_t) (3 + k * 2), (double) geti (m, "achieved"), fmt->money);
+        }
+      worksheet_write_number (wc, row, 12, (double) geti (c, "awards_count"), fmt->money);
+      worksheet_write_number (wc, row, 13, (double) geti (c, "awards_amount"), fmt->money);
+      worksheet_write_number (wc, row, 14, (double) geti (c, "mobilized"), fmt->money);
+      worksheet_write_number (wc, row, 15, (double) geti (c, "disbursed"), fmt->money);
+    }
+}
+
 gboolean
 kh_report_export_xlsx (json_object  *report,
                        const char   *path,
@@ -843,9 +1055,8 @@ kh_report_export_xlsx (json_object  *report,
 {
   lxw_workbook *wb;
   lxw_worksheet *ws, *wc;
-  lxw_format *bold, *title, *money, *pct, *header;
+  ReportFormats fmt;
   json_object *unit = json_object_object_get (report, "unit");
-  json_object *list;
   g_autofree char *heading = NULL;
   lxw_row_t row = 0;
   lxw_error err;
@@ -862,150 +1073,20 @@ kh_report_export_xlsx (json_object  *report,
     }
   ws = workbook_add_worksheet (wb, NULL);
   wc = workbook_add_worksheet (wb, NULL);
-  bold = workbook_add_format (wb);
-  format_set_bold (bold);
-  title = workbook_add_format (wb);
-  format_set_bold (title);
-  format_set_font_size (title, 14);
-  header = workbook_add_format (wb);
-  format_set_bold (header);
-  format_set_bg_color (header, 0xE7EEF7);
-  format_set_text_wrap (header);
-  money = workbook_add_format (wb);
-  format_set_num_format (money, "#,##0");
-  pct = workbook_add_format (wb);
-  format_set_num_format (pct, "0.0");
+  add_report_formats (wb, &fmt);
 
   worksheet_set_column (ws, 0, 0, 34, NULL);
   worksheet_set_column (ws, 1, 6, 16, NULL);
   heading = g_strdup_printf (_("Figures for %s (%s), %d"), gets (unit, "name"), gets (unit, "code"),
                              (int) geti (report, "year"));
-  worksheet_write_string (ws, row++, 0, heading, title);
+  worksheet_write_string (ws, row++, 0, heading, fmt.title);
   row++;
+  row = write_models_section (ws, report, &fmt, row);
+  row = write_learning_section (ws, report, &fmt, row);
+  row = write_awards_section (ws, report, &fmt, row);
+  write_funds_section (ws, report, &fmt, row);
 
-  worksheet_write_string (ws, row, 0, _("Learning model"), header);
-  worksheet_write_string (ws, row, 1, _("Registered"), header);
-  worksheet_write_string (ws, row, 2, _("Evaluated"), header);
-  worksheet_write_string (ws, row, 3, _("Achieved"), header);
-  worksheet_write_string (ws, row, 4, _("Eligible"), header);
-  worksheet_write_string (ws, row, 5, _("Registered (%)"), header);
-  worksheet_write_string (ws, row++, 6, _("Achieved (%)"), header);
-  list = json_object_object_get (report, "models");
-  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
-    {
-      json_object *m = json_object_array_get_idx (list, i);
-      json_object *v;
-
-      worksheet_write_string (ws, row, 0, gets (m, "label"), NULL);
-      worksheet_write_number (ws, row, 1, (double) geti (m, "registered"), money);
-      worksheet_write_number (ws, row, 2, (double) geti (m, "evaluated"), money);
-      worksheet_write_number (ws, row, 3, (double) geti (m, "achieved"), money);
-      if ((v = json_object_object_get (m, "eligible")) != NULL)
-        worksheet_write_number (ws, row, 4, (double) json_object_get_int64 (v), money);
-      if ((v = json_object_object_get (m, "registered_share")) != NULL)
-        worksheet_write_number (ws, row, 5, json_object_get_double (v), pct);
-      if ((v = json_object_object_get (m, "achieved_share")) != NULL)
-        worksheet_write_number (ws, row, 6, json_object_get_double (v), pct);
-    }
-  row++;
-
-  {
-    json_object *lu = json_object_object_get (report, "learning_units");
-    static const char *keys[] = { "level1", "level2", "level3", "good", "fair", "average" };
-    const char *labels[] = { _("Level 1"), _("Level 2"), _("Level 3"), _("Good"), _("Fair"), _("Average") };
-
-    worksheet_write_string (ws, row++, 0, _("Learning units by level"), header);
-    for (guint i = 0; i < G_N_ELEMENTS (keys); i++, row++)
-      {
-        worksheet_write_string (ws, row, 0, labels[i], NULL);
-        worksheet_write_number (ws, row, 1, (double) geti (lu, keys[i]), money);
-      }
-    row++;
-  }
-
-  worksheet_write_string (ws, row, 0, _("Scholarships, awards and grants"), header);
-  worksheet_write_string (ws, row, 1, _("Number"), header);
-  worksheet_write_string (ws, row++, 2, _("Amount (đồng)"), header);
-  list = json_object_object_get (report, "awards");
-  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
-    {
-      json_object *a = json_object_array_get_idx (list, i);
-
-      worksheet_write_string (ws, row, 0, gets (a, "label"), NULL);
-      worksheet_write_number (ws, row, 1, (double) geti (a, "count"), money);
-      worksheet_write_number (ws, row, 2, (double) geti (a, "amount"), money);
-    }
-  {
-    json_object *t = json_object_object_get (report, "awards_total");
-
-    worksheet_write_string (ws, row, 0, _("Total"), bold);
-    worksheet_write_number (ws, row, 1, (double) geti (t, "count"), money);
-    worksheet_write_number (ws, row++, 2, (double) geti (t, "amount"), money);
-  }
-  row++;
-
-  worksheet_write_string (ws, row, 0, _("Fund"), header);
-  worksheet_write_string (ws, row, 1, _("Donations"), header);
-  worksheet_write_string (ws, row, 2, _("Mobilized (đồng)"), header);
-  worksheet_write_string (ws, row, 3, _("In kind (đồng)"), header);
-  worksheet_write_string (ws, row++, 4, _("Disbursed (đồng)"), header);
-  list = json_object_object_get (report, "funds");
-  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
-    {
-      json_object *f = json_object_array_get_idx (list, i);
-      g_autofree char *name = g_strdup_printf ("%s (%s)", gets (f, "name"), gets (f, "unit_name"));
-
-      worksheet_write_string (ws, row, 0, name, NULL);
-      worksheet_write_number (ws, row, 1, (double) geti (f, "donations"), money);
-      worksheet_write_number (ws, row, 2, (double) geti (f, "mobilized"), money);
-      worksheet_write_number (ws, row, 3, (double) geti (f, "in_kind"), money);
-      worksheet_write_number (ws, row, 4, (double) geti (f, "disbursed"), money);
-    }
-
-  /* The breakdown by the units directly below. */
-  row = 0;
-  worksheet_set_column (wc, 0, 0, 34, NULL);
-  worksheet_set_column (wc, 1, 16, 14, NULL);
-  worksheet_write_string (wc, row++, 0, heading, title);
-  row++;
-  worksheet_write_string (wc, row, 0, _("Unit"), header);
-  worksheet_write_string (wc, row, 1, _("Code"), header);
-  {
-    json_object *m0 = json_object_object_get (report, "models");
-
-    for (size_t i = 0; i < json_object_array_length (m0); i++)
-      {
-        g_autofree char *reg = g_strdup_printf (_("%s: registered"), gets (json_object_array_get_idx (m0, i), "label"));
-        g_autofree char *ach = g_strdup_printf (_("%s: achieved"), gets (json_object_array_get_idx (m0, i), "label"));
-
-        worksheet_write_string (wc, row, (lxw_col_t) (2 + i * 2), reg, header);
-        worksheet_write_string (wc, row, (lxw_col_t) (3 + i * 2), ach, header);
-      }
-    worksheet_write_string (wc, row, 12, _("Awards"), header);
-    worksheet_write_string (wc, row, 13, _("Awards (đồng)"), header);
-    worksheet_write_string (wc, row, 14, _("Mobilized (đồng)"), header);
-    worksheet_write_string (wc, row++, 15, _("Disbursed (đồng)"), header);
-  }
-  list = json_object_object_get (report, "children");
-  for (size_t i = 0; i < json_object_array_length (list); i++, row++)
-    {
-      json_object *c = json_object_array_get_idx (list, i);
-      json_object *ms = json_object_object_get (c, "models");
-
-      worksheet_write_string (wc, row, 0, gets (c, "name"), NULL);
-      worksheet_write_string (wc, row, 1, gets (c, "code"), NULL);
-      for (size_t k = 0; k < json_object_array_length (ms); k++)
-        {
-          json_object *m = json_object_array_get_idx (ms, k);
-
-          worksheet_write_number (wc, row, (lxw_col_t) (2 + k * 2), (double) geti (m, "registered"), money);
-          worksheet_write_number (wc, row, (lxw_col_t) (3 + k * 2), (double) geti (m, "achieved"), money);
-        }
-      worksheet_write_number (wc, row, 12, (double) geti (c, "awards_count"), money);
-      worksheet_write_number (wc, row, 13, (double) geti (c, "awards_amount"), money);
-      worksheet_write_number (wc, row, 14, (double) geti (c, "mobilized"), money);
-      worksheet_write_number (wc, row, 15, (double) geti (c, "disbursed"), money);
-    }
+  write_children_sheet (wc, report, heading, &fmt);
 
   err = workbook_close (wb);
   if (err != LXW_NO_ERROR)

@@ -332,6 +332,163 @@ is_school_year (const char *s)
   return sscanf (s, "%4u-%4u%n", &a, &b, &n) == 2 && n == 9 && s[n] == '\0' && b == a + 1;
 }
 
+/* The checks only a text field makes: length, school year, digits. */
+static gboolean
+validate_text (const KhField  *field,
+               const char     *s,
+               gsize           len,
+               GError        **error)
+{
+  int max_len = field->max_len > 0 ? field->max_len : KH_TEXT_DEFAULT_MAX;
+
+  /* No more characters than bytes: counted only when it could matter. */
+  if (len > (gsize) max_len && g_utf8_strlen (s, len) > max_len)
+    {
+      g_autofree char *reason =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                      "at most %d character, please shorten it.",
+                                      "at most %d characters, please shorten it.",
+                                      max_len), max_len);
+      field_error (error, field, reason);
+      return FALSE;
+    }
+  if ((field->flags & KH_FIELD_FLAG_SCHOOL_YEAR) && !is_school_year (s))
+    {
+      field_error (error, field, _("write the school year as 2024-2025."));
+      return FALSE;
+    }
+  if (field->flags & KH_FIELD_FLAG_DIGITS)
+    for (const char *p = s; *p; p++)
+      if (!g_ascii_isdigit (*p) && !(p == s && *p == '+'))
+        {
+          field_error (error, field, _("use digits only."));
+          return FALSE;
+        }
+  return TRUE;
+}
+
+/* An enumeration's value must be one of its codes; the message lists them with their labels. */
+static gboolean
+validate_enum (const KhField  *field,
+               const char     *s,
+               GError        **error)
+{
+  gboolean found = FALSE;
+
+  for (guint i = 0; field->enum_values[i] != NULL; i++)
+    if (strcmp (field->enum_values[i], s) == 0)
+      found = TRUE;
+  if (!found)
+    {
+      g_autoptr(GString) allowed = g_string_new (NULL);
+      g_autofree char *reason = NULL;
+
+      for (guint i = 0; field->enum_values[i] != NULL; i++)
+        g_string_append_printf (allowed, "%s%s (%s)", i > 0 ? ", " : "",
+                                field->enum_values[i], _(field->enum_labels[i]));
+      reason = g_strdup_printf (_("“%s” is not one of: %s."), s, allowed->str);
+      field_error (error, field, reason);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Text, enumeration, reference and date fields all hold a string: valid UTF-8, not empty, no
+ * control characters; then what each type asks of it. */
+static gboolean
+validate_string (const KhField  *field,
+                 const KhValue  *value,
+                 GError        **error)
+{
+  const char *s;
+  gsize len;
+
+  if (value->kind != KH_VALUE_TEXT)
+    {
+      field_error (error, field, _("expected text."));
+      return FALSE;
+    }
+  s = value->text;
+  len = value->len;
+  if (!value->utf8 && !kh_utf8_validate (s, len))
+    {
+      field_error (error, field, _("the text is not valid UTF-8."));
+      return FALSE;
+    }
+  if (*s == '\0')
+    {
+      if (field->flags & KH_FIELD_FLAG_REQUIRED)
+        {
+          field_error (error, field, _("this is required."));
+          return FALSE;
+        }
+      field_error (error, field, _("leave it out rather than empty."));
+      return FALSE;
+    }
+  for (const char *p = s; *p; p++)
+    if ((guchar) *p < 0x20 && *p != '\n' && *p != '\t'
+        && !(field->flags & KH_FIELD_FLAG_MULTILINE && *p == '\r'))
+      {
+        field_error (error, field, _("the text contains control characters."));
+        return FALSE;
+      }
+
+  if (field->type == KH_FIELD_TEXT)
+    return validate_text (field, s, len, error);
+  else if (field->type == KH_FIELD_ENUM)
+    return validate_enum (field, s, error);
+  else if (field->type == KH_FIELD_REF)
+    {
+      if (!kh_uuid_is_valid (s))
+        {
+          field_error (error, field, _("this is not a record id."));
+          return FALSE;
+        }
+    }
+  else if (field->type == KH_FIELD_DATE)
+    {
+      if (!is_iso_date (s))
+        {
+          field_error (error, field, _("enter a real date as dd/mm/yyyy, for example 03/06/2022."));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Whole numbers, years and amounts: an integer within the field's bounds. */
+static gboolean
+validate_number (const KhField  *field,
+                 const KhValue  *value,
+                 GError        **error)
+{
+  gint64 v;
+
+  if (value->kind != KH_VALUE_INT)
+    {
+      field_error (error, field, field->type == KH_FIELD_MONEY
+                   ? _("enter a whole number of đồng, for example 1.250.000.")
+                   : _("enter a whole number."));
+      return FALSE;
+    }
+  v = value->number;
+  if (v < field->min || v > field->max)
+    {
+      /* Amounts as people write them (1.000.000 ₫); the numbers go into the message as
+       * text, since gettext cannot see through G_GINT64_FORMAT. */
+      g_autofree char *lo = field->type == KH_FIELD_MONEY
+                            ? kh_format_money (field->min)
+                            : g_strdup_printf ("%" G_GINT64_FORMAT, field->min);
+      g_autofree char *hi = field->type == KH_FIELD_MONEY
+                            ? kh_format_money (field->max)
+                            : g_strdup_printf ("%" G_GINT64_FORMAT, field->max);
+      g_autofree char *reason = g_strdup_printf (_("must be between %s and %s."), lo, hi);
+      field_error (error, field, reason);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Checks one value of @field, however it was read. */
 gboolean
 kh_field_validate_value (const KhField  *field,
@@ -357,136 +514,15 @@ kh_field_validate_value (const KhField  *field,
     case KH_FIELD_ENUM:
     case KH_FIELD_REF:
     case KH_FIELD_DATE:
-      {
-        const char *s;
-        gsize len;
-        int max_len;
-
-        if (value->kind != KH_VALUE_TEXT)
-          {
-            field_error (error, field, _("expected text."));
-            return FALSE;
-          }
-        s = value->text;
-        len = value->len;
-        if (!value->utf8 && !kh_utf8_validate (s, len))
-          {
-            field_error (error, field, _("the text is not valid UTF-8."));
-            return FALSE;
-          }
-        if (*s == '\0')
-          {
-            if (field->flags & KH_FIELD_FLAG_REQUIRED)
-              {
-                field_error (error, field, _("this is required."));
-                return FALSE;
-              }
-            field_error (error, field, _("leave it out rather than empty."));
-            return FALSE;
-          }
-        for (const char *p = s; *p; p++)
-          if ((guchar) *p < 0x20 && *p != '\n' && *p != '\t'
-              && !(field->flags & KH_FIELD_FLAG_MULTILINE && *p == '\r'))
-            {
-              field_error (error, field, _("the text contains control characters."));
-              return FALSE;
-            }
-
-        if (field->type == KH_FIELD_TEXT)
-          {
-            max_len = field->max_len > 0 ? field->max_len : KH_TEXT_DEFAULT_MAX;
-            /* No more characters than bytes: counted only when it could matter. */
-            if (len > (gsize) max_len && g_utf8_strlen (s, len) > max_len)
-              {
-                g_autofree char *reason =
-                  g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                "at most %d character, please shorten it.",
-                                                "at most %d characters, please shorten it.",
-                                                max_len), max_len);
-                field_error (error, field, reason);
-                return FALSE;
-              }
-            if ((field->flags & KH_FIELD_FLAG_SCHOOL_YEAR) && !is_school_year (s))
-              {
-                field_error (error, field, _("write the school year as 2024-2025."));
-                return FALSE;
-              }
-            if (field->flags & KH_FIELD_FLAG_DIGITS)
-              for (const char *p = s; *p; p++)
-                if (!g_ascii_isdigit (*p) && !(p == s && *p == '+'))
-                  {
-                    field_error (error, field, _("use digits only."));
-                    return FALSE;
-                  }
-          }
-        else if (field->type == KH_FIELD_ENUM)
-          {
-            gboolean found = FALSE;
-
-            for (guint i = 0; field->enum_values[i] != NULL; i++)
-              if (strcmp (field->enum_values[i], s) == 0)
-                found = TRUE;
-            if (!found)
-              {
-                g_autoptr(GString) allowed = g_string_new (NULL);
-                g_autofree char *reason = NULL;
-
-                for (guint i = 0; field->enum_values[i] != NULL; i++)
-                  g_string_append_printf (allowed, "%s%s (%s)", i > 0 ? ", " : "",
-                                          field->enum_values[i], _(field->enum_labels[i]));
-                reason = g_strdup_printf (_("“%s” is not one of: %s."), s, allowed->str);
-                field_error (error, field, reason);
-                return FALSE;
-              }
-          }
-        else if (field->type == KH_FIELD_REF)
-          {
-            if (!kh_uuid_is_valid (s))
-              {
-                field_error (error, field, _("this is not a record id."));
-                return FALSE;
-              }
-          }
-        else if (field->type == KH_FIELD_DATE)
-          {
-            if (!is_iso_date (s))
-              {
-                field_error (error, field, _("enter a real date as dd/mm/yyyy, for example 03/06/2022."));
-                return FALSE;
-              }
-          }
-      }
+      if (!validate_string (field, value, error))
+        return FALSE;
       break;
 
     case KH_FIELD_INT:
     case KH_FIELD_YEAR:
     case KH_FIELD_MONEY:
-      {
-        gint64 v;
-
-        if (value->kind != KH_VALUE_INT)
-          {
-            field_error (error, field, field->type == KH_FIELD_MONEY
-                         ? _("enter a whole number of đồng, for example 1.250.000.")
-                         : _("enter a whole number."));
-            return FALSE;
-          }
-        v = value->number;
-        if (v < field->min || v > field->max)
-          {
-            /* Amounts as people write them (1.000.000 ₫); the numbers go into the message as
-             * text, since gettext cannot see through G_GINT64_FORMAT. */
-            g_autofree char *lo = field->type == KH_FIELD_MONEY
-                                  ? kh_format_money (field->min)
-                                  : g_strdup_printf ("%" G_GINT64_FORMAT, field->min);
-            g_autofree char *hi = field->type == KH_FIELD_MONEY
-                                  ? kh_format_money (field->max)
-                                  : g_strdup_printf ("%" G_GINT64_FORMAT, field->max);
-            g_autofree char *reason = g_strdup_printf (_("must be between %s and %s."), lo, hi);
-            field_error (error, field, reason);
-            return FALSE;
-          }
-      }
+      if (!validate_number (field, value, error))
+        return FALSE;
       break;
 
     case KH_FIELD_BOOL:

@@ -420,6 +420,117 @@ emit_row (SheetRow   *row,
   return func (number, row->out, row->width, user_data, error);
 }
 
+/* A <row> starts: its number is its r attribute when that goes forward, else the one after
+ * the last. Fails past the row limit. */
+static gboolean
+start_row (Part                 *p,
+           const KhSheetLimits  *limits,
+           guint                *row_number,
+           guint                *rows_seen,
+           GError              **error)
+{
+  g_autofree char *r = (char *) xmlTextReaderGetAttribute (p->reader, BAD_CAST "r");
+  guint64 n = r != NULL ? g_ascii_strtoull (r, NULL, 10) : 0;
+
+  *row_number = n > *row_number && n <= G_MAXUINT32 ? (guint) n : *row_number + 1;
+  if (++*rows_seen > limits->max_rows || *row_number > G_MAXUINT32 - 1)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
+                   _("The sheet has more than %u rows; split it into smaller files."),
+                   limits->max_rows);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* What a finished cell holds, from its t attribute and its value: shared strings are looked
+ * up, an ISO date loses its time, and an empty formula cell is an error (never computed).
+ * Fails if the cell refers to a shared string that is not there. */
+static gboolean
+cell_value (SheetRow     *row,
+            const char   *part,
+            const char   *cell_type,
+            GString      *value,
+            gboolean      has_formula,
+            KhCellType   *type_out,
+            const char  **text_out,
+            GError      **error)
+{
+  KhCellType type = KH_CELL_EMPTY;
+  const char *text = value->str;
+  const char *t = cell_type != NULL ? cell_type : "n";
+
+  if (strcmp (t, "inlineStr") == 0 || strcmp (t, "str") == 0)
+    type = value->len > 0 ? KH_CELL_TEXT : KH_CELL_EMPTY;
+  else if (strcmp (t, "s") == 0)
+    {
+      char *end = NULL;
+      guint64 index = g_ascii_strtoull (value->str, &end, 10);
+
+      if (value->len == 0 || *end != '\0' || index >= row->ss->strings->len)
+        {
+          broken (error, part, _("a cell refers to a text that is not there"));
+          return FALSE;
+        }
+      text = row->ss->strings->pdata[index];
+      type = *text != '\0' ? KH_CELL_TEXT : KH_CELL_EMPTY;
+    }
+  else if (strcmp (t, "b") == 0)
+    type = value->len > 0 ? KH_CELL_BOOL : KH_CELL_EMPTY;
+  else if (strcmp (t, "e") == 0)
+    type = KH_CELL_ERROR;
+  else if (strcmp (t, "d") == 0)
+    {
+      /* An ISO 8601 date, perhaps with a time: the date is what counts. */
+      if (value->len > 10 && value->str[10] == 'T')
+        g_string_truncate (value, 10);
+      text = value->str;
+      type = value->len > 0 ? KH_CELL_TEXT : KH_CELL_EMPTY;
+    }
+  else
+    type = value->len > 0 ? KH_CELL_NUMBER : KH_CELL_EMPTY;
+
+  if (type == KH_CELL_EMPTY && has_formula)
+    type = KH_CELL_ERROR;   /* a formula that was never computed */
+  *type_out = type;
+  *text_out = text;
+  return TRUE;
+}
+
+/* Puts a cell that is not empty into @row at @column, blanking the columns skipped since the
+ * last one. Fails past the column limit. */
+static gboolean
+put_cell (SheetRow    *row,
+          guint        row_number,
+          guint        column,
+          const char  *text,
+          KhCellType   type,
+          GError     **error)
+{
+  if (column >= row->limits->max_columns)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
+                   _("Row %u has more than %u columns."), row_number, row->limits->max_columns);
+      return FALSE;
+    }
+  while (row->values->len <= column)
+    {
+      KhCellType empty = KH_CELL_EMPTY;
+
+      g_ptr_array_add (row->values, g_string_new (NULL));
+      g_array_append_val (row->types, empty);
+    }
+  for (guint i = row->width; i < column; i++)
+    {
+      g_string_truncate (row->values->pdata[i], 0);
+      g_array_index (row->types, KhCellType, i) = KH_CELL_EMPTY;
+    }
+  g_string_assign (row->values->pdata[column], text);
+  g_array_index (row->types, KhCellType, column) = type;
+  row->width = MAX (row->width, column + 1);
+  return TRUE;
+}
+
 static gboolean
 read_sheet (zip_t                *zip,
             const char           *name,
@@ -452,15 +563,8 @@ read_sheet (zip_t                *zip,
     {
       if (is_element (&p, "row"))
         {
-          g_autofree char *r = (char *) xmlTextReaderGetAttribute (p.reader, BAD_CAST "r");
-          guint64 n = r != NULL ? g_ascii_strtoull (r, NULL, 10) : 0;
-
-          row_number = n > row_number && n <= G_MAXUINT32 ? (guint) n : row_number + 1;
-          if (++rows_seen > limits->max_rows || row_number > G_MAXUINT32 - 1)
+          if (!start_row (&p, limits, &row_number, &rows_seen, error))
             {
-              g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
-                           _("The sheet has more than %u rows; split it into smaller files."),
-                           limits->max_rows);
               ok = FALSE;
               break;
             }
@@ -517,68 +621,22 @@ read_sheet (zip_t                *zip,
         }
       else if (in_cell && is_end (&p, "c"))
         {
-          KhCellType type = KH_CELL_EMPTY;
-          const char *text = value->str;
-          const char *t = cell_type != NULL ? cell_type : "n";
+          KhCellType type;
+          const char *text;
 
           in_cell = FALSE;
-          if (strcmp (t, "inlineStr") == 0 || strcmp (t, "str") == 0)
-            type = value->len > 0 ? KH_CELL_TEXT : KH_CELL_EMPTY;
-          else if (strcmp (t, "s") == 0)
+          if (!cell_value (&row, p.part, cell_type, value, has_formula, &type, &text, error))
             {
-              char *end = NULL;
-              guint64 index = g_ascii_strtoull (value->str, &end, 10);
-
-              if (value->len == 0 || *end != '\0' || index >= ss->strings->len)
-                {
-                  broken (error, p.part, _("a cell refers to a text that is not there"));
-                  ok = FALSE;
-                  break;
-                }
-              text = ss->strings->pdata[index];
-              type = *text != '\0' ? KH_CELL_TEXT : KH_CELL_EMPTY;
-            }
-          else if (strcmp (t, "b") == 0)
-            type = value->len > 0 ? KH_CELL_BOOL : KH_CELL_EMPTY;
-          else if (strcmp (t, "e") == 0)
-            type = KH_CELL_ERROR;
-          else if (strcmp (t, "d") == 0)
-            {
-              /* An ISO 8601 date, perhaps with a time: the date is what counts. */
-              if (value->len > 10 && value->str[10] == 'T')
-                g_string_truncate (value, 10);
-              text = value->str;
-              type = value->len > 0 ? KH_CELL_TEXT : KH_CELL_EMPTY;
-            }
-          else
-            type = value->len > 0 ? KH_CELL_NUMBER : KH_CELL_EMPTY;
-
-          if (type == KH_CELL_EMPTY && has_formula)
-            type = KH_CELL_ERROR;   /* a formula that was never computed */
-          if (type == KH_CELL_EMPTY)
-            continue;
-          if (column >= limits->max_columns)
-            {
-              g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,
-                           _("Row %u has more than %u columns."), row_number, limits->max_columns);
               ok = FALSE;
               break;
             }
-          while (row.values->len <= column)
+          if (type == KH_CELL_EMPTY)
+            continue;
+          if (!put_cell (&row, row_number, column, text, type, error))
             {
-              KhCellType empty = KH_CELL_EMPTY;
-
-              g_ptr_array_add (row.values, g_string_new (NULL));
-              g_array_append_val (row.types, empty);
+              ok = FALSE;
+              break;
             }
-          for (guint i = row.width; i < column; i++)
-            {
-              g_string_truncate (row.values->pdata[i], 0);
-              g_array_index (row.types, KhCellType, i) = KH_CELL_EMPTY;
-            }
-          g_string_assign (row.values->pdata[column], text);
-          g_array_index (row.types, KhCellType, column) = type;
-          row.width = MAX (row.width, column + 1);
         }
     }
   if (ok && ret < 0)

@@ -1,12 +1,16 @@
 /* kh-codec.c: the sync protocol's messages (see PROTOCOL.md)
  *
+ * This file holds the error codes, the strict member readers the other files of the codec share
+ * (kh-codec-private.h), parsing, error bodies, records, login and health. The push messages are
+ * in kh-codec-push.c; the change feed and integrity in kh-codec-changes.c.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "kh-i18n.h"
 
 #include <string.h>
 
-#include "kh-codec.h"
+#include "kh-codec-private.h"
 #include "kh-uuid.h"
 
 G_DEFINE_QUARK (kh-sync-error-quark, kh_sync_error)
@@ -64,11 +68,11 @@ kh_sync_error_http_status (KhSyncError error)
 
 /* Helpers for strict decoding ------------------------------------------------------------------ */
 
-static gboolean
-wrong_type (GError    **error,
-            const char *where,
-            const char *name,
-            const char *expected)
+gboolean
+kh_codec_wrong_type (GError    **error,
+                     const char *where,
+                     const char *name,
+                     const char *expected)
 {
   g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_WRONG_TYPE,
                _("“%s%s%s” must be %s."), where ? where : "", where ? "." : "", name, expected);
@@ -77,14 +81,14 @@ wrong_type (GError    **error,
 
 /* A member of @obj: NULL with an error when it is missing (and @required) or of another type.
  * A JSON null counts as missing. */
-static json_object *
-member (json_object  *obj,
-        const char   *where,
-        const char   *name,
-        json_type     type,
-        gboolean      required,
-        gboolean     *present,
-        GError      **error)
+json_object *
+kh_codec_member (json_object  *obj,
+                 const char   *where,
+                 const char   *name,
+                 json_type     type,
+                 gboolean      required,
+                 gboolean     *present,
+                 GError      **error)
 {
   json_object *v = NULL;
   static const char *type_names[] = {
@@ -100,29 +104,29 @@ member (json_object  *obj,
   if (!json_object_object_get_ex (obj, name, &v) || v == NULL)
     {
       if (required)
-        wrong_type (error, where, name, _(type_names[type]));
+        kh_codec_wrong_type (error, where, name, _(type_names[type]));
       return NULL;
     }
   *present = TRUE;
   if (!json_object_is_type (v, type))
     {
-      wrong_type (error, where, name, _(type_names[type]));
+      kh_codec_wrong_type (error, where, name, _(type_names[type]));
       return NULL;
     }
   return v;
 }
 
-static gboolean
-get_string (json_object  *obj,
-            const char   *where,
-            const char   *name,
-            gboolean      required,
-            gsize         max_len,
-            char        **out,
-            GError      **error)
+gboolean
+kh_codec_get_string (json_object  *obj,
+                     const char   *where,
+                     const char   *name,
+                     gboolean      required,
+                     gsize         max_len,
+                     char        **out,
+                     GError      **error)
 {
   gboolean present;
-  json_object *v = member (obj, where, name, json_type_string, required, &present, error);
+  json_object *v = kh_codec_member (obj, where, name, json_type_string, required, &present, error);
   const char *s;
   gsize len;
 
@@ -142,15 +146,15 @@ get_string (json_object  *obj,
   return TRUE;
 }
 
-static gboolean
-get_uuid (json_object  *obj,
-          const char   *where,
-          const char   *name,
-          gboolean      required,
-          char        **out,
-          GError      **error)
+gboolean
+kh_codec_get_uuid (json_object  *obj,
+                   const char   *where,
+                   const char   *name,
+                   gboolean      required,
+                   char        **out,
+                   GError      **error)
 {
-  if (!get_string (obj, where, name, required, 36, out, error))
+  if (!kh_codec_get_string (obj, where, name, required, 36, out, error))
     return FALSE;
   if (*out != NULL && !kh_uuid_is_valid (*out))
     {
@@ -163,14 +167,14 @@ get_uuid (json_object  *obj,
   return TRUE;
 }
 
-static gboolean
-get_name (json_object  *obj,
-          const char   *where,
-          const char   *name,
-          char        **out,
-          GError      **error)
+gboolean
+kh_codec_get_name (json_object  *obj,
+                   const char   *where,
+                   const char   *name,
+                   char        **out,
+                   GError      **error)
 {
-  if (!get_string (obj, where, name, TRUE, KH_CODEC_MAX_NAME, out, error))
+  if (!kh_codec_get_string (obj, where, name, TRUE, KH_CODEC_MAX_NAME, out, error))
     return FALSE;
   for (const char *p = *out; *p; p++)
     if (!(g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '_'))
@@ -183,17 +187,17 @@ get_name (json_object  *obj,
   return TRUE;
 }
 
-static gboolean
-get_int (json_object  *obj,
-         const char   *where,
-         const char   *name,
-         gboolean      required,
-         gint64        min,
-         gint64       *out,
-         GError      **error)
+gboolean
+kh_codec_get_int (json_object  *obj,
+                  const char   *where,
+                  const char   *name,
+                  gboolean      required,
+                  gint64        min,
+                  gint64       *out,
+                  GError      **error)
 {
   gboolean present;
-  json_object *v = member (obj, where, name, json_type_int, required, &present, error);
+  json_object *v = kh_codec_member (obj, where, name, json_type_int, required, &present, error);
 
   if (v == NULL)
     return !required && !present;
@@ -207,16 +211,16 @@ get_int (json_object  *obj,
   return TRUE;
 }
 
-static gboolean
-get_bool (json_object  *obj,
-          const char   *where,
-          const char   *name,
-          gboolean      required,
-          gboolean     *out,
-          GError      **error)
+gboolean
+kh_codec_get_bool (json_object  *obj,
+                   const char   *where,
+                   const char   *name,
+                   gboolean      required,
+                   gboolean     *out,
+                   GError      **error)
 {
   gboolean present;
-  json_object *v = member (obj, where, name, json_type_boolean, required, &present, error);
+  json_object *v = kh_codec_member (obj, where, name, json_type_boolean, required, &present, error);
 
   if (v == NULL)
     return !required && !present;
@@ -226,11 +230,11 @@ get_bool (json_object  *obj,
 
 /* A "fields" object: names, and values of the JSON types a registry field can have (text,
  * integer, boolean, object for JSON fields; null only when @allow_null). */
-static gboolean
-check_fields (json_object  *fields,
-              const char   *where,
-              gboolean      allow_null,
-              GError      **error)
+gboolean
+kh_codec_check_fields (json_object  *fields,
+                       const char   *where,
+                       gboolean      allow_null,
+                       GError      **error)
 {
   json_object_object_foreach (fields, key, val)
     {
@@ -245,7 +249,7 @@ check_fields (json_object  *fields,
       if (val == NULL)
         {
           if (!allow_null)
-            return wrong_type (error, where, key, _("a value, not null"));
+            return kh_codec_wrong_type (error, where, key, _("a value, not null"));
           continue;
         }
       switch (json_object_get_type (val))
@@ -266,7 +270,8 @@ check_fields (json_object  *fields,
         case json_type_double:
         case json_type_array:
         default:
-          return wrong_type (error, where, key, _("text, an integer, true or false, or an object"));
+          return kh_codec_wrong_type (error, where, key,
+                                      _("text, an integer, true or false, or an object"));
         }
     }
   return TRUE;
@@ -395,9 +400,9 @@ kh_codec_error_from_json (json_object  *body,
 
   if (body == NULL || !json_object_object_get_ex (body, "error", &inner)
       || !json_object_is_type (inner, json_type_object)
-      || !get_string (inner, "error", "code", TRUE, KH_CODEC_MAX_NAME, &c, NULL))
+      || !kh_codec_get_string (inner, "error", "code", TRUE, KH_CODEC_MAX_NAME, &c, NULL))
     return FALSE;
-  get_string (inner, "error", "message", FALSE, KH_CODEC_MAX_TEXT, &m, NULL);
+  kh_codec_get_string (inner, "error", "message", FALSE, KH_CODEC_MAX_TEXT, &m, NULL);
   if (code != NULL && !kh_sync_error_from_code (c, code))
     *code = KH_SYNC_ERROR_INTERNAL;
   if (code_text != NULL)
@@ -456,485 +461,23 @@ kh_record_from_json (json_object  *obj,
 
   if (obj == NULL || !json_object_is_type (obj, json_type_object))
     {
-      wrong_type (error, NULL, "record", _("an object"));
+      kh_codec_wrong_type (error, NULL, "record", _("an object"));
       return NULL;
     }
-  if (!get_name (obj, "record", "entity", &r->entity, error)
-      || !get_uuid (obj, "record", "id", TRUE, &r->id, error)
-      || !get_int (obj, "record", "version", TRUE, 0, &r->version, error)
-      || !get_bool (obj, "record", "deleted", TRUE, &r->deleted, error)
-      || !get_string (obj, "record", "updated_by", FALSE, KH_CODEC_MAX_TEXT, &r->updated_by, error)
-      || !get_string (obj, "record", "updated_at", FALSE, KH_CODEC_MAX_TIME, &r->updated_at, error))
+  if (!kh_codec_get_name (obj, "record", "entity", &r->entity, error)
+      || !kh_codec_get_uuid (obj, "record", "id", TRUE, &r->id, error)
+      || !kh_codec_get_int (obj, "record", "version", TRUE, 0, &r->version, error)
+      || !kh_codec_get_bool (obj, "record", "deleted", TRUE, &r->deleted, error)
+      || !kh_codec_get_string (obj, "record", "updated_by", FALSE, KH_CODEC_MAX_TEXT,
+                               &r->updated_by, error)
+      || !kh_codec_get_string (obj, "record", "updated_at", FALSE, KH_CODEC_MAX_TIME,
+                               &r->updated_at, error))
     return NULL;
-  fields = member (obj, "record", "fields", json_type_object, TRUE, &present, error);
-  if (fields == NULL || !check_fields (fields, "record", FALSE, error))
+  fields = kh_codec_member (obj, "record", "fields", json_type_object, TRUE, &present, error);
+  if (fields == NULL || !kh_codec_check_fields (fields, "record", FALSE, error))
     return NULL;
   r->fields = json_object_get (fields);
   return g_steal_pointer (&r);
-}
-
-/* Mutations ------------------------------------------------------------------------------------ */
-
-static const char * const op_names[] = {
-  [KH_OP_CREATE] = "create", [KH_OP_UPDATE] = "update",
-  [KH_OP_DELETE] = "delete", [KH_OP_RESTORE] = "restore",
-};
-
-const char *
-kh_op_to_string (KhOp op)
-{
-  g_return_val_if_fail ((guint) op < G_N_ELEMENTS (op_names), NULL);
-  return op_names[op];
-}
-
-gboolean
-kh_op_from_string (const char *text,
-                   KhOp       *op)
-{
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (op_names); i++)
-    if (strcmp (op_names[i], text) == 0)
-      {
-        *op = (KhOp) i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-KhMutation *
-kh_mutation_new (void)
-{
-  return g_new0 (KhMutation, 1);
-}
-
-void
-kh_mutation_free (KhMutation *mutation)
-{
-  if (mutation == NULL)
-    return;
-  g_free (mutation->mutation_id);
-  g_free (mutation->entity);
-  g_free (mutation->id);
-  json_object_put (mutation->fields);
-  g_free (mutation);
-}
-
-json_object *
-kh_mutation_to_json (const KhMutation *m)
-{
-  json_object *obj = json_object_new_object ();
-
-  json_object_object_add (obj, "mutation_id", json_object_new_string (m->mutation_id));
-  json_object_object_add (obj, "entity", json_object_new_string (m->entity));
-  json_object_object_add (obj, "id", json_object_new_string (m->id));
-  json_object_object_add (obj, "op", json_object_new_string (kh_op_to_string (m->op)));
-  json_object_object_add (obj, "base_version", json_object_new_int64 (m->base_version));
-  json_object_object_add (obj, "fields", m->fields != NULL ? json_object_get (m->fields)
-                                                           : json_object_new_object ());
-  return obj;
-}
-
-KhMutation *
-kh_mutation_from_json (json_object  *obj,
-                       GError      **error)
-{
-  g_autoptr(KhMutation) m = kh_mutation_new ();
-  g_autofree char *op = NULL;
-  gboolean present;
-  json_object *fields;
-
-  if (obj == NULL || !json_object_is_type (obj, json_type_object))
-    {
-      wrong_type (error, NULL, "mutations[]", _("an object"));
-      return NULL;
-    }
-  if (!get_uuid (obj, "mutation", "mutation_id", TRUE, &m->mutation_id, error)
-      || !get_name (obj, "mutation", "entity", &m->entity, error)
-      || !get_uuid (obj, "mutation", "id", TRUE, &m->id, error)
-      || !get_string (obj, "mutation", "op", TRUE, 16, &op, error)
-      || !get_int (obj, "mutation", "base_version", TRUE, 0, &m->base_version, error))
-    return NULL;
-  if (!kh_op_from_string (op, &m->op))
-    {
-      g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
-                   _("“mutation.op” must be create, update, delete or restore, not “%s”."), op);
-      return NULL;
-    }
-  fields = member (obj, "mutation", "fields", json_type_object,
-                   m->op == KH_OP_CREATE || m->op == KH_OP_UPDATE, &present, error);
-  if (fields == NULL && (present || m->op == KH_OP_CREATE || m->op == KH_OP_UPDATE))
-    return NULL;
-  if (fields != NULL && !check_fields (fields, "mutation", m->op != KH_OP_CREATE, error))
-    return NULL;
-  m->fields = fields != NULL ? json_object_get (fields) : json_object_new_object ();
-  return g_steal_pointer (&m);
-}
-
-KhPushRequest *
-kh_push_request_new (void)
-{
-  KhPushRequest *r = g_new0 (KhPushRequest, 1);
-
-  r->mutations = g_ptr_array_new_with_free_func ((GDestroyNotify) kh_mutation_free);
-  return r;
-}
-
-void
-kh_push_request_free (KhPushRequest *request)
-{
-  if (request == NULL)
-    return;
-  g_free (request->client_id);
-  g_ptr_array_unref (request->mutations);
-  g_free (request);
-}
-
-json_object *
-kh_push_request_to_json (const KhPushRequest *request)
-{
-  json_object *obj = json_object_new_object ();
-  json_object *list = json_object_new_array_ext ((int) request->mutations->len);
-
-  json_object_object_add (obj, "client_id", json_object_new_string (request->client_id));
-  if (request->has_epoch)
-    json_object_object_add (obj, "epoch", json_object_new_int64 (request->epoch));
-  for (guint i = 0; i < request->mutations->len; i++)
-    json_object_array_add (list, kh_mutation_to_json (request->mutations->pdata[i]));
-  json_object_object_add (obj, "mutations", list);
-  return obj;
-}
-
-KhPushRequest *
-kh_push_request_from_json (json_object  *obj,
-                           GError      **error)
-{
-  g_autoptr(KhPushRequest) r = kh_push_request_new ();
-  gboolean present;
-  json_object *list;
-  size_t n;
-
-  if (!get_uuid (obj, NULL, "client_id", TRUE, &r->client_id, error)
-      || !get_int (obj, NULL, "epoch", FALSE, 0, &r->epoch, error))
-    return NULL;
-  r->has_epoch = json_object_object_get_ex (obj, "epoch", NULL)
-                 && json_object_object_get (obj, "epoch") != NULL;
-  list = member (obj, NULL, "mutations", json_type_array, TRUE, &present, error);
-  if (list == NULL)
-    return NULL;
-  n = json_object_array_length (list);
-  if (n > KH_PUSH_MAX_MUTATIONS)
-    {
-      g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_MANY_MUTATIONS,
-                   _("A push may carry at most %d mutations; this one has %zu. Send them in smaller batches."),
-                   KH_PUSH_MAX_MUTATIONS, n);
-      return NULL;
-    }
-  for (size_t i = 0; i < n; i++)
-    {
-      KhMutation *m = kh_mutation_from_json (json_object_array_get_idx (list, i), error);
-
-      if (m == NULL)
-        {
-          g_prefix_error (error, _("Mutation %zu: "), i + 1);
-          return NULL;
-        }
-      g_ptr_array_add (r->mutations, m);
-    }
-  return g_steal_pointer (&r);
-}
-
-/* Push results --------------------------------------------------------------------------------- */
-
-static const char * const status_names[] = {
-  [KH_RESULT_APPLIED] = "applied", [KH_RESULT_DUPLICATE] = "duplicate",
-  [KH_RESULT_CONFLICT] = "conflict", [KH_RESULT_REJECTED] = "rejected",
-};
-
-const char *
-kh_result_status_to_string (KhResultStatus status)
-{
-  g_return_val_if_fail ((guint) status < G_N_ELEMENTS (status_names), NULL);
-  return status_names[status];
-}
-
-KhMutationResult *
-kh_mutation_result_new (void)
-{
-  return g_new0 (KhMutationResult, 1);
-}
-
-void
-kh_mutation_result_free (KhMutationResult *result)
-{
-  if (result == NULL)
-    return;
-  g_free (result->mutation_id);
-  kh_record_free (result->record);
-  if (result->conflicting_fields != NULL)
-    g_ptr_array_unref (result->conflicting_fields);
-  g_free (result->code);
-  g_free (result->message);
-  g_free (result);
-}
-
-json_object *
-kh_mutation_result_to_json (const KhMutationResult *r)
-{
-  json_object *obj = json_object_new_object ();
-
-  json_object_object_add (obj, "mutation_id", json_object_new_string (r->mutation_id));
-  json_object_object_add (obj, "status", json_object_new_string (kh_result_status_to_string (r->status)));
-  if (r->status != KH_RESULT_REJECTED)
-    json_object_object_add (obj, "version", json_object_new_int64 (r->version));
-  if (r->status == KH_RESULT_CONFLICT)
-    {
-      json_object *names = json_object_new_array ();
-
-      for (guint i = 0; r->conflicting_fields != NULL && i < r->conflicting_fields->len; i++)
-        json_object_array_add (names, json_object_new_string (r->conflicting_fields->pdata[i]));
-      json_object_object_add (obj, "conflicting_fields", names);
-      if (r->record != NULL)
-        json_object_object_add (obj, "record", kh_record_to_json (r->record));
-    }
-  if (r->status == KH_RESULT_REJECTED)
-    {
-      json_object_object_add (obj, "code", json_object_new_string (r->code ? r->code : "invalid"));
-      json_object_object_add (obj, "message", json_object_new_string (r->message ? r->message : ""));
-    }
-  return obj;
-}
-
-KhMutationResult *
-kh_mutation_result_from_json (json_object  *obj,
-                              GError      **error)
-{
-  g_autoptr(KhMutationResult) r = kh_mutation_result_new ();
-  g_autofree char *status = NULL;
-  gboolean found = FALSE;
-
-  if (obj == NULL || !json_object_is_type (obj, json_type_object))
-    {
-      wrong_type (error, NULL, "results[]", _("an object"));
-      return NULL;
-    }
-  if (!get_uuid (obj, "result", "mutation_id", TRUE, &r->mutation_id, error)
-      || !get_string (obj, "result", "status", TRUE, 16, &status, error))
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (status_names); i++)
-    if (strcmp (status_names[i], status) == 0)
-      {
-        r->status = (KhResultStatus) i;
-        found = TRUE;
-      }
-  if (!found)
-    {
-      g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
-                   _("“result.status” is not a known status: “%s”."), status);
-      return NULL;
-    }
-  if (r->status != KH_RESULT_REJECTED
-      && !get_int (obj, "result", "version", TRUE, 0, &r->version, error))
-    return NULL;
-  if (r->status == KH_RESULT_CONFLICT)
-    {
-      gboolean present;
-      json_object *names = member (obj, "result", "conflicting_fields", json_type_array, TRUE,
-                                   &present, error);
-      json_object *rec;
-
-      if (names == NULL)
-        return NULL;
-      r->conflicting_fields = g_ptr_array_new_with_free_func (g_free);
-      for (size_t i = 0; i < json_object_array_length (names); i++)
-        {
-          json_object *n = json_object_array_get_idx (names, i);
-
-          if (!json_object_is_type (n, json_type_string))
-            {
-              wrong_type (error, "result", "conflicting_fields[]", _("text"));
-              return NULL;
-            }
-          g_ptr_array_add (r->conflicting_fields, g_strdup (json_object_get_string (n)));
-        }
-      rec = member (obj, "result", "record", json_type_object, TRUE, &present, error);
-      if (rec == NULL || (r->record = kh_record_from_json (rec, error)) == NULL)
-        return NULL;
-    }
-  if (r->status == KH_RESULT_REJECTED
-      && (!get_string (obj, "result", "code", TRUE, KH_CODEC_MAX_NAME, &r->code, error)
-          || !get_string (obj, "result", "message", TRUE, KH_CODEC_MAX_TEXT, &r->message, error)))
-    return NULL;
-  return g_steal_pointer (&r);
-}
-
-KhPushResponse *
-kh_push_response_new (void)
-{
-  KhPushResponse *r = g_new0 (KhPushResponse, 1);
-
-  r->results = g_ptr_array_new_with_free_func ((GDestroyNotify) kh_mutation_result_free);
-  return r;
-}
-
-void
-kh_push_response_free (KhPushResponse *response)
-{
-  if (response == NULL)
-    return;
-  g_ptr_array_unref (response->results);
-  g_free (response->server_id);
-  g_free (response);
-}
-
-json_object *
-kh_push_response_to_json (const KhPushResponse *response)
-{
-  json_object *obj = json_object_new_object ();
-  json_object *list = json_object_new_array_ext ((int) response->results->len);
-
-  for (guint i = 0; i < response->results->len; i++)
-    json_object_array_add (list, kh_mutation_result_to_json (response->results->pdata[i]));
-  json_object_object_add (obj, "results", list);
-  json_object_object_add (obj, "server_id", json_object_new_string (response->server_id));
-  json_object_object_add (obj, "epoch", json_object_new_int64 (response->epoch));
-  return obj;
-}
-
-KhPushResponse *
-kh_push_response_from_json (json_object  *obj,
-                            GError      **error)
-{
-  g_autoptr(KhPushResponse) r = kh_push_response_new ();
-  gboolean present;
-  json_object *list;
-
-  if (!get_uuid (obj, NULL, "server_id", TRUE, &r->server_id, error)
-      || !get_int (obj, NULL, "epoch", TRUE, 0, &r->epoch, error))
-    return NULL;
-  list = member (obj, NULL, "results", json_type_array, TRUE, &present, error);
-  if (list == NULL)
-    return NULL;
-  for (size_t i = 0; i < json_object_array_length (list); i++)
-    {
-      KhMutationResult *m = kh_mutation_result_from_json (json_object_array_get_idx (list, i), error);
-
-      if (m == NULL)
-        return NULL;
-      g_ptr_array_add (r->results, m);
-    }
-  return g_steal_pointer (&r);
-}
-
-/* The change feed ------------------------------------------------------------------------------ */
-
-static void
-removed_free (KhRemoved *r)
-{
-  g_free (r->entity);
-  g_free (r->id);
-  g_free (r);
-}
-
-KhChangesPage *
-kh_changes_page_new (void)
-{
-  KhChangesPage *p = g_new0 (KhChangesPage, 1);
-
-  p->records = g_ptr_array_new_with_free_func ((GDestroyNotify) kh_record_free);
-  p->removed = g_ptr_array_new_with_free_func ((GDestroyNotify) removed_free);
-  return p;
-}
-
-void
-kh_changes_page_free (KhChangesPage *page)
-{
-  if (page == NULL)
-    return;
-  g_free (page->server_id);
-  g_free (page->cursor);
-  g_ptr_array_unref (page->records);
-  g_ptr_array_unref (page->removed);
-  g_free (page);
-}
-
-void
-kh_changes_page_add_removed (KhChangesPage *page,
-                             const char    *entity,
-                             const char    *id)
-{
-  KhRemoved *r = g_new0 (KhRemoved, 1);
-
-  r->entity = g_strdup (entity);
-  r->id = g_strdup (id);
-  g_ptr_array_add (page->removed, r);
-}
-
-static KhChangesPage *changes_page_from_json (json_object  *obj,
-                                             gboolean      with_records,
-                                             GError      **error);
-
-KhChangesPage *
-kh_changes_page_from_json (json_object  *obj,
-                           GError      **error)
-{
-  return changes_page_from_json (obj, TRUE, error);
-}
-
-/* kh_changes_page_from_json() without reading the records into the page (its records array
- * stays empty): for a reader that applies them from @obj itself after checking them. */
-KhChangesPage *
-kh_changes_page_header_from_json (json_object  *obj,
-                                  GError      **error)
-{
-  return changes_page_from_json (obj, FALSE, error);
-}
-
-static KhChangesPage *
-changes_page_from_json (json_object  *obj,
-                        gboolean      with_records,
-                        GError      **error)
-{
-  g_autoptr(KhChangesPage) p = kh_changes_page_new ();
-  gboolean present;
-  json_object *records;
-  json_object *removed;
-
-  if (!get_uuid (obj, NULL, "server_id", TRUE, &p->server_id, error)
-      || !get_int (obj, NULL, "epoch", TRUE, 0, &p->epoch, error)
-      || !get_string (obj, NULL, "cursor", TRUE, 256, &p->cursor, error)
-      || !get_bool (obj, NULL, "has_more", TRUE, &p->has_more, error)
-      || !get_bool (obj, NULL, "reset", TRUE, &p->reset, error))
-    return NULL;
-  records = member (obj, NULL, "records", json_type_array, TRUE, &present, error);
-  if (records == NULL)
-    return NULL;
-  for (size_t i = 0; with_records && i < json_object_array_length (records); i++)
-    {
-      KhRecord *r = kh_record_from_json (json_object_array_get_idx (records, i), error);
-
-      if (r == NULL)
-        return NULL;
-      g_ptr_array_add (p->records, r);
-    }
-  removed = member (obj, NULL, "removed", json_type_array, FALSE, &present, error);
-  if (removed == NULL && present)
-    return NULL;
-  for (size_t i = 0; removed != NULL && i < json_object_array_length (removed); i++)
-    {
-      json_object *o = json_object_array_get_idx (removed, i);
-      g_autofree char *entity = NULL;
-      g_autofree char *id = NULL;
-
-      if (o == NULL || !json_object_is_type (o, json_type_object))
-        {
-          wrong_type (error, NULL, "removed[]", _("an object"));
-          return NULL;
-        }
-      if (!get_name (o, "removed", "entity", &entity, error)
-          || !get_uuid (o, "removed", "id", TRUE, &id, error))
-        return NULL;
-      kh_changes_page_add_removed (p, entity, id);
-    }
-  return g_steal_pointer (&p);
 }
 
 /* Login and health ----------------------------------------------------------------------------- */
@@ -975,8 +518,8 @@ kh_login_request_from_json (json_object  *obj,
 {
   g_autoptr(KhLoginRequest) r = kh_login_request_new ();
 
-  if (!get_string (obj, NULL, "username", TRUE, 128, &r->username, error)
-      || !get_string (obj, NULL, "password", TRUE, 1024, &r->password, error))
+  if (!kh_codec_get_string (obj, NULL, "username", TRUE, 128, &r->username, error)
+      || !kh_codec_get_string (obj, NULL, "password", TRUE, 1024, &r->password, error))
     return NULL;
   return g_steal_pointer (&r);
 }
@@ -1026,16 +569,16 @@ kh_login_response_from_json (json_object  *obj,
   gboolean present;
   json_object *user;
 
-  if (!get_string (obj, NULL, "token", TRUE, 256, &r->token, error)
-      || !get_uuid (obj, NULL, "server_id", TRUE, &r->server_id, error)
-      || !get_int (obj, NULL, "epoch", TRUE, 0, &r->epoch, error))
+  if (!kh_codec_get_string (obj, NULL, "token", TRUE, 256, &r->token, error)
+      || !kh_codec_get_uuid (obj, NULL, "server_id", TRUE, &r->server_id, error)
+      || !kh_codec_get_int (obj, NULL, "epoch", TRUE, 0, &r->epoch, error))
     return NULL;
-  user = member (obj, NULL, "user", json_type_object, TRUE, &present, error);
+  user = kh_codec_member (obj, NULL, "user", json_type_object, TRUE, &present, error);
   if (user == NULL
-      || !get_string (user, "user", "username", TRUE, 128, &r->username, error)
-      || !get_string (user, "user", "role", TRUE, 16, &r->role, error)
-      || !get_string (user, "user", "scope", TRUE, 64, &r->scope, error)
-      || !get_uuid (user, "user", "scope_unit_id", TRUE, &r->scope_unit_id, error))
+      || !kh_codec_get_string (user, "user", "username", TRUE, 128, &r->username, error)
+      || !kh_codec_get_string (user, "user", "role", TRUE, 16, &r->role, error)
+      || !kh_codec_get_string (user, "user", "scope", TRUE, 64, &r->scope, error)
+      || !kh_codec_get_uuid (user, "user", "scope_unit_id", TRUE, &r->scope_unit_id, error))
     return NULL;
   return g_steal_pointer (&r);
 }
@@ -1075,240 +618,11 @@ kh_health_from_json (json_object  *obj,
   g_autoptr(KhHealth) h = kh_health_new ();
   gint64 protocol = 0;
 
-  if (!get_string (obj, NULL, "status", TRUE, 64, &h->status, error)
-      || !get_uuid (obj, NULL, "server_id", TRUE, &h->server_id, error)
-      || !get_int (obj, NULL, "epoch", TRUE, 0, &h->epoch, error)
-      || !get_int (obj, NULL, "protocol", TRUE, 0, &protocol, error))
+  if (!kh_codec_get_string (obj, NULL, "status", TRUE, 64, &h->status, error)
+      || !kh_codec_get_uuid (obj, NULL, "server_id", TRUE, &h->server_id, error)
+      || !kh_codec_get_int (obj, NULL, "epoch", TRUE, 0, &h->epoch, error)
+      || !kh_codec_get_int (obj, NULL, "protocol", TRUE, 0, &protocol, error))
     return NULL;
   h->protocol = (int) MIN (protocol, G_MAXINT);
   return g_steal_pointer (&h);
-}
-
-/* Integrity ------------------------------------------------------------------------------------ */
-
-char *
-kh_codec_checksum_to_string (guint64 checksum)
-{
-  return g_strdup_printf ("%016" G_GINT64_MODIFIER "x", checksum);
-}
-
-gboolean
-kh_codec_checksum_from_string (const char *text,
-                               guint64    *checksum)
-{
-  guint64 v = 0;
-
-  if (text == NULL || strlen (text) != 16)
-    return FALSE;
-  for (int i = 0; i < 16; i++)
-    {
-      int d = g_ascii_xdigit_value (text[i]);
-
-      if (d < 0 || g_ascii_isupper (text[i]))
-        return FALSE;
-      v = (v << 4) | (guint64) d;
-    }
-  *checksum = v;
-  return TRUE;
-}
-
-static void
-integrity_entry_free (KhIntegrityEntry *e)
-{
-  g_free (e->entity);
-  g_free (e);
-}
-
-KhIntegrity *
-kh_integrity_new (void)
-{
-  KhIntegrity *i = g_new0 (KhIntegrity, 1);
-
-  i->entities = g_ptr_array_new_with_free_func ((GDestroyNotify) integrity_entry_free);
-  return i;
-}
-
-void
-kh_integrity_free (KhIntegrity *integrity)
-{
-  if (integrity == NULL)
-    return;
-  g_ptr_array_unref (integrity->entities);
-  g_free (integrity->server_id);
-  g_free (integrity);
-}
-
-KhIntegrityEntry *
-kh_integrity_add (KhIntegrity *integrity,
-                  const char  *entity)
-{
-  KhIntegrityEntry *e = g_new0 (KhIntegrityEntry, 1);
-
-  e->entity = g_strdup (entity);
-  g_ptr_array_add (integrity->entities, e);
-  return e;
-}
-
-const KhIntegrityEntry *
-kh_integrity_lookup (const KhIntegrity *integrity,
-                     const char        *entity)
-{
-  for (guint i = 0; i < integrity->entities->len; i++)
-    {
-      const KhIntegrityEntry *e = integrity->entities->pdata[i];
-
-      if (strcmp (e->entity, entity) == 0)
-        return e;
-    }
-  return NULL;
-}
-
-json_object *
-kh_integrity_to_json (const KhIntegrity *integrity)
-{
-  json_object *obj = json_object_new_object ();
-  json_object *entities = json_object_new_object ();
-
-  for (guint i = 0; i < integrity->entities->len; i++)
-    {
-      const KhIntegrityEntry *e = integrity->entities->pdata[i];
-      json_object *o = json_object_new_object ();
-      g_autofree char *sum = kh_codec_checksum_to_string (e->checksum);
-
-      json_object_object_add (o, "count", json_object_new_int64 (e->count));
-      json_object_object_add (o, "checksum", json_object_new_string (sum));
-      json_object_object_add (entities, e->entity, o);
-    }
-  json_object_object_add (obj, "entities", entities);
-  json_object_object_add (obj, "server_id", json_object_new_string (integrity->server_id));
-  json_object_object_add (obj, "epoch", json_object_new_int64 (integrity->epoch));
-  return obj;
-}
-
-KhIntegrity *
-kh_integrity_from_json (json_object  *obj,
-                        GError      **error)
-{
-  g_autoptr(KhIntegrity) integrity = kh_integrity_new ();
-  gboolean present;
-  json_object *entities;
-
-  if (!get_uuid (obj, NULL, "server_id", TRUE, &integrity->server_id, error)
-      || !get_int (obj, NULL, "epoch", TRUE, 0, &integrity->epoch, error))
-    return NULL;
-  entities = member (obj, NULL, "entities", json_type_object, TRUE, &present, error);
-  if (entities == NULL)
-    return NULL;
-  json_object_object_foreach (entities, key, val)
-    {
-      KhIntegrityEntry *e;
-      g_autofree char *sum = NULL;
-
-      if (val == NULL || !json_object_is_type (val, json_type_object))
-        {
-          wrong_type (error, "entities", key, _("an object"));
-          return NULL;
-        }
-      e = kh_integrity_add (integrity, key);
-      if (!get_int (val, key, "count", TRUE, 0, &e->count, error)
-          || !get_string (val, key, "checksum", TRUE, 16, &sum, error))
-        return NULL;
-      if (!kh_codec_checksum_from_string (sum, &e->checksum))
-        {
-          g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
-                       _("“%s.checksum” must be 16 lower-case hex digits."), key);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&integrity);
-}
-
-static void
-id_version_clear (gpointer data)
-{
-  KhIdVersion *iv = data;
-
-  g_free (iv->id);
-}
-
-KhIntegrityIds *
-kh_integrity_ids_new (void)
-{
-  KhIntegrityIds *ids = g_new0 (KhIntegrityIds, 1);
-
-  ids->ids = g_array_new (FALSE, TRUE, sizeof (KhIdVersion));
-  g_array_set_clear_func (ids->ids, id_version_clear);
-  return ids;
-}
-
-void
-kh_integrity_ids_free (KhIntegrityIds *ids)
-{
-  if (ids == NULL)
-    return;
-  g_array_unref (ids->ids);
-  g_free (ids);
-}
-
-void
-kh_integrity_ids_add (KhIntegrityIds *ids,
-                      const char     *id,
-                      gint64          version)
-{
-  KhIdVersion iv = { g_strdup (id), version };
-
-  g_array_append_val (ids->ids, iv);
-}
-
-json_object *
-kh_integrity_ids_to_json (const KhIntegrityIds *ids)
-{
-  json_object *obj = json_object_new_object ();
-  json_object *list = json_object_new_array_ext ((int) ids->ids->len);
-
-  for (guint i = 0; i < ids->ids->len; i++)
-    {
-      const KhIdVersion *iv = &g_array_index (ids->ids, KhIdVersion, i);
-      json_object *pair = json_object_new_array_ext (2);
-
-      json_object_array_add (pair, json_object_new_string (iv->id));
-      json_object_array_add (pair, json_object_new_int64 (iv->version));
-      json_object_array_add (list, pair);
-    }
-  json_object_object_add (obj, "ids", list);
-  json_object_object_add (obj, "has_more", json_object_new_boolean (ids->has_more));
-  return obj;
-}
-
-KhIntegrityIds *
-kh_integrity_ids_from_json (json_object  *obj,
-                            GError      **error)
-{
-  g_autoptr(KhIntegrityIds) ids = kh_integrity_ids_new ();
-  gboolean present;
-  json_object *list;
-
-  if (!get_bool (obj, NULL, "has_more", TRUE, &ids->has_more, error))
-    return NULL;
-  list = member (obj, NULL, "ids", json_type_array, TRUE, &present, error);
-  if (list == NULL)
-    return NULL;
-  for (size_t i = 0; i < json_object_array_length (list); i++)
-    {
-      json_object *pair = json_object_array_get_idx (list, i);
-      json_object *id;
-      json_object *version;
-
-      if (pair == NULL || !json_object_is_type (pair, json_type_array)
-          || json_object_array_length (pair) != 2
-          || !json_object_is_type ((id = json_object_array_get_idx (pair, 0)), json_type_string)
-          || !json_object_is_type ((version = json_object_array_get_idx (pair, 1)), json_type_int)
-          || !kh_uuid_is_valid (json_object_get_string (id)))
-        {
-          wrong_type (error, NULL, "ids[]", _("a pair of a UUID and an integer"));
-          return NULL;
-        }
-      kh_integrity_ids_add (ids, json_object_get_string (id), json_object_get_int64 (version));
-    }
-  return g_steal_pointer (&ids);
 }
