@@ -18,6 +18,7 @@
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-toast.h"
 #include "kh-ui-test-private.h"
 #include "kh-units-page.h"
 #include "kh-window-private.h"
@@ -214,16 +215,14 @@ kh_window_add_toast (KhWindow *self,
                      AdwToast *toast)
 {
   g_return_if_fail (KH_IS_WINDOW (self));
-  g_free (self->last_toast);
-  self->last_toast = g_strdup (adw_toast_get_title (toast));
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  kh_widget_add_toast (GTK_WIDGET (self->toast_overlay), toast);
 }
 
 const char *
 kh_window_get_last_toast (KhWindow *self)
 {
   g_return_val_if_fail (KH_IS_WINDOW (self), NULL);
-  return self->last_toast;
+  return kh_toast_overlay_get_last_title (self->toast_overlay);
 }
 
 KhStore *
@@ -501,7 +500,6 @@ kh_window_finalize (GObject *object)
   KhWindow *self = (KhWindow *) object;
 
   g_clear_pointer (&self->last_sync, g_date_time_unref);
-  g_clear_pointer (&self->last_toast, g_free);
 
   G_OBJECT_CLASS (kh_window_parent_class)->finalize (object);
 }
