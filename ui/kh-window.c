@@ -103,6 +103,13 @@ make_sidebar_row (const PageInfo *info)
   return row;
 }
 
+/* A conflict resolved or a refused change given up: the counts in the header follow at once. */
+static void
+sync_page_outbox_changed_cb (KhWindow *self)
+{
+  kh_window_update_counts (self);
+}
+
 static GtkWidget *
 make_page (KhWindow       *self,
            const PageInfo *info)
@@ -120,8 +127,14 @@ make_page (KhWindow       *self,
     {
       GtkWidget *widget = kh_sync_page_new (self->store);
 
-      /* The Sync page shows the window's sync state, and asks it to sync after a conflict. */
-      kh_sync_page_set_window (KH_SYNC_PAGE (widget), self);
+      /* The Sync page shows the window's sync state, and asks it to sync after a conflict
+       * through "win.sync": the window feeds it, the page never reaches back. */
+      g_object_bind_property (self, "sync-client", widget, "sync-client", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "sync-state", widget, "sync-state", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "pending", widget, "pending", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "last-sync", widget, "last-sync", G_BINDING_SYNC_CREATE);
+      g_signal_connect_object (widget, "outbox-changed", G_CALLBACK (sync_page_outbox_changed_cb),
+                               self, G_CONNECT_SWAPPED);
       return widget;
     }
   if (g_str_equal (info->name, "unit-tree"))
