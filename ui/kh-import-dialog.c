@@ -15,8 +15,8 @@
 #include "kh-entity.h"
 #include "kh-import-dialog.h"
 #include "kh-import.h"
+#include "kh-toast.h"
 #include "kh-ui-test-private.h"
-#include "kh-window.h"
 
 #define MAX_SHOWN_PROBLEMS 100
 
@@ -331,13 +331,12 @@ run_done_cb (GObject      *object,
     }
   if (!dry_run && report->committed)
     {
-      GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
       g_autofree char *summary = kh_import_report_summary (report);
 
-      /* The rows came in through a connection of the worker's: tell the window's pages. */
+      /* The rows came in through a connection of the worker's: tell the window's pages. The
+       * summary outlives the dialog in the toast of the window it was opened from. */
       g_signal_emit_by_name (self->store, "changed", report->entity, "");
-      if (KH_IS_WINDOW (parent))
-        kh_window_add_toast (KH_WINDOW (parent), adw_toast_new (summary));
+      kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (summary));
       kh_import_report_free (report);
       gtk_window_destroy (GTK_WINDOW (self));
       return;

@@ -14,8 +14,8 @@
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-record-editor.h"
+#include "kh-toast.h"
 #include "kh-ui-test-private.h"
-#include "kh-window.h"
 
 struct _KhListPage
 {
@@ -621,29 +621,23 @@ editor_deleted_cb (KhListPage *self,
                    const char *id,
                    const char *title)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   g_autofree char *message = g_strdup_printf (_("“%s” was deleted"), title);
   g_autofree char *target = g_strdup_printf ("%s/%s", entity, id);
   AdwToast *toast;
 
-  if (!KH_IS_WINDOW (root))
-    return;
   toast = adw_toast_new (message);
   adw_toast_set_button_label (toast, _("_Undo"));
   adw_toast_set_action_name (toast, "win.undo-delete");
   adw_toast_set_action_target_value (toast, g_variant_new_string (target));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  kh_window_add_toast (KH_WINDOW (root), toast);
+  kh_widget_add_toast (GTK_WIDGET (self), toast);
 }
 
 static void
 editor_saved_cb (KhListPage *self,
                  const char *id)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  if (KH_IS_WINDOW (root))
-    kh_window_add_toast (KH_WINDOW (root), adw_toast_new (_("Saved")));
+  kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (_("Saved")));
 }
 
 static GtkWidget *
@@ -723,10 +717,7 @@ column_view_activate_cb (KhListPage *self,
 static void
 evaluation_saved_cb (KhListPage *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  if (KH_IS_WINDOW (root))
-    kh_window_add_toast (KH_WINDOW (root), adw_toast_new (_("Self-assessment saved")));
+  kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (_("Self-assessment saved")));
 }
 
 /* The school clerk's path: their unit's learning-unit self-assessment for the year, registered
@@ -749,8 +740,7 @@ kh_list_page_self_assess (KhListPage *self,
   registration = kh_registration_ensure (self->store, "unit", year, "org_unit", unit_id, name, unit_id, &error);
   if (registration == NULL)
     {
-      if (KH_IS_WINDOW (root))
-        kh_window_add_toast (KH_WINDOW (root), adw_toast_new (error->message));
+      kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (error->message));
       return NULL;
     }
   dialog = kh_evaluation_dialog_new (self->store, registration);

@@ -5,6 +5,11 @@
  * chosen value as an ordinary edit (validated, audited, queued to send) and, when a sync engine
  * is wired in, syncs.
  *
+ * The page knows nothing of the window that holds it. The window hands it the sync client and
+ * binds its sync state, pending count and last sync time to the page's properties; the page asks
+ * for a sync with the "win.sync" action and says with "outbox-changed" that what waits to be
+ * sent changed under it, so the window counts again.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "kh-i18n.h"
@@ -15,6 +20,7 @@
 #include "kh-record-item.h"
 #include "kh-replica.h"
 #include "kh-sync-page.h"
+#include "kh-toast.h"
 #include "kh-ui-test-private.h"
 
 struct _KhSyncPage
@@ -22,7 +28,10 @@ struct _KhSyncPage
   GtkBox         parent_instance;
 
   KhStore       *store;
-  KhWindow      *window;       /* weak */
+  KhSyncClient  *sync_client;
+  KhSyncClientState sync_state;
+  gint64         pending;
+  GDateTime     *last_sync;
   gulong         changed_id;
   guint          n_shown;
 
@@ -36,6 +45,24 @@ struct _KhSyncPage
 };
 
 G_DEFINE_FINAL_TYPE (KhSyncPage, kh_sync_page, GTK_TYPE_BOX)
+
+enum {
+  PROP_0,
+  PROP_SYNC_CLIENT,
+  PROP_SYNC_STATE,
+  PROP_PENDING,
+  PROP_LAST_SYNC,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  OUTBOX_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static GtkWidget *find_named (GtkWidget  *widget,
                               const char *name);
@@ -54,10 +81,8 @@ update_status (KhSyncPage *self)
   KhSyncClientState state;
   gint64 n;
 
-  if (self->window == NULL)
-    return;
-  state = kh_window_get_sync_state (self->window);
-  n = kh_window_get_pending (self->window);
+  state = self->sync_state;
+  n = self->pending;
   switch (state)
     {
     case KH_SYNC_CLIENT_STATE_SIGNED_OUT:
@@ -66,9 +91,9 @@ update_status (KhSyncPage *self)
       break;
     case KH_SYNC_CLIENT_STATE_IDLE:
       title = _("Signed in");
-      if (kh_window_get_last_sync (self->window) != NULL)
+      if (self->last_sync != NULL)
         {
-          g_autoptr(GDateTime) local = g_date_time_to_local (kh_window_get_last_sync (self->window));
+          g_autoptr(GDateTime) local = g_date_time_to_local (self->last_sync);
           g_autofree char *text = g_date_time_format (local, "%d/%m/%Y %H:%M");
 
           when = g_strdup_printf (_("Last synced %s."), text);
@@ -85,8 +110,8 @@ update_status (KhSyncPage *self)
     case KH_SYNC_CLIENT_STATE_ERROR:
       title = _("The last sync failed");
       /* The engine's own words say what went wrong; without them, say what to do. */
-      if (kh_window_get_sync_client (self->window) != NULL)
-        g_object_get (kh_window_get_sync_client (self->window), "message", &message, NULL);
+      if (self->sync_client != NULL)
+        g_object_get (self->sync_client, "message", &message, NULL);
       subtitle = message && *message ? message : _("Press Sync Now to try again.");
       break;
     case KH_SYNC_CLIENT_STATE_UNAVAILABLE:
@@ -120,17 +145,13 @@ give_up_cb (GtkButton  *button,
 
   if (!kh_replica_discard_rejected (self->store, record_id, &error))
     {
-      if (self->window != NULL)
-        kh_window_add_toast (self->window, adw_toast_new (error->message));
+      kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (error->message));
       return;
     }
   kh_sync_page_update_refused (self);
-  if (self->window != NULL)
-    {
-      kh_window_update_counts (self->window);
-      kh_window_add_toast (self->window,
-                           adw_toast_new (_("The change was given up; the server’s version is back")));
-    }
+  g_signal_emit (self, signals[OUTBOX_CHANGED], 0);
+  kh_widget_add_toast (GTK_WIDGET (self),
+                       adw_toast_new (_("The change was given up; the server’s version is back")));
 }
 
 static void
@@ -139,13 +160,14 @@ refused_row_activated_cb (AdwActionRow *row,
 {
   const char *entity = g_object_get_data (G_OBJECT (row), "entity");
   const char *record_id = g_object_get_data (G_OBJECT (row), "record-id");
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkWidget *editor;
 
   if (kh_entity_lookup (entity) == NULL)
     return;
   editor = kh_record_editor_new (self->store, entity, record_id, NULL);
-  if (self->window != NULL)
-    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (self->window));
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (root));
   gtk_window_present (GTK_WINDOW (editor));
 }
 
@@ -251,14 +273,11 @@ resolve_cb (KhConflictCard  *card,
       return;
     }
   kh_sync_page_reload (self);
-  if (self->window != NULL)
-    {
-      kh_window_update_counts (self->window);
-      kh_window_add_toast (self->window, adw_toast_new (_("Conflict resolved")));
-      /* After resolving, the choice goes out at once when a server is there. */
-      if (kh_window_get_sync_client (self->window) != NULL)
-        kh_window_sync_now (self->window);
-    }
+  g_signal_emit (self, signals[OUTBOX_CHANGED], 0);
+  kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (_("Conflict resolved")));
+  /* After resolving, the choice goes out at once when a server is there. */
+  if (self->sync_client != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.sync", NULL);
 }
 
 void
@@ -323,21 +342,6 @@ kh_sync_page_find_widget (KhSyncPage *self,
 }
 
 static void
-window_notify_cb (KhSyncPage *self)
-{
-  update_status (self);
-}
-
-/* After a sync the engine may have marked changes refused, from its own connection. */
-static void
-window_state_cb (KhSyncPage *self)
-{
-  update_status (self);
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
-    kh_sync_page_update_refused (self);
-}
-
-static void
 store_changed_cb (KhSyncPage *self,
                   const char *entity)
 {
@@ -355,17 +359,55 @@ kh_sync_page_map (GtkWidget *widget)
   kh_sync_page_reload (KH_SYNC_PAGE (widget));
 }
 
-void
-kh_sync_page_set_window (KhSyncPage *self,
-                         KhWindow   *window)
-{
-  g_return_if_fail (KH_IS_SYNC_PAGE (self));
+/* Sync state, from whoever holds the client ---------------------------------------------------- */
 
-  g_set_weak_pointer (&self->window, window);
-  g_signal_connect_object (window, "notify::sync-state", G_CALLBACK (window_state_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (window, "notify::pending", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (window, "notify::last-sync", G_CALLBACK (window_notify_cb), self, G_CONNECT_SWAPPED);
+static void
+set_sync_client (KhSyncPage   *self,
+                 KhSyncClient *client)
+{
+  if (!g_set_object (&self->sync_client, client))
+    return;
+  /* The client's message is read only when the state says the last sync failed. */
   update_status (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_CLIENT]);
+}
+
+static void
+set_sync_state (KhSyncPage        *self,
+                KhSyncClientState  state)
+{
+  if (self->sync_state == state)
+    return;
+  self->sync_state = state;
+  update_status (self);
+  /* After a sync the engine may have marked changes refused, from its own connection. */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    kh_sync_page_update_refused (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_STATE]);
+}
+
+static void
+set_pending (KhSyncPage *self,
+             gint64      pending)
+{
+  if (self->pending == pending)
+    return;
+  self->pending = pending;
+  update_status (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PENDING]);
+}
+
+static void
+set_last_sync (KhSyncPage *self,
+               GDateTime  *when)
+{
+  if (self->last_sync == when
+      || (self->last_sync != NULL && when != NULL && g_date_time_equal (self->last_sync, when)))
+    return;
+  g_clear_pointer (&self->last_sync, g_date_time_unref);
+  self->last_sync = when ? g_date_time_ref (when) : NULL;
+  update_status (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_SYNC]);
 }
 
 static void
@@ -375,10 +417,10 @@ kh_sync_page_dispose (GObject *object)
 
   if (self->store != NULL)
     g_clear_signal_handler (&self->changed_id, self->store);
-  g_clear_weak_pointer (&self->window);
   if (self->refused_rows != NULL)
     g_ptr_array_set_size (self->refused_rows, 0);
   gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_SYNC_PAGE);
+  g_clear_object (&self->sync_client);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (kh_sync_page_parent_class)->dispose (object);
@@ -387,8 +429,65 @@ kh_sync_page_dispose (GObject *object)
 static void
 kh_sync_page_finalize (GObject *object)
 {
-  g_clear_pointer (&KH_SYNC_PAGE (object)->refused_rows, g_ptr_array_unref);
+  KhSyncPage *self = (KhSyncPage *) object;
+
+  g_clear_pointer (&self->refused_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->last_sync, g_date_time_unref);
   G_OBJECT_CLASS (kh_sync_page_parent_class)->finalize (object);
+}
+
+static void
+kh_sync_page_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  KhSyncPage *self = KH_SYNC_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SYNC_CLIENT:
+      g_value_set_object (value, self->sync_client);
+      break;
+    case PROP_SYNC_STATE:
+      g_value_set_enum (value, self->sync_state);
+      break;
+    case PROP_PENDING:
+      g_value_set_int64 (value, self->pending);
+      break;
+    case PROP_LAST_SYNC:
+      g_value_set_boxed (value, self->last_sync);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kh_sync_page_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  KhSyncPage *self = KH_SYNC_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SYNC_CLIENT:
+      set_sync_client (self, g_value_get_object (value));
+      break;
+    case PROP_SYNC_STATE:
+      set_sync_state (self, g_value_get_enum (value));
+      break;
+    case PROP_PENDING:
+      set_pending (self, g_value_get_int64 (value));
+      break;
+    case PROP_LAST_SYNC:
+      set_last_sync (self, g_value_get_boxed (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -399,7 +498,35 @@ kh_sync_page_class_init (KhSyncPageClass *klass)
 
   object_class->dispose = kh_sync_page_dispose;
   object_class->finalize = kh_sync_page_finalize;
+  object_class->get_property = kh_sync_page_get_property;
+  object_class->set_property = kh_sync_page_set_property;
   widget_class->map = kh_sync_page_map;
+
+  /* What the page shows of syncing; the window binds its own properties of the same names here.
+   * With no client, "sync-state" says that this window cannot sync. */
+  properties[PROP_SYNC_CLIENT] =
+    g_param_spec_object ("sync-client", NULL, NULL, KH_TYPE_SYNC_CLIENT,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SYNC_STATE] =
+    g_param_spec_enum ("sync-state", NULL, NULL, KH_TYPE_SYNC_CLIENT_STATE, KH_SYNC_CLIENT_STATE_UNAVAILABLE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PENDING] =
+    g_param_spec_int64 ("pending", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LAST_SYNC] =
+    g_param_spec_boxed ("last-sync", NULL, NULL, G_TYPE_DATE_TIME,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * KhSyncPage::outbox-changed:
+   *
+   * The page changed what waits to be sent (a conflict resolved, a refused change given up), so
+   * whoever counts it should count again now rather than when the store settles.
+   */
+  signals[OUTBOX_CHANGED] =
+    g_signal_new ("outbox-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-sync-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, status_row);
@@ -413,6 +540,7 @@ static void
 kh_sync_page_init (KhSyncPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->sync_state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
   self->refused_rows = g_ptr_array_new ();
 }
 

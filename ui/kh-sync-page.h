@@ -7,7 +7,7 @@
 #include <adwaita.h>
 
 #include "kh-store.h"
-#include "kh-window.h"
+#include "kh-sync-client.h"
 
 G_BEGIN_DECLS
 
@@ -16,8 +16,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (KhSyncPage, kh_sync_page, KH, SYNC_PAGE, GtkBox)
 
 GtkWidget *kh_sync_page_new            (KhStore    *store);
-void       kh_sync_page_set_window     (KhSyncPage *self,
-                                        KhWindow   *window);
 void       kh_sync_page_reload         (KhSyncPage *self);
 void       kh_sync_page_update_refused (KhSyncPage *self);
 

@@ -19,10 +19,10 @@
 #include "kh-format.h"
 #include "kh-record-editor.h"
 #include "kh-record-item.h"
+#include "kh-toast.h"
 #include "kh-ui-test-private.h"
 #include "kh-unit-row.h"
 #include "kh-units-page.h"
-#include "kh-window.h"
 
 static const char *
 record_string (json_object *record,
@@ -647,16 +647,13 @@ editor_saved_cb (KhUnitsPage *self,
                  const char  *id,
                  GtkWidget   *editor)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
   /* A new or moved unit is shown where it now is. */
   if (g_strcmp0 (g_object_get_data (G_OBJECT (editor), "entity"), "org_unit") == 0)
     {
       g_free (self->select_after_reload);
       self->select_after_reload = g_strdup (id);
     }
-  if (KH_IS_WINDOW (root))
-    kh_window_add_toast (KH_WINDOW (root), adw_toast_new (_("Saved")));
+  kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (_("Saved")));
 }
 
 static void
@@ -665,19 +662,16 @@ editor_deleted_cb (KhUnitsPage *self,
                    const char  *id,
                    const char  *title)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   g_autofree char *message = g_strdup_printf (_("“%s” was deleted"), title);
   g_autofree char *target = g_strdup_printf ("%s/%s", entity, id);
   AdwToast *toast;
 
-  if (!KH_IS_WINDOW (root))
-    return;
   toast = adw_toast_new (message);
   adw_toast_set_button_label (toast, _("_Undo"));
   adw_toast_set_action_name (toast, "win.undo-delete");
   adw_toast_set_action_target_value (toast, g_variant_new_string (target));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  kh_window_add_toast (KH_WINDOW (root), toast);
+  kh_widget_add_toast (GTK_WIDGET (self), toast);
 }
 
 static GtkWidget *

@@ -233,12 +233,10 @@ show_sign_in (KhWindow *self)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-/* What Sync now does: the Sync page calls it too, after a conflict is resolved. */
-void
-kh_window_sync_now (KhWindow *self)
+/* What Sync now does; the Sync page activates it too, after a conflict is resolved. */
+static void
+sync_now (KhWindow *self)
 {
-  g_return_if_fail (KH_IS_WINDOW (self));
-
   if (self->sync_client == NULL)
     {
       g_autofree char *message = no_engine_message (self);
@@ -262,7 +260,7 @@ sync_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *param)
 {
-  kh_window_sync_now (KH_WINDOW (widget));
+  sync_now (KH_WINDOW (widget));
 }
 
 static void

@@ -33,8 +33,6 @@ struct _KhWindow
   AdwWindowTitle       *content_title;
   GtkWidget            *sync_indicator;
   GtkStack             *stack;
-
-  char                 *last_toast;  /* what the last toast said, for the tests */
 };
 
 void kh_window_class_actions_init (KhWindowClass *klass);

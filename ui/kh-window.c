@@ -18,6 +18,7 @@
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-toast.h"
 #include "kh-ui-test-private.h"
 #include "kh-units-page.h"
 #include "kh-window-private.h"
@@ -102,6 +103,13 @@ make_sidebar_row (const PageInfo *info)
   return row;
 }
 
+/* A conflict resolved or a refused change given up: the counts in the header follow at once. */
+static void
+sync_page_outbox_changed_cb (KhWindow *self)
+{
+  kh_window_update_counts (self);
+}
+
 static GtkWidget *
 make_page (KhWindow       *self,
            const PageInfo *info)
@@ -119,8 +127,14 @@ make_page (KhWindow       *self,
     {
       GtkWidget *widget = kh_sync_page_new (self->store);
 
-      /* The Sync page shows the window's sync state, and asks it to sync after a conflict. */
-      kh_sync_page_set_window (KH_SYNC_PAGE (widget), self);
+      /* The Sync page shows the window's sync state, and asks it to sync after a conflict
+       * through "win.sync": the window feeds it, the page never reaches back. */
+      g_object_bind_property (self, "sync-client", widget, "sync-client", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "sync-state", widget, "sync-state", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "pending", widget, "pending", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "last-sync", widget, "last-sync", G_BINDING_SYNC_CREATE);
+      g_signal_connect_object (widget, "outbox-changed", G_CALLBACK (sync_page_outbox_changed_cb),
+                               self, G_CONNECT_SWAPPED);
       return widget;
     }
   if (g_str_equal (info->name, "unit-tree"))
@@ -214,16 +228,14 @@ kh_window_add_toast (KhWindow *self,
                      AdwToast *toast)
 {
   g_return_if_fail (KH_IS_WINDOW (self));
-  g_free (self->last_toast);
-  self->last_toast = g_strdup (adw_toast_get_title (toast));
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  kh_widget_add_toast (GTK_WIDGET (self->toast_overlay), toast);
 }
 
 const char *
 kh_window_get_last_toast (KhWindow *self)
 {
   g_return_val_if_fail (KH_IS_WINDOW (self), NULL);
-  return self->last_toast;
+  return kh_toast_overlay_get_last_title (self->toast_overlay);
 }
 
 KhStore *
@@ -501,7 +513,6 @@ kh_window_finalize (GObject *object)
   KhWindow *self = (KhWindow *) object;
 
   g_clear_pointer (&self->last_sync, g_date_time_unref);
-  g_clear_pointer (&self->last_toast, g_free);
 
   G_OBJECT_CLASS (kh_window_parent_class)->finalize (object);
 }

@@ -29,7 +29,6 @@ KhSyncClientState kh_window_get_sync_state  (KhWindow       *self);
 gint64         kh_window_get_pending        (KhWindow       *self);
 GDateTime     *kh_window_get_last_sync      (KhWindow       *self);
 void           kh_window_update_counts      (KhWindow       *self);
-void           kh_window_sync_now           (KhWindow       *self);
 gboolean       kh_window_save_screenshots   (KhWindow       *self,
                                              const char     *directory,
                                              const char     *suffix,

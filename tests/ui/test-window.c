@@ -379,6 +379,9 @@ test_conflict_page (Fixture       *f,
   g_assert_nonnull (button);
   g_signal_emit_by_name (button, "clicked");
   g_assert_cmpuint (kh_sync_page_get_n_shown (page), ==, 0);
+  /* The page, which knows nothing of the window, still reaches its toast and its counts. */
+  g_assert_cmpstr (kh_window_get_last_toast (f->window), ==, _("Conflict resolved"));
+  g_assert_cmpint (kh_window_get_pending (f->window), ==, kh_store_count_pending (f->store));
   g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 0);
   record = kh_store_get (f->store, "person", id, &error);
   g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "phone")), ==, "0905333444");
@@ -1111,6 +1114,8 @@ test_sync_errors (Fixture       *f,
   g_signal_emit_by_name (kh_sync_page_find_refused_widget (page, button_name), "clicked");
   g_assert_cmpuint (kh_sync_page_get_n_refused (page), ==, 0);
   g_assert_cmpint (kh_replica_count_rejected (f->store), ==, 0);
+  g_assert_cmpstr (kh_window_get_last_toast (f->window), ==,
+                   _("The change was given up; the server’s version is back"));
   json_object_put (people);
   kh_window_set_sync_client (f->window, NULL);
 }
