@@ -11,7 +11,8 @@
 /* Push ---------------------------------------------------------------------------------------- */
 
 /* Takes the next batch of at most @max mutations to send, and marks them as attempted in the
- * same transaction. Returns {"mutations": [...wire form...], "seqs": [...]}; an empty batch has
+ * same transaction. Returns {"mutations": [...wire form...], "seqs": [...]}, plus "withheld":
+ * [...seqs...] when some entries held fields back for an open conflict; an empty batch has
  * empty arrays. Entries whose seq is in @skip_seqs are left for another sync. */
 json_object *
 kh_replica_take_batch (KhStore     *store,
@@ -42,6 +43,7 @@ typedef struct
   json_object *mutations;
   json_object *seqs;
   GArray      *rows;          /* the seqs, to mark as attempted */
+  json_object *withheld;      /* the seqs of entries that held fields back, or NULL for none */
 } BatchTake;
 
 /* An edit folded into a delete: the protocol's delete carries no fields, so the edit goes first
@@ -182,6 +184,15 @@ take_entry (BatchTake   *t,
   json_object_array_add (t->mutations, m);
   json_object_array_add (t->seqs, json_object_new_int64 (e->seq));
   g_array_append_val (t->rows, e->seq);
+  /* An update or restore sends each field it names once, unless it holds it back: then its
+   * acknowledgement must keep what was not sent. */
+  if ((strcmp (e->op, "update") == 0 || strcmp (e->op, "restore") == 0)
+      && g_strv_length (e->fields) > (guint) json_object_object_length (fields))
+    {
+      if (t->withheld == NULL)
+        t->withheld = json_object_new_array ();
+      json_object_array_add (t->withheld, json_object_new_int64 (e->seq));
+    }
   return TRUE;
 }
 
@@ -267,7 +278,7 @@ kh_replica_take_batch_busy (KhStore     *store,
   g_autoptr(GPtrArray) record_ids = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *now = kh_store_now ();
   BatchTake t = { store, now, seen, skip_seqs, busy_records, FALSE, json_object_new_array (),
-                  json_object_new_array (), rows };
+                  json_object_new_array (), rows, NULL };
   json_object *batch;
   sqlite3_stmt *stmt;
   gint64 after = G_MININT64;
@@ -306,6 +317,8 @@ kh_replica_take_batch_busy (KhStore     *store,
         break;
     }
 
+  if (t.withheld != NULL)
+    json_object_object_add (batch, "withheld", g_steal_pointer (&t.withheld));
   if (!mark_sent (&t, error))
     goto fail;
   if (!kh_store_commit (store, error))
@@ -317,6 +330,7 @@ kh_replica_take_batch_busy (KhStore     *store,
 
 fail:
   kh_store_rollback (store);
+  json_object_put (t.withheld);
   json_object_put (batch);
   return NULL;
 }
@@ -582,12 +596,14 @@ keep_withheld (KhStore      *store,
   return ok;
 }
 
-/* Applies the server's answer @res to mutation @m, entry @seq. */
+/* Applies the server's answer @res to mutation @m, entry @seq (which held fields back when
+ * @withheld). */
 static gboolean
 apply_result (KhStore         *store,
               json_object     *res,
               json_object     *m,
               gint64           seq,
+              gboolean         withheld,
               KhReplicaStats  *page,
               GError         **error)
 {
@@ -599,12 +615,32 @@ apply_result (KhStore         *store,
 
   /* The entry may have been replaced meanwhile (a conflict resolved): then this answer is
    * about a mutation the replica no longer holds. One the server took is done with: it
-   * goes in the same statement that finds it, unless it held back fields it did not send
-   * (an update or restore that names a field its sent values lack). */
-  stmt = kh_store_prepare (store, taken ? "DELETE FROM outbox WHERE seq = ? AND mutation_id = ? "
-                                          "AND NOT (op IN ('update', 'restore') AND sent IS NOT NULL "
-                                          "AND EXISTS (SELECT 1 FROM json_each (outbox.fields) f "
-                                          "WHERE f.value NOT IN (SELECT key FROM json_each (outbox.sent))))"
+   * goes in the same statement that finds it, unless it held fields back. */
+  if (taken && withheld)
+    {
+      g_autofree char *fields_text = NULL;
+      g_autofree char *sent_text = NULL;
+
+      stmt = kh_store_prepare (store, "SELECT fields, sent FROM outbox WHERE seq = ? AND mutation_id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, seq);
+      sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
+      present = sqlite3_step (stmt) == SQLITE_ROW;
+      if (present)
+        {
+          fields_text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+          sent_text = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+        }
+      sqlite3_reset (stmt);
+      if (!present)
+        return TRUE;
+      if (!keep_withheld (store, m, seq, fields_text, sent_text, version, error))
+        return FALSE;
+      page->pushed++;
+      return ack (store, m, version, error);
+    }
+  stmt = kh_store_prepare (store, taken ? "DELETE FROM outbox WHERE seq = ? AND mutation_id = ?"
                                         : "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ?", error);
   if (stmt == NULL)
     return FALSE;
@@ -615,26 +651,6 @@ apply_result (KhStore         *store,
       if (!kh_sqlite_step_done (stmt, "outbox", error))
         return FALSE;
       present = sqlite3_changes (kh_store_get_db (store)) > 0;
-      if (!present)
-        {
-          g_autofree char *fields_text = NULL;
-          g_autofree char *sent_text = NULL;
-
-          stmt = kh_store_prepare (store, "SELECT fields, sent FROM outbox WHERE seq = ? AND mutation_id = ?", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_int64 (stmt, 1, seq);
-          sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
-          present = sqlite3_step (stmt) == SQLITE_ROW;
-          if (present)
-            {
-              fields_text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-              sent_text = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-            }
-          sqlite3_reset (stmt);
-          if (present && !keep_withheld (store, m, seq, fields_text, sent_text, version, error))
-            return FALSE;
-        }
     }
   else
     {
@@ -668,6 +684,8 @@ kh_replica_apply_results (KhStore         *store,
 {
   json_object *mutations = get_member (batch, "mutations");
   json_object *seqs = get_member (batch, "seqs");
+  json_object *withheld = get_member (batch, "withheld");
+  g_autoptr(GHashTable) held = NULL;
   KhReplicaStats page = { 0 };
   gboolean ok = TRUE;
 
@@ -675,11 +693,26 @@ kh_replica_apply_results (KhStore         *store,
 
   if (!check_results (mutations, results, error))
     return FALSE;
+  /* Most batches hold nothing back: then no entry is looked at before it is deleted. */
+  if (withheld != NULL && json_object_is_type (withheld, json_type_array))
+    {
+      held = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+      for (size_t i = 0; i < json_object_array_length (withheld); i++)
+        {
+          gint64 seq = json_object_get_int64 (json_object_array_get_idx (withheld, i));
+
+          g_hash_table_add (held, g_memdup2 (&seq, sizeof seq));
+        }
+    }
   if (!kh_store_begin (store, error))
     return FALSE;
   for (size_t i = 0; ok && i < json_object_array_length (mutations); i++)
-    ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
-                       json_object_get_int64 (json_object_array_get_idx (seqs, i)), &page, error);
+    {
+      gint64 seq = json_object_get_int64 (json_object_array_get_idx (seqs, i));
+
+      ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
+                         seq, held != NULL && g_hash_table_contains (held, &seq), &page, error);
+    }
   if (!ok)
     {
       kh_store_rollback (store);
