@@ -1,7 +1,7 @@
 /* kh-cli-sync.c: khuyenhoc-cli's sync commands
  *
- * login, sync, status, conflicts, resolve, verify, logout. They drive the same KhSyncEngine as
- * the window, in the calling thread.
+ * login, sync, status, conflicts, resolve, discard, verify, check, logout. They drive the same
+ * KhSyncEngine as the window, in the calling thread.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -497,6 +497,25 @@ cmd_discard (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
+/* Exits 1 when the replica breaks its promise about local changes (kh_replica_check()). */
+static int
+cmd_check (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
+{
+  KhStore *store = ((KhCliContext *) data)->store;
+  g_autoptr(GError) error = NULL;
+
+  if (!kh_replica_check (store, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILED;
+    }
+  g_print ("%s\n", _("Every local change is sent, waiting to be sent, in a conflict, or refused and shown."));
+  return EXIT_OK;
+}
+
 static int
 cmd_logout (const KhCliCommand  *command,
            int                  argc,
@@ -529,6 +548,7 @@ const KhCliCommand kh_cli_sync_commands[] = {
   { "discard", N_("discard ID"), N_("give up a change the server refused"), 1, 1, cmd_discard, NULL },
   { "verify", N_("verify [SYNC OPTIONS]"), N_("compare with the server and repair differences"), 0, -1,
     cmd_sync, sync_options_help },
+  { "check", "check", N_("check that no local change can be lost"), 0, 0, cmd_check, NULL },
   { "logout", "logout", N_("forget the sign-in (unsent changes are kept)"), 0, 0, cmd_logout, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };

@@ -147,12 +147,47 @@ column_dup (sqlite3_stmt *stmt,
   return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
 
+/* "Mine" is what this computer has now: the record's current value of the field (or its
+ * deleted flag), which a local edit made while the conflict is open changes. The value kept in
+ * the row, from when the conflict was raised, stands only when the record is not here. */
+static gboolean
+current_local (KhStore     *store,
+               GHashTable  *records,
+               KhConflict  *c,
+               GError     **error)
+{
+  const KhEntity *entity = kh_entity_lookup (c->entity);
+  g_autofree char *key = NULL;
+  json_object *local;
+
+  if (entity == NULL)
+    return TRUE;
+  key = _kh_replica_record_key (c->entity, c->record_id);
+  if (!g_hash_table_lookup_extended (records, key, NULL, (gpointer *) &local))
+    {
+      local = _kh_replica_load_local (store, entity, c->record_id, error);
+      if (local == NULL && error != NULL && *error != NULL)
+        return FALSE;
+      g_hash_table_insert (records, g_steal_pointer (&key), local);
+    }
+  if (local == NULL)
+    return TRUE;
+  json_object_put (c->local);
+  if (strcmp (c->field, KH_CONFLICT_DELETED) == 0)
+    c->local = json_object_new_boolean (json_object_get_boolean (get_member (local, "deleted")));
+  else if (kh_entity_get_field (entity, c->field) != NULL)
+    c->local = json_object_get (get_member (local, c->field));
+  return TRUE;
+}
+
 /* The open conflicts, oldest first, as KhConflict with each side's value decoded from the JSON
- * form the table keeps it in. */
+ * form the table keeps it in, and "mine" as the record has it now. */
 GPtrArray *
 kh_replica_get_conflicts (KhStore  *store,
                           GError  **error)
 {
+  g_autoptr(GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                         (GDestroyNotify) json_object_put);
   sqlite3_stmt *stmt;
   GPtrArray *conflicts;
   int rc;
@@ -190,6 +225,12 @@ kh_replica_get_conflicts (KhStore  *store,
       g_ptr_array_unref (conflicts);
       return NULL;
     }
+  for (guint i = 0; i < conflicts->len; i++)
+    if (!current_local (store, records, conflicts->pdata[i], error))
+      {
+        g_ptr_array_unref (conflicts);
+        return NULL;
+      }
   return conflicts;
 }
 
@@ -326,12 +367,18 @@ kh_replica_count_rejected (KhStore *store)
   return count_query (store, "SELECT count(*) FROM outbox WHERE state = 'rejected'");
 }
 
+/* Resolves the conflict on "deleted" of record @id from its current local state
+ * (@local_deleted): "mine" sends that state, a delete or a restore with the record's edits, on
+ * the server's version; "theirs" goes back to the server's state. When both sides now say
+ * deleted (the record was deleted here too while the conflict was open), they agree and the
+ * server's state is taken either way. */
 static gboolean
 resolve_deleted (KhStore          *store,
                  const KhEntity   *entity,
                  const char       *id,
                  KhResolveChoice   choice,
                  gboolean          local_deleted,
+                 gboolean          remote_deleted,
                  gint64            remote_version,
                  GError          **error)
 {
@@ -350,7 +397,7 @@ resolve_deleted (KhStore          *store,
       return FALSE;
     }
 
-  if (choice == KH_RESOLVE_THEIRS)
+  if (choice == KH_RESOLVE_THEIRS || (local_deleted && remote_deleted))
     {
       g_autofree char *now = kh_store_now ();
 
@@ -470,7 +517,6 @@ kh_replica_resolve (KhStore          *store,
 {
   sqlite3_stmt *stmt;
   g_autofree char *entity_name = NULL;
-  g_autofree char *local_text = NULL;
   g_autofree char *remote_text = NULL;
   g_autofree char *now = NULL;
   const KhEntity *entity;
@@ -486,7 +532,7 @@ kh_replica_resolve (KhStore          *store,
   if (!kh_store_begin (store, error))
     return FALSE;
 
-  stmt = kh_store_prepare (store, "SELECT entity, local_value, remote_value, remote_version FROM conflict "
+  stmt = kh_store_prepare (store, "SELECT entity, remote_value, remote_version FROM conflict "
                                   "WHERE record_id = ? AND field = ? AND resolved_at IS NULL", error);
   if (stmt == NULL)
     goto out;
@@ -495,9 +541,8 @@ kh_replica_resolve (KhStore          *store,
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       entity_name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-      local_text = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      remote_text = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      remote_version = sqlite3_column_int64 (stmt, 3);
+      remote_text = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      remote_version = sqlite3_column_int64 (stmt, 2);
     }
   sqlite3_reset (stmt);
   if (entity_name == NULL || (entity = kh_entity_lookup (entity_name)) == NULL)
@@ -510,11 +555,23 @@ kh_replica_resolve (KhStore          *store,
 
   if (strcmp (field, KH_CONFLICT_DELETED) == 0)
     {
-      ok = resolve_deleted (store, entity, id, choice, g_strcmp0 (local_text, "true") == 0,
-                            remote_version, error)
+      /* What is resolved is the record as it is now: it may have been deleted (or restored)
+       * here since the conflict was raised. */
+      const char *mine;
+
+      local = _kh_replica_load_local (store, entity, id, error);
+      if (local == NULL)
+        {
+          if (error == NULL || *error == NULL)
+            g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
+                         _("There is no open conflict on “%s” of the record “%s”."), field, id);
+          goto out;
+        }
+      mine = json_object_get_boolean (get_member (local, "deleted")) ? "true" : "false";
+      ok = resolve_deleted (store, entity, id, choice, strcmp (mine, "true") == 0,
+                            g_strcmp0 (remote_text, "true") == 0, remote_version, error)
            && kh_journal_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "resolve",
-                                    field, local_text, choice == KH_RESOLVE_MINE ? local_text : remote_text,
-                                    error);
+                                    field, mine, choice == KH_RESOLVE_MINE ? mine : remote_text, error);
       goto out;
     }
 

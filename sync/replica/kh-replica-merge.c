@@ -276,6 +276,43 @@ rebase_creates (Merge        *m,
   return _kh_replica_rebase_entries (m->store, m->entity->name, r->id, r->version, error);
 }
 
+/* A record deleted here and on the server: both agree, so the delete is done. What the record's
+ * waiting entries would still send (edits made before the delete here) can never apply to a
+ * tombstone, and the server answers an update of it with a conflict each time: they go, with
+ * the record's open conflicts, and the record takes the server's state. Entries the server
+ * refused stay for the person to see and discard. */
+static gboolean
+merge_both_deleted (Merge   *m,
+                    GError **error)
+{
+  const Remote *r = m->r;
+  gboolean refused = FALSE;
+  json_object *new_fields;
+  gboolean ok;
+
+  for (guint i = 0; i < m->entries->len; i++)
+    {
+      Entry *e = m->entries->pdata[i];
+
+      if (strcmp (e->state, "pending") != 0)
+        refused = TRUE;
+      else if (!_kh_replica_delete_entry (m->store, e->seq, error))
+        return FALSE;
+    }
+  /* With nothing pending, merge_fields() takes the server's value of every field and audits
+   * what changes. */
+  g_hash_table_remove_all (m->pending);
+  new_fields = json_object_new_object ();
+  ok = _kh_replica_close_conflict (m->store, m->entity->name, r->id, NULL, error)
+       && merge_fields (m, new_fields, error)
+       && _kh_replica_write_state (m->store, m->entity, r->id, FALSE, r->version, TRUE, new_fields, NULL,
+                                   r->updated_at, r->updated_by, error)
+       && (refused ? kh_journal_save_base (m->store, m->entity->name, r->id, r->version, TRUE, r->fields, error)
+                   : kh_journal_drop_base (m->store, m->entity->name, r->id, error));
+  json_object_put (new_fields);
+  return ok;
+}
+
 /* The three-way merge of a record with unsent local changes. Returns the number of conflicts
  * raised in @n_conflicts. */
 gboolean
@@ -307,6 +344,22 @@ _kh_replica_merge (KhStore      *store,
   m.entries = entries;
   m.open = open = _kh_replica_open_conflict_fields (store, r->entity->name, r->id);
   merge_read_entries (&m, local_version);
+  if (m.local_deleted && r->deleted)
+    {
+      ok = merge_both_deleted (&m, error);
+      goto out;
+    }
+  /* A field in an open conflict holds the local value until a person chooses, whatever the
+   * outbox says. */
+  {
+    GHashTableIter iter;
+    gpointer name;
+
+    g_hash_table_iter_init (&iter, open);
+    while (g_hash_table_iter_next (&iter, &name, NULL))
+      if (strcmp (name, KH_CONFLICT_DELETED) != 0)
+        g_hash_table_add (pending, name);
+  }
 
   new_fields = json_object_new_object ();
   ok = merge_deleted (&m, remote_changed_fields (&m, local_version), &new_deleted, error)

@@ -20,6 +20,14 @@
  *   a local edit made while the request is in flight gets an entry of its own instead of being
  *   folded into one the server may already have applied. A retry reuses the mutation id.
  * - Fields with an open conflict are held back from push until a person resolves them.
+ * - An outbox entry holds exactly the local changes not yet on the server: when the server
+ *   takes an entry that held fields back, only the fields it sent are done with; the others
+ *   stay in the entry, under a new mutation id, and a merge keeps their local values. A
+ *   conflict's "mine" is the record's value as it is now, and a resolution sends the record as
+ *   it is now.
+ * - A record deleted on both sides is simply deleted: the edits still waiting for it go. A
+ *   change the server would answer with the same conflict again is kept as refused, with a
+ *   reason, instead of being sent at every sync.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

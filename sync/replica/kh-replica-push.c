@@ -11,7 +11,8 @@
 /* Push ---------------------------------------------------------------------------------------- */
 
 /* Takes the next batch of at most @max mutations to send, and marks them as attempted in the
- * same transaction. Returns {"mutations": [...wire form...], "seqs": [...]}; an empty batch has
+ * same transaction. Returns {"mutations": [...wire form...], "seqs": [...]}, plus "withheld":
+ * [...seqs...] when some entries held fields back for an open conflict; an empty batch has
  * empty arrays. Entries whose seq is in @skip_seqs are left for another sync. */
 json_object *
 kh_replica_take_batch (KhStore     *store,
@@ -42,6 +43,7 @@ typedef struct
   json_object *mutations;
   json_object *seqs;
   GArray      *rows;          /* the seqs, to mark as attempted */
+  json_object *withheld;      /* the seqs of entries that held fields back, or NULL for none */
 } BatchTake;
 
 /* An edit folded into a delete: the protocol's delete carries no fields, so the edit goes first
@@ -132,6 +134,7 @@ take_entry (BatchTake   *t,
 {
   const KhEntity *entity = kh_entity_lookup (entity_name);
   g_autofree char *key = _kh_replica_record_key (entity_name, id);
+  const char *seen_key = key;
   g_autoptr(GHashTable) open = NULL;
   json_object *local;
   json_object *m;
@@ -160,7 +163,13 @@ take_entry (BatchTake   *t,
   fields = entry_fields (e, entity, local, open);
   json_object_put (local);
   if (fields == NULL)
-    return TRUE;
+    {
+      /* Everything this update changes waits for a person; the record's later entries need
+       * not wait with it (their fields are read from the record when sent, and they too
+       * hold back what is in conflict). */
+      g_hash_table_remove (t->seen, seen_key);
+      return TRUE;
+    }
 
   m = json_object_new_object ();
   json_object_object_add (m, "mutation_id", json_object_new_string (e->mutation_id));
@@ -175,6 +184,15 @@ take_entry (BatchTake   *t,
   json_object_array_add (t->mutations, m);
   json_object_array_add (t->seqs, json_object_new_int64 (e->seq));
   g_array_append_val (t->rows, e->seq);
+  /* An update or restore sends each field it names once, unless it holds it back: then its
+   * acknowledgement must keep what was not sent. */
+  if ((strcmp (e->op, "update") == 0 || strcmp (e->op, "restore") == 0)
+      && g_strv_length (e->fields) > (guint) json_object_object_length (fields))
+    {
+      if (t->withheld == NULL)
+        t->withheld = json_object_new_array ();
+      json_object_array_add (t->withheld, json_object_new_int64 (e->seq));
+    }
   return TRUE;
 }
 
@@ -260,7 +278,7 @@ kh_replica_take_batch_busy (KhStore     *store,
   g_autoptr(GPtrArray) record_ids = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *now = kh_store_now ();
   BatchTake t = { store, now, seen, skip_seqs, busy_records, FALSE, json_object_new_array (),
-                  json_object_new_array (), rows };
+                  json_object_new_array (), rows, NULL };
   json_object *batch;
   sqlite3_stmt *stmt;
   gint64 after = G_MININT64;
@@ -299,6 +317,8 @@ kh_replica_take_batch_busy (KhStore     *store,
         break;
     }
 
+  if (t.withheld != NULL)
+    json_object_object_add (batch, "withheld", g_steal_pointer (&t.withheld));
   if (!mark_sent (&t, error))
     goto fail;
   if (!kh_store_commit (store, error))
@@ -310,6 +330,7 @@ kh_replica_take_batch_busy (KhStore     *store,
 
 fail:
   kh_store_rollback (store);
+  json_object_put (t.withheld);
   json_object_put (batch);
   return NULL;
 }
@@ -320,7 +341,8 @@ kh_replica_batch_mutations (json_object *batch)
   return get_member (batch, "mutations");
 }
 
-/* The server took mutation @m (its outbox entry already deleted by the caller). */
+/* The server took mutation @m (its outbox entry already deleted by the caller, or kept with
+ * only the fields it held back). */
 static gboolean
 ack (KhStore      *store,
      json_object  *m,
@@ -420,6 +442,25 @@ check_results (json_object  *mutations,
   return TRUE;
 }
 
+/* Keeps entry @seq as refused, with @reason for the person. */
+static gboolean
+refuse (KhStore     *store,
+        gint64       seq,
+        const char  *reason,
+        GError     **error)
+{
+  g_autofree char *now = kh_store_now ();
+  sqlite3_stmt *stmt;
+
+  stmt = kh_store_prepare (store, "UPDATE outbox SET state = 'rejected', reason = ?, updated_at = ? WHERE seq = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, reason, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, seq);
+  return kh_sqlite_step_done (stmt, "outbox", error);
+}
+
 /* Keeps a refused mutation's entry with the server's reason. */
 static gboolean
 reject (KhStore      *store,
@@ -429,23 +470,50 @@ reject (KhStore      *store,
 {
   const char *message = get_str (res, "message");
   const char *code = get_str (res, "code");
-  g_autofree char *now = kh_store_now ();
-  sqlite3_stmt *stmt;
 
-  stmt = kh_store_prepare (store, "UPDATE outbox SET state = 'rejected', reason = ?, updated_at = ? WHERE seq = ?", error);
+  return refuse (store, seq, message ? message : (code ? code : _("The server refused this change.")), error);
+}
+
+/* After a conflict answer that the merge asked nobody about: when the server's record is still
+ * at the version the mutation was based on, sending it again would bring the same answer (the
+ * server does not take an update of a deleted record), so it is not sent again for ever but
+ * kept as refused, with a reason the person sees, until they discard it. */
+static gboolean
+refuse_repeated (KhStore      *store,
+                 const Remote *r,
+                 json_object  *m,
+                 gint64        seq,
+                 GError      **error)
+{
+  g_autoptr(GHashTable) open = NULL;
+  sqlite3_stmt *stmt;
+  gboolean pending;
+
+  if (g_strcmp0 (get_str (m, "op"), "create") == 0
+      || json_object_get_int64 (get_member (m, "base_version")) != r->version)
+    return TRUE;
+  open = _kh_replica_open_conflict_fields (store, r->entity->name, r->id);
+  if (g_hash_table_size (open) > 0)
+    return TRUE;
+  stmt = kh_store_prepare (store, "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ? AND state = 'pending'", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, message ? message : (code ? code : _("The server refused this change.")),
-                     -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, seq);
-  return kh_sqlite_step_done (stmt, "outbox", error);
+  sqlite3_bind_int64 (stmt, 1, seq);
+  sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
+  pending = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (!pending)
+    return TRUE;
+  return refuse (store, seq, _("The server will not take this change as it stands (the record was deleted "
+                               "there). Discard it to keep the server’s version."), error);
 }
 
 /* A conflict: the server's state of the record, merged with the local one. */
 static gboolean
 merge_answer (KhStore         *store,
               json_object     *res,
+              json_object     *m,
+              gint64           seq,
               KhReplicaStats  *page,
               GError         **error)
 {
@@ -460,30 +528,118 @@ merge_answer (KhStore         *store,
   local = _kh_replica_load_local (store, r.entity, r.id, error);
   if (local == NULL)
     return error == NULL || *error == NULL;
-  ok = _kh_replica_merge (store, &r, local, TRUE, &nc, error);
+  ok = _kh_replica_merge (store, &r, local, TRUE, &nc, error)
+       && (nc > 0 || refuse_repeated (store, &r, m, seq, error));
   page->merged++;
   page->conflicts += nc;
   json_object_put (local);
   return ok;
 }
 
-/* Applies the server's answer @res to mutation @m, entry @seq. */
+/* The server took entry @seq, but not all of it: the fields held back for an open conflict
+ * were not sent. They stay in the entry, now an update of the version the server answered,
+ * under a new mutation id (the server has the old one as applied); the fields sent are done
+ * with. @fields_text and @sent_text are the entry's names and the fields it sent. */
+static gboolean
+keep_withheld (KhStore      *store,
+               json_object  *m,
+               gint64        seq,
+               const char   *fields_text,
+               const char   *sent_text,
+               gint64        version,
+               GError      **error)
+{
+  const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
+  json_object *names = json_tokener_parse (fields_text ? fields_text : "[]");
+  json_object *sent = json_tokener_parse (sent_text ? sent_text : "{}");
+  g_autoptr(GPtrArray) left = g_ptr_array_new ();
+  g_autofree char *mutation_id = NULL;
+  g_autofree char *now = NULL;
+  json_object *arr;
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  for (size_t i = 0; names != NULL && json_object_is_type (names, json_type_array)
+                     && i < json_object_array_length (names); i++)
+    {
+      const char *name = json_object_get_string (json_object_array_get_idx (names, i));
+
+      if (name != NULL && kh_entity_get_field (entity, name) != NULL
+          && !json_object_object_get_ex (sent, name, NULL))
+        g_ptr_array_add (left, (gpointer) name);
+    }
+  if (left->len == 0)
+    {
+      json_object_put (names);
+      json_object_put (sent);
+      return _kh_replica_delete_entry (store, seq, error);
+    }
+  mutation_id = kh_uuid_v7_new ();
+  now = kh_store_now ();
+  arr = _kh_replica_names_to_json (left);
+  stmt = kh_store_prepare (store, "UPDATE outbox SET op = 'update', fields = ?, mutation_id = ?, attempts = 0, "
+                                  "sent = NULL, base_version = max (base_version, ?), updated_at = ? WHERE seq = ?",
+                           error);
+  ok = stmt != NULL;
+  if (ok)
+    {
+      sqlite3_bind_text (stmt, 1, json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, mutation_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 3, version);
+      sqlite3_bind_text (stmt, 4, now, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 5, seq);
+      ok = kh_sqlite_step_done (stmt, "outbox", error);
+    }
+  json_object_put (arr);
+  json_object_put (names);
+  json_object_put (sent);
+  return ok;
+}
+
+/* Applies the server's answer @res to mutation @m, entry @seq (which held fields back when
+ * @withheld). */
 static gboolean
 apply_result (KhStore         *store,
               json_object     *res,
               json_object     *m,
               gint64           seq,
+              gboolean         withheld,
               KhReplicaStats  *page,
               GError         **error)
 {
   const char *status = get_str (res, "status");
   gboolean taken = strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0;
+  gint64 version = json_object_get_int64 (get_member (res, "version"));
   sqlite3_stmt *stmt;
   gboolean present;
 
   /* The entry may have been replaced meanwhile (a conflict resolved): then this answer is
    * about a mutation the replica no longer holds. One the server took is done with: it
-   * goes in the same statement that finds it. */
+   * goes in the same statement that finds it, unless it held fields back. */
+  if (taken && withheld)
+    {
+      g_autofree char *fields_text = NULL;
+      g_autofree char *sent_text = NULL;
+
+      stmt = kh_store_prepare (store, "SELECT fields, sent FROM outbox WHERE seq = ? AND mutation_id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, seq);
+      sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
+      present = sqlite3_step (stmt) == SQLITE_ROW;
+      if (present)
+        {
+          fields_text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+          sent_text = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+        }
+      sqlite3_reset (stmt);
+      if (!present)
+        return TRUE;
+      if (!keep_withheld (store, m, seq, fields_text, sent_text, version, error))
+        return FALSE;
+      page->pushed++;
+      return ack (store, m, version, error);
+    }
   stmt = kh_store_prepare (store, taken ? "DELETE FROM outbox WHERE seq = ? AND mutation_id = ?"
                                         : "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ?", error);
   if (stmt == NULL)
@@ -507,14 +663,14 @@ apply_result (KhStore         *store,
   if (taken)
     {
       page->pushed++;
-      return ack (store, m, json_object_get_int64 (get_member (res, "version")), error);
+      return ack (store, m, version, error);
     }
   if (strcmp (status, "rejected") == 0)
     {
       page->rejected++;
       return reject (store, res, seq, error);
     }
-  return merge_answer (store, res, page, error);
+  return merge_answer (store, res, m, seq, page, error);
 }
 
 /* Applies the server's answers to a batch from kh_replica_take_batch(), in one transaction. The
@@ -528,6 +684,8 @@ kh_replica_apply_results (KhStore         *store,
 {
   json_object *mutations = get_member (batch, "mutations");
   json_object *seqs = get_member (batch, "seqs");
+  json_object *withheld = get_member (batch, "withheld");
+  g_autoptr(GHashTable) held = NULL;
   KhReplicaStats page = { 0 };
   gboolean ok = TRUE;
 
@@ -535,11 +693,26 @@ kh_replica_apply_results (KhStore         *store,
 
   if (!check_results (mutations, results, error))
     return FALSE;
+  /* Most batches hold nothing back: then no entry is looked at before it is deleted. */
+  if (withheld != NULL && json_object_is_type (withheld, json_type_array))
+    {
+      held = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+      for (size_t i = 0; i < json_object_array_length (withheld); i++)
+        {
+          gint64 seq = json_object_get_int64 (json_object_array_get_idx (withheld, i));
+
+          g_hash_table_add (held, g_memdup2 (&seq, sizeof seq));
+        }
+    }
   if (!kh_store_begin (store, error))
     return FALSE;
   for (size_t i = 0; ok && i < json_object_array_length (mutations); i++)
-    ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
-                       json_object_get_int64 (json_object_array_get_idx (seqs, i)), &page, error);
+    {
+      gint64 seq = json_object_get_int64 (json_object_array_get_idx (seqs, i));
+
+      ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
+                         seq, held != NULL && g_hash_table_contains (held, &seq), &page, error);
+    }
   if (!ok)
     {
       kh_store_rollback (store);

@@ -171,4 +171,9 @@ gboolean     kh_replica_has_local_changes (KhStore         *store,
                                            const char      *entity,
                                            const char      *id);
 
+/* Whether every local change is on its way: waiting in the outbox, in an open conflict, or
+ * refused and shown (kh-replica-check.c says exactly what is checked). */
+gboolean     kh_replica_check             (KhStore         *store,
+                                           GError         **error);
+
 G_END_DECLS

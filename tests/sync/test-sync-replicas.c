@@ -86,6 +86,7 @@ assert_converged (Fixture *f)
       g_autofree char *d = kh_treplica_dump (f->r[i]);
 
       g_assert_cmpint (kh_store_count_pending (f->r[i]->store), ==, 0);
+      g_assert_true (kh_replica_check (f->r[i]->store, NULL));
       g_assert_cmpstr (d, ==, i < 2 ? da : dp);
     }
   kh_treplica_free (fresh_a);
@@ -337,6 +338,7 @@ test_rejected (Fixture       *f,
   rep = kh_treplica_sync (f->r[0]);
   g_assert_cmpuint (rep.rejected, ==, 0);
   g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_true (kh_replica_check (f->r[0]->store, NULL));
 }
 
 /* Three replicas, many interleaved offline edits of a handful of records. */

@@ -1,0 +1,514 @@
+/* test-sync-lost-edits.c: local changes that must not be lost after a conflict, against the
+ * real server over HTTP, on SQLite and on PostgreSQL
+ *
+ * An administrator's replica A and an officer's replica O edit the same person. Each test is
+ * one path a person takes after something went wrong, with the end state asserted on both
+ * replicas and on the server record by record, and kh_replica_check() after every step:
+ *
+ * - a field withheld because of an open conflict keeps its outbox entry when the fields sent
+ *   beside it are acknowledged, the pull does not overwrite it, the conflict's "mine" follows a
+ *   later edit, and "mine" sends it;
+ * - "deleted mine" after a later local delete sends the delete, not the old edit;
+ * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "kh-entity.h"
+#include "kh-replica.h"
+#include "kh-store-sql.h"
+#include "kh-sync-test-util.h"
+
+#define CLI_BIN KH_BUILD_DIR "/app/khuyenhoc-cli"
+
+typedef struct
+{
+  KhTestServer *server;
+  char         *dir;
+  KhTReplica   *a;        /* the administrator's */
+  KhTReplica   *o;        /* the officer's */
+  char         *token_a;
+  char         *token_o;
+  char         *unit_a;
+} Fixture;
+
+static void
+check (KhTReplica *r)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!kh_replica_check (r->store, &error))
+    g_error ("%s: %s", r->path, error->message);
+}
+
+static void
+check_both (Fixture *f)
+{
+  check (f->a);
+  check (f->o);
+}
+
+static void
+set_up (Fixture       *f,
+        gconstpointer  data)
+{
+  f->server = kh_test_server_new_serving (data);
+  if (f->server == NULL)
+    return;
+  f->dir = kh_test_tmpdir ();
+  f->a = kh_treplica_new (f->server, f->dir, "a", f->server->base, "admin");
+  f->o = kh_treplica_new (f->server, f->dir, "o", f->server->base, "officer_a");
+  f->token_a = kh_test_login (f->server, "admin", NULL);
+  f->token_o = kh_test_login (f->server, "officer_a", NULL);
+  kh_treplica_sync (f->a);
+  kh_treplica_sync (f->o);
+  f->unit_a = g_strdup (kh_treplica_unit (f->o, "A"));
+  check_both (f);
+}
+
+static void
+tear_down (Fixture       *f,
+           gconstpointer  data)
+{
+  kh_treplica_free (f->a);
+  kh_treplica_free (f->o);
+  kh_test_server_free (f->server);
+  if (f->dir != NULL)
+    kh_test_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->token_a);
+  g_free (f->token_o);
+  g_free (f->unit_a);
+}
+
+#define SKIP_WITHOUT_SERVER(f) \
+  if ((f)->server == NULL) { g_test_skip ("KH_TEST_PG_URL is not set"); return; }
+
+/* A sync that succeeds, then the check. */
+static KhSyncReport
+sync_one (KhTReplica *r)
+{
+  KhSyncReport rep = kh_treplica_sync (r);
+
+  check (r);
+  return rep;
+}
+
+static void
+set (KhTReplica *r,
+     const char *id,
+     const char *json)
+{
+  kh_treplica_set (r, "person", id, json);
+  check (r);
+}
+
+static void
+delete (KhTReplica *r,
+        const char *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kh_store_delete (r->store, "person", id, &error));
+  g_assert_no_error (error);
+  check (r);
+}
+
+static void
+resolve (KhTReplica      *r,
+         const char      *id,
+         const char      *field,
+         KhResolveChoice  choice)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kh_replica_resolve (r->store, id, field, choice, NULL, &error));
+  g_assert_no_error (error);
+  check (r);
+}
+
+/* A person of unit A made on O and pulled by both. */
+static char *
+shared_person (Fixture    *f,
+               const char *name)
+{
+  g_autofree char *json = g_strdup_printf ("{\"full_name\": \"%s\", \"org_unit_id\": \"%s\", "
+                                           "\"notes\": \"Ghi chú đầu\", \"phone\": \"0905000000\"}",
+                                           name, f->unit_a);
+  char *id = kh_treplica_add (f->o, "person", json);
+
+  check (f->o);
+  sync_one (f->o);
+  sync_one (f->a);
+  return id;
+}
+
+/* Every record the server gives @token, id → KhRecord. */
+static GHashTable *
+server_records (Fixture    *f,
+                const char *token)
+{
+  GHashTable *records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) kh_record_free);
+  g_autofree char *cursor = kh_test_pull_all (f->server, token, NULL, 1000, records, NULL, NULL);
+
+  return records;
+}
+
+/* The server's person @id as the administrator sees it. */
+static KhRecord *
+server_person (Fixture    *f,
+               const char *id)
+{
+  g_autoptr(GHashTable) records = server_records (f, f->token_a);
+  KhRecord *rec = NULL;
+  gpointer key;
+
+  g_assert_true (g_hash_table_steal_extended (records, id, &key, (gpointer *) &rec));
+  g_free (key);
+  return rec;
+}
+
+static const char *
+server_str (KhRecord   *rec,
+            const char *name)
+{
+  return kh_tstr (rec->fields, name);
+}
+
+/* The record as the server has it, in kh_treplica_dump()'s form. */
+static char *
+record_line (const KhEntity *entity,
+             const char     *id,
+             gint64          version,
+             gboolean        deleted,
+             json_object    *fields)
+{
+  GString *line = g_string_new (NULL);
+
+  g_string_append_printf (line, "%s %s v%" G_GINT64_FORMAT "%s", entity->name, id, version, deleted ? " deleted" : "");
+  for (guint k = 0; k < entity->n_fields; k++)
+    {
+      json_object *v = NULL;
+
+      if (json_object_object_get_ex (fields, entity->fields[k].name, &v) && v != NULL)
+        g_string_append_printf (line, " %s=%s", entity->fields[k].name,
+                                json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN));
+    }
+  return g_string_free (line, FALSE);
+}
+
+static int
+compare_lines (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/* Everything the server gives @token, in kh_treplica_dump()'s form. */
+static char *
+server_dump (Fixture    *f,
+             const char *token)
+{
+  g_autoptr(GHashTable) records = server_records (f, token);
+  GString *out = g_string_new (NULL);
+  const KhEntity * const *entities;
+  guint n;
+
+  entities = kh_entities (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, records);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          KhRecord *rec = value;
+
+          if (strcmp (rec->entity, entities[e]->name) == 0)
+            g_ptr_array_add (lines, record_line (entities[e], rec->id, rec->version, rec->deleted, rec->fields));
+        }
+      g_ptr_array_sort (lines, compare_lines);
+      for (guint i = 0; i < lines->len; i++)
+        g_string_append_printf (out, "%s\n", (char *) lines->pdata[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Both replicas hold exactly what the server gives their accounts, record by record, with
+ * nothing left to send or to choose. */
+static void
+assert_settled (Fixture *f)
+{
+  KhTReplica *replicas[] = { f->a, f->o };
+  const char *tokens[] = { f->token_a, f->token_o };
+
+  for (guint i = 0; i < G_N_ELEMENTS (replicas); i++)
+    {
+      g_autofree char *local = kh_treplica_dump (replicas[i]);
+      g_autofree char *remote = server_dump (f, tokens[i]);
+
+      check (replicas[i]);
+      g_assert_cmpint (kh_store_count_pending (replicas[i]->store), ==, 0);
+      g_assert_cmpint (kh_replica_count_conflicts (replicas[i]->store), ==, 0);
+      g_assert_cmpint (kh_replica_count_rejected (replicas[i]->store), ==, 0);
+      g_assert_cmpstr (local, ==, remote);
+    }
+}
+
+/* The open conflict on @field of @id, or NULL. */
+static json_object *
+find_conflict (KhTReplica *r,
+               const char *id,
+               const char *field)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *rows = kh_replica_list_conflicts (r->store, &error);
+  json_object *found = NULL;
+
+  g_assert_no_error (error);
+  for (size_t i = 0; i < json_object_array_length (rows); i++)
+    {
+      json_object *row = json_object_array_get_idx (rows, i);
+
+      if (g_strcmp0 (kh_tstr (row, "id"), id) == 0 && g_strcmp0 (kh_tstr (row, "field"), field) == 0)
+        found = json_object_get (row);
+    }
+  json_object_put (rows);
+  return found;
+}
+
+static void
+assert_local (KhTReplica *r,
+              const char *id,
+              const char *field,
+              const char *value)
+{
+  json_object *rec = kh_treplica_get (r, "person", id);
+
+  g_assert_cmpstr (kh_tstr (rec, field), ==, value);
+  json_object_put (rec);
+}
+
+static gboolean
+local_deleted (KhTReplica *r,
+               const char *id)
+{
+  json_object *rec = kh_treplica_get (r, "person", id);
+  gboolean deleted = json_object_get_boolean (json_object_object_get (rec, "deleted"));
+
+  json_object_put (rec);
+  return deleted;
+}
+
+/* 1. A changes notes and phone in one edit, O changes notes first: notes conflicts, phone goes
+ * alone, and notes stays A's until A chooses; an edit of notes while the conflict is open is
+ * what "mine" then sends. */
+static void
+test_withheld_field (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  json_object *c;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Phan Văn Tâm");
+
+  set (f->a, id, "{\"notes\": \"Ghi chú của A\", \"phone\": \"0905111111\"}");
+  set (f->o, id, "{\"notes\": \"Ghi chú của O\"}");
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  g_assert_cmpuint (rep.pushed, ==, 1);
+
+  /* The phone went out alone; A's notes wait for a choice, still in the outbox. */
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905111111");
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Ghi chú của O");
+  kh_record_free (rec);
+  assert_local (f->a, id, "notes", "Ghi chú của A");
+  assert_local (f->a, id, "phone", "0905111111");
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 1);
+
+  /* The pull that brings A's own phone back leaves A's notes alone. */
+  sync_one (f->a);
+  assert_local (f->a, id, "notes", "Ghi chú của A");
+  c = find_conflict (f->a, id, "notes");
+  g_assert_nonnull (c);
+  g_assert_cmpstr (kh_tstr (c, "local"), ==, "Ghi chú của A");
+  g_assert_cmpstr (kh_tstr (c, "remote"), ==, "Ghi chú của O");
+  json_object_put (c);
+
+  /* An edit while the conflict is open is what "mine" stands for from now on. */
+  set (f->a, id, "{\"notes\": \"Ghi chú mới của A\"}");
+  c = find_conflict (f->a, id, "notes");
+  g_assert_nonnull (c);
+  g_assert_cmpstr (kh_tstr (c, "local"), ==, "Ghi chú mới của A");
+  json_object_put (c);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  assert_local (f->a, id, "notes", "Ghi chú mới của A");
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Ghi chú của O");
+  kh_record_free (rec);
+
+  /* Mine: A's latest notes reach the server and O. */
+  resolve (f->a, id, "notes", KH_RESOLVE_MINE);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.pushed, ==, 1);
+  sync_one (f->o);
+  sync_one (f->a);
+
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Ghi chú mới của A");
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905111111");
+  g_assert_false (rec->deleted);
+  kh_record_free (rec);
+  assert_local (f->a, id, "notes", "Ghi chú mới của A");
+  assert_local (f->o, id, "notes", "Ghi chú mới của A");
+  assert_local (f->o, id, "phone", "0905111111");
+  assert_settled (f);
+}
+
+/* 2. A edits, O deletes: a conflict on "deleted". A then deletes the record too and keeps
+ * "mine": what is sent is the record as it is now, deleted, not the edit the conflict was
+ * raised on. */
+static void
+test_resolve_after_delete (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  json_object *c;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Lò Thị Mai");
+
+  set (f->a, id, "{\"phone\": \"0905222222\"}");
+  delete (f->o, id);
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  g_assert_false (local_deleted (f->a, id));
+
+  /* A deletes it too while the conflict is open; mine now means deleted. */
+  delete (f->a, id);
+  c = find_conflict (f->a, id, KH_CONFLICT_DELETED);
+  g_assert_nonnull (c);
+  g_assert_true (json_object_get_boolean (json_object_object_get (c, "local")));
+  json_object_put (c);
+  resolve (f->a, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
+  g_assert_true (local_deleted (f->a, id));
+  sync_one (f->a);
+  sync_one (f->o);
+  sync_one (f->a);
+
+  rec = server_person (f, id);
+  g_assert_true (rec->deleted);
+  kh_record_free (rec);
+  g_assert_true (local_deleted (f->a, id));
+  g_assert_true (local_deleted (f->o, id));
+  assert_settled (f);
+}
+
+/* 3. A edits and then deletes a record O has deleted meanwhile: both agree it is deleted, and
+ * the edit is not sent at every sync for ever. */
+static void
+test_deleted_both (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Hà Văn Sơn");
+
+  set (f->a, id, "{\"phone\": \"0905333333\"}");
+  delete (f->o, id);
+  sync_one (f->o);
+  delete (f->a, id);
+  sync_one (f->a);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->a->store), ==, 0);
+
+  /* Nothing is left to send: a second sync sends nothing. */
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  sync_one (f->o);
+
+  rec = server_person (f, id);
+  g_assert_true (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905000000");
+  kh_record_free (rec);
+  g_assert_true (local_deleted (f->a, id));
+  g_assert_true (local_deleted (f->o, id));
+  assert_settled (f);
+}
+
+/* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
+static void
+test_cli_check (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *argv[] = { CLI_BIN, "--db", NULL, "check", NULL };
+  int status = -1;
+
+  SKIP_WITHOUT_SERVER (f);
+  g_autofree char *id = shared_person (f, "Vi Văn Lâm");
+  set (f->a, id, "{\"phone\": \"0905444444\"}");
+  argv[2] = f->a->path;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpuint (strlen (out), >, 10);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* An outbox emptied behind the replica's back loses A's phone: the check finds it. */
+  g_assert_cmpint (sqlite3_exec (kh_store_get_db (f->a->store), "DELETE FROM outbox", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_false (kh_replica_check (f->a->store, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, id));
+  g_clear_error (&error);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, id));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const char *backends[] = { "sqlite", "postgresql" };
+
+  g_test_init (&argc, &argv, NULL);
+  g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
+
+  for (guint b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+#define ADD(name, fn) \
+      { \
+        g_autofree char *path = g_strdup_printf ("/sync/lost-edits/%s/" name, backends[b]); \
+        g_test_add (path, Fixture, backends[b], set_up, fn, tear_down); \
+      }
+      ADD ("withheld-field", test_withheld_field);
+      ADD ("resolve-after-delete", test_resolve_after_delete);
+      ADD ("deleted-both", test_deleted_both);
+      ADD ("cli-check", test_cli_check);
+#undef ADD
+    }
+  return g_test_run ();
+}
