@@ -7,7 +7,9 @@
  * restore): while the record is outside the area the change is neither lost nor sent as
  * something else, and the person sees it as refused with the server's reason; when the area
  * returns the change reaches the server; at the end the replica equals a fresh replica of the
- * same account, record by record, with nothing pending or refused.
+ * same account, record by record, with nothing pending or refused. And a refused change given
+ * up by the person (discard) brings the replica back to the server's truth at once, without a
+ * verify.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -338,6 +340,114 @@ test_moved_back (Fixture       *f,
   assert_agrees (f);
 }
 
+/* A sync that neither verifies nor repairs. */
+static void
+plain_sync (KhTReplica *r)
+{
+  g_autoptr(GError) error = NULL;
+  KhSyncReport rep;
+
+  g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rep.repaired, ==, 0);
+}
+
+/* Point 5: the area changes under an unsent edit; the person gives the refused edit up: the
+ * record leaves the replica at once, a plain sync agrees with the server, and when the area
+ * returns the record comes back as the server has it. */
+static void
+test_discard_scope (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_object *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Bỏ Khi Vắng");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000333\"}");
+  move_officer (f, "B");
+  kh_treplica_sync (f->o);
+  assert_refused (f, id);
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  g_assert_false (holds (f->o, id));
+  plain_sync (f->o);
+  assert_agrees (f);
+
+  move_officer (f, "A");
+  kh_treplica_sync (f->o);
+  rec = kh_treplica_get (f->o, "person", id);
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0905000111");
+  json_object_put (rec);
+  assert_agrees (f);
+}
+
+/* Point 5, the record moved to commune B by the administrator under an unsent edit: the edit
+ * is refused; given up, the record leaves the replica with its old unit, without a verify. */
+static void
+test_discard_moved (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *json = NULL;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Chuyển Đi");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000444\"}");
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", f->unit_b);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+
+  kh_treplica_sync (f->o);
+  assert_refused (f, id);
+  g_assert_true (holds (f->o, id));
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  g_assert_false (holds (f->o, id));
+  plain_sync (f->o);
+  assert_agrees (f);
+
+  /* Moved back, it comes back as the server has it. */
+  g_free (json);
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", f->unit_a);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+  kh_treplica_sync (f->o);
+  g_assert_true (holds (f->o, id));
+  assert_agrees (f);
+}
+
+/* Point 5, a refusal inside the area (an officer may not change shared reference data): given
+ * up, the record takes back the server's state (its merge base) at once. */
+static void
+test_discard_in_area (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set = NULL;
+  json_object *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  set = kh_treplica_add (f->admin, "criteria_set",
+                         "{\"name\": \"Bộ chung\", \"model\": \"family\", \"method\": \"points\"}");
+  kh_treplica_sync (f->admin);
+  kh_treplica_sync (f->o);
+  kh_treplica_set (f->o, "criteria_set", set, "{\"name\": \"Bộ của xã\"}");
+  kh_treplica_sync (f->o);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 1);
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, set, &error));
+  g_assert_no_error (error);
+  rec = kh_treplica_get (f->o, "criteria_set", set);
+  g_assert_cmpstr (kh_tstr (rec, "name"), ==, "Bộ chung");
+  json_object_put (rec);
+  plain_sync (f->o);
+  assert_agrees (f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -360,6 +470,9 @@ main (int   argc,
       ADD ("create", test_create);
       ADD ("restore", test_restore);
       ADD ("moved-back", test_moved_back);
+      ADD ("discard-scope", test_discard_scope);
+      ADD ("discard-moved", test_discard_moved);
+      ADD ("discard-in-area", test_discard_in_area);
 #undef ADD
     }
   return g_test_run ();
