@@ -302,6 +302,77 @@ values_to_json (const KhEntity *entity,
   return fields;
 }
 
+/* Records outside the area ------------------------------------------------------------------- */
+
+/* A record the server says is outside the area (named in `removed`, or not brought by a reset
+ * re-pull) while it has unsent changes stays on the replica with them: the server refuses them
+ * (out of scope) and the person sees why. A key in sync_state marks such a record, so that
+ * giving its changes up removes it (kh_replica_discard_rejected()), and its coming back into
+ * the area puts its refused changes to the server again. Few records are ever marked, and only
+ * records with outbox entries are looked up. */
+static char *
+outside_key (const char *entity,
+             const char *id)
+{
+  return g_strconcat (KH_REPLICA_OUTSIDE_KEY, entity, ":", id, NULL);
+}
+
+gboolean
+_kh_replica_is_outside (KhStore    *store,
+                        const char *entity,
+                        const char *id)
+{
+  g_autofree char *key = outside_key (entity, id);
+  g_autofree char *value = kh_replica_get_state (store, key);
+
+  return value != NULL;
+}
+
+gboolean
+_kh_replica_set_outside (KhStore     *store,
+                         const char  *entity,
+                         const char  *id,
+                         gboolean     outside,
+                         GError     **error)
+{
+  g_autofree char *key = outside_key (entity, id);
+
+  return kh_replica_set_state (store, key, outside ? "1" : NULL, error);
+}
+
+/* Changes the server refused are judged again: the area (or the server's history) changed
+ * since, so a refusal may not hold any more. Refused again, they are shown again. */
+static gboolean
+put_refused_again (KhStore     *store,
+                   const char  *entity,
+                   const char  *id,
+                   GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "UPDATE outbox SET state = 'pending', reason = NULL "
+    "WHERE state = 'rejected' AND (? IS NULL OR (entity = ? AND record_id = ?))", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+  return kh_sqlite_step_done (stmt, "outbox", error);
+}
+
+/* The server sends a record that was outside the area: it is back in it. */
+static gboolean
+back_in_area (KhStore     *store,
+              const char  *entity,
+              const char  *id,
+              GError     **error)
+{
+  if (!_kh_replica_is_outside (store, entity, id))
+    return TRUE;
+  return put_refused_again (store, entity, id, error)
+         && _kh_replica_set_outside (store, entity, id, FALSE, error);
+}
+
 static gboolean
 apply_remote (KhStore         *store,
               const Remote    *remote,
@@ -357,7 +428,8 @@ apply_remote (KhStore         *store,
     {
       guint n = 0;
 
-      ok = _kh_replica_merge (store, &r, local, force, &n, error);
+      ok = back_in_area (store, r.entity->name, r.id, error)
+           && _kh_replica_merge (store, &r, local, force, &n, error);
       if (ok)
         {
           stats->merged++;
@@ -393,10 +465,17 @@ records_with_entries (KhStore  *store,
 }
 
 /* At the end of a reset re-pull: what the server did not send is not in our scope any more
- * (or the server lost it in a restore). Records without local changes go; records with local
- * changes are kept and sent again as new records, so nothing typed is dropped. */
+ * (or the server lost it in a restore). Records without local changes go. A record with local
+ * changes that the server named as outside the area, or that is deleted here, is kept as it is,
+ * its changes still to be sent: the server refuses them with its reason, which the person sees,
+ * and when the area returns they are made. Any other record with local changes is sent again as
+ * a new record, so nothing typed is dropped; its entry names every field the changes touched, a
+ * field cleared included. Then, when the server asked for the re-pull (@server_reset), every
+ * refused change is put to the server again: the area (or the server's history) changed, so
+ * the refusal may not hold any more. A repair's re-pull leaves them as they are. */
 static gboolean
 finish_reset (KhStore         *store,
+              gboolean         server_reset,
               KhReplicaStats  *stats,
               GError         **error)
 {
@@ -430,25 +509,41 @@ finish_reset (KhStore         *store,
         {
           const char *id = ids->pdata[i];
 
-          if (kh_journal_count_entries (store, entity->name, id) == 0 || g_array_index (deleted, gboolean, i))
+          if (kh_journal_count_entries (store, entity->name, id) == 0)
             {
-              if (!_kh_replica_delete_entries (store, entity->name, id, error)
-                  || !_kh_replica_drop_record (store, entity, id, error))
+              if (!_kh_replica_drop_record (store, entity, id, error))
                 return FALSE;
               stats->removed++;
+            }
+          else if (g_array_index (deleted, gboolean, i) || _kh_replica_is_outside (store, entity->name, id))
+            {
+              if (!_kh_replica_set_outside (store, entity->name, id, TRUE, error))
+                return FALSE;
             }
           else
             {
               g_autofree char *upd = g_strdup_printf ("UPDATE %s SET version = 0 WHERE id = ?", entity->name);
               json_object *local = _kh_replica_load_local (store, entity, id, error);
+              g_autoptr(GPtrArray) entries = NULL;
+              g_autoptr(GHashTable) touched = g_hash_table_new (g_str_hash, g_str_equal);
               g_autoptr(GPtrArray) names = g_ptr_array_new ();
               json_object *arr;
               gboolean ok;
 
               if (local == NULL)
                 return FALSE;
+              entries = _kh_replica_load_entries (store, entity->name, id, error);
+              if (entries == NULL)
+                {
+                  json_object_put (local);
+                  return FALSE;
+                }
+              for (guint k = 0; k < entries->len; k++)
+                for (char **f = ((Entry *) entries->pdata[k])->fields; *f != NULL; f++)
+                  g_hash_table_add (touched, *f);
               for (guint k = 0; k < entity->n_fields; k++)
-                if (get_member (local, entity->fields[k].name) != NULL)
+                if (get_member (local, entity->fields[k].name) != NULL
+                    || g_hash_table_contains (touched, entity->fields[k].name))
                   g_ptr_array_add (names, (gpointer) entity->fields[k].name);
               stmt = kh_store_prepare (store, upd, error);
               ok = stmt != NULL;
@@ -469,7 +564,8 @@ finish_reset (KhStore         *store,
             }
         }
     }
-  return kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
+  return (!server_reset || put_refused_again (store, NULL, NULL, error))
+         && kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
          && kh_replica_set_state (store, KH_SYNC_RESETTING, NULL, error);
 }
 
@@ -483,8 +579,9 @@ kh_replica_start_repull (KhStore  *store,
 
   if (!kh_store_begin (store, error))
     return FALSE;
+  /* Not "1": a repair is not the server's reset, so refused changes stay as they are. */
   ok = kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
-       && kh_replica_set_state (store, KH_SYNC_RESETTING, "1", error)
+       && kh_replica_set_state (store, KH_SYNC_RESETTING, KH_REPLICA_RESETTING_REPAIR, error)
        && kh_replica_set_state (store, KH_SYNC_CURSOR, NULL, error);
   if (!ok)
     {
@@ -547,7 +644,7 @@ kh_replica_apply_checked_page (KhStore         *store,
     return FALSE;
 
   resetting_text = kh_replica_get_state (store, KH_SYNC_RESETTING);
-  resetting = reset || g_strcmp0 (resetting_text, "1") == 0;
+  resetting = reset || resetting_text != NULL;
   if (ok && reset)
     ok = kh_sqlite_exec (kh_store_get_db (store), "DELETE FROM pull_seen", error)
          && kh_replica_set_state (store, KH_SYNC_RESETTING, "1", error);
@@ -588,7 +685,11 @@ kh_replica_apply_checked_page (KhStore         *store,
       g_autofree char *key = _kh_replica_record_key (entity->name, id);
 
       if (g_hash_table_contains (with_entries, key))
-        continue; /* kept and pushed; the server will say why it refuses */
+        {
+          /* Kept and pushed; the server will say why it refuses. */
+          ok = _kh_replica_set_outside (store, entity->name, id, TRUE, error);
+          continue;
+        }
       ok = _kh_replica_drop_record (store, entity, id, error);
       if (ok)
         counts.removed++;
@@ -596,7 +697,7 @@ kh_replica_apply_checked_page (KhStore         *store,
 
   ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
   if (ok && resetting && !has_more)
-    ok = finish_reset (store, &counts, error);
+    ok = finish_reset (store, reset || g_strcmp0 (resetting_text, "1") == 0, &counts, error);
 
   /* The page's records are indexed for search at COMMIT, together (kh-schema.c). */
   if (!ok)

@@ -661,6 +661,14 @@ kh_replica_discard_rejected (KhStore     *store,
         goto out;
     }
 
+  /* The server said the record is outside the area: its truth for this replica is that the
+   * record is not here, as a sync would have made it without the change. */
+  if (kh_journal_count_entries (store, entity->name, id) == 0 && _kh_replica_is_outside (store, entity->name, id))
+    {
+      ok = _kh_replica_drop_record (store, entity, id, error)
+           && _kh_replica_set_outside (store, entity->name, id, FALSE, error);
+      goto out;
+    }
   local = _kh_replica_load_local (store, entity, id, error);
   if (local == NULL || !kh_journal_load_base (store, entity->name, id, &base, error))
     goto out;

@@ -28,6 +28,9 @@
  * - A record deleted on both sides is simply deleted: the edits still waiting for it go. A
  *   change the server would answer with the same conflict again is kept as refused, with a
  *   reason, instead of being sent at every sync.
+ * - A record that leaves the area with unsent changes stays, its changes as they were: the
+ *   server refuses them and the person sees why. When the server resets the feed (the area or
+ *   its history changed), refused changes are sent again; given up, such a record leaves.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -233,6 +236,22 @@ gboolean         _kh_replica_drop_record (KhStore         *store,
                                           const KhEntity  *entity,
                                           const char      *id,
                                           GError         **error);
+
+/* kh-replica-apply.c */
+/* The sync_state key that marks a record kept outside the area is this, the entity, ":" and
+ * the id. */
+#define KH_REPLICA_OUTSIDE_KEY "outside:"
+/* KH_SYNC_RESETTING during a re-pull the replica started itself to repair (verify); "1" when
+ * the server answered with a reset. */
+#define KH_REPLICA_RESETTING_REPAIR "repair"
+gboolean _kh_replica_is_outside  (KhStore     *store,
+                                  const char  *entity,
+                                  const char  *id);
+gboolean _kh_replica_set_outside (KhStore     *store,
+                                  const char  *entity,
+                                  const char  *id,
+                                  gboolean     outside,
+                                  GError     **error);
 
 /* kh-replica-page.c */
 void _kh_replica_record_get_members  (json_object *record,
