@@ -913,7 +913,16 @@ step_resolve (Model *m,
       if (choice == KH_RESOLVE_THEIRS)
         give_up (m, i, c->record_id, deleted ? NULL : c->field);
       else if (choice == KH_RESOLVE_VALUE)
-        record_change (m, i, c->record_id, c->field, g_steal_pointer (&typed));
+        {
+          json_object *row = kh_treplica_get (m->r[i], "person", c->record_id);
+
+          /* A value typed into a record the person has deleted here goes with the delete. */
+          if (json_object_get_boolean (member (row, "deleted")))
+            give_up (m, i, c->record_id, c->field);
+          else
+            record_change (m, i, c->record_id, c->field, g_steal_pointer (&typed));
+          json_object_put (row);
+        }
       else if (deleted)
         g_hash_table_replace (m->resolved_mine[i], g_strdup (c->record_id), GINT_TO_POINTER (m->step));
       json_object_put (typed);
@@ -939,15 +948,25 @@ step_discard (Model *m,
 
       if (strcmp (kh_tstr (row, "state"), "rejected") != 0)
         continue;
-      /* The changes the refused entry carried are given up; those pending beside it stay. */
-      for (guint n = 0; n < m->changes->len; n++)
+      /* The changes every refused entry of the record carried are given up; those pending
+       * beside them stay. */
+      for (size_t r = 0; r < json_object_array_length (outbox); r++)
         {
-          Change *c = m->changes->pdata[n];
+          json_object *other = json_object_array_get_idx (outbox, r);
 
-          if (c->fate == FATE_LIVE && c->replica == i && strcmp (c->id, id) == 0
-              && entry_covers (row, c->field, c->value))
-            c->fate = FATE_GIVEN_UP;
+          if (strcmp (kh_tstr (other, "record_id"), id) != 0 || strcmp (kh_tstr (other, "state"), "rejected") != 0)
+            continue;
+          for (guint n = 0; n < m->changes->len; n++)
+            {
+              Change *c = m->changes->pdata[n];
+
+              if (c->fate == FATE_LIVE && c->replica == i && strcmp (c->id, id) == 0
+                  && entry_covers (other, c->field, c->value))
+                c->fate = FATE_GIVEN_UP;
+            }
         }
+      if (g_hash_table_contains (m->discarded[i], id) && GPOINTER_TO_INT (g_hash_table_lookup (m->discarded[i], id)) == m->step)
+        continue; /* this record's refusals went with an earlier row */
       if (!kh_replica_discard_rejected (m->r[i]->store, id, &derror))
         g_test_message ("step %d: %s could not discard %s: %s", m->step, users[i], id, derror->message);
       else
