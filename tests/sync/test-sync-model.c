@@ -520,6 +520,11 @@ attribute_loss (Model  *m,
   if (g_hash_table_lookup_extended (m->had_conflict[i], c->id, NULL, &conflict)
       && GPOINTER_TO_INT (conflict) >= c->step)
     return POINT_WITHHELD;
+  /* A discard of a record's refusals takes an unsent change beside them (seen when the record
+   * is outside the area: the discard of point 5). */
+  if (g_hash_table_lookup_extended (m->discarded[i], c->id, NULL, &resolved)
+      && GPOINTER_TO_INT (resolved) >= c->step)
+    return POINT_DISCARD_KEEPS;
   /* The issue names unsent deletes and clears; any unsent change dropped by a re-pull is the same
    * fault. */
   if (m->last_reset[i] >= c->step)
