@@ -215,12 +215,291 @@ kh_wire_fnv1a64 (const char *text)
   return fnv1a64_append (FNV_OFFSET, text);
 }
 
-guint64
-kh_wire_record_checksum (const char *id,
-                         gint64      version)
+static void
+write_int64 (GString *out,
+             gint64   v)
 {
-  char buf[32];
+  char buf[24];
+  char *p = buf + sizeof buf;
+  guint64 u = v < 0 ? (guint64) -(v + 1) + 1 : (guint64) v;
 
-  g_snprintf (buf, sizeof buf, ":%" G_GINT64_FORMAT, version);
-  return fnv1a64_append (fnv1a64_append (FNV_OFFSET, id), buf);
+  do
+    *--p = (char) ('0' + u % 10);
+  while ((u /= 10) > 0);
+  if (v < 0)
+    *--p = '-';
+  g_string_append_len (out, p, buf + sizeof buf - p);
+}
+
+void
+kh_wire_write_canonical (GString        *out,
+                         const KhEntity *entity,
+                         const KhValue  *values)
+{
+  gboolean first = TRUE;
+
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const KhValue *v = &values[i];
+
+      if (v->kind == KH_VALUE_ABSENT || v->kind == KH_VALUE_NULL
+          || (v->kind == KH_VALUE_OTHER && v->json == NULL))
+        continue;
+      if (!first)
+        g_string_append_c (out, ',');
+      first = FALSE;
+      kh_wire_write_string (out, entity->fields[i].name, -1);
+      g_string_append_c (out, ':');
+      switch (v->kind)
+        {
+        case KH_VALUE_TEXT:
+          kh_wire_write_string (out, v->text, v->len);
+          break;
+        case KH_VALUE_INT:
+          write_int64 (out, v->number);
+          break;
+        case KH_VALUE_BOOL:
+          g_string_append (out, v->number ? "true" : "false");
+          break;
+        case KH_VALUE_ABSENT:
+        case KH_VALUE_NULL:
+        case KH_VALUE_OTHER:
+        default:
+          kh_wire_write_json (out, v->json);
+          break;
+        }
+    }
+  g_string_append_c (out, '}');
+}
+
+guint64
+kh_wire_record_checksum (GString        *scratch,
+                         const KhEntity *entity,
+                         const char     *id,
+                         gint64          version,
+                         gboolean        deleted,
+                         const KhValue  *values)
+{
+  guint64 h = FNV_OFFSET;
+
+  g_string_truncate (scratch, 0);
+  g_string_append (scratch, id);
+  g_string_append_c (scratch, ':');
+  write_int64 (scratch, version);
+  g_string_append (scratch, deleted ? ":1:" : ":0:");
+  kh_wire_write_canonical (scratch, entity, values);
+  for (gsize i = 0; i < scratch->len; i++)
+    {
+      h ^= (guchar) scratch->str[i];
+      h *= FNV_PRIME;
+    }
+  return h;
+}
+
+/* Which field of @entity is called @name (@len bytes), looked for from @hint on: stored
+ * fields mostly come in registry order, so the next one is nearly always the one after. */
+static int
+field_index (const KhEntity *entity,
+             const char     *name,
+             gsize           len,
+             guint          *hint)
+{
+  for (guint k = 0; k < entity->n_fields; k++)
+    {
+      guint i = (*hint + k) % entity->n_fields;
+      const char *f = entity->fields[i].name;
+
+      if (strncmp (f, name, len) == 0 && f[len] == '\0')
+        {
+          *hint = i + 1;
+          return (int) i;
+        }
+    }
+  return -1;
+}
+
+/* A string at *@p with no escape: its bytes between the quotes. FALSE for anything else. */
+static gboolean
+plain_string (const char **p,
+              const char **start,
+              gsize       *len)
+{
+  const char *q = *p;
+
+  if (*q != '"')
+    return FALSE;
+  *start = ++q;
+  while (*q != '"')
+    {
+      if (*q == '\\' || *q == '\0' || (guchar) *q < 0x20)
+        return FALSE;
+      q++;
+    }
+  *len = (gsize) (q - *start);
+  *p = q + 1;
+  return TRUE;
+}
+
+/* The flat form the server writes (see kh-server-records.c), read in place. */
+static gboolean
+flat_values (const KhEntity *entity,
+             const char     *text,
+             KhValue        *values)
+{
+  const char *p = text;
+  guint hint = 0;
+
+  if (*p++ != '{')
+    return FALSE;
+  if (*p == '}')
+    return p[1] == '\0';
+  for (;;)
+    {
+      const char *key;
+      gsize key_len;
+      KhValue v = { 0 };
+      int i;
+
+      if (!plain_string (&p, &key, &key_len) || *p++ != ':')
+        return FALSE;
+      if (*p == '"')
+        {
+          gsize len;
+
+          v.kind = KH_VALUE_TEXT;
+          if (!plain_string (&p, &v.text, &len) || len > G_MAXINT)
+            return FALSE;
+          v.len = (int) len;
+        }
+      else if (*p == '-' || g_ascii_isdigit (*p))
+        {
+          const char *digits = *p == '-' ? p + 1 : p;
+          const char *end = digits;
+          gint64 n = 0;
+
+          while (g_ascii_isdigit (*end))
+            n = n * 10 + (*end++ - '0');
+          /* At most 18 digits cannot overflow; a leading zero is not JSON unless alone. */
+          if (end == digits || end - digits > 18 || (*digits == '0' && end - digits > 1)
+              || *end == '.' || *end == 'e' || *end == 'E')
+            return FALSE;
+          v.kind = KH_VALUE_INT;
+          v.number = *p == '-' ? -n : n;
+          p = end;
+        }
+      else if (strncmp (p, "true", 4) == 0 || strncmp (p, "false", 5) == 0)
+        {
+          v.kind = KH_VALUE_BOOL;
+          v.number = *p == 't';
+          p += *p == 't' ? 4 : 5;
+        }
+      else if (strncmp (p, "null", 4) == 0)
+        {
+          v.kind = KH_VALUE_NULL;
+          p += 4;
+        }
+      else
+        return FALSE;
+      i = field_index (entity, key, key_len, &hint);
+      if (i >= 0)
+        values[i] = v;
+      if (*p == ',')
+        p++;
+      else if (*p == '}' && p[1] == '\0')
+        return TRUE;
+      else
+        return FALSE;
+    }
+}
+
+void
+kh_wire_json_values (const KhEntity *entity,
+                     json_object    *fields,
+                     KhValue        *values)
+{
+  memset (values, 0, entity->n_fields * sizeof *values);
+  if (fields == NULL || !json_object_is_type (fields, json_type_object))
+    return;
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      json_object *o = NULL;
+      KhValue *v = &values[i];
+
+      if (!json_object_object_get_ex (fields, entity->fields[i].name, &o))
+        continue;
+      switch (json_object_get_type (o))
+        {
+        case json_type_null:
+          v->kind = KH_VALUE_NULL;
+          break;
+        case json_type_string:
+          v->kind = KH_VALUE_TEXT;
+          v->text = json_object_get_string (o);
+          v->len = json_object_get_string_len (o);
+          break;
+        case json_type_boolean:
+          v->kind = KH_VALUE_BOOL;
+          v->number = json_object_get_boolean (o);
+          break;
+        case json_type_int:
+          /* INT64_MAX may stand for a larger unsigned value: written by json-c then. */
+          if (json_object_get_int64 (o) != G_MAXINT64)
+            {
+              v->kind = KH_VALUE_INT;
+              v->number = json_object_get_int64 (o);
+              break;
+            }
+          G_GNUC_FALLTHROUGH;
+        case json_type_double:
+        case json_type_object:
+        case json_type_array:
+        default:
+          v->kind = KH_VALUE_OTHER;
+          v->json = o;
+          break;
+        }
+    }
+}
+
+gboolean
+kh_wire_fields_values (const KhEntity *entity,
+                       const char     *fields,
+                       KhValue        *values,
+                       json_object   **tree)
+{
+  *tree = NULL;
+  memset (values, 0, entity->n_fields * sizeof *values);
+  if (fields == NULL)
+    return TRUE;
+  if (flat_values (entity, fields, values))
+    return TRUE;
+  *tree = json_tokener_parse (fields);
+  if (*tree == NULL || !json_object_is_type (*tree, json_type_object))
+    {
+      g_clear_pointer (tree, json_object_put);
+      memset (values, 0, entity->n_fields * sizeof *values);
+      return FALSE;
+    }
+  kh_wire_json_values (entity, *tree, values);
+  return TRUE;
+}
+
+guint64
+kh_wire_record_checksum_json (const char  *entity_name,
+                              const char  *id,
+                              gint64       version,
+                              gboolean     deleted,
+                              json_object *fields)
+{
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  g_autoptr(GString) scratch = NULL;
+  g_autofree KhValue *values = NULL;
+
+  if (entity == NULL)
+    return 0;
+  scratch = g_string_new (NULL);
+  values = g_new0 (KhValue, MAX (entity->n_fields, 1));
+  kh_wire_json_values (entity, fields, values);
+  return kh_wire_record_checksum (scratch, entity, id, version, deleted, values);
 }
