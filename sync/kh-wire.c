@@ -273,6 +273,93 @@ kh_wire_write_canonical (GString        *out,
   g_string_append_c (out, '}');
 }
 
+static inline guint64
+fnv1a64_bytes (guint64     h,
+               const char *bytes,
+               gsize       len)
+{
+  for (const guchar *p = (const guchar *) bytes, *end = p + len; p < end; p++)
+    {
+      h ^= *p;
+      h *= FNV_PRIME;
+    }
+  return h;
+}
+
+/* FNV-1a-64 of "<id>:<version>:<0|1>:" followed by @len bytes of @canonical. */
+static guint64
+hash_record (const char *id,
+             gint64      version,
+             gboolean    deleted,
+             const char *canonical,
+             gsize       len)
+{
+  char buf[32];
+  char *p = buf + sizeof buf;
+  guint64 u = version < 0 ? (guint64) -(version + 1) + 1 : (guint64) version;
+  guint64 h = fnv1a64_append (FNV_OFFSET, id);
+
+  /* ":<version>:<deleted>:", written backwards from the end of the buffer. */
+  *--p = ':';
+  *--p = deleted ? '1' : '0';
+  *--p = ':';
+  do
+    *--p = (char) ('0' + u % 10);
+  while ((u /= 10) > 0);
+  if (version < 0)
+    *--p = '-';
+  *--p = ':';
+  h = fnv1a64_bytes (h, p, (gsize) (buf + sizeof buf - p));
+  return fnv1a64_bytes (h, canonical, len);
+}
+
+/* FNV-1a-64 of @s (@len bytes) as kh_wire_write_string() writes it, quotes included, without
+ * writing it: the replica's columns are hashed straight from SQLite's buffers. */
+static guint64
+fnv1a64_string (guint64     h,
+                const char *s,
+                gsize       len)
+{
+  static const char hex[] = "0123456789abcdef";
+
+  h = (h ^ '"') * FNV_PRIME;
+  for (const guchar *p = (const guchar *) s, *end = p + len; p < end; p++)
+    {
+      guchar c = *p;
+      char esc[6];
+      int n = 2;
+
+      if (c >= 0x20 && c != '"' && c != '\\')
+        {
+          h = (h ^ c) * FNV_PRIME;
+          continue;
+        }
+      esc[0] = '\\';
+      switch (c)
+        {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+          esc[1] = 'u';
+          esc[2] = '0';
+          esc[3] = '0';
+          esc[4] = hex[c >> 4];
+          esc[5] = hex[c & 0xf];
+          n = 6;
+          break;
+        }
+      h = fnv1a64_bytes (h, esc, (gsize) n);
+    }
+  return (h ^ '"') * FNV_PRIME;
+}
+
+/* The checksum of kh_wire_write_canonical()'s text, hashed as it would be written; only JSON
+ * values (rare) are written out first. tests/sync/test-wire-write.c holds the two together. */
 guint64
 kh_wire_record_checksum (GString        *scratch,
                          const KhEntity *entity,
@@ -281,20 +368,46 @@ kh_wire_record_checksum (GString        *scratch,
                          gboolean        deleted,
                          const KhValue  *values)
 {
-  guint64 h = FNV_OFFSET;
+  guint64 h = hash_record (id, version, deleted, "{", 1);
+  gboolean first = TRUE;
 
-  g_string_truncate (scratch, 0);
-  g_string_append (scratch, id);
-  g_string_append_c (scratch, ':');
-  write_int64 (scratch, version);
-  g_string_append (scratch, deleted ? ":1:" : ":0:");
-  kh_wire_write_canonical (scratch, entity, values);
-  for (gsize i = 0; i < scratch->len; i++)
+  for (guint i = 0; i < entity->n_fields; i++)
     {
-      h ^= (guchar) scratch->str[i];
-      h *= FNV_PRIME;
+      const KhValue *v = &values[i];
+      const char *name = entity->fields[i].name;
+
+      if (v->kind == KH_VALUE_ABSENT || v->kind == KH_VALUE_NULL
+          || (v->kind == KH_VALUE_OTHER && v->json == NULL))
+        continue;
+      if (!first)
+        h = (h ^ ',') * FNV_PRIME;
+      first = FALSE;
+      h = fnv1a64_string (h, name, strlen (name));
+      h = (h ^ ':') * FNV_PRIME;
+      switch (v->kind)
+        {
+        case KH_VALUE_TEXT:
+          h = fnv1a64_string (h, v->text, (gsize) v->len);
+          break;
+        case KH_VALUE_BOOL:
+          h = v->number ? fnv1a64_bytes (h, "true", 4) : fnv1a64_bytes (h, "false", 5);
+          break;
+        case KH_VALUE_INT:
+          g_string_truncate (scratch, 0);
+          write_int64 (scratch, v->number);
+          h = fnv1a64_bytes (h, scratch->str, scratch->len);
+          break;
+        case KH_VALUE_ABSENT:
+        case KH_VALUE_NULL:
+        case KH_VALUE_OTHER:
+        default:
+          g_string_truncate (scratch, 0);
+          kh_wire_write_json (scratch, v->json);
+          h = fnv1a64_bytes (h, scratch->str, scratch->len);
+          break;
+        }
     }
-  return h;
+  return (h ^ '}') * FNV_PRIME;
 }
 
 /* Which field of @entity is called @name (@len bytes), looked for from @hint on: stored
@@ -345,11 +458,16 @@ plain_string (const char **p,
 static gboolean
 flat_values (const KhEntity *entity,
              const char     *text,
-             KhValue        *values)
+             KhValue        *values,
+             gboolean       *canonical)
 {
   const char *p = text;
   guint hint = 0;
+  int last = -1;
 
+  /* Canonical as long as every member is a known field, after the one before it in the
+   * registry, with a value, and every number is written as write_int64() writes it. */
+  *canonical = TRUE;
   if (*p++ != '{')
     return FALSE;
   if (*p == '}')
@@ -386,6 +504,8 @@ flat_values (const KhEntity *entity,
             return FALSE;
           v.kind = KH_VALUE_INT;
           v.number = *p == '-' ? -n : n;
+          if (*p == '-' && n == 0)
+            *canonical = FALSE;
           p = end;
         }
       else if (strncmp (p, "true", 4) == 0 || strncmp (p, "false", 5) == 0)
@@ -397,6 +517,7 @@ flat_values (const KhEntity *entity,
       else if (strncmp (p, "null", 4) == 0)
         {
           v.kind = KH_VALUE_NULL;
+          *canonical = FALSE;
           p += 4;
         }
       else
@@ -404,6 +525,9 @@ flat_values (const KhEntity *entity,
       i = field_index (entity, key, key_len, &hint);
       if (i >= 0)
         values[i] = v;
+      if (i <= last)
+        *canonical = FALSE;
+      last = MAX (last, i);
       if (*p == ',')
         p++;
       else if (*p == '}' && p[1] == '\0')
@@ -466,14 +590,23 @@ gboolean
 kh_wire_fields_values (const KhEntity *entity,
                        const char     *fields,
                        KhValue        *values,
-                       json_object   **tree)
+                       json_object   **tree,
+                       gboolean       *canonical)
 {
+  gboolean flat_canonical = FALSE;
+
   *tree = NULL;
+  if (canonical != NULL)
+    *canonical = FALSE;
   memset (values, 0, entity->n_fields * sizeof *values);
   if (fields == NULL)
     return TRUE;
-  if (flat_values (entity, fields, values))
-    return TRUE;
+  if (flat_values (entity, fields, values, &flat_canonical))
+    {
+      if (canonical != NULL)
+        *canonical = flat_canonical;
+      return TRUE;
+    }
   *tree = json_tokener_parse (fields);
   if (*tree == NULL || !json_object_is_type (*tree, json_type_object))
     {
@@ -501,5 +634,25 @@ kh_wire_record_checksum_json (const char  *entity_name,
   scratch = g_string_new (NULL);
   values = g_new0 (KhValue, MAX (entity->n_fields, 1));
   kh_wire_json_values (entity, fields, values);
+  return kh_wire_record_checksum (scratch, entity, id, version, deleted, values);
+}
+
+guint64
+kh_wire_stored_checksum (GString        *scratch,
+                         KhValue        *values,
+                         const KhEntity *entity,
+                         const char     *id,
+                         gint64          version,
+                         gboolean        deleted,
+                         const char     *fields)
+{
+  g_autoptr(json_object) tree = NULL;
+  gboolean canonical = FALSE;
+
+  /* Text that is not a JSON object counts as no fields: the replica cannot hold anything
+   * else, and the check then finds the record different. */
+  kh_wire_fields_values (entity, fields, values, &tree, &canonical);
+  if (canonical)
+    return hash_record (id, version, deleted, fields, strlen (fields));
   return kh_wire_record_checksum (scratch, entity, id, version, deleted, values);
 }

@@ -71,15 +71,30 @@ guint64  kh_wire_record_checksum    (GString        *scratch,
                                      gint64          version,
                                      gboolean        deleted,
                                      const KhValue  *values);
+/* kh_wire_record_checksum() of a record whose fields are the JSON object text @fields, as the
+ * server stores them (NULL: none), read by kh_wire_fields_values() into @values (room for the
+ * fields of @entity). Text that already is the canonical one, as nearly all the server writes
+ * is, is hashed as it is, without being written again. */
+guint64  kh_wire_stored_checksum    (GString        *scratch,
+                                     KhValue        *values,
+                                     const KhEntity *entity,
+                                     const char     *id,
+                                     gint64          version,
+                                     gboolean        deleted,
+                                     const char     *fields);
 /* Reads the JSON object text @fields (a record's fields as the server stores or sends them)
  * into @values, one per field of @entity; members the registry does not know are skipped.
  * Without json-c when the text is a flat object of plain strings, integers, booleans and
  * nulls, as the server writes it; otherwise through json-c, whose tree is put in @tree (the
- * values point into it: put it after use). FALSE when the text is not a JSON object. */
+ * values point into it: put it after use). @canonical (may be NULL) tells whether @fields is
+ * itself the canonical text, as it nearly always is for what the server stored: its fields in
+ * registry order, none null, none unknown, nothing escaped. FALSE when the text is not a JSON
+ * object. */
 gboolean kh_wire_fields_values      (const KhEntity *entity,
                                      const char     *fields,
                                      KhValue        *values,
-                                     json_object   **tree);
+                                     json_object   **tree,
+                                     gboolean       *canonical);
 /* The same from a json-c object of fields (a record's "fields", a merge base). */
 void     kh_wire_json_values        (const KhEntity *entity,
                                      json_object    *fields,

@@ -35,14 +35,13 @@ load_bases (KhStore         *store,
   sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      g_autoptr(json_object) tree = NULL;
       KhReplicaSum *sum = g_new (KhReplicaSum, 1);
       const char *id = (const char *) sqlite3_column_text (stmt, 0);
 
       sum->version = sqlite3_column_int64 (stmt, 1);
-      kh_wire_fields_values (entity, (const char *) sqlite3_column_text (stmt, 3), values, &tree);
-      sum->checksum = kh_wire_record_checksum (scratch, entity, id, sum->version,
-                                               sqlite3_column_int (stmt, 2) != 0, values);
+      sum->checksum = kh_wire_stored_checksum (scratch, values, entity, id, sum->version,
+                                               sqlite3_column_int (stmt, 2) != 0,
+                                               (const char *) sqlite3_column_text (stmt, 3));
       if (bases == NULL)
         bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
       g_hash_table_insert (bases, g_strdup (id), sum);

@@ -30,13 +30,8 @@ row_checksum (const KhEntity     *entity,
               GString            *scratch,
               KhValue            *values)
 {
-  g_autoptr(json_object) tree = NULL;
-
-  /* Stored data the server did not write as an object counts as no fields: the replica
-   * cannot hold anything else, and the check then finds them different. */
-  kh_wire_fields_values (entity, v[3], values, &tree);
-  return kh_wire_record_checksum (scratch, entity, v[0], g_ascii_strtoll (v[1], NULL, 10),
-                                  g_ascii_strtoll (v[2], NULL, 10) != 0, values);
+  return kh_wire_stored_checksum (scratch, values, entity, v[0], g_ascii_strtoll (v[1], NULL, 10),
+                                  g_ascii_strtoll (v[2], NULL, 10) != 0, v[3]);
 }
 
 static KhValue *

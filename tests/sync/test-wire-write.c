@@ -389,9 +389,18 @@ server_checksum (const char *entity_name,
   g_autoptr(GString) scratch = g_string_new (NULL);
   g_autofree KhValue *values = g_new0 (KhValue, entity->n_fields);
   g_autoptr(json_object) tree = NULL;
+  guint64 sum = kh_wire_stored_checksum (scratch, values, entity, id, version, deleted, stored);
 
-  g_assert_true (kh_wire_fields_values (entity, stored, values, &tree));
-  return kh_wire_record_checksum (scratch, entity, id, version, deleted, values);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  /* The text hashed as it is, when it is canonical, the values hashed as they would be
+   * written, and the FNV-1a of the canonical text written out (PROTOCOL.md §4) all agree. */
+  g_assert_true (kh_wire_fields_values (entity, stored, values, &tree, NULL));
+  g_assert_cmphex (sum, ==, kh_wire_record_checksum (scratch, entity, id, version, deleted, values));
+  g_string_printf (text, "%s:%" G_GINT64_FORMAT ":%d:", id, version, deleted ? 1 : 0);
+  kh_wire_write_canonical (text, entity, values);
+  g_assert_cmphex (sum, ==, kh_wire_fnv1a64 (text->str));
+  return sum;
 }
 
 /* The replica's end of the checksum: the record's columns. */
