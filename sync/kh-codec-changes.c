@@ -217,7 +217,7 @@ kh_integrity_to_json (const KhIntegrity *integrity)
       g_autofree char *sum = kh_codec_checksum_to_string (e->checksum);
 
       json_object_object_add (o, "count", json_object_new_int64 (e->count));
-      json_object_object_add (o, "checksum", json_object_new_string (sum));
+      json_object_object_add (o, "digest", json_object_new_string (sum));
       json_object_object_add (entities, e->entity, o);
     }
   json_object_object_add (obj, "entities", entities);
@@ -252,12 +252,12 @@ kh_integrity_from_json (json_object  *obj,
         }
       e = kh_integrity_add (integrity, key);
       if (!kh_codec_get_int (val, key, "count", TRUE, 0, &e->count, error)
-          || !kh_codec_get_string (val, key, "checksum", TRUE, 16, &sum, error))
+          || !kh_codec_get_string (val, key, "digest", TRUE, 16, &sum, error))
         return NULL;
       if (!kh_codec_checksum_from_string (sum, &e->checksum))
         {
           g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_INVALID,
-                       _("“%s.checksum” must be 16 lower-case hex digits."), key);
+                       _("“%s.digest” must be 16 lower-case hex digits."), key);
           return NULL;
         }
     }
@@ -294,9 +294,10 @@ kh_integrity_ids_free (KhIntegrityIds *ids)
 void
 kh_integrity_ids_add (KhIntegrityIds *ids,
                       const char     *id,
-                      gint64          version)
+                      gint64          version,
+                      guint64         checksum)
 {
-  KhIdVersion iv = { g_strdup (id), version };
+  KhIdVersion iv = { g_strdup (id), version, checksum };
 
   g_array_append_val (ids->ids, iv);
 }
@@ -310,10 +311,12 @@ kh_integrity_ids_to_json (const KhIntegrityIds *ids)
   for (guint i = 0; i < ids->ids->len; i++)
     {
       const KhIdVersion *iv = &g_array_index (ids->ids, KhIdVersion, i);
-      json_object *pair = json_object_new_array_ext (2);
+      json_object *pair = json_object_new_array_ext (3);
+      g_autofree char *sum = kh_codec_checksum_to_string (iv->checksum);
 
       json_object_array_add (pair, json_object_new_string (iv->id));
       json_object_array_add (pair, json_object_new_int64 (iv->version));
+      json_object_array_add (pair, json_object_new_string (sum));
       json_object_array_add (list, pair);
     }
   json_object_object_add (obj, "ids", list);
@@ -339,17 +342,21 @@ kh_integrity_ids_from_json (json_object  *obj,
       json_object *pair = json_object_array_get_idx (list, i);
       json_object *id;
       json_object *version;
+      json_object *sum;
+      guint64 checksum = 0;
 
       if (pair == NULL || !json_object_is_type (pair, json_type_array)
-          || json_object_array_length (pair) != 2
+          || json_object_array_length (pair) != 3
           || !json_object_is_type ((id = json_object_array_get_idx (pair, 0)), json_type_string)
           || !json_object_is_type ((version = json_object_array_get_idx (pair, 1)), json_type_int)
-          || !kh_uuid_is_valid (json_object_get_string (id)))
+          || !json_object_is_type ((sum = json_object_array_get_idx (pair, 2)), json_type_string)
+          || !kh_uuid_is_valid (json_object_get_string (id))
+          || !kh_codec_checksum_from_string (json_object_get_string (sum), &checksum))
         {
-          kh_codec_wrong_type (error, NULL, "ids[]", _("a pair of a UUID and an integer"));
+          kh_codec_wrong_type (error, NULL, "ids[]", _("a UUID, an integer and 16 hex digits"));
           return NULL;
         }
-      kh_integrity_ids_add (ids, json_object_get_string (id), json_object_get_int64 (version));
+      kh_integrity_ids_add (ids, json_object_get_string (id), json_object_get_int64 (version), checksum);
     }
   return g_steal_pointer (&ids);
 }

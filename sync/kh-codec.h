@@ -13,7 +13,7 @@
 
 G_BEGIN_DECLS
 
-#define KH_PROTOCOL_VERSION     1
+#define KH_PROTOCOL_VERSION     2
 #define KH_CODEC_MAX_DEPTH      32      /* JSON nesting */
 #define KH_PUSH_MAX_MUTATIONS   500
 #define KH_PAGE_DEFAULT         1000
@@ -277,8 +277,9 @@ KhIntegrity *kh_integrity_from_json       (json_object    *obj,
 
 typedef struct
 {
-  char   *id;
-  gint64  version;
+  char    *id;
+  gint64   version;
+  guint64  checksum;        /* kh_wire_record_checksum() of the record */
 } KhIdVersion;
 
 typedef struct
@@ -291,7 +292,8 @@ KhIntegrityIds *kh_integrity_ids_new      (void);
 void            kh_integrity_ids_free     (KhIntegrityIds *ids);
 void            kh_integrity_ids_add      (KhIntegrityIds *ids,
                                            const char     *id,
-                                           gint64          version);
+                                           gint64          version,
+                                           guint64         checksum);
 json_object    *kh_integrity_ids_to_json  (const KhIntegrityIds *ids);
 KhIntegrityIds *kh_integrity_ids_from_json (json_object   *obj,
                                             GError       **error);

@@ -284,6 +284,9 @@ pull_pages (KhSyncRun  *run,
       gint64 t1;
       guint n_records;
 
+      /* Every way out of this loop but the last page applied is a failure: a page that did
+       * not arrive must not leave the success of the one before it behind. */
+      ok = FALSE;
       path = changes_path (run, cursor, limit);
       page = prefetch_finish (&fetcher, g_steal_pointer (&prefetch), path);
       if (page == NULL)

@@ -160,8 +160,19 @@ gboolean     kh_replica_discard_rejected  (KhStore         *store,
 
 json_object *kh_replica_integrity         (KhStore         *store,
                                            GError         **error);
-json_object *kh_replica_ids               (KhStore         *store,
+/* A record's version and integrity checksum (kh_wire_record_checksum()). */
+typedef struct
+{
+  gint64  version;
+  guint64 checksum;
+} KhReplicaSum;
+
+GHashTable  *kh_replica_ids               (KhStore         *store,
                                            const char      *entity,
+                                           GError         **error);
+gboolean     kh_replica_apply_records     (KhStore         *store,
+                                           json_object     *records,
+                                           KhReplicaStats  *stats,
                                            GError         **error);
 guint        kh_replica_forget            (KhStore         *store,
                                            const char      *entity,

@@ -100,7 +100,24 @@ KhIntegrityIds *kh_server_integrity_ids   (KhServer            *self,
                                            const KhServerUser  *user,
                                            const char          *entity,
                                            const char          *after,
+                                           const char          *suffix,
                                            gint64               limit,
+                                           GError             **error);
+/* The records of @entity whose id ends with @suffix, in 16 buckets by the hex digit before it:
+ * per bucket that has records, named by its digit, their count and checksum. */
+KhIntegrity    *kh_server_integrity_buckets (KhServer          *self,
+                                           const KhServerUser  *user,
+                                           const char          *entity,
+                                           const char          *suffix,
+                                           GError             **error);
+/* The records of @entity named by @ids that @user sees (their scope and shared records,
+ * tombstones included) as the JSON text of an answer to POST /v1/records; ids the user does not
+ * see, or the server does not have, are left out. */
+GString        *kh_server_records_by_ids  (KhServer            *self,
+                                           const KhServerUser  *user,
+                                           const char          *entity,
+                                           const char * const  *ids,
+                                           guint                n_ids,
                                            GError             **error);
 gboolean        kh_server_purge_tombstones (KhServer           *self,
                                             gint64             *purged,

@@ -19,6 +19,7 @@
 #include <zstd.h>
 
 #include "kh-server-http.h"
+#include "kh-uuid.h"
 
 #define LOGIN_ACCOUNT_LIMIT  5
 #define LOGIN_ADDRESS_LIMIT  20
@@ -485,6 +486,46 @@ handle_integrity (KhHttpServer          *self,
   return send_json (c, MHD_HTTP_OK, kh_integrity_to_json (integrity), 0);
 }
 
+/* An id suffix of the integrity buckets: lower-case hex digits, which LIKE reads as they are. */
+static gboolean
+suffix_is_valid (const char *suffix)
+{
+  if (suffix == NULL)
+    return TRUE;
+  if (strlen (suffix) > 32)
+    return FALSE;
+  for (const char *p = suffix; *p != '\0'; p++)
+    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
+      return FALSE;
+  return TRUE;
+}
+
+/* GET /v1/integrity/buckets?entity=E&suffix=S: where in an entity the records differ. */
+static enum MHD_Result
+handle_integrity_buckets (KhHttpServer          *self,
+                          struct MHD_Connection *c,
+                          const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhIntegrity) buckets = NULL;
+  const char *entity = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "entity");
+  const char *suffix = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "suffix");
+  json_object *answer;
+  json_object *entities = NULL;
+
+  if (!suffix_is_valid (suffix))
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("“suffix” must be at most 32 lower-case hex digits."), 0);
+  buckets = kh_server_integrity_buckets (self->server, user, entity, suffix, &error);
+  if (buckets == NULL)
+    return send_gerror (c, error);
+  /* The summary's form, with the buckets in place of the entities. */
+  answer = kh_integrity_to_json (buckets);
+  json_object_object_get_ex (answer, "entities", &entities);
+  json_object_object_add (answer, "buckets", json_object_get (entities));
+  json_object_object_del (answer, "entities");
+  return send_json (c, MHD_HTTP_OK, answer, 0);
+}
+
 static enum MHD_Result
 handle_integrity_ids (KhHttpServer          *self,
                       struct MHD_Connection *c,
@@ -494,16 +535,58 @@ handle_integrity_ids (KhHttpServer          *self,
   g_autoptr(KhIntegrityIds) ids = NULL;
   const char *entity = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "entity");
   const char *after = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "after");
+  const char *suffix = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "suffix");
   gint64 limit;
 
   if (!parse_limit (c, &limit, &error))
     return send_gerror (c, error);
   if (after != NULL && strlen (after) > 36)
     return send_error (c, KH_SYNC_ERROR_INVALID, _("“after” must be a record id."), 0);
-  ids = kh_server_integrity_ids (self->server, user, entity, after, limit, &error);
+  if (!suffix_is_valid (suffix))
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("“suffix” must be at most 32 lower-case hex digits."), 0);
+  ids = kh_server_integrity_ids (self->server, user, entity, after, suffix, limit, &error);
   if (ids == NULL)
     return send_gerror (c, error);
   return send_json (c, MHD_HTTP_OK, kh_integrity_ids_to_json (ids), 0);
+}
+
+/* POST /v1/records {"entity": E, "ids": [ID, …]}: the records the integrity check found
+ * different, by id, in the user's scope. */
+static enum MHD_Result
+handle_records (KhHttpServer          *self,
+                struct MHD_Connection *c,
+                Request               *req,
+                const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(json_object) body = read_body (self, c, req, &error);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autoptr(GString) answer = NULL;
+  json_object *entity = NULL;
+  json_object *list = NULL;
+
+  if (body == NULL)
+    return send_gerror (c, error);
+  if (!json_object_is_type (body, json_type_object)
+      || !json_object_object_get_ex (body, "entity", &entity) || !json_object_is_type (entity, json_type_string)
+      || !json_object_object_get_ex (body, "ids", &list) || !json_object_is_type (list, json_type_array))
+    return send_error (c, KH_SYNC_ERROR_WRONG_TYPE,
+                       _("The request must name an “entity” and a list of “ids”."), 0);
+  if (json_object_array_length (list) > KH_PAGE_DEFAULT)
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("Too many ids in one request."), 0);
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *id = json_object_array_get_idx (list, i);
+
+      if (!json_object_is_type (id, json_type_string) || !kh_uuid_is_valid (json_object_get_string (id)))
+        return send_error (c, KH_SYNC_ERROR_WRONG_TYPE, _("Every one of “ids” must be a record id."), 0);
+      g_ptr_array_add (ids, (gpointer) json_object_get_string (id));
+    }
+  answer = kh_server_records_by_ids (self->server, user, json_object_get_string (entity),
+                                     (const char * const *) ids->pdata, ids->len, &error);
+  if (answer == NULL)
+    return send_gerror (c, error);
+  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
 }
 
 static enum MHD_Result
@@ -520,6 +603,8 @@ dispatch (KhHttpServer          *self,
     { "/v1/push", "POST", TRUE },
     { "/v1/integrity", "GET", TRUE },
     { "/v1/integrity/ids", "GET", TRUE },
+    { "/v1/records", "POST", TRUE },
+    { "/v1/integrity/buckets", "GET", TRUE },
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(KhServerUser) user = NULL;
@@ -547,6 +632,8 @@ dispatch (KhHttpServer          *self,
     case 3: return handle_push (self, c, req, user);
     case 4: return handle_integrity (self, c, user);
     case 5: return handle_integrity_ids (self, c, user);
+    case 6: return handle_records (self, c, req, user);
+    case 7: return handle_integrity_buckets (self, c, user);
     default: g_assert_not_reached ();
     }
 }

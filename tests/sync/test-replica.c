@@ -790,8 +790,11 @@ test_integrity (Fixture       *f,
   g_assert_nonnull (unit);
   g_assert_cmpint (num (unit, "count"), ==, 2);
   {
-    g_autofree char *a = g_strdup_printf ("%s:5", ID1);
-    g_autofree char *b = g_strdup_printf ("%s:6", ID2);
+    /* The canonical text of each record (PROTOCOL.md §4): fields in the registry's order. */
+    g_autofree char *a = g_strdup_printf ("%s:5:0:{\"code\":\"22435\",\"name\":\"Xã A\",\"kind\":\"commune\","
+                                          "\"population\":100}", ID1);
+    g_autofree char *b = g_strdup_printf ("%s:6:1:{\"code\":\"22435\",\"name\":\"Xã B\",\"kind\":\"commune\","
+                                          "\"population\":100}", ID2);
 
     g_snprintf (expect, sizeof expect, "%016" G_GINT64_MODIFIER "x", kh_wire_fnv1a64 (a) ^ kh_wire_fnv1a64 (b));
   }

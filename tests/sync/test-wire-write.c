@@ -2,13 +2,19 @@
  *
  * The server writes its change-feed pages and stored JSON with kh-wire.c, not with json-c; a
  * client reads them with the codec. These tests feed the same values through both and want the
- * same bytes, so the two can never drift apart.
+ * same bytes, so the two can never drift apart. The integrity checksum of a record is the same
+ * at both ends: from the server's stored JSON and from the replica's columns.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <string.h>
 
 #include "kh-codec.h"
+#include "kh-replica.h"
+#include "kh-sqlite.h"
+#include "kh-store.h"
+#include "kh-store-sql.h"
+#include "kh-test-dir.h"
 #include "kh-wire.h"
 
 #define UUID1 "0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d6e"
@@ -369,25 +375,138 @@ test_checksum (void)
   g_assert_cmphex (kh_wire_fnv1a64 ("b"), ==, G_GUINT64_CONSTANT (0xaf63df4c8601f1a5));
   g_assert_cmphex (kh_wire_fnv1a64 ("foobar"), ==, G_GUINT64_CONSTANT (0x85944171f73967e8));
 
-  /* A record's checksum is that of "<id>:<version>", whatever the version's sign or size. */
+}
+
+/* The server's end of the checksum: the record's stored JSON text. */
+static guint64
+server_checksum (const char *entity_name,
+                 const char *id,
+                 gint64      version,
+                 gboolean    deleted,
+                 const char *stored)
+{
+  const KhEntity *entity = kh_entity_lookup (entity_name);
+  g_autoptr(GString) scratch = g_string_new (NULL);
+  g_autofree KhValue *values = g_new0 (KhValue, entity->n_fields);
+  g_autoptr(json_object) tree = NULL;
+  guint64 sum = kh_wire_stored_checksum (scratch, values, entity, id, version, deleted, stored);
+
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  /* The text hashed as it is, when it is canonical, the values hashed as they would be
+   * written, and the FNV-1a of the canonical text written out (PROTOCOL.md §4) all agree. */
+  g_assert_true (kh_wire_fields_values (entity, stored, values, &tree, NULL));
+  g_assert_cmphex (sum, ==, kh_wire_record_checksum (scratch, entity, id, version, deleted, values));
+  g_string_printf (text, "%s:%" G_GINT64_FORMAT ":%d:", id, version, deleted ? 1 : 0);
+  kh_wire_write_canonical (text, entity, values);
+  g_assert_cmphex (sum, ==, kh_wire_fnv1a64 (text->str));
+  return sum;
+}
+
+/* The replica's end of the checksum: the record's columns. */
+static guint64
+replica_checksum (KhStore    *store,
+                  const char *entity,
+                  const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) ids = kh_replica_ids (store, entity, &error);
+  const KhReplicaSum *sum;
+
+  g_assert_no_error (error);
+  sum = g_hash_table_lookup (ids, id);
+  g_assert_nonnull (sum);
+  return sum->checksum;
+}
+
+static void
+exec_sql (KhStore    *store,
+          const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kh_sqlite_exec (kh_store_get_db (store), sql, &error));
+  g_assert_no_error (error);
+}
+
+/* Both ends give one checksum for one record, whatever form the server's JSON takes (its own
+ * flat form, escapes, another key order, nulls, a nested object), and another one as soon as a
+ * field, the deleted flag or the version differs. */
+static void
+test_canonical_checksum (void)
+{
+  g_autofree char *dir = kh_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "replica.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhStore) store = kh_store_open (path, &error);
+  guint64 same;
+  guint64 other;
+
+  g_assert_no_error (error);
+  exec_sql (store, "INSERT INTO household (id, version, deleted, created_at, updated_at, head_name, org_unit_id, "
+                   "members, poor) VALUES ('" UUID1 "', 5, 0, 'x', 'x', 'Lê Văn A', '" UUID2 "', 4, 1)");
+  same = replica_checksum (store, "household", UUID1);
+  g_assert_cmphex (same, ==, server_checksum ("household", UUID1, 5, FALSE,
+                   "{\"head_name\":\"Lê Văn A\",\"org_unit_id\":\"" UUID2 "\",\"members\":4,\"poor\":true}"));
+  /* Another order, a null, an unknown member, spaces: the same record. */
+  g_assert_cmphex (same, ==, server_checksum ("household", UUID1, 5, FALSE,
+                   "{ \"poor\": true, \"members\": 4, \"address\": null, \"x\": [1],"
+                   " \"org_unit_id\": \"" UUID2 "\", \"head_name\": \"L\\u00ea V\\u0103n A\" }"));
+  /* Each difference shows. */
+  other = server_checksum ("household", UUID1, 5, FALSE,
+                           "{\"head_name\":\"Lê Văn A\",\"org_unit_id\":\"" UUID2 "\",\"members\":4,\"poor\":true}");
+  g_assert_cmphex (other, ==, same);
+  g_assert_cmphex (same, !=, server_checksum ("household", UUID1, 5, TRUE,
+                   "{\"head_name\":\"Lê Văn A\",\"org_unit_id\":\"" UUID2 "\",\"members\":4,\"poor\":true}"));
+  g_assert_cmphex (same, !=, server_checksum ("household", UUID1, 6, FALSE,
+                   "{\"head_name\":\"Lê Văn A\",\"org_unit_id\":\"" UUID2 "\",\"members\":4,\"poor\":true}"));
+  g_assert_cmphex (same, !=, server_checksum ("household", UUID1, 5, FALSE,
+                   "{\"head_name\":\"Lê Văn A\",\"org_unit_id\":\"" UUID2 "\",\"members\":4,\"poor\":false}"));
+  g_assert_cmphex (same, !=, server_checksum ("household", UUID1, 5, FALSE,
+                   "{\"head_name\":\"Lê Văn A\",\"org_unit_id\":\"" UUID2 "\",\"members\":4}"));
+  g_assert_cmphex (same, !=, server_checksum ("household", UUID1, 5, FALSE,
+                   "{\"head_name\":\"Lê Văn A\",\"org_unit_id\":\"" UUID2 "\",\"members\":4,\"poor\":true,"
+                   "\"address\":\"\"}"));
+  /* And on the replica's side. */
+  exec_sql (store, "UPDATE household SET deleted = 1");
+  g_assert_cmphex (replica_checksum (store, "household", UUID1), !=, same);
+  exec_sql (store, "UPDATE household SET deleted = 0, version = 6");
+  g_assert_cmphex (replica_checksum (store, "household", UUID1), !=, same);
+  exec_sql (store, "UPDATE household SET version = 5, members = 5");
+  g_assert_cmphex (replica_checksum (store, "household", UUID1), !=, same);
+  exec_sql (store, "UPDATE household SET members = 4, address = 'Thôn 2'");
+  g_assert_cmphex (replica_checksum (store, "household", UUID1), !=, same);
+  exec_sql (store, "UPDATE household SET address = NULL");
+  g_assert_cmphex (replica_checksum (store, "household", UUID1), ==, same);
+
+  /* Text with escapes, and a JSON field, which the replica keeps as text of its own. */
   {
-    static const gint64 versions[] = { 0, 7, -1, G_MAXINT64, G_MININT64 };
+    g_autoptr(GString) text = g_string_new ("\"Quoted\" back\\slash\nnew line\ttab /slash/ Nguyễn Văn Đức");
+    g_autoptr(GString) stored = g_string_new ("{\"notes\":");
+    g_autoptr(GString) sql = g_string_new (NULL);
+    sqlite3_stmt *stmt;
 
-    for (guint i = 0; i < G_N_ELEMENTS (versions); i++)
-      {
-        g_autofree char *text = g_strdup_printf ("%s:%" G_GINT64_FORMAT, UUID1, versions[i]);
-
-        g_assert_cmphex (kh_wire_record_checksum (UUID1, versions[i]), ==, kh_wire_fnv1a64 (text));
-      }
+    kh_wire_write_string (stored, text->str, (gssize) text->len);
+    g_string_append (stored, ",\"scores\":{\"b\":2,\"a\":[1,\"x\"]},\"result\":\"pass\",\"registration_id\":\"" UUID2
+                             "\",\"org_unit_id\":\"" UUID2 "\",\"total\":7}");
+    g_assert_cmpint (sqlite3_prepare_v2 (kh_store_get_db (store),
+                                         "INSERT INTO evaluation (id, version, deleted, created_at, updated_at, "
+                                         "registration_id, org_unit_id, scores, total, result, notes) "
+                                         "VALUES (?, 9, 1, 'x', 'x', ?, ?, '{ \"b\": 2, \"a\": [1, \"x\"] }', 7, 'pass', ?)",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    sqlite3_bind_text (stmt, 1, UUID1, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, UUID2, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, UUID2, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, text->str, (int) text->len, SQLITE_STATIC);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+    sqlite3_finalize (stmt);
+    g_assert_cmphex (replica_checksum (store, "evaluation", UUID1), ==,
+                     server_checksum ("evaluation", UUID1, 9, TRUE, stored->str));
+    g_assert_cmphex (replica_checksum (store, "evaluation", UUID1), !=,
+                     server_checksum ("evaluation", UUID1, 9, FALSE, stored->str));
   }
-  /* An id longer than any buffer, and bytes beyond ASCII. */
-  {
-    g_autofree char *long_id = g_strnfill (1000, 'x');
-    g_autofree char *text = g_strconcat (long_id, ":12", NULL);
-
-    g_assert_cmphex (kh_wire_record_checksum (long_id, 12), ==, kh_wire_fnv1a64 (text));
-    g_assert_cmphex (kh_wire_record_checksum ("Đức", 1), ==, kh_wire_fnv1a64 ("Đức:1"));
-  }
+  g_clear_object (&store);
+  kh_test_rmdir (dir);
 }
 
 int
@@ -401,5 +520,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/wire/write/pages", test_pages);
   g_test_add_func ("/sync/wire/write/page-reads-back", test_page_reads_back);
   g_test_add_func ("/sync/wire/checksum", test_checksum);
+  g_test_add_func ("/sync/wire/checksum/canonical", test_canonical_checksum);
   return g_test_run ();
 }
