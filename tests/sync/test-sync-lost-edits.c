@@ -454,6 +454,47 @@ test_deleted_both (Fixture       *f,
   assert_settled (f);
 }
 
+/* 4. A deletes, O edits: a conflict on "deleted". A then restores the record: both sides say
+ * it is not deleted, so the conflict is moot and closes, and O's edit, which the conflict
+ * held, is what A has. Before, the restore removed the unsent delete and left the conflict
+ * open with nothing behind it. */
+static void
+test_restore_after_conflict (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Đinh Văn Hùng");
+
+  delete (f->a, id);
+  set (f->o, id, "{\"phone\": \"0905555555\"}");
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  g_assert_true (local_deleted (f->a, id));
+
+  g_assert_true (kh_store_restore (f->a->store, "person", id, &error));
+  g_assert_no_error (error);
+  check (f->a);
+  g_assert_false (local_deleted (f->a, id));
+  g_assert_cmpint (kh_replica_count_conflicts (f->a->store), ==, 0);
+  assert_local (f->a, id, "phone", "0905555555");
+  sync_one (f->a);
+  sync_one (f->o);
+
+  rec = server_person (f, id);
+  g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905555555");
+  kh_record_free (rec);
+  assert_local (f->a, id, "phone", "0905555555");
+  g_assert_false (local_deleted (f->o, id));
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -508,6 +549,7 @@ main (int   argc,
       ADD ("resolve-after-delete", test_resolve_after_delete);
       ADD ("deleted-both", test_deleted_both);
       ADD ("cli-check", test_cli_check);
+      ADD ("restore-after-conflict", test_restore_after_conflict);
 #undef ADD
     }
   return g_test_run ();
