@@ -495,6 +495,61 @@ test_restore_after_conflict (Fixture       *f,
   assert_settled (f);
 }
 
+/* 5. A edits, O deletes: a conflict on "deleted". A deletes the record too while the conflict
+ * is open, and before A pulls it again O restores it: A's delete is a change of its own against
+ * O's restore, so the record stays deleted on A with the conflict open, and "mine" deletes it
+ * on the server. Before, the merge compared A's delete with the server's state kept when the
+ * conflict was raised (deleted), saw no local change of the flag, and took O's restore while
+ * the delete still waited in the outbox. */
+static void
+test_delete_against_restore (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_object *c;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Mùa A Dình");
+
+  set (f->a, id, "{\"phone\": \"0905666666\"}");
+  delete (f->o, id);
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  g_assert_false (local_deleted (f->a, id));
+  delete (f->a, id);
+
+  g_assert_true (kh_store_restore (f->o->store, "person", id, &error));
+  g_assert_no_error (error);
+  check (f->o);
+  sync_one (f->o);
+
+  sync_one (f->a);
+  g_assert_true (local_deleted (f->a, id));
+  c = find_conflict (f->a, id, KH_CONFLICT_DELETED);
+  g_assert_nonnull (c);
+  g_assert_true (json_object_get_boolean (json_object_object_get (c, "local")));
+  g_assert_false (json_object_get_boolean (json_object_object_get (c, "remote")));
+  json_object_put (c);
+  rec = server_person (f, id);
+  g_assert_false (rec->deleted);
+  kh_record_free (rec);
+
+  resolve (f->a, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
+  sync_one (f->a);
+  sync_one (f->o);
+  sync_one (f->a);
+  rec = server_person (f, id);
+  g_assert_true (rec->deleted);
+  kh_record_free (rec);
+  g_assert_true (local_deleted (f->a, id));
+  g_assert_true (local_deleted (f->o, id));
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -550,6 +605,7 @@ main (int   argc,
       ADD ("deleted-both", test_deleted_both);
       ADD ("cli-check", test_cli_check);
       ADD ("restore-after-conflict", test_restore_after_conflict);
+      ADD ("delete-against-restore", test_delete_against_restore);
 #undef ADD
     }
   return g_test_run ();
