@@ -9,7 +9,9 @@
  *   beside it are acknowledged, the pull does not overwrite it, the conflict's "mine" follows a
  *   later edit, and "mine" sends it;
  * - "deleted mine" after a later local delete sends the delete, not the old edit;
- * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted.
+ * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted;
+ * - a restore of a record deleted here and edited there closes the moot conflict on "deleted";
+ * - a delete made while a conflict is open is not undone by a later restore on the server.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
