@@ -11,7 +11,8 @@
  * - "deleted mine" after a later local delete sends the delete, not the old edit;
  * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted;
  * - a restore of a record deleted here and edited there closes the moot conflict on "deleted";
- * - a delete made while a conflict is open is not undone by a later restore on the server.
+ * - a delete made while a conflict is open is not undone by a later restore on the server;
+ * - giving up a refused change closes the conflict it was in.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -552,6 +553,43 @@ test_delete_against_restore (Fixture       *f,
   assert_settled (f);
 }
 
+/* 6. A and O change the notes: a conflict on O. O's change is then refused by the server
+ * (marked here as the push marks it) and O gives it up: the field takes the server's value and
+ * the conflict closes with it. Before, the conflict stayed open with nothing behind it. */
+static void
+test_discard_refused_in_conflict (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Sầm Thị Nga");
+
+  set (f->a, id, "{\"notes\": \"Ghi chú của A\"}");
+  set (f->o, id, "{\"notes\": \"Ghi chú của O\"}");
+  sync_one (f->a);
+  rep = sync_one (f->o);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+
+  g_assert_cmpint (sqlite3_exec (kh_store_get_db (f->o->store),
+                                 "UPDATE outbox SET state = 'rejected', reason = 'refused'", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  check (f->o);
+  assert_local (f->o, id, "notes", "Ghi chú của A");
+  sync_one (f->o);
+  sync_one (f->a);
+
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Ghi chú của A");
+  kh_record_free (rec);
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -608,6 +646,7 @@ main (int   argc,
       ADD ("cli-check", test_cli_check);
       ADD ("restore-after-conflict", test_restore_after_conflict);
       ADD ("delete-against-restore", test_delete_against_restore);
+      ADD ("discard-refused-in-conflict", test_discard_refused_in_conflict);
 #undef ADD
     }
   return g_test_run ();
