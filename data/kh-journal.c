@@ -347,6 +347,32 @@ insert_entry (KhStore      *self,
   return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
+/* A person restored record @id here while a conflict on its deleted flag was open: deleted
+ * here, edited on the server. Both sides now say the record is not deleted, so there is
+ * nothing left to choose and the conflict closes. The server's edit it stood for is already in
+ * the record (the merge took every field not changed here), and a field changed on both sides
+ * has a conflict of its own. Left open, the conflict outlived the unsent delete the restore
+ * undid, with nothing behind it, and "mine" would have sent nothing. A delete here against an
+ * edit on the server stays open: the delete waits behind it, and a person chooses. */
+gboolean
+kh_journal_settle_restored (KhStore     *self,
+                            const char  *entity,
+                            const char  *id,
+                            const char  *now,
+                            GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (self,
+    "UPDATE conflict SET resolved_at = ? WHERE entity = ? AND record_id = ? AND field = 'deleted' "
+    "AND remote_value = 'false' AND resolved_at IS NULL", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+  return kh_sqlite_step_done (stmt, "conflict", error);
+}
+
 /* The outbox holds at most one unsent entry per record: a later local change is folded into
  * it (the union of changed fields; a delete replaces an edit; a delete of a record the server
  * never saw removes the entry). An entry that was already sent is left exactly as it was, so a

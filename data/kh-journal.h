@@ -57,6 +57,11 @@ gboolean     kh_journal_add_outbox    (KhStore         *store,
                                        gint64           base_version,
                                        const char      *now,
                                        GError         **error);
+gboolean     kh_journal_settle_restored (KhStore         *store,
+                                         const char      *entity,
+                                         const char      *id,
+                                         const char      *now,
+                                         GError         **error);
 
 gboolean     kh_journal_add_audit     (KhStore         *store,
                                        const char      *entity,

@@ -378,8 +378,9 @@ set_deleted (KhStore     *self,
     ok = kh_journal_add_outbox (self, entity->name, id, "restore", NULL,
                                 json_object_get_int64 (json_object_object_get (current, "version")), now, error);
 
-  ok = ok && kh_journal_add_audit (self, entity->name, id, now, self->actor, deleted ? "delete" : "restore",
-                                   NULL, NULL, NULL, error);
+  ok = ok && (deleted || kh_journal_settle_restored (self, entity->name, id, now, error))
+       && kh_journal_add_audit (self, entity->name, id, now, self->actor, deleted ? "delete" : "restore",
+                                NULL, NULL, NULL, error);
 
 out:
   ok = _kh_store_write_end (self, ok, ok ? error : NULL) && ok;

@@ -661,6 +661,24 @@ kh_replica_discard_rejected (KhStore     *store,
         goto out;
     }
 
+  /* A conflict on a field whose refused change is given up has nothing left behind it: the
+   * field takes the server's value below, so there is nothing to choose. Left open, "mine"
+   * would send nothing. With no change of the record left at all, none of its conflicts
+   * holds anything. */
+  {
+    GHashTableIter iter;
+    gpointer name;
+
+    g_hash_table_iter_init (&iter, refused);
+    while (g_hash_table_iter_next (&iter, &name, NULL))
+      if (!g_hash_table_contains (pending, name)
+          && !_kh_replica_close_conflict (store, entity->name, id, name, error))
+        goto out;
+    if (kh_journal_count_entries (store, entity->name, id) == 0
+        && !_kh_replica_close_conflict (store, entity->name, id, NULL, error))
+      goto out;
+  }
+
   /* The server said the record is outside the area: its truth for this replica is that the
    * record is not here, as a sync would have made it without the change. */
   if (kh_journal_count_entries (store, entity->name, id) == 0 && _kh_replica_is_outside (store, entity->name, id))

@@ -105,8 +105,12 @@ merge_read_entries (Merge  *m,
    * Without a kept base for an older record, every locally changed field that differs is
    * treated as a conflict. */
   m->base_usable = m->base.known || local_created;
-  if (m->base.known)
-    m->local_changed_deleted = m->local_deleted != m->base.deleted;
+  /* An entry that deletes or restores is a change of the flag even when the record's flag is
+   * the base's: a person who deletes a record while a conflict keeps it on screen against the
+   * server's delete makes the base (saved from that delete) say "deleted" too, and a restore
+   * on the server since then must not take the record back from under the waiting delete. */
+  if (m->base.known && m->local_deleted != m->base.deleted)
+    m->local_changed_deleted = TRUE;
 }
 
 /* Whether someone else changed a field on the server since the base. */
@@ -157,8 +161,8 @@ merge_deleted (Merge     *m,
   else
     {
       *new_deleted = m->local_deleted;
-      /* Deleted here, edited there. */
-      if (m->local_deleted && remote_changed
+      /* Deleted here, edited (or restored) there. */
+      if (m->local_deleted && (remote_changed || (m->base.known && r->deleted != m->base.deleted))
           && !conflict_on (m, KH_CONFLICT_DELETED, "false", "true", "false", error))
         return FALSE;
     }

@@ -9,7 +9,10 @@
  *   beside it are acknowledged, the pull does not overwrite it, the conflict's "mine" follows a
  *   later edit, and "mine" sends it;
  * - "deleted mine" after a later local delete sends the delete, not the old edit;
- * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted.
+ * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted;
+ * - a restore of a record deleted here and edited there closes the moot conflict on "deleted";
+ * - a delete made while a conflict is open is not undone by a later restore on the server;
+ * - giving up a refused change closes the conflict it was in.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -454,6 +457,139 @@ test_deleted_both (Fixture       *f,
   assert_settled (f);
 }
 
+/* 4. A deletes, O edits: a conflict on "deleted". A then restores the record: both sides say
+ * it is not deleted, so the conflict is moot and closes, and O's edit, which the conflict
+ * held, is what A has. Before, the restore removed the unsent delete and left the conflict
+ * open with nothing behind it. */
+static void
+test_restore_after_conflict (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Đinh Văn Hùng");
+
+  delete (f->a, id);
+  set (f->o, id, "{\"phone\": \"0905555555\"}");
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  g_assert_true (local_deleted (f->a, id));
+
+  g_assert_true (kh_store_restore (f->a->store, "person", id, &error));
+  g_assert_no_error (error);
+  check (f->a);
+  g_assert_false (local_deleted (f->a, id));
+  g_assert_cmpint (kh_replica_count_conflicts (f->a->store), ==, 0);
+  assert_local (f->a, id, "phone", "0905555555");
+  sync_one (f->a);
+  sync_one (f->o);
+
+  rec = server_person (f, id);
+  g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905555555");
+  kh_record_free (rec);
+  assert_local (f->a, id, "phone", "0905555555");
+  g_assert_false (local_deleted (f->o, id));
+  assert_settled (f);
+}
+
+/* 5. A edits, O deletes: a conflict on "deleted". A deletes the record too while the conflict
+ * is open, and before A pulls it again O restores it: A's delete is a change of its own against
+ * O's restore, so the record stays deleted on A with the conflict open, and "mine" deletes it
+ * on the server. Before, the merge compared A's delete with the server's state kept when the
+ * conflict was raised (deleted), saw no local change of the flag, and took O's restore while
+ * the delete still waited in the outbox. */
+static void
+test_delete_against_restore (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_object *c;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Mùa A Dình");
+
+  set (f->a, id, "{\"phone\": \"0905666666\"}");
+  delete (f->o, id);
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  g_assert_false (local_deleted (f->a, id));
+  delete (f->a, id);
+
+  g_assert_true (kh_store_restore (f->o->store, "person", id, &error));
+  g_assert_no_error (error);
+  check (f->o);
+  sync_one (f->o);
+
+  sync_one (f->a);
+  g_assert_true (local_deleted (f->a, id));
+  c = find_conflict (f->a, id, KH_CONFLICT_DELETED);
+  g_assert_nonnull (c);
+  g_assert_true (json_object_get_boolean (json_object_object_get (c, "local")));
+  g_assert_false (json_object_get_boolean (json_object_object_get (c, "remote")));
+  json_object_put (c);
+  rec = server_person (f, id);
+  g_assert_false (rec->deleted);
+  kh_record_free (rec);
+
+  resolve (f->a, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
+  sync_one (f->a);
+  sync_one (f->o);
+  sync_one (f->a);
+  rec = server_person (f, id);
+  g_assert_true (rec->deleted);
+  kh_record_free (rec);
+  g_assert_true (local_deleted (f->a, id));
+  g_assert_true (local_deleted (f->o, id));
+  assert_settled (f);
+}
+
+/* 6. A and O change the notes: a conflict on O. O's change is then refused by the server
+ * (marked here as the push marks it) and O gives it up: the field takes the server's value and
+ * the conflict closes with it. Before, the conflict stayed open with nothing behind it. */
+static void
+test_discard_refused_in_conflict (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Sầm Thị Nga");
+
+  set (f->a, id, "{\"notes\": \"Ghi chú của A\"}");
+  set (f->o, id, "{\"notes\": \"Ghi chú của O\"}");
+  sync_one (f->a);
+  rep = sync_one (f->o);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+
+  g_assert_cmpint (sqlite3_exec (kh_store_get_db (f->o->store),
+                                 "UPDATE outbox SET state = 'rejected', reason = 'refused'", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  check (f->o);
+  assert_local (f->o, id, "notes", "Ghi chú của A");
+  sync_one (f->o);
+  sync_one (f->a);
+
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Ghi chú của A");
+  kh_record_free (rec);
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -508,6 +644,9 @@ main (int   argc,
       ADD ("resolve-after-delete", test_resolve_after_delete);
       ADD ("deleted-both", test_deleted_both);
       ADD ("cli-check", test_cli_check);
+      ADD ("restore-after-conflict", test_restore_after_conflict);
+      ADD ("delete-against-restore", test_delete_against_restore);
+      ADD ("discard-refused-in-conflict", test_discard_refused_in_conflict);
 #undef ADD
     }
   return g_test_run ();
