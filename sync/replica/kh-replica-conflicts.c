@@ -426,10 +426,13 @@ resolve_deleted (KhStore          *store,
         if (!g_ptr_array_find_with_equal_func (names, e->fields[k], g_str_equal, NULL))
           g_ptr_array_add (names, e->fields[k]);
     }
+  /* The fields the record's entries named go with the delete as they go with a restore: the
+   * push sends them first as an update, and a field whose own conflict is still open keeps
+   * its change waiting behind that conflict. */
   arr = _kh_replica_names_to_json (names);
   ok = _kh_replica_delete_entries (store, entity->name, id, error)
        && kh_journal_add_outbox (store, entity->name, id, local_deleted ? "delete" : "restore",
-                               local_deleted ? NULL : arr, remote_version, NULL, error)
+                               arr, remote_version, NULL, error)
        && _kh_replica_close_conflict (store, entity->name, id, KH_CONFLICT_DELETED, error);
   json_object_put (arr);
   return ok;

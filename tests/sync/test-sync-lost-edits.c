@@ -12,7 +12,8 @@
  * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted;
  * - a restore of a record deleted here and edited there closes the moot conflict on "deleted";
  * - a delete made while a conflict is open is not undone by a later restore on the server;
- * - giving up a refused change closes the conflict it was in.
+ * - giving up a refused change closes the conflict it was in;
+ * - "deleted mine" keeps the edit of a field whose own conflict is still open.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -590,6 +591,59 @@ test_discard_refused_in_conflict (Fixture       *f,
   assert_settled (f);
 }
 
+/* 7. A and O change the address: a conflict on it on A. A then deletes the record, and O
+ * edits it again: a second conflict, on "deleted". A keeps "mine" for the delete: the address
+ * A typed still waits behind its own open conflict. Before, the resolution replaced the
+ * record's entries with a delete that named no field, and the address conflict was left open
+ * with nothing behind it. */
+static void
+test_resolve_deleted_keeps_field (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+  json_object *c;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Giàng A Páo");
+
+  set (f->a, id, "{\"address\": \"Địa chỉ của A\"}");
+  set (f->o, id, "{\"address\": \"Địa chỉ của O\"}");
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  delete (f->a, id);
+  set (f->o, id, "{\"notes\": \"Ghi chú của O\"}");
+  sync_one (f->o);
+  sync_one (f->a);
+  c = find_conflict (f->a, id, KH_CONFLICT_DELETED);
+  g_assert_nonnull (c);
+  json_object_put (c);
+  c = find_conflict (f->a, id, "address");
+  g_assert_nonnull (c);
+  json_object_put (c);
+
+  resolve (f->a, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
+  g_assert_true (local_deleted (f->a, id));
+  c = find_conflict (f->a, id, "address");
+  g_assert_nonnull (c);
+  json_object_put (c);
+  /* "Mine" for the address then sends it, before the delete. */
+  resolve (f->a, id, "address", KH_RESOLVE_MINE);
+  sync_one (f->a);
+  sync_one (f->o);
+  sync_one (f->a);
+
+  rec = server_person (f, id);
+  g_assert_true (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "address"), ==, "Địa chỉ của A");
+  kh_record_free (rec);
+  g_assert_true (local_deleted (f->a, id));
+  g_assert_true (local_deleted (f->o, id));
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -647,6 +701,7 @@ main (int   argc,
       ADD ("restore-after-conflict", test_restore_after_conflict);
       ADD ("delete-against-restore", test_delete_against_restore);
       ADD ("discard-refused-in-conflict", test_discard_refused_in_conflict);
+      ADD ("resolve-deleted-keeps-field", test_resolve_deleted_keeps_field);
 #undef ADD
     }
   return g_test_run ();
