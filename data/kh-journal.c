@@ -361,15 +361,32 @@ kh_journal_settle_restored (KhStore     *self,
                             const char  *now,
                             GError     **error)
 {
+  return kh_journal_close_conflicts (self, entity, id, "deleted", "false", now, error);
+}
+
+/* Closes the open conflicts of a record: all of them, or those on @field (when not NULL) whose
+ * server value is @remote_value (when not NULL). @now is the time, or NULL for now. */
+gboolean
+kh_journal_close_conflicts (KhStore     *self,
+                            const char  *entity,
+                            const char  *id,
+                            const char  *field,
+                            const char  *remote_value,
+                            const char  *now,
+                            GError     **error)
+{
+  g_autofree char *own_now = now == NULL ? kh_store_now () : NULL;
   sqlite3_stmt *stmt = kh_store_prepare (self,
-    "UPDATE conflict SET resolved_at = ? WHERE entity = ? AND record_id = ? AND field = 'deleted' "
-    "AND remote_value = 'false' AND resolved_at IS NULL", error);
+    "UPDATE conflict SET resolved_at = ? WHERE entity = ? AND record_id = ? "
+    "AND (?4 IS NULL OR field = ?4) AND (?5 IS NULL OR remote_value = ?5) AND resolved_at IS NULL", error);
 
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, now != NULL ? now : own_now, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, remote_value, -1, SQLITE_STATIC);
   return kh_sqlite_step_done (stmt, "conflict", error);
 }
 

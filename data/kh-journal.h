@@ -63,6 +63,14 @@ gboolean     kh_journal_settle_restored (KhStore         *store,
                                          const char      *now,
                                          GError         **error);
 
+gboolean     kh_journal_close_conflicts (KhStore        *store,
+                                         const char     *entity,
+                                         const char     *id,
+                                         const char     *field,
+                                         const char     *remote_value,
+                                         const char     *now,
+                                         GError        **error);
+
 gboolean     kh_journal_add_audit     (KhStore         *store,
                                        const char      *entity,
                                        const char      *id,

@@ -36,19 +36,7 @@ _kh_replica_close_conflict (KhStore     *store,
                             const char  *field,
                             GError     **error)
 {
-  g_autofree char *now = kh_store_now ();
-  sqlite3_stmt *stmt = kh_store_prepare (store,
-    "UPDATE conflict SET resolved_at = ? WHERE entity = ? AND record_id = ? "
-    "AND (? IS NULL OR field = ?) AND resolved_at IS NULL", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, field, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, field, -1, SQLITE_STATIC);
-  return kh_sqlite_step_done (stmt, "conflict", error);
+  return kh_journal_close_conflicts (store, entity, id, field, NULL, NULL, error);
 }
 
 gboolean
