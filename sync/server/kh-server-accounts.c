@@ -391,11 +391,9 @@ kh_server_authenticate (KhServer    *self,
   if (g_strcmp0 (row.used_at, cutoff) < 0)
     {
       g_free (row.used_at);
-      g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED,
-                   g_dngettext (GETTEXT_PACKAGE,
-                                "This device was not used for %d day and was signed out: log in again.",
-                                "This device was not used for %d days and was signed out: log in again.",
-                                (gulong) self->token_days), self->token_days);
+      /* Words without values: the client shows them in the officer's language. */
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED,
+                           _("This device went unused too long and was signed out: log in again."));
       return NULL;
     }
   /* The lifetime slides with use. Written at most once an hour per token, so the pages of a

@@ -17,6 +17,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,6 +30,7 @@
 #include "kh-test-server.h"
 
 #define SERVER_BIN KH_BUILD_DIR "/app/khuyenhoc-server"
+#define CLI_BIN KH_BUILD_DIR "/app/khuyenhoc-cli"
 
 /* Helpers ---------------------------------------------------------------------------------- */
 
@@ -755,6 +758,83 @@ test_devices (gconstpointer data)
   done (s);
 }
 
+/* Runs khuyenhoc-cli --db @db ARGS…; its exit status, and what it wrote. */
+static int
+cli (const char  *db,
+     char       **out,
+     char       **err,
+     ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = g_environ_setenv (g_get_environ (), "LC_ALL", "C.UTF-8", TRUE);
+  const char *a;
+  int status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) CLI_BIN);
+  g_ptr_array_add (argv, (gpointer) "--db");
+  g_ptr_array_add (argv, (gpointer) db);
+  va_start (ap, err);
+  while ((a = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  env = g_environ_setenv (env, "LANGUAGE", "", TRUE);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+                               &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* When the server stops taking its token, the client says plainly that the officer must sign
+ * in again, and that the change not yet sent is kept. */
+static void
+test_client_told (gconstpointer data)
+{
+  const char * const args[] = { "--threads", "4", "--token-days", "30", NULL };
+  KhTestServer *s = serving (data, args);
+  g_autofree char *replica = NULL;
+  g_autofree char *pw = NULL;
+  g_autofree char *unit = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *field = NULL;
+  char *out = NULL, *err = NULL;
+
+  if (s == NULL)
+    return;
+  replica = g_build_filename (s->dir, "officer.db", NULL);
+  pw = g_build_filename (s->dir, "officer.pw", NULL);
+  g_assert_true (g_file_set_contents (pw, "password-officer_a\n", -1, NULL));
+  token = kh_test_login (s, "officer_a", &unit);
+  g_assert_cmpint (cli (replica, &out, &err, "login", "--server", s->base, "--user", "officer_a",
+                        "--password-file", pw, NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (replica, &out, &err, "sync", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  field = g_strdup_printf ("org_unit_id=%s", unit);
+  if (cli (replica, &out, &err, "add", "person", "full_name=Nguyễn Văn Thử", field, NULL) != 0)
+    g_error ("add: %s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  db_exec (s, "UPDATE token_use SET used_at = '2000-01-01T00:00:00Z'");
+  g_assert_cmpint (cli (replica, &out, &err, "sync", NULL), !=, 0);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "signed out: log in again."));
+  g_assert_nonnull (strstr (err, "Sign in again to go on syncing; the 1 change not yet sent stays on this "
+                                 "computer until then."));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (replica, &out, &err, "outbox", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "person"));
+  g_free (out);
+  g_free (err);
+  done (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -772,6 +852,7 @@ main (int argc, char **argv)
     { "answers/json", test_json_answers },
     { "tokens/expiry", test_token_expiry },
     { "tokens/devices", test_devices },
+    { "tokens/client-told", test_client_told },
   };
   static const char * const backends[] = { "sqlite", "postgresql" };
 
