@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <sqlite3.h>
@@ -666,6 +667,138 @@ test_json_answers (gconstpointer data)
   done (s);
 }
 
+/* Listening: TLS and IPv6 --------------------------------------------------------------------- */
+
+/* `serve` with @args (its own --listen among them) on @s's database; the port it took. */
+static GPid
+spawn_serve (KhTestServer        *s,
+             const char * const  *args,
+             int                 *port)
+{
+  g_autofree char *port_file = g_build_filename (s->dir, "own-port", NULL);
+  g_autofree char *log = g_build_filename (s->dir, "own-serve.log", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+
+  g_unlink (port_file);
+  g_ptr_array_add (argv, (gpointer) SERVER_BIN);
+  g_ptr_array_add (argv, (gpointer) "--db");
+  g_ptr_array_add (argv, s->url);
+  g_ptr_array_add (argv, (gpointer) "serve");
+  g_ptr_array_add (argv, (gpointer) "--port-file");
+  g_ptr_array_add (argv, port_file);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD
+                                | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 600; i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (port_file, &text, NULL, NULL) && strchr (text, '\n') != NULL)
+        {
+          *port = atoi (text);
+          return pid;
+        }
+      g_assert_cmpint (waitpid (pid, NULL, WNOHANG), ==, 0);
+      g_usleep (50000);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+stop_serve (GPid pid)
+{
+  int status = 0;
+
+  kill (pid, SIGTERM);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+/* GET @url; the status, 0 when no HTTP answer came. */
+static long
+get_status (const char *url,
+            const char *ca_file)
+{
+  CURL *curl = curl_easy_init ();
+  g_autoptr(GString) out = g_string_new (NULL);
+  long status = 0;
+
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, append_cb);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, 20L);
+  if (ca_file != NULL)
+    curl_easy_setopt (curl, CURLOPT_CAINFO, ca_file);
+  if (curl_easy_perform (curl) == CURLE_OK)
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup (curl);
+  return status;
+}
+
+/* serve --tls-cert/--tls-key answers HTTPS, verified against the certificate, and on
+ * [::]:PORT over IPv6 and IPv4 alike. */
+static void
+test_tls_and_ipv6 (gconstpointer data)
+{
+  KhTestServer *s = serving (data, plain);
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  int port = 0;
+  GPid pid;
+
+  if (s == NULL)
+    return;
+  cert = g_build_filename (s->dir, "cert.pem", NULL);
+  key = g_build_filename (s->dir, "key.pem", NULL);
+  {
+    const char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                           "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL
+                                 | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  {
+    const char * const args[] = { "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, NULL };
+
+    pid = spawn_serve (s, args, &port);
+    url = g_strdup_printf ("https://127.0.0.1:%d/v1/health", port);
+    g_assert_cmpint (get_status (url, cert), ==, 200);
+    /* Plain HTTP to it gets no answer, and a client that does not trust the certificate none. */
+    g_free (url);
+    url = g_strdup_printf ("http://127.0.0.1:%d/v1/health", port);
+    g_assert_cmpint (get_status (url, NULL), ==, 0);
+    g_free (url);
+    url = g_strdup_printf ("https://127.0.0.1:%d/v1/health", port);
+    g_assert_cmpint (get_status (url, "/nonexistent-ca.pem"), ==, 0);
+    stop_serve (pid);
+  }
+  {
+    const char * const args[] = { "--listen", "[::]:0", NULL };
+
+    pid = spawn_serve (s, args, &port);
+    g_free (url);
+    url = g_strdup_printf ("http://[::1]:%d/v1/health", port);
+    g_assert_cmpint (get_status (url, NULL), ==, 200);
+    g_free (url);
+    url = g_strdup_printf ("http://127.0.0.1:%d/v1/health", port);
+    g_assert_cmpint (get_status (url, NULL), ==, 200);
+    stop_serve (pid);
+  }
+  done (s);
+}
+
 /* Tokens ------------------------------------------------------------------------------------ */
 
 static long
@@ -850,6 +983,7 @@ main (int argc, char **argv)
     { "connections/per-address", test_per_address },
     { "connections/slow-body", test_slow_body },
     { "answers/json", test_json_answers },
+    { "listen/tls-and-ipv6", test_tls_and_ipv6 },
     { "tokens/expiry", test_token_expiry },
     { "tokens/devices", test_devices },
     { "tokens/client-told", test_client_told },
