@@ -36,6 +36,7 @@
 /* A URL longer than this is refused (414); the connection's memory holds more, so the
  * refusal is ours, in JSON, and not libmicrohttpd's page. */
 #define MAX_URL 8192
+#define MAX_HEADERS (32 * 1024)
 #define CONNECTION_MEMORY (256 * 1024)
 /* Over the limit, a connection waiting longer than this for its request may be closed. */
 #define SHED_AFTER (G_USEC_PER_SEC / 2)
@@ -715,6 +716,16 @@ release_body (KhHttpServer *self,
   g_byte_array_set_size (req->body, 0);
 }
 
+static enum MHD_Result
+add_argument_length (void               *cls,
+                     enum MHD_ValueKind  kind,
+                     const char         *key,
+                     const char         *value)
+{
+  *(gsize *) cls += strlen (key) + (value != NULL ? strlen (value) + 1 : 0) + 1;
+  return MHD_YES;
+}
+
 /* The first call, once the headers are in: everything that can be refused without the body
  * is refused here, the token first, so nobody without one makes the server read a byte. */
 static enum MHD_Result
@@ -727,10 +738,18 @@ begin_request (KhHttpServer          *self,
   const char *length = MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
   g_autoptr(GError) error = NULL;
 
+  const union MHD_ConnectionInfo *header_size = MHD_get_connection_info (c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  gsize url_length = strlen (url);
+
   req->refused = TRUE;
-  if (strlen (url) > MAX_URL)
+  /* libmicrohttpd gives the path without its query: the arguments count too. */
+  MHD_get_connection_values (c, MHD_GET_ARGUMENT_KIND, add_argument_length, &url_length);
+  if (url_length > MAX_URL)
     return send_json (c, MHD_HTTP_URI_TOO_LONG,
                       kh_codec_error_to_json (KH_SYNC_ERROR_TOO_LARGE, _("The URL is too long.")), 0);
+  if (header_size != NULL && header_size->header_size > MAX_HEADERS)
+    return send_json (c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                      kh_codec_error_to_json (KH_SYNC_ERROR_TOO_LARGE, _("The request's headers are too long.")), 0);
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     if (strcmp (url, routes[i].path) == 0)
       req->route = (int) i;
@@ -865,6 +884,10 @@ completed_cb (void                            *cls,
   *con_cls = NULL;
 }
 
+static void conn_kill (KhHttpServer *self,
+                       Conn         *conn,
+                       gint64        now);
+
 static void
 conn_free (Conn *conn)
 {
@@ -893,9 +916,15 @@ connection_cb (void                              *cls,
       g_mutex_lock (&self->lock);
       g_hash_table_insert (self->conns, c, conn);
       if (!conn->proxy)
-        g_hash_table_insert (self->per_address, g_strdup (conn->address),
-                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address,
-                                                                                      conn->address)) + 1));
+        {
+          guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, conn->address)) + 1;
+
+          g_hash_table_insert (self->per_address, g_strdup (conn->address), GUINT_TO_POINTER (n));
+          /* policy_cb's look is only a first one: connections accepted at once on several
+           * threads pass it together. This count is the exact one. */
+          if (n > self->limits.max_per_address)
+            conn_kill (self, conn, conn->since);
+        }
       g_mutex_unlock (&self->lock);
       g_atomic_int_inc (&self->connections);
     }
