@@ -90,7 +90,6 @@ typedef struct
   KhServerUser *user;
   gboolean      too_large;
   gboolean      busy;        /* the bodies in flight were over their bound */
-  gboolean      late;        /* the body arrived after the deadline */
   gboolean      refused;     /* answered at the headers */
 } Request;
 
@@ -363,6 +362,22 @@ sockaddr_text (const struct sockaddr *sa)
   return g_strdup (buf);
 }
 
+/* What the limits count as one client: an IPv4 address, or an IPv6 address's /64, which one
+ * household or office is given whole (counting each of its addresses would let one client
+ * use billions). */
+static char *
+limit_key (const char *address)
+{
+  struct in6_addr a;
+  char buf[INET6_ADDRSTRLEN];
+
+  if (strchr (address, ':') == NULL || inet_pton (AF_INET6, address, &a) != 1)
+    return g_strdup (address);
+  memset (&a.s6_addr[8], 0, 8);
+  inet_ntop (AF_INET6, &a, buf, sizeof buf);
+  return g_strdup_printf ("%s/64", buf);
+}
+
 /* @text as an address in the form sockaddr_text() writes, or NULL when it is none. */
 char *
 kh_http_normalize_address (const char *text)
@@ -434,6 +449,7 @@ handle_login (KhHttpServer          *self,
   g_autoptr(KhLoginResponse) response = NULL;
   g_autofree char *token = NULL;
   g_autofree char *address = client_address (self, c);
+  g_autofree char *client = limit_key (address);
   int wait = 0;
 
   if (body == NULL)
@@ -444,7 +460,7 @@ handle_login (KhHttpServer          *self,
 
   /* The attempt is counted before the password is checked: parallel guesses cannot pass the
    * limit between a check and a count. */
-  if (!kh_server_login_reserve (self->server, login->username, address, &wait, &error))
+  if (!kh_server_login_reserve (self->server, login->username, client, &wait, &error))
     return send_gerror (c, error);
   if (wait > 0)
     return send_error (c, KH_SYNC_ERROR_RATE_LIMITED,
@@ -453,7 +469,7 @@ handle_login (KhHttpServer          *self,
   user = kh_server_login_from (self->server, login->username, login->password, address, &token, &error);
   if (user == NULL)
     return send_gerror (c, error);
-  if (!kh_server_login_succeeded (self->server, login->username, address, &error))
+  if (!kh_server_login_succeeded (self->server, login->username, client, &error))
     return send_gerror (c, error);
 
   response = kh_login_response_new ();
@@ -786,7 +802,7 @@ take_body (KhHttpServer *self,
            const char   *data,
            gsize         size)
 {
-  if (req->too_large || req->busy || req->late)
+  if (req->too_large || req->busy)
     return;
   if (req->body->len + size > body_limit (self, req))
     {
@@ -910,8 +926,10 @@ connection_cb (void                              *cls,
       Conn *conn = g_new0 (Conn, 1);
 
       conn->fd = fd != NULL ? fd->connect_fd : -1;
-      conn->address = sockaddr_text (addr != NULL ? addr->client_addr : NULL);
-      conn->proxy = is_trusted_proxy (self, conn->address);
+      g_autofree char *peer = sockaddr_text (addr != NULL ? addr->client_addr : NULL);
+
+      conn->proxy = is_trusted_proxy (self, peer);
+      conn->address = limit_key (peer);
       conn->since = g_get_monotonic_time ();
       g_mutex_lock (&self->lock);
       g_hash_table_insert (self->conns, c, conn);
@@ -958,10 +976,11 @@ policy_cb (void                  *cls,
            socklen_t              addrlen)
 {
   KhHttpServer *self = cls;
-  g_autofree char *address = sockaddr_text (addr);
+  g_autofree char *peer = sockaddr_text (addr);
+  g_autofree char *address = limit_key (peer);
   guint n;
 
-  if (is_trusted_proxy (self, address))
+  if (is_trusted_proxy (self, peer))
     return MHD_YES;
   g_mutex_lock (&self->lock);
   n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
@@ -1015,6 +1034,7 @@ watchdog_thread (gpointer data)
       g_autoptr(GPtrArray) waiting = g_ptr_array_new ();
       GHashTableIter iter;
       Conn *conn;
+      guint alive = 0;
       guint excess;
 
       g_hash_table_iter_init (&iter, self->conns);
@@ -1026,6 +1046,7 @@ watchdog_thread (gpointer data)
                 shutdown (conn->fd, SHUT_RDWR);
               continue;
             }
+          alive++;
           if (conn->answering)
             continue;
           if (now - conn->since > deadline)
@@ -1034,8 +1055,8 @@ watchdog_thread (gpointer data)
             g_ptr_array_add (waiting, conn);
         }
       /* Over the limit, the connections waiting longest for their request make room. */
-      excess = g_hash_table_size (self->conns) > self->limits.max_connections
-               ? g_hash_table_size (self->conns) - self->limits.max_connections : 0;
+      /* Those already given up on are on their way out and count no more. */
+      excess = alive > self->limits.max_connections ? alive - self->limits.max_connections : 0;
       if (excess > 0)
         {
           g_ptr_array_sort (waiting, compare_since);
