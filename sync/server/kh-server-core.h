@@ -112,11 +112,13 @@ gboolean      kh_server_device_revoke     (KhServer     *self,
                                            const char   *device_id,
                                            GError      **error);
 
-/* Failed logins (kh-server-logins.c). Counts one attempt of @username from @address, or sets
- * *@wait to the seconds it must wait first (and counts nothing). */
+/* Failed logins (kh-server-logins.c). Counts one attempt of @username from @address (the
+ * client as the limits count it), or sets *@wait to the seconds it must wait first (and counts
+ * nothing). @device_address is the client's own address, as its devices were noted. */
 gboolean      kh_server_login_reserve     (KhServer     *self,
                                            const char   *username,
                                            const char   *address,
+                                           const char   *device_address,
                                            int          *wait,
                                            GError      **error);
 /* The attempt counted was right: forgets the account's failures from @address. */

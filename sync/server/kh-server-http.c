@@ -460,7 +460,7 @@ handle_login (KhHttpServer          *self,
 
   /* The attempt is counted before the password is checked: parallel guesses cannot pass the
    * limit between a check and a count. */
-  if (!kh_server_login_reserve (self->server, login->username, client, &wait, &error))
+  if (!kh_server_login_reserve (self->server, login->username, client, address, &wait, &error))
     return send_gerror (c, error);
   if (wait > 0)
     return send_error (c, KH_SYNC_ERROR_RATE_LIMITED,

@@ -3,7 +3,9 @@
  * An account is never locked as such: five wrong passwords for it from one address make only
  * that address wait for that account, so an attacker elsewhere cannot lock the person out.
  * Twenty failures from one address, whatever the names, make that address wait for every
- * account. The counts live in the database (login_failures), so every server process on it
+ * account, except those signed in from that very address on a device that still works: a
+ * colleague guessing names behind the office's one address does not lock out the officers
+ * who work there. The counts live in the database (login_failures), so every server process on it
  * sees the same ones and a restart keeps them; an attempt is counted before its password is
  * checked, under the write lock, so parallel attempts cannot slip past the limit.
  *
@@ -71,6 +73,7 @@ gboolean
 kh_server_login_reserve (KhServer    *self,
                          const char  *username,
                          const char  *address,
+                         const char  *device_address,
                          int         *wait,
                          GError     **error)
 {
@@ -83,7 +86,9 @@ kh_server_login_reserve (KhServer    *self,
   KhSqlParam a[1] = { KH_SQL_P_TEXT (akey) };
   KhSqlParam up[2] = { KH_SQL_P_TEXT (ukey), KH_SQL_P_INT (now) };
   KhSqlParam ap[2] = { KH_SQL_P_TEXT (akey), KH_SQL_P_INT (now) };
+  KhSqlParam kp[2] = { KH_SQL_P_TEXT (username), KH_SQL_P_TEXT (device_address) };
   Count uc = { 0 }, ac = { 0 };
+  gint64 known = 0;
 
   *wait = 0;
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error)
@@ -94,7 +99,17 @@ kh_server_login_reserve (KhServer    *self,
       || !kh_server_backend_exec (l->b, "SELECT failures, last_at FROM login_failures WHERE key = ?",
                                   a, 1, count_row_cb, &ac, NULL, error))
     return FALSE;
-  *wait = MAX (wait_for (&uc, LOGIN_ACCOUNT_LIMIT, now), wait_for (&ac, LOGIN_ADDRESS_LIMIT, now));
+  *wait = wait_for (&uc, LOGIN_ACCOUNT_LIMIT, now);
+  if (*wait == 0 && wait_for (&ac, LOGIN_ADDRESS_LIMIT, now) > 0)
+    {
+      if (!kh_server_backend_query_int (l->b, "SELECT count(*) FROM tokens t JOIN users u ON u.id = t.user_id "
+                                        "JOIN token_use tu ON tu.hash = t.hash "
+                                        "WHERE u.username = ? AND tu.address = ? AND t.revoked = 0",
+                                        kp, 2, &known, NULL, error))
+        return FALSE;
+      if (known == 0)
+        *wait = wait_for (&ac, LOGIN_ADDRESS_LIMIT, now);
+    }
   if (*wait > 0)
     {
       kh_server_backend_rollback (l->b);

@@ -280,6 +280,7 @@ test_lockout_behind_proxy (gconstpointer data)
     }
   g_assert_cmpint (right (s, "admin", "127.0.0.1", "10.0.0.66"), ==, 429);
   g_assert_cmpint (right (s, "admin", "127.0.0.1", "10.0.0.7"), ==, 200);
+  g_assert_cmpint (right (s, "admin", "127.0.0.1", "10.0.0.66"), ==, 429);
   /* A proxy of the client's own adds its hop on the left: the last untrusted one counts. */
   g_assert_cmpint (right (s, "admin", "127.0.0.1", "10.0.0.8, 10.0.0.66"), ==, 429);
 
@@ -292,6 +293,31 @@ test_lockout_behind_proxy (gconstpointer data)
       g_assert_cmpint (wrong (s, "officer_a", "127.0.0.2", spoof), ==, 401);
     }
   g_assert_cmpint (right (s, "officer_a", "127.0.0.2", "10.1.0.99"), ==, 429);
+  done (s);
+}
+
+/* One address behind which a colleague guesses names (an office's NAT): the officers signed
+ * in from there on a device that still works are not locked out, the others wait. */
+static void
+test_lockout_shared_address (gconstpointer data)
+{
+  KhTestServer *s = serving (data, plain);
+
+  if (s == NULL)
+    return;
+  g_assert_cmpint (right (s, "viewer_a", "127.0.0.9", NULL), ==, 200);
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("guess%d", i);
+
+      g_assert_cmpint (wrong (s, name, "127.0.0.9", NULL), ==, 401);
+    }
+  g_assert_cmpint (right (s, "admin", "127.0.0.9", NULL), ==, 429);
+  g_assert_cmpint (right (s, "viewer_a", "127.0.0.9", NULL), ==, 200);
+  /* Its own count still holds for that account: guessing its password stops at five. */
+  for (int i = 0; i < 5; i++)
+    g_assert_cmpint (wrong (s, "viewer_a", "127.0.0.9", NULL), ==, 401);
+  g_assert_cmpint (right (s, "viewer_a", "127.0.0.9", NULL), ==, 429);
   done (s);
 }
 
@@ -988,6 +1014,7 @@ main (int argc, char **argv)
   static const struct { const char *name; GTestDataFunc func; } tests[] = {
     { "lockout/other-address", test_lockout_other_address },
     { "lockout/behind-proxy", test_lockout_behind_proxy },
+    { "lockout/shared-address", test_lockout_shared_address },
     { "lockout/restart-and-second-process", test_lockout_shared },
     { "lockout/parallel", test_lockout_parallel },
     { "bodies/token-before-body", test_token_before_body },
