@@ -37,7 +37,7 @@
  * refusal is ours, in JSON, and not libmicrohttpd's page. */
 #define MAX_URL 8192
 #define MAX_HEADERS (32 * 1024)
-#define CONNECTION_MEMORY (256 * 1024)
+#define CONNECTION_MEMORY (128 * 1024)
 /* Over the limit, a connection waiting longer than this for its request may be closed. */
 #define SHED_AFTER (G_USEC_PER_SEC / 2)
 
