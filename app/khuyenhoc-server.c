@@ -573,6 +573,8 @@ cmd_serve (const KhCliCommand  *command,
   if (n_days >= 0)
     kh_server_set_tombstone_days (server, (int) n_days);
   kh_server_set_token_days (server, (int) n_token_days);
+  if (!kh_server_adopt_tokens (server, &error))
+    return fail (error);
   purge_cb (server);
 
   http = kh_http_server_start (server, listen ? listen : "127.0.0.1:8080", &limits, &port, &error);

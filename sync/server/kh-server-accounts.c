@@ -414,6 +414,21 @@ kh_server_authenticate (KhServer    *self,
   return g_ptr_array_steal_index (out, 0);
 }
 
+gboolean
+kh_server_adopt_tokens (KhServer  *self,
+                        GError   **error)
+{
+  g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
+  g_autofree char *now = _kh_server_now_iso ();
+  KhSqlParam p[1] = { KH_SQL_P_TEXT (now) };
+
+  return kh_server_backend_begin (l->b, KH_TX_WRITE, error)
+         && kh_server_backend_exec (l->b, "INSERT INTO token_use (hash, used_at) "
+                                    "SELECT t.hash, ? FROM tokens t LEFT JOIN token_use tu ON tu.hash = t.hash "
+                                    "WHERE tu.hash IS NULL AND t.revoked = 0", p, 1, NULL, NULL, NULL, error)
+         && kh_server_backend_commit (l->b, error);
+}
+
 /* Devices ------------------------------------------------------------------------------------ */
 
 void

@@ -91,6 +91,11 @@ KhServerUser *kh_server_authenticate      (KhServer     *self,
                                            const char   *token,
                                            GError      **error);
 
+/* Tokens made before tokens had a lifetime: their days start now, rather than every device
+ * older than the lifetime being signed out by the upgrade. `serve` calls it on start. */
+gboolean      kh_server_adopt_tokens      (KhServer     *self,
+                                           GError      **error);
+
 /* A user's devices: one per token that still works. */
 typedef struct
 {

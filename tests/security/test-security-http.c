@@ -889,6 +889,16 @@ test_token_expiry (gconstpointer data)
     g_assert_cmpint (integrity_status (s, recent, NULL), ==, 200);
     g_assert_cmpint (kh_test_server_count (s, count), ==, 1);
   }
+
+  /* A token from before tokens had a lifetime (made long ago, no use noted) is not signed out
+   * by the upgrade: its days start when the new server starts. */
+  db_exec (s, "UPDATE tokens SET created_at = '2000-01-01T00:00:00Z'");
+  db_exec (s, "DELETE FROM token_use WHERE hash IN (SELECT t.hash FROM tokens t JOIN users u ON "
+              "u.id = t.user_id WHERE u.username = 'officer_b')");
+  kh_test_server_kill (s, SIGTERM);
+  kh_test_server_start (s, NULL);
+  g_assert_cmpint (integrity_status (s, recent, NULL), ==, 200);
+  g_assert_cmpint (integrity_status (s, old, NULL), ==, 401);
   done (s);
 }
 
