@@ -284,6 +284,17 @@ test_lockout_behind_proxy (gconstpointer data)
   /* A proxy of the client's own adds its hop on the left: the last untrusted one counts. */
   g_assert_cmpint (right (s, "admin", "127.0.0.1", "10.0.0.8, 10.0.0.66"), ==, 429);
 
+  /* An IPv6 /64 is one client: changing the address within it does not escape the count. */
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("guess%d", i);
+      g_autofree char *address = g_strdup_printf ("2001:db8:0:7::%x", i + 1);
+
+      g_assert_cmpint (wrong (s, name, "127.0.0.1", address), ==, 401);
+    }
+  g_assert_cmpint (right (s, "admin", "127.0.0.1", "2001:db8:0:7::ffff"), ==, 429);
+  g_assert_cmpint (right (s, "admin", "127.0.0.1", "2001:db8:0:8::1"), ==, 200);
+
   /* From an address that is no trusted proxy the header is ignored: changing it each time
    * does not escape the count. */
   for (int i = 0; i < 5; i++)
