@@ -3,7 +3,7 @@
  *   khuyenhoc-server [--db URL] init
  *   khuyenhoc-server [--db URL] user add NAME --role admin|officer|viewer --scope CODE [--password-file F]
  *   khuyenhoc-server [--db URL] user list | user disable NAME | user scope NAME CODE
- *   khuyenhoc-server [--db URL] token revoke NAME
+ *   khuyenhoc-server [--db URL] token list NAME | token revoke NAME [DEVICE]
  *   khuyenhoc-server [--db URL] org import FILE.csv
  *   khuyenhoc-server [--db URL] epoch bump
  *   khuyenhoc-server [--db URL] demo [--records N] [--credentials FILE]
@@ -280,13 +280,53 @@ cmd_token_revoke (const KhCliCommand  *command,
   gint64 n = 0;
   int rc;
 
-  if ((rc = check_rest (argc - 1, argv + 1, 1, NULL)) != 0)
+  if ((rc = check_rest (argc - 1, argv + 1, argc == 3 ? 2 : 1, NULL)) != 0)
     return rc;
   server = open_server (1, TRUE, &error);
-  if (server == NULL || !kh_server_token_revoke (server, argv[1], &n, &error))
+  if (server == NULL)
+    return fail (error);
+  if (argc == 3)
+    {
+      if (!kh_server_device_revoke (server, argv[1], argv[2], &error))
+        return fail (error);
+      g_print (_("Revoked the device %s of %s; it must log in again.\n"), argv[2], argv[1]);
+      return 0;
+    }
+  if (!kh_server_token_revoke (server, argv[1], &n, &error))
     return fail (error);
   g_print (g_dngettext (GETTEXT_PACKAGE, "Revoked %lld token of %s.\n", "Revoked %lld tokens of %s.\n",
                         (gulong) n), (long long) n, argv[1]);
+  return 0;
+}
+
+static int
+cmd_token_list (const KhCliCommand  *command,
+                int                  argc,
+                char               **argv,
+                gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  int rc;
+
+  if ((rc = check_rest (argc - 1, argv + 1, 1, NULL)) != 0)
+    return rc;
+  server = open_server (1, TRUE, &error);
+  if (server == NULL || (devices = kh_server_device_list (server, argv[1], &error)) == NULL)
+    return fail (error);
+  if (devices->len == 0)
+    {
+      g_print (_("%s is not signed in on any device.\n"), argv[1]);
+      return 0;
+    }
+  g_print ("%s\t%s\t%s\t%s\n", _("DEVICE"), _("SIGNED IN"), _("LAST USED"), _("FROM"));
+  for (guint i = 0; i < devices->len; i++)
+    {
+      KhServerDevice *d = devices->pdata[i];
+
+      g_print ("%s\t%s\t%s\t%s\n", d->id, d->created_at, d->used_at, d->address ? d->address : "-");
+    }
   return 0;
 }
 
@@ -444,6 +484,15 @@ cmd_serve (const KhCliCommand  *command,
   const char *max_body = take_option (&argc, argv, "--max-body");
   const char *tomb = take_option (&argc, argv, "--tombstone-days");
   const char *request_timeout = take_option (&argc, argv, "--request-timeout");
+  const char *per_address = take_option (&argc, argv, "--max-connections-per-address");
+  const char *body_memory = take_option (&argc, argv, "--max-body-memory");
+  const char *token_days = take_option (&argc, argv, "--token-days");
+  const char *tls_cert = take_option (&argc, argv, "--tls-cert");
+  const char *tls_key = take_option (&argc, argv, "--tls-key");
+  g_autoptr(GPtrArray) proxies = g_ptr_array_new_with_free_func (g_free);
+  const char *proxy;
+  g_autofree char *cert_pem = NULL;
+  g_autofree char *key_pem = NULL;
   g_autoptr(KhServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   KhHttpServer *http;
@@ -452,19 +501,47 @@ cmd_serve (const KhCliCommand  *command,
 
   static const char * const options[] = {
     "--listen", "--port-file", "--threads", "--max-connections", "--max-body", "--tombstone-days",
-    "--request-timeout", NULL
+    "--request-timeout", "--max-connections-per-address", "--max-body-memory", "--token-days",
+    "--tls-cert", "--tls-key", "--trusted-proxy", NULL
   };
-  gint64 n_threads, n_conn, n_seconds, n_body, n_days = -1;
+  gint64 n_threads, n_conn, n_seconds, n_body, n_days = -1, n_per_address, n_memory, n_token_days = 90;
   int rc;
 
+  /* --trusted-proxy may be given several times, and each may list addresses with commas. */
+  while ((proxy = take_option (&argc, argv, "--trusted-proxy")) != NULL)
+    {
+      g_auto(GStrv) list = g_strsplit (proxy, ",", -1);
+
+      for (guint i = 0; list[i] != NULL; i++)
+        {
+          g_autofree char *address = kh_http_normalize_address (list[i]);
+
+          if (address == NULL)
+            {
+              g_autofree char *message = g_strdup_printf (_("--trusted-proxy takes IP addresses, not “%s”."),
+                                                          list[i]);
+
+              return usage_error (message);
+            }
+          g_ptr_array_add (proxies, g_steal_pointer (&address));
+        }
+    }
+  g_ptr_array_add (proxies, NULL);
   if ((rc = check_rest (argc, argv, 0, options)) != 0)
     return rc;
+  if ((tls_cert == NULL) != (tls_key == NULL))
+    return usage_error (_("--tls-cert and --tls-key go together: the certificate chain and its key, in PEM."));
   kh_http_limits_init (&limits);
   n_threads = limits.threads;
   n_conn = limits.max_connections;
   n_seconds = limits.request_seconds;
   n_body = (gint64) limits.max_body;
-  if (!number_option ("--threads", threads, 1, 256, &n_threads)
+  n_per_address = limits.max_per_address;
+  n_memory = (gint64) limits.max_in_flight;
+  if (!number_option ("--max-connections-per-address", per_address, 1, 100000, &n_per_address)
+      || !number_option ("--max-body-memory", body_memory, 65536, G_MAXINT, &n_memory)
+      || !number_option ("--token-days", token_days, 1, 36500, &n_token_days)
+      || !number_option ("--threads", threads, 1, 256, &n_threads)
       || !number_option ("--max-connections", max_conn, 1, 100000, &n_conn)
       || !number_option ("--request-timeout", request_timeout, 1, 3600, &n_seconds)
       || !number_option ("--max-body", max_body, 1024, G_MAXINT / 4, &n_body)
@@ -473,6 +550,17 @@ cmd_serve (const KhCliCommand  *command,
   limits.threads = (guint) n_threads;
   limits.max_connections = (guint) n_conn;
   limits.request_seconds = (int) n_seconds;
+  limits.max_per_address = (guint) n_per_address;
+  limits.max_in_flight = (gsize) n_memory;
+  limits.trusted_proxies = (char **) proxies->pdata;
+  if (tls_cert != NULL)
+    {
+      if (!g_file_get_contents (tls_cert, &cert_pem, NULL, &error)
+          || !g_file_get_contents (tls_key, &key_pem, NULL, &error))
+        return fail (error);
+      limits.tls_cert = cert_pem;
+      limits.tls_key = key_pem;
+    }
   if (max_body != NULL)
     {
       limits.max_body = (gsize) n_body;
@@ -484,6 +572,9 @@ cmd_serve (const KhCliCommand  *command,
     return fail (error);
   if (n_days >= 0)
     kh_server_set_tombstone_days (server, (int) n_days);
+  kh_server_set_token_days (server, (int) n_token_days);
+  if (!kh_server_adopt_tokens (server, &error))
+    return fail (error);
   purge_cb (server);
 
   http = kh_http_server_start (server, listen ? listen : "127.0.0.1:8080", &limits, &port, &error);
@@ -501,7 +592,10 @@ cmd_serve (const KhCliCommand  *command,
           return 1;
         }
     }
-  g_print (_("Serving on port %u (database %s).\n"), port, db_url);
+  if (key_pem != NULL)
+    sodium_memzero (key_pem, strlen (key_pem));
+  g_print (limits.tls_cert != NULL ? _("Serving HTTPS on port %u (database %s).\n")
+                                   : _("Serving on port %u (database %s).\n"), port, db_url);
 
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, quit_cb, loop);
@@ -521,14 +615,18 @@ static const KhCliCommand commands[] = {
   { "user list", "user list", N_("the accounts, their role, scope and state"), 0, -1, cmd_user, NULL },
   { "user disable", N_("user disable NAME"), N_("stop an account; its tokens stop working"), 0, -1, cmd_user, NULL },
   { "user scope", N_("user scope NAME CODE"), N_("move an account to another unit"), 0, -1, cmd_user, NULL },
-  { "token revoke", N_("token revoke NAME"), N_("log a user out everywhere"), 0, -1, cmd_token_revoke, NULL },
+  { "token list", N_("token list NAME"), N_("the devices a user is signed in on"), 0, -1, cmd_token_list, NULL },
+  { "token revoke", N_("token revoke NAME [DEVICE]"), N_("log a user out everywhere, or on one device"), 0, -1,
+    cmd_token_revoke, NULL },
   { "org import", N_("org import FILE.csv"), N_("import the official unit list"), 0, -1, cmd_org_import, NULL },
   { "epoch bump", "epoch bump", N_("after restoring a backup: every client re-pulls"), 0, -1, cmd_epoch_bump,
     NULL },
   { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts"), 0, -1,
     cmd_demo, NULL },
   { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
-                "[--max-body BYTES] [--request-timeout S] [--tombstone-days N]"),
+                "[--max-body BYTES] [--request-timeout S] [--tombstone-days N] [--token-days N] "
+                "[--max-connections-per-address N] [--max-body-memory BYTES] [--trusted-proxy ADDR] "
+                "[--tls-cert FILE --tls-key FILE]"),
     N_("answer the clients (127.0.0.1:8080 unless --listen)"), 0, -1, cmd_serve, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };

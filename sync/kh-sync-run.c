@@ -124,6 +124,23 @@ kh_sync_run (const KhSyncConfig  *config,
                            + kh_http_get_counters (run.prefetch_http)->bytes_received;
   report->pending = kh_store_count_pending (store);
   report->open_conflicts = kh_replica_count_conflicts (store);
+  /* The server refused the token (expired, revoked, account disabled): the officer must sign
+   * in again, and should hear that nothing typed is lost meanwhile. */
+  if (!ok && error != NULL && g_error_matches (*error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED))
+    {
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, report->pending);
+      g_autofree char *advice = report->pending > 0
+        ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                        "Sign in again to go on syncing; the %s change not yet sent "
+                                        "stays on this computer until then.",
+                                        "Sign in again to go on syncing; the %s changes not yet sent "
+                                        "stay on this computer until then.", (gulong) report->pending), count)
+        : g_strdup (_("Sign in again to go on syncing."));
+      g_autofree char *message = g_strdup_printf ("%s %s", (*error)->message, advice);
+
+      g_free ((*error)->message);
+      (*error)->message = g_steal_pointer (&message);
+    }
   report->seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
 
   kh_http_free (run.http);

@@ -249,6 +249,17 @@ kh_server_login (KhServer    *self,
                  char       **token,
                  GError     **error)
 {
+  return kh_server_login_from (self, username, password, NULL, token, error);
+}
+
+KhServerUser *
+kh_server_login_from (KhServer    *self,
+                      const char  *username,
+                      const char  *password,
+                      const char  *address,
+                      char       **token,
+                      GError     **error)
+{
   g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
   g_autoptr(KhServerUser) u = NULL;
   g_autofree char *hash = NULL;
@@ -301,13 +312,46 @@ kh_server_login (KhServer    *self,
   th = token_hash (b64);
   {
     KhSqlParam t[3] = { KH_SQL_P_TEXT (th), KH_SQL_P_TEXT (u->id), KH_SQL_P_TEXT (now) };
+    KhSqlParam use[3] = { KH_SQL_P_TEXT (th), KH_SQL_P_TEXT (now), KH_SQL_P_TEXT (address) };
 
-    if (!kh_server_backend_exec (l->b, "INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)",
-                                 t, 3, NULL, NULL, NULL, error))
+    if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error)
+        || !kh_server_backend_exec (l->b, "INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)",
+                                    t, 3, NULL, NULL, NULL, error)
+        || !kh_server_backend_exec (l->b, "INSERT INTO token_use (hash, used_at, address) VALUES (?, ?, ?)",
+                                    use, 3, NULL, NULL, NULL, error)
+        || !kh_server_backend_commit (l->b, error))
       return NULL;
   }
   *token = g_steal_pointer (&b64);
   return g_steal_pointer (&u);
+}
+
+/* An ISO time @hours before now, as the server stores times. */
+static char *
+hours_ago (gint64 hours)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) then = g_date_time_add_hours (now, (int) -hours);
+
+  return g_date_time_format (then, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+typedef struct
+{
+  GPtrArray *users;
+  char      *used_at;
+} AuthRow;
+
+static gboolean
+auth_row_cb (const char * const *v,
+             int                 n,
+             gpointer            data)
+{
+  AuthRow *row = data;
+
+  user_row_cb (v, n, row->users);
+  row->used_at = g_strdup (v[7]);
+  return FALSE;
 }
 
 KhServerUser *
@@ -318,6 +362,9 @@ kh_server_authenticate (KhServer    *self,
   g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) kh_server_user_free);
   g_autofree char *th = NULL;
+  g_autofree char *cutoff = hours_ago ((gint64) self->token_days * 24);
+  g_autofree char *hour_ago = NULL;
+  AuthRow row = { out, NULL };
   KhSqlParam p[1];
 
   if (token == NULL || *token == '\0' || strlen (token) > 256)
@@ -328,10 +375,12 @@ kh_server_authenticate (KhServer    *self,
     }
   th = token_hash (token);
   p[0] = KH_SQL_P_TEXT (th);
-  if (!kh_server_backend_exec (l->b, "SELECT " USER_COLUMNS " FROM tokens t JOIN users u ON u.id = t.user_id "
+  if (!kh_server_backend_exec (l->b, "SELECT " USER_COLUMNS ", COALESCE(tu.used_at, t.created_at) "
+                               "FROM tokens t JOIN users u ON u.id = t.user_id "
+                               "LEFT JOIN token_use tu ON tu.hash = t.hash "
                                "LEFT JOIN org_units o ON o.id = u.scope_unit_id "
                                "WHERE t.hash = ? AND t.revoked = 0 AND u.disabled = 0",
-                               p, 1, user_row_cb, out, NULL, error))
+                               p, 1, auth_row_cb, &row, NULL, error))
     return NULL;
   if (out->len == 0)
     {
@@ -339,5 +388,137 @@ kh_server_authenticate (KhServer    *self,
                            _("The token is not valid any more: log in again."));
       return NULL;
     }
+  if (g_strcmp0 (row.used_at, cutoff) < 0)
+    {
+      g_free (row.used_at);
+      /* Words without values: the client shows them in the officer's language. */
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED,
+                           _("This device went unused too long and was signed out: log in again."));
+      return NULL;
+    }
+  /* The lifetime slides with use. Written at most once an hour per token, so the pages of a
+   * pull do not each become a write. */
+  hour_ago = hours_ago (1);
+  if (g_strcmp0 (row.used_at, hour_ago) < 0)
+    {
+      g_autofree char *now = _kh_server_now_iso ();
+      KhSqlParam u[2] = { KH_SQL_P_TEXT (th), KH_SQL_P_TEXT (now) };
+      g_autoptr(GError) local = NULL;
+
+      if (!kh_server_backend_exec (l->b, "INSERT INTO token_use (hash, used_at) VALUES (?, ?) "
+                                   "ON CONFLICT (hash) DO UPDATE SET used_at = excluded.used_at",
+                                   u, 2, NULL, NULL, NULL, &local))
+        g_message ("could not note a token's use: %s", local->message);
+    }
+  g_free (row.used_at);
   return g_ptr_array_steal_index (out, 0);
+}
+
+gboolean
+kh_server_adopt_tokens (KhServer  *self,
+                        GError   **error)
+{
+  g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
+  g_autofree char *now = _kh_server_now_iso ();
+  KhSqlParam p[1] = { KH_SQL_P_TEXT (now) };
+
+  return kh_server_backend_begin (l->b, KH_TX_WRITE, error)
+         && kh_server_backend_exec (l->b, "INSERT INTO token_use (hash, used_at) "
+                                    "SELECT t.hash, ? FROM tokens t LEFT JOIN token_use tu ON tu.hash = t.hash "
+                                    "WHERE tu.hash IS NULL AND t.revoked = 0", p, 1, NULL, NULL, NULL, error)
+         && kh_server_backend_commit (l->b, error);
+}
+
+/* Devices ------------------------------------------------------------------------------------ */
+
+void
+kh_server_device_free (KhServerDevice *device)
+{
+  if (device == NULL)
+    return;
+  g_free (device->id);
+  g_free (device->created_at);
+  g_free (device->used_at);
+  g_free (device->address);
+  g_free (device);
+}
+
+static gboolean
+device_row_cb (const char * const *v,
+               int                 n,
+               gpointer            data)
+{
+  KhServerDevice *d = g_new0 (KhServerDevice, 1);
+
+  d->id = g_strndup (v[0], 12);
+  d->created_at = g_strdup (v[1]);
+  d->used_at = g_strdup (v[2]);
+  d->address = g_strdup (v[3]);
+  g_ptr_array_add (data, d);
+  return TRUE;
+}
+
+GPtrArray *
+kh_server_device_list (KhServer    *self,
+                       const char  *username,
+                       GError     **error)
+{
+  g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
+  g_autoptr(KhServerUser) u = get_user (l->b, username, error);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) kh_server_device_free);
+  g_autofree char *cutoff = hours_ago ((gint64) self->token_days * 24);
+  KhSqlParam p[2];
+
+  if (u == NULL)
+    return NULL;
+  p[0] = KH_SQL_P_TEXT (u->id);
+  p[1] = KH_SQL_P_TEXT (cutoff);
+  if (!kh_server_backend_exec (l->b, "SELECT t.hash, t.created_at, COALESCE(tu.used_at, t.created_at), tu.address "
+                               "FROM tokens t LEFT JOIN token_use tu ON tu.hash = t.hash "
+                               "WHERE t.user_id = ? AND t.revoked = 0 "
+                               "AND COALESCE(tu.used_at, t.created_at) >= ? ORDER BY 3 DESC, 1",
+                               p, 2, device_row_cb, out, NULL, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+gboolean
+kh_server_device_revoke (KhServer    *self,
+                         const char  *username,
+                         const char  *device_id,
+                         GError     **error)
+{
+  g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
+  g_autoptr(KhServerUser) u = NULL;
+  g_autofree char *pattern = NULL;
+  gint64 changed = 0;
+  KhSqlParam p[2];
+
+  if (device_id == NULL || strlen (device_id) < 6 || strlen (device_id) > 64
+      || strspn (device_id, "0123456789abcdef") != strlen (device_id))
+    {
+      g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                           _("A device is named by at least 6 of the hex digits “token list” shows."));
+      return FALSE;
+    }
+  if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error)
+      || (u = get_user (l->b, username, error)) == NULL)
+    return FALSE;
+  pattern = g_strconcat (device_id, "%", NULL);
+  p[0] = KH_SQL_P_TEXT (u->id);
+  p[1] = KH_SQL_P_TEXT (pattern);
+  if (!kh_server_backend_query_int (l->b, "SELECT count(*) FROM tokens WHERE user_id = ? AND revoked = 0 "
+                                    "AND hash LIKE ?", p, 2, &changed, NULL, error))
+    return FALSE;
+  if (changed != 1)
+    {
+      g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_NOT_FOUND,
+                   changed == 0 ? _("%s has no device “%s”: see “token list %s”.")
+                                : _("More than one device of %s starts with “%s”: give more digits (see “token list %s”)."),
+                   username, device_id, username);
+      return FALSE;
+    }
+  return kh_server_backend_exec (l->b, "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0 AND hash LIKE ?",
+                                 p, 2, NULL, NULL, NULL, error)
+         && kh_server_backend_commit (l->b, error);
 }

@@ -21,6 +21,7 @@ struct _KhServer
   GAsyncQueue *pool;        /* KhServerBackend, one per connection */
   guint        pool_size;
   int          tombstone_days;
+  int          token_days;  /* a token unused this long stops working */
 };
 
 /* The org units under the one bound to "?", itself included: for "… IN " SUBTREE. */

@@ -64,7 +64,15 @@ static const char schema_sql[] =
   "  mutation_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, entity TEXT NOT NULL,"
   "  record_id TEXT NOT NULL, version BIGINT NOT NULL, applied_at TEXT NOT NULL);"
   "CREATE TABLE IF NOT EXISTS moves ("
-  "  version BIGINT PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, old_unit TEXT NOT NULL);";
+  "  version BIGINT PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, old_unit TEXT NOT NULL);"
+  /* Failed logins by key (kh-server-logins.c); last_at in Unix seconds. */
+  "CREATE TABLE IF NOT EXISTS login_failures ("
+  "  key TEXT PRIMARY KEY, failures BIGINT NOT NULL, last_at BIGINT NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS login_failures_by_time ON login_failures (last_at);"
+  /* When and from where a token was last used: its sliding lifetime and the devices an admin
+   * lists. A table of its own, so a database made before it needs no ALTER. */
+  "CREATE TABLE IF NOT EXISTS token_use ("
+  "  hash TEXT PRIMARY KEY, used_at TEXT NOT NULL, address TEXT);";
 
 /* Object and pool ------------------------------------------------------------------------------ */
 
@@ -102,6 +110,7 @@ static void
 kh_server_init (KhServer *self)
 {
   self->tombstone_days = 180;
+  self->token_days = 90;
 }
 
 KhServer *
@@ -137,6 +146,13 @@ kh_server_set_tombstone_days (KhServer *self,
 {
   /* 0 purges every tombstone at the next purge (on start, then hourly). */
   self->tombstone_days = MAX (days, 0);
+}
+
+void
+kh_server_set_token_days (KhServer *self,
+                          int       days)
+{
+  self->token_days = MAX (days, 1);
 }
 
 KhServerBackend *

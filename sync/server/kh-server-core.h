@@ -46,6 +46,9 @@ gboolean         kh_server_get_identity     (KhServer         *self,
                                              GError          **error);
 void             kh_server_set_tombstone_days (KhServer       *self,
                                                int             days);
+/* A token unused for @days stops working (90 unless set); each use starts the days again. */
+void             kh_server_set_token_days   (KhServer         *self,
+                                             int               days);
 
 /* Accounts -------------------------------------------------------------------------------- */
 
@@ -77,8 +80,56 @@ KhServerUser *kh_server_login             (KhServer     *self,
                                            const char   *password,
                                            char        **token,
                                            GError      **error);
+/* The same, noting @address (may be NULL) as where the new token was made. */
+KhServerUser *kh_server_login_from        (KhServer     *self,
+                                           const char   *username,
+                                           const char   *password,
+                                           const char   *address,
+                                           char        **token,
+                                           GError      **error);
 KhServerUser *kh_server_authenticate      (KhServer     *self,
                                            const char   *token,
+                                           GError      **error);
+
+/* Tokens made before tokens had a lifetime: their days start now, rather than every device
+ * older than the lifetime being signed out by the upgrade. `serve` calls it on start. */
+gboolean      kh_server_adopt_tokens      (KhServer     *self,
+                                           GError      **error);
+
+/* A user's devices: one per token that still works. */
+typedef struct
+{
+  char *id;          /* the first 12 hex digits of the token's hash: what `token revoke` takes */
+  char *created_at;
+  char *used_at;     /* when it was last used (to the hour) */
+  char *address;     /* where it logged in from; may be NULL */
+} KhServerDevice;
+
+void          kh_server_device_free       (KhServerDevice *device);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerDevice, kh_server_device_free)
+
+GPtrArray    *kh_server_device_list       (KhServer     *self,
+                                           const char   *username,
+                                           GError      **error);
+/* Revokes the one token of @username whose id starts with @device_id. */
+gboolean      kh_server_device_revoke     (KhServer     *self,
+                                           const char   *username,
+                                           const char   *device_id,
+                                           GError      **error);
+
+/* Failed logins (kh-server-logins.c). Counts one attempt of @username from @address (the
+ * client as the limits count it), or sets *@wait to the seconds it must wait first (and counts
+ * nothing). @device_address is the client's own address, as its devices were noted. */
+gboolean      kh_server_login_reserve     (KhServer     *self,
+                                           const char   *username,
+                                           const char   *address,
+                                           const char   *device_address,
+                                           int          *wait,
+                                           GError      **error);
+/* The attempt counted was right: forgets the account's failures from @address. */
+gboolean      kh_server_login_succeeded   (KhServer     *self,
+                                           const char   *username,
+                                           const char   *address,
                                            GError      **error);
 
 /* The protocol -------------------------------------------------------------------------- */

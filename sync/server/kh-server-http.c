@@ -1,8 +1,15 @@
 /* kh-server-http.c: the HTTP front of the server
  *
- * Every answer, including every refusal, is a JSON body (PROTOCOL.md §1). Bodies are read
- * into memory up to the size limit, gunzipped up to the inflated limit, parsed with the
- * depth limit, decoded strictly by the codec, and only then handed to the core.
+ * Every answer, including every refusal, is a JSON body (PROTOCOL.md §1). A request's token
+ * is checked as soon as its headers are in, before any of its body is read; bodies are read
+ * into memory up to the size limit (a few KB for a login) and while the bodies of all
+ * connections stay under their common bound, gunzipped up to the inflated limit, parsed with
+ * the depth limit, decoded strictly by the codec, and only then handed to the core.
+ *
+ * Slow and idle connections: every request has a deadline for its headers and body, counted
+ * from when the connection is ready for it, which a watchdog thread enforces; one address may
+ * hold only so many connections; and when connections run past the limit the watchdog closes
+ * the ones waiting longest, so a health check or a login that arrives whole still finds room.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -21,10 +28,18 @@
 #include "kh-server-http.h"
 #include "kh-uuid.h"
 
-#define LOGIN_ACCOUNT_LIMIT  5
-#define LOGIN_ADDRESS_LIMIT  20
-#define LOGIN_WINDOW_SECONDS (15 * 60)
-#define LOGIN_MAX_WAIT       300
+/* A login is a name and a password: a few hundred bytes. */
+#define LOGIN_MAX_BODY 4096
+/* Connections beyond max_connections that libmicrohttpd still takes, so that new requests
+ * find room while the watchdog closes the ones waiting longest. */
+#define RESERVE_CONNECTIONS 64
+/* A URL longer than this is refused (414); the connection's memory holds more, so the
+ * refusal is ours, in JSON, and not libmicrohttpd's page. */
+#define MAX_URL 8192
+#define MAX_HEADERS (32 * 1024)
+#define CONNECTION_MEMORY (128 * 1024)
+/* Over the limit, a connection waiting longer than this for its request may be closed. */
+#define SHED_AFTER (G_USEC_PER_SEC / 2)
 
 struct _KhHttpServer
 {
@@ -32,21 +47,50 @@ struct _KhHttpServer
   struct MHD_Daemon *daemon;
   KhHttpLimits       limits;
   gint               connections;
-  GMutex             login_lock;
-  GHashTable        *login_failures;  /* "u:name" or "a:address" → Failures */
+  gint64             in_flight;       /* bytes of bodies held (atomic) */
+  GMutex             lock;            /* the two tables below and every Conn's state */
+  GHashTable        *conns;           /* struct MHD_Connection * → Conn */
+  GHashTable        *per_address;     /* address text → connections from it */
+  GThread           *watchdog;
+  GCond              stop_cond;
+  gboolean           stopping;
+  char              *late_answer;     /* the whole 408 the watchdog writes itself */
 };
 
+/* What the watchdog knows of a connection. */
 typedef struct
 {
-  int    count;
-  gint64 last;     /* monotonic seconds */
-} Failures;
+  int       fd;
+  char     *address;
+  gboolean  proxy;       /* a trusted proxy: not held to the per-address limit */
+  gboolean  answering;   /* the request is whole: no deadline while it is answered */
+  gboolean  in_body;     /* its headers were read; the body is arriving */
+  gboolean  killed;      /* the watchdog gave up on it */
+  gint64    since;       /* monotonic µs: when it became ready for its request */
+  gint64    killed_at;
+} Conn;
+
+typedef enum
+{
+  ROUTE_HEALTH,
+  ROUTE_LOGIN,
+  ROUTE_CHANGES,
+  ROUTE_PUSH,
+  ROUTE_INTEGRITY,
+  ROUTE_INTEGRITY_IDS,
+  ROUTE_RECORDS,
+  ROUTE_INTEGRITY_BUCKETS,
+} Route;
 
 typedef struct
 {
-  GByteArray *body;
-  gboolean    too_large;
-  gint64      started;
+  GByteArray   *body;
+  gsize         held;        /* bytes counted in in_flight */
+  int           route;       /* a Route, or -1 */
+  KhServerUser *user;
+  gboolean      too_large;
+  gboolean      busy;        /* the bodies in flight were over their bound */
+  gboolean      refused;     /* answered at the headers */
 } Request;
 
 void
@@ -58,6 +102,11 @@ kh_http_limits_init (KhHttpLimits *limits)
   limits->max_inflated = 4 * limits->max_body;
   limits->max_depth = KH_CODEC_MAX_DEPTH;
   limits->request_seconds = 30;
+  limits->max_per_address = 64;
+  limits->max_in_flight = 64 * 1024 * 1024;
+  limits->trusted_proxies = NULL;
+  limits->tls_cert = NULL;
+  limits->tls_key = NULL;
 }
 
 /* Responses ------------------------------------------------------------------------------------ */
@@ -221,6 +270,7 @@ inflate_body (const guint8  *data,
           goto bad;
         }
       g_byte_array_append (out, chunk, sizeof chunk - z.avail_out);
+      /* Stops within a chunk of @max: a bomb is never inflated further than that. */
       if (out->len > max)
         {
           inflateEnd (&z);
@@ -254,7 +304,8 @@ read_body (KhHttpServer          *self,
 
   if (encoding != NULL && g_ascii_strcasecmp (encoding, "gzip") == 0)
     {
-      bytes = inflate_body (data, len, self->limits.max_inflated, error);
+      bytes = inflate_body (data, len, req->route == ROUTE_LOGIN ? LOGIN_MAX_BODY : self->limits.max_inflated,
+                            error);
       if (bytes == NULL)
         return NULL;
       data = g_bytes_get_data (bytes, &len);
@@ -266,22 +317,6 @@ read_body (KhHttpServer          *self,
       return NULL;
     }
   return kh_codec_parse ((const char *) data, len, self->limits.max_depth, error);
-}
-
-static KhServerUser *
-authenticate (KhHttpServer          *self,
-              struct MHD_Connection *c,
-              GError               **error)
-{
-  const char *auth = MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-
-  if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
-    {
-      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED,
-                           _("Log in first: this request needs a token."));
-      return NULL;
-    }
-  return kh_server_authenticate (self->server, auth + 7, error);
 }
 
 static gboolean
@@ -305,59 +340,101 @@ parse_limit (struct MHD_Connection  *c,
   return TRUE;
 }
 
-/* Slowing failed logins ------------------------------------------------------------------------ */
-
-static int
-login_wait (KhHttpServer *self,
-            const char   *key,
-            int           threshold)
-{
-  Failures *f = g_hash_table_lookup (self->login_failures, key);
-  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
-  gint64 wait;
-
-  if (f == NULL)
-    return 0;
-  if (now - f->last > LOGIN_WINDOW_SECONDS)
-    {
-      g_hash_table_remove (self->login_failures, key);
-      return 0;
-    }
-  if (f->count < threshold)
-    return 0;
-  wait = MIN ((gint64) 1 << MIN (f->count - threshold + 1, 20), LOGIN_MAX_WAIT);
-  return (int) MAX (f->last + wait - now, 0);
-}
-
-static void
-login_failed (KhHttpServer *self,
-              const char   *key)
-{
-  Failures *f = g_hash_table_lookup (self->login_failures, key);
-
-  if (f == NULL)
-    {
-      f = g_new0 (Failures, 1);
-      g_hash_table_insert (self->login_failures, g_strdup (key), f);
-    }
-  f->count++;
-  f->last = g_get_monotonic_time () / G_USEC_PER_SEC;
-}
+/* The client's address ------------------------------------------------------------------------ */
 
 static char *
-client_address (struct MHD_Connection *c)
+sockaddr_text (const struct sockaddr *sa)
 {
-  const union MHD_ConnectionInfo *info = MHD_get_connection_info (c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   char buf[INET6_ADDRSTRLEN] = "unknown";
 
-  if (info != NULL && info->client_addr != NULL)
+  if (sa != NULL && sa->sa_family == AF_INET)
+    inet_ntop (AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf, sizeof buf);
+  else if (sa != NULL && sa->sa_family == AF_INET6)
     {
-      if (info->client_addr->sa_family == AF_INET)
-        inet_ntop (AF_INET, &((const struct sockaddr_in *) info->client_addr)->sin_addr, buf, sizeof buf);
-      else if (info->client_addr->sa_family == AF_INET6)
-        inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) info->client_addr)->sin6_addr, buf, sizeof buf);
+      const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+
+      /* An IPv4 client of a dual-stack socket is the same client as over IPv4. */
+      if (IN6_IS_ADDR_V4MAPPED (a))
+        inet_ntop (AF_INET, &a->s6_addr[12], buf, sizeof buf);
+      else
+        inet_ntop (AF_INET6, a, buf, sizeof buf);
     }
   return g_strdup (buf);
+}
+
+/* What the limits count as one client: an IPv4 address, or an IPv6 address's /64, which one
+ * household or office is given whole (counting each of its addresses would let one client
+ * use billions). */
+static char *
+limit_key (const char *address)
+{
+  struct in6_addr a;
+  char buf[INET6_ADDRSTRLEN];
+
+  if (strchr (address, ':') == NULL || inet_pton (AF_INET6, address, &a) != 1)
+    return g_strdup (address);
+  memset (&a.s6_addr[8], 0, 8);
+  inet_ntop (AF_INET6, &a, buf, sizeof buf);
+  return g_strdup_printf ("%s/64", buf);
+}
+
+/* @text as an address in the form sockaddr_text() writes, or NULL when it is none. */
+char *
+kh_http_normalize_address (const char *text)
+{
+  g_autofree char *t = g_strstrip (g_strdup (text));
+  struct sockaddr_in v4 = { 0 };
+  struct sockaddr_in6 v6 = { 0 };
+
+  if (inet_pton (AF_INET, t, &v4.sin_addr) == 1)
+    {
+      v4.sin_family = AF_INET;
+      return sockaddr_text ((struct sockaddr *) &v4);
+    }
+  if (inet_pton (AF_INET6, t, &v6.sin6_addr) == 1)
+    {
+      v6.sin6_family = AF_INET6;
+      return sockaddr_text ((struct sockaddr *) &v6);
+    }
+  return NULL;
+}
+
+static gboolean
+is_trusted_proxy (KhHttpServer *self,
+                  const char   *address)
+{
+  return self->limits.trusted_proxies != NULL
+         && g_strv_contains ((const char * const *) self->limits.trusted_proxies, address);
+}
+
+/* The peer's address, or, when the peer is a proxy named in --trusted-proxy, the client it
+ * names: the last address of X-Forwarded-For that is not itself a trusted proxy. A header sent
+ * by anyone else is ignored, so a client cannot pick the address its failures count against. */
+static char *
+client_address (KhHttpServer          *self,
+                struct MHD_Connection *c)
+{
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info (c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  g_autofree char *peer = sockaddr_text (info != NULL ? info->client_addr : NULL);
+  const char *forwarded;
+  g_auto(GStrv) hops = NULL;
+
+  if (!is_trusted_proxy (self, peer))
+    return g_steal_pointer (&peer);
+  forwarded = MHD_lookup_connection_value (c, MHD_HEADER_KIND, "X-Forwarded-For");
+  if (forwarded == NULL)
+    return g_steal_pointer (&peer);
+  hops = g_strsplit (forwarded, ",", 64);
+  for (int i = (int) g_strv_length (hops) - 1; i >= 0; i--)
+    {
+      g_autofree char *hop = kh_http_normalize_address (hops[i]);
+
+      if (hop == NULL)
+        break;
+      if (!is_trusted_proxy (self, hop))
+        return g_steal_pointer (&hop);
+    }
+  return g_steal_pointer (&peer);
 }
 
 static enum MHD_Result
@@ -371,40 +448,29 @@ handle_login (KhHttpServer          *self,
   g_autoptr(KhServerUser) user = NULL;
   g_autoptr(KhLoginResponse) response = NULL;
   g_autofree char *token = NULL;
-  g_autofree char *address = client_address (c);
-  g_autofree char *ukey = NULL;
-  g_autofree char *akey = g_strdup_printf ("a:%s", address);
-  int wait;
+  g_autofree char *address = client_address (self, c);
+  g_autofree char *client = limit_key (address);
+  int wait = 0;
 
   if (body == NULL)
     return send_gerror (c, error);
   login = kh_login_request_from_json (body, &error);
   if (login == NULL)
     return send_gerror (c, error);
-  ukey = g_strdup_printf ("u:%s", login->username);
 
-  g_mutex_lock (&self->login_lock);
-  wait = MAX (login_wait (self, ukey, LOGIN_ACCOUNT_LIMIT), login_wait (self, akey, LOGIN_ADDRESS_LIMIT));
-  g_mutex_unlock (&self->login_lock);
+  /* The attempt is counted before the password is checked: parallel guesses cannot pass the
+   * limit between a check and a count. */
+  if (!kh_server_login_reserve (self->server, login->username, client, address, &wait, &error))
+    return send_gerror (c, error);
   if (wait > 0)
     return send_error (c, KH_SYNC_ERROR_RATE_LIMITED,
                        _("Too many failed logins: wait a little before trying again."), wait);
 
-  user = kh_server_login (self->server, login->username, login->password, &token, &error);
+  user = kh_server_login_from (self->server, login->username, login->password, address, &token, &error);
   if (user == NULL)
-    {
-      if (g_error_matches (error, KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED))
-        {
-          g_mutex_lock (&self->login_lock);
-          login_failed (self, ukey);
-          login_failed (self, akey);
-          g_mutex_unlock (&self->login_lock);
-        }
-      return send_gerror (c, error);
-    }
-  g_mutex_lock (&self->login_lock);
-  g_hash_table_remove (self->login_failures, ukey);
-  g_mutex_unlock (&self->login_lock);
+    return send_gerror (c, error);
+  if (!kh_server_login_succeeded (self->server, login->username, client, &error))
+    return send_gerror (c, error);
 
   response = kh_login_response_new ();
   response->token = g_steal_pointer (&token);
@@ -589,53 +655,172 @@ handle_records (KhHttpServer          *self,
   return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
 }
 
+static const struct { const char *path; const char *method; gboolean auth; } routes[] = {
+  [ROUTE_HEALTH] = { "/v1/health", "GET", FALSE },
+  [ROUTE_LOGIN] = { "/v1/login", "POST", FALSE },
+  [ROUTE_CHANGES] = { "/v1/changes", "GET", TRUE },
+  [ROUTE_PUSH] = { "/v1/push", "POST", TRUE },
+  [ROUTE_INTEGRITY] = { "/v1/integrity", "GET", TRUE },
+  [ROUTE_INTEGRITY_IDS] = { "/v1/integrity/ids", "GET", TRUE },
+  [ROUTE_RECORDS] = { "/v1/records", "POST", TRUE },
+  [ROUTE_INTEGRITY_BUCKETS] = { "/v1/integrity/buckets", "GET", TRUE },
+};
+
 static enum MHD_Result
 dispatch (KhHttpServer          *self,
           struct MHD_Connection *c,
-          const char            *url,
-          const char            *method,
           Request               *req)
 {
-  static const struct { const char *path; const char *method; gboolean auth; } routes[] = {
-    { "/v1/health", "GET", FALSE },
-    { "/v1/login", "POST", FALSE },
-    { "/v1/changes", "GET", TRUE },
-    { "/v1/push", "POST", TRUE },
-    { "/v1/integrity", "GET", TRUE },
-    { "/v1/integrity/ids", "GET", TRUE },
-    { "/v1/records", "POST", TRUE },
-    { "/v1/integrity/buckets", "GET", TRUE },
-  };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KhServerUser) user = NULL;
-  int route = -1;
-
-  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
-    if (strcmp (url, routes[i].path) == 0)
-      route = (int) i;
-  if (route < 0)
-    return send_error (c, KH_SYNC_ERROR_NOT_FOUND, _("There is no such endpoint."), 0);
-  if (strcmp (method, routes[route].method) != 0)
-    return send_json (c, 405, kh_codec_error_to_json (KH_SYNC_ERROR_NOT_FOUND,
-                                                      _("This endpoint does not take that method.")), 0);
-  if (routes[route].auth)
+  switch ((Route) req->route)
     {
-      user = authenticate (self, c, &error);
-      if (user == NULL)
-        return send_gerror (c, error);
-    }
-  switch (route)
-    {
-    case 0: return handle_health (self, c);
-    case 1: return handle_login (self, c, req);
-    case 2: return handle_changes (self, c, user);
-    case 3: return handle_push (self, c, req, user);
-    case 4: return handle_integrity (self, c, user);
-    case 5: return handle_integrity_ids (self, c, user);
-    case 6: return handle_records (self, c, req, user);
-    case 7: return handle_integrity_buckets (self, c, user);
+    case ROUTE_HEALTH: return handle_health (self, c);
+    case ROUTE_LOGIN: return handle_login (self, c, req);
+    case ROUTE_CHANGES: return handle_changes (self, c, req->user);
+    case ROUTE_PUSH: return handle_push (self, c, req, req->user);
+    case ROUTE_INTEGRITY: return handle_integrity (self, c, req->user);
+    case ROUTE_INTEGRITY_IDS: return handle_integrity_ids (self, c, req->user);
+    case ROUTE_RECORDS: return handle_records (self, c, req, req->user);
+    case ROUTE_INTEGRITY_BUCKETS: return handle_integrity_buckets (self, c, req->user);
     default: g_assert_not_reached ();
     }
+}
+
+/* Connections and their deadlines -------------------------------------------------------------- */
+
+static gsize
+body_limit (KhHttpServer  *self,
+            const Request *req)
+{
+  return req->route == ROUTE_LOGIN ? LOGIN_MAX_BODY : self->limits.max_body;
+}
+
+/* The connection's Conn, FALSE when the watchdog already gave up on it; with @answering, the
+ * request is whole and from now on answered, which the watchdog leaves alone. */
+static gboolean
+conn_claim (KhHttpServer          *self,
+            struct MHD_Connection *c,
+            gboolean               in_body,
+            gboolean               answering)
+{
+  Conn *conn;
+  gboolean alive = TRUE;
+
+  g_mutex_lock (&self->lock);
+  conn = g_hash_table_lookup (self->conns, c);
+  if (conn != NULL)
+    {
+      alive = !conn->killed;
+      if (alive)
+        {
+          conn->in_body = in_body;
+          conn->answering = answering;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+  return alive;
+}
+
+static void
+release_body (KhHttpServer *self,
+              Request      *req)
+{
+  if (req->held > 0)
+    {
+      g_atomic_pointer_add (&self->in_flight, -(gssize) req->held);
+      req->held = 0;
+    }
+  g_byte_array_set_size (req->body, 0);
+}
+
+static enum MHD_Result
+add_argument_length (void               *cls,
+                     enum MHD_ValueKind  kind,
+                     const char         *key,
+                     const char         *value)
+{
+  *(gsize *) cls += strlen (key) + (value != NULL ? strlen (value) + 1 : 0) + 1;
+  return MHD_YES;
+}
+
+/* The first call, once the headers are in: everything that can be refused without the body
+ * is refused here, the token first, so nobody without one makes the server read a byte. */
+static enum MHD_Result
+begin_request (KhHttpServer          *self,
+               struct MHD_Connection *c,
+               const char            *url,
+               const char            *method,
+               Request               *req)
+{
+  const char *length = MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  g_autoptr(GError) error = NULL;
+
+  const union MHD_ConnectionInfo *header_size = MHD_get_connection_info (c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  gsize url_length = strlen (url);
+
+  req->refused = TRUE;
+  /* libmicrohttpd gives the path without its query: the arguments count too. */
+  MHD_get_connection_values (c, MHD_GET_ARGUMENT_KIND, add_argument_length, &url_length);
+  if (url_length > MAX_URL)
+    return send_json (c, MHD_HTTP_URI_TOO_LONG,
+                      kh_codec_error_to_json (KH_SYNC_ERROR_TOO_LARGE, _("The URL is too long.")), 0);
+  if (header_size != NULL && header_size->header_size > MAX_HEADERS)
+    return send_json (c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                      kh_codec_error_to_json (KH_SYNC_ERROR_TOO_LARGE, _("The request's headers are too long.")), 0);
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (strcmp (url, routes[i].path) == 0)
+      req->route = (int) i;
+  if (req->route < 0)
+    return send_error (c, KH_SYNC_ERROR_NOT_FOUND, _("There is no such endpoint."), 0);
+  if (strcmp (method, routes[req->route].method) != 0)
+    return send_json (c, 405, kh_codec_error_to_json (KH_SYNC_ERROR_NOT_FOUND,
+                                                      _("This endpoint does not take that method.")), 0);
+  /* Past the limit only the health check and logins are let in: they are what the reserve of
+   * connections is kept for. */
+  if ((guint) g_atomic_int_get (&self->connections) > self->limits.max_connections
+      && req->route != ROUTE_HEALTH && req->route != ROUTE_LOGIN)
+    return send_error (c, KH_SYNC_ERROR_BUSY, _("The server has too many connections; try again shortly."), 1);
+  /* Refuse an announced oversized body before it is sent (curl waits for 100-continue). */
+  if (length != NULL && g_ascii_strtoull (length, NULL, 10) > body_limit (self, req))
+    return send_error (c, KH_SYNC_ERROR_TOO_LARGE, _("The body is too large."), 0);
+  if (routes[req->route].auth)
+    {
+      const char *auth = MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+
+      if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
+        return send_error (c, KH_SYNC_ERROR_UNAUTHORIZED, _("Log in first: this request needs a token."), 0);
+      req->user = kh_server_authenticate (self->server, auth + 7, &error);
+      if (req->user == NULL)
+        return send_gerror (c, error);
+    }
+  req->refused = FALSE;
+  return MHD_YES;
+}
+
+static void
+take_body (KhHttpServer *self,
+           Request      *req,
+           const char   *data,
+           gsize         size)
+{
+  if (req->too_large || req->busy)
+    return;
+  if (req->body->len + size > body_limit (self, req))
+    {
+      req->too_large = TRUE;
+      release_body (self, req);
+      return;
+    }
+  /* The bound on every connection's bodies together: 40 anonymous or slow uploads must not
+   * each hold their megabytes. A body over it is dropped as it comes and answered busy. */
+  if ((gsize) g_atomic_pointer_add (&self->in_flight, (gssize) size) + size > self->limits.max_in_flight)
+    {
+      g_atomic_pointer_add (&self->in_flight, -(gssize) size);
+      req->busy = TRUE;
+      release_body (self, req);
+      return;
+    }
+  req->held += size;
+  g_byte_array_append (req->body, (const guint8 *) data, (guint) size);
 }
 
 static enum MHD_Result
@@ -653,38 +838,37 @@ access_cb (void                  *cls,
 
   if (req == NULL)
     {
-      const char *length = MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
+      if (!conn_claim (self, c, TRUE, FALSE))
+        return MHD_NO;
       req = g_new0 (Request, 1);
       req->body = g_byte_array_new ();
-      req->started = g_get_monotonic_time ();
+      req->route = -1;
       *con_cls = req;
-      if ((guint) g_atomic_int_get (&self->connections) > self->limits.max_connections)
-        return send_error (c, KH_SYNC_ERROR_BUSY, _("The server has too many connections; try again shortly."), 1);
-      /* Refuse an announced oversized body before it is sent (curl waits for 100-continue). */
-      if (length != NULL && g_ascii_strtoull (length, NULL, 10) > self->limits.max_body)
-        return send_error (c, KH_SYNC_ERROR_TOO_LARGE, _("The body is too large."), 0);
+      return begin_request (self, c, url, method, req);
+    }
+  if (req->refused)
+    {
+      /* Answered at the headers: what still comes is dropped unread. */
+      *upload_data_size = 0;
       return MHD_YES;
     }
 
   if (*upload_data_size > 0)
     {
-      if (!req->too_large && req->body->len + *upload_data_size > self->limits.max_body)
-        {
-          req->too_large = TRUE;
-          g_byte_array_set_size (req->body, 0);
-        }
-      if (!req->too_large)
-        g_byte_array_append (req->body, (const guint8 *) upload_data, (guint) *upload_data_size);
+      if (!conn_claim (self, c, TRUE, FALSE))
+        return MHD_NO;
+      take_body (self, req, upload_data, *upload_data_size);
       *upload_data_size = 0;
       return MHD_YES;
     }
 
+  if (!conn_claim (self, c, FALSE, TRUE))
+    return MHD_NO;
   if (req->too_large)
     return send_error (c, KH_SYNC_ERROR_TOO_LARGE, _("The body is too large."), 0);
-  if (g_get_monotonic_time () - req->started > (gint64) self->limits.request_seconds * G_USEC_PER_SEC)
-    return send_error (c, KH_SYNC_ERROR_TIMEOUT, _("The request took too long to arrive."), 0);
-  return dispatch (self, c, url, method, req);
+  if (req->busy)
+    return send_error (c, KH_SYNC_ERROR_BUSY, _("The server is busy; try again shortly."), 1);
+  return dispatch (self, c, req);
 }
 
 static void
@@ -693,13 +877,38 @@ completed_cb (void                            *cls,
               void                           **con_cls,
               enum MHD_RequestTerminationCode  toe)
 {
+  KhHttpServer *self = cls;
   Request *req = *con_cls;
+  Conn *conn;
 
+  /* A connection kept alive waits for its next request against a new deadline. */
+  g_mutex_lock (&self->lock);
+  conn = g_hash_table_lookup (self->conns, c);
+  if (conn != NULL)
+    {
+      conn->answering = FALSE;
+      conn->in_body = FALSE;
+      conn->since = g_get_monotonic_time ();
+    }
+  g_mutex_unlock (&self->lock);
   if (req == NULL)
     return;
+  release_body (self, req);
   g_byte_array_unref (req->body);
+  kh_server_user_free (req->user);
   g_free (req);
   *con_cls = NULL;
+}
+
+static void conn_kill (KhHttpServer *self,
+                       Conn         *conn,
+                       gint64        now);
+
+static void
+conn_free (Conn *conn)
+{
+  g_free (conn->address);
+  g_free (conn);
 }
 
 static void
@@ -711,24 +920,169 @@ connection_cb (void                              *cls,
   KhHttpServer *self = cls;
 
   if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-    g_atomic_int_inc (&self->connections);
+    {
+      const union MHD_ConnectionInfo *fd = MHD_get_connection_info (c, MHD_CONNECTION_INFO_CONNECTION_FD);
+      const union MHD_ConnectionInfo *addr = MHD_get_connection_info (c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+      Conn *conn = g_new0 (Conn, 1);
+
+      conn->fd = fd != NULL ? fd->connect_fd : -1;
+      g_autofree char *peer = sockaddr_text (addr != NULL ? addr->client_addr : NULL);
+
+      conn->proxy = is_trusted_proxy (self, peer);
+      conn->address = limit_key (peer);
+      conn->since = g_get_monotonic_time ();
+      g_mutex_lock (&self->lock);
+      g_hash_table_insert (self->conns, c, conn);
+      if (!conn->proxy)
+        {
+          guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, conn->address)) + 1;
+
+          g_hash_table_insert (self->per_address, g_strdup (conn->address), GUINT_TO_POINTER (n));
+          /* policy_cb's look is only a first one: connections accepted at once on several
+           * threads pass it together. This count is the exact one. */
+          if (n > self->limits.max_per_address)
+            conn_kill (self, conn, conn->since);
+        }
+      g_mutex_unlock (&self->lock);
+      g_atomic_int_inc (&self->connections);
+    }
   else
-    g_atomic_int_add (&self->connections, -1);
+    {
+      Conn *conn;
+
+      /* libmicrohttpd says so before it closes the socket: once the entry is gone under the
+       * lock, the watchdog cannot touch a descriptor that another connection now has. */
+      g_mutex_lock (&self->lock);
+      conn = g_hash_table_lookup (self->conns, c);
+      if (conn != NULL)
+        {
+          guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, conn->address));
+
+          if (!conn->proxy && n <= 1)
+            g_hash_table_remove (self->per_address, conn->address);
+          else if (!conn->proxy)
+            g_hash_table_insert (self->per_address, g_strdup (conn->address), GUINT_TO_POINTER (n - 1));
+          g_hash_table_remove (self->conns, c);
+        }
+      g_mutex_unlock (&self->lock);
+      g_atomic_int_add (&self->connections, -1);
+    }
+}
+
+/* Before libmicrohttpd takes a connection: one address may hold only so many. */
+static enum MHD_Result
+policy_cb (void                  *cls,
+           const struct sockaddr *addr,
+           socklen_t              addrlen)
+{
+  KhHttpServer *self = cls;
+  g_autofree char *peer = sockaddr_text (addr);
+  g_autofree char *address = limit_key (peer);
+  guint n;
+
+  if (is_trusted_proxy (self, peer))
+    return MHD_YES;
+  g_mutex_lock (&self->lock);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
+  g_mutex_unlock (&self->lock);
+  return n < self->limits.max_per_address ? MHD_YES : MHD_NO;
+}
+
+/* Gives up on @conn: a connection whose body is arriving is told so (408) and its sending side
+ * closed, so the client reads the answer; reading is shut a second later, which makes
+ * libmicrohttpd close it. One still sending its headers is shut at once. Under self->lock. */
+static void
+conn_kill (KhHttpServer *self,
+           Conn         *conn,
+           gint64        now)
+{
+  conn->killed = TRUE;
+  conn->killed_at = now;
+  if (conn->fd < 0)
+    return;
+  if (conn->in_body && self->limits.tls_cert == NULL)
+    {
+      if (send (conn->fd, self->late_answer, strlen (self->late_answer), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+        {
+          shutdown (conn->fd, SHUT_WR);
+          return;
+        }
+    }
+  shutdown (conn->fd, SHUT_RDWR);
+}
+
+static int
+compare_since (gconstpointer a,
+               gconstpointer b)
+{
+  const Conn *x = *(Conn * const *) a;
+  const Conn *y = *(Conn * const *) b;
+
+  return x->since < y->since ? -1 : x->since > y->since;
+}
+
+static gpointer
+watchdog_thread (gpointer data)
+{
+  KhHttpServer *self = data;
+  gint64 deadline = (gint64) self->limits.request_seconds * G_USEC_PER_SEC;
+
+  g_mutex_lock (&self->lock);
+  while (!self->stopping)
+    {
+      gint64 now = g_get_monotonic_time ();
+      g_autoptr(GPtrArray) waiting = g_ptr_array_new ();
+      GHashTableIter iter;
+      Conn *conn;
+      guint alive = 0;
+      guint excess;
+
+      g_hash_table_iter_init (&iter, self->conns);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+        {
+          if (conn->killed)
+            {
+              if (now - conn->killed_at > G_USEC_PER_SEC && conn->fd >= 0)
+                shutdown (conn->fd, SHUT_RDWR);
+              continue;
+            }
+          alive++;
+          if (conn->answering)
+            continue;
+          if (now - conn->since > deadline)
+            conn_kill (self, conn, now);
+          else if (now - conn->since > SHED_AFTER)
+            g_ptr_array_add (waiting, conn);
+        }
+      /* Over the limit, the connections waiting longest for their request make room. */
+      /* Those already given up on are on their way out and count no more. */
+      excess = alive > self->limits.max_connections ? alive - self->limits.max_connections : 0;
+      if (excess > 0)
+        {
+          g_ptr_array_sort (waiting, compare_since);
+          for (guint i = 0; i < MIN (excess, waiting->len); i++)
+            conn_kill (self, waiting->pdata[i], now);
+        }
+      g_cond_wait_until (&self->stop_cond, &self->lock, g_get_monotonic_time () + G_USEC_PER_SEC / 10);
+    }
+  g_mutex_unlock (&self->lock);
+  return NULL;
 }
 
 /* libmicrohttpd does not say why it could not listen; binding a socket of our own does, so the
  * person learns which of the usual three it was. */
 static const char *
-bind_problem (const struct sockaddr_in *addr)
+bind_problem (const struct sockaddr *addr,
+              socklen_t              len)
 {
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  int fd = socket (addr->sa_family, SOCK_STREAM, 0);
   int one = 1;
   int saved;
 
   if (fd < 0)
     return NULL;
   setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind (fd, (const struct sockaddr *) addr, sizeof *addr) == 0)
+  if (bind (fd, addr, len) == 0)
     {
       close (fd);
       return NULL;
@@ -748,6 +1102,45 @@ bind_problem (const struct sockaddr_in *addr)
     }
 }
 
+/* "HOST:PORT" or "[V6HOST]:PORT" into @addr. */
+static gboolean
+parse_listen (const char              *listen,
+              struct sockaddr_storage *addr,
+              socklen_t               *len,
+              guint64                 *port)
+{
+  const char *colon = listen != NULL ? strrchr (listen, ':') : NULL;
+  g_autofree char *host = NULL;
+  char *end = NULL;
+
+  if (colon == NULL || colon[1] == '\0')
+    return FALSE;
+  *port = g_ascii_strtoull (colon + 1, &end, 10);
+  if (*end != '\0' || *port > 65535)
+    return FALSE;
+  memset (addr, 0, sizeof *addr);
+  if (listen[0] == '[' && colon > listen && colon[-1] == ']')
+    {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *) addr;
+
+      host = g_strndup (listen + 1, (gsize) (colon - listen - 2));
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons ((guint16) *port);
+      *len = sizeof *a;
+      return inet_pton (AF_INET6, host, &a->sin6_addr) == 1;
+    }
+  else
+    {
+      struct sockaddr_in *a = (struct sockaddr_in *) addr;
+
+      host = g_strndup (listen, (gsize) (colon - listen));
+      a->sin_family = AF_INET;
+      a->sin_port = htons ((guint16) *port);
+      *len = sizeof *a;
+      return inet_pton (AF_INET, *host == '\0' ? "0.0.0.0" : host, &a->sin_addr) == 1;
+    }
+}
+
 KhHttpServer *
 kh_http_server_start (KhServer            *server,
                       const char          *listen,
@@ -756,62 +1149,90 @@ kh_http_server_start (KhServer            *server,
                       GError             **error)
 {
   KhHttpServer *self;
-  struct sockaddr_in addr = { 0 };
-  g_autofree char *host = NULL;
-  const char *colon = listen != NULL ? strrchr (listen, ':') : NULL;
-  char *end = NULL;
-  guint64 p;
+  struct sockaddr_storage addr;
+  socklen_t addr_len = 0;
+  guint64 p = 0;
   const union MHD_DaemonInfo *info;
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO
+                       | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+  struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+                                   { MHD_OPTION_END, 0, NULL } };
 
-  if (colon == NULL)
-    goto bad;
-  host = g_strndup (listen, (gsize) (colon - listen));
-  p = g_ascii_strtoull (colon + 1, &end, 10);
-  if (*end != '\0' || p > 65535 || colon[1] == '\0')
-    goto bad;
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons ((guint16) p);
-  if (inet_pton (AF_INET, *host == '\0' ? "0.0.0.0" : host, &addr.sin_addr) != 1)
-    goto bad;
+  if (!parse_listen (listen, &addr, &addr_len, &p))
+    {
+      g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                   _("“%s” is not an address to listen on: write it as 127.0.0.1:8080 or [::]:8080."),
+                   listen ? listen : "");
+      return NULL;
+    }
+  if (addr.ss_family == AF_INET6)
+    flags |= MHD_USE_DUAL_STACK;
+  if (limits->tls_cert != NULL)
+    {
+      if (MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES)
+        {
+          g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                               _("This libmicrohttpd was built without TLS: put a reverse proxy in front."));
+          return NULL;
+        }
+      flags |= MHD_USE_TLS;
+      tls[0] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) limits->tls_cert };
+      tls[1] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) limits->tls_key };
+    }
 
   self = g_new0 (KhHttpServer, 1);
   self->server = g_object_ref (server);
   self->limits = *limits;
-  g_mutex_init (&self->login_lock);
-  self->login_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL
-                                   | MHD_USE_TURBO | MHD_USE_SUPPRESS_DATE_NO_CLOCK,
-                                   0, NULL, NULL, access_cb, self,
+  self->limits.trusted_proxies = g_strdupv (limits->trusted_proxies);
+  self->limits.tls_cert = g_strdup (limits->tls_cert);
+  self->limits.tls_key = g_strdup (limits->tls_key);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->stop_cond);
+  self->conns = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) conn_free);
+  self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->daemon = MHD_start_daemon (flags, 0, policy_cb, self, access_cb, self,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
-                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned int) limits->max_connections + 64,
+                                   MHD_OPTION_CONNECTION_LIMIT,
+                                   (unsigned int) limits->max_connections + RESERVE_CONNECTIONS,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) limits->request_seconds,
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
                                    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int) 1024,
                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, self,
                                    MHD_OPTION_NOTIFY_CONNECTION, connection_cb, self,
+                                   MHD_OPTION_ARRAY, tls,
                                    MHD_OPTION_END);
   if (self->daemon == NULL)
     {
-      const char *why = bind_problem (&addr);
+      const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
 
       if (why != NULL)
         g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
                      _("Cannot listen on %s: %s."), listen, why);
+      else if (limits->tls_cert != NULL)
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s: is the port in use, or the certificate or key not valid PEM?"),
+                     listen);
       else
         g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
                      _("Cannot listen on %s (is the port in use?)."), listen);
       kh_http_server_stop (self);
       return NULL;
     }
+  {
+    gsize len;
+    g_autoptr(json_object) body = kh_codec_error_to_json (KH_SYNC_ERROR_TIMEOUT,
+                                                          _("The request took too long to arrive."));
+    const char *text = kh_codec_to_string (body, &len);
+
+    self->late_answer = g_strdup_printf ("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+                                         "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", (size_t) len, text);
+  }
+  self->watchdog = g_thread_new ("kh-http-watchdog", watchdog_thread, self);
   info = MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
   if (port != NULL)
     *port = info != NULL ? info->port : (guint16) p;
   return self;
-
-bad:
-  g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-               _("“%s” is not an address to listen on: write it as 127.0.0.1:8080."), listen ? listen : "");
-  return NULL;
 }
 
 void
@@ -819,10 +1240,24 @@ kh_http_server_stop (KhHttpServer *self)
 {
   if (self == NULL)
     return;
+  if (self->watchdog != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      self->stopping = TRUE;
+      g_cond_signal (&self->stop_cond);
+      g_mutex_unlock (&self->lock);
+      g_thread_join (self->watchdog);
+    }
   if (self->daemon != NULL)
     MHD_stop_daemon (self->daemon);
-  g_hash_table_unref (self->login_failures);
-  g_mutex_clear (&self->login_lock);
+  g_hash_table_unref (self->conns);
+  g_hash_table_unref (self->per_address);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->stop_cond);
+  g_strfreev (self->limits.trusted_proxies);
+  g_free ((char *) self->limits.tls_cert);
+  g_free ((char *) self->limits.tls_key);
+  g_free (self->late_answer);
   g_object_unref (self->server);
   g_free (self);
 }

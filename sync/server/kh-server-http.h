@@ -15,19 +15,27 @@ typedef struct
   gsize  max_body;           /* bytes as sent */
   gsize  max_inflated;       /* bytes after gzip */
   int    max_depth;          /* JSON nesting */
-  int    request_seconds;    /* time for a request to arrive */
+  int    request_seconds;    /* time for a request to arrive, headers and body: a deadline */
+  guint  max_per_address;    /* connections from one client address (proxies named aside) */
+  gsize  max_in_flight;      /* bytes of request bodies held at once, over all connections */
+  char **trusted_proxies;    /* addresses whose X-Forwarded-For names the client; not owned */
+  const char *tls_cert;      /* PEM text of the certificate chain and key: HTTPS; not owned */
+  const char *tls_key;
 } KhHttpLimits;
 
 void kh_http_limits_init (KhHttpLimits *limits);
 
 typedef struct _KhHttpServer KhHttpServer;
 
-/* @listen is "HOST:PORT" (IPv4); port 0 picks a free one, returned in @port. */
+/* @listen is "HOST:PORT", with an IPv6 HOST in brackets ("[::]:8080" takes IPv4 too); port 0
+ * picks a free one, returned in @port. */
 KhHttpServer *kh_http_server_start (KhServer            *server,
                                     const char          *listen,
                                     const KhHttpLimits  *limits,
                                     guint16             *port,
                                     GError             **error);
 void          kh_http_server_stop  (KhHttpServer        *http);
+/* An IPv4 or IPv6 address in the one form the server compares; NULL when @text is none. */
+char         *kh_http_normalize_address (const char    *text);
 
 G_END_DECLS
