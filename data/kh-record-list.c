@@ -21,6 +21,7 @@
 #include "kh-error.h"
 #include "kh-fold.h"
 #include "kh-record-list.h"
+#include "kh-privacy.h"
 #include "kh-schema.h"
 #include "kh-store-sql.h"
 
@@ -1047,6 +1048,13 @@ kh_record_list_format (KhRecordList *self,
   if (field == NULL)
     return g_strdup ("");
   json_object_object_get_ex (kh_record_item_get_data (record), field_name, &value);
+  if (kh_field_is_sensitive (field))
+    {
+      /* A list shows a sensitive value masked; the record's form shows it whole. */
+      g_autofree char *text = kh_value_format (field, value);
+
+      return kh_privacy_mask (field, text);
+    }
   if (field->type != KH_FIELD_REF || field->ref_entity == NULL || value == NULL)
     return kh_value_format (field, value);
 
