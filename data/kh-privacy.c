@@ -348,11 +348,10 @@ exec_bound (KhStore     *store,
   return kh_sqlite_step_done (stmt, "erase", error);
 }
 
-/* Takes out of this replica everything it keeps of the records in @records (the server's
- * erased state of each, as POST /v1/records sends it) besides the record itself: its unsent
- * changes, its merge base, its conflicts, and the values of its audit rows, with one audit row
- * that says it was erased. The caller then applies @records as a pull would, which replaces
- * the record's fields (no local change is left to merge with), and scrubs the file
+/* Takes out of this replica what it keeps of the records in @records (the server's erased
+ * state of each, as POST /v1/records sends it) beside the record itself: its unsent changes,
+ * its merge base and its conflicts. The caller then applies @records as a pull would, which
+ * replaces the record's fields (no local change is left to merge with), and scrubs
  * (kh_store_scrub()). The connection deletes securely from here on: SQLite overwrites what it
  * frees with zeros. */
 gboolean
@@ -360,7 +359,6 @@ kh_store_erase_local (KhStore      *store,
                       json_object  *records,
                       GError      **error)
 {
-  g_autofree char *now = kh_store_now ();
   gboolean ok;
 
   if (!kh_sqlite_exec (kh_store_get_db (store), "PRAGMA secure_delete = ON", error)
@@ -377,36 +375,43 @@ kh_store_erase_local (KhStore      *store,
         continue;
       ok = exec_bound (store, "DELETE FROM outbox WHERE entity = ? AND record_id = ?", entity, id, error)
            && exec_bound (store, "DELETE FROM base WHERE entity = ? AND record_id = ?", entity, id, error)
-           && exec_bound (store, "DELETE FROM conflict WHERE entity = ? AND record_id = ?", entity, id, error)
-           && exec_bound (store, "UPDATE audit SET old_value = NULL, new_value = NULL "
-                          "WHERE entity = ? AND record_id = ?", entity, id, error)
-           && kh_journal_add_audit (store, entity, id, now, kh_store_get_actor (store), "erase",
-                                    NULL, NULL, NULL, error);
+           && exec_bound (store, "DELETE FROM conflict WHERE entity = ? AND record_id = ?", entity, id, error);
     }
   return _kh_store_write_end (store, ok, error);
 }
 
-/* After an erasure: the search index's segments merged so no deleted entry's terms stay in
- * them, and the write-ahead log copied back and emptied, so no old page image is left in a
- * file. A reader that holds the log (another connection in a transaction) leaves it for the
- * next checkpoint; SQLite's secure delete has already zeroed the database's freed space. */
+/* After an erasure has been applied: the values of the audit rows of @records taken out, with
+ * one row that says each was erased (not what it held), the search index's segments merged so
+ * no deleted entry's terms stay in them, and the write-ahead log copied back and emptied, so no
+ * old page image is left in a file. A reader that holds the log (another connection in a
+ * transaction) leaves it for the next checkpoint; SQLite's secure delete has already zeroed the
+ * database's freed space. */
 gboolean
 kh_store_scrub (KhStore      *store,
                 json_object  *records,
                 GError      **error)
 {
   g_autoptr(GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *now = kh_store_now ();
   gboolean ok = TRUE;
 
   if (!kh_sqlite_exec (kh_store_get_db (store), "PRAGMA secure_delete = ON", error)
       || !_kh_store_write_begin (store, error))
     return FALSE;
-  /* Only the indexes of the kinds of records erased: merging a large index costs seconds. */
   for (size_t i = 0; ok && i < json_object_array_length (records); i++)
     {
-      const KhEntity *entity = kh_entity_lookup (string_of (json_object_array_get_idx (records, i), "entity") ?: "");
+      json_object *r = json_object_array_get_idx (records, i);
+      const KhEntity *entity = kh_entity_lookup (string_of (r, "entity") ?: "");
+      const char *id = string_of (r, "id");
 
-      if (entity != NULL && kh_entity_has_search (entity) && g_hash_table_add (done, (gpointer) entity->name))
+      if (entity == NULL || id == NULL)
+        continue;
+      ok = exec_bound (store, "UPDATE audit SET old_value = NULL, new_value = NULL "
+                       "WHERE entity = ? AND record_id = ?", entity->name, id, error)
+           && kh_journal_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "erase",
+                                    NULL, NULL, NULL, error);
+      /* Only the indexes of the kinds of records erased: merging a large index costs seconds. */
+      if (ok && kh_entity_has_search (entity) && g_hash_table_add (done, (gpointer) entity->name))
         {
           g_autofree char *sql = g_strdup_printf ("INSERT INTO %s_fts (%s_fts) VALUES ('optimize')",
                                                   entity->name, entity->name);

@@ -64,7 +64,15 @@ static const char schema_sql[] =
   "  mutation_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, entity TEXT NOT NULL,"
   "  record_id TEXT NOT NULL, version BIGINT NOT NULL, applied_at TEXT NOT NULL);"
   "CREATE TABLE IF NOT EXISTS moves ("
-  "  version BIGINT PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, old_unit TEXT NOT NULL);";
+  "  version BIGINT PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, old_unit TEXT NOT NULL);"
+  /* Erasures (kh-server-privacy.c): who, when and why, never what; and the records each
+   * changed, by id, for replicas to take the old values out of what they keep. */
+  "CREATE TABLE IF NOT EXISTS erasures ("
+  "  version BIGINT PRIMARY KEY, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
+  "  erased_by TEXT NOT NULL, erased_at TEXT NOT NULL, reason TEXT NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS erased_records ("
+  "  erasure BIGINT NOT NULL, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
+  "  PRIMARY KEY (erasure, entity, record_id));";
 
 /* Object and pool ------------------------------------------------------------------------------ */
 
