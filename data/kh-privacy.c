@@ -118,6 +118,24 @@ kh_privacy_consent_counts (const char *given_by,
   "  ELSE c.given_by IN ('subject', 'both') END)"
 #define MINOR "p.deleted = 0 AND " BIRTH " > date('now', '-18 years')"
 
+/* For the window's list of people: an expression over the row of the person table (not
+ * aliased) that is 1 for a minor without a consent that counts. Evaluated for the rows of a
+ * page only, each a look-up by the consent's person index. */
+const char *
+kh_privacy_no_consent_column (void)
+{
+  static char *sql = NULL;
+
+  if (g_once_init_enter (&sql))
+    {
+      g_autoptr(GString) s = g_string_new ("(" MINOR " AND NOT " VALID_CONSENT ")");
+
+      g_string_replace (s, "p.", "person.", 0);
+      g_once_init_leave (&sql, g_string_free (g_steal_pointer (&s), FALSE));
+    }
+  return sql;
+}
+
 gint64
 kh_store_count_without_consent (KhStore  *store,
                                 GError  **error)

@@ -33,6 +33,10 @@ gboolean     kh_privacy_audit_export        (KhStore        *store,
                                              const char     *fields,
                                              const char     *path,
                                              GError        **error);
+/* The member a person's list item has, TRUE, when the person is a minor without consent. */
+#define KH_NO_CONSENT_MEMBER "kh_no_consent"
+
+const char  *kh_privacy_no_consent_column   (void);
 gint64       kh_store_count_without_consent (KhStore        *store,
                                              GError        **error);
 json_object *kh_store_list_without_consent  (KhStore        *store,

@@ -496,6 +496,10 @@ read_page_rows (KhRecordList *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       json_object *data = kh_store_row_to_json (self->entity, stmt, 0);
+      int badge = 6 + (int) self->entity->n_fields;
+
+      if (strcmp (self->entity->name, "person") == 0 && sqlite3_column_int (stmt, badge) != 0)
+        json_object_object_add (data, KH_NO_CONSENT_MEMBER, json_object_new_boolean (TRUE));
 
       g_ptr_array_add (rows, kh_record_item_new (self->entity, data));
       if (n == 0)
@@ -561,7 +565,9 @@ fetch_page (KhRecordList *self,
   gboolean reverse;
   gboolean desc;
   sqlite3_stmt *stmt;
-  int key_col = 6 + (int) self->entity->n_fields; /* after the common columns and the fields */
+  gboolean consent = strcmp (self->entity->name, "person") == 0;
+  int key_col = 6 + (int) self->entity->n_fields + consent; /* after the common columns, the
+                                                               * fields and a person's badge */
   int rid_col = key != NULL ? key_col + 1 : key_col;
   guint n;
   int rc;
@@ -570,6 +576,13 @@ fetch_page (KhRecordList *self,
   reverse = origin == FROM_END || origin == BEFORE_BOOKMARK;
   desc = reverse ? !self->descending : self->descending;
 
+  /* A person's row says whether they are a minor without a valid consent: the list's badge. */
+  if (consent)
+    {
+      g_autofree char *plain = g_steal_pointer (&columns);
+
+      columns = g_strconcat (plain, ", ", kh_privacy_no_consent_column (), NULL);
+    }
   append_page_sql (self, sql, columns, key, mark, desc);
   stmt = kh_store_prepare (self->store, sql->str, &self->error);
   if (stmt == NULL)

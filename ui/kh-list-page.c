@@ -13,6 +13,7 @@
 #include "kh-evaluate.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
+#include "kh-privacy.h"
 #include "kh-record-editor.h"
 #include "kh-toast.h"
 #include "kh-ui-test-private.h"
@@ -170,6 +171,22 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
 
   if (record != NULL)
     text = kh_record_list_format (self->list, record, field->name);
+  /* The badge of a minor whose record lacks a valid consent, on the name. */
+  if (record != NULL && g_strcmp0 (field->name, self->entity->title_field) == 0)
+    {
+      gboolean missing = json_object_object_get_ex (kh_record_item_get_data (record), KH_NO_CONSENT_MEMBER, NULL);
+
+      if (missing)
+        {
+          g_autofree char *plain = g_steal_pointer (&text);
+
+          text = g_strdup_printf ("⚠ %s", plain ? plain : "");
+          gtk_widget_add_css_class (cell, "warning");
+        }
+      else
+        gtk_widget_remove_css_class (cell, "warning");
+      gtk_widget_set_tooltip_text (cell, missing ? _("A minor without a valid consent: record the consent of the child and a guardian") : NULL);
+    }
   gtk_inscription_set_text (GTK_INSCRIPTION (cell), text ? text : "");
   /* What a label would tell a screen reader. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, text ? text : "", -1);

@@ -6,6 +6,8 @@
 
 #include "kh-error.h"
 #include "kh-privacy.h"
+#include "kh-record-item.h"
+#include "kh-record-list.h"
 #include "kh-store-sql.h"
 #include "kh-test-store.h"
 
@@ -294,6 +296,51 @@ test_erase_local (Fixture       *f,
   g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM audit WHERE action = 'erase'"), ==, 1);
 }
 
+/* The window's list of people: a minor without consent carries the badge, the national id is
+ * masked to its last three digits. */
+static void
+test_list_badge_and_mask (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *parent = make_person (f, "Võ Văn Tâm", 40);
+  g_autofree char *child = make_person (f, "Võ Thị Bình", 9);
+  g_autofree char *json = NULL;
+  g_autoptr(GError) error = NULL;
+  json_object *change = json_tokener_parse ("{\"national_id\": \"056215003344\"}");
+  g_autoptr(KhRecordList) list = NULL;
+  guint badges = 0;
+
+  g_assert_true (kh_store_update (f->store, "person", child, change, &error));
+  json_object_put (change);
+  list = kh_record_list_new (f->store, "person");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(KhRecordItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+      json_object *d = kh_record_item_get_data (item);
+      gboolean is_child = g_strcmp0 (json_object_get_string (json_object_object_get (d, "id")), child) == 0;
+      g_autofree char *id_text = kh_record_list_format (list, item, "national_id");
+
+      g_assert_cmpint (json_object_object_get_ex (d, KH_NO_CONSENT_MEMBER, NULL), ==, is_child);
+      badges += is_child;
+      if (is_child)
+        g_assert_cmpstr (id_text, ==, "•••••••••344");
+    }
+  g_assert_cmpuint (badges, ==, 1);
+  g_clear_object (&list);
+
+  /* With the consent of the child and the parent the badge goes. */
+  json = consent_json (f, child, "both", parent);
+  g_free (make (f->store, "consent", json));
+  list = kh_record_list_new (f->store, "person");
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(KhRecordItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      g_assert_false (json_object_object_get_ex (kh_record_item_get_data (item), KH_NO_CONSENT_MEMBER, NULL));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -305,6 +352,8 @@ main (int   argc,
   g_test_add ("/data/privacy/minors-without-consent", Fixture, NULL, fixture_setup, test_minors_without_consent,
               fixture_teardown);
   g_test_add ("/data/privacy/award-needs-consent", Fixture, NULL, fixture_setup, test_award_needs_consent,
+              fixture_teardown);
+  g_test_add ("/data/privacy/list-badge-and-mask", Fixture, NULL, fixture_setup, test_list_badge_and_mask,
               fixture_teardown);
   g_test_add ("/data/privacy/erase-local", Fixture, NULL, fixture_setup, test_erase_local, fixture_teardown);
   return g_test_run ();
