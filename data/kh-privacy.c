@@ -154,6 +154,31 @@ kh_store_count_without_consent (KhStore  *store,
   return n;
 }
 
+/* How many of them belong to one of @units (org unit id → anything): for a report's subtree. */
+gint64
+kh_store_count_without_consent_in (KhStore     *store,
+                                   GHashTable  *units,
+                                   GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT p.org_unit_id FROM person p WHERE " MINOR
+                                         " AND NOT " VALID_CONSENT, error);
+  gint64 n = 0;
+  int rc;
+
+  if (stmt == NULL)
+    return -1;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    if (g_hash_table_contains (units, sqlite3_column_text (stmt, 0)))
+      n++;
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "consent");
+      return -1;
+    }
+  return n;
+}
+
 /* The minors to work through: [{"id", "full_name", "birth_date", "org_unit_id"}], by name. */
 json_object *
 kh_store_list_without_consent (KhStore  *store,

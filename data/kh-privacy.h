@@ -39,6 +39,9 @@ gboolean     kh_privacy_audit_export        (KhStore        *store,
 const char  *kh_privacy_no_consent_column   (void);
 gint64       kh_store_count_without_consent (KhStore        *store,
                                              GError        **error);
+gint64       kh_store_count_without_consent_in (KhStore     *store,
+                                                GHashTable  *units,
+                                                GError     **error);
 json_object *kh_store_list_without_consent  (KhStore        *store,
                                              gint64          limit,
                                              GError        **error);
