@@ -53,6 +53,7 @@ struct _KhRecordList
   int             match_slot; /* temp.kh_match_N holds the search's matches, or -1 */
   gboolean        matches_ready;
   gint64          n_matches;
+  gboolean        without_consent; /* people: only minors without a valid consent */
 
   guint           n_items;
   GHashTable     *pages;      /* page number → GPtrArray of KhRecordItem */
@@ -188,6 +189,8 @@ append_where (KhRecordList *self,
       else
         g_string_append_printf (sql, " AND %s = ?", f->field);
     }
+  if (self->without_consent)
+    g_string_append_printf (sql, " AND %s", kh_privacy_no_consent_column ());
   if (self->fts_query != NULL && self->matches_ready)
     g_string_append_printf (sql, " AND %srid IN (SELECT rid FROM temp.kh_match_%d)",
                             walk_index ? "+" : "", self->match_slot);
@@ -949,6 +952,21 @@ kh_record_list_clear_filters (KhRecordList *self)
   if (self->filters->len == 0)
     return;
   g_ptr_array_set_size (self->filters, 0);
+  kh_record_list_refresh (self);
+}
+
+/* For a list of people: only the minors whose record lacks a valid consent, the list to work
+ * through (kh-privacy.c). */
+void
+kh_record_list_set_without_consent (KhRecordList *self,
+                                    gboolean      only)
+{
+  g_return_if_fail (KH_IS_RECORD_LIST (self));
+
+  only = only && strcmp (self->entity->name, "person") == 0;
+  if (self->without_consent == only)
+    return;
+  self->without_consent = only;
   kh_record_list_refresh (self);
 }
 

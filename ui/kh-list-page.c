@@ -88,7 +88,8 @@ filters_active (KhListPage *self)
     return TRUE;
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
        child = gtk_widget_get_next_sibling (child))
-    if (gtk_drop_down_get_selected (GTK_DROP_DOWN (child)) > 0)
+    if (GTK_IS_DROP_DOWN (child) ? gtk_drop_down_get_selected (GTK_DROP_DOWN (child)) > 0
+                                 : gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (child)))
       return TRUE;
   return FALSE;
 }
@@ -432,6 +433,13 @@ add_enum_filter (KhListPage    *self,
 }
 
 static void
+without_consent_toggled_cb (GtkToggleButton *toggle,
+                            KhListPage      *self)
+{
+  kh_record_list_set_without_consent (self->list, gtk_toggle_button_get_active (toggle));
+}
+
+static void
 build_filters (KhListPage *self)
 {
   GtkWidget *child;
@@ -467,6 +475,15 @@ build_filters (KhListPage *self)
       else if (field->type == KH_FIELD_REF && g_strcmp0 (field->ref_entity, "org_unit") == 0
                && strcmp (field->name, "org_unit_id") == 0)
         add_unit_filter (self, field);
+    }
+  if (strcmp (self->entity->name, "person") == 0)
+    {
+      /* The list to work through: minors whose record lacks a valid consent. */
+      GtkWidget *toggle = gtk_toggle_button_new_with_label (_("Minors Without Consent"));
+
+      gtk_widget_set_tooltip_text (toggle, _("Only the minors whose record lacks a valid consent"));
+      g_signal_connect_object (toggle, "toggled", G_CALLBACK (without_consent_toggled_cb), self, 0);
+      gtk_box_append (self->filter_box, toggle);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->filter_box),
                           gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)) != NULL);

@@ -327,12 +327,23 @@ test_list_badge_and_mask (Fixture       *f,
         g_assert_cmpstr (id_text, ==, "•••••••••344");
     }
   g_assert_cmpuint (badges, ==, 1);
+  /* The list to work through holds the child alone. */
+  kh_record_list_set_without_consent (list, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+  {
+    g_autoptr(KhRecordItem) item = g_list_model_get_item (G_LIST_MODEL (list), 0);
+
+    g_assert_cmpstr (json_object_get_string (json_object_object_get (kh_record_item_get_data (item), "id")), ==, child);
+  }
   g_clear_object (&list);
 
   /* With the consent of the child and the parent the badge goes. */
   json = consent_json (f, child, "both", parent);
   g_free (make (f->store, "consent", json));
   list = kh_record_list_new (f->store, "person");
+  kh_record_list_set_without_consent (list, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+  kh_record_list_set_without_consent (list, FALSE);
   for (guint i = 0; i < 2; i++)
     {
       g_autoptr(KhRecordItem) item = g_list_model_get_item (G_LIST_MODEL (list), i);
