@@ -106,7 +106,9 @@ kh_privacy_consent_counts (const char *given_by,
 }
 
 /* The SQL form of the same rule, for the person row p and its consent row c, today. Ages by
- * comparison of ISO dates: a person is 7 or more when born on or before today seven years ago. */
+ * comparison of ISO dates: a person is 7 or more when born on or before today seven years ago.
+ * BIRTH is the expression of the index person_by_age (kh-schema.c): the minors are found
+ * through it, not by reading every adult. */
 #define BIRTH "coalesce(p.birth_date, printf('%04d-12-31', p.birth_year))"
 #define VALID_CONSENT \
   "EXISTS (SELECT 1 FROM consent c WHERE c.person_id = p.id AND c.deleted = 0" \
