@@ -43,6 +43,7 @@ struct _KhRecordEditor
   char                *error_text;
   char                *error_field; /* the field error_text is about, or NULL */
   gboolean             loading;
+  gboolean             withdrawal_confirmed; /* the person was told a withdrawal erases them */
 
   AdwWindowTitle      *title_widget;
   GtkLabel            *error_label;
@@ -491,6 +492,42 @@ record_title (KhRecordEditor *self)
   return kh_value_format (field, v);
 }
 
+static gboolean
+save_confirmed_cb (gpointer data)
+{
+  kh_record_editor_save (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+withdrawal_response_cb (AdwMessageDialog *dialog,
+                        const char       *response,
+                        KhRecordEditor   *self)
+{
+  if (g_strcmp0 (response, "withdraw") != 0)
+    return;
+  self->withdrawal_confirmed = TRUE;
+  /* Once the dialog has closed: saving closes the form, which the dialog belongs to. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, save_confirmed_cb, g_object_ref (self), g_object_unref);
+}
+
+static void
+confirm_withdrawal (KhRecordEditor *self)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Withdraw the Consent?"),
+                                              _("When the consent is withdrawn, the person's data is erased from "
+                                                "the server and, at their next sync, from every device. This "
+                                                "cannot be undone."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "withdraw", _("_Withdraw and Erase"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "withdraw", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (withdrawal_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 gboolean
 kh_record_editor_save (KhRecordEditor *self)
 {
@@ -531,6 +568,14 @@ kh_record_editor_save (KhRecordEditor *self)
         }
     }
 
+  /* Withdrawing a consent erases the person's data everywhere (PROTOCOL.md §11): said first. */
+  if (ok && self->id != NULL && strcmp (self->entity->name, "consent") == 0 && !self->withdrawal_confirmed
+      && json_object_object_get (values, "withdrawn_on") != NULL && original_value (self, "withdrawn_on") == NULL)
+    {
+      json_object_put (values);
+      confirm_withdrawal (self);
+      return FALSE;
+    }
   if (ok)
     {
       if (self->id == NULL)

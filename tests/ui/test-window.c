@@ -1200,6 +1200,42 @@ test_erase_person (Fixture       *f,
   run_idle ();
   g_assert_cmpstr (client->erased_id, ==, person);
   g_assert_cmpstr (client->erased_reason, ==, "Gia đình yêu cầu");
+
+  /* Withdrawing a consent erases the person: the form says so before it saves. */
+  {
+    json_object *second = kh_store_list (f->store, "person", &(KhQuery) { .limit = 1, .offset = 1 }, &error);
+    const char *guardian = json_object_get_string (json_object_object_get (json_object_array_get_idx (second, 0), "id"));
+    g_autofree char *json = g_strdup_printf ("{\"person_id\": \"%s\", \"org_unit_id\": \"%s\", \"person_name\": \"X\", "
+                                             "\"given_by\": \"both\", \"guardian_id\": \"%s\", \"purpose\": \"Học bổng\", "
+                                             "\"given_on\": \"2020-01-01\"}", person,
+                                             json_object_get_string (json_object_object_get (json_object_array_get_idx (people, 0), "org_unit_id")),
+                                             guardian);
+    g_autofree char *consent = create_record (f->store, "consent", json);
+    GList *windows;
+    AdwMessageDialog *dialog = NULL;
+    json_object *stored;
+
+    editor = kh_record_editor_new (f->store, "consent", consent, NULL);
+    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+    gtk_window_present (GTK_WINDOW (editor));
+    set_text (KH_RECORD_EDITOR (editor), "withdrawn_on", "02/03/2026");
+    g_assert_false (kh_record_editor_save (KH_RECORD_EDITOR (editor)));
+    stored = kh_store_get (f->store, "consent", consent, NULL);
+    g_assert_null (json_object_object_get (stored, "withdrawn_on"));
+    json_object_put (stored);
+    windows = gtk_window_list_toplevels ();
+    for (GList *l = windows; l != NULL; l = l->next)
+      if (ADW_IS_MESSAGE_DIALOG (l->data))
+        dialog = l->data;
+    g_list_free (windows);
+    g_assert_nonnull (dialog);
+    adw_message_dialog_response (dialog, "withdraw");
+    run_idle ();
+    stored = kh_store_get (f->store, "consent", consent, NULL);
+    g_assert_cmpstr (json_object_get_string (json_object_object_get (stored, "withdrawn_on")), ==, "2026-03-02");
+    json_object_put (stored);
+    json_object_put (second);
+  }
   json_object_put (people);
   kh_window_set_sync_client (f->window, NULL);
 }
