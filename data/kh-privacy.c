@@ -377,6 +377,73 @@ kh_privacy_audit_export (KhStore     *store,
 
 /* Erasure ------------------------------------------------------------------------------------- */
 
+static const char * const entry_clear[] = { "birth_date", "gender", "school", "grade", "reason", "received_by", NULL };
+static const char * const entry_mark[] = { "recipient_name", NULL };
+static const char * const consent_clear[] = { "guardian_name", "guardian_id", NULL };
+static const char * const consent_mark[] = { "person_name", NULL };
+static const char * const guardian_clear[] = { "guardian_name", NULL };
+static const char * const registration_clear[] = { "subject_group", NULL };
+static const char * const registration_mark[] = { "subject_name", NULL };
+static const char * const household_mark[] = { "head_name", NULL };
+static const char * const none[] = { NULL };
+
+static const KhErasureRule erasure_rules[] = {
+  { "award_entry", "person_id", entry_clear, entry_mark },
+  { "consent", "person_id", consent_clear, consent_mark },
+  { "consent", "guardian_id", guardian_clear, none },
+  { "registration", "subject_id", registration_clear, registration_mark },
+  { "household", "head_id", none, household_mark },
+};
+
+const KhErasureRule *
+kh_privacy_erasure_rules (guint *n_rules)
+{
+  *n_rules = G_N_ELEMENTS (erasure_rules);
+  return erasure_rules;
+}
+
+/* A record this replica made that names an erased person, and has not sent (the server did
+ * not have it to erase): its fields erased here, as the server would, and its audit rows'
+ * values taken out, before the push reads it. Applying the server's records then overwrites
+ * those it did have. */
+static gboolean
+erase_references (KhStore     *store,
+                  const char  *person_id,
+                  GError     **error)
+{
+  for (guint r = 0; r < G_N_ELEMENTS (erasure_rules); r++)
+    {
+      const KhErasureRule *rule = &erasure_rules[r];
+      g_autoptr(GString) sql = g_string_new (NULL);
+      g_autofree char *audit = NULL;
+      sqlite3_stmt *stmt;
+
+      audit = g_strdup_printf ("UPDATE audit SET old_value = NULL, new_value = NULL WHERE entity = '%s' "
+                               "AND record_id IN (SELECT id FROM %s WHERE %s = ?)",
+                               rule->entity, rule->entity, rule->ref);
+      stmt = kh_store_prepare (store, audit, error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_TRANSIENT);
+      if (!kh_sqlite_step_done (stmt, "erase", error))
+        return FALSE;
+
+      g_string_printf (sql, "UPDATE %s SET version = version", rule->entity);
+      for (guint i = 0; rule->clear[i] != NULL; i++)
+        g_string_append_printf (sql, ", %s = NULL", rule->clear[i]);
+      for (guint i = 0; rule->mark[i] != NULL; i++)
+        g_string_append_printf (sql, ", %s = '" KH_ERASED_TEXT "'", rule->mark[i]);
+      g_string_append_printf (sql, " WHERE %s = ?", rule->ref);
+      stmt = kh_store_prepare (store, sql->str, error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_TRANSIENT);
+      if (!kh_sqlite_step_done (stmt, "erase", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 exec_bound (KhStore     *store,
             const char  *sql,
@@ -421,6 +488,8 @@ kh_store_erase_local (KhStore      *store,
       ok = exec_bound (store, "DELETE FROM outbox WHERE entity = ? AND record_id = ?", entity, id, error)
            && exec_bound (store, "DELETE FROM base WHERE entity = ? AND record_id = ?", entity, id, error)
            && exec_bound (store, "DELETE FROM conflict WHERE entity = ? AND record_id = ?", entity, id, error);
+      if (ok && strcmp (entity, "person") == 0)
+        ok = erase_references (store, id, error);
     }
   return _kh_store_write_end (store, ok, error);
 }

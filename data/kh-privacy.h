@@ -18,6 +18,19 @@ G_BEGIN_DECLS
  * same in every language (the window shows it as it is). */
 #define KH_ERASED_TEXT "—"
 
+/* What an erasure does to a record that names the person in @ref: @clear are left without a
+ * value, @mark (required texts) hold KH_ERASED_TEXT. The same rules on the server and on a
+ * replica (for the records it made itself and has not sent yet). */
+typedef struct
+{
+  const char         *entity;
+  const char         *ref;
+  const char * const *clear;
+  const char * const *mark;
+} KhErasureRule;
+
+const KhErasureRule *kh_privacy_erasure_rules (guint *n_rules);
+
 gboolean     kh_field_is_sensitive          (const KhField  *field);
 char        *kh_privacy_mask                (const KhField  *field,
                                              const char     *text);

@@ -22,35 +22,6 @@
 #include "kh-server-core-private.h"
 #include "kh-wire.h"
 
-/* What an erasure does to a record that names the person in @ref: @clear are left without a
- * value, @mark (required texts) hold KH_ERASED_TEXT. The person record itself keeps only its
- * scope field and its required name, marked. */
-typedef struct
-{
-  const char         *entity;
-  const char         *ref;
-  const char * const *clear;
-  const char * const *mark;
-} Rule;
-
-static const char * const entry_clear[] = { "birth_date", "gender", "school", "grade", "reason", "received_by", NULL };
-static const char * const entry_mark[] = { "recipient_name", NULL };
-static const char * const consent_clear[] = { "guardian_name", "guardian_id", NULL };
-static const char * const consent_mark[] = { "person_name", NULL };
-static const char * const guardian_clear[] = { "guardian_name", NULL };
-static const char * const registration_clear[] = { "subject_group", NULL };
-static const char * const registration_mark[] = { "subject_name", NULL };
-static const char * const household_mark[] = { "head_name", NULL };
-static const char * const none[] = { NULL };
-
-static const Rule rules[] = {
-  { "award_entry", "person_id", entry_clear, entry_mark },
-  { "consent", "person_id", consent_clear, consent_mark },
-  { "consent", "guardian_id", guardian_clear, none },
-  { "registration", "subject_id", registration_clear, registration_mark },
-  { "household", "head_id", none, household_mark },
-};
-
 static gboolean
 is_sqlite (KhServerBackend *b)
 {
@@ -94,6 +65,8 @@ erased_fields (const Found *f,
                const char  *person_id)
 {
   const KhEntity *entity = kh_entity_lookup (f->entity);
+  const KhErasureRule *rules;
+  guint n_rules;
   json_object *out = NULL;
 
   if (entity == NULL)
@@ -116,7 +89,8 @@ erased_fields (const Found *f,
         }
       return out;
     }
-  for (guint r = 0; r < G_N_ELEMENTS (rules); r++)
+  rules = kh_privacy_erasure_rules (&n_rules);
+  for (guint r = 0; r < n_rules; r++)
     {
       json_object *ref = NULL;
 

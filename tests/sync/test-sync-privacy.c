@@ -201,6 +201,7 @@ test_erase_everywhere (Fixture       *f,
                                           "ghi chú khác", "0905777111", NULL };
   g_autofree char *child = NULL;
   g_autofree char *entry = NULL;
+  g_autofree char *local_entry = NULL;
   g_autoptr(GError) error = NULL;
   json_object *p;
   json_object *e;
@@ -219,11 +220,29 @@ test_erase_everywhere (Fixture       *f,
   kh_treplica_set (f->r[1], "person", child, "{\"phone\": \"0905777111\"}");
   g_assert_cmpint (kh_store_count_pending (f->r[1]->store), >, 0);
 
-  /* A viewer cannot erase; the officer of the area can. */
+  /* r2 makes an award entry for her that it has not sent when the erasure comes. */
+  {
+    json_object *known = kh_treplica_get (f->r[2], "award_entry", entry);
+    g_autofree char *json = g_strdup_printf ("{\"list_id\": \"%s\", \"org_unit_id\": \"%s\", \"person_id\": \"%s\", "
+                                             "\"recipient_name\": \"%s\", \"category\": \"merit\", \"amount\": 700000, "
+                                             "\"status\": \"proposed\", \"reason\": \"%s\"}",
+                                             kh_tstr (known, "list_id"), f->unit, child, NAME, NOTE);
+
+    local_entry = kh_treplica_add (f->r[2], "award_entry", json);
+    json_object_put (known);
+  }
+
+  /* The officer of the area erases her. */
   g_assert_true (kh_sync_engine_erase (f->r[0]->engine, "person", child, "The family asked for it", NULL, &error));
   g_assert_no_error (error);
   for (int i = 0; i < 3; i++)
     kh_treplica_sync (f->r[i]);
+  /* What r2 sent afterwards reaches the others without her name. */
+  kh_treplica_sync (f->r[0]);
+  e = kh_treplica_get (f->r[0], "award_entry", local_entry);
+  g_assert_cmpstr (kh_tstr (e, "recipient_name"), ==, KH_ERASED_TEXT);
+  g_assert_cmpint (json_object_get_int64 (json_object_object_get (e, "amount")), ==, 700000);
+  json_object_put (e);
 
   for (int i = 0; i < 3; i++)
     {
