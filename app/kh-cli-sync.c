@@ -535,6 +535,46 @@ cmd_logout (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
+/* Erases a person on the server, then syncs, so this replica takes the erasure in at once;
+ * the other replicas take it at their next sync. */
+static int
+cmd_erase (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
+{
+  KhStore *store = ((KhCliContext *) data)->store;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhSyncEngine) engine = kh_sync_engine_new (kh_store_get_path (store));
+  const char *id = NULL;
+  const char *reason = NULL;
+  KhSyncReport r;
+
+  for (int i = 0; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--reason") == 0 && i + 1 < argc)
+        reason = argv[++i];
+      else if (strcmp (argv[i], "--reason") == 0)
+        return kh_cli_missing_value (command, "--reason");
+      else if (argv[i][0] == '-')
+        return kh_cli_unknown_option (command, argv[i]);
+      else if (id == NULL)
+        id = argv[i];
+      else
+        return kh_cli_usage_error (command, _("Name one person."));
+    }
+  if (id == NULL || reason == NULL)
+    return kh_cli_usage_error (command, _("Name the person's id and say why (--reason)."));
+  if (!kh_sync_engine_erase (engine, "person", id, reason, NULL, &error)
+      || !kh_sync_engine_run (engine, 0, &r, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILED;
+    }
+  g_print ("%s\n", _("Erased. Every replica removes the person's data at its next sync."));
+  return EXIT_OK;
+}
+
 /* The sync options are the same for every command that talks to the server; their --help
  * says so. */
 const KhCliCommand kh_cli_sync_commands[] = {
@@ -550,6 +590,9 @@ const KhCliCommand kh_cli_sync_commands[] = {
     cmd_sync, sync_options_help },
   { "check", "check", N_("check that no local change can be lost"), 0, 0, cmd_check, NULL },
   { "logout", "logout", N_("forget the sign-in (unsent changes are kept)"), 0, 0, cmd_logout, NULL },
+  { "erase", N_("erase PERSON_ID --reason TEXT"),
+    N_("erase a person's data on the server and every replica (an administrator or the area's officer)"),
+    0, -1, cmd_erase, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };
 

@@ -22,6 +22,7 @@
 #include "kh-format.h"
 #include "kh-import.h"
 #include "kh-print.h"
+#include "kh-privacy.h"
 #include "kh-report.h"
 #include "kh-store.h"
 #include "kh-validate.h"
@@ -877,6 +878,8 @@ cmd_export (const KhCliCommand  *command,
             return kh_cli_missing_value (command, "--list");
           options.list_id = cli->argv[++i];
         }
+      else if (strcmp (cli->argv[i], "--include-sensitive") == 0)
+        options.include_sensitive = TRUE;
       else if (cli->argv[i][0] == '-')
         return kh_cli_unknown_option (command, cli->argv[i]);
       else if (n_positional < 2)
@@ -898,6 +901,11 @@ cmd_export (const KhCliCommand  *command,
     return EXIT_USAGE;
   if (!output_ok (positional[1]))
     return EXIT_FAILED;
+  if (options.include_sensitive)
+    g_printerr ("%s\n", _("Warning: the file will hold sensitive personal data (national ids, "
+                          "ethnicity, health and hardship notes, children's addresses and phones). "
+                          "Keep it safe, share it only with those who need it, and delete it when "
+                          "done. The export is written to the audit."));
   if (!kh_export_file (store, positional[0], positional[1], &options, &n, &error))
     {
       print_error (error);
@@ -1009,6 +1017,59 @@ cmd_print_list (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
+/* The minors to see about: their count, then one a line (id, name, date of birth). */
+static int
+cmd_no_consent (const KhCliCommand  *command,
+                int                  argc,
+                char               **argv,
+                gpointer             data)
+{
+  Cli *cli = data;
+  g_autoptr(GError) error = NULL;
+  json_object *rows = NULL;
+  gint64 limit = 0;
+  gint64 n;
+
+  for (int i = 0; i < cli->argc; i++)
+    {
+      if (strcmp (cli->argv[i], "--limit") == 0 && i + 1 < cli->argc)
+        limit = g_ascii_strtoll (cli->argv[++i], NULL, 10);
+      else if (strcmp (cli->argv[i], "--limit") == 0)
+        return kh_cli_missing_value (command, "--limit");
+      else
+        return kh_cli_unknown_option (command, cli->argv[i]);
+    }
+  n = kh_store_count_without_consent (cli->store, &error);
+  rows = n >= 0 ? kh_store_list_without_consent (cli->store, limit, &error) : NULL;
+  if (rows == NULL)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    {
+      json_object *o = json_object_new_object ();
+
+      json_object_object_add (o, "count", json_object_new_int64 (n));
+      json_object_object_add (o, "people", rows);
+      print_json (o);
+      json_object_put (o);
+      return EXIT_OK;
+    }
+  g_print (g_dngettext (GETTEXT_PACKAGE, "%lu minor has no valid consent.\n",
+                        "%lu minors have no valid consent.\n", (gulong) n), (gulong) n);
+  for (size_t i = 0; i < json_object_array_length (rows); i++)
+    {
+      json_object *row = json_object_array_get_idx (rows, i);
+      const char *birth = json_object_get_string (json_object_object_get (row, "birth_date"));
+
+      g_print ("%s\t%s\t%s\n", json_object_get_string (json_object_object_get (row, "id")),
+               json_object_get_string (json_object_object_get (row, "full_name")), birth ? birth : "");
+    }
+  json_object_put (rows);
+  return EXIT_OK;
+}
+
 /* The commands ------------------------------------------------------------------------------- */
 
 static const KhCliCommand record_commands[] = {
@@ -1025,6 +1086,8 @@ static const KhCliCommand record_commands[] = {
     N_("find records by name or title, with or without diacritics"), 1, -1, cmd_search, NULL },
   { "history", N_("history ENTITY ID"), N_("who changed what, and when"), 2, 2, cmd_history, NULL },
   { "outbox", "outbox", N_("changes waiting to be sent"), 0, 0, cmd_outbox, NULL },
+  { "no-consent", N_("no-consent [--limit N]"), N_("minors whose record lacks a valid consent"), 0, -1,
+    cmd_no_consent, NULL },
   { "entities", "entities", N_("the kinds of record and their fields"), 0, 0, cmd_entities, NULL },
   { "demo", N_("demo [--records N] [--seed S]"), N_("fill the database with realistic demo data"), 0, -1, cmd_demo, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
@@ -1034,7 +1097,7 @@ static const KhCliCommand list_commands[] = {
   { "import", N_("import ENTITY FILE [--list ID] [--unit CODE] [--map COLUMN=field]… [--dry-run] "
                  "[--duplicates ask|skip|import] [--report FILE]"),
     N_("read a CSV or Excel file, all rows or none"), 0, -1, cmd_import, NULL },
-  { "export", N_("export ENTITY FILE.xlsx|FILE.csv [--list ID]"),
+  { "export", N_("export ENTITY FILE.xlsx|FILE.csv [--list ID] [--include-sensitive]"),
     N_("write records to an Excel or CSV file"), 0, -1, cmd_export, NULL },
   { "report", N_("report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"),
     N_("the year's figures of a unit and the units below it"), 0, -1, cmd_report, NULL },

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kh-demo.h"
+#include "kh-privacy.h"
 #include "kh-error.h"
 
 typedef struct
@@ -456,6 +457,23 @@ make_household_block (Demo *d, int block, GError **error)
             return FALSE;
           g_hash_table_insert (d->lists, g_strdup (title), g_strdup (list));
         }
+      /* A minor's award is approved only with a consent that counts: the child's and the
+       * parent's, given when the list was made (the child alone from 16). */
+      {
+        g_autofree char *given_on = g_strdup_printf ("%d-09-05", year);
+        g_autofree char *consent = NULL;
+        int age = kh_privacy_age_on (child_birth, 0, given_on);
+
+        consent = make (d, "consent", obj ("person_id", S (child_id), "org_unit_id", S (village),
+                                           "person_name", S (child),
+                                           "given_by", S (age < 16 ? "both" : "subject"),
+                                           "guardian_id", S (age < 16 ? head_id : NULL),
+                                           "guardian_name", S (age < 16 ? head : NULL),
+                                           "purpose", S ("Xét và trao học bổng, phần thưởng"),
+                                           "given_on", S (given_on), NULL), error);
+        if (consent == NULL)
+          return FALSE;
+      }
       entry = make (d, "award_entry", obj ("list_id", S (list), "org_unit_id", S (commune), "person_id", S (child_id),
                                            "recipient_name", S (child), "birth_date", S (child_birth),
                                            "school", S (d->school_names->pdata[s]), "grade", S (grade),

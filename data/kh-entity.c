@@ -309,10 +309,12 @@ static const KhField person_fields[] = {
         .headers = gender_headers, .value_texts = gender_texts),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("household_id", NONE, N_("Household"), "household"),
-  TEXT ("address", NONE, N_("Address"), 300, .headers = address_headers),
-  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS, .label = N_("Phone"), .max_len = 15,
+  /* Most people here are pupils: a child's address and phone are kept in like the rest
+   * (DOMAIN.md, "People's data"); one flag per field cannot tell a child's from an adult's. */
+  TEXT ("address", SENS, N_("Address"), 300, .headers = address_headers),
+  { .name = "phone", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS | SENS, .label = N_("Phone"), .max_len = 15,
     .headers = phone_headers },
-  { .name = "national_id", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS | SENS, .label = N_("National ID number (optional)"), .max_len = 12,
+  { .name = "national_id", .type = KH_FIELD_TEXT, .flags = KH_FIELD_FLAG_DIGITS | SENS | SUM, .label = N_("National ID number (optional)"), .max_len = 12,
     .headers = national_id_headers },
   TEXT ("guardian_name", NONE, N_("Parent or guardian"), 150, .headers = guardian_name_headers),
   TEXT ("ethnicity", SENS, N_("Ethnicity"), 50, .headers = ethnicity_headers),
@@ -567,7 +569,8 @@ static const KhField award_entry_fields[] = {
   TEXT ("grade", SUM, N_("Class or grade"), 20, .headers = grade_headers),
   ENUM ("category", REQ | SUM, N_("Category"), award_categories, award_category_labels,
         .headers = category_headers, .value_texts = category_texts),
-  TEXT ("reason", NONE, N_("Reason"), 500, .headers = reason_headers),
+  /* The reason of a hardship award is a family's circumstances. */
+  TEXT ("reason", SENS, N_("Reason"), 500, .headers = reason_headers),
   MONEY ("amount", REQ | SUM, N_("Amount (đồng)"), .headers = amount_headers),
   TEXT ("in_kind", NONE, N_("In-kind gift"), 200, .headers = in_kind_headers),
   TEXT ("funding_source", NONE, N_("Funding source or sponsor"), 200,
@@ -700,6 +703,9 @@ static const KhField consent_fields[] = {
   ENUM ("given_by", REQ | SUM, N_("Consent given by"), consent_by, consent_by_labels),
   TEXT ("guardian_name", SUM, N_("Parent or guardian"), 150, .headers = guardian_name_headers),
   TEXT ("purpose", REQ | SUM, N_("Purpose"), 300, .headers = purpose_headers),
+  /* The guardian who consented, by reference: a name typed in proves nothing about who it is
+   * (guardian_name stays as the name shown). */
+  REF ("guardian_id", NONE, N_("Parent or guardian (person record)"), "person", .since = 7),
   DATE ("given_on", REQ | SUM, N_("Given on")),
   DATE ("withdrawn_on", SUM, N_("Withdrawn on")),
 };
@@ -711,10 +717,17 @@ check_consent (const KhEntity *entity,
 {
   const char *by = get_string (record, "given_by");
 
-  if (by != NULL && strcmp (by, "subject") != 0 && get_string (record, "guardian_name") == NULL)
+  if (by != NULL && strcmp (by, "subject") != 0 && get_string (record, "guardian_id") == NULL)
     {
-      kh_data_error_set_invalid (error, "guardian_name", "%s",
-                           _("Parent or guardian: name the guardian who consented."));
+      kh_data_error_set_invalid (error, "guardian_id", "%s",
+                           _("Parent or guardian: choose the person record of the guardian who consented."));
+      return FALSE;
+    }
+  if (get_string (record, "guardian_id") != NULL
+      && g_strcmp0 (get_string (record, "guardian_id"), get_string (record, "person_id")) == 0)
+    {
+      kh_data_error_set_invalid (error, "guardian_id", "%s",
+                           _("Parent or guardian: a person cannot be their own guardian."));
       return FALSE;
     }
   return check_date_order (record, "given_on", "withdrawn_on", "withdrawn_on",

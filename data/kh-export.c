@@ -25,6 +25,7 @@
 #include "kh-error.h"
 #include "kh-json-private.h"
 #include "kh-export.h"
+#include "kh-privacy.h"
 #include "kh-store-sql.h"
 
 typedef struct
@@ -61,6 +62,8 @@ choose_columns (Export *ex)
 
       if (f->type == KH_FIELD_JSON)
         continue;
+      if ((f->flags & KH_FIELD_FLAG_SENSITIVE) && !ex->options->include_sensitive)
+        continue;
       if (f->type == KH_FIELD_REF)
         {
           gboolean unit = f->ref_entity != NULL && strcmp (f->ref_entity, "org_unit") == 0;
@@ -72,6 +75,26 @@ choose_columns (Export *ex)
         }
       g_array_append_val (ex->columns, i);
     }
+}
+
+/* An export that carried sensitive fields leaves a row in the audit: which fields, which file. */
+static gboolean
+audit_sensitive (Export      *ex,
+                 const char  *path,
+                 GError     **error)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  for (guint c = 0; c < ex->columns->len; c++)
+    {
+      const KhField *f = &ex->entity->fields[g_array_index (ex->columns, int, c)];
+
+      if (kh_field_is_sensitive (f))
+        g_string_append_printf (names, "%s%s", names->len ? "," : "", f->name);
+    }
+  if (names->len == 0)
+    return TRUE;
+  return kh_privacy_audit_export (ex->store, ex->entity->name, ex->options->list_id, names->str, path, error);
 }
 
 static const char *
@@ -576,6 +599,8 @@ kh_export_file (KhStore                *store,
                    _("Export to a file ending in .xlsx or .csv (not “%s”)."), path);
       ok = FALSE;
     }
+  if (ok)
+    ok = audit_sensitive (&ex, path, error);
 
   g_array_unref (ex.columns);
   g_hash_table_unref (ex.unit_codes);

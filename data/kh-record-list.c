@@ -21,6 +21,7 @@
 #include "kh-error.h"
 #include "kh-fold.h"
 #include "kh-record-list.h"
+#include "kh-privacy.h"
 #include "kh-schema.h"
 #include "kh-store-sql.h"
 
@@ -52,6 +53,7 @@ struct _KhRecordList
   int             match_slot; /* temp.kh_match_N holds the search's matches, or -1 */
   gboolean        matches_ready;
   gint64          n_matches;
+  gboolean        without_consent; /* people: only minors without a valid consent */
 
   guint           n_items;
   GHashTable     *pages;      /* page number → GPtrArray of KhRecordItem */
@@ -187,6 +189,8 @@ append_where (KhRecordList *self,
       else
         g_string_append_printf (sql, " AND %s = ?", f->field);
     }
+  if (self->without_consent)
+    g_string_append_printf (sql, " AND %s", kh_privacy_no_consent_column ());
   if (self->fts_query != NULL && self->matches_ready)
     g_string_append_printf (sql, " AND %srid IN (SELECT rid FROM temp.kh_match_%d)",
                             walk_index ? "+" : "", self->match_slot);
@@ -495,6 +499,10 @@ read_page_rows (KhRecordList *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       json_object *data = kh_store_row_to_json (self->entity, stmt, 0);
+      int badge = 6 + (int) self->entity->n_fields;
+
+      if (strcmp (self->entity->name, "person") == 0 && sqlite3_column_int (stmt, badge) != 0)
+        json_object_object_add (data, KH_NO_CONSENT_MEMBER, json_object_new_boolean (TRUE));
 
       g_ptr_array_add (rows, kh_record_item_new (self->entity, data));
       if (n == 0)
@@ -560,7 +568,9 @@ fetch_page (KhRecordList *self,
   gboolean reverse;
   gboolean desc;
   sqlite3_stmt *stmt;
-  int key_col = 6 + (int) self->entity->n_fields; /* after the common columns and the fields */
+  gboolean consent = strcmp (self->entity->name, "person") == 0;
+  int key_col = 6 + (int) self->entity->n_fields + consent; /* after the common columns, the
+                                                               * fields and a person's badge */
   int rid_col = key != NULL ? key_col + 1 : key_col;
   guint n;
   int rc;
@@ -569,6 +579,13 @@ fetch_page (KhRecordList *self,
   reverse = origin == FROM_END || origin == BEFORE_BOOKMARK;
   desc = reverse ? !self->descending : self->descending;
 
+  /* A person's row says whether they are a minor without a valid consent: the list's badge. */
+  if (consent)
+    {
+      g_autofree char *plain = g_steal_pointer (&columns);
+
+      columns = g_strconcat (plain, ", ", kh_privacy_no_consent_column (), NULL);
+    }
   append_page_sql (self, sql, columns, key, mark, desc);
   stmt = kh_store_prepare (self->store, sql->str, &self->error);
   if (stmt == NULL)
@@ -938,6 +955,21 @@ kh_record_list_clear_filters (KhRecordList *self)
   kh_record_list_refresh (self);
 }
 
+/* For a list of people: only the minors whose record lacks a valid consent, the list to work
+ * through (kh-privacy.c). */
+void
+kh_record_list_set_without_consent (KhRecordList *self,
+                                    gboolean      only)
+{
+  g_return_if_fail (KH_IS_RECORD_LIST (self));
+
+  only = only && strcmp (self->entity->name, "person") == 0;
+  if (self->without_consent == only)
+    return;
+  self->without_consent = only;
+  kh_record_list_refresh (self);
+}
+
 /* Search as you type, folded for Vietnamese: "nguyen van d" finds "Nguyễn Văn Đức". */
 void
 kh_record_list_set_search (KhRecordList *self,
@@ -1047,6 +1079,13 @@ kh_record_list_format (KhRecordList *self,
   if (field == NULL)
     return g_strdup ("");
   json_object_object_get_ex (kh_record_item_get_data (record), field_name, &value);
+  if (kh_field_is_sensitive (field))
+    {
+      /* A list shows a sensitive value masked; the record's form shows it whole. */
+      g_autofree char *text = kh_value_format (field, value);
+
+      return kh_privacy_mask (field, text);
+    }
   if (field->type != KH_FIELD_REF || field->ref_entity == NULL || value == NULL)
     return kh_value_format (field, value);
 

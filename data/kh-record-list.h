@@ -34,6 +34,8 @@ gboolean        kh_record_list_set_filter      (KhRecordList  *self,
                                                 json_object   *value,
                                                 GError       **error);
 void            kh_record_list_clear_filters   (KhRecordList  *self);
+void            kh_record_list_set_without_consent (KhRecordList *self,
+                                                    gboolean      only);
 void            kh_record_list_set_search      (KhRecordList  *self,
                                                 const char    *text);
 const char     *kh_record_list_get_search      (KhRecordList  *self);

@@ -26,6 +26,7 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-json-private.h"
+#include "kh-privacy.h"
 #include "kh-report.h"
 #include "kh-schema.h"
 #include "kh-store-sql.h"
@@ -672,6 +673,7 @@ kh_report_compute (KhStore     *store,
   Figures total = { 0 };
   json_object *out = NULL;
   json_object *children, *learning, *totals;
+  gint64 no_consent = 0;
   gboolean ok;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
@@ -700,6 +702,20 @@ kh_report_compute (KhStore     *store,
   ok = ok && collect_units (&r, by_successor, error)
        && count_models (&r, error) && count_awards (&r, error) && count_money (&r, error)
        && load_population (&r, error);
+  if (ok)
+    {
+      /* The minors of these units whose record lacks a consent that counts (Decree 13/2023). */
+      g_autoptr(GHashTable) units = g_hash_table_new (g_str_hash, g_str_equal);
+      GHashTableIter it;
+      gpointer key;
+
+      g_hash_table_add (units, r.root);
+      g_hash_table_iter_init (&it, r.parent);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        g_hash_table_add (units, key);
+      no_consent = kh_store_count_without_consent_in (store, units, error);
+      ok = no_consent >= 0;
+    }
   kh_sqlite_exec (kh_store_get_db (store), "RELEASE kh_report", NULL);
   if (!ok)
     {
@@ -735,6 +751,7 @@ kh_report_compute (KhStore     *store,
   json_object_object_add (totals, "disbursed", json_object_new_int64 (total.disbursed));
   json_object_object_add (out, "funds_total", totals);
   json_object_object_add (out, "children", children);
+  json_object_object_add (out, "minors_without_consent", json_object_new_int64 (no_consent));
 
   report_clear (&r);
   return out;
@@ -862,6 +879,13 @@ kh_report_to_text (json_object   *report,
     g_string_append_printf (s, _("mobilized %s, disbursed %s"), in, outm);
     g_string_append_c (s, '\n');
   }
+  if (json_object_object_get (report, "minors_without_consent") != NULL)
+    {
+      g_autofree char *n = kh_format_number_style (geti (report, "minors_without_consent"), style);
+
+      g_string_append_printf (s, "\n%s\n", _("Personal data"));
+      g_string_append_printf (s, _("  minors without a valid consent: %s (khuyenhoc-cli no-consent lists them)\n"), n);
+    }
   return g_string_free (s, FALSE);
 }
 

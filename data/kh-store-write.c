@@ -9,6 +9,7 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-journal.h"
+#include "kh-privacy.h"
 #include "kh-sqlite.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
@@ -130,7 +131,8 @@ kh_store_create (KhStore      *self,
   if (!_kh_store_write_begin (self, error))
     return NULL;
 
-  ok = check_references (self, entity, id, values, NULL, error);
+  ok = check_references (self, entity, id, values, NULL, error)
+       && _kh_privacy_check_write (self, entity, values, NULL, error);
 
   if (ok)
     {
@@ -255,7 +257,8 @@ kh_store_update (KhStore      *self,
         json_object_object_add (merged, ckey, json_object_get (cval));
     }
   if (!kh_entity_validate (entity, merged, TRUE, error)
-      || !check_references (self, entity, id, merged, changed, error))
+      || !check_references (self, entity, id, merged, changed, error)
+      || !_kh_privacy_check_write (self, entity, merged, changed, error))
     goto out;
 
   now = kh_store_now ();

@@ -97,6 +97,10 @@ void          kh_sync_engine_set_state    (KhSyncEngine        *self,
                                            KhSyncState          state,
                                            const char          *message);
 
+/* kh-sync-erase.c */
+gboolean      kh_sync_erasures            (KhSyncRun           *run,
+                                           GError             **error);
+
 /* kh-sync-run.c */
 gboolean      kh_sync_run                 (const KhSyncConfig  *config,
                                            KhSyncFlags          flags,

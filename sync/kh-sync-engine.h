@@ -64,6 +64,14 @@ gboolean      kh_sync_engine_login         (KhSyncEngine   *self,
 gboolean      kh_sync_engine_logout        (KhSyncEngine   *self,
                                             GError        **error);
 
+/* Asks the server to erase a person (PROTOCOL.md §4); the next sync takes the erasure in. */
+gboolean      kh_sync_engine_erase         (KhSyncEngine   *self,
+                                            const char     *entity,
+                                            const char     *id,
+                                            const char     *reason,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+
 gboolean      kh_sync_engine_run           (KhSyncEngine   *self,
                                             KhSyncFlags     flags,
                                             KhSyncReport   *report,

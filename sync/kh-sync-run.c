@@ -98,7 +98,7 @@ kh_sync_run (const KhSyncConfig  *config,
   run.cancellable = cancellable;
   run.page_size = config->page_size;
 
-  ok = kh_sync_pull (&run, error) && kh_sync_push (&run, error);
+  ok = kh_sync_pull (&run, error) && kh_sync_erasures (&run, error) && kh_sync_push (&run, error);
   if (ok && ((flags & KH_SYNC_FLAGS_VERIFY)
              || (!(flags & KH_SYNC_FLAGS_NO_VERIFY) && (run.stats.pushed > 0 || run.stats.pulled > 0))))
     ok = kh_sync_verify (&run, report, error);

@@ -257,6 +257,73 @@ kh_engine_client_sign_out (KhSyncClient  *client,
   return ok;
 }
 
+typedef struct
+{
+  char *entity;
+  char *id;
+  char *reason;
+} Erase;
+
+static void
+erase_free (gpointer data)
+{
+  Erase *e = data;
+
+  g_free (e->entity);
+  g_free (e->id);
+  g_free (e->reason);
+  g_free (e);
+}
+
+static void
+erase_thread (GTask        *task,
+              gpointer      source,
+              gpointer      data,
+              GCancellable *cancellable)
+{
+  KhEngineClient *self = source;
+  Erase *e = data;
+  GError *error = NULL;
+
+  if (kh_sync_engine_erase (self->engine, e->entity, e->id, e->reason, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+kh_engine_client_erase_async (KhSyncClient        *client,
+                              const char          *entity,
+                              const char          *id,
+                              const char          *reason,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (client, cancellable, callback, user_data);
+  Erase *e = g_new0 (Erase, 1);
+
+  e->entity = g_strdup (entity);
+  e->id = g_strdup (id);
+  e->reason = g_strdup (reason);
+  g_task_set_source_tag (task, kh_engine_client_erase_async);
+  g_task_set_task_data (task, e, erase_free);
+  g_task_run_in_thread (task, erase_thread);
+}
+
+static gboolean
+kh_engine_client_erase_finish (KhSyncClient  *client,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), error);
+
+  /* Erased on the server: take the erasure in here at once. */
+  if (ok)
+    kh_sync_engine_request_sync (KH_ENGINE_CLIENT (client)->engine);
+  return ok;
+}
+
 static void
 sync_client_iface_init (KhSyncClientInterface *iface)
 {
@@ -265,6 +332,8 @@ sync_client_iface_init (KhSyncClientInterface *iface)
   iface->sign_in_async = kh_engine_client_sign_in_async;
   iface->sign_in_finish = kh_engine_client_sign_in_finish;
   iface->sign_out = kh_engine_client_sign_out;
+  iface->erase_async = kh_engine_client_erase_async;
+  iface->erase_finish = kh_engine_client_erase_finish;
 }
 
 /* Object --------------------------------------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include "kh-evaluate.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
+#include "kh-privacy.h"
 #include "kh-record-editor.h"
 #include "kh-toast.h"
 #include "kh-ui-test-private.h"
@@ -87,7 +88,8 @@ filters_active (KhListPage *self)
     return TRUE;
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
        child = gtk_widget_get_next_sibling (child))
-    if (gtk_drop_down_get_selected (GTK_DROP_DOWN (child)) > 0)
+    if (GTK_IS_DROP_DOWN (child) ? gtk_drop_down_get_selected (GTK_DROP_DOWN (child)) > 0
+                                 : gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (child)))
       return TRUE;
   return FALSE;
 }
@@ -170,6 +172,22 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
 
   if (record != NULL)
     text = kh_record_list_format (self->list, record, field->name);
+  /* The badge of a minor whose record lacks a valid consent, on the name. */
+  if (record != NULL && g_strcmp0 (field->name, self->entity->title_field) == 0)
+    {
+      gboolean missing = json_object_object_get_ex (kh_record_item_get_data (record), KH_NO_CONSENT_MEMBER, NULL);
+
+      if (missing)
+        {
+          g_autofree char *plain = g_steal_pointer (&text);
+
+          text = g_strdup_printf ("⚠ %s", plain ? plain : "");
+          gtk_widget_add_css_class (cell, "warning");
+        }
+      else
+        gtk_widget_remove_css_class (cell, "warning");
+      gtk_widget_set_tooltip_text (cell, missing ? _("A minor without a valid consent: record the consent of the child and a guardian") : NULL);
+    }
   gtk_inscription_set_text (GTK_INSCRIPTION (cell), text ? text : "");
   /* What a label would tell a screen reader. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, text ? text : "", -1);
@@ -415,6 +433,13 @@ add_enum_filter (KhListPage    *self,
 }
 
 static void
+without_consent_toggled_cb (GtkToggleButton *toggle,
+                            KhListPage      *self)
+{
+  kh_record_list_set_without_consent (self->list, gtk_toggle_button_get_active (toggle));
+}
+
+static void
 build_filters (KhListPage *self)
 {
   GtkWidget *child;
@@ -450,6 +475,15 @@ build_filters (KhListPage *self)
       else if (field->type == KH_FIELD_REF && g_strcmp0 (field->ref_entity, "org_unit") == 0
                && strcmp (field->name, "org_unit_id") == 0)
         add_unit_filter (self, field);
+    }
+  if (strcmp (self->entity->name, "person") == 0)
+    {
+      /* The list to work through: minors whose record lacks a valid consent. */
+      GtkWidget *toggle = gtk_toggle_button_new_with_label (_("Minors Without Consent"));
+
+      gtk_widget_set_tooltip_text (toggle, _("Only the minors whose record lacks a valid consent"));
+      g_signal_connect_object (toggle, "toggled", G_CALLBACK (without_consent_toggled_cb), self, 0);
+      gtk_box_append (self->filter_box, toggle);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->filter_box),
                           gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)) != NULL);

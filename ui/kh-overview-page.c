@@ -12,6 +12,7 @@
 
 #include "kh-figures-view.h"
 #include "kh-overview-page.h"
+#include "kh-privacy.h"
 #include "kh-replica.h"
 
 struct _KhOverviewPage
@@ -41,6 +42,7 @@ typedef struct
   gint64  models[KH_N_MODELS];
   gint64  entries, lists, donations, funds;
   gint64  people, households, clans, units;
+  gint64  no_consent;
   gint64  pending, conflicts;
 } Figures;
 
@@ -94,6 +96,7 @@ count_thread (GTask        *task,
   f->donations = count (store, "donation", NULL, NULL);
   f->funds = count (store, "fund", NULL, NULL);
   f->people = count (store, "person", NULL, NULL);
+  f->no_consent = kh_store_count_without_consent (store, NULL);
   f->households = count (store, "household", NULL, NULL);
   f->clans = count (store, "clan", NULL, NULL);
   f->units = count (store, "org_unit", NULL, NULL);
@@ -136,6 +139,7 @@ show_figures (KhOverviewPage *self,
     { self->awards_group, _("Donations"), f->donations },
     { self->awards_group, _("Study promotion funds"), f->funds },
     { self->people_group, _("People"), f->people },
+    { self->people_group, _("Minors without a valid consent"), f->no_consent },
     { self->people_group, _("Households"), f->households },
     { self->people_group, _("Clans"), f->clans },
     { self->people_group, _("Units, schools and villages"), f->units },

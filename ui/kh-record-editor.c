@@ -16,6 +16,8 @@
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
 #include "kh-record-editor.h"
+#include "kh-sync-client.h"
+#include "kh-window.h"
 #include "kh-record-list.h"
 #include "kh-ui-test-private.h"
 #include "kh-validate.h"
@@ -41,6 +43,7 @@ struct _KhRecordEditor
   char                *error_text;
   char                *error_field; /* the field error_text is about, or NULL */
   gboolean             loading;
+  gboolean             withdrawal_confirmed; /* the person was told a withdrawal erases them */
 
   AdwWindowTitle      *title_widget;
   GtkLabel            *error_label;
@@ -50,6 +53,7 @@ struct _KhRecordEditor
   GtkWidget           *evaluate_button;
   GtkWidget           *recognize_button;
   GtkWidget           *delete_button;
+  GtkWidget           *erase_button;
   AdwPreferencesGroup *history_group;
 };
 
@@ -488,6 +492,42 @@ record_title (KhRecordEditor *self)
   return kh_value_format (field, v);
 }
 
+static gboolean
+save_confirmed_cb (gpointer data)
+{
+  kh_record_editor_save (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+withdrawal_response_cb (AdwMessageDialog *dialog,
+                        const char       *response,
+                        KhRecordEditor   *self)
+{
+  if (g_strcmp0 (response, "withdraw") != 0)
+    return;
+  self->withdrawal_confirmed = TRUE;
+  /* Once the dialog has closed: saving closes the form, which the dialog belongs to. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, save_confirmed_cb, g_object_ref (self), g_object_unref);
+}
+
+static void
+confirm_withdrawal (KhRecordEditor *self)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Withdraw the Consent?"),
+                                              _("When the consent is withdrawn, the person's data is erased from "
+                                                "the server and, at their next sync, from every device. This "
+                                                "cannot be undone."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "withdraw", _("_Withdraw and Erase"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "withdraw", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (withdrawal_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 gboolean
 kh_record_editor_save (KhRecordEditor *self)
 {
@@ -528,6 +568,14 @@ kh_record_editor_save (KhRecordEditor *self)
         }
     }
 
+  /* Withdrawing a consent erases the person's data everywhere (PROTOCOL.md §11): said first. */
+  if (ok && self->id != NULL && strcmp (self->entity->name, "consent") == 0 && !self->withdrawal_confirmed
+      && json_object_object_get (values, "withdrawn_on") != NULL && original_value (self, "withdrawn_on") == NULL)
+    {
+      json_object_put (values);
+      confirm_withdrawal (self);
+      return FALSE;
+    }
   if (ok)
     {
       if (self->id == NULL)
@@ -578,6 +626,98 @@ kh_record_editor_delete (KhRecordEditor *self)
   g_signal_emit (self, signals[DELETED], 0, self->entity->name, self->id, title);
   gtk_window_close (GTK_WINDOW (self));
   return TRUE;
+}
+
+/* Erasure ------------------------------------------------------------------------------------ */
+
+static void
+erase_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(KhRecordEditor) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kh_sync_client_erase_finish (KH_SYNC_CLIENT (source), result, &error))
+    {
+      show_error (self, error);
+      return;
+    }
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+/* Asks the server, through the window's sync client, to erase the person this editor shows;
+ * the window's next sync takes the erasure in. FALSE when there is no server to ask. */
+gboolean
+kh_record_editor_erase (KhRecordEditor *self,
+                        const char     *reason)
+{
+  GtkWindow *parent;
+  KhSyncClient *client = NULL;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), FALSE);
+  g_return_val_if_fail (reason != NULL, FALSE);
+
+  if (self->id == NULL)
+    return FALSE;
+  parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  if (KH_IS_WINDOW (parent))
+    client = kh_window_get_sync_client (KH_WINDOW (parent));
+  if (client == NULL)
+    {
+      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                                                     _("Sign in to a server to erase a person: only the server reaches every copy."));
+
+      show_error (self, error);
+      return FALSE;
+    }
+  kh_sync_client_erase_async (client, self->entity->name, self->id, reason, NULL, erase_done_cb,
+                              g_object_ref (self));
+  return TRUE;
+}
+
+static void
+erase_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   KhRecordEditor   *self)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autofree char *reason = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+
+  if (g_strcmp0 (response, "erase") != 0)
+    return;
+  if (*reason == '\0')
+    {
+      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                                     _("Say why the person is erased."));
+
+      show_error (self, error);
+      return;
+    }
+  kh_record_editor_erase (self, reason);
+}
+
+static void
+erase_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *param)
+{
+  KhRecordEditor *self = KH_RECORD_EDITOR (widget);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Erase This Person's Data?"),
+                                              _("The name, date of birth, national id and every other personal "
+                                                "detail are removed from the server and, at their next sync, "
+                                                "from every device, with the names on their awards and consents. "
+                                                "Paid awards still count, without the name. This cannot be undone."));
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Why (for example: the family's request of 02/03/2026)"));
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "erase", _("_Erase"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "erase", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (erase_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* History ------------------------------------------------------------------------------------ */
@@ -870,10 +1010,12 @@ kh_record_editor_class_init (KhRecordEditorClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, evaluate_button);
   gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, recognize_button);
   gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, delete_button);
+  gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, erase_button);
   gtk_widget_class_bind_template_child (widget_class, KhRecordEditor, history_group);
 
   gtk_widget_class_install_action (widget_class, "editor.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "editor.delete", NULL, delete_action);
+  gtk_widget_class_install_action (widget_class, "editor.erase", NULL, erase_action);
   gtk_widget_class_install_action (widget_class, "editor.history", NULL, history_action);
   gtk_widget_class_install_action (widget_class, "editor.evaluate", NULL, evaluate_action);
   gtk_widget_class_install_action (widget_class, "editor.recognize", NULL, recognize_action);
@@ -919,6 +1061,8 @@ kh_record_editor_new (KhStore     *store,
 
   is_registration = strcmp (entity, "registration") == 0;
   gtk_widget_set_visible (self->actions_box, id != NULL);
+  /* Only the server erases, and only a person. */
+  gtk_widget_set_visible (self->erase_button, id != NULL && strcmp (entity, "person") == 0);
   gtk_widget_set_visible (self->evaluate_button, is_registration);
   gtk_widget_set_visible (self->recognize_button, is_registration);
   if (id != NULL)

@@ -6,7 +6,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include "config.h"
+#include "kh-i18n.h"
 
 #include "kh-sync-client.h"
 
@@ -85,4 +85,37 @@ kh_sync_client_sign_out (KhSyncClient  *self,
 {
   g_return_val_if_fail (KH_IS_SYNC_CLIENT (self), FALSE);
   return KH_SYNC_CLIENT_GET_IFACE (self)->sign_out (self, error);
+}
+
+void
+kh_sync_client_erase_async (KhSyncClient        *self,
+                            const char          *entity,
+                            const char          *id,
+                            const char          *reason,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  KhSyncClientInterface *iface;
+
+  g_return_if_fail (KH_IS_SYNC_CLIENT (self));
+  iface = KH_SYNC_CLIENT_GET_IFACE (self);
+  if (iface->erase_async == NULL)
+    {
+      g_task_report_new_error (self, callback, user_data, kh_sync_client_erase_async, G_IO_ERROR,
+                               G_IO_ERROR_NOT_SUPPORTED, "%s", _("This build cannot reach a server."));
+      return;
+    }
+  iface->erase_async (self, entity, id, reason, cancellable, callback, user_data);
+}
+
+gboolean
+kh_sync_client_erase_finish (KhSyncClient  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (KH_IS_SYNC_CLIENT (self), FALSE);
+  if (g_async_result_is_tagged (result, kh_sync_client_erase_async))
+    return g_task_propagate_boolean (G_TASK (result), error);
+  return KH_SYNC_CLIENT_GET_IFACE (self)->erase_finish (self, result, error);
 }

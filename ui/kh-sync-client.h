@@ -52,6 +52,17 @@ struct _KhSyncClientInterface
                                GError              **error);
   gboolean (*sign_out)        (KhSyncClient         *self,
                                GError              **error);
+  /* Optional: erasing a person on the server (PROTOCOL.md §11). */
+  void     (*erase_async)     (KhSyncClient         *self,
+                               const char           *entity,
+                               const char           *id,
+                               const char           *reason,
+                               GCancellable         *cancellable,
+                               GAsyncReadyCallback   callback,
+                               gpointer              user_data);
+  gboolean (*erase_finish)    (KhSyncClient         *self,
+                               GAsyncResult         *result,
+                               GError              **error);
 };
 
 void     kh_sync_client_sync_async     (KhSyncClient         *self,
@@ -72,6 +83,16 @@ gboolean kh_sync_client_sign_in_finish (KhSyncClient         *self,
                                         GAsyncResult         *result,
                                         GError              **error);
 gboolean kh_sync_client_sign_out       (KhSyncClient         *self,
+                                        GError              **error);
+void     kh_sync_client_erase_async    (KhSyncClient         *self,
+                                        const char           *entity,
+                                        const char           *id,
+                                        const char           *reason,
+                                        GCancellable         *cancellable,
+                                        GAsyncReadyCallback   callback,
+                                        gpointer              user_data);
+gboolean kh_sync_client_erase_finish   (KhSyncClient         *self,
+                                        GAsyncResult         *result,
                                         GError              **error);
 
 G_END_DECLS

@@ -75,6 +75,8 @@ gboolean              kh_record_editor_set_ref         (KhRecordEditor     *self
 const char           *kh_record_editor_get_error       (KhRecordEditor     *self);
 gboolean              kh_record_editor_save            (KhRecordEditor     *self);
 gboolean              kh_record_editor_delete          (KhRecordEditor     *self);
+gboolean              kh_record_editor_erase           (KhRecordEditor     *self,
+                                                        const char         *reason);
 guint                 kh_record_editor_show_history    (KhRecordEditor     *self);
 const char           *kh_record_editor_get_history_title (KhRecordEditor   *self,
                                                           guint             n);

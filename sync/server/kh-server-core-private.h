@@ -125,4 +125,28 @@ gboolean         _kh_server_update_org_tree   (KhServerBackend      *b,
                                                const KhServerStored *now,
                                                GError              **error);
 
+/* Personal data (kh-server-privacy.c) --------------------------------------------------------- */
+
+gboolean         _kh_server_erase_in_tx       (KhServerBackend      *b,
+                                               const char           *actor,
+                                               const char           *person_id,
+                                               const char           *reason,
+                                               gint64               *version,
+                                               GError              **error);
+void             _kh_server_erase_scrub       (KhServerBackend      *b);
+gboolean         _kh_server_erase_withdrawn   (KhServerBackend      *b,
+                                               const char           *actor,
+                                               GHashTable           *records,
+                                               GPtrArray            *dirty,
+                                               gint64               *version,
+                                               gboolean             *erased,
+                                               GError              **error);
+gboolean         _kh_server_check_award_consent (KhServerBackend    *b,
+                                                 GHashTable         *batch,
+                                                 GPtrArray          *dirty,
+                                                 json_object        *data,
+                                                 json_object        *old_data,
+                                                 char              **refusal,
+                                                 GError            **error);
+
 G_END_DECLS

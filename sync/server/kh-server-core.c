@@ -72,7 +72,15 @@ static const char schema_sql[] =
   /* When and from where a token was last used: its sliding lifetime and the devices an admin
    * lists. A table of its own, so a database made before it needs no ALTER. */
   "CREATE TABLE IF NOT EXISTS token_use ("
-  "  hash TEXT PRIMARY KEY, used_at TEXT NOT NULL, address TEXT);";
+  "  hash TEXT PRIMARY KEY, used_at TEXT NOT NULL, address TEXT);"
+  /* Erasures (kh-server-privacy.c): who, when and why, never what; and the records each
+   * changed, by id, for replicas to take the old values out of what they keep. */
+  "CREATE TABLE IF NOT EXISTS erasures ("
+  "  version BIGINT PRIMARY KEY, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
+  "  erased_by TEXT NOT NULL, erased_at TEXT NOT NULL, reason TEXT NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS erased_records ("
+  "  erasure BIGINT NOT NULL, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
+  "  PRIMARY KEY (erasure, entity, record_id));";
 
 /* Object and pool ------------------------------------------------------------------------------ */
 

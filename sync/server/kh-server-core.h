@@ -170,6 +170,19 @@ GString        *kh_server_records_by_ids  (KhServer            *self,
                                            const char * const  *ids,
                                            guint                n_ids,
                                            GError             **error);
+/* Erases a person (PROTOCOL.md §4, POST /v1/erase); *@version is the last version it wrote. */
+gboolean        kh_server_erase           (KhServer            *self,
+                                           const KhServerUser  *user,
+                                           const char          *entity,
+                                           const char          *id,
+                                           const char          *reason,
+                                           gint64              *version,
+                                           GError             **error);
+/* The JSON text of an answer to GET /v1/erasures?after=@after. */
+GString        *kh_server_erasures        (KhServer            *self,
+                                           const KhServerUser  *user,
+                                           gint64               after,
+                                           GError             **error);
 gboolean        kh_server_purge_tombstones (KhServer           *self,
                                             gint64             *purged,
                                             GError            **error);

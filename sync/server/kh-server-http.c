@@ -80,6 +80,8 @@ typedef enum
   ROUTE_INTEGRITY_IDS,
   ROUTE_RECORDS,
   ROUTE_INTEGRITY_BUCKETS,
+  ROUTE_ERASE,
+  ROUTE_ERASURES,
 } Route;
 
 typedef struct
@@ -655,6 +657,58 @@ handle_records (KhHttpServer          *self,
   return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
 }
 
+/* POST /v1/erase {"entity": "person", "id": ID, "reason": TEXT}: erases a person (kh-server-privacy.c). */
+static enum MHD_Result
+handle_erase (KhHttpServer          *self,
+              struct MHD_Connection *c,
+              Request               *req,
+              const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(json_object) body = read_body (self, c, req, &error);
+  json_object *entity = NULL;
+  json_object *id = NULL;
+  json_object *reason = NULL;
+  json_object *answer;
+  gint64 version = 0;
+
+  if (body == NULL)
+    return send_gerror (c, error);
+  if (!json_object_is_type (body, json_type_object)
+      || !json_object_object_get_ex (body, "entity", &entity) || !json_object_is_type (entity, json_type_string)
+      || !json_object_object_get_ex (body, "id", &id) || !json_object_is_type (id, json_type_string)
+      || !kh_uuid_is_valid (json_object_get_string (id))
+      || !json_object_object_get_ex (body, "reason", &reason) || !json_object_is_type (reason, json_type_string)
+      || json_object_get_string_len (reason) > 500)
+    return send_error (c, KH_SYNC_ERROR_WRONG_TYPE,
+                       _("The request must name an “entity”, a record “id” and a “reason”."), 0);
+  if (!kh_server_erase (self->server, user, json_object_get_string (entity), json_object_get_string (id),
+                        json_object_get_string (reason), &version, &error))
+    return send_gerror (c, error);
+  answer = json_object_new_object ();
+  json_object_object_add (answer, "version", json_object_new_int64 (version));
+  return send_json (c, MHD_HTTP_OK, answer, 0);
+}
+
+/* GET /v1/erasures?after=V: the records the erasures after V changed, as they are now. */
+static enum MHD_Result
+handle_erasures (KhHttpServer          *self,
+                 struct MHD_Connection *c,
+                 const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) answer = NULL;
+  const char *after = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "after");
+  gint64 v = 0;
+
+  if (after != NULL && *after != '\0' && !g_ascii_string_to_signed (after, 10, 0, G_MAXINT64, &v, NULL))
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("“after” must be a version."), 0);
+  answer = kh_server_erasures (self->server, user, v, &error);
+  if (answer == NULL)
+    return send_gerror (c, error);
+  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
+}
+
 static const struct { const char *path; const char *method; gboolean auth; } routes[] = {
   [ROUTE_HEALTH] = { "/v1/health", "GET", FALSE },
   [ROUTE_LOGIN] = { "/v1/login", "POST", FALSE },
@@ -664,6 +718,8 @@ static const struct { const char *path; const char *method; gboolean auth; } rou
   [ROUTE_INTEGRITY_IDS] = { "/v1/integrity/ids", "GET", TRUE },
   [ROUTE_RECORDS] = { "/v1/records", "POST", TRUE },
   [ROUTE_INTEGRITY_BUCKETS] = { "/v1/integrity/buckets", "GET", TRUE },
+  [ROUTE_ERASE] = { "/v1/erase", "POST", TRUE },
+  [ROUTE_ERASURES] = { "/v1/erasures", "GET", TRUE },
 };
 
 static enum MHD_Result
@@ -681,6 +737,8 @@ dispatch (KhHttpServer          *self,
     case ROUTE_INTEGRITY_IDS: return handle_integrity_ids (self, c, req->user);
     case ROUTE_RECORDS: return handle_records (self, c, req, req->user);
     case ROUTE_INTEGRITY_BUCKETS: return handle_integrity_buckets (self, c, req->user);
+    case ROUTE_ERASE: return handle_erase (self, c, req, req->user);
+    case ROUTE_ERASURES: return handle_erasures (self, c, req->user);
     default: g_assert_not_reached ();
     }
 }

@@ -573,6 +573,28 @@ write_record (Push                 *push,
   return applied (push, m, version, error);
 }
 
+/* A minor's award entry is approved only with a consent that counts (kh-server-privacy.c). */
+static gboolean
+check_consent (Push                *push,
+               const KhEntity      *entity,
+               const KhMutation    *m,
+               json_object         *data,
+               json_object         *old_data,
+               KhMutationResult   **result,
+               GError             **error)
+{
+  g_autofree char *refusal = NULL;
+
+  *result = NULL;
+  if (strcmp (entity->name, "award_entry") != 0)
+    return TRUE;
+  if (!_kh_server_check_award_consent (push->b, push->records, push->dirty, data, old_data, &refusal, error))
+    return FALSE;
+  if (refusal != NULL)
+    *result = rejected (m, KH_SYNC_ERROR_INVALID, refusal);
+  return TRUE;
+}
+
 static KhMutationResult *
 apply_create (Push             *push,
               const KhEntity   *entity,
@@ -616,6 +638,10 @@ apply_create (Push             *push,
 
   if (!kh_entity_validate (entity, m->fields, TRUE, &local))
     return rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+  if (!check_consent (push, entity, m, m->fields, NULL, &result, error))
+    return NULL;
+  if (result != NULL)
+    return result;
   if (!check_new_place (push, entity, m, NULL, m->fields, &result, error))
     return NULL;
   if (result != NULL)
@@ -687,6 +713,10 @@ apply_update (Push             *push,
 
   if (!kh_entity_validate (entity, s->data, TRUE, &local))
     return rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+  if (!check_consent (push, entity, m, s->data, old->data, &result, error))
+    return NULL;
+  if (result != NULL)
+    return result;
   if (!check_new_place (push, entity, m, old, s->data, &result, error))
     return NULL;
   if (result != NULL)
@@ -855,11 +885,20 @@ push_run (KhServer            *self,
   {
     KhSqlParam p[1] = { KH_SQL_P_INT (push.version) };
 
+    gboolean erased = FALSE;
+
+    /* A consent withdrawn in this batch starts the erasure of its person, in the same
+     * transaction; the counter then covers the erasure's versions too. */
     if (!flush_writes (&push, error)
-        || !kh_server_backend_exec (l->b, "UPDATE counter SET version = ? WHERE id = 1", p, 1,
+        || !_kh_server_erase_withdrawn (l->b, actor, push.records, push.dirty, &push.version, &erased, error))
+      return NULL;
+    p[0] = KH_SQL_P_INT (push.version);
+    if (!kh_server_backend_exec (l->b, "UPDATE counter SET version = ? WHERE id = 1", p, 1,
                                  NULL, NULL, NULL, error)
         || !kh_server_backend_commit (l->b, error))
       return NULL;
+    if (erased)
+      _kh_server_erase_scrub (l->b);
   }
   return g_steal_pointer (&response);
 }

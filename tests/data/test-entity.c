@@ -335,7 +335,7 @@ test_entity_error_field (void)
   g_clear_error (&error);
   json_object_put (value);
 
-  /* A check across fields: consent given by a guardian needs the guardian's name. */
+  /* A check across fields: consent given by a guardian needs the guardian's person record. */
   record = json_object_new_object ();
   json_object_object_add (record, "person_id", json_object_new_string ("0190a5f2-7c1e-7a3b-8f00-123456789012"));
   json_object_object_add (record, "org_unit_id", json_object_new_string ("0190a5f2-7c1e-7a3b-8f00-123456789013"));
@@ -344,7 +344,7 @@ test_entity_error_field (void)
   json_object_object_add (record, "purpose", json_object_new_string ("Học bổng"));
   json_object_object_add (record, "given_on", json_object_new_string ("2024-09-05"));
   g_assert_false (kh_entity_validate (consent, record, TRUE, &error));
-  g_assert_cmpstr (kh_data_error_get_field (error), ==, "guardian_name");
+  g_assert_cmpstr (kh_data_error_get_field (error), ==, "guardian_id");
   g_clear_error (&error);
 
   /* Not a set of values at all: about no one field. */

@@ -493,7 +493,8 @@ test_validate_cross_field (void)
     { "donation", "{\"form\": \"cash\", \"amount\": null}", "Amount" },
     { "donation", "{\"form\": \"transfer\", \"amount\": 0}", "Amount" },
     { "donation", "{\"form\": \"in_kind\", \"in_kind\": null}", "In-kind gift" },
-    { "consent", "{\"given_by\": \"guardian\", \"guardian_name\": null}", "Parent or guardian" },
+    { "consent", "{\"given_by\": \"guardian\", \"guardian_id\": null}", "Parent or guardian" },
+    { "consent", "{\"given_by\": \"guardian\", \"guardian_id\": \"@person_id\"}", "their own guardian" },
     { "consent", "{\"given_on\": \"2024-05-01\", \"withdrawn_on\": \"2024-04-30\"}", "Withdrawn on" },
   };
   g_autofree char *dir = kh_test_tmpdir ();

@@ -7,6 +7,7 @@
 #include "kh-export.h"
 #include "kh-import.h"
 #include "kh-xlsx-reader.h"
+#include "kh-test-store.h"
 #include "lists-util.h"
 
 typedef struct
@@ -141,7 +142,8 @@ test_export_csv_round_trip (Fixture       *f,
   g_autofree char *other = test_make (f->t.store, "award_list", "title", "Bản sao", "occasion", "tet",
                                       "school_year", "2024-2025", "org_unit_id", f->commune,
                                       "status", "draft", NULL);
-  KhExportOptions o = { .list_id = f->list };
+  /* A whole copy, sensitive fields too, as a person asks for it. */
+  KhExportOptions o = { .list_id = f->list, .include_sensitive = TRUE };
   KhImportOptions io = { .entity = "award_entry", .list_id = other };
   g_autoptr(GError) error = NULL;
   g_autoptr(KhImportReport) report = NULL;
@@ -182,6 +184,58 @@ test_export_csv_round_trip (Fixture       *f,
   json_object_put (where);
 }
 
+/* Sensitive fields stay out of an export unless asked for; an export that carries them is in
+ * the audit, one that does not is not. */
+static void
+test_export_sensitive (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *csv = g_build_filename (f->t.dir, "plain.csv", NULL);
+  g_autofree char *xlsx = g_build_filename (f->t.dir, "full.xlsx", NULL);
+  g_autofree char *full = g_build_filename (f->t.dir, "full.csv", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *person = test_make (f->t.store, "person", "full_name", "Cao Thị Hạnh", "org_unit_id", f->commune,
+                                       "national_id", "056210004321", "ethnicity", "Raglai",
+                                       "phone", "0905111222", "address", "Thôn Tà Giang", NULL);
+  g_autoptr(GError) error = NULL;
+  KhExportOptions plain = { .list_id = f->list };
+  KhExportOptions asked = { .list_id = f->list, .include_sensitive = TRUE };
+  KhExportOptions people = { 0 };
+  KhExportOptions people_asked = { .include_sensitive = TRUE };
+
+  g_assert_true (kh_export_file (f->t.store, "award_entry", csv, &plain, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  g_assert_null (strstr (text, "Học sinh giỏi"));
+  g_assert_nonnull (strstr (text, "Nguyễn Văn Đức"));
+  g_clear_pointer (&text, g_free);
+  g_assert_true (kh_export_file (f->t.store, "person", csv, &people, NULL, &error));
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "Cao Thị Hạnh"));
+  g_assert_null (strstr (text, "056210004321"));
+  g_assert_null (strstr (text, "Raglai"));
+  g_assert_null (strstr (text, "0905111222"));
+  g_assert_null (strstr (text, "Tà Giang"));
+  g_clear_pointer (&text, g_free);
+  g_assert_true (kh_export_file (f->t.store, "person", xlsx, &people, NULL, &error));
+  g_assert_cmpint (kh_test_query_int (f->t.store, "SELECT count(*) FROM audit WHERE action = 'export'"), ==, 0);
+
+  g_assert_true (kh_export_file (f->t.store, "award_entry", full, &asked, NULL, &error));
+  g_assert_true (kh_export_file (f->t.store, "person", xlsx, &people_asked, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_export_file (f->t.store, "person", full, &people_asked, NULL, &error));
+  g_assert_true (g_file_get_contents (full, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "056210004321"));
+  g_assert_nonnull (strstr (text, "Raglai"));
+  g_assert_cmpint (kh_test_query_int (f->t.store, "SELECT count(*) FROM audit WHERE action = 'export'"), ==, 3);
+  g_assert_cmpint (kh_test_query_int (f->t.store, "SELECT count(*) FROM audit WHERE action = 'export' "
+                                      "AND entity = 'person' AND field LIKE '%national_id%' "
+                                      "AND new_value LIKE '%full.xlsx' AND actor = 'tester'"), ==, 1);
+  /* The audit names the fields, never their values. */
+  g_assert_cmpint (kh_test_query_int (f->t.store, "SELECT count(*) FROM audit WHERE action = 'export' "
+                                      "AND (coalesce(old_value, '') || new_value || field) LIKE '%056210004321%'"), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -189,5 +243,6 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/lists/export/xlsx", Fixture, NULL, fixture_setup, test_export_xlsx, fixture_teardown);
   g_test_add ("/lists/export/csv-round-trip", Fixture, NULL, fixture_setup, test_export_csv_round_trip, fixture_teardown);
+  g_test_add ("/lists/export/sensitive", Fixture, NULL, fixture_setup, test_export_sensitive, fixture_teardown);
   return g_test_run ();
 }

@@ -320,12 +320,64 @@ test_report_past_tree (Fixture       *f,
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND);
 }
 
+/* The report counts the minors of its units whose record lacks a consent that counts. */
+static void
+test_report_minors_without_consent (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) then = g_date_time_add_years (now, -10);
+  g_autofree char *birth = g_date_time_format (then, "%Y-%m-%d");
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  json_object *units = kh_store_list (f->t.store, "org_unit", NULL, NULL);
+  const char *v1 = NULL, *v2 = NULL;
+  g_autofree char *child = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *text = NULL;
+  json_object *r;
+
+  for (size_t i = 0; i < json_object_array_length (units); i++)
+    {
+      json_object *u = json_object_array_get_idx (units, i);
+      const char *code = json_object_get_string (json_object_object_get (u, "code"));
+
+      if (g_strcmp0 (code, "V1") == 0)
+        v1 = json_object_get_string (json_object_object_get (u, "id"));
+      if (g_strcmp0 (code, "C2") == 0)
+        v2 = json_object_get_string (json_object_object_get (u, "id"));
+    }
+  child = test_make (f->t.store, "person", "full_name", "Trẻ Một", "org_unit_id", v1, "birth_date", birth, NULL);
+  parent = test_make (f->t.store, "person", "full_name", "Cha Một", "org_unit_id", v1, "birth_date", "1980-01-01", NULL);
+  other = test_make (f->t.store, "person", "full_name", "Trẻ Hai", "org_unit_id", v2, "birth_date", birth, NULL);
+
+  r = kh_report_compute (f->t.store, "C1", 2025, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int64 (json_object_object_get (r, "minors_without_consent")), ==, 1);
+  text = kh_report_to_text (r, KH_FORMAT_VIETNAMESE);
+  g_assert_nonnull (strstr (text, "1"));
+  json_object_put (r);
+  r = kh_report_compute (f->t.store, "P", 2025, FALSE, &error);
+  g_assert_cmpint (json_object_get_int64 (json_object_object_get (r, "minors_without_consent")), ==, 2);
+  json_object_put (r);
+
+  g_free (test_make (f->t.store, "consent", "person_id", child, "org_unit_id", v1, "person_name", "Trẻ Một",
+                     "given_by", "both", "guardian_id", parent, "purpose", "Học bổng", "given_on", today, NULL));
+  r = kh_report_compute (f->t.store, "C1", 2025, FALSE, &error);
+  g_assert_cmpint (json_object_get_int64 (json_object_object_get (r, "minors_without_consent")), ==, 0);
+  json_object_put (r);
+  json_object_put (units);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/lists/report/today", Fixture, NULL, fixture_setup, test_report_today, fixture_teardown);
+  g_test_add ("/lists/report/minors-without-consent", Fixture, NULL, fixture_setup,
+              test_report_minors_without_consent, fixture_teardown);
   g_test_add ("/lists/report/past-by-successor", Fixture, NULL, fixture_setup, test_report_past_by_successor, fixture_teardown);
   g_test_add ("/lists/report/past-tree", Fixture, NULL, fixture_setup, test_report_past_tree, fixture_teardown);
   return g_test_run ();

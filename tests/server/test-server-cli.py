@@ -198,6 +198,24 @@ try:
     rc, out, err = client('verify')
     check('verify', rc == 0 and 'The replica matches the server.' in out, (rc, out, err))
 
+    # Erasing a person: asked of the server, taken in by this replica's sync at once.
+    rc, out, err = client('list', 'org_unit')
+    unit = next((l.split('\t')[0] for l in out.splitlines() if 'N001' in l), None)
+    rc, out, err = client('add', 'person', 'full_name=Mấu Thị Hoa', f'org_unit_id={unit}',
+                          'birth_date=2015-04-02', 'national_id=056215009999')
+    person = out.strip()
+    check('add a child', rc == 0 and len(person) == 36, (rc, out, err))
+    rc, out, err = client('no-consent')
+    check('no-consent lists the child', rc == 0 and 'Mấu Thị Hoa' in out, (rc, out, err))
+    rc, out, err = client('sync')
+    rc, out, err = client('erase', person)
+    check('erase needs a reason', rc == 2, (rc, out, err))
+    rc, out, err = client('erase', person, '--reason', 'Gia đình yêu cầu')
+    check('erase', rc == 0 and 'Erased' in out, (rc, out, err))
+    rc, out, err = client('get', 'person', person)
+    check('the erased person has no data left here', rc == 0 and 'Mấu' not in out and '056215009999' not in out
+          and '(deleted)' in out, (rc, out, err))
+
     rc, out, err = server('token', 'revoke', 'officer')
     check('token revoke says how many, in the singular', rc == 0 and out == 'Revoked 1 token of officer.\n', out)
     rc, out, err = client('sync')

@@ -928,6 +928,8 @@ struct _KhFakeClient
   char     *refuse_id;
   char     *refuse_reason;
   gboolean  done;
+  char     *erased_id;     /* what the window asked to erase, and why */
+  char     *erased_reason;
 };
 
 static void kh_fake_client_iface_init (KhSyncClientInterface *iface);
@@ -975,10 +977,38 @@ fake_sync_finish (KhSyncClient  *client,
 }
 
 static void
+fake_erase_async (KhSyncClient        *client,
+                  const char          *entity,
+                  const char          *id,
+                  const char          *reason,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  KhFakeClient *self = KH_FAKE_CLIENT (client);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_assert_cmpstr (entity, ==, "person");
+  self->erased_id = g_strdup (id);
+  self->erased_reason = g_strdup (reason);
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+fake_erase_finish (KhSyncClient  *client,
+                   GAsyncResult  *result,
+                   GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
 kh_fake_client_iface_init (KhSyncClientInterface *iface)
 {
   iface->sync_async = fake_sync_async;
   iface->sync_finish = fake_sync_finish;
+  iface->erase_async = fake_erase_async;
+  iface->erase_finish = fake_erase_finish;
 }
 
 static void
@@ -1014,6 +1044,8 @@ kh_fake_client_finalize (GObject *object)
   g_clear_error (&self->fail);
   g_free (self->refuse_id);
   g_free (self->refuse_reason);
+  g_free (self->erased_id);
+  g_free (self->erased_reason);
   G_OBJECT_CLASS (kh_fake_client_parent_class)->finalize (object);
 }
 
@@ -1116,6 +1148,94 @@ test_sync_errors (Fixture       *f,
   g_assert_cmpint (kh_replica_count_rejected (f->store), ==, 0);
   g_assert_cmpstr (kh_window_get_last_toast (f->window), ==,
                    _("The change was given up; the server’s version is back"));
+  json_object_put (people);
+  kh_window_set_sync_client (f->window, NULL);
+}
+
+static GtkWidget *
+find_action_button (GtkWidget  *widget,
+                    const char *action)
+{
+  if (GTK_IS_ACTIONABLE (widget) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_action_button (child, action);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A person's form offers to erase their data, which goes to the server through the window's
+ * sync client; with no server to ask, the form says so and nothing is erased. */
+static void
+test_erase_person (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(KhFakeClient) client = g_object_new (KH_TYPE_FAKE_CLIENT, NULL);
+  g_autoptr(GError) error = NULL;
+  json_object *people = kh_store_list (f->store, "person", &(KhQuery) { .limit = 1 }, &error);
+  const char *person = json_object_get_string (json_object_object_get (json_object_array_get_idx (people, 0), "id"));
+  GtkWidget *editor;
+
+  /* No sync client: refused, in words. */
+  editor = kh_record_editor_new (f->store, "person", person, NULL);
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+  gtk_window_present (GTK_WINDOW (editor));
+  g_assert_true (gtk_widget_get_visible (find_action_button (editor, "editor.erase")));
+  g_assert_false (kh_record_editor_erase (KH_RECORD_EDITOR (editor), "Gia đình yêu cầu"));
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  client->store = f->store;
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  editor = kh_record_editor_new (f->store, "person", person, NULL);
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+  gtk_window_present (GTK_WINDOW (editor));
+  g_assert_true (kh_record_editor_erase (KH_RECORD_EDITOR (editor), "Gia đình yêu cầu"));
+  while (client->erased_id == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  run_idle ();
+  g_assert_cmpstr (client->erased_id, ==, person);
+  g_assert_cmpstr (client->erased_reason, ==, "Gia đình yêu cầu");
+
+  /* Withdrawing a consent erases the person: the form says so before it saves. */
+  {
+    json_object *second = kh_store_list (f->store, "person", &(KhQuery) { .limit = 1, .offset = 1 }, &error);
+    const char *guardian = json_object_get_string (json_object_object_get (json_object_array_get_idx (second, 0), "id"));
+    g_autofree char *json = g_strdup_printf ("{\"person_id\": \"%s\", \"org_unit_id\": \"%s\", \"person_name\": \"X\", "
+                                             "\"given_by\": \"both\", \"guardian_id\": \"%s\", \"purpose\": \"Học bổng\", "
+                                             "\"given_on\": \"2020-01-01\"}", person,
+                                             json_object_get_string (json_object_object_get (json_object_array_get_idx (people, 0), "org_unit_id")),
+                                             guardian);
+    g_autofree char *consent = create_record (f->store, "consent", json);
+    GList *windows;
+    AdwMessageDialog *dialog = NULL;
+    json_object *stored;
+
+    editor = kh_record_editor_new (f->store, "consent", consent, NULL);
+    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+    gtk_window_present (GTK_WINDOW (editor));
+    set_text (KH_RECORD_EDITOR (editor), "withdrawn_on", "02/03/2026");
+    g_assert_false (kh_record_editor_save (KH_RECORD_EDITOR (editor)));
+    stored = kh_store_get (f->store, "consent", consent, NULL);
+    g_assert_null (json_object_object_get (stored, "withdrawn_on"));
+    json_object_put (stored);
+    windows = gtk_window_list_toplevels ();
+    for (GList *l = windows; l != NULL; l = l->next)
+      if (ADW_IS_MESSAGE_DIALOG (l->data))
+        dialog = l->data;
+    g_list_free (windows);
+    g_assert_nonnull (dialog);
+    adw_message_dialog_response (dialog, "withdraw");
+    run_idle ();
+    stored = kh_store_get (f->store, "consent", consent, NULL);
+    g_assert_cmpstr (json_object_get_string (json_object_object_get (stored, "withdrawn_on")), ==, "2026-03-02");
+    json_object_put (stored);
+    json_object_put (second);
+  }
   json_object_put (people);
   kh_window_set_sync_client (f->window, NULL);
 }
@@ -1350,6 +1470,7 @@ main (int   argc,
   g_test_add_func ("/ui/conflict-card/resolve", test_conflict_card);
   g_test_add ("/ui/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts, fixture_tear_down);
   g_test_add ("/ui/window/sync-errors", Fixture, NULL, fixture_set_up, test_sync_errors, fixture_tear_down);
+  g_test_add ("/ui/window/erase-person", Fixture, NULL, fixture_set_up, test_erase_person, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }
