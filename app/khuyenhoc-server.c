@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "kh-cli-common.h"
+#include "kh-cli-visible.h"
 #include "kh-memory.h"
 #include "kh-server-core.h"
 #include "kh-server-http.h"
@@ -580,6 +581,7 @@ main (int argc, char **argv)
   if (sodium_init () < 0)
     return 1;
   kh_cli_set_program (&program);
+  kh_cli_install_visible_output ();
 
   argc--;
   argv++;
