@@ -24,6 +24,7 @@
 #include "kh-import.h"
 #include "kh-print.h"
 #include "kh-report.h"
+#include "kh-sqlite.h"
 #include "kh-store.h"
 #include "kh-validate.h"
 
@@ -176,7 +177,7 @@ open_store (Cli *cli)
     {
       g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "khuyenhoc", NULL);
 
-      g_mkdir_with_parents (dir, 0700);
+      kh_sqlite_make_private_folder (dir);
       fallback = g_build_filename (dir, "khuyenhoc.db", NULL);
       path = fallback;
     }
