@@ -598,7 +598,7 @@ kh_text_is_plain (const char *text,
 {
   for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
     {
-      if (*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t' || *p == '\r')))
+      if (*p < 0x20 && *p != '\n' && *p != '\t' && !(multiline && *p == '\r'))
         return FALSE;
       if (*p == 0x7f)
         return FALSE;
