@@ -72,31 +72,30 @@ kh_sqlite_open (const char  *path,
  * ids, money), whatever the umask says. A missing database file is made empty with mode 0600
  * (SQLite takes an empty file for a new database) and SQLite gives its journal, WAL and
  * shared-memory files the database file's mode; files made before, 0644 by the umask, are
- * tightened. A path SQLite does not take as a file (":memory:", "", a URI) is left alone, and
- * a file that cannot be changed (another owner's) is used as it is: opening it says what
- * matters then. */
+ * tightened. An existing file is changed by its path only, never opened: closing any
+ * descriptor of a file drops every POSIX lock this process holds on it, so opening the
+ * database here while another connection of the process has it would break SQLite's locking.
+ * A path SQLite does not take as a file (":memory:", "", a URI) is left alone, and a file that
+ * cannot be changed (another owner's) is used as it is. */
 void
 kh_sqlite_make_private (const char *path)
 {
   static const char * const beside[] = { "", "-wal", "-shm", "-journal" };
+  int fd;
 
   if (path == NULL || *path == '\0' || strcmp (path, ":memory:") == 0 || g_str_has_prefix (path, "file:"))
     return;
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0)
+    close (fd);  /* new: no connection can hold it yet */
   for (guint i = 0; i < G_N_ELEMENTS (beside); i++)
     {
       g_autofree char *file = g_strconcat (path, beside[i], NULL);
-      int fd = open (file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (i == 0 ? O_CREAT : 0), 0600);
       struct stat st;
 
-      if (fd < 0)
-        continue;
-      if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 077) != 0
-          && st.st_uid == geteuid ())
-        {
-          if (fchmod (fd, st.st_mode & 0700) != 0)
-            g_debug ("could not make %s private: %s", file, g_strerror (errno));
-        }
-      close (fd);
+      if (lstat (file, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 077) != 0
+          && st.st_uid == geteuid () && chmod (file, st.st_mode & 0700) != 0)
+        g_debug ("could not make %s private: %s", file, g_strerror (errno));
     }
 }
 
