@@ -13,6 +13,7 @@
 
 #include "kh-cli-common.h"
 #include "kh-cli-sync.h"
+#include "kh-cli-visible.h"
 #include "kh-codec.h"
 #include "kh-credentials.h"
 #include "kh-replica.h"
@@ -43,6 +44,7 @@ typedef struct
   const char *password_file;
   const char *ca_file;
   gboolean    verify;
+  gboolean    allow_http;
   int         low_speed_time;
   int         connect_timeout;
   int         attempts;
@@ -95,6 +97,11 @@ parse_sync_options (const KhCliCommand *command,
       if (strcmp (command->name, "sync") == 0 && strcmp (a, "--verify") == 0)
         {
           o->verify = TRUE;
+          continue;
+        }
+      if (is_login && strcmp (a, "--allow-http") == 0)
+        {
+          o->allow_http = TRUE;
           continue;
         }
       if (is_login && strcmp (a, "--server") == 0)
@@ -176,17 +183,34 @@ make_engine (KhStore           *store,
 static void
 print_sync_error (const GError *error)
 {
+  /* The server's words are in the message: one line, whatever it sent. */
+  g_autofree char *message = kh_cli_visible (error->message, KH_CLI_VISIBLE_ONE_LINE);
+
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
-    g_printerr ("%s%s %s\n", error->message, g_str_has_suffix (error->message, ".") ? "" : ".",
+    g_printerr ("%s%s %s\n", message, g_str_has_suffix (message, ".") ? "" : ".",
                 _("Check the server address and the network connection, then try again."));
   else
-    g_printerr ("%s\n", error->message);
+    g_printerr ("%s\n", message);
+}
+
+/* This machine, named without asking a resolver: a loopback address, or "localhost" (RFC
+ * 6761; libcurl answers it with loopback itself). */
+static gboolean
+is_loopback_host (const char *host)
+{
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
+
+  if (address != NULL)
+    return g_inet_address_get_is_loopback (address);
+  return g_ascii_strcasecmp (host, "localhost") == 0 || g_ascii_strcasecmp (host, "localhost.") == 0;
 }
 
 /* The engine would let libcurl guess a scheme for "host:port"; a person meant https:// or, for
- * a test server on their machine, http://. */
+ * a test server on their machine, http://. Over http:// to another machine the password and
+ * then every record cross the network in clear: that takes --allow-http, and a warning. */
 static gboolean
 check_server_url (const char  *url,
+                  gboolean     allow_http,
                   GError     **error)
 {
   g_autoptr(GUri) uri = NULL;
@@ -202,6 +226,19 @@ check_server_url (const char  *url,
                    _("“%s” is not a server address: write it with https:// (or http:// for a "
                      "test server), as in https://khuyenhoc.example.vn."), url);
       return FALSE;
+    }
+  if (strcmp (scheme, "http") == 0 && !is_loopback_host (g_uri_get_host (uri)))
+    {
+      if (!allow_http)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is not encrypted (http://): the password and every record would "
+                         "cross the network in clear. Use https://, or add --allow-http if this "
+                         "network is yours alone."), url);
+          return FALSE;
+        }
+      g_printerr ("%s\n", _("Warning: this server is reached over http://, without encryption: "
+                            "anyone on the network between can read the password and the records."));
     }
   return TRUE;
 }
@@ -227,7 +264,7 @@ cmd_login (const KhCliCommand  *command,
 
       return kh_cli_usage_error (command, message);
     }
-  if (!check_server_url (o.server, &error))
+  if (!check_server_url (o.server, o.allow_http, &error))
     {
       g_printerr ("%s\n", error->message);
       return EXIT_USAGE;
@@ -398,22 +435,36 @@ cmd_status (const KhCliCommand  *command,
       json_object *row = json_object_array_get_idx (outbox, i);
 
       if (g_strcmp0 (json_object_get_string (json_object_object_get (row, "state")), "rejected") == 0)
-        g_print ("  %s %s: %s\n", json_object_get_string (json_object_object_get (row, "entity")),
-                 json_object_get_string (json_object_object_get (row, "record_id")),
-                 json_object_get_string (json_object_object_get (row, "reason")));
+        {
+          /* The reason is the server's. */
+          g_autofree char *reason = kh_cli_visible (json_object_get_string (json_object_object_get (row, "reason")),
+                                                    KH_CLI_VISIBLE_ONE_LINE);
+
+          g_print ("  %s %s: %s\n", json_object_get_string (json_object_object_get (row, "entity")),
+                   json_object_get_string (json_object_object_get (row, "record_id")), reason);
+        }
     }
   json_object_put (outbox);
   return EXIT_OK;
 }
 
-static const char *
+/* A value of a conflict, on one line (either side may be the server's). */
+static char *
 value_str (json_object *v)
 {
   if (v == NULL)
-    return "∅";
+    return g_strdup ("∅");
   if (json_object_is_type (v, json_type_string))
-    return json_object_get_string (v);
-  return json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN);
+    return kh_cli_visible (json_object_get_string (v), KH_CLI_VISIBLE_ONE_LINE);
+  return kh_cli_visible (json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN), KH_CLI_VISIBLE_ONE_LINE);
+}
+
+static char *
+member_str (json_object *row,
+            const char  *name)
+{
+  return kh_cli_visible (json_object_get_string (json_object_object_get (row, name)),
+                         KH_CLI_VISIBLE_ONE_LINE);
 }
 
 static int
@@ -441,16 +492,20 @@ cmd_conflicts (const KhCliCommand  *command,
     for (size_t i = 0; i < json_object_array_length (rows); i++)
       {
         json_object *row = json_object_array_get_idx (rows, i);
+        g_autofree char *entity = member_str (row, "entity");
+        g_autofree char *id = member_str (row, "id");
+        g_autofree char *field = member_str (row, "field");
+        g_autofree char *local = value_str (json_object_object_get (row, "local"));
+        g_autofree char *local_at = member_str (row, "local_at");
+        g_autofree char *remote = value_str (json_object_object_get (row, "remote"));
+        g_autofree char *remote_by = member_str (row, "remote_by");
+        g_autofree char *remote_at = member_str (row, "remote_at");
+        g_autofree char *base = value_str (json_object_object_get (row, "base"));
 
-        g_print ("%s %s %s\n", json_object_get_string (json_object_object_get (row, "entity")),
-                 json_object_get_string (json_object_object_get (row, "id")),
-                 json_object_get_string (json_object_object_get (row, "field")));
-        g_print (_("  mine:   %s (%s)\n"), value_str (json_object_object_get (row, "local")),
-                 json_object_get_string (json_object_object_get (row, "local_at")));
-        g_print (_("  theirs: %s (%s, %s)\n"), value_str (json_object_object_get (row, "remote")),
-                 json_object_get_string (json_object_object_get (row, "remote_by")),
-                 json_object_get_string (json_object_object_get (row, "remote_at")));
-        g_print (_("  before: %s\n"), value_str (json_object_object_get (row, "base")));
+        g_print ("%s %s %s\n", entity, id, field);
+        g_print (_("  mine:   %s (%s)\n"), local, local_at);
+        g_print (_("  theirs: %s (%s, %s)\n"), remote, remote_by, remote_at);
+        g_print (_("  before: %s\n"), base);
       }
   json_object_put (rows);
   return EXIT_OK;
@@ -578,7 +633,7 @@ cmd_erase (const KhCliCommand  *command,
 /* The sync options are the same for every command that talks to the server; their --help
  * says so. */
 const KhCliCommand kh_cli_sync_commands[] = {
-  { "login", N_("login --server URL --user NAME [--password-file FILE] [--ca-file FILE] [SYNC OPTIONS]"),
+  { "login", N_("login --server URL --user NAME [--password-file FILE] [--ca-file FILE] [--allow-http] [SYNC OPTIONS]"),
     N_("sign in (the password is read from standard input)"), 0, -1, cmd_login, sync_options_help },
   { "sync", N_("sync [--verify] [SYNC OPTIONS]"), N_("pull, push, and report what moved"), 0, -1, cmd_sync,
     sync_options_help },

@@ -14,6 +14,7 @@
 
 #include "kh-cli-common.h"
 #include "kh-cli-sync.h"
+#include "kh-cli-visible.h"
 #include "kh-demo.h"
 #include "kh-entity.h"
 #include "kh-error.h"
@@ -24,6 +25,7 @@
 #include "kh-print.h"
 #include "kh-privacy.h"
 #include "kh-report.h"
+#include "kh-sqlite.h"
 #include "kh-store.h"
 #include "kh-validate.h"
 
@@ -36,7 +38,23 @@ typedef KhCliContext Cli;
 static void
 print_error (GError *error)
 {
-  g_printerr ("%s\n", error->message);
+  g_autofree char *message = kh_cli_visible (error->message, KH_CLI_VISIBLE_ONE_LINE);
+
+  g_printerr ("%s\n", message);
+}
+
+/* A value inside a line of output, shown on that line: records come from a server. */
+static char *
+one_line (const char *text)
+{
+  return kh_cli_visible (text, KH_CLI_VISIBLE_ONE_LINE);
+}
+
+static char *
+member_line (json_object *row,
+             const char  *name)
+{
+  return one_line (json_object_get_string (json_object_object_get (row, name)));
 }
 
 static void
@@ -131,13 +149,16 @@ print_record (const KhEntity *entity,
 {
   json_object *v;
 
-  g_print ("%s: %s\n", _("Id"), json_object_get_string (json_object_object_get (record, "id")));
+  g_autofree char *id = member_line (record, "id");
+
+  g_print ("%s: %s\n", _("Id"), id);
   for (guint i = 0; i < entity->n_fields; i++)
     if (json_object_object_get_ex (record, entity->fields[i].name, &v) && v != NULL)
       {
         g_autofree char *text = kh_value_format (&entity->fields[i], v);
+        g_autofree char *shown = one_line (text);
 
-        g_print ("%s: %s\n", _(entity->fields[i].label), text);
+        g_print ("%s: %s\n", _(entity->fields[i].label), shown);
       }
   if (json_object_get_boolean (json_object_object_get (record, "deleted")))
     g_print ("%s\n", _("(deleted)"));
@@ -157,7 +178,7 @@ open_store (Cli *cli)
     {
       g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "khuyenhoc", NULL);
 
-      g_mkdir_with_parents (dir, 0700);
+      kh_sqlite_make_private_folder (dir);
       fallback = g_build_filename (dir, "khuyenhoc.db", NULL);
       path = fallback;
     }
@@ -435,14 +456,17 @@ cmd_list (const KhCliCommand  *command,
     for (size_t r = 0; r < json_object_array_length (rows); r++)
       {
         json_object *row = json_object_array_get_idx (rows, r);
-        GString *line = g_string_new (json_object_get_string (json_object_object_get (row, "id")));
+        g_autofree char *id = member_line (row, "id");
+        GString *line = g_string_new (id);
 
         for (guint i = 0; i < entity->n_fields; i++)
           if (entity->fields[i].flags & KH_FIELD_FLAG_SUMMARY)
             {
               g_autofree char *text = kh_value_format (&entity->fields[i],
                                                        json_object_object_get (row, entity->fields[i].name));
-              g_string_append_printf (line, "\t%s", text);
+              g_autofree char *shown = one_line (text);
+
+              g_string_append_printf (line, "\t%s", shown);
             }
         g_print ("%s\n", line->str);
         g_string_free (line, TRUE);
@@ -502,11 +526,11 @@ cmd_search (const KhCliCommand  *command,
     for (size_t i = 0; i < json_object_array_length (hits); i++)
       {
         json_object *hit = json_object_array_get_idx (hits, i);
+        g_autofree char *title = member_line (hit, "title");
 
         g_print ("%s\t%s\t%s\n",
                  json_object_get_string (json_object_object_get (hit, "entity")),
-                 json_object_get_string (json_object_object_get (hit, "id")),
-                 json_object_get_string (json_object_object_get (hit, "title")));
+                 json_object_get_string (json_object_object_get (hit, "id")), title);
       }
   json_object_put (hits);
   return EXIT_OK;
@@ -541,14 +565,19 @@ cmd_history (const KhCliCommand  *command,
         json_object *field = json_object_object_get (row, "field");
         json_object *old_value = json_object_object_get (row, "old_value");
         json_object *new_value = json_object_object_get (row, "new_value");
+        g_autofree char *at = member_line (row, "at");
+        g_autofree char *actor = member_line (row, "actor");
+        g_autofree char *action = member_line (row, "action");
 
-        g_print ("%s\t%s\t%s", json_object_get_string (json_object_object_get (row, "at")),
-                 json_object_get_string (json_object_object_get (row, "actor")),
-                 json_object_get_string (json_object_object_get (row, "action")));
+        g_print ("%s\t%s\t%s", at, actor, action);
         if (field != NULL)
-          g_print ("\t%s: %s → %s", json_object_get_string (field),
-                   old_value ? json_object_get_string (old_value) : "∅",
-                   new_value ? json_object_get_string (new_value) : "∅");
+          {
+            g_autofree char *name = one_line (json_object_get_string (field));
+            g_autofree char *before = one_line (old_value ? json_object_get_string (old_value) : "∅");
+            g_autofree char *after = one_line (new_value ? json_object_get_string (new_value) : "∅");
+
+            g_print ("\t%s: %s → %s", name, before, after);
+          }
         g_print ("\n");
       }
   json_object_put (rows);
@@ -1151,6 +1180,7 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   kh_cli_set_program (&program);
+  kh_cli_install_visible_output ();
 
   for (i = 1; i < argc; i++)
     {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "kh-cli-common.h"
+#include "kh-cli-visible.h"
 #include "kh-memory.h"
 #include "kh-server-core.h"
 #include "kh-server-http.h"
@@ -678,6 +679,7 @@ main (int argc, char **argv)
   if (sodium_init () < 0)
     return 1;
   kh_cli_set_program (&program);
+  kh_cli_install_visible_output ();
 
   argc--;
   argv++;

@@ -181,7 +181,9 @@ build_thread (gpointer data)
   sqlite3 *db = NULL;
 
   /* Read-write only to be able to create the scratch file it attaches; the replica is only
-   * read, in one transaction, so every table is read from the same snapshot. */
+   * read, in one transaction, so every table is read from the same snapshot. The scratch
+   * file holds the records' words: owner only, as the replica. */
+  kh_sqlite_make_private (build->build_path);
   if (kh_sqlite_open (build->path, &db, TRUE) != SQLITE_OK)
     kh_sqlite_set_error (&build->error, db, "search index");
   else

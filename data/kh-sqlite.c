@@ -7,6 +7,12 @@
  */
 #include "kh-i18n.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "kh-error.h"
 #include "kh-fold.h"
 #include "kh-sqlite.h"
@@ -59,6 +65,53 @@ kh_sqlite_open (const char  *path,
     }
   return sqlite3_open_v2 (path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
                                     | (create ? SQLITE_OPEN_CREATE : 0), NULL);
+}
+
+/* Makes the database file at @path, and the files SQLite keeps beside it, readable and
+ * writable by their owner only: a replica holds the records of a whole area (names, national
+ * ids, money), whatever the umask says. A missing database file is made empty with mode 0600
+ * (SQLite takes an empty file for a new database) and SQLite gives its journal, WAL and
+ * shared-memory files the database file's mode; files made before, 0644 by the umask, are
+ * tightened. An existing file is changed by its path only, never opened: closing any
+ * descriptor of a file drops every POSIX lock this process holds on it, so opening the
+ * database here while another connection of the process has it would break SQLite's locking.
+ * A path SQLite does not take as a file (":memory:", "", a URI) is left alone, and a file that
+ * cannot be changed (another owner's) is used as it is. */
+void
+kh_sqlite_make_private (const char *path)
+{
+  static const char * const beside[] = { "", "-wal", "-shm", "-journal" };
+  int fd;
+
+  if (path == NULL || *path == '\0' || strcmp (path, ":memory:") == 0 || g_str_has_prefix (path, "file:"))
+    return;
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0)
+    close (fd);  /* new: no connection can hold it yet */
+  for (guint i = 0; i < G_N_ELEMENTS (beside); i++)
+    {
+      g_autofree char *file = g_strconcat (path, beside[i], NULL);
+      struct stat st;
+
+      if (lstat (file, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 077) != 0
+          && st.st_uid == geteuid () && chmod (file, st.st_mode & 0700) != 0)
+        g_debug ("could not make %s private: %s", file, g_strerror (errno));
+    }
+}
+
+/* Makes @folder (and the folders above it that are missing) with mode 0700, and takes an
+ * existing one back to 0700. Only for the program's own folder under the user's data folder:
+ * a folder a person named (with --db) may be shared on purpose, or be /tmp. */
+void
+kh_sqlite_make_private_folder (const char *folder)
+{
+  struct stat st;
+
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    return;
+  if (lstat (folder, &st) == 0 && S_ISDIR (st.st_mode) && (st.st_mode & 077) != 0
+      && st.st_uid == geteuid () && chmod (folder, st.st_mode & 0700) != 0)
+    g_debug ("could not make %s private: %s", folder, g_strerror (errno));
 }
 
 gboolean

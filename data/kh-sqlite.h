@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 int      kh_sqlite_open               (const char  *path,
                                        sqlite3    **db,
                                        gboolean     create);
+void     kh_sqlite_make_private       (const char  *path);
+void     kh_sqlite_make_private_folder (const char *folder);
 gboolean kh_sqlite_exec               (sqlite3     *db,
                                        const char  *sql,
                                        GError     **error);

@@ -585,6 +585,8 @@ kh_store_open (const char  *path,
   self = g_object_new (KH_TYPE_STORE, NULL);
   self->path = g_strdup (path);
 
+  /* Owner only, before SQLite makes anything beside it. */
+  kh_sqlite_make_private (path);
   /* A store is used by one thread at a time. */
   rc = kh_sqlite_open (path, &self->db, TRUE);
   if (rc != SQLITE_OK)

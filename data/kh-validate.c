@@ -592,6 +592,40 @@ kh_field_validate (const KhField  *field,
   return kh_field_validate_value (field, &v, error);
 }
 
+gboolean
+kh_text_is_plain (const char *text,
+                  gboolean    multiline)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p < 0x20 && *p != '\n' && *p != '\t' && !(multiline && *p == '\r'))
+        return FALSE;
+      if (*p == 0x7f)
+        return FALSE;
+      /* U+0080 to U+009F are 0xC2 0x80 to 0xC2 0x9F in UTF-8. */
+      if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+kh_field_validate_plain (const KhField  *field,
+                         json_object    *value,
+                         GError        **error)
+{
+  g_return_val_if_fail (field != NULL, FALSE);
+
+  if (field->type != KH_FIELD_TEXT || !json_object_is_type (value, json_type_string))
+    return TRUE;
+  if (!kh_text_is_plain (json_object_get_string (value), (field->flags & KH_FIELD_FLAG_MULTILINE) != 0))
+    {
+      field_error (error, field, _("the text contains control characters."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Checks @values against @entity: every key must be a field, every value valid. When @complete
  * the object is a whole record (required fields must be there) and the checks across fields
  * run too. Keys that are not fields are refused, so a typo never silently drops data. */

@@ -41,6 +41,18 @@ gboolean kh_field_validate    (const KhField   *field,
 gboolean kh_field_validate_value (const KhField *field,
                                   const KhValue *value,
                                   GError       **error);
+/* No control character in @text (valid UTF-8) but line breaks and tabs (and carriage returns
+ * when @multiline): no other C0 character, no DEL, no C1 character (CSI among them). Line
+ * breaks stay: a unit's name written over two lines in a spreadsheet cell is kept as it was
+ * written, and the CLI shows them as "\n" inside a line. */
+gboolean kh_text_is_plain     (const char      *text,
+                               gboolean         multiline);
+/* What a new value of a text field must be beyond kh_field_validate(), checked where it is
+ * written, not where it is read (older records may hold what it refuses): kh_text_is_plain().
+ * A name then holds no escape sequence for a terminal to act on. */
+gboolean kh_field_validate_plain (const KhField *field,
+                                  json_object   *value,
+                                  GError       **error);
 gboolean kh_entity_validate   (const KhEntity  *entity,
                                json_object     *values,
                                gboolean         complete,

@@ -11,6 +11,7 @@
 #include "kh-application.h"
 #include "kh-engine-client.h"
 #include "kh-settings.h"
+#include "kh-sqlite.h"
 #include "kh-window.h"
 
 struct _KhApplication
@@ -127,6 +128,9 @@ kh_application_activate (GApplication *app)
   path = self->db_path ? g_strdup (self->db_path) : kh_application_default_db_path ();
   dir = g_path_get_dirname (path);
   g_mkdir_with_parents (dir, 0700);
+  /* The program's own folder only: one named with --db may be shared on purpose. */
+  if (self->db_path == NULL && (g_getenv ("KHUYENHOC_DB") == NULL || *g_getenv ("KHUYENHOC_DB") == '\0'))
+    kh_sqlite_make_private_folder (dir);
   store = kh_store_open (path, &error);
   if (store == NULL)
     {

@@ -9,6 +9,7 @@
 
 #include "kh-server-core-private.h"
 #include "kh-uuid.h"
+#include "kh-validate.h"
 
 void
 kh_server_user_free (KhServerUser *user)
@@ -63,10 +64,11 @@ kh_server_user_add (KhServer    *self,
   gboolean found;
 
   if (username == NULL || *username == '\0' || strlen (username) > 64
-      || !g_utf8_validate (username, -1, NULL) || strpbrk (username, " \t\r\n:") != NULL)
+      || !g_utf8_validate (username, -1, NULL) || strpbrk (username, " \t\r\n:") != NULL
+      || !kh_text_is_plain (username, FALSE))
     {
       g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                           _("A user name is 1 to 64 characters without spaces or colons."));
+                           _("A user name is 1 to 64 characters without spaces, colons or control characters."));
       return FALSE;
     }
   if (!valid_role (role))

@@ -509,7 +509,7 @@ check_fields_known (const KhEntity    *entity,
           *result = rejected (m, KH_SYNC_ERROR_INVALID, msg);
           return FALSE;
         }
-      if (val != NULL && !kh_field_validate (f, val, &local))
+      if (val != NULL && (!kh_field_validate (f, val, &local) || !kh_field_validate_plain (f, val, &local)))
         {
           *result = rejected (m, KH_SYNC_ERROR_INVALID, local->message);
           return FALSE;
@@ -856,6 +856,15 @@ push_run (KhServer            *self,
   Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log, owners };
   KhServerMeta meta;
 
+  /* The actor becomes every record's updated_by, which clients print: an account named with
+   * control characters before they were refused writes nothing. */
+  if (actor == NULL || !kh_text_is_plain (actor, FALSE))
+    {
+      g_set_error_literal (error, KH_SYNC_ERROR, KH_SYNC_ERROR_FORBIDDEN,
+                           _("This account's name holds control characters: an administrator "
+                             "must make it a new account before it can change records."));
+      return NULL;
+    }
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error))
     return NULL;
   if (!_kh_server_load_meta (l->b, &meta, error))

@@ -8,10 +8,12 @@
  */
 #include <glib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
+/* Per corpus file; --mutations=N sets it for a slow target. */
 #define MUTATIONS 1000
 
 static void
@@ -57,12 +59,19 @@ main (int   argc,
 {
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   GRand *rand = g_rand_new_with_seed (20251128);
+  int mutations = MUTATIONS;
 
   for (int i = 1; i < argc; i++)
     {
-      GDir *dir = g_dir_open (argv[i], 0, NULL);
+      GDir *dir;
       const char *name;
 
+      if (g_str_has_prefix (argv[i], "--mutations="))
+        {
+          mutations = atoi (argv[i] + strlen ("--mutations="));
+          continue;
+        }
+      dir = g_dir_open (argv[i], 0, NULL);
       if (dir == NULL)
         {
           g_ptr_array_add (files, g_strdup (argv[i]));
@@ -86,7 +95,7 @@ main (int   argc,
           continue;
         }
       LLVMFuzzerTestOneInput ((const uint8_t *) data, len);
-      for (int m = 0; m < MUTATIONS; m++)
+      for (int m = 0; m < mutations; m++)
         {
           GString *s = g_string_new_len (data, (gssize) len);
           int rounds = g_rand_int_range (rand, 1, 6);
@@ -96,7 +105,7 @@ main (int   argc,
           LLVMFuzzerTestOneInput ((const uint8_t *) s->str, s->len);
           g_string_free (s, TRUE);
         }
-      g_print ("ok %u %s and %d mutations\n", i + 1, (char *) files->pdata[i], MUTATIONS);
+      g_print ("ok %u %s and %d mutations\n", i + 1, (char *) files->pdata[i], mutations);
       g_free (data);
     }
   g_rand_free (rand);

@@ -15,242 +15,7 @@
 
 #include "kh-codec.h"
 #include "kh-http-private.h"
-
-/* The server -------------------------------------------------------------------------------- */
-
-/* One connection at a time, closed after each answer (so the client never reuses one and every
- * request is seen whole). Everything below the lock is shared with the server's thread. */
-typedef struct
-{
-  GSocket      *listener;
-  int           port;
-  char         *base;
-  GThread      *thread;
-  GCancellable *stop;
-
-  GMutex        lock;
-  GCond         cond;
-  GBytes       *answer;     /* the whole HTTP response to every request */
-  gboolean      hold;       /* read the request, then answer nothing until the server stops */
-  gboolean      holding;    /* a held request has arrived */
-  guint         requests;
-  char         *head;       /* the last request's line and headers */
-  GBytes       *body;       /* the last request's body, as sent */
-  guint64       bytes_in;   /* everything read from clients */
-  guint64       bytes_out;  /* everything sent to them */
-} TestServer;
-
-/* The value of header @name in @head, or NULL. */
-static char *
-header_value (const char *head,
-              const char *name)
-{
-  g_auto(GStrv) lines = g_strsplit (head, "\r\n", -1);
-  gsize n = strlen (name);
-
-  for (guint i = 1; lines[i] != NULL; i++)
-    if (g_ascii_strncasecmp (lines[i], name, n) == 0 && lines[i][n] == ':')
-      return g_strstrip (g_strdup (lines[i] + n + 1));
-  return NULL;
-}
-
-static gboolean
-send_all (GSocket      *conn,
-          const guint8 *data,
-          gsize         len,
-          GCancellable *stop)
-{
-  while (len > 0)
-    {
-      gssize n = g_socket_send (conn, (const char *) data, len, stop, NULL);
-
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      len -= n;
-    }
-  return TRUE;
-}
-
-static void
-serve_connection (TestServer *s,
-                  GSocket    *conn)
-{
-  g_autoptr(GByteArray) in = g_byte_array_new ();
-  g_autofree char *length = NULL;
-  g_autofree char *head = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  gboolean have_head = FALSE;
-  gsize head_len = 0;
-  gsize body_len = 0;
-  char buf[16384];
-
-  g_socket_set_timeout (conn, 20);
-  while (!have_head || in->len < head_len + body_len)
-    {
-      gssize n = g_socket_receive (conn, buf, sizeof buf, s->stop, NULL);
-      const char *end;
-
-      if (n <= 0)
-        return;
-      g_byte_array_append (in, (const guint8 *) buf, n);
-      end = have_head ? NULL : g_strstr_len ((const char *) in->data, in->len, "\r\n\r\n");
-      if (end != NULL)
-        {
-          have_head = TRUE;
-          head_len = end - (const char *) in->data + 4;
-          head = g_strndup ((const char *) in->data, head_len - 4);
-          length = header_value (head, "Content-Length");
-          body_len = length != NULL ? g_ascii_strtoull (length, NULL, 10) : 0;
-        }
-    }
-
-  g_mutex_lock (&s->lock);
-  s->requests++;
-  s->bytes_in += in->len;
-  g_free (s->head);
-  s->head = g_steal_pointer (&head);
-  g_clear_pointer (&s->body, g_bytes_unref);
-  s->body = g_bytes_new (in->data + head_len, body_len);
-  if (s->hold)
-    {
-      s->holding = TRUE;
-      g_cond_broadcast (&s->cond);
-      while (!g_cancellable_is_cancelled (s->stop))
-        g_cond_wait (&s->cond, &s->lock);
-    }
-  answer = s->answer != NULL ? g_bytes_ref (s->answer) : NULL;
-  /* Counted before it is sent: the client may have read it all before send() returns here. */
-  if (answer != NULL)
-    s->bytes_out += g_bytes_get_size (answer);
-  g_mutex_unlock (&s->lock);
-
-  if (answer != NULL)
-    send_all (conn, g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), s->stop);
-}
-
-static gpointer
-server_thread (gpointer data)
-{
-  TestServer *s = data;
-
-  while (!g_cancellable_is_cancelled (s->stop))
-    {
-      g_autoptr(GSocket) conn = g_socket_accept (s->listener, s->stop, NULL);
-
-      if (conn == NULL)
-        break;
-      serve_connection (s, conn);
-      g_socket_close (conn, NULL);
-    }
-  return NULL;
-}
-
-/* A socket bound to a free port of 127.0.0.1; with @listen, accepting. */
-static GSocket *
-bind_local (int      *port,
-            gboolean  listen)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                G_SOCKET_PROTOCOL_TCP, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (sock, any, FALSE, &error));
-  g_assert_no_error (error);
-  if (listen)
-    {
-      g_assert_true (g_socket_listen (sock, &error));
-      g_assert_no_error (error);
-    }
-  bound = g_socket_get_local_address (sock, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  return sock;
-}
-
-static TestServer *
-test_server_new (void)
-{
-  TestServer *s = g_new0 (TestServer, 1);
-
-  g_mutex_init (&s->lock);
-  g_cond_init (&s->cond);
-  s->stop = g_cancellable_new ();
-  s->listener = bind_local (&s->port, TRUE);
-  s->base = g_strdup_printf ("http://127.0.0.1:%d", s->port);
-  s->thread = g_thread_new ("test-http-server", server_thread, s);
-  return s;
-}
-
-static void
-test_server_free (TestServer *s)
-{
-  g_mutex_lock (&s->lock);
-  g_cancellable_cancel (s->stop);
-  g_cond_broadcast (&s->cond);
-  g_mutex_unlock (&s->lock);
-  g_thread_join (s->thread);
-  g_socket_close (s->listener, NULL);
-  g_object_unref (s->listener);
-  g_object_unref (s->stop);
-  g_clear_pointer (&s->answer, g_bytes_unref);
-  g_clear_pointer (&s->body, g_bytes_unref);
-  g_free (s->head);
-  g_free (s->base);
-  g_mutex_clear (&s->lock);
-  g_cond_clear (&s->cond);
-  g_free (s);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
-
-/* Every request from now on gets status @status, the extra header lines @headers (each ending
- * in "\r\n") and @body. */
-static void
-test_server_answer (TestServer *s,
-                    int         status,
-                    const char *headers,
-                    const void *body,
-                    gsize       len)
-{
-  GByteArray *raw = g_byte_array_new ();
-  g_autofree char *head = g_strdup_printf ("HTTP/1.1 %d Test\r\n"
-                                           "Content-Type: application/json\r\n"
-                                           "Content-Length: %" G_GSIZE_FORMAT "\r\n"
-                                           "Connection: close\r\n"
-                                           "%s\r\n",
-                                           status, len, headers ? headers : "");
-
-  g_byte_array_append (raw, (const guint8 *) head, strlen (head));
-  g_byte_array_append (raw, body, len);
-  g_mutex_lock (&s->lock);
-  g_clear_pointer (&s->answer, g_bytes_unref);
-  s->answer = g_byte_array_free_to_bytes (raw);
-  g_mutex_unlock (&s->lock);
-}
-
-static void
-test_server_answer_text (TestServer *s,
-                         int         status,
-                         const char *text)
-{
-  test_server_answer (s, status, NULL, text, strlen (text));
-}
-
-static guint
-test_server_requests (TestServer *s)
-{
-  guint n;
-
-  g_mutex_lock (&s->lock);
-  n = s->requests;
-  g_mutex_unlock (&s->lock);
-  return n;
-}
+#include "kh-test-http-server.h"
 
 /* Compression, independent of kh-http.c's ------------------------------------------------------ */
 
@@ -385,9 +150,9 @@ test_token (void)
   g_assert_cmpint (get_n (answer), ==, 5);
   json_object_put (answer);
   g_assert_true (g_str_has_prefix (s->head, "GET /v1/ping HTTP/1.1\r\n"));
-  auth = header_value (s->head, "Authorization");
+  auth = test_server_header (s->head, "Authorization");
   g_assert_cmpstr (auth, ==, "Bearer tok-123.abc");
-  accept = header_value (s->head, "Accept-Encoding");
+  accept = test_server_header (s->head, "Accept-Encoding");
   g_assert_cmpstr (accept, ==, "zstd, gzip");
   g_assert_cmpuint (g_bytes_get_size (s->body), ==, 0);
 
@@ -397,7 +162,7 @@ test_token (void)
   g_assert_no_error (error);
   json_object_put (answer);
   g_assert_true (g_str_has_prefix (s->head, "DELETE /v1/session HTTP/1.1\r\n"));
-  auth = header_value (s->head, "Authorization");
+  auth = test_server_header (s->head, "Authorization");
   g_assert_null (auth);
 }
 
@@ -423,9 +188,9 @@ test_request_body (void)
   g_assert_no_error (error);
   json_object_put (answer);
   g_assert_true (g_str_has_prefix (s->head, "POST /v1/push HTTP/1.1\r\n"));
-  type = header_value (s->head, "Content-Type");
+  type = test_server_header (s->head, "Content-Type");
   g_assert_cmpstr (type, ==, "application/json");
-  encoding = header_value (s->head, "Content-Encoding");
+  encoding = test_server_header (s->head, "Content-Encoding");
   g_assert_null (encoding);
   text = kh_codec_to_string (small, &len);
   g_assert_cmpmem (g_bytes_get_data (s->body, NULL), g_bytes_get_size (s->body), text, len);
@@ -434,7 +199,7 @@ test_request_body (void)
   g_assert_no_error (error);
   json_object_put (answer);
   g_clear_pointer (&encoding, g_free);
-  encoding = header_value (s->head, "Content-Encoding");
+  encoding = test_server_header (s->head, "Content-Encoding");
   g_assert_cmpstr (encoding, ==, "gzip");
   text = kh_codec_to_string (large, &len);
   /* Compressed, it is far smaller than the 5 kB of spaces. */
@@ -637,7 +402,7 @@ static void
 test_refused (void)
 {
   int port;
-  g_autoptr(GSocket) closed = bind_local (&port, FALSE);
+  g_autoptr(GSocket) closed = test_server_bind_local (&port, FALSE);
   g_autofree char *base = g_strdup_printf ("http://127.0.0.1:%d", port);
   g_autofree char *prefix = g_strdup_printf ("Could not reach the server at %s: ", base);
   KhHttpOptions o = options ();
