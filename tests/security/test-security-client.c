@@ -290,6 +290,13 @@ hostile_cb (const char *head,
     answer = refuse_push (h, head, body);
   if (answer == NULL && strcmp (path, "/v1/integrity") == 0)
     answer = agree (h);
+  if (answer == NULL && strcmp (path, "/v1/erasures") == 0)
+    {
+      static const char none[] = "{\"records\": [], \"through\": 0, \"has_more\": false, "
+                                 "\"server_id\": \"" SERVER_ID "\", \"epoch\": 1}";
+
+      answer = test_server_response (200, NULL, none, strlen (none));
+    }
   if (answer == NULL)
     answer = test_server_response (404, NULL, "{\"error\": {\"code\": \"not_found\", \"message\": \"No.\"}}",
                                    strlen ("{\"error\": {\"code\": \"not_found\", \"message\": \"No.\"}}"));
