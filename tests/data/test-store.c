@@ -556,7 +556,7 @@ add_unit (Fixture    *f,
 
   json_object_object_add (v, "code", json_object_new_string (code));
   json_object_object_add (v, "name", json_object_new_string (code));
-  json_object_object_add (v, "kind", json_object_new_string ("commune"));
+  json_object_object_add (v, "kind", json_object_new_string (parent != NULL ? "school" : "commune"));
   if (parent != NULL)
     json_object_object_add (v, "parent_id", json_object_new_string (parent));
   id = kh_store_create (f->store, "org_unit", v, &error);
