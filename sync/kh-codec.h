@@ -154,6 +154,7 @@ typedef struct
   GPtrArray      *conflicting_fields; /* conflict: char* */
   char           *code;               /* rejected: an error code */
   char           *message;            /* rejected */
+  char           *field;              /* rejected: the field the refusal is about, if one */
 } KhMutationResult;
 
 KhMutationResult *kh_mutation_result_new  (void);
