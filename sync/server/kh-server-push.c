@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kh-entity.h"
+#include "kh-error.h"
 #include "kh-server-core-private.h"
 #include "kh-validate.h"
 #include "kh-wire.h"
@@ -564,7 +565,7 @@ check_fields_known (const KhEntity    *entity,
         }
       if (val != NULL && !kh_field_validate (f, val, &local))
         {
-          *result = rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+          *result = rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), key);
           return FALSE;
         }
     }
@@ -670,7 +671,7 @@ apply_create (Push             *push,
     }
 
   if (!kh_entity_validate (entity, m->fields, TRUE, &local))
-    return rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+    return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
   if (!check_new_place (push, entity, m, NULL, m->fields, &result, error))
     return NULL;
   if (result == NULL && !check_names (push, entity, m, NULL, m->fields, NULL, &result, error))
@@ -743,7 +744,7 @@ apply_update (Push             *push,
   s->deleted = FALSE;
 
   if (!kh_entity_validate (entity, s->data, TRUE, &local))
-    return rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+    return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
   if (!check_new_place (push, entity, m, old, s->data, &result, error))
     return NULL;
   if (result == NULL && !check_names (push, entity, m, old, s->data, changes, &result, error))

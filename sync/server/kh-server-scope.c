@@ -98,8 +98,16 @@ _kh_server_update_org_tree (KhServerBackend      *b,
       KhSqlParam d[2] = { KH_SQL_P_TEXT (id), KH_SQL_P_TEXT (id) };
       KhSqlParam a[2] = { KH_SQL_P_TEXT (new_parent), KH_SQL_P_TEXT (id) };
 
-      /* Everyone whose scope held the unit before or holds it now re-pulls (reset). */
-      return kh_server_backend_exec (b, "UPDATE users SET scope_gen = scope_gen + 1 WHERE scope_unit_id IN "
+      KhSqlParam e[3] = { KH_SQL_P_INT (now->version - 1), g[0], g[1] };
+
+      /* Everyone whose scope held the unit before or holds it now re-pulls (reset); their
+       * generation ends just before this move. */
+      return kh_server_backend_exec (b, "UPDATE scope_history SET until_version = ? WHERE until_version IS NULL "
+                                     "AND EXISTS (SELECT 1 FROM users u WHERE u.id = scope_history.user_id "
+                                     "AND u.scope_gen = scope_history.gen AND u.scope_unit_id IN "
+                                     "(SELECT ancestor FROM org_closure WHERE descendant IN (?, ?)))",
+                                     e, 3, NULL, NULL, NULL, error)
+             && kh_server_backend_exec (b, "UPDATE users SET scope_gen = scope_gen + 1 WHERE scope_unit_id IN "
                                      "(SELECT ancestor FROM org_closure WHERE descendant IN (?, ?))",
                                      g, 2, NULL, NULL, NULL, error)
              && kh_server_backend_exec (b, "INSERT INTO scope_history (user_id, gen, scope_unit_id) "

@@ -85,7 +85,8 @@ unit_row_free (UnitRow *row)
 /* Version 2: org_units keeps each unit's first day, kind and deletion, which the code and
  * hierarchy checks read, filled from the stored records; then the trigger, which would refuse
  * the filling of a database that already holds two units with one code (the admin commands
- * name both until one is changed). */
+ * name both until one is changed). scope_history keeps the version at which a generation
+ * ended (kh-server-feed.c); one that ended before has none, and its reset names nothing. */
 static gboolean
 migrate_2 (KhServerBackend  *b,
            GError          **error)
@@ -95,7 +96,8 @@ migrate_2 (KhServerBackend  *b,
 
   if (!kh_server_backend_exec_script (b, "ALTER TABLE org_units ADD COLUMN valid_from TEXT;"
                                       "ALTER TABLE org_units ADD COLUMN kind TEXT;"
-                                      "ALTER TABLE org_units ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;",
+                                      "ALTER TABLE org_units ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
+                                      "ALTER TABLE scope_history ADD COLUMN until_version BIGINT;",
                                       error)
       || !kh_server_backend_exec (b, "SELECT id, data FROM records WHERE entity = 'org_unit'", NULL, 0,
                                   unit_row_cb, units, NULL, error))
