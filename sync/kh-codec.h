@@ -193,6 +193,7 @@ typedef struct
   gboolean   reset;
   GPtrArray *records;       /* KhRecord */
   GPtrArray *removed;       /* KhRemoved */
+  char      *scope_unit_id; /* the user's scope unit: on a first or reset page; else NULL */
 } KhChangesPage;
 
 KhChangesPage *kh_changes_page_new        (void);

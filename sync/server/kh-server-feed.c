@@ -217,6 +217,9 @@ kh_server_changes (KhServer            *self,
   next = page->has_more ? feed.last : max_version;
   if (start > 0 && !name_moved_out (l->b, user, start, next, page, error))
     return NULL;
+  /* The client checks that every record is in this unit's tree (kh-replica-tree.c). */
+  if (!given || page->reset)
+    page->scope_unit_id = g_strdup (user->scope_unit_id);
   page->cursor = g_strdup_printf ("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%.8s",
                                   meta.epoch, user->scope_gen, next, meta.server_id);
   kh_server_backend_commit (l->b, NULL);
