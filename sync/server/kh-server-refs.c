@@ -37,6 +37,7 @@ struct _KhServerRefs
   KhServerBackend *b;
   GHashTable      *known;  /* id → Known */
   GHashTable      *areas;  /* "owner's unit/record's unit" → 1 (inside) or 2 (not) */
+  GHashTable      *later;  /* id → Known: records the batch creates, as it will */
 };
 
 KhServerRefs *
@@ -47,6 +48,7 @@ _kh_server_refs_new (KhServerBackend *b)
   refs->b = b;
   refs->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
   refs->areas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  refs->later = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
   return refs;
 }
 
@@ -57,6 +59,7 @@ _kh_server_refs_free (KhServerRefs *refs)
     return;
   g_hash_table_unref (refs->known);
   g_hash_table_unref (refs->areas);
+  g_hash_table_unref (refs->later);
   g_free (refs);
 }
 
@@ -171,6 +174,19 @@ _kh_server_refs_preload (KhServerRefs         *refs,
 
       if (entity == NULL || m->fields == NULL)
         continue;
+      /* A reference may name a record the same batch creates further on: the outbox keeps
+       * a record's changes in one entry, at the place of its first, so a household made
+       * before its head, and given the head afterwards, is sent before the head. */
+      if (m->op == KH_OP_CREATE && !g_hash_table_contains (refs->later, m->id))
+        {
+          Known *k = g_new0 (Known, 1);
+
+          k->entity = g_strdup (m->entity);
+          k->scope_unit = g_strdup (entity->scope_field == NULL ? NULL
+                                    : strcmp (entity->scope_field, "id") == 0 ? m->id
+                                    : _kh_server_string_member (m->fields, entity->scope_field));
+          g_hash_table_insert (refs->later, g_strdup (m->id), k);
+        }
       json_object_object_foreach (m->fields, key, val)
         {
           const KhField *f = kh_entity_get_field (entity, key);
@@ -194,6 +210,8 @@ lookup (KhServerRefs  *refs,
   Known *k = g_hash_table_lookup (refs->known, id);
   g_autoptr(GPtrArray) one = NULL;
 
+  if (k != NULL && k->entity == NULL && g_hash_table_contains (refs->later, id))
+    return g_hash_table_lookup (refs->later, id);
   if (k != NULL)
     return k;
   /* Not named by the batch (an owner kept while the record moves): one query. */
@@ -201,7 +219,10 @@ lookup (KhServerRefs  *refs,
   g_ptr_array_add (one, (gpointer) id);
   if (!load (refs, one, error))
     return NULL;
-  return g_hash_table_lookup (refs->known, id);
+  k = g_hash_table_lookup (refs->known, id);
+  if (k->entity == NULL && g_hash_table_contains (refs->later, id))
+    return g_hash_table_lookup (refs->later, id);
+  return k;
 }
 
 /* Whether @unit is @owner's unit or below it, remembered for the batch. */
