@@ -344,9 +344,10 @@ _kh_server_check_unit (KhServerBackend     *b,
       return TRUE;
     }
 
-  if (unit_code != NULL && *unit_code != '\0'
-      && (old == NULL || changed (old, now, "code") || changed (old, now, "valid_from")
-          || changed (old, now, "valid_to")))
+  /* On every write, not only when the code or the dates change: a database from before the
+   * check may hold two units with one code, and the trigger would refuse any write of either
+   * (a restore, a new name) with a database error instead of this answer. */
+  if (unit_code != NULL && *unit_code != '\0')
     {
       g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func ((GDestroyNotify) candidate_free);
       KhSqlParam p[6] = {

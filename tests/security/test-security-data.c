@@ -256,6 +256,29 @@ test_code_overlap (gconstpointer data)
   assert_refused (stretched, "code");
   g_assert_cmpint (kh_test_server_count (be->server, "SELECT count(*) FROM org_units WHERE code = 'A' "
                                                      "AND valid_to IS NULL"), ==, 1);
+
+  /* A deleted unit frees its code; bringing it back while another has the code is refused (an
+   * answer naming the field, not a database error). */
+  {
+    g_autofree char *x = kh_uuid_v7_new ();
+    g_autoptr(json_object) made_x = create (be, be->admin, "org_unit", x,
+                                            fields ("code", "RZ", "name", "Xã RZ", "kind", "commune",
+                                                    "parent_id", be->unit_p, NULL));
+    g_autoptr(json_object) deleted = NULL;
+    g_autoptr(json_object) restored = NULL;
+
+    assert_applied (made_x);
+    deleted = push (be, be->admin, one (kh_test_mutation ("delete", "org_unit", x,
+                                                          json_object_get_int64 (json_object_object_get (made_x, "version")),
+                                                          NULL)));
+    assert_applied (deleted);
+    g_free (made (be, be->admin, "org_unit", fields ("code", "RZ", "name", "Xã RZ mới", "kind", "commune",
+                                                    "parent_id", be->unit_p, NULL)));
+    restored = push (be, be->admin, one (kh_test_mutation ("restore", "org_unit", x,
+                                                           json_object_get_int64 (json_object_object_get (deleted, "version")),
+                                                           NULL)));
+    assert_refused (restored, "code");
+  }
 }
 
 /* A code no unit has today but two had on other days: the admin commands and the import name
