@@ -9,7 +9,9 @@
  *
  * The feed is in version order, so a record may come before a unit above it that changed
  * later: a unit not in the replica yet leaves the question open, and the places left open are
- * asked again when the pull ends (has_more false). Verdicts are remembered on the store until
+ * asked again when the pull ends (has_more false). A record whose own unit never came is let
+ * be (a deleted unit's tombstone is purged after the window while its records may stay); a
+ * unit that came with a way up ending short of the scope unit is a second tree, refused. Verdicts are remembered on the store until
  * a page brings an org unit, so a first pull of a million records asks the tree once per unit,
  * not once per record.
  *
@@ -88,7 +90,9 @@ parent_of (KhStore     *store,
 typedef enum
 {
   PLACE_INSIDE,
-  PLACE_OPEN,      /* a unit on the way up is not in the replica (yet) */
+  PLACE_ABSENT,    /* the unit itself is not in the replica (yet, or any more: a deleted
+                    * unit's tombstone is purged after the window, its records may stay) */
+  PLACE_OPEN,      /* a unit above it is not in the replica (yet) */
   PLACE_OUTSIDE,   /* the way up ends at a top that is not the scope unit */
   PLACE_CYCLE,     /* the way up goes round */
 } Verdict;
@@ -113,7 +117,7 @@ walk_up (KhStore     *store,
       if (!g_hash_table_add (seen, g_strdup (cur)))
         return PLACE_CYCLE;
       if (!parent_of (store, cur, &parent, error))
-        return PLACE_OPEN;
+        return g_hash_table_size (seen) == 1 ? PLACE_ABSENT : PLACE_OPEN;
       g_free (cur);
       cur = parent;
     }
@@ -204,6 +208,7 @@ check_tree (KhStore        *store,
           if (scope != NULL)
             g_hash_table_add (cache->inside, g_strdup (place));
           break;
+        case PLACE_ABSENT:
         case PLACE_OPEN:
           g_hash_table_add (cache->open, g_strdup (place));
           break;
@@ -231,7 +236,9 @@ check_tree (KhStore        *store,
               g_propagate_error (error, local);
               return FALSE;
             }
-          if (v != PLACE_INSIDE)
+          /* A unit the pull never brought cannot be judged here; one that came with a way up
+           * that stops short of the scope unit is a second tree. */
+          if (v != PLACE_INSIDE && v != PLACE_ABSENT)
             return _kh_replica_bad_answer (error, _("a record is in a unit outside this account’s area"));
         }
       g_hash_table_remove_all (cache->open);
