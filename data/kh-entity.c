@@ -13,6 +13,7 @@
 
 #include "kh-entity.h"
 #include "kh-error.h"
+#include "kh-validate.h"
 
 #define MONEY_MAX G_GINT64_CONSTANT (1000000000000) /* one trillion đồng: beyond any real sum */
 
@@ -35,6 +36,7 @@
 #define LONG KH_FIELD_FLAG_MULTILINE
 #define FOLD KH_FIELD_FLAG_FOLDED_INDEX
 #define NONE KH_FIELD_FLAG_NONE
+#define OWNER KH_FIELD_FLAG_PARENT
 
 #define ENTITY(n, lb, lbp, f, scope, title, chk, idx) \
   { .name = n, .label = lb, .label_plural = lbp, .fields = f, .n_fields = G_N_ELEMENTS (f), \
@@ -250,13 +252,21 @@ static const KhField org_unit_fields[] = {
   TEXT ("address", NONE, N_("Address"), 300, .headers = address_headers),
 };
 
+/* The kind against the hierarchy as far as the record itself tells (a district's dates, a
+ * village's need of a parent); the store and the server check the parent's kind too. */
 static gboolean
 check_org_unit (const KhEntity *entity,
                 json_object    *record,
                 GError        **error)
 {
-  return check_date_order (record, "valid_from", "valid_to", NULL,
-                           _("“Valid until” must not be before “Valid from”."), error);
+  const char *kind = get_string (record, "kind");
+
+  if (!check_date_order (record, "valid_from", "valid_to", NULL,
+                         _("“Valid until” must not be before “Valid from”."), error))
+    return FALSE;
+  return kind == NULL
+         || kh_unit_kind_validate (kind, get_string (record, "valid_to"),
+                                   get_string (record, "parent_id") != NULL, NULL, error);
 }
 
 static const char * const succession_kinds[] = {
@@ -470,7 +480,7 @@ static const char * const result_labels[] = {
 };
 
 static const KhField evaluation_fields[] = {
-  REF ("registration_id", REQ, N_("Registration"), "registration"),
+  REF ("registration_id", REQ | OWNER, N_("Registration"), "registration"),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("criteria_set_id", NONE, N_("Criteria set"), "criteria_set"),
   JSONF ("scores", NONE, N_("Scores per criterion")),
@@ -487,7 +497,7 @@ static const char * const issuing_level_labels[] = {
 };
 
 static const KhField recognition_fields[] = {
-  REF ("registration_id", REQ, N_("Registration"), "registration"),
+  REF ("registration_id", REQ | OWNER, N_("Registration"), "registration"),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   TEXT ("decision_number", REQ | SRCH | SUM, N_("Decision number"), 50),
   DATE ("decision_date", REQ | SUM, N_("Decision date")),
@@ -531,9 +541,11 @@ static const char * const list_status_labels[] = {
   N_("Draft"), N_("Submitted"), N_("Approved"), N_("Paid"), N_("Closed"), NULL
 };
 
+/* A list belongs to its programme (a province's programme holds its communes' lists); the fund
+ * that pays it may be a larger unit's, so the fund is a reference, not an owner. */
 static const KhField award_list_fields[] = {
   TEXT ("title", REQ | SRCH | SUM, N_("Title"), 300),
-  REF ("programme_id", NONE, N_("Programme"), "scholarship_programme"),
+  REF ("programme_id", OWNER, N_("Programme"), "scholarship_programme"),
   ENUM ("occasion", REQ | SUM, N_("Occasion"), occasions, occasion_labels),
   { .name = "school_year", .type = KH_FIELD_TEXT, .flags = REQ | SUM | KH_FIELD_FLAG_SCHOOL_YEAR, .label = N_("School year"), .max_len = 9 },
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
@@ -558,7 +570,7 @@ static const char * const entry_status_labels[] = {
 };
 
 static const KhField award_entry_fields[] = {
-  REF ("list_id", REQ, N_("Award list"), "award_list"),
+  REF ("list_id", REQ | OWNER, N_("Award list"), "award_list"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("person_id", NONE, N_("Person record"), "person"),
   TEXT ("recipient_name", REQ | SRCH | SUM | FOLD, N_("Recipient"), 150),
@@ -636,7 +648,7 @@ static const char * const donation_form_labels[] = {
 };
 
 static const KhField donation_fields[] = {
-  REF ("fund_id", REQ, N_("Fund"), "fund"),
+  REF ("fund_id", REQ | OWNER, N_("Fund"), "fund"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("donor_id", NONE, N_("Donor record"), "donor"),
   TEXT ("donor_name", REQ | SRCH | SUM | FOLD, N_("Donor"), 200),
@@ -679,8 +691,10 @@ check_donation (const KhEntity *entity,
   return TRUE;
 }
 
+/* The fund pays out in its own area; the list it paid may be a smaller unit's, paid from a
+ * larger fund, so the list is a reference the writer must be able to read, not an owner. */
 static const KhField disbursement_fields[] = {
-  REF ("fund_id", REQ, N_("Fund"), "fund"),
+  REF ("fund_id", REQ | OWNER, N_("Fund"), "fund"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("list_id", NONE, N_("Award list paid"), "award_list"),
   MONEY ("amount", REQ | SUM, N_("Amount (đồng)"), .headers = amount_headers),
@@ -697,7 +711,7 @@ static const char * const consent_by_labels[] = {
 };
 
 static const KhField consent_fields[] = {
-  REF ("person_id", REQ, N_("Person"), "person"),
+  REF ("person_id", REQ | OWNER, N_("Person"), "person"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   TEXT ("person_name", REQ | SRCH | SUM | FOLD, N_("Person"), 150),
   ENUM ("given_by", REQ | SUM, N_("Consent given by"), consent_by, consent_by_labels),

@@ -39,6 +39,9 @@ typedef enum
   KH_FIELD_FLAG_DIGITS    = 1 << 6, /* text made of digits only (national id, phone) */
   KH_FIELD_FLAG_FOLDED_INDEX = 1 << 7, /* a TEXT title lists sort by through an index on its
                                         * folded value (made by schema version 4) */
+  KH_FIELD_FLAG_PARENT    = 1 << 8, /* a REF to the record this one belongs to (an entry's
+                                     * list, a donation's fund): this record's unit must be in
+                                     * that record's area (the server checks it on a push) */
 } KhFieldFlags;
 
 struct _KhField

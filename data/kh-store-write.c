@@ -34,6 +34,79 @@ record_exists (KhStore    *self,
   return found;
 }
 
+static char *
+unit_kind (KhStore    *self,
+           const char *id)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (self, "SELECT kind FROM org_unit WHERE id = ? AND deleted = 0", NULL);
+  char *kind = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    kind = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return kind;
+}
+
+/* An org unit's kind against its parent's and, when its kind changes, its children's
+ * (kh_unit_kind_validate()). A parent this store does not hold (a replica holds only the area
+ * below its scope) is left to the server. */
+static gboolean
+check_unit_kinds (KhStore      *self,
+                  const char   *id,
+                  json_object  *record,
+                  json_object  *changed,
+                  GError      **error)
+{
+  json_object *v = NULL;
+  const char *kind;
+  const char *parent = NULL;
+  const char *valid_to = NULL;
+  g_autofree char *parent_kind = NULL;
+  sqlite3_stmt *stmt;
+  gboolean ok = TRUE;
+
+  if (changed != NULL && !json_object_object_get_ex (changed, "kind", NULL)
+      && !json_object_object_get_ex (changed, "parent_id", NULL))
+    return TRUE;
+  if (!json_object_object_get_ex (record, "kind", &v) || v == NULL)
+    return TRUE;
+  kind = json_object_get_string (v);
+  if (json_object_object_get_ex (record, "parent_id", &v) && v != NULL)
+    parent = json_object_get_string (v);
+  if (json_object_object_get_ex (record, "valid_to", &v) && v != NULL)
+    valid_to = json_object_get_string (v);
+  if (parent != NULL)
+    parent_kind = unit_kind (self, parent);
+  if (!kh_unit_kind_validate (kind, valid_to, parent != NULL, parent_kind, error))
+    return FALSE;
+  if (changed == NULL || !json_object_object_get_ex (changed, "kind", NULL))
+    return TRUE;
+
+  stmt = kh_store_prepare (self, "SELECT DISTINCT kind FROM org_unit WHERE parent_id = ? AND deleted = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  while (ok && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *child = (const char *) sqlite3_column_text (stmt, 0);
+
+      if (child != NULL && !kh_unit_kind_fits (child, kind))
+        {
+          const KhField *f = kh_entity_get_field (kh_entity_lookup ("org_unit"), "kind");
+
+          kh_data_error_set_invalid (error, "kind", _("Kind: units of the kind “%s” under this one "
+                                                      "cannot be under a unit of the kind “%s”."),
+                                     kh_field_enum_label (f, child), kh_field_enum_label (f, kind));
+          ok = FALSE;
+        }
+    }
+  sqlite3_reset (stmt);
+  return ok;
+}
+
 /* References a person makes must point at records that exist here and are not deleted, and an
  * org unit must not become its own ancestor. */
 static gboolean
@@ -101,6 +174,8 @@ check_references (KhStore         *self,
             cursor = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
           sqlite3_reset (stmt);
         }
+      if (!check_unit_kinds (self, id, record, changed, error))
+        return FALSE;
     }
   return TRUE;
 }

@@ -713,3 +713,87 @@ kh_entity_validate (const KhEntity  *entity,
 
   return TRUE;
 }
+
+/* The kinds of unit each kind may sit under, NULL-terminated; "*" is any kind. A province is
+ * the top of the tree (the registry has no nation), districts existed only between a province
+ * and its communes before the 2025 reform, a village or residential group belongs to a commune,
+ * ward or special zone, and schools, agencies and enterprises may sit anywhere. */
+static const struct
+{
+  const char         *kind;
+  gboolean            root;      /* may have no parent at all */
+  const char * const  parents[4];
+} unit_parents[] = {
+  { "province",     TRUE,  { NULL } },
+  { "district",     FALSE, { "province", NULL } },
+  { "commune",      TRUE,  { "province", "district", NULL } },
+  { "ward",         TRUE,  { "province", "district", NULL } },
+  { "special_zone", TRUE,  { "province", "district", NULL } },
+  { "village",      FALSE, { "commune", "ward", "special_zone", NULL } },
+  { "school",       TRUE,  { "*", NULL } },
+  { "agency",       TRUE,  { "*", NULL } },
+  { "enterprise",   TRUE,  { "*", NULL } },
+};
+
+/* Whether a unit of @kind may sit directly under one of @parent_kind. */
+gboolean
+kh_unit_kind_fits (const char *kind,
+                   const char *parent_kind)
+{
+  for (guint k = 0; k < G_N_ELEMENTS (unit_parents); k++)
+    if (strcmp (unit_parents[k].kind, kind) == 0)
+      {
+        for (guint p = 0; unit_parents[k].parents[p] != NULL; p++)
+          if (strcmp (unit_parents[k].parents[p], "*") == 0
+              || strcmp (unit_parents[k].parents[p], parent_kind) == 0)
+            return TRUE;
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Checks that a unit of @kind fits the hierarchy: @has_parent says whether it has a parent
+ * unit and @parent_kind that parent's kind (NULL when the parent is not known here, as in a
+ * replica that holds only the area below it: the server, which knows it, checks it then).
+ * @valid_to is the unit's last day ("YYYY-MM-DD") or NULL. A commune, ward or special zone
+ * may stand alone so a commune can keep its own records without a province; a district or a
+ * village cannot. The error names the field to change. */
+gboolean
+kh_unit_kind_validate (const char  *kind,
+                       const char  *valid_to,
+                       gboolean     has_parent,
+                       const char  *parent_kind,
+                       GError     **error)
+{
+  const KhField *kind_field = kh_entity_get_field (kh_entity_lookup ("org_unit"), "kind");
+  guint k;
+
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  for (k = 0; k < G_N_ELEMENTS (unit_parents); k++)
+    if (strcmp (unit_parents[k].kind, kind) == 0)
+      break;
+  if (k == G_N_ELEMENTS (unit_parents))
+    return TRUE;  /* the enumeration check names an unknown kind */
+
+  if (strcmp (kind, "district") == 0 && (valid_to == NULL || strcmp (valid_to, KH_REFORM_DATE) >= 0))
+    {
+      kh_data_error_set_invalid (error, "valid_to", "%s",
+                                 _("Valid until: districts were abolished on 01/07/2025; a district "
+                                   "must end on 30/06/2025 or earlier."));
+      return FALSE;
+    }
+  if (!has_parent)
+    {
+      if (unit_parents[k].root)
+        return TRUE;
+      kh_data_error_set_invalid (error, "parent_id", _("Parent unit: a unit of the kind “%s” needs a parent unit."),
+                                 kh_field_enum_label (kind_field, kind));
+      return FALSE;
+    }
+  if (parent_kind == NULL || kh_unit_kind_fits (kind, parent_kind))
+    return TRUE;
+  kh_data_error_set_invalid (error, "parent_id", _("Parent unit: a unit of the kind “%s” cannot be placed under a unit of the kind “%s”."),
+                             kh_field_enum_label (kind_field, kind), kh_field_enum_label (kind_field, parent_kind));
+  return FALSE;
+}

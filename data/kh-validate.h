@@ -62,4 +62,15 @@ gboolean kh_date_parse        (const char      *text,
 gboolean kh_utf8_validate     (const char      *text,
                                gsize            len);
 
+/* The day the 2025 reform took effect: districts end before it (DOMAIN.md). */
+#define KH_REFORM_DATE "2025-07-01"
+
+gboolean kh_unit_kind_fits     (const char     *kind,
+                                const char     *parent_kind);
+gboolean kh_unit_kind_validate (const char     *kind,
+                                const char     *valid_to,
+                                gboolean        has_parent,
+                                const char     *parent_kind,
+                                GError        **error);
+
 G_END_DECLS

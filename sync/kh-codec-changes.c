@@ -39,6 +39,7 @@ kh_changes_page_free (KhChangesPage *page)
     return;
   g_free (page->server_id);
   g_free (page->cursor);
+  g_free (page->scope_unit_id);
   g_ptr_array_unref (page->records);
   g_ptr_array_unref (page->removed);
   g_free (page);
@@ -90,7 +91,8 @@ changes_page_from_json (json_object  *obj,
       || !kh_codec_get_int (obj, NULL, "epoch", TRUE, 0, &p->epoch, error)
       || !kh_codec_get_string (obj, NULL, "cursor", TRUE, 256, &p->cursor, error)
       || !kh_codec_get_bool (obj, NULL, "has_more", TRUE, &p->has_more, error)
-      || !kh_codec_get_bool (obj, NULL, "reset", TRUE, &p->reset, error))
+      || !kh_codec_get_bool (obj, NULL, "reset", TRUE, &p->reset, error)
+      || !kh_codec_get_uuid (obj, NULL, "scope_unit_id", FALSE, &p->scope_unit_id, error))
     return NULL;
   records = kh_codec_member (obj, NULL, "records", json_type_array, TRUE, &present, error);
   if (records == NULL)

@@ -211,6 +211,7 @@ kh_mutation_result_free (KhMutationResult *result)
     g_ptr_array_unref (result->conflicting_fields);
   g_free (result->code);
   g_free (result->message);
+  g_free (result->field);
   g_free (result);
 }
 
@@ -237,6 +238,8 @@ kh_mutation_result_to_json (const KhMutationResult *r)
     {
       json_object_object_add (obj, "code", json_object_new_string (r->code ? r->code : "invalid"));
       json_object_object_add (obj, "message", json_object_new_string (r->message ? r->message : ""));
+      if (r->field != NULL)
+        json_object_object_add (obj, "field", json_object_new_string (r->field));
     }
   return obj;
 }
@@ -300,7 +303,8 @@ kh_mutation_result_from_json (json_object  *obj,
   if (r->status == KH_RESULT_REJECTED
       && (!kh_codec_get_string (obj, "result", "code", TRUE, KH_CODEC_MAX_NAME, &r->code, error)
           || !kh_codec_get_string (obj, "result", "message", TRUE, KH_CODEC_MAX_TEXT, &r->message,
-                                   error)))
+                                   error)
+          || !kh_codec_get_string (obj, "result", "field", FALSE, KH_CODEC_MAX_NAME, &r->field, error)))
     return NULL;
   return g_steal_pointer (&r);
 }

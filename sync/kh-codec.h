@@ -154,6 +154,7 @@ typedef struct
   GPtrArray      *conflicting_fields; /* conflict: char* */
   char           *code;               /* rejected: an error code */
   char           *message;            /* rejected */
+  char           *field;              /* rejected: the field the refusal is about, if one */
 } KhMutationResult;
 
 KhMutationResult *kh_mutation_result_new  (void);
@@ -192,6 +193,7 @@ typedef struct
   gboolean   reset;
   GPtrArray *records;       /* KhRecord */
   GPtrArray *removed;       /* KhRemoved */
+  char      *scope_unit_id; /* the user's scope unit: on a first or reset page; else NULL */
 } KhChangesPage;
 
 KhChangesPage *kh_changes_page_new        (void);

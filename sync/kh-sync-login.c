@@ -72,6 +72,7 @@ kh_sync_engine_login (KhSyncEngine  *self,
     return FALSE;
   ok = kh_replica_set_state (store, KH_SYNC_SERVER_URL, server_url, error)
        && kh_replica_set_state (store, KH_SYNC_USERNAME, username, error)
+       && kh_replica_set_state (store, KH_SYNC_SCOPE_UNIT, response->scope_unit_id, error)
        && (bound != NULL || (kh_replica_set_state (store, KH_SYNC_SERVER_ID, response->server_id, error)
                              && kh_replica_set_state (store, KH_SYNC_EPOCH, epoch, error)));
   if (!ok)

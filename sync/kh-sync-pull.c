@@ -78,6 +78,7 @@ page_from_text (const char  *text,
       json_object_object_get_ex (p->answer, "removed", &p->removed);
       if (p->check_error == NULL)
         kh_replica_page_set_removed (p->checked, p->removed, &p->check_error);
+      kh_replica_page_set_scope (p->checked, p->page->scope_unit_id);
     }
   return p;
 }

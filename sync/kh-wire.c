@@ -191,7 +191,13 @@ kh_wire_write_page (const KhChangesPage *page,
       kh_wire_write_string (out, r->id, -1);
       g_string_append_c (out, '}');
     }
-  g_string_append_printf (out, "],\"reset\":%s}", page->reset ? "true" : "false");
+  g_string_append_printf (out, "],\"reset\":%s", page->reset ? "true" : "false");
+  if (page->scope_unit_id != NULL)
+    {
+      g_string_append (out, ",\"scope_unit_id\":");
+      kh_wire_write_string (out, page->scope_unit_id, -1);
+    }
+  g_string_append_c (out, '}');
   return out;
 }
 

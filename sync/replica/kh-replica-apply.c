@@ -695,6 +695,12 @@ kh_replica_apply_checked_page (KhStore         *store,
         counts.removed++;
     }
 
+  if (ok)
+    {
+      g_autofree char *before = kh_replica_get_state (store, KH_SYNC_CURSOR);
+
+      ok = _kh_replica_check_tree (store, page, reset || before == NULL || *before == '\0', !has_more, error);
+    }
   ok = ok && kh_replica_set_state (store, KH_SYNC_CURSOR, cursor, error);
   if (ok && resetting && !has_more)
     ok = finish_reset (store, reset || g_strcmp0 (resetting_text, "1") == 0, &counts, error);

@@ -155,6 +155,7 @@ kh_replica_page_free (KhReplicaPage *page)
   g_free (page->remotes);
   g_free (page->repeated);
   g_clear_pointer (&page->id_lists, g_hash_table_unref);
+  g_free (page->scope_unit_id);
   g_free (page);
 }
 

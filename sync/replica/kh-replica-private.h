@@ -90,6 +90,7 @@ struct _KhReplicaPage
   guint8       *repeated;  /* per record: an earlier record of the page has its id */
   GHashTable   *id_lists;  /* entity → the JSON list (GString) of its ids, each once */
   guint         n_records;
+  char         *scope_unit_id; /* the scope unit the page names, or NULL */
 };
 
 /* SQL per entity, built once: a pull runs the same statements for every record, and building
@@ -161,6 +162,11 @@ void         _kh_replica_stats_add        (KhReplicaStats       *to,
                                            const KhReplicaStats *from);
 char        *_kh_replica_value_text       (json_object *v);
 json_object *_kh_replica_parse_value_text (const char *text);
+gboolean     _kh_replica_check_tree       (KhStore        *store,
+                                           KhReplicaPage  *page,
+                                           gboolean        may_rescope,
+                                           gboolean        last,
+                                           GError        **error);
 gboolean     _kh_replica_bad_answer       (GError     **error,
                                            const char  *what);
 char        *_kh_replica_record_key       (const char *entity,

@@ -46,6 +46,7 @@ typedef enum
 #define KH_SYNC_USERNAME   "username"
 #define KH_SYNC_RESETTING  "resetting"
 #define KH_SYNC_LAST_SYNC  "last_sync"
+#define KH_SYNC_SCOPE_UNIT "scope_unit_id"  /* the account's scope unit (login, reset pages) */
 #define KH_SYNC_FIRST_PULL "first_pull"  /* "1" until a first pull (or re-pull) has ended */
 
 char        *kh_replica_get_state         (KhStore         *store,
@@ -75,6 +76,8 @@ gboolean       kh_replica_page_set_removed (KhReplicaPage  *page,
                                             json_object    *removed,
                                             GError        **error);
 guint          kh_replica_page_get_n_records (KhReplicaPage *page);
+void           kh_replica_page_set_scope   (KhReplicaPage  *page,
+                                            const char     *scope_unit_id);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhReplicaPage, kh_replica_page_free)
 
 gboolean     kh_replica_apply_page        (KhStore         *store,

@@ -211,7 +211,14 @@ kh_server_user_set_scope (KhServer    *self,
     KhSqlParam p[3] = { KH_SQL_P_TEXT (unit), KH_SQL_P_INT (u->scope_gen + 1), KH_SQL_P_TEXT (u->id) };
     KhSqlParam h[3] = { KH_SQL_P_TEXT (u->id), KH_SQL_P_INT (u->scope_gen + 1), KH_SQL_P_TEXT (unit) };
 
-    return kh_server_backend_exec (l->b, "UPDATE users SET scope_unit_id = ?, scope_gen = ? WHERE id = ?",
+    KhSqlParam e[2] = { KH_SQL_P_TEXT (u->id), KH_SQL_P_INT (u->scope_gen) };
+
+    /* The old generation ends at the newest version: its reset names nothing newer. */
+    return kh_server_backend_exec (l->b, "UPDATE scope_history SET until_version = "
+                                   "(SELECT version FROM counter WHERE id = 1) "
+                                   "WHERE user_id = ? AND gen = ? AND until_version IS NULL",
+                                   e, 2, NULL, NULL, NULL, error)
+           && kh_server_backend_exec (l->b, "UPDATE users SET scope_unit_id = ?, scope_gen = ? WHERE id = ?",
                                    p, 3, NULL, NULL, NULL, error)
            && kh_server_backend_exec (l->b, "INSERT INTO scope_history (user_id, gen, scope_unit_id) VALUES (?, ?, ?)",
                                       h, 3, NULL, NULL, NULL, error)

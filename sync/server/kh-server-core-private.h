@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "kh-entity.h"
 #include "kh-server-core.h"
 
 G_BEGIN_DECLS
@@ -72,6 +73,59 @@ gboolean         _kh_server_unit_has_parent   (KhServerBackend     *b,
                                                const char          *unit,
                                                gboolean            *result,
                                                GError             **error);
+
+/* Official codes, kinds and the schema's migrations (kh-server-units.c) ------------------- */
+
+gboolean         _kh_server_migrate           (KhServerBackend     *b,
+                                               GError             **error);
+char            *_kh_server_find_unit_on      (KhServerBackend     *b,
+                                               const char          *code,
+                                               const char          *date,
+                                               GError             **error);
+gboolean         _kh_server_check_unit        (KhServerBackend     *b,
+                                               const KhServerUser  *user,
+                                               const char          *id,
+                                               json_object         *old,
+                                               json_object         *now,
+                                               char               **reason,
+                                               const char         **field,
+                                               KhSyncError         *code,
+                                               GError             **error);
+
+/* References a push sets (kh-server-refs.c) ----------------------------------------------- */
+
+typedef struct _KhServerRefs KhServerRefs;
+
+/* Whether the writer's area holds @unit, as the push knows it. */
+typedef gboolean (*KhServerScopeFunc) (gpointer     data,
+                                       const char  *unit,
+                                       gboolean    *result,
+                                       GError     **error);
+
+KhServerRefs    *_kh_server_refs_new          (KhServerBackend     *b);
+void             _kh_server_refs_free         (KhServerRefs        *refs);
+gboolean         _kh_server_refs_preload      (KhServerRefs        *refs,
+                                               const KhPushRequest *request,
+                                               GError             **error);
+void             _kh_server_refs_note         (KhServerRefs        *refs,
+                                               const char          *entity,
+                                               const char          *id,
+                                               gboolean             deleted,
+                                               const char          *scope_unit);
+void             _kh_server_refs_forget_areas (KhServerRefs        *refs);
+gboolean         _kh_server_refs_check        (KhServerRefs        *refs,
+                                               const KhEntity      *entity,
+                                               json_object         *data,
+                                               json_object         *changes,
+                                               const char          *place,
+                                               KhServerScopeFunc    in_scope,
+                                               gpointer             scope_data,
+                                               char               **reason,
+                                               const char         **field,
+                                               KhSyncError         *code,
+                                               GError             **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerRefs, _kh_server_refs_free)
 
 /* Stored records (kh-server-records.c) ----------------------------------------------------- */
 

@@ -211,6 +211,7 @@ kh_server_init_schema (KhServer  *self,
                     ? "COLLATE \"C\"" : "", 0);
   if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error)
       || !kh_server_backend_exec_script (l->b, ddl->str, error)
+      || !_kh_server_migrate (l->b, error)
       || !kh_server_backend_exec (l->b, "INSERT INTO meta (key, value) VALUES ('server_id', ?) "
                                   "ON CONFLICT (key) DO NOTHING", p, 1, NULL, NULL, NULL, error)
       || !kh_server_backend_exec (l->b, "INSERT INTO meta (key, value) VALUES ('epoch', '1') "

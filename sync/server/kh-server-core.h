@@ -193,9 +193,15 @@ KhPushResponse *kh_server_apply_as_system (KhServer            *self,
                                            const char          *actor,
                                            const KhPushRequest *request,
                                            GError             **error);
-/* Looks an org unit up by its official code (the one valid today when several share it). */
+/* Looks an org unit up by its official code (kh_server_find_unit_on() for today). */
 char           *kh_server_find_unit       (KhServer            *self,
                                            const char          *code,
+                                           GError             **error);
+/* The unit @code names on @date ("YYYY-MM-DD"; NULL: today), or the unit whose id is @code;
+ * fails listing the candidates when the code could mean more than one. */
+char           *kh_server_find_unit_on    (KhServer            *self,
+                                           const char          *code,
+                                           const char          *date,
                                            GError             **error);
 /* Loads a record's fields and version, for the import's "update what changed". */
 json_object    *kh_server_get_record      (KhServer            *self,

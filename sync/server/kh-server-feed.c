@@ -76,31 +76,67 @@ bad:
   return FALSE;
 }
 
-/* After a change of scope, names what the old scope held and the new one does not. */
+typedef struct
+{
+  char     *root;
+  char     *until;
+} OldScope;
+
+static gboolean
+old_scope_row_cb (const char * const *v,
+                  int                 n,
+                  gpointer            data)
+{
+  OldScope *o = data;
+
+  o->root = g_strdup (v[0]);
+  o->until = g_strdup (v[1]);
+  return FALSE;
+}
+
+/* After a change of scope, names what the old scope held and the new one does not, so the
+ * client keeps its unsent changes to them as refused rather than sending them again as new.
+ * Only what the account could have had: records unchanged since its old generation ended
+ * (until_version), in units none of whose ancestors in that area changed since (a unit moved
+ * in later was never visible), and at most @limit of them; any the list leaves out are sent
+ * again and refused as out of scope. The cursor's version is the client's word, so it is no
+ * bound: without these limits an old cursor listed every id of the old area, ever after. */
 static gboolean
 name_left_scope (KhServerBackend     *b,
                  const KhServerUser  *user,
                  gint64               c_gen,
                  gint64               c_version,
+                 gint64               limit,
                  KhChangesPage       *page,
                  GError             **error)
 {
   KhSqlParam h[2] = { KH_SQL_P_TEXT (user->id), KH_SQL_P_INT (c_gen) };
-  g_autofree char *old_root = NULL;
+  OldScope old = { NULL, NULL };
+  gboolean ok = TRUE;
 
-  if (!kh_server_backend_query_text (b, "SELECT scope_unit_id FROM scope_history WHERE user_id = ? AND gen = ?",
-                                     h, 2, &old_root, error))
-    return FALSE;
-  if (old_root != NULL && strcmp (old_root, user->scope_unit_id) != 0)
+  if (c_gen >= user->scope_gen
+      || !kh_server_backend_exec (b, "SELECT scope_unit_id, CAST(until_version AS TEXT) FROM scope_history "
+                                  "WHERE user_id = ? AND gen = ?", h, 2, old_scope_row_cb, &old, NULL, error))
+    return c_gen >= user->scope_gen;
+  if (old.root != NULL && old.until != NULL && strcmp (old.root, user->scope_unit_id) != 0)
     {
-      KhSqlParam p[3] = { KH_SQL_P_INT (c_version), KH_SQL_P_TEXT (old_root), KH_SQL_P_TEXT (user->scope_unit_id) };
+      gint64 until = MIN (c_version, g_ascii_strtoll (old.until, NULL, 10));
+      KhSqlParam p[6] = {
+        KH_SQL_P_INT (until), KH_SQL_P_TEXT (old.root), KH_SQL_P_TEXT (user->scope_unit_id),
+        KH_SQL_P_INT (until), KH_SQL_P_TEXT (old.root), KH_SQL_P_INT (limit),
+      };
 
-      if (!kh_server_backend_exec (b, "SELECT entity, id FROM records WHERE version <= ? "
-                                   "AND scope_unit IN " SUBTREE " AND scope_unit NOT IN " SUBTREE,
-                                   p, 3, removed_row_cb, page, NULL, error))
-        return FALSE;
+      ok = kh_server_backend_exec (b, "SELECT entity, id FROM records WHERE version <= ? "
+                                   "AND scope_unit IN " SUBTREE " AND scope_unit NOT IN " SUBTREE " "
+                                   "AND scope_unit NOT IN (SELECT c.descendant FROM org_closure c "
+                                   "  JOIN records u ON u.entity = 'org_unit' AND u.id = c.ancestor "
+                                   "  WHERE u.version > ? AND c.ancestor IN " SUBTREE ") "
+                                   "ORDER BY version LIMIT ?",
+                                   p, 6, removed_row_cb, page, NULL, error);
     }
-  return TRUE;
+  g_free (old.root);
+  g_free (old.until);
+  return ok;
 }
 
 /* Records moved out of the scope by someone else, in the span (@start, @next] a page covers. */
@@ -162,7 +198,7 @@ kh_server_changes (KhServer            *self,
       page->reset = TRUE;
       start = 0;
       if (c_epoch == meta.epoch && strncmp (sid, meta.server_id, 8) == 0 && c_gen != user->scope_gen
-          && !name_left_scope (l->b, user, c_gen, c_version, page, error))
+          && !name_left_scope (l->b, user, c_gen, c_version, limit, page, error))
         return NULL;
     }
 
@@ -181,6 +217,9 @@ kh_server_changes (KhServer            *self,
   next = page->has_more ? feed.last : max_version;
   if (start > 0 && !name_moved_out (l->b, user, start, next, page, error))
     return NULL;
+  /* The client checks that every record is in this unit's tree (kh-replica-tree.c). */
+  if (!given || page->reset)
+    page->scope_unit_id = g_strdup (user->scope_unit_id);
   page->cursor = g_strdup_printf ("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%.8s",
                                   meta.epoch, user->scope_gen, next, meta.server_id);
   kh_server_backend_commit (l->b, NULL);

@@ -235,14 +235,19 @@ read_row_cb (guint          number,
   return TRUE;
 }
 
-/* The unit with @code valid on @date (the file's units first, then the server's). */
+/* The unit with @code valid on @date: the file's units first, then the server's. Fails, listing
+ * them, when the code could mean more than one unit that day. */
 static char *
 resolve_code (KhServer    *server,
               GPtrArray   *units,
               const char  *code,
-              const char  *date)
+              const char  *date,
+              GError     **error)
 {
   Unit *best = NULL;
+  Unit *fallback = NULL;
+  guint n_valid = 0;
+  guint n_any = 0;
 
   for (guint i = 0; i < units->len; i++)
     {
@@ -250,16 +255,26 @@ resolve_code (KhServer    *server,
 
       if (strcmp (u->code, code) != 0)
         continue;
+      n_any++;
+      fallback = u;
       if (date == NULL
           || ((u->valid_from == NULL || strcmp (u->valid_from, date) <= 0)
               && (u->valid_to == NULL || strcmp (u->valid_to, date) >= 0)))
-        best = u;
-      else if (best == NULL)
-        best = u;
+        {
+          best = u;
+          n_valid++;
+        }
     }
-  if (best != NULL)
-    return g_strdup (best->id);
-  return kh_server_find_unit (server, code, NULL);
+  if (n_valid > 1 || (n_valid == 0 && n_any > 1))
+    {
+      g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                   _("the code %s names more than one unit of the file on %s."), code,
+                   date != NULL ? date : "—");
+      return NULL;
+    }
+  if (best != NULL || fallback != NULL)
+    return g_strdup (best != NULL ? best->id : fallback->id);
+  return kh_server_find_unit_on (server, code, date, error);
 }
 
 /* Adds a create, or an update of the fields that differ from the server's record. */
@@ -335,13 +350,19 @@ unit_fields (KhServer   *server,
         continue;
       else if (field->type == KH_FIELD_REF)
         {
-          g_autofree char *parent = resolve_code (server, list->units, text, u->valid_from);
+          g_autoptr(GError) local = NULL;
+          g_autofree char *parent = resolve_code (server, list->units, text, u->valid_from, &local);
 
-          if (parent == NULL)
+          if (parent == NULL && g_error_matches (local, KH_SERVER_ERROR, KH_SERVER_ERROR_NOT_FOUND))
             {
               g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
                            _("%s: the parent code %s is neither in the file nor on the server."),
                            u->code, text);
+              return NULL;
+            }
+          if (parent == NULL)
+            {
+              g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", u->code);
               return NULL;
             }
           json_object_object_add (fields, field->name, json_object_new_string (parent));
@@ -391,11 +412,19 @@ add_successions (KhServer       *server,
 
       if (*code != '\0')
         {
-          succ = resolve_code (server, list->units, code, date);
-          if (succ == NULL)
+          g_autoptr(GError) local = NULL;
+          g_autofree char *iso_date = NULL;
+
+          succ = resolve_code (server, list->units, code, kh_date_parse (date, &iso_date) ? iso_date : NULL, &local);
+          if (succ == NULL && g_error_matches (local, KH_SERVER_ERROR, KH_SERVER_ERROR_NOT_FOUND))
             {
               g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
                            _("%s: the successor %s is not known."), u->code, code);
+              return FALSE;
+            }
+          if (succ == NULL)
+            {
+              g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", u->code);
               return FALSE;
             }
         }

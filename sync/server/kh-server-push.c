@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kh-entity.h"
+#include "kh-error.h"
 #include "kh-server-core-private.h"
 #include "kh-validate.h"
 #include "kh-wire.h"
@@ -28,6 +29,7 @@ typedef struct
   GHashTable         *dirty_set;
   GPtrArray          *log;       /* LogRow: applied mutations to record */
   GHashTable         *owners;    /* record id → its entity, for the ids the batch names */
+  KhServerRefs       *refs;      /* the records the batch's references name */
 } Push;
 
 typedef struct
@@ -319,6 +321,15 @@ push_in_scope (Push        *push,
 }
 
 static gboolean
+push_in_scope_cb (gpointer     data,
+                  const char  *unit,
+                  gboolean    *result,
+                  GError     **error)
+{
+  return push_in_scope (data, unit, result, error);
+}
+
+static gboolean
 seen_row_cb (const char * const *v,
              int                 n,
              gpointer            data)
@@ -359,6 +370,19 @@ rejected (const KhMutation *m,
 
   r->code = g_strdup (kh_sync_error_to_code (code));
   r->message = g_strdup (message);
+  return r;
+}
+
+static KhMutationResult *
+rejected_field (const KhMutation *m,
+                KhSyncError       code,
+                char             *message,
+                const char       *field)
+{
+  KhMutationResult *r = rejected (m, code, message);
+
+  r->field = g_strdup (field);
+  g_free (message);
   return r;
 }
 
@@ -492,6 +516,38 @@ check_new_place (Push                 *push,
   return TRUE;
 }
 
+/* The checks of what a record names: an org unit's code and kind (kh-server-units.c), and
+ * every reference it sets (kh-server-refs.c). @old is the record before, NULL if new; @changes
+ * what the mutation changes (NULL: everything, a new record). */
+static gboolean
+check_names (Push                 *push,
+             const KhEntity       *entity,
+             const KhMutation     *m,
+             const KhServerStored *old,
+             json_object          *data,
+             json_object          *changes,
+             KhMutationResult    **result,
+             GError              **error)
+{
+  char *reason = NULL;
+  const char *field = NULL;
+  KhSyncError code = KH_SYNC_ERROR_INVALID;
+
+  if (strcmp (entity->name, "org_unit") == 0
+      && !_kh_server_check_unit (push->b, push->user, m->id, old != NULL ? old->data : NULL, data,
+                                 &reason, &field, &code, error))
+    return FALSE;
+  /* The server's own writes (org import, demo) are a whole list, sent entity by entity, not
+   * in the order its references need; they come from an administrator's command. */
+  if (reason == NULL && push->user->id != NULL
+      && !_kh_server_refs_check (push->refs, entity, data, changes, place_of (entity, m->id, data),
+                                 push_in_scope_cb, push, &reason, &field, &code, error))
+    return FALSE;
+  if (reason != NULL)
+    *result = rejected_field (m, code, reason, field);
+  return TRUE;
+}
+
 static gboolean
 check_fields_known (const KhEntity    *entity,
                     const KhMutation  *m,
@@ -511,7 +567,7 @@ check_fields_known (const KhEntity    *entity,
         }
       if (val != NULL && (!kh_field_validate (f, val, &local) || !kh_field_validate_plain (f, val, &local)))
         {
-          *result = rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+          *result = rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), key);
           return FALSE;
         }
     }
@@ -553,10 +609,12 @@ write_record (Push                 *push,
         g_ptr_array_add (push->dirty, copy);
       }
   }
+  _kh_server_refs_note (push->refs, m->entity, m->id, s->deleted, place);
   if (strcmp (entity->name, "org_unit") == 0)
     {
       /* The tree changes: what was (not) in scope may not be any more. */
       g_hash_table_remove_all (push->in_scope);
+      _kh_server_refs_forget_areas (push->refs);
       if (!_kh_server_update_org_tree (push->b, m->id, old, s, error))
         return NULL;
     }
@@ -637,12 +695,14 @@ apply_create (Push             *push,
     }
 
   if (!kh_entity_validate (entity, m->fields, TRUE, &local))
-    return rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+    return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
   if (!check_consent (push, entity, m, m->fields, NULL, &result, error))
     return NULL;
   if (result != NULL)
     return result;
   if (!check_new_place (push, entity, m, NULL, m->fields, &result, error))
+    return NULL;
+  if (result == NULL && !check_names (push, entity, m, NULL, m->fields, NULL, &result, error))
     return NULL;
   if (result != NULL)
     return result;
@@ -712,12 +772,14 @@ apply_update (Push             *push,
   s->deleted = FALSE;
 
   if (!kh_entity_validate (entity, s->data, TRUE, &local))
-    return rejected (m, KH_SYNC_ERROR_INVALID, local->message);
+    return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
   if (!check_consent (push, entity, m, s->data, old->data, &result, error))
     return NULL;
   if (result != NULL)
     return result;
   if (!check_new_place (push, entity, m, old, s->data, &result, error))
+    return NULL;
+  if (result == NULL && !check_names (push, entity, m, old, s->data, changes, &result, error))
     return NULL;
   if (result != NULL)
     return result;
@@ -853,7 +915,8 @@ push_run (KhServer            *self,
   g_autoptr(GHashTable) dirty_set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func ((GDestroyNotify) log_row_free);
   g_autoptr(GHashTable) owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log, owners };
+  g_autoptr(KhServerRefs) refs = _kh_server_refs_new (l->b);
+  Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log, owners, refs };
   KhServerMeta meta;
 
   /* The actor becomes every record's updated_by, which clients print: an account named with
@@ -879,7 +942,8 @@ push_run (KhServer            *self,
       return NULL;
     }
   push.version = meta.version;
-  if (!load_seen (&push, request, error) || !preload_records (&push, request, error))
+  if (!load_seen (&push, request, error) || !preload_records (&push, request, error)
+      || !_kh_server_refs_preload (refs, request, error))
     return NULL;
 
   for (guint i = 0; i < request->mutations->len; i++)

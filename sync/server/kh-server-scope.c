@@ -54,30 +54,6 @@ _kh_server_unit_has_parent (KhServerBackend *b,
   return TRUE;
 }
 
-char *
-kh_server_find_unit (KhServer    *self,
-                     const char  *code,
-                     GError     **error)
-{
-  g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
-  KhSqlParam p[2] = { KH_SQL_P_TEXT (code), KH_SQL_P_TEXT (today) };
-  char *id = NULL;
-
-  /* The unit valid today first, then the most recently ended one. */
-  if (!kh_server_backend_query_text (l->b,
-                                     "SELECT id FROM org_units WHERE code = ? "
-                                     "ORDER BY CASE WHEN valid_to IS NULL OR valid_to >= ? THEN 0 ELSE 1 END, "
-                                     "valid_to DESC, id LIMIT 1", p, 2, &id, error))
-    return NULL;
-  if (id == NULL)
-    g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_NOT_FOUND,
-                 _("There is no org unit with the code “%s”; import the unit list first (org import)."),
-                 code);
-  return id;
-}
-
 /* Keeps the org tree (org_units and the closure table) in step with an org unit's write. */
 gboolean
 _kh_server_update_org_tree (KhServerBackend      *b,
@@ -89,15 +65,19 @@ _kh_server_update_org_tree (KhServerBackend      *b,
   const char *old_parent = old != NULL ? _kh_server_string_member (old->data, "parent_id") : NULL;
   const char *new_parent = _kh_server_string_member (now->data, "parent_id");
   const char *code = _kh_server_string_member (now->data, "code");
-  KhSqlParam u[4] = {
+  KhSqlParam u[7] = {
     KH_SQL_P_TEXT (id), KH_SQL_P_TEXT (code ? code : ""),
     KH_SQL_P_TEXT (new_parent), KH_SQL_P_TEXT (_kh_server_string_member (now->data, "valid_to")),
+    KH_SQL_P_TEXT (_kh_server_string_member (now->data, "valid_from")),
+    KH_SQL_P_TEXT (_kh_server_string_member (now->data, "kind")), KH_SQL_P_INT (now->deleted ? 1 : 0),
   };
 
-  if (!kh_server_backend_exec (b, "INSERT INTO org_units (id, code, parent_id, valid_to) VALUES (?, ?, ?, ?) "
+  if (!kh_server_backend_exec (b, "INSERT INTO org_units (id, code, parent_id, valid_to, valid_from, kind, deleted) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?) "
                                "ON CONFLICT (id) DO UPDATE SET code = excluded.code, "
-                               "parent_id = excluded.parent_id, valid_to = excluded.valid_to",
-                               u, 4, NULL, NULL, NULL, error))
+                               "parent_id = excluded.parent_id, valid_to = excluded.valid_to, "
+                               "valid_from = excluded.valid_from, kind = excluded.kind, deleted = excluded.deleted",
+                               u, 7, NULL, NULL, NULL, error))
     return FALSE;
 
   if (old == NULL)
@@ -118,8 +98,16 @@ _kh_server_update_org_tree (KhServerBackend      *b,
       KhSqlParam d[2] = { KH_SQL_P_TEXT (id), KH_SQL_P_TEXT (id) };
       KhSqlParam a[2] = { KH_SQL_P_TEXT (new_parent), KH_SQL_P_TEXT (id) };
 
-      /* Everyone whose scope held the unit before or holds it now re-pulls (reset). */
-      return kh_server_backend_exec (b, "UPDATE users SET scope_gen = scope_gen + 1 WHERE scope_unit_id IN "
+      KhSqlParam e[3] = { KH_SQL_P_INT (now->version - 1), g[0], g[1] };
+
+      /* Everyone whose scope held the unit before or holds it now re-pulls (reset); their
+       * generation ends just before this move. */
+      return kh_server_backend_exec (b, "UPDATE scope_history SET until_version = ? WHERE until_version IS NULL "
+                                     "AND EXISTS (SELECT 1 FROM users u WHERE u.id = scope_history.user_id "
+                                     "AND u.scope_gen = scope_history.gen AND u.scope_unit_id IN "
+                                     "(SELECT ancestor FROM org_closure WHERE descendant IN (?, ?)))",
+                                     e, 3, NULL, NULL, NULL, error)
+             && kh_server_backend_exec (b, "UPDATE users SET scope_gen = scope_gen + 1 WHERE scope_unit_id IN "
                                      "(SELECT ancestor FROM org_closure WHERE descendant IN (?, ?))",
                                      g, 2, NULL, NULL, NULL, error)
              && kh_server_backend_exec (b, "INSERT INTO scope_history (user_id, gen, scope_unit_id) "

@@ -556,7 +556,7 @@ add_unit (Fixture    *f,
 
   json_object_object_add (v, "code", json_object_new_string (code));
   json_object_object_add (v, "name", json_object_new_string (code));
-  json_object_object_add (v, "kind", json_object_new_string ("commune"));
+  json_object_object_add (v, "kind", json_object_new_string (parent != NULL ? "school" : "commune"));
   if (parent != NULL)
     json_object_object_add (v, "parent_id", json_object_new_string (parent));
   id = kh_store_create (f->store, "org_unit", v, &error);
@@ -1063,6 +1063,74 @@ test_store_optional_json (Fixture       *f,
 }
 
 
+static char *
+make_unit (Fixture     *f,
+           const char  *code,
+           const char  *kind,
+           const char  *parent,
+           GError     **error)
+{
+  json_object *v = json_object_new_object ();
+  char *id;
+
+  json_object_object_add (v, "code", json_object_new_string (code));
+  json_object_object_add (v, "name", json_object_new_string (code));
+  json_object_object_add (v, "kind", json_object_new_string (kind));
+  if (parent != NULL)
+    json_object_object_add (v, "parent_id", json_object_new_string (parent));
+  id = kh_store_create (f->store, "org_unit", v, error);
+  json_object_put (v);
+  return id;
+}
+
+/* The store refuses a unit whose kind does not fit its parent's, on a create, on a move and on
+ * a change of kind, also when the change would leave a child under a parent it cannot have. */
+static void
+test_store_unit_kinds (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *commune = make_unit (f, "C1", "commune", f->unit, &error);
+  g_autofree char *village = NULL;
+  g_autofree char *province = NULL;
+  g_autofree char *other = NULL;
+  json_object *changes;
+
+  g_assert_no_error (error);
+  village = make_unit (f, "V1", "village", commune, &error);
+  g_assert_no_error (error);
+  /* A province under a commune, a village under a province: refused, naming the parent. */
+  province = make_unit (f, "P2", "province", commune, &error);
+  g_assert_null (province);
+  g_assert_cmpstr (kh_data_error_get_field (error), ==, "parent_id");
+  g_clear_error (&error);
+  other = make_unit (f, "V2", "village", f->unit, &error);
+  g_assert_null (other);
+  g_assert_cmpstr (kh_data_error_get_field (error), ==, "parent_id");
+  g_clear_error (&error);
+
+  /* The village moved under the province. */
+  changes = json_tokener_parse ("{}");
+  json_object_object_add (changes, "parent_id", json_object_new_string (f->unit));
+  g_assert_false (kh_store_update (f->store, "org_unit", village, changes, &error));
+  g_assert_cmpstr (kh_data_error_get_field (error), ==, "parent_id");
+  g_clear_error (&error);
+  json_object_put (changes);
+
+  /* The commune made a school would leave its village under a school. */
+  changes = json_tokener_parse ("{\"kind\": \"school\"}");
+  g_assert_false (kh_store_update (f->store, "org_unit", commune, changes, &error));
+  g_assert_cmpstr (kh_data_error_get_field (error), ==, "kind");
+  g_clear_error (&error);
+  json_object_put (changes);
+
+  /* A ward is fine there. */
+  changes = json_tokener_parse ("{\"kind\": \"ward\"}");
+  g_assert_true (kh_store_update (f->store, "org_unit", commune, changes, &error));
+  g_assert_no_error (error);
+  json_object_put (changes);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1077,6 +1145,7 @@ main (int   argc,
   ADD ("/data/store/audit", test_store_audit);
   ADD ("/data/store/tombstone", test_store_tombstone);
   ADD ("/data/store/references", test_store_references);
+  ADD ("/data/store/unit-kinds", test_store_unit_kinds);
   ADD ("/data/store/search", test_store_search);
   ADD ("/data/store/search-queue", test_store_search_queue);
   ADD ("/data/store/bulk-upkeep", test_store_bulk_upkeep);

@@ -655,12 +655,90 @@ test_validate_uuid (void)
     }
 }
 
+/* The kinds of units follow the hierarchy (DOMAIN.md): a province at the top, districts only
+ * before the 2025 reform and between a province and its communes, villages under a commune,
+ * ward or special zone, schools, agencies and enterprises anywhere; the error names the field. */
+static void
+test_validate_unit_kinds (void)
+{
+  static const struct
+  {
+    const char *kind;
+    const char *valid_to;
+    gboolean    has_parent;
+    const char *parent_kind;
+    const char *field;  /* NULL: accepted */
+  } cases[] = {
+    { "province", NULL, FALSE, NULL, NULL },
+    { "province", NULL, TRUE, "ward", "parent_id" },
+    { "province", NULL, TRUE, "province", "parent_id" },
+    { "commune", NULL, TRUE, "province", NULL },
+    { "ward", "2025-06-30", TRUE, "district", NULL },
+    { "special_zone", NULL, TRUE, "village", "parent_id" },
+    { "commune", NULL, FALSE, NULL, NULL },
+    { "district", "2025-06-30", TRUE, "province", NULL },
+    { "district", NULL, TRUE, "province", "valid_to" },
+    { "district", "2025-07-01", TRUE, "province", "valid_to" },
+    { "district", "2024-12-31", TRUE, "district", "parent_id" },
+    { "district", "2024-12-31", FALSE, NULL, "parent_id" },
+    { "village", NULL, TRUE, "commune", NULL },
+    { "village", NULL, TRUE, "special_zone", NULL },
+    { "village", NULL, TRUE, "province", "parent_id" },
+    { "village", NULL, TRUE, "district", "parent_id" },
+    { "village", NULL, FALSE, NULL, "parent_id" },
+    { "school", NULL, TRUE, "village", NULL },
+    { "agency", NULL, TRUE, "province", NULL },
+    { "enterprise", NULL, FALSE, NULL, NULL },
+    { "school", NULL, TRUE, "school", NULL },
+    /* A parent the caller does not know (a replica's scope unit's parent) is not judged. */
+    { "commune", NULL, TRUE, NULL, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean ok = kh_unit_kind_validate (cases[i].kind, cases[i].valid_to, cases[i].has_parent,
+                                           cases[i].parent_kind, &error);
+
+      g_test_message ("%s under %s", cases[i].kind, cases[i].parent_kind ? cases[i].parent_kind : "nothing");
+      if (cases[i].field == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+        }
+      else
+        {
+          g_assert_false (ok);
+          g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+          g_assert_cmpstr (kh_data_error_get_field (error), ==, cases[i].field);
+        }
+    }
+
+  /* The registry's check applies what the record shows by itself. */
+  {
+    const KhEntity *org = kh_entity_lookup ("org_unit");
+    g_autoptr(GError) error = NULL;
+    json_object *village = json_tokener_parse ("{\"code\": \"T1\", \"name\": \"Thôn 1\", \"kind\": \"village\"}");
+    json_object *district = json_tokener_parse ("{\"code\": \"D1\", \"name\": \"Huyện 1\", \"kind\": \"district\", "
+                                                          "\"parent_id\": \"0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d01\"}");
+
+    g_assert_false (kh_entity_validate (org, village, TRUE, &error));
+    g_assert_cmpstr (kh_data_error_get_field (error), ==, "parent_id");
+    g_clear_error (&error);
+    g_assert_false (kh_entity_validate (org, district, TRUE, &error));
+    g_assert_cmpstr (kh_data_error_get_field (error), ==, "valid_to");
+    json_object_put (village);
+    json_object_put (district);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/data/validate/registry", test_validate_registry);
+  g_test_add_func ("/data/validate/unit-kinds", test_validate_unit_kinds);
   g_test_add_func ("/data/validate/utf8", test_validate_utf8);
   g_test_add_func ("/data/validate/bad-key", test_validate_bad_key);
   g_test_add_func ("/data/validate/any-order", test_validate_any_order);

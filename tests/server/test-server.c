@@ -58,6 +58,28 @@ make_person (const char *token,
   return id;
 }
 
+/* Registers a new person of @unit as a learning citizen, as @token; returns the registration. */
+static char *
+make_registration (const char *token,
+                   const char *unit)
+{
+  g_autofree char *person = make_person (token, "Lê Văn Đăng", unit, NULL);
+  char *id = kh_uuid_v7_new ();
+  json_object *f = json_object_new_object ();
+  g_autoptr(KhPushResponse) r = NULL;
+
+  json_object_object_add (f, "model", json_object_new_string ("citizen"));
+  json_object_object_add (f, "year", json_object_new_int64 (2025));
+  json_object_object_add (f, "org_unit_id", json_object_new_string (unit));
+  json_object_object_add (f, "subject_kind", json_object_new_string ("person"));
+  json_object_object_add (f, "subject_id", json_object_new_string (person));
+  json_object_object_add (f, "subject_name", json_object_new_string ("Lê Văn Đăng"));
+  json_object_object_add (f, "status", json_object_new_string ("registered"));
+  r = kh_test_push (server, token, one (kh_test_mutation ("create", "registration", id, 0, f)));
+  g_assert_cmpint (result (r, 0)->status, ==, KH_RESULT_APPLIED);
+  return id;
+}
+
 static KhIntegrity *
 integrity (const char *token)
 {
@@ -452,7 +474,7 @@ static void
 test_nested_json_field (void)
 {
   g_autofree char *id = kh_uuid_v7_new ();
-  g_autofree char *registration = kh_uuid_v7_new ();
+  g_autofree char *registration = make_registration (officer_a, unit_a);
   json_object *f = json_object_new_object ();
   json_object *f2 = json_object_new_object ();
   g_autoptr(json_object) scores = json_tokener_parse ("{\"doc\":7.5,\"viet\":[1,2,{\"x\":null}],"
