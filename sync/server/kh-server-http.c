@@ -19,6 +19,7 @@
 #include <zstd.h>
 
 #include "kh-server-http.h"
+#include "kh-server-metrics.h"
 #include "kh-uuid.h"
 
 #define LOGIN_ACCOUNT_LIMIT  5
@@ -32,6 +33,8 @@ struct _KhHttpServer
   struct MHD_Daemon *daemon;
   KhHttpLimits       limits;
   gint               connections;
+  gint               in_flight;       /* requests between their first byte and their answer */
+  gint               draining;        /* stopping: new requests are answered 503 */
   GMutex             login_lock;
   GHashTable        *login_failures;  /* "u:name" or "a:address" → Failures */
 };
@@ -47,7 +50,13 @@ typedef struct
   GByteArray *body;
   gboolean    too_large;
   gint64      started;
+  const char *endpoint;   /* for the metrics and the request log */
+  char       *user;
+  unsigned    status;
 } Request;
+
+/* The request the pool thread is answering, for send_text() to note its status in. */
+static __thread Request *current_request;
 
 void
 kh_http_limits_init (KhHttpLimits *limits)
@@ -152,6 +161,8 @@ send_text (struct MHD_Connection *c,
     }
   ret = MHD_queue_response (c, status, response);
   MHD_destroy_response (response);
+  if (current_request != NULL)
+    current_request->status = status;
   return ret;
 }
 
@@ -623,6 +634,7 @@ dispatch (KhHttpServer          *self,
       user = authenticate (self, c, &error);
       if (user == NULL)
         return send_gerror (c, error);
+      req->user = g_strdup (user->username);
     }
   switch (route)
     {
@@ -651,6 +663,7 @@ access_cb (void                  *cls,
   KhHttpServer *self = cls;
   Request *req = *con_cls;
 
+  current_request = req;
   if (req == NULL)
     {
       const char *length = MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -658,7 +671,12 @@ access_cb (void                  *cls,
       req = g_new0 (Request, 1);
       req->body = g_byte_array_new ();
       req->started = g_get_monotonic_time ();
+      req->endpoint = kh_server_metrics_endpoint (url);
       *con_cls = req;
+      current_request = req;
+      g_atomic_int_inc (&self->in_flight);
+      if (g_atomic_int_get (&self->draining))
+        return send_error (c, KH_SYNC_ERROR_BUSY, _("The server is restarting; try again shortly."), 1);
       if ((guint) g_atomic_int_get (&self->connections) > self->limits.max_connections)
         return send_error (c, KH_SYNC_ERROR_BUSY, _("The server has too many connections; try again shortly."), 1);
       /* Refuse an announced oversized body before it is sent (curl waits for 100-continue). */
@@ -693,10 +711,16 @@ completed_cb (void                            *cls,
               void                           **con_cls,
               enum MHD_RequestTerminationCode  toe)
 {
+  KhHttpServer *self = cls;
   Request *req = *con_cls;
 
   if (req == NULL)
     return;
+  if (current_request == req)
+    current_request = NULL;
+  kh_server_metrics_request (req->endpoint, req->user, req->status, g_get_monotonic_time () - req->started);
+  g_atomic_int_add (&self->in_flight, -1);
+  g_free (req->user);
   g_byte_array_unref (req->body);
   g_free (req);
   *con_cls = NULL;
@@ -812,6 +836,34 @@ bad:
   g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
                _("“%s” is not an address to listen on: write it as 127.0.0.1:8080."), listen ? listen : "");
   return NULL;
+}
+
+guint
+kh_http_server_get_connections (KhHttpServer *self)
+{
+  return (guint) MAX (g_atomic_int_get (&self->connections), 0);
+}
+
+guint
+kh_http_server_get_in_flight (KhHttpServer *self)
+{
+  return (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
+}
+
+gboolean
+kh_http_server_drain (KhHttpServer *self,
+                      int           seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  g_atomic_int_set (&self->draining, 1);
+  while (g_atomic_int_get (&self->in_flight) > 0)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_usleep (5000);
+    }
+  return TRUE;
 }
 
 void

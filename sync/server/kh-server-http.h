@@ -30,4 +30,11 @@ KhHttpServer *kh_http_server_start (KhServer            *server,
                                     GError             **error);
 void          kh_http_server_stop  (KhHttpServer        *http);
 
+/* Stops taking requests (new ones are answered 503 with Retry-After, which clients retry) and
+ * waits up to @seconds for those in flight to be answered; FALSE if some were still running. */
+gboolean      kh_http_server_drain           (KhHttpServer *http,
+                                              int           seconds);
+guint         kh_http_server_get_connections (KhHttpServer *http);
+guint         kh_http_server_get_in_flight   (KhHttpServer *http);
+
 G_END_DECLS
