@@ -188,7 +188,11 @@ test_restore (void)
   g_assert_false (kh_store_restore_backup (store, foreign, &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
   g_clear_error (&error);
-  g_assert_true (g_file_set_contents (damaged, "SQLite format 3\0 not really", 30, NULL));
+  {
+    static const char header[] = "SQLite format 3\0 and then not a database";
+
+    g_assert_true (g_file_set_contents (damaged, header, sizeof header - 1, NULL));
+  }
   g_assert_false (kh_store_restore_backup (store, damaged, &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
