@@ -6,6 +6,7 @@
  *   khuyenhoc-server [--db URL] token list NAME | token revoke NAME [DEVICE]
  *   khuyenhoc-server [--db URL] org import FILE.csv
  *   khuyenhoc-server [--db URL] epoch bump
+ *   khuyenhoc-server [--db URL] backup FILE | restore FILE
  *   khuyenhoc-server [--db URL] demo [--records N] [--credentials FILE]
  *   khuyenhoc-server [--db URL] serve [--listen 127.0.0.1:8080] [--port-file F] …
  *
@@ -26,9 +27,11 @@
 #include "kh-cli-common.h"
 #include "kh-cli-visible.h"
 #include "kh-memory.h"
+#include "kh-server-backup.h"
 #include "kh-server-core.h"
 #include "kh-server-http.h"
 #include "kh-server-import.h"
+#include "kh-server-metrics.h"
 
 static const char *db_url;
 
@@ -351,6 +354,43 @@ cmd_epoch_bump (const KhCliCommand  *command,
   return 0;
 }
 
+/* backup FILE, restore FILE: SQLite only (PostgreSQL has pg_dump and pg_restore). */
+static int
+cmd_backup (const KhCliCommand  *command,
+            int                  argc,
+            char               **argv,
+            gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  if ((rc = check_rest (argc, argv, 1, NULL)) != 0)
+    return rc;
+  if (!kh_server_backup (db_url, argv[0], &error))
+    return fail (error);
+  g_print (_("Backed up %s to %s.\n"), db_url, argv[0]);
+  return 0;
+}
+
+static int
+cmd_restore (const KhCliCommand  *command,
+             int                  argc,
+             char               **argv,
+             gpointer             data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 epoch = 0;
+  int rc;
+
+  if ((rc = check_rest (argc, argv, 1, NULL)) != 0)
+    return rc;
+  if (!kh_server_restore (db_url, argv[0], &epoch, &error))
+    return fail (error);
+  g_print (_("Restored %s from %s; the epoch is now %lld, and every client will re-pull.\n"), db_url,
+           argv[0], (long long) epoch);
+  return 0;
+}
+
 /* org import and demo --------------------------------------------------------------------------- */
 
 static void
@@ -471,6 +511,22 @@ purge_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static guint
+connections_gauge (gpointer data)
+{
+  return kh_http_server_get_connections (data);
+}
+
+static guint
+in_flight_gauge (gpointer data)
+{
+  return kh_http_server_get_in_flight (data);
+}
+
+/* How long a stop waits for the requests in flight: below systemd's TimeoutStopSec (30 s), and
+ * above the longest a request takes (a large push, a first pull's page). */
+#define DRAIN_SECONDS 25
+
 static int
 cmd_serve (const KhCliCommand  *command,
           int                  argc,
@@ -494,6 +550,8 @@ cmd_serve (const KhCliCommand  *command,
   const char *proxy;
   g_autofree char *cert_pem = NULL;
   g_autofree char *key_pem = NULL;
+  const char *metrics_listen = take_option (&argc, argv, "--metrics");
+  KhMetricsServer *metrics = NULL;
   g_autoptr(KhServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   KhHttpServer *http;
@@ -503,7 +561,7 @@ cmd_serve (const KhCliCommand  *command,
   static const char * const options[] = {
     "--listen", "--port-file", "--threads", "--max-connections", "--max-body", "--tombstone-days",
     "--request-timeout", "--max-connections-per-address", "--max-body-memory", "--token-days",
-    "--tls-cert", "--tls-key", "--trusted-proxy", NULL
+    "--tls-cert", "--tls-key", "--trusted-proxy", "--metrics", NULL
   };
   gint64 n_threads, n_conn, n_seconds, n_body, n_days = -1, n_per_address, n_memory, n_token_days = 90;
   int rc;
@@ -593,6 +651,19 @@ cmd_serve (const KhCliCommand  *command,
           return 1;
         }
     }
+  if (metrics_listen != NULL)
+    {
+      guint16 metrics_port = 0;
+
+      metrics = kh_metrics_server_start (server, metrics_listen, connections_gauge, in_flight_gauge, http,
+                                         &metrics_port, &error);
+      if (metrics == NULL)
+        {
+          kh_http_server_stop (http);
+          return fail (error);
+        }
+      g_print (_("Metrics on port %u.\n"), metrics_port);
+    }
   if (key_pem != NULL)
     sodium_memzero (key_pem, strlen (key_pem));
   g_print (limits.tls_cert != NULL ? _("Serving HTTPS on port %u (database %s).\n")
@@ -603,6 +674,12 @@ cmd_serve (const KhCliCommand  *command,
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_timeout_add_seconds (3600, purge_cb, server);
   g_main_loop_run (loop);
+  /* Every request that arrived is answered before the process ends: a push whose answer
+   * was cut off would be sent again, but a client should not have to. */
+  if (!kh_http_server_drain (http, DRAIN_SECONDS))
+    g_message ("stopping with %u requests still running after %d s", kh_http_server_get_in_flight (http),
+               DRAIN_SECONDS);
+  kh_metrics_server_stop (metrics);
   kh_http_server_stop (http);
   return 0;
 }
@@ -622,12 +699,14 @@ static const KhCliCommand commands[] = {
   { "org import", N_("org import FILE.csv"), N_("import the official unit list"), 0, -1, cmd_org_import, NULL },
   { "epoch bump", "epoch bump", N_("after restoring a backup: every client re-pulls"), 0, -1, cmd_epoch_bump,
     NULL },
+  { "backup", N_("backup FILE"), N_("copy a SQLite database while it serves"), 0, -1, cmd_backup, NULL },
+  { "restore", N_("restore FILE"), N_("put a backup back; every client re-pulls"), 0, -1, cmd_restore, NULL },
   { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts"), 0, -1,
     cmd_demo, NULL },
   { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
                 "[--max-body BYTES] [--request-timeout S] [--tombstone-days N] [--token-days N] "
                 "[--max-connections-per-address N] [--max-body-memory BYTES] [--trusted-proxy ADDR] "
-                "[--tls-cert FILE --tls-key FILE]"),
+                "[--tls-cert FILE --tls-key FILE] [--metrics HOST:PORT]"),
     N_("answer the clients (127.0.0.1:8080 unless --listen)"), 0, -1, cmd_serve, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };

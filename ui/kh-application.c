@@ -9,6 +9,7 @@
 #include "kh-i18n.h"
 
 #include "kh-application.h"
+#include "kh-auto-backup.h"
 #include "kh-engine-client.h"
 #include "kh-settings.h"
 #include "kh-sqlite.h"
@@ -21,6 +22,7 @@ struct _KhApplication
   char           *db_path;
   char           *screenshots;
   int             status;
+  guint           backup_source;
 };
 
 G_DEFINE_FINAL_TYPE (KhApplication, kh_application, ADW_TYPE_APPLICATION)
@@ -150,6 +152,8 @@ kh_application_activate (GApplication *app)
       g_autoptr(KhEngineClient) client = kh_engine_client_new (store, settings);
 
       kh_window_set_sync_client (KH_WINDOW (window), KH_SYNC_CLIENT (client));
+      if (self->backup_source == 0)
+        self->backup_source = kh_auto_backup_start (path);
     }
   gtk_window_present (window);
   if (self->screenshots != NULL)
@@ -161,6 +165,7 @@ kh_application_finalize (GObject *object)
 {
   KhApplication *self = (KhApplication *) object;
 
+  g_clear_handle_id (&self->backup_source, g_source_remove);
   g_clear_pointer (&self->db_path, g_free);
   g_clear_pointer (&self->screenshots, g_free);
 

@@ -1,4 +1,4 @@
-/* kh-preferences-window.c: server, sync interval, metered networks
+/* kh-preferences-window.c: server, sync interval, metered networks; the backups page
  *
  * Every row is bound to GSettings, so a change is kept at once and the sync engine reads the
  * same keys.
@@ -7,6 +7,7 @@
  */
 #include "kh-i18n.h"
 
+#include "kh-backups-page.h"
 #include "kh-preferences-window.h"
 #include "kh-settings.h"
 
@@ -92,6 +93,37 @@ kh_preferences_window_init (KhPreferencesWindow *self)
     if (intervals[i] == current)
       adw_combo_row_set_selected (self->interval_row, i);
   g_signal_connect_swapped (self->interval_row, "notify::selected", G_CALLBACK (interval_selected_cb), self);
+}
+
+/* The replica was restored: the window is opened afresh on it, so that no page shows records
+ * read before. */
+static void
+restored_cb (KhPreferencesWindow *self)
+{
+  GtkWindow *main = gtk_window_get_transient_for (GTK_WINDOW (self));
+  GApplication *app = g_application_get_default ();
+
+  gtk_window_destroy (GTK_WINDOW (self));
+  if (main == NULL || app == NULL)
+    return;
+  /* Held, so that the app does not end with its last window. */
+  g_application_hold (app);
+  gtk_window_destroy (main);
+  g_application_activate (app);
+  g_application_release (app);
+}
+
+void
+kh_preferences_window_set_store (KhPreferencesWindow *self,
+                                 KhStore             *store)
+{
+  GtkWidget *page;
+
+  g_return_if_fail (KH_IS_PREFERENCES_WINDOW (self));
+
+  page = kh_backups_page_new (store);
+  g_signal_connect_object (page, "restored", G_CALLBACK (restored_cb), self, G_CONNECT_SWAPPED);
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (page));
 }
 
 GtkWidget *

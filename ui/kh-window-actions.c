@@ -294,6 +294,7 @@ preferences_action (GtkWidget  *widget,
 {
   GtkWidget *prefs = kh_preferences_window_new ();
 
+  kh_preferences_window_set_store (KH_PREFERENCES_WINDOW (prefs), KH_WINDOW (widget)->store);
   gtk_window_set_transient_for (GTK_WINDOW (prefs), GTK_WINDOW (widget));
   gtk_window_present (GTK_WINDOW (prefs));
 }

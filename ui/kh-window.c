@@ -19,6 +19,7 @@
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-toast.h"
+#include "kh-trash-page.h"
 #include "kh-ui-test-private.h"
 #include "kh-units-page.h"
 #include "kh-window-private.h"
@@ -60,6 +61,7 @@ static const PageInfo pages[] = {
   { "funds", N_("Funds and donations"), "x-office-spreadsheet-symbolic", FALSE },
   { "people", N_("People and households"), "system-users-symbolic", FALSE },
   { "sync", N_("Sync"), "emblem-synchronizing-symbolic", FALSE },
+  { "trash", N_("Trash"), "user-trash-symbolic", FALSE },
 };
 
 static const char *page_names[G_N_ELEMENTS (pages) + 1];
@@ -137,6 +139,8 @@ make_page (KhWindow       *self,
                                self, G_CONNECT_SWAPPED);
       return widget;
     }
+  if (g_str_equal (info->name, "trash"))
+    return kh_trash_page_new (self->store);
   if (g_str_equal (info->name, "unit-tree"))
     return kh_units_page_new (self->store);
   if (g_str_equal (info->name, "models"))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kh-server-core-private.h"
+#include "kh-server-metrics.h"
 #include "kh-wire.h"
 
 typedef struct
@@ -223,6 +224,7 @@ kh_server_changes (KhServer            *self,
   page->cursor = g_strdup_printf ("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%.8s",
                                   meta.epoch, user->scope_gen, next, meta.server_id);
   kh_server_backend_commit (l->b, NULL);
+  kh_server_metrics_feed (feed.count);
 
   return kh_wire_write_page (page, records->str, records->len);
 }

@@ -26,6 +26,7 @@
 #include <zstd.h>
 
 #include "kh-server-http.h"
+#include "kh-server-metrics.h"
 #include "kh-uuid.h"
 
 /* A login is a name and a password: a few hundred bytes. */
@@ -55,6 +56,8 @@ struct _KhHttpServer
   GCond              stop_cond;
   gboolean           stopping;
   char              *late_answer;     /* the whole 408 the watchdog writes itself */
+  gint               requests;        /* requests between their first byte and their answer */
+  gint               draining;        /* stopping: new requests are answered 503 */
 };
 
 /* What the watchdog knows of a connection. */
@@ -93,7 +96,13 @@ typedef struct
   gboolean      too_large;
   gboolean      busy;        /* the bodies in flight were over their bound */
   gboolean      refused;     /* answered at the headers */
+  gint64        started;
+  const char   *endpoint;   /* for the metrics and the request log */
+  unsigned      status;
 } Request;
+
+/* The request the pool thread is answering, for send_text() to note its status in. */
+static __thread Request *current_request;
 
 void
 kh_http_limits_init (KhHttpLimits *limits)
@@ -203,6 +212,8 @@ send_text (struct MHD_Connection *c,
     }
   ret = MHD_queue_response (c, status, response);
   MHD_destroy_response (response);
+  if (current_request != NULL)
+    current_request->status = status;
   return ret;
 }
 
@@ -816,6 +827,8 @@ begin_request (KhHttpServer          *self,
   gsize url_length = strlen (url);
 
   req->refused = TRUE;
+  if (g_atomic_int_get (&self->draining))
+    return send_error (c, KH_SYNC_ERROR_BUSY, _("The server is restarting; try again shortly."), 1);
   /* libmicrohttpd gives the path without its query: the arguments count too. */
   MHD_get_connection_values (c, MHD_GET_ARGUMENT_KIND, add_argument_length, &url_length);
   if (url_length > MAX_URL)
@@ -894,6 +907,7 @@ access_cb (void                  *cls,
   KhHttpServer *self = cls;
   Request *req = *con_cls;
 
+  current_request = req;
   if (req == NULL)
     {
       if (!conn_claim (self, c, TRUE, FALSE))
@@ -901,7 +915,11 @@ access_cb (void                  *cls,
       req = g_new0 (Request, 1);
       req->body = g_byte_array_new ();
       req->route = -1;
+      req->started = g_get_monotonic_time ();
+      req->endpoint = kh_server_metrics_endpoint (url);
       *con_cls = req;
+      current_request = req;
+      g_atomic_int_inc (&self->requests);
       return begin_request (self, c, url, method, req);
     }
   if (req->refused)
@@ -952,6 +970,11 @@ completed_cb (void                            *cls,
   if (req == NULL)
     return;
   release_body (self, req);
+  if (current_request == req)
+    current_request = NULL;
+  kh_server_metrics_request (req->endpoint, req->user != NULL ? req->user->username : NULL, req->status,
+                             g_get_monotonic_time () - req->started);
+  g_atomic_int_add (&self->requests, -1);
   g_byte_array_unref (req->body);
   kh_server_user_free (req->user);
   g_free (req);
@@ -1291,6 +1314,34 @@ kh_http_server_start (KhServer            *server,
   if (port != NULL)
     *port = info != NULL ? info->port : (guint16) p;
   return self;
+}
+
+guint
+kh_http_server_get_connections (KhHttpServer *self)
+{
+  return (guint) MAX (g_atomic_int_get (&self->connections), 0);
+}
+
+guint
+kh_http_server_get_in_flight (KhHttpServer *self)
+{
+  return (guint) MAX (g_atomic_int_get (&self->requests), 0);
+}
+
+gboolean
+kh_http_server_drain (KhHttpServer *self,
+                      int           seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  g_atomic_int_set (&self->draining, 1);
+  while (g_atomic_int_get (&self->requests) > 0)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_usleep (5000);
+    }
+  return TRUE;
 }
 
 void

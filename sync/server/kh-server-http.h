@@ -38,4 +38,11 @@ void          kh_http_server_stop  (KhHttpServer        *http);
 /* An IPv4 or IPv6 address in the one form the server compares; NULL when @text is none. */
 char         *kh_http_normalize_address (const char    *text);
 
+/* Stops taking requests (new ones are answered 503 with Retry-After, which clients retry) and
+ * waits up to @seconds for those in flight to be answered; FALSE if some were still running. */
+gboolean      kh_http_server_drain           (KhHttpServer *http,
+                                              int           seconds);
+guint         kh_http_server_get_connections (KhHttpServer *http);
+guint         kh_http_server_get_in_flight   (KhHttpServer *http);
+
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-server-core-private.h"
+#include "kh-server-metrics.h"
 #include "kh-validate.h"
 #include "kh-wire.h"
 
@@ -982,8 +983,13 @@ kh_server_push (KhServer            *self,
                 const KhPushRequest *request,
                 GError             **error)
 {
+  KhPushResponse *response;
+
   g_return_val_if_fail (user != NULL && user->scope_unit_id != NULL, NULL);
-  return push_run (self, user, user->username, request, error);
+  response = push_run (self, user, user->username, request, error);
+  if (response != NULL)
+    kh_server_metrics_push (response);
+  return response;
 }
 
 KhPushResponse *

@@ -1,6 +1,7 @@
 /* bench-server.c: the server's throughput and latency, on SQLite or PostgreSQL
  *
  *   bench-server --backend=sqlite|postgresql [--records N] [--clients N] [--seconds S]
+ *                [--prefill N] [--servers K]
  *
  * 1. mutations applied per second: N creates pushed over HTTP in batches of 500;
  * 2. change-feed records served per second: a full pull of them, pages of 5000, gzip;
@@ -8,6 +9,10 @@
  *    cycling pull (from its own cursor) → push (a batch of 4 creates and an edit in its unit) →
  *    a pause of 0.5–1.5 s (--pause-ms=1000; 0 for none, to find the capacity): requests/s,
  *    p50/p99 latency, errors.
+ *
+ * --prefill N first fills the database with N demo records of another province (`demo`), so 1
+ * and 2 run against a table of that size (docs/SCALE.md). --servers K runs K `serve` processes
+ * on the one database (PostgreSQL) and C simulated clients for each, spread over them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kh-test-dir.h"
 #include "kh-test-server.h"
 #include "kh-uuid.h"
 
@@ -259,6 +265,8 @@ compare_double (gconstpointer a,
 
 static void
 bench_load (KhTestServer *s,
+            const char  **bases,
+            int           n_bases,
             const char  **tokens,
             const char  **units,
             const char  **cursors,
@@ -308,7 +316,7 @@ bench_load (KhTestServer *s,
           if (c->wake > 0 && c->wake <= t && t < end)
             {
               c->wake = 0;
-              client_start (c, multi, s->base);
+              client_start (c, multi, bases[c->index % n_bases]);
               running++;
             }
           if (c->wake > 0 && t < end)
@@ -366,9 +374,9 @@ bench_load (KhTestServer *s,
     g_array_sort (latencies, compare_double);
     p50 = n ? g_array_index (latencies, double, n / 2) : 0;
     p99 = n ? g_array_index (latencies, double, MIN (n - 1, (guint) (n * 0.99))) : 0;
-    g_print ("%s: load, %d clients (pause %.0f ms) for %.0f s: %u requests (%" G_GINT64_FORMAT " pulls, %" G_GINT64_FORMAT
+    g_print ("%s: load, %d clients on %d servers (pause %.0f ms) for %.0f s: %u requests (%" G_GINT64_FORMAT " pulls, %" G_GINT64_FORMAT
              " pushes), %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %d errors\n",
-             s->backend, n_clients, pause * 1000, seconds, n, pulls, pushes, n / elapsed, p50 * 1000, p99 * 1000, errors);
+             s->backend, n_clients, n_bases, pause * 1000, seconds, n, pulls, pushes, n / elapsed, p50 * 1000, p99 * 1000, errors);
     g_array_sort (pull_lat, compare_double);
     g_array_sort (push_lat, compare_double);
     if (pull_lat->len > 0 && push_lat->len > 0)
@@ -409,6 +417,10 @@ main (int argc, char **argv)
   g_autofree char *unit_a = NULL;
   g_autofree char *unit_b = NULL;
   const char *threads[] = { "--threads", "4", NULL };
+  int prefill = 0;
+  int n_servers = 1;
+  g_autoptr(GPtrArray) extra = g_ptr_array_new ();
+  g_autoptr(GPtrArray) bases = g_ptr_array_new ();
 
   for (int i = 1; i < argc; i++)
     if (g_str_has_prefix (argv[i], "--backend="))
@@ -421,6 +433,10 @@ main (int argc, char **argv)
       seconds = g_ascii_strtod (argv[i] + 10, NULL);
     else if (g_str_has_prefix (argv[i], "--pause-ms="))
       pause = g_ascii_strtod (argv[i] + 11, NULL) / 1000;
+    else if (g_str_has_prefix (argv[i], "--prefill="))
+      prefill = atoi (argv[i] + 10);
+    else if (g_str_has_prefix (argv[i], "--servers="))
+      n_servers = MAX (1, atoi (argv[i] + 10));
 
   curl_global_init (CURL_GLOBAL_DEFAULT);
   s = kh_test_server_new (backend);
@@ -430,7 +446,29 @@ main (int argc, char **argv)
       return 77;
     }
   kh_test_server_populate (s);
+  if (prefill > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%d", prefill);
+      double t0 = now_s ();
+
+      kh_test_server_cli (s, NULL, "demo", "--records", n, NULL);
+      g_print ("%s: filled with %d demo records in %.0f s\n", backend, prefill, now_s () - t0);
+    }
   kh_test_server_start (s, threads);
+  g_ptr_array_add (bases, s->base);
+  /* The others on the same database, each with its own folder for its port file and log. */
+  for (int i = 1; i < n_servers; i++)
+    {
+      KhTestServer *e = g_new0 (KhTestServer, 1);
+
+      e->backend = g_strdup (backend);
+      e->dir = kh_test_tmpdir ();
+      e->url = g_strdup (s->url);
+      e->pid = -1;
+      kh_test_server_start (e, threads);
+      g_ptr_array_add (extra, e);
+      g_ptr_array_add (bases, e->base);
+    }
   officer_a = kh_test_login (s, "officer_a", &unit_a);
   officer_b = kh_test_login (s, "officer_b", &unit_b);
 
@@ -442,8 +480,11 @@ main (int argc, char **argv)
     g_autofree char *cursor_b = kh_test_pull_all (s, officer_b, NULL, 5000, NULL, NULL, NULL);
     const char *cursors[] = { cursor_a, cursor_b };
 
-    bench_load (s, tokens, units, cursors, n_clients, seconds, pause);
+    bench_load (s, (const char **) bases->pdata, (int) bases->len, tokens, units, cursors,
+                n_clients * n_servers, seconds, pause);
   }
+  for (guint i = 0; i < extra->len; i++)
+    kh_test_server_free (extra->pdata[i]);
   kh_test_server_free (s);
   curl_global_cleanup ();
   return 0;
