@@ -18,6 +18,7 @@
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-text-rendering.h"
 #include "kh-toast.h"
 #include "kh-ui-test-private.h"
 #include "kh-units-page.h"
@@ -624,6 +625,8 @@ kh_window_init (KhWindow *self)
 {
   self->cancellable = g_cancellable_new ();
   self->sync_state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
+  /* Before anything is drawn, so no glyph is rendered with the hinting that drops marks. */
+  kh_text_rendering_setup (gtk_widget_get_display (GTK_WIDGET (self)));
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
