@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "kh-award-list-entries.h"
 #include "kh-error.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
@@ -46,6 +47,7 @@ struct _KhRecordEditor
   GtkLabel            *error_label;
   AdwPreferencesGroup *fields_group;
   GtkWidget           *actions_box;
+  GtkWidget           *entries;         /* an award list's entries, or NULL */
   GtkWidget           *history_button;
   GtkWidget           *evaluate_button;
   GtkWidget           *recognize_button;
@@ -786,6 +788,14 @@ recognize_action (GtkWidget  *widget,
 
 /* Object ------------------------------------------------------------------------------------- */
 
+/* An award list's entries under its fields, or NULL for other records. */
+GtkWidget *
+kh_record_editor_get_entries (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->entries;
+}
+
 const char *
 kh_record_editor_get_id (KhRecordEditor *self)
 {
@@ -921,6 +931,16 @@ kh_record_editor_new (KhStore     *store,
   gtk_widget_set_visible (self->actions_box, id != NULL);
   gtk_widget_set_visible (self->evaluate_button, is_registration);
   gtk_widget_set_visible (self->recognize_button, is_registration);
+  if (id != NULL && self->original != NULL && strcmp (entity, "award_list") == 0)
+    {
+      /* A list's page is where its entries are seen, added, printed and exported: they come
+       * first, above the list's own fields. */
+      self->entries = kh_award_list_entries_new (store, id);
+      gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
+                                  self->entries,
+                                  gtk_widget_get_prev_sibling (GTK_WIDGET (self->fields_group)));
+      gtk_window_set_default_size (GTK_WINDOW (self), 640, 760);
+    }
   if (id != NULL)
     {
       g_autofree char *title = record_title (self);

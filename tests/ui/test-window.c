@@ -333,6 +333,147 @@ test_scholarship_flow (Fixture       *f,
   close_all_but (GTK_WINDOW (f->window));
 }
 
+/* Selects in @dropdown the choice shown as @label. */
+static void
+select_filter (GtkDropDown *dropdown,
+               const char  *label)
+{
+  GListModel *model = gtk_drop_down_get_model (dropdown);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) s = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (gtk_string_object_get_string (s), label) == 0)
+        {
+          gtk_drop_down_set_selected (dropdown, i);
+          return;
+        }
+    }
+  g_error ("no choice “%s” in the filter", label);
+}
+
+static char *
+make_record (KhStore    *store,
+             const char *entity,
+             const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *o = json_tokener_parse (json);
+  char *id = kh_store_create (store, entity, o, &error);
+
+  g_assert_no_error (error);
+  json_object_put (o);
+  return id;
+}
+
+/* A list's page shows its entries with their count and total (cancelled ones left out), adds
+ * an entry, exports the list; the entries page filters by list and by year. */
+static void
+test_award_list_page (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *unit = NULL, *list = NULL, *json = NULL;
+  g_autofree char *csv_path = g_build_filename (f->dir, "list.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *label = NULL;
+  KhRecordEditor *editor, *entry_editor;
+  KhAwardListEntries *entries;
+  KhListPage *page;
+  KhRecordList *rows;
+  sqlite3_stmt *stmt;
+  gint64 in_2018;
+
+  unit = make_record (f->store, "org_unit", "{\"code\":\"T18\",\"name\":\"Xã Thử\",\"kind\":\"commune\"}");
+  json = g_strdup_printf ("{\"title\":\"Tết 2019 xã Thử\",\"occasion\":\"tet\",\"school_year\":\"2018-2019\","
+                          "\"org_unit_id\":\"%s\",\"status\":\"approved\"}", unit);
+  list = make_record (f->store, "award_list", json);
+  {
+    const char *people[][3] = {
+      { "Trần Văn Bình", "1000000", "approved" },
+      { "Nguyễn Thị An", "1500000", "approved" },
+      { "Lê Văn Cường", "700000", "cancelled" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (people); i++)
+      {
+        g_autofree char *e = g_strdup_printf ("{\"list_id\":\"%s\",\"org_unit_id\":\"%s\",\"recipient_name\":\"%s\","
+                                              "\"category\":\"hardship\",\"amount\":%s,\"status\":\"%s\"}",
+                                              list, unit, people[i][0], people[i][1], people[i][2]);
+
+        g_free (make_record (f->store, "award_entry", e));
+      }
+  }
+
+  /* The list's page: its entries, the count and total without the cancelled one. */
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_list", list, NULL));
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+  gtk_window_present (GTK_WINDOW (editor));
+  entries = KH_AWARD_LIST_ENTRIES (kh_record_editor_get_entries (editor));
+  g_assert_nonnull (entries);
+  g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 2);
+  g_assert_cmpint (kh_award_list_entries_get_total (entries), ==, 2500000);
+  g_assert_cmpuint (kh_award_list_entries_get_n_rows (entries), ==, 3);
+  /* Other records have no entries under them. */
+  g_assert_null (kh_record_editor_get_entries (KH_RECORD_EDITOR (kh_record_editor_new (f->store, "org_unit", unit, NULL))));
+
+  /* Add Entry: a new entry of this list, its unit from the list; saved, the page counts it. */
+  entry_editor = KH_RECORD_EDITOR (kh_award_list_entries_add (entries));
+  set_text (entry_editor, "recipient_name", "Phạm Thị Dung");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (kh_record_editor_get_row (entry_editor, "category")), 1);
+  set_text (entry_editor, "amount", "2.000.000");
+  if (!kh_record_editor_save (entry_editor))
+    g_error ("saving failed: %s", kh_record_editor_get_error (entry_editor));
+  g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 3);
+  g_assert_cmpint (kh_award_list_entries_get_total (entries), ==, 4500000);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "award-list.png", NULL);
+
+      kh_widget_wait_for_paint (GTK_WIDGET (editor), 2);
+      kh_widget_save_png (GTK_WIDGET (editor), path, &error);
+      g_assert_no_error (error);
+    }
+
+  /* Export writes this list's entries, and only them. */
+  g_assert_true (kh_award_list_entries_export (entries, csv_path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_nonnull (strstr (csv, "Phạm Thị Dung"));
+  g_assert_nonnull (strstr (csv, "Trần Văn Bình"));
+  close_all_but (GTK_WINDOW (f->window));
+
+  /* The entries page filters by list, and by year through the lists' school years. */
+  page = scholarships_page (f);
+  rows = kh_list_page_get_list (page);
+  g_assert_nonnull (kh_list_page_get_filter (page, "list"));
+  g_assert_nonnull (kh_list_page_get_filter (page, "list-year"));
+  label = g_strdup_printf (_("%s (%s)"), "Tết 2019 xã Thử", "2018-2019");
+  select_filter (kh_list_page_get_filter (page, "list"), label);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
+
+  stmt = kh_store_prepare (f->store, "SELECT count(*) FROM award_entry WHERE deleted = 0 AND list_id IN"
+                           " (SELECT id FROM award_list WHERE deleted = 0"
+                           "  AND (school_year LIKE '2018-%' OR school_year LIKE '%-2018'))", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  in_2018 = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  g_assert_cmpint (in_2018, >=, 4);
+
+  /* The list and a year it is in; the list and a year it is not in. */
+  select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
+  select_filter (kh_list_page_get_filter (page, "list-year"), "2020");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 0);
+  /* The year alone. */
+  gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list"), 0);
+  select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, (guint) in_2018);
+  gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list-year"), 0);
+}
+
 /* A conflict inserted as the sync engine would is shown side by side on the Sync page, and
  * "Take theirs" writes the server's value. */
 static void
@@ -1342,6 +1483,7 @@ main (int   argc,
   adw_init ();
   g_test_add ("/ui/window/pages", Fixture, NULL, fixture_set_up, test_pages, fixture_tear_down);
   g_test_add ("/ui/window/scholarship-flow", Fixture, NULL, fixture_set_up, test_scholarship_flow, fixture_tear_down);
+  g_test_add ("/ui/window/award-list-page", Fixture, NULL, fixture_set_up, test_award_list_page, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
