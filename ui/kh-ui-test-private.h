@@ -29,6 +29,7 @@ GtkWidget            *kh_window_get_page               (KhWindow           *self
 const char * const   *kh_window_list_pages             (void);
 const char           *kh_window_get_last_toast         (KhWindow           *self);
 gint64                kh_window_get_conflicts          (KhWindow           *self);
+gint64                kh_window_get_refused            (KhWindow           *self);
 
 /* The list page: its model and search, and the buttons that open the record editor. */
 KhRecordList         *kh_list_page_get_list            (KhListPage         *self);
