@@ -18,6 +18,7 @@
 #include "kh-format.h"
 #include "kh-record-editor.h"
 #include "kh-record-list.h"
+#include "kh-store-sql.h"
 #include "kh-ui-test-private.h"
 #include "kh-validate.h"
 
@@ -253,6 +254,36 @@ record_title_cb (KhRecordItem *record)
   return record ? kh_record_item_dup_title (record) : g_strdup ("");
 }
 
+/* A unit with the unit above it, as a picker shows it: "Thôn 1 — Xã Suối Hiệp"; twenty
+ * villages called "Thôn 1" are told apart by their commune. Only the rows on screen are
+ * asked for, one indexed lookup each. */
+static char *
+unit_title_cb (KhRecordItem   *record,
+               KhRecordEditor *self)
+{
+  g_autofree char *name = NULL;
+  const char *parent;
+  sqlite3_stmt *stmt;
+  char *title = NULL;
+
+  if (record == NULL)
+    return g_strdup ("");
+  name = kh_record_item_dup_title (record);
+  parent = kh_record_item_get_string (record, "parent_id");
+  if (parent == NULL || self->store == NULL)
+    return g_steal_pointer (&name);
+  stmt = kh_store_prepare (self->store, "SELECT name FROM org_unit WHERE id = ?1", NULL);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, parent, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+        /* TRANSLATORS: a unit in a picker, with the unit it belongs to: "Thôn 1 — Xã Suối Hiệp" */
+        title = g_strdup_printf (_("%s — %s"), name, (const char *) sqlite3_column_text (stmt, 0));
+      sqlite3_reset (stmt);
+    }
+  return title != NULL ? title : g_steal_pointer (&name);
+}
+
 static void
 set_ref_model (KhRecordEditor *self,
                Row            *row,
@@ -273,6 +304,14 @@ set_ref_model (KhRecordEditor *self,
           || strcmp (entity, "fund") == 0 || strcmp (entity, "criteria_set") == 0
           || strcmp (entity, "scholarship_programme") == 0)
         kh_record_list_set_sort (row->refs, target->title_field, FALSE);
+    }
+  if (g_strcmp0 (entity, "org_unit") == 0)
+    {
+      GtkExpression *expression =
+        gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (unit_title_cb), self, NULL);
+
+      adw_combo_row_set_expression (ADW_COMBO_ROW (row->row), expression);
+      gtk_expression_unref (expression);
     }
   adw_combo_row_set_model (ADW_COMBO_ROW (row->row), row->refs ? G_LIST_MODEL (row->refs) : NULL);
   adw_combo_row_set_selected (ADW_COMBO_ROW (row->row), GTK_INVALID_LIST_POSITION);
@@ -296,6 +335,23 @@ kh_record_editor_set_ref (KhRecordEditor *self,
   return id == NULL || position != G_MAXUINT;
 }
 
+/* The value an enum row has selected, or NULL. */
+static const char *
+current_enum (Row *row)
+{
+  guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (row->row));
+
+  if (!(row->field->flags & KH_FIELD_FLAG_REQUIRED))
+    {
+      if (selected == 0 || selected == GTK_INVALID_LIST_POSITION)
+        return NULL;
+      selected--;
+    }
+  if (selected == GTK_INVALID_LIST_POSITION || selected >= g_strv_length ((char **) row->field->enum_values))
+    return NULL;
+  return row->field->enum_values[selected];
+}
+
 static void
 combo_selected_cb (AdwComboRow    *combo,
                    GParamSpec     *pspec,
@@ -305,6 +361,27 @@ combo_selected_cb (AdwComboRow    *combo,
 
   if (self->loading)
     return;
+
+  /* What follows from this choice: a registration's subject kind from its model. */
+  if (row->field->type == KH_FIELD_ENUM)
+    {
+      const char *value = current_enum (row);
+
+      for (guint i = 0; value != NULL && i < self->rows->len; i++)
+        {
+          Row *other = self->rows->pdata[i];
+          const char *derived;
+
+          if (other == row || other->field->type != KH_FIELD_ENUM
+              || g_strcmp0 (other->field->derived_from, row->field->name) != 0
+              || (derived = other->field->derive (value)) == NULL)
+            continue;
+          for (guint k = 0; other->field->enum_values[k] != NULL; k++)
+            if (strcmp (other->field->enum_values[k], derived) == 0)
+              adw_combo_row_set_selected (ADW_COMBO_ROW (other->row),
+                                          k + ((other->field->flags & KH_FIELD_FLAG_REQUIRED) ? 0 : 1));
+        }
+    }
 
   /* A subject's kind decides where its subject is looked up. */
   if (row->field->type == KH_FIELD_ENUM)
@@ -327,6 +404,22 @@ combo_selected_cb (AdwComboRow    *combo,
       if (unit != NULL && unit != row && unit_id != NULL
           && adw_combo_row_get_selected_item (ADW_COMBO_ROW (unit->row)) == NULL)
         kh_record_editor_set_ref (self, "org_unit_id", unit_id);
+
+      /* A registration's subject names it: the household's head, the person, the clan. The
+       * name is filled while it is empty or still the one filled before. */
+      if (record != NULL && strcmp (row->field->name, "subject_id") == 0)
+        {
+          Row *name = find_row (self, "subject_name");
+          g_autofree char *title = kh_record_item_dup_title (record);
+          const char *typed = name ? gtk_editable_get_text (GTK_EDITABLE (name->row)) : NULL;
+          const char *filled = name ? g_object_get_data (G_OBJECT (name->row), "filled") : NULL;
+
+          if (name != NULL && title != NULL && (typed == NULL || *typed == '\0' || g_strcmp0 (typed, filled) == 0))
+            {
+              gtk_editable_set_text (GTK_EDITABLE (name->row), title);
+              g_object_set_data_full (G_OBJECT (name->row), "filled", g_strdup (title), g_free);
+            }
+        }
     }
   check_row (self, row);
 }
@@ -899,6 +992,28 @@ kh_record_editor_init (KhRecordEditor *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
+/* A new registration is for this year and starts as registered, today, unless the caller said
+ * otherwise: the fields an officer would otherwise fill the same way every time. Takes
+ * @defaults (may be NULL) and returns the defaults to use. */
+static json_object *
+registration_defaults (json_object *defaults)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  json_object *d = defaults != NULL ? defaults : json_object_new_object ();
+
+  if (json_object_object_get (d, "year") == NULL)
+    json_object_object_add (d, "year", json_object_new_int (g_date_time_get_year (now)));
+  if (json_object_object_get (d, "status") == NULL)
+    json_object_object_add (d, "status", json_object_new_string ("registered"));
+  if (json_object_object_get (d, "registered_on") == NULL)
+    {
+      g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+      json_object_object_add (d, "registered_on", json_object_new_string (today));
+    }
+  return d;
+}
+
 /* An editor for the record @id of @entity, or for a new one with @defaults when @id is NULL. */
 GtkWidget *
 kh_record_editor_new (KhStore     *store,
@@ -925,6 +1040,8 @@ kh_record_editor_new (KhStore     *store,
     }
   else if (defaults != NULL)
     self->original = json_object_get (defaults);
+  if (id == NULL && strcmp (entity, "registration") == 0)
+    self->original = registration_defaults (self->original);
   build_form (self);
 
   is_registration = strcmp (entity, "registration") == 0;

@@ -474,6 +474,70 @@ test_award_list_page (Fixture       *f,
   gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list-year"), 0);
 }
 
+/* The title a picker shows for its selected record. */
+static char *
+picked_title (KhRecordEditor *editor,
+              const char     *field)
+{
+  AdwComboRow *row = ADW_COMBO_ROW (kh_record_editor_get_row (editor, field));
+  GValue value = G_VALUE_INIT;
+  char *title;
+
+  g_assert_nonnull (adw_combo_row_get_selected_item (row));
+  g_assert_true (gtk_expression_evaluate (adw_combo_row_get_expression (row),
+                                          adw_combo_row_get_selected_item (row), &value));
+  title = g_value_dup_string (&value);
+  g_value_unset (&value);
+  return title;
+}
+
+/* A new registration is for this year and registered; choosing the household fills the name
+ * registered; the unit picker says which commune a village is in. */
+static void
+test_pickers (Fixture       *f,
+              gconstpointer  data)
+{
+  const KhField *model = kh_entity_get_field (kh_entity_lookup ("registration"), "model");
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *year = g_strdup_printf ("%d", g_date_time_get_year (now));
+  g_autofree char *title = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GError) error = NULL;
+  KhQuery query = { .limit = 1 };
+  json_object *households = kh_store_list (f->store, "household", &query, &error);
+  json_object *household = json_object_array_get_idx (households, 0);
+  json_object *village, *commune;
+  KhRecordEditor *editor;
+  guint family = 0;
+
+  g_assert_no_error (error);
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "registration", NULL, NULL));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (kh_record_editor_get_row (editor, "year"))), ==, year);
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, "status"))), ==, 0);
+
+  while (g_strcmp0 (model->enum_values[family], "family") != 0)
+    family++;
+  adw_combo_row_set_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, "model")), family);
+  g_assert_true (kh_record_editor_set_ref (editor, "subject_id",
+                                           json_object_get_string (json_object_object_get (household, "id"))));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (kh_record_editor_get_row (editor, "subject_name"))), ==,
+                   json_object_get_string (json_object_object_get (household, "head_name")));
+
+  /* Choosing the household filled its village; the picker names the commune above it. */
+  village = kh_store_get (f->store, "org_unit", json_object_get_string (json_object_object_get (household, "org_unit_id")), &error);
+  g_assert_no_error (error);
+  commune = kh_store_get (f->store, "org_unit", json_object_get_string (json_object_object_get (village, "parent_id")), &error);
+  g_assert_no_error (error);
+  title = picked_title (editor, "org_unit_id");
+  expected = g_strdup_printf (_("%s — %s"), json_object_get_string (json_object_object_get (village, "name")),
+                              json_object_get_string (json_object_object_get (commune, "name")));
+  g_assert_cmpstr (title, ==, expected);
+  json_object_put (village);
+  json_object_put (commune);
+  json_object_put (households);
+  gtk_window_destroy (GTK_WINDOW (editor));
+}
+
 /* A conflict inserted as the sync engine would is shown side by side on the Sync page, and
  * "Take theirs" writes the server's value. */
 static void
@@ -1484,6 +1548,7 @@ main (int   argc,
   g_test_add ("/ui/window/pages", Fixture, NULL, fixture_set_up, test_pages, fixture_tear_down);
   g_test_add ("/ui/window/scholarship-flow", Fixture, NULL, fixture_set_up, test_scholarship_flow, fixture_tear_down);
   g_test_add ("/ui/window/award-list-page", Fixture, NULL, fixture_set_up, test_award_list_page, fixture_tear_down);
+  g_test_add ("/ui/window/pickers", Fixture, NULL, fixture_set_up, test_pickers, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
