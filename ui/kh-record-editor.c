@@ -706,6 +706,34 @@ describe_record_change (const char *action,
   return _("Changed");
 }
 
+/* A value as the history shows it: a reference by the title of what it names ("Xã Suối
+ * Hiệp", not its id); the id only when that record is not on this computer. */
+static char *
+history_value (KhRecordEditor *self,
+               const KhField  *field,
+               json_object    *value)
+{
+  if (field->type == KH_FIELD_REF && json_object_is_type (value, json_type_string))
+    {
+      const char *entity = field->ref_entity;
+      char *title;
+
+      if (entity == NULL && field->ref_kind != NULL)
+        {
+          json_object *kind = original_value (self, field->ref_kind);
+
+          /* A subject kind names an entity directly ("household", "person", "org_unit"). */
+          entity = kind != NULL ? json_object_get_string (kind) : NULL;
+          if (entity != NULL && kh_entity_lookup (entity) == NULL)
+            entity = NULL;
+        }
+      title = entity ? kh_store_dup_title (self->store, entity, json_object_get_string (value)) : NULL;
+      if (title != NULL)
+        return title;
+    }
+  return kh_value_format (field, value);
+}
+
 static char *
 describe_change (KhRecordEditor *self,
                  json_object    *entry)
@@ -732,8 +760,8 @@ describe_change (KhRecordEditor *self,
 
   kh_field_parse (field, old_text, &old_value, NULL);
   kh_field_parse (field, new_text, &new_value, NULL);
-  a = old_value ? kh_value_format (field, old_value) : g_strdup (_("(empty)"));
-  b = new_value ? kh_value_format (field, new_value) : g_strdup (_("(empty)"));
+  a = old_value ? history_value (self, field, old_value) : g_strdup (_("(empty)"));
+  b = new_value ? history_value (self, field, new_value) : g_strdup (_("(empty)"));
   json_object_put (old_value);
   json_object_put (new_value);
   /* TRANSLATORS: a change in a record's history: "Amount (đồng): 1.000.000 ₫ → 1.500.000 ₫" */

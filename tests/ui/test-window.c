@@ -21,6 +21,7 @@
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
+#include "kh-record-item.h"
 #include "kh-replica.h"
 #include "kh-store-sql.h"
 #include "kh-screenshot.h"
@@ -492,7 +493,8 @@ picked_title (KhRecordEditor *editor,
 }
 
 /* A new registration is for this year and registered; choosing the household fills the name
- * registered; the unit picker says which commune a village is in. */
+ * registered; the unit picker says which commune a village is in; the history says which
+ * units a record moved between. */
 static void
 test_pickers (Fixture       *f,
               gconstpointer  data)
@@ -532,10 +534,41 @@ test_pickers (Fixture       *f,
   expected = g_strdup_printf (_("%s — %s"), json_object_get_string (json_object_object_get (village, "name")),
                               json_object_get_string (json_object_object_get (commune, "name")));
   g_assert_cmpstr (title, ==, expected);
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* The history names the units a record moved between, not their ids. */
+  {
+    json_object *person = json_object_new_object ();
+    json_object *change = json_object_new_object ();
+    g_autofree char *pid = NULL;
+    g_autofree char *line = NULL;
+    const char *village_id = json_object_get_string (json_object_object_get (village, "id"));
+    const char *commune_id = json_object_get_string (json_object_object_get (commune, "id"));
+
+    json_object_object_add (person, "full_name", json_object_new_string ("Hồ Thị Mai"));
+    json_object_object_add (person, "org_unit_id", json_object_new_string (village_id));
+    pid = kh_store_create (f->store, "person", person, &error);
+    g_assert_no_error (error);
+    json_object_object_add (change, "org_unit_id", json_object_new_string (commune_id));
+    g_assert_true (kh_store_update (f->store, "person", pid, change, &error));
+    g_assert_no_error (error);
+    json_object_put (person);
+    json_object_put (change);
+    editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "person", pid, NULL));
+    g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 2);
+    {
+      g_autofree char *from = kh_store_dup_title (f->store, "org_unit", village_id);
+      g_autofree char *to = kh_store_dup_title (f->store, "org_unit", commune_id);
+
+      g_assert_nonnull (strstr (from, json_object_get_string (json_object_object_get (village, "name"))));
+      line = g_strdup_printf (_("%s: %s → %s"), _("Unit"), from, to);
+    }
+    g_assert_cmpstr (kh_record_editor_get_history_title (editor, 0), ==, line);
+    gtk_window_destroy (GTK_WINDOW (editor));
+  }
   json_object_put (village);
   json_object_put (commune);
   json_object_put (households);
-  gtk_window_destroy (GTK_WINDOW (editor));
 }
 
 /* A conflict inserted as the sync engine would is shown side by side on the Sync page, and
