@@ -16,6 +16,7 @@
 #include "kh-cli-visible.h"
 #include "kh-codec.h"
 #include "kh-credentials.h"
+#include "kh-format.h"
 #include "kh-replica.h"
 #include "kh-sync-engine.h"
 
@@ -375,6 +376,26 @@ cmd_sync (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
+/* An ISO 8601 time from the replica as the locale writes a date, with the local time of day:
+ * "07/12/2026 09:15" in Vietnamese, "12/07/2026 09:15" in American English. */
+static char *
+local_time (const char *iso)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_from_iso8601 (iso, NULL);
+  g_autoptr(GDateTime) local = NULL;
+  g_autofree char *day = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *time = NULL;
+
+  if (utc == NULL)
+    return g_strdup (iso);
+  local = g_date_time_to_local (utc);
+  day = g_date_time_format (local, "%Y-%m-%d");
+  date = kh_format_date_style (day, kh_format_style_for_locale ());
+  time = g_date_time_format (local, "%H:%M");
+  return g_strdup_printf ("%s %s", date, time);
+}
+
 static int
 cmd_status (const KhCliCommand  *command,
            int                  argc,
@@ -426,7 +447,11 @@ cmd_status (const KhCliCommand  *command,
     g_print (_("Server: %s (as %s)\n"), url, user ? user : "?");
   else
     g_print (_("Server: %s (as %s; signed out: khuyenhoc-cli login to sync again)\n"), url, user ? user : "?");
-  g_print (_("Last sync: %s\n"), last ? last : _("never"));
+  {
+    g_autofree char *when = last ? local_time (last) : NULL;
+
+    g_print (_("Last sync: %s\n"), when ? when : _("never"));
+  }
   g_print (_("Changes waiting to be sent: %lld\n"), (long long) pending);
   g_print (_("Conflicts waiting for you: %lld\n"), (long long) conflicts);
   g_print (_("Changes the server refused: %lld\n"), (long long) rejected);

@@ -24,6 +24,7 @@
 #include "kh-import.h"
 #include "kh-print.h"
 #include "kh-privacy.h"
+#include "kh-record-item.h"
 #include "kh-report.h"
 #include "kh-sqlite.h"
 #include "kh-store.h"
@@ -143,8 +144,30 @@ parse_assignments (const KhEntity  *entity,
   return values;
 }
 
+/* A reference as a person reads it: what it names, then its id to type in the next command. */
+static char *
+reference_text (KhStore        *store,
+                const KhEntity *entity,
+                const KhField  *field,
+                json_object    *record,
+                json_object    *value)
+{
+  const char *target = field->ref_entity;
+  g_autofree char *title = NULL;
+
+  if (target == NULL && field->ref_kind != NULL)
+    target = json_object_get_string (json_object_object_get (record, field->ref_kind));
+  if (target != NULL && kh_entity_lookup (target) != NULL)
+    title = kh_store_dup_title (store, target, json_object_get_string (value));
+  if (title == NULL)
+    return g_strdup (json_object_get_string (value));
+  /* TRANSLATORS: a reference in a record: "Xã Suối Hiệp (01a24e89-…)" */
+  return g_strdup_printf (_("%s (%s)"), title, json_object_get_string (value));
+}
+
 static void
-print_record (const KhEntity *entity,
+print_record (KhStore        *store,
+              const KhEntity *entity,
               json_object    *record)
 {
   json_object *v;
@@ -155,7 +178,9 @@ print_record (const KhEntity *entity,
   for (guint i = 0; i < entity->n_fields; i++)
     if (json_object_object_get_ex (record, entity->fields[i].name, &v) && v != NULL)
       {
-        g_autofree char *text = kh_value_format (&entity->fields[i], v);
+        g_autofree char *text = entity->fields[i].type == KH_FIELD_REF && json_object_is_type (v, json_type_string)
+                                ? reference_text (store, entity, &entity->fields[i], record, v)
+                                : kh_value_format (&entity->fields[i], v);
         g_autofree char *shown = one_line (text);
 
         g_print ("%s: %s\n", _(entity->fields[i].label), shown);
@@ -337,7 +362,7 @@ cmd_get (const KhCliCommand  *command,
   if (cli->json)
     print_json (record);
   else
-    print_record (entity, record);
+    print_record (store, entity, record);
   json_object_put (record);
   return EXIT_OK;
 }

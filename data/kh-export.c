@@ -27,6 +27,7 @@
 #include "kh-export.h"
 #include "kh-privacy.h"
 #include "kh-store-sql.h"
+#include "kh-xlsx-writer.h"
 
 typedef struct
 {
@@ -483,6 +484,7 @@ write_xlsx (Export      *ex,
   g_autofree char *tmp = g_strconcat (path, ".part.xlsx", NULL);
   g_autofree char *name = sheet_name (_(ex->entity->label_plural));
   lxw_workbook_options wb_options = { .constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE };
+  KhXlsxWriter *writer;
   lxw_workbook *wb;
   lxw_worksheet *ws;
   XlsxFormats fmt;
@@ -494,13 +496,14 @@ write_xlsx (Export      *ex,
   lxw_error err;
   gboolean ok = TRUE;
 
-  wb = workbook_new_opt (tmp, &wb_options);
-  if (wb == NULL)
+  writer = kh_xlsx_writer_new (tmp, &wb_options);
+  if (writer == NULL)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"),
                    path, g_strerror (errno));
       return FALSE;
     }
+  wb = kh_xlsx_writer_get (writer);
   ws = workbook_add_worksheet (wb, name);
   add_xlsx_formats (wb, &fmt);
   write_xlsx_head (ex, ws, &fmt, first_data);
@@ -521,7 +524,7 @@ write_xlsx (Export      *ex,
     write_xlsx_totals (ex, ws, &fmt, totals, first_data, row, n);
   g_array_unref (totals);
 
-  err = workbook_close (wb);
+  err = kh_xlsx_writer_close (writer);
   if (ok && xlsx_failed (err, path, error))
     ok = FALSE;
   if (ok && g_rename (tmp, path) != 0)

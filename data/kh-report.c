@@ -31,6 +31,7 @@
 #include "kh-schema.h"
 #include "kh-store-sql.h"
 #include "kh-uuid.h"
+#include "kh-xlsx-writer.h"
 
 #define N_MODELS KH_N_MODELS
 #define N_CATEGORIES 4
@@ -1077,6 +1078,7 @@ kh_report_export_xlsx (json_object  *report,
                        const char   *path,
                        GError      **error)
 {
+  KhXlsxWriter *writer;
   lxw_workbook *wb;
   lxw_worksheet *ws, *wc;
   ReportFormats fmt;
@@ -1088,13 +1090,14 @@ kh_report_export_xlsx (json_object  *report,
   g_return_val_if_fail (report != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  wb = workbook_new (path);
-  if (wb == NULL)
+  writer = kh_xlsx_writer_new (path, NULL);
+  if (writer == NULL)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,
                    g_strerror (errno));
       return FALSE;
     }
+  wb = kh_xlsx_writer_get (writer);
   ws = workbook_add_worksheet (wb, NULL);
   wc = workbook_add_worksheet (wb, NULL);
   add_report_formats (wb, &fmt);
@@ -1112,7 +1115,7 @@ kh_report_export_xlsx (json_object  *report,
 
   write_children_sheet (wc, report, heading, &fmt);
 
-  err = workbook_close (wb);
+  err = kh_xlsx_writer_close (writer);
   if (err != LXW_NO_ERROR)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,

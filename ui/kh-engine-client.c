@@ -2,7 +2,8 @@
  *
  * Implements KhSyncClient over KhSyncEngine: "Sync now" and "Sign in" go to the engine (sign-in
  * blocks on the network, so it runs on a worker thread), the engine's state becomes the
- * window's, a local edit tells the engine (which syncs a few seconds later when automatic), and
+ * window's (Sync now too goes through the engine's scheduler, so a person sees each sync), a
+ * local edit tells the engine (which syncs a few seconds later when automatic), and
  * the preferences (interval, metered networks) are passed on as they change. The time of the
  * last successful sync is kept in the store's meta table, so the header shows it after a
  * restart too.
@@ -13,6 +14,7 @@
 
 #include <string.h>
 
+#include "kh-codec.h"
 #include "kh-credentials.h"
 #include "kh-engine-client.h"
 #include "kh-replica.h"
@@ -31,6 +33,7 @@ struct _KhEngineClient
   KhSyncState   engine_state;
   gboolean      signed_in;
   gulong        changed_id;
+  GQueue        waiting;      /* the GTasks of Sync now, until the engine's next "finished" */
 };
 
 static void sync_client_iface_init (KhSyncClientInterface *iface);
@@ -59,6 +62,28 @@ update_signed_in (KhEngineClient *self)
   self->signed_in = token != NULL;
   if (token != NULL)
     memset (token, 0, strlen (token));
+}
+
+/* The error a failed sync reports, from the engine's state and message. */
+static GError *
+engine_error (KhEngineClient *self,
+              const char     *message)
+{
+  const char *text = message != NULL ? message : _("The sync failed.");
+
+  switch (kh_sync_engine_get_state (self->engine))
+    {
+    case KH_SYNC_STATE_OFFLINE:
+      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, text);
+    case KH_SYNC_STATE_SIGNED_OUT:
+      return g_error_new_literal (KH_SYNC_ERROR, KH_SYNC_ERROR_UNAUTHORIZED, text);
+    case KH_SYNC_STATE_IDLE:
+      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, text);
+    case KH_SYNC_STATE_SYNCING:
+    case KH_SYNC_STATE_FAILED:
+    default:
+      return g_error_new_literal (KH_SYNC_ERROR, KH_SYNC_ERROR_INTERNAL, text);
+    }
 }
 
 static KhSyncClientState
@@ -94,17 +119,6 @@ engine_notify_cb (KhEngineClient *self,
       if (state == KH_SYNC_STATE_SIGNED_OUT || state == KH_SYNC_STATE_IDLE)
         update_signed_in (self);
 
-      /* A sync that ends well, asked for or automatic, is the last sync. */
-      if (self->engine_state == KH_SYNC_STATE_SYNCING && state == KH_SYNC_STATE_IDLE)
-        {
-          g_autofree char *iso = NULL;
-
-          g_clear_pointer (&self->last_sync, g_date_time_unref);
-          self->last_sync = g_date_time_new_now_utc ();
-          iso = g_date_time_format_iso8601 (self->last_sync);
-          kh_store_set_meta (self->store, LAST_SYNC_KEY, iso, NULL);
-          g_object_notify (G_OBJECT (self), "last-sync");
-        }
       self->engine_state = state;
       g_object_notify (G_OBJECT (self), "state");
     }
@@ -112,6 +126,38 @@ engine_notify_cb (KhEngineClient *self,
     g_object_notify (G_OBJECT (self), "progress");
   else if (g_str_equal (name, "error-message"))
     g_object_notify (G_OBJECT (self), "message");
+}
+
+/* Every sync that ends well, asked for or automatic, however short, is the last sync: the
+ * engine says so once per sync, where a state that went to syncing and back within one
+ * main-loop turn could not. */
+static void
+engine_finished_cb (KhEngineClient *self,
+                    gboolean        ok,
+                    const char     *message,
+                    KhSyncEngine   *engine)
+{
+  GTask *task;
+
+  if (ok)
+    {
+      g_autofree char *iso = NULL;
+
+      g_clear_pointer (&self->last_sync, g_date_time_unref);
+      self->last_sync = g_date_time_new_now_utc ();
+      iso = g_date_time_format_iso8601 (self->last_sync);
+      kh_store_set_meta (self->store, LAST_SYNC_KEY, iso, NULL);
+      g_object_notify (G_OBJECT (self), "last-sync");
+    }
+  /* The syncs asked for with Sync now end with this one. */
+  while ((task = g_queue_pop_head (&self->waiting)) != NULL)
+    {
+      if (ok)
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, engine_error (self, message));
+      g_object_unref (task);
+    }
 }
 
 static void
@@ -138,20 +184,9 @@ apply_settings (KhEngineClient *self)
 
 /* KhSyncClient --------------------------------------------------------------------------------- */
 
-static void
-sync_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (!kh_sync_engine_sync_finish (KH_SYNC_ENGINE (object), result, NULL, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
+/* Sync now goes through the engine's scheduler like an automatic sync, so the engine's state
+ * (syncing, then synced, offline or failed) is what the window shows, and the sync ends with
+ * the engine's "finished". */
 static void
 kh_engine_client_sync_async (KhSyncClient        *client,
                              GCancellable        *cancellable,
@@ -162,7 +197,8 @@ kh_engine_client_sync_async (KhSyncClient        *client,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, kh_engine_client_sync_async);
-  kh_sync_engine_sync_async (self->engine, KH_SYNC_FLAGS_NONE, cancellable, sync_done_cb, task);
+  g_queue_push_tail (&self->waiting, task);
+  kh_sync_engine_request_sync (self->engine);
 }
 
 static gboolean
@@ -347,6 +383,15 @@ kh_engine_client_dispose (GObject *object)
     kh_sync_engine_cancel (self->engine);
   if (self->store != NULL)
     g_clear_signal_handler (&self->changed_id, self->store);
+  {
+    GTask *task;
+
+    while ((task = g_queue_pop_head (&self->waiting)) != NULL)
+      {
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s", _("The window closed."));
+        g_object_unref (task);
+      }
+  }
   g_clear_object (&self->engine);
   g_clear_object (&self->settings);
   g_clear_object (&self->store);
@@ -431,6 +476,7 @@ kh_engine_client_new (KhStore   *store,
     self->last_sync = g_date_time_new_from_iso8601 (last, NULL);
 
   g_signal_connect_object (self->engine, "notify", G_CALLBACK (engine_notify_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->engine, "finished", G_CALLBACK (engine_finished_cb), self, G_CONNECT_SWAPPED);
   self->changed_id = g_signal_connect_object (store, "changed", G_CALLBACK (store_changed_cb),
                                               self, G_CONNECT_SWAPPED);
   if (settings != NULL)

@@ -314,6 +314,56 @@ build_columns (KhListPage *self)
 
 /* Filters ------------------------------------------------------------------------------------ */
 
+static GtkDropDown *
+find_filter (KhListPage *self,
+             const char *key)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (g_object_get_data (G_OBJECT (child), key) != NULL)
+      return GTK_DROP_DOWN (child);
+  return NULL;
+}
+
+static json_object *
+selected_value (GtkDropDown *dropdown)
+{
+  GPtrArray *values;
+  guint selected;
+
+  if (dropdown == NULL)
+    return NULL;
+  values = g_object_get_data (G_OBJECT (dropdown), "values");
+  selected = gtk_drop_down_get_selected (dropdown);
+  return selected > 0 && selected < values->len ? values->pdata[selected] : NULL;
+}
+
+/* The list filter and the year filter of entries are both on list_id: a list, the lists of a
+ * year (an array), the list if it is of that year, or none (an array no id matches). */
+static json_object *
+list_filter_value (KhListPage *self)
+{
+  json_object *list = selected_value (find_filter (self, "list"));
+  json_object *year = selected_value (find_filter (self, "list-year"));
+
+  if (list == NULL)
+    return year != NULL ? json_object_get (year) : NULL;
+  if (year != NULL)
+    {
+      for (size_t i = 0; i < json_object_array_length (year); i++)
+        if (g_strcmp0 (json_object_get_string (json_object_array_get_idx (year, i)),
+                       json_object_get_string (list)) == 0)
+          return json_object_get (list);
+      {
+        json_object *none = json_object_new_array ();
+
+        json_object_array_add (none, json_object_new_string (""));
+        return none;
+      }
+    }
+  return json_object_get (list);
+}
+
 static void
 filter_changed_cb (GtkDropDown *dropdown,
                    GParamSpec  *pspec,
@@ -324,7 +374,13 @@ filter_changed_cb (GtkDropDown *dropdown,
   guint selected = gtk_drop_down_get_selected (dropdown);
   json_object *value = selected > 0 && selected < values->len ? values->pdata[selected] : NULL;
 
+  if (g_object_get_data (G_OBJECT (dropdown), "list-year") != NULL
+      || g_object_get_data (G_OBJECT (dropdown), "list") != NULL)
+    value = list_filter_value (self);
   kh_record_list_set_filter (self->list, field, value, NULL);
+  if (g_object_get_data (G_OBJECT (dropdown), "list-year") != NULL
+      || g_object_get_data (G_OBJECT (dropdown), "list") != NULL)
+    json_object_put (value);
   update_state (self);
 }
 
@@ -402,6 +458,79 @@ add_unit_filter (KhListPage    *self,
   add_filter (self, field->name, _("All units"), labels, values);
 }
 
+/* The award lists, newest school year first, for the entries page. */
+static json_object *
+award_lists (KhListPage *self)
+{
+  KhQuery query = { 0 };
+
+  query.order_by = "school_year";
+  query.descending = TRUE;
+  query.limit = 2000;
+  return kh_store_list (self->store, "award_list", &query, NULL);
+}
+
+static void
+add_list_filter (KhListPage    *self,
+                 const KhField *field)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = new_values ();
+  json_object *lists = award_lists (self);
+
+  for (size_t i = 0; lists != NULL && i < json_object_array_length (lists); i++)
+    {
+      json_object *list = json_object_array_get_idx (lists, i);
+
+      /* TRANSLATORS: a list in the entries page's filter: its title and school year */
+      g_ptr_array_add (labels, g_strdup_printf (_("%s (%s)"),
+                                                json_object_get_string (json_object_object_get (list, "title")),
+                                                json_object_get_string (json_object_object_get (list, "school_year"))));
+      g_ptr_array_add (values, json_object_get (json_object_object_get (list, "id")));
+    }
+  json_object_put (lists);
+  add_filter (self, field->name, _("All lists"), labels, values);
+  g_object_set_data (G_OBJECT (gtk_widget_get_last_child (GTK_WIDGET (self->filter_box))), "list",
+                     GINT_TO_POINTER (1));
+}
+
+/* Entries have no year of their own: a year picks the lists whose school year it begins or
+ * ends ("2024-2025" is in 2024 and in 2025). */
+static void
+add_list_year_filter (KhListPage    *self,
+                      const KhField *field)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = new_values ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  json_object *lists = award_lists (self);
+  int this_year = g_date_time_get_year (now);
+
+  for (int y = this_year + 1; y >= this_year - 8; y--)
+    {
+      json_object *ids = json_object_new_array ();
+      g_autofree char *first = g_strdup_printf ("%d-", y);
+      g_autofree char *second = g_strdup_printf ("-%d", y);
+
+      for (size_t i = 0; lists != NULL && i < json_object_array_length (lists); i++)
+        {
+          json_object *list = json_object_array_get_idx (lists, i);
+          const char *sy = json_object_get_string (json_object_object_get (list, "school_year"));
+
+          if (sy != NULL && (g_str_has_prefix (sy, first) || g_str_has_suffix (sy, second)))
+            json_object_array_add (ids, json_object_get (json_object_object_get (list, "id")));
+        }
+      if (json_object_array_length (ids) == 0)
+        json_object_array_add (ids, json_object_new_string (""));
+      g_ptr_array_add (labels, g_strdup_printf ("%d", y));
+      g_ptr_array_add (values, ids);
+    }
+  json_object_put (lists);
+  add_filter (self, field->name, _("All years"), labels, values);
+  g_object_set_data (G_OBJECT (gtk_widget_get_last_child (GTK_WIDGET (self->filter_box))), "list-year",
+                     GINT_TO_POINTER (1));
+}
+
 static void
 add_enum_filter (KhListPage    *self,
                  const KhField *field)
@@ -475,6 +604,14 @@ build_filters (KhListPage *self)
       else if (field->type == KH_FIELD_REF && g_strcmp0 (field->ref_entity, "org_unit") == 0
                && strcmp (field->name, "org_unit_id") == 0)
         add_unit_filter (self, field);
+      else if (field->type == KH_FIELD_REF && g_strcmp0 (field->ref_entity, "award_list") == 0
+               && strcmp (field->name, "list_id") == 0 && (field->flags & KH_FIELD_FLAG_REQUIRED))
+        {
+          add_list_filter (self, field);
+          if (!year_done)
+            add_list_year_filter (self, field);
+          year_done = TRUE;
+        }
     }
   if (strcmp (self->entity->name, "person") == 0)
     {
@@ -835,6 +972,16 @@ kh_list_page_get_list (KhListPage *self)
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
   ensure_loaded (self);
   return self->list;
+}
+
+/* The filter marked @key ("list", "list-year"), or NULL. */
+GtkDropDown *
+kh_list_page_get_filter (KhListPage *self,
+                         const char *key)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  ensure_loaded (self);
+  return find_filter (self, key);
 }
 
 GtkWidget *

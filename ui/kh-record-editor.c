@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "kh-award-list-entries.h"
 #include "kh-error.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
@@ -19,6 +20,7 @@
 #include "kh-sync-client.h"
 #include "kh-window.h"
 #include "kh-record-list.h"
+#include "kh-store-sql.h"
 #include "kh-ui-test-private.h"
 #include "kh-validate.h"
 
@@ -49,6 +51,7 @@ struct _KhRecordEditor
   GtkLabel            *error_label;
   AdwPreferencesGroup *fields_group;
   GtkWidget           *actions_box;
+  GtkWidget           *entries;         /* an award list's entries, or NULL */
   GtkWidget           *history_button;
   GtkWidget           *evaluate_button;
   GtkWidget           *recognize_button;
@@ -255,6 +258,36 @@ record_title_cb (KhRecordItem *record)
   return record ? kh_record_item_dup_title (record) : g_strdup ("");
 }
 
+/* A unit with the unit above it, as a picker shows it: "Thôn 1 — Xã Suối Hiệp"; twenty
+ * villages called "Thôn 1" are told apart by their commune. Only the rows on screen are
+ * asked for, one indexed lookup each. */
+static char *
+unit_title_cb (KhRecordItem   *record,
+               KhRecordEditor *self)
+{
+  g_autofree char *name = NULL;
+  const char *parent;
+  sqlite3_stmt *stmt;
+  char *title = NULL;
+
+  if (record == NULL)
+    return g_strdup ("");
+  name = kh_record_item_dup_title (record);
+  parent = kh_record_item_get_string (record, "parent_id");
+  if (parent == NULL || self->store == NULL)
+    return g_steal_pointer (&name);
+  stmt = kh_store_prepare (self->store, "SELECT name FROM org_unit WHERE id = ?1", NULL);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, parent, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+        /* TRANSLATORS: a unit in a picker, with the unit it belongs to: "Thôn 1 — Xã Suối Hiệp" */
+        title = g_strdup_printf (_("%s — %s"), name, (const char *) sqlite3_column_text (stmt, 0));
+      sqlite3_reset (stmt);
+    }
+  return title != NULL ? title : g_steal_pointer (&name);
+}
+
 static void
 set_ref_model (KhRecordEditor *self,
                Row            *row,
@@ -275,6 +308,14 @@ set_ref_model (KhRecordEditor *self,
           || strcmp (entity, "fund") == 0 || strcmp (entity, "criteria_set") == 0
           || strcmp (entity, "scholarship_programme") == 0)
         kh_record_list_set_sort (row->refs, target->title_field, FALSE);
+    }
+  if (g_strcmp0 (entity, "org_unit") == 0)
+    {
+      GtkExpression *expression =
+        gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (unit_title_cb), self, NULL);
+
+      adw_combo_row_set_expression (ADW_COMBO_ROW (row->row), expression);
+      gtk_expression_unref (expression);
     }
   adw_combo_row_set_model (ADW_COMBO_ROW (row->row), row->refs ? G_LIST_MODEL (row->refs) : NULL);
   adw_combo_row_set_selected (ADW_COMBO_ROW (row->row), GTK_INVALID_LIST_POSITION);
@@ -298,6 +339,23 @@ kh_record_editor_set_ref (KhRecordEditor *self,
   return id == NULL || position != G_MAXUINT;
 }
 
+/* The value an enum row has selected, or NULL. */
+static const char *
+current_enum (Row *row)
+{
+  guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (row->row));
+
+  if (!(row->field->flags & KH_FIELD_FLAG_REQUIRED))
+    {
+      if (selected == 0 || selected == GTK_INVALID_LIST_POSITION)
+        return NULL;
+      selected--;
+    }
+  if (selected == GTK_INVALID_LIST_POSITION || selected >= g_strv_length ((char **) row->field->enum_values))
+    return NULL;
+  return row->field->enum_values[selected];
+}
+
 static void
 combo_selected_cb (AdwComboRow    *combo,
                    GParamSpec     *pspec,
@@ -307,6 +365,27 @@ combo_selected_cb (AdwComboRow    *combo,
 
   if (self->loading)
     return;
+
+  /* What follows from this choice: a registration's subject kind from its model. */
+  if (row->field->type == KH_FIELD_ENUM)
+    {
+      const char *value = current_enum (row);
+
+      for (guint i = 0; value != NULL && i < self->rows->len; i++)
+        {
+          Row *other = self->rows->pdata[i];
+          const char *derived;
+
+          if (other == row || other->field->type != KH_FIELD_ENUM
+              || g_strcmp0 (other->field->derived_from, row->field->name) != 0
+              || (derived = other->field->derive (value)) == NULL)
+            continue;
+          for (guint k = 0; other->field->enum_values[k] != NULL; k++)
+            if (strcmp (other->field->enum_values[k], derived) == 0)
+              adw_combo_row_set_selected (ADW_COMBO_ROW (other->row),
+                                          k + ((other->field->flags & KH_FIELD_FLAG_REQUIRED) ? 0 : 1));
+        }
+    }
 
   /* A subject's kind decides where its subject is looked up. */
   if (row->field->type == KH_FIELD_ENUM)
@@ -329,6 +408,22 @@ combo_selected_cb (AdwComboRow    *combo,
       if (unit != NULL && unit != row && unit_id != NULL
           && adw_combo_row_get_selected_item (ADW_COMBO_ROW (unit->row)) == NULL)
         kh_record_editor_set_ref (self, "org_unit_id", unit_id);
+
+      /* A registration's subject names it: the household's head, the person, the clan. The
+       * name is filled while it is empty or still the one filled before. */
+      if (record != NULL && strcmp (row->field->name, "subject_id") == 0)
+        {
+          Row *name = find_row (self, "subject_name");
+          g_autofree char *title = kh_record_item_dup_title (record);
+          const char *typed = name ? gtk_editable_get_text (GTK_EDITABLE (name->row)) : NULL;
+          const char *filled = name ? g_object_get_data (G_OBJECT (name->row), "filled") : NULL;
+
+          if (name != NULL && title != NULL && (typed == NULL || *typed == '\0' || g_strcmp0 (typed, filled) == 0))
+            {
+              gtk_editable_set_text (GTK_EDITABLE (name->row), title);
+              g_object_set_data_full (G_OBJECT (name->row), "filled", g_strdup (title), g_free);
+            }
+        }
     }
   check_row (self, row);
 }
@@ -751,6 +846,34 @@ describe_record_change (const char *action,
   return _("Changed");
 }
 
+/* A value as the history shows it: a reference by the title of what it names ("Xã Suối
+ * Hiệp", not its id); the id only when that record is not on this computer. */
+static char *
+history_value (KhRecordEditor *self,
+               const KhField  *field,
+               json_object    *value)
+{
+  if (field->type == KH_FIELD_REF && json_object_is_type (value, json_type_string))
+    {
+      const char *entity = field->ref_entity;
+      char *title;
+
+      if (entity == NULL && field->ref_kind != NULL)
+        {
+          json_object *kind = original_value (self, field->ref_kind);
+
+          /* A subject kind names an entity directly ("household", "person", "org_unit"). */
+          entity = kind != NULL ? json_object_get_string (kind) : NULL;
+          if (entity != NULL && kh_entity_lookup (entity) == NULL)
+            entity = NULL;
+        }
+      title = entity ? kh_store_dup_title (self->store, entity, json_object_get_string (value)) : NULL;
+      if (title != NULL)
+        return title;
+    }
+  return kh_value_format (field, value);
+}
+
 static char *
 describe_change (KhRecordEditor *self,
                  json_object    *entry)
@@ -777,8 +900,8 @@ describe_change (KhRecordEditor *self,
 
   kh_field_parse (field, old_text, &old_value, NULL);
   kh_field_parse (field, new_text, &new_value, NULL);
-  a = old_value ? kh_value_format (field, old_value) : g_strdup (_("(empty)"));
-  b = new_value ? kh_value_format (field, new_value) : g_strdup (_("(empty)"));
+  a = old_value ? history_value (self, field, old_value) : g_strdup (_("(empty)"));
+  b = new_value ? history_value (self, field, new_value) : g_strdup (_("(empty)"));
   json_object_put (old_value);
   json_object_put (new_value);
   /* TRANSLATORS: a change in a record's history: "Amount (đồng): 1.000.000 ₫ → 1.500.000 ₫" */
@@ -926,6 +1049,14 @@ recognize_action (GtkWidget  *widget,
 
 /* Object ------------------------------------------------------------------------------------- */
 
+/* An award list's entries under its fields, or NULL for other records. */
+GtkWidget *
+kh_record_editor_get_entries (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->entries;
+}
+
 const char *
 kh_record_editor_get_id (KhRecordEditor *self)
 {
@@ -1031,6 +1162,28 @@ kh_record_editor_init (KhRecordEditor *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
+/* A new registration is for this year and starts as registered, today, unless the caller said
+ * otherwise: the fields an officer would otherwise fill the same way every time. Takes
+ * @defaults (may be NULL) and returns the defaults to use. */
+static json_object *
+registration_defaults (json_object *defaults)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  json_object *d = defaults != NULL ? defaults : json_object_new_object ();
+
+  if (json_object_object_get (d, "year") == NULL)
+    json_object_object_add (d, "year", json_object_new_int (g_date_time_get_year (now)));
+  if (json_object_object_get (d, "status") == NULL)
+    json_object_object_add (d, "status", json_object_new_string ("registered"));
+  if (json_object_object_get (d, "registered_on") == NULL)
+    {
+      g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+      json_object_object_add (d, "registered_on", json_object_new_string (today));
+    }
+  return d;
+}
+
 /* An editor for the record @id of @entity, or for a new one with @defaults when @id is NULL. */
 GtkWidget *
 kh_record_editor_new (KhStore     *store,
@@ -1057,6 +1210,8 @@ kh_record_editor_new (KhStore     *store,
     }
   else if (defaults != NULL)
     self->original = json_object_get (defaults);
+  if (id == NULL && strcmp (entity, "registration") == 0)
+    self->original = registration_defaults (self->original);
   build_form (self);
 
   is_registration = strcmp (entity, "registration") == 0;
@@ -1065,6 +1220,16 @@ kh_record_editor_new (KhStore     *store,
   gtk_widget_set_visible (self->erase_button, id != NULL && strcmp (entity, "person") == 0);
   gtk_widget_set_visible (self->evaluate_button, is_registration);
   gtk_widget_set_visible (self->recognize_button, is_registration);
+  if (id != NULL && self->original != NULL && strcmp (entity, "award_list") == 0)
+    {
+      /* A list's page is where its entries are seen, added, printed and exported: they come
+       * first, above the list's own fields. */
+      self->entries = kh_award_list_entries_new (store, id);
+      gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
+                                  self->entries,
+                                  gtk_widget_get_prev_sibling (GTK_WIDGET (self->fields_group)));
+      gtk_window_set_default_size (GTK_WINDOW (self), 640, 760);
+    }
   if (id != NULL)
     {
       g_autofree char *title = record_title (self);

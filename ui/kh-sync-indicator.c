@@ -1,7 +1,9 @@
 /* kh-sync-indicator.c: the header bar's sync state at a glance
  *
- * Synced (and when), syncing, offline with N changes waiting, failed, or N conflicts: the one
- * line an officer looks at before closing the laptop. Clicking it opens the Sync page.
+ * Synced (and when), syncing, offline with N changes waiting, failed, N changes refused or N
+ * conflicts: the one line an officer looks at before closing the laptop. Clicking it opens the
+ * Sync page. The check mark of a sync that went well stays FRESH_SECONDS only: after that the
+ * header says when it synced but no longer claims that the server is reachable now.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +14,8 @@
 #include "kh-sync-indicator.h"
 #include "kh-ui-test-private.h"
 
+#define FRESH_SECONDS 30
+
 struct _KhSyncIndicator
 {
   GtkButton          parent_instance;
@@ -19,7 +23,9 @@ struct _KhSyncIndicator
   KhSyncClientState  state;
   gint64             pending;
   gint64             conflicts;
+  gint64             refused;
   GDateTime         *last_sync;
+  guint              fresh_source;
   double             progress;
 
   GtkImage          *icon;
@@ -33,6 +39,7 @@ enum {
   PROP_STATE,
   PROP_PENDING,
   PROP_CONFLICTS,
+  PROP_REFUSED,
   PROP_LAST_SYNC,
   PROP_PROGRESS,
   N_PROPS
@@ -49,6 +56,27 @@ waiting_text (gint64 pending)
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Offline with %s change waiting",
                                        "Offline with %s changes waiting", (gulong) pending),
                           count);
+}
+
+static gboolean
+is_fresh (KhSyncIndicator *self)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  return self->last_sync != NULL
+         && g_date_time_difference (now, self->last_sync) < FRESH_SECONDS * G_TIME_SPAN_SECOND;
+}
+
+static void update (KhSyncIndicator *self);
+
+static gboolean
+fresh_over_cb (gpointer data)
+{
+  KhSyncIndicator *self = data;
+
+  self->fresh_source = 0;
+  update (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -71,6 +99,17 @@ update (KhSyncIndicator *self)
       icon = "dialog-warning-symbolic";
       tooltip = _("Someone else changed the same fields: choose which values to keep");
       gtk_widget_add_css_class (GTK_WIDGET (self), "warning");
+    }
+  else if (self->refused > 0 && self->state != KH_SYNC_CLIENT_STATE_SYNCING)
+    {
+      g_autofree char *count = kh_format_number_style (self->refused, KH_FORMAT_AUTO);
+
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s change refused",
+                                           "%s changes refused", (gulong) self->refused),
+                              count);
+      icon = "dialog-error-symbolic";
+      tooltip = _("The server did not accept some changes: open the Sync page to correct or give them up");
+      gtk_widget_add_css_class (GTK_WIDGET (self), "error");
     }
   else
     switch (self->state)
@@ -105,6 +144,8 @@ update (KhSyncIndicator *self)
 
             /* TRANSLATORS: %s is a time of day, e.g. 10:32 */
             text = g_strdup_printf (_("Synced at %s"), time);
+            if (!is_fresh (self))
+              icon = "document-open-recent-symbolic";
           }
         else
           text = g_strdup (_("Synced"));
@@ -125,6 +166,15 @@ update (KhSyncIndicator *self)
         break;
       }
 
+  /* The check mark goes when the sync is no longer fresh. */
+  g_clear_handle_id (&self->fresh_source, g_source_remove);
+  if (is_fresh (self))
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      GTimeSpan left = FRESH_SECONDS * G_TIME_SPAN_SECOND - g_date_time_difference (now, self->last_sync);
+
+      self->fresh_source = g_timeout_add ((guint) (left / 1000) + 1, fresh_over_cb, self);
+    }
   gtk_image_set_from_icon_name (self->icon, icon);
   gtk_label_set_text (self->label, text);
   /* The tooltip repeats the state in full: on a narrow window the label is cut short. */
@@ -146,6 +196,7 @@ kh_sync_indicator_get_text (KhSyncIndicator *self)
 static void
 kh_sync_indicator_dispose (GObject *object)
 {
+  g_clear_handle_id (&KH_SYNC_INDICATOR (object)->fresh_source, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (object), KH_TYPE_SYNC_INDICATOR);
   G_OBJECT_CLASS (kh_sync_indicator_parent_class)->dispose (object);
 }
@@ -155,6 +206,7 @@ kh_sync_indicator_finalize (GObject *object)
 {
   KhSyncIndicator *self = (KhSyncIndicator *) object;
 
+  g_clear_handle_id (&self->fresh_source, g_source_remove);
   g_clear_pointer (&self->last_sync, g_date_time_unref);
   G_OBJECT_CLASS (kh_sync_indicator_parent_class)->finalize (object);
 }
@@ -177,6 +229,9 @@ kh_sync_indicator_get_property (GObject    *object,
       break;
     case PROP_CONFLICTS:
       g_value_set_int64 (value, self->conflicts);
+      break;
+    case PROP_REFUSED:
+      g_value_set_int64 (value, self->refused);
       break;
     case PROP_LAST_SYNC:
       g_value_set_boxed (value, self->last_sync);
@@ -214,6 +269,11 @@ kh_sync_indicator_set_property (GObject      *object,
         return;
       self->conflicts = g_value_get_int64 (value);
       break;
+    case PROP_REFUSED:
+      if (self->refused == g_value_get_int64 (value))
+        return;
+      self->refused = g_value_get_int64 (value);
+      break;
     case PROP_LAST_SYNC:
       g_clear_pointer (&self->last_sync, g_date_time_unref);
       self->last_sync = g_value_dup_boxed (value);
@@ -250,6 +310,9 @@ kh_sync_indicator_class_init (KhSyncIndicatorClass *klass)
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CONFLICTS] =
     g_param_spec_int64 ("conflicts", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REFUSED] =
+    g_param_spec_int64 ("refused", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_LAST_SYNC] =
     g_param_spec_boxed ("last-sync", NULL, NULL, G_TYPE_DATE_TIME,

@@ -14,6 +14,8 @@
  */
 #include "kh-i18n.h"
 
+#include <string.h>
+
 #include "kh-conflict-card.h"
 #include "kh-format.h"
 #include "kh-record-editor.h"
@@ -31,6 +33,8 @@ struct _KhSyncPage
   KhSyncClient  *sync_client;
   KhSyncClientState sync_state;
   gint64         pending;
+  gint64         conflicts;     /* the window's counts, which the engine's writes change */
+  gint64         refused;
   GDateTime     *last_sync;
   gulong         changed_id;
   guint          n_shown;
@@ -52,6 +56,8 @@ enum {
   PROP_SYNC_STATE,
   PROP_PENDING,
   PROP_LAST_SYNC,
+  PROP_CONFLICTS,
+  PROP_REFUSED,
   N_PROPS
 };
 
@@ -171,6 +177,31 @@ refused_row_activated_cb (AdwActionRow *row,
   gtk_window_present (GTK_WINDOW (editor));
 }
 
+/* A refusal's reason in the window's language. The server writes it in its own (the reasons
+ * are messages of the same catalog), so a reason is looked up as a whole, then, for a field's
+ * error ("Date of birth: …"), its field label and its rest separately; what is not in the
+ * catalog is shown as the server wrote it. */
+char *
+kh_sync_page_translate_reason (const char *reason)
+{
+  const char *colon;
+
+  if (reason == NULL || *reason == '\0')
+    return g_strdup (_("The server gave no reason."));
+  if (g_dgettext (GETTEXT_PACKAGE, reason) != reason)
+    return g_strdup (g_dgettext (GETTEXT_PACKAGE, reason));
+  colon = strstr (reason, ": ");
+  if (colon != NULL)
+    {
+      g_autofree char *label = g_strndup (reason, colon - reason);
+      const char *rest = colon + 2;
+
+      /* TRANSLATORS: a field's error: "Date of birth: the date does not exist" */
+      return g_strdup_printf (_("%s: %s"), g_dgettext (GETTEXT_PACKAGE, label), g_dgettext (GETTEXT_PACKAGE, rest));
+    }
+  return g_strdup (reason);
+}
+
 /* The outbox entries the server refused, one row per record with the server's reason. */
 void
 kh_sync_page_update_refused (KhSyncPage *self)
@@ -212,8 +243,11 @@ kh_sync_page_update_refused (KhSyncPage *self)
       row = adw_action_row_new ();
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), heading);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
-                                   reason && *reason ? reason : _("The server gave no reason."));
+      {
+        g_autofree char *words = kh_sync_page_translate_reason (reason);
+
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), words);
+      }
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
       gtk_widget_set_tooltip_text (row, _("Open the record to correct it"));
       g_object_set_data_full (G_OBJECT (row), "entity", g_strdup (entity_name), g_free);
@@ -458,6 +492,12 @@ kh_sync_page_get_property (GObject    *object,
     case PROP_LAST_SYNC:
       g_value_set_boxed (value, self->last_sync);
       break;
+    case PROP_CONFLICTS:
+      g_value_set_int64 (value, self->conflicts);
+      break;
+    case PROP_REFUSED:
+      g_value_set_int64 (value, self->refused);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -484,6 +524,23 @@ kh_sync_page_set_property (GObject      *object,
       break;
     case PROP_LAST_SYNC:
       set_last_sync (self, g_value_get_boxed (value));
+      break;
+    case PROP_CONFLICTS:
+      if (self->conflicts != g_value_get_int64 (value))
+        {
+          /* Conflicts raised by a sync are on the page as the header counts them. */
+          self->conflicts = g_value_get_int64 (value);
+          kh_sync_page_reload (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_REFUSED:
+      if (self->refused != g_value_get_int64 (value))
+        {
+          self->refused = g_value_get_int64 (value);
+          kh_sync_page_update_refused (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -515,6 +572,12 @@ kh_sync_page_class_init (KhSyncPageClass *klass)
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_LAST_SYNC] =
     g_param_spec_boxed ("last-sync", NULL, NULL, G_TYPE_DATE_TIME,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CONFLICTS] =
+    g_param_spec_int64 ("conflicts", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REFUSED] =
+    g_param_spec_int64 ("refused", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

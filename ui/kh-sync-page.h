@@ -18,5 +18,6 @@ G_DECLARE_FINAL_TYPE (KhSyncPage, kh_sync_page, KH, SYNC_PAGE, GtkBox)
 GtkWidget *kh_sync_page_new            (KhStore    *store);
 void       kh_sync_page_reload         (KhSyncPage *self);
 void       kh_sync_page_update_refused (KhSyncPage *self);
+char      *kh_sync_page_translate_reason (const char *reason);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include "kh-award-list-entries.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-figures-view.h"
 #include "kh-import-dialog.h"
@@ -28,10 +29,13 @@ GtkWidget            *kh_window_get_page               (KhWindow           *self
 const char * const   *kh_window_list_pages             (void);
 const char           *kh_window_get_last_toast         (KhWindow           *self);
 gint64                kh_window_get_conflicts          (KhWindow           *self);
+gint64                kh_window_get_refused            (KhWindow           *self);
 
 /* The list page: its model and search, and the buttons that open the record editor. */
 KhRecordList         *kh_list_page_get_list            (KhListPage         *self);
 GtkWidget            *kh_list_page_get_search_entry    (KhListPage         *self);
+GtkDropDown          *kh_list_page_get_filter          (KhListPage         *self,
+                                                        const char         *key);
 gboolean              kh_list_page_is_empty_shown      (KhListPage         *self);
 GtkWidget            *kh_list_page_new_record          (KhListPage         *self);
 GtkWidget            *kh_list_page_open_record         (KhListPage         *self,
@@ -67,6 +71,17 @@ const char           *kh_sync_indicator_get_text       (KhSyncIndicator    *self
 
 /* The record editor: its rows and error, and its Save, Delete and History buttons. */
 const char           *kh_record_editor_get_id          (KhRecordEditor     *self);
+GtkWidget            *kh_record_editor_get_entries     (KhRecordEditor     *self);
+
+/* An award list's entries in its editor: the count and total shown, the rows, Add Entry and
+ * what Export writes. */
+guint                 kh_award_list_entries_get_count  (KhAwardListEntries *self);
+gint64                kh_award_list_entries_get_total  (KhAwardListEntries *self);
+guint                 kh_award_list_entries_get_n_rows (KhAwardListEntries *self);
+GtkWidget            *kh_award_list_entries_add        (KhAwardListEntries *self);
+gboolean              kh_award_list_entries_export     (KhAwardListEntries *self,
+                                                        const char         *path,
+                                                        GError            **error);
 GtkWidget            *kh_record_editor_get_row         (KhRecordEditor     *self,
                                                         const char         *field);
 gboolean              kh_record_editor_set_ref         (KhRecordEditor     *self,

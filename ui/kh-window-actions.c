@@ -17,6 +17,7 @@
 #include "kh-preferences-window.h"
 #include "kh-replica.h"
 #include "kh-sign-in-dialog.h"
+#include "kh-sync-page.h"
 #include "kh-window-private.h"
 
 static void
@@ -147,6 +148,7 @@ report_refused (KhWindow *self)
   gint64 n = kh_replica_count_rejected (self->store);
   json_object *outbox;
   const char *reason = NULL;
+  g_autofree char *words = NULL;
   g_autofree char *message = NULL;
   AdwToast *toast;
 
@@ -160,12 +162,12 @@ report_refused (KhWindow *self)
       if (g_strcmp0 (json_object_get_string (json_object_object_get (entry, "state")), "rejected") == 0)
         reason = json_object_get_string (json_object_object_get (entry, "reason"));
     }
-  if (reason == NULL || *reason == '\0')
-    reason = _("no reason given");
+  words = reason != NULL && *reason != '\0' ? kh_sync_page_translate_reason (reason)
+          : g_strdup (_("no reason given"));
   /* TRANSLATORS: after a sync, e.g. "The server refused 3 changes: Date of birth: …" */
   message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The server refused %d change: %s",
                                           "The server refused %d changes: %s", (gulong) n),
-                             (int) n, reason);
+                             (int) n, words);
   json_object_put (outbox);
   toast = adw_toast_new (message);
   adw_toast_set_timeout (toast, 10);

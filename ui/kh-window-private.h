@@ -23,6 +23,7 @@ struct _KhWindow
   KhSyncClientState     sync_state;
   gint64                pending;
   gint64                conflicts;
+  gint64                refused;      /* changes the server refused, waiting for a person */
   GDateTime            *last_sync;
 
   /* Template widgets */

@@ -18,6 +18,7 @@
 #include "kh-screenshot.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
+#include "kh-text-rendering.h"
 #include "kh-toast.h"
 #include "kh-trash-page.h"
 #include "kh-ui-test-private.h"
@@ -33,6 +34,7 @@ enum {
   PROP_SYNC_STATE,
   PROP_PENDING,
   PROP_CONFLICTS,
+  PROP_REFUSED,
   PROP_LAST_SYNC,
   N_PROPS
 };
@@ -135,6 +137,10 @@ make_page (KhWindow       *self,
       g_object_bind_property (self, "sync-state", widget, "sync-state", G_BINDING_SYNC_CREATE);
       g_object_bind_property (self, "pending", widget, "pending", G_BINDING_SYNC_CREATE);
       g_object_bind_property (self, "last-sync", widget, "last-sync", G_BINDING_SYNC_CREATE);
+      /* The engine writes conflicts and refusals from its own connection: the page follows the
+       * window's counts of them, so it changes with the header. */
+      g_object_bind_property (self, "conflicts", widget, "conflicts", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "refused", widget, "refused", G_BINDING_SYNC_CREATE);
       g_signal_connect_object (widget, "outbox-changed", G_CALLBACK (sync_page_outbox_changed_cb),
                                self, G_CONNECT_SWAPPED);
       return widget;
@@ -348,6 +354,13 @@ kh_window_get_conflicts (KhWindow *self)
   return self->conflicts;
 }
 
+gint64
+kh_window_get_refused (KhWindow *self)
+{
+  g_return_val_if_fail (KH_IS_WINDOW (self), 0);
+  return self->refused;
+}
+
 GDateTime *
 kh_window_get_last_sync (KhWindow *self)
 {
@@ -360,11 +373,18 @@ kh_window_update_counts (KhWindow *self)
 {
   gint64 pending;
   gint64 conflicts;
+  gint64 refused;
 
   g_return_if_fail (KH_IS_WINDOW (self));
 
   pending = kh_store_count_pending (self->store);
   conflicts = kh_replica_count_conflicts (self->store);
+  refused = kh_replica_count_rejected (self->store);
+  if (refused != self->refused)
+    {
+      self->refused = refused;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REFUSED]);
+    }
   if (pending != self->pending)
     {
       self->pending = pending;
@@ -468,6 +488,7 @@ kh_window_constructed (GObject *object)
   g_object_bind_property (self, "sync-state", self->sync_indicator, "state", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "pending", self->sync_indicator, "pending", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "conflicts", self->sync_indicator, "conflicts", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "refused", self->sync_indicator, "refused", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "last-sync", self->sync_indicator, "last-sync", G_BINDING_SYNC_CREATE);
 
   kh_window_show_page (self, "overview");
@@ -546,6 +567,9 @@ kh_window_get_property (GObject    *object,
     case PROP_CONFLICTS:
       g_value_set_int64 (value, self->conflicts);
       break;
+    case PROP_REFUSED:
+      g_value_set_int64 (value, self->refused);
+      break;
     case PROP_LAST_SYNC:
       g_value_set_boxed (value, self->last_sync);
       break;
@@ -603,6 +627,9 @@ kh_window_class_init (KhWindowClass *klass)
   properties[PROP_CONFLICTS] =
     g_param_spec_int64 ("conflicts", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REFUSED] =
+    g_param_spec_int64 ("refused", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_LAST_SYNC] =
     g_param_spec_boxed ("last-sync", NULL, NULL, G_TYPE_DATE_TIME,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -628,6 +655,8 @@ kh_window_init (KhWindow *self)
 {
   self->cancellable = g_cancellable_new ();
   self->sync_state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
+  /* Before anything is drawn, so no glyph is rendered with the hinting that drops marks. */
+  kh_text_rendering_setup (gtk_widget_get_display (GTK_WIDGET (self)));
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 

@@ -21,6 +21,7 @@
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
+#include "kh-record-item.h"
 #include "kh-replica.h"
 #include "kh-store-sql.h"
 #include "kh-screenshot.h"
@@ -331,6 +332,243 @@ test_scholarship_flow (Fixture       *f,
   json_object_put (record);
   g_assert_cmpint (kh_window_get_pending (f->window), >, 0);
   close_all_but (GTK_WINDOW (f->window));
+}
+
+/* Selects in @dropdown the choice shown as @label. */
+static void
+select_filter (GtkDropDown *dropdown,
+               const char  *label)
+{
+  GListModel *model = gtk_drop_down_get_model (dropdown);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) s = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (gtk_string_object_get_string (s), label) == 0)
+        {
+          gtk_drop_down_set_selected (dropdown, i);
+          return;
+        }
+    }
+  g_error ("no choice “%s” in the filter", label);
+}
+
+static char *
+make_record (KhStore    *store,
+             const char *entity,
+             const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *o = json_tokener_parse (json);
+  char *id = kh_store_create (store, entity, o, &error);
+
+  g_assert_no_error (error);
+  json_object_put (o);
+  return id;
+}
+
+/* A list's page shows its entries with their count and total (cancelled ones left out), adds
+ * an entry, exports the list; the entries page filters by list and by year. */
+static void
+test_award_list_page (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *unit = NULL, *list = NULL, *json = NULL;
+  g_autofree char *csv_path = g_build_filename (f->dir, "list.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *label = NULL;
+  KhRecordEditor *editor, *entry_editor;
+  KhAwardListEntries *entries;
+  KhListPage *page;
+  KhRecordList *rows;
+  sqlite3_stmt *stmt;
+  gint64 in_2018;
+
+  unit = make_record (f->store, "org_unit", "{\"code\":\"T18\",\"name\":\"Xã Thử\",\"kind\":\"commune\"}");
+  json = g_strdup_printf ("{\"title\":\"Tết 2019 xã Thử\",\"occasion\":\"tet\",\"school_year\":\"2018-2019\","
+                          "\"org_unit_id\":\"%s\",\"status\":\"approved\"}", unit);
+  list = make_record (f->store, "award_list", json);
+  {
+    const char *people[][3] = {
+      { "Trần Văn Bình", "1000000", "approved" },
+      { "Nguyễn Thị An", "1500000", "approved" },
+      { "Lê Văn Cường", "700000", "cancelled" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (people); i++)
+      {
+        g_autofree char *e = g_strdup_printf ("{\"list_id\":\"%s\",\"org_unit_id\":\"%s\",\"recipient_name\":\"%s\","
+                                              "\"category\":\"hardship\",\"amount\":%s,\"status\":\"%s\"}",
+                                              list, unit, people[i][0], people[i][1], people[i][2]);
+
+        g_free (make_record (f->store, "award_entry", e));
+      }
+  }
+
+  /* The list's page: its entries, the count and total without the cancelled one. */
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_list", list, NULL));
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+  gtk_window_present (GTK_WINDOW (editor));
+  entries = KH_AWARD_LIST_ENTRIES (kh_record_editor_get_entries (editor));
+  g_assert_nonnull (entries);
+  g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 2);
+  g_assert_cmpint (kh_award_list_entries_get_total (entries), ==, 2500000);
+  g_assert_cmpuint (kh_award_list_entries_get_n_rows (entries), ==, 3);
+  /* Other records have no entries under them. */
+  g_assert_null (kh_record_editor_get_entries (KH_RECORD_EDITOR (kh_record_editor_new (f->store, "org_unit", unit, NULL))));
+
+  /* Add Entry: a new entry of this list, its unit from the list; saved, the page counts it. */
+  entry_editor = KH_RECORD_EDITOR (kh_award_list_entries_add (entries));
+  set_text (entry_editor, "recipient_name", "Phạm Thị Dung");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (kh_record_editor_get_row (entry_editor, "category")), 1);
+  set_text (entry_editor, "amount", "2.000.000");
+  if (!kh_record_editor_save (entry_editor))
+    g_error ("saving failed: %s", kh_record_editor_get_error (entry_editor));
+  g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 3);
+  g_assert_cmpint (kh_award_list_entries_get_total (entries), ==, 4500000);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "award-list.png", NULL);
+
+      kh_widget_wait_for_paint (GTK_WIDGET (editor), 2);
+      kh_widget_save_png (GTK_WIDGET (editor), path, &error);
+      g_assert_no_error (error);
+    }
+
+  /* Export writes this list's entries, and only them. */
+  g_assert_true (kh_award_list_entries_export (entries, csv_path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_nonnull (strstr (csv, "Phạm Thị Dung"));
+  g_assert_nonnull (strstr (csv, "Trần Văn Bình"));
+  close_all_but (GTK_WINDOW (f->window));
+
+  /* The entries page filters by list, and by year through the lists' school years. */
+  page = scholarships_page (f);
+  rows = kh_list_page_get_list (page);
+  g_assert_nonnull (kh_list_page_get_filter (page, "list"));
+  g_assert_nonnull (kh_list_page_get_filter (page, "list-year"));
+  label = g_strdup_printf (_("%s (%s)"), "Tết 2019 xã Thử", "2018-2019");
+  select_filter (kh_list_page_get_filter (page, "list"), label);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
+
+  stmt = kh_store_prepare (f->store, "SELECT count(*) FROM award_entry WHERE deleted = 0 AND list_id IN"
+                           " (SELECT id FROM award_list WHERE deleted = 0"
+                           "  AND (school_year LIKE '2018-%' OR school_year LIKE '%-2018'))", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  in_2018 = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  g_assert_cmpint (in_2018, >=, 4);
+
+  /* The list and a year it is in; the list and a year it is not in. */
+  select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
+  select_filter (kh_list_page_get_filter (page, "list-year"), "2020");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 0);
+  /* The year alone. */
+  gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list"), 0);
+  select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, (guint) in_2018);
+  gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list-year"), 0);
+}
+
+/* The title a picker shows for its selected record. */
+static char *
+picked_title (KhRecordEditor *editor,
+              const char     *field)
+{
+  AdwComboRow *row = ADW_COMBO_ROW (kh_record_editor_get_row (editor, field));
+  GValue value = G_VALUE_INIT;
+  char *title;
+
+  g_assert_nonnull (adw_combo_row_get_selected_item (row));
+  g_assert_true (gtk_expression_evaluate (adw_combo_row_get_expression (row),
+                                          adw_combo_row_get_selected_item (row), &value));
+  title = g_value_dup_string (&value);
+  g_value_unset (&value);
+  return title;
+}
+
+/* A new registration is for this year and registered; choosing the household fills the name
+ * registered; the unit picker says which commune a village is in; the history says which
+ * units a record moved between. */
+static void
+test_pickers (Fixture       *f,
+              gconstpointer  data)
+{
+  const KhField *model = kh_entity_get_field (kh_entity_lookup ("registration"), "model");
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *year = g_strdup_printf ("%d", g_date_time_get_year (now));
+  g_autofree char *title = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GError) error = NULL;
+  KhQuery query = { .limit = 1 };
+  json_object *households = kh_store_list (f->store, "household", &query, &error);
+  json_object *household = json_object_array_get_idx (households, 0);
+  json_object *village, *commune;
+  KhRecordEditor *editor;
+  guint family = 0;
+
+  g_assert_no_error (error);
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "registration", NULL, NULL));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (kh_record_editor_get_row (editor, "year"))), ==, year);
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, "status"))), ==, 0);
+
+  while (g_strcmp0 (model->enum_values[family], "family") != 0)
+    family++;
+  adw_combo_row_set_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, "model")), family);
+  g_assert_true (kh_record_editor_set_ref (editor, "subject_id",
+                                           json_object_get_string (json_object_object_get (household, "id"))));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (kh_record_editor_get_row (editor, "subject_name"))), ==,
+                   json_object_get_string (json_object_object_get (household, "head_name")));
+
+  /* Choosing the household filled its village; the picker names the commune above it. */
+  village = kh_store_get (f->store, "org_unit", json_object_get_string (json_object_object_get (household, "org_unit_id")), &error);
+  g_assert_no_error (error);
+  commune = kh_store_get (f->store, "org_unit", json_object_get_string (json_object_object_get (village, "parent_id")), &error);
+  g_assert_no_error (error);
+  title = picked_title (editor, "org_unit_id");
+  expected = g_strdup_printf (_("%s — %s"), json_object_get_string (json_object_object_get (village, "name")),
+                              json_object_get_string (json_object_object_get (commune, "name")));
+  g_assert_cmpstr (title, ==, expected);
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* The history names the units a record moved between, not their ids. */
+  {
+    json_object *person = json_object_new_object ();
+    json_object *change = json_object_new_object ();
+    g_autofree char *pid = NULL;
+    g_autofree char *line = NULL;
+    const char *village_id = json_object_get_string (json_object_object_get (village, "id"));
+    const char *commune_id = json_object_get_string (json_object_object_get (commune, "id"));
+
+    json_object_object_add (person, "full_name", json_object_new_string ("Hồ Thị Mai"));
+    json_object_object_add (person, "org_unit_id", json_object_new_string (village_id));
+    pid = kh_store_create (f->store, "person", person, &error);
+    g_assert_no_error (error);
+    json_object_object_add (change, "org_unit_id", json_object_new_string (commune_id));
+    g_assert_true (kh_store_update (f->store, "person", pid, change, &error));
+    g_assert_no_error (error);
+    json_object_put (person);
+    json_object_put (change);
+    editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "person", pid, NULL));
+    g_assert_cmpuint (kh_record_editor_show_history (editor), ==, 2);
+    {
+      g_autofree char *from = kh_store_dup_title (f->store, "org_unit", village_id);
+      g_autofree char *to = kh_store_dup_title (f->store, "org_unit", commune_id);
+
+      g_assert_nonnull (strstr (from, json_object_get_string (json_object_object_get (village, "name"))));
+      line = g_strdup_printf (_("%s: %s → %s"), _("Unit"), from, to);
+    }
+    g_assert_cmpstr (kh_record_editor_get_history_title (editor, 0), ==, line);
+    gtk_window_destroy (GTK_WINDOW (editor));
+  }
+  json_object_put (village);
+  json_object_put (commune);
+  json_object_put (households);
 }
 
 /* A conflict inserted as the sync engine would is shown side by side on the Sync page, and
@@ -1462,6 +1700,8 @@ main (int   argc,
   adw_init ();
   g_test_add ("/ui/window/pages", Fixture, NULL, fixture_set_up, test_pages, fixture_tear_down);
   g_test_add ("/ui/window/scholarship-flow", Fixture, NULL, fixture_set_up, test_scholarship_flow, fixture_tear_down);
+  g_test_add ("/ui/window/award-list-page", Fixture, NULL, fixture_set_up, test_award_list_page, fixture_tear_down);
+  g_test_add ("/ui/window/pickers", Fixture, NULL, fixture_set_up, test_pickers, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
