@@ -407,6 +407,15 @@ kh_privacy_erasure_rules (guint *n_rules)
  * values taken out, before the push reads it. Applying the server's records then overwrites
  * those it did have. */
 static gboolean
+reference_required (const KhErasureRule *rule)
+{
+  const KhEntity *entity = kh_entity_lookup (rule->entity);
+  const KhField *field = entity != NULL ? kh_entity_get_field (entity, rule->ref) : NULL;
+
+  return field == NULL || (field->flags & KH_FIELD_FLAG_REQUIRED) != 0;
+}
+
+static gboolean
 erase_references (KhStore     *store,
                   const char  *person_id,
                   GError     **error)
@@ -440,6 +449,22 @@ erase_references (KhStore     *store,
       sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_TRANSIENT);
       if (!kh_sqlite_step_done (stmt, "erase", error))
         return FALSE;
+
+      /* A record the server has never had (version 0) would name the erased person's
+       * tombstone, which the server refuses as a reference: where the reference is optional it
+       * goes, so the record still arrives, without the person. */
+      if (!reference_required (rule))
+        {
+          g_autofree char *unlink = g_strdup_printf ("UPDATE %s SET %s = NULL WHERE %s = ? AND version = 0",
+                                                     rule->entity, rule->ref, rule->ref);
+
+          stmt = kh_store_prepare (store, unlink, error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_TRANSIENT);
+          if (!kh_sqlite_step_done (stmt, "erase", error))
+            return FALSE;
+        }
     }
   return TRUE;
 }

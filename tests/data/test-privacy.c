@@ -99,7 +99,7 @@ fixture_setup (Fixture       *f,
 {
   f->dir = kh_test_tmpdir ();
   f->store = kh_test_open_store (f->dir, "p.db");
-  f->unit = make (f->store, "org_unit", "{\"code\": \"V01\", \"name\": \"Thôn 1\", \"kind\": \"village\"}");
+  f->unit = make (f->store, "org_unit", "{\"code\": \"X01\", \"name\": \"Xã Một\", \"kind\": \"commune\"}");
 }
 
 static void
