@@ -18,6 +18,7 @@
 
 #include "kh-cli-common.h"
 #include "kh-cli-key.h"
+#include "kh-error.h"
 #include "kh-replica-key.h"
 
 static void
@@ -64,12 +65,12 @@ forget (char *text)
     }
 }
 
-/* Gives the store the key of @db_path; FALSE, having said why, if it cannot. */
+/* Gives the store the key of @db_path; FALSE with @error if it cannot. */
 gboolean
-kh_cli_unlock (const char *db_path,
-               const char *passphrase_file)
+kh_cli_unlock (const char  *db_path,
+               const char  *passphrase_file,
+               GError     **error)
 {
-  g_autoptr(GError) error = NULL;
   KhReplicaKeyNeed need;
   const char *env = g_getenv ("KHUYENHOC_PASSPHRASE");
   char *passphrase = NULL;
@@ -77,28 +78,26 @@ kh_cli_unlock (const char *db_path,
 
   if (passphrase_file != NULL)
     {
-      passphrase = kh_cli_read_password (passphrase_file, &error);
+      passphrase = kh_cli_read_password (passphrase_file, error);
       if (passphrase == NULL)
-        {
-          g_printerr ("%s\n", error->message);
-          return FALSE;
-        }
+        return FALSE;
     }
   else if (env != NULL && env[0] != '\0')
     passphrase = g_strdup (env);
 
-  ok = kh_replica_key_unlock (db_path, passphrase, &need, &error);
+  ok = kh_replica_key_unlock (db_path, passphrase, &need, error);
   if (ok && need != KH_REPLICA_KEY_OPEN)
     {
       if (!isatty (STDIN_FILENO))
         {
-          g_printerr (need == KH_REPLICA_KEY_NEW_PASSPHRASE
-                      ? _("The database “%s” is to be encrypted and no keyring is available to keep "
-                          "its key: choose a passphrase for it, with --passphrase-file FILE or "
-                          "KHUYENHOC_PASSPHRASE, or type it on a terminal.\n")
-                      : _("The database “%s” is encrypted: give its passphrase with "
-                          "--passphrase-file FILE or KHUYENHOC_PASSPHRASE, or type it on a "
-                          "terminal.\n"), db_path);
+          g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY,
+                       need == KH_REPLICA_KEY_NEW_PASSPHRASE
+                       ? _("The database “%s” is to be encrypted and no keyring is available to keep "
+                           "its key: choose a passphrase for it, with --passphrase-file FILE or "
+                           "KHUYENHOC_PASSPHRASE, or type it on a terminal.")
+                       : _("The database “%s” is encrypted: give its passphrase with "
+                           "--passphrase-file FILE or KHUYENHOC_PASSPHRASE, or type it on a "
+                           "terminal."), db_path);
           return FALSE;
         }
       passphrase = prompt_hidden (need == KH_REPLICA_KEY_NEW_PASSPHRASE
@@ -110,7 +109,8 @@ kh_cli_unlock (const char *db_path,
 
           if (again == NULL || strcmp (again, passphrase) != 0 || passphrase[0] == '\0')
             {
-              g_printerr ("%s\n", _("The two passphrases differ, or are empty: nothing was changed."));
+              g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY,
+                                   _("The two passphrases differ, or are empty: nothing was changed."));
               forget (again);
               forget (passphrase);
               return FALSE;
@@ -119,13 +119,12 @@ kh_cli_unlock (const char *db_path,
         }
       if (passphrase == NULL)
         {
-          g_printerr ("%s\n", _("No passphrase was given: nothing was changed."));
+          g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY,
+                               _("No passphrase was given: nothing was changed."));
           return FALSE;
         }
-      ok = kh_replica_key_unlock (db_path, passphrase, &need, &error);
+      ok = kh_replica_key_unlock (db_path, passphrase, &need, error);
     }
   forget (passphrase);
-  if (!ok)
-    g_printerr ("%s\n", error->message);
-  return ok && need == KH_REPLICA_KEY_OPEN;
+  return ok;
 }

@@ -8,7 +8,8 @@
 
 G_BEGIN_DECLS
 
-gboolean kh_cli_unlock (const char *db_path,
-                        const char *passphrase_file);
+gboolean kh_cli_unlock (const char  *db_path,
+                        const char  *passphrase_file,
+                        GError     **error);
 
 G_END_DECLS

@@ -165,9 +165,10 @@ open_store (Cli *cli)
   /* The replica's key first: from the keyring, or a passphrase (kh-cli-key.c). */
   folder = g_path_get_dirname (path);
   if (g_file_test (folder, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_DIR)
-      && !kh_cli_unlock (path, cli->passphrase_file))
-    return NULL;
-  store = kh_store_open (path, &error);
+      && !kh_cli_unlock (path, cli->passphrase_file, &error))
+    store = NULL;
+  else
+    store = kh_store_open (path, &error);
   if (store == NULL)
     {
       g_autofree char *why = g_error_matches (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY)

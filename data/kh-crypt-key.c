@@ -51,19 +51,18 @@ KhCryptFileState
 kh_crypt_file_state (const char *db_path)
 {
   static const char header[16] = "SQLite format 3";
-  char head[16];
-  FILE *file = fopen (db_path, "rb");
-  size_t n;
+  guint8 head[16];
+  sqlite3_int64 size = 0;
 
-  if (file == NULL)
+  /* Read through SQLite's VFS, which may hold the file open and locked in this process. */
+  if (!kh_crypt_vfs_peek (db_path, head, sizeof head, &size) || size == 0)
     return KH_CRYPT_FILE_NONE;
-  n = fread (head, 1, sizeof head, file);
-  fclose (file);
-  if (n == 0)
-    return KH_CRYPT_FILE_NONE;
-  if (n == sizeof head && memcmp (head, header, sizeof head) == 0)
+  if (size >= (sqlite3_int64) sizeof head && memcmp (head, header, sizeof head) == 0)
     return KH_CRYPT_FILE_PLAIN;
-  return KH_CRYPT_FILE_SEALED;
+  /* A sealed database is whole pages of noise; anything else is some other file. */
+  if (size > 0 && size % 4096 == 0)
+    return KH_CRYPT_FILE_SEALED;
+  return KH_CRYPT_FILE_OTHER;
 }
 
 char *
@@ -244,7 +243,7 @@ kh_crypt_set_lost_key_error (GError     **error,
 }
 
 /* Finds the database's key with @passphrase, or makes one for a new or plain database, and
- * gives it to the sealing VFS. */
+ * gives it to the sealing VFS. A file that is no database is left alone (TRUE, no key). */
 gboolean
 kh_crypt_unlock_passphrase (const char  *db_path,
                             const char  *passphrase,
@@ -253,6 +252,8 @@ kh_crypt_unlock_passphrase (const char  *db_path,
   g_autofree char *path = kh_crypt_key_file (db_path);
   guint8 key[KH_CRYPT_KEY_BYTES];
 
+  if (kh_crypt_file_state (db_path) == KH_CRYPT_FILE_OTHER)
+    return TRUE;  /* not a database: opening it says so, and no key is made for it */
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
       if (!kh_crypt_key_file_read (db_path, passphrase, key, error))

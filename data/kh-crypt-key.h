@@ -12,7 +12,8 @@ typedef enum
 {
   KH_CRYPT_FILE_NONE,   /* no database yet, or an empty file */
   KH_CRYPT_FILE_PLAIN,  /* an SQLite file in the clear */
-  KH_CRYPT_FILE_SEALED, /* anything else: sealed pages */
+  KH_CRYPT_FILE_SEALED, /* whole pages that are not SQLite's: sealed ones */
+  KH_CRYPT_FILE_OTHER,  /* not a database at all */
 } KhCryptFileState;
 
 KhCryptFileState kh_crypt_file_state         (const char    *db_path);

@@ -901,22 +901,58 @@ kh_crypt_vfs_take_failure (const char *db_path)
   return failure;
 }
 
-/* Whether @key opens the first page of database @db_path, read straight from the file: TRUE
- * too when the file has no whole page yet. Checked before SQLite opens the database: with a
- * wrong key, SQLite would take the WAL's frames for torn ones and, closing, drop them. */
+/* Reads up to @len bytes at the head of file @path into @buf (zeros past its end) and its
+ * size, through the platform's VFS: never with a descriptor of our own, whose close() would
+ * drop every POSIX lock this process holds on the file, those of SQLite's connections too
+ * (the unix VFS keeps such a descriptor open until their locks are gone). FALSE if there is no
+ * such file. */
+gboolean
+kh_crypt_vfs_peek (const char    *path,
+                   guint8        *buf,
+                   int            len,
+                   sqlite3_int64 *size)
+{
+  g_autofree char *full = NULL;
+  g_autofree sqlite3_file *file = NULL;
+  sqlite3_filename name;
+  int out = 0, rc;
+
+  if (!kh_crypt_vfs_register ())
+    return FALSE;
+  full = g_malloc0 (real_vfs->mxPathname + 1);
+  if (real_vfs->xFullPathname (real_vfs, path, real_vfs->mxPathname + 1, full) != SQLITE_OK)
+    return FALSE;
+  /* A database's name as SQLite makes it (the VFS reads parameters after it). */
+  name = sqlite3_create_filename (full, "", "", 0, NULL);
+  file = g_malloc0 (real_vfs->szOsFile);
+  rc = real_vfs->xOpen (real_vfs, name, file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &out);
+  if (rc == SQLITE_OK)
+    {
+      memset (buf, 0, len);
+      rc = file->pMethods->xRead (file, buf, len, 0);
+      if (rc == SQLITE_IOERR_SHORT_READ)
+        rc = SQLITE_OK;
+      if (file->pMethods->xFileSize (file, size) != SQLITE_OK)
+        rc = SQLITE_IOERR;
+    }
+  if (file->pMethods != NULL)
+    file->pMethods->xClose (file);
+  sqlite3_free_filename (name);
+  return rc == SQLITE_OK;
+}
+
+/* Whether @key opens the first page of database @db_path, read from the file: TRUE too when
+ * the file has no whole page yet. Checked before SQLite opens the database: with a wrong key,
+ * SQLite would take the WAL's frames for torn ones and, closing, drop them. */
 gboolean
 kh_crypt_vfs_check_key (const char   *db_path,
                         const guint8 *key)
 {
   unsigned char sealed[PAGE], plain[PAGE], page_key[KH_CRYPT_KEY_BYTES];
-  FILE *file = fopen (db_path, "rb");
+  sqlite3_int64 size = 0;
   gboolean ok;
 
-  if (file == NULL)
-    return TRUE;
-  ok = fread (sealed, 1, PAGE, file) != PAGE;
-  fclose (file);
-  if (ok)
+  if (!kh_crypt_vfs_peek (db_path, sealed, PAGE, &size) || size < PAGE)
     return TRUE;
   crypto_kdf_derive_from_key (page_key, sizeof page_key, SUBKEY_PAGES, kdf_context, key);
   ok = open_page (page_key, sealed, plain, 0);

@@ -28,6 +28,10 @@ gboolean        kh_crypt_vfs_has_key      (const char    *db_path);
 gboolean        kh_crypt_vfs_get_key      (const char    *db_path,
                                            guint8        *key);
 KhCryptFailure  kh_crypt_vfs_take_failure (const char    *db_path);
+gboolean        kh_crypt_vfs_peek         (const char    *path,
+                                           guint8        *buf,
+                                           int            len,
+                                           sqlite3_int64 *size);
 gboolean        kh_crypt_vfs_check_key    (const char    *db_path,
                                            const guint8  *key);
 gboolean        kh_crypt_vfs_is_sealed    (sqlite3       *db);

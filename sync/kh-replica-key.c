@@ -109,7 +109,8 @@ kh_replica_key_unlock (const char        *db_path,
   g_return_val_if_fail (db_path != NULL && need != NULL, FALSE);
 
   *need = KH_REPLICA_KEY_OPEN;
-  if (kh_crypt_vfs_has_key (db_path))
+  /* A file that is no database is left for the store to refuse, without a key made for it. */
+  if (kh_crypt_vfs_has_key (db_path) || state == KH_CRYPT_FILE_OTHER)
     return TRUE;
 #ifdef HAVE_LIBSECRET
   {
