@@ -928,6 +928,7 @@ struct _KhFakeClient
   char     *refuse_id;
   char     *refuse_reason;
   gboolean  done;
+  int       signed_out;
 };
 
 static void kh_fake_client_iface_init (KhSyncClientInterface *iface);
@@ -974,11 +975,20 @@ fake_sync_finish (KhSyncClient  *client,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static gboolean
+fake_sign_out (KhSyncClient  *client,
+               GError       **error)
+{
+  KH_FAKE_CLIENT (client)->signed_out++;
+  return TRUE;
+}
+
 static void
 kh_fake_client_iface_init (KhSyncClientInterface *iface)
 {
   iface->sync_async = fake_sync_async;
   iface->sync_finish = fake_sync_finish;
+  iface->sign_out = fake_sign_out;
 }
 
 static void
@@ -1117,6 +1127,68 @@ test_sync_errors (Fixture       *f,
   g_assert_cmpstr (kh_window_get_last_toast (f->window), ==,
                    _("The change was given up; the server’s version is back"));
   json_object_put (people);
+  kh_window_set_sync_client (f->window, NULL);
+}
+
+/* The dialog asking to sign out, shown over @window, or NULL. */
+static AdwMessageDialog *
+sign_out_dialog (KhWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (w) && g_strcmp0 (gtk_widget_get_name (w), "sign-out-dialog") == 0
+          && gtk_window_get_transient_for (GTK_WINDOW (w)) == GTK_WINDOW (window)
+          && gtk_widget_get_visible (w))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+/* Signing out with changes not yet sent asks first, saying how many and what losing the
+ * database or its key would mean; staying signed in changes nothing. With nothing waiting,
+ * it signs out at once. */
+static void
+test_sign_out_warns (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(KhFakeClient) client = g_object_new (KH_TYPE_FAKE_CLIENT, NULL);
+  AdwMessageDialog *dialog;
+  g_autofree char *count = NULL;
+
+  client->store = f->store;
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  kh_window_update_counts (f->window);
+  g_assert_cmpint (kh_window_get_pending (f->window), >, 1);
+  count = kh_format_number_style (kh_window_get_pending (f->window), KH_FORMAT_AUTO);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sign-out", NULL);
+  run_idle ();
+  dialog = sign_out_dialog (f->window);
+  g_assert_nonnull (dialog);
+  g_assert_cmpint (client->signed_out, ==, 0);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), count));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "key is lost"));
+  adw_message_dialog_response (dialog, "cancel");
+  run_idle ();
+  g_assert_cmpint (client->signed_out, ==, 0);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sign-out", NULL);
+  run_idle ();
+  dialog = sign_out_dialog (f->window);
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "sign-out");
+  run_idle ();
+  g_assert_cmpint (client->signed_out, ==, 1);
+
+  /* Nothing waiting: no question. */
+  g_assert_cmpint (sqlite3_exec (kh_store_get_db (f->store), "DELETE FROM outbox", NULL, NULL, NULL), ==, SQLITE_OK);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sign-out", NULL);
+  run_idle ();
+  g_assert_cmpint (client->signed_out, ==, 2);
   kh_window_set_sync_client (f->window, NULL);
 }
 
@@ -1350,6 +1422,7 @@ main (int   argc,
   g_test_add_func ("/ui/conflict-card/resolve", test_conflict_card);
   g_test_add ("/ui/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts, fixture_tear_down);
   g_test_add ("/ui/window/sync-errors", Fixture, NULL, fixture_set_up, test_sync_errors, fixture_tear_down);
+  g_test_add ("/ui/window/sign-out-warns", Fixture, NULL, fixture_set_up, test_sign_out_warns, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }
