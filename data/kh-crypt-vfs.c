@@ -8,12 +8,12 @@
  *   SQLITE_FCNTL_RESERVE_BYTES before the first page is written, see kh_crypt_vfs_prepare()).
  *   Each page is sealed on its own with XChaCha20-Poly1305 (libsodium's AEAD): the first 4056
  *   bytes are encrypted in place, and the reserve holds the 24-byte nonce and the 16-byte tag.
- *   The page's offset in its file is the associated data, so a page copied over another does
- *   not open. The page size is fixed: SQLite learns it from the header in page 1, which is
+ *   The page's number is the associated data, so a page copied over another does not open. The page size is fixed: SQLite learns it from the header in page 1, which is
  *   sealed too, so the shim must know it without reading it.
  * - The WAL: a 32-byte header and, per frame, a 24-byte frame header and a page. The headers
  *   (page numbers, salts, checksums: nothing of the records) are written as they are, the page
- *   sealed as above. SQLite checksums the plain page, so a torn or altered frame that does not
+ *   sealed as above, with the page number of its frame header. A checkpoint copies a page
+ *   from the WAL into the database: the sealed copy it read is written as it is. SQLite checksums the plain page, so a torn or altered frame that does not
  *   open is given back as zeros when a whole frame is read (what recovery does): its checksum
  *   fails and SQLite drops it, as it drops a frame torn by a crash.
  * - The rollback journal and the other files SQLite opens by name (a super-journal):
@@ -84,6 +84,8 @@ typedef struct
   unsigned char *keys;          /* sodium_malloc'd: page key, stream key */
   unsigned char  nonce[STREAM_HDR];
   gboolean       header;        /* the stream's nonce is in the file's first bytes */
+  sqlite3_int64  frame_offset;  /* the WAL frame header written last, and its page number */
+  guint32        frame_pgno;
   gboolean       nonce_set;
   sqlite3_file  *real;          /* the platform's file, right after this struct */
 } CryptFile;
@@ -174,23 +176,23 @@ next_nonce (unsigned char *nonce)
 }
 
 static void
-offset_ad (unsigned char  *ad,
-           sqlite3_int64   offset)
+pgno_ad (unsigned char *ad,
+         guint32        pgno)
 {
-  for (int i = 0; i < 8; i++)
-    ad[i] = (unsigned char) ((guint64) offset >> (8 * i));
+  for (int i = 0; i < 4; i++)
+    ad[i] = (unsigned char) (pgno >> (8 * i));
 }
 
-/* Seals the plain page @in, found at @offset of its file, into @out. */
+/* Seals the plain page @in, page @pgno of its database, into @out. */
 static void
 seal_page (const unsigned char *key,
            const unsigned char *in,
            unsigned char       *out,
-           sqlite3_int64        offset)
+           guint32              pgno)
 {
-  unsigned char ad[8];
+  unsigned char ad[4];
 
-  offset_ad (ad, offset);
+  pgno_ad (ad, pgno);
   next_nonce (out + USABLE);
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached (out, out + USABLE + NONCE_BYTES, NULL,
                                                        in, USABLE, ad, sizeof ad, NULL,
@@ -203,11 +205,11 @@ static gboolean
 open_page (const unsigned char *key,
            const unsigned char *in,
            unsigned char       *out,
-           sqlite3_int64        offset)
+           guint32              pgno)
 {
-  unsigned char ad[8];
+  unsigned char ad[4];
 
-  offset_ad (ad, offset);
+  pgno_ad (ad, pgno);
   if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached (out, NULL, in, USABLE,
                                                            in + USABLE + NONCE_BYTES,
                                                            ad, sizeof ad, in + USABLE, key) != 0)
@@ -276,10 +278,39 @@ bytes_present (CryptFile     *f,
   return (int) MIN ((sqlite3_int64) amt, size - offset);
 }
 
+/* The last page this thread opened from a WAL: a checkpoint reads a frame and writes the same
+ * page to the database at once, and the sealed copy is written as it is instead of being
+ * sealed again (the seal's associated data is the page number, the same in both files). */
+typedef struct
+{
+  gboolean       valid;
+  unsigned char  key[KH_CRYPT_KEY_BYTES];  /* the page key of the WAL's database */
+  guint32        pgno;
+  unsigned char  plain[USABLE];
+  unsigned char  sealed[PAGE];
+} LastOpened;
+
+static __thread LastOpened last_opened;
+
+/* The page number in the WAL frame header before the page at @offset (read from the file). */
+static int
+frame_pgno (CryptFile     *f,
+            sqlite3_int64  offset,
+            guint32       *pgno)
+{
+  unsigned char header[FRAME_HDR];
+  int rc = f->real->pMethods->xRead (f->real, header, FRAME_HDR, offset - FRAME_HDR);
+
+  *pgno = (guint32) header[0] << 24 | (guint32) header[1] << 16 | (guint32) header[2] << 8 | header[3];
+  return rc;
+}
+
+/* Reads the sealed page @pgno at @offset and opens it into @out. */
 static int
 read_page (CryptFile     *f,
            unsigned char *out,
            sqlite3_int64  offset,
+           guint32        pgno,
            gboolean       torn_is_zero)
 {
   unsigned char sealed[PAGE];
@@ -298,7 +329,7 @@ read_page (CryptFile     *f,
     }
   if (rc != SQLITE_OK)
     return rc;
-  if (!open_page (f->keys, sealed, out, offset))
+  if (!open_page (f->keys, sealed, out, pgno))
     {
       memset (out, 0, PAGE);
       if (torn_is_zero)
@@ -306,6 +337,14 @@ read_page (CryptFile     *f,
       record_failure (f, offset == 0 && f->kind == KIND_DB ? KH_CRYPT_FAILURE_WRONG_KEY
                                                            : KH_CRYPT_FAILURE_TAMPERED);
       return SQLITE_IOERR_DATA;
+    }
+  if (f->kind == KIND_WAL)
+    {
+      last_opened.valid = TRUE;
+      memcpy (last_opened.key, f->keys, KH_CRYPT_KEY_BYTES);
+      last_opened.pgno = pgno;
+      memcpy (last_opened.plain, out, USABLE);
+      memcpy (last_opened.sealed, sealed, PAGE);
     }
   return SQLITE_OK;
 }
@@ -323,12 +362,12 @@ crypt_read (sqlite3_file  *file,
     {
     case KIND_DB:
       if (amt == PAGE && offset % PAGE == 0)
-        return read_page (f, out, offset, FALSE);
+        return read_page (f, out, offset, offset / PAGE + 1, FALSE);
       if (offset % PAGE + amt <= PAGE)
         {
           /* A part of a page (SQLite reads the header's first 100 bytes, or 16 of them). */
           unsigned char page[PAGE];
-          int rc = read_page (f, page, offset - offset % PAGE, FALSE);
+          int rc = read_page (f, page, offset - offset % PAGE, offset / PAGE + 1, FALSE);
 
           memcpy (out, page + offset % PAGE, amt);
           return rc;
@@ -339,10 +378,15 @@ crypt_read (sqlite3_file  *file,
       if (offset >= WAL_HDR)
         {
           sqlite3_int64 within = (offset - WAL_HDR) % FRAME;
+          guint32 pgno;
           int rc;
 
           if (amt == PAGE && within == FRAME_HDR)
-            return read_page (f, out, offset, FALSE);
+            {
+              if ((rc = frame_pgno (f, offset, &pgno)) != SQLITE_OK)
+                return rc;
+              return read_page (f, out, offset, pgno, FALSE);
+            }
           if (amt == FRAME && within == 0)
             {
               /* Recovery reads whole frames and checks their checksums: a frame that does
@@ -353,7 +397,8 @@ crypt_read (sqlite3_file  *file,
                   memset (out, 0, FRAME);
                   return rc;
                 }
-              return read_page (f, out + FRAME_HDR, offset + FRAME_HDR, TRUE);
+              pgno = (guint32) out[0] << 24 | (guint32) out[1] << 16 | (guint32) out[2] << 8 | out[3];
+              return read_page (f, out + FRAME_HDR, offset + FRAME_HDR, pgno, TRUE);
             }
         }
       /* Headers are written as they are. */
@@ -399,6 +444,7 @@ crypt_write (sqlite3_file  *file,
 {
   CryptFile *f = (CryptFile *) file;
   unsigned char sealed[PAGE];
+  guint32 pgno;
 
   switch (f->kind)
     {
@@ -407,16 +453,40 @@ crypt_write (sqlite3_file  *file,
       if (amt != PAGE || offset % PAGE != 0
           || (offset == 0 && ((const unsigned char *) buf)[20] < RESERVE))
         return SQLITE_IOERR_WRITE;
-      seal_page (f->keys, buf, sealed, offset);
+      pgno = offset / PAGE + 1;
+      if (last_opened.valid && last_opened.pgno == pgno
+          && memcmp (last_opened.key, f->keys, KH_CRYPT_KEY_BYTES) == 0
+          && memcmp (last_opened.plain, buf, USABLE) == 0)
+        {
+          /* A checkpoint copying the page just read from the WAL: already sealed. */
+          last_opened.valid = FALSE;
+          return f->real->pMethods->xWrite (f->real, last_opened.sealed, PAGE, offset);
+        }
+      seal_page (f->keys, buf, sealed, pgno);
       return f->real->pMethods->xWrite (f->real, sealed, PAGE, offset);
 
     case KIND_WAL:
-      if ((offset == 0 && amt == WAL_HDR)
-          || (offset >= WAL_HDR && (offset - WAL_HDR) % FRAME == 0 && amt == FRAME_HDR))
+      if (offset == 0 && amt == WAL_HDR)
         return f->real->pMethods->xWrite (f->real, buf, amt, offset);
+      if (offset >= WAL_HDR && (offset - WAL_HDR) % FRAME == 0 && amt == FRAME_HDR)
+        {
+          const unsigned char *h = buf;
+
+          /* The page comes next: its number is its seal's associated data. */
+          f->frame_offset = offset;
+          f->frame_pgno = (guint32) h[0] << 24 | (guint32) h[1] << 16 | (guint32) h[2] << 8 | h[3];
+          return f->real->pMethods->xWrite (f->real, buf, amt, offset);
+        }
       if (amt == PAGE && offset >= WAL_HDR && (offset - WAL_HDR) % FRAME == FRAME_HDR)
         {
-          seal_page (f->keys, buf, sealed, offset);
+          int rc;
+
+          /* A page written again in its frame, in the same transaction: its header is read. */
+          if (f->frame_offset == offset - FRAME_HDR)
+            pgno = f->frame_pgno;
+          else if ((rc = frame_pgno (f, offset, &pgno)) != SQLITE_OK)
+            return rc;
+          seal_page (f->keys, buf, sealed, pgno);
           return f->real->pMethods->xWrite (f->real, sealed, PAGE, offset);
         }
       return SQLITE_IOERR_WRITE;
@@ -955,7 +1025,7 @@ kh_crypt_vfs_check_key (const char   *db_path,
   if (!kh_crypt_vfs_peek (db_path, sealed, PAGE, &size) || size < PAGE)
     return TRUE;
   crypto_kdf_derive_from_key (page_key, sizeof page_key, SUBKEY_PAGES, kdf_context, key);
-  ok = open_page (page_key, sealed, plain, 0);
+  ok = open_page (page_key, sealed, plain, 1);
   sodium_memzero (page_key, sizeof page_key);
   sodium_memzero (plain, sizeof plain);
   return ok;

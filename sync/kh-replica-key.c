@@ -9,8 +9,6 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include "kh-i18n.h"
-
 #include <sodium.h>
 #include <string.h>
 
