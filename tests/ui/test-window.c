@@ -1158,6 +1158,7 @@ test_sign_out_warns (Fixture       *f,
   g_autoptr(KhFakeClient) client = g_object_new (KH_TYPE_FAKE_CLIENT, NULL);
   AdwMessageDialog *dialog;
   g_autofree char *count = NULL;
+  g_autofree char *expected = NULL;
 
   client->store = f->store;
   kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
@@ -1170,8 +1171,17 @@ test_sign_out_warns (Fixture       *f,
   dialog = sign_out_dialog (f->window);
   g_assert_nonnull (dialog);
   g_assert_cmpint (client->signed_out, ==, 0);
-  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), count));
-  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "key is lost"));
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "%s change has not been sent to the server. It stays in "
+                                           "this computer’s encrypted database and is sent when you "
+                                           "sign in again; if that database or its key is lost, the "
+                                           "server cannot give it back.",
+                                           "%s changes have not been sent to the server. They stay "
+                                           "in this computer’s encrypted database and are sent when "
+                                           "you sign in again; if that database or its key is lost, "
+                                           "the server cannot give them back.",
+                                           (gulong) kh_window_get_pending (f->window)), count);
+  g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==, expected);
   adw_message_dialog_response (dialog, "cancel");
   run_idle ();
   g_assert_cmpint (client->signed_out, ==, 0);
