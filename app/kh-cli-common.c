@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "kh-cli-common.h"
+#include "kh-crypt-key.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n.h>
@@ -139,20 +140,11 @@ kh_cli_dispatch (const KhCliCommand  *command,
 
 /* Paths ---------------------------------------------------------------------------------------- */
 
+/* An empty file is what SQLite makes of a new database; a sealed one is whole pages. */
 static gboolean
 is_sqlite_file (const char *path)
 {
-  static const char magic[16] = "SQLite format 3";
-  char head[16] = { 0 };
-  FILE *f = g_fopen (path, "rb");
-  size_t n;
-
-  if (f == NULL)
-    return TRUE;  /* unreadable: not the question asked here */
-  n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  /* An empty file is what SQLite makes of a new database. */
-  return n == 0 || (n == sizeof head && memcmp (head, magic, sizeof magic) == 0);
+  return kh_crypt_file_state (path) != KH_CRYPT_FILE_OTHER;
 }
 
 /* access(2) says yes to root even on a read-only mount; making a file is the real test. */

@@ -16,6 +16,7 @@ typedef struct
 {
   const char *db_path;
   const char *actor;
+  const char *passphrase_file;
   gboolean    json;
   int         argc;
   char      **argv;

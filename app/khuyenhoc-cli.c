@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kh-cli-common.h"
+#include "kh-cli-key.h"
 #include "kh-cli-sync.h"
 #include "kh-cli-visible.h"
 #include "kh-demo.h"
@@ -194,6 +195,7 @@ open_store (Cli *cli)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *fallback = NULL;
+  g_autofree char *folder = NULL;
   const char *path = cli->db_path;
   KhStore *store;
 
@@ -207,10 +209,18 @@ open_store (Cli *cli)
       fallback = g_build_filename (dir, "khuyenhoc.db", NULL);
       path = fallback;
     }
-  store = kh_store_open (path, &error);
+  /* The replica's key first: from the keyring, or a passphrase (kh-cli-key.c). */
+  folder = g_path_get_dirname (path);
+  if (g_file_test (folder, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_DIR)
+      && !kh_cli_unlock (path, cli->passphrase_file, &error))
+    store = NULL;
+  else
+    store = kh_store_open (path, &error);
   if (store == NULL)
     {
-      g_autofree char *why = kh_cli_explain_db_path (path, "--db");
+      g_autofree char *why = g_error_matches (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY)
+                             || g_error_matches (error, KH_DATA_ERROR, KH_DATA_ERROR_TAMPERED)
+                             ? NULL : kh_cli_explain_db_path (path, "--db");
 
       if (why != NULL)
         g_printerr (_("Could not open the database “%s”: %s"), path, why);
@@ -1178,6 +1188,10 @@ usage (FILE *out)
   kh_cli_print_commands (out, _("Commands:"), record_commands);
   fprintf (out, "\n%s\n",
            _("The database is FILE, or $KHUYENHOC_DB, or khuyenhoc.db in the user data folder."));
+  fprintf (out, "%s\n",
+           _("It is encrypted with a key kept in the desktop keyring or, where there is none, in "
+             "FILE.key under a passphrase, given with --passphrase-file FILE, "
+             "$KHUYENHOC_PASSPHRASE or typed when asked."));
   kh_cli_sync_usage (out);
   fprintf (out, "\n");
   kh_cli_print_commands (out, _("Lists and figures:"), list_commands);
@@ -1211,7 +1225,8 @@ main (int   argc,
     {
       if (strcmp (argv[i], "--json") == 0)
         cli.json = TRUE;
-      else if (strcmp (argv[i], "--db") == 0 || strcmp (argv[i], "--actor") == 0)
+      else if (strcmp (argv[i], "--db") == 0 || strcmp (argv[i], "--actor") == 0
+               || strcmp (argv[i], "--passphrase-file") == 0)
         {
           /* An empty --db would open SQLite's private temporary database and lose every
            * write. */
@@ -1223,6 +1238,8 @@ main (int   argc,
             }
           if (strcmp (argv[i], "--db") == 0)
             cli.db_path = argv[++i];
+          else if (strcmp (argv[i], "--passphrase-file") == 0)
+            cli.passphrase_file = argv[++i];
           else
             cli.actor = argv[++i];
         }

@@ -20,6 +20,8 @@ typedef enum
   KH_DATA_ERROR_SCHEMA,        /* the database was made by a newer version */
   KH_DATA_ERROR_IO,            /* a file could not be read or written */
   KH_DATA_ERROR_CONFLICT,      /* the record changed under us */
+  KH_DATA_ERROR_KEY,           /* the replica's key is wrong, missing or lost */
+  KH_DATA_ERROR_TAMPERED,      /* a sealed page does not open: altered or damaged */
 } KhDataError;
 
 GQuark      kh_data_error_quark        (void);

@@ -26,6 +26,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "kh-crypt-vfs.h"
 #include "kh-error.h"
 #include "kh-search-build.h"
 #include "kh-sqlite.h"
@@ -144,6 +145,8 @@ build_all (sqlite3        *db,
 {
   if (!kh_sqlite_register_functions (db, error)
       || !bind_exec (db, "ATTACH ? AS " BUILD_SCHEMA, build->build_path, error)
+      /* Sealed as the replica is: it holds the records' words. */
+      || kh_crypt_vfs_prepare (db, BUILD_SCHEMA) != SQLITE_OK
       /* A scratch file: if this fails or crashes, it is made again from the records. */
       || !kh_sqlite_exec (db,
                           "PRAGMA " BUILD_SCHEMA ".journal_mode = OFF;"

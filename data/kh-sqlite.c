@@ -13,15 +13,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "kh-crypt-vfs.h"
 #include "kh-error.h"
 #include "kh-fold.h"
 #include "kh-sqlite.h"
+
+/* A sealed page that did not open (kh-crypt-vfs.c) is said as such, not as a disk error. */
+static gboolean
+set_sealed_error (GError  **error,
+                  sqlite3  *db)
+{
+  if (db == NULL || sqlite3_extended_errcode (db) != SQLITE_IOERR_DATA
+      || !kh_crypt_vfs_is_sealed (db))
+    return FALSE;
+  g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_TAMPERED,
+                       _("A page of the local database does not open with its key: the file "
+                         "was altered or damaged. Nothing was changed. Move the database "
+                         "aside and sync again to pull the records from the server."));
+  return TRUE;
+}
 
 void
 kh_sqlite_set_error (GError     **error,
                      sqlite3     *db,
                      const char  *what)
 {
+  if (set_sealed_error (error, db))
+    return;
   g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE,
                _("The local database failed (%s): %s"), what, sqlite3_errmsg (db));
 }
@@ -62,6 +82,28 @@ kh_sqlite_open (const char  *path,
     {
       sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
       g_once_init_leave (&setup, 1);
+    }
+  /* A database given a key is opened through the sealing VFS (kh-crypt-vfs.c), and every page
+   * keeps room for its seal; a wrong key is refused before SQLite reads anything. */
+  if (kh_crypt_vfs_has_key (path))
+    {
+      guint8 key[KH_CRYPT_KEY_BYTES];
+      gboolean right;
+      int rc;
+
+      kh_crypt_vfs_get_key (path, key);
+      right = kh_crypt_vfs_check_key (path, key);
+      sodium_memzero (key, sizeof key);
+      if (!right)
+        {
+          *db = NULL;
+          return SQLITE_AUTH;
+        }
+      rc = sqlite3_open_v2 (path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
+                                      | (create ? SQLITE_OPEN_CREATE : 0), KH_CRYPT_VFS_NAME);
+      if (rc == SQLITE_OK)
+        rc = kh_crypt_vfs_prepare (*db, "main");
+      return rc;
     }
   return sqlite3_open_v2 (path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
                                     | (create ? SQLITE_OPEN_CREATE : 0), NULL);
@@ -123,6 +165,11 @@ kh_sqlite_exec (sqlite3     *db,
 
   if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
     {
+      if (set_sealed_error (error, db))
+        {
+          sqlite3_free (msg);
+          return FALSE;
+        }
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_DATABASE,
                    _("The local database failed: %s"), msg ? msg : sqlite3_errmsg (db));
       g_debug ("failed SQL: %s", sql);

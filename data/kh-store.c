@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "kh-crypt-key.h"
+#include "kh-crypt-vfs.h"
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-schema.h"
@@ -587,8 +589,45 @@ kh_store_open (const char  *path,
 
   /* Owner only, before SQLite makes anything beside it. */
   kh_sqlite_make_private (path);
+
+  /* The replica is sealed with its key (kh-crypt-vfs.c) once one was given for it: by the
+   * programs, from the keyring or a passphrase; by a script, through KHUYENHOC_PASSPHRASE. A
+   * sealed replica is never opened without it, and a plain one is sealed first. */
+  if (!kh_crypt_vfs_has_key (path))
+    {
+      const char *passphrase = g_getenv ("KHUYENHOC_PASSPHRASE");
+
+      if (passphrase != NULL && passphrase[0] != '\0')
+        {
+          if (!kh_crypt_unlock_passphrase (path, passphrase, error))
+            return NULL;
+        }
+      else if (kh_crypt_file_state (path) == KH_CRYPT_FILE_SEALED)
+        {
+          g_autofree char *key_file = kh_crypt_key_file (path);
+
+          if (g_file_test (key_file, G_FILE_TEST_EXISTS))
+            g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY,
+                         _("The database “%s” is encrypted: its passphrase is needed to open it."),
+                         path);
+          else
+            kh_crypt_set_lost_key_error (error, path);
+          return NULL;
+        }
+    }
+  if (kh_crypt_vfs_has_key (path) && kh_crypt_file_state (path) == KH_CRYPT_FILE_PLAIN
+      && !kh_crypt_convert (path, error))
+    return NULL;
+
   /* A store is used by one thread at a time. */
   rc = kh_sqlite_open (path, &self->db, TRUE);
+  if (rc == SQLITE_AUTH)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY,
+                   _("The key does not open the database “%s”: it is not this database’s key. "
+                     "Nothing was changed."), path);
+      return NULL;
+    }
   if (rc != SQLITE_OK)
     {
       g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,

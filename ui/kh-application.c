@@ -13,6 +13,7 @@
 #include "kh-engine-client.h"
 #include "kh-settings.h"
 #include "kh-sqlite.h"
+#include "kh-unlock.h"
 #include "kh-window.h"
 
 struct _KhApplication
@@ -111,39 +112,39 @@ screenshots_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-kh_application_activate (GApplication *app)
+typedef struct
 {
-  KhApplication *self = KH_APPLICATION (app);
+  KhApplication *app;
+  char          *path;
+} Opening;
+
+/* The replica's key is given (kh-unlock.c): the store opens it, and its window. */
+static void
+unlocked_cb (gboolean opened,
+             gpointer data)
+{
+  Opening *o = data;
+  KhApplication *self = o->app;
   g_autoptr(KhStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *dir = NULL;
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  GtkWindow *window;
 
-  if (window != NULL)
+  if (!opened)
     {
-      gtk_window_present (window);
-      return;
+      self->status = 1;
+      goto out;
     }
-
-  path = self->db_path ? g_strdup (self->db_path) : kh_application_default_db_path ();
-  dir = g_path_get_dirname (path);
-  g_mkdir_with_parents (dir, 0700);
-  /* The program's own folder only: one named with --db may be shared on purpose. */
-  if (self->db_path == NULL && (g_getenv ("KHUYENHOC_DB") == NULL || *g_getenv ("KHUYENHOC_DB") == '\0'))
-    kh_sqlite_make_private_folder (dir);
-  store = kh_store_open (path, &error);
+  store = kh_store_open (o->path, &error);
   if (store == NULL)
     {
       g_printerr ("%s\n", error->message);
       self->status = 1;
-      return;
+      goto out;
     }
   kh_store_set_actor (store, g_get_real_name () && g_strcmp0 (g_get_real_name (), "Unknown") != 0
                              ? g_get_real_name () : g_get_user_name ());
 
-  window = GTK_WINDOW (kh_window_new (GTK_APPLICATION (app), store));
+  window = GTK_WINDOW (kh_window_new (GTK_APPLICATION (self), store));
   /* The one place the sync engine meets the window: everything else goes through KhSyncClient.
    * Screenshots are taken offline, with no engine, so they never touch the network. */
   if (self->screenshots == NULL)
@@ -153,11 +154,43 @@ kh_application_activate (GApplication *app)
 
       kh_window_set_sync_client (KH_WINDOW (window), KH_SYNC_CLIENT (client));
       if (self->backup_source == 0)
-        self->backup_source = kh_auto_backup_start (path);
+        self->backup_source = kh_auto_backup_start (o->path);
     }
   gtk_window_present (window);
   if (self->screenshots != NULL)
     g_idle_add_full (G_PRIORITY_LOW, screenshots_idle_cb, self, NULL);
+out:
+  g_application_release (G_APPLICATION (self));
+  g_object_unref (self);
+  g_free (o->path);
+  g_free (o);
+}
+
+static void
+kh_application_activate (GApplication *app)
+{
+  KhApplication *self = KH_APPLICATION (app);
+  g_autofree char *dir = NULL;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  Opening *o;
+
+  if (window != NULL)
+    {
+      gtk_window_present (window);
+      return;
+    }
+
+  o = g_new0 (Opening, 1);
+  o->app = g_object_ref (self);
+  o->path = self->db_path ? g_strdup (self->db_path) : kh_application_default_db_path ();
+  dir = g_path_get_dirname (o->path);
+  g_mkdir_with_parents (dir, 0700);
+  /* The program's own folder only: one named with --db may be shared on purpose. */
+  if (self->db_path == NULL && (g_getenv ("KHUYENHOC_DB") == NULL || *g_getenv ("KHUYENHOC_DB") == '\0'))
+    kh_sqlite_make_private_folder (dir);
+  /* Held until the replica is open: a passphrase dialog may come first. */
+  g_application_hold (app);
+  kh_unlock_replica (GTK_APPLICATION (app), o->path, unlocked_cb, o);
 }
 
 static void

@@ -274,11 +274,8 @@ sign_in_action (GtkWidget  *widget,
 }
 
 static void
-sign_out_action (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *param)
+sign_out (KhWindow *self)
 {
-  KhWindow *self = KH_WINDOW (widget);
   g_autoptr(GError) error = NULL;
 
   if (self->sync_client == NULL)
@@ -287,6 +284,61 @@ sign_out_action (GtkWidget  *widget,
     kh_window_add_toast (self, adw_toast_new (error->message));
   else
     kh_window_add_toast (self, adw_toast_new (_("Signed out. Your records stay on this computer.")));
+}
+
+static void
+sign_out_response_cb (AdwMessageDialog *dialog,
+                      const char       *response,
+                      KhWindow         *self)
+{
+  if (g_strcmp0 (response, "sign-out") == 0)
+    sign_out (self);
+}
+
+/* Changes not yet sent exist only in this replica: signing out is when a person may go on to
+ * move the database aside or lose its key (a new keyring, a forgotten passphrase), and with it
+ * those changes. The window says so first, and how many. */
+static void
+sign_out_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  KhWindow *self = KH_WINDOW (widget);
+  g_autofree char *count = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (self->sync_client == NULL)
+    return;
+  kh_window_update_counts (self);
+  if (self->pending == 0)
+    {
+      sign_out (self);
+      return;
+    }
+  count = kh_format_number_style (self->pending, KH_FORMAT_AUTO);
+  body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%s change has not been sent to the server. It stays in "
+                                       "this computer’s encrypted database and is sent when you "
+                                       "sign in again; if that database or its key is lost, the "
+                                       "server cannot give it back.",
+                                       "%s changes have not been sent to the server. They stay "
+                                       "in this computer’s encrypted database and are sent when "
+                                       "you sign in again; if that database or its key is lost, "
+                                       "the server cannot give them back.",
+                                       (gulong) self->pending), count);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Sign Out With Unsent Changes?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Stay Signed In"),
+                                    "sign-out", _("_Sign Out"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "sign-out",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  gtk_widget_set_name (dialog, "sign-out-dialog");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (sign_out_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void

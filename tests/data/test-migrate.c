@@ -31,7 +31,8 @@ open_raw (const char *path)
   sqlite3 *db = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  /* Sealed, once the store has sealed it, with the key the store was given. */
+  g_assert_cmpint (kh_sqlite_open (path, &db, TRUE), ==, SQLITE_OK);
   g_assert_true (kh_sqlite_register_functions (db, &error));
   g_assert_no_error (error);
   return db;

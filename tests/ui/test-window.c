@@ -1168,6 +1168,7 @@ struct _KhFakeClient
   gboolean  done;
   char     *erased_id;     /* what the window asked to erase, and why */
   char     *erased_reason;
+  int       signed_out;
 };
 
 static void kh_fake_client_iface_init (KhSyncClientInterface *iface);
@@ -1214,6 +1215,14 @@ fake_sync_finish (KhSyncClient  *client,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static gboolean
+fake_sign_out (KhSyncClient  *client,
+               GError       **error)
+{
+  KH_FAKE_CLIENT (client)->signed_out++;
+  return TRUE;
+}
+
 static void
 fake_erase_async (KhSyncClient        *client,
                   const char          *entity,
@@ -1247,6 +1256,7 @@ kh_fake_client_iface_init (KhSyncClientInterface *iface)
   iface->sync_finish = fake_sync_finish;
   iface->erase_async = fake_erase_async;
   iface->erase_finish = fake_erase_finish;
+  iface->sign_out = fake_sign_out;
 }
 
 static void
@@ -1407,6 +1417,24 @@ find_action_button (GtkWidget  *widget,
   return NULL;
 }
 
+/* The dialog asking to sign out, shown over @window, or NULL. */
+static AdwMessageDialog *
+sign_out_dialog (KhWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (w) && g_strcmp0 (gtk_widget_get_name (w), "sign-out-dialog") == 0
+          && gtk_window_get_transient_for (GTK_WINDOW (w)) == GTK_WINDOW (window)
+          && gtk_widget_get_visible (w))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
 /* A person's form offers to erase their data, which goes to the server through the window's
  * sync client; with no server to ask, the form says so and nothing is erased. */
 static void
@@ -1475,6 +1503,60 @@ test_erase_person (Fixture       *f,
     json_object_put (second);
   }
   json_object_put (people);
+  kh_window_set_sync_client (f->window, NULL);
+}
+
+/* Signing out with changes not yet sent asks first, saying how many and what losing the
+ * database or its key would mean; staying signed in changes nothing. With nothing waiting,
+ * it signs out at once. */
+static void
+test_sign_out_warns (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(KhFakeClient) client = g_object_new (KH_TYPE_FAKE_CLIENT, NULL);
+  AdwMessageDialog *dialog;
+  g_autofree char *count = NULL;
+  g_autofree char *expected = NULL;
+
+  client->store = f->store;
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  kh_window_update_counts (f->window);
+  g_assert_cmpint (kh_window_get_pending (f->window), >, 1);
+  count = kh_format_number_style (kh_window_get_pending (f->window), KH_FORMAT_AUTO);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sign-out", NULL);
+  run_idle ();
+  dialog = sign_out_dialog (f->window);
+  g_assert_nonnull (dialog);
+  g_assert_cmpint (client->signed_out, ==, 0);
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "%s change has not been sent to the server. It stays in "
+                                           "this computer’s encrypted database and is sent when you "
+                                           "sign in again; if that database or its key is lost, the "
+                                           "server cannot give it back.",
+                                           "%s changes have not been sent to the server. They stay "
+                                           "in this computer’s encrypted database and are sent when "
+                                           "you sign in again; if that database or its key is lost, "
+                                           "the server cannot give them back.",
+                                           (gulong) kh_window_get_pending (f->window)), count);
+  g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==, expected);
+  adw_message_dialog_response (dialog, "cancel");
+  run_idle ();
+  g_assert_cmpint (client->signed_out, ==, 0);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sign-out", NULL);
+  run_idle ();
+  dialog = sign_out_dialog (f->window);
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "sign-out");
+  run_idle ();
+  g_assert_cmpint (client->signed_out, ==, 1);
+
+  /* Nothing waiting: no question. */
+  g_assert_cmpint (sqlite3_exec (kh_store_get_db (f->store), "DELETE FROM outbox", NULL, NULL, NULL), ==, SQLITE_OK);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sign-out", NULL);
+  run_idle ();
+  g_assert_cmpint (client->signed_out, ==, 2);
   kh_window_set_sync_client (f->window, NULL);
 }
 
@@ -1711,6 +1793,7 @@ main (int   argc,
   g_test_add ("/ui/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts, fixture_tear_down);
   g_test_add ("/ui/window/sync-errors", Fixture, NULL, fixture_set_up, test_sync_errors, fixture_tear_down);
   g_test_add ("/ui/window/erase-person", Fixture, NULL, fixture_set_up, test_erase_person, fixture_tear_down);
+  g_test_add ("/ui/window/sign-out-warns", Fixture, NULL, fixture_set_up, test_sign_out_warns, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   return g_test_run ();
 }

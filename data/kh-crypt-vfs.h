@@ -1,0 +1,41 @@
+/* kh-crypt-vfs.h: an SQLite VFS that seals every page of a replica with its key
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+#define KH_CRYPT_VFS_NAME  "kh-crypt"
+#define KH_CRYPT_KEY_BYTES 32
+
+/* Why a page could not be read: what the person is told. */
+typedef enum
+{
+  KH_CRYPT_FAILURE_NONE,
+  KH_CRYPT_FAILURE_WRONG_KEY, /* the first page does not open with the key */
+  KH_CRYPT_FAILURE_TAMPERED,  /* another page does not: altered or damaged */
+} KhCryptFailure;
+
+gboolean        kh_crypt_vfs_register     (void);
+void            kh_crypt_vfs_set_key      (const char    *db_path,
+                                           const guint8  *key);
+void            kh_crypt_vfs_forget_key   (const char    *db_path);
+gboolean        kh_crypt_vfs_has_key      (const char    *db_path);
+gboolean        kh_crypt_vfs_get_key      (const char    *db_path,
+                                           guint8        *key);
+KhCryptFailure  kh_crypt_vfs_take_failure (const char    *db_path);
+gboolean        kh_crypt_vfs_peek         (const char    *path,
+                                           guint8        *buf,
+                                           int            len,
+                                           sqlite3_int64 *size);
+gboolean        kh_crypt_vfs_check_key    (const char    *db_path,
+                                           const guint8  *key);
+gboolean        kh_crypt_vfs_is_sealed    (sqlite3       *db);
+int             kh_crypt_vfs_prepare      (sqlite3       *db,
+                                           const char    *schema);
+
+G_END_DECLS
