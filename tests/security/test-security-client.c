@@ -434,6 +434,27 @@ test_hostile_text (void)
   g_assert_cmpint (checked ("status --json", db, NULL, &out, NULL, "--json", "status", NULL), ==, 0);
   parsed = json_tokener_parse (out);
   g_assert_nonnull (parsed);
+  g_clear_pointer (&out, g_free);
+
+  /* The last sync is written as the locale writes a date and a time, not as stored. */
+  {
+    const char *last = json_object_get_string (json_object_object_get (parsed, "last_sync"));
+    g_autoptr(GDateTime) utc = NULL;
+    g_autoptr(GDateTime) local = NULL;
+    g_autofree char *dmy = NULL;
+    g_autofree char *mdy = NULL;
+
+    g_assert_nonnull (last);
+    utc = g_date_time_new_from_iso8601 (last, NULL);
+    g_assert_nonnull (utc);
+    local = g_date_time_to_local (utc);
+    dmy = g_date_time_format (local, "%d/%m/%Y %H:%M");
+    mdy = g_date_time_format (local, "%m/%d/%Y %H:%M");
+    g_assert_cmpint (checked ("status", db, NULL, &out, NULL, "status", NULL), ==, 0);
+    g_assert_null (strstr (out, last));
+    g_assert_true (strstr (out, dmy) != NULL || strstr (out, mdy) != NULL);
+    g_clear_pointer (&out, g_free);
+  }
   json_object_put (parsed);
 
   json_object_put (error_body);
