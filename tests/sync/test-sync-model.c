@@ -11,7 +11,9 @@
  * After every step each one must be in one of these states: on the server (the server's value
  * equals it, or it was there and a later change replaced it), pending in the outbox, held by an
  * open conflict, refused and shown, or knowingly given up by a person (resolved the other way,
- * discarded, or deleted with its record). At the end every replica is synced until it is quiet,
+ * discarded, or deleted with its record). A change counts by its net effect against the merge
+ * base: one that sets a field back to the base's value (or restores a record the base has
+ * alive, or deletes one it has deleted) is no change, and the server's state applies. At the end every replica is synced until it is quiet,
  * what is left is resolved or discarded, and every replica must equal, record by record, what
  * the server holds in its area.
  *
@@ -33,6 +35,7 @@
 #include "kh-codec.h"
 #include "kh-entity.h"
 #include "kh-fault-proxy.h"
+#include "kh-journal.h"
 #include "kh-replica.h"
 #include "kh-sync-test-util.h"
 
@@ -66,6 +69,7 @@ typedef enum
   FATE_GIVEN_UP,    /* resolved the other way, discarded, or deleted with its record */
   FATE_SUPERSEDED,  /* a later change of the same field on the same replica replaced it */
   FATE_EXCUSED,     /* lost to a known bug (only without KH_MODEL_STRICT) */
+  FATE_NO_CHANGE,   /* set back to the merge base: no change, the server's state applies */
 } Fate;
 
 typedef struct
@@ -313,7 +317,8 @@ static char *
 history_of (Model      *m,
             const char *id)
 {
-  static const char * const fates[] = { "live", "reached", "given up", "superseded", "excused" };
+  static const char * const fates[] = { "live", "reached", "given up", "superseded", "excused",
+                                        "no change" };
   GString *s = g_string_new (NULL);
 
   for (guint k = 0; k < m->changes->len; k++)
@@ -330,11 +335,12 @@ history_of (Model      *m,
 /* The model ----------------------------------------------------------------------------------- */
 
 static void
-record_change (Model       *m,
-               int          i,
-               const char  *id,
-               const char  *field,
-               json_object *value)
+record_change_on (Model         *m,
+                  int            i,
+                  const char    *id,
+                  const char    *field,
+                  json_object   *value,
+                  KhJournalBase *base)
 {
   Change *c;
   gboolean is_delete = strcmp (field, KH_CONFLICT_DELETED) == 0 && json_object_get_boolean (value);
@@ -358,7 +364,56 @@ record_change (Model       *m,
   c->field = g_strdup (field);
   c->value = value;
   c->step = m->step;
+  /* A local change counts by its net effect against the merge base (the server's state it was
+   * made on): a field set back to the base's value, a restore of a record the base has alive,
+   * a delete of one the base has deleted, is no change. Nothing is sent for it, and the
+   * server's state applies (the end compares every record with the server). */
+  if (base != NULL && base->known
+      && (strcmp (field, KH_CONFLICT_DELETED) == 0
+          ? json_object_get_boolean (value) == base->deleted
+          : values_equal (value, member (base->data, field))))
+    {
+      c->fate = FATE_NO_CHANGE;
+      if (g_getenv ("KH_MODEL_TRACE"))
+        g_test_message ("trace step %d: (no change: the merge base's value)", m->step);
+    }
   g_ptr_array_add (m->changes, c);
+}
+
+static void
+record_change (Model       *m,
+               int          i,
+               const char  *id,
+               const char  *field,
+               json_object *value)
+{
+  record_change_on (m, i, id, field, value, NULL);
+}
+
+/* The merge base replica @i keeps for @id, or the record itself when it keeps none (the base
+ * a first local change keeps), read before a person's change. */
+static void
+load_base (Model         *m,
+           int            i,
+           const char    *id,
+           KhJournalBase *base)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kh_journal_load_base (m->r[i]->store, "person", id, base, &error));
+  g_assert_no_error (error);
+  if (!base->known)
+    {
+      json_object *row = kh_treplica_get (m->r[i], "person", id);
+
+      if (row != NULL && json_object_get_int64 (member (row, "version")) > 0)
+        {
+          base->known = TRUE;
+          base->deleted = json_object_get_boolean (member (row, "deleted"));
+          base->data = json_object_get (row);
+        }
+      json_object_put (row);
+    }
 }
 
 static void
@@ -731,21 +786,25 @@ step_update (Model      *m,
 {
   g_autoptr(GError) error = NULL;
   json_object *before = kh_treplica_get (m->r[i], "person", id);
+  KhJournalBase base = { 0 };
 
+  load_base (m, i, id, &base);
   if (!kh_store_update (m->r[i]->store, "person", id, changes, &error))
     {
       /* Not accepted, so not a change the model keeps. */
       g_test_message ("step %d: %s's update of %s refused here: %s", m->step, users[i], id, error->message);
       json_object_put (changes);
       json_object_put (before);
+      kh_journal_base_clear (&base);
       return;
     }
   /* A value set to what it already was here changes nothing, and nothing is sent. */
   json_object_object_foreach (changes, name, v)
     if (!values_equal (member (before, name), v))
-      record_change (m, i, id, name, v ? json_object_get (v) : NULL);
+      record_change_on (m, i, id, name, v ? json_object_get (v) : NULL, &base);
   json_object_put (changes);
   json_object_put (before);
+  kh_journal_base_clear (&base);
 }
 
 static void
@@ -793,19 +852,23 @@ step_delete (Model    *m,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *id = pick_record (m, i, restore ? 1 : 0);
+  KhJournalBase base = { 0 };
   gboolean ok;
 
   if (id == NULL)
     return;
+  load_base (m, i, id, &base);
   ok = restore ? kh_store_restore (m->r[i]->store, "person", id, &error)
                : kh_store_delete (m->r[i]->store, "person", id, &error);
   if (!ok)
     {
       g_test_message ("step %d: %s's %s of %s refused here: %s", m->step, users[i],
                       restore ? "restore" : "delete", id, error->message);
+      kh_journal_base_clear (&base);
       return;
     }
-  record_change (m, i, id, KH_CONFLICT_DELETED, json_object_new_boolean (!restore));
+  record_change_on (m, i, id, KH_CONFLICT_DELETED, json_object_new_boolean (!restore), &base);
+  kh_journal_base_clear (&base);
 }
 
 /* A sync of replica @i is about to meet what the server's admin did since its last one. */
