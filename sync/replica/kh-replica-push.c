@@ -465,12 +465,40 @@ refuse (KhStore     *store,
 static gboolean
 reject (KhStore      *store,
         json_object  *res,
+        json_object  *m,
         gint64        seq,
         GError      **error)
 {
   const char *message = get_str (res, "message");
   const char *code = get_str (res, "code");
 
+  /* A record a reset re-pull did not bring, that the server does not have at all: the server
+   * lost it (a restore from a backup). A change of it is sent again as a new record; a delete
+   * of it is done. */
+  if (g_strcmp0 (code, "not_found") == 0)
+    {
+      const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
+      const char *id = get_str (m, "id");
+
+      if (entity != NULL && id != NULL && _kh_replica_is_outside (store, entity->name, id))
+        {
+          if (g_strcmp0 (get_str (m, "op"), "delete") != 0)
+            return _kh_replica_resend_as_new (store, entity, id, error);
+          return _kh_replica_delete_entries (store, entity->name, id, error)
+                 && _kh_replica_close_conflict (store, entity->name, id, NULL, error)
+                 && _kh_replica_drop_record (store, entity, id, error)
+                 && _kh_replica_set_outside (store, entity->name, id, FALSE, error);
+        }
+    }
+  /* A refusal because of the area may not hold once the area changes; any other one (a
+   * value, a right, a record the server does not have) stays until the person acts. */
+  if (g_strcmp0 (code, "out_of_scope") == 0)
+    {
+      g_autofree char *key = g_strdup_printf (KH_REPLICA_SCOPE_REFUSED_KEY "%" G_GINT64_FORMAT, seq);
+
+      if (!kh_replica_set_state (store, key, "1", error))
+        return FALSE;
+    }
   return refuse (store, seq, message ? message : (code ? code : _("The server refused this change.")), error);
 }
 
@@ -668,7 +696,7 @@ apply_result (KhStore         *store,
   if (strcmp (status, "rejected") == 0)
     {
       page->rejected++;
-      return reject (store, res, seq, error);
+      return reject (store, res, m, seq, error);
     }
   return merge_answer (store, res, m, seq, page, error);
 }

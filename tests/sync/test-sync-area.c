@@ -448,6 +448,130 @@ test_discard_in_area (Fixture       *f,
   assert_agrees (f);
 }
 
+/* The server is restored from a backup: its epoch grows, and every replica re-pulls. */
+static void
+bump_epoch (Fixture *f)
+{
+  kh_test_server_stop (f->server);
+  kh_test_server_cli (f->server, NULL, "epoch", "bump", NULL);
+  kh_test_server_start (f->server, NULL);
+  g_assert_true (kh_replica_set_state (f->admin->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+  g_assert_true (kh_replica_set_state (f->o->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+}
+
+/* A change refused for another reason than the area (an officer may not change shared
+ * reference data) stays refused and shown across a change of the area and a server epoch
+ * bump, until the person acts: it is not sent again after every reset, to be refused again.
+ * Before, every reset put every refused change back in the outbox. */
+static void
+test_refusal_stays (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set = NULL;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  set = kh_treplica_add (f->admin, "criteria_set",
+                         "{\"name\": \"Bộ chung\", \"model\": \"family\", \"method\": \"points\"}");
+  kh_treplica_sync (f->admin);
+  kh_treplica_sync (f->o);
+  kh_treplica_set (f->o, "criteria_set", set, "{\"name\": \"Bộ của xã\"}");
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+
+  move_officer (f, "B");
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 1);
+  move_officer (f, "A");
+  bump_epoch (f);
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 1);
+  g_assert_true (kh_replica_check (f->o->store, NULL));
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, set, &error));
+  g_assert_no_error (error);
+  plain_sync (f->o);
+  assert_agrees (f);
+}
+
+/* The op of O's one outbox entry for @id. */
+static char *
+entry_op (Fixture    *f,
+          const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *outbox = kh_store_list_outbox (f->o->store, &error);
+  char *op = NULL;
+
+  g_assert_no_error (error);
+  for (size_t i = 0; i < json_object_array_length (outbox); i++)
+    {
+      json_object *row = json_object_array_get_idx (outbox, i);
+
+      if (g_strcmp0 (kh_tstr (row, "record_id"), id) == 0)
+        {
+          g_assert_null (op);
+          op = g_strdup (kh_tstr (row, "op"));
+        }
+    }
+  json_object_put (outbox);
+  return op;
+}
+
+/* A record moved out of the area by the administrator under an unsent edit, when the officer's
+ * next pull is a re-pull (an epoch bump) that cannot name it as removed: the edit is refused
+ * as outside the area and shown as the edit it is, not sent again as a new record; when the
+ * administrator moves the record back (and changes its notes), the edit is made, and nothing
+ * else of the officer's old copy overwrites the server. Before, the re-pull made it a create,
+ * refused as a create, and when the record came back the officer's edit never reached the
+ * server. */
+static void
+test_moved_in_reset (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *op = NULL;
+  json_object *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Đi Khi Khôi Phục");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000555\"}");
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", f->unit_b);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+  bump_epoch (f);
+
+  kh_treplica_sync (f->o);
+  assert_refused (f, id);
+  op = entry_op (f, id);
+  g_assert_cmpstr (op, ==, "update");
+  g_assert_true (holds (f->o, id));
+  rec = on_server (f, id);
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0905000111");
+  g_assert_cmpstr (kh_tstr (rec, "org_unit_id"), ==, f->unit_b);
+  json_object_put (rec);
+  g_assert_true (kh_replica_check (f->o->store, NULL));
+
+  g_free (json);
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\", \"notes\": \"Về lại xã A\"}", f->unit_a);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+  kh_treplica_sync (f->o);
+  kh_treplica_sync (f->o);
+  rec = on_server (f, id);
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0977000555");
+  g_assert_cmpstr (kh_tstr (rec, "notes"), ==, "Về lại xã A");
+  g_assert_cmpstr (kh_tstr (rec, "org_unit_id"), ==, f->unit_a);
+  json_object_put (rec);
+  assert_agrees (f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -473,6 +597,8 @@ main (int   argc,
       ADD ("discard-scope", test_discard_scope);
       ADD ("discard-moved", test_discard_moved);
       ADD ("discard-in-area", test_discard_in_area);
+      ADD ("refusal-stays", test_refusal_stays);
+      ADD ("moved-in-reset", test_moved_in_reset);
 #undef ADD
     }
   return g_test_run ();
