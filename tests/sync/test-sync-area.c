@@ -448,6 +448,48 @@ test_discard_in_area (Fixture       *f,
   assert_agrees (f);
 }
 
+/* Point 5, a delete made after the refused edit: the officer edits, the area changes, the edit
+ * is refused; the officer then deletes the record and gives the refused edit up. The delete is
+ * a change of its own: the record stays deleted here with the delete waiting, and when the
+ * area returns the delete is made. Before, giving up the edit put the record's deleted flag
+ * back to the server's while the delete still waited (model seed 833934053). */
+static void
+test_discard_keeps_delete (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_object *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Xoá Sau Khi Bị Từ Chối");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000666\"}");
+  move_officer (f, "B");
+  kh_treplica_sync (f->o);
+  assert_refused (f, id);
+  g_assert_true (kh_store_delete (f->o->store, "person", id, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_replica_check (f->o->store, NULL));
+  rec = kh_treplica_get (f->o, "person", id);
+  g_assert_nonnull (rec);
+  g_assert_true (is_deleted (rec));
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0905000111");
+  json_object_put (rec);
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 1);
+
+  move_officer (f, "A");
+  kh_treplica_sync (f->o);
+  kh_treplica_sync (f->o);
+  rec = on_server (f, id);
+  g_assert_true (is_deleted (rec));
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0905000111");
+  json_object_put (rec);
+  assert_agrees (f);
+}
+
 /* The server is restored from a backup: its epoch grows, and every replica re-pulls. */
 static void
 bump_epoch (Fixture *f)
@@ -597,6 +639,7 @@ main (int   argc,
       ADD ("discard-scope", test_discard_scope);
       ADD ("discard-moved", test_discard_moved);
       ADD ("discard-in-area", test_discard_in_area);
+      ADD ("discard-keeps-delete", test_discard_keeps_delete);
       ADD ("refusal-stays", test_refusal_stays);
       ADD ("moved-in-reset", test_moved_in_reset);
 #undef ADD
