@@ -461,20 +461,23 @@ refuse (KhStore     *store,
   return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
-/* Keeps a refused mutation's entry with the server's reason. */
+/* Keeps a refused mutation's entry with the server's reason (@refused set), or settles one about a
+ * record the server does not have (@refused cleared). */
 static gboolean
 reject (KhStore      *store,
         json_object  *res,
         json_object  *m,
         gint64        seq,
+        gboolean     *refused,
         GError      **error)
 {
   const char *message = get_str (res, "message");
   const char *code = get_str (res, "code");
 
   /* A record a reset re-pull did not bring, that the server does not have at all: the server
-   * lost it (a restore from a backup). A change of it is sent again as a new record; a delete
-   * of it is done. */
+   * lost it (a restore from a backup), or purged its tombstone. A record alive here is sent
+   * again as a new record; one deleted here is gone on both sides, whatever its entries (the
+   * edits before a delete go first as an update) would still send. */
   if (g_strcmp0 (code, "not_found") == 0)
     {
       const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
@@ -482,7 +485,14 @@ reject (KhStore      *store,
 
       if (entity != NULL && id != NULL && _kh_replica_is_outside (store, entity->name, id))
         {
-          if (g_strcmp0 (get_str (m, "op"), "delete") != 0)
+          json_object *local = _kh_replica_load_local (store, entity, id, error);
+          gboolean alive = local != NULL && !json_object_get_boolean (get_member (local, "deleted"));
+
+          json_object_put (local);
+          if (local == NULL && error != NULL && *error != NULL)
+            return FALSE;
+          *refused = FALSE;
+          if (alive)
             return _kh_replica_resend_as_new (store, entity, id, error);
           return _kh_replica_delete_entries (store, entity->name, id, error)
                  && _kh_replica_close_conflict (store, entity->name, id, NULL, error)
@@ -695,8 +705,13 @@ apply_result (KhStore         *store,
     }
   if (strcmp (status, "rejected") == 0)
     {
-      page->rejected++;
-      return reject (store, res, m, seq, error);
+      gboolean refused = TRUE;
+
+      if (!reject (store, res, m, seq, &refused, error))
+        return FALSE;
+      if (refused)
+        page->rejected++;
+      return TRUE;
     }
   return merge_answer (store, res, m, seq, page, error);
 }

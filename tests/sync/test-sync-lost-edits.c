@@ -741,6 +741,62 @@ test_delete_restore_net (Fixture       *f,
   assert_settled (f);
 }
 
+/* The server purges its tombstones (restarted with no grace period); the replicas follow it. */
+static void
+purge_tombstones (Fixture *f)
+{
+  static const char * const args[] = { "--tombstone-days", "0", NULL };
+
+  kh_test_server_stop (f->server);
+  kh_test_server_start (f->server, args);
+  g_assert_true (kh_replica_set_state (f->a->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+  g_assert_true (kh_replica_set_state (f->o->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+}
+
+/* O deletes two people and the server purges their tombstones before A pulls. A edits one and
+ * deletes it: both sides agree it is gone, and nothing is sent again as a new record or left
+ * refused (before, the edit that goes ahead of the delete was refused as unknown and put back
+ * at every reset, or, answered "not found", the record came back as new: model seed
+ * 156496605). A edits the other and keeps it: what A typed is not dropped, the record is sent
+ * again as a new one. */
+static void
+test_purged_under_edit (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *gone = NULL;
+  g_autofree char *kept = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  gone = shared_person (f, "Thào A Chư");
+  kept = shared_person (f, "Lầu Thị Chá");
+  delete (f->o, gone);
+  delete (f->o, kept);
+  sync_one (f->o);
+  purge_tombstones (f);
+
+  set (f->a, gone, "{\"notes\": \"Đã chuyển đi\"}");
+  delete (f->a, gone);
+  set (f->a, kept, "{\"notes\": \"Vẫn ở đây\"}");
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  sync_one (f->a);
+  g_assert_cmpint (kh_replica_count_rejected (f->a->store), ==, 0);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
+  {
+    g_autoptr(GHashTable) records = server_records (f, f->token_a);
+
+    g_assert_null (g_hash_table_lookup (records, gone));
+  }
+  rec = server_person (f, kept);
+  g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Vẫn ở đây");
+  kh_record_free (rec);
+  sync_one (f->o);
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -801,6 +857,7 @@ main (int   argc,
       ADD ("resolve-deleted-keeps-field", test_resolve_deleted_keeps_field);
       ADD ("back-to-base", test_back_to_base);
       ADD ("delete-restore-net", test_delete_restore_net);
+      ADD ("purged-under-edit", test_purged_under_edit);
 #undef ADD
     }
   return g_test_run ();

@@ -609,6 +609,45 @@ check (Model *m)
         fail (m, "%s: the replica's own check: %s", users[i], error->message);
     }
 
+  if (g_getenv ("KH_MODEL_WATCH") != NULL)
+    {
+      /* KH_MODEL_WATCH=N follows the person named "Người N của …" (ids differ between runs). */
+      const char *id = NULL;
+      KhRecord *srv;
+
+      for (int i = 0; i < N_REPLICAS && id == NULL; i++)
+        {
+          GHashTableIter iter;
+          gpointer key, value;
+
+          g_hash_table_iter_init (&iter, views[i].records);
+          while (id == NULL && g_hash_table_iter_next (&iter, &key, &value))
+            {
+              g_auto(GStrv) words = g_strsplit (kh_tstr (value, "full_name") ? kh_tstr (value, "full_name") : "", " ", 3);
+
+              if (g_strv_length (words) >= 2 && strcmp (words[1], g_getenv ("KH_MODEL_WATCH")) == 0)
+                id = key;
+            }
+        }
+      if (id == NULL)
+        id = "";
+      srv = g_hash_table_lookup (server, id);
+
+      for (int i = 0; i < N_REPLICAS; i++)
+        {
+          json_object *row = g_hash_table_lookup (views[i].records, id);
+          g_autofree char *dkey = g_strdup_printf ("%s %s", id, KH_CONFLICT_DELETED);
+
+          g_test_message ("watch step %d: %s: %s, %s%s", m->step, users[i],
+                          row == NULL ? "absent"
+                          : json_object_to_json_string_ext (row, JSON_C_TO_STRING_PLAIN),
+                          state_name (m, &views[i], id),
+                          g_hash_table_contains (views[i].conflicts, dkey) ? ", conflict on deleted" : "");
+        }
+      g_test_message ("watch step %d: server: %s", m->step, srv == NULL ? "absent"
+                      : srv->deleted ? "deleted" : "alive");
+    }
+
   for (guint k = 0; k < m->changes->len && !m->failed; k++)
     {
       Change *c = m->changes->pdata[k];
