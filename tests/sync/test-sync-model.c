@@ -20,8 +20,10 @@
  * KH_MODEL_SEED sets the first seed (else 1, or a random one in the long run; `random` asks
  * for a random one), KH_MODEL_SEEDS how many seeds run one after the other, KH_MODEL_STEPS the
  * steps of each, KH_MODEL_FAULTS the share of requests the proxy breaks. `--long` (the benchmark) runs 20 seeds of 300 steps. The failures issue 18
- * names are told apart from the others and, unless KH_MODEL_STRICT=1, end the run as a skip
- * that names them instead of a failure; anything else fails.
+ * names are told apart from the others and, unless KH_MODEL_STRICT=1 (the default of the long
+ * run; KH_MODEL_STRICT=0 turns it off), end the run as a skip that names them instead of a
+ * failure; anything else fails. KH_MODEL_TRACE=1 prints every change and step,
+ * KH_MODEL_WATCH=N the state of the person named with serial N after every step.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -1359,7 +1361,9 @@ run_seed (const char *backend,
   m->backend = backend;
   m->seed = seed;
   m->n_steps = n_steps;
-  m->strict = g_strcmp0 (g_getenv ("KH_MODEL_STRICT"), "1") == 0;
+  /* The long run is strict: every point of issue 18 is fixed, so one seen is a failure. */
+  m->strict = g_strcmp0 (g_getenv ("KH_MODEL_STRICT"), "1") == 0
+              || (long_run && g_strcmp0 (g_getenv ("KH_MODEL_STRICT"), "0") != 0);
   m->fault_rate = g_getenv ("KH_MODEL_FAULTS") ? g_ascii_strtod (g_getenv ("KH_MODEL_FAULTS"), NULL) : 0.05;
   m->rand = g_rand_new_with_seed (seed);
   m->changes = g_ptr_array_new_with_free_func (change_free);
