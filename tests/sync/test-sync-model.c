@@ -82,6 +82,7 @@ typedef struct
   json_object *value;   /* NULL for a clear */
   int          step;
   Fate         fate;
+  gboolean     on_server; /* seen on the server at a check, while still waiting here */
 } Change;
 
 typedef struct
@@ -668,6 +669,15 @@ check (Model *m)
       row = g_hash_table_lookup (v->records, c->id);
       entries = g_hash_table_lookup (v->outbox, c->id);
       matches = row != NULL && values_equal (local_value (row, c->field, bools), c->value);
+      srv = g_hash_table_lookup (server, c->id);
+      if (srv != NULL)
+        sv = strcmp (c->field, KH_CONFLICT_DELETED) == 0 ? bools[srv->deleted ? 1 : 0] : member (srv->fields, c->field);
+      else
+        sv = bools[1]; /* never sent, or a purged tombstone */
+      /* A push the server applied while its answer was lost still waits here; the server has
+       * the change now, and may replace it with someone else's before this replica hears. */
+      if ((srv != NULL || strcmp (c->field, KH_CONFLICT_DELETED) == 0) && values_equal (sv, c->value))
+        c->on_server = TRUE;
 
       /* Pending, or refused and shown. */
       for (guint e = 0; entries != NULL && e < entries->len; e++)
@@ -679,13 +689,8 @@ check (Model *m)
       dkey = g_strdup_printf ("%s %s", c->id, KH_CONFLICT_DELETED);
       if (matches && (g_hash_table_contains (v->conflicts, key) || g_hash_table_contains (v->conflicts, dkey)))
         continue;
-      /* On the server. */
-      srv = g_hash_table_lookup (server, c->id);
-      if (srv != NULL)
-        sv = strcmp (c->field, KH_CONFLICT_DELETED) == 0 ? bools[srv->deleted ? 1 : 0] : member (srv->fields, c->field);
-      else
-        sv = bools[1]; /* never sent, or a purged tombstone */
-      if ((srv != NULL || strcmp (c->field, KH_CONFLICT_DELETED) == 0) && values_equal (sv, c->value))
+      /* On the server, or it was there and a later change replaced it. */
+      if (c->on_server)
         {
           c->fate = FATE_REACHED;
           continue;
@@ -1542,7 +1547,7 @@ test_model (gconstpointer data)
                   t.kills, t.kills_failed_sync, t.conflicts, t.resolutions, t.rejected, t.discards,
                   t.scope_changes, t.epoch_bumps, t.purges);
   if (long_run)
-    g_print ("model %s: %u seeds from %u, %u steps, %u syncs (%u failed), %u faults, %u kills, "
+    g_print ("# model %s: %u seeds from %u, %u steps, %u syncs (%u failed), %u faults, %u kills, "
              "%u conflicts, %u resolutions, %u refused, %u discards, %u scope changes, %u epoch bumps, "
              "%u purges\n", backend, t.seeds, first, t.steps, t.syncs, t.sync_failures, t.faults,
              t.kills, t.conflicts, t.resolutions, t.rejected, t.discards, t.scope_changes,
