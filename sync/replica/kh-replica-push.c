@@ -716,6 +716,43 @@ apply_result (KhStore         *store,
   return merge_answer (store, res, m, seq, page, error);
 }
 
+/* A record kept outside the area only for its unsent changes leaves when the last of them is
+ * done with (the server took it: a push whose answer was lost, taken on its retry after the
+ * record left the area), as it would have if the change had been made before: kept, it stayed
+ * stale until a verify. Few records are ever outside, so the batch's records are looked at only
+ * when some are. */
+static gboolean
+leave_area (KhStore      *store,
+            json_object  *mutations,
+            GError      **error)
+{
+  /* The keys are "outside:…": every one sorts from "outside:" to before "outside;". */
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT EXISTS (SELECT 1 FROM sync_state "
+                                                "WHERE key >= 'outside:' AND key < 'outside;')", error);
+  gboolean any;
+
+  if (stmt == NULL)
+    return FALSE;
+  any = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
+  if (!any)
+    return TRUE;
+  for (size_t i = 0; i < json_object_array_length (mutations); i++)
+    {
+      json_object *m = json_object_array_get_idx (mutations, i);
+      const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
+      const char *id = get_str (m, "id");
+
+      if (entity == NULL || id == NULL || !_kh_replica_is_outside (store, entity->name, id)
+          || kh_journal_count_entries (store, entity->name, id) > 0)
+        continue;
+      if (!_kh_replica_drop_record (store, entity, id, error)
+          || !_kh_replica_set_outside (store, entity->name, id, FALSE, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Applies the server's answers to a batch from kh_replica_take_batch(), in one transaction. The
  * answers are checked first: on a malformed answer nothing is changed. */
 gboolean
@@ -756,6 +793,7 @@ kh_replica_apply_results (KhStore         *store,
       ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
                          seq, held != NULL && g_hash_table_contains (held, &seq), &page, error);
     }
+  ok = ok && leave_area (store, mutations, error);
   if (!ok)
     {
       kh_store_rollback (store);

@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "kh-codec.h"
 #include "kh-replica.h"
 #include "kh-sync-test-util.h"
 
@@ -490,6 +491,50 @@ test_discard_keeps_delete (Fixture       *f,
   assert_agrees (f);
 }
 
+/* O's edit reaches the server but its answer is lost; the administrator then moves the record
+ * to commune B. O's next sync hears the record left the area (it is kept for its waiting
+ * edit), and the retry is answered "duplicate": the edit is done with, so the record leaves O
+ * at once, as it would have had the answer come. Before, O kept a stale copy outside its area
+ * until a verify. */
+static void
+test_answer_lost_outside (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *token = NULL;
+  json_object *batch;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Trả Lời Bị Mất");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000777\"}");
+  batch = kh_replica_take_batch (f->o->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  token = kh_test_login (f->server, "officer_a", NULL);
+  {
+    g_autoptr(KhPushResponse) r = kh_test_push (f->server, token,
+                                                json_object_get (kh_replica_batch_mutations (batch)));
+
+    g_assert_cmpuint (r->results->len, ==, 1);
+    g_assert_cmpint (((KhMutationResult *) r->results->pdata[0])->status, ==, KH_RESULT_APPLIED);
+  }
+  json_object_put (batch);
+
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", f->unit_b);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+
+  /* Without a verify: the sync itself puts the replica right. */
+  g_assert_true (kh_sync_engine_run (f->o->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_false (holds (f->o, id));
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 0);
+  assert_agrees (f);
+}
+
 /* The server is restored from a backup: its epoch grows, and every replica re-pulls. */
 static void
 bump_epoch (Fixture *f)
@@ -640,6 +685,7 @@ main (int   argc,
       ADD ("discard-moved", test_discard_moved);
       ADD ("discard-in-area", test_discard_in_area);
       ADD ("discard-keeps-delete", test_discard_keeps_delete);
+      ADD ("answer-lost-outside", test_answer_lost_outside);
       ADD ("refusal-stays", test_refusal_stays);
       ADD ("moved-in-reset", test_moved_in_reset);
 #undef ADD
