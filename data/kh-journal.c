@@ -436,3 +436,183 @@ kh_journal_add_outbox (KhStore      *self,
     return fold_into_entry (self, pending_seq, pending_op, pending_fields, op, fields, now, error);
   return insert_entry (self, entity, id, op, fields, base_version, now, error);
 }
+
+/* The net effect of a local change ------------------------------------------------------------ */
+
+/* Whether two field values are the same value (an integer and a double of the same value are). */
+static gboolean
+journal_values_equal (json_object *a,
+                      json_object *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  if ((json_object_is_type (a, json_type_int) || json_object_is_type (a, json_type_double))
+      && (json_object_is_type (b, json_type_int) || json_object_is_type (b, json_type_double)))
+    return json_object_is_type (a, json_type_int) && json_object_is_type (b, json_type_int)
+           ? json_object_get_int64 (a) == json_object_get_int64 (b)
+           : json_object_get_double (a) == json_object_get_double (b);
+  if (json_object_get_type (a) != json_object_get_type (b))
+    return FALSE;
+  if (json_object_is_type (a, json_type_string))
+    return strcmp (json_object_get_string (a), json_object_get_string (b)) == 0;
+  if (json_object_is_type (a, json_type_boolean))
+    return json_object_get_boolean (a) == json_object_get_boolean (b);
+  return json_object_equal (a, b) != 0;
+}
+
+/* The record's only entry is gone: the record holds nothing of its own any more. Its conflicts
+ * are moot, its base goes, and when a conflict alone kept it alive against the server's delete,
+ * it takes the server's delete. */
+static gboolean
+journal_no_change (KhStore         *self,
+                   const KhEntity  *entity,
+                   const char      *id,
+                   gint64           seq,
+                   gboolean         deleted,
+                   gboolean         base_deleted,
+                   const char      *now,
+                   GError         **error)
+{
+  if (!delete_entry (self, seq, error)
+      || !kh_journal_close_conflicts (self, entity->name, id, NULL, NULL, now, error))
+    return FALSE;
+  if (deleted != base_deleted)
+    {
+      g_autofree char *sql = g_strdup_printf ("UPDATE %s SET deleted = ? WHERE id = ?", entity->name);
+      sqlite3_stmt *stmt = kh_store_prepare (self, sql, error);
+
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int (stmt, 1, base_deleted ? 1 : 0);
+      sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+      if (!kh_sqlite_step_done (stmt, "delete", error))
+        return FALSE;
+    }
+  return kh_journal_drop_base (self, entity->name, id, error);
+}
+
+/* Called at the end of a person's write of record @id (its registry @fields and @deleted flag
+ * as they are now), after the outbox entry was added: a local change counts by its net effect
+ * against the merge base, the server's state it was made on (three-way merge). A field set and
+ * set back to the base's value is no change: it leaves the entry, and a conflict on it is
+ * moot. A delete and a restore with nothing else, or a delete of a record the server had
+ * deleted, is no change either. An entry left with nothing to send goes, with the base, so the
+ * server's state applies as it does to a record never changed here. Judged only when the
+ * record's one entry is the unsent one just written: an entry on its way, or refused, was made
+ * on another state than the base. */
+gboolean
+kh_journal_settle_net (KhStore         *self,
+                       const KhEntity  *entity,
+                       const char      *id,
+                       json_object     *fields,
+                       gboolean         deleted,
+                       const char      *now,
+                       GError         **error)
+{
+  KhJournalBase base = { 0 };
+  sqlite3_stmt *stmt;
+  gint64 seq = -1;
+  int n = 0;
+  g_autofree char *op = NULL;
+  json_object *names = NULL;
+  json_object *kept = NULL;
+  gboolean ok = TRUE;
+  int rc;
+
+  if (!kh_journal_load_base (self, entity->name, id, &base, error))
+    return FALSE;
+  if (!base.known)
+    return TRUE;
+
+  stmt = kh_store_prepare (self, "SELECT seq, op, fields, state = 'pending' AND attempts = 0 FROM outbox "
+                                 "WHERE entity = ? AND record_id = ? LIMIT 2", error);
+  if (stmt == NULL)
+    {
+      kh_journal_base_clear (&base);
+      return FALSE;
+    }
+  sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      n++;
+      if (sqlite3_column_int (stmt, 3) == 0)
+        continue;
+      seq = sqlite3_column_int64 (stmt, 0);
+      g_free (op);
+      op = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      json_object_put (names);
+      names = json_tokener_parse ((const char *) sqlite3_column_text (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (self), "outbox");
+      ok = FALSE;
+      goto out;
+    }
+  if (n != 1 || seq < 0 || strcmp (op, "create") == 0)
+    goto out;
+
+  if (deleted && base.deleted)
+    {
+      /* Deleted here as it is on the server: the edits made before go with the delete. */
+      ok = journal_no_change (self, entity, id, seq, deleted, base.deleted, now, error);
+      goto out;
+    }
+
+  kept = json_object_new_array ();
+  for (size_t k = 0; names != NULL && json_object_is_type (names, json_type_array)
+                     && k < json_object_array_length (names); k++)
+    {
+      const char *name = json_object_get_string (json_object_array_get_idx (names, k));
+
+      if (!journal_values_equal (journal_get_member (fields, name), journal_get_member (base.data, name)))
+        json_object_array_add (kept, json_object_new_string (name));
+      else if (!kh_journal_close_conflicts (self, entity->name, id, name, NULL, now, error))
+        {
+          ok = FALSE;
+          goto out;
+        }
+    }
+
+  if (deleted == base.deleted || strcmp (op, "update") == 0)
+    {
+      /* The flag is as on the server, or a conflict alone keeps the record alive against the
+       * server's delete: what is left to send is an update of the fields that differ. */
+      if (json_object_array_length (kept) == 0)
+        ok = journal_no_change (self, entity, id, seq, deleted, base.deleted, now, error);
+      else
+        {
+          stmt = kh_store_prepare (self, "UPDATE outbox SET op = 'update', fields = ? WHERE seq = ?", error);
+          ok = stmt != NULL;
+          if (ok)
+            {
+              sqlite3_bind_text (stmt, 1, json_object_to_json_string_ext (kept, JSON_C_TO_STRING_PLAIN), -1,
+                                 SQLITE_TRANSIENT);
+              sqlite3_bind_int64 (stmt, 2, seq);
+              ok = kh_sqlite_step_done (stmt, "outbox", error);
+            }
+          if (ok && deleted == base.deleted)
+            ok = kh_journal_close_conflicts (self, entity->name, id, "deleted", NULL, now, error);
+        }
+      goto out;
+    }
+
+  /* A delete or a restore against the base: it stays, with the fields that still differ. */
+  stmt = kh_store_prepare (self, "UPDATE outbox SET fields = ? WHERE seq = ?", error);
+  ok = stmt != NULL;
+  if (ok)
+    {
+      sqlite3_bind_text (stmt, 1, json_object_to_json_string_ext (kept, JSON_C_TO_STRING_PLAIN), -1,
+                         SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, seq);
+      ok = kh_sqlite_step_done (stmt, "outbox", error);
+    }
+
+out:
+  json_object_put (names);
+  json_object_put (kept);
+  kh_journal_base_clear (&base);
+  return ok;
+}

@@ -57,6 +57,13 @@ gboolean     kh_journal_add_outbox    (KhStore         *store,
                                        gint64           base_version,
                                        const char      *now,
                                        GError         **error);
+gboolean     kh_journal_settle_net    (KhStore         *store,
+                                       const KhEntity  *entity,
+                                       const char      *id,
+                                       json_object     *fields,
+                                       gboolean         deleted,
+                                       const char      *now,
+                                       GError         **error);
 gboolean     kh_journal_settle_restored (KhStore         *store,
                                          const char      *entity,
                                          const char      *id,

@@ -358,7 +358,8 @@ kh_store_update (KhStore      *self,
     goto out;
 
   if (!kh_journal_add_outbox (self, entity->name, id, "update", names,
-                              json_object_get_int64 (json_object_object_get (current, "version")), now, error))
+                              json_object_get_int64 (json_object_object_get (current, "version")), now, error)
+      || !kh_journal_settle_net (self, entity, id, merged, FALSE, now, error))
                               goto out;
 
   ok = TRUE;
@@ -456,7 +457,15 @@ set_deleted (KhStore     *self,
     ok = kh_journal_add_outbox (self, entity->name, id, "restore", NULL,
                                 json_object_get_int64 (json_object_object_get (current, "version")), now, error);
 
-  ok = ok && (deleted || kh_journal_settle_restored (self, entity->name, id, now, error))
+  ok = ok && (deleted || kh_journal_settle_restored (self, entity->name, id, now, error));
+  if (ok)
+    {
+      json_object *fields = kh_journal_fields_of (entity, current);
+
+      ok = kh_journal_settle_net (self, entity, id, fields, deleted, now, error);
+      json_object_put (fields);
+    }
+  ok = ok
        && kh_journal_add_audit (self, entity->name, id, now, self->actor, deleted ? "delete" : "restore",
                                 NULL, NULL, NULL, error);
 

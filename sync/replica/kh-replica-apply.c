@@ -340,8 +340,11 @@ _kh_replica_set_outside (KhStore     *store,
   return kh_replica_set_state (store, key, outside ? "1" : NULL, error);
 }
 
-/* Changes the server refused are judged again: the area (or the server's history) changed
- * since, so a refusal may not hold any more. Refused again, they are shown again. */
+/* Changes the server refused as outside the area are judged again: the area (or the server's
+ * history) changed since, so such a refusal may not hold any more. Refused again, they are
+ * shown again. A change refused for any other reason stays refused and shown until the person
+ * acts: sent again, it would be refused again after every reset. The marks of refusals that
+ * are gone (given up, or put back here) go too. */
 static gboolean
 put_refused_again (KhStore     *store,
                    const char  *entity,
@@ -350,14 +353,20 @@ put_refused_again (KhStore     *store,
 {
   sqlite3_stmt *stmt = kh_store_prepare (store,
     "UPDATE outbox SET state = 'pending', reason = NULL "
-    "WHERE state = 'rejected' AND (? IS NULL OR (entity = ? AND record_id = ?))", error);
+    "WHERE state = 'rejected' AND (? IS NULL OR (entity = ? AND record_id = ?)) "
+    "AND EXISTS (SELECT 1 FROM sync_state WHERE key = '" KH_REPLICA_SCOPE_REFUSED_KEY "' || outbox.seq)", error);
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, id, -1, SQLITE_STATIC);
-  return kh_sqlite_step_done (stmt, "outbox", error);
+  if (!kh_sqlite_step_done (stmt, "outbox", error))
+    return FALSE;
+  return kh_sqlite_exec (kh_store_get_db (store),
+    "DELETE FROM sync_state WHERE key LIKE '" KH_REPLICA_SCOPE_REFUSED_KEY "%' AND NOT EXISTS "
+    "(SELECT 1 FROM outbox o WHERE o.state = 'rejected' AND sync_state.key = '" KH_REPLICA_SCOPE_REFUSED_KEY "' || o.seq)",
+    error);
 }
 
 /* The server sends a record that was outside the area: it is back in it. */
@@ -464,15 +473,68 @@ records_with_entries (KhStore  *store,
   return set;
 }
 
+/* Record @id, with local changes, is not on the server at all (the server lost it in a restore
+ * from a backup): it is sent again as a new record, so nothing typed is dropped. Its entry names
+ * every field the record has and every field the changes touched, a field cleared included. */
+gboolean
+_kh_replica_resend_as_new (KhStore         *store,
+                           const KhEntity  *entity,
+                           const char      *id,
+                           GError         **error)
+{
+  g_autofree char *upd = g_strdup_printf ("UPDATE %s SET version = 0 WHERE id = ?", entity->name);
+  json_object *local = _kh_replica_load_local (store, entity, id, error);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GHashTable) touched = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  sqlite3_stmt *stmt;
+  json_object *arr;
+  gboolean ok;
+
+  if (local == NULL)
+    return error == NULL || *error == NULL;
+  entries = _kh_replica_load_entries (store, entity->name, id, error);
+  if (entries == NULL)
+    {
+      json_object_put (local);
+      return FALSE;
+    }
+  for (guint k = 0; k < entries->len; k++)
+    for (char **f = ((Entry *) entries->pdata[k])->fields; *f != NULL; f++)
+      g_hash_table_add (touched, *f);
+  for (guint k = 0; k < entity->n_fields; k++)
+    if (get_member (local, entity->fields[k].name) != NULL
+        || g_hash_table_contains (touched, entity->fields[k].name))
+      g_ptr_array_add (names, (gpointer) entity->fields[k].name);
+  stmt = kh_store_prepare (store, upd, error);
+  ok = stmt != NULL;
+  if (ok)
+    {
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+      ok = kh_sqlite_step_done (stmt, "reset", error);
+    }
+  arr = _kh_replica_names_to_json (names);
+  ok = ok && _kh_replica_delete_entries (store, entity->name, id, error)
+       && kh_journal_drop_base (store, entity->name, id, error)
+       && _kh_replica_close_conflict (store, entity->name, id, NULL, error)
+       && _kh_replica_set_outside (store, entity->name, id, FALSE, error)
+       && kh_journal_add_outbox (store, entity->name, id, "create", arr, 0, NULL, error);
+  json_object_put (arr);
+  json_object_put (local);
+  return ok;
+}
+
 /* At the end of a reset re-pull: what the server did not send is not in our scope any more
- * (or the server lost it in a restore). Records without local changes go. A record with local
- * changes that the server named as outside the area, or that is deleted here, is kept as it is,
- * its changes still to be sent: the server refuses them with its reason, which the person sees,
- * and when the area returns they are made. Any other record with local changes is sent again as
- * a new record, so nothing typed is dropped; its entry names every field the changes touched, a
- * field cleared included. Then, when the server asked for the re-pull (@server_reset), every
- * refused change is put to the server again: the area (or the server's history) changed, so
- * the refusal may not hold any more. A repair's re-pull leaves them as they are. */
+ * (moved out of the area, or the area changed), or the server lost it in a restore. Records
+ * without local changes go. A record with local changes is kept as it is, marked outside the
+ * area, its changes still to be sent as they were: the server refuses them as outside the area
+ * with its reason, which the person sees, and when the area returns they are made; or it
+ * answers that it has no such record, and then the record is sent again as a new one
+ * (_kh_replica_resend_as_new()), so nothing typed is dropped. Sending it as a new record at
+ * once made a record moved out of the area by someone else a second record. Then, when the
+ * server asked for the re-pull (@server_reset), every change refused as outside the area is
+ * put to the server again: the area (or the server's history) changed, so the refusal may not
+ * hold any more. A repair's re-pull leaves them as they are. */
 static gboolean
 finish_reset (KhStore         *store,
               gboolean         server_reset,
@@ -487,22 +549,16 @@ finish_reset (KhStore         *store,
     {
       const KhEntity *entity = entities[e];
       g_autofree char *sql = g_strdup_printf (
-        "SELECT id, deleted FROM %s t WHERE version > 0 AND NOT EXISTS "
+        "SELECT id FROM %s t WHERE version > 0 AND NOT EXISTS "
         "(SELECT 1 FROM pull_seen p WHERE p.entity = ? AND p.record_id = t.id)", entity->name);
       g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GArray) deleted = g_array_new (FALSE, FALSE, sizeof (gboolean));
       sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
 
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_text (stmt, 1, entity->name, -1, SQLITE_STATIC);
       while (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          gboolean d = sqlite3_column_int (stmt, 1) != 0;
-
-          g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
-          g_array_append_val (deleted, d);
-        }
+        g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
       sqlite3_reset (stmt);
 
       for (guint i = 0; i < ids->len; i++)
@@ -515,53 +571,8 @@ finish_reset (KhStore         *store,
                 return FALSE;
               stats->removed++;
             }
-          else if (g_array_index (deleted, gboolean, i) || _kh_replica_is_outside (store, entity->name, id))
-            {
-              if (!_kh_replica_set_outside (store, entity->name, id, TRUE, error))
-                return FALSE;
-            }
-          else
-            {
-              g_autofree char *upd = g_strdup_printf ("UPDATE %s SET version = 0 WHERE id = ?", entity->name);
-              json_object *local = _kh_replica_load_local (store, entity, id, error);
-              g_autoptr(GPtrArray) entries = NULL;
-              g_autoptr(GHashTable) touched = g_hash_table_new (g_str_hash, g_str_equal);
-              g_autoptr(GPtrArray) names = g_ptr_array_new ();
-              json_object *arr;
-              gboolean ok;
-
-              if (local == NULL)
-                return FALSE;
-              entries = _kh_replica_load_entries (store, entity->name, id, error);
-              if (entries == NULL)
-                {
-                  json_object_put (local);
-                  return FALSE;
-                }
-              for (guint k = 0; k < entries->len; k++)
-                for (char **f = ((Entry *) entries->pdata[k])->fields; *f != NULL; f++)
-                  g_hash_table_add (touched, *f);
-              for (guint k = 0; k < entity->n_fields; k++)
-                if (get_member (local, entity->fields[k].name) != NULL
-                    || g_hash_table_contains (touched, entity->fields[k].name))
-                  g_ptr_array_add (names, (gpointer) entity->fields[k].name);
-              stmt = kh_store_prepare (store, upd, error);
-              ok = stmt != NULL;
-              if (ok)
-                {
-                  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-                  ok = kh_sqlite_step_done (stmt, "reset", error);
-                }
-              arr = _kh_replica_names_to_json (names);
-              ok = ok && _kh_replica_delete_entries (store, entity->name, id, error)
-                   && kh_journal_drop_base (store, entity->name, id, error)
-                   && _kh_replica_close_conflict (store, entity->name, id, NULL, error)
-                   && kh_journal_add_outbox (store, entity->name, id, "create", arr, 0, NULL, error);
-              json_object_put (arr);
-              json_object_put (local);
-              if (!ok)
-                return FALSE;
-            }
+          else if (!_kh_replica_set_outside (store, entity->name, id, TRUE, error))
+            return FALSE;
         }
     }
   return (!server_reset || put_refused_again (store, NULL, NULL, error))

@@ -610,6 +610,9 @@ kh_replica_discard_rejected (KhStore     *store,
   json_object *fields = NULL;
   KhJournalBase base = { 0 };
   gboolean created = FALSE;
+  gboolean pending_flag = FALSE;  /* a waiting entry deletes, restores or creates */
+  gboolean refused_flag = FALSE;  /* a refused one does */
+  gboolean keep_deleted;
   gboolean ok = FALSE;
   guint n;
 
@@ -646,6 +649,13 @@ kh_replica_discard_rejected (KhStore     *store,
 
       for (guint k = 0; e->fields[k] != NULL; k++)
         g_hash_table_add (set, e->fields[k]);
+      if (strcmp (e->op, "update") != 0)
+        {
+          if (set == pending)
+            pending_flag = TRUE;
+          else
+            refused_flag = TRUE;
+        }
       if (strcmp (e->state, "rejected") == 0 && strcmp (e->op, "create") == 0)
         created = TRUE;
       if (strcmp (e->state, "rejected") == 0 && !_kh_replica_delete_entry (store, e->seq, error))
@@ -704,10 +714,15 @@ kh_replica_discard_rejected (KhStore     *store,
       else
         json_object_object_del (fields, name);
     }
+  /* The deleted flag stays as it is here while a waiting entry deletes or restores (a delete
+   * made after the refused edit is not given up with it); it goes back to the server's when
+   * the refused entry was what changed it. */
+  keep_deleted = pending_flag || (!refused_flag && g_hash_table_size (pending) > 0);
   ok = _kh_replica_write_state (store, entity, id, FALSE, json_object_get_int64 (get_member (local, "version")),
-                                g_hash_table_size (pending) > 0 ? json_object_get_boolean (get_member (local, "deleted")) : base.deleted,
+                                keep_deleted ? json_object_get_boolean (get_member (local, "deleted")) : base.deleted,
                                 fields, NULL, get_str (local, "updated_at"), get_str (local, "updated_by"), error)
-       && (g_hash_table_size (pending) > 0 || kh_journal_drop_base (store, entity->name, id, error));
+       && (kh_journal_count_entries (store, entity->name, id) > 0
+           || kh_journal_drop_base (store, entity->name, id, error));
 
 out:
   json_object_put (local);

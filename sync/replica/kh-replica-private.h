@@ -28,9 +28,14 @@
  * - A record deleted on both sides is simply deleted: the edits still waiting for it go. A
  *   change the server would answer with the same conflict again is kept as refused, with a
  *   reason, instead of being sent at every sync.
- * - A record that leaves the area with unsent changes stays, its changes as they were: the
- *   server refuses them and the person sees why. When the server resets the feed (the area or
- *   its history changed), refused changes are sent again; given up, such a record leaves.
+ * - A record that leaves the area with unsent changes (named in `removed`, or not brought by a
+ *   reset re-pull) stays, its changes as they were: the server refuses them and the person sees
+ *   why. When the server resets the feed (the area or its history changed), changes refused as
+ *   outside the area are sent again; a change refused for another reason stays refused until
+ *   the person acts. Given up, such a record leaves. One the server answers it does not have
+ *   at all (lost in a restore) is sent again as a new record.
+ * - A person's change counts by its net effect against the merge base (kh_journal_settle_net()):
+ *   a field set back to the base's value, a delete and a restore, is no change.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -250,6 +255,10 @@ gboolean         _kh_replica_drop_record (KhStore         *store,
 /* KH_SYNC_RESETTING during a re-pull the replica started itself to repair (verify); "1" when
  * the server answered with a reset. */
 #define KH_REPLICA_RESETTING_REPAIR "repair"
+/* The sync_state key that marks a refused entry the server refused as outside the area is
+ * this and the entry's seq: only such a refusal is judged again when the area or the server's
+ * history changes. */
+#define KH_REPLICA_SCOPE_REFUSED_KEY "refused-scope:"
 gboolean _kh_replica_is_outside  (KhStore     *store,
                                   const char  *entity,
                                   const char  *id);
@@ -258,6 +267,10 @@ gboolean _kh_replica_set_outside (KhStore     *store,
                                   const char  *id,
                                   gboolean     outside,
                                   GError     **error);
+gboolean _kh_replica_resend_as_new (KhStore         *store,
+                                    const KhEntity  *entity,
+                                    const char      *id,
+                                    GError         **error);
 
 /* kh-replica-page.c */
 void _kh_replica_record_get_members  (json_object *record,

@@ -461,16 +461,54 @@ refuse (KhStore     *store,
   return kh_sqlite_step_done (stmt, "outbox", error);
 }
 
-/* Keeps a refused mutation's entry with the server's reason. */
+/* Keeps a refused mutation's entry with the server's reason (@refused set), or settles one about a
+ * record the server does not have (@refused cleared). */
 static gboolean
 reject (KhStore      *store,
         json_object  *res,
+        json_object  *m,
         gint64        seq,
+        gboolean     *refused,
         GError      **error)
 {
   const char *message = get_str (res, "message");
   const char *code = get_str (res, "code");
 
+  /* A record a reset re-pull did not bring, that the server does not have at all: the server
+   * lost it (a restore from a backup), or purged its tombstone. A record alive here is sent
+   * again as a new record; one deleted here is gone on both sides, whatever its entries (the
+   * edits before a delete go first as an update) would still send. */
+  if (g_strcmp0 (code, "not_found") == 0)
+    {
+      const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
+      const char *id = get_str (m, "id");
+
+      if (entity != NULL && id != NULL && _kh_replica_is_outside (store, entity->name, id))
+        {
+          json_object *local = _kh_replica_load_local (store, entity, id, error);
+          gboolean alive = local != NULL && !json_object_get_boolean (get_member (local, "deleted"));
+
+          json_object_put (local);
+          if (local == NULL && error != NULL && *error != NULL)
+            return FALSE;
+          *refused = FALSE;
+          if (alive)
+            return _kh_replica_resend_as_new (store, entity, id, error);
+          return _kh_replica_delete_entries (store, entity->name, id, error)
+                 && _kh_replica_close_conflict (store, entity->name, id, NULL, error)
+                 && _kh_replica_drop_record (store, entity, id, error)
+                 && _kh_replica_set_outside (store, entity->name, id, FALSE, error);
+        }
+    }
+  /* A refusal because of the area may not hold once the area changes; any other one (a
+   * value, a right, a record the server does not have) stays until the person acts. */
+  if (g_strcmp0 (code, "out_of_scope") == 0)
+    {
+      g_autofree char *key = g_strdup_printf (KH_REPLICA_SCOPE_REFUSED_KEY "%" G_GINT64_FORMAT, seq);
+
+      if (!kh_replica_set_state (store, key, "1", error))
+        return FALSE;
+    }
   return refuse (store, seq, message ? message : (code ? code : _("The server refused this change.")), error);
 }
 
@@ -667,10 +705,52 @@ apply_result (KhStore         *store,
     }
   if (strcmp (status, "rejected") == 0)
     {
-      page->rejected++;
-      return reject (store, res, seq, error);
+      gboolean refused = TRUE;
+
+      if (!reject (store, res, m, seq, &refused, error))
+        return FALSE;
+      if (refused)
+        page->rejected++;
+      return TRUE;
     }
   return merge_answer (store, res, m, seq, page, error);
+}
+
+/* A record kept outside the area only for its unsent changes leaves when the last of them is
+ * done with (the server took it: a push whose answer was lost, taken on its retry after the
+ * record left the area), as it would have if the change had been made before: kept, it stayed
+ * stale until a verify. Few records are ever outside, so the batch's records are looked at only
+ * when some are. */
+static gboolean
+leave_area (KhStore      *store,
+            json_object  *mutations,
+            GError      **error)
+{
+  /* The keys are "outside:…": every one sorts from "outside:" to before "outside;". */
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT EXISTS (SELECT 1 FROM sync_state "
+                                                "WHERE key >= 'outside:' AND key < 'outside;')", error);
+  gboolean any;
+
+  if (stmt == NULL)
+    return FALSE;
+  any = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
+  if (!any)
+    return TRUE;
+  for (size_t i = 0; i < json_object_array_length (mutations); i++)
+    {
+      json_object *m = json_object_array_get_idx (mutations, i);
+      const KhEntity *entity = kh_entity_lookup (get_str (m, "entity"));
+      const char *id = get_str (m, "id");
+
+      if (entity == NULL || id == NULL || !_kh_replica_is_outside (store, entity->name, id)
+          || kh_journal_count_entries (store, entity->name, id) > 0)
+        continue;
+      if (!_kh_replica_drop_record (store, entity, id, error)
+          || !_kh_replica_set_outside (store, entity->name, id, FALSE, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 /* Applies the server's answers to a batch from kh_replica_take_batch(), in one transaction. The
@@ -713,6 +793,7 @@ kh_replica_apply_results (KhStore         *store,
       ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
                          seq, held != NULL && g_hash_table_contains (held, &seq), &page, error);
     }
+  ok = ok && leave_area (store, mutations, error);
   if (!ok)
     {
       kh_store_rollback (store);

@@ -717,8 +717,10 @@ test_bad_page (Fixture       *f,
   g_assert_cmpint (kh_test_query_int (f->store, "SELECT version FROM org_unit"), ==, 5);
 }
 
-/* A reset re-pull drops what the server no longer sends, but keeps what the officer changed
- * and sends it again as a new record. */
+/* A reset re-pull drops what the server no longer sends, but keeps what the officer changed,
+ * as it was: the record may have left the area (the server then refuses the change as outside
+ * it), or the server may have lost it in a restore, and then, told it has no such record, the
+ * replica sends it again as a new record. */
 static void
 test_reset (Fixture       *f,
             gconstpointer  data)
@@ -728,6 +730,10 @@ test_reset (Fixture       *f,
   json_object *records;
   json_object *outbox;
   json_object *rec;
+  json_object *batch;
+  json_object *results;
+  json_object *res;
+  json_object *m;
   const char *id3 = "0190c9a2-7b1e-7c3a-9d7e-2f1a3b4c5d03";
 
   apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
@@ -755,12 +761,38 @@ test_reset (Fixture       *f,
   json_object_put (rec);
   rec = get (f, ID2);
   g_assert_cmpstr (str (rec, "address"), ==, "Thôn 7");
+  g_assert_cmpint (num (rec, "version"), ==, 6);
+  json_object_put (rec);
+  outbox = kh_store_list_outbox (f->store, &error);
+  g_assert_cmpuint (json_object_array_length (outbox), ==, 1);
+  g_assert_cmpstr (str (json_object_array_get_idx (outbox, 0), "op"), ==, "update");
+  json_object_put (outbox);
+
+  /* The server has no such record: it is sent again as a new one. */
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (m, "op"), ==, "update");
+  results = json_object_new_array ();
+  res = json_object_new_object ();
+  json_object_object_add (res, "mutation_id", json_object_new_string (str (m, "mutation_id")));
+  json_object_object_add (res, "status", json_object_new_string ("rejected"));
+  json_object_object_add (res, "code", json_object_new_string ("not_found"));
+  json_object_object_add (res, "message", json_object_new_string ("Không có bản ghi này."));
+  json_object_array_add (results, res);
+  g_assert_true (kh_replica_apply_results (f->store, batch, results, &stats, &error));
+  g_assert_no_error (error);
+  json_object_put (results);
+  json_object_put (batch);
+  rec = get (f, ID2);
   g_assert_cmpint (num (rec, "version"), ==, 0);
   json_object_put (rec);
   outbox = kh_store_list_outbox (f->store, &error);
   g_assert_cmpuint (json_object_array_length (outbox), ==, 1);
   g_assert_cmpstr (str (json_object_array_get_idx (outbox, 0), "op"), ==, "create");
+  g_assert_cmpstr (str (json_object_array_get_idx (outbox, 0), "state"), ==, "pending");
   json_object_put (outbox);
+  g_assert_true (kh_replica_check (f->store, NULL));
 }
 
 static void

@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "kh-codec.h"
 #include "kh-replica.h"
 #include "kh-sync-test-util.h"
 
@@ -448,6 +449,216 @@ test_discard_in_area (Fixture       *f,
   assert_agrees (f);
 }
 
+/* Point 5, a delete made after the refused edit: the officer edits, the area changes, the edit
+ * is refused; the officer then deletes the record and gives the refused edit up. The delete is
+ * a change of its own: the record stays deleted here with the delete waiting, and when the
+ * area returns the delete is made. Before, giving up the edit put the record's deleted flag
+ * back to the server's while the delete still waited (model seed 833934053). */
+static void
+test_discard_keeps_delete (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_object *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Xoá Sau Khi Bị Từ Chối");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000666\"}");
+  move_officer (f, "B");
+  kh_treplica_sync (f->o);
+  assert_refused (f, id);
+  g_assert_true (kh_store_delete (f->o->store, "person", id, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_replica_check (f->o->store, NULL));
+  rec = kh_treplica_get (f->o, "person", id);
+  g_assert_nonnull (rec);
+  g_assert_true (is_deleted (rec));
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0905000111");
+  json_object_put (rec);
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 1);
+
+  move_officer (f, "A");
+  kh_treplica_sync (f->o);
+  kh_treplica_sync (f->o);
+  rec = on_server (f, id);
+  g_assert_true (is_deleted (rec));
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0905000111");
+  json_object_put (rec);
+  assert_agrees (f);
+}
+
+/* O's edit reaches the server but its answer is lost; the administrator then moves the record
+ * to commune B. O's next sync hears the record left the area (it is kept for its waiting
+ * edit), and the retry is answered "duplicate": the edit is done with, so the record leaves O
+ * at once, as it would have had the answer come. Before, O kept a stale copy outside its area
+ * until a verify. */
+static void
+test_answer_lost_outside (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *token = NULL;
+  json_object *batch;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Trả Lời Bị Mất");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000777\"}");
+  batch = kh_replica_take_batch (f->o->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  token = kh_test_login (f->server, "officer_a", NULL);
+  {
+    g_autoptr(KhPushResponse) r = kh_test_push (f->server, token,
+                                                json_object_get (kh_replica_batch_mutations (batch)));
+
+    g_assert_cmpuint (r->results->len, ==, 1);
+    g_assert_cmpint (((KhMutationResult *) r->results->pdata[0])->status, ==, KH_RESULT_APPLIED);
+  }
+  json_object_put (batch);
+
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", f->unit_b);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+
+  /* Without a verify: the sync itself puts the replica right. */
+  g_assert_true (kh_sync_engine_run (f->o->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_false (holds (f->o, id));
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 0);
+  assert_agrees (f);
+}
+
+/* The server is restored from a backup: its epoch grows, and every replica re-pulls. */
+static void
+bump_epoch (Fixture *f)
+{
+  kh_test_server_stop (f->server);
+  kh_test_server_cli (f->server, NULL, "epoch", "bump", NULL);
+  kh_test_server_start (f->server, NULL);
+  g_assert_true (kh_replica_set_state (f->admin->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+  g_assert_true (kh_replica_set_state (f->o->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+}
+
+/* A change refused for another reason than the area (an officer may not change shared
+ * reference data) stays refused and shown across a change of the area and a server epoch
+ * bump, until the person acts: it is not sent again after every reset, to be refused again.
+ * Before, every reset put every refused change back in the outbox. */
+static void
+test_refusal_stays (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set = NULL;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  set = kh_treplica_add (f->admin, "criteria_set",
+                         "{\"name\": \"Bộ chung\", \"model\": \"family\", \"method\": \"points\"}");
+  kh_treplica_sync (f->admin);
+  kh_treplica_sync (f->o);
+  kh_treplica_set (f->o, "criteria_set", set, "{\"name\": \"Bộ của xã\"}");
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+
+  move_officer (f, "B");
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 1);
+  move_officer (f, "A");
+  bump_epoch (f);
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 1);
+  g_assert_true (kh_replica_check (f->o->store, NULL));
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, set, &error));
+  g_assert_no_error (error);
+  plain_sync (f->o);
+  assert_agrees (f);
+}
+
+/* The op of O's one outbox entry for @id. */
+static char *
+entry_op (Fixture    *f,
+          const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *outbox = kh_store_list_outbox (f->o->store, &error);
+  char *op = NULL;
+
+  g_assert_no_error (error);
+  for (size_t i = 0; i < json_object_array_length (outbox); i++)
+    {
+      json_object *row = json_object_array_get_idx (outbox, i);
+
+      if (g_strcmp0 (kh_tstr (row, "record_id"), id) == 0)
+        {
+          g_assert_null (op);
+          op = g_strdup (kh_tstr (row, "op"));
+        }
+    }
+  json_object_put (outbox);
+  return op;
+}
+
+/* A record moved out of the area by the administrator under an unsent edit, when the officer's
+ * next pull is a re-pull (an epoch bump) that cannot name it as removed: the edit is refused
+ * as outside the area and shown as the edit it is, not sent again as a new record; when the
+ * administrator moves the record back (and changes its notes), the edit is made, and nothing
+ * else of the officer's old copy overwrites the server. Before, the re-pull made it a create,
+ * refused as a create, and when the record came back the officer's edit never reached the
+ * server. */
+static void
+test_moved_in_reset (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *op = NULL;
+  json_object *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Đi Khi Khôi Phục");
+  kh_treplica_set (f->o, "person", id, "{\"phone\": \"0977000555\"}");
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\"}", f->unit_b);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+  bump_epoch (f);
+
+  kh_treplica_sync (f->o);
+  assert_refused (f, id);
+  op = entry_op (f, id);
+  g_assert_cmpstr (op, ==, "update");
+  g_assert_true (holds (f->o, id));
+  rec = on_server (f, id);
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0905000111");
+  g_assert_cmpstr (kh_tstr (rec, "org_unit_id"), ==, f->unit_b);
+  json_object_put (rec);
+  g_assert_true (kh_replica_check (f->o->store, NULL));
+
+  g_free (json);
+  json = g_strdup_printf ("{\"org_unit_id\": \"%s\", \"notes\": \"Về lại xã A\"}", f->unit_a);
+  kh_treplica_set (f->admin, "person", id, json);
+  kh_treplica_sync (f->admin);
+  kh_treplica_sync (f->o);
+  kh_treplica_sync (f->o);
+  rec = on_server (f, id);
+  g_assert_cmpstr (kh_tstr (rec, "phone"), ==, "0977000555");
+  g_assert_cmpstr (kh_tstr (rec, "notes"), ==, "Về lại xã A");
+  g_assert_cmpstr (kh_tstr (rec, "org_unit_id"), ==, f->unit_a);
+  json_object_put (rec);
+  assert_agrees (f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -473,6 +684,10 @@ main (int   argc,
       ADD ("discard-scope", test_discard_scope);
       ADD ("discard-moved", test_discard_moved);
       ADD ("discard-in-area", test_discard_in_area);
+      ADD ("discard-keeps-delete", test_discard_keeps_delete);
+      ADD ("answer-lost-outside", test_answer_lost_outside);
+      ADD ("refusal-stays", test_refusal_stays);
+      ADD ("moved-in-reset", test_moved_in_reset);
 #undef ADD
     }
   return g_test_run ();

@@ -11,9 +11,12 @@
  * - "deleted mine" after a later local delete sends the delete, not the old edit;
  * - an edit of a record deleted on both sides is not sent for ever: both agree it is deleted;
  * - a restore of a record deleted here and edited there closes the moot conflict on "deleted";
- * - a delete made while a conflict is open is not undone by a later restore on the server;
+ * - a delete made while a conflict is open, on a record the server has deleted, is no change:
+ *   the conflict closes, and a later restore on the server reaches the replica;
  * - giving up a refused change closes the conflict it was in;
- * - "deleted mine" keeps the edit of a field whose own conflict is still open.
+ * - "deleted mine" keeps the edit of a field whose own conflict is still open;
+ * - a change counts by its net effect against the merge base: a field set back, a delete and a
+ *   restore, is no change, and the server's state applies.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -380,9 +383,10 @@ test_withheld_field (Fixture       *f,
   assert_settled (f);
 }
 
-/* 2. A edits, O deletes: a conflict on "deleted". A then deletes the record too and keeps
- * "mine": what is sent is the record as it is now, deleted, not the edit the conflict was
- * raised on. */
+/* 2. A edits, O deletes: a conflict on "deleted". A then deletes the record too: the record as
+ * it is now, deleted, is what the server has (the merge base), so A's change has no net effect
+ * and the conflict is moot: it closes and nothing is sent. Before, "mine" was needed, and it
+ * sent the edit the conflict was raised on, restoring the record on the server. */
 static void
 test_resolve_after_delete (Fixture       *f,
                            gconstpointer  data)
@@ -402,15 +406,14 @@ test_resolve_after_delete (Fixture       *f,
   g_assert_cmpuint (rep.conflicts, ==, 1);
   g_assert_false (local_deleted (f->a, id));
 
-  /* A deletes it too while the conflict is open; mine now means deleted. */
+  /* A deletes it too while the conflict is open: both sides agree. */
   delete (f->a, id);
   c = find_conflict (f->a, id, KH_CONFLICT_DELETED);
-  g_assert_nonnull (c);
-  g_assert_true (json_object_get_boolean (json_object_object_get (c, "local")));
-  json_object_put (c);
-  resolve (f->a, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
+  g_assert_null (c);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
   g_assert_true (local_deleted (f->a, id));
-  sync_one (f->a);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.pushed, ==, 0);
   sync_one (f->o);
   sync_one (f->a);
 
@@ -500,18 +503,15 @@ test_restore_after_conflict (Fixture       *f,
 }
 
 /* 5. A edits, O deletes: a conflict on "deleted". A deletes the record too while the conflict
- * is open, and before A pulls it again O restores it: A's delete is a change of its own against
- * O's restore, so the record stays deleted on A with the conflict open, and "mine" deletes it
- * on the server. Before, the merge compared A's delete with the server's state kept when the
- * conflict was raised (deleted), saw no local change of the flag, and took O's restore while
- * the delete still waited in the outbox. */
+ * is open, and before A pulls it again O restores it. A's delete agrees with the server's state
+ * A had merged (the merge base, deleted): it is no change, so the conflict closes and nothing
+ * is sent, and O's restore, a later change, reaches A as it would any replica. */
 static void
 test_delete_against_restore (Fixture       *f,
                              gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
-  json_object *c;
   KhRecord *rec;
   KhSyncReport rep;
 
@@ -525,32 +525,22 @@ test_delete_against_restore (Fixture       *f,
   g_assert_cmpuint (rep.conflicts, ==, 1);
   g_assert_false (local_deleted (f->a, id));
   delete (f->a, id);
+  g_assert_cmpint (kh_replica_count_conflicts (f->a->store), ==, 0);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
 
   g_assert_true (kh_store_restore (f->o->store, "person", id, &error));
   g_assert_no_error (error);
   check (f->o);
   sync_one (f->o);
 
-  sync_one (f->a);
-  g_assert_true (local_deleted (f->a, id));
-  c = find_conflict (f->a, id, KH_CONFLICT_DELETED);
-  g_assert_nonnull (c);
-  g_assert_true (json_object_get_boolean (json_object_object_get (c, "local")));
-  g_assert_false (json_object_get_boolean (json_object_object_get (c, "remote")));
-  json_object_put (c);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_false (local_deleted (f->a, id));
   rec = server_person (f, id);
   g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905000000");
   kh_record_free (rec);
-
-  resolve (f->a, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
-  sync_one (f->a);
-  sync_one (f->o);
-  sync_one (f->a);
-  rec = server_person (f, id);
-  g_assert_true (rec->deleted);
-  kh_record_free (rec);
-  g_assert_true (local_deleted (f->a, id));
-  g_assert_true (local_deleted (f->o, id));
+  g_assert_false (local_deleted (f->o, id));
   assert_settled (f);
 }
 
@@ -644,6 +634,169 @@ test_resolve_deleted_keeps_field (Fixture       *f,
   assert_settled (f);
 }
 
+/* A local change counts by its net effect against the merge base. A sets a field and sets it
+ * back to what it was (a clear of a field that was empty, a phone typed and typed back), while
+ * O changes the same field: A has nothing to send, no conflict is raised, and O's value reaches
+ * A at the next pull. Before, the entry kept the field and the merge or the push raised a
+ * conflict (or the server's value never reached A) over a change A no longer made (model seed
+ * 2382849284). */
+static void
+test_back_to_base (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Vàng Thị Dua");
+
+  set (f->a, id, "{\"occupation\": \"Nông dân\", \"phone\": \"0905777777\"}");
+  set (f->a, id, "{\"occupation\": null}");
+  set (f->a, id, "{\"phone\": \"0905000000\"}");
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
+
+  set (f->o, id, "{\"occupation\": \"Giáo viên\", \"phone\": \"0905888888\"}");
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  g_assert_cmpuint (rep.conflicts, ==, 0);
+  assert_local (f->a, id, "occupation", "Giáo viên");
+  assert_local (f->a, id, "phone", "0905888888");
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "occupation"), ==, "Giáo viên");
+  kh_record_free (rec);
+
+  /* Back to base beside a real change: only the real change goes. */
+  set (f->a, id, "{\"notes\": \"Ghi chú mới\", \"phone\": \"0905999999\"}");
+  set (f->a, id, "{\"phone\": \"0905888888\"}");
+  set (f->o, id, "{\"phone\": \"0905111111\"}");
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 0);
+  sync_one (f->o);
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Ghi chú mới");
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905111111");
+  kh_record_free (rec);
+  assert_settled (f);
+}
+
+/* A delete and a restore with nothing else is no change; an edit, a delete and a restore is an
+ * update of the edited fields, and the edit set back too is no change. O deletes the record
+ * meanwhile: with no change here, O's delete reaches A at the next pull (model seed
+ * 3879913897); with an edit left, it is an edit against a delete, a conflict (model seed
+ * 1030779675); and an edit set back while that conflict is open leaves nothing of A's, so the
+ * conflict closes and A takes the server's delete at once. */
+static void
+test_delete_restore_net (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *id2 = NULL;
+  json_object *c;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Sùng A Páo");
+  id2 = shared_person (f, "Giàng Thị Mỷ");
+
+  /* No change at all. */
+  set (f->a, id, "{\"phone\": \"0905121212\"}");
+  delete (f->a, id);
+  g_assert_true (kh_store_restore (f->a->store, "person", id, &error));
+  g_assert_no_error (error);
+  set (f->a, id, "{\"phone\": \"0905000000\"}");
+  check (f->a);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
+
+  /* An edit left: an update of it. */
+  set (f->a, id2, "{\"phone\": \"0905343434\", \"notes\": \"Chuyển nhà\"}");
+  delete (f->a, id2);
+  g_assert_true (kh_store_restore (f->a->store, "person", id2, &error));
+  g_assert_no_error (error);
+  check (f->a);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 1);
+
+  delete (f->o, id);
+  delete (f->o, id2);
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_true (local_deleted (f->a, id));
+  g_assert_false (local_deleted (f->a, id2));
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  c = find_conflict (f->a, id2, KH_CONFLICT_DELETED);
+  g_assert_nonnull (c);
+  json_object_put (c);
+
+  /* A sets both fields back: nothing of A's is left, the conflict is moot. */
+  set (f->a, id2, "{\"phone\": \"0905000000\", \"notes\": \"Ghi chú đầu\"}");
+  g_assert_cmpint (kh_replica_count_conflicts (f->a->store), ==, 0);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
+  g_assert_true (local_deleted (f->a, id2));
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  sync_one (f->o);
+  assert_settled (f);
+}
+
+/* The server purges its tombstones (restarted with no grace period); the replicas follow it. */
+static void
+purge_tombstones (Fixture *f)
+{
+  static const char * const args[] = { "--tombstone-days", "0", NULL };
+
+  kh_test_server_stop (f->server);
+  kh_test_server_start (f->server, args);
+  g_assert_true (kh_replica_set_state (f->a->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+  g_assert_true (kh_replica_set_state (f->o->store, KH_SYNC_SERVER_URL, f->server->base, NULL));
+}
+
+/* O deletes two people and the server purges their tombstones before A pulls. A edits one and
+ * deletes it: both sides agree it is gone, and nothing is sent again as a new record or left
+ * refused (before, the edit that goes ahead of the delete was refused as unknown and put back
+ * at every reset, or, answered "not found", the record came back as new: model seed
+ * 156496605). A edits the other and keeps it: what A typed is not dropped, the record is sent
+ * again as a new one. */
+static void
+test_purged_under_edit (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *gone = NULL;
+  g_autofree char *kept = NULL;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  gone = shared_person (f, "Thào A Chư");
+  kept = shared_person (f, "Lầu Thị Chá");
+  delete (f->o, gone);
+  delete (f->o, kept);
+  sync_one (f->o);
+  purge_tombstones (f);
+
+  set (f->a, gone, "{\"notes\": \"Đã chuyển đi\"}");
+  delete (f->a, gone);
+  set (f->a, kept, "{\"notes\": \"Vẫn ở đây\"}");
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  sync_one (f->a);
+  g_assert_cmpint (kh_replica_count_rejected (f->a->store), ==, 0);
+  g_assert_cmpint (kh_store_count_pending (f->a->store), ==, 0);
+  {
+    g_autoptr(GHashTable) records = server_records (f, f->token_a);
+
+    g_assert_null (g_hash_table_lookup (records, gone));
+  }
+  rec = server_person (f, kept);
+  g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Vẫn ở đây");
+  kh_record_free (rec);
+  sync_one (f->o);
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -702,6 +855,9 @@ main (int   argc,
       ADD ("delete-against-restore", test_delete_against_restore);
       ADD ("discard-refused-in-conflict", test_discard_refused_in_conflict);
       ADD ("resolve-deleted-keeps-field", test_resolve_deleted_keeps_field);
+      ADD ("back-to-base", test_back_to_base);
+      ADD ("delete-restore-net", test_delete_restore_net);
+      ADD ("purged-under-edit", test_purged_under_edit);
 #undef ADD
     }
   return g_test_run ();
