@@ -17,6 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "kh-crypt-vfs.h"
 #include "kh-error.h"
 #include "kh-sqlite.h"
 #include "kh-store-backup.h"
@@ -101,6 +104,19 @@ check_sound (sqlite3     *db,
   return ok;
 }
 
+/* A sealed replica's copies are sealed with its key: @copy is given the key of @replica, if it
+ * has one, before it is opened, so that not one page of it is written in the clear. */
+static void
+share_key (const char *replica,
+           const char *copy)
+{
+  guint8 key[KH_CRYPT_KEY_BYTES];
+
+  if (kh_crypt_vfs_get_key (replica, key))
+    kh_crypt_vfs_set_key (copy, key);
+  sodium_memzero (key, sizeof key);
+}
+
 gboolean
 kh_store_backup_file (const char  *replica_path,
                       const char  *dest,
@@ -128,6 +144,8 @@ kh_store_backup_file (const char  *replica_path,
       goto out;
     }
   close (fd);
+  share_key (replica_path, partial);
+  share_key (replica_path, dest);
   if (kh_sqlite_open (partial, &to, FALSE) != SQLITE_OK)
     {
       kh_sqlite_set_error (error, to, partial);
@@ -148,6 +166,7 @@ kh_store_backup_file (const char  *replica_path,
 out:
   sqlite3_close_v2 (to);
   sqlite3_close_v2 (from);
+  kh_crypt_vfs_forget_key (partial);
   if (!ok)
     g_unlink (partial);
   return ok;
@@ -243,12 +262,22 @@ kh_store_restore_backup (KhStore     *store,
   sqlite3 *from = NULL;
   g_autofree char *id = NULL;
   gboolean ok = FALSE;
+  int rc;
 
   g_return_val_if_fail (KH_IS_STORE (store), FALSE);
   /* Not inside a transaction of the store's: the copy is a transaction of its own. */
   g_return_val_if_fail (store->depth == 0, FALSE);
 
-  if (kh_sqlite_open (path, &from, FALSE) != SQLITE_OK)
+  share_key (store->path, path);
+  rc = kh_sqlite_open (path, &from, FALSE);
+  if (rc == SQLITE_AUTH)
+    {
+      /* Sealed with another key: another replica's. */
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                   _("“%s” is a backup of another database, not of this one."), path);
+      goto out;
+    }
+  if (rc != SQLITE_OK)
     {
       kh_sqlite_set_error (error, from, path);
       goto out;

@@ -47,6 +47,38 @@ test_auto (void)
   g_assert_true (g_str_has_suffix (made, "replica.db-backups/replica-20261201T080000Z.db"));
   g_assert_cmpint (g_stat (made, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  /* A sealed replica's backup is sealed with the same key: no record reads out of it. */
+  {
+    g_autoptr(KhStore) copy = NULL;
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+    const char *name = "Nguyễn Thị Backup";
+    json_object *values = kh_test_valid_record (kh_entity_lookup ("person"), store, FALSE);
+    json_object *got;
+    g_autofree char *id = NULL;
+
+    json_object_object_add (values, "full_name", json_object_new_string (name));
+    id = kh_store_create (store, "person", values, &error);
+    g_assert_no_error (error);
+    json_object_put (values);
+    g_autoptr(GDateTime) later = g_date_time_add_minutes (t0, 1);
+
+    g_clear_pointer (&made, g_free);
+    g_assert_true (kh_store_backup_auto (path, later, TRUE, 3, &made, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (made, &contents, &len, NULL));
+    if (g_getenv ("KHUYENHOC_PASSPHRASE") != NULL)
+      for (gsize i = 0; i + strlen (name) <= len; i++)
+        g_assert_false (memcmp (contents + i, name, strlen (name)) == 0);
+    copy = kh_store_open (made, &error);
+    g_assert_no_error (error);
+    got = kh_store_get (copy, "person", id, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string (json_object_object_get (got, "full_name")), ==, name);
+    json_object_put (got);
+    g_clear_object (&copy);
+    g_assert_cmpint (g_unlink (made), ==, 0);
+  }
   g_clear_pointer (&made, g_free);
 
   /* Not again the same day. */
