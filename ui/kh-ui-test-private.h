@@ -14,6 +14,7 @@
 #include "kh-figures-view.h"
 #include "kh-import-dialog.h"
 #include "kh-list-page.h"
+#include "kh-overview-page.h"
 #include "kh-record-editor.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
@@ -30,6 +31,9 @@ const char * const   *kh_window_list_pages             (void);
 const char           *kh_window_get_last_toast         (KhWindow           *self);
 gint64                kh_window_get_conflicts          (KhWindow           *self);
 gint64                kh_window_get_refused            (KhWindow           *self);
+
+/* The overview: whether it shows the first-run welcome instead of the figures. */
+gboolean              kh_overview_page_is_first_run_shown (KhOverviewPage *self);
 
 /* The list page: its model and search, and the buttons that open the record editor. */
 KhRecordList         *kh_list_page_get_list            (KhListPage         *self);

@@ -126,7 +126,13 @@ make_page (KhWindow       *self,
   static const char * const people[] = { "person", "household", "clan", "consent", NULL };
 
   if (g_str_equal (info->name, "overview"))
-    return kh_overview_page_new (self->store);
+    {
+      GtkWidget *widget = kh_overview_page_new (self->store);
+
+      /* On a first run the page offers to sign in when there is an engine to sign in with. */
+      g_object_bind_property (self, "sync-state", widget, "sync-state", G_BINDING_SYNC_CREATE);
+      return widget;
+    }
   if (g_str_equal (info->name, "sync"))
     {
       GtkWidget *widget = kh_sync_page_new (self->store);

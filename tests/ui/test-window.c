@@ -1768,6 +1768,121 @@ test_engine_signed_out (Fixture       *f,
   g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
 
+/* The button (shown or not) whose label is @label, under @widget. */
+static GtkWidget *
+find_button (GtkWidget  *widget,
+                         const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A first run: no account and no record. The Overview offers to sign in (which opens the
+ * sign-in dialog) or to work offline (which shows the figures); a replica with records, or
+ * signed in, never shows the welcome. */
+static void
+test_first_run (void)
+{
+  g_autofree char *dir = kh_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "kh.db", NULL);
+  const char *shots = g_getenv ("KH_SCREENSHOT_DIR");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhStore) store = kh_store_open (path, &error);
+  g_autoptr(KhEngineClient) client = NULL;
+  KhWindow *window;
+  KhOverviewPage *page;
+  GtkWidget *sign_in;
+  gint64 start;
+
+  g_assert_no_error (error);
+  client = kh_engine_client_new (store, NULL);
+  window = kh_window_new (NULL, store);
+  kh_window_set_sync_client (window, KH_SYNC_CLIENT (client));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "overview");
+  page = KH_OVERVIEW_PAGE (kh_window_get_page (window, "overview"));
+  start = g_get_monotonic_time ();
+  while (kh_overview_page_is_busy (page) && g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC)
+    g_main_context_iteration (NULL, TRUE);
+  kh_widget_wait_for_paint (GTK_WIDGET (window), 2);
+  g_assert_true (kh_overview_page_is_first_run_shown (page));
+  if (shots != NULL)
+    {
+      g_autofree char *file = g_build_filename (shots, "first-run.png", NULL);
+
+      g_mkdir_with_parents (shots, 0755);
+      g_assert_true (kh_widget_save_png (GTK_WIDGET (window), file, &error));
+      g_assert_no_error (error);
+    }
+
+  /* Sign In opens the sign-in dialog. */
+  sign_in = find_button (GTK_WIDGET (page), _("_Sign In…"));
+  g_assert_nonnull (sign_in);
+  g_assert_true (gtk_widget_get_visible (sign_in));
+  g_signal_emit_by_name (sign_in, "clicked");
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < G_USEC_PER_SEC / 4)
+    g_main_context_iteration (NULL, FALSE);
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+        found = found || KH_IS_SIGN_IN_DIALOG (w);
+      }
+    g_assert_true (found);
+  }
+  close_all_but (GTK_WINDOW (window));
+
+  /* Without an engine there is no one to sign in with: only Work Offline is offered. */
+  kh_window_set_sync_client (window, NULL);
+  g_assert_true (kh_overview_page_is_first_run_shown (page));
+  g_assert_false (gtk_widget_get_visible (sign_in));
+
+  /* Work Offline shows the (empty) figures. */
+  g_signal_emit_by_name (find_button (GTK_WIDGET (page), _("_Work Offline")), "clicked");
+  g_assert_false (kh_overview_page_is_first_run_shown (page));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_clear_object (&client);
+  g_assert_finalize_object (g_steal_pointer (&store));
+  kh_test_rmdir (dir);
+}
+
+/* A replica with records shows its figures, signed in or not. */
+static void
+test_not_first_run (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(KhEngineClient) client = kh_engine_client_new (f->store, NULL);
+  KhOverviewPage *page;
+  gint64 start;
+
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "overview");
+  page = KH_OVERVIEW_PAGE (kh_window_get_page (f->window, "overview"));
+  start = g_get_monotonic_time ();
+  while (kh_overview_page_is_busy (page) && g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (kh_overview_page_is_first_run_shown (page));
+  kh_window_set_sync_client (f->window, NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1795,5 +1910,7 @@ main (int   argc,
   g_test_add ("/ui/window/erase-person", Fixture, NULL, fixture_set_up, test_erase_person, fixture_tear_down);
   g_test_add ("/ui/window/sign-out-warns", Fixture, NULL, fixture_set_up, test_sign_out_warns, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
+  g_test_add_func ("/ui/window/first-run", test_first_run);
+  g_test_add ("/ui/window/not-first-run", Fixture, NULL, fixture_set_up, test_not_first_run, fixture_tear_down);
   return g_test_run ();
 }
