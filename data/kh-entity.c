@@ -502,7 +502,8 @@ static const KhField recognition_fields[] = {
   TEXT ("decision_number", REQ | SRCH | SUM, N_("Decision number"), 50),
   DATE ("decision_date", REQ | SUM, N_("Decision date")),
   ENUM ("issuing_level", REQ | SUM, N_("Recognized at"), issuing_levels, issuing_level_labels),
-  TEXT ("title", SRCH | SUM, N_("Title"), 300),
+  /* A recognition's title is the honour it confers ("Gia đình học tập"), not a heading. */
+  TEXT ("title", SRCH | SUM, N_("Honorary title"), 300),
 };
 
 static const KhField population_fields[] = {

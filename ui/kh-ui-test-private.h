@@ -118,5 +118,7 @@ const KhImportReport *kh_import_dialog_get_report      (KhImportDialog     *self
 
 /* The figures view: the report it shows. */
 json_object          *kh_figures_view_get_report       (KhFiguresView      *self);
+PangoLayout          *kh_figures_view_create_chart_layout (GtkWidget       *area,
+                                                         const char      *text);
 
 G_END_DECLS

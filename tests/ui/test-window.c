@@ -32,6 +32,7 @@
 #include "kh-ui-test-private.h"
 #include "kh-unit-row.h"
 #include "kh-test-dir.h"
+#include "kh-text-rendering.h"
 
 typedef struct
 {
@@ -1768,6 +1769,29 @@ test_engine_signed_out (Fixture       *f,
   g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
 
+/* The first AdwStatusPage under @widget. */
+static AdwStatusPage *
+find_status_page (GtkWidget *widget)
+{
+  if (ADW_IS_STATUS_PAGE (widget) && gtk_widget_get_visible (widget))
+    return ADW_STATUS_PAGE (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwStatusPage *found = find_status_page (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_vietnamese (void)
+{
+  return g_str_has_prefix (g_getenv ("LANGUAGE") ? g_getenv ("LANGUAGE") : "", "vi");
+}
+
 /* The button (shown or not) whose label is @label, under @widget. */
 static GtkWidget *
 find_button (GtkWidget  *widget,
@@ -1852,6 +1876,18 @@ test_first_run (void)
   g_assert_true (kh_overview_page_is_first_run_shown (page));
   g_assert_false (gtk_widget_get_visible (sign_in));
 
+  /* An empty list says so in plain words. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "models");
+  kh_widget_wait_for_paint (GTK_WIDGET (window), 2);
+  {
+    AdwStatusPage *empty = find_status_page (kh_window_get_page (window, "models"));
+
+    g_assert_nonnull (empty);
+    if (is_vietnamese ())
+      g_assert_cmpstr (adw_status_page_get_title (empty), ==, "Chưa có đăng ký nào");
+  }
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "overview");
+
   /* Work Offline shows the (empty) figures. */
   g_signal_emit_by_name (find_button (GTK_WIDGET (page), _("_Work Offline")), "clicked");
   g_assert_false (kh_overview_page_is_first_run_shown (page));
@@ -1862,6 +1898,53 @@ test_first_run (void)
   g_clear_object (&client);
   g_assert_finalize_object (g_steal_pointer (&store));
   kh_test_rmdir (dir);
+}
+
+/* Words a person reads: the shortcuts window's title is translated, the preferences window
+ * bears the menu item's name, a recognition's title is its honour and an empty list reads as
+ * Vietnamese does ("Chưa có đăng ký nào"). */
+static void
+test_words (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/vn/khuyenhoc/KhuyenHoc/gtk/help-overlay.ui");
+  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+  const KhField *title = kh_entity_get_field (kh_entity_lookup ("recognition"), "title");
+  g_autofree char *menu = g_strdup (_("_Preferences"));
+  GtkWindow *prefs = NULL;
+  GListModel *toplevels;
+
+  g_assert_cmpstr (gtk_window_get_title (shortcuts), ==, _("Keyboard Shortcuts"));
+  gtk_window_destroy (shortcuts);
+
+  /* The menu item's label, without its mnemonic, is the window's title. */
+  {
+    GString *plain = g_string_new (menu);
+
+    g_string_replace (plain, "_", "", 0);
+    g_free (menu);
+    menu = g_string_free (plain, FALSE);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.preferences", NULL);
+  toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_PREFERENCES_WINDOW (w))
+        prefs = w;
+    }
+  g_assert_nonnull (prefs);
+  g_assert_cmpstr (gtk_window_get_title (prefs), ==, menu);
+  close_all_but (GTK_WINDOW (f->window));
+
+  g_assert_nonnull (title);
+  if (is_vietnamese ())
+    {
+      g_assert_cmpstr (menu, ==, "Tùy chọn");
+      g_assert_cmpstr (_(title->label), ==, "Danh hiệu");
+      g_assert_cmpstr (_("Keyboard Shortcuts"), ==, "Phím tắt");
+    }
 }
 
 /* A replica with records shows its figures, signed in or not. */
@@ -1881,6 +1964,35 @@ test_not_first_run (Fixture       *f,
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (kh_overview_page_is_first_run_shown (page));
   kh_window_set_sync_client (f->window, NULL);
+}
+
+/* The chart draws its words through cairo. Its layouts put glyphs on whole pixels with hinted
+ * advances: with GTK's unhinted ones, in the Overview's chart the antialiased edges of "c"
+ * and "l" met and "Learning clan" read "Learning dan" (seen in the Overview's screenshot). */
+static void
+test_chart_text (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *area = gtk_drawing_area_new ();
+  g_autoptr(PangoLayout) chart = NULL;
+  g_autoptr(PangoLayout) plain = NULL;
+  const cairo_font_options_t *options;
+
+  kh_text_rendering_setup (gdk_display_get_default ());
+  gtk_window_set_child (GTK_WINDOW (window), area);
+  gtk_window_present (GTK_WINDOW (window));
+  kh_widget_wait_for_paint (window, 1);
+  chart = kh_figures_view_create_chart_layout (area, _("Learning clan"));
+  plain = gtk_widget_create_pango_layout (area, _("Learning clan"));
+  g_assert_cmpstr (pango_layout_get_text (chart), ==, _("Learning clan"));
+  g_assert_true (pango_context_get_round_glyph_positions (pango_layout_get_context (chart)));
+  options = pango_cairo_context_get_font_options (pango_layout_get_context (chart));
+  g_assert_nonnull (options);
+  g_assert_cmpint (cairo_font_options_get_hint_metrics (options), ==, CAIRO_HINT_METRICS_ON);
+  /* GTK's own layout is what drew the chart before: unhinted advances. */
+  options = pango_cairo_context_get_font_options (pango_layout_get_context (plain));
+  g_assert_true (options == NULL || cairo_font_options_get_hint_metrics (options) != CAIRO_HINT_METRICS_ON);
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 int
@@ -1911,6 +2023,8 @@ main (int   argc,
   g_test_add ("/ui/window/sign-out-warns", Fixture, NULL, fixture_set_up, test_sign_out_warns, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
   g_test_add_func ("/ui/window/first-run", test_first_run);
+  g_test_add_func ("/ui/figures/chart-text", test_chart_text);
+  g_test_add ("/ui/window/words", Fixture, NULL, fixture_set_up, test_words, fixture_tear_down);
   g_test_add ("/ui/window/not-first-run", Fixture, NULL, fixture_set_up, test_not_first_run, fixture_tear_down);
   return g_test_run ();
 }
