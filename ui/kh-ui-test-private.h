@@ -41,6 +41,8 @@ GtkWidget            *kh_list_page_get_search_entry    (KhListPage         *self
 GtkDropDown          *kh_list_page_get_filter          (KhListPage         *self,
                                                         const char         *key);
 gboolean              kh_list_page_is_empty_shown      (KhListPage         *self);
+gboolean              kh_list_page_is_column_shown     (KhListPage         *self,
+                                                        const char         *field);
 GtkWidget            *kh_list_page_new_record          (KhListPage         *self);
 GtkWidget            *kh_list_page_open_record         (KhListPage         *self,
                                                         const char         *id);

@@ -115,6 +115,13 @@ check_icon_buttons (GtkWidget *widget)
   return n;
 }
 
+static KhListPage *
+scholarships_page (Fixture *f)
+{
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "scholarships");
+  return KH_LIST_PAGE (kh_window_get_page (f->window, "scholarships"));
+}
+
 /* Every page opens by its action, and a picture of it is saved for a person to look at. */
 static void
 test_pages (Fixture       *f,
@@ -201,19 +208,65 @@ test_pages (Fixture       *f,
 
           g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
         }
-      /* On a small screen the sidebar folds away and each page has the whole width. */
-      gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
+      /* A 1366×768 laptop. */
+      gtk_window_set_default_size (GTK_WINDOW (f->window), 1366, 768);
       kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
-      g_assert_true (kh_window_save_screenshots (f->window, dir, "narrow", &error));
+      g_assert_true (kh_window_save_screenshots (f->window, dir, "1366x768", &error));
       g_assert_no_error (error);
     }
-}
+  /* The window opens no taller than a 1366×768 laptop's screen under its panel. */
+  {
+    g_autoptr(KhWindow) fresh = g_object_ref_sink (kh_window_new (NULL, f->store));
+    int width, height;
 
-static KhListPage *
-scholarships_page (Fixture *f)
-{
+    gtk_window_get_default_size (GTK_WINDOW (fresh), &width, &height);
+    g_assert_cmpint (width, <=, 1280);
+    g_assert_cmpint (height, <=, 720);
+    gtk_window_destroy (GTK_WINDOW (fresh));
+  }
+  /* On a small screen the sidebar folds away and each page has the whole width: the sync state
+   * has a line of its own instead of a few letters in the header, and a list keeps its name,
+   * status and amount columns in view. */
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "scholarships");
-  return KH_LIST_PAGE (kh_window_get_page (f->window, "scholarships"));
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
+  {
+    GtkWidget *indicator = g_object_get_data (G_OBJECT (f->window), "sync-indicator");
+    GtkWidget *strip = g_object_get_data (G_OBJECT (f->window), "sync-strip");
+    KhListPage *page = scholarships_page (f);
+    GtkWidget *view = kh_list_page_get_column_view (page);
+    graphene_rect_t bounds;
+
+    g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (f->window)), <=, 400);
+    g_assert_false (gtk_widget_get_visible (indicator));
+    g_assert_true (gtk_widget_get_mapped (strip));
+    g_assert_cmpstr (kh_sync_indicator_get_text (KH_SYNC_INDICATOR (strip)), ==,
+                     kh_sync_indicator_get_text (KH_SYNC_INDICATOR (indicator)));
+    /* The whole state is shown, not cut short. */
+    {
+      GtkWidget *label = gtk_widget_get_first_child (gtk_widget_get_first_child (strip));
+
+      while (label != NULL && !GTK_IS_LABEL (label))
+        label = gtk_widget_get_next_sibling (label);
+      g_assert_nonnull (label);
+      g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))));
+    }
+    g_assert_true (kh_list_page_is_column_shown (page, "recipient_name"));
+    g_assert_true (kh_list_page_is_column_shown (page, "amount"));
+    g_assert_true (kh_list_page_is_column_shown (page, "status"));
+    g_assert_false (kh_list_page_is_column_shown (page, "birth_date"));
+    /* The view's columns fit the page: status and amount are on screen. */
+    g_assert_true (gtk_widget_compute_bounds (view, GTK_WIDGET (page), &bounds));
+    g_assert_cmpfloat (gtk_widget_get_width (view), <=, gtk_widget_get_width (GTK_WIDGET (page)));
+    if (dir != NULL)
+      {
+        g_assert_true (kh_window_save_screenshots (f->window, dir, "narrow", &error));
+        g_assert_no_error (error);
+      }
+  }
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1200, 700);
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
+  g_assert_true (kh_list_page_is_column_shown (scholarships_page (f), "birth_date"));
 }
 
 static void
