@@ -35,6 +35,7 @@
 #define SENS KH_FIELD_FLAG_SENSITIVE
 #define LONG KH_FIELD_FLAG_MULTILINE
 #define FOLD KH_FIELD_FLAG_FOLDED_INDEX
+#define NAME KH_FIELD_FLAG_PERSON_NAME
 #define NONE KH_FIELD_FLAG_NONE
 #define OWNER KH_FIELD_FLAG_PARENT
 
@@ -312,7 +313,7 @@ check_unit_succession (const KhEntity *entity,
 /* Subjects ------------------------------------------------------------------------------------ */
 
 static const KhField person_fields[] = {
-  TEXT ("full_name", REQ | SRCH | SUM | FOLD, N_("Full name"), 150),
+  TEXT ("full_name", REQ | SRCH | SUM | FOLD | NAME, N_("Full name"), 150),
   DATE ("birth_date", SUM, N_("Date of birth"), .headers = birth_date_headers),
   YEAR ("birth_year", NONE, N_("Year of birth"), .headers = birth_year_headers),
   ENUM ("gender", SUM, N_("Gender"), genders, gender_labels,
@@ -360,7 +361,7 @@ check_person (const KhEntity *entity,
 }
 
 static const KhField household_fields[] = {
-  TEXT ("head_name", REQ | SRCH | SUM | FOLD, N_("Head of household"), 150),
+  TEXT ("head_name", REQ | SRCH | SUM | FOLD | NAME, N_("Head of household"), 150),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("head_id", NONE, N_("Head (person record)"), "person"),
   TEXT ("address", SRCH | SUM, N_("Address"), 300, .headers = address_headers),
@@ -502,7 +503,8 @@ static const KhField recognition_fields[] = {
   TEXT ("decision_number", REQ | SRCH | SUM, N_("Decision number"), 50),
   DATE ("decision_date", REQ | SUM, N_("Decision date")),
   ENUM ("issuing_level", REQ | SUM, N_("Recognized at"), issuing_levels, issuing_level_labels),
-  TEXT ("title", SRCH | SUM, N_("Title"), 300),
+  /* A recognition's title is the honour it confers ("Gia đình học tập"), not a heading. */
+  TEXT ("title", SRCH | SUM, N_("Honorary title"), 300),
 };
 
 static const KhField population_fields[] = {
@@ -573,7 +575,7 @@ static const KhField award_entry_fields[] = {
   REF ("list_id", REQ | OWNER, N_("Award list"), "award_list"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("person_id", NONE, N_("Person record"), "person"),
-  TEXT ("recipient_name", REQ | SRCH | SUM | FOLD, N_("Recipient"), 150),
+  TEXT ("recipient_name", REQ | SRCH | SUM | FOLD | NAME, N_("Recipient"), 150),
   DATE ("birth_date", SUM, N_("Date of birth"), .headers = birth_date_headers),
   ENUM ("gender", NONE, N_("Gender"), genders, gender_labels,
         .headers = gender_headers, .value_texts = gender_texts),
@@ -713,7 +715,7 @@ static const char * const consent_by_labels[] = {
 static const KhField consent_fields[] = {
   REF ("person_id", REQ | OWNER, N_("Person"), "person"),
   REF ("org_unit_id", REQ, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
-  TEXT ("person_name", REQ | SRCH | SUM | FOLD, N_("Person"), 150),
+  TEXT ("person_name", REQ | SRCH | SUM | FOLD | NAME, N_("Person"), 150),
   ENUM ("given_by", REQ | SUM, N_("Consent given by"), consent_by, consent_by_labels),
   TEXT ("guardian_name", SUM, N_("Parent or guardian"), 150, .headers = guardian_name_headers),
   TEXT ("purpose", REQ | SUM, N_("Purpose"), 300, .headers = purpose_headers),

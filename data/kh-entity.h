@@ -42,6 +42,9 @@ typedef enum
   KH_FIELD_FLAG_PARENT    = 1 << 8, /* a REF to the record this one belongs to (an entry's
                                      * list, a donation's fund): this record's unit must be in
                                      * that record's area (the server checks it on a push) */
+  KH_FIELD_FLAG_PERSON_NAME = 1 << 9, /* a person's full name: lists sort it in Vietnamese
+                                       * order, given name first, through an index on
+                                       * kh_name_key() (made by schema version 8) */
 } KhFieldFlags;
 
 struct _KhField

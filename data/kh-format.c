@@ -243,21 +243,22 @@ tone_rank (gunichar mark)
     }
 }
 
-/* One word's key: its letters' ranks, a 0x01, then its tones as digits. */
+/* One word's key: its letters' ranks, a 0x01, then its tones as digits. @word is @len bytes of
+ * lower case text in NFD; @tones is scratch space. */
 static void
 append_word_key (GString    *key,
+                 GString    *tones,
                  const char *word,
-                 gssize      len)
+                 gsize       len)
 {
-  g_autofree char *lower = g_utf8_strdown (word, len);
-  g_autofree char *nfd = g_utf8_normalize (lower, -1, G_NORMALIZE_NFD);
-  GString *tones = g_string_new (NULL);
+  const char *end = word + len;
   gunichar base = 0;
   gunichar vowel_mark = 0;
 
-  for (const char *p = nfd ? nfd : ""; ; p = g_utf8_next_char (p))
+  g_string_truncate (tones, 0);
+  for (const char *p = word; ; p = g_utf8_next_char (p))
     {
-      gunichar c = g_utf8_get_char (p);
+      gunichar c = p < end ? g_utf8_get_char (p) : 0;
       gboolean mark = c == 0x0306 || c == 0x0302 || c == 0x031B;
       int tone = tone_rank (c);
 
@@ -290,69 +291,70 @@ append_word_key (GString    *key,
       vowel_mark = 0;
     }
   g_string_append_c (key, 0x01);
-  g_string_append (key, tones->str);
+  g_string_append_len (key, tones->str, tones->len);
   g_string_append_c (key, 0x02);
-  g_string_free (tones, TRUE);
 }
 
 /* A key that sorts names as Vietnamese officers expect with a plain byte comparison (strcmp,
  * or SQLite's BINARY collation): by given name, then family name, then middle names; or
- * word by word as written. */
+ * word by word as written. Lists of people sort by it in SQLite (kh_name_key(), indexed), so
+ * it is computed for every person written or pulled: the name is lowered and decomposed once,
+ * and its words are spans of that text, not copies. */
 char *
 kh_name_sort_key (const char  *full_name,
                   KhNameOrder  order)
 {
-  g_auto(GStrv) words = NULL;
-  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+  struct { const char *start; gsize len; } words[64];
+  g_autofree char *lower = NULL;
+  g_autofree char *nfd = NULL;
   GString *key = g_string_new (NULL);
-  guint n;
+  GString *tones;
+  const char *start = NULL;
+  guint n = 0;
 
   if (full_name == NULL)
     return g_string_free (key, FALSE);
+  lower = g_utf8_strdown (full_name, -1);
+  nfd = g_utf8_normalize (lower, -1, G_NORMALIZE_NFD);
+  if (nfd == NULL)
+    return g_string_free (key, FALSE);
   /* Words are split on any Unicode space (a no-break space too), character by character:
-   * splitting on bytes would cut "à" (C3 A0) at the A0 of a no-break space. */
-  {
-    GStrvBuilder *builder = g_strv_builder_new ();
-    const char *start = NULL;
+   * splitting on bytes would cut "à" (C3 A0) at the A0 of a no-break space. A name of more
+   * than 64 words keeps its last words together in the last one. */
+  for (const char *p = nfd; ; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
 
-    for (const char *p = full_name; ; p = g_utf8_next_char (p))
-      {
-        gunichar c = g_utf8_get_char (p);
-
-        if (c == 0 || g_unichar_isspace (c))
-          {
-            if (start != NULL)
-              {
-                g_autofree char *w = g_strndup (start, p - start);
-
-                g_strv_builder_add (builder, w);
-              }
-            start = NULL;
-            if (c == 0)
-              break;
-          }
-        else if (start == NULL)
-          start = p;
-      }
-    words = g_strv_builder_end (builder);
-    g_strv_builder_unref (builder);
-  }
-  for (guint i = 0; words[i] != NULL; i++)
-    g_ptr_array_add (parts, words[i]);
-  n = parts->len;
+      if (c == 0 || (g_unichar_isspace (c) && n + 1 < G_N_ELEMENTS (words)))
+        {
+          if (start != NULL)
+            {
+              words[n].start = start;
+              words[n].len = p - start;
+              n++;
+            }
+          start = NULL;
+          if (c == 0)
+            break;
+        }
+      else if (start == NULL)
+        start = p;
+    }
   if (n == 0)
     return g_string_free (key, FALSE);
 
+  tones = g_string_new (NULL);
   if (order == KH_NAME_ORDER_GIVEN_FIRST && n > 1)
     {
-      append_word_key (key, parts->pdata[n - 1], -1);
-      append_word_key (key, parts->pdata[0], -1);
+      append_word_key (key, tones, words[n - 1].start, words[n - 1].len);
+      append_word_key (key, tones, words[0].start, words[0].len);
       for (guint i = 1; i + 1 < n; i++)
-        append_word_key (key, parts->pdata[i], -1);
+        append_word_key (key, tones, words[i].start, words[i].len);
     }
   else
     for (guint i = 0; i < n; i++)
-      append_word_key (key, parts->pdata[i], -1);
+      append_word_key (key, tones, words[i].start, words[i].len);
+  g_string_free (tones, TRUE);
   return g_string_free (key, FALSE);
 }
 

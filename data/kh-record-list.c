@@ -128,6 +128,9 @@ key_expr (KhRecordList *self)
   switch (field->type)
     {
     case KH_FIELD_TEXT:
+      /* People by given name, as Vietnamese lists are (and as schema version 8 indexes). */
+      if (field->flags & KH_FIELD_FLAG_PERSON_NAME)
+        return g_strdup_printf ("kh_name_key(coalesce(%s, ''))", field->name);
       return g_strdup_printf ("kh_fold(coalesce(%s, ''))", field->name);
     case KH_FIELD_INT:
     case KH_FIELD_YEAR:

@@ -102,6 +102,9 @@ append_column (GString       *sql,
  * reference. */
 #define PRIVACY_VERSION 7
 
+/* The step that sorts people's names in Vietnamese order (KH_FIELD_FLAG_PERSON_NAME). */
+#define NAME_ORDER_VERSION 8
+
 static const char *
 fts_options (int version)
 {
@@ -717,6 +720,20 @@ apply_step (sqlite3  *db,
         if (entities[e]->fields[i].flags & KH_FIELD_FLAG_FOLDED_INDEX)
           g_string_append_printf (sql, "CREATE INDEX %s_by_folded_%s ON %s (kh_fold(coalesce(%s, ''))) "
                                   "WHERE deleted = 0;\n", entities[e]->name, entities[e]->fields[i].name,
+                                  entities[e]->name, entities[e]->fields[i].name);
+
+  /* Version 8 sorts people by given name, then family and middle names, as Vietnamese lists do:
+   * a person's name is indexed by kh_name_key() (the expression KhRecordList sorts by, word for
+   * word) instead of its folded whole. SQLite keeps the index as records are written or pulled;
+   * the folded one it replaces costs the same on a write, so a pull is no slower. */
+  if (version == NAME_ORDER_VERSION)
+    for (guint e = 0; e < n; e++)
+      for (guint i = 0; i < entities[e]->n_fields; i++)
+        if (entities[e]->fields[i].flags & KH_FIELD_FLAG_PERSON_NAME)
+          g_string_append_printf (sql, "DROP INDEX IF EXISTS %s_by_folded_%s;"
+                                  "CREATE INDEX %s_by_name_%s ON %s (kh_name_key(coalesce(%s, ''))) "
+                                  "WHERE deleted = 0;\n", entities[e]->name, entities[e]->fields[i].name,
+                                  entities[e]->name, entities[e]->fields[i].name,
                                   entities[e]->name, entities[e]->fields[i].name);
 
   /* Version 6 makes the search index again, leaner, from the records. */

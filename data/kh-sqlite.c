@@ -18,6 +18,7 @@
 #include "kh-crypt-vfs.h"
 #include "kh-error.h"
 #include "kh-fold.h"
+#include "kh-format.h"
 #include "kh-sqlite.h"
 
 /* A sealed page that did not open (kh-crypt-vfs.c) is said as such, not as a disk error. */
@@ -196,6 +197,23 @@ fold_func (sqlite3_context  *ctx,
   sqlite3_result_text (ctx, folded, -1, g_free);
 }
 
+/* kh_name_key(name): the key lists of people sort by, given name first (kh_name_sort_key(), as
+ * the printed lists sort), for the index schema version 8 makes on it. */
+static void
+name_key_func (sqlite3_context  *ctx,
+               int               argc,
+               sqlite3_value   **argv)
+{
+  const unsigned char *text = sqlite3_value_text (argv[0]);
+
+  if (text == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  sqlite3_result_text (ctx, kh_name_sort_key ((const char *) text, KH_NAME_ORDER_GIVEN_FIRST), -1, g_free);
+}
+
 /* kh_fts_paused() was true while the sync engine applied a page on this connection: the search
  * triggers of versions 3 stood aside and the page indexed its records at its end. Version 4's
  * triggers no longer ask (see append_search_triggers()); the functions stay for the triggers
@@ -233,6 +251,14 @@ kh_sqlite_register_functions (sqlite3  *db,
     {
       g_free (paused);
       kh_sqlite_set_error (error, db, "kh_fold");
+      return FALSE;
+    }
+  if (sqlite3_create_function_v2 (db, "kh_name_key", 1,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, name_key_func, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      g_free (paused);
+      kh_sqlite_set_error (error, db, "kh_name_key");
       return FALSE;
     }
   /* The flag belongs to the connection; the first function frees it with the connection. */

@@ -303,6 +303,31 @@ kh_figures_view_refresh (KhFiguresView *self)
 
 /* The chart ---------------------------------------------------------------------------------- */
 
+/* A layout for the chart's words, with hinted advances and glyphs on whole pixels. GTK lays a
+ * widget's words out with unhinted advances; drawn by cairo into the chart, the antialiased
+ * edges of neighbouring letters then touched, and "Learning clan" read "Learning dan" ("c" and
+ * "l" as one "d"). Labels elsewhere go through GTK's text nodes, which place glyphs themselves. */
+PangoLayout *
+kh_figures_view_create_chart_layout (GtkWidget  *area,
+                                     const char *text)
+{
+  PangoContext *context = gtk_widget_create_pango_context (area);
+  cairo_font_options_t *options = cairo_font_options_create ();
+  const cairo_font_options_t *current = pango_cairo_context_get_font_options (context);
+  PangoLayout *layout;
+
+  if (current != NULL)
+    cairo_font_options_merge (options, current);
+  cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_ON);
+  pango_cairo_context_set_font_options (context, options);
+  cairo_font_options_destroy (options);
+  pango_context_set_round_glyph_positions (context, TRUE);
+  layout = pango_layout_new (context);
+  pango_layout_set_text (layout, text, -1);
+  g_object_unref (context);
+  return layout;
+}
+
 static void
 draw_chart (GtkDrawingArea *area,
             cairo_t        *cr,
@@ -349,7 +374,7 @@ draw_chart (GtkDrawingArea *area,
       g_autofree char *reg_text = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
       g_autofree char *ach_text = kh_format_number_style (geti (m, "achieved"), KH_FORMAT_AUTO);
       g_autofree char *value = g_strdup_printf ("%s / %s", ach_text, reg_text);
-      PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), gets (m, "label"));
+      PangoLayout *layout = kh_figures_view_create_chart_layout (GTK_WIDGET (area), gets (m, "label"));
       int lw, lh;
 
       gdk_cairo_set_source_rgba (cr, &fg);
@@ -383,9 +408,8 @@ draw_chart (GtkDrawingArea *area,
     }
 
   {
-    PangoLayout *legend = gtk_widget_create_pango_layout (GTK_WIDGET (area),
-                                                          _("Light: registered · Dark: achieved · Outline: eligible"));
-
+    PangoLayout *legend = kh_figures_view_create_chart_layout (GTK_WIDGET (area),
+                                                               _("Light: registered · Dark: achieved · Outline: eligible"));
     int lw, lh;
 
     /* Under the bars when it fits; on a narrow window from the left edge, cut short at worst. */

@@ -41,6 +41,8 @@ struct _KhListPage
   gboolean            searching;
   guint               keep_rows;
   guint               keep_source;
+  gboolean            narrow;       /* see apply_narrow() */
+  gulong              folded_id;
 
   GtkDropDown        *entity_dropdown;
   GtkSearchEntry     *search_entry;
@@ -275,6 +277,71 @@ column_width (KhListPage    *self,
     }
 }
 
+/* On a narrow window (a phone, a small laptop split in two) a row shows in 360 pixels what an
+ * officer looks for first: the name, the status and the amount. The other columns come back
+ * when there is room; all of them stay in the record's editor. */
+static gboolean
+is_kept_when_narrow (KhListPage    *self,
+                     const KhField *field)
+{
+  return g_strcmp0 (field->name, self->entity->title_field) == 0
+         || g_strcmp0 (field->name, "status") == 0 || field->type == KH_FIELD_MONEY;
+}
+
+static void
+apply_narrow (KhListPage *self)
+{
+  GListModel *columns = gtk_column_view_get_columns (self->column_view);
+
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const KhField *field = g_object_get_data (G_OBJECT (column), "field");
+
+      if (field == NULL)
+        continue;
+      gtk_column_view_column_set_visible (column, !self->narrow || is_kept_when_narrow (self, field));
+      gtk_column_view_column_set_fixed_width (column, !self->narrow ? column_width (self, field)
+                                                      : g_strcmp0 (field->name, self->entity->title_field) == 0
+                                                      ? 140 : 100);
+    }
+}
+
+/* The window folds its sidebar away when it is narrow: the page follows. */
+static void
+folded_notify_cb (KhListPage *self,
+                  GParamSpec *pspec,
+                  AdwLeaflet *leaflet)
+{
+  gboolean narrow = adw_leaflet_get_folded (leaflet);
+
+  if (narrow != self->narrow)
+    {
+      self->narrow = narrow;
+      apply_narrow (self);
+    }
+}
+
+gboolean
+kh_list_page_is_column_shown (KhListPage *self,
+                              const char *field)
+{
+  GListModel *columns;
+
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), FALSE);
+  ensure_loaded (self);
+  columns = gtk_column_view_get_columns (self->column_view);
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const KhField *f = g_object_get_data (G_OBJECT (column), "field");
+
+      if (f != NULL && g_strcmp0 (f->name, field) == 0)
+        return gtk_column_view_column_get_visible (column);
+    }
+  return FALSE;
+}
+
 static void
 build_columns (KhListPage *self)
 {
@@ -310,6 +377,7 @@ build_columns (KhListPage *self)
       gtk_column_view_append_column (self->column_view, column);
       g_object_unref (column);
     }
+  apply_narrow (self);
 }
 
 /* Filters ------------------------------------------------------------------------------------ */
@@ -1012,7 +1080,16 @@ kh_list_page_is_empty_shown (KhListPage *self)
 static void
 kh_list_page_map (GtkWidget *widget)
 {
-  ensure_loaded (KH_LIST_PAGE (widget));
+  KhListPage *self = KH_LIST_PAGE (widget);
+  GtkWidget *leaflet = gtk_widget_get_ancestor (widget, ADW_TYPE_LEAFLET);
+
+  ensure_loaded (self);
+  if (leaflet != NULL && self->folded_id == 0)
+    {
+      self->folded_id = g_signal_connect_object (leaflet, "notify::folded", G_CALLBACK (folded_notify_cb),
+                                                 self, G_CONNECT_SWAPPED);
+      folded_notify_cb (self, NULL, ADW_LEAFLET (leaflet));
+    }
   GTK_WIDGET_CLASS (kh_list_page_parent_class)->map (widget);
 }
 
@@ -1052,6 +1129,14 @@ kh_list_page_finalize (GObject *object)
   G_OBJECT_CLASS (kh_list_page_parent_class)->finalize (object);
 }
 
+static gboolean
+kh_list_page_either (gpointer data,
+                     gboolean a,
+                     gboolean b)
+{
+  return a || b;
+}
+
 static void
 kh_list_page_class_init (KhListPageClass *klass)
 {
@@ -1068,6 +1153,7 @@ kh_list_page_class_init (KhListPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhListPage, assess_button);
   gtk_widget_class_bind_template_child (widget_class, KhListPage, new_button);
   gtk_widget_class_bind_template_child (widget_class, KhListPage, filter_box);
+  gtk_widget_class_bind_template_callback (widget_class, kh_list_page_either);
   gtk_widget_class_bind_template_child (widget_class, KhListPage, view_stack);
   gtk_widget_class_bind_template_child (widget_class, KhListPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, KhListPage, empty_page);

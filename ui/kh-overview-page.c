@@ -4,6 +4,9 @@
  * (SQLite's WAL lets it read while the window writes): on a million records they take about a
  * second, which must neither delay the window's first frame nor freeze it afterwards.
  *
+ * On a first run (no account and not one record) the headings would all read zero: the page
+ * shows instead what to do first, sign in or start working offline.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "kh-i18n.h"
@@ -14,6 +17,8 @@
 #include "kh-overview-page.h"
 #include "kh-privacy.h"
 #include "kh-replica.h"
+#include "kh-sync-client.h"
+#include "kh-ui-test-private.h"
 
 struct _KhOverviewPage
 {
@@ -25,7 +30,12 @@ struct _KhOverviewPage
   guint                refresh_source;
   gboolean             stale;
   gulong               changed_id;
+  KhSyncClientState    sync_state;
+  gboolean             empty;         /* the last count found no record at all */
+  gboolean             offline_chosen;
 
+  GtkStack            *stack;
+  GtkWidget           *sign_in_button;
   KhFiguresView       *figures_view;
   AdwPreferencesGroup *models_group;
   AdwPreferencesGroup *awards_group;
@@ -35,6 +45,15 @@ struct _KhOverviewPage
 };
 
 G_DEFINE_FINAL_TYPE (KhOverviewPage, kh_overview_page, GTK_TYPE_BOX)
+
+enum
+{
+  PROP_0,
+  PROP_SYNC_STATE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 typedef struct
 {
@@ -123,6 +142,27 @@ add_row (KhOverviewPage      *self,
   g_ptr_array_add (self->rows, row);
 }
 
+/* Signed out (or unable to sync) with nothing stored: the first run. An account, a record or
+ * the person's choice to work offline shows the figures. */
+static void
+update_first_run (KhOverviewPage *self)
+{
+  gboolean signed_out = self->sync_state == KH_SYNC_CLIENT_STATE_SIGNED_OUT
+                        || self->sync_state == KH_SYNC_CLIENT_STATE_UNAVAILABLE;
+  gboolean first_run = self->empty && signed_out && !self->offline_chosen;
+
+  /* Without a sync engine there is no one to sign in with: only working offline is offered. */
+  gtk_widget_set_visible (self->sign_in_button, self->sync_state == KH_SYNC_CLIENT_STATE_SIGNED_OUT);
+  gtk_stack_set_visible_child_name (self->stack, first_run ? "first-run" : "figures");
+}
+
+static void
+offline_clicked_cb (KhOverviewPage *self)
+{
+  self->offline_chosen = TRUE;
+  update_first_run (self);
+}
+
 static char *
 number (gint64 n)
 {
@@ -168,6 +208,16 @@ show_figures (KhOverviewPage *self,
       add_row (self, rows[i].group, rows[i].title, text);
     }
   kh_figures_view_refresh (self->figures_view);
+
+  {
+    gint64 total = f->entries + f->lists + f->donations + f->funds + f->people + f->households
+                   + f->clans + f->units + f->pending + f->conflicts;
+
+    for (guint i = 0; i < KH_N_MODELS; i++)
+      total += f->models[i];
+    self->empty = total == 0;
+  }
+  update_first_run (self);
 }
 
 static void
@@ -286,6 +336,54 @@ kh_overview_page_dispose (GObject *object)
   G_OBJECT_CLASS (kh_overview_page_parent_class)->dispose (object);
 }
 
+gboolean
+kh_overview_page_is_first_run_shown (KhOverviewPage *self)
+{
+  g_return_val_if_fail (KH_IS_OVERVIEW_PAGE (self), FALSE);
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "first-run") == 0;
+}
+
+static void
+kh_overview_page_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  KhOverviewPage *self = KH_OVERVIEW_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SYNC_STATE:
+      g_value_set_enum (value, self->sync_state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kh_overview_page_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  KhOverviewPage *self = KH_OVERVIEW_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SYNC_STATE:
+      if (self->sync_state != (KhSyncClientState) g_value_get_enum (value))
+        {
+          self->sync_state = g_value_get_enum (value);
+          update_first_run (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 kh_overview_page_class_init (KhOverviewPageClass *klass)
 {
@@ -293,15 +391,26 @@ kh_overview_page_class_init (KhOverviewPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = kh_overview_page_dispose;
+  object_class->get_property = kh_overview_page_get_property;
+  object_class->set_property = kh_overview_page_set_property;
   widget_class->map = kh_overview_page_map;
 
   g_type_ensure (KH_TYPE_FIGURES_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-overview-page.ui");
+  /* The window's sync state: whether signing in is offered on a first run. */
+  properties[PROP_SYNC_STATE] =
+    g_param_spec_enum ("sync-state", NULL, NULL, KH_TYPE_SYNC_CLIENT_STATE, KH_SYNC_CLIENT_STATE_UNAVAILABLE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, sign_in_button);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, figures_view);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, models_group);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, awards_group);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, people_group);
   gtk_widget_class_bind_template_child (widget_class, KhOverviewPage, local_group);
+  gtk_widget_class_bind_template_callback (widget_class, offline_clicked_cb);
 }
 
 static void
@@ -310,7 +419,10 @@ kh_overview_page_init (KhOverviewPage *self)
   self->rows = g_ptr_array_new ();
   self->cancellable = g_cancellable_new ();
   self->stale = TRUE;
+  self->sync_state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Until the first count, the figures (not a welcome that may flash away). */
+  update_first_run (self);
 }
 
 GtkWidget *

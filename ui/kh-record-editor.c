@@ -506,9 +506,13 @@ add_row (KhRecordEditor *self,
         gtk_editable_set_text (GTK_EDITABLE (row->row), text ? text : "");
         if (field->type == KH_FIELD_DATE)
           {
-            GtkWidget *hint = gtk_label_new (_("dd/mm/yyyy"));
+            /* Spelled out: letters such as "dd/mm/yyyy" (in Vietnamese "nn/tt/nnnn") puzzle
+             * more people than they help. */
+            GtkWidget *hint = gtk_label_new (_("day/month/year"));
 
             gtk_widget_add_css_class (hint, "dim-label");
+            /* TRANSLATORS: how to type a date; keep the example's form: 2-digit day and month */
+            gtk_widget_set_tooltip_text (hint, _("Day, month and year, for example 05/09/2025"));
             adw_entry_row_add_suffix (ADW_ENTRY_ROW (row->row), hint);
           }
         else if (field->type == KH_FIELD_MONEY)

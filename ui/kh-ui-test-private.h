@@ -14,6 +14,7 @@
 #include "kh-figures-view.h"
 #include "kh-import-dialog.h"
 #include "kh-list-page.h"
+#include "kh-overview-page.h"
 #include "kh-record-editor.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
@@ -31,12 +32,17 @@ const char           *kh_window_get_last_toast         (KhWindow           *self
 gint64                kh_window_get_conflicts          (KhWindow           *self);
 gint64                kh_window_get_refused            (KhWindow           *self);
 
+/* The overview: whether it shows the first-run welcome instead of the figures. */
+gboolean              kh_overview_page_is_first_run_shown (KhOverviewPage *self);
+
 /* The list page: its model and search, and the buttons that open the record editor. */
 KhRecordList         *kh_list_page_get_list            (KhListPage         *self);
 GtkWidget            *kh_list_page_get_search_entry    (KhListPage         *self);
 GtkDropDown          *kh_list_page_get_filter          (KhListPage         *self,
                                                         const char         *key);
 gboolean              kh_list_page_is_empty_shown      (KhListPage         *self);
+gboolean              kh_list_page_is_column_shown     (KhListPage         *self,
+                                                        const char         *field);
 GtkWidget            *kh_list_page_new_record          (KhListPage         *self);
 GtkWidget            *kh_list_page_open_record         (KhListPage         *self,
                                                         const char         *id);
@@ -114,5 +120,7 @@ const KhImportReport *kh_import_dialog_get_report      (KhImportDialog     *self
 
 /* The figures view: the report it shows. */
 json_object          *kh_figures_view_get_report       (KhFiguresView      *self);
+PangoLayout          *kh_figures_view_create_chart_layout (GtkWidget       *area,
+                                                         const char      *text);
 
 G_END_DECLS

@@ -33,6 +33,7 @@ struct _KhWindow
   GtkWidget            *content_box;
   AdwWindowTitle       *content_title;
   GtkWidget            *sync_indicator;
+  GtkWidget            *sync_strip;    /* the same state, on its own line when folded */
   GtkStack             *stack;
 };
 

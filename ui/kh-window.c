@@ -16,6 +16,7 @@
 #include "kh-overview-page.h"
 #include "kh-replica.h"
 #include "kh-screenshot.h"
+#include "kh-settings.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-text-rendering.h"
@@ -126,7 +127,13 @@ make_page (KhWindow       *self,
   static const char * const people[] = { "person", "household", "clan", "consent", NULL };
 
   if (g_str_equal (info->name, "overview"))
-    return kh_overview_page_new (self->store);
+    {
+      GtkWidget *widget = kh_overview_page_new (self->store);
+
+      /* On a first run the page offers to sign in when there is an engine to sign in with. */
+      g_object_bind_property (self, "sync-state", widget, "sync-state", G_BINDING_SYNC_CREATE);
+      return widget;
+    }
   if (g_str_equal (info->name, "sync"))
     {
       GtkWidget *widget = kh_sync_page_new (self->store);
@@ -292,6 +299,7 @@ client_notify_cb (KhWindow     *self,
 
   g_object_get (client, "state", &state, "last-sync", &when, "progress", &progress, NULL);
   g_object_set (self->sync_indicator, "progress", progress, NULL);
+  g_object_set (self->sync_strip, "progress", progress, NULL);
   set_sync_state (self, state);
   set_last_sync (self, when);
   kh_window_update_counts (self);
@@ -485,11 +493,17 @@ kh_window_constructed (GObject *object)
                                                     G_CALLBACK (store_changed_cb), self,
                                                     G_CONNECT_SWAPPED);
   g_object_set_data (G_OBJECT (self), "sync-indicator", self->sync_indicator);
+  g_object_set_data (G_OBJECT (self), "sync-strip", self->sync_strip);
   g_object_bind_property (self, "sync-state", self->sync_indicator, "state", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "pending", self->sync_indicator, "pending", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "conflicts", self->sync_indicator, "conflicts", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "refused", self->sync_indicator, "refused", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "last-sync", self->sync_indicator, "last-sync", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "sync-state", self->sync_strip, "state", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "pending", self->sync_strip, "pending", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "conflicts", self->sync_strip, "conflicts", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "refused", self->sync_strip, "refused", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "last-sync", self->sync_strip, "last-sync", G_BINDING_SYNC_CREATE);
 
   kh_window_show_page (self, "overview");
 }
@@ -599,6 +613,13 @@ kh_window_set_property (GObject      *object,
     }
 }
 
+static gboolean
+kh_window_not (gpointer data,
+               gboolean value)
+{
+  return !value;
+}
+
 static void
 kh_window_class_init (KhWindowClass *klass)
 {
@@ -644,6 +665,8 @@ kh_window_class_init (KhWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhWindow, content_box);
   gtk_widget_class_bind_template_child (widget_class, KhWindow, content_title);
   gtk_widget_class_bind_template_child (widget_class, KhWindow, sync_indicator);
+  gtk_widget_class_bind_template_child (widget_class, KhWindow, sync_strip);
+  gtk_widget_class_bind_template_callback (widget_class, kh_window_not);
   gtk_widget_class_bind_template_child (widget_class, KhWindow, stack);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
 
@@ -664,8 +687,19 @@ KhWindow *
 kh_window_new (GtkApplication *application,
                KhStore        *store)
 {
+  KhWindow *self;
+
   g_return_val_if_fail (application == NULL || GTK_IS_APPLICATION (application), NULL);
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
 
-  return g_object_new (KH_TYPE_WINDOW, "application", application, "store", store, NULL);
+  self = g_object_new (KH_TYPE_WINDOW, "application", application, "store", store, NULL);
+  /* The application's window comes back at the size it was left; a window made by a test or
+   * a tool has the template's size and leaves the person's settings alone. */
+  if (application != NULL && (self->settings = kh_settings_new ()) != NULL)
+    {
+      g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+    }
+  return self;
 }

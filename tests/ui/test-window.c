@@ -32,6 +32,7 @@
 #include "kh-ui-test-private.h"
 #include "kh-unit-row.h"
 #include "kh-test-dir.h"
+#include "kh-text-rendering.h"
 
 typedef struct
 {
@@ -112,6 +113,13 @@ check_icon_buttons (GtkWidget *widget)
        child = gtk_widget_get_next_sibling (child))
     n += check_icon_buttons (child);
   return n;
+}
+
+static KhListPage *
+scholarships_page (Fixture *f)
+{
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "scholarships");
+  return KH_LIST_PAGE (kh_window_get_page (f->window, "scholarships"));
 }
 
 /* Every page opens by its action, and a picture of it is saved for a person to look at. */
@@ -200,19 +208,65 @@ test_pages (Fixture       *f,
 
           g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
         }
-      /* On a small screen the sidebar folds away and each page has the whole width. */
-      gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
+      /* A 1366×768 laptop. */
+      gtk_window_set_default_size (GTK_WINDOW (f->window), 1366, 768);
       kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
-      g_assert_true (kh_window_save_screenshots (f->window, dir, "narrow", &error));
+      g_assert_true (kh_window_save_screenshots (f->window, dir, "1366x768", &error));
       g_assert_no_error (error);
     }
-}
+  /* The window opens no taller than a 1366×768 laptop's screen under its panel. */
+  {
+    g_autoptr(KhWindow) fresh = g_object_ref_sink (kh_window_new (NULL, f->store));
+    int width, height;
 
-static KhListPage *
-scholarships_page (Fixture *f)
-{
+    gtk_window_get_default_size (GTK_WINDOW (fresh), &width, &height);
+    g_assert_cmpint (width, <=, 1280);
+    g_assert_cmpint (height, <=, 720);
+    gtk_window_destroy (GTK_WINDOW (fresh));
+  }
+  /* On a small screen the sidebar folds away and each page has the whole width: the sync state
+   * has a line of its own instead of a few letters in the header, and a list keeps its name,
+   * status and amount columns in view. */
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "scholarships");
-  return KH_LIST_PAGE (kh_window_get_page (f->window, "scholarships"));
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
+  {
+    GtkWidget *indicator = g_object_get_data (G_OBJECT (f->window), "sync-indicator");
+    GtkWidget *strip = g_object_get_data (G_OBJECT (f->window), "sync-strip");
+    KhListPage *page = scholarships_page (f);
+    GtkWidget *view = kh_list_page_get_column_view (page);
+    graphene_rect_t bounds;
+
+    g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (f->window)), <=, 400);
+    g_assert_false (gtk_widget_get_visible (indicator));
+    g_assert_true (gtk_widget_get_mapped (strip));
+    g_assert_cmpstr (kh_sync_indicator_get_text (KH_SYNC_INDICATOR (strip)), ==,
+                     kh_sync_indicator_get_text (KH_SYNC_INDICATOR (indicator)));
+    /* The whole state is shown, not cut short. */
+    {
+      GtkWidget *label = gtk_widget_get_first_child (gtk_widget_get_first_child (strip));
+
+      while (label != NULL && !GTK_IS_LABEL (label))
+        label = gtk_widget_get_next_sibling (label);
+      g_assert_nonnull (label);
+      g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))));
+    }
+    g_assert_true (kh_list_page_is_column_shown (page, "recipient_name"));
+    g_assert_true (kh_list_page_is_column_shown (page, "amount"));
+    g_assert_true (kh_list_page_is_column_shown (page, "status"));
+    g_assert_false (kh_list_page_is_column_shown (page, "birth_date"));
+    /* The view's columns fit the page: status and amount are on screen. */
+    g_assert_true (gtk_widget_compute_bounds (view, GTK_WIDGET (page), &bounds));
+    g_assert_cmpfloat (gtk_widget_get_width (view), <=, gtk_widget_get_width (GTK_WIDGET (page)));
+    if (dir != NULL)
+      {
+        g_assert_true (kh_window_save_screenshots (f->window, dir, "narrow", &error));
+        g_assert_no_error (error);
+      }
+  }
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1200, 700);
+  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
+  g_assert_true (kh_list_page_is_column_shown (scholarships_page (f), "birth_date"));
 }
 
 static void
@@ -1768,6 +1822,232 @@ test_engine_signed_out (Fixture       *f,
   g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
 
+/* The first AdwStatusPage under @widget. */
+static AdwStatusPage *
+find_status_page (GtkWidget *widget)
+{
+  if (ADW_IS_STATUS_PAGE (widget) && gtk_widget_get_visible (widget))
+    return ADW_STATUS_PAGE (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwStatusPage *found = find_status_page (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_vietnamese (void)
+{
+  return g_str_has_prefix (g_getenv ("LANGUAGE") ? g_getenv ("LANGUAGE") : "", "vi");
+}
+
+/* The button (shown or not) whose label is @label, under @widget. */
+static GtkWidget *
+find_button (GtkWidget  *widget,
+                         const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A first run: no account and no record. The Overview offers to sign in (which opens the
+ * sign-in dialog) or to work offline (which shows the figures); a replica with records, or
+ * signed in, never shows the welcome. */
+static void
+test_first_run (void)
+{
+  g_autofree char *dir = kh_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "kh.db", NULL);
+  const char *shots = g_getenv ("KH_SCREENSHOT_DIR");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhStore) store = kh_store_open (path, &error);
+  g_autoptr(KhEngineClient) client = NULL;
+  KhWindow *window;
+  KhOverviewPage *page;
+  GtkWidget *sign_in;
+  gint64 start;
+
+  g_assert_no_error (error);
+  client = kh_engine_client_new (store, NULL);
+  window = kh_window_new (NULL, store);
+  kh_window_set_sync_client (window, KH_SYNC_CLIENT (client));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "overview");
+  page = KH_OVERVIEW_PAGE (kh_window_get_page (window, "overview"));
+  start = g_get_monotonic_time ();
+  while (kh_overview_page_is_busy (page) && g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC)
+    g_main_context_iteration (NULL, TRUE);
+  kh_widget_wait_for_paint (GTK_WIDGET (window), 2);
+  g_assert_true (kh_overview_page_is_first_run_shown (page));
+  if (shots != NULL)
+    {
+      g_autofree char *file = g_build_filename (shots, "first-run.png", NULL);
+
+      g_mkdir_with_parents (shots, 0755);
+      g_assert_true (kh_widget_save_png (GTK_WIDGET (window), file, &error));
+      g_assert_no_error (error);
+    }
+
+  /* Sign In opens the sign-in dialog. */
+  sign_in = find_button (GTK_WIDGET (page), _("_Sign In…"));
+  g_assert_nonnull (sign_in);
+  g_assert_true (gtk_widget_get_visible (sign_in));
+  g_signal_emit_by_name (sign_in, "clicked");
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < G_USEC_PER_SEC / 4)
+    g_main_context_iteration (NULL, FALSE);
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+        found = found || KH_IS_SIGN_IN_DIALOG (w);
+      }
+    g_assert_true (found);
+  }
+  close_all_but (GTK_WINDOW (window));
+
+  /* Without an engine there is no one to sign in with: only Work Offline is offered. */
+  kh_window_set_sync_client (window, NULL);
+  g_assert_true (kh_overview_page_is_first_run_shown (page));
+  g_assert_false (gtk_widget_get_visible (sign_in));
+
+  /* An empty list says so in plain words. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "models");
+  kh_widget_wait_for_paint (GTK_WIDGET (window), 2);
+  {
+    AdwStatusPage *empty = find_status_page (kh_window_get_page (window, "models"));
+
+    g_assert_nonnull (empty);
+    if (is_vietnamese ())
+      g_assert_cmpstr (adw_status_page_get_title (empty), ==, "Chưa có đăng ký nào");
+  }
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "overview");
+
+  /* Work Offline shows the (empty) figures. */
+  g_signal_emit_by_name (find_button (GTK_WIDGET (page), _("_Work Offline")), "clicked");
+  g_assert_false (kh_overview_page_is_first_run_shown (page));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_clear_object (&client);
+  g_assert_finalize_object (g_steal_pointer (&store));
+  kh_test_rmdir (dir);
+}
+
+/* Words a person reads: the shortcuts window's title is translated, the preferences window
+ * bears the menu item's name, a recognition's title is its honour and an empty list reads as
+ * Vietnamese does ("Chưa có đăng ký nào"). */
+static void
+test_words (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/vn/khuyenhoc/KhuyenHoc/gtk/help-overlay.ui");
+  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+  const KhField *title = kh_entity_get_field (kh_entity_lookup ("recognition"), "title");
+  g_autofree char *menu = g_strdup (_("_Preferences"));
+  GtkWindow *prefs = NULL;
+  GListModel *toplevels;
+
+  g_assert_cmpstr (gtk_window_get_title (shortcuts), ==, _("Keyboard Shortcuts"));
+  gtk_window_destroy (shortcuts);
+
+  /* The menu item's label, without its mnemonic, is the window's title. */
+  {
+    GString *plain = g_string_new (menu);
+
+    g_string_replace (plain, "_", "", 0);
+    g_free (menu);
+    menu = g_string_free (plain, FALSE);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.preferences", NULL);
+  toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_PREFERENCES_WINDOW (w))
+        prefs = w;
+    }
+  g_assert_nonnull (prefs);
+  g_assert_cmpstr (gtk_window_get_title (prefs), ==, menu);
+  close_all_but (GTK_WINDOW (f->window));
+
+  g_assert_nonnull (title);
+  if (is_vietnamese ())
+    {
+      g_assert_cmpstr (menu, ==, "Tùy chọn");
+      g_assert_cmpstr (_(title->label), ==, "Danh hiệu");
+      g_assert_cmpstr (_("Keyboard Shortcuts"), ==, "Phím tắt");
+    }
+}
+
+/* A replica with records shows its figures, signed in or not. */
+static void
+test_not_first_run (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(KhEngineClient) client = kh_engine_client_new (f->store, NULL);
+  KhOverviewPage *page;
+  gint64 start;
+
+  kh_window_set_sync_client (f->window, KH_SYNC_CLIENT (client));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "overview");
+  page = KH_OVERVIEW_PAGE (kh_window_get_page (f->window, "overview"));
+  start = g_get_monotonic_time ();
+  while (kh_overview_page_is_busy (page) && g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (kh_overview_page_is_first_run_shown (page));
+  kh_window_set_sync_client (f->window, NULL);
+}
+
+/* The chart draws its words through cairo. Its layouts put glyphs on whole pixels with hinted
+ * advances: with GTK's unhinted ones, in the Overview's chart the antialiased edges of "c"
+ * and "l" met and "Learning clan" read "Learning dan" (seen in the Overview's screenshot). */
+static void
+test_chart_text (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *area = gtk_drawing_area_new ();
+  g_autoptr(PangoLayout) chart = NULL;
+  g_autoptr(PangoLayout) plain = NULL;
+  const cairo_font_options_t *options;
+
+  kh_text_rendering_setup (gdk_display_get_default ());
+  gtk_window_set_child (GTK_WINDOW (window), area);
+  gtk_window_present (GTK_WINDOW (window));
+  kh_widget_wait_for_paint (window, 1);
+  chart = kh_figures_view_create_chart_layout (area, _("Learning clan"));
+  plain = gtk_widget_create_pango_layout (area, _("Learning clan"));
+  g_assert_cmpstr (pango_layout_get_text (chart), ==, _("Learning clan"));
+  g_assert_true (pango_context_get_round_glyph_positions (pango_layout_get_context (chart)));
+  options = pango_cairo_context_get_font_options (pango_layout_get_context (chart));
+  g_assert_nonnull (options);
+  g_assert_cmpint (cairo_font_options_get_hint_metrics (options), ==, CAIRO_HINT_METRICS_ON);
+  /* GTK's own layout is what drew the chart before: unhinted advances. */
+  options = pango_cairo_context_get_font_options (pango_layout_get_context (plain));
+  g_assert_true (options == NULL || cairo_font_options_get_hint_metrics (options) != CAIRO_HINT_METRICS_ON);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1795,5 +2075,9 @@ main (int   argc,
   g_test_add ("/ui/window/erase-person", Fixture, NULL, fixture_set_up, test_erase_person, fixture_tear_down);
   g_test_add ("/ui/window/sign-out-warns", Fixture, NULL, fixture_set_up, test_sign_out_warns, fixture_tear_down);
   g_test_add ("/ui/window/engine-signed-out", Fixture, NULL, fixture_set_up, test_engine_signed_out, fixture_tear_down);
+  g_test_add_func ("/ui/window/first-run", test_first_run);
+  g_test_add_func ("/ui/figures/chart-text", test_chart_text);
+  g_test_add ("/ui/window/words", Fixture, NULL, fixture_set_up, test_words, fixture_tear_down);
+  g_test_add ("/ui/window/not-first-run", Fixture, NULL, fixture_set_up, test_not_first_run, fixture_tear_down);
   return g_test_run ();
 }
