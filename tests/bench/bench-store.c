@@ -67,6 +67,10 @@ visit (const KhEntity *entity,
   if (g_hash_table_contains (seen, entity->name))
     return;
   g_hash_table_add (seen, (gpointer) entity->name);
+  /* Not a reference, but a rule: a minor's award is approved only with a consent already
+   * written (kh-privacy.c), so the consents come before the award entries. */
+  if (strcmp (entity->name, "award_entry") == 0)
+    visit (kh_entity_lookup ("consent"), seen, order);
   for (guint i = 0; i < entity->n_fields; i++)
     {
       const KhField *f = &entity->fields[i];
