@@ -18,7 +18,8 @@
  * - a change counts by its net effect against the merge base: a field set back, a delete and a
  *   restore, is no change, and the server's state applies;
  * - a record purged on the server and sent again as new by two replicas keeps each one's
- *   changes judged against the state they were made on.
+ *   changes judged against the state they were made on;
+ * - giving up a refused restore keeps an edit made after it, in a conflict on "deleted".
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -875,6 +876,57 @@ test_purged_sent_again_by_both (Fixture       *f,
   kh_fault_proxy_free (proxy);
 }
 
+/* O restores a person A deleted, O's area changes, and the restore is refused; O then edits
+ * the record and gives the refused restore up. The record goes back to the server's state,
+ * deleted, but the edit made after the restore was not given up: it is an edit here of a
+ * record deleted there, kept on screen in a conflict on "deleted" for the person to choose, as
+ * a pull makes it. Chosen "mine" when the area returns, the record comes back with the edit.
+ * Before, the record was deleted here with the edit waiting, and the next sync dropped the
+ * edit without a word, as one made before a delete (model seed 1026997168). */
+static void
+test_discard_restore_keeps_edit (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  KhSyncReport rep;
+  KhRecord *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Hoàng Văn Sếnh");
+  delete (f->a, id);
+  sync_one (f->a);
+  sync_one (f->o);
+  g_assert_true (kh_store_restore (f->o->store, "person", id, &error));
+  g_assert_no_error (error);
+  kh_test_server_cli (f->server, NULL, "user", "scope", "officer_a", "B", NULL);
+  rep = sync_one (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+  set (f->o, id, "{\"phone\": \"0905777777\"}");
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  check (f->o);
+  g_assert_false (local_deleted (f->o, id));
+  assert_local (f->o, id, "phone", "0905777777");
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 1);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->o->store), ==, 1);
+
+  kh_test_server_cli (f->server, NULL, "user", "scope", "officer_a", "A", NULL);
+  sync_one (f->o);
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 1);
+  g_assert_cmpint (kh_replica_count_conflicts (f->o->store), ==, 1);
+  resolve (f->o, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
+  sync_one (f->o);
+  rec = server_person (f, id);
+  g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905777777");
+  kh_record_free (rec);
+  sync_one (f->a);
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -937,6 +989,7 @@ main (int   argc,
       ADD ("delete-restore-net", test_delete_restore_net);
       ADD ("purged-under-edit", test_purged_under_edit);
       ADD ("purged-sent-again-by-both", test_purged_sent_again_by_both);
+      ADD ("discard-restore-keeps-edit", test_discard_restore_keeps_edit);
 #undef ADD
     }
   return g_test_run ();
