@@ -474,8 +474,13 @@ records_with_entries (KhStore  *store,
 }
 
 /* Record @id, with local changes, is not on the server at all (the server lost it in a restore
- * from a backup): it is sent again as a new record, so nothing typed is dropped. Its entry names
- * every field the record has and every field the changes touched, a field cleared included. */
+ * from a backup, or purged its tombstone): it is sent again as a new record, so nothing typed is
+ * dropped. Its entry names every field the record has and every field the changes touched, a
+ * field cleared included. The merge base stays: the changes were made on it, and another
+ * replica may send the record again as new too, so that the server has it back under the same
+ * id before this create reaches it. Merged then, a change counts against the state it was made
+ * on; without it, the merge took what this create carried for the server's state (as for a
+ * create made here whose answer was lost), and every field changed here looked unchanged. */
 gboolean
 _kh_replica_resend_as_new (KhStore         *store,
                            const KhEntity  *entity,
@@ -515,7 +520,6 @@ _kh_replica_resend_as_new (KhStore         *store,
     }
   arr = _kh_replica_names_to_json (names);
   ok = ok && _kh_replica_delete_entries (store, entity->name, id, error)
-       && kh_journal_drop_base (store, entity->name, id, error)
        && _kh_replica_close_conflict (store, entity->name, id, NULL, error)
        && _kh_replica_set_outside (store, entity->name, id, FALSE, error)
        && kh_journal_add_outbox (store, entity->name, id, "create", arr, 0, NULL, error);

@@ -595,7 +595,8 @@ out:
 }
 
 /* Gives up the changes of record @id the server refused: the fields they changed go back to the
- * server's state (a refused new record goes away), other unsent changes stay. */
+ * server's state (a refused new record goes away), other unsent changes stay (edits made after a
+ * refused restore of a record deleted on the server stay in a conflict on "deleted"). */
 gboolean
 kh_replica_discard_rejected (KhStore     *store,
                              const char  *id,
@@ -613,6 +614,7 @@ kh_replica_discard_rejected (KhStore     *store,
   gboolean pending_flag = FALSE;  /* a waiting entry deletes, restores or creates */
   gboolean refused_flag = FALSE;  /* a refused one does */
   gboolean keep_deleted;
+  gboolean edited_deleted = FALSE;
   gboolean ok = FALSE;
   guint n;
 
@@ -718,9 +720,20 @@ kh_replica_discard_rejected (KhStore     *store,
    * made after the refused edit is not given up with it); it goes back to the server's when
    * the refused entry was what changed it. */
   keep_deleted = pending_flag || (!refused_flag && g_hash_table_size (pending) > 0);
+  /* A refused restore given up while edits made after it still wait: the record is deleted
+   * there and edited here, which a pull keeps on screen and asks a person about; so does this.
+   * Deleted here with the edits waiting, the next sync dropped them without a word, as edits
+   * made before a delete. */
+  edited_deleted = !keep_deleted && base.deleted && g_hash_table_size (pending) > 0
+                   && !json_object_get_boolean (get_member (local, "deleted"));
+  if (edited_deleted)
+    keep_deleted = TRUE;
   ok = _kh_replica_write_state (store, entity, id, FALSE, json_object_get_int64 (get_member (local, "version")),
                                 keep_deleted ? json_object_get_boolean (get_member (local, "deleted")) : base.deleted,
                                 fields, NULL, get_str (local, "updated_at"), get_str (local, "updated_by"), error)
+       && (!edited_deleted
+           || _kh_replica_raise_conflict (store, entity->name, id, KH_CONFLICT_DELETED, "false", "false", "true",
+                                          base.version, NULL, NULL, get_str (local, "updated_at"), error))
        && (kh_journal_count_entries (store, entity->name, id) > 0
            || kh_journal_drop_base (store, entity->name, id, error));
 
@@ -736,5 +749,7 @@ out:
   if (!kh_store_commit (store, error))
     return FALSE;
   kh_store_emit_changed (store, entity->name, id);
+  if (edited_deleted)
+    kh_store_emit_changed (store, "conflict", id);
   return TRUE;
 }

@@ -369,12 +369,17 @@ ack (KhStore      *store,
   if (kh_journal_count_entries (store, entity->name, id) == 0)
     return kh_journal_drop_base (store, entity->name, id, error);
 
-  /* Later local changes are still waiting: the base now holds what this mutation set. */
+  /* Later local changes are still waiting: the base now holds what this mutation set. A
+   * create starts the record's history on the server afresh: its fields are the whole record
+   * (a record sent again as new keeps an older base, from before the server lost it, whose
+   * version may be of another epoch). */
   if (!kh_journal_load_base (store, entity->name, id, &base, error))
     return FALSE;
   if (!base.known && strcmp (op, "create") != 0)
     return TRUE;
-  if (base.known && version < base.version)
+  if (strcmp (op, "create") == 0)
+    kh_journal_base_clear (&base);
+  else if (version < base.version)
     {
       kh_journal_base_clear (&base);
       return TRUE;

@@ -309,12 +309,16 @@ _kh_server_refs_check (KhServerRefs        *refs,
         {
           const KhEntity *te = kh_entity_lookup (target);
 
-          /* The same words whether the record does not exist or is out of reach: the answer
-           * must not tell which ids exist in other areas. */
+          /* The same words and code whether the record does not exist or is out of reach:
+           * the answer must not tell which ids exist in other areas. `invalid`, naming the
+           * field, and not `out_of_scope`: the record's own place was judged before (that
+           * refusal is about the area, and a client judges it again when the area changes);
+           * this one is about the value, mostly a record deleted since, and a person must
+           * name another. */
           *reason = g_strdup_printf (_("%s: there is no %s with the id “%s” in your area."),
                                      _(f->label), te != NULL ? _(te->label) : target, value);
           *field = f->name;
-          *code = KH_SYNC_ERROR_OUT_OF_SCOPE;
+          *code = KH_SYNC_ERROR_INVALID;
           return TRUE;
         }
       if (owner && k->scope_unit != NULL && place != NULL)

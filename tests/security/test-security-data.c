@@ -366,7 +366,7 @@ test_references_out_of_area (gconstpointer data)
     g_autoptr(json_object) r = create (be, be->officer_a, "award_entry", id, award_entry (list_b, be->unit_a));
 
     assert_refused (r, "list_id");
-    g_assert_cmpstr (member (r, "code"), ==, "out_of_scope");
+    g_assert_cmpstr (member (r, "code"), ==, "invalid");
   }
   {
     g_autofree char *id = kh_uuid_v7_new ();
@@ -393,6 +393,8 @@ test_references_out_of_area (gconstpointer data)
     json_object_object_add (f, "household_id", json_object_new_string (nowhere));
     r2 = create (be, be->officer_a, "person", id2, f);
     assert_refused (r2, "household_id");
+    g_assert_cmpstr (member (r, "code"), ==, "invalid");
+    g_assert_cmpstr (member (r2, "code"), ==, "invalid");
   }
   {
     g_autofree char *id = kh_uuid_v7_new ();

@@ -586,6 +586,55 @@ test_refusal_stays (Fixture       *f,
   assert_agrees (f);
 }
 
+/* A change whose reference the server cannot take (the household it names was deleted on the
+ * server before the change got there) is refused as invalid, naming the field: the server does
+ * not say whether the record named is gone or in another area, and either way the person must
+ * name another one. The refusal stays shown across a server reset, like any refusal that is
+ * not about the record's own area. Before, it came as `out_of_scope` and was put back in the
+ * outbox and refused again at every reset. */
+static void
+test_reference_refusal_stays (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *person = NULL;
+  g_autofree char *household = NULL;
+  g_autofree char *json = NULL;
+  json_object *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  person = add_person (f, "Lò Văn Pọm");
+  json = g_strdup_printf ("{\"head_name\": \"Lò Văn Ún\", \"org_unit_id\": \"%s\"}", f->unit_a);
+  household = kh_treplica_add (f->admin, "household", json);
+  kh_treplica_sync (f->admin);
+  kh_treplica_sync (f->o);
+  g_clear_pointer (&json, g_free);
+  json = g_strdup_printf ("{\"household_id\": \"%s\"}", household);
+  kh_treplica_set (f->o, "person", person, json);
+  g_assert_true (kh_store_delete (f->admin->store, "household", household, &error));
+  g_assert_no_error (error);
+  kh_treplica_sync (f->admin);
+
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+  assert_refused (f, person);
+  bump_epoch (f);
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_cmpuint (rep.pushed, ==, 0);
+  assert_refused (f, person);
+  g_assert_true (kh_replica_check (f->o->store, NULL));
+  rec = on_server (f, person);
+  g_assert_null (kh_tstr (rec, "household_id"));
+  json_object_put (rec);
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, person, &error));
+  g_assert_no_error (error);
+  plain_sync (f->o);
+  assert_agrees (f);
+}
+
 /* The op of O's one outbox entry for @id. */
 static char *
 entry_op (Fixture    *f,
@@ -687,6 +736,7 @@ main (int   argc,
       ADD ("discard-keeps-delete", test_discard_keeps_delete);
       ADD ("answer-lost-outside", test_answer_lost_outside);
       ADD ("refusal-stays", test_refusal_stays);
+      ADD ("reference-refusal-stays", test_reference_refusal_stays);
       ADD ("moved-in-reset", test_moved_in_reset);
 #undef ADD
     }

@@ -16,7 +16,10 @@
  * - giving up a refused change closes the conflict it was in;
  * - "deleted mine" keeps the edit of a field whose own conflict is still open;
  * - a change counts by its net effect against the merge base: a field set back, a delete and a
- *   restore, is no change, and the server's state applies.
+ *   restore, is no change, and the server's state applies;
+ * - a record purged on the server and sent again as new by two replicas keeps each one's
+ *   changes judged against the state they were made on;
+ * - giving up a refused restore keeps an edit made after it, in a conflict on "deleted".
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -25,6 +28,7 @@
 #include <string.h>
 
 #include "kh-entity.h"
+#include "kh-fault-proxy.h"
 #include "kh-replica.h"
 #include "kh-store-sql.h"
 #include "kh-sync-test-util.h"
@@ -797,6 +801,132 @@ test_purged_under_edit (Fixture       *f,
   assert_settled (f);
 }
 
+/* A third replica deletes a person A and O both edit, unsent, and the server purges the
+ * tombstone. O, moved to another area meanwhile, sends its record again as new and is
+ * refused (outside the area); back in its area, the refused create is put to the server again
+ * but the push does not get through. A sends its record again as new, and the server has it
+ * again under the same id. When O pulls it, O's create was sent and never answered, as a
+ * create whose answer was lost looks; but O's changes were made on the state both replicas
+ * had pulled, and stay judged against it: notes, changed only on O, reaches the server; phone,
+ * changed only on A, is A's; guardian_name, changed on both, is a conflict. Before, sending a
+ * record again as new dropped that state, and O took what its own create carried for the
+ * server's: every field O had changed looked unchanged there and took A's value without a
+ * word (model seed 785337897). */
+static void
+test_purged_sent_again_by_both (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *proxy_url = NULL;
+  g_autoptr(json_object) conflict = NULL;
+  g_autoptr(GError) error = NULL;
+  KhFaultProxy *proxy;
+  KhTReplica *d;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Giàng A Páo");
+  d = kh_treplica_new (f->server, f->dir, "d", f->server->base, "admin");
+  sync_one (d);
+  set (f->a, id, "{\"phone\": \"0905111111\", \"guardian_name\": \"Giàng A Lử\"}");
+  set (f->o, id, "{\"notes\": \"Đã đi học lại\", \"guardian_name\": \"Giàng Thị Mỷ\"}");
+  delete (d, id);
+  sync_one (d);
+  kh_treplica_free (d);
+  purge_tombstones (f);
+  proxy = kh_fault_proxy_new (f->server->port, 1);
+  proxy_url = g_strdup_printf ("http://127.0.0.1:%d", kh_fault_proxy_get_port (proxy));
+  g_assert_true (kh_replica_set_state (f->o->store, KH_SYNC_SERVER_URL, proxy_url, NULL));
+
+  kh_test_server_cli (f->server, NULL, "user", "scope", "officer_a", "B", NULL);
+  rep = sync_one (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+  kh_test_server_cli (f->server, NULL, "user", "scope", "officer_a", "A", NULL);
+  kh_fault_proxy_set_fault (proxy, KH_FAULT_500, "POST /v1/push", -1);
+  g_assert_false (kh_treplica_try_sync (f->o, &rep, &error));
+  g_clear_error (&error);
+  check (f->o);
+  kh_fault_proxy_set_fault (proxy, KH_FAULT_NONE, NULL, 0);
+
+  sync_one (f->a);
+  rec = server_person (f, id);
+  g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905111111");
+  kh_record_free (rec);
+
+  sync_one (f->o);
+  assert_local (f->o, id, "notes", "Đã đi học lại");
+  assert_local (f->o, id, "phone", "0905111111");
+  assert_local (f->o, id, "guardian_name", "Giàng Thị Mỷ");
+  conflict = find_conflict (f->o, id, "guardian_name");
+  g_assert_nonnull (conflict);
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Đã đi học lại");
+  g_assert_cmpstr (server_str (rec, "guardian_name"), ==, "Giàng A Lử");
+  kh_record_free (rec);
+
+  resolve (f->o, id, "guardian_name", KH_RESOLVE_MINE);
+  sync_one (f->o);
+  sync_one (f->a);
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "guardian_name"), ==, "Giàng Thị Mỷ");
+  kh_record_free (rec);
+  assert_settled (f);
+  kh_fault_proxy_free (proxy);
+}
+
+/* O restores a person A deleted, O's area changes, and the restore is refused; O then edits
+ * the record and gives the refused restore up. The record goes back to the server's state,
+ * deleted, but the edit made after the restore was not given up: it is an edit here of a
+ * record deleted there, kept on screen in a conflict on "deleted" for the person to choose, as
+ * a pull makes it. Chosen "mine" when the area returns, the record comes back with the edit.
+ * Before, the record was deleted here with the edit waiting, and the next sync dropped the
+ * edit without a word, as one made before a delete (model seed 1026997168). */
+static void
+test_discard_restore_keeps_edit (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  KhSyncReport rep;
+  KhRecord *rec;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Hoàng Văn Sếnh");
+  delete (f->a, id);
+  sync_one (f->a);
+  sync_one (f->o);
+  g_assert_true (kh_store_restore (f->o->store, "person", id, &error));
+  g_assert_no_error (error);
+  kh_test_server_cli (f->server, NULL, "user", "scope", "officer_a", "B", NULL);
+  rep = sync_one (f->o);
+  g_assert_cmpuint (rep.rejected, ==, 1);
+  set (f->o, id, "{\"phone\": \"0905777777\"}");
+
+  g_assert_true (kh_replica_discard_rejected (f->o->store, id, &error));
+  g_assert_no_error (error);
+  check (f->o);
+  g_assert_false (local_deleted (f->o, id));
+  assert_local (f->o, id, "phone", "0905777777");
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 1);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 0);
+  g_assert_cmpint (kh_replica_count_conflicts (f->o->store), ==, 1);
+
+  kh_test_server_cli (f->server, NULL, "user", "scope", "officer_a", "A", NULL);
+  sync_one (f->o);
+  g_assert_cmpint (kh_store_count_pending (f->o->store), ==, 1);
+  g_assert_cmpint (kh_replica_count_conflicts (f->o->store), ==, 1);
+  resolve (f->o, id, KH_CONFLICT_DELETED, KH_RESOLVE_MINE);
+  sync_one (f->o);
+  rec = server_person (f, id);
+  g_assert_false (rec->deleted);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905777777");
+  kh_record_free (rec);
+  sync_one (f->a);
+  assert_settled (f);
+}
+
 /* `khuyenhoc-cli check` says so, and exits 0, on a replica that keeps its promise. */
 static void
 test_cli_check (Fixture       *f,
@@ -858,6 +988,8 @@ main (int   argc,
       ADD ("back-to-base", test_back_to_base);
       ADD ("delete-restore-net", test_delete_restore_net);
       ADD ("purged-under-edit", test_purged_under_edit);
+      ADD ("purged-sent-again-by-both", test_purged_sent_again_by_both);
+      ADD ("discard-restore-keeps-edit", test_discard_restore_keeps_edit);
 #undef ADD
     }
   return g_test_run ();
