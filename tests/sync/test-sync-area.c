@@ -535,6 +535,85 @@ test_answer_lost_outside (Fixture       *f,
   assert_agrees (f);
 }
 
+/* O's field waits for a conflict (held back from its pushes) when a later edit of the same
+ * field, and of another one, is refused because the area changed. When the area returns, the
+ * later edit is put to the server again, and O's value of the conflicted field is still O's:
+ * in the conflict or in the outbox, never replaced by the server's without a word. */
+static void
+withheld_outside (Fixture  *f,
+                  gboolean  answer_lost)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_object *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = add_person (f, "Giữ Lại Vắng");
+  kh_treplica_set (f->o, "person", id, "{\"guardian_name\": \"Mẹ O\", \"notes\": \"của O 1\"}");
+  kh_treplica_set (f->admin, "person", id, "{\"notes\": \"của admin\", \"occupation\": \"Nông dân\"}");
+  kh_treplica_sync (f->admin);
+  rep = kh_treplica_sync (f->o);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+  if (answer_lost)
+    {
+      /* O's entry goes again (its guardian was taken already) and the answer is lost. */
+      g_autofree char *token = kh_test_login (f->server, "officer_a", NULL);
+      json_object *batch;
+
+      kh_treplica_set (f->o, "person", id, "{\"guardian_name\": \"Bố O\"}");
+      batch = kh_replica_take_batch (f->o->store, 500, NULL, &error);
+      g_assert_no_error (error);
+      {
+        g_autoptr(KhPushResponse) r = kh_test_push (f->server, token,
+                                                    json_object_get (kh_replica_batch_mutations (batch)));
+
+        g_assert_cmpuint (r->results->len, ==, 1);
+      }
+      json_object_put (batch);
+    }
+  kh_treplica_set (f->o, "person", id, "{\"occupation\": \"Giáo viên\", \"notes\": \"của O 2\"}");
+
+  move_officer (f, "B");
+  kh_treplica_sync (f->o);
+  g_assert_cmpint (kh_replica_count_rejected (f->o->store), ==, 1);
+  move_officer (f, "A");
+  kh_treplica_sync (f->o);
+  kh_treplica_sync (f->o);
+
+  rec = on_server (f, id);
+  g_assert_cmpstr (kh_tstr (rec, "guardian_name"), ==, answer_lost ? "Bố O" : "Mẹ O");
+  g_assert_cmpstr (kh_tstr (rec, "occupation"), ==, "Giáo viên");
+  json_object_put (rec);
+  rec = kh_treplica_get (f->o, "person", id);
+  g_assert_cmpstr (kh_tstr (rec, "notes"), ==, "của O 2");
+  json_object_put (rec);
+  g_assert_cmpint (kh_replica_count_conflicts (f->o->store), ==, 1);
+  g_assert_true (kh_replica_resolve (f->o->store, id, "notes", KH_RESOLVE_MINE, NULL, &error));
+  g_assert_no_error (error);
+  plain_sync (f->o);
+  rec = on_server (f, id);
+  g_assert_cmpstr (kh_tstr (rec, "notes"), ==, "của O 2");
+  json_object_put (rec);
+  assert_agrees (f);
+}
+
+static void
+test_withheld_outside (Fixture       *f,
+                       gconstpointer  data)
+{
+  withheld_outside (f, FALSE);
+}
+
+/* The same, when O's entry had reached the server before the area changed and its answer was
+ * lost: its retry is taken, the held field stays. */
+static void
+test_withheld_outside_lost (Fixture       *f,
+                            gconstpointer  data)
+{
+  withheld_outside (f, TRUE);
+}
+
 /* The server is restored from a backup: its epoch grows, and every replica re-pulls. */
 static void
 bump_epoch (Fixture *f)
@@ -735,6 +814,8 @@ main (int   argc,
       ADD ("discard-in-area", test_discard_in_area);
       ADD ("discard-keeps-delete", test_discard_keeps_delete);
       ADD ("answer-lost-outside", test_answer_lost_outside);
+      ADD ("withheld-outside", test_withheld_outside);
+      ADD ("withheld-outside-lost", test_withheld_outside_lost);
       ADD ("refusal-stays", test_refusal_stays);
       ADD ("reference-refusal-stays", test_reference_refusal_stays);
       ADD ("moved-in-reset", test_moved_in_reset);

@@ -387,6 +387,58 @@ test_withheld_field (Fixture       *f,
   assert_settled (f);
 }
 
+/* 1, again: A's edit holds notes back for a conflict; it reaches the server (phone only) but
+ * its answer is lost. A then chooses "mine" for notes and syncs: the retry of the same mutation
+ * is the same request, so the server's "duplicate" means phone only, and A's notes still go.
+ * Before, the retry was made again from the record, now without the conflict: it carried
+ * notes under the old mutation id, the server answered "duplicate" without taking them, and
+ * the entry was dropped with A's notes in it. */
+static void
+test_withheld_answer_lost (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  json_object *batch;
+  KhRecord *rec;
+  KhSyncReport rep;
+
+  SKIP_WITHOUT_SERVER (f);
+  id = shared_person (f, "Trần Thị Mất");
+
+  set (f->a, id, "{\"notes\": \"Ghi chú của A\"}");
+  set (f->o, id, "{\"notes\": \"Ghi chú của O\"}");
+  sync_one (f->o);
+  rep = sync_one (f->a);
+  g_assert_cmpuint (rep.conflicts, ==, 1);
+
+  set (f->a, id, "{\"phone\": \"0905222333\"}");
+  batch = kh_replica_take_batch (f->a->store, 500, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  {
+    g_autoptr(KhPushResponse) r = kh_test_push (f->server, f->token_a,
+                                                json_object_get (kh_replica_batch_mutations (batch)));
+
+    g_assert_cmpuint (r->results->len, ==, 1);
+    g_assert_cmpint (((KhMutationResult *) r->results->pdata[0])->status, ==, KH_RESULT_APPLIED);
+  }
+  json_object_put (batch);
+
+  resolve (f->a, id, "notes", KH_RESOLVE_MINE);
+  sync_one (f->a);
+  sync_one (f->a);
+  sync_one (f->o);
+
+  rec = server_person (f, id);
+  g_assert_cmpstr (server_str (rec, "phone"), ==, "0905222333");
+  g_assert_cmpstr (server_str (rec, "notes"), ==, "Ghi chú của A");
+  kh_record_free (rec);
+  assert_local (f->a, id, "notes", "Ghi chú của A");
+  assert_local (f->o, id, "notes", "Ghi chú của A");
+  assert_settled (f);
+}
+
 /* 2. A edits, O deletes: a conflict on "deleted". A then deletes the record too: the record as
  * it is now, deleted, is what the server has (the merge base), so A's change has no net effect
  * and the conflict is moot: it closes and nothing is sent. Before, "mine" was needed, and it
@@ -978,6 +1030,7 @@ main (int   argc,
         g_test_add (path, Fixture, backends[b], set_up, fn, tear_down); \
       }
       ADD ("withheld-field", test_withheld_field);
+      ADD ("withheld-answer-lost", test_withheld_answer_lost);
       ADD ("resolve-after-delete", test_resolve_after_delete);
       ADD ("deleted-both", test_deleted_both);
       ADD ("cli-check", test_cli_check);

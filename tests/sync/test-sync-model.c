@@ -550,13 +550,16 @@ state_name (Model *m,
             const char *id)
 {
   GPtrArray *entries = g_hash_table_lookup (v->outbox, id);
-  static char text[256];
+  static char text[1024];
   GString *s = g_string_new (NULL);
 
   for (guint k = 0; entries != NULL && k < entries->len; k++)
-    g_string_append_printf (s, "%s%s/%s%s", s->len ? ", " : "", kh_tstr (entries->pdata[k], "op"),
+    g_string_append_printf (s, "%s%s/%s%s%s%s%s", s->len ? ", " : "", kh_tstr (entries->pdata[k], "op"),
                             kh_tstr (entries->pdata[k], "state"),
-                            json_object_to_json_string_ext (member (entries->pdata[k], "fields"), JSON_C_TO_STRING_PLAIN));
+                            json_object_to_json_string_ext (member (entries->pdata[k], "fields"), JSON_C_TO_STRING_PLAIN),
+                            member (entries->pdata[k], "reason") != NULL ? " (" : "",
+                            member (entries->pdata[k], "reason") != NULL ? kh_tstr (entries->pdata[k], "reason") : "",
+                            member (entries->pdata[k], "reason") != NULL ? ")" : "");
   g_strlcpy (text, s->len ? s->str : "no outbox entry", sizeof text);
   g_string_free (s, TRUE);
   return text;
@@ -639,13 +642,18 @@ check (Model *m)
       for (int i = 0; i < N_REPLICAS; i++)
         {
           json_object *row = g_hash_table_lookup (views[i].records, id);
-          g_autofree char *dkey = g_strdup_printf ("%s %s", id, KH_CONFLICT_DELETED);
+          g_autoptr(GString) open = g_string_new (NULL);
+          GHashTableIter citer;
+          gpointer ckey;
 
+          g_hash_table_iter_init (&citer, views[i].conflicts);
+          while (*id != '\0' && g_hash_table_iter_next (&citer, &ckey, NULL))
+            if (g_str_has_prefix (ckey, id) && ((const char *) ckey)[strlen (id)] == ' ')
+              g_string_append_printf (open, ", conflict on %s", (const char *) ckey + strlen (id) + 1);
           g_test_message ("watch step %d: %s: %s, %s%s", m->step, users[i],
                           row == NULL ? "absent"
                           : json_object_to_json_string_ext (row, JSON_C_TO_STRING_PLAIN),
-                          state_name (m, &views[i], id),
-                          g_hash_table_contains (views[i].conflicts, dkey) ? ", conflict on deleted" : "");
+                          state_name (m, &views[i], id), open->str);
         }
       g_test_message ("watch step %d: server: %s", m->step, srv == NULL ? "absent"
                       : srv->deleted ? "deleted" : "alive");
