@@ -138,7 +138,7 @@ take_entry (BatchTake   *t,
   g_autoptr(GHashTable) open = NULL;
   json_object *local;
   json_object *m;
-  json_object *fields;
+  json_object *fields = NULL;
 
   /* One entry per record per batch: a later one waits for the answer to the first. */
   if (g_hash_table_contains (t->seen, key)
@@ -160,7 +160,13 @@ take_entry (BatchTake   *t,
   local = _kh_replica_load_local (t->store, entity, id, error);
   if (local == NULL)
     return error == NULL || *error == NULL;
-  fields = entry_fields (e, entity, local, open);
+  /* A retry is the same request: the server keeps the first one it took under this mutation
+   * id and answers a retry "duplicate" without reading it, so a retry made again from the
+   * record (with a field a conflict held back then, or a value changed since) would be taken
+   * for what the server has, and the rest dropped or based on a value the server never got. */
+  if (e->sent == NULL || !json_object_is_type (e->sent, json_type_object) || strcmp (e->op, "delete") == 0
+      || json_object_deep_copy (e->sent, &fields, NULL) != 0)
+    fields = entry_fields (e, entity, local, open);
   json_object_put (local);
   if (fields == NULL)
     {
@@ -214,7 +220,7 @@ read_entries (KhStore    *store,
   g_ptr_array_set_size (entity_names, 0);
   g_ptr_array_set_size (record_ids, 0);
   stmt = kh_store_prepare (store,
-    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id "
+    "SELECT seq, mutation_id, op, fields, base_version, attempts, state, entity, record_id, sent "
     "FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", error);
   if (stmt == NULL)
     return FALSE;
@@ -224,6 +230,8 @@ read_entries (KhStore    *store,
     {
       Entry *e = _kh_replica_entry_from_row (stmt);
 
+      if (e->attempts > 0 && sqlite3_column_type (stmt, 9) != SQLITE_NULL)
+        e->sent = json_tokener_parse ((const char *) sqlite3_column_text (stmt, 9));
       g_ptr_array_add (entries, e);
       g_ptr_array_add (entity_names, g_strdup ((const char *) sqlite3_column_text (stmt, 7)));
       g_ptr_array_add (record_ids, g_strdup ((const char *) sqlite3_column_text (stmt, 8)));
@@ -683,23 +691,17 @@ apply_result (KhStore         *store,
       page->pushed++;
       return ack (store, m, version, error);
     }
+  /* An answer other than "taken" says the server did not take this mutation id, under any of
+   * its attempts: what the entry sent is no longer a request to repeat as it was. */
   stmt = kh_store_prepare (store, taken ? "DELETE FROM outbox WHERE seq = ? AND mutation_id = ?"
-                                        : "SELECT 1 FROM outbox WHERE seq = ? AND mutation_id = ?", error);
+                                        : "UPDATE outbox SET sent = NULL WHERE seq = ? AND mutation_id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, seq);
   sqlite3_bind_text (stmt, 2, get_str (m, "mutation_id"), -1, SQLITE_STATIC);
-  if (taken)
-    {
-      if (!kh_sqlite_step_done (stmt, "outbox", error))
-        return FALSE;
-      present = sqlite3_changes (kh_store_get_db (store)) > 0;
-    }
-  else
-    {
-      present = sqlite3_step (stmt) == SQLITE_ROW;
-      sqlite3_reset (stmt);
-    }
+  if (!kh_sqlite_step_done (stmt, "outbox", error))
+    return FALSE;
+  present = sqlite3_changes (kh_store_get_db (store)) > 0;
   if (!present)
     return TRUE;
 
