@@ -135,17 +135,41 @@ valid_hash (const char *h)
   return h != NULL && strlen (h) == 64 && strspn (h, "0123456789abcdef") == 64;
 }
 
-/* The files' subkey when the replica is sealed; FALSE when it is plain. */
+/* The files' subkey when the replica @db_path is sealed; FALSE when it is plain. */
 static gboolean
-files_key (KhStore *store,
-           guint8  *subkey)
+files_key_for (const char *db_path,
+               guint8     *subkey)
 {
   guint8 key[KH_CRYPT_KEY_BYTES];
-  gboolean sealed = kh_crypt_vfs_get_key (kh_store_get_path (store), key);
+  gboolean sealed = kh_crypt_vfs_get_key (db_path, key);
 
   if (sealed)
     crypto_kdf_derive_from_key (subkey, KH_CRYPT_KEY_BYTES, SUBKEY_FILES, kdf_context, key);
   sodium_memzero (key, sizeof key);
+  return sealed;
+}
+
+static gboolean
+files_key (KhStore *store,
+           guint8  *subkey)
+{
+  return files_key_for (kh_store_get_path (store), subkey);
+}
+
+/* Whether the file at @path is sealed: it starts with the magic, which no JPEG, PNG, PDF or
+ * HEIC does. A plain file in a sealed replica is one attached before the replica was sealed
+ * and not yet sealed itself (kh_attach_seal_files()). */
+static gboolean
+file_is_sealed (const char *path)
+{
+  char head[MAGIC_LEN];
+  FILE *fp = g_fopen (path, "rb");
+  gboolean sealed;
+
+  if (fp == NULL)
+    return FALSE;
+  sealed = fread (head, 1, MAGIC_LEN, fp) == MAGIC_LEN && memcmp (head, MAGIC, MAGIC_LEN) == 0;
+  fclose (fp);
   return sealed;
 }
 
@@ -248,15 +272,15 @@ sealed_plain_size (gint64 file_size)
 }
 
 static gboolean
-open_writer (Writer      *w,
-             KhStore     *store,
-             const char  *path,
-             GError     **error)
+open_writer_for (Writer      *w,
+                 const char  *db_path,
+                 const char  *path,
+                 GError     **error)
 {
   g_autoptr(GFile) file = g_file_new_for_path (path);
 
   memset (w, 0, sizeof *w);
-  w->sealed = files_key (store, w->key);
+  w->sealed = files_key_for (db_path, w->key);
   w->out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error));
   if (w->out == NULL)
     return FALSE;
@@ -268,6 +292,15 @@ open_writer (Writer      *w,
         return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+open_writer (Writer      *w,
+             KhStore     *store,
+             const char  *path,
+             GError     **error)
+{
+  return open_writer_for (w, kh_store_get_path (store), path, error);
 }
 
 static void
@@ -556,7 +589,13 @@ open_reader (Reader      *r,
 
   memset (r, 0, sizeof *r);
   r->whole = whole;
-  r->sealed = files_key (store, r->key);
+  r->sealed = file_is_sealed (path);
+  if (r->sealed && !files_key (store, r->key))
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_KEY,
+                           _("An attached file is encrypted and the replica's key is not given."));
+      return FALSE;
+    }
   r->in = g_file_read (file, NULL, error);
   if (r->in == NULL)
     return FALSE;
@@ -706,8 +745,14 @@ kh_attach_partial_size (KhStore    *store,
   path = file_path (store, sha256, ".part");
   if (g_stat (path, &st) != 0)
     return 0;
+  /* A download begun before the replica was sealed starts again, sealed. */
   sealed = files_key (store, key);
   sodium_memzero (key, sizeof key);
+  if (st.st_size > 0 && sealed != file_is_sealed (path))
+    {
+      g_unlink (path);
+      return 0;
+    }
   if (sealed)
     return st.st_size < HEADER_LEN ? 0 : (st.st_size - HEADER_LEN) / SEALED_BLOCK * KH_ATTACH_BLOCK;
   return st.st_size / KH_ATTACH_BLOCK * KH_ATTACH_BLOCK;
@@ -973,5 +1018,123 @@ kh_attach_count_waiting (KhStore *store,
     *download_bytes += ((KhAttachTransfer *) down->pdata[i])->size;
   *uploads = up->len;
   *downloads = down->len;
+  return TRUE;
+}
+
+/* The live attachments of @owner_id (NULL: every one), each record with "here" (the file is on
+ * this computer) and "on_server" (the server has it, as far as this replica knows). */
+json_object *
+kh_attach_list (KhStore     *store,
+                const char  *owner_id,
+                GError     **error)
+{
+  const KhEntity *entity = kh_entity_lookup ("attachment");
+  g_autofree char *columns = kh_store_select_columns (entity);
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce((SELECT f.have FROM attachment_file f WHERE f.sha256 = attachment.sha256), 0), "
+                                          "coalesce((SELECT f.uploaded FROM attachment_file f WHERE f.sha256 = attachment.sha256), 0), %s "
+                                          "FROM attachment WHERE deleted = 0 AND (?1 IS NULL OR owner_id = ?1) "
+                                          "ORDER BY owner_id, name", columns);
+  sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
+  json_object *list;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  list = json_object_new_array ();
+  sqlite3_bind_text (stmt, 1, owner_id, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      json_object *record = kh_store_row_to_json (entity, stmt, 2);
+
+      json_object_object_add (record, "here", json_object_new_boolean (sqlite3_column_int (stmt, 0) == 1));
+      json_object_object_add (record, "on_server",
+                              json_object_new_boolean (sqlite3_column_int (stmt, 1) == 1));
+      json_object_array_add (list, record);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "attachment");
+      json_object_put (list);
+      return NULL;
+    }
+  return list;
+}
+
+/* Asks for every file attached to @owner_id. */
+gboolean
+kh_attach_want_owner (KhStore     *store,
+                      const char  *owner_id,
+                      gboolean     on_metered,
+                      GError     **error)
+{
+  return exec_file_sql (store,
+                        "INSERT INTO attachment_file (sha256, wanted, size) "
+                        "SELECT DISTINCT sha256, 1 + ?2, 0 FROM attachment "
+                        "WHERE deleted = 0 AND (?1 IS NULL OR owner_id = ?1) AND true "
+                        "ON CONFLICT (sha256) DO UPDATE SET wanted = max(wanted, excluded.wanted)",
+                        owner_id, on_metered ? 1 : 0, error);
+}
+
+/* Seals the plain files of the replica @db_path, whose key was just given (the replica was
+ * sealed in place, kh_crypt_convert()): each is written sealed beside itself, then put in its
+ * place. A file cut short by a crash here is still read, as it is plain. */
+gboolean
+kh_attach_seal_files (const char  *db_path,
+                      GError     **error)
+{
+  g_autofree char *dir_path = g_strconcat (db_path, "-files", NULL);
+  g_autoptr(GDir) dir = NULL;
+  guint8 probe[KH_CRYPT_KEY_BYTES];
+  const char *name;
+  gboolean sealed = files_key_for (db_path, probe);
+
+  sodium_memzero (probe, sizeof probe);
+  if (!sealed || !g_file_test (dir_path, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  dir = g_dir_open (dir_path, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      g_autofree char *tmp = NULL;
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      gboolean ok;
+      Writer w;
+
+      if (!valid_hash (name) || file_is_sealed (path))
+        {
+          /* A download under way, plain, starts again sealed (kh_attach_partial_size()). */
+          if (g_str_has_suffix (name, ".part") && !file_is_sealed (path))
+            g_unlink (path);
+          continue;
+        }
+      if (!g_file_get_contents (path, &data, &len, error))
+        return FALSE;
+      tmp = g_strconcat (path, ".sealing", NULL);
+      ok = open_writer_for (&w, db_path, tmp, error);
+      for (gsize at = 0; ok && at < len; at += KH_ATTACH_BLOCK)
+        {
+          gsize n = MIN ((gsize) KH_ATTACH_BLOCK, len - at);
+
+          ok = writer_block (&w, (const guint8 *) data + at, n, at + n == len, error);
+        }
+      ok = ok && g_output_stream_close (w.out, NULL, error);
+      close_writer (&w);
+      if (ok && g_rename (tmp, path) != 0)
+        {
+          int e = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
+          ok = FALSE;
+        }
+      if (!ok)
+        {
+          g_unlink (tmp);
+          return FALSE;
+        }
+    }
   return TRUE;
 }

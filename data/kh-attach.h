@@ -36,6 +36,8 @@ const char * const *kh_attach_owner_entities (void);
 gboolean     kh_attach_is_owner_entity     (const char    *entity);
 
 char        *kh_attach_dir                 (KhStore       *store);
+gboolean     kh_attach_seal_files          (const char    *db_path,
+                                            GError       **error);
 gint64       kh_attach_get_max_size        (KhStore       *store);
 gboolean     kh_attach_set_max_size        (KhStore       *store,
                                             gint64         max_size,
@@ -84,6 +86,13 @@ GPtrArray   *kh_attach_pending_uploads     (KhStore       *store,
                                             GError       **error);
 GPtrArray   *kh_attach_pending_downloads   (KhStore       *store,
                                             gboolean       metered,
+                                            GError       **error);
+json_object *kh_attach_list                (KhStore       *store,
+                                            const char    *owner_id,
+                                            GError       **error);
+gboolean     kh_attach_want_owner          (KhStore       *store,
+                                            const char    *owner_id,
+                                            gboolean       on_metered,
                                             GError       **error);
 gboolean     kh_attach_count_waiting       (KhStore       *store,
                                             gint64        *uploads,

@@ -320,6 +320,7 @@ check_attachment (KhServer            *self,
                   const char          *attachment_id,
                   const char          *sha256,
                   gboolean             write,
+                  gboolean             limit,
                   gint64              *size,
                   GError             **error)
 {
@@ -360,7 +361,7 @@ check_attachment (KhServer            *self,
       return FALSE;
     }
   *size = json_object_object_get_ex (s->data, "size", &v) ? json_object_get_int64 (v) : 0;
-  if (write && *size > self->max_file_size)
+  if (limit && *size > self->max_file_size)
     {
       g_set_error (error, KH_SYNC_ERROR, KH_SYNC_ERROR_TOO_LARGE,
                    _("The file is %.1f MB; the limit for one file is %.1f MB."),
@@ -391,7 +392,7 @@ kh_server_file_status (KhServer            *self,
   g_autoptr(KhServerLease) l = _kh_server_lease_new (self);
   gint64 size;
 
-  if (!check_attachment (self, l->b, user, attachment_id, sha256, FALSE, &size, error))
+  if (!check_attachment (self, l->b, user, attachment_id, sha256, FALSE, TRUE, &size, error))
     return FALSE;
   fill_state (self, sha256, state);
   return TRUE;
@@ -416,7 +417,7 @@ kh_server_file_put (KhServer            *self,
   g_autofree char *now = NULL;
   gint64 size;
 
-  if (!check_attachment (self, l->b, user, attachment_id, sha256, TRUE, &size, error))
+  if (!check_attachment (self, l->b, user, attachment_id, sha256, TRUE, TRUE, &size, error))
     return FALSE;
   fill_state (self, sha256, state);
   if (state->complete || offset != state->offset || len == 0)
@@ -482,7 +483,7 @@ kh_server_file_get (KhServer            *self,
   gint64 size;
   gint64 stored = 0;
 
-  if (!check_attachment (self, l->b, user, attachment_id, sha256, FALSE, &size, error))
+  if (!check_attachment (self, l->b, user, attachment_id, sha256, FALSE, FALSE, &size, error))
     return NULL;
   if (!self->files->vtable->has (self->files, sha256, &stored))
     {
