@@ -78,6 +78,7 @@ const char           *kh_sync_indicator_get_text       (KhSyncIndicator    *self
 /* The record editor: its rows and error, and its Save, Delete and History buttons. */
 const char           *kh_record_editor_get_id          (KhRecordEditor     *self);
 GtkWidget            *kh_record_editor_get_entries     (KhRecordEditor     *self);
+GtkWidget            *kh_record_editor_get_attachments (KhRecordEditor     *self);
 
 /* An award list's entries in its editor: the count and total shown, the rows, Add Entry and
  * what Export writes. */
