@@ -779,26 +779,8 @@ static const KhField attachment_fields[] = {
   TEXT ("name", REQ | SRCH | SUM, N_("File name"), 255),
   ENUM ("media_type", REQ | SUM, N_("Type"), attachment_types, attachment_type_labels),
   INT ("size", REQ | SUM, N_("Size (bytes)"), 1, G_GINT64_CONSTANT (4294967296)),
-  TEXT ("sha256", REQ, N_("SHA-256"), 64),
+  TEXT ("sha256", REQ | KH_FIELD_FLAG_SHA256, N_("SHA-256"), 64),
 };
-
-static gboolean
-check_attachment (const KhEntity *entity,
-                  json_object    *record,
-                  GError        **error)
-{
-  const char *hash = get_string (record, "sha256");
-
-  if (hash == NULL)
-    return TRUE;
-  if (strlen (hash) != 64 || strspn (hash, "0123456789abcdef") != 64)
-    {
-      kh_data_error_set_invalid (error, "sha256", "%s",
-                                 _("SHA-256: 64 lower-case hexadecimal digits."));
-      return FALSE;
-    }
-  return TRUE;
-}
 
 /* The registry -------------------------------------------------------------------------------- */
 
@@ -850,7 +832,7 @@ static const KhEntity entities[] = {
   ENTITY ("consent", N_("Consent record"), N_("Consent records"), consent_fields, "org_unit_id", "person_name", check_consent, consent_indexes),
   { .name = "attachment", .label = N_("Attachment"), .label_plural = N_("Attachments"),
     .fields = attachment_fields, .n_fields = G_N_ELEMENTS (attachment_fields),
-    .scope_field = "org_unit_id", .title_field = "name", .check = check_attachment,
+    .scope_field = "org_unit_id", .title_field = "name", .check = NULL,
     .indexes = attachment_indexes, .since = 14 },
 };
 

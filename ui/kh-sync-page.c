@@ -376,6 +376,13 @@ kh_sync_page_reload (KhSyncPage *self)
   update_status (self);
 }
 
+GtkWidget *
+kh_sync_page_get_files_row (KhSyncPage *self)
+{
+  g_return_val_if_fail (KH_IS_SYNC_PAGE (self), NULL);
+  return GTK_WIDGET (self->files_row);
+}
+
 guint
 kh_sync_page_get_n_shown (KhSyncPage *self)
 {
