@@ -1006,7 +1006,12 @@ kh_attach_count_waiting (KhStore *store,
                          gint64  *downloads,
                          gint64  *download_bytes)
 {
-  g_autoptr(GPtrArray) up = kh_attach_pending_uploads (store, NULL);
+  /* Files whose record has not gone yet wait too: they go right after it. */
+  g_autoptr(GPtrArray) up = collect (store,
+                                     "SELECT f.sha256, min(a.id), f.size FROM attachment_file f "
+                                     "JOIN attachment a ON a.sha256 = f.sha256 AND a.deleted = 0 "
+                                     "WHERE f.have = 1 AND f.uploaded = 0 AND ?1 = ?1 GROUP BY f.sha256",
+                                     0, NULL);
   g_autoptr(GPtrArray) down = kh_attach_pending_downloads (store, FALSE, NULL);
 
   *uploads = *upload_bytes = *downloads = *download_bytes = 0;

@@ -182,11 +182,19 @@ test_editor_and_sync_page (void)
   g_assert_nonnull (description);
   g_assert_nonnull (strstr (description, "setup.jpg"));
   g_assert_cmpuint (kh_attachments_group_get_n_files (KH_ATTACHMENTS_GROUP (group)), ==, 3);
-  gtk_window_set_default_size (GTK_WINDOW (editor), 600, 900);
+  gtk_window_set_default_size (GTK_WINDOW (editor), 600, 700);
   gtk_window_present (GTK_WINDOW (editor));
   run_idle ();
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), NULL);
   gtk_widget_remove_css_class (group, "error");
+  /* The group is below the person's fields: scrolled to, as a person would. */
+  {
+    GtkWidget *scrolled = gtk_widget_get_ancestor (group, GTK_TYPE_SCROLLED_WINDOW);
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+    kh_widget_wait_for_paint (editor, 2);
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  }
   screenshot (editor, "attachments-editor.png");
   gtk_window_destroy (GTK_WINDOW (editor));
 
@@ -195,7 +203,8 @@ test_editor_and_sync_page (void)
   page = kh_sync_page_new (store);
   gtk_window_set_child (GTK_WINDOW (window), page);
   gtk_window_set_default_size (GTK_WINDOW (window), 820, 560);
-  g_object_set (page, "sync-client", client, "sync-state", KH_SYNC_CLIENT_STATE_SYNCING, NULL);
+  g_object_set (page, "sync-client", client, "sync-state", KH_SYNC_CLIENT_STATE_SYNCING,
+                "pending", kh_store_count_pending (store), NULL);
   gtk_window_present (GTK_WINDOW (window));
   run_idle ();
   {
