@@ -684,6 +684,7 @@ cmd_fetch_attachments (const KhCliCommand  *command,
   g_autoptr(GPtrArray) ids = g_ptr_array_new ();
   gboolean all = FALSE;
   gboolean metered = FALSE;
+  gboolean keep = FALSE;
   gboolean ok = TRUE;
   KhSyncReport r;
   SyncOptions o;
@@ -694,6 +695,8 @@ cmd_fetch_attachments (const KhCliCommand  *command,
         all = TRUE;
       else if (strcmp (argv[i], "--metered") == 0)
         metered = TRUE;
+      else if (strcmp (argv[i], "--keep-offline") == 0)
+        keep = TRUE;
       else if (g_str_has_prefix (argv[i], "--"))
         {
           g_ptr_array_add (rest, argv[i]);
@@ -716,7 +719,8 @@ cmd_fetch_attachments (const KhCliCommand  *command,
       if (a != NULL)
         ok = kh_attach_want (store, json_object_get_string (json_object_object_get (a, "sha256")), metered, &error);
       else
-        ok = kh_attach_want_owner (store, ids->pdata[i], metered, &error);
+        ok = kh_attach_want_owner (store, ids->pdata[i], metered, &error)
+             && (!keep || kh_attach_keep_offline (store, ids->pdata[i], TRUE, &error));
       json_object_put (a);
     }
   engine = make_engine (store, &o);
@@ -757,8 +761,9 @@ const KhCliCommand kh_cli_sync_commands[] = {
   { "erase", N_("erase PERSON_ID --reason TEXT"),
     N_("erase a person's data on the server and every replica (an administrator or the area's officer)"),
     0, -1, cmd_erase, NULL },
-  { "fetch-attachments", N_("fetch-attachments ID… | --all [--metered] [SYNC OPTIONS]"),
-    N_("fetch the files of records or attachments now (on a metered network only with --metered)"), 0, -1,
+  { "fetch-attachments", N_("fetch-attachments ID… [--keep-offline] | --all [--metered] [SYNC OPTIONS]"),
+    N_("fetch the files of records or attachments now (on a metered network only with --metered); "
+       "--keep-offline fetches the records' files to come as well"), 0, -1,
     cmd_fetch_attachments, sync_options_help },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };

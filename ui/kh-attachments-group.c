@@ -392,8 +392,19 @@ kh_attachments_group_finalize (GObject *object)
 static void
 kh_attachments_group_class_init (KhAttachmentsGroupClass *klass)
 {
+  GSList *formats = gdk_pixbuf_get_formats ();
+
   G_OBJECT_CLASS (klass)->dispose = kh_attachments_group_dispose;
   G_OBJECT_CLASS (klass)->finalize = kh_attachments_group_finalize;
+  /* HEIC is taken where this system's image loaders read it, so it can be shown. */
+  for (GSList *l = formats; l != NULL; l = l->next)
+    {
+      g_autofree char *name = gdk_pixbuf_format_get_name (l->data);
+
+      if (g_strcmp0 (name, "heif") == 0 || g_strcmp0 (name, "heic") == 0 || g_strcmp0 (name, "avif/heif") == 0)
+        kh_attach_set_heic_readable (TRUE);
+    }
+  g_slist_free (formats);
 }
 
 static void

@@ -209,6 +209,18 @@ test_up_and_down (Fixture       *f,
     g_assert_cmpuint (r.file_bytes_sent, ==, 0);
     kh_treplica_free (a3);
   }
+  /* A record kept offline: its files come with the sync, unopened (both attachments name one
+   * file: it comes once). */
+  {
+    KhTReplica *a4 = kh_treplica_new (f->server, f->dir, "a4", f->server->base, "officer_a");
+
+    kh_treplica_sync (a4);
+    g_assert_true (kh_attach_keep_offline (a4->store, f->person, TRUE, &error));
+    r = kh_treplica_sync (a4);
+    g_assert_cmpuint (r.files_downloaded, ==, 1);
+    assert_same_file (a4, sha, photo);
+    kh_treplica_free (a4);
+  }
 }
 
 /* A replica of @f's second computer whose file requests go through @proxy. */
