@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kh-attach.h"
 #include "kh-cli-common.h"
 #include "kh-cli-sync.h"
 #include "kh-cli-visible.h"
@@ -314,6 +315,13 @@ report_to_json (const KhSyncReport *r)
   json_object_object_add (o, "pending", json_object_new_int64 (r->pending));
   json_object_object_add (o, "open_conflicts", json_object_new_int64 (r->open_conflicts));
   json_object_object_add (o, "seconds", json_object_new_double (r->seconds));
+  json_object_object_add (o, "files_uploaded", json_object_new_int64 ((gint64) r->files_uploaded));
+  json_object_object_add (o, "files_downloaded", json_object_new_int64 ((gint64) r->files_downloaded));
+  json_object_object_add (o, "files_refused", json_object_new_int64 ((gint64) r->files_refused));
+  json_object_object_add (o, "file_bytes_sent", json_object_new_int64 ((gint64) r->file_bytes_sent));
+  json_object_object_add (o, "file_bytes_received", json_object_new_int64 ((gint64) r->file_bytes_received));
+  if (r->files_refused > 0)
+    json_object_object_add (o, "files_message", json_object_new_string (r->files_message));
   return o;
 }
 
@@ -359,6 +367,11 @@ cmd_sync (const KhCliCommand  *command,
                             "Sent %llu bytes, received %llu bytes in %llu requests, %.2f s.\n", r.requests),
                (unsigned long long) r.bytes_sent, (unsigned long long) r.bytes_received,
                (unsigned long long) r.requests, r.seconds);
+      if (r.files_uploaded > 0 || r.files_downloaded > 0)
+        g_print (_("Files: sent %llu, fetched %llu.\n"), (unsigned long long) r.files_uploaded,
+                 (unsigned long long) r.files_downloaded);
+      if (r.files_refused > 0)
+        g_print (_("The server refused %llu file: %s\n"), (unsigned long long) r.files_refused, r.files_message);
       if (verify)
         g_print ("%s\n", r.repaired > 0 ? _("The replica differed from the server and was repaired.")
                                         : _("The replica matches the server."));
@@ -655,6 +668,81 @@ cmd_erase (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
+/* fetch-attachments [ID]… [--all] [--metered] [SYNC OPTIONS]: asks for the files of the
+ * records or attachments named (or every one), then syncs. */
+static int
+cmd_fetch_attachments (const KhCliCommand  *command,
+                       int                  argc,
+                       char               **argv,
+                       gpointer             data)
+{
+  KhCliContext *cli = data;
+  KhStore *store = cli->store;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhSyncEngine) engine = NULL;
+  g_autoptr(GPtrArray) rest = g_ptr_array_new ();
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  gboolean all = FALSE;
+  gboolean metered = FALSE;
+  gboolean keep = FALSE;
+  gboolean ok = TRUE;
+  KhSyncReport r;
+  SyncOptions o;
+
+  for (int i = 0; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--all") == 0)
+        all = TRUE;
+      else if (strcmp (argv[i], "--metered") == 0)
+        metered = TRUE;
+      else if (strcmp (argv[i], "--keep-offline") == 0)
+        keep = TRUE;
+      else if (g_str_has_prefix (argv[i], "--"))
+        {
+          g_ptr_array_add (rest, argv[i]);
+          if (i + 1 < argc)
+            g_ptr_array_add (rest, argv[++i]);
+        }
+      else
+        g_ptr_array_add (ids, argv[i]);
+    }
+  if (!parse_sync_options (command, (int) rest->len, (char **) rest->pdata, &o))
+    return EXIT_USAGE;
+  if (!all && ids->len == 0)
+    return kh_cli_usage_error (command, _("Name the records or attachments whose files to fetch, or --all."));
+  if (all)
+    ok = kh_attach_want_owner (store, NULL, metered, &error);
+  for (guint i = 0; ok && i < ids->len; i++)
+    {
+      json_object *a = kh_store_get (store, "attachment", ids->pdata[i], NULL);
+
+      if (a != NULL)
+        ok = kh_attach_want (store, json_object_get_string (json_object_object_get (a, "sha256")), metered, &error);
+      else
+        ok = kh_attach_want_owner (store, ids->pdata[i], metered, &error)
+             && (!keep || kh_attach_keep_offline (store, ids->pdata[i], TRUE, &error));
+      json_object_put (a);
+    }
+  engine = make_engine (store, &o);
+  ok = ok && kh_sync_engine_run (engine, 0, &r, NULL, &error);
+  if (!ok)
+    {
+      print_sync_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    {
+      json_object *answer = report_to_json (&r);
+
+      print_json (answer);
+      json_object_put (answer);
+    }
+  else
+    g_print (_("Files: sent %llu, fetched %llu.\n"), (unsigned long long) r.files_uploaded,
+             (unsigned long long) r.files_downloaded);
+  return EXIT_OK;
+}
+
 /* The sync options are the same for every command that talks to the server; their --help
  * says so. */
 const KhCliCommand kh_cli_sync_commands[] = {
@@ -673,6 +761,10 @@ const KhCliCommand kh_cli_sync_commands[] = {
   { "erase", N_("erase PERSON_ID --reason TEXT"),
     N_("erase a person's data on the server and every replica (an administrator or the area's officer)"),
     0, -1, cmd_erase, NULL },
+  { "fetch-attachments", N_("fetch-attachments ID… [--keep-offline] | --all [--metered] [SYNC OPTIONS]"),
+    N_("fetch the files of records or attachments now (on a metered network only with --metered); "
+       "--keep-offline fetches the records' files to come as well"), 0, -1,
+    cmd_fetch_attachments, sync_options_help },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };
 

@@ -14,6 +14,7 @@
 
 #include "kh-cli-common.h"
 #include "kh-cli-key.h"
+#include "kh-cli-attach.h"
 #include "kh-cli-sync.h"
 #include "kh-cli-visible.h"
 #include "kh-demo.h"
@@ -1178,6 +1179,8 @@ find_command (const char *name)
     c = kh_cli_command_find (list_commands, name);
   if (c == NULL)
     c = kh_cli_command_find (kh_cli_sync_commands, name);
+  if (c == NULL)
+    c = kh_cli_command_find (kh_cli_attach_commands, name);
   return c;
 }
 
@@ -1193,6 +1196,7 @@ usage (FILE *out)
              "FILE.key under a passphrase, given with --passphrase-file FILE, "
              "$KHUYENHOC_PASSPHRASE or typed when asked."));
   kh_cli_sync_usage (out);
+  kh_cli_attach_usage (out);
   fprintf (out, "\n");
   kh_cli_print_commands (out, _("Lists and figures:"), list_commands);
   fprintf (out, "\n%s\n", _("“khuyenhoc-cli COMMAND --help” shows one command's usage."));

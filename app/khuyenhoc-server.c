@@ -29,6 +29,7 @@
 #include "kh-memory.h"
 #include "kh-server-backup.h"
 #include "kh-server-core.h"
+#include "kh-server-files.h"
 #include "kh-server-http.h"
 #include "kh-server-import.h"
 #include "kh-server-metrics.h"
@@ -162,6 +163,87 @@ take_option (int         *argc,
         }
     }
   return NULL;
+}
+
+/* Attached files -------------------------------------------------------------------------------- */
+
+/* Gives @server its file store: --files DIR, else the folder beside a SQLite database; with
+ * neither (PostgreSQL without --files) the server takes no files. */
+static gboolean
+set_up_files (KhServer    *server,
+              const char  *files,
+              const char  *max_mb,
+              GError     **error)
+{
+  g_autofree char *dir = files != NULL ? g_strdup (files) : kh_file_store_default_dir (db_url);
+  gint64 mb = 20;
+  KhFileStore *store;
+
+  if (max_mb != NULL && !g_ascii_string_to_signed (max_mb, 10, 1, 4096, &mb, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("--attachment-max-mb takes a number of megabytes from 1 to 4096, not “%s”."), max_mb);
+      return FALSE;
+    }
+  kh_server_set_max_file_size (server, mb * 1024 * 1024);
+  if (dir == NULL)
+    return TRUE;
+  store = kh_file_store_new_folder (dir, error);
+  if (store == NULL)
+    return FALSE;
+  kh_server_set_file_store (server, store);
+  return TRUE;
+}
+
+/* files check, files collect */
+static int
+cmd_files (const KhCliCommand  *command,
+           int                  argc,
+           char               **argv,
+           gpointer             data)
+{
+  static const char * const options[] = { "--files", "--tombstone-days", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServer) server = NULL;
+  const char *files = take_option (&argc, argv, "--files");
+  const char *tomb = take_option (&argc, argv, "--tombstone-days");
+  gint64 n_days = -1;
+  int rc;
+
+  if ((rc = check_rest (argc - 1, argv + 1, 0, options)) != 0)
+    return rc;
+  if (!number_option ("--tombstone-days", tomb, 0, 36500, &n_days))
+    return 2;
+  server = open_server (1, TRUE, &error);
+  if (server == NULL || !set_up_files (server, files, NULL, &error))
+    return fail (error);
+  if (n_days >= 0)
+    kh_server_set_tombstone_days (server, (int) n_days);
+  if (strcmp (argv[0], "collect") == 0)
+    {
+      gint64 removed = 0;
+
+      if (!kh_server_collect_files (server, &removed, &error))
+        return fail (error);
+      g_print (_("Removed %lld files nobody refers to any more.\n"), (long long) removed);
+      return 0;
+    }
+  {
+    KhFileCheck check;
+
+    if (!kh_server_check_files (server, &check, &error))
+      return fail (error);
+    g_print (_("%lld files, %lld bytes; live attachments name %lld; %lld not sent yet.\n"),
+             (long long) check.files, (long long) check.bytes, (long long) check.expected,
+             (long long) check.waiting);
+    for (guint i = 0; i < check.missing->len; i++)
+      g_print (_("missing: %s\n"), (char *) check.missing->pdata[i]);
+    for (guint i = 0; i < check.damaged->len; i++)
+      g_print (_("damaged: %s\n"), (char *) check.damaged->pdata[i]);
+    rc = check.missing->len > 0 || check.damaged->len > 0 ? 1 : 0;
+    kh_file_check_clear (&check);
+    return rc;
+  }
 }
 
 /* user ... ------------------------------------------------------------------------------------- */
@@ -508,6 +590,11 @@ purge_cb (gpointer data)
     g_message ("purging tombstones failed: %s", error->message);
   else if (purged > 0)
     g_message ("purged %" G_GINT64_FORMAT " tombstones past the window", purged);
+  g_clear_error (&error);
+  if (!kh_server_collect_files (data, &purged, &error))
+    g_message ("collecting files failed: %s", error->message);
+  else if (purged > 0)
+    g_message ("removed %" G_GINT64_FORMAT " files nobody refers to any more", purged);
   return G_SOURCE_CONTINUE;
 }
 
@@ -546,6 +633,8 @@ cmd_serve (const KhCliCommand  *command,
   const char *token_days = take_option (&argc, argv, "--token-days");
   const char *tls_cert = take_option (&argc, argv, "--tls-cert");
   const char *tls_key = take_option (&argc, argv, "--tls-key");
+  const char *files = take_option (&argc, argv, "--files");
+  const char *max_mb = take_option (&argc, argv, "--attachment-max-mb");
   g_autoptr(GPtrArray) proxies = g_ptr_array_new_with_free_func (g_free);
   const char *proxy;
   g_autofree char *cert_pem = NULL;
@@ -561,7 +650,7 @@ cmd_serve (const KhCliCommand  *command,
   static const char * const options[] = {
     "--listen", "--port-file", "--threads", "--max-connections", "--max-body", "--tombstone-days",
     "--request-timeout", "--max-connections-per-address", "--max-body-memory", "--token-days",
-    "--tls-cert", "--tls-key", "--trusted-proxy", "--metrics", NULL
+    "--tls-cert", "--tls-key", "--trusted-proxy", "--metrics", "--files", "--attachment-max-mb", NULL
   };
   gint64 n_threads, n_conn, n_seconds, n_body, n_days = -1, n_per_address, n_memory, n_token_days = 90;
   int rc;
@@ -632,6 +721,8 @@ cmd_serve (const KhCliCommand  *command,
   if (n_days >= 0)
     kh_server_set_tombstone_days (server, (int) n_days);
   kh_server_set_token_days (server, (int) n_token_days);
+  if (!set_up_files (server, files, max_mb, &error))
+    return fail (error);
   if (!kh_server_adopt_tokens (server, &error))
     return fail (error);
   purge_cb (server);
@@ -703,10 +794,15 @@ static const KhCliCommand commands[] = {
   { "restore", N_("restore FILE"), N_("put a backup back; every client re-pulls"), 0, -1, cmd_restore, NULL },
   { "demo", N_("demo [--records N] [--credentials F]"), N_("fill with demo data and two accounts"), 0, -1,
     cmd_demo, NULL },
+  { "files check", N_("files check [--files DIR]"),
+    N_("count the attached files and check each one's hash"), 0, -1, cmd_files, NULL },
+  { "files collect", N_("files collect [--files DIR] [--tombstone-days N]"),
+    N_("remove files nobody refers to any more"), 0, -1, cmd_files, NULL },
   { "serve", N_("serve [--listen HOST:PORT] [--port-file F] [--threads N] [--max-connections N] "
                 "[--max-body BYTES] [--request-timeout S] [--tombstone-days N] [--token-days N] "
                 "[--max-connections-per-address N] [--max-body-memory BYTES] [--trusted-proxy ADDR] "
-                "[--tls-cert FILE --tls-key FILE] [--metrics HOST:PORT]"),
+                "[--tls-cert FILE --tls-key FILE] [--metrics HOST:PORT] [--files DIR] "
+                "[--attachment-max-mb N]"),
     N_("answer the clients (127.0.0.1:8080 unless --listen)"), 0, -1, cmd_serve, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kh-attach.h"
 #include "kh-crypt-key.h"
 #include "kh-crypt-vfs.h"
 #include "kh-error.h"
@@ -389,7 +390,8 @@ kh_crypt_convert (const char  *db_path,
   stage (5);
   fsync_path (dir, TRUE);
   stage (6);
-  return TRUE;
+  /* The attached files beside it, with the same key. */
+  return kh_attach_seal_files (db_path, error);
 
 failed:
   g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO,

@@ -750,6 +750,38 @@ check_consent (const KhEntity *entity,
                            _("Withdrawn on: it is before the consent was given."), error);
 }
 
+/* Attachments: evidence files ------------------------------------------------------------------ */
+
+/* The records a file may be attached to (kh_attach_owner_entities()). */
+static const char * const attachment_owners[] = {
+  "award_list", "disbursement", "donation", "evaluation", "recognition", "registration", "person",
+  NULL
+};
+static const char * const attachment_owner_labels[] = {
+  N_("Award list"), N_("Disbursement"), N_("Donation"), N_("Evaluation"), N_("Recognition"),
+  N_("Registration"), N_("Person"), NULL
+};
+/* The types found from a file's content (data/kh-attach.c); no other is taken. */
+static const char * const attachment_types[] = {
+  "image/jpeg", "image/png", "application/pdf", "image/heic", NULL
+};
+static const char * const attachment_type_labels[] = {
+  N_("JPEG image"), N_("PNG image"), N_("PDF document"), N_("HEIC image"), NULL
+};
+
+/* The record holds what names the file; the bytes travel apart, by their SHA-256, after the
+ * records (sync/PROTOCOL.md, "Attachments"). The owner is a parent: the file's unit must be in
+ * the area of the record it documents, and whoever may read the record may read the file. */
+static const KhField attachment_fields[] = {
+  ENUM ("owner_entity", REQ, N_("Attached to"), attachment_owners, attachment_owner_labels),
+  REF ("owner_id", REQ | OWNER, N_("Record"), NULL, .ref_kind = "owner_entity"),
+  REF ("org_unit_id", REQ, N_("Unit"), "org_unit"),
+  TEXT ("name", REQ | SRCH | SUM, N_("File name"), 255),
+  ENUM ("media_type", REQ | SUM, N_("Type"), attachment_types, attachment_type_labels),
+  INT ("size", REQ | SUM, N_("Size (bytes)"), 1, G_GINT64_CONSTANT (4294967296)),
+  TEXT ("sha256", REQ | KH_FIELD_FLAG_SHA256, N_("SHA-256"), 64),
+};
+
 /* The registry -------------------------------------------------------------------------------- */
 
 /* Indexes beyond the id: the scope field for the change feed and the columns reports and
@@ -775,6 +807,7 @@ static const char * const donor_indexes[] = { "org_unit_id", NULL };
 static const char * const donation_indexes[] = { "fund_id", "org_unit_id, donated_on", NULL };
 static const char * const disbursement_indexes[] = { "fund_id", "org_unit_id, paid_on", NULL };
 static const char * const consent_indexes[] = { "person_id", NULL };
+static const char * const attachment_indexes[] = { "owner_id", "sha256", NULL };
 
 
 static const KhEntity entities[] = {
@@ -797,6 +830,10 @@ static const KhEntity entities[] = {
   ENTITY ("donation", N_("Donation"), N_("Donations"), donation_fields, "org_unit_id", "donor_name", check_donation, donation_indexes),
   ENTITY ("disbursement", N_("Disbursement"), N_("Disbursements"), disbursement_fields, "org_unit_id", "purpose", NULL, disbursement_indexes),
   ENTITY ("consent", N_("Consent record"), N_("Consent records"), consent_fields, "org_unit_id", "person_name", check_consent, consent_indexes),
+  { .name = "attachment", .label = N_("Attachment"), .label_plural = N_("Attachments"),
+    .fields = attachment_fields, .n_fields = G_N_ELEMENTS (attachment_fields),
+    .scope_field = "org_unit_id", .title_field = "name", .check = NULL,
+    .indexes = attachment_indexes, .since = 14 },
 };
 
 static const KhEntity *entity_table[G_N_ELEMENTS (entities)];

@@ -45,6 +45,7 @@ typedef enum
   KH_FIELD_FLAG_PERSON_NAME = 1 << 9, /* a person's full name: lists sort it in Vietnamese
                                        * order, given name first, through an index on
                                        * kh_name_key() (made by schema version 8) */
+  KH_FIELD_FLAG_SHA256    = 1 << 10, /* a SHA-256 in 64 lower-case hexadecimal digits */
 } KhFieldFlags;
 
 struct _KhField

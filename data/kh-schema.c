@@ -643,6 +643,18 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
      * the unit for a report) read from the index alone: seven times faster than from the rows. */
     "CREATE INDEX person_by_age ON person (coalesce(birth_date, printf('%04d-12-31', birth_year)),"
     "  id, org_unit_id) WHERE deleted = 0;",
+  [KH_ATTACH_VERSION] =
+    /* The attachment entity's table comes from the registry. What this replica knows of each
+     * file, by its SHA-256 (kh-attach.c): held whole here, on the server, asked for (1, or 2:
+     * even on a metered network); and the records whose files are kept offline. */
+    "CREATE TABLE attachment_file ("
+    "  sha256 TEXT PRIMARY KEY,"
+    "  have INTEGER NOT NULL DEFAULT 0,"
+    "  uploaded INTEGER NOT NULL DEFAULT 0,"
+    "  wanted INTEGER NOT NULL DEFAULT 0,"
+    "  size INTEGER NOT NULL DEFAULT 0"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE attachment_keep (owner_id TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;",
 };
 
 static gboolean

@@ -17,7 +17,9 @@ G_BEGIN_DECLS
  * of the folded names lists sort by; version 5: the search index fed from a queue at COMMIT,
  * and the figures' covering indexes; version 6: a leaner search index (no per-record sizes,
  * which only ranking reads) and no indexes the figures' covering ones already serve. */
-#define KH_SCHEMA_VERSION 8
+#define KH_SCHEMA_VERSION 14
+/* Version 14: attachments (the entity, and what this replica knows of each file). */
+#define KH_ATTACH_VERSION 14
 
 int      kh_schema_get_version        (sqlite3  *db);
 gboolean kh_schema_migrate            (sqlite3  *db,

@@ -357,6 +357,11 @@ validate_text (const KhField  *field,
       field_error (error, field, _("write the school year as 2024-2025."));
       return FALSE;
     }
+  if ((field->flags & KH_FIELD_FLAG_SHA256) && (len != 64 || strspn (s, "0123456789abcdef") != 64))
+    {
+      field_error (error, field, _("write 64 lower-case hexadecimal digits."));
+      return FALSE;
+    }
   if (field->flags & KH_FIELD_FLAG_DIGITS)
     for (const char *p = s; *p; p++)
       if (!g_ascii_isdigit (*p) && !(p == s && *p == '+'))

@@ -60,6 +60,15 @@ gpointer     kh_http_request_read (KhHttp            *http,
                                    gpointer           user_data,
                                    GCancellable      *cancellable,
                                    GError           **error);
+/* @payload sent as bytes (application/octet-stream), or nothing when NULL. */
+gpointer     kh_http_request_bytes (KhHttp           *http,
+                                    const char       *method,
+                                    const char       *path,
+                                    GBytes           *payload,
+                                    KhHttpReadFunc    read,
+                                    gpointer          user_data,
+                                    GCancellable     *cancellable,
+                                    GError          **error);
 const KhHttpCounters *kh_http_get_counters (KhHttp   *http);
 char        *kh_http_escape    (KhHttp               *http,
                                 const char           *text);

@@ -36,6 +36,7 @@ struct _KhHttp
   gboolean        gzip;
   gboolean        zstd;
   double          retry_after;
+  gboolean        raw;      /* the payload is bytes as they are (a piece of a file), not JSON */
   GCancellable   *cancellable;
   char            errbuf[CURL_ERROR_SIZE];
 };
@@ -432,7 +433,8 @@ prepare_request (KhHttp      *self,
       gsize plen;
       const void *pdata = g_bytes_get_data (payload, &plen);
 
-      headers = curl_slist_append (headers, "Content-Type: application/json");
+      headers = curl_slist_append (headers, self->raw ? "Content-Type: application/octet-stream"
+                                                      : "Content-Type: application/json");
       if (compressed)
         headers = curl_slist_append (headers, "Content-Encoding: gzip");
       curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, pdata);
@@ -648,6 +650,56 @@ kh_http_request_read (KhHttp          *self,
       if (self->retry_after > wait)
         wait = MIN (self->retry_after, MAX (self->options.backoff_max, 1.0) * 10);
       g_debug ("%s %s failed (%s); retrying in %.2f s", method, path, local_error->message, wait);
+      self->counters.retries++;
+      if (!sleep_cancellable (wait, cancellable))
+        {
+          self->cancellable = NULL;
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The sync was cancelled."));
+          return NULL;
+        }
+    }
+}
+
+/* Sends @payload as it is (a piece of a file, never compressed: photos and PDFs do not shrink)
+ * with @method, and reads the 2xx answer with @read; retried as kh_http_request_read(). */
+gpointer
+kh_http_request_bytes (KhHttp          *self,
+                       const char      *method,
+                       const char      *path,
+                       GBytes          *payload,
+                       KhHttpReadFunc   read,
+                       gpointer         read_data,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  self->cancellable = cancellable;
+  for (int attempt = 0; ; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gpointer answer = NULL;
+      Outcome outcome;
+      double wait;
+
+      self->raw = payload != NULL;
+      outcome = perform (self, method, path, payload, FALSE, read, read_data, &answer, &local_error);
+      self->raw = FALSE;
+      if (outcome == OUTCOME_OK)
+        {
+          self->cancellable = NULL;
+          return answer;
+        }
+      if (outcome == OUTCOME_FAIL || attempt + 1 >= self->options.max_attempts)
+        {
+          self->cancellable = NULL;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      wait = MIN (self->options.backoff_max, self->options.backoff_base * (1 << MIN (attempt, 16)));
+      wait = wait / 2 + g_random_double_range (0, wait / 2);
+      if (self->retry_after > wait)
+        wait = MIN (self->retry_after, MAX (self->options.backoff_max, 1.0) * 10);
       self->counters.retries++;
       if (!sleep_cancellable (wait, cancellable))
         {

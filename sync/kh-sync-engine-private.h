@@ -97,6 +97,13 @@ void          kh_sync_engine_set_state    (KhSyncEngine        *self,
                                            KhSyncState          state,
                                            const char          *message);
 
+/* kh-sync-files.c */
+gboolean      kh_sync_files               (KhSyncRun           *run,
+                                           KhHttp              *http,
+                                           KhSyncReport        *report,
+                                           GError             **error);
+gboolean      kh_sync_network_metered     (void);
+
 /* kh-sync-erase.c */
 gboolean      kh_sync_erasures            (KhSyncRun           *run,
                                            GError             **error);

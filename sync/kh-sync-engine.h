@@ -31,6 +31,7 @@ typedef enum
   KH_SYNC_FLAGS_NONE   = 0,
   KH_SYNC_FLAGS_VERIFY = 1 << 0, /* compare counts and checksums with the server, and repair */
   KH_SYNC_FLAGS_NO_VERIFY = 1 << 1, /* skip the check that follows a sync that moved records */
+  KH_SYNC_FLAGS_NO_FILES = 1 << 2, /* records only: no attached file is sent or fetched */
 } KhSyncFlags;
 
 typedef struct
@@ -51,6 +52,12 @@ typedef struct
   gint64   pending;         /* outbox entries still waiting after the sync */
   gint64   open_conflicts;  /* conflicts waiting for a person */
   double   seconds;
+  guint64  files_uploaded;  /* attached files the server now has from this replica */
+  guint64  files_downloaded;
+  guint64  files_refused;   /* files the server would not take (see files_message) */
+  guint64  file_bytes_sent; /* of files, on the wire, pieces cut short included */
+  guint64  file_bytes_received;
+  char     files_message[256]; /* the server's words for the last file it refused */
 } KhSyncReport;
 
 KhSyncEngine *kh_sync_engine_new           (const char     *database);

@@ -63,6 +63,7 @@ kh_sync_run (const KhSyncConfig  *config,
   g_autofree char *epoch = NULL;
   g_autofree char *now = NULL;
   g_autoptr(GDateTime) dt = NULL;
+  g_autoptr(KhHttp) files_http = NULL;
   gint64 start = g_get_monotonic_time ();
   KhSyncRun run = { 0 };
   gboolean ok;
@@ -89,6 +90,8 @@ kh_sync_run (const KhSyncConfig  *config,
   kh_http_set_token (run.http, token);
   run.prefetch_http = kh_http_new (url, &config->http);
   kh_http_set_token (run.prefetch_http, token);
+  files_http = kh_http_new (url, &config->http);
+  kh_http_set_token (files_http, token);
   memset (token, 0, strlen (token));
   run.bound_id = kh_replica_get_state (store, KH_SYNC_SERVER_ID);
   epoch = kh_replica_get_state (store, KH_SYNC_EPOCH);
@@ -102,6 +105,9 @@ kh_sync_run (const KhSyncConfig  *config,
   if (ok && ((flags & KH_SYNC_FLAGS_VERIFY)
              || (!(flags & KH_SYNC_FLAGS_NO_VERIFY) && (run.stats.pushed > 0 || run.stats.pulled > 0))))
     ok = kh_sync_verify (&run, report, error);
+  /* Files after the records, always: a slow upload never holds a record back. */
+  if (ok && !(flags & KH_SYNC_FLAGS_NO_FILES))
+    ok = kh_sync_files (&run, files_http, report, error);
   if (ok)
     {
       dt = g_date_time_new_now_utc ();
@@ -117,7 +123,8 @@ kh_sync_run (const KhSyncConfig  *config,
   report->removed = run.stats.removed;
   report->pushed = run.stats.pushed;
   report->rejected = run.stats.rejected;
-  report->requests = kh_http_get_counters (run.http)->requests + kh_http_get_counters (run.prefetch_http)->requests;
+  report->requests = kh_http_get_counters (run.http)->requests + kh_http_get_counters (run.prefetch_http)->requests
+                     + kh_http_get_counters (files_http)->requests;
   report->retries = kh_http_get_counters (run.http)->retries + kh_http_get_counters (run.prefetch_http)->retries;
   report->bytes_sent = kh_http_get_counters (run.http)->bytes_sent + kh_http_get_counters (run.prefetch_http)->bytes_sent;
   report->bytes_received = kh_http_get_counters (run.http)->bytes_received

@@ -20,6 +20,7 @@ struct _KhPreferencesWindow
   AdwEntryRow          *server_row;
   AdwComboRow          *interval_row;
   GtkSwitch            *metered_switch;
+  GtkSwitch            *scale_switch;
 };
 
 G_DEFINE_FINAL_TYPE (KhPreferencesWindow, kh_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -59,6 +60,7 @@ kh_preferences_window_class_init (KhPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhPreferencesWindow, server_row);
   gtk_widget_class_bind_template_child (widget_class, KhPreferencesWindow, interval_row);
   gtk_widget_class_bind_template_child (widget_class, KhPreferencesWindow, metered_switch);
+  gtk_widget_class_bind_template_child (widget_class, KhPreferencesWindow, scale_switch);
 }
 
 static void
@@ -88,6 +90,7 @@ kh_preferences_window_init (KhPreferencesWindow *self)
     }
   g_settings_bind (self->settings, "server-url", self->server_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "sync-on-metered", self->metered_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "scale-photos-on-metered", self->scale_switch, "active", G_SETTINGS_BIND_DEFAULT);
   current = g_settings_get_uint (self->settings, "sync-interval");
   for (guint i = 0; i < G_N_ELEMENTS (intervals); i++)
     if (intervals[i] == current)

@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "kh-attach.h"
+#include "kh-attachments-group.h"
 #include "kh-award-list-entries.h"
 #include "kh-error.h"
 #include "kh-evaluation-dialog.h"
@@ -52,6 +54,7 @@ struct _KhRecordEditor
   AdwPreferencesGroup *fields_group;
   GtkWidget           *actions_box;
   GtkWidget           *entries;         /* an award list's entries, or NULL */
+  GtkWidget           *attachments;     /* the files of a record that takes them, or NULL */
   GtkWidget           *history_button;
   GtkWidget           *evaluate_button;
   GtkWidget           *recognize_button;
@@ -1053,6 +1056,14 @@ recognize_action (GtkWidget  *widget,
 
 /* Object ------------------------------------------------------------------------------------- */
 
+/* The Attachments group, or NULL for a record that takes no files (or a new one). */
+GtkWidget *
+kh_record_editor_get_attachments (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->attachments;
+}
+
 /* An award list's entries under its fields, or NULL for other records. */
 GtkWidget *
 kh_record_editor_get_entries (KhRecordEditor *self)
@@ -1233,6 +1244,13 @@ kh_record_editor_new (KhStore     *store,
                                   self->entries,
                                   gtk_widget_get_prev_sibling (GTK_WIDGET (self->fields_group)));
       gtk_window_set_default_size (GTK_WINDOW (self), 640, 760);
+    }
+  if (id != NULL && self->original != NULL && kh_attach_is_owner_entity (entity))
+    {
+      /* The papers that prove the record, below its fields. */
+      self->attachments = kh_attachments_group_new (store, entity, id);
+      gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
+                                  self->attachments, GTK_WIDGET (self->fields_group));
     }
   if (id != NULL)
     {

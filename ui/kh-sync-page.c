@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "kh-attach.h"
 #include "kh-conflict-card.h"
 #include "kh-format.h"
 #include "kh-record-editor.h"
@@ -41,6 +42,8 @@ struct _KhSyncPage
 
   AdwActionRow  *status_row;
   AdwActionRow  *pending_row;
+  AdwActionRow  *files_row;
+  GtkProgressBar *files_progress;
   AdwPreferencesGroup *refused_group;
   GPtrArray     *refused_rows;
   guint          n_refused;
@@ -74,6 +77,35 @@ static GtkWidget *find_named (GtkWidget  *widget,
                               const char *name);
 
 /* Status ------------------------------------------------------------------------------------- */
+
+/* What files wait, each way, and the sync's progress while it runs: the records go first, and
+ * the files after them take most of a sync on a slow link. */
+static void
+update_files (KhSyncPage *self)
+{
+  gint64 up = 0, up_bytes = 0, down = 0, down_bytes = 0;
+  g_autofree char *up_size = NULL;
+  g_autofree char *down_size = NULL;
+  g_autofree char *text = NULL;
+  double progress = 0;
+
+  if (self->store == NULL || !kh_attach_count_waiting (self->store, &up, &up_bytes, &down, &down_bytes))
+    return;
+  up_size = g_format_size ((guint64) up_bytes);
+  down_size = g_format_size ((guint64) down_bytes);
+  if (up == 0 && down == 0)
+    text = g_strdup (_("Every file is where it should be."));
+  else
+    /* TRANSLATORS: "2 to send (3.1 MB), 1 to fetch (250.0 kB)" */
+    text = g_strdup_printf (_("%lld to send (%s), %lld to fetch (%s)"), (long long) up, up_size,
+                            (long long) down, down_size);
+  adw_action_row_set_subtitle (self->files_row, text);
+  if (self->sync_client != NULL && self->sync_state == KH_SYNC_CLIENT_STATE_SYNCING)
+    g_object_get (self->sync_client, "progress", &progress, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->files_progress),
+                          self->sync_state == KH_SYNC_CLIENT_STATE_SYNCING && (up > 0 || down > 0));
+  gtk_progress_bar_set_fraction (self->files_progress, progress);
+}
 
 static void
 update_status (KhSyncPage *self)
@@ -138,6 +170,7 @@ update_status (KhSyncPage *self)
                                             (gulong) n), count)
             : g_strdup (_("Nothing waits to be sent."));
   adw_action_row_set_subtitle (self->pending_row, pending);
+  update_files (self);
 }
 
 /* Refused changes ----------------------------------------------------------------------------- */
@@ -343,6 +376,13 @@ kh_sync_page_reload (KhSyncPage *self)
   update_status (self);
 }
 
+GtkWidget *
+kh_sync_page_get_files_row (KhSyncPage *self)
+{
+  g_return_val_if_fail (KH_IS_SYNC_PAGE (self), NULL);
+  return GTK_WIDGET (self->files_row);
+}
+
 guint
 kh_sync_page_get_n_shown (KhSyncPage *self)
 {
@@ -399,8 +439,13 @@ static void
 set_sync_client (KhSyncPage   *self,
                  KhSyncClient *client)
 {
-  if (!g_set_object (&self->sync_client, client))
+  if (self->sync_client == client)
     return;
+  if (self->sync_client != NULL)
+    g_signal_handlers_disconnect_by_data (self->sync_client, self);
+  g_set_object (&self->sync_client, client);
+  if (client != NULL)
+    g_signal_connect_swapped (client, "notify::progress", G_CALLBACK (update_files), self);
   /* The client's message is read only when the state says the last sync failed. */
   update_status (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_CLIENT]);
@@ -454,6 +499,8 @@ kh_sync_page_dispose (GObject *object)
   if (self->refused_rows != NULL)
     g_ptr_array_set_size (self->refused_rows, 0);
   gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_SYNC_PAGE);
+  if (self->sync_client != NULL)
+    g_signal_handlers_disconnect_by_data (self->sync_client, self);
   g_clear_object (&self->sync_client);
   g_clear_object (&self->store);
 
@@ -594,6 +641,8 @@ kh_sync_page_class_init (KhSyncPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-sync-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, status_row);
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, pending_row);
+  gtk_widget_class_bind_template_child (widget_class, KhSyncPage, files_row);
+  gtk_widget_class_bind_template_child (widget_class, KhSyncPage, files_progress);
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, refused_group);
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, no_conflicts);
   gtk_widget_class_bind_template_child (widget_class, KhSyncPage, conflicts_box);

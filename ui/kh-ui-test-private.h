@@ -66,6 +66,7 @@ GtkWidget            *kh_units_page_add_former_unit    (KhUnitsPage        *self
 
 /* The sync page: the conflict cards and refused changes shown, and their controls by name. */
 guint                 kh_sync_page_get_n_shown         (KhSyncPage         *self);
+GtkWidget            *kh_sync_page_get_files_row       (KhSyncPage         *self);
 GtkWidget            *kh_sync_page_find_widget         (KhSyncPage         *self,
                                                         const char         *name);
 guint                 kh_sync_page_get_n_refused       (KhSyncPage         *self);
@@ -78,6 +79,7 @@ const char           *kh_sync_indicator_get_text       (KhSyncIndicator    *self
 /* The record editor: its rows and error, and its Save, Delete and History buttons. */
 const char           *kh_record_editor_get_id          (KhRecordEditor     *self);
 GtkWidget            *kh_record_editor_get_entries     (KhRecordEditor     *self);
+GtkWidget            *kh_record_editor_get_attachments (KhRecordEditor     *self);
 
 /* An award list's entries in its editor: the count and total shown, the rows, Add Entry and
  * what Export writes. */

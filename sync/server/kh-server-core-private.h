@@ -23,6 +23,8 @@ struct _KhServer
   guint        pool_size;
   int          tombstone_days;
   int          token_days;  /* a token unused this long stops working */
+  struct _KhFileStore *files;  /* attached files (kh-server-files.c); NULL: none taken */
+  gint64       max_file_size;
 };
 
 /* The org units under the one bound to "?", itself included: for "… IN " SUBTREE. */

@@ -11,7 +11,9 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "kh-attach.h"
 #include "kh-server-core-private.h"
+#include "kh-server-files.h"
 #include "kh-uuid.h"
 
 G_DEFINE_FINAL_TYPE (KhServer, kh_server, G_TYPE_OBJECT)
@@ -105,6 +107,7 @@ kh_server_finalize (GObject *object)
       g_async_queue_unref (self->pool);
     }
   g_free (self->url);
+  kh_file_store_free (self->files);
   G_OBJECT_CLASS (kh_server_parent_class)->finalize (object);
 }
 
@@ -119,6 +122,7 @@ kh_server_init (KhServer *self)
 {
   self->tombstone_days = 180;
   self->token_days = 90;
+  self->max_file_size = KH_ATTACH_DEFAULT_MAX_SIZE;
 }
 
 KhServer *

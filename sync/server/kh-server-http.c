@@ -25,6 +25,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "kh-server-files.h"
 #include "kh-server-http.h"
 #include "kh-server-metrics.h"
 #include "kh-uuid.h"
@@ -85,6 +86,9 @@ typedef enum
   ROUTE_INTEGRITY_BUCKETS,
   ROUTE_ERASE,
   ROUTE_ERASURES,
+  ROUTE_FILE_STATUS,
+  ROUTE_FILE_CHUNK,
+  ROUTE_FILE_DATA,
 } Route;
 
 typedef struct
@@ -720,6 +724,101 @@ handle_erasures (KhHttpServer          *self,
   return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
 }
 
+/* Attached files (kh-server-files.c; sync/PROTOCOL.md, "Attachments") ----------------------- */
+
+static json_object *
+file_state_to_json (const char        *sha256,
+                    const KhFileState *state)
+{
+  json_object *o = json_object_new_object ();
+
+  json_object_object_add (o, "sha256", json_object_new_string (sha256));
+  json_object_object_add (o, "complete", json_object_new_boolean (state->complete));
+  json_object_object_add (o, "offset", json_object_new_int64 (state->offset));
+  json_object_object_add (o, "max_size", json_object_new_int64 (state->max_size));
+  return o;
+}
+
+static gboolean
+file_offset_arg (struct MHD_Connection  *c,
+                 const char             *name,
+                 gint64                 *value)
+{
+  const char *text = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, name);
+
+  *value = 0;
+  return text == NULL || g_ascii_string_to_signed (text, 10, 0, G_MAXINT64, value, NULL);
+}
+
+/* GET /v1/files/status?sha256=H&attachment=ID */
+static enum MHD_Result
+handle_file_status (KhHttpServer          *self,
+                    struct MHD_Connection *c,
+                    const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  const char *sha256 = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "sha256");
+  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "attachment");
+  KhFileState state;
+
+  if (!kh_server_file_status (self->server, user, id, sha256, &state, &error))
+    return send_gerror (c, error);
+  return send_json (c, MHD_HTTP_OK, file_state_to_json (sha256, &state), 0);
+}
+
+/* POST /v1/files/chunk?sha256=H&attachment=ID&offset=N, the body the file's bytes from N. */
+static enum MHD_Result
+handle_file_chunk (KhHttpServer          *self,
+                   struct MHD_Connection *c,
+                   Request               *req,
+                   const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  const char *sha256 = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "sha256");
+  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "attachment");
+  gint64 offset;
+  KhFileState state;
+
+  if (!file_offset_arg (c, "offset", &offset))
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("“offset” must be a number of bytes."), 0);
+  if (!kh_server_file_put (self->server, user, id, sha256, offset, req->body->data, req->body->len, &state, &error))
+    return send_gerror (c, error);
+  return send_json (c, MHD_HTTP_OK, file_state_to_json (sha256, &state), 0);
+}
+
+/* GET /v1/files/data?sha256=H&attachment=ID&offset=N&length=L: the bytes, as they are. */
+static enum MHD_Result
+handle_file_data (KhHttpServer          *self,
+                  struct MHD_Connection *c,
+                  const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  const char *sha256 = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "sha256");
+  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "attachment");
+  struct MHD_Response *response;
+  enum MHD_Result ret;
+  gint64 offset;
+  gint64 length;
+  gsize len;
+  const void *data;
+
+  if (!file_offset_arg (c, "offset", &offset) || !file_offset_arg (c, "length", &length)
+      || length <= 0 || (guint64) length > self->limits.max_body)
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("“offset” and “length” must be numbers of bytes."), 0);
+  bytes = kh_server_file_get (self->server, user, id, sha256, offset, (gsize) length, &error);
+  if (bytes == NULL)
+    return send_gerror (c, error);
+  data = g_bytes_get_data (bytes, &len);
+  response = MHD_create_response_from_buffer (len, g_memdup2 (data, len), MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+  ret = MHD_queue_response (c, MHD_HTTP_OK, response);
+  MHD_destroy_response (response);
+  if (current_request != NULL)
+    current_request->status = MHD_HTTP_OK;
+  return ret;
+}
+
 static const struct { const char *path; const char *method; gboolean auth; } routes[] = {
   [ROUTE_HEALTH] = { "/v1/health", "GET", FALSE },
   [ROUTE_LOGIN] = { "/v1/login", "POST", FALSE },
@@ -731,6 +830,9 @@ static const struct { const char *path; const char *method; gboolean auth; } rou
   [ROUTE_INTEGRITY_BUCKETS] = { "/v1/integrity/buckets", "GET", TRUE },
   [ROUTE_ERASE] = { "/v1/erase", "POST", TRUE },
   [ROUTE_ERASURES] = { "/v1/erasures", "GET", TRUE },
+  [ROUTE_FILE_STATUS] = { "/v1/files/status", "GET", TRUE },
+  [ROUTE_FILE_CHUNK] = { "/v1/files/chunk", "POST", TRUE },
+  [ROUTE_FILE_DATA] = { "/v1/files/data", "GET", TRUE },
 };
 
 static enum MHD_Result
@@ -750,6 +852,9 @@ dispatch (KhHttpServer          *self,
     case ROUTE_INTEGRITY_BUCKETS: return handle_integrity_buckets (self, c, req->user);
     case ROUTE_ERASE: return handle_erase (self, c, req, req->user);
     case ROUTE_ERASURES: return handle_erasures (self, c, req->user);
+    case ROUTE_FILE_STATUS: return handle_file_status (self, c, req->user);
+    case ROUTE_FILE_CHUNK: return handle_file_chunk (self, c, req, req->user);
+    case ROUTE_FILE_DATA: return handle_file_data (self, c, req->user);
     default: g_assert_not_reached ();
     }
 }

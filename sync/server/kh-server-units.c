@@ -18,7 +18,7 @@
 #include "kh-validate.h"
 
 /* The schema of the server's database: "schema" in meta, 1 when absent (before versions). */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 8
 
 /* Two spans of days [from, to] (either end NULL: open) overlap, written for the unit row "o"
  * against the values bound as (to, from) of the unit being written. */
@@ -122,6 +122,16 @@ migrate_2 (KhServerBackend  *b,
          && kh_server_backend_exec_script (b, pg ? pg_triggers : sqlite_triggers, error);
 }
 
+/* Version 8: the attached files the server accepted, by SHA-256 (kh-server-files.c). */
+static gboolean
+migrate_8 (KhServerBackend  *b,
+           GError          **error)
+{
+  return kh_server_backend_exec_script (b, "CREATE TABLE IF NOT EXISTS files ("
+                                        "  sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, stored_at TEXT NOT NULL);",
+                                        error);
+}
+
 /* Brings a database made by an earlier server up to SCHEMA_VERSION, inside the write
  * transaction of kh_server_init_schema(), which every process runs when it starts. */
 gboolean
@@ -136,6 +146,8 @@ _kh_server_migrate (KhServerBackend  *b,
     return FALSE;
   version = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 1;
   if (version < 2 && !migrate_2 (b, error))
+    return FALSE;
+  if (version < 8 && !migrate_8 (b, error))
     return FALSE;
   if (version >= SCHEMA_VERSION)
     return TRUE;

@@ -100,6 +100,8 @@ bad_values (const KhField *f)
         add_bad (bads, "empty text", json_object_new_string (""));
         if (f->flags & KH_FIELD_FLAG_DIGITS)
           add_bad (bads, "letters in digits", json_object_new_string ("09a"));
+        if (f->flags & KH_FIELD_FLAG_SHA256)
+          add_bad (bads, "a hash in capitals", json_object_new_string ("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
         if (f->flags & KH_FIELD_FLAG_SCHOOL_YEAR)
           add_bad (bads, "a school year of two years", json_object_new_string ("2024-2026"));
       }
@@ -232,7 +234,7 @@ test_validate_registry (void)
           g_autoptr(GPtrArray) bads = bad_values (f);
 
           /* The longest text allowed is allowed, counted in characters, not bytes. */
-          if (f->type == KH_FIELD_TEXT && !(f->flags & (KH_FIELD_FLAG_DIGITS | KH_FIELD_FLAG_SCHOOL_YEAR)))
+          if (f->type == KH_FIELD_TEXT && !(f->flags & (KH_FIELD_FLAG_DIGITS | KH_FIELD_FLAG_SCHOOL_YEAR | KH_FIELD_FLAG_SHA256)))
             {
               g_autofree char *longest = repeat ("ệ", f->max_len > 0 ? f->max_len : KH_TEXT_DEFAULT_MAX);
               json_object *r = copy (full);

@@ -36,6 +36,9 @@ struct _KhFaultProxy
   double    p;
   gboolean  stopping;
   guint     counts[KH_N_FAULTS];
+  guint     rate;        /* bytes per second each way; 0: unlimited */
+  guint     latency_ms;
+  guint64   bytes_up;
   GPtrArray *workers;
 };
 
@@ -43,7 +46,7 @@ const char *
 kh_fault_name (KhFault fault)
 {
   static const char *names[] = { "none", "reset-before", "reset-after", "truncate", "delay",
-                                 "stall", "500", "503", "twice" };
+                                 "stall", "500", "503", "twice", "cut-request", "cut-answer" };
   return names[fault];
 }
 
@@ -64,6 +67,119 @@ write_all (int         fd,
       len -= (gsize) n;
     }
   return TRUE;
+}
+
+static void
+reset_close (int fd)
+{
+  struct linger lg = { 1, 0 };
+
+  setsockopt (fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close (fd);
+}
+
+/* Whether the client at @fd has gone (closed, reset, killed). */
+static gboolean
+client_gone (int fd)
+{
+  struct pollfd pfd = { fd, POLLIN, 0 };
+  ssize_t n;
+  char c;
+
+  if (fd < 0 || poll (&pfd, 1, 0) <= 0)
+    return FALSE;
+  if (pfd.revents & (POLLHUP | POLLERR))
+    return TRUE;
+  if (!(pfd.revents & POLLIN))
+    return FALSE;
+  n = recv (fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Writes @len bytes at the link's rate, in slices of a tenth of a second; stops when the
+ * client at @watch (-1: none) goes, as the bytes still on a real link would be lost with it.
+ * *@sent: the bytes written. */
+static gboolean
+write_paced_watch (KhFaultProxy *self,
+                   int           fd,
+                   const char   *data,
+                   gsize         len,
+                   int           watch,
+                   gsize        *sent)
+{
+  guint rate;
+
+  *sent = 0;
+  g_mutex_lock (&self->lock);
+  rate = self->rate;
+  g_mutex_unlock (&self->lock);
+  while (len > 0)
+    {
+      gsize slice = rate == 0 ? len : MIN (len, MAX (rate / 10, 1));
+      gint64 start = g_get_monotonic_time ();
+      gint64 due = start + (rate == 0 ? 0 : (gint64) slice * G_USEC_PER_SEC / rate);
+
+      if (rate > 0 && client_gone (watch))
+        return FALSE;
+      if (!write_all (fd, data, slice))
+        return FALSE;
+      *sent += slice;
+      data += slice;
+      len -= slice;
+      if (due > g_get_monotonic_time ())
+        g_usleep ((gulong) (due - g_get_monotonic_time ()));
+    }
+  return TRUE;
+}
+
+static gboolean
+write_paced (KhFaultProxy *self,
+             int           fd,
+             const char   *data,
+             gsize         len)
+{
+  guint rate;
+
+  g_mutex_lock (&self->lock);
+  rate = self->rate;
+  g_mutex_unlock (&self->lock);
+  if (rate == 0)
+    return write_all (fd, data, len);
+  while (len > 0)
+    {
+      gsize slice = MIN (len, MAX (rate / 10, 1));
+      gint64 start = g_get_monotonic_time ();
+      gint64 due = start + (gint64) slice * G_USEC_PER_SEC / rate;
+
+      if (!write_all (fd, data, slice))
+        return FALSE;
+      data += slice;
+      len -= slice;
+      if (due > g_get_monotonic_time ())
+        g_usleep ((gulong) (due - g_get_monotonic_time ()));
+    }
+  return TRUE;
+}
+
+static void
+wait_latency (KhFaultProxy *self)
+{
+  guint ms;
+
+  g_mutex_lock (&self->lock);
+  ms = self->latency_ms;
+  g_mutex_unlock (&self->lock);
+  if (ms > 0)
+    g_usleep (ms * 1000);
+}
+
+static void
+count_up (KhFaultProxy *self,
+          gsize         n)
+{
+  g_mutex_lock (&self->lock);
+  self->bytes_up += n;
+  g_mutex_unlock (&self->lock);
 }
 
 /* Reads one request: headers, then Content-Length bytes. NULL when the client went away. */
@@ -126,10 +242,27 @@ connect_upstream (int port)
   return fd;
 }
 
+/* Sends the first @cut bytes of the request upstream, paced, then resets the connection. */
+static void
+forward_cut (KhFaultProxy *self,
+             GByteArray   *request,
+             gsize         cut)
+{
+  int fd = connect_upstream (self->upstream_port);
+
+  if (fd < 0)
+    return;
+  wait_latency (self);
+  write_paced (self, fd, (const char *) request->data, cut);
+  count_up (self, cut);
+  reset_close (fd);
+}
+
 /* Sends the request upstream with "Connection: close" and returns the whole answer. */
 static GByteArray *
 forward (KhFaultProxy *self,
-         GByteArray   *request)
+         GByteArray   *request,
+         int           client)
 {
   const char *data = (const char *) request->data;
   const char *eol = g_strstr_len (data, request->len, "\r\n");
@@ -142,13 +275,24 @@ forward (KhFaultProxy *self,
   fd = connect_upstream (self->upstream_port);
   if (fd < 0)
     return NULL;
+  wait_latency (self);
   if (!write_all (fd, data, eol - data + 2)
-      || !write_all (fd, "Connection: close\r\n", 19)
-      || !write_all (fd, eol + 2, request->len - (eol - data + 2)))
+      || !write_all (fd, "Connection: close\r\n", 19))
     {
       close (fd);
       return NULL;
     }
+  {
+    gsize sent = 0;
+    gboolean whole = write_paced_watch (self, fd, eol + 2, request->len - (eol - data + 2), client, &sent);
+
+    count_up (self, (gsize) (eol - data + 2) + sent);
+    if (!whole)
+      {
+        reset_close (fd);
+        return NULL;
+      }
+  }
   answer = g_byte_array_new ();
   for (;;)
     {
@@ -162,15 +306,6 @@ forward (KhFaultProxy *self,
     }
   close (fd);
   return answer;
-}
-
-static void
-reset_close (int fd)
-{
-  struct linger lg = { 1, 0 };
-
-  setsockopt (fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-  close (fd);
 }
 
 /* Random faults leave out the stall, which costs seconds each time. */
@@ -196,7 +331,7 @@ choose (KhFaultProxy  *self,
   else if (self->p > 0 && g_rand_double (self->rand) < self->p)
     {
       do
-        f = (KhFault) g_rand_int_range (self->rand, 1, KH_N_FAULTS);
+        f = (KhFault) g_rand_int_range (self->rand, 1, KH_FAULT_TWICE + 1);
       while (f == KH_FAULT_STALL);
     }
   self->counts[f]++;
@@ -256,10 +391,22 @@ serve_client (gpointer data)
           }
         case KH_FAULT_TWICE:
           {
-            g_autoptr(GByteArray) first = forward (self, request);
-            answer = forward (self, request);
+            g_autoptr(GByteArray) first = forward (self, request, fd);
+            answer = forward (self, request, fd);
           }
           break;
+        case KH_FAULT_CUT_REQUEST:
+          {
+            gsize cut;
+
+            g_mutex_lock (&self->lock);
+            cut = (gsize) g_rand_int_range (self->rand, 1, (gint32) MAX (request->len, 2));
+            g_mutex_unlock (&self->lock);
+            forward_cut (self, request, cut);
+            reset_close (fd);
+            return NULL;
+          }
+        case KH_FAULT_CUT_ANSWER:
         case KH_FAULT_NONE:
         case KH_FAULT_RESET_AFTER:
         case KH_FAULT_TRUNCATE:
@@ -267,7 +414,7 @@ serve_client (gpointer data)
         case KH_FAULT_STALL:
         case KH_N_FAULTS:
         default:
-          answer = forward (self, request);
+          answer = forward (self, request, fd);
           break;
         }
       if (answer == NULL)
@@ -283,6 +430,18 @@ serve_client (gpointer data)
           close (fd);
           return NULL;
         }
+      if (fault == KH_FAULT_CUT_ANSWER)
+        {
+          gsize cut;
+
+          g_mutex_lock (&self->lock);
+          cut = (gsize) g_rand_int_range (self->rand, 1, (gint32) MAX (answer->len, 2));
+          g_mutex_unlock (&self->lock);
+          wait_latency (self);
+          write_paced (self, fd, (const char *) answer->data, cut);
+          reset_close (fd);
+          return NULL;
+        }
       if (fault == KH_FAULT_DELAY)
         g_usleep (300 * 1000);
       if (fault == KH_FAULT_STALL)
@@ -292,7 +451,8 @@ serve_client (gpointer data)
           close (fd);
           return NULL;
         }
-      if (!write_all (fd, (const char *) answer->data, answer->len))
+      wait_latency (self);
+      if (!write_paced (self, fd, (const char *) answer->data, answer->len))
         break;
       /* The server closed after its answer (Connection: close); so does the proxy. */
       break;
@@ -435,6 +595,28 @@ kh_fault_proxy_get_count (KhFaultProxy *self,
 
   g_mutex_lock (&self->lock);
   n = self->counts[fault];
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+void
+kh_fault_proxy_set_link (KhFaultProxy *self,
+                         guint         bytes_per_second,
+                         guint         latency_ms)
+{
+  g_mutex_lock (&self->lock);
+  self->rate = bytes_per_second;
+  self->latency_ms = latency_ms;
+  g_mutex_unlock (&self->lock);
+}
+
+guint64
+kh_fault_proxy_get_bytes_up (KhFaultProxy *self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->bytes_up;
   g_mutex_unlock (&self->lock);
   return n;
 }

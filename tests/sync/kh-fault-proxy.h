@@ -19,6 +19,9 @@ typedef enum
   KH_FAULT_500,            /* 500 internal, the server never sees the request */
   KH_FAULT_503,            /* 503 busy with Retry-After: 1 */
   KH_FAULT_TWICE,          /* the request is delivered to the server twice */
+  /* Not among the random faults (which keep their sequence for a seed): */
+  KH_FAULT_CUT_REQUEST,    /* the request reaches the server cut at a random byte, then a reset */
+  KH_FAULT_CUT_ANSWER,     /* the answer arrives cut at a random byte, then a reset */
   KH_N_FAULTS
 } KhFault;
 
@@ -45,5 +48,12 @@ void          kh_fault_proxy_set_random (KhFaultProxy  *proxy,
 guint         kh_fault_proxy_get_count  (KhFaultProxy  *proxy,
                                          KhFault        fault);
 const char   *kh_fault_name             (KhFault        fault);
+/* A slow link: each way at most @bytes_per_second (0: as fast as it goes), and @latency_ms
+ * before each request goes on and before each answer comes back. */
+void          kh_fault_proxy_set_link   (KhFaultProxy  *proxy,
+                                         guint          bytes_per_second,
+                                         guint          latency_ms);
+/* The bytes of requests the link carried towards the server (a cut request: up to the cut). */
+guint64       kh_fault_proxy_get_bytes_up (KhFaultProxy *proxy);
 
 G_END_DECLS

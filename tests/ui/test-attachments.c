@@ -1,0 +1,247 @@
+/* test-attachments.c: the Attachments group of the record editor, and files on the Sync page
+ *
+ * - a person's editor has the group, a new record's and a unit's have none;
+ * - files added show one row each, a photo with its thumbnail; a file of another type is
+ *   refused with the reason shown in the group; removing one leaves a tombstone;
+ * - the Sync page says how many files wait and how large, with the progress while syncing.
+ * With KH_SCREENSHOT_DIR set, the editor and the Sync page are saved there as PNG.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+
+#include "kh-attach.h"
+#include "kh-attachments-group.h"
+#include "kh-entity.h"
+#include "kh-record-editor.h"
+#include "kh-screenshot.h"
+#include "kh-sync-client.h"
+#include "kh-sync-page.h"
+#include "kh-test-store.h"
+#include "kh-ui-test-private.h"
+
+/* A sync engine in the middle of a sync, 40 % through. */
+#define KH_TYPE_BUSY_CLIENT (kh_busy_client_get_type ())
+G_DECLARE_FINAL_TYPE (KhBusyClient, kh_busy_client, KH, BUSY_CLIENT, GObject)
+
+struct _KhBusyClient
+{
+  GObject parent_instance;
+};
+
+static void kh_busy_client_iface_init (KhSyncClientInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (KhBusyClient, kh_busy_client, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (KH_TYPE_SYNC_CLIENT, kh_busy_client_iface_init))
+
+enum { BUSY_PROP_0, BUSY_PROP_STATE, BUSY_PROP_PROGRESS, BUSY_PROP_LAST_SYNC, BUSY_PROP_MESSAGE };
+
+static void
+kh_busy_client_iface_init (KhSyncClientInterface *iface)
+{
+}
+
+static void
+kh_busy_client_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case BUSY_PROP_STATE:
+      g_value_set_enum (value, KH_SYNC_CLIENT_STATE_SYNCING);
+      break;
+    case BUSY_PROP_PROGRESS:
+      g_value_set_double (value, 0.4);
+      break;
+    case BUSY_PROP_LAST_SYNC:
+      g_value_set_boxed (value, NULL);
+      break;
+    case BUSY_PROP_MESSAGE:
+      g_value_set_string (value, NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kh_busy_client_class_init (KhBusyClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = kh_busy_client_get_property;
+  g_object_class_override_property (object_class, BUSY_PROP_STATE, "state");
+  g_object_class_override_property (object_class, BUSY_PROP_PROGRESS, "progress");
+  g_object_class_override_property (object_class, BUSY_PROP_LAST_SYNC, "last-sync");
+  g_object_class_override_property (object_class, BUSY_PROP_MESSAGE, "message");
+}
+
+static void
+kh_busy_client_init (KhBusyClient *self)
+{
+}
+
+static void
+run_idle (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  const char *dir = g_getenv ("KH_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (dir == NULL)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  kh_widget_wait_for_paint (widget, 3);
+  g_assert_true (kh_widget_save_png (widget, path, &error));
+  g_assert_no_error (error);
+}
+
+/* A real photo (a gradient, so the thumbnail shows something) saved as @name in @dir. */
+static char *
+make_photo (const char *dir,
+            const char *name,
+            guint32     tint)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 320, 240);
+  guint8 *p = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  char *path = g_build_filename (dir, name, NULL);
+
+  for (int y = 0; y < 240; y++)
+    for (int x = 0; x < 320; x++)
+      {
+        guint8 *px = p + y * stride + x * 3;
+
+        px[0] = (guint8) ((tint >> 16) & 0xff) ^ (guint8) x;
+        px[1] = (guint8) ((tint >> 8) & 0xff) ^ (guint8) y;
+        px[2] = (guint8) (tint & 0xff);
+      }
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, g_str_has_suffix (name, ".png") ? "png" : "jpeg", NULL, NULL));
+  return path;
+}
+
+static void
+test_editor_and_sync_page (void)
+{
+  g_autofree char *dir = kh_test_tmpdir ();
+  g_autoptr(KhStore) store = kh_test_open_store (dir, "replica.db");
+  g_autoptr(GError) error = NULL;
+  json_object *values = kh_test_valid_record (kh_entity_lookup ("person"), store, FALSE);
+  g_autofree char *person = NULL;
+  g_autofree char *photo1 = make_photo (dir, "danh-sach-ky-nhan.jpg", 0x3070c0);
+  g_autofree char *photo2 = make_photo (dir, "bien-lai.png", 0xc07030);
+  g_autofree char *pdf = g_build_filename (dir, "quyet-dinh-cong-nhan.pdf", NULL);
+  g_autofree char *exe = g_build_filename (dir, "setup.jpg", NULL);
+  GtkWidget *editor;
+  GtkWidget *group;
+  GtkWidget *page;
+  GtkWidget *window;
+  g_autoptr(KhBusyClient) client = g_object_new (KH_TYPE_BUSY_CLIENT, NULL);
+  json_object *list;
+  const char *description;
+
+  json_object_object_add (values, "full_name", json_object_new_string ("Nguyễn Thị Hoa"));
+  person = kh_store_create (store, "person", values, &error);
+  g_assert_no_error (error);
+  json_object_put (values);
+  g_assert_true (g_file_set_contents (pdf, "%PDF-1.4\n% Quyết định công nhận gia đình học tập\n", -1, NULL));
+  g_assert_true (g_file_set_contents (exe, "MZ\x90 a program named like a photo", -1, NULL));
+
+  /* A new record, and a kind of record that takes no files, have no group. */
+  editor = kh_record_editor_new (store, "person", NULL, NULL);
+  g_assert_null (kh_record_editor_get_attachments (KH_RECORD_EDITOR (editor)));
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  editor = kh_record_editor_new (store, "person", person, NULL);
+  group = kh_record_editor_get_attachments (KH_RECORD_EDITOR (editor));
+  g_assert_nonnull (group);
+  g_assert_cmpuint (kh_attachments_group_get_n_files (KH_ATTACHMENTS_GROUP (group)), ==, 0);
+  g_assert_true (kh_attachments_group_add_path (KH_ATTACHMENTS_GROUP (group), photo1));
+  g_assert_true (kh_attachments_group_add_path (KH_ATTACHMENTS_GROUP (group), photo2));
+  g_assert_true (kh_attachments_group_add_path (KH_ATTACHMENTS_GROUP (group), pdf));
+  g_assert_cmpuint (kh_attachments_group_get_n_files (KH_ATTACHMENTS_GROUP (group)), ==, 3);
+  /* Refused from its content, whatever its name; the reason is shown. */
+  g_assert_false (kh_attachments_group_add_path (KH_ATTACHMENTS_GROUP (group), exe));
+  description = adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (group));
+  g_assert_nonnull (description);
+  g_assert_nonnull (strstr (description, "setup.jpg"));
+  g_assert_cmpuint (kh_attachments_group_get_n_files (KH_ATTACHMENTS_GROUP (group)), ==, 3);
+  gtk_window_set_default_size (GTK_WINDOW (editor), 600, 700);
+  gtk_window_present (GTK_WINDOW (editor));
+  run_idle ();
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), NULL);
+  gtk_widget_remove_css_class (group, "error");
+  /* The group is below the person's fields: scrolled to, as a person would. */
+  {
+    GtkWidget *scrolled = gtk_widget_get_ancestor (group, GTK_TYPE_SCROLLED_WINDOW);
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+    kh_widget_wait_for_paint (editor, 2);
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  }
+  screenshot (editor, "attachments-editor.png");
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* The Sync page: three files to send, the sync 40 % through. */
+  window = gtk_window_new ();
+  page = kh_sync_page_new (store);
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_set_default_size (GTK_WINDOW (window), 820, 560);
+  g_object_set (page, "sync-client", client, "sync-state", KH_SYNC_CLIENT_STATE_SYNCING,
+                "pending", kh_store_count_pending (store), NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  run_idle ();
+  {
+    GtkWidget *row = kh_sync_page_get_files_row (KH_SYNC_PAGE (page));
+    const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+    g_autofree char *three = g_strdup_printf ("%d", 3);
+
+    g_assert_nonnull (strstr (subtitle, three));
+  }
+  screenshot (window, "attachments-sync-page.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* Removing is a tombstone, like a record's. */
+  list = kh_attach_list (store, person, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_array_length (list), ==, 3);
+  g_assert_true (kh_store_delete (store, "attachment",
+                                  json_object_get_string (json_object_object_get (json_object_array_get_idx (list, 0), "id")),
+                                  &error));
+  json_object_put (list);
+  list = kh_attach_list (store, person, &error);
+  g_assert_cmpuint (json_object_array_length (list), ==, 2);
+  json_object_put (list);
+  run_idle ();
+  kh_test_rmdir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("KHUYENHOC_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_add_func ("/ui/attachments/editor-and-sync-page", test_editor_and_sync_page);
+  return g_test_run ();
+}
