@@ -105,6 +105,10 @@ append_column (GString       *sql,
 /* The step that sorts people's names in Vietnamese order (KH_FIELD_FLAG_PERSON_NAME). */
 #define NAME_ORDER_VERSION 8
 
+/* The step of the fund ledger (kh-ledger.c): a fund's opening balance, earmarks, a payment's
+ * category, and the payments of a list found by the list. */
+#define LEDGER_VERSION 12
+
 static const char *
 fts_options (int version)
 {
@@ -643,6 +647,8 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
      * the unit for a report) read from the index alone: seven times faster than from the rows. */
     "CREATE INDEX person_by_age ON person (coalesce(birth_date, printf('%04d-12-31', birth_year)),"
     "  id, org_unit_id) WHERE deleted = 0;",
+  [LEDGER_VERSION] =
+    "CREATE INDEX IF NOT EXISTS disbursement_by_list ON disbursement (list_id) WHERE list_id IS NOT NULL;",
 };
 
 static gboolean

@@ -18,7 +18,7 @@
 #include "kh-validate.h"
 
 /* The schema of the server's database: "schema" in meta, 1 when absent (before versions). */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 6
 
 /* Two spans of days [from, to] (either end NULL: open) overlap, written for the unit row "o"
  * against the values bound as (to, from) of the unit being written. */
@@ -136,6 +136,9 @@ _kh_server_migrate (KhServerBackend  *b,
     return FALSE;
   version = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 1;
   if (version < 2 && !migrate_2 (b, error))
+    return FALSE;
+  /* Version 6: the fund ledger of the donations and payments stored before it. */
+  if (version < 6 && !_kh_server_ledger_fill (b, error))
     return FALSE;
   if (version >= SCHEMA_VERSION)
     return TRUE;
