@@ -556,6 +556,8 @@ static const KhField award_list_fields[] = {
         .headers = status_headers, .value_texts = status_texts),
   TEXT ("prepared_by", NONE, N_("Prepared by"), 150),
   TEXT ("accountant", NONE, N_("Accountant"), 150),
+  /* Who pays the list out, and signs for it on the printed sheet (kh-print.c). */
+  TEXT ("treasurer", NONE, N_("Treasurer"), 150, .since = 12),
   TEXT ("approved_by", NONE, N_("Approved by"), 150),
   TEXT ("decision_number", SRCH, N_("Decision number"), 50),
   DATE ("decision_date", NONE, N_("Decision date")),
