@@ -351,7 +351,7 @@ _kh_print_text_height (cairo_t    *cr,
 /* Column widths as fractions of the table: No., name, birth, school, category, amount, sign,
  * and with pupils under 16, a guardian's signature. */
 static const double column_share[] = { 0.06, 0.25, 0.12, 0.19, 0.13, 0.12, 0.13 };
-static const double column_share_minors[] = { 0.05, 0.20, 0.10, 0.17, 0.12, 0.11, 0.11, 0.14 };
+static const double column_share_minors[] = { 0.05, 0.18, 0.12, 0.17, 0.12, 0.11, 0.11, 0.14 };
 #define N_COLUMNS_MAX G_N_ELEMENTS (column_share_minors)
 
 static const double *
@@ -600,7 +600,7 @@ kh_award_list_doc_draw_page (KhAwardListDoc *doc,
                   ? g_array_index (doc->page_start, guint, page + 1) : doc->entries->len;
       const char *head[] = { _("No."), _("Full name"), _("Date of birth"), _("School – class"),
                              _("Category"), _("Amount (đồng)"), _("Signature"),
-                             _("Parent or guardian signs (under 16)") };
+                             _("Guardian signs (under 16)") };
 
       draw_row (doc, cr, x, y, width, HEAD_HEIGHT, head, TRUE);
       y += HEAD_HEIGHT;

@@ -7,7 +7,11 @@
 
 #include "kh-error.h"
 #include "kh-json-private.h"
+#include "kh-format.h"
 #include "kh-ledger.h"
+#include "kh-ledger-print.h"
+#include "kh-print.h"
+#include "kh-xlsx-reader.h"
 
 typedef struct
 {
@@ -321,6 +325,165 @@ test_statement (Fixture       *f,
   g_assert_cmpint (by_unit->closing, ==, 1950000);
 }
 
+/* The text of a PDF (pdftotext, in reading order), and its pages saved as images beside the
+ * screenshots (pdftoppm), for a person to look at. */
+static char *
+pdf_text_and_images (const char *pdf,
+                     const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  const char *dir = g_getenv ("KH_SCREENSHOT_DIR");
+  int status = -1;
+
+  if (dir != NULL)
+    {
+      g_autofree char *prefix = g_build_filename (dir, name, NULL);
+      const char *argv[] = { "pdftoppm", "-png", "-r", "80", pdf, prefix, NULL };
+
+      g_mkdir_with_parents (dir, 0755);
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                   NULL, NULL, &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      g_test_message ("pages of %s saved as %s-N.png", pdf, prefix);
+    }
+  {
+    const char *argv[] = { "pdftotext", "-enc", "UTF-8", pdf, "-", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                 &out, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  return g_steal_pointer (&out);
+}
+
+/* Newlines as spaces: a wrapped cell reads as one phrase. */
+static char *
+flat (const char *text)
+{
+  char *copy = g_strdup (text);
+
+  g_strdelimit (copy, "\n", ' ');
+  return copy;
+}
+
+static gboolean
+has_row_cb (guint          row,
+            const KhCell  *cells,
+            guint          n_cells,
+            gpointer       user_data,
+            GError       **error)
+{
+  GPtrArray *rows = user_data;
+
+  if (n_cells >= 2)
+    g_ptr_array_add (rows, g_strdup_printf ("%s=%s", cells[0].text, cells[1].text));
+  return TRUE;
+}
+
+/* Every document people sign, opened as images and as text: a school's list headed by its
+ * commune's association, its long cells wrapped, the treasurer's block and a guardian's
+ * column for a pupil under 16; a donation's receipt with the amount in words; the statement
+ * in PDF and XLSX. */
+static void
+test_documents (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *list_pdf = g_build_filename (f->t.dir, "list.pdf", NULL);
+  g_autofree char *receipt_pdf = g_build_filename (f->t.dir, "receipt.pdf", NULL);
+  g_autofree char *statement_pdf = g_build_filename (f->t.dir, "statement.pdf", NULL);
+  g_autofree char *statement_xlsx = g_build_filename (f->t.dir, "statement.xlsx", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *words = NULL;
+  g_autoptr(KhAwardListDoc) doc = NULL;
+  g_autoptr(KhFundStatement) s = NULL;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  KhSheetLimits limits;
+
+  ID (school, "org_unit", "code", "S1", "name", "Trường THCS Diên Lạc", "kind", "school", "parent_id", f->unit);
+  ID (l, "award_list", "title", "Học bổng Tết 2025", "occasion", "tet", "school_year", "2024-2025",
+      "org_unit_id", school, "fund_id", f->fund, "status", "approved", "decision_number", "12/QĐ-KH",
+      "decision_date", "2025-01-20", "prepared_by", "Trần Thị Lan", "accountant", "Lê Văn Tài",
+      "treasurer", "Phạm Thị Thu", "approved_by", "Nguyễn Văn Hùng");
+  MAKE ("award_entry", "list_id", l, "org_unit_id", school, "recipient_name", "Nguyễn Thị Ngọc Yến",
+        "birth_date", "2014-06-03", "school", "Trường Trung học cơ sở Nguyễn Thị Minh Khai, phân hiệu Diên Lạc",
+        "grade", "6A", "category", "hardship", "amount", "#1500000", "status", "approved",
+        "received_by", "Nguyễn Văn Cường");
+  MAKE ("award_entry", "list_id", l, "org_unit_id", school, "recipient_name", "Lê Văn Minh",
+        "birth_date", "2007-02-01", "school", "THPT Diên Lạc", "grade", "12B", "category", "merit",
+        "amount", "#3000000", "status", "approved");
+
+  doc = kh_award_list_doc_new (f->t.store, l, &error);
+  g_assert_no_error (error);
+  g_assert_true (kh_award_list_doc_write_pdf (doc, list_pdf, &error));
+  g_assert_no_error (error);
+  text = pdf_text_and_images (list_pdf, "award-list-sheet");
+  line = flat (text);
+  g_test_message ("%s", line);
+  /* Issued by the commune's association, not the school's. */
+  g_assert_nonnull (strstr (line, "XÃ DIÊN LẠC"));
+  g_assert_null (strstr (line, "TRƯỜNG THCS DIÊN LẠC"));
+  /* The long school name is there whole, wrapped, not cut. */
+  g_assert_nonnull (strstr (line, "phân hiệu Diên Lạc"));
+  g_assert_null (strstr (line, "…\n"));
+  /* The treasurer signs; the guardian who received for the pupil of 10 is named in their column. */
+  g_assert_nonnull (strstr (line, "Phạm Thị Thu"));
+  g_assert_nonnull (strstr (line, "Nguyễn Văn Cường"));
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&line, g_free);
+
+  {
+    ID (donation, "donation", "fund_id", f->fund, "org_unit_id", f->unit, "donor_name", "Công ty TNHH Hòa Phát",
+        "donated_on", "2025-02-01", "form", "cash", "amount", "#1250000", "purpose", "Học bổng cho học sinh nghèo",
+        "earmark", "Học bổng trường THCS Diên Lạc", "receipt_number", "PT-0012", "received_by", "Phạm Thị Thu");
+
+    g_assert_true (kh_donation_receipt_write_pdf (f->t.store, donation, receipt_pdf, &error));
+    g_assert_no_error (error);
+  }
+  text = pdf_text_and_images (receipt_pdf, "donation-receipt");
+  line = flat (text);
+  g_test_message ("%s", line);
+  words = kh_format_money_words (1250000);
+  g_assert_cmpstr (words, ==, "Một triệu hai trăm năm mươi nghìn đồng");
+  g_assert_nonnull (strstr (line, words));
+  g_assert_nonnull (strstr (line, "Công ty TNHH Hòa Phát"));
+  g_assert_nonnull (strstr (line, "Quỹ khuyến học xã Diên Lạc"));
+  g_assert_nonnull (strstr (line, "Học bổng trường THCS Diên Lạc"));
+  g_assert_nonnull (strstr (line, "PT-0012"));
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&line, g_free);
+
+  s = kh_fund_statement_new (f->t.store, f->fund, NULL, 2025, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->closing, ==, 2250000);
+  g_assert_true (kh_fund_statement_write_pdf (s, f->t.store, f->unit, statement_pdf, &error));
+  g_assert_no_error (error);
+  text = pdf_text_and_images (statement_pdf, "fund-statement");
+  line = flat (text);
+  g_test_message ("%s", line);
+  g_assert_nonnull (strstr (line, "2.250.000"));
+  g_assert_nonnull (strstr (line, "1.250.000"));
+
+  g_assert_true (kh_fund_statement_write_xlsx (s, statement_xlsx, &error));
+  g_assert_no_error (error);
+  kh_sheet_limits_init (&limits);
+  g_assert_true (kh_xlsx_read_file (statement_xlsx, &limits, has_row_cb, rows, NULL, &error));
+  g_assert_no_error (error);
+  /* Opening 0 (opened on 01/01/2025), 1,000,000 brought in, 1,250,000 received: 2,250,000. */
+  {
+    gboolean closing = FALSE;
+
+    for (guint i = 0; i < rows->len; i++)
+      if (g_str_has_suffix (rows->pdata[i], "=2250000") && !g_str_has_prefix (rows->pdata[i], " "))
+        closing = TRUE;
+    g_assert_true (closing);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -330,5 +493,6 @@ main (int    argc,
   g_test_add ("/lists/ledger/earmarks", Fixture, NULL, fixture_setup, test_earmarks, fixture_teardown);
   g_test_add ("/lists/ledger/paid-list", Fixture, NULL, fixture_setup, test_paid_list, fixture_teardown);
   g_test_add ("/lists/ledger/statement", Fixture, NULL, fixture_setup, test_statement, fixture_teardown);
+  g_test_add ("/lists/ledger/documents", Fixture, NULL, fixture_setup, test_documents, fixture_teardown);
   return g_test_run ();
 }
