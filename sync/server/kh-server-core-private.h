@@ -211,10 +211,12 @@ void             _kh_server_ledger_free       (KhServerLedger       *l);
 void             _kh_server_ledger_note       (KhServerLedger       *l,
                                                const char           *entity,
                                                const char           *id,
+                                               const KhServerStored *old,
                                                const KhServerStored *s);
 gboolean         _kh_server_ledger_check      (KhServerLedger       *l,
                                                json_object          *fund,
                                                const char           *id,
+                                               const KhServerStored *old,
                                                json_object          *data,
                                                char                **refusal,
                                                GError              **error);

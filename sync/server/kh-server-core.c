@@ -86,7 +86,7 @@ static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS ledger ("
   "  id TEXT PRIMARY KEY, fund_id TEXT NOT NULL, earmark TEXT NOT NULL, kind TEXT NOT NULL,"
   "  dated TEXT NOT NULL, amount BIGINT NOT NULL, live INTEGER NOT NULL);"
-  "CREATE INDEX IF NOT EXISTS ledger_by_pool ON ledger (fund_id, earmark);";
+  "CREATE INDEX IF NOT EXISTS ledger_by_pool ON ledger (fund_id, earmark, kind, live, amount, dated);";
 
 /* Object and pool ------------------------------------------------------------------------------ */
 

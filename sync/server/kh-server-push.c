@@ -612,7 +612,7 @@ write_record (Push                 *push,
       }
   }
   _kh_server_refs_note (push->refs, m->entity, m->id, s->deleted, place);
-  _kh_server_ledger_note (push->ledger, m->entity, m->id, s);
+  _kh_server_ledger_note (push->ledger, m->entity, m->id, old, s);
   if (strcmp (entity->name, "org_unit") == 0)
     {
       /* The tree changes: what was (not) in scope may not be any more. */
@@ -637,10 +637,11 @@ write_record (Push                 *push,
 /* A payment must not overdraw its fund (kh-server-ledger.c): judged when it is made, restored,
  * or changes its money (amount, fund, day, earmark). */
 static gboolean
-check_ledger (Push                *push,
-              const KhEntity      *entity,
-              const KhMutation    *m,
-              json_object         *data,
+check_ledger (Push                 *push,
+              const KhEntity       *entity,
+              const KhMutation     *m,
+              const KhServerStored *old,
+              json_object          *data,
               json_object         *changes,
               gboolean             restoring,
               KhMutationResult   **result,
@@ -659,9 +660,27 @@ check_ledger (Push                *push,
     judged = json_object_object_get_ex (changes, money[i], NULL);
   if (!judged)
     return TRUE;
+  /* The fund is read once per batch: a batch of payments names the same few funds. */
+  {
+    g_autofree char *key = g_strconcat ("fund/", fund_id, NULL);
+
+    if (!g_hash_table_contains (push->records, key))
+      {
+        KhServerStored *stored = NULL;
+
+        if (!_kh_server_load_stored (push->b, "fund", fund_id, &stored, error))
+          return FALSE;
+        if (stored == NULL)
+          {
+            stored = g_new0 (KhServerStored, 1);
+            stored->version = -1;
+          }
+        g_hash_table_insert (push->records, g_steal_pointer (&key), stored);
+      }
+  }
   if (!push_load (push, "fund", fund_id, &fund, error))
     return FALSE;
-  if (!_kh_server_ledger_check (push->ledger, fund != NULL ? fund->data : NULL, m->id, data, &refusal, error))
+  if (!_kh_server_ledger_check (push->ledger, fund != NULL ? fund->data : NULL, m->id, old, data, &refusal, error))
     return FALSE;
   if (refusal != NULL)
     *result = rejected_field (m, KH_SYNC_ERROR_OVERDRAWN, g_steal_pointer (&refusal), "amount");
@@ -741,7 +760,7 @@ apply_create (Push             *push,
     return NULL;
   if (result == NULL && !check_names (push, entity, m, NULL, m->fields, NULL, &result, error))
     return NULL;
-  if (result == NULL && !check_ledger (push, entity, m, m->fields, NULL, FALSE, &result, error))
+  if (result == NULL && !check_ledger (push, entity, m, NULL, m->fields, NULL, FALSE, &result, error))
     return NULL;
   if (result != NULL)
     return result;
@@ -820,7 +839,7 @@ apply_update (Push             *push,
     return NULL;
   if (result == NULL && !check_names (push, entity, m, old, s->data, changes, &result, error))
     return NULL;
-  if (result == NULL && !check_ledger (push, entity, m, s->data, changes, restoring, &result, error))
+  if (result == NULL && !check_ledger (push, entity, m, old, s->data, changes, restoring, &result, error))
     return NULL;
   if (result != NULL)
     return result;
