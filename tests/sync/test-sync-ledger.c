@@ -5,7 +5,9 @@
  * both together more. The first push is applied; the server refuses the second with the reason
  * `overdrawn`, and the officer sees it refused with the fund's balance in its words: nothing is
  * accepted beyond the money nor dropped without a word. A payment from an earmark is judged
- * against that earmark's money alone.
+ * against that earmark's money alone. On PostgreSQL the two replicas push to two server
+ * processes on the one database, as behind a proxy: the check is the database's, not a
+ * process's memory.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -19,6 +21,7 @@
 typedef struct
 {
   KhTestServer *server;
+  KhTestServer *second;  /* PostgreSQL: another serve process on the same database */
   char         *dir;
   KhTReplica   *admin;
   KhTReplica   *o1;
@@ -55,8 +58,18 @@ set_up (Fixture       *f,
   g_free (kh_treplica_add (f->admin, "donation", json));
   kh_treplica_sync (f->admin);
 
+  if (strcmp (data, "postgresql") == 0)
+    {
+      f->second = g_new0 (KhTestServer, 1);
+      f->second->backend = g_strdup ("postgresql");
+      f->second->dir = kh_test_tmpdir ();
+      f->second->url = g_strdup (f->server->url);
+      f->second->pid = -1;
+      kh_test_server_start (f->second, NULL);
+    }
   f->o1 = kh_treplica_new (f->server, f->dir, "o1", f->server->base, "officer_a");
-  f->o2 = kh_treplica_new (f->server, f->dir, "o2", f->server->base, "officer_a");
+  f->o2 = kh_treplica_new (f->server, f->dir, "o2", f->second != NULL ? f->second->base : f->server->base,
+                           "officer_a");
   kh_treplica_sync (f->o1);
   kh_treplica_sync (f->o2);
 }
@@ -68,6 +81,7 @@ tear_down (Fixture       *f,
   kh_treplica_free (f->admin);
   kh_treplica_free (f->o1);
   kh_treplica_free (f->o2);
+  kh_test_server_free (f->second);
   kh_test_server_free (f->server);
   if (f->dir != NULL)
     kh_test_rmdir (f->dir);
