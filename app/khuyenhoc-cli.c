@@ -24,6 +24,7 @@
 #include "kh-export.h"
 #include "kh-format.h"
 #include "kh-import.h"
+#include "kh-ledger-print.h"
 #include "kh-print.h"
 #include "kh-privacy.h"
 #include "kh-record-item.h"
@@ -1082,6 +1083,102 @@ cmd_print_list (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
+/* A fund's statement for a year, or that of every fund of a unit (the id names either), as a
+ * PDF, or as XLSX when the file's name ends so; with --json, its figures. */
+static int
+cmd_fund_statement (const KhCliCommand  *command,
+                    int                  argc,
+                    char               **argv,
+                    gpointer             data)
+{
+  Cli *cli = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhFundStatement) s = NULL;
+  json_object *fund = kh_store_get (cli->store, "fund", cli->argv[0], NULL);
+  const char *path = cli->argv[2];
+  g_autofree char *unit = NULL;
+  gboolean is_fund;
+  int year = (int) g_ascii_strtoll (cli->argv[1], NULL, 10);
+  gboolean ok;
+
+  unit = g_strdup (fund != NULL ? json_object_get_string (json_object_object_get (fund, "org_unit_id")) : cli->argv[0]);
+  is_fund = fund != NULL;
+  json_object_put (fund);
+  if (year < 1945 || year > 2100)
+    return kh_cli_usage_error (command, _("The year must be a number such as 2025."));
+  if (!output_ok (path))
+    return EXIT_FAILED;
+  s = kh_fund_statement_new (cli->store, is_fund ? cli->argv[0] : NULL, is_fund ? NULL : cli->argv[0],
+                             year, &error);
+  if (g_str_has_suffix (path, ".xlsx"))
+    ok = s != NULL && kh_fund_statement_write_xlsx (s, path, &error);
+  else
+    ok = s != NULL && kh_fund_statement_write_pdf (s, cli->store, unit, path, &error);
+  if (!ok)
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (cli->json)
+    {
+      json_object *o = json_object_new_object ();
+
+      json_object_object_add (o, "opening", json_object_new_int64 (s->opening));
+      json_object_object_add (o, "receipts", json_object_new_int64 (s->receipts));
+      json_object_object_add (o, "in_kind", json_object_new_int64 (s->in_kind));
+      json_object_object_add (o, "payments", json_object_new_int64 (s->payments));
+      json_object_object_add (o, "closing", json_object_new_int64 (s->closing));
+      print_json (o);
+      json_object_put (o);
+    }
+  else
+    g_print (_("Wrote the fund statement to %s.\n"), path);
+  return EXIT_OK;
+}
+
+static int
+cmd_receipt (const KhCliCommand  *command,
+             int                  argc,
+             char               **argv,
+             gpointer             data)
+{
+  Cli *cli = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!output_ok (cli->argv[1]))
+    return EXIT_FAILED;
+  if (!kh_donation_receipt_write_pdf (cli->store, cli->argv[0], cli->argv[1], &error))
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (!cli->json)
+    g_print (_("Wrote the receipt to %s.\n"), cli->argv[1]);
+  return EXIT_OK;
+}
+
+/* Records the payment of a list from its fund: the disbursement's id. */
+static int
+cmd_pay_list (const KhCliCommand  *command,
+              int                  argc,
+              char               **argv,
+              gpointer             data)
+{
+  Cli *cli = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  if (!kh_ledger_pay_list (cli->store, cli->argv[0], NULL, cli->argv[1], cli->argc > 2 ? cli->argv[2] : NULL,
+                           &id, &error))
+    {
+      print_error (error);
+      return EXIT_FAILED;
+    }
+  if (id != NULL)
+    g_print ("%s\n", id);
+  return EXIT_OK;
+}
+
 /* The minors to see about: their count, then one a line (id, name, date of birth). */
 static int
 cmd_no_consent (const KhCliCommand  *command,
@@ -1167,6 +1264,13 @@ static const KhCliCommand list_commands[] = {
   { "report", N_("report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"),
     N_("the year's figures of a unit and the units below it"), 0, -1, cmd_report, NULL },
   { "print-list", N_("print-list LIST_ID FILE.pdf"), N_("the award list for signatures, as a PDF"), 2, 2, cmd_print_list, NULL },
+  { "fund-statement", N_("fund-statement FUND_ID|UNIT_ID YEAR FILE.pdf|FILE.xlsx"),
+    N_("a fund's year, or that of every fund of a unit: receipts, payments, balances"), 3, 3,
+    cmd_fund_statement, NULL },
+  { "receipt", N_("receipt DONATION_ID FILE.pdf"), N_("a donation's receipt, with the amount in words"), 2, 2,
+    cmd_receipt, NULL },
+  { "pay-list", N_("pay-list LIST_ID DATE [VOUCHER]"),
+    N_("pay what is left of an award list from its fund and mark it paid"), 2, 3, cmd_pay_list, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };
 

@@ -556,6 +556,8 @@ static const KhField award_list_fields[] = {
         .headers = status_headers, .value_texts = status_texts),
   TEXT ("prepared_by", NONE, N_("Prepared by"), 150),
   TEXT ("accountant", NONE, N_("Accountant"), 150),
+  /* Who pays the list out, and signs for it on the printed sheet (kh-print.c). */
+  TEXT ("treasurer", NONE, N_("Treasurer"), 150, .since = 12),
   TEXT ("approved_by", NONE, N_("Approved by"), 150),
   TEXT ("decision_number", SRCH, N_("Decision number"), 50),
   DATE ("decision_date", NONE, N_("Decision date")),
@@ -628,6 +630,9 @@ static const KhField fund_fields[] = {
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
   REF ("clan_id", NONE, N_("Clan"), "clan"),
   TEXT ("account", NONE, N_("Bank account"), 50),
+  /* What the fund held when it was first recorded here, and on which day (kh-ledger.c). */
+  MONEY ("opening_balance", NONE, N_("Opening balance (đồng)"), .since = 12),
+  DATE ("opening_date", NONE, N_("Opening balance on"), .since = 12),
 };
 
 static const char * const donor_kinds[] = { "person", "enterprise", "organisation", "clan", "anonymous", NULL };
@@ -663,6 +668,10 @@ static const KhField donation_fields[] = {
   TEXT ("purpose", NONE, N_("Purpose set by the donor"), 300, .headers = purpose_headers),
   TEXT ("receipt_number", SRCH | SUM, N_("Receipt number"), 50, .headers = receipt_number_headers),
   TEXT ("received_by", NONE, N_("Received by"), 150, .headers = received_by_headers),
+  /* Money the donor gave for one purpose only (a school's scholarships, adult learners, a
+   * named fund): the ledger keeps it apart, and only a disbursement naming the same earmark
+   * draws on it (kh-ledger.c). */
+  TEXT ("earmark", NONE, N_("Earmarked for"), 200, .since = 12),
 };
 
 static gboolean
@@ -693,6 +702,14 @@ check_donation (const KhEntity *entity,
   return TRUE;
 }
 
+static const char * const disbursement_categories[] = {
+  "scholarships", "adult_learners", "in_kind", "operations", "other", NULL
+};
+static const char * const disbursement_category_labels[] = {
+  N_("Scholarships and awards"), N_("Grants for adult learners"), N_("Gifts bought"),
+  N_("Running costs"), N_("Other payments"), NULL
+};
+
 /* The fund pays out in its own area; the list it paid may be a smaller unit's, paid from a
  * larger fund, so the list is a reference the writer must be able to read, not an owner. */
 static const KhField disbursement_fields[] = {
@@ -703,6 +720,10 @@ static const KhField disbursement_fields[] = {
   DATE ("paid_on", REQ | SUM, N_("Date")),
   TEXT ("purpose", SRCH | SUM, N_("Purpose"), 300, .headers = purpose_headers),
   TEXT ("voucher_number", SRCH | SUM, N_("Voucher number"), 50, .headers = voucher_number_headers),
+  /* The earmarked money it draws on (a donation's earmark); none: the fund's unrestricted money. */
+  TEXT ("earmark", NONE, N_("Drawn from the earmark"), 200, .since = 12),
+  ENUM ("category", NONE, N_("Category of payment"), disbursement_categories,
+        disbursement_category_labels, .since = 12),
 };
 
 /* Consent for personal data ------------------------------------------------------------------ */

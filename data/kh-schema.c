@@ -105,6 +105,10 @@ append_column (GString       *sql,
 /* The step that sorts people's names in Vietnamese order (KH_FIELD_FLAG_PERSON_NAME). */
 #define NAME_ORDER_VERSION 8
 
+/* The step of the fund ledger (kh-ledger.c): a fund's opening balance, earmarks, a payment's
+ * category, and the payments of a list found by the list. */
+#define LEDGER_VERSION 12
+
 static const char *
 fts_options (int version)
 {
@@ -655,6 +659,8 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  size INTEGER NOT NULL DEFAULT 0"
     ") STRICT, WITHOUT ROWID;"
     "CREATE TABLE attachment_keep (owner_id TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;",
+  [LEDGER_VERSION] =
+    "CREATE INDEX IF NOT EXISTS disbursement_by_list ON disbursement (list_id) WHERE list_id IS NOT NULL;",
 };
 
 static gboolean

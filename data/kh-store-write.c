@@ -9,6 +9,7 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-journal.h"
+#include "kh-ledger.h"
 #include "kh-privacy.h"
 #include "kh-sqlite.h"
 #include "kh-store-private.h"
@@ -207,7 +208,8 @@ kh_store_create (KhStore      *self,
     return NULL;
 
   ok = check_references (self, entity, id, values, NULL, error)
-       && _kh_privacy_check_write (self, entity, values, NULL, error);
+       && _kh_privacy_check_write (self, entity, values, NULL, error)
+       && _kh_ledger_check_write (self, entity, id, values, NULL, error);
 
   if (ok)
     {
@@ -333,7 +335,8 @@ kh_store_update (KhStore      *self,
     }
   if (!kh_entity_validate (entity, merged, TRUE, error)
       || !check_references (self, entity, id, merged, changed, error)
-      || !_kh_privacy_check_write (self, entity, merged, changed, error))
+      || !_kh_privacy_check_write (self, entity, merged, changed, error)
+      || !_kh_ledger_check_write (self, entity, id, merged, changed, error))
     goto out;
 
   now = kh_store_now ();
@@ -424,6 +427,9 @@ set_deleted (KhStore     *self,
                      _("This %s is not deleted."), _(entity->label));
       goto out;
     }
+  /* A payment restored spends its money again. */
+  if (!deleted && !_kh_ledger_check_write (self, entity, id, current, NULL, error))
+    goto out;
 
   now = kh_store_now ();
   sql = g_strdup_printf ("UPDATE %s SET deleted = ?, updated_at = ?, updated_by = ? WHERE id = ?",

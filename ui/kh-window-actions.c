@@ -13,6 +13,7 @@
 #include "kh-codec.h"
 #include "kh-format.h"
 #include "kh-import-dialog.h"
+#include "kh-ledger-actions.h"
 #include "kh-print-list.h"
 #include "kh-preferences-window.h"
 #include "kh-replica.h"
@@ -396,6 +397,7 @@ kh_window_class_actions_init (KhWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
   gtk_widget_class_install_action (widget_class, "win.undo-delete", "s", undo_delete_action);
+  kh_window_class_ledger_actions_init (widget_class);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-record", NULL);

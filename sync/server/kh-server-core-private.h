@@ -205,4 +205,28 @@ gboolean         _kh_server_check_award_consent (KhServerBackend    *b,
                                                  char              **refusal,
                                                  GError            **error);
 
+/* The fund ledger's check of a push (kh-server-ledger.c). */
+typedef struct _KhServerLedger KhServerLedger;
+
+KhServerLedger  *_kh_server_ledger_new        (KhServerBackend      *b);
+void             _kh_server_ledger_free       (KhServerLedger       *l);
+void             _kh_server_ledger_note       (KhServerLedger       *l,
+                                               const char           *entity,
+                                               const char           *id,
+                                               const KhServerStored *old,
+                                               const KhServerStored *s);
+gboolean         _kh_server_ledger_check      (KhServerLedger       *l,
+                                               json_object          *fund,
+                                               const char           *id,
+                                               const KhServerStored *old,
+                                               json_object          *data,
+                                               char                **refusal,
+                                               GError              **error);
+gboolean         _kh_server_ledger_flush      (KhServerLedger       *l,
+                                               GError              **error);
+gboolean         _kh_server_ledger_fill       (KhServerBackend      *b,
+                                               GError              **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerLedger, _kh_server_ledger_free)
+
 G_END_DECLS

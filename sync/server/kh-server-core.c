@@ -82,7 +82,13 @@ static const char schema_sql[] =
   "  erased_by TEXT NOT NULL, erased_at TEXT NOT NULL, reason TEXT NOT NULL);"
   "CREATE TABLE IF NOT EXISTS erased_records ("
   "  erasure BIGINT NOT NULL, entity TEXT NOT NULL, record_id TEXT NOT NULL,"
-  "  PRIMARY KEY (erasure, entity, record_id));";
+  "  PRIMARY KEY (erasure, entity, record_id));"
+  /* The money of every donation and payment, for the push's overdraft check
+   * (kh-server-ledger.c): kind 'i' received, 'o' paid; earmark folded, '' for none. */
+  "CREATE TABLE IF NOT EXISTS ledger ("
+  "  id TEXT PRIMARY KEY, fund_id TEXT NOT NULL, earmark TEXT NOT NULL, kind TEXT NOT NULL,"
+  "  dated TEXT NOT NULL, amount BIGINT NOT NULL, live INTEGER NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS ledger_by_pool ON ledger (fund_id, earmark, kind, live, amount, dated);";
 
 /* Object and pool ------------------------------------------------------------------------------ */
 

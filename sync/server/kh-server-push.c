@@ -31,6 +31,7 @@ typedef struct
   GPtrArray          *log;       /* LogRow: applied mutations to record */
   GHashTable         *owners;    /* record id → its entity, for the ids the batch names */
   KhServerRefs       *refs;      /* the records the batch's references name */
+  KhServerLedger     *ledger;    /* the funds' money, for the overdraft check */
 } Push;
 
 typedef struct
@@ -611,6 +612,7 @@ write_record (Push                 *push,
       }
   }
   _kh_server_refs_note (push->refs, m->entity, m->id, s->deleted, place);
+  _kh_server_ledger_note (push->ledger, m->entity, m->id, old, s);
   if (strcmp (entity->name, "org_unit") == 0)
     {
       /* The tree changes: what was (not) in scope may not be any more. */
@@ -630,6 +632,59 @@ write_record (Push                 *push,
         return NULL;
     }
   return applied (push, m, version, error);
+}
+
+/* A payment must not overdraw its fund (kh-server-ledger.c): judged when it is made, restored,
+ * or changes its money (amount, fund, day, earmark). */
+static gboolean
+check_ledger (Push                 *push,
+              const KhEntity       *entity,
+              const KhMutation     *m,
+              const KhServerStored *old,
+              json_object          *data,
+              json_object         *changes,
+              gboolean             restoring,
+              KhMutationResult   **result,
+              GError             **error)
+{
+  static const char * const money[] = { "amount", "fund_id", "paid_on", "earmark" };
+  g_autoptr(KhServerStored) fund = NULL;
+  g_autofree char *refusal = NULL;
+  const char *fund_id = _kh_server_string_member (data, "fund_id");
+  gboolean judged = changes == NULL || restoring;
+
+  *result = NULL;
+  if (strcmp (entity->name, "disbursement") != 0 || fund_id == NULL)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (money) && !judged; i++)
+    judged = json_object_object_get_ex (changes, money[i], NULL);
+  if (!judged)
+    return TRUE;
+  /* The fund is read once per batch: a batch of payments names the same few funds. */
+  {
+    g_autofree char *key = g_strconcat ("fund/", fund_id, NULL);
+
+    if (!g_hash_table_contains (push->records, key))
+      {
+        KhServerStored *stored = NULL;
+
+        if (!_kh_server_load_stored (push->b, "fund", fund_id, &stored, error))
+          return FALSE;
+        if (stored == NULL)
+          {
+            stored = g_new0 (KhServerStored, 1);
+            stored->version = -1;
+          }
+        g_hash_table_insert (push->records, g_steal_pointer (&key), stored);
+      }
+  }
+  if (!push_load (push, "fund", fund_id, &fund, error))
+    return FALSE;
+  if (!_kh_server_ledger_check (push->ledger, fund != NULL ? fund->data : NULL, m->id, old, data, &refusal, error))
+    return FALSE;
+  if (refusal != NULL)
+    *result = rejected_field (m, KH_SYNC_ERROR_OVERDRAWN, g_steal_pointer (&refusal), "amount");
+  return TRUE;
 }
 
 /* A minor's award entry is approved only with a consent that counts (kh-server-privacy.c). */
@@ -704,6 +759,8 @@ apply_create (Push             *push,
   if (!check_new_place (push, entity, m, NULL, m->fields, &result, error))
     return NULL;
   if (result == NULL && !check_names (push, entity, m, NULL, m->fields, NULL, &result, error))
+    return NULL;
+  if (result == NULL && !check_ledger (push, entity, m, NULL, m->fields, NULL, FALSE, &result, error))
     return NULL;
   if (result != NULL)
     return result;
@@ -781,6 +838,8 @@ apply_update (Push             *push,
   if (!check_new_place (push, entity, m, old, s->data, &result, error))
     return NULL;
   if (result == NULL && !check_names (push, entity, m, old, s->data, changes, &result, error))
+    return NULL;
+  if (result == NULL && !check_ledger (push, entity, m, old, s->data, changes, restoring, &result, error))
     return NULL;
   if (result != NULL)
     return result;
@@ -917,7 +976,9 @@ push_run (KhServer            *self,
   g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func ((GDestroyNotify) log_row_free);
   g_autoptr(GHashTable) owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(KhServerRefs) refs = _kh_server_refs_new (l->b);
-  Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log, owners, refs };
+  g_autoptr(KhServerLedger) ledger = _kh_server_ledger_new (l->b);
+  Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log, owners, refs,
+                ledger };
   KhServerMeta meta;
 
   /* The actor becomes every record's updated_by, which clients print: an account named with
@@ -964,6 +1025,7 @@ push_run (KhServer            *self,
     /* A consent withdrawn in this batch starts the erasure of its person, in the same
      * transaction; the counter then covers the erasure's versions too. */
     if (!flush_writes (&push, error)
+        || !_kh_server_ledger_flush (ledger, error)
         || !_kh_server_erase_withdrawn (l->b, actor, push.records, push.dirty, &push.version, &erased, error))
       return NULL;
     p[0] = KH_SQL_P_INT (push.version);

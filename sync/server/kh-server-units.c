@@ -147,6 +147,9 @@ _kh_server_migrate (KhServerBackend  *b,
   version = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 1;
   if (version < 2 && !migrate_2 (b, error))
     return FALSE;
+  /* Version 6: the fund ledger of the donations and payments stored before it. */
+  if (version < 6 && !_kh_server_ledger_fill (b, error))
+    return FALSE;
   if (version < 8 && !migrate_8 (b, error))
     return FALSE;
   if (version >= SCHEMA_VERSION)

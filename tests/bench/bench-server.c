@@ -10,6 +10,10 @@
  *    a pause of 0.5–1.5 s (--pause-ms=1000; 0 for none, to find the capacity): requests/s,
  *    p50/p99 latency, errors.
  *
+ * --ledger N instead pushes N payments from one fund (after the donation that funds them), in
+ * batches of 500, and stops: the push with the fund ledger's checks on, to compare back to back
+ * with a build without them.
+ *
  * --prefill N first fills the database with N demo records of another province (`demo`), so 1
  * and 2 run against a table of that size (docs/SCALE.md). --servers K runs K `serve` processes
  * on the one database (PostgreSQL) and C simulated clients for each, spread over them.
@@ -116,6 +120,69 @@ bench_push_and_pull (KhTestServer *s,
     g_print ("%s: push %d edits in batches of 500: %.2f s, %.0f mutations/s\n",
              s->backend, edits, t1 - t0, edits / (t1 - t0));
   }
+}
+
+/* Payments from one fund, each judged against the fund's balance where the server checks it. */
+static void
+bench_ledger (KhTestServer *s,
+              const char   *token,
+              const char   *unit,
+              int           records)
+{
+  g_autofree char *fund = kh_uuid_v7_new ();
+  g_autofree char *donation = kh_uuid_v7_new ();
+  int batches = (records + 499) / 500;
+  double t0, t1;
+
+  {
+    json_object *list = json_object_new_array ();
+    json_object *f = json_object_new_object ();
+    json_object *d = json_object_new_object ();
+    g_autoptr(KhPushResponse) r = NULL;
+
+    json_object_object_add (f, "name", json_object_new_string ("Quỹ khuyến học xã A"));
+    json_object_object_add (f, "level", json_object_new_string ("commune"));
+    json_object_object_add (f, "org_unit_id", json_object_new_string (unit));
+    json_object_array_add (list, kh_test_mutation ("create", "fund", fund, 0, f));
+    json_object_object_add (d, "fund_id", json_object_new_string (fund));
+    json_object_object_add (d, "org_unit_id", json_object_new_string (unit));
+    json_object_object_add (d, "donor_name", json_object_new_string ("Công ty Hòa Phát"));
+    json_object_object_add (d, "donated_on", json_object_new_string ("2025-01-02"));
+    json_object_object_add (d, "form", json_object_new_string ("transfer"));
+    json_object_object_add (d, "amount", json_object_new_int64 ((gint64) records * 1000000));
+    json_object_array_add (list, kh_test_mutation ("create", "donation", donation, 0, d));
+    r = kh_test_push (s, token, list);
+    for (guint i = 0; i < r->results->len; i++)
+      g_assert_cmpint (((KhMutationResult *) r->results->pdata[i])->status, ==, KH_RESULT_APPLIED);
+  }
+
+  t0 = now_s ();
+  for (int b = 0; b < batches; b++)
+    {
+      json_object *list = json_object_new_array ();
+      g_autoptr(KhPushResponse) r = NULL;
+
+      for (int k = 0; k < 500 && b * 500 + k < records; k++)
+        {
+          g_autofree char *id = kh_uuid_v7_new ();
+          g_autofree char *voucher = g_strdup_printf ("PC-%d", b * 500 + k);
+          json_object *f = json_object_new_object ();
+
+          json_object_object_add (f, "fund_id", json_object_new_string (fund));
+          json_object_object_add (f, "org_unit_id", json_object_new_string (unit));
+          json_object_object_add (f, "amount", json_object_new_int64 (1000000));
+          json_object_object_add (f, "paid_on", json_object_new_string ("2025-03-01"));
+          json_object_object_add (f, "purpose", json_object_new_string ("Học bổng Tết"));
+          json_object_object_add (f, "voucher_number", json_object_new_string (voucher));
+          json_object_array_add (list, kh_test_mutation ("create", "disbursement", id, 0, f));
+        }
+      r = kh_test_push (s, token, list);
+      for (guint i = 0; i < r->results->len; i++)
+        g_assert_cmpint (((KhMutationResult *) r->results->pdata[i])->status, ==, KH_RESULT_APPLIED);
+    }
+  t1 = now_s ();
+  g_print ("%s: push %d payments from one fund in batches of 500: %.2f s, %.0f mutations/s\n",
+           s->backend, records, t1 - t0, records / (t1 - t0));
 }
 
 /* 3: the load generator ------------------------------------------------------------------------ */
@@ -418,6 +485,7 @@ main (int argc, char **argv)
   g_autofree char *unit_b = NULL;
   const char *threads[] = { "--threads", "4", NULL };
   int prefill = 0;
+  int ledger = 0;
   int n_servers = 1;
   g_autoptr(GPtrArray) extra = g_ptr_array_new ();
   g_autoptr(GPtrArray) bases = g_ptr_array_new ();
@@ -435,6 +503,8 @@ main (int argc, char **argv)
       pause = g_ascii_strtod (argv[i] + 11, NULL) / 1000;
     else if (g_str_has_prefix (argv[i], "--prefill="))
       prefill = atoi (argv[i] + 10);
+    else if (g_str_has_prefix (argv[i], "--ledger="))
+      ledger = atoi (argv[i] + 9);
     else if (g_str_has_prefix (argv[i], "--servers="))
       n_servers = MAX (1, atoi (argv[i] + 10));
 
@@ -472,6 +542,13 @@ main (int argc, char **argv)
   officer_a = kh_test_login (s, "officer_a", &unit_a);
   officer_b = kh_test_login (s, "officer_b", &unit_b);
 
+  if (ledger > 0)
+    {
+      bench_ledger (s, officer_a, unit_a, ledger);
+      kh_test_server_free (s);
+      curl_global_cleanup ();
+      return 0;
+    }
   bench_push_and_pull (s, officer_a, unit_a, records);
   {
     const char *tokens[] = { officer_a, officer_b };

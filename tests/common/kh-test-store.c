@@ -196,6 +196,9 @@ kh_test_valid_record (const KhEntity *entity,
       else
         json_object_object_add (record, f->name, kh_test_field_value (f));
     }
+  /* A payment of nothing: a fund with nothing received must not be overdrawn (kh-ledger.c). */
+  if (strcmp (entity->name, "disbursement") == 0)
+    json_object_object_add (record, "amount", json_object_new_int64 (0));
   /* A unit under another is of a kind that fits under any (kh_unit_kind_validate()). */
   if (strcmp (entity->name, "org_unit") == 0 && json_object_object_get_ex (record, "parent_id", NULL))
     json_object_object_add (record, "kind", json_object_new_string ("school"));

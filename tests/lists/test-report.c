@@ -84,7 +84,8 @@ fixture_setup (Fixture       *f,
         "school_year", "2025-2026", "org_unit_id", c2, "status", "approved");
     ID (l0, "award_list", "title", "Tết 2024 xã Cũ Một", "occasion", "tet", "school_year", "2023-2024",
         "org_unit_id", o1, "status", "paid");
-    ID (f1, "fund", "name", "Quỹ khuyến học xã Một", "level", "commune", "org_unit_id", c1);
+    ID (f1, "fund", "name", "Quỹ khuyến học xã Một", "level", "commune", "org_unit_id", c1,
+        "opening_balance", "#4000000");
     ID (f2, "fund", "name", "Quỹ khuyến học xã Hai", "level", "commune", "org_unit_id", c2);
     ID (fo, "fund", "name", "Quỹ khuyến học huyện D", "level", "other", "org_unit_id", d);
 
