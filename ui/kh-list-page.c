@@ -91,7 +91,8 @@ filters_active (KhListPage *self)
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
        child = gtk_widget_get_next_sibling (child))
     if (GTK_IS_DROP_DOWN (child) ? gtk_drop_down_get_selected (GTK_DROP_DOWN (child)) > 0
-                                 : gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (child)))
+        : KH_IS_RECORD_PICKER (child) ? kh_record_picker_get_selected (KH_RECORD_PICKER (child)) != NULL
+        : gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (child)))
       return TRUE;
   return FALSE;
 }
@@ -504,26 +505,33 @@ add_year_filter (KhListPage    *self,
 }
 
 static void
+unit_filter_changed_cb (KhRecordPicker *picker,
+                        GParamSpec     *pspec,
+                        KhListPage     *self)
+{
+  const char *id = kh_record_picker_get_selected_id (picker);
+  json_object *value = id != NULL ? json_object_new_string (id) : NULL;
+
+  kh_record_list_set_filter (self->list, g_object_get_data (G_OBJECT (picker), "field"), value, NULL);
+  json_object_put (value);
+  update_state (self);
+}
+
+/* The unit filter is a searchable picker: a province has thousands of villages, each commune
+ * its own "Thôn 1", which a drop-down of names could neither tell apart nor find. */
+static void
 add_unit_filter (KhListPage    *self,
                  const KhField *field)
 {
-  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) values = new_values ();
-  KhQuery query = { 0 };
-  json_object *units;
+  GtkWidget *picker = kh_record_picker_new (self->store, "org_unit");
 
-  query.order_by = "name";
-  query.limit = 2000;
-  units = kh_store_list (self->store, "org_unit", &query, NULL);
-  for (size_t i = 0; units != NULL && i < json_object_array_length (units); i++)
-    {
-      json_object *unit = json_object_array_get_idx (units, i);
-
-      g_ptr_array_add (labels, g_strdup (json_object_get_string (json_object_object_get (unit, "name"))));
-      g_ptr_array_add (values, json_object_get (json_object_object_get (unit, "id")));
-    }
-  json_object_put (units);
-  add_filter (self, field->name, _("All units"), labels, values);
+  kh_record_picker_set_none_label (KH_RECORD_PICKER (picker), _("All units"));
+  gtk_widget_set_name (picker, "unit-filter");
+  g_object_set_data_full (G_OBJECT (picker), "field", g_strdup (field->name), g_free);
+  gtk_widget_set_tooltip_text (picker, _("All units"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picker), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Unit"), -1);
+  g_signal_connect (picker, "notify::selected", G_CALLBACK (unit_filter_changed_cb), self);
+  gtk_box_append (self->filter_box, picker);
 }
 
 /* The award lists, newest school year first, for the entries page. */
@@ -1050,6 +1058,19 @@ kh_list_page_get_filter (KhListPage *self,
   g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
   ensure_loaded (self);
   return find_filter (self, key);
+}
+
+/* The unit filter's picker, or NULL where the list has no unit to filter by. */
+GtkWidget *
+kh_list_page_get_unit_filter (KhListPage *self)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  ensure_loaded (self);
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (KH_IS_RECORD_PICKER (child))
+      return child;
+  return NULL;
 }
 
 GtkWidget *

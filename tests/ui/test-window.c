@@ -16,6 +16,7 @@
 #include "kh-engine-client.h"
 #include "kh-entity.h"
 #include "kh-evaluation-dialog.h"
+#include "kh-fold.h"
 #include "kh-format.h"
 #include "kh-journal.h"
 #include "kh-list-page.h"
@@ -534,16 +535,61 @@ static char *
 picked_title (KhRecordEditor *editor,
               const char     *field)
 {
-  AdwComboRow *row = ADW_COMBO_ROW (kh_record_editor_get_row (editor, field));
-  GValue value = G_VALUE_INIT;
+  KhRecordPicker *picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, field));
   char *title;
 
-  g_assert_nonnull (adw_combo_row_get_selected_item (row));
-  g_assert_true (gtk_expression_evaluate (adw_combo_row_get_expression (row),
-                                          adw_combo_row_get_selected_item (row), &value));
-  title = g_value_dup_string (&value);
-  g_value_unset (&value);
+  g_assert_nonnull (kh_record_picker_get_selected (picker));
+  title = kh_record_picker_dup_title (picker, kh_record_picker_get_selected (picker));
+  /* The button shows what the picker chose. */
+  g_assert_cmpstr (kh_record_picker_get_label (picker), ==, title);
   return title;
+}
+
+/* Saves a picture of @widget as @name in KH_SCREENSHOT_DIR, when that is set. */
+static void
+save_shot (GtkWidget  *widget,
+           const char *name)
+{
+  const char *dir = g_getenv ("KH_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (dir == NULL)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  kh_widget_wait_for_paint (widget, 3);
+  kh_widget_save_png (widget, path, &error);
+  g_assert_no_error (error);
+}
+
+/* Types @text into @picker's search as a person does, and waits for nothing: the search
+ * entry's delay is skipped by saying the text changed. */
+static guint
+picker_search (KhRecordPicker *picker,
+               const char     *text)
+{
+  GtkWidget *entry = kh_record_picker_get_search_entry (picker);
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  g_signal_emit_by_name (entry, "search-changed");
+  return g_list_model_get_n_items (kh_record_picker_get_shown (picker));
+}
+
+/* The titles @picker shows, in order. */
+static GPtrArray *
+picker_titles (KhRecordPicker *picker)
+{
+  GListModel *shown = kh_record_picker_get_shown (picker);
+  GPtrArray *titles = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < g_list_model_get_n_items (shown); i++)
+    {
+      g_autoptr(KhRecordItem) record = g_list_model_get_item (shown, i);
+
+      g_ptr_array_add (titles, kh_record_picker_dup_title (picker, record));
+    }
+  return titles;
 }
 
 /* A new registration is for this year and registered; choosing the household fills the name
@@ -623,6 +669,162 @@ test_pickers (Fixture       *f,
   json_object_put (village);
   json_object_put (commune);
   json_object_put (households);
+}
+
+/* Every picker searches as the lists do (folded: "suoi hiep" finds "Xã Suối Hiệp"), tells the
+ * twenty "Thôn 1" apart by their commune, shows funds by their own names, reads households in
+ * the Vietnamese order of names, and shows no more than its first matches, saying so. */
+static void
+test_picker_search (Fixture       *f,
+                    gconstpointer  data)
+{
+  const KhField *model = kh_entity_get_field (kh_entity_lookup ("registration"), "model");
+  KhRecordEditor *editor;
+  KhRecordPicker *picker;
+  g_autoptr(GPtrArray) titles = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *household_id = NULL;
+  g_autofree char *head = NULL;
+  g_autofree char *folded = NULL;
+  g_autoptr(GError) error = NULL;
+  guint family = 0, n;
+  sqlite3_stmt *stmt;
+
+  /* Units: a folded search finds the commune; the villages called alike read apart. */
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "registration", NULL, NULL));
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+  gtk_window_present (GTK_WINDOW (editor));
+  picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, "org_unit_id"));
+  g_assert_nonnull (picker);
+  g_assert_cmpuint (picker_search (picker, "suoi hiep"), >=, 1);
+  titles = picker_titles (picker);
+  {
+    g_autofree char *expected = g_strdup_printf (_("%s — %s"), "Xã Suối Hiệp", "Tỉnh Khánh Hòa");
+
+    g_assert_true (g_ptr_array_find_with_equal_func (titles, expected, g_str_equal, NULL));
+  }
+  g_clear_pointer (&titles, g_ptr_array_unref);
+  n = picker_search (picker, "thon 1");
+  g_assert_cmpuint (n, >, 1);
+  titles = picker_titles (picker);
+  for (guint i = 0; i < titles->len; i++)
+    {
+      /* "Thôn 1 — Xã …": the commune names it, and no two read the same. */
+      g_assert_nonnull (strstr (titles->pdata[i], " — "));
+      g_assert_false (g_hash_table_contains (seen, titles->pdata[i]));
+      g_hash_table_add (seen, titles->pdata[i]);
+    }
+  /* Chosen with a click, the row holds it and the button shows it. */
+  kh_record_picker_choose (picker, 0);
+  {
+    g_autofree char *title = picked_title (editor, "org_unit_id");
+
+    g_assert_cmpstr (title, ==, titles->pdata[0]);
+  }
+  g_clear_pointer (&titles, g_ptr_array_unref);
+  g_assert_cmpuint (picker_search (picker, "khong co dau zzz"), ==, 0);
+  g_assert_nonnull (kh_record_picker_get_status (picker));
+
+  /* Households: in the order of given names, found by a head's name typed without accents. */
+  while (g_strcmp0 (model->enum_values[family], "family") != 0)
+    family++;
+  adw_combo_row_set_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, "model")), family);
+  picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, "subject_id"));
+  g_assert_cmpstr (kh_record_picker_get_entity (picker), ==, "household");
+  n = picker_search (picker, "");
+  g_assert_cmpuint (n, >, 1);
+  titles = picker_titles (picker);
+  for (guint i = 1; i < titles->len; i++)
+    g_assert_cmpint (kh_name_compare (titles->pdata[i - 1], titles->pdata[i], KH_NAME_ORDER_GIVEN_FIRST), <=, 0);
+  g_clear_pointer (&titles, g_ptr_array_unref);
+  stmt = kh_store_prepare (f->store, "SELECT id, head_name FROM household WHERE deleted = 0 ORDER BY rid DESC LIMIT 1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  household_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  head = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  sqlite3_reset (stmt);
+  folded = kh_fold (head);
+  g_assert_cmpstr (folded, !=, head);
+  n = picker_search (picker, folded);
+  g_assert_cmpuint (n, >=, 1);
+  {
+    GListModel *shown = kh_record_picker_get_shown (picker);
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < n; i++)
+      {
+        g_autoptr(KhRecordItem) record = g_list_model_get_item (shown, i);
+
+        if (g_strcmp0 (kh_record_item_get_id (record), household_id) == 0)
+          {
+            kh_record_picker_choose (picker, i);
+            found = TRUE;
+          }
+      }
+    g_assert_true (found);
+  }
+  /* The household chosen names the registration's subject. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (kh_record_editor_get_row (editor, "subject_name"))), ==, head);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      save_shot (GTK_WIDGET (editor), "picker-editor.png");
+      kh_record_picker_popup (picker);
+      picker_search (picker, "nguyen");
+      save_shot (kh_record_picker_get_popover (picker), "picker-household.png");
+      gtk_popover_popdown (GTK_POPOVER (kh_record_picker_get_popover (picker)));
+    }
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* Funds by their own names: no two alike. */
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_list", NULL, NULL));
+  picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, "fund_id"));
+  n = picker_search (picker, "");
+  g_assert_cmpuint (n, >, 1);
+  titles = picker_titles (picker);
+  g_hash_table_remove_all (seen);
+  for (guint i = 0; i < titles->len; i++)
+    {
+      g_assert_false (g_hash_table_contains (seen, titles->pdata[i]));
+      g_hash_table_add (seen, titles->pdata[i]);
+    }
+  g_assert_true (g_ptr_array_find_with_equal_func (titles, "Quỹ khuyến học xã Suối Hiệp", g_str_equal, NULL));
+  g_clear_pointer (&titles, g_ptr_array_unref);
+  /* An optional reference can be left empty. */
+  g_assert_cmpstr (kh_record_picker_get_label (picker), ==, _("(none)"));
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* People: more than a picker shows; it shows the first and says how many there are. */
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_entry", NULL, NULL));
+  picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, "person_id"));
+  n = picker_search (picker, "");
+  g_assert_cmpuint (n, ==, KH_RECORD_PICKER_MAX_SHOWN);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (kh_record_picker_get_list (picker))), >, KH_RECORD_PICKER_MAX_SHOWN);
+  g_assert_nonnull (kh_record_picker_get_status (picker));
+  /* Only the rows asked for were read, a page or two, not every person. */
+  g_assert_cmpuint (kh_record_list_get_n_cached (kh_record_picker_get_list (picker)), <=, 2 * KH_RECORD_LIST_PAGE_SIZE);
+  gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* The people page's unit filter is the same picker. */
+  {
+    KhListPage *page;
+    KhRecordList *rows;
+    guint all;
+    GtkWidget *filter;
+
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "people");
+    page = KH_LIST_PAGE (kh_window_get_page (f->window, "people"));
+    rows = kh_list_page_get_list (page);
+    all = g_list_model_get_n_items (G_LIST_MODEL (rows));
+    filter = kh_list_page_get_unit_filter (page);
+    g_assert_true (KH_IS_RECORD_PICKER (filter));
+    g_assert_cmpstr (kh_record_picker_get_label (KH_RECORD_PICKER (filter)), ==, _("All units"));
+    g_assert_cmpuint (picker_search (KH_RECORD_PICKER (filter), "thon 1"), >, 0);
+    kh_record_picker_choose (KH_RECORD_PICKER (filter), 0);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), <, all);
+    g_assert_true (kh_record_picker_set_selected_id (KH_RECORD_PICKER (filter), NULL));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, all);
+  }
+  close_all_but (GTK_WINDOW (f->window));
 }
 
 /* A conflict inserted as the sync engine would is shown side by side on the Sync page, and
@@ -2064,6 +2266,7 @@ main (int   argc,
   g_test_add ("/ui/window/scholarship-flow", Fixture, NULL, fixture_set_up, test_scholarship_flow, fixture_tear_down);
   g_test_add ("/ui/window/award-list-page", Fixture, NULL, fixture_set_up, test_award_list_page, fixture_tear_down);
   g_test_add ("/ui/window/pickers", Fixture, NULL, fixture_set_up, test_pickers, fixture_tear_down);
+  g_test_add ("/ui/window/picker-search", Fixture, NULL, fixture_set_up, test_picker_search, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
