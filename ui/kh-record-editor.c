@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kh-award-list-entries.h"
+#include "kh-award-list-workflow.h"
 #include "kh-error.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
@@ -52,6 +53,7 @@ struct _KhRecordEditor
   AdwPreferencesGroup *fields_group;
   GtkWidget           *actions_box;
   GtkWidget           *entries;         /* an award list's entries, or NULL */
+  GtkWidget           *workflow;        /* an award list's steps, or NULL */
   GtkWidget           *history_button;
   GtkWidget           *evaluate_button;
   GtkWidget           *recognize_button;
@@ -360,11 +362,37 @@ combo_selected_cb (GtkWidget      *combo,
           && kh_record_picker_get_selected (KH_RECORD_PICKER (unit->picker)) == NULL)
         kh_record_editor_set_ref (self, "org_unit_id", unit_id);
 
-      /* A registration's subject names it: the household's head, the person, the clan. The
-       * name is filled while it is empty or still the one filled before. */
-      if (record != NULL && strcmp (row->field->name, "subject_id") == 0)
+      /* An entry's person gives the recipient's date of birth and gender, where still empty:
+       * the signing sheet shows the date, and the guardian's column follows from it. */
+      if (record != NULL && strcmp (row->field->name, "person_id") == 0 && !self->loading)
         {
-          Row *name = find_row (self, "subject_name");
+          Row *birth = find_row (self, "birth_date");
+          Row *gender = find_row (self, "gender");
+          const char *born = kh_record_item_get_string (record, "birth_date");
+          const char *sex = kh_record_item_get_string (record, "gender");
+
+          if (birth != NULL && born != NULL && *gtk_editable_get_text (GTK_EDITABLE (birth->row)) == '\0')
+            {
+              json_object *v = json_object_new_string (born);
+              g_autofree char *text = kh_value_format (birth->field, v);
+
+              gtk_editable_set_text (GTK_EDITABLE (birth->row), text);
+              json_object_put (v);
+            }
+          if (gender != NULL && sex != NULL && current_enum (gender) == NULL)
+            for (guint k = 0; gender->field->enum_values[k] != NULL; k++)
+              if (strcmp (gender->field->enum_values[k], sex) == 0)
+                adw_combo_row_set_selected (ADW_COMBO_ROW (gender->row),
+                                            k + ((gender->field->flags & KH_FIELD_FLAG_REQUIRED) ? 0 : 1));
+        }
+
+      /* A registration's subject names it: the household's head, the person, the clan; an
+       * entry's person names its recipient. The name is filled while it is empty or still the
+       * one filled before. */
+      if (record != NULL && (strcmp (row->field->name, "subject_id") == 0
+                             || (strcmp (row->field->name, "person_id") == 0 && find_row (self, "recipient_name"))))
+        {
+          Row *name = find_row (self, strcmp (row->field->name, "subject_id") == 0 ? "subject_name" : "recipient_name");
           g_autofree char *title = kh_record_item_dup_title (record);
           const char *typed = name ? gtk_editable_get_text (GTK_EDITABLE (name->row)) : NULL;
           const char *filled = name ? g_object_get_data (G_OBJECT (name->row), "filled") : NULL;
@@ -530,6 +558,33 @@ build_form (KhRecordEditor *self)
     }
   fill_refs (self);
   self->loading = FALSE;
+}
+
+/* An award list moved on a step (paid): its entries and the status in the form show it, and
+ * the form's original is the record as it is now, so Save writes only what is typed after. */
+static void
+workflow_changed_cb (KhRecordEditor *self)
+{
+  json_object *now = kh_store_get (self->store, self->entity->name, self->id, NULL);
+  Row *status = find_row (self, "status");
+
+  if (now == NULL)
+    return;
+  json_object_put (self->original);
+  self->original = now;
+  if (status != NULL)
+    {
+      const char *value = json_object_get_string (original_value (self, "status"));
+
+      self->loading = TRUE;
+      for (guint k = 0; value != NULL && status->field->enum_values[k] != NULL; k++)
+        if (strcmp (status->field->enum_values[k], value) == 0)
+          adw_combo_row_set_selected (ADW_COMBO_ROW (status->row),
+                                      k + ((status->field->flags & KH_FIELD_FLAG_REQUIRED) ? 0 : 1));
+      self->loading = FALSE;
+    }
+  if (self->entries != NULL)
+    kh_award_list_entries_reload (KH_AWARD_LIST_ENTRIES (self->entries));
 }
 
 /* Saving ------------------------------------------------------------------------------------- */
@@ -1007,6 +1062,14 @@ recognize_action (GtkWidget  *widget,
 
 /* Object ------------------------------------------------------------------------------------- */
 
+/* An award list's steps on its page, or NULL for other records. */
+GtkWidget *
+kh_record_editor_get_workflow (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->workflow;
+}
+
 /* An award list's entries under its fields, or NULL for other records. */
 GtkWidget *
 kh_record_editor_get_entries (KhRecordEditor *self)
@@ -1186,6 +1249,11 @@ kh_record_editor_new (KhStore     *store,
       gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
                                   self->entries,
                                   gtk_widget_get_prev_sibling (GTK_WIDGET (self->fields_group)));
+      /* Where the list stands and the buttons that move it on, above its entries. */
+      self->workflow = kh_award_list_workflow_new (store, id);
+      gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
+                                  self->workflow, gtk_widget_get_prev_sibling (self->entries));
+      g_signal_connect_object (self->workflow, "changed", G_CALLBACK (workflow_changed_cb), self, G_CONNECT_SWAPPED);
       gtk_window_set_default_size (GTK_WINDOW (self), 640, 760);
     }
   if (id != NULL)

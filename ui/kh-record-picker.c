@@ -507,6 +507,14 @@ kh_record_picker_init (KhRecordPicker *self)
   gtk_label_set_ellipsize (GTK_LABEL (self->button_label), PANGO_ELLIPSIZE_END);
   gtk_label_set_max_width_chars (GTK_LABEL (self->button_label), 28);
   gtk_label_set_xalign (GTK_LABEL (self->button_label), 0);
+  {
+    /* The value of a choice reads as text, as a drop-down's does, not as a button's bold label. */
+    PangoAttrList *attrs = pango_attr_list_new ();
+
+    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_NORMAL));
+    gtk_label_set_attributes (GTK_LABEL (self->button_label), attrs);
+    pango_attr_list_unref (attrs);
+  }
   gtk_box_append (GTK_BOX (button_box), self->button_label);
   gtk_box_append (GTK_BOX (button_box), gtk_image_new_from_icon_name ("pan-down-symbolic"));
 

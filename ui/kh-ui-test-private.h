@@ -10,6 +10,7 @@
 #pragma once
 
 #include "kh-award-list-entries.h"
+#include "kh-award-list-workflow.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-figures-view.h"
 #include "kh-import-dialog.h"
@@ -81,6 +82,10 @@ const char           *kh_sync_indicator_get_text       (KhSyncIndicator    *self
 const char           *kh_record_editor_get_id          (KhRecordEditor     *self);
 GtkWidget            *kh_record_editor_get_entries     (KhRecordEditor     *self);
 
+/* An award list's steps on its page: the payment dialog, and the payment it records. */
+GtkWidget            *kh_record_editor_get_workflow    (KhRecordEditor     *self);
+GtkWidget            *kh_award_list_workflow_open_payment (KhAwardListWorkflow *self);
+
 /* An award list's entries in its editor: the count and total shown, the rows, Add Entry and
  * what Export writes. */
 guint                 kh_award_list_entries_get_count  (KhAwardListEntries *self);
@@ -89,7 +94,9 @@ guint                 kh_award_list_entries_get_n_rows (KhAwardListEntries *self
 GtkWidget            *kh_award_list_entries_add        (KhAwardListEntries *self);
 gboolean              kh_award_list_entries_export     (KhAwardListEntries *self,
                                                         const char         *path,
+                                                        gboolean            include_sensitive,
                                                         GError            **error);
+GtkWidget            *kh_award_list_entries_open_export (KhAwardListEntries *self);
 GtkWidget            *kh_record_editor_get_row         (KhRecordEditor     *self,
                                                         const char         *field);
 gboolean              kh_record_editor_set_ref         (KhRecordEditor     *self,

@@ -15,12 +15,15 @@
 #include "kh-demo.h"
 #include "kh-engine-client.h"
 #include "kh-entity.h"
+#include "kh-error.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-fold.h"
 #include "kh-format.h"
 #include "kh-journal.h"
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
+#include "kh-print-list.h"
+#include "kh-xlsx-reader.h"
 #include "kh-record-editor.h"
 #include "kh-record-item.h"
 #include "kh-replica.h"
@@ -33,6 +36,7 @@
 #include "kh-ui-test-private.h"
 #include "kh-unit-row.h"
 #include "kh-test-dir.h"
+#include "kh-test-store.h"
 #include "kh-text-rendering.h"
 
 typedef struct
@@ -493,7 +497,7 @@ test_award_list_page (Fixture       *f,
     }
 
   /* Export writes this list's entries, and only them. */
-  g_assert_true (kh_award_list_entries_export (entries, csv_path, &error));
+  g_assert_true (kh_award_list_entries_export (entries, csv_path, FALSE, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
   g_assert_nonnull (strstr (csv, "Phạm Thị Dung"));
@@ -561,6 +565,13 @@ save_shot (GtkWidget  *widget,
   kh_widget_wait_for_paint (widget, 3);
   kh_widget_save_png (widget, path, &error);
   g_assert_no_error (error);
+}
+
+static void
+set_text_in (GtkWidget  *editable,
+             const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (editable), text);
 }
 
 /* Types @text into @picker's search as a person does, and waits for nothing: the search
@@ -824,6 +835,286 @@ test_picker_search (Fixture       *f,
     g_assert_true (kh_record_picker_set_selected_id (KH_RECORD_PICKER (filter), NULL));
     g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, all);
   }
+  close_all_but (GTK_WINDOW (f->window));
+}
+
+/* Chooses in @editor's picker for @field the record @id, found by typing @text as a person
+ * would, and clicking it among the matches. */
+static void
+pick (KhRecordEditor *editor,
+      const char     *field,
+      const char     *text,
+      const char     *id)
+{
+  KhRecordPicker *picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, field));
+  guint n = picker_search (picker, text);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KhRecordItem) record = g_list_model_get_item (kh_record_picker_get_shown (picker), i);
+
+      if (g_strcmp0 (kh_record_item_get_id (record), id) == 0)
+        {
+          kh_record_picker_choose (picker, i);
+          g_assert_cmpstr (kh_record_picker_get_selected_id (picker), ==, id);
+          return;
+        }
+    }
+  g_error ("“%s” did not find %s in the %s picker", text, id, field);
+}
+
+static void
+select_enum (KhRecordEditor *editor,
+             const char     *entity,
+             const char     *field,
+             const char     *value)
+{
+  const KhField *f = kh_entity_get_field (kh_entity_lookup (entity), field);
+  guint offset = (f->flags & KH_FIELD_FLAG_REQUIRED) ? 0 : 1;
+
+  for (guint i = 0; f->enum_values[i] != NULL; i++)
+    if (strcmp (f->enum_values[i], value) == 0)
+      {
+        adw_combo_row_set_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, field)), i + offset);
+        return;
+      }
+  g_error ("no %s in %s", value, field);
+}
+
+/* Saves @editor, which then closes, and gives the id of what it saved. */
+static char *
+save_editor (KhRecordEditor *editor)
+{
+  char *id;
+
+  g_object_ref (editor);
+  if (!kh_record_editor_save (editor))
+    g_error ("saving failed: %s", kh_record_editor_get_error (editor));
+  id = g_strdup (kh_record_editor_get_id (editor));
+  g_object_unref (editor);
+  return id;
+}
+
+static KhRecordEditor *
+open_list_page (Fixture    *f,
+                const char *id)
+{
+  KhRecordEditor *editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_list", id, NULL));
+
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+  gtk_window_set_default_size (GTK_WINDOW (editor), 640, 900);
+  gtk_window_present (GTK_WINDOW (editor));
+  return editor;
+}
+
+static char *
+query_text (KhStore    *store,
+            const char *sql,
+            const char *arg)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *stmt = kh_store_prepare (store, sql, &error);
+  char *text = NULL;
+
+  g_assert_no_error (error);
+  if (arg != NULL)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+    text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return text;
+}
+
+static gboolean
+count_row_cb (guint          row,
+              const KhCell  *cells,
+              guint          n_cells,
+              gpointer       data,
+              GError       **error)
+{
+  (*(guint *) data)++;
+  return TRUE;
+}
+
+/* A scholarship list from creation to payment in the window alone: the list is made with the
+ * unit and fund found by typing, entries are added with the person found by typing (the
+ * recipient's name follows), the list's page counts and totals them, the list is approved in
+ * its form, the signing sheet printed, the list exported (sensitive fields only when asked,
+ * and then written to the audit), and the payment recorded. A picture of each step. */
+static void
+test_list_to_payment (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *commune = query_text (f->store, "SELECT id FROM org_unit WHERE name = 'Xã Suối Hiệp'", NULL);
+  g_autofree char *fund = query_text (f->store, "SELECT id FROM fund WHERE org_unit_id = ?1", commune);
+  g_autofree char *list = NULL;
+  g_autofree char *today = NULL;
+  g_autofree char *people[2] = { NULL, NULL };
+  g_autofree char *names[2] = { NULL, NULL };
+  g_autofree char *pdf = g_build_filename (f->dir, "list.pdf", NULL);
+  g_autofree char *xlsx = g_build_filename (f->dir, "list.xlsx", NULL);
+  g_autofree char *plain_csv = g_build_filename (f->dir, "plain.csv", NULL);
+  g_autofree char *full_csv = g_build_filename (f->dir, "full.csv", NULL);
+  g_autofree char *text = NULL;
+  KhRecordEditor *editor, *entry;
+  KhAwardListEntries *entries;
+  KhAwardListWorkflow *workflow;
+  GtkWidget *dialog;
+  int n_pages = 0;
+  guint n_rows = 0;
+
+  g_assert_nonnull (commune);
+  g_assert_nonnull (fund);
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+    today = g_date_time_format (now, "%Y-%m-%d");
+  }
+
+  /* 1. The list, its unit and fund found by typing without accents. */
+  editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_list", NULL, NULL));
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (f->window));
+  gtk_window_present (GTK_WINDOW (editor));
+  set_text (editor, "title", "Học bổng Tết 2026 xã Suối Hiệp");
+  select_enum (editor, "award_list", "occasion", "tet");
+  set_text (editor, "school_year", "2025-2026");
+  pick (editor, "org_unit_id", "suoi hiep", commune);
+  pick (editor, "fund_id", "suoi hiep", fund);
+  select_enum (editor, "award_list", "status", "draft");
+  save_shot (GTK_WIDGET (editor), "list-1-new.png");
+  list = save_editor (editor);
+
+  /* 2. Its page: no entries yet, the steps with Record Payment not yet possible. */
+  editor = open_list_page (f, list);
+  entries = KH_AWARD_LIST_ENTRIES (kh_record_editor_get_entries (editor));
+  workflow = KH_AWARD_LIST_WORKFLOW (kh_record_editor_get_workflow (editor));
+  g_assert_nonnull (workflow);
+  g_assert_cmpstr (kh_award_list_workflow_get_status (workflow), ==, "draft");
+  g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 0);
+  g_assert_false (kh_award_list_workflow_record_payment (workflow, today, NULL, NULL, &error));
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_clear_error (&error);
+  save_shot (GTK_WIDGET (editor), "list-2-page.png");
+
+  /* 3. Two entries, each person found by a name typed without accents. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *folded = NULL;
+      KhRecordPicker *picker;
+
+      people[i] = query_text (f->store, i == 0 ? "SELECT id FROM person WHERE deleted = 0 ORDER BY rid LIMIT 1 OFFSET 10"
+                                               : "SELECT id FROM person WHERE deleted = 0 ORDER BY rid LIMIT 1 OFFSET 20", NULL);
+      names[i] = query_text (f->store, "SELECT full_name FROM person WHERE id = ?1", people[i]);
+      folded = kh_fold (names[i]);
+      entry = KH_RECORD_EDITOR (kh_award_list_entries_add (entries));
+      pick (entry, "person_id", folded, people[i]);
+      /* The person names the recipient. */
+      g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (kh_record_editor_get_row (entry, "recipient_name"))), ==, names[i]);
+      {
+        g_autofree char *born = query_text (f->store, "SELECT birth_date FROM person WHERE id = ?1", people[i]);
+        json_object *v = born ? json_object_new_string (born) : NULL;
+        g_autofree char *shown = v ? kh_value_format (kh_entity_get_field (kh_entity_lookup ("award_entry"), "birth_date"), v) : NULL;
+
+        /* And its date of birth, as the signing sheet shows it. */
+        if (shown != NULL)
+          g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (kh_record_editor_get_row (entry, "birth_date"))), ==, shown);
+        json_object_put (v);
+      }
+      select_enum (entry, "award_entry", "category", i == 0 ? "hardship" : "merit");
+      set_text (entry, "amount", i == 0 ? "1.500.000" : "2.000.000");
+      if (i == 0)
+        {
+          set_text (entry, "reason", "Gia đình khó khăn, mẹ ốm nặng");
+          picker = KH_RECORD_PICKER (kh_record_editor_get_picker (entry, "person_id"));
+          save_shot (GTK_WIDGET (entry), "list-3-entry.png");
+          kh_record_picker_popup (picker);
+          picker_search (picker, folded);
+          save_shot (kh_record_picker_get_popover (picker), "list-3-pick-person.png");
+          gtk_popover_popdown (GTK_POPOVER (kh_record_picker_get_popover (picker)));
+        }
+      g_free (save_editor (entry));
+    }
+  /* The page counts and totals them. */
+  g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 2);
+  g_assert_cmpint (kh_award_list_entries_get_total (entries), ==, 3500000);
+  save_shot (GTK_WIDGET (editor), "list-4-entries.png");
+
+  /* 4. Approved in the list's form (the steps' own buttons come with the approval rights). */
+  select_enum (editor, "award_list", "status", "approved");
+  g_free (save_editor (editor));
+  editor = open_list_page (f, list);
+  entries = KH_AWARD_LIST_ENTRIES (kh_record_editor_get_entries (editor));
+  workflow = KH_AWARD_LIST_WORKFLOW (kh_record_editor_get_workflow (editor));
+  g_assert_cmpstr (kh_award_list_workflow_get_status (workflow), ==, "approved");
+
+  /* 5. The signing sheet, printed to a PDF by the same operation as Print…. */
+  g_assert_true (kh_print_award_list (GTK_WINDOW (editor), f->store, list, pdf, &n_pages, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n_pages, >=, 1);
+  g_assert_true (g_file_test (pdf, G_FILE_TEST_EXISTS));
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL && g_find_program_in_path ("pdftoppm") != NULL)
+    {
+      g_autofree char *prefix = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR"), "list-5-print", NULL);
+      const char *argv[] = { "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", pdf, prefix, NULL };
+      int status = 0;
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                   &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+    }
+
+  /* 6. Export: the dialog asks first, the sensitive fields off unless ticked. */
+  dialog = kh_award_list_entries_open_export (entries);
+  {
+    GtkWidget *check = g_object_get_data (G_OBJECT (dialog), "include-sensitive");
+
+    g_assert_true (GTK_IS_CHECK_BUTTON (check));
+    g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (check)));
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+    g_assert_true (gtk_widget_get_visible (g_object_get_data (G_OBJECT (dialog), "warning")));
+    save_shot (dialog, "list-6-export.png");
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  }
+  g_assert_true (kh_award_list_entries_export (entries, xlsx, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_xlsx_read_file (xlsx, NULL, count_row_cb, &n_rows, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_rows, >=, 3);
+  g_assert_true (kh_award_list_entries_export (entries, plain_csv, FALSE, &error));
+  g_assert_true (g_file_get_contents (plain_csv, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, names[0]));
+  g_assert_null (strstr (text, "mẹ ốm nặng"));
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM audit WHERE action = 'export'"), ==, 0);
+  g_assert_true (kh_award_list_entries_export (entries, full_csv, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (full_csv, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "mẹ ốm nặng"));
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM audit WHERE action = 'export'"), ==, 1);
+
+  /* 7. The payment, through its dialog: the date typed as shown (today by default). */
+  dialog = kh_award_list_workflow_open_payment (workflow);
+  set_text_in (g_object_get_data (G_OBJECT (dialog), "voucher"), "PC-2026-017");
+  save_shot (dialog, "list-7-payment.png");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "pay");
+  g_assert_cmpstr (kh_award_list_workflow_get_status (workflow), ==, "paid");
+  g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM award_entry WHERE deleted = 0 AND status = 'paid'"
+                                      " AND voucher_number = 'PC-2026-017' AND received_on = date('now', 'localtime')"), ==, 2);
+  {
+    g_autofree char *status = query_text (f->store, "SELECT status FROM award_list WHERE id = ?1", list);
+
+    g_assert_cmpstr (status, ==, "paid");
+  }
+  /* The form shows the list paid; saving it again keeps it paid. */
+  {
+    const KhField *status = kh_entity_get_field (kh_entity_lookup ("award_list"), "status");
+
+    g_assert_cmpstr (status->enum_values[adw_combo_row_get_selected (ADW_COMBO_ROW (kh_record_editor_get_row (editor, "status")))], ==, "paid");
+  }
+  g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 2);
+  save_shot (GTK_WIDGET (editor), "list-8-paid.png");
   close_all_but (GTK_WINDOW (f->window));
 }
 
@@ -2267,6 +2558,7 @@ main (int   argc,
   g_test_add ("/ui/window/award-list-page", Fixture, NULL, fixture_set_up, test_award_list_page, fixture_tear_down);
   g_test_add ("/ui/window/pickers", Fixture, NULL, fixture_set_up, test_pickers, fixture_tear_down);
   g_test_add ("/ui/window/picker-search", Fixture, NULL, fixture_set_up, test_picker_search, fixture_tear_down);
+  g_test_add ("/ui/window/list-to-payment", Fixture, NULL, fixture_set_up, test_list_to_payment, fixture_tear_down);
   g_test_add ("/ui/window/conflict", Fixture, NULL, fixture_set_up, test_conflict_page, fixture_tear_down);
   g_test_add ("/ui/window/self-assessment", Fixture, NULL, fixture_set_up, test_self_assessment, fixture_tear_down);
   g_test_add ("/ui/window/unit-tree", Fixture, NULL, fixture_set_up, test_unit_tree, fixture_tear_down);
