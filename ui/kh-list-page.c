@@ -42,6 +42,7 @@ struct _KhListPage
   guint               keep_rows;
   guint               keep_source;
   gboolean            narrow;       /* see apply_narrow() */
+  gboolean            narrow_pending; /* the window folded while the page was not shown */
   gulong              folded_id;
 
   GtkDropDown        *entity_dropdown;
@@ -319,7 +320,13 @@ folded_notify_cb (KhListPage *self,
   if (narrow != self->narrow)
     {
       self->narrow = narrow;
-      apply_narrow (self);
+      /* GTK 4.8's column view, given columns hidden and narrowed while it is not shown, lays
+       * out only its first row once shown again: the others stay unallocated and undrawn. A
+       * page not on screen takes the change when it is shown (kh_list_page_map()). */
+      if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        apply_narrow (self);
+      else
+        self->narrow_pending = TRUE;
     }
 }
 
@@ -1112,6 +1119,18 @@ kh_list_page_map (GtkWidget *widget)
       folded_notify_cb (self, NULL, ADW_LEAFLET (leaflet));
     }
   GTK_WIDGET_CLASS (kh_list_page_parent_class)->map (widget);
+  /* The columns changed while the page was away: the rows are made again for them (the
+   * model set anew; the paged list reads only the rows in view). */
+  if (self->narrow_pending)
+    {
+      GtkSelectionModel *model = g_object_ref (gtk_column_view_get_model (self->column_view));
+
+      self->narrow_pending = FALSE;
+      apply_narrow (self);
+      gtk_column_view_set_model (self->column_view, NULL);
+      gtk_column_view_set_model (self->column_view, model);
+      g_object_unref (model);
+    }
 }
 
 static void

@@ -268,6 +268,25 @@ test_pages (Fixture       *f,
         g_assert_true (kh_window_save_screenshots (f->window, dir, "narrow", &error));
         g_assert_no_error (error);
       }
+    /* A list folded while another page was shown draws every row in view once shown, not
+     * only its first (GTK 4.8 left the others unallocated). */
+    {
+      KhListPage *people;
+      GtkWidget *people_view;
+      guint drawn = 0;
+
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "people");
+      kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
+      people = KH_LIST_PAGE (kh_window_get_page (f->window, "people"));
+      people_view = kh_list_page_get_column_view (people);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (kh_list_page_get_list (people))), >, 20);
+      for (GtkWidget *child = gtk_widget_get_first_child (people_view); child; child = gtk_widget_get_next_sibling (child))
+        if (GTK_IS_LIST_VIEW (child))
+          for (GtkWidget *row = gtk_widget_get_first_child (child); row; row = gtk_widget_get_next_sibling (row))
+            if (gtk_widget_get_height (row) > 0 && gtk_widget_get_width (row) > 0)
+              drawn++;
+      g_assert_cmpuint (drawn, >=, 10);
+    }
   }
   gtk_window_set_default_size (GTK_WINDOW (f->window), 1200, 700);
   kh_widget_wait_for_paint (GTK_WIDGET (f->window), 3);
