@@ -433,6 +433,8 @@ kh_award_list_entries_init (KhAwardListEntries *self)
                                                     G_CALLBACK (print_clicked_cb)));
   gtk_box_append (GTK_BOX (buttons), header_button (self, _("E_xport…"), _("Save the list as an Excel file"),
                                                     G_CALLBACK (export_clicked_cb)));
+  /* Buttons of their own height beside a description that wraps on a narrow window. */
+  gtk_widget_set_valign (buttons, GTK_ALIGN_START);
   adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (self), buttons);
 }
 

@@ -301,6 +301,7 @@ kh_award_list_workflow_init (KhAwardListWorkflow *self)
 
   self->steps_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_set_name (self->steps_box, "workflow-steps");
+  gtk_widget_set_valign (self->steps_box, GTK_ALIGN_START);
   self->pay_button = gtk_button_new_with_mnemonic (_("Record _Payment…"));
   g_signal_connect_swapped (self->pay_button, "clicked", G_CALLBACK (pay_clicked_cb), self);
   gtk_box_append (GTK_BOX (self->steps_box), self->pay_button);
