@@ -195,6 +195,23 @@ obj (const char *first_key, ...)
 #define I(v) "i", (gint64) (v)
 #define B(v) "b", (int) (v)
 
+/* "Xã Suối Hiệp" → "Quỹ khuyến học xã Suối Hiệp": the kind of unit in lower case inside a name,
+ * the rest as written. */
+static char *
+fund_name_for (const char *unit)
+{
+  const char *kinds[] = { "Xã ", "Phường ", "Đặc khu " };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    if (g_str_has_prefix (unit, kinds[k]))
+      {
+        g_autofree char *kind = g_utf8_strdown (kinds[k], -1);
+
+        return g_strconcat ("Quỹ khuyến học ", kind, unit + strlen (kinds[k]), NULL);
+      }
+  return g_strconcat ("Quỹ khuyến học ", unit, NULL);
+}
+
 static gboolean
 make_units (Demo *d, GError **error)
 {
@@ -214,6 +231,7 @@ make_units (Demo *d, GError **error)
 
   for (guint i = 0; i < n_new; i++)
     {
+      char *fund_name = NULL;
       char *id;
 
       g_snprintf (code, sizeof code, "N%03u", i + 1);
@@ -226,8 +244,12 @@ make_units (Demo *d, GError **error)
       if (id == NULL)
         return FALSE;
       g_ptr_array_add (d->communes_2025, id);
-      id = make (d, "fund", obj ("name", S ("Quỹ khuyến học"), "level", S ("commune"),
+      /* Each commune's fund by its own name, as its association calls it: a picker that
+       * showed twenty "Quỹ khuyến học" could not be told apart. */
+      fund_name = fund_name_for (new_communes[i]);
+      id = make (d, "fund", obj ("name", S (fund_name), "level", S ("commune"),
                                  "org_unit_id", S (id), NULL), error);
+      g_clear_pointer (&fund_name, g_free);
       if (id == NULL)
         return FALSE;
       g_ptr_array_add (d->funds, id);

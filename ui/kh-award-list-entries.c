@@ -33,6 +33,7 @@ struct _KhAwardListEntries
   guint                count;     /* entries not cancelled */
   gint64               total;     /* their amounts */
   GtkFileChooserNative *chooser;
+  gboolean             include_sensitive; /* what the export being chosen was asked to carry */
 };
 
 G_DEFINE_FINAL_TYPE (KhAwardListEntries, kh_award_list_entries, ADW_TYPE_PREFERENCES_GROUP)
@@ -230,13 +231,16 @@ print_clicked_cb (KhAwardListEntries *self)
     kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (error->message));
 }
 
-/* Writes the list's entries to @path (.xlsx or .csv), as the Export button does. */
+/* Writes the list's entries to @path (.xlsx or .csv), as the Export button does; the
+ * sensitive fields (a hardship award's reason) only with @include_sensitive, and then the
+ * export is written to the audit, as the CLI's --include-sensitive does. */
 gboolean
 kh_award_list_entries_export (KhAwardListEntries  *self,
                               const char          *path,
+                              gboolean             include_sensitive,
                               GError             **error)
 {
-  KhExportOptions options = { .list_id = self->list_id };
+  KhExportOptions options = { .list_id = self->list_id, .include_sensitive = include_sensitive };
 
   return kh_export_file (self->store, "award_entry", path, &options, NULL, error);
 }
@@ -261,7 +265,7 @@ export_response_cb (GtkNativeDialog    *dialog,
         }
       if (path == NULL)
         kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (_("Choose a file on this computer.")));
-      else if (!kh_award_list_entries_export (self, path, &error))
+      else if (!kh_award_list_entries_export (self, path, self->include_sensitive, &error))
         kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (error->message));
       else
         kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (_("The list was exported.")));
@@ -270,7 +274,7 @@ export_response_cb (GtkNativeDialog    *dialog,
 }
 
 static void
-export_clicked_cb (KhAwardListEntries *self)
+choose_export_file (KhAwardListEntries *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   json_object *list = kh_store_get (self->store, "award_list", self->list_id, NULL);
@@ -284,6 +288,74 @@ export_clicked_cb (KhAwardListEntries *self)
   g_signal_connect (self->chooser, "response", G_CALLBACK (export_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
   json_object_put (list);
+}
+
+static void
+export_response_choice_cb (AdwMessageDialog   *dialog,
+                           const char         *response,
+                           KhAwardListEntries *self)
+{
+  GtkWidget *check = g_object_get_data (G_OBJECT (dialog), "include-sensitive");
+
+  if (g_strcmp0 (response, "export") != 0)
+    return;
+  self->include_sensitive = gtk_check_button_get_active (GTK_CHECK_BUTTON (check));
+  choose_export_file (self);
+}
+
+static void
+sensitive_toggled_cb (GtkCheckButton   *check,
+                      AdwMessageDialog *dialog)
+{
+  GtkWidget *warning = g_object_get_data (G_OBJECT (dialog), "warning");
+
+  gtk_widget_set_visible (warning, gtk_check_button_get_active (check));
+  adw_message_dialog_set_response_appearance (dialog, "export", gtk_check_button_get_active (check)
+                                              ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
+}
+
+/* Export asks first whether the file is to carry the sensitive fields: off unless the person
+ * ticks it, with what they are, what follows (the audit) and how to keep the file. */
+GtkWidget *
+kh_award_list_entries_open_export (KhAwardListEntries *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *check = gtk_check_button_new_with_mnemonic (_("Include _sensitive fields"));
+  GtkWidget *warning;
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, _("Export the List"),
+                                   _("The file holds the list’s entries: names, dates of birth, schools, "
+                                     "categories and amounts. Sensitive personal data, such as the reason "
+                                     "for a hardship award, is left out unless you include it."));
+  warning = gtk_label_new (_("The file will hold sensitive personal data. Keep it safe, share it only "
+                             "with those who need it, and delete it when done. The export is written "
+                             "to the audit: who, when, which fields and which file."));
+  gtk_label_set_wrap (GTK_LABEL (warning), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (warning), 0);
+  gtk_widget_add_css_class (warning, "warning");
+  gtk_widget_set_visible (warning, FALSE);
+  gtk_box_append (GTK_BOX (box), check);
+  gtk_box_append (GTK_BOX (box), warning);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "export", _("_Choose File…"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "export", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "export");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "include-sensitive", check);
+  g_object_set_data (G_OBJECT (dialog), "warning", warning);
+  g_signal_connect (check, "toggled", G_CALLBACK (sensitive_toggled_cb), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (export_response_choice_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+static void
+export_clicked_cb (KhAwardListEntries *self)
+{
+  kh_award_list_entries_open_export (self);
 }
 
 guint
@@ -361,6 +433,8 @@ kh_award_list_entries_init (KhAwardListEntries *self)
                                                     G_CALLBACK (print_clicked_cb)));
   gtk_box_append (GTK_BOX (buttons), header_button (self, _("E_xport…"), _("Save the list as an Excel file"),
                                                     G_CALLBACK (export_clicked_cb)));
+  /* Buttons of their own height beside a description that wraps on a narrow window. */
+  gtk_widget_set_valign (buttons, GTK_ALIGN_START);
   adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (self), buttons);
 }
 

@@ -42,6 +42,7 @@ struct _KhListPage
   guint               keep_rows;
   guint               keep_source;
   gboolean            narrow;       /* see apply_narrow() */
+  gboolean            narrow_pending; /* the window folded while the page was not shown */
   gulong              folded_id;
 
   GtkDropDown        *entity_dropdown;
@@ -91,7 +92,8 @@ filters_active (KhListPage *self)
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
        child = gtk_widget_get_next_sibling (child))
     if (GTK_IS_DROP_DOWN (child) ? gtk_drop_down_get_selected (GTK_DROP_DOWN (child)) > 0
-                                 : gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (child)))
+        : KH_IS_RECORD_PICKER (child) ? kh_record_picker_get_selected (KH_RECORD_PICKER (child)) != NULL
+        : gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (child)))
       return TRUE;
   return FALSE;
 }
@@ -318,7 +320,13 @@ folded_notify_cb (KhListPage *self,
   if (narrow != self->narrow)
     {
       self->narrow = narrow;
-      apply_narrow (self);
+      /* GTK 4.8's column view, given columns hidden and narrowed while it is not shown, lays
+       * out only its first row once shown again: the others stay unallocated and undrawn. A
+       * page not on screen takes the change when it is shown (kh_list_page_map()). */
+      if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        apply_narrow (self);
+      else
+        self->narrow_pending = TRUE;
     }
 }
 
@@ -504,26 +512,33 @@ add_year_filter (KhListPage    *self,
 }
 
 static void
+unit_filter_changed_cb (KhRecordPicker *picker,
+                        GParamSpec     *pspec,
+                        KhListPage     *self)
+{
+  const char *id = kh_record_picker_get_selected_id (picker);
+  json_object *value = id != NULL ? json_object_new_string (id) : NULL;
+
+  kh_record_list_set_filter (self->list, g_object_get_data (G_OBJECT (picker), "field"), value, NULL);
+  json_object_put (value);
+  update_state (self);
+}
+
+/* The unit filter is a searchable picker: a province has thousands of villages, each commune
+ * its own "Thôn 1", which a drop-down of names could neither tell apart nor find. */
+static void
 add_unit_filter (KhListPage    *self,
                  const KhField *field)
 {
-  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) values = new_values ();
-  KhQuery query = { 0 };
-  json_object *units;
+  GtkWidget *picker = kh_record_picker_new (self->store, "org_unit");
 
-  query.order_by = "name";
-  query.limit = 2000;
-  units = kh_store_list (self->store, "org_unit", &query, NULL);
-  for (size_t i = 0; units != NULL && i < json_object_array_length (units); i++)
-    {
-      json_object *unit = json_object_array_get_idx (units, i);
-
-      g_ptr_array_add (labels, g_strdup (json_object_get_string (json_object_object_get (unit, "name"))));
-      g_ptr_array_add (values, json_object_get (json_object_object_get (unit, "id")));
-    }
-  json_object_put (units);
-  add_filter (self, field->name, _("All units"), labels, values);
+  kh_record_picker_set_none_label (KH_RECORD_PICKER (picker), _("All units"));
+  gtk_widget_set_name (picker, "unit-filter");
+  g_object_set_data_full (G_OBJECT (picker), "field", g_strdup (field->name), g_free);
+  gtk_widget_set_tooltip_text (picker, _("All units"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picker), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Unit"), -1);
+  g_signal_connect (picker, "notify::selected", G_CALLBACK (unit_filter_changed_cb), self);
+  gtk_box_append (self->filter_box, picker);
 }
 
 /* The award lists, newest school year first, for the entries page. */
@@ -1052,6 +1067,19 @@ kh_list_page_get_filter (KhListPage *self,
   return find_filter (self, key);
 }
 
+/* The unit filter's picker, or NULL where the list has no unit to filter by. */
+GtkWidget *
+kh_list_page_get_unit_filter (KhListPage *self)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  ensure_loaded (self);
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (KH_IS_RECORD_PICKER (child))
+      return child;
+  return NULL;
+}
+
 GtkWidget *
 kh_list_page_get_search_entry (KhListPage *self)
 {
@@ -1091,6 +1119,18 @@ kh_list_page_map (GtkWidget *widget)
       folded_notify_cb (self, NULL, ADW_LEAFLET (leaflet));
     }
   GTK_WIDGET_CLASS (kh_list_page_parent_class)->map (widget);
+  /* The columns changed while the page was away: the rows are made again for them (the
+   * model set anew; the paged list reads only the rows in view). */
+  if (self->narrow_pending)
+    {
+      GtkSelectionModel *model = g_object_ref (gtk_column_view_get_model (self->column_view));
+
+      self->narrow_pending = FALSE;
+      apply_narrow (self);
+      gtk_column_view_set_model (self->column_view, NULL);
+      gtk_column_view_set_model (self->column_view, model);
+      g_object_unref (model);
+    }
 }
 
 static void

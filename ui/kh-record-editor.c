@@ -15,6 +15,7 @@
 #include "kh-attach.h"
 #include "kh-attachments-group.h"
 #include "kh-award-list-entries.h"
+#include "kh-award-list-workflow.h"
 #include "kh-error.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-format.h"
@@ -22,6 +23,7 @@
 #include "kh-sync-client.h"
 #include "kh-window.h"
 #include "kh-record-list.h"
+#include "kh-record-picker.h"
 #include "kh-store-sql.h"
 #include "kh-ui-test-private.h"
 #include "kh-validate.h"
@@ -31,8 +33,7 @@ typedef struct
   const KhField *field;
   GtkWidget     *row;
   GtkWidget     *toggle;     /* the switch of a yes/no row */
-  KhRecordList  *refs;       /* the choices of a reference row */
-  const char    *ref_entity; /* what refs lists */
+  GtkWidget     *picker;     /* the KhRecordPicker of a reference row */
 } Row;
 
 struct _KhRecordEditor
@@ -55,6 +56,7 @@ struct _KhRecordEditor
   GtkWidget           *actions_box;
   GtkWidget           *entries;         /* an award list's entries, or NULL */
   GtkWidget           *attachments;     /* the files of a record that takes them, or NULL */
+  GtkWidget           *workflow;        /* an award list's steps, or NULL */
   GtkWidget           *history_button;
   GtkWidget           *evaluate_button;
   GtkWidget           *recognize_button;
@@ -76,10 +78,7 @@ static guint signals[N_SIGNALS];
 static void
 row_free (gpointer data)
 {
-  Row *row = data;
-
-  g_clear_object (&row->refs);
-  g_free (row);
+  g_free (data);
 }
 
 static Row *
@@ -208,7 +207,7 @@ row_value (KhRecordEditor  *self,
       return TRUE;
     case KH_FIELD_REF:
       {
-        KhRecordItem *record = adw_combo_row_get_selected_item (ADW_COMBO_ROW (row->row));
+        KhRecordItem *record = kh_record_picker_get_selected (KH_RECORD_PICKER (row->picker));
 
         if (record != NULL)
           *value = json_object_new_string (kh_record_item_get_id (record));
@@ -255,73 +254,16 @@ entry_changed_cb (GtkEditable    *editable,
 
 /* References --------------------------------------------------------------------------------- */
 
-static char *
-record_title_cb (KhRecordItem *record)
-{
-  return record ? kh_record_item_dup_title (record) : g_strdup ("");
-}
-
-/* A unit with the unit above it, as a picker shows it: "Thôn 1 — Xã Suối Hiệp"; twenty
- * villages called "Thôn 1" are told apart by their commune. Only the rows on screen are
- * asked for, one indexed lookup each. */
-static char *
-unit_title_cb (KhRecordItem   *record,
-               KhRecordEditor *self)
-{
-  g_autofree char *name = NULL;
-  const char *parent;
-  sqlite3_stmt *stmt;
-  char *title = NULL;
-
-  if (record == NULL)
-    return g_strdup ("");
-  name = kh_record_item_dup_title (record);
-  parent = kh_record_item_get_string (record, "parent_id");
-  if (parent == NULL || self->store == NULL)
-    return g_steal_pointer (&name);
-  stmt = kh_store_prepare (self->store, "SELECT name FROM org_unit WHERE id = ?1", NULL);
-  if (stmt != NULL)
-    {
-      sqlite3_bind_text (stmt, 1, parent, -1, SQLITE_TRANSIENT);
-      if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
-        /* TRANSLATORS: a unit in a picker, with the unit it belongs to: "Thôn 1 — Xã Suối Hiệp" */
-        title = g_strdup_printf (_("%s — %s"), name, (const char *) sqlite3_column_text (stmt, 0));
-      sqlite3_reset (stmt);
-    }
-  return title != NULL ? title : g_steal_pointer (&name);
-}
-
+/* A reference row's choices: a searchable picker over the records of @entity (NULL: none
+ * yet, until the row it depends on is chosen). */
 static void
 set_ref_model (KhRecordEditor *self,
                Row            *row,
                const char     *entity)
 {
-  if (g_strcmp0 (row->ref_entity, entity) == 0 && row->refs != NULL)
-    return;
-  g_clear_object (&row->refs);
-  row->ref_entity = entity;
-  if (entity != NULL && kh_entity_lookup (entity) != NULL)
-    {
-      const KhEntity *target = kh_entity_lookup (entity);
-
-      row->refs = kh_record_list_new (self->store, entity);
-      /* Units, lists and funds are few and read by name; people are many, and a sort over a
-       * million names would cost a second, so they stay in the order they were made. */
-      if (strcmp (entity, "org_unit") == 0 || strcmp (entity, "award_list") == 0
-          || strcmp (entity, "fund") == 0 || strcmp (entity, "criteria_set") == 0
-          || strcmp (entity, "scholarship_programme") == 0)
-        kh_record_list_set_sort (row->refs, target->title_field, FALSE);
-    }
-  if (g_strcmp0 (entity, "org_unit") == 0)
-    {
-      GtkExpression *expression =
-        gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (unit_title_cb), self, NULL);
-
-      adw_combo_row_set_expression (ADW_COMBO_ROW (row->row), expression);
-      gtk_expression_unref (expression);
-    }
-  adw_combo_row_set_model (ADW_COMBO_ROW (row->row), row->refs ? G_LIST_MODEL (row->refs) : NULL);
-  adw_combo_row_set_selected (ADW_COMBO_ROW (row->row), GTK_INVALID_LIST_POSITION);
+  if (entity != NULL && kh_entity_lookup (entity) == NULL)
+    entity = NULL;
+  kh_record_picker_set_entity (KH_RECORD_PICKER (row->picker), entity);
 }
 
 gboolean
@@ -330,16 +272,27 @@ kh_record_editor_set_ref (KhRecordEditor *self,
                           const char     *id)
 {
   Row *row;
-  guint position;
 
   g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), FALSE);
 
   row = find_row (self, field);
-  if (row == NULL || row->refs == NULL)
+  if (row == NULL || row->picker == NULL
+      || kh_record_picker_get_entity (KH_RECORD_PICKER (row->picker)) == NULL)
     return FALSE;
-  position = id ? kh_record_list_find (row->refs, id) : GTK_INVALID_LIST_POSITION;
-  adw_combo_row_set_selected (ADW_COMBO_ROW (row->row), position);
-  return id == NULL || position != G_MAXUINT;
+  return kh_record_picker_set_selected_id (KH_RECORD_PICKER (row->picker), id);
+}
+
+/* The picker of a reference row, for the tests. */
+GtkWidget *
+kh_record_editor_get_picker (KhRecordEditor *self,
+                             const char     *field)
+{
+  Row *row;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+
+  row = find_row (self, field);
+  return row != NULL ? row->picker : NULL;
 }
 
 /* The value an enum row has selected, or NULL. */
@@ -360,7 +313,7 @@ current_enum (Row *row)
 }
 
 static void
-combo_selected_cb (AdwComboRow    *combo,
+combo_selected_cb (GtkWidget      *combo,
                    GParamSpec     *pspec,
                    KhRecordEditor *self)
 {
@@ -404,19 +357,45 @@ combo_selected_cb (AdwComboRow    *combo,
   /* Choosing a list, a fund or a person fills in the unit it belongs to, if still empty. */
   if (row->field->type == KH_FIELD_REF)
     {
-      KhRecordItem *record = adw_combo_row_get_selected_item (combo);
+      KhRecordItem *record = kh_record_picker_get_selected (KH_RECORD_PICKER (row->picker));
       Row *unit = find_row (self, "org_unit_id");
       const char *unit_id = record ? kh_record_item_get_string (record, "org_unit_id") : NULL;
 
       if (unit != NULL && unit != row && unit_id != NULL
-          && adw_combo_row_get_selected_item (ADW_COMBO_ROW (unit->row)) == NULL)
+          && kh_record_picker_get_selected (KH_RECORD_PICKER (unit->picker)) == NULL)
         kh_record_editor_set_ref (self, "org_unit_id", unit_id);
 
-      /* A registration's subject names it: the household's head, the person, the clan. The
-       * name is filled while it is empty or still the one filled before. */
-      if (record != NULL && strcmp (row->field->name, "subject_id") == 0)
+      /* An entry's person gives the recipient's date of birth and gender, where still empty:
+       * the signing sheet shows the date, and the guardian's column follows from it. */
+      if (record != NULL && strcmp (row->field->name, "person_id") == 0 && !self->loading)
         {
-          Row *name = find_row (self, "subject_name");
+          Row *birth = find_row (self, "birth_date");
+          Row *gender = find_row (self, "gender");
+          const char *born = kh_record_item_get_string (record, "birth_date");
+          const char *sex = kh_record_item_get_string (record, "gender");
+
+          if (birth != NULL && born != NULL && *gtk_editable_get_text (GTK_EDITABLE (birth->row)) == '\0')
+            {
+              json_object *v = json_object_new_string (born);
+              g_autofree char *text = kh_value_format (birth->field, v);
+
+              gtk_editable_set_text (GTK_EDITABLE (birth->row), text);
+              json_object_put (v);
+            }
+          if (gender != NULL && sex != NULL && current_enum (gender) == NULL)
+            for (guint k = 0; gender->field->enum_values[k] != NULL; k++)
+              if (strcmp (gender->field->enum_values[k], sex) == 0)
+                adw_combo_row_set_selected (ADW_COMBO_ROW (gender->row),
+                                            k + ((gender->field->flags & KH_FIELD_FLAG_REQUIRED) ? 0 : 1));
+        }
+
+      /* A registration's subject names it: the household's head, the person, the clan; an
+       * entry's person names its recipient. The name is filled while it is empty or still the
+       * one filled before. */
+      if (record != NULL && (strcmp (row->field->name, "subject_id") == 0
+                             || (strcmp (row->field->name, "person_id") == 0 && find_row (self, "recipient_name"))))
+        {
+          Row *name = find_row (self, strcmp (row->field->name, "subject_id") == 0 ? "subject_name" : "recipient_name");
           g_autofree char *title = kh_record_item_dup_title (record);
           const char *typed = name ? gtk_editable_get_text (GTK_EDITABLE (name->row)) : NULL;
           const char *filled = name ? g_object_get_data (G_OBJECT (name->row), "filled") : NULL;
@@ -471,16 +450,19 @@ add_row (KhRecordEditor *self,
       break;
 
     case KH_FIELD_REF:
-      {
-        GtkExpression *expression =
-          gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                       G_CALLBACK (record_title_cb), NULL, NULL);
-
-        row->row = adw_combo_row_new ();
-        adw_combo_row_set_expression (ADW_COMBO_ROW (row->row), expression);
-        gtk_expression_unref (expression);
-        g_signal_connect (row->row, "notify::selected", G_CALLBACK (combo_selected_cb), self);
-      }
+      /* A searchable picker, not a drop-down: a drop-down cannot be searched in libadwaita 1.2,
+       * and a household among thousands is found by typing its head's name. */
+      row->row = adw_action_row_new ();
+      row->picker = kh_record_picker_new (self->store, NULL);
+      kh_record_picker_set_has_frame (KH_RECORD_PICKER (row->picker), FALSE);
+      if (!(field->flags & KH_FIELD_FLAG_REQUIRED))
+        kh_record_picker_set_none_label (KH_RECORD_PICKER (row->picker), _("(none)"));
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row->row), row->picker);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row->row), TRUE);
+      g_signal_connect_swapped (row->row, "activated", G_CALLBACK (kh_record_picker_popup), row->picker);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row->picker), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+      g_object_set_data (G_OBJECT (row->picker), "row", row);
+      g_signal_connect (row->picker, "notify::selected", G_CALLBACK (combo_selected_cb), self);
       break;
 
     case KH_FIELD_BOOL:
@@ -559,7 +541,7 @@ fill_refs (KhRecordEditor *self)
         continue;
       set_ref_model (self, row, current_kind (self, row->field));
       value = original_value (self, row->field->name);
-      if (value != NULL && row->refs != NULL)
+      if (value != NULL)
         kh_record_editor_set_ref (self, row->field->name, json_object_get_string (value));
     }
 }
@@ -579,6 +561,33 @@ build_form (KhRecordEditor *self)
     }
   fill_refs (self);
   self->loading = FALSE;
+}
+
+/* An award list moved on a step (paid): its entries and the status in the form show it, and
+ * the form's original is the record as it is now, so Save writes only what is typed after. */
+static void
+workflow_changed_cb (KhRecordEditor *self)
+{
+  json_object *now = kh_store_get (self->store, self->entity->name, self->id, NULL);
+  Row *status = find_row (self, "status");
+
+  if (now == NULL)
+    return;
+  json_object_put (self->original);
+  self->original = now;
+  if (status != NULL)
+    {
+      const char *value = json_object_get_string (original_value (self, "status"));
+
+      self->loading = TRUE;
+      for (guint k = 0; value != NULL && status->field->enum_values[k] != NULL; k++)
+        if (strcmp (status->field->enum_values[k], value) == 0)
+          adw_combo_row_set_selected (ADW_COMBO_ROW (status->row),
+                                      k + ((status->field->flags & KH_FIELD_FLAG_REQUIRED) ? 0 : 1));
+      self->loading = FALSE;
+    }
+  if (self->entries != NULL)
+    kh_award_list_entries_reload (KH_AWARD_LIST_ENTRIES (self->entries));
 }
 
 /* Saving ------------------------------------------------------------------------------------- */
@@ -1064,6 +1073,14 @@ kh_record_editor_get_attachments (KhRecordEditor *self)
   return self->attachments;
 }
 
+/* An award list's steps on its page, or NULL for other records. */
+GtkWidget *
+kh_record_editor_get_workflow (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->workflow;
+}
+
 /* An award list's entries under its fields, or NULL for other records. */
 GtkWidget *
 kh_record_editor_get_entries (KhRecordEditor *self)
@@ -1243,6 +1260,11 @@ kh_record_editor_new (KhStore     *store,
       gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
                                   self->entries,
                                   gtk_widget_get_prev_sibling (GTK_WIDGET (self->fields_group)));
+      /* Where the list stands and the buttons that move it on, above its entries. */
+      self->workflow = kh_award_list_workflow_new (store, id);
+      gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
+                                  self->workflow, gtk_widget_get_prev_sibling (self->entries));
+      g_signal_connect_object (self->workflow, "changed", G_CALLBACK (workflow_changed_cb), self, G_CONNECT_SWAPPED);
       gtk_window_set_default_size (GTK_WINDOW (self), 640, 760);
     }
   if (id != NULL && self->original != NULL && kh_attach_is_owner_entity (entity))

@@ -10,12 +10,14 @@
 #pragma once
 
 #include "kh-award-list-entries.h"
+#include "kh-award-list-workflow.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-figures-view.h"
 #include "kh-import-dialog.h"
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
+#include "kh-record-picker.h"
 #include "kh-sync-indicator.h"
 #include "kh-sync-page.h"
 #include "kh-units-page.h"
@@ -40,6 +42,7 @@ KhRecordList         *kh_list_page_get_list            (KhListPage         *self
 GtkWidget            *kh_list_page_get_search_entry    (KhListPage         *self);
 GtkDropDown          *kh_list_page_get_filter          (KhListPage         *self,
                                                         const char         *key);
+GtkWidget            *kh_list_page_get_unit_filter     (KhListPage         *self);
 gboolean              kh_list_page_is_empty_shown      (KhListPage         *self);
 gboolean              kh_list_page_is_column_shown     (KhListPage         *self,
                                                         const char         *field);
@@ -81,6 +84,10 @@ const char           *kh_record_editor_get_id          (KhRecordEditor     *self
 GtkWidget            *kh_record_editor_get_entries     (KhRecordEditor     *self);
 GtkWidget            *kh_record_editor_get_attachments (KhRecordEditor     *self);
 
+/* An award list's steps on its page: the payment dialog, and the payment it records. */
+GtkWidget            *kh_record_editor_get_workflow    (KhRecordEditor     *self);
+GtkWidget            *kh_award_list_workflow_open_payment (KhAwardListWorkflow *self);
+
 /* An award list's entries in its editor: the count and total shown, the rows, Add Entry and
  * what Export writes. */
 guint                 kh_award_list_entries_get_count  (KhAwardListEntries *self);
@@ -89,12 +96,16 @@ guint                 kh_award_list_entries_get_n_rows (KhAwardListEntries *self
 GtkWidget            *kh_award_list_entries_add        (KhAwardListEntries *self);
 gboolean              kh_award_list_entries_export     (KhAwardListEntries *self,
                                                         const char         *path,
+                                                        gboolean            include_sensitive,
                                                         GError            **error);
+GtkWidget            *kh_award_list_entries_open_export (KhAwardListEntries *self);
 GtkWidget            *kh_record_editor_get_row         (KhRecordEditor     *self,
                                                         const char         *field);
 gboolean              kh_record_editor_set_ref         (KhRecordEditor     *self,
                                                         const char         *field,
                                                         const char         *id);
+GtkWidget            *kh_record_editor_get_picker      (KhRecordEditor     *self,
+                                                        const char         *field);
 const char           *kh_record_editor_get_error       (KhRecordEditor     *self);
 gboolean              kh_record_editor_save            (KhRecordEditor     *self);
 gboolean              kh_record_editor_delete          (KhRecordEditor     *self);
@@ -103,6 +114,17 @@ gboolean              kh_record_editor_erase           (KhRecordEditor     *self
 guint                 kh_record_editor_show_history    (KhRecordEditor     *self);
 const char           *kh_record_editor_get_history_title (KhRecordEditor   *self,
                                                           guint             n);
+
+/* A record picker: its search entry, the matches it shows (at most KH_RECORD_PICKER_MAX_SHOWN),
+ * the whole list they come from, a click on one, and what the button and the status say. */
+GtkWidget            *kh_record_picker_get_search_entry (KhRecordPicker    *self);
+GListModel           *kh_record_picker_get_shown       (KhRecordPicker     *self);
+GtkWidget            *kh_record_picker_get_popover     (KhRecordPicker     *self);
+KhRecordList         *kh_record_picker_get_list        (KhRecordPicker     *self);
+void                  kh_record_picker_choose          (KhRecordPicker     *self,
+                                                        guint               position);
+const char           *kh_record_picker_get_status      (KhRecordPicker     *self);
+const char           *kh_record_picker_get_label       (KhRecordPicker     *self);
 
 /* The evaluation dialog: scoring a criterion, the result and its Save button. */
 gboolean              kh_evaluation_dialog_set_score   (KhEvaluationDialog *self,

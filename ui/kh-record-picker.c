@@ -1,0 +1,584 @@
+/* kh-record-picker.c: a button that chooses one record, searched as it is typed
+ *
+ * Every form row and filter that chooses a record (a unit, a household, a person, a fund, an
+ * award list, a registration) is this button: it shows the chosen record's title, and its
+ * popover a search entry over the records. The choices are a paged KhRecordList searched
+ * through the store's folded index as the lists are ("suoi hiep" finds "Xã Suối Hiệp"), cut to
+ * the first KH_RECORD_PICKER_MAX_SHOWN matches: a keystroke costs one count and one page of
+ * at most a hundred rows, read with LIMIT, at ten records as at a million; nothing reads every
+ * record into memory. A unit shows the unit above it ("Thôn 1 — Xã Suối Hiệp"): every commune
+ * has its "Thôn 1". Only the rows on screen ask for that, one indexed lookup each.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "kh-i18n.h"
+
+#include <string.h>
+
+#include "kh-record-picker.h"
+#include "kh-store-sql.h"
+#include "kh-ui-test-private.h"
+
+struct _KhRecordPicker
+{
+  GtkWidget         parent_instance;
+
+  KhStore          *store;
+  const KhEntity   *entity;
+  KhRecordList     *list;
+  GtkSliceListModel *shown;
+  KhRecordItem     *selected;
+  char             *none_label;
+
+  GtkWidget        *button;
+  GtkWidget        *button_label;
+  GtkWidget        *popover;
+  GtkWidget        *search_entry;
+  GtkWidget        *none_button;
+  GtkWidget        *list_view;
+  GtkWidget        *status_label;
+};
+
+G_DEFINE_FINAL_TYPE (KhRecordPicker, kh_record_picker, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_SELECTED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* Titles ------------------------------------------------------------------------------------- */
+
+/* A record as the picker shows it: a unit with the unit above it, anything else by its title. */
+char *
+kh_record_picker_dup_title (KhRecordPicker *self,
+                            KhRecordItem   *record)
+{
+  g_autofree char *name = NULL;
+  const char *parent;
+  sqlite3_stmt *stmt;
+  char *title = NULL;
+
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+
+  if (record == NULL)
+    return NULL;
+  name = kh_record_item_dup_title (record);
+  if (name == NULL)
+    name = g_strdup (kh_record_item_get_id (record));
+  if (strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0
+      || (parent = kh_record_item_get_string (record, "parent_id")) == NULL)
+    return g_steal_pointer (&name);
+  stmt = kh_store_prepare (self->store, "SELECT name FROM org_unit WHERE id = ?1", NULL);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, parent, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+        /* TRANSLATORS: a unit in a picker, with the unit it belongs to: "Thôn 1 — Xã Suối Hiệp" */
+        title = g_strdup_printf (_("%s — %s"), name, (const char *) sqlite3_column_text (stmt, 0));
+      sqlite3_reset (stmt);
+    }
+  return title != NULL ? title : g_steal_pointer (&name);
+}
+
+static void
+update_button (KhRecordPicker *self)
+{
+  g_autofree char *title = kh_record_picker_dup_title (self, self->selected);
+
+  if (title != NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (self->button_label), title);
+      gtk_widget_remove_css_class (self->button_label, "dim-label");
+      gtk_widget_set_tooltip_text (self->button, title);
+    }
+  else
+    {
+      gtk_label_set_text (GTK_LABEL (self->button_label),
+                          self->none_label != NULL ? self->none_label : _("Choose…"));
+      gtk_widget_add_css_class (self->button_label, "dim-label");
+      gtk_widget_set_tooltip_text (self->button, NULL);
+    }
+}
+
+/* The status under the choices: none found, or more than are shown. */
+static void
+update_status (KhRecordPicker *self)
+{
+  guint n = self->list ? g_list_model_get_n_items (G_LIST_MODEL (self->list)) : 0;
+  g_autofree char *text = NULL;
+
+  if (self->list == NULL)
+    text = g_strdup (_("Choose the kind first."));
+  else if (kh_record_list_get_error (self->list) != NULL)
+    text = g_strdup (kh_record_list_get_error (self->list)->message);
+  else if (n == 0)
+    text = g_strdup (_("Nothing found. Try fewer letters; accents may be left out."));
+  else if (n > KH_RECORD_PICKER_MAX_SHOWN)
+    /* TRANSLATORS: under a picker's choices when more match than are shown */
+    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The first %u of %u. Type more to narrow it down.",
+                                         "The first %u of %u. Type more to narrow it down.", n),
+                            KH_RECORD_PICKER_MAX_SHOWN, n);
+  gtk_label_set_text (GTK_LABEL (self->status_label), text ? text : "");
+  gtk_widget_set_visible (self->status_label, text != NULL);
+}
+
+/* Choosing ----------------------------------------------------------------------------------- */
+
+static void
+set_selected (KhRecordPicker *self,
+              KhRecordItem   *record)
+{
+  if (record == self->selected)
+    return;
+  if (record != NULL && self->selected != NULL
+      && g_strcmp0 (kh_record_item_get_id (record), kh_record_item_get_id (self->selected)) == 0)
+    return;
+  g_set_object (&self->selected, record);
+  update_button (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED]);
+}
+
+KhRecordItem *
+kh_record_picker_get_selected (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return self->selected;
+}
+
+const char *
+kh_record_picker_get_selected_id (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return self->selected ? kh_record_item_get_id (self->selected) : NULL;
+}
+
+/* Chooses the record @id (NULL: none). FALSE when there is no such record of this kind; the
+ * record is read by its id, whatever the search shows. */
+gboolean
+kh_record_picker_set_selected_id (KhRecordPicker *self,
+                                  const char     *id)
+{
+  json_object *data;
+
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), FALSE);
+
+  if (id == NULL || self->entity == NULL)
+    {
+      set_selected (self, NULL);
+      return id == NULL;
+    }
+  data = kh_store_get (self->store, self->entity->name, id, NULL);
+  if (data == NULL || json_object_get_boolean (json_object_object_get (data, "deleted")))
+    {
+      json_object_put (data);
+      set_selected (self, NULL);
+      return FALSE;
+    }
+  {
+    /* The item takes the record's data. */
+    g_autoptr(KhRecordItem) record = kh_record_item_new (self->entity, data);
+
+    set_selected (self, record);
+  }
+  return TRUE;
+}
+
+static void
+choose_position (KhRecordPicker *self,
+                 guint           position)
+{
+  g_autoptr(KhRecordItem) record = g_list_model_get_item (G_LIST_MODEL (self->shown), position);
+
+  if (record == NULL)
+    return;
+  set_selected (self, record);
+  gtk_popover_popdown (GTK_POPOVER (self->popover));
+}
+
+static void
+activate_cb (GtkListView    *view,
+             guint           position,
+             KhRecordPicker *self)
+{
+  choose_position (self, position);
+}
+
+/* Enter in the search chooses the first match: type a few letters, press Enter. */
+static void
+search_activate_cb (GtkSearchEntry *entry,
+                    KhRecordPicker *self)
+{
+  if (self->list != NULL && g_list_model_get_n_items (G_LIST_MODEL (self->shown)) > 0)
+    choose_position (self, 0);
+}
+
+static void
+none_clicked_cb (KhRecordPicker *self)
+{
+  set_selected (self, NULL);
+  gtk_popover_popdown (GTK_POPOVER (self->popover));
+}
+
+static void
+search_changed_cb (GtkSearchEntry *entry,
+                   KhRecordPicker *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  if (self->list == NULL)
+    return;
+  kh_record_list_set_search (self->list, *text != '\0' ? text : NULL);
+  update_status (self);
+}
+
+static void
+items_changed_cb (KhRecordPicker *self)
+{
+  update_status (self);
+}
+
+/* The rows ----------------------------------------------------------------------------------- */
+
+/* A row: the title, and under it the unit a record belongs to, so two households whose heads
+ * share a name are told apart by their village. */
+static void
+setup_cb (GtkSignalListItemFactory *factory,
+          GtkListItem              *item,
+          KhRecordPicker           *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *unit = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_xalign (GTK_LABEL (unit), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (unit), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (unit, "dim-label");
+  gtk_widget_add_css_class (unit, "caption");
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), unit);
+  gtk_widget_set_margin_top (box, 4);
+  gtk_widget_set_margin_bottom (box, 4);
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+bind_cb (GtkSignalListItemFactory *factory,
+         GtkListItem              *item,
+         KhRecordPicker           *self)
+{
+  KhRecordItem *record = gtk_list_item_get_item (item);
+  GtkWidget *label = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  GtkWidget *unit = gtk_widget_get_next_sibling (label);
+  g_autofree char *title = kh_record_picker_dup_title (self, record);
+  g_autofree char *where = NULL;
+
+  if (record != NULL && strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0)
+    where = kh_store_dup_title (self->store, "org_unit", kh_record_item_get_string (record, "org_unit_id"));
+  gtk_label_set_text (GTK_LABEL (label), title ? title : "");
+  gtk_label_set_text (GTK_LABEL (unit), where ? where : "");
+  gtk_widget_set_visible (unit, where != NULL);
+}
+
+/* The records ------------------------------------------------------------------------------- */
+
+/* Which lists are read by their title: small ones, and large ones whose title the schema
+ * indexes (people and households by given name, folded names), so the sort walks an index. */
+static gboolean
+sorted_by_title (const KhEntity *entity)
+{
+  const KhField *title = kh_entity_get_field (entity, entity->title_field);
+
+  if (title == NULL || title->type != KH_FIELD_TEXT)
+    return FALSE;
+  return (title->flags & (KH_FIELD_FLAG_PERSON_NAME | KH_FIELD_FLAG_FOLDED_INDEX)) != 0
+         || strcmp (entity->name, "award_list") == 0 || strcmp (entity->name, "fund") == 0
+         || strcmp (entity->name, "criteria_set") == 0
+         || strcmp (entity->name, "scholarship_programme") == 0;
+}
+
+void
+kh_record_picker_set_entity (KhRecordPicker *self,
+                             const char     *entity)
+{
+  const KhEntity *target;
+
+  g_return_if_fail (KH_IS_RECORD_PICKER (self));
+
+  target = entity != NULL ? kh_entity_lookup (entity) : NULL;
+  if (target == self->entity && (self->list != NULL || target == NULL))
+    return;
+  set_selected (self, NULL);
+  if (self->list != NULL)
+    g_signal_handlers_disconnect_by_data (self->list, self);
+  g_clear_object (&self->list);
+  self->entity = target;
+  if (target != NULL)
+    {
+      self->list = kh_record_list_new (self->store, target->name);
+      if (sorted_by_title (target))
+        kh_record_list_set_sort (self->list, target->title_field, FALSE);
+      g_signal_connect_swapped (self->list, "items-changed", G_CALLBACK (items_changed_cb), self);
+    }
+  gtk_slice_list_model_set_model (self->shown, self->list ? G_LIST_MODEL (self->list) : NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  gtk_widget_set_sensitive (self->button, self->list != NULL);
+  update_status (self);
+}
+
+const char *
+kh_record_picker_get_entity (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return self->entity ? self->entity->name : NULL;
+}
+
+/* With a label, the picker offers "none" under that name ("(none)", "All units"); without, a
+ * choice once made can only be changed. */
+void
+kh_record_picker_set_none_label (KhRecordPicker *self,
+                                 const char     *label)
+{
+  g_return_if_fail (KH_IS_RECORD_PICKER (self));
+
+  g_free (self->none_label);
+  self->none_label = g_strdup (label);
+  gtk_button_set_label (GTK_BUTTON (self->none_button), label ? label : "");
+  gtk_widget_set_visible (self->none_button, label != NULL);
+  update_button (self);
+}
+
+/* Without a frame, as a choice inside a form row looks. */
+void
+kh_record_picker_set_has_frame (KhRecordPicker *self,
+                                gboolean        has_frame)
+{
+  g_return_if_fail (KH_IS_RECORD_PICKER (self));
+  gtk_menu_button_set_has_frame (GTK_MENU_BUTTON (self->button), has_frame);
+}
+
+void
+kh_record_picker_popup (KhRecordPicker *self)
+{
+  g_return_if_fail (KH_IS_RECORD_PICKER (self));
+
+  if (self->list != NULL)
+    gtk_menu_button_popup (GTK_MENU_BUTTON (self->button));
+}
+
+static void
+popover_shown_cb (KhRecordPicker *self)
+{
+  update_status (self);
+  gtk_widget_grab_focus (self->search_entry);
+}
+
+/* For the tests and the benchmark: the search entry and the matches shown. */
+GtkWidget *
+kh_record_picker_get_search_entry (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return self->search_entry;
+}
+
+GListModel *
+kh_record_picker_get_shown (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return G_LIST_MODEL (self->shown);
+}
+
+GtkWidget *
+kh_record_picker_get_popover (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return self->popover;
+}
+
+KhRecordList *
+kh_record_picker_get_list (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return self->list;
+}
+
+void
+kh_record_picker_choose (KhRecordPicker *self,
+                         guint           position)
+{
+  g_return_if_fail (KH_IS_RECORD_PICKER (self));
+  choose_position (self, position);
+}
+
+const char *
+kh_record_picker_get_status (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return gtk_widget_get_visible (self->status_label) ? gtk_label_get_text (GTK_LABEL (self->status_label)) : NULL;
+}
+
+const char *
+kh_record_picker_get_label (KhRecordPicker *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_PICKER (self), NULL);
+  return gtk_label_get_text (GTK_LABEL (self->button_label));
+}
+
+/* GObject ------------------------------------------------------------------------------------ */
+
+static void
+kh_record_picker_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  KhRecordPicker *self = KH_RECORD_PICKER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SELECTED:
+      g_value_set_object (value, self->selected);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kh_record_picker_dispose (GObject *object)
+{
+  KhRecordPicker *self = KH_RECORD_PICKER (object);
+
+  if (self->list != NULL)
+    g_signal_handlers_disconnect_by_data (self->list, self);
+  g_clear_pointer (&self->button, gtk_widget_unparent);
+  g_clear_object (&self->shown);
+  g_clear_object (&self->list);
+  g_clear_object (&self->selected);
+  G_OBJECT_CLASS (kh_record_picker_parent_class)->dispose (object);
+}
+
+static void
+kh_record_picker_finalize (GObject *object)
+{
+  KhRecordPicker *self = KH_RECORD_PICKER (object);
+
+  g_clear_object (&self->store);
+  g_free (self->none_label);
+  G_OBJECT_CLASS (kh_record_picker_parent_class)->finalize (object);
+}
+
+static void
+kh_record_picker_class_init (KhRecordPickerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->get_property = kh_record_picker_get_property;
+  object_class->dispose = kh_record_picker_dispose;
+  object_class->finalize = kh_record_picker_finalize;
+
+  properties[PROP_SELECTED] = g_param_spec_object ("selected", NULL, NULL, KH_TYPE_RECORD_ITEM,
+                                                   G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "kh-record-picker");
+}
+
+static void
+kh_record_picker_init (KhRecordPicker *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *button_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkNoSelection *selection;
+
+  self->shown = gtk_slice_list_model_new (NULL, 0, KH_RECORD_PICKER_MAX_SHOWN);
+
+  self->button_label = gtk_label_new (NULL);
+  gtk_label_set_ellipsize (GTK_LABEL (self->button_label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->button_label), 28);
+  gtk_label_set_xalign (GTK_LABEL (self->button_label), 0);
+  {
+    /* The value of a choice reads as text, as a drop-down's does, not as a button's bold label. */
+    PangoAttrList *attrs = pango_attr_list_new ();
+
+    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_NORMAL));
+    gtk_label_set_attributes (GTK_LABEL (self->button_label), attrs);
+    pango_attr_list_unref (attrs);
+  }
+  gtk_box_append (GTK_BOX (button_box), self->button_label);
+  gtk_box_append (GTK_BOX (button_box), gtk_image_new_from_icon_name ("pan-down-symbolic"));
+
+  self->button = gtk_menu_button_new ();
+  gtk_menu_button_set_child (GTK_MENU_BUTTON (self->button), button_box);
+  gtk_widget_set_valign (self->button, GTK_ALIGN_CENTER);
+  gtk_widget_set_parent (self->button, GTK_WIDGET (self));
+
+  self->search_entry = gtk_search_entry_new ();
+  g_object_set (self->search_entry, "placeholder-text", _("Search, accents optional"), NULL);
+  g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
+  g_signal_connect (self->search_entry, "activate", G_CALLBACK (search_activate_cb), self);
+  gtk_box_append (GTK_BOX (box), self->search_entry);
+
+  self->none_button = gtk_button_new ();
+  gtk_widget_add_css_class (self->none_button, "flat");
+  gtk_widget_set_visible (self->none_button, FALSE);
+  g_signal_connect_swapped (self->none_button, "clicked", G_CALLBACK (none_clicked_cb), self);
+  gtk_box_append (GTK_BOX (box), self->none_button);
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cb), self);
+  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->shown)));
+  self->list_view = gtk_list_view_new (GTK_SELECTION_MODEL (selection), factory);
+  gtk_list_view_set_single_click_activate (GTK_LIST_VIEW (self->list_view), TRUE);
+  gtk_widget_add_css_class (self->list_view, "navigation-sidebar");
+  g_signal_connect (self->list_view, "activate", G_CALLBACK (activate_cb), self);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->list_view);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 320);
+  gtk_scrolled_window_set_min_content_width (GTK_SCROLLED_WINDOW (scrolled), 260);
+  gtk_box_append (GTK_BOX (box), scrolled);
+
+  self->status_label = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (self->status_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->status_label), 36);
+  gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
+  gtk_widget_add_css_class (self->status_label, "dim-label");
+  gtk_widget_add_css_class (self->status_label, "caption");
+  gtk_box_append (GTK_BOX (box), self->status_label);
+
+  self->popover = gtk_popover_new ();
+  gtk_popover_set_child (GTK_POPOVER (self->popover), box);
+  g_signal_connect_swapped (self->popover, "show", G_CALLBACK (popover_shown_cb), self);
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (self->button), self->popover);
+  update_button (self);
+}
+
+GtkWidget *
+kh_record_picker_new (KhStore    *store,
+                      const char *entity)
+{
+  KhRecordPicker *self;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+
+  self = g_object_new (KH_TYPE_RECORD_PICKER, NULL);
+  self->store = g_object_ref (store);
+  kh_record_picker_set_entity (self, entity);
+  if (entity == NULL)
+    {
+      gtk_widget_set_sensitive (self->button, FALSE);
+      update_status (self);
+    }
+  return GTK_WIDGET (self);
+}
