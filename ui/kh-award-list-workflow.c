@@ -17,6 +17,7 @@
 #include "kh-entity.h"
 #include "kh-error.h"
 #include "kh-format.h"
+#include "kh-ledger.h"
 #include "kh-store-sql.h"
 #include "kh-toast.h"
 #include "kh-ui-test-private.h"
@@ -135,7 +136,6 @@ kh_award_list_workflow_record_payment (KhAwardListWorkflow  *self,
                                        GError              **error)
 {
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  json_object *list_change;
   sqlite3_stmt *stmt;
   gboolean ok = TRUE;
 
@@ -171,10 +171,9 @@ kh_award_list_workflow_record_payment (KhAwardListWorkflow  *self,
       ok = kh_store_update (self->store, "award_entry", ids->pdata[i], change, error);
       json_object_put (change);
     }
-  list_change = json_object_new_object ();
-  json_object_object_add (list_change, "status", json_object_new_string ("paid"));
-  ok = ok && kh_store_update (self->store, "award_list", self->list_id, list_change, error);
-  json_object_put (list_change);
+  /* The list is paid from its fund: one payment for what is left, linked to the list, so the
+   * fund's figures and the list agree (kh-ledger.c refuses one that would overdraw it). */
+  ok = ok && kh_ledger_pay_list (self->store, self->list_id, NULL, paid_on, voucher_number, NULL, error);
   if (!ok || !kh_store_commit (self->store, error))
     {
       kh_store_rollback (self->store);

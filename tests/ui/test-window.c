@@ -1113,7 +1113,21 @@ test_list_to_payment (Fixture       *f,
   g_assert_nonnull (strstr (text, "mẹ ốm nặng"));
   g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(*) FROM audit WHERE action = 'export'"), ==, 1);
 
-  /* 7. The payment, through its dialog: the date typed as shown (today by default). */
+  /* 7. The payment, through its dialog: the date typed as shown (today by default). It is
+   * paid from the fund, which a donor has just given the money for (kh-ledger.c refuses a
+   * payment that would overdraw a fund). */
+  {
+    g_autofree char *unit = query_text (f->store, "SELECT org_unit_id FROM fund WHERE id = ?1", fund);
+    g_autofree char *json = g_strdup_printf ("{\"fund_id\": \"%s\", \"org_unit_id\": \"%s\", "
+                                             "\"donor_name\": \"Công ty Hồng Phát\", \"donated_on\": \"%s\", "
+                                             "\"form\": \"cash\", \"amount\": 3500000}", fund, unit, today);
+    json_object *values = json_tokener_parse (json);
+    g_autofree char *donation = kh_store_create (f->store, "donation", values, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (donation);
+    json_object_put (values);
+  }
   dialog = kh_award_list_workflow_open_payment (workflow);
   set_text_in (g_object_get_data (G_OBJECT (dialog), "voucher"), "PC-2026-017");
   save_shot (dialog, "list-7-payment.png");
@@ -1125,6 +1139,12 @@ test_list_to_payment (Fixture       *f,
     g_autofree char *status = query_text (f->store, "SELECT status FROM award_list WHERE id = ?1", list);
 
     g_assert_cmpstr (status, ==, "paid");
+  }
+  /* One payment from the fund, linked to the list, for the list's total. */
+  {
+    g_autofree char *paid = query_text (f->store, "SELECT sum(amount) FROM disbursement WHERE deleted = 0 AND list_id = ?1", list);
+
+    g_assert_cmpstr (paid, ==, "3500000");
   }
   /* The form shows the list paid; saving it again keeps it paid. */
   {
