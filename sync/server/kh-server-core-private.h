@@ -28,6 +28,16 @@ struct _KhServer
 /* The org units under the one bound to "?", itself included: for "… IN " SUBTREE. */
 #define SUBTREE "(SELECT descendant FROM org_closure WHERE ancestor = ?)"
 
+/* The area of the unit bound to "?": its subtree and, through unit_succession, transitively,
+ * the subtree of every unit that preceded a unit in it (kh-server-scope.c). A subquery the
+ * database computes once per statement, so a feed page costs one walk of the area, not one
+ * per record. For "… IN " AREA, like SUBTREE. */
+#define AREA "(WITH RECURSIVE area (u) AS (" \
+  "SELECT descendant FROM org_closure WHERE ancestor = ? " \
+  "UNION SELECT c.descendant FROM area a " \
+  "JOIN unit_succession s ON s.successor_id = a.u AND s.deleted = 0 " \
+  "JOIN org_closure c ON c.ancestor = s.predecessor_id) SELECT u FROM area)"
+
 /* The time now, as the server stores it (UTC, to the second). */
 char            *_kh_server_now_iso           (void);
 
@@ -66,6 +76,11 @@ gboolean         _kh_server_in_subtree        (KhServerBackend     *b,
                                                GError             **error);
 gboolean         _kh_server_user_in_scope     (KhServerBackend     *b,
                                                const KhServerUser  *user,
+                                               const char          *unit,
+                                               gboolean            *result,
+                                               GError             **error);
+gboolean         _kh_server_in_area           (KhServerBackend     *b,
+                                               const char          *root,
                                                const char          *unit,
                                                gboolean            *result,
                                                GError             **error);
@@ -174,6 +189,14 @@ _kh_server_string_member (json_object *obj,
 /* Keeps the org tree (org_units and the closure table) in step with an org unit's write:
  * @old is the unit before (NULL: new), @now after. */
 gboolean         _kh_server_update_org_tree   (KhServerBackend      *b,
+                                               const char           *id,
+                                               const KhServerStored *old,
+                                               const KhServerStored *now,
+                                               GError              **error);
+
+/* Keeps unit_succession in step with a succession's write, and has the accounts whose area it
+ * changes pull theirs again (kh-server-scope.c). */
+gboolean         _kh_server_update_succession (KhServerBackend      *b,
                                                const char           *id,
                                                const KhServerStored *old,
                                                const KhServerStored *now,

@@ -422,6 +422,10 @@ place_of (const KhEntity *entity,
     return NULL;
   if (strcmp (entity->scope_field, "id") == 0)
     return id;
+  /* A link of units is its successor's; an abolition, which has none, its predecessor's: so a
+   * link reaches only the areas that hold both its ends (AREA). */
+  if (strcmp (entity->name, "unit_succession") == 0 && _kh_server_string_member (data, entity->scope_field) == NULL)
+    return _kh_server_string_member (data, "predecessor_id");
   return _kh_server_string_member (data, entity->scope_field);
 }
 
@@ -617,6 +621,14 @@ write_record (Push                 *push,
       g_hash_table_remove_all (push->in_scope);
       _kh_server_refs_forget_areas (push->refs);
       if (!_kh_server_update_org_tree (push->b, m->id, old, s, error))
+        return NULL;
+    }
+  else if (strcmp (entity->name, "unit_succession") == 0)
+    {
+      /* The areas change with the links. */
+      g_hash_table_remove_all (push->in_scope);
+      _kh_server_refs_forget_areas (push->refs);
+      if (!_kh_server_update_succession (push->b, m->id, old, s, error))
         return NULL;
     }
   if (old != NULL && old->scope_unit != NULL && g_strcmp0 (old->scope_unit, s->scope_unit) != 0
@@ -845,6 +857,10 @@ apply_one (Push              *push,
   if (entity->scope_field == NULL && g_strcmp0 (push->user->role, "admin") != 0)
     return rejected (m, KH_SYNC_ERROR_FORBIDDEN,
                      _("Only an administrator can change shared reference data."));
+  /* A link widens the areas that hold its successor to its predecessor's records. */
+  if (strcmp (entity->name, "unit_succession") == 0 && g_strcmp0 (push->user->role, "admin") != 0)
+    return rejected (m, KH_SYNC_ERROR_FORBIDDEN,
+                     _("Only an administrator can record how units succeeded each other."));
   if (!check_fields_known (entity, m, &result))
     return result;
 

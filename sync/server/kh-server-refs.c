@@ -225,7 +225,8 @@ lookup (KhServerRefs  *refs,
   return k;
 }
 
-/* Whether @unit is @owner's unit or below it, remembered for the batch. */
+/* Whether @unit is in the area of @owner's unit (AREA: below it, or below a unit that preceded
+ * one in it), remembered for the batch. */
 static gboolean
 inside (KhServerRefs  *refs,
         const char    *owner,
@@ -248,7 +249,7 @@ inside (KhServerRefs  *refs,
       *result = GPOINTER_TO_INT (known) == 1;
       return TRUE;
     }
-  if (!_kh_server_in_subtree (refs->b, owner, unit, result, error))
+  if (!_kh_server_in_area (refs->b, owner, unit, result, error))
     return FALSE;
   g_hash_table_insert (refs->areas, g_steal_pointer (&key), GINT_TO_POINTER (*result ? 1 : 2));
   return TRUE;
