@@ -13,6 +13,7 @@
 #include "kh-sqlite.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
+#include "kh-unit-time.h"
 #include "kh-validate.h"
 
 /* Writing ------------------------------------------------------------------------------------- */
@@ -207,6 +208,7 @@ kh_store_create (KhStore      *self,
     return NULL;
 
   ok = check_references (self, entity, id, values, NULL, error)
+       && kh_unit_time_check_store (self, entity, values, NULL, error)
        && _kh_privacy_check_write (self, entity, values, NULL, error);
 
   if (ok)
@@ -333,6 +335,7 @@ kh_store_update (KhStore      *self,
     }
   if (!kh_entity_validate (entity, merged, TRUE, error)
       || !check_references (self, entity, id, merged, changed, error)
+      || !kh_unit_time_check_store (self, entity, merged, changed, error)
       || !_kh_privacy_check_write (self, entity, merged, changed, error))
     goto out;
 

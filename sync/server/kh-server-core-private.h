@@ -140,6 +140,20 @@ gboolean         _kh_server_refs_check        (KhServerRefs        *refs,
                                                KhSyncError         *code,
                                                GError             **error);
 
+/* The org units' lives the batch has asked, by id (kh-server-time.c); forgotten with the areas. */
+GHashTable      *_kh_server_refs_lives        (KhServerRefs        *refs);
+
+/* Records in time (kh-server-time.c): refuses a record of @entity dated when its unit did not
+ * exist, as the store does (kh-unit-time.c), naming the unit of that time. */
+gboolean         _kh_server_check_time        (KhServerBackend     *b,
+                                               KhServerRefs        *refs,
+                                               const KhEntity      *entity,
+                                               json_object         *data,
+                                               json_object         *changes,
+                                               char               **reason,
+                                               const char         **field,
+                                               GError             **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerRefs, _kh_server_refs_free)
 
 /* Stored records (kh-server-records.c) ----------------------------------------------------- */

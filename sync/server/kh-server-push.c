@@ -548,6 +548,8 @@ check_names (Push                 *push,
       && !_kh_server_refs_check (push->refs, entity, data, changes, place_of (entity, m->id, data),
                                  push_in_scope_cb, push, &reason, &field, &code, error))
     return FALSE;
+  if (reason == NULL && !_kh_server_check_time (push->b, push->refs, entity, data, changes, &reason, &field, error))
+    return FALSE;
   if (reason != NULL)
     *result = rejected_field (m, code, reason, field);
   return TRUE;

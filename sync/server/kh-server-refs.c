@@ -38,6 +38,7 @@ struct _KhServerRefs
   GHashTable      *known;  /* id → Known */
   GHashTable      *areas;  /* "owner's unit/record's unit" → 1 (inside) or 2 (not) */
   GHashTable      *later;  /* id → Known: records the batch creates, as it will */
+  GHashTable      *lives;  /* org unit id → its life, for records in time (kh-server-time.c) */
 };
 
 KhServerRefs *
@@ -49,6 +50,7 @@ _kh_server_refs_new (KhServerBackend *b)
   refs->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
   refs->areas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   refs->later = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
+  refs->lives = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return refs;
 }
 
@@ -60,6 +62,7 @@ _kh_server_refs_free (KhServerRefs *refs)
   g_hash_table_unref (refs->known);
   g_hash_table_unref (refs->areas);
   g_hash_table_unref (refs->later);
+  g_hash_table_unref (refs->lives);
   g_free (refs);
 }
 
@@ -84,6 +87,13 @@ void
 _kh_server_refs_forget_areas (KhServerRefs *refs)
 {
   g_hash_table_remove_all (refs->areas);
+  g_hash_table_remove_all (refs->lives);
+}
+
+GHashTable *
+_kh_server_refs_lives (KhServerRefs *refs)
+{
+  return refs->lives;
 }
 
 static gboolean

@@ -367,6 +367,60 @@ test_unit_kinds (void)
     }
 }
 
+static json_object *
+registration (const char *place,
+              int         year)
+{
+  json_object *f = json_object_new_object ();
+
+  json_object_object_add (f, "model", json_object_new_string ("citizen"));
+  json_object_object_add (f, "year", json_object_new_int (year));
+  json_object_object_add (f, "org_unit_id", json_object_new_string (place));
+  json_object_object_add (f, "subject_kind", json_object_new_string ("person"));
+  json_object_object_add (f, "subject_id", json_object_new_string (in_w1));
+  json_object_object_add (f, "subject_name", json_object_new_string ("Trần Văn Một"));
+  json_object_object_add (f, "status", json_object_new_string ("registered"));
+  return f;
+}
+
+/* Records in time, through the server: a 2023 registration in the commune made in 2025 is
+ * refused naming its predecessors, in the former ward it is taken; an evaluation dated after
+ * the former ward ended is refused naming its successor. */
+static void
+test_records_in_time (void)
+{
+  g_autofree char *early = kh_uuid_v7_new ();
+  g_autofree char *old = kh_uuid_v7_new ();
+  g_autofree char *late = kh_uuid_v7_new ();
+  g_autoptr(KhPushResponse) r1 = kh_test_push (server, admin_np,
+                                               one (kh_test_mutation ("create", "registration", early, 0,
+                                                                      registration (unit_c1, 2023))));
+  g_autoptr(KhPushResponse) r2 = kh_test_push (server, admin_np,
+                                               one (kh_test_mutation ("create", "registration", old, 0,
+                                                                      registration (unit ("W1"), 2023))));
+  g_autoptr(KhPushResponse) r3 = NULL;
+  json_object *f = json_object_new_object ();
+
+  g_assert_cmpint (result (r1, 0)->status, ==, KH_RESULT_REJECTED);
+  g_assert_cmpstr (result (r1, 0)->code, ==, "invalid");
+  g_assert_cmpstr (result (r1, 0)->field, ==, "year");
+  g_test_message ("%s", result (r1, 0)->message);
+  g_assert_nonnull (strstr (result (r1, 0)->message, "Xã Cũ Một"));
+  g_assert_nonnull (strstr (result (r1, 0)->message, "Xã Cũ Hai"));
+  g_assert_cmpint (result (r2, 0)->status, ==, KH_RESULT_APPLIED);
+
+  json_object_object_add (f, "registration_id", json_object_new_string (old));
+  json_object_object_add (f, "org_unit_id", json_object_new_string (unit ("W1")));
+  json_object_object_add (f, "result", json_object_new_string ("pass"));
+  json_object_object_add (f, "evaluated_on", json_object_new_string ("2025-08-15"));
+  r3 = kh_test_push (server, officer_c1, one (kh_test_mutation ("create", "evaluation", late, 0, f)));
+  g_assert_cmpint (result (r3, 0)->status, ==, KH_RESULT_REJECTED);
+  g_assert_cmpstr (result (r3, 0)->field, ==, "evaluated_on");
+  g_test_message ("%s", result (r3, 0)->message);
+  g_assert_nonnull (strstr (result (r3, 0)->message, "Xã Một"));
+  g_assert_nonnull (strstr (result (r3, 0)->message, "15/08/2025"));
+}
+
 static void
 populate (const char **threads)
 {
@@ -452,6 +506,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/area/new-link-backfills", test_new_link_backfills);
   g_test_add_func ("/server/area/abolition-link", test_abolition_link);
   g_test_add_func ("/server/area/unit-kinds", test_unit_kinds);
+  g_test_add_func ("/server/area/records-in-time", test_records_in_time);
   status = g_test_run ();
   kh_test_server_free (server);
   return status;
