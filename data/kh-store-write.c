@@ -13,6 +13,7 @@
 #include "kh-sqlite.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
+#include "kh-registration.h"
 #include "kh-unit-time.h"
 #include "kh-validate.h"
 
@@ -209,6 +210,7 @@ kh_store_create (KhStore      *self,
 
   ok = check_references (self, entity, id, values, NULL, error)
        && kh_unit_time_check_store (self, entity, values, NULL, error)
+       && kh_registration_check_once (self, entity, id, values, NULL, error)
        && _kh_privacy_check_write (self, entity, values, NULL, error);
 
   if (ok)
@@ -336,6 +338,7 @@ kh_store_update (KhStore      *self,
   if (!kh_entity_validate (entity, merged, TRUE, error)
       || !check_references (self, entity, id, merged, changed, error)
       || !kh_unit_time_check_store (self, entity, merged, changed, error)
+      || !kh_registration_check_once (self, entity, id, merged, changed, error)
       || !_kh_privacy_check_write (self, entity, merged, changed, error))
     goto out;
 

@@ -42,6 +42,7 @@ typedef enum
   KH_SYNC_ERROR_RATE_LIMITED,
   KH_SYNC_ERROR_INTERNAL,
   KH_SYNC_ERROR_BUSY,
+  KH_SYNC_ERROR_ALREADY_REGISTERED,
 } KhSyncError;
 
 GQuark       kh_sync_error_quark          (void);

@@ -216,6 +216,25 @@ gboolean         _kh_server_update_succession (KhServerBackend      *b,
                                                const KhServerStored *now,
                                                GError              **error);
 
+/* One registration of a subject for a model and a year (kh-server-twice.c) ------------------ */
+
+gboolean         _kh_server_fill_registrations (KhServerBackend     *b,
+                                                GError             **error);
+gboolean         _kh_server_note_registration  (KhServerBackend      *b,
+                                                const char           *id,
+                                                const KhServerStored *now,
+                                                GError              **error);
+/* Sets *@reason (and *@field) when the registration @id with @data (after the write of
+ * @changes; NULL: new) names a subject already registered for its model and year. */
+gboolean         _kh_server_check_twice        (KhServerBackend     *b,
+                                                const KhEntity      *entity,
+                                                const char          *id,
+                                                json_object         *data,
+                                                json_object         *changes,
+                                                char               **reason,
+                                                const char         **field,
+                                                GError             **error);
+
 /* Personal data (kh-server-privacy.c) --------------------------------------------------------- */
 
 gboolean         _kh_server_erase_in_tx       (KhServerBackend      *b,

@@ -550,6 +550,13 @@ check_names (Push                 *push,
     return FALSE;
   if (reason == NULL && !_kh_server_check_time (push->b, push->refs, entity, data, changes, &reason, &field, error))
     return FALSE;
+  if (reason == NULL && strcmp (entity->name, "registration") == 0)
+    {
+      if (!_kh_server_check_twice (push->b, entity, m->id, data, changes, &reason, &field, error))
+        return FALSE;
+      if (reason != NULL)
+        code = KH_SYNC_ERROR_ALREADY_REGISTERED;
+    }
   if (reason != NULL)
     *result = rejected_field (m, code, reason, field);
   return TRUE;
@@ -623,6 +630,11 @@ write_record (Push                 *push,
       g_hash_table_remove_all (push->in_scope);
       _kh_server_refs_forget_areas (push->refs);
       if (!_kh_server_update_org_tree (push->b, m->id, old, s, error))
+        return NULL;
+    }
+  else if (strcmp (entity->name, "registration") == 0)
+    {
+      if (!_kh_server_note_registration (push->b, m->id, s, error))
         return NULL;
     }
   else if (strcmp (entity->name, "unit_succession") == 0)

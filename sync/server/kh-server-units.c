@@ -125,7 +125,8 @@ migrate_2 (KhServerBackend  *b,
 /* Version 3: unit_succession keeps the live links between units, which an account's area
  * follows (AREA in kh-server-core-private.h), filled from the stored records; and a link now
  * belongs to its successor's area (to its predecessor's when it has none), so that only those
- * whose area holds both ends are sent it. */
+ * whose area holds both ends are sent it. registrations finds a subject's registration for a
+ * model and year (kh-server-twice.c). */
 static gboolean
 migrate_3 (KhServerBackend  *b,
            GError          **error)
@@ -138,7 +139,14 @@ migrate_3 (KhServerBackend  *b,
                                       "CREATE INDEX IF NOT EXISTS unit_succession_by_successor "
                                       "  ON unit_succession (successor_id);"
                                       "CREATE INDEX IF NOT EXISTS unit_succession_by_predecessor "
-                                      "  ON unit_succession (predecessor_id);", error)
+                                      "  ON unit_succession (predecessor_id);"
+                                      /* Registrations by subject, model and year, filled from
+                                       * the records below (kh-server-twice.c). */
+                                      "CREATE TABLE IF NOT EXISTS registrations ("
+                                      "  id TEXT PRIMARY KEY, subject_id TEXT NOT NULL, model TEXT NOT NULL,"
+                                      "  year BIGINT NOT NULL, live INTEGER NOT NULL);"
+                                      "CREATE INDEX IF NOT EXISTS registrations_by_subject "
+                                      "  ON registrations (subject_id, model, year);", error)
       || !kh_server_backend_exec (b, "SELECT id, data FROM records WHERE entity = 'unit_succession' AND deleted = 0",
                                   NULL, 0, unit_row_cb, links, NULL, error))
     return FALSE;
@@ -158,7 +166,7 @@ migrate_3 (KhServerBackend  *b,
                                       q, 2, NULL, NULL, NULL, error))
         return FALSE;
     }
-  return TRUE;
+  return _kh_server_fill_registrations (b, error);
 }
 
 /* Brings a database made by an earlier server up to SCHEMA_VERSION, inside the write

@@ -103,8 +103,16 @@ test_year_before_the_unit (void)
   /* In the former unit, it is taken; and in the year of the reform both were there. */
   g_free (create ("registration", registration (former, 2023), &error));
   g_assert_no_error (error);
-  g_free (create ("registration", registration (merged, 2025), &error));
-  g_assert_no_error (error);
+  {
+    g_autofree char *in_2025 = create ("registration", registration (merged, 2025), &error);
+    json_object *change = json_object_new_object ();
+
+    g_assert_no_error (error);
+    /* (Withdrawn, so that the same person may be registered again that year.) */
+    json_object_object_add (change, "status", json_object_new_string ("withdrawn"));
+    g_assert_true (kh_store_update (store, "registration", in_2025, change, &error));
+    json_object_put (change);
+  }
   g_free (create ("registration", registration (former2, 2025), &error));
   g_assert_no_error (error);
 }
@@ -153,6 +161,44 @@ test_update_into_the_past (void)
   g_assert_cmpstr (kh_data_error_get_field (error), ==, "year");
 }
 
+/* The same subject registered twice for one model and year is refused, naming the first;
+ * another year or a withdrawn first registration is not. */
+static void
+test_registered_twice (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = create ("registration", registration (merged, 2027), &error);
+  g_autofree char *again = NULL;
+  json_object *change = json_object_new_object ();
+
+  g_assert_no_error (error);
+  again = create ("registration", registration (merged, 2027), &error);
+  g_assert_null (again);
+  g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
+  g_assert_cmpstr (kh_data_error_get_field (error), ==, "subject_id");
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Lê Thị Hoa"));
+  g_assert_nonnull (strstr (error->message, "2027"));
+  g_clear_error (&error);
+
+  /* Moving another registration into the same model and year is refused too. */
+  again = create ("registration", registration (merged, 2028), &error);
+  g_assert_no_error (error);
+  json_object_object_add (change, "year", json_object_new_int (2027));
+  g_assert_false (kh_store_update (store, "registration", again, change, &error));
+  g_assert_cmpstr (kh_data_error_get_field (error), ==, "subject_id");
+  g_clear_error (&error);
+  json_object_put (change);
+
+  change = json_object_new_object ();
+  json_object_object_add (change, "status", json_object_new_string ("withdrawn"));
+  g_assert_true (kh_store_update (store, "registration", first, change, &error));
+  g_assert_no_error (error);
+  json_object_put (change);
+  g_free (create ("registration", registration (merged, 2027), &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -178,6 +224,7 @@ main (int argc, char **argv)
   g_test_add_func ("/data/unit-time/year-before-the-unit", test_year_before_the_unit);
   g_test_add_func ("/data/unit-time/date-after-the-unit", test_date_after_the_unit);
   g_test_add_func ("/data/unit-time/update-into-the-past", test_update_into_the_past);
+  g_test_add_func ("/data/registration/once", test_registered_twice);
   status = g_test_run ();
   g_object_unref (store);
   return status;

@@ -421,6 +421,43 @@ test_records_in_time (void)
   g_assert_nonnull (strstr (result (r3, 0)->message, "15/08/2025"));
 }
 
+/* The same subject registered twice for one model and year: the server takes the first and
+ * answers the second `already_registered`, naming who registered it first; a withdrawn
+ * registration does not count. */
+static void
+test_registered_twice (void)
+{
+  g_autofree char *first = kh_uuid_v7_new ();
+  g_autofree char *second = kh_uuid_v7_new ();
+  g_autofree char *third = kh_uuid_v7_new ();
+  g_autoptr(KhPushResponse) r1 = kh_test_push (server, officer_c1,
+                                               one (kh_test_mutation ("create", "registration", first, 0,
+                                                                      registration (unit_c1, 2026))));
+  g_autoptr(KhPushResponse) r2 = kh_test_push (server, admin_np,
+                                               one (kh_test_mutation ("create", "registration", second, 0,
+                                                                      registration (unit_c1, 2026))));
+  g_autoptr(KhPushResponse) r3 = NULL;
+  g_autoptr(KhPushResponse) r4 = NULL;
+  json_object *withdraw = json_object_new_object ();
+
+  g_assert_cmpint (result (r1, 0)->status, ==, KH_RESULT_APPLIED);
+  g_assert_cmpint (result (r2, 0)->status, ==, KH_RESULT_REJECTED);
+  g_assert_cmpstr (result (r2, 0)->code, ==, "already_registered");
+  g_assert_cmpstr (result (r2, 0)->field, ==, "subject_id");
+  g_test_message ("%s", result (r2, 0)->message);
+  g_assert_nonnull (strstr (result (r2, 0)->message, "officer_c1"));
+  g_assert_nonnull (strstr (result (r2, 0)->message, first));
+
+  /* Withdrawn, the first no longer stands in the way. */
+  json_object_object_add (withdraw, "status", json_object_new_string ("withdrawn"));
+  r3 = kh_test_push (server, officer_c1, one (kh_test_mutation ("update", "registration", first,
+                                                                result (r1, 0)->version, withdraw)));
+  g_assert_cmpint (result (r3, 0)->status, ==, KH_RESULT_APPLIED);
+  r4 = kh_test_push (server, admin_np, one (kh_test_mutation ("create", "registration", third, 0,
+                                                              registration (unit_c1, 2026))));
+  g_assert_cmpint (result (r4, 0)->status, ==, KH_RESULT_APPLIED);
+}
+
 static void
 populate (const char **threads)
 {
@@ -507,6 +544,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/area/abolition-link", test_abolition_link);
   g_test_add_func ("/server/area/unit-kinds", test_unit_kinds);
   g_test_add_func ("/server/area/records-in-time", test_records_in_time);
+  g_test_add_func ("/server/area/registered-twice", test_registered_twice);
   status = g_test_run ();
   kh_test_server_free (server);
   return status;
