@@ -82,10 +82,10 @@ kh_registration_check_once (KhStore         *store,
     const KhField *f = kh_entity_get_field (entity, "model");
 
     kh_data_error_set_invalid (error, "subject_id",
-                               _("Registered subject: %s is already registered for “%s” in %" G_GINT64_FORMAT
-                                 " (by %s on %s); open that registration instead."),
+                               _("Registered subject: %s is already registered for “%s” in %d "
+                                 "(by %s on %s); open that registration instead."),
                                member (record, "subject_name") ? member (record, "subject_name") : subject,
-                               kh_field_enum_label (f, model), json_object_get_int64 (year), by, on);
+                               kh_field_enum_label (f, model), (int) json_object_get_int64 (year), by, on);
   }
   return FALSE;
 }

@@ -225,3 +225,78 @@ kh_unit_time_check_store (KhStore         *store,
   kh_data_error_set_invalid (error, field, "%s", message);
   return FALSE;
 }
+
+/* Imports of past years ------------------------------------------------------------------- */
+
+typedef struct
+{
+  char *id;
+  int   n;
+} Pick;
+
+static void
+pick_from (KhStore     *store,
+           const char  *sql,
+           const char  *unit,
+           const char  *from,
+           const char  *to,
+           Pick        *pick)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, sql, NULL);
+
+  if (stmt == NULL)
+    return;
+  sqlite3_bind_text (stmt, 1, unit, -1, SQLITE_TRANSIENT);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    if (kh_unit_time_covers ((const char *) sqlite3_column_text (stmt, 1),
+                             (const char *) sqlite3_column_text (stmt, 2), from, to)
+        && g_strcmp0 (pick->id, (const char *) sqlite3_column_text (stmt, 0)) != 0)
+      {
+        if (pick->n++ == 0)
+          pick->id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      }
+  sqlite3_reset (stmt);
+}
+
+gboolean
+kh_unit_time_unit_then (KhStore         *store,
+                        const KhEntity  *entity,
+                        json_object     *record)
+{
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  const char *field;
+  const char *unit;
+  json_object *v;
+  sqlite3_stmt *stmt;
+  gboolean covered = TRUE;
+  Pick pick = { NULL, 0 };
+
+  if (!kh_unit_time_span (entity, record, NULL, &from, &to, &field)
+      || !json_object_object_get_ex (record, "org_unit_id", &v) || v == NULL
+      || (unit = json_object_get_string (v)) == NULL
+      || (stmt = kh_store_prepare (store, "SELECT valid_from, valid_to FROM org_unit WHERE id = ? AND deleted = 0",
+                                   NULL)) == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, unit, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    covered = kh_unit_time_covers ((const char *) sqlite3_column_text (stmt, 0),
+                                   (const char *) sqlite3_column_text (stmt, 1), from, to);
+  sqlite3_reset (stmt);
+  if (covered)
+    return FALSE;
+  /* Another unit with the same code that was there then (a code used again), else the unit of
+   * that time through the successions, backwards and forwards: taken only when it is one. */
+  pick_from (store, "SELECT o.id, o.valid_from, o.valid_to FROM org_unit o JOIN org_unit u ON u.code = o.code "
+                    "WHERE u.id = ?1 AND o.id <> u.id AND o.deleted = 0", unit, from, to, &pick);
+  if (pick.n == 0)
+    pick_from (store, "WITH RECURSIVE n (u) AS (SELECT ?1 UNION SELECT s.predecessor_id FROM unit_succession s "
+                      "JOIN n ON s.successor_id = n.u WHERE s.deleted = 0 UNION SELECT s.successor_id "
+                      "FROM unit_succession s JOIN n ON s.predecessor_id = n.u WHERE s.deleted = 0) "
+                      "SELECT o.id, o.valid_from, o.valid_to FROM n JOIN org_unit o ON o.id = n.u "
+                      "WHERE o.deleted = 0 AND o.id <> ?1", unit, from, to, &pick);
+  if (pick.n == 1)
+    json_object_object_add (record, "org_unit_id", json_object_new_string (pick.id));
+  g_free (pick.id);
+  return pick.n == 1;
+}

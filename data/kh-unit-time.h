@@ -49,4 +49,12 @@ gboolean  kh_unit_time_check_store (KhStore         *store,
                                     json_object     *changes,
                                     GError         **error);
 
+/* For an import of a past year: when the unit of @record (of @entity) did not exist on its
+ * date and exactly one unit did, through the same code or the successions (a list of 2023
+ * given the code of the commune that succeeded the one of that time), puts that unit in
+ * @record and returns TRUE. Several (a merge: which one?) or none leave it to the refusal. */
+gboolean  kh_unit_time_unit_then  (KhStore         *store,
+                                   const KhEntity  *entity,
+                                   json_object     *record);
+
 G_END_DECLS
