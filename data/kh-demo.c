@@ -492,9 +492,11 @@ make_household_block (Demo *d, int block, GError **error)
   if (g_rand_int_range (d->rand, 0, 8) == 0)
     {
       guint c;
-      /* To the new commune's fund, so on a day it existed. */
-      g_autofree char *date = g_strdup_printf ("2025-%02d-%02d", g_rand_int_range (d->rand, 7, 13),
-                                               g_rand_int_range (d->rand, 1, 29));
+      /* To the new commune's fund, so on a day it existed: the day drawn as before (the same
+       * draws, so the rest of the demo stays the same), moved into its second half of 2025. */
+      g_autofree char *drawn = random_date (d, year, year);
+      g_autofree char *date = g_strdup_printf ("2025-%02d-%.2s",
+                                               7 + (int) (g_ascii_strtoll (drawn + 5, NULL, 10) - 1) % 6, drawn + 8);
       g_autofree char *receipt = g_strdup_printf ("PT%06" G_GINT64_FORMAT, d->made);
       g_autofree char *donation = NULL;
 
