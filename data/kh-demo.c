@@ -299,8 +299,10 @@ make_units (Demo *d, GError **error)
 
           g_snprintf (code, sizeof code, "N%03uT%02d", i + 1, v);
           g_snprintf (name, sizeof name, "Thôn %d", v);
+          /* Villages and schools were there before the reform (only their commune changed),
+           * so their records of 2023 and 2024 are in a unit that existed then. */
           id = make (d, "org_unit", obj ("code", S (code), "name", S (name), "kind", S ("village"),
-                                         "parent_id", S (commune), "valid_from", S ("2025-07-01"),
+                                         "parent_id", S (commune),
                                          "population", I (g_rand_int_range (d->rand, 400, 2500)), NULL), error);
           if (id == NULL)
             return FALSE;
@@ -317,7 +319,7 @@ make_units (Demo *d, GError **error)
           name = g_strdup_printf ("%s %s", levels[s], given);
           g_snprintf (code, sizeof code, "N%03uS%u", i + 1, s + 1);
           id = make (d, "org_unit", obj ("code", S (code), "name", S (name), "kind", S ("school"),
-                                         "parent_id", S (commune), "valid_from", S ("2025-07-01"), NULL), error);
+                                         "parent_id", S (commune), NULL), error);
           if (id == NULL)
             return FALSE;
           g_ptr_array_add (d->schools, id);
@@ -512,7 +514,11 @@ make_household_block (Demo *d, int block, GError **error)
   if (g_rand_int_range (d->rand, 0, 8) == 0)
     {
       guint c;
-      g_autofree char *date = random_date (d, year, year);
+      /* To the new commune's fund, so on a day it existed: the day drawn as before (the same
+       * draws, so the rest of the demo stays the same), moved into its second half of 2025. */
+      g_autofree char *drawn = random_date (d, year, year);
+      g_autofree char *date = g_strdup_printf ("2025-%02d-%.2s",
+                                               7 + (int) (g_ascii_strtoll (drawn + 5, NULL, 10) - 1) % 6, drawn + 8);
       g_autofree char *receipt = g_strdup_printf ("PT%06" G_GINT64_FORMAT, d->made);
       g_autofree char *donation = NULL;
 

@@ -235,11 +235,11 @@ check_date_order (json_object *record,
 
 static const char * const unit_kinds[] = {
   "province", "district", "commune", "ward", "special_zone", "village", "school", "agency",
-  "enterprise", NULL
+  "enterprise", "nation", NULL
 };
 static const char * const unit_kind_labels[] = {
   N_("Province"), N_("District"), N_("Commune"), N_("Ward"), N_("Special zone"),
-  N_("Village or residential group"), N_("School"), N_("Agency"), N_("Enterprise"), NULL
+  N_("Village or residential group"), N_("School"), N_("Agency"), N_("Enterprise"), N_("Nation"), NULL
 };
 
 static const KhField org_unit_fields[] = {
@@ -833,7 +833,7 @@ static const char * const attachment_indexes[] = { "owner_id", "sha256", NULL };
 
 static const KhEntity entities[] = {
   ENTITY ("org_unit", N_("Unit"), N_("Units"), org_unit_fields, "id", "name", check_org_unit, org_unit_indexes),
-  ENTITY ("unit_succession", N_("Unit change"), N_("Unit changes"), unit_succession_fields, NULL, "legal_basis", check_unit_succession, unit_succession_indexes),
+  ENTITY ("unit_succession", N_("Unit change"), N_("Unit changes"), unit_succession_fields, "successor_id", "legal_basis", check_unit_succession, unit_succession_indexes),
   ENTITY ("person", N_("Person"), N_("People"), person_fields, "org_unit_id", "full_name", check_person, person_indexes),
   ENTITY ("household", N_("Household"), N_("Households"), household_fields, "org_unit_id", "head_name", NULL, household_indexes),
   ENTITY ("clan", N_("Clan"), N_("Clans"), clan_fields, "org_unit_id", "name", NULL, clan_indexes),

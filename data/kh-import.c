@@ -25,6 +25,7 @@
 #include "kh-json-private.h"
 #include "kh-fold.h"
 #include "kh-import.h"
+#include "kh-unit-time.h"
 #include "kh-store-sql.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
@@ -856,6 +857,9 @@ data_row (Import        *im,
         json_object_object_add (values, field->name, value);
     }
   implied_values (im, values);
+  /* A list of a past year names units as they are now: the unit of that time, when it is one. */
+  if (row_ok)
+    kh_unit_time_unit_then (im->store, im->entity, values);
 
   if (row_ok && !kh_entity_validate (im->entity, values, TRUE, &local))
     {

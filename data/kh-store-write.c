@@ -14,6 +14,8 @@
 #include "kh-sqlite.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
+#include "kh-registration.h"
+#include "kh-unit-time.h"
 #include "kh-validate.h"
 
 /* Writing ------------------------------------------------------------------------------------- */
@@ -208,6 +210,8 @@ kh_store_create (KhStore      *self,
     return NULL;
 
   ok = check_references (self, entity, id, values, NULL, error)
+       && kh_unit_time_check_store (self, entity, values, NULL, error)
+       && kh_registration_check_once (self, entity, id, values, NULL, error)
        && _kh_privacy_check_write (self, entity, values, NULL, error)
        && _kh_ledger_check_write (self, entity, id, values, NULL, error);
 
@@ -335,6 +339,8 @@ kh_store_update (KhStore      *self,
     }
   if (!kh_entity_validate (entity, merged, TRUE, error)
       || !check_references (self, entity, id, merged, changed, error)
+      || !kh_unit_time_check_store (self, entity, merged, changed, error)
+      || !kh_registration_check_once (self, entity, id, merged, changed, error)
       || !_kh_privacy_check_write (self, entity, merged, changed, error)
       || !_kh_ledger_check_write (self, entity, id, merged, changed, error))
     goto out;

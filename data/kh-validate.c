@@ -719,17 +719,19 @@ kh_entity_validate (const KhEntity  *entity,
   return TRUE;
 }
 
-/* The kinds of unit each kind may sit under, NULL-terminated; "*" is any kind. A province is
- * the top of the tree (the registry has no nation), districts existed only between a province
- * and its communes before the 2025 reform, a village or residential group belongs to a commune,
- * ward or special zone, and schools, agencies and enterprises may sit anywhere. */
+/* The kinds of unit each kind may sit under, NULL-terminated; "*" is any kind. The nation (the
+ * national association's unit) is the top of the tree and provinces sit under it or alone,
+ * districts existed only between a province and its communes before the 2025 reform, a
+ * village or residential group belongs to a commune, ward or special zone, and schools,
+ * agencies and enterprises may sit anywhere. */
 static const struct
 {
   const char         *kind;
   gboolean            root;      /* may have no parent at all */
   const char * const  parents[4];
 } unit_parents[] = {
-  { "province",     TRUE,  { NULL } },
+  { "nation",       TRUE,  { NULL } },
+  { "province",     TRUE,  { "nation", NULL } },
   { "district",     FALSE, { "province", NULL } },
   { "commune",      TRUE,  { "province", "district", NULL } },
   { "ward",         TRUE,  { "province", "district", NULL } },

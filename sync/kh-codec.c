@@ -36,6 +36,7 @@ static const struct
   [KH_SYNC_ERROR_INTERNAL] = { "internal", 500 },
   [KH_SYNC_ERROR_BUSY] = { "busy", 503 },
   [KH_SYNC_ERROR_OVERDRAWN] = { "overdrawn", 409 },
+  [KH_SYNC_ERROR_ALREADY_REGISTERED] = { "already_registered", 409 },
 };
 
 const char *

@@ -43,6 +43,7 @@ typedef enum
   KH_SYNC_ERROR_INTERNAL,
   KH_SYNC_ERROR_BUSY,
   KH_SYNC_ERROR_OVERDRAWN,
+  KH_SYNC_ERROR_ALREADY_REGISTERED,
 } KhSyncError;
 
 GQuark       kh_sync_error_quark          (void);

@@ -710,6 +710,8 @@ kh_units_page_new_unit (KhUnitsPage *self)
       json_object_object_add (defaults, "parent_id", json_object_new_string (self->selected_id));
       if (g_strcmp0 (record_string (parent, "kind"), "province") == 0)
         json_object_object_add (defaults, "kind", json_object_new_string ("commune"));
+      else if (g_strcmp0 (record_string (parent, "kind"), "nation") == 0)
+        json_object_object_add (defaults, "kind", json_object_new_string ("province"));
       json_object_put (parent);
     }
   else

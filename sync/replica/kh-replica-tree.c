@@ -5,7 +5,11 @@
  * and the figures' roll-ups would walk in circles or count another ward's records. A page is
  * therefore refused, like any other invalid page, when after applying it (in its transaction,
  * which is then rolled back) an org unit it brought is its own ancestor, or a record it brought
- * is in a unit whose parents lead to a top that is not the user's scope unit.
+ * is in a unit whose parents lead to a top that is not the user's scope unit nor a unit of its
+ * area: the area also holds, through unit_succession (as on the server), the units that
+ * preceded a unit in it and theirs, and their parents, which are not its, may lead elsewhere.
+ * A succession comes in the feed after the records of its predecessor that were made before
+ * it, so a unit that leads elsewhere is judged again when the pull ends, like an open one.
  *
  * The feed is in version order, so a record may come before a unit above it that changed
  * later: a unit not in the replica yet leaves the question open, and the places left open are
@@ -28,6 +32,7 @@ typedef struct
   char       *scope;    /* the scope the verdicts are for */
   GHashTable *inside;   /* unit id → TRUE: inside the scope */
   GHashTable *open;     /* unit ids not in the replica when a record named them */
+  GHashTable *area;     /* the units of the area as the replica knows it; NULL: not asked */
 } TreeCache;
 
 static void
@@ -36,6 +41,7 @@ tree_cache_free (TreeCache *c)
   g_free (c->scope);
   g_hash_table_unref (c->inside);
   g_hash_table_unref (c->open);
+  g_clear_pointer (&c->area, g_hash_table_unref);
   g_free (c);
 }
 
@@ -87,6 +93,38 @@ parent_of (KhStore     *store,
   return found;
 }
 
+/* The units of @scope's area the replica holds: its subtree, and that of every unit that
+ * preceded a unit in it, transitively (AREA on the server). Once per page that brings units
+ * or successions, not per record. */
+static GHashTable *
+area_of (KhStore     *store,
+         const char  *scope,
+         GError     **error)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store,
+    "WITH RECURSIVE area (u) AS (SELECT ? "
+    "UNION SELECT o.id FROM org_unit o JOIN area a ON o.parent_id = a.u "
+    "UNION SELECT s.predecessor_id FROM unit_succession s JOIN area a ON s.successor_id = a.u "
+    "WHERE s.deleted = 0 AND s.predecessor_id IS NOT NULL) SELECT u FROM area", error);
+  GHashTable *area;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  area = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_bind_text (stmt, 1, scope, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_hash_table_add (area, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      kh_sqlite_set_error (error, kh_store_get_db (store), "area");
+      g_hash_table_unref (area);
+      return NULL;
+    }
+  return area;
+}
+
 typedef enum
 {
   PLACE_INSIDE,
@@ -114,6 +152,13 @@ walk_up (KhStore     *store,
       if ((scope != NULL && strcmp (cur, scope) == 0)
           || (cache != NULL && g_hash_table_contains (cache->inside, cur)))
         return PLACE_INSIDE;
+      if (scope != NULL && cache != NULL)
+        {
+          if (cache->area == NULL && (cache->area = area_of (store, scope, error)) == NULL)
+            return PLACE_OUTSIDE;
+          if (g_hash_table_contains (cache->area, cur))
+            return PLACE_INSIDE;
+        }
       if (!g_hash_table_add (seen, g_strdup (cur)))
         return PLACE_CYCLE;
       if (!parent_of (store, cur, &parent, error))
@@ -136,6 +181,27 @@ place_of (const Remote *r,
     return NULL;
   if (strcmp (field, "id") == 0)
     return *scratch = g_strndup (r->id, (gsize) r->id_len);
+  /* An abolition has no successor: it is its predecessor's (as on the server). */
+  if (strcmp (r->entity->name, "unit_succession") == 0)
+    {
+      const char *place = NULL;
+      const char *names[] = { field, "predecessor_id" };
+
+      for (guint k = 0; k < G_N_ELEMENTS (names) && place == NULL; k++)
+        {
+          index = kh_entity_field_index (r->entity, names[k]);
+          if (r->fields != NULL)
+            {
+              json_object *v;
+
+              if (json_object_object_get_ex (r->fields, names[k], &v) && json_object_is_type (v, json_type_string))
+                place = json_object_get_string (v);
+            }
+          else if (r->values != NULL && index >= 0 && r->values[index].kind == KH_VALUE_TEXT)
+            place = r->values[index].text;
+        }
+      return place;
+    }
   index = kh_entity_field_index (r->entity, field);
   if (r->fields != NULL)
     {
@@ -173,9 +239,13 @@ check_tree (KhStore        *store,
   cache = tree_cache (store, scope);
 
   for (guint i = 0; i < page->n_records && !units; i++)
-    units = strcmp (page->remotes[i].entity->name, "org_unit") == 0;
+    units = strcmp (page->remotes[i].entity->name, "org_unit") == 0
+            || strcmp (page->remotes[i].entity->name, "unit_succession") == 0;
   if (units)
-    g_hash_table_remove_all (cache->inside);
+    {
+      g_hash_table_remove_all (cache->inside);
+      g_clear_pointer (&cache->area, g_hash_table_unref);
+    }
 
   for (guint i = 0; i < page->n_records; i++)
     {
@@ -213,6 +283,12 @@ check_tree (KhStore        *store,
           g_hash_table_add (cache->open, g_strdup (place));
           break;
         case PLACE_OUTSIDE:
+          /* The link that brings it into the area may come in a later page. */
+          if (!last)
+            {
+              g_hash_table_add (cache->open, g_strdup (place));
+              break;
+            }
           return _kh_replica_bad_answer (error, _("a record is in a unit outside this account’s area"));
         case PLACE_CYCLE:
           return _kh_replica_bad_answer (error, _("org units are placed under each other in a circle"));

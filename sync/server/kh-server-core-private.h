@@ -30,6 +30,16 @@ struct _KhServer
 /* The org units under the one bound to "?", itself included: for "… IN " SUBTREE. */
 #define SUBTREE "(SELECT descendant FROM org_closure WHERE ancestor = ?)"
 
+/* The area of the unit bound to "?": its subtree and, through unit_succession, transitively,
+ * the subtree of every unit that preceded a unit in it (kh-server-scope.c). A subquery the
+ * database computes once per statement, so a feed page costs one walk of the area, not one
+ * per record. For "… IN " AREA, like SUBTREE. */
+#define AREA "(WITH RECURSIVE area (u) AS (" \
+  "SELECT descendant FROM org_closure WHERE ancestor = ? " \
+  "UNION SELECT c.descendant FROM area a " \
+  "JOIN unit_succession s ON s.successor_id = a.u AND s.deleted = 0 " \
+  "JOIN org_closure c ON c.ancestor = s.predecessor_id) SELECT u FROM area)"
+
 /* The time now, as the server stores it (UTC, to the second). */
 char            *_kh_server_now_iso           (void);
 
@@ -68,6 +78,11 @@ gboolean         _kh_server_in_subtree        (KhServerBackend     *b,
                                                GError             **error);
 gboolean         _kh_server_user_in_scope     (KhServerBackend     *b,
                                                const KhServerUser  *user,
+                                               const char          *unit,
+                                               gboolean            *result,
+                                               GError             **error);
+gboolean         _kh_server_in_area           (KhServerBackend     *b,
+                                               const char          *root,
                                                const char          *unit,
                                                gboolean            *result,
                                                GError             **error);
@@ -127,6 +142,20 @@ gboolean         _kh_server_refs_check        (KhServerRefs        *refs,
                                                KhSyncError         *code,
                                                GError             **error);
 
+/* The org units' lives the batch has asked, by id (kh-server-time.c); forgotten with the areas. */
+GHashTable      *_kh_server_refs_lives        (KhServerRefs        *refs);
+
+/* Records in time (kh-server-time.c): refuses a record of @entity dated when its unit did not
+ * exist, as the store does (kh-unit-time.c), naming the unit of that time. */
+gboolean         _kh_server_check_time        (KhServerBackend     *b,
+                                               KhServerRefs        *refs,
+                                               const KhEntity      *entity,
+                                               json_object         *data,
+                                               json_object         *changes,
+                                               char               **reason,
+                                               const char         **field,
+                                               GError             **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerRefs, _kh_server_refs_free)
 
 /* Stored records (kh-server-records.c) ----------------------------------------------------- */
@@ -180,6 +209,33 @@ gboolean         _kh_server_update_org_tree   (KhServerBackend      *b,
                                                const KhServerStored *old,
                                                const KhServerStored *now,
                                                GError              **error);
+
+/* Keeps unit_succession in step with a succession's write, and has the accounts whose area it
+ * changes pull theirs again (kh-server-scope.c). */
+gboolean         _kh_server_update_succession (KhServerBackend      *b,
+                                               const char           *id,
+                                               const KhServerStored *old,
+                                               const KhServerStored *now,
+                                               GError              **error);
+
+/* One registration of a subject for a model and a year (kh-server-twice.c) ------------------ */
+
+gboolean         _kh_server_fill_registrations (KhServerBackend     *b,
+                                                GError             **error);
+gboolean         _kh_server_note_registration  (KhServerBackend      *b,
+                                                const char           *id,
+                                                const KhServerStored *now,
+                                                GError              **error);
+/* Sets *@reason (and *@field) when the registration @id with @data (after the write of
+ * @changes; NULL: new) names a subject already registered for its model and year. */
+gboolean         _kh_server_check_twice        (KhServerBackend     *b,
+                                                const KhEntity      *entity,
+                                                const char          *id,
+                                                json_object         *data,
+                                                json_object         *changes,
+                                                char               **reason,
+                                                const char         **field,
+                                                GError             **error);
 
 /* Personal data (kh-server-privacy.c) --------------------------------------------------------- */
 

@@ -128,10 +128,10 @@ name_left_scope (KhServerBackend     *b,
       };
 
       ok = kh_server_backend_exec (b, "SELECT entity, id FROM records WHERE version <= ? "
-                                   "AND scope_unit IN " SUBTREE " AND scope_unit NOT IN " SUBTREE " "
+                                   "AND scope_unit IN " AREA " AND scope_unit NOT IN " AREA " "
                                    "AND scope_unit NOT IN (SELECT c.descendant FROM org_closure c "
                                    "  JOIN records u ON u.entity = 'org_unit' AND u.id = c.ancestor "
-                                   "  WHERE u.version > ? AND c.ancestor IN " SUBTREE ") "
+                                   "  WHERE u.version > ? AND c.ancestor IN " AREA ") "
                                    "ORDER BY version LIMIT ?",
                                    p, 6, removed_row_cb, page, NULL, error);
     }
@@ -154,8 +154,8 @@ name_moved_out (KhServerBackend     *b,
 
   return kh_server_backend_exec (b, "SELECT m.entity, m.id FROM moves m JOIN records r "
                                  "ON r.entity = m.entity AND r.id = m.id "
-                                 "WHERE m.version > ? AND m.version <= ? AND m.old_unit IN " SUBTREE " "
-                                 "AND (r.scope_unit IS NULL OR r.scope_unit NOT IN " SUBTREE ")",
+                                 "WHERE m.version > ? AND m.version <= ? AND m.old_unit IN " AREA " "
+                                 "AND (r.scope_unit IS NULL OR r.scope_unit NOT IN " AREA ")",
                                  p, 4, removed_row_cb, page, NULL, error);
 }
 
@@ -210,7 +210,7 @@ kh_server_changes (KhServer            *self,
      * of every match (for each page!): it walks the version index from the cursor instead,
      * and stops after @limit rows in scope. PostgreSQL plans it the same way. */
     if (!kh_server_backend_exec (l->b, "SELECT entity, id, version, deleted, data, updated_by, updated_at "
-                                 "FROM records WHERE version > ? AND (scope_unit IS NULL OR (scope_unit || '') IN " SUBTREE ") "
+                                 "FROM records WHERE version > ? AND (scope_unit IS NULL OR (scope_unit || '') IN " AREA ") "
                                  "ORDER BY version LIMIT ?", p, 3, feed_row_cb, &feed, NULL, error))
       return NULL;
   }

@@ -91,7 +91,7 @@ kh_server_integrity (KhServer            *self,
   if (!kh_server_backend_begin (l->b, KH_TX_READ, error) || !_kh_server_load_meta (l->b, &meta, error))
     return NULL;
   if (!kh_server_backend_exec (l->b, "SELECT entity, id, version, deleted, data FROM records "
-                               "WHERE scope_unit IS NULL OR scope_unit IN " SUBTREE,
+                               "WHERE scope_unit IS NULL OR scope_unit IN " AREA,
                                p, 1, sum_row_cb, &sums, NULL, error))
     {
       g_free (meta.server_id);
@@ -166,7 +166,7 @@ kh_server_integrity_ids (KhServer            *self,
                         KH_SQL_P_TEXT (user->scope_unit_id), KH_SQL_P_INT (limit + 1) };
 
     if (!kh_server_backend_exec (l->b, "SELECT id, version, deleted, data FROM records WHERE entity = ? AND id > ? "
-                                 "AND id LIKE ? AND (scope_unit IS NULL OR (scope_unit || '') IN " SUBTREE ") "
+                                 "AND id LIKE ? AND (scope_unit IS NULL OR (scope_unit || '') IN " AREA ") "
                                  "ORDER BY id LIMIT ?",
                                  p, 5, id_row_cb, &list, NULL, error))
       return NULL;
@@ -239,7 +239,7 @@ kh_server_integrity_buckets (KhServer            *self,
     KhSqlParam p[3] = { KH_SQL_P_TEXT (entity), KH_SQL_P_TEXT (like), KH_SQL_P_TEXT (user->scope_unit_id) };
 
     if (!kh_server_backend_exec (l->b, "SELECT id, version, deleted, data FROM records WHERE entity = ? AND id LIKE ? "
-                                 "AND (scope_unit IS NULL OR scope_unit IN " SUBTREE ")",
+                                 "AND (scope_unit IS NULL OR scope_unit IN " AREA ")",
                                  p, 3, bucket_row_cb, &b, NULL, error))
       {
         g_free (meta.server_id);
@@ -309,7 +309,7 @@ kh_server_records_by_ids (KhServer            *self,
 
       if (!kh_server_backend_exec (l->b, "SELECT entity, id, version, deleted, data, updated_by, updated_at "
                                    "FROM records WHERE entity = ? AND id = ? "
-                                   "AND (scope_unit IS NULL OR scope_unit IN " SUBTREE ")",
+                                   "AND (scope_unit IS NULL OR scope_unit IN " AREA ")",
                                    p, 3, record_row_cb, &found, NULL, error))
         {
           g_free (meta.server_id);

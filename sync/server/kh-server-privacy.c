@@ -343,7 +343,7 @@ kh_server_erasures (KhServer            *self,
       const char *sql = user->scope_unit_id != NULL
         ? "SELECT rec.entity, rec.id, rec.version, rec.deleted, rec.data, rec.updated_by, rec.updated_at "
           "FROM erased_records e JOIN records rec ON rec.entity = e.entity AND rec.id = e.record_id "
-          "WHERE e.erasure > ? AND e.erasure <= ? AND (rec.scope_unit IS NULL OR rec.scope_unit IN " SUBTREE ") "
+          "WHERE e.erasure > ? AND e.erasure <= ? AND (rec.scope_unit IS NULL OR rec.scope_unit IN " AREA ") "
           "ORDER BY e.erasure, rec.entity, rec.id"
         : "SELECT rec.entity, rec.id, rec.version, rec.deleted, rec.data, rec.updated_by, rec.updated_at "
           "FROM erased_records e JOIN records rec ON rec.entity = e.entity AND rec.id = e.record_id "

@@ -423,6 +423,10 @@ place_of (const KhEntity *entity,
     return NULL;
   if (strcmp (entity->scope_field, "id") == 0)
     return id;
+  /* A link of units is its successor's; an abolition, which has none, its predecessor's: so a
+   * link reaches only the areas that hold both its ends (AREA). */
+  if (strcmp (entity->name, "unit_succession") == 0 && _kh_server_string_member (data, entity->scope_field) == NULL)
+    return _kh_server_string_member (data, "predecessor_id");
   return _kh_server_string_member (data, entity->scope_field);
 }
 
@@ -545,6 +549,15 @@ check_names (Push                 *push,
       && !_kh_server_refs_check (push->refs, entity, data, changes, place_of (entity, m->id, data),
                                  push_in_scope_cb, push, &reason, &field, &code, error))
     return FALSE;
+  if (reason == NULL && !_kh_server_check_time (push->b, push->refs, entity, data, changes, &reason, &field, error))
+    return FALSE;
+  if (reason == NULL && strcmp (entity->name, "registration") == 0)
+    {
+      if (!_kh_server_check_twice (push->b, entity, m->id, data, changes, &reason, &field, error))
+        return FALSE;
+      if (reason != NULL)
+        code = KH_SYNC_ERROR_ALREADY_REGISTERED;
+    }
   if (reason != NULL)
     *result = rejected_field (m, code, reason, field);
   return TRUE;
@@ -619,6 +632,19 @@ write_record (Push                 *push,
       g_hash_table_remove_all (push->in_scope);
       _kh_server_refs_forget_areas (push->refs);
       if (!_kh_server_update_org_tree (push->b, m->id, old, s, error))
+        return NULL;
+    }
+  else if (strcmp (entity->name, "registration") == 0)
+    {
+      if (!_kh_server_note_registration (push->b, m->id, s, error))
+        return NULL;
+    }
+  else if (strcmp (entity->name, "unit_succession") == 0)
+    {
+      /* The areas change with the links. */
+      g_hash_table_remove_all (push->in_scope);
+      _kh_server_refs_forget_areas (push->refs);
+      if (!_kh_server_update_succession (push->b, m->id, old, s, error))
         return NULL;
     }
   if (old != NULL && old->scope_unit != NULL && g_strcmp0 (old->scope_unit, s->scope_unit) != 0
@@ -904,6 +930,10 @@ apply_one (Push              *push,
   if (entity->scope_field == NULL && g_strcmp0 (push->user->role, "admin") != 0)
     return rejected (m, KH_SYNC_ERROR_FORBIDDEN,
                      _("Only an administrator can change shared reference data."));
+  /* A link widens the areas that hold its successor to its predecessor's records. */
+  if (strcmp (entity->name, "unit_succession") == 0 && g_strcmp0 (push->user->role, "admin") != 0)
+    return rejected (m, KH_SYNC_ERROR_FORBIDDEN,
+                     _("Only an administrator can record how units succeeded each other."));
   if (!check_fields_known (entity, m, &result))
     return result;
 

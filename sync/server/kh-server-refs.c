@@ -38,6 +38,7 @@ struct _KhServerRefs
   GHashTable      *known;  /* id → Known */
   GHashTable      *areas;  /* "owner's unit/record's unit" → 1 (inside) or 2 (not) */
   GHashTable      *later;  /* id → Known: records the batch creates, as it will */
+  GHashTable      *lives;  /* org unit id → its life, for records in time (kh-server-time.c) */
 };
 
 KhServerRefs *
@@ -49,6 +50,7 @@ _kh_server_refs_new (KhServerBackend *b)
   refs->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
   refs->areas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   refs->later = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
+  refs->lives = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return refs;
 }
 
@@ -60,6 +62,7 @@ _kh_server_refs_free (KhServerRefs *refs)
   g_hash_table_unref (refs->known);
   g_hash_table_unref (refs->areas);
   g_hash_table_unref (refs->later);
+  g_hash_table_unref (refs->lives);
   g_free (refs);
 }
 
@@ -84,6 +87,13 @@ void
 _kh_server_refs_forget_areas (KhServerRefs *refs)
 {
   g_hash_table_remove_all (refs->areas);
+  g_hash_table_remove_all (refs->lives);
+}
+
+GHashTable *
+_kh_server_refs_lives (KhServerRefs *refs)
+{
+  return refs->lives;
 }
 
 static gboolean
@@ -225,7 +235,8 @@ lookup (KhServerRefs  *refs,
   return k;
 }
 
-/* Whether @unit is @owner's unit or below it, remembered for the batch. */
+/* Whether @unit is in the area of @owner's unit (AREA: below it, or below a unit that preceded
+ * one in it), remembered for the batch. */
 static gboolean
 inside (KhServerRefs  *refs,
         const char    *owner,
@@ -248,7 +259,7 @@ inside (KhServerRefs  *refs,
       *result = GPOINTER_TO_INT (known) == 1;
       return TRUE;
     }
-  if (!_kh_server_in_subtree (refs->b, owner, unit, result, error))
+  if (!_kh_server_in_area (refs->b, owner, unit, result, error))
     return FALSE;
   g_hash_table_insert (refs->areas, g_steal_pointer (&key), GINT_TO_POINTER (*result ? 1 : 2));
   return TRUE;

@@ -23,6 +23,25 @@ _kh_server_in_subtree (KhServerBackend *b,
                                       p, 2, &one, result, error);
 }
 
+/* Whether @unit is in the area of @root (AREA): its subtree, or that of a unit that preceded
+ * one in it. */
+gboolean
+_kh_server_in_area (KhServerBackend *b,
+                    const char      *root,
+                    const char      *unit,
+                    gboolean        *result,
+                    GError         **error)
+{
+  KhSqlParam p[2] = { KH_SQL_P_TEXT (unit), KH_SQL_P_TEXT (root) };
+  gint64 one;
+
+  *result = FALSE;
+  if (unit == NULL || root == NULL)
+    return TRUE;
+  return kh_server_backend_query_int (b, "SELECT 1 WHERE CAST(? AS TEXT) IN " AREA,
+                                      p, 2, &one, result, error);
+}
+
 gboolean
 _kh_server_user_in_scope (KhServerBackend    *b,
                           const KhServerUser *user,
@@ -35,7 +54,7 @@ _kh_server_user_in_scope (KhServerBackend    *b,
       *result = TRUE;
       return TRUE;
     }
-  return _kh_server_in_subtree (b, user->scope_unit_id, unit, result, error);
+  return _kh_server_in_area (b, user->scope_unit_id, unit, result, error);
 }
 
 gboolean
@@ -52,6 +71,70 @@ _kh_server_unit_has_parent (KhServerBackend *b,
     return FALSE;
   *result = parent != NULL;
   return TRUE;
+}
+
+/* The units whose area holds the unit bound to the first or the second "?" (either may be
+ * NULL): their ancestors and, through unit_succession, those of every unit they preceded. */
+#define HOLDERS "(WITH RECURSIVE up (u) AS (" \
+  "SELECT ancestor FROM org_closure WHERE descendant IN (?, ?) " \
+  "UNION SELECT c.ancestor FROM up " \
+  "JOIN unit_succession s ON s.predecessor_id = up.u AND s.deleted = 0 " \
+  "JOIN org_closure c ON c.descendant = s.successor_id) SELECT u FROM up)"
+
+/* Everyone whose area holds @a or @b before or after this change re-pulls (reset); their
+ * generation ends at @until, just before the change. */
+static gboolean
+bump_scopes (KhServerBackend  *b,
+             gint64            until,
+             const char       *a,
+             const char       *c,
+             GError          **error)
+{
+  KhSqlParam g[2] = { KH_SQL_P_TEXT (a ? a : ""), KH_SQL_P_TEXT (c ? c : "") };
+  KhSqlParam e[3] = { KH_SQL_P_INT (until), g[0], g[1] };
+
+  return kh_server_backend_exec (b, "UPDATE scope_history SET until_version = ? WHERE until_version IS NULL "
+                                 "AND EXISTS (SELECT 1 FROM users u WHERE u.id = scope_history.user_id "
+                                 "AND u.scope_gen = scope_history.gen AND u.scope_unit_id IN " HOLDERS ")",
+                                 e, 3, NULL, NULL, NULL, error)
+         && kh_server_backend_exec (b, "UPDATE users SET scope_gen = scope_gen + 1 WHERE scope_unit_id IN "
+                                    HOLDERS, g, 2, NULL, NULL, NULL, error)
+         && kh_server_backend_exec (b, "INSERT INTO scope_history (user_id, gen, scope_unit_id) "
+                                    "SELECT id, scope_gen, scope_unit_id FROM users u WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM scope_history h WHERE h.user_id = u.id AND h.gen = u.scope_gen)",
+                                    NULL, 0, NULL, NULL, NULL, error);
+}
+
+/* A succession's write: the links the areas follow (AREA) change, so every account whose area
+ * holds its successor, before or after, pulls its area again from the start and gets its
+ * predecessors' records (a reset, as a move of a unit or a change of scope does). */
+gboolean
+_kh_server_update_succession (KhServerBackend      *b,
+                              const char           *id,
+                              const KhServerStored *old,
+                              const KhServerStored *now,
+                              GError              **error)
+{
+  const char *pred = _kh_server_string_member (now->data, "predecessor_id");
+  const char *succ = _kh_server_string_member (now->data, "successor_id");
+  const char *old_pred = old != NULL ? _kh_server_string_member (old->data, "predecessor_id") : NULL;
+  const char *old_succ = old != NULL ? _kh_server_string_member (old->data, "successor_id") : NULL;
+  gboolean was = old != NULL && !old->deleted && old_pred != NULL && old_succ != NULL;
+  gboolean is = !now->deleted && pred != NULL && succ != NULL;
+  KhSqlParam u[4] = { KH_SQL_P_TEXT (id), KH_SQL_P_TEXT (pred), KH_SQL_P_TEXT (succ), KH_SQL_P_INT (is ? 0 : 1) };
+
+  if (!was && !is)
+    return TRUE;
+  if (was && is && g_strcmp0 (old_pred, pred) == 0 && g_strcmp0 (old_succ, succ) == 0)
+    return TRUE;
+  /* Holders before the change, then the link, then holders after it (a new link makes no
+   * new holder of its successor, but a removed one may leave fewer). */
+  return bump_scopes (b, now->version - 1, was ? old_succ : NULL, is ? succ : NULL, error)
+         && kh_server_backend_exec (b, "INSERT INTO unit_succession (id, predecessor_id, successor_id, deleted) "
+                                    "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                                    "predecessor_id = excluded.predecessor_id, "
+                                    "successor_id = excluded.successor_id, deleted = excluded.deleted",
+                                    u, 4, NULL, NULL, NULL, error);
 }
 
 /* Keeps the org tree (org_units and the closure table) in step with an org unit's write. */
@@ -94,26 +177,12 @@ _kh_server_update_org_tree (KhServerBackend      *b,
 
   if (g_strcmp0 (old_parent, new_parent) != 0)
     {
-      KhSqlParam g[2] = { KH_SQL_P_TEXT (old_parent ? old_parent : ""), KH_SQL_P_TEXT (new_parent ? new_parent : "") };
       KhSqlParam d[2] = { KH_SQL_P_TEXT (id), KH_SQL_P_TEXT (id) };
       KhSqlParam a[2] = { KH_SQL_P_TEXT (new_parent), KH_SQL_P_TEXT (id) };
 
-      KhSqlParam e[3] = { KH_SQL_P_INT (now->version - 1), g[0], g[1] };
-
-      /* Everyone whose scope held the unit before or holds it now re-pulls (reset); their
+      /* Everyone whose area held the unit before or holds it now re-pulls (reset); their
        * generation ends just before this move. */
-      return kh_server_backend_exec (b, "UPDATE scope_history SET until_version = ? WHERE until_version IS NULL "
-                                     "AND EXISTS (SELECT 1 FROM users u WHERE u.id = scope_history.user_id "
-                                     "AND u.scope_gen = scope_history.gen AND u.scope_unit_id IN "
-                                     "(SELECT ancestor FROM org_closure WHERE descendant IN (?, ?)))",
-                                     e, 3, NULL, NULL, NULL, error)
-             && kh_server_backend_exec (b, "UPDATE users SET scope_gen = scope_gen + 1 WHERE scope_unit_id IN "
-                                     "(SELECT ancestor FROM org_closure WHERE descendant IN (?, ?))",
-                                     g, 2, NULL, NULL, NULL, error)
-             && kh_server_backend_exec (b, "INSERT INTO scope_history (user_id, gen, scope_unit_id) "
-                                        "SELECT id, scope_gen, scope_unit_id FROM users u WHERE NOT EXISTS "
-                                        "(SELECT 1 FROM scope_history h WHERE h.user_id = u.id AND h.gen = u.scope_gen)",
-                                        NULL, 0, NULL, NULL, NULL, error)
+      return bump_scopes (b, now->version - 1, old_parent, new_parent, error)
              && kh_server_backend_exec (b, "DELETE FROM org_closure WHERE descendant IN "
                                         "(SELECT descendant FROM org_closure WHERE ancestor = ?) "
                                         "AND ancestor NOT IN (SELECT descendant FROM org_closure WHERE ancestor = ?)",

@@ -132,6 +132,53 @@ migrate_8 (KhServerBackend  *b,
                                         error);
 }
 
+/* Version 3: unit_succession keeps the live links between units, which an account's area
+ * follows (AREA in kh-server-core-private.h), filled from the stored records; and a link now
+ * belongs to its successor's area (to its predecessor's when it has none), so that only those
+ * whose area holds both ends are sent it. registrations finds a subject's registration for a
+ * model and year (kh-server-twice.c). */
+static gboolean
+migrate_3 (KhServerBackend  *b,
+           GError          **error)
+{
+  g_autoptr(GPtrArray) links = g_ptr_array_new_with_free_func ((GDestroyNotify) unit_row_free);
+
+  if (!kh_server_backend_exec_script (b, "CREATE TABLE IF NOT EXISTS unit_succession ("
+                                      "  id TEXT PRIMARY KEY, predecessor_id TEXT, successor_id TEXT,"
+                                      "  deleted INTEGER NOT NULL DEFAULT 0);"
+                                      "CREATE INDEX IF NOT EXISTS unit_succession_by_successor "
+                                      "  ON unit_succession (successor_id);"
+                                      "CREATE INDEX IF NOT EXISTS unit_succession_by_predecessor "
+                                      "  ON unit_succession (predecessor_id);"
+                                      /* Registrations by subject, model and year, filled from
+                                       * the records below (kh-server-twice.c). */
+                                      "CREATE TABLE IF NOT EXISTS registrations ("
+                                      "  id TEXT PRIMARY KEY, subject_id TEXT NOT NULL, model TEXT NOT NULL,"
+                                      "  year BIGINT NOT NULL, live INTEGER NOT NULL);"
+                                      "CREATE INDEX IF NOT EXISTS registrations_by_subject "
+                                      "  ON registrations (subject_id, model, year);", error)
+      || !kh_server_backend_exec (b, "SELECT id, data FROM records WHERE entity = 'unit_succession' AND deleted = 0",
+                                  NULL, 0, unit_row_cb, links, NULL, error))
+    return FALSE;
+  for (guint i = 0; i < links->len; i++)
+    {
+      UnitRow *row = links->pdata[i];
+      g_autoptr(json_object) data = json_tokener_parse (row->data);
+      const char *pred = _kh_server_string_member (data, "predecessor_id");
+      const char *succ = _kh_server_string_member (data, "successor_id");
+      KhSqlParam p[4] = { KH_SQL_P_TEXT (row->id), KH_SQL_P_TEXT (pred), KH_SQL_P_TEXT (succ),
+                          KH_SQL_P_INT (pred != NULL && succ != NULL ? 0 : 1) };
+      KhSqlParam q[2] = { KH_SQL_P_TEXT (succ != NULL ? succ : pred), KH_SQL_P_TEXT (row->id) };
+
+      if (!kh_server_backend_exec (b, "INSERT INTO unit_succession (id, predecessor_id, successor_id, deleted) "
+                                   "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", p, 4, NULL, NULL, NULL, error)
+          || !kh_server_backend_exec (b, "UPDATE records SET scope_unit = ? WHERE entity = 'unit_succession' AND id = ?",
+                                      q, 2, NULL, NULL, NULL, error))
+        return FALSE;
+    }
+  return _kh_server_fill_registrations (b, error);
+}
+
 /* Brings a database made by an earlier server up to SCHEMA_VERSION, inside the write
  * transaction of kh_server_init_schema(), which every process runs when it starts. */
 gboolean
@@ -146,6 +193,8 @@ _kh_server_migrate (KhServerBackend  *b,
     return FALSE;
   version = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 1;
   if (version < 2 && !migrate_2 (b, error))
+    return FALSE;
+  if (version < 3 && !migrate_3 (b, error))
     return FALSE;
   /* Version 6: the fund ledger of the donations and payments stored before it. */
   if (version < 6 && !_kh_server_ledger_fill (b, error))

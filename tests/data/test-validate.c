@@ -657,7 +657,8 @@ test_validate_uuid (void)
     }
 }
 
-/* The kinds of units follow the hierarchy (DOMAIN.md): a province at the top, districts only
+/* The kinds of units follow the hierarchy (DOMAIN.md): the nation at the top, provinces under it
+ * or alone, districts only
  * before the 2025 reform and between a province and its communes, villages under a commune,
  * ward or special zone, schools, agencies and enterprises anywhere; the error names the field. */
 static void
@@ -692,6 +693,15 @@ test_validate_unit_kinds (void)
     { "agency", NULL, TRUE, "province", NULL },
     { "enterprise", NULL, FALSE, NULL, NULL },
     { "school", NULL, TRUE, "school", NULL },
+    /* The nation above the provinces (the national association's scope), and nothing else
+     * directly under it but schools and agencies. */
+    { "nation", NULL, FALSE, NULL, NULL },
+    { "nation", NULL, TRUE, "province", "parent_id" },
+    { "province", NULL, TRUE, "nation", NULL },
+    { "commune", NULL, TRUE, "nation", "parent_id" },
+    { "district", "2024-12-31", TRUE, "nation", "parent_id" },
+    { "village", NULL, TRUE, "nation", "parent_id" },
+    { "agency", NULL, TRUE, "nation", NULL },
     /* A parent the caller does not know (a replica's scope unit's parent) is not judged. */
     { "commune", NULL, TRUE, NULL, NULL },
   };

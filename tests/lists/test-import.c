@@ -362,6 +362,52 @@ test_import_registrations (Fixture       *f,
   json_object_put (regs);
 }
 
+/* A list of a past year gives the code of the unit as it is now: the one unit of that time
+ * (through the successions) is taken; where the unit now is several former ones merged, the
+ * row is refused naming them. */
+static void
+test_import_past_year (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *former = test_make (f->t.store, "org_unit", "code", "C09", "name", "Xã Cũ Chín", "kind", "commune",
+                                       "parent_id", f->province, "valid_to", "2025-06-30", NULL);
+  g_autofree char *renamed = test_make (f->t.store, "org_unit", "code", "N009", "name", "Xã Mới Chín",
+                                        "kind", "commune", "parent_id", f->province, "valid_from", "2025-07-01", NULL);
+  g_autofree char *link = test_make (f->t.store, "unit_succession", "predecessor_id", former, "successor_id", renamed,
+                                     "kind", "rename", "effective_date", "2025-07-01", NULL);
+  g_autofree char *household = test_make (f->t.store, "household", "head_name", "Ngô Văn Hùng",
+                                          "org_unit_id", renamed, NULL);
+  g_autofree char *csv = g_strdup_printf ("Mô hình,Năm,Mã đơn vị,Mã đối tượng,Tên đối tượng\n"
+                                          "family,2023,N009,%s,Ngô Văn Hùng\n", household);
+  KhImportOptions o = { .entity = "registration", .duplicates = KH_IMPORT_DUPLICATES_SKIP };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhImportReport) r = kh_import_data (f->t.store, csv, strlen (csv), &o, &error);
+  KhQuery q = { 0 };
+  json_object *regs;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->n_errors, ==, 0);
+  g_assert_cmpuint (r->rows_written, ==, 1);
+  regs = kh_store_list (f->t.store, "registration", &q, &error);
+  g_assert_cmpstr (field_of (regs, 0, "org_unit_id"), ==, former);
+  json_object_put (regs);
+
+  /* Two former communes merged: which one cannot be told, and the row is refused. */
+  {
+    g_autofree char *other = test_make (f->t.store, "org_unit", "code", "C10", "name", "Xã Cũ Mười", "kind", "commune",
+                                        "parent_id", f->province, "valid_to", "2025-06-30", NULL);
+    g_autofree char *link2 = test_make (f->t.store, "unit_succession", "predecessor_id", other, "successor_id", renamed,
+                                        "kind", "merge", "effective_date", "2025-07-01", NULL);
+    g_autofree char *csv2 = g_strdup_printf ("Mô hình,Năm,Mã đơn vị,Mã đối tượng,Tên đối tượng\n"
+                                             "family,2024,N009,%s,Ngô Văn Hùng\n", household);
+    g_autoptr(KhImportReport) r2 = kh_import_data (f->t.store, csv2, strlen (csv2), &o, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (r2->n_errors, ==, 1);
+    g_assert_false (r2->committed);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -374,5 +420,6 @@ main (int   argc,
   g_test_add ("/lists/import/mapping", Fixture, NULL, fixture_setup, test_import_mapping, fixture_teardown);
   g_test_add ("/lists/import/hostile", Fixture, NULL, fixture_setup, test_import_hostile, fixture_teardown);
   g_test_add ("/lists/import/registrations", Fixture, NULL, fixture_setup, test_import_registrations, fixture_teardown);
+  g_test_add ("/lists/import/past-year", Fixture, NULL, fixture_setup, test_import_past_year, fixture_teardown);
   return g_test_run ();
 }
