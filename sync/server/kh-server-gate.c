@@ -281,6 +281,7 @@ struct _KhHttpGate
   GThread         *thread;
   GHashTable      *waiting;  /* fd → Waiting */
   guint            n_waiting;  /* not counting those refused */
+  guint            n_closing;  /* those refused, lingering */
   GQueue           order;      /* those waiting for their head, the longest waiting first */
   char            *buffer;     /* MAX_HEAD + 1 bytes */
 };
@@ -319,6 +320,8 @@ forget (KhHttpGate *gate,
       gate->n_waiting--;
       gate->hooks.release (gate->hooks.data, g_steal_pointer (&w->ticket));
     }
+  else
+    gate->n_closing--;
   if (close_fd)
     close (w->fd);
   g_hash_table_remove (gate->waiting, GINT_TO_POINTER (w->fd));
@@ -338,7 +341,10 @@ answer (KhHttpGate          *gate,
   gate->n_waiting--;
   gate->hooks.release (gate->hooks.data, g_steal_pointer (&w->ticket));
   w->closing = g_get_monotonic_time ();
-  if (send (w->fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 || shutdown (w->fd, SHUT_WR) < 0)
+  gate->n_closing++;
+  /* Those lingering are bounded too: past the bound, one is closed at once. */
+  if (send (w->fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 || shutdown (w->fd, SHUT_WR) < 0
+      || gate->n_closing > gate->hooks.max_waiting)
     forget (gate, w, TRUE);
 }
 
@@ -404,7 +410,13 @@ accept_all (KhHttpGate *gate)
 
       fd = accept (gate->listen_fd, (struct sockaddr *) &addr, &addr_len);
       if (fd < 0)
-        return;
+        {
+          /* Out of descriptors or memory: the listening socket stays readable, so wait a
+           * little rather than spin. */
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            g_usleep (G_USEC_PER_SEC / 100);
+          return;
+        }
       fcntl (fd, F_SETFD, FD_CLOEXEC);
       fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
       if (!gate->hooks.admit (gate->hooks.data, (struct sockaddr *) &addr, addr_len, &ticket))
