@@ -314,7 +314,9 @@ read_page (CryptFile     *f,
            gboolean       torn_is_zero)
 {
   unsigned char sealed[PAGE];
-  int rc = f->real->pMethods->xRead (f->real, sealed, PAGE, offset);
+  /* A database's page is opened in place; a WAL's sealed copy is kept for the checkpoint. */
+  unsigned char *in = f->kind == KIND_WAL ? sealed : out;
+  int rc = f->real->pMethods->xRead (f->real, in, PAGE, offset);
 
   if (rc == SQLITE_IOERR_SHORT_READ)
     {
@@ -329,7 +331,7 @@ read_page (CryptFile     *f,
     }
   if (rc != SQLITE_OK)
     return rc;
-  if (!open_page (f->keys, sealed, out, pgno))
+  if (!open_page (f->keys, in, out, pgno))
     {
       memset (out, 0, PAGE);
       if (torn_is_zero)

@@ -11,6 +11,9 @@ G_BEGIN_DECLS
 
 #define KH_CRYPT_VFS_NAME  "kh-crypt"
 #define KH_CRYPT_KEY_BYTES 32
+/* SQLite's page cache of a sealed replica's connection, KiB: a page that misses it is opened
+ * again (a few µs), where a plain replica's is a copy from the system's cache. */
+#define KH_CRYPT_CACHE_KIB 131072
 
 /* Why a page could not be read: what the person is told. */
 typedef enum

@@ -645,7 +645,9 @@ kh_store_open (const char  *path,
                        "PRAGMA synchronous = FULL;"
                        "PRAGMA foreign_keys = ON;"
                        "PRAGMA temp_store = MEMORY;"
-                       "PRAGMA cache_size = -32000;", error))
+                       "PRAGMA cache_size = -32000;", error)
+      || (kh_crypt_vfs_is_sealed (self->db)
+          && !kh_sqlite_exec (self->db, "PRAGMA cache_size = -" G_STRINGIFY (KH_CRYPT_CACHE_KIB), error)))
     {
       g_prefix_error (error, _("Could not open the database “%s”: "), path);
       return NULL;

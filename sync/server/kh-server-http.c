@@ -26,6 +26,7 @@
 #include <zstd.h>
 
 #include "kh-server-files.h"
+#include "kh-server-gate.h"
 #include "kh-server-http.h"
 #include "kh-server-metrics.h"
 #include "kh-uuid.h"
@@ -47,6 +48,7 @@ struct _KhHttpServer
 {
   KhServer          *server;
   struct MHD_Daemon *daemon;
+  KhHttpGate        *gate;            /* over plain HTTP: reads heads before libmicrohttpd */
   KhHttpLimits       limits;
   gint               connections;
   gint64             in_flight;       /* bytes of bodies held (atomic) */
@@ -1174,6 +1176,64 @@ policy_cb (void                  *cls,
   return n < self->limits.max_per_address ? MHD_YES : MHD_NO;
 }
 
+/* The gate's hooks (kh-server-gate.c): a connection waiting for its head counts against its
+ * address like one of libmicrohttpd's; a trusted proxy is not limited. */
+static gboolean
+gate_admit (gpointer               data,
+            const struct sockaddr *addr,
+            socklen_t              addr_len,
+            char                 **ticket)
+{
+  KhHttpServer *self = data;
+  g_autofree char *peer = sockaddr_text (addr);
+  g_autofree char *address = NULL;
+  guint n;
+
+  if (is_trusted_proxy (self, peer))
+    return TRUE;
+  address = limit_key (peer);
+  g_mutex_lock (&self->lock);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
+  if (n < self->limits.max_per_address)
+    g_hash_table_insert (self->per_address, g_strdup (address), GUINT_TO_POINTER (n + 1));
+  g_mutex_unlock (&self->lock);
+  if (n >= self->limits.max_per_address)
+    return FALSE;
+  *ticket = g_steal_pointer (&address);
+  return TRUE;
+}
+
+static void
+gate_release (gpointer  data,
+              char     *ticket)
+{
+  KhHttpServer *self = data;
+  guint n;
+
+  if (ticket == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, ticket));
+  if (n <= 1)
+    g_hash_table_remove (self->per_address, ticket);
+  else
+    g_hash_table_insert (self->per_address, g_strdup (ticket), GUINT_TO_POINTER (n - 1));
+  g_mutex_unlock (&self->lock);
+  g_free (ticket);
+}
+
+static void
+gate_hand (gpointer               data,
+           int                    fd,
+           const struct sockaddr *addr,
+           socklen_t              addr_len)
+{
+  KhHttpServer *self = data;
+
+  /* On failure libmicrohttpd closes the socket itself. */
+  MHD_add_connection (self->daemon, fd, addr, addr_len);
+}
+
 /* Gives up on @conn: a connection whose body is arriving is told so (408) and its sending side
  * closed, so the client reads the answer; reading is shut a second later, which makes
  * libmicrohttpd close it. One still sending its headers is shut at once. Under self->lock. */
@@ -1343,6 +1403,9 @@ kh_http_server_start (KhServer            *server,
                        | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
   struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
                                    { MHD_OPTION_END, 0, NULL } };
+  struct MHD_OptionItem listening[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+                                         { MHD_OPTION_END, 0, NULL } };
+  int listen_fd = -1;
 
   if (!parse_listen (listen, &addr, &addr_len, &p))
     {
@@ -1364,6 +1427,28 @@ kh_http_server_start (KhServer            *server,
       flags |= MHD_USE_TLS;
       tls[0] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) limits->tls_cert };
       tls[1] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) limits->tls_key };
+      /* The bytes are encrypted: libmicrohttpd listens itself, and no head is looked at
+       * before it (SECURITY.md). */
+      listening[0] = (struct MHD_OptionItem) { MHD_OPTION_SOCK_ADDR, 0, &addr };
+      listening[1] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL };
+    }
+  else
+    {
+      /* Plain HTTP: the gate accepts, reads each head and hands the connection on. */
+      listen_fd = kh_http_gate_listen ((struct sockaddr *) &addr, addr_len);
+      if (listen_fd < 0)
+        {
+          const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
+
+          if (why != NULL)
+            g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                         _("Cannot listen on %s: %s."), listen, why);
+          else
+            g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                         _("Cannot listen on %s (is the port in use?)."), listen);
+          return NULL;
+        }
+      flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     }
 
   self = g_new0 (KhHttpServer, 1);
@@ -1377,13 +1462,12 @@ kh_http_server_start (KhServer            *server,
   self->conns = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) conn_free);
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->daemon = MHD_start_daemon (flags, 0, policy_cb, self, access_cb, self,
-                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                                   MHD_OPTION_ARRAY, listening,
                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
                                    MHD_OPTION_CONNECTION_LIMIT,
                                    (unsigned int) limits->max_connections + RESERVE_CONNECTIONS,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) limits->request_seconds,
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
-                                   MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int) 1024,
                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, self,
                                    MHD_OPTION_NOTIFY_CONNECTION, connection_cb, self,
                                    MHD_OPTION_ARRAY, tls,
@@ -1402,6 +1486,8 @@ kh_http_server_start (KhServer            *server,
       else
         g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
                      _("Cannot listen on %s (is the port in use?)."), listen);
+      if (listen_fd >= 0)
+        close (listen_fd);
       kh_http_server_stop (self);
       return NULL;
     }
@@ -1415,6 +1501,26 @@ kh_http_server_start (KhServer            *server,
                                          "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", (size_t) len, text);
   }
   self->watchdog = g_thread_new ("kh-http-watchdog", watchdog_thread, self);
+  if (listen_fd >= 0)
+    {
+      struct sockaddr_storage bound;
+      socklen_t bound_len = sizeof bound;
+      KhHttpGateHooks hooks = {
+        gate_admit, gate_release, gate_hand, self,
+        limits->max_connections + RESERVE_CONNECTIONS, limits->max_connections,
+        limits->request_seconds,
+      };
+
+      if (port != NULL)
+        {
+          *port = (guint16) p;
+          if (getsockname (listen_fd, (struct sockaddr *) &bound, &bound_len) == 0)
+            *port = ntohs (bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &bound)->sin6_port
+                                                       : ((struct sockaddr_in *) &bound)->sin_port);
+        }
+      self->gate = kh_http_gate_start (listen_fd, &hooks);
+      return self;
+    }
   info = MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
   if (port != NULL)
     *port = info != NULL ? info->port : (guint16) p;
@@ -1462,6 +1568,7 @@ kh_http_server_stop (KhHttpServer *self)
       g_mutex_unlock (&self->lock);
       g_thread_join (self->watchdog);
     }
+  kh_http_gate_stop (self->gate);
   if (self->daemon != NULL)
     MHD_stop_daemon (self->daemon);
   g_hash_table_unref (self->conns);

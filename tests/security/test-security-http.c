@@ -718,6 +718,102 @@ test_json_answers (gconstpointer data)
   done (s);
 }
 
+/* Sends @len bytes of @data as far as the server takes them (it may answer and close before
+ * the end), then reads its answer until it closes. */
+static GString *
+ask_raw (KhTestServer *s,
+         const char   *data,
+         gsize         len)
+{
+  int fd = connect_from (s, "127.0.0.2");
+  GString *reply;
+
+  while (len > 0)
+    {
+      ssize_t n = send (fd, data, len, MSG_NOSIGNAL);
+
+      if (n <= 0)
+        break;
+      data += n;
+      len -= (gsize) n;
+    }
+  reply = read_for (fd, 5000);
+  close (fd);
+  return reply;
+}
+
+/* Heads that libmicrohttpd refused itself, in HTML (some with their headers twice): each is
+ * answered once, with its status, in JSON, and the connection closed. */
+static void
+test_head_refusals (gconstpointer data)
+{
+  KhTestServer *s = serving (data, plain);
+  g_autoptr(GString) long_header = g_string_new ("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-A: ");
+  g_autoptr(GString) many_headers = g_string_new ("GET /v1/health HTTP/1.1\r\nHost: x\r\n");
+  g_autoptr(GString) long_url = g_string_new ("GET /v1/health?x=");
+  struct { const char *what; const char *head; gsize len; int status; } cases[] = {
+    { "Content-Length beyond 2^64",
+      "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551616\r\n\r\n", 0, 413 },
+    { "a malformed Content-Length", "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n", 0, 400 },
+    { "a negative Content-Length", "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 0, 400 },
+    { "two Content-Lengths that differ",
+      "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}{}{}{", 0, 400 },
+    { "HTTP/2.0", "GET /v1/health HTTP/2.0\r\nHost: x\r\n\r\n", 0, 505 },
+    { "HTTP/0.9", "GET /v1/health HTTP/0.9\r\nHost: x\r\n\r\n", 0, 505 },
+    { "a version that is none", "GET /v1/health HTTX/1.1\r\nHost: x\r\n\r\n", 0, 400 },
+    { "no version", "GET /v1/health\r\nHost: x\r\n\r\n", 0, 400 },
+    { "a header without a colon", "GET /v1/health HTTP/1.1\r\nHost: x\r\nBogus\r\n\r\n", 0, 400 },
+    { "a transfer coding other than chunks",
+      "POST /v1/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 0, 501 },
+    { "a TLS handshake", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 0, 400 },
+    { "a header of 200 kB", NULL, 0, 431 },
+    { "30,000 headers", NULL, 0, 431 },
+    { "a URL of 200 kB", NULL, 0, 414 },
+  };
+  guint n = G_N_ELEMENTS (cases);
+  g_autoptr(KhReply) health = NULL;
+
+  if (s == NULL)
+    return;
+  for (int i = 0; i < 200000; i++)
+    g_string_append_c (long_header, 'a');
+  g_string_append (long_header, "\r\n\r\n");
+  for (int i = 0; i < 30000; i++)
+    g_string_append (many_headers, "X-A: b\r\n");
+  g_string_append (many_headers, "\r\n");
+  for (int i = 0; i < 200000; i++)
+    g_string_append_c (long_url, 'a');
+  g_string_append (long_url, " HTTP/1.1\r\nHost: x\r\n\r\n");
+  cases[n - 3].head = long_header->str;
+  cases[n - 3].len = long_header->len;
+  cases[n - 2].head = many_headers->str;
+  cases[n - 2].len = many_headers->len;
+  cases[n - 1].head = long_url->str;
+  cases[n - 1].len = long_url->len;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *status = g_strdup_printf ("HTTP/1.1 %d ", cases[i].status);
+      gsize len = cases[i].len ? cases[i].len : strlen (cases[i].head);
+      g_autoptr(GString) reply = ask_raw (s, cases[i].head, len);
+      const char *body = strstr (reply->str, "\r\n\r\n");
+
+      g_test_message ("%s: %.*s", cases[i].what, (int) MIN (reply->len, 200), reply->str);
+      g_assert_true (g_str_has_prefix (reply->str, status));
+      g_assert_nonnull (strstr (reply->str, "Content-Type: application/json\r\n"));
+      g_assert_nonnull (body);
+      g_assert_true (g_str_has_prefix (body + 4, "{\"error\":{\"code\":"));
+      /* One answer, and no page of libmicrohttpd's. */
+      for (const char *p = strstr (reply->str + 1, "HTTP/1."); p != NULL; p = strstr (p + 1, "HTTP/1."))
+        g_assert_false (g_ascii_isdigit (p[7]) && p[8] == ' ' && g_ascii_isdigit (p[9]));
+      g_assert_null (strstr (reply->str, "<html>"));
+    }
+  /* Heads that are well-formed still get through, kept alive. */
+  health = kh_http_json (s, "GET", "/v1/health", NULL, NULL);
+  g_assert_cmpint (health->status, ==, 200);
+  done (s);
+}
+
 /* Listening: TLS and IPv6 --------------------------------------------------------------------- */
 
 /* `serve` with @args (its own --listen among them) on @s's database; the port it took. */
@@ -1045,6 +1141,7 @@ main (int argc, char **argv)
     { "connections/per-address", test_per_address },
     { "connections/slow-body", test_slow_body },
     { "answers/json", test_json_answers },
+    { "answers/heads", test_head_refusals },
     { "listen/tls-and-ipv6", test_tls_and_ipv6 },
     { "tokens/expiry", test_token_expiry },
     { "tokens/devices", test_devices },
