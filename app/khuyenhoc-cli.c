@@ -27,6 +27,7 @@
 #include "kh-privacy.h"
 #include "kh-record-item.h"
 #include "kh-report.h"
+#include "kh-cli-models.h"
 #include "kh-sqlite.h"
 #include "kh-store.h"
 #include "kh-validate.h"
@@ -1166,6 +1167,11 @@ static const KhCliCommand list_commands[] = {
   { "report", N_("report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"),
     N_("the year's figures of a unit and the units below it"), 0, -1, cmd_report, NULL },
   { "print-list", N_("print-list LIST_ID FILE.pdf"), N_("the award list for signatures, as a PDF"), 2, 2, cmd_print_list, NULL },
+  { "recognize", N_("recognize --decision NUMBER --date DATE --level LEVEL [--title TEXT] [--reason TEXT] "
+                    "(REGISTRATION_ID… | --unit CODE --model MODEL --year YEAR)"),
+    N_("recognize registrations by one decision, all or none"), 0, -1, kh_cli_recognize, NULL },
+  { "criteria-builtin", "criteria-builtin", N_("add the built-in criteria sets the database lacks"), 0, 0,
+    kh_cli_criteria_builtin, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };
 

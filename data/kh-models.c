@@ -913,19 +913,19 @@ _kh_models_complete (KhStore         *store,
   criteria = kh_criteria_list (store, str (set, "id"), NULL);
   if (criteria != NULL)
     {
-      json_object *bare = json_object_new_object ();
+      json_object *scores = json_object_object_get (record, "scores");
+      json_object *empty = json_object_new_object ();
 
-      /* Computed from the scores alone; a typed total or result is judged in the check. */
-      if (has (record, "scores"))
-        json_object_object_add (bare, "scores", json_object_get (json_object_object_get (record, "scores")));
-      if (kh_evaluation_judge (set, criteria, bare, &total, &result, NULL))
-        {
-          if (!has (values, "total"))
-            json_object_object_add (values, "total", json_object_new_int (total));
-          if (!has (values, "result"))
-            json_object_object_add (values, "result", json_object_new_string (result));
-        }
-      json_object_put (bare);
+      /* Computed from the scores as they are, even out of bounds: the check then says what is
+       * wrong with them, rather than that the result is missing. */
+      if (scores == NULL || !json_object_is_type (scores, json_type_object))
+        scores = empty;
+      result = kh_evaluate_result (set, criteria, scores, &total);
+      if (!has (values, "total"))
+        json_object_object_add (values, "total", json_object_new_int (CLAMP (total, 0, 1000)));
+      if (!has (values, "result"))
+        json_object_object_add (values, "result", json_object_new_string (result));
+      json_object_put (empty);
     }
   if (current == NULL && !has (values, "stage"))
     json_object_object_add (values, "stage", json_object_new_string ("self_assessment"));
