@@ -454,7 +454,7 @@ static const char * const registration_states[] = {
   "registered", "withdrawn", "passed", "not_passed", "recognized", NULL
 };
 static const char * const registration_state_labels[] = {
-  N_("Registered"), N_("Withdrawn"), N_("Evaluated: achieved"), N_("Evaluated: not achieved"),
+  N_("Registered"), N_("Withdrawn"), N_("Passed"), N_("Not passed"),
   N_("Recognized"), NULL
 };
 

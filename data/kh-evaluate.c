@@ -148,8 +148,6 @@ kh_evaluate_save (KhStore      *store,
   json_object *registration;
   json_object *values;
   g_autofree char *id = NULL;
-  const char *result;
-  int total = 0;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
   g_return_val_if_fail (registration_id != NULL, NULL);
@@ -157,17 +155,16 @@ kh_evaluate_save (KhStore      *store,
   registration = kh_store_get (store, "registration", registration_id, error);
   if (registration == NULL)
     return NULL;
-  result = kh_evaluate_result (criteria_set, criteria, scores, &total);
-
   values = json_object_new_object ();
   json_object_object_add (values, "registration_id", json_object_new_string (registration_id));
   json_object_object_add (values, "org_unit_id",
                           json_object_get (json_object_object_get (registration, "org_unit_id")));
   json_object_object_add (values, "criteria_set_id",
                           json_object_get (json_object_object_get (criteria_set, "id")));
-  json_object_object_add (values, "scores", json_object_get (scores));
-  json_object_object_add (values, "total", json_object_new_int (total));
-  json_object_object_add (values, "result", json_object_new_string (result));
+  /* The total and the result are the store's to compute from the set (kh-models.c); for a set
+   * by the share of learning citizens, so are the scores. */
+  if (scores != NULL)
+    json_object_object_add (values, "scores", json_object_get (scores));
   if (evaluator != NULL && *evaluator != '\0')
     json_object_object_add (values, "evaluator", json_object_new_string (evaluator));
   if (evaluated_on != NULL)

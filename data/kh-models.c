@@ -733,8 +733,8 @@ kh_unit_citizen_share (KhStore     *store,
 
 /* Recognitions ------------------------------------------------------------------------------ */
 
-/* The registrations of @model and @year in @org_unit_id or under it that passed and are not
- * yet recognized, by name. */
+/* The registrations of @model (NULL: any) and @year in @org_unit_id or under it (NULL:
+ * anywhere here) that passed and are not yet recognized, by name. */
 json_object *
 kh_registrations_to_recognize (KhStore     *store,
                                const char  *model,
@@ -746,8 +746,8 @@ kh_registrations_to_recognize (KhStore     *store,
   g_autofree char *columns = kh_store_select_columns (entity);
   g_autofree char *sql = g_strdup_printf (
     "WITH RECURSIVE area (id) AS (SELECT ?3 UNION SELECT u.id FROM org_unit u JOIN area ON u.parent_id = area.id) "
-    "SELECT %s FROM registration WHERE deleted = 0 AND model = ?1 AND year = ?2 AND state = 'passed' "
-    "AND org_unit_id IN area ORDER BY kh_fold(subject_name), rid", columns);
+    "SELECT %s FROM registration WHERE deleted = 0 AND (?1 IS NULL OR model = ?1) AND year = ?2 "
+    "AND state = 'passed' AND (?3 IS NULL OR org_unit_id IN area) ORDER BY kh_fold(subject_name), rid", columns);
   sqlite3_stmt *stmt = kh_store_prepare (store, sql, error);
   json_object *list;
   int rc;
