@@ -162,9 +162,9 @@ kh_evaluation_judge (json_object  *criteria_set,
           p = json_object_get_int64 (points);
           if (p < 0 || p > max)
             {
-              kh_data_error_set_invalid (error, "scores", _("Scores per criterion: %s has %" G_GINT64_FORMAT
-                                                            " points, but criterion “%s” gives at most %"
-                                                            G_GINT64_FORMAT "."), code, p, code, max);
+              kh_data_error_set_invalid (error, "scores", _("Scores per criterion: %s has %lld points, but "
+                                                            "criterion “%s” gives at most %lld."),
+                                         code, (long long) p, code, (long long) max);
               return FALSE;
             }
         }
@@ -186,9 +186,8 @@ kh_evaluation_judge (json_object  *criteria_set,
   }
   if (has (evaluation, "total") && json_object_get_int64 (json_object_object_get (evaluation, "total")) != sum)
     {
-      kh_data_error_set_invalid (error, "total", _("Total points: %" G_GINT64_FORMAT " is not the sum "
-                                                   "the scores give, %d."),
-                                 json_object_get_int64 (json_object_object_get (evaluation, "total")), sum);
+      kh_data_error_set_invalid (error, "total", _("Total points: %lld is not the sum the scores give, %d."),
+                                 (long long) json_object_get_int64 (json_object_object_get (evaluation, "total")), sum);
       return FALSE;
     }
   typed = str (evaluation, "result");
@@ -978,10 +977,10 @@ check_evaluation (KhStore      *store,
           && (json_object_get_int64 (json_object_object_get (scores, "members")) != members
               || json_object_get_int64 (json_object_object_get (scores, "learning_citizens")) != citizens))
         {
-          kh_data_error_set_invalid (error, "scores", _("Scores per criterion: the records show %"
-                                                        G_GINT64_FORMAT " learning citizens among %"
-                                                        G_GINT64_FORMAT " members; the share is counted, "
-                                                        "not typed."), citizens, members);
+          kh_data_error_set_invalid (error, "scores", _("Scores per criterion: the records show %lld "
+                                                        "learning citizens among %lld members; the share is "
+                                                        "counted, not typed."),
+                                     (long long) citizens, (long long) members);
           ok = FALSE;
         }
       json_object_put (reg);
