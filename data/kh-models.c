@@ -950,7 +950,11 @@ check_evaluation (KhStore      *store,
     {
       /* A result copied from a paper record stands alone; points need the set they are
        * judged by. */
-      if (!has (record, "scores") && !has (record, "total"))
+      json_object *scores = json_object_object_get (record, "scores");
+
+      if ((scores == NULL || (json_object_is_type (scores, json_type_object)
+                              && json_object_object_length (scores) == 0))
+          && !has (record, "total"))
         return TRUE;
       kh_data_error_set_invalid (error, "criteria_set_id", "%s",
                                  _("Criteria set: an evaluation with points names the criteria set "

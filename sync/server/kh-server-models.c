@@ -178,7 +178,9 @@ check_evaluation (KhServerBackend  *b,
 
   if (set_id == NULL)
     {
-      if ((json_object_object_get_ex (data, "scores", &v) && v != NULL)
+      /* An empty scores object gives no points. */
+      if ((json_object_object_get_ex (data, "scores", &v) && v != NULL
+           && !(json_object_is_type (v, json_type_object) && json_object_object_length (v) == 0))
           || (json_object_object_get_ex (data, "total", &v) && v != NULL))
         {
           *refusal = g_strdup (_("Criteria set: an evaluation with points names the criteria set they "
