@@ -854,6 +854,93 @@ load (KhStore    *store,
   return record;
 }
 
+/* A criteria set and its criteria, as the last evaluation written through this store read them:
+ * a demo or an import writes thousands by one set. Kept while no set or criterion was written
+ * here (kh_models_generation) and no other connection committed (PRAGMA data_version: a pull
+ * writes from the engine's connection). */
+typedef struct
+{
+  char        *id;
+  json_object *set;
+  json_object *criteria;
+  gint64       data_version;
+  guint        generation;
+} SetCache;
+
+static guint kh_models_generation;
+
+static void
+set_cache_free (SetCache *c)
+{
+  g_free (c->id);
+  json_object_put (c->set);
+  json_object_put (c->criteria);
+  g_free (c);
+}
+
+static gint64
+data_version (KhStore *store)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "PRAGMA data_version", NULL);
+  gint64 v = -1;
+
+  if (stmt == NULL)
+    return -1;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return v;
+}
+
+/* The live set @id and its criteria (new references), or FALSE if there is no such set. The
+ * cache holds every set read since the last change (a demo cycles through five). */
+static gboolean
+set_and_criteria (KhStore      *store,
+                  const char   *id,
+                  json_object **set,
+                  json_object **criteria)
+{
+  GHashTable *cache = g_object_get_data (G_OBJECT (store), "kh-models-set-cache");
+  gint64 version = data_version (store);
+  guint generation = g_atomic_int_get (&kh_models_generation);
+  SetCache *c;
+
+  *set = *criteria = NULL;
+  if (id == NULL)
+    return FALSE;
+  if (cache == NULL)
+    {
+      cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) set_cache_free);
+      g_object_set_data_full (G_OBJECT (store), "kh-models-set-cache", cache, (GDestroyNotify) g_hash_table_unref);
+    }
+  c = g_hash_table_lookup (cache, id);
+  if (c != NULL && version >= 0 && c->data_version == version && c->generation == generation)
+    {
+      *set = json_object_get (c->set);
+      *criteria = json_object_get (c->criteria);
+      return TRUE;
+    }
+  if (c != NULL && (c->data_version != version || c->generation != generation))
+    g_hash_table_remove_all (cache);
+  *set = load (store, "criteria_set", id);
+  if (*set == NULL)
+    return FALSE;
+  *criteria = kh_criteria_list (store, id, NULL);
+  if (*criteria == NULL)
+    {
+      g_clear_pointer (set, json_object_put);
+      return FALSE;
+    }
+  c = g_new0 (SetCache, 1);
+  c->id = g_strdup (id);
+  c->set = json_object_get (*set);
+  c->criteria = json_object_get (*criteria);
+  c->data_version = version;
+  c->generation = generation;
+  g_hash_table_replace (cache, c->id, c);
+  return TRUE;
+}
+
 /* Fills in what an evaluation's set computes and the writer left out: the total and the result
  * (from the scores), and for a set by the share of learning citizens, the share's numbers from
  * the records. @current is the record before (NULL: new), @values what is written; only
@@ -872,7 +959,12 @@ _kh_models_complete (KhStore         *store,
 
   if (strcmp (entity->name, "evaluation") != 0)
     return;
+  if (current == NULL && !has (values, "stage"))
+    json_object_object_add (values, "stage", json_object_new_string ("self_assessment"));
   if (current != NULL && !names (values, "scores") && !names (values, "criteria_set_id"))
+    return;
+  /* Nothing left out: the check judges what was given. */
+  if (current == NULL && has (values, "scores") && has (values, "total") && has (values, "result"))
     return;
   record = json_object_new_object ();
   if (current != NULL)
@@ -884,8 +976,7 @@ _kh_models_complete (KhStore         *store,
     json_object_object_foreach (values, vk, vv)
       json_object_object_add (record, vk, vv != NULL ? json_object_get (vv) : NULL);
   }
-  set = load (store, "criteria_set", str (record, "criteria_set_id"));
-  if (set == NULL)
+  if (!set_and_criteria (store, str (record, "criteria_set_id"), &set, &criteria))
     {
       json_object_put (record);
       return;
@@ -909,25 +1000,21 @@ _kh_models_complete (KhStore         *store,
         }
       json_object_put (reg);
     }
-  criteria = kh_criteria_list (store, str (set, "id"), NULL);
-  if (criteria != NULL)
-    {
-      json_object *scores = json_object_object_get (record, "scores");
-      json_object *empty = json_object_new_object ();
+  {
+    json_object *scores = json_object_object_get (record, "scores");
+    json_object *empty = json_object_new_object ();
 
-      /* Computed from the scores as they are, even out of bounds: the check then says what is
-       * wrong with them, rather than that the result is missing. */
-      if (scores == NULL || !json_object_is_type (scores, json_type_object))
-        scores = empty;
-      result = kh_evaluate_result (set, criteria, scores, &total);
-      if (!has (values, "total"))
-        json_object_object_add (values, "total", json_object_new_int (CLAMP (total, 0, 1000)));
-      if (!has (values, "result"))
-        json_object_object_add (values, "result", json_object_new_string (result));
-      json_object_put (empty);
-    }
-  if (current == NULL && !has (values, "stage"))
-    json_object_object_add (values, "stage", json_object_new_string ("self_assessment"));
+    /* Computed from the scores as they are, even out of bounds: the check then says what is
+     * wrong with them, rather than that the result is missing. */
+    if (scores == NULL || !json_object_is_type (scores, json_type_object))
+      scores = empty;
+    result = kh_evaluate_result (set, criteria, scores, &total);
+    if (!has (values, "total"))
+      json_object_object_add (values, "total", json_object_new_int (CLAMP (total, 0, 1000)));
+    if (!has (values, "result"))
+      json_object_object_add (values, "result", json_object_new_string (result));
+    json_object_put (empty);
+  }
   json_object_put (criteria);
   json_object_put (set);
   json_object_put (record);
@@ -961,11 +1048,9 @@ check_evaluation (KhStore      *store,
                                    "they were given by."));
       return FALSE;
     }
-  set = load (store, "criteria_set", str (record, "criteria_set_id"));
-  if (set == NULL)
+  if (!set_and_criteria (store, str (record, "criteria_set_id"), &set, &criteria))
     return TRUE; /* the reference check has said why */
-  criteria = kh_criteria_list (store, str (set, "id"), error);
-  ok = criteria != NULL && kh_evaluation_judge (set, criteria, record, NULL, NULL, error);
+  ok = kh_evaluation_judge (set, criteria, record, NULL, NULL, error);
   if (ok && g_strcmp0 (str (set, "level_rule"), "citizen_share") == 0)
     {
       json_object *reg = load (store, "registration", str (record, "registration_id"));
@@ -1130,6 +1215,8 @@ _kh_models_after_write (KhStore         *store,
   gboolean ok;
   sqlite3_stmt *stmt;
 
+  if (strcmp (entity->name, "criteria_set") == 0 || strcmp (entity->name, "criterion") == 0)
+    g_atomic_int_inc (&kh_models_generation);
   if (strcmp (entity->name, "evaluation") != 0 && strcmp (entity->name, "recognition") != 0)
     return TRUE;
   registration_id = str (record, "registration_id");
