@@ -29,6 +29,7 @@
 #include "kh-privacy.h"
 #include "kh-record-item.h"
 #include "kh-report.h"
+#include "kh-cli-models.h"
 #include "kh-sqlite.h"
 #include "kh-store.h"
 #include "kh-validate.h"
@@ -1271,6 +1272,11 @@ static const KhCliCommand list_commands[] = {
     cmd_receipt, NULL },
   { "pay-list", N_("pay-list LIST_ID DATE [VOUCHER]"),
     N_("pay what is left of an award list from its fund and mark it paid"), 2, 3, cmd_pay_list, NULL },
+  { "recognize", N_("recognize --decision NUMBER --date DATE --level LEVEL [--title TEXT] [--reason TEXT] "
+                    "(REGISTRATION_ID… | --unit CODE --model MODEL --year YEAR)"),
+    N_("recognize registrations by one decision, all or none"), 0, -1, kh_cli_recognize, NULL },
+  { "criteria-builtin", "criteria-builtin", N_("add the built-in criteria sets the database lacks"), 0, 0,
+    kh_cli_criteria_builtin, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };
 

@@ -384,6 +384,8 @@ evaluate (Demo *d, const char *registration, const char *unit, int model, int ye
   g_autofree char *id = NULL;
   json_object *o;
 
+  /* No criterion above its maximum (40, 30, 30): the store refuses such an evaluation. */
+  total = MIN (total, total * 40 / 100 + total * 30 / 100 + 30);
   json_object_object_add (scores, "1", json_object_new_int (total * 40 / 100));
   json_object_object_add (scores, "2", json_object_new_int (total * 30 / 100));
   json_object_object_add (scores, "3", json_object_new_int (total - (total * 40 / 100) - (total * 30 / 100)));

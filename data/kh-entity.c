@@ -382,6 +382,13 @@ static const KhField clan_fields[] = {
 
 static const char * const methods[] = { "points", "levels", "checklist", NULL };
 static const char * const method_labels[] = { N_("Points"), N_("Levels"), N_("Checklist"), NULL };
+/* What a levels set's thresholds compare (kh-models.c): a method value of its own would have
+ * needed the table made again, since SQLite cannot change a CHECK in place. */
+static const char * const level_rules[] = { "total", "bands", "citizen_share", NULL };
+static const char * const level_rule_labels[] = {
+  N_("Levels 1–3 from the total"), N_("Good, fair, average from the total"),
+  N_("Levels 1–3 from the share of members who are learning citizens (%)"), NULL
+};
 
 static const KhField criteria_set_fields[] = {
   TEXT ("name", REQ | SRCH | SUM, N_("Name"), 200),
@@ -399,6 +406,9 @@ static const KhField criteria_set_fields[] = {
   INT ("level3_min", NONE, N_("Minimum for level 3"), 0, 1000),
   REF ("org_unit_id", NONE, N_("Applies in unit (empty: everywhere)"), "org_unit",
         .headers = org_unit_id_headers),
+  TEXT ("subject_group", SUM, N_("For subject group or level (empty: all)"), 100, .since = 10),
+  ENUM ("level_rule", NONE, N_("Levels from"), level_rules, level_rule_labels, .since = 10),
+  REF ("previous_id", NONE, N_("Earlier version"), "criteria_set", .since = 10),
 };
 
 static gboolean
@@ -432,6 +442,22 @@ static const char * const registration_status_labels[] = {
   N_("Registered"), N_("Withdrawn"), N_("Evaluated"), NULL
 };
 
+static const char * const results[] = {
+  "pass", "fail", "level1", "level2", "level3", "good", "fair", "average", "not_achieved", NULL
+};
+static const char * const result_labels[] = {
+  N_("Achieved"), N_("Not achieved"), N_("Level 1"), N_("Level 2"), N_("Level 3"),
+  N_("Good"), N_("Fair"), N_("Average"), N_("Not achieved (below average)"), NULL
+};
+
+static const char * const registration_states[] = {
+  "registered", "withdrawn", "passed", "not_passed", "recognized", NULL
+};
+static const char * const registration_state_labels[] = {
+  N_("Registered"), N_("Withdrawn"), N_("Passed"), N_("Not passed"),
+  N_("Recognized"), NULL
+};
+
 static const KhField registration_fields[] = {
   ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels,
         .headers = model_headers, .value_texts = model_texts),
@@ -444,10 +470,15 @@ static const KhField registration_fields[] = {
   REF ("subject_id", REQ, N_("Subject"), NULL, .ref_kind = "subject_kind",
         .headers = subject_id_headers),
   TEXT ("subject_name", REQ | SRCH | SUM | FOLD, N_("Registered subject"), 200),
-  ENUM ("status", REQ | SUM, N_("Status"), registration_statuses, registration_status_labels,
+  ENUM ("status", REQ, N_("Status"), registration_statuses, registration_status_labels,
         .headers = status_headers, .value_texts = status_texts),
   DATE ("registered_on", NONE, N_("Registered on"), .headers = registered_on_headers),
   TEXT ("subject_group", NONE, N_("Subject group"), 100, .headers = subject_group_headers),
+  /* Where the registration stands, kept by the store when an evaluation or a recognition is
+   * written (kh-models.c), so that a list shows and filters it without a join. */
+  ENUM ("state", SUM, N_("State"), registration_states, registration_state_labels, .since = 10),
+  ENUM ("result", SUM, N_("Result"), results, result_labels, .since = 10),
+  INT ("total", SUM, N_("Score"), 0, 1000, .since = 10),
 };
 
 static gboolean
@@ -472,12 +503,9 @@ check_registration (const KhEntity *entity,
   return TRUE;
 }
 
-static const char * const results[] = {
-  "pass", "fail", "level1", "level2", "level3", "good", "fair", "average", "not_achieved", NULL
-};
-static const char * const result_labels[] = {
-  N_("Achieved"), N_("Not achieved"), N_("Level 1"), N_("Level 2"), N_("Level 3"),
-  N_("Good"), N_("Fair"), N_("Average"), N_("Not achieved (below average)"), NULL
+static const char * const evaluation_stages[] = { "self_assessment", "review", NULL };
+static const char * const evaluation_stage_labels[] = {
+  N_("Self-assessment"), N_("Review by the level above"), NULL
 };
 
 static const KhField evaluation_fields[] = {
@@ -490,6 +518,9 @@ static const KhField evaluation_fields[] = {
   TEXT ("evaluator", SRCH | SUM, N_("Evaluated by"), 150),
   DATE ("evaluated_on", SUM, N_("Evaluated on")),
   TEXT ("notes", LONG, N_("Notes"), 2000, .headers = notes_headers),
+  /* A review by the level above is a record of its own beside the self-assessment, never an
+   * edit of it; the figures say which stage they count (kh_evaluation_stage_sql()). */
+  ENUM ("stage", SUM, N_("Stage"), evaluation_stages, evaluation_stage_labels, .since = 10),
 };
 
 static const char * const issuing_levels[] = { "commune", "district", "province", "unit", NULL };
@@ -505,6 +536,8 @@ static const KhField recognition_fields[] = {
   ENUM ("issuing_level", REQ | SUM, N_("Recognized at"), issuing_levels, issuing_level_labels),
   /* A recognition's title is the honour it confers ("Gia đình học tập"), not a heading. */
   TEXT ("title", SRCH | SUM, N_("Honorary title"), 300),
+  /* Set only when the recognition has no passed evaluation behind it (kh-models.c). */
+  TEXT ("reason", LONG, N_("Reason for recognizing without a passed evaluation"), 500, .since = 10),
 };
 
 static const KhField population_fields[] = {

@@ -12,11 +12,13 @@
 
 #include "kh-error.h"
 #include "kh-evaluate.h"
+#include "kh-models.h"
 #include "kh-schema.h"
 #include "kh-store-sql.h"
 
-/* The criteria set for @model in force during @year: valid at some time that year, the one made
- * for @org_unit_id (or its province) before the one for everywhere, the most recent first. */
+/* The criteria set for @model in force during @year for a registration in @org_unit_id: the
+ * unit's own, else the nearest unit's above it (its province's), else the national one
+ * (kh_criteria_set_for(), which also matches a subject group or level). */
 json_object *
 kh_criteria_set_in_force (KhStore     *store,
                           const char  *model,
@@ -24,41 +26,7 @@ kh_criteria_set_in_force (KhStore     *store,
                           const char  *org_unit_id,
                           GError     **error)
 {
-  const KhEntity *entity = kh_entity_lookup ("criteria_set");
-  g_autofree char *columns = kh_store_select_columns (entity);
-  g_autofree char *sql = NULL;
-  g_autofree char *from = g_strdup_printf ("%04d-12-31", year);
-  g_autofree char *to = g_strdup_printf ("%04d-01-01", year);
-  sqlite3_stmt *stmt;
-  json_object *set = NULL;
-  int rc;
-
-  g_return_val_if_fail (KH_IS_STORE (store), NULL);
-  g_return_val_if_fail (model != NULL, NULL);
-
-  sql = g_strdup_printf ("SELECT %s FROM criteria_set WHERE deleted = 0 AND model = ? "
-                         "AND coalesce(valid_from, '0000-00-00') <= ? "
-                         "AND coalesce(valid_to, '9999-12-31') >= ? "
-                         "AND (org_unit_id IS NULL OR org_unit_id = ?) "
-                         "ORDER BY org_unit_id IS NULL, valid_from DESC, rid DESC LIMIT 1", columns);
-  stmt = kh_store_prepare (store, sql, error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, model, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 4, org_unit_id, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    set = kh_store_row_to_json (entity, stmt, 0);
-  else if (rc == SQLITE_DONE)
-    g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_NOT_FOUND,
-                 _("No criteria set for this learning model is in force in %d. Enter the criteria "
-                   "set that applies (Criteria sets) before evaluating."), year);
-  else
-    kh_sqlite_set_error (error, kh_store_get_db (store), "criteria");
-  sqlite3_reset (stmt);
-  return set;
+  return kh_criteria_set_for (store, model, year, org_unit_id, NULL, error);
 }
 
 json_object *
@@ -97,7 +65,10 @@ get_int (json_object *obj,
  *
  * - points: achieved when the total reaches pass_min_total and every criterion reaches
  *   pass_min_item and its own min_points;
- * - levels: the highest level whose minimum the total reaches, else not achieved;
+ * - levels: the highest level whose minimum the total reaches, else not achieved; with the
+ *   level rule "bands" the three levels are average, fair and good (Circular 22/2020), with
+ *   "citizen_share" the total is the share in percent of the unit's members who are learning
+ *   citizens, from @scores' "members" and "learning_citizens" (Circular 24/2023);
  * - checklist: achieved when every criterion is met (or, if pass_min_total is set, that many). */
 const char *
 kh_evaluate_result (json_object *criteria_set,
@@ -106,6 +77,7 @@ kh_evaluate_result (json_object *criteria_set,
                     int         *total)
 {
   const char *method;
+  const char *rule;
   gboolean every_item = TRUE;
   gint64 sum = 0;
   size_t n;
@@ -114,7 +86,16 @@ kh_evaluate_result (json_object *criteria_set,
   g_return_val_if_fail (criteria != NULL, NULL);
 
   method = json_object_get_string (json_object_object_get (criteria_set, "method"));
+  rule = json_object_get_string (json_object_object_get (criteria_set, "level_rule"));
   n = json_object_array_length (criteria);
+  if (g_strcmp0 (rule, "citizen_share") == 0)
+    {
+      gint64 members = get_int (scores, "members", 0);
+
+      /* Rounded down: 94.9 % is not 95 %. */
+      sum = members > 0 ? get_int (scores, "learning_citizens", 0) * 100 / members : 0;
+      n = 0;
+    }
   for (size_t i = 0; i < n; i++)
     {
       json_object *criterion = json_object_array_get_idx (criteria, i);
@@ -133,12 +114,14 @@ kh_evaluate_result (json_object *criteria_set,
 
   if (g_strcmp0 (method, "levels") == 0)
     {
+      gboolean bands = g_strcmp0 (rule, "bands") == 0;
+
       if (get_int (criteria_set, "level3_min", G_MAXINT64) <= sum)
-        return "level3";
+        return bands ? "good" : "level3";
       if (get_int (criteria_set, "level2_min", G_MAXINT64) <= sum)
-        return "level2";
+        return bands ? "fair" : "level2";
       if (get_int (criteria_set, "level1_min", G_MAXINT64) <= sum)
-        return "level1";
+        return bands ? "average" : "level1";
       return "not_achieved";
     }
   if (g_strcmp0 (method, "checklist") == 0)
@@ -150,8 +133,8 @@ kh_evaluate_result (json_object *criteria_set,
   return sum >= get_int (criteria_set, "pass_min_total", 0) && every_item ? "pass" : "fail";
 }
 
-/* Saves an evaluation of the registration @registration_id and marks the registration evaluated,
- * in one transaction. Returns the evaluation's id. */
+/* Saves a self-assessment of the registration @registration_id; the store checks it against
+ * its set and moves the registration's state in the same transaction. Returns its id. */
 char *
 kh_evaluate_save (KhStore      *store,
                   const char   *registration_id,
@@ -164,10 +147,7 @@ kh_evaluate_save (KhStore      *store,
 {
   json_object *registration;
   json_object *values;
-  json_object *status;
   g_autofree char *id = NULL;
-  const char *result;
-  int total = 0;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
   g_return_val_if_fail (registration_id != NULL, NULL);
@@ -175,38 +155,24 @@ kh_evaluate_save (KhStore      *store,
   registration = kh_store_get (store, "registration", registration_id, error);
   if (registration == NULL)
     return NULL;
-  result = kh_evaluate_result (criteria_set, criteria, scores, &total);
-
   values = json_object_new_object ();
   json_object_object_add (values, "registration_id", json_object_new_string (registration_id));
   json_object_object_add (values, "org_unit_id",
                           json_object_get (json_object_object_get (registration, "org_unit_id")));
   json_object_object_add (values, "criteria_set_id",
                           json_object_get (json_object_object_get (criteria_set, "id")));
-  json_object_object_add (values, "scores", json_object_get (scores));
-  json_object_object_add (values, "total", json_object_new_int (total));
-  json_object_object_add (values, "result", json_object_new_string (result));
+  /* The total and the result are the store's to compute from the set (kh-models.c); for a set
+   * by the share of learning citizens, so are the scores. */
+  if (scores != NULL)
+    json_object_object_add (values, "scores", json_object_get (scores));
   if (evaluator != NULL && *evaluator != '\0')
     json_object_object_add (values, "evaluator", json_object_new_string (evaluator));
   if (evaluated_on != NULL)
     json_object_object_add (values, "evaluated_on", json_object_new_string (evaluated_on));
-  status = json_object_new_object ();
-  json_object_object_add (status, "status", json_object_new_string ("evaluated"));
-
-  if (kh_store_begin (store, error))
-    {
-      id = kh_store_create (store, "evaluation", values, error);
-      if (id != NULL && kh_store_update (store, "registration", registration_id, status, error)
-          && kh_store_commit (store, error))
-        ;
-      else
-        {
-          g_clear_pointer (&id, g_free);
-          kh_store_rollback (store);
-        }
-    }
+  json_object_object_add (values, "stage", json_object_new_string ("self_assessment"));
+  /* The registration's state follows in the same transaction (kh-models.c). */
+  id = kh_store_create (store, "evaluation", values, error);
   json_object_put (values);
-  json_object_put (status);
   json_object_put (registration);
   return g_steal_pointer (&id);
 }

@@ -102,6 +102,9 @@ append_column (GString       *sql,
  * reference. */
 #define PRIVACY_VERSION 7
 
+/* The step that gives registrations their state (the learning models' rules, kh-models.c). */
+#define MODELS_VERSION 10
+
 /* The step that sorts people's names in Vietnamese order (KH_FIELD_FLAG_PERSON_NAME). */
 #define NAME_ORDER_VERSION 8
 
@@ -753,6 +756,24 @@ apply_step (sqlite3  *db,
                                   "WHERE deleted = 0;\n", entities[e]->name, entities[e]->fields[i].name,
                                   entities[e]->name, entities[e]->fields[i].name,
                                   entities[e]->name, entities[e]->fields[i].name);
+
+  /* Version 10 gives registrations their state, result and score (kh-models.c keeps them as
+   * evaluations and recognitions are written); those already here take them from their latest
+   * evaluation and any recognition, as the store would have set them. */
+  if (version == MODELS_VERSION)
+    g_string_append (sql,
+      "UPDATE registration SET"
+      "  result = (SELECT e.result FROM evaluation e WHERE e.registration_id = registration.id"
+      "            AND e.deleted = 0 ORDER BY e.evaluated_on DESC, e.rid DESC LIMIT 1),"
+      "  total = (SELECT e.total FROM evaluation e WHERE e.registration_id = registration.id"
+      "           AND e.deleted = 0 ORDER BY e.evaluated_on DESC, e.rid DESC LIMIT 1);"
+      "UPDATE registration SET state = CASE"
+      "  WHEN EXISTS (SELECT 1 FROM recognition r WHERE r.registration_id = registration.id"
+      "               AND r.deleted = 0) THEN 'recognized'"
+      "  WHEN status = 'withdrawn' THEN 'withdrawn'"
+      "  WHEN result IS NULL THEN 'registered'"
+      "  WHEN result = 'fail' OR result = 'not_achieved' THEN 'not_passed'"
+      "  ELSE 'passed' END;\n");
 
   /* Version 6 makes the search index again, leaner, from the records. */
   if (version == LEAN_SEARCH_VERSION)

@@ -16,8 +16,10 @@ G_BEGIN_DECLS
  * version 3: what a reset re-pull has seen, and an index of open conflicts; version 4: indexes
  * of the folded names lists sort by; version 5: the search index fed from a queue at COMMIT,
  * and the figures' covering indexes; version 6: a leaner search index (no per-record sizes,
- * which only ranking reads) and no indexes the figures' covering ones already serve; version 12:
- * the fund ledger's fields (a fund's opening balance, earmarks, a payment's category). */
+ * which only ranking reads) and no indexes the figures' covering ones already serve; version
+ * 10: criteria sets by subject group and level rule, evaluation stages, registration states;
+ * version 12: the fund ledger's fields (a fund's opening balance, earmarks, a payment's
+ * category). */
 #define KH_SCHEMA_VERSION 14
 /* Version 14: attachments (the entity, and what this replica knows of each file). */
 #define KH_ATTACH_VERSION 14

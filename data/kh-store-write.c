@@ -10,6 +10,7 @@
 #include "kh-error.h"
 #include "kh-journal.h"
 #include "kh-ledger.h"
+#include "kh-models.h"
 #include "kh-privacy.h"
 #include "kh-sqlite.h"
 #include "kh-store-private.h"
@@ -200,20 +201,22 @@ kh_store_create (KhStore      *self,
 
   if ((entity = _kh_store_lookup_entity (entity_name, error)) == NULL)
     return NULL;
-  if (!kh_entity_validate (entity, values, TRUE, error))
-    return NULL;
-
   id = kh_uuid_v7_new ();
   now = kh_store_now ();
 
   if (!_kh_store_write_begin (self, error))
     return NULL;
 
-  ok = check_references (self, entity, id, values, NULL, error)
+  /* What the learning models' rules compute (an evaluation's total and result) is filled in
+   * before the record is validated; only evaluations are touched, in place. */
+  _kh_models_complete (self, entity, NULL, values);
+  ok = kh_entity_validate (entity, values, TRUE, error)
+       && check_references (self, entity, id, values, NULL, error)
        && kh_unit_time_check_store (self, entity, values, NULL, error)
        && kh_registration_check_once (self, entity, id, values, NULL, error)
        && _kh_privacy_check_write (self, entity, values, NULL, error)
-       && _kh_ledger_check_write (self, entity, id, values, NULL, error);
+       && _kh_ledger_check_write (self, entity, id, values, NULL, error)
+       && _kh_models_check_write (self, entity, id, values, NULL, error);
 
   if (ok)
     {
@@ -247,6 +250,7 @@ kh_store_create (KhStore      *self,
   ok = ok && kh_journal_add_audit (self, entity->name, id, now, self->actor, "create", NULL, NULL,
                                    json_object_to_json_string_ext (values, JSON_C_TO_STRING_PLAIN), error);
   json_object_put (names);
+  ok = ok && _kh_models_after_write (self, entity, values, error);
 
   if (!_kh_store_write_end (self, ok, error))
     return NULL;
@@ -308,6 +312,7 @@ kh_store_update (KhStore      *self,
   current = load_live_record (self, entity, id, error);
   if (current == NULL || !kh_journal_keep_base (self, entity, current, error))
     goto out;
+  _kh_models_complete (self, entity, current, changes);
 
   /* Only the fields whose value really changes are written, sent and audited. */
   changed = json_object_new_object ();
@@ -342,7 +347,8 @@ kh_store_update (KhStore      *self,
       || !kh_unit_time_check_store (self, entity, merged, changed, error)
       || !kh_registration_check_once (self, entity, id, merged, changed, error)
       || !_kh_privacy_check_write (self, entity, merged, changed, error)
-      || !_kh_ledger_check_write (self, entity, id, merged, changed, error))
+      || !_kh_ledger_check_write (self, entity, id, merged, changed, error)
+      || !_kh_models_check_write (self, entity, id, merged, changed, error))
     goto out;
 
   now = kh_store_now ();
@@ -371,6 +377,8 @@ kh_store_update (KhStore      *self,
       || !kh_journal_settle_net (self, entity, id, merged, FALSE, now, error))
                               goto out;
 
+  if (!_kh_models_after_write (self, entity, merged, error))
+    goto out;
   ok = TRUE;
   json_object_object_foreach (changed, akey, aval)
     {
@@ -480,6 +488,11 @@ set_deleted (KhStore     *self,
   ok = ok
        && kh_journal_add_audit (self, entity->name, id, now, self->actor, deleted ? "delete" : "restore",
                                 NULL, NULL, NULL, error);
+  /* A deleted evaluation or recognition no longer counts for its registration's state; a
+   * criterion of a set in use cannot go. */
+  if (ok && deleted && strcmp (entity->name, "criterion") == 0)
+    ok = _kh_models_check_write (self, entity, id, current, current, error);
+  ok = ok && _kh_models_after_write (self, entity, current, error);
 
 out:
   ok = _kh_store_write_end (self, ok, ok ? error : NULL) && ok;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kh-evaluate.h"
+#include "kh-models.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-ui-test-private.h"
 
@@ -76,6 +77,35 @@ current_scores (KhEvaluationDialog *self)
   return scores;
 }
 
+static gboolean
+is_share (KhEvaluationDialog *self)
+{
+  return g_strcmp0 (json_object_get_string (json_object_object_get (self->criteria_set, "level_rule")),
+                    "citizen_share") == 0;
+}
+
+/* The scores the dialog stands for: its inputs, or for a set by the share of learning
+ * citizens, the share counted from the records. */
+static json_object *
+scores_shown (KhEvaluationDialog *self)
+{
+  json_object *scores;
+  gint64 members = 0, citizens = 0;
+
+  if (!is_share (self))
+    return current_scores (self);
+  scores = json_object_new_object ();
+  if (kh_unit_citizen_share (self->store,
+                             json_object_get_string (json_object_object_get (self->registration, "subject_id")),
+                             json_object_get_int (json_object_object_get (self->registration, "year")),
+                             &members, &citizens, NULL))
+    {
+      json_object_object_add (scores, "members", json_object_new_int64 (members));
+      json_object_object_add (scores, "learning_citizens", json_object_new_int64 (citizens));
+    }
+  return scores;
+}
+
 const char *
 kh_evaluation_dialog_get_result (KhEvaluationDialog *self,
                                  int                *total)
@@ -87,7 +117,7 @@ kh_evaluation_dialog_get_result (KhEvaluationDialog *self,
 
   if (self->criteria_set == NULL)
     return NULL;
-  scores = current_scores (self);
+  scores = scores_shown (self);
   result = kh_evaluate_result (self->criteria_set, self->criteria, scores, total);
   json_object_put (scores);
   return result;
@@ -180,16 +210,18 @@ build (KhEvaluationDialog *self)
                               json_object_get_string (json_object_object_get (self->registration, "subject_name")));
   adw_window_title_set_subtitle (self->title_widget, subtitle);
 
-  self->criteria_set = kh_criteria_set_in_force (self->store, model, year,
-                                                 json_object_get_string (json_object_object_get (self->registration, "org_unit_id")),
-                                                 &error);
+  /* The set of the registration's place and level (kh-models.c). */
+  self->criteria_set = kh_criteria_set_for_registration (self->store, self->registration, &error);
   if (self->criteria_set == NULL)
     goto missing;
   set_id = json_object_get_string (json_object_object_get (self->criteria_set, "id"));
   self->criteria = kh_criteria_list (self->store, set_id, &error);
   if (self->criteria == NULL)
     goto missing;
-  if (json_object_array_length (self->criteria) == 0)
+  /* A set by the share of learning citizens has no criteria to score: the share is counted. */
+  if (json_object_array_length (self->criteria) == 0
+      && g_strcmp0 (json_object_get_string (json_object_object_get (self->criteria_set, "level_rule")),
+                    "citizen_share") != 0)
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    _("The criteria set “%s” has no criteria yet. Add its criteria before evaluating."),
@@ -268,7 +300,8 @@ kh_evaluation_dialog_save (KhEvaluationDialog *self)
 
   if (self->criteria_set == NULL)
     return FALSE;
-  scores = current_scores (self);
+  /* The store counts a share itself. */
+  scores = is_share (self) ? NULL : current_scores (self);
   id = kh_evaluate_save (self->store, self->registration_id, self->criteria_set, self->criteria, scores,
                          gtk_editable_get_text (GTK_EDITABLE (self->evaluator_row)), today, &error);
   json_object_put (scores);

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "kh-evaluate.h"
+#include "kh-criteria-editor.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
 #include "kh-privacy.h"
+#include "kh-recognize-dialog.h"
 #include "kh-record-editor.h"
 #include "kh-toast.h"
 #include "kh-ui-test-private.h"
@@ -48,6 +50,7 @@ struct _KhListPage
   GtkDropDown        *entity_dropdown;
   GtkSearchEntry     *search_entry;
   GtkButton          *assess_button;
+  GtkButton          *recognize_button;
   GtkButton          *new_button;
   GtkBox             *filter_box;
   GtkStack           *view_stack;
@@ -840,6 +843,7 @@ kh_list_page_set_entity (KhListPage *self,
 
   gtk_widget_set_visible (GTK_WIDGET (self->assess_button),
                           self->self_assessment && strcmp (name, "org_unit") == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->recognize_button), strcmp (name, "registration") == 0);
   selection_changed_cb (self);
   update_state (self);
   return TRUE;
@@ -899,9 +903,19 @@ present_editor (KhListPage  *self,
                 const char  *id,
                 json_object *defaults)
 {
-  GtkWidget *editor = kh_record_editor_new (self->store, self->entity->name, id, defaults);
+  GtkWidget *editor;
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
+  /* A criteria set is edited with its criteria, and versioned once used (kh-models.c). */
+  if (strcmp (self->entity->name, "criteria_set") == 0)
+    {
+      editor = kh_criteria_editor_new (self->store, id);
+      if (GTK_IS_WINDOW (root))
+        gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (root));
+      gtk_window_present (GTK_WINDOW (editor));
+      return editor;
+    }
+  editor = kh_record_editor_new (self->store, self->entity->name, id, defaults);
   g_signal_connect_object (editor, "deleted", G_CALLBACK (editor_deleted_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (editor, "saved", G_CALLBACK (editor_saved_cb), self, G_CONNECT_SWAPPED);
   if (GTK_IS_WINDOW (root))
@@ -1003,6 +1017,51 @@ kh_list_page_self_assess (KhListPage *self,
     gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
   gtk_window_present (GTK_WINDOW (dialog));
   return dialog;
+}
+
+/* The value the filter on @field has chosen, or NULL. */
+static json_object *
+filter_value (KhListPage *self,
+              const char *field)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_DROP_DOWN (child) && g_strcmp0 (g_object_get_data (G_OBJECT (child), "field"), field) == 0)
+      return selected_value (GTK_DROP_DOWN (child));
+  return NULL;
+}
+
+/* One decision for the registrations that passed: of the page's model, of the year and unit
+ * its filters chose (else the year being assessed, and everywhere this replica holds). */
+GtkWidget *
+kh_list_page_recognize (KhListPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  json_object *year = NULL;
+  json_object *unit = NULL;
+  const char *model = NULL;
+  GtkWidget *dialog;
+
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  ensure_loaded (self);
+  if (g_strcmp0 (self->fixed_field, "model") == 0 && json_object_is_type (self->fixed_value, json_type_string))
+    model = json_object_get_string (self->fixed_value);
+  else if ((year = filter_value (self, "model")) != NULL)
+    model = json_object_get_string (year);
+  year = filter_value (self, "year");
+  unit = filter_value (self, "org_unit_id");
+  dialog = kh_recognize_dialog_new (self->store, model, year != NULL ? json_object_get_int (year) : assessment_year (),
+                                    unit != NULL ? json_object_get_string (unit) : NULL);
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (root));
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+static void
+recognize_clicked_cb (KhListPage *self)
+{
+  kh_list_page_recognize (self);
 }
 
 static void
@@ -1219,6 +1278,13 @@ kh_list_page_init (KhListPage *self)
   gtk_button_set_label (self->assess_button, label);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->assess_button),
                                _("Score the selected school or agency as a learning unit"));
+  self->recognize_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Recognize…")));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->recognize_button),
+                               _("Recognize the registrations that passed, by one decision"));
+  gtk_widget_set_visible (GTK_WIDGET (self->recognize_button), FALSE);
+  gtk_widget_insert_before (GTK_WIDGET (self->recognize_button),
+                            gtk_widget_get_parent (GTK_WIDGET (self->new_button)), GTK_WIDGET (self->new_button));
+  g_signal_connect_swapped (self->recognize_button, "clicked", G_CALLBACK (recognize_clicked_cb), self);
 }
 
 GtkWidget *

@@ -47,6 +47,7 @@ gboolean              kh_list_page_is_empty_shown      (KhListPage         *self
 gboolean              kh_list_page_is_column_shown     (KhListPage         *self,
                                                         const char         *field);
 GtkWidget            *kh_list_page_new_record          (KhListPage         *self);
+GtkWidget            *kh_list_page_recognize           (KhListPage         *self);
 GtkWidget            *kh_list_page_open_record         (KhListPage         *self,
                                                         const char         *id);
 GtkWidget            *kh_list_page_self_assess         (KhListPage         *self,

@@ -32,6 +32,7 @@ typedef struct
   GHashTable         *owners;    /* record id → its entity, for the ids the batch names */
   KhServerRefs       *refs;      /* the records the batch's references name */
   KhServerLedger     *ledger;    /* the funds' money, for the overdraft check */
+  GHashTable         *criteria;  /* criteria set id → its criteria, while no criterion is written */
 } Push;
 
 typedef struct
@@ -626,6 +627,8 @@ write_record (Push                 *push,
   }
   _kh_server_refs_note (push->refs, m->entity, m->id, s->deleted, place);
   _kh_server_ledger_note (push->ledger, m->entity, m->id, old, s);
+  if (strcmp (entity->name, "criterion") == 0)
+    g_hash_table_remove_all (push->criteria);
   if (strcmp (entity->name, "org_unit") == 0)
     {
       /* The tree changes: what was (not) in scope may not be any more. */
@@ -713,6 +716,30 @@ check_ledger (Push                 *push,
   return TRUE;
 }
 
+/* The learning models' rules (kh-server-models.c): an evaluation judged by its set, a
+ * recognition's evaluation and level, a set in use never changed. */
+static gboolean
+check_model (Push                *push,
+             const KhEntity      *entity,
+             const KhMutation    *m,
+             json_object         *data,
+             json_object         *old_data,
+             json_object         *changes,
+             KhMutationResult   **result,
+             GError             **error)
+{
+  char *refusal = NULL;
+  const char *field = NULL;
+
+  *result = NULL;
+  if (!_kh_server_check_model (push->b, push->records, push->dirty, push->criteria, entity, m->id, data,
+                               old_data, changes, &refusal, &field, error))
+    return FALSE;
+  if (refusal != NULL)
+    *result = rejected_field (m, KH_SYNC_ERROR_INVALID, refusal, field);
+  return TRUE;
+}
+
 /* A minor's award entry is approved only with a consent that counts (kh-server-privacy.c). */
 static gboolean
 check_consent (Push                *push,
@@ -779,6 +806,10 @@ apply_create (Push             *push,
   if (!kh_entity_validate (entity, m->fields, TRUE, &local))
     return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
   if (!check_consent (push, entity, m, m->fields, NULL, &result, error))
+    return NULL;
+  if (result != NULL)
+    return result;
+  if (!check_model (push, entity, m, m->fields, NULL, NULL, &result, error))
     return NULL;
   if (result != NULL)
     return result;
@@ -858,6 +889,10 @@ apply_update (Push             *push,
   if (!kh_entity_validate (entity, s->data, TRUE, &local))
     return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
   if (!check_consent (push, entity, m, s->data, old->data, &result, error))
+    return NULL;
+  if (result != NULL)
+    return result;
+  if (!check_model (push, entity, m, s->data, old->data, changes, &result, error))
     return NULL;
   if (result != NULL)
     return result;
@@ -1007,8 +1042,10 @@ push_run (KhServer            *self,
   g_autoptr(GHashTable) owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(KhServerRefs) refs = _kh_server_refs_new (l->b);
   g_autoptr(KhServerLedger) ledger = _kh_server_ledger_new (l->b);
+  g_autoptr(GHashTable) criteria = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                          (GDestroyNotify) json_object_put);
   Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log, owners, refs,
-                ledger };
+                ledger, criteria };
   KhServerMeta meta;
 
   /* The actor becomes every record's updated_by, which clients print: an account named with

@@ -5,6 +5,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "kh-evaluate.h"
 #include "kh-test-store.h"
 
 #include <glib/gstdio.h>
@@ -206,6 +207,46 @@ kh_test_valid_record (const KhEntity *entity,
   /* A unit under another is of a kind that fits under any (kh_unit_kind_validate()). */
   if (strcmp (entity->name, "org_unit") == 0 && json_object_object_get_ex (record, "parent_id", NULL))
     json_object_object_add (record, "kind", json_object_new_string ("school"));
+  /* An evaluation's scores name its set's criteria, and its total and result are the set's
+   * (kh_evaluation_judge()): the set gets the criteria the scores name. */
+  if (strcmp (entity->name, "evaluation") == 0 && store != NULL
+      && json_object_object_get_ex (record, "criteria_set_id", NULL))
+    {
+      const char *set = json_object_get_string (json_object_object_get (record, "criteria_set_id"));
+      json_object *scores = json_object_object_get (record, "scores");
+      int total = 0;
+
+      json_object_object_foreach (scores, code, points)
+        {
+          g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM criterion WHERE criteria_set_id = '%s' "
+                                                  "AND code = '%s'", set, code);
+
+          total += json_object_get_int (points);
+          if (kh_test_query_int (store, sql) == 0)
+            {
+              g_autoptr(GError) error = NULL;
+              json_object *c = json_object_new_object ();
+
+              json_object_object_add (c, "criteria_set_id", json_object_new_string (set));
+              json_object_object_add (c, "code", json_object_new_string (code));
+              json_object_object_add (c, "title", json_object_new_string (code));
+              json_object_object_add (c, "max_points", json_object_new_int (json_object_get_int (points)));
+              g_free (kh_store_create (store, "criterion", c, &error));
+              g_assert_no_error (error);
+              json_object_put (c);
+            }
+        }
+      {
+        json_object *set_record = kh_store_get (store, "criteria_set", set, NULL);
+        json_object *criteria = kh_criteria_list (store, set, NULL);
+
+        json_object_object_add (record, "total", json_object_new_int (total));
+        json_object_object_add (record, "result",
+                                json_object_new_string (kh_evaluate_result (set_record, criteria, scores, NULL)));
+        json_object_put (set_record);
+        json_object_put (criteria);
+      }
+    }
   return record;
 }
 

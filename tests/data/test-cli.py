@@ -282,6 +282,48 @@ if os.environ.get('KHUYENHOC_LOCALEDIR'):
 else:
     check('KHUYENHOC_LOCALEDIR is set for the Vietnamese checks', False)
 
+# An evaluation added by hand is judged by its set and moves its registration on; one decision
+# recognizes all that passed in a unit and year, refused whole for a district after the reform.
+out = ok_run('criteria-builtin', 'criteria-builtin')
+check('criteria-builtin adds the six sets', '6' in out, out)
+out = ok_run('criteria-builtin again', 'criteria-builtin')
+check('criteria-builtin adds none twice', '0' in out, out)
+commune = ok_run('add a commune', 'add', 'org_unit', 'code=22333', 'name=Xã Diên Khánh', 'kind=commune',
+                 f'parent_id={unit}').strip()
+family_set = json.loads(ok_run('the family set', '--json', 'list', 'criteria_set', '--where', 'model=family'))[0]['id']
+regs = []
+for name in ('Lê Văn Nam', 'Phạm Thị Hoa'):
+    hh = ok_run('add a household', 'add', 'household', f'head_name={name}', f'org_unit_id={commune}').strip()
+    regs.append(ok_run('register it', 'add', 'registration', 'model=family', 'year=2025', f'org_unit_id={commune}',
+                       'subject_kind=household', f'subject_id={hh}', f'subject_name={name}',
+                       'status=registered').strip())
+refused('total 12 as level 3 on a points set',
+        ['add', 'evaluation', f'registration_id={regs[0]}', f'org_unit_id={commune}', f'criteria_set_id={family_set}',
+         'total=12', 'result=level3'], 'Total points')
+refused('95 points on a 30-point criterion',
+        ['add', 'evaluation', f'registration_id={regs[0]}', f'org_unit_id={commune}', f'criteria_set_id={family_set}',
+         'scores={"1": 95}'], 'at most 30')
+refused('88 points recorded as fail',
+        ['add', 'evaluation', f'registration_id={regs[0]}', f'org_unit_id={commune}', f'criteria_set_id={family_set}',
+         'scores={"1": 28, "2": 25, "3": 18, "4": 17}', 'result=fail'], 'contradicts')
+for reg, scores in zip(regs, ('{"1": 28, "2": 25, "3": 18, "4": 17}', '{"1": 10, "2": 10}')):
+    ok_run('add an evaluation', 'add', 'evaluation', f'registration_id={reg}', f'org_unit_id={commune}',
+           f'criteria_set_id={family_set}', f'scores={scores}')
+states = {r['id']: r for r in json.loads(ok_run('list registrations', '--json', 'list', 'registration'))}
+check('a CLI evaluation moves the state', states[regs[0]].get('state') == 'passed'
+      and states[regs[0]].get('total') == 88 and states[regs[1]].get('state') == 'not_passed', states)
+refused('no district after the reform',
+        ['recognize', '--decision', '5/QĐ-UBND', '--date', '20/12/2025', '--level', 'district',
+         '--unit', '22333', '--model', 'family', '--year', '2025'], 'district')
+refused('not one that did not pass', ['recognize', '--decision', '5/QĐ-UBND', '--date', '20/12/2025',
+                                      '--level', 'commune', regs[1]], 'did not pass')
+out = json.loads(ok_run('recognize all that passed', '--json', 'recognize', '--decision', '5/QĐ-UBND',
+                        '--date', '20/12/2025', '--level', 'commune', '--unit', '22333', '--model', 'family',
+                        '--year', '2025'))
+check('one decision, the one that passed', out.get('recognized') == 1, out)
+states = {r['id']: r for r in json.loads(ok_run('list registrations', '--json', 'list', 'registration'))}
+check('recognized', states[regs[0]].get('state') == 'recognized', states)
+
 # demo makes realistic, searchable data.
 demo_db = os.path.join(tmp.name, 'demo.db')
 rc, out, err = run('--json', 'demo', '--records', '3000', '--seed', '7', db_path=demo_db)

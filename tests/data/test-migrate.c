@@ -199,10 +199,14 @@ test_migrate_every_version (void)
             json_object_object_foreach (before, key, val)
               g_assert_cmpstr (json_object_to_json_string_ext (json_object_object_get (now, key), JSON_C_TO_STRING_PLAIN), ==,
                                json_object_to_json_string_ext (val, JSON_C_TO_STRING_PLAIN));
-            /* Fields added since are empty, not invented. */
+            /* Fields added since are empty, not invented; a registration's state, result and
+             * score are derived from its evaluations by the step that adds them. */
             for (guint i = 0; i < entity->n_fields; i++)
-              if (since (entity->fields[i].since) > version)
+              if (since (entity->fields[i].since) > version
+                  && !(strcmp (entity->name, "registration") == 0 && entity->fields[i].since == 10))
                 g_assert_null (json_object_object_get (now, entity->fields[i].name));
+            if (strcmp (entity->name, "registration") == 0 && version < 10)
+              g_assert_nonnull (json_object_object_get (now, "state"));
             json_object_put (now);
           }
         }

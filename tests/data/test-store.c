@@ -1033,6 +1033,7 @@ test_store_optional_json (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *reg = NULL;
+  g_autofree char *set = NULL;
   g_autofree char *eval = NULL;
   g_autofree char *json = g_strdup_printf ("{\"model\": \"community\", \"year\": 2024, "
                                            "\"org_unit_id\": \"%s\", \"subject_kind\": \"org_unit\", "
@@ -1045,9 +1046,25 @@ test_store_optional_json (Fixture       *f,
   g_assert_no_error (error);
   json_object_put (v);
 
+  /* Points are judged by a set, whose criterion "1" they name. */
+  v = json_tokener_parse ("{\"name\": \"Cộng đồng\", \"model\": \"community\", \"method\": \"points\", "
+                          "\"pass_min_total\": 0}");
+  set = kh_store_create (f->store, "criteria_set", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+  v = json_object_new_object ();
+  json_object_object_add (v, "criteria_set_id", json_object_new_string (set));
+  json_object_object_add (v, "code", json_object_new_string ("1"));
+  json_object_object_add (v, "title", json_object_new_string ("Học tập"));
+  json_object_object_add (v, "max_points", json_object_new_int (40));
+  g_free (kh_store_create (f->store, "criterion", v, &error));
+  g_assert_no_error (error);
+  json_object_put (v);
+
   v = json_object_new_object ();
   json_object_object_add (v, "registration_id", json_object_new_string (reg));
   json_object_object_add (v, "org_unit_id", json_object_new_string (f->unit));
+  json_object_object_add (v, "criteria_set_id", json_object_new_string (set));
   json_object_object_add (v, "result", json_object_new_string ("pass"));
   eval = kh_store_create (f->store, "evaluation", v, &error);
   g_assert_no_error (error);

@@ -271,6 +271,16 @@ test_validate_registry (void)
               assert_names_field (error, entity, f, bad->what);
               g_clear_error (&error);
 
+              /* An evaluation's missing result is computed from its set by the store. */
+              if ((bad->remove || bad->value == NULL) && strcmp (entity->name, "evaluation") == 0
+                  && strcmp (f->name, "result") == 0)
+                {
+                  json_object_put (r);
+                  json_object_put (sr);
+                  json_object_put (change);
+                  checked++;
+                  continue;
+                }
               bad_id = kh_store_create (store, entity->name, sr, &error);
               g_assert_null (bad_id);
               assert_names_field (error, entity, f, bad->what);
