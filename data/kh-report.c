@@ -553,20 +553,37 @@ fill_below (Report     *r,
     }
 }
 
-/* Whether @unit must be covered by a denominator for model @m: a unit of the year that is a
- * commune or above (a village, school or agency is covered by its commune's figure), or any
- * unit whose registrations are counted, or one with a figure of its own or below it. */
+/* Whether @unit must be covered by a denominator for model @m: a commune, ward or special
+ * zone of the year (a village, school or agency is covered by its commune's figure), a
+ * province or district of the year with such a unit below it (a former district whose
+ * communes are counted under their successors is not), or any unit whose registrations are
+ * counted or with a figure at or below it. */
 static gboolean
-counts_for_share (const UnitInfo *info,
-                  int             m)
+counts_for_share (Report     *r,
+                  const char *unit,
+                  int         m,
+                  int         depth)
 {
-  static const char * const territorial[] = {
-    "province", "district", "commune", "ward", "special_zone", NULL
-  };
+  static const char * const communes[] = { "commune", "ward", "special_zone", NULL };
+  static const char * const above[] = { "province", "district", NULL };
+  UnitInfo *info = unit_info (r, unit);
+  GPtrArray *kids;
 
+  if (info == NULL)
+    return FALSE;
   if (info->below_registered[m] > 0 || info->below_eligible[m])
     return TRUE;
-  return info->existed && info->kind != NULL && g_strv_contains (territorial, info->kind);
+  if (!info->existed || info->kind == NULL)
+    return FALSE;
+  if (g_strv_contains (communes, info->kind))
+    return TRUE;
+  if (!g_strv_contains (above, info->kind) || depth >= 32
+      || (kids = g_hash_table_lookup (r->children, unit)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < kids->len; i++)
+    if (counts_for_share (r, kids->pdata[i], m, depth + 1))
+      return TRUE;
+  return FALSE;
 }
 
 /* The eligible population of a unit for model @m: the figure entered for the unit itself, or
@@ -590,7 +607,10 @@ eligible (Report     *r,
     return -1;
   if (info->eligible[m] >= 0)
     return info->eligible[m];
-  if (!info->below_eligible[m] || kids == NULL || depth >= 32)
+  /* Nothing entered at or below a unit of the year: the unit itself lacks a figure. One that
+   * did not exist then (today's commune, reporting 2024) sends the question down to the
+   * former units it took over. */
+  if ((!info->below_eligible[m] && info->existed) || kids == NULL || depth >= 32)
     {
       g_ptr_array_add (missing, (gpointer) unit);
       return -1;
@@ -598,15 +618,16 @@ eligible (Report     *r,
   below = g_ptr_array_new ();
   for (guint i = 0; i < kids->len; i++)
     {
-      UnitInfo *kid = unit_info (r, kids->pdata[i]);
       gint64 v;
 
-      if (kid == NULL || !counts_for_share (kid, m))
+      if (!counts_for_share (r, kids->pdata[i], m, depth + 1))
         continue;
       v = eligible (r, kids->pdata[i], m, depth + 1, below);
       if (v >= 0)
         sum = MAX (sum, 0) + v;
     }
+  if (sum < 0 && below->len == 0)
+    g_ptr_array_add (missing, (gpointer) unit);
   g_ptr_array_extend (missing, below, NULL, NULL);
   return sum;
 }
