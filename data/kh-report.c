@@ -555,9 +555,9 @@ fill_below (Report     *r,
 
 /* Whether @unit must be covered by a denominator for model @m: a commune, ward or special
  * zone of the year (a village, school or agency is covered by its commune's figure), a
- * province or district of the year with such a unit below it (a former district whose
- * communes are counted under their successors is not), or any unit whose registrations are
- * counted or with a figure at or below it. */
+ * province or district of the year, or a unit that did not exist then, with such a unit below
+ * it (a former district whose communes are counted under their successors has none), or any
+ * unit whose registrations are counted or with a figure at or below it. */
 static gboolean
 counts_for_share (Report     *r,
                   const char *unit,
@@ -573,11 +573,11 @@ counts_for_share (Report     *r,
     return FALSE;
   if (info->below_registered[m] > 0 || info->below_eligible[m])
     return TRUE;
-  if (!info->existed || info->kind == NULL)
-    return FALSE;
-  if (g_strv_contains (communes, info->kind))
+  if (info->existed && info->kind != NULL && g_strv_contains (communes, info->kind))
     return TRUE;
-  if (!g_strv_contains (above, info->kind) || depth >= 32
+  /* A unit of later (today's commune, reporting 2023) stands for the former units it took
+   * over. */
+  if ((info->existed && (info->kind == NULL || !g_strv_contains (above, info->kind))) || depth >= 32
       || (kids = g_hash_table_lookup (r->children, unit)) == NULL)
     return FALSE;
   for (guint i = 0; i < kids->len; i++)
