@@ -785,53 +785,56 @@ make_household_block (Demo *d, GError **error)
 static gboolean
 make_units_and_clans (Demo *d, GError **error)
 {
+  /* A small demo keeps most of its records for households and people: these stop at a third
+   * of it, commune by commune, so every kind is there. */
+  gint64 cap = d->target / 3;
+
   /* Communes as learning communities (Circular 20/2023), recognized by the district before the
    * reform and by the province after it; schools as learning units, villages as learning
    * communities and clans in 2025, the units' first year. */
-  for (guint ci = 0; ci < d->communes_2025->len && d->made < d->target; ci++)
+  for (guint ci = 0; ci < d->communes_2025->len && d->made < cap; ci++)
     {
       GPtrArray *formers = d->former->pdata[ci];
 
       for (guint f = 0; f < formers->len; f++)
-        for (int year = 2023; year <= 2024; year++)
-          {
-            g_autofree char *decided = g_strdup_printf ("%d-02-01", year + 1);
-            g_autofree char *name = NULL;
-            json_object *KH_AUTO_JSON unit = kh_store_get (d->store, "org_unit", formers->pdata[f], NULL);
+        {
+          json_object *KH_AUTO_JSON unit = kh_store_get (d->store, "org_unit", formers->pdata[f], NULL);
+          const char *name = json_object_get_string (json_object_object_get (unit, "name"));
 
-            name = g_strdup (json_object_get_string (json_object_object_get (unit, "name")));
-            if (!register_one (d, "community", "org_unit", formers->pdata[f], name, formers->pdata[f], year, 5,
-                               "district", decided, error))
-              return FALSE;
-          }
+          if (!register_one (d, "community", "org_unit", formers->pdata[f], name, formers->pdata[f], 2024, 5,
+                             "district", "2025-02-01", error))
+            return FALSE;
+        }
       if (!register_one (d, "community", "org_unit", d->communes_2025->pdata[ci], new_communes[ci].name,
                          d->communes_2025->pdata[ci], 2025, 5, "province", "2025-12-30", error))
         return FALSE;
-    }
-  for (guint s = 0; s < d->schools->len && d->made < d->target; s++)
-    if (!register_one (d, "unit", "org_unit", d->schools->pdata[s], d->school_names->pdata[s], d->schools->pdata[s],
-                       2025, 4, "commune", "2025-12-29", error))
-      return FALSE;
-  for (guint v = 0; v < d->villages->len && d->made < d->target; v++)
-    {
-      g_autofree char *name = g_strdup_printf ("Thôn %u", v % 6 + 1);
-      g_autofree char *clan = NULL;
-      g_autofree char *clan_name = NULL;
-      guint ci = g_array_index (d->village_commune, guint, v);
-      g_autofree char *head = random_name (d, FALSE, new_communes[ci].people);
+      for (guint s = ci * 4; s < ci * 4 + 4; s++)
+        if (!register_one (d, "unit", "org_unit", d->schools->pdata[s], d->school_names->pdata[s], d->schools->pdata[s],
+                           2025, 4, "commune", "2025-12-29", error))
+          return FALSE;
+      for (guint v = ci * 6; v < ci * 6 + 6; v++)
+        {
+          g_autofree char *name = g_strdup_printf ("Thôn %u", v % 6 + 1);
+          g_autofree char *clan = NULL;
+          g_autofree char *clan_name = NULL;
+          g_autofree char *head = random_name (d, FALSE, new_communes[ci].people);
 
-      clan_name = g_strdup_printf ("Họ %.*s", (int) (strrchr (head, ' ') - head), head);
-      *strrchr (clan_name, ' ') = '\0';
-      clan = make (d, "clan", obj ("name", S (clan_name), "branch", S ("Chi 2"), "org_unit_id", S (d->villages->pdata[v]),
-                                   "head_name", S (head), "households", I (g_rand_int_range (d->rand, 10, 120)),
-                                   "has_board", B (TRUE), NULL), error);
-      if (clan == NULL)
-        return FALSE;
-      if (!register_one (d, "community", "org_unit", d->villages->pdata[v], name, d->villages->pdata[v], 2025, 3,
-                         "commune", "2025-12-29", error)
-          || !register_one (d, "clan", "clan", clan, clan_name, d->villages->pdata[v], 2025, 2,
-                            "commune", "2025-12-29", error))
-        return FALSE;
+          if (!register_one (d, "community", "org_unit", d->villages->pdata[v], name, d->villages->pdata[v], 2025, 3,
+                             "commune", "2025-12-29", error))
+            return FALSE;
+          /* Clans with a study-promotion board in two villages of each commune. */
+          if (v % 6 >= 2)
+            continue;
+          clan_name = g_strdup_printf ("Họ %.*s", (int) (strrchr (head, ' ') - head), head);
+          *strrchr (clan_name, ' ') = '\0';
+          clan = make (d, "clan", obj ("name", S (clan_name), "branch", S ("Chi 2"), "org_unit_id", S (d->villages->pdata[v]),
+                                       "head_name", S (head), "households", I (g_rand_int_range (d->rand, 10, 120)),
+                                       "has_board", B (TRUE), NULL), error);
+          if (clan == NULL
+              || !register_one (d, "clan", "clan", clan, clan_name, d->villages->pdata[v], 2025, 2,
+                                "commune", "2025-12-29", error))
+            return FALSE;
+        }
     }
   return TRUE;
 }

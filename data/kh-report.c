@@ -1105,7 +1105,6 @@ append_recognized (GString       *s,
                    KhFormatStyle  style)
 {
   static const char * const keys[] = { "commune", "district", "province", "unit" };
-  const char *labels[] = { _("commune"), _("district"), _("province"), _("the unit itself") };
   json_object *by = json_object_object_get (m, "recognized_by");
   g_autofree char *n = NULL;
   gboolean first = TRUE;
@@ -1125,7 +1124,22 @@ append_recognized (GString       *s,
         continue;
       c = kh_format_number_style (json_object_get_int64 (v), style);
       g_string_append (s, first ? " (" : ", ");
-      g_string_append_printf (s, _("%s by the %s"), c, labels[k]);
+      /* Literal formats, one per level: each language words them its own way. */
+      switch (k)
+        {
+        case 0:
+          g_string_append_printf (s, _("%s by the commune"), c);
+          break;
+        case 1:
+          g_string_append_printf (s, _("%s by the district"), c);
+          break;
+        case 2:
+          g_string_append_printf (s, _("%s by the province"), c);
+          break;
+        default:
+          g_string_append_printf (s, _("%s by the unit itself"), c);
+          break;
+        }
       first = FALSE;
     }
   if (!first)
