@@ -289,17 +289,6 @@ make_units (Demo *d, GError **error)
                                                "population", I (2243000), NULL), error);
   if (d->province_2025 == NULL)
     goto out;
-  /* Both former provinces merged into the new one: their own records (a provincial fund, a
-   * district's) count under it by successor. */
-  for (guint p = 0; p < G_N_ELEMENTS (former); p++)
-    {
-      g_autofree char *link = make (d, "unit_succession",
-                                    obj ("predecessor_id", S (provinces[p]), "successor_id", S (d->province_2025),
-                                         "kind", S ("merge"), "effective_date", S ("2025-07-01"),
-                                         "legal_basis", S ("Nghị quyết 202/2025/QH15"), NULL), error);
-      if (link == NULL)
-        goto out;
-    }
 
   for (guint i = 0; i < n_new; i++)
     {
@@ -364,6 +353,18 @@ make_units (Demo *d, GError **error)
           if (link == NULL)
             goto out;
         }
+    }
+
+  /* Both former provinces merged into the new one: their own records (a provincial fund, a
+   * district's) count under it by successor. */
+  for (guint p = 0; p < G_N_ELEMENTS (former); p++)
+    {
+      g_autofree char *link = make (d, "unit_succession",
+                                    obj ("predecessor_id", S (provinces[p]), "successor_id", S (d->province_2025),
+                                         "kind", S ("merge"), "effective_date", S ("2025-07-01"),
+                                         "legal_basis", S ("Nghị quyết 202/2025/QH15"), NULL), error);
+      if (link == NULL)
+        goto out;
     }
 
   /* Villages and schools under today's communes. */

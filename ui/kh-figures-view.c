@@ -154,6 +154,26 @@ add_row (KhFiguresView       *self,
   g_ptr_array_add (self->rows, row);
 }
 
+/* "Model: no share, no eligible population for A, B and 3 more." */
+static char *
+missing_text (json_object *m)
+{
+  json_object *missing = json_object_object_get (m, "eligible_missing");
+  g_autoptr(GString) names = g_string_new (NULL);
+  size_t n = json_object_array_length (missing);
+  gint64 all = geti (m, "eligible_missing_count");
+
+  for (size_t k = 0; k < n && k < 5; k++)
+    {
+      if (k > 0)
+        g_string_append (names, ", ");
+      g_string_append (names, gets (json_object_array_get_idx (missing, k), "name"));
+    }
+  if (all > (gint64) MIN (n, 5))
+    g_string_append_printf (names, _(" and %d more"), (int) (all - (gint64) MIN (n, 5)));
+  return g_strdup_printf (_("%s: no share, no eligible population for %s."), gets (m, "label"), names->str);
+}
+
 /* Why a model's share is not given: the units without a denominator, or figures that do not
  * fit. */
 static void
@@ -179,22 +199,11 @@ show_shares (KhFiguresView *self)
         }
       else if (missing != NULL)
         {
-          g_autoptr(GString) names = g_string_new (NULL);
-          size_t n = json_object_array_length (missing);
-          gint64 all = geti (m, "eligible_missing_count");
+          g_autofree char *why = missing_text (m);
 
-          for (size_t k = 0; k < n && k < 5; k++)
-            {
-              if (k > 0)
-                g_string_append (names, ", ");
-              g_string_append (names, gets (json_object_array_get_idx (missing, k), "name"));
-            }
-          if (all > (gint64) MIN (n, 5))
-            g_string_append_printf (names, _(" and %d more"), (int) (all - (gint64) MIN (n, 5)));
           if (text->len > 0)
             g_string_append_c (text, '\n');
-          g_string_append_printf (text, _("%s: no share, no eligible population for %s."),
-                                  gets (m, "label"), names->str);
+          g_string_append (text, why);
         }
     }
   gtk_label_set_text (self->shares_label, text->str);
@@ -219,6 +228,9 @@ grid_label (const char *text,
 
   gtk_label_set_xalign (GTK_LABEL (label), xalign);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  /* The years' columns of one width, wide enough for "1.234 / 5.678". */
+  if (xalign > 0.5f)
+    gtk_label_set_width_chars (GTK_LABEL (label), 11);
   if (heading)
     gtk_widget_add_css_class (label, "heading");
   else if (xalign > 0.5f)
@@ -260,8 +272,16 @@ show_years (KhFiguresView *self)
           g_autofree char *pct = sh != NULL ? kh_format_percent_style (json_object_get_double (sh), KH_FORMAT_AUTO)
                                             : g_strdup ("—");
           g_autofree char *text = g_strdup_printf ("%s / %s\n%s", ach, reg, pct);
+          GtkWidget *cell = grid_label (text, 1, FALSE);
 
-          gtk_grid_attach (self->years_grid, grid_label (text, 1, FALSE), (int) y + 1, row, 1, 1);
+          /* A share left out says why when pointed at. */
+          if (json_object_object_get (m, "eligible_missing") != NULL)
+            {
+              g_autofree char *why = missing_text (m);
+
+              gtk_widget_set_tooltip_text (cell, why);
+            }
+          gtk_grid_attach (self->years_grid, cell, (int) y + 1, row, 1, 1);
         }
     }
   {
