@@ -646,6 +646,9 @@ population_clicked_cb (KhFiguresView *self)
 {
   GtkWidget *stack = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_STACK);
 
+  /* Shown first: a list page loads its first kind of record when it is first shown. */
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.show-page", "s", "models");
+
   /* The Overview's own stack (first run or figures) is not the window's. */
   while (stack != NULL && gtk_stack_get_child_by_name (GTK_STACK (stack), "models") == NULL)
     stack = gtk_widget_get_ancestor (gtk_widget_get_parent (stack), GTK_TYPE_STACK);
@@ -656,7 +659,6 @@ population_clicked_cb (KhFiguresView *self)
       if (KH_IS_LIST_PAGE (page))
         kh_list_page_set_entity (KH_LIST_PAGE (page), "population");
     }
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.show-page", "s", "models");
 }
 
 static void

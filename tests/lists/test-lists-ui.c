@@ -84,6 +84,22 @@ find_child (GtkWidget *widget,
   return NULL;
 }
 
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_button (c, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static gboolean
 has_report (gpointer data)
 {
@@ -136,6 +152,26 @@ test_overview_figures (Fixture       *f,
   kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
   png = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir,
                           "overview-figures.png", NULL);
+  g_mkdir_with_parents (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir, 0755);
+  g_assert_true (kh_widget_save_png (GTK_WIDGET (f->window), png, &error));
+  g_assert_no_error (error);
+
+  /* The eligible population is entered in the window: the button opens its list. */
+  {
+    GtkWidget *button = find_button (view, _("_Eligible Population…"));
+    GtkWidget *models;
+
+    g_assert_nonnull (button);
+    g_signal_emit_by_name (button, "clicked");
+    kh_widget_wait_for_paint (GTK_WIDGET (f->window), 1);
+    g_assert_cmpstr (kh_window_get_page_name (f->window), ==, "models");
+    models = kh_window_get_page (f->window, "models");
+    g_assert_cmpstr (kh_record_list_get_entity (kh_list_page_get_list (KH_LIST_PAGE (models)))->name, ==, "population");
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (kh_list_page_get_list (KH_LIST_PAGE (models)))), >, 0);
+  }
+  g_clear_pointer (&png, g_free);
+  png = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir,
+                          "eligible-population.png", NULL);
   g_mkdir_with_parents (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir, 0755);
   g_assert_true (kh_widget_save_png (GTK_WIDGET (f->window), png, &error));
   g_assert_no_error (error);
