@@ -276,6 +276,19 @@ unit_info (Report     *r,
   return id != NULL ? g_hash_table_lookup (r->info, id) : NULL;
 }
 
+/* After an evaluation's result, "|" and the level that recognized it (the latest decision)
+ * when it is an achievement: a recognition is of the year's registration (a 2024 learning
+ * family is recognized in early 2025 for 2024), counts once however many decisions name it,
+ * and counts with the achievements (recognized is part of achieved). Looked up in the
+ * evaluation's own subquery, only for an achievement, through the figures' covering index of
+ * recognitions: driven from the recognitions, each had to fetch its registration's row from
+ * the largest table to learn the year, nine times slower; looked up for every registration in
+ * a column of its own, a third slower. */
+#define RECOGNIZED_BY \
+  " || coalesce('|' || CASE WHEN e.result IN ('fail', 'not_achieved') THEN NULL" \
+  "      ELSE (SELECT c.issuing_level FROM recognition c WHERE c.registration_id = e.registration_id" \
+  "              AND c.deleted = 0 ORDER BY c.decision_date DESC LIMIT 1) END, '')"
+
 static gboolean
 count_models (Report  *r,
               GError **error)
@@ -289,7 +302,7 @@ count_models (Report  *r,
   static const char *without_stage =
     "WITH g AS MATERIALIZED ("
     "  SELECT u.id AS unit, u.bucket AS bucket, r.model AS model,"
-    "    (SELECT e.result FROM evaluation e WHERE e.registration_id = r.id AND e.deleted = 0"
+    "    (SELECT e.result" RECOGNIZED_BY " FROM evaluation e WHERE e.registration_id = r.id AND e.deleted = 0"
     "      ORDER BY e.evaluated_on DESC, e.rid DESC LIMIT 1) AS result"
     "  FROM temp.kh_report_unit u CROSS JOIN registration r ON r.org_unit_id = u.id AND r.year = ?1"
     "  WHERE r.deleted = 0 AND r.status <> 'withdrawn'"
@@ -297,7 +310,7 @@ count_models (Report  *r,
   static const char *with_stage =
     "WITH g AS MATERIALIZED ("
     "  SELECT u.id AS unit, u.bucket AS bucket, r.model AS model,"
-    "    (SELECT e.result || CASE WHEN e.stage = 'review' THEN ':review' ELSE '' END"
+    "    (SELECT e.result || CASE WHEN e.stage = 'review' THEN ':review' ELSE '' END" RECOGNIZED_BY
     "      FROM evaluation e WHERE e.registration_id = r.id AND e.deleted = 0"
     "      ORDER BY e.stage = 'review' DESC, e.evaluated_on DESC, e.rid DESC LIMIT 1) AS result"
     "  FROM temp.kh_report_unit u CROSS JOIN registration r ON r.org_unit_id = u.id AND r.year = ?1"
@@ -317,15 +330,28 @@ count_models (Report  *r,
       int m = index_of (kh_models (), N_MODELS, (const char *) sqlite3_column_text (stmt, 2));
       const char *text = (const char *) sqlite3_column_text (stmt, 3);
       g_autofree char *result = g_strdup (text);
-      char *stage = result != NULL ? strchr (result, ':') : NULL;
+      char *issuer = result != NULL ? strchr (result, '|') : NULL;
+      char *stage = NULL;
+      gboolean recognized = issuer != NULL;
       gint64 n = sqlite3_column_int64 (stmt, 4);
-      int res;
+      int res, by;
 
       if (m < 0)
         continue;
-      if (stage != NULL)
+      if (issuer != NULL)
+        *issuer++ = '\0';
+      by = index_of (issuers, N_ISSUERS, issuer);
+      if (result != NULL && (stage = strchr (result, ':')) != NULL)
         *stage++ = '\0';
       res = index_of (results, N_RESULTS, result);
+      if (recognized)
+        {
+          f->recognized[m] += n;
+          if (by >= 0)
+            f->recognized_by[m][by] += n;
+          if (res >= 0)
+            f->recognized_result[m][res] += n;
+        }
       f->registered[m] += n;
       if (info != NULL)
         info->registered[m] += n;
@@ -341,51 +367,6 @@ count_models (Report  *r,
     }
   sqlite3_reset (stmt);
   return step_error (r, rc, "report registrations", error);
-}
-
-/* Recognitions of the year's registrations (a 2024 learning family is recognized in early
- * 2025 for 2024), each registration once however many decisions name it (the latest counts),
- * by model, the level that recognized it and the result it was recognized for. */
-static gboolean
-count_recognitions (Report  *r,
-                    GError **error)
-{
-  sqlite3_stmt *stmt;
-  int rc;
-
-  stmt = kh_store_prepare (r->store,
-    "WITH c AS ("
-    "  SELECT u.bucket AS bucket, g.model AS model, c.issuing_level AS issuer, g.id AS reg,"
-    "         max(c.decision_date)"
-    "    FROM temp.kh_report_unit u CROSS JOIN recognition c ON c.org_unit_id = u.id"
-    "    JOIN registration g ON g.id = c.registration_id"
-    "   WHERE c.deleted = 0 AND g.deleted = 0 AND g.year = ?1 AND g.status <> 'withdrawn'"
-    "   GROUP BY g.id"
-    ") SELECT bucket, model, issuer,"
-    "    (SELECT e.result FROM evaluation e WHERE e.registration_id = c.reg AND e.deleted = 0"
-    "      ORDER BY e.evaluated_on DESC, e.rid DESC LIMIT 1), count(*)"
-    "  FROM c GROUP BY 1, 2, 3, 4", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int (stmt, 1, r->year);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 0));
-      int m = index_of (kh_models (), N_MODELS, (const char *) sqlite3_column_text (stmt, 1));
-      int by = index_of (issuers, N_ISSUERS, (const char *) sqlite3_column_text (stmt, 2));
-      int res = index_of (results, N_RESULTS, (const char *) sqlite3_column_text (stmt, 3));
-      gint64 n = sqlite3_column_int64 (stmt, 4);
-
-      if (m < 0)
-        continue;
-      f->recognized[m] += n;
-      if (by >= 0)
-        f->recognized_by[m][by] += n;
-      if (res >= 0)
-        f->recognized_result[m][res] += n;
-    }
-  sqlite3_reset (stmt);
-  return step_error (r, rc, "report recognitions", error);
 }
 
 static gboolean
@@ -968,8 +949,8 @@ kh_report_compute (KhStore     *store,
   /* One read transaction: every figure comes from the same snapshot. */
   ok = kh_sqlite_exec (kh_store_get_db (store), "SAVEPOINT kh_report", error);
   ok = ok && collect_units (&r, by_successor, error)
-       && count_models (&r, error) && count_recognitions (&r, error) && count_awards (&r, error)
-       && count_money (&r, error) && load_population (&r, error);
+       && count_models (&r, error) && count_awards (&r, error) && count_money (&r, error)
+       && load_population (&r, error);
   if (ok)
     {
       /* The minors of these units whose record lacks a consent that counts (Decree 13/2023). */

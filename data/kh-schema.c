@@ -105,6 +105,10 @@ append_column (GString       *sql,
 /* The step that sorts people's names in Vietnamese order (KH_FIELD_FLAG_PERSON_NAME). */
 #define NAME_ORDER_VERSION 8
 
+/* The step that gives the figures a covering index of recognitions (data/kh-report.c looks up
+ * each registration's recognition), in place of the plain index it starts with. */
+#define RECOGNITION_FIGURES_VERSION 11
+
 static const char *
 fts_options (int version)
 {
@@ -643,6 +647,14 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
      * the unit for a report) read from the index alone: seven times faster than from the rows. */
     "CREATE INDEX person_by_age ON person (coalesce(birth_date, printf('%04d-12-31', birth_year)),"
     "  id, org_unit_id) WHERE deleted = 0;",
+  [RECOGNITION_FIGURES_VERSION] =
+    /* A registration's latest recognition and its level read from the index alone: from the
+     * rows, the figures of a million records took twice as long. It starts with the column of
+     * the plain index, which it replaces (no more indexes for a pull to keep). */
+    "CREATE INDEX IF NOT EXISTS kh_report_recognition"
+    "  ON recognition (registration_id, deleted, decision_date, issuing_level);"
+    "DROP INDEX IF EXISTS recognition_by_registration_id;"
+    "DELETE FROM meta WHERE key = '" UPKEEP_KEY_FIRST "recognition_by_registration_id';",
 };
 
 static gboolean
