@@ -998,7 +998,7 @@ cmd_report (const KhCliCommand  *command,
   const char *unit = NULL;
   const char *xlsx = NULL;
   gboolean by_successor = FALSE;
-  int year = 0;
+  int year = 0, last_year = 0;
   json_object *report;
 
   for (int i = 0; i < cli->argc; i++)
@@ -1020,11 +1020,15 @@ cmd_report (const KhCliCommand  *command,
         xlsx = cli->argv[++i];
       else
         {
-          gint64 y;
+          /* One year, or several side by side: 2021-2025. */
+          g_auto(GStrv) range = g_strsplit (cli->argv[++i], "-", 2);
+          gint64 y, z;
 
-          if (!parse_number ("--year", cli->argv[++i], 1900, 2200, &y, &error))
+          if (!parse_number ("--year", range[0], 1900, 2200, &y, &error)
+              || (range[1] != NULL && !parse_number ("--year", range[1], 1900, 2200, &z, &error)))
             return kh_cli_usage_error (command, error->message);
           year = (int) y;
+          last_year = range[1] != NULL ? (int) z : 0;
         }
     }
   if (unit == NULL || year == 0)
@@ -1036,13 +1040,15 @@ cmd_report (const KhCliCommand  *command,
     }
   if (!output_ok (xlsx))
     return EXIT_FAILED;
-  report = kh_report_compute (store, unit, year, by_successor, &error);
+  report = last_year != 0 ? kh_report_compute_years (store, unit, year, last_year, by_successor, &error)
+                          : kh_report_compute (store, unit, year, by_successor, &error);
   if (report == NULL)
     {
       print_error (error);
       return EXIT_FAILED;
     }
-  if (xlsx != NULL && !kh_report_export_xlsx (report, xlsx, &error))
+  if (xlsx != NULL && !(last_year != 0 ? kh_report_years_export_xlsx (report, xlsx, &error)
+                                       : kh_report_export_xlsx (report, xlsx, &error)))
     {
       print_error (error);
       json_object_put (report);
@@ -1052,7 +1058,8 @@ cmd_report (const KhCliCommand  *command,
     print_json (report);
   else
     {
-      g_autofree char *text = kh_report_to_text (report, KH_FORMAT_AUTO);
+      g_autofree char *text = last_year != 0 ? kh_report_years_to_text (report, KH_FORMAT_AUTO)
+                                             : kh_report_to_text (report, KH_FORMAT_AUTO);
 
       g_print ("%s", text);
     }
@@ -1262,8 +1269,8 @@ static const KhCliCommand list_commands[] = {
     N_("read a CSV or Excel file, all rows or none"), 0, -1, cmd_import, NULL },
   { "export", N_("export ENTITY FILE.xlsx|FILE.csv [--list ID] [--include-sensitive]"),
     N_("write records to an Excel or CSV file"), 0, -1, cmd_export, NULL },
-  { "report", N_("report --unit CODE --year YEAR [--by-successor] [--json] [--xlsx FILE]"),
-    N_("the year's figures of a unit and the units below it"), 0, -1, cmd_report, NULL },
+  { "report", N_("report --unit CODE --year YEAR[-YEAR] [--by-successor] [--json] [--xlsx FILE]"),
+    N_("the figures of a unit and the units below it, for a year or several side by side"), 0, -1, cmd_report, NULL },
   { "print-list", N_("print-list LIST_ID FILE.pdf"), N_("the award list for signatures, as a PDF"), 2, 2, cmd_print_list, NULL },
   { "fund-statement", N_("fund-statement FUND_ID|UNIT_ID YEAR FILE.pdf|FILE.xlsx"),
     N_("a fund's year, or that of every fund of a unit: receipts, payments, balances"), 3, 3,

@@ -851,7 +851,8 @@ static const char * const criterion_indexes[] = { "criteria_set_id", NULL };
  * found through the figures' covering indexes (data/kh-schema.c, version 5). */
 static const char * const registration_indexes[] = { "subject_id", NULL };
 static const char * const evaluation_indexes[] = { "org_unit_id", NULL };
-static const char * const recognition_indexes[] = { "registration_id", "org_unit_id", NULL };
+/* A recognition by its registration through the figures' covering index (version 11). */
+static const char * const recognition_indexes[] = { "org_unit_id", NULL };
 static const char * const population_indexes[] = { "org_unit_id, year", NULL };
 static const char * const scholarship_programme_indexes[] = { "org_unit_id", NULL };
 static const char * const award_list_indexes[] = { "org_unit_id, school_year", NULL };

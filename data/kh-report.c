@@ -1,10 +1,18 @@
 /* kh-report.c: the figures of a unit for a year
  *
  * What provinces report upwards each December, for any unit and year: registrations,
- * evaluations and achievements for each of the five learning models (with the share of the
- * eligible population where one was entered), learning units at each level, the number and
- * total of scholarships, awards and grants for adult learners, and the money each fund
- * mobilized and disbursed; the same figures for each unit directly below.
+ * evaluations, achievements and recognitions for each of the five learning models (with the
+ * share of the eligible population where every unit counted has one), learning units at each
+ * level, the number and total of scholarships, awards and grants for adult learners, and the
+ * money each fund mobilized and disbursed; the same figures for each unit directly below; and
+ * the same for several years side by side (kh_report_compute_years()).
+ *
+ * A share is a promise that numerator and denominator cover the same units. The denominator of
+ * a unit is its own eligible population, else the sum of those of the units below it that
+ * count (units that existed in the year and are communes or above, or that have registrations
+ * of the model): one of them without a figure and the share is not given, and the report names
+ * the units that lack one. A share is never above 100 %: more registered than eligible is an
+ * error in the figures, said as such.
  *
  * Units are rolled up through the tree, and, when asked, through succession links: since the
  * 2025 reform a record keeps the unit it had when it happened, so a 2024 record of an abolished
@@ -36,11 +44,14 @@
 #define N_MODELS KH_N_MODELS
 #define N_CATEGORIES 4
 #define N_RESULTS 9
+#define N_ISSUERS 4
+#define MAX_MISSING 20
 
 static const char * const categories[N_CATEGORIES] = { "hardship", "merit", "special", "adult_learner" };
 static const char * const results[N_RESULTS] = {
   "pass", "fail", "level1", "level2", "level3", "good", "fair", "average", "not_achieved"
 };
+static const char * const issuers[N_ISSUERS] = { "commune", "district", "province", "unit" };
 
 typedef struct
 {
@@ -48,6 +59,10 @@ typedef struct
   gint64 evaluated[N_MODELS];
   gint64 achieved[N_MODELS];
   gint64 result[N_MODELS][N_RESULTS];
+  gint64 reviewed[N_MODELS];      /* evaluations counted at the review stage */
+  gint64 recognized[N_MODELS];
+  gint64 recognized_by[N_MODELS][N_ISSUERS];
+  gint64 recognized_result[N_MODELS][N_RESULTS];
   gint64 award_count[N_CATEGORIES];
   gint64 award_amount[N_CATEGORIES];
   gint64 donations;
@@ -66,17 +81,29 @@ typedef struct
   gint64  disbursed;
 } FundFigures;
 
+/* A unit of the roll-up, with what the denominators need to know of it. */
+typedef struct
+{
+  char     *kind;
+  gboolean  existed;             /* valid at some time in the year */
+  gint64    registered[N_MODELS];
+  gint64    eligible[N_MODELS];  /* its own figure, or -1 */
+  gint64    below_registered[N_MODELS];  /* itself and every unit below */
+  gboolean  below_eligible[N_MODELS];    /* a figure of its own or below */
+} UnitInfo;
+
 typedef struct
 {
   KhStore    *store;
   char       *root;
   int         year;
+  gboolean    has_stage;  /* evaluations have a stage (self-assessment, review) */
   GHashTable *parent;     /* unit id → parent id in the rollup tree */
   GHashTable *children;   /* unit id → GPtrArray of child ids */
+  GHashTable *info;       /* unit id → UnitInfo */
   GHashTable *buckets;    /* bucket id → Figures */
   GPtrArray  *bucket_ids; /* in order of appearance */
   GHashTable *funds;      /* fund id → FundFigures */
-  GHashTable *eligible;   /* "unit|model" → gint64 * */
 } Report;
 
 /* The cell formats of a report's workbook. */
@@ -190,15 +217,31 @@ collect_units (Report    *r,
       return FALSE;
     }
 
-  stmt = kh_store_prepare (r->store, "SELECT id, parent, bucket FROM temp.kh_report_unit", error);
+  stmt = kh_store_prepare (r->store,
+    "SELECT t.id, t.parent, o.kind,"
+    "       coalesce(o.valid_from, '0000') <= ?2 AND coalesce(o.valid_to, '9999') >= ?1"
+    "  FROM temp.kh_report_unit t LEFT JOIN org_unit o ON o.id = t.id", error);
   if (stmt == NULL)
     return FALSE;
+  {
+    g_autofree char *start = g_strdup_printf ("%04d-01-01", r->year);
+    g_autofree char *end = g_strdup_printf ("%04d-12-31", r->year);
+
+    sqlite3_bind_text (stmt, 1, start, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (stmt, 2, end, -1, SQLITE_TRANSIENT);
+  }
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *id = (const char *) sqlite3_column_text (stmt, 0);
       const char *parent = (const char *) sqlite3_column_text (stmt, 1);
+      UnitInfo *info = g_new0 (UnitInfo, 1);
       GPtrArray *kids;
 
+      info->kind = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      info->existed = sqlite3_column_int (stmt, 3) != 0;
+      for (int m = 0; m < N_MODELS; m++)
+        info->eligible[m] = -1;
+      g_hash_table_insert (r->info, g_strdup (id), info);
       if (parent == NULL)
         continue;
       g_hash_table_insert (r->parent, g_strdup (id), g_strdup (parent));
@@ -226,41 +269,98 @@ step_error (Report      *r,
   return FALSE;
 }
 
+static UnitInfo *
+unit_info (Report     *r,
+           const char *id)
+{
+  return id != NULL ? g_hash_table_lookup (r->info, id) : NULL;
+}
+
+/* After an evaluation's result, "|" and the level that recognized it (the latest decision)
+ * when it is an achievement: a recognition is of the year's registration (a 2024 learning
+ * family is recognized in early 2025 for 2024), counts once however many decisions name it,
+ * and counts with the achievements (recognized is part of achieved). Looked up in the
+ * evaluation's own subquery, only for an achievement, through the figures' covering index of
+ * recognitions: driven from the recognitions, each had to fetch its registration's row from
+ * the largest table to learn the year, nine times slower; looked up for every registration in
+ * a column of its own, a third slower. */
+#define RECOGNIZED_BY \
+  " || coalesce('|' || CASE WHEN e.result IN ('fail', 'not_achieved') THEN NULL" \
+  "      ELSE (SELECT c.issuing_level FROM recognition c WHERE c.registration_id = e.registration_id" \
+  "              AND c.deleted = 0 ORDER BY c.decision_date DESC LIMIT 1) END, '')"
+
 static gboolean
 count_models (Report  *r,
               GError **error)
 {
-  sqlite3_stmt *stmt;
-  int rc;
-
-  /* An evaluation redone (after an appeal) replaces the earlier one: the latest counts. The
-   * units drive every query (CROSS JOIN keeps SQLite from scanning the big table instead: the
-   * temporary table has no statistics), and the registrations are read once (MATERIALIZED). */
-  stmt = kh_store_prepare (r->store,
+  /* An evaluation redone (after an appeal) replaces the earlier one: the latest counts. Where
+   * evaluations have a stage, a review by the level above counts before any self-assessment,
+   * and the stage counted is said (":review" after the result). The units drive every query
+   * (CROSS JOIN keeps SQLite from scanning the big table instead: the temporary table has no
+   * statistics), and the registrations are read once (MATERIALIZED). Counted per unit, not
+   * per bucket: the denominators need to know which units have registrations. */
+  static const char *without_stage =
     "WITH g AS MATERIALIZED ("
-    "  SELECT u.bucket AS bucket, r.model AS model,"
-    "    (SELECT e.result FROM evaluation e WHERE e.registration_id = r.id AND e.deleted = 0"
+    "  SELECT u.id AS unit, u.bucket AS bucket, r.model AS model,"
+    "    (SELECT e.result" RECOGNIZED_BY " FROM evaluation e WHERE e.registration_id = r.id AND e.deleted = 0"
     "      ORDER BY e.evaluated_on DESC, e.rid DESC LIMIT 1) AS result"
     "  FROM temp.kh_report_unit u CROSS JOIN registration r ON r.org_unit_id = u.id AND r.year = ?1"
     "  WHERE r.deleted = 0 AND r.status <> 'withdrawn'"
-    ") SELECT bucket, model, result, count(*) FROM g GROUP BY bucket, model, result", error);
+    ") SELECT unit, bucket, model, result, count(*) FROM g GROUP BY unit, model, result";
+  static const char *with_stage =
+    "WITH g AS MATERIALIZED ("
+    "  SELECT u.id AS unit, u.bucket AS bucket, r.model AS model,"
+    "    (SELECT e.result || CASE WHEN e.stage = 'review' THEN ':review' ELSE '' END" RECOGNIZED_BY
+    "      FROM evaluation e WHERE e.registration_id = r.id AND e.deleted = 0"
+    "      ORDER BY e.stage = 'review' DESC, e.evaluated_on DESC, e.rid DESC LIMIT 1) AS result"
+    "  FROM temp.kh_report_unit u CROSS JOIN registration r ON r.org_unit_id = u.id AND r.year = ?1"
+    "  WHERE r.deleted = 0 AND r.status <> 'withdrawn'"
+    ") SELECT unit, bucket, model, result, count(*) FROM g GROUP BY unit, model, result";
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = kh_store_prepare (r->store, r->has_stage ? with_stage : without_stage, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int (stmt, 1, r->year);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 0));
-      int m = index_of (kh_models (), N_MODELS, (const char *) sqlite3_column_text (stmt, 1));
-      int res = index_of (results, N_RESULTS, (const char *) sqlite3_column_text (stmt, 2));
-      gint64 n = sqlite3_column_int64 (stmt, 3);
+      UnitInfo *info = unit_info (r, (const char *) sqlite3_column_text (stmt, 0));
+      Figures *f = bucket (r, (const char *) sqlite3_column_text (stmt, 1));
+      int m = index_of (kh_models (), N_MODELS, (const char *) sqlite3_column_text (stmt, 2));
+      const char *text = (const char *) sqlite3_column_text (stmt, 3);
+      g_autofree char *result = g_strdup (text);
+      char *issuer = result != NULL ? strchr (result, '|') : NULL;
+      char *stage = NULL;
+      gboolean recognized = issuer != NULL;
+      gint64 n = sqlite3_column_int64 (stmt, 4);
+      int res, by;
 
       if (m < 0)
         continue;
+      if (issuer != NULL)
+        *issuer++ = '\0';
+      by = index_of (issuers, N_ISSUERS, issuer);
+      if (result != NULL && (stage = strchr (result, ':')) != NULL)
+        *stage++ = '\0';
+      res = index_of (results, N_RESULTS, result);
+      if (recognized)
+        {
+          f->recognized[m] += n;
+          if (by >= 0)
+            f->recognized_by[m][by] += n;
+          if (res >= 0)
+            f->recognized_result[m][res] += n;
+        }
       f->registered[m] += n;
+      if (info != NULL)
+        info->registered[m] += n;
       if (res >= 0)
         {
           f->evaluated[m] += n;
           f->result[m][res] += n;
+          if (stage != NULL)
+            f->reviewed[m] += n;
           if (strcmp (results[res], "fail") != 0 && strcmp (results[res], "not_achieved") != 0)
             f->achieved[m] += n;
         }
@@ -384,56 +484,132 @@ load_population (Report  *r,
   sqlite3_stmt *stmt;
   int rc;
 
+  /* Two figures for one unit and model: the later entry holds. */
   stmt = kh_store_prepare (r->store,
     "SELECT p.org_unit_id, p.model, p.eligible FROM temp.kh_report_unit u"
-    "  CROSS JOIN population p ON p.org_unit_id = u.id AND p.year = ?1 WHERE p.deleted = 0", error);
+    "  CROSS JOIN population p ON p.org_unit_id = u.id AND p.year = ?1 WHERE p.deleted = 0"
+    " ORDER BY p.rid", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int (stmt, 1, r->year);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      char *key = g_strdup_printf ("%s|%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1));
-      gint64 *value = g_hash_table_lookup (r->eligible, key);
+      UnitInfo *info = unit_info (r, (const char *) sqlite3_column_text (stmt, 0));
+      int m = index_of (kh_models (), N_MODELS, (const char *) sqlite3_column_text (stmt, 1));
 
-      /* Two figures for one unit and model: the later entry holds. */
-      if (value == NULL)
-        {
-          value = g_new (gint64, 1);
-          g_hash_table_insert (r->eligible, key, value);
-        }
-      else
-        g_free (key);
-      *value = sqlite3_column_int64 (stmt, 2);
+      if (info != NULL && m >= 0)
+        info->eligible[m] = sqlite3_column_int64 (stmt, 2);
     }
   sqlite3_reset (stmt);
   return step_error (r, rc, "report population", error);
 }
 
-/* The eligible population of a unit: the figure entered for the unit itself, or else the sum
- * of its units' figures (so a figure entered at two levels is never counted twice); -1 when
- * no figure was entered anywhere below. */
+/* What each unit and the units below it hold: registrations, and whether a figure was entered
+ * at or below it. */
+static void
+fill_below (Report     *r,
+            const char *unit,
+            int         depth)
+{
+  UnitInfo *info = unit_info (r, unit);
+  GPtrArray *kids = g_hash_table_lookup (r->children, unit);
+
+  if (info == NULL)
+    return;
+  for (int m = 0; m < N_MODELS; m++)
+    {
+      info->below_registered[m] = info->registered[m];
+      info->below_eligible[m] = info->eligible[m] >= 0;
+    }
+  for (guint i = 0; kids != NULL && depth < 32 && i < kids->len; i++)
+    {
+      UnitInfo *kid = unit_info (r, kids->pdata[i]);
+
+      fill_below (r, kids->pdata[i], depth + 1);
+      for (int m = 0; kid != NULL && m < N_MODELS; m++)
+        {
+          info->below_registered[m] += kid->below_registered[m];
+          info->below_eligible[m] |= kid->below_eligible[m];
+        }
+    }
+}
+
+/* Whether @unit must be covered by a denominator for model @m: a commune, ward or special
+ * zone of the year (a village, school or agency is covered by its commune's figure), a
+ * province or district of the year, or a unit that did not exist then, with such a unit below
+ * it (a former district whose communes are counted under their successors has none), or any
+ * unit whose registrations are counted or with a figure at or below it. */
+static gboolean
+counts_for_share (Report     *r,
+                  const char *unit,
+                  int         m,
+                  int         depth)
+{
+  static const char * const communes[] = { "commune", "ward", "special_zone", NULL };
+  static const char * const above[] = { "province", "district", NULL };
+  UnitInfo *info = unit_info (r, unit);
+  GPtrArray *kids;
+
+  if (info == NULL)
+    return FALSE;
+  if (info->below_registered[m] > 0 || info->below_eligible[m])
+    return TRUE;
+  if (info->existed && info->kind != NULL && g_strv_contains (communes, info->kind))
+    return TRUE;
+  /* A unit of later (today's commune, reporting 2023) stands for the former units it took
+   * over. */
+  if ((info->existed && (info->kind == NULL || !g_strv_contains (above, info->kind))) || depth >= 32
+      || (kids = g_hash_table_lookup (r->children, unit)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < kids->len; i++)
+    if (counts_for_share (r, kids->pdata[i], m, depth + 1))
+      return TRUE;
+  return FALSE;
+}
+
+/* The eligible population of a unit for model @m: the figure entered for the unit itself, or
+ * else the sum over the units below it that count (so a figure entered at two levels is never
+ * counted twice); -1 when no figure was entered at or below it. The units that count and have
+ * no figure, at or below them, are added to @missing: the highest such unit, not each of the
+ * villages under a commune without one. */
 static gint64
 eligible (Report     *r,
           const char *unit,
-          const char *model,
-          int         depth)
+          int         m,
+          int         depth,
+          GPtrArray  *missing)
 {
-  g_autofree char *key = g_strdup_printf ("%s|%s", unit, model);
-  gint64 *own = g_hash_table_lookup (r->eligible, key);
-  GPtrArray *kids;
+  UnitInfo *info = unit_info (r, unit);
+  GPtrArray *kids = g_hash_table_lookup (r->children, unit);
+  g_autoptr(GPtrArray) below = NULL;
   gint64 sum = -1;
 
-  if (own != NULL)
-    return *own;
-  if (depth > 32 || (kids = g_hash_table_lookup (r->children, unit)) == NULL)
+  if (info == NULL)
     return -1;
+  if (info->eligible[m] >= 0)
+    return info->eligible[m];
+  /* Nothing entered at or below a unit of the year: the unit itself lacks a figure. One that
+   * did not exist then (today's commune, reporting 2024) sends the question down to the
+   * former units it took over. */
+  if ((!info->below_eligible[m] && info->existed) || kids == NULL || depth >= 32)
+    {
+      g_ptr_array_add (missing, (gpointer) unit);
+      return -1;
+    }
+  below = g_ptr_array_new ();
   for (guint i = 0; i < kids->len; i++)
     {
-      gint64 v = eligible (r, kids->pdata[i], model, depth + 1);
+      gint64 v;
 
+      if (!counts_for_share (r, kids->pdata[i], m, depth + 1))
+        continue;
+      v = eligible (r, kids->pdata[i], m, depth + 1, below);
       if (v >= 0)
         sum = MAX (sum, 0) + v;
     }
+  if (sum < 0 && below->len == 0)
+    g_ptr_array_add (missing, (gpointer) unit);
+  g_ptr_array_extend (missing, below, NULL, NULL);
   return sum;
 }
 
@@ -446,8 +622,15 @@ add_figures (Figures       *to,
       to->registered[m] += from->registered[m];
       to->evaluated[m] += from->evaluated[m];
       to->achieved[m] += from->achieved[m];
+      to->reviewed[m] += from->reviewed[m];
+      to->recognized[m] += from->recognized[m];
       for (int k = 0; k < N_RESULTS; k++)
-        to->result[m][k] += from->result[m][k];
+        {
+          to->result[m][k] += from->result[m][k];
+          to->recognized_result[m][k] += from->recognized_result[m][k];
+        }
+      for (int k = 0; k < N_ISSUERS; k++)
+        to->recognized_by[m][k] += from->recognized_by[m][k];
     }
   for (int c = 0; c < N_CATEGORIES; c++)
     {
@@ -481,9 +664,49 @@ static json_object *
 share (gint64 part,
        gint64 whole)
 {
-  if (whole <= 0)
+  if (whole <= 0 || part > whole)
     return NULL;
   return json_object_new_double ((double) part * 100.0 / (double) whole);
+}
+
+/* The stage the evaluations counted were at, where evaluations have one. */
+static json_object *
+stage_json (Report        *r,
+            const Figures *f,
+            int            m)
+{
+  if (!r->has_stage || f->evaluated[m] == 0)
+    return NULL;
+  if (f->reviewed[m] == f->evaluated[m])
+    return json_object_new_string ("review");
+  if (f->reviewed[m] == 0)
+    return json_object_new_string ("self_assessment");
+  return json_object_new_string ("mixed");
+}
+
+static json_object *
+counts_json (const gint64        *counts,
+             const char * const  *names,
+             int                  n)
+{
+  json_object *o = json_object_new_object ();
+
+  for (int k = 0; k < n; k++)
+    if (counts[k] > 0)
+      json_object_object_add (o, names[k], json_object_new_int64 (counts[k]));
+  return o;
+}
+
+/* The units that lack a denominator, by code and name, at most MAX_MISSING of them. */
+static json_object *
+missing_json (Report    *r,
+              GPtrArray *missing)
+{
+  json_object *array = json_object_new_array ();
+
+  for (guint i = 0; i < missing->len && i < MAX_MISSING; i++)
+    json_object_array_add (array, unit_json (r->store, missing->pdata[i]));
+  return array;
 }
 
 static json_object *
@@ -497,21 +720,36 @@ models_json (Report        *r,
   for (int m = 0; m < N_MODELS; m++)
     {
       json_object *o = json_object_new_object ();
-      json_object *levels = json_object_new_object ();
-      gint64 elig = eligible (r, unit, models[m], 0);
+      g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+      gint64 elig = eligible (r, unit, m, 0, missing);
+      gboolean complete = elig >= 0 && missing->len == 0;
 
       json_object_object_add (o, "model", json_object_new_string (models[m]));
       json_object_object_add (o, "label", json_object_new_string (kh_model_label (models[m])));
       json_object_object_add (o, "registered", json_object_new_int64 (f->registered[m]));
       json_object_object_add (o, "evaluated", json_object_new_int64 (f->evaluated[m]));
       json_object_object_add (o, "achieved", json_object_new_int64 (f->achieved[m]));
-      for (int k = 0; k < N_RESULTS; k++)
-        if (f->result[m][k] > 0)
-          json_object_object_add (levels, results[k], json_object_new_int64 (f->result[m][k]));
-      json_object_object_add (o, "results", levels);
-      json_object_object_add (o, "eligible", elig >= 0 ? json_object_new_int64 (elig) : NULL);
-      json_object_object_add (o, "registered_share", elig >= 0 ? share (f->registered[m], elig) : NULL);
-      json_object_object_add (o, "achieved_share", elig >= 0 ? share (f->achieved[m], elig) : NULL);
+      json_object_object_add (o, "results", counts_json (f->result[m], results, N_RESULTS));
+      json_object_object_add (o, "stage", stage_json (r, f, m));
+      json_object_object_add (o, "reviewed", json_object_new_int64 (f->reviewed[m]));
+      json_object_object_add (o, "recognized", json_object_new_int64 (f->recognized[m]));
+      json_object_object_add (o, "recognized_by", counts_json (f->recognized_by[m], issuers, N_ISSUERS));
+      json_object_object_add (o, "recognized_results", counts_json (f->recognized_result[m], results, N_RESULTS));
+      /* A sum that leaves out a unit is not the denominator: it is not given. Nothing entered
+       * anywhere is no denominator, not a list of every unit. */
+      json_object_object_add (o, "eligible", complete ? json_object_new_int64 (elig) : NULL);
+      if (elig >= 0 && missing->len > 0)
+        {
+          json_object_object_add (o, "eligible_missing", missing_json (r, missing));
+          json_object_object_add (o, "eligible_missing_count", json_object_new_int64 (missing->len));
+        }
+      if (complete && f->registered[m] > elig)
+        json_object_object_add (o, "over_eligible", json_object_new_boolean (TRUE));
+      json_object_object_add (o, "registered_share", complete ? share (f->registered[m], elig) : NULL);
+      json_object_object_add (o, "achieved_share",
+                              complete && f->registered[m] <= elig ? share (f->achieved[m], elig) : NULL);
+      json_object_object_add (o, "recognized_share",
+                              complete && f->registered[m] <= elig ? share (f->recognized[m], elig) : NULL);
       json_object_array_add (array, o);
     }
   return array;
@@ -584,7 +822,16 @@ report_clear (Report *r)
   g_clear_pointer (&r->buckets, g_hash_table_unref);
   g_clear_pointer (&r->bucket_ids, g_ptr_array_unref);
   g_clear_pointer (&r->funds, g_hash_table_unref);
-  g_clear_pointer (&r->eligible, g_hash_table_unref);
+  g_clear_pointer (&r->info, g_hash_table_unref);
+}
+
+static void
+unit_info_free (gpointer data)
+{
+  UnitInfo *info = data;
+
+  g_free (info->kind);
+  g_free (info);
 }
 
 static void
@@ -696,7 +943,8 @@ kh_report_compute (KhStore     *store,
   r.buckets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   r.bucket_ids = g_ptr_array_new_with_free_func (g_free);
   r.funds = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, fund_free);
-  r.eligible = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  r.info = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, unit_info_free);
+  r.has_stage = kh_entity_get_field (kh_entity_lookup ("evaluation"), "stage") != NULL;
 
   /* One read transaction: every figure comes from the same snapshot. */
   ok = kh_sqlite_exec (kh_store_get_db (store), "SAVEPOINT kh_report", error);
@@ -724,12 +972,14 @@ kh_report_compute (KhStore     *store,
       return NULL;
     }
 
+  fill_below (&r, r.root, 0);
   children = children_json (&r, &total);
 
   out = json_object_new_object ();
   json_object_object_add (out, "unit", unit_json (store, r.root));
   json_object_object_add (out, "year", json_object_new_int (year));
   json_object_object_add (out, "by_successor", json_object_new_boolean (by_successor));
+  json_object_object_add (out, "stages", json_object_new_boolean (r.has_stage));
   json_object_object_add (out, "units", json_object_new_int64 (g_hash_table_size (r.parent) + 1));
   json_object_object_add (out, "models", models_json (&r, &total, r.root));
 
@@ -790,6 +1040,102 @@ append_padded (GString    *s,
     g_string_append_c (s, ' ');
 }
 
+/* The share of the eligible population, or why there is none. */
+static void
+append_share (GString       *s,
+              json_object   *m,
+              KhFormatStyle  style)
+{
+  json_object *missing = json_object_object_get (m, "eligible_missing");
+
+  if (json_object_object_get (m, "eligible") != NULL)
+    {
+      g_autofree char *elig = kh_format_number_style (geti (m, "eligible"), style);
+      json_object *sh = json_object_object_get (m, "achieved_share");
+
+      if (json_object_get_boolean (json_object_object_get (m, "over_eligible")))
+        g_string_append_printf (s, _(" of %s eligible: more registered than eligible, check the eligible population"), elig);
+      else
+        {
+          g_autofree char *pct = kh_format_percent_style (json_object_get_double (sh), style);
+
+          g_string_append_printf (s, _(" of %s eligible (%s achieved)"), elig, pct);
+        }
+    }
+  else if (missing != NULL)
+    {
+      g_autoptr(GString) names = g_string_new (NULL);
+      gint64 n = geti (m, "eligible_missing_count");
+
+      for (size_t i = 0; i < json_object_array_length (missing); i++)
+        {
+          if (i > 0)
+            g_string_append (names, ", ");
+          g_string_append (names, gets (json_object_array_get_idx (missing, i), "name"));
+        }
+      if (n > (gint64) json_object_array_length (missing))
+        g_string_append_printf (names, _(" and %d more"), (int) (n - (gint64) json_object_array_length (missing)));
+      g_string_append_printf (s, _("; no share: no eligible population for %s"), names->str);
+    }
+}
+
+/* The recognitions of a model, by the level that recognized them, on a line of their own. */
+static void
+append_recognized (GString       *s,
+                   json_object   *m,
+                   KhFormatStyle  style)
+{
+  static const char * const keys[] = { "commune", "district", "province", "unit" };
+  json_object *by = json_object_object_get (m, "recognized_by");
+  g_autofree char *n = NULL;
+  gboolean first = TRUE;
+
+  if (geti (m, "recognized") == 0 && json_object_object_get (m, "stage") == NULL)
+    return;
+  n = kh_format_number_style (geti (m, "recognized"), style);
+  g_string_append (s, "  ");
+  append_padded (s, "", 29);
+  g_string_append_printf (s, _("recognized %s"), n);
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      json_object *v = json_object_object_get (by, keys[k]);
+      g_autofree char *c = NULL;
+
+      if (v == NULL)
+        continue;
+      c = kh_format_number_style (json_object_get_int64 (v), style);
+      g_string_append (s, first ? " (" : ", ");
+      /* Literal formats, one per level: each language words them its own way. */
+      switch (k)
+        {
+        case 0:
+          g_string_append_printf (s, _("%s by the commune"), c);
+          break;
+        case 1:
+          g_string_append_printf (s, _("%s by the district"), c);
+          break;
+        case 2:
+          g_string_append_printf (s, _("%s by the province"), c);
+          break;
+        default:
+          g_string_append_printf (s, _("%s by the unit itself"), c);
+          break;
+        }
+      first = FALSE;
+    }
+  if (!first)
+    g_string_append_c (s, ')');
+  if (json_object_object_get (m, "stage") != NULL)
+    {
+      const char *stage = gets (m, "stage");
+
+      g_string_append_printf (s, "; %s", strcmp (stage, "review") == 0 ? _("evaluations counted at review")
+                                         : strcmp (stage, "self_assessment") == 0 ? _("evaluations counted at self-assessment")
+                                         : _("evaluations counted at review where there is one, else at self-assessment"));
+    }
+  g_string_append_c (s, '\n');
+}
+
 char *
 kh_report_to_text (json_object   *report,
                    KhFormatStyle  style)
@@ -818,16 +1164,9 @@ kh_report_to_text (json_object   *report,
       g_string_append (s, "  ");
       append_padded (s, gets (m, "label"), 29);
       g_string_append_printf (s, _("registered %s, evaluated %s, achieved %s"), reg, ev, ach);
-      if (json_object_object_get (m, "eligible") != NULL)
-        {
-          g_autofree char *elig = kh_format_number_style (geti (m, "eligible"), style);
-          json_object *sh = json_object_object_get (m, "achieved_share");
-          g_autofree char *pct = sh ? kh_format_percent_style (json_object_get_double (sh), style)
-                                    : g_strdup ("—");
-
-          g_string_append_printf (s, _(" of %s eligible (%s achieved)"), elig, pct);
-        }
+      append_share (s, m, style);
       g_string_append_c (s, '\n');
+      append_recognized (s, m, style);
     }
 
   {
@@ -924,7 +1263,9 @@ write_models_section (lxw_worksheet       *ws,
   worksheet_write_string (ws, row, 3, _("Achieved"), fmt->header);
   worksheet_write_string (ws, row, 4, _("Eligible"), fmt->header);
   worksheet_write_string (ws, row, 5, _("Registered (%)"), fmt->header);
-  worksheet_write_string (ws, row++, 6, _("Achieved (%)"), fmt->header);
+  worksheet_write_string (ws, row, 6, _("Achieved (%)"), fmt->header);
+  worksheet_write_string (ws, row, 7, _("Recognized"), fmt->header);
+  worksheet_write_string (ws, row++, 8, _("No share: units without an eligible population"), fmt->header);
   list = json_object_object_get (report, "models");
   for (size_t i = 0; i < json_object_array_length (list); i++, row++)
     {
@@ -941,6 +1282,16 @@ write_models_section (lxw_worksheet       *ws,
         worksheet_write_number (ws, row, 5, json_object_get_double (v), fmt->pct);
       if ((v = json_object_object_get (m, "achieved_share")) != NULL)
         worksheet_write_number (ws, row, 6, json_object_get_double (v), fmt->pct);
+      worksheet_write_number (ws, row, 7, (double) geti (m, "recognized"), fmt->money);
+      {
+        g_autoptr(GString) why = g_string_new (NULL);
+
+        append_share (why, m, KH_FORMAT_AUTO);
+        if (json_object_object_get (m, "eligible") == NULL && why->len > 2)
+          worksheet_write_string (ws, row, 8, why->str + 2, NULL);
+        else if (json_object_get_boolean (json_object_object_get (m, "over_eligible")))
+          worksheet_write_string (ws, row, 8, _("more registered than eligible, check the eligible population"), NULL);
+      }
     }
   return row + 1;
 }
@@ -1103,7 +1454,8 @@ kh_report_export_xlsx (json_object  *report,
   add_report_formats (wb, &fmt);
 
   worksheet_set_column (ws, 0, 0, 34, NULL);
-  worksheet_set_column (ws, 1, 6, 16, NULL);
+  worksheet_set_column (ws, 1, 7, 16, NULL);
+  worksheet_set_column (ws, 8, 8, 50, NULL);
   heading = g_strdup_printf (_("Figures for %s (%s), %d"), gets (unit, "name"), gets (unit, "code"),
                              (int) geti (report, "year"));
   worksheet_write_string (ws, row++, 0, heading, fmt.title);
@@ -1115,6 +1467,271 @@ kh_report_export_xlsx (json_object  *report,
 
   write_children_sheet (wc, report, heading, &fmt);
 
+  err = kh_xlsx_writer_close (writer);
+  if (err != LXW_NO_ERROR)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,
+                   lxw_strerror (err));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Several years side by side ---------------------------------------------------------------- */
+
+#define MAX_YEARS 10
+
+/* The figures of @unit for each year from @first to @last (at most ten), each as
+ * kh_report_compute() makes it, under "years". */
+json_object *
+kh_report_compute_years (KhStore     *store,
+                         const char  *unit,
+                         int          first,
+                         int          last,
+                         gboolean     by_successor,
+                         GError     **error)
+{
+  json_object *out, *years;
+
+  g_return_val_if_fail (KH_IS_STORE (store), NULL);
+  g_return_val_if_fail (unit != NULL, NULL);
+
+  if (first > last || last - first >= MAX_YEARS)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                   _("Years: give a first year not after the last, at most %d years."), MAX_YEARS);
+      return NULL;
+    }
+  years = json_object_new_array ();
+  for (int y = first; y <= last; y++)
+    {
+      json_object *r = kh_report_compute (store, unit, y, by_successor, error);
+
+      if (r == NULL)
+        {
+          json_object_put (years);
+          return NULL;
+        }
+      json_object_array_add (years, r);
+    }
+  out = json_object_new_object ();
+  json_object_object_add (out, "unit", json_object_get (json_object_object_get (json_object_array_get_idx (years, last - first), "unit")));
+  json_object_object_add (out, "first", json_object_new_int (first));
+  json_object_object_add (out, "last", json_object_new_int (last));
+  json_object_object_add (out, "by_successor", json_object_new_boolean (by_successor));
+  json_object_object_add (out, "years", years);
+  return out;
+}
+
+/* One row of the side-by-side table: a label and a figure per year. */
+typedef enum
+{
+  ROW_HEADING,
+  ROW_NUMBER,
+  ROW_MONEY,
+  ROW_SHARE
+} RowKind;
+
+typedef struct
+{
+  RowKind      kind;
+  const char  *label;
+  int          model;   /* -1: not a model's row */
+  const char  *key;     /* in the model, or a path "object.member" in the report */
+} YearRow;
+
+static json_object *
+year_value (json_object   *report,
+            const YearRow *row)
+{
+  if (row->model >= 0)
+    return json_object_object_get (json_object_array_get_idx (json_object_object_get (report, "models"),
+                                                              row->model), row->key);
+  {
+    g_auto(GStrv) parts = g_strsplit (row->key, ".", 2);
+    json_object *o = json_object_object_get (report, parts[0]);
+
+    return parts[1] != NULL ? json_object_object_get (o, parts[1]) : o;
+  }
+}
+
+static GArray *
+year_rows (json_object *years)
+{
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (YearRow));
+  json_object *models = json_object_object_get (json_object_array_get_idx (years, 0), "models");
+
+  for (size_t m = 0; m < json_object_array_length (models); m++)
+    {
+      YearRow r[] = {
+        { ROW_HEADING, gets (json_object_array_get_idx (models, m), "label"), (int) m, NULL },
+        { ROW_NUMBER, _("Registered"), (int) m, "registered" },
+        { ROW_NUMBER, _("Achieved"), (int) m, "achieved" },
+        { ROW_NUMBER, _("Recognized"), (int) m, "recognized" },
+        { ROW_NUMBER, _("Eligible"), (int) m, "eligible" },
+        { ROW_SHARE, _("Achieved (%)"), (int) m, "achieved_share" },
+      };
+
+      g_array_append_vals (rows, r, G_N_ELEMENTS (r));
+    }
+  {
+    YearRow r[] = {
+      { ROW_HEADING, _("Scholarships, awards and grants"), -1, NULL },
+      { ROW_NUMBER, _("Number"), -1, "awards_total.count" },
+      { ROW_MONEY, _("Amount (đồng)"), -1, "awards_total.amount" },
+      { ROW_HEADING, _("Funds"), -1, NULL },
+      { ROW_MONEY, _("Mobilized (đồng)"), -1, "funds_total.mobilized" },
+      { ROW_MONEY, _("Disbursed (đồng)"), -1, "funds_total.disbursed" },
+    };
+
+    g_array_append_vals (rows, r, G_N_ELEMENTS (r));
+  }
+  return rows;
+}
+
+char *
+kh_report_years_to_text (json_object   *report,
+                         KhFormatStyle  style)
+{
+  GString *s = g_string_new (NULL);
+  json_object *unit = json_object_object_get (report, "unit");
+  json_object *years = json_object_object_get (report, "years");
+  size_t n = json_object_array_length (years);
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GString) notes = g_string_new (NULL);
+
+  g_return_val_if_fail (report != NULL, NULL);
+
+  g_string_append_printf (s, _("Figures for %s (%s), %d–%d"), gets (unit, "name"), gets (unit, "code"),
+                          (int) geti (report, "first"), (int) geti (report, "last"));
+  if (json_object_get_boolean (json_object_object_get (report, "by_successor")))
+    g_string_append_printf (s, " — %s", _("including the records of former units it succeeded"));
+  g_string_append (s, "\n\n");
+  if (n == 0)
+    return g_string_free (s, FALSE);
+
+  append_padded (s, "", 31);
+  for (size_t y = 0; y < n; y++)
+    {
+      g_autofree char *year = g_strdup_printf ("%d", (int) geti (json_object_array_get_idx (years, y), "year"));
+      glong w = g_utf8_strlen (year, -1);
+
+      for (glong i = w; i < 16; i++)
+        g_string_append_c (s, ' ');
+      g_string_append (s, year);
+    }
+  g_string_append_c (s, '\n');
+
+  rows = year_rows (years);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const YearRow *row = &g_array_index (rows, YearRow, i);
+
+      if (row->kind == ROW_HEADING)
+        {
+          g_string_append_printf (s, "%s\n", row->label);
+          continue;
+        }
+      g_string_append (s, "  ");
+      append_padded (s, row->label, 29);
+      for (size_t y = 0; y < n; y++)
+        {
+          json_object *r = json_object_array_get_idx (years, y);
+          json_object *v = year_value (r, row);
+          g_autofree char *text = NULL;
+          glong w;
+
+          if (v == NULL)
+            text = g_strdup ("—");
+          else if (row->kind == ROW_SHARE)
+            text = kh_format_percent_style (json_object_get_double (v), style);
+          else if (row->kind == ROW_MONEY)
+            text = kh_format_money_style (json_object_get_int64 (v), style);
+          else
+            text = kh_format_number_style (json_object_get_int64 (v), style);
+          w = g_utf8_strlen (text, -1);
+          for (glong k = w; k < 16; k++)
+            g_string_append_c (s, ' ');
+          g_string_append (s, text);
+          /* Say once why a share is missing. */
+          if (row->kind == ROW_SHARE && v == NULL)
+            {
+              json_object *m = json_object_array_get_idx (json_object_object_get (r, "models"), row->model);
+              g_autoptr(GString) why = g_string_new (NULL);
+
+              append_share (why, m, style);
+              if (why->len > 0)
+                g_string_append_printf (notes, "  %d, %s%s\n", (int) geti (r, "year"), gets (m, "label"), why->str);
+            }
+        }
+      g_string_append_c (s, '\n');
+    }
+  if (notes->len > 0)
+    g_string_append_printf (s, "\n%s\n%s", _("Shares not given"), notes->str);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+kh_report_years_export_xlsx (json_object  *report,
+                             const char   *path,
+                             GError      **error)
+{
+  KhXlsxWriter *writer;
+  lxw_workbook *wb;
+  lxw_worksheet *ws;
+  ReportFormats fmt;
+  json_object *unit = json_object_object_get (report, "unit");
+  json_object *years = json_object_object_get (report, "years");
+  size_t n = json_object_array_length (years);
+  g_autofree char *heading = NULL;
+  g_autoptr(GArray) rows = NULL;
+  lxw_row_t row = 0;
+  lxw_error err;
+
+  g_return_val_if_fail (report != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  writer = kh_xlsx_writer_new (path, NULL);
+  if (writer == NULL)
+    {
+      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  wb = kh_xlsx_writer_get (writer);
+  ws = workbook_add_worksheet (wb, NULL);
+  add_report_formats (wb, &fmt);
+  worksheet_set_column (ws, 0, 0, 34, NULL);
+  worksheet_set_column (ws, 1, (lxw_col_t) n, 16, NULL);
+  heading = g_strdup_printf (_("Figures for %s (%s), %d–%d"), gets (unit, "name"), gets (unit, "code"),
+                             (int) geti (report, "first"), (int) geti (report, "last"));
+  worksheet_write_string (ws, row++, 0, heading, fmt.title);
+  row++;
+  worksheet_write_string (ws, row, 0, "", fmt.header);
+  for (size_t y = 0; y < n; y++)
+    worksheet_write_number (ws, row, (lxw_col_t) (1 + y),
+                            (double) geti (json_object_array_get_idx (years, y), "year"), fmt.header);
+  row++;
+  rows = n > 0 ? year_rows (years) : g_array_new (FALSE, FALSE, sizeof (YearRow));
+  for (guint i = 0; i < rows->len; i++, row++)
+    {
+      const YearRow *yr = &g_array_index (rows, YearRow, i);
+
+      worksheet_write_string (ws, row, 0, yr->label, yr->kind == ROW_HEADING ? fmt.bold : NULL);
+      if (yr->kind == ROW_HEADING)
+        continue;
+      for (size_t y = 0; y < n; y++)
+        {
+          json_object *v = year_value (json_object_array_get_idx (years, y), yr);
+
+          if (v == NULL)
+            worksheet_write_string (ws, row, (lxw_col_t) (1 + y), "—", NULL);
+          else if (yr->kind == ROW_SHARE)
+            worksheet_write_number (ws, row, (lxw_col_t) (1 + y), json_object_get_double (v), fmt.pct);
+          else
+            worksheet_write_number (ws, row, (lxw_col_t) (1 + y), (double) json_object_get_int64 (v), fmt.money);
+        }
+    }
   err = kh_xlsx_writer_close (writer);
   if (err != LXW_NO_ERROR)
     {

@@ -1,8 +1,9 @@
 /* kh-figures-view.c: the year's figures with a chart, on the Overview page
  *
- * The figures of the replica's top unit for a year (kh_report_compute()): a bar chart of the
- * five learning models (registered, achieved, and the eligible population where one was
- * entered), the scholarships and awards, the funds, and the units directly below. They are
+ * The figures of the replica's top unit for a year and the four before it
+ * (kh_report_compute_years()): a bar chart of the five learning models for the year
+ * (registered, achieved, and the eligible population where every unit has one), the years side
+ * by side, the scholarships and awards, the funds, and the units directly below. They are
  * counted in a worker thread on a connection of its own, so the window never waits, and can be
  * exported to Excel.
  *
@@ -10,12 +11,16 @@
  */
 #include "kh-i18n.h"
 
+#include <string.h>
+
 #include "kh-figures-view.h"
 #include "kh-format.h"
+#include "kh-list-page.h"
 #include "kh-report.h"
 #include "kh-ui-test-private.h"
 
 #define N_YEARS 6
+#define N_SIDE_BY_SIDE 5
 
 struct _KhFiguresView
 {
@@ -23,7 +28,8 @@ struct _KhFiguresView
 
   KhStore             *store;
   GCancellable        *cancellable;
-  json_object         *report;
+  json_object         *report;       /* the year chosen: the last of years_report */
+  json_object         *years_report;
   int                  years[N_YEARS];
   gboolean             years_set;
 
@@ -32,6 +38,8 @@ struct _KhFiguresView
   GtkButton           *export_button;
   GtkLabel            *status_label;
   GtkDrawingArea      *chart;
+  GtkLabel            *shares_label;
+  GtkGrid             *years_grid;
   AdwPreferencesGroup *awards_group;
   AdwPreferencesGroup *funds_group;
   AdwPreferencesGroup *children_group;
@@ -84,7 +92,9 @@ compute_thread (GTask        *task,
     }
   if (job->year == 0)
     job->year = kh_report_latest_year (store);
-  report = kh_report_compute (store, unit, job->year, job->by_successor, &error);
+  /* The year and the four before it, side by side (the period a province reports on). */
+  report = kh_report_compute_years (store, unit, job->year - (N_SIDE_BY_SIDE - 1), job->year,
+                                    job->by_successor, &error);
   if (report == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -144,6 +154,160 @@ add_row (KhFiguresView       *self,
   g_ptr_array_add (self->rows, row);
 }
 
+/* "Model: no share, no eligible population for A, B and 3 more." */
+static char *
+missing_text (json_object *m)
+{
+  json_object *missing = json_object_object_get (m, "eligible_missing");
+  g_autoptr(GString) names = g_string_new (NULL);
+  size_t n = json_object_array_length (missing);
+  gint64 all = geti (m, "eligible_missing_count");
+
+  for (size_t k = 0; k < n && k < 5; k++)
+    {
+      if (k > 0)
+        g_string_append (names, ", ");
+      g_string_append (names, gets (json_object_array_get_idx (missing, k), "name"));
+    }
+  if (all > (gint64) MIN (n, 5))
+    g_string_append_printf (names, _(" and %d more"), (int) (all - (gint64) MIN (n, 5)));
+  return g_strdup_printf (_("%s: no share, no eligible population for %s."), gets (m, "label"), names->str);
+}
+
+/* Why a model's share is not given: the units without a denominator, or figures that do not
+ * fit. */
+static void
+show_shares (KhFiguresView *self)
+{
+  json_object *models = json_object_object_get (self->report, "models");
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (size_t i = 0; i < json_object_array_length (models); i++)
+    {
+      json_object *m = json_object_array_get_idx (models, i);
+      json_object *missing = json_object_object_get (m, "eligible_missing");
+
+      if (json_object_get_boolean (json_object_object_get (m, "over_eligible")))
+        {
+          g_autofree char *reg = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
+          g_autofree char *elig = kh_format_number_style (geti (m, "eligible"), KH_FORMAT_AUTO);
+
+          if (text->len > 0)
+            g_string_append_c (text, '\n');
+          g_string_append_printf (text, _("%s: %s registered of %s eligible; check the eligible population."),
+                                  gets (m, "label"), reg, elig);
+        }
+      else if (missing != NULL)
+        {
+          g_autofree char *why = missing_text (m);
+
+          if (text->len > 0)
+            g_string_append_c (text, '\n');
+          g_string_append (text, why);
+        }
+    }
+  gtk_label_set_text (self->shares_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->shares_label), text->len > 0);
+}
+
+static void
+clear_years (KhFiguresView *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->years_grid))) != NULL)
+    gtk_grid_remove (self->years_grid, child);
+}
+
+static GtkWidget *
+grid_label (const char *text,
+            float       xalign,
+            gboolean    heading)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), xalign);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  /* The years' columns of one width, wide enough for "1.234 / 5.678". */
+  if (xalign > 0.5f)
+    gtk_label_set_width_chars (GTK_LABEL (label), 11);
+  if (heading)
+    gtk_widget_add_css_class (label, "heading");
+  else if (xalign > 0.5f)
+    gtk_widget_add_css_class (label, "numeric");
+  return label;
+}
+
+/* The years side by side: for each model, achieved of registered and the share under it. */
+static void
+show_years (KhFiguresView *self)
+{
+  json_object *years = json_object_object_get (self->years_report, "years");
+  size_t n = json_object_array_length (years);
+  json_object *first;
+  int row = 0;
+
+  clear_years (self);
+  if (n == 0)
+    return;
+  first = json_object_array_get_idx (years, 0);
+  for (size_t y = 0; y < n; y++)
+    {
+      g_autofree char *year = g_strdup_printf ("%d", (int) geti (json_object_array_get_idx (years, y), "year"));
+
+      gtk_grid_attach (self->years_grid, grid_label (year, 1, TRUE), (int) y + 1, row, 1, 1);
+    }
+  row++;
+  for (size_t i = 0; i < json_object_array_length (json_object_object_get (first, "models")); i++, row++)
+    {
+      json_object *m0 = json_object_array_get_idx (json_object_object_get (first, "models"), i);
+
+      gtk_grid_attach (self->years_grid, grid_label (gets (m0, "label"), 0, FALSE), 0, row, 1, 1);
+      for (size_t y = 0; y < n; y++)
+        {
+          json_object *m = json_object_array_get_idx (json_object_object_get (json_object_array_get_idx (years, y), "models"), i);
+          json_object *sh = json_object_object_get (m, "achieved_share");
+          g_autofree char *ach = kh_format_number_style (geti (m, "achieved"), KH_FORMAT_AUTO);
+          g_autofree char *reg = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
+          g_autofree char *pct = sh != NULL ? kh_format_percent_style (json_object_get_double (sh), KH_FORMAT_AUTO)
+                                            : g_strdup ("—");
+          g_autofree char *text = g_strdup_printf ("%s / %s\n%s", ach, reg, pct);
+          GtkWidget *cell = grid_label (text, 1, FALSE);
+
+          /* A share left out says why when pointed at. */
+          if (json_object_object_get (m, "eligible_missing") != NULL)
+            {
+              g_autofree char *why = missing_text (m);
+
+              gtk_widget_set_tooltip_text (cell, why);
+            }
+          gtk_grid_attach (self->years_grid, cell, (int) y + 1, row, 1, 1);
+        }
+    }
+  {
+    const char *label = _("Awards (đồng)");
+
+    gtk_grid_attach (self->years_grid, grid_label (label, 0, FALSE), 0, row, 1, 1);
+    for (size_t y = 0; y < n; y++)
+      {
+        json_object *t = json_object_object_get (json_object_array_get_idx (years, y), "awards_total");
+        g_autofree char *money = kh_format_money_style (geti (t, "amount"), KH_FORMAT_AUTO);
+
+        gtk_grid_attach (self->years_grid, grid_label (money, 1, FALSE), (int) y + 1, row, 1, 1);
+      }
+    row++;
+    label = _("Mobilized (đồng)");
+    gtk_grid_attach (self->years_grid, grid_label (label, 0, FALSE), 0, row, 1, 1);
+    for (size_t y = 0; y < n; y++)
+      {
+        json_object *t = json_object_object_get (json_object_array_get_idx (years, y), "funds_total");
+        g_autofree char *money = kh_format_money_style (geti (t, "mobilized"), KH_FORMAT_AUTO);
+
+        gtk_grid_attach (self->years_grid, grid_label (money, 1, FALSE), (int) y + 1, row, 1, 1);
+      }
+  }
+}
+
 static void
 show_report (KhFiguresView *self)
 {
@@ -156,6 +320,8 @@ show_report (KhFiguresView *self)
   if (r == NULL)
     {
       gtk_label_set_text (self->status_label, _("There are no units yet."));
+      gtk_widget_set_visible (GTK_WIDGET (self->shares_label), FALSE);
+      clear_years (self);
       return;
     }
   {
@@ -165,6 +331,8 @@ show_report (KhFiguresView *self)
 
     gtk_label_set_text (self->status_label, text);
   }
+  show_shares (self);
+  show_years (self);
 
   list = json_object_object_get (r, "awards");
   for (size_t i = 0; i < json_object_array_length (list); i++)
@@ -243,7 +411,15 @@ compute_done_cb (GObject      *object,
     }
   self = KH_FIGURES_VIEW (user_data);
   g_clear_pointer (&self->report, json_object_put);
-  self->report = report;
+  g_clear_pointer (&self->years_report, json_object_put);
+  self->years_report = report;
+  if (report != NULL)
+    {
+      json_object *years = json_object_object_get (report, "years");
+
+      self->report = json_object_get (json_object_array_get_idx (years, json_object_array_length (years) - 1));
+    }
+  report = self->report;
   if (error != NULL)
     {
       gtk_label_set_text (self->status_label, error->message);
@@ -328,6 +504,45 @@ kh_figures_view_create_chart_layout (GtkWidget  *area,
   return layout;
 }
 
+/* The lengths of a model's bars, as fractions of its row. Each row has its own scale (the
+ * larger of registered and eligible): the models count different things (citizens in tens of
+ * thousands, clans in hundreds), and on one scale a denominator of 254,657 households made
+ * every other bar vanish. The numbers are written beside the bars. */
+void
+kh_figures_view_bar_lengths (json_object *model,
+                             double      *registered,
+                             double      *achieved,
+                             double      *eligible)
+{
+  json_object *e = json_object_object_get (model, "eligible");
+  gint64 reg = geti (model, "registered");
+  gint64 elig = e != NULL ? json_object_get_int64 (e) : 0;
+  gint64 scale = MAX (MAX (reg, elig), 1);
+
+  *registered = (double) reg / (double) scale;
+  *achieved = (double) geti (model, "achieved") / (double) scale;
+  *eligible = e != NULL ? (double) elig / (double) scale : 0;
+}
+
+/* The words beside a model's bars: achieved of registered, and of the eligible population. */
+static char *
+bar_text (json_object *m)
+{
+  g_autofree char *reg = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
+  g_autofree char *ach = kh_format_number_style (geti (m, "achieved"), KH_FORMAT_AUTO);
+  json_object *sh = json_object_object_get (m, "achieved_share");
+
+  if (sh != NULL)
+    {
+      g_autofree char *elig = kh_format_number_style (geti (m, "eligible"), KH_FORMAT_AUTO);
+      g_autofree char *pct = kh_format_percent_style (json_object_get_double (sh), KH_FORMAT_AUTO);
+
+      /* TRANSLATORS: achieved / registered of eligible (share achieved) */
+      return g_strdup_printf (_("%s / %s of %s (%s)"), ach, reg, elig, pct);
+    }
+  return g_strdup_printf ("%s / %s", ach, reg);
+}
+
 static void
 draw_chart (GtkDrawingArea *area,
             cairo_t        *cr,
@@ -339,11 +554,10 @@ draw_chart (GtkDrawingArea *area,
   json_object *models = self->report ? json_object_object_get (self->report, "models") : NULL;
   GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (area));
   GdkRGBA fg;
-  double label_w = MIN (200.0, width * 0.32);
-  double value_w = 150.0;
+  double label_w = MIN (200.0, width * 0.30);
+  double value_w = MIN (230.0, width * 0.34);
   double bar_x = label_w + 8, bar_w = MAX (width - label_w - value_w - 16, 20);
   double row_h;
-  gint64 scale = 1;
   size_t n;
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
@@ -353,30 +567,18 @@ draw_chart (GtkDrawingArea *area,
   if (models == NULL || (n = json_object_array_length (models)) == 0)
     return;
   row_h = (height - 24.0) / n;
-  for (size_t i = 0; i < n; i++)
-    {
-      json_object *m = json_object_array_get_idx (models, i);
-      json_object *e = json_object_object_get (m, "eligible");
-
-      scale = MAX (scale, geti (m, "registered"));
-      if (e != NULL)
-        scale = MAX (scale, json_object_get_int64 (e));
-    }
 
   for (size_t i = 0; i < n; i++)
     {
       json_object *m = json_object_array_get_idx (models, i);
-      json_object *e = json_object_object_get (m, "eligible");
       double y = i * row_h + 4;
       double h = MIN (row_h - 10, 28);
-      double reg = bar_w * geti (m, "registered") / (double) scale;
-      double ach = bar_w * geti (m, "achieved") / (double) scale;
-      g_autofree char *reg_text = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
-      g_autofree char *ach_text = kh_format_number_style (geti (m, "achieved"), KH_FORMAT_AUTO);
-      g_autofree char *value = g_strdup_printf ("%s / %s", ach_text, reg_text);
+      double reg, ach, elig;
+      g_autofree char *value = bar_text (m);
       PangoLayout *layout = kh_figures_view_create_chart_layout (GTK_WIDGET (area), gets (m, "label"));
       int lw, lh;
 
+      kh_figures_view_bar_lengths (m, &reg, &ach, &elig);
       gdk_cairo_set_source_rgba (cr, &fg);
       pango_layout_set_width (layout, (int) (label_w * PANGO_SCALE));
       pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
@@ -386,21 +588,22 @@ draw_chart (GtkDrawingArea *area,
 
       /* Registered, light; achieved, strong; the eligible population as an outline. */
       cairo_set_source_rgb (cr, 0.60, 0.76, 0.95);
-      cairo_rectangle (cr, bar_x, y, reg, h);
+      cairo_rectangle (cr, bar_x, y, bar_w * reg, h);
       cairo_fill (cr);
       cairo_set_source_rgb (cr, 0.11, 0.44, 0.85);
-      cairo_rectangle (cr, bar_x, y + h * 0.25, ach, h * 0.5);
+      cairo_rectangle (cr, bar_x, y + h * 0.25, bar_w * ach, h * 0.5);
       cairo_fill (cr);
-      if (e != NULL)
+      if (elig > 0)
         {
           cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
           cairo_set_line_width (cr, 1);
-          cairo_rectangle (cr, bar_x + 0.5, y + 0.5, bar_w * json_object_get_int64 (e) / (double) scale, h - 1);
+          cairo_rectangle (cr, bar_x + 0.5, y + 0.5, bar_w * elig - 1, h - 1);
           cairo_stroke (cr);
         }
 
       pango_layout_set_text (layout, value, -1);
-      pango_layout_set_width (layout, -1);
+      pango_layout_set_width (layout, (int) (value_w * PANGO_SCALE));
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
       gdk_cairo_set_source_rgba (cr, &fg);
       cairo_move_to (cr, bar_x + bar_w + 8, y + (h - lh) / 2);
       pango_cairo_show_layout (cr, layout);
@@ -409,7 +612,7 @@ draw_chart (GtkDrawingArea *area,
 
   {
     PangoLayout *legend = kh_figures_view_create_chart_layout (GTK_WIDGET (area),
-                                                               _("Light: registered · Dark: achieved · Outline: eligible"));
+                                                               _("Light: registered · Dark: achieved · Outline: eligible · each row to its own scale"));
     int lw, lh;
 
     /* Under the bars when it fits; on a narrow window from the left edge, cut short at worst. */
@@ -424,6 +627,39 @@ draw_chart (GtkDrawingArea *area,
 }
 
 /* Export -------------------------------------------------------------------------------------- */
+
+/* The years side by side go beside the year's workbook: NAME-years.xlsx. */
+static gboolean
+export_years (KhFiguresView  *self,
+              const char     *path,
+              GError        **error)
+{
+  g_autofree char *stem = g_strndup (path, strlen (path) - strlen (".xlsx"));
+  g_autofree char *years = g_strconcat (stem, _("-years"), ".xlsx", NULL);
+
+  return self->years_report == NULL || kh_report_years_export_xlsx (self->years_report, years, error);
+}
+
+/* The eligible populations are records of their own, listed with the learning models. */
+static void
+population_clicked_cb (KhFiguresView *self)
+{
+  GtkWidget *stack = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_STACK);
+
+  /* Shown first: a list page loads its first kind of record when it is first shown. */
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.show-page", "s", "models");
+
+  /* The Overview's own stack (first run or figures) is not the window's. */
+  while (stack != NULL && gtk_stack_get_child_by_name (GTK_STACK (stack), "models") == NULL)
+    stack = gtk_widget_get_ancestor (gtk_widget_get_parent (stack), GTK_TYPE_STACK);
+  if (stack != NULL)
+    {
+      GtkWidget *page = gtk_stack_get_child_by_name (GTK_STACK (stack), "models");
+
+      if (KH_IS_LIST_PAGE (page))
+        kh_list_page_set_entity (KH_LIST_PAGE (page), "population");
+    }
+}
 
 static void
 export_response_cb (GtkNativeDialog *dialog,
@@ -442,7 +678,8 @@ export_response_cb (GtkNativeDialog *dialog,
           g_free (path);
           path = with;
         }
-      if (path == NULL || !kh_report_export_xlsx (self->report, path, &error))
+      if (path == NULL || !kh_report_export_xlsx (self->report, path, &error)
+          || !export_years (self, path, &error))
         gtk_label_set_text (self->status_label, error ? error->message : _("Choose a file on this computer."));
       else
         gtk_label_set_text (self->status_label, _("The figures were saved."));
@@ -491,6 +728,7 @@ kh_figures_view_dispose (GObject *object)
   g_clear_object (&self->chooser);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->report, json_object_put);
+  g_clear_pointer (&self->years_report, json_object_put);
   g_clear_object (&self->store);
   gtk_widget_dispose_template (GTK_WIDGET (self), KH_TYPE_FIGURES_VIEW);
 
@@ -511,11 +749,14 @@ kh_figures_view_class_init (KhFiguresViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, export_button);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, status_label);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, chart);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, shares_label);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, years_grid);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, awards_group);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, funds_group);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, children_group);
   gtk_widget_class_bind_template_callback (widget_class, options_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, export_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, population_clicked_cb);
 }
 
 static void
@@ -545,4 +786,11 @@ kh_figures_view_get_report (KhFiguresView *self)
 {
   g_return_val_if_fail (KH_IS_FIGURES_VIEW (self), NULL);
   return self->report;
+}
+
+json_object *
+kh_figures_view_get_years (KhFiguresView *self)
+{
+  g_return_val_if_fail (KH_IS_FIGURES_VIEW (self), NULL);
+  return self->years_report;
 }

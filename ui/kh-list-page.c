@@ -846,6 +846,10 @@ kh_list_page_set_entity (KhListPage *self,
   gtk_widget_set_visible (GTK_WIDGET (self->recognize_button), strcmp (name, "registration") == 0);
   selection_changed_cb (self);
   update_state (self);
+  /* Chosen from elsewhere (the Overview's Eligible Population…): the drop-down follows. */
+  for (guint i = 0; self->entity_dropdown != NULL && self->entities[i] != NULL; i++)
+    if (strcmp (self->entities[i], name) == 0 && gtk_drop_down_get_selected (self->entity_dropdown) != i)
+      gtk_drop_down_set_selected (self->entity_dropdown, i);
   return TRUE;
 }
 

@@ -145,6 +145,11 @@ const KhImportReport *kh_import_dialog_get_report      (KhImportDialog     *self
 
 /* The figures view: the report it shows. */
 json_object          *kh_figures_view_get_report       (KhFiguresView      *self);
+json_object          *kh_figures_view_get_years        (KhFiguresView      *self);
+void                  kh_figures_view_bar_lengths      (json_object        *model,
+                                                        double             *registered,
+                                                        double             *achieved,
+                                                        double             *eligible);
 PangoLayout          *kh_figures_view_create_chart_layout (GtkWidget       *area,
                                                          const char      *text);
 

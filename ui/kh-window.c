@@ -119,7 +119,8 @@ static GtkWidget *
 make_page (KhWindow       *self,
            const PageInfo *info)
 {
-  static const char * const registrations[] = { "registration", "evaluation", "recognition", "criteria_set", NULL };
+  static const char * const registrations[] = { "registration", "evaluation", "recognition", "criteria_set",
+                                                "population", NULL };
   static const char * const model_registrations[] = { "registration", NULL };
   static const char * const units[] = { "org_unit", NULL };
   static const char * const awards[] = { "award_entry", "award_list", "scholarship_programme", NULL };

@@ -84,6 +84,22 @@ find_child (GtkWidget *widget,
   return NULL;
 }
 
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_button (c, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static gboolean
 has_report (gpointer data)
 {
@@ -120,12 +136,71 @@ test_overview_figures (Fixture       *f,
   g_assert_cmpint (json_object_get_int64 (json_object_object_get (a, "count")), >, 0);
   json_object_put (direct);
 
+  /* Five years side by side, ending with the year shown; the demo's eligible population gives
+   * the latest year's shares. */
+  {
+    json_object *years = json_object_object_get (kh_figures_view_get_years (KH_FIGURES_VIEW (view)), "years");
+    json_object *citizen = json_object_array_get_idx (json_object_object_get (shown, "models"), 0);
+
+    g_assert_cmpuint (json_object_array_length (years), ==, 5);
+    g_assert_cmpint (json_object_get_int (json_object_object_get (json_object_array_get_idx (years, 4), "year")), ==,
+                     json_object_get_int (json_object_object_get (shown, "year")));
+    g_assert_nonnull (json_object_object_get (citizen, "achieved_share"));
+    g_assert_cmpfloat (json_object_get_double (json_object_object_get (citizen, "achieved_share")), <=, 100.0);
+  }
+
   kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
   png = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir,
                           "overview-figures.png", NULL);
   g_mkdir_with_parents (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir, 0755);
   g_assert_true (kh_widget_save_png (GTK_WIDGET (f->window), png, &error));
   g_assert_no_error (error);
+
+  /* The eligible population is entered in the window: the button opens its list. */
+  {
+    GtkWidget *button = find_button (view, _("_Eligible Population…"));
+    GtkWidget *models;
+
+    g_assert_nonnull (button);
+    g_signal_emit_by_name (button, "clicked");
+    kh_widget_wait_for_paint (GTK_WIDGET (f->window), 1);
+    g_assert_cmpstr (kh_window_get_page_name (f->window), ==, "models");
+    models = kh_window_get_page (f->window, "models");
+    g_assert_cmpstr (kh_record_list_get_entity (kh_list_page_get_list (KH_LIST_PAGE (models)))->name, ==, "population");
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (kh_list_page_get_list (KH_LIST_PAGE (models)))), >, 0);
+  }
+  g_clear_pointer (&png, g_free);
+  png = g_build_filename (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir,
+                          "eligible-population.png", NULL);
+  g_mkdir_with_parents (g_getenv ("KH_SCREENSHOT_DIR") ? g_getenv ("KH_SCREENSHOT_DIR") : f->dir, 0755);
+  g_assert_true (kh_widget_save_png (GTK_WIDGET (f->window), png, &error));
+  g_assert_no_error (error);
+}
+
+/* Each model's bars are drawn to the row's own scale: a denominator of a quarter of a million
+ * households must not make the other models' bars vanish. */
+static void
+test_chart_scale (void)
+{
+  json_object *citizens = json_object_new_object ();
+  json_object *families = json_object_new_object ();
+  double reg, ach, elig;
+
+  json_object_object_add (citizens, "registered", json_object_new_int64 (500));
+  json_object_object_add (citizens, "achieved", json_object_new_int64 (400));
+  json_object_object_add (families, "registered", json_object_new_int64 (226259));
+  json_object_object_add (families, "achieved", json_object_new_int64 (200000));
+  json_object_object_add (families, "eligible", json_object_new_int64 (254657));
+
+  kh_figures_view_bar_lengths (citizens, &reg, &ach, &elig);
+  g_assert_cmpfloat (reg, ==, 1.0);
+  g_assert_cmpfloat_with_epsilon (ach, 0.8, 1e-9);
+  g_assert_cmpfloat (elig, ==, 0.0);
+  kh_figures_view_bar_lengths (families, &reg, &ach, &elig);
+  g_assert_cmpfloat (elig, ==, 1.0);
+  g_assert_cmpfloat_with_epsilon (reg, 226259.0 / 254657.0, 1e-9);
+  json_object_put (citizens);
+  json_object_put (families);
 }
 
 static gboolean
@@ -230,6 +305,7 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_test_add ("/lists/ui/overview-figures", Fixture, NULL, fixture_set_up, test_overview_figures, fixture_tear_down);
+  g_test_add_func ("/lists/ui/chart-scale", test_chart_scale);
   g_test_add ("/lists/ui/import-preview", Fixture, NULL, fixture_set_up, test_import_preview, fixture_tear_down);
   g_test_add ("/lists/ui/print-operation", Fixture, NULL, fixture_set_up, test_print_operation, fixture_tear_down);
   return g_test_run ();

@@ -1315,8 +1315,8 @@ test_unit_tree (Fixture       *f,
   page = KH_UNITS_PAGE (kh_window_get_page (f->window, "unit-tree"));
   kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
   g_assert_false (kh_units_page_is_empty_shown (page));
-  /* The first look: the two provinces (before and after 01/07/2025), today's selected and
-   * opened on its communes, wards and special zone. */
+  /* The first look: the three provinces (Khánh Hòa and Ninh Thuận before 01/07/2025, the
+   * new Khánh Hòa after), today's selected and opened on its communes, wards and special zone. */
   record = kh_store_get (f->store, "org_unit", kh_units_page_get_selected_id (page), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "code")), ==, "56N");
@@ -1327,7 +1327,7 @@ test_unit_tree (Fixture       *f,
     json_object_object_add (w, "parent_id", json_object_get (json_object_object_get (record, "id")));
     n_communes = kh_store_count (f->store, "org_unit", &(KhQuery) { .where = w }, &error);
     g_assert_cmpint (n_communes, >, 10);
-    g_assert_cmpuint (kh_units_page_get_n_shown (page), ==, 2 + n_communes);
+    g_assert_cmpuint (kh_units_page_get_n_shown (page), ==, 3 + n_communes);
     json_object_put (w);
   }
   json_object_put (record);
