@@ -432,6 +432,11 @@ static const char * const registration_status_labels[] = {
   N_("Registered"), N_("Withdrawn"), N_("Evaluated"), NULL
 };
 
+static const char * const dossier_statuses[] = { "draft", "submitted", NULL };
+static const char * const dossier_status_labels[] = {
+  N_("Being prepared"), N_("Submitted to the level above"), NULL
+};
+
 static const KhField registration_fields[] = {
   ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels,
         .headers = model_headers, .value_texts = model_texts),
@@ -448,6 +453,9 @@ static const KhField registration_fields[] = {
         .headers = status_headers, .value_texts = status_texts),
   DATE ("registered_on", NONE, N_("Registered on"), .headers = registered_on_headers),
   TEXT ("subject_group", NONE, N_("Subject group"), 100, .headers = subject_group_headers),
+  /* A unit's dossier sent to the level above for evaluation: then locked (kh-workflow.c). */
+  ENUM ("dossier", NONE, N_("Dossier"), dossier_statuses, dossier_status_labels, .since = 13),
+  TEXT ("reopen_reason", NONE, N_("Reason for reopening"), 500, .since = 13),
 };
 
 static gboolean
@@ -497,6 +505,9 @@ static const char * const issuing_level_labels[] = {
   N_("Commune level"), N_("District level"), N_("Provincial level"), N_("The unit itself"), NULL
 };
 
+static const char * const recognition_statuses[] = { "draft", "issued", NULL };
+static const char * const recognition_status_labels[] = { N_("Draft"), N_("Issued"), NULL };
+
 static const KhField recognition_fields[] = {
   REF ("registration_id", REQ | OWNER, N_("Registration"), "registration"),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
@@ -505,6 +516,9 @@ static const KhField recognition_fields[] = {
   ENUM ("issuing_level", REQ | SUM, N_("Recognized at"), issuing_levels, issuing_level_labels),
   /* A recognition's title is the honour it confers ("Gia đình học tập"), not a heading. */
   TEXT ("title", SRCH | SUM, N_("Honorary title"), 300),
+  /* Issued by the decision: then locked (kh-workflow.c); empty in records made before. */
+  ENUM ("status", SUM, N_("Status"), recognition_statuses, recognition_status_labels, .since = 13),
+  TEXT ("reopen_reason", NONE, N_("Reason for reopening"), 500, .since = 13),
 };
 
 static const KhField population_fields[] = {
@@ -559,6 +573,7 @@ static const KhField award_list_fields[] = {
   TEXT ("approved_by", NONE, N_("Approved by"), 150),
   TEXT ("decision_number", SRCH, N_("Decision number"), 50),
   DATE ("decision_date", NONE, N_("Decision date")),
+  TEXT ("reopen_reason", NONE, N_("Reason for reopening"), 500, .since = 13),
 };
 
 static const char * const award_categories[] = { "hardship", "merit", "special", "adult_learner", NULL };

@@ -16,8 +16,9 @@ G_BEGIN_DECLS
  * version 3: what a reset re-pull has seen, and an index of open conflicts; version 4: indexes
  * of the folded names lists sort by; version 5: the search index fed from a queue at COMMIT,
  * and the figures' covering indexes; version 6: a leaner search index (no per-record sizes,
- * which only ranking reads) and no indexes the figures' covering ones already serve. */
-#define KH_SCHEMA_VERSION 8
+ * which only ranking reads) and no indexes the figures' covering ones already serve; version 13:
+ * the approval states of recognitions and dossiers, and the reason a locked record was reopened. */
+#define KH_SCHEMA_VERSION 13
 
 int      kh_schema_get_version        (sqlite3  *db);
 gboolean kh_schema_migrate            (sqlite3  *db,
