@@ -42,6 +42,7 @@ typedef enum
   KH_SYNC_ERROR_RATE_LIMITED,
   KH_SYNC_ERROR_INTERNAL,
   KH_SYNC_ERROR_BUSY,
+  KH_SYNC_ERROR_LOCKED,
 } KhSyncError;
 
 GQuark       kh_sync_error_quark          (void);
@@ -229,6 +230,7 @@ typedef struct
   char   *scope_unit_id;
   char   *server_id;
   gint64  epoch;
+  char   *permissions;      /* "submit,approve,pay" or part of it; NULL from an older server */
 } KhLoginResponse;
 
 KhLoginResponse *kh_login_response_new    (void);

@@ -19,6 +19,7 @@
 #include "kh-engine-client.h"
 #include "kh-replica.h"
 #include "kh-sync-engine.h"
+#include "kh-workflow.h"
 
 #define LAST_SYNC_KEY "desktop_last_sync"
 
@@ -62,6 +63,18 @@ update_signed_in (KhEngineClient *self)
   self->signed_in = token != NULL;
   if (token != NULL)
     memset (token, 0, strlen (token));
+  /* A replica bound to an account writes as that account, signed in or not: the history then
+   * names the person, not the computer's login, and the window offers the steps it may take. */
+  if (user != NULL)
+    {
+      g_autofree char *permits = kh_replica_get_state (self->store, KH_SYNC_PERMISSIONS);
+      int parsed = kh_permits_parse (permits);
+
+      kh_store_set_actor (self->store, user);
+      /* Bound before permissions were sent: an officer's, until the next sign-in. */
+      kh_store_set_permits (self->store, permits == NULL ? KH_PERMIT_SUBMIT
+                                         : parsed >= 0 ? (guint) parsed : 0);
+    }
 }
 
 /* The error a failed sync reports, from the engine's state and message. */

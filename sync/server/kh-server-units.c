@@ -18,7 +18,7 @@
 #include "kh-validate.h"
 
 /* The schema of the server's database: "schema" in meta, 1 when absent (before versions). */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 7
 
 /* Two spans of days [from, to] (either end NULL: open) overlap, written for the unit row "o"
  * against the values bound as (to, from) of the unit being written. */
@@ -122,6 +122,22 @@ migrate_2 (KhServerBackend  *b,
          && kh_server_backend_exec_script (b, pg ? pg_triggers : sqlite_triggers, error);
 }
 
+/* Version 7: an account's approval permissions (NULL: its role's), and the history of every
+ * accepted mutation: the device it came from, its operation and each field's old and new value
+ * (kh-server-history.c), found by record. */
+static gboolean
+migrate_7 (KhServerBackend  *b,
+           GError          **error)
+{
+  return kh_server_backend_exec_script (b, "ALTER TABLE users ADD COLUMN permissions TEXT;"
+                                        "ALTER TABLE mutations ADD COLUMN device TEXT;"
+                                        "ALTER TABLE mutations ADD COLUMN op TEXT;"
+                                        "ALTER TABLE mutations ADD COLUMN changes TEXT;"
+                                        "CREATE INDEX IF NOT EXISTS mutations_by_record "
+                                        "ON mutations (record_id, version);",
+                                        error);
+}
+
 /* Brings a database made by an earlier server up to SCHEMA_VERSION, inside the write
  * transaction of kh_server_init_schema(), which every process runs when it starts. */
 gboolean
@@ -136,6 +152,8 @@ _kh_server_migrate (KhServerBackend  *b,
     return FALSE;
   version = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 1;
   if (version < 2 && !migrate_2 (b, error))
+    return FALSE;
+  if (version < 7 && !migrate_7 (b, error))
     return FALSE;
   if (version >= SCHEMA_VERSION)
     return TRUE;
