@@ -643,6 +643,20 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
      * the unit for a report) read from the index alone: seven times faster than from the rows. */
     "CREATE INDEX person_by_age ON person (coalesce(birth_date, printf('%04d-12-31', birth_year)),"
     "  id, org_unit_id) WHERE deleted = 0;",
+  [13] =
+    /* A record's history as the server keeps it (GET /v1/history), taken when a person asks:
+     * the real authors of what this replica only received (kh-store-history.c). */
+    "CREATE TABLE server_history ("
+    "  entity TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT,"
+    "  device TEXT,"
+    "  op TEXT NOT NULL,"
+    "  changes TEXT NOT NULL CHECK (json_valid(changes)),"
+    "  PRIMARY KEY (entity, record_id, version)"
+    ") STRICT, WITHOUT ROWID;",
 };
 
 static gboolean
