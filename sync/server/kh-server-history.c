@@ -180,7 +180,7 @@ kh_server_activity (KhServer            *self,
                          "AND (r.scope_unit IS NULL OR r.scope_unit IN "
                          "(SELECT descendant FROM org_closure WHERE ancestor = ?)%s) "
                          "ORDER BY m.version LIMIT %" G_GINT64_FORMAT,
-                         user->scope_unit_id == NULL ? " OR TRUE" : "", CLAMP (limit, 1, 5000));
+                         user->scope_unit_id == NULL ? " OR TRUE" : "", limit > 0 ? MIN (limit, 5000) : 1000);
   /* With no scope (the server's own tools) the ancestor bound as NULL matches nothing, and
    * "OR TRUE" takes everything. */
   g_string_append (out, "{\"activity\":[");
