@@ -374,6 +374,53 @@ kh_engine_client_erase_finish (KhSyncClient  *client,
 }
 
 static void
+history_thread (GTask        *task,
+                gpointer      source,
+                gpointer      data,
+                GCancellable *cancellable)
+{
+  KhEngineClient *self = source;
+  Erase *e = data;
+  GError *error = NULL;
+  json_object *history = kh_sync_engine_history (self->engine, e->entity, e->id, cancellable, &error);
+
+  if (history != NULL)
+    {
+      json_object_put (history);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, error);
+}
+
+/* The record's history is asked of the server on the engine's side, and kept in the replica. */
+static void
+kh_engine_client_history_async (KhSyncClient        *client,
+                                const char          *entity,
+                                const char          *id,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (client, cancellable, callback, user_data);
+  Erase *e = g_new0 (Erase, 1);
+
+  e->entity = g_strdup (entity);
+  e->id = g_strdup (id);
+  g_task_set_source_tag (task, kh_engine_client_history_async);
+  g_task_set_task_data (task, e, erase_free);
+  g_task_run_in_thread (task, history_thread);
+}
+
+static gboolean
+kh_engine_client_history_finish (KhSyncClient  *client,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
 sync_client_iface_init (KhSyncClientInterface *iface)
 {
   iface->sync_async = kh_engine_client_sync_async;
@@ -383,6 +430,8 @@ sync_client_iface_init (KhSyncClientInterface *iface)
   iface->sign_out = kh_engine_client_sign_out;
   iface->erase_async = kh_engine_client_erase_async;
   iface->erase_finish = kh_engine_client_erase_finish;
+  iface->history_async = kh_engine_client_history_async;
+  iface->history_finish = kh_engine_client_history_finish;
 }
 
 /* Object --------------------------------------------------------------------------------------- */
