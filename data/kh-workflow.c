@@ -259,6 +259,7 @@ kh_workflow_judge (const char   *entity,
   const KhEntity *e = kh_entity_lookup (entity);
   int s, t;
   gboolean in_order;
+  g_autofree char *label = e != NULL ? g_utf8_strdown (_(e->label), -1) : NULL;
 
   *reason = NULL;
   if (owner_locked)
@@ -278,10 +279,11 @@ kh_workflow_judge (const char   *entity,
         }
       if (payment && (permits & KH_PERMIT_PAY))
         return KH_WORKFLOW_OK;
+      g_autofree char *owner_label = g_utf8_strdown (owner != NULL ? _(kh_entity_lookup (owner)->label) : "", -1);
+
       *reason = g_strdup_printf (_("The %s it belongs to is approved and locked: its entries cannot "
                                    "be changed (a treasurer records only the payment). An approver "
-                                   "can reopen it, with a reason."),
-                                 owner != NULL ? _(kh_entity_lookup (owner)->label) : "");
+                                   "can reopen it, with a reason."), owner_label);
       return KH_WORKFLOW_LOCKED;
     }
   if (w == NULL)
@@ -294,9 +296,9 @@ kh_workflow_judge (const char   *entity,
     {
       if (!w->states[s].locked)
         return KH_WORKFLOW_OK;
-      *reason = g_strdup_printf (_("This %s is %s and locked: it cannot be deleted. An approver can "
+      *reason = g_strdup_printf (_("This %s is “%s” and locked: it cannot be deleted. An approver can "
                                    "reopen it, with a reason."),
-                                 _(e->label), state_label (entity, w->field, w->states[s].name));
+                                 label, state_label (entity, w->field, w->states[s].name));
       return KH_WORKFLOW_LOCKED;
     }
 
@@ -311,9 +313,9 @@ kh_workflow_judge (const char   *entity,
           if (strcmp (lkey, w->field) == 0
               || (in_list (w->details, lkey) && (permits & (KH_PERMIT_APPROVE | KH_PERMIT_PAY))))
             continue;
-          *reason = g_strdup_printf (_("This %s is %s and locked: it cannot be changed. An approver "
+          *reason = g_strdup_printf (_("This %s is “%s” and locked: it cannot be changed. An approver "
                                        "can reopen it, with a reason."),
-                                     _(e->label), state_label (entity, w->field, w->states[s].name));
+                                     label, state_label (entity, w->field, w->states[s].name));
           return KH_WORKFLOW_LOCKED;
         }
       return KH_WORKFLOW_OK;
@@ -327,7 +329,7 @@ kh_workflow_judge (const char   *entity,
       if (!in_order)
         {
           *reason = g_strdup_printf (_("A %s goes through its steps in order: it cannot go from "
-                                       "“%s” to “%s”."), _(e->label), from, to);
+                                       "“%s” to “%s”."), label, from, to);
           return KH_WORKFLOW_INVALID;
         }
       *reason = g_strdup_printf (_("Your account may not take this step (“%s” to “%s”): it needs "
@@ -356,9 +358,9 @@ kh_workflow_judge (const char   *entity,
           (void) sval;
           if (strcmp (skey, w->field) == 0 || in_list (w->details, skey))
             continue;
-          *reason = g_strdup_printf (_("This %s is %s and locked: it cannot be changed. An "
-                                       "approver can reopen it, with a reason."),
-                                     _(e->label), state_label (entity, w->field, w->states[s].name));
+          *reason = g_strdup_printf (_("This %s is “%s” and locked: it cannot be changed. An approver "
+                                       "can reopen it, with a reason."),
+                                     label, state_label (entity, w->field, w->states[s].name));
           return KH_WORKFLOW_LOCKED;
         }
     }

@@ -996,6 +996,27 @@ kh_record_editor_get_history_title (KhRecordEditor *self,
   return row != NULL ? adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)) : NULL;
 }
 
+const char *
+kh_record_editor_get_history_subtitle (KhRecordEditor *self,
+                                       guint           n)
+{
+  GtkWidget *row;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+
+  row = g_object_get_data (G_OBJECT (self->history_group), "first");
+  for (guint i = 0; row != NULL && i < n; i++)
+    row = g_object_get_data (G_OBJECT (row), "next");
+  return row != NULL ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
+}
+
+GtkWidget *
+kh_record_editor_get_workflow (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->workflow;
+}
+
 /* Actions ------------------------------------------------------------------------------------ */
 
 static void

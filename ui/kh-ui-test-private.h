@@ -101,6 +101,11 @@ gboolean              kh_record_editor_erase           (KhRecordEditor     *self
 guint                 kh_record_editor_show_history    (KhRecordEditor     *self);
 const char           *kh_record_editor_get_history_title (KhRecordEditor   *self,
                                                           guint             n);
+/* The approval state and steps of the record (kh-workflow-bar.h), or NULL. */
+GtkWidget            *kh_record_editor_get_workflow    (KhRecordEditor     *self);
+/* The subtitle (when and who) of the @n-th row of the history, or NULL. */
+const char           *kh_record_editor_get_history_subtitle (KhRecordEditor *self,
+                                                             guint           n);
 
 /* The evaluation dialog: scoring a criterion, the result and its Save button. */
 gboolean              kh_evaluation_dialog_set_score   (KhEvaluationDialog *self,
