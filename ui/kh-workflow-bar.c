@@ -179,6 +179,16 @@ kh_workflow_bar_locks (KhStore     *store,
   return locked;
 }
 
+static int
+state_position (const KhField *field,
+                const char    *state)
+{
+  for (int i = 0; state != NULL && field->enum_values[i] != NULL; i++)
+    if (strcmp (field->enum_values[i], state) == 0)
+      return i;
+  return 0;
+}
+
 void
 kh_workflow_bar_refresh (KhWorkflowBar *self)
 {
@@ -222,7 +232,8 @@ kh_workflow_bar_refresh (KhWorkflowBar *self)
       else
         {
           g_signal_connect (button, "clicked", G_CALLBACK (step_clicked_cb), self);
-          if (i == 0 || !kh_workflow_is_reopening (self->entity->name, state, next[0]))
+          /* A step forward is the one expected; going back is not pressed by mistake. */
+          if (state_position (field, next[i]) > state_position (field, state))
             gtk_widget_add_css_class (button, "suggested-action");
         }
       gtk_box_append (GTK_BOX (self->buttons), button);

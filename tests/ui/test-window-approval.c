@@ -386,7 +386,12 @@ int
 main (int   argc,
       char *argv[])
 {
+  const char *localedir = g_getenv ("KHUYENHOC_LOCALEDIR");
+
   setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
