@@ -63,7 +63,9 @@ json_object    *_kh_store_load_record         (KhStore         *self,
                                                const KhEntity  *entity,
                                                const char      *id,
                                                GError         **error);
-/* kh-store-workflow.c: a write of a locked record, or a step the writer may not take, refused. */
+/* kh-store-workflow.c: the permissions of the account the replica is bound to, read on open;
+ * a write of a locked record, or a step the writer may not take, refused. */
+void            _kh_store_workflow_load       (KhStore         *self);
 gboolean        _kh_store_workflow_check      (KhStore         *self,
                                                const KhEntity  *entity,
                                                json_object     *old,

@@ -20,6 +20,9 @@ typedef enum
 } KhPermit;
 
 #define KH_PERMIT_ALL (KH_PERMIT_SUBMIT | KH_PERMIT_APPROVE | KH_PERMIT_PAY)
+/* A store whose writes are not judged: one bound to no server (there are no accounts to ask,
+ * and the demo and lists made by hand hold approved lists of past years). */
+#define KH_PERMIT_UNCHECKED (1u << 8)
 
 /* "submit,approve,pay" and back; an unknown word makes kh_permits_parse() fail (-1). "none" or
  * "" is the empty set. */
@@ -70,8 +73,9 @@ gboolean     kh_workflow_is_reopening  (const char   *entity,
                                         const char   *from,
                                         const char   *to);
 
-/* The steps the store's writer may take (all, unless set: a replica not signed in is its own
- * authority; the window sets the signed-in account's). */
+/* The steps the store's writer may take: a replica bound to an account takes that account's
+ * (read when the store opens, set again by the window at each sign-in); one bound to no server
+ * is KH_PERMIT_UNCHECKED. */
 void         kh_store_set_permits      (KhStore      *self,
                                         guint         permits);
 guint        kh_store_get_permits      (KhStore      *self);

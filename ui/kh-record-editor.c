@@ -1246,7 +1246,7 @@ apply_lock (KhRecordEditor *self)
   const char *state_field = kh_workflow_state_field (self->entity->name);
   gboolean locked = self->id != NULL && kh_workflow_bar_locks (self->store, self->entity->name, self->original);
   gboolean paying = locked && strcmp (self->entity->name, "award_entry") == 0
-                    && (kh_store_get_permits (self->store) & KH_PERMIT_PAY);
+                    && (kh_workflow_bar_permits (self->store) & KH_PERMIT_PAY);
 
   for (guint i = 0; i < self->rows->len; i++)
     {

@@ -157,6 +157,15 @@ reopen_clicked_cb (GtkButton     *button,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+guint
+kh_workflow_bar_permits (KhStore *store)
+{
+  guint permits = kh_store_get_permits (store);
+
+  /* A replica bound to no server has no accounts: every step is its own. */
+  return (permits & KH_PERMIT_UNCHECKED) ? KH_PERMIT_ALL : permits;
+}
+
 gboolean
 kh_workflow_bar_locks (KhStore     *store,
                        const char  *entity,
@@ -167,6 +176,9 @@ kh_workflow_bar_locks (KhStore     *store,
   json_object *v = NULL;
   gboolean locked;
 
+  /* Shown locked where the store refuses: a replica bound to a server. */
+  if (kh_store_get_permits (store) & KH_PERMIT_UNCHECKED)
+    return FALSE;
   if (owner == NULL)
     return kh_workflow_is_locked (entity, data);
   if (data == NULL || !json_object_object_get_ex (data, field, &v) || v == NULL)
@@ -196,7 +208,7 @@ kh_workflow_bar_refresh (KhWorkflowBar *self)
   const char *state = state_of (self, record);
   const KhField *field = kh_entity_get_field (self->entity, kh_workflow_state_field (self->entity->name));
   g_autofree const char **next = kh_workflow_next_states (self->entity->name, state,
-                                                           kh_store_get_permits (self->store));
+                                                           kh_workflow_bar_permits (self->store));
   g_autofree char *description = NULL;
   const char *label = _("Not yet submitted");
   GtkWidget *child;
@@ -205,7 +217,7 @@ kh_workflow_bar_refresh (KhWorkflowBar *self)
   for (guint i = 0; state != NULL && field->enum_values[i] != NULL; i++)
     if (strcmp (field->enum_values[i], state) == 0)
       label = _(field->enum_labels[i]);
-  if (kh_workflow_is_locked (self->entity->name, record))
+  if (kh_workflow_bar_locks (self->store, self->entity->name, record))
     /* TRANSLATORS: an approval state, e.g. "Approved. Locked: …" */
     description = g_strdup_printf (_("%s. Locked: nothing in it can be changed until an approver "
                                      "reopens it, with a reason."), label);

@@ -28,8 +28,11 @@ gboolean    kh_workflow_bar_take_step  (KhWorkflowBar  *self,
 /* The button that moves the record to @state, or NULL when the account may not. */
 GtkWidget  *kh_workflow_bar_get_button (KhWorkflowBar  *self,
                                         const char     *state);
+/* The steps the store's account may take (all for a replica bound to no server). */
+guint       kh_workflow_bar_permits    (KhStore        *store);
 /* Whether a record of @entity with @data is locked for this window's account: the record
- * itself, or (an award entry) its list. */
+ * itself, or (an award entry) its list; never in a replica bound to no server, whose store
+ * does not judge. */
 gboolean    kh_workflow_bar_locks      (KhStore        *store,
                                         const char     *entity,
                                         json_object    *data);
