@@ -18,6 +18,8 @@
 #include "kh-error.h"
 #include "kh-replica.h"
 #include "kh-sync-test-util.h"
+#include "kh-test-store.h"
+#include "kh-workflow.h"
 #include "kh-uuid.h"
 
 typedef struct
@@ -343,6 +345,10 @@ test_replica_lock (Fixture       *f,
   r = kh_treplica_new (f->server, f->dir, "r", f->server->base, "officer_a");
   permissions = kh_replica_get_state (r->store, KH_SYNC_PERMISSIONS);
   g_assert_cmpstr (permissions, ==, "submit");
+  /* Opened again, as the CLI or the window opens it: bound to the account, it judges as it. */
+  g_clear_object (&r->store);
+  r->store = kh_test_open_store (f->dir, "r.db");
+  g_assert_cmpuint (kh_store_get_permits (r->store), ==, KH_PERMIT_SUBMIT);
   kh_treplica_sync (r);
   json = g_strdup_printf ("{\"title\":\"Học bổng\",\"occasion\":\"tet\",\"school_year\":\"2025-2026\","
                           "\"org_unit_id\":\"%s\",\"status\":\"draft\"}", f->unit_a);
