@@ -328,7 +328,7 @@ kh_workflow_judge (const char   *entity,
 
       if (!in_order)
         {
-          *reason = g_strdup_printf (_("A %s goes through its steps in order: it cannot go from "
+          *reason = g_strdup_printf (_("Each %s goes through its steps in order: it cannot go from "
                                        "“%s” to “%s”."), label, from, to);
           return KH_WORKFLOW_INVALID;
         }
