@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kh-attach.h"
+#include "kh-activity.h"
 #include "kh-cli-common.h"
 #include "kh-cli-sync.h"
 #include "kh-cli-visible.h"
@@ -743,6 +744,64 @@ cmd_fetch_attachments (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
+/* A supervisor's report: the changes made in the account's area (GET /v1/activity), printed
+ * or written to a CSV or XLSX file. */
+static int
+cmd_activity (const KhCliCommand  *command,
+              int                  argc,
+              char               **argv,
+              gpointer             data)
+{
+  KhStore *store = ((KhCliContext *) data)->store;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhSyncEngine) engine = kh_sync_engine_new (kh_store_get_path (store));
+  g_autoptr(json_object) rows = NULL;
+  const char *names[] = { "--from", "--to", "--user", "--entity", "--output" };
+  const char *values[G_N_ELEMENTS (names)] = { NULL };
+
+  for (int i = 0; i < argc; i++)
+    {
+      guint k;
+
+      for (k = 0; k < G_N_ELEMENTS (names); k++)
+        if (strcmp (argv[i], names[k]) == 0)
+          break;
+      if (k == G_N_ELEMENTS (names))
+        return argv[i][0] == '-' ? kh_cli_unknown_option (command, argv[i])
+                                 : kh_cli_usage_error (command, _("Filters are given as options."));
+      if (i + 1 >= argc)
+        return kh_cli_missing_value (command, names[k]);
+      values[k] = argv[++i];
+    }
+  rows = kh_sync_engine_activity (engine, values[0], values[1], values[2], values[3], NULL, &error);
+  if (rows == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILED;
+    }
+  if (values[4] != NULL)
+    {
+      if (!kh_activity_write (store, rows, values[4], &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return EXIT_FAILED;
+        }
+      g_print (_("%zu changes written to %s.\n"), json_object_array_length (rows), values[4]);
+      return EXIT_OK;
+    }
+  {
+    g_autoptr(GPtrArray) table = kh_activity_table (store, rows);
+
+    for (guint r = 0; r < table->len; r++)
+      {
+        g_autofree char *line = g_strjoinv ("\t", table->pdata[r]);
+
+        g_print ("%s\n", line);
+      }
+  }
+  return EXIT_OK;
+}
+
 /* The sync options are the same for every command that talks to the server; their --help
  * says so. */
 const KhCliCommand kh_cli_sync_commands[] = {
@@ -765,6 +824,8 @@ const KhCliCommand kh_cli_sync_commands[] = {
     N_("fetch the files of records or attachments now (on a metered network only with --metered); "
        "--keep-offline fetches the records' files to come as well"), 0, -1,
     cmd_fetch_attachments, sync_options_help },
+  { "activity", N_("activity [--from DAY] [--to DAY] [--user NAME] [--entity KIND] [--output FILE.csv|.xlsx]"),
+    N_("the changes made in your area: by whom, to which lists; printed or exported"), 0, -1, cmd_activity, NULL },
   { NULL, NULL, NULL, 0, 0, NULL, NULL }
 };
 

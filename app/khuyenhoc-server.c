@@ -3,6 +3,7 @@
  *   khuyenhoc-server [--db URL] init
  *   khuyenhoc-server [--db URL] user add NAME --role admin|officer|viewer --scope CODE [--password-file F]
  *   khuyenhoc-server [--db URL] user list | user disable NAME | user scope NAME CODE
+ *   khuyenhoc-server [--db URL] user can NAME submit,approve,pay|none
  *   khuyenhoc-server [--db URL] token list NAME | token revoke NAME [DEVICE]
  *   khuyenhoc-server [--db URL] org import FILE.csv
  *   khuyenhoc-server [--db URL] epoch bump
@@ -33,6 +34,7 @@
 #include "kh-server-http.h"
 #include "kh-server-import.h"
 #include "kh-server-metrics.h"
+#include "kh-workflow.h"
 
 static const char *db_url;
 
@@ -254,12 +256,13 @@ cmd_user (const KhCliCommand  *command,
          char               **argv,
          gpointer             data)
 {
-  static const char * const add_options[] = { "--role", "--scope", "--password-file", NULL };
+  static const char * const add_options[] = { "--role", "--scope", "--password-file", "--can", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(KhServer) server = NULL;
   const char *role = NULL;
   const char *scope = NULL;
   const char *file = NULL;
+  const char *can = NULL;
   int rc;
 
   /* argv[0] is the second word: add, list, disable or scope. */
@@ -268,6 +271,7 @@ cmd_user (const KhCliCommand  *command,
       role = take_option (&argc, argv, "--role");
       scope = take_option (&argc, argv, "--scope");
       file = take_option (&argc, argv, "--password-file");
+      can = take_option (&argc, argv, "--can");
       if ((rc = check_rest (argc - 1, argv + 1, 1, add_options)) != 0)
         return rc;
       if (role == NULL || scope == NULL)
@@ -299,6 +303,8 @@ cmd_user (const KhCliCommand  *command,
           return fail (error);
         }
       sodium_memzero (password, strlen (password));
+      if (can != NULL && !kh_server_user_set_permits (server, argv[1], can, &error))
+        return fail (error);
       g_print (_("Added %s (%s, scope %s).\n"), argv[1], role, scope);
       return 0;
     }
@@ -311,9 +317,10 @@ cmd_user (const KhCliCommand  *command,
       for (guint i = 0; i < users->len; i++)
         {
           KhServerUser *u = users->pdata[i];
+          g_autofree char *can_do = kh_permits_to_string (u->permits);
 
-          g_print ("%s\t%s\t%s\t%s\n", u->username, u->role, u->scope_code,
-                   u->disabled ? _("disabled") : _("active"));
+          g_print ("%s\t%s\t%s\t%s\t%s\n", u->username, u->role, u->scope_code,
+                   u->disabled ? _("disabled") : _("active"), *can_do ? can_do : "-");
         }
       return 0;
     }
@@ -322,6 +329,14 @@ cmd_user (const KhCliCommand  *command,
       if (!kh_server_user_disable (server, argv[1], &error))
         return fail (error);
       g_print (_("Disabled %s; their tokens no longer work.\n"), argv[1]);
+      return 0;
+    }
+  if (strcmp (argv[0], "can") == 0)
+    {
+      if (!kh_server_user_set_permits (server, argv[1], argv[2], &error))
+        return fail (error);
+      g_print (_("%s may now: %s. It applies from their next sign-in in the window; the server "
+                 "applies it at once.\n"), argv[1], argv[2]);
       return 0;
     }
   if (!kh_server_user_set_scope (server, argv[1], argv[2], &error))
@@ -779,11 +794,14 @@ cmd_serve (const KhCliCommand  *command,
 
 static const KhCliCommand commands[] = {
   { "init", "init", N_("create the tables, the server id and epoch 1"), 0, -1, cmd_init, NULL },
-  { "user add", N_("user add NAME --role admin|officer|viewer --scope CODE [--password-file F]"),
+  { "user add", N_("user add NAME --role admin|officer|viewer --scope CODE [--password-file F] [--can P]"),
     N_("add an account (the password from F, or from standard input)"), 0, -1, cmd_user, NULL },
   { "user list", "user list", N_("the accounts, their role, scope and state"), 0, -1, cmd_user, NULL },
   { "user disable", N_("user disable NAME"), N_("stop an account; its tokens stop working"), 0, -1, cmd_user, NULL },
   { "user scope", N_("user scope NAME CODE"), N_("move an account to another unit"), 0, -1, cmd_user, NULL },
+  { "user can", N_("user can NAME submit,approve,pay|none"),
+    N_("what an account may do in approvals: the officer submits, the chair approves, the "
+       "treasurer pays"), 0, -1, cmd_user, NULL },
   { "token list", N_("token list NAME"), N_("the devices a user is signed in on"), 0, -1, cmd_token_list, NULL },
   { "token revoke", N_("token revoke NAME [DEVICE]"), N_("log a user out everywhere, or on one device"), 0, -1,
     cmd_token_revoke, NULL },

@@ -458,6 +458,11 @@ static const char * const registration_state_labels[] = {
   N_("Recognized"), NULL
 };
 
+static const char * const dossier_statuses[] = { "draft", "submitted", NULL };
+static const char * const dossier_status_labels[] = {
+  N_("Being prepared"), N_("Submitted to the level above"), NULL
+};
+
 static const KhField registration_fields[] = {
   ENUM ("model", REQ | SUM, N_("Learning model"), models, model_labels,
         .headers = model_headers, .value_texts = model_texts),
@@ -479,6 +484,9 @@ static const KhField registration_fields[] = {
   ENUM ("state", SUM, N_("State"), registration_states, registration_state_labels, .since = 10),
   ENUM ("result", SUM, N_("Result"), results, result_labels, .since = 10),
   INT ("total", SUM, N_("Score"), 0, 1000, .since = 10),
+  /* A unit's dossier sent to the level above for evaluation: then locked (kh-workflow.c). */
+  ENUM ("dossier", NONE, N_("Dossier"), dossier_statuses, dossier_status_labels, .since = 13),
+  TEXT ("reopen_reason", NONE, N_("Reason for reopening"), 500, .since = 13),
 };
 
 static gboolean
@@ -528,6 +536,9 @@ static const char * const issuing_level_labels[] = {
   N_("Commune level"), N_("District level"), N_("Provincial level"), N_("The unit itself"), NULL
 };
 
+static const char * const recognition_statuses[] = { "draft", "issued", NULL };
+static const char * const recognition_status_labels[] = { N_("Draft"), N_("Issued"), NULL };
+
 static const KhField recognition_fields[] = {
   REF ("registration_id", REQ | OWNER, N_("Registration"), "registration"),
   REF ("org_unit_id", REQ | SUM, N_("Unit"), "org_unit", .headers = org_unit_id_headers),
@@ -538,6 +549,9 @@ static const KhField recognition_fields[] = {
   TEXT ("title", SRCH | SUM, N_("Honorary title"), 300),
   /* Set only when the recognition has no passed evaluation behind it (kh-models.c). */
   TEXT ("reason", LONG, N_("Reason for recognizing without a passed evaluation"), 500, .since = 10),
+  /* Issued by the decision: then locked (kh-workflow.c); empty in records made before. */
+  ENUM ("status", SUM, N_("Status"), recognition_statuses, recognition_status_labels, .since = 13),
+  TEXT ("reopen_reason", NONE, N_("Reason for reopening"), 500, .since = 13),
 };
 
 static const KhField population_fields[] = {
@@ -594,6 +608,7 @@ static const KhField award_list_fields[] = {
   TEXT ("approved_by", NONE, N_("Approved by"), 150),
   TEXT ("decision_number", SRCH, N_("Decision number"), 50),
   DATE ("decision_date", NONE, N_("Decision date")),
+  TEXT ("reopen_reason", NONE, N_("Reason for reopening"), 500, .since = 13),
 };
 
 static const char * const award_categories[] = { "hardship", "merit", "special", "adult_learner", NULL };

@@ -547,6 +547,8 @@ kh_store_scrub (KhStore      *store,
         continue;
       ok = exec_bound (store, "UPDATE audit SET old_value = NULL, new_value = NULL "
                        "WHERE entity = ? AND record_id = ?", entity->name, id, error)
+           && exec_bound (store, "DELETE FROM server_history WHERE entity = ? AND record_id = ?",
+                          entity->name, id, error)
            && kh_journal_add_audit (store, entity->name, id, now, kh_store_get_actor (store), "erase",
                                     NULL, NULL, NULL, error);
       /* Only the indexes of the kinds of records erased: merging a large index costs seconds. */

@@ -676,6 +676,20 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  ON recognition (registration_id, deleted, decision_date, issuing_level);"
     "DROP INDEX IF EXISTS recognition_by_registration_id;"
     "DELETE FROM meta WHERE key = '" UPKEEP_KEY_FIRST "recognition_by_registration_id';",
+  [13] =
+    /* A record's history as the server keeps it (GET /v1/history), taken when a person asks:
+     * the real authors of what this replica only received (kh-store-history.c). */
+    "CREATE TABLE server_history ("
+    "  entity TEXT NOT NULL,"
+    "  record_id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT,"
+    "  device TEXT,"
+    "  op TEXT NOT NULL,"
+    "  changes TEXT NOT NULL CHECK (json_valid(changes)),"
+    "  PRIMARY KEY (entity, record_id, version)"
+    ") STRICT, WITHOUT ROWID;",
 };
 
 static gboolean

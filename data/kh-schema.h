@@ -19,7 +19,8 @@ G_BEGIN_DECLS
  * which only ranking reads) and no indexes the figures' covering ones already serve; version
  * 10: criteria sets by subject group and level rule, evaluation stages, registration states;
  * version 11: the figures' covering index of recognitions; version 12: the fund ledger's fields
- * (a fund's opening balance, earmarks, a payment's category). */
+ * (a fund's opening balance, earmarks, a payment's category); version 13: the approval states of
+ * recognitions and dossiers, and the reason a locked record was reopened. */
 #define KH_SCHEMA_VERSION 14
 /* Version 14: attachments (the entity, and what this replica knows of each file). */
 #define KH_ATTACH_VERSION 14

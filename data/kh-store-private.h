@@ -29,6 +29,7 @@ struct _KhStore
   GPtrArray  *search_flush; /* per searchable entity, its NULL-terminated flush statements */
   struct _Checkpointer *checkpointer; /* while a bulk write checkpoints on another thread */
   struct _Checkpointer *retiring;     /* one told to stop, finishing its last checkpoint */
+  guint       permits;      /* KhPermit: the approval steps this store's writer may take */
 };
 
 /* SQL built from the registry for one entity, built once per store: the write path runs it
@@ -61,6 +62,16 @@ void            _kh_store_checkpointer_commit (KhStore *self);
 json_object    *_kh_store_load_record         (KhStore         *self,
                                                const KhEntity  *entity,
                                                const char      *id,
+                                               GError         **error);
+/* kh-store-workflow.c: the permissions of the account the replica is bound to, read on open;
+ * a write of a locked record, or a step the writer may not take, refused. */
+void            _kh_store_workflow_load       (KhStore         *self);
+gboolean        _kh_store_workflow_check      (KhStore         *self,
+                                               const KhEntity  *entity,
+                                               json_object     *old,
+                                               json_object     *data,
+                                               gboolean         deleting,
+                                               json_object     *changes,
                                                GError         **error);
 
 G_END_DECLS

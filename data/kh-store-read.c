@@ -10,6 +10,7 @@
 #include "kh-error.h"
 #include "kh-fold.h"
 #include "kh-sqlite.h"
+#include "kh-store-history.h"
 #include "kh-store-private.h"
 
 /* Reading ------------------------------------------------------------------------------------- */
@@ -284,6 +285,18 @@ kh_store_history (KhStore     *self,
 
   if (_kh_store_lookup_entity (entity_name, error) == NULL)
     return NULL;
+  {
+    GError *local = NULL;
+
+    /* The server's, with its authors, once a person has asked for it (kh-store-history.c). */
+    array = _kh_store_server_history (self, entity_name, id, &local);
+    if (array != NULL || local != NULL)
+      {
+        if (local != NULL)
+          g_propagate_error (error, local);
+        return array;
+      }
+  }
   stmt = kh_store_prepare (self,
                            "SELECT at, actor, action, field, old_value, new_value FROM audit "
                            "WHERE entity = ? AND record_id = ? ORDER BY seq", error);

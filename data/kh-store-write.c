@@ -216,7 +216,8 @@ kh_store_create (KhStore      *self,
        && kh_registration_check_once (self, entity, id, values, NULL, error)
        && _kh_privacy_check_write (self, entity, values, NULL, error)
        && _kh_ledger_check_write (self, entity, id, values, NULL, error)
-       && _kh_models_check_write (self, entity, id, values, NULL, error);
+       && _kh_models_check_write (self, entity, id, values, NULL, error)
+       && _kh_store_workflow_check (self, entity, NULL, values, FALSE, values, error);
 
   if (ok)
     {
@@ -348,7 +349,8 @@ kh_store_update (KhStore      *self,
       || !kh_registration_check_once (self, entity, id, merged, changed, error)
       || !_kh_privacy_check_write (self, entity, merged, changed, error)
       || !_kh_ledger_check_write (self, entity, id, merged, changed, error)
-      || !_kh_models_check_write (self, entity, id, merged, changed, error))
+      || !_kh_models_check_write (self, entity, id, merged, changed, error)
+      || !_kh_store_workflow_check (self, entity, current, merged, FALSE, changed, error))
     goto out;
 
   now = kh_store_now ();
@@ -431,6 +433,9 @@ set_deleted (KhStore     *self,
   if (current == NULL || !kh_journal_keep_base (self, entity, current, error))
     goto out;
   flag = json_object_object_get (current, "deleted");
+  if (json_object_get_boolean (flag) != deleted
+      && !_kh_store_workflow_check (self, entity, current, NULL, TRUE, NULL, error))
+    goto out;
   if (json_object_get_boolean (flag) == deleted)
     {
       if (deleted)

@@ -19,6 +19,7 @@
 #include "kh-sqlite.h"
 #include "kh-store-private.h"
 #include "kh-uuid.h"
+#include "kh-workflow.h"
 
 G_DEFINE_FINAL_TYPE (KhStore, kh_store, G_TYPE_OBJECT)
 
@@ -85,6 +86,7 @@ kh_store_init (KhStore *self)
   self->entity_sql = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->pending = g_ptr_array_new_with_free_func (g_free);
   self->actor = g_strdup (g_get_user_name ());
+  self->permits = KH_PERMIT_UNCHECKED;
 }
 
 static char *
@@ -672,6 +674,7 @@ kh_store_open (const char  *path,
       if (!kh_store_set_meta (self, "replica_id", self->replica_id, error))
         return NULL;
     }
+  _kh_store_workflow_load (self);
 
   return g_steal_pointer (&self);
 }

@@ -37,6 +37,7 @@ static const struct
   [KH_SYNC_ERROR_BUSY] = { "busy", 503 },
   [KH_SYNC_ERROR_OVERDRAWN] = { "overdrawn", 409 },
   [KH_SYNC_ERROR_ALREADY_REGISTERED] = { "already_registered", 409 },
+  [KH_SYNC_ERROR_LOCKED] = { "locked", 409 },
 };
 
 const char *
@@ -543,6 +544,7 @@ kh_login_response_free (KhLoginResponse *r)
   g_free (r->scope);
   g_free (r->scope_unit_id);
   g_free (r->server_id);
+  g_free (r->permissions);
   g_free (r);
 }
 
@@ -557,6 +559,8 @@ kh_login_response_to_json (const KhLoginResponse *r)
   json_object_object_add (user, "role", json_object_new_string (r->role));
   json_object_object_add (user, "scope", json_object_new_string (r->scope ? r->scope : ""));
   json_object_object_add (user, "scope_unit_id", json_object_new_string (r->scope_unit_id));
+  if (r->permissions != NULL)
+    json_object_object_add (user, "permissions", json_object_new_string (r->permissions));
   json_object_object_add (obj, "user", user);
   json_object_object_add (obj, "server_id", json_object_new_string (r->server_id));
   json_object_object_add (obj, "epoch", json_object_new_int64 (r->epoch));
@@ -580,7 +584,8 @@ kh_login_response_from_json (json_object  *obj,
       || !kh_codec_get_string (user, "user", "username", TRUE, 128, &r->username, error)
       || !kh_codec_get_string (user, "user", "role", TRUE, 16, &r->role, error)
       || !kh_codec_get_string (user, "user", "scope", TRUE, 64, &r->scope, error)
-      || !kh_codec_get_uuid (user, "user", "scope_unit_id", TRUE, &r->scope_unit_id, error))
+      || !kh_codec_get_uuid (user, "user", "scope_unit_id", TRUE, &r->scope_unit_id, error)
+      || !kh_codec_get_string (user, "user", "permissions", FALSE, 64, &r->permissions, error))
     return NULL;
   return g_steal_pointer (&r);
 }

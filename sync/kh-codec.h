@@ -44,6 +44,7 @@ typedef enum
   KH_SYNC_ERROR_BUSY,
   KH_SYNC_ERROR_OVERDRAWN,
   KH_SYNC_ERROR_ALREADY_REGISTERED,
+  KH_SYNC_ERROR_LOCKED,
 } KhSyncError;
 
 GQuark       kh_sync_error_quark          (void);
@@ -231,6 +232,7 @@ typedef struct
   char   *scope_unit_id;
   char   *server_id;
   gint64  epoch;
+  char   *permissions;      /* "submit,approve,pay" or part of it; NULL from an older server */
 } KhLoginResponse;
 
 KhLoginResponse *kh_login_response_new    (void);

@@ -79,6 +79,23 @@ gboolean      kh_sync_engine_erase         (KhSyncEngine   *self,
                                             GCancellable   *cancellable,
                                             GError        **error);
 
+/* A record's history as the server keeps it (GET /v1/history), also kept in the replica for
+ * kh_store_history(); the "history" array, or NULL. */
+json_object  *kh_sync_engine_history       (KhSyncEngine   *self,
+                                            const char     *entity,
+                                            const char     *id,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+/* The changes made in the account's area (GET /v1/activity), every page: from day @from to day
+ * @to, by @user, of @entity (each NULL: any); an array of the server's rows, or NULL. */
+json_object  *kh_sync_engine_activity      (KhSyncEngine   *self,
+                                            const char     *from,
+                                            const char     *to,
+                                            const char     *user,
+                                            const char     *entity,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+
 gboolean      kh_sync_engine_run           (KhSyncEngine   *self,
                                             KhSyncFlags     flags,
                                             KhSyncReport   *report,

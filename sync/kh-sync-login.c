@@ -13,6 +13,7 @@
 #include "kh-credentials.h"
 #include "kh-replica.h"
 #include "kh-sync-engine-private.h"
+#include "kh-workflow.h"
 
 gboolean
 kh_sync_engine_login (KhSyncEngine  *self,
@@ -68,11 +69,15 @@ kh_sync_engine_login (KhSyncEngine  *self,
   memset (response->token, 0, strlen (response->token));
 
   epoch = g_strdup_printf ("%" G_GINT64_FORMAT, response->epoch);
+  /* An older server sends no permissions: the role's, as that server had no others. */
+  if (response->permissions == NULL)
+    response->permissions = kh_permits_to_string (kh_permits_for_role (response->role));
   if (!kh_store_begin (store, error))
     return FALSE;
   ok = kh_replica_set_state (store, KH_SYNC_SERVER_URL, server_url, error)
        && kh_replica_set_state (store, KH_SYNC_USERNAME, username, error)
        && kh_replica_set_state (store, KH_SYNC_SCOPE_UNIT, response->scope_unit_id, error)
+       && kh_replica_set_state (store, KH_SYNC_PERMISSIONS, response->permissions, error)
        && (bound != NULL || (kh_replica_set_state (store, KH_SYNC_SERVER_ID, response->server_id, error)
                              && kh_replica_set_state (store, KH_SYNC_EPOCH, epoch, error)));
   if (!ok)

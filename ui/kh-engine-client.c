@@ -19,6 +19,7 @@
 #include "kh-engine-client.h"
 #include "kh-replica.h"
 #include "kh-sync-engine.h"
+#include "kh-workflow.h"
 
 #define LAST_SYNC_KEY "desktop_last_sync"
 
@@ -62,6 +63,18 @@ update_signed_in (KhEngineClient *self)
   self->signed_in = token != NULL;
   if (token != NULL)
     memset (token, 0, strlen (token));
+  /* A replica bound to an account writes as that account, signed in or not: the history then
+   * names the person, not the computer's login, and the window offers the steps it may take. */
+  if (user != NULL)
+    {
+      g_autofree char *permits = kh_replica_get_state (self->store, KH_SYNC_PERMISSIONS);
+      int parsed = kh_permits_parse (permits);
+
+      kh_store_set_actor (self->store, user);
+      /* Bound before permissions were sent: an officer's, until the next sign-in. */
+      kh_store_set_permits (self->store, permits == NULL ? KH_PERMIT_SUBMIT
+                                         : parsed >= 0 ? (guint) parsed : 0);
+    }
 }
 
 /* The error a failed sync reports, from the engine's state and message. */
@@ -361,6 +374,53 @@ kh_engine_client_erase_finish (KhSyncClient  *client,
 }
 
 static void
+history_thread (GTask        *task,
+                gpointer      source,
+                gpointer      data,
+                GCancellable *cancellable)
+{
+  KhEngineClient *self = source;
+  Erase *e = data;
+  GError *error = NULL;
+  json_object *history = kh_sync_engine_history (self->engine, e->entity, e->id, cancellable, &error);
+
+  if (history != NULL)
+    {
+      json_object_put (history);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, error);
+}
+
+/* The record's history is asked of the server on the engine's side, and kept in the replica. */
+static void
+kh_engine_client_history_async (KhSyncClient        *client,
+                                const char          *entity,
+                                const char          *id,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (client, cancellable, callback, user_data);
+  Erase *e = g_new0 (Erase, 1);
+
+  e->entity = g_strdup (entity);
+  e->id = g_strdup (id);
+  g_task_set_source_tag (task, kh_engine_client_history_async);
+  g_task_set_task_data (task, e, erase_free);
+  g_task_run_in_thread (task, history_thread);
+}
+
+static gboolean
+kh_engine_client_history_finish (KhSyncClient  *client,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
 sync_client_iface_init (KhSyncClientInterface *iface)
 {
   iface->sync_async = kh_engine_client_sync_async;
@@ -370,6 +430,8 @@ sync_client_iface_init (KhSyncClientInterface *iface)
   iface->sign_out = kh_engine_client_sign_out;
   iface->erase_async = kh_engine_client_erase_async;
   iface->erase_finish = kh_engine_client_erase_finish;
+  iface->history_async = kh_engine_client_history_async;
+  iface->history_finish = kh_engine_client_history_finish;
 }
 
 /* Object --------------------------------------------------------------------------------------- */

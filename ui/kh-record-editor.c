@@ -27,6 +27,8 @@
 #include "kh-store-sql.h"
 #include "kh-ui-test-private.h"
 #include "kh-validate.h"
+#include "kh-workflow.h"
+#include "kh-workflow-bar.h"
 
 typedef struct
 {
@@ -57,6 +59,7 @@ struct _KhRecordEditor
   GtkWidget           *entries;         /* an award list's entries, or NULL */
   GtkWidget           *attachments;     /* the files of a record that takes them, or NULL */
   GtkWidget           *workflow;        /* an award list's steps, or NULL */
+  GtkWidget           *approval;        /* the approval state and steps, or NULL */
   GtkWidget           *history_button;
   GtkWidget           *evaluate_button;
   GtkWidget           *recognize_button;
@@ -1005,6 +1008,27 @@ kh_record_editor_get_history_title (KhRecordEditor *self,
   return row != NULL ? adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)) : NULL;
 }
 
+const char *
+kh_record_editor_get_history_subtitle (KhRecordEditor *self,
+                                       guint           n)
+{
+  GtkWidget *row;
+
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+
+  row = g_object_get_data (G_OBJECT (self->history_group), "first");
+  for (guint i = 0; row != NULL && i < n; i++)
+    row = g_object_get_data (G_OBJECT (row), "next");
+  return row != NULL ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
+}
+
+GtkWidget *
+kh_record_editor_get_approval (KhRecordEditor *self)
+{
+  g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
+  return self->approval;
+}
+
 /* Actions ------------------------------------------------------------------------------------ */
 
 static void
@@ -1024,11 +1048,33 @@ delete_action (GtkWidget  *widget,
 }
 
 static void
+server_history_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  g_autoptr(KhRecordEditor) self = data;
+  g_autoptr(GError) error = NULL;
+
+  /* Offline, or a record the server does not have yet: what this replica knows stays shown. */
+  if (kh_sync_client_history_finish (KH_SYNC_CLIENT (source), result, &error)
+      && gtk_widget_get_visible (GTK_WIDGET (self->history_group)))
+    kh_record_editor_show_history (self);
+}
+
+static void
 history_action (GtkWidget  *widget,
                 const char *action_name,
                 GVariant   *param)
 {
-  kh_record_editor_show_history (KH_RECORD_EDITOR (widget));
+  KhRecordEditor *self = KH_RECORD_EDITOR (widget);
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  KhSyncClient *client = KH_IS_WINDOW (parent) ? kh_window_get_sync_client (KH_WINDOW (parent)) : NULL;
+
+  kh_record_editor_show_history (self);
+  /* The server knows who made the changes this replica only received. */
+  if (client != NULL && self->id != NULL)
+    kh_sync_client_history_async (client, self->entity->name, self->id, NULL, server_history_cb,
+                                  g_object_ref (self));
 }
 
 static void
@@ -1216,6 +1262,62 @@ registration_defaults (json_object *defaults)
   return d;
 }
 
+/* Approval ----------------------------------------------------------------------------------- */
+
+/* A locked record (an approved list, an issued recognition, a submitted dossier, an approved
+ * list's entry) is shown read-only: its rows insensitive, no saving or deleting; a treasurer
+ * may still record an entry's payment. The state itself is set only by the steps' buttons. */
+static void
+apply_lock (KhRecordEditor *self)
+{
+  static const char * const payment[] = { "status", "received_on", "received_by", "voucher_number", NULL };
+  const char *state_field = kh_workflow_state_field (self->entity->name);
+  gboolean locked = self->id != NULL && kh_workflow_bar_locks (self->store, self->entity->name, self->original);
+  gboolean paying = locked && strcmp (self->entity->name, "award_entry") == 0
+                    && (kh_workflow_bar_permits (self->store) & KH_PERMIT_PAY);
+
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = self->rows->pdata[i];
+      const char *name = row->field->name;
+      gboolean editable = !locked || (paying && g_strv_contains (payment, name));
+
+      if (state_field != NULL && self->id != NULL
+          && (strcmp (name, state_field) == 0 || strcmp (name, "reopen_reason") == 0))
+        editable = FALSE;
+      gtk_widget_set_sensitive (row->row, editable);
+    }
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "editor.save", !locked || paying);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "editor.delete", !locked);
+  if (self->entries != NULL)
+    {
+      GtkWidget *suffix = adw_preferences_group_get_header_suffix (ADW_PREFERENCES_GROUP (self->entries));
+      GtkWidget *add = suffix != NULL ? gtk_widget_get_first_child (suffix) : NULL;
+
+      /* The first of the entries' buttons adds one. */
+      if (GTK_IS_BUTTON (add))
+        gtk_widget_set_sensitive (add, !locked);
+    }
+}
+
+/* A step was taken: the record is read again and the form with it. */
+static void
+stepped_cb (KhRecordEditor *self)
+{
+  json_object *record = kh_store_get (self->store, self->entity->name, self->id, NULL);
+
+  if (record == NULL)
+    return;
+  json_object_put (self->original);
+  self->original = record;
+  for (guint i = 0; i < self->rows->len; i++)
+    adw_preferences_group_remove (self->fields_group, ((Row *) self->rows->pdata[i])->row);
+  g_ptr_array_set_size (self->rows, 0);
+  build_form (self);
+  apply_lock (self);
+  show_error (self, NULL);
+}
+
 /* An editor for the record @id of @entity, or for a new one with @defaults when @id is NULL. */
 GtkWidget *
 kh_record_editor_new (KhStore     *store,
@@ -1274,6 +1376,17 @@ kh_record_editor_new (KhStore     *store,
       gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
                                   self->attachments, GTK_WIDGET (self->fields_group));
     }
+  if (id != NULL && self->original != NULL && kh_workflow_state_field (entity) != NULL)
+    {
+      /* Where the record stands in its approval comes first. */
+      self->approval = kh_workflow_bar_new (store, entity, id);
+      gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
+                                  self->approval,
+                                  gtk_widget_get_prev_sibling (self->entries != NULL ? self->entries
+                                                               : GTK_WIDGET (self->fields_group)));
+      g_signal_connect_object (self->approval, "stepped", G_CALLBACK (stepped_cb), self, G_CONNECT_SWAPPED);
+    }
+  apply_lock (self);
   if (id != NULL)
     {
       g_autofree char *title = record_title (self);

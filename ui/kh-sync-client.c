@@ -119,3 +119,35 @@ kh_sync_client_erase_finish (KhSyncClient  *self,
     return g_task_propagate_boolean (G_TASK (result), error);
   return KH_SYNC_CLIENT_GET_IFACE (self)->erase_finish (self, result, error);
 }
+
+void
+kh_sync_client_history_async (KhSyncClient        *self,
+                              const char          *entity,
+                              const char          *id,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  KhSyncClientInterface *iface;
+
+  g_return_if_fail (KH_IS_SYNC_CLIENT (self));
+  iface = KH_SYNC_CLIENT_GET_IFACE (self);
+  if (iface->history_async == NULL)
+    {
+      g_task_report_new_error (self, callback, user_data, kh_sync_client_history_async, G_IO_ERROR,
+                               G_IO_ERROR_NOT_SUPPORTED, "%s", _("This build cannot reach a server."));
+      return;
+    }
+  iface->history_async (self, entity, id, cancellable, callback, user_data);
+}
+
+gboolean
+kh_sync_client_history_finish (KhSyncClient  *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (KH_IS_SYNC_CLIENT (self), FALSE);
+  if (g_async_result_is_tagged (result, kh_sync_client_history_async))
+    return g_task_propagate_boolean (G_TASK (result), error);
+  return KH_SYNC_CLIENT_GET_IFACE (self)->history_finish (self, result, error);
+}

@@ -63,6 +63,16 @@ struct _KhSyncClientInterface
   gboolean (*erase_finish)    (KhSyncClient         *self,
                                GAsyncResult         *result,
                                GError              **error);
+  /* Optional: a record's history from the server, kept in the store (kh-store-history.h). */
+  void     (*history_async)   (KhSyncClient         *self,
+                               const char           *entity,
+                               const char           *id,
+                               GCancellable         *cancellable,
+                               GAsyncReadyCallback   callback,
+                               gpointer              user_data);
+  gboolean (*history_finish)  (KhSyncClient         *self,
+                               GAsyncResult         *result,
+                               GError              **error);
 };
 
 void     kh_sync_client_sync_async     (KhSyncClient         *self,
@@ -92,6 +102,15 @@ void     kh_sync_client_erase_async    (KhSyncClient         *self,
                                         GAsyncReadyCallback   callback,
                                         gpointer              user_data);
 gboolean kh_sync_client_erase_finish   (KhSyncClient         *self,
+                                        GAsyncResult         *result,
+                                        GError              **error);
+void     kh_sync_client_history_async  (KhSyncClient         *self,
+                                        const char           *entity,
+                                        const char           *id,
+                                        GCancellable         *cancellable,
+                                        GAsyncReadyCallback   callback,
+                                        gpointer              user_data);
+gboolean kh_sync_client_history_finish (KhSyncClient         *self,
                                         GAsyncResult         *result,
                                         GError              **error);
 

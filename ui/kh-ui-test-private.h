@@ -115,6 +115,11 @@ gboolean              kh_record_editor_erase           (KhRecordEditor     *self
 guint                 kh_record_editor_show_history    (KhRecordEditor     *self);
 const char           *kh_record_editor_get_history_title (KhRecordEditor   *self,
                                                           guint             n);
+/* The approval state and steps of the record (kh-workflow-bar.h), or NULL. */
+GtkWidget            *kh_record_editor_get_approval    (KhRecordEditor     *self);
+/* The subtitle (when and who) of the @n-th row of the history, or NULL. */
+const char           *kh_record_editor_get_history_subtitle (KhRecordEditor *self,
+                                                             guint           n);
 
 /* A record picker: its search entry, the matches it shows (at most KH_RECORD_PICKER_MAX_SHOWN),
  * the whole list they come from, a click on one, and what the button and the status say. */

@@ -48,6 +48,7 @@ typedef enum
 #define KH_SYNC_LAST_SYNC  "last_sync"
 #define KH_SYNC_SCOPE_UNIT "scope_unit_id"  /* the account's scope unit (login, reset pages) */
 #define KH_SYNC_FIRST_PULL "first_pull"  /* "1" until a first pull (or re-pull) has ended */
+#define KH_SYNC_PERMISSIONS "permissions" /* the account's approval steps, as the login gave them */
 
 char        *kh_replica_get_state         (KhStore         *store,
                                            const char      *key);

@@ -10,6 +10,7 @@
 #include "kh-server-core-private.h"
 #include "kh-uuid.h"
 #include "kh-validate.h"
+#include "kh-workflow.h"
 
 void
 kh_server_user_free (KhServerUser *user)
@@ -21,6 +22,7 @@ kh_server_user_free (KhServerUser *user)
   g_free (user->role);
   g_free (user->scope_unit_id);
   g_free (user->scope_code);
+  g_free (user->device);
   g_free (user);
 }
 
@@ -132,11 +134,13 @@ user_row_cb (const char * const *v,
   u->scope_gen = g_ascii_strtoll (v[4], NULL, 10);
   u->disabled = g_ascii_strtoll (v[5], NULL, 10) != 0;
   u->scope_code = g_strdup (v[6] != NULL ? v[6] : "");
+  u->permits = v[7] != NULL && kh_permits_parse (v[7]) >= 0 ? (guint) kh_permits_parse (v[7])
+                                                          : kh_permits_for_role (u->role);
   g_ptr_array_add (out, u);
   return TRUE;
 }
 
-#define USER_COLUMNS "u.id, u.username, u.role, u.scope_unit_id, u.scope_gen, u.disabled, o.code"
+#define USER_COLUMNS "u.id, u.username, u.role, u.scope_unit_id, u.scope_gen, u.disabled, o.code, u.permissions"
 
 GPtrArray *
 kh_server_user_list (KhServer  *self,
@@ -188,6 +192,36 @@ kh_server_user_disable (KhServer    *self,
   p[0] = KH_SQL_P_TEXT (u->id);
   return kh_server_backend_exec (l->b, "UPDATE users SET disabled = 1 WHERE id = ?", p, 1, NULL, NULL, NULL, error)
          && kh_server_backend_exec (l->b, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", p, 1, NULL, NULL, NULL, error)
+         && kh_server_backend_commit (l->b, error);
+}
+
+gboolean
+kh_server_user_set_permits (KhServer    *self,
+                            const char  *username,
+                            const char  *permits,
+                            GError     **error)
+{
+  g_autoptr(KhServerLease) l = NULL;
+  g_autoptr(KhServerUser) u = NULL;
+  g_autofree char *text = NULL;
+  int parsed = kh_permits_parse (permits);
+  KhSqlParam p[2];
+
+  if (parsed < 0)
+    {
+      g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                           _("The permissions are a list of submit, approve and pay, separated by "
+                             "commas, or none."));
+      return FALSE;
+    }
+  text = kh_permits_to_string ((guint) parsed);
+  l = _kh_server_lease_new (self);
+  if (!kh_server_backend_begin (l->b, KH_TX_WRITE, error)
+      || (u = get_user (l->b, username, error)) == NULL)
+    return FALSE;
+  p[0] = KH_SQL_P_TEXT (text);
+  p[1] = KH_SQL_P_TEXT (u->id);
+  return kh_server_backend_exec (l->b, "UPDATE users SET permissions = ? WHERE id = ?", p, 2, NULL, NULL, NULL, error)
          && kh_server_backend_commit (l->b, error);
 }
 
@@ -359,7 +393,7 @@ auth_row_cb (const char * const *v,
   AuthRow *row = data;
 
   user_row_cb (v, n, row->users);
-  row->used_at = g_strdup (v[7]);
+  row->used_at = g_strdup (v[8]);
   return FALSE;
 }
 
@@ -420,6 +454,8 @@ kh_server_authenticate (KhServer    *self,
         g_message ("could not note a token's use: %s", local->message);
     }
   g_free (row.used_at);
+  /* The device is named as "token list" names it, so an administrator finds it there. */
+  ((KhServerUser *) out->pdata[0])->device = g_strndup (th, 12);
   return g_ptr_array_steal_index (out, 0);
 }
 

@@ -20,6 +20,8 @@ typedef struct
   char     *scope_code;
   gint64    scope_gen;
   gboolean  disabled;
+  guint     permits;        /* KhPermit (kh-workflow.h): the approval steps it may take */
+  char     *device;         /* the token's id ("token list"), when it came with a token */
 } KhServerUser;
 
 void          kh_server_user_free (KhServerUser *user);
@@ -62,6 +64,11 @@ GPtrArray    *kh_server_user_list         (KhServer     *self,
                                            GError      **error);
 gboolean      kh_server_user_disable      (KhServer     *self,
                                            const char   *username,
+                                           GError      **error);
+/* Sets what @username may do in approvals: "submit,approve,pay", a part of it, or "none". */
+gboolean      kh_server_user_set_permits  (KhServer     *self,
+                                           const char   *username,
+                                           const char   *permits,
                                            GError      **error);
 gboolean      kh_server_user_set_scope    (KhServer     *self,
                                            const char   *username,
@@ -169,6 +176,26 @@ GString        *kh_server_records_by_ids  (KhServer            *self,
                                            const char          *entity,
                                            const char * const  *ids,
                                            guint                n_ids,
+                                           GError             **error);
+/* The JSON text of an answer to GET /v1/history?entity=E&id=ID (kh-server-history.c): every
+ * accepted change of a record in @user's area, with who, when, from which device and each
+ * field's old and new value. */
+GString        *kh_server_history         (KhServer            *self,
+                                           const KhServerUser  *user,
+                                           const char          *entity,
+                                           const char          *id,
+                                           GError             **error);
+/* The JSON text of an answer to GET /v1/activity: the changes in @user's area after version
+ * @after, made from day @from to day @to ("YYYY-MM-DD", either NULL: open), by @username and of
+ * @entity when given, @limit at most. */
+GString        *kh_server_activity        (KhServer            *self,
+                                           const KhServerUser  *user,
+                                           const char          *from,
+                                           const char          *to,
+                                           const char          *username,
+                                           const char          *entity,
+                                           gint64               after,
+                                           gint64               limit,
                                            GError             **error);
 /* Erases a person (PROTOCOL.md §4, POST /v1/erase); *@version is the last version it wrote. */
 gboolean        kh_server_erase           (KhServer            *self,

@@ -30,6 +30,7 @@
 #include "kh-server-http.h"
 #include "kh-server-metrics.h"
 #include "kh-uuid.h"
+#include "kh-workflow.h"
 
 /* A login is a name and a password: a few hundred bytes. */
 #define LOGIN_MAX_BODY 4096
@@ -91,6 +92,8 @@ typedef enum
   ROUTE_FILE_STATUS,
   ROUTE_FILE_CHUNK,
   ROUTE_FILE_DATA,
+  ROUTE_HISTORY,
+  ROUTE_ACTIVITY,
 } Route;
 
 typedef struct
@@ -495,6 +498,7 @@ handle_login (KhHttpServer          *self,
   response->token = g_steal_pointer (&token);
   response->username = g_strdup (user->username);
   response->role = g_strdup (user->role);
+  response->permissions = kh_permits_to_string (user->permits);
   response->scope = g_strdup (user->scope_code);
   response->scope_unit_id = g_strdup (user->scope_unit_id);
   if (!kh_server_get_identity (self->server, &response->server_id, &response->epoch, &error))
@@ -821,6 +825,58 @@ handle_file_data (KhHttpServer          *self,
   return ret;
 }
 
+/* GET /v1/history?entity=E&id=ID: a record's changes, who made them, when, from where. */
+static enum MHD_Result
+handle_history (KhHttpServer          *self,
+                struct MHD_Connection *c,
+                const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) answer = NULL;
+  const char *entity = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "entity");
+  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "id");
+
+  if (entity == NULL || id == NULL || strlen (entity) > KH_CODEC_MAX_NAME || strlen (id) > 64)
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("A history names a kind of record and its id."), 0);
+  answer = kh_server_history (self->server, user, entity, id, &error);
+  if (answer == NULL)
+    return send_gerror (c, error);
+  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
+}
+
+/* GET /v1/activity?from=D&to=D&user=U&entity=E&after=V&limit=N: the changes in the area. */
+static enum MHD_Result
+handle_activity (KhHttpServer          *self,
+                 struct MHD_Connection *c,
+                 const KhServerUser    *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) answer = NULL;
+  const char *names[] = { "from", "to", "user", "entity" };
+  const char *values[4];
+  const char *after = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "after");
+  gint64 v = 0;
+  gint64 limit;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      values[i] = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, names[i]);
+      if (values[i] != NULL && *values[i] == '\0')
+        values[i] = NULL;
+      if (values[i] != NULL && (strlen (values[i]) > 64 || !g_utf8_validate (values[i], -1, NULL)))
+        return send_error (c, KH_SYNC_ERROR_INVALID, _("An activity filter is too long."), 0);
+    }
+  if (after != NULL && *after != '\0' && !g_ascii_string_to_signed (after, 10, 0, G_MAXINT64, &v, NULL))
+    return send_error (c, KH_SYNC_ERROR_INVALID, _("“after” must be a version."), 0);
+  if (!parse_limit (c, &limit, &error))
+    return send_gerror (c, error);
+  answer = kh_server_activity (self->server, user, values[0], values[1], values[2], values[3], v, limit,
+                               &error);
+  if (answer == NULL)
+    return send_gerror (c, error);
+  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
+}
+
 static const struct { const char *path; const char *method; gboolean auth; } routes[] = {
   [ROUTE_HEALTH] = { "/v1/health", "GET", FALSE },
   [ROUTE_LOGIN] = { "/v1/login", "POST", FALSE },
@@ -835,6 +891,8 @@ static const struct { const char *path; const char *method; gboolean auth; } rou
   [ROUTE_FILE_STATUS] = { "/v1/files/status", "GET", TRUE },
   [ROUTE_FILE_CHUNK] = { "/v1/files/chunk", "POST", TRUE },
   [ROUTE_FILE_DATA] = { "/v1/files/data", "GET", TRUE },
+  [ROUTE_HISTORY] = { "/v1/history", "GET", TRUE },
+  [ROUTE_ACTIVITY] = { "/v1/activity", "GET", TRUE },
 };
 
 static enum MHD_Result
@@ -857,6 +915,8 @@ dispatch (KhHttpServer          *self,
     case ROUTE_FILE_STATUS: return handle_file_status (self, c, req->user);
     case ROUTE_FILE_CHUNK: return handle_file_chunk (self, c, req, req->user);
     case ROUTE_FILE_DATA: return handle_file_data (self, c, req->user);
+    case ROUTE_HISTORY: return handle_history (self, c, req->user);
+    case ROUTE_ACTIVITY: return handle_activity (self, c, req->user);
     default: g_assert_not_reached ();
     }
 }

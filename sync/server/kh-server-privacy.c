@@ -203,9 +203,14 @@ _kh_server_erase_in_tx (KhServerBackend  *b,
       {
         KhSqlParam r[3] = { KH_SQL_P_INT (erasure), KH_SQL_P_TEXT (f->entity), KH_SQL_P_TEXT (f->id) };
 
+        KhSqlParam h[1] = { KH_SQL_P_TEXT (f->id) };
+
+        /* The history kept each old value: the erased record's go with the record's own. */
         if (!write_erased (b, f, fields, person || f->stored->deleted, v, actor, now, error)
             || !kh_server_backend_exec (b, "INSERT INTO erased_records (erasure, entity, record_id) VALUES (?, ?, ?)",
-                                        r, 3, NULL, NULL, NULL, error))
+                                        r, 3, NULL, NULL, NULL, error)
+            || !kh_server_backend_exec (b, "UPDATE mutations SET changes = NULL WHERE record_id = ?",
+                                        h, 1, NULL, NULL, NULL, error))
           return FALSE;
       }
     }

@@ -15,6 +15,7 @@
 #include "kh-server-metrics.h"
 #include "kh-validate.h"
 #include "kh-wire.h"
+#include "kh-workflow.h"
 
 typedef struct
 {
@@ -33,14 +34,17 @@ typedef struct
   KhServerRefs       *refs;      /* the records the batch's references name */
   KhServerLedger     *ledger;    /* the funds' money, for the overdraft check */
   GHashTable         *criteria;  /* criteria set id → its criteria, while no criterion is written */
+  GHashTable         *locks;     /* award list id → 1 (locked) or 2 (not), loaded for the batch */
 } Push;
 
 typedef struct
 {
-  char   *mutation_id;
-  char   *entity;
-  char   *id;
-  gint64  version;
+  char       *mutation_id;
+  char       *entity;
+  char       *id;
+  gint64      version;
+  const char *op;        /* what the history shows: create, update, delete, restore; "same" */
+  char       *changes;   /* {"field": [old, new], …} (kh-server-history.c) */
 } LogRow;
 
 static void
@@ -49,6 +53,7 @@ log_row_free (LogRow *row)
   g_free (row->mutation_id);
   g_free (row->entity);
   g_free (row->id);
+  g_free (row->changes);
   g_free (row);
 }
 
@@ -150,13 +155,14 @@ flush_writes (Push    *push,
     {
       int n = (int) (step = chunk_rows (chunk_sizes, push->log->len - i));
       g_autofree char *sql = multi_insert_sql ("INSERT INTO mutations (mutation_id, user_id, entity, "
-                                               "record_id, version, applied_at)", n, 6, "");
-      g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 6);
+                                               "record_id, version, applied_at, device, op, changes)",
+                                               n, 9, "");
+      g_autofree KhSqlParam *p = g_new (KhSqlParam, n * 9);
 
       for (int r = 0; r < n; r++)
         {
           LogRow *row = push->log->pdata[i + r];
-          KhSqlParam *q = &p[r * 6];
+          KhSqlParam *q = &p[r * 9];
 
           q[0] = KH_SQL_P_TEXT (row->mutation_id);
           q[1] = KH_SQL_P_TEXT (push->user->id ? push->user->id : push->actor);
@@ -164,8 +170,11 @@ flush_writes (Push    *push,
           q[3] = KH_SQL_P_TEXT (row->id);
           q[4] = KH_SQL_P_INT (row->version);
           q[5] = KH_SQL_P_TEXT (push->now);
+          q[6] = KH_SQL_P_TEXT (push->user->device);
+          q[7] = KH_SQL_P_TEXT (row->op);
+          q[8] = KH_SQL_P_TEXT (row->changes);
         }
-      if (!kh_server_backend_exec (push->b, sql, p, (guint) n * 6, NULL, NULL, NULL, error))
+      if (!kh_server_backend_exec (push->b, sql, p, (guint) n * 9, NULL, NULL, NULL, error))
         return FALSE;
     }
   return TRUE;
@@ -431,11 +440,15 @@ place_of (const KhEntity *entity,
   return _kh_server_string_member (data, entity->scope_field);
 }
 
+/* Logs @m as applied at @version; @op and @changes (taken) are its history, NULL when it
+ * changed nothing. */
 static gboolean
-log_mutation (Push              *push,
-              const KhMutation  *m,
-              gint64             version,
-              GError           **error)
+log_mutation_with (Push              *push,
+                   const KhMutation  *m,
+                   gint64             version,
+                   const char        *op,
+                   char              *changes,
+                   GError           **error)
 {
   gint64 *first = g_new (gint64, 1);
   LogRow *row = g_new0 (LogRow, 1);
@@ -446,8 +459,78 @@ log_mutation (Push              *push,
   row->entity = g_strdup (m->entity);
   row->id = g_strdup (m->id);
   row->version = version;
+  row->op = op != NULL ? op : "same";
+  row->changes = changes;
   g_ptr_array_add (push->log, row);
   return TRUE;
+}
+
+static gboolean
+log_mutation (Push              *push,
+              const KhMutation  *m,
+              gint64             version,
+              GError           **error)
+{
+  return log_mutation_with (push, m, version, NULL, NULL, error);
+}
+
+/* Each field's old and new value, {"name": [old, new], …}, written straight as text: the history
+ * of a batch costs one string per mutation, not a json-c object per field. */
+static char *
+history_changes (json_object *old,
+                 json_object *now)
+{
+  GString *text = g_string_sized_new (256);
+
+  g_string_append_c (text, '{');
+  json_object_object_foreach (now, key, val)
+    {
+      json_object *was = NULL;
+
+      if (old != NULL && json_object_object_get_ex (old, key, &was) && json_object_equal (was, val))
+        continue;
+      if (text->len > 1)
+        g_string_append_c (text, ',');
+      kh_wire_write_string (text, key, -1);
+      g_string_append (text, ":[");
+      kh_wire_write_json (text, was);
+      g_string_append_c (text, ',');
+      kh_wire_write_json (text, val);
+      g_string_append_c (text, ']');
+    }
+  if (old != NULL)
+    {
+      json_object_object_foreach (old, okey, oval)
+        {
+          if (json_object_object_get_ex (now, okey, NULL))
+            continue;
+          if (text->len > 1)
+            g_string_append_c (text, ',');
+          kh_wire_write_string (text, okey, -1);
+          g_string_append (text, ":[");
+          kh_wire_write_json (text, oval);
+          g_string_append (text, ",null]");
+        }
+    }
+  g_string_append_c (text, '}');
+  return g_string_free (text, FALSE);
+}
+
+static KhMutationResult *
+applied_with (Push              *push,
+              const KhMutation  *m,
+              gint64             version,
+              const char        *op,
+              char              *changes,
+              GError           **error)
+{
+  KhMutationResult *r;
+
+  if (!log_mutation_with (push, m, version, op, changes, error))
+    return NULL;
+  r = result_new (m, KH_RESULT_APPLIED);
+  r->version = version;
+  return r;
 }
 
 static KhMutationResult *
@@ -660,7 +743,85 @@ write_record (Push                 *push,
                                    p, 4, NULL, NULL, NULL, error))
         return NULL;
     }
-  return applied (push, m, version, error);
+  {
+    const char *op = old == NULL ? "create" : s->deleted ? "delete" : old->deleted ? "restore" : "update";
+
+    return applied_with (push, m, version, op,
+                         s->deleted ? NULL : history_changes (old != NULL ? old->data : NULL, s->data),
+                         error);
+  }
+}
+
+/* Whether the award list @id is locked, as this batch leaves it so far. */
+static gboolean
+list_locked (Push        *push,
+             const char  *id,
+             gboolean    *locked,
+             GError     **error)
+{
+  g_autofree char *key = g_strconcat ("award_list/", id, NULL);
+  KhServerStored *s = g_hash_table_lookup (push->records, key);
+  gpointer known;
+
+  if (s != NULL && s->version >= 0)
+    {
+      *locked = !s->deleted && kh_workflow_is_locked ("award_list", s->data);
+      return TRUE;
+    }
+  known = g_hash_table_lookup (push->locks, id);
+  if (known == NULL)
+    {
+      g_autoptr(KhServerStored) loaded = NULL;
+
+      if (!_kh_server_load_stored (push->b, "award_list", id, &loaded, error))
+        return FALSE;
+      known = GINT_TO_POINTER (loaded != NULL && !loaded->deleted
+                               && kh_workflow_is_locked ("award_list", loaded->data) ? 1 : 2);
+      g_hash_table_insert (push->locks, g_strdup (id), known);
+    }
+  *locked = GPOINTER_TO_INT (known) == 1;
+  return TRUE;
+}
+
+/* The approval steps and locks (kh-workflow.c): a step needs the account's permission, a
+ * locked record or a locked list's entry refuses changes. The server's own writes (import,
+ * demo) are an administrator's, and pass. */
+static gboolean
+check_workflow (Push              *push,
+                const KhEntity    *entity,
+                const KhMutation  *m,
+                json_object       *old_data,
+                json_object       *data,
+                gboolean           deleting,
+                json_object       *changes,
+                KhMutationResult **result,
+                GError           **error)
+{
+  const char *field = NULL;
+  const char *owner = kh_workflow_owner (entity->name, &field);
+  gboolean locked = FALSE;
+  g_autofree char *reason = NULL;
+  KhWorkflowVerdict verdict;
+
+  *result = NULL;
+  if (push->user->id == NULL || (owner == NULL && kh_workflow_state_field (entity->name) == NULL))
+    return TRUE;
+  if (owner != NULL)
+    {
+      const char *ids[2] = { _kh_server_string_member (old_data, field),
+                             _kh_server_string_member (data, field) };
+
+      for (guint i = 0; i < 2 && !locked; i++)
+        if (ids[i] != NULL && !list_locked (push, ids[i], &locked, error))
+          return FALSE;
+    }
+  verdict = kh_workflow_judge (entity->name, old_data, data, deleting, changes, locked,
+                               push->user->permits, &reason);
+  if (verdict != KH_WORKFLOW_OK)
+    *result = rejected (m, verdict == KH_WORKFLOW_LOCKED ? KH_SYNC_ERROR_LOCKED
+                           : verdict == KH_WORKFLOW_FORBIDDEN ? KH_SYNC_ERROR_FORBIDDEN
+                           : KH_SYNC_ERROR_INVALID, reason);
+  return TRUE;
 }
 
 /* A payment must not overdraw its fund (kh-server-ledger.c): judged when it is made, restored,
@@ -805,6 +966,10 @@ apply_create (Push             *push,
 
   if (!kh_entity_validate (entity, m->fields, TRUE, &local))
     return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
+  if (!check_workflow (push, entity, m, NULL, m->fields, FALSE, m->fields, &result, error))
+    return NULL;
+  if (result != NULL)
+    return result;
   if (!check_consent (push, entity, m, m->fields, NULL, &result, error))
     return NULL;
   if (result != NULL)
@@ -888,6 +1053,10 @@ apply_update (Push             *push,
 
   if (!kh_entity_validate (entity, s->data, TRUE, &local))
     return rejected_field (m, KH_SYNC_ERROR_INVALID, g_strdup (local->message), kh_data_error_get_field (local));
+  if (!check_workflow (push, entity, m, old->data, s->data, restoring, changes, &result, error))
+    return NULL;
+  if (result != NULL)
+    return result;
   if (!check_consent (push, entity, m, s->data, old->data, &result, error))
     return NULL;
   if (result != NULL)
@@ -929,6 +1098,14 @@ apply_delete (Push              *push,
           g_ptr_array_add (changed, g_strdup (key));
       return conflict (m, old, changed);
     }
+  {
+    KhMutationResult *result = NULL;
+
+    if (!check_workflow (push, entity, m, old->data, NULL, TRUE, NULL, &result, error))
+      return NULL;
+    if (result != NULL)
+      return result;
+  }
   s = g_new0 (KhServerStored, 1);
   s->data = json_object_get (old->data);
   s->fv = json_object_get (old->fv);
@@ -1044,8 +1221,9 @@ push_run (KhServer            *self,
   g_autoptr(KhServerLedger) ledger = _kh_server_ledger_new (l->b);
   g_autoptr(GHashTable) criteria = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                           (GDestroyNotify) json_object_put);
+  g_autoptr(GHashTable) locks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   Push push = { l->b, user, actor, now, 0, seen, in_scope, records, dirty, dirty_set, log, owners, refs,
-                ledger, criteria };
+                ledger, criteria, locks };
   KhServerMeta meta;
 
   /* The actor becomes every record's updated_by, which clients print: an account named with
@@ -1127,7 +1305,7 @@ kh_server_apply_as_system (KhServer            *self,
                            const KhPushRequest *request,
                            GError             **error)
 {
-  KhServerUser system = { NULL, (char *) actor, (char *) "admin", NULL, NULL, 0, FALSE };
+  KhServerUser system = { NULL, (char *) actor, (char *) "admin", NULL, NULL, 0, FALSE, KH_PERMIT_ALL, NULL };
 
   return push_run (self, &system, actor, request, error);
 }

@@ -179,6 +179,22 @@ migrate_3 (KhServerBackend  *b,
   return _kh_server_fill_registrations (b, error);
 }
 
+/* Version 7: an account's approval permissions (NULL: its role's), and the history of every
+ * accepted mutation: the device it came from, its operation and each field's old and new value
+ * (kh-server-history.c), found by record. */
+static gboolean
+migrate_7 (KhServerBackend  *b,
+           GError          **error)
+{
+  return kh_server_backend_exec_script (b, "ALTER TABLE users ADD COLUMN permissions TEXT;"
+                                        "ALTER TABLE mutations ADD COLUMN device TEXT;"
+                                        "ALTER TABLE mutations ADD COLUMN op TEXT;"
+                                        "ALTER TABLE mutations ADD COLUMN changes TEXT;"
+                                        "CREATE INDEX IF NOT EXISTS mutations_by_record "
+                                        "ON mutations (record_id, version);",
+                                        error);
+}
+
 /* Brings a database made by an earlier server up to SCHEMA_VERSION, inside the write
  * transaction of kh_server_init_schema(), which every process runs when it starts. */
 gboolean
@@ -198,6 +214,8 @@ _kh_server_migrate (KhServerBackend  *b,
     return FALSE;
   /* Version 6: the fund ledger of the donations and payments stored before it. */
   if (version < 6 && !_kh_server_ledger_fill (b, error))
+    return FALSE;
+  if (version < 7 && !migrate_7 (b, error))
     return FALSE;
   if (version < 8 && !migrate_8 (b, error))
     return FALSE;

@@ -1,0 +1,401 @@
+/* test-window-approval.c: an award list submitted, approved, locked and reopened in the window,
+ * by three people on their own replicas of the real server (SQLite, and PostgreSQL when
+ * KH_TEST_PG_URL is set), under Xvfb
+ *
+ * What is proved: the window offers each account only the steps it may take; an approved list
+ * and its entries show read-only, refuse an edit in the window and through the server; only
+ * the approver reopens, and only with a reason; edits are the signed-in account's, and the
+ * history names the real authors, the reason included. Screenshots of each step go to
+ * KH_SCREENSHOT_DIR.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "kh-engine-client.h"
+#include "kh-record-editor.h"
+#include "kh-screenshot.h"
+#include "kh-sync-test-util.h"
+#include "kh-ui-test-private.h"
+#include "kh-window.h"
+#include "kh-workflow-bar.h"
+
+typedef struct
+{
+  char           *path;
+  KhStore        *store;
+  KhEngineClient *client;
+  KhWindow       *window;
+} Desk;
+
+static void
+sign_in_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  int *state = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *state = kh_sync_client_sign_in_finish (KH_SYNC_CLIENT (object), result, &error) ? 1 : 2;
+  g_assert_no_error (error);
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop until @done (a check of @data) or a minute has passed. */
+static gboolean
+wait_for (gboolean (*done) (gpointer data),
+          gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (50, tick_cb, NULL);
+  gboolean ok;
+
+  while (!done (data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  ok = done (data);
+  g_source_remove (tick);
+  return ok;
+}
+
+static gboolean
+idle_and_sent (gpointer data)
+{
+  Desk *d = data;
+
+  kh_window_update_counts (d->window);
+  return kh_window_get_sync_state (d->window) == KH_SYNC_CLIENT_STATE_IDLE
+         && kh_window_get_last_sync (d->window) != NULL && kh_window_get_pending (d->window) == 0;
+}
+
+static Desk *
+desk_new (KhTestServer *server,
+          const char   *dir,
+          const char   *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = g_strdup_printf ("password-%s", user);
+  Desk *d = g_new0 (Desk, 1);
+  int signed_in = 0;
+
+  d->path = g_strdup_printf ("%s/%s.db", dir, user);
+  d->store = kh_store_open (d->path, &error);
+  g_assert_no_error (error);
+  d->client = kh_engine_client_new (d->store, NULL);
+  d->window = kh_window_new (NULL, d->store);
+  kh_window_set_sync_client (d->window, KH_SYNC_CLIENT (d->client));
+  gtk_window_present (GTK_WINDOW (d->window));
+  kh_sync_client_sign_in_async (KH_SYNC_CLIENT (d->client), server->base, user, password, NULL, sign_in_cb,
+                                &signed_in);
+  while (signed_in == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (signed_in, ==, 1);
+  g_assert_true (wait_for (idle_and_sent, d));
+  return d;
+}
+
+/* Sync now, and wait until it is done and nothing is left to send. */
+static void
+desk_sync (Desk *d)
+{
+  gtk_widget_activate_action (GTK_WIDGET (d->window), "win.sync", NULL);
+  g_assert_true (wait_for (idle_and_sent, d));
+}
+
+static void
+desk_free (Desk *d)
+{
+  KhEngineClient *client = d->client;
+  KhWindow *window = d->window;
+
+  kh_window_set_sync_client (window, NULL);
+  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  g_object_unref (client);
+  gtk_window_destroy (GTK_WINDOW (window));
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    while ((client != NULL || window != NULL) && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  g_assert_null (client);
+  g_assert_null (window);
+  g_assert_finalize_object (d->store);
+  g_free (d->path);
+  g_free (d);
+}
+
+static KhRecordEditor *
+open_editor (Desk       *d,
+             const char *entity,
+             const char *id)
+{
+  GtkWidget *editor = kh_record_editor_new (d->store, entity, id, NULL);
+
+  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (d->window));
+  gtk_window_present (GTK_WINDOW (editor));
+  kh_widget_wait_for_paint (editor, 1);
+  return KH_RECORD_EDITOR (editor);
+}
+
+static void
+close_editor (KhRecordEditor *editor)
+{
+  g_object_ref (editor);
+  gtk_window_destroy (GTK_WINDOW (editor));
+  g_assert_finalize_object (editor);
+}
+
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  const char *dir = g_getenv ("KH_SCREENSHOT_DIR");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  kh_widget_wait_for_paint (widget, 2);
+  kh_widget_save_png (widget, path, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+status_of (KhStore    *store,
+           const char *entity,
+           const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *record = kh_store_get (store, entity, id, &error);
+  char *status;
+
+  g_assert_no_error (error);
+  status = g_strdup (json_object_get_string (json_object_object_get (record, "status")));
+  json_object_put (record);
+  return status;
+}
+
+static void
+set_text (KhRecordEditor *editor,
+          const char     *field,
+          const char     *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (kh_record_editor_get_row (editor, field)), text);
+}
+
+typedef struct
+{
+  KhRecordEditor *editor;
+  const char     *needle;
+} HistoryWait;
+
+static gboolean
+history_has (gpointer data)
+{
+  HistoryWait *w = data;
+  const char *title = kh_record_editor_get_history_title (w->editor, 0);
+
+  return title != NULL && strstr (title, w->needle) != NULL;
+}
+
+static void
+test_approval (gconstpointer data)
+{
+  KhTestServer *server = kh_test_server_new_serving (data);
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *list = NULL;
+  g_autofree char *entry = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *unit = NULL;
+  g_autofree char *officer_token = NULL;
+  Desk *officer, *chair;
+  KhRecordEditor *editor;
+  KhWorkflowBar *bar;
+  json_object *values;
+
+  if (server == NULL)
+    {
+      g_test_skip ("KH_TEST_PG_URL is not set");
+      return;
+    }
+  dir = kh_test_tmpdir ();
+  kh_test_server_cli (server, "password-chair_a\n", "user", "add", "chair_a", "--role", "officer",
+                      "--scope", "A", "--can", "approve", NULL);
+  officer_token = kh_test_login (server, "officer_a", &unit);
+  officer = desk_new (server, dir, "officer_a");
+  chair = desk_new (server, dir, "chair_a");
+
+  /* The officer makes the list in the window: written as the officer, not the computer's login. */
+  json = g_strdup_printf ("{\"title\":\"Học bổng Tết 2026\",\"occasion\":\"tet\",\"school_year\":\"2025-2026\","
+                          "\"org_unit_id\":\"%s\",\"status\":\"draft\"}", unit);
+  values = json_tokener_parse (json);
+  list = kh_store_create (officer->store, "award_list", values, &error);
+  g_assert_no_error (error);
+  json_object_put (values);
+  g_free (json);
+  json = g_strdup_printf ("{\"list_id\":\"%s\",\"org_unit_id\":\"%s\",\"recipient_name\":\"Lê Văn Tám\","
+                          "\"category\":\"hardship\",\"amount\":500000,\"status\":\"proposed\"}", list, unit);
+  values = json_tokener_parse (json);
+  entry = kh_store_create (officer->store, "award_entry", values, &error);
+  g_assert_no_error (error);
+  json_object_put (values);
+  {
+    json_object *h = kh_store_history (officer->store, "award_list", list, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string (json_object_object_get (json_object_array_get_idx (h, 0), "actor")),
+                     ==, "officer_a");
+    json_object_put (h);
+  }
+
+  /* The officer submits; approving is not offered. */
+  editor = open_editor (officer, "award_list", list);
+  bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
+  g_assert_nonnull (bar);
+  g_assert_nonnull (kh_workflow_bar_get_button (bar, "submitted"));
+  g_assert_null (kh_workflow_bar_get_button (bar, "approved"));
+  screenshot (GTK_WIDGET (editor), "approval-1-draft.png");
+  g_signal_emit_by_name (kh_workflow_bar_get_button (bar, "submitted"), "clicked");
+  {
+    g_autofree char *s = status_of (officer->store, "award_list", list);
+
+    g_assert_cmpstr (s, ==, "submitted");
+  }
+  g_assert_null (kh_workflow_bar_get_button (bar, "approved"));
+  g_assert_nonnull (kh_workflow_bar_get_button (bar, "draft"));
+  screenshot (GTK_WIDGET (editor), "approval-2-submitted.png");
+  close_editor (editor);
+  desk_sync (officer);
+
+  /* The chair sees the list submitted and approves it: it locks. */
+  desk_sync (chair);
+  editor = open_editor (chair, "award_list", list);
+  bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
+  g_assert_nonnull (kh_workflow_bar_get_button (bar, "approved"));
+  g_signal_emit_by_name (kh_workflow_bar_get_button (bar, "approved"), "clicked");
+  {
+    g_autofree char *s = status_of (chair->store, "award_list", list);
+
+    g_assert_cmpstr (s, ==, "approved");
+  }
+  g_assert_false (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "title")));
+  g_assert_nonnull (kh_workflow_bar_get_button (bar, "draft"));   /* reopen */
+  g_assert_null (kh_workflow_bar_get_button (bar, "paid"));       /* the treasurer's */
+  screenshot (GTK_WIDGET (editor), "approval-3-approved.png");
+  close_editor (editor);
+  desk_sync (chair);
+
+  /* The officer's window: the list and its entry read-only, an edit refused here ... */
+  desk_sync (officer);
+  editor = open_editor (officer, "award_list", list);
+  g_assert_false (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "title")));
+  bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
+  g_assert_null (kh_workflow_bar_get_button (bar, "draft"));
+  g_assert_null (kh_workflow_bar_get_button (bar, "approved"));
+  close_editor (editor);
+  editor = open_editor (officer, "award_entry", entry);
+  g_assert_false (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "amount")));
+  set_text (editor, "amount", "900.000");
+  g_assert_false (kh_record_editor_save (editor));
+  g_assert_nonnull (kh_record_editor_get_error (editor));
+  screenshot (GTK_WIDGET (editor), "approval-4-entry-locked.png");
+  close_editor (editor);
+  kh_window_update_counts (officer->window);
+  g_assert_cmpint (kh_window_get_pending (officer->window), ==, 0);
+  /* ... and through the server. */
+  {
+    json_object *mutations = json_object_new_array ();
+    g_autoptr(KhPushResponse) r = NULL;
+    json_object *fields = json_object_new_object ();
+    json_object *e = kh_store_get (officer->store, "award_entry", entry, NULL);
+
+    json_object_object_add (fields, "amount", json_object_new_int64 (900000));
+    json_object_array_add (mutations, kh_test_mutation ("update", "award_entry", entry,
+                                                        json_object_get_int64 (json_object_object_get (e, "version")),
+                                                        fields));
+    json_object_put (e);
+    r = kh_test_push (server, officer_token, mutations);
+    g_assert_cmpstr (((KhMutationResult *) r->results->pdata[0])->code, ==, "locked");
+  }
+
+  /* Only the chair reopens, and only with a reason. */
+  editor = open_editor (chair, "award_list", list);
+  bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
+  g_assert_false (kh_workflow_bar_take_step (bar, "draft", NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_true (kh_workflow_bar_take_step (bar, "draft", "Sai tên một em", &error));
+  g_assert_no_error (error);
+  g_assert_true (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "title")));
+  close_editor (editor);
+  desk_sync (chair);
+
+  /* The history, on the officer's replica: the real authors and the reason. */
+  desk_sync (officer);
+  editor = open_editor (officer, "award_list", list);
+  gtk_widget_activate_action (GTK_WIDGET (editor), "editor.history", NULL);
+  {
+    HistoryWait w = { editor, "Sai tên một em" };
+
+    g_assert_true (wait_for (history_has, &w));
+    g_assert_nonnull (strstr (kh_record_editor_get_history_subtitle (editor, 0), "chair_a"));
+  }
+  {
+    guint n = 0;
+
+    /* No row says only that it came from the server: every one has its author. */
+    for (guint i = 0; kh_record_editor_get_history_title (editor, i) != NULL; i++, n++)
+      {
+        g_assert_null (strstr (kh_record_editor_get_history_title (editor, i), _("Received from the server")));
+        g_assert_null (strstr (kh_record_editor_get_history_subtitle (editor, i), g_get_user_name ()));
+      }
+    g_assert_cmpuint (n, >=, 4);
+  }
+  {
+    /* The history is at the foot of the form: scrolled to, as a person would. */
+    GtkWidget *scrolled = gtk_widget_get_ancestor (kh_record_editor_get_row (editor, "title"),
+                                                   GTK_TYPE_SCROLLED_WINDOW);
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+    kh_widget_wait_for_paint (GTK_WIDGET (editor), 2);
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  }
+  screenshot (GTK_WIDGET (editor), "approval-5-history.png");
+  close_editor (editor);
+
+  desk_free (officer);
+  desk_free (chair);
+  kh_test_server_free (server);
+  kh_test_rmdir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *localedir = g_getenv ("KHUYENHOC_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_setenv ("KHUYENHOC_TOKEN_STORE", "file", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_add_data_func ("/ui/window-approval/sqlite", "sqlite", test_approval);
+  g_test_add_data_func ("/ui/window-approval/postgresql", "postgresql", test_approval);
+  return g_test_run ();
+}
