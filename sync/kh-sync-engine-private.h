@@ -61,6 +61,7 @@ struct _KhSyncEngine
   char            *error_message;
 
   GMainContext    *context;
+  GThread         *thread;        /* the one that made the engine, and iterates its context */
   GCancellable    *cancellable;   /* the running sync's */
   gboolean         running;
   gboolean         again;
@@ -142,5 +143,10 @@ gboolean      kh_sync_push                (KhSyncRun           *run,
 gboolean      kh_sync_verify              (KhSyncRun           *run,
                                            KhSyncReport        *report,
                                            GError             **error);
+
+void _kh_sync_engine_in_context (KhSyncEngine   *self,
+                                 GSourceFunc     func,
+                                 gpointer        data,
+                                 GDestroyNotify  notify);
 
 G_END_DECLS

@@ -101,6 +101,25 @@ kh_sync_engine_set_state (KhSyncEngine *self,
     }
 }
 
+/* Runs @func in the engine's main context, from any thread. Not g_main_context_invoke(): from a
+ * worker thread that pushed no context of its own, the global default counts as the worker's
+ * thread-default, and when the main thread is not iterating at that moment the function ran
+ * right there in the worker, where the window's handlers then used the window's store at the
+ * same time as the main thread. */
+void
+_kh_sync_engine_in_context (KhSyncEngine   *self,
+                            GSourceFunc     func,
+                            gpointer        data,
+                            GDestroyNotify  notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
 typedef struct
 {
   GWeakRef  engine;
@@ -139,8 +158,7 @@ thread_progress (gpointer data,
 
   g_weak_ref_init (&u->engine, self);
   u->progress = progress;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, progress_update_cb, u,
-                              progress_update_free);
+  _kh_sync_engine_in_context (self, progress_update_cb, u, progress_update_free);
 }
 
 typedef struct
@@ -315,15 +333,30 @@ edit_timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+local_changed_cb (gpointer data)
+{
+  KhSyncEngine *self = data;
+
+  if (!self->automatic)
+    return G_SOURCE_REMOVE;
+  g_clear_handle_id (&self->edit_id, g_source_remove);
+  self->edit_id = g_timeout_add_seconds (MAX (self->edit_delay, 1), edit_timeout_cb, self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A store may be written from a worker (a record's history fetched, an attachment's file
+ * stored): the timer is then set again in the main context, which owns it. From a worker, the
+ * timer's id could be removed while its callback ran there. */
 void
 kh_sync_engine_local_changed (KhSyncEngine *self)
 {
   g_return_if_fail (KH_IS_SYNC_ENGINE (self));
 
-  if (!self->automatic)
-    return;
-  g_clear_handle_id (&self->edit_id, g_source_remove);
-  self->edit_id = g_timeout_add_seconds (MAX (self->edit_delay, 1), edit_timeout_cb, self);
+  if (g_thread_self () == self->thread)
+    local_changed_cb (self);
+  else
+    _kh_sync_engine_in_context (self, local_changed_cb, g_object_ref (self), g_object_unref);
 }
 
 void
@@ -660,6 +693,7 @@ static void
 kh_sync_engine_init (KhSyncEngine *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  self->thread = g_thread_self ();
   self->backoff_max = 60.0;
   g_mutex_init (&self->slot.lock);
 }

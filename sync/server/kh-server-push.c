@@ -34,7 +34,8 @@ typedef struct
   KhServerRefs       *refs;      /* the records the batch's references name */
   KhServerLedger     *ledger;    /* the funds' money, for the overdraft check */
   GHashTable         *criteria;  /* criteria set id → its criteria, while no criterion is written */
-  GHashTable         *locks;     /* award list id → 1 (locked) or 2 (not), loaded for the batch */
+  GHashTable         *locks;     /* award list id → 1 (locked) or 2 (not), loaded for the batch;
+                                  * 3: made locked by this batch, which may add its entries */
 } Push;
 
 typedef struct
@@ -761,14 +762,20 @@ list_locked (Push        *push,
 {
   g_autofree char *key = g_strconcat ("award_list/", id, NULL);
   KhServerStored *s = g_hash_table_lookup (push->records, key);
-  gpointer known;
+  gpointer known = g_hash_table_lookup (push->locks, id);
 
+  /* A list this batch made already approved or paid (a past year's, entered whole by an
+   * account that may take every step) takes its entries in the same batch. */
+  if (GPOINTER_TO_INT (known) == 3)
+    {
+      *locked = FALSE;
+      return TRUE;
+    }
   if (s != NULL && s->version >= 0)
     {
       *locked = !s->deleted && kh_workflow_is_locked ("award_list", s->data);
       return TRUE;
     }
-  known = g_hash_table_lookup (push->locks, id);
   if (known == NULL)
     {
       g_autoptr(KhServerStored) loaded = NULL;
@@ -817,6 +824,9 @@ check_workflow (Push              *push,
     }
   verdict = kh_workflow_judge (entity->name, old_data, data, deleting, changes, locked,
                                push->user->permits, &reason);
+  if (verdict == KH_WORKFLOW_OK && old_data == NULL && strcmp (entity->name, "award_list") == 0
+      && kh_workflow_is_locked ("award_list", data))
+    g_hash_table_insert (push->locks, g_strdup (m->id), GINT_TO_POINTER (3));
   if (verdict != KH_WORKFLOW_OK)
     *result = rejected (m, verdict == KH_WORKFLOW_LOCKED ? KH_SYNC_ERROR_LOCKED
                            : verdict == KH_WORKFLOW_FORBIDDEN ? KH_SYNC_ERROR_FORBIDDEN

@@ -292,7 +292,8 @@ test_recognition_dossier (Fixture       *f,
                                          "\"dossier\":\"draft\"}", f->unit_a, f->unit_a);
   g_autofree char *cf = g_strdup_printf ("{\"registration_id\":\"%s\",\"org_unit_id\":\"%s\","
                                          "\"decision_number\":\"12/QĐ\",\"decision_date\":\"2026-01-10\","
-                                         "\"issuing_level\":\"commune\",\"status\":\"draft\"}", reg, f->unit_a);
+                                         "\"issuing_level\":\"commune\",\"status\":\"draft\","
+                                         "\"reason\":\"Trường được công nhận theo hồ sơ tự đánh giá\"}", reg, f->unit_a);
   gint64 v;
 
   SKIP_WITHOUT_SERVER (f);

@@ -48,12 +48,12 @@ set_up (Fixture       *f,
   f->fund = kh_treplica_add (f->admin, "fund", json);
   g_free (json);
   json = g_strdup_printf ("{\"fund_id\": \"%s\", \"org_unit_id\": \"%s\", \"donor_name\": \"Công ty Hòa Phát\","
-                          " \"donated_on\": \"2025-02-01\", \"form\": \"transfer\", \"amount\": 2000000}",
+                          " \"donated_on\": \"2025-08-01\", \"form\": \"transfer\", \"amount\": 2000000}",
                           f->fund, f->unit_a);
   g_free (kh_treplica_add (f->admin, "donation", json));
   g_free (json);
   json = g_strdup_printf ("{\"fund_id\": \"%s\", \"org_unit_id\": \"%s\", \"donor_name\": \"Bà Lê Thị Hoa\","
-                          " \"donated_on\": \"2025-02-01\", \"form\": \"cash\", \"amount\": 800000,"
+                          " \"donated_on\": \"2025-08-01\", \"form\": \"cash\", \"amount\": 800000,"
                           " \"earmark\": \"Người học lớn tuổi\"}", f->fund, f->unit_a);
   g_free (kh_treplica_add (f->admin, "donation", json));
   kh_treplica_sync (f->admin);
@@ -98,7 +98,7 @@ pay (Fixture    *f,
 {
   g_autofree char *mark = earmark != NULL ? g_strdup_printf (", \"earmark\": \"%s\"", earmark) : g_strdup ("");
   g_autofree char *json = g_strdup_printf ("{\"fund_id\": \"%s\", \"org_unit_id\": \"%s\", \"amount\": %" G_GINT64_FORMAT
-                                           ", \"paid_on\": \"2025-03-01\", \"purpose\": \"Học bổng\"%s}",
+                                           ", \"paid_on\": \"2025-09-01\", \"purpose\": \"Học bổng\"%s}",
                                            f->fund, f->unit_a, amount, mark);
 
   return kh_treplica_add (r, "disbursement", json);

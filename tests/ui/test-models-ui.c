@@ -158,14 +158,14 @@ test_states_and_recognition (Fixture       *f,
                      "AND state = 'passed' AND deleted = 0");
   g_assert_cmpuint (selected, ==, passed);
   g_assert_cmpuint (selected, >, 1);
-  kh_recognize_dialog_set_decision (dialog, "15/QĐ-UBND", "20/12/2025", "commune");
+  kh_recognize_dialog_set_decision (dialog, "1501/QĐ-UBND", "20/12/2025", "commune");
   shot (GTK_WIDGET (dialog), "recognize.png");
-  kh_recognize_dialog_set_decision (dialog, "15/QĐ-UBND", "20/12/2025", "district");
+  kh_recognize_dialog_set_decision (dialog, "1501/QĐ-UBND", "20/12/2025", "district");
   g_assert_cmpuint (kh_recognize_dialog_recognize (dialog), ==, 0);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM recognition WHERE decision_number = '15/QĐ-UBND'"), ==, 0);
-  kh_recognize_dialog_set_decision (dialog, "15/QĐ-UBND", "20/12/2025", "commune");
+  g_assert_cmpint (count (f, "SELECT count(*) FROM recognition WHERE decision_number = '1501/QĐ-UBND'"), ==, 0);
+  kh_recognize_dialog_set_decision (dialog, "1501/QĐ-UBND", "20/12/2025", "commune");
   g_assert_cmpuint (kh_recognize_dialog_recognize (dialog), ==, selected);
-  g_assert_cmpint (count (f, "SELECT count(*) FROM recognition WHERE decision_number = '15/QĐ-UBND'"), ==, selected);
+  g_assert_cmpint (count (f, "SELECT count(*) FROM recognition WHERE decision_number = '1501/QĐ-UBND'"), ==, selected);
   g_assert_cmpint (count (f, "SELECT count(*) FROM registration WHERE model = 'family' AND year = 2025 "
                              "AND state = 'recognized'"), >=, selected);
 }
