@@ -590,13 +590,16 @@ merge_answer (KhStore         *store,
 /* The server took entry @seq, but not all of it: the fields held back for an open conflict
  * were not sent. They stay in the entry, now an update of the version the server answered,
  * under a new mutation id (the server has the old one as applied); the fields sent are done
- * with. @fields_text and @sent_text are the entry's names and the fields it sent. */
+ * with, but for those in @open: a conflict opened on them since they were sent (a retry sends
+ * what the first attempt sent), and the person's value waits for their choice. @fields_text
+ * and @sent_text are the entry's names and the fields it sent. */
 static gboolean
 keep_withheld (KhStore      *store,
                json_object  *m,
                gint64        seq,
                const char   *fields_text,
                const char   *sent_text,
+               GHashTable   *open,
                gint64        version,
                GError      **error)
 {
@@ -616,7 +619,7 @@ keep_withheld (KhStore      *store,
       const char *name = json_object_get_string (json_object_array_get_idx (names, i));
 
       if (name != NULL && kh_entity_get_field (entity, name) != NULL
-          && !json_object_object_get_ex (sent, name, NULL))
+          && (!json_object_object_get_ex (sent, name, NULL) || (open != NULL && g_hash_table_contains (open, name))))
         g_ptr_array_add (left, (gpointer) name);
     }
   if (left->len == 0)
@@ -655,14 +658,25 @@ apply_result (KhStore         *store,
               json_object     *m,
               gint64           seq,
               gboolean         withheld,
+              gboolean         any_open,
               KhReplicaStats  *page,
               GError         **error)
 {
   const char *status = get_str (res, "status");
   gboolean taken = strcmp (status, "applied") == 0 || strcmp (status, "duplicate") == 0;
   gint64 version = json_object_get_int64 (get_member (res, "version"));
+  g_autoptr(GHashTable) open = NULL;
   sqlite3_stmt *stmt;
   gboolean present;
+
+  /* A retry sends what its first attempt sent, also a field a conflict opened on since. */
+  if (taken && any_open && strcmp (get_str (m, "op"), "delete") != 0)
+    {
+      open = _kh_replica_open_conflict_fields (store, get_str (m, "entity"), get_str (m, "id"));
+      g_hash_table_remove (open, KH_CONFLICT_DELETED);
+      if (g_hash_table_size (open) > 0)
+        withheld = TRUE;
+    }
 
   /* The entry may have been replaced meanwhile (a conflict resolved): then this answer is
    * about a mutation the replica no longer holds. One the server took is done with: it
@@ -686,7 +700,7 @@ apply_result (KhStore         *store,
       sqlite3_reset (stmt);
       if (!present)
         return TRUE;
-      if (!keep_withheld (store, m, seq, fields_text, sent_text, version, error))
+      if (!keep_withheld (store, m, seq, fields_text, sent_text, open, version, error))
         return FALSE;
       page->pushed++;
       return ack (store, m, version, error);
@@ -774,6 +788,7 @@ kh_replica_apply_results (KhStore         *store,
   json_object *withheld = get_member (batch, "withheld");
   g_autoptr(GHashTable) held = NULL;
   KhReplicaStats page = { 0 };
+  gboolean any_open = TRUE;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (KH_IS_STORE (store), FALSE);
@@ -793,12 +808,24 @@ kh_replica_apply_results (KhStore         *store,
     }
   if (!kh_store_begin (store, error))
     return FALSE;
+  /* Most replicas have no open conflict: then no record's conflicts are looked up. */
+  {
+    sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT EXISTS (SELECT 1 FROM conflict WHERE resolved_at IS NULL)",
+                                           error);
+
+    ok = stmt != NULL;
+    if (ok)
+      {
+        any_open = sqlite3_step (stmt) != SQLITE_ROW || sqlite3_column_int (stmt, 0) != 0;
+        sqlite3_reset (stmt);
+      }
+  }
   for (size_t i = 0; ok && i < json_object_array_length (mutations); i++)
     {
       gint64 seq = json_object_get_int64 (json_object_array_get_idx (seqs, i));
 
       ok = apply_result (store, json_object_array_get_idx (results, i), json_object_array_get_idx (mutations, i),
-                         seq, held != NULL && g_hash_table_contains (held, &seq), &page, error);
+                         seq, held != NULL && g_hash_table_contains (held, &seq), any_open, &page, error);
     }
   ok = ok && leave_area (store, mutations, error);
   if (!ok)

@@ -668,6 +668,55 @@ test_push_conflict (Fixture       *f,
   json_object_put (batch);
 }
 
+/* A push's answer is lost and someone else's edit of the same field comes in the next pull: a
+ * conflict. The retry is the request that was lost, and the server answers it "duplicate" (it
+ * had taken it before the other edit); the person's value still waits for their choice in the
+ * outbox, and "mine" sends it on the server's version. Before, the answer removed the entry,
+ * and the conflict stayed open with nothing behind it. */
+static void
+test_retry_into_conflict (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KhReplicaStats stats = { 0 };
+  json_object *batch;
+  json_object *results;
+  json_object *m;
+
+  apply (f, remote_unit (ID1, 5, FALSE, "Xã A", NULL, 100, "p"), "c1", NULL);
+  set_field (f, ID1, "name", "Xã Một");
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  json_object_put (batch); /* sent; the answer never came */
+  apply (f, remote_unit (ID1, 7, FALSE, "Xã Ba", NULL, 100, "other"), "c2", &stats);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
+
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "name"), ==, "Xã Một");
+  results = json_object_new_array ();
+  json_object_array_add (results, result (m, "duplicate", 6));
+  g_assert_true (kh_replica_apply_results (f->store, batch, results, &stats, &error));
+  g_assert_no_error (error);
+  json_object_put (results);
+  json_object_put (batch);
+
+  g_assert_true (kh_replica_check (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kh_replica_count_conflicts (f->store), ==, 1);
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 0);
+  json_object_put (batch);
+
+  g_assert_true (kh_replica_resolve (f->store, ID1, "name", KH_RESOLVE_MINE, NULL, &error));
+  batch = kh_replica_take_batch (f->store, 500, NULL, &error);
+  g_assert_cmpuint (json_object_array_length (kh_replica_batch_mutations (batch)), ==, 1);
+  m = json_object_array_get_idx (kh_replica_batch_mutations (batch), 0);
+  g_assert_cmpint (num (m, "base_version"), ==, 7);
+  g_assert_cmpstr (str (json_object_object_get (m, "fields"), "name"), ==, "Xã Một");
+  json_object_put (batch);
+}
+
 /* A bad page changes nothing: not the records before the bad one, not the cursor. */
 static void
 test_bad_page (Fixture       *f,
@@ -1388,6 +1437,7 @@ main (int   argc,
   ADD ("/sync/replica/reset", test_reset);
   ADD ("/sync/replica/integrity", test_integrity);
   ADD ("/sync/replica/own-echo", test_own_echo);
+  ADD ("/sync/replica/retry-into-conflict", test_retry_into_conflict);
   ADD ("/sync/replica/edit-then-delete", test_edit_then_delete);
   ADD ("/sync/replica/take-batch-chunks", test_take_batch_chunks);
   ADD ("/sync/replica/lost-create-answer", test_lost_create_answer);
