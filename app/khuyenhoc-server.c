@@ -742,6 +742,13 @@ cmd_serve (const KhCliCommand  *command,
     return fail (error);
   purge_cb (server);
 
+  /* A stop asked for as soon as the port is known (a script that read the port file) is
+   * heard: the handlers are in place before the port is written, and the loop answers them
+   * once it runs. Installed after, a SIGTERM in between ended the process without draining. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+
   http = kh_http_server_start (server, listen ? listen : "127.0.0.1:8080", &limits, &port, &error);
   if (http == NULL)
     return fail (error);
@@ -775,9 +782,6 @@ cmd_serve (const KhCliCommand  *command,
   g_print (limits.tls_cert != NULL ? _("Serving HTTPS on port %u (database %s).\n")
                                    : _("Serving on port %u (database %s).\n"), port, db_url);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_timeout_add_seconds (3600, purge_cb, server);
   g_main_loop_run (loop);
   /* Every request that arrived is answered before the process ends: a push whose answer
