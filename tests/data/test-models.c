@@ -441,7 +441,7 @@ test_recognitions (Fixture       *f,
   g_autofree char *c = family_registration (f, "Võ Minh Tâm");
   g_autofree char *json = NULL;
   g_autofree char *state = NULL;
-  json_object *todo;
+  json_object *to_recognize;
   KhDecision decision = { "12/QĐ-UBND", "2025-12-20", "commune", NULL, NULL };
   const char *all[] = { a, b, c, NULL };
   const char *passed[] = { a, b, NULL };
@@ -483,19 +483,19 @@ test_recognitions (Fixture       *f,
   g_assert_cmpint (kh_test_count (f->store, "recognition"), ==, 0);
 
   /* All that passed in the commune and year, by one decision. */
-  todo = kh_registrations_to_recognize (f->store, "family", 2025, f->commune, &error);
+  to_recognize = kh_registrations_to_recognize (f->store, "family", 2025, f->commune, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (json_object_array_length (todo), ==, 2);
-  json_object_put (todo);
+  g_assert_cmpint (json_object_array_length (to_recognize), ==, 2);
+  json_object_put (to_recognize);
   g_assert_cmpuint (kh_recognize (f->store, passed, &decision, &error), ==, 2);
   g_assert_no_error (error);
   g_assert_cmpint (kh_test_query_int (f->store, "SELECT count(DISTINCT decision_number) FROM recognition"), ==, 1);
   g_clear_pointer (&state, g_free);
   state = registration_field (f, a, "state");
   g_assert_cmpstr (state, ==, "recognized");
-  todo = kh_registrations_to_recognize (f->store, "family", 2025, f->commune, &error);
-  g_assert_cmpint (json_object_array_length (todo), ==, 0);
-  json_object_put (todo);
+  to_recognize = kh_registrations_to_recognize (f->store, "family", 2025, f->commune, &error);
+  g_assert_cmpint (json_object_array_length (to_recognize), ==, 0);
+  json_object_put (to_recognize);
   /* Not twice. */
   g_assert_cmpuint (kh_recognize (f->store, passed, &decision, &error), ==, 0);
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
