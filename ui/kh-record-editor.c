@@ -1316,6 +1316,9 @@ stepped_cb (KhRecordEditor *self)
   build_form (self);
   apply_lock (self);
   show_error (self, NULL);
+  /* An award list's Steps group shows the same status: it follows the step at once. */
+  if (self->workflow != NULL)
+    kh_award_list_workflow_reload (KH_AWARD_LIST_WORKFLOW (self->workflow));
 }
 
 /* An editor for the record @id of @entity, or for a new one with @defaults when @id is NULL. */

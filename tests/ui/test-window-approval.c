@@ -294,6 +294,9 @@ test_approval (gconstpointer data)
   g_assert_false (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "title")));
   g_assert_nonnull (kh_workflow_bar_get_button (bar, "draft"));   /* reopen */
   g_assert_null (kh_workflow_bar_get_button (bar, "paid"));       /* the treasurer's */
+  /* The list's Steps group says the same at once. */
+  g_assert_cmpstr (kh_award_list_workflow_get_status (KH_AWARD_LIST_WORKFLOW (kh_record_editor_get_workflow (editor))),
+                   ==, "approved");
   screenshot (GTK_WIDGET (editor), "approval-3-approved.png");
   close_editor (editor);
   desk_sync (chair);
