@@ -78,6 +78,7 @@ kh_activity_table (KhStore     *store,
       const KhEntity *entity = kh_entity_lookup (string_of (row, "entity") ? string_of (row, "entity") : "");
       const char *list = string_of (row, "list_id");
       json_object *changes = NULL;
+      gboolean created = g_strcmp0 (string_of (row, "op"), "create") == 0;
       g_autoptr(GString) what = g_string_new (NULL);
       g_autofree char *list_title = list != NULL ? kh_store_dup_title (store, "award_list", list) : NULL;
       GStrvBuilder *b = g_strv_builder_new ();
@@ -97,8 +98,13 @@ kh_activity_table (KhStore     *store,
               c = value_text (store, field, json_object_array_get_idx (pair, 1));
               if (what->len > 0)
                 g_string_append (what, "; ");
-              /* TRANSLATORS: one change in the activity report: "Status: Submitted → Approved" */
-              g_string_append_printf (what, _("%s: %s → %s"), field != NULL ? _(field->label) : name, a, c);
+              /* A record made has no values before: "(empty) →" on every field says nothing. */
+              if (created && json_object_array_get_idx (pair, 0) == NULL)
+                /* TRANSLATORS: a field of a record made, in the activity report: "Amount: 500.000 ₫" */
+                g_string_append_printf (what, _("%s: %s"), field != NULL ? _(field->label) : name, c);
+              else
+                /* TRANSLATORS: one change in the activity report: "Status: Submitted → Approved" */
+                g_string_append_printf (what, _("%s: %s → %s"), field != NULL ? _(field->label) : name, a, c);
             }
         }
       g_strv_builder_add (b, string_of (row, "at") ? string_of (row, "at") : "");
@@ -106,7 +112,16 @@ kh_activity_table (KhStore     *store,
       g_strv_builder_add (b, string_of (row, "device") ? string_of (row, "device") : "");
       g_strv_builder_add (b, op_label (string_of (row, "op")));
       g_strv_builder_add (b, entity != NULL ? _(entity->label) : "");
-      g_strv_builder_add (b, string_of (row, "title") ? string_of (row, "title") : "");
+      /* A record whose title field is empty on the server is named as this computer has it. */
+      if (string_of (row, "title") != NULL && *string_of (row, "title") != '\0')
+        g_strv_builder_add (b, string_of (row, "title"));
+      else
+        {
+          g_autofree char *local = entity != NULL && string_of (row, "id") != NULL
+                                   ? kh_store_dup_title (store, entity->name, string_of (row, "id")) : NULL;
+
+          g_strv_builder_add (b, local != NULL ? local : "");
+        }
       g_strv_builder_add (b, list_title != NULL ? list_title : list != NULL ? list : "");
       g_strv_builder_add (b, what->str);
       g_ptr_array_add (table, g_strv_builder_end (b));

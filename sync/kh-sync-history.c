@@ -16,10 +16,13 @@
 #include "kh-store-history.h"
 #include "kh-sync-engine-private.h"
 
-/* The signed-in account's HTTP client, or NULL with an error. */
+/* The signed-in account's HTTP client, or NULL with an error. @asked: a person waits for the
+ * answer, so an unreachable server is said after a second try, not after the sync's backoff
+ * of half a minute. */
 static KhHttp *
 signed_in_http (KhSyncEngine  *self,
                 KhStore       *store,
+                gboolean       asked,
                 GError       **error)
 {
   g_autofree char *url = kh_replica_get_state (store, KH_SYNC_SERVER_URL);
@@ -35,6 +38,8 @@ signed_in_http (KhSyncEngine  *self,
       return NULL;
     }
   config = kh_sync_config_new (self);
+  if (asked)
+    config->http.max_attempts = MIN (config->http.max_attempts, 2);
   http = kh_http_new (url, &config->http);
   kh_sync_config_free (config);
   kh_http_set_token (http, token);
@@ -60,7 +65,7 @@ kh_sync_engine_history (KhSyncEngine  *self,
   g_return_val_if_fail (KH_IS_SYNC_ENGINE (self), NULL);
 
   store = kh_store_open (self->database, error);
-  if (store == NULL || (http = signed_in_http (self, store, error)) == NULL)
+  if (store == NULL || (http = signed_in_http (self, store, FALSE, error)) == NULL)
     return NULL;
   e = g_uri_escape_string (entity, NULL, FALSE);
   i = g_uri_escape_string (id, NULL, FALSE);
@@ -100,7 +105,7 @@ kh_sync_engine_activity (KhSyncEngine  *self,
   g_return_val_if_fail (KH_IS_SYNC_ENGINE (self), NULL);
 
   store = kh_store_open (self->database, error);
-  if (store == NULL || (http = signed_in_http (self, store, error)) == NULL)
+  if (store == NULL || (http = signed_in_http (self, store, TRUE, error)) == NULL)
     return NULL;
   for (guint k = 0; k < G_N_ELEMENTS (names); k++)
     if (values[k] != NULL && *values[k] != '\0')

@@ -420,6 +420,66 @@ kh_engine_client_history_finish (KhSyncClient  *client,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+typedef struct
+{
+  char *from;
+  char *to;
+} Period;
+
+static void
+period_free (gpointer data)
+{
+  Period *p = data;
+
+  g_free (p->from);
+  g_free (p->to);
+  g_free (p);
+}
+
+static void
+activity_thread (GTask        *task,
+                 gpointer      source,
+                 gpointer      data,
+                 GCancellable *cancellable)
+{
+  KhEngineClient *self = source;
+  Period *p = data;
+  GError *error = NULL;
+  json_object *rows = kh_sync_engine_activity (self->engine, p->from, p->to, NULL, NULL, cancellable, &error);
+
+  if (rows != NULL)
+    g_task_return_pointer (task, rows, (GDestroyNotify) json_object_put);
+  else
+    g_task_return_error (task, error);
+}
+
+/* A supervisor's report is read from the server when asked, on a worker: the window goes on. */
+static void
+kh_engine_client_activity_async (KhSyncClient        *client,
+                                 const char          *from,
+                                 const char          *to,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (client, cancellable, callback, user_data);
+  Period *p = g_new0 (Period, 1);
+
+  p->from = g_strdup (from);
+  p->to = g_strdup (to);
+  g_task_set_source_tag (task, kh_engine_client_activity_async);
+  g_task_set_task_data (task, p, period_free);
+  g_task_run_in_thread (task, activity_thread);
+}
+
+static json_object *
+kh_engine_client_activity_finish (KhSyncClient  *client,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 static void
 sync_client_iface_init (KhSyncClientInterface *iface)
 {
@@ -432,6 +492,8 @@ sync_client_iface_init (KhSyncClientInterface *iface)
   iface->erase_finish = kh_engine_client_erase_finish;
   iface->history_async = kh_engine_client_history_async;
   iface->history_finish = kh_engine_client_history_finish;
+  iface->activity_async = kh_engine_client_activity_async;
+  iface->activity_finish = kh_engine_client_activity_finish;
 }
 
 /* Object --------------------------------------------------------------------------------------- */

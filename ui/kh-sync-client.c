@@ -151,3 +151,35 @@ kh_sync_client_history_finish (KhSyncClient  *self,
     return g_task_propagate_boolean (G_TASK (result), error);
   return KH_SYNC_CLIENT_GET_IFACE (self)->history_finish (self, result, error);
 }
+
+void
+kh_sync_client_activity_async (KhSyncClient        *self,
+                               const char          *from,
+                               const char          *to,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  KhSyncClientInterface *iface;
+
+  g_return_if_fail (KH_IS_SYNC_CLIENT (self));
+  iface = KH_SYNC_CLIENT_GET_IFACE (self);
+  if (iface->activity_async == NULL)
+    {
+      g_task_report_new_error (self, callback, user_data, kh_sync_client_activity_async, G_IO_ERROR,
+                               G_IO_ERROR_NOT_SUPPORTED, "%s", _("This build cannot reach a server."));
+      return;
+    }
+  iface->activity_async (self, from, to, cancellable, callback, user_data);
+}
+
+json_object *
+kh_sync_client_activity_finish (KhSyncClient  *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (KH_IS_SYNC_CLIENT (self), NULL);
+  if (g_async_result_is_tagged (result, kh_sync_client_activity_async))
+    return g_task_propagate_pointer (G_TASK (result), error);
+  return KH_SYNC_CLIENT_GET_IFACE (self)->activity_finish (self, result, error);
+}

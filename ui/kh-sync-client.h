@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-c/json.h>
 
 G_BEGIN_DECLS
 
@@ -73,6 +74,18 @@ struct _KhSyncClientInterface
   gboolean (*history_finish)  (KhSyncClient         *self,
                                GAsyncResult         *result,
                                GError              **error);
+  /* Optional: the changes made in the account's area from day @from to day @to (YYYY-MM-DD,
+   * either NULL), as the server answers GET /v1/activity; finish returns the rows (a json
+   * array, owned by the caller). */
+  void     (*activity_async)  (KhSyncClient         *self,
+                               const char           *from,
+                               const char           *to,
+                               GCancellable         *cancellable,
+                               GAsyncReadyCallback   callback,
+                               gpointer              user_data);
+  json_object *(*activity_finish) (KhSyncClient     *self,
+                               GAsyncResult         *result,
+                               GError              **error);
 };
 
 void     kh_sync_client_sync_async     (KhSyncClient         *self,
@@ -111,6 +124,15 @@ void     kh_sync_client_history_async  (KhSyncClient         *self,
                                         GAsyncReadyCallback   callback,
                                         gpointer              user_data);
 gboolean kh_sync_client_history_finish (KhSyncClient         *self,
+                                        GAsyncResult         *result,
+                                        GError              **error);
+void     kh_sync_client_activity_async (KhSyncClient         *self,
+                                        const char           *from,
+                                        const char           *to,
+                                        GCancellable         *cancellable,
+                                        GAsyncReadyCallback   callback,
+                                        gpointer              user_data);
+json_object *kh_sync_client_activity_finish (KhSyncClient    *self,
                                         GAsyncResult         *result,
                                         GError              **error);
 

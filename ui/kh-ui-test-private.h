@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include "kh-activity-page.h"
 #include "kh-award-list-entries.h"
 #include "kh-award-list-workflow.h"
 #include "kh-evaluation-dialog.h"
@@ -76,6 +77,22 @@ GtkWidget            *kh_sync_page_find_widget         (KhSyncPage         *self
 guint                 kh_sync_page_get_n_refused       (KhSyncPage         *self);
 GtkWidget            *kh_sync_page_find_refused_widget (KhSyncPage         *self,
                                                         const char         *name);
+
+/* The activity page: what it shows ("status", "loading", "list", "empty", "error") and the title
+ * of its status page (or the error's message), the rows, the filters, and what Export writes. */
+gboolean              kh_activity_page_is_busy         (KhActivityPage     *self);
+const char           *kh_activity_page_get_shown       (KhActivityPage     *self);
+const char           *kh_activity_page_get_status_title (KhActivityPage    *self);
+guint                 kh_activity_page_get_n_shown     (KhActivityPage     *self);
+char                 *kh_activity_page_get_row_text    (KhActivityPage     *self,
+                                                        guint               n);
+gboolean              kh_activity_page_set_person      (KhActivityPage     *self,
+                                                        const char         *name);
+void                  kh_activity_page_set_kind        (KhActivityPage     *self,
+                                                        const char         *key);
+gboolean              kh_activity_page_export          (KhActivityPage     *self,
+                                                        const char         *path,
+                                                        GError            **error);
 
 /* The sync indicator in the header bar: what it says. */
 const char           *kh_sync_indicator_get_text       (KhSyncIndicator    *self);

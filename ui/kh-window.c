@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "kh-activity-page.h"
 #include "kh-list-page.h"
 #include "kh-overview-page.h"
 #include "kh-replica.h"
@@ -63,6 +64,7 @@ static const PageInfo pages[] = {
   { "scholarships", N_("Scholarships and awards"), "emblem-favorite-symbolic", FALSE },
   { "funds", N_("Funds and donations"), "x-office-spreadsheet-symbolic", FALSE },
   { "people", N_("People and households"), "system-users-symbolic", FALSE },
+  { "activity", N_("Changes in the Area"), "document-open-recent-symbolic", FALSE },
   { "sync", N_("Sync"), "emblem-synchronizing-symbolic", FALSE },
   { "trash", N_("Trash"), "user-trash-symbolic", FALSE },
 };
@@ -151,6 +153,15 @@ make_page (KhWindow       *self,
       g_object_bind_property (self, "refused", widget, "refused", G_BINDING_SYNC_CREATE);
       g_signal_connect_object (widget, "outbox-changed", G_CALLBACK (sync_page_outbox_changed_cb),
                                self, G_CONNECT_SWAPPED);
+      return widget;
+    }
+  if (g_str_equal (info->name, "activity"))
+    {
+      GtkWidget *widget = kh_activity_page_new (self->store);
+
+      /* Read from the server through the window's engine, when the page is shown. */
+      g_object_bind_property (self, "sync-client", widget, "sync-client", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "sync-state", widget, "sync-state", G_BINDING_SYNC_CREATE);
       return widget;
     }
   if (g_str_equal (info->name, "trash"))

@@ -76,6 +76,8 @@ test_names_not_ids (void)
     /* The unit by its name, the amount as money; no id anywhere. */
     g_assert_nonnull (strstr (entry[7], "Xã Suối Hiệp"));
     g_assert_nonnull (strstr (entry[7], "1.500.000"));
+    /* A record made is said by its values alone, without an empty "before" for each. */
+    g_assert_null (strstr (entry[7], "→"));
     for (guint c = 0; entry[c] != NULL; c++)
       {
         g_assert_null (strstr (entry[c], unit));
