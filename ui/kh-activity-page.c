@@ -841,6 +841,7 @@ kh_activity_page_init (KhActivityPage *self)
   GtkWidget *clamp = adw_clamp_scrollable_new ();
   GtkWidget *list_view;
   GtkWidget *status_box;
+  GtkWidget *bar_scroll;
   GtkWidget *error_button = gtk_button_new_with_mnemonic (_("_Try Again"));
 
   self->sync_state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
@@ -925,7 +926,12 @@ kh_activity_page_init (KhActivityPage *self)
   gtk_stack_add_named (self->inner, scrolled, "list");
   gtk_stack_add_named (self->inner, GTK_WIDGET (self->empty), "empty");
   gtk_stack_add_named (self->inner, GTK_WIDGET (self->error_page), "error");
-  gtk_box_append (GTK_BOX (view), bar);
+  /* A narrow window scrolls the filters sideways rather than being held wide by them. */
+  bar_scroll = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (bar_scroll), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (bar_scroll), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (bar_scroll), bar);
+  gtk_box_append (GTK_BOX (view), bar_scroll);
   gtk_box_append (GTK_BOX (view), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
   gtk_box_append (GTK_BOX (view), GTK_WIDGET (self->inner));
 

@@ -1,11 +1,9 @@
-/* kh-award-list-workflow.c: an award list's steps (draft, submitted, approved, paid) on its
- * page, and the payment recorded from there
+/* kh-award-list-workflow.c: an award list's payment, recorded from its steps
  *
- * The list's page shows where the list stands among its steps and what comes next, and holds
- * the buttons that move it on, in one box at the group's header: the payment is recorded here
- * (every entry not cancelled marked paid with the date and voucher, and the list paid, in one
- * transaction); the steps before it (submit, approve) are added to the same box with
- * kh_award_list_workflow_add_step() by the code that knows who may take them.
+ * The list's steps (draft, submitted, approved, paid) are shown and taken in one place, the
+ * list's KhWorkflowBar; its last step, the payment, is more than a change of state and is
+ * recorded here: every entry not cancelled marked paid with the date and voucher, the payment
+ * from the fund linked to the list, and the list paid, in one transaction.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -25,18 +23,16 @@
 
 struct _KhAwardListWorkflow
 {
-  AdwPreferencesGroup  parent_instance;
+  GObject    parent_instance;
 
-  KhStore             *store;
-  char                *list_id;
-  char                *status;
-  GtkWidget           *steps_box;  /* the buttons that move the list on */
-  GtkWidget           *pay_button;
-  GtkWidget           *status_row;
-  GtkWidget           *dialog;     /* the payment dialog while it is open */
+  KhStore   *store;
+  char      *list_id;
+  char      *status;
+  GtkWidget *anchor;     /* weak: the list's steps on its page */
+  GtkWidget *dialog;     /* the payment dialog while it is open */
 };
 
-G_DEFINE_FINAL_TYPE (KhAwardListWorkflow, kh_award_list_workflow, ADW_TYPE_PREFERENCES_GROUP)
+G_DEFINE_FINAL_TYPE (KhAwardListWorkflow, kh_award_list_workflow, G_TYPE_OBJECT)
 
 enum {
   CHANGED,
@@ -45,50 +41,10 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-/* What the list's state asks of the person next. */
-static const char *
-next_step (const char *status)
-{
-  if (g_strcmp0 (status, "draft") == 0)
-    return _("Add the entries, then submit the list for approval.");
-  if (g_strcmp0 (status, "submitted") == 0)
-    return _("Waiting for approval.");
-  if (g_strcmp0 (status, "approved") == 0)
-    return _("Print the signing sheet, pay the recipients, then record the payment.");
-  if (g_strcmp0 (status, "paid") == 0)
-    return _("Paid: every entry not cancelled is marked paid.");
-  return _("Closed.");
-}
-
-/* "Draft › Submitted › Approved › Paid", the list's own step in bold. */
-static char *
-steps_markup (const char *status)
-{
-  const KhField *field = kh_entity_get_field (kh_entity_lookup ("award_list"), "status");
-  GString *markup = g_string_new (NULL);
-
-  for (guint i = 0; field->enum_values[i] != NULL; i++)
-    {
-      g_autofree char *label = g_markup_escape_text (_(field->enum_labels[i]), -1);
-
-      /* A closed list is shown only when it is closed. */
-      if (strcmp (field->enum_values[i], "closed") == 0 && g_strcmp0 (status, "closed") != 0)
-        continue;
-      if (markup->len > 0)
-        g_string_append (markup, " › ");
-      if (g_strcmp0 (field->enum_values[i], status) == 0)
-        g_string_append_printf (markup, "<b>%s</b>", label);
-      else
-        g_string_append_printf (markup, "<span alpha=\"60%%\">%s</span>", label);
-    }
-  return g_string_free (markup, FALSE);
-}
-
 void
 kh_award_list_workflow_reload (KhAwardListWorkflow *self)
 {
   json_object *list;
-  g_autofree char *markup = NULL;
 
   g_return_if_fail (KH_IS_AWARD_LIST_WORKFLOW (self));
 
@@ -96,14 +52,6 @@ kh_award_list_workflow_reload (KhAwardListWorkflow *self)
   g_free (self->status);
   self->status = list ? g_strdup (json_object_get_string (json_object_object_get (list, "status"))) : NULL;
   json_object_put (list);
-
-  markup = steps_markup (self->status);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->status_row), markup);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->status_row), next_step (self->status));
-  gtk_widget_set_sensitive (self->pay_button, g_strcmp0 (self->status, "approved") == 0);
-  gtk_widget_set_tooltip_text (self->pay_button, g_strcmp0 (self->status, "approved") == 0
-                                                 ? _("Mark the entries and the list paid")
-                                                 : _("An approved list can be paid"));
 }
 
 const char *
@@ -113,16 +61,12 @@ kh_award_list_workflow_get_status (KhAwardListWorkflow *self)
   return self->status;
 }
 
-/* Adds a step's button (submit, approve) before Record Payment, in the order the steps come. */
-void
-kh_award_list_workflow_add_step (KhAwardListWorkflow *self,
-                                 GtkWidget           *button)
+static void
+toast (KhAwardListWorkflow *self,
+       const char          *text)
 {
-  g_return_if_fail (KH_IS_AWARD_LIST_WORKFLOW (self));
-  g_return_if_fail (GTK_IS_WIDGET (button));
-
-  gtk_box_insert_child_after (GTK_BOX (self->steps_box), button,
-                              gtk_widget_get_prev_sibling (self->pay_button));
+  if (self->anchor != NULL)
+    kh_widget_add_toast (self->anchor, adw_toast_new (text));
 }
 
 /* The payment: every entry of the list not cancelled and not yet paid is marked paid on
@@ -209,7 +153,7 @@ payment_response_cb (AdwMessageDialog    *dialog,
       || !kh_award_list_workflow_record_payment (self, json_object_get_string (date),
                                                  gtk_editable_get_text (GTK_EDITABLE (voucher_row)), &n, &error))
     {
-      kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (error ? error->message : _("Type the date of payment.")));
+      toast (self, error ? error->message : _("Type the date of payment."));
       json_object_put (date);
       return;
     }
@@ -218,15 +162,14 @@ payment_response_cb (AdwMessageDialog    *dialog,
     g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Payment recorded: %u entry marked paid.",
                                                           "Payment recorded: %u entries marked paid.", n), n);
 
-    kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (text));
+    toast (self, text);
   }
 }
 
-/* Opens the dialog that records the payment: the date (today) and the voucher number. */
 GtkWidget *
 kh_award_list_workflow_open_payment (KhAwardListWorkflow *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkRoot *root = self->anchor != NULL ? gtk_widget_get_root (self->anchor) : NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *iso = g_date_time_format (now, "%Y-%m-%d");
   g_autofree char *today = kh_format_date (iso);
@@ -262,13 +205,16 @@ kh_award_list_workflow_open_payment (KhAwardListWorkflow *self)
   return dialog;
 }
 
-static void
-pay_clicked_cb (KhAwardListWorkflow *self)
-{
-  kh_award_list_workflow_open_payment (self);
-}
-
 /* GObject ------------------------------------------------------------------------------------ */
+
+static void
+kh_award_list_workflow_dispose (GObject *object)
+{
+  KhAwardListWorkflow *self = KH_AWARD_LIST_WORKFLOW (object);
+
+  g_clear_weak_pointer (&self->anchor);
+  G_OBJECT_CLASS (kh_award_list_workflow_parent_class)->dispose (object);
+}
 
 static void
 kh_award_list_workflow_finalize (GObject *object)
@@ -286,9 +232,10 @@ kh_award_list_workflow_class_init (KhAwardListWorkflowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = kh_award_list_workflow_dispose;
   object_class->finalize = kh_award_list_workflow_finalize;
 
-  /* The list's state changed here (the form above shows it). */
+  /* The list was paid here (its steps and the form show it). */
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -296,35 +243,23 @@ kh_award_list_workflow_class_init (KhAwardListWorkflowClass *klass)
 static void
 kh_award_list_workflow_init (KhAwardListWorkflow *self)
 {
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self), _("Steps"));
-
-  self->steps_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_name (self->steps_box, "workflow-steps");
-  gtk_widget_set_valign (self->steps_box, GTK_ALIGN_START);
-  self->pay_button = gtk_button_new_with_mnemonic (_("Record _Payment…"));
-  g_signal_connect_swapped (self->pay_button, "clicked", G_CALLBACK (pay_clicked_cb), self);
-  gtk_box_append (GTK_BOX (self->steps_box), self->pay_button);
-  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (self), self->steps_box);
-
-  self->status_row = adw_action_row_new ();
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->status_row), TRUE);
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (self->status_row), 0);
-  adw_action_row_set_title_lines (ADW_ACTION_ROW (self->status_row), 0);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self), self->status_row);
 }
 
-GtkWidget *
+KhAwardListWorkflow *
 kh_award_list_workflow_new (KhStore    *store,
-                            const char *list_id)
+                            const char *list_id,
+                            GtkWidget  *anchor)
 {
   KhAwardListWorkflow *self;
 
   g_return_val_if_fail (KH_IS_STORE (store), NULL);
   g_return_val_if_fail (list_id != NULL, NULL);
+  g_return_val_if_fail (anchor == NULL || GTK_IS_WIDGET (anchor), NULL);
 
   self = g_object_new (KH_TYPE_AWARD_LIST_WORKFLOW, NULL);
   self->store = g_object_ref (store);
   self->list_id = g_strdup (list_id);
+  g_set_weak_pointer (&self->anchor, anchor);
   kh_award_list_workflow_reload (self);
-  return GTK_WIDGET (self);
+  return self;
 }

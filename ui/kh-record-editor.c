@@ -58,7 +58,7 @@ struct _KhRecordEditor
   GtkWidget           *actions_box;
   GtkWidget           *entries;         /* an award list's entries, or NULL */
   GtkWidget           *attachments;     /* the files of a record that takes them, or NULL */
-  GtkWidget           *workflow;        /* an award list's steps, or NULL */
+  KhAwardListWorkflow *workflow;        /* an award list's payment (its steps'), or NULL */
   GtkWidget           *approval;        /* the approval state and steps, or NULL */
   GtkWidget           *history_button;
   GtkWidget           *evaluate_button;
@@ -1119,8 +1119,8 @@ kh_record_editor_get_attachments (KhRecordEditor *self)
   return self->attachments;
 }
 
-/* An award list's steps on its page, or NULL for other records. */
-GtkWidget *
+/* An award list's payment, recorded from its steps, or NULL for other records. */
+KhAwardListWorkflow *
 kh_record_editor_get_workflow (KhRecordEditor *self)
 {
   g_return_val_if_fail (KH_IS_RECORD_EDITOR (self), NULL);
@@ -1316,9 +1316,6 @@ stepped_cb (KhRecordEditor *self)
   build_form (self);
   apply_lock (self);
   show_error (self, NULL);
-  /* An award list's Steps group shows the same status: it follows the step at once. */
-  if (self->workflow != NULL)
-    kh_award_list_workflow_reload (KH_AWARD_LIST_WORKFLOW (self->workflow));
 }
 
 /* An editor for the record @id of @entity, or for a new one with @defaults when @id is NULL. */
@@ -1365,11 +1362,6 @@ kh_record_editor_new (KhStore     *store,
       gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
                                   self->entries,
                                   gtk_widget_get_prev_sibling (GTK_WIDGET (self->fields_group)));
-      /* Where the list stands and the buttons that move it on, above its entries. */
-      self->workflow = kh_award_list_workflow_new (store, id);
-      gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
-                                  self->workflow, gtk_widget_get_prev_sibling (self->entries));
-      g_signal_connect_object (self->workflow, "changed", G_CALLBACK (workflow_changed_cb), self, G_CONNECT_SWAPPED);
       gtk_window_set_default_size (GTK_WINDOW (self), 640, 760);
     }
   if (id != NULL && self->original != NULL && kh_attach_is_owner_entity (entity))
@@ -1381,13 +1373,18 @@ kh_record_editor_new (KhStore     *store,
     }
   if (id != NULL && self->original != NULL && kh_workflow_state_field (entity) != NULL)
     {
-      /* Where the record stands in its approval comes first. */
+      /* Where the record stands among its steps, and the steps this account may take, come
+       * first: one group, the payment of an award list included. */
       self->approval = kh_workflow_bar_new (store, entity, id);
       gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->fields_group))),
                                   self->approval,
                                   gtk_widget_get_prev_sibling (self->entries != NULL ? self->entries
                                                                : GTK_WIDGET (self->fields_group)));
       g_signal_connect_object (self->approval, "stepped", G_CALLBACK (stepped_cb), self, G_CONNECT_SWAPPED);
+      self->workflow = kh_workflow_bar_get_payment (KH_WORKFLOW_BAR (self->approval));
+      if (self->workflow != NULL)
+        g_signal_connect_object (self->workflow, "changed", G_CALLBACK (workflow_changed_cb), self,
+                                 G_CONNECT_SWAPPED);
     }
   apply_lock (self);
   if (id != NULL)

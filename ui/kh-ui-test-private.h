@@ -102,9 +102,8 @@ const char           *kh_record_editor_get_id          (KhRecordEditor     *self
 GtkWidget            *kh_record_editor_get_entries     (KhRecordEditor     *self);
 GtkWidget            *kh_record_editor_get_attachments (KhRecordEditor     *self);
 
-/* An award list's steps on its page: the payment dialog, and the payment it records. */
-GtkWidget            *kh_record_editor_get_workflow    (KhRecordEditor     *self);
-GtkWidget            *kh_award_list_workflow_open_payment (KhAwardListWorkflow *self);
+/* An award list's payment, recorded from the steps on its page (kh-award-list-workflow.h). */
+KhAwardListWorkflow  *kh_record_editor_get_workflow    (KhRecordEditor     *self);
 
 /* An award list's entries in its editor: the count and total shown, the rows, Add Entry and
  * what Export writes. */

@@ -1,9 +1,12 @@
 /* kh-workflow-bar.c: a record's approval state and the steps the account may take
  *
- * Shown at the top of an award list's, a recognition's and a registration's editor: where the
- * record stands, whether it is locked, and a button for each step the signed-in account may
- * take (kh-workflow.c decides which). A step is written at once, as its own change, so the
- * history shows who took it; reopening asks for the reason first.
+ * Shown at the top of an award list's, a recognition's and a registration's editor, the one
+ * place that says where the record stands among its steps ("Draft › Submitted › Approved ›
+ * Paid"), whether it is locked and what comes next, with a button for each step the signed-in
+ * account may take (kh-workflow.c decides which) and no other. A step is written at once, as its
+ * own change, so the history shows who took it; reopening asks for the reason first; an award
+ * list's payment is recorded through its dialog (kh-award-list-workflow.c), since paying marks
+ * the entries and draws on the fund.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,6 +14,7 @@
 
 #include <string.h>
 
+#include "kh-award-list-workflow.h"
 #include "kh-codec.h"
 #include "kh-entity.h"
 #include "kh-toast.h"
@@ -24,8 +28,10 @@ struct _KhWorkflowBar
   KhStore             *store;
   const KhEntity      *entity;
   char                *id;
-  GtkWidget           *buttons;
+  GtkWidget           *buttons;       /* the steps, at the group's header */
+  GtkWidget           *state_row;     /* the steps in order, the record's own in bold */
   char                *first_state;   /* where reopening takes the record */
+  KhAwardListWorkflow *payment;       /* an award list's payment, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (KhWorkflowBar, kh_workflow_bar, ADW_TYPE_PREFERENCES_GROUP)
@@ -54,7 +60,7 @@ step_label (const char *entity,
       if (strcmp (state, "approved") == 0)
         return _("_Approve");
       if (strcmp (state, "paid") == 0)
-        return _("Record as _Paid");
+        return _("Record _Payment…");
       if (strcmp (state, "closed") == 0)
         return _("_Close the List");
     }
@@ -116,6 +122,14 @@ step_clicked_cb (GtkButton     *button,
 
   if (!kh_workflow_bar_take_step (self, g_object_get_data (G_OBJECT (button), "state"), NULL, &error))
     kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (error->message));
+}
+
+/* An award list is paid through its dialog: the entries are marked and the fund pays. */
+static void
+pay_clicked_cb (GtkButton     *button,
+                KhWorkflowBar *self)
+{
+  kh_award_list_workflow_open_payment (self->payment);
 }
 
 static void
@@ -201,29 +215,78 @@ state_position (const KhField *field,
   return 0;
 }
 
+/* "Draft › Submitted › Approved › Paid", the record's own step in bold; a state after the last
+ * usual one (a closed list) only when the record is in it. */
+static char *
+steps_markup (const KhField *field,
+              const char    *state)
+{
+  GString *markup = g_string_new (NULL);
+  int at = state_position (field, state);
+
+  for (int i = 0; field->enum_values[i] != NULL; i++)
+    {
+      g_autofree char *label = g_markup_escape_text (_(field->enum_labels[i]), -1);
+
+      if (strcmp (field->enum_values[i], "closed") == 0 && i != at)
+        continue;
+      if (markup->len > 0)
+        g_string_append (markup, " › ");
+      if (i == at)
+        g_string_append_printf (markup, "<b>%s</b>", label);
+      else
+        g_string_append_printf (markup, "<span alpha=\"60%%\">%s</span>", label);
+    }
+  return g_string_free (markup, FALSE);
+}
+
+/* What the record's state asks of this account next, or NULL. */
+static const char *
+next_hint (const char *entity,
+           const char *state,
+           guint       permits)
+{
+  if (strcmp (entity, "award_list") != 0)
+    return NULL;
+  if (state == NULL || strcmp (state, "draft") == 0)
+    return _("Add the entries, then submit the list for approval.");
+  if (strcmp (state, "submitted") == 0)
+    return (permits & KH_PERMIT_APPROVE) ? _("Check the entries, then approve the list or return it to draft.")
+                                         : _("Waiting for approval.");
+  if (strcmp (state, "approved") == 0)
+    return (permits & KH_PERMIT_PAY) ? _("Print the signing sheet, pay the recipients, then record the payment.")
+                                     : _("Print the signing sheet; the treasurer records the payment.");
+  if (strcmp (state, "paid") == 0)
+    return _("Paid: every entry not cancelled is marked paid.");
+  return _("Closed.");
+}
+
 void
 kh_workflow_bar_refresh (KhWorkflowBar *self)
 {
   g_autoptr(json_object) record = load (self);
   const char *state = state_of (self, record);
   const KhField *field = kh_entity_get_field (self->entity, kh_workflow_state_field (self->entity->name));
-  g_autofree const char **next = kh_workflow_next_states (self->entity->name, state,
-                                                           kh_workflow_bar_permits (self->store));
-  g_autofree char *description = NULL;
-  const char *label = _("Not yet submitted");
+  guint permits = kh_workflow_bar_permits (self->store);
+  g_autofree const char **next = kh_workflow_next_states (self->entity->name, state, permits);
+  g_autofree char *markup = steps_markup (field, state);
+  g_autoptr(GString) subtitle = g_string_new (NULL);
+  const char *hint = next_hint (self->entity->name, state, permits);
+  gboolean locked = kh_workflow_bar_locks (self->store, self->entity->name, record);
   GtkWidget *child;
   gboolean reopen_shown = FALSE;
 
-  for (guint i = 0; state != NULL && field->enum_values[i] != NULL; i++)
-    if (strcmp (field->enum_values[i], state) == 0)
-      label = _(field->enum_labels[i]);
-  if (kh_workflow_bar_locks (self->store, self->entity->name, record))
-    /* TRANSLATORS: an approval state, e.g. "Approved. Locked: …" */
-    description = g_strdup_printf (_("%s. Locked: nothing in it can be changed until an approver "
-                                     "reopens it, with a reason."), label);
-  else
-    description = g_strdup_printf ("%s.", label);
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self), description);
+  if (self->payment != NULL)
+    kh_award_list_workflow_reload (self->payment);
+  if (locked)
+    g_string_append (subtitle, _("Locked: nothing in it can be changed until an approver reopens it, "
+                                 "with a reason."));
+  if (hint != NULL)
+    g_string_append_printf (subtitle, "%s%s", subtitle->len > 0 ? "\n" : "", hint);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->state_row), markup);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->state_row), subtitle->str);
+  /* The row's own icon: a hidden prefix would still push the text aside. */
+  adw_action_row_set_icon_name (ADW_ACTION_ROW (self->state_row), locked ? "changes-prevent-symbolic" : NULL);
 
   while ((child = gtk_widget_get_first_child (self->buttons)) != NULL)
     gtk_box_remove (GTK_BOX (self->buttons), child);
@@ -241,16 +304,23 @@ kh_workflow_bar_refresh (KhWorkflowBar *self)
       gtk_widget_set_name (button, next[i]);
       if (reopening)
         g_signal_connect (button, "clicked", G_CALLBACK (reopen_clicked_cb), self);
+      else if (self->payment != NULL && strcmp (next[i], "paid") == 0)
+        g_signal_connect (button, "clicked", G_CALLBACK (pay_clicked_cb), self);
       else
-        {
-          g_signal_connect (button, "clicked", G_CALLBACK (step_clicked_cb), self);
-          /* A step forward is the one expected; going back is not pressed by mistake. */
-          if (state_position (field, next[i]) > state_position (field, state))
-            gtk_widget_add_css_class (button, "suggested-action");
-        }
+        g_signal_connect (button, "clicked", G_CALLBACK (step_clicked_cb), self);
+      /* A step forward is the one expected; going back is not pressed by mistake. */
+      if (!reopening && state_position (field, next[i]) > state_position (field, state))
+        gtk_widget_add_css_class (button, "suggested-action");
       gtk_box_append (GTK_BOX (self->buttons), button);
     }
   gtk_widget_set_visible (self->buttons, gtk_widget_get_first_child (self->buttons) != NULL);
+}
+
+KhAwardListWorkflow *
+kh_workflow_bar_get_payment (KhWorkflowBar *self)
+{
+  g_return_val_if_fail (KH_IS_WORKFLOW_BAR (self), NULL);
+  return self->payment;
 }
 
 GtkWidget *
@@ -270,6 +340,9 @@ kh_workflow_bar_dispose (GObject *object)
 {
   KhWorkflowBar *self = KH_WORKFLOW_BAR (object);
 
+  if (self->payment != NULL)
+    g_signal_handlers_disconnect_by_data (self->payment, self);
+  g_clear_object (&self->payment);
   g_clear_object (&self->store);
   G_OBJECT_CLASS (kh_workflow_bar_parent_class)->dispose (object);
 }
@@ -305,9 +378,22 @@ static void
 kh_workflow_bar_init (KhWorkflowBar *self)
 {
   self->buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_halign (self->buttons, GTK_ALIGN_START);
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self), _("Approval"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self), self->buttons);
+  gtk_widget_set_name (self->buttons, "workflow-steps");
+  gtk_widget_set_valign (self->buttons, GTK_ALIGN_START);
+  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (self), self->buttons);
+
+  self->state_row = adw_action_row_new ();
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->state_row), TRUE);
+  adw_action_row_set_title_lines (ADW_ACTION_ROW (self->state_row), 0);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (self->state_row), 0);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self), self->state_row);
+}
+
+/* A payment recorded: the list is paid, and its steps say so. */
+static void
+paid_cb (KhWorkflowBar *self)
+{
+  kh_workflow_bar_refresh (self);
 }
 
 GtkWidget *
@@ -327,6 +413,15 @@ kh_workflow_bar_new (KhStore    *store,
   self->id = g_strdup (id);
   field = kh_entity_get_field (self->entity, kh_workflow_state_field (entity));
   self->first_state = g_strdup (field->enum_values[0]);
+  /* An award list's steps go on to its payment: the one group says all of them. */
+  if (strcmp (entity, "award_list") == 0)
+    {
+      self->payment = kh_award_list_workflow_new (store, id, GTK_WIDGET (self));
+      g_signal_connect_swapped (self->payment, "changed", G_CALLBACK (paid_cb), self);
+      adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self), _("Steps"));
+    }
+  else
+    adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self), _("Approval"));
   kh_workflow_bar_refresh (self);
   return GTK_WIDGET (self);
 }

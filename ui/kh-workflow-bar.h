@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 
+#include "kh-award-list-workflow.h"
 #include "kh-store.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,8 @@ gboolean    kh_workflow_bar_take_step  (KhWorkflowBar  *self,
 /* The button that moves the record to @state, or NULL when the account may not. */
 GtkWidget  *kh_workflow_bar_get_button (KhWorkflowBar  *self,
                                         const char     *state);
+/* An award list's payment, which its "paid" step records; NULL for other records. */
+KhAwardListWorkflow *kh_workflow_bar_get_payment (KhWorkflowBar *self);
 /* The steps the store's account may take (all for a replica bound to no server). */
 guint       kh_workflow_bar_permits    (KhStore        *store);
 /* Whether a record of @entity with @data is locked for this window's account: the record

@@ -405,6 +405,13 @@ test_activity (gconstpointer data)
   screenshot (GTK_WIDGET (chair->window), "activity-4-none.png");
   kh_activity_page_set_kind (page, "all");
   kh_activity_page_set_person (page, NULL);
+  /* A small window: the filters do not hold it wide. */
+  gtk_window_set_default_size (GTK_WINDOW (chair->window), 360, 640);
+  kh_widget_wait_for_paint (GTK_WIDGET (chair->window), 3);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (chair->window)), <=, 400);
+  screenshot (GTK_WIDGET (chair->window), "activity-7-narrow.png");
+  gtk_window_set_default_size (GTK_WINDOW (chair->window), 1200, 700);
+  kh_widget_wait_for_paint (GTK_WIDGET (chair->window), 3);
 
   /* Asking again does not wait for the answer: the spinner shows meanwhile. */
   kh_activity_page_reload (page);

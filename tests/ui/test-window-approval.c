@@ -195,6 +195,41 @@ set_text (KhRecordEditor *editor,
   gtk_editable_set_text (GTK_EDITABLE (kh_record_editor_get_row (editor, field)), text);
 }
 
+/* The preferences groups under @widget titled @title. */
+static guint
+count_groups (GtkWidget  *widget,
+              const char *title)
+{
+  guint n = ADW_IS_PREFERENCES_GROUP (widget)
+            && g_strcmp0 (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (widget)), title) == 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += count_groups (child, title);
+  return n;
+}
+
+/* The buttons under @widget that say @label. */
+static guint
+count_buttons (GtkWidget  *widget,
+               const char *label)
+{
+  guint n = GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += count_buttons (child, label);
+  return n;
+}
+
+/* The list's state and steps are in one place on its page. */
+static void
+assert_one_place (KhRecordEditor *editor)
+{
+  g_assert_cmpuint (count_groups (GTK_WIDGET (editor), _("Steps")) + count_groups (GTK_WIDGET (editor), _("Approval")),
+                    ==, 1);
+}
+
 typedef struct
 {
   KhRecordEditor *editor;
@@ -221,7 +256,7 @@ test_approval (gconstpointer data)
   g_autofree char *json = NULL;
   g_autofree char *unit = NULL;
   g_autofree char *officer_token = NULL;
-  Desk *officer, *chair;
+  Desk *officer, *chair, *treasurer;
   KhRecordEditor *editor;
   KhWorkflowBar *bar;
   json_object *values;
@@ -234,9 +269,12 @@ test_approval (gconstpointer data)
   dir = kh_test_tmpdir ();
   kh_test_server_cli (server, "password-chair_a\n", "user", "add", "chair_a", "--role", "officer",
                       "--scope", "A", "--can", "approve", NULL);
+  kh_test_server_cli (server, "password-treasurer_a\n", "user", "add", "treasurer_a", "--role", "officer",
+                      "--scope", "A", "--can", "pay", NULL);
   officer_token = kh_test_login (server, "officer_a", &unit);
   officer = desk_new (server, dir, "officer_a");
   chair = desk_new (server, dir, "chair_a");
+  treasurer = desk_new (server, dir, "treasurer_a");
 
   /* The officer makes the list in the window: written as the officer, not the computer's login. */
   json = g_strdup_printf ("{\"title\":\"Học bổng Tết 2026\",\"occasion\":\"tet\",\"school_year\":\"2025-2026\","
@@ -267,6 +305,9 @@ test_approval (gconstpointer data)
   g_assert_nonnull (bar);
   g_assert_nonnull (kh_workflow_bar_get_button (bar, "submitted"));
   g_assert_null (kh_workflow_bar_get_button (bar, "approved"));
+  g_assert_null (kh_workflow_bar_get_button (bar, "paid"));
+  g_assert_cmpuint (count_buttons (GTK_WIDGET (editor), _("Record _Payment…")), ==, 0);
+  assert_one_place (editor);
   screenshot (GTK_WIDGET (editor), "approval-1-draft.png");
   g_signal_emit_by_name (kh_workflow_bar_get_button (bar, "submitted"), "clicked");
   {
@@ -294,12 +335,27 @@ test_approval (gconstpointer data)
   g_assert_false (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "title")));
   g_assert_nonnull (kh_workflow_bar_get_button (bar, "draft"));   /* reopen */
   g_assert_null (kh_workflow_bar_get_button (bar, "paid"));       /* the treasurer's */
-  /* The list's Steps group says the same at once. */
+  /* Nowhere else on the page either: the list's state and steps are in one place. */
+  g_assert_cmpuint (count_buttons (GTK_WIDGET (editor), _("Record _Payment…")), ==, 0);
+  assert_one_place (editor);
   g_assert_cmpstr (kh_award_list_workflow_get_status (KH_AWARD_LIST_WORKFLOW (kh_record_editor_get_workflow (editor))),
                    ==, "approved");
   screenshot (GTK_WIDGET (editor), "approval-3-approved.png");
   close_editor (editor);
   desk_sync (chair);
+
+  /* The treasurer: the payment is the one step offered; not reopening, which is the chair's. */
+  desk_sync (treasurer);
+  editor = open_editor (treasurer, "award_list", list);
+  bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
+  g_assert_nonnull (kh_workflow_bar_get_button (bar, "paid"));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (kh_workflow_bar_get_button (bar, "paid"))), ==,
+                   _("Record _Payment…"));
+  g_assert_null (kh_workflow_bar_get_button (bar, "draft"));
+  g_assert_cmpuint (count_buttons (GTK_WIDGET (editor), _("Record _Payment…")), ==, 1);
+  assert_one_place (editor);
+  screenshot (GTK_WIDGET (editor), "approval-3b-treasurer.png");
+  close_editor (editor);
 
   /* The officer's window: the list and its entry read-only, an edit refused here ... */
   desk_sync (officer);
@@ -381,6 +437,7 @@ test_approval (gconstpointer data)
 
   desk_free (officer);
   desk_free (chair);
+  desk_free (treasurer);
   kh_test_server_free (server);
   kh_test_rmdir (dir);
 }

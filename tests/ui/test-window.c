@@ -34,6 +34,7 @@
 #include "kh-sync-page.h"
 #include "kh-units-page.h"
 #include "kh-ui-test-private.h"
+#include "kh-workflow-bar.h"
 #include "kh-unit-row.h"
 #include "kh-test-dir.h"
 #include "kh-test-store.h"
@@ -1012,6 +1013,7 @@ test_list_to_payment (Fixture       *f,
   g_assert_nonnull (workflow);
   g_assert_cmpstr (kh_award_list_workflow_get_status (workflow), ==, "draft");
   g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 0);
+  g_assert_null (kh_workflow_bar_get_button (KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor)), "paid"));
   g_assert_false (kh_award_list_workflow_record_payment (workflow, today, NULL, NULL, &error));
   g_assert_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID);
   g_clear_error (&error);
@@ -1134,7 +1136,24 @@ test_list_to_payment (Fixture       *f,
     g_assert_nonnull (donation);
     json_object_put (values);
   }
-  dialog = kh_award_list_workflow_open_payment (workflow);
+  /* Recorded from the list's steps: their Record Payment… opens the dialog. */
+  {
+    GtkWidget *pay = kh_workflow_bar_get_button (KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor)), "paid");
+    GListModel *toplevels = gtk_window_get_toplevels ();
+
+    g_assert_nonnull (pay);
+    g_signal_emit_by_name (pay, "clicked");
+    dialog = NULL;
+    for (guint i = 0; dialog == NULL && i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+        if (ADW_IS_MESSAGE_DIALOG (w) && gtk_window_get_transient_for (w) == GTK_WINDOW (editor)
+            && g_object_get_data (G_OBJECT (w), "voucher") != NULL)
+          dialog = GTK_WIDGET (w);
+      }
+    g_assert_nonnull (dialog);
+  }
   set_text_in (g_object_get_data (G_OBJECT (dialog), "voucher"), "PC-2026-017");
   save_shot (dialog, "list-7-payment.png");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "pay");
