@@ -423,9 +423,9 @@ set_sync_state (KhActivityPage    *self,
       self->loaded = FALSE;
       g_list_store_remove_all (self->items);
     }
-  /* Back online, or signed in, while shown: read it now. */
-  if (signed_in (self) && !self->loaded && !is_loading (self) && gtk_widget_get_mapped (GTK_WIDGET (self))
-      && state != KH_SYNC_CLIENT_STATE_OFFLINE)
+  /* Signed in, or the engine's state moved (back online?), while shown and not yet read: ask
+   * now. Two quick tries say whether the server can be reached. */
+  if (signed_in (self) && !self->loaded && !is_loading (self) && gtk_widget_get_mapped (GTK_WIDGET (self)))
     kh_activity_page_reload (self);
   else
     update_view (self);

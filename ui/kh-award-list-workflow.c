@@ -18,7 +18,6 @@
 #include "kh-ledger.h"
 #include "kh-store-sql.h"
 #include "kh-toast.h"
-#include "kh-ui-test-private.h"
 #include "kh-validate.h"
 
 struct _KhAwardListWorkflow
