@@ -100,8 +100,8 @@ cmd_attachments (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
-/* detach ATTACHMENT_ID: a tombstone like any record's; the server removes the file after the
- * window if nothing else names it. */
+/* detach ATTACHMENT_ID: a tombstone like any record's; the local file goes at once if nothing
+ * else needs it (kh-attach-collect.c), the server's after the window if nothing else names it. */
 static int
 cmd_detach (const KhCliCommand  *command,
             int                  argc,
@@ -111,7 +111,7 @@ cmd_detach (const KhCliCommand  *command,
   KhCliContext *cli = data;
   g_autoptr(GError) error = NULL;
 
-  if (!kh_store_delete (cli->store, "attachment", argv[0], &error))
+  if (!kh_attach_remove (cli->store, argv[0], &error))
     {
       g_printerr ("%s\n", error->message);
       return EXIT_FAILED;

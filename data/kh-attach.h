@@ -94,6 +94,13 @@ gboolean     kh_attach_want_owner          (KhStore       *store,
                                             const char    *owner_id,
                                             gboolean       on_metered,
                                             GError       **error);
+gboolean     kh_attach_collect             (KhStore       *store,
+                                            const char    *sha256,
+                                            guint         *removed,
+                                            GError       **error);
+gboolean     kh_attach_remove              (KhStore       *store,
+                                            const char    *id,
+                                            GError       **error);
 gboolean     kh_attach_count_waiting       (KhStore       *store,
                                             gint64        *uploads,
                                             gint64        *upload_bytes,

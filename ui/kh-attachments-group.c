@@ -206,7 +206,7 @@ remove_clicked_cb (GtkButton          *button,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!kh_store_delete (self->store, "attachment", g_object_get_data (G_OBJECT (button), "id"), &error))
+  if (!kh_attach_remove (self->store, g_object_get_data (G_OBJECT (button), "id"), &error))
     show_problem (self, error->message);
   reload (self);
 }
