@@ -12,6 +12,7 @@
 #include "kh-attach.h"
 #include "kh-cli-attach.h"
 #include "kh-entity.h"
+#include "kh-format.h"
 
 #define EXIT_OK KH_CLI_EXIT_OK
 #define EXIT_FAILED KH_CLI_EXIT_FAILED
@@ -83,7 +84,7 @@ cmd_attachments (const KhCliCommand  *command,
         json_object *a = json_object_array_get_idx (list, i);
         gboolean here = json_object_get_boolean (json_object_object_get (a, "here"));
         gboolean sent = json_object_get_boolean (json_object_object_get (a, "on_server"));
-        g_autofree char *size = g_format_size ((guint64) json_object_get_int64 (json_object_object_get (a, "size")));
+        g_autofree char *size = kh_format_size (json_object_get_int64 (json_object_object_get (a, "size")));
 
         /* id, the record it documents, name, type, size, where the file is. */
         g_print ("%s\t%s %s\t%s\t%s\t%s\t%s\n",

@@ -18,6 +18,7 @@
 #include "kh-attach.h"
 #include "kh-attachments-group.h"
 #include "kh-entity.h"
+#include "kh-format.h"
 #include "kh-settings.h"
 
 /* The longest side of a photo made smaller: a signed list stays readable. */
@@ -235,7 +236,7 @@ attachment_row (KhAttachmentsGroup *self,
   gboolean here = json_object_get_boolean (json_object_object_get (a, "here"));
   gboolean sent = json_object_get_boolean (json_object_object_get (a, "on_server"));
   const KhField *field = kh_entity_get_field (kh_entity_lookup ("attachment"), "media_type");
-  g_autofree char *size = g_format_size ((guint64) json_object_get_int64 (json_object_object_get (a, "size")));
+  g_autofree char *size = kh_format_size (json_object_get_int64 (json_object_object_get (a, "size")));
   g_autofree char *subtitle = NULL;
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *open = icon_button ("document-open-symbolic", _("Open"));

@@ -91,8 +91,8 @@ update_files (KhSyncPage *self)
 
   if (self->store == NULL || !kh_attach_count_waiting (self->store, &up, &up_bytes, &down, &down_bytes))
     return;
-  up_size = g_format_size ((guint64) up_bytes);
-  down_size = g_format_size ((guint64) down_bytes);
+  up_size = kh_format_size (up_bytes);
+  down_size = kh_format_size (down_bytes);
   if (up == 0 && down == 0)
     text = g_strdup (_("Every file is where it should be."));
   else
