@@ -79,6 +79,10 @@ gboolean     kh_attach_keep_offline        (KhStore       *store,
                                             const char    *owner_id,
                                             gboolean       keep,
                                             GError       **error);
+gboolean     kh_attach_is_kept_offline     (KhStore       *store,
+                                            const char    *owner_id);
+gboolean     kh_attach_want_waiting        (KhStore       *store,
+                                            GError       **error);
 gboolean     kh_attach_mark_uploaded       (KhStore       *store,
                                             const char    *sha256,
                                             GError       **error);
