@@ -199,6 +199,21 @@ thumbnail (KhAttachmentsGroup *self,
   return image;
 }
 
+/* Asks the main window for a sync: the group is in a record's editor, a window of its own
+ * (an entry's editor may be in a list's, whose main window is one further up). */
+static void
+request_sync (KhAttachmentsGroup *self)
+{
+  GtkWidget *w = GTK_WIDGET (self);
+
+  while (w != NULL && !gtk_widget_activate_action (w, "win.sync", NULL))
+    {
+      GtkRoot *root = gtk_widget_get_root (w);
+
+      w = GTK_IS_WINDOW (root) ? GTK_WIDGET (gtk_window_get_transient_for (GTK_WINDOW (root))) : NULL;
+    }
+}
+
 static void
 open_file (KhAttachmentsGroup *self,
            const char         *sha256,
@@ -219,7 +234,7 @@ open_file (KhAttachmentsGroup *self,
         {
           adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self),
                                                  _("The file will be fetched at the next sync."));
-          gtk_widget_activate_action (GTK_WIDGET (self), "win.sync", NULL);
+          request_sync (self);
         }
       return;
     }
@@ -444,7 +459,7 @@ keep_active_cb (GtkSwitch          *sw,
   reload (self);
   /* The files come with a sync; on a metered network they wait there, on the Sync page. */
   if (keep)
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.sync", NULL);
+    request_sync (self);
 }
 
 /* Adding ----------------------------------------------------------------------------------- */

@@ -191,6 +191,14 @@ remote_attachment (KhStore    *store,
 }
 
 static void
+count_cb (GSimpleAction *action,
+          GVariant      *parameter,
+          gpointer       data)
+{
+  (*(int *) data)++;
+}
+
+static void
 test_editor_and_sync_page (void)
 {
   g_autofree char *dir = kh_test_tmpdir ();
@@ -206,6 +214,7 @@ test_editor_and_sync_page (void)
   GtkWidget *group;
   GtkWidget *page;
   GtkWidget *window;
+  GtkWidget *parent = NULL;
   g_autoptr(KhBusyClient) client = g_object_new (KH_TYPE_BUSY_CLIENT, NULL);
   json_object *list;
   const char *description;
@@ -236,13 +245,27 @@ test_editor_and_sync_page (void)
   g_assert_nonnull (description);
   g_assert_nonnull (strstr (description, "setup.jpg"));
   g_assert_cmpuint (kh_attachments_group_get_n_files (KH_ATTACHMENTS_GROUP (group)), ==, 3);
-  /* Keep offline: the record is marked, and unmarked. */
-  g_assert_false (kh_attach_is_kept_offline (store, person));
-  gtk_switch_set_active (kh_attachments_group_get_keep_switch (KH_ATTACHMENTS_GROUP (group)), TRUE);
-  g_assert_true (kh_attach_is_kept_offline (store, person));
-  gtk_switch_set_active (kh_attachments_group_get_keep_switch (KH_ATTACHMENTS_GROUP (group)), FALSE);
-  g_assert_false (kh_attach_is_kept_offline (store, person));
-  gtk_switch_set_active (kh_attachments_group_get_keep_switch (KH_ATTACHMENTS_GROUP (group)), TRUE);
+  /* Keep offline: the record is marked, and unmarked; marking it asks the main window (the
+   * editor's parent) for a sync. */
+  {
+    g_autoptr(GSimpleActionGroup) actions = g_simple_action_group_new ();
+    g_autoptr(GSimpleAction) sync = g_simple_action_new ("sync", NULL);
+    int syncs = 0;
+
+    g_signal_connect (sync, "activate", G_CALLBACK (count_cb), &syncs);
+    g_action_map_add_action (G_ACTION_MAP (actions), G_ACTION (sync));
+    parent = gtk_window_new ();
+    gtk_widget_insert_action_group (parent, "win", G_ACTION_GROUP (actions));
+    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (parent));
+    g_assert_false (kh_attach_is_kept_offline (store, person));
+    gtk_switch_set_active (kh_attachments_group_get_keep_switch (KH_ATTACHMENTS_GROUP (group)), TRUE);
+    g_assert_true (kh_attach_is_kept_offline (store, person));
+    g_assert_cmpint (syncs, ==, 1);
+    gtk_switch_set_active (kh_attachments_group_get_keep_switch (KH_ATTACHMENTS_GROUP (group)), FALSE);
+    g_assert_false (kh_attach_is_kept_offline (store, person));
+    gtk_switch_set_active (kh_attachments_group_get_keep_switch (KH_ATTACHMENTS_GROUP (group)), TRUE);
+    g_assert_cmpint (syncs, ==, 2);
+  }
   gtk_window_set_default_size (GTK_WINDOW (editor), 600, 700);
   gtk_window_present (GTK_WINDOW (editor));
   run_idle ();
@@ -258,6 +281,7 @@ test_editor_and_sync_page (void)
   }
   screenshot (editor, "attachments-editor.png");
   gtk_window_destroy (GTK_WINDOW (editor));
+  gtk_window_destroy (GTK_WINDOW (parent));
 
   /* A file of the person kept offline, on the server only, and the network metered: it waits
    * for another network, and the Sync page says so. */
