@@ -12,6 +12,7 @@
 #include "kh-attach.h"
 #include "kh-cli-attach.h"
 #include "kh-entity.h"
+#include "kh-format.h"
 
 #define EXIT_OK KH_CLI_EXIT_OK
 #define EXIT_FAILED KH_CLI_EXIT_FAILED
@@ -83,7 +84,7 @@ cmd_attachments (const KhCliCommand  *command,
         json_object *a = json_object_array_get_idx (list, i);
         gboolean here = json_object_get_boolean (json_object_object_get (a, "here"));
         gboolean sent = json_object_get_boolean (json_object_object_get (a, "on_server"));
-        g_autofree char *size = g_format_size ((guint64) json_object_get_int64 (json_object_object_get (a, "size")));
+        g_autofree char *size = kh_format_size (json_object_get_int64 (json_object_object_get (a, "size")));
 
         /* id, the record it documents, name, type, size, where the file is. */
         g_print ("%s\t%s %s\t%s\t%s\t%s\t%s\n",
@@ -100,8 +101,8 @@ cmd_attachments (const KhCliCommand  *command,
   return EXIT_OK;
 }
 
-/* detach ATTACHMENT_ID: a tombstone like any record's; the server removes the file after the
- * window if nothing else names it. */
+/* detach ATTACHMENT_ID: a tombstone like any record's; the local file goes at once if nothing
+ * else needs it (kh-attach-collect.c), the server's after the window if nothing else names it. */
 static int
 cmd_detach (const KhCliCommand  *command,
             int                  argc,
@@ -111,7 +112,7 @@ cmd_detach (const KhCliCommand  *command,
   KhCliContext *cli = data;
   g_autoptr(GError) error = NULL;
 
-  if (!kh_store_delete (cli->store, "attachment", argv[0], &error))
+  if (!kh_attach_remove (cli->store, argv[0], &error))
     {
       g_printerr ("%s\n", error->message);
       return EXIT_FAILED;

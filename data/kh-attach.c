@@ -921,6 +921,42 @@ kh_attach_keep_offline (KhStore     *store,
                         owner_id, 0, error);
 }
 
+/* Whether the files attached to @owner_id are kept on this computer. */
+gboolean
+kh_attach_is_kept_offline (KhStore    *store,
+                           const char *owner_id)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (store, "SELECT 1 FROM attachment_keep WHERE owner_id = ?1", NULL);
+  gboolean kept;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, owner_id, -1, SQLITE_TRANSIENT);
+  kept = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return kept;
+}
+
+/* Asks for every file that waits to be fetched, even on a metered network: the officer's
+ * "Download Now" while files wait for a network that is not metered. Once: files kept offline
+ * later wait again. */
+gboolean
+kh_attach_want_waiting (KhStore  *store,
+                        GError  **error)
+{
+  g_autoptr(GPtrArray) waiting = kh_attach_pending_downloads (store, FALSE, error);
+
+  if (waiting == NULL || !kh_store_begin (store, error))
+    return FALSE;
+  for (guint i = 0; i < waiting->len; i++)
+    if (!kh_attach_want (store, ((KhAttachTransfer *) waiting->pdata[i])->sha256, TRUE, error))
+      {
+        kh_store_rollback (store);
+        return FALSE;
+      }
+  return kh_store_commit (store, error);
+}
+
 gboolean
 kh_attach_mark_uploaded (KhStore     *store,
                          const char  *sha256,

@@ -79,6 +79,10 @@ gboolean     kh_attach_keep_offline        (KhStore       *store,
                                             const char    *owner_id,
                                             gboolean       keep,
                                             GError       **error);
+gboolean     kh_attach_is_kept_offline     (KhStore       *store,
+                                            const char    *owner_id);
+gboolean     kh_attach_want_waiting        (KhStore       *store,
+                                            GError       **error);
 gboolean     kh_attach_mark_uploaded       (KhStore       *store,
                                             const char    *sha256,
                                             GError       **error);
@@ -93,6 +97,13 @@ json_object *kh_attach_list                (KhStore       *store,
 gboolean     kh_attach_want_owner          (KhStore       *store,
                                             const char    *owner_id,
                                             gboolean       on_metered,
+                                            GError       **error);
+gboolean     kh_attach_collect             (KhStore       *store,
+                                            const char    *sha256,
+                                            guint         *removed,
+                                            GError       **error);
+gboolean     kh_attach_remove              (KhStore       *store,
+                                            const char    *id,
                                             GError       **error);
 gboolean     kh_attach_count_waiting       (KhStore       *store,
                                             gint64        *uploads,

@@ -181,6 +181,45 @@ kh_format_percent_style (double        percent,
   return g_strconcat (buf, "%", NULL);
 }
 
+/* The size of a file as people read it, in the units GLib's g_format_size() uses (kB = 1000
+ * bytes) but in the reader's words and decimal mark: "832 byte", "4,3 kB", "1,2 MB" in
+ * Vietnamese, "832 bytes", "4.3 kB" in English. The window and the CLI both say sizes so. */
+char *
+kh_format_size_style (gint64        bytes,
+                      KhFormatStyle style)
+{
+  static const char * const units[] = { "kB", "MB", "GB", "TB" };
+  gboolean vietnamese = resolve (style) == KH_FORMAT_VIETNAMESE;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  double value = (double) MAX (bytes, 0);
+  guint unit = 0;
+
+  if (bytes < 1000)
+    {
+      if (vietnamese)
+        return g_strdup_printf ("%" G_GINT64_FORMAT " byte", MAX (bytes, 0));
+      return g_strdup_printf (bytes == 1 ? "%" G_GINT64_FORMAT " byte" : "%" G_GINT64_FORMAT " bytes",
+                              MAX (bytes, 0));
+    }
+  value /= 1000.0;
+  /* 999.95 kB would print as 1000.0 kB: that is the next unit's 1.0. */
+  while (value >= 999.95 && unit + 1 < G_N_ELEMENTS (units))
+    {
+      value /= 1000.0;
+      unit++;
+    }
+  g_ascii_formatd (buf, sizeof buf, "%.1f", value);
+  if (vietnamese)
+    g_strdelimit (buf, ".", ',');
+  return g_strconcat (buf, " ", units[unit], NULL);
+}
+
+char *
+kh_format_size (gint64 bytes)
+{
+  return kh_format_size_style (bytes, KH_FORMAT_AUTO);
+}
+
 /* dd/mm/yyyy in both languages: that is how dates are written in Vietnam, whatever the
  * interface language, and an English reader of these lists expects it too. */
 char *

@@ -38,6 +38,9 @@ char          *kh_format_number_style (gint64         n,
                                        KhFormatStyle  style);
 char          *kh_format_percent_style (double        percent,
                                        KhFormatStyle  style);
+char          *kh_format_size_style   (gint64         bytes,
+                                       KhFormatStyle  style);
+char          *kh_format_size         (gint64         bytes);
 char          *kh_format_date_style   (const char    *iso,
                                        KhFormatStyle  style);
 char          *kh_format_date_long    (const char    *iso);

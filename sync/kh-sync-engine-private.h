@@ -103,7 +103,6 @@ gboolean      kh_sync_files               (KhSyncRun           *run,
                                            KhHttp              *http,
                                            KhSyncReport        *report,
                                            GError             **error);
-gboolean      kh_sync_network_metered     (void);
 
 /* kh-sync-erase.c */
 gboolean      kh_sync_erasures            (KhSyncRun           *run,

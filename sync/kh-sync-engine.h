@@ -124,5 +124,8 @@ void          kh_sync_engine_set_automatic (KhSyncEngine   *self,
 guint         kh_sync_engine_get_interval  (KhSyncEngine   *self);
 void          kh_sync_engine_set_interval  (KhSyncEngine   *self,
                                             guint           seconds);
+/* Whether the network is paid by the megabyte (GNetworkMonitor, or KHUYENHOC_METERED): files
+ * then wait unless asked for even there, and the window makes photos smaller. */
+gboolean      kh_sync_network_metered      (void);
 
 G_END_DECLS

@@ -254,6 +254,9 @@ kh_sync_files (KhSyncRun     *run,
 
       if (upload_one (&f, up->pdata[i], &local_error))
         continue;
+      /* Its last attachment removed here meanwhile, and the file with it (kh-attach-collect.c). */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        continue;
       if (!refused (local_error))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "kh-attach.h"
 #include "kh-codec.h"
 #include "kh-credentials.h"
 #include "kh-memory.h"
@@ -105,6 +106,15 @@ kh_sync_run (const KhSyncConfig  *config,
   if (ok && ((flags & KH_SYNC_FLAGS_VERIFY)
              || (!(flags & KH_SYNC_FLAGS_NO_VERIFY) && (run.stats.pushed > 0 || run.stats.pulled > 0))))
     ok = kh_sync_verify (&run, report, error);
+  /* The local files the records just pulled, dropped or deleted no longer need, and any left
+   * by a killed process; a failure here loses nothing and is tried again next time. */
+  if (ok)
+    {
+      g_autoptr(GError) collect_error = NULL;
+
+      if (!kh_attach_collect (store, NULL, NULL, &collect_error))
+        g_debug ("attached files not collected: %s", collect_error->message);
+    }
   /* Files after the records, always: a slow upload never holds a record back. */
   if (ok && !(flags & KH_SYNC_FLAGS_NO_FILES))
     ok = kh_sync_files (&run, files_http, report, error);

@@ -9,6 +9,7 @@
 #include "kh-i18n.h"
 
 #include "kh-application.h"
+#include "kh-attach.h"
 #include "kh-auto-backup.h"
 #include "kh-engine-client.h"
 #include "kh-settings.h"
@@ -118,6 +119,18 @@ typedef struct
   char          *path;
 } Opening;
 
+/* Once the window shows: the local files nothing needs any more, such as one whose removal a
+ * kill came before (kh-attach-collect.c); each sync does the same. */
+static gboolean
+collect_files_idle_cb (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!kh_attach_collect (KH_STORE (data), NULL, NULL, &error))
+    g_debug ("attached files not collected: %s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
 /* The replica's key is given (kh-unlock.c): the store opens it, and its window. */
 static void
 unlocked_cb (gboolean opened,
@@ -157,6 +170,7 @@ unlocked_cb (gboolean opened,
         self->backup_source = kh_auto_backup_start (o->path);
     }
   gtk_window_present (window);
+  g_idle_add_full (G_PRIORITY_LOW, collect_files_idle_cb, g_object_ref (store), g_object_unref);
   if (self->screenshots != NULL)
     g_idle_add_full (G_PRIORITY_LOW, screenshots_idle_cb, self, NULL);
 out:

@@ -2,10 +2,14 @@
  *
  * One row per file: a thumbnail for a photo this computer holds (an icon for a PDF or a file
  * still on the server), its name, type, size and where it is; buttons to open it with the
- * default application and to remove it (a tombstone, as for a record). Files are added with
- * "Add from File…" or dropped from the file manager. A photo may be made smaller before it is
- * kept (the preference "scale-photos", on metered networks by default), so that it costs less
- * to send. A file not here yet is asked for, and comes with the next sync.
+ * default application and to remove it (a tombstone, as for a record; the local file goes
+ * when nothing else needs it). Files are added with "Add from File…" or dropped from the file
+ * manager. A photo may be made smaller before it is kept (the preference
+ * "scale-photos-on-metered", on metered networks by default), so that it costs less to send.
+ * A file not here yet is asked for when opened, and comes with the next sync; "Keep files on
+ * this computer" fetches the record's files with every sync (on a metered network only when
+ * the officer asks, on the Sync page). The photos (the scan of a signed list) can also be
+ * shown large beside the record (kh_attachments_group_get_photos()).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,11 +22,15 @@
 #include "kh-attach.h"
 #include "kh-attachments-group.h"
 #include "kh-entity.h"
+#include "kh-format.h"
 #include "kh-settings.h"
+#include "kh-sync-engine.h"
 
 /* The longest side of a photo made smaller: a signed list stays readable. */
 #define SCALED_SIDE 2048
 #define THUMB_SIZE  48
+/* The height of a photo shown beside its record. */
+#define PHOTO_HEIGHT 132
 
 struct _KhAttachmentsGroup
 {
@@ -33,11 +41,25 @@ struct _KhAttachmentsGroup
   char                *owner_id;
   GPtrArray           *rows;
   GtkFileChooserNative *chooser;
+  GtkWidget           *keep_row;
+  GtkSwitch           *keep_switch;
+  GtkWidget           *photos;     /* the photos shown beside the record */
+  GtkBox              *photos_box;
+  GHashTable          *textures;   /* sha256 → GdkTexture, the photos here, for one reload */
 };
+
+enum
+{
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (KhAttachmentsGroup, kh_attachments_group, ADW_TYPE_PREFERENCES_GROUP)
 
-static void reload (KhAttachmentsGroup *self);
+static void reload  (KhAttachmentsGroup *self);
+static void changed (KhAttachmentsGroup *self);
 
 static void
 show_problem (KhAttachmentsGroup *self,
@@ -54,7 +76,7 @@ scale_now (void)
   g_autoptr(GSettings) settings = kh_settings_new ();
 
   return (settings == NULL || g_settings_get_boolean (settings, "scale-photos-on-metered"))
-         && g_network_monitor_get_network_metered (g_network_monitor_get_default ());
+         && kh_sync_network_metered ();
 }
 
 /* A smaller JPEG of the photo at @path in a temporary file, or NULL to keep the photo as it is
@@ -136,14 +158,32 @@ thumbnail (KhAttachmentsGroup *self,
 
   if (here && g_str_has_prefix (type, "image/"))
     {
-      g_autoptr(GBytes) bytes = kh_attach_read (self->store, sha256, 0, (gsize) kh_attach_get_max_size (self->store),
-                                                NULL);
-      g_autoptr(GdkTexture) texture = bytes != NULL ? gdk_texture_new_from_bytes (bytes, NULL) : NULL;
+      GdkTexture *texture = g_hash_table_lookup (self->textures, sha256);
 
+      if (texture == NULL)
+        {
+          g_autoptr(GBytes) bytes = kh_attach_read (self->store, sha256, 0,
+                                                    (gsize) kh_attach_get_max_size (self->store), NULL);
+
+          texture = bytes != NULL ? gdk_texture_new_from_bytes (bytes, NULL) : NULL;
+          if (texture != NULL)
+            g_hash_table_insert (self->textures, g_strdup (sha256), texture);
+        }
       if (texture != NULL)
         {
-          image = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
-          gtk_picture_set_content_fit (GTK_PICTURE (image), GTK_CONTENT_FIT_COVER);
+          /* The middle square, at twice the size for a high-density screen: a picture would
+           * ask for the photo's own shape, and the rows' names would not line up. */
+          g_autoptr(GdkPixbuf) full = gdk_pixbuf_get_from_texture (texture);
+          int w = gdk_pixbuf_get_width (full);
+          int h = gdk_pixbuf_get_height (full);
+          int side = MIN (w, h);
+          g_autoptr(GdkPixbuf) square = gdk_pixbuf_new_subpixbuf (full, (w - side) / 2, (h - side) / 2, side, side);
+          g_autoptr(GdkPixbuf) small = gdk_pixbuf_scale_simple (square, THUMB_SIZE * 2, THUMB_SIZE * 2,
+                                                                GDK_INTERP_BILINEAR);
+          g_autoptr(GdkTexture) thumb = gdk_texture_new_for_pixbuf (small);
+
+          image = gtk_image_new_from_paintable (GDK_PAINTABLE (thumb));
+          gtk_image_set_pixel_size (GTK_IMAGE (image), THUMB_SIZE);
           gtk_widget_set_size_request (image, THUMB_SIZE, THUMB_SIZE);
           gtk_widget_set_valign (image, GTK_ALIGN_CENTER);
           gtk_widget_add_css_class (image, "card");
@@ -159,12 +199,26 @@ thumbnail (KhAttachmentsGroup *self,
   return image;
 }
 
+/* Asks the main window for a sync: the group is in a record's editor, a window of its own
+ * (an entry's editor may be in a list's, whose main window is one further up). */
 static void
-open_clicked_cb (GtkButton          *button,
-                 KhAttachmentsGroup *self)
+request_sync (KhAttachmentsGroup *self)
 {
-  const char *sha256 = g_object_get_data (G_OBJECT (button), "sha256");
-  const char *name = g_object_get_data (G_OBJECT (button), "name");
+  GtkWidget *w = GTK_WIDGET (self);
+
+  while (w != NULL && !gtk_widget_activate_action (w, "win.sync", NULL))
+    {
+      GtkRoot *root = gtk_widget_get_root (w);
+
+      w = GTK_IS_WINDOW (root) ? GTK_WIDGET (gtk_window_get_transient_for (GTK_WINDOW (root))) : NULL;
+    }
+}
+
+static void
+open_file (KhAttachmentsGroup *self,
+           const char         *sha256,
+           const char         *name)
+{
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *safe = NULL;
@@ -180,7 +234,7 @@ open_clicked_cb (GtkButton          *button,
         {
           adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self),
                                                  _("The file will be fetched at the next sync."));
-          gtk_widget_activate_action (GTK_WIDGET (self), "win.sync", NULL);
+          request_sync (self);
         }
       return;
     }
@@ -201,14 +255,21 @@ open_clicked_cb (GtkButton          *button,
 }
 
 static void
+open_clicked_cb (GtkButton          *button,
+                 KhAttachmentsGroup *self)
+{
+  open_file (self, g_object_get_data (G_OBJECT (button), "sha256"), g_object_get_data (G_OBJECT (button), "name"));
+}
+
+static void
 remove_clicked_cb (GtkButton          *button,
                    KhAttachmentsGroup *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!kh_store_delete (self->store, "attachment", g_object_get_data (G_OBJECT (button), "id"), &error))
+  if (!kh_attach_remove (self->store, g_object_get_data (G_OBJECT (button), "id"), &error))
     show_problem (self, error->message);
-  reload (self);
+  changed (self);
 }
 
 static GtkWidget *
@@ -235,7 +296,7 @@ attachment_row (KhAttachmentsGroup *self,
   gboolean here = json_object_get_boolean (json_object_object_get (a, "here"));
   gboolean sent = json_object_get_boolean (json_object_object_get (a, "on_server"));
   const KhField *field = kh_entity_get_field (kh_entity_lookup ("attachment"), "media_type");
-  g_autofree char *size = g_format_size ((guint64) json_object_get_int64 (json_object_object_get (a, "size")));
+  g_autofree char *size = kh_format_size (json_object_get_int64 (json_object_object_get (a, "size")));
   g_autofree char *subtitle = NULL;
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *open = icon_button ("document-open-symbolic", _("Open"));
@@ -246,6 +307,9 @@ attachment_row (KhAttachmentsGroup *self,
   subtitle = g_strdup_printf (_("%s · %s · %s"), kh_field_enum_label (field, type), size,
                               here && sent ? _("on this computer and the server")
                               : here ? _("waiting to be sent")
+                              : gtk_switch_get_active (self->keep_switch) && kh_sync_network_metered ()
+                                ? _("on the server; waits for a network that is not metered")
+                              : gtk_switch_get_active (self->keep_switch) ? _("on the server; comes with the next sync")
                               : _("on the server; open it to fetch it"));
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
@@ -264,6 +328,72 @@ attachment_row (KhAttachmentsGroup *self,
 }
 
 static void
+photo_clicked_cb (GtkButton          *button,
+                  KhAttachmentsGroup *self)
+{
+  open_file (self, g_object_get_data (G_OBJECT (button), "sha256"), g_object_get_data (G_OBJECT (button), "name"));
+}
+
+static GtkCssProvider *
+photo_css (void)
+{
+  static GtkCssProvider *provider;
+
+  if (provider == NULL)
+    {
+      provider = gtk_css_provider_new ();
+      gtk_css_provider_load_from_data (provider, "button { padding: 0; min-width: 0; min-height: 0; }", -1);
+    }
+  return provider;
+}
+
+/* The photos this computer holds, large, beside the record: a scanned list next to the list. */
+static void
+reload_photos (KhAttachmentsGroup *self,
+               json_object        *list)
+{
+  GtkWidget *child;
+  guint n = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->photos_box))) != NULL)
+    gtk_box_remove (self->photos_box, child);
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *a = json_object_array_get_idx (list, i);
+      const char *sha256 = json_object_get_string (json_object_object_get (a, "sha256"));
+      const char *name = json_object_get_string (json_object_object_get (a, "name"));
+      GdkTexture *texture = g_hash_table_lookup (self->textures, sha256);
+      GtkWidget *picture;
+      GtkWidget *button;
+      int w;
+
+      if (texture == NULL)
+        continue;
+      w = PHOTO_HEIGHT * gdk_texture_get_width (texture) / MAX (1, gdk_texture_get_height (texture));
+      picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+      gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_COVER);
+      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+      gtk_widget_set_size_request (picture, CLAMP (w, PHOTO_HEIGHT / 2, PHOTO_HEIGHT * 2), PHOTO_HEIGHT);
+      gtk_widget_add_css_class (picture, "card");
+      gtk_widget_set_overflow (picture, GTK_OVERFLOW_HIDDEN);
+      button = gtk_button_new ();
+      gtk_button_set_child (GTK_BUTTON (button), picture);
+      gtk_widget_add_css_class (button, "flat");
+      /* The photo is the button: no padding around it, its edge in line with the title's. */
+      gtk_style_context_add_provider (gtk_widget_get_style_context (button), GTK_STYLE_PROVIDER (photo_css ()),
+                                      GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+      gtk_widget_set_tooltip_text (button, name);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+      g_object_set_data_full (G_OBJECT (button), "sha256", g_strdup (sha256), g_free);
+      g_object_set_data_full (G_OBJECT (button), "name", g_strdup (name), g_free);
+      g_signal_connect (button, "clicked", G_CALLBACK (photo_clicked_cb), self);
+      gtk_box_append (self->photos_box, button);
+      n++;
+    }
+  gtk_widget_set_visible (self->photos, n > 0);
+}
+
+static void
 reload (KhAttachmentsGroup *self)
 {
   g_autoptr(GError) error = NULL;
@@ -272,6 +402,9 @@ reload (KhAttachmentsGroup *self)
   for (guint i = 0; i < self->rows->len; i++)
     adw_preferences_group_remove (ADW_PREFERENCES_GROUP (self), self->rows->pdata[i]);
   g_ptr_array_set_size (self->rows, 0);
+  if (gtk_widget_get_parent (self->keep_row) != NULL)
+    adw_preferences_group_remove (ADW_PREFERENCES_GROUP (self), self->keep_row);
+  g_hash_table_remove_all (self->textures);
   list = kh_attach_list (self->store, self->owner_id, &error);
   if (list == NULL)
     {
@@ -295,7 +428,38 @@ reload (KhAttachmentsGroup *self)
       adw_preferences_group_add (ADW_PREFERENCES_GROUP (self), row);
       g_ptr_array_add (self->rows, row);
     }
+  /* Last, under the files it is about. */
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self), self->keep_row);
+  reload_photos (self, list);
   json_object_put (list);
+}
+
+static void
+changed (KhAttachmentsGroup *self)
+{
+  reload (self);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+static void
+keep_active_cb (GtkSwitch          *sw,
+                GParamSpec         *pspec,
+                KhAttachmentsGroup *self)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean keep = gtk_switch_get_active (sw);
+
+  if (keep == kh_attach_is_kept_offline (self->store, self->owner_id))
+    return;
+  if (!kh_attach_keep_offline (self->store, self->owner_id, keep, &error))
+    {
+      show_problem (self, error->message);
+      return;
+    }
+  reload (self);
+  /* The files come with a sync; on a metered network they wait there, on the Sync page. */
+  if (keep)
+    request_sync (self);
 }
 
 /* Adding ----------------------------------------------------------------------------------- */
@@ -316,7 +480,7 @@ chooser_response_cb (GtkNativeDialog    *dialog,
           if (!add_file (self, file))
             break;
         }
-      reload (self);
+      changed (self);
     }
   g_clear_object (&self->chooser);
 }
@@ -360,7 +524,7 @@ drop_cb (GtkDropTarget      *target,
     if (!add_file (self, l->data))
       break;
   g_slist_free (files);
-  reload (self);
+  changed (self);
   return TRUE;
 }
 
@@ -375,6 +539,9 @@ kh_attachments_group_dispose (GObject *object)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
   g_clear_object (&self->store);
+  g_clear_object (&self->keep_row);
+  g_clear_object (&self->photos);
+  g_hash_table_remove_all (self->textures);
   G_OBJECT_CLASS (kh_attachments_group_parent_class)->dispose (object);
 }
 
@@ -386,6 +553,7 @@ kh_attachments_group_finalize (GObject *object)
   g_free (self->entity);
   g_free (self->owner_id);
   g_ptr_array_unref (self->rows);
+  g_hash_table_unref (self->textures);
   G_OBJECT_CLASS (kh_attachments_group_parent_class)->finalize (object);
 }
 
@@ -396,6 +564,9 @@ kh_attachments_group_class_init (KhAttachmentsGroupClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = kh_attachments_group_dispose;
   G_OBJECT_CLASS (klass)->finalize = kh_attachments_group_finalize;
+  /* Files were added or removed (the photos beside the record follow). */
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                          NULL, G_TYPE_NONE, 0);
   /* HEIC is taken where this system's image loaders read it, so it can be shown. */
   for (GSList *l = formats; l != NULL; l = l->next)
     {
@@ -410,7 +581,30 @@ kh_attachments_group_class_init (KhAttachmentsGroupClass *klass)
 static void
 kh_attachments_group_init (KhAttachmentsGroup *self)
 {
+  GtkWidget *scrolled;
+
   self->rows = g_ptr_array_new ();
+  self->textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+
+  self->keep_row = g_object_ref_sink (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->keep_row), _("Keep Files on This Computer"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->keep_row),
+                               _("Fetched with every sync, not only when opened; on a metered network only when you ask"));
+  self->keep_switch = GTK_SWITCH (gtk_switch_new ());
+  gtk_widget_set_valign (GTK_WIDGET (self->keep_switch), GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self->keep_row), GTK_WIDGET (self->keep_switch));
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (self->keep_row), GTK_WIDGET (self->keep_switch));
+  gtk_widget_set_name (self->keep_row, "keep-offline");
+
+  /* The photos, large, for the record's page to place beside the record. */
+  self->photos = g_object_ref_sink (adw_preferences_group_new ());
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->photos), _("Photos"));
+  self->photos_box = GTK_BOX (gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12));
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), GTK_WIDGET (self->photos_box));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->photos), scrolled);
+  gtk_widget_set_visible (self->photos, FALSE);
 }
 
 /* The files attached to the record @owner_id of @entity. */
@@ -426,6 +620,8 @@ kh_attachments_group_new (KhStore    *store,
   self->store = g_object_ref (store);
   self->entity = g_strdup (entity);
   self->owner_id = g_strdup (owner_id);
+  gtk_switch_set_active (self->keep_switch, kh_attach_is_kept_offline (store, owner_id));
+  g_signal_connect (self->keep_switch, "notify::active", G_CALLBACK (keep_active_cb), self);
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self), _("Attachments"));
   gtk_widget_add_css_class (add, "flat");
   g_signal_connect (add, "clicked", G_CALLBACK (add_clicked_cb), self);
@@ -444,7 +640,7 @@ kh_attachments_group_add_path (KhAttachmentsGroup *self,
   g_autoptr(GFile) file = g_file_new_for_path (path);
   gboolean ok = add_file (self, file);
 
-  reload (self);
+  changed (self);
   return ok;
 }
 
@@ -457,4 +653,19 @@ kh_attachments_group_get_n_files (KhAttachmentsGroup *self)
     if (!gtk_widget_has_css_class (self->rows->pdata[i], "dim-label"))
       n++;
   return n;
+}
+
+/* The switch that keeps the record's files on this computer. */
+GtkSwitch *
+kh_attachments_group_get_keep_switch (KhAttachmentsGroup *self)
+{
+  return self->keep_switch;
+}
+
+/* The record's photos this computer holds, shown large: a widget for the record's page to
+ * place (an award list's, beside the list), hidden while there is none. */
+GtkWidget *
+kh_attachments_group_get_photos (KhAttachmentsGroup *self)
+{
+  return self->photos;
 }

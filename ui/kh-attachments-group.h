@@ -20,5 +20,7 @@ GtkWidget *kh_attachments_group_new          (KhStore            *store,
 gboolean   kh_attachments_group_add_path     (KhAttachmentsGroup *self,
                                               const char         *path);
 guint      kh_attachments_group_get_n_files  (KhAttachmentsGroup *self);
+GtkSwitch *kh_attachments_group_get_keep_switch (KhAttachmentsGroup *self);
+GtkWidget *kh_attachments_group_get_photos   (KhAttachmentsGroup *self);
 
 G_END_DECLS

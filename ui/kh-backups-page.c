@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "kh-backups-page.h"
+#include "kh-format.h"
 #include "kh-store-backup.h"
 
 struct _KhBackupsPage
@@ -140,7 +141,7 @@ kh_backups_page_refresh (KhBackupsPage *self)
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       if (g_stat (path, &st) == 0)
         {
-          g_autofree char *size = g_format_size ((guint64) st.st_size);
+          g_autofree char *size = kh_format_size ((gint64) st.st_size);
 
           adw_action_row_set_subtitle (ADW_ACTION_ROW (row), size);
         }

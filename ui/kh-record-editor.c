@@ -1386,6 +1386,11 @@ kh_record_editor_new (KhStore     *store,
         g_signal_connect_object (self->workflow, "changed", G_CALLBACK (workflow_changed_cb), self,
                                  G_CONNECT_SWAPPED);
     }
+  /* A list's scanned pages show next to the list, just above its entries. */
+  if (self->entries != NULL && self->attachments != NULL)
+    gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (self->entries)),
+                                kh_attachments_group_get_photos (KH_ATTACHMENTS_GROUP (self->attachments)),
+                                gtk_widget_get_prev_sibling (self->entries));
   apply_lock (self);
   if (id != NULL)
     {

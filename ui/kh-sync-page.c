@@ -22,6 +22,7 @@
 #include "kh-record-editor.h"
 #include "kh-record-item.h"
 #include "kh-replica.h"
+#include "kh-sync-engine.h"
 #include "kh-sync-page.h"
 #include "kh-toast.h"
 #include "kh-ui-test-private.h"
@@ -44,6 +45,7 @@ struct _KhSyncPage
   AdwActionRow  *pending_row;
   AdwActionRow  *files_row;
   GtkProgressBar *files_progress;
+  GtkWidget     *download_button;
   AdwPreferencesGroup *refused_group;
   GPtrArray     *refused_rows;
   guint          n_refused;
@@ -89,22 +91,61 @@ update_files (KhSyncPage *self)
   g_autofree char *text = NULL;
   double progress = 0;
 
+  gint64 held = 0;
+
   if (self->store == NULL || !kh_attach_count_waiting (self->store, &up, &up_bytes, &down, &down_bytes))
     return;
-  up_size = g_format_size ((guint64) up_bytes);
-  down_size = g_format_size ((guint64) down_bytes);
+  /* On a metered network only the files asked for even there come; the rest wait for a
+   * network that is not, unless the officer says "Download Now". */
+  if (down > 0 && kh_sync_network_metered ())
+    {
+      g_autoptr(GPtrArray) now = kh_attach_pending_downloads (self->store, TRUE, NULL);
+
+      held = now != NULL ? down - (gint64) now->len : 0;
+    }
+  up_size = kh_format_size (up_bytes);
+  down_size = kh_format_size (down_bytes);
   if (up == 0 && down == 0)
     text = g_strdup (_("Every file is where it should be."));
   else
     /* TRANSLATORS: "2 to send (3.1 MB), 1 to fetch (250.0 kB)" */
     text = g_strdup_printf (_("%lld to send (%s), %lld to fetch (%s)"), (long long) up, up_size,
                             (long long) down, down_size);
+  if (held > 0)
+    {
+      g_autofree char *count = kh_format_number_style (held, KH_FORMAT_AUTO);
+      /* TRANSLATORS: the first %s is "2 to send (3.1 MB), 1 to fetch (250.0 kB)" */
+      g_autofree char *more = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "%s. %s file waits for a network that is not metered.",
+                                                            "%s. %s files wait for a network that is not metered.",
+                                                            (gulong) held),
+                                               text, count);
+
+      g_free (text);
+      text = g_steal_pointer (&more);
+    }
+  gtk_widget_set_visible (self->download_button, held > 0);
   adw_action_row_set_subtitle (self->files_row, text);
   if (self->sync_client != NULL && self->sync_state == KH_SYNC_CLIENT_STATE_SYNCING)
     g_object_get (self->sync_client, "progress", &progress, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->files_progress),
                           self->sync_state == KH_SYNC_CLIENT_STATE_SYNCING && (up > 0 || down > 0));
   gtk_progress_bar_set_fraction (self->files_progress, progress);
+}
+
+static void
+download_clicked_cb (GtkButton  *button,
+                     KhSyncPage *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!kh_attach_want_waiting (self->store, &error))
+    {
+      kh_widget_add_toast (GTK_WIDGET (self), adw_toast_new (error->message));
+      return;
+    }
+  update_files (self);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.sync", NULL);
 }
 
 static void
@@ -383,6 +424,14 @@ kh_sync_page_get_files_row (KhSyncPage *self)
   return GTK_WIDGET (self->files_row);
 }
 
+/* "Download Now", shown while files wait for a network that is not metered. */
+GtkWidget *
+kh_sync_page_get_download_button (KhSyncPage *self)
+{
+  g_return_val_if_fail (KH_IS_SYNC_PAGE (self), NULL);
+  return self->download_button;
+}
+
 guint
 kh_sync_page_get_n_shown (KhSyncPage *self)
 {
@@ -654,6 +703,14 @@ kh_sync_page_init (KhSyncPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->sync_state = KH_SYNC_CLIENT_STATE_UNAVAILABLE;
   self->refused_rows = g_ptr_array_new ();
+  self->download_button = gtk_button_new_with_mnemonic (_("_Download Now"));
+  gtk_widget_set_valign (self->download_button, GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (self->download_button, FALSE);
+  gtk_widget_set_name (self->download_button, "download-now");
+  g_signal_connect (self->download_button, "clicked", G_CALLBACK (download_clicked_cb), self);
+  adw_action_row_add_suffix (self->files_row, self->download_button);
+  g_signal_connect_object (g_network_monitor_get_default (), "notify::network-metered", G_CALLBACK (update_files),
+                           self, G_CONNECT_SWAPPED);
 }
 
 GtkWidget *

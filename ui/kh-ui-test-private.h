@@ -72,6 +72,7 @@ GtkWidget            *kh_units_page_add_former_unit    (KhUnitsPage        *self
 /* The sync page: the conflict cards and refused changes shown, and their controls by name. */
 guint                 kh_sync_page_get_n_shown         (KhSyncPage         *self);
 GtkWidget            *kh_sync_page_get_files_row       (KhSyncPage         *self);
+GtkWidget            *kh_sync_page_get_download_button (KhSyncPage         *self);
 GtkWidget            *kh_sync_page_find_widget         (KhSyncPage         *self,
                                                         const char         *name);
 guint                 kh_sync_page_get_n_refused       (KhSyncPage         *self);

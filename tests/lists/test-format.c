@@ -55,6 +55,33 @@ test_format_styles (void)
   g_assert_cmpstr (dl, ==, "ngày 03 tháng 6 năm 2022");
 }
 
+/* Sizes in the reader's words and decimal mark, not GLib's English "832 bytes" everywhere. */
+static void
+test_format_size (void)
+{
+  static const struct { gint64 n; const char *vi; const char *en; } cases[] = {
+    { 0, "0 byte", "0 bytes" },
+    { 1, "1 byte", "1 byte" },
+    { 832, "832 byte", "832 bytes" },
+    { 999, "999 byte", "999 bytes" },
+    { 1000, "1,0 kB", "1.0 kB" },
+    { 4321, "4,3 kB", "4.3 kB" },
+    { 999960, "1,0 MB", "1.0 MB" },
+    { 1234567, "1,2 MB", "1.2 MB" },
+    { G_GINT64_CONSTANT (20) * 1024 * 1024, "21,0 MB", "21.0 MB" },
+    { G_GINT64_CONSTANT (3500000000), "3,5 GB", "3.5 GB" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *vi = kh_format_size_style (cases[i].n, KH_FORMAT_VIETNAMESE);
+      g_autofree char *en = kh_format_size_style (cases[i].n, KH_FORMAT_ENGLISH);
+
+      g_assert_cmpstr (vi, ==, cases[i].vi);
+      g_assert_cmpstr (en, ==, cases[i].en);
+    }
+}
+
 static void
 test_format_style_follows_locale (void)
 {
@@ -175,6 +202,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/lists/format/money-words", test_format_money_words);
   g_test_add_func ("/lists/format/styles", test_format_styles);
+  g_test_add_func ("/lists/format/size", test_format_size);
   g_test_add_func ("/lists/format/style-follows-locale", test_format_style_follows_locale);
   g_test_add_func ("/lists/format/name-order", test_format_name_order);
   g_test_add_func ("/lists/format/value", test_format_value);

@@ -662,6 +662,43 @@ test_collect (Fixture       *f,
   }
 }
 
+/* The local file of an attachment removed on another computer goes with the tombstone
+ * pulled; the file of an attachment removed here goes at once. */
+static void
+test_local_collect (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *sha = NULL;
+  g_autofree char *photo = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *here = NULL;
+  g_autoptr(GError) error = NULL;
+  KhSyncReport r;
+
+  SKIP_WITHOUT_SERVER (f);
+  photo = make_photo (f, "danh-sach-ky-nhan.jpg", 40 * 1024 + 1, 21, &sha);
+  id = attach (f->a1, f->person, photo);
+  r = kh_treplica_sync (f->a1);
+  g_assert_cmpuint (r.files_uploaded, ==, 1);
+  g_assert_true (kh_attach_keep_offline (f->a2->store, f->person, TRUE, &error));
+  r = kh_treplica_sync (f->a2);
+  g_assert_cmpuint (r.files_downloaded, ==, 1);
+  g_assert_true (kh_attach_has_file (f->a2->store, sha));
+
+  g_assert_true (kh_attach_remove (f->a1->store, id, &error));
+  g_assert_no_error (error);
+  g_assert_false (kh_attach_has_file (f->a1->store, sha));
+  kh_treplica_sync (f->a1);
+  kh_treplica_sync (f->a2);
+  g_assert_false (kh_attach_has_file (f->a2->store, sha));
+  dir = kh_attach_dir (f->a2->store);
+  here = g_build_filename (dir, sha, NULL);
+  g_assert_false (g_file_test (here, G_FILE_TEST_EXISTS));
+  /* The server keeps it for the window: another computer's restore finds it there. */
+  g_assert_true (server_has (f, sha));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -686,6 +723,7 @@ main (int   argc,
       ADD ("random-faults", test_random_faults);
       ADD ("sigkill", test_sigkill);
       ADD ("collect", test_collect);
+      ADD ("local-collect", test_local_collect);
 #undef ADD
     }
   return g_test_run ();
