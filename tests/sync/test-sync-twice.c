@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "kh-attach.h"
 #include "kh-replica.h"
 #include "kh-sync-test-util.h"
 
@@ -32,6 +33,7 @@ typedef struct
   char         *first;       /* the registration laptop 0 made, which the server takes */
   char         *second;      /* laptop 1's, of the same subject, model and year */
   char         *evaluation;  /* laptop 1's, of its own registration */
+  char         *attachment;  /* laptop 1's, the registration form scanned */
 } Fixture;
 
 static void
@@ -64,10 +66,20 @@ static void
 set_up (Fixture       *f,
         gconstpointer  data)
 {
-  f->server = kh_test_server_new_serving (data);
+  const char *backend = data;
+
+  f->server = kh_test_server_new (backend);
   if (f->server == NULL)
     return;
   f->dir = kh_test_tmpdir ();
+  kh_test_server_populate (f->server);
+  {
+    /* Attached files: SQLite keeps them beside its database; PostgreSQL needs a folder. */
+    g_autofree char *files = g_build_filename (f->dir, "server-files", NULL);
+    const char *args[] = { strcmp (backend, "sqlite") == 0 ? NULL : "--files", files, NULL };
+
+    kh_test_server_start (f->server, args);
+  }
   for (int i = 0; i < 2; i++)
     {
       g_autofree char *name = g_strdup_printf ("r%d", i);
@@ -90,6 +102,7 @@ tear_down (Fixture       *f,
   g_free (f->first);
   g_free (f->second);
   g_free (f->evaluation);
+  g_free (f->attachment);
 }
 
 static gint64
@@ -140,9 +153,11 @@ assert_converged (Fixture *f)
   for (int i = 0; i < 2; i++)
     {
       g_autofree char *reg = field_of (f->r[i], "evaluation", f->evaluation, "registration_id");
+      g_autofree char *owner = field_of (f->r[i], "attachment", f->attachment, "owner_id");
 
       g_assert_cmpint (live_registrations (f->r[i]), ==, 1);
       g_assert_cmpstr (reg, ==, f->first);
+      g_assert_cmpstr (owner, ==, f->first);
       g_assert_false (exists (f->r[i], "registration", f->second));
       g_assert_cmpint (kh_replica_count_conflicts (f->r[i]->store), ==, 0);
       g_assert_cmpint (kh_replica_count_rejected (f->r[i]->store), ==, 0);
@@ -186,6 +201,13 @@ register_on_both (Fixture *f)
   eval = g_strdup_printf ("{\"registration_id\": \"%s\", \"org_unit_id\": \"%s\", \"result\": \"pass\", "
                           "\"evaluated_on\": \"2025-08-15\"}", f->second, unit);
   f->evaluation = kh_treplica_add (f->r[1], "evaluation", eval);
+  {
+    g_autofree char *path = g_build_filename (f->dir, "don-dang-ky.pdf", NULL);
+
+    g_assert_true (g_file_set_contents (path, "%PDF-1.4 the registration form, signed", -1, NULL));
+    f->attachment = kh_attach_add (f->r[1]->store, "registration", f->second, path, NULL, &error);
+    g_assert_no_error (error);
+  }
   /* On the one laptop, a second registration is refused at once. */
   {
     json_object *values = json_tokener_parse (json0);
@@ -223,17 +245,19 @@ register_on_both (Fixture *f)
 
     g_assert_cmpstr (heading, ==, expected);
   }
-  /* The evaluation of the registration held back waits with it, not refused; another sync
-   * sends neither. */
+  /* The evaluation and the attachment of the registration held back wait with it, not
+   * refused; another sync sends none of them. */
   rep = sync_checked (f, 1);
   g_assert_cmpuint (rep.pushed, ==, 0);
   g_assert_cmpuint (rep.rejected, ==, 0);
-  g_assert_cmpint (kh_store_count_pending (f->r[1]->store), ==, 2);
+  g_assert_cmpuint (rep.files_refused, ==, 0);
+  g_assert_cmpint (kh_store_count_pending (f->r[1]->store), ==, 3);
   g_assert_cmpint (kh_replica_count_rejected (f->r[1]->store), ==, 0);
   /* Laptop 1 has both registrations now; laptop 0 only its own, and not the evaluation. */
   g_assert_cmpint (live_registrations (f->r[1]), ==, 2);
   g_assert_cmpint (live_registrations (f->r[0]), ==, 1);
   g_assert_false (exists (f->r[0], "evaluation", f->evaluation));
+  g_assert_false (exists (f->r[0], "attachment", f->attachment));
 
   /* The command line shows it with its two ways out. */
   {
@@ -295,10 +319,12 @@ test_keep_other (Fixture       *f,
     g_assert_cmpstr (reg, ==, f->first);
   }
   g_assert_cmpint (kh_replica_count_conflicts (f->r[1]->store), ==, 0);
-  /* The evaluation, and the first registration's state that the store keeps from it. */
+  /* The evaluation, the attachment and its file, and the first registration's state that the
+   * store keeps from the evaluation. */
   rep = sync_checked (f, 1);
-  g_assert_cmpuint (rep.pushed, ==, 2);
+  g_assert_cmpuint (rep.pushed, ==, 3);
   g_assert_cmpuint (rep.rejected, ==, 0);
+  g_assert_cmpuint (rep.files_uploaded, ==, 1);
   sync_checked (f, 0);
   assert_converged (f);
   /* The first registration kept what laptop 0 entered. */
@@ -355,7 +381,7 @@ test_merge (Fixture       *f,
 
   /* The merged details and the evaluation go; the day waits for a choice. */
   rep = sync_checked (f, 1);
-  g_assert_cmpuint (rep.pushed, ==, 2);
+  g_assert_cmpuint (rep.pushed, ==, 3);
   g_assert_cmpuint (rep.rejected, ==, 0);
   g_assert_cmpint (kh_replica_count_conflicts (f->r[1]->store), ==, 1);
   g_assert_true (kh_replica_resolve (f->r[1]->store, f->first, "registered_on", KH_RESOLVE_MINE, NULL, &error));
