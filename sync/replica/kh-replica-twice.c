@@ -46,13 +46,22 @@ names_registration (const KhEntity *entity,
   return f->ref_kind != NULL && (record == NULL || g_strcmp0 (get_str (record, f->ref_kind), "registration") == 0);
 }
 
+/* Whether field @f of @entity may name a registration (a registration's own subject never does:
+ * its kinds are people, households, clans and units). */
+static gboolean
+may_name (const KhEntity *entity,
+          const KhField  *f)
+{
+  return names_registration (entity, f, NULL)
+         && (f->ref_entity != NULL || strcmp (entity->name, "registration") != 0);
+}
+
 /* Whether @entity has a field that may name a registration. */
 static gboolean
 may_name_registration (const KhEntity *entity)
 {
   for (guint k = 0; k < entity->n_fields; k++)
-    if (names_registration (entity, &entity->fields[k], NULL)
-        && (entity->fields[k].ref_entity != NULL || strcmp (entity->name, "registration") != 0))
+    if (may_name (entity, &entity->fields[k]))
       return TRUE;
   return FALSE;
 }
@@ -243,7 +252,7 @@ find_references (KhStore     *store,
         sqlite3_stmt *stmt;
         int rc;
 
-        if (!names_registration (entities[e], f, NULL) || (f->ref_entity == NULL && strcmp (entities[e]->name, "registration") == 0))
+        if (!may_name (entities[e], f))
           continue;
         sql = f->ref_entity != NULL
               ? g_strdup_printf ("SELECT id FROM %s WHERE %s = ? AND deleted = 0", entities[e]->name, f->name)

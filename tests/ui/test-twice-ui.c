@@ -79,7 +79,9 @@ set_up (Fixture *f)
   path = g_build_filename (f->dir, "kh.db", NULL);
   f->store = kh_store_open (path, &error);
   g_assert_no_error (error);
-  json_object_array_add (records, server_record ("org_unit", UNIT, "{\"code\": \"56\", \"name\": \"Tỉnh Khánh Hòa\", \"kind\": \"province\"}"));
+  json_object_array_add (records, server_record ("org_unit", UNIT,
+                                                 "{\"code\": \"56\", \"name\": \"Tỉnh Khánh Hòa\", "
+                                                 "\"kind\": \"province\"}"));
   json_object_array_add (records, server_record ("person", PERSON,
                                                  "{\"full_name\": \"Hồ Thị Lụa\", \"org_unit_id\": \"" UNIT "\"}"));
   kh_replica_apply_page (f->store, records, NULL, "3", FALSE, FALSE, &stats, &error);
