@@ -542,6 +542,24 @@ cmd_conflicts (const KhCliCommand  *command,
         g_autofree char *base = value_str (json_object_object_get (row, "base"));
 
         g_print ("%s %s %s\n", entity, id, field);
+        if (g_strcmp0 (field, KH_CONFLICT_REGISTERED) == 0)
+          {
+            g_autoptr(KhConflict) c = g_new0 (KhConflict, 1);
+            g_autofree char *heading = NULL;
+            g_autofree char *shown = NULL;
+
+            c->remote_by = g_strdup (json_object_get_string (json_object_object_get (row, "remote_by")));
+            c->remote_at = g_strdup (json_object_get_string (json_object_object_get (row, "remote_at")));
+            heading = kh_conflict_describe_registered (c);
+            shown = kh_cli_visible (heading, KH_CLI_VISIBLE_ONE_LINE);
+            g_print ("  %s\n", shown);
+            g_print (_("  the other registration: %s\n"), remote);
+            g_print (_("  keep the other (this one goes, what names it moves to the other):\n"
+                       "    khuyenhoc-cli resolve %s %s theirs\n"), id, field);
+            g_print (_("  merge this one into the other:\n"
+                       "    khuyenhoc-cli resolve %s %s merge\n"), id, field);
+            continue;
+          }
         g_print (_("  mine:   %s (%s)\n"), local, local_at);
         g_print (_("  theirs: %s (%s, %s)\n"), remote, remote_by, remote_at);
         g_print (_("  before: %s\n"), base);
@@ -564,6 +582,8 @@ cmd_resolve (const KhCliCommand  *command,
     choice = KH_RESOLVE_MINE;
   else if (strcmp (argv[2], "theirs") == 0)
     choice = KH_RESOLVE_THEIRS;
+  else if (strcmp (argv[2], "merge") == 0 && strcmp (argv[1], KH_CONFLICT_REGISTERED) == 0)
+    choice = KH_RESOLVE_MERGE;
   if (!kh_replica_resolve (store, argv[0], argv[1], choice, argv[2], &error))
     {
       g_printerr ("%s\n", error->message);
@@ -811,7 +831,7 @@ const KhCliCommand kh_cli_sync_commands[] = {
     sync_options_help },
   { "status", "status", N_("server, last sync, what is waiting"), 0, 0, cmd_status, NULL },
   { "conflicts", "conflicts", N_("changes made on both sides, side by side"), 0, 0, cmd_conflicts, NULL },
-  { "resolve", N_("resolve ID FIELD mine|theirs|VALUE"), N_("choose for one conflict"), 3, 3, cmd_resolve, NULL },
+  { "resolve", N_("resolve ID FIELD mine|theirs|merge|VALUE"), N_("choose for one conflict"), 3, 3, cmd_resolve, NULL },
   { "discard", N_("discard ID"), N_("give up a change the server refused"), 1, 1, cmd_discard, NULL },
   { "verify", N_("verify [SYNC OPTIONS]"), N_("compare with the server and repair differences"), 0, -1,
     cmd_sync, sync_options_help },

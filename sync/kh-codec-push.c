@@ -212,6 +212,9 @@ kh_mutation_result_free (KhMutationResult *result)
   g_free (result->code);
   g_free (result->message);
   g_free (result->field);
+  g_free (result->registered_id);
+  g_free (result->registered_by);
+  g_free (result->registered_at);
   g_free (result);
 }
 
@@ -240,6 +243,17 @@ kh_mutation_result_to_json (const KhMutationResult *r)
       json_object_object_add (obj, "message", json_object_new_string (r->message ? r->message : ""));
       if (r->field != NULL)
         json_object_object_add (obj, "field", json_object_new_string (r->field));
+      if (r->registered_id != NULL)
+        {
+          json_object *other = json_object_new_object ();
+
+          json_object_object_add (other, "id", json_object_new_string (r->registered_id));
+          if (r->registered_by != NULL)
+            json_object_object_add (other, "by", json_object_new_string (r->registered_by));
+          if (r->registered_at != NULL)
+            json_object_object_add (other, "at", json_object_new_string (r->registered_at));
+          json_object_object_add (obj, "registered", other);
+        }
     }
   return obj;
 }
@@ -306,6 +320,19 @@ kh_mutation_result_from_json (json_object  *obj,
                                    error)
           || !kh_codec_get_string (obj, "result", "field", FALSE, KH_CODEC_MAX_NAME, &r->field, error)))
     return NULL;
+  if (r->status == KH_RESULT_REJECTED)
+    {
+      gboolean present;
+      json_object *other = kh_codec_member (obj, "result", "registered", json_type_object, FALSE, &present, error);
+
+      if (other == NULL && present)
+        return NULL;
+      if (other != NULL
+          && (!kh_codec_get_uuid (other, "registered", "id", TRUE, &r->registered_id, error)
+              || !kh_codec_get_string (other, "registered", "by", FALSE, KH_CODEC_MAX_NAME, &r->registered_by, error)
+              || !kh_codec_get_string (other, "registered", "at", FALSE, KH_CODEC_MAX_NAME, &r->registered_at, error)))
+        return NULL;
+    }
   return g_steal_pointer (&r);
 }
 

@@ -158,6 +158,11 @@ typedef struct
   char           *code;               /* rejected: an error code */
   char           *message;            /* rejected */
   char           *field;              /* rejected: the field the refusal is about, if one */
+  /* rejected, code already_registered: the registration the server kept, who made it and
+   * when (its created_at); the client makes a conflict of its own kind of them */
+  char           *registered_id;
+  char           *registered_by;
+  char           *registered_at;
 } KhMutationResult;
 
 KhMutationResult *kh_mutation_result_new  (void);

@@ -2,7 +2,9 @@
  *
  * The card shows the two values with who changed each and when, and offers "Keep mine", "Take
  * theirs" or a value typed by hand; it says which with its "resolve" signal and leaves the
- * resolving to the page, which knows what to do after it.
+ * resolving to the page, which knows what to do after it. A registration the server already
+ * had from another computer (KH_CONFLICT_REGISTERED) shows the two registrations and offers
+ * "Keep the other" or "Merge into one" instead.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -29,6 +31,11 @@ struct _KhConflictCard
   GtkEntry   *entry;
   GtkButton  *use_button;
   GtkLabel   *error_label;
+  GtkLabel   *note;
+  GtkWidget  *value_box;
+  GtkWidget  *registered_box;
+  GtkButton  *keep_other_button;
+  GtkButton  *merge_button;
 };
 
 G_DEFINE_FINAL_TYPE (KhConflictCard, kh_conflict_card, GTK_TYPE_BOX)
@@ -52,7 +59,7 @@ display_value (KhStore          *store,
 
   if (value == NULL)
     return g_strdup (_("(empty)"));
-  if (g_strcmp0 (conflict->field, KH_CONFLICT_DELETED) == 0)
+  if (conflict != NULL && g_strcmp0 (conflict->field, KH_CONFLICT_DELETED) == 0)
     return g_strdup (json_object_get_boolean (value) ? _("Deleted") : _("Kept, not deleted"));
   if (field == NULL)
     return g_strdup (json_object_is_type (value, json_type_string)
@@ -83,6 +90,85 @@ set_widget_name (gpointer    widget,
   g_autofree char *name = g_strdup_printf ("%s-%" G_GINT64_FORMAT, what, seq);
 
   gtk_widget_set_name (GTK_WIDGET (widget), name);
+}
+
+/* What tells two registrations of one subject apart, one "Label: value" a line: their unit and
+ * the details a person enters (a merge brings them over). NULL when there is nothing to say. */
+static char *
+registration_details (KhStore    *store,
+                      const char *id)
+{
+  static const char * const shown[] = { "org_unit_id", "registered_on", "subject_group" };
+  const KhEntity *entity = kh_entity_lookup ("registration");
+  json_object *record = kh_store_get (store, "registration", id, NULL);
+  GString *text;
+
+  if (record == NULL)
+    return NULL;
+  text = g_string_new (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (shown); i++)
+    {
+      const KhField *f = kh_entity_get_field (entity, shown[i]);
+      json_object *v = NULL;
+      g_autofree char *value = NULL;
+
+      if (!json_object_object_get_ex (record, shown[i], &v) || v == NULL)
+        continue;
+      value = display_value (store, NULL, f, v);
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      /* TRANSLATORS: a field of a record and its value, e.g. "Subject group: Hội viên phụ nữ" */
+      g_string_append_printf (text, _("%s: %s"), _(f->label), value);
+    }
+  json_object_put (record);
+  return g_string_free (text, text->len == 0);
+}
+
+/* A conflict of its own kind: the same subject registered for the same model and year here and
+ * on another computer, which reached the server first. */
+static void
+fill_registered (KhConflictCard *self,
+                 KhStore        *store)
+{
+  const KhConflict *c = self->conflict;
+  const char *other_id = c->remote != NULL && json_object_is_type (c->remote, json_type_string)
+                         ? json_object_get_string (c->remote) : NULL;
+  g_autofree char *heading = kh_conflict_describe_registered (c);
+  g_autofree char *mine = kh_store_dup_title (store, "registration", c->record_id);
+  g_autofree char *theirs = other_id ? kh_store_dup_title (store, "registration", other_id) : NULL;
+  g_autofree char *local_when = format_when (c->local_at);
+  g_autofree char *local_meta = NULL;
+  g_autofree char *remote_meta = NULL;
+
+  gtk_label_set_text (self->heading, heading);
+  gtk_label_set_text (self->note,
+                      _("The same subject was registered for this learning model and year on this computer "
+                        "and on another one. Keep the other registration (this one goes; its evaluations, "
+                        "recognitions and attachments move to the other), or merge the details entered here "
+                        "into it."));
+  gtk_widget_set_visible (GTK_WIDGET (self->note), TRUE);
+  gtk_label_set_text (self->mine_label, mine ? mine : c->record_id);
+  /* The other one is not here when it is outside this computer's area or not pulled yet. */
+  gtk_label_set_text (self->theirs_label, theirs ? theirs : _("Not on this computer yet"));
+  local_meta = local_when ? g_strdup_printf (_("Registered on this computer, %s"), local_when)
+                          : g_strdup (_("Registered on this computer"));
+  remote_meta = c->remote_by ? g_strdup_printf (_("Registered by %s, on the server first"), c->remote_by)
+                             : g_strdup (_("On the server first"));
+  {
+    g_autofree char *mine_details = registration_details (store, c->record_id);
+    g_autofree char *theirs_details = other_id ? registration_details (store, other_id) : NULL;
+    g_autofree char *mine_text = mine_details ? g_strconcat (mine_details, "\n", local_meta, NULL) : NULL;
+    g_autofree char *theirs_text = theirs_details ? g_strconcat (theirs_details, "\n", remote_meta, NULL) : NULL;
+
+    gtk_label_set_text (self->mine_meta, mine_text ? mine_text : local_meta);
+    gtk_label_set_text (self->theirs_meta, theirs_text ? theirs_text : remote_meta);
+  }
+  gtk_widget_set_visible (GTK_WIDGET (self->keep_button), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->take_button), FALSE);
+  gtk_widget_set_visible (self->value_box, FALSE);
+  gtk_widget_set_visible (self->registered_box, TRUE);
+  set_widget_name (self->keep_other_button, "keep-other", c->seq);
+  set_widget_name (self->merge_button, "merge", c->seq);
 }
 
 static void
@@ -125,6 +211,12 @@ fill (KhConflictCard *self,
   set_widget_name (self->take_button, "take-theirs", c->seq);
   set_widget_name (self->entry, "entry", c->seq);
   set_widget_name (self->use_button, "use", c->seq);
+}
+
+static void
+merge_cb (KhConflictCard *self)
+{
+  g_signal_emit (self, signals[RESOLVE], 0, KH_RESOLVE_MERGE, NULL);
 }
 
 static void
@@ -192,6 +284,12 @@ kh_conflict_card_class_init (KhConflictCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhConflictCard, entry);
   gtk_widget_class_bind_template_child (widget_class, KhConflictCard, use_button);
   gtk_widget_class_bind_template_child (widget_class, KhConflictCard, error_label);
+  gtk_widget_class_bind_template_child (widget_class, KhConflictCard, note);
+  gtk_widget_class_bind_template_child (widget_class, KhConflictCard, value_box);
+  gtk_widget_class_bind_template_child (widget_class, KhConflictCard, registered_box);
+  gtk_widget_class_bind_template_child (widget_class, KhConflictCard, keep_other_button);
+  gtk_widget_class_bind_template_child (widget_class, KhConflictCard, merge_button);
+  gtk_widget_class_bind_template_callback (widget_class, merge_cb);
   gtk_widget_class_bind_template_callback (widget_class, keep_mine_cb);
   gtk_widget_class_bind_template_callback (widget_class, take_theirs_cb);
   gtk_widget_class_bind_template_callback (widget_class, use_typed_cb);
@@ -215,7 +313,10 @@ kh_conflict_card_new (KhStore          *store,
 
   self = g_object_new (KH_TYPE_CONFLICT_CARD, NULL);
   self->conflict = kh_conflict_copy (conflict);
-  fill (self, store);
+  if (g_strcmp0 (conflict->field, KH_CONFLICT_REGISTERED) == 0)
+    fill_registered (self, store);
+  else
+    fill (self, store);
   return GTK_WIDGET (self);
 }
 

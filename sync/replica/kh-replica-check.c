@@ -145,8 +145,9 @@ check_conflicts (Check   *c,
       if (local == NULL)
         problem (c, _("%s %s: a conflict on “%s” is open for a record that is not on this computer."),
                  entity_name, id, field);
-      else if (strcmp (field, KH_CONFLICT_DELETED) == 0 ? !g_hash_table_contains (c->with_entries, key)
-                                                        : !g_hash_table_contains (c->entry_fields, field_key))
+      else if (strcmp (field, KH_CONFLICT_DELETED) == 0 || strcmp (field, KH_CONFLICT_REGISTERED) == 0
+               ? !g_hash_table_contains (c->with_entries, key)
+               : !g_hash_table_contains (c->entry_fields, field_key))
         problem (c, _("%s %s: a conflict on “%s” is open, but no local change of it waits to be sent."),
                  entity_name, id, field);
       json_object_put (local);

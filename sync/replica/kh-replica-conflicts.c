@@ -160,11 +160,17 @@ current_local (KhStore     *store,
     }
   if (local == NULL)
     return TRUE;
-  json_object_put (c->local);
+  /* A conflict of its own kind (KH_CONFLICT_REGISTERED) keeps what the row says. */
   if (strcmp (c->field, KH_CONFLICT_DELETED) == 0)
-    c->local = json_object_new_boolean (json_object_get_boolean (get_member (local, "deleted")));
+    {
+      json_object_put (c->local);
+      c->local = json_object_new_boolean (json_object_get_boolean (get_member (local, "deleted")));
+    }
   else if (kh_entity_get_field (entity, c->field) != NULL)
-    c->local = json_object_get (get_member (local, c->field));
+    {
+      json_object_put (c->local);
+      c->local = json_object_get (get_member (local, c->field));
+    }
   return TRUE;
 }
 
@@ -283,7 +289,8 @@ kh_replica_add_conflict (KhStore           *store,
 
   entity = conflict->entity != NULL ? kh_entity_lookup (conflict->entity) : NULL;
   if (entity == NULL || conflict->record_id == NULL || conflict->field == NULL
-      || kh_entity_get_field (entity, conflict->field) == NULL)
+      || (kh_entity_get_field (entity, conflict->field) == NULL
+          && !(strcmp (conflict->field, KH_CONFLICT_REGISTERED) == 0 && strcmp (entity->name, "registration") == 0)))
     {
       g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
                            _("A conflict needs a kind of record, a record and one of its fields."));
@@ -486,6 +493,7 @@ chosen_value (const KhField    *f,
       *v = _kh_replica_parse_value_text (remote_text);
       break;
     case KH_RESOLVE_VALUE:
+    case KH_RESOLVE_MERGE:
     default:
       if (!kh_field_parse (f, value ? value : "", v, error))
         return FALSE;
@@ -520,6 +528,14 @@ kh_replica_resolve (KhStore          *store,
   g_return_val_if_fail (KH_IS_STORE (store), FALSE);
   g_return_val_if_fail (id != NULL && field != NULL, FALSE);
 
+  if (strcmp (field, KH_CONFLICT_REGISTERED) == 0)
+    return _kh_replica_resolve_registered (store, id, choice, error);
+  if (choice == KH_RESOLVE_MERGE)
+    {
+      g_set_error_literal (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
+                           _("Only a registration made twice can be merged; keep mine or take theirs."));
+      return FALSE;
+    }
   if (!kh_store_begin (store, error))
     return FALSE;
 

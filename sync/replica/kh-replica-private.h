@@ -278,6 +278,30 @@ void _kh_replica_record_get_members  (json_object *record,
 void _kh_replica_remote_from_members (Remote      *r,
                                       json_object *m[N_MEMBERS]);
 
+/* kh-replica-twice.c */
+typedef enum
+{
+  KH_REPLICA_TWICE_NONE,      /* an ordinary refusal */
+  KH_REPLICA_TWICE_CONFLICT,  /* a registration the server has from elsewhere: a conflict */
+  KH_REPLICA_TWICE_REQUEUED,  /* a record naming such a registration: waiting again */
+} KhReplicaTwice;
+
+GHashTable *_kh_replica_held_registrations (KhStore          *store,
+                                            GError          **error);
+gboolean    _kh_replica_names_held         (const KhEntity   *entity,
+                                            json_object      *local,
+                                            GHashTable       *held);
+gboolean    _kh_replica_twice_rejected     (KhStore          *store,
+                                            json_object      *res,
+                                            json_object      *m,
+                                            gint64            seq,
+                                            KhReplicaTwice   *outcome,
+                                            GError          **error);
+gboolean    _kh_replica_resolve_registered (KhStore          *store,
+                                            const char       *id,
+                                            KhResolveChoice   choice,
+                                            GError          **error);
+
 /* kh-replica-merge.c */
 gboolean _kh_replica_merge (KhStore      *store,
                             Remote       *r,

@@ -44,6 +44,7 @@ typedef struct
   json_object *seqs;
   GArray      *rows;          /* the seqs, to mark as attempted */
   json_object *withheld;      /* the seqs of entries that held fields back, or NULL for none */
+  GHashTable  *held;          /* registrations waiting behind their conflict, or NULL for none */
 } BatchTake;
 
 /* An edit folded into a delete: the protocol's delete carries no fields, so the edit goes first
@@ -151,7 +152,7 @@ take_entry (BatchTake   *t,
     return TRUE;
   open = t->any_open ? _kh_replica_open_conflict_fields (t->store, entity_name, id)
                      : g_hash_table_new (g_str_hash, g_str_equal);
-  if (g_hash_table_contains (open, KH_CONFLICT_DELETED))
+  if (g_hash_table_contains (open, KH_CONFLICT_DELETED) || g_hash_table_contains (open, KH_CONFLICT_REGISTERED))
     return TRUE;
 
   if (strcmp (e->op, "delete") == 0 && e->fields[0] != NULL && e->attempts == 0
@@ -160,6 +161,13 @@ take_entry (BatchTake   *t,
   local = _kh_replica_load_local (t->store, entity, id, error);
   if (local == NULL)
     return error == NULL || *error == NULL;
+  /* A record naming a registration that waits behind its conflict waits with it: the server
+   * does not have that registration. */
+  if (t->held != NULL && strcmp (e->op, "delete") != 0 && _kh_replica_names_held (entity, local, t->held))
+    {
+      json_object_put (local);
+      return TRUE;
+    }
   /* A retry is the same request: the server keeps the first one it took under this mutation
    * id and answers a retry "duplicate" without reading it, so a retry made again from the
    * record (with a field a conflict held back then, or a value changed since) would be taken
@@ -280,6 +288,7 @@ kh_replica_take_batch_busy (KhStore     *store,
                             GError     **error)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) held = NULL;
   g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (_kh_replica_entry_free);
   g_autoptr(GPtrArray) entity_names = g_ptr_array_new_with_free_func (g_free);
@@ -311,6 +320,12 @@ kh_replica_take_batch_busy (KhStore     *store,
     goto fail;
   t.any_open = sqlite3_step (stmt) != SQLITE_ROW || sqlite3_column_int (stmt, 0) != 0;
   sqlite3_reset (stmt);
+  if (t.any_open)
+    {
+      held = t.held = _kh_replica_held_registrations (store, error);
+      if (held == NULL && error != NULL && *error != NULL)
+        goto fail;
+    }
 
   /* Entries are read in chunks, from the oldest, until the batch is full: reading every
    * pending entry for each batch made pushing a long outbox quadratic. */
@@ -727,7 +742,15 @@ apply_result (KhStore         *store,
   if (strcmp (status, "rejected") == 0)
     {
       gboolean refused = TRUE;
+      KhReplicaTwice twice = KH_REPLICA_TWICE_NONE;
 
+      /* A refusal is rare: what it may be about is looked up for each one. */
+      if (!_kh_replica_twice_rejected (store, res, m, seq, &twice, error))
+        return FALSE;
+      if (twice == KH_REPLICA_TWICE_CONFLICT)
+        page->conflicts++;
+      if (twice != KH_REPLICA_TWICE_NONE)
+        return TRUE;
       if (!reject (store, res, m, seq, &refused, error))
         return FALSE;
       if (refused)

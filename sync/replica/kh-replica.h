@@ -19,6 +19,11 @@ G_BEGIN_DECLS
 
 /* The pseudo-field a conflict row uses for "deleted on one side, edited on the other". */
 #define KH_CONFLICT_DELETED "deleted"
+/* The pseudo-field of a conflict of its own kind: a registration made here that the server
+ * refused because another one of the same subject, model and year reached it first. Its
+ * "remote" is the other registration's id, "remote_by" and "remote_at" who made it and when;
+ * it is resolved by keeping the other or merging into it (kh-replica-twice.c). */
+#define KH_CONFLICT_REGISTERED "already_registered"
 
 typedef struct
 {
@@ -36,6 +41,7 @@ typedef enum
   KH_RESOLVE_MINE,   /* keep the local value */
   KH_RESOLVE_THEIRS, /* take the server's value */
   KH_RESOLVE_VALUE,  /* a new value typed by the person */
+  KH_RESOLVE_MERGE,  /* KH_CONFLICT_REGISTERED only: make this registration one with the other */
 } KhResolveChoice;
 
 /* Keys of the sync_state table. */
@@ -140,6 +146,7 @@ GType        kh_conflict_get_type         (void) G_GNUC_CONST;
 KhConflict  *kh_conflict_copy             (const KhConflict *conflict);
 void         kh_conflict_free             (KhConflict       *conflict);
 json_object *kh_conflict_to_json          (const KhConflict *conflict);
+char        *kh_conflict_describe_registered (const KhConflict *conflict);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhConflict, kh_conflict_free)
 
 GPtrArray   *kh_replica_get_conflicts     (KhStore         *store,

@@ -129,6 +129,8 @@ void             _kh_server_refs_note         (KhServerRefs        *refs,
                                                const char          *id,
                                                gboolean             deleted,
                                                const char          *scope_unit);
+void             _kh_server_refs_refused      (KhServerRefs        *refs,
+                                               const char          *id);
 void             _kh_server_refs_forget_areas (KhServerRefs        *refs);
 gboolean         _kh_server_refs_check        (KhServerRefs        *refs,
                                                const KhEntity      *entity,
@@ -235,6 +237,7 @@ gboolean         _kh_server_check_twice        (KhServerBackend     *b,
                                                 json_object         *changes,
                                                 char               **reason,
                                                 const char         **field,
+                                                char              *other[3],
                                                 GError             **error);
 
 /* Personal data (kh-server-privacy.c) --------------------------------------------------------- */

@@ -638,10 +638,18 @@ check_names (Push                 *push,
     return FALSE;
   if (reason == NULL && strcmp (entity->name, "registration") == 0)
     {
-      if (!_kh_server_check_twice (push->b, entity, m->id, data, changes, &reason, &field, error))
+      char *other[3] = { NULL, NULL, NULL };
+
+      if (!_kh_server_check_twice (push->b, entity, m->id, data, changes, &reason, &field, other, error))
         return FALSE;
       if (reason != NULL)
-        code = KH_SYNC_ERROR_ALREADY_REGISTERED;
+        {
+          *result = rejected_field (m, KH_SYNC_ERROR_ALREADY_REGISTERED, reason, field);
+          (*result)->registered_id = other[0];
+          (*result)->registered_by = other[1];
+          (*result)->registered_at = other[2];
+          return TRUE;
+        }
     }
   if (reason != NULL)
     *result = rejected_field (m, code, reason, field);
@@ -1265,10 +1273,13 @@ push_run (KhServer            *self,
 
   for (guint i = 0; i < request->mutations->len; i++)
     {
-      KhMutationResult *r = apply_one (&push, request->mutations->pdata[i], error);
+      KhMutation *m = request->mutations->pdata[i];
+      KhMutationResult *r = apply_one (&push, m, error);
 
       if (r == NULL)
         return NULL;
+      if (r->status == KH_RESULT_REJECTED && m->op == KH_OP_CREATE)
+        _kh_server_refs_refused (refs, m->id);
       g_ptr_array_add (response->results, r);
     }
 

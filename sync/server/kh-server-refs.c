@@ -82,6 +82,15 @@ _kh_server_refs_note (KhServerRefs *refs,
   g_hash_table_replace (refs->known, g_strdup (id), k);
 }
 
+/* The batch refused to create @id: a later reference to it names nothing (a registration the
+ * server already had from elsewhere, and an evaluation of it made on the same computer). */
+void
+_kh_server_refs_refused (KhServerRefs *refs,
+                         const char   *id)
+{
+  g_hash_table_remove (refs->later, id);
+}
+
 /* The org tree changed: which unit is inside which may have too. */
 void
 _kh_server_refs_forget_areas (KhServerRefs *refs)

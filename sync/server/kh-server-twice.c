@@ -3,9 +3,11 @@
  * Two replicas offline can both register the same subject for the same model and year, each
  * taking its own as the only one (the store refuses a second only where it sees the first,
  * data/kh-registration.c). The server takes the first and answers the second `rejected`, code
- * `already_registered`, naming who registered it first and when: the officer keeps the other
- * (discards this one) or merges this one's details into it. The registrations table finds a
- * subject's registrations by an index, so the check is one lookup per registration written.
+ * `already_registered`, naming who registered it first and when, in words and as the member
+ * `registered` (its id, who, when): the client makes that a conflict of its own kind, which the
+ * officer resolves by keeping the other or merging this one's details into it
+ * (sync/replica/kh-replica-twice.c). The registrations table finds a subject's registrations
+ * by an index, so the check is one lookup per registration written.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -108,12 +110,12 @@ _kh_server_check_twice (KhServerBackend  *b,
                         json_object      *changes,
                         char            **reason,
                         const char      **field,
+                        char             *other[3],
                         GError          **error)
 {
   const char *subject = _kh_server_string_member (data, "subject_id");
   const char *model = _kh_server_string_member (data, "model");
   gint64 year = year_of (data);
-  char *other[3] = { NULL, NULL, NULL };
   gboolean touched = changes == NULL;
 
   *reason = NULL;
@@ -143,8 +145,5 @@ _kh_server_check_twice (KhServerBackend  *b,
                                  other[1] != NULL ? other[1] : "—", on, other[0]);
       *field = "subject_id";
     }
-  g_free (other[0]);
-  g_free (other[1]);
-  g_free (other[2]);
   return TRUE;
 }

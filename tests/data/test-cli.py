@@ -206,7 +206,7 @@ usage_error('export without a file', ['export', 'person'], 'Something is missing
 usage_error('import option without its value', ['import', 'person', 'x.csv', '--map'],
             'The option --map needs a value', 'import ENTITY FILE')
 usage_error('resolve without a choice', ['resolve', pid, 'phone'], 'Something is missing after “resolve”',
-            'resolve ID FIELD mine|theirs|VALUE')
+            'resolve ID FIELD mine|theirs|merge|VALUE')
 usage_error('sync with an unknown option', ['sync', '--fast'], 'Unknown option “--fast”', 'sync [--verify]')
 usage_error('sync --attempts not a number', ['sync', '--attempts', 'x'],
             '--attempts needs a whole number from 1 to 100, not “x”', 'sync')

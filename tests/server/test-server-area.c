@@ -422,8 +422,9 @@ test_records_in_time (void)
 }
 
 /* The same subject registered twice for one model and year: the server takes the first and
- * answers the second `already_registered`, naming who registered it first; a withdrawn
- * registration does not count. */
+ * answers the second `already_registered`, naming who registered it first, in words and as the
+ * member `registered`; an evaluation of the refused one in the same batch is refused too; a
+ * withdrawn registration does not count. */
 static void
 test_registered_twice (void)
 {
@@ -447,6 +448,28 @@ test_registered_twice (void)
   g_test_message ("%s", result (r2, 0)->message);
   g_assert_nonnull (strstr (result (r2, 0)->message, "officer_c1"));
   g_assert_nonnull (strstr (result (r2, 0)->message, first));
+  /* The answer names the registration kept, for the client's conflict of its own kind. */
+  g_assert_cmpstr (result (r2, 0)->registered_id, ==, first);
+  g_assert_cmpstr (result (r2, 0)->registered_by, ==, "officer_c1");
+  g_assert_nonnull (result (r2, 0)->registered_at);
+  /* In one batch with it, an evaluation of the registration refused names nothing. */
+  {
+    g_autofree char *again = kh_uuid_v7_new ();
+    g_autofree char *eval = kh_uuid_v7_new ();
+    json_object *list = one (kh_test_mutation ("create", "registration", again, 0, registration (unit_c1, 2026)));
+    json_object *e = json_object_new_object ();
+    g_autoptr(KhPushResponse) r = NULL;
+
+    json_object_object_add (e, "registration_id", json_object_new_string (again));
+    json_object_object_add (e, "org_unit_id", json_object_new_string (unit_c1));
+    json_object_object_add (e, "result", json_object_new_string ("pass"));
+    json_object_object_add (e, "evaluated_on", json_object_new_string ("2026-03-01"));
+    json_object_array_add (list, kh_test_mutation ("create", "evaluation", eval, 0, e));
+    r = kh_test_push (server, admin_np, list);
+    g_assert_cmpstr (result (r, 0)->code, ==, "already_registered");
+    g_assert_cmpint (result (r, 1)->status, ==, KH_RESULT_REJECTED);
+    g_assert_cmpstr (result (r, 1)->field, ==, "registration_id");
+  }
 
   /* Withdrawn, the first no longer stands in the way. */
   json_object_object_add (withdraw, "status", json_object_new_string ("withdrawn"));
