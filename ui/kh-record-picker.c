@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "kh-fold.h"
 #include "kh-record-picker.h"
 #include "kh-store-sql.h"
 #include "kh-ui-test-private.h"
@@ -51,7 +52,45 @@ static GParamSpec *properties[N_PROPS];
 
 /* Titles ------------------------------------------------------------------------------------- */
 
-/* A record as the picker shows it: a unit with the unit above it, anything else by its title. */
+/* Records that every unit names alike ("Quỹ khuyến học", "Học bổng Tết 2024"): the picker
+ * shows them with their unit, unless their name already says it. */
+static gboolean
+named_alike_by_units (const KhEntity *entity)
+{
+  static const char * const names[] = { "fund", "award_list", "scholarship_programme", "criteria_set", NULL };
+
+  return g_strv_contains (names, entity->name) && kh_entity_get_field (entity, "org_unit_id") != NULL;
+}
+
+/* "Quỹ khuyến học — Xã Suối Hiệp" for a fund called like every other; NULL when the name says
+ * which unit it is ("Quỹ khuyến học xã Suối Hiệp") or the record has none. */
+static char *
+dup_title_with_unit (KhRecordPicker *self,
+                     KhRecordItem   *record,
+                     const char     *name)
+{
+  const char *unit_id = kh_record_item_get_string (record, "org_unit_id");
+  g_autofree char *unit = NULL;
+  g_autofree char *folded_name = NULL;
+  g_autofree char *folded_unit = NULL;
+  const char *bare;
+
+  if (unit_id == NULL || (unit = kh_store_dup_title (self->store, "org_unit", unit_id)) == NULL)
+    return NULL;
+  folded_name = kh_fold (name);
+  folded_unit = kh_fold (unit);
+  /* "xa suoi hiep" is in "quy khuyen hoc xa suoi hiep"; "suoi hiep" alone counts too. */
+  bare = strchr (folded_unit, ' ');
+  if (bare != NULL && strlen (bare + 1) < 5)
+    bare = NULL;
+  if (strstr (folded_name, folded_unit) != NULL || (bare != NULL && strstr (folded_name, bare + 1) != NULL))
+    return NULL;
+  /* TRANSLATORS: a unit in a picker, with the unit it belongs to: "Thôn 1 — Xã Suối Hiệp" */
+  return g_strdup_printf (_("%s — %s"), name, unit);
+}
+
+/* A record as the picker shows it: a unit with the unit above it, a fund or list with its unit
+ * when its name does not say it, anything else by its title. */
 char *
 kh_record_picker_dup_title (KhRecordPicker *self,
                             KhRecordItem   *record)
@@ -68,6 +107,11 @@ kh_record_picker_dup_title (KhRecordPicker *self,
   name = kh_record_item_dup_title (record);
   if (name == NULL)
     name = g_strdup (kh_record_item_get_id (record));
+  if (named_alike_by_units (kh_record_item_get_entity (record)))
+    {
+      title = dup_title_with_unit (self, record, name);
+      return title != NULL ? title : g_steal_pointer (&name);
+    }
   if (strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0
       || (parent = kh_record_item_get_string (record, "parent_id")) == NULL)
     return g_steal_pointer (&name);
@@ -279,7 +323,8 @@ bind_cb (GtkSignalListItemFactory *factory,
   g_autofree char *title = kh_record_picker_dup_title (self, record);
   g_autofree char *where = NULL;
 
-  if (record != NULL && strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0)
+  if (record != NULL && strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0
+      && !named_alike_by_units (kh_record_item_get_entity (record)))
     where = kh_store_dup_title (self->store, "org_unit", kh_record_item_get_string (record, "org_unit_id"));
   gtk_label_set_text (GTK_LABEL (label), title ? title : "");
   gtk_label_set_text (GTK_LABEL (unit), where ? where : "");

@@ -752,6 +752,20 @@ test_picker_search (Fixture       *f,
     g_assert_cmpstr (title, ==, titles->pdata[0]);
   }
   g_clear_pointer (&titles, g_ptr_array_unref);
+  /* A village found by its path, its words and its commune's in any order. */
+  {
+    g_autofree char *expected = g_strdup_printf (_("%s — %s"), "Thôn 1", "Xã Suối Hiệp");
+    g_autofree char *suffix = g_strdup_printf (_("%s — %s"), "", "Xã Suối Hiệp");
+
+    n = picker_search (picker, "thon 1 suoi hiep");
+    g_assert_cmpuint (n, >=, 1);
+    g_assert_cmpuint (picker_search (picker, "suoi hiep thon 1"), ==, n);
+    titles = picker_titles (picker);
+    g_assert_true (g_ptr_array_find_with_equal_func (titles, expected, g_str_equal, NULL));
+    for (guint i = 0; i < titles->len; i++)
+      g_assert_true (g_str_has_suffix (titles->pdata[i], suffix));
+    g_clear_pointer (&titles, g_ptr_array_unref);
+  }
   g_assert_cmpuint (picker_search (picker, "khong co dau zzz"), ==, 0);
   g_assert_nonnull (kh_record_picker_get_status (picker));
 
@@ -823,6 +837,39 @@ test_picker_search (Fixture       *f,
   /* An optional reference can be left empty. */
   g_assert_cmpstr (kh_record_picker_get_label (picker), ==, _("(none)"));
   gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* Funds every association calls "Quỹ khuyến học", as many do: told apart by their unit. */
+  {
+    g_autoptr(GPtrArray) funds = g_ptr_array_new_with_free_func (g_free);
+    g_autofree char *expected = g_strdup_printf (_("%s — %s"), "Quỹ khuyến học", "Xã Suối Hiệp");
+
+    stmt = kh_store_prepare (f->store, "SELECT id FROM fund WHERE deleted = 0", &error);
+    g_assert_no_error (error);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_ptr_array_add (funds, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+    sqlite3_reset (stmt);
+    for (guint i = 0; i < funds->len; i++)
+      {
+        json_object *same = json_tokener_parse ("{\"name\": \"Quỹ khuyến học\"}");
+
+        g_assert_true (kh_store_update (f->store, "fund", funds->pdata[i], same, &error));
+        g_assert_no_error (error);
+        json_object_put (same);
+      }
+    editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_list", NULL, NULL));
+    picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, "fund_id"));
+    g_assert_cmpuint (picker_search (picker, ""), ==, funds->len);
+    titles = picker_titles (picker);
+    g_hash_table_remove_all (seen);
+    for (guint i = 0; i < titles->len; i++)
+      {
+        g_assert_false (g_hash_table_contains (seen, titles->pdata[i]));
+        g_hash_table_add (seen, titles->pdata[i]);
+      }
+    g_assert_true (g_ptr_array_find_with_equal_func (titles, expected, g_str_equal, NULL));
+    g_clear_pointer (&titles, g_ptr_array_unref);
+    gtk_window_destroy (GTK_WINDOW (editor));
+  }
 
   /* People: more than a picker shows; it shows the first and says how many there are. */
   editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_entry", NULL, NULL));
