@@ -417,6 +417,21 @@ kh_record_picker_popup (KhRecordPicker *self)
     gtk_menu_button_popup (GTK_MENU_BUTTON (self->button));
 }
 
+/* Offers only the records whose @field is @value (one of them, for an array; all for NULL),
+ * as a list filter offers the lists of the year chosen. The choice made stays. */
+void
+kh_record_picker_set_filter (KhRecordPicker *self,
+                             const char     *field,
+                             json_object    *value)
+{
+  g_return_if_fail (KH_IS_RECORD_PICKER (self));
+
+  if (self->list == NULL)
+    return;
+  kh_record_list_set_filter (self->list, field, value, NULL);
+  update_status (self);
+}
+
 static void
 popover_shown_cb (KhRecordPicker *self)
 {

@@ -446,6 +446,9 @@ make_record (KhStore    *store,
   return id;
 }
 
+static guint picker_search (KhRecordPicker *picker,
+                            const char     *text);
+
 /* A list's page shows its entries with their count and total (cancelled ones left out), adds
  * an entry, exports the list; the entries page filters by list and by year. */
 static void
@@ -456,11 +459,12 @@ test_award_list_page (Fixture       *f,
   g_autofree char *unit = NULL, *list = NULL, *json = NULL;
   g_autofree char *csv_path = g_build_filename (f->dir, "list.csv", NULL);
   g_autofree char *csv = NULL;
-  g_autofree char *label = NULL;
   KhRecordEditor *editor, *entry_editor;
   KhAwardListEntries *entries;
   KhListPage *page;
   KhRecordList *rows;
+  KhRecordPicker *list_picker;
+  g_autofree char *newest = NULL;
   sqlite3_stmt *stmt;
   gint64 in_2018;
 
@@ -526,11 +530,40 @@ test_award_list_page (Fixture       *f,
   /* The entries page filters by list, and by year through the lists' school years. */
   page = scholarships_page (f);
   rows = kh_list_page_get_list (page);
-  g_assert_nonnull (kh_list_page_get_filter (page, "list"));
-  g_assert_nonnull (kh_list_page_get_filter (page, "list-year"));
-  label = g_strdup_printf (_("%s (%s)"), "Tết 2019 xã Thử", "2018-2019");
-  select_filter (kh_list_page_get_filter (page, "list"), label);
+  /* The list filter is a picker, searched as typed: "tet 2019 thu" finds the list. */
+  list_picker = KH_RECORD_PICKER (kh_list_page_get_list_filter (page));
+  g_assert_nonnull (list_picker);
+  g_assert_cmpstr (kh_record_picker_get_label (list_picker), ==, _("All lists"));
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 1);
+  kh_record_picker_choose (list_picker, 0);
+  g_assert_cmpstr (kh_record_picker_get_selected_id (list_picker), ==, list);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
+  /* The years offered: those some entry is in, newest first, after "All years". */
+  {
+    GListModel *years = gtk_drop_down_get_model (kh_list_page_get_filter (page, "list-year"));
+    g_autoptr(GString) offered = g_string_new (NULL);
+    g_autoptr(GString) expected = g_string_new (_("All years"));
+
+    for (guint i = 0; i < g_list_model_get_n_items (years); i++)
+      {
+        g_autoptr(GtkStringObject) s = g_list_model_get_item (years, i);
+
+        g_string_append_printf (offered, "%s%s", i ? " " : "", gtk_string_object_get_string (s));
+      }
+    stmt = kh_store_prepare (f->store, "SELECT DISTINCT y FROM (SELECT substr(l.school_year, 1, 4) y FROM award_list l"
+                             " WHERE l.deleted = 0 AND l.id IN (SELECT list_id FROM award_entry WHERE deleted = 0)"
+                             " UNION SELECT substr(l.school_year, 6, 4) FROM award_list l WHERE l.deleted = 0"
+                             " AND l.id IN (SELECT list_id FROM award_entry WHERE deleted = 0)) ORDER BY y DESC", &error);
+    g_assert_no_error (error);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_string_append_printf (expected, " %s", (const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_reset (stmt);
+    g_assert_cmpstr (offered->str, ==, expected->str);
+    g_assert_nonnull (strstr (offered->str, " 2019 2018"));
+    /* The demo's newest lists are of 2025-2026. */
+    newest = g_strndup (offered->str + strlen (_("All years")) + 1, 4);
+    g_assert_cmpint (atoi (newest), >, 2019);
+  }
 
   stmt = kh_store_prepare (f->store, "SELECT count(*) FROM award_entry WHERE deleted = 0 AND list_id IN"
                            " (SELECT id FROM award_list WHERE deleted = 0"
@@ -544,13 +577,17 @@ test_award_list_page (Fixture       *f,
   /* The list and a year it is in; the list and a year it is not in. */
   select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
-  select_filter (kh_list_page_get_filter (page, "list-year"), "2020");
+  select_filter (kh_list_page_get_filter (page, "list-year"), newest);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 0);
-  /* The year alone. */
-  gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list"), 0);
+  /* The year alone; the list picker then offers only that year's lists. */
+  kh_record_picker_set_selected_id (list_picker, NULL);
   select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, (guint) in_2018);
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 1);
+  select_filter (kh_list_page_get_filter (page, "list-year"), newest);
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 0);
   gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list-year"), 0);
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 1);
 }
 
 /* The title a picker shows for its selected record. */
