@@ -46,6 +46,8 @@ struct _KhListPage
   guint               keep_source;
   gboolean            narrow;       /* see apply_narrow() */
   gboolean            narrow_pending; /* the window folded while the page was not shown */
+  gboolean            rows_pending;   /* the rows changed while the page was not shown */
+  guint               fit_source;     /* see kh_list_page_size_allocate() */
   gulong              folded_id;
 
   GtkDropDown        *entity_dropdown;
@@ -140,6 +142,9 @@ update_state (KhListPage *self)
 static void
 n_items_cb (KhListPage *self)
 {
+  /* See kh_list_page_map(). */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->rows_pending = TRUE;
   update_state (self);
 }
 
@@ -294,6 +299,41 @@ is_kept_when_narrow (KhListPage    *self,
          || g_strcmp0 (field->name, "status") == 0 || field->type == KH_FIELD_MONEY;
 }
 
+static GtkAdjustment *
+list_hadjustment (KhListPage *self)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self->column_view), GTK_TYPE_SCROLLED_WINDOW);
+
+  return scrolled != NULL ? gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (scrolled)) : NULL;
+}
+
+static void list_width_cb (KhListPage *self);
+
+/* Narrow, the name takes what the kept columns leave of the page: GTK 4.8's column view gave
+ * none of the room left over to a column of its own, and the names were cut short beside an
+ * empty half of the page. */
+static int
+narrow_title_width (KhListPage *self)
+{
+  GListModel *columns = gtk_column_view_get_columns (self->column_view);
+  GtkAdjustment *across = list_hadjustment (self);
+  int width = across != NULL && gtk_adjustment_get_page_size (across) > 0
+              ? (int) gtk_adjustment_get_page_size (across) : gtk_widget_get_width (GTK_WIDGET (self));
+  int others = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const KhField *field = g_object_get_data (G_OBJECT (column), "field");
+
+      if (field != NULL && is_kept_when_narrow (self, field)
+          && g_strcmp0 (field->name, self->entity->title_field) != 0)
+        others += 100;
+    }
+  /* Room for the scroll bar and the cells' padding; never less than before. */
+  return MAX (140, width - others - 24);
+}
+
 static void
 apply_narrow (KhListPage *self)
 {
@@ -307,9 +347,11 @@ apply_narrow (KhListPage *self)
       if (field == NULL)
         continue;
       gtk_column_view_column_set_visible (column, !self->narrow || is_kept_when_narrow (self, field));
+      /* Narrow, the name takes what the others leave: GTK 4.8 gave a fixed-width column none
+       * of the room left over, and the names were cut beside an empty half of the page. */
       gtk_column_view_column_set_fixed_width (column, !self->narrow ? column_width (self, field)
                                                       : g_strcmp0 (field->name, self->entity->title_field) == 0
-                                                      ? 140 : 100);
+                                                      ? narrow_title_width (self) : 100);
     }
 }
 
@@ -1250,22 +1292,53 @@ kh_list_page_map (GtkWidget *widget)
   GTK_WIDGET_CLASS (kh_list_page_parent_class)->map (widget);
   /* The columns changed while the page was away: the rows are made again for them (the
    * model set anew; the paged list reads only the rows in view). */
-  if (self->narrow_pending)
+  /* So are they when the rows changed meanwhile (a sync pulled records, the list was sorted
+   * again): GTK 4.8 then drew only the first row too. The view keeps its place. */
+  if (self->narrow_pending || self->rows_pending)
     {
       GtkSelectionModel *model = g_object_ref (gtk_column_view_get_model (self->column_view));
+      GtkAdjustment *adj = list_vadjustment (self);
+      double value = adj != NULL ? gtk_adjustment_get_value (adj) : 0;
 
+      if (self->narrow_pending)
+        apply_narrow (self);
       self->narrow_pending = FALSE;
-      apply_narrow (self);
+      self->rows_pending = FALSE;
       gtk_column_view_set_model (self->column_view, NULL);
       gtk_column_view_set_model (self->column_view, model);
       g_object_unref (model);
+      if (adj != NULL && value > 0)
+        gtk_adjustment_set_value (adj, value);
     }
+}
+
+static gboolean
+fit_narrow_cb (gpointer data)
+{
+  KhListPage *self = data;
+
+  self->fit_source = 0;
+  if (self->narrow)
+    apply_narrow (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A narrow page that changes width (a phone turned, a window dragged) fits its name column to
+ * the width the list is now given (its scroll area's page size), once that allocation is done:
+ * a column's width is not to be changed while it is being given. */
+static void
+list_width_cb (KhListPage *self)
+{
+  if (self->narrow && self->fit_source == 0)
+    self->fit_source = g_idle_add (fit_narrow_cb, self);
 }
 
 static void
 kh_list_page_dispose (GObject *object)
 {
   KhListPage *self = (KhListPage *) object;
+
+  g_clear_handle_id (&self->fit_source, g_source_remove);
 
   /* The dropdown changes its selection as it goes away: that must not rebuild the page. */
   if (self->entity_dropdown != NULL)
@@ -1342,6 +1415,8 @@ kh_list_page_init (KhListPage *self)
   g_autofree char *label = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (list_hadjustment (self), "notify::page-size", G_CALLBACK (list_width_cb),
+                           self, G_CONNECT_SWAPPED);
   self->sorter_id = g_signal_connect_swapped (gtk_column_view_get_sorter (self->column_view), "changed",
                                               G_CALLBACK (sorter_changed_cb), self);
   label = g_strdup_printf (_("Self-assessment for %d"), assessment_year ());

@@ -131,6 +131,7 @@ static void
 update_button (KhRecordPicker *self)
 {
   g_autofree char *title = kh_record_picker_dup_title (self, self->selected);
+  const char *shown;
 
   if (title != NULL)
     {
@@ -142,9 +143,18 @@ update_button (KhRecordPicker *self)
     {
       gtk_label_set_text (GTK_LABEL (self->button_label),
                           self->none_label != NULL ? self->none_label : _("Choose…"));
-      gtk_widget_add_css_class (self->button_label, "dim-label");
+      /* "All units" in a filter is a choice as a drop-down's "All years" is, not a hint: dimmed,
+       * it read as a button that could not be used. */
+      if (self->none_label != NULL && gtk_menu_button_get_has_frame (GTK_MENU_BUTTON (self->button)))
+        gtk_widget_remove_css_class (self->button_label, "dim-label");
+      else
+        gtk_widget_add_css_class (self->button_label, "dim-label");
       gtk_widget_set_tooltip_text (self->button, NULL);
     }
+  /* A short choice is never cut: squeezed in a narrow filter bar, "Tất cả đơn vị" had become
+   * "…". A long one is cut beyond its first words. */
+  shown = gtk_label_get_text (GTK_LABEL (self->button_label));
+  gtk_label_set_width_chars (GTK_LABEL (self->button_label), MIN ((int) g_utf8_strlen (shown, -1), 14));
 }
 
 /* The status under the choices: none found, or more than are shown. */
@@ -406,6 +416,19 @@ kh_record_picker_set_has_frame (KhRecordPicker *self,
 {
   g_return_if_fail (KH_IS_RECORD_PICKER (self));
   gtk_menu_button_set_has_frame (GTK_MENU_BUTTON (self->button), has_frame);
+  if (!has_frame)
+    {
+      /* In a form row the value of a choice reads as text, as a combo row's does, not as a
+       * button's bold label; in a filter bar it reads as the drop-downs beside it. */
+      PangoAttrList *attrs = pango_attr_list_new ();
+
+      pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_NORMAL));
+      gtk_label_set_attributes (GTK_LABEL (self->button_label), attrs);
+      pango_attr_list_unref (attrs);
+    }
+  else
+    gtk_label_set_attributes (GTK_LABEL (self->button_label), NULL);
+  update_button (self);
 }
 
 void
@@ -567,14 +590,6 @@ kh_record_picker_init (KhRecordPicker *self)
   gtk_label_set_ellipsize (GTK_LABEL (self->button_label), PANGO_ELLIPSIZE_END);
   gtk_label_set_max_width_chars (GTK_LABEL (self->button_label), 28);
   gtk_label_set_xalign (GTK_LABEL (self->button_label), 0);
-  {
-    /* The value of a choice reads as text, as a drop-down's does, not as a button's bold label. */
-    PangoAttrList *attrs = pango_attr_list_new ();
-
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_NORMAL));
-    gtk_label_set_attributes (GTK_LABEL (self->button_label), attrs);
-    pango_attr_list_unref (attrs);
-  }
   gtk_box_append (GTK_BOX (button_box), self->button_label);
   gtk_box_append (GTK_BOX (button_box), gtk_image_new_from_icon_name ("pan-down-symbolic"));
 
