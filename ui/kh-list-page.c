@@ -295,8 +295,10 @@ static gboolean
 is_kept_when_narrow (KhListPage    *self,
                      const KhField *field)
 {
+  /* A registration's state ("Đã công nhận") is its status. */
   return g_strcmp0 (field->name, self->entity->title_field) == 0
-         || g_strcmp0 (field->name, "status") == 0 || field->type == KH_FIELD_MONEY;
+         || g_strcmp0 (field->name, "status") == 0 || g_strcmp0 (field->name, "state") == 0
+         || field->type == KH_FIELD_MONEY;
 }
 
 static GtkAdjustment *
