@@ -1422,7 +1422,13 @@ kh_list_page_init (KhListPage *self)
   self->sorter_id = g_signal_connect_swapped (gtk_column_view_get_sorter (self->column_view), "changed",
                                               G_CALLBACK (sorter_changed_cb), self);
   label = g_strdup_printf (_("Self-assessment for %d"), assessment_year ());
-  gtk_button_set_label (self->assess_button, label);
+  {
+    /* Cut short on a phone rather than hold the window wider than its screen. */
+    GtkWidget *text = gtk_label_new (label);
+
+    gtk_label_set_ellipsize (GTK_LABEL (text), PANGO_ELLIPSIZE_END);
+    gtk_button_set_child (self->assess_button, text);
+  }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->assess_button),
                                _("Score the selected school or agency as a learning unit"));
   self->recognize_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Recognize…")));
