@@ -448,6 +448,8 @@ make_record (KhStore    *store,
 
 static guint picker_search (KhRecordPicker *picker,
                             const char     *text);
+static void  save_shot     (GtkWidget      *widget,
+                            const char     *name);
 
 /* A list's page shows its entries with their count and total (cancelled ones left out), adds
  * an entry, exports the list; the entries page filters by list and by year. */
@@ -535,6 +537,17 @@ test_award_list_page (Fixture       *f,
   g_assert_nonnull (list_picker);
   g_assert_cmpstr (kh_record_picker_get_label (list_picker), ==, _("All lists"));
   g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 1);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      GtkWidget *popover = kh_record_picker_get_popover (list_picker);
+
+      gtk_popover_set_autohide (GTK_POPOVER (popover), FALSE);
+      kh_record_picker_popup (list_picker);
+      picker_search (list_picker, "tet");
+      save_shot (popover, "picker-list-filter.png");
+      picker_search (list_picker, "tet 2019 thu");
+      gtk_popover_popdown (GTK_POPOVER (popover));
+    }
   kh_record_picker_choose (list_picker, 0);
   g_assert_cmpstr (kh_record_picker_get_selected_id (list_picker), ==, list);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
@@ -796,6 +809,16 @@ test_picker_search (Fixture       *f,
 
     n = picker_search (picker, "thon 1 suoi hiep");
     g_assert_cmpuint (n, >=, 1);
+    if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+      {
+        GtkWidget *popover = kh_record_picker_get_popover (picker);
+
+        gtk_popover_set_autohide (GTK_POPOVER (popover), FALSE);
+        kh_record_picker_popup (picker);
+        picker_search (picker, "thon 1 suoi hiep");
+        save_shot (popover, "picker-unit-path.png");
+        gtk_popover_popdown (GTK_POPOVER (popover));
+      }
     g_assert_cmpuint (picker_search (picker, "suoi hiep thon 1"), ==, n);
     titles = picker_titles (picker);
     g_assert_true (g_ptr_array_find_with_equal_func (titles, expected, g_str_equal, NULL));
