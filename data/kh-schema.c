@@ -173,7 +173,9 @@ append_search_triggers (GString        *sql,
     " BEGIN INSERT OR IGNORE INTO %s_fts_queue (rid) VALUES (new.rid); END;"
     "CREATE TRIGGER %s_fts_ad AFTER DELETE ON %s BEGIN "
     "  INSERT OR IGNORE INTO %s_fts_queue (rid) VALUES (old.rid); END;",
-    t, t, t, t);
+    t, t, t, t);  /* From version 17 a unit's text holds the names above it (kh-search-path.c). */
+  if (version >= KH_UNIT_PATH_VERSION)
+    kh_entity_append_path_triggers (sql, entity);
 }
 
 /* The statements that move @entity's queued records into its search index, run in this order
@@ -182,7 +184,7 @@ char **
 kh_entity_search_flush_sql (const KhEntity *entity)
 {
   const char *t = entity->name;
-  g_autofree char *text = kh_entity_search_sql (entity, "t");
+  g_autofree char *text = kh_entity_search_text_sql (entity, "t");
   char **sql = g_new0 (char *, 4);
 
   sql[0] = g_strdup_printf ("DELETE FROM %s_fts WHERE rowid IN (SELECT rid FROM %s_fts_queue WHERE fresh = 0)", t, t);
@@ -731,7 +733,9 @@ apply_step (sqlite3  *db,
           }
       if (search_changed)
         {
-          g_autofree char *text = kh_entity_search_sql (entity, entity->name);
+          g_autofree char *text = version >= KH_UNIT_PATH_VERSION
+                                  ? kh_entity_search_text_sql (entity, entity->name)
+                                  : kh_entity_search_sql (entity, entity->name);
 
           append_search_triggers (sql, entity, version);
           g_string_append_printf (sql,
@@ -815,6 +819,23 @@ apply_step (sqlite3  *db,
             "DELETE FROM %s_fts_queue;"
             "INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s WHERE deleted = 0;\n",
             t, t, fts_options (version), t, t, text, t);
+        }
+
+  /* Version 17 finds a unit by its path ("thon 1 suoi hiep"): its search text takes the names
+   * above it, and the triggers that keep them follow a renamed or moved unit. */
+  if (version == KH_UNIT_PATH_VERSION)
+    for (guint e = 0; e < n; e++)
+      if (since (entities[e]->since) < version && kh_entity_has_search (entities[e])
+          && kh_entity_path_field (entities[e]) != NULL)
+        {
+          const char *t = entities[e]->name;
+          g_autofree char *text = kh_entity_search_text_sql (entities[e], t);
+
+          append_search_triggers (sql, entities[e], version);
+          g_string_append_printf (sql,
+            "DELETE FROM %s_fts_queue; DELETE FROM %s_fts;"
+            "INSERT INTO %s_fts (rowid, text) SELECT rid, %s FROM %s WHERE deleted = 0;\n",
+            t, t, t, text, t);
         }
 
   g_string_append_printf (sql, "PRAGMA user_version = %d;", version);

@@ -21,9 +21,11 @@ G_BEGIN_DECLS
  * version 11: the figures' covering index of recognitions; version 12: the fund ledger's fields
  * (a fund's opening balance, earmarks, a payment's category); version 13: the approval states of
  * recognitions and dossiers, and the reason a locked record was reopened. */
-#define KH_SCHEMA_VERSION 14
+#define KH_SCHEMA_VERSION 17
 /* Version 14: attachments (the entity, and what this replica knows of each file). */
 #define KH_ATTACH_VERSION 14
+/* Version 17: a unit's search text holds the names of the units above it (kh-search-path.c). */
+#define KH_UNIT_PATH_VERSION 17
 
 int      kh_schema_get_version        (sqlite3  *db);
 gboolean kh_schema_migrate            (sqlite3  *db,

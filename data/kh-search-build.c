@@ -255,7 +255,7 @@ kh_search_build_start (sqlite3 *db)
         if (ddl != NULL && table_rows (db, entities[e]->name) >= min_rows)
           {
             g_ptr_array_add (build->names, (gpointer) entities[e]->name);
-            g_ptr_array_add (build->texts, kh_entity_search_sql (entities[e], "t"));
+            g_ptr_array_add (build->texts, kh_entity_search_text_sql (entities[e], "t"));
             g_ptr_array_add (build->ddl, g_strdup (ddl));
           }
         sqlite3_reset (stmt);

@@ -14,6 +14,14 @@ typedef struct _KhSearchBuild KhSearchBuild;
 
 char          *kh_entity_search_sql         (const KhEntity *entity,
                                              const char     *prefix);
+/* kh-search-path.c: a record's path (a unit's parents) in its search text */
+const KhField *kh_entity_path_field         (const KhEntity *entity);
+char          *kh_entity_search_path_sql    (const KhEntity *entity,
+                                             const char     *prefix);
+char          *kh_entity_search_text_sql    (const KhEntity *entity,
+                                             const char     *prefix);
+void           kh_entity_append_path_triggers (GString      *sql,
+                                             const KhEntity *entity);
 
 KhSearchBuild *kh_search_build_start        (sqlite3        *db);
 gboolean       kh_search_build_finish       (KhSearchBuild  *build,

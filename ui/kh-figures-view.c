@@ -581,6 +581,8 @@ draw_chart (GtkDrawingArea *area,
       kh_figures_view_bar_lengths (m, &reg, &ach, &elig);
       gdk_cairo_set_source_rgba (cr, &fg);
       pango_layout_set_width (layout, (int) (label_w * PANGO_SCALE));
+      pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+      pango_layout_set_height (layout, -2);
       pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
       pango_layout_get_pixel_size (layout, &lw, &lh);
       cairo_move_to (cr, 0, y + (h - lh) / 2);
@@ -601,9 +603,14 @@ draw_chart (GtkDrawingArea *area,
           cairo_stroke (cr);
         }
 
+      /* On a narrow window the figures take two lines rather than lose the share at their
+       * end ("27 / 60 trên 94 (28,7 …"), as the model's name does. */
       pango_layout_set_text (layout, value, -1);
       pango_layout_set_width (layout, (int) (value_w * PANGO_SCALE));
+      pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+      pango_layout_set_height (layout, -2);
       pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+      pango_layout_get_pixel_size (layout, &lw, &lh);
       gdk_cairo_set_source_rgba (cr, &fg);
       cairo_move_to (cr, bar_x + bar_w + 8, y + (h - lh) / 2);
       pango_cairo_show_layout (cr, layout);

@@ -17,6 +17,7 @@
 #include "kh-privacy.h"
 #include "kh-recognize-dialog.h"
 #include "kh-record-editor.h"
+#include "kh-store-sql.h"
 #include "kh-toast.h"
 #include "kh-ui-test-private.h"
 
@@ -45,6 +46,8 @@ struct _KhListPage
   guint               keep_source;
   gboolean            narrow;       /* see apply_narrow() */
   gboolean            narrow_pending; /* the window folded while the page was not shown */
+  gboolean            rows_pending;   /* the rows changed while the page was not shown */
+  guint               fit_source;     /* see kh_list_page_size_allocate() */
   gulong              folded_id;
 
   GtkDropDown        *entity_dropdown;
@@ -139,6 +142,9 @@ update_state (KhListPage *self)
 static void
 n_items_cb (KhListPage *self)
 {
+  /* See kh_list_page_map(). */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->rows_pending = TRUE;
   update_state (self);
 }
 
@@ -289,8 +295,45 @@ static gboolean
 is_kept_when_narrow (KhListPage    *self,
                      const KhField *field)
 {
+  /* A registration's state ("Đã công nhận") is its status. */
   return g_strcmp0 (field->name, self->entity->title_field) == 0
-         || g_strcmp0 (field->name, "status") == 0 || field->type == KH_FIELD_MONEY;
+         || g_strcmp0 (field->name, "status") == 0 || g_strcmp0 (field->name, "state") == 0
+         || field->type == KH_FIELD_MONEY;
+}
+
+static GtkAdjustment *
+list_hadjustment (KhListPage *self)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self->column_view), GTK_TYPE_SCROLLED_WINDOW);
+
+  return scrolled != NULL ? gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (scrolled)) : NULL;
+}
+
+static void list_width_cb (KhListPage *self);
+
+/* Narrow, the name takes what the kept columns leave of the page: GTK 4.8's column view gave
+ * none of the room left over to a column of its own, and the names were cut short beside an
+ * empty half of the page. */
+static int
+narrow_title_width (KhListPage *self)
+{
+  GListModel *columns = gtk_column_view_get_columns (self->column_view);
+  GtkAdjustment *across = list_hadjustment (self);
+  int width = across != NULL && gtk_adjustment_get_page_size (across) > 0
+              ? (int) gtk_adjustment_get_page_size (across) : gtk_widget_get_width (GTK_WIDGET (self));
+  int others = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const KhField *field = g_object_get_data (G_OBJECT (column), "field");
+
+      if (field != NULL && is_kept_when_narrow (self, field)
+          && g_strcmp0 (field->name, self->entity->title_field) != 0)
+        others += 100;
+    }
+  /* Room for the scroll bar and the cells' padding; never less than before. */
+  return MAX (140, width - others - 24);
 }
 
 static void
@@ -306,9 +349,11 @@ apply_narrow (KhListPage *self)
       if (field == NULL)
         continue;
       gtk_column_view_column_set_visible (column, !self->narrow || is_kept_when_narrow (self, field));
+      /* Narrow, the name takes what the others leave: GTK 4.8 gave a fixed-width column none
+       * of the room left over, and the names were cut beside an empty half of the page. */
       gtk_column_view_column_set_fixed_width (column, !self->narrow ? column_width (self, field)
                                                       : g_strcmp0 (field->name, self->entity->title_field) == 0
-                                                      ? 140 : 100);
+                                                      ? narrow_title_width (self) : 100);
     }
 }
 
@@ -393,15 +438,24 @@ build_columns (KhListPage *self)
 
 /* Filters ------------------------------------------------------------------------------------ */
 
-static GtkDropDown *
-find_filter (KhListPage *self,
-             const char *key)
+static GtkWidget *
+find_filter_widget (KhListPage *self,
+                    const char *key)
 {
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
        child = gtk_widget_get_next_sibling (child))
     if (g_object_get_data (G_OBJECT (child), key) != NULL)
-      return GTK_DROP_DOWN (child);
+      return child;
   return NULL;
+}
+
+static GtkDropDown *
+find_filter (KhListPage *self,
+             const char *key)
+{
+  GtkWidget *child = find_filter_widget (self, key);
+
+  return child != NULL && GTK_IS_DROP_DOWN (child) ? GTK_DROP_DOWN (child) : NULL;
 }
 
 static json_object *
@@ -417,30 +471,65 @@ selected_value (GtkDropDown *dropdown)
   return selected > 0 && selected < values->len ? values->pdata[selected] : NULL;
 }
 
+/* The ids of the award lists of the school years @years (an array), read when a year is
+ * chosen, so a list made since is in it; an id no entry has when there are none. */
+static json_object *
+lists_of_school_years (KhListPage  *self,
+                       json_object *years)
+{
+  json_object *ids = json_object_new_array ();
+  sqlite3_stmt *stmt = kh_store_prepare (self->store,
+                                         "SELECT id FROM award_list WHERE deleted = 0 AND school_year IN "
+                                         "(SELECT value FROM json_each (?1))", NULL);
+
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, json_object_to_json_string (years), -1, SQLITE_TRANSIENT);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        json_object_array_add (ids, json_object_new_string ((const char *) sqlite3_column_text (stmt, 0)));
+      sqlite3_reset (stmt);
+    }
+  if (json_object_array_length (ids) == 0)
+    json_object_array_add (ids, json_object_new_string (""));
+  return ids;
+}
+
 /* The list filter and the year filter of entries are both on list_id: a list, the lists of a
  * year (an array), the list if it is of that year, or none (an array no id matches). */
 static json_object *
 list_filter_value (KhListPage *self)
 {
-  json_object *list = selected_value (find_filter (self, "list"));
-  json_object *year = selected_value (find_filter (self, "list-year"));
+  GtkWidget *picker = find_filter_widget (self, "list");
+  const char *list = picker != NULL ? kh_record_picker_get_selected_id (KH_RECORD_PICKER (picker)) : NULL;
+  json_object *years = selected_value (find_filter (self, "list-year"));
+  json_object *year = years != NULL ? lists_of_school_years (self, years) : NULL;
+  json_object *none;
 
   if (list == NULL)
-    return year != NULL ? json_object_get (year) : NULL;
-  if (year != NULL)
-    {
-      for (size_t i = 0; i < json_object_array_length (year); i++)
-        if (g_strcmp0 (json_object_get_string (json_object_array_get_idx (year, i)),
-                       json_object_get_string (list)) == 0)
-          return json_object_get (list);
+    return year;
+  if (year == NULL)
+    return json_object_new_string (list);
+  for (size_t i = 0; i < json_object_array_length (year); i++)
+    if (g_strcmp0 (json_object_get_string (json_object_array_get_idx (year, i)), list) == 0)
       {
-        json_object *none = json_object_new_array ();
-
-        json_object_array_add (none, json_object_new_string (""));
-        return none;
+        json_object_put (year);
+        return json_object_new_string (list);
       }
-    }
-  return json_object_get (list);
+  json_object_put (year);
+  none = json_object_new_array ();
+  json_object_array_add (none, json_object_new_string (""));
+  return none;
+}
+
+static void
+apply_list_filter (KhListPage *self,
+                   const char *field)
+{
+  json_object *value = list_filter_value (self);
+
+  kh_record_list_set_filter (self->list, field, value, NULL);
+  json_object_put (value);
+  update_state (self);
 }
 
 static void
@@ -453,13 +542,17 @@ filter_changed_cb (GtkDropDown *dropdown,
   guint selected = gtk_drop_down_get_selected (dropdown);
   json_object *value = selected > 0 && selected < values->len ? values->pdata[selected] : NULL;
 
-  if (g_object_get_data (G_OBJECT (dropdown), "list-year") != NULL
-      || g_object_get_data (G_OBJECT (dropdown), "list") != NULL)
-    value = list_filter_value (self);
+  if (g_object_get_data (G_OBJECT (dropdown), "list-year") != NULL)
+    {
+      GtkWidget *picker = find_filter_widget (self, "list");
+
+      /* The list picker offers the lists of the year chosen, or all. */
+      if (picker != NULL)
+        kh_record_picker_set_filter (KH_RECORD_PICKER (picker), "school_year", value);
+      apply_list_filter (self, field);
+      return;
+    }
   kh_record_list_set_filter (self->list, field, value, NULL);
-  if (g_object_get_data (G_OBJECT (dropdown), "list-year") != NULL
-      || g_object_get_data (G_OBJECT (dropdown), "list") != NULL)
-    json_object_put (value);
   update_state (self);
 }
 
@@ -544,74 +637,82 @@ add_unit_filter (KhListPage    *self,
   gtk_box_append (self->filter_box, picker);
 }
 
-/* The award lists, newest school year first, for the entries page. */
-static json_object *
-award_lists (KhListPage *self)
+static void
+list_picker_changed_cb (KhRecordPicker *picker,
+                        GParamSpec     *pspec,
+                        KhListPage     *self)
 {
-  KhQuery query = { 0 };
-
-  query.order_by = "school_year";
-  query.descending = TRUE;
-  query.limit = 2000;
-  return kh_store_list (self->store, "award_list", &query, NULL);
+  apply_list_filter (self, g_object_get_data (G_OBJECT (picker), "field"));
 }
 
+/* The list filter is a searchable picker: an association keeps hundreds of lists, a year's
+ * Tết list in every commune, which a drop-down could neither hold nor find. */
 static void
 add_list_filter (KhListPage    *self,
                  const KhField *field)
 {
-  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) values = new_values ();
-  json_object *lists = award_lists (self);
+  GtkWidget *picker = kh_record_picker_new (self->store, "award_list");
 
-  for (size_t i = 0; lists != NULL && i < json_object_array_length (lists); i++)
-    {
-      json_object *list = json_object_array_get_idx (lists, i);
-
-      /* TRANSLATORS: a list in the entries page's filter: its title and school year */
-      g_ptr_array_add (labels, g_strdup_printf (_("%s (%s)"),
-                                                json_object_get_string (json_object_object_get (list, "title")),
-                                                json_object_get_string (json_object_object_get (list, "school_year"))));
-      g_ptr_array_add (values, json_object_get (json_object_object_get (list, "id")));
-    }
-  json_object_put (lists);
-  add_filter (self, field->name, _("All lists"), labels, values);
-  g_object_set_data (G_OBJECT (gtk_widget_get_last_child (GTK_WIDGET (self->filter_box))), "list",
-                     GINT_TO_POINTER (1));
+  kh_record_picker_set_none_label (KH_RECORD_PICKER (picker), _("All lists"));
+  gtk_widget_set_name (picker, "list-filter");
+  g_object_set_data_full (G_OBJECT (picker), "field", g_strdup (field->name), g_free);
+  g_object_set_data (G_OBJECT (picker), "list", GINT_TO_POINTER (1));
+  gtk_widget_set_tooltip_text (picker, _("All lists"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picker), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Award list"), -1);
+  g_signal_connect (picker, "notify::selected", G_CALLBACK (list_picker_changed_cb), self);
+  gtk_box_append (self->filter_box, picker);
 }
 
 /* Entries have no year of their own: a year picks the lists whose school year it begins or
- * ends ("2024-2025" is in 2024 and in 2025). */
+ * ends ("2024-2025" is in 2024 and in 2025). Only the years some entry is in are offered,
+ * newest first: one grouped read of the lists, through the entries' index by list. */
 static void
 add_list_year_filter (KhListPage    *self,
                       const KhField *field)
 {
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) values = new_values ();
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  json_object *lists = award_lists (self);
-  int this_year = g_date_time_get_year (now);
+  g_autoptr(GTree) years = g_tree_new ((GCompareFunc) g_strcmp0);
+  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = kh_store_prepare (self->store,
+                                         "SELECT DISTINCT l.school_year FROM award_list l "
+                                         "WHERE l.deleted = 0 AND l.school_year IS NOT NULL AND EXISTS "
+                                         "(SELECT 1 FROM award_entry e WHERE e.list_id = l.id AND e.deleted = 0)",
+                                         NULL);
 
-  for (int y = this_year + 1; y >= this_year - 8; y--)
+  /* Each year's school years, as an array ("2024" holds "2023-2024" and "2024-2025"). */
+  while (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
     {
-      json_object *ids = json_object_new_array ();
-      g_autofree char *first = g_strdup_printf ("%d-", y);
-      g_autofree char *second = g_strdup_printf ("-%d", y);
+      const char *sy = (const char *) sqlite3_column_text (stmt, 0);
+      g_auto(GStrv) halves = g_strsplit (sy, "-", 2);
 
-      for (size_t i = 0; lists != NULL && i < json_object_array_length (lists); i++)
+      for (guint h = 0; halves[h] != NULL; h++)
         {
-          json_object *list = json_object_array_get_idx (lists, i);
-          const char *sy = json_object_get_string (json_object_object_get (list, "school_year"));
+          json_object *in;
 
-          if (sy != NULL && (g_str_has_prefix (sy, first) || g_str_has_suffix (sy, second)))
-            json_object_array_add (ids, json_object_get (json_object_object_get (list, "id")));
+          if (strlen (halves[h]) != 4 || !g_ascii_isdigit (halves[h][0]))
+            continue;
+          in = g_tree_lookup (years, halves[h]);
+          if (in == NULL)
+            {
+              char *key = g_strdup (halves[h]);
+
+              g_ptr_array_add (keep, key);
+              in = json_object_new_array ();
+              g_tree_insert (years, key, in);
+            }
+          json_object_array_add (in, json_object_new_string (sy));
         }
-      if (json_object_array_length (ids) == 0)
-        json_object_array_add (ids, json_object_new_string (""));
-      g_ptr_array_add (labels, g_strdup_printf ("%d", y));
-      g_ptr_array_add (values, ids);
     }
-  json_object_put (lists);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  /* Newest first. */
+  for (GTreeNode *node = g_tree_node_last (years); node != NULL; node = g_tree_node_previous (node))
+    {
+      g_ptr_array_add (labels, g_strdup (g_tree_node_key (node)));
+      g_ptr_array_add (values, g_tree_node_value (node));
+    }
   add_filter (self, field->name, _("All years"), labels, values);
   g_object_set_data (G_OBJECT (gtk_widget_get_last_child (GTK_WIDGET (self->filter_box))), "list-year",
                      GINT_TO_POINTER (1));
@@ -1138,9 +1239,18 @@ kh_list_page_get_unit_filter (KhListPage *self)
   ensure_loaded (self);
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->filter_box)); child;
        child = gtk_widget_get_next_sibling (child))
-    if (KH_IS_RECORD_PICKER (child))
+    if (KH_IS_RECORD_PICKER (child) && g_strcmp0 (gtk_widget_get_name (child), "unit-filter") == 0)
       return child;
   return NULL;
+}
+
+/* The entries page's list filter (a picker), or NULL. */
+GtkWidget *
+kh_list_page_get_list_filter (KhListPage *self)
+{
+  g_return_val_if_fail (KH_IS_LIST_PAGE (self), NULL);
+  ensure_loaded (self);
+  return find_filter_widget (self, "list");
 }
 
 GtkWidget *
@@ -1184,22 +1294,53 @@ kh_list_page_map (GtkWidget *widget)
   GTK_WIDGET_CLASS (kh_list_page_parent_class)->map (widget);
   /* The columns changed while the page was away: the rows are made again for them (the
    * model set anew; the paged list reads only the rows in view). */
-  if (self->narrow_pending)
+  /* So are they when the rows changed meanwhile (a sync pulled records, the list was sorted
+   * again): GTK 4.8 then drew only the first row too. The view keeps its place. */
+  if (self->narrow_pending || self->rows_pending)
     {
       GtkSelectionModel *model = g_object_ref (gtk_column_view_get_model (self->column_view));
+      GtkAdjustment *adj = list_vadjustment (self);
+      double value = adj != NULL ? gtk_adjustment_get_value (adj) : 0;
 
+      if (self->narrow_pending)
+        apply_narrow (self);
       self->narrow_pending = FALSE;
-      apply_narrow (self);
+      self->rows_pending = FALSE;
       gtk_column_view_set_model (self->column_view, NULL);
       gtk_column_view_set_model (self->column_view, model);
       g_object_unref (model);
+      if (adj != NULL && value > 0)
+        gtk_adjustment_set_value (adj, value);
     }
+}
+
+static gboolean
+fit_narrow_cb (gpointer data)
+{
+  KhListPage *self = data;
+
+  self->fit_source = 0;
+  if (self->narrow)
+    apply_narrow (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A narrow page that changes width (a phone turned, a window dragged) fits its name column to
+ * the width the list is now given (its scroll area's page size), once that allocation is done:
+ * a column's width is not to be changed while it is being given. */
+static void
+list_width_cb (KhListPage *self)
+{
+  if (self->narrow && self->fit_source == 0)
+    self->fit_source = g_idle_add (fit_narrow_cb, self);
 }
 
 static void
 kh_list_page_dispose (GObject *object)
 {
   KhListPage *self = (KhListPage *) object;
+
+  g_clear_handle_id (&self->fit_source, g_source_remove);
 
   /* The dropdown changes its selection as it goes away: that must not rebuild the page. */
   if (self->entity_dropdown != NULL)
@@ -1276,10 +1417,18 @@ kh_list_page_init (KhListPage *self)
   g_autofree char *label = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (list_hadjustment (self), "notify::page-size", G_CALLBACK (list_width_cb),
+                           self, G_CONNECT_SWAPPED);
   self->sorter_id = g_signal_connect_swapped (gtk_column_view_get_sorter (self->column_view), "changed",
                                               G_CALLBACK (sorter_changed_cb), self);
   label = g_strdup_printf (_("Self-assessment for %d"), assessment_year ());
-  gtk_button_set_label (self->assess_button, label);
+  {
+    /* Cut short on a phone rather than hold the window wider than its screen. */
+    GtkWidget *text = gtk_label_new (label);
+
+    gtk_label_set_ellipsize (GTK_LABEL (text), PANGO_ELLIPSIZE_END);
+    gtk_button_set_child (self->assess_button, text);
+  }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->assess_button),
                                _("Score the selected school or agency as a learning unit"));
   self->recognize_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Recognize…")));

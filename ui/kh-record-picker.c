@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "kh-fold.h"
 #include "kh-record-picker.h"
 #include "kh-store-sql.h"
 #include "kh-ui-test-private.h"
@@ -51,7 +52,45 @@ static GParamSpec *properties[N_PROPS];
 
 /* Titles ------------------------------------------------------------------------------------- */
 
-/* A record as the picker shows it: a unit with the unit above it, anything else by its title. */
+/* Records that every unit names alike ("Quỹ khuyến học", "Học bổng Tết 2024"): the picker
+ * shows them with their unit, unless their name already says it. */
+static gboolean
+named_alike_by_units (const KhEntity *entity)
+{
+  static const char * const names[] = { "fund", "award_list", "scholarship_programme", "criteria_set", NULL };
+
+  return g_strv_contains (names, entity->name) && kh_entity_get_field (entity, "org_unit_id") != NULL;
+}
+
+/* "Quỹ khuyến học — Xã Suối Hiệp" for a fund called like every other; NULL when the name says
+ * which unit it is ("Quỹ khuyến học xã Suối Hiệp") or the record has none. */
+static char *
+dup_title_with_unit (KhRecordPicker *self,
+                     KhRecordItem   *record,
+                     const char     *name)
+{
+  const char *unit_id = kh_record_item_get_string (record, "org_unit_id");
+  g_autofree char *unit = NULL;
+  g_autofree char *folded_name = NULL;
+  g_autofree char *folded_unit = NULL;
+  const char *bare;
+
+  if (unit_id == NULL || (unit = kh_store_dup_title (self->store, "org_unit", unit_id)) == NULL)
+    return NULL;
+  folded_name = kh_fold (name);
+  folded_unit = kh_fold (unit);
+  /* "xa suoi hiep" is in "quy khuyen hoc xa suoi hiep"; "suoi hiep" alone counts too. */
+  bare = strchr (folded_unit, ' ');
+  if (bare != NULL && strlen (bare + 1) < 5)
+    bare = NULL;
+  if (strstr (folded_name, folded_unit) != NULL || (bare != NULL && strstr (folded_name, bare + 1) != NULL))
+    return NULL;
+  /* TRANSLATORS: a unit in a picker, with the unit it belongs to: "Thôn 1 — Xã Suối Hiệp" */
+  return g_strdup_printf (_("%s — %s"), name, unit);
+}
+
+/* A record as the picker shows it: a unit with the unit above it, a fund or list with its unit
+ * when its name does not say it, anything else by its title. */
 char *
 kh_record_picker_dup_title (KhRecordPicker *self,
                             KhRecordItem   *record)
@@ -68,6 +107,11 @@ kh_record_picker_dup_title (KhRecordPicker *self,
   name = kh_record_item_dup_title (record);
   if (name == NULL)
     name = g_strdup (kh_record_item_get_id (record));
+  if (named_alike_by_units (kh_record_item_get_entity (record)))
+    {
+      title = dup_title_with_unit (self, record, name);
+      return title != NULL ? title : g_steal_pointer (&name);
+    }
   if (strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0
       || (parent = kh_record_item_get_string (record, "parent_id")) == NULL)
     return g_steal_pointer (&name);
@@ -87,6 +131,7 @@ static void
 update_button (KhRecordPicker *self)
 {
   g_autofree char *title = kh_record_picker_dup_title (self, self->selected);
+  const char *shown;
 
   if (title != NULL)
     {
@@ -98,9 +143,18 @@ update_button (KhRecordPicker *self)
     {
       gtk_label_set_text (GTK_LABEL (self->button_label),
                           self->none_label != NULL ? self->none_label : _("Choose…"));
-      gtk_widget_add_css_class (self->button_label, "dim-label");
+      /* "All units" in a filter is a choice as a drop-down's "All years" is, not a hint: dimmed,
+       * it read as a button that could not be used. */
+      if (self->none_label != NULL && gtk_menu_button_get_has_frame (GTK_MENU_BUTTON (self->button)))
+        gtk_widget_remove_css_class (self->button_label, "dim-label");
+      else
+        gtk_widget_add_css_class (self->button_label, "dim-label");
       gtk_widget_set_tooltip_text (self->button, NULL);
     }
+  /* A short choice is never cut: squeezed in a narrow filter bar, "Tất cả đơn vị" had become
+   * "…". A long one is cut beyond its first words. */
+  shown = gtk_label_get_text (GTK_LABEL (self->button_label));
+  gtk_label_set_width_chars (GTK_LABEL (self->button_label), MIN ((int) g_utf8_strlen (shown, -1), 14));
 }
 
 /* The status under the choices: none found, or more than are shown. */
@@ -279,7 +333,8 @@ bind_cb (GtkSignalListItemFactory *factory,
   g_autofree char *title = kh_record_picker_dup_title (self, record);
   g_autofree char *where = NULL;
 
-  if (record != NULL && strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0)
+  if (record != NULL && strcmp (kh_record_item_get_entity (record)->name, "org_unit") != 0
+      && !named_alike_by_units (kh_record_item_get_entity (record)))
     where = kh_store_dup_title (self->store, "org_unit", kh_record_item_get_string (record, "org_unit_id"));
   gtk_label_set_text (GTK_LABEL (label), title ? title : "");
   gtk_label_set_text (GTK_LABEL (unit), where ? where : "");
@@ -361,6 +416,19 @@ kh_record_picker_set_has_frame (KhRecordPicker *self,
 {
   g_return_if_fail (KH_IS_RECORD_PICKER (self));
   gtk_menu_button_set_has_frame (GTK_MENU_BUTTON (self->button), has_frame);
+  if (!has_frame)
+    {
+      /* In a form row the value of a choice reads as text, as a combo row's does, not as a
+       * button's bold label; in a filter bar it reads as the drop-downs beside it. */
+      PangoAttrList *attrs = pango_attr_list_new ();
+
+      pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_NORMAL));
+      gtk_label_set_attributes (GTK_LABEL (self->button_label), attrs);
+      pango_attr_list_unref (attrs);
+    }
+  else
+    gtk_label_set_attributes (GTK_LABEL (self->button_label), NULL);
+  update_button (self);
 }
 
 void
@@ -370,6 +438,21 @@ kh_record_picker_popup (KhRecordPicker *self)
 
   if (self->list != NULL)
     gtk_menu_button_popup (GTK_MENU_BUTTON (self->button));
+}
+
+/* Offers only the records whose @field is @value (one of them, for an array; all for NULL),
+ * as a list filter offers the lists of the year chosen. The choice made stays. */
+void
+kh_record_picker_set_filter (KhRecordPicker *self,
+                             const char     *field,
+                             json_object    *value)
+{
+  g_return_if_fail (KH_IS_RECORD_PICKER (self));
+
+  if (self->list == NULL)
+    return;
+  kh_record_list_set_filter (self->list, field, value, NULL);
+  update_status (self);
 }
 
 static void
@@ -507,14 +590,6 @@ kh_record_picker_init (KhRecordPicker *self)
   gtk_label_set_ellipsize (GTK_LABEL (self->button_label), PANGO_ELLIPSIZE_END);
   gtk_label_set_max_width_chars (GTK_LABEL (self->button_label), 28);
   gtk_label_set_xalign (GTK_LABEL (self->button_label), 0);
-  {
-    /* The value of a choice reads as text, as a drop-down's does, not as a button's bold label. */
-    PangoAttrList *attrs = pango_attr_list_new ();
-
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_NORMAL));
-    gtk_label_set_attributes (GTK_LABEL (self->button_label), attrs);
-    pango_attr_list_unref (attrs);
-  }
   gtk_box_append (GTK_BOX (button_box), self->button_label);
   gtk_box_append (GTK_BOX (button_box), gtk_image_new_from_icon_name ("pan-down-symbolic"));
 

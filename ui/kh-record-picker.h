@@ -34,5 +34,8 @@ char         *kh_record_picker_dup_title       (KhRecordPicker *self,
 void          kh_record_picker_set_has_frame   (KhRecordPicker *self,
                                                 gboolean        has_frame);
 void          kh_record_picker_popup           (KhRecordPicker *self);
+void          kh_record_picker_set_filter      (KhRecordPicker *self,
+                                                const char     *field,
+                                                json_object    *value);
 
 G_END_DECLS

@@ -44,6 +44,7 @@ GtkWidget            *kh_list_page_get_search_entry    (KhListPage         *self
 GtkDropDown          *kh_list_page_get_filter          (KhListPage         *self,
                                                         const char         *key);
 GtkWidget            *kh_list_page_get_unit_filter     (KhListPage         *self);
+GtkWidget            *kh_list_page_get_list_filter     (KhListPage         *self);
 gboolean              kh_list_page_is_empty_shown      (KhListPage         *self);
 gboolean              kh_list_page_is_column_shown     (KhListPage         *self,
                                                         const char         *field);

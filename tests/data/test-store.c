@@ -719,6 +719,115 @@ test_store_search (Fixture       *f,
   g_assert_true (search_finds (f, "tinh kh", f->unit));
 }
 
+static char *
+add_named_unit (Fixture    *f,
+                const char *name,
+                const char *kind,
+                const char *parent)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *v = json_object_new_object ();
+  g_autofree char *code = g_strdup_printf ("%u", g_random_int_range (10000, 99999));
+  char *id;
+
+  json_object_object_add (v, "code", json_object_new_string (code));
+  json_object_object_add (v, "name", json_object_new_string (name));
+  json_object_object_add (v, "kind", json_object_new_string (kind));
+  json_object_object_add (v, "parent_id", json_object_new_string (parent));
+  id = kh_store_create (f->store, "org_unit", v, &error);
+  g_assert_no_error (error);
+  json_object_put (v);
+  return id;
+}
+
+/* Raw rows, as a pulled page writes them: no reference is checked, any order. */
+static void
+insert_unit_row (Fixture    *f,
+                 const char *id,
+                 const char *name,
+                 const char *kind,
+                 const char *parent)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "INSERT INTO org_unit (id, version, created_at, updated_at, code, name, kind, parent_id) "
+    "VALUES ('%s', 1, '2025-07-01T00:00:00Z', '2025-07-01T00:00:00Z', '%s', '%s', '%s', '%s')",
+    id, id + 30, name, kind, parent);
+
+  exec_sql (f, sql);
+}
+
+/* A unit is found by its path: "thon 1 suoi hiep" is the "Thôn 1" of Xã Suối Hiệp, whichever
+ * order the words come in and whichever unit each names, and the index follows a commune
+ * renamed, a village moved, a commune that arrives after its villages (a pull's order), and a
+ * bulk load, which indexes every record at its end. */
+static void
+test_store_search_path (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hiep = add_named_unit (f, "Xã Suối Hiệp", "commune", f->unit);
+  g_autofree char *cat = add_named_unit (f, "Xã Suối Cát", "commune", f->unit);
+  g_autofree char *hiep_1 = add_named_unit (f, "Thôn 1", "village", hiep);
+  g_autofree char *cat_1 = add_named_unit (f, "Thôn 1", "village", cat);
+  g_autofree char *move = NULL;
+  const char *late_commune = "8a6f0c2e-0000-4000-8000-000000000001";
+  const char *early_village = "8a6f0c2e-0000-4000-8000-000000000002";
+  const char *bulk_commune = "8a6f0c2e-0000-4000-8000-000000000003";
+  const char *bulk_village = "8a6f0c2e-0000-4000-8000-000000000004";
+
+  g_assert_true (search_finds (f, "thon 1 suoi hiep", hiep_1));
+  g_assert_false (search_finds (f, "thon 1 suoi hiep", cat_1));
+  g_assert_true (search_finds (f, "suoi hiep thon 1", hiep_1));
+  g_assert_true (search_finds (f, "Thôn 1 Suối Hiệp", hiep_1));
+  g_assert_true (search_finds (f, "th 1 su hi", hiep_1));
+  g_assert_true (search_finds (f, "thon 1 khanh hoa", hiep_1));
+  g_assert_true (search_finds (f, "thon 1 khanh hoa", cat_1));
+  g_assert_true (search_finds (f, "suoi cat thon", cat_1));
+  g_assert_false (search_finds (f, "suoi cat thon", hiep_1));
+  /* The commune itself is found by its own name as before. */
+  g_assert_true (search_finds (f, "xa suoi hiep", hiep));
+
+  /* A commune named again: its villages follow at once. */
+  g_assert_true (set_field (f, "org_unit", hiep, "{\"name\": \"Xã Suối Tiên\"}", &error));
+  g_assert_no_error (error);
+  g_assert_true (search_finds (f, "thon 1 suoi tien", hiep_1));
+  g_assert_false (search_finds (f, "thon 1 suoi hiep", hiep_1));
+  /* The province above both, named again: its villages two levels down follow too. */
+  g_assert_true (set_field (f, "org_unit", f->unit, "{\"name\": \"Tỉnh Phú Khánh\"}", &error));
+  g_assert_true (search_finds (f, "thon 1 phu khanh suoi tien", hiep_1));
+  g_assert_false (search_finds (f, "thon 1 khanh hoa", cat_1));
+
+  /* A village moved to another commune is found there, and no longer under the first. */
+  move = g_strdup_printf ("{\"parent_id\": \"%s\"}", cat);
+  g_assert_true (set_field (f, "org_unit", hiep_1, move, &error));
+  g_assert_no_error (error);
+  g_assert_true (search_finds (f, "thon 1 suoi cat", hiep_1));
+  g_assert_false (search_finds (f, "thon 1 suoi tien", hiep_1));
+
+  /* A pulled page may bring a village before its commune: in one transaction, or two. */
+  g_assert_true (kh_store_begin (f->store, &error));
+  insert_unit_row (f, early_village, "Thôn Bến Khế", "village", late_commune);
+  g_assert_true (kh_store_commit (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (search_finds (f, "ben khe", early_village));
+  g_assert_true (kh_store_begin (f->store, &error));
+  insert_unit_row (f, late_commune, "Xã Cam Hiệp Bắc", "commune", f->unit);
+  g_assert_true (kh_store_commit (f->store, &error));
+  g_assert_true (search_finds (f, "ben khe cam hiep bac", early_village));
+
+  /* A bulk load (a first pull) indexes the paths at its end. */
+  g_assert_true (kh_store_defer_upkeep (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (kh_store_begin (f->store, &error));
+  insert_unit_row (f, bulk_village, "Tổ dân phố 4", "village", bulk_commune);
+  insert_unit_row (f, bulk_commune, "Phường Bắc Nha Trang", "ward", f->unit);
+  g_assert_true (kh_store_commit (f->store, &error));
+  g_assert_true (kh_store_restore_upkeep (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (search_finds (f, "to dan pho 4 bac nha trang", bulk_village));
+  g_assert_true (search_finds (f, "to dan pho 4 phu khanh", bulk_village));
+}
+
 /* The search index is fed from a queue at COMMIT (schema 5): inside a transaction the queue
  * holds the records, after COMMIT the index does and the queue is empty; a rolled back batch
  * leaves neither. A queue left behind by a writer that is not the store (plain SQL) is indexed
@@ -1167,6 +1276,7 @@ main (int   argc,
   ADD ("/data/store/unit-kinds", test_store_unit_kinds);
   ADD ("/data/store/search", test_store_search);
   ADD ("/data/store/search-queue", test_store_search_queue);
+  ADD ("/data/store/search-path", test_store_search_path);
   ADD ("/data/store/bulk-upkeep", test_store_bulk_upkeep);
   g_test_add ("/data/store/bulk-upkeep/search-here", Fixture, "blocked", fixture_setup,
               test_store_bulk_upkeep, fixture_teardown);

@@ -447,6 +447,11 @@ make_record (KhStore    *store,
   return id;
 }
 
+static guint picker_search (KhRecordPicker *picker,
+                            const char     *text);
+static void  save_shot     (GtkWidget      *widget,
+                            const char     *name);
+
 /* A list's page shows its entries with their count and total (cancelled ones left out), adds
  * an entry, exports the list; the entries page filters by list and by year. */
 static void
@@ -457,11 +462,12 @@ test_award_list_page (Fixture       *f,
   g_autofree char *unit = NULL, *list = NULL, *json = NULL;
   g_autofree char *csv_path = g_build_filename (f->dir, "list.csv", NULL);
   g_autofree char *csv = NULL;
-  g_autofree char *label = NULL;
   KhRecordEditor *editor, *entry_editor;
   KhAwardListEntries *entries;
   KhListPage *page;
   KhRecordList *rows;
+  KhRecordPicker *list_picker;
+  g_autofree char *newest = NULL;
   sqlite3_stmt *stmt;
   gint64 in_2018;
 
@@ -527,11 +533,51 @@ test_award_list_page (Fixture       *f,
   /* The entries page filters by list, and by year through the lists' school years. */
   page = scholarships_page (f);
   rows = kh_list_page_get_list (page);
-  g_assert_nonnull (kh_list_page_get_filter (page, "list"));
-  g_assert_nonnull (kh_list_page_get_filter (page, "list-year"));
-  label = g_strdup_printf (_("%s (%s)"), "Tết 2019 xã Thử", "2018-2019");
-  select_filter (kh_list_page_get_filter (page, "list"), label);
+  /* The list filter is a picker, searched as typed: "tet 2019 thu" finds the list. */
+  list_picker = KH_RECORD_PICKER (kh_list_page_get_list_filter (page));
+  g_assert_nonnull (list_picker);
+  g_assert_cmpstr (kh_record_picker_get_label (list_picker), ==, _("All lists"));
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 1);
+  if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+    {
+      GtkWidget *popover = kh_record_picker_get_popover (list_picker);
+
+      gtk_popover_set_autohide (GTK_POPOVER (popover), FALSE);
+      kh_record_picker_popup (list_picker);
+      picker_search (list_picker, "tet");
+      save_shot (popover, "picker-list-filter.png");
+      picker_search (list_picker, "tet 2019 thu");
+      gtk_popover_popdown (GTK_POPOVER (popover));
+    }
+  kh_record_picker_choose (list_picker, 0);
+  g_assert_cmpstr (kh_record_picker_get_selected_id (list_picker), ==, list);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
+  /* The years offered: those some entry is in, newest first, after "All years". */
+  {
+    GListModel *years = gtk_drop_down_get_model (kh_list_page_get_filter (page, "list-year"));
+    g_autoptr(GString) offered = g_string_new (NULL);
+    g_autoptr(GString) expected = g_string_new (_("All years"));
+
+    for (guint i = 0; i < g_list_model_get_n_items (years); i++)
+      {
+        g_autoptr(GtkStringObject) s = g_list_model_get_item (years, i);
+
+        g_string_append_printf (offered, "%s%s", i ? " " : "", gtk_string_object_get_string (s));
+      }
+    stmt = kh_store_prepare (f->store, "SELECT DISTINCT y FROM (SELECT substr(l.school_year, 1, 4) y FROM award_list l"
+                             " WHERE l.deleted = 0 AND l.id IN (SELECT list_id FROM award_entry WHERE deleted = 0)"
+                             " UNION SELECT substr(l.school_year, 6, 4) FROM award_list l WHERE l.deleted = 0"
+                             " AND l.id IN (SELECT list_id FROM award_entry WHERE deleted = 0)) ORDER BY y DESC", &error);
+    g_assert_no_error (error);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_string_append_printf (expected, " %s", (const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_reset (stmt);
+    g_assert_cmpstr (offered->str, ==, expected->str);
+    g_assert_nonnull (strstr (offered->str, " 2019 2018"));
+    /* The demo's newest lists are of 2025-2026. */
+    newest = g_strndup (offered->str + strlen (_("All years")) + 1, 4);
+    g_assert_cmpint (atoi (newest), >, 2019);
+  }
 
   stmt = kh_store_prepare (f->store, "SELECT count(*) FROM award_entry WHERE deleted = 0 AND list_id IN"
                            " (SELECT id FROM award_list WHERE deleted = 0"
@@ -545,13 +591,17 @@ test_award_list_page (Fixture       *f,
   /* The list and a year it is in; the list and a year it is not in. */
   select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 4);
-  select_filter (kh_list_page_get_filter (page, "list-year"), "2020");
+  select_filter (kh_list_page_get_filter (page, "list-year"), newest);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, 0);
-  /* The year alone. */
-  gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list"), 0);
+  /* The year alone; the list picker then offers only that year's lists. */
+  kh_record_picker_set_selected_id (list_picker, NULL);
   select_filter (kh_list_page_get_filter (page, "list-year"), "2018");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, (guint) in_2018);
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 1);
+  select_filter (kh_list_page_get_filter (page, "list-year"), newest);
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 0);
   gtk_drop_down_set_selected (kh_list_page_get_filter (page, "list-year"), 0);
+  g_assert_cmpuint (picker_search (list_picker, "tet 2019 thu"), ==, 1);
 }
 
 /* The title a picker shows for its selected record. */
@@ -753,6 +803,30 @@ test_picker_search (Fixture       *f,
     g_assert_cmpstr (title, ==, titles->pdata[0]);
   }
   g_clear_pointer (&titles, g_ptr_array_unref);
+  /* A village found by its path, its words and its commune's in any order. */
+  {
+    g_autofree char *expected = g_strdup_printf (_("%s — %s"), "Thôn 1", "Xã Suối Hiệp");
+    g_autofree char *suffix = g_strdup_printf (_("%s — %s"), "", "Xã Suối Hiệp");
+
+    n = picker_search (picker, "thon 1 suoi hiep");
+    g_assert_cmpuint (n, >=, 1);
+    if (g_getenv ("KH_SCREENSHOT_DIR") != NULL)
+      {
+        GtkWidget *popover = kh_record_picker_get_popover (picker);
+
+        gtk_popover_set_autohide (GTK_POPOVER (popover), FALSE);
+        kh_record_picker_popup (picker);
+        picker_search (picker, "thon 1 suoi hiep");
+        save_shot (popover, "picker-unit-path.png");
+        gtk_popover_popdown (GTK_POPOVER (popover));
+      }
+    g_assert_cmpuint (picker_search (picker, "suoi hiep thon 1"), ==, n);
+    titles = picker_titles (picker);
+    g_assert_true (g_ptr_array_find_with_equal_func (titles, expected, g_str_equal, NULL));
+    for (guint i = 0; i < titles->len; i++)
+      g_assert_true (g_str_has_suffix (titles->pdata[i], suffix));
+    g_clear_pointer (&titles, g_ptr_array_unref);
+  }
   g_assert_cmpuint (picker_search (picker, "khong co dau zzz"), ==, 0);
   g_assert_nonnull (kh_record_picker_get_status (picker));
 
@@ -824,6 +898,39 @@ test_picker_search (Fixture       *f,
   /* An optional reference can be left empty. */
   g_assert_cmpstr (kh_record_picker_get_label (picker), ==, _("(none)"));
   gtk_window_destroy (GTK_WINDOW (editor));
+
+  /* Funds every association calls "Quỹ khuyến học", as many do: told apart by their unit. */
+  {
+    g_autoptr(GPtrArray) funds = g_ptr_array_new_with_free_func (g_free);
+    g_autofree char *expected = g_strdup_printf (_("%s — %s"), "Quỹ khuyến học", "Xã Suối Hiệp");
+
+    stmt = kh_store_prepare (f->store, "SELECT id FROM fund WHERE deleted = 0", &error);
+    g_assert_no_error (error);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_ptr_array_add (funds, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+    sqlite3_reset (stmt);
+    for (guint i = 0; i < funds->len; i++)
+      {
+        json_object *same = json_tokener_parse ("{\"name\": \"Quỹ khuyến học\"}");
+
+        g_assert_true (kh_store_update (f->store, "fund", funds->pdata[i], same, &error));
+        g_assert_no_error (error);
+        json_object_put (same);
+      }
+    editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_list", NULL, NULL));
+    picker = KH_RECORD_PICKER (kh_record_editor_get_picker (editor, "fund_id"));
+    g_assert_cmpuint (picker_search (picker, ""), ==, funds->len);
+    titles = picker_titles (picker);
+    g_hash_table_remove_all (seen);
+    for (guint i = 0; i < titles->len; i++)
+      {
+        g_assert_false (g_hash_table_contains (seen, titles->pdata[i]));
+        g_hash_table_add (seen, titles->pdata[i]);
+      }
+    g_assert_true (g_ptr_array_find_with_equal_func (titles, expected, g_str_equal, NULL));
+    g_clear_pointer (&titles, g_ptr_array_unref);
+    gtk_window_destroy (GTK_WINDOW (editor));
+  }
 
   /* People: more than a picker shows; it shows the first and says how many there are. */
   editor = KH_RECORD_EDITOR (kh_record_editor_new (f->store, "award_entry", NULL, NULL));
