@@ -12,8 +12,9 @@
  *   sealed too, so the shim must know it without reading it.
  * - The WAL: a 32-byte header and, per frame, a 24-byte frame header and a page. The headers
  *   (page numbers, salts, checksums: nothing of the records) are written as they are, the page
- *   sealed as above, with the page number of its frame header. A checkpoint copies a page
- *   from the WAL into the database: the sealed copy it read is written as it is. SQLite checksums the plain page, so a torn or altered frame that does not
+ *   sealed as above, with the page number of its frame header. A checkpoint carries a page
+ *   from the WAL into the database sealed as it is, neither opened nor sealed again (see
+ *   Checkpoint below). SQLite checksums the plain page, so a torn or altered frame that does not
  *   open is given back as zeros when a whole frame is read (what recovery does): its checksum
  *   fails and SQLite drops it, as it drops a frame torn by a crash.
  * - The rollback journal and the other files SQLite opens by name (a super-journal):
@@ -95,6 +96,25 @@ static GMutex keys_lock;
 static GHashTable *keys;  /* canonical database path → KeyEntry */
 static unsigned char nonce_prefix[16];
 static guint64 nonce_counter;
+static guint64 pages_sealed;  /* pages sealed and opened in this process, kh_crypt_vfs_counts() */
+static guint64 pages_opened;
+
+/* A checkpoint on this thread. SQLite copies each page it checkpoints from the WAL to the
+ * database between SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE on the database's file:
+ * it reads the page into a buffer and at once writes that buffer, without looking at it. The
+ * page is carried sealed, neither opened nor sealed again: its seal's associated data is its
+ * page number, the same in both files, and the copy keeps the nonce with the very plaintext it
+ * sealed, so no nonce seals two texts. A page that does not open in the WAL does not open in
+ * the database either: it is found out when it is read. Other threads' connections to the
+ * same files go on opening what they read (this is the thread's own). */
+typedef struct
+{
+  CryptFile     *db;              /* the database being checkpointed, or NULL */
+  const void    *page;            /* the buffer a WAL page was just read into, still sealed */
+  unsigned char  seal[RESERVE];   /* its nonce and tag, to know it again */
+} Checkpoint;
+
+static __thread Checkpoint checkpoint;
 
 static void
 key_entry_free (gpointer data)
@@ -192,6 +212,7 @@ seal_page (const unsigned char *key,
 {
   unsigned char ad[4];
 
+  __atomic_fetch_add (&pages_sealed, 1, __ATOMIC_RELAXED);
   pgno_ad (ad, pgno);
   next_nonce (out + USABLE);
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached (out, out + USABLE + NONCE_BYTES, NULL,
@@ -253,6 +274,9 @@ crypt_close (sqlite3_file *file)
   CryptFile *f = (CryptFile *) file;
   int rc = f->real->pMethods != NULL ? f->real->pMethods->xClose (f->real) : SQLITE_OK;
 
+  if (checkpoint.db == f)
+    checkpoint.db = NULL;
+
   sodium_free (f->keys);
   f->keys = NULL;
   g_clear_pointer (&f->db_path, g_free);
@@ -278,19 +302,11 @@ bytes_present (CryptFile     *f,
   return (int) MIN ((sqlite3_int64) amt, size - offset);
 }
 
-/* The last page this thread opened from a WAL: a checkpoint reads a frame and writes the same
- * page to the database at once, and the sealed copy is written as it is instead of being
- * sealed again (the seal's associated data is the page number, the same in both files). */
-typedef struct
+static guint32
+frame_header_pgno (const unsigned char *header)
 {
-  gboolean       valid;
-  unsigned char  key[KH_CRYPT_KEY_BYTES];  /* the page key of the WAL's database */
-  guint32        pgno;
-  unsigned char  plain[USABLE];
-  unsigned char  sealed[PAGE];
-} LastOpened;
-
-static __thread LastOpened last_opened;
+  return (guint32) header[0] << 24 | (guint32) header[1] << 16 | (guint32) header[2] << 8 | header[3];
+}
 
 /* The page number in the WAL frame header before the page at @offset (read from the file). */
 static int
@@ -298,14 +314,34 @@ frame_pgno (CryptFile     *f,
             sqlite3_int64  offset,
             guint32       *pgno)
 {
-  unsigned char header[FRAME_HDR];
+  unsigned char header[FRAME_HDR] = { 0 };
   int rc = f->real->pMethods->xRead (f->real, header, FRAME_HDR, offset - FRAME_HDR);
 
-  *pgno = (guint32) header[0] << 24 | (guint32) header[1] << 16 | (guint32) header[2] << 8 | header[3];
+  *pgno = frame_header_pgno (header);
   return rc;
 }
 
-/* Reads the sealed page @pgno at @offset and opens it into @out. */
+/* Opens @in, the sealed page @pgno read at @offset, into @out (which may be @in). */
+static int
+open_sealed (CryptFile           *f,
+             const unsigned char *in,
+             unsigned char       *out,
+             sqlite3_int64        offset,
+             guint32              pgno,
+             gboolean             torn_is_zero)
+{
+  __atomic_fetch_add (&pages_opened, 1, __ATOMIC_RELAXED);
+  if (open_page (f->keys, in, out, pgno))
+    return SQLITE_OK;
+  memset (out, 0, PAGE);
+  if (torn_is_zero)
+    return SQLITE_OK;
+  record_failure (f, offset == 0 && f->kind == KIND_DB ? KH_CRYPT_FAILURE_WRONG_KEY
+                                                       : KH_CRYPT_FAILURE_TAMPERED);
+  return SQLITE_IOERR_DATA;
+}
+
+/* Reads the sealed page @pgno at @offset and opens it in place, in @out. */
 static int
 read_page (CryptFile     *f,
            unsigned char *out,
@@ -313,10 +349,7 @@ read_page (CryptFile     *f,
            guint32        pgno,
            gboolean       torn_is_zero)
 {
-  unsigned char sealed[PAGE];
-  /* A database's page is opened in place; a WAL's sealed copy is kept for the checkpoint. */
-  unsigned char *in = f->kind == KIND_WAL ? sealed : out;
-  int rc = f->real->pMethods->xRead (f->real, in, PAGE, offset);
+  int rc = f->real->pMethods->xRead (f->real, out, PAGE, offset);
 
   if (rc == SQLITE_IOERR_SHORT_READ)
     {
@@ -331,24 +364,37 @@ read_page (CryptFile     *f,
     }
   if (rc != SQLITE_OK)
     return rc;
-  if (!open_page (f->keys, in, out, pgno))
+  return open_sealed (f, out, out, offset, pgno, torn_is_zero);
+}
+
+/* Reads the page of the WAL frame at @offset (after its header) into @out: sealed, for a
+ * checkpoint on this thread to carry to the database; opened otherwise, its frame header and
+ * page read at once. */
+static int
+read_wal_page (CryptFile     *f,
+               unsigned char *out,
+               sqlite3_int64  offset)
+{
+  unsigned char frame[FRAME];
+  int rc;
+
+  if (checkpoint.db != NULL && strcmp (checkpoint.db->db_path, f->db_path) == 0)
     {
-      memset (out, 0, PAGE);
-      if (torn_is_zero)
-        return SQLITE_OK;
-      record_failure (f, offset == 0 && f->kind == KIND_DB ? KH_CRYPT_FAILURE_WRONG_KEY
-                                                           : KH_CRYPT_FAILURE_TAMPERED);
-      return SQLITE_IOERR_DATA;
+      rc = f->real->pMethods->xRead (f->real, out, PAGE, offset);
+      if (rc == SQLITE_OK)
+        {
+          checkpoint.page = out;
+          memcpy (checkpoint.seal, out + USABLE, RESERVE);
+        }
+      return rc;
     }
-  if (f->kind == KIND_WAL)
-    {
-      last_opened.valid = TRUE;
-      memcpy (last_opened.key, f->keys, KH_CRYPT_KEY_BYTES);
-      last_opened.pgno = pgno;
-      memcpy (last_opened.plain, out, USABLE);
-      memcpy (last_opened.sealed, sealed, PAGE);
-    }
-  return SQLITE_OK;
+  rc = f->real->pMethods->xRead (f->real, frame, FRAME, offset - FRAME_HDR);
+  if (rc == SQLITE_OK)
+    return open_sealed (f, frame + FRAME_HDR, out, offset, frame_header_pgno (frame), FALSE);
+  if (rc != SQLITE_IOERR_SHORT_READ)
+    return rc;
+  /* A frame cut short: nothing of its page (zeros), or a part of it (torn). */
+  return read_page (f, out, offset, frame_header_pgno (frame), FALSE);
 }
 
 static int
@@ -384,11 +430,7 @@ crypt_read (sqlite3_file  *file,
           int rc;
 
           if (amt == PAGE && within == FRAME_HDR)
-            {
-              if ((rc = frame_pgno (f, offset, &pgno)) != SQLITE_OK)
-                return rc;
-              return read_page (f, out, offset, pgno, FALSE);
-            }
+            return read_wal_page (f, out, offset);
           if (amt == FRAME && within == 0)
             {
               /* Recovery reads whole frames and checks their checksums: a frame that does
@@ -399,7 +441,7 @@ crypt_read (sqlite3_file  *file,
                   memset (out, 0, FRAME);
                   return rc;
                 }
-              pgno = (guint32) out[0] << 24 | (guint32) out[1] << 16 | (guint32) out[2] << 8 | out[3];
+              pgno = frame_header_pgno (out);
               return read_page (f, out + FRAME_HDR, offset + FRAME_HDR, pgno, TRUE);
             }
         }
@@ -451,19 +493,18 @@ crypt_write (sqlite3_file  *file,
   switch (f->kind)
     {
     case KIND_DB:
+      if (checkpoint.db == f && checkpoint.page == buf && amt == PAGE && offset % PAGE == 0
+          && memcmp ((const unsigned char *) buf + USABLE, checkpoint.seal, RESERVE) == 0)
+        {
+          /* The page this checkpoint has just read from the WAL, sealed (see Checkpoint). */
+          checkpoint.page = NULL;
+          return f->real->pMethods->xWrite (f->real, buf, PAGE, offset);
+        }
       /* A page that has no room for its seal is not written at all: never in the clear. */
       if (amt != PAGE || offset % PAGE != 0
           || (offset == 0 && ((const unsigned char *) buf)[20] < RESERVE))
         return SQLITE_IOERR_WRITE;
       pgno = offset / PAGE + 1;
-      if (last_opened.valid && last_opened.pgno == pgno
-          && memcmp (last_opened.key, f->keys, KH_CRYPT_KEY_BYTES) == 0
-          && memcmp (last_opened.plain, buf, USABLE) == 0)
-        {
-          /* A checkpoint copying the page just read from the WAL: already sealed. */
-          last_opened.valid = FALSE;
-          return f->real->pMethods->xWrite (f->real, last_opened.sealed, PAGE, offset);
-        }
       seal_page (f->keys, buf, sealed, pgno);
       return f->real->pMethods->xWrite (f->real, sealed, PAGE, offset);
 
@@ -585,6 +626,11 @@ crypt_file_control (sqlite3_file *file,
 {
   CryptFile *f = (CryptFile *) file;
 
+  if (f->kind == KIND_DB && (op == SQLITE_FCNTL_CKPT_START || op == SQLITE_FCNTL_CKPT_DONE))
+    {
+      checkpoint.db = op == SQLITE_FCNTL_CKPT_START ? f : NULL;
+      checkpoint.page = NULL;
+    }
   /* No memory map: pages are read through xRead, to be opened. */
   if (op == SQLITE_FCNTL_MMAP_SIZE && f->kind != KIND_PLAIN)
     {
@@ -1056,4 +1102,16 @@ kh_crypt_vfs_prepare (sqlite3    *db,
       || vfs != &crypt_vfs)
     return SQLITE_OK;
   return sqlite3_file_control (db, schema, SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+}
+
+/* For tests and benchmarks: how many pages this process has sealed and opened so far (either
+ * may be NULL). */
+void
+kh_crypt_vfs_counts (guint64 *sealed,
+                     guint64 *opened)
+{
+  if (sealed != NULL)
+    *sealed = __atomic_load_n (&pages_sealed, __ATOMIC_RELAXED);
+  if (opened != NULL)
+    *opened = __atomic_load_n (&pages_opened, __ATOMIC_RELAXED);
 }

@@ -40,5 +40,7 @@ gboolean        kh_crypt_vfs_check_key    (const char    *db_path,
 gboolean        kh_crypt_vfs_is_sealed    (sqlite3       *db);
 int             kh_crypt_vfs_prepare      (sqlite3       *db,
                                            const char    *schema);
+void            kh_crypt_vfs_counts       (guint64       *sealed,
+                                           guint64       *opened);
 
 G_END_DECLS

@@ -15,7 +15,12 @@
  * sealed; sealed, plain; plain, sealed. The ratios are of the medians, sealed / plain (for a
  * rate, plain / sealed), so that 1.20 means 20 % slower; the target is 1.20 or less for all
  * three. Each is given in wall time and in this process's CPU time, which the other work of a
- * shared machine does not lengthen (the pull's CPU is the client's, every thread).
+ * shared machine does not lengthen (the pull's CPU is the client's, every thread), with the
+ * pages each pull sealed and opened.
+ *
+ * KH_BENCH_PULL_ONLY=1 measures the first pulls only. With KH_BENCH_PERF_CTL (the control FIFO
+ * of `perf record -D -1 --control fifo:…`), the phase KH_BENCH_PERF_PHASE ("pull-plain" or
+ * "pull-sealed") is the only one profiled.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -43,6 +48,8 @@ typedef struct
   double search_cpu;  /* CPU ms of the whole search run */
   double lists_ms;
   double lists_cpu;
+  guint64 pull_sealed;  /* pages the pull sealed and opened */
+  guint64 pull_opened;
 } Figures;
 
 static double
@@ -118,6 +125,24 @@ fill_server (KhTestServer *server,
         return g_strdup (cols[1]);
     }
   g_assert_not_reached ();
+}
+
+/* Turns the profiler on or off for @phase, if it is KH_BENCH_PERF_PHASE: see the top. */
+static void
+perf_control (const char *phase,
+              gboolean    enable)
+{
+  const char *fifo = g_getenv ("KH_BENCH_PERF_CTL");
+  FILE *f;
+
+  if (fifo == NULL || g_strcmp0 (g_getenv ("KH_BENCH_PERF_PHASE"), phase) != 0)
+    return;
+  f = fopen (fifo, "w");
+  if (f == NULL)
+    return;
+  fputs (enable ? "enable\n" : "disable\n", f);
+  fclose (f);
+  g_usleep (100000);
 }
 
 /* The median of the double at @offset in @n figures. */
@@ -232,7 +257,9 @@ run_once (KhTestServer *server,
   KhSyncReport rep;
   KhTReplica *r;
   double t0, cpu0;
+  guint64 sealed0, opened0;
 
+  memset (fig, 0, sizeof *fig);
   if (sealed)
     {
       guint8 key[KH_CRYPT_KEY_BYTES];
@@ -242,26 +269,35 @@ run_once (KhTestServer *server,
     }
   r = kh_treplica_new_full (dir, name, server->base, "admin", password);
   g_object_set (r->engine, "page-size", 5000, "low-speed-time", 60, "connect-timeout", 30, NULL);
+  perf_control (sealed ? "pull-sealed" : "pull-plain", TRUE);
+  kh_crypt_vfs_counts (&sealed0, &opened0);
   t0 = now_s ();
   cpu0 = cpu_s (CLOCK_PROCESS_CPUTIME_ID);
   g_assert_true (kh_sync_engine_run (r->engine, KH_SYNC_FLAGS_NO_VERIFY, &rep, NULL, &error));
   g_assert_no_error (error);
   fig->pull_rate = rep.pulled / (now_s () - t0);
   fig->pull_cpu = (cpu_s (CLOCK_PROCESS_CPUTIME_ID) - cpu0) / rep.pulled * 1000;
+  perf_control (sealed ? "pull-sealed" : "pull-plain", FALSE);
+  kh_crypt_vfs_counts (&fig->pull_sealed, &fig->pull_opened);
+  fig->pull_sealed -= sealed0;
+  fig->pull_opened -= opened0;
   g_assert_cmpint (kh_crypt_file_state (path), ==, sealed ? KH_CRYPT_FILE_SEALED : KH_CRYPT_FILE_PLAIN);
   kh_treplica_free (r);
 
   /* Opened again, as the window does: SQLite's cache is cold, the system's is not. */
-  {
-    g_autoptr(KhStore) store = kh_store_open (path, &error);
+  if (g_getenv ("KH_BENCH_PULL_ONLY") == NULL)
+    {
+      g_autoptr(KhStore) store = kh_store_open (path, &error);
 
-    g_assert_no_error (error);
-    measure_search (store, fig);
-    measure_lists (store, fig);
-  }
-  g_print ("# %s: first pull %.0f records/s (%.2f ms of CPU per 1,000); search as you type "
+      g_assert_no_error (error);
+      measure_search (store, fig);
+      measure_lists (store, fig);
+    }
+  g_print ("# %s: first pull %.0f records/s (%.2f ms of CPU per 1,000; %" G_GUINT64_FORMAT
+           " pages sealed, %" G_GUINT64_FORMAT " opened); search as you type "
            "p50 %.2f ms, p95 %.2f ms (%.0f ms of CPU in all); lists %.0f ms (%.0f ms of CPU)\n",
-           name, fig->pull_rate, fig->pull_cpu * 1000, fig->search_p50, fig->search_p95,
+           name, fig->pull_rate, fig->pull_cpu * 1000, fig->pull_sealed, fig->pull_opened,
+           fig->search_p50, fig->search_p95,
            fig->search_cpu, fig->lists_ms, fig->lists_cpu);
   kh_crypt_vfs_forget_key (path);
   remove_replica (path);
@@ -311,18 +347,21 @@ main (int   argc,
            / median (sealed, pairs, G_STRUCT_OFFSET (Figures, pull_rate)),
            median (sealed, pairs, G_STRUCT_OFFSET (Figures, pull_cpu))
            / median (plain, pairs, G_STRUCT_OFFSET (Figures, pull_cpu)));
-  g_print ("#   search as you type: p50 %.2f, p95 %.2f, CPU %.2f\n",
-           median (sealed, pairs, G_STRUCT_OFFSET (Figures, search_p50))
-           / median (plain, pairs, G_STRUCT_OFFSET (Figures, search_p50)),
-           median (sealed, pairs, G_STRUCT_OFFSET (Figures, search_p95))
-           / median (plain, pairs, G_STRUCT_OFFSET (Figures, search_p95)),
-           median (sealed, pairs, G_STRUCT_OFFSET (Figures, search_cpu))
-           / median (plain, pairs, G_STRUCT_OFFSET (Figures, search_cpu)));
-  g_print ("#   lists: time %.2f, CPU %.2f\n",
-           median (sealed, pairs, G_STRUCT_OFFSET (Figures, lists_ms))
-           / median (plain, pairs, G_STRUCT_OFFSET (Figures, lists_ms)),
-           median (sealed, pairs, G_STRUCT_OFFSET (Figures, lists_cpu))
-           / median (plain, pairs, G_STRUCT_OFFSET (Figures, lists_cpu)));
+  if (g_getenv ("KH_BENCH_PULL_ONLY") == NULL)
+    {
+      g_print ("#   search as you type: p50 %.2f, p95 %.2f, CPU %.2f\n",
+               median (sealed, pairs, G_STRUCT_OFFSET (Figures, search_p50))
+               / median (plain, pairs, G_STRUCT_OFFSET (Figures, search_p50)),
+               median (sealed, pairs, G_STRUCT_OFFSET (Figures, search_p95))
+               / median (plain, pairs, G_STRUCT_OFFSET (Figures, search_p95)),
+               median (sealed, pairs, G_STRUCT_OFFSET (Figures, search_cpu))
+               / median (plain, pairs, G_STRUCT_OFFSET (Figures, search_cpu)));
+      g_print ("#   lists: time %.2f, CPU %.2f\n",
+               median (sealed, pairs, G_STRUCT_OFFSET (Figures, lists_ms))
+               / median (plain, pairs, G_STRUCT_OFFSET (Figures, lists_ms)),
+               median (sealed, pairs, G_STRUCT_OFFSET (Figures, lists_cpu))
+               / median (plain, pairs, G_STRUCT_OFFSET (Figures, lists_cpu)));
+    }
   kh_test_server_free (server);
   kh_test_rmdir (dir);
   return 0;
