@@ -8,7 +8,8 @@
  * 3. a load generator (libcurl multi) with C simulated clients for S seconds on loopback, each
  *    cycling pull (from its own cursor) → push (a batch of 4 creates and an edit in its unit) →
  *    a pause of 0.5–1.5 s (--pause-ms=1000; 0 for none, to find the capacity): requests/s,
- *    p50/p99 latency, errors.
+ *    p50/p99 latency, errors. The clients come from 50 loopback addresses (127.0.0.2…), as
+ *    devices of many offices would, under the server's limit of connections per address.
  *
  * --ledger N instead pushes N payments from one fund (after the donation that funds them), in
  * batches of 500, and stops: the push with the fund ledger's checks on, to compare back to back
@@ -202,6 +203,7 @@ typedef struct
   gboolean     pushing;
   double       started;
   double       wake;       /* when the next request may start */
+  char        *address;    /* the loopback address it comes from */
   GPtrArray   *mine;       /* ids this client created */
   GArray      *versions;
 } Client;
@@ -275,6 +277,7 @@ client_start (Client *c,
   curl_easy_setopt (c->easy, CURLOPT_PRIVATE, c);
   curl_easy_setopt (c->easy, CURLOPT_TIMEOUT, 30L);
   curl_easy_setopt (c->easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c->easy, CURLOPT_INTERFACE, c->address);
   c->started = now_s ();
   curl_multi_add_handle (multi, c->easy);
 }
@@ -364,6 +367,9 @@ bench_load (KhTestServer *s,
       /* A client that has synced before: it starts from its account's current cursor. */
       c->cursor = g_strdup (cursors[i % 2]);
       c->easy = curl_easy_init ();
+      /* Devices of many offices: 50 loopback addresses, 4 clients each at 200, under the
+       * server's limit of connections per address. */
+      c->address = g_strdup_printf ("127.0.0.%d", 2 + i % 50);
       c->body = g_byte_array_new ();
       c->mine = g_ptr_array_new_with_free_func (g_free);
       c->versions = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -464,6 +470,7 @@ bench_load (KhTestServer *s,
       g_byte_array_unref (clients[i].body);
       g_free (clients[i].cursor);
       g_free (clients[i].request);
+      g_free (clients[i].address);
       g_ptr_array_unref (clients[i].mine);
       g_array_unref (clients[i].versions);
     }
