@@ -5,9 +5,11 @@
  * round, with a few INSERT … SELECT … FROM generate_series statements, so the copies have the
  * shape of rows the server wrote itself:
  *
- * - every kind of record of the demo (people, households, registrations, evaluations, funds,
- *   donations…), with the same data, field sizes, scope units (the demo province's communes:
- *   the units themselves are not copied) and deleted flags, in `records` with all its indexes;
+ * - every kind of record of the demo that belongs to a unit (people, households,
+ *   registrations, evaluations, funds, donations…), with the same data, field sizes, scope
+ *   units (the demo province's communes: the units themselves are not copied, nor the few
+ *   records of the whole country, such as criteria sets) and deleted flags, in `records` with
+ *   all its indexes;
  * - each one's mutation log row (`mutations`), and the rows of `registrations` and `ledger`
  *   the push keeps beside them;
  * - copy G of a record gets the id of the original with its first 8 hex digits replaced by
@@ -116,8 +118,9 @@ mark_versions (const char *fv,
 
 static const char * const units[] = { "org_unit", "unit_succession" };
 
-/* The seed: the records of the demo, but for the tree of units, in version order, with their
- * references marked, and their mutation log; in temporary tables of this session. */
+/* The seed: the records of the demo, but for the tree of units and the country's records
+ * (criteria sets and the like, in no unit's scope, which every pull sends), in version order,
+ * with their references marked, and their mutation log; in temporary tables of this session. */
 static gint64
 make_seed (PGconn *c)
 {
@@ -127,7 +130,8 @@ make_seed (PGconn *c)
   int n, m, logged = 0;
 
   recs = run (c, "SELECT entity, id, version, deleted, scope_unit, data, field_versions, updated_by, "
-              "updated_at, created_at FROM records WHERE entity <> $1 AND entity <> $2 ORDER BY version",
+              "updated_at, created_at FROM records WHERE entity <> $1 AND entity <> $2 "
+              "AND scope_unit IS NOT NULL ORDER BY version",
               2, units);
   n = PQntuples (recs);
   g_assert_cmpint (n, >, 0);
