@@ -19,6 +19,9 @@
  * against a table of that size (docs/SCALE.md): on SQLite all through `demo`; on PostgreSQL a
  * `demo` of up to 20,000 records, copied by the database until there are N (bench-prefill.c). --servers K runs K `serve` processes
  * on the one database (PostgreSQL) and C simulated clients for each, spread over them.
+ * KH_BENCH_KEEP_DB=1 keeps the PostgreSQL database; --db=URL runs on such a database instead of
+ * a new one, when it was populated and filled but never pushed to (a run stopped after the
+ * fill), and keeps it too.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -494,6 +497,7 @@ main (int argc, char **argv)
   g_autofree char *unit_b = NULL;
   const char *threads[] = { "--threads", "4", NULL };
   int prefill = 0;
+  const char *reuse = NULL;
   int ledger = 0;
   int n_servers = 1;
   g_autoptr(GPtrArray) extra = g_ptr_array_new ();
@@ -516,15 +520,27 @@ main (int argc, char **argv)
       ledger = atoi (argv[i] + 9);
     else if (g_str_has_prefix (argv[i], "--servers="))
       n_servers = MAX (1, atoi (argv[i] + 10));
+    else if (g_str_has_prefix (argv[i], "--db="))
+      reuse = argv[i] + 5;
 
   curl_global_init (CURL_GLOBAL_DEFAULT);
-  s = kh_test_server_new (backend);
+  if (reuse != NULL)
+    {
+      /* A database an earlier run populated, filled and kept, but never pushed to; kept again. */
+      s = g_new0 (KhTestServer, 1);
+      s->backend = g_strdup (backend);
+      s->dir = kh_test_tmpdir ();
+      s->url = g_strdup (reuse);
+      s->pid = -1;
+      prefill = 0;
+    }
+  else if ((s = kh_test_server_new (backend)) != NULL)
+    kh_test_server_populate (s);
   if (s == NULL)
     {
       g_print ("%s: KH_TEST_PG_URL is not set; skipped\n", backend);
       return 77;
     }
-  kh_test_server_populate (s);
   if (prefill > 0)
     {
       /* On PostgreSQL, one demo of up to 20,000 records through the push path, then copies of
