@@ -17,8 +17,9 @@
  *
  * --prefill N first fills the database with N records of another province, so 1 and 2 run
  * against a table of that size (docs/SCALE.md): on SQLite all through `demo`; on PostgreSQL a
- * `demo` of up to 20,000 records, copied by the database until there are N (bench-prefill.c). --servers K runs K `serve` processes
- * on the one database (PostgreSQL) and C simulated clients for each, spread over them.
+ * `demo` of up to 20,000 records, copied by the database until there are N (bench-prefill.c).
+ * --servers K runs K `serve` processes on the one database (PostgreSQL) and C simulated clients
+ * for each, spread over them.
  * KH_BENCH_KEEP_DB=1 keeps the PostgreSQL database; --db=URL runs on such a database instead of
  * a new one, when it was populated and filled but never pushed to (a run stopped after the
  * fill), and keeps it too.
