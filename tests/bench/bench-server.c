@@ -8,15 +8,21 @@
  * 3. a load generator (libcurl multi) with C simulated clients for S seconds on loopback, each
  *    cycling pull (from its own cursor) → push (a batch of 4 creates and an edit in its unit) →
  *    a pause of 0.5–1.5 s (--pause-ms=1000; 0 for none, to find the capacity): requests/s,
- *    p50/p99 latency, errors.
+ *    p50/p99 latency, errors. The clients come from 50 loopback addresses (127.0.0.2…), as
+ *    devices of many offices would, under the server's limit of connections per address.
  *
  * --ledger N instead pushes N payments from one fund (after the donation that funds them), in
  * batches of 500, and stops: the push with the fund ledger's checks on, to compare back to back
  * with a build without them.
  *
- * --prefill N first fills the database with N demo records of another province (`demo`), so 1
- * and 2 run against a table of that size (docs/SCALE.md). --servers K runs K `serve` processes
- * on the one database (PostgreSQL) and C simulated clients for each, spread over them.
+ * --prefill N first fills the database with N records of another province, so 1 and 2 run
+ * against a table of that size (docs/SCALE.md): on SQLite all through `demo`; on PostgreSQL a
+ * `demo` of up to 20,000 records, copied by the database until there are N (bench-prefill.c).
+ * --servers K runs K `serve` processes on the one database (PostgreSQL) and C simulated clients
+ * for each, spread over them.
+ * KH_BENCH_KEEP_DB=1 keeps the PostgreSQL database; --db=URL runs on such a database instead of
+ * a new one, when it was populated and filled but never pushed to (a run stopped after the
+ * fill), and keeps it too.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench-prefill.h"
 #include "kh-test-dir.h"
 #include "kh-test-server.h"
 #include "kh-uuid.h"
@@ -200,6 +207,7 @@ typedef struct
   gboolean     pushing;
   double       started;
   double       wake;       /* when the next request may start */
+  char        *address;    /* the loopback address it comes from */
   GPtrArray   *mine;       /* ids this client created */
   GArray      *versions;
 } Client;
@@ -273,6 +281,7 @@ client_start (Client *c,
   curl_easy_setopt (c->easy, CURLOPT_PRIVATE, c);
   curl_easy_setopt (c->easy, CURLOPT_TIMEOUT, 30L);
   curl_easy_setopt (c->easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c->easy, CURLOPT_INTERFACE, c->address);
   c->started = now_s ();
   curl_multi_add_handle (multi, c->easy);
 }
@@ -362,6 +371,9 @@ bench_load (KhTestServer *s,
       /* A client that has synced before: it starts from its account's current cursor. */
       c->cursor = g_strdup (cursors[i % 2]);
       c->easy = curl_easy_init ();
+      /* Devices of many offices: 50 loopback addresses, 4 clients each at 200, under the
+       * server's limit of connections per address. */
+      c->address = g_strdup_printf ("127.0.0.%d", 2 + i % 50);
       c->body = g_byte_array_new ();
       c->mine = g_ptr_array_new_with_free_func (g_free);
       c->versions = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -462,6 +474,7 @@ bench_load (KhTestServer *s,
       g_byte_array_unref (clients[i].body);
       g_free (clients[i].cursor);
       g_free (clients[i].request);
+      g_free (clients[i].address);
       g_ptr_array_unref (clients[i].mine);
       g_array_unref (clients[i].versions);
     }
@@ -485,6 +498,7 @@ main (int argc, char **argv)
   g_autofree char *unit_b = NULL;
   const char *threads[] = { "--threads", "4", NULL };
   int prefill = 0;
+  const char *reuse = NULL;
   int ledger = 0;
   int n_servers = 1;
   g_autoptr(GPtrArray) extra = g_ptr_array_new ();
@@ -507,22 +521,41 @@ main (int argc, char **argv)
       ledger = atoi (argv[i] + 9);
     else if (g_str_has_prefix (argv[i], "--servers="))
       n_servers = MAX (1, atoi (argv[i] + 10));
+    else if (g_str_has_prefix (argv[i], "--db="))
+      reuse = argv[i] + 5;
 
   curl_global_init (CURL_GLOBAL_DEFAULT);
-  s = kh_test_server_new (backend);
+  if (reuse != NULL)
+    {
+      /* A database an earlier run populated, filled and kept, but never pushed to; kept again. */
+      s = g_new0 (KhTestServer, 1);
+      s->backend = g_strdup (backend);
+      s->dir = kh_test_tmpdir ();
+      s->url = g_strdup (reuse);
+      s->pid = -1;
+      prefill = 0;
+    }
+  else if ((s = kh_test_server_new (backend)) != NULL)
+    kh_test_server_populate (s);
   if (s == NULL)
     {
       g_print ("%s: KH_TEST_PG_URL is not set; skipped\n", backend);
       return 77;
     }
-  kh_test_server_populate (s);
   if (prefill > 0)
     {
-      g_autofree char *n = g_strdup_printf ("%d", prefill);
+      /* On PostgreSQL, one demo of up to 20,000 records through the push path, then copies of
+       * it made by the database (bench-prefill.c). */
+      gboolean pg = strcmp (backend, "postgresql") == 0;
+      g_autofree char *n = g_strdup_printf ("%d", pg ? MIN (prefill, 20000) : prefill);
+      gint64 total = prefill;
       double t0 = now_s ();
 
       kh_test_server_cli (s, NULL, "demo", "--records", n, NULL);
-      g_print ("%s: filled with %d demo records in %.0f s\n", backend, prefill, now_s () - t0);
+      g_print ("%s: demo of %s records in %.0f s\n", backend, n, now_s () - t0);
+      if (pg)
+        total = kh_bench_prefill_pg (s->url, prefill);
+      g_print ("%s: filled with %" G_GINT64_FORMAT " records in %.0f s\n", backend, total, now_s () - t0);
     }
   kh_test_server_start (s, threads);
   g_ptr_array_add (bases, s->base);
@@ -562,6 +595,13 @@ main (int argc, char **argv)
   }
   for (guint i = 0; i < extra->len; i++)
     kh_test_server_free (extra->pdata[i]);
+  /* KH_BENCH_KEEP_DB=1 leaves a PostgreSQL database in place, to look at its plans afterwards
+   * (docs/SCALE.md); drop it by hand. */
+  if (s->pg_db != NULL && g_getenv ("KH_BENCH_KEEP_DB") != NULL)
+    {
+      g_print ("%s: the database is kept: %s\n", backend, s->url);
+      g_clear_pointer (&s->pg_db, g_free);
+    }
   kh_test_server_free (s);
   curl_global_cleanup ();
   return 0;
