@@ -1007,6 +1007,7 @@ completed_cb (void                            *cls,
   KhHttpServer *self = cls;
   Request *req = *con_cls;
   Conn *conn;
+  int fd = -1;
 
   /* A connection kept alive waits for its next request against a new deadline. */
   g_mutex_lock (&self->lock);
@@ -1016,8 +1017,12 @@ completed_cb (void                            *cls,
       conn->answering = FALSE;
       conn->in_body = FALSE;
       conn->since = g_get_monotonic_time ();
+      fd = conn->fd;
     }
   g_mutex_unlock (&self->lock);
+  /* The gate counts the answers, to know whether a refusal of its own must follow them. */
+  if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && fd >= 0)
+    kh_http_gate_answered (self->gate, fd);
   if (req == NULL)
     return;
   release_body (self, req);
@@ -1190,7 +1195,7 @@ conn_kill (KhHttpServer *self,
   conn->killed_at = now;
   if (conn->fd < 0)
     return;
-  if (conn->in_body && self->limits.tls_cert == NULL)
+  if (conn->in_body)
     {
       if (send (conn->fd, self->late_answer, strlen (self->late_answer), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
         {
@@ -1342,14 +1347,9 @@ kh_http_server_start (KhServer            *server,
   struct sockaddr_storage addr;
   socklen_t addr_len = 0;
   guint64 p = 0;
-  const union MHD_DaemonInfo *info;
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO
-                       | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
-  struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
-                                   { MHD_OPTION_END, 0, NULL } };
-  struct MHD_OptionItem listening[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
-                                         { MHD_OPTION_END, 0, NULL } };
-  int listen_fd = -1;
+                       | MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+  int listen_fd;
 
   if (!parse_listen (listen, &addr, &addr_len, &p))
     {
@@ -1358,43 +1358,21 @@ kh_http_server_start (KhServer            *server,
                    listen ? listen : "");
       return NULL;
     }
-  if (addr.ss_family == AF_INET6)
-    flags |= MHD_USE_DUAL_STACK;
-  if (limits->tls_cert != NULL)
+  /* The gate accepts, speaks TLS when asked, checks each request and hands libmicrohttpd one
+   * end of a socket pair per connection (kh-server-gate.c). */
+  listen_fd = kh_http_gate_listen ((struct sockaddr *) &addr, addr_len);
+  if (listen_fd < 0)
     {
-      if (MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES)
-        {
-          g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                               _("This libmicrohttpd was built without TLS: put a reverse proxy in front."));
-          return NULL;
-        }
-      flags |= MHD_USE_TLS;
-      tls[0] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) limits->tls_cert };
-      tls[1] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) limits->tls_key };
-      /* The bytes are encrypted: libmicrohttpd listens itself, and no head is looked at
-       * before it (SECURITY.md). */
-      listening[0] = (struct MHD_OptionItem) { MHD_OPTION_SOCK_ADDR, 0, &addr };
-      listening[1] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL };
-    }
-  else
-    {
-      /* Plain HTTP: the gate accepts, reads each head and hands the connection on. */
-      listen_fd = kh_http_gate_listen ((struct sockaddr *) &addr, addr_len);
-      if (listen_fd < 0)
-        {
-          const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
+      const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
 
-          if (why != NULL)
-            g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                         _("Cannot listen on %s: %s."), listen, why);
-          else
-            g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                         _("Cannot listen on %s (is the port in use?)."), listen);
-          return NULL;
-        }
-      flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+      if (why != NULL)
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s: %s."), listen, why);
+      else
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s (is the port in use?)."), listen);
+      return NULL;
     }
-
   self = g_new0 (KhHttpServer, 1);
   self->server = g_object_ref (server);
   self->limits = *limits;
@@ -1406,7 +1384,6 @@ kh_http_server_start (KhServer            *server,
   self->conns = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) conn_free);
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->daemon = MHD_start_daemon (flags, 0, policy_cb, self, access_cb, self,
-                                   MHD_OPTION_ARRAY, listening,
                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
                                    MHD_OPTION_CONNECTION_LIMIT,
                                    (unsigned int) limits->max_connections + RESERVE_CONNECTIONS,
@@ -1414,24 +1391,12 @@ kh_http_server_start (KhServer            *server,
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, self,
                                    MHD_OPTION_NOTIFY_CONNECTION, connection_cb, self,
-                                   MHD_OPTION_ARRAY, tls,
                                    MHD_OPTION_END);
   if (self->daemon == NULL)
     {
-      const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
-
-      if (why != NULL)
-        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                     _("Cannot listen on %s: %s."), listen, why);
-      else if (limits->tls_cert != NULL)
-        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                     _("Cannot listen on %s: is the port in use, or the certificate or key not valid PEM?"),
-                     listen);
-      else
-        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                     _("Cannot listen on %s (is the port in use?)."), listen);
-      if (listen_fd >= 0)
-        close (listen_fd);
+      g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                   _("Cannot listen on %s (is the port in use?)."), listen);
+      close (listen_fd);
       kh_http_server_stop (self);
       return NULL;
     }
@@ -1445,29 +1410,33 @@ kh_http_server_start (KhServer            *server,
                                          "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", (size_t) len, text);
   }
   self->watchdog = g_thread_new ("kh-http-watchdog", watchdog_thread, self);
-  if (listen_fd >= 0)
-    {
-      struct sockaddr_storage bound;
-      socklen_t bound_len = sizeof bound;
-      KhHttpGateHooks hooks = {
-        gate_admit, gate_release, gate_hand, self,
-        limits->max_connections + RESERVE_CONNECTIONS, limits->max_connections,
-        limits->request_seconds,
-      };
+  {
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof bound;
+    KhHttpGateHooks hooks = {
+      gate_admit, gate_release, gate_hand, self,
+      limits->max_connections + RESERVE_CONNECTIONS, limits->max_connections,
+      limits->request_seconds, limits->tls_cert, limits->tls_key,
+    };
 
-      if (port != NULL)
-        {
-          *port = (guint16) p;
-          if (getsockname (listen_fd, (struct sockaddr *) &bound, &bound_len) == 0)
-            *port = ntohs (bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &bound)->sin6_port
-                                                       : ((struct sockaddr_in *) &bound)->sin_port);
-        }
-      self->gate = kh_http_gate_start (listen_fd, &hooks);
-      return self;
-    }
-  info = MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  if (port != NULL)
-    *port = info != NULL ? info->port : (guint16) p;
+    if (port != NULL)
+      {
+        *port = (guint16) p;
+        if (getsockname (listen_fd, (struct sockaddr *) &bound, &bound_len) == 0)
+          *port = ntohs (bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &bound)->sin6_port
+                                                     : ((struct sockaddr_in *) &bound)->sin_port);
+      }
+    self->gate = kh_http_gate_start (listen_fd, &hooks);
+    if (self->gate == NULL)
+      {
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s: is the port in use, or the certificate or key not valid PEM?"),
+                     listen);
+        close (listen_fd);
+        kh_http_server_stop (self);
+        return NULL;
+      }
+  }
   return self;
 }
 
