@@ -30,6 +30,7 @@
 #include <linux/sockios.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -871,6 +872,7 @@ accept_all (KhHttpGate *gate)
       socklen_t addr_len = sizeof addr;
       int fd;
       char *ticket = NULL;
+      int one = 1;
       Link *l;
 
       fd = accept (gate->listen_fd, (struct sockaddr *) &addr, &addr_len);
@@ -884,6 +886,9 @@ accept_all (KhHttpGate *gate)
         }
       fcntl (fd, F_SETFD, FD_CLOEXEC);
       fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
+      /* Answers are written whole or in large pieces: the last piece of one must not wait
+       * for the client's delayed acknowledgement of the one before (Nagle's algorithm). */
+      setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (!gate->hooks.admit (gate->hooks.data, (struct sockaddr *) &addr, addr_len, &ticket))
         {
           close (fd);
