@@ -39,6 +39,12 @@
 
 #include "kh-server-gate.h"
 
+/* libmicrohttpd keeps each header and each query argument in a connection's 128 KiB: more
+ * than these, small enough to fit the head, would run it out of memory (a page of its own, or
+ * no answer at all). The protocol's requests carry a dozen of each. */
+#define MAX_HEADER_LINES 256
+#define MAX_ARGUMENTS    256
+
 /* The request line holds the URL and a method and version of a few bytes each. */
 #define MAX_REQUEST_LINE (KH_HTTP_MAX_URL + 64)
 #define MAX_HEAD         (MAX_REQUEST_LINE + KH_HTTP_MAX_HEADERS)
@@ -102,6 +108,7 @@ check_request_line (const char    *line,
   const char *sp2 = line + len;
   const char *version;
   gsize vlen;
+  guint arguments = 0;
 
   if (sp1 == NULL || sp1 == line)
     return malformed (refusal);
@@ -117,8 +124,12 @@ check_request_line (const char    *line,
   if ((gsize) (sp2 - sp1 - 1) > KH_HTTP_MAX_URL)
     return refuse (refusal, 414, KH_SYNC_ERROR_TOO_LARGE, _("The URL is too long."));
   for (const char *p = sp1 + 1; p < sp2; p++)
-    if ((guchar) *p <= ' ' || *p == 0x7f)
-      return malformed (refusal);
+    {
+      if ((guchar) *p <= ' ' || *p == 0x7f)
+        return malformed (refusal);
+      if (*p == '&' && ++arguments >= MAX_ARGUMENTS)
+        return refuse (refusal, 414, KH_SYNC_ERROR_TOO_LARGE, _("The URL is too long."));
+    }
   version = sp2 + 1;
   vlen = len - (gsize) (version - line);
   if (vlen != 8 || memcmp (version, "HTTP/", 5) != 0 || !g_ascii_isdigit (version[5])
@@ -174,6 +185,7 @@ kh_http_head_check (const char    *buf,
   gboolean chunked = FALSE;
   gboolean needs_host = FALSE;
   gboolean host = FALSE;
+  guint lines = 0;
   guint64 length = 0;
   KhHeadVerdict verdict;
 
@@ -210,7 +222,7 @@ kh_http_head_check (const char    *buf,
             return refuse (refusal, 431, KH_SYNC_ERROR_TOO_LARGE, _("The request's headers are too long."));
           return KH_HEAD_INCOMPLETE;
         }
-      if (next - headers > KH_HTTP_MAX_HEADERS)
+      if (next - headers > KH_HTTP_MAX_HEADERS || ++lines > MAX_HEADER_LINES)
         return refuse (refusal, 431, KH_SYNC_ERROR_TOO_LARGE, _("The request's headers are too long."));
       if (n == 0)
         {

@@ -957,6 +957,29 @@ get_status (const char *url,
   return status;
 }
 
+/* Writes a certificate for 127.0.0.1 and its key into @dir. */
+static void
+make_certificate (const char *dir,
+                  char      **cert,
+                  char      **key)
+{
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  *cert = g_build_filename (dir, "cert.pem", NULL);
+  *key = g_build_filename (dir, "key.pem", NULL);
+  {
+    const char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-keyout", *key, "-out", *cert, "-days", "2", "-subj", "/CN=localhost",
+                           "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL
+                                 | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+}
+
 /* serve --tls-cert/--tls-key answers HTTPS, verified against the certificate, and on
  * [::]:PORT over IPv6 and IPv4 alike. */
 static void
@@ -966,25 +989,12 @@ test_tls_and_ipv6 (gconstpointer data)
   g_autofree char *cert = NULL;
   g_autofree char *key = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(GError) error = NULL;
-  int status = 0;
   int port = 0;
   GPid pid;
 
   if (s == NULL)
     return;
-  cert = g_build_filename (s->dir, "cert.pem", NULL);
-  key = g_build_filename (s->dir, "key.pem", NULL);
-  {
-    const char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                           "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-                           "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", NULL };
-
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL
-                                 | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error));
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
+  make_certificate (s->dir, &cert, &key);
   {
     const char * const args[] = { "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, NULL };
 
@@ -1171,6 +1181,23 @@ head_cases (void)
   g_string_append (c->request, "\r\n");
   c->status = 431;
   g_ptr_array_add (cases, c);
+  /* Small enough to fit the limits of size, too many for libmicrohttpd's memory. */
+  c = g_new0 (HeadCase, 1);
+  c->what = "8,000 empty headers";
+  c->request = g_string_new ("GET /v1/health HTTP/1.1\r\nHost: x\r\n");
+  for (int i = 0; i < 8000; i++)
+    g_string_append (c->request, "a:\r\n");
+  g_string_append (c->request, "\r\n");
+  c->status = 431;
+  g_ptr_array_add (cases, c);
+  c = g_new0 (HeadCase, 1);
+  c->what = "4,000 query arguments";
+  c->request = g_string_new ("GET /v1/health?");
+  for (int i = 0; i < 4000; i++)
+    g_string_append (c->request, "a&");
+  g_string_append (c->request, " HTTP/1.1\r\nHost: x\r\n\r\n");
+  c->status = 414;
+  g_ptr_array_add (cases, c);
   c = g_new0 (HeadCase, 1);
   c->what = "a URL of 100 kB";
   c->request = g_string_new ("GET /v1/health?x=");
@@ -1233,29 +1260,6 @@ check_every_answer (int      port,
           wire_close (w);
         }
     }
-}
-
-/* Writes a certificate for 127.0.0.1 and its key into @dir. */
-static void
-make_certificate (const char *dir,
-                  char      **cert,
-                  char      **key)
-{
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-
-  *cert = g_build_filename (dir, "cert.pem", NULL);
-  *key = g_build_filename (dir, "key.pem", NULL);
-  {
-    const char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                           "-nodes", "-keyout", *key, "-out", *cert, "-days", "2", "-subj", "/CN=localhost",
-                           "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", NULL };
-
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL
-                                 | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error));
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
 }
 
 /* Every malformed request gets the protocol's JSON error with its status, never a page of
