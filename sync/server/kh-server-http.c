@@ -25,8 +25,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "kh-server-files.h"
 #include "kh-server-gate.h"
+#include "kh-server-http-private.h"
 #include "kh-server-http.h"
 #include "kh-server-metrics.h"
 #include "kh-uuid.h"
@@ -110,6 +110,13 @@ typedef struct
   unsigned      status;
 } Request;
 
+/* The names this file answers with (kh-server-http-private.h). */
+#define send_text   kh_http_send_text
+#define send_json   kh_http_send_json
+#define send_error  kh_http_send_error
+#define send_gerror kh_http_send_gerror
+#define parse_limit kh_http_arg_limit
+
 /* The request the pool thread is answering, for send_text() to note its status in. */
 static __thread Request *current_request;
 
@@ -169,12 +176,12 @@ gzip_buffer (const char *data,
   return out;
 }
 
-static enum MHD_Result
-send_text (struct MHD_Connection *c,
-           unsigned int           status,
-           const char            *text,
-           gsize                  len,
-           int                    retry_after)
+enum MHD_Result
+kh_http_send_text (struct MHD_Connection *c,
+                   unsigned int           status,
+                   const char            *text,
+                   gsize                  len,
+                   int                    retry_after)
 {
   char *buf = NULL;
   gsize buf_len = 0;
@@ -219,18 +226,16 @@ send_text (struct MHD_Connection *c,
       g_snprintf (s, sizeof s, "%d", retry_after);
       MHD_add_response_header (response, MHD_HTTP_HEADER_RETRY_AFTER, s);
     }
-  ret = MHD_queue_response (c, status, response);
+  ret = kh_http_queue (c, status, response);
   MHD_destroy_response (response);
-  if (current_request != NULL)
-    current_request->status = status;
   return ret;
 }
 
-static enum MHD_Result
-send_json (struct MHD_Connection *c,
-           unsigned int           status,
-           json_object           *body,
-           int                    retry_after)
+enum MHD_Result
+kh_http_send_json (struct MHD_Connection *c,
+                   unsigned int           status,
+                   json_object           *body,
+                   int                    retry_after)
 {
   gsize len;
   const char *text = kh_codec_to_string (body, &len);
@@ -240,20 +245,20 @@ send_json (struct MHD_Connection *c,
   return ret;
 }
 
-static enum MHD_Result
-send_error (struct MHD_Connection *c,
-            KhSyncError            code,
-            const char            *message,
-            int                    retry_after)
+enum MHD_Result
+kh_http_send_error (struct MHD_Connection *c,
+                    KhSyncError            code,
+                    const char            *message,
+                    int                    retry_after)
 {
   return send_json (c, (unsigned int) kh_sync_error_http_status (code),
                     kh_codec_error_to_json (code, message), retry_after);
 }
 
 /* A GError from the core or a backend, as the protocol's error. */
-static enum MHD_Result
-send_gerror (struct MHD_Connection *c,
-             const GError          *error)
+enum MHD_Result
+kh_http_send_gerror (struct MHD_Connection *c,
+                     const GError          *error)
 {
   if (error->domain == KH_SYNC_ERROR)
     return send_error (c, (KhSyncError) error->code, error->message, 0);
@@ -262,6 +267,28 @@ send_gerror (struct MHD_Connection *c,
   g_message ("request failed: %s", error->message);
   return send_error (c, KH_SYNC_ERROR_INTERNAL,
                      _("The server failed; nothing was half-applied. Try again later."), 0);
+}
+
+enum MHD_Result
+kh_http_send_answer (struct MHD_Connection *c,
+                     const GString         *answer,
+                     const GError          *error)
+{
+  if (answer == NULL)
+    return send_gerror (c, error);
+  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
+}
+
+enum MHD_Result
+kh_http_queue (struct MHD_Connection *c,
+               unsigned int           status,
+               struct MHD_Response   *response)
+{
+  enum MHD_Result ret = MHD_queue_response (c, status, response);
+
+  if (current_request != NULL)
+    current_request->status = status;
+  return ret;
 }
 
 /* Requests ------------------------------------------------------------------------------------- */
@@ -341,10 +368,10 @@ read_body (KhHttpServer          *self,
   return kh_codec_parse ((const char *) data, len, self->limits.max_depth, error);
 }
 
-static gboolean
-parse_limit (struct MHD_Connection  *c,
-             gint64                 *limit,
-             GError                **error)
+gboolean
+kh_http_arg_limit (struct MHD_Connection  *c,
+                   gint64                 *limit,
+                   GError                **error)
 {
   const char *text = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "limit");
   char *end = NULL;
@@ -360,6 +387,17 @@ parse_limit (struct MHD_Connection  *c,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+kh_http_arg_count (struct MHD_Connection *c,
+                   const char            *name,
+                   gint64                *value)
+{
+  const char *text = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, name);
+
+  *value = 0;
+  return text == NULL || *text == '\0' || g_ascii_string_to_signed (text, 10, 0, G_MAXINT64, value, NULL);
 }
 
 /* The client's address ------------------------------------------------------------------------ */
@@ -557,9 +595,7 @@ handle_changes (KhHttpServer          *self,
   if (cursor != NULL && strlen (cursor) > 200)
     return send_error (c, KH_SYNC_ERROR_INVALID, _("The cursor is too long."), 0);
   page = kh_server_changes (self->server, user, cursor, limit, &error);
-  if (page == NULL)
-    return send_gerror (c, error);
-  return send_text (c, MHD_HTTP_OK, page->str, page->len, 0);
+  return kh_http_send_answer (c, page, error);
 }
 
 static enum MHD_Result
@@ -673,9 +709,7 @@ handle_records (KhHttpServer          *self,
     }
   answer = kh_server_records_by_ids (self->server, user, json_object_get_string (entity),
                                      (const char * const *) ids->pdata, ids->len, &error);
-  if (answer == NULL)
-    return send_gerror (c, error);
-  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
+  return kh_http_send_answer (c, answer, error);
 }
 
 /* POST /v1/erase {"entity": "person", "id": ID, "reason": TEXT}: erases a person (kh-server-privacy.c). */
@@ -719,162 +753,12 @@ handle_erasures (KhHttpServer          *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) answer = NULL;
-  const char *after = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "after");
-  gint64 v = 0;
+  gint64 v;
 
-  if (after != NULL && *after != '\0' && !g_ascii_string_to_signed (after, 10, 0, G_MAXINT64, &v, NULL))
+  if (!kh_http_arg_count (c, "after", &v))
     return send_error (c, KH_SYNC_ERROR_INVALID, _("“after” must be a version."), 0);
   answer = kh_server_erasures (self->server, user, v, &error);
-  if (answer == NULL)
-    return send_gerror (c, error);
-  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
-}
-
-/* Attached files (kh-server-files.c; sync/PROTOCOL.md, "Attachments") ----------------------- */
-
-static json_object *
-file_state_to_json (const char        *sha256,
-                    const KhFileState *state)
-{
-  json_object *o = json_object_new_object ();
-
-  json_object_object_add (o, "sha256", json_object_new_string (sha256));
-  json_object_object_add (o, "complete", json_object_new_boolean (state->complete));
-  json_object_object_add (o, "offset", json_object_new_int64 (state->offset));
-  json_object_object_add (o, "max_size", json_object_new_int64 (state->max_size));
-  return o;
-}
-
-static gboolean
-file_offset_arg (struct MHD_Connection  *c,
-                 const char             *name,
-                 gint64                 *value)
-{
-  const char *text = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, name);
-
-  *value = 0;
-  return text == NULL || g_ascii_string_to_signed (text, 10, 0, G_MAXINT64, value, NULL);
-}
-
-/* GET /v1/files/status?sha256=H&attachment=ID */
-static enum MHD_Result
-handle_file_status (KhHttpServer          *self,
-                    struct MHD_Connection *c,
-                    const KhServerUser    *user)
-{
-  g_autoptr(GError) error = NULL;
-  const char *sha256 = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "sha256");
-  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "attachment");
-  KhFileState state;
-
-  if (!kh_server_file_status (self->server, user, id, sha256, &state, &error))
-    return send_gerror (c, error);
-  return send_json (c, MHD_HTTP_OK, file_state_to_json (sha256, &state), 0);
-}
-
-/* POST /v1/files/chunk?sha256=H&attachment=ID&offset=N, the body the file's bytes from N. */
-static enum MHD_Result
-handle_file_chunk (KhHttpServer          *self,
-                   struct MHD_Connection *c,
-                   Request               *req,
-                   const KhServerUser    *user)
-{
-  g_autoptr(GError) error = NULL;
-  const char *sha256 = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "sha256");
-  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "attachment");
-  gint64 offset;
-  KhFileState state;
-
-  if (!file_offset_arg (c, "offset", &offset))
-    return send_error (c, KH_SYNC_ERROR_INVALID, _("“offset” must be a number of bytes."), 0);
-  if (!kh_server_file_put (self->server, user, id, sha256, offset, req->body->data, req->body->len, &state, &error))
-    return send_gerror (c, error);
-  return send_json (c, MHD_HTTP_OK, file_state_to_json (sha256, &state), 0);
-}
-
-/* GET /v1/files/data?sha256=H&attachment=ID&offset=N&length=L: the bytes, as they are. */
-static enum MHD_Result
-handle_file_data (KhHttpServer          *self,
-                  struct MHD_Connection *c,
-                  const KhServerUser    *user)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  const char *sha256 = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "sha256");
-  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "attachment");
-  struct MHD_Response *response;
-  enum MHD_Result ret;
-  gint64 offset;
-  gint64 length;
-  gsize len;
-  const void *data;
-
-  if (!file_offset_arg (c, "offset", &offset) || !file_offset_arg (c, "length", &length)
-      || length <= 0 || (guint64) length > self->limits.max_body)
-    return send_error (c, KH_SYNC_ERROR_INVALID, _("“offset” and “length” must be numbers of bytes."), 0);
-  bytes = kh_server_file_get (self->server, user, id, sha256, offset, (gsize) length, &error);
-  if (bytes == NULL)
-    return send_gerror (c, error);
-  data = g_bytes_get_data (bytes, &len);
-  response = MHD_create_response_from_buffer (len, g_memdup2 (data, len), MHD_RESPMEM_MUST_FREE);
-  MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-  ret = MHD_queue_response (c, MHD_HTTP_OK, response);
-  MHD_destroy_response (response);
-  if (current_request != NULL)
-    current_request->status = MHD_HTTP_OK;
-  return ret;
-}
-
-/* GET /v1/history?entity=E&id=ID: a record's changes, who made them, when, from where. */
-static enum MHD_Result
-handle_history (KhHttpServer          *self,
-                struct MHD_Connection *c,
-                const KhServerUser    *user)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GString) answer = NULL;
-  const char *entity = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "entity");
-  const char *id = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "id");
-
-  if (entity == NULL || id == NULL || strlen (entity) > KH_CODEC_MAX_NAME || strlen (id) > 64)
-    return send_error (c, KH_SYNC_ERROR_INVALID, _("A history names a kind of record and its id."), 0);
-  answer = kh_server_history (self->server, user, entity, id, &error);
-  if (answer == NULL)
-    return send_gerror (c, error);
-  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
-}
-
-/* GET /v1/activity?from=D&to=D&user=U&entity=E&after=V&limit=N: the changes in the area. */
-static enum MHD_Result
-handle_activity (KhHttpServer          *self,
-                 struct MHD_Connection *c,
-                 const KhServerUser    *user)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GString) answer = NULL;
-  const char *names[] = { "from", "to", "user", "entity" };
-  const char *values[4];
-  const char *after = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "after");
-  gint64 v = 0;
-  gint64 limit;
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      values[i] = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, names[i]);
-      if (values[i] != NULL && *values[i] == '\0')
-        values[i] = NULL;
-      if (values[i] != NULL && (strlen (values[i]) > 64 || !g_utf8_validate (values[i], -1, NULL)))
-        return send_error (c, KH_SYNC_ERROR_INVALID, _("An activity filter is too long."), 0);
-    }
-  if (after != NULL && *after != '\0' && !g_ascii_string_to_signed (after, 10, 0, G_MAXINT64, &v, NULL))
-    return send_error (c, KH_SYNC_ERROR_INVALID, _("“after” must be a version."), 0);
-  if (!parse_limit (c, &limit, &error))
-    return send_gerror (c, error);
-  answer = kh_server_activity (self->server, user, values[0], values[1], values[2], values[3], v, limit,
-                               &error);
-  if (answer == NULL)
-    return send_gerror (c, error);
-  return send_text (c, MHD_HTTP_OK, answer->str, answer->len, 0);
+  return kh_http_send_answer (c, answer, error);
 }
 
 static const struct { const char *path; const char *method; gboolean auth; } routes[] = {
@@ -912,11 +796,11 @@ dispatch (KhHttpServer          *self,
     case ROUTE_INTEGRITY_BUCKETS: return handle_integrity_buckets (self, c, req->user);
     case ROUTE_ERASE: return handle_erase (self, c, req, req->user);
     case ROUTE_ERASURES: return handle_erasures (self, c, req->user);
-    case ROUTE_FILE_STATUS: return handle_file_status (self, c, req->user);
-    case ROUTE_FILE_CHUNK: return handle_file_chunk (self, c, req, req->user);
-    case ROUTE_FILE_DATA: return handle_file_data (self, c, req->user);
-    case ROUTE_HISTORY: return handle_history (self, c, req->user);
-    case ROUTE_ACTIVITY: return handle_activity (self, c, req->user);
+    case ROUTE_FILE_STATUS: return kh_http_file_status (self->server, c, req->user);
+    case ROUTE_FILE_CHUNK: return kh_http_file_chunk (self->server, c, req->body->data, req->body->len, req->user);
+    case ROUTE_FILE_DATA: return kh_http_file_data (self->server, c, self->limits.max_body, req->user);
+    case ROUTE_HISTORY: return kh_http_history (self->server, c, req->user);
+    case ROUTE_ACTIVITY: return kh_http_activity (self->server, c, req->user);
     default: g_assert_not_reached ();
     }
 }
@@ -1123,6 +1007,7 @@ completed_cb (void                            *cls,
   KhHttpServer *self = cls;
   Request *req = *con_cls;
   Conn *conn;
+  int fd = -1;
 
   /* A connection kept alive waits for its next request against a new deadline. */
   g_mutex_lock (&self->lock);
@@ -1132,8 +1017,12 @@ completed_cb (void                            *cls,
       conn->answering = FALSE;
       conn->in_body = FALSE;
       conn->since = g_get_monotonic_time ();
+      fd = conn->fd;
     }
   g_mutex_unlock (&self->lock);
+  /* The gate counts the answers, to know whether a refusal of its own must follow them. */
+  if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && fd >= 0)
+    kh_http_gate_answered (self->gate, fd);
   if (req == NULL)
     return;
   release_body (self, req);
@@ -1306,7 +1195,7 @@ conn_kill (KhHttpServer *self,
   conn->killed_at = now;
   if (conn->fd < 0)
     return;
-  if (conn->in_body && self->limits.tls_cert == NULL)
+  if (conn->in_body)
     {
       if (send (conn->fd, self->late_answer, strlen (self->late_answer), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
         {
@@ -1458,14 +1347,9 @@ kh_http_server_start (KhServer            *server,
   struct sockaddr_storage addr;
   socklen_t addr_len = 0;
   guint64 p = 0;
-  const union MHD_DaemonInfo *info;
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO
-                       | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
-  struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
-                                   { MHD_OPTION_END, 0, NULL } };
-  struct MHD_OptionItem listening[3] = { { MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
-                                         { MHD_OPTION_END, 0, NULL } };
-  int listen_fd = -1;
+                       | MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+  int listen_fd;
 
   if (!parse_listen (listen, &addr, &addr_len, &p))
     {
@@ -1474,43 +1358,21 @@ kh_http_server_start (KhServer            *server,
                    listen ? listen : "");
       return NULL;
     }
-  if (addr.ss_family == AF_INET6)
-    flags |= MHD_USE_DUAL_STACK;
-  if (limits->tls_cert != NULL)
+  /* The gate accepts, speaks TLS when asked, checks each request and hands libmicrohttpd one
+   * end of a socket pair per connection (kh-server-gate.c). */
+  listen_fd = kh_http_gate_listen ((struct sockaddr *) &addr, addr_len);
+  if (listen_fd < 0)
     {
-      if (MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES)
-        {
-          g_set_error_literal (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                               _("This libmicrohttpd was built without TLS: put a reverse proxy in front."));
-          return NULL;
-        }
-      flags |= MHD_USE_TLS;
-      tls[0] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) limits->tls_cert };
-      tls[1] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) limits->tls_key };
-      /* The bytes are encrypted: libmicrohttpd listens itself, and no head is looked at
-       * before it (SECURITY.md). */
-      listening[0] = (struct MHD_OptionItem) { MHD_OPTION_SOCK_ADDR, 0, &addr };
-      listening[1] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL };
-    }
-  else
-    {
-      /* Plain HTTP: the gate accepts, reads each head and hands the connection on. */
-      listen_fd = kh_http_gate_listen ((struct sockaddr *) &addr, addr_len);
-      if (listen_fd < 0)
-        {
-          const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
+      const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
 
-          if (why != NULL)
-            g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                         _("Cannot listen on %s: %s."), listen, why);
-          else
-            g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                         _("Cannot listen on %s (is the port in use?)."), listen);
-          return NULL;
-        }
-      flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+      if (why != NULL)
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s: %s."), listen, why);
+      else
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s (is the port in use?)."), listen);
+      return NULL;
     }
-
   self = g_new0 (KhHttpServer, 1);
   self->server = g_object_ref (server);
   self->limits = *limits;
@@ -1522,7 +1384,6 @@ kh_http_server_start (KhServer            *server,
   self->conns = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) conn_free);
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->daemon = MHD_start_daemon (flags, 0, policy_cb, self, access_cb, self,
-                                   MHD_OPTION_ARRAY, listening,
                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
                                    MHD_OPTION_CONNECTION_LIMIT,
                                    (unsigned int) limits->max_connections + RESERVE_CONNECTIONS,
@@ -1530,24 +1391,12 @@ kh_http_server_start (KhServer            *server,
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, self,
                                    MHD_OPTION_NOTIFY_CONNECTION, connection_cb, self,
-                                   MHD_OPTION_ARRAY, tls,
                                    MHD_OPTION_END);
   if (self->daemon == NULL)
     {
-      const char *why = bind_problem ((struct sockaddr *) &addr, addr_len);
-
-      if (why != NULL)
-        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                     _("Cannot listen on %s: %s."), listen, why);
-      else if (limits->tls_cert != NULL)
-        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                     _("Cannot listen on %s: is the port in use, or the certificate or key not valid PEM?"),
-                     listen);
-      else
-        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
-                     _("Cannot listen on %s (is the port in use?)."), listen);
-      if (listen_fd >= 0)
-        close (listen_fd);
+      g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                   _("Cannot listen on %s (is the port in use?)."), listen);
+      close (listen_fd);
       kh_http_server_stop (self);
       return NULL;
     }
@@ -1561,29 +1410,33 @@ kh_http_server_start (KhServer            *server,
                                          "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", (size_t) len, text);
   }
   self->watchdog = g_thread_new ("kh-http-watchdog", watchdog_thread, self);
-  if (listen_fd >= 0)
-    {
-      struct sockaddr_storage bound;
-      socklen_t bound_len = sizeof bound;
-      KhHttpGateHooks hooks = {
-        gate_admit, gate_release, gate_hand, self,
-        limits->max_connections + RESERVE_CONNECTIONS, limits->max_connections,
-        limits->request_seconds,
-      };
+  {
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof bound;
+    KhHttpGateHooks hooks = {
+      gate_admit, gate_release, gate_hand, self,
+      limits->max_connections + RESERVE_CONNECTIONS, limits->max_connections,
+      limits->request_seconds, limits->tls_cert, limits->tls_key,
+    };
 
-      if (port != NULL)
-        {
-          *port = (guint16) p;
-          if (getsockname (listen_fd, (struct sockaddr *) &bound, &bound_len) == 0)
-            *port = ntohs (bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &bound)->sin6_port
-                                                       : ((struct sockaddr_in *) &bound)->sin_port);
-        }
-      self->gate = kh_http_gate_start (listen_fd, &hooks);
-      return self;
-    }
-  info = MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  if (port != NULL)
-    *port = info != NULL ? info->port : (guint16) p;
+    if (port != NULL)
+      {
+        *port = (guint16) p;
+        if (getsockname (listen_fd, (struct sockaddr *) &bound, &bound_len) == 0)
+          *port = ntohs (bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &bound)->sin6_port
+                                                     : ((struct sockaddr_in *) &bound)->sin_port);
+      }
+    self->gate = kh_http_gate_start (listen_fd, &hooks);
+    if (self->gate == NULL)
+      {
+        g_set_error (error, KH_SERVER_ERROR, KH_SERVER_ERROR_INVALID,
+                     _("Cannot listen on %s: is the port in use, or the certificate or key not valid PEM?"),
+                     listen);
+        close (listen_fd);
+        kh_http_server_stop (self);
+        return NULL;
+      }
+  }
   return self;
 }
 
