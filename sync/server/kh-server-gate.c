@@ -920,7 +920,10 @@ accept_all (KhHttpGate *gate)
       gate->n_waiting++;
       if (gate->cred != NULL)
         {
-          if (gnutls_init (&l->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK) < 0
+          /* GNUTLS_NO_SIGNAL: GnuTLS sends with MSG_NOSIGNAL, as the gate's own sends do; a
+           * client that hangs up while its answer is on the way must not end the server with
+           * SIGPIPE (it did, under load, when a stop found such a connection). */
+          if (gnutls_init (&l->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0
               || gnutls_priority_set (l->tls, gate->priority) < 0
               || gnutls_credentials_set (l->tls, GNUTLS_CRD_CERTIFICATE, gate->cred) < 0)
             {

@@ -1024,7 +1024,11 @@ test_tls_and_ipv6 (gconstpointer data)
     g_assert_cmpint (get_status (url, NULL), ==, 0);
     g_free (url);
     url = g_strdup_printf ("https://127.0.0.1:%d/v1/health", port);
-    g_assert_cmpint (get_status (url, "/nonexistent-ca.pem"), ==, 0);
+    /* Each of these hangs up in the middle of the handshake, while the server is sending: the
+     * server must live on (it once died of SIGPIPE). */
+    for (int i = 0; i < 30; i++)
+      g_assert_cmpint (get_status (url, "/nonexistent-ca.pem"), ==, 0);
+    g_assert_cmpint (get_status (url, cert), ==, 200);
     stop_serve (pid);
   }
   {
