@@ -4,8 +4,8 @@
  * evaluations, achievements and recognitions for each of the five learning models (with the
  * share of the eligible population where every unit counted has one), learning units at each
  * level, the number and total of scholarships, awards and grants for adult learners, and the
- * money each fund mobilized and disbursed; the same figures for each unit directly below; and
- * the same for several years side by side (kh_report_compute_years()).
+ * money each fund mobilized and disbursed; the same figures for each unit directly below
+ * (several years side by side are kh-report-years.c's).
  *
  * A share is a promise that numerator and denominator cover the same units. The denominator of
  * a unit is its own eligible population, else the sum of those of the units below it that
@@ -36,6 +36,7 @@
 #include "kh-json-private.h"
 #include "kh-privacy.h"
 #include "kh-report.h"
+#include "kh-report-private.h"
 #include "kh-schema.h"
 #include "kh-store-sql.h"
 #include "kh-uuid.h"
@@ -105,16 +106,6 @@ typedef struct
   GPtrArray  *bucket_ids; /* in order of appearance */
   GHashTable *funds;      /* fund id → FundFigures */
 } Report;
-
-/* The cell formats of a report's workbook. */
-typedef struct
-{
-  lxw_format *bold;
-  lxw_format *title;
-  lxw_format *header;
-  lxw_format *money;
-  lxw_format *pct;
-} ReportFormats;
 
 static int
 index_of (const char * const *values,
@@ -1010,28 +1001,12 @@ kh_report_compute (KhStore     *store,
 
 /* Reading a report ---------------------------------------------------------------------------- */
 
-static gint64
-geti (json_object *o,
-      const char  *key)
-{
-  return json_object_get_int64 (json_object_object_get (o, key));
-}
-
-static const char *
-gets (json_object *o,
-      const char  *key)
-{
-  const char *s = json_object_get_string (json_object_object_get (o, key));
-
-  return s ? s : "";
-}
-
 /* Appends @text padded with spaces to @width characters (not bytes: Vietnamese labels have
  * many two- and three-byte letters). */
-static void
-append_padded (GString    *s,
-               const char *text,
-               int         width)
+void
+_kh_report_append_padded (GString    *s,
+                          const char *text,
+                          int         width)
 {
   glong n = g_utf8_strlen (text, -1);
 
@@ -1041,10 +1016,10 @@ append_padded (GString    *s,
 }
 
 /* The share of the eligible population, or why there is none. */
-static void
-append_share (GString       *s,
-              json_object   *m,
-              KhFormatStyle  style)
+void
+_kh_report_append_share (GString       *s,
+                         json_object   *m,
+                         KhFormatStyle  style)
 {
   json_object *missing = json_object_object_get (m, "eligible_missing");
 
@@ -1094,7 +1069,7 @@ append_recognized (GString       *s,
     return;
   n = kh_format_number_style (geti (m, "recognized"), style);
   g_string_append (s, "  ");
-  append_padded (s, "", 29);
+  _kh_report_append_padded (s, "", 29);
   g_string_append_printf (s, _("recognized %s"), n);
   for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
     {
@@ -1162,9 +1137,9 @@ kh_report_to_text (json_object   *report,
       g_autofree char *ach = kh_format_number_style (geti (m, "achieved"), style);
 
       g_string_append (s, "  ");
-      append_padded (s, gets (m, "label"), 29);
+      _kh_report_append_padded (s, gets (m, "label"), 29);
       g_string_append_printf (s, _("registered %s, evaluated %s, achieved %s"), reg, ev, ach);
-      append_share (s, m, style);
+      _kh_report_append_share (s, m, style);
       g_string_append_c (s, '\n');
       append_recognized (s, m, style);
     }
@@ -1186,7 +1161,7 @@ kh_report_to_text (json_object   *report,
       g_autofree char *money = kh_format_money_style (geti (a, "amount"), style);
 
       g_string_append (s, "  ");
-      append_padded (s, gets (a, "label"), 29);
+      _kh_report_append_padded (s, gets (a, "label"), 29);
       g_string_append_printf (s, "%6d  %s\n", (int) geti (a, "count"), money);
     }
   {
@@ -1194,7 +1169,7 @@ kh_report_to_text (json_object   *report,
     g_autofree char *money = kh_format_money_style (geti (t, "amount"), style);
 
     g_string_append (s, "  ");
-    append_padded (s, _("Total"), 29);
+    _kh_report_append_padded (s, _("Total"), 29);
     g_string_append_printf (s, "%6d  %s\n", (int) geti (t, "count"), money);
   }
 
@@ -1229,9 +1204,9 @@ kh_report_to_text (json_object   *report,
   return g_string_free (s, FALSE);
 }
 
-static void
-add_report_formats (lxw_workbook  *wb,
-                    ReportFormats *fmt)
+void
+_kh_report_add_formats (lxw_workbook    *wb,
+                        KhReportFormats *fmt)
 {
   fmt->bold = workbook_add_format (wb);
   format_set_bold (fmt->bold);
@@ -1250,10 +1225,10 @@ add_report_formats (lxw_workbook  *wb,
 
 /* The learning models table from @row; returns the row after it and a blank one. */
 static lxw_row_t
-write_models_section (lxw_worksheet       *ws,
-                      json_object         *report,
-                      const ReportFormats *fmt,
-                      lxw_row_t            row)
+write_models_section (lxw_worksheet         *ws,
+                      json_object           *report,
+                      const KhReportFormats *fmt,
+                      lxw_row_t              row)
 {
   json_object *list;
 
@@ -1286,7 +1261,7 @@ write_models_section (lxw_worksheet       *ws,
       {
         g_autoptr(GString) why = g_string_new (NULL);
 
-        append_share (why, m, KH_FORMAT_AUTO);
+        _kh_report_append_share (why, m, KH_FORMAT_AUTO);
         if (json_object_object_get (m, "eligible") == NULL && why->len > 2)
           worksheet_write_string (ws, row, 8, why->str + 2, NULL);
         else if (json_object_get_boolean (json_object_object_get (m, "over_eligible")))
@@ -1298,10 +1273,10 @@ write_models_section (lxw_worksheet       *ws,
 
 /* The learning units by level from @row; returns the row after it and a blank one. */
 static lxw_row_t
-write_learning_section (lxw_worksheet       *ws,
-                        json_object         *report,
-                        const ReportFormats *fmt,
-                        lxw_row_t            row)
+write_learning_section (lxw_worksheet         *ws,
+                        json_object           *report,
+                        const KhReportFormats *fmt,
+                        lxw_row_t              row)
 {
   json_object *lu = json_object_object_get (report, "learning_units");
   static const char *keys[] = { "level1", "level2", "level3", "good", "fair", "average" };
@@ -1318,10 +1293,10 @@ write_learning_section (lxw_worksheet       *ws,
 
 /* The awards by kind and their total from @row; returns the row after it and a blank one. */
 static lxw_row_t
-write_awards_section (lxw_worksheet       *ws,
-                      json_object         *report,
-                      const ReportFormats *fmt,
-                      lxw_row_t            row)
+write_awards_section (lxw_worksheet         *ws,
+                      json_object           *report,
+                      const KhReportFormats *fmt,
+                      lxw_row_t              row)
 {
   json_object *list;
   json_object *t;
@@ -1347,10 +1322,10 @@ write_awards_section (lxw_worksheet       *ws,
 
 /* The funds table from @row, the last of the first sheet. */
 static void
-write_funds_section (lxw_worksheet       *ws,
-                     json_object         *report,
-                     const ReportFormats *fmt,
-                     lxw_row_t            row)
+write_funds_section (lxw_worksheet         *ws,
+                     json_object           *report,
+                     const KhReportFormats *fmt,
+                     lxw_row_t              row)
 {
   json_object *list;
 
@@ -1375,10 +1350,10 @@ write_funds_section (lxw_worksheet       *ws,
 
 /* The second sheet: the breakdown by the units directly below. */
 static void
-write_children_sheet (lxw_worksheet       *wc,
-                      json_object         *report,
-                      const char          *heading,
-                      const ReportFormats *fmt)
+write_children_sheet (lxw_worksheet         *wc,
+                      json_object           *report,
+                      const char            *heading,
+                      const KhReportFormats *fmt)
 {
   json_object *m0 = json_object_object_get (report, "models");
   json_object *list;
@@ -1432,7 +1407,7 @@ kh_report_export_xlsx (json_object  *report,
   KhXlsxWriter *writer;
   lxw_workbook *wb;
   lxw_worksheet *ws, *wc;
-  ReportFormats fmt;
+  KhReportFormats fmt;
   json_object *unit = json_object_object_get (report, "unit");
   g_autofree char *heading = NULL;
   lxw_row_t row = 0;
@@ -1451,7 +1426,7 @@ kh_report_export_xlsx (json_object  *report,
   wb = kh_xlsx_writer_get (writer);
   ws = workbook_add_worksheet (wb, NULL);
   wc = workbook_add_worksheet (wb, NULL);
-  add_report_formats (wb, &fmt);
+  _kh_report_add_formats (wb, &fmt);
 
   worksheet_set_column (ws, 0, 0, 34, NULL);
   worksheet_set_column (ws, 1, 7, 16, NULL);
@@ -1467,271 +1442,6 @@ kh_report_export_xlsx (json_object  *report,
 
   write_children_sheet (wc, report, heading, &fmt);
 
-  err = kh_xlsx_writer_close (writer);
-  if (err != LXW_NO_ERROR)
-    {
-      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,
-                   lxw_strerror (err));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Several years side by side ---------------------------------------------------------------- */
-
-#define MAX_YEARS 10
-
-/* The figures of @unit for each year from @first to @last (at most ten), each as
- * kh_report_compute() makes it, under "years". */
-json_object *
-kh_report_compute_years (KhStore     *store,
-                         const char  *unit,
-                         int          first,
-                         int          last,
-                         gboolean     by_successor,
-                         GError     **error)
-{
-  json_object *out, *years;
-
-  g_return_val_if_fail (KH_IS_STORE (store), NULL);
-  g_return_val_if_fail (unit != NULL, NULL);
-
-  if (first > last || last - first >= MAX_YEARS)
-    {
-      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_INVALID,
-                   _("Years: give a first year not after the last, at most %d years."), MAX_YEARS);
-      return NULL;
-    }
-  years = json_object_new_array ();
-  for (int y = first; y <= last; y++)
-    {
-      json_object *r = kh_report_compute (store, unit, y, by_successor, error);
-
-      if (r == NULL)
-        {
-          json_object_put (years);
-          return NULL;
-        }
-      json_object_array_add (years, r);
-    }
-  out = json_object_new_object ();
-  json_object_object_add (out, "unit", json_object_get (json_object_object_get (json_object_array_get_idx (years, last - first), "unit")));
-  json_object_object_add (out, "first", json_object_new_int (first));
-  json_object_object_add (out, "last", json_object_new_int (last));
-  json_object_object_add (out, "by_successor", json_object_new_boolean (by_successor));
-  json_object_object_add (out, "years", years);
-  return out;
-}
-
-/* One row of the side-by-side table: a label and a figure per year. */
-typedef enum
-{
-  ROW_HEADING,
-  ROW_NUMBER,
-  ROW_MONEY,
-  ROW_SHARE
-} RowKind;
-
-typedef struct
-{
-  RowKind      kind;
-  const char  *label;
-  int          model;   /* -1: not a model's row */
-  const char  *key;     /* in the model, or a path "object.member" in the report */
-} YearRow;
-
-static json_object *
-year_value (json_object   *report,
-            const YearRow *row)
-{
-  if (row->model >= 0)
-    return json_object_object_get (json_object_array_get_idx (json_object_object_get (report, "models"),
-                                                              row->model), row->key);
-  {
-    g_auto(GStrv) parts = g_strsplit (row->key, ".", 2);
-    json_object *o = json_object_object_get (report, parts[0]);
-
-    return parts[1] != NULL ? json_object_object_get (o, parts[1]) : o;
-  }
-}
-
-static GArray *
-year_rows (json_object *years)
-{
-  GArray *rows = g_array_new (FALSE, FALSE, sizeof (YearRow));
-  json_object *models = json_object_object_get (json_object_array_get_idx (years, 0), "models");
-
-  for (size_t m = 0; m < json_object_array_length (models); m++)
-    {
-      YearRow r[] = {
-        { ROW_HEADING, gets (json_object_array_get_idx (models, m), "label"), (int) m, NULL },
-        { ROW_NUMBER, _("Registered"), (int) m, "registered" },
-        { ROW_NUMBER, _("Achieved"), (int) m, "achieved" },
-        { ROW_NUMBER, _("Recognized"), (int) m, "recognized" },
-        { ROW_NUMBER, _("Eligible"), (int) m, "eligible" },
-        { ROW_SHARE, _("Achieved (%)"), (int) m, "achieved_share" },
-      };
-
-      g_array_append_vals (rows, r, G_N_ELEMENTS (r));
-    }
-  {
-    YearRow r[] = {
-      { ROW_HEADING, _("Scholarships, awards and grants"), -1, NULL },
-      { ROW_NUMBER, _("Number"), -1, "awards_total.count" },
-      { ROW_MONEY, _("Amount (đồng)"), -1, "awards_total.amount" },
-      { ROW_HEADING, _("Funds"), -1, NULL },
-      { ROW_MONEY, _("Mobilized (đồng)"), -1, "funds_total.mobilized" },
-      { ROW_MONEY, _("Disbursed (đồng)"), -1, "funds_total.disbursed" },
-    };
-
-    g_array_append_vals (rows, r, G_N_ELEMENTS (r));
-  }
-  return rows;
-}
-
-char *
-kh_report_years_to_text (json_object   *report,
-                         KhFormatStyle  style)
-{
-  GString *s = g_string_new (NULL);
-  json_object *unit = json_object_object_get (report, "unit");
-  json_object *years = json_object_object_get (report, "years");
-  size_t n = json_object_array_length (years);
-  g_autoptr(GArray) rows = NULL;
-  g_autoptr(GString) notes = g_string_new (NULL);
-
-  g_return_val_if_fail (report != NULL, NULL);
-
-  g_string_append_printf (s, _("Figures for %s (%s), %d–%d"), gets (unit, "name"), gets (unit, "code"),
-                          (int) geti (report, "first"), (int) geti (report, "last"));
-  if (json_object_get_boolean (json_object_object_get (report, "by_successor")))
-    g_string_append_printf (s, " — %s", _("including the records of former units it succeeded"));
-  g_string_append (s, "\n\n");
-  if (n == 0)
-    return g_string_free (s, FALSE);
-
-  append_padded (s, "", 31);
-  for (size_t y = 0; y < n; y++)
-    {
-      g_autofree char *year = g_strdup_printf ("%d", (int) geti (json_object_array_get_idx (years, y), "year"));
-      glong w = g_utf8_strlen (year, -1);
-
-      for (glong i = w; i < 16; i++)
-        g_string_append_c (s, ' ');
-      g_string_append (s, year);
-    }
-  g_string_append_c (s, '\n');
-
-  rows = year_rows (years);
-  for (guint i = 0; i < rows->len; i++)
-    {
-      const YearRow *row = &g_array_index (rows, YearRow, i);
-
-      if (row->kind == ROW_HEADING)
-        {
-          g_string_append_printf (s, "%s\n", row->label);
-          continue;
-        }
-      g_string_append (s, "  ");
-      append_padded (s, row->label, 29);
-      for (size_t y = 0; y < n; y++)
-        {
-          json_object *r = json_object_array_get_idx (years, y);
-          json_object *v = year_value (r, row);
-          g_autofree char *text = NULL;
-          glong w;
-
-          if (v == NULL)
-            text = g_strdup ("—");
-          else if (row->kind == ROW_SHARE)
-            text = kh_format_percent_style (json_object_get_double (v), style);
-          else if (row->kind == ROW_MONEY)
-            text = kh_format_money_style (json_object_get_int64 (v), style);
-          else
-            text = kh_format_number_style (json_object_get_int64 (v), style);
-          w = g_utf8_strlen (text, -1);
-          for (glong k = w; k < 16; k++)
-            g_string_append_c (s, ' ');
-          g_string_append (s, text);
-          /* Say once why a share is missing. */
-          if (row->kind == ROW_SHARE && v == NULL)
-            {
-              json_object *m = json_object_array_get_idx (json_object_object_get (r, "models"), row->model);
-              g_autoptr(GString) why = g_string_new (NULL);
-
-              append_share (why, m, style);
-              if (why->len > 0)
-                g_string_append_printf (notes, "  %d, %s%s\n", (int) geti (r, "year"), gets (m, "label"), why->str);
-            }
-        }
-      g_string_append_c (s, '\n');
-    }
-  if (notes->len > 0)
-    g_string_append_printf (s, "\n%s\n%s", _("Shares not given"), notes->str);
-  return g_string_free (s, FALSE);
-}
-
-gboolean
-kh_report_years_export_xlsx (json_object  *report,
-                             const char   *path,
-                             GError      **error)
-{
-  KhXlsxWriter *writer;
-  lxw_workbook *wb;
-  lxw_worksheet *ws;
-  ReportFormats fmt;
-  json_object *unit = json_object_object_get (report, "unit");
-  json_object *years = json_object_object_get (report, "years");
-  size_t n = json_object_array_length (years);
-  g_autofree char *heading = NULL;
-  g_autoptr(GArray) rows = NULL;
-  lxw_row_t row = 0;
-  lxw_error err;
-
-  g_return_val_if_fail (report != NULL, FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  writer = kh_xlsx_writer_new (path, NULL);
-  if (writer == NULL)
-    {
-      g_set_error (error, KH_DATA_ERROR, KH_DATA_ERROR_IO, _("Could not write “%s”: %s"), path,
-                   g_strerror (errno));
-      return FALSE;
-    }
-  wb = kh_xlsx_writer_get (writer);
-  ws = workbook_add_worksheet (wb, NULL);
-  add_report_formats (wb, &fmt);
-  worksheet_set_column (ws, 0, 0, 34, NULL);
-  worksheet_set_column (ws, 1, (lxw_col_t) n, 16, NULL);
-  heading = g_strdup_printf (_("Figures for %s (%s), %d–%d"), gets (unit, "name"), gets (unit, "code"),
-                             (int) geti (report, "first"), (int) geti (report, "last"));
-  worksheet_write_string (ws, row++, 0, heading, fmt.title);
-  row++;
-  worksheet_write_string (ws, row, 0, "", fmt.header);
-  for (size_t y = 0; y < n; y++)
-    worksheet_write_number (ws, row, (lxw_col_t) (1 + y),
-                            (double) geti (json_object_array_get_idx (years, y), "year"), fmt.header);
-  row++;
-  rows = n > 0 ? year_rows (years) : g_array_new (FALSE, FALSE, sizeof (YearRow));
-  for (guint i = 0; i < rows->len; i++, row++)
-    {
-      const YearRow *yr = &g_array_index (rows, YearRow, i);
-
-      worksheet_write_string (ws, row, 0, yr->label, yr->kind == ROW_HEADING ? fmt.bold : NULL);
-      if (yr->kind == ROW_HEADING)
-        continue;
-      for (size_t y = 0; y < n; y++)
-        {
-          json_object *v = year_value (json_object_array_get_idx (years, y), yr);
-
-          if (v == NULL)
-            worksheet_write_string (ws, row, (lxw_col_t) (1 + y), "—", NULL);
-          else if (yr->kind == ROW_SHARE)
-            worksheet_write_number (ws, row, (lxw_col_t) (1 + y), json_object_get_double (v), fmt.pct);
-          else
-            worksheet_write_number (ws, row, (lxw_col_t) (1 + y), (double) json_object_get_int64 (v), fmt.money);
-        }
-    }
   err = kh_xlsx_writer_close (writer);
   if (err != LXW_NO_ERROR)
     {
