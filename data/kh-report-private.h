@@ -1,5 +1,5 @@
-/* kh-report-private.h: what the figures of one year (kh-report.c) and of several years side by
- * side (kh-report-years.c) share to read a report and write it out
+/* kh-report-private.h: what the figures of one year (kh-report.c, kh-report-xlsx.c) and of
+ * several years side by side (kh-report-years.c) share to read a report and write it out
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
