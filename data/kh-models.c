@@ -581,7 +581,13 @@ typedef struct
  * last two criteria and of Decision 324's three competencies, the pass mark of Decision 448,
  * Circular 24's level 3), the figure here is a starting point an administrator corrects in the
  * criteria editor, and Circular 24's level 3 is left unset. Not translated: a set's name and
- * criteria are the documents' own words. */
+ * criteria are the documents' own words.
+ *
+ * Circular 20/2023 ranks a commune, district or province as a learning community at level 1, 2
+ * or 3, but what each level needs is not known here: its sets (one per level of community, the
+ * group kh_registration_group() gives) have no criteria of their own but the level the
+ * assessment reached, entered as it is and held to 0–3 (0: not achieved), so that the figures
+ * count the levels without the app inventing criteria or points. */
 static const Builtin builtins[] = {
   { "family", "Gia đình học tập", "Quyết định 448/QĐ-KHVN", NULL, "points", NULL, "2015-01-01", NULL,
     80, 0, 0, 0, 0,
@@ -604,9 +610,17 @@ static const Builtin builtins[] = {
     { { "1", "Tiêu chí về xây dựng đơn vị học tập", 100 } } },
   { "unit", "Đơn vị học tập", "Thông tư 24/2023/TT-BGDĐT", NULL, "levels", "citizen_share", "2024-01-01", NULL,
     0, 0, 90, 95, -1, { { NULL, NULL, 0 } } },
+#define CIRCULAR_20(group, name) \
+  { "community", name, "Thông tư 20/2023/TT-BGDĐT", group, "levels", "total", "2024-01-01", NULL, \
+    0, 0, 1, 2, 3, { { "level", "Mức độ đạt được theo kết quả đánh giá (1, 2 hoặc 3; 0: chưa đạt)", 3 } } }
+  CIRCULAR_20 ("commune", "Cộng đồng học tập cấp xã"),
+  CIRCULAR_20 ("district", "Cộng đồng học tập cấp huyện"),
+  CIRCULAR_20 ("province", "Cộng đồng học tập cấp tỉnh"),
+#undef CIRCULAR_20
 };
 
-/* Adds the built-in sets the store lacks (by model and legal basis); *@n_made says how many. */
+/* Adds the built-in sets the store lacks (by model, legal basis and subject group); *@n_made
+ * says how many. */
 gboolean
 kh_criteria_install_builtin (KhStore  *store,
                              guint    *n_made,
@@ -628,7 +642,7 @@ kh_criteria_install_builtin (KhStore  *store,
       int max = 0;
 
       stmt = kh_store_prepare (store, "SELECT 1 FROM criteria_set WHERE deleted = 0 AND model = ? "
-                               "AND legal_basis = ?", error);
+                               "AND legal_basis = ? AND coalesce(subject_group, '') = ?", error);
       if (stmt == NULL)
         {
           ok = FALSE;
@@ -636,6 +650,7 @@ kh_criteria_install_builtin (KhStore  *store,
         }
       sqlite3_bind_text (stmt, 1, b->model, -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 2, b->basis, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, b->group != NULL ? b->group : "", -1, SQLITE_STATIC);
       present = sqlite3_step (stmt) == SQLITE_ROW;
       sqlite3_reset (stmt);
       if (present)

@@ -116,6 +116,10 @@ append_column (GString       *sql,
  * each registration's recognition), in place of the plain index it starts with. */
 #define RECOGNITION_FIGURES_VERSION 11
 
+/* The step that lets the figures read an evaluation's stage from their covering index of
+ * evaluations (data/kh-report.c counts a review before a self-assessment). */
+#define STAGE_FIGURES_VERSION 18
+
 static const char *
 fts_options (int version)
 {
@@ -692,6 +696,16 @@ static const char *step_sql[KH_SCHEMA_VERSION + 1] = {
     "  changes TEXT NOT NULL CHECK (json_valid(changes)),"
     "  PRIMARY KEY (entity, record_id, version)"
     ") STRICT, WITHOUT ROWID;",
+  [STAGE_FIGURES_VERSION] =
+    /* The same index, made again with the stage, in the order the figures pick an evaluation
+     * in (a review first, then the latest): without it, each registration's evaluations were
+     * read from the table and sorted, and a province's figures at a million records took
+     * 1.05 s of CPU instead of 0.68. Still led by the registration, so nothing else loses its
+     * index, and no more indexes for a pull to keep. */
+    "DROP INDEX IF EXISTS kh_report_evaluation;"
+    "DELETE FROM meta WHERE key = '" UPKEEP_KEY_FIRST "kh_report_evaluation';"
+    "CREATE INDEX kh_report_evaluation ON evaluation"
+    "  (registration_id, deleted, stage = 'review', evaluated_on, rid, result, stage);",
 };
 
 static gboolean

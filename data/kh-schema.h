@@ -20,8 +20,9 @@ G_BEGIN_DECLS
  * 10: criteria sets by subject group and level rule, evaluation stages, registration states;
  * version 11: the figures' covering index of recognitions; version 12: the fund ledger's fields
  * (a fund's opening balance, earmarks, a payment's category); version 13: the approval states of
- * recognitions and dossiers, and the reason a locked record was reopened. */
-#define KH_SCHEMA_VERSION 17
+ * recognitions and dossiers, and the reason a locked record was reopened; version 18: the
+ * figures' covering index of evaluations with their stage. */
+#define KH_SCHEMA_VERSION 18
 /* Version 14: attachments (the entity, and what this replica knows of each file). */
 #define KH_ATTACH_VERSION 14
 /* Version 17: a unit's search text holds the names of the units above it (kh-search-path.c). */

@@ -589,7 +589,7 @@ test_builtin_sets (Fixture       *f,
 
   g_assert_true (kh_criteria_install_builtin (f->store, &made, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (made, ==, 6);
+  g_assert_cmpuint (made, ==, 9);
   g_assert_true (kh_criteria_install_builtin (f->store, &made, &error));
   g_assert_cmpuint (made, ==, 0);
 
@@ -620,6 +620,124 @@ test_builtin_sets (Fixture       *f,
   json_object_put (set);
 }
 
+/* The community set (Circular 20/2023) and criterion @code for a community registration of
+ * @subject in @year, which must be found. */
+static json_object *
+community_set (Fixture     *f,
+               const char  *subject,
+               int          year,
+               json_object **criteria)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_strdup_printf ("{\"model\": \"community\", \"year\": %d, \"org_unit_id\": \"%s\", "
+                                           "\"subject_kind\": \"org_unit\", \"subject_id\": \"%s\", "
+                                           "\"subject_name\": \"Cộng đồng\"}", year, subject, subject);
+  json_object *reg = json_tokener_parse (json);
+  json_object *set = kh_criteria_set_for_registration (f->store, reg, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (set);
+  json_object_put (reg);
+  *criteria = kh_criteria_list (f->store, json_object_get_string (json_object_object_get (set, "id")), &error);
+  g_assert_no_error (error);
+  return set;
+}
+
+/* Communes, districts and provinces as learning communities (Circular 20/2023): a built-in set
+ * for each applies by the level of the unit, and takes the level the assessment reached, 1 to
+ * 3 (0: not achieved), nothing above and no criterion of its own; a village keeps Decision
+ * 448's. */
+static void
+test_builtin_community_levels (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *district = NULL;
+  g_autofree char *reg = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *eval = NULL;
+  json_object *set, *criteria, *record;
+  const char *set_id;
+  int total = -1;
+
+  g_assert_true (kh_criteria_install_builtin (f->store, NULL, &error));
+  g_assert_no_error (error);
+  json = g_strdup_printf ("{\"code\": \"568\", \"name\": \"Huyện Diên Khánh\", \"kind\": \"district\", "
+                          "\"parent_id\": \"%s\", \"valid_to\": \"2025-06-30\"}", f->province);
+  district = make (f, "org_unit", json);
+  g_clear_pointer (&json, g_free);
+
+  /* Each level of community finds its own set; a village its Decision 448 one. */
+  {
+    const struct { const char *unit; int year; const char *group; const char *basis; } cases[] = {
+      { f->commune, 2025, "commune", "Thông tư 20/2023/TT-BGDĐT" },
+      { district, 2024, "district", "Thông tư 20/2023/TT-BGDĐT" },
+      { f->province, 2025, "province", "Thông tư 20/2023/TT-BGDĐT" },
+      { f->village, 2025, "village", "Quyết định 448/QĐ-KHVN" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        set = community_set (f, cases[i].unit, cases[i].year, &criteria);
+        g_assert_cmpstr (json_object_get_string (json_object_object_get (set, "subject_group")), ==, cases[i].group);
+        g_assert_cmpstr (json_object_get_string (json_object_object_get (set, "legal_basis")), ==, cases[i].basis);
+        json_object_put (set);
+        json_object_put (criteria);
+      }
+  }
+
+  /* The level entered is the level; no points, no criteria the circular's text would give. */
+  set = community_set (f, f->commune, 2025, &criteria);
+  set_id = json_object_get_string (json_object_object_get (set, "id"));
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (set, "method")), ==, "levels");
+  g_assert_cmpuint (json_object_array_length (criteria), ==, 1);
+  g_assert_cmpint (json_object_get_int (json_object_object_get (json_object_array_get_idx (criteria, 0), "max_points")), ==, 3);
+  for (int level = 0; level <= 3; level++)
+    {
+      static const char * const expected[] = { "not_achieved", "level1", "level2", "level3" };
+      g_autofree char *text = g_strdup_printf ("{\"level\": %d}", level);
+      json_object *scores = json_tokener_parse (text);
+
+      g_assert_cmpstr (kh_evaluate_result (set, criteria, scores, &total), ==, expected[level]);
+      g_assert_cmpint (total, ==, level);
+      json_object_put (scores);
+    }
+
+  reg = make (f, "registration", json = g_strdup_printf (
+                "{\"model\": \"community\", \"year\": 2025, \"org_unit_id\": \"%s\", \"subject_kind\": \"org_unit\", "
+                "\"subject_id\": \"%s\", \"subject_name\": \"Xã 22333\", \"status\": \"registered\"}",
+                f->commune, f->commune));
+  g_clear_pointer (&json, g_free);
+  json = g_strdup_printf ("{\"registration_id\": \"%s\", \"org_unit_id\": \"%s\", \"criteria_set_id\": \"%s\", "
+                          "\"scores\": {\"level\": 4}}", reg, f->commune, set_id);
+  refused (f, "evaluation", json, "at most 3");
+  g_clear_pointer (&json, g_free);
+  json = g_strdup_printf ("{\"registration_id\": \"%s\", \"org_unit_id\": \"%s\", \"criteria_set_id\": \"%s\", "
+                          "\"scores\": {\"1\": 2}}", reg, f->commune, set_id);
+  refused (f, "evaluation", json, "no criterion");
+  g_clear_pointer (&json, g_free);
+  json = g_strdup_printf ("{\"registration_id\": \"%s\", \"org_unit_id\": \"%s\", \"criteria_set_id\": \"%s\", "
+                          "\"scores\": {\"level\": 1}, \"result\": \"level3\"}", reg, f->commune, set_id);
+  refused (f, "evaluation", json, "Result");
+
+  {
+    json_object *scores = json_tokener_parse ("{\"level\": 2}");
+
+    eval = kh_evaluate_save (f->store, reg, set, criteria, scores, NULL, "2026-01-10", &error);
+    g_assert_no_error (error);
+    json_object_put (scores);
+  }
+  record = kh_store_get (f->store, "evaluation", eval, NULL);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "result")), ==, "level2");
+  g_assert_cmpint (json_object_get_int (json_object_object_get (record, "total")), ==, 2);
+  json_object_put (record);
+  record = kh_store_get (f->store, "registration", reg, NULL);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (record, "state")), ==, "passed");
+  json_object_put (record);
+  json_object_put (set);
+  json_object_put (criteria);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -633,6 +751,7 @@ main (int    argc,
   ADD ("/models/recognitions", test_recognitions);
   ADD ("/models/citizen-share", test_citizen_share);
   ADD ("/models/builtin-sets", test_builtin_sets);
+  ADD ("/models/builtin-community-levels", test_builtin_community_levels);
 #undef ADD
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
  */
 #include "kh-error.h"
 #include "kh-report.h"
+#include "kh-store-sql.h"
 #include "lists-util.h"
 
 typedef struct
@@ -371,6 +372,32 @@ test_report_minors_without_consent (Fixture       *f,
   json_object_put (units);
 }
 
+/* The registrations are counted in one pass with one sort, whatever their number: each one's
+ * latest evaluation (a review first) is read from the covering index in the order it is
+ * picked in, not sorted registration by registration. */
+static void
+test_report_sorts_once (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *r;
+  sqlite3_stmt *stmt = NULL;
+  guint found = 0;
+
+  r = kh_report_compute (f->t.store, "P", 2025, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int64 (json_object_object_get (json_object_array_get_idx (
+                     json_object_object_get (r, "models"), 1), "registered")), ==, 2);
+  json_object_put (r);
+  while ((stmt = sqlite3_next_stmt (kh_store_get_db (f->t.store), stmt)) != NULL)
+    if (strstr (sqlite3_sql (stmt), "kh_report_unit u CROSS JOIN registration") != NULL)
+      {
+        found++;
+        g_assert_cmpint (sqlite3_stmt_status (stmt, SQLITE_STMTSTATUS_SORT, FALSE), <=, 1);
+      }
+  g_assert_cmpuint (found, ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -381,5 +408,6 @@ main (int   argc,
               test_report_minors_without_consent, fixture_teardown);
   g_test_add ("/lists/report/past-by-successor", Fixture, NULL, fixture_setup, test_report_past_by_successor, fixture_teardown);
   g_test_add ("/lists/report/past-tree", Fixture, NULL, fixture_setup, test_report_past_tree, fixture_teardown);
+  g_test_add ("/lists/report/sorts-once", Fixture, NULL, fixture_setup, test_report_sorts_once, fixture_teardown);
   return g_test_run ();
 }

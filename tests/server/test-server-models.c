@@ -8,7 +8,10 @@
 
 #include <string.h>
 
+#include "kh-evaluate.h"
+#include "kh-models.h"
 #include "kh-test-server.h"
+#include "kh-test-store.h"
 #include "kh-uuid.h"
 
 static KhTestServer *server;
@@ -201,6 +204,95 @@ test_recognitions (void)
   }
 }
 
+/* @record's fields (those of @entity) with @changes on top, as a push carries them. */
+static json_object *
+fields_of (const char  *entity,
+           json_object *record,
+           const char  *key,
+           const char  *value)
+{
+  const KhEntity *e = kh_entity_lookup (entity);
+  json_object *out = json_object_new_object ();
+
+  for (guint i = 0; i < e->n_fields; i++)
+    {
+      json_object *v = json_object_object_get (record, e->fields[i].name);
+
+      if (v != NULL)
+        json_object_object_add (out, e->fields[i].name, json_object_get (v));
+    }
+  if (key != NULL)
+    json_object_object_add (out, key, json_object_new_string (value));
+  return out;
+}
+
+/* The built-in set for a commune as a learning community (Circular 20/2023), as the store
+ * installs it and an admin's replica sends it, holds on the server: the level the assessment
+ * reached, 0 to 3, and nothing else. */
+static void
+test_builtin_community_levels (void)
+{
+  g_autofree char *dir = kh_test_tmpdir ();
+  g_autoptr(KhStore) store = kh_test_open_store (dir, "builtin.db");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *set_id = kh_uuid_v7_new ();
+  g_autofree char *reg = NULL;
+  g_autofree char *json = NULL;
+  json_object *list = json_object_new_array ();
+  json_object *set = NULL;
+  json_object *criteria = NULL;
+  g_autoptr(KhPushResponse) r = NULL;
+
+  g_assert_true (kh_criteria_install_builtin (store, NULL, &error));
+  g_assert_no_error (error);
+  set = kh_criteria_set_for (store, "community", 2025, NULL, "commune", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string (json_object_object_get (set, "legal_basis")), ==, "Thông tư 20/2023/TT-BGDĐT");
+  criteria = kh_criteria_list (store, json_object_get_string (json_object_object_get (set, "id")), &error);
+  g_assert_no_error (error);
+  json_object_array_add (list, kh_test_mutation ("create", "criteria_set", set_id, 0,
+                                                 fields_of ("criteria_set", set, NULL, NULL)));
+  for (size_t i = 0; i < json_object_array_length (criteria); i++)
+    {
+      g_autofree char *id = kh_uuid_v7_new ();
+
+      json_object_array_add (list, kh_test_mutation ("create", "criterion", id, 0,
+                                                     fields_of ("criterion", json_object_array_get_idx (criteria, i),
+                                                                "criteria_set_id", set_id)));
+    }
+  r = kh_test_push (server, admin, list);
+  for (guint i = 0; i < r->results->len; i++)
+    g_assert_cmpint (((KhMutationResult *) r->results->pdata[i])->status, ==, KH_RESULT_APPLIED);
+  json_object_put (set);
+  json_object_put (criteria);
+  g_clear_object (&store);
+  kh_test_rmdir (dir);
+
+  json = g_strdup_printf ("{\"model\": \"community\", \"year\": 2025, \"org_unit_id\": \"%s\", "
+                          "\"subject_kind\": \"org_unit\", \"subject_id\": \"%s\", \"subject_name\": \"Xã A\", "
+                          "\"status\": \"registered\"}", unit_a, unit_a);
+  reg = make (officer_a, "registration", json);
+#define EVALUATION(scores, rest) \
+  g_strdup_printf ("{\"registration_id\": \"%s\", \"org_unit_id\": \"%s\", \"criteria_set_id\": \"%s\", " \
+                   "\"scores\": " scores rest "}", reg, unit_a, set_id)
+  g_free (json);
+  json = EVALUATION ("{\"level\": 4}", ", \"total\": 4, \"result\": \"level3\"");
+  refused (officer_a, "create", "evaluation", NULL, 0, json, "at most 3");
+  g_free (json);
+  json = EVALUATION ("{\"1\": 2}", ", \"total\": 2, \"result\": \"level2\"");
+  refused (officer_a, "create", "evaluation", NULL, 0, json, "no criterion");
+  g_free (json);
+  json = EVALUATION ("{\"level\": 1}", ", \"total\": 1, \"result\": \"level3\"");
+  refused (officer_a, "create", "evaluation", NULL, 0, json, "Result");
+  g_free (json);
+  json = EVALUATION ("{\"level\": 2}", ", \"total\": 2, \"result\": \"level2\"");
+  g_free (make (officer_a, "evaluation", json));
+  g_free (json);
+  json = EVALUATION ("{\"level\": 0}", ", \"total\": 0, \"result\": \"not_achieved\"");
+  g_free (make (officer_a, "evaluation", json));
+#undef EVALUATION
+}
+
 int
 main (int argc, char **argv)
 {
@@ -250,6 +342,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/models/evaluations", test_evaluations);
   g_test_add_func ("/server/models/sets-in-use", test_sets_in_use);
   g_test_add_func ("/server/models/recognitions", test_recognitions);
+  g_test_add_func ("/server/models/builtin-community-levels", test_builtin_community_levels);
   status = g_test_run ();
   kh_test_server_stop (server);
   kh_test_server_free (server);
