@@ -301,4 +301,14 @@ gboolean         _kh_server_ledger_fill       (KhServerBackend      *b,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KhServerLedger, _kh_server_ledger_free)
 
+/* The change feed walks records_by_scope once per unit for an area of at most this many units
+ * (kh-server-feed.c); a larger one walks records_by_version. Tests set it to 0 to compare. */
+#define KH_FEED_SCOPE_WALK_UNITS 64
+extern guint     _kh_server_feed_scope_walk_units;
+extern guint     _kh_server_feed_scope_walks;   /* pages served by the per-unit walk */
+/* The per-unit feed statement for @n_units units, with a LIMIT in each part or not (its plan is
+ * checked by the tests). */
+char            *_kh_server_feed_by_scope_sql (guint            n_units,
+                                               gboolean         part_limits);
+
 G_END_DECLS

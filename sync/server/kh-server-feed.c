@@ -159,6 +159,109 @@ name_moved_out (KhServerBackend     *b,
                                  p, 4, removed_row_cb, page, NULL, error);
 }
 
+guint _kh_server_feed_scope_walk_units = KH_FEED_SCOPE_WALK_UNITS;
+guint _kh_server_feed_scope_walks;
+
+typedef struct
+{
+  GPtrArray *units;
+  guint      max;
+} AreaUnits;
+
+static gboolean
+area_unit_row_cb (const char * const *v,
+                  int                 n,
+                  gpointer            data)
+{
+  AreaUnits *a = data;
+
+  g_ptr_array_add (a->units, g_strdup (v[0]));
+  return a->units->len <= a->max;
+}
+
+char *
+_kh_server_feed_by_scope_sql (guint    n_units,
+                              gboolean part_limits)
+{
+  GString *sql = g_string_new (NULL);
+
+  /* One part for the shared records (no unit), then one for each unit, each an index range on
+   * records_by_scope (scope_unit, version), so already in version order: SQLite merges them as
+   * they come (MERGE (UNION ALL)) and stops at the page's end, reading about @limit rows plus
+   * one a unit, however big the table; a LIMIT in each part would make it sort each part's
+   * rows first. PostgreSQL gets that LIMIT (@part_limits): without it, it may plan an Append
+   * and a sort of every row of the area after the cursor; with it, it merges (Merge Append)
+   * and reads at most (units + 1) × limit rows whatever the plan. */
+  for (guint i = 0; i <= n_units; i++)
+    {
+      g_string_append (sql, i > 0 ? " UNION ALL " : "");
+      g_string_append (sql, part_limits ? "SELECT * FROM (" : "");
+      g_string_append_printf (sql, "SELECT entity, id, version, deleted, data, updated_by, updated_at "
+                              "FROM records WHERE scope_unit %s AND version > ?",
+                              i > 0 ? "= ?" : "IS NULL");
+      if (part_limits)
+        g_string_append_printf (sql, " ORDER BY version LIMIT ?) AS u%u", i);
+    }
+  g_string_append (sql, " ORDER BY version LIMIT ?");
+  return g_string_free (sql, FALSE);
+}
+
+/* The next @limit records after @start in the user's area, by version, shared records
+ * included. Two plans give the same rows: an area of a few units (a commune and its villages)
+ * merges one walk of records_by_scope a unit, so its cost follows the page, not the table
+ * (the version walk reads every record of other areas in between: 30 s for a commune's first
+ * page among 10 million records of another province); a large one (a province's hundred
+ * communes, most of the table) walks records_by_version from the cursor and drops the few rows
+ * outside, with one statement whatever the number of units. The units are read first, in this
+ * transaction, and at most one more than the bound. */
+static gboolean
+feed_page (KhServerBackend     *b,
+           const KhServerUser  *user,
+           gint64               start,
+           gint64               limit,
+           Feed                *feed,
+           GError             **error)
+{
+  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_free);
+  AreaUnits area = { units, _kh_server_feed_scope_walk_units };
+  KhSqlParam up[2] = { KH_SQL_P_TEXT (user->scope_unit_id), KH_SQL_P_INT (area.max + 1) };
+
+  if (area.max > 0
+      && !kh_server_backend_exec (b, "SELECT x.u FROM " AREA " AS x LIMIT ?", up, 2, area_unit_row_cb, &area, NULL,
+                                  error))
+    return FALSE;
+  if (area.max > 0 && units->len <= area.max)
+    {
+      gboolean part_limits = strcmp (kh_server_backend_get_name (b), "postgresql") == 0;
+      g_autofree char *sql = _kh_server_feed_by_scope_sql (units->len, part_limits);
+      g_autofree KhSqlParam *p = g_new0 (KhSqlParam, 3 * units->len + 3);
+      guint n = 0;
+
+      for (guint i = 0; i <= units->len; i++)
+        {
+          if (i > 0)
+            p[n++] = KH_SQL_P_TEXT (units->pdata[i - 1]);
+          p[n++] = KH_SQL_P_INT (start);
+          if (part_limits)
+            p[n++] = KH_SQL_P_INT (limit);
+        }
+      p[n++] = KH_SQL_P_INT (limit);
+      g_atomic_int_inc (&_kh_server_feed_scope_walks);
+      return kh_server_backend_exec (b, sql, p, n, feed_row_cb, feed, NULL, error);
+    }
+
+  {
+    KhSqlParam p[3] = { KH_SQL_P_INT (start), KH_SQL_P_TEXT (user->scope_unit_id), KH_SQL_P_INT (limit) };
+
+    /* "scope_unit || ''" keeps SQLite from answering the OR with two index lookups and a sort
+     * of every match (for each page!): it walks the version index from the cursor instead,
+     * and stops after @limit rows in scope. PostgreSQL plans it the same way. */
+    return kh_server_backend_exec (b, "SELECT entity, id, version, deleted, data, updated_by, updated_at "
+                                   "FROM records WHERE version > ? AND (scope_unit IS NULL OR (scope_unit || '') IN " AREA ") "
+                                   "ORDER BY version LIMIT ?", p, 3, feed_row_cb, feed, NULL, error);
+  }
+}
+
 GString *
 kh_server_changes (KhServer            *self,
                    const KhServerUser  *user,
@@ -203,17 +306,8 @@ kh_server_changes (KhServer            *self,
         return NULL;
     }
 
-  {
-    KhSqlParam p[3] = { KH_SQL_P_INT (start), KH_SQL_P_TEXT (user->scope_unit_id), KH_SQL_P_INT (limit) };
-
-    /* "scope_unit || ''" keeps SQLite from answering the OR with two index lookups and a sort
-     * of every match (for each page!): it walks the version index from the cursor instead,
-     * and stops after @limit rows in scope. PostgreSQL plans it the same way. */
-    if (!kh_server_backend_exec (l->b, "SELECT entity, id, version, deleted, data, updated_by, updated_at "
-                                 "FROM records WHERE version > ? AND (scope_unit IS NULL OR (scope_unit || '') IN " AREA ") "
-                                 "ORDER BY version LIMIT ?", p, 3, feed_row_cb, &feed, NULL, error))
-      return NULL;
-  }
+  if (!feed_page (l->b, user, start, limit, &feed, error))
+    return NULL;
   page->has_more = feed.count >= (guint) limit;
   next = page->has_more ? feed.last : max_version;
   if (start > 0 && !name_moved_out (l->b, user, start, next, page, error))

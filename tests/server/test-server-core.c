@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kh-server-core.h"
+#include "kh-server-core-private.h"
 #include "kh-test-dir.h"
 #include "kh-test-server.h"
 #include "kh-uuid.h"
@@ -533,6 +534,189 @@ test_purge_plans (Fixture       *f,
     }
 }
 
+/* The plan of a small area's feed: each part an index range on records_by_scope, never a
+ * walk of records_by_version nor a scan of the table. */
+static void
+check_feed_by_scope_plan (Fixture    *f,
+                          const char *backend)
+{
+  gboolean pg = strcmp (backend, "postgresql") == 0;
+  g_autofree char *feed_sql = _kh_server_feed_by_scope_sql (2, pg);
+  g_autoptr(GString) plan = g_string_new (NULL);
+  guint uses = 0;
+
+  if (!pg)
+    {
+      sqlite3 *db = NULL;
+      sqlite3_stmt *st = NULL;
+      g_autofree char *sql = g_strconcat ("EXPLAIN QUERY PLAN ", feed_sql, NULL);
+
+      g_assert_cmpint (sqlite3_open_v2 (f->url + strlen ("sqlite:"), &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        g_string_append_printf (plan, "%s\n", (const char *) sqlite3_column_text (st, 3));
+      sqlite3_finalize (st);
+      sqlite3_close (db);
+      g_assert_null (strstr (plan->str, "SCAN records"));
+      g_assert_nonnull (strstr (plan->str, "MERGE (UNION ALL)"));
+    }
+  else
+    {
+      PGconn *c = PQconnectdb (f->url);
+      g_autoptr(GString) sql = g_string_new ("EXPLAIN ");
+      const char *values[9] = { "0", "2", "a", "0", "2", "b", "0", "2", "2" };
+      PGresult *r;
+      int n = 0;
+
+      g_assert_cmpint (PQstatus (c), ==, CONNECTION_OK);
+      PQclear (PQexec (c, "SET enable_seqscan = off"));
+      for (const char *p = feed_sql; *p; p++)
+        if (*p == '?')
+          g_string_append_printf (sql, "$%d", ++n);
+        else
+          g_string_append_c (sql, *p);
+      g_assert_cmpint (n, ==, G_N_ELEMENTS (values));
+      r = PQexecParams (c, sql->str, n, NULL, values, NULL, NULL, 0);
+      g_assert_cmpint (PQresultStatus (r), ==, PGRES_TUPLES_OK);
+      for (int row = 0; row < PQntuples (r); row++)
+        g_string_append_printf (plan, "%s\n", PQgetvalue (r, row, 0));
+      PQclear (r);
+      PQfinish (c);
+      g_test_message ("%s", plan->str);
+      g_assert_null (strstr (plan->str, "Seq Scan"));
+      g_assert_nonnull (strstr (plan->str, "Merge Append"));
+    }
+  g_test_message ("%s", plan->str);
+  g_assert_null (strstr (plan->str, "records_by_version"));
+  /* One range for the shared records and one for each of the two units, merged in order. */
+  g_assert_null (strstr (plan->str, "TEMP B-TREE"));
+  for (const char *p = plan->str; (p = strstr (p, "records_by_scope")) != NULL; p++)
+    uses++;
+  g_assert_cmpuint (uses, ==, 3);
+}
+
+static guint
+count_lines (const char *text,
+             const char *prefix)
+{
+  guint n = 0;
+
+  for (const char *p = text; p != NULL && *p; p = strchr (p, '\n'), p = p != NULL ? p + 1 : NULL)
+    if (g_str_has_prefix (p, prefix))
+      n++;
+  return n;
+}
+
+/* The whole feed of @user, @limit records a page: each page's records and cursor. */
+static GString *
+feed_pages (Fixture            *f,
+            const KhServerUser *user,
+            gint64              limit,
+            guint              *n_pages)
+{
+  GString *out = g_string_new (NULL);
+  g_autofree char *cursor = NULL;
+  gboolean more = TRUE;
+
+  *n_pages = 0;
+  while (more)
+    {
+      g_autoptr(KhChangesPage) page = pull (f, user, cursor, limit);
+
+      for (guint i = 0; i < page->records->len; i++)
+        {
+          KhRecord *r = page->records->pdata[i];
+
+          g_string_append_printf (out, "%s %s %" G_GINT64_FORMAT " %d\n", r->entity, r->id, r->version, r->deleted);
+        }
+      g_string_append_printf (out, "page %s %d\n", page->cursor, page->has_more);
+      more = page->has_more;
+      g_free (cursor);
+      cursor = g_strdup (page->cursor);
+      g_assert_cmpuint (++*n_pages, <, 100);
+    }
+  return out;
+}
+
+/* A commune's feed walks its units on records_by_scope; its pages are the version walk's, with
+ * the shared records (no unit), its own and its village's, and not another province's. */
+static void
+test_feed_small_area (Fixture       *f,
+                      gconstpointer  backend)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KhServerUser) user = NULL;
+  g_autoptr(KhPushRequest) units = kh_push_request_new ();
+  g_autoptr(KhPushRequest) request = kh_push_request_new ();
+  g_autoptr(KhPushResponse) response = NULL;
+  g_autoptr(GString) by_scope = NULL;
+  g_autoptr(GString) by_version = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *village = kh_uuid_v7_new ();
+  g_autofree char *far = kh_uuid_v7_new ();
+  guint pages_scope = 0, pages_version = 0, walks;
+
+  if (skip_without (f))
+    return;
+  make_units (f);
+  g_ptr_array_add (units->mutations, mutation_new (KH_OP_CREATE, "org_unit", village, 0,
+                                                   unit_fields ("0000401", "Thôn 1", "village", f->commune)));
+  g_ptr_array_add (units->mutations, mutation_new (KH_OP_CREATE, "org_unit", far, 0,
+                                                   unit_fields ("26734", "Bến Nghé", "ward", f->other)));
+  g_clear_pointer (&response, kh_push_response_free);
+  response = kh_server_apply_as_system (f->server, "import", units, &error);
+  g_assert_no_error (error);
+  user = officer (f, &token);
+
+  /* Shared, own, the village's and foreign records, interleaved in version order. */
+  for (guint i = 0; i < 7; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("Người %u", i);
+      g_auto(GStrv) ids = g_new0 (char *, 6);
+      json_object *set = json_object_new_object ();
+
+      for (guint k = 0; k < 5; k++)
+        ids[k] = kh_uuid_v7_new ();
+      json_object_object_add (set, "name", json_object_new_string (name));
+      json_object_object_add (set, "model", json_object_new_string ("clan"));
+      json_object_object_add (set, "method", json_object_new_string ("checklist"));
+      if (i % 3 != 2)
+        g_ptr_array_add (request->mutations, mutation_new (KH_OP_CREATE, "criteria_set", ids[0], 0, set));
+      else
+        json_object_put (set);
+      g_ptr_array_add (request->mutations, mutation_new (KH_OP_CREATE, "person", ids[1], 0,
+                                                         person_fields (name, i % 2 ? village : f->commune)));
+      for (guint k = 0; k < 3; k++)
+        g_ptr_array_add (request->mutations, mutation_new (KH_OP_CREATE, "person", ids[2 + k], 0,
+                                                           person_fields (name, k % 2 ? far : f->other)));
+    }
+  g_clear_pointer (&response, kh_push_response_free);
+  response = kh_server_apply_as_system (f->server, "import", request, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < response->results->len; i++)
+    g_assert_cmpint (((KhMutationResult *) response->results->pdata[i])->status, ==, KH_RESULT_APPLIED);
+
+  check_feed_by_scope_plan (f, backend);
+
+  g_assert_cmpuint (_kh_server_feed_scope_walk_units, >=, 2);
+  walks = _kh_server_feed_scope_walks;
+  by_scope = feed_pages (f, user, 2, &pages_scope);
+  g_assert_cmpuint (_kh_server_feed_scope_walks - walks, ==, pages_scope);
+  _kh_server_feed_scope_walk_units = 0;
+  walks = _kh_server_feed_scope_walks;
+  by_version = feed_pages (f, user, 2, &pages_version);
+  g_assert_cmpuint (_kh_server_feed_scope_walks, ==, walks);
+  _kh_server_feed_scope_walk_units = KH_FEED_SCOPE_WALK_UNITS;
+  g_test_message ("%s", by_scope->str);
+  g_assert_cmpstr (by_scope->str, ==, by_version->str);
+  g_assert_cmpuint (pages_scope, >=, 5);
+  /* The five shared sets and the seven people of the commune and its village, none of the
+   * 21 of the other province. */
+  g_assert_cmpuint (count_lines (by_scope->str, "criteria_set "), ==, 5);
+  g_assert_cmpuint (count_lines (by_scope->str, "person "), ==, 7);
+  g_assert_null (strstr (by_scope->str, far));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -551,6 +735,7 @@ main (int argc, char **argv)
         { "push-and-feed", test_push_and_feed },
         { "integrity-and-tombstones", test_integrity_and_tombstones },
         { "purge-plans", test_purge_plans },
+        { "feed-small-area", test_feed_small_area },
       };
 
       for (guint t = 0; t < G_N_ELEMENTS (tests); t++)
