@@ -19,119 +19,10 @@
 #include "kh-record-editor.h"
 #include "kh-screenshot.h"
 #include "kh-sync-test-util.h"
+#include "kh-test-desk.h"
 #include "kh-ui-test-private.h"
 #include "kh-window.h"
 #include "kh-xlsx-reader.h"
-
-typedef struct
-{
-  char           *path;
-  KhStore        *store;
-  KhEngineClient *client;
-  KhWindow       *window;
-} Desk;
-
-static void
-sign_in_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  int *state = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *state = kh_sync_client_sign_in_finish (KH_SYNC_CLIENT (object), result, &error) ? 1 : 2;
-  g_assert_no_error (error);
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main loop until @done (a check of @data) or a minute has passed. */
-static gboolean
-wait_for (gboolean (*done) (gpointer data),
-          gpointer   data)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (50, tick_cb, NULL);
-  gboolean ok;
-
-  while (!done (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  ok = done (data);
-  g_source_remove (tick);
-  return ok;
-}
-
-static gboolean
-idle_and_sent (gpointer data)
-{
-  Desk *d = data;
-
-  kh_window_update_counts (d->window);
-  return kh_window_get_sync_state (d->window) == KH_SYNC_CLIENT_STATE_IDLE
-         && kh_window_get_last_sync (d->window) != NULL && kh_window_get_pending (d->window) == 0;
-}
-
-static Desk *
-desk_new (KhTestServer *server,
-          const char   *dir,
-          const char   *user)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *password = g_strdup_printf ("password-%s", user);
-  Desk *d = g_new0 (Desk, 1);
-  int signed_in = 0;
-
-  d->path = g_strdup_printf ("%s/%s.db", dir, user);
-  d->store = kh_store_open (d->path, &error);
-  g_assert_no_error (error);
-  d->client = kh_engine_client_new (d->store, NULL);
-  d->window = kh_window_new (NULL, d->store);
-  kh_window_set_sync_client (d->window, KH_SYNC_CLIENT (d->client));
-  gtk_window_present (GTK_WINDOW (d->window));
-  kh_sync_client_sign_in_async (KH_SYNC_CLIENT (d->client), server->base, user, password, NULL, sign_in_cb,
-                                &signed_in);
-  while (signed_in == 0)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpint (signed_in, ==, 1);
-  g_assert_true (wait_for (idle_and_sent, d));
-  return d;
-}
-
-/* Sync now, and wait until it is done and nothing is left to send. */
-static void
-desk_sync (Desk *d)
-{
-  gtk_widget_activate_action (GTK_WIDGET (d->window), "win.sync", NULL);
-  g_assert_true (wait_for (idle_and_sent, d));
-}
-
-static void
-desk_free (Desk *d)
-{
-  KhEngineClient *client = d->client;
-  KhWindow *window = d->window;
-
-  kh_window_set_sync_client (window, NULL);
-  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  g_object_unref (client);
-  gtk_window_destroy (GTK_WINDOW (window));
-  {
-    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-    while ((client != NULL || window != NULL) && g_get_monotonic_time () < deadline)
-      g_main_context_iteration (NULL, TRUE);
-  }
-  g_assert_null (client);
-  g_assert_null (window);
-  g_assert_finalize_object (d->store);
-  g_free (d->path);
-  g_free (d);
-}
 
 static G_GNUC_UNUSED KhRecordEditor *
 open_editor (Desk       *d,
@@ -214,7 +105,7 @@ show_activity (Desk *d)
 
   gtk_widget_activate_action (GTK_WIDGET (d->window), "win.show-page", "s", "activity");
   page = KH_ACTIVITY_PAGE (kh_window_get_page (d->window, "activity"));
-  g_assert_true (wait_for (page_idle, page));
+  g_assert_true (kh_desk_wait_for (page_idle, page));
   return page;
 }
 
@@ -273,8 +164,8 @@ test_activity (gconstpointer data)
   kh_test_server_cli (server, "password-chair_a\n", "user", "add", "chair_a", "--role", "officer",
                       "--scope", "A", "--can", "approve", NULL);
   g_free (kh_test_login (server, "officer_a", &unit));
-  officer = desk_new (server, dir, "officer_a");
-  chair = desk_new (server, dir, "chair_a");
+  officer = kh_desk_new (server, dir, "officer_a");
+  chair = kh_desk_new (server, dir, "chair_a");
 
   /* The officer's replica: a list with an entry, a fund with a donation; then the list is
    * submitted, as a change of its own. */
@@ -292,14 +183,14 @@ test_activity (gconstpointer data)
   json = g_strdup_printf ("{\"fund_id\":\"%s\",\"org_unit_id\":\"%s\",\"donor_name\":\"Công ty Hồng Phát\","
                           "\"donated_on\":\"2026-01-05\",\"form\":\"cash\",\"amount\":2000000}", fund, unit);
   donation = create (officer, "donation", json);
-  desk_sync (officer);
+  kh_desk_sync (officer);
   set_status (officer, list, "submitted");
-  desk_sync (officer);
+  kh_desk_sync (officer);
 
   /* The chair's replica: the approval. */
-  desk_sync (chair);
+  kh_desk_sync (chair);
   set_status (chair, list, "approved");
-  desk_sync (chair);
+  kh_desk_sync (chair);
 
   /* The chair opens the page: read from the server, newest first. */
   page = show_activity (chair);
@@ -416,7 +307,7 @@ test_activity (gconstpointer data)
   /* Asking again does not wait for the answer: the spinner shows meanwhile. */
   kh_activity_page_reload (page);
   g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "loading");
-  g_assert_true (wait_for (page_idle, page));
+  g_assert_true (kh_desk_wait_for (page_idle, page));
   g_assert_cmpuint (kh_activity_page_get_n_shown (page), ==, all);
 
   /* Signed out: the page says what it needs, and that records work offline. */
@@ -431,13 +322,13 @@ test_activity (gconstpointer data)
   kh_test_server_stop (server);
   page = KH_ACTIVITY_PAGE (kh_window_get_page (chair->window, "activity"));
   kh_activity_page_reload (page);
-  g_assert_true (wait_for (page_idle, page));
+  g_assert_true (kh_desk_wait_for (page_idle, page));
   g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "status");
   g_assert_cmpstr (kh_activity_page_get_status_title (page), ==, _("Offline"));
   screenshot (GTK_WIDGET (chair->window), "activity-6-offline.png");
 
-  desk_free (officer);
-  desk_free (chair);
+  kh_desk_free (officer);
+  kh_desk_free (chair);
   kh_test_server_free (server);
   kh_test_rmdir (dir);
 }

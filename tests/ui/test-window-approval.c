@@ -20,119 +20,10 @@
 #include "kh-record-editor.h"
 #include "kh-screenshot.h"
 #include "kh-sync-test-util.h"
+#include "kh-test-desk.h"
 #include "kh-ui-test-private.h"
 #include "kh-window.h"
 #include "kh-workflow-bar.h"
-
-typedef struct
-{
-  char           *path;
-  KhStore        *store;
-  KhEngineClient *client;
-  KhWindow       *window;
-} Desk;
-
-static void
-sign_in_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  int *state = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *state = kh_sync_client_sign_in_finish (KH_SYNC_CLIENT (object), result, &error) ? 1 : 2;
-  g_assert_no_error (error);
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main loop until @done (a check of @data) or a minute has passed. */
-static gboolean
-wait_for (gboolean (*done) (gpointer data),
-          gpointer   data)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (50, tick_cb, NULL);
-  gboolean ok;
-
-  while (!done (data) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  ok = done (data);
-  g_source_remove (tick);
-  return ok;
-}
-
-static gboolean
-idle_and_sent (gpointer data)
-{
-  Desk *d = data;
-
-  kh_window_update_counts (d->window);
-  return kh_window_get_sync_state (d->window) == KH_SYNC_CLIENT_STATE_IDLE
-         && kh_window_get_last_sync (d->window) != NULL && kh_window_get_pending (d->window) == 0;
-}
-
-static Desk *
-desk_new (KhTestServer *server,
-          const char   *dir,
-          const char   *user)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *password = g_strdup_printf ("password-%s", user);
-  Desk *d = g_new0 (Desk, 1);
-  int signed_in = 0;
-
-  d->path = g_strdup_printf ("%s/%s.db", dir, user);
-  d->store = kh_store_open (d->path, &error);
-  g_assert_no_error (error);
-  d->client = kh_engine_client_new (d->store, NULL);
-  d->window = kh_window_new (NULL, d->store);
-  kh_window_set_sync_client (d->window, KH_SYNC_CLIENT (d->client));
-  gtk_window_present (GTK_WINDOW (d->window));
-  kh_sync_client_sign_in_async (KH_SYNC_CLIENT (d->client), server->base, user, password, NULL, sign_in_cb,
-                                &signed_in);
-  while (signed_in == 0)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpint (signed_in, ==, 1);
-  g_assert_true (wait_for (idle_and_sent, d));
-  return d;
-}
-
-/* Sync now, and wait until it is done and nothing is left to send. */
-static void
-desk_sync (Desk *d)
-{
-  gtk_widget_activate_action (GTK_WIDGET (d->window), "win.sync", NULL);
-  g_assert_true (wait_for (idle_and_sent, d));
-}
-
-static void
-desk_free (Desk *d)
-{
-  KhEngineClient *client = d->client;
-  KhWindow *window = d->window;
-
-  kh_window_set_sync_client (window, NULL);
-  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
-  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
-  g_object_unref (client);
-  gtk_window_destroy (GTK_WINDOW (window));
-  {
-    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-    while ((client != NULL || window != NULL) && g_get_monotonic_time () < deadline)
-      g_main_context_iteration (NULL, TRUE);
-  }
-  g_assert_null (client);
-  g_assert_null (window);
-  g_assert_finalize_object (d->store);
-  g_free (d->path);
-  g_free (d);
-}
 
 static KhRecordEditor *
 open_editor (Desk       *d,
@@ -272,9 +163,9 @@ test_approval (gconstpointer data)
   kh_test_server_cli (server, "password-treasurer_a\n", "user", "add", "treasurer_a", "--role", "officer",
                       "--scope", "A", "--can", "pay", NULL);
   officer_token = kh_test_login (server, "officer_a", &unit);
-  officer = desk_new (server, dir, "officer_a");
-  chair = desk_new (server, dir, "chair_a");
-  treasurer = desk_new (server, dir, "treasurer_a");
+  officer = kh_desk_new (server, dir, "officer_a");
+  chair = kh_desk_new (server, dir, "chair_a");
+  treasurer = kh_desk_new (server, dir, "treasurer_a");
 
   /* The officer makes the list in the window: written as the officer, not the computer's login. */
   json = g_strdup_printf ("{\"title\":\"Học bổng Tết 2026\",\"occasion\":\"tet\",\"school_year\":\"2025-2026\","
@@ -319,10 +210,10 @@ test_approval (gconstpointer data)
   g_assert_nonnull (kh_workflow_bar_get_button (bar, "draft"));
   screenshot (GTK_WIDGET (editor), "approval-2-submitted.png");
   close_editor (editor);
-  desk_sync (officer);
+  kh_desk_sync (officer);
 
   /* The chair sees the list submitted and approves it: it locks. */
-  desk_sync (chair);
+  kh_desk_sync (chair);
   editor = open_editor (chair, "award_list", list);
   bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
   g_assert_nonnull (kh_workflow_bar_get_button (bar, "approved"));
@@ -342,10 +233,10 @@ test_approval (gconstpointer data)
                    ==, "approved");
   screenshot (GTK_WIDGET (editor), "approval-3-approved.png");
   close_editor (editor);
-  desk_sync (chair);
+  kh_desk_sync (chair);
 
   /* The treasurer: the payment is the one step offered; not reopening, which is the chair's. */
-  desk_sync (treasurer);
+  kh_desk_sync (treasurer);
   editor = open_editor (treasurer, "award_list", list);
   bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
   g_assert_nonnull (kh_workflow_bar_get_button (bar, "paid"));
@@ -358,7 +249,7 @@ test_approval (gconstpointer data)
   close_editor (editor);
 
   /* The officer's window: the list and its entry read-only, an edit refused here ... */
-  desk_sync (officer);
+  kh_desk_sync (officer);
   editor = open_editor (officer, "award_list", list);
   g_assert_false (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "title")));
   bar = KH_WORKFLOW_BAR (kh_record_editor_get_approval (editor));
@@ -400,16 +291,16 @@ test_approval (gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (gtk_widget_get_sensitive (kh_record_editor_get_row (editor, "title")));
   close_editor (editor);
-  desk_sync (chair);
+  kh_desk_sync (chair);
 
   /* The history, on the officer's replica: the real authors and the reason. */
-  desk_sync (officer);
+  kh_desk_sync (officer);
   editor = open_editor (officer, "award_list", list);
   gtk_widget_activate_action (GTK_WIDGET (editor), "editor.history", NULL);
   {
     HistoryWait w = { editor, "Sai tên một em" };
 
-    g_assert_true (wait_for (history_has, &w));
+    g_assert_true (kh_desk_wait_for (history_has, &w));
     g_assert_nonnull (strstr (kh_record_editor_get_history_subtitle (editor, 0), "chair_a"));
   }
   {
@@ -435,9 +326,9 @@ test_approval (gconstpointer data)
   screenshot (GTK_WIDGET (editor), "approval-5-history.png");
   close_editor (editor);
 
-  desk_free (officer);
-  desk_free (chair);
-  desk_free (treasurer);
+  kh_desk_free (officer);
+  kh_desk_free (chair);
+  kh_desk_free (treasurer);
   kh_test_server_free (server);
   kh_test_rmdir (dir);
 }
