@@ -40,6 +40,14 @@ struct _KhServer
   "JOIN unit_succession s ON s.successor_id = a.u AND s.deleted = 0 " \
   "JOIN org_closure c ON c.ancestor = s.predecessor_id) SELECT u FROM area)"
 
+/* The units whose area holds the unit bound to the first or the second "?" (either may be
+ * NULL): their ancestors and, through unit_succession, those of every unit they preceded. */
+#define HOLDERS "(WITH RECURSIVE up (u) AS (" \
+  "SELECT ancestor FROM org_closure WHERE descendant IN (?, ?) " \
+  "UNION SELECT c.ancestor FROM up " \
+  "JOIN unit_succession s ON s.predecessor_id = up.u AND s.deleted = 0 " \
+  "JOIN org_closure c ON c.descendant = s.successor_id) SELECT u FROM up)"
+
 /* The time now, as the server stores it (UTC, to the second). */
 char            *_kh_server_now_iso           (void);
 

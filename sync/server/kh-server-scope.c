@@ -24,7 +24,10 @@ _kh_server_in_subtree (KhServerBackend *b,
 }
 
 /* Whether @unit is in the area of @root (AREA): its subtree, or that of a unit that preceded
- * one in it. */
+ * one in it. Asked the other way round, whether @root is among the units whose area holds
+ * @unit (HOLDERS): a walk up from @unit through its few ancestors and successors, where AREA
+ * would walk down the whole of @root's area, every unit of a province, for each unit a push
+ * names. */
 gboolean
 _kh_server_in_area (KhServerBackend *b,
                     const char      *root,
@@ -32,14 +35,14 @@ _kh_server_in_area (KhServerBackend *b,
                     gboolean        *result,
                     GError         **error)
 {
-  KhSqlParam p[2] = { KH_SQL_P_TEXT (unit), KH_SQL_P_TEXT (root) };
+  KhSqlParam p[3] = { KH_SQL_P_TEXT (root), KH_SQL_P_TEXT (unit), KH_SQL_P_TEXT (unit) };
   gint64 one;
 
   *result = FALSE;
   if (unit == NULL || root == NULL)
     return TRUE;
-  return kh_server_backend_query_int (b, "SELECT 1 WHERE CAST(? AS TEXT) IN " AREA,
-                                      p, 2, &one, result, error);
+  return kh_server_backend_query_int (b, "SELECT 1 WHERE CAST(? AS TEXT) IN " HOLDERS,
+                                      p, 3, &one, result, error);
 }
 
 gboolean
@@ -72,14 +75,6 @@ _kh_server_unit_has_parent (KhServerBackend *b,
   *result = parent != NULL;
   return TRUE;
 }
-
-/* The units whose area holds the unit bound to the first or the second "?" (either may be
- * NULL): their ancestors and, through unit_succession, those of every unit they preceded. */
-#define HOLDERS "(WITH RECURSIVE up (u) AS (" \
-  "SELECT ancestor FROM org_closure WHERE descendant IN (?, ?) " \
-  "UNION SELECT c.ancestor FROM up " \
-  "JOIN unit_succession s ON s.predecessor_id = up.u AND s.deleted = 0 " \
-  "JOIN org_closure c ON c.descendant = s.successor_id) SELECT u FROM up)"
 
 /* Everyone whose area holds @a or @b before or after this change re-pulls (reset); their
  * generation ends at @until, just before the change. */
