@@ -162,9 +162,12 @@ take_entry (BatchTake   *t,
   if (local == NULL)
     return error == NULL || *error == NULL;
   /* A record naming a registration that waits behind its conflict waits with it: the server
-   * does not have that registration. */
+   * does not have that registration. So does a record naming such a record, when the server
+   * has never had that one either: the records naming this one wait from here on. */
   if (t->held != NULL && strcmp (e->op, "delete") != 0 && _kh_replica_names_held (entity, local, t->held))
     {
+      if (json_object_get_int64 (get_member (local, "version")) == 0)
+        g_hash_table_add (t->held, g_strdup (id));
       json_object_put (local);
       return TRUE;
     }

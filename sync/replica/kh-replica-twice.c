@@ -14,9 +14,11 @@
  *   that field, as a merge makes it.
  *
  * Until then the registration's create waits behind the conflict, and so do the changes of
- * the records that name it: sent, the server would refuse each one for naming a registration
- * it does not have. A record of the same batch as the registration that the server refused
- * for that reason goes back to waiting instead of being shown as refused.
+ * the records that name it, and of the records that name those while the server has not had
+ * them either (a file attached to an evaluation of the registration): sent, the server would
+ * refuse each one for naming a record it does not have. A record of the same batch as the
+ * registration that the server refused for that reason goes back to waiting instead of being
+ * shown as refused.
  *
  * A change of a registration the server has (a year changed, a withdrawn one registered again)
  * that would make it a second one stays a refused change: there are not two registrations to
@@ -56,16 +58,6 @@ may_name (const KhEntity *entity,
          && (f->ref_entity != NULL || strcmp (entity->name, "registration") != 0);
 }
 
-/* Whether @entity has a field that may name a registration. */
-static gboolean
-may_name_registration (const KhEntity *entity)
-{
-  for (guint k = 0; k < entity->n_fields; k++)
-    if (may_name (entity, &entity->fields[k]))
-      return TRUE;
-  return FALSE;
-}
-
 /* The ids of the registrations waiting behind a KH_CONFLICT_REGISTERED conflict, or NULL when
  * there are none (the usual case). */
 GHashTable *
@@ -95,7 +87,9 @@ _kh_replica_held_registrations (KhStore  *store,
   return held;
 }
 
-/* Whether the record @local of @entity names a registration in @held. */
+/* Whether the record @local of @entity names a record in @held: a registration waiting behind
+ * its conflict, or a record the server has never had that waits with one (the batch being
+ * taken adds those as it meets them, in the order they were made). */
 gboolean
 _kh_replica_names_held (const KhEntity *entity,
                         json_object    *local,
@@ -108,12 +102,54 @@ _kh_replica_names_held (const KhEntity *entity,
       const KhField *f = &entity->fields[k];
       const char *v;
 
-      if (!names_registration (entity, f, local) || (v = get_str (local, f->name)) == NULL)
+      if (f->type != KH_FIELD_REF || (v = get_str (local, f->name)) == NULL)
         continue;
       if (g_hash_table_contains (held, v))
         return TRUE;
     }
   return FALSE;
+}
+
+/* Whether the record @local of @entity waits behind a registration in @held: it names one, or
+ * names a record here that the server has never had and that waits so itself, @depth links
+ * down at most. */
+static gboolean
+waits_behind (KhStore         *store,
+              const KhEntity  *entity,
+              json_object     *local,
+              GHashTable      *held,
+              guint            depth,
+              gboolean        *result,
+              GError         **error)
+{
+  *result = _kh_replica_names_held (entity, local, held);
+  for (guint k = 0; !*result && depth > 0 && k < entity->n_fields; k++)
+    {
+      const KhField *f = &entity->fields[k];
+      const KhEntity *target;
+      json_object *named;
+      const char *v;
+      gboolean ok;
+
+      if (f->type != KH_FIELD_REF || (v = get_str (local, f->name)) == NULL)
+        continue;
+      target = kh_entity_lookup (f->ref_entity != NULL ? f->ref_entity : get_str (local, f->ref_kind));
+      if (target == NULL)
+        continue;
+      named = _kh_replica_load_local (store, target, v, error);
+      if (named == NULL)
+        {
+          if (error != NULL && *error != NULL)
+            return FALSE;
+          continue;
+        }
+      ok = json_object_get_int64 (get_member (named, "version")) != 0
+           || waits_behind (store, target, named, held, depth - 1, result, error);
+      json_object_put (named);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 /* The server's `already_registered` answer to the create of registration @id (@m, entry @seq)
@@ -163,7 +199,7 @@ requeue (KhStore  *store,
 
 /* Judges the server's refusal @res of mutation @m (entry @seq, still pending) for what this
  * file knows: a registration made here that the server already has from elsewhere
- * (KH_REPLICA_TWICE_CONFLICT), or a record naming a registration held back so
+ * (KH_REPLICA_TWICE_CONFLICT), or a record waiting behind a registration held back so
  * (KH_REPLICA_TWICE_REQUEUED); else KH_REPLICA_TWICE_NONE, and the refusal is an ordinary one. */
 gboolean
 _kh_replica_twice_rejected (KhStore            *store,
@@ -178,6 +214,7 @@ _kh_replica_twice_rejected (KhStore            *store,
   const char *op = get_str (m, "op");
   g_autoptr(GHashTable) held = NULL;
   json_object *local;
+  gboolean waits = FALSE;
   gboolean ok = TRUE;
 
   *outcome = KH_REPLICA_TWICE_NONE;
@@ -198,15 +235,15 @@ _kh_replica_twice_rejected (KhStore            *store,
       json_object_put (local);
       return ok;
     }
-  if (!may_name_registration (entity))
-    return TRUE;
   held = _kh_replica_held_registrations (store, error);
   if (held == NULL)
     return error == NULL || *error == NULL;
   local = _kh_replica_load_local (store, entity, id, error);
   if (local == NULL)
     return error == NULL || *error == NULL;
-  if (_kh_replica_names_held (entity, local, held))
+  /* Four links: a file attached to an evaluation of a registration is two. */
+  ok = waits_behind (store, entity, local, held, 4, &waits, error);
+  if (ok && waits)
     {
       ok = requeue (store, seq, error);
       *outcome = KH_REPLICA_TWICE_REQUEUED;

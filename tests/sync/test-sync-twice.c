@@ -7,7 +7,7 @@
  * already_registered, which its replica makes a conflict of its own kind (not a refused
  * change): "Already registered by officer_a on …", shown on the Sync page and by
  * `khuyenhoc-cli conflicts`, with an evaluation made on the second laptop for its own
- * registration waiting behind it. Keeping the other drops the second registration and moves
+ * registration, and a file attached to that evaluation, waiting behind it. Keeping the other drops the second registration and moves
  * the evaluation to the first; merging into one does the same and brings the details entered
  * on the second laptop to the first registration, a detail both have with different values
  * as a conflict on it. After each, both laptops converge on one registration; the replica's
@@ -21,6 +21,7 @@
 
 #include "kh-attach.h"
 #include "kh-replica.h"
+#include "kh-store-sql.h"
 #include "kh-sync-test-util.h"
 
 #define CLI_BIN KH_BUILD_DIR "/app/khuyenhoc-cli"
@@ -34,6 +35,7 @@ typedef struct
   char         *second;      /* laptop 1's, of the same subject, model and year */
   char         *evaluation;  /* laptop 1's, of its own registration */
   char         *attachment;  /* laptop 1's, the registration form scanned */
+  char         *minutes;     /* laptop 1's, the evaluation's minutes, attached to the evaluation */
 } Fixture;
 
 static void
@@ -103,6 +105,7 @@ tear_down (Fixture       *f,
   g_free (f->second);
   g_free (f->evaluation);
   g_free (f->attachment);
+  g_free (f->minutes);
 }
 
 static gint64
@@ -143,6 +146,20 @@ field_of (KhTReplica *r,
   return value;
 }
 
+/* The mutation ids of the outbox, in order: a change sent and answered "wait" gets a new one. */
+static char *
+outbox_mutation_ids (KhTReplica *r)
+{
+  sqlite3_stmt *stmt = kh_store_prepare (r->store, "SELECT mutation_id FROM outbox ORDER BY seq", NULL);
+  GString *ids = g_string_new (NULL);
+
+  g_assert_nonnull (stmt);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (ids, "%s\n", (const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return g_string_free (ids, FALSE);
+}
+
 static void
 assert_converged (Fixture *f)
 {
@@ -154,10 +171,12 @@ assert_converged (Fixture *f)
     {
       g_autofree char *reg = field_of (f->r[i], "evaluation", f->evaluation, "registration_id");
       g_autofree char *owner = field_of (f->r[i], "attachment", f->attachment, "owner_id");
+      g_autofree char *minutes_owner = field_of (f->r[i], "attachment", f->minutes, "owner_id");
 
       g_assert_cmpint (live_registrations (f->r[i]), ==, 1);
       g_assert_cmpstr (reg, ==, f->first);
       g_assert_cmpstr (owner, ==, f->first);
+      g_assert_cmpstr (minutes_owner, ==, f->evaluation);
       g_assert_false (exists (f->r[i], "registration", f->second));
       g_assert_cmpint (kh_replica_count_conflicts (f->r[i]->store), ==, 0);
       g_assert_cmpint (kh_replica_count_rejected (f->r[i]->store), ==, 0);
@@ -176,6 +195,7 @@ register_on_both (Fixture *f)
   g_autofree char *json0 = NULL;
   g_autofree char *json1 = NULL;
   g_autofree char *eval = NULL;
+  g_autofree char *waiting = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) conflicts = NULL;
   KhConflict *c;
@@ -206,6 +226,14 @@ register_on_both (Fixture *f)
 
     g_assert_true (g_file_set_contents (path, "%PDF-1.4 the registration form, signed", -1, NULL));
     f->attachment = kh_attach_add (f->r[1]->store, "registration", f->second, path, NULL, &error);
+    g_assert_no_error (error);
+  }
+  /* Two links away: a file attached to the evaluation, which the server does not have either. */
+  {
+    g_autofree char *path = g_build_filename (f->dir, "bien-ban-danh-gia.pdf", NULL);
+
+    g_assert_true (g_file_set_contents (path, "%PDF-1.4 the evaluation's minutes", -1, NULL));
+    f->minutes = kh_attach_add (f->r[1]->store, "evaluation", f->evaluation, path, NULL, &error);
     g_assert_no_error (error);
   }
   /* On the one laptop, a second registration is refused at once. */
@@ -245,19 +273,27 @@ register_on_both (Fixture *f)
 
     g_assert_cmpstr (heading, ==, expected);
   }
-  /* The evaluation and the attachment of the registration held back wait with it, not
-   * refused; another sync sends none of them. */
+  /* The evaluation, the attachment of the registration held back and the one of the
+   * evaluation wait with it, not refused; another sync sends none of them (not even to have
+   * them answered "wait" again). */
+  waiting = outbox_mutation_ids (f->r[1]);
   rep = sync_checked (f, 1);
+  {
+    g_autofree char *still = outbox_mutation_ids (f->r[1]);
+
+    g_assert_cmpstr (still, ==, waiting);
+  }
   g_assert_cmpuint (rep.pushed, ==, 0);
   g_assert_cmpuint (rep.rejected, ==, 0);
   g_assert_cmpuint (rep.files_refused, ==, 0);
-  g_assert_cmpint (kh_store_count_pending (f->r[1]->store), ==, 3);
+  g_assert_cmpint (kh_store_count_pending (f->r[1]->store), ==, 4);
   g_assert_cmpint (kh_replica_count_rejected (f->r[1]->store), ==, 0);
   /* Laptop 1 has both registrations now; laptop 0 only its own, and not the evaluation. */
   g_assert_cmpint (live_registrations (f->r[1]), ==, 2);
   g_assert_cmpint (live_registrations (f->r[0]), ==, 1);
   g_assert_false (exists (f->r[0], "evaluation", f->evaluation));
   g_assert_false (exists (f->r[0], "attachment", f->attachment));
+  g_assert_false (exists (f->r[0], "attachment", f->minutes));
 
   /* The command line shows it with its two ways out. */
   {
@@ -319,12 +355,12 @@ test_keep_other (Fixture       *f,
     g_assert_cmpstr (reg, ==, f->first);
   }
   g_assert_cmpint (kh_replica_count_conflicts (f->r[1]->store), ==, 0);
-  /* The evaluation, the attachment and its file, and the first registration's state that the
-   * store keeps from the evaluation. */
+  /* The evaluation, the two attachments and their files, and the first registration's state
+   * that the store keeps from the evaluation. */
   rep = sync_checked (f, 1);
-  g_assert_cmpuint (rep.pushed, ==, 3);
+  g_assert_cmpuint (rep.pushed, ==, 4);
   g_assert_cmpuint (rep.rejected, ==, 0);
-  g_assert_cmpuint (rep.files_uploaded, ==, 1);
+  g_assert_cmpuint (rep.files_uploaded, ==, 2);
   sync_checked (f, 0);
   assert_converged (f);
   /* The first registration kept what laptop 0 entered. */
@@ -379,9 +415,9 @@ test_merge (Fixture       *f,
   g_assert_cmpstr (json_object_get_string (c->local), ==, "2025-03-05");
   g_assert_cmpstr (json_object_get_string (c->remote), ==, "2025-03-01");
 
-  /* The merged details and the evaluation go; the day waits for a choice. */
+  /* The merged details, the evaluation and the attachments go; the day waits for a choice. */
   rep = sync_checked (f, 1);
-  g_assert_cmpuint (rep.pushed, ==, 3);
+  g_assert_cmpuint (rep.pushed, ==, 4);
   g_assert_cmpuint (rep.rejected, ==, 0);
   g_assert_cmpint (kh_replica_count_conflicts (f->r[1]->store), ==, 1);
   g_assert_true (kh_replica_resolve (f->r[1]->store, f->first, "registered_on", KH_RESOLVE_MINE, NULL, &error));
