@@ -8,7 +8,9 @@
  * former communes under two former provinces and their districts, brought into the new
  * province's area by links (province → province, district → commune, commune → commune).
  * The province admin's full pull (pages of 5000, gzip) is timed K times on each, back to back,
- * and the best rates and their ratio printed.
+ * and the best rates and their ratio printed; so is the admin's push of the N people, in
+ * batches of 500 spread over all the communes, where every unit a batch names is checked to be
+ * in the area (walking up from it, kh-server-scope.c).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -80,13 +82,15 @@ unit_id (const char   *code,
   return NULL;
 }
 
-/* Best records/s of @rounds full pulls by the province admin, on a server made with @linked. */
+/* Best records/s of @rounds full pulls by the province admin, on a server made with @linked;
+ * @push_rate: the creates/s of the admin's push that filled it. */
 static double
 feed_rate (const char *backend,
            gboolean    linked,
            int         records,
            int         rounds,
-           guint      *pulled)
+           guint      *pulled,
+           double     *push_rate)
 {
   KhTestServer *s = kh_test_server_new (backend);
   g_autofree char *csv = g_build_filename (s->dir, "units.csv", NULL);
@@ -97,6 +101,7 @@ feed_rate (const char *backend,
   g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *token = NULL;
   double best = 0;
+  double t_push;
 
   g_assert_true (g_file_set_contents (csv, list, -1, NULL));
   kh_test_server_cli (s, NULL, "org", "import", csv, NULL);
@@ -113,6 +118,7 @@ feed_rate (const char *backend,
       g_ptr_array_add (units, unit_id (w, all));
     }
 
+  t_push = now_s ();
   for (int b = 0; b * 500 < records; b++)
     {
       json_object *batch = json_object_new_array ();
@@ -130,6 +136,7 @@ feed_rate (const char *backend,
       for (guint i = 0; i < r->results->len; i++)
         g_assert_cmpint (((KhMutationResult *) r->results->pdata[i])->status, ==, KH_RESULT_APPLIED);
     }
+  *push_rate = records / (now_s () - t_push);
 
   for (int k = 0; k < rounds; k++)
     {
@@ -154,6 +161,7 @@ main (int argc, char **argv)
   int rounds = 3;
   guint flat_n = 0, linked_n = 0;
   double flat, linked;
+  double flat_push, flat_push2, linked_push;
   KhTestServer *probe;
 
   for (int i = 1; i < argc; i++)
@@ -173,13 +181,16 @@ main (int argc, char **argv)
 
   /* Back to back, the one without successions first and again last, so a machine that gets
    * busier or quieter during the run shows as a difference between the two. */
-  flat = feed_rate (backend, FALSE, records, rounds, &flat_n);
-  linked = feed_rate (backend, TRUE, records, rounds, &linked_n);
-  flat = MAX (flat, feed_rate (backend, FALSE, records, rounds, &flat_n));
+  flat = feed_rate (backend, FALSE, records, rounds, &flat_n, &flat_push);
+  linked = feed_rate (backend, TRUE, records, rounds, &linked_n, &linked_push);
+  flat = MAX (flat, feed_rate (backend, FALSE, records, rounds, &flat_n, &flat_push2));
+  flat_push = MAX (flat_push, flat_push2);
   g_print ("%s: province admin's feed without successions: %u records, %.0f records/s\n", backend, flat_n, flat);
   g_print ("%s: province admin's feed with successions (%d former communes, %d districts, 2 provinces): "
            "%u records, %.0f records/s\n", backend, COMMUNES, DISTRICTS, linked_n, linked);
   g_print ("%s: ratio with/without successions: %.3f\n", backend, linked / flat);
+  g_print ("%s: province admin's push of %d people, batches of 500: without successions %.0f/s, "
+           "with %.0f/s, ratio %.3f\n", backend, records, flat_push, linked_push, linked_push / flat_push);
   /* Both areas hold every person (and their units and, with successions, the links). */
   g_assert_cmpuint (flat_n, >=, (guint) records);
   g_assert_cmpuint (linked_n, >, flat_n);
