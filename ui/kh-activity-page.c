@@ -2,7 +2,8 @@
  *
  * Only the server knows who changed what in an area (every replica holds its own history), so
  * the page asks it (GET /v1/activity, through the window's KhSyncClient, on a worker thread)
- * when it is shown and when the period changes, and says plainly when it cannot: signed out,
+ * when it is shown, when the period changes and after each sync (quietly, the rows shown
+ * meanwhile: a sync may have sent changes the answer lacks), and says plainly when it cannot: signed out,
  * offline, or refused by the server, which alone decides what an account may see. The rows
  * name things as people know them (kh_activity_table(): a list by its title, a person by their
  * name, a field by its label); the person and kind filters work on the answer already read, and
@@ -128,7 +129,10 @@ struct _KhActivityPage
   GtkWidget            *export_button;
   GtkFileChooserNative *chooser;
 
+  GDateTime            *last_sync;      /* the window's last sync, which the answer follows */
   gboolean              loaded;         /* the answer for the period is here */
+  gboolean              quiet;          /* the request on its way refreshes rows still shown */
+  gboolean              stale;          /* a sync ended while the request was on its way */
   gboolean              offline;        /* the last request could not reach the server */
   gboolean              filling;        /* the person list is being rebuilt */
 };
@@ -139,10 +143,13 @@ enum {
   PROP_0,
   PROP_SYNC_CLIENT,
   PROP_SYNC_STATE,
+  PROP_LAST_SYNC,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+static void refresh (KhActivityPage *self);
 
 static gboolean
 signed_in (KhActivityPage *self)
@@ -209,7 +216,7 @@ update_view (KhActivityPage *self)
     }
   gtk_stack_set_visible_child_name (self->outer, "view");
   gtk_spinner_set_spinning (self->spinner, is_loading (self));
-  if (is_loading (self))
+  if (is_loading (self) && !self->quiet)
     gtk_stack_set_visible_child_name (self->inner, "loading");
   else if (!self->loaded)
     gtk_stack_set_visible_child_name (self->inner, "error");
@@ -345,6 +352,15 @@ activity_cb (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   g_clear_object (&self->cancellable);
+  if (rows == NULL && self->quiet)
+    {
+      /* A refresh after a sync that could not be read keeps the rows it had: the header says
+       * the server is gone, and Read Again asks once it is back. */
+      self->quiet = self->stale = FALSE;
+      update_view (self);
+      return;
+    }
+  self->quiet = FALSE;
   self->offline = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE)
                   || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE);
   self->loaded = rows != NULL;
@@ -358,18 +374,23 @@ activity_cb (GObject      *source,
     }
   json_object_put (rows);
   update_view (self);
+  /* The answer may have been read before the sync's changes reached the server. */
+  if (self->stale && self->loaded)
+    refresh (self);
 }
 
-void
-kh_activity_page_reload (KhActivityPage *self)
+/* Asks the server again; @quiet: the rows shown stay until the answer replaces them. */
+static void
+start_reload (KhActivityPage *self,
+              gboolean        quiet)
 {
   guint period;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autoptr(GDateTime) start = NULL;
   g_autofree char *from = NULL;
 
-  g_return_if_fail (KH_IS_ACTIVITY_PAGE (self));
-
+  self->quiet = quiet && self->loaded;
+  self->stale = FALSE;
   if (self->cancellable != NULL)
     {
       g_cancellable_cancel (self->cancellable);
@@ -391,6 +412,43 @@ kh_activity_page_reload (KhActivityPage *self)
   kh_sync_client_activity_async (self->sync_client, from, NULL, self->cancellable, activity_cb,
                                  g_object_ref (self));
   update_view (self);
+}
+
+void
+kh_activity_page_reload (KhActivityPage *self)
+{
+  g_return_if_fail (KH_IS_ACTIVITY_PAGE (self));
+
+  start_reload (self, FALSE);
+}
+
+/* A sync ended: what the page shows may lack what it sent. Shown, the page asks again keeping
+ * its rows; hidden, it asks when shown; asking already, it asks again after that answer. */
+static void
+refresh (KhActivityPage *self)
+{
+  if (!signed_in (self) || (!self->loaded && !is_loading (self)))
+    return;
+  if (is_loading (self))
+    self->stale = TRUE;
+  else if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    start_reload (self, TRUE);
+  else
+    self->loaded = FALSE;
+}
+
+static void
+set_last_sync (KhActivityPage *self,
+               GDateTime      *when)
+{
+  if (self->last_sync == when
+      || (self->last_sync != NULL && when != NULL && g_date_time_equal (self->last_sync, when)))
+    return;
+  g_clear_pointer (&self->last_sync, g_date_time_unref);
+  self->last_sync = when != NULL ? g_date_time_ref (when) : NULL;
+  if (when != NULL)
+    refresh (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_SYNC]);
 }
 
 static void
@@ -728,6 +786,7 @@ kh_activity_page_finalize (GObject *object)
   g_clear_object (&self->shown);
   g_clear_object (&self->items);
   g_clear_object (&self->people);
+  g_clear_pointer (&self->last_sync, g_date_time_unref);
   G_OBJECT_CLASS (kh_activity_page_parent_class)->finalize (object);
 }
 
@@ -746,6 +805,9 @@ kh_activity_page_get_property (GObject    *object,
       break;
     case PROP_SYNC_STATE:
       g_value_set_enum (value, self->sync_state);
+      break;
+    case PROP_LAST_SYNC:
+      g_value_set_boxed (value, self->last_sync);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -774,6 +836,9 @@ kh_activity_page_set_property (GObject      *object,
     case PROP_SYNC_STATE:
       set_sync_state (self, g_value_get_enum (value));
       break;
+    case PROP_LAST_SYNC:
+      set_last_sync (self, g_value_get_boxed (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -796,6 +861,10 @@ kh_activity_page_class_init (KhActivityPageClass *klass)
   properties[PROP_SYNC_STATE] =
     g_param_spec_enum ("sync-state", NULL, NULL, KH_TYPE_SYNC_CLIENT_STATE, KH_SYNC_CLIENT_STATE_UNAVAILABLE,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The window's last successful sync: each new one refreshes the answer. */
+  properties[PROP_LAST_SYNC] =
+    g_param_spec_boxed ("last-sync", NULL, NULL, G_TYPE_DATE_TIME,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_install_action (widget_class, "activity.reload", NULL, reload_action);

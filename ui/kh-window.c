@@ -159,9 +159,11 @@ make_page (KhWindow       *self,
     {
       GtkWidget *widget = kh_activity_page_new (self->store);
 
-      /* Read from the server through the window's engine, when the page is shown. */
+      /* Read from the server through the window's engine, when the page is shown and again
+       * after each sync. */
       g_object_bind_property (self, "sync-client", widget, "sync-client", G_BINDING_SYNC_CREATE);
       g_object_bind_property (self, "sync-state", widget, "sync-state", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "last-sync", widget, "last-sync", G_BINDING_SYNC_CREATE);
       return widget;
     }
   if (g_str_equal (info->name, "trash"))

@@ -4,7 +4,8 @@
  * when KH_TEST_PG_URL is set); the chair's window shows the changes of the area read from the
  * server without freezing (a spinner while it waits), newest first, named as people know them
  * (a list by its title, a recipient by name, the author's account, no ids); the person and kind
- * filters narrow them; Export writes what is shown as CSV and XLSX (read back); signed out and
+ * filters narrow them; Export writes what is shown as CSV and XLSX (read back); a sync of the
+ * window refreshes the page by itself, keeping its rows meanwhile; signed out and
  * offline, the page says so. Screenshots of each state go to KH_SCREENSHOT_DIR.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -309,6 +310,23 @@ test_activity (gconstpointer data)
   g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "loading");
   g_assert_true (kh_desk_wait_for (page_idle, page));
   g_assert_cmpuint (kh_activity_page_get_n_shown (page), ==, all);
+
+  /* A sync refreshes the page by itself: the officer records another donation, the chair's
+   * window syncs, and the page shows it without Read Again, its rows kept meanwhile. */
+  g_free (json);
+  json = g_strdup_printf ("{\"fund_id\":\"%s\",\"org_unit_id\":\"%s\",\"donor_name\":\"Hợp tác xã Tân Lập\","
+                          "\"donated_on\":\"2026-01-09\",\"form\":\"cash\",\"amount\":1000000}", fund, unit);
+  g_free (create (officer, "donation", json));
+  kh_desk_sync (officer);
+  kh_desk_sync (chair);
+  g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "list");
+  g_assert_true (kh_desk_wait_for (page_idle, page));
+  g_assert_cmpuint (kh_activity_page_get_n_shown (page), ==, all + 1);
+  {
+    g_autofree char *newest = kh_activity_page_get_row_text (page, 0);
+
+    g_assert_nonnull (strstr (newest, "Hợp tác xã Tân Lập"));
+  }
 
   /* Signed out: the page says what it needs, and that records work offline. */
   g_assert_true (kh_sync_client_sign_out (KH_SYNC_CLIENT (officer->client), &error));
