@@ -12,8 +12,14 @@ G_BEGIN_DECLS
 #define KH_CRYPT_VFS_NAME  "kh-crypt"
 #define KH_CRYPT_KEY_BYTES 32
 /* SQLite's page cache of a sealed replica's connection, KiB: a page that misses it is opened
- * again (a few µs), where a plain replica's is a copy from the system's cache. */
-#define KH_CRYPT_CACHE_KIB 131072
+ * again (a few µs), where a plain replica's is a copy from the system's cache. 64 MiB keeps
+ * the window's lists as fast as 128 did and the window within its 200 MB at 1,000,000 records
+ * (bench-window); the connections of jobs on worker threads keep the plain cache
+ * (kh_store_open_for_job()). */
+#define KH_CRYPT_CACHE_KIB 65536
+/* … and of the sync engine's, while it syncs: a first pull reads its indexes' pages again and
+ * again as it inserts (the engine empties its cache after each sync). */
+#define KH_CRYPT_SYNC_CACHE_KIB 131072
 
 /* Why a page could not be read: what the person is told. */
 typedef enum

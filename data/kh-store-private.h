@@ -30,6 +30,7 @@ struct _KhStore
   struct _Checkpointer *checkpointer; /* while a bulk write checkpoints on another thread */
   struct _Checkpointer *retiring;     /* one told to stop, finishing its last checkpoint */
   guint       permits;      /* KhPermit: the approval steps this store's writer may take */
+  gboolean    job;          /* kh_store_open_for_job(): gives its memory back when closed */
 };
 
 /* SQL built from the registry for one entity, built once per store: the write path runs it

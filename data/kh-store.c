@@ -14,6 +14,7 @@
 #include "kh-crypt-vfs.h"
 #include "kh-entity.h"
 #include "kh-error.h"
+#include "kh-memory.h"
 #include "kh-schema.h"
 #include "kh-search-build.h"
 #include "kh-sqlite.h"
@@ -22,6 +23,10 @@
 #include "kh-workflow.h"
 
 G_DEFINE_FINAL_TYPE (KhStore, kh_store, G_TYPE_OBJECT)
+
+/* SQLite's page cache of a connection, in KiB; a sealed replica's window keeps more
+ * (KH_CRYPT_CACHE_KIB). */
+#define PLAIN_CACHE_KIB 32000
 
 enum {
   CHANGED,
@@ -46,6 +51,9 @@ kh_store_finalize (GObject *object)
   g_clear_pointer (&self->search_flush, g_ptr_array_unref);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
+  /* What its pages took is free now, but kept by the worker thread's heap: give it back. */
+  if (self->job)
+    kh_memory_release ();
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->actor, g_free);
   g_clear_pointer (&self->replica_id, g_free);
@@ -647,7 +655,7 @@ kh_store_open (const char  *path,
                        "PRAGMA synchronous = FULL;"
                        "PRAGMA foreign_keys = ON;"
                        "PRAGMA temp_store = MEMORY;"
-                       "PRAGMA cache_size = -32000;", error)
+                       "PRAGMA cache_size = -" G_STRINGIFY (PLAIN_CACHE_KIB) ";", error)
       || (kh_crypt_vfs_is_sealed (self->db)
           && !kh_sqlite_exec (self->db, "PRAGMA cache_size = -" G_STRINGIFY (KH_CRYPT_CACHE_KIB), error)))
     {
@@ -676,6 +684,42 @@ kh_store_open (const char  *path,
     }
   _kh_store_workflow_load (self);
 
+  return g_steal_pointer (&self);
+}
+
+/* A connection for one job on a worker thread (the Overview's counts, the figures, an import,
+ * the Trash), opened and closed with it. It reads each page about once, so a sealed replica's
+ * larger cache (KH_CRYPT_CACHE_KIB, for the window's lists, which read the same pages again
+ * and again) would only hold up to 64 MiB more while it runs and, freed, in the thread's heap
+ * after: it keeps the plain cache, and gives the memory back when closed. */
+KhStore *
+kh_store_open_for_job (const char  *path,
+                       GError     **error)
+{
+  g_autoptr(KhStore) self = kh_store_open (path, error);
+
+  if (self == NULL)
+    return NULL;
+  self->job = TRUE;
+  if (!kh_sqlite_exec (self->db, "PRAGMA cache_size = -" G_STRINGIFY (PLAIN_CACHE_KIB) ";", error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/* The sync engine's connection: on a sealed replica, the larger cache of a pull
+ * (KH_CRYPT_SYNC_CACHE_KIB), which the engine empties after each sync
+ * (kh_store_release_memory()). */
+KhStore *
+kh_store_open_for_sync (const char  *path,
+                        GError     **error)
+{
+  g_autoptr(KhStore) self = kh_store_open (path, error);
+
+  if (self == NULL)
+    return NULL;
+  if (kh_crypt_vfs_is_sealed (self->db)
+      && !kh_sqlite_exec (self->db, "PRAGMA cache_size = -" G_STRINGIFY (KH_CRYPT_SYNC_CACHE_KIB) ";", error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

@@ -28,6 +28,10 @@ typedef struct
 
 KhStore     *kh_store_open            (const char     *path,
                                        GError        **error);
+KhStore     *kh_store_open_for_job    (const char     *path,
+                                       GError        **error);
+KhStore     *kh_store_open_for_sync   (const char     *path,
+                                       GError        **error);
 const char  *kh_store_get_path        (KhStore        *self);
 void         kh_store_set_actor       (KhStore        *self,
                                        const char     *actor);

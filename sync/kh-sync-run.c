@@ -31,7 +31,7 @@ slot_take (KhSyncStoreSlot  *slot,
   g_mutex_lock (&slot->lock);
   store = g_steal_pointer (&slot->store);
   g_mutex_unlock (&slot->lock);
-  return store != NULL ? store : kh_store_open (database, error);
+  return store != NULL ? store : kh_store_open_for_sync (database, error);
 }
 
 static void

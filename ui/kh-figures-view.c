@@ -75,7 +75,7 @@ compute_thread (GTask        *task,
 {
   Job *job = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhStore) store = kh_store_open (job->path, &error);
+  g_autoptr(KhStore) store = kh_store_open_for_job (job->path, &error);
   g_autofree char *unit = NULL;
   json_object *report;
 

@@ -96,7 +96,7 @@ import_thread (GTask        *task,
 {
   Job *job = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhStore) store = kh_store_open (job->db_path, &error);
+  g_autoptr(KhStore) store = kh_store_open_for_job (job->db_path, &error);
   KhImportOptions options = { 0 };
   KhImportReport *report;
 

@@ -101,7 +101,7 @@ count_thread (GTask        *task,
 {
   Figures *f = data;
   GError *error = NULL;
-  g_autoptr(KhStore) store = kh_store_open (f->path, &error);
+  g_autoptr(KhStore) store = kh_store_open_for_job (f->path, &error);
 
   if (store == NULL)
     {

@@ -117,7 +117,7 @@ load_thread (GTask        *task,
 {
   const char *path = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(KhStore) store = kh_store_open (path, &error);
+  g_autoptr(KhStore) store = kh_store_open_for_job (path, &error);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autoptr(GDateTime) then = g_date_time_add_days (now, -KH_STORE_TRASH_DAYS);
   g_autofree char *since = g_date_time_format_iso8601 (then);

@@ -22,6 +22,7 @@
 
 #include "kh-demo.h"
 #include "kh-list-page.h"
+#include "kh-memory.h"
 #include "kh-overview-page.h"
 #include "kh-record-editor.h"
 #include "kh-screenshot.h"
@@ -60,6 +61,13 @@ peak_rss_kb (void)
     return -1;
   line = strstr (status, "VmHWM:");
   return line ? strtol (line + 6, NULL, 10) : -1;
+}
+
+/* Where the memory goes: the resident size after each part. */
+static void
+print_rss (const char *after)
+{
+  printf ("# resident after %s: %.1f MB\n", after, rss_kb () / 1024.0);
 }
 
 /* With KH_BENCH_PERF_CTL set to the control FIFO of `perf record --control fifo:…` (started
@@ -172,6 +180,8 @@ main (int   argc,
   guint rows;
   int steps = 100;
 
+  /* As the app: glibc's heaps set up the way its main() sets them. */
+  kh_memory_setup ();
   setvbuf (stdout, NULL, _IOLBF, 0);
   gtk_init ();
   adw_init ();
@@ -206,6 +216,7 @@ main (int   argc,
   figures = g_get_monotonic_time ();
   printf ("window-first-frame-ms: %.1f\n", (first_paint - t0) / 1000.0);
   printf ("overview-figures-ms: %.1f\n", (figures - t0) / 1000.0);
+  print_rss ("the Overview");
 
   kh_window_show_page (window, "people");
   page = KH_LIST_PAGE (kh_window_get_page (window, "people"));
@@ -213,6 +224,7 @@ main (int   argc,
   rows = g_list_model_get_n_items (G_LIST_MODEL (kh_list_page_get_list (page)));
   adj = list_adjustment (page);
   printf ("list-rows: %u\n", rows);
+  print_rss ("the people list");
 
   {
     double idle = 0;
@@ -266,6 +278,7 @@ main (int   argc,
       printf ("resort-keeping-selection-frame-ms: %.1f (selected row %u → %u, %s)\n",
               (g_get_monotonic_time () - start) / 1000.0, rows / 3, position,
               position < rows && gtk_selection_model_is_selected (selection, position) ? "kept" : "lost");
+      print_rss ("sorting");
       gtk_selection_model_unselect_all (selection);
     }
   }
@@ -299,6 +312,7 @@ main (int   argc,
     perf_control ("search", FALSE);
     printf ("search-keystroke-worst-ms: %.1f (%u rows match \"%s\")\n", worst,
             g_list_model_get_n_items (G_LIST_MODEL (kh_list_page_get_list (page))), typed);
+    print_rss ("the search");
   }
   {
     /* A picker's search as you type: a new registration's household, among every household,
@@ -325,6 +339,7 @@ main (int   argc,
     opened = (g_get_monotonic_time () - start) / 1000.0;
     printf ("picker-open-ms: %.1f (%u households)\n", opened,
             g_list_model_get_n_items (G_LIST_MODEL (kh_record_picker_get_list (picker))));
+    print_rss ("the household picker opened");
     entry = GTK_EDITABLE (kh_record_picker_get_search_entry (picker));
     perf_control ("picker", TRUE);
     for (int i = 1; typed[i - 1] != '\0'; i++)
@@ -345,6 +360,7 @@ main (int   argc,
     perf_control ("picker", FALSE);
     printf ("picker-search-keystroke-worst-ms: %.1f (%u households match \"%s\")\n", worst,
             g_list_model_get_n_items (G_LIST_MODEL (kh_record_picker_get_list (picker))), typed);
+    print_rss ("the household picker searched");
     gtk_window_destroy (GTK_WINDOW (editor));
   }
   {
@@ -379,6 +395,7 @@ main (int   argc,
       }
     printf ("unit-picker-search-keystroke-worst-ms: %.1f (%u units match \"%s\")\n", worst,
             g_list_model_get_n_items (G_LIST_MODEL (kh_record_picker_get_list (picker))), typed);
+    print_rss ("the unit picker searched");
     gtk_window_destroy (GTK_WINDOW (editor));
   }
   printf ("rows-cached: %u\n", kh_record_list_get_n_cached (kh_list_page_get_list (page)));

@@ -510,7 +510,8 @@ test_convert (Fixture       *f,
 }
 
 /* A sealed replica's connection keeps more pages opened than a plain one's: a page read again
- * is opened again (bench-crypt's lists took a quarter more CPU than on a plain replica). */
+ * is opened again (bench-crypt's lists took a quarter more CPU than on a plain replica). Not a
+ * job's connection. */
 static void
 test_cache (Fixture       *f,
             gconstpointer  data)
@@ -527,6 +528,23 @@ test_cache (Fixture       *f,
   g_assert_false (kh_crypt_vfs_is_sealed (kh_store_get_db (plain)));
   g_assert_cmpint (kh_test_query_int (sealed, "PRAGMA cache_size"), ==, -KH_CRYPT_CACHE_KIB);
   g_assert_cmpint (kh_test_query_int (plain, "PRAGMA cache_size"), >, -KH_CRYPT_CACHE_KIB);
+  /* A job's connection on a worker thread reads each page about once: the plain cache, so the
+   * window stays within its memory while the figures are read. */
+  {
+    g_autoptr(KhStore) job = kh_store_open_for_job (f->path, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (kh_crypt_vfs_is_sealed (kh_store_get_db (job)));
+    g_assert_cmpint (kh_test_query_int (job, "PRAGMA cache_size"), ==,
+                     kh_test_query_int (plain, "PRAGMA cache_size"));
+  }
+  /* The sync engine's, the larger one of a pull. */
+  {
+    g_autoptr(KhStore) sync = kh_store_open_for_sync (f->path, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (kh_test_query_int (sync, "PRAGMA cache_size"), ==, -KH_CRYPT_SYNC_CACHE_KIB);
+  }
   /* Pages read back opened in place are whole. */
   g_assert_true (kh_demo_generate (sealed, 3000, 7, NULL, &error));
   g_assert_no_error (error);
