@@ -276,6 +276,41 @@ test_list_picker (Fixture       *f,
     }
 }
 
+/* At 360 pixels every page's title is whole in the header. */
+static void
+test_header_title (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char * const *names = kh_window_list_pages ();
+
+  resize (f, 360, 640);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr(GPtrArray) titles = NULL;
+      guint shown = 0;
+
+      show_page (f, names[i]);
+      titles = find_all (GTK_WIDGET (f->window), ADW_TYPE_WINDOW_TITLE);
+      for (guint t = 0; t < titles->len; t++)
+        {
+          g_autoptr(GPtrArray) labels = find_all (titles->pdata[t], GTK_TYPE_LABEL);
+
+          for (guint l = 0; l < labels->len; l++)
+            {
+              GtkLabel *label = labels->pdata[l];
+
+              if (*gtk_label_get_text (label) == '\0')
+                continue;
+              if (!label_is_whole (label))
+                g_error ("the title “%s” of the page %s is cut short at 360 pixels",
+                         gtk_label_get_text (label), names[i]);
+              shown++;
+            }
+        }
+      g_assert_cmpuint (shown, >=, 1);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -289,5 +324,6 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_test_add ("/ui/small/list-picker", Fixture, NULL, fixture_set_up, test_list_picker, fixture_tear_down);
+  g_test_add ("/ui/small/header-title", Fixture, NULL, fixture_set_up, test_header_title, fixture_tear_down);
   return g_test_run ();
 }
