@@ -19,6 +19,7 @@
 #include "kh-screenshot.h"
 #include "kh-test-dir.h"
 #include "kh-ui-test-private.h"
+#include "kh-width-choice.h"
 
 typedef struct
 {
@@ -145,6 +146,16 @@ label_is_whole (GtkLabel *label)
   if (parent == NULL || !gtk_widget_compute_bounds (GTK_WIDGET (label), parent, &bounds))
     return TRUE;
   return bounds.origin.x >= -0.5 && bounds.origin.x + bounds.size.width <= gtk_widget_get_width (parent) + 0.5;
+}
+
+/* A scrolled window shows all its content's width: nothing to scroll sideways to. */
+static gboolean
+fits_across (GtkScrolledWindow *scrolled)
+{
+  GtkAdjustment *across = gtk_scrolled_window_get_hadjustment (scrolled);
+
+  return gtk_adjustment_get_upper (across) - gtk_adjustment_get_lower (across)
+         <= gtk_adjustment_get_page_size (across) + 0.5;
 }
 
 /* The popover's place in @window's coordinates, from its surface's position beside the
@@ -311,6 +322,80 @@ test_header_title (Fixture       *f,
     }
 }
 
+/* At 360 pixels nothing on the Overview scrolls sideways: the years read down, each with its
+ * figures, the one chosen first; at 1366×768 they are side by side. */
+static void
+test_overview_years (Fixture       *f,
+                     gconstpointer  data)
+{
+  const int sizes[][2] = { { 1366, 768 }, { 360, 640 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      GtkWidget *page;
+      g_autoptr(GPtrArray) scrolled = NULL;
+      g_autoptr(GPtrArray) labels = NULL;
+      guint years = 0;
+      double first_x = -1;
+      gboolean side_by_side = FALSE;
+
+      resize (f, sizes[s][0], sizes[s][1]);
+      show_page (f, "overview");
+      page = kh_window_get_page (f->window, "overview");
+      scrolled = find_all (page, GTK_TYPE_SCROLLED_WINDOW);
+      for (guint i = 0; i < scrolled->len; i++)
+        if (!fits_across (scrolled->pdata[i]))
+          g_error ("a part of the Overview scrolls sideways at %d pixels", sizes[s][0]);
+      /* The five years' headings: in one row wide, one under the other narrow. */
+      labels = find_all (page, GTK_TYPE_LABEL);
+      for (guint i = 0; i < labels->len; i++)
+        {
+          const char *text = gtk_label_get_text (labels->pdata[i]);
+          graphene_rect_t bounds;
+
+          if (strlen (text) != 4 || !g_ascii_isdigit (text[0]) || atoi (text) < 2000
+              || !gtk_widget_has_css_class (labels->pdata[i], "heading"))
+            continue;
+          g_assert_true (gtk_widget_compute_bounds (labels->pdata[i], page, &bounds));
+          g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, gtk_widget_get_width (page));
+          if (first_x >= 0 && bounds.origin.x != first_x)
+            side_by_side = TRUE;
+          first_x = bounds.origin.x;
+          years++;
+        }
+      g_assert_cmpuint (years, ==, 5);
+      g_assert_true (side_by_side == (s == 0));
+      {
+        g_autoptr(GPtrArray) choices = find_all (page, KH_TYPE_WIDTH_CHOICE);
+        GtkWidget *group = NULL;
+
+        for (guint i = 0; i < choices->len && group == NULL; i++)
+          group = gtk_widget_get_ancestor (choices->pdata[i], ADW_TYPE_PREFERENCES_GROUP);
+        g_assert_nonnull (group);
+        /* The figures are drawn within the table's room, not over the heading above it. */
+        {
+          g_autoptr(GPtrArray) figures = find_all (choices->pdata[0], GTK_TYPE_LABEL);
+
+          for (guint i = 0; i < figures->len; i++)
+            {
+              graphene_rect_t bounds;
+
+              g_assert_true (gtk_widget_compute_bounds (figures->pdata[i], choices->pdata[0], &bounds));
+              g_assert_cmpfloat (bounds.origin.y, >=, 0);
+              g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=,
+                                 gtk_widget_get_height (choices->pdata[0]) + 0.5);
+            }
+        }
+        save_shot (group, s == 0 ? "overview-years-1366x768.png" : "overview-years-narrow.png");
+      }
+      /* Every figure is whole. */
+      for (guint i = 0; i < labels->len; i++)
+        if (!label_is_whole (labels->pdata[i]))
+          g_error ("“%s” is cut short on the Overview at %d pixels",
+                   gtk_label_get_text (labels->pdata[i]), sizes[s][0]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -325,5 +410,6 @@ main (int   argc,
   adw_init ();
   g_test_add ("/ui/small/list-picker", Fixture, NULL, fixture_set_up, test_list_picker, fixture_tear_down);
   g_test_add ("/ui/small/header-title", Fixture, NULL, fixture_set_up, test_header_title, fixture_tear_down);
+  g_test_add ("/ui/small/overview-years", Fixture, NULL, fixture_set_up, test_overview_years, fixture_tear_down);
   return g_test_run ();
 }
