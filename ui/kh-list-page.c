@@ -288,6 +288,41 @@ column_width (KhListPage    *self,
     }
 }
 
+/* The room the heading of the @index-th column needs, its padding and sort arrow included;
+ * 0 when the view has not made it yet. GTK 4.8 neither ellipsizes a heading nor widens its
+ * column for it: "National ID number (optional)" was cut at the window's right edge. */
+static int
+heading_width (KhListPage *self,
+               guint       index)
+{
+  GtkWidget *header = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
+  GtkWidget *title = header != NULL ? gtk_widget_get_first_child (header) : NULL;
+  GtkWidget *content;
+  GtkStyleContext *style;
+  GtkBorder padding, border;
+  int width;
+
+  for (guint i = 0; i < index && title != NULL; i++)
+    title = gtk_widget_get_next_sibling (title);
+  if (title == NULL || (content = gtk_widget_get_first_child (title)) == NULL)
+    return 0;
+  gtk_widget_measure (content, GTK_ORIENTATION_HORIZONTAL, -1, &width, NULL, NULL, NULL);
+  style = gtk_widget_get_style_context (title);
+  gtk_style_context_get_padding (style, &padding);
+  gtk_style_context_get_border (style, &border);
+  /* The sort arrow, shown once the column sorts, is 16 pixels beside the text. */
+  return width + padding.left + padding.right + border.left + border.right + 16;
+}
+
+/* A column's width on a wide window: what its values need, and its whole heading. */
+static int
+wide_width (KhListPage    *self,
+            guint          index,
+            const KhField *field)
+{
+  return MAX (column_width (self, field), heading_width (self, index));
+}
+
 /* On a narrow window (a phone, a small laptop split in two) a row shows in 360 pixels what an
  * officer looks for first: the name, the status and the amount. The other columns come back
  * when there is room; all of them stay in the record's editor. */
@@ -351,7 +386,7 @@ apply_narrow (KhListPage *self)
       gtk_column_view_column_set_visible (column, !self->narrow || is_kept_when_narrow (self, field));
       /* Narrow, the name takes what the others leave: GTK 4.8 gave a fixed-width column none
        * of the room left over, and the names were cut beside an empty half of the page. */
-      gtk_column_view_column_set_fixed_width (column, !self->narrow ? column_width (self, field)
+      gtk_column_view_column_set_fixed_width (column, !self->narrow ? wide_width (self, i, field)
                                                       : g_strcmp0 (field->name, self->entity->title_field) == 0
                                                       ? narrow_title_width (self) : 100);
     }
@@ -428,7 +463,9 @@ build_columns (KhListPage *self)
       g_object_unref (sorter);
       gtk_column_view_column_set_resizable (column, TRUE);
       gtk_column_view_column_set_fixed_width (column, column_width (self, field));
-      if (g_strcmp0 (field->name, self->entity->title_field) == 0)
+      /* The room left over goes to the name and to the records named beside it (a unit, a
+       * school): "Thôn 2, Phường Bắc Nha Trang" was cut beside a half-empty name column. */
+      if (g_strcmp0 (field->name, self->entity->title_field) == 0 || field->type == KH_FIELD_REF)
         gtk_column_view_column_set_expand (column, TRUE);
       gtk_column_view_append_column (self->column_view, column);
       g_object_unref (column);
