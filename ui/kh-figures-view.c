@@ -47,6 +47,7 @@ struct _KhFiguresView
   AdwPreferencesGroup *children_group;
   GPtrArray           *rows;
   GtkFileChooserNative *chooser;
+  gboolean             legend_cut;   /* the chart's legend, last drawn, was cut short */
 };
 
 G_DEFINE_FINAL_TYPE (KhFiguresView, kh_figures_view, GTK_TYPE_BOX)
@@ -621,6 +622,8 @@ draw_chart (GtkDrawingArea *area,
   double bar_x = label_w + 8, bar_w = MAX (width - label_w - value_w - 16, 20);
   double row_h;
   size_t n;
+  PangoLayout *legend;
+  int legend_w, legend_h;
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_style_context_get_color (style, &fg);
@@ -628,7 +631,15 @@ draw_chart (GtkDrawingArea *area,
 
   if (models == NULL || (n = json_object_array_length (models)) == 0)
     return;
-  row_h = (height - 24.0) / n;
+  legend = kh_figures_view_create_chart_layout (GTK_WIDGET (area),
+                                                _("Light: registered · Dark: achieved · Outline: eligible · each row to its own scale"));
+  pango_layout_set_width (legend, width * PANGO_SCALE);
+  pango_layout_set_wrap (legend, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_height (legend, -2);
+  pango_layout_set_ellipsize (legend, PANGO_ELLIPSIZE_END);
+  pango_layout_get_pixel_size (legend, &legend_w, &legend_h);
+  self->legend_cut = pango_layout_is_ellipsized (legend);
+  row_h = (height - legend_h - 8.0) / n;
 
   for (size_t i = 0; i < n; i++)
     {
@@ -679,20 +690,11 @@ draw_chart (GtkDrawingArea *area,
       g_object_unref (layout);
     }
 
-  {
-    PangoLayout *legend = kh_figures_view_create_chart_layout (GTK_WIDGET (area),
-                                                               _("Light: registered · Dark: achieved · Outline: eligible · each row to its own scale"));
-    int lw, lh;
-
-    /* Under the bars when it fits; on a narrow window from the left edge, cut short at worst. */
-    pango_layout_set_width (legend, width * PANGO_SCALE);
-    pango_layout_set_ellipsize (legend, PANGO_ELLIPSIZE_END);
-    pango_layout_get_pixel_size (legend, &lw, &lh);
-    gdk_cairo_set_source_rgba (cr, &fg);
-    cairo_move_to (cr, bar_x + lw <= width ? bar_x : MAX (0, width - lw), height - 20);
-    pango_cairo_show_layout (cr, legend);
-    g_object_unref (legend);
-  }
+  /* Under the bars when it fits; on a narrow window from the left edge, on two lines. */
+  gdk_cairo_set_source_rgba (cr, &fg);
+  cairo_move_to (cr, bar_x + legend_w <= width ? bar_x : 0, height - legend_h - 2);
+  pango_cairo_show_layout (cr, legend);
+  g_object_unref (legend);
 }
 
 /* Export -------------------------------------------------------------------------------------- */
@@ -857,6 +859,13 @@ kh_figures_view_get_report (KhFiguresView *self)
 {
   g_return_val_if_fail (KH_IS_FIGURES_VIEW (self), NULL);
   return self->report;
+}
+
+gboolean
+kh_figures_view_is_legend_whole (KhFiguresView *self)
+{
+  g_return_val_if_fail (KH_IS_FIGURES_VIEW (self), FALSE);
+  return !self->legend_cut;
 }
 
 json_object *

@@ -323,7 +323,8 @@ test_header_title (Fixture       *f,
 }
 
 /* At 360 pixels nothing on the Overview scrolls sideways: the years read down, each with its
- * figures, the one chosen first; at 1366×768 they are side by side. */
+ * figures, the one chosen first; at 1366×768 they are side by side. The chart's legend is whole
+ * at both. */
 static void
 test_overview_years (Fixture       *f,
                      gconstpointer  data)
@@ -387,6 +388,13 @@ test_overview_years (Fixture       *f,
             }
         }
         save_shot (group, s == 0 ? "overview-years-1366x768.png" : "overview-years-narrow.png");
+      }
+      /* The chart's legend too, on two lines if need be. */
+      {
+        g_autoptr(GPtrArray) views = find_all (page, KH_TYPE_FIGURES_VIEW);
+
+        g_assert_cmpuint (views->len, ==, 1);
+        g_assert_true (kh_figures_view_is_legend_whole (views->pdata[0]));
       }
       /* Every figure is whole. */
       for (guint i = 0; i < labels->len; i++)
