@@ -404,53 +404,65 @@ test_overview_years (Fixture       *f,
     }
 }
 
-/* At 1366×768, the window's default size on a small laptop, every column of every list is in
- * view, its heading whole. */
+/* The columns of the list page @name are all in view at @width, their headings whole. */
 static void
-test_columns_at_1366 (Fixture       *f,
+check_columns (Fixture    *f,
+               const char *name,
+               int         width)
+{
+  GtkWidget *page = kh_window_get_page (f->window, name);
+  GtkWidget *view, *scrolled;
+  g_autoptr(GPtrArray) labels = NULL;
+
+  if (!KH_IS_LIST_PAGE (page))
+    return;
+  show_page (f, name);
+  view = kh_list_page_get_column_view (KH_LIST_PAGE (page));
+  scrolled = gtk_widget_get_ancestor (view, GTK_TYPE_SCROLLED_WINDOW);
+  g_test_message ("%s at %d: %.0f of %.0f pixels across", name, width,
+                  gtk_adjustment_get_upper (gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (scrolled))),
+                  gtk_adjustment_get_page_size (gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (scrolled))));
+  if (!fits_across (GTK_SCROLLED_WINDOW (scrolled)))
+    g_error ("the columns of the page %s go beyond the window at %d pixels", name, width);
+  /* The headings are the first row of the view. */
+  labels = find_all (gtk_widget_get_first_child (view), GTK_TYPE_LABEL);
+  g_assert_cmpuint (labels->len, >=, 2);
+  for (guint l = 0; l < labels->len; l++)
+    {
+      GtkWidget *title = gtk_widget_get_ancestor (labels->pdata[l], GTK_TYPE_BUTTON);
+      graphene_rect_t bounds;
+
+      /* A heading is whole when it is within its column's button. */
+      title = title != NULL ? title : gtk_widget_get_parent (gtk_widget_get_parent (labels->pdata[l]));
+      g_assert_true (gtk_widget_compute_bounds (labels->pdata[l], title, &bounds));
+      if (pango_layout_is_ellipsized (gtk_label_get_layout (labels->pdata[l]))
+          || bounds.origin.x + bounds.size.width > gtk_widget_get_width (title) + 0.5)
+        g_error ("the heading “%s” of the page %s is cut short at %d pixels",
+                 gtk_label_get_text (labels->pdata[l]), name, width);
+      g_assert_true (gtk_widget_compute_bounds (labels->pdata[l], scrolled, &bounds));
+      g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, gtk_widget_get_width (scrolled) + 0.5);
+    }
+}
+
+/* At the window's default size and at 1366×768 (a small laptop), every column of every list is
+ * in view, its heading whole. */
+static void
+test_columns_in_view (Fixture       *f,
                       gconstpointer  data)
 {
   const char * const *names = kh_window_list_pages ();
-  int width, height;
+  int sizes[2][2];
 
-  gtk_window_get_default_size (GTK_WINDOW (f->window), &width, &height);
-  g_assert_cmpint (width, <=, 1366);
-  g_assert_cmpint (height, <=, 768);
-  resize (f, 1366, 768);
-  for (guint i = 0; names[i] != NULL; i++)
+  gtk_window_get_default_size (GTK_WINDOW (f->window), &sizes[0][0], &sizes[0][1]);
+  g_assert_cmpint (sizes[0][0], <=, 1366);
+  g_assert_cmpint (sizes[0][1], <=, 768);
+  sizes[1][0] = 1366;
+  sizes[1][1] = 768;
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     {
-      GtkWidget *page = kh_window_get_page (f->window, names[i]);
-      GtkWidget *view, *scrolled;
-      g_autoptr(GPtrArray) labels = NULL;
-
-      if (!KH_IS_LIST_PAGE (page))
-        continue;
-      show_page (f, names[i]);
-      view = kh_list_page_get_column_view (KH_LIST_PAGE (page));
-      scrolled = gtk_widget_get_ancestor (view, GTK_TYPE_SCROLLED_WINDOW);
-      g_test_message ("%s: %.0f of %.0f pixels across", names[i],
-                      gtk_adjustment_get_upper (gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (scrolled))),
-                      gtk_adjustment_get_page_size (gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (scrolled))));
-      if (!fits_across (GTK_SCROLLED_WINDOW (scrolled)))
-        g_error ("the columns of the page %s go beyond the window at 1366×768", names[i]);
-      /* The headings are the first row of the view. */
-      labels = find_all (gtk_widget_get_first_child (view), GTK_TYPE_LABEL);
-      g_assert_cmpuint (labels->len, >=, 2);
-      for (guint l = 0; l < labels->len; l++)
-        {
-          GtkWidget *title = gtk_widget_get_ancestor (labels->pdata[l], GTK_TYPE_BUTTON);
-          graphene_rect_t bounds;
-
-          /* A heading is whole when it is within its column's button. */
-          title = title != NULL ? title : gtk_widget_get_parent (gtk_widget_get_parent (labels->pdata[l]));
-          g_assert_true (gtk_widget_compute_bounds (labels->pdata[l], title, &bounds));
-          if (pango_layout_is_ellipsized (gtk_label_get_layout (labels->pdata[l]))
-              || bounds.origin.x + bounds.size.width > gtk_widget_get_width (title) + 0.5)
-            g_error ("the heading “%s” of the page %s is cut short at 1366×768",
-                     gtk_label_get_text (labels->pdata[l]), names[i]);
-          g_assert_true (gtk_widget_compute_bounds (labels->pdata[l], scrolled, &bounds));
-          g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, gtk_widget_get_width (scrolled) + 0.5);
-        }
+      resize (f, sizes[s][0], sizes[s][1]);
+      for (guint i = 0; names[i] != NULL; i++)
+        check_columns (f, names[i], sizes[s][0]);
     }
   show_page (f, "people");
   save_shot (GTK_WIDGET (f->window), "small-people-1366x768.png");
@@ -471,6 +483,6 @@ main (int   argc,
   g_test_add ("/ui/small/list-picker", Fixture, NULL, fixture_set_up, test_list_picker, fixture_tear_down);
   g_test_add ("/ui/small/header-title", Fixture, NULL, fixture_set_up, test_header_title, fixture_tear_down);
   g_test_add ("/ui/small/overview-years", Fixture, NULL, fixture_set_up, test_overview_years, fixture_tear_down);
-  g_test_add ("/ui/small/columns-at-1366", Fixture, NULL, fixture_set_up, test_columns_at_1366, fixture_tear_down);
+  g_test_add ("/ui/small/columns-in-view", Fixture, NULL, fixture_set_up, test_columns_in_view, fixture_tear_down);
   return g_test_run ();
 }
