@@ -505,9 +505,20 @@ place_popover (GtkMenuButton *button,
           gtk_viewport_set_scroll_to_focus (GTK_VIEWPORT (viewport), FALSE);
         }
     }
-  if (root == NULL || !gtk_widget_compute_bounds (self->button, root, &bounds))
+  if (root == NULL)
     return;
+
+  /* One width, whatever is typed: a popover that grew with its matches moved off its place.
+   * On a phone the content takes what the window leaves of it beside the popover's frame. */
   window = gtk_widget_get_width (root);
+  inside = window > 0 ? MAX (200, MIN (POPOVER_WIDTH, window - 2 * WINDOW_MARGIN - popover_frame))
+                      : POPOVER_WIDTH;
+  adw_clamp_set_maximum_size (ADW_CLAMP (content), inside);
+  adw_clamp_set_tightening_threshold (ADW_CLAMP (content), inside);
+  gtk_widget_set_size_request (content, inside, -1);
+
+  if (!gtk_widget_compute_bounds (self->button, root, &bounds))
+    return;
   left = MAX (bounds.origin.x, 0);
   right = MIN (bounds.origin.x + bounds.size.width, window);
   if (scrolled != NULL && gtk_widget_compute_bounds (scrolled, root, &view))
@@ -523,12 +534,6 @@ place_popover (GtkMenuButton *button,
   target.height = (int) bounds.size.height;
   gtk_popover_set_pointing_to (popover, &target);
 
-  /* One width, whatever is typed: a popover that grew with its matches moved off its place.
-   * On a phone the content takes what the window leaves of it beside the popover's frame. */
-  inside = MAX (200, MIN (POPOVER_WIDTH, window - 2 * WINDOW_MARGIN - popover_frame));
-  adw_clamp_set_maximum_size (ADW_CLAMP (content), inside);
-  adw_clamp_set_tightening_threshold (ADW_CLAMP (content), inside);
-  gtk_widget_set_size_request (content, inside, -1);
   natural = inside + popover_frame;
   start = (left + right - natural) / 2;
   last = MAX (WINDOW_MARGIN, window - WINDOW_MARGIN - natural);
