@@ -1512,11 +1512,14 @@ kh_list_page_init (KhListPage *self)
                                               G_CALLBACK (sorter_changed_cb), self);
   label = g_strdup_printf (_("Self-assessment for %d"), assessment_year ());
   {
-    /* Cut short on a phone rather than hold the window wider than its screen. */
-    GtkWidget *text = gtk_label_new (label);
+    /* On a phone the year goes, rather than the end of the words ("Tự đánh …"): the window
+     * cannot be held wider than its screen. */
+    GtkWidget *squeezer = adw_squeezer_new ();
 
-    gtk_label_set_ellipsize (GTK_LABEL (text), PANGO_ELLIPSIZE_END);
-    gtk_button_set_child (self->assess_button, text);
+    adw_squeezer_set_transition_type (ADW_SQUEEZER (squeezer), ADW_SQUEEZER_TRANSITION_TYPE_NONE);
+    adw_squeezer_add (ADW_SQUEEZER (squeezer), gtk_label_new (label));
+    adw_squeezer_add (ADW_SQUEEZER (squeezer), gtk_label_new (_("Self-assessment")));
+    gtk_button_set_child (self->assess_button, squeezer);
   }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->assess_button),
                                _("Score the selected school or agency as a learning unit"));

@@ -287,7 +287,7 @@ test_list_picker (Fixture       *f,
     }
 }
 
-/* At 360 pixels every page's title is whole in the header. */
+/* At 360 pixels every page's title is whole in the header, and the words on its buttons. */
 static void
 test_header_title (Fixture       *f,
                    gconstpointer  data)
@@ -319,6 +319,20 @@ test_header_title (Fixture       *f,
             }
         }
       g_assert_cmpuint (shown, >=, 1);
+      /* And the words on the page's buttons. */
+      {
+        g_autoptr(GPtrArray) buttons = find_all (kh_window_get_page (f->window, names[i]), GTK_TYPE_BUTTON);
+
+        for (guint b = 0; b < buttons->len; b++)
+          {
+            g_autoptr(GPtrArray) labels = find_all (buttons->pdata[b], GTK_TYPE_LABEL);
+
+            for (guint l = 0; l < labels->len; l++)
+              if (!label_is_whole (labels->pdata[l]))
+                g_error ("the button “%s” of the page %s is cut short at 360 pixels",
+                         gtk_label_get_text (labels->pdata[l]), names[i]);
+          }
+      }
     }
 }
 
