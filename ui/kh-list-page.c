@@ -510,10 +510,11 @@ build_columns (KhListPage *self)
       gtk_column_view_column_set_resizable (column, TRUE);
       gtk_column_view_column_set_fixed_width (column, column_width (self, field));
       /* The room left over goes to the columns of words (a name, a unit, a school, a kind),
-       * not to dates and figures: "Thôn 2, Phường Bắc Nha Trang" was cut beside a half-empty
-       * name column. */
+       * not to dates, figures and codes: "Thôn 2, Phường Bắc Nha Trang" was cut beside a
+       * half-empty name column. */
       if (g_strcmp0 (field->name, self->entity->title_field) == 0 || field->type == KH_FIELD_REF
-          || field->type == KH_FIELD_TEXT || field->type == KH_FIELD_ENUM)
+          || field->type == KH_FIELD_ENUM
+          || (field->type == KH_FIELD_TEXT && !(field->max_len > 0 && field->max_len <= 20)))
         gtk_column_view_column_set_expand (column, TRUE);
       gtk_column_view_append_column (self->column_view, column);
       g_object_unref (column);
