@@ -648,7 +648,7 @@ kh_record_picker_dispose (GObject *object)
   g_clear_object (&self->shown);
   g_clear_object (&self->list);
   g_clear_object (&self->selected);
-  g_clear_object (&self->held_viewport);
+  popover_closed_cb (self);
   G_OBJECT_CLASS (kh_record_picker_parent_class)->dispose (object);
 }
 
