@@ -18,6 +18,7 @@
 #include "kh-list-page.h"
 #include "kh-report.h"
 #include "kh-ui-test-private.h"
+#include "kh-width-choice.h"
 
 #define N_YEARS 6
 #define N_SIDE_BY_SIDE 5
@@ -40,11 +41,13 @@ struct _KhFiguresView
   GtkDrawingArea      *chart;
   GtkLabel            *shares_label;
   GtkGrid             *years_grid;
+  GtkGrid             *years_down;   /* the same figures a year under the other, for a phone */
   AdwPreferencesGroup *awards_group;
   AdwPreferencesGroup *funds_group;
   AdwPreferencesGroup *children_group;
   GPtrArray           *rows;
   GtkFileChooserNative *chooser;
+  gboolean             legend_cut;   /* the chart's legend, last drawn, was cut short */
 };
 
 G_DEFINE_FINAL_TYPE (KhFiguresView, kh_figures_view, GTK_TYPE_BOX)
@@ -217,6 +220,8 @@ clear_years (KhFiguresView *self)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->years_grid))) != NULL)
     gtk_grid_remove (self->years_grid, child);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->years_down))) != NULL)
+    gtk_grid_remove (self->years_down, child);
 }
 
 static GtkWidget *
@@ -236,6 +241,68 @@ grid_label (const char *text,
   else if (xalign > 0.5f)
     gtk_widget_add_css_class (label, "numeric");
   return label;
+}
+
+/* A model's figures in a year: achieved of registered, and the share @between them and after. */
+static char *
+model_figures (json_object *m,
+               const char  *between)
+{
+  json_object *sh = json_object_object_get (m, "achieved_share");
+  g_autofree char *ach = kh_format_number_style (geti (m, "achieved"), KH_FORMAT_AUTO);
+  g_autofree char *reg = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
+  g_autofree char *pct = sh != NULL ? kh_format_percent_style (json_object_get_double (sh), KH_FORMAT_AUTO)
+                                    : g_strdup ("—");
+
+  return g_strdup_printf ("%s / %s%s%s", ach, reg, between, pct);
+}
+
+/* The years one under the other, the year chosen first: on a phone five years side by side
+ * scrolled sideways, and a person lost the row's name with the first column. Each year is a
+ * heading, then a line for each model and for the money, the name and its figures. */
+static void
+show_years_down (KhFiguresView *self)
+{
+  json_object *years = json_object_object_get (self->years_report, "years");
+  int row = 0;
+
+  for (size_t k = json_object_array_length (years); k-- > 0;)
+    {
+      json_object *year = json_object_array_get_idx (years, k);
+      json_object *models = json_object_object_get (year, "models");
+      g_autofree char *heading = g_strdup_printf ("%d", (int) geti (year, "year"));
+      g_autofree char *awards = kh_format_money_style (geti (json_object_object_get (year, "awards_total"), "amount"),
+                                                       KH_FORMAT_AUTO);
+      g_autofree char *mobilized = kh_format_money_style (geti (json_object_object_get (year, "funds_total"), "mobilized"),
+                                                          KH_FORMAT_AUTO);
+      GtkWidget *label = grid_label (heading, 0, TRUE);
+
+      if (row > 0)
+        gtk_widget_set_margin_top (label, 12);
+      gtk_grid_attach (self->years_down, label, 0, row++, 2, 1);
+      for (size_t i = 0; i < json_object_array_length (models); i++, row++)
+        {
+          json_object *m = json_object_array_get_idx (models, i);
+          g_autofree char *text = model_figures (m, " · ");
+          GtkWidget *cell = grid_label (text, 1, FALSE);
+
+          gtk_label_set_width_chars (GTK_LABEL (cell), -1);
+          if (json_object_object_get (m, "eligible_missing") != NULL)
+            {
+              g_autofree char *why = missing_text (m);
+
+              gtk_widget_set_tooltip_text (cell, why);
+            }
+          label = grid_label (gets (m, "label"), 0, FALSE);
+          gtk_widget_set_hexpand (label, TRUE);
+          gtk_grid_attach (self->years_down, label, 0, row, 1, 1);
+          gtk_grid_attach (self->years_down, cell, 1, row, 1, 1);
+        }
+      gtk_grid_attach (self->years_down, grid_label (_("Awards (đồng)"), 0, FALSE), 0, row, 1, 1);
+      gtk_grid_attach (self->years_down, grid_label (awards, 1, FALSE), 1, row++, 1, 1);
+      gtk_grid_attach (self->years_down, grid_label (_("Mobilized (đồng)"), 0, FALSE), 0, row, 1, 1);
+      gtk_grid_attach (self->years_down, grid_label (mobilized, 1, FALSE), 1, row++, 1, 1);
+    }
 }
 
 /* The years side by side: for each model, achieved of registered and the share under it. */
@@ -266,12 +333,7 @@ show_years (KhFiguresView *self)
       for (size_t y = 0; y < n; y++)
         {
           json_object *m = json_object_array_get_idx (json_object_object_get (json_object_array_get_idx (years, y), "models"), i);
-          json_object *sh = json_object_object_get (m, "achieved_share");
-          g_autofree char *ach = kh_format_number_style (geti (m, "achieved"), KH_FORMAT_AUTO);
-          g_autofree char *reg = kh_format_number_style (geti (m, "registered"), KH_FORMAT_AUTO);
-          g_autofree char *pct = sh != NULL ? kh_format_percent_style (json_object_get_double (sh), KH_FORMAT_AUTO)
-                                            : g_strdup ("—");
-          g_autofree char *text = g_strdup_printf ("%s / %s\n%s", ach, reg, pct);
+          g_autofree char *text = model_figures (m, "\n");
           GtkWidget *cell = grid_label (text, 1, FALSE);
 
           /* A share left out says why when pointed at. */
@@ -306,6 +368,7 @@ show_years (KhFiguresView *self)
         gtk_grid_attach (self->years_grid, grid_label (money, 1, FALSE), (int) y + 1, row, 1, 1);
       }
   }
+  show_years_down (self);
 }
 
 static void
@@ -559,6 +622,8 @@ draw_chart (GtkDrawingArea *area,
   double bar_x = label_w + 8, bar_w = MAX (width - label_w - value_w - 16, 20);
   double row_h;
   size_t n;
+  PangoLayout *legend;
+  int legend_w, legend_h;
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_style_context_get_color (style, &fg);
@@ -566,7 +631,15 @@ draw_chart (GtkDrawingArea *area,
 
   if (models == NULL || (n = json_object_array_length (models)) == 0)
     return;
-  row_h = (height - 24.0) / n;
+  legend = kh_figures_view_create_chart_layout (GTK_WIDGET (area),
+                                                _("Light: registered · Dark: achieved · Outline: eligible · each row to its own scale"));
+  pango_layout_set_width (legend, width * PANGO_SCALE);
+  pango_layout_set_wrap (legend, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_height (legend, -2);
+  pango_layout_set_ellipsize (legend, PANGO_ELLIPSIZE_END);
+  pango_layout_get_pixel_size (legend, &legend_w, &legend_h);
+  self->legend_cut = pango_layout_is_ellipsized (legend);
+  row_h = (height - legend_h - 8.0) / n;
 
   for (size_t i = 0; i < n; i++)
     {
@@ -617,20 +690,11 @@ draw_chart (GtkDrawingArea *area,
       g_object_unref (layout);
     }
 
-  {
-    PangoLayout *legend = kh_figures_view_create_chart_layout (GTK_WIDGET (area),
-                                                               _("Light: registered · Dark: achieved · Outline: eligible · each row to its own scale"));
-    int lw, lh;
-
-    /* Under the bars when it fits; on a narrow window from the left edge, cut short at worst. */
-    pango_layout_set_width (legend, width * PANGO_SCALE);
-    pango_layout_set_ellipsize (legend, PANGO_ELLIPSIZE_END);
-    pango_layout_get_pixel_size (legend, &lw, &lh);
-    gdk_cairo_set_source_rgba (cr, &fg);
-    cairo_move_to (cr, bar_x + lw <= width ? bar_x : MAX (0, width - lw), height - 20);
-    pango_cairo_show_layout (cr, legend);
-    g_object_unref (legend);
-  }
+  /* Under the bars when it fits; on a narrow window from the left edge, on two lines. */
+  gdk_cairo_set_source_rgba (cr, &fg);
+  cairo_move_to (cr, bar_x + legend_w <= width ? bar_x : 0, height - legend_h - 2);
+  pango_cairo_show_layout (cr, legend);
+  g_object_unref (legend);
 }
 
 /* Export -------------------------------------------------------------------------------------- */
@@ -750,6 +814,7 @@ kh_figures_view_class_init (KhFiguresViewClass *klass)
 
   object_class->dispose = kh_figures_view_dispose;
 
+  g_type_ensure (KH_TYPE_WIDTH_CHOICE);
   gtk_widget_class_set_template_from_resource (widget_class, "/vn/khuyenhoc/KhuyenHoc/ui/kh-figures-view.ui");
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, year_dropdown);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, successor_check);
@@ -758,6 +823,7 @@ kh_figures_view_class_init (KhFiguresViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, chart);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, shares_label);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, years_grid);
+  gtk_widget_class_bind_template_child (widget_class, KhFiguresView, years_down);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, awards_group);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, funds_group);
   gtk_widget_class_bind_template_child (widget_class, KhFiguresView, children_group);
@@ -793,6 +859,13 @@ kh_figures_view_get_report (KhFiguresView *self)
 {
   g_return_val_if_fail (KH_IS_FIGURES_VIEW (self), NULL);
   return self->report;
+}
+
+gboolean
+kh_figures_view_is_legend_whole (KhFiguresView *self)
+{
+  g_return_val_if_fail (KH_IS_FIGURES_VIEW (self), FALSE);
+  return !self->legend_cut;
 }
 
 json_object *

@@ -288,6 +288,41 @@ column_width (KhListPage    *self,
     }
 }
 
+/* The room the heading of the @index-th column needs, its padding and sort arrow included;
+ * 0 when the view has not made it yet. GTK 4.8 neither ellipsizes a heading nor widens its
+ * column for it: "National ID number (optional)" was cut at the window's right edge. */
+static int
+heading_width (KhListPage *self,
+               guint       index)
+{
+  GtkWidget *header = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
+  GtkWidget *title = header != NULL ? gtk_widget_get_first_child (header) : NULL;
+  GtkWidget *content;
+  GtkStyleContext *style;
+  GtkBorder padding, border;
+  int width;
+
+  for (guint i = 0; i < index && title != NULL; i++)
+    title = gtk_widget_get_next_sibling (title);
+  if (title == NULL || (content = gtk_widget_get_first_child (title)) == NULL)
+    return 0;
+  gtk_widget_measure (content, GTK_ORIENTATION_HORIZONTAL, -1, &width, NULL, NULL, NULL);
+  style = gtk_widget_get_style_context (title);
+  gtk_style_context_get_padding (style, &padding);
+  gtk_style_context_get_border (style, &border);
+  /* The sort arrow, shown once the column sorts, is 16 pixels beside the text. */
+  return width + padding.left + padding.right + border.left + border.right + 16;
+}
+
+/* A column's width on a wide window: what its values need, and its whole heading. */
+static int
+wide_width (KhListPage    *self,
+            guint          index,
+            const KhField *field)
+{
+  return MAX (column_width (self, field), heading_width (self, index));
+}
+
 /* On a narrow window (a phone, a small laptop split in two) a row shows in 360 pixels what an
  * officer looks for first: the name, the status and the amount. The other columns come back
  * when there is room; all of them stay in the record's editor. */
@@ -336,12 +371,61 @@ narrow_title_width (KhListPage *self)
   return MAX (140, width - others - 24);
 }
 
+/* Wide, the columns of words give up what they hold beyond their heading (down to 100 pixels)
+ * when the columns together are wider than the page: at the window's default size the last
+ * column of learning models, "Điểm", was beyond its right edge. @widths are the columns' widths,
+ * made to fit the page if they can. */
+static void
+fit_wide (KhListPage *self,
+          int        *widths,
+          guint       n)
+{
+  GListModel *columns = gtk_column_view_get_columns (self->column_view);
+  GtkAdjustment *across = list_hadjustment (self);
+  int page = across != NULL ? (int) gtk_adjustment_get_page_size (across) : 0;
+  int total = 0, spare = 0, over;
+  int *room = g_newa (int, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+
+      room[i] = 0;
+      total += widths[i];
+      if (gtk_column_view_column_get_expand (column))
+        room[i] = MAX (0, widths[i] - MAX (heading_width (self, i), 100));
+      spare += room[i];
+    }
+  /* The page is not laid out yet, or the columns fit. */
+  over = total - page;
+  if (page <= 0 || over <= 0 || spare == 0)
+    return;
+  over = MIN (over, spare);
+  for (guint i = 0; i < n; i++)
+    widths[i] -= (over * room[i] + spare - 1) / spare;
+}
+
 static void
 apply_narrow (KhListPage *self)
 {
   GListModel *columns = gtk_column_view_get_columns (self->column_view);
+  guint n = g_list_model_get_n_items (columns);
+  int *widths = g_newa (int, MAX (n, 1));
 
-  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const KhField *field = g_object_get_data (G_OBJECT (column), "field");
+
+      /* Narrow, the name takes what the others leave: GTK 4.8 gave a fixed-width column none
+       * of the room left over, and the names were cut beside an empty half of the page. */
+      widths[i] = field == NULL ? gtk_column_view_column_get_fixed_width (column)
+                  : !self->narrow ? wide_width (self, i, field)
+                  : g_strcmp0 (field->name, self->entity->title_field) == 0 ? narrow_title_width (self) : 100;
+    }
+  if (!self->narrow)
+    fit_wide (self, widths, n);
+  for (guint i = 0; i < n; i++)
     {
       g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
       const KhField *field = g_object_get_data (G_OBJECT (column), "field");
@@ -349,11 +433,8 @@ apply_narrow (KhListPage *self)
       if (field == NULL)
         continue;
       gtk_column_view_column_set_visible (column, !self->narrow || is_kept_when_narrow (self, field));
-      /* Narrow, the name takes what the others leave: GTK 4.8 gave a fixed-width column none
-       * of the room left over, and the names were cut beside an empty half of the page. */
-      gtk_column_view_column_set_fixed_width (column, !self->narrow ? column_width (self, field)
-                                                      : g_strcmp0 (field->name, self->entity->title_field) == 0
-                                                      ? narrow_title_width (self) : 100);
+      if (gtk_column_view_column_get_fixed_width (column) != widths[i])
+        gtk_column_view_column_set_fixed_width (column, widths[i]);
     }
 }
 
@@ -428,7 +509,12 @@ build_columns (KhListPage *self)
       g_object_unref (sorter);
       gtk_column_view_column_set_resizable (column, TRUE);
       gtk_column_view_column_set_fixed_width (column, column_width (self, field));
-      if (g_strcmp0 (field->name, self->entity->title_field) == 0)
+      /* The room left over goes to the columns of words (a name, a unit, a school, a kind),
+       * not to dates, figures and codes: "Thôn 2, Phường Bắc Nha Trang" was cut beside a
+       * half-empty name column. */
+      if (g_strcmp0 (field->name, self->entity->title_field) == 0 || field->type == KH_FIELD_REF
+          || field->type == KH_FIELD_ENUM
+          || (field->type == KH_FIELD_TEXT && !(field->max_len > 0 && field->max_len <= 20)))
         gtk_column_view_column_set_expand (column, TRUE);
       gtk_column_view_append_column (self->column_view, column);
       g_object_unref (column);
@@ -1320,18 +1406,22 @@ fit_narrow_cb (gpointer data)
   KhListPage *self = data;
 
   self->fit_source = 0;
-  if (self->narrow)
+  /* Columns changed while the page is not shown are laid out when it is (see above). */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     apply_narrow (self);
+  else
+    self->narrow_pending = TRUE;
   return G_SOURCE_REMOVE;
 }
 
-/* A narrow page that changes width (a phone turned, a window dragged) fits its name column to
- * the width the list is now given (its scroll area's page size), once that allocation is done:
- * a column's width is not to be changed while it is being given. */
+/* A page that changes width (a phone turned, a window dragged) fits its columns to the width
+ * the list is now given (its scroll area's page size), once that allocation is done: a
+ * column's width is not to be changed while it is being given. */
 static void
 list_width_cb (KhListPage *self)
 {
-  if (self->narrow && self->fit_source == 0)
+  if (self->fit_source == 0 && gtk_column_view_get_model (self->column_view) != NULL
+      && g_list_model_get_n_items (gtk_column_view_get_columns (self->column_view)) > 0)
     self->fit_source = g_idle_add (fit_narrow_cb, self);
 }
 
@@ -1423,11 +1513,14 @@ kh_list_page_init (KhListPage *self)
                                               G_CALLBACK (sorter_changed_cb), self);
   label = g_strdup_printf (_("Self-assessment for %d"), assessment_year ());
   {
-    /* Cut short on a phone rather than hold the window wider than its screen. */
-    GtkWidget *text = gtk_label_new (label);
+    /* On a phone the year goes, rather than the end of the words ("Tự đánh …"): the window
+     * cannot be held wider than its screen. */
+    GtkWidget *squeezer = adw_squeezer_new ();
 
-    gtk_label_set_ellipsize (GTK_LABEL (text), PANGO_ELLIPSIZE_END);
-    gtk_button_set_child (self->assess_button, text);
+    adw_squeezer_set_transition_type (ADW_SQUEEZER (squeezer), ADW_SQUEEZER_TRANSITION_TYPE_NONE);
+    adw_squeezer_add (ADW_SQUEEZER (squeezer), gtk_label_new (label));
+    adw_squeezer_add (ADW_SQUEEZER (squeezer), gtk_label_new (_("Self-assessment")));
+    gtk_button_set_child (self->assess_button, squeezer);
   }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->assess_button),
                                _("Score the selected school or agency as a learning unit"));

@@ -38,6 +38,7 @@ struct _KhRecordPicker
   GtkWidget        *none_button;
   GtkWidget        *list_view;
   GtkWidget        *status_label;
+  GtkWidget        *held_viewport;  /* see place_popover() */
 };
 
 G_DEFINE_FINAL_TYPE (KhRecordPicker, kh_record_picker, GTK_TYPE_WIDGET)
@@ -49,6 +50,18 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* How wide a choice's title is before it wraps: the popover fits a 360-pixel phone. */
+#define ROW_CHARS 34
+/* The room kept between the popover and the window's edges. */
+#define WINDOW_MARGIN 6
+/* The width of the popover's content where the window has room for it. */
+#define POPOVER_WIDTH 320
+
+/* How much wider a popover is than its content (its padding, border and arrow's room), in the
+ * theme in use: measured when one is first shown (a hidden widget measures nothing), Adwaita's
+ * until then. */
+static int popover_frame = 64;
 
 /* Titles ------------------------------------------------------------------------------------- */
 
@@ -297,7 +310,9 @@ items_changed_cb (KhRecordPicker *self)
 /* The rows ----------------------------------------------------------------------------------- */
 
 /* A row: the title, and under it the unit a record belongs to, so two households whose heads
- * share a name are told apart by their village. */
+ * share a name are told apart by their village. The title wraps rather than being cut: two
+ * lists of one commune and one year differ in their last words ("… học sinh giỏi — Xã Suối
+ * Hiệp"), which an ellipsis hid. */
 static void
 setup_cb (GtkSignalListItemFactory *factory,
           GtkListItem              *item,
@@ -308,7 +323,9 @@ setup_cb (GtkSignalListItemFactory *factory,
   GtkWidget *unit = gtk_label_new (NULL);
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), ROW_CHARS);
   gtk_label_set_xalign (GTK_LABEL (unit), 0);
   gtk_label_set_ellipsize (GTK_LABEL (unit), PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (unit, "dim-label");
@@ -337,6 +354,7 @@ bind_cb (GtkSignalListItemFactory *factory,
       && !named_alike_by_units (kh_record_item_get_entity (record)))
     where = kh_store_dup_title (self->store, "org_unit", kh_record_item_get_string (record, "org_unit_id"));
   gtk_label_set_text (GTK_LABEL (label), title ? title : "");
+  gtk_widget_set_tooltip_text (label, title);
   gtk_label_set_text (GTK_LABEL (unit), where ? where : "");
   gtk_widget_set_visible (unit, where != NULL);
 }
@@ -455,9 +473,95 @@ kh_record_picker_set_filter (KhRecordPicker *self,
   update_status (self);
 }
 
+/* Before the popover opens: it points at the part of the button in view (a filter bar scrolls
+ * sideways on a phone, the button half out of it) and moves sideways to keep within the
+ * window. Centred under a button near a 360-pixel window's right edge, it went past it. */
+static void
+place_popover (GtkMenuButton *button,
+               gpointer       data)
+{
+  KhRecordPicker *self = data;
+  GtkPopover *popover = GTK_POPOVER (self->popover);
+  GtkWidget *root = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self)));
+  GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_SCROLLED_WINDOW);
+  GtkWidget *content = gtk_popover_get_child (popover);
+  graphene_rect_t bounds, view;
+  GdkRectangle target;
+  double left, right, start, last;
+  int natural, inside, window;
+
+  gtk_popover_set_offset (popover, 0, 0);
+  gtk_popover_set_pointing_to (popover, NULL);
+  /* GTK 4.8's viewport, seeing the focus go to the search entry of a popover of one of its
+   * buttons, scrolled the filter bar to where it reckoned the entry to be: sideways, under the
+   * popover. It scrolls to the focus again once the popover is closed. */
+  if (self->held_viewport == NULL)
+    {
+      GtkWidget *viewport = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_VIEWPORT);
+
+      if (viewport != NULL && gtk_viewport_get_scroll_to_focus (GTK_VIEWPORT (viewport)))
+        {
+          self->held_viewport = g_object_ref (viewport);
+          gtk_viewport_set_scroll_to_focus (GTK_VIEWPORT (viewport), FALSE);
+        }
+    }
+  if (root == NULL)
+    return;
+
+  /* One width, whatever is typed: a popover that grew with its matches moved off its place.
+   * On a phone the content takes what the window leaves of it beside the popover's frame. */
+  window = gtk_widget_get_width (root);
+  inside = window > 0 ? MAX (200, MIN (POPOVER_WIDTH, window - 2 * WINDOW_MARGIN - popover_frame))
+                      : POPOVER_WIDTH;
+  adw_clamp_set_maximum_size (ADW_CLAMP (content), inside);
+  adw_clamp_set_tightening_threshold (ADW_CLAMP (content), inside);
+  gtk_widget_set_size_request (content, inside, -1);
+
+  if (!gtk_widget_compute_bounds (self->button, root, &bounds))
+    return;
+  left = MAX (bounds.origin.x, 0);
+  right = MIN (bounds.origin.x + bounds.size.width, window);
+  if (scrolled != NULL && gtk_widget_compute_bounds (scrolled, root, &view))
+    {
+      left = MAX (left, view.origin.x);
+      right = MIN (right, view.origin.x + view.size.width);
+    }
+  if (right - left < 1)
+    return;
+  target.x = (int) (left - bounds.origin.x);
+  target.y = 0;
+  target.width = (int) (right - left);
+  target.height = (int) bounds.size.height;
+  gtk_popover_set_pointing_to (popover, &target);
+
+  natural = inside + popover_frame;
+  start = (left + right - natural) / 2;
+  last = MAX (WINDOW_MARGIN, window - WINDOW_MARGIN - natural);
+  gtk_popover_set_offset (popover, (int) (CLAMP (start, WINDOW_MARGIN, last) - start), 0);
+}
+
+static void
+popover_closed_cb (KhRecordPicker *self)
+{
+  if (self->held_viewport != NULL)
+    gtk_viewport_set_scroll_to_focus (GTK_VIEWPORT (self->held_viewport), TRUE);
+  g_clear_object (&self->held_viewport);
+}
+
 static void
 popover_shown_cb (KhRecordPicker *self)
 {
+  GtkWidget *content = gtk_popover_get_child (GTK_POPOVER (self->popover));
+  int outer, inner;
+
+  /* The frame measured, the popover is placed again if it was guessed wrong. */
+  gtk_widget_measure (self->popover, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &outer, NULL, NULL);
+  gtk_widget_measure (content, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &inner, NULL, NULL);
+  if (outer > inner && outer - inner != popover_frame)
+    {
+      popover_frame = outer - inner;
+      place_popover (GTK_MENU_BUTTON (self->button), self);
+    }
   update_status (self);
   gtk_widget_grab_focus (self->search_entry);
 }
@@ -544,6 +648,7 @@ kh_record_picker_dispose (GObject *object)
   g_clear_object (&self->shown);
   g_clear_object (&self->list);
   g_clear_object (&self->selected);
+  popover_closed_cb (self);
   G_OBJECT_CLASS (kh_record_picker_parent_class)->dispose (object);
 }
 
@@ -579,6 +684,7 @@ static void
 kh_record_picker_init (KhRecordPicker *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *clamp;
   GtkWidget *button_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *scrolled = gtk_scrolled_window_new ();
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
@@ -587,7 +693,9 @@ kh_record_picker_init (KhRecordPicker *self)
   self->shown = gtk_slice_list_model_new (NULL, 0, KH_RECORD_PICKER_MAX_SHOWN);
 
   self->button_label = gtk_label_new (NULL);
-  gtk_label_set_ellipsize (GTK_LABEL (self->button_label), PANGO_ELLIPSIZE_END);
+  /* Cut in the middle: a title's end says which unit it is ("Học bổng năm học mới 2025–2026 —
+   * Xã Suối Hiệp"), its start what it is; the tooltip has the whole of it. */
+  gtk_label_set_ellipsize (GTK_LABEL (self->button_label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_label_set_max_width_chars (GTK_LABEL (self->button_label), 28);
   gtk_label_set_xalign (GTK_LABEL (self->button_label), 0);
   gtk_box_append (GTK_BOX (button_box), self->button_label);
@@ -633,9 +741,14 @@ kh_record_picker_init (KhRecordPicker *self)
   gtk_box_append (GTK_BOX (box), self->status_label);
 
   self->popover = gtk_popover_new ();
-  gtk_popover_set_child (GTK_POPOVER (self->popover), box);
+  /* Clamped to the width place_popover() gives it. */
+  clamp = adw_clamp_new ();
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_popover_set_child (GTK_POPOVER (self->popover), clamp);
   g_signal_connect_swapped (self->popover, "show", G_CALLBACK (popover_shown_cb), self);
+  g_signal_connect_swapped (self->popover, "closed", G_CALLBACK (popover_closed_cb), self);
   gtk_menu_button_set_popover (GTK_MENU_BUTTON (self->button), self->popover);
+  gtk_menu_button_set_create_popup_func (GTK_MENU_BUTTON (self->button), place_popover, self, NULL);
   update_button (self);
 }
 

@@ -175,5 +175,7 @@ void                  kh_figures_view_bar_lengths      (json_object        *mode
                                                         double             *eligible);
 PangoLayout          *kh_figures_view_create_chart_layout (GtkWidget       *area,
                                                          const char      *text);
+/* Whether the chart's legend was drawn whole the last time the chart was drawn. */
+gboolean              kh_figures_view_is_legend_whole  (KhFiguresView      *self);
 
 G_END_DECLS

@@ -634,6 +634,35 @@ kh_window_not (gpointer data,
   return !value;
 }
 
+/* Folded (a phone, a window narrowed to 360 pixels), the header keeps only the close button of
+ * the window's buttons, on the side the desktop puts it: beside minimize and maximize a page's
+ * title had 160 pixels, and "Học bổng và khen thưởng" lost its end. Unfolded, NULL: the
+ * desktop's own layout. */
+static char *
+kh_window_folded_layout (gpointer data,
+                         gboolean folded)
+{
+  g_autofree char *layout = NULL;
+  g_auto(GStrv) sides = NULL;
+  GString *kept;
+
+  if (!folded)
+    return NULL;
+  g_object_get (gtk_settings_get_default (), "gtk-decoration-layout", &layout, NULL);
+  if (layout == NULL || strstr (layout, "close") == NULL)
+    return g_steal_pointer (&layout);
+  sides = g_strsplit (layout, ":", 2);
+  kept = g_string_new (NULL);
+  for (guint i = 0; sides[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append_c (kept, ':');
+      if (strstr (sides[i], "close") != NULL)
+        g_string_append (kept, "close");
+    }
+  return g_string_free (kept, FALSE);
+}
+
 static void
 kh_window_class_init (KhWindowClass *klass)
 {
@@ -681,6 +710,7 @@ kh_window_class_init (KhWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KhWindow, sync_indicator);
   gtk_widget_class_bind_template_child (widget_class, KhWindow, sync_strip);
   gtk_widget_class_bind_template_callback (widget_class, kh_window_not);
+  gtk_widget_class_bind_template_callback (widget_class, kh_window_folded_layout);
   gtk_widget_class_bind_template_child (widget_class, KhWindow, stack);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
 
