@@ -14,6 +14,7 @@
 #include "kh-criteria-editor.h"
 #include "kh-evaluation-dialog.h"
 #include "kh-list-page.h"
+#include "kh-tooltip.h"
 #include "kh-privacy.h"
 #include "kh-recognize-dialog.h"
 #include "kh-record-editor.h"
@@ -199,7 +200,8 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
         }
       else
         gtk_widget_remove_css_class (cell, "warning");
-      gtk_widget_set_tooltip_text (cell, missing ? _("A minor without a valid consent: record the consent of the child and a guardian") : NULL);
+      kh_widget_set_tooltip_if_changed (cell, missing ? _("A minor without a valid consent: record the consent of "
+                                                          "the child and a guardian") : NULL);
     }
   gtk_inscription_set_text (GTK_INSCRIPTION (cell), text ? text : "");
   /* What a label would tell a screen reader. */

@@ -17,6 +17,7 @@
 
 #include "kh-fold.h"
 #include "kh-record-picker.h"
+#include "kh-tooltip.h"
 #include "kh-store-sql.h"
 #include "kh-ui-test-private.h"
 
@@ -352,7 +353,6 @@ bind_cb (GtkSignalListItemFactory *factory,
   g_autofree char *title = kh_record_picker_dup_title (self, record);
   g_autofree char *where = NULL;
   gboolean long_title = record != NULL && named_alike_by_units (kh_record_item_get_entity (record));
-  const char *tip;
 
   gtk_label_set_wrap (GTK_LABEL (label), long_title);
   gtk_label_set_ellipsize (GTK_LABEL (label), long_title ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_MIDDLE);
@@ -360,12 +360,8 @@ bind_cb (GtkSignalListItemFactory *factory,
       && !named_alike_by_units (kh_record_item_get_entity (record)))
     where = kh_store_dup_title (self->store, "org_unit", kh_record_item_get_string (record, "org_unit_id"));
   gtk_label_set_text (GTK_LABEL (label), title ? title : "");
-  /* The whole title as a tooltip where a row may not show it all, and only when it changes:
-   * setting a tooltip asks the display which widget is under the pointer, and doing so for
-   * every row took as long as the rest of a keystroke in a picker of a million households. */
-  tip = title != NULL && g_utf8_strlen (title, -1) > ROW_CHARS ? title : NULL;
-  if (g_strcmp0 (tip, gtk_widget_get_tooltip_text (label)) != 0)
-    gtk_widget_set_tooltip_text (label, tip);
+  /* The whole title as a tooltip where a row may not show it all. */
+  kh_widget_set_tooltip_if_changed (label, title != NULL && g_utf8_strlen (title, -1) > ROW_CHARS ? title : NULL);
   gtk_label_set_text (GTK_LABEL (unit), where ? where : "");
   gtk_widget_set_visible (unit, where != NULL);
 }
