@@ -1515,14 +1515,18 @@ kh_list_page_init (KhListPage *self)
                                               G_CALLBACK (sorter_changed_cb), self);
   label = g_strdup_printf (_("Self-assessment for %d"), assessment_year ());
   {
-    /* On a phone the year goes, rather than the end of the words ("Tự đánh …"): the window
+    /* On a phone the year goes, then the words for an icon (the tooltip says them), rather than
+     * the end of the words ("Tự đánh …") or the search entry's room ("Tìm …"): the window
      * cannot be held wider than its screen. */
     GtkWidget *squeezer = adw_squeezer_new ();
 
     adw_squeezer_set_transition_type (ADW_SQUEEZER (squeezer), ADW_SQUEEZER_TRANSITION_TYPE_NONE);
     adw_squeezer_add (ADW_SQUEEZER (squeezer), gtk_label_new (label));
     adw_squeezer_add (ADW_SQUEEZER (squeezer), gtk_label_new (_("Self-assessment")));
+    adw_squeezer_add (ADW_SQUEEZER (squeezer), gtk_image_new_from_icon_name ("document-edit-symbolic"));
     gtk_button_set_child (self->assess_button, squeezer);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->assess_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    label, -1);
   }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->assess_button),
                                _("Score the selected school or agency as a learning unit"));
