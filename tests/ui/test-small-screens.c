@@ -17,46 +17,27 @@
 #include "kh-demo.h"
 #include "kh-record-item.h"
 #include "kh-screenshot.h"
+#include "kh-test-demo-window.h"
 #include "kh-test-dir.h"
 #include "kh-ui-test-private.h"
 #include "kh-width-choice.h"
 
-typedef struct
-{
-  char     *dir;
-  KhStore  *store;
-  KhWindow *window;
-} Fixture;
+typedef KhTestDemoWindow Fixture;
 
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
-  f->dir = kh_test_tmpdir ();
-  path = g_build_filename (f->dir, "kh.db", NULL);
-  f->store = kh_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_true (kh_demo_generate (f->store, 3000, 7, NULL, &error));
   /* The measures are of where the pages come to rest, not of a leaflet halfway through. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  f->window = kh_window_new (NULL, f->store);
-  gtk_window_present (GTK_WINDOW (f->window));
-  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
+  kh_test_demo_window_open (f, 0, 0);
 }
 
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_object_ref (f->window);
-  gtk_window_destroy (GTK_WINDOW (f->window));
-  g_assert_finalize_object (f->window);
-  g_assert_finalize_object (f->store);
-  kh_test_rmdir (f->dir);
-  g_free (f->dir);
+  kh_test_demo_window_close (f);
 }
 
 static void

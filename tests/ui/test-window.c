@@ -36,67 +36,25 @@
 #include "kh-ui-test-private.h"
 #include "kh-workflow-bar.h"
 #include "kh-unit-row.h"
+#include "kh-test-demo-window.h"
 #include "kh-test-dir.h"
 #include "kh-test-store.h"
 #include "kh-text-rendering.h"
 
-typedef struct
-{
-  char     *dir;
-  KhStore  *store;
-  KhWindow *window;
-} Fixture;
+typedef KhTestDemoWindow Fixture;
 
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
-  f->dir = kh_test_tmpdir ();
-  path = g_build_filename (f->dir, "kh.db", NULL);
-  f->store = kh_store_open (path, &error);
-  g_assert_no_error (error);
-  g_assert_true (kh_demo_generate (f->store, 3000, 7, NULL, &error));
-  f->window = kh_window_new (NULL, f->store);
-  gtk_window_present (GTK_WINDOW (f->window));
-  kh_widget_wait_for_paint (GTK_WIDGET (f->window), 2);
-}
-
-/* Closes every window but @keep, and checks that each one goes away: an editor or dialog that
- * something still holds is a leak. */
-static void
-close_all_but (GtkWindow *keep)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = g_list_model_get_n_items (toplevels); i-- > 0;)
-    {
-      GtkWindow *w = g_list_model_get_item (toplevels, i);
-
-      if (w == keep)
-        {
-          g_object_unref (w);
-          continue;
-        }
-      gtk_window_destroy (w);
-      g_assert_finalize_object (w);
-    }
+  kh_test_demo_window_open (f, 0, 0);
 }
 
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  close_all_but (GTK_WINDOW (f->window));
-  g_object_ref (f->window);
-  gtk_window_destroy (GTK_WINDOW (f->window));
-  /* Windows and pages let go of everything: no leak keeps them alive. */
-  g_assert_finalize_object (f->window);
-  g_assert_finalize_object (f->store);
-  kh_test_rmdir (f->dir);
-  g_free (f->dir);
+  kh_test_demo_window_close (f);
 }
 
 /* Icon-only buttons say what they do: a tooltip for the mouse (and the accessible label set
@@ -410,7 +368,7 @@ test_scholarship_flow (Fixture       *f,
   g_assert_cmpint (json_object_get_int64 (json_object_object_get (record, "amount")), ==, 1500000);
   json_object_put (record);
   g_assert_cmpint (kh_window_get_pending (f->window), >, 0);
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
 }
 
 /* Selects in @dropdown the choice shown as @label. */
@@ -528,7 +486,7 @@ test_award_list_page (Fixture       *f,
   g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
   g_assert_nonnull (strstr (csv, "Phạm Thị Dung"));
   g_assert_nonnull (strstr (csv, "Trần Văn Bình"));
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
 
   /* The entries page filters by list, and by year through the lists' school years. */
   page = scholarships_page (f);
@@ -963,7 +921,7 @@ test_picker_search (Fixture       *f,
     g_assert_true (kh_record_picker_set_selected_id (KH_RECORD_PICKER (filter), NULL));
     g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rows)), ==, all);
   }
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
 }
 
 /* Chooses in @editor's picker for @field the record @id, found by typing @text as a person
@@ -1286,7 +1244,7 @@ test_list_to_payment (Fixture       *f,
   }
   g_assert_cmpuint (kh_award_list_entries_get_count (entries), ==, 2);
   save_shot (GTK_WIDGET (editor), "list-8-paid.png");
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
 }
 
 /* A conflict inserted as the sync engine would is shown side by side on the Sync page, and
@@ -1482,7 +1440,7 @@ test_unit_tree (Fixture       *f,
   /* Ctrl+N on this page: a new unit under the selected commune, through the registry's form. */
   shown = kh_units_page_get_n_shown (page);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-record", NULL);
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
   editor = KH_RECORD_EDITOR (kh_units_page_new_unit (page));
   set_text (editor, "code", "N001S9");
   /* An ampersand, as in real names, is shown as it is (the details are markup underneath). */
@@ -1593,7 +1551,7 @@ test_unit_tree (Fixture       *f,
   }
   json_object_put (where);
   json_object_put (links);
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
 }
 
 /* A row of the unit tree says the unit's name over what it is, and a former unit is quieter. */
@@ -2375,7 +2333,7 @@ test_shortcuts (Fixture       *f,
   /* Ctrl+N opens a new form, on a list and on the unit tree. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-record", NULL));
   g_assert_true (has_toplevel (KH_TYPE_RECORD_EDITOR));
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "unit-tree");
   kh_widget_wait_for_paint (GTK_WIDGET (f->window), 1);
   /* Ctrl+F on the unit tree puts the cursor in its "find a unit". */
@@ -2386,7 +2344,7 @@ test_shortcuts (Fixture       *f,
     kh_window_get_page (f->window, "unit-tree")))));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-record", NULL));
   g_assert_true (has_toplevel (KH_TYPE_RECORD_EDITOR));
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
 
   /* The shortcuts window lists each of them, and the application's own. */
   builder = gtk_builder_new_from_resource ("/vn/khuyenhoc/KhuyenHoc/gtk/help-overlay.ui");
@@ -2481,7 +2439,7 @@ test_engine_signed_out (Fixture       *f,
     g_assert_true (found);
   }
   g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_SIGNED_OUT);
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
   kh_window_set_sync_client (f->window, NULL);
   g_assert_cmpint (kh_window_get_sync_state (f->window), ==, KH_SYNC_CLIENT_STATE_UNAVAILABLE);
 }
@@ -2586,7 +2544,7 @@ test_first_run (void)
       }
     g_assert_true (found);
   }
-  close_all_but (GTK_WINDOW (window));
+  kh_test_close_windows_but (GTK_WINDOW (window));
 
   /* Without an engine there is no one to sign in with: only Work Offline is offered. */
   kh_window_set_sync_client (window, NULL);
@@ -2653,7 +2611,7 @@ test_words (Fixture       *f,
     }
   g_assert_nonnull (prefs);
   g_assert_cmpstr (gtk_window_get_title (prefs), ==, menu);
-  close_all_but (GTK_WINDOW (f->window));
+  kh_test_close_windows_but (GTK_WINDOW (f->window));
 
   g_assert_nonnull (title);
   if (is_vietnamese ())
