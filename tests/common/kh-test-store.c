@@ -288,3 +288,19 @@ kh_test_assert_counts (KhStore    *store,
   g_assert_cmpint (kh_test_query_int (store, o), ==, outbox);
   g_assert_cmpint (kh_test_query_int (store, a), ==, audit);
 }
+
+char *
+kh_test_create (KhStore    *store,
+                const char *entity,
+                const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  json_object *values = json_tokener_parse (json);
+  char *id;
+
+  g_assert_nonnull (values);
+  id = kh_store_create (store, entity, values, &error);
+  g_assert_no_error (error);
+  json_object_put (values);
+  return id;
+}

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 /* Opens (making it) @dir/@name with the actor "tester"; asserts it worked. */
 KhStore     *kh_test_open_store      (const char     *dir,
                                       const char     *name);
+/* Creates a record of @entity from the JSON object @json; asserts it worked; the new id. */
+char        *kh_test_create          (KhStore        *store,
+                                      const char     *entity,
+                                      const char     *json);
 json_object *kh_test_valid_record    (const KhEntity *entity,
                                       KhStore        *store,
                                       gboolean        all_fields);

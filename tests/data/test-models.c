@@ -33,15 +33,7 @@ make (Fixture    *f,
       const char *entity,
       const char *json)
 {
-  g_autoptr(GError) error = NULL;
-  json_object *v = json_tokener_parse (json);
-  char *id;
-
-  g_assert_nonnull (v);
-  id = kh_store_create (f->store, entity, v, &error);
-  g_assert_no_error (error);
-  json_object_put (v);
-  return id;
+  return kh_test_create (f->store, entity, json);
 }
 
 /* Creates @entity from @json, which must be refused with a message containing @words. */

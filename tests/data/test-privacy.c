@@ -18,22 +18,6 @@ typedef struct
   char    *unit;
 } Fixture;
 
-static char *
-make (KhStore    *store,
-      const char *entity,
-      const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  json_object *values = json_tokener_parse (json);
-  char *id;
-
-  g_assert_nonnull (values);
-  id = kh_store_create (store, entity, values, &error);
-  g_assert_no_error (error);
-  json_object_put (values);
-  return id;
-}
-
 /* The ISO date @years years before today, and @days days. */
 static char *
 years_ago (int years,
@@ -55,7 +39,7 @@ make_person (Fixture    *f,
   g_autofree char *json = g_strdup_printf ("{\"full_name\": \"%s\", \"birth_date\": \"%s\", "
                                            "\"org_unit_id\": \"%s\"}", name, birth, f->unit);
 
-  return make (f->store, "person", json);
+  return kh_test_create (f->store, "person", json);
 }
 
 static char *
@@ -99,7 +83,7 @@ fixture_setup (Fixture       *f,
 {
   f->dir = kh_test_tmpdir ();
   f->store = kh_test_open_store (f->dir, "p.db");
-  f->unit = make (f->store, "org_unit", "{\"code\": \"X01\", \"name\": \"Xã Một\", \"kind\": \"commune\"}");
+  f->unit = kh_test_create (f->store, "org_unit", "{\"code\": \"X01\", \"name\": \"Xã Một\", \"kind\": \"commune\"}");
 }
 
 static void
@@ -195,7 +179,7 @@ test_minors_without_consent (Fixture       *f,
   /* The adult does not count; two minors do. */
   g_assert_cmpint (kh_store_count_without_consent (f->store, NULL), ==, 2);
   json = consent_json (f, a, "both", parent);
-  consent = make (f->store, "consent", json);
+  consent = kh_test_create (f->store, "consent", json);
   g_assert_cmpint (kh_store_count_without_consent (f->store, NULL), ==, 1);
   rows = kh_store_list_without_consent (f->store, 0, NULL);
   g_assert_cmpint (json_object_array_length (rows), ==, 1);
@@ -233,7 +217,7 @@ test_award_needs_consent (Fixture       *f,
 
   json = g_strdup_printf ("{\"title\": \"Học bổng\", \"occasion\": \"tet\", \"school_year\": \"2025-2026\", "
                           "\"org_unit_id\": \"%s\", \"status\": \"draft\"}", f->unit);
-  list = make (f->store, "award_list", json);
+  list = kh_test_create (f->store, "award_list", json);
   g_clear_pointer (&json, g_free);
   json = g_strdup_printf ("{\"list_id\": \"%s\", \"org_unit_id\": \"%s\", \"person_id\": \"%s\", "
                           "\"recipient_name\": \"Phạm Thị Linh\", \"category\": \"merit\", "
@@ -258,7 +242,7 @@ test_award_needs_consent (Fixture       *f,
 
   g_clear_pointer (&json, g_free);
   json = consent_json (f, child, "both", parent);
-  consent = make (f->store, "consent", json);
+  consent = kh_test_create (f->store, "consent", json);
   g_assert_true (kh_store_update (f->store, "award_entry", entry, approve, &error));
   g_assert_no_error (error);
   json_object_put (approve);
@@ -339,7 +323,7 @@ test_list_badge_and_mask (Fixture       *f,
 
   /* With the consent of the child and the parent the badge goes. */
   json = consent_json (f, child, "both", parent);
-  g_free (make (f->store, "consent", json));
+  g_free (kh_test_create (f->store, "consent", json));
   list = kh_record_list_new (f->store, "person");
   kh_record_list_set_without_consent (list, TRUE);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);

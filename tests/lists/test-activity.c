@@ -14,21 +14,9 @@
 #include "kh-activity.h"
 #include "kh-csv.h"
 #include "kh-test-dir.h"
+#include "kh-test-store.h"
 #include "kh-xlsx-reader.h"
 
-static char *
-make (KhStore    *store,
-      const char *entity,
-      const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  json_object *values = json_tokener_parse (json);
-  char *id = kh_store_create (store, entity, values, &error);
-
-  g_assert_no_error (error);
-  json_object_put (values);
-  return id;
-}
 
 static void
 test_names_not_ids (void)
@@ -47,10 +35,10 @@ test_names_not_ids (void)
   g_autoptr(GPtrArray) table = NULL;
 
   g_assert_no_error (error);
-  unit = make (store, "org_unit", "{\"code\":\"X1\",\"name\":\"Xã Suối Hiệp\",\"kind\":\"commune\"}");
+  unit = kh_test_create (store, "org_unit", "{\"code\":\"X1\",\"name\":\"Xã Suối Hiệp\",\"kind\":\"commune\"}");
   json = g_strdup_printf ("{\"title\":\"Học bổng Tết 2026\",\"occasion\":\"tet\",\"school_year\":\"2025-2026\","
                           "\"org_unit_id\":\"%s\",\"status\":\"draft\"}", unit);
-  list = make (store, "award_list", json);
+  list = kh_test_create (store, "award_list", json);
   g_free (json);
   /* Two rows as the server sends them: an entry made in the list, and the list approved. */
   json = g_strdup_printf ("[{\"version\":5,\"at\":\"2026-01-05T08:10:00Z\",\"user\":\"officer_a\",\"device\":\"3fa91c0e72d4\","

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include "kh-screenshot.h"
 #include "kh-test-desk.h"
 #include "kh-ui-test-private.h"
 
@@ -108,4 +109,21 @@ kh_desk_free (Desk *d)
   g_assert_finalize_object (d->store);
   g_free (d->path);
   g_free (d);
+}
+
+void
+kh_desk_screenshot (GtkWidget  *widget,
+                    const char *name)
+{
+  const char *dir = g_getenv ("KH_SCREENSHOT_DIR");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  kh_widget_wait_for_paint (widget, 2);
+  kh_widget_save_png (widget, path, &error);
+  g_assert_no_error (error);
 }

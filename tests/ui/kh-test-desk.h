@@ -30,6 +30,9 @@ Desk    *kh_desk_new            (KhTestServer *server,
                                  const char   *user);
 /* Sync now, and wait until it is done and nothing is left to send. */
 void     kh_desk_sync           (Desk         *d);
+/* Saves @widget as PNG @name in KH_SCREENSHOT_DIR, when it is set. */
+void     kh_desk_screenshot     (GtkWidget    *widget,
+                                 const char   *name);
 /* Closes the window and checks that the client, the window and the store are finalized. */
 void     kh_desk_free           (Desk         *d);
 

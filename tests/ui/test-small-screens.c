@@ -19,6 +19,7 @@
 #include "kh-screenshot.h"
 #include "kh-test-demo-window.h"
 #include "kh-test-dir.h"
+#include "kh-test-store.h"
 #include "kh-ui-test-private.h"
 #include "kh-width-choice.h"
 
@@ -156,19 +157,6 @@ popover_bounds (GtkWidget *popover,
   *right = *left + gtk_widget_get_width (popover);
 }
 
-static char *
-make_record (KhStore    *store,
-             const char *entity,
-             const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  json_object *o = json_tokener_parse (json);
-  char *id = kh_store_create (store, entity, o, &error);
-
-  g_assert_no_error (error);
-  json_object_put (o);
-  return id;
-}
 
 /* Two lists of one commune and one school year, alike but for their last words, show whole in
  * the entries page's list picker: each row's title wraps rather than being cut, and says the
@@ -183,8 +171,8 @@ test_list_picker (Fixture       *f,
     "Học bổng năm học mới 2025–2026 cho học sinh giỏi cấp trung học cơ sở",
   };
   const int sizes[][2] = { { 1200, 700 }, { 360, 640 } };
-  g_autofree char *unit = make_record (f->store, "org_unit",
-                                       "{\"code\":\"SH25\",\"name\":\"Xã Suối Hiệp Thượng\",\"kind\":\"commune\"}");
+  g_autofree char *unit = kh_test_create (f->store, "org_unit",
+                                          "{\"code\":\"SH25\",\"name\":\"Xã Suối Hiệp Thượng\",\"kind\":\"commune\"}");
 
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
     {
@@ -192,7 +180,7 @@ test_list_picker (Fixture       *f,
                                                "\"school_year\":\"2025-2026\",\"org_unit_id\":\"%s\","
                                                "\"status\":\"draft\"}", titles[i], unit);
 
-      g_free (make_record (f->store, "award_list", json));
+      g_free (kh_test_create (f->store, "award_list", json));
     }
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     {

@@ -21,63 +21,10 @@
 #include "kh-screenshot.h"
 #include "kh-sync-test-util.h"
 #include "kh-test-desk.h"
+#include "kh-test-store.h"
 #include "kh-ui-test-private.h"
 #include "kh-window.h"
 #include "kh-xlsx-reader.h"
-
-static G_GNUC_UNUSED KhRecordEditor *
-open_editor (Desk       *d,
-             const char *entity,
-             const char *id)
-{
-  GtkWidget *editor = kh_record_editor_new (d->store, entity, id, NULL);
-
-  gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (d->window));
-  gtk_window_present (GTK_WINDOW (editor));
-  kh_widget_wait_for_paint (editor, 1);
-  return KH_RECORD_EDITOR (editor);
-}
-
-static G_GNUC_UNUSED void
-close_editor (KhRecordEditor *editor)
-{
-  g_object_ref (editor);
-  gtk_window_destroy (GTK_WINDOW (editor));
-  g_assert_finalize_object (editor);
-}
-
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("KH_SCREENSHOT_DIR");
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
-  if (dir == NULL)
-    return;
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  kh_widget_wait_for_paint (widget, 2);
-  kh_widget_save_png (widget, path, &error);
-  g_assert_no_error (error);
-}
-
-static char *
-create (Desk       *d,
-        const char *entity,
-        const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  json_object *values = json_tokener_parse (json);
-  char *id;
-
-  g_assert_nonnull (values);
-  id = kh_store_create (d->store, entity, values, &error);
-  g_assert_no_error (error);
-  json_object_put (values);
-  return id;
-}
 
 static void
 set_status (Desk       *d,
@@ -172,18 +119,18 @@ test_activity (gconstpointer data)
    * submitted, as a change of its own. */
   json = g_strdup_printf ("{\"title\":\"Học bổng Tết 2026\",\"occasion\":\"tet\",\"school_year\":\"2025-2026\","
                           "\"org_unit_id\":\"%s\",\"status\":\"draft\"}", unit);
-  list = create (officer, "award_list", json);
+  list = kh_test_create (officer->store, "award_list", json);
   g_free (json);
   json = g_strdup_printf ("{\"list_id\":\"%s\",\"org_unit_id\":\"%s\",\"recipient_name\":\"Lê Văn Tám\","
                           "\"category\":\"hardship\",\"amount\":500000,\"status\":\"proposed\"}", list, unit);
-  entry = create (officer, "award_entry", json);
+  entry = kh_test_create (officer->store, "award_entry", json);
   g_free (json);
   json = g_strdup_printf ("{\"name\":\"Quỹ khuyến học xã A\",\"level\":\"commune\",\"org_unit_id\":\"%s\"}", unit);
-  fund = create (officer, "fund", json);
+  fund = kh_test_create (officer->store, "fund", json);
   g_free (json);
   json = g_strdup_printf ("{\"fund_id\":\"%s\",\"org_unit_id\":\"%s\",\"donor_name\":\"Công ty Hồng Phát\","
                           "\"donated_on\":\"2026-01-05\",\"form\":\"cash\",\"amount\":2000000}", fund, unit);
-  donation = create (officer, "donation", json);
+  donation = kh_test_create (officer->store, "donation", json);
   kh_desk_sync (officer);
   set_status (officer, list, "submitted");
   kh_desk_sync (officer);
@@ -216,7 +163,7 @@ test_activity (gconstpointer data)
       g_assert_null (strstr (row, fund));
       g_assert_null (strstr (row, entry));
     }
-  screenshot (GTK_WIDGET (chair->window), "activity-1-all.png");
+  kh_desk_screenshot (GTK_WIDGET (chair->window), "activity-1-all.png");
 
   /* Award lists and their entries: the list made, its entry (named, in its list), submitted,
    * approved. */
@@ -240,7 +187,7 @@ test_activity (gconstpointer data)
       }
     g_assert_true (entry_seen);
   }
-  screenshot (GTK_WIDGET (chair->window), "activity-2-awards.png");
+  kh_desk_screenshot (GTK_WIDGET (chair->window), "activity-2-awards.png");
 
   /* Export writes what is shown: CSV, read back ... */
   g_assert_true (kh_activity_page_export (page, csv, &error));
@@ -289,19 +236,19 @@ test_activity (gconstpointer data)
   g_assert_true (kh_activity_page_set_person (page, "officer_a"));
   g_assert_cmpuint (kh_activity_page_get_n_shown (page), ==, 5);
   assert_every_row_has (page, "officer_a");
-  screenshot (GTK_WIDGET (chair->window), "activity-3-officer.png");
+  kh_desk_screenshot (GTK_WIDGET (chair->window), "activity-3-officer.png");
   /* Nothing matches: said so, the filters still at hand. */
   kh_activity_page_set_kind (page, "people");
   g_assert_cmpuint (kh_activity_page_get_n_shown (page), ==, 0);
   g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "empty");
-  screenshot (GTK_WIDGET (chair->window), "activity-4-none.png");
+  kh_desk_screenshot (GTK_WIDGET (chair->window), "activity-4-none.png");
   kh_activity_page_set_kind (page, "all");
   kh_activity_page_set_person (page, NULL);
   /* A small window: the filters do not hold it wide. */
   gtk_window_set_default_size (GTK_WINDOW (chair->window), 360, 640);
   kh_widget_wait_for_paint (GTK_WIDGET (chair->window), 3);
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (chair->window)), <=, 400);
-  screenshot (GTK_WIDGET (chair->window), "activity-7-narrow.png");
+  kh_desk_screenshot (GTK_WIDGET (chair->window), "activity-7-narrow.png");
   gtk_window_set_default_size (GTK_WINDOW (chair->window), 1200, 700);
   kh_widget_wait_for_paint (GTK_WIDGET (chair->window), 3);
 
@@ -316,7 +263,7 @@ test_activity (gconstpointer data)
   g_free (json);
   json = g_strdup_printf ("{\"fund_id\":\"%s\",\"org_unit_id\":\"%s\",\"donor_name\":\"Hợp tác xã Tân Lập\","
                           "\"donated_on\":\"2026-01-09\",\"form\":\"cash\",\"amount\":1000000}", fund, unit);
-  g_free (create (officer, "donation", json));
+  g_free (kh_test_create (officer->store, "donation", json));
   kh_desk_sync (officer);
   kh_desk_sync (chair);
   g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "list");
@@ -334,7 +281,7 @@ test_activity (gconstpointer data)
   page = show_activity (officer);
   g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "status");
   g_assert_cmpstr (kh_activity_page_get_status_title (page), ==, _("Sign In to See the Changes"));
-  screenshot (GTK_WIDGET (officer->window), "activity-5-signed-out.png");
+  kh_desk_screenshot (GTK_WIDGET (officer->window), "activity-5-signed-out.png");
 
   /* Offline: the server is gone. */
   kh_test_server_stop (server);
@@ -343,7 +290,7 @@ test_activity (gconstpointer data)
   g_assert_true (kh_desk_wait_for (page_idle, page));
   g_assert_cmpstr (kh_activity_page_get_shown (page), ==, "status");
   g_assert_cmpstr (kh_activity_page_get_status_title (page), ==, _("Offline"));
-  screenshot (GTK_WIDGET (chair->window), "activity-6-offline.png");
+  kh_desk_screenshot (GTK_WIDGET (chair->window), "activity-6-offline.png");
 
   kh_desk_free (officer);
   kh_desk_free (chair);

@@ -46,23 +46,6 @@ close_editor (KhRecordEditor *editor)
   g_assert_finalize_object (editor);
 }
 
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("KH_SCREENSHOT_DIR");
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
-  if (dir == NULL)
-    return;
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  kh_widget_wait_for_paint (widget, 2);
-  kh_widget_save_png (widget, path, &error);
-  g_assert_no_error (error);
-}
-
 static char *
 status_of (KhStore    *store,
            const char *entity,
@@ -199,7 +182,7 @@ test_approval (gconstpointer data)
   g_assert_null (kh_workflow_bar_get_button (bar, "paid"));
   g_assert_cmpuint (count_buttons (GTK_WIDGET (editor), _("Record _Payment…")), ==, 0);
   assert_one_place (editor);
-  screenshot (GTK_WIDGET (editor), "approval-1-draft.png");
+  kh_desk_screenshot (GTK_WIDGET (editor), "approval-1-draft.png");
   g_signal_emit_by_name (kh_workflow_bar_get_button (bar, "submitted"), "clicked");
   {
     g_autofree char *s = status_of (officer->store, "award_list", list);
@@ -208,7 +191,7 @@ test_approval (gconstpointer data)
   }
   g_assert_null (kh_workflow_bar_get_button (bar, "approved"));
   g_assert_nonnull (kh_workflow_bar_get_button (bar, "draft"));
-  screenshot (GTK_WIDGET (editor), "approval-2-submitted.png");
+  kh_desk_screenshot (GTK_WIDGET (editor), "approval-2-submitted.png");
   close_editor (editor);
   kh_desk_sync (officer);
 
@@ -231,7 +214,7 @@ test_approval (gconstpointer data)
   assert_one_place (editor);
   g_assert_cmpstr (kh_award_list_workflow_get_status (KH_AWARD_LIST_WORKFLOW (kh_record_editor_get_workflow (editor))),
                    ==, "approved");
-  screenshot (GTK_WIDGET (editor), "approval-3-approved.png");
+  kh_desk_screenshot (GTK_WIDGET (editor), "approval-3-approved.png");
   close_editor (editor);
   kh_desk_sync (chair);
 
@@ -245,7 +228,7 @@ test_approval (gconstpointer data)
   g_assert_null (kh_workflow_bar_get_button (bar, "draft"));
   g_assert_cmpuint (count_buttons (GTK_WIDGET (editor), _("Record _Payment…")), ==, 1);
   assert_one_place (editor);
-  screenshot (GTK_WIDGET (editor), "approval-3b-treasurer.png");
+  kh_desk_screenshot (GTK_WIDGET (editor), "approval-3b-treasurer.png");
   close_editor (editor);
 
   /* The officer's window: the list and its entry read-only, an edit refused here ... */
@@ -261,7 +244,7 @@ test_approval (gconstpointer data)
   set_text (editor, "amount", "900.000");
   g_assert_false (kh_record_editor_save (editor));
   g_assert_nonnull (kh_record_editor_get_error (editor));
-  screenshot (GTK_WIDGET (editor), "approval-4-entry-locked.png");
+  kh_desk_screenshot (GTK_WIDGET (editor), "approval-4-entry-locked.png");
   close_editor (editor);
   kh_window_update_counts (officer->window);
   g_assert_cmpint (kh_window_get_pending (officer->window), ==, 0);
@@ -323,7 +306,7 @@ test_approval (gconstpointer data)
     kh_widget_wait_for_paint (GTK_WIDGET (editor), 2);
     gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
   }
-  screenshot (GTK_WIDGET (editor), "approval-5-history.png");
+  kh_desk_screenshot (GTK_WIDGET (editor), "approval-5-history.png");
   close_editor (editor);
 
   kh_desk_free (officer);

@@ -391,19 +391,6 @@ select_filter (GtkDropDown *dropdown,
   g_error ("no choice “%s” in the filter", label);
 }
 
-static char *
-make_record (KhStore    *store,
-             const char *entity,
-             const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  json_object *o = json_tokener_parse (json);
-  char *id = kh_store_create (store, entity, o, &error);
-
-  g_assert_no_error (error);
-  json_object_put (o);
-  return id;
-}
 
 static guint picker_search (KhRecordPicker *picker,
                             const char     *text);
@@ -429,10 +416,10 @@ test_award_list_page (Fixture       *f,
   sqlite3_stmt *stmt;
   gint64 in_2018;
 
-  unit = make_record (f->store, "org_unit", "{\"code\":\"T18\",\"name\":\"Xã Thử\",\"kind\":\"commune\"}");
+  unit = kh_test_create (f->store, "org_unit", "{\"code\":\"T18\",\"name\":\"Xã Thử\",\"kind\":\"commune\"}");
   json = g_strdup_printf ("{\"title\":\"Tết 2019 xã Thử\",\"occasion\":\"tet\",\"school_year\":\"2018-2019\","
                           "\"org_unit_id\":\"%s\",\"status\":\"approved\"}", unit);
-  list = make_record (f->store, "award_list", json);
+  list = kh_test_create (f->store, "award_list", json);
   {
     const char *people[][3] = {
       { "Trần Văn Bình", "1000000", "approved" },
@@ -446,7 +433,7 @@ test_award_list_page (Fixture       *f,
                                               "\"category\":\"hardship\",\"amount\":%s,\"status\":\"%s\"}",
                                               list, unit, people[i][0], people[i][1], people[i][2]);
 
-        g_free (make_record (f->store, "award_entry", e));
+        g_free (kh_test_create (f->store, "award_entry", e));
       }
   }
 
@@ -1639,19 +1626,6 @@ find_named (GtkWidget  *widget,
   return NULL;
 }
 
-static char *
-create_record (KhStore    *store,
-               const char *entity,
-               const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  json_object *values = json_tokener_parse (json);
-  char *id = kh_store_create (store, entity, values, &error);
-
-  g_assert_no_error (error);
-  json_object_put (values);
-  return id;
-}
 
 /* A conflict card shows this computer's value before the server's, names the record and who
  * changed it, shows a reference by the name of what it points to, and says with "resolve"
@@ -1678,13 +1652,13 @@ test_conflict_card (void)
   int mine, theirs;
 
   g_assert_no_error (error);
-  my_unit = create_record (store, "org_unit", "{ \"code\": \"56\", \"name\": \"Tỉnh Khánh Hòa\","
-                                              "  \"kind\": \"province\" }");
-  their_unit = create_record (store, "org_unit", "{ \"code\": \"54\", \"name\": \"Tỉnh Phú Yên\","
-                                                 "  \"kind\": \"province\" }");
+  my_unit = kh_test_create (store, "org_unit", "{ \"code\": \"56\", \"name\": \"Tỉnh Khánh Hòa\","
+                                                "  \"kind\": \"province\" }");
+  their_unit = kh_test_create (store, "org_unit", "{ \"code\": \"54\", \"name\": \"Tỉnh Phú Yên\","
+                                                   "  \"kind\": \"province\" }");
   person_json = g_strdup_printf ("{ \"full_name\": \"Nguyễn Văn An\", \"org_unit_id\": \"%s\" }",
                                  my_unit);
-  person = create_record (store, "person", person_json);
+  person = kh_test_create (store, "person", person_json);
 
   conflict.seq = 7;
   conflict.entity = (char *) "person";
@@ -2152,7 +2126,7 @@ test_erase_person (Fixture       *f,
                                              "\"given_on\": \"2020-01-01\"}", person,
                                              json_object_get_string (json_object_object_get (json_object_array_get_idx (people, 0), "org_unit_id")),
                                              guardian);
-    g_autofree char *consent = create_record (f->store, "consent", json);
+    g_autofree char *consent = kh_test_create (f->store, "consent", json);
     GList *windows;
     AdwMessageDialog *dialog = NULL;
     json_object *stored;
