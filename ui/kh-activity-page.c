@@ -441,11 +441,8 @@ static void
 set_last_sync (KhActivityPage *self,
                GDateTime      *when)
 {
-  if (self->last_sync == when
-      || (self->last_sync != NULL && when != NULL && g_date_time_equal (self->last_sync, when)))
+  if (!kh_sync_time_replace (&self->last_sync, when))
     return;
-  g_clear_pointer (&self->last_sync, g_date_time_unref);
-  self->last_sync = when != NULL ? g_date_time_ref (when) : NULL;
   if (when != NULL)
     refresh (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_SYNC]);

@@ -183,3 +183,16 @@ kh_sync_client_activity_finish (KhSyncClient  *self,
     return g_task_propagate_pointer (G_TASK (result), error);
   return KH_SYNC_CLIENT_GET_IFACE (self)->activity_finish (self, result, error);
 }
+
+gboolean
+kh_sync_time_replace (GDateTime **slot,
+                      GDateTime  *when)
+{
+  g_return_val_if_fail (slot != NULL, FALSE);
+
+  if (*slot == when || (*slot != NULL && when != NULL && g_date_time_equal (*slot, when)))
+    return FALSE;
+  g_clear_pointer (slot, g_date_time_unref);
+  *slot = when != NULL ? g_date_time_ref (when) : NULL;
+  return TRUE;
+}

@@ -136,4 +136,8 @@ json_object *kh_sync_client_activity_finish (KhSyncClient    *self,
                                         GAsyncResult         *result,
                                         GError              **error);
 
+/* Keeps @when (a client's "last-sync", followed by a widget) in *@slot: whether it changed. */
+gboolean kh_sync_time_replace (GDateTime **slot,
+                               GDateTime  *when);
+
 G_END_DECLS
